@@ -1,0 +1,22 @@
+/**
+ * The stable error vocabulary shared by server and client. The wire carries these codes; messages
+ * are for humans and may change. Documented in docs/protocol.md.
+ */
+export const ErrorCode = {
+  NotLeader: 'NOT_LEADER',
+  Compacted: 'COMPACTED',
+  FutureRevision: 'FUTURE_REVISION',
+  LeaseNotFound: 'LEASE_NOT_FOUND',
+  LeaseExists: 'LEASE_EXISTS',
+  LeaseTtlTooLarge: 'LEASE_TTL_TOO_LARGE',
+  NoSpace: 'NO_SPACE',
+  RequestTooLarge: 'REQUEST_TOO_LARGE',
+  InvalidArgument: 'INVALID_ARGUMENT',
+  DuplicateKey: 'DUPLICATE_KEY',
+  Unavailable: 'UNAVAILABLE',
+  Timeout: 'TIMEOUT',
+  Unauthenticated: 'UNAUTHENTICATED',
+  PermissionDenied: 'PERMISSION_DENIED',
+  Internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
