@@ -1,0 +1,21 @@
+/**
+ * `npm run bench -- <workload> [options]`: runs one benchmark workload. Each workload is a module
+ * `bench/<workload>.ts` exporting `run(args)`.
+ */
+const [workload, ...args] = process.argv.slice(2);
+if (workload === undefined || !/^[a-z0-9-]+$/.test(workload)) {
+  console.error('usage: npm run bench -- <workload> [options]   (for example: wal, mvcc)');
+  process.exit(2);
+}
+let mod: { run?: (args: string[]) => Promise<void> };
+try {
+  mod = (await import(`./${workload}.js`)) as typeof mod;
+} catch (err) {
+  console.error(`bench: unknown workload '${workload}': ${String(err)}`);
+  process.exit(2);
+}
+if (typeof mod.run !== 'function') {
+  console.error(`bench: bench/${workload}.ts does not export run(args)`);
+  process.exit(2);
+}
+await mod.run(args);
