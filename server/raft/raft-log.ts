@@ -27,11 +27,17 @@ export class RaftLog {
     this.pendingSnapshot = undefined;
     this.entries = [...entries];
     for (let i = 0; i < this.entries.length; i++) {
-      assert(this.entries[i]!.index === snapshot.metadata.index + 1 + i, 'raft log: boot entries are not contiguous');
+      assert(
+        this.entries[i]!.index === snapshot.metadata.index + 1 + i,
+        'raft log: boot entries are not contiguous',
+      );
     }
     this.stabled = this.lastIndex();
     this.committed = Math.max(committed, snapshot.metadata.index);
-    assert(this.committed <= this.lastIndex(), () => `raft log: commit ${committed} beyond last index ${this.lastIndex()}`);
+    assert(
+      this.committed <= this.lastIndex(),
+      () => `raft log: commit ${committed} beyond last index ${this.lastIndex()}`,
+    );
     this.applied = Math.max(applied, snapshot.metadata.index);
     assert(this.applied <= this.committed, 'raft log: applied beyond commit');
   }
@@ -78,7 +84,10 @@ export class RaftLog {
   /** Entries in [lo, hi), or undefined if part of the range was compacted. `maxBytes` keeps at least one entry. */
   slice(lo: number, hi: number, maxBytes = Infinity): Entry[] | undefined {
     if (lo < this.firstIndex()) return undefined;
-    assert(hi <= this.lastIndex() + 1, () => `raft log: slice [${lo}, ${hi}) beyond last index ${this.lastIndex()}`);
+    assert(
+      hi <= this.lastIndex() + 1,
+      () => `raft log: slice [${lo}, ${hi}) beyond last index ${this.lastIndex()}`,
+    );
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = lo; i < hi; i++) {
@@ -102,7 +111,13 @@ export class RaftLog {
    * A follower's consistency check (§5.3): if our entry at `index` has `logTerm`, merge `entries`
    * after it and return the index of the last new entry; otherwise undefined.
    */
-  maybeAppend(index: number, logTerm: number, committed: number, entries: readonly Entry[], skipCheck = false): number | undefined {
+  maybeAppend(
+    index: number,
+    logTerm: number,
+    committed: number,
+    entries: readonly Entry[],
+    skipCheck = false,
+  ): number | undefined {
     if (!this.matchTerm(index, logTerm)) {
       // Injected bug for the simulator's self-test: trust the leader without the check.
       if (!skipCheck || index > this.lastIndex() || index < this.snapshotIndex) return undefined;
@@ -110,7 +125,10 @@ export class RaftLog {
     const lastNew = index + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, () => `raft log: conflict at ${conflict} would truncate committed ${this.committed}`);
+      assert(
+        conflict > this.committed,
+        () => `raft log: conflict at ${conflict} would truncate committed ${this.committed}`,
+      );
       const first = entries[0]!.index;
       this.truncateAndAppend(entries.slice(conflict - first));
     }
@@ -152,7 +170,10 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index > this.committed) {
-      assert(index <= this.lastIndex(), () => `raft log: commit ${index} beyond last index ${this.lastIndex()}`);
+      assert(
+        index <= this.lastIndex(),
+        () => `raft log: commit ${index} beyond last index ${this.lastIndex()}`,
+      );
       this.committed = index;
     }
   }

@@ -65,15 +65,32 @@ export class RaftNode {
    * ProposalRefusedError when it cannot be accepted now (no leader, transfer, overload).
    */
   propose(data: Uint8Array): void {
-    this.check(this.raft.step({ type: 'MsgProp', from: this.id, to: this.id, term: 0, entries: [{ type: EntryType.Normal, data }] }));
+    this.check(
+      this.raft.step({
+        type: 'MsgProp',
+        from: this.id,
+        to: this.id,
+        term: 0,
+        entries: [{ type: EntryType.Normal, data }],
+      }),
+    );
   }
 
   /** Propose a membership change; only one may be pending (appended but not applied) at a time. */
   proposeConfChange(cc: ConfChange): void {
     const invalid = this.raft.tracker.validate(cc);
-    if (invalid !== undefined) throw new ProposalRefusedError(RaftRefusal.InvalidConfChange, `invalid membership change: ${invalid}`);
+    if (invalid !== undefined)
+      throw new ProposalRefusedError(RaftRefusal.InvalidConfChange, `invalid membership change: ${invalid}`);
     const data = encodeConfChange(cc);
-    this.check(this.raft.step({ type: 'MsgProp', from: this.id, to: this.id, term: 0, entries: [{ type: EntryType.ConfChange, data }] }));
+    this.check(
+      this.raft.step({
+        type: 'MsgProp',
+        from: this.id,
+        to: this.id,
+        term: 0,
+        entries: [{ type: EntryType.ConfChange, data }],
+      }),
+    );
   }
 
   /**
@@ -86,7 +103,9 @@ export class RaftNode {
 
   /** Ask the leader to hand leadership to `to` (forwarded when called on a follower). */
   transferLeadership(to: number): void {
-    this.check(this.raft.step({ type: 'MsgTransferLeader', from: this.id, to: this.id, term: 0, transferee: to }));
+    this.check(
+      this.raft.step({ type: 'MsgTransferLeader', from: this.id, to: this.id, term: 0, transferee: to }),
+    );
   }
 
   /** Start an election now (with a pre-vote round first when enabled). */
@@ -174,7 +193,13 @@ export class RaftNode {
     if (r.role === 'leader') {
       progress = new Map();
       for (const [id, pr] of r.tracker.progress) {
-        progress.set(id, { match: pr.match, next: pr.next, state: pr.state, isLearner: pr.isLearner, recentActive: pr.recentActive });
+        progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          isLearner: pr.isLearner,
+          recentActive: pr.recentActive,
+        });
       }
     }
     return {

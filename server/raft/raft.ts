@@ -34,7 +34,11 @@ import {
 } from './types.js';
 
 /** Distributes Omit over a union, so each message variant keeps its own fields. */
-export type Outgoing = Message extends infer M ? (M extends Message ? Omit<M, 'from' | 'term'> & { term?: number } : never) : never;
+export type Outgoing = Message extends infer M
+  ? M extends Message
+    ? Omit<M, 'from' | 'term'> & { term?: number }
+    : never
+  : never;
 
 export type StepResult = RaftRefusal | undefined;
 
@@ -82,7 +86,10 @@ export class Raft {
     this.bugs = config.injectedBugs ?? {};
     const { hardState, snapshot, entries } = config.boot;
     this.log = new RaftLog(snapshot, entries, hardState.commit, config.appliedIndex ?? 0);
-    this.tracker = new ProgressTracker(snapshot.metadata.confState, config.maxInflightMsgs ?? RAFT_DEFAULTS.maxInflightMsgs);
+    this.tracker = new ProgressTracker(
+      snapshot.metadata.confState,
+      config.maxInflightMsgs ?? RAFT_DEFAULTS.maxInflightMsgs,
+    );
     this.term = hardState.term;
     this.vote = hardState.vote;
     // Membership is the snapshot's plus the conf changes the application already applied after
@@ -195,7 +202,14 @@ export class Raft {
     const type = kind === 'pre' ? 'MsgPreVote' : 'MsgVote';
     for (const id of this.tracker.voters()) {
       if (id === this.id) continue;
-      this.send({ type, to: id, term, index: this.log.lastIndex(), logTerm: this.log.lastTerm(), force: transfer });
+      this.send({
+        type,
+        to: id,
+        term,
+        index: this.log.lastIndex(),
+        logTerm: this.log.lastTerm(),
+        force: transfer,
+      });
     }
   }
 
@@ -364,10 +378,20 @@ export class Raft {
     if (pr === undefined || pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
-    const entries = prevTerm === undefined ? undefined : this.log.slice(pr.next, this.log.lastIndex() + 1, this.maxMsgBytes);
+    const entries =
+      prevTerm === undefined
+        ? undefined
+        : this.log.slice(pr.next, this.log.lastIndex() + 1, this.maxMsgBytes);
     if (prevTerm === undefined || entries === undefined) return this.sendSnapshot(to);
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'MsgApp', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed });
+    this.send({
+      type: 'MsgApp',
+      to,
+      index: prevIndex,
+      logTerm: prevTerm,
+      entries,
+      commit: this.log.committed,
+    });
     const last = entries[entries.length - 1];
     pr.sentEntries(last?.index ?? prevIndex, entries.length);
     return true;
@@ -410,11 +434,11 @@ export class Raft {
       this.becomeFollower(this.term, NONE);
       return cc;
     }
-    if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee)) this.leadTransferee = NONE;
+    if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee))
+      this.leadTransferee = NONE;
     // The quorum may have shrunk, and new members need their first append.
     this.maybeCommit();
     this.bcastAppend();
     return cc;
   }
-
 }

@@ -55,10 +55,23 @@ export function stepFollower(r: Raft, m: Message): StepResult {
 function handleAppend(r: Raft, m: MsgApp): void {
   if (m.index < r.log.committed) {
     // Everything up to our commit index already matches the leader's log.
-    r.send({ type: 'MsgAppResp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
     return;
   }
-  const lastNew = r.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries, r.bugs.skipPrevLogCheck === true);
+  const lastNew = r.log.maybeAppend(
+    m.index,
+    m.logTerm,
+    m.commit,
+    m.entries,
+    r.bugs.skipPrevLogCheck === true,
+  );
   if (lastNew !== undefined) {
     r.send({ type: 'MsgAppResp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
     return;
@@ -66,25 +79,53 @@ function handleAppend(r: Raft, m: MsgApp): void {
   // Reject with a hint: the largest index ≤ the probed one whose term is ≤ the leader's term there.
   const hintIndex = r.log.findConflictByTerm(Math.min(m.index, r.log.lastIndex()), m.logTerm);
   const hintTerm = r.log.term(hintIndex) ?? 0;
-  r.send({ type: 'MsgAppResp', to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm });
+  r.send({
+    type: 'MsgAppResp',
+    to: m.from,
+    index: m.index,
+    reject: true,
+    rejectHint: hintIndex,
+    logTerm: hintTerm,
+  });
 }
 
 function handleSnapshot(r: Raft, m: MsgSnap): void {
   const { index, term, confState } = m.snapshot.metadata;
   const isMember = confState.voters.includes(r.id) || confState.learners.includes(r.id);
   if (index <= r.log.committed || !isMember) {
-    r.send({ type: 'MsgAppResp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
     return;
   }
   if (r.log.matchTerm(index, term)) {
     // We already have the entries the snapshot covers: just move the commit index. Entries after
     // it may still differ from the leader's, so acknowledge only the commit index.
     r.log.commitTo(index);
-    r.send({ type: 'MsgAppResp', to: m.from, index: r.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
     return;
   }
   r.log.restore(m.snapshot);
   r.tracker.resetConf(confState);
   r.tracker.resetProgress(r.log.lastIndex(), r.id);
-  r.send({ type: 'MsgAppResp', to: m.from, index: r.log.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
+  r.send({
+    type: 'MsgAppResp',
+    to: m.from,
+    index: r.log.lastIndex(),
+    reject: false,
+    rejectHint: 0,
+    logTerm: 0,
+  });
 }

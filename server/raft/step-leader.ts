@@ -4,7 +4,14 @@ import { RaftRefusal } from './errors.js';
 import type { Raft, StepResult } from './raft.js';
 import { VoteResult, voteResult } from './quorum.js';
 import { ProgressState } from './status.js';
-import { EntryType, NONE, type Message, type MsgAppResp, type MsgHeartbeatResp, type MsgProp } from './types.js';
+import {
+  EntryType,
+  NONE,
+  type Message,
+  type MsgAppResp,
+  type MsgHeartbeatResp,
+  type MsgProp,
+} from './types.js';
 
 export function stepLeader(r: Raft, m: Message): StepResult {
   switch (m.type) {

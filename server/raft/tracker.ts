@@ -23,7 +23,8 @@ export class ProgressTracker {
   resetConf(confState: ConfState): void {
     this.voterSet = new Set(confState.voters);
     this.learnerSet = new Set(confState.learners);
-    for (const id of this.learnerSet) assert(!this.voterSet.has(id), `tracker: ${id} is both voter and learner`);
+    for (const id of this.learnerSet)
+      assert(!this.voterSet.has(id), `tracker: ${id} is both voter and learner`);
     this.progress.clear();
   }
 

@@ -51,7 +51,12 @@ export class TestNetwork {
     this.random = new SeededRandom(seed);
     const conf: ConfState = { voters: [...ids], learners: [...learners] };
     for (const id of [...ids, ...learners]) {
-      this.stores.set(id, { hardState: { term: 0, vote: 0, commit: 0 }, snapshot: emptySnapshot(conf), entries: [], applied: [] });
+      this.stores.set(id, {
+        hardState: { term: 0, vote: 0, commit: 0 },
+        snapshot: emptySnapshot(conf),
+        entries: [],
+        applied: [],
+      });
       this.start(id);
     }
   }
@@ -76,7 +81,12 @@ export class TestNetwork {
 
   /** Add a brand-new member that knows only `conf` (it learns the rest from the leader). */
   addNode(id: number, conf: ConfState, options: NodeOptions = {}): RaftNode {
-    this.stores.set(id, { hardState: { term: 0, vote: 0, commit: 0 }, snapshot: emptySnapshot(conf), entries: [], applied: [] });
+    this.stores.set(id, {
+      hardState: { term: 0, vote: 0, commit: 0 },
+      snapshot: emptySnapshot(conf),
+      entries: [],
+      applied: [],
+    });
     return this.start(id, options);
   }
 
@@ -174,7 +184,10 @@ export class TestNetwork {
     const store = this.store(id);
     const st = node.status();
     const term = store.entries.find((e) => e.index === st.applied)?.term ?? store.snapshot.metadata.term;
-    const snap: Snapshot = { metadata: { index: st.applied, term, confState: node.confState() }, data: encodeApplied(store.applied) };
+    const snap: Snapshot = {
+      metadata: { index: st.applied, term, confState: node.confState() },
+      data: encodeApplied(store.applied),
+    };
     node.compact(snap);
     store.snapshot = snap;
     store.entries = store.entries.filter((e) => e.index > st.applied);
@@ -183,13 +196,25 @@ export class TestNetwork {
 
 function encodeApplied(applied: readonly Entry[]): Uint8Array {
   return new TextEncoder().encode(
-    JSON.stringify(applied.map((e) => ({ term: e.term, index: e.index, type: e.type, data: new TextDecoder().decode(e.data) }))),
+    JSON.stringify(
+      applied.map((e) => ({
+        term: e.term,
+        index: e.index,
+        type: e.type,
+        data: new TextDecoder().decode(e.data),
+      })),
+    ),
   );
 }
 
 function decodeApplied(data: Uint8Array): Entry[] {
   if (data.length === 0) return [];
-  const raw = JSON.parse(new TextDecoder().decode(data)) as { term: number; index: number; type: Entry['type']; data: string }[];
+  const raw = JSON.parse(new TextDecoder().decode(data)) as {
+    term: number;
+    index: number;
+    type: Entry['type'];
+    data: string;
+  }[];
   return raw.map((e) => ({ ...e, data: new TextEncoder().encode(e.data) }));
 }
 

@@ -73,7 +73,15 @@ describe('Raft', () => {
     it('grants at most one vote per term', () => {
       const net = new TestNetwork([1, 2, 3], { preVote: false });
       const n3 = net.node(3);
-      const vote = (from: number): Message => ({ type: 'MsgVote', from, to: 3, term: 1, index: 0, logTerm: 0, force: false });
+      const vote = (from: number): Message => ({
+        type: 'MsgVote',
+        from,
+        to: 3,
+        term: 1,
+        index: 0,
+        logTerm: 0,
+        force: false,
+      });
       n3.step(vote(1));
       n3.step(vote(2));
       const rd = n3.ready();
@@ -138,7 +146,9 @@ describe('Raft', () => {
 
     it('refuses a proposal when no leader is known', () => {
       const net = new TestNetwork([1, 2, 3]);
-      expect(() => net.node(1).propose(text('x'))).to.throw(ProposalRefusedError).with.property('reason', 'NO_LEADER');
+      expect(() => net.node(1).propose(text('x')))
+        .to.throw(ProposalRefusedError)
+        .with.property('reason', 'NO_LEADER');
     });
 
     it('truncates a follower conflicting suffix and replaces it with the leader entries', () => {
@@ -201,7 +211,11 @@ describe('Raft', () => {
         heartbeatTicks: 1,
         random: new SeededRandom(1),
         preVote: false,
-        boot: { hardState: { term: 2, vote: 0, commit: 1 }, snapshot: emptySnapshot(conf), entries: [entry(1, 1), entry(2, 2)] },
+        boot: {
+          hardState: { term: 2, vote: 0, commit: 1 },
+          snapshot: emptySnapshot(conf),
+          entries: [entry(1, 1), entry(2, 2)],
+        },
         injectedBugs: { commitPreviousTermByCount: bug },
       });
       node.campaign();
@@ -209,14 +223,32 @@ describe('Raft', () => {
       expect(node.status().role).to.equal('leader');
       expect(node.status().term).to.equal(3);
       // Follower 2 stores index 2 (of term 2) but has not yet acknowledged the term-3 entry.
-      node.step({ type: 'MsgAppResp', from: 2, to: 1, term: 3, index: 2, reject: false, rejectHint: 0, logTerm: 0 });
+      node.step({
+        type: 'MsgAppResp',
+        from: 2,
+        to: 1,
+        term: 3,
+        index: 2,
+        reject: false,
+        rejectHint: 0,
+        logTerm: 0,
+      });
       return node;
     }
 
     it('does not commit an entry of an earlier term by counting replicas', () => {
       const node = figure8(false);
       expect(node.status().commit).to.equal(1);
-      node.step({ type: 'MsgAppResp', from: 2, to: 1, term: 3, index: 3, reject: false, rejectHint: 0, logTerm: 0 });
+      node.step({
+        type: 'MsgAppResp',
+        from: 2,
+        to: 1,
+        term: 3,
+        index: 3,
+        reject: false,
+        rejectHint: 0,
+        logTerm: 0,
+      });
       expect(node.status().commit).to.equal(3);
     });
 
@@ -316,7 +348,9 @@ describe('Raft', () => {
       electFirst(net);
       net.isolate(3);
       net.node(1).transferLeadership(3);
-      expect(() => net.node(1).propose(text('x'))).to.throw(ProposalRefusedError).with.property('reason', 'TRANSFER_IN_PROGRESS');
+      expect(() => net.node(1).propose(text('x')))
+        .to.throw(ProposalRefusedError)
+        .with.property('reason', 'TRANSFER_IN_PROGRESS');
     });
   });
 
