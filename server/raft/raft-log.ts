@@ -1,7 +1,7 @@
 /**
  * The Raft log as one member sees it, held in memory between compactions.
  *
- *   snapshot (index S, term T) │ entries S+1 … L
+ *   offset (index S, term T) │ entries S+1 … L
  *                              │ ├── stable: ≤ stabled (persisted by an earlier Ready)
  *                              │ └── unstable: > stabled (handed out in the next Ready)
  *   committed ≤ L, applied ≤ committed
@@ -14,8 +14,11 @@ import type { Entry, Snapshot } from './types.js';
 
 export class RaftLog {
   private entries: Entry[];
-  /** Newest snapshot: the compaction point, and what a lagging follower receives. */
+  /** Newest snapshot: what a follower behind the log's start receives. Its index is ≥ the offset. */
   snapshot: Snapshot;
+  /** The entry just before the first one held (the compaction point); at most the snapshot's index. */
+  private offsetIndex: number;
+  private offsetTerm: number;
   /** A snapshot received from the leader that the application has not yet persisted and applied. */
   pendingSnapshot: Snapshot | undefined;
   stabled: number;
@@ -24,6 +27,8 @@ export class RaftLog {
 
   constructor(snapshot: Snapshot, entries: readonly Entry[], committed: number, applied: number) {
     this.snapshot = snapshot;
+    this.offsetIndex = snapshot.metadata.index;
+    this.offsetTerm = snapshot.metadata.term;
     this.pendingSnapshot = undefined;
     this.entries = [...entries];
     for (let i = 0; i < this.entries.length; i++) {
@@ -42,12 +47,12 @@ export class RaftLog {
     assert(this.applied <= this.committed, 'raft log: applied beyond commit');
   }
 
-  get snapshotIndex(): number {
-    return this.snapshot.metadata.index;
+  private get snapshotIndex(): number {
+    return this.offsetIndex;
   }
 
-  get snapshotTerm(): number {
-    return this.snapshot.metadata.term;
+  private get snapshotTerm(): number {
+    return this.offsetTerm;
   }
 
   firstIndex(): number {
@@ -209,6 +214,8 @@ export class RaftLog {
     assert(snapshot.metadata.index > this.committed, 'raft log: restore of an already committed snapshot');
     this.entries = [];
     this.snapshot = snapshot;
+    this.offsetIndex = snapshot.metadata.index;
+    this.offsetTerm = snapshot.metadata.term;
     this.pendingSnapshot = snapshot;
     this.committed = snapshot.metadata.index;
     this.stabled = snapshot.metadata.index;
@@ -222,15 +229,26 @@ export class RaftLog {
     if (index > this.applied) this.applied = index;
   }
 
-  /** Drop entries up to the snapshot's index; the application took the snapshot at an applied index. */
-  compact(snapshot: Snapshot): void {
+  /**
+   * The application took `snapshot` at an applied index: keep it for lagging followers and drop
+   * entries up to `compactIndex` (at most the snapshot's index; lower keeps entries so that
+   * followers only slightly behind catch up without a snapshot).
+   */
+  compact(snapshot: Snapshot, compactIndex = snapshot.metadata.index): void {
     const index = snapshot.metadata.index;
-    if (index <= this.snapshotIndex) return;
-    assert(index <= this.applied, () => `raft log: compact ${index} beyond applied ${this.applied}`);
-    assert(index <= this.stabled, 'raft log: compact beyond stable entries');
-    assert(this.term(index) === snapshot.metadata.term, 'raft log: snapshot term does not match the log');
-    this.entries = this.entries.slice(index - this.snapshotIndex);
-    this.snapshot = snapshot;
+    assert(compactIndex <= index, 'raft log: compact index beyond the snapshot');
+    if (index > this.snapshot.metadata.index) {
+      assert(index <= this.applied, () => `raft log: snapshot ${index} beyond applied ${this.applied}`);
+      assert(index <= this.stabled, 'raft log: snapshot beyond stable entries');
+      assert(this.term(index) === undefined || this.term(index) === snapshot.metadata.term, 'raft log: snapshot term does not match the log');
+      this.snapshot = snapshot;
+    }
+    if (compactIndex <= this.offsetIndex) return;
+    const term = this.term(compactIndex);
+    assert(term !== undefined, 'raft log: compact index outside the log');
+    this.entries = this.entries.slice(compactIndex - this.offsetIndex);
+    this.offsetIndex = compactIndex;
+    this.offsetTerm = term;
   }
 
   /** Whether a committed but unapplied entry is a membership change. */

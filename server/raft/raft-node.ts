@@ -169,11 +169,12 @@ export class RaftNode {
   }
 
   /**
-   * The application took `snapshot` of its state at an applied index: drop the log up to it. The
-   * snapshot is kept to send to followers that fall behind the compacted log.
+   * The application took `snapshot` of its state at an applied index: keep it to send to
+   * followers that fall behind the log, and drop the log up to `compactIndex` (default: the
+   * snapshot's index; lower keeps some entries for followers that are only a little behind).
    */
-  compact(snapshot: Snapshot): void {
-    this.raft.log.compact(snapshot);
+  compact(snapshot: Snapshot, compactIndex?: number): void {
+    this.raft.log.compact(snapshot, compactIndex);
   }
 
   /** The membership as of the applied index (what a snapshot taken now must record). */

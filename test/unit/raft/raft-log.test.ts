@@ -81,6 +81,16 @@ describe('RaftLog', () => {
       expect(l.slice(2, 4)).to.equal(undefined);
     });
 
+    it('keeps catch-up entries after the snapshot when asked to compact lower', () => {
+      const l = log([1, 1, 2, 2, 3], 5);
+      l.appliedTo(5);
+      l.compact({ metadata: { index: 5, term: 3, confState: conf }, data: new Uint8Array(0) }, 2);
+      expect(l.firstIndex()).to.equal(3);
+      expect(l.term(2)).to.equal(1);
+      expect(l.slice(3, 6)?.map((e) => e.index)).to.deep.equal([3, 4, 5]);
+      expect(l.snapshot.metadata.index).to.equal(5);
+    });
+
     it('refuses to compact beyond the applied index', () => {
       const l = log([1, 1, 2, 2], 4);
       expect(() => l.compact({ metadata: { index: 3, term: 2, confState: conf }, data: new Uint8Array(0) })).to.throw(
