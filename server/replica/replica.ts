@@ -89,6 +89,17 @@ export interface ReplicaStatus {
   readonly fatal: Error | undefined;
 }
 
+/** Monotonic counters for metrics (read at scrape time). */
+export interface ReplicaStats {
+  readonly proposalsApplied: number;
+  readonly proposalsFailed: number;
+  readonly proposalsPending: number;
+  readonly leaderChanges: number;
+  readonly snapshotsTaken: number;
+  readonly applyBatches: number;
+  readonly applyMsTotal: number;
+}
+
 export type LeaderListener = (leader: number, term: number) => void;
 export type MembershipListener = (members: readonly Member[], change: ConfChange | undefined) => void;
 
@@ -117,6 +128,7 @@ export class Replica<R> {
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: number) => void>();
+  private counters = { proposalsApplied: 0, proposalsFailed: 0, leaderChanges: 0, snapshotsTaken: 0, applyBatches: 0, applyMsTotal: 0 };
 
   constructor(config: ReplicaConfig<R>) {
     this.config = config;
@@ -233,10 +245,12 @@ export class Replica<R> {
       this.node.propose(encodeEnvelope(id, payload, kind));
     } catch (err) {
       pending.reject(id, toServerError(err));
-      return promise;
     }
     this.kick();
-    return promise;
+    return promise.catch((err: unknown) => {
+      this.counters.proposalsFailed++;
+      throw err;
+    });
   }
 
   /** Resolves when local state reflects every write committed before the call (ReadIndex). */
@@ -344,6 +358,10 @@ export class Replica<R> {
     };
   }
 
+  stats(): ReplicaStats {
+    return { ...this.counters, proposalsPending: this.pending.size + this.pendingAttributes.size };
+  }
+
   onLeaderChange(listener: LeaderListener): () => void {
     this.leaderListeners.add(listener);
     return () => this.leaderListeners.delete(listener);
@@ -400,9 +418,14 @@ export class Replica<R> {
         if (rd.messages.length > 0) this.config.peers.send(rd.messages);
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
         const confChanges: ConfChange[] = [];
+        const applyStart = this.config.platform.clock.nowMs();
         for (const e of rd.committedEntries) {
           const cc = this.applyEntry(e);
           if (cc !== undefined) confChanges.push(cc);
+        }
+        if (rd.committedEntries.length > 0) {
+          this.counters.applyBatches++;
+          this.counters.applyMsTotal += this.config.platform.clock.nowMs() - applyStart;
         }
         this.node.advance(rd);
         if (rd.softState !== undefined && rd.softState.leader !== this.leader)
@@ -447,6 +470,7 @@ export class Replica<R> {
       return undefined;
     }
     const result = this.config.stateMachine.apply(e.index, env.command);
+    this.counters.proposalsApplied++;
     // Only the member that proposed it has a waiter; on the others this is a no-op.
     this.pending.resolve(env.requestId, result);
     return undefined;
@@ -472,6 +496,7 @@ export class Replica<R> {
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
     this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
     this.snapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsTaken++;
     this.log.info('snapshot taken', {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
@@ -483,6 +508,7 @@ export class Replica<R> {
     const term = this.node.status().term;
     this.log.info('leader changed', { from: this.leader, to: leader, term });
     this.leader = leader;
+    this.counters.leaderChanges++;
     this.reads.forgetInflight();
     for (const l of [...this.leaderListeners]) l(leader, term);
   }
