@@ -1,0 +1,10 @@
+/** The real wall clock (Node adapter for `Clock`). */
+import type { Clock } from './clock.js';
+
+export class NodeClock implements Clock {
+  nowMs(): number {
+    return Date.now();
+  }
+}
+
+export const nodeClock: Clock = new NodeClock();
