@@ -199,8 +199,15 @@ export class OutboundStream {
     this.stats.dialFailures += 1;
     if (code !== undefined && REFUSAL_CODES.has(code)) {
       this.ctx.logger.error('peer refused connection', { peer: this.peerId, url: url.origin, code, reason });
-    } else if (reason !== this.lastFailure) {
-      this.ctx.logger.warn('peer dial failed', { peer: this.peerId, url: url.origin, reason });
+    } else {
+      // Warn when the failure changes, debug while it repeats: a member that stays down must not flood the log.
+      const level = reason === this.lastFailure ? 'debug' : 'warn';
+      this.ctx.logger[level]('peer dial failed', {
+        peer: this.peerId,
+        url: url.origin,
+        reason,
+        failures: this.backoff.consecutiveFailures + 1,
+      });
     }
     this.lastFailure = reason;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;

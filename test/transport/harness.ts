@@ -3,8 +3,13 @@
  * ("until this condition holds, re-checked on every event, failing after a bound"), a capturing
  * logger, and message factories. Nothing here sleeps: the only timer is the failure bound.
  */
-import { PeerTransport, type PeerTransportOptions } from '../../server/transport/index.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { encodeFrame, PeerTransport, type PeerTransportOptions } from '../../server/transport/index.js';
 import type { LogFields, Logger } from '../../server/platform/logger.js';
+import { NodeTimers } from '../../server/platform/node-timers.js';
+import type { TimerHandle, Timers } from '../../server/platform/timers.js';
 import type { Message, MsgApp, MsgHeartbeat } from '../../server/raft/types.js';
 
 export const CLUSTER = 'test-cluster';
@@ -150,4 +155,108 @@ export function append(from: number, to: number, index: number, dataBytes: numbe
     commit: index - 1,
     entries: [{ term: 2, index, type: 'normal', data }],
   };
+}
+
+/**
+ * A hand-driven acceptor speaking just enough of the peer protocol (it answers the handshake
+ * with Hello) so tests can misbehave on purpose: never read, never ack, close mid-transfer.
+ */
+export class FakePeer {
+  readonly connections: WebSocket[] = [];
+  readonly frames: Uint8Array[] = [];
+
+  private constructor(
+    private readonly server: WebSocketServer,
+    readonly url: string,
+  ) {}
+
+  static async start(
+    memberId: number,
+    signal: Signal,
+    onConnection: (ws: WebSocket, path: string) => void = () => {},
+    options: { readonly autoPong?: boolean } = {},
+  ): Promise<FakePeer> {
+    const server = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      perMessageDeflate: false,
+      autoPong: options.autoPong ?? true,
+    });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    const fake = new FakePeer(server, `http://127.0.0.1:${port}`);
+    server.on('connection', (ws, req) => {
+      ws.on('error', () => {});
+      fake.connections.push(ws);
+      ws.on('message', (data: Buffer) => {
+        fake.frames.push(new Uint8Array(data));
+        signal.notify();
+      });
+      ws.send(encodeFrame({ kind: 'hello', clusterId: CLUSTER, memberId }));
+      onConnection(ws, req.url ?? '');
+      signal.notify();
+    });
+    return fake;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.connections) ws.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A port nothing listens on (bound, read back, released). */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * Real timers, except that timers of exactly `heldDelayMs` are kept until `fireHeld()`: lets a
+ * test decide when a particular timeout expires without waiting for it. Every delay is recorded.
+ */
+export class ControlledTimers implements Timers {
+  readonly delays: number[] = [];
+  private readonly real = new NodeTimers();
+  private readonly held = new Map<number, () => void>();
+  private nextHeldId = -1;
+
+  constructor(
+    private readonly heldDelayMs: number,
+    /** Delays for which the callback runs right away (next macrotask) instead of after the delay. */
+    private readonly fastForward: (delayMs: number) => boolean = () => false,
+  ) {}
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    this.delays.push(delayMs);
+    if (delayMs === this.heldDelayMs) {
+      const id = this.nextHeldId--;
+      this.held.set(id, callback);
+      return { id };
+    }
+    return this.real.setTimeout(callback, this.fastForward(delayMs) ? 0 : delayMs);
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    if (handle.id < 0) this.held.delete(handle.id);
+    else this.real.clearTimeout(handle);
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  fireHeld(): void {
+    const callbacks = [...this.held.values()];
+    this.held.clear();
+    for (const cb of callbacks) cb();
+  }
+
+  /** Timers still scheduled (real and held): 0 after a clean shutdown. */
+  pending(): number {
+    return this.real.pending() + this.held.size;
+  }
 }
