@@ -45,8 +45,18 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 export type Frame =
   | { readonly kind: 'hello'; readonly clusterId: string; readonly memberId: number }
   | { readonly kind: 'messages'; readonly messages: readonly Message[] }
-  | { readonly kind: 'snapBegin'; readonly transferId: number; readonly totalBytes: number; readonly message: MsgSnap }
-  | { readonly kind: 'snapChunk'; readonly transferId: number; readonly offset: number; readonly data: Uint8Array }
+  | {
+      readonly kind: 'snapBegin';
+      readonly transferId: number;
+      readonly totalBytes: number;
+      readonly message: MsgSnap;
+    }
+  | {
+      readonly kind: 'snapChunk';
+      readonly transferId: number;
+      readonly offset: number;
+      readonly data: Uint8Array;
+    }
   | { readonly kind: 'snapEnd'; readonly transferId: number }
   | { readonly kind: 'snapAck'; readonly transferId: number; readonly ok: boolean; readonly reason: string };
 

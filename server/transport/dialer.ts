@@ -103,7 +103,10 @@ export class Dial {
     } else if (frame.clusterId !== this.ctx.options.clusterId) {
       this.refuse(CloseCode.ClusterIdMismatch, `peer answered for cluster ${frame.clusterId.slice(0, 40)}`);
     } else if (frame.memberId !== this.peerId) {
-      this.refuse(CloseCode.WrongTarget, `peer answered as member ${frame.memberId}, expected ${this.peerId}`);
+      this.refuse(
+        CloseCode.WrongTarget,
+        `peer answered as member ${frame.memberId}, expected ${this.peerId}`,
+      );
     } else {
       this.done = true;
       this.detach();

@@ -97,7 +97,11 @@ export function checkHandshake(
   }
   const to = Number(single(headers, Header.To));
   if (to !== self.memberId) {
-    return { ok: false, code: CloseCode.WrongTarget, reason: `wrong target member: this is member ${self.memberId}` };
+    return {
+      ok: false,
+      code: CloseCode.WrongTarget,
+      reason: `wrong target member: this is member ${self.memberId}`,
+    };
   }
   const fromRaw = single(headers, Header.From);
   const from = fromRaw !== undefined && /^\d{1,16}$/.test(fromRaw) ? Number(fromRaw) : NaN;

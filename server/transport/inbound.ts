@@ -77,7 +77,9 @@ abstract class InboundConnection {
   /** Both ends of a peer message must match the handshake: a peer cannot speak for another. */
   protected checkAddressing(m: Message): void {
     if (m.from !== this.from || m.to !== this.ctx.options.memberId) {
-      this.unexpected(`${m.type} ${m.from}->${m.to} on the stream from ${this.from} to ${this.ctx.options.memberId}`);
+      this.unexpected(
+        `${m.type} ${m.from}->${m.to} on the stream from ${this.from} to ${this.ctx.options.memberId}`,
+      );
     }
   }
 }
@@ -120,16 +122,21 @@ export class InboundSnapshot extends InboundConnection {
         this.begin(frame.transferId, frame.totalBytes, frame.message);
         return;
       case 'snapChunk': {
-        if (st.phase !== 'receiving' || frame.transferId !== st.transferId) this.unexpected('chunk outside a transfer');
-        if (frame.offset !== st.received) this.unexpected(`chunk at offset ${frame.offset}, expected ${st.received}`);
-        if (st.received + frame.data.length > st.buffer.length) this.unexpected('chunk beyond the declared size');
+        if (st.phase !== 'receiving' || frame.transferId !== st.transferId)
+          this.unexpected('chunk outside a transfer');
+        if (frame.offset !== st.received)
+          this.unexpected(`chunk at offset ${frame.offset}, expected ${st.received}`);
+        if (st.received + frame.data.length > st.buffer.length)
+          this.unexpected('chunk beyond the declared size');
         st.buffer.set(frame.data, st.received);
         st.received += frame.data.length;
         return;
       }
       case 'snapEnd': {
-        if (st.phase !== 'receiving' || frame.transferId !== st.transferId) this.unexpected('end outside a transfer');
-        if (st.received !== st.buffer.length) this.unexpected(`end after ${st.received} of ${st.buffer.length} bytes`);
+        if (st.phase !== 'receiving' || frame.transferId !== st.transferId)
+          this.unexpected('end outside a transfer');
+        if (st.received !== st.buffer.length)
+          this.unexpected(`end after ${st.received} of ${st.buffer.length} bytes`);
         this.state = { phase: 'done' };
         const message: MsgSnap = { ...st.message, snapshot: { ...st.message.snapshot, data: st.buffer } };
         this.ctx.logger.info('snapshot received', {
@@ -152,9 +159,18 @@ export class InboundSnapshot extends InboundConnection {
     this.checkAddressing(message);
     const max = this.ctx.options.maxSnapshotBytes;
     if (totalBytes > max) {
-      this.ctx.logger.warn('snapshot refused: too large', { peer: this.from, bytes: totalBytes, maxSnapshotBytes: max });
+      this.ctx.logger.warn('snapshot refused: too large', {
+        peer: this.from,
+        bytes: totalBytes,
+        maxSnapshotBytes: max,
+      });
       this.ws.send(
-        encodeFrame({ kind: 'snapAck', transferId, ok: false, reason: `snapshot of ${totalBytes} bytes exceeds ${max}` }),
+        encodeFrame({
+          kind: 'snapAck',
+          transferId,
+          ok: false,
+          reason: `snapshot of ${totalBytes} bytes exceeds ${max}`,
+        }),
       );
       this.state = { phase: 'done' };
       this.close(CloseCode.SnapshotTooLarge, 'snapshot too large');

@@ -9,7 +9,12 @@ export type {
 export type { PeerStats } from './context.js';
 export { DEFAULTS } from './options.js';
 export type { PeerTlsOptions, PeerTransportOptions } from './options.js';
-export { InvalidConfigError, PeerProtocolError, PeerProtocolErrorCode, TransportStateError } from './errors.js';
+export {
+  InvalidConfigError,
+  PeerProtocolError,
+  PeerProtocolErrorCode,
+  TransportStateError,
+} from './errors.js';
 export { CloseCode } from './handshake.js';
 export { decodeFrame, decodeMessage, encodeFrame, encodeMessage, FRAME_VERSION } from './codec.js';
 export type { Frame } from './codec.js';

@@ -110,7 +110,13 @@ export function parsePeerUrl(option: string, raw: string, allowPortZero: boolean
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InvalidConfigError(option, `${raw}: scheme must be http or https`);
   }
-  if (url.hostname === '' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+  if (
+    url.hostname === '' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
     throw new InvalidConfigError(option, `${raw}: only scheme://host:port is allowed`);
   }
   if (url.pathname !== '/' && url.pathname !== '') {

@@ -13,8 +13,9 @@
  */
 import type WebSocket from 'ws';
 import type { TimerHandle } from '../platform/timers.js';
+import type { Message } from '../raft/types.js';
 import { Backoff } from './backoff.js';
-import { encodeMessagesFrame, MESSAGES_FRAME_OVERHEAD_BYTES } from './codec.js';
+import { encodeMessage, encodeMessagesFrame, MESSAGES_FRAME_OVERHEAD_BYTES } from './codec.js';
 import { describeCause, type MutablePeerStats, type TransportContext } from './context.js';
 import { Dial } from './dialer.js';
 import { Channel, REFUSAL_CODES } from './handshake.js';
@@ -67,14 +68,15 @@ export class OutboundStream {
     this.urlIndex = 0;
   }
 
-  /** Queues one encoded message (see the file comment for when it is dropped instead). */
-  send(encoded: Uint8Array): void {
+  /** Encodes and queues one message (see the file comment for when it is dropped instead). */
+  send(message: Message): void {
     const ws = this.ws;
     if (this.state !== 'open' || ws === undefined) {
       this.drop(1, 'stream not connected');
       this.wake();
       return;
     }
+    const encoded = encodeMessage(message);
     const { maxFrameBytes, maxQueuedBytesPerPeer } = this.ctx.options;
     if (encoded.length + MESSAGES_FRAME_OVERHEAD_BYTES > maxFrameBytes) {
       this.drop(1, 'message larger than maxFrameBytes');
@@ -183,8 +185,12 @@ export class OutboundStream {
     this.backoff.reset();
     this.lastFailure = undefined;
     this.stats.connected = true;
-    ws.on('close', (code: number, reason: Buffer) => this.onLost(`closed by peer (${code} ${reason.toString()})`));
-    ws.on('error', (err: Error) => this.ctx.logger.debug('peer stream error', { peer: this.peerId, err: describeCause(err) }));
+    ws.on('close', (code: number, reason: Buffer) =>
+      this.onLost(`closed by peer (${code} ${reason.toString()})`),
+    );
+    ws.on('error', (err: Error) =>
+      this.ctx.logger.debug('peer stream error', { peer: this.peerId, err: describeCause(err) }),
+    );
     ws.on('message', () => this.onLost('unexpected frame from acceptor'));
     ws.on('pong', () => {
       this.awaitingPong = false;

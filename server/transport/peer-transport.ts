@@ -26,12 +26,24 @@ import { noopLogger, type Logger } from '../platform/logger.js';
 import { NodeTimers } from '../platform/node-timers.js';
 import type { Random } from '../platform/random.js';
 import type { Timers } from '../platform/timers.js';
-import { encodeFrame, encodeMessage } from './codec.js';
-import { describeCause, newPeerStats, type MutablePeerStats, type PeerStats, type TransportContext } from './context.js';
+import { encodeFrame } from './codec.js';
+import {
+  describeCause,
+  newPeerStats,
+  type MutablePeerStats,
+  type PeerStats,
+  type TransportContext,
+} from './context.js';
 import { InvalidConfigError, TransportStateError, type PeerProtocolError } from './errors.js';
 import { Channel, CHANNEL_PATHS, checkHandshake, CloseCode } from './handshake.js';
 import { InboundSnapshot, InboundStream, type InboundHooks } from './inbound.js';
-import { resolveOptions, isValidMemberId, parsePeerUrl, type PeerTransportOptions, type ResolvedOptions } from './options.js';
+import {
+  resolveOptions,
+  isValidMemberId,
+  parsePeerUrl,
+  type PeerTransportOptions,
+  type ResolvedOptions,
+} from './options.js';
 import { OutboundStream } from './outbound.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
@@ -193,7 +205,10 @@ export class PeerTransport implements AsyncDisposable {
    */
   addPeer(id: number, urls: readonly string[]): void {
     if (!isValidMemberId(id) || id === this.options.memberId) {
-      throw new InvalidConfigError('peer id', `${String(id)} is not a valid peer id for member ${this.options.memberId}`);
+      throw new InvalidConfigError(
+        'peer id',
+        `${String(id)} is not a valid peer id for member ${this.options.memberId}`,
+      );
     }
     if (urls.length === 0) throw new InvalidConfigError('peer urls', `member ${id} needs at least one URL`);
     const parsed = urls.map((u, i) => parsePeerUrl(`peer ${id} urls[${i}]`, u, false));
@@ -272,7 +287,7 @@ export class PeerTransport implements AsyncDisposable {
         continue;
       }
       if (m.type === 'MsgSnap') this.sendSnapshot(peer, m);
-      else peer.stream.send(encodeMessage(m));
+      else peer.stream.send(m);
     }
   }
 
@@ -339,10 +354,15 @@ export class PeerTransport implements AsyncDisposable {
     server.on('request', (_req, res) => {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('concord peer port: WebSocket only\n');
     });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
     server.on('tlsClientError', (err: Error, socket: Socket) => {
       this.refusedConnections += 1;
-      this.logger.warn('peer TLS handshake failed', { remote: socket.remoteAddress, err: describeCause(err) });
+      this.logger.warn('peer TLS handshake failed', {
+        remote: socket.remoteAddress,
+        err: describeCause(err),
+      });
     });
     server.on('clientError', (err: Error, socket: Duplex) => {
       this.logger.debug('peer HTTP client error', { err: describeCause(err) });
@@ -367,7 +387,11 @@ export class PeerTransport implements AsyncDisposable {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     const channel =
-      path === CHANNEL_PATHS.stream ? Channel.Stream : path === CHANNEL_PATHS.snapshot ? Channel.Snapshot : undefined;
+      path === CHANNEL_PATHS.stream
+        ? Channel.Stream
+        : path === CHANNEL_PATHS.snapshot
+          ? Channel.Snapshot
+          : undefined;
     const reject = (status: number, text: string): void => {
       this.refusedConnections += 1;
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -412,7 +436,9 @@ export class PeerTransport implements AsyncDisposable {
       ws.close(CloseCode.Busy, 'too many snapshots in progress');
       return;
     }
-    ws.send(encodeFrame({ kind: 'hello', clusterId: this.options.clusterId, memberId: this.options.memberId }));
+    ws.send(
+      encodeFrame({ kind: 'hello', clusterId: this.options.clusterId, memberId: this.options.memberId }),
+    );
     const hooks = this.inboundHooks(from, () => {
       this.inbound.delete(conn);
       if (channel === Channel.Snapshot) this.inboundSnapshots -= 1;

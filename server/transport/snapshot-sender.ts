@@ -68,14 +68,23 @@ export class SnapshotSender {
     ws.on('close', (code: number, reason: Buffer) =>
       this.finish(false, `connection closed before ack (${code} ${reason.toString()})`),
     );
-    ws.on('error', (err: Error) => this.ctx.logger.debug('snapshot socket error', { peer: this.peerId, err: describeCause(err) }));
+    ws.on('error', (err: Error) =>
+      this.ctx.logger.debug('snapshot socket error', { peer: this.peerId, err: describeCause(err) }),
+    );
     ws.on('message', (data: WebSocket.RawData) => this.onAck(rawDataBytes(data)));
     const begin = {
       ...this.message,
       snapshot: { metadata: this.message.snapshot.metadata, data: new Uint8Array(0) },
     };
     this.touch();
-    ws.send(encodeFrame({ kind: 'snapBegin', transferId: this.transferId, totalBytes: this.data.length, message: begin }));
+    ws.send(
+      encodeFrame({
+        kind: 'snapBegin',
+        transferId: this.transferId,
+        totalBytes: this.data.length,
+        message: begin,
+      }),
+    );
     this.sendNext();
   }
 

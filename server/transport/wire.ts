@@ -171,7 +171,10 @@ export class ByteReader {
   string(what: string, maxBytes: number): string {
     const n = this.uvarint(what);
     if (n > maxBytes) {
-      throw new PeerProtocolError(PeerProtocolErrorCode.TooLarge, `${what}: string of ${n} bytes exceeds ${maxBytes}`);
+      throw new PeerProtocolError(
+        PeerProtocolErrorCode.TooLarge,
+        `${what}: string of ${n} bytes exceeds ${maxBytes}`,
+      );
     }
     this.need(n, what);
     const view = this.buf.subarray(this.pos, this.pos + n);

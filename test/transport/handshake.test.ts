@@ -11,7 +11,11 @@ interface RawResult {
 }
 
 /** Dials `url` like a peer would, with chosen headers, sends `frames` once open, reports the close. */
-function rawPeer(url: string, headers: Record<string, string>, frames: readonly Uint8Array[]): Promise<RawResult> {
+function rawPeer(
+  url: string,
+  headers: Record<string, string>,
+  frames: readonly Uint8Array[],
+): Promise<RawResult> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/raft/stream`, { headers });
     let received = 0;
@@ -27,7 +31,12 @@ function rawPeer(url: string, headers: Record<string, string>, frames: readonly 
 }
 
 function headers(clusterId: string, from: number, to: number): Record<string, string> {
-  return { 'x-concord-peer-version': '1', 'x-concord-cluster-id': clusterId, 'x-concord-from': String(from), 'x-concord-to': String(to) };
+  return {
+    'x-concord-peer-version': '1',
+    'x-concord-cluster-id': clusterId,
+    'x-concord-from': String(from),
+    'x-concord-to': String(to),
+  };
 }
 
 describe('PeerTransport (loopback handshake)', function () {
@@ -48,10 +57,17 @@ describe('PeerTransport (loopback handshake)', function () {
       stranger.transport.addPeer(2, [b.url]);
       stranger.transport.send([heartbeat(1, 2, 0)]);
       await signal.until(
-        () => stranger.logger.has('error', 'peer refused connection', (f) => f['code'] === CloseCode.ClusterIdMismatch),
+        () =>
+          stranger.logger.has(
+            'error',
+            'peer refused connection',
+            (f) => f['code'] === CloseCode.ClusterIdMismatch,
+          ),
         'the dialer logs the refusal',
       );
-      expect(b.logger.has('warn', 'peer connection refused', (f) => f['clusterId'] === 'other-cluster')).to.equal(true);
+      expect(
+        b.logger.has('warn', 'peer connection refused', (f) => f['clusterId'] === 'other-cluster'),
+      ).to.equal(true);
       expect(b.transport.stats().refusedConnections).to.be.at.least(1);
       expect(stranger.isConnectedTo(2)).to.equal(false);
       expect(b.inbox).to.have.length(0);
@@ -73,7 +89,9 @@ describe('PeerTransport (loopback handshake)', function () {
       const b = await Member.start(2, signal);
       members = [b];
       const frame = encodeFrame({ kind: 'messages', messages: [heartbeat(1, 2, 0)] });
-      const ws = new WebSocket(`${b.url.replace('http', 'ws')}/raft/stream`, { headers: headers(CLUSTER, 1, 2) });
+      const ws = new WebSocket(`${b.url.replace('http', 'ws')}/raft/stream`, {
+        headers: headers(CLUSTER, 1, 2),
+      });
       ws.on('error', () => {});
       ws.on('open', () => ws.send(frame));
       await signal.until(() => b.inbox.length === 1, 'delivery');
@@ -133,7 +151,10 @@ describe('PeerTransport (loopback handshake)', function () {
       const b = await Member.start(2, signal);
       members = [b];
       const good = encodeFrame({ kind: 'messages', messages: [heartbeat(1, 2, 0)] });
-      const result = await rawPeer(b.url, headers(CLUSTER, 1, 2), [new Uint8Array([0x43, 0x50, 1, 2, 5, 99]), good]);
+      const result = await rawPeer(b.url, headers(CLUSTER, 1, 2), [
+        new Uint8Array([0x43, 0x50, 1, 2, 5, 99]),
+        good,
+      ]);
       expect(result.code).to.equal(CloseCode.ProtocolError);
       expect(result.reason).to.equal('PEER_FRAME_TRUNCATED');
       expect(b.transport.stats().protocolErrors).to.equal(1);

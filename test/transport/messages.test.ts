@@ -89,19 +89,26 @@ describe('PeerTransport (loopback)', function () {
 
     context('with three members', () => {
       it('delivers every message between every pair', async () => {
-        members = [await Member.start(1, signal), await Member.start(2, signal), await Member.start(3, signal)];
+        members = [
+          await Member.start(1, signal),
+          await Member.start(2, signal),
+          await Member.start(3, signal),
+        ];
         meshAll(members);
         for (const a of members) for (const b of members) if (a !== b) await a.connect(b);
         for (const a of members) {
           const out: Message[] = [];
-          for (const b of members) if (a !== b) for (let i = 0; i < 5; i++) out.push(heartbeat(a.id, b.id, i));
+          for (const b of members)
+            if (a !== b) for (let i = 0; i < 5; i++) out.push(heartbeat(a.id, b.id, i));
           a.transport.send(out);
         }
         await signal.until(() => members.every((m) => m.inbox.length === 10), 'ten messages each');
         for (const m of members) {
           for (const other of members) {
             if (other === m) continue;
-            const fromOther = m.inbox.filter((x) => x.from === other.id).map((x) => (x.type === 'MsgHeartbeat' ? x.commit : -1));
+            const fromOther = m.inbox
+              .filter((x) => x.from === other.id)
+              .map((x) => (x.type === 'MsgHeartbeat' ? x.commit : -1));
             expect(fromOther).to.deep.equal([0, 1, 2, 3, 4]);
             expect(m.inbox.every((x) => x.to === m.id)).to.equal(true);
           }

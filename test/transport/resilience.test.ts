@@ -1,7 +1,16 @@
 /** Loopback: reconnects, backoff, and dropping (never blocking) when a peer is down or slow. */
 import { expect } from 'chai';
 import { SeededRandom } from '../../server/platform/random.js';
-import { append, closedPortUrl, ControlledTimers, FakePeer, heartbeat, meshAll, Member, Signal } from './harness.js';
+import {
+  append,
+  closedPortUrl,
+  ControlledTimers,
+  FakePeer,
+  heartbeat,
+  meshAll,
+  Member,
+  Signal,
+} from './harness.js';
 
 describe('PeerTransport (loopback resilience)', function () {
   this.timeout(20_000);
@@ -74,7 +83,10 @@ describe('PeerTransport (loopback resilience)', function () {
         const base = Math.min(1_600, 100 * 2 ** k);
         expect(ms, `delay ${k}`).to.be.within(Math.max(100, base / 2), base);
       });
-      expect(delays.slice(5)).to.satisfy((d: number[]) => d.every((ms) => ms >= 800), 'capped delays stay high');
+      expect(delays.slice(5)).to.satisfy(
+        (d: number[]) => d.every((ms) => ms >= 800),
+        'capped delays stay high',
+      );
       expect(new Set(delays).size).to.be.greaterThan(4); // jitter: not a fixed ladder
       const stats = a.peerStats(2);
       expect(stats?.dials).to.be.within(backoffs().length, backoffs().length + 1);
@@ -83,7 +95,11 @@ describe('PeerTransport (loopback resilience)', function () {
 
   context('when a peer is slow (never reads)', () => {
     it('drops once maxQueuedBytesPerPeer is buffered, and other peers are unaffected', async () => {
-      const opts = { maxFrameBytes: 64 * 1024, snapshotChunkBytes: 16 * 1024, maxQueuedBytesPerPeer: 256 * 1024 };
+      const opts = {
+        maxFrameBytes: 64 * 1024,
+        snapshotChunkBytes: 16 * 1024,
+        maxQueuedBytesPerPeer: 256 * 1024,
+      };
       const a = await Member.start(1, signal, opts);
       const c = await Member.start(3, signal, opts);
       const slow = await FakePeer.start(2, signal, (ws) => ws.pause());
@@ -103,9 +119,18 @@ describe('PeerTransport (loopback resilience)', function () {
       }
       expect(a.peerStats(2)?.droppedMessages).to.be.greaterThan(before);
       expect(a.isConnectedTo(2)).to.equal(true);
-      expect(a.logger.has('warn', 'dropping peer messages', (f) => f['reason'] === 'maxQueuedBytesPerPeer exceeded')).to.equal(true);
+      expect(
+        a.logger.has(
+          'warn',
+          'dropping peer messages',
+          (f) => f['reason'] === 'maxQueuedBytesPerPeer exceeded',
+        ),
+      ).to.equal(true);
       a.transport.send([heartbeat(1, 3, 42)]);
-      await signal.until(() => c.inbox.some((m) => m.type === 'MsgHeartbeat' && m.commit === 42), 'c still served');
+      await signal.until(
+        () => c.inbox.some((m) => m.type === 'MsgHeartbeat' && m.commit === 42),
+        'c still served',
+      );
     });
   });
 
@@ -118,7 +143,10 @@ describe('PeerTransport (loopback resilience)', function () {
       a.transport.addPeer(2, [mute.url]);
       a.transport.send([heartbeat(1, 2, 0)]);
       await signal.until(() => a.isConnectedTo(2), 'connected');
-      await signal.until(() => a.logger.has('warn', 'peer stream lost', (f) => /pong/.test(String(f['reason']))), 'ping timeout');
+      await signal.until(
+        () => a.logger.has('warn', 'peer stream lost', (f) => /pong/.test(String(f['reason']))),
+        'ping timeout',
+      );
       await signal.until(() => mute.connections.length >= 2, 'a redial');
     });
   });

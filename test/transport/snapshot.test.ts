@@ -85,7 +85,9 @@ describe('PeerTransport (loopback snapshots)', function () {
       a.transport.send([snapshotMessage(1, 2, 2 * MiB)]);
       await signal.until(() => a.snapshotStatus.length === 1, 'snapshot status');
       expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
-      expect(a.logger.has('warn', 'snapshot failed', (f) => /exceeds/.test(String(f['reason'])))).to.equal(true);
+      expect(a.logger.has('warn', 'snapshot failed', (f) => /exceeds/.test(String(f['reason'])))).to.equal(
+        true,
+      );
       expect(b.inbox).to.have.length(0);
     });
 
@@ -113,7 +115,9 @@ describe('PeerTransport (loopback snapshots)', function () {
       a.transport.send([snapshotMessage(1, 2, 3 * MiB)]);
       await signal.until(() => a.snapshotStatus.length === 1, 'snapshot status');
       expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
-      expect(a.logger.has('warn', 'snapshot failed', (f) => /closed before ack/.test(String(f['reason'])))).to.equal(true);
+      expect(
+        a.logger.has('warn', 'snapshot failed', (f) => /closed before ack/.test(String(f['reason']))),
+      ).to.equal(true);
     });
 
     it('reports failure when the receiver never acknowledges within snapshotIdleTimeoutMs', async () => {
@@ -131,7 +135,9 @@ describe('PeerTransport (loopback snapshots)', function () {
       expect(timers.heldCount).to.equal(1);
       timers.fireHeld();
       expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
-      expect(a.logger.has('warn', 'snapshot failed', (f) => /no progress/.test(String(f['reason'])))).to.equal(true);
+      expect(
+        a.logger.has('warn', 'snapshot failed', (f) => /no progress/.test(String(f['reason']))),
+      ).to.equal(true);
     });
 
     it('reports failure when the peer is removed during the transfer', async () => {

@@ -16,7 +16,12 @@ function rawTlsPeer(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer 
   return new Promise((resolve) => {
     const ws = new WebSocket(`${url.replace('https', 'wss')}/raft/stream`, {
       ...tls,
-      headers: { 'x-concord-peer-version': '1', 'x-concord-cluster-id': CLUSTER, 'x-concord-from': '9', 'x-concord-to': '2' },
+      headers: {
+        'x-concord-peer-version': '1',
+        'x-concord-cluster-id': CLUSTER,
+        'x-concord-from': '9',
+        'x-concord-to': '2',
+      },
     });
     let opened = false;
     let error: string | undefined;

@@ -15,7 +15,10 @@ const snapshot: fc.Arbitrary<Snapshot> = fc.record({
   metadata: fc.record({
     index: u,
     term: u,
-    confState: fc.record({ voters: fc.array(id, { maxLength: 5 }), learners: fc.array(id, { maxLength: 3 }) }),
+    confState: fc.record({
+      voters: fc.array(id, { maxLength: 5 }),
+      learners: fc.array(id, { maxLength: 3 }),
+    }),
   }),
   data: fc.uint8Array({ maxLength: 512 }),
 });
@@ -31,7 +34,14 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     commit: u,
     entries: fc.array(entry, { maxLength: 4 }),
   }),
-  fc.record({ type: fc.constant('MsgAppResp' as const), ...env, index: u, reject: fc.boolean(), rejectHint: u, logTerm: u }),
+  fc.record({
+    type: fc.constant('MsgAppResp' as const),
+    ...env,
+    index: u,
+    reject: fc.boolean(),
+    rejectHint: u,
+    logTerm: u,
+  }),
   fc.record({ type: fc.constant('MsgHeartbeat' as const), ...env, commit: u, context: text }),
   fc.record({ type: fc.constant('MsgHeartbeatResp' as const), ...env, context: text }),
   fc.record({
@@ -41,7 +51,11 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     logTerm: u,
     force: fc.boolean(),
   }),
-  fc.record({ type: fc.constantFrom('MsgVoteResp' as const, 'MsgPreVoteResp' as const), ...env, reject: fc.boolean() }),
+  fc.record({
+    type: fc.constantFrom('MsgVoteResp' as const, 'MsgPreVoteResp' as const),
+    ...env,
+    reject: fc.boolean(),
+  }),
   fc.record({ type: fc.constant('MsgSnap' as const), ...env, snapshot }),
   fc.record({ type: fc.constant('MsgTimeoutNow' as const), ...env }),
   fc.record({

@@ -145,7 +145,10 @@ describe('peer codec', () => {
 
     context('when the header is wrong', () => {
       it('throws PEER_FRAME_BAD_MAGIC for foreign bytes', () => {
-        expectProtocolError(() => decodeFrame(new Uint8Array([0x7b, 0x22, 1, 2]), MAX), PeerProtocolErrorCode.BadMagic);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([0x7b, 0x22, 1, 2]), MAX),
+          PeerProtocolErrorCode.BadMagic,
+        );
       });
       it('throws PEER_FRAME_UNSUPPORTED_VERSION for another version', () => {
         const f = valid.slice();
@@ -153,34 +156,55 @@ describe('peer codec', () => {
         expectProtocolError(() => decodeFrame(f, MAX), PeerProtocolErrorCode.UnsupportedVersion);
       });
       it('throws PEER_FRAME_UNKNOWN_TAG for an unknown kind', () => {
-        expectProtocolError(() => decodeFrame(new Uint8Array([0x43, 0x50, 1, 99]), MAX), PeerProtocolErrorCode.UnknownTag);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([0x43, 0x50, 1, 99]), MAX),
+          PeerProtocolErrorCode.UnknownTag,
+        );
       });
     });
 
     context('when a field is out of its domain', () => {
       const header = [0x43, 0x50, 1, 2];
       it('throws PEER_FRAME_UNKNOWN_TAG for an unknown message type', () => {
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 77, 1, 2, 3]), MAX), PeerProtocolErrorCode.UnknownTag);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 77, 1, 2, 3]), MAX),
+          PeerProtocolErrorCode.UnknownTag,
+        );
       });
       it('throws PEER_FRAME_BAD_VALUE for a boolean byte other than 0 or 1', () => {
         // MsgVoteResp 1->2 term 3, reject = 2
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 7, 1, 2, 3, 2]), MAX), PeerProtocolErrorCode.BadValue);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 7, 1, 2, 3, 2]), MAX),
+          PeerProtocolErrorCode.BadValue,
+        );
       });
       it('throws PEER_FRAME_BAD_VALUE for a non-canonical varint', () => {
         // MsgTimeoutNow with from encoded as 0x81 0x00
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 10, 0x81, 0x00, 2, 3]), MAX), PeerProtocolErrorCode.BadValue);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 10, 0x81, 0x00, 2, 3]), MAX),
+          PeerProtocolErrorCode.BadValue,
+        );
       });
       it('throws PEER_FRAME_BAD_VALUE for a varint beyond 2^53-1', () => {
         const big = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f];
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 10, ...big, 2, 3]), MAX), PeerProtocolErrorCode.BadValue);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 10, ...big, 2, 3]), MAX),
+          PeerProtocolErrorCode.BadValue,
+        );
       });
       it('throws PEER_FRAME_BAD_VALUE for invalid UTF-8 in a context', () => {
         // MsgReadIndex 1->2 term 3, context of 2 bytes 0xc3 0x28
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 12, 1, 2, 3, 2, 0xc3, 0x28]), MAX), PeerProtocolErrorCode.BadValue);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 12, 1, 2, 3, 2, 0xc3, 0x28]), MAX),
+          PeerProtocolErrorCode.BadValue,
+        );
       });
       it('throws PEER_FRAME_UNKNOWN_TAG for an unknown entry type', () => {
         // MsgProp 1->2 term 0, 1 entry, type 5, empty data
-        expectProtocolError(() => decodeFrame(new Uint8Array([...header, 1, 11, 1, 2, 0, 1, 5, 0]), MAX), PeerProtocolErrorCode.UnknownTag);
+        expectProtocolError(
+          () => decodeFrame(new Uint8Array([...header, 1, 11, 1, 2, 0, 1, 5, 0]), MAX),
+          PeerProtocolErrorCode.UnknownTag,
+        );
       });
       it('throws PEER_FRAME_BAD_VALUE when a snapshot begin carries another message type', () => {
         const bytes = new Uint8Array([0x43, 0x50, 1, 3, 1, 0, 10, 1, 2, 3]);
@@ -207,7 +231,9 @@ describe('peer codec', () => {
     it('throws only PeerProtocolError on random bytes (fuzz)', () => {
       fc.assert(
         fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, withHeader) => {
-          const input = withHeader ? new Uint8Array([0x43, 0x50, 1, 1 + (bytes[0] ?? 0) % 6, ...bytes]) : bytes;
+          const input = withHeader
+            ? new Uint8Array([0x43, 0x50, 1, 1 + ((bytes[0] ?? 0) % 6), ...bytes])
+            : bytes;
           try {
             decodeFrame(input, MAX);
           } catch (err) {
@@ -219,7 +245,10 @@ describe('peer codec', () => {
     });
 
     it('throws only PeerProtocolError on mutated valid frames (fuzz)', () => {
-      const arb = fc.tuple(frameArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }));
+      const arb = fc.tuple(
+        frameArb,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+      );
       fc.assert(
         fc.property(arb, ([f, edits]) => {
           const bytes = encodeFrame(f).slice();
