@@ -130,6 +130,11 @@ export class InboundSnapshot extends InboundConnection {
           this.unexpected('chunk beyond the declared size');
         st.buffer.set(frame.data, st.received);
         st.received += frame.data.length;
+        this.ctx.logger.debug('snapshot chunk received', {
+          peer: this.from,
+          received: st.received,
+          of: st.buffer.length,
+        });
         return;
       }
       case 'snapEnd': {
@@ -177,6 +182,12 @@ export class InboundSnapshot extends InboundConnection {
       return;
     }
     this.state = { phase: 'receiving', transferId, message, buffer: new Uint8Array(totalBytes), received: 0 };
+    this.ctx.logger.info('receiving snapshot', {
+      peer: this.from,
+      transfer: transferId,
+      index: message.snapshot.metadata.index,
+      bytes: totalBytes,
+    });
   }
 
   private touch(): void {

@@ -172,10 +172,15 @@ export class OutboundStream {
     this.state = 'dialing';
     this.stats.dials += 1;
     const url = this.currentUrl();
-    this.dial = new Dial(this.ctx, url, Channel.Stream, this.peerId, {
-      onReady: (ws) => this.onReady(ws, url),
-      onFail: (reason, code) => this.onDialFailed(url, reason, code),
-    });
+    try {
+      this.dial = new Dial(this.ctx, url, Channel.Stream, this.peerId, {
+        onReady: (ws) => this.onReady(ws, url),
+        onFail: (reason, code) => this.onDialFailed(url, reason, code),
+      });
+    } catch (err) {
+      // `send()` must never throw: a dial that cannot even start is one more failed dial.
+      this.onDialFailed(url, describeCause(err), undefined);
+    }
   }
 
   private onReady(ws: WebSocket, url: URL): void {

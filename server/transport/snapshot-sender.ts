@@ -44,10 +44,15 @@ export class SnapshotSender {
       index: this.message.snapshot.metadata.index,
       bytes: this.data.length,
     });
-    this.dial = new Dial(this.ctx, url, Channel.Snapshot, this.peerId, {
-      onReady: (ws) => this.onReady(ws),
-      onFail: (reason) => this.finish(false, `dial failed: ${reason}`),
-    });
+    try {
+      this.dial = new Dial(this.ctx, url, Channel.Snapshot, this.peerId, {
+        onReady: (ws) => this.onReady(ws),
+        onFail: (reason) => this.finish(false, `dial failed: ${reason}`),
+      });
+    } catch (err) {
+      // Reported on a later macrotask: the owner is inside `send()` and must not be re-entered.
+      setImmediate(() => this.finish(false, `dial failed: ${describeCause(err)}`));
+    }
   }
 
   /** Stops without reporting (shutdown). */

@@ -1,8 +1,18 @@
 /** Loopback: snapshot streaming in chunks on a dedicated connection, success and failure reports. */
 import { expect } from 'chai';
 import type { MsgSnap } from '../../server/raft/types.js';
-import { decodeFrame } from '../../server/transport/index.js';
-import { closedPortUrl, ControlledTimers, FakePeer, heartbeat, meshAll, Member, Signal } from './harness.js';
+import WebSocket from 'ws';
+import { CloseCode, decodeFrame, encodeFrame } from '../../server/transport/index.js';
+import {
+  CLUSTER,
+  closedPortUrl,
+  ControlledTimers,
+  FakePeer,
+  heartbeat,
+  meshAll,
+  Member,
+  Signal,
+} from './harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -151,5 +161,89 @@ describe('PeerTransport (loopback snapshots)', function () {
       a.transport.removePeer(2);
       expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
     });
+  });
+});
+
+describe('PeerTransport (loopback snapshot receiver limits)', function () {
+  this.timeout(20_000);
+  const signal = new Signal();
+  let members: Member[] = [];
+
+  afterEach(async () => {
+    await Promise.all(members.map((m) => m.transport.close()));
+    members = [];
+  });
+
+  /** Opens a raw snapshot channel from member 1, sends `frames`, resolves with the close code. */
+  function rawSnapshotChannel(
+    url: string,
+    frames: readonly Uint8Array[],
+    opened?: () => void,
+  ): Promise<number> {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/raft/snapshot`, {
+        headers: {
+          'x-concord-peer-version': '1',
+          'x-concord-cluster-id': CLUSTER,
+          'x-concord-from': '1',
+          'x-concord-to': '2',
+        },
+      });
+      ws.on('error', () => {});
+      ws.on('message', () => {
+        for (const f of frames) ws.send(f);
+        opened?.();
+      });
+      ws.on('close', (code) => resolve(code));
+    });
+  }
+
+  it('closes a transfer that stalls for snapshotIdleTimeoutMs and delivers nothing', async () => {
+    const idleMs = 654_321;
+    const timers = new ControlledTimers(idleMs);
+    const b = await Member.start(2, signal, { ...small, timers, snapshotIdleTimeoutMs: idleMs });
+    members = [b];
+    const begin = encodeFrame({
+      kind: 'snapBegin',
+      transferId: 1,
+      totalBytes: 1000,
+      message: snapshotMessage(1, 2, 0),
+    });
+    const chunk = encodeFrame({ kind: 'snapChunk', transferId: 1, offset: 0, data: new Uint8Array(10) });
+    const closed = rawSnapshotChannel(b.url, [begin, chunk]);
+    await signal.until(() => b.logger.has('debug', 'snapshot chunk received'), 'begin and chunk received');
+    expect(timers.heldCount).to.equal(1);
+    timers.fireHeld();
+    expect(await closed).to.equal(CloseCode.SnapshotTimeout);
+    expect(b.logger.has('warn', 'snapshot receive timed out')).to.equal(true);
+    expect(b.inbox).to.have.length(0);
+  });
+
+  it('refuses a chunk that skips ahead', async () => {
+    const b = await Member.start(2, signal, small);
+    members = [b];
+    const begin = encodeFrame({
+      kind: 'snapBegin',
+      transferId: 1,
+      totalBytes: 1000,
+      message: snapshotMessage(1, 2, 0),
+    });
+    const chunk = encodeFrame({ kind: 'snapChunk', transferId: 1, offset: 10, data: new Uint8Array(10) });
+    expect(await rawSnapshotChannel(b.url, [begin, chunk])).to.equal(CloseCode.ProtocolError);
+    expect(b.transport.stats().protocolErrors).to.equal(1);
+  });
+
+  it('refuses snapshots beyond maxInboundSnapshots with BUSY', async () => {
+    const b = await Member.start(2, signal, { ...small, maxInboundSnapshots: 1 });
+    members = [b];
+    let firstOpen = false;
+    const first = rawSnapshotChannel(b.url, [], () => (firstOpen = true));
+    await signal.until(
+      () => firstOpen || b.logger.has('info', 'peer connection accepted'),
+      'first channel accepted',
+    );
+    expect(await rawSnapshotChannel(b.url, [])).to.equal(CloseCode.Busy);
+    await b.transport.close();
+    await first;
   });
 });
