@@ -112,7 +112,6 @@ export class PeerTransport implements AsyncDisposable {
     this.timers = options.timers ?? new NodeTimers();
     this.random = options.random ?? mathRandom;
     this.logger = options.logger ?? noopLogger;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.ctx = {
       options: this.options,

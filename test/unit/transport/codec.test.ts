@@ -240,7 +240,7 @@ describe('peer codec', () => {
             if (!(err instanceof PeerProtocolError)) throw err;
           }
         }),
-        { numRuns: 20000 },
+        { numRuns: 10000 },
       );
     });
 
@@ -262,7 +262,7 @@ describe('peer codec', () => {
           // Whatever decodes re-encodes to the same bytes: nothing is accepted loosely.
           if (decoded !== undefined) expect(encodeFrame(decoded)).to.deep.equal(bytes);
         }),
-        { numRuns: 5000 },
+        { numRuns: 3000 },
       );
     });
   });
