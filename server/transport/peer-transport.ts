@@ -232,6 +232,16 @@ export class PeerTransport implements AsyncDisposable {
   }
 
   /**
+   * Starts dialling the peer's message stream now instead of on the first message (for example
+   * right after boot, so the first election's votes are not dropped). No-op for an unknown peer,
+   * before `start()`, or when the stream is already open, dialling or backing off.
+   */
+  connect(id: number): void {
+    if (this.lifecycle !== 'started') return;
+    this.peers.get(id)?.stream.wake();
+  }
+
+  /**
    * Forgets a peer: closes its outbound stream and inbound connections, fails its snapshot in
    * flight (reported through `onSnapshotStatus`), and refuses its future connections until it is
    * added again. Unknown ids are ignored.

@@ -126,10 +126,9 @@ export class Member {
     return this.peerStats(id)?.connected === true;
   }
 
-  /** Sends a heartbeat to trigger the lazy dial, then waits until the stream to `peer` is open. */
+  /** Dials `peer` now (instead of lazily) and waits until the stream is open. */
   async connect(peer: Member): Promise<void> {
-    if (this.isConnectedTo(peer.id)) return;
-    this.transport.send([heartbeat(this.id, peer.id, 0)]);
+    this.transport.connect(peer.id);
     await this.signal.until(() => this.isConnectedTo(peer.id), `${this.id} connected to ${peer.id}`);
   }
 }

@@ -126,6 +126,31 @@ describe('PeerTransport (loopback)', function () {
     });
   });
 
+  describe('#connect', () => {
+    it('dials before the first message, so the first message is delivered', async () => {
+      const a = await Member.start(1, signal);
+      const b = await Member.start(2, signal);
+      members = [a, b];
+      meshAll(members);
+      a.transport.connect(2);
+      await signal.until(() => a.isConnectedTo(2), 'connected');
+      a.transport.send([heartbeat(1, 2, 1)]);
+      await signal.until(() => b.inbox.length === 1, 'first message');
+      expect(a.peerStats(2)?.droppedMessages).to.equal(0);
+    });
+
+    it('is lazy otherwise: the first message is dropped and triggers the dial', async () => {
+      const a = await Member.start(1, signal);
+      const b = await Member.start(2, signal);
+      members = [a, b];
+      meshAll(members);
+      a.transport.send([heartbeat(1, 2, 1)]);
+      expect(a.peerStats(2)?.droppedMessages).to.equal(1);
+      await signal.until(() => a.isConnectedTo(2), 'connected after the dropped message');
+      expect(b.inbox).to.have.length(0);
+    });
+  });
+
   describe('#close', () => {
     it('is idempotent and stops delivering', async () => {
       const a = await Member.start(1, signal);
