@@ -7,4 +7,3 @@ export class NodeClock implements Clock {
   }
 }
 
-export const nodeClock: Clock = new NodeClock();
