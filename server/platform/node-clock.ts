@@ -6,4 +6,3 @@ export class NodeClock implements Clock {
     return Date.now();
   }
 }
-

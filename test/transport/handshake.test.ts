@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import { CloseCode, encodeFrame } from '../../server/transport/index.js';
-import { CLUSTER, heartbeat, meshAll, Member, Signal } from './harness.js';
+import { CLUSTER, FakePeer, heartbeat, meshAll, Member, Signal } from './harness.js';
 
 interface RawResult {
   readonly code: number;
@@ -111,6 +111,27 @@ describe('PeerTransport (loopback handshake)', function () {
         'wrong target refusal',
       );
       expect(b.inbox).to.have.length(0);
+    });
+  });
+
+  context('when the acceptor answers as another member', () => {
+    it('the dialer refuses the stream and sends nothing', async () => {
+      const a = await Member.start(1, signal);
+      const impostor = await FakePeer.start(3, signal); // says Hello as member 3
+      members = [a];
+      try {
+        a.transport.addPeer(2, [impostor.url]);
+        a.transport.connect(2);
+        await signal.until(
+          () => a.logger.has('error', 'peer refused connection', (f) => f['code'] === CloseCode.WrongTarget),
+          'the dialer refuses the Hello',
+        );
+        a.transport.send([heartbeat(1, 2, 0)]);
+        expect(a.isConnectedTo(2)).to.equal(false);
+        expect(impostor.frames).to.have.length(0);
+      } finally {
+        await impostor.close();
+      }
     });
   });
 
