@@ -41,6 +41,7 @@ export class Dial {
       perMessageDeflate: false,
       followRedirects: false,
       handshakeTimeout: options.dialTimeoutMs,
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
       ...(tls !== undefined && url.protocol === 'https:' ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
     });
     this.timer = ctx.timers.setTimeout(() => this.fail('dial timed out', undefined), options.dialTimeoutMs);

@@ -2,6 +2,7 @@
  * Options of `PeerTransport`, their defaults (one exported `DEFAULTS` object) and validation at
  * construction: a bad option throws `InvalidConfigError` before any socket opens.
  */
+import { isIP } from 'node:net';
 import type { Logger } from '../platform/logger.js';
 import type { Random } from '../platform/random.js';
 import type { Timers } from '../platform/timers.js';
@@ -67,6 +68,11 @@ export interface PeerTransportOptions {
   readonly maxInboundSnapshots?: number;
   readonly maxInboundConnections?: number;
   readonly pingIntervalMs?: number;
+  /**
+   * Source address for outbound dials (default: chosen by the OS). Members that listen on their
+   * own loopback address dial from it too, so a test proxy can tell them apart.
+   */
+  readonly localAddress?: string;
 }
 
 type Limits = { -readonly [K in keyof typeof DEFAULTS]: number };
@@ -76,6 +82,7 @@ export interface ResolvedOptions extends Limits {
   readonly memberId: number;
   readonly listenUrls: readonly URL[];
   readonly tls: PeerTlsOptions | undefined;
+  readonly localAddress: string | undefined;
 }
 
 const CLUSTER_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -177,5 +184,16 @@ export function resolveOptions(options: PeerTransportOptions): ResolvedOptions {
       throw new InvalidConfigError('tls', `listening on ${url.href} needs tls options`);
     }
   }
-  return { clusterId: options.clusterId, memberId: options.memberId, listenUrls, tls, ...limits };
+  const localAddress = options.localAddress;
+  if (localAddress !== undefined && !isIP(localAddress)) {
+    throw new InvalidConfigError('localAddress', `${JSON.stringify(localAddress)} is not an IP address`);
+  }
+  return {
+    clusterId: options.clusterId,
+    memberId: options.memberId,
+    listenUrls,
+    tls,
+    localAddress,
+    ...limits,
+  };
 }
