@@ -11,7 +11,7 @@ export interface ProtocolLimits {
   readonly maxRequestBytes: number;
   /** Most compares, and most ops in success and in failure, of one txn (each list separately). */
   readonly maxTxnOps: number;
-  /** Deepest nesting of txns inside txns (1: no nested txn allowed... 8 by default). */
+  /** Most levels of txns inside txns, counting the request's own txn (1: no nested txn). */
   readonly maxTxnDepth: number;
   /** Most requests awaiting their response on one connection (streams count until they are open). */
   readonly maxInFlightRequests: number;

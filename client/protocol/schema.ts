@@ -26,7 +26,7 @@ export interface WireObject {
   readonly [key: string]: WireValue | undefined;
 }
 
-/** Limits that bound the decoder's work, plus the current txn nesting depth. */
+/** Limits that bound the decoder's work, plus how many txns deep the decoder is (0 at the top). */
 export interface DecodeContext {
   readonly maxTxnOps: number;
   readonly maxTxnDepth: number;
@@ -203,8 +203,11 @@ function isDefaultWire(type: FieldType, value: WireValue): boolean {
 function decodeField(f: FieldSchema, raw: unknown, path: string, ctx: DecodeContext): WireValue | undefined {
   let inner = ctx;
   if (f.txnNesting) {
-    if (ctx.depth + 1 > ctx.maxTxnDepth)
+    // ctx.depth counts the txns nested so far (0 in the request's own txn); a nested one is at
+    // level depth + 2, counting the request's txn as level 1.
+    if (ctx.depth + 2 > ctx.maxTxnDepth) {
       throw invalid(path, `txn nested deeper than ${ctx.maxTxnDepth} levels`);
+    }
     inner = { ...ctx, depth: ctx.depth + 1 };
   }
   if (f.repeated) {
