@@ -66,7 +66,7 @@ export function gatewayError(body: ErrorBody): {
 }
 
 /** One line of a gateway stream (newline-delimited JSON): a result. */
-export function gatewayStreamResult(result: WireObject): string {
+export function gatewayStreamResult(result: object): string {
   return `${JSON.stringify({ result })}\n`;
 }
 
