@@ -359,12 +359,12 @@ export function decodeServerFrame(
         return decodeWelcome(obj, limits);
       case 'response':
         return decodeResponse(obj, methodOf, limits);
-      case 'watch':
-        return {
-          type,
-          id: envelopeInt(obj, 'id', '', 1),
-          result: decodeResult(WATCH_STREAM_RESPONSE, get(obj, 'result'), limits),
-        };
+      case 'watch': {
+        const id = envelopeInt(obj, 'id', '', 1);
+        const result = decodeResult(WATCH_STREAM_RESPONSE, get(obj, 'result'), limits);
+        if (result.watchId !== id) throw invalid('result.watch_id', `must equal the frame id ${id}`);
+        return { type, id, result };
+      }
       case 'keepalive': {
         const id = envelopeInt(obj, 'id', '', 1);
         const body = resultOrError(obj);

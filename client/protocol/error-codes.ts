@@ -26,8 +26,11 @@ export const ErrorCode = {
   Internal: 'INTERNAL',
   /** The connection has its maximum number of requests in flight; back off and retry. */
   TooManyRequests: 'TOO_MANY_REQUESTS',
-  /** The connection has its maximum number of watches; cancel some or open another connection. */
-  TooManyWatches: 'TOO_MANY_WATCHES',
+  /**
+   * The connection has its maximum number of open streams of that kind (watches, keep-alives,
+   * snapshots); close some or open another connection.
+   */
+  TooManyStreams: 'TOO_MANY_STREAMS',
   /** The answer would not fit in one frame (a range over too many keys): narrow it or use limit. */
   ResponseTooLarge: 'RESPONSE_TOO_LARGE',
   /** Unknown method, or a feature this member does not implement. */
@@ -188,12 +191,12 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     429,
     'too many requests in flight on this connection; back off (details.retry_after_ms)',
   ),
-  TOO_MANY_WATCHES: info(
+  TOO_MANY_STREAMS: info(
     false,
     false,
     G.ResourceExhausted,
     429,
-    'the connection has its maximum number of watches (details.limit)',
+    'the connection has its maximum number of watches, keep-alives or snapshots (details.limit)',
   ),
   RESPONSE_TOO_LARGE: info(
     false,

@@ -23,7 +23,7 @@ export interface ErrorDetails {
   readonly leaderClientUrls?: readonly string[];
   /** TOO_MANY_REQUESTS, UNAVAILABLE: a hint for the client's backoff. */
   readonly retryAfterMs?: number;
-  /** REQUEST_TOO_LARGE, TOO_MANY_REQUESTS, TOO_MANY_WATCHES, RESPONSE_TOO_LARGE: the limit hit. */
+  /** REQUEST_TOO_LARGE, TOO_MANY_REQUESTS, TOO_MANY_STREAMS, RESPONSE_TOO_LARGE: the limit hit. */
   readonly limit?: number;
   /** Set by the decoder when a (newer) server sent a code this client does not know. */
   readonly unknownCode?: string;

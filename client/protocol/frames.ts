@@ -149,7 +149,7 @@ export const CloseCode = {
   Normal: 1000,
   /** The server is shutting down (after a going_away notice). */
   GoingAway: 1001,
-  /** The peer broke the framing rules: a binary frame, or a first frame that is not hello. */
+  /** The client's first frame was not a hello. */
   ProtocolError: 1002,
   /** Handshake refused: no hello in time, unsupported version, authentication failed. */
   PolicyViolation: 1008,

@@ -61,7 +61,9 @@ const serverFrame = (): fc.Arbitrary<ServerFrame> =>
       method: fc.constantFrom(...A.ALL_METHODS),
       error: A.errorBody(),
     }),
-    fc.record({ type: fc.constant('watch' as const), id: id(), result: A.watchStreamResponse() }),
+    fc
+      .record({ id: id(), result: A.watchStreamResponse() })
+      .map(({ id, result }): ServerFrame => ({ type: 'watch', id, result: { ...result, watchId: id } })),
     fc.record({ type: fc.constant('keepalive' as const), id: id(), result: A.leaseKeepAliveResponse() }),
     fc.record({ type: fc.constant('keepalive' as const), id: id(), error: A.errorBody() }),
     fc.record({ type: fc.constant('snapshot' as const), id: id(), result: A.snapshotResponse() }),

@@ -570,6 +570,16 @@ describe('protocol validation', () => {
         field: 'error.details.limit',
       },
       {
+        name: 'a watch frame for another watch id',
+        text: JSON.stringify({
+          type: 'watch',
+          id: 4,
+          result: { header, watch_id: '5', events: [{ kv: {} }] },
+        }),
+        code: 'INVALID_ARGUMENT',
+        field: 'result.watch_id',
+      },
+      {
         name: 'a watch frame announcing creation',
         text: JSON.stringify({ type: 'watch', id: 4, result: { header, created: true } }),
         code: 'INVALID_ARGUMENT',
@@ -577,7 +587,11 @@ describe('protocol validation', () => {
       },
       {
         name: 'a watch event without kv',
-        text: JSON.stringify({ type: 'watch', id: 4, result: { header, events: [{ type: 'PUT' }] } }),
+        text: JSON.stringify({
+          type: 'watch',
+          id: 4,
+          result: { header, watch_id: '4', events: [{ type: 'PUT' }] },
+        }),
         code: 'INVALID_ARGUMENT',
         field: 'result.events[0].kv',
       },
