@@ -19,6 +19,8 @@ import type {
   WatchStreamResponse,
 } from './types.js';
 
+/** The HTTP path of the WebSocket endpoint on the client port (ws://host:2379/ws). */
+export const WEBSOCKET_PATH = '/ws';
 /** The protocol version spoken by this code (the `1` of `concord.v1.json`). */
 export const PROTOCOL_VERSION = 1;
 /** The WebSocket subprotocol of the JSON encoding, version 1. */

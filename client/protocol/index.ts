@@ -20,7 +20,13 @@ export { ErrorCode, ERROR_CODE_INFO, GrpcCode, isErrorCode } from './error-codes
 export type { ErrorCodeInfo } from './error-codes.js';
 export { ProtocolError } from './errors.js';
 export type { ErrorBody, ErrorDetails } from './errors.js';
-export { CloseCode, PROTOCOL_VERSION, SUBPROTOCOL_JSON_V1, SUPPORTED_SUBPROTOCOLS } from './frames.js';
+export {
+  CloseCode,
+  PROTOCOL_VERSION,
+  SUBPROTOCOL_JSON_V1,
+  SUPPORTED_SUBPROTOCOLS,
+  WEBSOCKET_PATH,
+} from './frames.js';
 export type {
   CancelFrame,
   ClientFrame,
