@@ -3,6 +3,7 @@
  * nothing outside this folder. docs/protocol.md is the prose version of this contract.
  */
 export { encodeBase64, decodeBase64, isCanonicalBase64 } from './base64.js';
+export { describeFrame } from './describe.js';
 export {
   decodeClientFrame,
   decodeServerFrame,
