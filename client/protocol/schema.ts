@@ -117,6 +117,11 @@ export const T = {
   }),
 };
 
+/** int64 fields that may be negative (compare operands, TTLs in responses). */
+export const INT_ANY: FieldType = T.int(Number.MIN_SAFE_INTEGER);
+/** int64 fields that never are (revisions, counts, sizes, ids). */
+export const INT_NON_NEGATIVE: FieldType = T.int(0);
+
 /** Canonical decimal text of an int64 that Concord accepts (a safe integer ≥ min). */
 export function canonicalInt(raw: unknown, path: string, min: number): string {
   let n: number;
@@ -360,6 +365,46 @@ export function messageCodec<D, W>(
         out[f.wire] = wire;
       }
       return out as unknown as W;
+    },
+  };
+}
+
+/** Builds a codec for a oneof container: exactly one member, mapped to `{ type, [payload] }`. */
+export function oneofCodec<Dom extends { readonly type: string }, Wire extends object>(
+  name: string,
+  payload: 'request' | 'response',
+  members: readonly {
+    wire: string;
+    type: Dom['type'];
+    codec: () => Codec<unknown, unknown>;
+    nested?: boolean;
+  }[],
+): Codec<Dom, Wire> {
+  const raw = messageCodec<Record<string, unknown>, Record<string, unknown>>(
+    name,
+    members.map((m) =>
+      field(m.wire, m.wire, T.message(m.codec), { presence: 'optional', txnNesting: m.nested ?? false }),
+    ),
+    (wire, path) => {
+      const set = members.filter((m) => wire[m.wire] !== undefined);
+      if (set.length !== 1) {
+        const names = members.map((m) => m.wire).join(', ');
+        throw invalid(path, set.length === 0 ? `must set one of ${names}` : `must set only one of ${names}`);
+      }
+    },
+  );
+  return {
+    name,
+    decodeWire: (value, path, ctx: DecodeContext) => raw.decodeWire(value, path, ctx) as Wire,
+    fromWire(wire) {
+      const w = wire as Record<string, unknown>;
+      const member = members.find((m) => w[m.wire] !== undefined) ?? members[0]!;
+      return { type: member.type, [payload]: member.codec().fromWire(w[member.wire]) } as unknown as Dom;
+    },
+    toWire(domain) {
+      const member = members.find((m) => m.type === domain.type)!;
+      const inner = (domain as unknown as Record<string, unknown>)[payload];
+      return { [member.wire]: member.codec().toWire(inner) } as Wire;
     },
   };
 }
