@@ -325,6 +325,9 @@ function decodeResponse(
   const body = resultOrError(obj);
   if ('error' in body) return { type: 'response', id, method, error: body.error };
   const result = decodeResult(methodSpec(method).result, body.result, limits);
+  if (method === 'watch.create' && (result as { readonly watchId: number }).watchId !== id) {
+    throw invalid('result.watch_id', `must equal the request id ${id}`);
+  }
   return { type: 'response', id, method, result } as ResponseFrame;
 }
 

@@ -51,9 +51,11 @@ const id = (): fc.Arbitrary<number> => fc.integer({ min: 1, max: 1e9 });
 const serverFrame = (): fc.Arbitrary<ServerFrame> =>
   fc.oneof(
     ...A.ALL_METHODS.map((method) =>
-      fc
-        .record({ id: id(), result: A.METHOD_ARBITRARIES[method].result })
-        .map(({ id, result }) => ({ type: 'response', id, method, result }) as ServerFrame),
+      fc.record({ id: id(), result: A.METHOD_ARBITRARIES[method].result }).map(({ id, result }) => {
+        // On the WebSocket a watch's id is the id of its watch.create request.
+        const fixed = method === 'watch.create' ? { ...(result as object), watchId: id } : result;
+        return { type: 'response', id, method, result: fixed } as ServerFrame;
+      }),
     ),
     fc.record({
       type: fc.constant('response' as const),

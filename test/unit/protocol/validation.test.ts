@@ -507,7 +507,7 @@ describe('protocol validation', () => {
   describe('#decodeServerFrame', () => {
     const header = { cluster_id: '1', member_id: '2', revision: '3', raft_term: '4' };
     const methodOf = (id: number): Method | undefined =>
-      id === 1 ? 'kv.range' : id === 2 ? 'kv.put' : undefined;
+      id === 1 ? 'kv.range' : id === 2 ? 'kv.put' : id === 3 ? 'watch.create' : undefined;
     const SERVER_CASES: readonly Bad[] = [
       {
         name: 'a response to an unknown id',
@@ -568,6 +568,12 @@ describe('protocol validation', () => {
         }),
         code: 'INVALID_ARGUMENT',
         field: 'error.details.limit',
+      },
+      {
+        name: 'a watch.create response naming another watch id',
+        text: JSON.stringify({ type: 'response', id: 3, result: { header, watch_id: '8', created: true } }),
+        code: 'INVALID_ARGUMENT',
+        field: 'result.watch_id',
       },
       {
         name: 'a watch frame for another watch id',
