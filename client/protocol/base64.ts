@@ -16,48 +16,46 @@ const URL_SAFE_63 = 95; // '_'
 const PAD = 61; // '='
 
 const ENCODE: Uint8Array = new Uint8Array(64);
-const DECODE: Int8Array = new Int8Array(128).fill(-1);
+/** Sextet of each Latin-1 character, -1 if not base64 (either alphabet). */
+const DECODE: Int8Array = new Int8Array(256).fill(-1);
+/** 1 for characters only the standard alphabet has, 2 for those only the URL-safe one has. */
+const ALPHABET: Uint8Array = new Uint8Array(256);
 for (let i = 0; i < 64; i++) {
   ENCODE[i] = STD.charCodeAt(i);
   DECODE[STD.charCodeAt(i)] = i;
 }
 DECODE[URL_SAFE_62] = 62;
 DECODE[URL_SAFE_63] = 63;
+ALPHABET[43] = 1; // '+'
+ALPHABET[47] = 1; // '/'
+ALPHABET[URL_SAFE_62] = 2;
+ALPHABET[URL_SAFE_63] = 2;
 
-const CHUNK = 0x2000;
+// ASCII is valid UTF-8, so the native decoder turns the output bytes into a string quickly.
+const ascii = new TextDecoder();
 
 export function encodeBase64(bytes: Uint8Array): string {
-  const outLength = Math.ceil(bytes.length / 3) * 4;
-  const out = new Uint8Array(outLength);
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
   let o = 0;
   let i = 0;
   const whole = bytes.length - (bytes.length % 3);
   for (; i < whole; i += 3) {
     const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out[o++] = ENCODE[(n >> 18) & 63]!;
-    out[o++] = ENCODE[(n >> 12) & 63]!;
-    out[o++] = ENCODE[(n >> 6) & 63]!;
-    out[o++] = ENCODE[n & 63]!;
+    out[o] = ENCODE[n >>> 18]!;
+    out[o + 1] = ENCODE[(n >>> 12) & 63]!;
+    out[o + 2] = ENCODE[(n >>> 6) & 63]!;
+    out[o + 3] = ENCODE[n & 63]!;
+    o += 4;
   }
   const rest = bytes.length - whole;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out[o++] = ENCODE[(n >> 18) & 63]!;
-    out[o++] = ENCODE[(n >> 12) & 63]!;
-    out[o++] = PAD;
-    out[o++] = PAD;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out[o++] = ENCODE[(n >> 18) & 63]!;
-    out[o++] = ENCODE[(n >> 12) & 63]!;
-    out[o++] = ENCODE[(n >> 6) & 63]!;
-    out[o++] = PAD;
+  if (rest > 0) {
+    const n = (bytes[i]! << 16) | (rest === 2 ? bytes[i + 1]! << 8 : 0);
+    out[o] = ENCODE[n >>> 18]!;
+    out[o + 1] = ENCODE[(n >>> 12) & 63]!;
+    out[o + 2] = rest === 2 ? ENCODE[(n >>> 6) & 63]! : PAD;
+    out[o + 3] = PAD;
   }
-  let text = '';
-  for (let start = 0; start < out.length; start += CHUNK) {
-    text += String.fromCharCode(...out.subarray(start, start + CHUNK));
-  }
-  return text;
+  return ascii.decode(out);
 }
 
 /** Decodes standard or URL-safe base64, padded or not; undefined if the text is not base64. */
@@ -67,29 +65,47 @@ export function decodeBase64(text: string): Uint8Array | undefined {
     end--;
     if (text.charCodeAt(end - 1) === PAD) end--;
   }
-  if (end % 4 === 1) return undefined;
-  let sawStd = false;
-  let sawUrl = false;
-  const out = new Uint8Array(Math.floor((end * 3) / 4));
+  const rest = end % 4;
+  if (rest === 1) return undefined;
+  const whole = end - rest;
+  const out = new Uint8Array((whole / 4) * 3 + (rest === 0 ? 0 : rest - 1));
+  let alphabets = 0;
   let o = 0;
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    const v = c < 128 ? DECODE[c]! : -1;
-    if (v < 0) return undefined;
-    if (c === 43 || c === 47) sawStd = true;
-    else if (c === URL_SAFE_62 || c === URL_SAFE_63) sawUrl = true;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 0xff;
-      acc &= (1 << bits) - 1;
+  for (let i = 0; i < whole; i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) > 255) return undefined;
+    const v0 = DECODE[c0]!;
+    const v1 = DECODE[c1]!;
+    const v2 = DECODE[c2]!;
+    const v3 = DECODE[c3]!;
+    if ((v0 | v1 | v2 | v3) < 0) return undefined;
+    alphabets |= ALPHABET[c0]! | ALPHABET[c1]! | ALPHABET[c2]! | ALPHABET[c3]!;
+    const n = (v0 << 18) | (v1 << 12) | (v2 << 6) | v3;
+    out[o] = n >>> 16;
+    out[o + 1] = (n >>> 8) & 255;
+    out[o + 2] = n & 255;
+    o += 3;
+  }
+  if (rest > 0) {
+    let n = 0;
+    for (let i = whole; i < end; i++) {
+      const c = text.charCodeAt(i);
+      const v = c > 255 ? -1 : DECODE[c]!;
+      if (v < 0) return undefined;
+      alphabets |= ALPHABET[c]!;
+      n = (n << 6) | v;
+    }
+    if (rest === 2) {
+      out[o] = n >>> 4;
+    } else {
+      out[o] = n >>> 10;
+      out[o + 1] = (n >>> 2) & 255;
     }
   }
-  if (sawStd && sawUrl) return undefined;
-  return o === out.length ? out : out.subarray(0, o);
+  return alphabets === 3 ? undefined : out;
 }
 
 /**
@@ -103,7 +119,7 @@ export function isCanonicalBase64(text: string): boolean {
   if (n > 0 && text.charCodeAt(n - 1) === PAD) end = text.charCodeAt(n - 2) === PAD ? n - 2 : n - 1;
   for (let i = 0; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 128 || DECODE[c]! < 0 || c === URL_SAFE_62 || c === URL_SAFE_63) return false;
+    if (c > 255 || DECODE[c]! < 0 || ALPHABET[c] === 2) return false;
   }
   const pads = n - end;
   if (pads === 0) return true;
