@@ -125,6 +125,15 @@ export function decodeWireMessage<D, W>(
 }
 
 /**
+ * A message with every field at its proto3 default, then `fields` on top: the way to build a
+ * domain request without spelling out every default, e.g. `withDefaults(RANGE_REQUEST, { key })`.
+ * For plain messages only (not the oneof containers RequestOp, ResponseOp, WatchRequest).
+ */
+export function withDefaults<D extends object, W>(codec: Codec<D, W>, fields: Partial<D>): D {
+  return { ...codec.fromWire({} as W), ...fields };
+}
+
+/**
  * The size a request counts against maxRequestBytes: the bytes of every key, value and range end
  * in it (nested txns included). Both sides compute it the same way, so the SDK can refuse an
  * oversized request before sending it.

@@ -14,6 +14,7 @@ export {
   errorBodyToJson,
   isRetryable,
   requestSizeBytes,
+  withDefaults,
   MAX_AUTH_TOKEN_LENGTH,
   MAX_CLIENT_NAME_LENGTH,
 } from './codec.js';

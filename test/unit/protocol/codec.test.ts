@@ -5,7 +5,9 @@ import {
   decodeServerFrame,
   encodeFrame,
   requestSizeBytes,
+  withDefaults,
 } from '../../../client/protocol/codec.js';
+import { RANGE_REQUEST } from '../../../client/protocol/messages.js';
 import { ProtocolError } from '../../../client/protocol/errors.js';
 import type { ClientFrame, ServerFrame } from '../../../client/protocol/frames.js';
 import { DEFAULT_LIMITS } from '../../../client/protocol/limits.js';
@@ -188,6 +190,27 @@ describe('protocol codec', () => {
         expect(() =>
           encodeFrame({ type: 'response', id: 1, method: 'lease.revoke', result: { header } }),
         ).to.throw(ProtocolError, /safe integer/);
+      });
+    });
+  });
+
+  describe('#withDefaults', () => {
+    it('fills every field of a request with its default', () => {
+      const key = new TextEncoder().encode('k');
+      expect(withDefaults(RANGE_REQUEST, { key, limit: 5 })).to.deep.equal({
+        key,
+        rangeEnd: new Uint8Array(0),
+        limit: 5,
+        revision: 0,
+        sortOrder: 'none',
+        sortTarget: 'key',
+        serializable: false,
+        keysOnly: false,
+        countOnly: false,
+        minModRevision: 0,
+        maxModRevision: 0,
+        minCreateRevision: 0,
+        maxCreateRevision: 0,
       });
     });
   });
