@@ -1,0 +1,202 @@
+/**
+ * Raft's durable state over a `Disk`: the WAL (entries, hard state, snapshot markers) plus the
+ * snapshot files. `open` recovers a `RaftBootState`; `save(ready)` persists what a Ready asks for
+ * and resolves once it is durable; `saveSnapshot` records a snapshot the application took.
+ *
+ * Data directory layout:
+ *
+ *   <dataDir>/snap/<term>-<index>.snap   snapshot files (the newest `keepSnapshots` are kept)
+ *   <dataDir>/wal/<seq>-<index>.wal      WAL segments
+ *
+ * Durability ordering (DESIGN.md §4), each step completing before the next starts:
+ * 1. a snapshot file is durable (tmp, fsync, rename, fsync dir) before its WAL marker is appended,
+ *    so a marker never points at a file that a crash could lose;
+ * 2. marker, entries and hard state of one Ready go into the WAL in that order and the promise
+ *    resolves only after the fdatasync covering them;
+ * 3. only after the marker is durable are older snapshot files and covered WAL segments deleted.
+ *
+ * A brand-new member gets a snapshot file at index 0 holding the initial membership, and its WAL
+ * is built in `wal.tmp` and renamed to `wal` (then the data directory is fsynced): a crash during
+ * initialization leaves no `wal`, and initialization simply starts over.
+ */
+import { type Disk, dirname, joinPath } from '../platform/disk.js';
+import type { ConfState, Entry, HardState, RaftBootState, Ready, Snapshot } from '../raft/types.js';
+import { CorruptionError, InvalidStorageConfigError } from './errors.js';
+import { consoleLogger, type StorageLogger } from './logger.js';
+import { replayLog } from './replay.js';
+import { Snapshotter } from './snap/snapshotter.js';
+import type { WalRecord } from './wal/record.js';
+import { toStorageError, Wal, type WalOptions, resolveWalOptions } from './wal/wal.js';
+
+export interface RaftStorageOptions extends WalOptions {
+  readonly dataDir: string;
+  readonly clusterId: string;
+  readonly memberId: number;
+  /** Membership of a brand-new member; ignored when the data directory already holds a WAL. Default: empty. */
+  readonly initialConfState?: ConfState;
+  /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
+  readonly keepSnapshots?: number;
+  readonly logger?: StorageLogger;
+}
+
+export const RAFT_STORAGE_DEFAULTS = { keepSnapshots: 5 } as const;
+
+export interface RaftStorageOpenResult {
+  readonly storage: RaftStorage;
+  readonly boot: RaftBootState;
+  /** True when this call initialized an empty data directory. */
+  readonly isNew: boolean;
+}
+
+/** What `save` persists: the persistence part of a Ready. */
+export type ReadyToPersist = Pick<Ready, 'snapshot' | 'entries' | 'hardState'>;
+
+const WAL_DIR = 'wal';
+const WAL_TMP_DIR = 'wal.tmp';
+const SNAP_DIR = 'snap';
+
+export class RaftStorage {
+  /** Serializes the part of each save that precedes the WAL append, so records keep call order. */
+  private ordering: Promise<void> = Promise.resolve();
+  /** Serializes purges. */
+  private purging: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly wal: Wal,
+    private readonly snapshotter: Snapshotter,
+    private readonly keepSnapshots: number,
+  ) {}
+
+  static async open(disk: Disk, options: RaftStorageOptions): Promise<RaftStorageOpenResult> {
+    const keepSnapshots = options.keepSnapshots ?? RAFT_STORAGE_DEFAULTS.keepSnapshots;
+    if (!Number.isInteger(keepSnapshots) || keepSnapshots < 1) {
+      throw new InvalidStorageConfigError(`keepSnapshots must be ≥ 1, got ${keepSnapshots}`);
+    }
+    resolveWalOptions(options);
+    const logger = options.logger ?? consoleLogger;
+    const walOptions: WalOptions = { ...options, logger };
+    const identity = { clusterId: options.clusterId, memberId: options.memberId };
+    const { dataDir } = options;
+    const walDir = joinPath(dataDir, WAL_DIR);
+    const snapshotter = new Snapshotter(disk, joinPath(dataDir, SNAP_DIR), logger);
+
+    await wrap(() => disk.mkdir(dataDir));
+    const names = await wrap(() => disk.list(dataDir));
+    const isNew = !names.includes(WAL_DIR);
+    if (isNew) {
+      await wrap(() => disk.fsyncDir(dirname(dataDir)));
+      await initialize(disk, options, snapshotter, names.includes(WAL_TMP_DIR));
+    } else {
+      await snapshotter.open(dataDir);
+    }
+
+    const { wal, records } = await Wal.open(disk, walDir, identity, walOptions);
+    const markers = new Set<string>();
+    for (const { record } of records) if (record.type === 'snapshot') markers.add(key(record.index, record.term));
+    const snapshot = await snapshotter.maybeLoadNewest((n) => n.index === 0 || markers.has(key(n.index, n.term)));
+    if (snapshot === undefined) {
+      throw new CorruptionError(snapshotter.dir, 0, 'no usable snapshot (none valid with a marker in the WAL)');
+    }
+    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
+    const storage = new RaftStorage(wal, snapshotter, keepSnapshots);
+    return { storage, boot: { hardState, snapshot, entries }, isNew };
+  }
+
+  /**
+   * Persists a Ready's snapshot, entries (replacing any stored at or after entries[0].index) and
+   * hard state, in that order; resolves when all of it is durable. With nothing to persist it
+   * resolves once earlier saves are durable.
+   */
+  save(ready: ReadyToPersist): Promise<void> {
+    const records: WalRecord[] = [];
+    const snapshot = ready.snapshot;
+    if (snapshot !== undefined) {
+      const { index, term } = snapshot.metadata;
+      records.push({ type: 'snapshot', index, term, resetsLog: true });
+    }
+    for (const entry of ready.entries) records.push({ type: 'entry', entry });
+    if (ready.hardState !== undefined) records.push({ type: 'hardState', hardState: ready.hardState });
+    return this.persist(snapshot, records);
+  }
+
+  /** Saves a snapshot the application took at an applied index (the log after it is kept). */
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    const { index, term } = snapshot.metadata;
+    return this.persist(snapshot, [{ type: 'snapshot', index, term, resetsLog: false }]);
+  }
+
+  /** Waits for pending saves, then closes the WAL (later saves reject). */
+  async close(): Promise<void> {
+    await this.ordering;
+    await this.purging;
+    await this.wal.close();
+  }
+
+  private persist(snapshot: Snapshot | undefined, records: WalRecord[]): Promise<void> {
+    const submitted = this.ordering.then(async () => {
+      if (snapshot !== undefined) await this.snapshotter.save(snapshot);
+      return { durable: this.wal.append(records) };
+    });
+    this.ordering = submitted.then(
+      () => undefined,
+      () => undefined,
+    );
+    const durable = submitted.then((s) => s.durable);
+    if (snapshot === undefined) return durable;
+    return durable.then(() => this.compact(snapshot.metadata.index));
+  }
+
+  /** After a snapshot at `index` is durable: drop old snapshot files and covered WAL segments. */
+  private compact(index: number): Promise<void> {
+    const run = this.purging.then(async () => {
+      await this.snapshotter.purge(this.keepSnapshots, index);
+      await this.wal.releaseTo(index);
+    });
+    this.purging = run.catch(() => undefined);
+    return run.catch((err: unknown) => {
+      throw toStorageError(err);
+    });
+  }
+}
+
+async function initialize(
+  disk: Disk,
+  options: RaftStorageOptions,
+  snapshotter: Snapshotter,
+  hasLeftoverTmp: boolean,
+): Promise<void> {
+  const { dataDir } = options;
+  const tmpDir = joinPath(dataDir, WAL_TMP_DIR);
+  if (hasLeftoverTmp) {
+    for (const name of await wrap(() => disk.list(tmpDir))) await wrap(() => disk.remove(joinPath(tmpDir, name)));
+    await wrap(() => disk.remove(tmpDir));
+  }
+  await snapshotter.open(dataDir);
+  const confState = options.initialConfState ?? { voters: [], learners: [] };
+  await snapshotter.save({ metadata: { index: 0, term: 0, confState }, data: new Uint8Array(0) });
+  const emptyHardState: HardState = { term: 0, vote: 0, commit: 0 };
+  await Wal.initialize(disk, tmpDir, options, [
+    { type: 'snapshot', index: 0, term: 0, resetsLog: false },
+    { type: 'hardState', hardState: emptyHardState },
+  ]);
+  await wrap(() => disk.rename(tmpDir, joinPath(dataDir, WAL_DIR)));
+  await wrap(() => disk.fsyncDir(dataDir));
+}
+
+function key(index: number, term: number): string {
+  return `${index}/${term}`;
+}
+
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStorageError(err);
+  }
+}
+
+/** Entries of a boot state as a plain list (helper for tests and the simulator). */
+export function lastIndexOf(boot: RaftBootState): number {
+  const last: Entry | undefined = boot.entries[boot.entries.length - 1];
+  return last?.index ?? boot.snapshot.metadata.index;
+}
