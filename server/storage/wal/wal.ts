@@ -15,7 +15,7 @@
  *
  * Open reads everything before appending (like etcd): `Wal.open` returns all records.
  */
-import { type Disk, DiskError, DiskErrorCode, joinPath } from '../../platform/disk.js';
+import { type Disk, DiskError, DiskErrorCode, dirname, joinPath } from '../../platform/disk.js';
 import type { HardState } from '../../raft/types.js';
 import { assert } from '../../assert.js';
 import { CorruptionError, InvalidStorageConfigError, StorageError, StorageErrorReason } from '../errors.js';
@@ -135,7 +135,8 @@ export class Wal {
   /** Creates segment 0 in an empty (or missing) `dir` with `records` after the metadata, durably. */
   static async initialize(disk: Disk, dir: string, identity: WalIdentity, records: readonly WalRecord[]): Promise<void> {
     validateIdentity(identity);
-    await disk.mkdir(dir);
+    await io(() => disk.mkdir(dir));
+    await io(() => disk.fsyncDir(dirname(dir)));
     const existing = await disk.list(dir);
     if (existing.length > 0) throw new StorageError(StorageErrorReason.Io, `wal directory ${dir} is not empty`);
     const file = joinPath(dir, formatSegmentName({ seq: 0, firstIndex: 0 }));
