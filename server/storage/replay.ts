@@ -2,7 +2,8 @@
  * Rebuilds the Raft log and hard state from WAL records, on top of the chosen snapshot at S.
  *
  * Rules, applied to records in log order:
- * - entry e with e.index ≤ S: covered by the snapshot, skipped;
+ * - entry e with e.index ≤ S: covered by the snapshot, not kept — but, like any entry, it
+ *   replaces everything at or after its index, so entries past S written before it are dead;
  * - entry e with e.index > S: it replaces every entry at or after e.index (this is how a new
  *   leader's overwrite survives restarts) and must be adjacent to what precedes it — a gap means
  *   lost data (a deleted segment, a snapshot that no longer exists): refuse;
@@ -33,7 +34,10 @@ export function replayLog(records: readonly LocatedRecord[], snapshot: SnapshotM
     switch (r.type) {
       case 'entry': {
         const index = r.entry.index;
-        if (index <= base) break;
+        if (index <= base) {
+          entries.length = 0;
+          break;
+        }
         const pos = index - base - 1;
         if (pos > entries.length) {
           throw new CorruptionError(

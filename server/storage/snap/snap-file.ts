@@ -6,9 +6,9 @@
  * Layout (little-endian):
  *
  *   0   magic "CSNP"
- *   4   u16 format version
- *   6   u16 reserved (0)
- *   8   u32 CRC-32C of every byte from offset 12 to the end
+ *   4   u32 CRC-32C of every byte from offset 8 to the end
+ *   8   u16 format version
+ *   10  u16 reserved (0)
  *   12  u64 index
  *   20  u64 term
  *   28  u32 voter count V, then V × u64 voter id
@@ -49,7 +49,7 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   const out = new Uint8Array(size);
   const v = viewOf(out);
   out.set(MAGIC, 0);
-  v.setUint16(4, SNAP_FORMAT_VERSION, true);
+  v.setUint16(8, SNAP_FORMAT_VERSION, true);
   let p = HEADER_BYTES;
   putU64(v, p, metadata.index);
   putU64(v, p + 8, metadata.term);
@@ -64,7 +64,7 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   }
   putU64(v, p, data.length);
   out.set(data, p + 8);
-  v.setUint32(8, crc32c(out, 0, HEADER_BYTES), true);
+  v.setUint32(4, crc32c(out, 0, 8), true);
   return out;
 }
 
@@ -75,14 +75,14 @@ export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
   };
   if (bytes.length < HEADER_BYTES + 16 || MAGIC.some((b, i) => bytes[i] !== b)) fail(0, 'bad magic or too short');
   const v = viewOf(bytes);
-  const version = v.getUint16(4, true);
+  const version = v.getUint16(8, true);
   if (version > SNAP_FORMAT_VERSION) {
     throw new StorageError(
       StorageErrorReason.FormatTooNew,
       `${file} was written by snapshot format version ${version}; this build reads up to ${SNAP_FORMAT_VERSION}`,
     );
   }
-  if (v.getUint32(8, true) !== crc32c(bytes, 0, HEADER_BYTES)) fail(8, 'crc mismatch');
+  if (v.getUint32(4, true) !== crc32c(bytes, 0, 8)) fail(4, 'crc mismatch');
   let p = HEADER_BYTES;
   const u64 = (at: number): number => maybeGetU64(v, at) ?? fail(at, 'integer out of range');
   const need = (n: number): void => {
