@@ -38,11 +38,10 @@ export type FrameCheck =
 export function checkFrameAt(bytes: Uint8Array, offset: number, maxRecordBytes: number): FrameCheck {
   const remaining = bytes.length - offset;
   if (remaining < FRAME_PREFIX_BYTES + 1) return { ok: false, detail: 'incomplete frame header' };
-  const view = viewOf(bytes);
-  const len = view.getUint32(offset, true);
+  const len = u32(bytes, offset);
   if (len < 1 || len > maxRecordBytes + 1) return { ok: false, detail: `implausible record length ${len}` };
   if (FRAME_PREFIX_BYTES + len > remaining) return { ok: false, detail: `record of ${len} bytes runs past the end` };
-  const stored = view.getUint32(offset + 4, true);
+  const stored = u32(bytes, offset + 4);
   const typeAt = offset + FRAME_PREFIX_BYTES;
   const actual = (crc32c(bytes, 0, typeAt, typeAt + len) ^ offsetMix(offset)) >>> 0;
   if (stored !== actual) return { ok: false, detail: 'crc mismatch' };
@@ -134,4 +133,8 @@ export function maybeDecodeFirst(bytes: Uint8Array, file: string, maxRecordBytes
   const check = checkFrameAt(bytes, 0, maxRecordBytes);
   if (!check.ok) return undefined;
   return decodePayload(check.code, bytes.subarray(FRAME_PREFIX_BYTES + 1, check.sizeBytes), file, 0);
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0;
 }

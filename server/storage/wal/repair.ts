@@ -31,7 +31,7 @@ export function classifyTail(
   isLastSegment: boolean,
   maxRecordBytes: number,
 ): TailVerdict {
-  const failure = scan.failure;
+  const failure = bytes.length === 0 ? { offset: 0, detail: 'empty segment without a header' } : scan.failure;
   if (failure === undefined) return { kind: 'clean' };
   if (!isLastSegment) {
     throw new CorruptionError(file, failure.offset, `bad record in a sealed segment: ${failure.detail}`);

@@ -183,9 +183,9 @@ async function runSeed(seed: number): Promise<number> {
 }
 
 describe('RaftStorage under simulated crashes', () => {
-  it('recovers a state between the last acknowledged and the last issued save (300 seeds)', async () => {
+  it('recovers a state between the last acknowledged and the last issued save (200 seeds)', async () => {
     let total = 0;
-    for (let seed = 1; seed <= 300; seed++) total += await runSeed(seed);
+    for (let seed = 1; seed <= 200; seed++) total += await runSeed(seed);
     expect(total).to.be.greaterThan(0);
   });
 });
