@@ -29,7 +29,12 @@ function option(args: string[], name: string, fallback: string): string {
   return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
 }
 
-async function runLevel(baseDir: string, appenders: number, durationMs: number, segmentBytes: number): Promise<Row> {
+async function runLevel(
+  baseDir: string,
+  appenders: number,
+  durationMs: number,
+  segmentBytes: number,
+): Promise<Row> {
   const dir = await mkdtemp(join(baseDir, 'concord-bench-wal-'));
   const disk = new NodeDisk();
   const identity = { clusterId: 'bench', memberId: 1 };
@@ -52,7 +57,13 @@ async function runLevel(baseDir: string, appenders: number, durationMs: number, 
     await Promise.all(Array.from({ length: appenders }, loop));
     const seconds = (performance.now() - start) / 1000;
     await wal.close();
-    return { appenders, records: wal.stats.records, seconds, fsyncs: wal.stats.fsyncs, meanLatencyMs: latencyMs / Math.max(1, wal.stats.records) };
+    return {
+      appenders,
+      records: wal.stats.records,
+      seconds,
+      fsyncs: wal.stats.fsyncs,
+      meanLatencyMs: latencyMs / Math.max(1, wal.stats.records),
+    };
   } finally {
     await disk.close();
     await rm(dir, { recursive: true, force: true });
@@ -67,7 +78,9 @@ export async function run(args: string[]): Promise<void> {
     console.error('bench wal: --duration-ms must be > 0 and --segment-bytes ≥ 1024');
     process.exit(2);
   }
-  console.log(`wal bench: ${RECORD_BYTES}-byte entries, fdatasync on, ${durationMs} ms per level, dir ${baseDir}`);
+  console.log(
+    `wal bench: ${RECORD_BYTES}-byte entries, fdatasync on, ${durationMs} ms per level, dir ${baseDir}`,
+  );
   console.log('appenders   records/s    fsyncs/s  records/fsync  mean latency ms');
   for (const level of LEVELS) {
     const r = await runLevel(baseDir, level, durationMs, segmentBytes);

@@ -103,10 +103,20 @@ export class FaultyDisk implements Disk {
     return this.op(DiskOp.Read, path, () => this.inner.read(path));
   }
   write(path: string, data: Uint8Array): Promise<void> {
-    return this.op(DiskOp.Write, path, () => this.inner.write(path, data), (n) => this.inner.write(path, data.subarray(0, n)));
+    return this.op(
+      DiskOp.Write,
+      path,
+      () => this.inner.write(path, data),
+      (n) => this.inner.write(path, data.subarray(0, n)),
+    );
   }
   append(path: string, data: Uint8Array): Promise<void> {
-    return this.op(DiskOp.Append, path, () => this.inner.append(path, data), (n) => this.inner.append(path, data.subarray(0, n)));
+    return this.op(
+      DiskOp.Append,
+      path,
+      () => this.inner.append(path, data),
+      (n) => this.inner.append(path, data.subarray(0, n)),
+    );
   }
   fsync(path: string): Promise<void> {
     return this.op(DiskOp.Fsync, path, () => this.inner.fsync(path));

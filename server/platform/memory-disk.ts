@@ -128,7 +128,11 @@ export class MemoryDisk implements Disk {
       const [toDir, toName] = this.parentOf(to, Op.Rename);
       const existing = toDir.entries.get(toName);
       if (existing !== undefined && existing.kind !== node.kind) {
-        throw new DiskError(existing.kind === 'dir' ? DiskErrorCode.IsDirectory : DiskErrorCode.NotDirectory, Op.Rename, to);
+        throw new DiskError(
+          existing.kind === 'dir' ? DiskErrorCode.IsDirectory : DiskErrorCode.NotDirectory,
+          Op.Rename,
+          to,
+        );
       }
       if (existing?.kind === 'dir' && existing.entries.size > 0) {
         throw new DiskError(DiskErrorCode.NotEmpty, Op.Rename, to);
@@ -143,7 +147,8 @@ export class MemoryDisk implements Disk {
       const [dir, name] = this.parentOf(path, Op.Remove);
       const node = dir.entries.get(name);
       if (node === undefined) throw new DiskError(DiskErrorCode.NotFound, Op.Remove, path);
-      if (node.kind === 'dir' && node.entries.size > 0) throw new DiskError(DiskErrorCode.NotEmpty, Op.Remove, path);
+      if (node.kind === 'dir' && node.entries.size > 0)
+        throw new DiskError(DiskErrorCode.NotEmpty, Op.Remove, path);
       deleteEntry(dir, name);
     });
   }
@@ -241,7 +246,13 @@ export class MemoryDisk implements Disk {
     const node = dir.entries.get(name);
     if (node === undefined) {
       if (!create) throw new DiskError(DiskErrorCode.NotFound, op, path);
-      const file: FileNode = { kind: 'file', buf: new Uint8Array(64), size: 0, syncedSize: 0, syncedCopy: undefined };
+      const file: FileNode = {
+        kind: 'file',
+        buf: new Uint8Array(64),
+        size: 0,
+        syncedSize: 0,
+        syncedCopy: undefined,
+      };
       setEntry(dir, name, file);
       return file;
     }

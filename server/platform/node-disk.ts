@@ -6,7 +6,18 @@
  * one write(2) per batch plus one fdatasync(2); the cache follows renames and is dropped on remove.
  * Directory fsync opens the directory read-only and calls fsync(2) on it (Linux semantics).
  */
-import { open, mkdir, readdir, readFile, rename, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  open,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { type Disk, type DiskOp, DiskError, DiskErrorCode, DiskOp as Op } from './disk.js';
 

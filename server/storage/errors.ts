@@ -35,7 +35,10 @@ export class StorageError extends Error {
   ) {
     super(`storage: ${message}`, options);
     this.code = codeFor(reason);
-    this.retryable = reason === StorageErrorReason.NoSpace || reason === StorageErrorReason.Io || reason === StorageErrorReason.Closed;
+    this.retryable =
+      reason === StorageErrorReason.NoSpace ||
+      reason === StorageErrorReason.Io ||
+      reason === StorageErrorReason.Closed;
   }
 }
 

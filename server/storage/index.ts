@@ -7,8 +7,21 @@ export { StorageError, CorruptionError, InvalidStorageConfigError, StorageErrorR
 export { consoleLogger, silentLogger } from './logger.js';
 export type { StorageLogger } from './logger.js';
 export { Wal, WAL_DEFAULTS } from './wal/wal.js';
-export type { WalIdentity, WalOptions, WalOpenResult, WalSegmentInfo, WalStats, LocatedRecord } from './wal/wal.js';
-export type { WalRecord, EntryRecord, HardStateRecord, SnapshotMarkerRecord, MetadataRecord } from './wal/record.js';
+export type {
+  WalIdentity,
+  WalOptions,
+  WalOpenResult,
+  WalSegmentInfo,
+  WalStats,
+  LocatedRecord,
+} from './wal/wal.js';
+export type {
+  WalRecord,
+  EntryRecord,
+  HardStateRecord,
+  SnapshotMarkerRecord,
+  MetadataRecord,
+} from './wal/record.js';
 export { WAL_FORMAT_VERSION } from './wal/record.js';
 export { crc32c } from './wal/crc32c.js';
 export { Snapshotter } from './snap/snapshotter.js';

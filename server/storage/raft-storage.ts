@@ -92,10 +92,17 @@ export class RaftStorage {
 
     const { wal, records } = await Wal.open(disk, walDir, identity, walOptions);
     const markers = new Set<string>();
-    for (const { record } of records) if (record.type === 'snapshot') markers.add(key(record.index, record.term));
-    const snapshot = await snapshotter.maybeLoadNewest((n) => n.index === 0 || markers.has(key(n.index, n.term)));
+    for (const { record } of records)
+      if (record.type === 'snapshot') markers.add(key(record.index, record.term));
+    const snapshot = await snapshotter.maybeLoadNewest(
+      (n) => n.index === 0 || markers.has(key(n.index, n.term)),
+    );
     if (snapshot === undefined) {
-      throw new CorruptionError(snapshotter.dir, 0, 'no usable snapshot (none valid with a marker in the WAL)');
+      throw new CorruptionError(
+        snapshotter.dir,
+        0,
+        'no usable snapshot (none valid with a marker in the WAL)',
+      );
     }
     const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
     const storage = new RaftStorage(wal, snapshotter, keepSnapshots);
@@ -168,7 +175,8 @@ async function initialize(
   const { dataDir } = options;
   const tmpDir = joinPath(dataDir, WAL_TMP_DIR);
   if (hasLeftoverTmp) {
-    for (const name of await wrap(() => disk.list(tmpDir))) await wrap(() => disk.remove(joinPath(tmpDir, name)));
+    for (const name of await wrap(() => disk.list(tmpDir)))
+      await wrap(() => disk.remove(joinPath(tmpDir, name)));
     await wrap(() => disk.remove(tmpDir));
   }
   await snapshotter.open(dataDir);

@@ -24,7 +24,11 @@ export interface ReplayResult {
   readonly entries: Entry[];
 }
 
-export function replayLog(records: readonly LocatedRecord[], snapshot: SnapshotMetadata, walDir: string): ReplayResult {
+export function replayLog(
+  records: readonly LocatedRecord[],
+  snapshot: SnapshotMetadata,
+  walDir: string,
+): ReplayResult {
   const base = snapshot.index;
   const entries: Entry[] = [];
   let hardState: HardState = { term: 0, vote: 0, commit: 0 };

@@ -26,7 +26,9 @@ export class SnapshotPolicy {
     this.snapshotCount = options.snapshotCount ?? SNAPSHOT_POLICY_DEFAULTS.snapshotCount;
     this.lastIndex = options.lastSnapshotIndex ?? 0;
     if (!Number.isSafeInteger(this.snapshotCount) || this.snapshotCount < 1) {
-      throw new InvalidStorageConfigError(`snapshotCount must be a positive integer, got ${this.snapshotCount}`);
+      throw new InvalidStorageConfigError(
+        `snapshotCount must be a positive integer, got ${this.snapshotCount}`,
+      );
     }
     if (!Number.isSafeInteger(this.lastIndex) || this.lastIndex < 0) {
       throw new InvalidStorageConfigError(`lastSnapshotIndex must be ≥ 0, got ${this.lastIndex}`);

@@ -43,7 +43,11 @@ async function appender(): Promise<never> {
   for (;;) {
     const index = ++next;
     const hardState = index % 16 === 0 ? { term: 1, vote: 1, commit: acked } : undefined;
-    await storage.save({ snapshot: undefined, entries: [{ index, term: 1, type: 'normal', data: payloadFor(index) }], hardState });
+    await storage.save({
+      snapshot: undefined,
+      entries: [{ index, term: 1, type: 'normal', data: payloadFor(index) }],
+      hardState,
+    });
     if (index > acked) acked = index;
     process.stdout.write(`ack ${index}\n`);
     if (acked - lastSnapshot >= CRASH_SNAPSHOT_EVERY) {

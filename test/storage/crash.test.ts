@@ -107,7 +107,9 @@ describe('WAL crash test (SIGKILL)', function () {
       const killAfter = 1 + random.int(250);
       const result = await runChild(dir, killAfter, (c) => children.add(c));
       const where = `seed ${SEED} round ${round}`;
-      expect(result.readyLast, `${where}: child recovered less than was acknowledged`).to.be.at.least(durableFloor);
+      expect(result.readyLast, `${where}: child recovered less than was acknowledged`).to.be.at.least(
+        durableFloor,
+      );
       expect(result.acks, where).to.be.at.least(killAfter);
       durableFloor = Math.max(durableFloor, result.maxAcked);
       totalAcks += result.acks;
@@ -121,12 +123,17 @@ describe('WAL crash test (SIGKILL)', function () {
       await storage.close();
       const snapIndex = boot.snapshot.metadata.index;
       if (snapIndex > 0) {
-        expect(sameBytes(boot.snapshot.data, snapshotDataFor(snapIndex)), `${where}: snapshot data`).to.equal(true);
+        expect(sameBytes(boot.snapshot.data, snapshotDataFor(snapIndex)), `${where}: snapshot data`).to.equal(
+          true,
+        );
       }
       expect(snapIndex, `${where}: snapshot beyond acknowledged entries`).to.be.at.most(durableFloor);
       boot.entries.forEach((e, i) => {
         expect(e.index, `${where}: entries out of order`).to.equal(snapIndex + 1 + i);
-        expect(sameBytes(e.data, payloadFor(e.index)), `${where}: entry ${e.index} damaged or invented`).to.equal(true);
+        expect(
+          sameBytes(e.data, payloadFor(e.index)),
+          `${where}: entry ${e.index} damaged or invented`,
+        ).to.equal(true);
       });
       const last = boot.entries[boot.entries.length - 1]?.index ?? snapIndex;
       expect(last, `${where}: acknowledged entries lost`).to.be.at.least(durableFloor);

@@ -45,19 +45,29 @@ describe('RaftStorage on a failing disk', () => {
   });
 
   /** Saves entries 1..n concurrently; returns the highest index acknowledged and the errors seen. */
-  async function saveConcurrently(storage: RaftStorage, from: number, n: number): Promise<{ acked: number; errors: unknown[] }> {
+  async function saveConcurrently(
+    storage: RaftStorage,
+    from: number,
+    n: number,
+  ): Promise<{ acked: number; errors: unknown[] }> {
     let acked = 0;
     const errors: unknown[] = [];
     await Promise.all(
       Array.from({ length: n }, (_, i) =>
-        storage.save({ snapshot: undefined, entries: [entry(from + i, 1, new Uint8Array(300).fill(i & 0xff))], hardState: undefined }).then(
-          () => {
-            acked = Math.max(acked, from + i);
-          },
-          (err: unknown) => {
-            errors.push(err);
-          },
-        ),
+        storage
+          .save({
+            snapshot: undefined,
+            entries: [entry(from + i, 1, new Uint8Array(300).fill(i & 0xff))],
+            hardState: undefined,
+          })
+          .then(
+            () => {
+              acked = Math.max(acked, from + i);
+            },
+            (err: unknown) => {
+              errors.push(err);
+            },
+          ),
       ),
     );
     return { acked, errors };
@@ -84,10 +94,12 @@ describe('RaftStorage on a failing disk', () => {
         expect(err).to.be.instanceOf(StorageError);
         expect(err.reason).to.equal(code === 'ENOSPC' ? 'NO_SPACE' : 'IO');
         expect(err.message).to.match(/append .*\.wal failed/);
-        const later = await storage.save({ snapshot: undefined, entries: [entry(81, 1)], hardState: undefined }).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+        const later = await storage
+          .save({ snapshot: undefined, entries: [entry(81, 1)], hardState: undefined })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         expect(later).to.be.instanceOf(StorageError);
         const { entries, warnings } = await recover();
         expect(entries.map((e) => e.index)).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -106,7 +118,9 @@ describe('RaftStorage on a failing disk', () => {
       expect(second.acked).to.equal(0);
       expect(second.errors.length).to.equal(10);
       const { entries } = await recover();
-      expect(entries.slice(0, 10).map((e) => e.index)).to.deep.equal(Array.from({ length: 10 }, (_, i) => i + 1));
+      expect(entries.slice(0, 10).map((e) => e.index)).to.deep.equal(
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
     });
   });
 

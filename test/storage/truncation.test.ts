@@ -59,24 +59,42 @@ describe('WAL damage', () => {
         const disk = await diskWith(file, bytes.subarray(0, cut));
         const logger = new CollectingLogger();
         const { wal, records } = await Wal.open(disk, DIR, ID, { logger });
-        const expected = frames.filter((f) => f.offset + f.sizeBytes <= cut && f.record.type !== 'metadata').map((f) => f.record);
-        expect(records.map((r) => r.record), `cut at ${cut}`).to.deep.equal(expected);
+        const expected = frames
+          .filter((f) => f.offset + f.sizeBytes <= cut && f.record.type !== 'metadata')
+          .map((f) => f.record);
+        expect(
+          records.map((r) => r.record),
+          `cut at ${cut}`,
+        ).to.deep.equal(expected);
         const complete = frames.some((f) => f.offset + f.sizeBytes === cut) || cut === bytes.length;
         expect(logger.warnings.length, `warnings at cut ${cut}`).to.equal(complete ? 0 : 1);
         const extra: WalRecord = { type: 'entry', entry: entry(99, 9, 'after') };
         await wal.append([extra]);
         await wal.close();
         const again = await Wal.open(disk, DIR, ID, { logger });
-        expect(again.records.map((r) => r.record), `append after cut ${cut}`).to.deep.equal([...expected, extra]);
+        expect(
+          again.records.map((r) => r.record),
+          `append after cut ${cut}`,
+        ).to.deep.equal([...expected, extra]);
       }
     });
 
     it('gives RaftStorage a consistent prefix of the log at every cut of its last segment', async () => {
       const disk = new MemoryDisk();
-      const opts = { dataDir: 'm', clusterId: 'c', memberId: 1, logger: silentLogger, initialConfState: { voters: [1], learners: [] } };
+      const opts = {
+        dataDir: 'm',
+        clusterId: 'c',
+        memberId: 1,
+        logger: silentLogger,
+        initialConfState: { voters: [1], learners: [] },
+      };
       const { storage } = await RaftStorage.open(disk, opts);
       for (let i = 1; i <= 12; i++) {
-        await storage.save({ snapshot: undefined, entries: entries(i, i, 1), hardState: { term: 1, vote: 1, commit: i - 1 } });
+        await storage.save({
+          snapshot: undefined,
+          entries: entries(i, i, 1),
+          hardState: { term: 1, vote: 1, commit: i - 1 },
+        });
       }
       await storage.close();
       const walFile = `m/wal/${(await disk.list('m/wal'))[0] ?? ''}`;
@@ -107,7 +125,7 @@ describe('WAL damage', () => {
         for (let i = 0; i < frame.sizeBytes; i++) {
           const damaged = bytes.slice();
           const at = frame.offset + i;
-          damaged[at] = (damaged[at] as number) ^ (1 << i % 8);
+          damaged[at] = (damaged[at] as number) ^ (1 << (i % 8));
           const disk = await diskWith(file, damaged);
           const err = await Wal.open(disk, DIR, ID, { logger: silentLogger }).then(
             () => undefined,

@@ -73,7 +73,8 @@ export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
   const fail = (offset: number, detail: string): never => {
     throw new CorruptionError(file, offset, `snapshot: ${detail}`);
   };
-  if (bytes.length < HEADER_BYTES + 16 || MAGIC.some((b, i) => bytes[i] !== b)) fail(0, 'bad magic or too short');
+  if (bytes.length < HEADER_BYTES + 16 || MAGIC.some((b, i) => bytes[i] !== b))
+    fail(0, 'bad magic or too short');
   const v = viewOf(bytes);
   const version = v.getUint16(8, true);
   if (version > SNAP_FORMAT_VERSION) {

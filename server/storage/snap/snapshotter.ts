@@ -12,7 +12,13 @@ import type { Snapshot } from '../../raft/types.js';
 import { CorruptionError, InvalidStorageConfigError } from '../errors.js';
 import type { StorageLogger } from '../logger.js';
 import { toStorageError } from '../wal/wal.js';
-import { decodeSnapshot, encodeSnapshot, formatSnapName, maybeParseSnapName, type SnapName } from './snap-file.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  formatSnapName,
+  maybeParseSnapName,
+  type SnapName,
+} from './snap-file.js';
 
 const TMP_SUFFIX = '.tmp';
 
@@ -92,7 +98,8 @@ export class Snapshotter {
    * do not count towards `keep`. Returns how many were deleted.
    */
   async purge(keep: number, upToIndex: number): Promise<number> {
-    if (!Number.isInteger(keep) || keep < 1) throw new InvalidStorageConfigError(`keep must be ≥ 1, got ${keep}`);
+    if (!Number.isInteger(keep) || keep < 1)
+      throw new InvalidStorageConfigError(`keep must be ≥ 1, got ${keep}`);
     const victims = (await this.list())
       .filter((s) => s.index <= upToIndex)
       .slice(keep)

@@ -27,8 +27,19 @@ export function crc32c(data: Uint8Array, seed = 0, start = 0, end = data.length)
   let crc = ~seed >>> 0;
   let i = start;
   while (end - i >= 8) {
-    const lo = (crc ^ ((data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24))) >>> 0;
-    const hi = ((data[i + 4] as number) | ((data[i + 5] as number) << 8) | ((data[i + 6] as number) << 16) | ((data[i + 7] as number) << 24)) >>> 0;
+    const lo =
+      (crc ^
+        ((data[i] as number) |
+          ((data[i + 1] as number) << 8) |
+          ((data[i + 2] as number) << 16) |
+          ((data[i + 3] as number) << 24))) >>>
+      0;
+    const hi =
+      ((data[i + 4] as number) |
+        ((data[i + 5] as number) << 8) |
+        ((data[i + 6] as number) << 16) |
+        ((data[i + 7] as number) << 24)) >>>
+      0;
     crc =
       (t[7 * 256 + (lo & 0xff)] as number) ^
       (t[6 * 256 + ((lo >>> 8) & 0xff)] as number) ^

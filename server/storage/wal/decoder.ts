@@ -40,13 +40,19 @@ export function checkFrameAt(bytes: Uint8Array, offset: number, maxRecordBytes: 
   if (remaining < FRAME_PREFIX_BYTES + 1) return { ok: false, detail: 'incomplete frame header' };
   const len = u32(bytes, offset);
   if (len < 1 || len > maxRecordBytes + 1) return { ok: false, detail: `implausible record length ${len}` };
-  if (FRAME_PREFIX_BYTES + len > remaining) return { ok: false, detail: `record of ${len} bytes runs past the end` };
+  if (FRAME_PREFIX_BYTES + len > remaining)
+    return { ok: false, detail: `record of ${len} bytes runs past the end` };
   const stored = u32(bytes, offset + 4);
   const typeAt = offset + FRAME_PREFIX_BYTES;
   const actual = (crc32c(bytes, 0, typeAt, typeAt + len) ^ offsetMix(offset)) >>> 0;
   if (stored !== actual) return { ok: false, detail: 'crc mismatch' };
   const typeByte = bytes[typeAt] as number;
-  return { ok: true, sizeBytes: FRAME_PREFIX_BYTES + len, code: typeByte & 0x7f, batchStart: (typeByte & BATCH_START) !== 0 };
+  return {
+    ok: true,
+    sizeBytes: FRAME_PREFIX_BYTES + len,
+    code: typeByte & 0x7f,
+    batchStart: (typeByte & BATCH_START) !== 0,
+  };
 }
 
 export function scanSegment(bytes: Uint8Array, file: string, maxRecordBytes: number): SegmentScan {
@@ -64,7 +70,11 @@ export function scanSegment(bytes: Uint8Array, file: string, maxRecordBytes: num
 }
 
 /** Offset of the first CRC-valid batch-start frame at or after `from`, if any. */
-export function maybeFindBatchStart(bytes: Uint8Array, from: number, maxRecordBytes: number): number | undefined {
+export function maybeFindBatchStart(
+  bytes: Uint8Array,
+  from: number,
+  maxRecordBytes: number,
+): number | undefined {
   for (let p = from; p + FRAME_PREFIX_BYTES + 1 <= bytes.length; p++) {
     const check = checkFrameAt(bytes, p, maxRecordBytes);
     if (check.ok && check.batchStart) return p;
@@ -121,7 +131,12 @@ function decodePayload(code: number, payload: Uint8Array, file: string, offset: 
     }
     case RecordCode.SnapshotMarker: {
       if (payload.length !== 17 || (payload[16] as number) > 1) return fail('snapshot marker');
-      return { type: 'snapshot', index: u64(0, 'snapshot marker'), term: u64(8, 'snapshot marker'), resetsLog: payload[16] === 1 };
+      return {
+        type: 'snapshot',
+        index: u64(0, 'snapshot marker'),
+        term: u64(8, 'snapshot marker'),
+        resetsLog: payload[16] === 1,
+      };
     }
     default:
       return fail(`unknown (type ${code})`);
@@ -129,12 +144,22 @@ function decodePayload(code: number, payload: Uint8Array, file: string, offset: 
 }
 
 /** Decodes the first frame of a segment if it is valid (used to check the format version first). */
-export function maybeDecodeFirst(bytes: Uint8Array, file: string, maxRecordBytes: number): WalRecord | undefined {
+export function maybeDecodeFirst(
+  bytes: Uint8Array,
+  file: string,
+  maxRecordBytes: number,
+): WalRecord | undefined {
   const check = checkFrameAt(bytes, 0, maxRecordBytes);
   if (!check.ok) return undefined;
   return decodePayload(check.code, bytes.subarray(FRAME_PREFIX_BYTES + 1, check.sizeBytes), file, 0);
 }
 
 function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16) | ((bytes[at + 3] as number) << 24)) >>> 0;
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  );
 }

@@ -18,7 +18,12 @@ import { maybeFindBatchStart, type SegmentScan } from './decoder.js';
 
 export type TailVerdict =
   | { readonly kind: 'clean' }
-  | { readonly kind: 'torn'; readonly offset: number; readonly droppedBytes: number; readonly detail: string };
+  | {
+      readonly kind: 'torn';
+      readonly offset: number;
+      readonly droppedBytes: number;
+      readonly detail: string;
+    };
 
 /**
  * Classifies the end of a scanned segment. Throws CorruptionError (with file and offset) when the
@@ -44,5 +49,10 @@ export function classifyTail(
       `bad record (${failure.detail}) followed by a valid batch at offset ${later}`,
     );
   }
-  return { kind: 'torn', offset: failure.offset, droppedBytes: bytes.length - failure.offset, detail: failure.detail };
+  return {
+    kind: 'torn',
+    offset: failure.offset,
+    droppedBytes: bytes.length - failure.offset,
+    detail: failure.detail,
+  };
 }

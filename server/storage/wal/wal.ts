@@ -83,7 +83,8 @@ export function resolveWalOptions(options: WalOptions): ResolvedOptions {
     logger: options.logger ?? consoleLogger,
   };
   const positive = (name: string, v: number, min: number): void => {
-    if (!Number.isSafeInteger(v) || v < min) throw new InvalidStorageConfigError(`${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < min)
+      throw new InvalidStorageConfigError(`${name} must be an integer ≥ ${min}, got ${v}`);
   };
   positive('segmentSizeBytes', o.segmentSizeBytes, 1024);
   positive('maxRecordBytes', o.maxRecordBytes, 64);
@@ -133,12 +134,18 @@ export class Wal {
   }
 
   /** Creates segment 0 in an empty (or missing) `dir` with `records` after the metadata, durably. */
-  static async initialize(disk: Disk, dir: string, identity: WalIdentity, records: readonly WalRecord[]): Promise<void> {
+  static async initialize(
+    disk: Disk,
+    dir: string,
+    identity: WalIdentity,
+    records: readonly WalRecord[],
+  ): Promise<void> {
     validateIdentity(identity);
     await io(() => disk.mkdir(dir));
     await io(() => disk.fsyncDir(dirname(dir)));
     const existing = await disk.list(dir);
-    if (existing.length > 0) throw new StorageError(StorageErrorReason.Io, `wal directory ${dir} is not empty`);
+    if (existing.length > 0)
+      throw new StorageError(StorageErrorReason.Io, `wal directory ${dir} is not empty`);
     const file = joinPath(dir, formatSegmentName({ seq: 0, firstIndex: 0 }));
     let offset = 0;
     const frames = [metadataRecord(identity, 0), ...records].map((r, i) => {
@@ -153,7 +160,12 @@ export class Wal {
   }
 
   /** Reads, checks and repairs the log in `dir`, and returns it ready for appends. */
-  static async open(disk: Disk, dir: string, identity: WalIdentity, options: WalOptions = {}): Promise<WalOpenResult> {
+  static async open(
+    disk: Disk,
+    dir: string,
+    identity: WalIdentity,
+    options: WalOptions = {},
+  ): Promise<WalOpenResult> {
     validateIdentity(identity);
     const opts = resolveWalOptions(options);
     const segments = await listSegments(disk, dir);
@@ -193,14 +205,27 @@ export class Wal {
         await io(() => disk.fdatasync(path));
       }
       scan.records.forEach((r, j) => {
-        if (r.record.type !== 'metadata') records.push({ record: r.record, file: seg.file, offset: r.offset });
-        else if (j > 0) throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
+        if (r.record.type !== 'metadata')
+          records.push({ record: r.record, file: seg.file, offset: r.offset });
+        else if (j > 0)
+          throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
       });
       activeSize = size;
       activeHeader = scan.records[0]?.sizeBytes ?? size;
     }
     const { lastIndex, lastHardState, lastMarker } = summarize(records);
-    const wal = new Wal(disk, dir, identity, opts, segments, activeSize, activeHeader, lastIndex, lastHardState, lastMarker);
+    const wal = new Wal(
+      disk,
+      dir,
+      identity,
+      opts,
+      segments,
+      activeSize,
+      activeHeader,
+      lastIndex,
+      lastHardState,
+      lastMarker,
+    );
     return { wal, records };
   }
 
@@ -213,7 +238,10 @@ export class Wal {
       const frame = encodeRecord(record);
       if (frame.length - 8 - 1 > this.options.maxRecordBytes) {
         return Promise.reject(
-          new StorageError(StorageErrorReason.InvalidConfig, `record of ${frame.length} bytes exceeds maxRecordBytes`),
+          new StorageError(
+            StorageErrorReason.InvalidConfig,
+            `record of ${frame.length} bytes exceeds maxRecordBytes`,
+          ),
         );
       }
       pending.push({ record, frame });
@@ -379,7 +407,12 @@ async function listSegments(disk: Disk, dir: string): Promise<WalSegmentInfo[]> 
   }
   segments.sort((a, b) => a.seq - b.seq);
   if (segments.length === 0) {
-    throw new CorruptionError(dir, 0, 'no WAL segments in the wal directory', StorageErrorReason.MissingSegment);
+    throw new CorruptionError(
+      dir,
+      0,
+      'no WAL segments in the wal directory',
+      StorageErrorReason.MissingSegment,
+    );
   }
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1] as WalSegmentInfo;
@@ -398,7 +431,8 @@ async function listSegments(disk: Disk, dir: string): Promise<WalSegmentInfo[]> 
 
 function checkMetadata(first: WalRecord | undefined, seg: WalSegmentInfo, identity: WalIdentity): void {
   if (first === undefined) return; // A torn header; classifyTail decides whether that is allowed.
-  if (first.type !== 'metadata') throw new CorruptionError(seg.file, 0, 'segment does not start with a metadata record');
+  if (first.type !== 'metadata')
+    throw new CorruptionError(seg.file, 0, 'segment does not start with a metadata record');
   if (first.formatVersion > WAL_FORMAT_VERSION) {
     throw new StorageError(
       StorageErrorReason.FormatTooNew,

@@ -59,18 +59,25 @@ function lastOf(log: readonly Entry[]): Entry | undefined {
 function matches(boot: RaftBootState, state: ModelState): boolean {
   const s = boot.snapshot.metadata;
   if (s.index !== 0 && state.snapshots.get(s.index) !== s.term) return false;
-  if (new TextDecoder().decode(boot.snapshot.data) !== (s.index === 0 ? '' : `sm@${s.index}/${s.term}`)) return false;
+  if (new TextDecoder().decode(boot.snapshot.data) !== (s.index === 0 ? '' : `sm@${s.index}/${s.term}`))
+    return false;
   const expected = state.log.slice(s.index);
   if (expected.length !== boot.entries.length) return false;
   for (let i = 0; i < expected.length; i++) {
     const a = expected[i] as Entry;
     const b = boot.entries[i] as Entry;
-    if (a.index !== b.index || a.term !== b.term || new TextDecoder().decode(a.data) !== new TextDecoder().decode(b.data)) {
+    if (
+      a.index !== b.index ||
+      a.term !== b.term ||
+      new TextDecoder().decode(a.data) !== new TextDecoder().decode(b.data)
+    ) {
       return false;
     }
   }
   const hs = { ...state.hardState, commit: Math.max(state.hardState.commit, s.index) };
-  return boot.hardState.term === hs.term && boot.hardState.vote === hs.vote && boot.hardState.commit === hs.commit;
+  return (
+    boot.hardState.term === hs.term && boot.hardState.vote === hs.vote && boot.hardState.commit === hs.commit
+  );
 }
 
 async function runSeed(seed: number): Promise<number> {
@@ -121,7 +128,10 @@ async function runSeed(seed: number): Promise<number> {
         const hardState = { term, vote: 1, commit: newCommit };
         next = { log: log2, hardState, snapshots: cur.snapshots };
         for (let j = 1; j <= n; j++) {
-          states.push({ at: k - 0.5, st: { ...cur, log: [...cur.log.slice(0, from - 1), ...fresh.slice(0, j)] } });
+          states.push({
+            at: k - 0.5,
+            st: { ...cur, log: [...cur.log.slice(0, from - 1), ...fresh.slice(0, j)] },
+          });
         }
         p = storage.save({ snapshot: undefined, entries: fresh, hardState });
       } else if (roll < 9 && commit > lowest) {
@@ -172,10 +182,17 @@ async function runSeed(seed: number): Promise<number> {
         `snap=${b.snapshot?.metadata.index ?? '-'} hs=${JSON.stringify(b.hardState)} ents=${b.entries.map((e) => `${e.index}:${e.term}`).join(',')}`;
       console.log('recovered', show(recovered));
       for (const { at, st } of states.filter((c) => c.at >= acked)) {
-        console.log(at, `snaps=${JSON.stringify([...st.snapshots])}`, show({ entries: st.log.filter((e) => e.term > 0), hardState: st.hardState }));
+        console.log(
+          at,
+          `snaps=${JSON.stringify([...st.snapshots])}`,
+          show({ entries: st.log.filter((e) => e.term > 0), hardState: st.hardState }),
+        );
       }
     }
-    expect(found, `seed ${seed} cycle ${cycle}: recovered state matches no save in [${acked}, ${issued}]`).to.be.at.least(0);
+    expect(
+      found,
+      `seed ${seed} cycle ${cycle}: recovered state matches no save in [${acked}, ${issued}]`,
+    ).to.be.at.least(0);
     state = { ...(states[found] as { st: ModelState }).st };
     await after.close();
   }

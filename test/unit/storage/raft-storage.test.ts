@@ -9,7 +9,14 @@ import { CollectingLogger, entries, hs } from './helpers.js';
 const confState = { voters: [1, 2, 3], learners: [] };
 
 function options(extra: Partial<RaftStorageOptions> = {}): RaftStorageOptions {
-  return { dataDir: 'member1', clusterId: 'cluster-a', memberId: 1, initialConfState: confState, logger: new CollectingLogger(), ...extra };
+  return {
+    dataDir: 'member1',
+    clusterId: 'cluster-a',
+    memberId: 1,
+    initialConfState: confState,
+    logger: new CollectingLogger(),
+    ...extra,
+  };
 }
 
 function snapshot(index: number, term: number): Snapshot {
@@ -24,7 +31,9 @@ describe('RaftStorage', () => {
     disk = new MemoryDisk();
   });
 
-  async function reboot(extra: Partial<RaftStorageOptions> = {}): Promise<Awaited<ReturnType<typeof RaftStorage.open>>> {
+  async function reboot(
+    extra: Partial<RaftStorageOptions> = {},
+  ): Promise<Awaited<ReturnType<typeof RaftStorage.open>>> {
     return RaftStorage.open(disk, options(extra));
   }
 
@@ -86,8 +95,11 @@ describe('RaftStorage', () => {
     it('keeps records in call order when saves are not awaited one by one', async () => {
       const { storage } = await reboot();
       const saves = [];
-      for (let i = 1; i <= 20; i++) saves.push(storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i - 1) }));
-      saves.push(storage.save({ snapshot: snapshot(21, 2), entries: entries(22, 22, 2), hardState: hs(2, 1, 21) }));
+      for (let i = 1; i <= 20; i++)
+        saves.push(storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i - 1) }));
+      saves.push(
+        storage.save({ snapshot: snapshot(21, 2), entries: entries(22, 22, 2), hardState: hs(2, 1, 21) }),
+      );
       saves.push(storage.save({ ...noSnap, entries: entries(23, 23, 2), hardState: undefined }));
       await Promise.all(saves);
       const { boot } = await reboot();
@@ -127,7 +139,9 @@ describe('RaftStorage', () => {
         const { storage } = await RaftStorage.open(faulty, options());
         await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: hs(1, 1, 1) });
         faulty.inject({ ops: ['fdatasync'], code: 'EIO', pathIncludes: '.wal' });
-        await storage.save({ snapshot: snapshot(9, 2), entries: [], hardState: hs(2, 0, 9) }).catch(() => undefined);
+        await storage
+          .save({ snapshot: snapshot(9, 2), entries: [], hardState: hs(2, 0, 9) })
+          .catch(() => undefined);
         disk.crash();
         const { boot } = await reboot();
         expect(boot.snapshot.metadata.index).to.equal(0);
@@ -140,7 +154,8 @@ describe('RaftStorage', () => {
   describe('#saveSnapshot', () => {
     it('keeps the log after the snapshot and deletes covered segments and old snapshots', async () => {
       const { storage } = await reboot({ segmentSizeBytes: 1024, keepSnapshots: 2 });
-      for (let i = 1; i <= 200; i++) await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+      for (let i = 1; i <= 200; i++)
+        await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
       const segmentsBefore = storage.wal.segments().length;
       await storage.saveSnapshot(snapshot(100, 1));
       await storage.saveSnapshot(snapshot(150, 1));
@@ -157,7 +172,8 @@ describe('RaftStorage', () => {
     context('when the segments before the newest snapshot are gone and that snapshot is damaged', () => {
       it('refuses to start rather than invent a log', async () => {
         const { storage } = await reboot({ segmentSizeBytes: 1024, keepSnapshots: 3 });
-        for (let i = 1; i <= 200; i++) await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+        for (let i = 1; i <= 200; i++)
+          await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
         await storage.saveSnapshot(snapshot(50, 1));
         await storage.saveSnapshot(snapshot(190, 1));
         disk.corrupt('member1/snap/0000000000000001-00000000000000be.snap', 40, (b) => b ^ 1);

@@ -6,14 +6,23 @@ import type { WalRecord } from '../../../server/storage/wal/record.js';
 import type { LocatedRecord } from '../../../server/storage/wal/wal.js';
 import { entries, entry, hs } from './helpers.js';
 
-const at = (records: WalRecord[]): LocatedRecord[] => records.map((record, i) => ({ record, file: 'seg', offset: i * 10 }));
+const at = (records: WalRecord[]): LocatedRecord[] =>
+  records.map((record, i) => ({ record, file: 'seg', offset: i * 10 }));
 const ents = (from: number, to: number, term: number): WalRecord[] =>
   entries(from, to, term).map((e) => ({ type: 'entry', entry: e }));
-const snapAt = (index: number, term = 1): SnapshotMetadata => ({ index, term, confState: { voters: [1], learners: [] } });
+const snapAt = (index: number, term = 1): SnapshotMetadata => ({
+  index,
+  term,
+  confState: { voters: [1], learners: [] },
+});
 
 describe('replayLog', () => {
   it('returns entries after the snapshot and the newest hard state', () => {
-    const r = replayLog(at([...ents(1, 5, 1), { type: 'hardState', hardState: hs(1, 1, 3) }]), snapAt(2), 'wal');
+    const r = replayLog(
+      at([...ents(1, 5, 1), { type: 'hardState', hardState: hs(1, 1, 3) }]),
+      snapAt(2),
+      'wal',
+    );
     expect(r.entries).to.deep.equal(entries(3, 5, 1));
     expect(r.hardState).to.deep.equal(hs(1, 1, 3));
   });
@@ -34,7 +43,9 @@ describe('replayLog', () => {
 
   context('when entries skip an index', () => {
     it('refuses with the file and offset of the entry after the gap', () => {
-      expect(() => replayLog(at([...ents(1, 3, 1), { type: 'entry', entry: entry(5, 1) }]), snapAt(0, 0), 'wal'))
+      expect(() =>
+        replayLog(at([...ents(1, 3, 1), { type: 'entry', entry: entry(5, 1) }]), snapAt(0, 0), 'wal'),
+      )
         .to.throw(CorruptionError, /log gap: entry 5 follows index 3/)
         .with.property('offset', 30);
     });
@@ -52,19 +63,17 @@ describe('replayLog', () => {
     });
 
     it('refuses when the marker is newer than the snapshot in use', () => {
-      expect(() => replayLog(at([{ type: 'snapshot', index: 7, term: 2, resetsLog: true }]), snapAt(3), 'wal')).to.throw(
-        CorruptionError,
-        /no valid snapshot file/,
-      );
+      expect(() =>
+        replayLog(at([{ type: 'snapshot', index: 7, term: 2, resetsLog: true }]), snapAt(3), 'wal'),
+      ).to.throw(CorruptionError, /no valid snapshot file/);
     });
   });
 
   context('when the hard state commits past the durable log', () => {
     it('refuses', () => {
-      expect(() => replayLog(at([...ents(1, 2, 1), { type: 'hardState', hardState: hs(1, 1, 5) }]), snapAt(0, 0), 'wal')).to.throw(
-        CorruptionError,
-        /commit 5 is beyond the last durable index 2/,
-      );
+      expect(() =>
+        replayLog(at([...ents(1, 2, 1), { type: 'hardState', hardState: hs(1, 1, 5) }]), snapAt(0, 0), 'wal'),
+      ).to.throw(CorruptionError, /commit 5 is beyond the last durable index 2/);
     });
   });
 });

@@ -37,7 +37,7 @@ describe('Snapshotter', () => {
       const bytes = encodeSnapshot(snap(10, 2));
       for (let i = 0; i < bytes.length; i++) {
         const copy = bytes.slice();
-        copy[i] = (copy[i] as number) ^ (1 << i % 8);
+        copy[i] = (copy[i] as number) ^ (1 << (i % 8));
         expect(() => decodeSnapshot(copy, 'f'), `byte ${i}`).to.throw(StorageError);
       }
     });

@@ -17,6 +17,8 @@ describe('segment names', () => {
 
   it('sorts lexically in numeric order', () => {
     const names = [10, 2, 1].map((seq) => formatSegmentName({ seq, firstIndex: 0 }));
-    expect([...names].sort()).to.deep.equal([1, 2, 10].map((seq) => formatSegmentName({ seq, firstIndex: 0 })));
+    expect([...names].sort()).to.deep.equal(
+      [1, 2, 10].map((seq) => formatSegmentName({ seq, firstIndex: 0 })),
+    );
   });
 });

@@ -65,11 +65,16 @@ describe('Wal', () => {
 
     it('repeats the newest hard state and snapshot marker at the start of each new segment', async () => {
       const wal = await fresh(disk, { segmentSizeBytes: 1024 });
-      await wal.append([{ type: 'hardState', hardState: hs(3, 1, 2) }, { type: 'snapshot', index: 2, term: 1, resetsLog: true }]);
+      await wal.append([
+        { type: 'hardState', hardState: hs(3, 1, 2) },
+        { type: 'snapshot', index: 2, term: 1, resetsLog: true },
+      ]);
       for (let i = 3; i <= 60; i++) await wal.append(entryRecords(i, i));
       const segs = wal.segments();
       const second = await disk.read(`${DIR}/${segs[1]?.file ?? ''}`);
-      const { records } = await Wal.open(new MemoryDiskView(disk, segs[1]?.file ?? ''), DIR, ID, { logger: new CollectingLogger() });
+      const { records } = await Wal.open(new MemoryDiskView(disk, segs[1]?.file ?? ''), DIR, ID, {
+        logger: new CollectingLogger(),
+      });
       expect(second.length).to.be.greaterThan(0);
       expect(records.slice(0, 2).map((r) => r.record)).to.deep.equal([
         { type: 'hardState', hardState: hs(3, 1, 2) },
@@ -188,7 +193,13 @@ describe('Wal', () => {
     context('when the directory was written by a newer format', () => {
       it('refuses with FORMAT_TOO_NEW', async () => {
         await disk.mkdir(DIR);
-        const frame = encodeRecord({ type: 'metadata', formatVersion: 99, clusterId: 'c1', memberId: 1, segmentSeq: 0 });
+        const frame = encodeRecord({
+          type: 'metadata',
+          formatVersion: 99,
+          clusterId: 'c1',
+          memberId: 1,
+          segmentSeq: 0,
+        });
         sealFrame(frame, 0, true);
         await disk.append(`${DIR}/0000000000000000-0000000000000000.wal`, frame);
         const err = await failure(Wal.open(disk, DIR, ID));
