@@ -3,7 +3,9 @@
  * touches the file system.
  *
  * Appends go through a cache of file handles opened in append mode, so that the WAL's hot path is
- * one write(2) per batch plus one fdatasync(2); the cache follows renames and is dropped on remove.
+ * one write(2) per batch plus one fdatasync(2); the cache follows renames, is dropped on remove,
+ * and holds at most `maxOpenHandles` (default 8) handles: the least recently used idle one is
+ * closed first (a WAL only ever appends to its newest segment).
  * Directory fsync opens the directory read-only and calls fsync(2) on it (Linux semantics).
  */
 import {
@@ -21,8 +23,27 @@ import {
 import type { FileHandle } from 'node:fs/promises';
 import { type Disk, type DiskOp, DiskError, DiskErrorCode, DiskOp as Op } from './disk.js';
 
+interface CachedHandle {
+  readonly handle: Promise<FileHandle>;
+  inflight: number;
+}
+
+export interface NodeDiskOptions {
+  /** Append handles kept open. Default 8. */
+  readonly maxOpenHandles?: number;
+}
+
 export class NodeDisk implements Disk {
-  private readonly handles = new Map<string, Promise<FileHandle>>();
+  /** In least-recently-used order (re-inserted on use). */
+  private readonly handles = new Map<string, CachedHandle>();
+  private readonly maxOpenHandles: number;
+
+  constructor(options: NodeDiskOptions = {}) {
+    this.maxOpenHandles = options.maxOpenHandles ?? 8;
+    if (!Number.isInteger(this.maxOpenHandles) || this.maxOpenHandles < 1) {
+      throw new TypeError(`maxOpenHandles must be a positive integer, got ${this.maxOpenHandles}`);
+    }
+  }
 
   async mkdir(path: string): Promise<void> {
     await wrap(Op.Mkdir, path, () => mkdir(path, { recursive: true }));
@@ -43,8 +64,7 @@ export class NodeDisk implements Disk {
   }
 
   async append(path: string, data: Uint8Array): Promise<void> {
-    const handle = await this.handle(path, Op.Append);
-    await wrap(Op.Append, path, async () => {
+    await this.withCached(path, Op.Append, async (handle) => {
       let done = 0;
       while (done < data.length) {
         const { bytesWritten } = await handle.write(data, done, data.length - done);
@@ -100,21 +120,29 @@ export class NodeDisk implements Disk {
     for (const path of all) await this.drop(path);
   }
 
-  private handle(path: string, op: DiskOp): Promise<FileHandle> {
-    let h = this.handles.get(path);
-    if (h === undefined) {
-      h = wrap(op, path, () => open(path, 'a'));
-      this.handles.set(path, h);
-      h.catch(() => this.handles.delete(path));
+  /** Runs `fn` on the cached append handle of `path`, opening (and evicting) as needed. */
+  private async withCached(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
+    let cached = this.handles.get(path);
+    if (cached === undefined) {
+      const handle = wrap(op, path, () => open(path, 'a'));
+      cached = { handle, inflight: 0 };
+      handle.catch(() => this.handles.delete(path));
+      this.evictIdle();
     }
-    return h;
+    this.handles.delete(path);
+    this.handles.set(path, cached);
+    cached.inflight++;
+    try {
+      const h = await cached.handle;
+      await wrap(op, path, () => fn(h));
+    } finally {
+      cached.inflight--;
+    }
   }
 
   private async withHandle(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
-    const cached = this.handles.get(path);
-    if (cached !== undefined) {
-      const h = await cached;
-      await wrap(op, path, () => fn(h));
+    if (this.handles.has(path)) {
+      await this.withCached(path, op, fn);
       return;
     }
     await wrap(op, path, async () => {
@@ -127,12 +155,19 @@ export class NodeDisk implements Disk {
     });
   }
 
+  private evictIdle(): void {
+    for (const [path, cached] of this.handles) {
+      if (this.handles.size < this.maxOpenHandles) return;
+      if (cached.inflight === 0) void this.drop(path);
+    }
+  }
+
   private async drop(path: string): Promise<void> {
     const cached = this.handles.get(path);
     if (cached === undefined) return;
     this.handles.delete(path);
     try {
-      await (await cached).close();
+      await (await cached.handle).close();
     } catch {
       // The handle failed to open or is already closed: nothing to release.
     }

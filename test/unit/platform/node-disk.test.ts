@@ -40,6 +40,22 @@ describe('NodeDisk', () => {
     expect(await disk.list(dir)).to.deep.equal([]);
   });
 
+  context('when more files are appended to than maxOpenHandles', () => {
+    it('closes idle handles and reopens them on demand', async () => {
+      const small = new NodeDisk({ maxOpenHandles: 2 });
+      for (let round = 0; round < 3; round++) {
+        await Promise.all(
+          [0, 1, 2, 3, 4].map((i) => small.append(join(dir, `f${i}`), Uint8Array.of(round, i))),
+        );
+      }
+      for (let i = 0; i < 5; i++) {
+        await small.fdatasync(join(dir, `f${i}`));
+        expect(await small.read(join(dir, `f${i}`))).to.deep.equal(Uint8Array.of(0, i, 1, i, 2, i));
+      }
+      await small.close();
+    });
+  });
+
   it('maps node errors to DiskError codes', async () => {
     const err = await disk.read(join(dir, 'missing')).then(
       () => undefined,
