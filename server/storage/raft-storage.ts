@@ -19,6 +19,7 @@
  * is built in `wal.tmp` and renamed to `wal` (then the data directory is fsynced): a crash during
  * initialization leaves no `wal`, and initialization simply starts over.
  */
+import { assert } from '../assert.js';
 import { type Disk, dirname, joinPath } from '../platform/disk.js';
 import type { ConfState, Entry, HardState, RaftBootState, Ready, Snapshot } from '../raft/types.js';
 import { CorruptionError, InvalidStorageConfigError } from './errors.js';
@@ -65,6 +66,8 @@ export class RaftStorage {
     readonly wal: Wal,
     private readonly snapshotter: Snapshotter,
     private readonly keepSnapshots: number,
+    /** Last index of the log as submitted so far (not necessarily durable yet). */
+    private lastIndex: number,
   ) {}
 
   static async open(disk: Disk, options: RaftStorageOptions): Promise<RaftStorageOpenResult> {
@@ -105,7 +108,8 @@ export class RaftStorage {
       );
     }
     const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
-    const storage = new RaftStorage(wal, snapshotter, keepSnapshots);
+    const lastIndex = entries[entries.length - 1]?.index ?? snapshot.metadata.index;
+    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, lastIndex);
     return { storage, boot: { hardState, snapshot, entries }, isNew };
   }
 
@@ -121,7 +125,17 @@ export class RaftStorage {
       const { index, term } = snapshot.metadata;
       records.push({ type: 'snapshot', index, term, resetsLog: true });
     }
-    for (const entry of ready.entries) records.push({ type: 'entry', entry });
+    // A gap would make the log unrecoverable at the next boot: stop here instead (a Raft bug).
+    let last = snapshot?.metadata.index ?? this.lastIndex;
+    ready.entries.forEach((entry, i) => {
+      assert(
+        i === 0 ? entry.index <= last + 1 : entry.index === last + 1,
+        () => `storage: entry ${entry.index} does not follow index ${last}`,
+      );
+      last = entry.index;
+      records.push({ type: 'entry', entry });
+    });
+    if (snapshot !== undefined || ready.entries.length > 0) this.lastIndex = last;
     if (ready.hardState !== undefined) records.push({ type: 'hardState', hardState: ready.hardState });
     return this.persist(snapshot, records);
   }
@@ -129,6 +143,10 @@ export class RaftStorage {
   /** Saves a snapshot the application took at an applied index (the log after it is kept). */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     const { index, term } = snapshot.metadata;
+    assert(
+      index <= this.lastIndex,
+      () => `storage: snapshot at ${index} is beyond the last index ${this.lastIndex}`,
+    );
     return this.persist(snapshot, [{ type: 'snapshot', index, term, resetsLog: false }]);
   }
 

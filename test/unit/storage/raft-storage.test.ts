@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { FaultyDisk } from '../../../server/platform/faulty-disk.js';
 import { MemoryDisk } from '../../../server/platform/memory-disk.js';
 import type { Snapshot } from '../../../server/raft/types.js';
+import { AssertionError } from '../../../server/assert.js';
 import { StorageError } from '../../../server/storage/errors.js';
 import { RaftStorage, type RaftStorageOptions } from '../../../server/storage/raft-storage.js';
 import { CollectingLogger, entries, hs } from './helpers.js';
@@ -105,6 +106,21 @@ describe('RaftStorage', () => {
       const { boot } = await reboot();
       expect(boot.snapshot.metadata.index).to.equal(21);
       expect(boot.entries).to.deep.equal([...entries(22, 23, 2)]);
+    });
+
+    context('when entries would leave a gap in the log', () => {
+      it('fails an assertion instead of writing an unrecoverable log', async () => {
+        const { storage } = await reboot();
+        await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: undefined });
+        expect(() => storage.save({ ...noSnap, entries: entries(5, 5, 1), hardState: undefined })).to.throw(
+          AssertionError,
+          /entry 5 does not follow index 3/,
+        );
+        expect(() => storage.saveSnapshot(snapshot(4, 1))).to.throw(
+          AssertionError,
+          /beyond the last index 3/,
+        );
+      });
     });
 
     context('when a new leader overwrites entries', () => {
