@@ -115,13 +115,15 @@ describe('WAL crash test (SIGKILL)', function () {
       durableFloor = Math.max(durableFloor, result.maxAcked);
       totalAcks += result.acks;
 
-      const { storage, boot } = await RaftStorage.open(new NodeDisk(), {
+      const disk = new NodeDisk();
+      const { storage, boot } = await RaftStorage.open(disk, {
         dataDir: dir,
         ...CRASH_CLUSTER,
         segmentSizeBytes: CRASH_SEGMENT_BYTES,
         logger: { warn: () => repairs++ },
       });
       await storage.close();
+      await disk.close();
       const snapIndex = boot.snapshot.metadata.index;
       if (snapIndex > 0) {
         expect(sameBytes(boot.snapshot.data, snapshotDataFor(snapIndex)), `${where}: snapshot data`).to.equal(

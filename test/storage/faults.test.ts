@@ -75,8 +75,10 @@ describe('RaftStorage on a failing disk', () => {
 
   async function recover(): Promise<{ entries: readonly Entry[]; warnings: string[] }> {
     const logger = new CollectingLogger();
-    const { storage, boot } = await RaftStorage.open(new NodeDisk(), { ...options, logger });
+    const disk = new NodeDisk();
+    const { storage, boot } = await RaftStorage.open(disk, { ...options, logger });
     await storage.close();
+    await disk.close();
     return { entries: boot.entries, warnings: logger.warnings };
   }
 
