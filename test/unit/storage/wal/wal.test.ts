@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { FaultyDisk } from '../../../../server/platform/faulty-disk.js';
 import { MemoryDisk } from '../../../../server/platform/memory-disk.js';
 import { StorageError } from '../../../../server/storage/errors.js';
+import { scanSegment } from '../../../../server/storage/wal/decoder.js';
 import { encodeRecord, sealFrame } from '../../../../server/storage/wal/encoder.js';
 import type { WalRecord } from '../../../../server/storage/wal/record.js';
 import { Wal, type WalOptions } from '../../../../server/storage/wal/wal.js';
@@ -71,11 +72,9 @@ describe('Wal', () => {
       ]);
       for (let i = 3; i <= 60; i++) await wal.append(entryRecords(i, i));
       const segs = wal.segments();
+      expect(segs.length).to.be.greaterThan(1);
       const second = await disk.read(`${DIR}/${segs[1]?.file ?? ''}`);
-      const { records } = await Wal.open(new MemoryDiskView(disk, segs[1]?.file ?? ''), DIR, ID, {
-        logger: new CollectingLogger(),
-      });
-      expect(second.length).to.be.greaterThan(0);
+      const records = scanSegment(second, 'second', 1 << 20).records.slice(1);
       expect(records.slice(0, 2).map((r) => r.record)).to.deep.equal([
         { type: 'hardState', hardState: hs(3, 1, 2) },
         { type: 'snapshot', index: 2, term: 1, resetsLog: false },
@@ -258,19 +257,3 @@ describe('Wal', () => {
     });
   });
 });
-
-/** A view of a MemoryDisk that lists only one segment file (to read a segment's header alone). */
-class MemoryDiskView extends MemoryDisk {
-  constructor(
-    private readonly base: MemoryDisk,
-    private readonly only: string,
-  ) {
-    super();
-  }
-  override list(dir: string): Promise<string[]> {
-    return this.base.list(dir).then((names) => names.filter((n) => n === this.only));
-  }
-  override read(path: string): Promise<Uint8Array> {
-    return this.base.read(path);
-  }
-}
