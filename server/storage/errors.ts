@@ -3,6 +3,7 @@
  * storage `reason` that operators and tests branch on. Corruption errors name the file and offset.
  */
 import { ErrorCode } from '../../client/protocol/error-codes.js';
+import { DiskError, DiskErrorCode } from '../platform/disk.js';
 
 export const StorageErrorReason = {
   /** A record or snapshot failed its CRC or could not be decoded, and it is not a torn tail. */
@@ -73,5 +74,24 @@ function codeFor(reason: StorageErrorReason): ErrorCode {
       return ErrorCode.InvalidArgument;
     default:
       return ErrorCode.Internal;
+  }
+}
+
+/** Maps a DiskError to a StorageError (ENOSPC → NO_SPACE, anything else → IO); others pass through. */
+export function toStorageError(err: unknown): Error {
+  if (err instanceof StorageError) return err;
+  if (err instanceof DiskError) {
+    const reason = err.code === DiskErrorCode.NoSpace ? StorageErrorReason.NoSpace : StorageErrorReason.Io;
+    return new StorageError(reason, `${err.op} ${err.path} failed: ${err.code}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Runs a disk operation, rethrowing its failure as a StorageError. */
+export async function io<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toStorageError(err);
   }
 }

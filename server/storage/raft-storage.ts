@@ -22,12 +22,12 @@
 import { assert } from '../assert.js';
 import { type Disk, dirname, joinPath } from '../platform/disk.js';
 import type { ConfState, Entry, HardState, RaftBootState, Ready, Snapshot } from '../raft/types.js';
-import { CorruptionError, InvalidStorageConfigError } from './errors.js';
+import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from './errors.js';
 import { consoleLogger, type StorageLogger } from './logger.js';
 import { replayLog } from './replay.js';
 import { Snapshotter } from './snap/snapshotter.js';
 import type { WalRecord } from './wal/record.js';
-import { toStorageError, Wal, type WalOptions, resolveWalOptions } from './wal/wal.js';
+import { Wal, type WalOptions, resolveWalOptions } from './wal/wal.js';
 
 export interface RaftStorageOptions extends WalOptions {
   readonly dataDir: string;
@@ -85,11 +85,11 @@ export class RaftStorage {
     const walDir = joinPath(dataDir, WAL_DIR);
     const snapshotter = new Snapshotter(disk, joinPath(dataDir, SNAP_DIR), logger);
 
-    await wrap(() => disk.mkdir(dataDir));
-    const names = await wrap(() => disk.list(dataDir));
+    await io(() => disk.mkdir(dataDir));
+    const names = await io(() => disk.list(dataDir));
     const isNew = !names.includes(WAL_DIR);
     if (isNew) {
-      await wrap(() => disk.fsyncDir(dirname(dataDir)));
+      await io(() => disk.fsyncDir(dirname(dataDir)));
       await initialize(disk, options, snapshotter, names.includes(WAL_TMP_DIR));
     } else {
       await snapshotter.open(dataDir);
@@ -205,9 +205,8 @@ async function initialize(
   const { dataDir } = options;
   const tmpDir = joinPath(dataDir, WAL_TMP_DIR);
   if (hasLeftoverTmp) {
-    for (const name of await wrap(() => disk.list(tmpDir)))
-      await wrap(() => disk.remove(joinPath(tmpDir, name)));
-    await wrap(() => disk.remove(tmpDir));
+    for (const name of await io(() => disk.list(tmpDir))) await io(() => disk.remove(joinPath(tmpDir, name)));
+    await io(() => disk.remove(tmpDir));
   }
   await snapshotter.open(dataDir);
   const confState = options.initialConfState ?? { voters: [], learners: [] };
@@ -217,20 +216,12 @@ async function initialize(
     { type: 'snapshot', index: 0, term: 0, resetsLog: false },
     { type: 'hardState', hardState: emptyHardState },
   ]);
-  await wrap(() => disk.rename(tmpDir, joinPath(dataDir, WAL_DIR)));
-  await wrap(() => disk.fsyncDir(dataDir));
+  await io(() => disk.rename(tmpDir, joinPath(dataDir, WAL_DIR)));
+  await io(() => disk.fsyncDir(dataDir));
 }
 
 function key(index: number, term: number): string {
   return `${index}/${term}`;
-}
-
-async function wrap<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStorageError(err);
-  }
 }
 
 /** Entries of a boot state as a plain list (helper for tests and the simulator). */

@@ -9,9 +9,8 @@
  */
 import { type Disk, DiskError, DiskErrorCode, joinPath } from '../../platform/disk.js';
 import type { Snapshot } from '../../raft/types.js';
-import { CorruptionError, InvalidStorageConfigError } from '../errors.js';
+import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from '../errors.js';
 import type { StorageLogger } from '../logger.js';
-import { toStorageError } from '../wal/wal.js';
 import {
   decodeSnapshot,
   encodeSnapshot,
@@ -113,13 +112,5 @@ export class Snapshotter {
     }
     if (victims.length > 0) await io(() => this.disk.fsyncDir(this.dir));
     return victims.length;
-  }
-}
-
-async function io<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStorageError(err);
   }
 }

@@ -15,10 +15,17 @@
  *
  * Open reads everything before appending (like etcd): `Wal.open` returns all records.
  */
-import { type Disk, DiskError, DiskErrorCode, dirname, joinPath } from '../../platform/disk.js';
+import { type Disk, dirname, joinPath } from '../../platform/disk.js';
 import type { HardState } from '../../raft/types.js';
 import { assert } from '../../assert.js';
-import { CorruptionError, InvalidStorageConfigError, StorageError, StorageErrorReason } from '../errors.js';
+import {
+  CorruptionError,
+  InvalidStorageConfigError,
+  io,
+  StorageError,
+  StorageErrorReason,
+  toStorageError,
+} from '../errors.js';
 import { consoleLogger, type StorageLogger } from '../logger.js';
 import { maybeDecodeFirst, scanSegment } from './decoder.js';
 import { encodeRecord, sealFrame } from './encoder.js';
@@ -143,7 +150,7 @@ export class Wal {
     validateIdentity(identity);
     await io(() => disk.mkdir(dir));
     await io(() => disk.fsyncDir(dirname(dir)));
-    const existing = await disk.list(dir);
+    const existing = await io(() => disk.list(dir));
     if (existing.length > 0)
       throw new StorageError(StorageErrorReason.Io, `wal directory ${dir} is not empty`);
     const file = joinPath(dir, formatSegmentName({ seq: 0, firstIndex: 0 }));
@@ -485,21 +492,4 @@ export function concat(chunks: readonly Uint8Array[]): Uint8Array {
 
 function closedError(): StorageError {
   return new StorageError(StorageErrorReason.Closed, 'wal is closed');
-}
-
-export function toStorageError(err: unknown): Error {
-  if (err instanceof StorageError) return err;
-  if (err instanceof DiskError) {
-    const reason = err.code === DiskErrorCode.NoSpace ? StorageErrorReason.NoSpace : StorageErrorReason.Io;
-    return new StorageError(reason, `${err.op} ${err.path} failed: ${err.code}`, { cause: err });
-  }
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-async function io<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw toStorageError(err);
-  }
 }
