@@ -50,6 +50,8 @@ export interface MemoryDiskStats {
 
 export class MemoryDisk implements Disk {
   private root: DirNode = { kind: 'dir', entries: new Map(), syncedEntries: undefined };
+  /** Bumped by every crash; views attached before it refuse to work afterwards. */
+  private epoch = 0;
   readonly stats: MemoryDiskStats = { fsyncs: 0, fsyncDirs: 0, bytesWritten: 0 };
 
   mkdir(path: string): Promise<void> {
@@ -169,6 +171,7 @@ export class MemoryDisk implements Disk {
    * (it is the disk of the restarted machine).
    */
   crash(options: CrashOptions = {}): void {
+    this.epoch++;
     const visit = (dir: DirNode): void => {
       if (dir.syncedEntries !== undefined) {
         dir.entries = dir.syncedEntries;
@@ -180,6 +183,32 @@ export class MemoryDisk implements Disk {
       }
     };
     visit(this.root);
+  }
+
+  /**
+   * A view of this disk for one incarnation of a process: once `crash()` is called, every
+   * operation through it rejects with EIO, so code still running from before the crash (pending
+   * promise chains) cannot write onto the disk of the restarted machine. Attach a new view after
+   * each crash.
+   */
+  attach(): Disk {
+    const epoch = this.epoch;
+    const guard = <T>(op: DiskOp, path: string, fn: () => Promise<T>): Promise<T> =>
+      this.epoch === epoch ? fn() : Promise.reject(new DiskError(DiskErrorCode.Io, op, path));
+    return {
+      mkdir: (p) => guard(Op.Mkdir, p, () => this.mkdir(p)),
+      list: (p) => guard(Op.List, p, () => this.list(p)),
+      read: (p) => guard(Op.Read, p, () => this.read(p)),
+      write: (p, d) => guard(Op.Write, p, () => this.write(p, d)),
+      append: (p, d) => guard(Op.Append, p, () => this.append(p, d)),
+      fsync: (p) => guard(Op.Fsync, p, () => this.fsync(p)),
+      fdatasync: (p) => guard(Op.Fdatasync, p, () => this.fdatasync(p)),
+      truncate: (p, n) => guard(Op.Truncate, p, () => this.truncate(p, n)),
+      rename: (a, b) => guard(Op.Rename, a, () => this.rename(a, b)),
+      remove: (p) => guard(Op.Remove, p, () => this.remove(p)),
+      fsyncDir: (p) => guard(Op.FsyncDir, p, () => this.fsyncDir(p)),
+      close: () => Promise.resolve(),
+    };
   }
 
   /** Bytes of `path` that would survive a crash now (for tests). */

@@ -59,6 +59,8 @@ const SNAP_DIR = 'snap';
 export class RaftStorage {
   /** Serializes the part of each save that precedes the WAL append, so records keep call order. */
   private ordering: Promise<void> = Promise.resolve();
+  /** The first failure; once set, every save rejects with it. */
+  private failure: Error | undefined;
   /** Saves waiting in `ordering` (behind a snapshot file write). */
   private queued = 0;
   /** Serializes purges. */
@@ -159,17 +161,26 @@ export class RaftStorage {
     await this.wal.close();
   }
 
+  /**
+   * Fail-stop: Raft assumes each Ready is persisted before the next, so after any failure (a
+   * snapshot file that could not be written, a WAL error, a failed purge) every later save
+   * rejects. Otherwise a later Ready's entries could land after a hole left by the failed one.
+   */
   private persist(snapshot: Snapshot | undefined, records: WalRecord[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (snapshot === undefined && this.queued === 0) {
       // Nothing ahead of us is still writing a snapshot file: append now, so that saves made in
       // the same tick share one fsync.
-      return this.wal.append(records);
+      return this.failOnError(this.wal.append(records));
     }
     this.queued++;
     const submitted = this.ordering.then(async () => {
       try {
+        if (this.failure !== undefined) throw this.failure;
         if (snapshot !== undefined) await this.snapshotter.save(snapshot);
         return { durable: this.wal.append(records) };
+      } catch (err) {
+        throw this.fail(err);
       } finally {
         this.queued--;
       }
@@ -178,7 +189,7 @@ export class RaftStorage {
       () => undefined,
       () => undefined,
     );
-    const durable = submitted.then((s) => s.durable);
+    const durable = this.failOnError(submitted.then((s) => s.durable));
     if (snapshot === undefined) return durable;
     return durable.then(() => this.compact(snapshot.metadata.index));
   }
@@ -186,13 +197,23 @@ export class RaftStorage {
   /** After a snapshot at `index` is durable: drop old snapshot files and covered WAL segments. */
   private compact(index: number): Promise<void> {
     const run = this.purging.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
       await this.snapshotter.purge(this.keepSnapshots, index);
       await this.wal.releaseTo(index);
     });
     this.purging = run.catch(() => undefined);
-    return run.catch((err: unknown) => {
-      throw toStorageError(err);
+    return this.failOnError(run);
+  }
+
+  private failOnError(p: Promise<void>): Promise<void> {
+    return p.catch((err: unknown) => {
+      throw this.fail(err);
     });
+  }
+
+  private fail(err: unknown): Error {
+    this.failure ??= toStorageError(err);
+    return this.failure;
   }
 }
 

@@ -54,6 +54,18 @@ describe('MemoryDisk', () => {
     });
   });
 
+  describe('#attach', () => {
+    it('refuses operations through a view attached before the last crash', async () => {
+      const before = disk.attach();
+      await before.append('d/f', bytes(1));
+      disk.crash();
+      expect((await rejection(before.append('d/f', bytes(2)))).code).to.equal('EIO');
+      const after = disk.attach();
+      await after.append('d/g', bytes(3));
+      expect(await after.list('d')).to.deep.equal(['g']);
+    });
+  });
+
   describe('#crash', () => {
     context('when appended bytes were not fsynced', () => {
       it('drops them and keeps the synced prefix', async () => {

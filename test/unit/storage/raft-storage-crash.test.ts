@@ -5,10 +5,11 @@
  * recovered state must equal the state after some save k with lastAcknowledged ≤ k ≤ lastIssued,
  * or a state part-way through a save after the acknowledged one (a save's records — marker,
  * entries, hard state — may be cut by a torn tail, in order): nothing acknowledged lost, nothing
- * invented, order kept.
+ * invented, order kept. In a third of the incarnations a disk error (ENOSPC or EIO, possibly
+ * after a short write) is injected first.
  */
 import { expect } from 'chai';
-import type { Disk } from '../../../server/platform/disk.js';
+import { FaultyDisk } from '../../../server/platform/faulty-disk.js';
 import { MemoryDisk } from '../../../server/platform/memory-disk.js';
 import { SeededRandom } from '../../../server/platform/random.js';
 import type { Entry, HardState, RaftBootState, Snapshot } from '../../../server/raft/types.js';
@@ -17,27 +18,6 @@ import { silentLogger } from '../../../server/storage/logger.js';
 import { entry } from './helpers.js';
 
 const confState = { voters: [1], learners: [] };
-
-/** Refuses every operation once the machine it belongs to has crashed. */
-class FencedDisk implements Disk {
-  dead = false;
-  constructor(private readonly inner: Disk) {}
-  private guard<T>(fn: () => Promise<T>): Promise<T> {
-    return this.dead ? Promise.reject(new Error('machine crashed')) : fn();
-  }
-  mkdir = (p: string): Promise<void> => this.guard(() => this.inner.mkdir(p));
-  list = (p: string): Promise<string[]> => this.guard(() => this.inner.list(p));
-  read = (p: string): Promise<Uint8Array> => this.guard(() => this.inner.read(p));
-  write = (p: string, d: Uint8Array): Promise<void> => this.guard(() => this.inner.write(p, d));
-  append = (p: string, d: Uint8Array): Promise<void> => this.guard(() => this.inner.append(p, d));
-  fsync = (p: string): Promise<void> => this.guard(() => this.inner.fsync(p));
-  fdatasync = (p: string): Promise<void> => this.guard(() => this.inner.fdatasync(p));
-  truncate = (p: string, n: number): Promise<void> => this.guard(() => this.inner.truncate(p, n));
-  rename = (a: string, b: string): Promise<void> => this.guard(() => this.inner.rename(a, b));
-  remove = (p: string): Promise<void> => this.guard(() => this.inner.remove(p));
-  fsyncDir = (p: string): Promise<void> => this.guard(() => this.inner.fsyncDir(p));
-  close = (): Promise<void> => Promise.resolve();
-}
 
 interface ModelState {
   /** Entries by index; entries at or below `snapshotIndexes` minimum may be placeholders. */
@@ -80,6 +60,8 @@ function matches(boot: RaftBootState, state: ModelState): boolean {
   );
 }
 
+let faultsInjected = 0;
+
 async function runSeed(seed: number): Promise<number> {
   const random = new SeededRandom(seed);
   const disk = new MemoryDisk();
@@ -95,8 +77,30 @@ async function runSeed(seed: number): Promise<number> {
   let state: ModelState = { log: [], hardState: { term: 0, vote: 0, commit: 0 }, snapshots: new Map() };
   let checks = 0;
   for (let cycle = 0; cycle < 4; cycle++) {
-    const fence = new FencedDisk(disk);
-    const { storage, boot } = await RaftStorage.open(fence, options);
+    const faulty = new FaultyDisk(disk.attach());
+    const { storage, boot } = await RaftStorage.open(faulty, options);
+    if (random.int(3) === 0) {
+      // A disk error somewhere in this incarnation (possibly a short write): the storage must
+      // fail cleanly, acknowledge nothing it did not make durable, and recover after the crash.
+      const ops = [
+        'append',
+        'fdatasync',
+        'write',
+        'fsync',
+        'rename',
+        'fsyncDir',
+        'truncate',
+        'remove',
+      ] as const;
+      const op = ops[random.int(ops.length)] ?? 'append';
+      faulty.inject({
+        ops: [op],
+        code: random.int(2) === 0 ? 'ENOSPC' : 'EIO',
+        times: 1,
+        partialBytes: random.int(30),
+      });
+      faultsInjected++;
+    }
     if (cycle > 0) checks++;
     // Rebuild the model from what was recovered (placeholders below the snapshot).
     const snapIndex = boot.snapshot.metadata.index;
@@ -164,10 +168,9 @@ async function runSeed(seed: number): Promise<number> {
     // Let a random amount of the in-flight work happen, then pull the plug.
     const turns = random.int(40);
     for (let i = 0; i < turns; i++) await Promise.resolve();
-    fence.dead = true;
     disk.crash({ random });
     const issued = ops;
-    const { storage: after, boot: recovered } = await RaftStorage.open(disk, options);
+    const { storage: after, boot: recovered } = await RaftStorage.open(disk.attach(), options);
     let found = -1;
     for (let i = states.length - 1; i >= 0; i--) {
       const candidate = states[i] as { at: number; st: ModelState };
@@ -204,5 +207,6 @@ describe('RaftStorage under simulated crashes', () => {
     let total = 0;
     for (let seed = 1; seed <= 200; seed++) total += await runSeed(seed);
     expect(total).to.be.greaterThan(0);
+    expect(faultsInjected).to.be.greaterThan(50);
   });
 });

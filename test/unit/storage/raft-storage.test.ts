@@ -167,6 +167,27 @@ describe('RaftStorage', () => {
     });
   });
 
+  context('when writing a snapshot file fails', () => {
+    it('fails every later save, so that no entry lands after the hole', async () => {
+      const faulty = new FaultyDisk(disk);
+      const { storage } = await RaftStorage.open(faulty, options());
+      await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: hs(1, 1, 1) });
+      faulty.inject({ ops: ['rename'], code: 'EIO', times: 1 });
+      const failed = storage.save({ snapshot: snapshot(9, 2), entries: [], hardState: hs(2, 0, 9) });
+      const after = storage.save({ ...noSnap, entries: entries(10, 10, 2), hardState: undefined });
+      const results = await Promise.allSettled([failed, after]);
+      expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
+      const later = await storage.save({ ...noSnap, entries: entries(11, 11, 2), hardState: undefined }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(later).to.be.instanceOf(StorageError);
+      expect((later as StorageError).reason).to.equal('IO');
+      const { boot } = await reboot();
+      expect(boot.entries).to.deep.equal(entries(1, 3, 1));
+    });
+  });
+
   describe('#saveSnapshot', () => {
     it('keeps the log after the snapshot and deletes covered segments and old snapshots', async () => {
       const { storage } = await reboot({ segmentSizeBytes: 1024, keepSnapshots: 2 });
