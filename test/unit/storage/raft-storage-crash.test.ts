@@ -61,6 +61,7 @@ function matches(boot: RaftBootState, state: ModelState): boolean {
 }
 
 let faultsInjected = 0;
+let failedBoots = 0;
 
 async function runSeed(seed: number): Promise<number> {
   const random = new SeededRandom(seed);
@@ -78,10 +79,11 @@ async function runSeed(seed: number): Promise<number> {
   let checks = 0;
   for (let cycle = 0; cycle < 4; cycle++) {
     const faulty = new FaultyDisk(disk.attach());
-    const { storage, boot } = await RaftStorage.open(faulty, options);
-    if (random.int(3) === 0) {
-      // A disk error somewhere in this incarnation (possibly a short write): the storage must
-      // fail cleanly, acknowledge nothing it did not make durable, and recover after the crash.
+    // A disk error in a third of the incarnations — during recovery itself (faultAt 0) or later
+    // (faultAt 1) — possibly after a short write: the storage must fail cleanly, acknowledge
+    // nothing it did not make durable, and recover after the crash.
+    const faultAt = random.int(6);
+    const injectFault = (): void => {
       const ops = [
         'append',
         'fdatasync',
@@ -92,15 +94,32 @@ async function runSeed(seed: number): Promise<number> {
         'truncate',
         'remove',
       ] as const;
-      const op = ops[random.int(ops.length)] ?? 'append';
       faulty.inject({
-        ops: [op],
+        ops: [ops[random.int(ops.length)] ?? 'append'],
         code: random.int(2) === 0 ? 'ENOSPC' : 'EIO',
         times: 1,
         partialBytes: random.int(30),
       });
       faultsInjected++;
+    };
+    if (faultAt === 0) injectFault();
+    let opened: Awaited<ReturnType<typeof RaftStorage.open>>;
+    try {
+      opened = await RaftStorage.open(faulty, options);
+    } catch {
+      // Recovery itself failed: crash, and the next boot must still find the previous state.
+      disk.crash({ random });
+      const { storage: again, boot: recovered } = await RaftStorage.open(disk.attach(), options);
+      expect(
+        matches(recovered, state),
+        `seed ${seed} cycle ${cycle}: state changed by a failed boot`,
+      ).to.equal(true);
+      await again.close();
+      failedBoots++;
+      continue;
     }
+    const { storage, boot } = opened;
+    if (faultAt === 1) injectFault();
     if (cycle > 0) checks++;
     // Rebuild the model from what was recovered (placeholders below the snapshot).
     const snapIndex = boot.snapshot.metadata.index;
@@ -208,5 +227,6 @@ describe('RaftStorage under simulated crashes', () => {
     for (let seed = 1; seed <= 200; seed++) total += await runSeed(seed);
     expect(total).to.be.greaterThan(0);
     expect(faultsInjected).to.be.greaterThan(50);
+    expect(failedBoots).to.be.greaterThan(0);
   });
 });
