@@ -13,7 +13,10 @@
  * Limitation (the same as etcd's): damage inside the final batch of the last segment is
  * indistinguishable from a torn write and is repaired, not reported.
  */
-import { CorruptionError } from '../errors.js';
+import { type Disk, joinPath } from '../../platform/disk.js';
+import { CorruptionError, io } from '../errors.js';
+import type { StorageLogger } from '../logger.js';
+import { sealFrame } from './encoder.js';
 import { maybeFindBatchStart, type SegmentScan } from './decoder.js';
 
 export type TailVerdict =
@@ -55,4 +58,39 @@ export function classifyTail(
     droppedBytes: bytes.length - failure.offset,
     detail: failure.detail,
   };
+}
+
+/**
+ * Applies a torn-tail verdict to the last segment: cuts the file at the bad frame and syncs it.
+ * A segment torn inside its header was being created when the process died, so nothing in it was
+ * durable: it is removed (returns 'removed') — unless it is the only segment, whose header frame
+ * `header` is then rewritten. Returns the repaired size otherwise.
+ */
+export async function repairTail(
+  disk: Disk,
+  dir: string,
+  file: string,
+  verdict: Extract<TailVerdict, { kind: 'torn' }>,
+  header: Uint8Array | undefined,
+  logger: StorageLogger,
+): Promise<number | 'removed'> {
+  const path = joinPath(dir, file);
+  logger.warn(
+    `wal: torn tail in ${file} at offset ${verdict.offset} (${verdict.detail}); ` +
+      `dropping ${verdict.droppedBytes} unsynced bytes`,
+  );
+  if (verdict.offset === 0 && header === undefined) {
+    await io(() => disk.remove(path));
+    await io(() => disk.fsyncDir(dir));
+    return 'removed';
+  }
+  await io(() => disk.truncate(path, verdict.offset));
+  let size = verdict.offset;
+  if (size === 0 && header !== undefined) {
+    sealFrame(header, 0, true);
+    await io(() => disk.append(path, header));
+    size = header.length;
+  }
+  await io(() => disk.fdatasync(path));
+  return size;
 }

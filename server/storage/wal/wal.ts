@@ -32,7 +32,7 @@ import { encodeRecord, sealFrame } from './encoder.js';
 import { GroupCommitter } from './group-commit.js';
 import type { MetadataRecord, SnapshotMarkerRecord, WalRecord } from './record.js';
 import { WAL_FORMAT_VERSION } from './record.js';
-import { classifyTail } from './repair.js';
+import { classifyTail, repairTail } from './repair.js';
 import { formatSegmentName, maybeParseSegmentName } from './segment-name.js';
 
 export interface WalIdentity {
@@ -187,36 +187,33 @@ export class Wal {
       checkMetadata(maybeDecodeFirst(bytes, seg.file, opts.maxRecordBytes), seg, identity);
       const scan = scanSegment(bytes, seg.file, opts.maxRecordBytes);
       const verdict = classifyTail(bytes, scan, seg.file, isLast, opts.maxRecordBytes);
+      scan.records.forEach((r, j) => {
+        if (r.record.type === 'metadata' && j > 0) {
+          throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
+        }
+      });
       let size = bytes.length;
       if (verdict.kind === 'torn') {
-        opts.logger.warn(
-          `wal: torn tail in ${seg.file} at offset ${verdict.offset} (${verdict.detail}); ` +
-            `dropping ${verdict.droppedBytes} unsynced bytes`,
+        const header = encodeRecord(metadataRecord(identity, seg.seq));
+        const repaired = await repairTail(
+          disk,
+          dir,
+          seg.file,
+          verdict,
+          segments.length === 1 ? header : undefined,
+          opts.logger,
         );
-        if (verdict.offset === 0 && segments.length > 1) {
-          // The segment was being created when the process died: nothing in it was durable, and
-          // the previous segment (fully synced before the cut) becomes the active one again.
-          await io(() => disk.remove(path));
-          await io(() => disk.fsyncDir(dir));
+        if (repaired === 'removed') {
+          // The previous segment (fully synced before the cut) is the active one again.
           segments.pop();
           break;
         }
-        await io(() => disk.truncate(path, verdict.offset));
-        size = verdict.offset;
-        if (verdict.offset === 0) {
-          const frame = encodeRecord(metadataRecord(identity, seg.seq));
-          sealFrame(frame, 0, true);
-          await io(() => disk.append(path, frame));
-          size = frame.length;
-        }
-        await io(() => disk.fdatasync(path));
+        size = repaired;
       }
-      scan.records.forEach((r, j) => {
+      for (const r of scan.records) {
         if (r.record.type !== 'metadata')
           records.push({ record: r.record, file: seg.file, offset: r.offset });
-        else if (j > 0)
-          throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
-      });
+      }
       activeSize = size;
       activeHeader = scan.records[0]?.sizeBytes ?? size;
     }
