@@ -27,7 +27,7 @@ import { consoleLogger, type StorageLogger } from './logger.js';
 import { replayLog } from './replay.js';
 import { Snapshotter } from './snap/snapshotter.js';
 import type { WalRecord } from './wal/record.js';
-import { Wal, type WalOptions, resolveWalOptions } from './wal/wal.js';
+import { resolveWalOptions, validateIdentity, Wal, type WalOptions } from './wal/wal.js';
 
 export interface RaftStorageOptions extends WalOptions {
   readonly dataDir: string;
@@ -80,6 +80,7 @@ export class RaftStorage {
       throw new InvalidStorageConfigError(`keepSnapshots must be ≥ 1, got ${keepSnapshots}`);
     }
     resolveWalOptions(options);
+    validateIdentity(options);
     const logger = options.logger ?? consoleLogger;
     const walOptions: WalOptions = { ...options, logger };
     const identity = { clusterId: options.clusterId, memberId: options.memberId };

@@ -465,7 +465,7 @@ function metadataRecord(identity: WalIdentity, segmentSeq: number): MetadataReco
   };
 }
 
-function validateIdentity(identity: WalIdentity): void {
+export function validateIdentity(identity: WalIdentity): void {
   if (identity.clusterId.length === 0 || new TextEncoder().encode(identity.clusterId).length > 1024) {
     throw new InvalidStorageConfigError('clusterId must be 1..1024 bytes');
   }

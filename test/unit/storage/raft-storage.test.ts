@@ -70,6 +70,25 @@ describe('RaftStorage', () => {
       });
     });
 
+    context('when the options are invalid', () => {
+      it('refuses before touching the disk', async () => {
+        for (const bad of [
+          { clusterId: '' },
+          { memberId: 0 },
+          { keepSnapshots: 0 },
+          { segmentSizeBytes: 10 },
+        ]) {
+          const err = await RaftStorage.open(disk, options(bad)).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err, JSON.stringify(bad)).to.be.instanceOf(StorageError);
+          expect((err as StorageError).code).to.equal('INVALID_ARGUMENT');
+        }
+        expect(await disk.list('/')).to.deep.equal([]);
+      });
+    });
+
     context('when the data directory belongs to another cluster', () => {
       it('refuses with CLUSTER_MISMATCH', async () => {
         await reboot();
