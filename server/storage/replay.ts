@@ -11,9 +11,12 @@
  * - snapshot marker that resets the log at M: entries after M written before it are dead. A reset
  *   marker newer than S means its snapshot file is missing or damaged: refuse.
  *
- * The commit index is raised to S if it lags (the snapshot holds only committed state, and the
- * marker can be durable before the hard state that accompanied it), and must not exceed the last
- * index.
+ * The hard state can lag the records written before it in the same batch (a torn tail may keep
+ * a Ready's marker and entries but not its hard state), so:
+ * - the commit index is raised to S if it lags (the snapshot holds only committed state), and must
+ *   not exceed the last index;
+ * - the term is raised to the newest term in the log (snapshot or entry) if it lags, with no
+ *   vote. That is safe: the lost hard state was never durable, so no vote in that term was sent.
  */
 import type { Entry, HardState, SnapshotMetadata } from '../raft/types.js';
 import { CorruptionError, StorageErrorReason } from './errors.js';
@@ -85,5 +88,7 @@ export function replayLog(
     );
   }
   if (hardState.commit < base) hardState = { ...hardState, commit: base };
+  const newestTerm = Math.max(snapshot.term, entries[entries.length - 1]?.term ?? 0);
+  if (hardState.term < newestTerm) hardState = { term: newestTerm, vote: 0, commit: hardState.commit };
   return { hardState, entries };
 }

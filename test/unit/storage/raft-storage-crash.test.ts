@@ -54,7 +54,10 @@ function matches(boot: RaftBootState, state: ModelState): boolean {
       return false;
     }
   }
-  const hs = { ...state.hardState, commit: Math.max(state.hardState.commit, s.index) };
+  // Recovery raises a lagging commit to the snapshot and a lagging term to the log's newest term.
+  let hs = { ...state.hardState, commit: Math.max(state.hardState.commit, s.index) };
+  const newestTerm = Math.max(s.term, lastOf(state.log)?.term ?? 0);
+  if (hs.term < newestTerm) hs = { term: newestTerm, vote: 0, commit: hs.commit };
   return (
     boot.hardState.term === hs.term && boot.hardState.vote === hs.vote && boot.hardState.commit === hs.commit
   );

@@ -69,6 +69,19 @@ describe('replayLog', () => {
     });
   });
 
+  context('when the hard state lags the log it was written with', () => {
+    it('raises the term to the newest term in the log, without a vote', () => {
+      const r = replayLog(
+        at([{ type: 'hardState', hardState: hs(1, 2, 1) }, ...ents(1, 3, 4)]),
+        snapAt(0, 0),
+        'wal',
+      );
+      expect(r.hardState).to.deep.equal(hs(4, 0, 1));
+      const s = replayLog(at([{ type: 'hardState', hardState: hs(1, 2, 0) }]), snapAt(6, 3), 'wal');
+      expect(s.hardState).to.deep.equal(hs(3, 0, 6));
+    });
+  });
+
   context('when the hard state commits past the durable log', () => {
     it('refuses', () => {
       expect(() =>
