@@ -15,12 +15,24 @@ import { RaftStorage, type RaftStorageOptions } from '../../server/storage/raft-
 import { CollectingLogger, entry } from '../unit/storage/helpers.js';
 
 /** Real timers for the slow-disk case (the platform's Node clock adapter is not storage's). */
+const live = new Map<number, NodeJS.Timeout>();
+let nextTimerId = 1;
 const realTimers: Timers = {
   setTimeout: (cb, ms) => {
-    const t = setTimeout(cb, ms);
-    return { id: Number(t[Symbol.toPrimitive]()) };
+    const id = nextTimerId++;
+    live.set(
+      id,
+      setTimeout(() => {
+        live.delete(id);
+        cb();
+      }, ms),
+    );
+    return { id };
   },
-  clearTimeout: (_h: TimerHandle) => undefined,
+  clearTimeout: (handle: TimerHandle) => {
+    clearTimeout(live.get(handle.id));
+    live.delete(handle.id);
+  },
 };
 
 describe('RaftStorage on a failing disk', () => {
