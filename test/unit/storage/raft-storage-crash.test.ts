@@ -225,11 +225,14 @@ async function runSeed(seed: number): Promise<number> {
 }
 
 describe('RaftStorage under simulated crashes', () => {
-  it('recovers a state between the last acknowledged and the last issued save (200 seeds)', async () => {
+  const seeds = Number(process.env['CONCORD_STORAGE_SIM_SEEDS'] ?? '200');
+  const first = Number(process.env['CONCORD_STORAGE_SIM_FIRST_SEED'] ?? '1');
+  it(`recovers a state between the last acknowledged and the last issued save (${seeds} seeds)`, async () => {
     let total = 0;
-    for (let seed = 1; seed <= 200; seed++) total += await runSeed(seed);
+    for (let seed = first; seed < first + seeds; seed++) total += await runSeed(seed);
     expect(total).to.be.greaterThan(0);
-    expect(faultsInjected).to.be.greaterThan(50);
-    expect(failedBoots).to.be.greaterThan(0);
+    // The seeds must exercise the fault paths (a third of the incarnations inject one).
+    expect(faultsInjected).to.be.greaterThan(seeds / 4);
+    if (seeds >= 100) expect(failedBoots).to.be.greaterThan(0);
   });
 });
