@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- wal [--duration-ms N] [--dir PATH] [--segment-bytes N]`
+ * `npm run bench -- wal [--duration-ms N] [--dir PATH] [--segment-bytes N] [--unsafe-no-fsync]`
  *
  * Appends entries with 256-byte payloads to a real WAL (NodeDisk, fdatasync on) from 1, 16 and
  * 256 concurrent appenders, each awaiting its own append before the next, for a fixed time per
@@ -34,13 +34,17 @@ async function runLevel(
   appenders: number,
   durationMs: number,
   segmentBytes: number,
+  unsafeNoFsync: boolean,
 ): Promise<Row> {
   const dir = await mkdtemp(join(baseDir, 'concord-bench-wal-'));
   const disk = new NodeDisk();
   const identity = { clusterId: 'bench', memberId: 1 };
   try {
     await Wal.initialize(disk, join(dir, 'wal'), identity, []);
-    const { wal } = await Wal.open(disk, join(dir, 'wal'), identity, { segmentSizeBytes: segmentBytes });
+    const { wal } = await Wal.open(disk, join(dir, 'wal'), identity, {
+      segmentSizeBytes: segmentBytes,
+      unsafeNoFsync,
+    });
     const data = new Uint8Array(RECORD_BYTES).fill(0x5a);
     let next = 0;
     let latencyMs = 0;
@@ -74,6 +78,7 @@ export async function run(args: string[]): Promise<void> {
   const durationMs = Number(option(args, '--duration-ms', '3000'));
   const baseDir = option(args, '--dir', tmpdir());
   const segmentBytes = Number(option(args, '--segment-bytes', String(64 * 1024 * 1024)));
+  const unsafeNoFsync = args.includes('--unsafe-no-fsync');
   if (!(durationMs > 0) || !(segmentBytes >= 1024)) {
     console.error('bench wal: --duration-ms must be > 0 and --segment-bytes ≥ 1024');
     process.exit(2);
@@ -83,12 +88,12 @@ export async function run(args: string[]): Promise<void> {
   );
   console.log('appenders   records/s    fsyncs/s  records/fsync  mean latency ms');
   for (const level of LEVELS) {
-    const r = await runLevel(baseDir, level, durationMs, segmentBytes);
+    const r = await runLevel(baseDir, level, durationMs, segmentBytes, unsafeNoFsync);
     const line = [
       String(r.appenders).padStart(9),
       (r.records / r.seconds).toFixed(0).padStart(11),
       (r.fsyncs / r.seconds).toFixed(0).padStart(11),
-      (r.records / Math.max(1, r.fsyncs)).toFixed(1).padStart(14),
+      (r.fsyncs === 0 ? '-' : (r.records / r.fsyncs).toFixed(1)).padStart(14),
       r.meanLatencyMs.toFixed(2).padStart(16),
     ].join(' ');
     console.log(line);

@@ -47,6 +47,11 @@ export interface WalOptions {
   readonly maxRecordBytes?: number;
   /** Largest group-commit batch (at least one submission always goes). Default 16 MiB. */
   readonly maxBatchBytes?: number;
+  /**
+   * UNSAFE, for tests and benchmarks only (`--unsafe-no-fsync`): appends resolve without
+   * fdatasync, so acknowledged records can be lost on power failure. Default false.
+   */
+  readonly unsafeNoFsync?: boolean;
   readonly logger?: StorageLogger;
 }
 
@@ -79,6 +84,7 @@ interface ResolvedOptions {
   readonly segmentSizeBytes: number;
   readonly maxRecordBytes: number;
   readonly maxBatchBytes: number;
+  readonly unsafeNoFsync: boolean;
   readonly logger: StorageLogger;
 }
 
@@ -87,6 +93,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedOptions {
     segmentSizeBytes: options.segmentSizeBytes ?? WAL_DEFAULTS.segmentSizeBytes,
     maxRecordBytes: options.maxRecordBytes ?? WAL_DEFAULTS.maxRecordBytes,
     maxBatchBytes: options.maxBatchBytes ?? WAL_DEFAULTS.maxBatchBytes,
+    unsafeNoFsync: options.unsafeNoFsync ?? false,
     logger: options.logger ?? consoleLogger,
   };
   const positive = (name: string, v: number, min: number): void => {
@@ -217,6 +224,9 @@ export class Wal {
       activeSize = size;
       activeHeader = scan.records[0]?.sizeBytes ?? size;
     }
+    if (opts.unsafeNoFsync) {
+      opts.logger.warn('wal: UNSAFE: fsync is disabled; acknowledged writes can be lost on power failure');
+    }
     const { lastIndex, lastHardState, lastMarker } = summarize(records);
     const wal = new Wal(
       disk,
@@ -340,6 +350,7 @@ export class Wal {
     }
     this.activeSizeBytes += bytes.length;
     this.stats.bytes += bytes.length;
+    if (this.options.unsafeNoFsync) return;
     await io(() => this.disk.fdatasync(path));
     this.stats.fsyncs++;
   }

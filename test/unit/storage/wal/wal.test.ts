@@ -98,6 +98,19 @@ describe('Wal', () => {
       expect((await reopen(disk)).length).to.equal(50);
     });
 
+    context('when unsafeNoFsync is set', () => {
+      it('warns loudly and appends without fdatasync', async () => {
+        const logger = new CollectingLogger();
+        const wal = await fresh(disk, { unsafeNoFsync: true, logger });
+        const before = disk.stats.fsyncs;
+        await wal.append(entryRecords(1, 3));
+        expect(disk.stats.fsyncs).to.equal(before);
+        expect(logger.warnings.join()).to.contain('UNSAFE');
+        disk.crash();
+        expect(await reopen(disk)).to.deep.equal([]);
+      });
+    });
+
     it('rejects records above maxRecordBytes', async () => {
       const wal = await fresh(disk, { maxRecordBytes: 64 });
       const err = await failure(wal.append([{ type: 'entry', entry: entry(1, 1, new Uint8Array(100)) }]));
