@@ -237,8 +237,10 @@ export class FakeSession {
     return { clusterId: 1, memberId: this.member.id, revision: this.member.store.revision, raftTerm: 1 };
   }
 
+  private muted = false;
+
   send(frame: ServerFrame): void {
-    if (this.open) this.toClient.push(encodeFrame(frame));
+    if (this.open && !this.muted) this.toClient.push(encodeFrame(frame));
   }
 
   /** Closes the connection from the server side (1006: dropped without a close frame). */
@@ -331,7 +333,10 @@ export class FakeSession {
           this.drop();
           return;
         case 'apply-then-drop':
+          // Applied, but the answer is lost with the connection.
+          this.muted = true;
           this.execute(frame);
+          this.muted = false;
           this.drop();
           return;
         case 'hold':
@@ -591,6 +596,7 @@ export class FakeSession {
         id,
         result: { type: 'events', header: this.header(), watchId: id, events: chunk, fragment },
       });
+      this.member.afterWatchFrame?.(this);
     }
   }
 }
@@ -617,6 +623,8 @@ export class FakeMember {
   fragmentEvents = Number.MAX_SAFE_INTEGER;
   limits: ProtocolLimits = DEFAULT_LIMITS;
   intercept: ((frame: RequestFrame, session: FakeSession) => Interception) | undefined;
+  /** Called after each events frame sent to a watch (to break a connection mid-revision). */
+  afterWatchFrame: ((session: FakeSession) => void) | undefined;
   /** Connections ever accepted. */
   accepted = 0;
 

@@ -63,3 +63,20 @@ export async function settled<T>(
     return { ok: false, error };
   }
 }
+
+/** Advances the manual clock in steps until `p` settles (for calls that back off between retries). */
+export async function drive<T>(
+  clock: { advance(ms: number): Promise<void> },
+  p: Promise<T>,
+  stepMs = 50,
+  rounds = 400,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+  void settled(p).then((r) => (result = r));
+  for (let i = 0; i < rounds && result === undefined; i++) {
+    await settle();
+    if (result === undefined) await clock.advance(stepMs);
+  }
+  if (result === undefined) throw new Error('the call never settled');
+  return result;
+}
