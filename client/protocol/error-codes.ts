@@ -13,6 +13,12 @@ export const ErrorCode = {
   RequestTooLarge: 'REQUEST_TOO_LARGE',
   InvalidArgument: 'INVALID_ARGUMENT',
   DuplicateKey: 'DUPLICATE_KEY',
+  /** A put with ignoreValue / ignoreLease named a key that does not exist. */
+  KeyNotFound: 'KEY_NOT_FOUND',
+  /** A watcher was cancelled because it could not keep up (its bounded buffer stayed full). */
+  SlowWatcher: 'SLOW_WATCHER',
+  /** The request names a watch id that does not exist (or was cancelled). */
+  WatchNotFound: 'WATCH_NOT_FOUND',
   Unavailable: 'UNAVAILABLE',
   Timeout: 'TIMEOUT',
   Unauthenticated: 'UNAUTHENTICATED',
