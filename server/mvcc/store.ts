@@ -188,9 +188,19 @@ export class MvccStore {
     return encodeStore(this.state);
   }
 
-  /** Replaces the whole state with a decoded snapshot (throws SnapshotDecodeError, keeping the old state). */
-  restore(bytes: Uint8Array): void {
-    this.state = decodeStore(bytes);
+  /**
+   * Replaces the whole state with a decoded snapshot. Throws SnapshotDecodeError — or whatever
+   * `checkLive` throws for a live key of the decoded state — and then keeps the old state.
+   */
+  restore(bytes: Uint8Array, checkLive?: (kv: KeyValue) => void): void {
+    const next = decodeStore(bytes);
+    if (checkLive !== undefined) {
+      for (const ki of next.index.values()) {
+        const kv = ki.latest();
+        if (kv !== undefined) checkLive(kv);
+      }
+    }
+    this.state = next;
   }
 
   /** A key as the binary string the store indexes it by. */
