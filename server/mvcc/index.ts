@@ -29,6 +29,7 @@ export {
   prefixEnd,
   toKeyRange,
   rangeContains,
+  rangesOverlap,
   describeKey,
 } from './key-bytes.js';
 export type { KeyRange } from './key-bytes.js';
