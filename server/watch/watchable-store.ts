@@ -202,7 +202,8 @@ export class WatchableStore {
     for (const event of changes.events) {
       const key = keyToString(event.kv.key);
       this.synced.matching(key, (w) => {
-        if (!w.accepts(event.type)) return;
+        // A watcher created with a future start revision sits in the synced group until then.
+        if (!w.accepts(event.type) || changes.revision < w.minRevision) return;
         let list = perWatcher.get(w);
         if (list === undefined) perWatcher.set(w, (list = []));
         list.push(this.toWatchEvent(w, key, event.type, event.kv, changes.revision));

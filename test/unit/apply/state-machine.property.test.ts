@@ -71,7 +71,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: writeOpArb },
   {
     weight: 2,
-    arbitrary: fc.record({ type: fc.constant('watch' as const), range: rangeArb, startBack: fc.nat(8), prevKv: fc.boolean(), noPut: fc.boolean(), noDelete: fc.boolean() }),
+    arbitrary: fc.record({ type: fc.constant('watch' as const), range: rangeArb, startBack: fc.integer({ min: -3, max: 8 }), prevKv: fc.boolean(), noPut: fc.boolean(), noDelete: fc.boolean() }),
   },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('take' as const), which: fc.nat(10), max: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 2, arbitrary: fc.constant({ type: 'sync' as const }) },
@@ -164,7 +164,7 @@ function run(ops: readonly Op[]): void {
       continue;
     }
     if (op.type === 'watch') {
-      const start = op.startBack === 0 ? 0 : Math.max(1, model.revision - op.startBack + 1);
+      const start = op.startBack === 0 ? 0 : op.startBack < 0 ? model.revision + 1 - op.startBack : Math.max(1, model.revision - op.startBack + 1);
       const id = sm.watchable.watch({ ...rangeBytes(op.range), startRevision: start, prevKv: op.prevKv, noPut: op.noPut, noDelete: op.noDelete });
       watchers.push({ id, range: op.range, start: start === 0 ? model.revision + 1 : start, prevKv: op.prevKv, noPut: op.noPut, noDelete: op.noDelete, responses: [] });
     } else if (op.type === 'take' && watchers.length > 0) {
