@@ -14,8 +14,7 @@
  */
 import { assert } from '../assert.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
-import { keyToString } from './key-bytes.js';
-import { recordSizeBytes, type KeyValue } from './kv-types.js';
+import { recordSizeBytes, type KeyValue, type MvccEvent } from './kv-types.js';
 import type { StoreState } from './store-state.js';
 
 export function checkCompact(state: StoreState, rev: number): void {
@@ -29,8 +28,9 @@ export function compact(state: StoreState, rev: number): void {
   const touched = new Set<string>();
   let freed = 0;
   state.history.dropBelow(rev, (changes) => {
-    for (const event of changes.events) {
-      const key = keyToString(event.kv.key);
+    for (let i = 0; i < changes.events.length; i++) {
+      const event = changes.events[i] as MvccEvent;
+      const key = changes.keys[i] as string;
       touched.add(key);
       const keptByIndex = event.type === 'put' && state.index.get(key)?.at(rev) === event.kv;
       if (!keptByIndex) freed += recordSizeBytes(event.kv);

@@ -32,6 +32,8 @@ export interface MvccEvent {
 export interface RevisionChanges {
   readonly revision: number;
   readonly events: readonly MvccEvent[];
+  /** `keys[i]` is the binary string (key-bytes.ts) of `events[i].kv.key`, so readers need not convert. */
+  readonly keys: readonly string[];
 }
 
 const EMPTY = new Uint8Array(0);

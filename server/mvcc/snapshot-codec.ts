@@ -111,7 +111,7 @@ function decode(r: ByteReader): StoreState {
     const events: MvccEvent[] = [];
     const seen = new Set<string>();
     for (let sub = 0; sub < n; sub++) events.push(decodeEvent(r, state, rev, seen));
-    state.history.append({ revision: rev, events });
+    state.history.append({ revision: rev, events, keys: [...seen] });
   }
   r.expectEnd();
   return state;

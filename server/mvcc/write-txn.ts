@@ -18,6 +18,7 @@ export type CommitListener = (changes: RevisionChanges) => void;
 export class WriteTxn {
   readonly revision: number;
   private readonly events: MvccEvent[] = [];
+  private readonly keys: string[] = [];
   private ended = false;
 
   constructor(
@@ -58,7 +59,7 @@ export class WriteTxn {
     ki.put(kv);
     if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease) this.leases?.detach(prev.lease, key);
     if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, key);
-    this.record({ type: 'put', kv });
+    this.record({ type: 'put', kv }, key);
     return prev;
   }
 
@@ -70,7 +71,7 @@ export class WriteTxn {
     if (ki === undefined || prev === undefined) return undefined;
     ki.tombstone(this.revision);
     if (prev.lease !== 0) this.leases?.detach(prev.lease, key);
-    this.record({ type: 'delete', kv: tombstone(ki.key, this.revision) });
+    this.record({ type: 'delete', kv: tombstone(ki.key, this.revision) }, key);
     return prev;
   }
 
@@ -79,15 +80,16 @@ export class WriteTxn {
     assert(!this.ended, 'write-txn: ended twice');
     this.ended = true;
     if (this.events.length === 0) return this.state.currentRevision;
-    const changes: RevisionChanges = { revision: this.revision, events: this.events };
+    const changes: RevisionChanges = { revision: this.revision, events: this.events, keys: this.keys };
     this.state.history.append(changes);
     this.state.currentRevision = this.revision;
     for (const listener of this.listeners) listener(changes);
     return this.revision;
   }
 
-  private record(event: MvccEvent): void {
+  private record(event: MvccEvent, key: string): void {
     this.events.push(event);
+    this.keys.push(key);
     this.state.sizeBytes += recordSizeBytes(event.kv);
   }
 }

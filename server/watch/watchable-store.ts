@@ -28,7 +28,7 @@ import {
   InvalidConfigError,
   StateMachineError,
   toKeyRange,
-  keyToString,
+  type MvccEvent,
   type RevisionChanges,
 } from '../mvcc/index.js';
 import { Watcher } from './watcher.js';
@@ -199,8 +199,9 @@ export class WatchableStore {
     assert(changes.revision === this.seenRevision + 1, () => `watch: notify @${changes.revision} after @${this.seenRevision}`);
     this.seenRevision = changes.revision;
     const perWatcher = new Map<Watcher, WatchEvent[]>();
-    for (const event of changes.events) {
-      const key = keyToString(event.kv.key);
+    for (let i = 0; i < changes.events.length; i++) {
+      const event = changes.events[i] as MvccEvent;
+      const key = changes.keys[i] as string;
       this.synced.matching(key, (w) => {
         // A watcher created with a future start revision sits in the synced group until then.
         if (!w.accepts(event.type) || changes.revision < w.minRevision) return;
@@ -279,9 +280,10 @@ export class WatchableStore {
       const changes = this.source.changesAt(rev);
       assert(changes !== undefined, () => `watch: history misses @${rev}`);
       const events: WatchEvent[] = [];
-      for (const event of changes.events) {
+      for (let i = 0; i < changes.events.length; i++) {
+        const event = changes.events[i] as MvccEvent;
         if (!w.accepts(event.type)) continue;
-        const key = keyToString(event.kv.key);
+        const key = changes.keys[i] as string;
         if (w.matches(key)) events.push(this.toWatchEvent(w, key, event.type, event.kv, rev));
       }
       if (events.length > 0) {
