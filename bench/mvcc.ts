@@ -24,7 +24,8 @@ function parse(args: string[]): Args {
     else if (args[i] === '--value-bytes') out.valueBytes = Number(v);
     else throw new Error(`bench mvcc: unknown option ${args[i]}`);
   }
-  if (out.keys.some((k) => !(k > 0)) || !(out.ops > 0) || !(out.valueBytes >= 0)) throw new Error('bench mvcc: bad options');
+  if (out.keys.some((k) => !(k > 0)) || !(out.ops > 0) || !(out.valueBytes >= 0))
+    throw new Error('bench mvcc: bad options');
   return out;
 }
 
@@ -51,7 +52,11 @@ function timeIt(label: string, n: number, body: (i: number) => void): void {
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) body(i);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  console.log(`  ${label.padEnd(36)} ${Math.round((n / ms) * 1000).toLocaleString('en-US').padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`);
+  console.log(
+    `  ${label.padEnd(36)} ${Math.round((n / ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`,
+  );
 }
 
 function benchSize(keys: number, args: Args): void {
@@ -69,11 +74,14 @@ function benchSize(keys: number, args: Args): void {
   for (let i = 0; i < keys; i++) {
     if (sm.store.indexedKeyCount >= keys) break;
     const key = keyOf(i);
-    if (sm.range({ key, countOnly: true }).count === 0) sm.apply(++index, { type: 'put', request: { key, value } });
+    if (sm.range({ key, countOnly: true }).count === 0)
+      sm.apply(++index, { type: 'put', request: { key, value } });
   }
   gc();
   const perKey = (usedBytes() - before) / sm.store.indexedKeyCount;
-  console.log(`  memory per key (with history)         ${perKey.toFixed(0).padStart(12)} bytes  (heap + buffers, ${sm.store.indexedKeyCount.toLocaleString('en-US')} keys)`);
+  console.log(
+    `  memory per key (with history)         ${perKey.toFixed(0).padStart(12)} bytes  (heap + buffers, ${sm.store.indexedKeyCount.toLocaleString('en-US')} keys)`,
+  );
 
   const rnd = lcg(42);
   const n = args.ops;
@@ -84,7 +92,8 @@ function benchSize(keys: number, args: Args): void {
     sm.apply(++index, { type: 'put', request: { key: randomKey(i), value } });
   });
   const encoded: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) encoded.push(encodeCommand({ type: 'put', request: { key: keyOf(rnd() % keys), value } }));
+  for (let i = 0; i < n; i++)
+    encoded.push(encodeCommand({ type: 'put', request: { key: keyOf(rnd() % keys), value } }));
   timeIt('put (overwrite, decode + apply)', n, (i) => {
     sm.applyEntry(++index, encoded[i] as Uint8Array);
   });
@@ -111,13 +120,17 @@ function benchSize(keys: number, args: Args): void {
   });
   const t0 = process.hrtime.bigint();
   sm.apply(++index, { type: 'compact', revision: sm.store.currentRevision });
-  console.log(`  compact all history                   ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0).padStart(12)} ms`);
+  console.log(
+    `  compact all history                   ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0).padStart(12)} ms`,
+  );
   gc();
   const compacted = (usedBytes() - before) / sm.store.indexedKeyCount;
   console.log(`  memory per key (after compaction)     ${compacted.toFixed(0).padStart(12)} bytes`);
   const t1 = process.hrtime.bigint();
   const snap = sm.snapshot();
-  console.log(`  snapshot                              ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0).padStart(12)} ms  (${(snap.length / 1e6).toFixed(1)} MB)`);
+  console.log(
+    `  snapshot                              ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0).padStart(12)} ms  (${(snap.length / 1e6).toFixed(1)} MB)`,
+  );
 }
 
 export async function run(argv: string[]): Promise<void> {

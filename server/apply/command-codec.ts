@@ -41,7 +41,17 @@ export class CommandDecodeError extends StateMachineError {
   }
 }
 
-const TAGS = ['put', 'deleteRange', 'txn', 'range', 'compact', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'alarmClear'] as const;
+const TAGS = [
+  'put',
+  'deleteRange',
+  'txn',
+  'range',
+  'compact',
+  'leaseGrant',
+  'leaseRevoke',
+  'leaseCheckpoint',
+  'alarmClear',
+] as const;
 const OP_TAGS = ['range', 'put', 'deleteRange', 'txn'] as const;
 const SORT_ORDERS: readonly SortOrder[] = ['none', 'ascend', 'descend'];
 const SORT_TARGETS: readonly SortTarget[] = ['key', 'version', 'create', 'mod', 'value'];
@@ -88,7 +98,8 @@ export function decodeCommand(input: unknown, maxBytes = MVCC_DEFAULTS.maxReques
     const r = new ByteReader(input);
     if (r.u8() !== COMMAND_MAGIC) throw new CommandDecodeError('not a command (magic)');
     const version = r.u8();
-    if (version !== COMMAND_FORMAT_VERSION) throw new CommandDecodeError(`unsupported format version ${version}`);
+    if (version !== COMMAND_FORMAT_VERSION)
+      throw new CommandDecodeError(`unsupported format version ${version}`);
     const command = readCommand(r);
     r.expectEnd();
     return command;
@@ -136,12 +147,16 @@ function writeOp(w: ByteWriter, op: RequestOp): void {
       return;
     case 'put': {
       const p = op.request;
-      w.bytes(p.key).bytes(p.value).uint(p.lease ?? 0);
+      w.bytes(p.key)
+        .bytes(p.value)
+        .uint(p.lease ?? 0);
       w.u8(flags(p.prevKv, p.ignoreValue, p.ignoreLease));
       return;
     }
     case 'deleteRange':
-      w.bytes(op.request.key).bytes(op.request.rangeEnd ?? EMPTY).u8(flags(op.request.prevKv));
+      w.bytes(op.request.key)
+        .bytes(op.request.rangeEnd ?? EMPTY)
+        .u8(flags(op.request.prevKv));
       return;
     case 'txn':
       writeTxn(w, op.request);
@@ -156,13 +171,19 @@ function writeRange(w: ByteWriter, q: RangeRequest): void {
   w.uint(q.limit ?? 0).uint(q.revision ?? 0);
   w.u8(SORT_ORDERS.indexOf(q.sortOrder ?? 'none')).u8(SORT_TARGETS.indexOf(q.sortTarget ?? 'key'));
   w.u8(flags(q.keysOnly, q.countOnly));
-  w.uint(q.minModRevision ?? 0).uint(q.maxModRevision ?? 0).uint(q.minCreateRevision ?? 0).uint(q.maxCreateRevision ?? 0);
+  w.uint(q.minModRevision ?? 0)
+    .uint(q.maxModRevision ?? 0)
+    .uint(q.minCreateRevision ?? 0)
+    .uint(q.maxCreateRevision ?? 0);
 }
 
 function writeTxn(w: ByteWriter, t: TxnRequest): void {
   w.uint(t.compare.length);
   for (const c of t.compare) {
-    w.bytes(c.key).bytes(c.rangeEnd ?? EMPTY).u8(COMPARE_TARGETS.indexOf(c.target)).u8(COMPARE_RESULTS.indexOf(c.result));
+    w.bytes(c.key)
+      .bytes(c.rangeEnd ?? EMPTY)
+      .u8(COMPARE_TARGETS.indexOf(c.target))
+      .u8(COMPARE_RESULTS.indexOf(c.result));
     if (c.target === 'value') w.bytes(c.value);
     else w.uint(c.value);
   }
@@ -184,7 +205,10 @@ function readOpBody(r: ByteReader, type: RequestOp['type'], depth: number): Requ
       const value = r.bytes();
       const lease = r.uint();
       const f = readFlags(r, 3);
-      return { type, request: { key, value, lease, prevKv: bit(f, 0), ignoreValue: bit(f, 1), ignoreLease: bit(f, 2) } };
+      return {
+        type,
+        request: { key, value, lease, prevKv: bit(f, 0), ignoreValue: bit(f, 1), ignoreLease: bit(f, 2) },
+      };
     }
     case 'deleteRange': {
       const key = r.bytes();
@@ -231,7 +255,11 @@ function readTxn(r: ByteReader, depth: number): TxnRequest {
     const rangeEnd = r.bytes();
     const target = pick(COMPARE_TARGETS, r.u8(), 'compare target');
     const result = pick(COMPARE_RESULTS, r.u8(), 'compare result');
-    compare.push(target === 'value' ? { key, rangeEnd, result, target, value: r.bytes() } : { key, rangeEnd, result, target, value: r.uint() });
+    compare.push(
+      target === 'value'
+        ? { key, rangeEnd, result, target, value: r.bytes() }
+        : { key, rangeEnd, result, target, value: r.uint() },
+    );
   }
   const branches: RequestOp[][] = [[], []];
   for (const branch of branches) {

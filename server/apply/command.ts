@@ -55,8 +55,18 @@ export type CommandResponse =
  */
 export type ApplyResult =
   | { readonly status: 'skipped'; readonly index: number }
-  | { readonly status: 'ok'; readonly index: number; readonly revision: number; readonly response: CommandResponse }
-  | { readonly status: 'error'; readonly index: number; readonly revision: number; readonly error: StateMachineError };
+  | {
+      readonly status: 'ok';
+      readonly index: number;
+      readonly revision: number;
+      readonly response: CommandResponse;
+    }
+  | {
+      readonly status: 'error';
+      readonly index: number;
+      readonly revision: number;
+      readonly error: StateMachineError;
+    };
 
 /** One stable line for logs and transcripts. */
 export function describeCommand(c: Command): string {

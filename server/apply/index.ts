@@ -3,5 +3,11 @@ export { StateMachine } from './state-machine.js';
 export type { StateMachineOptions } from './state-machine.js';
 export { describeCommand } from './command.js';
 export type { Command, CommandType, CommandResponse, ApplyResult } from './command.js';
-export { encodeCommand, decodeCommand, CommandDecodeError, COMMAND_FORMAT_VERSION, MAX_TXN_DEPTH } from './command-codec.js';
+export {
+  encodeCommand,
+  decodeCommand,
+  CommandDecodeError,
+  COMMAND_FORMAT_VERSION,
+  MAX_TXN_DEPTH,
+} from './command-codec.js';
 export { STATE_SNAPSHOT_VERSION } from './state-snapshot.js';

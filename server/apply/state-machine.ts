@@ -70,7 +70,8 @@ export class StateMachine {
       const response = this.dispatch(command);
       return { status: 'ok', index, revision: this.store.currentRevision, response };
     } catch (err) {
-      if (err instanceof StateMachineError) return { status: 'error', index, revision: this.store.currentRevision, error: err };
+      if (err instanceof StateMachineError)
+        return { status: 'error', index, revision: this.store.currentRevision, error: err };
       throw err;
     }
   }
@@ -80,6 +81,7 @@ export class StateMachine {
    * (INVALID_ARGUMENT / REQUEST_TOO_LARGE): every member decodes it the same way.
    */
   applyEntry(index: number, data: Uint8Array): ApplyResult {
+    assert(Number.isSafeInteger(index) && index > 0, () => `apply: bad index ${index}`);
     if (index <= this.applied) return { status: 'skipped', index };
     let command: Command;
     try {
@@ -164,7 +166,8 @@ export class StateMachine {
         this.lessor.checkpoint(c.checkpoints);
         return { type: 'leaseCheckpoint' };
       case 'alarmClear':
-        if (!this.store.clearNoSpaceAlarm()) throw new NoSpaceError('apply: still over the space quota; compact first');
+        if (!this.store.clearNoSpaceAlarm())
+          throw new NoSpaceError('apply: still over the space quota; compact first');
         return { type: 'alarmClear' };
       default:
         return unreachable(c);

@@ -37,9 +37,11 @@ export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
   if (!(bytes instanceof Uint8Array)) throw new SnapshotDecodeError('not a byte array');
   try {
     const r = new ByteReader(bytes);
-    for (const b of MAGIC) if (r.u8() !== b) throw new SnapshotDecodeError('not a state machine snapshot (magic)');
+    for (const b of MAGIC)
+      if (r.u8() !== b) throw new SnapshotDecodeError('not a state machine snapshot (magic)');
     const version = r.u8();
-    if (version !== STATE_SNAPSHOT_VERSION) throw new SnapshotDecodeError(`unsupported format version ${version}`);
+    if (version !== STATE_SNAPSHOT_VERSION)
+      throw new SnapshotDecodeError(`unsupported format version ${version}`);
     const appliedIndex = r.uint();
     const mvcc = r.bytes();
     const n = r.uint();

@@ -18,7 +18,7 @@
  * TTL, or from its checkpointed remaining TTL, plus `extendMs`, so a leader change never expires a
  * lease early. `demote()` drops the deadlines.
  */
-import { InvalidArgumentError, InvalidConfigError } from '../mvcc/index.js';
+import { InvalidArgumentError, InvalidConfigError, keyFromString } from '../mvcc/index.js';
 import type { LeaseAttacher } from '../mvcc/index.js';
 import { LeaseExistsError, LeaseNotFoundError, LeaseTtlTooLargeError, NotPrimaryError } from './errors.js';
 import { LeaseQueue } from './lease-queue.js';
@@ -66,7 +66,8 @@ export interface LeaseInfo {
   readonly ttlSec: number;
   /** Seconds left: from the deadline on the primary, else the checkpointed or full TTL. */
   readonly remainingTtlSec: number;
-  readonly keys?: readonly string[];
+  /** The attached keys, in key order. */
+  readonly keys?: readonly Uint8Array[];
 }
 
 export interface LeaseCheckpoint {
@@ -88,9 +89,11 @@ export class Lessor implements LeaseAttacher {
   ) {
     const o = { ...LESSOR_DEFAULTS, ...options };
     for (const [name, v] of Object.entries(o)) {
-      if (!Number.isSafeInteger(v) || v < 0) throw new InvalidConfigError(`lessor: ${name} must be a non-negative integer`);
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new InvalidConfigError(`lessor: ${name} must be a non-negative integer`);
     }
-    if (o.minTtlSec < 1 || o.maxTtlSec < o.minTtlSec) throw new InvalidConfigError('lessor: need 1 ≤ minTtlSec ≤ maxTtlSec');
+    if (o.minTtlSec < 1 || o.maxTtlSec < o.minTtlSec)
+      throw new InvalidConfigError('lessor: need 1 ≤ minTtlSec ≤ maxTtlSec');
     if (o.maxPerCall < 1) throw new InvalidConfigError('lessor: maxPerCall must be ≥ 1');
     this.options = o;
   }
@@ -107,8 +110,10 @@ export class Lessor implements LeaseAttacher {
 
   /** Grants lease `id` (decided before proposing) with `ttlSec` raised to the minimum. */
   grant(id: number, ttlSec: number): LeaseInfo {
-    if (!Number.isSafeInteger(id) || id <= 0) throw new InvalidArgumentError('lease: id must be a positive integer');
-    if (!Number.isSafeInteger(ttlSec) || ttlSec < 0) throw new InvalidArgumentError('lease: TTL must be a non-negative integer');
+    if (!Number.isSafeInteger(id) || id <= 0)
+      throw new InvalidArgumentError('lease: id must be a positive integer');
+    if (!Number.isSafeInteger(ttlSec) || ttlSec < 0)
+      throw new InvalidArgumentError('lease: TTL must be a non-negative integer');
     if (ttlSec > this.options.maxTtlSec) throw new LeaseTtlTooLargeError(ttlSec, this.options.maxTtlSec);
     if (this.leases.has(id)) throw new LeaseExistsError(id);
     const lease: Lease = {
@@ -254,7 +259,11 @@ export class Lessor implements LeaseAttacher {
 
   /** The replicated state, by id: what snapshots and hashes hold. */
   replicatedState(): { id: number; ttlSec: number; remainingTtlSec: number }[] {
-    return this.sortedLeases().map((l) => ({ id: l.id, ttlSec: l.ttlSec, remainingTtlSec: l.remainingTtlSec }));
+    return this.sortedLeases().map((l) => ({
+      id: l.id,
+      ttlSec: l.ttlSec,
+      remainingTtlSec: l.remainingTtlSec,
+    }));
   }
 
   /** Replaces every lease (keys are re-attached by the caller); the primary gets fresh deadlines. */
@@ -281,7 +290,7 @@ export class Lessor implements LeaseAttacher {
         ? lease.remainingTtlSec
         : lease.ttlSec;
     const base = { id: lease.id, ttlSec: lease.ttlSec, remainingTtlSec };
-    return withKeys ? { ...base, keys: [...lease.keys].sort() } : base;
+    return withKeys ? { ...base, keys: [...lease.keys].sort().map(keyFromString) } : base;
   }
 
   private schedule(lease: Lease, expiryMs: number): void {

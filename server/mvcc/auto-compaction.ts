@@ -50,7 +50,12 @@ export class AutoCompactionPolicy {
   /** Returns the revision to compact to now, or undefined. */
   maybeCompact(nowMs: number, currentRevision: number): number | undefined {
     return this.options.mode === 'revision'
-      ? this.byRevision(nowMs, currentRevision, this.options.retainRevisions, this.options.checkIntervalMs ?? DEFAULT_REVISION_CHECK_INTERVAL_MS)
+      ? this.byRevision(
+          nowMs,
+          currentRevision,
+          this.options.retainRevisions,
+          this.options.checkIntervalMs ?? DEFAULT_REVISION_CHECK_INTERVAL_MS,
+        )
       : this.byTime(nowMs, currentRevision, this.options.retainMs);
   }
 

@@ -103,7 +103,8 @@ export class ByteReader {
   /** A length-prefixed byte string: a view into the input (copy it to keep it). */
   bytes(): Uint8Array {
     const n = this.uint();
-    if (n > this.buf.length - this.pos) throw new DecodeError(`byte string of ${n} bytes runs past the input`);
+    if (n > this.buf.length - this.pos)
+      throw new DecodeError(`byte string of ${n} bytes runs past the input`);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;

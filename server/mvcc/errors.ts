@@ -20,7 +20,10 @@ export class StateMachineError extends Error {
 export class CompactedError extends StateMachineError {
   override readonly name = 'CompactedError';
   constructor(readonly compactRevision: number) {
-    super(ErrorCode.Compacted, `mvcc: required revision has been compacted (compacted at ${compactRevision})`);
+    super(
+      ErrorCode.Compacted,
+      `mvcc: required revision has been compacted (compacted at ${compactRevision})`,
+    );
   }
 }
 
@@ -30,7 +33,10 @@ export class FutureRevisionError extends StateMachineError {
     readonly requested: number,
     readonly current: number,
   ) {
-    super(ErrorCode.FutureRevision, `mvcc: required revision ${requested} is a future revision (current ${current})`);
+    super(
+      ErrorCode.FutureRevision,
+      `mvcc: required revision ${requested} is a future revision (current ${current})`,
+    );
   }
 }
 

@@ -29,7 +29,10 @@ export class History {
   }
 
   append(changes: RevisionChanges): void {
-    assert(changes.revision === this.first + this.length, () => `history: append @${changes.revision}, expected @${this.first + this.length}`);
+    assert(
+      changes.revision === this.first + this.length,
+      () => `history: append @${changes.revision}, expected @${this.first + this.length}`,
+    );
     assert(changes.events.length > 0, 'history: a revision without changes');
     this.revisions.push(changes);
   }

@@ -94,5 +94,7 @@ export function rangesOverlap(a: KeyRange, b: KeyRange): boolean {
 
 /** One stable line for logs and test names. */
 export function describeKey(key: string): string {
-  return /^[\x20-\x7e]*$/.test(key) ? JSON.stringify(key) : `0x${[...key].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('')}`;
+  return /^[\x20-\x7e]*$/.test(key)
+    ? JSON.stringify(key)
+    : `0x${[...key].map((c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('')}`;
 }

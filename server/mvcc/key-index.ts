@@ -61,7 +61,10 @@ export class KeyIndex {
       return;
     }
     const last = g.entries[g.entries.length - 1] as KeyValue;
-    assert(last.modRevision < kv.modRevision, () => `key-index: put @${kv.modRevision} after @${last.modRevision}`);
+    assert(
+      last.modRevision < kv.modRevision,
+      () => `key-index: put @${kv.modRevision} after @${last.modRevision}`,
+    );
     g.entries.push(kv);
   }
 
@@ -123,7 +126,10 @@ export class KeyIndex {
   /** One stable line: generations with their entry revisions. */
   describe(): string {
     return this.generations
-      .map((g) => `{${g.entries.map((e) => `@${e.modRevision}`).join(' ')}${g.deletedAt !== 0 ? ` x@${g.deletedAt}` : ''}}`)
+      .map(
+        (g) =>
+          `{${g.entries.map((e) => `@${e.modRevision}`).join(' ')}${g.deletedAt !== 0 ? ` x@${g.deletedAt}` : ''}}`,
+      )
       .join(' ');
   }
 }

@@ -3,7 +3,12 @@
  * etcd: the version counts puts since creation; `ignoreValue` / `ignoreLease` keep the current
  * value / lease and need the key to exist; a non-zero lease must exist.
  */
-import { InvalidArgumentError, KeyNotFoundError, LeaseNotFoundError, RequestTooLargeError } from './errors.js';
+import {
+  InvalidArgumentError,
+  KeyNotFoundError,
+  LeaseNotFoundError,
+  RequestTooLargeError,
+} from './errors.js';
 import { keyToString } from './key-bytes.js';
 import { RECORD_OVERHEAD_BYTES } from './kv-types.js';
 import type { PutRequest, PutResponse } from './requests.js';
@@ -20,11 +25,17 @@ export function checkPut(
   const size = req.key.length + req.value.length;
   if (size > maxRequestBytes) throw new RequestTooLargeError(size, maxRequestBytes);
   const lease = req.lease ?? 0;
-  if (!Number.isSafeInteger(lease) || lease < 0) throw new InvalidArgumentError('mvcc: lease must be a non-negative integer');
-  if (req.ignoreValue === true && req.value.length > 0) throw new InvalidArgumentError('mvcc: value is provided with ignoreValue');
-  if (req.ignoreLease === true && lease !== 0) throw new InvalidArgumentError('mvcc: lease is provided with ignoreLease');
+  if (!Number.isSafeInteger(lease) || lease < 0)
+    throw new InvalidArgumentError('mvcc: lease must be a non-negative integer');
+  if (req.ignoreValue === true && req.value.length > 0)
+    throw new InvalidArgumentError('mvcc: value is provided with ignoreValue');
+  if (req.ignoreLease === true && lease !== 0)
+    throw new InvalidArgumentError('mvcc: lease is provided with ignoreLease');
   if (lease !== 0 && leases?.hasLease(lease) !== true) throw new LeaseNotFoundError(lease);
-  if ((req.ignoreValue === true || req.ignoreLease === true) && latestOf(state, keyToString(req.key)) === undefined) {
+  if (
+    (req.ignoreValue === true || req.ignoreLease === true) &&
+    latestOf(state, keyToString(req.key)) === undefined
+  ) {
     throw new KeyNotFoundError();
   }
 }
@@ -43,5 +54,7 @@ export function applyPut(txn: WriteTxn, state: StoreState, req: PutRequest): Put
   const value = req.ignoreValue === true && current !== undefined ? current.value : req.value.slice();
   const lease = req.ignoreLease === true && current !== undefined ? current.lease : (req.lease ?? 0);
   const prev = txn.put(key, req.key, value, lease);
-  return req.prevKv === true && prev !== undefined ? { revision: txn.revision, prevKv: prev } : { revision: txn.revision };
+  return req.prevKv === true && prev !== undefined
+    ? { revision: txn.revision, prevKv: prev }
+    : { revision: txn.revision };
 }

@@ -21,7 +21,9 @@ export function checkQuota(state: StoreState, costBytes: number, quotaBytes: num
   if (state.noSpaceAlarm) throw new NoSpaceError();
   if (state.sizeBytes + costBytes > quotaBytes) {
     state.noSpaceAlarm = true;
-    throw new NoSpaceError(`mvcc: database space exceeded (${state.sizeBytes} + ${costBytes} > ${quotaBytes} bytes)`);
+    throw new NoSpaceError(
+      `mvcc: database space exceeded (${state.sizeBytes} + ${costBytes} > ${quotaBytes} bytes)`,
+    );
   }
 }
 

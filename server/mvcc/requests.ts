@@ -8,7 +8,13 @@ import type { KeyValue } from './kv-types.js';
 export const SortOrder = { None: 'none', Ascend: 'ascend', Descend: 'descend' } as const;
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder];
 
-export const SortTarget = { Key: 'key', Version: 'version', Create: 'create', Mod: 'mod', Value: 'value' } as const;
+export const SortTarget = {
+  Key: 'key',
+  Version: 'version',
+  Create: 'create',
+  Mod: 'mod',
+  Value: 'value',
+} as const;
 export type SortTarget = (typeof SortTarget)[keyof typeof SortTarget];
 
 export interface RangeRequest {
@@ -66,10 +72,21 @@ export interface DeleteRangeResponse {
   readonly prevKvs: readonly KeyValue[];
 }
 
-export const CompareTarget = { Value: 'value', Version: 'version', Create: 'create', Mod: 'mod', Lease: 'lease' } as const;
+export const CompareTarget = {
+  Value: 'value',
+  Version: 'version',
+  Create: 'create',
+  Mod: 'mod',
+  Lease: 'lease',
+} as const;
 export type CompareTarget = (typeof CompareTarget)[keyof typeof CompareTarget];
 
-export const CompareResult = { Equal: 'equal', NotEqual: 'notEqual', Less: 'less', Greater: 'greater' } as const;
+export const CompareResult = {
+  Equal: 'equal',
+  NotEqual: 'notEqual',
+  Less: 'less',
+  Greater: 'greater',
+} as const;
 export type CompareResult = (typeof CompareResult)[keyof typeof CompareResult];
 
 /**

@@ -51,7 +51,13 @@ export function encodeStore(state: StoreState): Uint8Array {
   w.uint(state.currentRevision).uint(state.compactRevision).bool(state.noSpaceAlarm);
   const kept = keptRecords(state);
   w.uint(kept.length);
-  for (const kv of kept) w.bytes(kv.key).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version).bytes(kv.value).uint(kv.lease);
+  for (const kv of kept)
+    w.bytes(kv.key)
+      .uint(kv.createRevision)
+      .uint(kv.modRevision)
+      .uint(kv.version)
+      .bytes(kv.value)
+      .uint(kv.lease);
   const first = state.history.firstRevision;
   w.uint(first).uint(state.history.length);
   for (let rev = first; rev <= state.currentRevision; rev++) {
@@ -78,19 +84,28 @@ export function decodeStore(bytes: Uint8Array): StoreState {
 function decode(r: ByteReader): StoreState {
   for (const b of MAGIC) if (r.u8() !== b) throw new SnapshotDecodeError('not an mvcc snapshot (magic)');
   const version = r.u8();
-  if (version !== MVCC_SNAPSHOT_VERSION) throw new SnapshotDecodeError(`unsupported format version ${version}`);
+  if (version !== MVCC_SNAPSHOT_VERSION)
+    throw new SnapshotDecodeError(`unsupported format version ${version}`);
   const state = emptyState();
   state.currentRevision = r.uint();
   state.compactRevision = r.uint();
   state.noSpaceAlarm = r.bool();
-  if (state.compactRevision > state.currentRevision) throw new SnapshotDecodeError('compaction point above the current revision');
+  if (state.compactRevision > state.currentRevision)
+    throw new SnapshotDecodeError('compaction point above the current revision');
   const keptCount = r.uint();
   let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
     const keyBytes = r.bytes();
-    const kv = { createRevision: r.uint(), modRevision: r.uint(), version: r.uint(), value: r.bytes().slice(), lease: r.uint() };
+    const kv = {
+      createRevision: r.uint(),
+      modRevision: r.uint(),
+      version: r.uint(),
+      value: r.bytes().slice(),
+      lease: r.uint(),
+    };
     const key = keyToString(keyBytes);
-    if (previousKey !== undefined && key <= previousKey) throw new SnapshotDecodeError('kept records out of key order');
+    if (previousKey !== undefined && key <= previousKey)
+      throw new SnapshotDecodeError('kept records out of key order');
     if (kv.modRevision >= state.compactRevision || kv.createRevision > kv.modRevision || kv.version < 1) {
       throw new SnapshotDecodeError(`bad kept record at @${kv.modRevision}`);
     }
@@ -131,11 +146,18 @@ function decodeEvent(r: ByteReader, state: StoreState, rev: number, seen: Set<st
     return { type: 'delete', kv };
   }
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
-  const fields = { createRevision: r.uint(), modRevision: rev, version: r.uint(), value: r.bytes().slice(), lease: r.uint() };
+  const fields = {
+    createRevision: r.uint(),
+    modRevision: rev,
+    version: r.uint(),
+    value: r.bytes().slice(),
+    lease: r.uint(),
+  };
   if (fields.createRevision > rev || fields.version < 1) throw new SnapshotDecodeError(`bad put at @${rev}`);
   const ki = indexFor(state, key, keyBytes);
   const latest = ki.latest();
-  if (latest !== undefined && latest.modRevision >= rev) throw new SnapshotDecodeError(`put out of order at @${rev}`);
+  if (latest !== undefined && latest.modRevision >= rev)
+    throw new SnapshotDecodeError(`put out of order at @${rev}`);
   const kv: KeyValue = { key: ki.key, ...fields };
   ki.put(kv);
   state.sizeBytes += recordSizeBytes(kv);

@@ -50,7 +50,8 @@ export type ResolvedMvccOptions = { readonly [K in keyof typeof MVCC_DEFAULTS]: 
 export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
   const resolved = { ...MVCC_DEFAULTS, ...options };
   for (const [name, value] of Object.entries(resolved)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidConfigError(`mvcc: ${name} must be a positive integer`);
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new InvalidConfigError(`mvcc: ${name} must be a positive integer`);
   }
   return resolved;
 }
@@ -121,7 +122,11 @@ export class MvccStore {
   txn(req: TxnRequest): TxnResponse {
     validateTxn(req, this.options);
     const path = evaluatePath(this.state, req, this.state.currentRevision);
-    checkQuota(this.state, checkPath(this.state, req, path, this.leases, this.options), this.options.quotaBytes);
+    checkQuota(
+      this.state,
+      checkPath(this.state, req, path, this.leases, this.options),
+      this.options.quotaBytes,
+    );
     const txn = this.begin();
     const resp = applyTxn(txn, this.state, req, path);
     return withRevision(resp, txn.end());
@@ -180,7 +185,8 @@ export class MvccStore {
   /** The state hash up to `revision` (default: current); equal stores give equal hashes. */
   hash(revision = this.state.currentRevision): string {
     if (revision < this.state.compactRevision) throw new CompactedError(this.state.compactRevision);
-    if (revision > this.state.currentRevision) throw new FutureRevisionError(revision, this.state.currentRevision);
+    if (revision > this.state.currentRevision)
+      throw new FutureRevisionError(revision, this.state.currentRevision);
     return hashStore(this.state, revision);
   }
 

@@ -40,7 +40,9 @@ export function validateTxn(req: TxnRequest, limits: TxnLimits): void {
     ['failure', req.failure],
   ] as const) {
     if (list.length > limits.maxTxnOps) {
-      throw new InvalidArgumentError(`mvcc: too many operations in txn ${name} (${list.length} > ${limits.maxTxnOps})`);
+      throw new InvalidArgumentError(
+        `mvcc: too many operations in txn ${name} (${list.length} > ${limits.maxTxnOps})`,
+      );
     }
   }
   for (const c of req.compare) validateCompare(c);

@@ -10,7 +10,13 @@
  */
 import { assert } from '../assert.js';
 import { KeyIndex } from './key-index.js';
-import { recordSizeBytes, tombstone, type KeyValue, type MvccEvent, type RevisionChanges } from './kv-types.js';
+import {
+  recordSizeBytes,
+  tombstone,
+  type KeyValue,
+  type MvccEvent,
+  type RevisionChanges,
+} from './kv-types.js';
 import type { LeaseAttacher, StoreState } from './store-state.js';
 
 export type CommitListener = (changes: RevisionChanges) => void;

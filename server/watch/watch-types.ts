@@ -2,6 +2,7 @@
  * What watchers ask for and what they receive: plain data, a discriminated union on `type`.
  */
 import type { ErrorCode } from '../../client/protocol/error-codes.js';
+import { unreachable } from '../assert.js';
 import type { KeyValue, RevisionChanges } from '../mvcc/index.js';
 
 export interface WatchRequest {
@@ -30,7 +31,12 @@ export interface WatchEvent {
  */
 export type WatchResponse =
   | { readonly type: 'created'; readonly watchId: number; readonly revision: number }
-  | { readonly type: 'events'; readonly watchId: number; readonly revision: number; readonly events: readonly WatchEvent[] }
+  | {
+      readonly type: 'events';
+      readonly watchId: number;
+      readonly revision: number;
+      readonly events: readonly WatchEvent[];
+    }
   | { readonly type: 'progress'; readonly watchId: number; readonly revision: number }
   | {
       readonly type: 'canceled';
@@ -67,5 +73,7 @@ export function describeWatchResponse(r: WatchResponse): string {
       return `watch ${r.watchId} progress @${r.revision}`;
     case 'canceled':
       return `watch ${r.watchId} canceled @${r.revision} ${r.code}${r.compactRevision !== undefined ? ` compact=${r.compactRevision}` : ''}`;
+    default:
+      return unreachable(r);
   }
 }

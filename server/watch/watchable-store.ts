@@ -118,8 +118,10 @@ export class WatchableStore {
   watch(req: WatchRequest): number {
     if (req.key.length === 0) throw new InvalidArgumentError('watch: key is not provided');
     const start = req.startRevision ?? 0;
-    if (!Number.isSafeInteger(start) || start < 0) throw new InvalidArgumentError('watch: startRevision must be ≥ 0');
-    if (this.watchers.size >= this.options.maxWatchers) throw new TooManyWatchersError(this.options.maxWatchers);
+    if (!Number.isSafeInteger(start) || start < 0)
+      throw new InvalidArgumentError('watch: startRevision must be ≥ 0');
+    if (this.watchers.size >= this.options.maxWatchers)
+      throw new TooManyWatchersError(this.options.maxWatchers);
     const current = this.source.currentRevision;
     const id = this.nextId++;
     const w = new Watcher(
@@ -188,7 +190,11 @@ export class WatchableStore {
   progressTick(nowMs: number): void {
     this.nowMs = Math.max(this.nowMs, nowMs);
     for (const w of this.synced) {
-      if (w.progressNotify && !w.hasResponses && this.nowMs - w.lastSentMs >= this.options.progressIntervalMs) {
+      if (
+        w.progressNotify &&
+        !w.hasResponses &&
+        this.nowMs - w.lastSentMs >= this.options.progressIntervalMs
+      ) {
         this.queue(w, { type: 'progress', watchId: w.id, revision: this.seenRevision });
       }
     }
@@ -196,7 +202,10 @@ export class WatchableStore {
 
   /** Offers one committed revision to the synced watchers (the store's commit listener). */
   notify(changes: RevisionChanges): void {
-    assert(changes.revision === this.seenRevision + 1, () => `watch: notify @${changes.revision} after @${this.seenRevision}`);
+    assert(
+      changes.revision === this.seenRevision + 1,
+      () => `watch: notify @${changes.revision} after @${this.seenRevision}`,
+    );
     this.seenRevision = changes.revision;
     const perWatcher = new Map<Watcher, WatchEvent[]>();
     for (let i = 0; i < changes.events.length; i++) {
@@ -215,7 +224,12 @@ export class WatchableStore {
         w.pushEvents(changes.revision, events, this.nowMs);
         this.markPending(w);
       } else if (this.options.slowWatcherPolicy === 'cancel') {
-        this.cancelWith(w, ErrorCode.SlowWatcher, 'watch: watcher is too slow (buffer full)', changes.revision - 1);
+        this.cancelWith(
+          w,
+          ErrorCode.SlowWatcher,
+          'watch: watcher is too slow (buffer full)',
+          changes.revision - 1,
+        );
       } else {
         w.victimBatch = { revision: changes.revision, events };
         this.moveTo(w, 'victim');
@@ -267,7 +281,8 @@ export class WatchableStore {
     this.markPending(w);
     w.victimBatch = undefined;
     w.minRevision = batch.revision + 1;
-    this.moveTo(w, w.minRevision > this.seenRevision ? 'synced' : 'unsynced');
+    if (w.minRevision > this.seenRevision) this.joinSynced(w);
+    else this.moveTo(w, 'unsynced');
   }
 
   private catchUp(w: Watcher): void {
@@ -293,16 +308,25 @@ export class WatchableStore {
       }
       w.minRevision = rev + 1;
     }
-    if (w.minRevision > this.seenRevision) {
-      this.moveTo(w, 'synced');
-      if (w.progressRequested) {
-        w.progressRequested = false;
-        this.queue(w, { type: 'progress', watchId: w.id, revision: this.seenRevision });
-      }
+    if (w.minRevision > this.seenRevision) this.joinSynced(w);
+  }
+
+  /** A caught-up watcher joins the live stream and gets the progress it asked for meanwhile. */
+  private joinSynced(w: Watcher): void {
+    this.moveTo(w, 'synced');
+    if (w.progressRequested) {
+      w.progressRequested = false;
+      this.queue(w, { type: 'progress', watchId: w.id, revision: this.seenRevision });
     }
   }
 
-  private toWatchEvent(w: Watcher, key: string, type: 'put' | 'delete', kv: WatchEvent['kv'], rev: number): WatchEvent {
+  private toWatchEvent(
+    w: Watcher,
+    key: string,
+    type: 'put' | 'delete',
+    kv: WatchEvent['kv'],
+    rev: number,
+  ): WatchEvent {
     if (!w.prevKv) return { type, kv };
     const prevKv = this.source.getAt(key, rev - 1);
     return prevKv === undefined ? { type, kv } : { type, kv, prevKv };
@@ -310,10 +334,22 @@ export class WatchableStore {
 
   private cancelCompacted(w: Watcher): void {
     const compactRevision = this.source.compactRevision;
-    this.cancelWith(w, ErrorCode.Compacted, `watch: required revision ${w.minRevision} has been compacted`, w.minRevision - 1, compactRevision);
+    this.cancelWith(
+      w,
+      ErrorCode.Compacted,
+      `watch: required revision ${w.minRevision} has been compacted`,
+      w.minRevision - 1,
+      compactRevision,
+    );
   }
 
-  private cancelWith(w: Watcher, code: ErrorCode, reason: string, revision: number, compactRevision?: number): void {
+  private cancelWith(
+    w: Watcher,
+    code: ErrorCode,
+    reason: string,
+    revision: number,
+    compactRevision?: number,
+  ): void {
     this.leaveGroup(w);
     w.group = 'canceled';
     const base = { type: 'canceled' as const, watchId: w.id, revision: Math.max(0, revision), code, reason };

@@ -70,7 +70,11 @@ export class Watcher {
    */
   pushEvents(revision: number, events: readonly WatchEvent[], nowMs: number): void {
     const last = this.buffer[this.buffer.length - 1];
-    if (last !== undefined && last.type === 'events' && last.events.length + events.length <= this.maxEventsPerResponse) {
+    if (
+      last !== undefined &&
+      last.type === 'events' &&
+      last.events.length + events.length <= this.maxEventsPerResponse
+    ) {
       this.buffer[this.buffer.length - 1] = { ...last, revision, events: [...last.events, ...events] };
     } else {
       this.buffer.push({ type: 'events', watchId: this.id, revision, events });

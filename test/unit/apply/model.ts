@@ -58,7 +58,9 @@ export class Model {
 
   rangeAt(r: ModelRange, rev: number): ModelKv[] {
     const state = this.states[rev] as Map<string, ModelKv>;
-    return [...state.values()].filter((kv) => inRange(r, kv.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...state.values()]
+      .filter((kv) => inRange(r, kv.key))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** Applies writes as one revision on a working copy; returns the per-op results. */
@@ -113,10 +115,16 @@ export class Model {
     return { ok: true, revision: this.revision, extra: deleted };
   }
 
-  txn(compares: readonly ModelCompare[], success: readonly ModelOp[], failure: readonly ModelOp[]): ModelOutcome {
+  txn(
+    compares: readonly ModelCompare[],
+    success: readonly ModelOp[],
+    failure: readonly ModelOp[],
+  ): ModelOutcome {
     const ok = compares.every((c) => this.compare(c));
     const ops = ok ? success : failure;
-    for (const op of ops) if (op.type === 'put' && op.lease !== 0 && !this.leases.has(op.lease)) return { ok: false, code: 'LEASE_NOT_FOUND' };
+    for (const op of ops)
+      if (op.type === 'put' && op.lease !== 0 && !this.leases.has(op.lease))
+        return { ok: false, code: 'LEASE_NOT_FOUND' };
     this.commit(ops);
     return { ok: true, revision: this.revision, extra: ok };
   }
@@ -129,10 +137,21 @@ export class Model {
       const v = (kv as ModelKv).value;
       diff = v < (c.value as string) ? -1 : v > (c.value as string) ? 1 : 0;
     } else {
-      const field = kv === undefined ? 0 : { version: kv.version, mod: kv.modRevision, create: kv.createRevision, lease: kv.lease }[c.target];
+      const field =
+        kv === undefined
+          ? 0
+          : { version: kv.version, mod: kv.modRevision, create: kv.createRevision, lease: kv.lease }[
+              c.target
+            ];
       diff = field - (c.value as number);
     }
-    return c.result === 'equal' ? diff === 0 : c.result === 'notEqual' ? diff !== 0 : c.result === 'less' ? diff < 0 : diff > 0;
+    return c.result === 'equal'
+      ? diff === 0
+      : c.result === 'notEqual'
+        ? diff !== 0
+        : c.result === 'less'
+          ? diff < 0
+          : diff > 0;
   }
 
   compact(rev: number): ModelOutcome {
@@ -150,7 +169,10 @@ export class Model {
 
   revoke(id: number): ModelOutcome {
     if (!this.leases.has(id)) return { ok: false, code: 'LEASE_NOT_FOUND' };
-    const keys = [...this.live.values()].filter((kv) => kv.lease === id).map((kv) => kv.key).sort();
+    const keys = [...this.live.values()]
+      .filter((kv) => kv.lease === id)
+      .map((kv) => kv.key)
+      .sort();
     this.leases.delete(id);
     if (keys.length > 0) this.commit(keys.map((key) => ({ type: 'delete', key })));
     return { ok: true, revision: this.revision };

@@ -8,7 +8,15 @@ import fc from 'fast-check';
 import { StateMachine, encodeCommand, type ApplyResult, type Command } from '../../../server/apply/index.js';
 import type { KeyValue, RequestOp } from '../../../server/mvcc/index.js';
 import type { WatchResponse } from '../../../server/watch/index.js';
-import { Model, inRange, type ModelCompare, type ModelKv, type ModelOp, type ModelOutcome, type ModelRange } from './model.js';
+import {
+  Model,
+  inRange,
+  type ModelCompare,
+  type ModelKv,
+  type ModelOp,
+  type ModelOutcome,
+  type ModelRange,
+} from './model.js';
 
 const KEYS = ['a', 'ab', 'abc', 'b', 'ba', 'c', '\xff', '\xff\xff'];
 const VALUES = ['', 'x', 'y', 'zz'];
@@ -32,7 +40,14 @@ type Op =
   | { type: 'compact'; back: number }
   | { type: 'grant'; id: number; ttlSec: number }
   | { type: 'revoke'; id: number }
-  | { type: 'watch'; range: ModelRange; startBack: number; prevKv: boolean; noPut: boolean; noDelete: boolean }
+  | {
+      type: 'watch';
+      range: ModelRange;
+      startBack: number;
+      prevKv: boolean;
+      noPut: boolean;
+      noDelete: boolean;
+    }
   | { type: 'take'; which: number; max: number }
   | { type: 'sync' };
 
@@ -40,7 +55,12 @@ const txnOpsArb: fc.Arbitrary<ModelOp[]> = fc.uniqueArray(keyArb, { maxLength: 3
   fc.tuple(
     ...keys.map((key) =>
       fc.oneof(
-        fc.record({ type: fc.constant('put' as const), key: fc.constant(key), value: fc.constantFrom(...VALUES), lease: fc.constantFrom(0, 0, 1, 2) }),
+        fc.record({
+          type: fc.constant('put' as const),
+          key: fc.constant(key),
+          value: fc.constantFrom(...VALUES),
+          lease: fc.constantFrom(0, 0, 1, 2),
+        }),
         fc.constant({ type: 'delete' as const, key }),
         fc.constant({ type: 'range' as const, range: { key } }),
       ),
@@ -49,7 +69,12 @@ const txnOpsArb: fc.Arbitrary<ModelOp[]> = fc.uniqueArray(keyArb, { maxLength: 3
 );
 
 const compareArb: fc.Arbitrary<ModelCompare> = fc.oneof(
-  fc.record({ key: keyArb, target: fc.constant('value' as const), result: fc.constantFrom('equal', 'notEqual', 'less', 'greater'), value: fc.constantFrom(...VALUES) }),
+  fc.record({
+    key: keyArb,
+    target: fc.constant('value' as const),
+    result: fc.constantFrom('equal', 'notEqual', 'less', 'greater'),
+    value: fc.constantFrom(...VALUES),
+  }),
   fc.record({
     key: keyArb,
     target: fc.constantFrom('version', 'mod', 'create', 'lease'),
@@ -59,21 +84,61 @@ const compareArb: fc.Arbitrary<ModelCompare> = fc.oneof(
 ) as fc.Arbitrary<ModelCompare>;
 
 const writeOpArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('put' as const), key: keyArb, value: fc.constantFrom(...VALUES), lease: fc.constantFrom(0, 0, 0, 1, 2, 3) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      type: fc.constant('put' as const),
+      key: keyArb,
+      value: fc.constantFrom(...VALUES),
+      lease: fc.constantFrom(0, 0, 0, 1, 2, 3),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('delete' as const), range: rangeArb }) },
-  { weight: 3, arbitrary: fc.record({ type: fc.constant('txn' as const), compares: fc.array(compareArb, { maxLength: 2 }), success: txnOpsArb, failure: txnOpsArb }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('txn' as const),
+      compares: fc.array(compareArb, { maxLength: 2 }),
+      success: txnOpsArb,
+      failure: txnOpsArb,
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('compact' as const), back: fc.nat(6) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('grant' as const), id: fc.integer({ min: 1, max: 3 }), ttlSec: fc.nat(10) }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('revoke' as const), id: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('grant' as const),
+      id: fc.integer({ min: 1, max: 3 }),
+      ttlSec: fc.nat(10),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ type: fc.constant('revoke' as const), id: fc.integer({ min: 1, max: 3 }) }),
+  },
 );
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 10, arbitrary: writeOpArb },
   {
     weight: 2,
-    arbitrary: fc.record({ type: fc.constant('watch' as const), range: rangeArb, startBack: fc.integer({ min: -3, max: 8 }), prevKv: fc.boolean(), noPut: fc.boolean(), noDelete: fc.boolean() }),
+    arbitrary: fc.record({
+      type: fc.constant('watch' as const),
+      range: rangeArb,
+      startBack: fc.integer({ min: -3, max: 8 }),
+      prevKv: fc.boolean(),
+      noPut: fc.boolean(),
+      noDelete: fc.boolean(),
+    }),
   },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('take' as const), which: fc.nat(10), max: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('take' as const),
+      which: fc.nat(10),
+      max: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.constant({ type: 'sync' as const }) },
 );
 
@@ -96,16 +161,25 @@ function toRequestOp(op: ModelOp): RequestOp {
 function step(model: Model, op: Op): { command: Command; outcome: ModelOutcome } | undefined {
   switch (op.type) {
     case 'put':
-      return { command: { type: 'put', request: { key: bytes(op.key), value: bytes(op.value), lease: op.lease } }, outcome: model.put(op.key, op.value, op.lease) };
+      return {
+        command: { type: 'put', request: { key: bytes(op.key), value: bytes(op.value), lease: op.lease } },
+        outcome: model.put(op.key, op.value, op.lease),
+      };
     case 'delete':
-      return { command: { type: 'deleteRange', request: rangeBytes(op.range) }, outcome: model.delete(op.range.key, op.range.end) };
+      return {
+        command: { type: 'deleteRange', request: rangeBytes(op.range) },
+        outcome: model.delete(op.range.key, op.range.end),
+      };
     case 'txn': {
       const compare = op.compares.map((c) =>
         c.target === 'value'
           ? { key: bytes(c.key), target: 'value' as const, result: c.result, value: bytes(c.value as string) }
           : { key: bytes(c.key), target: c.target, result: c.result, value: c.value as number },
       );
-      const command: Command = { type: 'txn', request: { compare, success: op.success.map(toRequestOp), failure: op.failure.map(toRequestOp) } };
+      const command: Command = {
+        type: 'txn',
+        request: { compare, success: op.success.map(toRequestOp), failure: op.failure.map(toRequestOp) },
+      };
       return { command, outcome: model.txn(op.compares, op.success, op.failure) };
     }
     case 'compact': {
@@ -113,7 +187,10 @@ function step(model: Model, op: Op): { command: Command; outcome: ModelOutcome }
       return { command: { type: 'compact', revision }, outcome: model.compact(revision) };
     }
     case 'grant':
-      return { command: { type: 'leaseGrant', id: op.id, ttlSec: op.ttlSec }, outcome: model.grant(op.id, op.ttlSec) };
+      return {
+        command: { type: 'leaseGrant', id: op.id, ttlSec: op.ttlSec },
+        outcome: model.grant(op.id, op.ttlSec),
+      };
     case 'revoke':
       return { command: { type: 'leaseRevoke', id: op.id }, outcome: model.revoke(op.id) };
     default:
@@ -132,7 +209,14 @@ function expectOutcome(result: ApplyResult, outcome: ModelOutcome, what: string)
 }
 
 function plain(kv: KeyValue): ModelKv {
-  return { key: str(kv.key), value: str(kv.value), createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease };
+  return {
+    key: str(kv.key),
+    value: str(kv.value),
+    createRevision: kv.createRevision,
+    modRevision: kv.modRevision,
+    version: kv.version,
+    lease: kv.lease,
+  };
 }
 
 interface Tracked {
@@ -164,9 +248,28 @@ function run(ops: readonly Op[]): void {
       continue;
     }
     if (op.type === 'watch') {
-      const start = op.startBack === 0 ? 0 : op.startBack < 0 ? model.revision + 1 - op.startBack : Math.max(1, model.revision - op.startBack + 1);
-      const id = sm.watchable.watch({ ...rangeBytes(op.range), startRevision: start, prevKv: op.prevKv, noPut: op.noPut, noDelete: op.noDelete });
-      watchers.push({ id, range: op.range, start: start === 0 ? model.revision + 1 : start, prevKv: op.prevKv, noPut: op.noPut, noDelete: op.noDelete, responses: [] });
+      const start =
+        op.startBack === 0
+          ? 0
+          : op.startBack < 0
+            ? model.revision + 1 - op.startBack
+            : Math.max(1, model.revision - op.startBack + 1);
+      const id = sm.watchable.watch({
+        ...rangeBytes(op.range),
+        startRevision: start,
+        prevKv: op.prevKv,
+        noPut: op.noPut,
+        noDelete: op.noDelete,
+      });
+      watchers.push({
+        id,
+        range: op.range,
+        start: start === 0 ? model.revision + 1 : start,
+        prevKv: op.prevKv,
+        noPut: op.noPut,
+        noDelete: op.noDelete,
+        responses: [],
+      });
     } else if (op.type === 'take' && watchers.length > 0) {
       const w = watchers[op.which % watchers.length] as Tracked;
       w.responses.push(...sm.watchable.take(w.id, op.max));
@@ -191,7 +294,9 @@ function checkRanges(sm: StateMachine, model: Model, ops: readonly Op[]): void {
   for (let rev = 1; rev <= model.revision; rev++) {
     for (const r of ranges.slice(0, 6)) {
       if (rev < model.compactRevision) {
-        expect(() => sm.range({ ...rangeBytes(r), revision: rev })).to.throw().with.property('code', 'COMPACTED');
+        expect(() => sm.range({ ...rangeBytes(r), revision: rev }))
+          .to.throw()
+          .with.property('code', 'COMPACTED');
         continue;
       }
       const got = sm.range({ ...rangeBytes(r), revision: rev });
@@ -224,10 +329,16 @@ function checkWatcher(w: Tracked, model: Model): void {
     lastRev = r.events[r.events.length - 1]?.kv.modRevision ?? lastRev;
     for (const e of r.events) {
       const key = str(e.kv.key);
-      got.push(e.type === 'put' ? { type: 'put', key, revision: e.kv.modRevision, kv: plain(e.kv) } : { type: 'delete', key, revision: e.kv.modRevision });
+      got.push(
+        e.type === 'put'
+          ? { type: 'put', key, revision: e.kv.modRevision, kv: plain(e.kv) }
+          : { type: 'delete', key, revision: e.kv.modRevision },
+      );
       if (e.prevKv !== undefined) {
         expect(w.prevKv).to.equal(true);
-        expect(plain(e.prevKv)).to.deep.equal((model.states[e.kv.modRevision - 1] as Map<string, ModelKv>).get(key));
+        expect(plain(e.prevKv)).to.deep.equal(
+          (model.states[e.kv.modRevision - 1] as Map<string, ModelKv>).get(key),
+        );
       } else if (w.prevKv && e.kv.modRevision - 1 >= model.compactRevision) {
         expect((model.states[e.kv.modRevision - 1] as Map<string, ModelKv>).get(key)).to.equal(undefined);
       }
@@ -236,13 +347,21 @@ function checkWatcher(w: Tracked, model: Model): void {
   const want = model.events
     .filter((e) => e.revision >= w.start && e.revision <= limit && inRange(w.range, e.key))
     .filter((e) => (e.type === 'put' ? !w.noPut : !w.noDelete))
-    .map((e) => (e.type === 'put' ? { type: 'put', key: e.key, revision: e.revision, kv: e.kv } : { type: 'delete', key: e.key, revision: e.revision }));
+    .map((e) =>
+      e.type === 'put'
+        ? { type: 'put', key: e.key, revision: e.revision, kv: e.kv }
+        : { type: 'delete', key: e.key, revision: e.revision },
+    );
   expect(got, `watcher ${JSON.stringify(w.range)} from ${w.start}`).to.deep.equal(want);
 }
 
 function resultsOf(results: ApplyResult[]): string {
   return JSON.stringify(results, (_k, v: unknown) =>
-    v instanceof Uint8Array ? [...v] : v instanceof Error ? { code: (v as Error & { code: string }).code } : v,
+    v instanceof Uint8Array
+      ? [...v]
+      : v instanceof Error
+        ? { code: (v as Error & { code: string }).code }
+        : v,
   );
 }
 
@@ -270,7 +389,10 @@ describe('StateMachine (property)', () => {
           const rb = commands.map((c, i) => b.applyEntry(i + 1, c));
           expect(a.hash()).to.equal(b.hash());
           expect(resultsOf(ra)).to.equal(resultsOf(rb));
-          b.apply(commands.length + 1, { type: 'put', request: { key: bytes('zz'), value: bytes('diverged') } });
+          b.apply(commands.length + 1, {
+            type: 'put',
+            request: { key: bytes('zz'), value: bytes('diverged') },
+          });
           expect(a.hash()).to.not.equal(b.hash());
         }),
         { numRuns: 300 },
@@ -281,24 +403,28 @@ describe('StateMachine (property)', () => {
   describe('#snapshot', () => {
     it('restores to a machine that continues exactly as one that never snapshotted', () => {
       fc.assert(
-        fc.property(fc.array(writeOpArb, { minLength: 1, maxLength: 50, size: 'max' }), fc.nat(40), (ops, cut) => {
-          const model = new Model();
-          const commands = ops.map((op) => step(model, op)?.command as Command).map(encodeCommand);
-          const k = cut % (commands.length + 1);
-          const straight = newMachine();
-          const before = newMachine();
-          const straightResults = commands.map((c, i) => straight.applyEntry(i + 1, c));
-          commands.slice(0, k).forEach((c, i) => before.applyEntry(i + 1, c));
-          const after = newMachine();
-          after.restore(before.snapshot());
-          expect(after.hash()).to.equal(before.hash());
-          // Replaying the whole log is harmless: entries up to the snapshot are skipped.
-          const afterResults = commands.map((c, i) => after.applyEntry(i + 1, c));
-          expect(afterResults.slice(0, k).every((r) => r.status === 'skipped')).to.equal(true);
-          expect(resultsOf(afterResults.slice(k))).to.equal(resultsOf(straightResults.slice(k)));
-          expect(after.hash()).to.equal(straight.hash());
-          expect(after.store.sizeBytes).to.equal(straight.store.sizeBytes);
-        }),
+        fc.property(
+          fc.array(writeOpArb, { minLength: 1, maxLength: 50, size: 'max' }),
+          fc.nat(40),
+          (ops, cut) => {
+            const model = new Model();
+            const commands = ops.map((op) => step(model, op)?.command as Command).map(encodeCommand);
+            const k = cut % (commands.length + 1);
+            const straight = newMachine();
+            const before = newMachine();
+            const straightResults = commands.map((c, i) => straight.applyEntry(i + 1, c));
+            commands.slice(0, k).forEach((c, i) => before.applyEntry(i + 1, c));
+            const after = newMachine();
+            after.restore(before.snapshot());
+            expect(after.hash()).to.equal(before.hash());
+            // Replaying the whole log is harmless: entries up to the snapshot are skipped.
+            const afterResults = commands.map((c, i) => after.applyEntry(i + 1, c));
+            expect(afterResults.slice(0, k).every((r) => r.status === 'skipped')).to.equal(true);
+            expect(resultsOf(afterResults.slice(k))).to.equal(resultsOf(straightResults.slice(k)));
+            expect(after.hash()).to.equal(straight.hash());
+            expect(after.store.sizeBytes).to.equal(straight.store.sizeBytes);
+          },
+        ),
         { numRuns: 300 },
       );
     });

@@ -1,9 +1,17 @@
 import { expect } from 'chai';
-import { StateMachine, describeCommand, encodeCommand, type ApplyResult } from '../../../server/apply/index.js';
+import {
+  StateMachine,
+  describeCommand,
+  encodeCommand,
+  type ApplyResult,
+} from '../../../server/apply/index.js';
 import { SnapshotDecodeError } from '../../../server/mvcc/index.js';
 import { ALL, dec, enc } from '../mvcc/helpers.js';
 
-const put = (key: string, lease = 0) => ({ type: 'put' as const, request: { key: enc(key), value: enc('v'), lease } });
+const put = (key: string, lease = 0) => ({
+  type: 'put' as const,
+  request: { key: enc(key), value: enc('v'), lease },
+});
 const code = (r: ApplyResult): string => (r.status === 'error' ? r.error.code : r.status);
 
 describe('StateMachine', () => {
@@ -56,7 +64,10 @@ describe('StateMachine', () => {
 
     it('refuses lease grants under the NO_SPACE alarm until it is cleared', () => {
       const sm = new StateMachine({ mvcc: { quotaBytes: 300 } });
-      const big = (key: string) => ({ type: 'put' as const, request: { key: enc(key), value: new Uint8Array(100) } });
+      const big = (key: string) => ({
+        type: 'put' as const,
+        request: { key: enc(key), value: new Uint8Array(100) },
+      });
       sm.apply(1, big('a'));
       expect(code(sm.apply(2, big('b')))).to.equal('NO_SPACE');
       expect(code(sm.apply(3, { type: 'leaseGrant', id: 1, ttlSec: 5 }))).to.equal('NO_SPACE');
@@ -74,7 +85,13 @@ describe('StateMachine', () => {
     it('records checkpointed TTLs that a new leader uses', () => {
       const sm = new StateMachine();
       sm.apply(1, { type: 'leaseGrant', id: 1, ttlSec: 60 });
-      sm.apply(2, { type: 'leaseCheckpoint', checkpoints: [{ id: 1, remainingTtlSec: 9 }, { id: 2, remainingTtlSec: 1 }] });
+      sm.apply(2, {
+        type: 'leaseCheckpoint',
+        checkpoints: [
+          { id: 1, remainingTtlSec: 9 },
+          { id: 2, remainingTtlSec: 1 },
+        ],
+      });
       sm.lessor.promote(0);
       expect(sm.lessor.expired(9000)).to.deep.equal([1]);
     });
@@ -90,7 +107,7 @@ describe('StateMachine', () => {
       b.restore(a.snapshot());
       expect(b.appliedIndex).to.equal(3);
       expect(b.hash()).to.equal(a.hash());
-      expect(b.lessor.timeToLive(5, true).keys).to.deep.equal(['k']);
+      expect(b.lessor.timeToLive(5, true).keys?.map(dec)).to.deep.equal(['k']);
       b.apply(4, { type: 'leaseRevoke', id: 5 });
       expect(b.range(ALL).count).to.equal(0);
     });

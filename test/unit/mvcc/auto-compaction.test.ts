@@ -28,7 +28,9 @@ describe('AutoCompactionPolicy', () => {
     });
 
     it('rejects a bad configuration at construction', () => {
-      expect(() => new AutoCompactionPolicy({ mode: 'revision', retainRevisions: 0 })).to.throw(/retainRevisions/);
+      expect(() => new AutoCompactionPolicy({ mode: 'revision', retainRevisions: 0 })).to.throw(
+        /retainRevisions/,
+      );
       expect(() => new AutoCompactionPolicy({ mode: 'periodic', retainMs: -1 })).to.throw(/retainMs/);
     });
   });

@@ -32,8 +32,12 @@ describe('MvccStore', () => {
     it('refuses a point at or below the last one, and a future one', () => {
       const s = store();
       s.compact(3);
-      expect(() => s.compact(3)).to.throw().with.property('code', 'COMPACTED');
-      expect(() => s.compact(6)).to.throw().with.property('code', 'FUTURE_REVISION');
+      expect(() => s.compact(3))
+        .to.throw()
+        .with.property('code', 'COMPACTED');
+      expect(() => s.compact(6))
+        .to.throw()
+        .with.property('code', 'FUTURE_REVISION');
     });
 
     it('drops history below the point but keeps the changes at the point', () => {
@@ -72,7 +76,9 @@ describe('MvccStore', () => {
     it('refuses a compacted revision', () => {
       const s = store();
       s.compact(4);
-      expect(() => s.hash(3)).to.throw().with.property('code', 'COMPACTED');
+      expect(() => s.hash(3))
+        .to.throw()
+        .with.property('code', 'COMPACTED');
     });
   });
 });

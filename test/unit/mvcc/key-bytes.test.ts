@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { compareBytes, keyFromString, keyToString, prefixEnd, rangesOverlap, toKeyRange } from '../../../server/mvcc/index.js';
+import {
+  compareBytes,
+  keyFromString,
+  keyToString,
+  prefixEnd,
+  rangesOverlap,
+  toKeyRange,
+} from '../../../server/mvcc/index.js';
 import { dec, enc } from './helpers.js';
 
 describe('key-bytes', () => {
@@ -37,7 +44,9 @@ describe('key-bytes', () => {
     it('tells overlapping from disjoint and empty ranges', () => {
       expect(rangesOverlap(toKeyRange(enc('a'), enc('c')), toKeyRange(enc('b'), undefined))).to.equal(true);
       expect(rangesOverlap(toKeyRange(enc('a'), enc('c')), toKeyRange(enc('c'), undefined))).to.equal(false);
-      expect(rangesOverlap(toKeyRange(enc('a'), enc('c')), toKeyRange(enc('b'), new Uint8Array([0])))).to.equal(true);
+      expect(
+        rangesOverlap(toKeyRange(enc('a'), enc('c')), toKeyRange(enc('b'), new Uint8Array([0]))),
+      ).to.equal(true);
       expect(rangesOverlap(toKeyRange(enc('c'), enc('a')), toKeyRange(enc('a'), enc('z')))).to.equal(false);
     });
   });

@@ -4,7 +4,14 @@ import type { KeyValue } from '../../../server/mvcc/index.js';
 import { enc } from './helpers.js';
 
 const key = enc('k');
-const kv = (mod: number, create: number, version: number): KeyValue => ({ key, createRevision: create, modRevision: mod, version, value: enc(`v${mod}`), lease: 0 });
+const kv = (mod: number, create: number, version: number): KeyValue => ({
+  key,
+  createRevision: create,
+  modRevision: mod,
+  version,
+  value: enc(`v${mod}`),
+  lease: 0,
+});
 
 /** The worked example of key-index.ts: put @1, @2, delete @3, put @5, @6. */
 function example(): KeyIndex {

@@ -13,7 +13,9 @@ describe('MvccStore', () => {
 
     it('refuses the write that passes it with NO_SPACE and raises the alarm', () => {
       const s = full();
-      expect(() => s.put({ key: enc('e'), value: new Uint8Array(10) })).to.throw().with.property('code', 'NO_SPACE');
+      expect(() => s.put({ key: enc('e'), value: new Uint8Array(10) }))
+        .to.throw()
+        .with.property('code', 'NO_SPACE');
       expect(s.noSpaceAlarm).to.equal(true);
       expect(s.currentRevision).to.equal(4);
     });
@@ -21,8 +23,16 @@ describe('MvccStore', () => {
     it('keeps refusing puts and txns with puts while the alarm is up, even small ones', () => {
       const s = full();
       expect(() => s.put({ key: enc('e'), value: new Uint8Array(10) })).to.throw();
-      expect(() => s.put({ key: enc('e'), value: new Uint8Array(0) })).to.throw().with.property('code', 'NO_SPACE');
-      expect(() => s.txn({ compare: [], success: [{ type: 'put', request: { key: enc('e'), value: enc('') } }], failure: [] }))
+      expect(() => s.put({ key: enc('e'), value: new Uint8Array(0) }))
+        .to.throw()
+        .with.property('code', 'NO_SPACE');
+      expect(() =>
+        s.txn({
+          compare: [],
+          success: [{ type: 'put', request: { key: enc('e'), value: enc('') } }],
+          failure: [],
+        }),
+      )
         .to.throw()
         .with.property('code', 'NO_SPACE');
     });

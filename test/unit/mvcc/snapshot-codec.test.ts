@@ -22,7 +22,8 @@ describe('MvccStore', () => {
       t.restore(s.snapshot());
       expect(t.hash()).to.equal(s.hash());
       expect(t.sizeBytes).to.equal(s.sizeBytes);
-      for (let rev = 2; rev <= 5; rev++) expect(t.range({ ...ALL, revision: rev })).to.deep.equal(s.range({ ...ALL, revision: rev }));
+      for (let rev = 2; rev <= 5; rev++)
+        expect(t.range({ ...ALL, revision: rev })).to.deep.equal(s.range({ ...ALL, revision: rev }));
       expect(t.compactRevision).to.equal(2);
       expect(t.snapshot()).to.deep.equal(s.snapshot());
     });
@@ -37,17 +38,22 @@ describe('MvccStore', () => {
       it('throws SnapshotDecodeError (or restores a valid state) and never anything else', () => {
         const good = store().snapshot();
         fc.assert(
-          fc.property(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 }), fc.boolean(), (at, byte, truncate) => {
-            const bad = truncate ? good.slice(0, at) : good.slice();
-            if (!truncate) bad[at] = byte;
-            const t = new MvccStore();
-            try {
-              t.restore(bad);
-            } catch (err) {
-              expect(err).to.be.instanceOf(SnapshotDecodeError);
-              expect(t.currentRevision).to.equal(0);
-            }
-          }),
+          fc.property(
+            fc.nat(good.length - 1),
+            fc.integer({ min: 0, max: 255 }),
+            fc.boolean(),
+            (at, byte, truncate) => {
+              const bad = truncate ? good.slice(0, at) : good.slice();
+              if (!truncate) bad[at] = byte;
+              const t = new MvccStore();
+              try {
+                t.restore(bad);
+              } catch (err) {
+                expect(err).to.be.instanceOf(SnapshotDecodeError);
+                expect(t.currentRevision).to.equal(0);
+              }
+            },
+          ),
           { numRuns: 500 },
         );
       });

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { MvccStore, prefixEnd, type KeyValue, type RangeRequest, type SortTarget } from '../../../server/mvcc/index.js';
+import {
+  MvccStore,
+  prefixEnd,
+  type KeyValue,
+  type RangeRequest,
+  type SortTarget,
+} from '../../../server/mvcc/index.js';
 import { ALL, dec, enc } from './helpers.js';
 
 function seeded(): MvccStore {
@@ -37,7 +43,9 @@ describe('MvccStore', () => {
     });
 
     it('refuses a future revision with FUTURE_REVISION', () => {
-      expect(() => seeded().range({ ...ALL, revision: 6 })).to.throw().with.property('code', 'FUTURE_REVISION');
+      expect(() => seeded().range({ ...ALL, revision: 6 }))
+        .to.throw()
+        .with.property('code', 'FUTURE_REVISION');
     });
 
     it('limits and says whether more keys remain, counting them all', () => {
@@ -48,7 +56,12 @@ describe('MvccStore', () => {
     });
 
     it('sorts by value descending and by mod revision ascending', () => {
-      expect(keys(seeded().range({ ...ALL, sortTarget: 'value', sortOrder: 'descend' }).kvs)).to.deep.equal(['a', 'c', 'b', 'ab']);
+      expect(keys(seeded().range({ ...ALL, sortTarget: 'value', sortOrder: 'descend' }).kvs)).to.deep.equal([
+        'a',
+        'c',
+        'b',
+        'ab',
+      ]);
       expect(keys(seeded().range({ ...ALL, sortTarget: 'mod' }).kvs)).to.deep.equal(['b', 'c', 'a', 'ab']);
       expect(keys(seeded().range({ ...ALL, sortOrder: 'descend' }).kvs)).to.deep.equal(['c', 'b', 'ab', 'a']);
     });
@@ -62,8 +75,14 @@ describe('MvccStore', () => {
     });
 
     it('filters by mod and create revisions', () => {
-      expect(keys(seeded().range({ ...ALL, minModRevision: 3, maxModRevision: 4 }).kvs)).to.deep.equal(['a', 'c']);
-      expect(keys(seeded().range({ ...ALL, minCreateRevision: 2, maxCreateRevision: 3 }).kvs)).to.deep.equal(['b', 'c']);
+      expect(keys(seeded().range({ ...ALL, minModRevision: 3, maxModRevision: 4 }).kvs)).to.deep.equal([
+        'a',
+        'c',
+      ]);
+      expect(keys(seeded().range({ ...ALL, minCreateRevision: 2, maxCreateRevision: 3 }).kvs)).to.deep.equal([
+        'b',
+        'c',
+      ]);
     });
 
     it('returns nothing when rangeEnd is not above key', () => {
@@ -71,8 +90,12 @@ describe('MvccStore', () => {
     });
 
     it('refuses an empty key and a negative limit with INVALID_ARGUMENT', () => {
-      expect(() => seeded().range({ key: new Uint8Array(0) })).to.throw().with.property('code', 'INVALID_ARGUMENT');
-      expect(() => seeded().range({ ...ALL, limit: -1 })).to.throw().with.property('code', 'INVALID_ARGUMENT');
+      expect(() => seeded().range({ key: new Uint8Array(0) }))
+        .to.throw()
+        .with.property('code', 'INVALID_ARGUMENT');
+      expect(() => seeded().range({ ...ALL, limit: -1 }))
+        .to.throw()
+        .with.property('code', 'INVALID_ARGUMENT');
     });
 
     context('with random options over random data', () => {
@@ -80,7 +103,10 @@ describe('MvccStore', () => {
         const targets: SortTarget[] = ['key', 'version', 'create', 'mod', 'value'];
         fc.assert(
           fc.property(
-            fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.constantFrom('x', 'y', 'z')), { minLength: 1, maxLength: 25 }),
+            fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd', 'e'), fc.constantFrom('x', 'y', 'z')), {
+              minLength: 1,
+              maxLength: 25,
+            }),
             fc.record({
               limit: fc.nat(4),
               sortTarget: fc.constantFrom(...targets),
@@ -94,10 +120,21 @@ describe('MvccStore', () => {
               const req: RangeRequest = { ...ALL, ...opts } as RangeRequest;
               const got = s.range(req);
               const all = s.range(ALL).kvs;
-              let want = all.filter((kv) => (opts.minModRevision === 0 || kv.modRevision >= opts.minModRevision) && (opts.maxCreateRevision === 0 || kv.createRevision <= opts.maxCreateRevision));
+              let want = all.filter(
+                (kv) =>
+                  (opts.minModRevision === 0 || kv.modRevision >= opts.minModRevision) &&
+                  (opts.maxCreateRevision === 0 || kv.createRevision <= opts.maxCreateRevision),
+              );
               const field = (kv: KeyValue): number | string =>
-                ({ key: dec(kv.key), version: kv.version, create: kv.createRevision, mod: kv.modRevision, value: dec(kv.value) })[opts.sortTarget];
-              const order = opts.sortOrder === 'none' && opts.sortTarget !== 'key' ? 'ascend' : opts.sortOrder;
+                ({
+                  key: dec(kv.key),
+                  version: kv.version,
+                  create: kv.createRevision,
+                  mod: kv.modRevision,
+                  value: dec(kv.value),
+                })[opts.sortTarget];
+              const order =
+                opts.sortOrder === 'none' && opts.sortTarget !== 'key' ? 'ascend' : opts.sortOrder;
               if (order !== 'none') {
                 want = [...want].sort((x, y) => {
                   const fx = field(x);

@@ -42,12 +42,16 @@ describe('MvccStore', () => {
     });
 
     it('refuses ignoreValue on a missing key with KEY_NOT_FOUND', () => {
-      expect(() => new MvccStore().put({ key: enc('k'), value: new Uint8Array(0), ignoreValue: true })).to.throw().with.property('code', 'KEY_NOT_FOUND');
+      expect(() => new MvccStore().put({ key: enc('k'), value: new Uint8Array(0), ignoreValue: true }))
+        .to.throw()
+        .with.property('code', 'KEY_NOT_FOUND');
     });
 
     it('refuses a lease that does not exist with LEASE_NOT_FOUND and changes nothing', () => {
       const s = new MvccStore({}, leases());
-      expect(() => s.put({ key: enc('k'), value: enc('v'), lease: 8 })).to.throw().with.property('code', 'LEASE_NOT_FOUND');
+      expect(() => s.put({ key: enc('k'), value: enc('v'), lease: 8 }))
+        .to.throw()
+        .with.property('code', 'LEASE_NOT_FOUND');
       expect(s.currentRevision).to.equal(0);
     });
 
@@ -65,7 +69,9 @@ describe('MvccStore', () => {
 
     it('refuses a key and value above the request limit with REQUEST_TOO_LARGE', () => {
       const s = new MvccStore({ maxRequestBytes: 100 });
-      expect(() => s.put({ key: enc('k'), value: new Uint8Array(100) })).to.throw().with.property('code', 'REQUEST_TOO_LARGE');
+      expect(() => s.put({ key: enc('k'), value: new Uint8Array(100) }))
+        .to.throw()
+        .with.property('code', 'REQUEST_TOO_LARGE');
       expect(() => s.put({ key: enc('k'), value: new Uint8Array(99) })).to.not.throw();
     });
   });
@@ -77,7 +83,10 @@ describe('MvccStore', () => {
       const r = s.deleteRange({ key: enc('a'), rangeEnd: enc('c'), prevKv: true });
       expect(r).to.include({ revision: 4, deleted: 2 });
       expect(r.prevKvs.map((kv) => dec(kv.key))).to.deep.equal(['a', 'b']);
-      expect(s.changesAt(4)?.events.map((e) => `${e.type}:${dec(e.kv.key)}`)).to.deep.equal(['delete:a', 'delete:b']);
+      expect(s.changesAt(4)?.events.map((e) => `${e.type}:${dec(e.kv.key)}`)).to.deep.equal([
+        'delete:a',
+        'delete:b',
+      ]);
     });
 
     it('leaves the revision alone when nothing is deleted', () => {
@@ -94,36 +103,66 @@ describe('MvccStore', () => {
     it('applies the success branch as one revision when every compare holds', () => {
       const s = new MvccStore();
       s.put({ key: enc('a'), value: enc('1') });
-      const r = s.txn({ compare: [{ key: enc('a'), target: 'value', result: 'equal', value: enc('1') }], success: [put('b', '2'), put('c', '3')], failure: [] });
+      const r = s.txn({
+        compare: [{ key: enc('a'), target: 'value', result: 'equal', value: enc('1') }],
+        success: [put('b', '2'), put('c', '3')],
+        failure: [],
+      });
       expect(r).to.include({ succeeded: true, revision: 2 });
       expect(s.changesAt(2)?.events).to.have.length(2);
     });
 
     it('applies the failure branch when a compare fails', () => {
       const s = new MvccStore();
-      const r = s.txn({ compare: [{ key: enc('a'), target: 'version', result: 'greater', value: 0 }], success: [put('b', '2')], failure: [put('c', '3')] });
+      const r = s.txn({
+        compare: [{ key: enc('a'), target: 'version', result: 'greater', value: 0 }],
+        success: [put('b', '2')],
+        failure: [put('c', '3')],
+      });
       expect(r.succeeded).to.equal(false);
       expect(s.range(ALL).kvs.map((kv) => dec(kv.key))).to.deep.equal(['c']);
     });
 
     it('compares a missing key as zeros, but a value compare on it fails', () => {
       const s = new MvccStore();
-      expect(s.txn({ compare: [{ key: enc('a'), target: 'create', result: 'equal', value: 0 }], success: [], failure: [] }).succeeded).to.equal(true);
-      expect(s.txn({ compare: [{ key: enc('a'), target: 'value', result: 'notEqual', value: enc('x') }], success: [], failure: [] }).succeeded).to.equal(false);
+      expect(
+        s.txn({
+          compare: [{ key: enc('a'), target: 'create', result: 'equal', value: 0 }],
+          success: [],
+          failure: [],
+        }).succeeded,
+      ).to.equal(true);
+      expect(
+        s.txn({
+          compare: [{ key: enc('a'), target: 'value', result: 'notEqual', value: enc('x') }],
+          success: [],
+          failure: [],
+        }).succeeded,
+      ).to.equal(false);
     });
 
     it('compares every key of a range', () => {
       const s = new MvccStore();
       s.put({ key: enc('a1'), value: enc('1') });
       s.put({ key: enc('a2'), value: enc('2') });
-      const cmp = (v: number) => ({ compare: [{ key: enc('a'), rangeEnd: enc('b'), target: 'mod' as const, result: 'less' as const, value: v }], success: [], failure: [] });
+      const cmp = (v: number) => ({
+        compare: [
+          { key: enc('a'), rangeEnd: enc('b'), target: 'mod' as const, result: 'less' as const, value: v },
+        ],
+        success: [],
+        failure: [],
+      });
       expect(s.txn(cmp(3)).succeeded).to.equal(true);
       expect(s.txn(cmp(2)).succeeded).to.equal(false);
     });
 
     it('lets later ops read the txn own writes, at the txn revision', () => {
       const s = new MvccStore();
-      const r = s.txn({ compare: [], success: [put('a', '1'), { type: 'range', request: { key: enc('a') } }], failure: [] });
+      const r = s.txn({
+        compare: [],
+        success: [put('a', '1'), { type: 'range', request: { key: enc('a') } }],
+        failure: [],
+      });
       const read = r.responses[1];
       expect(read?.type === 'range' && read.response.kvs.length).to.equal(1);
       expect(read?.type === 'range' && read.response.revision).to.equal(1);
@@ -131,7 +170,11 @@ describe('MvccStore', () => {
 
     it('runs nested txns with compares evaluated before any change', () => {
       const s = new MvccStore();
-      const nested: TxnRequest = { compare: [{ key: enc('a'), target: 'version', result: 'equal', value: 0 }], success: [put('n', 'yes')], failure: [put('n', 'no')] };
+      const nested: TxnRequest = {
+        compare: [{ key: enc('a'), target: 'version', result: 'equal', value: 0 }],
+        success: [put('n', 'yes')],
+        failure: [put('n', 'no')],
+      };
       s.txn({ compare: [], success: [put('a', '1'), { type: 'txn', request: nested }], failure: [] });
       expect(dec(s.range({ key: enc('n') }).kvs[0]?.value ?? enc('?'))).to.equal('yes');
       expect(s.currentRevision).to.equal(1);
@@ -139,13 +182,30 @@ describe('MvccStore', () => {
 
     it('refuses a txn that writes one key twice with DUPLICATE_KEY', () => {
       const s = new MvccStore();
-      expect(() => s.txn({ compare: [], success: [put('a', '1'), put('a', '2')], failure: [] })).to.throw().with.property('code', 'DUPLICATE_KEY');
+      expect(() => s.txn({ compare: [], success: [put('a', '1'), put('a', '2')], failure: [] }))
+        .to.throw()
+        .with.property('code', 'DUPLICATE_KEY');
       expect(() =>
-        s.txn({ compare: [], success: [{ type: 'deleteRange', request: { key: enc('a'), rangeEnd: enc('c') } }, put('b', '1')], failure: [] }),
-      ).to.throw().with.property('code', 'DUPLICATE_KEY');
+        s.txn({
+          compare: [],
+          success: [{ type: 'deleteRange', request: { key: enc('a'), rangeEnd: enc('c') } }, put('b', '1')],
+          failure: [],
+        }),
+      )
+        .to.throw()
+        .with.property('code', 'DUPLICATE_KEY');
       expect(() =>
-        s.txn({ compare: [], success: [put('a', '1'), { type: 'txn', request: { compare: [], success: [], failure: [put('a', '2')] } }], failure: [] }),
-      ).to.throw().with.property('code', 'DUPLICATE_KEY');
+        s.txn({
+          compare: [],
+          success: [
+            put('a', '1'),
+            { type: 'txn', request: { compare: [], success: [], failure: [put('a', '2')] } },
+          ],
+          failure: [],
+        }),
+      )
+        .to.throw()
+        .with.property('code', 'DUPLICATE_KEY');
       expect(s.currentRevision).to.equal(0);
     });
 
@@ -158,16 +218,25 @@ describe('MvccStore', () => {
     });
 
     it('is atomic: a refused put on the taken path leaves everything unchanged', () => {
-      const s = new MvccStore({}, { hasLease: () => false, attach: () => undefined, detach: () => undefined });
+      const s = new MvccStore(
+        {},
+        { hasLease: () => false, attach: () => undefined, detach: () => undefined },
+      );
       const bad = { type: 'put' as const, request: { key: enc('b'), value: enc('2'), lease: 5 } };
-      expect(() => s.txn({ compare: [], success: [put('a', '1'), bad], failure: [] })).to.throw().with.property('code', 'LEASE_NOT_FOUND');
+      expect(() => s.txn({ compare: [], success: [put('a', '1'), bad], failure: [] }))
+        .to.throw()
+        .with.property('code', 'LEASE_NOT_FOUND');
       expect(s.currentRevision).to.equal(0);
       expect(s.range(ALL).count).to.equal(0);
     });
 
     it('refuses more ops than maxTxnOps', () => {
       const s = new MvccStore({ maxTxnOps: 2 });
-      expect(() => s.txn({ compare: [], success: [put('a', '1'), put('b', '1'), put('c', '1')], failure: [] })).to.throw().with.property('code', 'INVALID_ARGUMENT');
+      expect(() =>
+        s.txn({ compare: [], success: [put('a', '1'), put('b', '1'), put('c', '1')], failure: [] }),
+      )
+        .to.throw()
+        .with.property('code', 'INVALID_ARGUMENT');
     });
   });
 });

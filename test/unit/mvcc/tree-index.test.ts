@@ -33,21 +33,29 @@ describe('TreeIndex', () => {
   context('when many keys are inserted and removed (leaves split and empty)', () => {
     it('agrees with a sorted set', () => {
       fc.assert(
-        fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), { minLength: 100, maxLength: 4000 }), (ops) => {
-          const t = new TreeIndex();
-          const model = new Set<string>();
-          for (const [add, n] of ops) {
-            const k = String(n).padStart(4, '0');
-            if (add) expect(t.insert(k)).to.equal(!model.has(k));
-            else expect(t.remove(k)).to.equal(model.has(k));
-            if (add) model.add(k);
-            else model.delete(k);
-          }
-          expect(t.size).to.equal(model.size);
-          expect(scanAll(t, '', undefined)).to.deep.equal([...model].sort());
-          expect(scanAll(t, '1000', '2000')).to.deep.equal([...model].sort().filter((k) => k >= '1000' && k < '2000'));
-          for (const k of ['0000', '1500', '2999']) expect(t.has(k)).to.equal(model.has(k));
-        }),
+        fc.property(
+          fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), {
+            minLength: 100,
+            maxLength: 4000,
+          }),
+          (ops) => {
+            const t = new TreeIndex();
+            const model = new Set<string>();
+            for (const [add, n] of ops) {
+              const k = String(n).padStart(4, '0');
+              if (add) expect(t.insert(k)).to.equal(!model.has(k));
+              else expect(t.remove(k)).to.equal(model.has(k));
+              if (add) model.add(k);
+              else model.delete(k);
+            }
+            expect(t.size).to.equal(model.size);
+            expect(scanAll(t, '', undefined)).to.deep.equal([...model].sort());
+            expect(scanAll(t, '1000', '2000')).to.deep.equal(
+              [...model].sort().filter((k) => k >= '1000' && k < '2000'),
+            );
+            for (const k of ['0000', '1500', '2999']) expect(t.has(k)).to.equal(model.has(k));
+          },
+        ),
         { numRuns: 50 },
       );
     });

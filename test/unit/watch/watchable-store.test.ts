@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { MvccStore } from '../../../server/mvcc/index.js';
-import { WatchableStore, describeWatchResponse, type WatchableStoreOptions, type WatchResponse } from '../../../server/watch/index.js';
+import {
+  WatchableStore,
+  describeWatchResponse,
+  type WatchableStoreOptions,
+  type WatchResponse,
+} from '../../../server/watch/index.js';
 import { ALL, dec, enc } from '../mvcc/helpers.js';
 
 function setup(options: WatchableStoreOptions = {}): { s: MvccStore; w: WatchableStore } {
@@ -9,7 +14,10 @@ function setup(options: WatchableStoreOptions = {}): { s: MvccStore; w: Watchabl
 }
 const put = (s: MvccStore, k: string, v = 'v') => s.put({ key: enc(k), value: enc(v) });
 const lines = (rs: WatchResponse[]) => rs.map(describeWatchResponse);
-const eventKeys = (rs: WatchResponse[]) => rs.flatMap((r) => (r.type === 'events' ? r.events.map((e) => `${e.type}:${dec(e.kv.key)}@${e.kv.modRevision}`) : []));
+const eventKeys = (rs: WatchResponse[]) =>
+  rs.flatMap((r) =>
+    r.type === 'events' ? r.events.map((e) => `${e.type}:${dec(e.kv.key)}@${e.kv.modRevision}`) : [],
+  );
 
 describe('WatchableStore', () => {
   describe('#watch', () => {
@@ -17,7 +25,14 @@ describe('WatchableStore', () => {
       const { s, w } = setup();
       const id = w.watch({ key: enc('a'), rangeEnd: enc('z') });
       put(s, 'a');
-      s.txn({ compare: [], success: [{ type: 'put', request: { key: enc('b'), value: enc('1') } }, { type: 'put', request: { key: enc('c'), value: enc('1') } }], failure: [] });
+      s.txn({
+        compare: [],
+        success: [
+          { type: 'put', request: { key: enc('b'), value: enc('1') } },
+          { type: 'put', request: { key: enc('c'), value: enc('1') } },
+        ],
+        failure: [],
+      });
       put(s, 'zz');
       expect(lines(w.take(id))).to.deep.equal([`watch ${id} created @0`, `watch ${id} @2 put@1 put@2 put@2`]);
     });
@@ -68,14 +83,20 @@ describe('WatchableStore', () => {
       put(s, 'k', '2');
       s.deleteRange({ key: enc('k') });
       const events = w.take(withPrev).flatMap((r) => (r.type === 'events' ? r.events : []));
-      expect(events.map((e) => (e.prevKv === undefined ? '-' : dec(e.prevKv.value)))).to.deep.equal(['-', '1', '2']);
+      expect(events.map((e) => (e.prevKv === undefined ? '-' : dec(e.prevKv.value)))).to.deep.equal([
+        '-',
+        '1',
+        '2',
+      ]);
       expect(eventKeys(w.take(deletesOnly))).to.deep.equal(['delete:k@3']);
     });
 
     it('refuses more than maxWatchers', () => {
       const { w } = setup({ maxWatchers: 1 });
       w.watch({ key: enc('a') });
-      expect(() => w.watch({ key: enc('b') })).to.throw().with.property('code', 'UNAVAILABLE');
+      expect(() => w.watch({ key: enc('b') }))
+        .to.throw()
+        .with.property('code', 'UNAVAILABLE');
     });
   });
 
@@ -86,7 +107,8 @@ describe('WatchableStore', () => {
       for (let i = 0; i < 10; i++) put(s, `k${i}`);
       expect(w.groupSizes().victims).to.equal(1);
       const got: WatchResponse[] = [];
-      for (let i = 0; i < 20 && (w.sync() > 0 || w.pendingWatchIds().length > 0); i++) got.push(...w.take(id, 1));
+      for (let i = 0; i < 20 && (w.sync() > 0 || w.pendingWatchIds().length > 0); i++)
+        got.push(...w.take(id, 1));
       expect(eventKeys(got)).to.deep.equal(Array.from({ length: 10 }, (_, i) => `put:k${i}@${i + 1}`));
       expect(w.groupSizes()).to.deep.equal({ synced: 1, unsynced: 0, victims: 0 });
     });
@@ -129,6 +151,19 @@ describe('WatchableStore', () => {
       w.requestProgress(id);
       w.sync();
       expect(w.take(id).some((r) => r.type === 'progress')).to.equal(false);
+      w.sync();
+      expect(lines(w.take(id))).to.deep.equal([`watch ${id} @2 put@2`, `watch ${id} progress @2`]);
+    });
+  });
+
+  context('when a victim is asked for progress', () => {
+    it('answers once its held batch is delivered, after the batch', () => {
+      const { s, w } = setup({ maxBufferedEvents: 1 });
+      const id = w.watch({ key: enc('k') });
+      put(s, 'k');
+      put(s, 'k'); // @2 does not fit: victim
+      w.requestProgress(id);
+      expect(w.take(id).map((r) => r.type)).to.deep.equal(['created', 'events']);
       w.sync();
       expect(lines(w.take(id))).to.deep.equal([`watch ${id} @2 put@2`, `watch ${id} progress @2`]);
     });
