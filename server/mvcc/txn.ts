@@ -16,7 +16,7 @@ import { applyDelete, checkDelete } from './delete.js';
 import { DuplicateKeyError, InvalidArgumentError } from './errors.js';
 import { keyToString, rangeContains, toKeyRange, type KeyRange } from './key-bytes.js';
 import { applyPut, checkPut, putCostBytes } from './put.js';
-import { range, validateRange } from './range.js';
+import { checkReadRevision, range, validateRange } from './range.js';
 import type { RequestOp, ResponseOp, TxnRequest, TxnResponse } from './requests.js';
 import type { LeaseAttacher, StoreState } from './store-state.js';
 import type { WriteTxn } from './write-txn.js';
@@ -66,7 +66,11 @@ export function evaluatePath(state: StoreState, req: TxnRequest, rev: number): T
   return { succeeded, nested };
 }
 
-/** Validates the puts on `path`; returns the bytes they add against the quota. */
+/**
+ * Validates the ops on `path` against the state before the txn; returns the bytes its puts add
+ * against the quota. A range at an explicit revision is checked here (as etcd's checkRequestRange),
+ * so that nothing can fail once the first change is made.
+ */
 export function checkPath(
   state: StoreState,
   req: TxnRequest,
@@ -80,6 +84,9 @@ export function checkPath(
     if (op.type === 'put') {
       checkPut(state, op.request, leases, limits.maxRequestBytes);
       cost += putCostBytes(state, op.request);
+    } else if (op.type === 'range') {
+      const rev = op.request.revision ?? 0;
+      if (rev > 0) checkReadRevision(state, rev, state.currentRevision);
     } else if (op.type === 'txn') {
       cost += checkPath(state, op.request, path.nested[n++] as TxnPath, leases, limits);
     }

@@ -230,6 +230,19 @@ describe('MvccStore', () => {
       expect(s.range(ALL).count).to.equal(0);
     });
 
+    it('refuses a range at a revision after the txn start before changing anything', () => {
+      const s = new MvccStore();
+      s.put({ key: enc('a'), value: enc('1') });
+      for (const revision of [2, 3]) {
+        const future = { type: 'range' as const, request: { key: enc('a'), revision } };
+        expect(() => s.txn({ compare: [], success: [put('b', '1'), future], failure: [] }))
+          .to.throw()
+          .with.property('code', 'FUTURE_REVISION');
+      }
+      expect(s.range(ALL).count).to.equal(1);
+      expect(s.put({ key: enc('b'), value: enc('2') }).revision).to.equal(2);
+    });
+
     it('refuses more ops than maxTxnOps', () => {
       const s = new MvccStore({ maxTxnOps: 2 });
       expect(() =>
