@@ -207,6 +207,7 @@ export class WatchableStore {
       () => `watch: notify @${changes.revision} after @${this.seenRevision}`,
     );
     this.seenRevision = changes.revision;
+    if (this.synced.size === 0) return;
     const perWatcher = new Map<Watcher, WatchEvent[]>();
     for (let i = 0; i < changes.events.length; i++) {
       const event = changes.events[i] as MvccEvent;

@@ -97,6 +97,32 @@ describe('StateMachine', () => {
     });
   });
 
+  context('when the leader drives lease expiry by proposing revokes', () => {
+    it('deletes the keys at the same index on every member, and a new leader never expires early', () => {
+      const members = [new StateMachine(), new StateMachine()];
+      const [leader, follower] = members as [StateMachine, StateMachine];
+      let index = 0;
+      const propose = (c: Parameters<StateMachine['apply']>[1]) => {
+        index++;
+        return members.map((m) => m.apply(index, c));
+      };
+      leader.lessor.promote(0);
+      propose({ type: 'leaseGrant', id: 1, ttlSec: 10 });
+      propose(put('k', 1));
+      expect(follower.lessor.expired(9_000)).to.deep.equal([]);
+      expect(leader.lessor.expired(9_999)).to.deep.equal([]);
+      // The leader crashes at 9.999 s; the follower takes over and gives the lease a fresh TTL.
+      follower.lessor.promote(10_000);
+      expect(follower.lessor.expired(19_999)).to.deep.equal([]);
+      const expired = follower.lessor.expired(20_000);
+      expect(expired).to.deep.equal([1]);
+      const results = propose({ type: 'leaseRevoke', id: 1 });
+      expect(results.map((r) => r.status === 'ok' && r.revision)).to.deep.equal([3, 3]);
+      expect(members.map((m) => m.range(ALL).count)).to.deep.equal([0, 0]);
+      expect(leader.hash()).to.equal(follower.hash());
+    });
+  });
+
   describe('#restore', () => {
     it('carries keys, leases with their attached keys, the applied index and the hash', () => {
       const a = new StateMachine();
