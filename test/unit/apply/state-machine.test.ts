@@ -117,7 +117,7 @@ describe('StateMachine', () => {
       const expired = follower.lessor.expired(20_000);
       expect(expired).to.deep.equal([1]);
       const results = propose({ type: 'leaseRevoke', id: 1 });
-      expect(results.map((r) => r.status === 'ok' && r.revision)).to.deep.equal([3, 3]);
+      expect(results.map((r) => r.status === 'ok' && r.revision)).to.deep.equal([2, 2]);
       expect(members.map((m) => m.range(ALL).count)).to.deep.equal([0, 0]);
       expect(leader.hash()).to.equal(follower.hash());
     });
