@@ -6,9 +6,9 @@
  * are validated (leases exist, ignoreValue keys exist, quota, sizes), and only then applied. Nothing
  * can fail after the first change, so no undo log is needed.
  *
- * A txn that could write one key twice is refused with DUPLICATE_KEY: within one branch, two puts
- * of a key, or a put inside a deleted range (a nested txn counts with both of its branches).
- * Overlapping deletes are allowed: the second sees the key already gone.
+ * A txn that could write one key twice is refused with DUPLICATE_KEY, by etcd's rule
+ * (`checkIntervals` below): within one branch, two puts of a key, or a put inside a deleted range,
+ * nested txns included. Overlapping deletes are allowed: the second sees the key already gone.
  */
 import { unreachable } from '../assert.js';
 import { evaluateCompare, validateCompare } from './compare.js';
@@ -147,29 +147,41 @@ interface WriteSet {
 }
 
 function checkNoDuplicateWrites(branch: readonly RequestOp[]): void {
-  collectWrites(branch, { puts: new Set(), dels: [] });
+  checkIntervals(branch);
 }
 
-function collectWrites(branch: readonly RequestOp[], into: WriteSet): void {
+/**
+ * etcd's `checkIntervals`: the keys one branch puts and the ranges it deletes, nested txns
+ * included, refusing a key put twice or put inside a deleted range. This level's deletes are
+ * collected first, so a nested put inside them is refused wherever the delete sits. The two
+ * branches of a nested txn exclude each other: a key put in both is fine, and one branch's
+ * deletes are not held against the other's puts.
+ */
+function checkIntervals(branch: readonly RequestOp[]): WriteSet {
+  const dels: KeyRange[] = [];
+  for (const op of branch)
+    if (op.type === 'deleteRange') dels.push(toKeyRange(op.request.key, op.request.rangeEnd));
+  const puts = new Set<string>();
+  const deleted = (key: string): boolean => dels.some((d) => rangeContains(d, key));
   for (const op of branch) {
-    if (op.type === 'put') {
-      const key = keyToString(op.request.key);
-      if (into.puts.has(key)) throw new DuplicateKeyError();
-      into.puts.add(key);
-    } else if (op.type === 'deleteRange') {
-      into.dels.push(toKeyRange(op.request.key, op.request.rangeEnd));
-    } else if (op.type === 'txn') {
-      // Both nested branches count: a conservative, state-free check (as etcd's checkIntervals).
-      const nested: WriteSet = { puts: new Set(into.puts), dels: [...into.dels] };
-      collectWrites(op.request.success, nested);
-      const failure: WriteSet = { puts: new Set(into.puts), dels: [...into.dels] };
-      collectWrites(op.request.failure, failure);
-      for (const k of nested.puts) into.puts.add(k);
-      for (const k of failure.puts) into.puts.add(k);
-      into.dels.push(...nested.dels.slice(into.dels.length), ...failure.dels.slice(into.dels.length));
+    if (op.type !== 'txn') continue;
+    const then = checkIntervals(op.request.success);
+    const otherwise = checkIntervals(op.request.failure);
+    for (const key of then.puts) {
+      if (puts.has(key) || deleted(key)) throw new DuplicateKeyError();
+      puts.add(key);
     }
+    for (const key of otherwise.puts) {
+      if ((puts.has(key) && !then.puts.has(key)) || deleted(key)) throw new DuplicateKeyError();
+      puts.add(key);
+    }
+    dels.push(...then.dels, ...otherwise.dels);
   }
-  for (const key of into.puts) {
-    if (into.dels.some((d) => rangeContains(d, key))) throw new DuplicateKeyError();
+  for (const op of branch) {
+    if (op.type !== 'put') continue;
+    const key = keyToString(op.request.key);
+    if (puts.has(key) || deleted(key)) throw new DuplicateKeyError();
+    puts.add(key);
   }
+  return { puts, dels };
 }

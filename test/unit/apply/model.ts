@@ -26,7 +26,11 @@ export type ModelRange = { key: string; end?: string | undefined };
 export type ModelOp =
   | { type: 'put'; key: string; value: string; lease: number }
   | { type: 'delete'; key: string; end?: string | undefined }
-  | { type: 'range'; range: ModelRange };
+  | { type: 'range'; range: ModelRange }
+  | { type: 'txn'; compares: ModelCompare[]; success: ModelOp[]; failure: ModelOp[] };
+
+/** The non-txn ops a (possibly nested) txn performs. */
+type FlatOp = Exclude<ModelOp, { type: 'txn' }>;
 
 export interface ModelCompare {
   key: string;
@@ -64,7 +68,7 @@ export class Model {
   }
 
   /** Applies writes as one revision on a working copy; returns the per-op results. */
-  private commit(ops: readonly ModelOp[]): unknown[] {
+  private commit(ops: readonly FlatOp[]): unknown[] {
     const next = new Map(this.live);
     const rev = this.revision + 1;
     const pending: ModelEvent[] = [];
@@ -120,13 +124,22 @@ export class Model {
     success: readonly ModelOp[],
     failure: readonly ModelOp[],
   ): ModelOutcome {
+    // Every compare, nested ones too, sees the state before the txn (as etcd).
     const ok = compares.every((c) => this.compare(c));
-    const ops = ok ? success : failure;
+    const ops = this.flatten(ok ? success : failure);
     for (const op of ops)
       if (op.type === 'put' && op.lease !== 0 && !this.leases.has(op.lease))
         return { ok: false, code: 'LEASE_NOT_FOUND' };
     this.commit(ops);
     return { ok: true, revision: this.revision, extra: ok };
+  }
+
+  private flatten(ops: readonly ModelOp[]): FlatOp[] {
+    return ops.flatMap((op) =>
+      op.type === 'txn'
+        ? this.flatten(op.compares.every((c) => this.compare(c)) ? op.success : op.failure)
+        : [op],
+    );
   }
 
   compare(c: ModelCompare): boolean {

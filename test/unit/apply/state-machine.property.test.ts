@@ -51,23 +51,6 @@ type Op =
   | { type: 'take'; which: number; max: number }
   | { type: 'sync' };
 
-const txnOpsArb: fc.Arbitrary<ModelOp[]> = fc.uniqueArray(keyArb, { maxLength: 3 }).chain((keys) =>
-  fc.tuple(
-    ...keys.map((key) =>
-      fc.oneof(
-        fc.record({
-          type: fc.constant('put' as const),
-          key: fc.constant(key),
-          value: fc.constantFrom(...VALUES),
-          lease: fc.constantFrom(0, 0, 1, 2),
-        }),
-        fc.constant({ type: 'delete' as const, key }),
-        fc.constant({ type: 'range' as const, range: { key } }),
-      ),
-    ),
-  ),
-);
-
 const compareArb: fc.Arbitrary<ModelCompare> = fc.oneof(
   fc.record({
     key: keyArb,
@@ -82,6 +65,36 @@ const compareArb: fc.Arbitrary<ModelCompare> = fc.oneof(
     value: fc.nat(6),
   }),
 ) as fc.Arbitrary<ModelCompare>;
+
+function flatOpArb(key: string): fc.Arbitrary<ModelOp> {
+  return fc.oneof(
+    fc.record({
+      type: fc.constant('put' as const),
+      key: fc.constant(key),
+      value: fc.constantFrom(...VALUES),
+      lease: fc.constantFrom(0, 0, 1, 2),
+    }),
+    fc.constant({ type: 'delete' as const, key }),
+    fc.constant({ type: 'range' as const, range: { key } }),
+  );
+}
+
+/** Ops on distinct keys (so no key is written twice); the last keys may go to one nested txn. */
+const txnOpsArb: fc.Arbitrary<ModelOp[]> = fc
+  .tuple(fc.uniqueArray(keyArb, { maxLength: 4 }), fc.nat(4))
+  .chain(([keys, nestedCount]) => {
+    const flatKeys = keys.slice(0, Math.max(0, keys.length - nestedCount));
+    const nestedKeys = keys.slice(flatKeys.length);
+    const flat = fc.tuple(...flatKeys.map(flatOpArb));
+    if (nestedKeys.length === 0) return flat;
+    const nested = fc.record({
+      type: fc.constant('txn' as const),
+      compares: fc.array(compareArb, { maxLength: 1 }),
+      success: fc.tuple(...nestedKeys.map(flatOpArb)),
+      failure: fc.tuple(...nestedKeys.map(flatOpArb)),
+    });
+    return fc.tuple(flat, nested).map(([ops, txn]): ModelOp[] => [...ops, txn]);
+  });
 
 const writeOpArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -154,7 +167,22 @@ function toRequestOp(op: ModelOp): RequestOp {
       return { type: 'deleteRange', request: rangeBytes({ key: op.key, end: op.end }) };
     case 'range':
       return { type: 'range', request: rangeBytes(op.range) };
+    case 'txn':
+      return { type: 'txn', request: txnRequest(op.compares, op.success, op.failure) };
   }
+}
+
+function txnRequest(
+  compares: readonly ModelCompare[],
+  success: readonly ModelOp[],
+  failure: readonly ModelOp[],
+) {
+  const compare = compares.map((c) =>
+    c.target === 'value'
+      ? { key: bytes(c.key), target: 'value' as const, result: c.result, value: bytes(c.value as string) }
+      : { key: bytes(c.key), target: c.target, result: c.result, value: c.value as number },
+  );
+  return { compare, success: success.map(toRequestOp), failure: failure.map(toRequestOp) };
 }
 
 /** The command for a write op and what the model says about it (the model is updated). */
@@ -171,15 +199,7 @@ function step(model: Model, op: Op): { command: Command; outcome: ModelOutcome }
         outcome: model.delete(op.range.key, op.range.end),
       };
     case 'txn': {
-      const compare = op.compares.map((c) =>
-        c.target === 'value'
-          ? { key: bytes(c.key), target: 'value' as const, result: c.result, value: bytes(c.value as string) }
-          : { key: bytes(c.key), target: c.target, result: c.result, value: c.value as number },
-      );
-      const command: Command = {
-        type: 'txn',
-        request: { compare, success: op.success.map(toRequestOp), failure: op.failure.map(toRequestOp) },
-      };
+      const command: Command = { type: 'txn', request: txnRequest(op.compares, op.success, op.failure) };
       return { command, outcome: model.txn(op.compares, op.success, op.failure) };
     }
     case 'compact': {

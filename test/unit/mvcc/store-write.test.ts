@@ -206,7 +206,46 @@ describe('MvccStore', () => {
       )
         .to.throw()
         .with.property('code', 'DUPLICATE_KEY');
+      expect(() =>
+        s.txn({
+          compare: [],
+          success: [
+            put('b', '1'),
+            {
+              type: 'txn',
+              request: {
+                compare: [],
+                success: [{ type: 'deleteRange', request: { key: enc('a'), rangeEnd: enc('c') } }],
+                failure: [],
+              },
+            },
+          ],
+          failure: [],
+        }),
+      )
+        .to.throw()
+        .with.property('code', 'DUPLICATE_KEY');
       expect(s.currentRevision).to.equal(0);
+    });
+
+    it('allows one key in the two exclusive branches of a nested txn', () => {
+      const s = new MvccStore();
+      const del = { type: 'deleteRange' as const, request: { key: enc('a') } };
+      const nested = { compare: [], success: [put('a', '1')], failure: [del, put('b', '1')] };
+      const both = { compare: [], success: [del], failure: [put('a', '2')] };
+      expect(() =>
+        s.txn({
+          compare: [],
+          success: [
+            { type: 'txn', request: nested },
+            { type: 'txn', request: { compare: [], success: [], failure: [put('c', '1')] } },
+          ],
+          failure: [],
+        }),
+      ).to.not.throw();
+      expect(() =>
+        s.txn({ compare: [], success: [{ type: 'txn', request: both }], failure: [] }),
+      ).to.not.throw();
     });
 
     it('allows the same key in the two branches and overlapping deletes', () => {
