@@ -18,7 +18,7 @@
  * TTL, or from its checkpointed remaining TTL, plus `extendMs`, so a leader change never expires a
  * lease early. `demote()` drops the deadlines.
  */
-import { InvalidArgumentError, InvalidConfigError, keyFromString } from '../mvcc/index.js';
+import { InvalidArgumentError, InvalidConfigError, NoSpaceError, keyFromString } from '../mvcc/index.js';
 import type { LeaseAttacher } from '../mvcc/index.js';
 import { LeaseExistsError, LeaseNotFoundError, LeaseTtlTooLargeError, NotPrimaryError } from './errors.js';
 import { LeaseQueue } from './lease-queue.js';
@@ -37,6 +37,8 @@ export interface LessorOptions {
   readonly checkpointIntervalMs?: number;
   /** Most lease ids one `expired()` or `dueCheckpoints()` call returns (default 1000). */
   readonly maxPerCall?: number;
+  /** Most leases at once; a grant beyond is refused with NO_SPACE (default 1,000,000). */
+  readonly maxLeases?: number;
 }
 
 export const LESSOR_DEFAULTS = {
@@ -45,6 +47,7 @@ export const LESSOR_DEFAULTS = {
   expiredRetryMs: 3000,
   checkpointIntervalMs: 5 * 60 * 1000,
   maxPerCall: 1000,
+  maxLeases: 1_000_000,
 } as const;
 
 interface Lease {
@@ -94,7 +97,8 @@ export class Lessor implements LeaseAttacher {
     }
     if (o.minTtlSec < 1 || o.maxTtlSec < o.minTtlSec)
       throw new InvalidConfigError('lessor: need 1 ≤ minTtlSec ≤ maxTtlSec');
-    if (o.maxPerCall < 1) throw new InvalidConfigError('lessor: maxPerCall must be ≥ 1');
+    if (o.maxPerCall < 1 || o.maxLeases < 1)
+      throw new InvalidConfigError('lessor: maxPerCall and maxLeases must be ≥ 1');
     this.options = o;
   }
 
@@ -116,6 +120,8 @@ export class Lessor implements LeaseAttacher {
       throw new InvalidArgumentError('lease: TTL must be a non-negative integer');
     if (ttlSec > this.options.maxTtlSec) throw new LeaseTtlTooLargeError(ttlSec, this.options.maxTtlSec);
     if (this.leases.has(id)) throw new LeaseExistsError(id);
+    if (this.leases.size >= this.options.maxLeases)
+      throw new NoSpaceError(`lease: too many leases (max ${this.options.maxLeases})`);
     const lease: Lease = {
       id,
       ttlSec: Math.max(ttlSec, this.options.minTtlSec),

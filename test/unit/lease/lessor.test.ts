@@ -19,6 +19,15 @@ describe('Lessor', () => {
       expect(lessor().l.grant(1, 1).ttlSec).to.equal(2);
     });
 
+    it('refuses a grant beyond maxLeases with NO_SPACE', () => {
+      const { l } = lessor({ maxLeases: 2 });
+      l.grant(1, 10);
+      l.grant(2, 10);
+      expect(() => l.grant(3, 10))
+        .to.throw()
+        .with.property('code', 'NO_SPACE');
+    });
+
     it('refuses an existing id, a zero id and a TTL above the maximum', () => {
       const { l } = lessor({ maxTtlSec: 100 });
       l.grant(1, 10);
