@@ -35,7 +35,7 @@ export interface RangeRequest {
 }
 
 export interface RangeResponse {
-  /** The revision the read was served at... as etcd: the store's current revision. */
+  /** The store's current revision when the read was served (as etcd; inside a txn, the txn's). */
   readonly revision: number;
   readonly kvs: readonly KeyValue[];
   /** Whether more keys matched than `limit` let through. */
