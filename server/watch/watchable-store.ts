@@ -5,9 +5,8 @@
  * - **synced**: caught up with the store. Each committed revision is offered to them at once
  *   (`notify`, called by the MVCC store's commit listener), with all events of the revision in one
  *   response, in sub-revision order.
- * - **unsynced**: behind (started in the past, or fell behind). `sync()` catches them up from the
- *   history, at most `maxRevisionsPerSync` revisions per watcher and `maxWatchersPerSync` watchers
- *   per call; a watcher that reaches the current revision joins the synced group. No write can
+ * - **unsynced**: behind (started in the past, or fell behind). `sync()` catches up to
+ *   `maxWatchersPerSync` of them with one scan of at most `maxRevisionsPerSync` revisions; a watcher that reaches the current revision joins the synced group. No write can
  *   happen inside `sync()` (it is synchronous), so the switch has no gap and no duplicate.
  * - **victims**: synced watchers whose buffer was full when a revision came; they hold that one
  *   revision's batch. `sync()` delivers it once there is room, then the watcher goes back to synced
@@ -244,11 +243,13 @@ export class WatchableStore {
    */
   sync(): number {
     for (const w of [...this.victims]) this.retryVictim(w);
-    let handled = 0;
+    const batch: Watcher[] = [];
     for (const w of [...this.unsynced]) {
-      if (handled++ >= this.options.maxWatchersPerSync) break;
-      this.catchUp(w);
+      if (batch.length >= this.options.maxWatchersPerSync) break;
+      if (w.minRevision < this.source.compactRevision) this.cancelCompacted(w);
+      else if (w.hasRoomFor(1)) batch.push(w);
     }
+    if (batch.length > 0) this.catchUp(batch);
     return this.unsynced.size + this.victims.size;
   }
 
@@ -286,30 +287,54 @@ export class WatchableStore {
     else this.moveTo(w, 'unsynced');
   }
 
-  private catchUp(w: Watcher): void {
-    if (w.minRevision < this.source.compactRevision) {
-      this.cancelCompacted(w);
-      return;
+  /**
+   * Catches a batch of unsynced watchers up from the history: one scan of at most
+   * `maxRevisionsPerSync` revisions from the lowest revision the batch needs, each event offered to
+   * the watchers that want it (as etcd's syncWatchers). A watcher whose buffer fills stops at that
+   * revision and resumes there next time. Watchers still behind go to the back of the queue.
+   */
+  private catchUp(batch: readonly Watcher[]): void {
+    const group = new WatcherGroup();
+    let from = Infinity;
+    for (const w of batch) {
+      group.add(w);
+      from = Math.min(from, w.minRevision);
     }
-    const last = Math.min(this.seenRevision, w.minRevision + this.options.maxRevisionsPerSync - 1);
-    for (let rev = w.minRevision; rev <= last; rev++) {
+    const to = Math.min(this.seenRevision, from + this.options.maxRevisionsPerSync - 1);
+    const stopped = new Set<Watcher>();
+    for (let rev = from; rev <= to; rev++) {
       const changes = this.source.changesAt(rev);
       assert(changes !== undefined, () => `watch: history misses @${rev}`);
-      const events: WatchEvent[] = [];
+      const perWatcher = new Map<Watcher, WatchEvent[]>();
       for (let i = 0; i < changes.events.length; i++) {
         const event = changes.events[i] as MvccEvent;
-        if (!w.accepts(event.type)) continue;
         const key = changes.keys[i] as string;
-        if (w.matches(key)) events.push(this.toWatchEvent(w, key, event.type, event.kv, rev));
+        group.matching(key, (w) => {
+          if (w.minRevision > rev || stopped.has(w) || !w.accepts(event.type)) return;
+          let list = perWatcher.get(w);
+          if (list === undefined) perWatcher.set(w, (list = []));
+          list.push(this.toWatchEvent(w, key, event.type, event.kv, rev));
+        });
       }
-      if (events.length > 0) {
-        if (!w.hasRoomFor(events.length)) break;
-        w.pushEvents(rev, events, this.nowMs);
-        this.markPending(w);
+      for (const [w, events] of perWatcher) {
+        if (w.hasRoomFor(events.length)) {
+          w.pushEvents(rev, events, this.nowMs);
+          this.markPending(w);
+        } else {
+          w.minRevision = rev;
+          stopped.add(w);
+        }
       }
-      w.minRevision = rev + 1;
     }
-    if (w.minRevision > this.seenRevision) this.joinSynced(w);
+    for (const w of batch) {
+      if (!stopped.has(w) && w.minRevision <= to) w.minRevision = to + 1;
+      if (w.minRevision > this.seenRevision) {
+        this.joinSynced(w);
+      } else {
+        this.unsynced.delete(w);
+        this.unsynced.add(w);
+      }
+    }
   }
 
   /** A caught-up watcher joins the live stream and gets the progress it asked for meanwhile. */
