@@ -118,6 +118,20 @@ function benchSize(keys: number, args: Args): void {
     const prefix = enc.encode(`bench/${String(start).padStart(8, '0').slice(0, 6)}`);
     sm.range({ key: prefix, rangeEnd: prefixEnd(prefix) });
   });
+  // Watchers: 1,000 single-key watchers and 1,000 watchers over 10 distinct prefixes, drained
+  // after every put as an API session would.
+  const ids: number[] = [];
+  for (let i = 0; i < 1000; i++) ids.push(sm.watchable.watch({ key: randomKey(i * 3) }));
+  for (let i = 0; i < 1000; i++) {
+    const prefix = enc.encode(`bench/0000${i % 10}`);
+    ids.push(sm.watchable.watch({ key: prefix, rangeEnd: prefixEnd(prefix) }));
+  }
+  for (const id of ids) sm.watchable.take(id);
+  timeIt('put with 2,000 watchers (drained)', n, (i) => {
+    sm.apply(++index, { type: 'put', request: { key: randomKey(i), value } });
+    for (const id of sm.watchable.pendingWatchIds()) sm.watchable.take(id);
+  });
+  for (const id of ids) sm.watchable.cancel(id);
   const t0 = process.hrtime.bigint();
   sm.apply(++index, { type: 'compact', revision: sm.store.currentRevision });
   console.log(
