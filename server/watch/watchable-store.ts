@@ -6,8 +6,9 @@
  *   (`notify`, called by the MVCC store's commit listener), with all events of the revision in one
  *   response, in sub-revision order.
  * - **unsynced**: behind (started in the past, or fell behind). `sync()` catches up to
- *   `maxWatchersPerSync` of them with one scan of at most `maxRevisionsPerSync` revisions; a watcher that reaches the current revision joins the synced group. No write can
- *   happen inside `sync()` (it is synchronous), so the switch has no gap and no duplicate.
+ *   `maxWatchersPerSync` of them with one scan of at most `maxRevisionsPerSync` revisions; a
+ *   watcher that reaches the current revision joins the synced group. No write can happen inside
+ *   `sync()` (it is synchronous), so the switch has no gap and no duplicate.
  * - **victims**: synced watchers whose buffer was full when a revision came; they hold that one
  *   revision's batch. `sync()` delivers it once there is room, then the watcher goes back to synced
  *   (or to unsynced if more revisions came meanwhile). With `slowWatcherPolicy: 'cancel'` such a
