@@ -124,20 +124,30 @@ function decode(r: ByteReader): StoreState {
     const n = r.uint();
     if (n === 0) throw new SnapshotDecodeError(`empty revision @${rev}`);
     const events: MvccEvent[] = [];
-    const seen = new Set<string>();
-    for (let sub = 0; sub < n; sub++) events.push(decodeEvent(r, state, rev, seen));
-    state.history.append({ revision: rev, events, keys: [...seen] });
+    const keys: string[] = [];
+    // Most revisions change one key: only build a duplicate check for the others.
+    const seen = n > 1 ? new Set<string>() : undefined;
+    for (let sub = 0; sub < n; sub++) events.push(decodeEvent(r, state, rev, keys, seen));
+    state.history.append({ revision: rev, events, keys });
   }
   r.expectEnd();
   return state;
 }
 
-function decodeEvent(r: ByteReader, state: StoreState, rev: number, seen: Set<string>): MvccEvent {
+function decodeEvent(
+  r: ByteReader,
+  state: StoreState,
+  rev: number,
+  keys: string[],
+  seen: Set<string> | undefined,
+): MvccEvent {
   const type = r.u8();
   const keyBytes = r.bytes();
   const key = keyToString(keyBytes);
-  if (seen.has(key) || keyBytes.length === 0) throw new SnapshotDecodeError(`bad key in revision @${rev}`);
-  seen.add(key);
+  if (keyBytes.length === 0 || seen?.has(key) === true)
+    throw new SnapshotDecodeError(`bad key in revision @${rev}`);
+  seen?.add(key);
+  keys.push(key);
   if (type === 1) {
     const ki = state.index.get(key);
     const kv = tombstone(ki?.key ?? keyBytes.slice(), rev);
