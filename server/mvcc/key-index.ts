@@ -1,89 +1,83 @@
 /**
- * The history of one key as generations, after etcd's `keyIndex`. A generation starts with a put
- * that creates the key and ends with the tombstone that deletes it; the next put starts a new one.
+ * The history of one key, after etcd's `keyIndex`: its puts and the tombstones that delete it.
+ * A tombstone ends a *generation* (the key's life from a creating put to its delete); the next put
+ * starts a new one. Held flat — the puts in one array, the tombstone revisions in another (absent
+ * until the first delete) — because most keys have one generation and one entry, and every object
+ * per key costs memory and GC time.
  *
  * Worked example (main revisions only):
  *
  *   put k @1, put k @2, delete k @3, put k @5, put k @6
- *   generations: [ {entries: @1 @2, deletedAt 3}, {entries: @5 @6, open} ]
+ *   entries: @1 @2 @5 @6      tombstones: 3      generations: {@1 @2 x@3} {@5 @6}
  *
  *   at(2) = @2, at(3) = at(4) = undefined (deleted), at(5) = @5.
  *
  * Compaction at R keeps what reads at revisions ≥ R need: every entry above R, plus the latest
- * entry ≤ R of a generation still open at R. A generation whose tombstone is ≤ R disappears:
+ * entry ≤ R if the key is alive at R. Tombstones ≤ R go:
  *
- *   compact(4) → [ {entries: @5 @6, open} ]      compact(5) → same      compact(6) → [{@6}]
+ *   compact(4) → {@5 @6}      compact(5) → same      compact(6) → {@6}      compact(2) → {@2 x@3} {@5 @6}
  *
- * Invariants: generations are in revision order; every generation but the last is closed; entries
- * inside a generation strictly increase in modRevision; tombstones only close (they hold no entry).
+ * Invariants: entries strictly increase in modRevision; tombstones strictly increase; puts and
+ * tombstones alternate by generation (a tombstone follows at least one put of its generation and
+ * precedes the next generation's first put).
  */
 import { assert } from '../assert.js';
 import type { KeyValue } from './kv-types.js';
 
-interface Generation {
-  /** Entries in modRevision order; never empty. */
-  readonly entries: KeyValue[];
-  /** Main revision of the tombstone that closed this generation, 0 while open. */
-  deletedAt: number;
-}
-
 export class KeyIndex {
-  private readonly generations: Generation[] = [];
+  private entries: KeyValue[] = [];
+  private tombstones: number[] | undefined;
 
   /** `key` is held once per key and shared by every KeyValue of it. */
   constructor(readonly key: Uint8Array) {}
 
   /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
   latest(): KeyValue | undefined {
-    const g = this.generations[this.generations.length - 1];
-    if (g === undefined || g.deletedAt !== 0) return undefined;
-    return g.entries[g.entries.length - 1];
+    const last = this.entries[this.entries.length - 1];
+    if (last === undefined) return undefined;
+    const t = this.tombstones;
+    return t !== undefined && t.length > 0 && (t[t.length - 1] as number) > last.modRevision
+      ? undefined
+      : last;
   }
 
   /** The KeyValue visible at revision `rev`, or undefined when the key does not exist there. */
   at(rev: number): KeyValue | undefined {
-    for (let i = this.generations.length - 1; i >= 0; i--) {
-      const g = this.generations[i] as Generation;
-      const first = g.entries[0] as KeyValue;
-      if (first.modRevision > rev) continue;
-      if (g.deletedAt !== 0 && g.deletedAt <= rev) return undefined;
-      return latestAtOrBelow(g.entries, rev);
-    }
-    return undefined;
+    const kv = latestAtOrBelow(this.entries, rev);
+    if (kv === undefined || this.tombstones === undefined) return kv;
+    return this.deletedBetween(kv.modRevision, rev) ? undefined : kv;
   }
 
   /** Records a put. `kv.modRevision` must exceed every revision already recorded. */
   put(kv: KeyValue): void {
-    const g = this.generations[this.generations.length - 1];
-    if (g === undefined || g.deletedAt !== 0) {
-      assert(g === undefined || g.deletedAt < kv.modRevision, 'key-index: put below a tombstone');
-      this.generations.push({ entries: [kv], deletedAt: 0 });
-      return;
-    }
-    const last = g.entries[g.entries.length - 1] as KeyValue;
+    const last = this.entries[this.entries.length - 1];
     assert(
-      last.modRevision < kv.modRevision,
-      () => `key-index: put @${kv.modRevision} after @${last.modRevision}`,
+      last === undefined || last.modRevision < kv.modRevision,
+      () => `key-index: put @${kv.modRevision} after @${last?.modRevision}`,
     );
-    g.entries.push(kv);
+    const t = this.tombstones;
+    assert(
+      t === undefined || t.length === 0 || (t[t.length - 1] as number) < kv.modRevision,
+      'key-index: put below a tombstone',
+    );
+    this.entries.push(kv);
   }
 
-  /** Closes the open generation with a tombstone at `rev`. */
+  /** Deletes the key at `rev` (it must be live, with its last put below `rev`). */
   tombstone(rev: number): void {
-    const g = this.generations[this.generations.length - 1];
-    assert(g !== undefined && g.deletedAt === 0, 'key-index: tombstone on a deleted key');
-    const last = g.entries[g.entries.length - 1] as KeyValue;
-    assert(last.modRevision < rev, 'key-index: tombstone not above the last put');
-    g.deletedAt = rev;
+    const live = this.latest();
+    assert(live !== undefined, 'key-index: tombstone on a deleted key');
+    assert(live.modRevision < rev, 'key-index: tombstone not above the last put');
+    (this.tombstones ??= []).push(rev);
   }
 
   /**
-   * Restores a tombstone read back from a snapshot: closes the open generation if there is one
-   * (there is none when compaction already dropped the generation the tombstone closed).
+   * Restores a tombstone read back from a snapshot: deletes the key if it is live (it is not when
+   * compaction already dropped the generation the tombstone closed).
    */
   replayTombstone(rev: number): void {
-    const g = this.generations[this.generations.length - 1];
-    if (g !== undefined && g.deletedAt === 0) g.deletedAt = rev;
+    const live = this.latest();
+    if (live !== undefined && live.modRevision < rev) (this.tombstones ??= []).push(rev);
   }
 
   /**
@@ -91,59 +85,76 @@ export class KeyIndex {
    * Returns true when nothing is left (the key can leave the index).
    */
   compact(atRev: number, removed: KeyValue[]): boolean {
-    let keepFrom = 0;
-    for (let i = 0; i < this.generations.length; i++) {
-      const g = this.generations[i] as Generation;
-      if (g.deletedAt !== 0 && g.deletedAt <= atRev) {
-        for (const kv of g.entries) removed.push(kv);
-        keepFrom = i + 1;
-        continue;
-      }
-      // The first generation alive at atRev (or created after it): trim entries below atRev's view.
-      let cut = 0;
-      while (cut + 1 < g.entries.length && (g.entries[cut + 1] as KeyValue).modRevision <= atRev) cut++;
-      if (cut > 0) for (const kv of g.entries.splice(0, cut)) removed.push(kv);
-      break;
+    const idx = lastIndexAtOrBelow(this.entries, atRev);
+    if (idx >= 0) {
+      const kv = this.entries[idx] as KeyValue;
+      const dropUpTo =
+        this.tombstones !== undefined && this.deletedBetween(kv.modRevision, atRev) ? idx + 1 : idx;
+      if (dropUpTo > 0) for (const old of this.entries.splice(0, dropUpTo)) removed.push(old);
     }
-    if (keepFrom > 0) this.generations.splice(0, keepFrom);
-    return this.generations.length === 0;
+    if (this.tombstones !== undefined) {
+      let n = 0;
+      while (n < this.tombstones.length && (this.tombstones[n] as number) <= atRev) n++;
+      if (n === this.tombstones.length) this.tombstones = undefined;
+      else if (n > 0) this.tombstones.splice(0, n);
+    }
+    return this.entries.length === 0;
   }
 
-  /** Entries of open-at-`rev` generations with modRevision < `rev` (what compaction kept). */
+  /** Entries with modRevision < `rev` (after compaction to `rev`: what compaction kept). */
   entriesBelow(rev: number, out: KeyValue[]): void {
-    for (const g of this.generations) {
-      for (const kv of g.entries) {
-        if (kv.modRevision >= rev) return;
-        out.push(kv);
-      }
+    for (const kv of this.entries) {
+      if (kv.modRevision >= rev) return;
+      out.push(kv);
     }
   }
 
   isEmpty(): boolean {
-    return this.generations.length === 0;
+    return this.entries.length === 0;
   }
 
-  /** One stable line: generations with their entry revisions. */
+  /** One stable line: generations with their entry revisions, e.g. `{@1 @2 x@3} {@5 @6}`. */
   describe(): string {
-    return this.generations
-      .map(
-        (g) =>
-          `{${g.entries.map((e) => `@${e.modRevision}`).join(' ')}${g.deletedAt !== 0 ? ` x@${g.deletedAt}` : ''}}`,
-      )
-      .join(' ');
+    const out: string[] = [];
+    let gen: string[] = [];
+    let ti = 0;
+    const t = this.tombstones ?? [];
+    for (const kv of this.entries) {
+      while (ti < t.length && (t[ti] as number) < kv.modRevision) {
+        out.push(`{${gen.join(' ')} x@${t[ti++]}}`);
+        gen = [];
+      }
+      gen.push(`@${kv.modRevision}`);
+    }
+    if (ti < t.length) out.push(`{${gen.join(' ')} x@${t[ti]}}`);
+    else if (gen.length > 0) out.push(`{${gen.join(' ')}}`);
+    return out.join(' ');
+  }
+
+  /** Whether a tombstone falls in `(afterRev, atRev]`. */
+  private deletedBetween(afterRev: number, atRev: number): boolean {
+    for (const t of this.tombstones ?? []) {
+      if (t > atRev) return false;
+      if (t > afterRev) return true;
+    }
+    return false;
   }
 }
 
-function latestAtOrBelow(entries: readonly KeyValue[], rev: number): KeyValue | undefined {
-  const last = entries[entries.length - 1] as KeyValue;
-  if (last.modRevision <= rev) return last;
+/** The index of the last entry with modRevision ≤ `rev`, or -1. */
+function lastIndexAtOrBelow(entries: readonly KeyValue[], rev: number): number {
   let lo = 0;
-  let hi = entries.length - 1; // entries[hi] > rev
-  if ((entries[0] as KeyValue).modRevision > rev) return undefined;
-  while (hi - lo > 1) {
+  let hi = entries.length; // answer in [lo - 1, hi - 1]
+  while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if ((entries[mid] as KeyValue).modRevision <= rev) lo = mid;
+    if ((entries[mid] as KeyValue).modRevision <= rev) lo = mid + 1;
     else hi = mid;
   }
-  return entries[lo];
+  return lo - 1;
+}
+
+function latestAtOrBelow(entries: readonly KeyValue[], rev: number): KeyValue | undefined {
+  const last = entries[entries.length - 1];
+  if (last === undefined || last.modRevision <= rev) return last;
+  return entries[lastIndexAtOrBelow(entries, rev)];
 }
