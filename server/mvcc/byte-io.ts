@@ -51,7 +51,12 @@ export class ByteWriter {
   bytes(b: Uint8Array): this {
     this.uint(b.length);
     this.ensure(b.length);
-    this.buf.set(b, this.pos);
+    if (b.length <= 32) {
+      // Typed-array set() has a fixed cost that dominates for short keys and values.
+      for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i] as number;
+    } else {
+      this.buf.set(b, this.pos);
+    }
     this.pos += b.length;
     return this;
   }

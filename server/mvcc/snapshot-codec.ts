@@ -96,23 +96,22 @@ function decode(r: ByteReader): StoreState {
   let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
     const keyBytes = r.bytes();
-    const kv = {
-      createRevision: r.uint(),
-      modRevision: r.uint(),
-      version: r.uint(),
-      value: r.bytes().slice(),
-      lease: r.uint(),
-    };
     const key = keyToString(keyBytes);
+    const createRevision = r.uint();
+    const modRevision = r.uint();
+    const version = r.uint();
+    const value = r.bytes().slice();
+    const lease = r.uint();
     if (previousKey !== undefined && key <= previousKey)
       throw new SnapshotDecodeError('kept records out of key order');
-    if (kv.modRevision >= state.compactRevision || kv.createRevision > kv.modRevision || kv.version < 1) {
-      throw new SnapshotDecodeError(`bad kept record at @${kv.modRevision}`);
+    if (modRevision >= state.compactRevision || createRevision > modRevision || version < 1) {
+      throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
     previousKey = key;
     const ki = indexFor(state, key, keyBytes);
-    ki.put({ key: ki.key, ...kv });
-    state.sizeBytes += recordSizeBytes({ key: ki.key, ...kv });
+    const kv: KeyValue = { key: ki.key, createRevision, modRevision, version, value, lease };
+    ki.put(kv);
+    state.sizeBytes += recordSizeBytes(kv);
   }
   const first = r.uint();
   const count = r.uint();
@@ -156,19 +155,16 @@ function decodeEvent(
     return { type: 'delete', kv };
   }
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
-  const fields = {
-    createRevision: r.uint(),
-    modRevision: rev,
-    version: r.uint(),
-    value: r.bytes().slice(),
-    lease: r.uint(),
-  };
-  if (fields.createRevision > rev || fields.version < 1) throw new SnapshotDecodeError(`bad put at @${rev}`);
+  const createRevision = r.uint();
+  const version = r.uint();
+  const value = r.bytes().slice();
+  const lease = r.uint();
+  if (createRevision > rev || version < 1) throw new SnapshotDecodeError(`bad put at @${rev}`);
   const ki = indexFor(state, key, keyBytes);
   const latest = ki.latest();
   if (latest !== undefined && latest.modRevision >= rev)
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv: KeyValue = { key: ki.key, ...fields };
+  const kv: KeyValue = { key: ki.key, createRevision, modRevision: rev, version, value, lease };
   ki.put(kv);
   state.sizeBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
