@@ -49,8 +49,8 @@ export type CommandResponse =
   | { readonly type: 'alarmClear' };
 
 /**
- * The outcome of `apply(index, command)`. `skipped`: the index was already applied (a replay after
- * a restart). `error`: the command was applied and refused the same way on every member (lease not
+ * The outcome of `apply(index, command)`. `skipped`: nothing to do — the index was already applied
+ * (a replay after a restart), or the entry was empty (Raft's no-op). `error`: the command was applied and refused the same way on every member (lease not
  * found, compacted, no space, …). `revision` is the store's revision afterwards.
  */
 export type ApplyResult =

@@ -83,6 +83,11 @@ export class StateMachine {
   applyEntry(index: number, data: Uint8Array): ApplyResult {
     assert(Number.isSafeInteger(index) && index > 0, () => `apply: bad index ${index}`);
     if (index <= this.applied) return { status: 'skipped', index };
+    if (data.length === 0) {
+      // Raft's empty entries (a new leader's no-op) carry no command: just advance.
+      this.applied = index;
+      return { status: 'skipped', index };
+    }
     let command: Command;
     try {
       command = decodeCommand(data, this.store.options.maxRequestBytes + 4096);

@@ -33,6 +33,12 @@ describe('StateMachine', () => {
       expect(sm.appliedIndex).to.equal(1);
     });
 
+    it('advances over an empty entry (a new leader no-op)', () => {
+      const sm = new StateMachine();
+      expect(sm.applyEntry(4, new Uint8Array(0))).to.deep.equal({ status: 'skipped', index: 4 });
+      expect(sm.appliedIndex).to.equal(4);
+    });
+
     it('applies undecodable entry data as INVALID_ARGUMENT', () => {
       const sm = new StateMachine();
       expect(code(sm.applyEntry(1, Uint8Array.from([1, 2, 3])))).to.equal('INVALID_ARGUMENT');
