@@ -9,7 +9,15 @@ export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 }
 
+/**
+ * Writes into a list of chunks: growing never copies what is written, and `finish()` makes the one
+ * final buffer. (Doubling one buffer would allocate and copy about twice the output, and on a large
+ * heap each big allocation can trigger a full GC.)
+ */
 export class ByteWriter {
+  private static readonly CHUNK_BYTES = 1 << 20;
+  private readonly chunks: Uint8Array[] = [];
+  private chunkedBytes = 0;
   private buf: Uint8Array;
   private pos = 0;
 
@@ -19,11 +27,10 @@ export class ByteWriter {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.chunkedBytes += this.pos;
+    this.buf = new Uint8Array(Math.max(ByteWriter.CHUNK_BYTES, n));
+    this.pos = 0;
   }
 
   u8(n: number): this {
@@ -66,7 +73,15 @@ export class ByteWriter {
   }
 
   finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
+    if (this.chunks.length === 0) return this.buf.slice(0, this.pos);
+    const out = new Uint8Array(this.chunkedBytes + this.pos);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    out.set(this.buf.subarray(0, this.pos), at);
+    return out;
   }
 }
 
