@@ -17,8 +17,6 @@ export const ErrorCode = {
   KeyNotFound: 'KEY_NOT_FOUND',
   /** A watcher was cancelled because it could not keep up (its bounded buffer stayed full). */
   SlowWatcher: 'SLOW_WATCHER',
-  /** The request names a watch id that does not exist (or was cancelled). */
-  WatchNotFound: 'WATCH_NOT_FOUND',
   Unavailable: 'UNAVAILABLE',
   Timeout: 'TIMEOUT',
   Unauthenticated: 'UNAUTHENTICATED',
