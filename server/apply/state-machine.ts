@@ -12,6 +12,18 @@
  *
  * Composition: the MVCC store, the lessor (which deletes a revoked lease's keys through the store)
  * and the watchable store (which hears each committed revision from the store).
+ *
+ * What the replica layer does around it (time enters only there):
+ * - for each Ready: `lessor.observeTime(nowMs)`, then `applyEntry(index, data)` for every committed
+ *   normal entry (conf changes stay with Raft), then `watchable.sync()` and hand
+ *   `watchable.pendingWatchIds()` → `watchable.take(id)` to the watch streams;
+ * - on becoming leader `lessor.promote(nowMs, electionTimeoutMs)`, on losing it `lessor.demote()`;
+ * - on the leader, every tick: propose `leaseRevoke` for each id of `lessor.expired(nowMs)`, a
+ *   `leaseCheckpoint` with `lessor.dueCheckpoints(nowMs)` when not empty, and a `compact` when
+ *   `AutoCompactionPolicy.maybeCompact(nowMs, store.currentRevision)` says so;
+ * - keep-alives: `lessor.renew(id, nowMs)` on the leader (not through the log);
+ * - `watchable.progressTick(nowMs)` now and then; `snapshot()` / `restore(bytes)` with Raft's
+ *   snapshots; `hash()` to compare members.
  */
 import { assert, unreachable } from '../assert.js';
 import { Lessor, type LessorOptions } from '../lease/index.js';
