@@ -96,6 +96,8 @@ export interface ReplicaStats {
   readonly proposalsPending: number;
   readonly leaderChanges: number;
   readonly snapshotsTaken: number;
+  /** Snapshots received from a leader and installed. */
+  readonly snapshotsRestored: number;
   readonly applyBatches: number;
   readonly applyMsTotal: number;
 }
@@ -133,6 +135,7 @@ export class Replica<R> {
     proposalsFailed: 0,
     leaderChanges: 0,
     snapshotsTaken: 0,
+    snapshotsRestored: 0,
     applyBatches: 0,
     applyMsTotal: 0,
   };
@@ -334,6 +337,12 @@ export class Replica<R> {
     });
   }
 
+  /** The transport could not deliver a snapshot to `to`: let Raft probe and retry. */
+  reportSnapshotFailure(to: number): void {
+    this.node.reportSnapshotFailure(to);
+    this.kick();
+  }
+
   /** Start an election now (used by tests and operators). */
   campaign(): void {
     this.node.campaign();
@@ -490,6 +499,7 @@ export class Replica<R> {
     this.appliedIndex = snapshot.metadata.index;
     this.appliedTerm = snapshot.metadata.term;
     this.snapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
 
