@@ -96,6 +96,8 @@ export interface ReplicaStats {
   readonly proposalsPending: number;
   readonly leaderChanges: number;
   readonly snapshotsTaken: number;
+  /** Snapshots received from a leader and installed. */
+  readonly snapshotsRestored: number;
   readonly applyBatches: number;
   readonly applyMsTotal: number;
 }
@@ -128,7 +130,15 @@ export class Replica<R> {
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: number) => void>();
-  private counters = { proposalsApplied: 0, proposalsFailed: 0, leaderChanges: 0, snapshotsTaken: 0, applyBatches: 0, applyMsTotal: 0 };
+  private counters = {
+    proposalsApplied: 0,
+    proposalsFailed: 0,
+    leaderChanges: 0,
+    snapshotsTaken: 0,
+    snapshotsRestored: 0,
+    applyBatches: 0,
+    applyMsTotal: 0,
+  };
 
   constructor(config: ReplicaConfig<R>) {
     this.config = config;
@@ -327,6 +337,12 @@ export class Replica<R> {
     });
   }
 
+  /** The transport could not deliver a snapshot to `to`: let Raft probe and retry. */
+  reportSnapshotFailure(to: number): void {
+    this.node.reportSnapshotFailure(to);
+    this.kick();
+  }
+
   /** Start an election now (used by tests and operators). */
   campaign(): void {
     this.node.campaign();
@@ -483,6 +499,7 @@ export class Replica<R> {
     this.appliedIndex = snapshot.metadata.index;
     this.appliedTerm = snapshot.metadata.term;
     this.snapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
 
