@@ -8,7 +8,10 @@ import type { FakeCluster } from './fake-server.js';
 import { dec, rig, settle, settled, until } from './helpers.js';
 
 const renewals = (cluster: FakeCluster): number =>
-  cluster.members.flatMap((m) => [...m.sessions]).flatMap((s) => s.received).filter((f) => f.type === 'renew').length;
+  cluster.members
+    .flatMap((m) => [...m.sessions])
+    .flatMap((s) => s.received)
+    .filter((f) => f.type === 'renew').length;
 
 const reasonOf = (signal: AbortSignal): string | undefined =>
   signal.reason instanceof LeaseLostError ? signal.reason.reason : undefined;
@@ -76,7 +79,12 @@ describe('Lease', () => {
         const { id } = await client.lease.grant(3);
         const ka = await client.lease.keepAlive(id);
         cluster.connectedMembers()[0]!.dropAll();
-        await until(clock, 're-opened', () => cluster.connectedMembers().some((m) => m.session.keepAlives.size === 1), 100);
+        await until(
+          clock,
+          're-opened',
+          () => cluster.connectedMembers().some((m) => m.session.keepAlives.size === 1),
+          100,
+        );
         await clock.advance(10_000);
         expect(ka.signal.aborted).to.equal(false);
         expect(renewals(cluster)).to.be.greaterThan(5);
@@ -129,7 +137,12 @@ describe('Lease', () => {
         const { id } = await client.lease.grant(3);
         const ka = await client.lease.keepAlive(id);
         cluster.member(2).leaderUrls = ['http://m3:2379'];
-        await until(clock, 'moved', () => cluster.member(3).sessions.size === 1 && cluster.member(3).session.keepAlives.size === 1, 100);
+        await until(
+          clock,
+          'moved',
+          () => cluster.member(3).sessions.size === 1 && cluster.member(3).session.keepAlives.size === 1,
+          100,
+        );
         await clock.advance(5000);
         expect(ka.signal.aborted).to.equal(false);
         expect(client.endpoint).to.equal('ws://m3:2379/ws');
