@@ -236,8 +236,9 @@ export class ClientCore {
             );
             await delay(clock, Math.max(backoff, retryAfterMs), signal);
           }
-          const conn = await this.connection(signal);
+          let conn: Connection | undefined;
           try {
+            conn = await this.connection(signal);
             const result = await conn.request(method, params, { signal, onId: () => (outstanding = true) });
             outstanding = false;
             return result;
@@ -246,7 +247,7 @@ export class ClientCore {
             outstanding = false;
             lastError = e;
             retryAfterMs = e instanceof ClientError ? (e.details.retryAfterMs ?? 0) : 0;
-            throw this.classify(e, method, idempotent, conn);
+            throw this.classify(e, method, idempotent, conn?.endpoint ?? 'a member');
           }
         },
         {
@@ -269,7 +270,10 @@ export class ClientCore {
             },
           );
         }
-        throw deadline.signal.reason;
+        const reason: unknown = deadline.signal.reason;
+        throw lastError !== undefined && reason instanceof RequestTimeoutError
+          ? new RequestTimeoutError(reason.message, { cause: lastError })
+          : reason;
       }
       throw e;
     } finally {
@@ -278,12 +282,12 @@ export class ClientCore {
   }
 
   /** What to do with a failed attempt: the error to retry on, or an AbortError to give up with. */
-  private classify(e: unknown, method: Method, idempotent: boolean, conn: Connection): Error {
+  private classify(e: unknown, method: Method, idempotent: boolean, endpoint: string): Error {
     if (e instanceof ConnectionLostError) {
       if (e.sent && !idempotent) {
         return new AbortError(
           new IndeterminateError(
-            `${method} was sent but the connection to ${conn.endpoint} was lost; it may have applied`,
+            `${method} was sent but the connection to ${endpoint} was lost; it may have applied`,
             {
               cause: e,
             },
