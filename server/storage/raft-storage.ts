@@ -35,6 +35,8 @@ export interface RaftStorageOptions extends WalOptions {
   readonly memberId: number;
   /** Membership of a brand-new member; ignored when the data directory already holds a WAL. Default: empty. */
   readonly initialConfState?: ConfState;
+  /** Application data of a brand-new member's index-0 snapshot (the replica's initial member list). */
+  readonly initialSnapshotData?: Uint8Array;
   /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
   readonly keepSnapshots?: number;
   readonly logger?: StorageLogger;
@@ -232,7 +234,8 @@ async function initialize(
   }
   await snapshotter.open(dataDir);
   const confState = options.initialConfState ?? { voters: [], learners: [] };
-  await snapshotter.save({ metadata: { index: 0, term: 0, confState }, data: new Uint8Array(0) });
+  const data = options.initialSnapshotData ?? new Uint8Array(0);
+  await snapshotter.save({ metadata: { index: 0, term: 0, confState }, data });
   const emptyHardState: HardState = { term: 0, vote: 0, commit: 0 };
   await Wal.initialize(disk, tmpDir, options, [
     { type: 'snapshot', index: 0, term: 0, resetsLog: false },

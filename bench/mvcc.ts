@@ -1,0 +1,155 @@
+/**
+ * `npm run bench -- mvcc [--keys 100000,1000000] [--ops 100000] [--value-bytes 64]`
+ *
+ * Applies/s of the state machine (typed commands, and through the binary codec) for puts, txns
+ * (compare version + put) and range reads (one key, and 100-key prefix scans), over stores of
+ * 100k and 1M keys; memory per key after loading. Single-threaded and in-process: this measures
+ * the apply path only, no Raft, no disk. Run node with --expose-gc for steadier memory numbers.
+ */
+import { StateMachine, encodeCommand, type Command } from '../server/apply/index.js';
+import { prefixEnd } from '../server/mvcc/index.js';
+
+interface Args {
+  keys: number[];
+  ops: number;
+  valueBytes: number;
+}
+
+function parse(args: string[]): Args {
+  const out: Args = { keys: [100_000, 1_000_000], ops: 100_000, valueBytes: 64 };
+  for (let i = 0; i < args.length; i += 2) {
+    const v = args[i + 1] ?? '';
+    if (args[i] === '--keys') out.keys = v.split(',').map(Number);
+    else if (args[i] === '--ops') out.ops = Number(v);
+    else if (args[i] === '--value-bytes') out.valueBytes = Number(v);
+    else throw new Error(`bench mvcc: unknown option ${args[i]}`);
+  }
+  if (out.keys.some((k) => !(k > 0)) || !(out.ops > 0) || !(out.valueBytes >= 0))
+    throw new Error('bench mvcc: bad options');
+  return out;
+}
+
+const enc = new TextEncoder();
+const keyOf = (i: number): Uint8Array => enc.encode(`bench/${String(i).padStart(8, '0')}`);
+
+/** A deterministic permutation step (LCG) so keys are not inserted in order. */
+function lcg(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0);
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g !== undefined) g();
+}
+
+function usedBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+function timeIt(label: string, n: number, body: (i: number) => void): void {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) body(i);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  console.log(
+    `  ${label.padEnd(36)} ${Math.round((n / ms) * 1000)
+      .toLocaleString('en-US')
+      .padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`,
+  );
+}
+
+function benchSize(keys: number, args: Args): void {
+  console.log(`\n${keys.toLocaleString('en-US')} keys, ${args.valueBytes}-byte values`);
+  gc();
+  const before = usedBytes();
+  const sm = new StateMachine({ mvcc: { quotaBytes: 64 * 1024 * 1024 * 1024 } });
+  const value = new Uint8Array(args.valueBytes).fill(7);
+  const next = lcg(keys);
+  let index = 0;
+  timeIt('load: put (new keys, shuffled)', keys, () => {
+    sm.apply(++index, { type: 'put', request: { key: keyOf(next() % keys), value } });
+  });
+  // Fill the gaps the shuffled load left, so the store holds exactly `keys` keys.
+  for (let i = 0; i < keys; i++) {
+    if (sm.store.indexedKeyCount >= keys) break;
+    const key = keyOf(i);
+    if (sm.range({ key, countOnly: true }).count === 0)
+      sm.apply(++index, { type: 'put', request: { key, value } });
+  }
+  gc();
+  const perKey = (usedBytes() - before) / sm.store.indexedKeyCount;
+  console.log(
+    `  memory per key (with history)         ${perKey.toFixed(0).padStart(12)} bytes  (heap + buffers, ${sm.store.indexedKeyCount.toLocaleString('en-US')} keys)`,
+  );
+
+  const rnd = lcg(42);
+  const n = args.ops;
+  // Keys for the measured ops are made up front, so the timings are the store's, not TextEncoder's.
+  const opKeys = Array.from({ length: n }, () => keyOf(rnd() % keys));
+  const randomKey = (i: number): Uint8Array => opKeys[i % n] as Uint8Array;
+  timeIt('put (overwrite, typed)', n, (i) => {
+    sm.apply(++index, { type: 'put', request: { key: randomKey(i), value } });
+  });
+  const encoded: Uint8Array[] = [];
+  for (let i = 0; i < n; i++)
+    encoded.push(encodeCommand({ type: 'put', request: { key: keyOf(rnd() % keys), value } }));
+  timeIt('put (overwrite, decode + apply)', n, (i) => {
+    sm.applyEntry(++index, encoded[i] as Uint8Array);
+  });
+  timeIt('txn (compare version, put)', n, (i) => {
+    const key = randomKey(i + 7);
+    const cmd: Command = {
+      type: 'txn',
+      request: {
+        compare: [{ key, target: 'version', result: 'greater', value: 0 }],
+        success: [{ type: 'put', request: { key, value } }],
+        failure: [],
+      },
+    };
+    sm.apply(++index, cmd);
+  });
+  timeIt('range (one key)', n, (i) => {
+    sm.range({ key: randomKey(i + 13) });
+  });
+  const scans = Math.max(1, Math.floor(n / 20));
+  timeIt('range (100-key prefix scan)', scans, () => {
+    const start = Math.floor((rnd() % keys) / 100) * 100;
+    const prefix = enc.encode(`bench/${String(start).padStart(8, '0').slice(0, 6)}`);
+    sm.range({ key: prefix, rangeEnd: prefixEnd(prefix) });
+  });
+  // Watchers: 1,000 single-key watchers and 1,000 watchers over 10 distinct prefixes, drained
+  // after every put as an API session would.
+  const ids: number[] = [];
+  for (let i = 0; i < 1000; i++) ids.push(sm.watchable.watch({ key: randomKey(i * 3) }));
+  for (let i = 0; i < 1000; i++) {
+    const prefix = enc.encode(`bench/0000${i % 10}`);
+    ids.push(sm.watchable.watch({ key: prefix, rangeEnd: prefixEnd(prefix) }));
+  }
+  for (const id of ids) sm.watchable.take(id);
+  timeIt('put with 2,000 watchers (drained)', n, (i) => {
+    sm.apply(++index, { type: 'put', request: { key: randomKey(i), value } });
+    for (const id of sm.watchable.pendingWatchIds()) sm.watchable.take(id);
+  });
+  for (const id of ids) sm.watchable.cancel(id);
+  const t0 = process.hrtime.bigint();
+  sm.apply(++index, { type: 'compact', revision: sm.store.currentRevision });
+  console.log(
+    `  compact all history                   ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0).padStart(12)} ms`,
+  );
+  gc();
+  const compacted = (usedBytes() - before) / sm.store.indexedKeyCount;
+  console.log(`  memory per key (after compaction)     ${compacted.toFixed(0).padStart(12)} bytes`);
+  const t1 = process.hrtime.bigint();
+  const snap = sm.snapshot();
+  console.log(
+    `  snapshot                              ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0).padStart(12)} ms  (${(snap.length / 1e6).toFixed(1)} MB)`,
+  );
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const args = parse(argv);
+  console.log(`bench mvcc: node ${process.version}, ${args.ops.toLocaleString('en-US')} ops per measurement`);
+  for (const keys of args.keys) benchSize(keys, args);
+  await Promise.resolve();
+}

@@ -1,0 +1,13 @@
+/** The public door of server/apply: what the replica layer drives. */
+export { StateMachine } from './state-machine.js';
+export type { StateMachineOptions } from './state-machine.js';
+export { describeCommand } from './command.js';
+export type { Command, CommandType, CommandResponse, ApplyResult } from './command.js';
+export {
+  encodeCommand,
+  decodeCommand,
+  CommandDecodeError,
+  COMMAND_FORMAT_VERSION,
+  MAX_TXN_DEPTH,
+} from './command-codec.js';
+export { STATE_SNAPSHOT_VERSION } from './state-snapshot.js';

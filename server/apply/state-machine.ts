@@ -1,0 +1,193 @@
+/**
+ * The state machine Raft drives: `apply(index, command)` for every committed entry, in index order,
+ * on every member. Synchronous, deterministic, no clock: the same entries give the same state and
+ * the same results everywhere (checked by `hash()`).
+ *
+ * Idempotent through the applied index (etcd's consistent index): an entry at or below
+ * `appliedIndex` is skipped, so replaying the log after a restart from a snapshot is harmless.
+ * Indexes may skip (Raft's empty and membership entries never reach here), never go back.
+ *
+ * A refused command (lease not found, compacted, no space, …) is still applied: the index advances
+ * and every member returns the same typed error. Only a broken invariant throws (AssertionError).
+ *
+ * Composition: the MVCC store, the lessor (which deletes a revoked lease's keys through the store)
+ * and the watchable store (which hears each committed revision from the store).
+ *
+ * What the replica layer does around it (time enters only there):
+ * - for each Ready: `lessor.observeTime(nowMs)`, then `applyEntry(index, data)` for every committed
+ *   normal entry (conf changes stay with Raft), then `watchable.sync()` and hand
+ *   `watchable.pendingWatchIds()` → `watchable.take(id)` to the watch streams;
+ * - on becoming leader `lessor.promote(nowMs, electionTimeoutMs)`, on losing it `lessor.demote()`;
+ * - on the leader, every tick: propose `leaseRevoke` for each id of `lessor.expired(nowMs)`, a
+ *   `leaseCheckpoint` with `lessor.dueCheckpoints(nowMs)` when not empty, and a `compact` when
+ *   `AutoCompactionPolicy.maybeCompact(nowMs, store.currentRevision)` says so;
+ * - keep-alives: `lessor.renew(id, nowMs)` on the leader (not through the log);
+ * - `watchable.progressTick(nowMs)` now and then; `snapshot()` / `restore(bytes)` with Raft's
+ *   snapshots; `hash()` to compare members.
+ */
+import { assert, unreachable } from '../assert.js';
+import { Lessor, type LessorOptions } from '../lease/index.js';
+import {
+  Hasher,
+  LeaseNotFoundError,
+  MvccStore,
+  NoSpaceError,
+  RECORD_OVERHEAD_BYTES,
+  SnapshotDecodeError,
+  StateMachineError,
+  keyToString,
+  type MvccOptions,
+  type RangeRequest,
+  type RangeResponse,
+} from '../mvcc/index.js';
+import { WatchableStore, type WatchableStoreOptions, type WatchSink } from '../watch/index.js';
+import type { ApplyResult, Command, CommandResponse } from './command.js';
+import { decodeCommand } from './command-codec.js';
+import { decodeStateSnapshot, encodeStateSnapshot } from './state-snapshot.js';
+
+export interface StateMachineOptions {
+  readonly mvcc?: MvccOptions;
+  readonly lessor?: LessorOptions;
+  readonly watch?: WatchableStoreOptions;
+  readonly watchSink?: WatchSink;
+}
+
+/** What a lease grant counts against the quota. */
+const LEASE_COST_BYTES = RECORD_OVERHEAD_BYTES;
+
+export class StateMachine {
+  readonly store: MvccStore;
+  readonly lessor: Lessor;
+  readonly watchable: WatchableStore;
+  private applied = 0;
+
+  constructor(options: StateMachineOptions = {}) {
+    const deleteKeys = (keys: readonly string[]): number => this.store.deleteKeys(keys);
+    this.lessor = new Lessor(deleteKeys, options.lessor);
+    this.store = new MvccStore(options.mvcc, this.lessor);
+    this.watchable = new WatchableStore(this.store, options.watch, options.watchSink);
+  }
+
+  /** The index of the last entry applied (0 before the first). */
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  /** Applies one committed command at `index`. */
+  apply(index: number, command: Command): ApplyResult {
+    assert(Number.isSafeInteger(index) && index > 0, () => `apply: bad index ${index}`);
+    if (index <= this.applied) return { status: 'skipped', index };
+    this.applied = index;
+    try {
+      const response = this.dispatch(command);
+      return { status: 'ok', index, revision: this.store.currentRevision, response };
+    } catch (err) {
+      if (err instanceof StateMachineError)
+        return { status: 'error', index, revision: this.store.currentRevision, error: err };
+      throw err;
+    }
+  }
+
+  /**
+   * Applies an encoded command (a Raft entry's data). Undecodable data is applied as a refusal
+   * (INVALID_ARGUMENT / REQUEST_TOO_LARGE): every member decodes it the same way.
+   */
+  applyEntry(index: number, data: Uint8Array): ApplyResult {
+    assert(Number.isSafeInteger(index) && index > 0, () => `apply: bad index ${index}`);
+    if (index <= this.applied) return { status: 'skipped', index };
+    if (data.length === 0) {
+      // Raft's empty entries (a new leader's no-op) carry no command: just advance.
+      this.applied = index;
+      return { status: 'skipped', index };
+    }
+    let command: Command;
+    try {
+      command = decodeCommand(data, this.store.options.maxRequestBytes + 4096);
+    } catch (err) {
+      if (!(err instanceof StateMachineError)) throw err;
+      this.applied = index;
+      return { status: 'error', index, revision: this.store.currentRevision, error: err };
+    }
+    return this.apply(index, command);
+  }
+
+  /** A local (serializable) read: no log entry, no apply. */
+  range(request: RangeRequest): RangeResponse {
+    return this.store.range(request);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeStateSnapshot({
+      appliedIndex: this.applied,
+      mvcc: this.store.snapshot(),
+      leases: this.lessor.replicatedState(),
+    });
+  }
+
+  /**
+   * Replaces the whole state with a snapshot (from `snapshot()`, possibly another member's).
+   * Validates everything first: on SnapshotDecodeError the old state stays. Watchers catch up from
+   * the new history on the next `watchable.sync()` (or are cancelled with COMPACTED).
+   */
+  restore(bytes: Uint8Array): void {
+    const snap = decodeStateSnapshot(bytes);
+    const leaseIds = new Set(snap.leases.map((l) => l.id));
+    this.store.restore(snap.mvcc, (kv) => {
+      if (kv.lease !== 0 && !leaseIds.has(kv.lease)) {
+        throw new SnapshotDecodeError(`key attached to missing lease ${kv.lease}`);
+      }
+    });
+    this.lessor.restore(snap.leases);
+    this.store.forEachLive((kv) => {
+      if (kv.lease !== 0) this.lessor.attach(kv.lease, keyToString(kv.key));
+    });
+    this.applied = snap.appliedIndex;
+    this.watchable.resync();
+  }
+
+  /** A hash of the replicated state: equal on members that applied the same entries. */
+  hash(): string {
+    const h = new Hasher();
+    h.uint(this.applied);
+    h.string(this.store.hash());
+    h.byte(this.store.noSpaceAlarm ? 1 : 0);
+    for (const l of this.lessor.replicatedState()) {
+      h.uint(l.id);
+      h.uint(l.ttlSec);
+      h.uint(l.remainingTtlSec);
+    }
+    return h.digest();
+  }
+
+  private dispatch(c: Command): CommandResponse {
+    switch (c.type) {
+      case 'put':
+        return { type: 'put', response: this.store.put(c.request) };
+      case 'deleteRange':
+        return { type: 'deleteRange', response: this.store.deleteRange(c.request) };
+      case 'txn':
+        return { type: 'txn', response: this.store.txn(c.request) };
+      case 'range':
+        return { type: 'range', response: this.store.range(c.request) };
+      case 'compact':
+        return { type: 'compact', response: this.store.compact(c.revision) };
+      case 'leaseGrant': {
+        this.store.checkQuota(LEASE_COST_BYTES);
+        const lease = this.lessor.grant(c.id, c.ttlSec);
+        return { type: 'leaseGrant', id: lease.id, ttlSec: lease.ttlSec };
+      }
+      case 'leaseRevoke':
+        if (!this.lessor.hasLease(c.id)) throw new LeaseNotFoundError(c.id);
+        return { type: 'leaseRevoke', revision: this.lessor.revoke(c.id) };
+      case 'leaseCheckpoint':
+        this.lessor.checkpoint(c.checkpoints);
+        return { type: 'leaseCheckpoint' };
+      case 'alarmClear':
+        if (!this.store.clearNoSpaceAlarm())
+          throw new NoSpaceError('apply: still over the space quota; compact first');
+        return { type: 'alarmClear' };
+      default:
+        return unreachable(c);
+    }
+  }
+}

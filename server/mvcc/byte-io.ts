@@ -1,0 +1,145 @@
+/**
+ * A small binary writer and a bounds-checked reader: unsigned varints (up to 2^53), byte strings
+ * with a length prefix, and UTF-8 strings. Used by the snapshot codec and the command codec. The
+ * reader never reads past its input: a short or malformed input raises `DecodeError`, which
+ * callers turn into their own typed error.
+ */
+
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError';
+}
+
+/**
+ * Writes into a list of chunks: growing never copies what is written, and `finish()` makes the one
+ * final buffer. (Doubling one buffer would allocate and copy about twice the output, and on a large
+ * heap each big allocation can trigger a full GC.)
+ */
+export class ByteWriter {
+  private static readonly CHUNK_BYTES = 1 << 20;
+  private readonly chunks: Uint8Array[] = [];
+  private chunkedBytes = 0;
+  private buf: Uint8Array;
+  private pos = 0;
+
+  constructor(initialBytes = 1024) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.chunkedBytes += this.pos;
+    this.buf = new Uint8Array(Math.max(ByteWriter.CHUNK_BYTES, n));
+    this.pos = 0;
+  }
+
+  u8(n: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = n & 0xff;
+    return this;
+  }
+
+  /** An unsigned integer ≤ 2^53 − 1 as a LEB128 varint. */
+  uint(n: number): this {
+    this.ensure(8);
+    let v = n;
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  bool(b: boolean): this {
+    return this.u8(b ? 1 : 0);
+  }
+
+  bytes(b: Uint8Array): this {
+    this.uint(b.length);
+    this.ensure(b.length);
+    if (b.length <= 32) {
+      // Typed-array set() has a fixed cost that dominates for short keys and values.
+      for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i] as number;
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += b.length;
+    return this;
+  }
+
+  string(s: string): this {
+    return this.bytes(new TextEncoder().encode(s));
+  }
+
+  finish(): Uint8Array {
+    if (this.chunks.length === 0) return this.buf.slice(0, this.pos);
+    const out = new Uint8Array(this.chunkedBytes + this.pos);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    out.set(this.buf.subarray(0, this.pos), at);
+    return out;
+  }
+}
+
+export class ByteReader {
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {}
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  u8(): number {
+    if (this.pos >= this.buf.length) throw new DecodeError(`unexpected end of input at byte ${this.pos}`);
+    return this.buf[this.pos++] as number;
+  }
+
+  uint(): number {
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        if (!Number.isSafeInteger(result)) throw new DecodeError('varint beyond 2^53');
+        return result;
+      }
+      scale *= 0x80;
+    }
+    throw new DecodeError('varint too long');
+  }
+
+  bool(): boolean {
+    const b = this.u8();
+    if (b > 1) throw new DecodeError(`bad boolean ${b}`);
+    return b === 1;
+  }
+
+  /** A length-prefixed byte string: a view into the input (copy it to keep it). */
+  bytes(): Uint8Array {
+    const n = this.uint();
+    if (n > this.buf.length - this.pos)
+      throw new DecodeError(`byte string of ${n} bytes runs past the input`);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  string(): string {
+    const bytes = this.bytes();
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new DecodeError('string is not valid UTF-8');
+    }
+  }
+
+  expectEnd(): void {
+    if (!this.done) throw new DecodeError(`${this.buf.length - this.pos} trailing bytes`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The history of one key, after etcd's `keyIndex`: its puts and the tombstones that delete it.
+ * A tombstone ends a *generation* (the key's life from a creating put to its delete); the next put
+ * starts a new one. Held flat — the puts in one array, the tombstone revisions in another (absent
+ * until the first delete) — because most keys have one generation and one entry, and every object
+ * per key costs memory and GC time.
+ *
+ * Worked example (main revisions only):
+ *
+ *   put k @1, put k @2, delete k @3, put k @5, put k @6
+ *   entries: @1 @2 @5 @6      tombstones: 3      generations: {@1 @2 x@3} {@5 @6}
+ *
+ *   at(2) = @2, at(3) = at(4) = undefined (deleted), at(5) = @5.
+ *
+ * Compaction at R keeps what reads at revisions ≥ R need: every entry above R, plus the latest
+ * entry ≤ R if the key is alive at R. Tombstones ≤ R go:
+ *
+ *   compact(4) → {@5 @6}      compact(5) → same      compact(6) → {@6}      compact(2) → {@2 x@3} {@5 @6}
+ *
+ * Invariants: entries strictly increase in modRevision; tombstones strictly increase; puts and
+ * tombstones alternate by generation (a tombstone follows at least one put of its generation and
+ * precedes the next generation's first put).
+ */
+import { assert } from '../assert.js';
+import type { KeyValue } from './kv-types.js';
+
+export class KeyIndex {
+  private entries: KeyValue[] = [];
+  private tombstones: number[] | undefined;
+
+  /** `key` is held once per key and shared by every KeyValue of it. */
+  constructor(readonly key: Uint8Array) {}
+
+  /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
+  latest(): KeyValue | undefined {
+    const last = this.entries[this.entries.length - 1];
+    if (last === undefined) return undefined;
+    const t = this.tombstones;
+    return t !== undefined && t.length > 0 && (t[t.length - 1] as number) > last.modRevision
+      ? undefined
+      : last;
+  }
+
+  /** The KeyValue visible at revision `rev`, or undefined when the key does not exist there. */
+  at(rev: number): KeyValue | undefined {
+    const kv = latestAtOrBelow(this.entries, rev);
+    if (kv === undefined || this.tombstones === undefined) return kv;
+    return this.deletedBetween(kv.modRevision, rev) ? undefined : kv;
+  }
+
+  /** Records a put. `kv.modRevision` must exceed every revision already recorded. */
+  put(kv: KeyValue): void {
+    const last = this.entries[this.entries.length - 1];
+    assert(
+      last === undefined || last.modRevision < kv.modRevision,
+      () => `key-index: put @${kv.modRevision} after @${last?.modRevision}`,
+    );
+    const t = this.tombstones;
+    assert(
+      t === undefined || t.length === 0 || (t[t.length - 1] as number) < kv.modRevision,
+      'key-index: put below a tombstone',
+    );
+    this.entries.push(kv);
+  }
+
+  /** Deletes the key at `rev` (it must be live, with its last put below `rev`). */
+  tombstone(rev: number): void {
+    const live = this.latest();
+    assert(live !== undefined, 'key-index: tombstone on a deleted key');
+    assert(live.modRevision < rev, 'key-index: tombstone not above the last put');
+    (this.tombstones ??= []).push(rev);
+  }
+
+  /**
+   * Restores a tombstone read back from a snapshot: deletes the key if it is live (it is not when
+   * compaction already dropped the generation the tombstone closed).
+   */
+  replayTombstone(rev: number): void {
+    const live = this.latest();
+    if (live !== undefined && live.modRevision < rev) (this.tombstones ??= []).push(rev);
+  }
+
+  /**
+   * Drops what no read at a revision ≥ `atRev` needs; pushes the dropped entries to `removed`.
+   * Returns true when nothing is left (the key can leave the index).
+   */
+  compact(atRev: number, removed: KeyValue[]): boolean {
+    const idx = lastIndexAtOrBelow(this.entries, atRev);
+    if (idx >= 0) {
+      const kv = this.entries[idx] as KeyValue;
+      const dropUpTo =
+        this.tombstones !== undefined && this.deletedBetween(kv.modRevision, atRev) ? idx + 1 : idx;
+      if (dropUpTo > 0) for (const old of this.entries.splice(0, dropUpTo)) removed.push(old);
+    }
+    if (this.tombstones !== undefined) {
+      let n = 0;
+      while (n < this.tombstones.length && (this.tombstones[n] as number) <= atRev) n++;
+      if (n === this.tombstones.length) this.tombstones = undefined;
+      else if (n > 0) this.tombstones.splice(0, n);
+    }
+    return this.entries.length === 0;
+  }
+
+  /** Entries with modRevision < `rev` (after compaction to `rev`: what compaction kept). */
+  entriesBelow(rev: number, out: KeyValue[]): void {
+    for (const kv of this.entries) {
+      if (kv.modRevision >= rev) return;
+      out.push(kv);
+    }
+  }
+
+  isEmpty(): boolean {
+    return this.entries.length === 0;
+  }
+
+  /** One stable line: generations with their entry revisions, e.g. `{@1 @2 x@3} {@5 @6}`. */
+  describe(): string {
+    const out: string[] = [];
+    let gen: string[] = [];
+    let ti = 0;
+    const t = this.tombstones ?? [];
+    for (const kv of this.entries) {
+      while (ti < t.length && (t[ti] as number) < kv.modRevision) {
+        out.push(`{${gen.join(' ')} x@${t[ti++]}}`);
+        gen = [];
+      }
+      gen.push(`@${kv.modRevision}`);
+    }
+    if (ti < t.length) out.push(`{${gen.join(' ')} x@${t[ti]}}`);
+    else if (gen.length > 0) out.push(`{${gen.join(' ')}}`);
+    return out.join(' ');
+  }
+
+  /** Whether a tombstone falls in `(afterRev, atRev]`. */
+  private deletedBetween(afterRev: number, atRev: number): boolean {
+    for (const t of this.tombstones ?? []) {
+      if (t > atRev) return false;
+      if (t > afterRev) return true;
+    }
+    return false;
+  }
+}
+
+/** The index of the last entry with modRevision ≤ `rev`, or -1. */
+function lastIndexAtOrBelow(entries: readonly KeyValue[], rev: number): number {
+  let lo = 0;
+  let hi = entries.length; // answer in [lo - 1, hi - 1]
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((entries[mid] as KeyValue).modRevision <= rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+function latestAtOrBelow(entries: readonly KeyValue[], rev: number): KeyValue | undefined {
+  const last = entries[entries.length - 1];
+  if (last === undefined || last.modRevision <= rev) return last;
+  return entries[lastIndexAtOrBelow(entries, rev)];
+}

@@ -1,0 +1,70 @@
+/**
+ * The data of one MVCC store, shared by the operation files (range.ts, put.ts, delete.ts, txn.ts,
+ * compaction.ts, snapshot-codec.ts, hash.ts). Internal to server/mvcc: other folders go through
+ * `MvccStore`.
+ *
+ * Invariants:
+ * - `index` and `tree` hold the same keys; a key leaves both only when compaction empties it.
+ * - `history` holds every revision from `compactRevision` (or 1) to `currentRevision`.
+ * - `sizeBytes` is the quota cost of every retained record: history events plus the older key-index
+ *   entries compaction kept (see compaction.ts).
+ */
+import type { KeyRange } from './key-bytes.js';
+import { KeyIndex } from './key-index.js';
+import type { KeyValue } from './kv-types.js';
+import { History } from './history.js';
+import { TreeIndex } from './tree-index.js';
+
+/** What the store needs from the lessor; the lessor implements it (mvcc never imports lease). */
+export interface LeaseAttacher {
+  hasLease(id: number): boolean;
+  attach(id: number, key: string): void;
+  detach(id: number, key: string): void;
+}
+
+export interface StoreState {
+  readonly index: Map<string, KeyIndex>;
+  readonly tree: TreeIndex;
+  history: History;
+  currentRevision: number;
+  compactRevision: number;
+  sizeBytes: number;
+  /** The NO_SPACE alarm: once raised, writes that add data fail until it is cleared. */
+  noSpaceAlarm: boolean;
+}
+
+export function emptyState(): StoreState {
+  return {
+    index: new Map(),
+    tree: new TreeIndex(),
+    history: new History(1),
+    currentRevision: 0,
+    compactRevision: 0,
+    sizeBytes: 0,
+    noSpaceAlarm: false,
+  };
+}
+
+/** Visits the keys of `range` (in ascending key order) that exist at `rev`, with their KeyValue. */
+export function visitRange(
+  state: StoreState,
+  range: KeyRange,
+  rev: number,
+  visit: (kv: KeyValue, key: string) => boolean | void,
+): void {
+  if (range.kind === 'single') {
+    const kv = state.index.get(range.key)?.at(rev);
+    if (kv !== undefined) visit(kv, range.key);
+    return;
+  }
+  if (range.end !== undefined && range.end <= range.start) return;
+  state.tree.scan(range.start, range.end, (key) => {
+    const kv = state.index.get(key)?.at(rev);
+    return kv === undefined ? true : visit(kv, key) !== false;
+  });
+}
+
+/** The live KeyValue of `key` at the newest revision (including a write txn's own changes). */
+export function latestOf(state: StoreState, key: string): KeyValue | undefined {
+  return state.index.get(key)?.latest();
+}

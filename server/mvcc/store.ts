@@ -1,0 +1,220 @@
+/**
+ * The MVCC key-value store: one synchronous, deterministic object holding every key's history.
+ * Each method validates the whole request before changing anything, so a request either applies
+ * completely (as one revision when it writes) or throws a typed `StateMachineError` and changes
+ * nothing — except that an over-quota write raises the NO_SPACE alarm (see quota.ts).
+ *
+ * Listeners hear of every committed revision synchronously, in order (the watchable store is one).
+ */
+import { checkCompact, compact } from './compaction.js';
+import { applyDelete, checkDelete, deleteKeys } from './delete.js';
+import { CompactedError, FutureRevisionError, InvalidConfigError } from './errors.js';
+import { keyToString } from './key-bytes.js';
+import type { KeyValue, RevisionChanges } from './kv-types.js';
+import { applyPut, checkPut, putCostBytes } from './put.js';
+import { checkQuota, clearNoSpaceAlarm, DEFAULT_QUOTA_BYTES } from './quota.js';
+import { range } from './range.js';
+import type {
+  CompactResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from './requests.js';
+import { decodeStore, encodeStore, hashStore } from './snapshot-codec.js';
+import { emptyState, type LeaseAttacher, type StoreState } from './store-state.js';
+import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
+import { WriteTxn, type CommitListener } from './write-txn.js';
+
+export interface MvccOptions {
+  /** Space quota over keys, values and history (default 2 GiB). */
+  readonly quotaBytes?: number;
+  /** Largest request accepted, key + value of a put included (default 1.5 MiB, as etcd). */
+  readonly maxRequestBytes?: number;
+  /** Most operations in one txn list: compares, success or failure (default 128, as etcd). */
+  readonly maxTxnOps?: number;
+}
+
+export const MVCC_DEFAULTS = {
+  quotaBytes: DEFAULT_QUOTA_BYTES,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxTxnOps: 128,
+} as const;
+
+export type ResolvedMvccOptions = { readonly [K in keyof typeof MVCC_DEFAULTS]: number };
+
+export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
+  const resolved = { ...MVCC_DEFAULTS, ...options };
+  for (const [name, value] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new InvalidConfigError(`mvcc: ${name} must be a positive integer`);
+  }
+  return resolved;
+}
+
+export class MvccStore {
+  private state: StoreState = emptyState();
+  private readonly listeners: CommitListener[] = [];
+  readonly options: ResolvedMvccOptions;
+
+  constructor(
+    options: MvccOptions = {},
+    private readonly leases?: LeaseAttacher,
+  ) {
+    this.options = resolveMvccOptions(options);
+  }
+
+  get currentRevision(): number {
+    return this.state.currentRevision;
+  }
+
+  get compactRevision(): number {
+    return this.state.compactRevision;
+  }
+
+  /** Bytes counted against the quota. */
+  get sizeBytes(): number {
+    return this.state.sizeBytes;
+  }
+
+  /** Keys in the index (live or with history still retained). */
+  get indexedKeyCount(): number {
+    return this.state.index.size;
+  }
+
+  get noSpaceAlarm(): boolean {
+    return this.state.noSpaceAlarm;
+  }
+
+  /** Adds a listener called after every committed revision; returns its removal. */
+  subscribe(listener: CommitListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  range(req: RangeRequest): RangeResponse {
+    return range(this.state, req, this.state.currentRevision);
+  }
+
+  put(req: PutRequest): PutResponse {
+    checkPut(this.state, req, this.leases, this.options.maxRequestBytes);
+    checkQuota(this.state, putCostBytes(this.state, req), this.options.quotaBytes);
+    const txn = this.begin();
+    const resp = applyPut(txn, this.state, req);
+    txn.end();
+    return resp;
+  }
+
+  deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
+    checkDelete(req);
+    const txn = this.begin();
+    const resp = applyDelete(txn, this.state, req);
+    return { ...resp, revision: txn.end() };
+  }
+
+  txn(req: TxnRequest): TxnResponse {
+    validateTxn(req, this.options);
+    const path = evaluatePath(this.state, req, this.state.currentRevision);
+    checkQuota(
+      this.state,
+      checkPath(this.state, req, path, this.leases, this.options),
+      this.options.quotaBytes,
+    );
+    const txn = this.begin();
+    const resp = applyTxn(txn, this.state, req, path);
+    return withRevision(resp, txn.end());
+  }
+
+  /** Deletes the given keys (binary strings, see key-bytes.ts) in one revision; returns the revision. */
+  deleteKeys(keys: readonly string[]): number {
+    const txn = this.begin();
+    deleteKeys(txn, keys);
+    return txn.end();
+  }
+
+  /** Throws CompactedError / FutureRevisionError if `revision` cannot be a compaction point. */
+  checkCompact(revision: number): void {
+    checkCompact(this.state, revision);
+  }
+
+  compact(revision: number): CompactResponse {
+    compact(this.state, revision);
+    return { revision: this.state.currentRevision, compactRevision: revision };
+  }
+
+  /** Refuses with NO_SPACE when `costBytes` more would pass the quota (used for lease grants). */
+  checkQuota(costBytes: number): void {
+    checkQuota(this.state, costBytes, this.options.quotaBytes);
+  }
+
+  /** Clears the NO_SPACE alarm when there is room again; returns whether it is down. */
+  clearNoSpaceAlarm(): boolean {
+    return clearNoSpaceAlarm(this.state, this.options.quotaBytes);
+  }
+
+  /** The changes of revision `revision`, if still in the history. */
+  changesAt(revision: number): RevisionChanges | undefined {
+    return this.state.history.at(revision);
+  }
+
+  /**
+   * The KeyValue of `key` (binary string) at `revision`, or undefined when it does not exist there
+   * or `revision` is below the compaction point.
+   */
+  getAt(key: string, revision: number): KeyValue | undefined {
+    if (revision < this.state.compactRevision || revision > this.state.currentRevision) return undefined;
+    return this.state.index.get(key)?.at(revision);
+  }
+
+  /** Visits every live key at the current revision, in key order. */
+  forEachLive(visit: (kv: KeyValue) => void): void {
+    this.state.tree.scan('', undefined, (key) => {
+      const kv = this.state.index.get(key)?.latest();
+      if (kv !== undefined) visit(kv);
+      return true;
+    });
+  }
+
+  /** The state hash up to `revision` (default: current); equal stores give equal hashes. */
+  hash(revision = this.state.currentRevision): string {
+    if (revision < this.state.compactRevision) throw new CompactedError(this.state.compactRevision);
+    if (revision > this.state.currentRevision)
+      throw new FutureRevisionError(revision, this.state.currentRevision);
+    return hashStore(this.state, revision);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeStore(this.state);
+  }
+
+  /**
+   * Replaces the whole state with a decoded snapshot. Throws SnapshotDecodeError — or whatever
+   * `checkLive` throws for a live key of the decoded state — and then keeps the old state.
+   */
+  restore(bytes: Uint8Array, checkLive?: (kv: KeyValue) => void): void {
+    const next = decodeStore(bytes);
+    if (checkLive !== undefined) {
+      for (const ki of next.index.values()) {
+        const kv = ki.latest();
+        if (kv !== undefined) checkLive(kv);
+      }
+    }
+    this.state = next;
+  }
+
+  /** A key as the binary string the store indexes it by. */
+  static keyOf(key: Uint8Array): string {
+    return keyToString(key);
+  }
+
+  private begin(): WriteTxn {
+    return new WriteTxn(this.state, this.leases, this.listeners);
+  }
+}
