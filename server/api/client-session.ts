@@ -34,6 +34,7 @@ import { toErrorBody } from './errors.js';
 import { KeepAlives } from './keepalive.js';
 import { protocolLimitsOf, type ApiLimits } from './options.js';
 import { Outbox } from './outbox.js';
+import { rechunk } from './rechunk.js';
 import { frameBudgetFor, WatchHub } from './watch-hub.js';
 
 export interface SessionContext {
@@ -412,17 +413,14 @@ export class ClientSession {
     const chunkBytes = this.ctx.limits.snapshotChunkBytes;
     let remaining = sizeBytes;
     try {
-      for await (const piece of chunks) {
-        for (let off = 0; off < piece.length; off += chunkBytes) {
-          await this.outbox.whenWritable();
-          if (signal.aborted || !this.outbox.isOpen) return;
-          const blob = piece.subarray(off, Math.min(piece.length, off + chunkBytes));
-          remaining -= blob.length;
-          if (remaining < 0) throw new Error(`snapshot is larger than the announced ${sizeBytes} bytes`);
-          this.send({ type: 'snapshot', id, result: { header, remainingBytes: remaining, blob, version: '' } });
-        }
-        if (signal.aborted) return;
+      for await (const blob of rechunk(chunks, chunkBytes)) {
+        await this.outbox.whenWritable();
+        if (signal.aborted || !this.outbox.isOpen) return;
+        remaining -= blob.length;
+        if (remaining < 0) throw new Error(`snapshot is larger than the announced ${sizeBytes} bytes`);
+        this.send({ type: 'snapshot', id, result: { header, remainingBytes: remaining, blob, version: '' } });
       }
+      if (signal.aborted) return;
       if (remaining !== 0) throw new Error(`snapshot ended ${remaining} bytes short of the announced ${sizeBytes}`);
       this.endSnapshot(undefined);
     } catch (err) {

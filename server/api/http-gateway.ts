@@ -33,6 +33,7 @@ import { etcdMessage, toErrorBody } from './errors.js';
 import type { HttpReply } from './http-server.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { ApiLimits } from './options.js';
+import { rechunk } from './rechunk.js';
 
 /** The etcd version whose v3 API the gateway follows (reported by /version). */
 export const ETCD_COMPAT_VERSION = '3.5.0';
@@ -211,16 +212,13 @@ export class HttpGateway {
     const stream = { close: () => res.end() };
     this.streams.add(stream);
     try {
-      for await (const piece of snap.chunks) {
-        for (let off = 0; off < piece.length; off += chunkBytes) {
-          if (signal.aborted || res.writableEnded) return;
-          const blob = piece.subarray(off, Math.min(piece.length, off + chunkBytes));
-          remaining -= blob.length;
-          const line = gatewayStreamResult(
-            codecs.SNAPSHOT_RESPONSE.toWire({ header: snap.header, remainingBytes: remaining, blob, version: snap.version }),
-          );
-          if (!res.write(line)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-        }
+      for await (const blob of rechunk(snap.chunks, chunkBytes)) {
+        if (signal.aborted || res.writableEnded) return;
+        remaining -= blob.length;
+        const line = gatewayStreamResult(
+          codecs.SNAPSHOT_RESPONSE.toWire({ header: snap.header, remainingBytes: remaining, blob, version: snap.version }),
+        );
+        if (!res.write(line)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
       }
       this.ctx.metrics.observe('http', 'maintenance.snapshot', 'OK');
       res.end();

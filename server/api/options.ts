@@ -90,7 +90,9 @@ export function resolveApiLimits(overrides: Partial<ApiLimits> = {}): ApiLimits 
   if (server.pingTimeoutMs < server.pingIntervalMs) {
     throw new InvalidConfigError('pingTimeoutMs', 'must be at least pingIntervalMs');
   }
-  if (server.snapshotChunkBytes * 4 / 3 + 64 * 1024 > protocol.maxFrameBytes) {
+  const maxChunk = Math.floor(((protocol.maxFrameBytes - 64 * 1024) * 3) / 4);
+  if (overrides.snapshotChunkBytes === undefined) server.snapshotChunkBytes = Math.min(server.snapshotChunkBytes, maxChunk);
+  if (server.snapshotChunkBytes > maxChunk) {
     throw new InvalidConfigError('snapshotChunkBytes', 'a chunk in base64 must fit in maxFrameBytes');
   }
   return { ...protocol, ...server };
