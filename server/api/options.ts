@@ -22,7 +22,7 @@ export interface ApiServerLimits {
   readonly outgoingBufferBytes: number;
   /**
    * Above this many unsent bytes the connection is a slow consumer that will not catch up: it is
-   * closed with 1008 (policy violation). Must be ≥ outgoingBufferBytes.
+   * closed with 1008 (policy violation). Must be ≥ outgoingBufferBytes + maxFrameBytes.
    */
   readonly maxOutgoingBufferBytes: number;
   /** Watch events queued on one connection above which the watch being fed ends with SLOW_WATCHER. */
@@ -84,8 +84,9 @@ export function resolveApiLimits(overrides: Partial<ApiLimits> = {}): ApiLimits 
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidConfigError(key, 'must be a positive integer');
     server[key] = v;
   }
-  if (server.maxOutgoingBufferBytes < server.outgoingBufferBytes) {
-    throw new InvalidConfigError('maxOutgoingBufferBytes', 'must be at least outgoingBufferBytes');
+  // One frame may be sent while just below the soft bound: the hard bound leaves room for it.
+  if (server.maxOutgoingBufferBytes < server.outgoingBufferBytes + protocol.maxFrameBytes) {
+    throw new InvalidConfigError('maxOutgoingBufferBytes', 'must be at least outgoingBufferBytes + maxFrameBytes');
   }
   if (server.pingTimeoutMs < server.pingIntervalMs) {
     throw new InvalidConfigError('pingTimeoutMs', 'must be at least pingIntervalMs');

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { SUBPROTOCOL_JSON_V1 } from '../../client/protocol/index.js';
 import { startClientApi, type ApiLimits, type ClientApi } from '../../server/api/index.js';
 import { MetricsRegistry } from '../../server/api/metrics.js';
+import type { LogFields, Logger } from '../../server/platform/logger.js';
 import { FakeBackend } from './fake-backend.js';
 
 export type Json = Record<string, unknown> & { type?: string; id?: number };
@@ -43,9 +44,12 @@ export class TestClient {
     ws.on('error', () => undefined);
   }
 
-  static async open(baseUrl: string, options: { protocols?: string[]; hello?: boolean } = {}): Promise<TestClient> {
-    const url = baseUrl.replace(/^http/, 'ws') + '/ws';
-    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL_JSON_V1]);
+  static async open(
+    baseUrl: string,
+    options: { protocols?: string[]; hello?: boolean; autoPong?: boolean; path?: string } = {},
+  ): Promise<TestClient> {
+    const url = baseUrl.replace(/^http/, 'ws') + (options.path ?? '/ws');
+    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL_JSON_V1], { autoPong: options.autoPong ?? true });
     const client = new TestClient(ws);
     ws.on('upgrade', (res: IncomingMessage) => (client.socket = res.socket as Socket));
     await new Promise<void>((resolve, reject) => {
@@ -112,19 +116,56 @@ export class TestClient {
   }
 }
 
+/** A logger that records messages and lets a test wait for one (an event, not a sleep). */
+export class LogSpy implements Logger {
+  readonly lines: { level: string; msg: string; fields: LogFields | undefined }[] = [];
+  private waiters: { msg: string; resolve: () => void }[] = [];
+  debug(msg: string, fields?: LogFields): void {
+    this.record('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.record('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.record('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.record('error', msg, fields);
+  }
+  /** Resolves when `msg` has been logged (at once if it already was). */
+  when(msg: string): Promise<void> {
+    if (this.lines.some((l) => l.msg === msg)) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ msg, resolve }));
+  }
+  has(msg: string): boolean {
+    return this.lines.some((l) => l.msg === msg);
+  }
+  private record(level: string, msg: string, fields: LogFields | undefined): void {
+    this.lines.push({ level, msg, fields });
+    this.waiters = this.waiters.filter((w) => {
+      if (w.msg !== msg) return true;
+      w.resolve();
+      return false;
+    });
+  }
+}
+
 export interface TestServer {
   readonly api: ClientApi;
   readonly backend: FakeBackend;
   readonly url: string;
   readonly registry: MetricsRegistry;
+  readonly log: LogSpy;
   readonly clients: TestClient[];
-  client(options?: { hello?: boolean; protocols?: string[] }): Promise<TestClient>;
+  client(options?: { hello?: boolean; protocols?: string[]; autoPong?: boolean }): Promise<TestClient>;
   stop(): Promise<void>;
 }
 
 export async function startTestServer(limits: Partial<ApiLimits> = {}, backend = new FakeBackend()): Promise<TestServer> {
   const registry = new MetricsRegistry();
+  const log = new LogSpy();
   const api = await startClientApi({
+    logger: log,
     listenUrls: ['http://127.0.0.1:0'],
     backend,
     limits,
@@ -138,6 +179,7 @@ export async function startTestServer(limits: Partial<ApiLimits> = {}, backend =
     backend,
     url,
     registry,
+    log,
     clients,
     async client(options) {
       const c = await TestClient.open(url, options);
