@@ -166,6 +166,7 @@ export class ClientSession {
       this.ws.close(CloseCode.GoingAway, 'member shutting down');
     } else {
       this.state = 'draining';
+      this.resumeReading();
       this.send({ type: 'notice', notice: { kind: 'going_away', message, retryAfterMs: 0 } });
       const gone: ErrorBody = { code: ErrorCode.Unavailable, message: `stream ended: ${message}`, details: {} };
       this.watches.endAll(gone, true);
@@ -497,7 +498,7 @@ export class ClientSession {
   // ---- flow control and lifecycle -------------------------------------------------------------
 
   private pauseReading(): void {
-    if (this.readingPaused || this.state === 'closed') return;
+    if (this.readingPaused || this.state === 'closed' || this.state === 'draining') return;
     this.readingPaused = true;
     this.ws.pause();
   }
@@ -514,6 +515,8 @@ export class ClientSession {
     this.ctx.metrics.slowConsumer();
     this.state = 'closed';
     this.stopEverything();
+    // Read again, so the client's answering close frame completes the close handshake.
+    this.resumeReading();
     this.ws.close(CloseCode.PolicyViolation, 'slow consumer: outgoing buffer full');
     const force = setTimeout(() => this.ws.terminate(), this.ctx.limits.closeGraceMs);
     force.unref();
