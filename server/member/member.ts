@@ -86,7 +86,11 @@ export interface MemberCore {
   readonly peerUrls: readonly string[];
 }
 
-export async function startCore(config: MemberConfig, logger: Logger, metrics?: MetricsRegistry): Promise<MemberCore> {
+export async function startCore(
+  config: MemberConfig,
+  logger: Logger,
+  metrics?: MetricsRegistry,
+): Promise<MemberCore> {
   const clock = new NodeClock();
   const timers = new NodeTimers();
   const random = new SeededRandom((clock.nowMs() ^ config.memberId) >>> 0);

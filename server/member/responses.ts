@@ -12,7 +12,9 @@ export function rangeResponse(header: HeaderAt, r: M.RangeResponse): P.RangeResp
 }
 
 export function putResponse(header: HeaderAt, r: M.PutResponse): P.PutResponse {
-  return r.prevKv === undefined ? { header: header(r.revision) } : { header: header(r.revision), prevKv: r.prevKv };
+  return r.prevKv === undefined
+    ? { header: header(r.revision) }
+    : { header: header(r.revision), prevKv: r.prevKv };
 }
 
 export function deleteRangeResponse(header: HeaderAt, r: M.DeleteRangeResponse): P.DeleteRangeResponse {
@@ -20,7 +22,11 @@ export function deleteRangeResponse(header: HeaderAt, r: M.DeleteRangeResponse):
 }
 
 export function txnResponse(header: HeaderAt, r: M.TxnResponse): P.TxnResponse {
-  return { header: header(r.revision), succeeded: r.succeeded, responses: r.responses.map((op) => responseOp(header, op)) };
+  return {
+    header: header(r.revision),
+    succeeded: r.succeeded,
+    responses: r.responses.map((op) => responseOp(header, op)),
+  };
 }
 
 function responseOp(header: HeaderAt, op: M.ResponseOp): P.ResponseOp {

@@ -4,7 +4,10 @@
  */
 import type { Replica } from '../replica/index.js';
 
-export async function transferLeadershipAway<R>(replica: Replica<R>, timeoutMs: number): Promise<number | undefined> {
+export async function transferLeadershipAway<R>(
+  replica: Replica<R>,
+  timeoutMs: number,
+): Promise<number | undefined> {
   if (!replica.isLeader()) return undefined;
   const status = replica.status().raft;
   const voters = new Set(status.confState.voters);

@@ -10,7 +10,14 @@ import { MetricsRegistry } from '../api/metrics.js';
 import { loadConfig, type MemberConfig } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
-import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore, type MemberOptions } from './member.js';
+import {
+  makeLogger,
+  optionsToArgv,
+  startCore,
+  stopCore,
+  type MemberCore,
+  type MemberOptions,
+} from './member.js';
 import { transferLeadershipAway } from './shutdown.js';
 
 export interface MemberHandle {
@@ -35,9 +42,13 @@ export interface StartMemberExtras {
   readonly logger?: Logger;
 }
 
-export async function startMember(options: MemberOptions | MemberConfig = {}, extras: StartMemberExtras = {}): Promise<MemberHandle> {
+export async function startMember(
+  options: MemberOptions | MemberConfig = {},
+  extras: StartMemberExtras = {},
+): Promise<MemberHandle> {
   const config = isConfig(options) ? options : loadConfig(optionsToArgv(options), {});
-  const logger = extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
+  const logger =
+    extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
   const metrics = new MetricsRegistry();
   const core = await startCore(config, logger, metrics);
   let api: ClientApi;
@@ -54,9 +65,16 @@ export async function startMember(options: MemberOptions | MemberConfig = {}, ex
     await stopCore(core);
     throw err;
   }
-  const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0') ? api.urls : config.advertiseClientUrls;
+  const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
+    ? api.urls
+    : config.advertiseClientUrls;
   publishWhenLeaderKnown(core, clientUrls, logger);
-  logger.info('member started', { memberId: config.memberId, clusterId: config.clusterId, clientUrls: api.urls, peerUrls: core.peerUrls });
+  logger.info('member started', {
+    memberId: config.memberId,
+    clusterId: config.clusterId,
+    clientUrls: api.urls,
+    peerUrls: core.peerUrls,
+  });
 
   let stopping: Promise<void> | undefined;
   let resolveClosed: (e: Error | undefined) => void = () => {};
@@ -73,7 +91,10 @@ export async function startMember(options: MemberOptions | MemberConfig = {}, ex
   core.replica.onFatal((error) => {
     // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
     logger.error('member failed; stopping', { error });
-    void api.close().then(() => stopCore(core)).finally(() => resolveClosed(error));
+    void api
+      .close()
+      .then(() => stopCore(core))
+      .finally(() => resolveClosed(error));
   });
   return {
     name: config.name,
@@ -89,10 +110,14 @@ export async function startMember(options: MemberOptions | MemberConfig = {}, ex
 }
 
 function isConfig(o: MemberOptions | MemberConfig): o is MemberConfig {
-  return typeof (o as MemberConfig).memberId === 'number' && typeof (o as MemberConfig).clusterId === 'number';
+  return (
+    typeof (o as MemberConfig).memberId === 'number' && typeof (o as MemberConfig).clusterId === 'number'
+  );
 }
 
-async function clientTlsOptions(config: MemberConfig): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
+async function clientTlsOptions(
+  config: MemberConfig,
+): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const { readFile } = await import('node:fs/promises');
   const tls = config.clientTls!;
   return {
@@ -111,7 +136,8 @@ function publishWhenLeaderKnown(core: MemberCore, clientUrls: readonly string[],
       .publishAttributes({ name: core.config.name, peerUrls: [], clientUrls: [...clientUrls] })
       .then(() => logger.info('published client URLs', { clientUrls }))
       .catch(() => {
-        if (core.replica.status().fatal === undefined) core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);
+        if (core.replica.status().fatal === undefined)
+          core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);
       });
   };
   attempt();
