@@ -17,6 +17,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
+import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
 
 export interface HttpReply {
   readonly status: number;
@@ -36,7 +37,10 @@ export interface ClientHttpHandlers {
 
 export interface ClientHttpOptions {
   readonly listenUrls: readonly string[];
-  readonly maxRequestBytes: number;
+  /** Largest request body read (the gateway's maxFrameBytes); a larger one gets REQUEST_TOO_LARGE. */
+  readonly maxBodyBytes: number;
+  /** The body of an error reply (the gateway's error shape). */
+  readonly errorReply: (error: ErrorBody) => HttpReply;
   readonly tls?: SecureContextOptions & {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
@@ -46,6 +50,7 @@ export interface ClientHttpOptions {
 export class ClientHttpServer {
   private readonly servers: Server[] = [];
   private readonly sockets = new Set<Duplex>();
+  private closedListening: Promise<void> | undefined;
 
   constructor(
     private readonly options: ClientHttpOptions,
@@ -61,8 +66,11 @@ export class ClientHttpServer {
       if (secure && this.options.tls === undefined)
         throw new Error(`api: ${raw} needs --cert-file and --key-file`);
       const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-        this.handle(req, res).catch((err: unknown) =>
-          reply(res, { status: 500, body: errorBody('INTERNAL', String(err)) }),
+        this.handle(req, res).catch(() =>
+          reply(
+            res,
+            this.options.errorReply({ code: ErrorCode.Internal, message: 'internal error', details: {} }),
+          ),
         );
       };
       const server: Server = secure
@@ -106,31 +114,49 @@ export class ClientHttpServer {
       if (path === '/version') return reply(res, this.handlers.version());
     }
     if (path.startsWith('/v3/')) {
-      if (req.method !== 'POST')
+      if (req.method !== 'POST') {
         return reply(res, {
           status: 405,
-          body: errorBody('INVALID_ARGUMENT', `${req.method} not allowed; use POST`),
+          headers: { allow: 'POST' },
+          body: JSON.stringify({
+            error: 'Method Not Allowed',
+            code: 12,
+            message: `${req.method} not allowed; use POST`,
+          }),
         });
-      const body = await readBody(req, this.options.maxRequestBytes);
+      }
+      const body = await readBody(req, this.options.maxBodyBytes);
       if (body === undefined) {
-        return reply(res, {
-          status: 413,
-          body: errorBody('REQUEST_TOO_LARGE', `request body exceeds ${this.options.maxRequestBytes} bytes`),
-        });
+        const error: ErrorBody = {
+          code: ErrorCode.RequestTooLarge,
+          message: `request body exceeds ${this.options.maxBodyBytes} bytes`,
+          details: { limit: this.options.maxBodyBytes },
+        };
+        return reply(res, { ...this.options.errorReply(error), headers: { connection: 'close' } });
       }
       return this.handlers.gateway(path, body, req, res);
     }
-    return reply(res, { status: 404, body: errorBody('NOT_FOUND', `no route for ${req.method} ${path}`) });
+    return reply(res, {
+      status: 404,
+      body: JSON.stringify({ error: 'Not Found', code: 5, message: `no route for ${req.method} ${path}` }),
+    });
   }
 
-  async close(): Promise<void> {
-    for (const s of this.servers) s.close();
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all(
+  /** Stops accepting connections; open ones (WebSockets, streams) stay until close(). */
+  stopListening(): void {
+    if (this.closedListening !== undefined) return;
+    this.closedListening = Promise.all(
       this.servers.map(
         (s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())),
       ),
-    );
+    ).then(() => undefined);
+  }
+
+  /** Stops listening and destroys every remaining connection. */
+  async close(): Promise<void> {
+    this.stopListening();
+    for (const socket of this.sockets) socket.destroy();
+    await this.closedListening;
     this.servers.length = 0;
   }
 }
@@ -144,22 +170,27 @@ function reply(res: ServerResponse, r: HttpReply): void {
   res.end(r.body);
 }
 
-function errorBody(code: string, message: string): string {
-  return JSON.stringify({ error: message, code, message });
-}
-
-/** Reads the whole body, or undefined once it exceeds `limit` bytes (the rest is discarded). */
+/**
+ * Reads the whole body, or resolves undefined as soon as it exceeds `limit` bytes (a declared
+ * Content-Length above the limit is refused before reading; the reply closes the connection, so the
+ * rest is never read).
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) over = true;
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        resolve(undefined);
+      } else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }

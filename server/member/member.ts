@@ -7,7 +7,9 @@
 import { AutoCompactionPolicy } from '../mvcc/index.js';
 import { encodeCommand, StateMachine, type ApplyResult, type Command } from '../apply/index.js';
 import { loadConfig, type MemberConfig } from '../cli/config.js';
+import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 import { JsonLinesLogger, type Logger } from '../platform/logger.js';
+import { TimedDisk } from '../platform/timed-disk.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { NodeDisk } from '../platform/node-disk.js';
 import { NodeTimers } from '../platform/node-timers.js';
@@ -77,13 +79,18 @@ export interface MemberCore {
   readonly pump: WatchPump;
   readonly transport: PeerTransport;
   readonly storage: RaftStorage;
+  readonly port: StateMachinePort;
   readonly clock: NodeClock;
   readonly timers: NodeTimers;
   /** Peer URLs actually bound (port 0 resolved). */
   readonly peerUrls: readonly string[];
 }
 
-export async function startCore(config: MemberConfig, logger: Logger): Promise<MemberCore> {
+export async function startCore(
+  config: MemberConfig,
+  logger: Logger,
+  metrics?: MetricsRegistry,
+): Promise<MemberCore> {
   const clock = new NodeClock();
   const timers = new NodeTimers();
   const random = new SeededRandom((clock.nowMs() ^ config.memberId) >>> 0);
@@ -91,7 +98,13 @@ export async function startCore(config: MemberConfig, logger: Logger): Promise<M
     logger.warn('UNSAFE: --unsafe-no-fsync is set; a crash can lose acknowledged writes', {});
 
   const initialIds = config.initialCluster.map((m) => m.id);
-  const { storage, boot, isNew } = await RaftStorage.open(new NodeDisk(), {
+  const fsyncSeconds = metrics?.histogram(
+    'concord_disk_wal_fsync_duration_seconds',
+    'Latency of WAL and snapshot fsyncs.',
+    exponentialBuckets(0.0005, 2, 14),
+  );
+  const disk = new TimedDisk(new NodeDisk(), clock, (ms) => fsyncSeconds?.observe(ms / 1000));
+  const { storage, boot, isNew } = await RaftStorage.open(disk, {
     dataDir: config.dataDir,
     clusterId: String(config.clusterId),
     memberId: config.memberId,
@@ -116,6 +129,7 @@ export async function startCore(config: MemberConfig, logger: Logger): Promise<M
   const machine = new StateMachine({
     mvcc: { quotaBytes: config.quotaBackendBytes, maxRequestBytes: config.maxRequestBytes },
   });
+  const port = new StateMachinePort(machine, clock);
   const transport = new PeerTransport({
     clusterId: String(config.clusterId),
     memberId: config.memberId,
@@ -134,7 +148,7 @@ export async function startCore(config: MemberConfig, logger: Logger): Promise<M
     boot: bootState,
     platform: { clock, timers, random: random.fork() },
     storage,
-    stateMachine: new StateMachinePort(machine, clock),
+    stateMachine: port,
     peers: transport,
     tickIntervalMs: config.heartbeatIntervalMs,
     electionTicks,
@@ -210,6 +224,7 @@ export async function startCore(config: MemberConfig, logger: Logger): Promise<M
     logger,
     replica,
     machine,
+    port,
     pump,
     transport,
     storage,

@@ -130,6 +130,7 @@ export class Replica<R> {
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: number) => void>();
+  private readonly fatalListeners = new Set<(error: Error) => void>();
   private counters = {
     proposalsApplied: 0,
     proposalsFailed: 0,
@@ -394,6 +395,12 @@ export class Replica<R> {
     return () => this.tickListeners.delete(listener);
   }
 
+  /** Called once if the replica stops on a fatal error (a failed disk, a broken invariant). */
+  onFatal(listener: (error: Error) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
+  }
+
   onApplied(listener: (index: number) => void): () => void {
     this.appliedListeners.add(listener);
     return () => this.appliedListeners.delete(listener);
@@ -545,6 +552,7 @@ export class Replica<R> {
     this.pending.rejectAll(reason);
     this.pendingAttributes.rejectAll(reason);
     this.reads.failAll(reason);
+    for (const l of this.fatalListeners) l(error);
   }
 }
 

@@ -1,0 +1,55 @@
+/** The client API's own metric families, registered once per `startClientApi`. */
+import type { Counter, Gauge, MetricsRegistry } from './metrics.js';
+
+export type Transport = 'ws' | 'http';
+
+export class ApiMetrics {
+  private readonly connections: Gauge;
+  private readonly requests: Counter;
+  private readonly slowConsumers: Counter;
+  private readonly watchers: Gauge;
+  private readonly keepAlives: Gauge;
+  private wsConnections = 0;
+
+  constructor(registry: MetricsRegistry, streams: () => { watchers: number; keepAlives: number }) {
+    this.connections = registry.gauge('concord_client_connections', 'Open client WebSocket connections.');
+    this.requests = registry.counter(
+      'concord_client_requests_total',
+      'Client requests answered, by transport, method and result code (OK or an error code).',
+    );
+    this.slowConsumers = registry.counter(
+      'concord_client_slow_consumers_total',
+      'Client connections closed because they did not read what the member sent.',
+    );
+    this.watchers = registry.gauge(
+      'concord_client_watchers',
+      'Open watches of clients (WebSocket and HTTP gateway).',
+    );
+    this.keepAlives = registry.gauge(
+      'concord_client_keepalive_streams',
+      'Open lease keep-alive streams of clients.',
+    );
+    this.connections.set(0);
+    registry.addCollector(() => {
+      const s = streams();
+      this.watchers.set(s.watchers);
+      this.keepAlives.set(s.keepAlives);
+    });
+  }
+
+  connectionOpened(): void {
+    this.connections.set(++this.wsConnections);
+  }
+
+  connectionClosed(): void {
+    this.connections.set(--this.wsConnections);
+  }
+
+  observe(transport: Transport, method: string, code: string): void {
+    this.requests.inc(1, { transport, method, code });
+  }
+
+  slowConsumer(): void {
+    this.slowConsumers.inc();
+  }
+}

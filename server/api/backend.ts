@@ -1,0 +1,173 @@
+/**
+ * What the client API needs from the member: the one interface `server/api/` consumes (defined
+ * here, by its consumer, and kept narrow). The composition root implements it on top of the
+ * replica; the API tests implement it in memory (test/api/fake-backend.ts).
+ *
+ * Types are the domain types of `client/protocol` (already decoded and validated at the edge), so
+ * a backend never sees JSON. Every async operation takes an AbortSignal: the API aborts it when the
+ * client goes away or the member shuts down, and the backend then rejects (with the signal's reason
+ * or an UNAVAILABLE/TIMEOUT error) as soon as it can.
+ *
+ * Errors. A backend rejects with errors that carry a stable `code` (client/protocol ErrorCode):
+ * `ServerError` (server/errors.ts), the state machine's typed errors (`CompactedError` with
+ * `compactRevision`, `FutureRevisionError` with `current`, `LeaseNotFoundError`, …) or
+ * `NotLeaderError` below. The API maps them with `toErrorBody` (errors.ts), reading these optional
+ * properties into the wire details: `compactRevision`, `currentRevision` (or `current`), `leaderId`,
+ * `leaderClientUrls`, `retryAfterMs`, `limit`, `field`. Anything without a known code is answered
+ * INTERNAL and logged.
+ */
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  AlarmType,
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+  MemberListRequest,
+  MemberListResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  StatusResponse,
+  TxnRequest,
+  TxnResponse,
+  WatchCreateRequest,
+  WatchEvent,
+} from '../../client/protocol/index.js';
+import { ErrorCode } from '../../client/protocol/index.js';
+import type { MetricsRegistry } from './metrics.js';
+
+/** Options of every async backend call. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Receives what one watch produces, in order. The backend calls it synchronously from wherever it
+ * learns of the events (typically the apply loop); the API only queues, so calls are cheap.
+ */
+export interface WatchSink {
+  /**
+   * Events of one or more **whole** revisions, in revision order, each revision's events in the
+   * order of the write, never twice and with no gap since the watch's start revision. `revision` is
+   * the store revision the batch was taken at (≥ the last event's mod revision).
+   */
+  events(events: readonly WatchEvent[], revision: number): void;
+  /**
+   * The backend ended the watch (its history was compacted past it: a COMPACTED error with
+   * `compactRevision`; it fell too far behind: SLOW_WATCHER; the member stops: UNAVAILABLE). The
+   * error carries a `code` as above. No call follows; the API does not call `cancel()` after it.
+   */
+  ended(error: Error): void;
+}
+
+export interface WatchHandle {
+  /** Stops the watch; idempotent; no sink call follows. */
+  cancel(): void;
+  /**
+   * Resolves with a revision R such that every event of this watch with mod revision ≤ R has been
+   * passed to the sink before the promise resolves (for a watch that is synced: the current
+   * revision). The API turns it into progress notifications: on request (`watch.progress`) and, for
+   * watches created with `progressNotify`, when they have been idle for the progress interval. The
+   * backend itself never sends progress.
+   */
+  requestProgress(): Promise<number>;
+}
+
+/** A point-in-time snapshot of the member's state, streamed to a client in chunks. */
+export interface BackendSnapshot {
+  /** The header at the snapshot's point in time. */
+  readonly header: ResponseHeader;
+  /** Total bytes `chunks` will yield (the client checks it). */
+  readonly sizeBytes: number;
+  /** Version of the snapshot format (SnapshotResponse.version). */
+  readonly version: string;
+  /** The snapshot file's bytes, in order; the API re-chunks them. Breaking out releases resources. */
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+/** What /health reports (etcd's rule: healthy = a leader is known and no alarm is raised). */
+export interface BackendHealth {
+  /** The leader this member knows of, 0 for none. */
+  readonly leaderId: number;
+  /** Alarms raised anywhere in the cluster (etcd reports them all). */
+  readonly alarms: readonly AlarmType[];
+}
+
+export interface ClientBackend {
+  /** The current header: cluster id, this member's id, its applied store revision, Raft term. */
+  header(): ResponseHeader;
+
+  /** Linearizable (ReadIndex) unless `req.serializable`. */
+  range(req: RangeRequest, options: CallOptions): Promise<RangeResponse>;
+  put(req: PutRequest, options: CallOptions): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest, options: CallOptions): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest, options: CallOptions): Promise<TxnResponse>;
+  compact(req: CompactionRequest, options: CallOptions): Promise<CompactionResponse>;
+
+  leaseGrant(req: LeaseGrantRequest, options: CallOptions): Promise<LeaseGrantResponse>;
+  leaseRevoke(req: LeaseRevokeRequest, options: CallOptions): Promise<LeaseRevokeResponse>;
+  /**
+   * Renews lease `id` once, **on the leader** (only the leader's lessor tracks expiry). A follower
+   * throws `NotLeaderError` (code NOT_LEADER) carrying the leader's id and client URLs: the API puts
+   * them in the error's details (`leader_id`, `leader_client_urls`) so the SDK can move its
+   * keep-alive stream to the leader. A lease that does not exist: LEASE_NOT_FOUND.
+   */
+  leaseKeepAlive(id: number, options: CallOptions): Promise<LeaseKeepAliveResponse>;
+  leaseTimeToLive(req: LeaseTimeToLiveRequest, options: CallOptions): Promise<LeaseTimeToLiveResponse>;
+  leaseLeases(options: CallOptions): Promise<LeaseLeasesResponse>;
+  /**
+   * Calls `listener` when a lease is revoked or expires (as applied on this member), so open
+   * keep-alive streams of that lease end at once with LEASE_NOT_FOUND. Returns an unsubscribe.
+   */
+  onLeaseRevoked(listener: (leaseId: number) => void): () => void;
+
+  /**
+   * Starts a watch. Resolves once the watcher is registered; events from `req.startRevision` (0:
+   * the next revision) then flow into `sink` (they may start before the promise resolves). Rejects
+   * with COMPACTED (`compactRevision`) if the start revision is already compacted. `req.watchId` is
+   * the API's id for logs only; the backend need not use it.
+   */
+  watch(req: WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle>;
+
+  memberList(req: MemberListRequest, options: CallOptions): Promise<MemberListResponse>;
+  status(options: CallOptions): Promise<StatusResponse>;
+  alarm(req: AlarmRequest, options: CallOptions): Promise<AlarmResponse>;
+  snapshot(options: CallOptions): Promise<BackendSnapshot>;
+  health(): BackendHealth;
+
+  /** Optional: told when this member sees a new leader (0: none); sent to clients as a notice. */
+  onLeaderChange?(listener: (leaderId: number) => void): () => void;
+  /** Optional: called once at start so the backend can add its families or collectors. */
+  registerMetrics?(registry: MetricsRegistry): void;
+}
+
+/**
+ * This member cannot serve the request (a keep-alive on a follower): retry on the leader. The API
+ * passes `leaderId` and `leaderClientUrls` to the client in the error details.
+ */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  readonly code = ErrorCode.NotLeader;
+  readonly retryable = true;
+  constructor(
+    readonly leaderId: number,
+    readonly leaderClientUrls: readonly string[],
+    message = leaderId === 0
+      ? 'etcdserver: not leader (no leader known)'
+      : `etcdserver: not leader (leader is ${leaderId})`,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,611 @@
+/**
+ * One client WebSocket connection (docs/protocol.md §3–§6): the hello/welcome handshake, then many
+ * concurrent requests, watch / keep-alive / snapshot streams, and the connection's limits.
+ *
+ * States: `hello` (waiting for the first frame) → `open` → `draining` (going away: new requests get
+ * UNAVAILABLE, streams have ended, in-flight requests finish) → `closed`.
+ *
+ * Nothing a client sends can throw out of this class: every frame is decoded by
+ * `decodeClientFrame` (never throws) and every failure becomes an `error` frame or an error
+ * `response`; the connection stays open unless the protocol says otherwise.
+ */
+import type { WebSocket, RawData } from 'ws';
+import {
+  CloseCode,
+  decodeClientFrame,
+  describeFrame,
+  encodeFrame,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type ErrorBody,
+  type HelloFrame,
+  type Method,
+  type MethodResult,
+  type RequestFrame,
+  type ResponseHeader,
+  type ServerFrame,
+} from '../../client/protocol/index.js';
+import type { Logger } from '../platform/logger.js';
+import type { ApiMetrics } from './api-metrics.js';
+import type { ClientBackend } from './backend.js';
+import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
+import { toErrorBody } from './errors.js';
+import { KeepAlives } from './keepalive.js';
+import { protocolLimitsOf, type ApiLimits } from './options.js';
+import { Outbox } from './outbox.js';
+import { rechunk } from './rechunk.js';
+import { frameBudgetFor, WatchHub } from './watch-hub.js';
+
+export interface SessionContext {
+  readonly backend: ClientBackend;
+  readonly limits: ApiLimits;
+  readonly logger: Logger;
+  readonly metrics: ApiMetrics;
+  readonly serverVersion: string;
+}
+
+type State = 'hello' | 'open' | 'draining' | 'closed';
+
+interface InFlight {
+  readonly method: Method;
+  readonly abort: AbortController;
+}
+
+/** Suggested backoff for TOO_MANY_REQUESTS. */
+const RETRY_AFTER_MS = 100;
+
+export class ClientSession {
+  private state: State = 'hello';
+  private readonly outbox: Outbox;
+  private readonly inFlight = new Map<number, InFlight>();
+  private readonly watches: WatchHub;
+  private readonly keepAlives: KeepAlives;
+  /** The open snapshot stream: its id and how to stop it. */
+  private snapshot: { readonly id: number; readonly abort: AbortController } | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private lastSeenMs = Date.now();
+  private readingPaused = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly closedPromise: Promise<void>;
+  private clientName = '';
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: SessionContext,
+    readonly remote: string,
+  ) {
+    const limits = ctx.limits;
+    this.outbox = new Outbox(ws, limits.outgoingBufferBytes, limits.maxOutgoingBufferBytes, {
+      congested: () => this.pauseReading(),
+      drained: () => {
+        this.resumeReading();
+        this.watches.flush();
+      },
+      overflow: () => this.closeSlowConsumer(),
+    });
+    this.watches = new WatchHub(
+      {
+        send: (text) => this.outbox.send(text),
+        isCongested: () => this.outbox.isCongested,
+        header: () => ctx.backend.header(),
+        watchEnded: () => this.maybeIdle(),
+        logDebug: (msg, fields) => ctx.logger.debug(msg, { remote, ...fields }),
+      },
+      frameBudgetFor(limits.maxFrameBytes),
+      limits.maxQueuedWatchBytes,
+    );
+    this.keepAlives = new KeepAlives(ctx.backend, {
+      send: (text) => this.outbox.send(text),
+      onInternal: (err) => this.logInternal('lease.keepAlive', err),
+      observe: (method, code) => ctx.metrics.observe('ws', method, code),
+    });
+    this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
+    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('pong', () => (this.lastSeenMs = Date.now()));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => ctx.logger.debug('client socket error', { remote, error: err }));
+    this.helloTimer = setTimeout(() => {
+      if (this.state !== 'hello') return;
+      this.sendError({
+        code: ErrorCode.InvalidArgument,
+        message: `no hello within ${limits.helloTimeoutMs} ms`,
+        details: {},
+      });
+      this.ws.close(CloseCode.PolicyViolation, 'hello timeout');
+    }, limits.helloTimeoutMs);
+    this.helloTimer.unref();
+  }
+
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  get keepAliveCount(): number {
+    return this.keepAlives.size;
+  }
+
+  /** Resolves when the socket has closed. */
+  closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  // ---- timers driven by the gateway ----------------------------------------------------------
+
+  /** Pings the client; a client silent for longer than pingTimeoutMs is dropped. */
+  ping(nowMs: number): void {
+    if (this.state === 'closed') return;
+    if (nowMs - this.lastSeenMs > this.ctx.limits.pingTimeoutMs) {
+      this.ctx.logger.info('client ping timeout', { remote: this.remote });
+      this.ws.terminate();
+      return;
+    }
+    try {
+      this.ws.ping();
+    } catch {
+      // not open any more; 'close' follows
+    }
+  }
+
+  progressTick(): void {
+    if (this.state === 'open') this.watches.progressTick();
+  }
+
+  leaseRevoked(leaseId: number): void {
+    this.keepAlives.leaseRevoked(leaseId);
+  }
+
+  leaderChanged(leaderId: number): void {
+    if (this.state !== 'open') return;
+    this.send({
+      type: 'notice',
+      notice: { kind: 'leader_changed', header: this.ctx.backend.header(), leaderId },
+    });
+  }
+
+  /**
+   * The member is going away: notice, end every stream with UNAVAILABLE, let in-flight requests
+   * finish for up to closeGraceMs (then abort them: they answer UNAVAILABLE), close with 1001.
+   */
+  async goAway(message: string): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'hello') {
+      this.ws.close(CloseCode.GoingAway, 'member shutting down');
+    } else {
+      this.state = 'draining';
+      this.resumeReading();
+      this.send({ type: 'notice', notice: { kind: 'going_away', message, retryAfterMs: 0 } });
+      const gone: ErrorBody = {
+        code: ErrorCode.Unavailable,
+        message: `stream ended: ${message}`,
+        details: {},
+      };
+      this.watches.endAll(gone, true);
+      this.keepAlives.endAll(gone, true);
+      this.endSnapshot(gone);
+      const grace = setTimeout(() => {
+        for (const f of this.inFlight.values())
+          f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
+      }, this.ctx.limits.closeGraceMs);
+      grace.unref();
+      await this.whenIdle();
+      clearTimeout(grace);
+      this.ws.close(CloseCode.GoingAway, 'member shutting down');
+    }
+    const force = setTimeout(() => this.ws.terminate(), this.ctx.limits.closeGraceMs);
+    force.unref();
+    await this.closedPromise;
+    clearTimeout(force);
+  }
+
+  // ---- inbound --------------------------------------------------------------------------------
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.lastSeenMs = Date.now();
+    if (this.state === 'closed') return;
+    if (isBinary) {
+      this.sendError({
+        code: ErrorCode.InvalidArgument,
+        message: 'binary messages are not part of the concord.v1.json subprotocol; send JSON text',
+        details: {},
+      });
+      if (this.state === 'hello') this.ws.close(CloseCode.ProtocolError, 'first frame must be hello');
+      return;
+    }
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const frame = decodeClientFrame(text, this.ctx.limits);
+    if (this.state === 'hello') {
+      this.onFirstFrame(frame);
+      return;
+    }
+    if (frame instanceof ProtocolError) {
+      this.onBadFrame(frame);
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        this.sendError({
+          code: ErrorCode.InvalidArgument,
+          message: 'duplicate hello ignored',
+          details: { field: 'type' },
+        });
+        return;
+      case 'request':
+        this.onRequest(frame);
+        return;
+      case 'renew':
+        this.keepAlives.renew(frame.id);
+        return;
+      case 'cancel':
+        this.cancelStream(frame.id);
+        return;
+    }
+  }
+
+  private onFirstFrame(frame: ReturnType<typeof decodeClientFrame>): void {
+    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    if (frame instanceof ProtocolError || frame.type !== 'hello') {
+      const error =
+        frame instanceof ProtocolError
+          ? frame.toErrorBody()
+          : {
+              code: ErrorCode.InvalidArgument,
+              message: 'the first frame must be a hello',
+              details: { field: 'type' },
+            };
+      this.sendError(error);
+      this.ws.close(CloseCode.ProtocolError, 'first frame must be hello');
+      this.state = 'closed';
+      return;
+    }
+    this.onHello(frame);
+  }
+
+  private onHello(hello: HelloFrame): void {
+    if (hello.protocolVersion !== PROTOCOL_VERSION) {
+      this.sendError({
+        code: ErrorCode.UnsupportedVersion,
+        message: `protocol version ${hello.protocolVersion} is not spoken here (supported: ${PROTOCOL_VERSION})`,
+        details: { field: 'protocol_version' },
+      });
+      this.ws.close(CloseCode.PolicyViolation, 'unsupported protocol version');
+      this.state = 'closed';
+      return;
+    }
+    this.clientName = hello.clientName;
+    this.state = 'open';
+    this.send({
+      type: 'welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      serverVersion: this.ctx.serverVersion,
+      header: this.ctx.backend.header(),
+      limits: protocolLimitsOf(this.ctx.limits),
+    });
+    this.ctx.logger.debug('client connected', { remote: this.remote, client: this.clientName });
+  }
+
+  private onBadFrame(err: ProtocolError): void {
+    const id = err.requestId;
+    if (id === undefined || this.idInUse(id)) {
+      this.sendError(id === undefined ? err.toErrorBody() : idInUseError(id));
+      return;
+    }
+    this.ctx.metrics.observe('ws', 'invalid', err.code);
+    this.send({ type: 'response', id, method: 'kv.range', error: err.toErrorBody() });
+  }
+
+  private idInUse(id: number): boolean {
+    return (
+      this.inFlight.has(id) || this.watches.has(id) || this.keepAlives.has(id) || this.snapshot?.id === id
+    );
+  }
+
+  private onRequest(frame: RequestFrame): void {
+    const { id, method } = frame;
+    if (this.idInUse(id)) {
+      this.sendError(idInUseError(id));
+      return;
+    }
+    const refusal = this.refusal(frame);
+    if (refusal !== undefined) {
+      this.ctx.metrics.observe('ws', method, refusal.code);
+      this.send({ type: 'response', id, method, error: refusal });
+      return;
+    }
+    const abort = new AbortController();
+    this.inFlight.set(id, { method, abort });
+    this.run(frame, abort.signal)
+      .catch((err: unknown) => this.respondError(id, method, err))
+      .finally(() => {
+        this.inFlight.delete(id);
+        this.maybeIdle();
+      });
+  }
+
+  /** Why a request is refused before it runs (limits, shutdown), or undefined. */
+  private refusal(frame: RequestFrame): ErrorBody | undefined {
+    const limits = this.ctx.limits;
+    if (this.state !== 'open') {
+      return {
+        code: ErrorCode.Unavailable,
+        message: 'the member is shutting down',
+        details: { retryAfterMs: 0 },
+      };
+    }
+    if (this.inFlight.size >= limits.maxInFlightRequests) {
+      return {
+        code: ErrorCode.TooManyRequests,
+        message: `more than ${limits.maxInFlightRequests} requests in flight on this connection`,
+        details: { limit: limits.maxInFlightRequests, retryAfterMs: RETRY_AFTER_MS },
+      };
+    }
+    const opening = (m: Method): number => [...this.inFlight.values()].filter((f) => f.method === m).length;
+    const tooMany = (kind: string, limit: number): ErrorBody => ({
+      code: ErrorCode.TooManyStreams,
+      message: `this connection has its maximum of ${limit} ${kind}`,
+      details: { limit },
+    });
+    if (frame.method === 'watch.create' && this.watches.size + opening('watch.create') >= limits.maxWatches) {
+      return tooMany('watches', limits.maxWatches);
+    }
+    if (
+      frame.method === 'lease.keepAlive' &&
+      this.keepAlives.size + opening('lease.keepAlive') >= limits.maxKeepAlives
+    ) {
+      return tooMany('keep-alive streams', limits.maxKeepAlives);
+    }
+    if (
+      frame.method === 'maintenance.snapshot' &&
+      (this.snapshot !== undefined || opening('maintenance.snapshot') > 0)
+    ) {
+      return tooMany('snapshot streams', 1);
+    }
+    return undefined;
+  }
+
+  private async run(frame: RequestFrame, signal: AbortSignal): Promise<void> {
+    const backend = this.ctx.backend;
+    switch (frame.method) {
+      case 'watch.create': {
+        const id = frame.id;
+        const sink = this.watches.open(id, frame.params);
+        try {
+          const handle = await backend.watch({ ...frame.params, watchId: id }, sink, { signal });
+          if (!this.watches.attach(id, handle)) {
+            throw new ProtocolError(ErrorCode.Unavailable, 'the connection is closing');
+          }
+        } catch (err) {
+          this.watches.discard(id);
+          throw err;
+        }
+        this.respond(id, 'watch.create', { type: 'created', header: backend.header(), watchId: id });
+        this.watches.markCreated(id);
+        return;
+      }
+      case 'watch.cancel': {
+        const watchId = frame.params.watchId;
+        if (!this.watches.end(watchId)) {
+          throw new ProtocolError(ErrorCode.WatchNotFound, `no watch ${watchId} on this connection`, {
+            field: 'params.watch_id',
+          });
+        }
+        this.respond(frame.id, 'watch.cancel', {
+          type: 'canceled',
+          header: backend.header(),
+          watchId,
+          compactRevision: 0,
+          cancelReason: '',
+        });
+        return;
+      }
+      case 'watch.progress': {
+        const revision = (await this.watches.requestProgressAll()) ?? backend.header().revision;
+        this.respond(frame.id, 'watch.progress', {
+          type: 'progress',
+          header: { ...backend.header(), revision },
+          watchId: -1,
+        });
+        return;
+      }
+      case 'lease.keepAlive': {
+        const result = await backend.leaseKeepAlive(frame.params.id, { signal });
+        if (result.ttlSec <= 0) {
+          throw new ProtocolError(ErrorCode.LeaseNotFound, `lease ${frame.params.id} not found`);
+        }
+        if (this.respond(frame.id, 'lease.keepAlive', result))
+          this.keepAlives.open(frame.id, frame.params.id);
+        return;
+      }
+      case 'maintenance.snapshot':
+        await this.runSnapshot(frame.id, signal);
+        return;
+      default: {
+        if (!isUnary(frame.method))
+          throw new ProtocolError(ErrorCode.Unimplemented, `method ${frame.method}`);
+        const result = await callUnary(backend, frame as UnaryCall, { signal });
+        this.respond(frame.id, frame.method, result as never);
+      }
+    }
+  }
+
+  private async runSnapshot(id: number, signal: AbortSignal): Promise<void> {
+    const snap = await this.ctx.backend.snapshot({ signal });
+    const abort = new AbortController();
+    const sent = this.respond(id, 'maintenance.snapshot', {
+      header: snap.header,
+      remainingBytes: snap.sizeBytes,
+      blob: new Uint8Array(0),
+      version: snap.version,
+    });
+    if (!sent) return;
+    this.snapshot = { id, abort };
+    // The stream runs on after the opening request is answered (it no longer counts as in flight).
+    void this.pumpSnapshot(id, snap.chunks, snap.sizeBytes, snap.header, abort.signal);
+  }
+
+  private async pumpSnapshot(
+    id: number,
+    chunks: AsyncIterable<Uint8Array>,
+    sizeBytes: number,
+    header: ResponseHeader,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const chunkBytes = this.ctx.limits.snapshotChunkBytes;
+    let remaining = sizeBytes;
+    try {
+      for await (const blob of rechunk(chunks, chunkBytes)) {
+        await this.outbox.whenWritable();
+        if (signal.aborted || !this.outbox.isOpen) return;
+        remaining -= blob.length;
+        if (remaining < 0) throw new Error(`snapshot is larger than the announced ${sizeBytes} bytes`);
+        this.send({ type: 'snapshot', id, result: { header, remainingBytes: remaining, blob, version: '' } });
+      }
+      if (signal.aborted) return;
+      if (remaining !== 0)
+        throw new Error(`snapshot ended ${remaining} bytes short of the announced ${sizeBytes}`);
+      this.endSnapshot(undefined);
+    } catch (err) {
+      if (signal.aborted) return;
+      this.endSnapshot(toErrorBody(err, (e) => this.logInternal('maintenance.snapshot', e)));
+    }
+  }
+
+  private endSnapshot(error: ErrorBody | undefined, sendFrame = true): void {
+    const snap = this.snapshot;
+    if (snap === undefined) return;
+    this.snapshot = undefined;
+    snap.abort.abort();
+    if (sendFrame)
+      this.send(error === undefined ? { type: 'end', id: snap.id } : { type: 'end', id: snap.id, error });
+    this.maybeIdle();
+  }
+
+  private cancelStream(id: number): void {
+    if (this.watches.end(id)) return;
+    if (this.keepAlives.end(id)) return;
+    if (this.snapshot?.id === id) this.endSnapshot(undefined);
+  }
+
+  // ---- outbound -------------------------------------------------------------------------------
+
+  private send(frame: ServerFrame): boolean {
+    let text: string;
+    try {
+      text = encodeFrame(frame);
+    } catch (err) {
+      this.logInternal(describeFrame(frame), err);
+      return false;
+    }
+    return this.outbox.send(text);
+  }
+
+  private sendError(error: ErrorBody): void {
+    this.send({ type: 'error', error });
+  }
+
+  /** Sends a result; a result that cannot be encoded or is too big becomes an error response. */
+  private respond<M extends Method>(id: number, method: M, result: MethodResult<M>): boolean {
+    let text: string;
+    try {
+      text = encodeFrame({ type: 'response', id, method, result } as ServerFrame);
+    } catch (err) {
+      this.respondError(id, method, err);
+      return false;
+    }
+    if (Buffer.byteLength(text) > this.ctx.limits.maxFrameBytes) {
+      this.respondError(
+        id,
+        method,
+        new ProtocolError(
+          ErrorCode.ResponseTooLarge,
+          `the response would exceed ${this.ctx.limits.maxFrameBytes} bytes; narrow the request or use limit`,
+          {
+            details: { limit: this.ctx.limits.maxFrameBytes },
+          },
+        ),
+      );
+      return false;
+    }
+    this.ctx.metrics.observe('ws', method, 'OK');
+    return this.outbox.send(text);
+  }
+
+  private respondError(id: number, method: Method, err: unknown): void {
+    const error = toErrorBody(err, (e) => this.logInternal(method, e));
+    this.ctx.metrics.observe('ws', method, error.code);
+    this.send({ type: 'response', id, method, error });
+  }
+
+  private logInternal(what: string, err: unknown): void {
+    this.ctx.logger.error('client request failed unexpectedly', { remote: this.remote, what, error: err });
+  }
+
+  // ---- flow control and lifecycle -------------------------------------------------------------
+
+  private pauseReading(): void {
+    if (this.readingPaused || this.state === 'closed' || this.state === 'draining') return;
+    this.readingPaused = true;
+    this.ws.pause();
+  }
+
+  private resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.ws.resume();
+  }
+
+  private closeSlowConsumer(): void {
+    if (this.state === 'closed') return;
+    this.ctx.logger.warn('closing slow client', {
+      remote: this.remote,
+      pendingBytes: this.outbox.pendingBytes,
+    });
+    this.ctx.metrics.slowConsumer();
+    this.state = 'closed';
+    this.stopEverything();
+    // Read again, so the client's answering close frame completes the close handshake.
+    this.resumeReading();
+    this.ws.close(CloseCode.PolicyViolation, 'slow consumer: outgoing buffer full');
+    const force = setTimeout(() => this.ws.terminate(), this.ctx.limits.closeGraceMs);
+    force.unref();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private maybeIdle(): void {
+    if (this.inFlight.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private stopEverything(): void {
+    for (const f of this.inFlight.values())
+      f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
+    this.watches.endAll(undefined, false);
+    this.keepAlives.endAll(undefined, false);
+    this.endSnapshot(undefined, false);
+    this.outbox.wakeWaiters();
+  }
+
+  private onClose(): void {
+    if (this.helloTimer !== undefined) clearTimeout(this.helloTimer);
+    this.state = 'closed';
+    this.stopEverything();
+    this.maybeIdle();
+  }
+}
+
+function idInUseError(id: number): ErrorBody {
+  return {
+    code: ErrorCode.InvalidArgument,
+    message: `request id ${id} is still in use (a request awaiting its response or an open stream); request dropped`,
+    details: { field: 'id' },
+  };
+}

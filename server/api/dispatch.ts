@@ -1,0 +1,72 @@
+/**
+ * The unary methods: one backend call per method, shared by the WebSocket sessions and the HTTP
+ * gateway. Stream methods (watch.*, lease.keepAlive, maintenance.snapshot) are not here: each
+ * transport runs them itself.
+ */
+import type { Method, MethodParams, MethodResult } from '../../client/protocol/index.js';
+import { unreachable } from '../assert.js';
+import type { CallOptions, ClientBackend } from './backend.js';
+
+export type UnaryMethod = Exclude<
+  Method,
+  'lease.keepAlive' | 'watch.create' | 'watch.cancel' | 'watch.progress' | 'maintenance.snapshot'
+>;
+
+const UNARY: ReadonlySet<Method> = new Set<Method>([
+  'kv.range',
+  'kv.put',
+  'kv.deleteRange',
+  'kv.txn',
+  'kv.compact',
+  'lease.grant',
+  'lease.revoke',
+  'lease.timeToLive',
+  'lease.leases',
+  'cluster.memberList',
+  'maintenance.status',
+  'maintenance.alarm',
+]);
+
+export function isUnary(method: Method): method is UnaryMethod {
+  return UNARY.has(method);
+}
+
+/** A unary call, typed loosely: params and result of `method` as the codecs define them. */
+export type UnaryCall = {
+  readonly [K in UnaryMethod]: { readonly method: K; readonly params: MethodParams<K> };
+}[UnaryMethod];
+
+export function callUnary(
+  backend: ClientBackend,
+  call: UnaryCall,
+  options: CallOptions,
+): Promise<MethodResult<UnaryMethod>> {
+  switch (call.method) {
+    case 'kv.range':
+      return backend.range(call.params, options);
+    case 'kv.put':
+      return backend.put(call.params, options);
+    case 'kv.deleteRange':
+      return backend.deleteRange(call.params, options);
+    case 'kv.txn':
+      return backend.txn(call.params, options);
+    case 'kv.compact':
+      return backend.compact(call.params, options);
+    case 'lease.grant':
+      return backend.leaseGrant(call.params, options);
+    case 'lease.revoke':
+      return backend.leaseRevoke(call.params, options);
+    case 'lease.timeToLive':
+      return backend.leaseTimeToLive(call.params, options);
+    case 'lease.leases':
+      return backend.leaseLeases(options);
+    case 'cluster.memberList':
+      return backend.memberList(call.params, options);
+    case 'maintenance.status':
+      return backend.status(options);
+    case 'maintenance.alarm':
+      return backend.alarm(call.params, options);
+    default:
+      return unreachable(call);
+  }
+}

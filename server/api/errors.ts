@@ -1,0 +1,99 @@
+/**
+ * Backend failures → wire error bodies. One place decides what a client sees for any error a
+ * backend (or the API itself) throws: the stable `code` when the error has one, structured details
+ * read from well-known properties, and INTERNAL (logged, never its stack) for anything else.
+ */
+import {
+  ErrorCode,
+  isErrorCode,
+  ProtocolError,
+  type ErrorBody,
+  type ErrorDetails,
+} from '../../client/protocol/index.js';
+
+function num(obj: Record<string, unknown>, ...names: string[]): number | undefined {
+  for (const name of names) {
+    const v = obj[name];
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  }
+  return undefined;
+}
+
+function detailsOf(obj: Record<string, unknown>): ErrorDetails {
+  const d: { -readonly [K in keyof ErrorDetails]: ErrorDetails[K] } = {};
+  const compactRevision = num(obj, 'compactRevision');
+  if (compactRevision !== undefined) d.compactRevision = compactRevision;
+  const currentRevision = num(obj, 'currentRevision', 'current');
+  if (currentRevision !== undefined) d.currentRevision = currentRevision;
+  const leaderId = num(obj, 'leaderId');
+  if (leaderId !== undefined) d.leaderId = leaderId;
+  const urls = obj['leaderClientUrls'];
+  if (Array.isArray(urls) && urls.every((u) => typeof u === 'string'))
+    d.leaderClientUrls = [...(urls as string[])];
+  const retryAfterMs = num(obj, 'retryAfterMs');
+  if (retryAfterMs !== undefined) d.retryAfterMs = retryAfterMs;
+  const limit = num(obj, 'limit', 'maxBytes');
+  if (limit !== undefined) d.limit = limit;
+  const field = obj['field'];
+  if (typeof field === 'string') d.field = field;
+  const nested = obj['details'];
+  if (typeof nested === 'object' && nested !== null && !Array.isArray(nested)) {
+    return { ...(nested as ErrorDetails), ...d };
+  }
+  return d;
+}
+
+/** Whether `err` is the rejection of an aborted signal (AbortError or the signal's own reason). */
+export function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError');
+}
+
+/**
+ * The error body a client receives for `err`. `onInternal` is told about failures without a code
+ * (bugs, unexpected conditions) so that they are logged once, here.
+ */
+export function toErrorBody(err: unknown, onInternal?: (err: unknown) => void): ErrorBody {
+  if (err instanceof ProtocolError) return err.toErrorBody();
+  if (typeof err === 'object' && err !== null) {
+    const obj = err as Record<string, unknown>;
+    const code = obj['code'];
+    const message = typeof obj['message'] === 'string' ? obj['message'] : String(code);
+    if (isErrorCode(code)) return { code, message, details: detailsOf(obj) };
+    if (isAbort(err))
+      return {
+        code: ErrorCode.Unavailable,
+        message: 'request aborted: the member is stopping or the client went away',
+        details: {},
+      };
+  }
+  onInternal?.(err);
+  return { code: ErrorCode.Internal, message: 'internal error', details: {} };
+}
+
+/**
+ * etcd's texts for the errors it also has (api/v3rpc/rpctypes/error.go). The gateway answers with
+ * them, since some etcd clients match on the message; Concord's own message stays in details.
+ */
+const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  COMPACTED: 'etcdserver: mvcc: required revision has been compacted',
+  FUTURE_REVISION: 'etcdserver: mvcc: required revision is a future revision',
+  LEASE_NOT_FOUND: 'etcdserver: requested lease not found',
+  LEASE_EXISTS: 'etcdserver: lease already exists',
+  LEASE_TTL_TOO_LARGE: 'etcdserver: too large lease TTL',
+  NO_SPACE: 'etcdserver: mvcc: database space exceeded',
+  REQUEST_TOO_LARGE: 'etcdserver: request is too large',
+  DUPLICATE_KEY: 'etcdserver: duplicate key given in txn request',
+  KEY_NOT_FOUND: 'etcdserver: key not found',
+  NOT_LEADER: 'etcdserver: not leader',
+  TIMEOUT: 'etcdserver: request timed out',
+  TOO_MANY_REQUESTS: 'etcdserver: too many requests',
+  CORRUPT: 'etcdserver: corrupt cluster',
+};
+
+/** The message etcd would send for this code, if it has one; otherwise Concord's message. */
+export function etcdMessage(body: ErrorBody): string {
+  if (body.code === 'INVALID_ARGUMENT' && body.message.endsWith('key is not provided')) {
+    return 'etcdserver: key is not provided';
+  }
+  return ETCD_MESSAGES[body.code] ?? body.message;
+}

@@ -1,0 +1,362 @@
+/**
+ * The etcd-compatible HTTP JSON gateway on the client port (docs/protocol.md §12): `POST /v3/...`
+ * with etcd's request bodies (proto3 JSON: lowerCamelCase or proto names, base64 bytes, 64-bit
+ * numbers as strings) answered with etcd's response bodies (proto names, defaults omitted) or
+ * etcd's gateway error shape. Streams (`/v3/watch`, `/v3/lease/keepalive`,
+ * `/v3/maintenance/snapshot`) answer with newline-delimited `{"result": ...}` objects.
+ *
+ * Also the operational endpoints: /health (etcd's shape), /metrics, /version.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  codecs,
+  decodeMessage,
+  ErrorCode,
+  gatewayError,
+  gatewayRoute,
+  gatewayStreamResult,
+  methodSpec,
+  ProtocolError,
+  requestSizeBytes,
+  type Codec,
+  type ErrorBody,
+  type Method,
+  type WatchCreateRequest,
+  type WatchEvent,
+  type WatchResponse,
+} from '../../client/protocol/index.js';
+import type { Logger } from '../platform/logger.js';
+import type { ApiMetrics } from './api-metrics.js';
+import type { ClientBackend, WatchHandle } from './backend.js';
+import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
+import { etcdMessage, toErrorBody } from './errors.js';
+import type { HttpReply } from './http-server.js';
+import type { MetricsRegistry } from './metrics.js';
+import type { ApiLimits } from './options.js';
+import { rechunk } from './rechunk.js';
+
+/** The etcd version whose v3 API the gateway follows (reported by /version). */
+export const ETCD_COMPAT_VERSION = '3.5.0';
+export const ETCD_CLUSTER_COMPAT_VERSION = '3.5.0';
+
+export interface HttpGatewayContext {
+  readonly backend: ClientBackend;
+  readonly limits: ApiLimits;
+  readonly logger: Logger;
+  readonly metrics: ApiMetrics;
+  readonly registry: MetricsRegistry;
+  readonly serverVersion: string;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** The gateway's error reply for a body: etcd's texts on top, Concord's code and message in details. */
+export function gatewayErrorReply(body: ErrorBody): HttpReply {
+  const { httpStatus, json } = gatewayError(body);
+  const text = etcdMessage(body);
+  return {
+    status: httpStatus,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ ...json, error: text, message: text }),
+  };
+}
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(reply.status, { ...JSON_HEADERS, ...reply.headers });
+  res.end(reply.body);
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new ProtocolError(ErrorCode.InvalidArgument, 'request body is not valid JSON', { cause });
+  }
+}
+
+export class HttpGateway {
+  private readonly streams = new Set<{ close(reason: string): void }>();
+  private closing = false;
+
+  constructor(private readonly ctx: HttpGatewayContext) {}
+
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
+  health(): HttpReply {
+    const h = this.ctx.backend.health();
+    let reason = '';
+    if (h.leaderId === 0) reason = 'RAFT NO LEADER';
+    else if (h.alarms.length > 0) reason = `ALARM ${h.alarms.map((a) => a.toUpperCase()).join(',')}`;
+    return reason === ''
+      ? { status: 200, headers: JSON_HEADERS, body: JSON.stringify({ health: 'true' }) }
+      : { status: 503, headers: JSON_HEADERS, body: JSON.stringify({ health: 'false', reason }) };
+  }
+
+  metrics(): HttpReply {
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      body: this.ctx.registry.render(),
+    };
+  }
+
+  version(): HttpReply {
+    return {
+      status: 200,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        etcdserver: ETCD_COMPAT_VERSION,
+        etcdcluster: ETCD_CLUSTER_COMPAT_VERSION,
+        concord: this.ctx.serverVersion,
+      }),
+    };
+  }
+
+  /** Serves one `POST /v3/...`; never throws (failures become error replies). */
+  async handle(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = gatewayRoute(path);
+    if (route === undefined) {
+      send(res, {
+        status: 404,
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ error: 'Not Found', code: 5, message: 'Not Found' }),
+      });
+      return;
+    }
+    const method: Method = route.kind === 'watch' ? 'watch.create' : route.method;
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) abort.abort(new ProtocolError(ErrorCode.Unavailable, 'client went away'));
+    };
+    res.on('close', onClose);
+    try {
+      if (this.closing) throw new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down');
+      const json = parseBody(body);
+      if (route.kind === 'watch') {
+        await this.watch(json, res, abort.signal);
+        return;
+      }
+      const params = this.decode(methodSpec(method).params, json);
+      if (method === 'lease.keepAlive') {
+        await this.keepAlive((params as { id: number }).id, res, abort.signal);
+      } else if (method === 'maintenance.snapshot') {
+        await this.snapshot(res, abort.signal);
+      } else if (isUnary(method)) {
+        const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, {
+          signal: abort.signal,
+        });
+        const codec = methodSpec(method).result as Codec<unknown, unknown>;
+        const text = JSON.stringify(codec.toWire(result));
+        this.ctx.metrics.observe('http', method, 'OK');
+        send(res, { status: 200, body: text });
+      } else {
+        throw new ProtocolError(ErrorCode.Unimplemented, `${path} is not served`);
+      }
+    } catch (err) {
+      const error = toErrorBody(err, (e) =>
+        this.ctx.logger.error('gateway request failed unexpectedly', { path, error: e }),
+      );
+      this.ctx.metrics.observe('http', method, error.code);
+      if (res.headersSent) res.end();
+      else send(res, gatewayErrorReply(error));
+    } finally {
+      res.off('close', onClose);
+    }
+    void req;
+  }
+
+  /** Ends every open stream (member shutting down). */
+  close(): void {
+    this.closing = true;
+    for (const s of [...this.streams]) s.close('member shutting down');
+  }
+
+  private decode<D>(codec: Codec<D, unknown>, json: unknown): D {
+    const params = decodeMessage(codec, json, { limits: this.ctx.limits });
+    if (params instanceof ProtocolError) throw params;
+    const size = requestSizeBytes(params);
+    if (size > this.ctx.limits.maxRequestBytes) {
+      throw new ProtocolError(
+        ErrorCode.RequestTooLarge,
+        `request is ${size} bytes, more than ${this.ctx.limits.maxRequestBytes}`,
+        {
+          details: { limit: this.ctx.limits.maxRequestBytes },
+        },
+      );
+    }
+    return params;
+  }
+
+  private checkStreamLimit(): void {
+    if (this.streams.size >= this.ctx.limits.maxGatewayStreams) {
+      throw new ProtocolError(
+        ErrorCode.TooManyStreams,
+        `the gateway has its maximum of ${this.ctx.limits.maxGatewayStreams} streams`,
+        {
+          details: { limit: this.ctx.limits.maxGatewayStreams },
+        },
+      );
+    }
+  }
+
+  private startStream(res: ServerResponse): void {
+    this.checkStreamLimit();
+    res.writeHead(200, { ...JSON_HEADERS, 'cache-control': 'no-cache' });
+  }
+
+  private async keepAlive(id: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    let result;
+    try {
+      result = await this.ctx.backend.leaseKeepAlive(id, { signal });
+    } catch (err) {
+      // etcd answers a keep-alive of an unknown lease with TTL 0, not an error.
+      if (toErrorBody(err).code !== ErrorCode.LeaseNotFound) throw err;
+      result = { header: this.ctx.backend.header(), id, ttlSec: 0 };
+    }
+    this.ctx.metrics.observe('http', 'lease.keepAlive', 'OK');
+    send(res, { status: 200, body: gatewayStreamResult(codecs.LEASE_KEEP_ALIVE_RESPONSE.toWire(result)) });
+  }
+
+  private async snapshot(res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const snap = await this.ctx.backend.snapshot({ signal });
+    this.startStream(res);
+    const chunkBytes = this.ctx.limits.snapshotChunkBytes;
+    let remaining = snap.sizeBytes;
+    const stream = { close: () => res.end() };
+    this.streams.add(stream);
+    try {
+      for await (const blob of rechunk(snap.chunks, chunkBytes)) {
+        if (signal.aborted || res.writableEnded) return;
+        remaining -= blob.length;
+        const line = gatewayStreamResult(
+          codecs.SNAPSHOT_RESPONSE.toWire({
+            header: snap.header,
+            remainingBytes: remaining,
+            blob,
+            version: snap.version,
+          }),
+        );
+        if (!res.write(line))
+          await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+      this.ctx.metrics.observe('http', 'maintenance.snapshot', 'OK');
+      res.end();
+    } finally {
+      this.streams.delete(stream);
+    }
+  }
+
+  /** `/v3/watch`: one create_request in the body, then the watch's responses line by line. */
+  private async watch(json: unknown, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const request = decodeMessage(codecs.WATCH_REQUEST, json, { limits: this.ctx.limits });
+    if (request instanceof ProtocolError) throw request;
+    if (request.type !== 'create') {
+      throw new ProtocolError(ErrorCode.InvalidArgument, 'the body of /v3/watch must be a create_request', {
+        field: 'create_request',
+      });
+    }
+    const create: WatchCreateRequest = request.request;
+    const watchId = create.watchId;
+    const backend = this.ctx.backend;
+    const line = (r: WatchResponse): boolean =>
+      res.write(gatewayStreamResult(codecs.WATCH_RESPONSE.toWire(r)));
+    let handle: WatchHandle | undefined;
+    let finished = false;
+    let idle = true;
+    let timer: NodeJS.Timeout | undefined;
+    let resolveDone: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const finish = (error?: ErrorBody): void => {
+      if (finished) return;
+      finished = true;
+      if (timer !== undefined) clearInterval(timer);
+      handle?.cancel();
+      this.streams.delete(stream);
+      if (!res.writableEnded && !res.destroyed) {
+        if (error !== undefined) {
+          line({
+            type: 'canceled',
+            header: backend.header(),
+            watchId,
+            compactRevision: error.code === ErrorCode.Compacted ? (error.details.compactRevision ?? 0) : 0,
+            cancelReason: error.message,
+          });
+        }
+        res.end();
+      }
+      resolveDone();
+    };
+    const stream = {
+      close: (reason: string) => finish({ code: ErrorCode.Unavailable, message: reason, details: {} }),
+    };
+    const queue: WatchEvent[][] = [];
+    let created = false;
+    const sink = {
+      events: (events: readonly WatchEvent[]) => {
+        if (finished) return;
+        idle = false;
+        if (!created) {
+          queue.push([...events]);
+          return;
+        }
+        line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
+        if (res.writableLength > this.ctx.limits.outgoingBufferBytes) {
+          finish({
+            code: ErrorCode.SlowWatcher,
+            message: 'watch could not keep up: the client did not read',
+            details: {},
+          });
+        }
+      },
+      ended: (error: Error) => {
+        handle = undefined;
+        finish(toErrorBody(error));
+      },
+    };
+    this.checkStreamLimit();
+    this.streams.add(stream);
+    try {
+      handle = await backend.watch(create, sink, { signal });
+    } catch (err) {
+      this.streams.delete(stream);
+      finished = true;
+      throw err;
+    }
+    if (finished) {
+      handle.cancel();
+      return;
+    }
+    res.writeHead(200, { ...JSON_HEADERS, 'cache-control': 'no-cache' });
+    this.ctx.metrics.observe('http', 'watch.create', 'OK');
+    line({ type: 'created', header: backend.header(), watchId });
+    created = true;
+    for (const events of queue.splice(0))
+      line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
+    res.on('close', () => finish());
+    signal.addEventListener('abort', () => finish(), { once: true });
+    if (create.progressNotify) {
+      timer = setInterval(() => {
+        const h = handle;
+        if (!idle || h === undefined) {
+          idle = true;
+          return;
+        }
+        h.requestProgress().then(
+          (revision) => {
+            if (!finished) line({ type: 'progress', header: { ...backend.header(), revision }, watchId });
+          },
+          () => undefined,
+        );
+      }, this.ctx.limits.progressIntervalMs);
+      timer.unref();
+    }
+    await done;
+  }
+}

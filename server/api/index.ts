@@ -1,0 +1,154 @@
+/**
+ * The client port (2379): the Concord WebSocket protocol on `/ws`, the etcd-compatible JSON
+ * gateway on `POST /v3/...`, and `/health`, `/metrics`, `/version`, all on every listen URL.
+ *
+ *   await using api = await startClientApi({ listenUrls: ['http://127.0.0.1:0'], backend, logger, metrics });
+ *   api.urls; // ['http://127.0.0.1:41234']
+ *
+ * `close()` stops accepting, sends each WebSocket client a `going_away` notice, ends every stream
+ * with UNAVAILABLE, lets in-flight requests finish (closeGraceMs), closes sockets with 1001, and
+ * ends the gateway's streams. It is idempotent.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { noopLogger, type Logger } from '../platform/logger.js';
+import { ApiMetrics } from './api-metrics.js';
+import type { ClientBackend } from './backend.js';
+import { ClientGateway } from './client-gateway.js';
+import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
+import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
+import { MetricsRegistry } from './metrics.js';
+import { InvalidConfigError, resolveApiLimits, type ApiLimits } from './options.js';
+
+export type {
+  ClientBackend,
+  WatchSink,
+  WatchHandle,
+  BackendSnapshot,
+  BackendHealth,
+  CallOptions,
+} from './backend.js';
+export { NotLeaderError } from './backend.js';
+export { API_DEFAULTS, InvalidConfigError, resolveApiLimits } from './options.js';
+export type { ApiLimits, ApiServerLimits } from './options.js';
+export { MetricsRegistry } from './metrics.js';
+export { toErrorBody } from './errors.js';
+export { ETCD_COMPAT_VERSION } from './http-gateway.js';
+
+export interface ClientApiOptions {
+  /** `http://host:port` or `https://host:port` (port 0: any free port). */
+  readonly listenUrls: readonly string[];
+  /** Required for https URLs. */
+  readonly tls?: ClientHttpOptions['tls'];
+  readonly backend: ClientBackend;
+  /** Overrides of the defaults (client/protocol DEFAULT_LIMITS and API_DEFAULTS). */
+  readonly limits?: Partial<ApiLimits>;
+  readonly logger?: Logger;
+  /** The registry /metrics renders; a fresh one if absent. */
+  readonly metrics?: MetricsRegistry;
+  /** Reported in welcome and /version; default: this package's version. */
+  readonly serverVersion?: string;
+}
+
+export interface ClientApi {
+  /** The bound URLs (a port 0 replaced by the real port), one per listen URL. */
+  readonly urls: readonly string[];
+  readonly limits: ApiLimits;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+let cachedVersion: string | undefined;
+
+/** The `version` of the package.json of the `concord` package this file belongs to. */
+export function packageVersion(): string {
+  if (cachedVersion !== undefined) return cachedVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      if (pkg.name === 'concord' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
+    } catch {
+      // not here; look one level up
+    }
+    dir = dirname(dir);
+  }
+  return (cachedVersion = '0.0.0');
+}
+
+export async function startClientApi(options: ClientApiOptions): Promise<ClientApi> {
+  if (options.listenUrls.length === 0)
+    throw new InvalidConfigError('listenUrls', 'at least one URL is required');
+  for (const raw of options.listenUrls) {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new InvalidConfigError('listenUrls', `${raw} is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new InvalidConfigError('listenUrls', `${raw}: the scheme must be http or https`);
+    }
+    if (url.protocol === 'https:' && options.tls === undefined) {
+      throw new InvalidConfigError('tls', `${raw} needs TLS options (cert and key)`);
+    }
+  }
+  const limits = resolveApiLimits(options.limits);
+  const logger = options.logger ?? noopLogger;
+  const registry = options.metrics ?? new MetricsRegistry();
+  const serverVersion = options.serverVersion ?? packageVersion();
+  const backend = options.backend;
+
+  let wsGateway: ClientGateway | undefined;
+  let httpGateway: HttpGateway | undefined;
+  const metrics = new ApiMetrics(registry, () => {
+    const ws = wsGateway?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
+    return { watchers: ws.watchers + (httpGateway?.openStreams ?? 0), keepAlives: ws.keepAlives };
+  });
+  backend.registerMetrics?.(registry);
+  wsGateway = new ClientGateway({ backend, limits, logger, metrics, serverVersion });
+  httpGateway = new HttpGateway({ backend, limits, logger, metrics, registry, serverVersion });
+  const ws = wsGateway;
+  const http = httpGateway;
+  const server = new ClientHttpServer(
+    {
+      listenUrls: options.listenUrls,
+      maxBodyBytes: limits.maxFrameBytes,
+      errorReply: gatewayErrorReply,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    },
+    {
+      health: () => http.health(),
+      metrics: () => http.metrics(),
+      version: () => http.version(),
+      gateway: (path, body, req, res) => http.handle(path, body, req, res),
+      upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
+    },
+  );
+  let urls: string[];
+  try {
+    urls = await server.start();
+  } catch (err) {
+    await server.close();
+    await ws.close();
+    throw err;
+  }
+  logger.info('client API listening', { urls });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      server.stopListening();
+      http.close();
+      await ws.close();
+      await server.close();
+      logger.info('client API closed', { urls });
+    })();
+    return closing;
+  };
+  return { urls, limits, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,78 @@
+/**
+ * The outgoing side of one WebSocket connection, with its byte accounting. `pendingBytes` counts
+ * text handed to `ws.send` whose write callback has not fired yet, i.e. bytes held in user space
+ * by ws and the socket. Above `outgoingBufferBytes` the connection is *congested*: the session
+ * stops reading the client's requests and the watch hub stops feeding frames, so a client that does
+ * not read cannot make the member buffer without bound. Above `maxOutgoingBufferBytes` (responses
+ * that were already in flight, or a client that never reads) the connection is closed as a slow
+ * consumer.
+ */
+import type { WebSocket } from 'ws';
+
+export interface OutboxEvents {
+  /** Went above outgoingBufferBytes. */
+  congested(): void;
+  /** Came back below outgoingBufferBytes. */
+  drained(): void;
+  /** Went above maxOutgoingBufferBytes. */
+  overflow(): void;
+}
+
+export class Outbox {
+  private pending = 0;
+  private wasCongested = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly softLimitBytes: number,
+    private readonly hardLimitBytes: number,
+    private readonly events: OutboxEvents,
+  ) {}
+
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  get isCongested(): boolean {
+    return this.pending > this.softLimitBytes;
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Sends one text frame; false if the socket is no longer open (the frame is dropped). */
+  send(text: string): boolean {
+    if (!this.isOpen) return false;
+    const bytes = Buffer.byteLength(text);
+    this.pending += bytes;
+    this.ws.send(text, () => {
+      this.pending -= bytes;
+      if (this.wasCongested && !this.isCongested) {
+        this.wasCongested = false;
+        this.events.drained();
+        this.wakeWaiters();
+      }
+    });
+    if (this.pending > this.hardLimitBytes) this.events.overflow();
+    else if (!this.wasCongested && this.isCongested) {
+      this.wasCongested = true;
+      this.events.congested();
+    }
+    return true;
+  }
+
+  /** Resolves when the connection is not congested (at once if it is not), or when it closes. */
+  whenWritable(): Promise<void> {
+    if (!this.isCongested || !this.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Releases everyone waiting in whenWritable (the connection closed). */
+  wakeWaiters(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
