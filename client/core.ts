@@ -64,6 +64,8 @@ export class ClientCore {
   private conn: Connection | undefined;
   private dialing: Promise<Connection> | undefined;
   private stateValue: ClientState = 'idle';
+  /** The last failed connection attempt, reported as the cause of a timeout while disconnected. */
+  private lastDialError: Error | undefined;
   private readonly dial: DialContext;
 
   constructor(
@@ -78,6 +80,7 @@ export class ClientCore {
       events: { onNotice: (n) => this.onNotice(n), log: options.logger },
       status: (s) => {
         if (s.type === 'connecting' && this.stateValue !== 'connected') this.setState('connecting');
+        if (s.type === 'connectFailed') this.lastDialError = s.error;
         events.status(s);
       },
     };
@@ -271,8 +274,9 @@ export class ClientCore {
           );
         }
         const reason: unknown = deadline.signal.reason;
-        throw lastError !== undefined && reason instanceof RequestTimeoutError
-          ? new RequestTimeoutError(reason.message, { cause: lastError })
+        const cause = lastError ?? (this.current() === undefined ? this.lastDialError : undefined);
+        throw cause !== undefined && reason instanceof RequestTimeoutError
+          ? new RequestTimeoutError(reason.message, { cause })
           : reason;
       }
       throw e;

@@ -105,6 +105,32 @@ describe('Client calls', () => {
       });
     });
 
+    context('when the member answers TOO_MANY_REQUESTS with retry_after_ms', () => {
+      it('resends the write (it was not executed) after the hinted delay', async () => {
+        const { client, cluster, clock } = rig();
+        await client.ready();
+        let attempts = 0;
+        for (const m of cluster.members) {
+          m.intercept = (f) =>
+            f.method === 'kv.put' && attempts++ === 0
+              ? {
+                  action: 'error',
+                  error: { code: 'TOO_MANY_REQUESTS', message: 'busy', details: { retryAfterMs: 500 } },
+                }
+              : undefined;
+        }
+        const put = settled(client.put('k', 'v'));
+        await clock.advance(499);
+        expect(attempts).to.equal(1);
+        await clock.advance(1);
+        await settle();
+        expect(attempts).to.equal(2);
+        expect((await put).ok).to.equal(true);
+        expect(cluster.store.revision).to.equal(2);
+        await client.close();
+      });
+    });
+
     context('when the write was never sent', () => {
       it('sends it once a member is reachable', async () => {
         const { client, cluster, clock } = rig();
