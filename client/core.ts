@@ -36,6 +36,9 @@ export interface ResumableStream {
   clientClosed(): void;
 }
 
+/** A connection lost sooner than this after opening counts as a quick loss (see dialLoop). */
+const SHORT_LIVED_MS = 1000;
+
 export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
 }
@@ -66,6 +69,9 @@ export class ClientCore {
   private stateValue: ClientState = 'idle';
   /** The last failed connection attempt, reported as the cause of a timeout while disconnected. */
   private lastDialError: Error | undefined;
+  /** Consecutive connections lost within SHORT_LIVED_MS of opening. */
+  private quickLosses = 0;
+  private connectedAtMs = 0;
   private readonly dial: DialContext;
 
   constructor(
@@ -160,7 +166,7 @@ export class ClientCore {
 
   private startDial(): Promise<Connection> {
     if (this.dialing !== undefined) return this.dialing;
-    const dialing = dialLoop(this.dial, this.closeSignal).then(
+    const dialing = dialLoop(this.dial, this.closeSignal, this.quickLosses).then(
       (conn) => {
         this.dialing = undefined;
         this.adopt(conn);
@@ -183,6 +189,7 @@ export class ClientCore {
     }
     const previous = this.conn;
     this.conn = conn;
+    this.connectedAtMs = this.options.clock.nowMs();
     this.setState('connected');
     const welcome = conn.welcome;
     this.events.status({
@@ -201,6 +208,8 @@ export class ClientCore {
     if (this.conn !== conn) return;
     this.conn = undefined;
     if (this.isClosed) return;
+    const livedMs = this.options.clock.nowMs() - this.connectedAtMs;
+    this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
     this.events.status({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);

@@ -286,6 +286,7 @@ export class FakeSession {
           header: this.header(),
           limits: this.member.limits,
         });
+        if (this.member.dropAfterWelcome) this.drop();
         return;
       case 'request':
         if (!this.helloSeen) return;
@@ -627,6 +628,8 @@ export class FakeMember {
   afterWatchFrame: ((session: FakeSession) => void) | undefined;
   /** A buggy member: replays watches from this revision whatever start revision was asked. */
   replayFrom: number | undefined;
+  /** Drops every connection right after its welcome (a flapping member). */
+  dropAfterWelcome = false;
   /** Connections ever accepted. */
   accepted = 0;
 
