@@ -250,6 +250,7 @@ export class HttpGateway {
       if (timer !== undefined) clearInterval(timer);
       handle?.cancel();
       this.streams.delete(stream);
+      this.ctx.logger.debug('gateway watch ended', { watchId, code: error?.code ?? 'OK' });
       if (!res.writableEnded && !res.destroyed) {
         if (error !== undefined) {
           line({
