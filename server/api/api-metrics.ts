@@ -21,8 +21,14 @@ export class ApiMetrics {
       'concord_client_slow_consumers_total',
       'Client connections closed because they did not read what the member sent.',
     );
-    this.watchers = registry.gauge('concord_client_watchers', 'Open watches of clients (WebSocket and HTTP gateway).');
-    this.keepAlives = registry.gauge('concord_client_keepalive_streams', 'Open lease keep-alive streams of clients.');
+    this.watchers = registry.gauge(
+      'concord_client_watchers',
+      'Open watches of clients (WebSocket and HTTP gateway).',
+    );
+    this.keepAlives = registry.gauge(
+      'concord_client_keepalive_streams',
+      'Open lease keep-alive streams of clients.',
+    );
     this.connections.set(0);
     registry.addCollector(() => {
       const s = streams();

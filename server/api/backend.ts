@@ -164,7 +164,9 @@ export class NotLeaderError extends Error {
   constructor(
     readonly leaderId: number,
     readonly leaderClientUrls: readonly string[],
-    message = leaderId === 0 ? 'etcdserver: not leader (no leader known)' : `etcdserver: not leader (leader is ${leaderId})`,
+    message = leaderId === 0
+      ? 'etcdserver: not leader (no leader known)'
+      : `etcdserver: not leader (leader is ${leaderId})`,
   ) {
     super(message);
   }

@@ -107,7 +107,11 @@ export class ClientSession {
     ws.on('error', (err) => ctx.logger.debug('client socket error', { remote, error: err }));
     this.helloTimer = setTimeout(() => {
       if (this.state !== 'hello') return;
-      this.sendError({ code: ErrorCode.InvalidArgument, message: `no hello within ${limits.helloTimeoutMs} ms`, details: {} });
+      this.sendError({
+        code: ErrorCode.InvalidArgument,
+        message: `no hello within ${limits.helloTimeoutMs} ms`,
+        details: {},
+      });
       this.ws.close(CloseCode.PolicyViolation, 'hello timeout');
     }, limits.helloTimeoutMs);
     this.helloTimer.unref();
@@ -153,7 +157,10 @@ export class ClientSession {
 
   leaderChanged(leaderId: number): void {
     if (this.state !== 'open') return;
-    this.send({ type: 'notice', notice: { kind: 'leader_changed', header: this.ctx.backend.header(), leaderId } });
+    this.send({
+      type: 'notice',
+      notice: { kind: 'leader_changed', header: this.ctx.backend.header(), leaderId },
+    });
   }
 
   /**
@@ -168,12 +175,17 @@ export class ClientSession {
       this.state = 'draining';
       this.resumeReading();
       this.send({ type: 'notice', notice: { kind: 'going_away', message, retryAfterMs: 0 } });
-      const gone: ErrorBody = { code: ErrorCode.Unavailable, message: `stream ended: ${message}`, details: {} };
+      const gone: ErrorBody = {
+        code: ErrorCode.Unavailable,
+        message: `stream ended: ${message}`,
+        details: {},
+      };
       this.watches.endAll(gone, true);
       this.keepAlives.endAll(gone, true);
       this.endSnapshot(gone);
       const grace = setTimeout(() => {
-        for (const f of this.inFlight.values()) f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
+        for (const f of this.inFlight.values())
+          f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
       }, this.ctx.limits.closeGraceMs);
       grace.unref();
       await this.whenIdle();
@@ -200,7 +212,9 @@ export class ClientSession {
       if (this.state === 'hello') this.ws.close(CloseCode.ProtocolError, 'first frame must be hello');
       return;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString('utf8')
+      : Buffer.from(data as ArrayBuffer).toString('utf8');
     const frame = decodeClientFrame(text, this.ctx.limits);
     if (this.state === 'hello') {
       this.onFirstFrame(frame);
@@ -212,7 +226,11 @@ export class ClientSession {
     }
     switch (frame.type) {
       case 'hello':
-        this.sendError({ code: ErrorCode.InvalidArgument, message: 'duplicate hello ignored', details: { field: 'type' } });
+        this.sendError({
+          code: ErrorCode.InvalidArgument,
+          message: 'duplicate hello ignored',
+          details: { field: 'type' },
+        });
         return;
       case 'request':
         this.onRequest(frame);
@@ -233,7 +251,11 @@ export class ClientSession {
       const error =
         frame instanceof ProtocolError
           ? frame.toErrorBody()
-          : { code: ErrorCode.InvalidArgument, message: 'the first frame must be a hello', details: { field: 'type' } };
+          : {
+              code: ErrorCode.InvalidArgument,
+              message: 'the first frame must be a hello',
+              details: { field: 'type' },
+            };
       this.sendError(error);
       this.ws.close(CloseCode.ProtocolError, 'first frame must be hello');
       this.state = 'closed';
@@ -276,7 +298,9 @@ export class ClientSession {
   }
 
   private idInUse(id: number): boolean {
-    return this.inFlight.has(id) || this.watches.has(id) || this.keepAlives.has(id) || this.snapshot?.id === id;
+    return (
+      this.inFlight.has(id) || this.watches.has(id) || this.keepAlives.has(id) || this.snapshot?.id === id
+    );
   }
 
   private onRequest(frame: RequestFrame): void {
@@ -305,7 +329,11 @@ export class ClientSession {
   private refusal(frame: RequestFrame): ErrorBody | undefined {
     const limits = this.ctx.limits;
     if (this.state !== 'open') {
-      return { code: ErrorCode.Unavailable, message: 'the member is shutting down', details: { retryAfterMs: 0 } };
+      return {
+        code: ErrorCode.Unavailable,
+        message: 'the member is shutting down',
+        details: { retryAfterMs: 0 },
+      };
     }
     if (this.inFlight.size >= limits.maxInFlightRequests) {
       return {
@@ -323,10 +351,16 @@ export class ClientSession {
     if (frame.method === 'watch.create' && this.watches.size + opening('watch.create') >= limits.maxWatches) {
       return tooMany('watches', limits.maxWatches);
     }
-    if (frame.method === 'lease.keepAlive' && this.keepAlives.size + opening('lease.keepAlive') >= limits.maxKeepAlives) {
+    if (
+      frame.method === 'lease.keepAlive' &&
+      this.keepAlives.size + opening('lease.keepAlive') >= limits.maxKeepAlives
+    ) {
       return tooMany('keep-alive streams', limits.maxKeepAlives);
     }
-    if (frame.method === 'maintenance.snapshot' && (this.snapshot !== undefined || opening('maintenance.snapshot') > 0)) {
+    if (
+      frame.method === 'maintenance.snapshot' &&
+      (this.snapshot !== undefined || opening('maintenance.snapshot') > 0)
+    ) {
       return tooMany('snapshot streams', 1);
     }
     return undefined;
@@ -354,7 +388,9 @@ export class ClientSession {
       case 'watch.cancel': {
         const watchId = frame.params.watchId;
         if (!this.watches.end(watchId)) {
-          throw new ProtocolError(ErrorCode.WatchNotFound, `no watch ${watchId} on this connection`, { field: 'params.watch_id' });
+          throw new ProtocolError(ErrorCode.WatchNotFound, `no watch ${watchId} on this connection`, {
+            field: 'params.watch_id',
+          });
         }
         this.respond(frame.id, 'watch.cancel', {
           type: 'canceled',
@@ -367,7 +403,11 @@ export class ClientSession {
       }
       case 'watch.progress': {
         const revision = (await this.watches.requestProgressAll()) ?? backend.header().revision;
-        this.respond(frame.id, 'watch.progress', { type: 'progress', header: { ...backend.header(), revision }, watchId: -1 });
+        this.respond(frame.id, 'watch.progress', {
+          type: 'progress',
+          header: { ...backend.header(), revision },
+          watchId: -1,
+        });
         return;
       }
       case 'lease.keepAlive': {
@@ -375,14 +415,16 @@ export class ClientSession {
         if (result.ttlSec <= 0) {
           throw new ProtocolError(ErrorCode.LeaseNotFound, `lease ${frame.params.id} not found`);
         }
-        if (this.respond(frame.id, 'lease.keepAlive', result)) this.keepAlives.open(frame.id, frame.params.id);
+        if (this.respond(frame.id, 'lease.keepAlive', result))
+          this.keepAlives.open(frame.id, frame.params.id);
         return;
       }
       case 'maintenance.snapshot':
         await this.runSnapshot(frame.id, signal);
         return;
       default: {
-        if (!isUnary(frame.method)) throw new ProtocolError(ErrorCode.Unimplemented, `method ${frame.method}`);
+        if (!isUnary(frame.method))
+          throw new ProtocolError(ErrorCode.Unimplemented, `method ${frame.method}`);
         const result = await callUnary(backend, frame as UnaryCall, { signal });
         this.respond(frame.id, frame.method, result as never);
       }
@@ -422,7 +464,8 @@ export class ClientSession {
         this.send({ type: 'snapshot', id, result: { header, remainingBytes: remaining, blob, version: '' } });
       }
       if (signal.aborted) return;
-      if (remaining !== 0) throw new Error(`snapshot ended ${remaining} bytes short of the announced ${sizeBytes}`);
+      if (remaining !== 0)
+        throw new Error(`snapshot ended ${remaining} bytes short of the announced ${sizeBytes}`);
       this.endSnapshot(undefined);
     } catch (err) {
       if (signal.aborted) return;
@@ -435,7 +478,8 @@ export class ClientSession {
     if (snap === undefined) return;
     this.snapshot = undefined;
     snap.abort.abort();
-    if (sendFrame) this.send(error === undefined ? { type: 'end', id: snap.id } : { type: 'end', id: snap.id, error });
+    if (sendFrame)
+      this.send(error === undefined ? { type: 'end', id: snap.id } : { type: 'end', id: snap.id, error });
     this.maybeIdle();
   }
 
@@ -475,9 +519,13 @@ export class ClientSession {
       this.respondError(
         id,
         method,
-        new ProtocolError(ErrorCode.ResponseTooLarge, `the response would exceed ${this.ctx.limits.maxFrameBytes} bytes; narrow the request or use limit`, {
-          details: { limit: this.ctx.limits.maxFrameBytes },
-        }),
+        new ProtocolError(
+          ErrorCode.ResponseTooLarge,
+          `the response would exceed ${this.ctx.limits.maxFrameBytes} bytes; narrow the request or use limit`,
+          {
+            details: { limit: this.ctx.limits.maxFrameBytes },
+          },
+        ),
       );
       return false;
     }
@@ -511,7 +559,10 @@ export class ClientSession {
 
   private closeSlowConsumer(): void {
     if (this.state === 'closed') return;
-    this.ctx.logger.warn('closing slow client', { remote: this.remote, pendingBytes: this.outbox.pendingBytes });
+    this.ctx.logger.warn('closing slow client', {
+      remote: this.remote,
+      pendingBytes: this.outbox.pendingBytes,
+    });
     this.ctx.metrics.slowConsumer();
     this.state = 'closed';
     this.stopEverything();
@@ -535,7 +586,8 @@ export class ClientSession {
   }
 
   private stopEverything(): void {
-    for (const f of this.inFlight.values()) f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
+    for (const f of this.inFlight.values())
+      f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
     this.watches.endAll(undefined, false);
     this.keepAlives.endAll(undefined, false);
     this.endSnapshot(undefined, false);

@@ -32,9 +32,15 @@ export function isUnary(method: Method): method is UnaryMethod {
 }
 
 /** A unary call, typed loosely: params and result of `method` as the codecs define them. */
-export type UnaryCall = { readonly [K in UnaryMethod]: { readonly method: K; readonly params: MethodParams<K> } }[UnaryMethod];
+export type UnaryCall = {
+  readonly [K in UnaryMethod]: { readonly method: K; readonly params: MethodParams<K> };
+}[UnaryMethod];
 
-export function callUnary(backend: ClientBackend, call: UnaryCall, options: CallOptions): Promise<MethodResult<UnaryMethod>> {
+export function callUnary(
+  backend: ClientBackend,
+  call: UnaryCall,
+  options: CallOptions,
+): Promise<MethodResult<UnaryMethod>> {
   switch (call.method) {
     case 'kv.range':
       return backend.range(call.params, options);

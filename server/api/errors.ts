@@ -28,7 +28,8 @@ function detailsOf(obj: Record<string, unknown>): ErrorDetails {
   const leaderId = num(obj, 'leaderId');
   if (leaderId !== undefined) d.leaderId = leaderId;
   const urls = obj['leaderClientUrls'];
-  if (Array.isArray(urls) && urls.every((u) => typeof u === 'string')) d.leaderClientUrls = [...(urls as string[])];
+  if (Array.isArray(urls) && urls.every((u) => typeof u === 'string'))
+    d.leaderClientUrls = [...(urls as string[])];
   const retryAfterMs = num(obj, 'retryAfterMs');
   if (retryAfterMs !== undefined) d.retryAfterMs = retryAfterMs;
   const limit = num(obj, 'limit', 'maxBytes');
@@ -58,7 +59,12 @@ export function toErrorBody(err: unknown, onInternal?: (err: unknown) => void): 
     const code = obj['code'];
     const message = typeof obj['message'] === 'string' ? obj['message'] : String(code);
     if (isErrorCode(code)) return { code, message, details: detailsOf(obj) };
-    if (isAbort(err)) return { code: ErrorCode.Unavailable, message: 'request aborted: the member is stopping or the client went away', details: {} };
+    if (isAbort(err))
+      return {
+        code: ErrorCode.Unavailable,
+        message: 'request aborted: the member is stopping or the client went away',
+        details: {},
+      };
   }
   onInternal?.(err);
   return { code: ErrorCode.Internal, message: 'internal error', details: {} };

@@ -54,7 +54,11 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 export function gatewayErrorReply(body: ErrorBody): HttpReply {
   const { httpStatus, json } = gatewayError(body);
   const text = etcdMessage(body);
-  return { status: httpStatus, headers: JSON_HEADERS, body: JSON.stringify({ ...json, error: text, message: text }) };
+  return {
+    status: httpStatus,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ ...json, error: text, message: text }),
+  };
 }
 
 function send(res: ServerResponse, reply: HttpReply): void {
@@ -119,7 +123,11 @@ export class HttpGateway {
   async handle(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = gatewayRoute(path);
     if (route === undefined) {
-      send(res, { status: 404, headers: JSON_HEADERS, body: JSON.stringify({ error: 'Not Found', code: 5, message: 'Not Found' }) });
+      send(res, {
+        status: 404,
+        headers: JSON_HEADERS,
+        body: JSON.stringify({ error: 'Not Found', code: 5, message: 'Not Found' }),
+      });
       return;
     }
     const method: Method = route.kind === 'watch' ? 'watch.create' : route.method;
@@ -141,7 +149,9 @@ export class HttpGateway {
       } else if (method === 'maintenance.snapshot') {
         await this.snapshot(res, abort.signal);
       } else if (isUnary(method)) {
-        const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, { signal: abort.signal });
+        const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, {
+          signal: abort.signal,
+        });
         const codec = methodSpec(method).result as Codec<unknown, unknown>;
         const text = JSON.stringify(codec.toWire(result));
         this.ctx.metrics.observe('http', method, 'OK');
@@ -150,7 +160,9 @@ export class HttpGateway {
         throw new ProtocolError(ErrorCode.Unimplemented, `${path} is not served`);
       }
     } catch (err) {
-      const error = toErrorBody(err, (e) => this.ctx.logger.error('gateway request failed unexpectedly', { path, error: e }));
+      const error = toErrorBody(err, (e) =>
+        this.ctx.logger.error('gateway request failed unexpectedly', { path, error: e }),
+      );
       this.ctx.metrics.observe('http', method, error.code);
       if (res.headersSent) res.end();
       else send(res, gatewayErrorReply(error));
@@ -171,18 +183,26 @@ export class HttpGateway {
     if (params instanceof ProtocolError) throw params;
     const size = requestSizeBytes(params);
     if (size > this.ctx.limits.maxRequestBytes) {
-      throw new ProtocolError(ErrorCode.RequestTooLarge, `request is ${size} bytes, more than ${this.ctx.limits.maxRequestBytes}`, {
-        details: { limit: this.ctx.limits.maxRequestBytes },
-      });
+      throw new ProtocolError(
+        ErrorCode.RequestTooLarge,
+        `request is ${size} bytes, more than ${this.ctx.limits.maxRequestBytes}`,
+        {
+          details: { limit: this.ctx.limits.maxRequestBytes },
+        },
+      );
     }
     return params;
   }
 
   private checkStreamLimit(): void {
     if (this.streams.size >= this.ctx.limits.maxGatewayStreams) {
-      throw new ProtocolError(ErrorCode.TooManyStreams, `the gateway has its maximum of ${this.ctx.limits.maxGatewayStreams} streams`, {
-        details: { limit: this.ctx.limits.maxGatewayStreams },
-      });
+      throw new ProtocolError(
+        ErrorCode.TooManyStreams,
+        `the gateway has its maximum of ${this.ctx.limits.maxGatewayStreams} streams`,
+        {
+          details: { limit: this.ctx.limits.maxGatewayStreams },
+        },
+      );
     }
   }
 
@@ -216,9 +236,15 @@ export class HttpGateway {
         if (signal.aborted || res.writableEnded) return;
         remaining -= blob.length;
         const line = gatewayStreamResult(
-          codecs.SNAPSHOT_RESPONSE.toWire({ header: snap.header, remainingBytes: remaining, blob, version: snap.version }),
+          codecs.SNAPSHOT_RESPONSE.toWire({
+            header: snap.header,
+            remainingBytes: remaining,
+            blob,
+            version: snap.version,
+          }),
         );
-        if (!res.write(line)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(line))
+          await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
       }
       this.ctx.metrics.observe('http', 'maintenance.snapshot', 'OK');
       res.end();
@@ -232,12 +258,15 @@ export class HttpGateway {
     const request = decodeMessage(codecs.WATCH_REQUEST, json, { limits: this.ctx.limits });
     if (request instanceof ProtocolError) throw request;
     if (request.type !== 'create') {
-      throw new ProtocolError(ErrorCode.InvalidArgument, 'the body of /v3/watch must be a create_request', { field: 'create_request' });
+      throw new ProtocolError(ErrorCode.InvalidArgument, 'the body of /v3/watch must be a create_request', {
+        field: 'create_request',
+      });
     }
     const create: WatchCreateRequest = request.request;
     const watchId = create.watchId;
     const backend = this.ctx.backend;
-    const line = (r: WatchResponse): boolean => res.write(gatewayStreamResult(codecs.WATCH_RESPONSE.toWire(r)));
+    const line = (r: WatchResponse): boolean =>
+      res.write(gatewayStreamResult(codecs.WATCH_RESPONSE.toWire(r)));
     let handle: WatchHandle | undefined;
     let finished = false;
     let idle = true;
@@ -280,7 +309,11 @@ export class HttpGateway {
         }
         line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
         if (res.writableLength > this.ctx.limits.outgoingBufferBytes) {
-          finish({ code: ErrorCode.SlowWatcher, message: 'watch could not keep up: the client did not read', details: {} });
+          finish({
+            code: ErrorCode.SlowWatcher,
+            message: 'watch could not keep up: the client did not read',
+            details: {},
+          });
         }
       },
       ended: (error: Error) => {
@@ -305,7 +338,8 @@ export class HttpGateway {
     this.ctx.metrics.observe('http', 'watch.create', 'OK');
     line({ type: 'created', header: backend.header(), watchId });
     created = true;
-    for (const events of queue.splice(0)) line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
+    for (const events of queue.splice(0))
+      line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
     res.on('close', () => finish());
     signal.addEventListener('abort', () => finish(), { once: true });
     if (create.progressNotify) {

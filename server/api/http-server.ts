@@ -8,7 +8,12 @@
  * Bodies are read with a byte limit; malformed requests get a JSON error and never reach the
  * handlers. Nothing a client sends can throw out of this module.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
@@ -36,7 +41,10 @@ export interface ClientHttpOptions {
   readonly maxBodyBytes: number;
   /** The body of an error reply (the gateway's error shape). */
   readonly errorReply: (error: ErrorBody) => HttpReply;
-  readonly tls?: SecureContextOptions & { readonly requestCert?: boolean; readonly rejectUnauthorized?: boolean };
+  readonly tls?: SecureContextOptions & {
+    readonly requestCert?: boolean;
+    readonly rejectUnauthorized?: boolean;
+  };
 }
 
 export class ClientHttpServer {
@@ -55,13 +63,19 @@ export class ClientHttpServer {
     for (const raw of this.options.listenUrls) {
       const url = new URL(raw);
       const secure = url.protocol === 'https:';
-      if (secure && this.options.tls === undefined) throw new Error(`api: ${raw} needs --cert-file and --key-file`);
+      if (secure && this.options.tls === undefined)
+        throw new Error(`api: ${raw} needs --cert-file and --key-file`);
       const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
         this.handle(req, res).catch(() =>
-          reply(res, this.options.errorReply({ code: ErrorCode.Internal, message: 'internal error', details: {} })),
+          reply(
+            res,
+            this.options.errorReply({ code: ErrorCode.Internal, message: 'internal error', details: {} }),
+          ),
         );
       };
-      const server: Server = secure ? createHttpsServer(this.options.tls ?? {}, onRequest) : createHttpServer(onRequest);
+      const server: Server = secure
+        ? createHttpsServer(this.options.tls ?? {}, onRequest)
+        : createHttpServer(onRequest);
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         try {
           this.handlers.upgrade(req, socket, head);
@@ -104,7 +118,11 @@ export class ClientHttpServer {
         return reply(res, {
           status: 405,
           headers: { allow: 'POST' },
-          body: JSON.stringify({ error: 'Method Not Allowed', code: 12, message: `${req.method} not allowed; use POST` }),
+          body: JSON.stringify({
+            error: 'Method Not Allowed',
+            code: 12,
+            message: `${req.method} not allowed; use POST`,
+          }),
         });
       }
       const body = await readBody(req, this.options.maxBodyBytes);
@@ -118,14 +136,19 @@ export class ClientHttpServer {
       }
       return this.handlers.gateway(path, body, req, res);
     }
-    return reply(res, { status: 404, body: JSON.stringify({ error: 'Not Found', code: 5, message: `no route for ${req.method} ${path}` }) });
+    return reply(res, {
+      status: 404,
+      body: JSON.stringify({ error: 'Not Found', code: 5, message: `no route for ${req.method} ${path}` }),
+    });
   }
 
   /** Stops accepting connections; open ones (WebSockets, streams) stay until close(). */
   stopListening(): void {
     if (this.closedListening !== undefined) return;
     this.closedListening = Promise.all(
-      this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))),
+      this.servers.map(
+        (s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())),
+      ),
     ).then(() => undefined);
   }
 

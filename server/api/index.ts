@@ -21,7 +21,14 @@ import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
 import { InvalidConfigError, resolveApiLimits, type ApiLimits } from './options.js';
 
-export type { ClientBackend, WatchSink, WatchHandle, BackendSnapshot, BackendHealth, CallOptions } from './backend.js';
+export type {
+  ClientBackend,
+  WatchSink,
+  WatchHandle,
+  BackendSnapshot,
+  BackendHealth,
+  CallOptions,
+} from './backend.js';
 export { NotLeaderError } from './backend.js';
 export { API_DEFAULTS, InvalidConfigError, resolveApiLimits } from './options.js';
 export type { ApiLimits, ApiServerLimits } from './options.js';
@@ -60,7 +67,10 @@ export function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'concord' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
     } catch {
       // not here; look one level up
@@ -71,7 +81,8 @@ export function packageVersion(): string {
 }
 
 export async function startClientApi(options: ClientApiOptions): Promise<ClientApi> {
-  if (options.listenUrls.length === 0) throw new InvalidConfigError('listenUrls', 'at least one URL is required');
+  if (options.listenUrls.length === 0)
+    throw new InvalidConfigError('listenUrls', 'at least one URL is required');
   for (const raw of options.listenUrls) {
     let url: URL;
     try {

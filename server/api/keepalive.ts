@@ -11,7 +11,12 @@
  *   notification) ends the stream with `end` LEASE_NOT_FOUND.
  * - `cancel {id}` ends the stream without revoking the lease.
  */
-import { ErrorCode, encodeFrame, type ErrorBody, type LeaseKeepAliveResponse } from '../../client/protocol/index.js';
+import {
+  ErrorCode,
+  encodeFrame,
+  type ErrorBody,
+  type LeaseKeepAliveResponse,
+} from '../../client/protocol/index.js';
 import type { ClientBackend } from './backend.js';
 import { toErrorBody } from './errors.js';
 
@@ -63,7 +68,11 @@ export class KeepAlives {
         encodeFrame({
           type: 'keepalive',
           id,
-          error: { code: ErrorCode.TooManyRequests, message: 'a renew of this stream is still unanswered', details: { limit: 1 } },
+          error: {
+            code: ErrorCode.TooManyRequests,
+            message: 'a renew of this stream is still unanswered',
+            details: { limit: 1 },
+          },
         }),
       );
       return;
@@ -83,7 +92,8 @@ export class KeepAlives {
     this.streams.delete(id);
     stream.renewing?.abort();
     stream.renewing = undefined;
-    if (sendFrame) this.host.send(encodeFrame(error === undefined ? { type: 'end', id } : { type: 'end', id, error }));
+    if (sendFrame)
+      this.host.send(encodeFrame(error === undefined ? { type: 'end', id } : { type: 'end', id, error }));
     return true;
   }
 

@@ -3,7 +3,12 @@
  * construction. Protocol limits (announced to clients in `welcome`) come from client/protocol's
  * `resolveLimits`; the rest are server-side knobs that clients never need to know.
  */
-import { DEFAULT_HELLO_TIMEOUT_MS, DEFAULT_SNAPSHOT_CHUNK_BYTES, resolveLimits, type ProtocolLimits } from '../../client/protocol/index.js';
+import {
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_SNAPSHOT_CHUNK_BYTES,
+  resolveLimits,
+  type ProtocolLimits,
+} from '../../client/protocol/index.js';
 
 const MIB = 1024 * 1024;
 
@@ -64,7 +69,15 @@ export class InvalidConfigError extends Error {
 
 /** Fills in defaults and validates; throws InvalidConfigError naming the option. */
 export function resolveApiLimits(overrides: Partial<ApiLimits> = {}): ApiLimits {
-  const protocolKeys = ['maxFrameBytes', 'maxRequestBytes', 'maxTxnOps', 'maxTxnDepth', 'maxInFlightRequests', 'maxWatches', 'maxKeepAlives'] as const;
+  const protocolKeys = [
+    'maxFrameBytes',
+    'maxRequestBytes',
+    'maxTxnOps',
+    'maxTxnDepth',
+    'maxInFlightRequests',
+    'maxWatches',
+    'maxKeepAlives',
+  ] as const;
   const protocolOverrides: Partial<Record<(typeof protocolKeys)[number], number>> = {};
   for (const key of protocolKeys) {
     const v = overrides[key];
@@ -81,18 +94,23 @@ export function resolveApiLimits(overrides: Partial<ApiLimits> = {}): ApiLimits 
   for (const key of Object.keys(API_DEFAULTS) as (keyof ApiServerLimits)[]) {
     const v = overrides[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new InvalidConfigError(key, 'must be a positive integer');
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+      throw new InvalidConfigError(key, 'must be a positive integer');
     server[key] = v;
   }
   // One frame may be sent while just below the soft bound: the hard bound leaves room for it.
   if (server.maxOutgoingBufferBytes < server.outgoingBufferBytes + protocol.maxFrameBytes) {
-    throw new InvalidConfigError('maxOutgoingBufferBytes', 'must be at least outgoingBufferBytes + maxFrameBytes');
+    throw new InvalidConfigError(
+      'maxOutgoingBufferBytes',
+      'must be at least outgoingBufferBytes + maxFrameBytes',
+    );
   }
   if (server.pingTimeoutMs < server.pingIntervalMs) {
     throw new InvalidConfigError('pingTimeoutMs', 'must be at least pingIntervalMs');
   }
   const maxChunk = Math.floor(((protocol.maxFrameBytes - 64 * 1024) * 3) / 4);
-  if (overrides.snapshotChunkBytes === undefined) server.snapshotChunkBytes = Math.min(server.snapshotChunkBytes, maxChunk);
+  if (overrides.snapshotChunkBytes === undefined)
+    server.snapshotChunkBytes = Math.min(server.snapshotChunkBytes, maxChunk);
   if (server.snapshotChunkBytes > maxChunk) {
     throw new InvalidConfigError('snapshotChunkBytes', 'a chunk in base64 must fit in maxFrameBytes');
   }

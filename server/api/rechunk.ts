@@ -1,5 +1,8 @@
 /** Re-cuts a byte stream into chunks of exactly `chunkBytes` (the last one may be shorter). */
-export async function* rechunk(source: AsyncIterable<Uint8Array>, chunkBytes: number): AsyncGenerator<Uint8Array> {
+export async function* rechunk(
+  source: AsyncIterable<Uint8Array>,
+  chunkBytes: number,
+): AsyncGenerator<Uint8Array> {
   let buffer = new Uint8Array(chunkBytes);
   let filled = 0;
   for await (const piece of source) {

@@ -180,7 +180,12 @@ export class WatchHub {
     const states = [...this.watches.values()].filter((s) => !s.ended && s.handle !== undefined);
     if (states.length === 0) return undefined;
     const revisions = await Promise.all(
-      states.map((s) => (s.handle as WatchHandle).requestProgress().then((r) => r, () => undefined)),
+      states.map((s) =>
+        (s.handle as WatchHandle).requestProgress().then(
+          (r) => r,
+          () => undefined,
+        ),
+      ),
     );
     const marks = new Map<number, number>();
     for (const s of states) marks.set(s.id, s.enqueued);
@@ -200,7 +205,8 @@ export class WatchHub {
     for (const state of this.watches.values()) {
       const idle = !state.active && state.queue.length === 0;
       state.active = false;
-      if (!state.progressNotify || !state.created || state.ended || !idle || state.handle === undefined) continue;
+      if (!state.progressNotify || !state.created || state.ended || !idle || state.handle === undefined)
+        continue;
       state.handle.requestProgress().then(
         (revision) => {
           if (state.ended) return;
@@ -223,7 +229,8 @@ export class WatchHub {
           state,
           {
             code: ErrorCode.SlowWatcher,
-            message: 'watch could not keep up: the connection did not read its events; re-create it from the last revision received',
+            message:
+              'watch could not keep up: the connection did not read its events; re-create it from the last revision received',
             details: { limit: this.maxQueuedBytes },
           },
           true,
@@ -282,7 +289,11 @@ export class WatchHub {
     this.watches.delete(state.id);
     // A watch whose create response has not been sent has no stream to end yet.
     if (sendFrame && state.created) {
-      this.host.send(encodeFrame(error === undefined ? { type: 'end', id: state.id } : { type: 'end', id: state.id, error }));
+      this.host.send(
+        encodeFrame(
+          error === undefined ? { type: 'end', id: state.id } : { type: 'end', id: state.id, error },
+        ),
+      );
     }
     this.host.watchEnded(state.id);
     this.checkBarriers();
@@ -359,14 +370,26 @@ export class WatchHub {
       break;
     }
     this.take(state, i);
-    this.sendWatchFrame(state, { type: 'events', header: this.host.header(), watchId: state.id, events, fragment });
+    this.sendWatchFrame(state, {
+      type: 'events',
+      header: this.host.header(),
+      watchId: state.id,
+      events,
+      fragment,
+    });
     return true;
   }
 
   private sendWatchFrame(
     state: WatchState,
     result:
-      | { type: 'events'; header: ResponseHeader; watchId: number; events: readonly WatchEvent[]; fragment: boolean }
+      | {
+          type: 'events';
+          header: ResponseHeader;
+          watchId: number;
+          events: readonly WatchEvent[];
+          fragment: boolean;
+        }
       | { type: 'progress'; header: ResponseHeader; watchId: number },
   ): void {
     state.active = true;

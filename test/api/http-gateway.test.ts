@@ -9,7 +9,10 @@ import { CodedError } from './fake-backend.js';
 const HEADER = { cluster_id: '11', member_id: '22', raft_term: '3' };
 
 /** Opens a streamed POST and reads it line by line. */
-async function openStream(url: string, body: unknown): Promise<{ next(): Promise<Json | undefined>; abort(): void; status: number }> {
+async function openStream(
+  url: string,
+  body: unknown,
+): Promise<{ next(): Promise<Json | undefined>; abort(): void; status: number }> {
   const ac = new AbortController();
   const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: ac.signal });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -48,7 +51,9 @@ describe('HttpGateway', () => {
     it('puts and reads with etcd bodies and answers etcd JSON', async () => {
       const put = await post(url, '/v3/kv/put', { key: 'Zm9v', value: 'YmFy' });
       expect(put.status).to.equal(200);
-      expect(put.text).to.equal('{"header":{"cluster_id":"11","member_id":"22","revision":"2","raft_term":"3"}}');
+      expect(put.text).to.equal(
+        '{"header":{"cluster_id":"11","member_id":"22","revision":"2","raft_term":"3"}}',
+      );
       const range = await post(url, '/v3/kv/range', { key: 'Zm9v' });
       expect(range.text).to.equal(
         '{"header":{"cluster_id":"11","member_id":"22","revision":"2","raft_term":"3"},' +
@@ -73,8 +78,14 @@ describe('HttpGateway', () => {
     });
 
     it('serves prefix ranges, deleterange with prev_kv, and compaction', async () => {
-      for (const k of ['foo1', 'foo2', 'fop']) await post(url, '/v3/kv/put', { key: Buffer.from(k).toString('base64'), value: 'YmFy' });
-      const prefix = await post(url, '/v3/kv/range', { key: 'Zm9v', range_end: 'Zm9w', sort_order: 'DESCEND', keys_only: true });
+      for (const k of ['foo1', 'foo2', 'fop'])
+        await post(url, '/v3/kv/put', { key: Buffer.from(k).toString('base64'), value: 'YmFy' });
+      const prefix = await post(url, '/v3/kv/range', {
+        key: 'Zm9v',
+        range_end: 'Zm9w',
+        sort_order: 'DESCEND',
+        keys_only: true,
+      });
       expect((prefix.json['kvs'] as Json[]).map((kv) => unb64(kv['key']))).to.deep.equal(['foo2', 'foo1']);
       const del = await post(url, '/v3/kv/deleterange', { key: 'Zm9v', range_end: 'Zm9w', prev_kv: true });
       expect(del.json['deleted']).to.equal('2');
@@ -108,7 +119,9 @@ describe('HttpGateway', () => {
       await post(url, '/v3/kv/put', { key: 'Zm9v', value: 'YmFy', lease: id });
       const ka = await post(url, '/v3/lease/keepalive', { ID: id });
       expect(ka.text.endsWith('\n')).to.equal(true);
-      expect(JSON.parse(ka.text)).to.deep.equal({ result: { header: { ...HEADER, revision: '2' }, ID: id, TTL: '30' } });
+      expect(JSON.parse(ka.text)).to.deep.equal({
+        result: { header: { ...HEADER, revision: '2' }, ID: id, TTL: '30' },
+      });
       const ttl = await post(url, '/v3/lease/timetolive', { ID: id, keys: true });
       expect(ttl.json).to.deep.include({ ID: id, TTL: '30', grantedTTL: '30', keys: ['Zm9v'] });
       expect((await post(url, '/v3/kv/lease/timetolive', { ID: id })).json).to.deep.include({ TTL: '30' });
@@ -123,14 +136,19 @@ describe('HttpGateway', () => {
     it('answers a keep-alive of an unknown lease with TTL 0 (omitted), as etcd does', async () => {
       const ka = await post(url, '/v3/lease/keepalive', { ID: '999' });
       expect(ka.status).to.equal(200);
-      expect(JSON.parse(ka.text)).to.deep.equal({ result: { header: { ...HEADER, revision: '1' }, ID: '999' } });
+      expect(JSON.parse(ka.text)).to.deep.equal({
+        result: { header: { ...HEADER, revision: '1' }, ID: '999' },
+      });
     });
   });
 
   describe('POST /v3/cluster and /v3/maintenance', () => {
     it('lists members, reports status and alarms', async () => {
       const members = await post(url, '/v3/cluster/member/list', {});
-      expect((members.json['members'] as Json[])[0]).to.deep.include({ ID: '22', peerURLs: ['http://127.0.0.1:2380'] });
+      expect((members.json['members'] as Json[])[0]).to.deep.include({
+        ID: '22',
+        peerURLs: ['http://127.0.0.1:2380'],
+      });
       const status = await post(url, '/v3/maintenance/status', {});
       expect(status.json).to.deep.include({ leader: '22', raftTerm: '3', dbSize: '4096' });
       const alarm = await post(url, '/v3/maintenance/alarm', { action: 'GET' });
@@ -140,7 +158,10 @@ describe('HttpGateway', () => {
     it('streams a snapshot as lines of results', async () => {
       server.backend.snapshotBytes = new Uint8Array(40_000).fill(7);
       const res = await post(url, '/v3/maintenance/snapshot', {});
-      const lines = res.text.trim().split('\n').map((l) => JSON.parse(l) as Json);
+      const lines = res.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Json);
       const blobs = lines.map((l) => Buffer.from(String((l['result'] as Json)['blob']), 'base64'));
       expect(Buffer.concat(blobs).length).to.equal(40_000);
       expect((lines.at(-1)?.['result'] as Json)['remaining_bytes']).to.equal(undefined);
@@ -151,7 +172,9 @@ describe('HttpGateway', () => {
     it('streams created, then events, and stops the watch when the client goes away', async () => {
       const stream = await openStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
       expect(stream.status).to.equal(200);
-      expect(await stream.next()).to.deep.equal({ result: { header: { ...HEADER, revision: '1' }, created: true } });
+      expect(await stream.next()).to.deep.equal({
+        result: { header: { ...HEADER, revision: '1' }, created: true },
+      });
       await post(url, '/v3/kv/put', { key: 'Zm9v', value: 'YmFy' });
       const ev = (await stream.next()) as Json;
       expect(((ev['result'] as Json)['events'] as Json[])[0]).to.deep.equal({
@@ -166,7 +189,9 @@ describe('HttpGateway', () => {
     it('ends the stream with etcd canceled response carrying compact_revision', async () => {
       const stream = await openStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
       await stream.next();
-      server.backend.endWatches(new CodedError('COMPACTED', 'mvcc: required revision has been compacted', { compactRevision: 5 }));
+      server.backend.endWatches(
+        new CodedError('COMPACTED', 'mvcc: required revision has been compacted', { compactRevision: 5 }),
+      );
       const canceled = (await stream.next()) as Json;
       expect(canceled['result']).to.deep.include({ canceled: true, compact_revision: '5' });
       expect(await stream.next()).to.equal(undefined);
@@ -219,7 +244,10 @@ describe('HttpGateway', () => {
       const huge = await post(url, '/v3/kv/put', JSON.stringify({ key: 'Zm9v', value: 'A'.repeat(200_000) }));
       expect(huge.status).to.equal(400);
       expect(gatewayCode(huge.json)).to.equal('REQUEST_TOO_LARGE');
-      const big = await post(url, '/v3/kv/put', { key: 'Zm9v', value: Buffer.alloc(20_000).toString('base64') });
+      const big = await post(url, '/v3/kv/put', {
+        key: 'Zm9v',
+        value: Buffer.alloc(20_000).toString('base64'),
+      });
       expect(big.status).to.equal(400);
       expect(big.json['error']).to.equal('etcdserver: request is too large');
       expect(server.backend.calls).to.equal(0);
@@ -244,7 +272,10 @@ describe('HttpGateway', () => {
       expect(await noLeader.json()).to.deep.equal({ health: 'false', reason: 'RAFT NO LEADER' });
       server.backend.leaderId = 22;
       server.backend.alarms = ['noSpace'];
-      expect(await (await fetch(url + '/health')).json()).to.deep.equal({ health: 'false', reason: 'ALARM NOSPACE' });
+      expect(await (await fetch(url + '/health')).json()).to.deep.equal({
+        health: 'false',
+        reason: 'ALARM NOSPACE',
+      });
     });
 
     it('exposes client metrics in the Prometheus text format', async () => {
@@ -257,14 +288,24 @@ describe('HttpGateway', () => {
       const text = await res.text();
       expect(text).to.match(/^concord_client_connections 1$/m);
       expect(text).to.match(/^concord_client_watchers 1$/m);
-      expect(text).to.match(/^concord_client_requests_total\{transport="http",method="kv.put",code="OK"\} 1$/m);
-      expect(text).to.match(/^concord_client_requests_total\{transport="http",method="kv.range",code="INVALID_ARGUMENT"\} 1$/m);
-      expect(text).to.match(/^concord_client_requests_total\{transport="ws",method="watch.create",code="OK"\} 1$/m);
+      expect(text).to.match(
+        /^concord_client_requests_total\{transport="http",method="kv.put",code="OK"\} 1$/m,
+      );
+      expect(text).to.match(
+        /^concord_client_requests_total\{transport="http",method="kv.range",code="INVALID_ARGUMENT"\} 1$/m,
+      );
+      expect(text).to.match(
+        /^concord_client_requests_total\{transport="ws",method="watch.create",code="OK"\} 1$/m,
+      );
     });
 
     it('reports versions', async () => {
       const res = await fetch(url + '/version');
-      expect(await res.json()).to.deep.equal({ etcdserver: '3.5.0', etcdcluster: '3.5.0', concord: '9.9.9-test' });
+      expect(await res.json()).to.deep.equal({
+        etcdserver: '3.5.0',
+        etcdcluster: '3.5.0',
+        concord: '9.9.9-test',
+      });
     });
   });
 });
