@@ -51,6 +51,7 @@ export interface MemberConfig {
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;
   readonly snapshotCount: number;
+  readonly snapshotCatchUpEntries: number;
   readonly quotaBackendBytes: number;
   readonly maxRequestBytes: number;
   readonly autoCompaction: AutoCompaction;
@@ -277,6 +278,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     heartbeatIntervalMs,
     electionTimeoutMs,
     snapshotCount: parseInt10('snapshot-count', get('snapshot-count'), 1),
+    snapshotCatchUpEntries: parseInt10('snapshot-catchup-entries', get('snapshot-catchup-entries'), 0),
     quotaBackendBytes: parseInt10('quota-backend-bytes', get('quota-backend-bytes'), 1024 * 1024),
     maxRequestBytes: parseInt10('max-request-bytes', get('max-request-bytes'), 1024),
     autoCompaction: { mode, retention: parseRetention(mode, get('auto-compaction-retention')) },

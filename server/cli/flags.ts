@@ -73,6 +73,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   },
   { name: 'snapshot-count', type: 'int', default: '10000', help: 'applied entries between snapshots' },
   {
+    name: 'snapshot-catchup-entries',
+    type: 'int',
+    default: '5000',
+    help: 'entries kept after a snapshot so slightly lagging followers catch up without one',
+  },
+  {
     name: 'quota-backend-bytes',
     type: 'int',
     default: String(2 * 1024 ** 3),

@@ -51,7 +51,9 @@ export class LeaseDriver {
       this.inFlight.add(id);
       this.deps
         .propose({ type: 'leaseRevoke', id })
-        .catch((err: unknown) => this.deps.logger.warn('lease revoke failed; will retry', { lease: id, error: err }))
+        .catch((err: unknown) =>
+          this.deps.logger.warn('lease revoke failed; will retry', { lease: id, error: err }),
+        )
         .finally(() => this.inFlight.delete(id));
     }
     if (this.checkpointInFlight) return;

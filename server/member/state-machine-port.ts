@@ -2,11 +2,13 @@
  * Adapts the apply layer's StateMachine to the replica's narrow `StateMachine<R>` port: the
  * replica hands over an entry's command bytes, the apply layer decodes and applies them.
  */
-import type { ApplyResult, StateMachine } from '../apply/index.js';
+import { decodeCommand, type ApplyResult, type StateMachine } from '../apply/index.js';
 import type { StateMachine as ReplicaStateMachine } from '../replica/index.js';
 import type { Clock } from '../platform/clock.js';
 
 export class StateMachinePort implements ReplicaStateMachine<ApplyResult> {
+  private readonly revokedListeners = new Set<(leaseId: number) => void>();
+
   constructor(
     readonly machine: StateMachine,
     private readonly clock: Clock,
@@ -15,7 +17,19 @@ export class StateMachinePort implements ReplicaStateMachine<ApplyResult> {
   apply(index: number, command: Uint8Array): ApplyResult {
     // The lessor starts a lease's deadline from the latest time it saw (primary only).
     this.machine.lessor.observeTime(this.clock.nowMs());
-    return this.machine.applyEntry(index, command);
+    const result = this.machine.applyEntry(index, command);
+    if (result.status === 'ok' && result.response.type === 'leaseRevoke' && this.revokedListeners.size > 0) {
+      // Revokes are rare: decode again to learn the id (keep-alive streams of it end at once).
+      const decoded = decodeCommand(command, command.length + 1);
+      if (decoded.type === 'leaseRevoke') for (const l of this.revokedListeners) l(decoded.id);
+    }
+    return result;
+  }
+
+  /** Tells `listener` of every lease revoke applied on this member (explicit or expiry). */
+  onLeaseRevoked(listener: (leaseId: number) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
   }
 
   snapshot(): Uint8Array {

@@ -96,6 +96,8 @@ export interface ReplicaStats {
   readonly proposalsPending: number;
   readonly leaderChanges: number;
   readonly snapshotsTaken: number;
+  /** Snapshots received from a leader and installed. */
+  readonly snapshotsRestored: number;
   readonly applyBatches: number;
   readonly applyMsTotal: number;
 }
@@ -128,11 +130,13 @@ export class Replica<R> {
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: number) => void>();
+  private readonly fatalListeners = new Set<(error: Error) => void>();
   private counters = {
     proposalsApplied: 0,
     proposalsFailed: 0,
     leaderChanges: 0,
     snapshotsTaken: 0,
+    snapshotsRestored: 0,
     applyBatches: 0,
     applyMsTotal: 0,
   };
@@ -334,6 +338,12 @@ export class Replica<R> {
     });
   }
 
+  /** The transport could not deliver a snapshot to `to`: let Raft probe and retry. */
+  reportSnapshotFailure(to: number): void {
+    this.node.reportSnapshotFailure(to);
+    this.kick();
+  }
+
   /** Start an election now (used by tests and operators). */
   campaign(): void {
     this.node.campaign();
@@ -383,6 +393,12 @@ export class Replica<R> {
   onTick(listener: () => void): () => void {
     this.tickListeners.add(listener);
     return () => this.tickListeners.delete(listener);
+  }
+
+  /** Called once if the replica stops on a fatal error (a failed disk, a broken invariant). */
+  onFatal(listener: (error: Error) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
   }
 
   onApplied(listener: (index: number) => void): () => void {
@@ -490,6 +506,7 @@ export class Replica<R> {
     this.appliedIndex = snapshot.metadata.index;
     this.appliedTerm = snapshot.metadata.term;
     this.snapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
 
@@ -535,6 +552,7 @@ export class Replica<R> {
     this.pending.rejectAll(reason);
     this.pendingAttributes.rejectAll(reason);
     this.reads.failAll(reason);
+    for (const l of this.fatalListeners) l(error);
   }
 }
 

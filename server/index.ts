@@ -1,0 +1,9 @@
+/**
+ * `concord/server`: run a member inside a Node process (for tests and embedding), the same thing
+ * `concord serve` runs.
+ */
+export { startMember } from './member/start-member.js';
+export type { MemberHandle, StartMemberExtras } from './member/start-member.js';
+export type { MemberOptions } from './member/member.js';
+export { loadConfig, InvalidConfigError } from './cli/config.js';
+export type { MemberConfig } from './cli/config.js';

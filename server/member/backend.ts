@@ -1,0 +1,341 @@
+/**
+ * The client API's backend on a real member (`ClientBackend`, defined by server/api): writes are
+ * proposed through Raft and answered when applied here; linearizable reads wait for ReadIndex and
+ * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
+ * leader's lessor (followers answer NOT_LEADER with the leader's client URLs).
+ */
+import { ErrorCode } from '../../client/protocol/error-codes.js';
+import type * as P from '../../client/protocol/index.js';
+import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
+import {
+  NotLeaderError,
+  type BackendHealth,
+  type BackendSnapshot,
+  type CallOptions,
+  type ClientBackend,
+  type MetricsRegistry,
+  type WatchHandle,
+  type WatchSink,
+} from '../api/index.js';
+import { ServerError } from '../errors.js';
+import { CompactedError } from '../mvcc/index.js';
+import { IdGenerator } from '../replica/id-generator.js';
+import type { WatchResponse } from '../watch/index.js';
+import { proposeCommand, type MemberCore } from './member.js';
+import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
+
+export class MemberBackend implements ClientBackend {
+  private readonly leaseIds: IdGenerator;
+
+  constructor(private readonly core: MemberCore) {
+    this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+  }
+
+  header(): P.ResponseHeader {
+    return this.headerAt(this.core.machine.store.currentRevision);
+  }
+
+  private readonly headerAt: HeaderAt = (revision) => ({
+    clusterId: this.core.config.clusterId,
+    memberId: this.core.config.memberId,
+    revision,
+    raftTerm: this.core.replica.status().raft.term,
+  });
+
+  private async apply(command: Command, options: CallOptions): Promise<CommandResponse> {
+    const result: ApplyResult = await proposeCommand(this.core.replica, command, signalOf(options));
+    switch (result.status) {
+      case 'ok':
+        return result.response;
+      case 'error':
+        throw result.error;
+      case 'skipped':
+        throw new ServerError(ErrorCode.Internal, `entry ${result.index} was skipped`, false);
+    }
+  }
+
+  async range(req: P.RangeRequest, options: CallOptions): Promise<P.RangeResponse> {
+    if (!req.serializable) await this.core.replica.linearizableRead(signalOf(options));
+    return rangeResponse(this.headerAt, this.core.machine.range(req));
+  }
+
+  async put(req: P.PutRequest, options: CallOptions): Promise<P.PutResponse> {
+    const r = await this.apply({ type: 'put', request: req }, options);
+    return putResponse(this.headerAt, expect(r, 'put').response);
+  }
+
+  async deleteRange(req: P.DeleteRangeRequest, options: CallOptions): Promise<P.DeleteRangeResponse> {
+    const r = await this.apply({ type: 'deleteRange', request: req }, options);
+    return deleteRangeResponse(this.headerAt, expect(r, 'deleteRange').response);
+  }
+
+  async txn(req: P.TxnRequest, options: CallOptions): Promise<P.TxnResponse> {
+    const r = await this.apply({ type: 'txn', request: req }, options);
+    return txnResponse(this.headerAt, expect(r, 'txn').response);
+  }
+
+  async compact(req: P.CompactionRequest, options: CallOptions): Promise<P.CompactionResponse> {
+    const r = await this.apply({ type: 'compact', revision: req.revision }, options);
+    // Compaction runs inside apply, so it is already physical when the answer comes.
+    return { header: this.headerAt(expect(r, 'compact').response.revision) };
+  }
+
+  async leaseGrant(req: P.LeaseGrantRequest, options: CallOptions): Promise<P.LeaseGrantResponse> {
+    // The id is decided before proposing, so every member applies the same grant.
+    const id = req.id !== 0 ? req.id : this.leaseIds.next();
+    const r = expect(await this.apply({ type: 'leaseGrant', id, ttlSec: req.ttlSec }, options), 'leaseGrant');
+    return { header: this.header(), id: r.id, ttlSec: r.ttlSec, error: '' };
+  }
+
+  async leaseRevoke(req: P.LeaseRevokeRequest, options: CallOptions): Promise<P.LeaseRevokeResponse> {
+    const r = expect(await this.apply({ type: 'leaseRevoke', id: req.id }, options), 'leaseRevoke');
+    return { header: this.headerAt(r.revision) };
+  }
+
+  leaseKeepAlive(id: number, _options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
+    const { replica, machine, clock } = this.core;
+    if (!replica.isLeader() || !machine.lessor.isPrimary) {
+      const leaderId = replica.leaderId();
+      const leader = replica.memberList().find((m) => m.id === leaderId);
+      return Promise.reject(new NotLeaderError(leaderId, leader?.clientUrls ?? []));
+    }
+    try {
+      const ttlSec = machine.lessor.renew(id, clock.nowMs());
+      return Promise.resolve({ header: this.header(), id, ttlSec });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async leaseTimeToLive(
+    req: P.LeaseTimeToLiveRequest,
+    options: CallOptions,
+  ): Promise<P.LeaseTimeToLiveResponse> {
+    await this.core.replica.linearizableRead(signalOf(options));
+    const info = this.core.machine.lessor.timeToLive(req.id, req.keys);
+    return {
+      header: this.header(),
+      id: info.id,
+      ttlSec: info.remainingTtlSec,
+      grantedTtlSec: info.ttlSec,
+      keys: info.keys ?? [],
+    };
+  }
+
+  async leaseLeases(options: CallOptions): Promise<P.LeaseLeasesResponse> {
+    await this.core.replica.linearizableRead(signalOf(options));
+    return { header: this.header(), leases: this.core.machine.lessor.list().map((l) => ({ id: l.id })) };
+  }
+
+  onLeaseRevoked(listener: (leaseId: number) => void): () => void {
+    return this.core.port.onLeaseRevoked(listener);
+  }
+
+  watch(req: P.WatchCreateRequest, sink: WatchSink, _options: CallOptions): Promise<WatchHandle> {
+    const { machine, pump } = this.core;
+    const compacted = machine.store.compactRevision;
+    if (req.startRevision > 0 && req.startRevision <= compacted)
+      return Promise.reject(new CompactedError(compacted));
+    const progressWaiters: ((revision: number) => void)[] = [];
+    let ended = false;
+    const onResponse = (r: WatchResponse): void => {
+      if (ended) return;
+      switch (r.type) {
+        case 'created':
+          return;
+        case 'events':
+          sink.events(r.events, r.revision);
+          return;
+        case 'progress':
+          for (const w of progressWaiters.splice(0)) w(r.revision);
+          return;
+        case 'canceled': {
+          ended = true;
+          const err =
+            r.compactRevision !== undefined
+              ? new CompactedError(r.compactRevision)
+              : new ServerError(r.code, r.reason, false);
+          sink.ended(err);
+          return;
+        }
+      }
+    };
+    let id: number;
+    try {
+      id = pump.create(
+        {
+          key: req.key,
+          rangeEnd: req.rangeEnd,
+          startRevision: req.startRevision,
+          prevKv: req.prevKv,
+          noPut: req.filters.includes('noPut'),
+          noDelete: req.filters.includes('noDelete'),
+          progressNotify: false,
+        },
+        onResponse,
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return Promise.resolve({
+      cancel: () => {
+        if (ended) return;
+        ended = true;
+        pump.cancel(id);
+        for (const w of progressWaiters.splice(0)) w(machine.store.currentRevision);
+      },
+      requestProgress: () =>
+        new Promise<number>((resolve) => {
+          if (ended) {
+            resolve(machine.store.currentRevision);
+            return;
+          }
+          progressWaiters.push(resolve);
+          pump.requestProgress(id);
+        }),
+    });
+  }
+
+  async memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
+    if (req.linearizable) await this.core.replica.linearizableRead(signalOf(options));
+    const members = this.core.replica.memberList().map((m) => ({
+      id: m.id,
+      name: m.name,
+      peerUrls: [...m.peerUrls],
+      clientUrls: [...m.clientUrls],
+      isLearner: m.isLearner,
+    }));
+    return { header: this.header(), members };
+  }
+
+  status(_options: CallOptions): Promise<P.StatusResponse> {
+    const { replica, machine, config } = this.core;
+    const st = replica.status();
+    const size = machine.store.sizeBytes;
+    return Promise.resolve({
+      header: this.header(),
+      version: versionOf(),
+      dbSizeBytes: size,
+      leader: st.raft.lead,
+      raftIndex: st.raft.commit,
+      raftTerm: st.raft.term,
+      raftAppliedIndex: st.appliedIndex,
+      errors: st.fatal === undefined ? [] : [st.fatal.message],
+      dbSizeInUseBytes: size,
+      isLearner: st.raft.confState.learners.includes(config.memberId),
+      storageVersion: '1',
+      dbSizeQuotaBytes: config.quotaBackendBytes,
+    });
+  }
+
+  async alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
+    if (req.action === 'deactivate' && (req.alarm === 'noSpace' || req.alarm === 'none')) {
+      await this.apply({ type: 'alarmClear' }, options);
+    } else if (req.action === 'activate') {
+      throw new ServerError(
+        ErrorCode.InvalidArgument,
+        'alarms are raised by the cluster itself, not by clients',
+        false,
+      );
+    }
+    return {
+      header: this.header(),
+      alarms: this.activeAlarms().map((alarm) => ({ memberId: this.core.config.memberId, alarm })),
+    };
+  }
+
+  private activeAlarms(): P.AlarmType[] {
+    return this.core.machine.store.noSpaceAlarm ? ['noSpace'] : [];
+  }
+
+  async snapshot(options: CallOptions): Promise<BackendSnapshot> {
+    await this.core.replica.linearizableRead(signalOf(options));
+    const header = this.header();
+    const bytes = this.core.machine.snapshot();
+    return {
+      header,
+      sizeBytes: bytes.length,
+      version: '1',
+      chunks: (async function* () {
+        yield bytes;
+      })(),
+    };
+  }
+
+  health(): BackendHealth {
+    return { leaderId: this.core.replica.leaderId(), alarms: this.activeAlarms() };
+  }
+
+  onLeaderChange(listener: (leaderId: number) => void): () => void {
+    return this.core.replica.onLeaderChange((leader) => listener(leader));
+  }
+
+  registerMetrics(registry: MetricsRegistry): void {
+    const { replica, machine, pump, transport } = this.core;
+    const g = (name: string, help: string) => registry.gauge(name, help);
+    const applied = g(
+      'concord_server_proposals_applied_total',
+      'Proposals applied on this member (counter).',
+    );
+    const failed = g(
+      'concord_server_proposals_failed_total',
+      'Proposals that failed or timed out (counter).',
+    );
+    const pending = g('concord_server_proposals_pending', 'Proposals waiting to be applied.');
+    const committed = g('concord_server_proposals_committed_total', 'The Raft commit index (counter).');
+    const leaderChanges = g('concord_server_leader_changes_seen_total', 'Leader changes seen (counter).');
+    const hasLeader = g('concord_server_has_leader', '1 if a leader is known.');
+    const isLeader = g('concord_server_is_leader', '1 if this member is the leader.');
+    const term = g('concord_raft_term', 'Current Raft term.');
+    const dbSize = g('concord_mvcc_db_total_size_in_bytes', 'Size of keys, values and history.');
+    const revision = g('concord_mvcc_current_revision', 'Current store revision.');
+    const watchers = g('concord_watch_watchers', 'Watchers on this member.');
+    const snapshots = g('concord_server_snapshots_taken_total', 'Snapshots taken (counter).');
+    const restored = g(
+      'concord_server_snapshots_restored_total',
+      'Snapshots received from a leader and installed (counter).',
+    );
+    const applyMs = g(
+      'concord_server_apply_duration_ms_total',
+      'Milliseconds spent applying entries (counter).',
+    );
+    const peerDrops = g('concord_network_peer_dropped_messages_total', 'Peer messages dropped (counter).');
+    registry.addCollector(() => {
+      const s = replica.stats();
+      const st = replica.status();
+      applied.set(s.proposalsApplied);
+      failed.set(s.proposalsFailed);
+      pending.set(s.proposalsPending);
+      committed.set(st.raft.commit);
+      leaderChanges.set(s.leaderChanges);
+      hasLeader.set(st.raft.lead !== 0 ? 1 : 0);
+      isLeader.set(replica.isLeader() ? 1 : 0);
+      term.set(st.raft.term);
+      dbSize.set(machine.store.sizeBytes);
+      revision.set(machine.store.currentRevision);
+      watchers.set(pump.watcherCount);
+      snapshots.set(s.snapshotsTaken);
+      restored.set(s.snapshotsRestored);
+      applyMs.set(s.applyMsTotal);
+      peerDrops.set(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
+    });
+  }
+}
+
+function signalOf(options: CallOptions): { signal?: AbortSignal } {
+  return options.signal === undefined ? {} : { signal: options.signal };
+}
+
+function expect<T extends CommandResponse['type']>(
+  r: CommandResponse,
+  type: T,
+): Extract<CommandResponse, { type: T }> {
+  if (r.type !== type)
+    throw new ServerError(ErrorCode.Internal, `expected a ${type} result, got ${r.type}`, false);
+  return r as Extract<CommandResponse, { type: T }>;
+}
+
+let version: string | undefined;
+function versionOf(): string {
+  return (version ??= '3.5.0');
+}

@@ -1,0 +1,271 @@
+/**
+ * The composition root of one member: Node platform, durable storage, the state machine, the
+ * replica, the peer transport, the leader's lease and compaction drivers, the watch pump and the
+ * client API — wired together and started. `startMember` is what `concord serve` runs and what
+ * users embed (etcd's `embed` is the model).
+ */
+import { AutoCompactionPolicy } from '../mvcc/index.js';
+import { encodeCommand, StateMachine, type ApplyResult, type Command } from '../apply/index.js';
+import { loadConfig, type MemberConfig } from '../cli/config.js';
+import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
+import { JsonLinesLogger, type Logger } from '../platform/logger.js';
+import { TimedDisk } from '../platform/timed-disk.js';
+import { NodeClock } from '../platform/node-clock.js';
+import { NodeDisk } from '../platform/node-disk.js';
+import { NodeTimers } from '../platform/node-timers.js';
+import { SeededRandom } from '../platform/random.js';
+import {
+  bootstrapEntries,
+  encodeReplicaSnapshot,
+  MemberRegistry,
+  Replica,
+  type Member as ClusterMember,
+} from '../replica/index.js';
+import { RaftStorage } from '../storage/index.js';
+import { PeerTransport } from '../transport/index.js';
+import { LeaseDriver } from './lease-driver.js';
+import { StateMachinePort } from './state-machine-port.js';
+import { WatchPump } from './watch-pump.js';
+
+/** Options for an embedded member: the `concord serve` flags in camelCase (arrays for URL lists). */
+export type MemberOptions = Partial<Record<CamelFlag, string | number | boolean | readonly string[]>>;
+type CamelFlag =
+  | 'name'
+  | 'dataDir'
+  | 'listenClientUrls'
+  | 'advertiseClientUrls'
+  | 'listenPeerUrls'
+  | 'initialAdvertisePeerUrls'
+  | 'initialCluster'
+  | 'initialClusterState'
+  | 'initialClusterToken'
+  | 'heartbeatInterval'
+  | 'electionTimeout'
+  | 'snapshotCount'
+  | 'snapshotCatchupEntries'
+  | 'quotaBackendBytes'
+  | 'maxRequestBytes'
+  | 'autoCompactionMode'
+  | 'autoCompactionRetention'
+  | 'requestTimeout'
+  | 'certFile'
+  | 'keyFile'
+  | 'trustedCaFile'
+  | 'clientCertAuth'
+  | 'peerCertFile'
+  | 'peerKeyFile'
+  | 'peerTrustedCaFile'
+  | 'peerClientCertAuth'
+  | 'logLevel'
+  | 'unsafeNoFsync';
+
+/** Turns embedding options into the flag list `loadConfig` validates (one validation path). */
+export function optionsToArgv(options: MemberOptions): string[] {
+  const argv: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const text = Array.isArray(value) ? value.join(',') : String(value);
+    argv.push(`--${flag}=${text}`);
+  }
+  return argv;
+}
+
+export interface MemberCore {
+  readonly config: MemberConfig;
+  readonly logger: Logger;
+  readonly replica: Replica<ApplyResult>;
+  readonly machine: StateMachine;
+  readonly pump: WatchPump;
+  readonly transport: PeerTransport;
+  readonly storage: RaftStorage;
+  readonly port: StateMachinePort;
+  readonly clock: NodeClock;
+  readonly timers: NodeTimers;
+  /** Peer URLs actually bound (port 0 resolved). */
+  readonly peerUrls: readonly string[];
+}
+
+export async function startCore(
+  config: MemberConfig,
+  logger: Logger,
+  metrics?: MetricsRegistry,
+): Promise<MemberCore> {
+  const clock = new NodeClock();
+  const timers = new NodeTimers();
+  const random = new SeededRandom((clock.nowMs() ^ config.memberId) >>> 0);
+  if (config.unsafeNoFsync)
+    logger.warn('UNSAFE: --unsafe-no-fsync is set; a crash can lose acknowledged writes', {});
+
+  const initialIds = config.initialCluster.map((m) => m.id);
+  const fsyncSeconds = metrics?.histogram(
+    'concord_disk_wal_fsync_duration_seconds',
+    'Latency of WAL and snapshot fsyncs.',
+    exponentialBuckets(0.0005, 2, 14),
+  );
+  const disk = new TimedDisk(new NodeDisk(), clock, (ms) => fsyncSeconds?.observe(ms / 1000));
+  const { storage, boot, isNew } = await RaftStorage.open(disk, {
+    dataDir: config.dataDir,
+    clusterId: String(config.clusterId),
+    memberId: config.memberId,
+    initialConfState: { voters: [], learners: [] },
+    initialSnapshotData: encodeReplicaSnapshot(new MemberRegistry(), undefined),
+    unsafeNoFsync: config.unsafeNoFsync,
+    logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
+  });
+  let bootState = boot;
+  if (isNew && config.initialClusterState === 'new') {
+    // A new cluster: every initial member writes the same committed addVoter entries.
+    const { entries, hardState } = bootstrapEntries(
+      config.initialCluster.map((m) => ({ id: m.id, name: m.name, peerUrls: m.peerUrls, clientUrls: [] })),
+    );
+    await storage.save({ snapshot: undefined, entries, hardState });
+    bootState = { ...boot, entries, hardState };
+    logger.info('bootstrapped a new cluster', { members: initialIds.length, clusterId: config.clusterId });
+  } else if (isNew) {
+    logger.info('joining an existing cluster with an empty log', { clusterId: config.clusterId });
+  }
+
+  const machine = new StateMachine({
+    mvcc: { quotaBytes: config.quotaBackendBytes, maxRequestBytes: config.maxRequestBytes },
+  });
+  const port = new StateMachinePort(machine, clock);
+  const transport = new PeerTransport({
+    clusterId: String(config.clusterId),
+    memberId: config.memberId,
+    listenUrls: [...config.listenPeerUrls],
+    ...(config.peerTls !== undefined ? { tls: config.peerTls } : {}),
+    ...(localAddressOf(config.advertisePeerUrls) !== undefined
+      ? { localAddress: localAddressOf(config.advertisePeerUrls)! }
+      : {}),
+    logger,
+    timers,
+    random: random.fork(),
+  });
+  const electionTicks = Math.max(2, Math.round(config.electionTimeoutMs / config.heartbeatIntervalMs));
+  const replica = new Replica<ApplyResult>({
+    id: config.memberId,
+    boot: bootState,
+    platform: { clock, timers, random: random.fork() },
+    storage,
+    stateMachine: port,
+    peers: transport,
+    tickIntervalMs: config.heartbeatIntervalMs,
+    electionTicks,
+    snapshotCount: config.snapshotCount,
+    snapshotCatchUpEntries: config.snapshotCatchUpEntries,
+    requestTimeoutMs: config.requestTimeoutMs,
+    logger,
+  });
+  transport.onMessage((m) => replica.step(m));
+  transport.onSnapshotStatus((to, ok) => {
+    if (!ok) replica.reportSnapshotFailure(to);
+  });
+  const syncPeers = (members: readonly ClusterMember[]): void => {
+    const ids = new Set<number>();
+    for (const m of members) {
+      if (m.id === config.memberId || m.peerUrls.length === 0) continue;
+      ids.add(m.id);
+      transport.addPeer(m.id, [...m.peerUrls]);
+    }
+    for (const id of knownPeers) if (!ids.has(id)) transport.removePeer(id);
+    knownPeers = ids;
+  };
+  let knownPeers = new Set<number>();
+  replica.onMembershipChange((members) => syncPeers(members));
+
+  await transport.start();
+  // Peers named on the command line are dialled at once so the first election's votes get through.
+  for (const m of config.initialCluster) {
+    if (m.id === config.memberId) continue;
+    transport.addPeer(m.id, [...m.peerUrls]);
+    knownPeers.add(m.id);
+    transport.connect(m.id);
+  }
+  syncPeers(replica.memberList());
+
+  const pump = new WatchPump(machine.watchable);
+  replica.onApplied(() => pump.onApplied());
+  const leases = new LeaseDriver({
+    lessor: machine.lessor,
+    clock,
+    logger,
+    propose: (command) => proposeCommand(replica, command),
+    promoteGraceMs: config.electionTimeoutMs,
+  });
+  replica.onLeaderChange((leader) => leases.onLeaderChange(leader === config.memberId));
+  const compaction =
+    config.autoCompaction.retention > 0
+      ? new AutoCompactionPolicy(
+          config.autoCompaction.mode === 'revision'
+            ? { mode: 'revision', retainRevisions: config.autoCompaction.retention }
+            : { mode: 'periodic', retainMs: config.autoCompaction.retention },
+        )
+      : undefined;
+  let compacting = false;
+  replica.onTick(() => {
+    const now = clock.nowMs();
+    leases.onTick();
+    pump.onTick(now);
+    if (compaction === undefined || !replica.isLeader() || compacting) return;
+    const target = compaction.maybeCompact(now, machine.store.currentRevision);
+    if (target === undefined) return;
+    compacting = true;
+    proposeCommand(replica, { type: 'compact', revision: target })
+      .then(() => compaction.compacted(target))
+      .catch((err: unknown) => logger.warn('auto-compaction failed', { revision: target, error: err }))
+      .finally(() => {
+        compacting = false;
+      });
+  });
+  replica.start();
+  return {
+    config,
+    logger,
+    replica,
+    machine,
+    port,
+    pump,
+    transport,
+    storage,
+    clock,
+    timers,
+    peerUrls: transport.listenUrls(),
+  };
+}
+
+/** Members listening on a specific loopback address dial from it too (lets test proxies tell them apart). */
+function localAddressOf(urls: readonly string[]): string | undefined {
+  const host = new URL(urls[0]!).hostname;
+  return /^127\.\d+\.\d+\.\d+$/.test(host) ? host : undefined;
+}
+
+export function proposeCommand(
+  replica: Replica<ApplyResult>,
+  command: Command,
+  options: { signal?: AbortSignal } = {},
+): Promise<ApplyResult> {
+  return replica.propose(encodeCommand(command), options);
+}
+
+export function makeLogger(
+  config: Pick<MemberConfig, 'logLevel' | 'name'>,
+  write: (line: string) => void,
+): JsonLinesLogger {
+  return new JsonLinesLogger({
+    write,
+    clock: new NodeClock(),
+    level: config.logLevel,
+    fields: { member: config.name },
+  });
+}
+
+export { loadConfig };
+
+/** Stops a core in dependency order: no more ticks or applies, then network, then disk. */
+export async function stopCore(core: MemberCore): Promise<void> {
+  await core.replica.stop();
+  core.pump.close();
+  await core.transport.close();
+  await core.storage.close();
+}

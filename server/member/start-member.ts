@@ -1,0 +1,144 @@
+/**
+ * `startMember(options)`: a whole member in this process, for `concord serve` and for embedding
+ * (etcd's `embed` package is the model — users' own tests can run a real member in-process).
+ *
+ *   await using member = await startMember({ name: 'test', dataDir: tmp, listenClientUrls: ['http://127.0.0.1:0'], listenPeerUrls: ['http://127.0.0.1:0'] });
+ *   member.clientUrls; // ['http://127.0.0.1:40123']
+ */
+import { startClientApi, type ClientApi } from '../api/index.js';
+import { MetricsRegistry } from '../api/metrics.js';
+import { loadConfig, type MemberConfig } from '../cli/config.js';
+import type { Logger } from '../platform/logger.js';
+import { MemberBackend } from './backend.js';
+import {
+  makeLogger,
+  optionsToArgv,
+  startCore,
+  stopCore,
+  type MemberCore,
+  type MemberOptions,
+} from './member.js';
+import { transferLeadershipAway } from './shutdown.js';
+
+export interface MemberHandle {
+  readonly name: string;
+  readonly memberId: number;
+  readonly clusterId: number;
+  /** The bound client URLs (a port 0 resolved). */
+  readonly clientUrls: readonly string[];
+  readonly peerUrls: readonly string[];
+  /** Resolves when the member stopped: undefined after `stop()`, the error if it failed. */
+  closed(): Promise<Error | undefined>;
+  /** Graceful stop: stop accepting, hand leadership over if leader, flush and close. Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+  /** The internals, for Concord's own tests and tools; not a stable API. */
+  readonly internals: { readonly core: MemberCore; readonly api: ClientApi };
+}
+
+export interface StartMemberExtras {
+  /** Where log lines go (default: stderr). */
+  readonly logWrite?: (line: string) => void;
+  readonly logger?: Logger;
+}
+
+export async function startMember(
+  options: MemberOptions | MemberConfig = {},
+  extras: StartMemberExtras = {},
+): Promise<MemberHandle> {
+  const config = isConfig(options) ? options : loadConfig(optionsToArgv(options), {});
+  const logger =
+    extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
+  const metrics = new MetricsRegistry();
+  const core = await startCore(config, logger, metrics);
+  let api: ClientApi;
+  try {
+    api = await startClientApi({
+      listenUrls: config.listenClientUrls,
+      ...(config.clientTls !== undefined ? { tls: await clientTlsOptions(config) } : {}),
+      backend: new MemberBackend(core),
+      limits: { maxRequestBytes: config.maxRequestBytes },
+      logger,
+      metrics,
+    });
+  } catch (err) {
+    await stopCore(core);
+    throw err;
+  }
+  const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
+    ? api.urls
+    : config.advertiseClientUrls;
+  publishWhenLeaderKnown(core, clientUrls, logger);
+  logger.info('member started', {
+    memberId: config.memberId,
+    clusterId: config.clusterId,
+    clientUrls: api.urls,
+    peerUrls: core.peerUrls,
+  });
+
+  let stopping: Promise<void> | undefined;
+  let resolveClosed: (e: Error | undefined) => void = () => {};
+  const closed = new Promise<Error | undefined>((resolve) => (resolveClosed = resolve));
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info('member stopping', {});
+      await transferLeadershipAway(core.replica, config.electionTimeoutMs);
+      await api.close();
+      await stopCore(core);
+      logger.info('member stopped', {});
+      resolveClosed(undefined);
+    })());
+  core.replica.onFatal((error) => {
+    // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
+    logger.error('member failed; stopping', { error });
+    void api
+      .close()
+      .then(() => stopCore(core))
+      .finally(() => resolveClosed(error));
+  });
+  return {
+    name: config.name,
+    memberId: config.memberId,
+    clusterId: config.clusterId,
+    clientUrls: api.urls,
+    peerUrls: core.peerUrls,
+    closed: () => closed,
+    stop,
+    [Symbol.asyncDispose]: stop,
+    internals: { core, api },
+  };
+}
+
+function isConfig(o: MemberOptions | MemberConfig): o is MemberConfig {
+  return (
+    typeof (o as MemberConfig).memberId === 'number' && typeof (o as MemberConfig).clusterId === 'number'
+  );
+}
+
+async function clientTlsOptions(
+  config: MemberConfig,
+): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
+  const { readFile } = await import('node:fs/promises');
+  const tls = config.clientTls!;
+  return {
+    cert: await readFile(tls.certFile),
+    key: await readFile(tls.keyFile),
+    ...(tls.trustedCaFile !== '' ? { ca: await readFile(tls.trustedCaFile) } : {}),
+    requestCert: tls.clientCertAuth,
+    rejectUnauthorized: tls.clientCertAuth,
+  };
+}
+
+/** Publishes this member's client URLs through Raft (retrying until a leader accepts it). */
+function publishWhenLeaderKnown(core: MemberCore, clientUrls: readonly string[], logger: Logger): void {
+  const attempt = (): void => {
+    core.replica
+      .publishAttributes({ name: core.config.name, peerUrls: [], clientUrls: [...clientUrls] })
+      .then(() => logger.info('published client URLs', { clientUrls }))
+      .catch(() => {
+        if (core.replica.status().fatal === undefined)
+          core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);
+      });
+  };
+  attempt();
+}

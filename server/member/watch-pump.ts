@@ -1,0 +1,76 @@
+/**
+ * Moves watch responses from the (pull-based, synchronous) watchable store to each watcher's
+ * sink: after every applied batch, on every tick (idle progress), and in rounds while watchers
+ * are catching up from history. Catch-up rounds yield to the event loop between batches so a
+ * watcher that starts far in the past never blocks the member.
+ */
+import type { WatchableStore, WatchRequest, WatchResponse } from '../watch/index.js';
+
+export type WatchResponseSink = (response: WatchResponse) => void;
+
+export class WatchPump {
+  private readonly sinks = new Map<number, WatchResponseSink>();
+  private scheduled = false;
+  private closed = false;
+
+  constructor(private readonly watchable: WatchableStore) {}
+
+  get watcherCount(): number {
+    return this.sinks.size;
+  }
+
+  /** Creates a watcher; its responses (starting with `created`) go to `sink`. Throws typed errors. */
+  create(request: WatchRequest, sink: WatchResponseSink): number {
+    const id = this.watchable.watch(request);
+    this.sinks.set(id, sink);
+    this.schedule();
+    return id;
+  }
+
+  cancel(watchId: number): void {
+    this.sinks.delete(watchId);
+    this.watchable.cancel(watchId);
+  }
+
+  requestProgress(watchId: number): void {
+    if (this.watchable.requestProgress(watchId)) this.schedule();
+  }
+
+  /** After a batch of entries was applied. */
+  onApplied(): void {
+    this.pump();
+  }
+
+  onTick(nowMs: number): void {
+    this.watchable.progressTick(nowMs);
+    this.pump();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const id of [...this.sinks.keys()]) this.cancel(id);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    this.watchable.sync();
+    for (const id of this.watchable.pendingWatchIds()) {
+      const sink = this.sinks.get(id);
+      for (const response of this.watchable.take(id)) {
+        if (response.type === 'canceled') this.sinks.delete(id);
+        sink?.(response);
+      }
+    }
+    // Watchers still catching up get another round after other work had a turn.
+    if (this.watchable.groupSizes().unsynced > 0 || this.watchable.groupSizes().victims > 0) this.schedule();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * A Disk decorator that reports how long each fsync/fdatasync took (the WAL fsync latency metric)
+ * without the storage layer knowing about clocks or metrics.
+ */
+import type { Clock } from './clock.js';
+import type { Disk } from './disk.js';
+
+export class TimedDisk implements Disk {
+  constructor(
+    private readonly inner: Disk,
+    private readonly clock: Clock,
+    private readonly onSync: (durationMs: number) => void,
+  ) {}
+
+  private async timed(op: () => Promise<void>): Promise<void> {
+    const start = this.clock.nowMs();
+    await op();
+    this.onSync(this.clock.nowMs() - start);
+  }
+
+  mkdir(path: string): Promise<void> {
+    return this.inner.mkdir(path);
+  }
+  list(dir: string): Promise<string[]> {
+    return this.inner.list(dir);
+  }
+  read(path: string): Promise<Uint8Array> {
+    return this.inner.read(path);
+  }
+  write(path: string, data: Uint8Array): Promise<void> {
+    return this.inner.write(path, data);
+  }
+  append(path: string, data: Uint8Array): Promise<void> {
+    return this.inner.append(path, data);
+  }
+  fsync(path: string): Promise<void> {
+    return this.timed(() => this.inner.fsync(path));
+  }
+  fdatasync(path: string): Promise<void> {
+    return this.timed(() => this.inner.fdatasync(path));
+  }
+  truncate(path: string, sizeBytes: number): Promise<void> {
+    return this.inner.truncate(path, sizeBytes);
+  }
+  rename(from: string, to: string): Promise<void> {
+    return this.inner.rename(from, to);
+  }
+  remove(path: string): Promise<void> {
+    return this.inner.remove(path);
+  }
+  fsyncDir(dir: string): Promise<void> {
+    return this.timed(() => this.inner.fsyncDir(dir));
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
