@@ -291,6 +291,10 @@ export class MemberBackend implements ClientBackend {
     const revision = g('concord_mvcc_current_revision', 'Current store revision.');
     const watchers = g('concord_watch_watchers', 'Watchers on this member.');
     const snapshots = g('concord_server_snapshots_taken_total', 'Snapshots taken (counter).');
+    const restored = g(
+      'concord_server_snapshots_restored_total',
+      'Snapshots received from a leader and installed (counter).',
+    );
     const applyMs = g(
       'concord_server_apply_duration_ms_total',
       'Milliseconds spent applying entries (counter).',
@@ -311,6 +315,7 @@ export class MemberBackend implements ClientBackend {
       revision.set(machine.store.currentRevision);
       watchers.set(pump.watcherCount);
       snapshots.set(s.snapshotsTaken);
+      restored.set(s.snapshotsRestored);
       applyMs.set(s.applyMsTotal);
       peerDrops.set(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
     });

@@ -36,6 +36,18 @@ export interface HarnessOptions {
 export const b64 = (s: string): string => Buffer.from(s).toString('base64');
 export const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString();
 
+/** base64 of the smallest key greater than every key with this prefix (etcd's range_end for a prefix). */
+function prefixEndB64(prefix: string): string {
+  const bytes = Buffer.from(prefix);
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      bytes[i]!++;
+      return bytes.subarray(0, i + 1).toString('base64');
+    }
+  }
+  return b64('\0');
+}
+
 export class ClusterHarness {
   readonly members: HarnessMember[] = [];
   private readonly root: string;
@@ -172,6 +184,41 @@ export class ClusterHarness {
     name: string,
   ): Promise<{ leader: string; header: { member_id: string; revision?: string }; raftIndex?: string }> {
     return this.request(name, '/v3/maintenance/status', {});
+  }
+
+  async metric(name: string, metric: string): Promise<number | undefined> {
+    const res = await fetch(`${this.member(name).clientUrl}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const text = await res.text();
+    const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
+    return line === undefined ? undefined : Number(line.split(' ')[1]);
+  }
+
+  /** Every key and value under `prefix` as one member sees it locally (serializable). */
+  async dump(name: string, prefix = ''): Promise<{ revision: string; kvs: Record<string, string> }> {
+    const key = prefix === '' ? b64('\0') : b64(prefix);
+    const rangeEnd = prefix === '' ? b64('\0') : prefixEndB64(prefix);
+    const res = await this.request<{
+      header: { revision?: string };
+      kvs?: { key: string; value?: string }[];
+    }>(name, '/v3/kv/range', {
+      key,
+      range_end: rangeEnd,
+      serializable: true,
+    });
+    const kvs: Record<string, string> = {};
+    for (const kv of res.kvs ?? []) kvs[unb64(kv.key)] = unb64(kv.value);
+    return { revision: res.header.revision ?? '0', kvs };
+  }
+
+  /** Cut `name` off from every other member, both directions. */
+  isolate(name: string): void {
+    const m = this.member(name);
+    m.proxy.block();
+    for (const other of this.members) if (other !== m) other.proxy.block(m.host);
+  }
+
+  heal(): void {
+    for (const m of this.members) m.proxy.unblock();
   }
 
   running(): HarnessMember[] {
