@@ -1,0 +1,103 @@
+/** Argument parsing and failure formatting for vopr.ts (importable by tests without running the CLI). */
+import type { InjectedBugs } from '../../server/raft/index.js';
+import { SIM_DEFAULTS, simOptions, type SimOptions } from './options.js';
+import type { RunResult } from './run.js';
+
+const BUG_NAMES = ['commitPreviousTermByCount', 'voteWithoutLogCheck', 'skipPrevLogCheck'] as const;
+
+export interface CliArgs {
+  readonly seeds: number;
+  readonly first: number;
+  readonly nodes: 3 | 5 | 7 | undefined;
+  readonly bugs: InjectedBugs;
+  readonly safetyMs: number;
+  readonly livenessMs: number;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function parseNodes(value: string): 3 | 5 | 7 {
+  if (value === '3' || value === '5' || value === '7') return Number(value) as 3 | 5 | 7;
+  throw new UsageError(`--nodes must be 3, 5 or 7, got ${value}`);
+}
+
+function parseCount(flag: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${value}`);
+  return n;
+}
+
+function parseBugs(value: string): InjectedBugs {
+  const bugs: Record<string, boolean> = {};
+  for (const name of value.split(',')) {
+    if (!(BUG_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown bug ${name}; known: ${BUG_NAMES.join(', ')}`);
+    }
+    bugs[name] = true;
+  }
+  return bugs as InjectedBugs;
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  let seeds: number | undefined;
+  let first: number | undefined;
+  let nodes: 3 | 5 | 7 | undefined;
+  let bugs: InjectedBugs = {};
+  let safetyMs: number = SIM_DEFAULTS.safetyMs;
+  let livenessMs: number = SIM_DEFAULTS.livenessMs;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    const value = argv[i + 1];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    i++;
+    if (flag === '--seeds') seeds = parseCount(flag, value, 1);
+    else if (flag === '--seed') first = parseCount(flag, value, 0);
+    else if (flag === '--nodes') nodes = parseNodes(value);
+    else if (flag === '--bugs') bugs = parseBugs(value);
+    else if (flag === '--safety-ms') safetyMs = parseCount(flag, value, 0);
+    else if (flag === '--liveness-ms') livenessMs = parseCount(flag, value, 1);
+    else throw new UsageError(`unknown flag ${flag}`);
+  }
+  if (seeds === undefined && first === undefined) seeds = 100;
+  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs };
+}
+
+export function nodesForSeed(seed: number, nodes: 3 | 5 | 7 | undefined): 3 | 5 | 7 {
+  return nodes ?? ([3, 5, 7] as const)[seed % 3] ?? 5;
+}
+
+export function optionsFor(args: CliArgs, seed: number): SimOptions {
+  return simOptions({
+    seed,
+    nodes: nodesForSeed(seed, args.nodes),
+    bugs: args.bugs,
+    safetyMs: args.safetyMs,
+    livenessMs: args.livenessMs,
+  });
+}
+
+export function reproCommand(options: SimOptions): string {
+  const parts = [`npm run sim -- --seed ${options.seed} --nodes ${options.nodes}`];
+  const bugs = Object.entries(options.bugs)
+    .filter(([, on]) => on === true)
+    .map(([name]) => name);
+  if (bugs.length > 0) parts.push(`--bugs ${bugs.join(',')}`);
+  if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
+  if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
+  return parts.join(' ');
+}
+
+export function formatFailure(result: RunResult, options: SimOptions): string {
+  const v = result.violation;
+  return [
+    `FAIL seed=${result.seed} nodes=${result.nodes} events=${result.events} at=${result.simulatedMs.toFixed(3)}ms`,
+    `violation: ${v?.message ?? '(none)'}`,
+    `profile: ${result.profile}`,
+    `last ${result.trace.length} events:`,
+    ...result.trace.map((line) => `  ${line}`),
+    `reproduce: ${reproCommand(options)}`,
+  ].join('\n');
+}
+

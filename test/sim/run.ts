@@ -1,0 +1,140 @@
+/**
+ * One seed, start to finish: the fault phase (safety checked after every event), then the healed
+ * liveness phase (every member restarted, partitions removed, loss stopped): within
+ * `livenessMs` of virtual time there must be a leader and a fresh proposal applied on every member
+ * of the leader's configuration. Finally every acknowledged proposal must be in every member's state.
+ */
+import { AssertionError } from '../../server/assert.js';
+import type { ConfState } from '../../server/raft/index.js';
+import { Cluster, type ClientStats } from './cluster.js';
+import { Invariant, Violation } from './checkers/violation.js';
+import { FaultDriver } from './fault-driver.js';
+import { describeProfile, type SimOptions } from './options.js';
+
+export interface RunResult {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly events: number;
+  readonly simulatedMs: number;
+  readonly violation: Violation | undefined;
+  /** The last events before the end (or the failure), oldest first. */
+  readonly trace: readonly string[];
+  readonly profile: string;
+  readonly client: ClientStats;
+  readonly stateHash: number;
+  /** Virtual ms from the start of the liveness phase until it converged (undefined if it did not). */
+  readonly convergedAfterMs: number | undefined;
+}
+
+const PROBE_EVERY_MS = 20;
+const PROBE_RETRY_MS = 500;
+
+export function runSeed(options: SimOptions): RunResult {
+  const cluster = new Cluster(options);
+  const driver = new FaultDriver(cluster);
+  let violation: Violation | undefined;
+  let convergedAfterMs: number | undefined;
+  try {
+    driver.start();
+    const s = cluster.scheduler;
+    while (s.executed < options.maxEvents && s.step(options.safetyMs)) {
+      // every event's checks run inside the event
+    }
+    driver.stop();
+    heal(cluster);
+    convergedAfterMs = awaitLiveness(cluster, options.livenessMs);
+    finalChecks(cluster);
+  } catch (err) {
+    violation = asViolation(err);
+  }
+  return {
+    seed: options.seed,
+    nodes: options.nodes,
+    events: cluster.scheduler.executed,
+    simulatedMs: cluster.scheduler.nowMs,
+    violation,
+    trace: cluster.trace.render(),
+    profile: describeProfile(cluster.profile),
+    client: cluster.clientStats,
+    stateHash: cluster.stateHash(),
+    convergedAfterMs,
+  };
+}
+
+function asViolation(err: unknown): Violation {
+  if (err instanceof Violation) return err;
+  if (err instanceof AssertionError) return new Violation(Invariant.RaftAssertion, `assertion failed: ${err.message}`);
+  if (err instanceof Error) return new Violation(Invariant.RaftAssertion, `${err.name}: ${err.message}\n${err.stack ?? ''}`);
+  return new Violation(Invariant.RaftAssertion, String(err));
+}
+
+function heal(cluster: Cluster): void {
+  cluster.network.healAll();
+  cluster.network.setConditions({ ...cluster.profile, lossRate: 0 });
+  for (const node of cluster.nodes.values()) if (!node.isUp) node.start();
+  cluster.trace.recordEvent(cluster.scheduler.nowMs, 'heal', 0, 'liveness phase: all up, no partitions, no loss');
+}
+
+function members(conf: ConfState): number[] {
+  return [...conf.voters, ...conf.learners];
+}
+
+/** Runs until a leader exists and a probe proposal is applied on all its members; returns the time it took. */
+function awaitLiveness(cluster: Cluster, livenessMs: number): number {
+  const s = cluster.scheduler;
+  const startMs = s.nowMs;
+  const deadlineMs = startMs + livenessMs;
+  const probes = new Set<number>();
+  let lastProbeMs = -Infinity;
+  let done = false;
+  const poll = (): void => {
+    const leader = cluster.leader();
+    if (leader?.raft !== undefined) {
+      const probeIndex = cluster.firstAppliedIndex(probes);
+      if (probeIndex === undefined) {
+        if (s.nowMs - lastProbeMs >= PROBE_RETRY_MS) {
+          lastProbeMs = s.nowMs;
+          const id = cluster.propose(leader);
+          if (id !== undefined) {
+            probes.add(id);
+            cluster.watchApplied(id);
+          }
+        }
+      } else {
+        done = members(leader.raft.confState()).every((id) => {
+          const node = cluster.nodes.get(id);
+          return node !== undefined && node.isUp && node.sm.appliedIndex >= probeIndex;
+        });
+      }
+    }
+    if (!done) s.after(PROBE_EVERY_MS, 'probe', 0, undefined, poll);
+  };
+  s.after(0, 'probe', 0, undefined, poll);
+  while (!done && s.step(deadlineMs)) {
+    // run until converged or out of time
+  }
+  if (!done) throw new Violation(Invariant.Liveness, `no convergence within ${livenessMs}ms: ${describeState(cluster)}`);
+  return s.nowMs - startMs;
+}
+
+export function describeState(cluster: Cluster): string {
+  const parts = [...cluster.nodes.values()].map((n) => {
+    if (n.raft === undefined) return `n${n.id}:down`;
+    const st = n.raft.status();
+    const cs = st.confState;
+    return (
+      `n${n.id}:${st.role} t${st.term} lead=${st.lead} commit=${st.commit} applied=${n.sm.appliedIndex} ` +
+      `last=${st.lastIndex} voters=${cs.voters.join(',')}${cs.learners.length > 0 ? ` learners=${cs.learners.join(',')}` : ''}`
+    );
+  });
+  return parts.join(' | ');
+}
+
+function finalChecks(cluster: Cluster): void {
+  const leader = cluster.leader();
+  if (leader?.raft === undefined) return;
+  for (const id of members(leader.raft.confState())) {
+    const node = cluster.nodes.get(id);
+    if (node !== undefined) cluster.checker.checkFinalState(id, node.sm.ids);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The simulator's command line (after TigerBeetle's VOPR):
+ *
+ *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--safety-ms MS] [--liveness-ms MS]
+ *
+ * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly),
+ * prints each failure (seed, violation, fault profile, the last events, a reproduction command),
+ * then exactly one summary line `seeds=N violations=V events=E`. Exits 1 if any seed failed.
+ * Without --nodes, each seed picks 3, 5 or 7 members from its own value.
+ */
+import { UsageError, formatFailure, optionsFor, parseArgs, type CliArgs } from './cli.js';
+import { runSeed } from './run.js';
+
+const MAX_DETAILED_FAILURES = 3;
+
+function main(argv: readonly string[]): number {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  let violations = 0;
+  let events = 0;
+  const failed: number[] = [];
+  for (let k = 0; k < args.seeds; k++) {
+    const seed = (args.first + k) >>> 0;
+    const options = optionsFor(args, seed);
+    const result = runSeed(options);
+    events += result.events;
+    if (result.violation === undefined) continue;
+    violations++;
+    failed.push(seed);
+    if (violations <= MAX_DETAILED_FAILURES) process.stdout.write(`${formatFailure(result, options)}\n\n`);
+  }
+  if (failed.length > 0) process.stdout.write(`failing seeds: ${failed.join(' ')}\n`);
+  process.stdout.write(`seeds=${args.seeds} violations=${violations} events=${events}\n`);
+  return violations > 0 ? 1 : 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
