@@ -41,7 +41,16 @@ function codeOnly(source: string): string {
 }
 
 const PURE_CORES = ['server/raft', 'server/mvcc', 'server/lease', 'server/watch', 'server/apply'];
-const BANNED_GLOBALS = [/\bDate\.now\b/, /\bnew Date\b/, /\bMath\.random\b/, /\bsetTimeout\b/, /\bsetInterval\b/, /\bsetImmediate\b/, /\bprocess\./, /\bperformance\.now\b/];
+const BANNED_GLOBALS = [
+  /\bDate\.now\b/,
+  /\bnew Date\b/,
+  /\bMath\.random\b/,
+  /\bsetTimeout\b/,
+  /\bsetInterval\b/,
+  /\bsetImmediate\b/,
+  /\bprocess\./,
+  /\bperformance\.now\b/,
+];
 
 describe('architecture', () => {
   for (const core of PURE_CORES) {
@@ -51,7 +60,9 @@ describe('architecture', () => {
         for (const file of files) {
           const rel = relative(root, file);
           for (const spec of importsOf(readFileSync(file, 'utf8'))) {
-            expect(spec, `${rel} imports ${spec}`).to.not.match(/^node:|^(fs|net|http|https|timers|ws|child_process)$/);
+            expect(spec, `${rel} imports ${spec}`).to.not.match(
+              /^node:|^(fs|net|http|https|timers|ws|child_process)$/,
+            );
             expect(spec, `${rel} imports ${spec}`).to.not.match(/(storage|transport|api|cli|replica)\//);
             expect(spec, `${rel} imports ${spec}`).to.not.match(/platform\/node-/);
           }
@@ -71,7 +82,7 @@ describe('architecture', () => {
   it('catches a banned import when one is present (self-test)', () => {
     expect(importsOf("import { readFile } from 'node:fs';")).to.deep.equal(['node:fs']);
     expect(BANNED_GLOBALS.some((re) => re.test(codeOnly('const t = Date.now();')))).to.equal(true);
-    expect(BANNED_GLOBALS.some((re) => re.test(codeOnly('// Date.now is banned'))) ).to.equal(false);
+    expect(BANNED_GLOBALS.some((re) => re.test(codeOnly('// Date.now is banned')))).to.equal(false);
   });
 
   it('keeps the raft core free of I/O (it has source files to scan)', () => {

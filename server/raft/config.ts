@@ -52,8 +52,10 @@ export function validateRaftConfig(config: RaftConfig): void {
   const fail = (msg: string): never => {
     throw new InvalidRaftConfigError(`raft: ${msg}`);
   };
-  if (!Number.isSafeInteger(config.id) || config.id <= 0) fail(`id must be a positive integer, got ${config.id}`);
-  if (!Number.isInteger(config.heartbeatTicks) || config.heartbeatTicks <= 0) fail('heartbeatTicks must be > 0');
+  if (!Number.isSafeInteger(config.id) || config.id <= 0)
+    fail(`id must be a positive integer, got ${config.id}`);
+  if (!Number.isInteger(config.heartbeatTicks) || config.heartbeatTicks <= 0)
+    fail('heartbeatTicks must be > 0');
   if (!Number.isInteger(config.electionTicks) || config.electionTicks <= config.heartbeatTicks) {
     fail('electionTicks must be greater than heartbeatTicks');
   }
@@ -61,5 +63,6 @@ export function validateRaftConfig(config: RaftConfig): void {
   if (!Number.isInteger(max) || max <= 0) fail('maxInflightMsgs must be > 0');
   const applied = config.appliedIndex ?? 0;
   const snapIndex = config.boot.snapshot.metadata.index;
-  if (applied > 0 && applied < snapIndex) fail(`appliedIndex ${applied} is below the snapshot index ${snapIndex}`);
+  if (applied > 0 && applied < snapIndex)
+    fail(`appliedIndex ${applied} is below the snapshot index ${snapIndex}`);
 }

@@ -1,58 +1,225 @@
-/* STUB: the implementation lands shortly; the signatures below are the contract. */
+/**
+ * The application's handle on one Raft member: inputs in (tick, step, propose, readIndex, …),
+ * `Ready` batches out. See types.ts (`Ready`) and docs/raft.md for the persistence contract.
+ *
+ * One Ready is outstanding at a time: after `ready()`, `hasReady()` is false until `advance()`.
+ * Inputs may still be fed in between; their effects appear in the next Ready.
+ */
+import { assert } from '../assert.js';
 import type { RaftConfig } from './config.js';
-import type { RaftStatus } from './status.js';
-import type { ConfChange, ConfState, Message, Ready, Snapshot } from './types.js';
+import { encodeConfChange } from './conf-change.js';
+import { ProposalRefusedError, RaftRefusal } from './errors.js';
+import { Raft, type StepResult } from './raft.js';
+import type { ProgressStatus, RaftStatus } from './status.js';
+import {
+  EntryType,
+  NONE,
+  hardStateEqual,
+  type ConfChange,
+  type ConfState,
+  type HardState,
+  type Message,
+  type Ready,
+  type Snapshot,
+  type SoftState,
+} from './types.js';
+
+const REFUSAL_TEXT: Record<RaftRefusal, string> = {
+  NO_LEADER: 'no leader is known; retry after an election',
+  TRANSFER_IN_PROGRESS: 'leadership transfer in progress',
+  CONF_CHANGE_PENDING: 'another membership change is still pending',
+  TOO_MANY_UNCOMMITTED: 'too many uncommitted proposals',
+  NOT_MEMBER: 'not a member of the cluster',
+  INVALID_CONF_CHANGE: 'invalid membership change',
+};
 
 export class RaftNode {
   readonly id: number;
+  private readonly raft: Raft;
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  private outstanding: Ready | undefined;
+
   constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
     this.id = config.id;
+    this.prevSoft = this.raft.softState();
+    this.prevHard = this.raft.hardState();
   }
+
   /** Advance logical time by one tick (election and heartbeat timers). */
   tick(): void {
-    throw new Error('not implemented');
+    this.raft.tick();
   }
-  /** Feed one message received from a peer. Messages for other ids or malformed terms are ignored. */
-  step(_m: Message): void {
-    throw new Error('not implemented');
+
+  /** Feed one message received from a peer. Local-only message types are refused. */
+  step(m: Message): void {
+    if (m.to !== this.id) return;
+    if (m.from === this.id || m.from === NONE) return;
+    this.raft.step(m);
   }
-  /** Propose application data. Throws ProposalRefusedError (NO_LEADER, TRANSFER_IN_PROGRESS, ...). On a follower it is forwarded to the leader. */
-  propose(_data: Uint8Array): void {
-    throw new Error('not implemented');
+
+  /**
+   * Propose application data. On the leader it is appended; on a follower it is forwarded to the
+   * leader (and may be lost like any message: callers track proposals and time out). Throws
+   * ProposalRefusedError when it cannot be accepted now (no leader, transfer, overload).
+   */
+  propose(data: Uint8Array): void {
+    this.check(
+      this.raft.step({
+        type: 'MsgProp',
+        from: this.id,
+        to: this.id,
+        term: 0,
+        entries: [{ type: EntryType.Normal, data }],
+      }),
+    );
   }
-  /** Propose a membership change; only one may be pending (appended, not applied) at a time. */
-  proposeConfChange(_cc: ConfChange): void {
-    throw new Error('not implemented');
+
+  /** Propose a membership change; only one may be pending (appended but not applied) at a time. */
+  proposeConfChange(cc: ConfChange): void {
+    const invalid = this.raft.tracker.validate(cc);
+    if (invalid !== undefined)
+      throw new ProposalRefusedError(RaftRefusal.InvalidConfChange, `invalid membership change: ${invalid}`);
+    const data = encodeConfChange(cc);
+    this.check(
+      this.raft.step({
+        type: 'MsgProp',
+        from: this.id,
+        to: this.id,
+        term: 0,
+        entries: [{ type: EntryType.ConfChange, data }],
+      }),
+    );
   }
-  /** Request a linearizable read point; the answer arrives as a ReadState with the same context in a later Ready. */
-  readIndex(_context: string): void {
-    throw new Error('not implemented');
+
+  /**
+   * Ask for a linearizable read point. The answer is a ReadState with the same `context` in a later
+   * Ready (contexts must be unique); reads may be served once the applied index reaches it.
+   */
+  readIndex(context: string): void {
+    this.check(this.raft.step({ type: 'MsgReadIndex', from: this.id, to: this.id, term: 0, context }));
   }
-  /** Ask the leader to hand leadership to `to`. */
-  transferLeadership(_to: number): void {
-    throw new Error('not implemented');
+
+  /** Ask the leader to hand leadership to `to` (forwarded when called on a follower). */
+  transferLeadership(to: number): void {
+    this.check(
+      this.raft.step({ type: 'MsgTransferLeader', from: this.id, to: this.id, term: 0, transferee: to }),
+    );
   }
-  /** Start an election now (pre-vote first if enabled). */
+
+  /** Start an election now (with a pre-vote round first when enabled). */
   campaign(): void {
-    throw new Error('not implemented');
+    this.raft.hup(false);
   }
+
+  private check(result: StepResult): void {
+    if (result !== undefined) throw new ProposalRefusedError(result, REFUSAL_TEXT[result]);
+  }
+
   hasReady(): boolean {
-    throw new Error('not implemented');
+    if (this.outstanding !== undefined) return false;
+    const r = this.raft;
+    return (
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.log.pendingSnapshot !== undefined ||
+      r.log.unstableEntries().length > 0 ||
+      r.log.hasNextCommittedEntries() ||
+      !hardStateEqual(r.hardState(), this.prevHard) ||
+      !softStateEqual(r.softState(), this.prevSoft)
+    );
   }
+
   ready(): Ready {
-    throw new Error('not implemented');
+    assert(this.outstanding === undefined, 'raft node: ready() called again before advance()');
+    const r = this.raft;
+    const soft = r.softState();
+    const hard = r.hardState();
+    const rd: Ready = {
+      softState: softStateEqual(soft, this.prevSoft) ? undefined : soft,
+      hardState: hardStateEqual(hard, this.prevHard) ? undefined : hard,
+      snapshot: r.log.pendingSnapshot,
+      entries: r.log.unstableEntries(),
+      committedEntries: r.log.nextCommittedEntries(),
+      messages: r.msgs,
+      readStates: r.readStates,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.outstanding = rd;
+    return rd;
   }
-  advance(_ready: Ready): void {
-    throw new Error('not implemented');
+
+  /** The application has persisted, sent and applied `rd` (in that order). */
+  advance(rd: Ready): void {
+    assert(this.outstanding === rd, 'raft node: advance() with a Ready that is not outstanding');
+    this.outstanding = undefined;
+    const r = this.raft;
+    if (rd.softState !== undefined) this.prevSoft = rd.softState;
+    if (rd.hardState !== undefined) this.prevHard = rd.hardState;
+    if (rd.snapshot !== undefined) r.log.snapshotApplied(rd.snapshot.metadata.index);
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) r.log.stableTo(last.index, last.term);
+    for (const e of rd.committedEntries) {
+      if (e.index <= r.log.applied) continue;
+      r.log.appliedTo(e.index);
+      if (e.type === EntryType.ConfChange) r.applyConfChange(e.data);
+    }
   }
-  /** The application took `snapshot` at an applied index: drop log entries up to it. */
-  compact(_snapshot: Snapshot): void {
-    throw new Error('not implemented');
+
+  /**
+   * The application took `snapshot` of its state at an applied index: keep it to send to
+   * followers that fall behind the log, and drop the log up to `compactIndex` (default: the
+   * snapshot's index; lower keeps some entries for followers that are only a little behind).
+   */
+  compact(snapshot: Snapshot, compactIndex?: number): void {
+    this.raft.log.compact(snapshot, compactIndex);
   }
+
+  /** The membership as of the applied index (what a snapshot taken now must record). */
   confState(): ConfState {
-    throw new Error('not implemented');
+    return this.raft.tracker.confState();
   }
+
+  /** The transport could not deliver a snapshot to `to`: probe again instead of waiting. */
+  reportSnapshotFailure(to: number): void {
+    const pr = this.raft.tracker.progress.get(to);
+    if (this.raft.role === 'leader' && pr !== undefined && pr.state === 'snapshot') pr.becomeProbe();
+  }
+
   status(): RaftStatus {
-    throw new Error('not implemented');
+    const r = this.raft;
+    let progress: Map<number, ProgressStatus> | undefined;
+    if (r.role === 'leader') {
+      progress = new Map();
+      for (const [id, pr] of r.tracker.progress) {
+        progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          isLearner: pr.isLearner,
+          recentActive: pr.recentActive,
+        });
+      }
+    }
+    return {
+      id: this.id,
+      term: r.term,
+      vote: r.vote,
+      commit: r.log.committed,
+      applied: r.log.applied,
+      lead: r.lead,
+      role: r.role,
+      lastIndex: r.log.lastIndex(),
+      firstIndex: r.log.firstIndex(),
+      confState: r.tracker.confState(),
+      leadTransferee: r.leadTransferee,
+      progress,
+    };
   }
+}
+
+function softStateEqual(a: SoftState, b: SoftState): boolean {
+  return a.leader === b.leader && a.role === b.role;
 }

@@ -12,7 +12,9 @@ export const mochaHooks = {
   afterEach(): void {
     if (failures.length > 0) {
       const first = failures.splice(0, failures.length)[0];
-      throw new Error(`unhandled rejection during test: ${String(first instanceof Error ? first.stack : first)}`);
+      throw new Error(
+        `unhandled rejection during test: ${String(first instanceof Error ? first.stack : first)}`,
+      );
     }
   },
 };

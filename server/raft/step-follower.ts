@@ -1,0 +1,131 @@
+/** How a follower handles messages of its term. */
+import { RaftRefusal } from './errors.js';
+import type { Raft, StepResult } from './raft.js';
+import { NONE, type Message, type MsgApp, type MsgSnap } from './types.js';
+
+export function stepFollower(r: Raft, m: Message): StepResult {
+  switch (m.type) {
+    case 'MsgProp':
+      // Proposals are forwarded to the leader; the forwarded copy may be lost, like any message,
+      // so callers track their proposals by id and time out (docs/raft.md).
+      if (r.lead === NONE) return RaftRefusal.NoLeader;
+      r.send({ type: 'MsgProp', to: r.lead, entries: m.entries });
+      return undefined;
+    case 'MsgReadIndex':
+      if (r.lead === NONE) return RaftRefusal.NoLeader;
+      r.send({ type: 'MsgReadIndex', to: r.lead, context: m.context });
+      return undefined;
+    case 'MsgTransferLeader':
+      if (r.lead === NONE) return RaftRefusal.NoLeader;
+      r.send({ type: 'MsgTransferLeader', to: r.lead, transferee: m.transferee });
+      return undefined;
+    case 'MsgApp':
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      handleAppend(r, m);
+      return undefined;
+    case 'MsgHeartbeat':
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
+      r.send({ type: 'MsgHeartbeatResp', to: m.from, context: m.context });
+      return undefined;
+    case 'MsgSnap':
+      r.electionElapsed = 0;
+      r.lead = m.from;
+      handleSnapshot(r, m);
+      return undefined;
+    case 'MsgTimeoutNow':
+      // The leader hands over: campaign at once, skipping pre-vote, overriding voters' leases.
+      r.hup(true);
+      return undefined;
+    case 'MsgReadIndexResp':
+      r.readStates.push({ index: m.index, context: m.context });
+      return undefined;
+    case 'MsgAppResp':
+    case 'MsgHeartbeatResp':
+    case 'MsgVoteResp':
+    case 'MsgPreVoteResp':
+    case 'MsgVote':
+    case 'MsgPreVote':
+      return undefined;
+  }
+}
+
+function handleAppend(r: Raft, m: MsgApp): void {
+  if (m.index < r.log.committed) {
+    // Everything up to our commit index already matches the leader's log.
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
+    return;
+  }
+  const lastNew = r.log.maybeAppend(
+    m.index,
+    m.logTerm,
+    m.commit,
+    m.entries,
+    r.bugs.skipPrevLogCheck === true,
+  );
+  if (lastNew !== undefined) {
+    r.send({ type: 'MsgAppResp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+    return;
+  }
+  // Reject with a hint: the largest index ≤ the probed one whose term is ≤ the leader's term there.
+  const hintIndex = r.log.findConflictByTerm(Math.min(m.index, r.log.lastIndex()), m.logTerm);
+  const hintTerm = r.log.term(hintIndex) ?? 0;
+  r.send({
+    type: 'MsgAppResp',
+    to: m.from,
+    index: m.index,
+    reject: true,
+    rejectHint: hintIndex,
+    logTerm: hintTerm,
+  });
+}
+
+function handleSnapshot(r: Raft, m: MsgSnap): void {
+  const { index, term, confState } = m.snapshot.metadata;
+  const isMember = confState.voters.includes(r.id) || confState.learners.includes(r.id);
+  if (index <= r.log.committed || !isMember) {
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
+    return;
+  }
+  if (r.log.matchTerm(index, term)) {
+    // We already have the entries the snapshot covers: just move the commit index. Entries after
+    // it may still differ from the leader's, so acknowledge only the commit index.
+    r.log.commitTo(index);
+    r.send({
+      type: 'MsgAppResp',
+      to: m.from,
+      index: r.log.committed,
+      reject: false,
+      rejectHint: 0,
+      logTerm: 0,
+    });
+    return;
+  }
+  r.log.restore(m.snapshot);
+  r.tracker.resetConf(confState);
+  r.tracker.resetProgress(r.log.lastIndex(), r.id);
+  r.send({
+    type: 'MsgAppResp',
+    to: m.from,
+    index: r.log.lastIndex(),
+    reject: false,
+    rejectHint: 0,
+    logTerm: 0,
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * What the replica needs from the rest of the member, each as narrow as the replica's use of it.
+ * The Node composition root and the simulator provide different implementations.
+ */
+import type { Clock } from '../platform/clock.js';
+import type { Random } from '../platform/random.js';
+import type { Timers } from '../platform/timers.js';
+import type { Entry, HardState, Message, Snapshot } from '../raft/types.js';
+
+/** Durable Raft state. Each promise resolves only once the data is fsynced. */
+export interface ReplicaStorage {
+  /** Persist a Ready's snapshot (if any), then entries (overwriting from the first), then hard state. */
+  save(update: { readonly hardState: HardState | undefined; readonly entries: readonly Entry[]; readonly snapshot: Snapshot | undefined }): Promise<void>;
+  /** Persist a snapshot this member took itself; older WAL segments may then be released. */
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+}
+
+/** The deterministic state machine committed entries are applied to. */
+export interface StateMachine<R> {
+  /** Apply one committed command. Must be deterministic and synchronous. */
+  apply(index: number, command: Uint8Array): R;
+  /** Serialize the whole state (taken at the last applied index). */
+  snapshot(): Uint8Array;
+  /** Replace the whole state with a snapshot taken at `index`. */
+  restore(data: Uint8Array, index: number): void;
+}
+
+export interface PeerSender {
+  /** Never blocks and never throws: messages that cannot be delivered are dropped (Raft retries). */
+  send(messages: readonly Message[]): void;
+}
+
+export interface ReplicaPlatform {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+}
