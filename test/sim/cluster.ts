@@ -87,6 +87,7 @@ export class Cluster {
         fsyncMinMs: p.fsyncMinMs,
         fsyncMeanMs: p.fsyncMeanMs,
         compactEveryEntries: p.compactEveryEntries,
+        compactOnConfChange: p.compactOnConfChange,
         bugs: this.options.bugs,
       },
       {

@@ -31,6 +31,11 @@ export interface FaultProfile {
   readonly fsyncMeanMs: number;
   /** A member takes a snapshot and compacts its log every this many applied entries. */
   readonly compactEveryEntries: number;
+  /**
+   * Also snapshot right after applying a membership change, so the snapshot a leader sends always
+   * names the newest members (etcd gets the same effect by building a fresh snapshot per MsgSnap).
+   */
+  readonly compactOnConfChange: boolean;
   readonly proposalIntervalMs: number;
   readonly readIntervalMs: number;
   readonly confChangeIntervalMs: number;
@@ -114,6 +119,7 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     fsyncMinMs: between(0.05, 1),
     fsyncMeanMs: r.chance(0.2) ? between(5, 30) : between(0.1, 3),
     compactEveryEntries: 5 + r.int(60),
+    compactOnConfChange: false,
     proposalIntervalMs: between(2, 25),
     readIntervalMs: maybe(0.7, () => between(10, 100), OFF),
     confChangeIntervalMs: maybe(0.5, () => between(100, 800), OFF),
@@ -129,7 +135,7 @@ export function describeProfile(p: FaultProfile): string {
     `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
     `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
     `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms`,
-    `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}`,
+    `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
   ].join(' ');
 }

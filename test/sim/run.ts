@@ -29,7 +29,8 @@ export interface RunResult {
 const PROBE_EVERY_MS = 20;
 const PROBE_RETRY_MS = 500;
 
-export function runSeed(options: SimOptions): RunResult {
+/** `inspect` sees the cluster at the end of the run (debugging and tests). */
+export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => void): RunResult {
   const cluster = new Cluster(options);
   const driver = new FaultDriver(cluster);
   let violation: Violation | undefined;
@@ -47,6 +48,7 @@ export function runSeed(options: SimOptions): RunResult {
   } catch (err) {
     violation = asViolation(err);
   }
+  inspect?.(cluster);
   return {
     seed: options.seed,
     nodes: options.nodes,
@@ -101,9 +103,12 @@ function awaitLiveness(cluster: Cluster, livenessMs: number): number {
           }
         }
       } else {
+        // Everything the leader knows committed (the probe and every acknowledged proposal
+        // included) must be applied on every member of its configuration.
+        const target = Math.max(probeIndex, leader.raft.status().commit);
         done = members(leader.raft.confState()).every((id) => {
           const node = cluster.nodes.get(id);
-          return node !== undefined && node.isUp && node.sm.appliedIndex >= probeIndex;
+          return node !== undefined && node.isUp && node.sm.appliedIndex >= target;
         });
       }
     }

@@ -41,6 +41,7 @@ export interface SimNodeConfig {
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
   readonly compactEveryEntries: number;
+  readonly compactOnConfChange: boolean;
   readonly bugs: InjectedBugs;
 }
 
@@ -82,6 +83,7 @@ export class SimNode {
   private tickTimer: ScheduledEvent | undefined;
   private fsyncTimer: ScheduledEvent | undefined;
   private readonly tickMs: number;
+  private confChangedSinceSnapshot = false;
 
   constructor(
     private readonly config: SimNodeConfig,
@@ -246,14 +248,20 @@ export class SimNode {
       );
     }
     const id = this.sm.apply(e);
-    if (e.type === EntryType.ConfChange) this.conf = applyConfChangeTo(this.conf, e);
+    if (e.type === EntryType.ConfChange) {
+      this.conf = applyConfChangeTo(this.conf, e);
+      this.confChangedSinceSnapshot = true;
+    }
     this.env.checker.onApply(this.id, this.incarnation, e, this.sm.hash);
     if (id !== undefined) this.env.onApplied(this, id, e.index);
   }
 
   private maybeCompact(raft: RaftNode): void {
     const applied = this.sm.appliedIndex;
-    if (applied - this.log.snapIndex < this.config.compactEveryEntries) return;
+    const confChanged = this.config.compactOnConfChange && this.confChangedSinceSnapshot;
+    if (applied - this.log.snapIndex < this.config.compactEveryEntries && !confChanged) return;
+    if (applied <= this.log.snapIndex) return;
+    this.confChangedSinceSnapshot = false;
     const term = this.log.term(applied);
     assert(term !== undefined, () => `node ${this.id}: applied index ${applied} not in its log`);
     const snapshot: Snapshot = {
