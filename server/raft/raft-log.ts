@@ -240,7 +240,10 @@ export class RaftLog {
     if (index > this.snapshot.metadata.index) {
       assert(index <= this.applied, () => `raft log: snapshot ${index} beyond applied ${this.applied}`);
       assert(index <= this.stabled, 'raft log: snapshot beyond stable entries');
-      assert(this.term(index) === undefined || this.term(index) === snapshot.metadata.term, 'raft log: snapshot term does not match the log');
+      assert(
+        this.term(index) === undefined || this.term(index) === snapshot.metadata.term,
+        'raft log: snapshot term does not match the log',
+      );
       this.snapshot = snapshot;
     }
     if (compactIndex <= this.offsetIndex) return;

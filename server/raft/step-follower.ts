@@ -91,8 +91,9 @@ function handleAppend(r: Raft, m: MsgApp): void {
 
 function handleSnapshot(r: Raft, m: MsgSnap): void {
   const { index, term, confState } = m.snapshot.metadata;
-  const isMember = confState.voters.includes(r.id) || confState.learners.includes(r.id);
-  if (index <= r.log.committed || !isMember) {
+  // A member added after the snapshot was taken is not in its ConfState; it still restores it
+  // and becomes a member again when it applies the entry that added it (which follows the snapshot).
+  if (index <= r.log.committed) {
     r.send({
       type: 'MsgAppResp',
       to: m.from,

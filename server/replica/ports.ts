@@ -10,7 +10,11 @@ import type { Entry, HardState, Message, Snapshot } from '../raft/types.js';
 /** Durable Raft state. Each promise resolves only once the data is fsynced. */
 export interface ReplicaStorage {
   /** Persist a Ready's snapshot (if any), then entries (overwriting from the first), then hard state. */
-  save(update: { readonly hardState: HardState | undefined; readonly entries: readonly Entry[]; readonly snapshot: Snapshot | undefined }): Promise<void>;
+  save(update: {
+    readonly hardState: HardState | undefined;
+    readonly entries: readonly Entry[];
+    readonly snapshot: Snapshot | undefined;
+  }): Promise<void>;
   /** Persist a snapshot this member took itself; older WAL segments may then be released. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
 }

@@ -422,6 +422,21 @@ describe('Raft', () => {
       expect(net.appliedData(3)).to.deep.equal([...Array.from({ length: 10 }, (_, i) => `e${i}`), 'after']);
     });
 
+    it('catches up a member added after the snapshot it receives was taken', () => {
+      const net = new TestNetwork([1, 2, 3]);
+      electFirst(net);
+      for (let i = 0; i < 5; i++) net.node(1).propose(text(`e${i}`));
+      net.stabilize();
+      net.snapshotAndCompact(1);
+      net.node(1).proposeConfChange({ type: 'addLearner', nodeId: 4 });
+      net.stabilize();
+      // The new member boots knowing only the initial configuration, which does not list it.
+      net.addNode(4, { voters: [1, 2, 3], learners: [] });
+      net.tickAll(3);
+      expect(net.appliedData(4)).to.deep.equal(['e0', 'e1', 'e2', 'e3', 'e4']);
+      expect(net.node(4).confState()).to.deep.equal({ voters: [1, 2, 3], learners: [4] });
+    });
+
     it('restarts from a snapshot plus the entries after it', () => {
       const net = new TestNetwork([1, 2, 3]);
       electFirst(net);

@@ -39,13 +39,46 @@ describe('quorum', () => {
     it('is won with a majority, pending while one is possible, lost otherwise', () => {
       const voters = [1, 2, 3];
       expect(voteResult(voters, new Map([[1, true]]))).to.equal('pending');
-      expect(voteResult(voters, new Map([[1, true], [2, true]]))).to.equal('won');
-      expect(voteResult(voters, new Map([[1, true], [2, false], [3, false]]))).to.equal('lost');
-      expect(voteResult(voters, new Map([[2, false], [3, false]]))).to.equal('lost');
+      expect(
+        voteResult(
+          voters,
+          new Map([
+            [1, true],
+            [2, true],
+          ]),
+        ),
+      ).to.equal('won');
+      expect(
+        voteResult(
+          voters,
+          new Map([
+            [1, true],
+            [2, false],
+            [3, false],
+          ]),
+        ),
+      ).to.equal('lost');
+      expect(
+        voteResult(
+          voters,
+          new Map([
+            [2, false],
+            [3, false],
+          ]),
+        ),
+      ).to.equal('lost');
     });
 
     it('ignores votes from non-voters', () => {
-      expect(voteResult([1, 2, 3], new Map([[1, true], [9, true]]))).to.equal('pending');
+      expect(
+        voteResult(
+          [1, 2, 3],
+          new Map([
+            [1, true],
+            [9, true],
+          ]),
+        ),
+      ).to.equal('pending');
     });
   });
 });

@@ -93,9 +93,9 @@ describe('RaftLog', () => {
 
     it('refuses to compact beyond the applied index', () => {
       const l = log([1, 1, 2, 2], 4);
-      expect(() => l.compact({ metadata: { index: 3, term: 2, confState: conf }, data: new Uint8Array(0) })).to.throw(
-        AssertionError,
-      );
+      expect(() =>
+        l.compact({ metadata: { index: 3, term: 2, confState: conf }, data: new Uint8Array(0) }),
+      ).to.throw(AssertionError);
     });
   });
 });

@@ -1,0 +1,540 @@
+/**
+ * One member's replica: Raft + durable storage + the state machine, driven by the Ready loop
+ *
+ *   input (tick, peer message, proposal, read) ─▶ RaftNode ─▶ Ready
+ *   Ready: persist (fsync) ─▶ send messages ─▶ apply snapshot + committed entries ─▶ advance
+ *
+ * Deterministic given its Platform, storage and peers, so the simulator runs this same code.
+ * Inputs that arrive while a Ready is being persisted accumulate in Raft and go into the next
+ * Ready together: that is the group commit (one fsync for all of them).
+ */
+import { assert } from '../assert.js';
+import { ErrorCode } from '../../client/protocol/error-codes.js';
+import { ServerError, timeout, unavailable } from '../errors.js';
+import { decodeConfChange, ProposalRefusedError, RaftNode } from '../raft/index.js';
+import type { RaftConfig } from '../raft/config.js';
+import type { RaftStatus } from '../raft/status.js';
+import {
+  EntryType,
+  NONE,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type RaftBootState,
+  type Snapshot,
+} from '../raft/types.js';
+import type { TimerHandle } from '../platform/timers.js';
+import { decodeEnvelope, encodeEnvelope, EnvelopeKind } from './envelope.js';
+import { IdGenerator } from './id-generator.js';
+import {
+  decodeMemberAttributes,
+  encodeMemberAttributes,
+  MemberRegistry,
+  type Member,
+  type MemberAttributes,
+} from './members.js';
+import { PendingRequests } from './pending.js';
+import type { PeerSender, ReplicaPlatform, ReplicaStorage, StateMachine } from './ports.js';
+import { ReadBatcher } from './read-batcher.js';
+import { decodeReplicaSnapshot, encodeReplicaSnapshot } from './snapshot-codec.js';
+
+export interface ReplicaLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const silentLogger: ReplicaLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface ReplicaConfig<R> {
+  readonly id: number;
+  readonly boot: RaftBootState;
+  readonly platform: ReplicaPlatform;
+  readonly storage: ReplicaStorage;
+  readonly stateMachine: StateMachine<R>;
+  readonly peers: PeerSender;
+  /** One Raft tick; the heartbeat interval (etcd's --heartbeat-interval, default 100). */
+  readonly tickIntervalMs: number;
+  /** Election timeout in ticks (etcd's --election-timeout / --heartbeat-interval, default 10). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot every this many applied entries. */
+  readonly snapshotCount: number;
+  /** Entries kept in the log after a snapshot, so slightly lagging followers need no snapshot. */
+  readonly snapshotCatchUpEntries?: number;
+  readonly requestTimeoutMs: number;
+  /** Proposals waiting for their entry to apply; more are refused (retryable). */
+  readonly maxPendingProposals?: number;
+  readonly raft?: Partial<
+    Pick<
+      RaftConfig,
+      'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxMsgBytes' | 'maxUncommittedBytes' | 'injectedBugs'
+    >
+  >;
+  readonly logger?: ReplicaLogger;
+}
+
+export const REPLICA_DEFAULTS = {
+  heartbeatTicks: 1,
+  snapshotCatchUpEntries: 5000,
+  maxPendingProposals: 10000,
+} as const;
+
+export interface ReplicaStatus {
+  readonly raft: RaftStatus;
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  readonly snapshotIndex: number;
+  readonly pendingProposals: number;
+  readonly fatal: Error | undefined;
+}
+
+/** Monotonic counters for metrics (read at scrape time). */
+export interface ReplicaStats {
+  readonly proposalsApplied: number;
+  readonly proposalsFailed: number;
+  readonly proposalsPending: number;
+  readonly leaderChanges: number;
+  readonly snapshotsTaken: number;
+  readonly applyBatches: number;
+  readonly applyMsTotal: number;
+}
+
+export type LeaderListener = (leader: number, term: number) => void;
+export type MembershipListener = (members: readonly Member[], change: ConfChange | undefined) => void;
+
+export class Replica<R> {
+  readonly id: number;
+  private readonly node: RaftNode;
+  private readonly config: ReplicaConfig<R>;
+  private readonly log: ReplicaLogger;
+  private readonly ids: IdGenerator;
+  private readonly pending: PendingRequests<R>;
+  private readonly pendingAttributes: PendingRequests<void>;
+  private readonly confWaiters: { cc: ConfChange; resolve: () => void }[] = [];
+  private readonly reads: ReadBatcher;
+  private members: MemberRegistry;
+  private appliedIndex: number;
+  private appliedTerm: number;
+  private snapshotIndex: number;
+  private leader = NONE;
+  private driving = false;
+  private drivePromise: Promise<void> = Promise.resolve();
+  private kickScheduled = false;
+  private tickTimer: TimerHandle | undefined;
+  private stopped = false;
+  private fatalError: Error | undefined;
+  private readonly leaderListeners = new Set<LeaderListener>();
+  private readonly membershipListeners = new Set<MembershipListener>();
+  private readonly tickListeners = new Set<() => void>();
+  private readonly appliedListeners = new Set<(index: number) => void>();
+  private counters = { proposalsApplied: 0, proposalsFailed: 0, leaderChanges: 0, snapshotsTaken: 0, applyBatches: 0, applyMsTotal: 0 };
+
+  constructor(config: ReplicaConfig<R>) {
+    this.config = config;
+    this.id = config.id;
+    this.log = config.logger ?? silentLogger;
+    const { clock, timers, random } = config.platform;
+    this.ids = new IdGenerator(config.id, clock);
+    this.pending = new PendingRequests<R>(timers);
+    this.pendingAttributes = new PendingRequests<void>(timers);
+    const snap = config.boot.snapshot;
+    const decoded = decodeReplicaSnapshot(snap.data);
+    this.members = decoded.members;
+    if (decoded.stateMachine !== undefined)
+      config.stateMachine.restore(decoded.stateMachine, snap.metadata.index);
+    this.appliedIndex = snap.metadata.index;
+    this.appliedTerm = snap.metadata.term;
+    this.snapshotIndex = snap.metadata.index;
+    this.node = new RaftNode({
+      ...config.raft,
+      id: config.id,
+      electionTicks: config.electionTicks,
+      heartbeatTicks: config.heartbeatTicks ?? REPLICA_DEFAULTS.heartbeatTicks,
+      random,
+      boot: config.boot,
+      appliedIndex: snap.metadata.index,
+    });
+    this.reads = new ReadBatcher(`${config.id}`, timers, (ctx) => {
+      try {
+        this.node.readIndex(ctx);
+      } catch (err) {
+        throw toServerError(err);
+      }
+      this.kick();
+    });
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  start(): void {
+    assert(!this.stopped, 'replica: start after stop');
+    this.scheduleTick();
+    this.kick();
+  }
+
+  /** Stop ticking and driving; pending requests fail with UNAVAILABLE. Storage stays open. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tickTimer !== undefined) this.config.platform.timers.clearTimeout(this.tickTimer);
+    await this.drivePromise;
+    const err = (): Error => unavailable('member is stopping');
+    this.pending.rejectAll(err);
+    this.pendingAttributes.rejectAll(err);
+    this.reads.failAll(err);
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.config.platform.timers.setTimeout(() => {
+      if (this.stopped) return;
+      this.node.tick();
+      for (const l of this.tickListeners) l();
+      this.kick();
+      this.scheduleTick();
+    }, this.config.tickIntervalMs);
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  /** A message from a peer. */
+  step(m: Message): void {
+    if (this.stopped) return;
+    this.node.step(m);
+    this.kick();
+  }
+
+  /**
+   * Propose a state-machine command; resolves with its result once applied on this member.
+   * Rejects with UNAVAILABLE (refused: nothing was proposed) or TIMEOUT (the outcome is unknown:
+   * the command may still be applied).
+   */
+  propose(command: Uint8Array, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<R> {
+    return this.proposeEnvelope(command, EnvelopeKind.Command, this.pending, options);
+  }
+
+  /** Publish this member's attributes (name, client URLs) to the cluster. */
+  publishAttributes(attrs: MemberAttributes, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ memberId: this.id, attributes: encodeMemberAttributes(attrs) }),
+    );
+    return this.proposeEnvelope(bytes, EnvelopeKind.MemberAttributes, this.pendingAttributes, options);
+  }
+
+  private proposeEnvelope<T>(
+    payload: Uint8Array,
+    kind: EnvelopeKind,
+    pending: PendingRequests<T>,
+    options: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<T> {
+    if (this.stopped || this.fatalError !== undefined)
+      return Promise.reject(unavailable('member is not running', this.fatalError));
+    const max = this.config.maxPendingProposals ?? REPLICA_DEFAULTS.maxPendingProposals;
+    if (this.pending.size + this.pendingAttributes.size >= max) {
+      return Promise.reject(unavailable(`too many pending proposals (${max}); retry later`));
+    }
+    const id = this.ids.next();
+    const timeoutMs = options.timeoutMs ?? this.config.requestTimeoutMs;
+    const promise = pending.wait(
+      id,
+      timeoutMs,
+      () => timeout('request timed out; it may or may not have been applied'),
+      options.signal,
+    );
+    try {
+      this.node.propose(encodeEnvelope(id, payload, kind));
+    } catch (err) {
+      pending.reject(id, toServerError(err));
+    }
+    this.kick();
+    return promise.catch((err: unknown) => {
+      this.counters.proposalsFailed++;
+      throw err;
+    });
+  }
+
+  /** Resolves when local state reflects every write committed before the call (ReadIndex). */
+  linearizableRead(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopped || this.fatalError !== undefined)
+      return Promise.reject(unavailable('member is not running'));
+    return this.reads.read(options.timeoutMs ?? this.config.requestTimeoutMs, options.signal);
+  }
+
+  /** Propose a membership change; resolves once it is applied on this member. */
+  changeMembership(
+    cc: ConfChange,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      try {
+        this.node.proposeConfChange(cc);
+      } catch (err) {
+        reject(toServerError(err));
+        return;
+      }
+      const waiter = {
+        cc,
+        resolve: () => {
+          cleanup();
+          resolve();
+        },
+      };
+      const timer = this.config.platform.timers.setTimeout(() => {
+        cleanup();
+        reject(timeout('membership change timed out; it may still be applied'));
+      }, options.timeoutMs ?? this.config.requestTimeoutMs);
+      const onAbort = (): void => {
+        cleanup();
+        reject(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
+      };
+      const cleanup = (): void => {
+        this.config.platform.timers.clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        const i = this.confWaiters.indexOf(waiter);
+        if (i >= 0) this.confWaiters.splice(i, 1);
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.confWaiters.push(waiter);
+      this.kick();
+    });
+  }
+
+  /** Ask for leadership to move to `to`; resolves when this member sees `to` as leader. */
+  transferLeadership(to: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.leader === to) {
+        resolve();
+        return;
+      }
+      try {
+        this.node.transferLeadership(to);
+      } catch (err) {
+        reject(toServerError(err));
+        return;
+      }
+      const listener: LeaderListener = (leader) => {
+        if (leader !== to) return;
+        this.config.platform.timers.clearTimeout(timer);
+        this.leaderListeners.delete(listener);
+        resolve();
+      };
+      const timer = this.config.platform.timers.setTimeout(() => {
+        this.leaderListeners.delete(listener);
+        reject(timeout(`leadership transfer to ${to} did not complete`));
+      }, options.timeoutMs ?? this.config.requestTimeoutMs);
+      this.leaderListeners.add(listener);
+      this.kick();
+    });
+  }
+
+  /** Start an election now (used by tests and operators). */
+  campaign(): void {
+    this.node.campaign();
+    this.kick();
+  }
+
+  // ---- observation --------------------------------------------------------------------------
+
+  leaderId(): number {
+    return this.leader;
+  }
+
+  isLeader(): boolean {
+    return this.leader === this.id;
+  }
+
+  memberList(): Member[] {
+    return this.members.list();
+  }
+
+  status(): ReplicaStatus {
+    return {
+      raft: this.node.status(),
+      appliedIndex: this.appliedIndex,
+      appliedTerm: this.appliedTerm,
+      snapshotIndex: this.snapshotIndex,
+      pendingProposals: this.pending.size,
+      fatal: this.fatalError,
+    };
+  }
+
+  stats(): ReplicaStats {
+    return { ...this.counters, proposalsPending: this.pending.size + this.pendingAttributes.size };
+  }
+
+  onLeaderChange(listener: LeaderListener): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  onMembershipChange(listener: MembershipListener): () => void {
+    this.membershipListeners.add(listener);
+    return () => this.membershipListeners.delete(listener);
+  }
+
+  /** Called after every Raft tick (the lease driver hangs here). */
+  onTick(listener: () => void): () => void {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  }
+
+  onApplied(listener: (index: number) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  /** Take a snapshot now (operators' "snapshot on demand"). */
+  async snapshotNow(): Promise<number> {
+    await this.drivePromise;
+    await this.takeSnapshot();
+    return this.snapshotIndex;
+  }
+
+  // ---- the Ready loop -----------------------------------------------------------------------
+
+  private kick(): void {
+    if (this.kickScheduled || this.stopped) return;
+    this.kickScheduled = true;
+    // A microtask, so every input of the current macrotask lands in one Ready (one fsync).
+    queueMicrotask(() => {
+      this.kickScheduled = false;
+      if (!this.driving) this.drivePromise = this.drive();
+    });
+  }
+
+  private async drive(): Promise<void> {
+    this.driving = true;
+    try {
+      while (!this.stopped && this.fatalError === undefined && this.node.hasReady()) {
+        const rd = this.node.ready();
+        if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
+          // Durability first: nothing in rd.messages may leave before this resolves.
+          await this.config.storage.save({
+            hardState: rd.hardState,
+            entries: rd.entries,
+            snapshot: rd.snapshot,
+          });
+        }
+        if (rd.messages.length > 0) this.config.peers.send(rd.messages);
+        if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
+        const confChanges: ConfChange[] = [];
+        const applyStart = this.config.platform.clock.nowMs();
+        for (const e of rd.committedEntries) {
+          const cc = this.applyEntry(e);
+          if (cc !== undefined) confChanges.push(cc);
+        }
+        if (rd.committedEntries.length > 0) {
+          this.counters.applyBatches++;
+          this.counters.applyMsTotal += this.config.platform.clock.nowMs() - applyStart;
+        }
+        this.node.advance(rd);
+        if (rd.softState !== undefined && rd.softState.leader !== this.leader)
+          this.leaderChanged(rd.softState.leader);
+        for (const cc of confChanges) this.membershipChanged(cc);
+        for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
+        if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) {
+          this.reads.onApplied(this.appliedIndex);
+          for (const l of this.appliedListeners) l(this.appliedIndex);
+        }
+        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) await this.takeSnapshot();
+      }
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.driving = false;
+    }
+    // Inputs that arrived during the last await have been folded into Raft; go again if needed.
+    if (!this.stopped && this.fatalError === undefined && this.node.hasReady()) this.kick();
+  }
+
+  private applyEntry(e: Entry): ConfChange | undefined {
+    if (e.index <= this.appliedIndex) return undefined;
+    this.appliedIndex = e.index;
+    this.appliedTerm = e.term;
+    if (e.type === EntryType.ConfChange) {
+      const cc = decodeConfChange(e.data);
+      this.members.applyConfChange(cc);
+      return cc;
+    }
+    if (e.data.length === 0) return undefined;
+    const env = decodeEnvelope(e.data);
+    if (env.kind === EnvelopeKind.MemberAttributes) {
+      const raw = JSON.parse(new TextDecoder().decode(env.command)) as {
+        memberId?: unknown;
+        attributes?: unknown;
+      };
+      if (typeof raw.memberId === 'number' && typeof raw.attributes === 'string') {
+        this.members.applyAttributes(raw.memberId, decodeMemberAttributes(raw.attributes));
+      }
+      this.pendingAttributes.resolve(env.requestId, undefined);
+      return undefined;
+    }
+    const result = this.config.stateMachine.apply(e.index, env.command);
+    this.counters.proposalsApplied++;
+    // Only the member that proposed it has a waiter; on the others this is a no-op.
+    this.pending.resolve(env.requestId, result);
+    return undefined;
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    const decoded = decodeReplicaSnapshot(snapshot.data);
+    this.members = decoded.members;
+    this.config.stateMachine.restore(decoded.stateMachine ?? new Uint8Array(0), snapshot.metadata.index);
+    this.appliedIndex = snapshot.metadata.index;
+    this.appliedTerm = snapshot.metadata.term;
+    this.snapshotIndex = snapshot.metadata.index;
+    for (const l of this.membershipListeners) l(this.members.list(), undefined);
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    if (this.appliedIndex <= this.snapshotIndex) return;
+    const snapshot: Snapshot = {
+      metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() },
+      data: encodeReplicaSnapshot(this.members, this.config.stateMachine.snapshot()),
+    };
+    await this.config.storage.saveSnapshot(snapshot);
+    const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
+    this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
+    this.snapshotIndex = snapshot.metadata.index;
+    this.counters.snapshotsTaken++;
+    this.log.info('snapshot taken', {
+      index: snapshot.metadata.index,
+      term: snapshot.metadata.term,
+      bytes: snapshot.data.length,
+    });
+  }
+
+  private leaderChanged(leader: number): void {
+    const term = this.node.status().term;
+    this.log.info('leader changed', { from: this.leader, to: leader, term });
+    this.leader = leader;
+    this.counters.leaderChanges++;
+    this.reads.forgetInflight();
+    for (const l of [...this.leaderListeners]) l(leader, term);
+  }
+
+  private membershipChanged(cc: ConfChange): void {
+    for (const w of [...this.confWaiters]) {
+      if (w.cc.type === cc.type && w.cc.nodeId === cc.nodeId) w.resolve();
+    }
+    for (const l of this.membershipListeners) l(this.members.list(), cc);
+  }
+
+  private fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.fatalError = error;
+    this.log.error('replica stopped on a fatal error', { error: error.message });
+    const reason = (): Error => unavailable(`member failed: ${error.message}`, error);
+    this.pending.rejectAll(reason);
+    this.pendingAttributes.rejectAll(reason);
+    this.reads.failAll(reason);
+  }
+}
+
+export function toServerError(err: unknown): Error {
+  if (err instanceof ProposalRefusedError) {
+    const code = err.reason === 'INVALID_CONF_CHANGE' ? ErrorCode.InvalidArgument : ErrorCode.Unavailable;
+    return new ServerError(code, err.message, code === ErrorCode.Unavailable, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

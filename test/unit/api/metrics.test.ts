@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { exponentialBuckets, MetricsRegistry } from '../../../server/api/metrics.js';
+
+describe('MetricsRegistry', () => {
+  describe('#render', () => {
+    it('writes counters, gauges and labels in the Prometheus text format', () => {
+      const reg = new MetricsRegistry();
+      const c = reg.counter('concord_proposals_committed_total', 'Proposals committed.');
+      const g = reg.gauge('concord_client_connections', 'Open client connections.');
+      c.inc();
+      c.inc(2);
+      g.set(3, { transport: 'ws' });
+      expect(reg.render()).to.equal(
+        [
+          '# HELP concord_proposals_committed_total Proposals committed.',
+          '# TYPE concord_proposals_committed_total counter',
+          'concord_proposals_committed_total 3',
+          '# HELP concord_client_connections Open client connections.',
+          '# TYPE concord_client_connections gauge',
+          'concord_client_connections{transport="ws"} 3',
+          '',
+        ].join('\n'),
+      );
+    });
+
+    it('writes cumulative histogram buckets with sum and count', () => {
+      const reg = new MetricsRegistry();
+      const h = reg.histogram('concord_wal_fsync_duration_seconds', 'WAL fsync latency.', [0.001, 0.01]);
+      h.observe(0.0005);
+      h.observe(0.005);
+      h.observe(1);
+      const text = reg.render();
+      expect(text).to.contain('concord_wal_fsync_duration_seconds_bucket{le="0.001"} 1');
+      expect(text).to.contain('concord_wal_fsync_duration_seconds_bucket{le="0.01"} 2');
+      expect(text).to.contain('concord_wal_fsync_duration_seconds_bucket{le="+Inf"} 3');
+      expect(text).to.contain('concord_wal_fsync_duration_seconds_count 3');
+    });
+
+    it('runs collectors before each scrape', () => {
+      const reg = new MetricsRegistry();
+      const g = reg.gauge('concord_raft_term', 'Current term.');
+      let term = 4;
+      reg.addCollector(() => g.set(term));
+      expect(reg.render()).to.contain('concord_raft_term 4');
+      term = 5;
+      expect(reg.render()).to.contain('concord_raft_term 5');
+    });
+
+    it('escapes label values', () => {
+      const reg = new MetricsRegistry();
+      reg.gauge('x', 'x').set(1, { v: 'a"b\\c\nd' });
+      expect(reg.render()).to.contain('x{v="a\\"b\\\\c\\nd"} 1');
+    });
+  });
+
+  it('refuses a bad or duplicate metric name', () => {
+    const reg = new MetricsRegistry();
+    reg.counter('ok_total', 'ok');
+    expect(() => reg.counter('ok_total', 'again')).to.throw(/twice/);
+    expect(() => reg.counter('bad-name', 'bad')).to.throw(/bad metric name/);
+  });
+
+  it('builds exponential buckets', () => {
+    expect(exponentialBuckets(0.001, 2, 4)).to.deep.equal([0.001, 0.002, 0.004, 0.008]);
+  });
+});

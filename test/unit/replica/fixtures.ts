@@ -1,0 +1,177 @@
+/** Small in-memory stand-ins for the replica's ports, for replica unit tests. */
+import { SeededRandom } from '../../../server/platform/random.js';
+import type { Entry, HardState, Message, RaftBootState, Snapshot } from '../../../server/raft/index.js';
+import {
+  encodeReplicaSnapshot,
+  MemberRegistry,
+  Replica,
+  type ReplicaStorage,
+  type StateMachine,
+} from '../../../server/replica/index.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
+
+export class MemoryReplicaStorage implements ReplicaStorage {
+  hardState: HardState = { term: 0, vote: 0, commit: 0 };
+  snapshot: Snapshot;
+  entries: Entry[] = [];
+  saves = 0;
+  /** When set, the next save fails with this error (a full or broken disk). */
+  failNext: Error | undefined;
+
+  constructor(initial: Snapshot) {
+    this.snapshot = initial;
+  }
+
+  save(update: {
+    hardState: HardState | undefined;
+    entries: readonly Entry[];
+    snapshot: Snapshot | undefined;
+  }): Promise<void> {
+    if (this.failNext !== undefined) {
+      const err = this.failNext;
+      this.failNext = undefined;
+      return Promise.reject(err);
+    }
+    this.saves++;
+    if (update.snapshot !== undefined) {
+      this.snapshot = update.snapshot;
+      this.entries = [];
+    }
+    const first = update.entries[0];
+    if (first !== undefined)
+      this.entries = this.entries.filter((e) => e.index < first.index).concat(update.entries);
+    if (update.hardState !== undefined) this.hardState = update.hardState;
+    return Promise.resolve();
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.snapshot = snapshot;
+    this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
+    return Promise.resolve();
+  }
+
+  boot(): RaftBootState {
+    return { hardState: this.hardState, snapshot: this.snapshot, entries: this.entries };
+  }
+}
+
+/** A key-value map; a command is "key=value"; the result is the number of commands applied. */
+export class MapStateMachine implements StateMachine<number> {
+  map = new Map<string, string>();
+  applied = 0;
+  lastIndex = 0;
+
+  apply(index: number, command: Uint8Array): number {
+    const [k, v] = new TextDecoder().decode(command).split('=');
+    this.map.set(k!, v ?? '');
+    this.lastIndex = index;
+    return ++this.applied;
+  }
+
+  snapshot(): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify({ map: [...this.map], applied: this.applied }));
+  }
+
+  restore(data: Uint8Array): void {
+    if (data.length === 0) {
+      this.map = new Map();
+      this.applied = 0;
+      return;
+    }
+    const raw = JSON.parse(new TextDecoder().decode(data)) as { map: [string, string][]; applied: number };
+    this.map = new Map(raw.map);
+    this.applied = raw.applied;
+  }
+}
+
+export class ReplicaCluster {
+  readonly clock = new ManualClock();
+  readonly replicas = new Map<number, Replica<number>>();
+  readonly storages = new Map<number, MemoryReplicaStorage>();
+  readonly machines = new Map<number, MapStateMachine>();
+  readonly down = new Set<number>();
+  private readonly random = new SeededRandom(42);
+
+  constructor(
+    readonly ids: readonly number[],
+    private readonly options: { snapshotCount?: number; snapshotCatchUpEntries?: number } = {},
+  ) {
+    const members = new MemberRegistry(
+      ids.map((id) => ({
+        id,
+        name: `m${id}`,
+        peerUrls: [`http://127.0.0.1:${2380 + id}`],
+        clientUrls: [],
+        isLearner: false,
+      })),
+    );
+    const initial: Snapshot = {
+      metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
+      data: encodeReplicaSnapshot(members, undefined),
+    };
+    for (const id of ids) {
+      this.storages.set(id, new MemoryReplicaStorage(initial));
+      this.start(id);
+    }
+  }
+
+  start(id: number): Replica<number> {
+    const storage = this.storages.get(id)!;
+    const sm = new MapStateMachine();
+    this.machines.set(id, sm);
+    const replica = new Replica<number>({
+      id,
+      boot: storage.boot(),
+      platform: { clock: this.clock, timers: this.clock, random: this.random.fork() },
+      storage,
+      stateMachine: sm,
+      peers: { send: (msgs) => this.route(msgs) },
+      tickIntervalMs: 100,
+      electionTicks: 10,
+      snapshotCount: this.options.snapshotCount ?? 1000,
+      snapshotCatchUpEntries: this.options.snapshotCatchUpEntries ?? 10,
+      requestTimeoutMs: 2000,
+    });
+    this.replicas.set(id, replica);
+    this.down.delete(id);
+    replica.start();
+    return replica;
+  }
+
+  async crash(id: number): Promise<void> {
+    this.down.add(id);
+    await this.replicas.get(id)!.stop();
+  }
+
+  private route(msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (this.down.has(m.to) || this.down.has(m.from)) continue;
+      const target = this.replicas.get(m.to);
+      queueMicrotask(() => target?.step(m));
+    }
+  }
+
+  replica(id: number): Replica<number> {
+    return this.replicas.get(id)!;
+  }
+
+  leader(): number | undefined {
+    for (const [id, r] of this.replicas) if (!this.down.has(id) && r.isLeader()) return id;
+    return undefined;
+  }
+
+  async waitForLeader(maxMs = 10_000): Promise<number> {
+    for (let t = 0; t < maxMs; t += 100) {
+      const l = this.leader();
+      if (l !== undefined) return l;
+      await this.clock.advance(100);
+    }
+    throw new Error('no leader elected');
+  }
+
+  async stopAll(): Promise<void> {
+    for (const r of this.replicas.values()) await r.stop();
+  }
+}
+
+export const cmd = (s: string): Uint8Array => new TextEncoder().encode(s);

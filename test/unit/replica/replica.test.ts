@@ -1,0 +1,190 @@
+import { expect } from 'chai';
+import { ServerError } from '../../../server/errors.js';
+import { cmd, ReplicaCluster } from './fixtures.js';
+
+/** Runs `promise` to completion while moving the manual clock. */
+async function settle<T>(cluster: ReplicaCluster, promise: Promise<T>, maxMs = 10_000): Promise<T> {
+  let done = false;
+  const result = promise.finally(() => {
+    done = true;
+  });
+  result.catch(() => {});
+  for (let t = 0; t < maxMs && !done; t += 50) await cluster.clock.advance(50);
+  return result;
+}
+
+describe('Replica', () => {
+  let cluster: ReplicaCluster;
+  afterEach(async () => {
+    await cluster.stopAll();
+  });
+
+  describe('#propose', () => {
+    it('resolves with the state machine result once applied, on every member', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const result = await settle(cluster, cluster.replica(leader).propose(cmd('a=1')));
+      expect(result).to.equal(1);
+      await cluster.clock.advance(300);
+      for (const id of [1, 2, 3]) expect(cluster.machines.get(id)!.map.get('a')).to.equal('1');
+    });
+
+    it('forwards a proposal made on a follower and answers it there', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      const result = await settle(cluster, cluster.replica(follower).propose(cmd('b=2')));
+      expect(result).to.equal(1);
+    });
+
+    it('batches proposals of one macrotask into one fsync (group commit)', async () => {
+      cluster = new ReplicaCluster([1]);
+      const leader = await cluster.waitForLeader();
+      const storage = cluster.storages.get(leader)!;
+      const before = storage.saves;
+      const all = Promise.all(
+        Array.from({ length: 50 }, (_, i) => cluster.replica(leader).propose(cmd(`k${i}=v`))),
+      );
+      await settle(cluster, all);
+      expect(storage.saves - before).to.be.at.most(3);
+    });
+
+    it('refuses with a retryable UNAVAILABLE when no leader is known', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const err = await cluster
+        .replica(1)
+        .propose(cmd('x=1'))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(err).to.be.instanceOf(ServerError);
+      expect((err as ServerError).code).to.equal('UNAVAILABLE');
+      expect((err as ServerError).retryable).to.equal(true);
+    });
+
+    it('times out (outcome unknown) when the leader is unreachable', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      await cluster.crash(leader);
+      const err = await settle(
+        cluster,
+        cluster
+          .replica(follower)
+          .propose(cmd('x=1'), { timeoutMs: 50 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      );
+      expect((err as ServerError).code).to.be.oneOf(['TIMEOUT', 'UNAVAILABLE']);
+    });
+
+    it('stops and fails pending requests when the disk fails, without applying them', async () => {
+      cluster = new ReplicaCluster([1]);
+      const leader = await cluster.waitForLeader();
+      cluster.storages.get(leader)!.failNext = Object.assign(new Error('ENOSPC: no space left on device'), {
+        code: 'ENOSPC',
+      });
+      const err = await settle(
+        cluster,
+        cluster
+          .replica(leader)
+          .propose(cmd('lost=1'))
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      );
+      expect((err as ServerError).code).to.equal('UNAVAILABLE');
+      expect(cluster.machines.get(leader)!.map.has('lost')).to.equal(false);
+      expect(cluster.replica(leader).status().fatal?.message).to.match(/ENOSPC/);
+    });
+  });
+
+  describe('#linearizableRead', () => {
+    it('waits until the member applied everything committed before the read', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      await settle(cluster, cluster.replica(leader).propose(cmd('r=1')));
+      const follower = [1, 2, 3].find((id) => id !== leader)!;
+      await settle(cluster, cluster.replica(follower).linearizableRead());
+      expect(cluster.machines.get(follower)!.map.get('r')).to.equal('1');
+    });
+
+    it('never confirms a read on a member cut off from the majority', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      for (const id of [1, 2, 3]) if (id !== leader) await cluster.crash(id);
+      const err = await settle(
+        cluster,
+        cluster
+          .replica(leader)
+          .linearizableRead({ timeoutMs: 500 })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+      );
+      expect((err as ServerError).code).to.be.oneOf(['TIMEOUT', 'UNAVAILABLE']);
+    });
+  });
+
+  describe('snapshots', () => {
+    it('snapshots every snapshotCount entries and catches a restarted member up by snapshot', async () => {
+      cluster = new ReplicaCluster([1, 2, 3], { snapshotCount: 20, snapshotCatchUpEntries: 5 });
+      const leader = await cluster.waitForLeader();
+      const lagging = [1, 2, 3].find((id) => id !== leader)!;
+      await cluster.crash(lagging);
+      for (let i = 0; i < 60; i++) await settle(cluster, cluster.replica(leader).propose(cmd(`s${i}=${i}`)));
+      expect(cluster.replica(leader).status().snapshotIndex).to.be.greaterThan(20);
+      cluster.start(lagging);
+      await cluster.clock.advance(3000);
+      expect(cluster.machines.get(lagging)!.map.get('s59')).to.equal('59');
+      expect(cluster.machines.get(lagging)!.map.size).to.equal(60);
+    });
+  });
+
+  describe('#transferLeadership', () => {
+    it('moves leadership to the named member', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const target = [1, 2, 3].find((id) => id !== leader)!;
+      await settle(cluster, cluster.replica(leader).transferLeadership(target));
+      expect(cluster.replica(target).isLeader()).to.equal(true);
+    });
+  });
+
+  describe('membership', () => {
+    it('adds a member whose attributes appear in every member list', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const context = JSON.stringify({ name: 'm4', peerUrls: ['http://127.0.0.1:2384'], clientUrls: [] });
+      await settle(
+        cluster,
+        cluster.replica(leader).changeMembership({ type: 'addLearner', nodeId: 4, context }),
+      );
+      await cluster.clock.advance(300);
+      for (const id of [1, 2, 3])
+        expect(
+          cluster
+            .replica(id)
+            .memberList()
+            .map((m) => m.name),
+        ).to.deep.equal(['m1', 'm2', 'm3', 'm4']);
+      await settle(
+        cluster,
+        cluster
+          .replica(leader)
+          .publishAttributes({ name: `m${leader}`, peerUrls: [], clientUrls: ['http://127.0.0.1:2379'] }),
+      );
+      expect(
+        cluster
+          .replica(leader)
+          .memberList()
+          .find((m) => m.id === leader)!.clientUrls,
+      ).to.deep.equal(['http://127.0.0.1:2379']);
+    });
+  });
+});
