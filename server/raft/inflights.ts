@@ -24,6 +24,11 @@ export class Inflights {
     if (n > 0) this.buf.splice(0, n);
   }
 
+  /** Make room for one more append (the oldest one was probably lost). */
+  freeFirstOne(): void {
+    this.buf.shift();
+  }
+
   full(): boolean {
     return this.buf.length >= this.capacity;
   }

@@ -125,6 +125,9 @@ function handleHeartbeatResp(r: Raft, m: MsgHeartbeatResp): void {
   if (pr === undefined) return;
   pr.recentActive = true;
   pr.msgAppFlowPaused = false;
+  // The follower is alive but the window stayed full: an append was probably lost. Let one more
+  // through; if it leaves a gap the follower rejects it and we fall back to probing.
+  if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
   if (pr.match < r.log.lastIndex()) r.maybeSendAppend(m.from, true);
   if (m.context === '') return;
   const acks = r.readOnly.recvAck(m.from, m.context);

@@ -202,6 +202,22 @@ describe('Raft', () => {
     });
   });
 
+  describe('lost appends', () => {
+    it('recovers a follower whose in-flight window filled with lost appends', () => {
+      const net = new TestNetwork([1, 2, 3], { maxInflightMsgs: 1 });
+      electFirst(net);
+      net.node(1).propose(text('warm-up'));
+      net.stabilize();
+      // Every append to 2 is lost for a while: its window fills and stays full.
+      net.filter = (m) => !(m.type === 'MsgApp' && m.to === 2);
+      for (let i = 0; i < 5; i++) net.node(1).propose(text(`p${i}`));
+      net.stabilize();
+      net.filter = () => true;
+      net.tickAll(5);
+      expect(net.appliedData(2)).to.deep.equal(['warm-up', 'p0', 'p1', 'p2', 'p3', 'p4']);
+    });
+  });
+
   describe('§5.4.2 committing entries from previous terms (figure 8)', () => {
     function figure8(bug: boolean): RaftNode {
       const conf = { voters: [1, 2, 3], learners: [] };
