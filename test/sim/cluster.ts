@@ -55,6 +55,8 @@ export class Cluster {
     transfers: 0,
     transfersRefused: 0,
   };
+  /** Set by the fault driver to react to elections. */
+  onBecameLeader: ((node: SimNode) => void) | undefined;
   private readonly proposals = new Map<number, Proposal>();
   private readonly watched = new Map<number, number | undefined>();
   private nextProposalId = 1;
@@ -84,6 +86,8 @@ export class Cluster {
         tickMs: p.tickMs,
         electionTicks: p.electionTicks,
         heartbeatTicks: p.heartbeatTicks,
+        maxMsgBytes: p.maxMsgBytes,
+        maxInflightMsgs: p.maxInflightMsgs,
         fsyncMinMs: p.fsyncMinMs,
         fsyncMeanMs: p.fsyncMeanMs,
         compactEveryEntries: p.compactEveryEntries,
@@ -96,6 +100,7 @@ export class Cluster {
         send: (m) => this.network.send(m),
         onApplied: (n, id, index) => this.onApplied(n, id, index),
         onReadState: (n, rs) => this.onReadState(n, rs),
+        onBecameLeader: (n) => this.onBecameLeader?.(n),
       },
       this.nodeRandom.fork(),
       p.tickDriftFraction,

@@ -21,6 +21,7 @@ export class FaultDriver {
   start(): void {
     const p = this.cluster.profile;
     this.active = true;
+    if (p.leaderKillRate > 0) this.cluster.onBecameLeader = (node) => this.maybeKillLeader(node);
     this.every('propose', p.proposalIntervalMs, () => this.propose());
     this.every('read', p.readIntervalMs, () => this.read());
     this.every('crash', p.crashIntervalMs, () => this.crash());
@@ -54,9 +55,21 @@ export class FaultDriver {
   }
 
   private crash(): void {
+    const node = this.cluster.pick(this.cluster.upNodes());
+    if (node !== undefined) this.crashAndRestart(node);
+  }
+
+  private maybeKillLeader(node: SimNode): void {
     const c = this.cluster;
-    const node = c.pick(c.upNodes());
-    if (node === undefined) return;
+    if (!this.active || !c.random.chance(c.profile.leaderKillRate)) return;
+    const incarnation = node.incarnation;
+    c.scheduler.after(exponential(c.random, c.profile.leaderKillDelayMs), 'kill', node.id, 'new leader', () => {
+      if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
+    });
+  }
+
+  private crashAndRestart(node: SimNode): void {
+    const c = this.cluster;
     node.crash();
     c.trace.recordEvent(c.scheduler.nowMs, 'crashed', node.id, `incarnation ${node.incarnation}`);
     const incarnation = node.incarnation;

@@ -13,6 +13,9 @@ export interface FaultProfile {
   readonly tickDriftFraction: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  /** Raft flow control: entry bytes per MsgApp (each proposal is 5 bytes) and MsgApps in flight. */
+  readonly maxMsgBytes: number;
+  readonly maxInflightMsgs: number;
   readonly latencyMinMs: number;
   /** Mean of the exponential part of one-way latency (added to latencyMinMs). */
   readonly latencyMeanMs: number;
@@ -26,6 +29,12 @@ export interface FaultProfile {
   /** Share of partition events that cut links in one direction only. */
   readonly asymmetricShare: number;
   readonly crashIntervalMs: number;
+  /**
+   * Probability that a member is crashed soon (exp(leaderKillDelayMs)) after it becomes leader:
+   * leaders that append and die before replicating are what the Raft paper's figure 8 is made of.
+   */
+  readonly leaderKillRate: number;
+  readonly leaderKillDelayMs: number;
   readonly downtimeMs: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
@@ -105,6 +114,8 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     tickDriftFraction: maybe(0.5, () => between(0, 0.2), 0),
     electionTicks: 10,
     heartbeatTicks,
+    maxMsgBytes: r.chance(0.4) ? 5 * (1 + r.int(8)) : 1024 * 1024,
+    maxInflightMsgs: r.chance(0.4) ? 1 + r.int(8) : 256,
     latencyMinMs: between(0.05, 2),
     latencyMeanMs: slowNetwork ? between(10, 40) : between(0.2, 5),
     lossRate: maybe(0.5, () => between(0, 0.25), 0),
@@ -116,6 +127,8 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     asymmetricShare: between(0, 0.6),
     crashIntervalMs: maybe(0.6, () => between(100, 1200), OFF),
     downtimeMs: between(20, 600),
+    leaderKillRate: maybe(0.3, () => between(0, 0.5), 0),
+    leaderKillDelayMs: between(1, 30),
     fsyncMinMs: between(0.05, 1),
     fsyncMeanMs: r.chance(0.2) ? between(5, 30) : between(0.1, 3),
     compactEveryEntries: 5 + r.int(60),
@@ -132,9 +145,11 @@ export function describeProfile(p: FaultProfile): string {
   const f = (x: number): string => (x === Infinity ? 'off' : Number.isInteger(x) ? String(x) : x.toFixed(2));
   return [
     `tick=${f(p.tickMs)}ms±${f(p.tickDriftFraction)} election=${p.electionTicks} heartbeat=${p.heartbeatTicks}`,
+    `msgBytes=${p.maxMsgBytes} inflight=${p.maxInflightMsgs}`,
     `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
     `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
     `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms`,
+    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms`,
     `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
   ].join(' ');

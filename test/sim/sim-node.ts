@@ -38,6 +38,8 @@ export interface SimNodeConfig {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  readonly maxMsgBytes: number;
+  readonly maxInflightMsgs: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
   readonly compactEveryEntries: number;
@@ -52,6 +54,8 @@ export interface NodeEnvironment {
   send(m: Message): void;
   onApplied(node: SimNode, proposalId: number, index: number): void;
   onReadState(node: SimNode, rs: ReadState): void;
+  /** The member reported (in a Ready) that it just became leader. */
+  onBecameLeader(node: SimNode): void;
 }
 
 export function applyConfChangeTo(conf: ConfState, entry: Entry): ConfState {
@@ -84,6 +88,7 @@ export class SimNode {
   private fsyncTimer: ScheduledEvent | undefined;
   private readonly tickMs: number;
   private confChangedSinceSnapshot = false;
+  private becameLeader = false;
 
   constructor(
     private readonly config: SimNodeConfig,
@@ -111,6 +116,8 @@ export class SimNode {
       id: this.id,
       electionTicks: this.config.electionTicks,
       heartbeatTicks: this.config.heartbeatTicks,
+      maxMsgBytes: this.config.maxMsgBytes,
+      maxInflightMsgs: this.config.maxInflightMsgs,
       random: this.random.fork(),
       boot,
       appliedIndex: snap.metadata.index,
@@ -200,6 +207,7 @@ export class SimNode {
   private observe(rd: Ready): void {
     const checker = this.env.checker;
     if (rd.softState !== undefined) {
+      if (rd.softState.role === Role.Leader && this.role !== Role.Leader) this.becameLeader = true;
       this.role = rd.softState.role;
       this.lead = rd.softState.leader;
     }
@@ -218,6 +226,10 @@ export class SimNode {
       this.commit = rd.hardState.commit;
     }
     if (this.role === Role.Leader) checker.onLeader(this.id, this.term, this.log);
+    if (this.becameLeader) {
+      this.becameLeader = false;
+      this.env.onBecameLeader(this);
+    }
   }
 
   private complete(rd: Ready): void {
