@@ -1,0 +1,141 @@
+/**
+ * The client port's HTTP server: one node:http(s) server per listen URL, routing
+ *
+ *   GET  /health, /metrics, /version       operational endpoints
+ *   POST /v3/...                            the etcd-compatible JSON gateway (injected handler)
+ *   GET  (Upgrade: websocket)               the Concord WebSocket protocol (injected handler)
+ *
+ * Bodies are read with a byte limit; malformed requests get a JSON error and never reach the
+ * handlers. Nothing a client sends can throw out of this module.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { SecureContextOptions } from 'node:tls';
+
+export interface HttpReply {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export interface ClientHttpHandlers {
+  health(): HttpReply;
+  metrics(): HttpReply;
+  version(): HttpReply;
+  /** The JSON gateway: `body` is the raw request text (already within the size limit). */
+  gateway(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** A WebSocket upgrade request on any path. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export interface ClientHttpOptions {
+  readonly listenUrls: readonly string[];
+  readonly maxRequestBytes: number;
+  readonly tls?: SecureContextOptions & { readonly requestCert?: boolean; readonly rejectUnauthorized?: boolean };
+}
+
+export class ClientHttpServer {
+  private readonly servers: Server[] = [];
+  private readonly sockets = new Set<Duplex>();
+
+  constructor(
+    private readonly options: ClientHttpOptions,
+    private readonly handlers: ClientHttpHandlers,
+  ) {}
+
+  /** Listens on every URL; resolves with the bound URLs (port 0 becomes the real port). */
+  async start(): Promise<string[]> {
+    const bound: string[] = [];
+    for (const raw of this.options.listenUrls) {
+      const url = new URL(raw);
+      const secure = url.protocol === 'https:';
+      if (secure && this.options.tls === undefined) throw new Error(`api: ${raw} needs --cert-file and --key-file`);
+      const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+        this.handle(req, res).catch((err: unknown) => reply(res, { status: 500, body: errorBody('INTERNAL', String(err)) }));
+      };
+      const server: Server = secure ? createHttpsServer(this.options.tls ?? {}, onRequest) : createHttpServer(onRequest);
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        try {
+          this.handlers.upgrade(req, socket, head);
+        } catch {
+          socket.destroy();
+        }
+      });
+      server.on('connection', (socket: Duplex) => {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+      });
+      server.on('clientError', (_err, socket: Duplex) => {
+        if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        else socket.destroy();
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : Number(url.port);
+      bound.push(`${url.protocol}//${url.hostname}:${port}`);
+      this.servers.push(server);
+    }
+    return bound;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (path === '/health') return reply(res, this.handlers.health());
+      if (path === '/metrics') return reply(res, this.handlers.metrics());
+      if (path === '/version') return reply(res, this.handlers.version());
+    }
+    if (path.startsWith('/v3/')) {
+      if (req.method !== 'POST') return reply(res, { status: 405, body: errorBody('INVALID_ARGUMENT', `${req.method} not allowed; use POST`) });
+      const body = await readBody(req, this.options.maxRequestBytes);
+      if (body === undefined) {
+        return reply(res, { status: 413, body: errorBody('REQUEST_TOO_LARGE', `request body exceeds ${this.options.maxRequestBytes} bytes`) });
+      }
+      return this.handlers.gateway(path, body, req, res);
+    }
+    return reply(res, { status: 404, body: errorBody('NOT_FOUND', `no route for ${req.method} ${path}`) });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.servers) s.close();
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    this.servers.length = 0;
+  }
+}
+
+function reply(res: ServerResponse, r: HttpReply): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers });
+  res.end(r.body);
+}
+
+function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: message, code, message });
+}
+
+/** Reads the whole body, or undefined once it exceeds `limit` bytes (the rest is discarded). */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
