@@ -57,6 +57,7 @@ export class Cluster {
   };
   /** Set by the fault driver to react to elections. */
   onBecameLeader: ((node: SimNode) => void) | undefined;
+  onLeaderCommit: ((node: SimNode) => void) | undefined;
   private readonly proposals = new Map<number, Proposal>();
   private readonly watched = new Map<number, number | undefined>();
   private nextProposalId = 1;
@@ -101,6 +102,7 @@ export class Cluster {
         onApplied: (n, id, index) => this.onApplied(n, id, index),
         onReadState: (n, rs) => this.onReadState(n, rs),
         onBecameLeader: (n) => this.onBecameLeader?.(n),
+        onLeaderCommit: (n) => this.onLeaderCommit?.(n),
       },
       this.nodeRandom.fork(),
       p.tickDriftFraction,

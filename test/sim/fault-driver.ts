@@ -22,6 +22,7 @@ export class FaultDriver {
     const p = this.cluster.profile;
     this.active = true;
     if (p.leaderKillRate > 0) this.cluster.onBecameLeader = (node) => this.maybeKillLeader(node);
+    if (p.commitKillRate > 0) this.cluster.onLeaderCommit = (node) => this.maybeKillOnCommit(node);
     this.every('propose', p.proposalIntervalMs, () => this.propose());
     this.every('read', p.readIntervalMs, () => this.read());
     this.every('crash', p.crashIntervalMs, () => this.crash());
@@ -64,6 +65,16 @@ export class FaultDriver {
     if (!this.active || !c.random.chance(c.profile.leaderKillRate)) return;
     const incarnation = node.incarnation;
     c.scheduler.after(exponential(c.random, c.profile.leaderKillDelayMs), 'kill', node.id, 'new leader', () => {
+      if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
+    });
+  }
+
+  private maybeKillOnCommit(node: SimNode): void {
+    const c = this.cluster;
+    if (!this.active || !c.random.chance(c.profile.commitKillRate)) return;
+    // Not from inside the Ready handling: crash as the very next event, before the fsync completes.
+    const incarnation = node.incarnation;
+    c.scheduler.after(0, 'kill', node.id, 'leader after commit', () => {
       if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
     });
   }

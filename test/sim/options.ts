@@ -35,6 +35,11 @@ export interface FaultProfile {
    */
   readonly leaderKillRate: number;
   readonly leaderKillDelayMs: number;
+  /**
+   * Probability that a leader crashes right after taking a Ready that advances its commit index,
+   * before that Ready is durable or its messages leave (a crash at the worst moment).
+   */
+  readonly commitKillRate: number;
   readonly downtimeMs: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
@@ -129,6 +134,7 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     downtimeMs: between(20, 600),
     leaderKillRate: maybe(0.3, () => between(0, 0.5), 0),
     leaderKillDelayMs: between(1, 30),
+    commitKillRate: maybe(0.2, () => between(0, 0.05), 0),
     fsyncMinMs: between(0.05, 1),
     fsyncMeanMs: r.chance(0.2) ? between(5, 30) : between(0.1, 3),
     compactEveryEntries: 5 + r.int(60),
@@ -149,7 +155,7 @@ export function describeProfile(p: FaultProfile): string {
     `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
     `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
     `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms`,
-    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms`,
+    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms commitKill=${f(p.commitKillRate)}`,
     `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
   ].join(' ');

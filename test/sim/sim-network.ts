@@ -1,7 +1,9 @@
 /**
  * The simulated network between members. Every message gets its own one-way latency
- * (min + exponential), may be lost, duplicated (each copy with its own latency) or held back so that
- * later messages overtake it. Links can be cut in one direction (asymmetric partitions) or both;
+ * (min + exponential), may be lost or duplicated. Each link is FIFO by default, as the TCP/WebSocket
+ * peer connections are: a message never arrives before one sent earlier on the same link. A share
+ * of messages (`reorderRate`) is exempt and held back by up to `reorderDelayMs`, so later ones
+ * overtake it (what a reconnect and resend looks like). Links can be cut in one direction (asymmetric partitions) or both;
  * a link cut while a message is in flight drops the message at delivery, as a reset TCP connection
  * would. All choices come from the network's own PRNG stream, so a seed replays exactly.
  */
@@ -42,6 +44,8 @@ const MAX_NODE_ID = 1 << 16;
 
 export class SimNetwork {
   private readonly blocked = new Set<number>();
+  /** Per link: the latest delivery time scheduled for an in-order message. */
+  private readonly lastDeliveryMs = new Map<number, number>();
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0, reordered: 0 };
 
   constructor(
@@ -124,6 +128,12 @@ export class SimNetwork {
     if (c.reorderRate > 0 && this.random.chance(c.reorderRate)) {
       this.stats.reordered++;
       delayMs += this.random.float() * c.reorderDelayMs;
+    } else {
+      const link = m.from * MAX_NODE_ID + m.to;
+      const now = this.scheduler.nowMs;
+      const fifoMs = Math.max(now + delayMs, this.lastDeliveryMs.get(link) ?? 0);
+      this.lastDeliveryMs.set(link, fifoMs);
+      delayMs = fifoMs - now;
     }
     this.scheduler.after(delayMs, 'deliver', m.to, m, () => {
       if (this.isBlocked(m.from, m.to)) {

@@ -56,6 +56,8 @@ export interface NodeEnvironment {
   onReadState(node: SimNode, rs: ReadState): void;
   /** The member reported (in a Ready) that it just became leader. */
   onBecameLeader(node: SimNode): void;
+  /** The member, as leader, just took a Ready that advances its commit index (not yet durable). */
+  onLeaderCommit(node: SimNode): void;
 }
 
 export function applyConfChangeTo(conf: ConfState, entry: Entry): ConfState {
@@ -221,8 +223,10 @@ export class SimNode {
     this.storage.stage(write);
     this.log.apply(write);
     if (rd.entries.length > 0) checker.onAppend(this.id, rd.entries, this.log);
+    let commitAdvanced = false;
     if (rd.hardState !== undefined) {
       checker.onCommit(this.id, this.incarnation, rd.hardState.commit, this.term, this.log);
+      commitAdvanced = rd.hardState.commit > this.commit;
       this.commit = rd.hardState.commit;
     }
     if (this.role === Role.Leader) checker.onLeader(this.id, this.term, this.log);
@@ -230,6 +234,7 @@ export class SimNode {
       this.becameLeader = false;
       this.env.onBecameLeader(this);
     }
+    if (commitAdvanced && this.role === Role.Leader) this.env.onLeaderCommit(this);
   }
 
   private complete(rd: Ready): void {
