@@ -1,6 +1,6 @@
 /** Argument parsing and failure formatting for vopr.ts (importable by tests without running the CLI). */
 import type { InjectedBugs } from '../../server/raft/index.js';
-import { SIM_DEFAULTS, simOptions, type SimOptions } from './options.js';
+import { PROFILES, SIM_DEFAULTS, simOptions, type ProfileName, type SimOptions } from './options.js';
 import type { RunResult } from './run.js';
 
 const BUG_NAMES = ['commitPreviousTermByCount', 'voteWithoutLogCheck', 'skipPrevLogCheck'] as const;
@@ -12,6 +12,7 @@ export interface CliArgs {
   readonly bugs: InjectedBugs;
   readonly safetyMs: number;
   readonly livenessMs: number;
+  readonly profile: ProfileName;
 }
 
 export class UsageError extends Error {
@@ -40,6 +41,11 @@ function parseBugs(value: string): InjectedBugs {
   return bugs as InjectedBugs;
 }
 
+function parseProfile(value: string): ProfileName {
+  if (Object.hasOwn(PROFILES, value)) return value as ProfileName;
+  throw new UsageError(`unknown profile ${value}; known: ${Object.keys(PROFILES).join(', ')}`);
+}
+
 export function parseArgs(argv: readonly string[]): CliArgs {
   let seeds: number | undefined;
   let first: number | undefined;
@@ -47,6 +53,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let bugs: InjectedBugs = {};
   let safetyMs: number = SIM_DEFAULTS.safetyMs;
   let livenessMs: number = SIM_DEFAULTS.livenessMs;
+  let profile: ProfileName = 'swarm';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -58,10 +65,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--bugs') bugs = parseBugs(value);
     else if (flag === '--safety-ms') safetyMs = parseCount(flag, value, 0);
     else if (flag === '--liveness-ms') livenessMs = parseCount(flag, value, 1);
+    else if (flag === '--profile') profile = parseProfile(value);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
-  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs };
+  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile };
 }
 
 export function nodesForSeed(seed: number, nodes: 3 | 5 | 7 | undefined): 3 | 5 | 7 {
@@ -75,6 +83,8 @@ export function optionsFor(args: CliArgs, seed: number): SimOptions {
     bugs: args.bugs,
     safetyMs: args.safetyMs,
     livenessMs: args.livenessMs,
+    profile: PROFILES[args.profile],
+    profileName: args.profile,
   });
 }
 
@@ -84,6 +94,8 @@ export function reproCommand(options: SimOptions): string {
     .filter(([, on]) => on === true)
     .map(([name]) => name);
   if (bugs.length > 0) parts.push(`--bugs ${bugs.join(',')}`);
+  if (options.profileName === 'custom') parts.push(`# plus profile overrides ${JSON.stringify(options.profile)}`);
+  else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
   return parts.join(' ');

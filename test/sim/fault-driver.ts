@@ -81,8 +81,13 @@ export class FaultDriver {
 
   private crashAndRestart(node: SimNode): void {
     const c = this.cluster;
-    node.crash();
-    c.trace.recordEvent(c.scheduler.nowMs, 'crashed', node.id, `incarnation ${node.incarnation}`);
+    let keep = 0;
+    if (c.random.chance(c.profile.crashKeepsUnsyncedShare)) {
+      const staged = node.storage.stagedCount;
+      keep = c.random.chance(0.5) ? staged : c.random.int(staged + 1);
+    }
+    node.crash(keep);
+    c.trace.recordEvent(c.scheduler.nowMs, 'crashed', node.id, `incarnation ${node.incarnation}, kept ${keep} unsynced`);
     const incarnation = node.incarnation;
     c.scheduler.after(exponential(c.random, c.profile.downtimeMs), 'restart', node.id, undefined, () => {
       if (this.active && !node.isUp && node.incarnation === incarnation) node.start();

@@ -41,6 +41,11 @@ export interface FaultProfile {
    */
   readonly commitKillRate: number;
   readonly downtimeMs: number;
+  /**
+   * Share of crashes that keep unsynced writes: half of those keep all of them (a process crash:
+   * the page cache survives), the other half a random ordered prefix (a power loss mid-flush).
+   */
+  readonly crashKeepsUnsyncedShare: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
   /** A member takes a snapshot and compacts its log every this many applied entries. */
@@ -68,6 +73,8 @@ export interface SimOptions {
   readonly bugs: InjectedBugs;
   /** Overrides applied on top of the seed's drawn profile (bug-provoking mixes in tests). */
   readonly profile: Partial<FaultProfile>;
+  /** The name of `profile` for reproduction commands ('swarm' = no overrides). */
+  readonly profileName: string;
 }
 
 export const SIM_DEFAULTS = {
@@ -90,6 +97,7 @@ export function simOptions(partial: Partial<SimOptions> & { seed: number }): Sim
     maxEvents: partial.maxEvents ?? SIM_DEFAULTS.maxEvents,
     bugs: partial.bugs ?? {},
     profile: partial.profile ?? {},
+    profileName: partial.profileName ?? (partial.profile === undefined ? 'swarm' : 'custom'),
   };
   validateSimOptions(options);
   return options;
@@ -107,6 +115,35 @@ export function validateSimOptions(o: SimOptions): void {
 }
 
 const OFF = Infinity;
+
+/**
+ * A fixed, deliberately hostile mix for hunting consensus bugs (the injected-bug tests and
+ * `--profile hostile`): a fast stream of proposals replicated one entry per MsgApp with at most two
+ * in flight (so catch-up after an election takes many round trips), new leaders crashed a moment
+ * after their election, leaders crashed right after advancing their commit index, and crashes that
+ * keep unsynced writes. This is the weather of the Raft paper's figure 8. Everything else is calm.
+ */
+export const HOSTILE_PROFILE: Partial<FaultProfile> = {
+  proposalIntervalMs: 3,
+  maxMsgBytes: 5,
+  maxInflightMsgs: 2,
+  leaderKillRate: 0.5,
+  leaderKillDelayMs: 1,
+  commitKillRate: 0.5,
+  crashKeepsUnsyncedShare: 1,
+  downtimeMs: 300,
+  crashIntervalMs: OFF,
+  partitionIntervalMs: OFF,
+  lossRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  readIntervalMs: OFF,
+  confChangeIntervalMs: OFF,
+  transferIntervalMs: OFF,
+};
+
+export const PROFILES = { swarm: {}, hostile: HOSTILE_PROFILE } as const;
+export type ProfileName = keyof typeof PROFILES;
 
 /** Draws this seed's weather. Each fault is on for roughly half of the seeds. */
 export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): FaultProfile {
@@ -132,6 +169,7 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     asymmetricShare: between(0, 0.6),
     crashIntervalMs: maybe(0.6, () => between(100, 1200), OFF),
     downtimeMs: between(20, 600),
+    crashKeepsUnsyncedShare: maybe(0.5, () => r.float(), 0),
     leaderKillRate: maybe(0.3, () => between(0, 0.5), 0),
     leaderKillDelayMs: between(1, 30),
     commitKillRate: maybe(0.2, () => between(0, 0.05), 0),
@@ -154,7 +192,7 @@ export function describeProfile(p: FaultProfile): string {
     `msgBytes=${p.maxMsgBytes} inflight=${p.maxInflightMsgs}`,
     `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
     `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
-    `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms`,
+    `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms keepUnsynced=${f(p.crashKeepsUnsyncedShare)}`,
     `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms commitKill=${f(p.commitKillRate)}`,
     `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,

@@ -72,9 +72,9 @@ function asViolation(err: unknown): Violation {
 
 function heal(cluster: Cluster): void {
   cluster.network.healAll();
-  cluster.network.setConditions({ ...cluster.profile, lossRate: 0 });
+  cluster.network.setConditions({ ...cluster.profile, lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   for (const node of cluster.nodes.values()) if (!node.isUp) node.start();
-  cluster.trace.recordEvent(cluster.scheduler.nowMs, 'heal', 0, 'liveness phase: all up, no partitions, no loss');
+  cluster.trace.recordEvent(cluster.scheduler.nowMs, 'heal', 0, 'liveness phase: all up, no partitions, no loss, FIFO links');
 }
 
 function members(conf: ConfState): number[] {

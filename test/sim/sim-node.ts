@@ -138,8 +138,11 @@ export class SimNode {
     this.pump();
   }
 
-  /** Power loss: the RaftNode, the Ready in flight and every unsynced write are gone. */
-  crash(): void {
+  /**
+   * Crash: the RaftNode and the Ready in flight are gone, and every unsynced write except the first
+   * `keepStaged` (default none: a power loss before anything reached the disk).
+   */
+  crash(keepStaged = 0): void {
     if (this.raft === undefined) return;
     this.stats.crashes++;
     this.raft = undefined;
@@ -148,7 +151,7 @@ export class SimNode {
     this.env.scheduler.cancel(this.fsyncTimer);
     this.tickTimer = undefined;
     this.fsyncTimer = undefined;
-    this.storage.crash();
+    this.storage.crash(keepStaged);
     this.role = Role.Follower;
     this.lead = 0;
   }

@@ -5,7 +5,8 @@
  * Model: handling a Ready *stages* its snapshot, entries and hard state; they become durable only
  * when `sync()` runs (the node schedules it after a simulated fsync delay). A crash drops whatever
  * was staged and not yet synced. A staged Ready is durable all or nothing, which is what the real
- * storage promises (one WAL batch per Ready, one fsync).
+ * storage promises (one WAL batch per Ready, one fsync). A crash may also keep an ordered prefix of
+ * the unsynced writes (they were in the page cache, or partly flushed): Raft must be safe either way.
  *
  * `LogState` is the log as a snapshot plus the contiguous entries after it; the simulator also uses
  * it to mirror each member's in-memory Raft log for the checkers.
@@ -24,8 +25,13 @@ export interface DurableStore {
   stage(write: ReadyWrite): void;
   /** fsync: everything staged so far becomes durable. */
   sync(): void;
-  /** Forget everything staged and not yet synced. */
-  crash(): void;
+  /**
+   * Crash: the first `keepStaged` staged writes reached the disk anyway (a process crash keeps the
+   * page cache; a power loss may keep an ordered prefix), the rest are forgotten.
+   */
+  crash(keepStaged: number): void;
+  /** Writes staged and not yet synced. */
+  readonly stagedCount: number;
   /** The application took `snapshot` at its applied index; store it durably and drop the entries it covers. */
   saveSnapshot(snapshot: Snapshot): void;
   /** What a restarting member recovers. */
@@ -130,8 +136,14 @@ export class SimStorage implements DurableStore {
     this.staged = [];
   }
 
-  crash(): void {
-    this.staged = [];
+  crash(keepStaged: number): void {
+    this.staged.length = Math.min(this.staged.length, Math.max(0, keepStaged));
+    this.sync();
+    this.fsyncs--;
+  }
+
+  get stagedCount(): number {
+    return this.staged.length;
   }
 
   saveSnapshot(snapshot: Snapshot): void {
@@ -146,7 +158,4 @@ export class SimStorage implements DurableStore {
     return this.log.term(index);
   }
 
-  get hasStaged(): boolean {
-    return this.staged.length > 0;
-  }
 }

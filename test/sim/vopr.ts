@@ -1,12 +1,14 @@
 /**
  * The simulator's command line (after TigerBeetle's VOPR):
  *
- *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--safety-ms MS] [--liveness-ms MS]
+ *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile]
+ *                   [--safety-ms MS] [--liveness-ms MS]
  *
  * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly),
  * prints each failure (seed, violation, fault profile, the last events, a reproduction command),
  * then exactly one summary line `seeds=N violations=V events=E`. Exits 1 if any seed failed.
- * Without --nodes, each seed picks 3, 5 or 7 members from its own value.
+ * Without --nodes, each seed picks 3, 5 or 7 members from its own value. `--profile swarm` (default)
+ * lets every seed draw its own fault mix; `--profile hostile` pins the bug-hunting mix (options.ts).
  */
 import { UsageError, formatFailure, optionsFor, parseArgs, type CliArgs } from './cli.js';
 import { runSeed } from './run.js';
