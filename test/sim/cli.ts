@@ -26,7 +26,8 @@ function parseNodes(value: string): 3 | 5 | 7 {
 
 function parseCount(flag: string, value: string, min: number): number {
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got ${value}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer >= ${min}, got ${value}`);
   return n;
 }
 
@@ -94,7 +95,8 @@ export function reproCommand(options: SimOptions): string {
     .filter(([, on]) => on === true)
     .map(([name]) => name);
   if (bugs.length > 0) parts.push(`--bugs ${bugs.join(',')}`);
-  if (options.profileName === 'custom') parts.push(`# plus profile overrides ${JSON.stringify(options.profile)}`);
+  if (options.profileName === 'custom')
+    parts.push(`# plus profile overrides ${JSON.stringify(options.profile)}`);
   else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
@@ -112,4 +114,3 @@ export function formatFailure(result: RunResult, options: SimOptions): string {
     `reproduce: ${reproCommand(options)}`,
   ].join('\n');
 }
-

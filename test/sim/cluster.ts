@@ -7,7 +7,13 @@
  * member that accepted it applies it (in the same incarnation, as a real server answers its client).
  */
 import { SeededRandom } from '../../server/platform/random.js';
-import { ProposalRefusedError, Role, type ConfState, type Message, type ReadState } from '../../server/raft/index.js';
+import {
+  ProposalRefusedError,
+  Role,
+  type ConfState,
+  type Message,
+  type ReadState,
+} from '../../server/raft/index.js';
 import { SafetyChecker } from './checkers/safety-checker.js';
 import { drawProfile, type FaultProfile, type SimOptions } from './options.js';
 import { Scheduler } from './scheduler.js';

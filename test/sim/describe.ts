@@ -8,7 +8,9 @@ import { entryKey } from './state-machine.js';
 
 const MAX_LISTED_ENTRIES = 4;
 
-export function describeEntry(e: Pick<Entry, 'type' | 'data'> & Partial<Pick<Entry, 'index' | 'term'>>): string {
+export function describeEntry(
+  e: Pick<Entry, 'type' | 'data'> & Partial<Pick<Entry, 'index' | 'term'>>,
+): string {
   const at = e.index === undefined ? '' : `${e.index}/t${e.term ?? '?'}:`;
   return `${at}${entryKey(e)}`;
 }

@@ -64,9 +64,15 @@ export class FaultDriver {
     const c = this.cluster;
     if (!this.active || !c.random.chance(c.profile.leaderKillRate)) return;
     const incarnation = node.incarnation;
-    c.scheduler.after(exponential(c.random, c.profile.leaderKillDelayMs), 'kill', node.id, 'new leader', () => {
-      if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
-    });
+    c.scheduler.after(
+      exponential(c.random, c.profile.leaderKillDelayMs),
+      'kill',
+      node.id,
+      'new leader',
+      () => {
+        if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
+      },
+    );
   }
 
   private maybeKillOnCommit(node: SimNode): void {
@@ -87,7 +93,12 @@ export class FaultDriver {
       keep = c.random.chance(0.5) ? staged : c.random.int(staged + 1);
     }
     node.crash(keep);
-    c.trace.recordEvent(c.scheduler.nowMs, 'crashed', node.id, `incarnation ${node.incarnation}, kept ${keep} unsynced`);
+    c.trace.recordEvent(
+      c.scheduler.nowMs,
+      'crashed',
+      node.id,
+      `incarnation ${node.incarnation}, kept ${keep} unsynced`,
+    );
     const incarnation = node.incarnation;
     c.scheduler.after(exponential(c.random, c.profile.downtimeMs), 'restart', node.id, undefined, () => {
       if (this.active && !node.isUp && node.incarnation === incarnation) node.start();
@@ -108,7 +119,10 @@ export class FaultDriver {
       }
     } else if (c.random.chance(0.5)) {
       const isolated = c.pick(ids) as number;
-      c.network.partition([isolated], ids.filter((id) => id !== isolated));
+      c.network.partition(
+        [isolated],
+        ids.filter((id) => id !== isolated),
+      );
     } else {
       const shuffled = ids.slice();
       for (let i = shuffled.length - 1; i > 0; i--) {
@@ -142,8 +156,14 @@ export class FaultDriver {
       change = { type: ConfChangeType.AddLearner, nodeId: joiner.id };
     }
     c.clientStats.confChanges++;
-    c.trace.recordEvent(c.scheduler.nowMs, 'propose', leader.id, `conf change ${change.type}(${change.nodeId})`);
-    if (c.refusable(() => leader.act((raft) => raft.proposeConfChange(change)))) c.clientStats.confChangesRefused++;
+    c.trace.recordEvent(
+      c.scheduler.nowMs,
+      'propose',
+      leader.id,
+      `conf change ${change.type}(${change.nodeId})`,
+    );
+    if (c.refusable(() => leader.act((raft) => raft.proposeConfChange(change))))
+      c.clientStats.confChangesRefused++;
   }
 
   private pickJoiner(voters: readonly number[]): SimNode {
@@ -165,6 +185,7 @@ export class FaultDriver {
     const asked = c.random.chance(0.5) ? leader : (c.pick(c.upNodes()) ?? leader);
     c.clientStats.transfers++;
     c.trace.recordEvent(c.scheduler.nowMs, 'transfer', asked.id, `leadership to ${target}`);
-    if (c.refusable(() => asked.act((raft) => raft.transferLeadership(target)))) c.clientStats.transfersRefused++;
+    if (c.refusable(() => asked.act((raft) => raft.transferLeadership(target))))
+      c.clientStats.transfersRefused++;
   }
 }

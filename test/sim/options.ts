@@ -107,7 +107,8 @@ export function validateSimOptions(o: SimOptions): void {
   const fail = (msg: string): never => {
     throw new InvalidSimOptionsError(`sim: ${msg}`);
   };
-  if (!Number.isSafeInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) fail(`seed must be a uint32, got ${o.seed}`);
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
+    fail(`seed must be a uint32, got ${o.seed}`);
   if (![3, 5, 7].includes(o.nodes)) fail(`nodes must be 3, 5 or 7, got ${o.nodes}`);
   if (!(o.safetyMs >= 0)) fail('safetyMs must be >= 0');
   if (!(o.livenessMs > 0)) fail('livenessMs must be > 0');
@@ -148,7 +149,8 @@ export type ProfileName = keyof typeof PROFILES;
 /** Draws this seed's weather. Each fault is on for roughly half of the seeds. */
 export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): FaultProfile {
   const between = (lo: number, hi: number): number => lo + (hi - lo) * r.float();
-  const maybe = (p: number, value: () => number, otherwise: number): number => (r.chance(p) ? value() : otherwise);
+  const maybe = (p: number, value: () => number, otherwise: number): number =>
+    r.chance(p) ? value() : otherwise;
   const slowNetwork = r.chance(0.15);
   const heartbeatTicks = 1 + r.int(2);
   const drawn: FaultProfile = {

@@ -65,8 +65,10 @@ export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => voi
 
 function asViolation(err: unknown): Violation {
   if (err instanceof Violation) return err;
-  if (err instanceof AssertionError) return new Violation(Invariant.RaftAssertion, `assertion failed: ${err.message}`);
-  if (err instanceof Error) return new Violation(Invariant.RaftAssertion, `${err.name}: ${err.message}\n${err.stack ?? ''}`);
+  if (err instanceof AssertionError)
+    return new Violation(Invariant.RaftAssertion, `assertion failed: ${err.message}`);
+  if (err instanceof Error)
+    return new Violation(Invariant.RaftAssertion, `${err.name}: ${err.message}\n${err.stack ?? ''}`);
   return new Violation(Invariant.RaftAssertion, String(err));
 }
 
@@ -74,7 +76,12 @@ function heal(cluster: Cluster): void {
   cluster.network.healAll();
   cluster.network.setConditions({ ...cluster.profile, lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   for (const node of cluster.nodes.values()) if (!node.isUp) node.start();
-  cluster.trace.recordEvent(cluster.scheduler.nowMs, 'heal', 0, 'liveness phase: all up, no partitions, no loss, FIFO links');
+  cluster.trace.recordEvent(
+    cluster.scheduler.nowMs,
+    'heal',
+    0,
+    'liveness phase: all up, no partitions, no loss, FIFO links',
+  );
 }
 
 function members(conf: ConfState): number[] {
@@ -103,9 +110,9 @@ function awaitLiveness(cluster: Cluster, livenessMs: number): number {
           }
         }
       } else {
-        // Everything the leader knows committed (the probe and every acknowledged proposal
-        // included) must be applied on every member of its configuration.
-        const target = Math.max(probeIndex, leader.raft.status().commit);
+        // Everything known committed anywhere (the probe and every acknowledged proposal
+        // included) must be applied on every member of the leader's configuration.
+        const target = Math.max(probeIndex, leader.raft.status().commit, cluster.checker.maxCommitted);
         done = members(leader.raft.confState()).every((id) => {
           const node = cluster.nodes.get(id);
           return node !== undefined && node.isUp && node.sm.appliedIndex >= target;
@@ -118,7 +125,11 @@ function awaitLiveness(cluster: Cluster, livenessMs: number): number {
   while (!done && s.step(deadlineMs)) {
     // run until converged or out of time
   }
-  if (!done) throw new Violation(Invariant.Liveness, `no convergence within ${livenessMs}ms: ${describeState(cluster)}`);
+  if (!done)
+    throw new Violation(
+      Invariant.Liveness,
+      `no convergence within ${livenessMs}ms: ${describeState(cluster)}`,
+    );
   return s.nowMs - startMs;
 }
 

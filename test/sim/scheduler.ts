@@ -42,7 +42,13 @@ export class Scheduler {
   }
 
   /** Schedule `run` after `delayMs` (≥ 0) of virtual time. */
-  after(delayMs: number, label: string, node: number, subject: TraceSubject, run: () => void): ScheduledEvent {
+  after(
+    delayMs: number,
+    label: string,
+    node: number,
+    subject: TraceSubject,
+    run: () => void,
+  ): ScheduledEvent {
     assert(delayMs >= 0 && Number.isFinite(delayMs), () => `scheduler: bad delay ${delayMs}`);
     const event: ScheduledEvent = {
       timeMs: this.now + delayMs,

@@ -53,7 +53,12 @@ describe('SimNetwork', () => {
 
     context('when messages are reordered', () => {
       it('lets later messages overtake earlier ones', () => {
-        const { s, net, got } = setup({ ...CALM_NETWORK, latencyMeanMs: 0, reorderRate: 0.5, reorderDelayMs: 50 });
+        const { s, net, got } = setup({
+          ...CALM_NETWORK,
+          latencyMeanMs: 0,
+          reorderRate: 0.5,
+          reorderDelayMs: 50,
+        });
         for (let i = 0; i < 50; i++) net.send(heartbeat(1, 2, i));
         drain(s);
         const commits = got.map((m) => (m.type === 'MsgHeartbeat' ? m.commit : -1));
@@ -117,7 +122,10 @@ describe('SimNetwork', () => {
 
   it('replays the same deliveries at the same times for the same seed', () => {
     const run = (seed: number): string => {
-      const { s, net } = setup({ ...CALM_NETWORK, lossRate: 0.2, duplicateRate: 0.2, reorderRate: 0.2, reorderDelayMs: 9 }, seed);
+      const { s, net } = setup(
+        { ...CALM_NETWORK, lossRate: 0.2, duplicateRate: 0.2, reorderRate: 0.2, reorderDelayMs: 9 },
+        seed,
+      );
       const out: string[] = [];
       const net2 = net;
       for (let i = 0; i < 100; i++) net2.send(heartbeat(1 + (i % 3), 4, i));

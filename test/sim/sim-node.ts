@@ -218,7 +218,10 @@ export class SimNode {
     }
     if (rd.hardState !== undefined) {
       if (rd.hardState.term < this.term) {
-        throw new Violation(Invariant.Monotonic, `member ${this.id} term went back from ${this.term} to ${rd.hardState.term}`);
+        throw new Violation(
+          Invariant.Monotonic,
+          `member ${this.id} term went back from ${this.term} to ${rd.hardState.term}`,
+        );
       }
       this.term = rd.hardState.term;
     }

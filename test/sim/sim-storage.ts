@@ -101,7 +101,10 @@ export class LogState {
     const index = snapshot.metadata.index;
     if (index <= this.snapIndex) return;
     assert(index <= this.lastIndex, () => `storage: compact to ${index} beyond last index ${this.lastIndex}`);
-    assert(this.term(index) === snapshot.metadata.term, () => `storage: compact to ${index} with a wrong term`);
+    assert(
+      this.term(index) === snapshot.metadata.term,
+      () => `storage: compact to ${index} with a wrong term`,
+    );
     this.entries.splice(0, index - this.snapIndex);
     this.snapshot = snapshot;
   }
@@ -157,5 +160,4 @@ export class SimStorage implements DurableStore {
   durableTerm(index: number): number | undefined {
     return this.log.term(index);
   }
-
 }

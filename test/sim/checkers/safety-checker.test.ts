@@ -57,7 +57,10 @@ describe('SafetyChecker', () => {
         c.onStart(1, 1, 0, 0);
         c.onCommit(1, 1, 2, 1, committed);
         c.onLeader(2, 2, logOf(entry(1, 1, 10), entry(2, 1, 11), entry(3, 2)));
-        expectViolation(() => c.onLeader(3, 3, logOf(entry(1, 1, 10), entry(2, 2))), Invariant.LeaderCompleteness);
+        expectViolation(
+          () => c.onLeader(3, 3, logOf(entry(1, 1, 10), entry(2, 2))),
+          Invariant.LeaderCompleteness,
+        );
       });
     });
 
@@ -150,7 +153,10 @@ describe('SafetyChecker', () => {
       it('reports state-machine-safety', () => {
         const c = new SafetyChecker();
         applyAll(c, 1, [entry(1, 1, 10), entry(2, 1, 11)]);
-        expectViolation(() => applyAll(c, 2, [entry(1, 1, 10), entry(2, 2, 12)]), Invariant.StateMachineSafety);
+        expectViolation(
+          () => applyAll(c, 2, [entry(1, 1, 10), entry(2, 2, 12)]),
+          Invariant.StateMachineSafety,
+        );
       });
     });
 

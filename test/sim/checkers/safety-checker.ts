@@ -71,7 +71,10 @@ export class SafetyChecker {
     const known = this.leaders.get(term);
     if (known === undefined) this.leaders.set(term, node);
     else if (known !== node) {
-      throw new Violation(Invariant.LeaderPerTerm, `members ${known} and ${node} are both leader of term ${term}`);
+      throw new Violation(
+        Invariant.LeaderPerTerm,
+        `members ${known} and ${node} are both leader of term ${term}`,
+      );
     }
     const index = this.maxCommittedBelowTerm(term);
     if (index <= log.snapIndex) return;
@@ -122,12 +125,19 @@ export class SafetyChecker {
   onCommit(node: number, incarnation: number, commit: number, term: number, log: LogView): void {
     const inc = this.incarnation(node, incarnation);
     if (commit < inc.commit) {
-      throw new Violation(Invariant.Monotonic, `member ${node} commit went back from ${inc.commit} to ${commit}`);
+      throw new Violation(
+        Invariant.Monotonic,
+        `member ${node} commit went back from ${inc.commit} to ${commit}`,
+      );
     }
     if (commit > log.lastIndex) {
-      throw new Violation(Invariant.ReadyContract, `member ${node} commit ${commit} beyond its last index ${log.lastIndex}`);
+      throw new Violation(
+        Invariant.ReadyContract,
+        `member ${node} commit ${commit} beyond its last index ${log.lastIndex}`,
+      );
     }
-    for (let i = Math.max(inc.commit, log.snapIndex) + 1; i <= commit; i++) this.recordCommitted(node, i, term, log);
+    for (let i = Math.max(inc.commit, log.snapIndex) + 1; i <= commit; i++)
+      this.recordCommitted(node, i, term, log);
     inc.commit = commit;
     if (commit > this.maxCommitted) this.maxCommitted = commit;
   }
@@ -136,7 +146,10 @@ export class SafetyChecker {
     this.checksRun++;
     const inc = this.incarnation(node, incarnation);
     if (entry.index !== inc.applied + 1) {
-      throw new Violation(Invariant.Monotonic, `member ${node} applied ${entry.index} right after ${inc.applied}`);
+      throw new Violation(
+        Invariant.Monotonic,
+        `member ${node} applied ${entry.index} right after ${inc.applied}`,
+      );
     }
     inc.applied = entry.index;
     this.recordApplied(node, entry.index, `${entry.index}/t${entry.term}:${entryKey(entry)}`, hashAfter);
@@ -145,7 +158,10 @@ export class SafetyChecker {
   onRestore(node: number, incarnation: number, index: number, term: number, hashAfter: number): void {
     const inc = this.incarnation(node, incarnation);
     if (index <= inc.applied) {
-      throw new Violation(Invariant.Monotonic, `member ${node} restored snapshot ${index} at applied ${inc.applied}`);
+      throw new Violation(
+        Invariant.Monotonic,
+        `member ${node} restored snapshot ${index} at applied ${inc.applied}`,
+      );
     }
     inc.applied = index;
     const known = this.appliedKey[index];
