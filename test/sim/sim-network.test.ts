@@ -51,6 +51,19 @@ describe('SimNetwork', () => {
       });
     });
 
+    it('keeps each link FIFO when no message is picked for reordering', () => {
+      const { s, net, got } = setup({ ...CALM_NETWORK, latencyMeanMs: 20 });
+      for (let i = 0; i < 200; i++) net.send(heartbeat(1 + (i % 2), 3, i));
+      drain(s);
+      for (const from of [1, 2]) {
+        const commits = got
+          .filter((m) => m.from === from)
+          .map((m) => (m.type === 'MsgHeartbeat' ? m.commit : -1));
+        expect(commits).to.have.length(100);
+        expect(commits).to.deep.equal([...commits].sort((a, b) => a - b));
+      }
+    });
+
     context('when messages are reordered', () => {
       it('lets later messages overtake earlier ones', () => {
         const { s, net, got } = setup({
