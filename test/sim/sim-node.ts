@@ -161,6 +161,7 @@ export class SimNode {
     if (raft === undefined) return;
     raft.step(m);
     this.pump();
+    this.observeRole(raft);
   }
 
   /** Runs `action` against the live RaftNode (it may throw ProposalRefusedError), then drains Readys. */
@@ -171,16 +172,29 @@ export class SimNode {
       action(raft);
     } finally {
       this.pump();
+      this.observeRole(raft);
     }
+  }
+
+  /**
+   * Elections, step-downs and transfers happen inside step() and tick(); reading the live role after
+   * every input (not only from Readys) lets the one-leader-per-term check see short leaderships too.
+   */
+  private observeRole(raft: RaftNode): void {
+    if (this.raft !== raft) return;
+    const st = raft.status();
+    if (st.role === Role.Leader) this.env.checker.onLeaderSeen(this.id, st.term);
   }
 
   private scheduleTick(): void {
     const incarnation = this.incarnation;
     this.tickTimer = this.env.scheduler.after(this.tickMs, 'tick', this.id, undefined, () => {
       if (this.raft === undefined || this.incarnation !== incarnation) return;
-      this.raft.tick();
+      const raft = this.raft;
+      raft.tick();
       this.scheduleTick();
       this.pump();
+      this.observeRole(raft);
     });
   }
 

@@ -89,6 +89,18 @@ export class SafetyChecker {
     }
   }
 
+  /** A member's live state (read after an event, not from a Ready) says it leads `term`. */
+  onLeaderSeen(node: number, term: number): void {
+    const known = this.leaders.get(term);
+    if (known === undefined) this.leaders.set(term, node);
+    else if (known !== node) {
+      throw new Violation(
+        Invariant.LeaderPerTerm,
+        `members ${known} and ${node} are both leader of term ${term}`,
+      );
+    }
+  }
+
   /** `entries` were just appended to `node`'s log (which `log` now shows, them included). */
   onAppend(node: number, entries: readonly Entry[], log: LogView): void {
     for (const e of entries) {
