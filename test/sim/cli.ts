@@ -109,6 +109,8 @@ export function formatFailure(result: RunResult, options: SimOptions): string {
     `FAIL seed=${result.seed} nodes=${result.nodes} events=${result.events} at=${result.simulatedMs.toFixed(3)}ms`,
     `violation: ${v?.message ?? '(none)'}`,
     `profile: ${result.profile}`,
+    'members at the end:',
+    ...result.finalState.split('\n').map((line) => `  ${line}`),
     `last ${result.trace.length} events:`,
     ...result.trace.map((line) => `  ${line}`),
     `reproduce: ${reproCommand(options)}`,

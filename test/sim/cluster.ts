@@ -143,6 +143,12 @@ export class Cluster {
     const id = this.nextProposalId++;
     this.clientStats.proposed++;
     const refused = this.refusable(() => node.act((raft) => raft.propose(encodeProposal(id))));
+    this.trace.recordEvent(
+      this.scheduler.nowMs,
+      'client',
+      node.id,
+      `propose p${id}${refused ? ' refused' : ''}`,
+    );
     if (refused) {
       this.clientStats.refused++;
       return undefined;
@@ -158,7 +164,14 @@ export class Cluster {
     let minIndex = this.checker.maxCommitted;
     for (const n of this.nodes.values()) if (n.commit > minIndex) minIndex = n.commit;
     this.checker.onReadIssued(context, node.id, minIndex);
-    if (this.refusable(() => node.act((raft) => raft.readIndex(context)))) this.clientStats.readsRefused++;
+    const refused = this.refusable(() => node.act((raft) => raft.readIndex(context)));
+    this.trace.recordEvent(
+      this.scheduler.nowMs,
+      'client',
+      node.id,
+      `read ${context} (≥ ${minIndex})${refused ? ' refused' : ''}`,
+    );
+    if (refused) this.clientStats.readsRefused++;
   }
 
   /** Runs `fn`; true if Raft refused with ProposalRefusedError (expected), rethrows anything else. */

@@ -38,7 +38,8 @@ export class FaultDriver {
   private every(label: string, meanMs: number, action: () => void): void {
     if (!Number.isFinite(meanMs)) return;
     const c = this.cluster;
-    c.scheduler.after(exponential(c.random, meanMs), label, 0, undefined, () => {
+    // The activity records its own trace line when it does something; the timer itself stays quiet.
+    c.scheduler.after(exponential(c.random, meanMs), `weather:${label}`, 0, undefined, () => {
       if (!this.active) return;
       action();
       this.every(label, meanMs, action);
@@ -156,14 +157,10 @@ export class FaultDriver {
       change = { type: ConfChangeType.AddLearner, nodeId: joiner.id };
     }
     c.clientStats.confChanges++;
-    c.trace.recordEvent(
-      c.scheduler.nowMs,
-      'propose',
-      leader.id,
-      `conf change ${change.type}(${change.nodeId})`,
-    );
-    if (c.refusable(() => leader.act((raft) => raft.proposeConfChange(change))))
-      c.clientStats.confChangesRefused++;
+    const refused = c.refusable(() => leader.act((raft) => raft.proposeConfChange(change)));
+    if (refused) c.clientStats.confChangesRefused++;
+    const what = `conf change ${change.type}(${change.nodeId})${refused ? ' refused' : ''}`;
+    c.trace.recordEvent(c.scheduler.nowMs, 'admin', leader.id, what);
   }
 
   private pickJoiner(voters: readonly number[]): SimNode {

@@ -20,7 +20,11 @@ export interface RunResult {
   /** The last events before the end (or the failure), oldest first. */
   readonly trace: readonly string[];
   readonly profile: string;
+  /** One line per member at the end of the run (role, term, commit, applied, membership). */
+  readonly finalState: string;
   readonly client: ClientStats;
+  /** Messages sent during the run, by type. */
+  readonly messages: Readonly<Record<string, number>>;
   readonly stateHash: number;
   /** Virtual ms from the start of the liveness phase until it converged (undefined if it did not). */
   readonly convergedAfterMs: number | undefined;
@@ -57,7 +61,9 @@ export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => voi
     violation,
     trace: cluster.trace.render(),
     profile: describeProfile(cluster.profile),
+    finalState: describeState(cluster),
     client: cluster.clientStats,
+    messages: Object.fromEntries(cluster.network.sentByType),
     stateHash: cluster.stateHash(),
     convergedAfterMs,
   };
@@ -125,11 +131,7 @@ function awaitLiveness(cluster: Cluster, livenessMs: number): number {
   while (!done && s.step(deadlineMs)) {
     // run until converged or out of time
   }
-  if (!done)
-    throw new Violation(
-      Invariant.Liveness,
-      `no convergence within ${livenessMs}ms: ${describeState(cluster)}`,
-    );
+  if (!done) throw new Violation(Invariant.Liveness, `no convergence within ${livenessMs}ms of healing`);
   return s.nowMs - startMs;
 }
 
@@ -143,7 +145,7 @@ export function describeState(cluster: Cluster): string {
       `last=${st.lastIndex} voters=${cs.voters.join(',')}${cs.learners.length > 0 ? ` learners=${cs.learners.join(',')}` : ''}`
     );
   });
-  return parts.join(' | ');
+  return parts.join('\n');
 }
 
 function finalChecks(cluster: Cluster): void {

@@ -47,6 +47,8 @@ export class SimNetwork {
   /** Per link: the latest delivery time scheduled for an in-order message. */
   private readonly lastDeliveryMs = new Map<number, number>();
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0, reordered: 0 };
+  /** Messages sent, by type (coverage: did this run exercise snapshots, transfers, reads?). */
+  readonly sentByType = new Map<Message['type'], number>();
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -61,6 +63,7 @@ export class SimNetwork {
 
   send(m: Message): void {
     this.stats.sent++;
+    this.sentByType.set(m.type, (this.sentByType.get(m.type) ?? 0) + 1);
     if (this.isBlocked(m.from, m.to)) {
       this.stats.cut++;
       return;

@@ -66,6 +66,17 @@ const SWEEP = [
   { nodes: 5, seeds: 100, profile: 'hostile' },
 ] as const;
 
+/** Message types a sweep must have sent at least once (snapshots, transfers, forwarded reads…). */
+const SWARM_COVERAGE = [
+  'MsgSnap',
+  'MsgTimeoutNow',
+  'MsgTransferLeader',
+  'MsgReadIndex',
+  'MsgReadIndexResp',
+  'MsgProp',
+];
+const HOSTILE_COVERAGE = ['MsgSnap', 'MsgProp', 'MsgPreVote', 'MsgVote'];
+
 /** Where the sweep starts, so it does not just repeat the regression seeds. */
 const SWEEP_FIRST_SEED = 1000;
 
@@ -126,6 +137,7 @@ describe('Simulator', () => {
         it('finds no violation and converges after healing in every seed', () => {
           let events = 0;
           let acked = 0;
+          const messages = new Map<string, number>();
           for (let k = 0; k < s.seeds; k++) {
             const options = optionsFor(SWEEP_FIRST_SEED + k, s.nodes, s.profile);
             const result = runSeed(options);
@@ -133,10 +145,14 @@ describe('Simulator', () => {
             expect(result.convergedAfterMs).to.be.a('number');
             events += result.events;
             acked += result.client.acked;
+            for (const [type, n] of Object.entries(result.messages))
+              messages.set(type, (messages.get(type) ?? 0) + n);
           }
-          // The runs did real work: events happened and clients got answers.
+          // The runs did real work: events happened, clients got answers, and the rarer paths ran.
           expect(events).to.be.greaterThan(s.seeds * 1000);
           expect(acked).to.be.greaterThan(s.seeds * 10);
+          const expected = s.profile === 'swarm' ? SWARM_COVERAGE : HOSTILE_COVERAGE;
+          for (const type of expected) expect(messages.get(type) ?? 0, `${type} sent`).to.be.greaterThan(0);
         });
       });
     }

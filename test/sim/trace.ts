@@ -1,7 +1,8 @@
 /**
  * The last few things that happened in a simulated run, kept in a ring buffer so a failing seed can
  * print a readable tail without paying for string formatting on every event: subjects are stored as
- * references and rendered only when a failure is reported.
+ * references and rendered only when a failure is reported. Ticks are left out: they are regular and
+ * would crowd out the messages.
  */
 import type { Message } from '../../server/raft/index.js';
 import { describeMessage } from './describe.js';
@@ -17,6 +18,12 @@ interface TraceRecord {
 
 export const TRACE_DEFAULTS = { capacity: 50 } as const;
 
+/**
+ * Labels not worth a line: ticks and the liveness poll are regular; the fault driver's timers
+ * ('weather:*') record their own line naming the member and the outcome when they act.
+ */
+const QUIET_LABELS: ReadonlySet<string> = new Set(['tick', 'probe']);
+
 export class Trace {
   private readonly ring: TraceRecord[] = [];
   private next = 0;
@@ -25,6 +32,7 @@ export class Trace {
   constructor(private readonly capacity: number = TRACE_DEFAULTS.capacity) {}
 
   recordEvent(timeMs: number, label: string, node: number, subject: TraceSubject): void {
+    if (QUIET_LABELS.has(label) || label.startsWith('weather:')) return;
     this.total++;
     const slot = this.ring[this.next];
     if (slot === undefined) {

@@ -42,4 +42,8 @@ function main(argv: readonly string[]): number {
   return violations > 0 ? 1 : 0;
 }
 
+// `npm run sim | head` closes the pipe early; that is not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 process.exitCode = main(process.argv.slice(2));
