@@ -122,7 +122,7 @@ const BUG_BOUNDS: readonly { bug: keyof InjectedBugs; nodes: 3 | 5; maxSeeds: nu
 
 describe('Simulator', () => {
   describe('runSeed', () => {
-    context('with the regression seeds', () => {
+    context('when replaying the regression seeds', () => {
       for (const c of REGRESSION_SEEDS) {
         it(`finds no violation in seed ${c.seed} with ${c.nodes} members (${c.why})`, () => {
           const options = optionsFor(c.seed, c.nodes, 'swarm');
@@ -133,7 +133,7 @@ describe('Simulator', () => {
     });
 
     for (const s of SWEEP) {
-      context(`with ${s.seeds} ${s.profile} seeds of ${s.nodes} members`, () => {
+      context(`when sweeping ${s.seeds} ${s.profile} seeds of ${s.nodes} members`, () => {
         it('finds no violation and converges after healing in every seed', () => {
           let events = 0;
           let acked = 0;
@@ -182,7 +182,7 @@ describe('Simulator', () => {
 
   describe('injected bugs', () => {
     for (const { bug, nodes, maxSeeds } of BUG_BOUNDS) {
-      context(`with ${bug} switched on in ${nodes}-member clusters`, () => {
+      context(`when ${bug} is switched on in ${nodes}-member clusters`, () => {
         it(`reports a safety violation within ${maxSeeds} hostile seeds`, () => {
           let found: RunResult | undefined;
           for (let seed = 1; seed <= maxSeeds && found === undefined; seed++) {
