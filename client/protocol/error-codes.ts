@@ -13,10 +13,211 @@ export const ErrorCode = {
   RequestTooLarge: 'REQUEST_TOO_LARGE',
   InvalidArgument: 'INVALID_ARGUMENT',
   DuplicateKey: 'DUPLICATE_KEY',
+  /** A put with ignoreValue / ignoreLease named a key that does not exist. */
+  KeyNotFound: 'KEY_NOT_FOUND',
+  /** A watcher was cancelled because it could not keep up (its bounded buffer stayed full). */
+  SlowWatcher: 'SLOW_WATCHER',
+  /** The request names a watch id that does not exist (or was cancelled). */
+  WatchNotFound: 'WATCH_NOT_FOUND',
   Unavailable: 'UNAVAILABLE',
   Timeout: 'TIMEOUT',
   Unauthenticated: 'UNAUTHENTICATED',
   PermissionDenied: 'PERMISSION_DENIED',
   Internal: 'INTERNAL',
+  /** The connection has its maximum number of requests in flight; back off and retry. */
+  TooManyRequests: 'TOO_MANY_REQUESTS',
+  /**
+   * The connection has its maximum number of open streams of that kind (watches, keep-alives,
+   * snapshots); close some or open another connection.
+   */
+  TooManyStreams: 'TOO_MANY_STREAMS',
+  /** The answer would not fit in one frame (a range over too many keys): narrow it or use limit. */
+  ResponseTooLarge: 'RESPONSE_TOO_LARGE',
+  /** Unknown method, or a feature this member does not implement. */
+  Unimplemented: 'UNIMPLEMENTED',
+  /** The hello asked for a protocol version this member does not speak. */
+  UnsupportedVersion: 'UNSUPPORTED_VERSION',
+  /** The member detected data corruption (the CORRUPT alarm is raised). */
+  Corrupt: 'CORRUPT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** gRPC status code numbers (google.rpc.Code), as etcd's API and its JSON gateway use them. */
+export const GrpcCode = {
+  Ok: 0,
+  Cancelled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  Aborted: 10,
+  OutOfRange: 11,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+  DataLoss: 15,
+  Unauthenticated: 16,
+} as const;
+export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
+
+/**
+ * How a client should treat one code.
+ * - `retryable`: the same request may succeed later (after backoff, or on another member).
+ * - `mayHaveApplied`: a write that failed with this code may nevertheless have taken effect
+ *   (its outcome is unknown); a client must not blindly retry a non-idempotent write then.
+ * - `grpcCode`: the gRPC status etcd uses for the equivalent error (the gateway's `code` field).
+ * - `httpStatus`: the status the etcd JSON gateway (grpc-gateway v1.16) maps that gRPC code to.
+ */
+export interface ErrorCodeInfo {
+  readonly retryable: boolean;
+  readonly mayHaveApplied: boolean;
+  readonly grpcCode: GrpcCode;
+  readonly httpStatus: number;
+  readonly description: string;
+}
+
+function info(
+  retryable: boolean,
+  mayHaveApplied: boolean,
+  grpcCode: GrpcCode,
+  httpStatus: number,
+  description: string,
+): ErrorCodeInfo {
+  return { retryable, mayHaveApplied, grpcCode, httpStatus, description };
+}
+
+const G = GrpcCode;
+
+/** Every code's retry semantics and its gRPC / HTTP equivalents. Exhaustive by type. */
+export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
+  NOT_LEADER: info(
+    true,
+    false,
+    G.FailedPrecondition,
+    400,
+    'this member cannot serve the request; retry on the leader (details.leader_id)',
+  ),
+  COMPACTED: info(
+    false,
+    false,
+    G.OutOfRange,
+    400,
+    'the requested revision has been compacted (details.compact_revision)',
+  ),
+  FUTURE_REVISION: info(
+    false,
+    false,
+    G.OutOfRange,
+    400,
+    'the requested revision is higher than the current revision',
+  ),
+  LEASE_NOT_FOUND: info(
+    false,
+    false,
+    G.NotFound,
+    404,
+    'the lease does not exist (never granted, revoked or expired)',
+  ),
+  LEASE_EXISTS: info(false, false, G.FailedPrecondition, 400, 'a lease with the requested ID already exists'),
+  LEASE_TTL_TOO_LARGE: info(
+    false,
+    false,
+    G.OutOfRange,
+    400,
+    'the requested TTL exceeds the maximum lease TTL',
+  ),
+  NO_SPACE: info(
+    false,
+    false,
+    G.ResourceExhausted,
+    429,
+    'the space quota is exhausted (NOSPACE alarm): compact, defragment, disarm',
+  ),
+  REQUEST_TOO_LARGE: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'the request exceeds max request bytes (details.limit)',
+  ),
+  INVALID_ARGUMENT: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'the request is malformed (details.field names the field)',
+  ),
+  DUPLICATE_KEY: info(false, false, G.InvalidArgument, 400, 'a txn modifies the same key more than once'),
+  KEY_NOT_FOUND: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'ignore_value / ignore_lease on a key that does not exist',
+  ),
+  SLOW_WATCHER: info(
+    true,
+    false,
+    G.ResourceExhausted,
+    429,
+    'the watch could not keep up and was cancelled; re-create it from the last revision',
+  ),
+  WATCH_NOT_FOUND: info(false, false, G.NotFound, 404, 'no watch with that id on this connection'),
+  UNAVAILABLE: info(
+    true,
+    false,
+    G.Unavailable,
+    503,
+    'the member cannot take the request now (no leader, stopping, learner); it was not proposed',
+  ),
+  TIMEOUT: info(
+    true,
+    true,
+    G.Unavailable,
+    503,
+    'the request was proposed but its outcome is unknown (timed out, leader lost)',
+  ),
+  UNAUTHENTICATED: info(false, false, G.Unauthenticated, 401, 'missing or invalid auth token'),
+  PERMISSION_DENIED: info(false, false, G.PermissionDenied, 403, 'the authenticated user may not do this'),
+  INTERNAL: info(false, true, G.Internal, 500, 'a bug or an unexpected failure on the member'),
+  TOO_MANY_REQUESTS: info(
+    true,
+    false,
+    G.ResourceExhausted,
+    429,
+    'too many requests in flight on this connection; back off (details.retry_after_ms)',
+  ),
+  TOO_MANY_STREAMS: info(
+    false,
+    false,
+    G.ResourceExhausted,
+    429,
+    'the connection has its maximum number of watches, keep-alives or snapshots (details.limit)',
+  ),
+  RESPONSE_TOO_LARGE: info(
+    false,
+    true,
+    G.ResourceExhausted,
+    429,
+    'the response would exceed the maximum frame size; narrow the request',
+  ),
+  UNIMPLEMENTED: info(false, false, G.Unimplemented, 501, 'unknown method or unsupported feature'),
+  UNSUPPORTED_VERSION: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'the member does not speak the requested protocol version',
+  ),
+  CORRUPT: info(false, false, G.DataLoss, 500, 'the member detected data corruption (CORRUPT alarm)'),
+};
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODES.has(value);
+}

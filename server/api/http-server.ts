@@ -8,7 +8,12 @@
  * Bodies are read with a byte limit; malformed requests get a JSON error and never reach the
  * handlers. Nothing a client sends can throw out of this module.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { SecureContextOptions } from 'node:tls';
@@ -32,7 +37,10 @@ export interface ClientHttpHandlers {
 export interface ClientHttpOptions {
   readonly listenUrls: readonly string[];
   readonly maxRequestBytes: number;
-  readonly tls?: SecureContextOptions & { readonly requestCert?: boolean; readonly rejectUnauthorized?: boolean };
+  readonly tls?: SecureContextOptions & {
+    readonly requestCert?: boolean;
+    readonly rejectUnauthorized?: boolean;
+  };
 }
 
 export class ClientHttpServer {
@@ -50,11 +58,16 @@ export class ClientHttpServer {
     for (const raw of this.options.listenUrls) {
       const url = new URL(raw);
       const secure = url.protocol === 'https:';
-      if (secure && this.options.tls === undefined) throw new Error(`api: ${raw} needs --cert-file and --key-file`);
+      if (secure && this.options.tls === undefined)
+        throw new Error(`api: ${raw} needs --cert-file and --key-file`);
       const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-        this.handle(req, res).catch((err: unknown) => reply(res, { status: 500, body: errorBody('INTERNAL', String(err)) }));
+        this.handle(req, res).catch((err: unknown) =>
+          reply(res, { status: 500, body: errorBody('INTERNAL', String(err)) }),
+        );
       };
-      const server: Server = secure ? createHttpsServer(this.options.tls ?? {}, onRequest) : createHttpServer(onRequest);
+      const server: Server = secure
+        ? createHttpsServer(this.options.tls ?? {}, onRequest)
+        : createHttpServer(onRequest);
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         try {
           this.handlers.upgrade(req, socket, head);
@@ -93,10 +106,17 @@ export class ClientHttpServer {
       if (path === '/version') return reply(res, this.handlers.version());
     }
     if (path.startsWith('/v3/')) {
-      if (req.method !== 'POST') return reply(res, { status: 405, body: errorBody('INVALID_ARGUMENT', `${req.method} not allowed; use POST`) });
+      if (req.method !== 'POST')
+        return reply(res, {
+          status: 405,
+          body: errorBody('INVALID_ARGUMENT', `${req.method} not allowed; use POST`),
+        });
       const body = await readBody(req, this.options.maxRequestBytes);
       if (body === undefined) {
-        return reply(res, { status: 413, body: errorBody('REQUEST_TOO_LARGE', `request body exceeds ${this.options.maxRequestBytes} bytes`) });
+        return reply(res, {
+          status: 413,
+          body: errorBody('REQUEST_TOO_LARGE', `request body exceeds ${this.options.maxRequestBytes} bytes`),
+        });
       }
       return this.handlers.gateway(path, body, req, res);
     }
@@ -106,7 +126,11 @@ export class ClientHttpServer {
   async close(): Promise<void> {
     for (const s of this.servers) s.close();
     for (const socket of this.sockets) socket.destroy();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    await Promise.all(
+      this.servers.map(
+        (s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())),
+      ),
+    );
     this.servers.length = 0;
   }
 }

@@ -82,7 +82,11 @@ export class Histogram implements Family {
     for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]!) this.counts[i]!++;
   }
   samples(): Sample[] {
-    const out: Sample[] = this.bounds.map((b, i) => ({ name: `${this.name}_bucket`, labels: { le: String(b) }, value: this.counts[i]! }));
+    const out: Sample[] = this.bounds.map((b, i) => ({
+      name: `${this.name}_bucket`,
+      labels: { le: String(b) },
+      value: this.counts[i]!,
+    }));
     out.push({ name: `${this.name}_bucket`, labels: { le: '+Inf' }, value: this.count });
     out.push({ name: `${this.name}_sum`, labels: {}, value: this.sum });
     out.push({ name: `${this.name}_count`, labels: {}, value: this.count });
@@ -126,7 +130,8 @@ export class MetricsRegistry {
   }
 
   private register<F extends Family>(family: F): F {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(family.name)) throw new Error(`metrics: bad metric name ${family.name}`);
+    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(family.name))
+      throw new Error(`metrics: bad metric name ${family.name}`);
     if (this.families.has(family.name)) throw new Error(`metrics: ${family.name} registered twice`);
     this.families.set(family.name, family);
     return family;
@@ -141,7 +146,8 @@ export class MetricsRegistry {
       lines.push(`# TYPE ${f.name} ${f.type}`);
       for (const s of f.samples()) {
         const keys = Object.keys(s.labels);
-        const labels = keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(s.labels[k]!)}"`).join(',')}}`;
+        const labels =
+          keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(s.labels[k]!)}"`).join(',')}}`;
         lines.push(`${s.name}${labels} ${formatValue(s.value)}`);
       }
     }

@@ -10,3 +10,5 @@ export type { ReplicaStorage, StateMachine, PeerSender, ReplicaPlatform } from '
 export { MemberRegistry, encodeMemberAttributes, decodeMemberAttributes } from './members.js';
 export type { Member, MemberAttributes } from './members.js';
 export { encodeReplicaSnapshot, decodeReplicaSnapshot } from './snapshot-codec.js';
+export { bootstrapEntries } from './bootstrap.js';
+export type { InitialMember } from './bootstrap.js';

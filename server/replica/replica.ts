@@ -128,7 +128,14 @@ export class Replica<R> {
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
   private readonly appliedListeners = new Set<(index: number) => void>();
-  private counters = { proposalsApplied: 0, proposalsFailed: 0, leaderChanges: 0, snapshotsTaken: 0, applyBatches: 0, applyMsTotal: 0 };
+  private counters = {
+    proposalsApplied: 0,
+    proposalsFailed: 0,
+    leaderChanges: 0,
+    snapshotsTaken: 0,
+    applyBatches: 0,
+    applyMsTotal: 0,
+  };
 
   constructor(config: ReplicaConfig<R>) {
     this.config = config;

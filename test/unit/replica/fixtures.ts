@@ -95,6 +95,8 @@ export class ReplicaCluster {
   constructor(
     readonly ids: readonly number[],
     private readonly options: { snapshotCount?: number; snapshotCatchUpEntries?: number } = {},
+    /** Start from bootstrap entries (empty initial membership) instead of an index-0 membership. */
+    bootstrap?: { entries: Entry[]; hardState: HardState },
   ) {
     const members = new MemberRegistry(
       ids.map((id) => ({
@@ -105,12 +107,23 @@ export class ReplicaCluster {
         isLearner: false,
       })),
     );
-    const initial: Snapshot = {
-      metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
-      data: encodeReplicaSnapshot(members, undefined),
-    };
+    const initial: Snapshot =
+      bootstrap === undefined
+        ? {
+            metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
+            data: encodeReplicaSnapshot(members, undefined),
+          }
+        : {
+            metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
+            data: new Uint8Array(0),
+          };
     for (const id of ids) {
-      this.storages.set(id, new MemoryReplicaStorage(initial));
+      const storage = new MemoryReplicaStorage(initial);
+      if (bootstrap !== undefined) {
+        storage.entries = [...bootstrap.entries];
+        storage.hardState = bootstrap.hardState;
+      }
+      this.storages.set(id, storage);
       this.start(id);
     }
   }

@@ -188,3 +188,29 @@ describe('Replica', () => {
     });
   });
 });
+
+describe('bootstrapEntries', () => {
+  it('lets a cluster started from committed conf-change entries elect a leader and learn its members', async () => {
+    const { bootstrapEntries } = await import('../../../server/replica/bootstrap.js');
+    const { entries, hardState } = bootstrapEntries([
+      { id: 3, name: 'c', peerUrls: ['http://127.0.0.1:3'], clientUrls: [] },
+      { id: 1, name: 'a', peerUrls: ['http://127.0.0.1:1'], clientUrls: [] },
+      { id: 2, name: 'b', peerUrls: ['http://127.0.0.1:2'], clientUrls: [] },
+    ]);
+    expect(entries.map((e) => e.index)).to.deep.equal([1, 2, 3]);
+    expect(hardState.commit).to.equal(3);
+    const cluster = new ReplicaCluster([1, 2, 3], {}, { entries, hardState });
+    try {
+      const leader = await cluster.waitForLeader();
+      expect(
+        cluster
+          .replica(leader)
+          .memberList()
+          .map((m) => m.name),
+      ).to.deep.equal(['a', 'b', 'c']);
+      expect(cluster.replica(leader).status().raft.confState.voters).to.deep.equal([1, 2, 3]);
+    } finally {
+      await cluster.stopAll();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The client wire protocol: the contract between the client port (2379) and the SDK. Imports
+ * nothing outside this folder. docs/protocol.md is the prose version of this contract.
+ */
+export { encodeBase64, decodeBase64, isCanonicalBase64 } from './base64.js';
+export { describeFrame } from './describe.js';
+export {
+  decodeClientFrame,
+  decodeServerFrame,
+  encodeFrame,
+  decodeMessage,
+  decodeWireMessage,
+  decodeErrorBody,
+  errorBodyToJson,
+  isRetryable,
+  requestSizeBytes,
+  withDefaults,
+  MAX_AUTH_TOKEN_LENGTH,
+  MAX_CLIENT_NAME_LENGTH,
+} from './codec.js';
+export { ErrorCode, ERROR_CODE_INFO, GrpcCode, isErrorCode } from './error-codes.js';
+export type { ErrorCodeInfo } from './error-codes.js';
+export { ProtocolError } from './errors.js';
+export type { ErrorBody, ErrorDetails } from './errors.js';
+export {
+  CloseCode,
+  PROTOCOL_VERSION,
+  SUBPROTOCOL_JSON_V1,
+  SUPPORTED_SUBPROTOCOLS,
+  WEBSOCKET_PATH,
+} from './frames.js';
+export type {
+  CancelFrame,
+  ClientFrame,
+  ConnectionErrorFrame,
+  EndFrame,
+  ErrorResponseFrame,
+  HelloFrame,
+  KeepAliveFrame,
+  Notice,
+  NoticeFrame,
+  RenewFrame,
+  RequestFrame,
+  ResponseFrame,
+  ResultFrame,
+  ServerFrame,
+  SnapshotFrame,
+  StreamFrame,
+  WatchFrame,
+  WelcomeFrame,
+} from './frames.js';
+export {
+  ERROR_INFO_TYPE_URL,
+  GATEWAY_ROUTES,
+  gatewayError,
+  gatewayRoute,
+  gatewayStreamError,
+  gatewayStreamResult,
+  watchCanceledFromEnd,
+} from './gateway.js';
+export type { GatewayErrorBody, GatewayRoute } from './gateway.js';
+export {
+  DEFAULT_HELLO_TIMEOUT_MS,
+  DEFAULT_LIMITS,
+  DEFAULT_SNAPSHOT_CHUNK_BYTES,
+  resolveLimits,
+} from './limits.js';
+export type { ProtocolLimits } from './limits.js';
+export * as codecs from './messages.js';
+export {
+  isMethod,
+  Method,
+  methodSpec,
+  METHODS,
+  WATCH_CANCELED,
+  WATCH_CREATED,
+  WATCH_PROGRESS,
+  WATCH_STREAM_RESPONSE,
+} from './methods.js';
+export type { MethodParams, MethodResult, MethodSpec, MethodTypes, StreamKind } from './methods.js';
+export type { Codec, DecodeContext, WireObject, WireValue } from './schema.js';
+export {
+  AlarmAction,
+  AlarmType,
+  CompareResult,
+  CompareTarget,
+  EventType,
+  SortOrder,
+  SortTarget,
+  WatchFilter,
+} from './types.js';
+export type * from './types.js';
+export type * from './wire.js';

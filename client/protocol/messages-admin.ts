@@ -1,0 +1,143 @@
+/** Codecs of etcd's lease, cluster and maintenance messages. */
+import { HEADER } from './messages-kv.js';
+import { field, INT_ANY, INT_NON_NEGATIVE, messageCodec, T, type Codec } from './schema.js';
+import type * as D from './types.js';
+import type * as W from './wire.js';
+
+const ANY = INT_ANY;
+const COUNT = INT_NON_NEGATIVE;
+const ID = INT_NON_NEGATIVE;
+const rep = { repeated: true } as const;
+
+// ---- Lease ----------------------------------------------------------------------------------
+
+export const LEASE_GRANT_REQUEST: Codec<D.LeaseGrantRequest, W.WireLeaseGrantRequest> = messageCodec(
+  'LeaseGrantRequest',
+  [field('TTL', 'ttlSec', T.int(0)), field('ID', 'id', ID)],
+);
+
+export const LEASE_GRANT_RESPONSE: Codec<D.LeaseGrantResponse, W.WireLeaseGrantResponse> = messageCodec(
+  'LeaseGrantResponse',
+  [HEADER, field('ID', 'id', ID), field('TTL', 'ttlSec', ANY), field('error', 'error', T.string)],
+);
+
+export const LEASE_REVOKE_REQUEST: Codec<D.LeaseRevokeRequest, W.WireLeaseRevokeRequest> = messageCodec(
+  'LeaseRevokeRequest',
+  [field('ID', 'id', ID)],
+);
+
+export const LEASE_REVOKE_RESPONSE: Codec<D.LeaseRevokeResponse, W.WireLeaseRevokeResponse> = messageCodec(
+  'LeaseRevokeResponse',
+  [HEADER],
+);
+
+export const LEASE_KEEP_ALIVE_REQUEST: Codec<D.LeaseKeepAliveRequest, W.WireLeaseKeepAliveRequest> =
+  messageCodec('LeaseKeepAliveRequest', [field('ID', 'id', ID)]);
+
+export const LEASE_KEEP_ALIVE_RESPONSE: Codec<D.LeaseKeepAliveResponse, W.WireLeaseKeepAliveResponse> =
+  messageCodec('LeaseKeepAliveResponse', [HEADER, field('ID', 'id', ID), field('TTL', 'ttlSec', ANY)]);
+
+export const LEASE_TIME_TO_LIVE_REQUEST: Codec<D.LeaseTimeToLiveRequest, W.WireLeaseTimeToLiveRequest> =
+  messageCodec('LeaseTimeToLiveRequest', [field('ID', 'id', ID), field('keys', 'keys', T.bool)]);
+
+export const LEASE_TIME_TO_LIVE_RESPONSE: Codec<D.LeaseTimeToLiveResponse, W.WireLeaseTimeToLiveResponse> =
+  messageCodec('LeaseTimeToLiveResponse', [
+    HEADER,
+    field('ID', 'id', ID),
+    field('TTL', 'ttlSec', ANY),
+    field('grantedTTL', 'grantedTtlSec', ANY),
+    field('keys', 'keys', T.bytes, rep),
+  ]);
+
+export const LEASE_STATUS: Codec<D.LeaseStatus, W.WireLeaseStatus> = messageCodec('LeaseStatus', [
+  field('ID', 'id', ID),
+]);
+
+export const LEASE_LEASES_RESPONSE: Codec<D.LeaseLeasesResponse, W.WireLeaseLeasesResponse> = messageCodec(
+  'LeaseLeasesResponse',
+  [
+    HEADER,
+    field(
+      'leases',
+      'leases',
+      T.message(() => LEASE_STATUS),
+      rep,
+    ),
+  ],
+);
+
+// ---- Cluster and maintenance ----------------------------------------------------------------
+
+export const MEMBER_LIST_REQUEST: Codec<D.MemberListRequest, W.WireMemberListRequest> = messageCodec(
+  'MemberListRequest',
+  [field('linearizable', 'linearizable', T.bool)],
+);
+
+export const MEMBER: Codec<D.Member, W.WireMember> = messageCodec('Member', [
+  field('ID', 'id', ID),
+  field('name', 'name', T.string),
+  field('peerURLs', 'peerUrls', T.string, rep),
+  field('clientURLs', 'clientUrls', T.string, rep),
+  field('isLearner', 'isLearner', T.bool),
+]);
+
+export const MEMBER_LIST_RESPONSE: Codec<D.MemberListResponse, W.WireMemberListResponse> = messageCodec(
+  'MemberListResponse',
+  [
+    HEADER,
+    field(
+      'members',
+      'members',
+      T.message(() => MEMBER),
+      rep,
+    ),
+  ],
+);
+
+export const STATUS_RESPONSE: Codec<D.StatusResponse, W.WireStatusResponse> = messageCodec('StatusResponse', [
+  HEADER,
+  field('version', 'version', T.string),
+  field('dbSize', 'dbSizeBytes', COUNT),
+  field('leader', 'leader', ID),
+  field('raftIndex', 'raftIndex', COUNT),
+  field('raftTerm', 'raftTerm', COUNT),
+  field('raftAppliedIndex', 'raftAppliedIndex', COUNT),
+  field('errors', 'errors', T.string, rep),
+  field('dbSizeInUse', 'dbSizeInUseBytes', COUNT),
+  field('isLearner', 'isLearner', T.bool),
+  field('storageVersion', 'storageVersion', T.string),
+  field('dbSizeQuota', 'dbSizeQuotaBytes', COUNT),
+]);
+
+export const SNAPSHOT_RESPONSE: Codec<D.SnapshotResponse, W.WireSnapshotResponse> = messageCodec(
+  'SnapshotResponse',
+  [
+    HEADER,
+    field('remaining_bytes', 'remainingBytes', COUNT),
+    field('blob', 'blob', T.bytes),
+    field('version', 'version', T.string),
+  ],
+);
+
+const ALARM_TYPE = T.enumOf(['NONE', 'NOSPACE', 'CORRUPT'], ['none', 'noSpace', 'corrupt']);
+
+export const ALARM_REQUEST: Codec<D.AlarmRequest, W.WireAlarmRequest> = messageCodec('AlarmRequest', [
+  field('action', 'action', T.enumOf(['GET', 'ACTIVATE', 'DEACTIVATE'], ['get', 'activate', 'deactivate'])),
+  field('memberID', 'memberId', ID),
+  field('alarm', 'alarm', ALARM_TYPE),
+]);
+
+export const ALARM_MEMBER: Codec<D.AlarmMember, W.WireAlarmMember> = messageCodec('AlarmMember', [
+  field('memberID', 'memberId', ID),
+  field('alarm', 'alarm', ALARM_TYPE),
+]);
+
+export const ALARM_RESPONSE: Codec<D.AlarmResponse, W.WireAlarmResponse> = messageCodec('AlarmResponse', [
+  HEADER,
+  field(
+    'alarms',
+    'alarms',
+    T.message(() => ALARM_MEMBER),
+    rep,
+  ),
+]);

@@ -1,0 +1,215 @@
+/**
+ * The methods of the client protocol: for each, its params and result codecs, whether it opens a
+ * stream, whether a blind retry is safe, and the etcd JSON gateway path that carries the same
+ * bodies over HTTP.
+ */
+import * as M from './messages.js';
+import type { Codec } from './schema.js';
+import type * as D from './types.js';
+import type * as W from './wire.js';
+
+export const Method = {
+  KvRange: 'kv.range',
+  KvPut: 'kv.put',
+  KvDeleteRange: 'kv.deleteRange',
+  KvTxn: 'kv.txn',
+  KvCompact: 'kv.compact',
+  LeaseGrant: 'lease.grant',
+  LeaseRevoke: 'lease.revoke',
+  LeaseTimeToLive: 'lease.timeToLive',
+  LeaseLeases: 'lease.leases',
+  LeaseKeepAlive: 'lease.keepAlive',
+  WatchCreate: 'watch.create',
+  WatchCancel: 'watch.cancel',
+  WatchProgress: 'watch.progress',
+  ClusterMemberList: 'cluster.memberList',
+  MaintenanceStatus: 'maintenance.status',
+  MaintenanceSnapshot: 'maintenance.snapshot',
+  MaintenanceAlarm: 'maintenance.alarm',
+} as const;
+export type Method = (typeof Method)[keyof typeof Method];
+
+interface Sig<P, R, WP, WR> {
+  readonly params: P;
+  readonly result: R;
+  readonly wireParams: WP;
+  readonly wireResult: WR;
+}
+
+/** Params and result types of every method, in domain and in wire form. */
+export interface MethodTypes {
+  'kv.range': Sig<D.RangeRequest, D.RangeResponse, W.WireRangeRequest, W.WireRangeResponse>;
+  'kv.put': Sig<D.PutRequest, D.PutResponse, W.WirePutRequest, W.WirePutResponse>;
+  'kv.deleteRange': Sig<
+    D.DeleteRangeRequest,
+    D.DeleteRangeResponse,
+    W.WireDeleteRangeRequest,
+    W.WireDeleteRangeResponse
+  >;
+  'kv.txn': Sig<D.TxnRequest, D.TxnResponse, W.WireTxnRequest, W.WireTxnResponse>;
+  'kv.compact': Sig<
+    D.CompactionRequest,
+    D.CompactionResponse,
+    W.WireCompactionRequest,
+    W.WireCompactionResponse
+  >;
+  'lease.grant': Sig<
+    D.LeaseGrantRequest,
+    D.LeaseGrantResponse,
+    W.WireLeaseGrantRequest,
+    W.WireLeaseGrantResponse
+  >;
+  'lease.revoke': Sig<
+    D.LeaseRevokeRequest,
+    D.LeaseRevokeResponse,
+    W.WireLeaseRevokeRequest,
+    W.WireLeaseRevokeResponse
+  >;
+  'lease.timeToLive': Sig<
+    D.LeaseTimeToLiveRequest,
+    D.LeaseTimeToLiveResponse,
+    W.WireLeaseTimeToLiveRequest,
+    W.WireLeaseTimeToLiveResponse
+  >;
+  'lease.leases': Sig<D.EmptyRequest, D.LeaseLeasesResponse, W.WireEmpty, W.WireLeaseLeasesResponse>;
+  'lease.keepAlive': Sig<
+    D.LeaseKeepAliveRequest,
+    D.LeaseKeepAliveResponse,
+    W.WireLeaseKeepAliveRequest,
+    W.WireLeaseKeepAliveResponse
+  >;
+  'watch.create': Sig<D.WatchCreateRequest, D.WatchCreated, W.WireWatchCreateRequest, W.WireWatchResponse>;
+  'watch.cancel': Sig<D.WatchCancelRequest, D.WatchCanceled, W.WireWatchCancelRequest, W.WireWatchResponse>;
+  'watch.progress': Sig<D.EmptyRequest, D.WatchProgress, W.WireEmpty, W.WireWatchResponse>;
+  'cluster.memberList': Sig<
+    D.MemberListRequest,
+    D.MemberListResponse,
+    W.WireMemberListRequest,
+    W.WireMemberListResponse
+  >;
+  'maintenance.status': Sig<D.EmptyRequest, D.StatusResponse, W.WireEmpty, W.WireStatusResponse>;
+  'maintenance.snapshot': Sig<D.EmptyRequest, D.SnapshotResponse, W.WireEmpty, W.WireSnapshotResponse>;
+  'maintenance.alarm': Sig<D.AlarmRequest, D.AlarmResponse, W.WireAlarmRequest, W.WireAlarmResponse>;
+}
+
+export type MethodParams<K extends Method> = MethodTypes[K]['params'];
+export type MethodResult<K extends Method> = MethodTypes[K]['result'];
+
+/** The kind of stream a method opens; its frames carry this name as their `type`. */
+export type StreamKind = 'watch' | 'keepalive' | 'snapshot';
+
+export interface MethodSpec<K extends Method> {
+  readonly method: K;
+  readonly params: Codec<MethodParams<K>, MethodTypes[K]['wireParams']>;
+  readonly result: Codec<MethodResult<K>, MethodTypes[K]['wireResult']>;
+  /** Set when a successful response opens a stream identified by the request id. */
+  readonly stream: StreamKind | undefined;
+  /** Whether sending the same request twice is harmless (the SDK may retry it blindly). */
+  readonly idempotent: boolean;
+  /** The etcd JSON gateway path (POST) with the same request and response bodies. */
+  readonly gatewayPath: string;
+}
+
+function spec<K extends Method>(
+  method: K,
+  params: Codec<MethodParams<K>, MethodTypes[K]['wireParams']>,
+  result: Codec<MethodResult<K>, MethodTypes[K]['wireResult']>,
+  options: { stream?: StreamKind; idempotent: boolean; gatewayPath: string },
+): MethodSpec<K> {
+  return {
+    method,
+    params,
+    result,
+    stream: options.stream,
+    idempotent: options.idempotent,
+    gatewayPath: options.gatewayPath,
+  };
+}
+
+export const WATCH_CREATED = M.watchResponseOf('WatchResponse(created)', ['created']);
+export const WATCH_CANCELED = M.watchResponseOf('WatchResponse(canceled)', ['canceled']);
+export const WATCH_PROGRESS = M.watchResponseOf('WatchResponse(progress)', ['progress']);
+/** What a `watch` stream frame carries on the WebSocket. */
+export const WATCH_STREAM_RESPONSE = M.watchResponseOf('WatchResponse(events|progress)', [
+  'events',
+  'progress',
+]);
+
+export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
+  'kv.range': spec('kv.range', M.RANGE_REQUEST, M.RANGE_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/kv/range',
+  }),
+  'kv.put': spec('kv.put', M.PUT_REQUEST, M.PUT_RESPONSE, { idempotent: false, gatewayPath: '/v3/kv/put' }),
+  'kv.deleteRange': spec('kv.deleteRange', M.DELETE_RANGE_REQUEST, M.DELETE_RANGE_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/kv/deleterange',
+  }),
+  'kv.txn': spec('kv.txn', M.TXN_REQUEST, M.TXN_RESPONSE, { idempotent: false, gatewayPath: '/v3/kv/txn' }),
+  'kv.compact': spec('kv.compact', M.COMPACTION_REQUEST, M.COMPACTION_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/kv/compaction',
+  }),
+  'lease.grant': spec('lease.grant', M.LEASE_GRANT_REQUEST, M.LEASE_GRANT_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/lease/grant',
+  }),
+  'lease.revoke': spec('lease.revoke', M.LEASE_REVOKE_REQUEST, M.LEASE_REVOKE_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/lease/revoke',
+  }),
+  'lease.timeToLive': spec('lease.timeToLive', M.LEASE_TIME_TO_LIVE_REQUEST, M.LEASE_TIME_TO_LIVE_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/lease/timetolive',
+  }),
+  'lease.leases': spec('lease.leases', M.EMPTY_REQUEST, M.LEASE_LEASES_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/lease/leases',
+  }),
+  'lease.keepAlive': spec('lease.keepAlive', M.LEASE_KEEP_ALIVE_REQUEST, M.LEASE_KEEP_ALIVE_RESPONSE, {
+    stream: 'keepalive',
+    idempotent: true,
+    gatewayPath: '/v3/lease/keepalive',
+  }),
+  'watch.create': spec('watch.create', M.WATCH_CREATE_REQUEST, WATCH_CREATED, {
+    stream: 'watch',
+    idempotent: true,
+    gatewayPath: '/v3/watch',
+  }),
+  'watch.cancel': spec('watch.cancel', M.WATCH_CANCEL_REQUEST, WATCH_CANCELED, {
+    idempotent: true,
+    gatewayPath: '/v3/watch',
+  }),
+  'watch.progress': spec('watch.progress', M.EMPTY_REQUEST, WATCH_PROGRESS, {
+    idempotent: true,
+    gatewayPath: '/v3/watch',
+  }),
+  'cluster.memberList': spec('cluster.memberList', M.MEMBER_LIST_REQUEST, M.MEMBER_LIST_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/cluster/member/list',
+  }),
+  'maintenance.status': spec('maintenance.status', M.EMPTY_REQUEST, M.STATUS_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/status',
+  }),
+  'maintenance.snapshot': spec('maintenance.snapshot', M.EMPTY_REQUEST, M.SNAPSHOT_RESPONSE, {
+    stream: 'snapshot',
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/snapshot',
+  }),
+  'maintenance.alarm': spec('maintenance.alarm', M.ALARM_REQUEST, M.ALARM_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/maintenance/alarm',
+  }),
+};
+
+const METHOD_NAMES: ReadonlySet<string> = new Set(Object.values(Method));
+
+export function isMethod(name: unknown): name is Method {
+  return typeof name === 'string' && METHOD_NAMES.has(name);
+}
+
+/** The spec of a method, typed loosely for code that handles methods generically. */
+export function methodSpec(method: Method): MethodSpec<Method> {
+  return METHODS[method] as unknown as MethodSpec<Method>;
+}

@@ -1,0 +1,102 @@
+/**
+ * The file system as storage needs it: a narrow, path-based, asynchronous interface, so that the
+ * same WAL and snapshot code runs over the real disk (`NodeDisk`), an in-memory disk that can lose
+ * whatever was not synced (`MemoryDisk`, for tests and the simulator) and a fault-injecting wrapper
+ * (`FaultyDisk`).
+ *
+ * Durability contract (the POSIX one, taken literally):
+ * - `append`, `write` and `truncate` change a file's contents; the change is durable only after
+ *   `fsync`/`fdatasync` of that file returns.
+ * - Creating a file (`append`/`write` to a new path, `mkdir`), `rename` and `remove` change a
+ *   directory; the change is durable only after `fsyncDir` of that directory returns. Syncing a
+ *   file does NOT make its directory entry durable.
+ *
+ * Paths use '/' separators. Errors are `DiskError`s with a stable `code`.
+ */
+
+export interface Disk {
+  /** Creates the directory and any missing parents; succeeds if it already exists. */
+  mkdir(path: string): Promise<void>;
+  /** Names (not paths) of the entries in `dir`, sorted. */
+  list(dir: string): Promise<string[]>;
+  /** The whole contents of a file. */
+  read(path: string): Promise<Uint8Array>;
+  /** Creates or replaces the file's contents. */
+  write(path: string, data: Uint8Array): Promise<void>;
+  /** Appends to the file, creating it if missing. */
+  append(path: string, data: Uint8Array): Promise<void>;
+  /** Makes the file's data and metadata durable. */
+  fsync(path: string): Promise<void>;
+  /** Makes the file's data (and the size needed to read it back) durable. */
+  fdatasync(path: string): Promise<void>;
+  /** Cuts (or zero-extends) the file to `sizeBytes`. */
+  truncate(path: string, sizeBytes: number): Promise<void>;
+  /** Atomically renames `from` to `to`, replacing `to` if it exists. Files and directories. */
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file or an empty directory. */
+  remove(path: string): Promise<void>;
+  /** Makes the directory's entries (creations, renames, removals) durable. */
+  fsyncDir(dir: string): Promise<void>;
+  /** Releases any cached handles. The disk stays usable (handles are reopened on demand). */
+  close(): Promise<void>;
+}
+
+export const DiskOp = {
+  Mkdir: 'mkdir',
+  List: 'list',
+  Read: 'read',
+  Write: 'write',
+  Append: 'append',
+  Fsync: 'fsync',
+  Fdatasync: 'fdatasync',
+  Truncate: 'truncate',
+  Rename: 'rename',
+  Remove: 'remove',
+  FsyncDir: 'fsyncDir',
+} as const;
+export type DiskOp = (typeof DiskOp)[keyof typeof DiskOp];
+
+export const DiskErrorCode = {
+  NotFound: 'ENOENT',
+  Exists: 'EEXIST',
+  NotEmpty: 'ENOTEMPTY',
+  IsDirectory: 'EISDIR',
+  NotDirectory: 'ENOTDIR',
+  NoSpace: 'ENOSPC',
+  Io: 'EIO',
+  Other: 'EOTHER',
+} as const;
+export type DiskErrorCode = (typeof DiskErrorCode)[keyof typeof DiskErrorCode];
+
+export class DiskError extends Error {
+  override readonly name = 'DiskError';
+  constructor(
+    readonly code: DiskErrorCode,
+    readonly op: DiskOp,
+    readonly path: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`disk: ${op} ${path}: ${code}`, options);
+  }
+}
+
+/** Joins path segments with '/', without doubling separators. */
+export function joinPath(...parts: string[]): string {
+  const out: string[] = [];
+  parts.forEach((part, i) => {
+    if (part === '') return;
+    const trimmed = i === 0 ? part.replace(/\/+$/, '') : part.replace(/^\/+|\/+$/g, '');
+    if (trimmed !== '' || i === 0) out.push(trimmed);
+  });
+  const joined = out.join('/');
+  return joined === '' ? '/' : joined;
+}
+
+/** The directory part of a path ('a/b/c' → 'a/b'; 'c' → '.'). */
+export function dirname(path: string): string {
+  const trimmed = path.replace(/\/+$/, '');
+  const i = trimmed.lastIndexOf('/');
+  if (i < 0) return '.';
+  if (i === 0) return '/';
+  return trimmed.slice(0, i);
+}

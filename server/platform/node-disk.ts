@@ -1,0 +1,207 @@
+/**
+ * The real `Disk` on node:fs/promises. The only server file (outside transport/ and api/) that
+ * touches the file system.
+ *
+ * Appends go through a cache of file handles opened in append mode, so that the WAL's hot path is
+ * one write(2) per batch plus one fdatasync(2); the cache follows renames, is dropped on remove,
+ * and holds at most `maxOpenHandles` (default 8) handles: the least recently used idle one is
+ * closed first (a WAL only ever appends to its newest segment).
+ * Directory fsync opens the directory read-only and calls fsync(2) on it (Linux semantics).
+ */
+import {
+  open,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { type Disk, type DiskOp, DiskError, DiskErrorCode, DiskOp as Op } from './disk.js';
+
+interface CachedHandle {
+  readonly handle: Promise<FileHandle>;
+  inflight: number;
+}
+
+export interface NodeDiskOptions {
+  /** Append handles kept open. Default 8. */
+  readonly maxOpenHandles?: number;
+}
+
+export class NodeDisk implements Disk {
+  /** In least-recently-used order (re-inserted on use). */
+  private readonly handles = new Map<string, CachedHandle>();
+  private readonly maxOpenHandles: number;
+
+  constructor(options: NodeDiskOptions = {}) {
+    this.maxOpenHandles = options.maxOpenHandles ?? 8;
+    if (!Number.isInteger(this.maxOpenHandles) || this.maxOpenHandles < 1) {
+      throw new TypeError(`maxOpenHandles must be a positive integer, got ${this.maxOpenHandles}`);
+    }
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await wrap(Op.Mkdir, path, () => mkdir(path, { recursive: true }));
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const names = await wrap(Op.List, dir, () => readdir(dir));
+    return names.sort();
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    const buf = await wrap(Op.Read, path, () => readFile(path));
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  async write(path: string, data: Uint8Array): Promise<void> {
+    await wrap(Op.Write, path, () => writeFile(path, data));
+  }
+
+  async append(path: string, data: Uint8Array): Promise<void> {
+    await this.withCached(path, Op.Append, async (handle) => {
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await handle.write(data, done, data.length - done);
+        done += bytesWritten;
+      }
+    });
+  }
+
+  async fsync(path: string): Promise<void> {
+    await this.withHandle(path, Op.Fsync, (h) => h.sync());
+  }
+
+  async fdatasync(path: string): Promise<void> {
+    await this.withHandle(path, Op.Fdatasync, (h) => h.datasync());
+  }
+
+  async truncate(path: string, sizeBytes: number): Promise<void> {
+    await wrap(Op.Truncate, path, () => truncate(path, sizeBytes));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    await this.drop(to);
+    await wrap(Op.Rename, from, () => rename(from, to));
+    const cached = this.handles.get(from);
+    if (cached !== undefined) {
+      this.handles.delete(from);
+      this.handles.set(to, cached);
+    }
+  }
+
+  async remove(path: string): Promise<void> {
+    await this.drop(path);
+    await wrap(Op.Remove, path, async () => {
+      const info = await stat(path);
+      if (info.isDirectory()) await rmdir(path);
+      else await rm(path);
+    });
+  }
+
+  async fsyncDir(dir: string): Promise<void> {
+    await wrap(Op.FsyncDir, dir, async () => {
+      const h = await open(dir, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.keys()];
+    for (const path of all) await this.drop(path);
+  }
+
+  /** Runs `fn` on the cached append handle of `path`, opening (and evicting) as needed. */
+  private async withCached(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
+    let cached = this.handles.get(path);
+    if (cached === undefined) {
+      const handle = wrap(op, path, () => open(path, 'a'));
+      cached = { handle, inflight: 0 };
+      handle.catch(() => this.handles.delete(path));
+      this.evictIdle();
+    }
+    this.handles.delete(path);
+    this.handles.set(path, cached);
+    cached.inflight++;
+    try {
+      const h = await cached.handle;
+      await wrap(op, path, () => fn(h));
+    } finally {
+      cached.inflight--;
+    }
+  }
+
+  private async withHandle(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
+    if (this.handles.has(path)) {
+      await this.withCached(path, op, fn);
+      return;
+    }
+    await wrap(op, path, async () => {
+      const h = await open(path, 'r');
+      try {
+        await fn(h);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  private evictIdle(): void {
+    for (const [path, cached] of this.handles) {
+      if (this.handles.size < this.maxOpenHandles) return;
+      if (cached.inflight === 0) void this.drop(path);
+    }
+  }
+
+  private async drop(path: string): Promise<void> {
+    const cached = this.handles.get(path);
+    if (cached === undefined) return;
+    this.handles.delete(path);
+    try {
+      await (await cached.handle).close();
+    } catch {
+      // The handle failed to open or is already closed: nothing to release.
+    }
+  }
+}
+
+async function wrap<T>(op: DiskOp, path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof DiskError) throw err;
+    throw new DiskError(mapCode(err), op, path, { cause: err });
+  }
+}
+
+function mapCode(err: unknown): DiskErrorCode {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  switch (code) {
+    case 'ENOENT':
+      return DiskErrorCode.NotFound;
+    case 'EEXIST':
+      return DiskErrorCode.Exists;
+    case 'ENOTEMPTY':
+      return DiskErrorCode.NotEmpty;
+    case 'EISDIR':
+      return DiskErrorCode.IsDirectory;
+    case 'ENOTDIR':
+      return DiskErrorCode.NotDirectory;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return DiskErrorCode.NoSpace;
+    case 'EIO':
+      return DiskErrorCode.Io;
+    default:
+      return DiskErrorCode.Other;
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * Raft's durable state over a `Disk`: the WAL (entries, hard state, snapshot markers) plus the
+ * snapshot files. `open` recovers a `RaftBootState`; `save(ready)` persists what a Ready asks for
+ * and resolves once it is durable; `saveSnapshot` records a snapshot the application took.
+ *
+ * Data directory layout:
+ *
+ *   <dataDir>/snap/<term>-<index>.snap   snapshot files (the newest `keepSnapshots` are kept)
+ *   <dataDir>/wal/<seq>-<index>.wal      WAL segments
+ *
+ * Durability ordering (DESIGN.md §4), each step completing before the next starts:
+ * 1. a snapshot file is durable (tmp, fsync, rename, fsync dir) before its WAL marker is appended,
+ *    so a marker never points at a file that a crash could lose;
+ * 2. marker, entries and hard state of one Ready go into the WAL in that order and the promise
+ *    resolves only after the fdatasync covering them;
+ * 3. only after the marker is durable are older snapshot files and covered WAL segments deleted.
+ *
+ * A brand-new member gets a snapshot file at index 0 holding the initial membership, and its WAL
+ * is built in `wal.tmp` and renamed to `wal` (then the data directory is fsynced): a crash during
+ * initialization leaves no `wal`, and initialization simply starts over.
+ */
+import { assert } from '../assert.js';
+import { type Disk, dirname, joinPath } from '../platform/disk.js';
+import type { ConfState, Entry, HardState, RaftBootState, Ready, Snapshot } from '../raft/types.js';
+import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from './errors.js';
+import { consoleLogger, type StorageLogger } from './logger.js';
+import { replayLog } from './replay.js';
+import { Snapshotter } from './snap/snapshotter.js';
+import type { WalRecord } from './wal/record.js';
+import { resolveWalOptions, validateIdentity, Wal, type WalOptions } from './wal/wal.js';
+
+export interface RaftStorageOptions extends WalOptions {
+  readonly dataDir: string;
+  readonly clusterId: string;
+  readonly memberId: number;
+  /** Membership of a brand-new member; ignored when the data directory already holds a WAL. Default: empty. */
+  readonly initialConfState?: ConfState;
+  /** Application data of a brand-new member's index-0 snapshot (the replica's initial member list). */
+  readonly initialSnapshotData?: Uint8Array;
+  /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
+  readonly keepSnapshots?: number;
+  readonly logger?: StorageLogger;
+}
+
+export const RAFT_STORAGE_DEFAULTS = { keepSnapshots: 5 } as const;
+
+export interface RaftStorageOpenResult {
+  readonly storage: RaftStorage;
+  readonly boot: RaftBootState;
+  /** True when this call initialized an empty data directory. */
+  readonly isNew: boolean;
+}
+
+/** What `save` persists: the persistence part of a Ready. */
+export type ReadyToPersist = Pick<Ready, 'snapshot' | 'entries' | 'hardState'>;
+
+const WAL_DIR = 'wal';
+const WAL_TMP_DIR = 'wal.tmp';
+const SNAP_DIR = 'snap';
+
+export class RaftStorage {
+  /** Serializes the part of each save that precedes the WAL append, so records keep call order. */
+  private ordering: Promise<void> = Promise.resolve();
+  /** The first failure; once set, every save rejects with it. */
+  private failure: Error | undefined;
+  /** Saves waiting in `ordering` (behind a snapshot file write). */
+  private queued = 0;
+  /** Serializes purges. */
+  private purging: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly wal: Wal,
+    private readonly snapshotter: Snapshotter,
+    private readonly keepSnapshots: number,
+    /** Last index of the log as submitted so far (not necessarily durable yet). */
+    private lastIndex: number,
+  ) {}
+
+  static async open(disk: Disk, options: RaftStorageOptions): Promise<RaftStorageOpenResult> {
+    const keepSnapshots = options.keepSnapshots ?? RAFT_STORAGE_DEFAULTS.keepSnapshots;
+    if (!Number.isInteger(keepSnapshots) || keepSnapshots < 1) {
+      throw new InvalidStorageConfigError(`keepSnapshots must be ≥ 1, got ${keepSnapshots}`);
+    }
+    resolveWalOptions(options);
+    validateIdentity(options);
+    const logger = options.logger ?? consoleLogger;
+    const walOptions: WalOptions = { ...options, logger };
+    const identity = { clusterId: options.clusterId, memberId: options.memberId };
+    const { dataDir } = options;
+    const walDir = joinPath(dataDir, WAL_DIR);
+    const snapshotter = new Snapshotter(disk, joinPath(dataDir, SNAP_DIR), logger);
+
+    await io(() => disk.mkdir(dataDir));
+    const names = await io(() => disk.list(dataDir));
+    const isNew = !names.includes(WAL_DIR);
+    if (isNew) {
+      await io(() => disk.fsyncDir(dirname(dataDir)));
+      await initialize(disk, options, snapshotter, names.includes(WAL_TMP_DIR));
+    } else {
+      await snapshotter.open(dataDir);
+    }
+
+    const { wal, records } = await Wal.open(disk, walDir, identity, walOptions);
+    const markers = new Set<string>();
+    for (const { record } of records)
+      if (record.type === 'snapshot') markers.add(key(record.index, record.term));
+    const snapshot = await snapshotter.maybeLoadNewest(
+      (n) => n.index === 0 || markers.has(key(n.index, n.term)),
+    );
+    if (snapshot === undefined) {
+      throw new CorruptionError(
+        snapshotter.dir,
+        0,
+        'no usable snapshot (none valid with a marker in the WAL)',
+      );
+    }
+    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
+    const lastIndex = entries[entries.length - 1]?.index ?? snapshot.metadata.index;
+    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, lastIndex);
+    return { storage, boot: { hardState, snapshot, entries }, isNew };
+  }
+
+  /**
+   * Persists a Ready's snapshot, entries (replacing any stored at or after entries[0].index) and
+   * hard state, in that order; resolves when all of it is durable. With nothing to persist it
+   * resolves once earlier saves are durable.
+   */
+  save(ready: ReadyToPersist): Promise<void> {
+    const records: WalRecord[] = [];
+    const snapshot = ready.snapshot;
+    if (snapshot !== undefined) {
+      const { index, term } = snapshot.metadata;
+      records.push({ type: 'snapshot', index, term, resetsLog: true });
+    }
+    // A gap would make the log unrecoverable at the next boot: stop here instead (a Raft bug).
+    let last = snapshot?.metadata.index ?? this.lastIndex;
+    ready.entries.forEach((entry, i) => {
+      assert(
+        i === 0 ? entry.index <= last + 1 : entry.index === last + 1,
+        () => `storage: entry ${entry.index} does not follow index ${last}`,
+      );
+      last = entry.index;
+      records.push({ type: 'entry', entry });
+    });
+    if (snapshot !== undefined || ready.entries.length > 0) this.lastIndex = last;
+    if (ready.hardState !== undefined) records.push({ type: 'hardState', hardState: ready.hardState });
+    return this.persist(snapshot, records);
+  }
+
+  /** Saves a snapshot the application took at an applied index (the log after it is kept). */
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    const { index, term } = snapshot.metadata;
+    assert(
+      index <= this.lastIndex,
+      () => `storage: snapshot at ${index} is beyond the last index ${this.lastIndex}`,
+    );
+    return this.persist(snapshot, [{ type: 'snapshot', index, term, resetsLog: false }]);
+  }
+
+  /** Waits for pending saves, then closes the WAL (later saves reject). */
+  async close(): Promise<void> {
+    await this.ordering;
+    await this.purging;
+    await this.wal.close();
+  }
+
+  /**
+   * Fail-stop: Raft assumes each Ready is persisted before the next, so after any failure (a
+   * snapshot file that could not be written, a WAL error, a failed purge) every later save
+   * rejects. Otherwise a later Ready's entries could land after a hole left by the failed one.
+   */
+  private persist(snapshot: Snapshot | undefined, records: WalRecord[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (snapshot === undefined && this.queued === 0) {
+      // Nothing ahead of us is still writing a snapshot file: append now, so that saves made in
+      // the same tick share one fsync.
+      return this.failOnError(this.wal.append(records));
+    }
+    this.queued++;
+    const submitted = this.ordering.then(async () => {
+      try {
+        if (this.failure !== undefined) throw this.failure;
+        if (snapshot !== undefined) await this.snapshotter.save(snapshot);
+        return { durable: this.wal.append(records) };
+      } catch (err) {
+        throw this.fail(err);
+      } finally {
+        this.queued--;
+      }
+    });
+    this.ordering = submitted.then(
+      () => undefined,
+      () => undefined,
+    );
+    const durable = this.failOnError(submitted.then((s) => s.durable));
+    if (snapshot === undefined) return durable;
+    return durable.then(() => this.compact(snapshot.metadata.index));
+  }
+
+  /** After a snapshot at `index` is durable: drop old snapshot files and covered WAL segments. */
+  private compact(index: number): Promise<void> {
+    const run = this.purging.then(async () => {
+      if (this.failure !== undefined) throw this.failure;
+      await this.snapshotter.purge(this.keepSnapshots, index);
+      await this.wal.releaseTo(index);
+    });
+    this.purging = run.catch(() => undefined);
+    return this.failOnError(run);
+  }
+
+  private failOnError(p: Promise<void>): Promise<void> {
+    return p.catch((err: unknown) => {
+      throw this.fail(err);
+    });
+  }
+
+  private fail(err: unknown): Error {
+    this.failure ??= toStorageError(err);
+    return this.failure;
+  }
+}
+
+async function initialize(
+  disk: Disk,
+  options: RaftStorageOptions,
+  snapshotter: Snapshotter,
+  hasLeftoverTmp: boolean,
+): Promise<void> {
+  const { dataDir } = options;
+  const tmpDir = joinPath(dataDir, WAL_TMP_DIR);
+  if (hasLeftoverTmp) {
+    for (const name of await io(() => disk.list(tmpDir))) await io(() => disk.remove(joinPath(tmpDir, name)));
+    await io(() => disk.remove(tmpDir));
+  }
+  await snapshotter.open(dataDir);
+  const confState = options.initialConfState ?? { voters: [], learners: [] };
+  const data = options.initialSnapshotData ?? new Uint8Array(0);
+  await snapshotter.save({ metadata: { index: 0, term: 0, confState }, data });
+  const emptyHardState: HardState = { term: 0, vote: 0, commit: 0 };
+  await Wal.initialize(disk, tmpDir, options, [
+    { type: 'snapshot', index: 0, term: 0, resetsLog: false },
+    { type: 'hardState', hardState: emptyHardState },
+  ]);
+  await io(() => disk.rename(tmpDir, joinPath(dataDir, WAL_DIR)));
+  await io(() => disk.fsyncDir(dataDir));
+}
+
+function key(index: number, term: number): string {
+  return `${index}/${term}`;
+}
+
+/** Entries of a boot state as a plain list (helper for tests and the simulator). */
+export function lastIndexOf(boot: RaftBootState): number {
+  const last: Entry | undefined = boot.entries[boot.entries.length - 1];
+  return last?.index ?? boot.snapshot.metadata.index;
+}

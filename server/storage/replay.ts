@@ -1,0 +1,94 @@
+/**
+ * Rebuilds the Raft log and hard state from WAL records, on top of the chosen snapshot at S.
+ *
+ * Rules, applied to records in log order:
+ * - entry e with e.index ≤ S: covered by the snapshot, not kept — but, like any entry, it
+ *   replaces everything at or after its index, so entries past S written before it are dead;
+ * - entry e with e.index > S: it replaces every entry at or after e.index (this is how a new
+ *   leader's overwrite survives restarts) and must be adjacent to what precedes it — a gap means
+ *   lost data (a deleted segment, a snapshot that no longer exists): refuse;
+ * - hard state: the newest wins;
+ * - snapshot marker that resets the log at M: entries after M written before it are dead. A reset
+ *   marker newer than S means its snapshot file is missing or damaged: refuse.
+ *
+ * The hard state can lag the records written before it in the same batch (a torn tail may keep
+ * a Ready's marker and entries but not its hard state), so:
+ * - the commit index is raised to S if it lags (the snapshot holds only committed state), and must
+ *   not exceed the last index;
+ * - the term is raised to the newest term in the log (snapshot or entry) if it lags, with no
+ *   vote. That is safe: the lost hard state was never durable, so no vote in that term was sent.
+ */
+import type { Entry, HardState, SnapshotMetadata } from '../raft/types.js';
+import { CorruptionError, StorageErrorReason } from './errors.js';
+import type { LocatedRecord } from './wal/wal.js';
+
+export interface ReplayResult {
+  readonly hardState: HardState;
+  readonly entries: Entry[];
+}
+
+export function replayLog(
+  records: readonly LocatedRecord[],
+  snapshot: SnapshotMetadata,
+  walDir: string,
+): ReplayResult {
+  const base = snapshot.index;
+  const entries: Entry[] = [];
+  let hardState: HardState = { term: 0, vote: 0, commit: 0 };
+  let hardStateAt: LocatedRecord | undefined;
+  for (const located of records) {
+    const r = located.record;
+    switch (r.type) {
+      case 'entry': {
+        const index = r.entry.index;
+        if (index <= base) {
+          entries.length = 0;
+          break;
+        }
+        const pos = index - base - 1;
+        if (pos > entries.length) {
+          throw new CorruptionError(
+            located.file,
+            located.offset,
+            `log gap: entry ${index} follows index ${base + entries.length} (snapshot at ${base})`,
+            StorageErrorReason.MissingSegment,
+          );
+        }
+        entries.length = pos;
+        entries.push(r.entry);
+        break;
+      }
+      case 'hardState':
+        hardState = r.hardState;
+        hardStateAt = located;
+        break;
+      case 'snapshot':
+        if (!r.resetsLog) break;
+        if (r.index > base) {
+          throw new CorruptionError(
+            located.file,
+            located.offset,
+            `the WAL records snapshot (index ${r.index}, term ${r.term}) but no valid snapshot file for it exists`,
+            StorageErrorReason.MissingSegment,
+          );
+        }
+        entries.length = 0;
+        break;
+      case 'metadata':
+        break;
+    }
+  }
+  const lastIndex = base + entries.length;
+  if (hardState.commit > lastIndex) {
+    throw new CorruptionError(
+      hardStateAt?.file ?? walDir,
+      hardStateAt?.offset ?? 0,
+      `hard state commit ${hardState.commit} is beyond the last durable index ${lastIndex}`,
+      StorageErrorReason.MissingSegment,
+    );
+  }
+  if (hardState.commit < base) hardState = { ...hardState, commit: base };
+  const newestTerm = Math.max(snapshot.term, entries[entries.length - 1]?.term ?? 0);
+  if (hardState.term < newestTerm) hardState = { term: newestTerm, vote: 0, commit: hardState.commit };
+  return { hardState, entries };
+}

@@ -1,0 +1,503 @@
+/**
+ * The write-ahead log: a directory of segments (segment-name.ts), each a sequence of framed
+ * records (record.ts), appended through group commit (group-commit.ts).
+ *
+ * Invariants (each one is what recovery relies on):
+ * - Every segment starts with a metadata record (format version, cluster id, member id, seq).
+ *   A segment cut after the first also repeats the newest hard state and the newest snapshot
+ *   marker, so that deleting older segments never loses them.
+ * - A segment is fdatasync'ed in full before the next one is created; the directory is fsynced
+ *   after a segment is created or removed.
+ * - No append resolves before the fdatasync covering it returned.
+ * - The first frame of each batch carries BATCH_START (see repair.ts for why).
+ * - `firstIndex` in a segment's name is the live last index + 1 at cut time, so a snapshot at S
+ *   covers segment k entirely once firstIndex(k + 1) ≤ S + 1.
+ *
+ * Open reads everything before appending (like etcd): `Wal.open` returns all records.
+ */
+import { type Disk, dirname, joinPath } from '../../platform/disk.js';
+import type { HardState } from '../../raft/types.js';
+import { assert } from '../../assert.js';
+import {
+  CorruptionError,
+  InvalidStorageConfigError,
+  io,
+  StorageError,
+  StorageErrorReason,
+  toStorageError,
+} from '../errors.js';
+import { consoleLogger, type StorageLogger } from '../logger.js';
+import { maybeDecodeFirst, scanSegment } from './decoder.js';
+import { encodeRecord, sealFrame } from './encoder.js';
+import { GroupCommitter } from './group-commit.js';
+import type { MetadataRecord, SnapshotMarkerRecord, WalRecord } from './record.js';
+import { WAL_FORMAT_VERSION } from './record.js';
+import { classifyTail, repairTail } from './repair.js';
+import { formatSegmentName, maybeParseSegmentName } from './segment-name.js';
+
+export interface WalIdentity {
+  readonly clusterId: string;
+  readonly memberId: number;
+}
+
+export interface WalOptions {
+  /** A segment is cut when the next record would take it past this size. Default 64 MiB. */
+  readonly segmentSizeBytes?: number;
+  /** Largest record accepted (and believed when reading). Default 16 MiB. */
+  readonly maxRecordBytes?: number;
+  /** Largest group-commit batch (at least one submission always goes). Default 16 MiB. */
+  readonly maxBatchBytes?: number;
+  /**
+   * UNSAFE, for tests and benchmarks only (`--unsafe-no-fsync`): appends resolve without
+   * fdatasync, so acknowledged records can be lost on power failure. Default false.
+   */
+  readonly unsafeNoFsync?: boolean;
+  readonly logger?: StorageLogger;
+}
+
+export const WAL_DEFAULTS = {
+  segmentSizeBytes: 64 * 1024 * 1024,
+  maxRecordBytes: 16 * 1024 * 1024,
+  maxBatchBytes: 16 * 1024 * 1024,
+} as const;
+
+export interface WalSegmentInfo {
+  readonly file: string;
+  readonly seq: number;
+  readonly firstIndex: number;
+}
+
+export interface WalStats {
+  records: number;
+  batches: number;
+  fsyncs: number;
+  bytes: number;
+  segmentsCut: number;
+}
+
+interface Pending {
+  readonly record: WalRecord;
+  readonly frame: Uint8Array;
+}
+
+interface ResolvedOptions {
+  readonly segmentSizeBytes: number;
+  readonly maxRecordBytes: number;
+  readonly maxBatchBytes: number;
+  readonly unsafeNoFsync: boolean;
+  readonly logger: StorageLogger;
+}
+
+export function resolveWalOptions(options: WalOptions): ResolvedOptions {
+  const o = {
+    segmentSizeBytes: options.segmentSizeBytes ?? WAL_DEFAULTS.segmentSizeBytes,
+    maxRecordBytes: options.maxRecordBytes ?? WAL_DEFAULTS.maxRecordBytes,
+    maxBatchBytes: options.maxBatchBytes ?? WAL_DEFAULTS.maxBatchBytes,
+    unsafeNoFsync: options.unsafeNoFsync ?? false,
+    logger: options.logger ?? consoleLogger,
+  };
+  const positive = (name: string, v: number, min: number): void => {
+    if (!Number.isSafeInteger(v) || v < min)
+      throw new InvalidStorageConfigError(`${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  positive('segmentSizeBytes', o.segmentSizeBytes, 1024);
+  positive('maxRecordBytes', o.maxRecordBytes, 64);
+  positive('maxBatchBytes', o.maxBatchBytes, 1);
+  if (o.maxRecordBytes > 0x7fff_ffff) throw new InvalidStorageConfigError('maxRecordBytes must be < 2 GiB');
+  return o;
+}
+
+/** A record and where it was read, so that recovery errors can name the file and offset. */
+export interface LocatedRecord {
+  readonly record: WalRecord;
+  readonly file: string;
+  readonly offset: number;
+}
+
+export interface WalOpenResult {
+  readonly wal: Wal;
+  /** Every record but the metadata, in log order (repeated segment headers included). */
+  readonly records: readonly LocatedRecord[];
+}
+
+export class Wal {
+  private readonly committer: GroupCommitter<Pending>;
+  readonly stats: WalStats = { records: 0, batches: 0, fsyncs: 0, bytes: 0, segmentsCut: 0 };
+  private closed = false;
+
+  private constructor(
+    private readonly disk: Disk,
+    readonly dir: string,
+    private readonly identity: WalIdentity,
+    private readonly options: ResolvedOptions,
+    private readonly segmentList: WalSegmentInfo[],
+    /** Size of the active (last) segment. */
+    private activeSizeBytes: number,
+    /** Size of the active segment's metadata frame; beyond it the segment holds records. */
+    private activeHeaderBytes: number,
+    /** Live last index: set by entries, and by snapshot markers that reset the log. */
+    private lastIndex: number,
+    private lastHardState: HardState | undefined,
+    private lastMarker: SnapshotMarkerRecord | undefined,
+  ) {
+    this.committer = new GroupCommitter<Pending>(
+      (batch) => this.writeBatch(batch),
+      (p) => p.frame.length,
+      options.maxBatchBytes,
+    );
+  }
+
+  /** Creates segment 0 in an empty (or missing) `dir` with `records` after the metadata, durably. */
+  static async initialize(
+    disk: Disk,
+    dir: string,
+    identity: WalIdentity,
+    records: readonly WalRecord[],
+  ): Promise<void> {
+    validateIdentity(identity);
+    await io(() => disk.mkdir(dir));
+    await io(() => disk.fsyncDir(dirname(dir)));
+    const existing = await io(() => disk.list(dir));
+    if (existing.length > 0)
+      throw new StorageError(StorageErrorReason.Io, `wal directory ${dir} is not empty`);
+    const file = joinPath(dir, formatSegmentName({ seq: 0, firstIndex: 0 }));
+    let offset = 0;
+    const frames = [metadataRecord(identity, 0), ...records].map((r, i) => {
+      const frame = encodeRecord(r);
+      sealFrame(frame, offset, i === 0);
+      offset += frame.length;
+      return frame;
+    });
+    await io(() => disk.append(file, concat(frames)));
+    await io(() => disk.fdatasync(file));
+    await io(() => disk.fsyncDir(dir));
+  }
+
+  /** Reads, checks and repairs the log in `dir`, and returns it ready for appends. */
+  static async open(
+    disk: Disk,
+    dir: string,
+    identity: WalIdentity,
+    options: WalOptions = {},
+  ): Promise<WalOpenResult> {
+    validateIdentity(identity);
+    const opts = resolveWalOptions(options);
+    const segments = await listSegments(disk, dir);
+    const records: LocatedRecord[] = [];
+    let activeSize = 0;
+    let activeHeader = 0;
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i] as WalSegmentInfo;
+      const path = joinPath(dir, seg.file);
+      const isLast = i === segments.length - 1;
+      const bytes = await io(() => disk.read(path));
+      checkMetadata(maybeDecodeFirst(bytes, seg.file, opts.maxRecordBytes), seg, identity);
+      const scan = scanSegment(bytes, seg.file, opts.maxRecordBytes);
+      const verdict = classifyTail(bytes, scan, seg.file, isLast, opts.maxRecordBytes);
+      scan.records.forEach((r, j) => {
+        if (r.record.type === 'metadata' && j > 0) {
+          throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
+        }
+      });
+      let size = bytes.length;
+      if (verdict.kind === 'torn') {
+        const header = encodeRecord(metadataRecord(identity, seg.seq));
+        const repaired = await repairTail(
+          disk,
+          dir,
+          seg.file,
+          verdict,
+          segments.length === 1 ? header : undefined,
+          opts.logger,
+        );
+        if (repaired === 'removed') {
+          // The previous segment (fully synced before the cut) is the active one again.
+          segments.pop();
+          break;
+        }
+        size = repaired;
+      }
+      for (const r of scan.records) {
+        if (r.record.type !== 'metadata')
+          records.push({ record: r.record, file: seg.file, offset: r.offset });
+      }
+      activeSize = size;
+      activeHeader = scan.records[0]?.sizeBytes ?? size;
+    }
+    if (opts.unsafeNoFsync) {
+      opts.logger.warn('wal: UNSAFE: fsync is disabled; acknowledged writes can be lost on power failure');
+    }
+    const { lastIndex, lastHardState, lastMarker } = summarize(records);
+    const wal = new Wal(
+      disk,
+      dir,
+      identity,
+      opts,
+      segments,
+      activeSize,
+      activeHeader,
+      lastIndex,
+      lastHardState,
+      lastMarker,
+    );
+    return { wal, records };
+  }
+
+  /** Resolves when `records` are durable. Records are written in call order. */
+  append(records: readonly WalRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    const pending: Pending[] = [];
+    for (const record of records) {
+      assert(record.type !== 'metadata', 'wal: metadata records are written by the WAL itself');
+      const frame = encodeRecord(record);
+      if (frame.length - 8 - 1 > this.options.maxRecordBytes) {
+        return Promise.reject(
+          new StorageError(
+            StorageErrorReason.InvalidConfig,
+            `record of ${frame.length} bytes exceeds maxRecordBytes`,
+          ),
+        );
+      }
+      pending.push({ record, frame });
+    }
+    return this.committer.submit(pending);
+  }
+
+  /** Resolves once everything appended so far is durable. */
+  sync(): Promise<void> {
+    return this.append([]);
+  }
+
+  segments(): readonly WalSegmentInfo[] {
+    return this.segmentList;
+  }
+
+  /**
+   * Deletes the segments wholly covered by a DURABLE snapshot at `snapshotIndex` (the caller
+   * guarantees the snapshot file and its marker are durable). Oldest first, fsyncing the
+   * directory after each removal, so that a crash never leaves a gap in the middle.
+   */
+  async releaseTo(snapshotIndex: number): Promise<number> {
+    let removed = 0;
+    while (this.segmentList.length > 1) {
+      const next = this.segmentList[1] as WalSegmentInfo;
+      if (next.firstIndex > snapshotIndex + 1) break;
+      const victim = this.segmentList[0] as WalSegmentInfo;
+      await io(() => this.disk.remove(joinPath(this.dir, victim.file)));
+      await io(() => this.disk.fsyncDir(this.dir));
+      this.segmentList.shift();
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Waits for in-flight appends, then refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.committer.close(closedError());
+  }
+
+  /** The error that stopped the WAL, if an I/O failure did. */
+  get failure(): Error | undefined {
+    return this.committer.failure;
+  }
+
+  private get activePath(): string {
+    return joinPath(this.dir, (this.segmentList[this.segmentList.length - 1] as WalSegmentInfo).file);
+  }
+
+  private async writeBatch(batch: readonly Pending[]): Promise<void> {
+    if (batch.length === 0) return;
+    let chunk: Uint8Array[] = [];
+    let chunkBytes = 0;
+    let created = false;
+    let first = true;
+    const put = (frame: Uint8Array): void => {
+      sealFrame(frame, this.activeSizeBytes + chunkBytes, first);
+      first = false;
+      chunk.push(frame);
+      chunkBytes += frame.length;
+    };
+    for (const { record, frame } of batch) {
+      const size = this.activeSizeBytes + chunkBytes;
+      if (size > this.activeHeaderBytes && size + frame.length > this.options.segmentSizeBytes) {
+        await this.writeChunk(concat(chunk));
+        chunk = [];
+        chunkBytes = 0;
+        this.cut(put);
+        created = true;
+      }
+      put(frame);
+      this.track(record);
+    }
+    await this.writeChunk(concat(chunk));
+    this.stats.records += batch.length;
+    this.stats.batches++;
+    if (created) await io(() => this.disk.fsyncDir(this.dir));
+  }
+
+  /** Appends and fdatasyncs one chunk to the active segment. */
+  private async writeChunk(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    const path = this.activePath;
+    const before = this.activeSizeBytes;
+    try {
+      await this.disk.append(path, bytes);
+    } catch (err) {
+      // Best effort: leave no partial frame behind (recovery would cut it anyway).
+      await this.disk.truncate(path, before).catch(() => undefined);
+      throw toStorageError(err);
+    }
+    this.activeSizeBytes += bytes.length;
+    this.stats.bytes += bytes.length;
+    if (this.options.unsafeNoFsync) return;
+    await io(() => this.disk.fdatasync(path));
+    this.stats.fsyncs++;
+  }
+
+  /** Starts a new segment; its header frames are queued through `put` (written with the batch). */
+  private cut(put: (frame: Uint8Array) => void): void {
+    const last = this.segmentList[this.segmentList.length - 1] as WalSegmentInfo;
+    const seg: WalSegmentInfo = {
+      file: formatSegmentName({ seq: last.seq + 1, firstIndex: this.lastIndex + 1 }),
+      seq: last.seq + 1,
+      firstIndex: this.lastIndex + 1,
+    };
+    this.segmentList.push(seg);
+    this.activeSizeBytes = 0;
+    const header: WalRecord[] = [metadataRecord(this.identity, seg.seq)];
+    if (this.lastHardState !== undefined) header.push({ type: 'hardState', hardState: this.lastHardState });
+    if (this.lastMarker !== undefined) header.push({ ...this.lastMarker, resetsLog: false });
+    header.forEach((r, i) => {
+      const frame = encodeRecord(r);
+      put(frame);
+      if (i === 0) this.activeHeaderBytes = frame.length;
+    });
+    this.stats.segmentsCut++;
+  }
+
+  private track(record: WalRecord): void {
+    switch (record.type) {
+      case 'entry':
+        this.lastIndex = record.entry.index;
+        break;
+      case 'hardState':
+        this.lastHardState = record.hardState;
+        break;
+      case 'snapshot':
+        if (this.lastMarker === undefined || record.index >= this.lastMarker.index) this.lastMarker = record;
+        if (record.resetsLog) this.lastIndex = record.index;
+        break;
+      case 'metadata':
+        break;
+    }
+  }
+}
+
+function summarize(records: readonly LocatedRecord[]): {
+  lastIndex: number;
+  lastHardState: HardState | undefined;
+  lastMarker: SnapshotMarkerRecord | undefined;
+} {
+  let lastIndex = 0;
+  let lastHardState: HardState | undefined;
+  let lastMarker: SnapshotMarkerRecord | undefined;
+  for (const { record: r } of records) {
+    if (r.type === 'entry') lastIndex = r.entry.index;
+    else if (r.type === 'hardState') lastHardState = r.hardState;
+    else if (r.type === 'snapshot') {
+      if (lastMarker === undefined || r.index >= lastMarker.index) lastMarker = r;
+      if (r.resetsLog) lastIndex = r.index;
+    }
+  }
+  return { lastIndex, lastHardState, lastMarker };
+}
+
+async function listSegments(disk: Disk, dir: string): Promise<WalSegmentInfo[]> {
+  const names = await io(() => disk.list(dir));
+  const segments: WalSegmentInfo[] = [];
+  for (const file of names) {
+    const parsed = maybeParseSegmentName(file);
+    if (parsed !== undefined) segments.push({ file, ...parsed });
+  }
+  segments.sort((a, b) => a.seq - b.seq);
+  if (segments.length === 0) {
+    throw new CorruptionError(
+      dir,
+      0,
+      'no WAL segments in the wal directory',
+      StorageErrorReason.MissingSegment,
+    );
+  }
+  for (let i = 1; i < segments.length; i++) {
+    const prev = segments[i - 1] as WalSegmentInfo;
+    const cur = segments[i] as WalSegmentInfo;
+    if (cur.seq !== prev.seq + 1) {
+      throw new CorruptionError(
+        cur.file,
+        0,
+        `WAL segment with seq ${prev.seq + 1} is missing between ${prev.file} and ${cur.file}`,
+        StorageErrorReason.MissingSegment,
+      );
+    }
+  }
+  return segments;
+}
+
+function checkMetadata(first: WalRecord | undefined, seg: WalSegmentInfo, identity: WalIdentity): void {
+  if (first === undefined) return; // A torn header; classifyTail decides whether that is allowed.
+  if (first.type !== 'metadata')
+    throw new CorruptionError(seg.file, 0, 'segment does not start with a metadata record');
+  if (first.formatVersion > WAL_FORMAT_VERSION) {
+    throw new StorageError(
+      StorageErrorReason.FormatTooNew,
+      `${seg.file} was written by format version ${first.formatVersion}; this build reads up to ${WAL_FORMAT_VERSION}`,
+    );
+  }
+  if (first.clusterId !== identity.clusterId || first.memberId !== identity.memberId) {
+    throw new StorageError(
+      StorageErrorReason.ClusterMismatch,
+      `${seg.file} belongs to cluster '${first.clusterId}' member ${first.memberId}, ` +
+        `not cluster '${identity.clusterId}' member ${identity.memberId}`,
+    );
+  }
+  if (first.segmentSeq !== seg.seq) {
+    throw new CorruptionError(seg.file, 0, `segment header says seq ${first.segmentSeq}`);
+  }
+}
+
+function metadataRecord(identity: WalIdentity, segmentSeq: number): MetadataRecord {
+  return {
+    type: 'metadata',
+    formatVersion: WAL_FORMAT_VERSION,
+    clusterId: identity.clusterId,
+    memberId: identity.memberId,
+    segmentSeq,
+  };
+}
+
+export function validateIdentity(identity: WalIdentity): void {
+  if (identity.clusterId.length === 0 || new TextEncoder().encode(identity.clusterId).length > 1024) {
+    throw new InvalidStorageConfigError('clusterId must be 1..1024 bytes');
+  }
+  if (!Number.isSafeInteger(identity.memberId) || identity.memberId <= 0) {
+    throw new InvalidStorageConfigError(`memberId must be a positive integer, got ${identity.memberId}`);
+  }
+}
+
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function closedError(): StorageError {
+  return new StorageError(StorageErrorReason.Closed, 'wal is closed');
+}

@@ -1,0 +1,214 @@
+/**
+ * The acceptor side of the two channels, after the handshake was accepted and Hello sent.
+ *
+ * - `InboundStream` decodes Messages frames and delivers each Raft message whose `from` is the
+ *   handshake's sender and whose `to` is this member; anything else on the stream is a protocol
+ *   error that closes it (the dialer redials; Raft retries).
+ * - `InboundSnapshot` reassembles one snapshot transfer into a buffer of the declared size (refused
+ *   above `maxSnapshotBytes`), checks that chunks arrive in order without gaps or overrun, delivers
+ *   the complete MsgSnap, then acks. A transfer that stalls for `snapshotIdleTimeoutMs` is closed.
+ */
+import type WebSocket from 'ws';
+import type { Message, MsgSnap } from '../raft/types.js';
+import type { TimerHandle } from '../platform/timers.js';
+import { decodeFrame, encodeFrame, type Frame } from './codec.js';
+import { describeCause, rawDataBytes, type TransportContext } from './context.js';
+import { PeerProtocolError, PeerProtocolErrorCode } from './errors.js';
+import { CloseCode } from './handshake.js';
+
+export interface InboundHooks {
+  /** Hands one validated message to Raft (counts it). */
+  deliver(message: Message, frameBytes: number): void;
+  protocolError(from: number, err: PeerProtocolError): void;
+  snapshotReceived(from: number): void;
+  /** Called once when the connection is gone, whatever the reason. */
+  closed(): void;
+}
+
+abstract class InboundConnection {
+  private isClosed = false;
+
+  constructor(
+    protected readonly ctx: TransportContext,
+    protected readonly ws: WebSocket,
+    readonly from: number,
+    protected readonly hooks: InboundHooks,
+  ) {
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (this.isClosed) return;
+      try {
+        if (!isBinary) {
+          throw new PeerProtocolError(PeerProtocolErrorCode.UnexpectedFrame, 'text frame on a peer channel');
+        }
+        const bytes = rawDataBytes(data);
+        this.onFrame(decodeFrame(bytes, ctx.options.maxFrameBytes), bytes.length);
+      } catch (err) {
+        if (!(err instanceof PeerProtocolError)) throw err;
+        hooks.protocolError(from, err);
+        this.close(CloseCode.ProtocolError, err.code);
+      }
+    });
+    ws.on('error', (err: Error) =>
+      ctx.logger.debug('inbound peer socket error', { peer: from, err: describeCause(err) }),
+    );
+    ws.on('close', () => this.onClosed());
+  }
+
+  protected abstract onFrame(frame: Frame, frameBytes: number): void;
+
+  protected onClosed(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.hooks.closed();
+  }
+
+  /** Closes with a code the dialer can log; `terminate` skips the closing handshake (shutdown). */
+  close(code: number, reason: string, terminate = false): void {
+    if (terminate) this.ws.terminate();
+    else this.ws.close(code, reason);
+    this.onClosed();
+  }
+
+  /** A frame that parsed but does not belong here. */
+  protected unexpected(message: string): never {
+    throw new PeerProtocolError(PeerProtocolErrorCode.UnexpectedFrame, message);
+  }
+
+  /** Both ends of a peer message must match the handshake: a peer cannot speak for another. */
+  protected checkAddressing(m: Message): void {
+    if (m.from !== this.from || m.to !== this.ctx.options.memberId) {
+      this.unexpected(
+        `${m.type} ${m.from}->${m.to} on the stream from ${this.from} to ${this.ctx.options.memberId}`,
+      );
+    }
+  }
+}
+
+export class InboundStream extends InboundConnection {
+  protected onFrame(frame: Frame, frameBytes: number): void {
+    if (frame.kind !== 'messages') this.unexpected(`${frame.kind} frame on the message stream`);
+    for (const m of frame.messages) this.checkAddressing(m);
+    // Delivered only after the whole frame validated: a bad frame delivers nothing.
+    frame.messages.forEach((m, i) => this.hooks.deliver(m, i === 0 ? frameBytes : 0));
+  }
+}
+
+type SnapState =
+  | { readonly phase: 'awaitBegin' }
+  | {
+      readonly phase: 'receiving';
+      readonly transferId: number;
+      readonly message: MsgSnap;
+      readonly buffer: Uint8Array;
+      received: number;
+    }
+  | { readonly phase: 'done' };
+
+export class InboundSnapshot extends InboundConnection {
+  private state: SnapState = { phase: 'awaitBegin' };
+  private idleTimer: TimerHandle | undefined;
+
+  constructor(ctx: TransportContext, ws: WebSocket, from: number, hooks: InboundHooks) {
+    super(ctx, ws, from, hooks);
+    this.touch();
+  }
+
+  protected onFrame(frame: Frame, frameBytes: number): void {
+    this.touch();
+    const st = this.state;
+    switch (frame.kind) {
+      case 'snapBegin':
+        if (st.phase !== 'awaitBegin') this.unexpected('second snapshot begin');
+        this.begin(frame.transferId, frame.totalBytes, frame.message);
+        return;
+      case 'snapChunk': {
+        if (st.phase !== 'receiving' || frame.transferId !== st.transferId)
+          this.unexpected('chunk outside a transfer');
+        if (frame.offset !== st.received)
+          this.unexpected(`chunk at offset ${frame.offset}, expected ${st.received}`);
+        if (st.received + frame.data.length > st.buffer.length)
+          this.unexpected('chunk beyond the declared size');
+        st.buffer.set(frame.data, st.received);
+        st.received += frame.data.length;
+        this.ctx.logger.debug('snapshot chunk received', {
+          peer: this.from,
+          received: st.received,
+          of: st.buffer.length,
+        });
+        return;
+      }
+      case 'snapEnd': {
+        if (st.phase !== 'receiving' || frame.transferId !== st.transferId)
+          this.unexpected('end outside a transfer');
+        if (st.received !== st.buffer.length)
+          this.unexpected(`end after ${st.received} of ${st.buffer.length} bytes`);
+        this.state = { phase: 'done' };
+        const message: MsgSnap = { ...st.message, snapshot: { ...st.message.snapshot, data: st.buffer } };
+        this.ctx.logger.info('snapshot received', {
+          peer: this.from,
+          transfer: st.transferId,
+          index: message.snapshot.metadata.index,
+          bytes: st.buffer.length,
+        });
+        this.hooks.snapshotReceived(this.from);
+        this.hooks.deliver(message, frameBytes + st.buffer.length);
+        this.ws.send(encodeFrame({ kind: 'snapAck', transferId: st.transferId, ok: true, reason: '' }));
+        return;
+      }
+      default:
+        this.unexpected(`${frame.kind} frame on the snapshot channel`);
+    }
+  }
+
+  private begin(transferId: number, totalBytes: number, message: MsgSnap): void {
+    this.checkAddressing(message);
+    const max = this.ctx.options.maxSnapshotBytes;
+    if (totalBytes > max) {
+      this.ctx.logger.warn('snapshot refused: too large', {
+        peer: this.from,
+        bytes: totalBytes,
+        maxSnapshotBytes: max,
+      });
+      this.ws.send(
+        encodeFrame({
+          kind: 'snapAck',
+          transferId,
+          ok: false,
+          reason: `snapshot of ${totalBytes} bytes exceeds ${max}`,
+        }),
+      );
+      this.state = { phase: 'done' };
+      this.close(CloseCode.SnapshotTooLarge, 'snapshot too large');
+      return;
+    }
+    this.state = { phase: 'receiving', transferId, message, buffer: new Uint8Array(totalBytes), received: 0 };
+    this.ctx.logger.info('receiving snapshot', {
+      peer: this.from,
+      transfer: transferId,
+      index: message.snapshot.metadata.index,
+      bytes: totalBytes,
+    });
+  }
+
+  private touch(): void {
+    if (this.idleTimer !== undefined) this.ctx.timers.clearTimeout(this.idleTimer);
+    const ms = this.ctx.options.snapshotIdleTimeoutMs;
+    this.idleTimer = this.ctx.timers.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.state.phase !== 'done') {
+        this.ctx.logger.warn('snapshot receive timed out', { peer: this.from, idleMs: ms });
+      }
+      this.close(CloseCode.SnapshotTimeout, 'snapshot transfer idle');
+    }, ms);
+  }
+
+  protected override onClosed(): void {
+    if (this.idleTimer !== undefined) this.ctx.timers.clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.state.phase === 'receiving') {
+      this.ctx.logger.warn('snapshot receive aborted', { peer: this.from, received: this.state.received });
+    }
+    this.state = { phase: 'done' };
+    super.onClosed();
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * The outbound message stream to one peer: one WebSocket, dialled lazily on the first message,
+ * redialled with exponential backoff and jitter after it fails or is lost, for as long as the peer
+ * is known.
+ *
+ * Sending never blocks and never throws. A message is encoded at `send()` time and queued; every
+ * message queued during one macrotask goes out in as few frames as `maxFrameBytes` allows, on the
+ * next `setImmediate`. A message is dropped (and counted) instead when the stream is not open, when
+ * the bytes already waiting (queued + the socket's `bufferedAmount`) would exceed
+ * `maxQueuedBytesPerPeer`, or when it alone cannot fit in a frame. Raft retransmits whatever
+ * matters, so a dropped message costs a round trip, never safety; a blocked sender would stall
+ * every other peer instead.
+ */
+import type WebSocket from 'ws';
+import type { TimerHandle } from '../platform/timers.js';
+import type { Message } from '../raft/types.js';
+import { Backoff } from './backoff.js';
+import { encodeMessage, encodeMessagesFrame, MESSAGES_FRAME_OVERHEAD_BYTES } from './codec.js';
+import { describeCause, type MutablePeerStats, type TransportContext } from './context.js';
+import { Dial } from './dialer.js';
+import { Channel, REFUSAL_CODES } from './handshake.js';
+
+export type StreamState = 'idle' | 'dialing' | 'open' | 'backoff' | 'closed';
+
+export interface StreamEvents {
+  onConnected(peerId: number): void;
+  onDisconnected(peerId: number): void;
+}
+
+export class OutboundStream {
+  private state: StreamState = 'idle';
+  private ws: WebSocket | undefined;
+  private dial: Dial | undefined;
+  private backoffTimer: TimerHandle | undefined;
+  private pingTimer: TimerHandle | undefined;
+  private awaitingPong = false;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private urlIndex = 0;
+  private dropping = false;
+  private lastFailure: string | undefined;
+  private readonly backoff: Backoff;
+  private readonly stats: MutablePeerStats;
+
+  constructor(
+    private readonly ctx: TransportContext,
+    readonly peerId: number,
+    private urls: readonly URL[],
+    private readonly events: StreamEvents,
+  ) {
+    const o = ctx.options;
+    this.backoff = new Backoff(o.reconnectBackoffMinMs, o.reconnectBackoffMaxMs, ctx.random);
+    this.stats = ctx.statsFor(peerId);
+  }
+
+  get currentState(): StreamState {
+    return this.state;
+  }
+
+  /** The URL the next dial (or the next snapshot) uses. */
+  currentUrl(): URL {
+    return this.urls[this.urlIndex % this.urls.length] as URL;
+  }
+
+  setUrls(urls: readonly URL[]): void {
+    this.urls = urls;
+    this.urlIndex = 0;
+  }
+
+  /** Encodes and queues one message (see the file comment for when it is dropped instead). */
+  send(message: Message): void {
+    const ws = this.ws;
+    if (this.state !== 'open' || ws === undefined) {
+      this.drop(1, 'stream not connected');
+      this.wake();
+      return;
+    }
+    const encoded = encodeMessage(message);
+    const { maxFrameBytes, maxQueuedBytesPerPeer } = this.ctx.options;
+    if (encoded.length + MESSAGES_FRAME_OVERHEAD_BYTES > maxFrameBytes) {
+      this.drop(1, 'message larger than maxFrameBytes');
+      return;
+    }
+    if (ws.bufferedAmount + this.pendingBytes + encoded.length > maxQueuedBytesPerPeer) {
+      this.drop(1, 'maxQueuedBytesPerPeer exceeded');
+      return;
+    }
+    this.pending.push(encoded);
+    this.pendingBytes += encoded.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Starts dialling if the stream is idle (a backoff in progress keeps its schedule). */
+  wake(): void {
+    if (this.state === 'idle') this.startDial();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.dial?.abort();
+    this.dial = undefined;
+    this.clearTimers();
+    this.discardPending();
+    if (this.ws !== undefined) {
+      this.ws.removeAllListeners('close');
+      this.ws.removeAllListeners('message');
+      this.ws.terminate();
+      this.ws = undefined;
+    }
+    if (wasOpen) this.stats.connected = false;
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const ws = this.ws;
+    if (this.state !== 'open' || ws === undefined) {
+      this.discardPending();
+      return;
+    }
+    const limit = this.ctx.options.maxFrameBytes - MESSAGES_FRAME_OVERHEAD_BYTES;
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    for (const m of this.pending) {
+      if (batchBytes + m.length > limit && batch.length > 0) {
+        this.sendFrame(ws, batch);
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(m);
+      batchBytes += m.length;
+    }
+    if (batch.length > 0) this.sendFrame(ws, batch);
+    this.pending = [];
+    this.pendingBytes = 0;
+  };
+
+  private sendFrame(ws: WebSocket, batch: Uint8Array[]): void {
+    const frame = encodeMessagesFrame(batch);
+    ws.send(frame, { binary: true });
+    this.stats.sentMessages += batch.length;
+    this.stats.sentFrames += 1;
+    this.stats.sentBytes += frame.length;
+    if (this.dropping) {
+      this.dropping = false;
+      this.ctx.logger.info('peer messages flowing again', { peer: this.peerId });
+    }
+  }
+
+  private discardPending(): void {
+    if (this.pending.length > 0) this.drop(this.pending.length, 'stream lost before flush');
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  private drop(count: number, reason: string): void {
+    this.stats.droppedMessages += count;
+    if (!this.dropping) {
+      // One line per streak of drops, not one per message: a down peer would flood the log.
+      this.dropping = true;
+      this.ctx.logger.warn('dropping peer messages', { peer: this.peerId, reason });
+    }
+  }
+
+  private startDial(): void {
+    if (this.ctx.closing || this.state === 'closed') return;
+    this.state = 'dialing';
+    this.stats.dials += 1;
+    const url = this.currentUrl();
+    try {
+      this.dial = new Dial(this.ctx, url, Channel.Stream, this.peerId, {
+        onReady: (ws) => this.onReady(ws, url),
+        onFail: (reason, code) => this.onDialFailed(url, reason, code),
+      });
+    } catch (err) {
+      // `send()` must never throw: a dial that cannot even start is one more failed dial.
+      this.onDialFailed(url, describeCause(err), undefined);
+    }
+  }
+
+  private onReady(ws: WebSocket, url: URL): void {
+    this.dial = undefined;
+    this.ws = ws;
+    this.state = 'open';
+    this.backoff.reset();
+    this.lastFailure = undefined;
+    this.stats.connected = true;
+    ws.on('close', (code: number, reason: Buffer) =>
+      this.onLost(`closed by peer (${code} ${reason.toString()})`),
+    );
+    ws.on('error', (err: Error) =>
+      this.ctx.logger.debug('peer stream error', { peer: this.peerId, err: describeCause(err) }),
+    );
+    ws.on('message', () => this.onLost('unexpected frame from acceptor'));
+    ws.on('pong', () => {
+      this.awaitingPong = false;
+    });
+    this.schedulePing();
+    this.ctx.logger.info('peer stream connected', { peer: this.peerId, url: url.origin });
+    this.events.onConnected(this.peerId);
+  }
+
+  private onDialFailed(url: URL, reason: string, code: number | undefined): void {
+    this.dial = undefined;
+    this.stats.dialFailures += 1;
+    if (code !== undefined && REFUSAL_CODES.has(code)) {
+      this.ctx.logger.error('peer refused connection', { peer: this.peerId, url: url.origin, code, reason });
+    } else {
+      // Warn when the failure changes, debug while it repeats: a member that stays down must not flood the log.
+      const level = reason === this.lastFailure ? 'debug' : 'warn';
+      this.ctx.logger[level]('peer dial failed', {
+        peer: this.peerId,
+        url: url.origin,
+        reason,
+        failures: this.backoff.consecutiveFailures + 1,
+      });
+    }
+    this.lastFailure = reason;
+    this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    this.scheduleRedial();
+  }
+
+  private onLost(reason: string): void {
+    if (this.state !== 'open') return;
+    const ws = this.ws;
+    this.ws = undefined;
+    this.stats.connected = false;
+    this.clearTimers();
+    this.discardPending();
+    if (ws !== undefined) {
+      ws.removeAllListeners('close');
+      ws.removeAllListeners('message');
+      ws.removeAllListeners('pong');
+      ws.terminate();
+    }
+    this.ctx.logger.warn('peer stream lost', { peer: this.peerId, reason });
+    this.events.onDisconnected(this.peerId);
+    this.scheduleRedial();
+  }
+
+  private scheduleRedial(): void {
+    if (this.ctx.closing || this.state === 'closed') return;
+    this.state = 'backoff';
+    const delayMs = this.backoff.next();
+    this.backoffTimer = this.ctx.timers.setTimeout(() => {
+      this.backoffTimer = undefined;
+      if (this.state === 'backoff') this.startDial();
+    }, delayMs);
+  }
+
+  private schedulePing(): void {
+    const interval = this.ctx.options.pingIntervalMs;
+    if (interval === 0) return;
+    this.pingTimer = this.ctx.timers.setTimeout(() => {
+      this.pingTimer = undefined;
+      const ws = this.ws;
+      if (this.state !== 'open' || ws === undefined) return;
+      if (this.awaitingPong) {
+        this.onLost(`no pong within ${interval} ms`);
+        return;
+      }
+      this.awaitingPong = true;
+      ws.ping();
+      this.schedulePing();
+    }, interval);
+  }
+
+  private clearTimers(): void {
+    if (this.backoffTimer !== undefined) this.ctx.timers.clearTimeout(this.backoffTimer);
+    if (this.pingTimer !== undefined) this.ctx.timers.clearTimeout(this.pingTimer);
+    this.backoffTimer = undefined;
+    this.pingTimer = undefined;
+    this.awaitingPong = false;
+  }
+}

@@ -1,0 +1,245 @@
+import { expect } from 'chai';
+import { FaultyDisk } from '../../../server/platform/faulty-disk.js';
+import { MemoryDisk } from '../../../server/platform/memory-disk.js';
+import type { Snapshot } from '../../../server/raft/types.js';
+import { AssertionError } from '../../../server/assert.js';
+import { StorageError } from '../../../server/storage/errors.js';
+import { RaftStorage, type RaftStorageOptions } from '../../../server/storage/raft-storage.js';
+import { CollectingLogger, entries, hs } from './helpers.js';
+
+const confState = { voters: [1, 2, 3], learners: [] };
+
+function options(extra: Partial<RaftStorageOptions> = {}): RaftStorageOptions {
+  return {
+    dataDir: 'member1',
+    clusterId: 'cluster-a',
+    memberId: 1,
+    initialConfState: confState,
+    logger: new CollectingLogger(),
+    ...extra,
+  };
+}
+
+function snapshot(index: number, term: number): Snapshot {
+  return { metadata: { index, term, confState }, data: new TextEncoder().encode(`sm@${index}`) };
+}
+
+const noSnap = { snapshot: undefined };
+
+describe('RaftStorage', () => {
+  let disk: MemoryDisk;
+  beforeEach(() => {
+    disk = new MemoryDisk();
+  });
+
+  async function reboot(
+    extra: Partial<RaftStorageOptions> = {},
+  ): Promise<Awaited<ReturnType<typeof RaftStorage.open>>> {
+    return RaftStorage.open(disk, options(extra));
+  }
+
+  describe('.open', () => {
+    context('when the data directory is empty', () => {
+      it('returns a metadata-only snapshot at index 0 with the initial membership', async () => {
+        const { boot, isNew } = await reboot();
+        expect(isNew).to.equal(true);
+        expect(boot.hardState).to.deep.equal(hs(0, 0, 0));
+        expect(boot.snapshot.metadata).to.deep.equal({ index: 0, term: 0, confState });
+        expect(boot.snapshot.data.length).to.equal(0);
+        expect(boot.entries).to.deep.equal([]);
+      });
+
+      it('survives a crash right after initialization', async () => {
+        await reboot();
+        disk.crash();
+        const { boot, isNew } = await reboot({ initialConfState: { voters: [9], learners: [] } });
+        expect(isNew).to.equal(false);
+        expect(boot.snapshot.metadata.confState).to.deep.equal(confState);
+      });
+    });
+
+    context('when initialization crashed half-way', () => {
+      it('starts over', async () => {
+        const faulty = new FaultyDisk(disk);
+        faulty.inject({ ops: ['rename'], code: 'EIO', times: 1, pathIncludes: 'wal.tmp' });
+        await RaftStorage.open(faulty, options()).catch(() => undefined);
+        disk.crash();
+        const { boot, isNew } = await reboot();
+        expect(isNew).to.equal(true);
+        expect(boot.entries).to.deep.equal([]);
+      });
+    });
+
+    context('when the options are invalid', () => {
+      it('refuses before touching the disk', async () => {
+        for (const bad of [
+          { clusterId: '' },
+          { memberId: 0 },
+          { keepSnapshots: 0 },
+          { segmentSizeBytes: 10 },
+        ]) {
+          const err = await RaftStorage.open(disk, options(bad)).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err, JSON.stringify(bad)).to.be.instanceOf(StorageError);
+          expect((err as StorageError).code).to.equal('INVALID_ARGUMENT');
+        }
+        expect(await disk.list('/')).to.deep.equal([]);
+      });
+    });
+
+    context('when the data directory belongs to another cluster', () => {
+      it('refuses with CLUSTER_MISMATCH', async () => {
+        await reboot();
+        const err = await RaftStorage.open(disk, options({ clusterId: 'cluster-b' })).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(StorageError);
+        expect((err as StorageError).reason).to.equal('CLUSTER_MISMATCH');
+      });
+    });
+  });
+
+  describe('#save', () => {
+    it('persists entries and hard state durably before resolving', async () => {
+      const { storage } = await reboot();
+      await storage.save({ ...noSnap, entries: entries(1, 5, 1), hardState: hs(1, 1, 3) });
+      disk.crash();
+      const { boot } = await reboot();
+      expect(boot.entries).to.deep.equal(entries(1, 5, 1));
+      expect(boot.hardState).to.deep.equal(hs(1, 1, 3));
+    });
+
+    it('keeps records in call order when saves are not awaited one by one', async () => {
+      const { storage } = await reboot();
+      const saves = [];
+      for (let i = 1; i <= 20; i++)
+        saves.push(storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i - 1) }));
+      saves.push(
+        storage.save({ snapshot: snapshot(21, 2), entries: entries(22, 22, 2), hardState: hs(2, 1, 21) }),
+      );
+      saves.push(storage.save({ ...noSnap, entries: entries(23, 23, 2), hardState: undefined }));
+      await Promise.all(saves);
+      const { boot } = await reboot();
+      expect(boot.snapshot.metadata.index).to.equal(21);
+      expect(boot.entries).to.deep.equal([...entries(22, 23, 2)]);
+    });
+
+    context('when entries would leave a gap in the log', () => {
+      it('fails an assertion instead of writing an unrecoverable log', async () => {
+        const { storage } = await reboot();
+        await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: undefined });
+        expect(() => storage.save({ ...noSnap, entries: entries(5, 5, 1), hardState: undefined })).to.throw(
+          AssertionError,
+          /entry 5 does not follow index 3/,
+        );
+        expect(() => storage.saveSnapshot(snapshot(4, 1))).to.throw(
+          AssertionError,
+          /beyond the last index 3/,
+        );
+      });
+    });
+
+    context('when a new leader overwrites entries', () => {
+      it('recovers the overwritten log across restarts and segments', async () => {
+        let { storage } = await reboot({ segmentSizeBytes: 1024 });
+        await storage.save({ ...noSnap, entries: entries(1, 60, 1), hardState: hs(1, 1, 10) });
+        await storage.save({ ...noSnap, entries: entries(11, 12, 2), hardState: hs(2, 2, 10) });
+        await storage.close();
+        ({ storage } = await reboot({ segmentSizeBytes: 1024 }));
+        await storage.save({ ...noSnap, entries: entries(13, 13, 2), hardState: undefined });
+        await storage.close();
+        const { boot } = await reboot({ segmentSizeBytes: 1024 });
+        expect(boot.entries).to.deep.equal([...entries(1, 10, 1), ...entries(11, 13, 2)]);
+        expect(boot.hardState).to.deep.equal(hs(2, 2, 10));
+      });
+    });
+
+    context('when the Ready carries a snapshot from the leader', () => {
+      it('replaces the log with the snapshot', async () => {
+        const { storage } = await reboot();
+        await storage.save({ ...noSnap, entries: entries(1, 8, 1), hardState: hs(1, 1, 2) });
+        await storage.save({ snapshot: snapshot(5, 3), entries: [], hardState: hs(3, 0, 5) });
+        disk.crash();
+        const { boot } = await reboot();
+        expect(boot.snapshot).to.deep.equal(snapshot(5, 3));
+        expect(boot.entries).to.deep.equal([]);
+        expect(boot.hardState).to.deep.equal(hs(3, 0, 5));
+      });
+
+      it('ignores a snapshot file whose WAL marker never became durable', async () => {
+        const faulty = new FaultyDisk(disk);
+        const { storage } = await RaftStorage.open(faulty, options());
+        await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: hs(1, 1, 1) });
+        faulty.inject({ ops: ['fdatasync'], code: 'EIO', pathIncludes: '.wal' });
+        await storage
+          .save({ snapshot: snapshot(9, 2), entries: [], hardState: hs(2, 0, 9) })
+          .catch(() => undefined);
+        disk.crash();
+        const { boot } = await reboot();
+        expect(boot.snapshot.metadata.index).to.equal(0);
+        expect(boot.entries).to.deep.equal(entries(1, 3, 1));
+        expect(boot.hardState).to.deep.equal(hs(1, 1, 1));
+      });
+    });
+  });
+
+  context('when writing a snapshot file fails', () => {
+    it('fails every later save, so that no entry lands after the hole', async () => {
+      const faulty = new FaultyDisk(disk);
+      const { storage } = await RaftStorage.open(faulty, options());
+      await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: hs(1, 1, 1) });
+      faulty.inject({ ops: ['rename'], code: 'EIO', times: 1 });
+      const failed = storage.save({ snapshot: snapshot(9, 2), entries: [], hardState: hs(2, 0, 9) });
+      const after = storage.save({ ...noSnap, entries: entries(10, 10, 2), hardState: undefined });
+      const results = await Promise.allSettled([failed, after]);
+      expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
+      const later = await storage.save({ ...noSnap, entries: entries(11, 11, 2), hardState: undefined }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(later).to.be.instanceOf(StorageError);
+      expect((later as StorageError).reason).to.equal('IO');
+      const { boot } = await reboot();
+      expect(boot.entries).to.deep.equal(entries(1, 3, 1));
+    });
+  });
+
+  describe('#saveSnapshot', () => {
+    it('keeps the log after the snapshot and deletes covered segments and old snapshots', async () => {
+      const { storage } = await reboot({ segmentSizeBytes: 1024, keepSnapshots: 2 });
+      for (let i = 1; i <= 200; i++)
+        await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+      const segmentsBefore = storage.wal.segments().length;
+      await storage.saveSnapshot(snapshot(100, 1));
+      await storage.saveSnapshot(snapshot(150, 1));
+      await storage.saveSnapshot(snapshot(180, 1));
+      expect(storage.wal.segments().length).to.be.lessThan(segmentsBefore);
+      expect((await disk.list('member1/snap')).length).to.equal(2);
+      disk.crash();
+      const { boot } = await reboot({ segmentSizeBytes: 1024 });
+      expect(boot.snapshot).to.deep.equal(snapshot(180, 1));
+      expect(boot.entries).to.deep.equal(entries(181, 200, 1));
+      expect(boot.hardState).to.deep.equal(hs(1, 1, 200));
+    });
+
+    context('when the segments before the newest snapshot are gone and that snapshot is damaged', () => {
+      it('refuses to start rather than invent a log', async () => {
+        const { storage } = await reboot({ segmentSizeBytes: 1024, keepSnapshots: 3 });
+        for (let i = 1; i <= 200; i++)
+          await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+        await storage.saveSnapshot(snapshot(50, 1));
+        await storage.saveSnapshot(snapshot(190, 1));
+        disk.corrupt('member1/snap/0000000000000001-00000000000000be.snap', 40, (b) => b ^ 1);
+        const err = await reboot({ segmentSizeBytes: 1024 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(StorageError);
+        expect((err as StorageError).message).to.match(/no usable snapshot|log gap/);
+      });
+    });
+  });
+});

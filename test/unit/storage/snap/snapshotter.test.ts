@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { FaultyDisk } from '../../../../server/platform/faulty-disk.js';
+import { MemoryDisk } from '../../../../server/platform/memory-disk.js';
+import type { Snapshot } from '../../../../server/raft/types.js';
+import { StorageError } from '../../../../server/storage/errors.js';
+import { decodeSnapshot, encodeSnapshot } from '../../../../server/storage/snap/snap-file.js';
+import { Snapshotter } from '../../../../server/storage/snap/snapshotter.js';
+import { CollectingLogger } from '../helpers.js';
+
+function snap(index: number, term: number, data = `state@${index}`): Snapshot {
+  return {
+    metadata: { index, term, confState: { voters: [1, 2, 3], learners: [4] } },
+    data: new TextEncoder().encode(data),
+  };
+}
+
+describe('Snapshotter', () => {
+  let disk: MemoryDisk;
+  let logger: CollectingLogger;
+  let snapshotter: Snapshotter;
+  beforeEach(async () => {
+    disk = new MemoryDisk();
+    await disk.mkdir('data');
+    await disk.fsyncDir('/');
+    logger = new CollectingLogger();
+    snapshotter = new Snapshotter(disk, 'data/snap', logger);
+    await snapshotter.open('data');
+  });
+
+  describe('snapshot file codec', () => {
+    it('round-trips metadata and data', () => {
+      const s = snap(2 ** 45, 9);
+      expect(decodeSnapshot(encodeSnapshot(s), 'f')).to.deep.equal(s);
+    });
+
+    it('detects any single flipped bit', () => {
+      const bytes = encodeSnapshot(snap(10, 2));
+      for (let i = 0; i < bytes.length; i++) {
+        const copy = bytes.slice();
+        copy[i] = (copy[i] as number) ^ (1 << (i % 8));
+        expect(() => decodeSnapshot(copy, 'f'), `byte ${i}`).to.throw(StorageError);
+      }
+    });
+  });
+
+  describe('#save', () => {
+    it('is durable once it resolves', async () => {
+      await snapshotter.save(snap(5, 1));
+      disk.crash();
+      expect(await snapshotter.maybeLoadNewest(() => true)).to.deep.equal(snap(5, 1));
+    });
+
+    context('when the process dies before the rename is durable', () => {
+      it('leaves no snapshot under the final name, and open removes the temporary file', async () => {
+        const faulty = new FaultyDisk(disk);
+        const s = new Snapshotter(faulty, 'data/snap', logger);
+        faulty.inject({ ops: ['fsyncDir'], code: 'EIO', times: 1 });
+        await s.save(snap(5, 1)).catch(() => undefined);
+        disk.crash();
+        expect(await s.list()).to.deep.equal([]);
+        await disk.write('data/snap/0000000000000001-0000000000000007.snap.tmp', Uint8Array.of(1));
+        await s.open('data');
+        expect(await disk.list('data/snap')).to.deep.equal([]);
+        expect(logger.warnings.join()).to.contain('leftover temporary file');
+      });
+    });
+  });
+
+  describe('#maybeLoadNewest', () => {
+    it('returns the newest eligible snapshot', async () => {
+      await snapshotter.save(snap(5, 1));
+      await snapshotter.save(snap(9, 2));
+      await snapshotter.save(snap(12, 2));
+      expect((await snapshotter.maybeLoadNewest(() => true))?.metadata.index).to.equal(12);
+      expect((await snapshotter.maybeLoadNewest((n) => n.index < 12))?.metadata.index).to.equal(9);
+      expect(await snapshotter.maybeLoadNewest(() => false)).to.equal(undefined);
+    });
+
+    context('when the newest file is corrupt', () => {
+      it('renames it to .broken, warns and falls back to an older one', async () => {
+        await snapshotter.save(snap(5, 1));
+        const name = await snapshotter.save(snap(9, 2));
+        disk.corrupt(`data/snap/${name}`, 30, (b) => b ^ 4);
+        expect((await snapshotter.maybeLoadNewest(() => true))?.metadata.index).to.equal(5);
+        expect(await disk.list('data/snap')).to.include(`${name}.broken`);
+        expect(logger.warnings.join()).to.contain(name).and.contain('crc mismatch');
+      });
+    });
+  });
+
+  describe('#purge', () => {
+    it('keeps the newest files at or below the index and never touches newer ones', async () => {
+      for (const i of [1, 2, 3, 4, 5]) await snapshotter.save(snap(i * 10, 1));
+      expect(await snapshotter.purge(2, 40)).to.equal(2);
+      expect((await snapshotter.list()).map((s) => s.index)).to.deep.equal([50, 40, 30]);
+      disk.crash();
+      expect((await snapshotter.list()).map((s) => s.index)).to.deep.equal([50, 40, 30]);
+    });
+  });
+});
