@@ -1,4 +1,5 @@
 /** Argument parsing and failure formatting for vopr.ts (importable by tests without running the CLI). */
+import { randomInt } from 'node:crypto';
 import type { InjectedBugs } from '../../server/raft/index.js';
 import { PROFILES, SIM_DEFAULTS, simOptions, type ProfileName, type SimOptions } from './options.js';
 import type { RunResult } from './run.js';
@@ -61,7 +62,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     i++;
     if (flag === '--seeds') seeds = parseCount(flag, value, 1);
-    else if (flag === '--seed') first = parseCount(flag, value, 0);
+    else if (flag === '--seed')
+      first = value === 'random' ? randomInt(0, 0xffffffff) : parseCount(flag, value, 0);
     else if (flag === '--nodes') nodes = parseNodes(value);
     else if (flag === '--bugs') bugs = parseBugs(value);
     else if (flag === '--safety-ms') safetyMs = parseCount(flag, value, 0);

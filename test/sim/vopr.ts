@@ -4,7 +4,8 @@
  *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile]
  *                   [--safety-ms MS] [--liveness-ms MS]
  *
- * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly),
+ * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly;
+ * `--seed random` starts somewhere new, for exploration — failures print their seeds),
  * prints each failure (seed, violation, fault profile, the last events, a reproduction command),
  * then exactly one summary line `seeds=N violations=V events=E`. Exits 1 if any seed failed.
  * Without --nodes, each seed picks 3, 5 or 7 members from its own value. `--profile swarm` (default)
