@@ -1,16 +1,21 @@
 /** Argument parsing and failure formatting for vopr.ts (importable by tests without running the CLI). */
 import { randomInt } from 'node:crypto';
-import type { InjectedBugs } from '../../server/raft/index.js';
-import { PROFILES, SIM_DEFAULTS, simOptions, type ProfileName, type SimOptions } from './options.js';
+import {
+  PROFILES,
+  SIM_BUG_NAMES,
+  SIM_DEFAULTS,
+  simOptions,
+  type ProfileName,
+  type SimBugs,
+  type SimOptions,
+} from './options.js';
 import type { RunResult } from './run.js';
-
-const BUG_NAMES = ['commitPreviousTermByCount', 'voteWithoutLogCheck', 'skipPrevLogCheck'] as const;
 
 export interface CliArgs {
   readonly seeds: number;
   readonly first: number;
   readonly nodes: 3 | 5 | 7 | undefined;
-  readonly bugs: InjectedBugs;
+  readonly bugs: SimBugs;
   readonly safetyMs: number;
   readonly livenessMs: number;
   readonly profile: ProfileName;
@@ -32,15 +37,15 @@ function parseCount(flag: string, value: string, min: number): number {
   return n;
 }
 
-function parseBugs(value: string): InjectedBugs {
+function parseBugs(value: string): SimBugs {
   const bugs: Record<string, boolean> = {};
   for (const name of value.split(',')) {
-    if (!(BUG_NAMES as readonly string[]).includes(name)) {
-      throw new UsageError(`unknown bug ${name}; known: ${BUG_NAMES.join(', ')}`);
+    if (!(SIM_BUG_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown bug ${name}; known: ${SIM_BUG_NAMES.join(', ')}`);
     }
     bugs[name] = true;
   }
-  return bugs as InjectedBugs;
+  return bugs as SimBugs;
 }
 
 function parseProfile(value: string): ProfileName {
@@ -52,7 +57,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let seeds: number | undefined;
   let first: number | undefined;
   let nodes: 3 | 5 | 7 | undefined;
-  let bugs: InjectedBugs = {};
+  let bugs: SimBugs = {};
   let safetyMs: number = SIM_DEFAULTS.safetyMs;
   let livenessMs: number = SIM_DEFAULTS.livenessMs;
   let profile: ProfileName = 'swarm';

@@ -61,6 +61,22 @@ export interface FaultProfile {
   readonly transferIntervalMs: number;
 }
 
+/**
+ * Bugs the simulator can switch on: Raft's own (`RaftConfig.injectedBugs`), plus one in the
+ * harness that drives Raft, to prove the crash model and the checkers catch a broken Ready contract.
+ */
+export interface SimBugs extends InjectedBugs {
+  /** Send a Ready's messages as soon as it is taken, before its writes are durable. */
+  readonly sendBeforeSync?: boolean;
+}
+
+export const SIM_BUG_NAMES = [
+  'commitPreviousTermByCount',
+  'voteWithoutLogCheck',
+  'skipPrevLogCheck',
+  'sendBeforeSync',
+] as const satisfies readonly (keyof SimBugs)[];
+
 export interface SimOptions {
   readonly seed: number;
   readonly nodes: 3 | 5 | 7;
@@ -70,7 +86,7 @@ export interface SimOptions {
   readonly livenessMs: number;
   /** Hard bound on events in the fault phase (protects against event storms). */
   readonly maxEvents: number;
-  readonly bugs: InjectedBugs;
+  readonly bugs: SimBugs;
   /** Overrides applied on top of the seed's drawn profile (bug-provoking mixes in tests). */
   readonly profile: Partial<FaultProfile>;
   /** The name of `profile` for reproduction commands ('swarm' = no overrides). */
@@ -143,7 +159,22 @@ export const HOSTILE_PROFILE: Partial<FaultProfile> = {
   transferIntervalMs: OFF,
 };
 
-export const PROFILES = { swarm: {}, hostile: HOSTILE_PROFILE } as const;
+/**
+ * Power losses: slow fsyncs (5 ms + exp(30 ms)) and a crash every ~60 ms that loses every unsynced
+ * write — the weather in which a harness that breaks the Ready contract (sendBeforeSync) loses
+ * votes and acknowledged entries.
+ */
+export const POWER_LOSS_PROFILE: Partial<FaultProfile> = {
+  crashKeepsUnsyncedShare: 0,
+  fsyncMinMs: 5,
+  fsyncMeanMs: 30,
+  crashIntervalMs: 60,
+  downtimeMs: 30,
+  partitionIntervalMs: OFF,
+  lossRate: 0,
+};
+
+export const PROFILES = { swarm: {}, hostile: HOSTILE_PROFILE, powerloss: POWER_LOSS_PROFILE } as const;
 export type ProfileName = keyof typeof PROFILES;
 
 /** Draws this seed's weather. Each fault is on for roughly half of the seeds. */

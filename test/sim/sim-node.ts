@@ -19,7 +19,6 @@ import {
   decodeConfChange,
   type ConfState,
   type Entry,
-  type InjectedBugs,
   type Message,
   type Ready,
   type ReadState,
@@ -27,7 +26,7 @@ import {
 } from '../../server/raft/index.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import type { SafetyChecker } from './checkers/safety-checker.js';
-import { exponential } from './options.js';
+import { exponential, type SimBugs } from './options.js';
 import type { Scheduler, ScheduledEvent } from './scheduler.js';
 import { AppliedList } from './state-machine.js';
 import { LogState, SimStorage, initialSnapshot, type DurableStore } from './sim-storage.js';
@@ -44,7 +43,7 @@ export interface SimNodeConfig {
   readonly fsyncMeanMs: number;
   readonly compactEveryEntries: number;
   readonly compactOnConfChange: boolean;
-  readonly bugs: InjectedBugs;
+  readonly bugs: SimBugs;
 }
 
 /** What a node needs from the cluster around it. */
@@ -206,6 +205,7 @@ export class SimNode {
     this.stats.readies++;
     this.inflight = rd;
     this.observe(rd);
+    if (this.config.bugs.sendBeforeSync === true) for (const m of rd.messages) this.env.send(m);
     const needsSync = rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined;
     if (!needsSync) {
       this.complete(rd);
@@ -259,7 +259,7 @@ export class SimNode {
 
   private complete(rd: Ready): void {
     const raft = this.raft as RaftNode;
-    for (const m of rd.messages) this.env.send(m);
+    if (this.config.bugs.sendBeforeSync !== true) for (const m of rd.messages) this.env.send(m);
     if (rd.snapshot !== undefined) this.restore(rd.snapshot);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) this.env.onReadState(this, rs);
