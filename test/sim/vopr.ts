@@ -1,7 +1,7 @@
 /**
  * The simulator's command line (after TigerBeetle's VOPR):
  *
- *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile]
+ *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile|powerloss]
  *                   [--safety-ms MS] [--liveness-ms MS]
  *
  * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly;
