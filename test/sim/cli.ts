@@ -19,6 +19,7 @@ export interface CliArgs {
   readonly safetyMs: number;
   readonly livenessMs: number;
   readonly profile: ProfileName;
+  readonly storage: 'model' | 'real';
 }
 
 export class UsageError extends Error {
@@ -48,6 +49,11 @@ function parseBugs(value: string): SimBugs {
   return bugs as SimBugs;
 }
 
+function parseStorage(value: string): 'model' | 'real' {
+  if (value === 'model' || value === 'real') return value;
+  throw new UsageError(`--storage must be model or real, got ${value}`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (Object.hasOwn(PROFILES, value)) return value as ProfileName;
   throw new UsageError(`unknown profile ${value}; known: ${Object.keys(PROFILES).join(', ')}`);
@@ -61,6 +67,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let safetyMs: number = SIM_DEFAULTS.safetyMs;
   let livenessMs: number = SIM_DEFAULTS.livenessMs;
   let profile: ProfileName = 'swarm';
+  let storage: 'model' | 'real' = 'model';
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -74,10 +81,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--safety-ms') safetyMs = parseCount(flag, value, 0);
     else if (flag === '--liveness-ms') livenessMs = parseCount(flag, value, 1);
     else if (flag === '--profile') profile = parseProfile(value);
+    else if (flag === '--storage') storage = parseStorage(value);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
-  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile };
+  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile, storage };
 }
 
 export function nodesForSeed(seed: number, nodes: 3 | 5 | 7 | undefined): 3 | 5 | 7 {
@@ -93,6 +101,7 @@ export function optionsFor(args: CliArgs, seed: number): SimOptions {
     livenessMs: args.livenessMs,
     profile: PROFILES[args.profile],
     profileName: args.profile,
+    storage: args.storage,
   });
 }
 
@@ -105,6 +114,7 @@ export function reproCommand(options: SimOptions): string {
   if (options.profileName === 'custom')
     parts.push(`# plus profile overrides ${JSON.stringify(options.profile)}`);
   else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
+  if (options.storage === 'real') parts.push('--storage real');
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
   return parts.join(' ');

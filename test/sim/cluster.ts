@@ -64,6 +64,8 @@ export class Cluster {
   /** Set by the fault driver to react to elections. */
   onBecameLeader: ((node: SimNode) => void) | undefined;
   onLeaderCommit: ((node: SimNode) => void) | undefined;
+  /** The first error raised inside a promise chain (real storage); the run loop rethrows it. */
+  asyncFailure: { err: unknown } | undefined;
   private readonly proposals = new Map<number, Proposal>();
   private readonly watched = new Map<number, number | undefined>();
   private nextProposalId = 1;
@@ -100,6 +102,7 @@ export class Cluster {
         compactEveryEntries: p.compactEveryEntries,
         compactOnConfChange: p.compactOnConfChange,
         bugs: this.options.bugs,
+        storage: this.options.storage,
       },
       {
         scheduler: this.scheduler,
@@ -109,6 +112,9 @@ export class Cluster {
         onReadState: (n, rs) => this.onReadState(n, rs),
         onBecameLeader: (n) => this.onBecameLeader?.(n),
         onLeaderCommit: (n) => this.onLeaderCommit?.(n),
+        fail: (err) => {
+          this.asyncFailure ??= { err };
+        },
       },
       this.nodeRandom.fork(),
       p.tickDriftFraction,

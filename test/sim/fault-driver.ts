@@ -90,7 +90,7 @@ export class FaultDriver {
     const c = this.cluster;
     let keep = 0;
     if (c.random.chance(c.profile.crashKeepsUnsyncedShare)) {
-      const staged = node.storage.stagedCount;
+      const staged = node.unsyncedWrites;
       keep = c.random.chance(0.5) ? staged : c.random.int(staged + 1);
     }
     node.crash(keep);

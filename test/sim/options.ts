@@ -91,6 +91,8 @@ export interface SimOptions {
   readonly profile: Partial<FaultProfile>;
   /** The name of `profile` for reproduction commands ('swarm' = no overrides). */
   readonly profileName: string;
+  /** Durable state: the synchronous model (fast), or the real storage on the in-memory disk. */
+  readonly storage: 'model' | 'real';
 }
 
 export const SIM_DEFAULTS = {
@@ -114,6 +116,7 @@ export function simOptions(partial: Partial<SimOptions> & { seed: number }): Sim
     bugs: partial.bugs ?? {},
     profile: partial.profile ?? {},
     profileName: partial.profileName ?? (partial.profile === undefined ? 'swarm' : 'custom'),
+    storage: partial.storage ?? 'model',
   };
   validateSimOptions(options);
   return options;

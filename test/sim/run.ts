@@ -35,6 +35,7 @@ const PROBE_RETRY_MS = 500;
 
 /** `inspect` sees the cluster at the end of the run (debugging and tests). */
 export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => void): RunResult {
+  if (options.storage === 'real') throw new Error('sim: real storage is asynchronous, use runSeedAsync');
   const cluster = new Cluster(options);
   const driver = new FaultDriver(cluster);
   let violation: Violation | undefined;
@@ -47,12 +48,61 @@ export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => voi
     }
     driver.stop();
     heal(cluster);
-    convergedAfterMs = awaitLiveness(cluster, options.livenessMs);
+    const liveness = startLiveness(cluster, options.livenessMs);
+    while (!liveness.isDone() && s.step(liveness.deadlineMs)) {
+      // run until converged or out of time
+    }
+    convergedAfterMs = liveness.finish();
     finalChecks(cluster);
   } catch (err) {
     violation = asViolation(err);
   }
   inspect?.(cluster);
+  return result(cluster, options, violation, convergedAfterMs);
+}
+
+/**
+ * The same run with asynchronous durable state (the real storage): after every event, pending
+ * promise chains run to quiescence (one macrotask turn drains every microtask they queue) before
+ * the next event, so the run stays deterministic.
+ */
+export async function runSeedAsync(
+  options: SimOptions,
+  inspect?: (cluster: Cluster) => void,
+): Promise<RunResult> {
+  const cluster = new Cluster(options);
+  const driver = new FaultDriver(cluster);
+  let violation: Violation | undefined;
+  let convergedAfterMs: number | undefined;
+  const settle = async (): Promise<void> => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (cluster.asyncFailure !== undefined) throw cluster.asyncFailure.err;
+  };
+  try {
+    await settle();
+    driver.start();
+    const s = cluster.scheduler;
+    while (s.executed < options.maxEvents && s.step(options.safetyMs)) await settle();
+    driver.stop();
+    heal(cluster);
+    await settle();
+    const liveness = startLiveness(cluster, options.livenessMs);
+    while (!liveness.isDone() && s.step(liveness.deadlineMs)) await settle();
+    convergedAfterMs = liveness.finish();
+    finalChecks(cluster);
+  } catch (err) {
+    violation = asViolation(err);
+  }
+  inspect?.(cluster);
+  return result(cluster, options, violation, convergedAfterMs);
+}
+
+function result(
+  cluster: Cluster,
+  options: SimOptions,
+  violation: Violation | undefined,
+  convergedAfterMs: number | undefined,
+): RunResult {
   return {
     seed: options.seed,
     nodes: options.nodes,
@@ -94,11 +144,20 @@ function members(conf: ConfState): number[] {
   return [...conf.voters, ...conf.learners];
 }
 
-/** Runs until a leader exists and a probe proposal is applied on all its members; returns the time it took. */
-function awaitLiveness(cluster: Cluster, livenessMs: number): number {
+interface Liveness {
+  readonly deadlineMs: number;
+  isDone(): boolean;
+  /** Throws a liveness violation unless converged; returns the time it took. */
+  finish(): number;
+}
+
+/**
+ * Starts polling for convergence: a leader exists and a probe proposal (retried every
+ * PROBE_RETRY_MS) plus everything known committed is applied on every member of its configuration.
+ */
+function startLiveness(cluster: Cluster, livenessMs: number): Liveness {
   const s = cluster.scheduler;
   const startMs = s.nowMs;
-  const deadlineMs = startMs + livenessMs;
   const probes = new Set<number>();
   let lastProbeMs = -Infinity;
   let done = false;
@@ -128,11 +187,14 @@ function awaitLiveness(cluster: Cluster, livenessMs: number): number {
     if (!done) s.after(PROBE_EVERY_MS, 'probe', 0, undefined, poll);
   };
   s.after(0, 'probe', 0, undefined, poll);
-  while (!done && s.step(deadlineMs)) {
-    // run until converged or out of time
-  }
-  if (!done) throw new Violation(Invariant.Liveness, `no convergence within ${livenessMs}ms of healing`);
-  return s.nowMs - startMs;
+  return {
+    deadlineMs: startMs + livenessMs,
+    isDone: () => done,
+    finish: () => {
+      if (!done) throw new Violation(Invariant.Liveness, `no convergence within ${livenessMs}ms of healing`);
+      return s.nowMs - startMs;
+    },
+  };
 }
 
 export function describeState(cluster: Cluster): string {

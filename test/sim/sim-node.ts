@@ -20,6 +20,7 @@ import {
   type ConfState,
   type Entry,
   type Message,
+  type RaftBootState,
   type Ready,
   type ReadState,
   type Snapshot,
@@ -29,6 +30,7 @@ import type { SafetyChecker } from './checkers/safety-checker.js';
 import { exponential, type SimBugs } from './options.js';
 import type { Scheduler, ScheduledEvent } from './scheduler.js';
 import { AppliedList } from './state-machine.js';
+import { RealStore } from './real-storage.js';
 import { LogState, SimStorage, initialSnapshot, type DurableStore } from './sim-storage.js';
 
 export interface SimNodeConfig {
@@ -44,6 +46,8 @@ export interface SimNodeConfig {
   readonly compactEveryEntries: number;
   readonly compactOnConfChange: boolean;
   readonly bugs: SimBugs;
+  /** 'model': SimStorage (synchronous); 'real': server/storage on the in-memory disk (asynchronous). */
+  readonly storage: 'model' | 'real';
 }
 
 /** What a node needs from the cluster around it. */
@@ -57,6 +61,8 @@ export interface NodeEnvironment {
   onBecameLeader(node: SimNode): void;
   /** The member, as leader, just took a Ready that advances its commit index (not yet durable). */
   onLeaderCommit(node: SimNode): void;
+  /** An error surfaced in a promise chain (real storage): the run must stop with it. */
+  fail(err: unknown): void;
 }
 
 export function applyConfChangeTo(conf: ConfState, entry: Entry): ConfState {
@@ -73,6 +79,10 @@ export class SimNode {
   incarnation = 0;
   raft: RaftNode | undefined;
   readonly storage: DurableStore;
+  /** Set when the member runs on the real storage instead of `storage`. */
+  readonly realStore: RealStore | undefined;
+  /** True while a real-storage member is opening its data directory (not up yet). */
+  isStarting = false;
   log: LogState;
   sm = new AppliedList();
   /** Membership as of the applied index (what a snapshot taken now must carry). */
@@ -99,6 +109,17 @@ export class SimNode {
   ) {
     this.id = config.id;
     this.storage = new SimStorage(config.initialConf);
+    this.realStore =
+      config.storage === 'real'
+        ? new RealStore({
+            memberId: config.id,
+            initialConf: config.initialConf,
+            scheduler: env.scheduler,
+            random: random.fork(),
+            fsyncMinMs: config.fsyncMinMs,
+            fsyncMeanMs: config.fsyncMeanMs,
+          })
+        : undefined;
     this.log = new LogState(initialSnapshot(config.initialConf));
     this.conf = config.initialConf;
     this.tickMs = config.tickMs * (1 + tickDriftFraction * (2 * random.float() - 1));
@@ -109,9 +130,43 @@ export class SimNode {
   }
 
   start(): void {
+    if (this.isStarting) return;
     assert(this.raft === undefined, `node ${this.id} started twice`);
     this.incarnation++;
-    const boot = this.storage.boot();
+    const real = this.realStore;
+    if (real === undefined) {
+      this.boot(this.storage.boot());
+      return;
+    }
+    this.isStarting = true;
+    const incarnation = this.incarnation;
+    real.open().then(
+      (boot) => {
+        if (this.incarnation !== incarnation || !this.isStarting) return;
+        this.isStarting = false;
+        this.guard(() => this.boot(boot));
+      },
+      (err: unknown) => {
+        if (this.incarnation === incarnation && this.isStarting) this.env.fail(err);
+      },
+    );
+  }
+
+  /** Unsynced writes a crash could keep (for real storage: whatever the disk has not synced). */
+  get unsyncedWrites(): number {
+    return this.realStore === undefined ? this.storage.stagedCount : 1;
+  }
+
+  /** Runs `fn` from a promise callback, routing any failure (a violation) to the run. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.env.fail(err);
+    }
+  }
+
+  private boot(boot: RaftBootState): void {
     const snap = boot.snapshot;
     this.raft = new RaftNode({
       id: this.id,
@@ -142,6 +197,12 @@ export class SimNode {
    * `keepStaged` (default none: a power loss before anything reached the disk).
    */
   crash(keepStaged = 0): void {
+    if (this.isStarting) {
+      this.isStarting = false;
+      this.incarnation++;
+      this.realStore?.crash(keepStaged > 0);
+      return;
+    }
     if (this.raft === undefined) return;
     this.stats.crashes++;
     this.raft = undefined;
@@ -150,7 +211,8 @@ export class SimNode {
     this.env.scheduler.cancel(this.fsyncTimer);
     this.tickTimer = undefined;
     this.fsyncTimer = undefined;
-    this.storage.crash(keepStaged);
+    if (this.realStore === undefined) this.storage.crash(keepStaged);
+    else this.realStore.crash(keepStaged > 0);
     this.role = Role.Follower;
     this.lead = 0;
   }
@@ -212,6 +274,20 @@ export class SimNode {
       return;
     }
     const incarnation = this.incarnation;
+    const real = this.realStore;
+    if (real !== undefined) {
+      real.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }).then(
+        () => {
+          if (this.incarnation !== incarnation || this.inflight !== rd) return;
+          this.stats.fsyncs++;
+          this.guard(() => this.complete(rd));
+        },
+        (err: unknown) => {
+          if (this.incarnation === incarnation && this.raft !== undefined) this.env.fail(err);
+        },
+      );
+      return;
+    }
     const delayMs = this.config.fsyncMinMs + exponential(this.random, this.config.fsyncMeanMs);
     this.fsyncTimer = this.env.scheduler.after(delayMs, 'fsync', this.id, undefined, () => {
       if (this.incarnation !== incarnation || this.inflight !== rd) return;
@@ -240,7 +316,7 @@ export class SimNode {
       this.term = rd.hardState.term;
     }
     const write = { snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState };
-    this.storage.stage(write);
+    if (this.realStore === undefined) this.storage.stage(write);
     this.log.apply(write);
     if (rd.entries.length > 0) checker.onAppend(this.id, rd.entries, this.log);
     let commitAdvanced = false;
@@ -277,7 +353,7 @@ export class SimNode {
   }
 
   private applyEntry(e: Entry): void {
-    const durable = this.storage.durableTerm(e.index);
+    const durable = (this.realStore ?? this.storage).durableTerm(e.index);
     if (durable !== e.term) {
       throw new Violation(
         Invariant.ReadyContract,
@@ -306,7 +382,14 @@ export class SimNode {
       data: this.sm.encode(),
     };
     raft.compact(snapshot);
-    this.storage.saveSnapshot(snapshot);
+    const real = this.realStore;
+    if (real === undefined) this.storage.saveSnapshot(snapshot);
+    else {
+      const incarnation = this.incarnation;
+      real.saveSnapshot(snapshot).catch((err: unknown) => {
+        if (this.incarnation === incarnation && this.raft !== undefined) this.env.fail(err);
+      });
+    }
     this.log.compact(snapshot);
     this.stats.compactions++;
   }

@@ -2,7 +2,7 @@
  * The simulator's command line (after TigerBeetle's VOPR):
  *
  *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile|powerloss]
- *                   [--safety-ms MS] [--liveness-ms MS]
+ *                   [--storage model|real] [--safety-ms MS] [--liveness-ms MS]
  *
  * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly;
  * `--seed random` starts somewhere new, for exploration — failures print their seeds),
@@ -10,13 +10,14 @@
  * then exactly one summary line `seeds=N violations=V events=E`. Exits 1 if any seed failed.
  * Without --nodes, each seed picks 3, 5 or 7 members from its own value. `--profile swarm` (default)
  * lets every seed draw its own fault mix; `--profile hostile` pins the bug-hunting mix (options.ts).
+ * `--storage real` runs the real WAL/snapshot storage on the in-memory disk instead of the model.
  */
 import { UsageError, formatFailure, optionsFor, parseArgs, type CliArgs } from './cli.js';
-import { runSeed } from './run.js';
+import { runSeed, runSeedAsync } from './run.js';
 
 const MAX_DETAILED_FAILURES = 3;
 
-function main(argv: readonly string[]): number {
+async function main(argv: readonly string[]): Promise<number> {
   let args: CliArgs;
   try {
     args = parseArgs(argv);
@@ -31,7 +32,7 @@ function main(argv: readonly string[]): number {
   for (let k = 0; k < args.seeds; k++) {
     const seed = (args.first + k) >>> 0;
     const options = optionsFor(args, seed);
-    const result = runSeed(options);
+    const result = options.storage === 'real' ? await runSeedAsync(options) : runSeed(options);
     events += result.events;
     if (result.violation === undefined) continue;
     violations++;
@@ -47,4 +48,4 @@ function main(argv: readonly string[]): number {
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
 });
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
