@@ -115,11 +115,11 @@ const SAFETY_INVARIANTS: readonly string[] = [
 
 /**
  * Each injected bug with the profile and the number of seeds within which the simulator must report
- * a safety violation. Measured on seeds 1–400 when this was written: commitPreviousTermByCount
- * fails ~7% of 3-member and ~5% of 5-member hostile seeds (first failures at seeds 34 and 12);
+ * a safety violation. Measured when this was written: commitPreviousTermByCount fails 38 of 400
+ * 3-member and 15 of 400 5-member hostile seeds (first failures at seeds 34 and 12);
  * voteWithoutLogCheck and skipPrevLogCheck fail 80–95% of hostile seeds; the harness bug
- * sendBeforeSync fails ~48% of 3-member and ~28% of 5-member power-loss seeds. The bounds leave a
- * miss probability below 1e-3 at those rates.
+ * sendBeforeSync fails ~50% of power-loss seeds (3 and 5 members). At those rates each bound
+ * leaves a miss probability below 1e-3 (for a code change that reshuffles which seeds fail).
  */
 const BUG_BOUNDS: readonly { bug: keyof SimBugs; nodes: 3 | 5; profile: ProfileName; maxSeeds: number }[] = [
   { bug: 'commitPreviousTermByCount', nodes: 3, profile: 'hostile', maxSeeds: 150 },
