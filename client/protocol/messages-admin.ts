@@ -149,8 +149,9 @@ export const MEMBER_REMOVE_REQUEST: Codec<D.MemberRemoveRequest, W.WireMemberRem
   requireMemberId,
 );
 
-export const MEMBER_REMOVE_RESPONSE: Codec<D.MemberRemoveResponse, W.WireMemberRemoveResponse> =
-  messageCodec('MemberRemoveResponse', [
+export const MEMBER_REMOVE_RESPONSE: Codec<D.MemberRemoveResponse, W.WireMemberRemoveResponse> = messageCodec(
+  'MemberRemoveResponse',
+  [
     HEADER,
     field(
       'members',
@@ -158,10 +159,14 @@ export const MEMBER_REMOVE_RESPONSE: Codec<D.MemberRemoveResponse, W.WireMemberR
       T.message(() => MEMBER),
       rep,
     ),
-  ]);
+  ],
+);
 
-export const MEMBER_PROMOTE_REQUEST: Codec<D.MemberPromoteRequest, W.WireMemberPromoteRequest> =
-  messageCodec('MemberPromoteRequest', [field('ID', 'id', ID)], requireMemberId);
+export const MEMBER_PROMOTE_REQUEST: Codec<D.MemberPromoteRequest, W.WireMemberPromoteRequest> = messageCodec(
+  'MemberPromoteRequest',
+  [field('ID', 'id', ID)],
+  requireMemberId,
+);
 
 export const MEMBER_PROMOTE_RESPONSE: Codec<D.MemberPromoteResponse, W.WireMemberPromoteResponse> =
   messageCodec('MemberPromoteResponse', [

@@ -217,10 +217,15 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: false,
     gatewayPath: '/v3/cluster/member/remove',
   }),
-  'cluster.memberPromote': spec('cluster.memberPromote', M.MEMBER_PROMOTE_REQUEST, M.MEMBER_PROMOTE_RESPONSE, {
-    idempotent: false,
-    gatewayPath: '/v3/cluster/member/promote',
-  }),
+  'cluster.memberPromote': spec(
+    'cluster.memberPromote',
+    M.MEMBER_PROMOTE_REQUEST,
+    M.MEMBER_PROMOTE_RESPONSE,
+    {
+      idempotent: false,
+      gatewayPath: '/v3/cluster/member/promote',
+    },
+  ),
   'maintenance.status': spec('maintenance.status', M.EMPTY_REQUEST, M.STATUS_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/maintenance/status',

@@ -184,7 +184,10 @@ function clusterIdFor(
 ): number {
   if (flag !== '') {
     if (state !== 'existing')
-      throw new InvalidConfigError('initial-cluster-id', 'is only used with --initial-cluster-state existing');
+      throw new InvalidConfigError(
+        'initial-cluster-id',
+        'is only used with --initial-cluster-state existing',
+      );
     return parseInt10('initial-cluster-id', flag, 1);
   }
   if (state === 'new') return clusterIdOf(token, ids);

@@ -344,7 +344,6 @@ export class FakeBackend implements ClientBackend {
     });
   }
 
-
   async status(options: CallOptions): Promise<StatusResponse> {
     return this.call(options, () => ({
       header: this.header(),

@@ -83,7 +83,9 @@ describe('cluster membership (real processes)', function () {
     const newId = added.json.member.ID;
 
     // The same peer URL cannot be added twice.
-    const again = await post<GatewayError>(leaderUrl, '/v3/cluster/member/add', { peerURLs: [joiner.peerUrl] });
+    const again = await post<GatewayError>(leaderUrl, '/v3/cluster/member/add', {
+      peerURLs: [joiner.peerUrl],
+    });
     expect(again.status).to.equal(400);
     expect(concordCode(again.json)).to.equal('MEMBER_EXISTS');
 

@@ -46,7 +46,7 @@ describe('membership messages', () => {
   });
 
   describe('MemberAddRequest', () => {
-    it('decodes the body of etcd\'s curl example with peerURLs and isLearner', () => {
+    it("decodes the body of etcd's curl example with peerURLs and isLearner", () => {
       const add = decoded(
         decodeMessage(M.MEMBER_ADD_REQUEST, { peerURLs: ['http://10.0.0.4:2380'], isLearner: true }),
       );
@@ -88,7 +88,9 @@ describe('membership messages', () => {
 
     it('accepts exactly MAX_MEMBER_PEER_URLS URLs', () => {
       const peerURLs = Array.from({ length: M.MAX_MEMBER_PEER_URLS }, (_, i) => `http://h:${i + 1}`);
-      expect(decodeClientFrame(request('cluster.memberAdd', { peerURLs }))).to.not.be.instanceOf(ProtocolError);
+      expect(decodeClientFrame(request('cluster.memberAdd', { peerURLs }))).to.not.be.instanceOf(
+        ProtocolError,
+      );
     });
   });
 
@@ -122,8 +124,7 @@ describe('membership messages', () => {
   });
 
   describe('responses', () => {
-    const learner =
-      '{"ID":"215079750008985","peerURLs":["http://127.0.0.4:2380"],"isLearner":true}';
+    const learner = '{"ID":"215079750008985","peerURLs":["http://127.0.0.4:2380"],"isLearner":true}';
     const voter =
       '{"ID":"38068136527285","name":"m1","peerURLs":["http://127.0.0.1:2380"],"clientURLs":["http://127.0.0.1:2379"]}';
 
