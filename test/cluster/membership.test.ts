@@ -150,4 +150,23 @@ describe('cluster membership (real processes)', function () {
     });
     expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.json.members.map((m) => m.ID).sort());
   });
+
+  it('refuses a second membership change while the first is not applied, and applies the first', async () => {
+    const leaderName = await h.waitForLeader();
+    const leaderUrl = h.member(leaderName).clientUrl;
+    // The followers hear nothing from the leader, so nothing it proposes can commit.
+    for (const m of h.members) if (m.name !== leaderName) m.proxy.block();
+    const add = (url: string): Promise<{ status: number; json: GatewayError }> =>
+      post<GatewayError>(leaderUrl, '/v3/cluster/member/add', { peerURLs: [url], isLearner: true });
+    const first = add('http://127.0.0.9:1001');
+    const second = add('http://127.0.0.9:1002');
+    const refused = await Promise.race([first, second]);
+    expect(refused.status).to.equal(400);
+    expect(concordCode(refused.json)).to.equal('MEMBERSHIP_CHANGE_PENDING');
+    h.heal();
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status].sort()).to.deep.equal([200, 400]);
+    const list = await h.request<{ members: WireMember[] }>(leaderName, '/v3/cluster/member/list', {});
+    expect(list.members).to.have.length(4);
+  });
 });
