@@ -7,6 +7,7 @@
  * snapshot at the highest acknowledged index (exercising snapshot files, markers and segment
  * deletion under SIGKILL). It never exits by itself: the parent kills it with SIGKILL.
  */
+import { writeSync } from 'node:fs';
 import { NodeDisk } from '../../server/platform/node-disk.js';
 import { RaftStorage } from '../../server/storage/raft-storage.js';
 import {
@@ -33,11 +34,24 @@ const { storage, boot } = await RaftStorage.open(new NodeDisk(), {
   keepSnapshots: 2,
   logger: { warn: (m) => process.stderr.write(`child warning: ${m}\n`) },
 });
+/** Writes a whole line to stdout before returning (retrying while a full pipe says EAGAIN). */
+function writeLine(text: string): void {
+  const bytes = Buffer.from(`${text}\n`);
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(1, bytes, offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    }
+  }
+}
+
 const snapIndex = boot.snapshot.metadata.index;
 let next = boot.entries[boot.entries.length - 1]?.index ?? snapIndex;
 let acked = next;
 let lastSnapshot = snapIndex;
-process.stdout.write(`ready ${next} ${snapIndex}\n`);
+writeLine(`ready ${next} ${snapIndex}`);
 
 async function appender(): Promise<never> {
   for (;;) {
@@ -49,7 +63,9 @@ async function appender(): Promise<never> {
       hardState,
     });
     if (index > acked) acked = index;
-    process.stdout.write(`ack ${index}\n`);
+    // writeSync: the acknowledgement is in the pipe before anything that depends on it (a
+    // snapshot at this index) can become durable, even if the process is killed right after.
+    writeLine(`ack ${index}`);
     if (acked - lastSnapshot >= CRASH_SNAPSHOT_EVERY) {
       const at = acked;
       lastSnapshot = at;
