@@ -25,13 +25,14 @@ export interface SuiteOptions {
   readonly durationMs: number;
   readonly size: number;
   readonly workloads: readonly Workload[];
-  /** skip the failover workload and the memory sample */
   readonly log: (line: string) => void;
 }
 
 export interface SuiteResult {
   readonly samples: Sample[];
   readonly skipped: string[];
+  /** workloads that threw (the suite goes on without their numbers) */
+  readonly failures: string[];
 }
 
 /** Runs the suite; a target that cannot start is skipped (reported in `skipped`), not fatal. */
@@ -40,6 +41,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
   if (!(o.durationMs >= 50)) throw new RangeError(`durationMs must be ≥ 50, got ${o.durationMs}`);
   const samples: Sample[] = [];
   const skipped: string[] = [];
+  const failures: string[] = [];
   let targets = [...o.targets];
   if (targets.includes('etcd')) {
     const why = ensureEtcd(o.log);
@@ -56,16 +58,27 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       const target = await Target.start(name, { size: o.size });
       const driver = openDriver(name, target.clientUrls);
       try {
+        // Connect and elect outside the measurements: one write (retried while the cluster settles).
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await driver.put('bench/warmup', new Uint8Array(8));
+            break;
+          } catch (e) {
+            if (attempt >= 20) throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
         for (const w of o.workloads) {
+          if (w.name === 'failover') continue; // after the memory sample below
           const t0 = Date.now();
-          const measured = await w.run({
-            driver,
-            target,
-            durationMs: o.durationMs,
-            runId: `r${repeat}`,
-            log: o.log,
-          });
-          if (w.name === 'failover') continue; // recorded after the memory sample below
+          let measured;
+          try {
+            measured = await w.run({ driver, target, durationMs: o.durationMs, runId: `r${repeat}`, log: o.log });
+          } catch (e) {
+            o.log(`  ${name} ${w.name}: FAILED: ${String(e)}`);
+            failures.push(`${name} ${w.name} round ${repeat + 1}: ${String(e)}`);
+            continue;
+          }
           for (const m of measured) samples.push({ ...m, target: name, repeat });
           o.log(`  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`);
         }
@@ -76,8 +89,13 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         }
         const failover = o.workloads.find((w) => w.name === 'failover');
         if (failover !== undefined) {
-          const measured = await failover.run({ driver, target, durationMs: o.durationMs, runId: `r${repeat}`, log: o.log });
-          for (const m of measured) samples.push({ ...m, target: name, repeat });
+          try {
+            const measured = await failover.run({ driver, target, durationMs: o.durationMs, runId: `r${repeat}`, log: o.log });
+            for (const m of measured) samples.push({ ...m, target: name, repeat });
+          } catch (e) {
+            o.log(`  ${name} failover: FAILED: ${String(e)}`);
+            failures.push(`${name} failover round ${repeat + 1}: ${String(e)}`);
+          }
         }
       } finally {
         await driver.close();
@@ -85,7 +103,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       }
     }
   }
-  return { samples, skipped };
+  return { samples, skipped, failures };
 }
 
 function machine(): Record<string, string | number> {
@@ -209,12 +227,13 @@ export async function run(argv: string[]): Promise<void> {
       `ratio = Concord/etcd of the medians, ✓ = Concord at least as good. ${elapsedSec} s total.`,
   );
   for (const s of res.skipped) console.log(`skipped: ${s}`);
+  for (const f of res.failures) console.log(`FAILED: ${f}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 16).replace(':', '')}Z.json`);
   writeFileSync(
     file,
     JSON.stringify(
-      { started: started.toISOString(), elapsedSec, argv, machine: machine(), options: a, skipped: res.skipped, rows: rs, samples: res.samples },
+      { started: started.toISOString(), elapsedSec, argv, machine: machine(), options: a, skipped: res.skipped, failures: res.failures, rows: rs, samples: res.samples },
       null,
       1,
     ),

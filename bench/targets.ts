@@ -72,6 +72,24 @@ export function ensureEtcd(log: (line: string) => void = console.error): string 
   return undefined;
 }
 
+/** Members still running, killed by PID if the benchmark process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      for (const c of running) c.kill('SIGKILL');
+      process.exit(130);
+    });
+}
+
 export class Target {
   readonly members: BenchMember[] = [];
   private readonly root: string;
@@ -151,6 +169,7 @@ export class Target {
     const cmd = this.name === 'concord' ? process.execPath : 'etcd';
     const child = spawn(cmd, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     m.proc = child;
+    track(child);
     const keep = (chunk: Buffer): void => {
       m.log = (m.log + chunk.toString()).slice(-8_000);
     };
