@@ -73,24 +73,44 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           const t0 = Date.now();
           let measured;
           try {
-            measured = await w.run({ driver, target, durationMs: o.durationMs, runId: `r${repeat}`, log: o.log });
+            measured = await w.run({
+              driver,
+              target,
+              durationMs: o.durationMs,
+              runId: `r${repeat}`,
+              log: o.log,
+            });
           } catch (e) {
             o.log(`  ${name} ${w.name}: FAILED: ${String(e)}`);
             failures.push(`${name} ${w.name} round ${repeat + 1}: ${String(e)}`);
             continue;
           }
           for (const m of measured) samples.push({ ...m, target: name, repeat });
-          o.log(`  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`);
+          o.log(
+            `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
+          );
         }
         const rss = Object.values(target.rss()).filter((v) => !Number.isNaN(v));
         if (rss.length > 0) {
-          const rssRow = { workload: 'memory', unit: 'MiB', better: Better.Lower, target: name, repeat } as const;
+          const rssRow = {
+            workload: 'memory',
+            unit: 'MiB',
+            better: Better.Lower,
+            target: name,
+            repeat,
+          } as const;
           samples.push({ ...rssRow, metric: 'max member RSS', value: Math.max(...rss) });
         }
         const failover = o.workloads.find((w) => w.name === 'failover');
         if (failover !== undefined) {
           try {
-            const measured = await failover.run({ driver, target, durationMs: o.durationMs, runId: `r${repeat}`, log: o.log });
+            const measured = await failover.run({
+              driver,
+              target,
+              durationMs: o.durationMs,
+              runId: `r${repeat}`,
+              log: o.log,
+            });
             for (const m of measured) samples.push({ ...m, target: name, repeat });
           } catch (e) {
             o.log(`  ${name} failover: FAILED: ${String(e)}`);
@@ -181,8 +201,16 @@ async function profile(a: Args): Promise<void> {
   try {
     leaderName = (await target.waitForLeader()).name;
     const w = putWorkload(64);
-    const measured = await w.run({ driver, target, durationMs: a.profileDurationMs, runId: 'profile', log: console.error });
-    console.log(`put-64 under profiling: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')}`);
+    const measured = await w.run({
+      driver,
+      target,
+      durationMs: a.profileDurationMs,
+      runId: 'profile',
+      log: console.error,
+    });
+    console.log(
+      `put-64 under profiling: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')}`,
+    );
   } finally {
     await driver.close();
     await target.stop(); // SIGTERM: members exit cleanly, so node writes the profiles
@@ -194,7 +222,8 @@ async function profile(a: Args): Promise<void> {
     if (!isLeader) continue;
     const s = summarizeProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, 30);
     console.log(`total sampled ${s.totalMs.toFixed(0)} ms; heaviest functions (self time):`);
-    for (const c of s.functions) console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
+    for (const c of s.functions)
+      console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
     console.log('by file (self time):');
     for (const c of s.files.slice(0, 20))
       console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
@@ -206,8 +235,15 @@ export async function run(argv: string[]): Promise<void> {
   if (a.profile) return profile(a);
   const only = a.only;
   const workloads =
-    only === undefined ? allWorkloads() : allWorkloads().filter((w) => only.some((o) => w.name === o || w.name.startsWith(`${o}-`)));
-  if (workloads.length === 0) throw new Error(`--only matched no workload (${allWorkloads().map((w) => w.name).join(', ')})`);
+    only === undefined
+      ? allWorkloads()
+      : allWorkloads().filter((w) => only.some((o) => w.name === o || w.name.startsWith(`${o}-`)));
+  if (workloads.length === 0)
+    throw new Error(
+      `--only matched no workload (${allWorkloads()
+        .map((w) => w.name)
+        .join(', ')})`,
+    );
   const started = new Date();
   const t0 = Date.now();
   const res = await runSuite({
@@ -233,7 +269,17 @@ export async function run(argv: string[]): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { started: started.toISOString(), elapsedSec, argv, machine: machine(), options: a, skipped: res.skipped, failures: res.failures, rows: rs, samples: res.samples },
+      {
+        started: started.toISOString(),
+        elapsedSec,
+        argv,
+        machine: machine(),
+        options: a,
+        skipped: res.skipped,
+        failures: res.failures,
+        rows: rs,
+        samples: res.samples,
+      },
       null,
       1,
     ),

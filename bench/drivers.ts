@@ -41,7 +41,11 @@ export interface DriverOptions {
 }
 
 /** Opens a driver to the target whose members serve these client URLs. */
-export function openDriver(target: TargetName, clientUrls: readonly string[], options: DriverOptions = {}): Driver {
+export function openDriver(
+  target: TargetName,
+  clientUrls: readonly string[],
+  options: DriverOptions = {},
+): Driver {
   return target === 'concord' ? new ConcordDriver(clientUrls, options) : new EtcdDriver(clientUrls, options);
 }
 
@@ -82,7 +86,8 @@ class ConcordDriver implements Driver {
     const w = this.client.watch({ prefix });
     const loop = (async () => {
       try {
-        for await (const batch of w) for (const e of batch.events) if (e.type === EventType.Put) onPut(e.kv.value);
+        for await (const batch of w)
+          for (const e of batch.events) if (e.type === EventType.Put) onPut(e.kv.value);
       } catch {
         // closed
       }
@@ -123,7 +128,10 @@ class ConcordDriver implements Driver {
     };
   }
 
-  async lastBefore(prefix: string, maxCreateRev: number): Promise<{ key: string; revision: number } | undefined> {
+  async lastBefore(
+    prefix: string,
+    maxCreateRev: number,
+  ): Promise<{ key: string; revision: number } | undefined> {
     const r = await this.client.getPrefix(prefix, {
       maxCreateRevision: maxCreateRev,
       sortTarget: 'create',
@@ -207,7 +215,8 @@ class EtcdDriver implements Driver {
 
   async lockEnqueue(prefix: string, leaseId: string): Promise<LockTicket> {
     const myKey = `${prefix}${BigInt(leaseId).toString(16)}`;
-    const owner = (): ReturnType<Etcd3['getAll']> => this.client.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1);
+    const owner = (): ReturnType<Etcd3['getAll']> =>
+      this.client.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1);
     const r = await this.client
       .if(myKey, 'Create', '==', 0)
       .then(this.client.put(myKey).value('').lease(leaseId), owner())
@@ -218,7 +227,10 @@ class EtcdDriver implements Driver {
     return { myKey, myRev: Number(r.responses[0]?.response_range?.kvs[0]?.create_revision ?? 0), ownerRev };
   }
 
-  async lastBefore(prefix: string, maxCreateRev: number): Promise<{ key: string; revision: number } | undefined> {
+  async lastBefore(
+    prefix: string,
+    maxCreateRev: number,
+  ): Promise<{ key: string; revision: number } | undefined> {
     const end = Buffer.from(prefix);
     end[end.length - 1]!++;
     const r = await this.client.kv.range({

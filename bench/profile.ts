@@ -35,7 +35,10 @@ function shortUrl(url: string): string {
 }
 
 /** Self time by function ("name file:line") and by file, the `top` heaviest of each. */
-export function summarizeProfile(p: CpuProfile, top = 25): { totalMs: number; functions: Cost[]; files: Cost[] } {
+export function summarizeProfile(
+  p: CpuProfile,
+  top = 25,
+): { totalMs: number; functions: Cost[]; files: Cost[] } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const samples = p.samples ?? [];
   const deltas = p.timeDeltas ?? [];

@@ -59,14 +59,19 @@ export function rssMiB(pid: number | undefined): number {
 /** Installs Debian's etcd-server if `etcd` is missing (root only). Returns why not, or undefined. */
 export function ensureEtcd(log: (line: string) => void = console.error): string | undefined {
   if (spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0) return undefined;
-  if (process.getuid?.() !== 0) return 'etcd is not installed and this is not root (apt-get install etcd-server)';
+  if (process.getuid?.() !== 0)
+    return 'etcd is not installed and this is not root (apt-get install etcd-server)';
   log('bench: etcd missing; installing Debian etcd-server + etcd-client (apt-get)…');
   const upd = spawnSync('apt-get', ['update'], { stdio: 'ignore' });
   const inst = spawnSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], {
     stdio: 'ignore',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
-  if (upd.status !== 0 || inst.status !== 0 || spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status !== 0)
+  if (
+    upd.status !== 0 ||
+    inst.status !== 0 ||
+    spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status !== 0
+  )
     return 'apt-get install etcd-server failed';
   // The package may start a system etcd on 2379; the bench uses its own free ports anyway.
   return undefined;
@@ -151,7 +156,13 @@ export class Target {
           ? [
               ...(this.options.cpuProfileDir === undefined
                 ? []
-                : ['--cpu-prof', '--cpu-prof-dir', this.options.cpuProfileDir, '--cpu-prof-name', `concord-${s.name}-${Date.now()}.cpuprofile`]),
+                : [
+                    '--cpu-prof',
+                    '--cpu-prof-dir',
+                    this.options.cpuProfileDir,
+                    '--cpu-prof-name',
+                    `concord-${s.name}-${Date.now()}.cpuprofile`,
+                  ]),
               CONCORD_MAIN,
               'serve',
               ...common,
@@ -237,7 +248,9 @@ export class Target {
 
   /** VmRSS per member in MiB (NaN for a stopped member). */
   rss(): Record<string, number> {
-    return Object.fromEntries(this.members.map((m) => [m.name, rssMiB(this.alive(m) ? m.proc?.pid : undefined)]));
+    return Object.fromEntries(
+      this.members.map((m) => [m.name, rssMiB(this.alive(m) ? m.proc?.pid : undefined)]),
+    );
   }
 
   /** SIGTERM (then SIGKILL after 10 s) every member, then remove the data directories. */

@@ -65,7 +65,12 @@ export async function closedLoop(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
-  const result: LoopResult = { ops, errors, elapsedMs: Math.min(performance.now(), deadline) - start, latenciesMs };
+  const result: LoopResult = {
+    ops,
+    errors,
+    elapsedMs: Math.min(performance.now(), deadline) - start,
+    latenciesMs,
+  };
   return firstError === undefined ? result : { ...result, firstError };
 }
 
@@ -86,7 +91,8 @@ const lo = (workload: string, metric: string, unit: string, value: number): Meas
 });
 
 function checkErrors(ctx: WorkloadContext, name: string, r: LoopResult): void {
-  if (r.errors > 0) ctx.log(`  ${ctx.driver.target} ${name}: ${r.errors} errors, first: ${String(r.firstError)}`);
+  if (r.errors > 0)
+    ctx.log(`  ${ctx.driver.target} ${name}: ${r.errors} errors, first: ${String(r.firstError)}`);
 }
 
 const KEY_SPACE = 10_000;
@@ -195,7 +201,9 @@ export function watchWorkload(watchers: number): Workload {
         for (let i = 0; i < watchers; i += 50) {
           const batch = Math.min(50, watchers - i);
           const client = watching[Math.floor(i / WATCHERS_PER_CLIENT)]!;
-          cancels.push(...(await Promise.all(Array.from({ length: batch }, () => client.watchPrefix(prefix, onPut)))));
+          cancels.push(
+            ...(await Promise.all(Array.from({ length: batch }, () => client.watchPrefix(prefix, onPut)))),
+          );
         }
         let n = 0;
         const r = await closedLoop(1, ctx.durationMs, async () => {
@@ -207,9 +215,11 @@ export function watchWorkload(watchers: number): Workload {
         // Let the last deliveries arrive (bounded).
         const expected = r.ops * watchers;
         const drainUntil = performance.now() + 5_000;
-        while (delivered < expected && performance.now() < drainUntil) await new Promise((res) => setTimeout(res, 10));
+        while (delivered < expected && performance.now() < drainUntil)
+          await new Promise((res) => setTimeout(res, 10));
         const deliveredAll = delivered;
-        if (deliveredAll < expected) ctx.log(`  ${ctx.driver.target} ${name}: ${deliveredAll}/${expected} deliveries`);
+        if (deliveredAll < expected)
+          ctx.log(`  ${ctx.driver.target} ${name}: ${deliveredAll}/${expected} deliveries`);
         return [
           hi(name, 'deliveries', 'events/s', perSec(deliveredAll, r.elapsedMs)),
           lo(name, 'put→delivery p50', 'ms', percentile(latencies, 50)),
@@ -260,7 +270,9 @@ export function lockWorkload(contenders: number): Workload {
     run: async (ctx) => {
       const prefix = `bench/lock/${ctx.runId}/${contenders}/`;
       const leases = await Promise.all(Array.from({ length: contenders }, () => ctx.driver.grant(60)));
-      const r = await closedLoop(contenders, ctx.durationMs, (w) => lockCycle(ctx.driver, prefix, leases[w]!));
+      const r = await closedLoop(contenders, ctx.durationMs, (w) =>
+        lockCycle(ctx.driver, prefix, leases[w]!),
+      );
       checkErrors(ctx, name, r);
       return [hi(name, 'acquire+release', 'cycles/s', perSec(r.ops, r.elapsedMs))];
     },
@@ -269,14 +281,20 @@ export function lockWorkload(contenders: number): Workload {
 
 /**
  * kill -9 of the leader while one client writes back to back; the unavailability is the time from
- * the kill to the completion of the first put sent after it that succeeds. Then the member is
+ * the kill to the completion of the first put sent after it that succeeds (each put has a
+ * FAILOVER_CALL_TIMEOUT_MS deadline, which bounds the resolution). Then the member is
  * restarted and the cluster waits for it.
  */
+export const FAILOVER_CALL_TIMEOUT_MS = 500;
+
 export const failoverWorkload: Workload = {
   name: 'failover',
   run: async (ctx) => {
     if (ctx.target.members.length < 3) return [];
-    const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, { requestTimeoutMs: 2_000 });
+    // A short per-call deadline: a put stuck on the dead leader must not hide the election.
+    const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, {
+      requestTimeoutMs: FAILOVER_CALL_TIMEOUT_MS,
+    });
     try {
       const val = new Uint8Array(64);
       await writer.put('bench/failover', val);
@@ -301,10 +319,13 @@ export const failoverWorkload: Workload = {
       killedAt = performance.now();
       await ctx.target.kill(leader);
       const giveUp = performance.now() + 30_000;
-      while (recoveredAt === Infinity && performance.now() < giveUp) await new Promise((res) => setTimeout(res, 10));
+      while (recoveredAt === Infinity && performance.now() < giveUp)
+        await new Promise((res) => setTimeout(res, 10));
       stop = true;
       await loop;
-      ctx.log(`  ${ctx.driver.target} failover: ${(recoveredAt - killedAt).toFixed(0)} ms, ${errors} failed puts`);
+      ctx.log(
+        `  ${ctx.driver.target} failover: ${(recoveredAt - killedAt).toFixed(0)} ms, ${errors} failed puts`,
+      );
       ctx.target.restart(leader);
       await ctx.target.waitForLeader(30_000);
       return [lo('failover', 'unavailability after kill -9 of leader', 'ms', recoveredAt - killedAt)];

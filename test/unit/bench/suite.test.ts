@@ -7,10 +7,24 @@ import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { parseArgs, runSuite } from '../../../bench/all.js';
 import { summarizeProfile } from '../../../bench/profile.js';
-import { Better, concordWins, median, percentile, ratio, rows, table, type Sample } from '../../../bench/stats.js';
+import {
+  Better,
+  concordWins,
+  median,
+  percentile,
+  ratio,
+  rows,
+  table,
+  type Sample,
+} from '../../../bench/stats.js';
 import { closedLoop, putWorkload } from '../../../bench/workloads.js';
 
-const sample = (target: 'concord' | 'etcd', repeat: number, value: number, better: Better = Better.Higher): Sample => ({
+const sample = (
+  target: 'concord' | 'etcd',
+  repeat: number,
+  value: number,
+  better: Better = Better.Higher,
+): Sample => ({
   workload: 'put-64',
   metric: 'throughput',
   unit: 'ops/s',
@@ -67,7 +81,9 @@ describe('bench', () => {
       expect(r.concord).to.deep.equal({ median: 200, min: 100, max: 300, n: 3 });
       expect(r.etcd).to.deep.equal({ median: 200, min: 100, max: 400, n: 3 });
       expect(r.ratio).to.equal(1);
-      expect(table(rs)).to.contain('| put-64 | throughput (ops/s) | higher | 200 (100–300) | 200 (100–400) | 1.00 ✓ |');
+      expect(table(rs)).to.contain(
+        '| put-64 | throughput (ops/s) | higher | 200 (100–300) | 200 (100–400) | 1.00 ✓ |',
+      );
     });
     context('when only one target was measured', () => {
       it('leaves the ratio empty', () => {
@@ -80,7 +96,16 @@ describe('bench', () => {
 
   describe('#parseArgs', () => {
     it('reads targets, repeats and durations', () => {
-      const a = parseArgs(['--target', 'etcd', '--repeats', '2', '--duration-ms', '300', '--only', 'put,watch']);
+      const a = parseArgs([
+        '--target',
+        'etcd',
+        '--repeats',
+        '2',
+        '--duration-ms',
+        '300',
+        '--only',
+        'put,watch',
+      ]);
       expect(a.targets).to.deep.equal(['etcd']);
       expect(a.repeats).to.equal(2);
       expect(a.durationMs).to.equal(300);
@@ -156,7 +181,14 @@ describe('bench', () => {
     it('rejects a zero repeat count', async () => {
       let err: unknown;
       try {
-        await runSuite({ targets: ['concord'], repeats: 0, durationMs: 200, size: 1, workloads: [], log: () => undefined });
+        await runSuite({
+          targets: ['concord'],
+          repeats: 0,
+          durationMs: 200,
+          size: 1,
+          workloads: [],
+          log: () => undefined,
+        });
       } catch (e) {
         err = e;
       }
