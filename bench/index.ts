@@ -1,10 +1,13 @@
 /**
  * `npm run bench -- <workload> [options]`: runs one benchmark workload. Each workload is a module
- * `bench/<workload>.ts` exporting `run(args)`.
+ * `bench/<workload>.ts` exporting `run(args)`. `all` is the Concord-vs-etcd suite
+ * (`npm run bench -- all --vs`, see bench/all.ts and docs/performance.md).
  */
 const [workload, ...args] = process.argv.slice(2);
 if (workload === undefined || !/^[a-z0-9-]+$/.test(workload)) {
-  console.error('usage: npm run bench -- <workload> [options]   (for example: wal, mvcc)');
+  console.error(
+    'usage: npm run bench -- <workload> [options]   (wal, mvcc, all [--vs | --target concord|etcd] [--profile])',
+  );
   process.exit(2);
 }
 let mod: { run?: (args: string[]) => Promise<void> };

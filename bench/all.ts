@@ -1,0 +1,288 @@
+/**
+ * `npm run bench -- all [--vs | --target concord|etcd] [options]`: the comparison suite. Starts
+ * each target fresh for every round (alternating which goes first), runs every workload against
+ * it, measures the members' resident memory, then the leader failover; prints one table with
+ * medians and min–max over the rounds and writes the samples as JSON to bench/results/.
+ *
+ * `--profile`: a Concord cluster under the put-64 workload with `node --cpu-prof`; writes the
+ * members' .cpuprofile files and prints the leader's heaviest functions.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDriver } from './drivers.js';
+import { summarizeProfile, type CpuProfile } from './profile.js';
+import { Better, rows, table, TARGETS, type Sample, type TargetName } from './stats.js';
+import { ensureEtcd, Target } from './targets.js';
+import { allWorkloads, putWorkload, type Workload } from './workloads.js';
+
+export const RESULTS_DIR = join(fileURLToPath(import.meta.url), '..', '..', '..', 'bench', 'results');
+
+export interface SuiteOptions {
+  readonly targets: readonly TargetName[];
+  readonly repeats: number;
+  readonly durationMs: number;
+  readonly size: number;
+  readonly workloads: readonly Workload[];
+  readonly log: (line: string) => void;
+}
+
+export interface SuiteResult {
+  readonly samples: Sample[];
+  readonly skipped: string[];
+  /** workloads that threw (the suite goes on without their numbers) */
+  readonly failures: string[];
+}
+
+/** Runs the suite; a target that cannot start is skipped (reported in `skipped`), not fatal. */
+export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
+  if (!(o.repeats >= 1)) throw new RangeError(`repeats must be ≥ 1, got ${o.repeats}`);
+  if (!(o.durationMs >= 50)) throw new RangeError(`durationMs must be ≥ 50, got ${o.durationMs}`);
+  const samples: Sample[] = [];
+  const skipped: string[] = [];
+  const failures: string[] = [];
+  let targets = [...o.targets];
+  if (targets.includes('etcd')) {
+    const why = ensureEtcd(o.log);
+    if (why !== undefined) {
+      o.log(`bench: SKIPPING etcd: ${why}`);
+      skipped.push(`etcd: ${why}`);
+      targets = targets.filter((t) => t !== 'etcd');
+    }
+  }
+  for (let repeat = 0; repeat < o.repeats; repeat++) {
+    const order = repeat % 2 === 0 ? targets : [...targets].reverse();
+    for (const name of order) {
+      o.log(`round ${repeat + 1}/${o.repeats}: ${name} (${o.size} member${o.size === 1 ? '' : 's'})`);
+      const target = await Target.start(name, { size: o.size });
+      const driver = openDriver(name, target.clientUrls);
+      try {
+        // Connect and elect outside the measurements: one write (retried while the cluster settles).
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await driver.put('bench/warmup', new Uint8Array(8));
+            break;
+          } catch (e) {
+            if (attempt >= 20) throw e;
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }
+        for (const w of o.workloads) {
+          if (w.name === 'failover') continue; // after the memory sample below
+          const t0 = Date.now();
+          let measured;
+          try {
+            measured = await w.run({
+              driver,
+              target,
+              durationMs: o.durationMs,
+              runId: `r${repeat}`,
+              log: o.log,
+            });
+          } catch (e) {
+            o.log(`  ${name} ${w.name}: FAILED: ${String(e)}`);
+            failures.push(`${name} ${w.name} round ${repeat + 1}: ${String(e)}`);
+            continue;
+          }
+          for (const m of measured) samples.push({ ...m, target: name, repeat });
+          o.log(
+            `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
+          );
+        }
+        const rss = Object.values(target.rss()).filter((v) => !Number.isNaN(v));
+        if (rss.length > 0) {
+          const rssRow = {
+            workload: 'memory',
+            unit: 'MiB',
+            better: Better.Lower,
+            target: name,
+            repeat,
+          } as const;
+          samples.push({ ...rssRow, metric: 'max member RSS', value: Math.max(...rss) });
+        }
+        const failover = o.workloads.find((w) => w.name === 'failover');
+        if (failover !== undefined) {
+          try {
+            const measured = await failover.run({
+              driver,
+              target,
+              durationMs: o.durationMs,
+              runId: `r${repeat}`,
+              log: o.log,
+            });
+            for (const m of measured) samples.push({ ...m, target: name, repeat });
+          } catch (e) {
+            o.log(`  ${name} failover: FAILED: ${String(e)}`);
+            failures.push(`${name} failover round ${repeat + 1}: ${String(e)}`);
+          }
+        }
+      } finally {
+        await driver.close();
+        await target.stop();
+      }
+    }
+  }
+  return { samples, skipped, failures };
+}
+
+function machine(): Record<string, string | number> {
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '?',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    arch: arch(),
+    node: process.version,
+  };
+}
+
+interface Args {
+  targets: TargetName[];
+  repeats: number;
+  durationMs: number;
+  size: number;
+  only: string[] | undefined;
+  profile: boolean;
+  profileDurationMs: number;
+}
+
+const USAGE = `usage: npm run bench -- all [--vs | --target concord|etcd] [--repeats N] [--duration-ms MS]
+                              [--size 1|3] [--only put-64,watch] [--profile [--duration-ms MS]]`;
+
+export function parseArgs(argv: readonly string[]): Args {
+  const a: Args = {
+    targets: [...TARGETS],
+    repeats: 3,
+    durationMs: 1500,
+    size: 3,
+    only: undefined,
+    profile: false,
+    profileDurationMs: 10_000,
+  };
+  let duration: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const num = (): number => {
+      const n = Number(val());
+      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number\n${USAGE}`);
+      return n;
+    };
+    if (flag === '--vs') a.targets = [...TARGETS];
+    else if (flag === '--target') {
+      const t = val();
+      if (t !== 'concord' && t !== 'etcd') throw new Error(`--target must be concord or etcd\n${USAGE}`);
+      a.targets = [t];
+    } else if (flag === '--repeats') a.repeats = Math.floor(num());
+    else if (flag === '--duration-ms') duration = num();
+    else if (flag === '--size') a.size = Math.floor(num());
+    else if (flag === '--only') a.only = val().split(',');
+    else if (flag === '--profile') a.profile = true;
+    else throw new Error(`unknown flag ${flag}\n${USAGE}`);
+  }
+  if (duration !== undefined) {
+    a.durationMs = duration;
+    a.profileDurationMs = duration;
+  }
+  return a;
+}
+
+async function profile(a: Args): Promise<void> {
+  const dir = join(RESULTS_DIR, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(readdirSync(dir));
+  const target = await Target.start('concord', { size: a.size, cpuProfileDir: dir });
+  const driver = openDriver('concord', target.clientUrls);
+  let leaderName = '';
+  try {
+    leaderName = (await target.waitForLeader()).name;
+    const w = putWorkload(64);
+    const measured = await w.run({
+      driver,
+      target,
+      durationMs: a.profileDurationMs,
+      runId: 'profile',
+      log: console.error,
+    });
+    console.log(
+      `put-64 under profiling: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')}`,
+    );
+  } finally {
+    await driver.close();
+    await target.stop(); // SIGTERM: members exit cleanly, so node writes the profiles
+  }
+  const fresh = readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
+  for (const f of fresh.sort()) {
+    const isLeader = f.includes(`-${leaderName}-`);
+    console.log(`\n${join(dir, f)}${isLeader ? '   <- leader' : ''}`);
+    if (!isLeader) continue;
+    const s = summarizeProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, 30);
+    console.log(`total sampled ${s.totalMs.toFixed(0)} ms; heaviest functions (self time):`);
+    for (const c of s.functions)
+      console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
+    console.log('by file (self time):');
+    for (const c of s.files.slice(0, 20))
+      console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const a = parseArgs(argv);
+  if (a.profile) return profile(a);
+  const only = a.only;
+  const workloads =
+    only === undefined
+      ? allWorkloads()
+      : allWorkloads().filter((w) => only.some((o) => w.name === o || w.name.startsWith(`${o}-`)));
+  if (workloads.length === 0)
+    throw new Error(
+      `--only matched no workload (${allWorkloads()
+        .map((w) => w.name)
+        .join(', ')})`,
+    );
+  const started = new Date();
+  const t0 = Date.now();
+  const res = await runSuite({
+    targets: a.targets,
+    repeats: a.repeats,
+    durationMs: a.durationMs,
+    size: a.size,
+    workloads,
+    log: (line) => console.error(line),
+  });
+  const rs = rows(res.samples);
+  const tbl = table(rs);
+  const elapsedSec = Math.round((Date.now() - t0) / 1000);
+  console.log(`\n${tbl}\n`);
+  console.log(
+    `${a.size} member(s), fsync on, ${a.repeats} round(s) × ${a.durationMs} ms per workload, median (min–max); ` +
+      `ratio = Concord/etcd of the medians, ✓ = Concord at least as good. ${elapsedSec} s total.`,
+  );
+  for (const s of res.skipped) console.log(`skipped: ${s}`);
+  for (const f of res.failures) console.log(`FAILED: ${f}`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 16).replace(':', '')}Z.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        started: started.toISOString(),
+        elapsedSec,
+        argv,
+        machine: machine(),
+        options: a,
+        skipped: res.skipped,
+        failures: res.failures,
+        rows: rs,
+        samples: res.samples,
+      },
+      null,
+      1,
+    ),
+  );
+  console.log(`results: ${file}`);
+}

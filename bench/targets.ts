@@ -1,0 +1,272 @@
+/**
+ * Launchers of the two targets as separate processes on 127.0.0.1: Concord members
+ * (`node dist/server/cli/main.js serve`) and etcd members (Debian's etcd 3.4). Both keep fsync on
+ * and their default heartbeat (100 ms) and election timeout (1000 ms). Data lives in a fresh temp
+ * directory that stop() removes; processes are stopped by PID.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TargetName } from './stats.js';
+
+const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 'cli', 'main.js');
+
+export interface TargetOptions {
+  /** members: 3 by default, 1 on request */
+  readonly size: number;
+  /** Concord only: write a .cpuprofile per member into this directory (node --cpu-prof). */
+  readonly cpuProfileDir?: string;
+  /** how long to wait for a leader at start, ms */
+  readonly startTimeoutMs?: number;
+}
+
+export interface BenchMember {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly args: readonly string[];
+  proc: ChildProcess | undefined;
+  log: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Resident memory of a process in MiB (VmRSS of /proc/<pid>/status), NaN if unknown. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Installs Debian's etcd-server if `etcd` is missing (root only). Returns why not, or undefined. */
+export function ensureEtcd(log: (line: string) => void = console.error): string | undefined {
+  if (spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0) return undefined;
+  if (process.getuid?.() !== 0)
+    return 'etcd is not installed and this is not root (apt-get install etcd-server)';
+  log('bench: etcd missing; installing Debian etcd-server + etcd-client (apt-get)…');
+  const upd = spawnSync('apt-get', ['update'], { stdio: 'ignore' });
+  const inst = spawnSync('apt-get', ['install', '-y', 'etcd-server', 'etcd-client'], {
+    stdio: 'ignore',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (
+    upd.status !== 0 ||
+    inst.status !== 0 ||
+    spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status !== 0
+  )
+    return 'apt-get install etcd-server failed';
+  // The package may start a system etcd on 2379; the bench uses its own free ports anyway.
+  return undefined;
+}
+
+/** Members still running, killed by PID if the benchmark process exits without stopping them. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGKILL');
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      for (const c of running) c.kill('SIGKILL');
+      process.exit(130);
+    });
+}
+
+export class Target {
+  readonly members: BenchMember[] = [];
+  private readonly root: string;
+
+  private constructor(
+    readonly name: TargetName,
+    private readonly options: TargetOptions,
+  ) {
+    if (options.size < 1 || options.size > 7) throw new RangeError(`size must be 1..7, got ${options.size}`);
+    this.root = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  }
+
+  static async start(name: TargetName, options: TargetOptions): Promise<Target> {
+    const t = new Target(name, options);
+    try {
+      await t.init();
+    } catch (e) {
+      await t.stop();
+      throw e;
+    }
+    return t;
+  }
+
+  get clientUrls(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  private async init(): Promise<void> {
+    const specs: { name: string; client: number; peer: number }[] = [];
+    for (let i = 0; i < this.options.size; i++)
+      specs.push({ name: `m${i + 1}`, client: await freePort(), peer: await freePort() });
+    const initial = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peer}`).join(',');
+    for (const s of specs) {
+      const dataDir = join(this.root, s.name);
+      const clientUrl = `http://127.0.0.1:${s.client}`;
+      const peerUrl = `http://127.0.0.1:${s.peer}`;
+      const common = [
+        '--name',
+        s.name,
+        '--data-dir',
+        dataDir,
+        '--listen-client-urls',
+        clientUrl,
+        '--advertise-client-urls',
+        clientUrl,
+        '--listen-peer-urls',
+        peerUrl,
+        '--initial-advertise-peer-urls',
+        peerUrl,
+        '--initial-cluster',
+        initial,
+        '--initial-cluster-token',
+        'bench',
+        '--initial-cluster-state',
+        'new',
+      ];
+      const args =
+        this.name === 'concord'
+          ? [
+              ...(this.options.cpuProfileDir === undefined
+                ? []
+                : [
+                    '--cpu-prof',
+                    '--cpu-prof-dir',
+                    this.options.cpuProfileDir,
+                    '--cpu-prof-name',
+                    `concord-${s.name}-${Date.now()}.cpuprofile`,
+                  ]),
+              CONCORD_MAIN,
+              'serve',
+              ...common,
+              '--log-level',
+              'warn',
+            ]
+          : [...common, '--logger', 'zap', '--log-level', 'error'];
+      this.members.push({ name: s.name, clientUrl, args, proc: undefined, log: '' });
+    }
+    for (const m of this.members) this.spawn(m);
+    await this.waitForLeader(this.options.startTimeoutMs ?? 30_000);
+  }
+
+  private spawn(m: BenchMember): void {
+    const cmd = this.name === 'concord' ? process.execPath : 'etcd';
+    const child = spawn(cmd, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    m.proc = child;
+    track(child);
+    const keep = (chunk: Buffer): void => {
+      m.log = (m.log + chunk.toString()).slice(-8_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('error', (e) => keep(Buffer.from(String(e))));
+  }
+
+  private alive(m: BenchMember): boolean {
+    return m.proc !== undefined && m.proc.exitCode === null && m.proc.signalCode === null;
+  }
+
+  /** maintenance.status through the etcd-compatible JSON gateway both targets serve. */
+  async status(m: BenchMember): Promise<{ memberId: string; leader: string } | undefined> {
+    try {
+      const res = await fetch(`${m.clientUrl}/v3/maintenance/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(1000),
+      });
+      if (!res.ok) return undefined;
+      const j = (await res.json()) as { leader?: string; header?: { member_id?: string } };
+      if (j.leader === undefined || j.leader === '0' || j.header?.member_id === undefined) return undefined;
+      return { memberId: j.header.member_id, leader: j.leader };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The member that is leader for every live member, waiting up to timeoutMs. */
+  async waitForLeader(timeoutMs = 15_000): Promise<BenchMember> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const live = this.members.filter((m) => this.alive(m));
+      const st = await Promise.all(live.map((m) => this.status(m)));
+      const leaders = new Set(st.map((s) => s?.leader));
+      if (st.every((s) => s !== undefined) && leaders.size === 1) {
+        const leaderId = st[0]!.leader;
+        const idx = st.findIndex((s) => s!.memberId === leaderId);
+        if (idx >= 0) return live[idx]!;
+      }
+      if (Date.now() > deadline) {
+        const logs = this.members.map((m) => `--- ${m.name}\n${m.log.slice(-1500)}`).join('\n');
+        throw new Error(`${this.name}: no agreed leader within ${timeoutMs} ms\n${logs}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  /** kill -9 of one member by PID; resolves once it exited. */
+  async kill(m: BenchMember, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = m.proc;
+    if (child === undefined || !this.alive(m)) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    await exited;
+    m.proc = undefined;
+  }
+
+  restart(m: BenchMember): void {
+    if (this.alive(m)) throw new Error(`${m.name} is still running`);
+    this.spawn(m);
+  }
+
+  /** VmRSS per member in MiB (NaN for a stopped member). */
+  rss(): Record<string, number> {
+    return Object.fromEntries(
+      this.members.map((m) => [m.name, rssMiB(this.alive(m) ? m.proc?.pid : undefined)]),
+    );
+  }
+
+  /** SIGTERM (then SIGKILL after 10 s) every member, then remove the data directories. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.members.map(async (m) => {
+        const child = m.proc;
+        if (child === undefined || !this.alive(m)) return;
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(t);
+        m.proc = undefined;
+      }),
+    );
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The workloads of the comparison, each bounded by `durationMs`. Every workload takes a connected
+ * Driver (and the Target for failover) and returns Samples (without target/repeat, added by the
+ * suite).
+ */
+import { performance } from 'node:perf_hooks';
+import { openDriver, type Driver } from './drivers.js';
+import { Better, percentile, xorshift, type Sample } from './stats.js';
+import type { Target } from './targets.js';
+
+export type Measured = Omit<Sample, 'target' | 'repeat'>;
+
+export interface WorkloadContext {
+  readonly driver: Driver;
+  readonly target: Target;
+  readonly durationMs: number;
+  /** distinguishes the keys of one run from another's on the same cluster */
+  readonly runId: string;
+  readonly log: (line: string) => void;
+}
+
+export interface Workload {
+  readonly name: string;
+  readonly run: (ctx: WorkloadContext) => Promise<Measured[]>;
+}
+
+export interface LoopResult {
+  readonly ops: number;
+  readonly errors: number;
+  readonly elapsedMs: number;
+  readonly latenciesMs: number[];
+  readonly firstError?: unknown;
+}
+
+/**
+ * A closed loop: `concurrency` workers call `op` back to back until `durationMs` passed. Ops that
+ * finish after the deadline are not counted.
+ */
+export async function closedLoop(
+  concurrency: number,
+  durationMs: number,
+  op: (worker: number, seq: number, deadline: number) => Promise<void>,
+): Promise<LoopResult> {
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const latenciesMs: number[] = [];
+  let ops = 0;
+  let errors = 0;
+  let firstError: unknown;
+  let seq = 0;
+  const worker = async (w: number): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        await op(w, seq++, deadline);
+        const t1 = performance.now();
+        if (t1 <= deadline) {
+          ops++;
+          latenciesMs.push(t1 - t0);
+        }
+      } catch (e) {
+        errors++;
+        firstError ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
+  const result: LoopResult = {
+    ops,
+    errors,
+    elapsedMs: Math.min(performance.now(), deadline) - start,
+    latenciesMs,
+  };
+  return firstError === undefined ? result : { ...result, firstError };
+}
+
+const perSec = (n: number, ms: number): number => (ms > 0 ? (n * 1000) / ms : NaN);
+const hi = (workload: string, metric: string, unit: string, value: number): Measured => ({
+  workload,
+  metric,
+  unit,
+  better: Better.Higher,
+  value,
+});
+const lo = (workload: string, metric: string, unit: string, value: number): Measured => ({
+  workload,
+  metric,
+  unit,
+  better: Better.Lower,
+  value,
+});
+
+function checkErrors(ctx: WorkloadContext, name: string, r: LoopResult): void {
+  if (r.errors > 0)
+    ctx.log(`  ${ctx.driver.target} ${name}: ${r.errors} errors, first: ${String(r.firstError)}`);
+}
+
+const KEY_SPACE = 10_000;
+const VALUE_BYTES = 256;
+
+function value(rand: () => number): Uint8Array {
+  const v = new Uint8Array(VALUE_BYTES);
+  for (let i = 0; i < VALUE_BYTES; i += 4) v[i] = rand() & 0xff;
+  return v;
+}
+
+export function putWorkload(concurrency: number): Workload {
+  const name = `put-${concurrency}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const rand = xorshift(concurrency * 7919 + 1);
+      const val = value(rand);
+      const r = await closedLoop(concurrency, ctx.durationMs, () =>
+        ctx.driver.put(`bench/kv/${(rand() % KEY_SPACE).toString().padStart(5, '0')}`, val),
+      );
+      checkErrors(ctx, name, r);
+      const out = [hi(name, 'throughput', 'ops/s', perSec(r.ops, r.elapsedMs))];
+      if (concurrency === 1) out.push(lo(name, 'latency p50', 'ms', percentile(r.latenciesMs, 50)));
+      out.push(lo(name, 'latency p99', 'ms', percentile(r.latenciesMs, 99)));
+      return out;
+    },
+  };
+}
+
+export function getWorkload(concurrency: number, serializable: boolean): Workload {
+  const name = `get-${serializable ? 'ser' : 'lin'}-${concurrency}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const rand = xorshift(concurrency * 104729 + (serializable ? 2 : 3));
+      const r = await closedLoop(concurrency, ctx.durationMs, () =>
+        ctx.driver.get(`bench/kv/${(rand() % KEY_SPACE).toString().padStart(5, '0')}`, serializable),
+      );
+      checkErrors(ctx, name, r);
+      const out = [hi(name, 'throughput', 'ops/s', perSec(r.ops, r.elapsedMs))];
+      if (concurrency === 1) out.push(lo(name, 'latency p50', 'ms', percentile(r.latenciesMs, 50)));
+      return out;
+    },
+  };
+}
+
+/** 16 contenders compare-and-swap one hot key on its modRevision. */
+export function casWorkload(contenders: number): Workload {
+  const name = `txn-cas-${contenders}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const key = `bench/cas/${ctx.runId}`;
+      const val = value(xorshift(5));
+      await ctx.driver.put(key, val);
+      let conflicts = 0;
+      const known = Array.from({ length: contenders }, () => 0);
+      const r = await closedLoop(contenders, ctx.durationMs, async (w, _seq, deadline) => {
+        while (performance.now() < deadline) {
+          const res = await ctx.driver.cas(key, known[w]!, val);
+          known[w] = res.modRev;
+          if (res.ok) return;
+          conflicts++;
+        }
+      });
+      checkErrors(ctx, name, r);
+      return [
+        hi(name, 'successes', 'ops/s', perSec(r.ops, r.elapsedMs)),
+        lo(name, 'conflicts per success', 'n', r.ops > 0 ? conflicts / r.ops : NaN),
+      ];
+    },
+  };
+}
+
+/**
+ * `watchers` watches on one prefix (one client), one writer (another client) putting back to back;
+ * each value carries the send time, so every delivery gives a put-to-delivery latency.
+ */
+/** Watchers per client connection in the fan-out workload. */
+export const WATCHERS_PER_CLIENT = 500;
+
+export function watchWorkload(watchers: number): Workload {
+  const name = `watch-${watchers}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const prefix = `bench/watch/${ctx.runId}/${watchers}/`;
+      const latencies: number[] = [];
+      let delivered = 0;
+      const onPut = (v: Uint8Array): void => {
+        const sentAt = new DataView(v.buffer, v.byteOffset, v.byteLength).getFloat64(0);
+        latencies.push(performance.now() - sentAt);
+        delivered++;
+      };
+      // The watchers use fresh clients, at most WATCHERS_PER_CLIENT each (one connection for
+      // Concord, one watch stream for etcd3); the writer is another client. (With 1000 watches on
+      // one Concord connection, creation intermittently fails with TOO_MANY_STREAMS although the
+      // limit is 1024: see docs/performance.md.)
+      const watching = Array.from({ length: Math.ceil(watchers / WATCHERS_PER_CLIENT) }, () =>
+        openDriver(ctx.driver.target, ctx.target.clientUrls),
+      );
+      const writer = openDriver(ctx.driver.target, ctx.target.clientUrls);
+      const cancels: (() => Promise<void>)[] = [];
+      try {
+        for (let i = 0; i < watchers; i += 50) {
+          const batch = Math.min(50, watchers - i);
+          const client = watching[Math.floor(i / WATCHERS_PER_CLIENT)]!;
+          cancels.push(
+            ...(await Promise.all(Array.from({ length: batch }, () => client.watchPrefix(prefix, onPut)))),
+          );
+        }
+        let n = 0;
+        const r = await closedLoop(1, ctx.durationMs, async () => {
+          const v = new Uint8Array(64);
+          new DataView(v.buffer).setFloat64(0, performance.now());
+          await writer.put(`${prefix}${n++ % 100}`, v);
+        });
+        checkErrors(ctx, name, r);
+        // Let the last deliveries arrive (bounded).
+        const expected = r.ops * watchers;
+        const drainUntil = performance.now() + 5_000;
+        while (delivered < expected && performance.now() < drainUntil)
+          await new Promise((res) => setTimeout(res, 10));
+        const deliveredAll = delivered;
+        if (deliveredAll < expected)
+          ctx.log(`  ${ctx.driver.target} ${name}: ${deliveredAll}/${expected} deliveries`);
+        return [
+          hi(name, 'deliveries', 'events/s', perSec(deliveredAll, r.elapsedMs)),
+          lo(name, 'put→delivery p50', 'ms', percentile(latencies, 50)),
+          lo(name, 'put→delivery p99', 'ms', percentile(latencies, 99)),
+        ];
+      } finally {
+        await writer.close();
+        await Promise.all(cancels.map((c) => c()));
+        await Promise.all(watching.map((w) => w.close()));
+      }
+    },
+  };
+}
+
+export function leaseWorkload(concurrency: number): Workload {
+  const name = `lease-${concurrency}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const r = await closedLoop(concurrency, ctx.durationMs, () => ctx.driver.leaseCycle(60));
+      checkErrors(ctx, name, r);
+      return [hi(name, 'grant+keepalive+revoke', 'cycles/s', perSec(r.ops, r.elapsedMs))];
+    },
+  };
+}
+
+/**
+ * One acquire/release cycle of etcd's mutex algorithm (clientv3/concurrency.Mutex): create my key
+ * under the prefix with my lease; the owner is the oldest key; otherwise wait until every older
+ * key is deleted; release = delete my key.
+ */
+export async function lockCycle(driver: Driver, prefix: string, leaseId: string): Promise<void> {
+  const t = await driver.lockEnqueue(prefix, leaseId);
+  if (t.ownerRev !== t.myRev) {
+    for (;;) {
+      const older = await driver.lastBefore(prefix, t.myRev - 1);
+      if (older === undefined) break;
+      await driver.waitDelete(older.key, older.revision + 1);
+    }
+  }
+  await driver.del(t.myKey);
+}
+
+export function lockWorkload(contenders: number): Workload {
+  const name = `lock-${contenders}`;
+  return {
+    name,
+    run: async (ctx) => {
+      const prefix = `bench/lock/${ctx.runId}/${contenders}/`;
+      const leases = await Promise.all(Array.from({ length: contenders }, () => ctx.driver.grant(60)));
+      const r = await closedLoop(contenders, ctx.durationMs, (w) =>
+        lockCycle(ctx.driver, prefix, leases[w]!),
+      );
+      checkErrors(ctx, name, r);
+      return [hi(name, 'acquire+release', 'cycles/s', perSec(r.ops, r.elapsedMs))];
+    },
+  };
+}
+
+/**
+ * kill -9 of the leader while one client writes back to back; the unavailability is the time from
+ * the kill to the completion of the first put sent after it that succeeds (each put has a
+ * FAILOVER_CALL_TIMEOUT_MS deadline, which bounds the resolution). Then the member is
+ * restarted and the cluster waits for it.
+ */
+export const FAILOVER_CALL_TIMEOUT_MS = 500;
+
+export const failoverWorkload: Workload = {
+  name: 'failover',
+  run: async (ctx) => {
+    if (ctx.target.members.length < 3) return [];
+    // A short per-call deadline: a put stuck on the dead leader must not hide the election.
+    const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, {
+      requestTimeoutMs: FAILOVER_CALL_TIMEOUT_MS,
+    });
+    try {
+      const val = new Uint8Array(64);
+      await writer.put('bench/failover', val);
+      const leader = await ctx.target.waitForLeader();
+      let killedAt = Infinity;
+      let recoveredAt = Infinity;
+      let stop = false;
+      let errors = 0;
+      const loop = (async () => {
+        while (!stop) {
+          const t0 = performance.now();
+          try {
+            await writer.put('bench/failover', val);
+            if (t0 >= killedAt && recoveredAt === Infinity) recoveredAt = performance.now();
+          } catch {
+            errors++;
+            await new Promise((res) => setTimeout(res, 5));
+          }
+        }
+      })();
+      await new Promise((res) => setTimeout(res, 300));
+      killedAt = performance.now();
+      await ctx.target.kill(leader);
+      const giveUp = performance.now() + 30_000;
+      while (recoveredAt === Infinity && performance.now() < giveUp)
+        await new Promise((res) => setTimeout(res, 10));
+      stop = true;
+      await loop;
+      ctx.log(
+        `  ${ctx.driver.target} failover: ${(recoveredAt - killedAt).toFixed(0)} ms, ${errors} failed puts`,
+      );
+      ctx.target.restart(leader);
+      await ctx.target.waitForLeader(30_000);
+      return [lo('failover', 'unavailability after kill -9 of leader', 'ms', recoveredAt - killedAt)];
+    } finally {
+      await writer.close();
+    }
+  },
+};
+
+/** Every workload of `all`, in run order (failover last: it kills a member). */
+export function allWorkloads(): Workload[] {
+  return [
+    putWorkload(1),
+    putWorkload(16),
+    putWorkload(64),
+    putWorkload(256),
+    getWorkload(1, false),
+    getWorkload(64, false),
+    getWorkload(1, true),
+    getWorkload(64, true),
+    casWorkload(16),
+    watchWorkload(1),
+    watchWorkload(100),
+    watchWorkload(1000),
+    leaseWorkload(16),
+    lockWorkload(1),
+    lockWorkload(8),
+    failoverWorkload,
+  ];
+}
