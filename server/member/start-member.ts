@@ -136,8 +136,8 @@ function publishWhenLeaderKnown(core: MemberCore, clientUrls: readonly string[],
       .publishAttributes({ name: core.config.name, peerUrls: [], clientUrls: [...clientUrls] })
       .then(() => logger.info('published client URLs', { clientUrls }))
       .catch(() => {
-        if (core.replica.status().fatal === undefined)
-          core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);
+        // Retry while the member runs (no leader yet); a stopped member stops trying.
+        if (core.replica.isRunning()) core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);
       });
   };
   attempt();

@@ -353,6 +353,11 @@ export class Replica<R> {
 
   // ---- observation --------------------------------------------------------------------------
 
+  /** False once stopped or failed: no request will be served any more. */
+  isRunning(): boolean {
+    return !this.stopped && this.fatalError === undefined;
+  }
+
   leaderId(): number {
     return this.leader;
   }
