@@ -127,7 +127,7 @@ export class ContainerCluster {
     try {
       const names = Array.from({ length: size }, (_, i) => `m${i + 1}`);
       const initialCluster = names.map((n) => `${n}=http://${n}:${PEER_PORT}`).join(',');
-      const started = await Promise.all(
+      const settled = await Promise.allSettled(
         names.map((name) =>
           new GenericContainer(options.image)
             .withNetwork(network)
@@ -163,6 +163,13 @@ export class ContainerCluster {
             .start(),
         ),
       );
+      const started: StartedTestContainer[] = [];
+      for (const r of settled) if (r.status === 'fulfilled') started.push(r.value);
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) {
+        for (const c of started) await c.stop({ timeout: 0, remove: true });
+        throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+      }
       for (const [i, container] of started.entries()) {
         cluster.members.push({
           name: names[i]!,
