@@ -106,8 +106,8 @@ async function startDockerd(logPath: string, timeoutMs: number): Promise<ChildPr
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     let alive = false;
     try {
-      if (pid > 0) process.kill(pid, 0);
-      alive = pid > 0;
+      // a stale pid file may name a pid that another program has since been given
+      alive = pid > 0 && readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'dockerd';
     } catch {
       alive = false;
     }
