@@ -402,12 +402,23 @@ export class ContainerCluster {
     }
   }
 
-  /** Undoes every fault: unpause, reconnect, start. Used between tests. */
+  /**
+   * Undoes every fault (unpause, reconnect, start), judged by what Docker reports rather than by
+   * this object's flags, so that it also repairs what a failed test left half done.
+   */
   async heal(): Promise<void> {
     for (const m of this.members) {
-      if (m.paused) await this.unpause(m.name);
-      if (!m.connected) await this.connect(m.name);
-      if (!m.running) await this.start(m.name);
+      const { container } = await this.dockerode(m.name);
+      const info = await container.inspect();
+      if (info.State.Paused) await container.unpause();
+      m.paused = false;
+      const attached = Object.values(info.NetworkSettings.Networks ?? {}).some(
+        (n) => n.NetworkID === this.network.getId(),
+      );
+      m.running = info.State.Running;
+      if (attached) m.connected = true;
+      else await this.connect(m.name);
+      if (!info.State.Running) await this.start(m.name);
     }
   }
 
