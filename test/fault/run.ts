@@ -1,0 +1,164 @@
+/**
+ * One fault run: start a cluster of real processes, run the register workload while the nemesis
+ * injects faults, heal, read every key once more, and check the history. Shared by the CLI
+ * (`npm run fault`) and the mocha fault test.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Outcome, type Operation } from '../check/history.js';
+import { checkLinearizable, Verdict, type CheckResult } from '../check/linearizability.js';
+import { ClusterHarness } from '../cluster/harness.js';
+import { Nemesis, type FaultKind, type FaultRecord } from './nemesis.js';
+import { HttpRegisterClient } from './register-client.js';
+import { RegisterWorkload, WORKLOAD_DEFAULTS } from './workload.js';
+
+export interface FaultRunOptions {
+  readonly timeSec: number;
+  readonly kinds: readonly FaultKind[];
+  readonly members: number;
+  readonly workers: number;
+  readonly keys: number;
+  readonly seed: number;
+  readonly electionTimeoutMs: number;
+  /** Passed to the nemesis (defaults there). */
+  readonly holdMs?: readonly [number, number];
+  readonly quietMs?: readonly [number, number];
+  /** Where a failing run's history, fault log and member logs go. */
+  readonly outDir: string;
+  readonly log?: (line: string) => void;
+}
+
+export const FAULT_RUN_DEFAULTS = {
+  timeSec: 60,
+  members: 3,
+  workers: WORKLOAD_DEFAULTS.workers,
+  keys: WORKLOAD_DEFAULTS.keys,
+  electionTimeoutMs: 500,
+  outDir: 'fault-results',
+} as const;
+
+export interface FaultReport {
+  readonly operations: number;
+  readonly ok: number;
+  readonly fail: number;
+  readonly indeterminate: number;
+  readonly faults: number;
+  readonly faultsByKind: Record<string, number>;
+  readonly errors: Record<string, number>;
+  readonly linearizable: Verdict;
+  readonly checkMs: number;
+  /** Lock-safety violations; the lock workload waits for the recipes (see docs/testing.md). */
+  readonly lockViolations: number;
+  readonly savedTo?: string;
+  readonly detail?: string;
+  readonly seed: number;
+}
+
+export function summaryLine(r: FaultReport): string {
+  return (
+    `operations=${r.operations} ok=${r.ok} fail=${r.fail} indeterminate=${r.indeterminate} ` +
+    `faults=${r.faults} linearizable=${r.linearizable === Verdict.Linearizable ? 'yes' : r.linearizable === Verdict.Violation ? 'no' : 'unknown'} ` +
+    `lock-violations=${r.lockViolations} seed=${r.seed}` +
+    (r.savedTo !== undefined ? ` saved=${r.savedTo}` : '')
+  );
+}
+
+export interface SavedRun {
+  readonly options: Omit<FaultRunOptions, 'log'>;
+  readonly faults: readonly FaultRecord[];
+  readonly history: readonly Operation[];
+  readonly verdict: Verdict;
+  readonly detail?: string;
+}
+
+function countBy<T>(xs: readonly T[], key: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return out;
+}
+
+export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
+  const log = options.log ?? (() => {});
+  const h = await ClusterHarness.start({
+    size: options.members,
+    electionTimeoutMs: options.electionTimeoutMs,
+  });
+  let faults: FaultRecord[] = [];
+  let workload: RegisterWorkload | undefined;
+  let memberLogs = '';
+  try {
+    const clients = h.members.map((m) => new HttpRegisterClient(m.clientUrl));
+    workload = new RegisterWorkload({
+      workers: options.workers,
+      keys: options.keys,
+      requestTimeoutMs: Math.max(WORKLOAD_DEFAULTS.requestTimeoutMs, 4 * options.electionTimeoutMs),
+      seed: options.seed,
+      clients,
+    });
+    const nemesis = new Nemesis(h, {
+      kinds: options.kinds,
+      seed: options.seed,
+      electionTimeoutMs: options.electionTimeoutMs,
+      log,
+    });
+    workload.start();
+    nemesis.start();
+    await new Promise((resolve) => setTimeout(resolve, options.timeSec * 1000));
+    await nemesis.stop();
+    faults = nemesis.faults;
+    await workload.stop();
+    const leader = await h.waitForLeader(30_000);
+    await workload.finalReads(clients[h.members.findIndex((m) => m.name === leader)]!);
+  } catch (err) {
+    log(h.logs());
+    throw err;
+  } finally {
+    memberLogs = h.logs();
+    await h.stop();
+  }
+  const history = workload.history;
+  const started = performance.now();
+  const check: CheckResult = checkLinearizable(history);
+  const checkMs = performance.now() - started;
+  const outcomes = countBy(history, (op) => op.outcome);
+  const lockViolations = 0;
+  let savedTo: string | undefined;
+  const detail = check.failed?.detail;
+  if (check.verdict !== Verdict.Linearizable || lockViolations > 0) {
+    mkdirSync(options.outDir, { recursive: true });
+    savedTo = join(
+      options.outDir,
+      `fault-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${options.seed}.json`,
+    );
+    const { log: _log, ...rest } = options;
+    const saved: SavedRun = {
+      options: rest,
+      faults,
+      history,
+      verdict: check.verdict,
+      ...(detail !== undefined ? { detail } : {}),
+    };
+    writeFileSync(savedTo, JSON.stringify(saved, null, 1));
+    writeFileSync(savedTo.replace(/\.json$/, '.members.log'), memberLogs);
+  }
+  return {
+    operations: history.length,
+    ok: outcomes[Outcome.Ok] ?? 0,
+    fail: outcomes[Outcome.Fail] ?? 0,
+    indeterminate: outcomes[Outcome.Indeterminate] ?? 0,
+    faults: faults.length,
+    faultsByKind: countBy(faults, (f) => f.kind),
+    errors: Object.fromEntries(workload.errors),
+    linearizable: check.verdict,
+    checkMs,
+    lockViolations,
+    seed: options.seed,
+    ...(savedTo !== undefined ? { savedTo } : {}),
+    ...(detail !== undefined ? { detail } : {}),
+  };
+}
+
+/** Re-checks a saved run (the replay of a failure's verdict): prints the failing key's operations. */
+export function recheck(saved: SavedRun): CheckResult {
+  return checkLinearizable(saved.history);
+}
