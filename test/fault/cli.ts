@@ -14,6 +14,7 @@ import { FAULT_RUN_DEFAULTS, recheck, runFault, summaryLine, type SavedRun } fro
 
 const USAGE = `usage: npm run fault -- [--time SEC] [--nemesis all|none|kill|pause|partition|<kind>,...]
        [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose]
+       [--serializable-reads]  (negative control: allows stale reads; expect a violation)
        npm run fault -- --check SAVED.json`;
 
 async function main(): Promise<number> {
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
       out: { type: 'string', default: FAULT_RUN_DEFAULTS.outDir },
       check: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      'serializable-reads': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
     seed,
     electionTimeoutMs: FAULT_RUN_DEFAULTS.electionTimeoutMs,
     outDir: values.out,
+    serializableReads: values['serializable-reads'],
     ...(values.verbose ? { log: (line: string) => console.error(line) } : {}),
   });
   console.log(summaryLine(report));

@@ -67,7 +67,14 @@ interface RangeReply {
 }
 
 export class HttpRegisterClient implements RegisterClient {
-  constructor(private readonly baseUrl: string) {}
+  /**
+   * `serializableReads` reads the member's local state without the ReadIndex round: allowed to be
+   * stale, so a run with it is the fault suite's negative control (it should find violations).
+   */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly serializableReads = false,
+  ) {}
 
   private async post<T>(path: string, body: unknown, signal: AbortSignal): Promise<T> {
     const res = await fetch(`${this.baseUrl}${path}`, {
@@ -82,7 +89,11 @@ export class HttpRegisterClient implements RegisterClient {
   }
 
   async read(key: string, signal: AbortSignal): Promise<RegisterValue> {
-    const res = await this.post<RangeReply>('/v3/kv/range', { key: b64(key) }, signal);
+    const res = await this.post<RangeReply>(
+      '/v3/kv/range',
+      { key: b64(key), ...(this.serializableReads ? { serializable: true } : {}) },
+      signal,
+    );
     const kv = res.kvs?.[0];
     return kv === undefined ? null : unb64(kv.value);
   }

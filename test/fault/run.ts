@@ -20,6 +20,8 @@ export interface FaultRunOptions {
   readonly keys: number;
   readonly seed: number;
   readonly electionTimeoutMs: number;
+  /** Negative control: stale-capable serializable reads (the checker should object). Default false. */
+  readonly serializableReads?: boolean;
   /** Passed to the nemesis (defaults there). */
   readonly holdMs?: readonly [number, number];
   readonly quietMs?: readonly [number, number];
@@ -87,7 +89,9 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   let workload: RegisterWorkload | undefined;
   let memberLogs = '';
   try {
-    const clients = h.members.map((m) => new HttpRegisterClient(m.clientUrl));
+    const clients = h.members.map(
+      (m) => new HttpRegisterClient(m.clientUrl, options.serializableReads ?? false),
+    );
     workload = new RegisterWorkload({
       workers: options.workers,
       keys: options.keys,
@@ -108,7 +112,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     faults = nemesis.faults;
     await workload.stop();
     const leader = await h.waitForLeader(30_000);
-    await workload.finalReads(clients[h.members.findIndex((m) => m.name === leader)]!);
+    await workload.finalReads(new HttpRegisterClient(h.member(leader).clientUrl));
   } catch (err) {
     log(h.logs());
     throw err;
