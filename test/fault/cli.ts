@@ -13,9 +13,14 @@ import { parseNemesis } from './nemesis.js';
 import { FAULT_RUN_DEFAULTS, recheck, runFault, summaryLine, type SavedRun } from './run.js';
 
 const USAGE = `usage: npm run fault -- [--time SEC] [--nemesis all|none|kill|pause|partition|<kind>,...]
-       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose]
+       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose] [--client sdk|http]
        [--serializable-reads]  (negative control: allows stale reads; expect a violation)
        npm run fault -- --check SAVED.json`;
+
+function clientKind(v: string): 'sdk' | 'http' {
+  if (v === 'sdk' || v === 'http') return v;
+  throw new Error(`--client must be sdk or http\n${USAGE}`);
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +35,7 @@ async function main(): Promise<number> {
       check: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'serializable-reads': { type: 'boolean', default: false },
+      client: { type: 'string', default: 'sdk' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -60,6 +66,7 @@ async function main(): Promise<number> {
     electionTimeoutMs: FAULT_RUN_DEFAULTS.electionTimeoutMs,
     outDir: values.out,
     serializableReads: values['serializable-reads'],
+    client: clientKind(values.client),
     ...(values.verbose ? { log: (line: string) => console.error(line) } : {}),
   });
   console.log(summaryLine(report));

@@ -20,6 +20,9 @@ export interface RegisterClient {
     value: string,
     signal: AbortSignal,
   ): Promise<{ succeeded: boolean; current: RegisterValue }>;
+  /** True when `err` proves the request did not take effect (a write that errs otherwise is indeterminate). */
+  definitelyNotApplied(err: unknown): boolean;
+  close(): Promise<void>;
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -57,6 +60,8 @@ export function isDefinitelyNotSent(err: unknown): boolean {
 
 export function errorLabel(err: unknown): string {
   if (err instanceof GatewayError) return err.label;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'TIMEOUT';
   const cause = (err as { cause?: { code?: string } } | undefined)?.cause;
   return cause?.code ?? (err instanceof Error ? err.name : 'UNKNOWN');
@@ -87,6 +92,12 @@ export class HttpRegisterClient implements RegisterClient {
     if (!res.ok) throw new GatewayError(res.status, text);
     return JSON.parse(text) as T;
   }
+
+  definitelyNotApplied(err: unknown): boolean {
+    return isDefinitelyNotSent(err);
+  }
+
+  async close(): Promise<void> {}
 
   async read(key: string, signal: AbortSignal): Promise<RegisterValue> {
     const res = await this.post<RangeReply>(

@@ -9,7 +9,8 @@ import { Outcome, type Operation } from '../check/history.js';
 import { checkLinearizable, Verdict, type CheckResult } from '../check/linearizability.js';
 import { ClusterHarness } from '../cluster/harness.js';
 import { Nemesis, type FaultKind, type FaultRecord } from './nemesis.js';
-import { HttpRegisterClient } from './register-client.js';
+import { HttpRegisterClient, type RegisterClient } from './register-client.js';
+import { SdkRegisterClient } from './sdk-register-client.js';
 import { RegisterWorkload, WORKLOAD_DEFAULTS } from './workload.js';
 
 export interface FaultRunOptions {
@@ -20,6 +21,8 @@ export interface FaultRunOptions {
   readonly keys: number;
   readonly seed: number;
   readonly electionTimeoutMs: number;
+  /** `sdk` (default): one SDK Client per worker over every endpoint; `http`: the JSON gateway. */
+  readonly client?: 'sdk' | 'http';
   /** Negative control: stale-capable serializable reads (the checker should object). Default false. */
   readonly serializableReads?: boolean;
   /** Passed to the nemesis (defaults there). */
@@ -54,13 +57,14 @@ export interface FaultReport {
   readonly savedTo?: string;
   readonly detail?: string;
   readonly seed: number;
+  readonly client: 'sdk' | 'http';
 }
 
 export function summaryLine(r: FaultReport): string {
   return (
     `operations=${r.operations} ok=${r.ok} fail=${r.fail} indeterminate=${r.indeterminate} ` +
     `faults=${r.faults} linearizable=${r.linearizable === Verdict.Linearizable ? 'yes' : r.linearizable === Verdict.Violation ? 'no' : 'unknown'} ` +
-    `lock-violations=${r.lockViolations} seed=${r.seed}` +
+    `lock-violations=${r.lockViolations} client=${r.client} seed=${r.seed}` +
     (r.savedTo !== undefined ? ` saved=${r.savedTo}` : '')
   );
 }
@@ -88,22 +92,34 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   let faults: FaultRecord[] = [];
   let workload: RegisterWorkload | undefined;
   let memberLogs = '';
+  const clientKind = options.client === 'http' || options.serializableReads === true ? 'http' : 'sdk';
+  const sdkClients = new Map<number, SdkRegisterClient>();
   try {
-    const clients = h.members.map(
-      (m) => new HttpRegisterClient(m.clientUrl, options.serializableReads ?? false),
+    const requestTimeoutMs = Math.max(WORKLOAD_DEFAULTS.requestTimeoutMs, 4 * options.electionTimeoutMs);
+    const endpoints = h.members.map((m) => m.clientUrl);
+    const httpClients = endpoints.map(
+      (url) => new HttpRegisterClient(url, options.serializableReads ?? false),
     );
+    const clientsFor = (w: number): RegisterClient[] => {
+      if (clientKind === 'http') return httpClients;
+      const sdk = new SdkRegisterClient(endpoints, requestTimeoutMs);
+      sdkClients.set(w, sdk);
+      return [sdk];
+    };
     workload = new RegisterWorkload({
       workers: options.workers,
       keys: options.keys,
-      requestTimeoutMs: Math.max(WORKLOAD_DEFAULTS.requestTimeoutMs, 4 * options.electionTimeoutMs),
+      requestTimeoutMs,
       seed: options.seed,
-      clients,
+      clientsFor,
     });
     const nemesis = new Nemesis(h, {
       kinds: options.kinds,
       seed: options.seed,
       electionTimeoutMs: options.electionTimeoutMs,
       log,
+      ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
+      ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
     });
     workload.start();
     nemesis.start();
@@ -118,6 +134,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     throw err;
   } finally {
     memberLogs = h.logs();
+    for (const c of sdkClients.values()) await c.close();
     await h.stop();
   }
   const history = workload.history;
@@ -157,6 +174,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     checkMs,
     lockViolations,
     seed: options.seed,
+    client: clientKind,
     ...(savedTo !== undefined ? { savedTo } : {}),
     ...(detail !== undefined ? { detail } : {}),
   };

@@ -7,7 +7,8 @@
  * (`w<worker>-<seq>`), which the checker's reductions rely on. Outcomes:
  * - a definite answer is `ok`;
  * - a read that errs is `fail` (a read has no effect, so it is simply dropped);
- * - a write or CAS that errs is `indeterminate`, unless the connection was refused (`fail`).
+ * - a write or CAS that errs is `indeterminate`, unless the client proves it did not take effect
+ *   (HTTP: connection refused; SDK: `mayHaveApplied === false`), then `fail`.
  */
 import {
   Outcome,
@@ -17,7 +18,7 @@ import {
   type RegisterValue,
 } from '../check/history.js';
 import { prng } from '../check/generate.js';
-import { errorLabel, isDefinitelyNotSent, type RegisterClient } from './register-client.js';
+import { errorLabel, type RegisterClient } from './register-client.js';
 
 export interface WorkloadOptions {
   readonly workers: number;
@@ -25,8 +26,11 @@ export interface WorkloadOptions {
   /** Client-side deadline of one request; longer than an election so most calls get an answer. */
   readonly requestTimeoutMs: number;
   readonly seed: number;
-  /** One client per member; a worker picks among them. */
-  readonly clients: readonly RegisterClient[];
+  /**
+   * The clients of one worker: it uses one and moves to another after an error (HTTP: one per
+   * member; SDK: a single client over every endpoint, which fails over by itself).
+   */
+  readonly clientsFor: (worker: number) => readonly RegisterClient[];
 }
 
 export const WORKLOAD_DEFAULTS = { workers: 8, keys: 8, requestTimeoutMs: 2_000 } as const;
@@ -63,7 +67,7 @@ export class RegisterWorkload {
 
   private async worker(w: number): Promise<void> {
     const rnd = prng(this.options.seed * 1000 + w);
-    const clients = this.options.clients;
+    const clients = this.options.clientsFor(w);
     let member = Math.floor(rnd() * clients.length);
     let seq = 0;
     const lastSeen = new Map<string, RegisterValue>();
@@ -121,7 +125,7 @@ export class RegisterWorkload {
     } catch (err) {
       const label = errorLabel(err);
       this.errors.set(label, (this.errors.get(label) ?? 0) + 1);
-      outcome = input.type === 'read' || isDefinitelyNotSent(err) ? Outcome.Fail : Outcome.Indeterminate;
+      outcome = input.type === 'read' || rc.definitelyNotApplied(err) ? Outcome.Fail : Outcome.Indeterminate;
     }
     const completeMs = performance.now();
     const base = { id, client, key, input, invokeMs, completeMs };
