@@ -149,72 +149,126 @@ export function prepareKey(ops: readonly Operation[]): SearchOp[] {
   return result;
 }
 
+/**
+ * The invocation and completion events of one key in time order, as a doubly linked list over
+ * typed arrays (dancing links): entry 2i is operation i's invocation, 2i+1 its completion, and
+ * entry 2n the head sentinel. Lifting an operation unlinks both its events; unlifting relinks
+ * them, in the reverse order, which restores the list exactly.
+ */
+class EventList {
+  readonly head: number;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+
+  constructor(ops: readonly SearchOp[]) {
+    const n = ops.length;
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) order.push(2 * i, 2 * i + 1);
+    const timeOf = (e: number): number => (e % 2 === 0 ? ops[e >> 1]!.invokeMs : ops[e >> 1]!.completeMs);
+    // An invocation before a completion at the same instant: treat them as concurrent.
+    order.sort((a, b) => timeOf(a) - timeOf(b) || (a % 2) - (b % 2) || a - b);
+    this.head = 2 * n;
+    this.next = new Int32Array(2 * n + 1).fill(-1);
+    this.prev = new Int32Array(2 * n + 1).fill(-1);
+    let last = this.head;
+    for (const e of order) {
+      this.next[last] = e;
+      this.prev[e] = last;
+      last = e;
+    }
+  }
+
+  /** The entry after `e` (-1 at the end); `after(head)` is the first entry. */
+  after(e: number): number {
+    return this.next[e]!;
+  }
+
+  get isEmpty(): boolean {
+    return this.next[this.head]! < 0;
+  }
+
+  private unlink(e: number): void {
+    const { next, prev } = this;
+    next[prev[e]!] = next[e]!;
+    if (next[e]! >= 0) prev[next[e]!] = prev[e]!;
+  }
+
+  private relink(e: number): void {
+    const { next, prev } = this;
+    next[prev[e]!] = e;
+    if (next[e]! >= 0) prev[next[e]!] = e;
+  }
+
+  lift(call: number): void {
+    this.unlink(call);
+    this.unlink(call + 1);
+  }
+
+  unlift(call: number): void {
+    this.relink(call + 1);
+    this.relink(call);
+  }
+}
+
+/** The set of linearized operations plus the model state, as one memo key. */
+class LinearizedSet {
+  private readonly words: Uint32Array;
+
+  constructor(n: number) {
+    this.words = new Uint32Array(Math.ceil(n / 32));
+  }
+
+  add(i: number): void {
+    this.words[i >> 5]! |= 1 << (i & 31);
+  }
+
+  remove(i: number): void {
+    this.words[i >> 5]! &= ~(1 << (i & 31));
+  }
+
+  keyWith(state: RegisterValue): string {
+    return `${this.words.join(',')}|${state === null ? '\u0000' : state}`;
+  }
+}
+
 /** Searches one key's operations. */
 export function checkKey(key: string, raw: readonly Operation[], options: CheckOptions = {}): KeyResult {
   const maxSteps = options.maxStepsPerKey ?? DEFAULTS.maxStepsPerKey;
   const ops = prepareKey(raw);
   const n = ops.length;
   if (n === 0) return { key, verdict: Verdict.Linearizable, operations: 0, steps: 0 };
-  // Entry 2i is op i's invocation, 2i+1 its completion; entry 2n is the head sentinel.
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) order.push(2 * i, 2 * i + 1);
-  const timeOf = (e: number): number => (e % 2 === 0 ? ops[e >> 1]!.invokeMs : ops[e >> 1]!.completeMs);
-  order.sort((a, b) => timeOf(a) - timeOf(b) || (a % 2) - (b % 2) || a - b);
-  const HEAD = 2 * n;
-  const next = new Int32Array(2 * n + 1).fill(-1);
-  const prev = new Int32Array(2 * n + 1).fill(-1);
-  let last = HEAD;
-  for (const e of order) {
-    next[last] = e;
-    prev[e] = last;
-    last = e;
-  }
-  const lift = (call: number): void => {
-    const ret = call + 1;
-    next[prev[call]!] = next[call]!;
-    if (next[call]! >= 0) prev[next[call]!] = prev[call]!;
-    next[prev[ret]!] = next[ret]!;
-    if (next[ret]! >= 0) prev[next[ret]!] = prev[ret]!;
-  };
-  const unlift = (call: number): void => {
-    const ret = call + 1;
-    next[prev[ret]!] = ret;
-    if (next[ret]! >= 0) prev[next[ret]!] = ret;
-    next[prev[call]!] = call;
-    if (next[call]! >= 0) prev[next[call]!] = call;
-  };
-
-  const words = new Uint32Array(Math.ceil(n / 32));
+  const list = new EventList(ops);
+  const linearized = new LinearizedSet(n);
   const seen = new Set<string>();
-  const stateKey = (state: RegisterValue): string =>
-    `${words.join(',')}|${state === null ? '\u0000' : state}`;
   const stack: { call: number; state: RegisterValue }[] = [];
   let state: RegisterValue = null;
-  let entry = next[HEAD]!;
+  let entry = list.after(list.head);
   let steps = 0;
   let deepest = 0;
   let stuckAt = -1;
-  while (next[HEAD]! >= 0) {
+  while (!list.isEmpty) {
     if (++steps > maxSteps) return { key, verdict: Verdict.Unknown, operations: n, steps };
     if (entry < 0) throw new Error('linearizability search walked off the list');
     if (entry % 2 === 0) {
+      // An invocation: try to linearize its operation here.
       const i = entry >> 1;
       const nextState = stepRegister(state, ops[i]!.input, ops[i]!.output);
       if (nextState !== undefined) {
-        words[i >> 5]! |= 1 << (i & 31);
-        const k = stateKey(nextState);
-        if (!seen.has(k)) {
-          seen.add(k);
+        linearized.add(i);
+        const memo = linearized.keyWith(nextState);
+        if (!seen.has(memo)) {
+          seen.add(memo);
           stack.push({ call: entry, state });
           state = nextState;
-          lift(entry);
-          entry = next[HEAD]!;
+          list.lift(entry);
+          entry = list.after(list.head);
           continue;
         }
-        words[i >> 5]! &= ~(1 << (i & 31));
+        linearized.remove(i);
       }
-      entry = next[entry]!;
+      entry = list.after(entry);
     } else {
+      // A completion of an operation not yet linearized: undo the last choice.
       if (stack.length >= deepest) {
         deepest = stack.length;
         stuckAt = entry >> 1;
@@ -223,23 +277,24 @@ export function checkKey(key: string, raw: readonly Operation[], options: CheckO
       if (top === undefined) {
         return { key, verdict: Verdict.Violation, operations: n, steps, detail: explain(ops, stuckAt) };
       }
-      const i = top.call >> 1;
-      words[i >> 5]! &= ~(1 << (i & 31));
+      linearized.remove(top.call >> 1);
       state = top.state;
-      unlift(top.call);
-      entry = next[top.call]!;
+      list.unlift(top.call);
+      entry = list.after(top.call);
     }
   }
   return { key, verdict: Verdict.Linearizable, operations: n, steps };
 }
 
+/** The operation that could not be placed and up to 30 operations either side (by invocation). */
 function explain(ops: readonly SearchOp[], stuckAt: number): string {
-  const lines = [...ops]
-    .sort((a, b) => a.invokeMs - b.invokeMs)
-    .map((o) => `${ops.indexOf(o) === stuckAt ? '>> ' : '   '}${describeOperation(o.op)}`);
   const stuck = ops[stuckAt];
+  const sorted = [...ops].sort((a, b) => a.invokeMs - b.invokeMs);
+  const at = stuck === undefined ? 0 : sorted.indexOf(stuck);
+  const shown = sorted.slice(Math.max(0, at - 30), at + 31);
+  const lines = shown.map((o) => `${o === stuck ? '>> ' : '   '}${describeOperation(o.op)}`);
   const head = stuck === undefined ? '' : `no linearization places ${describeOperation(stuck.op)}\n`;
-  return head + lines.join('\n');
+  return `${head}${lines.join('\n')}\n(${shown.length} of the key's ${ops.length} searched operations shown)`;
 }
 
 /** Checks a whole history, key by key; stops at the first key that is not linearizable. */
