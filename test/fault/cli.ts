@@ -76,6 +76,8 @@ async function main(): Promise<number> {
         faultsByKind: report.faultsByKind,
         errors: report.errors,
         checkMs: Math.round(report.checkMs),
+        maxOkGapMs: Math.round(report.maxOkGapMs),
+        finalKeysRead: `${report.finalKeysRead}/${report.keys}`,
       }),
     );
   if (report.detail !== undefined) console.error(report.detail);

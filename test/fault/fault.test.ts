@@ -37,6 +37,7 @@ describe('fault suite (real processes)', function () {
         expect(report.faults, line).to.be.at.least(10);
         expect(Object.keys(report.faultsByKind).length, line).to.be.at.least(3);
         expect(report.ok, line).to.be.at.least(500);
+        expect(report.finalKeysRead, 'every key readable after healing').to.equal(report.keys);
       });
     });
   });

@@ -52,6 +52,11 @@ export interface FaultReport {
   readonly errors: Record<string, number>;
   readonly linearizable: Verdict;
   readonly checkMs: number;
+  /** Keys read after the heal (liveness: should be every key). */
+  readonly finalKeysRead: number;
+  readonly keys: number;
+  /** Longest stretch without a successful operation. */
+  readonly maxOkGapMs: number;
   /** Lock-safety violations; the lock workload waits for the recipes (see docs/testing.md). */
   readonly lockViolations: number;
   readonly savedTo?: string;
@@ -92,6 +97,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   let faults: FaultRecord[] = [];
   let workload: RegisterWorkload | undefined;
   let memberLogs = '';
+  let finalKeysRead = 0;
   const clientKind = options.client === 'http' || options.serializableReads === true ? 'http' : 'sdk';
   const sdkClients = new Map<number, SdkRegisterClient>();
   try {
@@ -128,7 +134,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     faults = nemesis.faults;
     await workload.stop();
     const leader = await h.waitForLeader(30_000);
-    await workload.finalReads(new HttpRegisterClient(h.member(leader).clientUrl));
+    finalKeysRead = await workload.finalReads(new HttpRegisterClient(h.member(leader).clientUrl));
   } catch (err) {
     log(h.logs());
     throw err;
@@ -172,6 +178,9 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     errors: Object.fromEntries(workload.errors),
     linearizable: check.verdict,
     checkMs,
+    finalKeysRead,
+    keys: options.keys,
+    maxOkGapMs: workload.maxOkGapMs(),
     lockViolations,
     seed: options.seed,
     client: clientKind,

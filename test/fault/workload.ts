@@ -55,14 +55,33 @@ export class RegisterWorkload {
     await Promise.all(this.running);
   }
 
-  /** One definite read of every key through `client` (retried), so the history ends in the final state. */
-  async finalReads(client: RegisterClient, attempts = 20): Promise<void> {
+  /**
+   * One definite read of every key through `client` (retried), so the history ends in the final
+   * state. Returns how many keys could be read (all of them, on a cluster that recovered).
+   */
+  async finalReads(client: RegisterClient, attempts = 20): Promise<number> {
+    let read = 0;
     for (let k = 0; k < this.options.keys; k++) {
       for (let a = 0; a < attempts; a++) {
         const op = await this.invoke(this.options.workers + 1, client, `k${k}`, { type: 'read' });
-        if (op.outcome === Outcome.Ok) break;
+        if (op.outcome === Outcome.Ok) {
+          read++;
+          break;
+        }
       }
     }
+    return read;
+  }
+
+  /** The longest time between two successful completions (how long the cluster was unusable). */
+  maxOkGapMs(): number {
+    const done = this.history
+      .filter((op) => op.outcome === Outcome.Ok)
+      .map((op) => op.completeMs)
+      .sort((a, b) => a - b);
+    let gap = 0;
+    for (let i = 1; i < done.length; i++) gap = Math.max(gap, done[i]! - done[i - 1]!);
+    return gap;
   }
 
   private async worker(w: number): Promise<void> {
