@@ -22,8 +22,8 @@ export interface HarnessMember {
   readonly proxy: TcpProxy;
   readonly args: string[];
   process: ChildProcess | undefined;
-  /** Stopped with SIGSTOP and not yet continued. */
-  paused: boolean;
+  /** Stopped with SIGSTOP and not yet continued (absent: never paused). */
+  paused?: boolean;
   log: string;
 }
 
@@ -156,7 +156,7 @@ export class ClusterHarness {
   /** SIGSTOP by PID: the process freezes with its sockets open, as under a long GC or VM pause. */
   pause(name: string): void {
     const m = this.member(name);
-    if (m.process?.pid === undefined || m.paused) return;
+    if (m.process?.pid === undefined || m.paused === true) return;
     process.kill(m.process.pid, 'SIGSTOP');
     m.paused = true;
   }
@@ -164,7 +164,7 @@ export class ClusterHarness {
   /** SIGCONT by PID. */
   resume(name: string): void {
     const m = this.member(name);
-    if (m.process?.pid === undefined || !m.paused) return;
+    if (m.process?.pid === undefined || m.paused !== true) return;
     process.kill(m.process.pid, 'SIGCONT');
     m.paused = false;
   }
@@ -262,7 +262,7 @@ export class ClusterHarness {
 
   /** Running and not paused: the members that can answer a request. */
   responsive(): HarnessMember[] {
-    return this.members.filter((m) => m.process !== undefined && !m.paused);
+    return this.members.filter((m) => m.process !== undefined && m.paused !== true);
   }
 
   /** The name of the member that every running member agrees is leader. */
