@@ -13,7 +13,7 @@ import { parseNemesis } from './nemesis.js';
 import { FAULT_RUN_DEFAULTS, recheck, runFault, summaryLine, type SavedRun } from './run.js';
 
 const USAGE = `usage: npm run fault -- [--time SEC] [--nemesis all|none|kill|pause|partition|<kind>,...]
-       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose] [--client sdk|http]
+       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose] [--client sdk|http] [--locks N]
        [--serializable-reads]  (negative control: allows stale reads; expect a violation)
        npm run fault -- --check SAVED.json`;
 
@@ -36,6 +36,7 @@ async function main(): Promise<number> {
       verbose: { type: 'boolean', default: false },
       'serializable-reads': { type: 'boolean', default: false },
       client: { type: 'string', default: 'sdk' },
+      locks: { type: 'string', default: '3' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +68,7 @@ async function main(): Promise<number> {
     outDir: values.out,
     serializableReads: values['serializable-reads'],
     client: clientKind(values.client),
+    lockWorkers: int('locks', values.locks, 0),
     ...(values.verbose ? { log: (line: string) => console.error(line) } : {}),
   });
   console.log(summaryLine(report));
@@ -78,6 +80,8 @@ async function main(): Promise<number> {
         checkMs: Math.round(report.checkMs),
         maxOkGapMs: Math.round(report.maxOkGapMs),
         finalKeysRead: `${report.finalKeysRead}/${report.keys}`,
+        lockHolds: report.lockHolds,
+        staleWritesRejected: report.staleWritesRejected,
       }),
     );
   if (report.detail !== undefined) console.error(report.detail);

@@ -11,6 +11,14 @@ import { ClusterHarness } from '../cluster/harness.js';
 import { Nemesis, type FaultKind, type FaultRecord } from './nemesis.js';
 import { HttpRegisterClient, type RegisterClient } from './register-client.js';
 import { SdkRegisterClient } from './sdk-register-client.js';
+import { loadLockRecipes, LOCK_WORKLOAD_DEFAULTS, LockWorkload } from './lock-workload.js';
+import {
+  checkLockSafety,
+  describeViolation,
+  type GuardedWrite,
+  type LockHold,
+  type SafetyViolation,
+} from '../check/lock-safety.js';
 import { RegisterWorkload, WORKLOAD_DEFAULTS } from './workload.js';
 
 export interface FaultRunOptions {
@@ -23,6 +31,8 @@ export interface FaultRunOptions {
   readonly electionTimeoutMs: number;
   /** `sdk` (default): one SDK Client per worker over every endpoint; `http`: the JSON gateway. */
   readonly client?: 'sdk' | 'http';
+  /** Lock workers taking one lock through the recipes (0: none). Default 3. */
+  readonly lockWorkers?: number;
   /** Negative control: stale-capable serializable reads (the checker should object). Default false. */
   readonly serializableReads?: boolean;
   /** Passed to the nemesis (defaults there). */
@@ -57,8 +67,13 @@ export interface FaultReport {
   readonly keys: number;
   /** Longest stretch without a successful operation. */
   readonly maxOkGapMs: number;
-  /** Lock-safety violations; the lock workload waits for the recipes (see docs/testing.md). */
+  /** Lock-safety violations of the lock workload (recipes' acquireLock with fencing tokens). */
   readonly lockViolations: number;
+  /** Whether the lock workload ran (it needs recipes/, see LockRecipes). */
+  readonly lockWorkload: boolean;
+  /** Lock holds completed, and writes the guarded resource rejected as stale. */
+  readonly lockHolds: number;
+  readonly staleWritesRejected: number;
   readonly savedTo?: string;
   readonly detail?: string;
   readonly seed: number;
@@ -69,7 +84,7 @@ export function summaryLine(r: FaultReport): string {
   return (
     `operations=${r.operations} ok=${r.ok} fail=${r.fail} indeterminate=${r.indeterminate} ` +
     `faults=${r.faults} linearizable=${r.linearizable === Verdict.Linearizable ? 'yes' : r.linearizable === Verdict.Violation ? 'no' : 'unknown'} ` +
-    `lock-violations=${r.lockViolations} client=${r.client} seed=${r.seed}` +
+    `lock-violations=${r.lockWorkload ? r.lockViolations : 'n/a'} client=${r.client} seed=${r.seed}` +
     (r.savedTo !== undefined ? ` saved=${r.savedTo}` : '')
   );
 }
@@ -80,6 +95,11 @@ export interface SavedRun {
   readonly history: readonly Operation[];
   readonly verdict: Verdict;
   readonly detail?: string;
+  readonly locks?: {
+    readonly holds: readonly LockHold[];
+    readonly accepted: readonly GuardedWrite[];
+    readonly violations: readonly SafetyViolation[];
+  };
 }
 
 function countBy<T>(xs: readonly T[], key: (x: T) => string): Record<string, number> {
@@ -98,6 +118,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   let workload: RegisterWorkload | undefined;
   let memberLogs = '';
   let finalKeysRead = 0;
+  let locks: LockWorkload | undefined;
   const clientKind = options.client === 'http' || options.serializableReads === true ? 'http' : 'sdk';
   const sdkClients = new Map<number, SdkRegisterClient>();
   try {
@@ -127,12 +148,25 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
       ...(options.holdMs !== undefined ? { holdMs: options.holdMs } : {}),
       ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
     });
+    const lockWorkers = options.lockWorkers ?? LOCK_WORKLOAD_DEFAULTS.workers;
+    const recipes = lockWorkers > 0 ? await loadLockRecipes() : undefined;
+    if (lockWorkers > 0 && recipes === undefined) log('lock workload: recipes/ is not built here; skipped');
+    if (recipes !== undefined) {
+      locks = new LockWorkload(recipes, {
+        ...LOCK_WORKLOAD_DEFAULTS,
+        workers: lockWorkers,
+        endpoints,
+        requestTimeoutMs,
+      });
+      locks.start();
+    }
     workload.start();
     nemesis.start();
     await new Promise((resolve) => setTimeout(resolve, options.timeSec * 1000));
     await nemesis.stop();
     faults = nemesis.faults;
     await workload.stop();
+    await locks?.stop();
     const leader = await h.waitForLeader(30_000);
     finalKeysRead = await workload.finalReads(new HttpRegisterClient(h.member(leader).clientUrl));
   } catch (err) {
@@ -148,9 +182,12 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   const check: CheckResult = checkLinearizable(history);
   const checkMs = performance.now() - started;
   const outcomes = countBy(history, (op) => op.outcome);
-  const lockViolations = 0;
+  const lockLog: SafetyViolation[] =
+    locks === undefined ? [] : checkLockSafety(locks.holds, locks.resource.accepted);
+  const lockViolations = lockLog.length;
   let savedTo: string | undefined;
-  const detail = check.failed?.detail;
+  const detail =
+    check.failed?.detail ?? (lockLog.length > 0 ? lockLog.map(describeViolation).join('\n') : undefined);
   if (check.verdict !== Verdict.Linearizable || lockViolations > 0) {
     mkdirSync(options.outDir, { recursive: true });
     savedTo = join(
@@ -159,6 +196,9 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     );
     const { log: _log, ...rest } = options;
     const saved: SavedRun = {
+      ...(locks !== undefined
+        ? { locks: { holds: locks.holds, accepted: locks.resource.accepted, violations: lockLog } }
+        : {}),
       options: rest,
       faults,
       history,
@@ -182,6 +222,9 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
     keys: options.keys,
     maxOkGapMs: workload.maxOkGapMs(),
     lockViolations,
+    lockWorkload: locks !== undefined,
+    lockHolds: locks?.holds.length ?? 0,
+    staleWritesRejected: locks?.resource.rejected ?? 0,
     seed: options.seed,
     client: clientKind,
     ...(savedTo !== undefined ? { savedTo } : {}),
