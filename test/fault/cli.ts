@@ -13,7 +13,7 @@ import { parseNemesis } from './nemesis.js';
 import { FAULT_RUN_DEFAULTS, recheck, runFault, summaryLine, type SavedRun } from './run.js';
 
 const USAGE = `usage: npm run fault -- [--time SEC] [--nemesis all|none|kill|pause|partition|<kind>,...]
-       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose] [--client sdk|http] [--locks N]
+       [--members 3|5] [--workers N] [--keys N] [--seed N] [--out DIR] [--verbose] [--client sdk|http] [--locks N] [--save]
        [--serializable-reads]  (negative control: allows stale reads; expect a violation)
        npm run fault -- --check SAVED.json`;
 
@@ -37,6 +37,7 @@ async function main(): Promise<number> {
       'serializable-reads': { type: 'boolean', default: false },
       client: { type: 'string', default: 'sdk' },
       locks: { type: 'string', default: '3' },
+      save: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     serializableReads: values['serializable-reads'],
     client: clientKind(values.client),
     lockWorkers: int('locks', values.locks, 0),
+    saveAlways: values.save,
     ...(values.verbose ? { log: (line: string) => console.error(line) } : {}),
   });
   console.log(summaryLine(report));

@@ -31,6 +31,8 @@ export interface FaultRunOptions {
   readonly electionTimeoutMs: number;
   /** `sdk` (default): one SDK Client per worker over every endpoint; `http`: the JSON gateway. */
   readonly client?: 'sdk' | 'http';
+  /** Save the history and fault log even when there is no violation. Default false. */
+  readonly saveAlways?: boolean;
   /** Lock workers taking one lock through the recipes (0: none). Default 3. */
   readonly lockWorkers?: number;
   /** Negative control: stale-capable serializable reads (the checker should object). Default false. */
@@ -188,7 +190,7 @@ export async function runFault(options: FaultRunOptions): Promise<FaultReport> {
   let savedTo: string | undefined;
   const detail =
     check.failed?.detail ?? (lockLog.length > 0 ? lockLog.map(describeViolation).join('\n') : undefined);
-  if (check.verdict !== Verdict.Linearizable || lockViolations > 0) {
+  if (check.verdict !== Verdict.Linearizable || lockViolations > 0 || options.saveAlways === true) {
     mkdirSync(options.outDir, { recursive: true });
     savedTo = join(
       options.outDir,
