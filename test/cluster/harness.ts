@@ -22,6 +22,8 @@ export interface HarnessMember {
   readonly proxy: TcpProxy;
   readonly args: string[];
   process: ChildProcess | undefined;
+  /** Stopped with SIGSTOP and not yet continued (absent: never paused). */
+  paused?: boolean;
   log: string;
 }
 
@@ -115,6 +117,7 @@ export class ClusterHarness {
         proxy,
         args,
         process: undefined,
+        paused: false,
         log: '',
       });
     }
@@ -147,6 +150,23 @@ export class ClusterHarness {
     child.kill(signal);
     await exited;
     m.process = undefined;
+    m.paused = false;
+  }
+
+  /** SIGSTOP by PID: the process freezes with its sockets open, as under a long GC or VM pause. */
+  pause(name: string): void {
+    const m = this.member(name);
+    if (m.process?.pid === undefined || m.paused === true) return;
+    process.kill(m.process.pid, 'SIGSTOP');
+    m.paused = true;
+  }
+
+  /** SIGCONT by PID. */
+  resume(name: string): void {
+    const m = this.member(name);
+    if (m.process?.pid === undefined || m.paused !== true) return;
+    process.kill(m.process.pid, 'SIGCONT');
+    m.paused = false;
   }
 
   restart(name: string): void {
@@ -217,6 +237,21 @@ export class ClusterHarness {
     for (const other of this.members) if (other !== m) other.proxy.block(m.host);
   }
 
+  /** Cut the link from `from` to `to` in that direction only: `from`'s messages to `to` are lost. */
+  blockOneWay(from: string, to: string): void {
+    this.member(to).proxy.block(this.member(from).host);
+  }
+
+  /** Symmetric partition: members in different groups cannot talk; members left out keep every link. */
+  partition(groups: readonly (readonly string[])[]): void {
+    for (const [i, a] of groups.entries()) {
+      for (const [j, b] of groups.entries()) {
+        if (i === j) continue;
+        for (const from of a) for (const to of b) this.blockOneWay(from, to);
+      }
+    }
+  }
+
   heal(): void {
     for (const m of this.members) m.proxy.unblock();
   }
@@ -225,24 +260,30 @@ export class ClusterHarness {
     return this.members.filter((m) => m.process !== undefined);
   }
 
+  /** Running and not paused: the members that can answer a request. */
+  responsive(): HarnessMember[] {
+    return this.members.filter((m) => m.process !== undefined && m.paused !== true);
+  }
+
   /** The name of the member that every running member agrees is leader. */
   async waitForLeader(timeoutMs = 20_000): Promise<string> {
     return eventually(
       'a leader agreed by every running member',
       async () => {
-        const views = await Promise.all(this.running().map((m) => this.status(m.name)));
+        const views = await Promise.all(this.responsive().map((m) => this.status(m.name)));
         const leaders = new Set(views.map((v) => v.leader));
         if (leaders.size !== 1) return undefined;
         const leaderId = [...leaders][0]!;
         if (leaderId === '0' || leaderId === undefined) return undefined;
         const idx = views.findIndex((v) => v.header.member_id === leaderId);
-        return idx < 0 ? undefined : this.running()[idx]!.name;
+        return idx < 0 ? undefined : this.responsive()[idx]!.name;
       },
       { timeoutMs },
     );
   }
 
   async stop(): Promise<void> {
+    for (const m of this.members) this.resume(m.name);
     for (const m of this.members) await this.kill(m.name, 'SIGKILL');
     for (const m of this.members) await m.proxy.close();
     rmSync(this.root, { recursive: true, force: true });
