@@ -1,0 +1,313 @@
+/**
+ * The public client. `Client` owns the connection (see core.ts); `client.namespace(prefix)` returns
+ * a `KvClient` view over the same connection with every key under the prefix. Every method takes
+ * `{ signal }`, is bounded by `requestTimeoutMs`, and rejects with a typed ClientError.
+ *
+ *   await using client = new Client({ endpoints: ['ws://127.0.0.1:2379'] });
+ *   await client.put('greeting', 'hello');
+ *   const kv = await client.get('greeting'); // KeyValue | undefined
+ */
+import { ClientCore } from './core.js';
+import {
+  asJson,
+  asText,
+  deleteRequest,
+  deleteResult,
+  putRequest,
+  putResult,
+  rangeRequest,
+  rangeResult,
+  spacePrefixRange,
+  type Abortable,
+  type DeleteOptions,
+  type DeleteResult,
+  type GetOptions,
+  type PutOptions,
+  type PutResult,
+  type RangeOptions,
+  type RangeResult,
+} from './kv.js';
+import {
+  grantLease,
+  KeepAliveImpl,
+  leaseTimeToLive,
+  revokeLease,
+  type GrantOptions,
+  type LeaseGrant,
+  type LeaseKeepAlive,
+  type LeaseTimeToLive,
+} from './lease.js';
+import { KeySpace } from './namespace.js';
+import { resolveOptions, type ClientOptions } from './options.js';
+import type { KeyValue, MemberListResponse, ResponseHeader, StatusResponse } from './protocol/index.js';
+import { Session, type SessionOptions } from './session.js';
+import { StatusHub, TypedEmitter, type ClientEvents, type ClientState, type ClientStatus } from './status.js';
+import { TxnBuilder } from './txn.js';
+import { toBytes, type Bytes } from './util.js';
+import { WatchImpl, type Watch, type WatchOptions } from './watch.js';
+
+export interface CompactOptions extends Abortable {
+  /** Answer only once the space is reclaimed. */
+  readonly physical?: boolean;
+}
+
+/** Lease operations (shared by every view: leases are not namespaced; their keys are). */
+export interface LeaseApi {
+  grant(ttlSec: number, options?: GrantOptions): Promise<LeaseGrant>;
+  revoke(id: number, options?: Abortable): Promise<void>;
+  timeToLive(id: number, options?: Abortable & { readonly keys?: boolean }): Promise<LeaseTimeToLive>;
+  /** Ids of every lease. */
+  leases(options?: Abortable): Promise<readonly number[]>;
+  /** Keeps lease `id` alive (renewing every TTL/3) until closed or lost; resolves after the first renewal. */
+  keepAlive(id: number, options?: Abortable): Promise<LeaseKeepAlive>;
+}
+
+/** Everything that works on keys; `Client` and its namespace views implement it. */
+export interface KvClient {
+  /** The view's key prefix (empty for the root). */
+  readonly prefix: Uint8Array;
+  get(key: Bytes, options?: GetOptions): Promise<KeyValue | undefined>;
+  /** The value as UTF-8 text, or undefined. */
+  getText(key: Bytes, options?: GetOptions): Promise<string | undefined>;
+  /** The value parsed as JSON (unknown), or undefined. */
+  getJson(key: Bytes, options?: GetOptions): Promise<unknown>;
+  /** The value parsed as JSON and checked by `parse`, or undefined. */
+  getJson<T>(
+    key: Bytes,
+    options: GetOptions & { readonly parse: (value: unknown) => T },
+  ): Promise<T | undefined>;
+  /** Keys in [key, rangeEnd). */
+  getRange(key: Bytes, rangeEnd: Bytes, options?: RangeOptions): Promise<RangeResult>;
+  /** Keys starting with `prefix` (in a namespace view, '' means every key of the namespace). */
+  getPrefix(prefix: Bytes, options?: RangeOptions): Promise<RangeResult>;
+  put(key: Bytes, value: Bytes, options?: PutOptions): Promise<PutResult>;
+  /** JSON.stringify(value) as the value. */
+  putJson(key: Bytes, value: unknown, options?: PutOptions): Promise<PutResult>;
+  delete(key: Bytes, options?: DeleteOptions): Promise<DeleteResult>;
+  deleteRange(key: Bytes, rangeEnd: Bytes, options?: DeleteOptions): Promise<DeleteResult>;
+  deletePrefix(prefix: Bytes, options?: DeleteOptions): Promise<DeleteResult>;
+  /** A typed transaction builder (see txn.ts). */
+  txn(): TxnBuilder;
+  /** Compacts history below `revision` (cluster-wide, not namespaced). */
+  compact(revision: number, options?: CompactOptions): Promise<ResponseHeader>;
+  /** An async iterator of changes; see watch.ts for the exactly-once guarantee. */
+  watch(options: WatchOptions): Watch;
+  readonly lease: LeaseApi;
+  /** A lease kept alive for the life of the session (the base of recipes). */
+  session(options?: SessionOptions): Promise<Session>;
+  /** A view with every key under this view's prefix + `prefix`. */
+  namespace(prefix: Bytes): KvClient;
+}
+
+class KvView implements KvClient {
+  readonly lease: LeaseApi;
+
+  constructor(
+    protected readonly core: ClientCore,
+    protected readonly space: KeySpace,
+  ) {
+    this.lease = {
+      grant: (ttlSec, options) => grantLease(core, ttlSec, options),
+      revoke: (id, options) => revokeLease(core, id, options),
+      timeToLive: (id, options) => leaseTimeToLive(core, space, id, options),
+      leases: async (options) => (await core.call('lease.leases', {}, options ?? {})).leases.map((l) => l.id),
+      keepAlive: (id, options) => KeepAliveImpl.start(core, id, options),
+    };
+  }
+
+  get prefix(): Uint8Array {
+    return this.space.prefix;
+  }
+
+  async get(key: Bytes, options: GetOptions = {}): Promise<KeyValue | undefined> {
+    const r = await this.core.call(
+      'kv.range',
+      rangeRequest(this.space, key, new Uint8Array(), options),
+      options,
+    );
+    const kv = r.kvs[0];
+    return kv === undefined ? undefined : this.space.kv(kv);
+  }
+
+  async getText(key: Bytes, options: GetOptions = {}): Promise<string | undefined> {
+    const kv = await this.get(key, options);
+    return kv === undefined ? undefined : asText(kv.value);
+  }
+
+  getJson(key: Bytes, options?: GetOptions): Promise<unknown>;
+  getJson<T>(
+    key: Bytes,
+    options: GetOptions & { readonly parse: (value: unknown) => T },
+  ): Promise<T | undefined>;
+  async getJson<T>(
+    key: Bytes,
+    options: GetOptions & { readonly parse?: (value: unknown) => T } = {},
+  ): Promise<unknown> {
+    const kv = await this.get(key, options);
+    if (kv === undefined) return undefined;
+    const value = asJson(kv.value);
+    return options.parse === undefined ? value : options.parse(value);
+  }
+
+  async getRange(key: Bytes, rangeEnd: Bytes, options: RangeOptions = {}): Promise<RangeResult> {
+    const r = await this.core.call('kv.range', rangeRequest(this.space, key, rangeEnd, options), options);
+    return rangeResult(this.space, r);
+  }
+
+  getPrefix(prefix: Bytes, options: RangeOptions = {}): Promise<RangeResult> {
+    const { key, rangeEnd } = spacePrefixRange(this.space, prefix);
+    return this.getRange(key, rangeEnd, options);
+  }
+
+  async put(key: Bytes, value: Bytes, options: PutOptions = {}): Promise<PutResult> {
+    const r = await this.core.call('kv.put', putRequest(this.space, key, value, options), options);
+    return putResult(this.space, r);
+  }
+
+  putJson(key: Bytes, value: unknown, options: PutOptions = {}): Promise<PutResult> {
+    return this.put(key, JSON.stringify(value), options);
+  }
+
+  delete(key: Bytes, options: DeleteOptions = {}): Promise<DeleteResult> {
+    return this.deleteRange(key, new Uint8Array(), options);
+  }
+
+  async deleteRange(key: Bytes, rangeEnd: Bytes, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const r = await this.core.call(
+      'kv.deleteRange',
+      deleteRequest(this.space, key, rangeEnd, options),
+      options,
+    );
+    return deleteResult(this.space, r);
+  }
+
+  deletePrefix(prefix: Bytes, options: DeleteOptions = {}): Promise<DeleteResult> {
+    const { key, rangeEnd } = spacePrefixRange(this.space, prefix);
+    return this.deleteRange(key, rangeEnd, options);
+  }
+
+  txn(): TxnBuilder {
+    return new TxnBuilder(this.space, (request, options) => this.core.call('kv.txn', request, options));
+  }
+
+  async compact(revision: number, options: CompactOptions = {}): Promise<ResponseHeader> {
+    const r = await this.core.call('kv.compact', { revision, physical: options.physical ?? false }, options);
+    return r.header;
+  }
+
+  watch(options: WatchOptions): Watch {
+    return new WatchImpl(this.core, this.space, options);
+  }
+
+  session(options: SessionOptions = {}): Promise<Session> {
+    return Session.create(this.core, options);
+  }
+
+  namespace(prefix: Bytes): KvClient {
+    return new KvView(this.core, this.space.child(toBytes(prefix)));
+  }
+}
+
+/**
+ * A Concord client: one multiplexed WebSocket to one member at a time, failing over across
+ * `endpoints`. Connects lazily (or on `ready()`); closed by `close()` or `await using`.
+ */
+export class Client extends KvView implements AsyncDisposable {
+  private readonly emitter: ClientEmitter;
+  private readonly hub: StatusHub;
+  private closedReason: Promise<Error | undefined> | undefined;
+
+  constructor(options: ClientOptions) {
+    const resolved = resolveOptions(options);
+    const emitter = new ClientEmitter();
+    const hub = new StatusHub();
+    const core = new ClientCore(resolved, {
+      state: (s) => emitter.fire('state', s),
+      status: (s) => {
+        emitter.fire('status', s);
+        hub.publish(s);
+      },
+    });
+    super(core, new KeySpace(resolved.namespace));
+    this.emitter = emitter;
+    this.hub = hub;
+  }
+
+  /** The connection state. */
+  get state(): ClientState {
+    return this.core.state;
+  }
+
+  /** Listens to state changes or status events (typed). */
+  on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.off(event, listener);
+    return this;
+  }
+
+  /** Status events as an async iterable (single consumer per call); ends when the client closes. */
+  status(): AsyncIterableIterator<ClientStatus> {
+    const it = this.hub.subscribe();
+    if (this.core.isClosed) it.stop();
+    return it;
+  }
+
+  /** Connects now (if not connected) and resolves once a member has welcomed the client. */
+  async ready(options: Abortable = {}): Promise<void> {
+    await this.core.connection(options.signal);
+  }
+
+  /** The member this client is connected to (undefined while disconnected). */
+  get endpoint(): string | undefined {
+    return this.core.current()?.endpoint;
+  }
+
+  /** The status of the connected member. */
+  async memberStatus(options: Abortable = {}): Promise<StatusResponse> {
+    return this.core.call('maintenance.status', {}, options);
+  }
+
+  async memberList(
+    options: Abortable & { readonly linearizable?: boolean } = {},
+  ): Promise<MemberListResponse> {
+    return this.core.call('cluster.memberList', { linearizable: options.linearizable ?? false }, options);
+  }
+
+  /** Closes the connection; watches end, keep-alives stop (leases are not revoked). Idempotent. */
+  close(): Promise<void> {
+    if (this.closedReason === undefined) {
+      this.closedReason = this.core.close().then(() => undefined);
+    }
+    return this.closedReason.then(() => undefined);
+  }
+
+  /** Resolves (never rejects) once the client is closed. */
+  async closed(): Promise<Error | undefined> {
+    if (this.core.isClosed && this.closedReason !== undefined) return this.closedReason;
+    await new Promise<void>((resolve) => {
+      const listener = (s: ClientState): void => {
+        if (s === 'closed') {
+          this.off('state', listener);
+          resolve();
+        }
+      };
+      if (this.core.isClosed) resolve();
+      else this.on('state', listener);
+    });
+    return undefined;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+class ClientEmitter extends TypedEmitter<ClientEvents> {
+  fire<K extends keyof ClientEvents>(event: K, ...args: Parameters<ClientEvents[K]>): void {
+    this.emit(event, ...args);
+  }
+}

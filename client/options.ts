@@ -1,0 +1,217 @@
+/**
+ * Client options, their documented defaults (`CLIENT_DEFAULTS`), and `resolveOptions()`, which
+ * validates them at construction and throws `InvalidArgumentError` naming the option before any
+ * socket opens. Time and randomness are injected (`clock`, `random`) so that unit tests and the
+ * simulator drive the SDK on virtual time.
+ */
+import { InvalidArgumentError } from './errors.js';
+import type { ClientTransport } from './transport.js';
+import { WEBSOCKET_PATH } from './protocol/index.js';
+
+/** Clock and timers; the default is the platform's (`Date.now`, `setTimeout`). */
+export interface ClientClock {
+  nowMs(): number;
+  setTimeout(callback: () => void, delayMs: number): object;
+  clearTimeout(handle: object): void;
+}
+
+export interface TlsOptions {
+  /** PEM CA certificates to trust. */
+  readonly ca?: string | readonly string[];
+  /** PEM client certificate and key (mutual TLS). */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Default true; false only for tests. */
+  readonly rejectUnauthorized?: boolean;
+  readonly servername?: string;
+}
+
+export interface AuthOptions {
+  /** Sent in the hello frame as auth_token. */
+  readonly token: string;
+}
+
+export interface BackoffOptions {
+  /** Delay before the second attempt; doubles each attempt. Default 100 ms. */
+  readonly initialDelayMs?: number;
+  /** Upper bound of one delay. Default 5000 ms. */
+  readonly maxDelayMs?: number;
+}
+
+export interface ClientOptions {
+  /** Members' client URLs: `ws://host:2379`, `http://host:2379`, `host:2379` (wss:// / https:// for TLS). */
+  readonly endpoints: readonly string[];
+  readonly tls?: TlsOptions;
+  readonly auth?: AuthOptions;
+  /** Every key of this client lives under this prefix (see `client.namespace()`). */
+  readonly namespace?: string | Uint8Array;
+  /** For the member's logs, sent in the hello. Default "concord-js". */
+  readonly clientName?: string;
+  /** Deadline of one call, retries included. Default 10 000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Deadline of one connection attempt (socket + hello/welcome). Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Reconnect and retry backoff (exponential, jittered). */
+  readonly backoff?: BackoffOptions;
+  /** Refuse members of another cluster (compared with welcome.header.clusterId). */
+  readonly expectedClusterId?: number;
+  /** Events a watch buffers for a slow consumer before pausing its server-side stream. Default 10 000. */
+  readonly watchBufferEvents?: number;
+  /** Default `wsTransport()` with `tls`. */
+  readonly transport?: ClientTransport;
+  readonly clock?: ClientClock;
+  /** Uniform in [0, 1); jitter only. Default Math.random. */
+  readonly random?: () => number;
+  /** One line per notable event (reconnects, protocol errors). Default: none. */
+  readonly logger?: (line: string) => void;
+}
+
+export const CLIENT_DEFAULTS = {
+  clientName: 'concord-js',
+  requestTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+  initialDelayMs: 100,
+  maxDelayMs: 5_000,
+  watchBufferEvents: 10_000,
+} as const;
+
+export interface ResolvedOptions {
+  readonly endpoints: readonly string[];
+  readonly tls: TlsOptions | undefined;
+  readonly authToken: string | undefined;
+  readonly namespace: Uint8Array;
+  readonly clientName: string;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly expectedClusterId: number | undefined;
+  readonly watchBufferEvents: number;
+  readonly transport: ClientTransport | undefined;
+  readonly clock: ClientClock;
+  readonly random: () => number;
+  readonly logger: (line: string) => void;
+}
+
+export const systemClock: ClientClock = {
+  nowMs: () => Date.now(),
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * `ws://host:port/ws` from any accepted spelling of an endpoint. http(s) map to ws(s); a bare
+ * `host:port` is ws://; the path is always the protocol's WEBSOCKET_PATH.
+ */
+export function normalizeEndpoint(endpoint: string): string {
+  const trimmed = endpoint.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `ws://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch (cause) {
+    throw new InvalidArgumentError(`endpoint ${JSON.stringify(endpoint)} is not a URL`, {
+      details: { field: 'endpoints' },
+      cause,
+    });
+  }
+  const scheme = { 'ws:': 'ws:', 'http:': 'ws:', 'wss:': 'wss:', 'https:': 'wss:' }[url.protocol];
+  if (scheme === undefined || url.host === '') {
+    throw new InvalidArgumentError(
+      `endpoint ${JSON.stringify(endpoint)}: use ws://, wss://, http:// or https://`,
+      {
+        details: { field: 'endpoints' },
+      },
+    );
+  }
+  return `${scheme}//${url.host}${WEBSOCKET_PATH}`;
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`, {
+      details: { field: name },
+    });
+  }
+  return value;
+}
+
+export function resolveOptions(options: ClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('client options must be an object');
+  }
+  if (!Array.isArray(options.endpoints) || options.endpoints.length === 0) {
+    throw new InvalidArgumentError('endpoints must list at least one member', {
+      details: { field: 'endpoints' },
+    });
+  }
+  const endpoints = [...new Set(options.endpoints.map(normalizeEndpoint))];
+  const namespace =
+    typeof options.namespace === 'string'
+      ? new TextEncoder().encode(options.namespace)
+      : (options.namespace ?? new Uint8Array());
+  const initialDelayMs = positiveInt(
+    'backoff.initialDelayMs',
+    options.backoff?.initialDelayMs,
+    CLIENT_DEFAULTS.initialDelayMs,
+  );
+  const maxDelayMs = positiveInt(
+    'backoff.maxDelayMs',
+    options.backoff?.maxDelayMs,
+    CLIENT_DEFAULTS.maxDelayMs,
+  );
+  if (maxDelayMs < initialDelayMs) {
+    throw new InvalidArgumentError('backoff.maxDelayMs must be at least backoff.initialDelayMs', {
+      details: { field: 'backoff.maxDelayMs' },
+    });
+  }
+  if (
+    options.auth !== undefined &&
+    (typeof options.auth.token !== 'string' || options.auth.token.length > 8192)
+  ) {
+    throw new InvalidArgumentError('auth.token must be a string of at most 8192 characters', {
+      details: { field: 'auth.token' },
+    });
+  }
+  const clientName = options.clientName ?? CLIENT_DEFAULTS.clientName;
+  if (typeof clientName !== 'string' || clientName.length > 256) {
+    throw new InvalidArgumentError('clientName must be a string of at most 256 characters', {
+      details: { field: 'clientName' },
+    });
+  }
+  if (options.tls !== undefined && endpoints.some((e) => e.startsWith('ws:'))) {
+    throw new InvalidArgumentError('tls is set but an endpoint is ws:// (use wss:// or https://)', {
+      details: { field: 'endpoints' },
+    });
+  }
+  return {
+    endpoints,
+    tls: options.tls,
+    authToken: options.auth?.token,
+    namespace,
+    clientName,
+    requestTimeoutMs: positiveInt(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      CLIENT_DEFAULTS.requestTimeoutMs,
+    ),
+    connectTimeoutMs: positiveInt(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      CLIENT_DEFAULTS.connectTimeoutMs,
+    ),
+    initialDelayMs,
+    maxDelayMs,
+    expectedClusterId: options.expectedClusterId,
+    watchBufferEvents: positiveInt(
+      'watchBufferEvents',
+      options.watchBufferEvents,
+      CLIENT_DEFAULTS.watchBufferEvents,
+    ),
+    transport: options.transport,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    logger: options.logger ?? (() => undefined),
+  };
+}
