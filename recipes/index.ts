@@ -14,7 +14,7 @@ export type { LeaderInfo, CampaignOptions } from './election.js';
 export { WorkQueue, QueueItem, QUEUE_PREFIX, QUEUE_DEFAULTS } from './queue.js';
 export type { QueueOptions, EnqueueOptions } from './queue.js';
 export { PubSub, TOPIC_PREFIX } from './pubsub.js';
-export type { Message, SubscribeOptions } from './pubsub.js';
+export type { Message, SubscribeOptions, Subscription } from './pubsub.js';
 export { Barrier, DoubleBarrier, BARRIER_PREFIX } from './barrier.js';
 export {
   register,

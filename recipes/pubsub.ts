@@ -53,38 +53,60 @@ export class PubSub {
     return { revision: r.revision };
   }
 
-  /** Messages of one topic, in order. Break the loop or abort the signal to stop. */
-  subscribe(topic: string, options: SubscribeOptions = {}): AsyncGenerator<Message> {
+  /**
+   * Messages of one topic, in order. The watch is created at this call (not at the first `next`);
+   * `await sub.ready()` resolves once the member has created it, after which no message is missed.
+   * Break the loop, call `close()` or abort the signal to stop.
+   */
+  subscribe(topic: string, options: SubscribeOptions = {}): Subscription {
     return this.follow({ key: this.key(topic) }, options);
   }
 
   /** Messages of every topic starting with `prefix` (a topic name prefix), in one ordered stream. */
-  subscribeTopics(prefix: string, options: SubscribeOptions = {}): AsyncGenerator<Message> {
+  subscribeTopics(prefix: string, options: SubscribeOptions = {}): Subscription {
     return this.follow({ prefix: `${TOPIC_PREFIX}${prefix === '' ? '' : encodeURIComponent(prefix)}` }, options);
   }
 
-  private async *follow(range: { key: string } | { prefix: string }, options: SubscribeOptions): AsyncGenerator<Message> {
+  private follow(range: { key: string } | { prefix: string }, options: SubscribeOptions): Subscription {
     const from = options.fromRevision;
     if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) throw invalidArgument('fromRevision must be a positive integer');
-    await using watch = this.kv.watch({
+    const watch = this.kv.watch({
       ...range,
       filters: ['noDelete'],
       ...(from !== undefined ? { startRevision: from } : {}),
       ...sig(options.signal),
     });
-    try {
-      for await (const batch of watch) {
-        for (const e of batch.events) {
-          yield {
-            topic: decodeURIComponent(text(e.kv.key).slice(TOPIC_PREFIX.length)),
-            data: text(e.kv.value),
-            revision: e.kv.modRevision,
-          };
+    const signal = options.signal;
+    async function* messages(): AsyncGenerator<Message> {
+      try {
+        for await (const batch of watch) {
+          for (const e of batch.events) {
+            yield {
+              topic: decodeURIComponent(text(e.kv.key).slice(TOPIC_PREFIX.length)),
+              data: text(e.kv.value),
+              revision: e.kv.modRevision,
+            };
+          }
         }
+      } catch (e) {
+        if (signal?.aborted === true) return;
+        throw e;
+      } finally {
+        await watch.close();
       }
-    } catch (e) {
-      if (options.signal?.aborted === true) return;
-      throw e;
     }
+    return Object.assign(messages(), {
+      ready: () => watch.ready(),
+      close: () => watch.close(),
+      [Symbol.asyncDispose]: () => watch.close(),
+    });
   }
+}
+
+/** A topic subscription: an async iterator of messages plus its watch's lifecycle. */
+export interface Subscription extends AsyncGenerator<Message>, AsyncDisposable {
+  /** Resolves with the first revision delivered once the member has created the watch. */
+  ready(): Promise<number>;
+  /** Stops the subscription; the loop ends. Idempotent. */
+  close(): Promise<void>;
 }
