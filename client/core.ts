@@ -36,6 +36,9 @@ export interface ResumableStream {
   clientClosed(): void;
 }
 
+/** A connection lost sooner than this after opening counts as a quick loss (see dialLoop). */
+const SHORT_LIVED_MS = 1000;
+
 export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
 }
@@ -64,6 +67,11 @@ export class ClientCore {
   private conn: Connection | undefined;
   private dialing: Promise<Connection> | undefined;
   private stateValue: ClientState = 'idle';
+  /** The last failed connection attempt, reported as the cause of a timeout while disconnected. */
+  private lastDialError: Error | undefined;
+  /** Consecutive connections lost within SHORT_LIVED_MS of opening. */
+  private quickLosses = 0;
+  private connectedAtMs = 0;
   private readonly dial: DialContext;
 
   constructor(
@@ -78,6 +86,7 @@ export class ClientCore {
       events: { onNotice: (n) => this.onNotice(n), log: options.logger },
       status: (s) => {
         if (s.type === 'connecting' && this.stateValue !== 'connected') this.setState('connecting');
+        if (s.type === 'connectFailed') this.lastDialError = s.error;
         events.status(s);
       },
     };
@@ -157,7 +166,7 @@ export class ClientCore {
 
   private startDial(): Promise<Connection> {
     if (this.dialing !== undefined) return this.dialing;
-    const dialing = dialLoop(this.dial, this.closeSignal).then(
+    const dialing = dialLoop(this.dial, this.closeSignal, this.quickLosses).then(
       (conn) => {
         this.dialing = undefined;
         this.adopt(conn);
@@ -180,6 +189,7 @@ export class ClientCore {
     }
     const previous = this.conn;
     this.conn = conn;
+    this.connectedAtMs = this.options.clock.nowMs();
     this.setState('connected');
     const welcome = conn.welcome;
     this.events.status({
@@ -198,6 +208,8 @@ export class ClientCore {
     if (this.conn !== conn) return;
     this.conn = undefined;
     if (this.isClosed) return;
+    const livedMs = this.options.clock.nowMs() - this.connectedAtMs;
+    this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
     this.events.status({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);
@@ -271,8 +283,9 @@ export class ClientCore {
           );
         }
         const reason: unknown = deadline.signal.reason;
-        throw lastError !== undefined && reason instanceof RequestTimeoutError
-          ? new RequestTimeoutError(reason.message, { cause: lastError })
+        const cause = lastError ?? (this.current() === undefined ? this.lastDialError : undefined);
+        throw cause !== undefined && reason instanceof RequestTimeoutError
+          ? new RequestTimeoutError(reason.message, { cause })
           : reason;
       }
       throw e;

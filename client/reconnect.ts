@@ -141,13 +141,16 @@ export async function connectOnce(
 /**
  * Attempts until one connects, `signal` aborts, or a fatal error (authentication, version, wrong
  * cluster). Each endpoint of the pool is tried once without delay; after that, attempts are spaced
- * by exponential backoff with jitter.
+ * by exponential backoff with jitter. `priorFailures` counts connections that were lost right
+ * after opening (a member accepting and then dropping us): then every attempt backs off, so a
+ * flapping member cannot drive a tight reconnect loop.
  */
-export function dialLoop(ctx: DialContext, signal: AbortSignal): Promise<Connection> {
+export function dialLoop(ctx: DialContext, signal: AbortSignal, priorFailures = 0): Promise<Connection> {
   const { options } = ctx;
   return pRetry(
     async (attempt) => {
-      const round = attempt - ctx.pool.size;
+      // priorFailures > 0: connections keep dying right after they open; back off from the start.
+      const round = priorFailures > 0 ? priorFailures + attempt - 1 : attempt - ctx.pool.size;
       if (round > 0)
         await delay(
           options.clock,

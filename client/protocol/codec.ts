@@ -329,15 +329,21 @@ function decodeResponse(
   limits: ProtocolLimits,
 ): ResponseFrame {
   const id = envelopeInt(obj, 'id', '', 1);
-  const method = methodOf(id);
-  if (method === undefined) throw invalid('id', `response to unknown request id ${id}`);
-  const body = resultOrError(obj);
-  if ('error' in body) return { type: 'response', id, method, error: body.error };
-  const result = decodeResult(methodSpec(method).result, body.result, limits);
-  if (method === 'watch.create' && (result as { readonly watchId: number }).watchId !== id) {
-    throw invalid('result.watch_id', `must equal the request id ${id}`);
+  try {
+    const method = methodOf(id);
+    if (method === undefined) throw invalid('id', `response to unknown request id ${id}`);
+    const body = resultOrError(obj);
+    if ('error' in body) return { type: 'response', id, method, error: body.error };
+    const result = decodeResult(methodSpec(method).result, body.result, limits);
+    if (method === 'watch.create' && (result as { readonly watchId: number }).watchId !== id) {
+      throw invalid('result.watch_id', `must equal the request id ${id}`);
+    }
+    return { type: 'response', id, method, result } as ResponseFrame;
+  } catch (e) {
+    // The client must know which pending request the undecodable answer was meant for.
+    if (e instanceof ProtocolError) throw e.withRequestId(id);
+    throw e;
   }
-  return { type: 'response', id, method, result } as ResponseFrame;
 }
 
 function decodeNotice(obj: Json, limits: ProtocolLimits): Notice {

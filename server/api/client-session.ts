@@ -23,7 +23,6 @@ import {
   type Method,
   type MethodResult,
   type RequestFrame,
-  type ResponseHeader,
   type ServerFrame,
 } from '../../client/protocol/index.js';
 import type { Logger } from '../platform/logger.js';
@@ -34,7 +33,7 @@ import { toErrorBody } from './errors.js';
 import { KeepAlives } from './keepalive.js';
 import { protocolLimitsOf, type ApiLimits } from './options.js';
 import { Outbox } from './outbox.js';
-import { rechunk } from './rechunk.js';
+import { SnapshotStream } from './snapshot-stream.js';
 import { frameBudgetFor, WatchHub } from './watch-hub.js';
 
 export interface SessionContext {
@@ -62,7 +61,7 @@ export class ClientSession {
   private readonly watches: WatchHub;
   private readonly keepAlives: KeepAlives;
   /** The open snapshot stream: its id and how to stop it. */
-  private snapshot: { readonly id: number; readonly abort: AbortController } | undefined;
+  private snapshot: SnapshotStream | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   private lastSeenMs = Date.now();
   private readingPaused = false;
@@ -182,14 +181,23 @@ export class ClientSession {
       };
       this.watches.endAll(gone, true);
       this.keepAlives.endAll(gone, true);
-      this.endSnapshot(gone);
+      this.snapshot?.end(gone);
       const grace = setTimeout(() => {
         for (const f of this.inFlight.values())
           f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
       }, this.ctx.limits.closeGraceMs);
       grace.unref();
-      await this.whenIdle();
+      // A backend that ignores the abort must not hold the shutdown: give up after a second grace.
+      let giveUp: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.whenIdle(),
+        new Promise<void>((resolve) => {
+          giveUp = setTimeout(resolve, 2 * this.ctx.limits.closeGraceMs);
+          giveUp.unref();
+        }),
+      ]);
       clearTimeout(grace);
+      clearTimeout(giveUp);
       this.ws.close(CloseCode.GoingAway, 'member shutting down');
     }
     const force = setTimeout(() => this.ws.terminate(), this.ctx.limits.closeGraceMs);
@@ -433,7 +441,6 @@ export class ClientSession {
 
   private async runSnapshot(id: number, signal: AbortSignal): Promise<void> {
     const snap = await this.ctx.backend.snapshot({ signal });
-    const abort = new AbortController();
     const sent = this.respond(id, 'maintenance.snapshot', {
       header: snap.header,
       remainingBytes: snap.sizeBytes,
@@ -441,52 +448,28 @@ export class ClientSession {
       version: snap.version,
     });
     if (!sent) return;
-    this.snapshot = { id, abort };
+    const stream = new SnapshotStream(
+      id,
+      {
+        send: (text) => this.outbox.send(text),
+        whenWritable: () => this.outbox.whenWritable(),
+        isOpen: () => this.outbox.isOpen,
+        onInternal: (err) => this.logInternal('maintenance.snapshot', err),
+        ended: () => {
+          if (this.snapshot === stream) this.snapshot = undefined;
+        },
+      },
+      this.ctx.limits.snapshotChunkBytes,
+    );
+    this.snapshot = stream;
     // The stream runs on after the opening request is answered (it no longer counts as in flight).
-    void this.pumpSnapshot(id, snap.chunks, snap.sizeBytes, snap.header, abort.signal);
-  }
-
-  private async pumpSnapshot(
-    id: number,
-    chunks: AsyncIterable<Uint8Array>,
-    sizeBytes: number,
-    header: ResponseHeader,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const chunkBytes = this.ctx.limits.snapshotChunkBytes;
-    let remaining = sizeBytes;
-    try {
-      for await (const blob of rechunk(chunks, chunkBytes)) {
-        await this.outbox.whenWritable();
-        if (signal.aborted || !this.outbox.isOpen) return;
-        remaining -= blob.length;
-        if (remaining < 0) throw new Error(`snapshot is larger than the announced ${sizeBytes} bytes`);
-        this.send({ type: 'snapshot', id, result: { header, remainingBytes: remaining, blob, version: '' } });
-      }
-      if (signal.aborted) return;
-      if (remaining !== 0)
-        throw new Error(`snapshot ended ${remaining} bytes short of the announced ${sizeBytes}`);
-      this.endSnapshot(undefined);
-    } catch (err) {
-      if (signal.aborted) return;
-      this.endSnapshot(toErrorBody(err, (e) => this.logInternal('maintenance.snapshot', e)));
-    }
-  }
-
-  private endSnapshot(error: ErrorBody | undefined, sendFrame = true): void {
-    const snap = this.snapshot;
-    if (snap === undefined) return;
-    this.snapshot = undefined;
-    snap.abort.abort();
-    if (sendFrame)
-      this.send(error === undefined ? { type: 'end', id: snap.id } : { type: 'end', id: snap.id, error });
-    this.maybeIdle();
+    void stream.pump(snap);
   }
 
   private cancelStream(id: number): void {
     if (this.watches.end(id)) return;
     if (this.keepAlives.end(id)) return;
-    if (this.snapshot?.id === id) this.endSnapshot(undefined);
+    if (this.snapshot?.id === id) this.snapshot.end(undefined);
   }
 
   // ---- outbound -------------------------------------------------------------------------------
@@ -590,7 +573,7 @@ export class ClientSession {
       f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
     this.watches.endAll(undefined, false);
     this.keepAlives.endAll(undefined, false);
-    this.endSnapshot(undefined, false);
+    this.snapshot?.end(undefined, false);
     this.outbox.wakeWaiters();
   }
 

@@ -279,6 +279,7 @@ export class HttpGateway {
       if (timer !== undefined) clearInterval(timer);
       handle?.cancel();
       this.streams.delete(stream);
+      this.ctx.logger.debug('gateway watch ended', { watchId, code: error?.code ?? 'OK' });
       if (!res.writableEnded && !res.destroyed) {
         if (error !== undefined) {
           line({
@@ -341,6 +342,8 @@ export class HttpGateway {
       line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
     res.on('close', () => finish());
     signal.addEventListener('abort', () => finish(), { once: true });
+    // The client may have gone while the watch was being created: those events have passed.
+    if (signal.aborted || res.destroyed) finish();
     if (create.progressNotify) {
       timer = setInterval(() => {
         const h = handle;

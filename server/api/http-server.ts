@@ -113,7 +113,7 @@ export class ClientHttpServer {
       if (path === '/metrics') return reply(res, this.handlers.metrics());
       if (path === '/version') return reply(res, this.handlers.version());
     }
-    if (path.startsWith('/v3/')) {
+    if (path.startsWith('/v3/') || path.startsWith('/v3beta/')) {
       if (req.method !== 'POST') {
         return reply(res, {
           status: 405,

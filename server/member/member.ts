@@ -10,6 +10,7 @@ import { loadConfig, type MemberConfig } from '../cli/config.js';
 import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 import { JsonLinesLogger, type Logger } from '../platform/logger.js';
 import { TimedDisk } from '../platform/timed-disk.js';
+import type { Disk } from '../platform/disk.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { NodeDisk } from '../platform/node-disk.js';
 import { NodeTimers } from '../platform/node-timers.js';
@@ -79,6 +80,7 @@ export interface MemberCore {
   readonly pump: WatchPump;
   readonly transport: PeerTransport;
   readonly storage: RaftStorage;
+  readonly disk: Disk;
   readonly port: StateMachinePort;
   readonly clock: NodeClock;
   readonly timers: NodeTimers;
@@ -225,6 +227,7 @@ export async function startCore(
     replica,
     machine,
     port,
+    disk,
     pump,
     transport,
     storage,
@@ -268,4 +271,5 @@ export async function stopCore(core: MemberCore): Promise<void> {
   core.pump.close();
   await core.transport.close();
   await core.storage.close();
+  await core.disk.close();
 }

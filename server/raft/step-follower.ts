@@ -55,14 +55,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
 function handleAppend(r: Raft, m: MsgApp): void {
   if (m.index < r.log.committed) {
     // Everything up to our commit index already matches the leader's log.
-    r.send({
-      type: 'MsgAppResp',
-      to: m.from,
-      index: r.log.committed,
-      reject: false,
-      rejectHint: 0,
-      logTerm: 0,
-    });
+    acknowledge(r, m.from, r.log.committed);
     return;
   }
   const lastNew = r.log.maybeAppend(
@@ -73,7 +66,7 @@ function handleAppend(r: Raft, m: MsgApp): void {
     r.bugs.skipPrevLogCheck === true,
   );
   if (lastNew !== undefined) {
-    r.send({ type: 'MsgAppResp', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+    acknowledge(r, m.from, lastNew);
     return;
   }
   // Reject with a hint: the largest index ≤ the probed one whose term is ≤ the leader's term there.
@@ -94,39 +87,23 @@ function handleSnapshot(r: Raft, m: MsgSnap): void {
   // A member added after the snapshot was taken is not in its ConfState; it still restores it
   // and becomes a member again when it applies the entry that added it (which follows the snapshot).
   if (index <= r.log.committed) {
-    r.send({
-      type: 'MsgAppResp',
-      to: m.from,
-      index: r.log.committed,
-      reject: false,
-      rejectHint: 0,
-      logTerm: 0,
-    });
+    acknowledge(r, m.from, r.log.committed);
     return;
   }
   if (r.log.matchTerm(index, term)) {
     // We already have the entries the snapshot covers: just move the commit index. Entries after
     // it may still differ from the leader's, so acknowledge only the commit index.
     r.log.commitTo(index);
-    r.send({
-      type: 'MsgAppResp',
-      to: m.from,
-      index: r.log.committed,
-      reject: false,
-      rejectHint: 0,
-      logTerm: 0,
-    });
+    acknowledge(r, m.from, r.log.committed);
     return;
   }
   r.log.restore(m.snapshot);
   r.tracker.resetConf(confState);
   r.tracker.resetProgress(r.log.lastIndex(), r.id);
-  r.send({
-    type: 'MsgAppResp',
-    to: m.from,
-    index: r.log.lastIndex(),
-    reject: false,
-    rejectHint: 0,
-    logTerm: 0,
-  });
+  acknowledge(r, m.from, r.log.lastIndex());
+}
+
+/** Tells the leader our log matches its own up to `index`. */
+function acknowledge(r: Raft, leader: number, index: number): void {
+  r.send({ type: 'MsgAppResp', to: leader, index, reject: false, rejectHint: 0, logTerm: 0 });
 }

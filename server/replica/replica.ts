@@ -125,6 +125,7 @@ export class Replica<R> {
   private kickScheduled = false;
   private tickTimer: TimerHandle | undefined;
   private stopped = false;
+  private campaignedAlone = false;
   private fatalError: Error | undefined;
   private readonly leaderListeners = new Set<LeaderListener>();
   private readonly membershipListeners = new Set<MembershipListener>();
@@ -453,6 +454,7 @@ export class Replica<R> {
         this.node.advance(rd);
         if (rd.softState !== undefined && rd.softState.leader !== this.leader)
           this.leaderChanged(rd.softState.leader);
+        this.maybeCampaignAlone();
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
         if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) {
@@ -468,6 +470,18 @@ export class Replica<R> {
     }
     // Inputs that arrived during the last await have been folded into Raft; go again if needed.
     if (!this.stopped && this.fatalError === undefined && this.node.hasReady()) this.kick();
+  }
+
+  /**
+   * The only voter of a cluster need not wait an election timeout to lead: nobody can compete.
+   * (A single-member `npm start` answers writes as soon as its bootstrap entries are applied.)
+   */
+  private maybeCampaignAlone(): void {
+    if (this.campaignedAlone || this.leader !== NONE) return;
+    const { voters } = this.node.confState();
+    if (voters.length !== 1 || voters[0] !== this.id) return;
+    this.campaignedAlone = true;
+    this.node.campaign();
   }
 
   private applyEntry(e: Entry): ConfChange | undefined {

@@ -11,7 +11,12 @@ describe('ClientSession bad input', () => {
   let client: TestClient;
 
   beforeEach(async () => {
-    server = await startTestServer({ maxRequestBytes: 16 * 1024, maxFrameBytes: 100_000, maxTxnOps: 4, maxTxnDepth: 2 });
+    server = await startTestServer({
+      maxRequestBytes: 16 * 1024,
+      maxFrameBytes: 100_000,
+      maxTxnOps: 4,
+      maxTxnDepth: 2,
+    });
     client = await server.client();
   });
   afterEach(async () => server.stop());
@@ -21,7 +26,8 @@ describe('ClientSession bad input', () => {
     expect(put['header']).to.have.property('member_id', '22');
   }
 
-  const errorFrame = (c: TestClient = client): Promise<Json> => c.next((f) => f.type === 'error', 'an error frame');
+  const errorFrame = (c: TestClient = client): Promise<Json> =>
+    c.next((f) => f.type === 'error', 'an error frame');
 
   context('when a frame is not JSON', () => {
     it('answers an error frame INVALID_ARGUMENT and keeps the connection', async () => {
@@ -44,7 +50,10 @@ describe('ClientSession bad input', () => {
   context('when the frame type is unknown or missing', () => {
     it('answers an error frame naming the type field', async () => {
       client.send({ type: 'subscribe', id: 1 });
-      expect((await errorFrame())['error']).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field: 'type' } });
+      expect((await errorFrame())['error']).to.deep.include({
+        code: 'INVALID_ARGUMENT',
+        details: { field: 'type' },
+      });
       client.send({ id: 2, method: 'kv.range' });
       expect((await errorFrame())['error']).to.deep.include({ details: { field: 'type' } });
       await stillServes();
@@ -55,7 +64,10 @@ describe('ClientSession bad input', () => {
     it('answers an error frame naming id for a missing, zero, fractional or string id', async () => {
       for (const id of [undefined, 0, 1.5, '7', -3]) {
         client.send(JSON.stringify({ type: 'request', id, method: 'kv.range', params: { key: b64('a') } }));
-        expect((await errorFrame())['error']).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field: 'id' } });
+        expect((await errorFrame())['error']).to.deep.include({
+          code: 'INVALID_ARGUMENT',
+          details: { field: 'id' },
+        });
       }
       await stillServes();
     });
@@ -76,7 +88,9 @@ describe('ClientSession bad input', () => {
       const put = await client.call('kv.put', { value: b64('v') });
       expect(put['error']).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field: 'params.key' } });
       const nested = await client.call('kv.txn', { success: [{ request_put: { value: b64('v') } }] });
-      expect((nested['error'] as Json)['details']).to.deep.equal({ field: 'params.success[0].request_put.key' });
+      expect((nested['error'] as Json)['details']).to.deep.equal({
+        field: 'params.success[0].request_put.key',
+      });
       await stillServes();
     });
   });
@@ -93,7 +107,10 @@ describe('ClientSession bad input', () => {
       ];
       for (const [params, field] of cases) {
         const res = await client.call('kv.range', params);
-        expect(res['error'], JSON.stringify(params)).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field } });
+        expect(res['error'], JSON.stringify(params)).to.deep.include({
+          code: 'INVALID_ARGUMENT',
+          details: { field },
+        });
       }
       const notObject = await client.call('kv.range', 'key=a' as unknown as Record<string, unknown>);
       expect((notObject['error'] as Json)['code']).to.equal('INVALID_ARGUMENT');
@@ -105,8 +122,13 @@ describe('ClientSession bad input', () => {
     it('answers INVALID_ARGUMENT naming the list or the nested txn', async () => {
       const put = { request_put: { key: b64('k'), value: b64('v') } };
       const many = await client.call('kv.txn', { success: [put, put, put, put, put] });
-      expect(many['error']).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field: 'params.success' } });
-      const deep = await client.call('kv.txn', { success: [{ request_txn: { success: [{ request_txn: {} }] } }] });
+      expect(many['error']).to.deep.include({
+        code: 'INVALID_ARGUMENT',
+        details: { field: 'params.success' },
+      });
+      const deep = await client.call('kv.txn', {
+        success: [{ request_txn: { success: [{ request_txn: {} }] } }],
+      });
       expect((deep['error'] as Json)['code']).to.equal('INVALID_ARGUMENT');
       await stillServes();
     });
@@ -114,7 +136,10 @@ describe('ClientSession bad input', () => {
 
   context('when a request is larger than max_request_bytes', () => {
     it('answers REQUEST_TOO_LARGE with the limit and keeps the connection', async () => {
-      const res = await client.call('kv.put', { key: b64('big'), value: Buffer.alloc(20 * 1024).toString('base64') });
+      const res = await client.call('kv.put', {
+        key: b64('big'),
+        value: Buffer.alloc(20 * 1024).toString('base64'),
+      });
       expect(res['error']).to.deep.include({ code: 'REQUEST_TOO_LARGE', details: { limit: 16 * 1024 } });
       expect(server.backend.calls).to.equal(0);
       await stillServes();
@@ -183,7 +208,10 @@ describe('ClientSession bad input', () => {
     it('closes with 1002 when the hello does not decode', async () => {
       const c = await server.client({ hello: false });
       c.send({ type: 'hello', protocol_version: 'one' });
-      expect((await errorFrame(c))['error']).to.deep.include({ code: 'INVALID_ARGUMENT', details: { field: 'protocol_version' } });
+      expect((await errorFrame(c))['error']).to.deep.include({
+        code: 'INVALID_ARGUMENT',
+        details: { field: 'protocol_version' },
+      });
       expect((await c.closed).code).to.equal(1002);
     });
 

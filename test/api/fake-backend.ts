@@ -61,9 +61,13 @@ export class CodedError extends Error {
 }
 
 const compacted = (compactRevision: number): CodedError =>
-  new CodedError(ErrorCode.Compacted, `mvcc: required revision has been compacted (compacted at ${compactRevision})`, {
-    compactRevision,
-  });
+  new CodedError(
+    ErrorCode.Compacted,
+    `mvcc: required revision has been compacted (compacted at ${compactRevision})`,
+    {
+      compactRevision,
+    },
+  );
 
 function k(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('latin1');
@@ -162,7 +166,12 @@ export class FakeBackend implements ClientBackend {
   // ---- ClientBackend -------------------------------------------------------------------------
 
   header(): ResponseHeader {
-    return { clusterId: this.clusterId, memberId: this.memberId, revision: this.revision, raftTerm: this.raftTerm };
+    return {
+      clusterId: this.clusterId,
+      memberId: this.memberId,
+      revision: this.revision,
+      raftTerm: this.raftTerm,
+    };
   }
 
   async range(req: RangeRequest, options: CallOptions): Promise<RangeResponse> {
@@ -184,7 +193,9 @@ export class FakeBackend implements ClientBackend {
   async compact(req: CompactionRequest, options: CallOptions): Promise<CompactionResponse> {
     return this.call(options, () => {
       if (req.revision > this.revision) {
-        throw new CodedError(ErrorCode.FutureRevision, 'mvcc: required revision is a future revision', { current: this.revision });
+        throw new CodedError(ErrorCode.FutureRevision, 'mvcc: required revision is a future revision', {
+          current: this.revision,
+        });
       }
       if (req.revision <= this.compactRevision) throw compacted(this.compactRevision);
       this.compactRevision = req.revision;
@@ -212,7 +223,8 @@ export class FakeBackend implements ClientBackend {
 
   async leaseKeepAlive(id: number, options: CallOptions): Promise<LeaseKeepAliveResponse> {
     return this.call(options, () => {
-      if (this.notLeader !== undefined) throw new NotLeaderError(this.notLeader.leaderId, this.notLeader.urls);
+      if (this.notLeader !== undefined)
+        throw new NotLeaderError(this.notLeader.leaderId, this.notLeader.urls);
       const lease = this.leases.get(id);
       if (lease === undefined) throw this.leaseNotFound(id);
       return { header: this.header(), id, ttlSec: lease.grantedTtlSec };
@@ -222,14 +234,26 @@ export class FakeBackend implements ClientBackend {
   async leaseTimeToLive(req: LeaseTimeToLiveRequest, options: CallOptions): Promise<LeaseTimeToLiveResponse> {
     return this.call(options, () => {
       const lease = this.leases.get(req.id);
-      if (lease === undefined) return { header: this.header(), id: req.id, ttlSec: -1, grantedTtlSec: 0, keys: [] };
-      const keys = req.keys ? [...lease.keys].sort().map((s) => new Uint8Array(Buffer.from(s, 'latin1'))) : [];
-      return { header: this.header(), id: req.id, ttlSec: lease.grantedTtlSec, grantedTtlSec: lease.grantedTtlSec, keys };
+      if (lease === undefined)
+        return { header: this.header(), id: req.id, ttlSec: -1, grantedTtlSec: 0, keys: [] };
+      const keys = req.keys
+        ? [...lease.keys].sort().map((s) => new Uint8Array(Buffer.from(s, 'latin1')))
+        : [];
+      return {
+        header: this.header(),
+        id: req.id,
+        ttlSec: lease.grantedTtlSec,
+        grantedTtlSec: lease.grantedTtlSec,
+        keys,
+      };
     });
   }
 
   async leaseLeases(options: CallOptions): Promise<LeaseLeasesResponse> {
-    return this.call(options, () => ({ header: this.header(), leases: [...this.leases.keys()].map((id) => ({ id })) }));
+    return this.call(options, () => ({
+      header: this.header(),
+      leases: [...this.leases.keys()].map((id) => ({ id })),
+    }));
   }
 
   onLeaseRevoked(listener: (leaseId: number) => void): () => void {
@@ -244,7 +268,8 @@ export class FakeBackend implements ClientBackend {
 
   async watch(req: WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle> {
     return this.call(options, () => {
-      if (req.startRevision > 0 && req.startRevision < this.compactRevision) throw compacted(this.compactRevision);
+      if (req.startRevision > 0 && req.startRevision < this.compactRevision)
+        throw compacted(this.compactRevision);
       const watcher: Watcher = { req, sink };
       if (req.startRevision > 0) {
         for (const h of this.history) {
@@ -265,7 +290,13 @@ export class FakeBackend implements ClientBackend {
     return this.call(options, () => ({
       header: this.header(),
       members: [
-        { id: this.memberId, name: 'm1', peerUrls: ['http://127.0.0.1:2380'], clientUrls: ['http://127.0.0.1:2379'], isLearner: false },
+        {
+          id: this.memberId,
+          name: 'm1',
+          peerUrls: ['http://127.0.0.1:2380'],
+          clientUrls: ['http://127.0.0.1:2379'],
+          isLearner: false,
+        },
       ],
     }));
   }
@@ -289,9 +320,13 @@ export class FakeBackend implements ClientBackend {
 
   async alarm(req: AlarmRequest, options: CallOptions): Promise<AlarmResponse> {
     return this.call(options, () => {
-      if (req.action === 'activate' && req.alarm !== 'none' && !this.alarms.includes(req.alarm)) this.alarms.push(req.alarm);
+      if (req.action === 'activate' && req.alarm !== 'none' && !this.alarms.includes(req.alarm))
+        this.alarms.push(req.alarm);
       if (req.action === 'deactivate') this.alarms = this.alarms.filter((a) => a !== req.alarm);
-      return { header: this.header(), alarms: this.alarms.map((alarm) => ({ memberId: this.memberId, alarm })) };
+      return {
+        header: this.header(),
+        alarms: this.alarms.map((alarm) => ({ memberId: this.memberId, alarm })),
+      };
     });
   }
 
@@ -322,7 +357,9 @@ export class FakeBackend implements ClientBackend {
       while (this.gate !== undefined) {
         const gate = this.gate;
         const aborted = new Promise<never>((_, reject) => {
-          options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error), { once: true });
+          options.signal?.addEventListener('abort', () => reject(options.signal?.reason as Error), {
+            once: true,
+          });
         });
         aborted.catch(() => undefined);
         await Promise.race([gate, aborted]);
@@ -355,7 +392,9 @@ export class FakeBackend implements ClientBackend {
     if (revision === 0 || revision === this.revision) return this.kvs;
     if (revision < this.compactRevision) throw compacted(this.compactRevision);
     if (revision > this.revision) {
-      throw new CodedError(ErrorCode.FutureRevision, 'mvcc: required revision is a future revision', { current: this.revision });
+      throw new CodedError(ErrorCode.FutureRevision, 'mvcc: required revision is a future revision', {
+        current: this.revision,
+      });
     }
     const state = new Map<string, KeyValue>();
     for (const h of this.history) {
@@ -397,7 +436,14 @@ export class FakeBackend implements ClientBackend {
       del: (prev) => {
         this.kvs.delete(k(prev.key));
         for (const lease of this.leases.values()) lease.keys.delete(k(prev.key));
-        const tomb: KeyValue = { key: prev.key, createRevision: 0, modRevision: next, version: 0, value: new Uint8Array(0), lease: 0 };
+        const tomb: KeyValue = {
+          key: prev.key,
+          createRevision: 0,
+          modRevision: next,
+          version: 0,
+          value: new Uint8Array(0),
+          lease: 0,
+        };
         events.push({ type: 'delete', kv: tomb, prevKv: prev });
       },
     };
@@ -417,13 +463,18 @@ export class FakeBackend implements ClientBackend {
     const req = watcher.req;
     return events
       .filter((e) => inRange(k(e.kv.key), req.key, req.rangeEnd))
-      .filter((e) => !(e.type === 'put' && req.filters.includes('noPut')) && !(e.type === 'delete' && req.filters.includes('noDelete')))
+      .filter(
+        (e) =>
+          !(e.type === 'put' && req.filters.includes('noPut')) &&
+          !(e.type === 'delete' && req.filters.includes('noDelete')),
+      )
       .map((e) => (req.prevKv || e.prevKv === undefined ? e : { type: e.type, kv: e.kv }));
   }
 
   private doPut(req: PutRequest, w: Writer): PutResponse {
     const prev = this.kvs.get(k(req.key));
-    if ((req.ignoreValue || req.ignoreLease) && prev === undefined) throw new CodedError(ErrorCode.KeyNotFound, 'mvcc: key not found');
+    if ((req.ignoreValue || req.ignoreLease) && prev === undefined)
+      throw new CodedError(ErrorCode.KeyNotFound, 'mvcc: key not found');
     const lease = req.ignoreLease ? (prev?.lease ?? 0) : req.lease;
     if (lease !== 0 && !this.leases.has(lease)) throw this.leaseNotFound(lease);
     const kv: KeyValue = {
@@ -442,10 +493,16 @@ export class FakeBackend implements ClientBackend {
   }
 
   private doDelete(req: DeleteRangeRequest, w: Writer): DeleteRangeResponse {
-    const victims = [...this.kvs.entries()].filter(([key]) => inRange(key, req.key, req.rangeEnd)).map(([, kv]) => kv);
+    const victims = [...this.kvs.entries()]
+      .filter(([key]) => inRange(key, req.key, req.rangeEnd))
+      .map(([, kv]) => kv);
     for (const kv of victims) w.del(kv);
     const revision = victims.length > 0 ? w.revision : this.revision;
-    return { header: { ...this.header(), revision }, deleted: victims.length, prevKvs: req.prevKv ? victims : [] };
+    return {
+      header: { ...this.header(), revision },
+      deleted: victims.length,
+      prevKvs: req.prevKv ? victims : [],
+    };
   }
 
   private compare(c: Compare): boolean {
@@ -507,4 +564,5 @@ interface Writer {
 }
 
 /** A ServerError as the replica would throw when it has no leader. */
-export const noLeader = (): ServerError => new ServerError(ErrorCode.Unavailable, 'etcdserver: no leader', true);
+export const noLeader = (): ServerError =>
+  new ServerError(ErrorCode.Unavailable, 'etcdserver: no leader', true);

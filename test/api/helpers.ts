@@ -31,7 +31,9 @@ export class TestClient {
   welcome: Json | undefined;
 
   private constructor(readonly ws: WebSocket) {
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const frame = JSON.parse(data.toString()) as Json;
@@ -49,7 +51,9 @@ export class TestClient {
     options: { protocols?: string[]; hello?: boolean; autoPong?: boolean; path?: string } = {},
   ): Promise<TestClient> {
     const url = baseUrl.replace(/^http/, 'ws') + (options.path ?? '/ws');
-    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL_JSON_V1], { autoPong: options.autoPong ?? true });
+    const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL_JSON_V1], {
+      autoPong: options.autoPong ?? true,
+    });
     const client = new TestClient(ws);
     ws.on('upgrade', (res: IncomingMessage) => (client.socket = res.socket as Socket));
     await new Promise<void>((resolve, reject) => {
@@ -74,7 +78,11 @@ export class TestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no ${what} within ${WAIT_BOUND_MS} ms; inbox: ${JSON.stringify(this.inbox).slice(0, 500)}`));
+        reject(
+          new Error(
+            `no ${what} within ${WAIT_BOUND_MS} ms; inbox: ${JSON.stringify(this.inbox).slice(0, 500)}`,
+          ),
+        );
       }, WAIT_BOUND_MS);
       const waiter = {
         pred,
@@ -161,7 +169,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(limits: Partial<ApiLimits> = {}, backend = new FakeBackend()): Promise<TestServer> {
+export async function startTestServer(
+  limits: Partial<ApiLimits> = {},
+  backend = new FakeBackend(),
+): Promise<TestServer> {
   const registry = new MetricsRegistry();
   const log = new LogSpy();
   const api = await startClientApi({
@@ -194,7 +205,11 @@ export async function startTestServer(limits: Partial<ApiLimits> = {}, backend =
 }
 
 /** POSTs a JSON body (a string is sent as is) to the gateway. */
-export async function post(url: string, path: string, body: unknown): Promise<{ status: number; json: Json; text: string }> {
+export async function post(
+  url: string,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: Json; text: string }> {
   const res = await fetch(url + path, {
     method: 'POST',
     body: typeof body === 'string' ? body : JSON.stringify(body),

@@ -16,8 +16,16 @@ describe('ClientSession limits', () => {
       const client = await server.client();
       const release = server.backend.hold();
       const ids = Array.from({ length: 40 }, (_, i) => i + 1);
-      const responses = ids.map((id) => client.next((f) => f.type === 'response' && f.id === id, `response #${id}`));
-      for (const id of ids) client.send({ type: 'request', id, method: 'kv.put', params: { key: b64(`f${id}`), value: b64('v') } });
+      const responses = ids.map((id) =>
+        client.next((f) => f.type === 'response' && f.id === id, `response #${id}`),
+      );
+      for (const id of ids)
+        client.send({
+          type: 'request',
+          id,
+          method: 'kv.put',
+          params: { key: b64(`f${id}`), value: b64('v') },
+        });
       const refused = await Promise.all(responses.slice(8));
       for (const r of refused) {
         expect(r['error']).to.deep.equal({
@@ -62,7 +70,9 @@ describe('ClientSession limits', () => {
       const second = await client.call('watch.create', { key: b64('b') }, 2);
       expect((second['error'] as Json)['code']).to.equal('TOO_MANY_STREAMS');
       release();
-      expect((await client.next((f) => f.type === 'response' && f.id === 1))['result']).to.include({ created: true });
+      expect((await client.next((f) => f.type === 'response' && f.id === 1))['result']).to.include({
+        created: true,
+      });
     });
   });
 
@@ -93,7 +103,14 @@ describe('ClientSession limits', () => {
       // Kernel buffers absorb the first megabytes; the bound is on what the member keeps after that.
       while (!server.log.has('slow watcher ended') && writes < 5000) {
         await server.backend.put(
-          { key: Buffer.from(`s${writes++}`), value, lease: 0, prevKv: false, ignoreValue: false, ignoreLease: false },
+          {
+            key: Buffer.from(`s${writes++}`),
+            value,
+            lease: 0,
+            prevKv: false,
+            ignoreValue: false,
+            ignoreLease: false,
+          },
           {},
         );
       }
@@ -111,14 +128,26 @@ describe('ClientSession limits', () => {
       server = await startTestServer(limits);
       for (let i = 0; i < 6; i++) {
         await server.backend.put(
-          { key: Buffer.from(`r${i}`), value, lease: 0, prevKv: false, ignoreValue: false, ignoreLease: false },
+          {
+            key: Buffer.from(`r${i}`),
+            value,
+            lease: 0,
+            prevKv: false,
+            ignoreValue: false,
+            ignoreLease: false,
+          },
           {},
         );
       }
       const client = await pausedClient();
       const release = server.backend.hold();
       for (let id = 1; id <= 600; id++) {
-        client.send({ type: 'request', id, method: 'kv.range', params: { key: b64('r'), range_end: b64('s') } });
+        client.send({
+          type: 'request',
+          id,
+          method: 'kv.range',
+          params: { key: b64('r'), range_end: b64('s') },
+        });
       }
       await server.backend.whenActive(600);
       client.socket?.pause();

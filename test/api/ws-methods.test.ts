@@ -17,7 +17,11 @@ describe('ClientSession (WebSocket)', () => {
       expect(w['protocol_version']).to.equal(1);
       expect(w['server_version']).to.equal('9.9.9-test');
       expect(w['header']).to.deep.equal({ cluster_id: '11', member_id: '22', revision: '1', raft_term: '3' });
-      expect(w['limits']).to.include({ max_frame_bytes: 8388608, max_in_flight_requests: 1024, max_txn_ops: 128 });
+      expect(w['limits']).to.include({
+        max_frame_bytes: 8388608,
+        max_in_flight_requests: 1024,
+        max_txn_ops: 128,
+      });
     });
 
     it('selects the concord.v1.json subprotocol', () => {
@@ -38,13 +42,18 @@ describe('ClientSession (WebSocket)', () => {
 
       const txn = await client.ok('kv.txn', {
         compare: [{ target: 'VALUE', key: b64('foo'), value: b64('bar') }],
-        success: [{ request_put: { key: b64('foo'), value: b64('baz') } }, { request_range: { key: b64('foo') } }],
+        success: [
+          { request_put: { key: b64('foo'), value: b64('baz') } },
+          { request_range: { key: b64('foo') } },
+        ],
         failure: [],
       });
       expect(txn['succeeded']).to.equal(true);
       const responses = txn['responses'] as Json[];
       expect(Object.keys(responses[0] as Json)).to.deep.equal(['response_put']);
-      expect(unb64(((responses[1]?.['response_range'] as Json)['kvs'] as Json[])[0]?.['value'])).to.equal('baz');
+      expect(unb64(((responses[1]?.['response_range'] as Json)['kvs'] as Json[])[0]?.['value'])).to.equal(
+        'baz',
+      );
 
       const del = await client.ok('kv.deleteRange', { key: b64('foo'), prev_kv: true });
       expect(del['deleted']).to.equal('1');

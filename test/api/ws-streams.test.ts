@@ -20,9 +20,11 @@ describe('ClientSession streams', () => {
     it('answers created with the request id as watch id, then streams events in order', async () => {
       const created = await client.ok('watch.create', { key: b64('a'), range_end: b64('b') }, 5);
       expect(created).to.include({ watch_id: '5', created: true });
-      for (const key of ['a1', 'a2', 'zz', 'a3']) await client.ok('kv.put', { key: b64(key), value: b64('v') });
+      for (const key of ['a1', 'a2', 'zz', 'a3'])
+        await client.ok('kv.put', { key: b64(key), value: b64('v') });
       const seen: string[] = [];
-      while (seen.length < 3) seen.push(...eventKeys(await client.next((f) => f.type === 'watch' && f.id === 5)));
+      while (seen.length < 3)
+        seen.push(...eventKeys(await client.next((f) => f.type === 'watch' && f.id === 5)));
       expect(seen).to.deep.equal(['a1', 'a2', 'a3']);
     });
 
@@ -30,7 +32,11 @@ describe('ClientSession streams', () => {
       await client.ok('kv.put', { key: b64('k'), value: b64('1') }); // rev 2
       await client.ok('kv.put', { key: b64('k'), value: b64('2') }); // rev 3
       await client.ok('kv.deleteRange', { key: b64('k') }); // rev 4
-      await client.ok('watch.create', { key: b64('k'), start_revision: '3', prev_kv: true, filters: ['NODELETE'] }, 7);
+      await client.ok(
+        'watch.create',
+        { key: b64('k'), start_revision: '3', prev_kv: true, filters: ['NODELETE'] },
+        7,
+      );
       const frame = await client.next((f) => f.type === 'watch' && f.id === 7);
       const events = (frame['result'] as Json)['events'] as Json[];
       expect(events).to.have.length(1);
@@ -77,7 +83,9 @@ describe('ClientSession streams', () => {
     it('ends a running watch with the backend error (COMPACTED) after its queued events', async () => {
       await client.ok('watch.create', { key: b64('w') }, 9);
       await client.ok('kv.put', { key: b64('w'), value: b64('1') });
-      server.backend.endWatches(new CodedError('COMPACTED', 'mvcc: required revision has been compacted', { compactRevision: 7 }));
+      server.backend.endWatches(
+        new CodedError('COMPACTED', 'mvcc: required revision has been compacted', { compactRevision: 7 }),
+      );
       const first = await client.next((f) => f.id === 9 && (f.type === 'watch' || f.type === 'end'));
       expect(first.type).to.equal('watch');
       const end = await client.next((f) => f.type === 'end' && f.id === 9);
@@ -152,7 +160,9 @@ describe('ClientSession streams', () => {
       const flags = frames.map((f) => (f['result'] as Json)['fragment'] === true);
       expect(flags.slice(0, -1).every(Boolean)).to.equal(true);
       expect(flags.at(-1)).to.equal(false);
-      expect(frames.flatMap(eventKeys)).to.deep.equal(Array.from({ length: 20 }, (_, i) => `big${String(i).padStart(2, '0')}`));
+      expect(frames.flatMap(eventKeys)).to.deep.equal(
+        Array.from({ length: 20 }, (_, i) => `big${String(i).padStart(2, '0')}`),
+      );
     });
 
     it('ends the watch with RESPONSE_TOO_LARGE without fragment', async () => {
@@ -160,7 +170,10 @@ describe('ClientSession streams', () => {
       await bigTxn();
       const end = await client.next((f) => f.type === 'end' && f.id === 1);
       expect((end['error'] as Json)['code']).to.equal('RESPONSE_TOO_LARGE');
-      expect(await client.ok('kv.range', { key: b64('big00'), keys_only: true })).to.have.property('count', '1');
+      expect(await client.ok('kv.range', { key: b64('big00'), keys_only: true })).to.have.property(
+        'count',
+        '1',
+      );
     });
   });
 
@@ -221,13 +234,18 @@ describe('ClientSession streams', () => {
       });
       server.backend.notLeader = undefined;
       client.send({ type: 'renew', id: 7 });
-      expect((await client.next((f) => f.type === 'keepalive' && f.id === 7))['result']).to.include({ TTL: '10' });
+      expect((await client.next((f) => f.type === 'keepalive' && f.id === 7))['result']).to.include({
+        TTL: '10',
+      });
     });
 
     it('answers NOT_LEADER to the opening request on a follower', async () => {
       server.backend.notLeader = { leaderId: 5, urls: ['http://10.0.0.5:2379'] };
       const res = await client.call('lease.keepAlive', { ID: leaseId });
-      expect(res['error']).to.deep.include({ code: 'NOT_LEADER', details: { leader_id: 5, leader_client_urls: ['http://10.0.0.5:2379'] } });
+      expect(res['error']).to.deep.include({
+        code: 'NOT_LEADER',
+        details: { leader_id: 5, leader_client_urls: ['http://10.0.0.5:2379'] },
+      });
     });
 
     it('closes on cancel without revoking the lease', async () => {

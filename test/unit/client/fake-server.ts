@@ -286,6 +286,7 @@ export class FakeSession {
           header: this.header(),
           limits: this.member.limits,
         });
+        if (this.member.dropAfterWelcome) this.drop();
         return;
       case 'request':
         if (!this.helloSeen) return;
@@ -564,8 +565,8 @@ export class FakeSession {
       method: 'watch.create',
       result: { type: 'created', header: this.header(), watchId: id },
     });
-    if (req.startRevision !== 0)
-      for (const entry of store.eventsFrom(req.startRevision)) this.deliverTo(id, req, entry);
+    const from = this.member.replayFrom ?? req.startRevision;
+    if (from !== 0) for (const entry of store.eventsFrom(from)) this.deliverTo(id, req, entry);
   }
 
   /** Ends a watch from the server side with an error (compaction, slow watcher, ...). */
@@ -625,6 +626,10 @@ export class FakeMember {
   intercept: ((frame: RequestFrame, session: FakeSession) => Interception) | undefined;
   /** Called after each events frame sent to a watch (to break a connection mid-revision). */
   afterWatchFrame: ((session: FakeSession) => void) | undefined;
+  /** A buggy member: replays watches from this revision whatever start revision was asked. */
+  replayFrom: number | undefined;
+  /** Drops every connection right after its welcome (a flapping member). */
+  dropAfterWelcome = false;
   /** Connections ever accepted. */
   accepted = 0;
 

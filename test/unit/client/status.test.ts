@@ -37,6 +37,24 @@ describe('Client status', () => {
     });
   });
 
+  describe('reconnect loop', () => {
+    context('when every member drops the connection right after accepting it', () => {
+      it('backs off instead of reconnecting in a tight loop', async () => {
+        const { client, cluster, clock } = rig({ backoff: { initialDelayMs: 100, maxDelayMs: 1000 } });
+        for (const m of cluster.members) m.dropAfterWelcome = true;
+        await client.ready().catch(() => undefined);
+        for (let i = 0; i < 20; i++) await settle();
+        const accepted = (): number => cluster.members.reduce((n, m) => n + m.accepted, 0);
+        expect(accepted()).to.be.at.most(4);
+        await clock.advance(10_000);
+        // At most one attempt per backoff delay (≥ 500 ms once capped at 1000 ms with jitter).
+        expect(accepted()).to.be.at.most(30);
+        expect(accepted()).to.be.at.least(8);
+        await client.close();
+      });
+    });
+  });
+
   describe('going_away notice', () => {
     it('moves to another member without failing in-flight requests', async () => {
       const { client, cluster, clock } = rig();

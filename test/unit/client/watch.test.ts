@@ -181,6 +181,25 @@ describe('Watch', () => {
       }
     });
 
+    context('when a member replays events the watcher already delivered', () => {
+      it('drops them: nothing is delivered twice', async () => {
+        const { client, cluster, clock } = rig();
+        const watch = client.watch({ prefix: 'd/', startRevision: 1 });
+        const seen = consume(watch);
+        await watch.ready();
+        for (let i = 0; i < 4; i++) await client.put(`d/${i}`, 'v');
+        await until(clock, 'first events', () => seen.events.length === 4);
+        for (const m of cluster.members) m.replayFrom = 1;
+        cluster.connectedMembers()[0]!.dropAll();
+        cluster.store.put(enc('d/after'), enc('v'));
+        await waitConnected(clock, cluster);
+        await until(clock, 'new event', () => seen.events.length >= 5, 50);
+        await settle();
+        expect(describeEvents(seen.events)).to.deep.equal(expected(cluster, 'd/', 1));
+        await client.close();
+      });
+    });
+
     context('when a revision is split into fragments and the connection drops mid-revision', () => {
       it('delivers the revision once, whole', async () => {
         const { client, cluster, clock } = rig();

@@ -1,8 +1,8 @@
 /** The default transport on real loopback sockets, against the fake member behind a ws server. */
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { Client, wsTransport } from '../../../client/index.js';
+import { WebSocket as WsWebSocket, WebSocketServer, type WebSocket } from 'ws';
+import { Client, nativeWebSocketTransport, wsTransport } from '../../../client/index.js';
 import { FrameQueue } from '../../../client/transport.js';
 import { FakeCluster, FakeSession } from './fake-server.js';
 
@@ -82,6 +82,27 @@ describe('wsTransport', () => {
       expect(second.done !== true && second.value.events[0]?.kv.modRevision).to.equal(3);
       expect(served.paths).to.have.length(2);
     } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('nativeWebSocketTransport', () => {
+  it('works on a standard WebSocket (here: ws installed as globalThis.WebSocket)', async () => {
+    const cluster = new FakeCluster(1);
+    const served = await serve(cluster);
+    const globals = globalThis as { WebSocket?: unknown };
+    const previous = globals.WebSocket;
+    globals.WebSocket = WsWebSocket;
+    try {
+      await using client = new Client({ endpoints: [served.url], transport: nativeWebSocketTransport() });
+      await client.put('k', 'v');
+      expect(await client.getText('k')).to.equal('v');
+      for (const s of served.sockets) s.terminate();
+      expect(await client.getText('k')).to.equal('v');
+      expect(served.paths).to.deep.equal(['/ws', '/ws']);
+    } finally {
+      globals.WebSocket = previous;
       await served.close();
     }
   });

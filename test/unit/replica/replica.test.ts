@@ -214,3 +214,20 @@ describe('bootstrapEntries', () => {
     }
   });
 });
+
+describe('a single-voter cluster', () => {
+  it('leads as soon as its bootstrap entries are applied, without waiting an election timeout', async () => {
+    const { bootstrapEntries } = await import('../../../server/replica/bootstrap.js');
+    const cluster = new ReplicaCluster(
+      [1],
+      {},
+      bootstrapEntries([{ id: 1, name: 'a', peerUrls: [], clientUrls: [] }]),
+    );
+    try {
+      await cluster.clock.advance(1);
+      expect(cluster.leader()).to.equal(1);
+    } finally {
+      await cluster.stopAll();
+    }
+  });
+});

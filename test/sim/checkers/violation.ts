@@ -1,0 +1,24 @@
+/** A broken invariant found by the simulator's checkers (or a Raft assertion turned into one). */
+export const Invariant = {
+  LeaderPerTerm: 'at-most-one-leader-per-term',
+  LogMatching: 'log-matching',
+  LeaderCompleteness: 'leader-completeness',
+  StateMachineSafety: 'state-machine-safety',
+  Monotonic: 'commit-applied-monotonic',
+  ReadIndex: 'read-index-linearizable',
+  AckedDurable: 'acknowledged-proposals-applied',
+  ReadyContract: 'ready-contract',
+  Liveness: 'liveness',
+  RaftAssertion: 'raft-threw',
+} as const;
+export type Invariant = (typeof Invariant)[keyof typeof Invariant];
+
+export class Violation extends Error {
+  override readonly name = 'Violation';
+  constructor(
+    readonly invariant: Invariant,
+    detail: string,
+  ) {
+    super(`${invariant}: ${detail}`);
+  }
+}

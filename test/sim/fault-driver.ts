@@ -1,0 +1,188 @@
+/**
+ * The weather of the fault phase: client proposals and ReadIndex reads throughout, member crashes
+ * and restarts, symmetric and one-way partitions, membership changes and leadership transfers.
+ * Each activity recurs after an exponentially distributed interval whose mean comes from the seed's
+ * profile (Infinity switches it off). `stop()` ends them all when the liveness phase begins.
+ */
+import { ConfChangeType, type ConfChange } from '../../server/raft/index.js';
+import type { Cluster } from './cluster.js';
+import { exponential } from './options.js';
+import type { SimNode } from './sim-node.js';
+
+/** Joiners get fresh ids up to this many beyond the initial members; then removed ids are re-added. */
+const MAX_EXTRA_MEMBERS = 4;
+
+export class FaultDriver {
+  private active = false;
+  private partitionGeneration = 0;
+
+  constructor(private readonly cluster: Cluster) {}
+
+  start(): void {
+    const p = this.cluster.profile;
+    this.active = true;
+    if (p.leaderKillRate > 0) this.cluster.onBecameLeader = (node) => this.maybeKillLeader(node);
+    if (p.commitKillRate > 0) this.cluster.onLeaderCommit = (node) => this.maybeKillOnCommit(node);
+    this.every('propose', p.proposalIntervalMs, () => this.propose());
+    this.every('read', p.readIntervalMs, () => this.read());
+    this.every('crash', p.crashIntervalMs, () => this.crash());
+    this.every('partition', p.partitionIntervalMs, () => this.partition());
+    this.every('confchange', p.confChangeIntervalMs, () => this.confChange());
+    this.every('transfer', p.transferIntervalMs, () => this.transfer());
+  }
+
+  stop(): void {
+    this.active = false;
+  }
+
+  private every(label: string, meanMs: number, action: () => void): void {
+    if (!Number.isFinite(meanMs)) return;
+    const c = this.cluster;
+    // The activity records its own trace line when it does something; the timer itself stays quiet.
+    c.scheduler.after(exponential(c.random, meanMs), `weather:${label}`, 0, undefined, () => {
+      if (!this.active) return;
+      action();
+      this.every(label, meanMs, action);
+    });
+  }
+
+  private propose(): void {
+    const node = this.cluster.pick(this.cluster.upNodes());
+    if (node !== undefined) this.cluster.propose(node);
+  }
+
+  private read(): void {
+    const node = this.cluster.pick(this.cluster.upNodes());
+    if (node !== undefined) this.cluster.read(node);
+  }
+
+  private crash(): void {
+    const node = this.cluster.pick(this.cluster.upNodes());
+    if (node !== undefined) this.crashAndRestart(node);
+  }
+
+  private maybeKillLeader(node: SimNode): void {
+    const c = this.cluster;
+    if (!this.active || !c.random.chance(c.profile.leaderKillRate)) return;
+    const incarnation = node.incarnation;
+    c.scheduler.after(
+      exponential(c.random, c.profile.leaderKillDelayMs),
+      'kill',
+      node.id,
+      'new leader',
+      () => {
+        if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
+      },
+    );
+  }
+
+  private maybeKillOnCommit(node: SimNode): void {
+    const c = this.cluster;
+    if (!this.active || !c.random.chance(c.profile.commitKillRate)) return;
+    // Not from inside the Ready handling: crash as the very next event, before the fsync completes.
+    const incarnation = node.incarnation;
+    c.scheduler.after(0, 'kill', node.id, 'leader after commit', () => {
+      if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
+    });
+  }
+
+  private crashAndRestart(node: SimNode): void {
+    const c = this.cluster;
+    let keep = 0;
+    if (c.random.chance(c.profile.crashKeepsUnsyncedShare)) {
+      const staged = node.unsyncedWrites;
+      keep = c.random.chance(0.5) ? staged : c.random.int(staged + 1);
+    }
+    node.crash(keep);
+    c.trace.recordEvent(
+      c.scheduler.nowMs,
+      'crashed',
+      node.id,
+      `incarnation ${node.incarnation}, kept ${keep} unsynced`,
+    );
+    const incarnation = node.incarnation;
+    c.scheduler.after(exponential(c.random, c.profile.downtimeMs), 'restart', node.id, undefined, () => {
+      if (this.active && !node.isUp && node.incarnation === incarnation) node.start();
+    });
+  }
+
+  private partition(): void {
+    const c = this.cluster;
+    const ids = [...c.nodes.keys()];
+    const generation = ++this.partitionGeneration;
+    c.network.healAll();
+    if (c.random.chance(c.profile.asymmetricShare)) {
+      const cuts = 1 + c.random.int(ids.length);
+      for (let k = 0; k < cuts; k++) {
+        const from = c.pick(ids) as number;
+        const to = c.pick(ids) as number;
+        c.network.cut(from, to);
+      }
+    } else if (c.random.chance(0.5)) {
+      const isolated = c.pick(ids) as number;
+      c.network.partition(
+        [isolated],
+        ids.filter((id) => id !== isolated),
+      );
+    } else {
+      const shuffled = ids.slice();
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = c.random.int(i + 1);
+        [shuffled[i], shuffled[j]] = [shuffled[j] as number, shuffled[i] as number];
+      }
+      const at = 1 + c.random.int(shuffled.length - 1);
+      c.network.partition(shuffled.slice(0, at), shuffled.slice(at));
+    }
+    c.trace.recordEvent(c.scheduler.nowMs, 'cut', 0, c.network.describeCuts());
+    c.scheduler.after(exponential(c.random, c.profile.partitionDurationMs), 'heal', 0, undefined, () => {
+      if (generation === this.partitionGeneration) c.network.healAll();
+    });
+  }
+
+  /** One step of the cycle: remove a voter → add a learner (new or removed id) → promote it. */
+  private confChange(): void {
+    const c = this.cluster;
+    const leader = c.leader();
+    if (leader?.raft === undefined) return;
+    const conf = leader.raft.confState();
+    let change: ConfChange;
+    const learner = c.pick(conf.learners);
+    if (learner !== undefined) {
+      change = { type: ConfChangeType.AddVoter, nodeId: learner };
+    } else if (conf.voters.length >= c.options.nodes) {
+      change = { type: ConfChangeType.RemoveNode, nodeId: c.pick(conf.voters) as number };
+    } else {
+      const joiner = this.pickJoiner(conf.voters);
+      if (!joiner.isUp) joiner.start();
+      change = { type: ConfChangeType.AddLearner, nodeId: joiner.id };
+    }
+    c.clientStats.confChanges++;
+    const refused = c.refusable(() => leader.act((raft) => raft.proposeConfChange(change)));
+    if (refused) c.clientStats.confChangesRefused++;
+    const what = `conf change ${change.type}(${change.nodeId})${refused ? ' refused' : ''}`;
+    c.trace.recordEvent(c.scheduler.nowMs, 'admin', leader.id, what);
+  }
+
+  private pickJoiner(voters: readonly number[]): SimNode {
+    const c = this.cluster;
+    const outside = [...c.nodes.values()].filter((n) => !voters.includes(n.id));
+    const canGrow = c.nodes.size < c.options.nodes + MAX_EXTRA_MEMBERS;
+    const reuse = c.pick(outside);
+    if (reuse !== undefined && (!canGrow || c.random.chance(0.5))) return reuse;
+    return c.addNode(c.newNodeId());
+  }
+
+  private transfer(): void {
+    const c = this.cluster;
+    const leader = c.leader();
+    if (leader?.raft === undefined) return;
+    const target = c.pick(leader.raft.confState().voters.filter((v) => v !== leader.id));
+    if (target === undefined) return;
+    // Half the time ask a follower, which forwards the request to the leader.
+    const asked = c.random.chance(0.5) ? leader : (c.pick(c.upNodes()) ?? leader);
+    c.clientStats.transfers++;
+    c.trace.recordEvent(c.scheduler.nowMs, 'transfer', asked.id, `leadership to ${target}`);
+    if (c.refusable(() => asked.act((raft) => raft.transferLeadership(target))))
+      c.clientStats.transfersRefused++;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Options of one simulated run, and the per-seed fault profile ("swarm testing", as in
+ * TigerBeetle's VOPR): every seed draws its own weather — which faults are on at all, and how hard
+ * — from its PRNG, so a batch of seeds explores calm and hostile mixes alike instead of one average.
+ */
+import type { InjectedBugs } from '../../server/raft/index.js';
+import type { SeededRandom } from '../../server/platform/random.js';
+
+/** Every rate is a mean interval in virtual ms between occurrences; Infinity switches it off. */
+export interface FaultProfile {
+  readonly tickMs: number;
+  /** Each node's tick interval is tickMs × (1 ± up to tickDriftFraction). */
+  readonly tickDriftFraction: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Raft flow control: entry bytes per MsgApp (each proposal is 5 bytes) and MsgApps in flight. */
+  readonly maxMsgBytes: number;
+  readonly maxInflightMsgs: number;
+  readonly latencyMinMs: number;
+  /** Mean of the exponential part of one-way latency (added to latencyMinMs). */
+  readonly latencyMeanMs: number;
+  readonly lossRate: number;
+  readonly duplicateRate: number;
+  /** Probability that a message is held back by up to reorderDelayMs more, so later ones overtake it. */
+  readonly reorderRate: number;
+  readonly reorderDelayMs: number;
+  readonly partitionIntervalMs: number;
+  readonly partitionDurationMs: number;
+  /** Share of partition events that cut links in one direction only. */
+  readonly asymmetricShare: number;
+  readonly crashIntervalMs: number;
+  /**
+   * Probability that a member is crashed soon (exp(leaderKillDelayMs)) after it becomes leader:
+   * leaders that append and die before replicating are what the Raft paper's figure 8 is made of.
+   */
+  readonly leaderKillRate: number;
+  readonly leaderKillDelayMs: number;
+  /**
+   * Probability that a leader crashes right after taking a Ready that advances its commit index,
+   * before that Ready is durable or its messages leave (a crash at the worst moment).
+   */
+  readonly commitKillRate: number;
+  readonly downtimeMs: number;
+  /**
+   * Share of crashes that keep unsynced writes: half of those keep all of them (a process crash:
+   * the page cache survives), the other half a random ordered prefix (a power loss mid-flush).
+   */
+  readonly crashKeepsUnsyncedShare: number;
+  readonly fsyncMinMs: number;
+  readonly fsyncMeanMs: number;
+  /** A member takes a snapshot and compacts its log every this many applied entries. */
+  readonly compactEveryEntries: number;
+  /**
+   * Also snapshot right after applying a membership change, so the snapshot a leader sends always
+   * names the newest members (etcd gets the same effect by building a fresh snapshot per MsgSnap).
+   */
+  readonly compactOnConfChange: boolean;
+  readonly proposalIntervalMs: number;
+  readonly readIntervalMs: number;
+  readonly confChangeIntervalMs: number;
+  readonly transferIntervalMs: number;
+}
+
+/**
+ * Bugs the simulator can switch on: Raft's own (`RaftConfig.injectedBugs`), plus one in the
+ * harness that drives Raft, to prove the crash model and the checkers catch a broken Ready contract.
+ */
+export interface SimBugs extends InjectedBugs {
+  /** Send a Ready's messages as soon as it is taken, before its writes are durable. */
+  readonly sendBeforeSync?: boolean;
+}
+
+export const SIM_BUG_NAMES = [
+  'commitPreviousTermByCount',
+  'voteWithoutLogCheck',
+  'skipPrevLogCheck',
+  'sendBeforeSync',
+] as const satisfies readonly (keyof SimBugs)[];
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: 3 | 5 | 7;
+  /** Virtual duration of the fault phase. */
+  readonly safetyMs: number;
+  /** Bound on the healed phase: a leader and a fresh proposal applied everywhere within this. */
+  readonly livenessMs: number;
+  /** Hard bound on events in the fault phase (protects against event storms). */
+  readonly maxEvents: number;
+  readonly bugs: SimBugs;
+  /** Overrides applied on top of the seed's drawn profile (bug-provoking mixes in tests). */
+  readonly profile: Partial<FaultProfile>;
+  /** The name of `profile` for reproduction commands ('swarm' = no overrides). */
+  readonly profileName: string;
+  /** Durable state: the synchronous model (fast), or the real storage on the in-memory disk. */
+  readonly storage: 'model' | 'real';
+}
+
+export const SIM_DEFAULTS = {
+  nodes: 5,
+  safetyMs: 3000,
+  livenessMs: 15000,
+  maxEvents: 200_000,
+} as const;
+
+export class InvalidSimOptionsError extends Error {
+  override readonly name = 'InvalidSimOptionsError';
+}
+
+export function simOptions(partial: Partial<SimOptions> & { seed: number }): SimOptions {
+  const options: SimOptions = {
+    seed: partial.seed,
+    nodes: partial.nodes ?? SIM_DEFAULTS.nodes,
+    safetyMs: partial.safetyMs ?? SIM_DEFAULTS.safetyMs,
+    livenessMs: partial.livenessMs ?? SIM_DEFAULTS.livenessMs,
+    maxEvents: partial.maxEvents ?? SIM_DEFAULTS.maxEvents,
+    bugs: partial.bugs ?? {},
+    profile: partial.profile ?? {},
+    profileName: partial.profileName ?? (partial.profile === undefined ? 'swarm' : 'custom'),
+    storage: partial.storage ?? 'model',
+  };
+  validateSimOptions(options);
+  return options;
+}
+
+export function validateSimOptions(o: SimOptions): void {
+  const fail = (msg: string): never => {
+    throw new InvalidSimOptionsError(`sim: ${msg}`);
+  };
+  if (!Number.isSafeInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff)
+    fail(`seed must be a uint32, got ${o.seed}`);
+  if (![3, 5, 7].includes(o.nodes)) fail(`nodes must be 3, 5 or 7, got ${o.nodes}`);
+  if (!(o.safetyMs >= 0)) fail('safetyMs must be >= 0');
+  if (!(o.livenessMs > 0)) fail('livenessMs must be > 0');
+  if (!Number.isInteger(o.maxEvents) || o.maxEvents <= 0) fail('maxEvents must be a positive integer');
+}
+
+const OFF = Infinity;
+
+/**
+ * A fixed, deliberately hostile mix for hunting consensus bugs (the injected-bug tests and
+ * `--profile hostile`): a fast stream of proposals replicated one entry per MsgApp with at most two
+ * in flight (so catch-up after an election takes many round trips), new leaders crashed a moment
+ * after their election, leaders crashed right after advancing their commit index, and crashes that
+ * keep unsynced writes. This is the weather of the Raft paper's figure 8. Everything else is calm.
+ */
+export const HOSTILE_PROFILE: Partial<FaultProfile> = {
+  proposalIntervalMs: 3,
+  maxMsgBytes: 5,
+  maxInflightMsgs: 2,
+  leaderKillRate: 0.5,
+  leaderKillDelayMs: 1,
+  commitKillRate: 0.5,
+  crashKeepsUnsyncedShare: 1,
+  downtimeMs: 300,
+  crashIntervalMs: OFF,
+  partitionIntervalMs: OFF,
+  lossRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  readIntervalMs: OFF,
+  confChangeIntervalMs: OFF,
+  transferIntervalMs: OFF,
+};
+
+/**
+ * Power losses: slow fsyncs (5 ms + exp(30 ms)) and a crash every ~60 ms that loses every unsynced
+ * write — the weather in which a harness that breaks the Ready contract (sendBeforeSync) loses
+ * votes and acknowledged entries.
+ */
+export const POWER_LOSS_PROFILE: Partial<FaultProfile> = {
+  crashKeepsUnsyncedShare: 0,
+  fsyncMinMs: 5,
+  fsyncMeanMs: 30,
+  crashIntervalMs: 60,
+  downtimeMs: 30,
+  partitionIntervalMs: OFF,
+  lossRate: 0,
+};
+
+export const PROFILES = { swarm: {}, hostile: HOSTILE_PROFILE, powerloss: POWER_LOSS_PROFILE } as const;
+export type ProfileName = keyof typeof PROFILES;
+
+/** Draws this seed's weather. Each fault is on for roughly half of the seeds. */
+export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): FaultProfile {
+  const between = (lo: number, hi: number): number => lo + (hi - lo) * r.float();
+  const maybe = (p: number, value: () => number, otherwise: number): number =>
+    r.chance(p) ? value() : otherwise;
+  const slowNetwork = r.chance(0.15);
+  const heartbeatTicks = 1 + r.int(2);
+  const drawn: FaultProfile = {
+    tickMs: 10,
+    tickDriftFraction: maybe(0.5, () => between(0, 0.2), 0),
+    electionTicks: 10,
+    heartbeatTicks,
+    maxMsgBytes: r.chance(0.4) ? 5 * (1 + r.int(8)) : 1024 * 1024,
+    maxInflightMsgs: r.chance(0.4) ? 1 + r.int(8) : 256,
+    latencyMinMs: between(0.05, 2),
+    latencyMeanMs: slowNetwork ? between(10, 40) : between(0.2, 5),
+    lossRate: maybe(0.5, () => between(0, 0.25), 0),
+    duplicateRate: maybe(0.4, () => between(0, 0.1), 0),
+    reorderRate: maybe(0.4, () => between(0, 0.2), 0),
+    reorderDelayMs: between(5, 60),
+    partitionIntervalMs: maybe(0.6, () => between(100, 1000), OFF),
+    partitionDurationMs: between(50, 800),
+    asymmetricShare: between(0, 0.6),
+    crashIntervalMs: maybe(0.6, () => between(100, 1200), OFF),
+    downtimeMs: between(20, 600),
+    crashKeepsUnsyncedShare: maybe(0.5, () => r.float(), 0),
+    leaderKillRate: maybe(0.3, () => between(0, 0.5), 0),
+    leaderKillDelayMs: between(1, 30),
+    commitKillRate: maybe(0.2, () => between(0, 0.05), 0),
+    fsyncMinMs: between(0.05, 1),
+    fsyncMeanMs: r.chance(0.2) ? between(5, 30) : between(0.1, 3),
+    compactEveryEntries: 5 + r.int(60),
+    compactOnConfChange: false,
+    proposalIntervalMs: between(2, 25),
+    readIntervalMs: maybe(0.7, () => between(10, 100), OFF),
+    confChangeIntervalMs: maybe(0.5, () => between(100, 800), OFF),
+    transferIntervalMs: maybe(0.4, () => between(100, 1000), OFF),
+  };
+  return { ...drawn, ...overrides };
+}
+
+export function describeProfile(p: FaultProfile): string {
+  const f = (x: number): string => (x === Infinity ? 'off' : Number.isInteger(x) ? String(x) : x.toFixed(2));
+  return [
+    `tick=${f(p.tickMs)}ms±${f(p.tickDriftFraction)} election=${p.electionTicks} heartbeat=${p.heartbeatTicks}`,
+    `msgBytes=${p.maxMsgBytes} inflight=${p.maxInflightMsgs}`,
+    `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
+    `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
+    `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms keepUnsynced=${f(p.crashKeepsUnsyncedShare)}`,
+    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms commitKill=${f(p.commitKillRate)}`,
+    `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
+    `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
+  ].join(' ');
+}
+
+/** An exponentially distributed delay with the given mean (0 for a mean of 0). */
+export function exponential(r: SeededRandom, meanMs: number): number {
+  if (meanMs <= 0) return 0;
+  return -Math.log(1 - r.float()) * meanMs;
+}
