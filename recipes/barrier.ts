@@ -34,7 +34,11 @@ export class Barrier {
   /** Closes the barrier (true if this call closed it, false if it was already closed). */
   async hold(options: { readonly session?: Session; readonly signal?: AbortSignal } = {}): Promise<boolean> {
     const lease = options.session?.leaseId ?? 0;
-    const r = await this.kv.txn().if(Cmp.missing(this.key)).then(Op.put(this.key, '', { lease })).commit(sig(options.signal));
+    const r = await this.kv
+      .txn()
+      .if(Cmp.missing(this.key))
+      .then(Op.put(this.key, '', { lease }))
+      .commit(sig(options.signal));
     return r.succeeded;
   }
 
@@ -71,7 +75,10 @@ export class DoubleBarrier {
   }
 
   /** Registers this participant (one per session) and returns once `count` have entered. */
-  async enter(session: Session, options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<void> {
+  async enter(
+    session: Session,
+    options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {},
+  ): Promise<void> {
     const signal = withDeadline(options.signal, options.timeoutMs, `enter ${this.name}`);
     const ready = `${this.prefix}ready`;
     try {
@@ -81,7 +88,11 @@ export class DoubleBarrier {
         const r = await this.kv.getPrefix(`${this.prefix}w/`, { countOnly: true, ...sig(signal) });
         if (r.count >= this.count) {
           // Last to arrive: open the gate (attached to our lease so a stale gate cannot outlive us all).
-          await this.kv.txn().if(Cmp.missing(ready)).then(Op.put(ready, '', { lease: session.leaseId })).commit(sig(signal));
+          await this.kv
+            .txn()
+            .if(Cmp.missing(ready))
+            .then(Op.put(ready, '', { lease: session.leaseId }))
+            .commit(sig(signal));
           return;
         }
         const gate = await this.kv.get(ready, sig(signal));

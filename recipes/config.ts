@@ -41,6 +41,8 @@ export interface SubscribeConfigOptions<T> {
   readonly signal?: AbortSignal;
   /** Turns the decoded value into T or throws (e.g. a zod schema's `parse`). */
   readonly parse?: (value: unknown) => T;
+  /** Any object with a throwing `parse` (a zod / valibot-style schema); same as `parse: schema.parse`. */
+  readonly schema?: { readonly parse: (value: unknown) => T };
   /** A type guard; a value failing it is reported as invalid. */
   readonly validate?: (value: unknown) => value is T;
   /** How to decode the stored text (default JSON.parse). */
@@ -50,11 +52,12 @@ export interface SubscribeConfigOptions<T> {
 /** Decodes and checks one stored value (pure; exported for tests and tools). */
 export function checkConfigValue<T>(
   raw: string,
-  options: Pick<SubscribeConfigOptions<T>, 'parse' | 'validate' | 'decode'>,
+  options: Pick<SubscribeConfigOptions<T>, 'parse' | 'validate' | 'decode' | 'schema'>,
 ): { ok: true; value: T } | { ok: false; error: unknown } {
   try {
     const decoded = (options.decode ?? JSON.parse)(raw) as unknown;
     if (options.parse !== undefined) return { ok: true, value: options.parse(decoded) };
+    if (options.schema !== undefined) return { ok: true, value: options.schema.parse(decoded) };
     if (options.validate !== undefined && !options.validate(decoded))
       return { ok: false, error: new Error('value rejected by validate()') };
     return { ok: true, value: decoded as T };
@@ -69,8 +72,10 @@ export async function* subscribeConfig<T = unknown>(
   key: string,
   options: SubscribeConfigOptions<T> = {},
 ): AsyncGenerator<ConfigUpdate<T>> {
-  if (typeof key !== 'string' || key.length === 0) throw invalidArgument('config key must be a non-empty string');
-  if (options.parse !== undefined && options.validate !== undefined) throw invalidArgument('give parse or validate, not both');
+  if (typeof key !== 'string' || key.length === 0)
+    throw invalidArgument('config key must be a non-empty string');
+  if ([options.parse, options.validate, options.schema].filter((o) => o !== undefined).length > 1)
+    throw invalidArgument('give one of parse, schema and validate');
   const signal = options.signal;
   let lastGood: T | undefined;
   const toUpdate = (kvNow: KeyValue | undefined, revision: number, resynced: boolean): ConfigUpdate<T> => {

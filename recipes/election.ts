@@ -160,7 +160,9 @@ export class Election {
   }
 
   /** The current leader, or undefined. */
-  async leader(options: { readonly signal?: AbortSignal; readonly revision?: number } = {}): Promise<LeaderInfo | undefined> {
+  async leader(
+    options: { readonly signal?: AbortSignal; readonly revision?: number } = {},
+  ): Promise<LeaderInfo | undefined> {
     return (await this.leaderAt(options.revision ?? 0, options.signal)).leader;
   }
 
@@ -199,7 +201,11 @@ export class Election {
     yield leader;
     for (;;) {
       try {
-        await using watch = this.kv.watch({ prefix: this.prefix, startRevision: revision + 1, ...sig(signal) });
+        await using watch = this.kv.watch({
+          prefix: this.prefix,
+          startRevision: revision + 1,
+          ...sig(signal),
+        });
         for await (const batch of watch) {
           if (batch.type !== 'events') continue;
           const at = await this.leaderAt(batch.revision, signal);

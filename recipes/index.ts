@@ -7,7 +7,13 @@ export { RecipeError, RecipeErrorCode } from './errors.js';
 export { acquireLock, tryLock, withLock, lockContenders, LockHandle, LOCK_PREFIX } from './lock.js';
 export type { LockOptions } from './lock.js';
 export { acquireRead, acquireWrite, RWLOCK_PREFIX } from './rwlock.js';
-export { Semaphore, SemaphoreSlot, SEMAPHORE_PREFIX, SEMAPHORE_DEFAULTS, parseSemaphoreRecord } from './semaphore.js';
+export {
+  Semaphore,
+  SemaphoreSlot,
+  SEMAPHORE_PREFIX,
+  SEMAPHORE_DEFAULTS,
+  parseSemaphoreRecord,
+} from './semaphore.js';
 export type { SemaphoreState, SemaphoreWaitOptions } from './semaphore.js';
 export { Election, Leadership, ELECTION_PREFIX } from './election.js';
 export type { LeaderInfo, CampaignOptions } from './election.js';

@@ -88,7 +88,8 @@ export function withDeadline(
   if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw invalidArgument('timeoutMs must be ≥ 0');
   const timeout = new AbortController();
   const timer = setTimeout(
-    () => timeout.abort(new RecipeError(RecipeErrorCode.Timeout, `${what}: no success within ${timeoutMs} ms`)),
+    () =>
+      timeout.abort(new RecipeError(RecipeErrorCode.Timeout, `${what}: no success within ${timeoutMs} ms`)),
     timeoutMs,
   );
   timer.unref?.();

@@ -162,7 +162,13 @@ export async function tryLock(
   const scoped = await scopedSession(kv, options, options.signal);
   let contender: Contender | undefined;
   try {
-    contender = await createContender(kv, scoped.session, lockKey(name, scoped.session), options.owner ?? '', options.signal);
+    contender = await createContender(
+      kv,
+      scoped.session,
+      lockKey(name, scoped.session),
+      options.owner ?? '',
+      options.signal,
+    );
     const p = await predecessor(kv, lockPrefix(name), contender, options.signal);
     if (p.key !== undefined) {
       await removeContender(kv, contender);

@@ -48,7 +48,11 @@ export class PubSub {
   }
 
   /** Publishes `data`; resolves with the message's revision. */
-  async publish(topic: string, data: string, options: { readonly signal?: AbortSignal } = {}): Promise<{ revision: number }> {
+  async publish(
+    topic: string,
+    data: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<{ revision: number }> {
     const r = await this.kv.put(this.key(topic), data, sig(options.signal));
     return { revision: r.revision };
   }
@@ -64,12 +68,16 @@ export class PubSub {
 
   /** Messages of every topic starting with `prefix` (a topic name prefix), in one ordered stream. */
   subscribeTopics(prefix: string, options: SubscribeOptions = {}): Subscription {
-    return this.follow({ prefix: `${TOPIC_PREFIX}${prefix === '' ? '' : encodeURIComponent(prefix)}` }, options);
+    return this.follow(
+      { prefix: `${TOPIC_PREFIX}${prefix === '' ? '' : encodeURIComponent(prefix)}` },
+      options,
+    );
   }
 
   private follow(range: { key: string } | { prefix: string }, options: SubscribeOptions): Subscription {
     const from = options.fromRevision;
-    if (from !== undefined && (!Number.isSafeInteger(from) || from < 1)) throw invalidArgument('fromRevision must be a positive integer');
+    if (from !== undefined && (!Number.isSafeInteger(from) || from < 1))
+      throw invalidArgument('fromRevision must be a positive integer');
     const watch = this.kv.watch({
       ...range,
       filters: ['noDelete'],

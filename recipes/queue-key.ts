@@ -83,12 +83,21 @@ export async function waitTurn(
   signal: AbortSignal | undefined,
 ): Promise<number> {
   const both = signal === undefined ? session.signal : AbortSignal.any([signal, session.signal]);
-  for (;;) {
-    const p = await predecessor(kv, among, c, both);
-    if (p.key === undefined) break;
-    await waitDelete(kv, p.key, p.revision, both);
+  let mine;
+  try {
+    for (;;) {
+      const p = await predecessor(kv, among, c, both);
+      if (p.key === undefined) break;
+      await waitDelete(kv, p.key, p.revision, both);
+    }
+    mine = await kv.getRange(c.key, '', sig(both));
+  } catch (e) {
+    if (signal?.aborted !== true && session.signal.aborted)
+      throw new RecipeError(RecipeErrorCode.Lost, `${c.key}: session lost while waiting`, {
+        cause: session.signal.reason,
+      });
+    throw e;
   }
-  const mine = await kv.getRange(c.key, '', sig(both));
   const kvNow = mine.kvs[0];
   if (kvNow === undefined || kvNow.createRevision !== c.createRevision)
     throw new RecipeError(RecipeErrorCode.Lost, `${c.key} was deleted while waiting (session lost?)`);
@@ -108,13 +117,17 @@ export function holdSignal(
 ): { signal: AbortSignal; stop: () => void; lose: (reason: unknown) => void } {
   const lost = new AbortController();
   const stopper = new AbortController();
-  const onSession = (): void => lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key}: session lost`, { cause: session.signal.reason }));
+  const onSession = (): void =>
+    lost.abort(
+      new RecipeError(RecipeErrorCode.Lost, `${c.key}: session lost`, { cause: session.signal.reason }),
+    );
   if (session.signal.aborted) onSession();
   else session.signal.addEventListener('abort', onSession, { once: true });
   void waitDelete(kv, c.key, fromRevision, stopper.signal).then(
     () => lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key} was deleted`)),
     (e: unknown) => {
-      if (!stopper.signal.aborted) lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key}: cannot watch`, { cause: e }));
+      if (!stopper.signal.aborted)
+        lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key}: cannot watch`, { cause: e }));
     },
   );
   return {
@@ -130,6 +143,10 @@ export function holdSignal(
 /** Deletes `c`'s key if it is still this contender's (never someone else's later key). */
 export async function removeContender(kv: KvClient, c: Contender): Promise<void> {
   await quietly(() =>
-    kv.txn().if(Cmp.createRevision(c.key, '==', c.createRevision)).then(Op.delete(c.key)).commit(),
+    kv
+      .txn()
+      .if(Cmp.createRevision(c.key, '==', c.createRevision))
+      .then(Op.delete(c.key))
+      .commit(),
   );
 }

@@ -125,7 +125,8 @@ export class WorkQueue implements AsyncDisposable {
     if (!Number.isSafeInteger(priority) || priority < 0 || priority > QUEUE_DEFAULTS.maxPriority)
       throw invalidArgument(`priority must be an integer in [0, ${QUEUE_DEFAULTS.maxPriority}]`);
     const id = options.id ?? nanoid(16);
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw invalidArgument('item id must be 1–64 characters [A-Za-z0-9_-]');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+      throw invalidArgument('item id must be 1–64 characters [A-Za-z0-9_-]');
     const key = this.pendingKey(priority, id);
     const r = await this.kv
       .txn()
@@ -150,7 +151,9 @@ export class WorkQueue implements AsyncDisposable {
   }
 
   /** Waits for the next item and claims it for this consumer. */
-  async dequeue(options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<QueueItem> {
+  async dequeue(
+    options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {},
+  ): Promise<QueueItem> {
     const signal = withDeadline(options.signal, options.timeoutMs, `dequeue ${this.name}`);
     for (;;) {
       signal?.throwIfAborted();
@@ -177,11 +180,22 @@ export class WorkQueue implements AsyncDisposable {
   ): Promise<{ item: QueueItem | undefined; revision: number }> {
     await this.requeueOrphans(signal);
     for (;;) {
-      const head = await this.kv.getPrefix(`${this.base}p/`, { sortTarget: 'key', sortOrder: 'ascend', limit: 1, keysOnly: true, ...sig(signal) });
+      const head = await this.kv.getPrefix(`${this.base}p/`, {
+        sortTarget: 'key',
+        sortOrder: 'ascend',
+        limit: 1,
+        keysOnly: true,
+        ...sig(signal),
+      });
       const first = head.kvs[0];
       if (first === undefined) return { item: undefined, revision: head.revision };
       const bucket = text(first.key).slice(0, `${this.base}p/000/`.length);
-      const oldest = await this.kv.getPrefix(bucket, { sortTarget: 'create', sortOrder: 'ascend', limit: 1, ...sig(signal) });
+      const oldest = await this.kv.getPrefix(bucket, {
+        sortTarget: 'create',
+        sortOrder: 'ascend',
+        limit: 1,
+        ...sig(signal),
+      });
       const kv = oldest.kvs[0];
       if (kv === undefined) continue;
       const item = await this.claim(kv, session, signal);
@@ -189,7 +203,11 @@ export class WorkQueue implements AsyncDisposable {
     }
   }
 
-  private async claim(kv: KeyValue, session: Session, signal: AbortSignal | undefined): Promise<QueueItem | undefined> {
+  private async claim(
+    kv: KeyValue,
+    session: Session,
+    signal: AbortSignal | undefined,
+  ): Promise<QueueItem | undefined> {
     const key = text(kv.key);
     const rest = key.slice(`${this.base}p/`.length);
     const priority = Number(rest.slice(0, 3));
@@ -217,7 +235,10 @@ export class WorkQueue implements AsyncDisposable {
 
   /** Puts in-flight items whose claim is gone back into the pending line. */
   private async requeueOrphans(signal: AbortSignal | undefined): Promise<void> {
-    const inflight = await this.kv.getPrefix(`${this.base}i/`, { limit: QUEUE_DEFAULTS.orphanScanLimit, ...sig(signal) });
+    const inflight = await this.kv.getPrefix(`${this.base}i/`, {
+      limit: QUEUE_DEFAULTS.orphanScanLimit,
+      ...sig(signal),
+    });
     if (inflight.kvs.length === 0) return;
     const claims = await this.kv.getPrefix(`${this.base}c/`, { keysOnly: true, ...sig(signal) });
     const claimed = new Set(claims.kvs.map((k) => text(k.key).slice(`${this.base}c/`.length)));
@@ -228,7 +249,9 @@ export class WorkQueue implements AsyncDisposable {
       try {
         parsed = JSON.parse(text(kv.value)) as { priority: number; value: string };
       } catch (e) {
-        throw new RecipeError(RecipeErrorCode.InvalidValue, `in-flight record ${id} is not JSON`, { cause: e });
+        throw new RecipeError(RecipeErrorCode.InvalidValue, `in-flight record ${id} is not JSON`, {
+          cause: e,
+        });
       }
       try {
         await this.kv

@@ -109,17 +109,26 @@ export class Registration implements AsyncDisposable {
 
 /** Registers an instance and keeps it registered until `close()` or process death. */
 export async function register(kv: KvClient, options: RegisterOptions): Promise<Registration> {
-  if (typeof options.address !== 'string' || options.address.length === 0) throw invalidArgument('address must be a non-empty string');
+  if (typeof options.address !== 'string' || options.address.length === 0)
+    throw invalidArgument('address must be a non-empty string');
   const key = serviceKey(options.service, options.id);
   const scoped = await scopedSession(
     kv,
-    options.session !== undefined ? { session: options.session } : { ttlSec: options.ttlSec ?? REGISTRY_DEFAULTS.ttlSec },
+    options.session !== undefined
+      ? { session: options.session }
+      : { ttlSec: options.ttlSec ?? REGISTRY_DEFAULTS.ttlSec },
     options.signal,
   );
   try {
     const value = JSON.stringify({ id: options.id, address: options.address, meta: options.meta ?? {} });
     const r = await kv.put(key, value, { lease: scoped.session.leaseId, ...sig(options.signal) });
-    const instance = { service: options.service, id: options.id, address: options.address, meta: { ...(options.meta ?? {}) }, revision: r.revision };
+    const instance = {
+      service: options.service,
+      id: options.id,
+      address: options.address,
+      meta: { ...(options.meta ?? {}) },
+      revision: r.revision,
+    };
     const hold = holdSignal(kv, { key, createRevision: r.revision }, scoped.session, r.revision);
     return new Registration(instance, scoped, hold, kv);
   } catch (e) {
@@ -137,10 +146,19 @@ export async function discover(
   return (await readSet(kv, service, options.signal)).instances;
 }
 
-async function readSet(kv: KvClient, service: string, signal: AbortSignal | undefined): Promise<{ instances: ServiceInstance[]; revision: number }> {
+async function readSet(
+  kv: KvClient,
+  service: string,
+  signal: AbortSignal | undefined,
+): Promise<{ instances: ServiceInstance[]; revision: number }> {
   const r = await kv.getPrefix(servicePrefix(service), sig(signal));
-  const instances = r.kvs.map((k) => parseInstance(service, k)).filter((i): i is ServiceInstance => i !== undefined);
-  return { instances: instances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), revision: r.revision };
+  const instances = r.kvs
+    .map((k) => parseInstance(service, k))
+    .filter((i): i is ServiceInstance => i !== undefined);
+  return {
+    instances: instances.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    revision: r.revision,
+  };
 }
 
 /** The full set now, then the full set after every change. */
@@ -202,4 +220,3 @@ export function pickRandom(
   const i = Math.min(instances.length - 1, Math.floor(random() * instances.length));
   return instances[i];
 }
-

@@ -51,7 +51,8 @@ export function parseSemaphoreRecord(raw: string): { limit: number; holders: str
   } catch (e) {
     throw new RecipeError(RecipeErrorCode.InvalidValue, 'semaphore record is not JSON', { cause: e });
   }
-  if (typeof v !== 'object' || v === null) throw new RecipeError(RecipeErrorCode.InvalidValue, 'semaphore record is not an object');
+  if (typeof v !== 'object' || v === null)
+    throw new RecipeError(RecipeErrorCode.InvalidValue, 'semaphore record is not an object');
   const o = v as { limit?: unknown; holders?: unknown };
   if (typeof o.limit !== 'number' || !Number.isSafeInteger(o.limit) || o.limit < 0)
     throw new RecipeError(RecipeErrorCode.InvalidValue, 'semaphore limit must be a non-negative integer');
@@ -95,10 +96,16 @@ export class SemaphoreSlot implements AsyncDisposable {
           this.lost.abort(new RecipeError(RecipeErrorCode.Lost, `${this.holderId} no longer holds a slot`));
           return;
         }
-        revision = await waitChange(this.semaphore.kv, { key: this.semaphore.key }, Math.max(revision, state.revision), s);
+        revision = await waitChange(
+          this.semaphore.kv,
+          { key: this.semaphore.key },
+          Math.max(revision, state.revision),
+          s,
+        );
       }
     } catch (e) {
-      if (!s.aborted) this.lost.abort(new RecipeError(RecipeErrorCode.Lost, 'cannot follow the semaphore', { cause: e }));
+      if (!s.aborted)
+        this.lost.abort(new RecipeError(RecipeErrorCode.Lost, 'cannot follow the semaphore', { cause: e }));
     }
   }
 
@@ -147,10 +154,16 @@ export class Semaphore {
           ? { limit: SEMAPHORE_DEFAULTS.limit, holders: [], revision: 0 }
           : { ...parseSemaphoreRecord(text(cur.value)), revision: cur.modRevision };
       const next = change(state);
-      if (next === undefined) return { state: { ...state, revision: Math.max(state.revision, r.revision) }, changed: false };
-      const guard = cur === undefined ? Cmp.missing(this.key) : Cmp.modRevision(this.key, '==', cur.modRevision);
+      if (next === undefined)
+        return { state: { ...state, revision: Math.max(state.revision, r.revision) }, changed: false };
+      const guard =
+        cur === undefined ? Cmp.missing(this.key) : Cmp.modRevision(this.key, '==', cur.modRevision);
       try {
-        const t = await this.kv.txn().if(guard).then(Op.put(this.key, JSON.stringify(next))).commit(sig(signal));
+        const t = await this.kv
+          .txn()
+          .if(guard)
+          .then(Op.put(this.key, JSON.stringify(next)))
+          .commit(sig(signal));
         if (t.succeeded) return { state: { ...next, revision: t.revision }, changed: true };
       } catch (e) {
         if (!(e instanceof ClientError && e.mayHaveApplied)) throw e;
@@ -175,7 +188,10 @@ export class Semaphore {
   }
 
   /** A slot if one is free now (or already held by `holderId`), else undefined. */
-  async tryAcquire(holderId: string, options: { readonly signal?: AbortSignal } = {}): Promise<SemaphoreSlot | undefined> {
+  async tryAcquire(
+    holderId: string,
+    options: { readonly signal?: AbortSignal } = {},
+  ): Promise<SemaphoreSlot | undefined> {
     checkHolder(holderId);
     return (await this.tryAcquireAt(holderId, options.signal)).slot;
   }
@@ -186,11 +202,15 @@ export class Semaphore {
   ): Promise<{ slot: SemaphoreSlot | undefined; revision: number }> {
     let granted = false;
     const { state } = await this.update((s) => {
-      granted = s.holders.includes(holderId) || s.holders.length < Math.min(s.limit, SEMAPHORE_DEFAULTS.maxHolders);
+      granted =
+        s.holders.includes(holderId) || s.holders.length < Math.min(s.limit, SEMAPHORE_DEFAULTS.maxHolders);
       if (!granted || s.holders.includes(holderId)) return undefined;
       return { limit: s.limit, holders: [...s.holders, holderId] };
     }, signal);
-    return { slot: granted ? new SemaphoreSlot(this, holderId, state.revision) : undefined, revision: state.revision };
+    return {
+      slot: granted ? new SemaphoreSlot(this, holderId, state.revision) : undefined,
+      revision: state.revision,
+    };
   }
 
   /** Removes `holderId` from the holders (the operator's unlock). True if it held a slot. */

@@ -21,6 +21,7 @@ interface Spec {
 
 export class InProcessCluster {
   private readonly handles = new Map<string, MemberHandle | undefined>();
+  private readonly published = new Set<string>();
 
   private constructor(
     private readonly root: string,
@@ -66,10 +67,14 @@ export class InProcessCluster {
         initialClusterToken: 'recipes',
         heartbeatInterval: 50,
         electionTimeout: 500,
-        logLevel: 'error',
+        logLevel: 'info',
         unsafeNoFsync: true,
       },
-      { logWrite: () => undefined },
+      {
+        logWrite: (line) => {
+          if (line.includes('published client URLs')) this.published.add(name);
+        },
+      },
     );
     this.handles.set(name, handle);
   }
@@ -87,6 +92,12 @@ export class InProcessCluster {
   async crash(name: string): Promise<void> {
     const h = this.handles.get(name);
     if (h === undefined) return;
+    // A member stopped before it published its client URLs retries publishing forever (its timer
+    // keeps the process alive), so crash only members that have published.
+    await eventually(`${name} published its client URLs`, () =>
+      this.published.has(name) ? true : undefined,
+    );
+    this.published.delete(name);
     this.handles.set(name, undefined);
     await h.internals.api.close();
     await stopCore(h.internals.core);
@@ -106,6 +117,8 @@ export class InProcessCluster {
 
   async stop(): Promise<void> {
     for (const [name, h] of this.handles) {
+      if (h !== undefined)
+        await eventually(`${name} published`, () => (this.published.has(name) ? true : undefined));
       this.handles.set(name, undefined);
       if (h !== undefined) await h.stop().catch(() => undefined);
     }

@@ -38,7 +38,9 @@ export function checkLockSafety(holds: readonly Hold[], writes: readonly FencedW
     }
     if (cur.startMs < prev.endMs) {
       const curFirst = Math.min(
-        ...writes.filter((w) => w.token === cur.token && w.acceptedAt !== undefined).map((w) => w.acceptedAt!),
+        ...writes
+          .filter((w) => w.token === cur.token && w.acceptedAt !== undefined)
+          .map((w) => w.acceptedAt!),
       );
       const prevLate = writes.some(
         (w) => w.token === prev.token && w.acceptedAt !== undefined && w.acceptedAt > curFirst,

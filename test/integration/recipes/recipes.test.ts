@@ -4,12 +4,7 @@
  * elections, pub/sub replay, barriers and config subscriptions.
  */
 import { expect } from 'chai';
-import {
-  Cmp,
-  IndeterminateError,
-  Op,
-  type Client,
-} from '../../../client/index.js';
+import { ClientError, Cmp, IndeterminateError, Op, type Client } from '../../../client/index.js';
 import {
   acquireLock,
   acquireRead,
@@ -94,7 +89,7 @@ describe('recipes on a 3-member cluster', function () {
                   .commit({ signal: lock.signal });
                 writes.push({ token: lock.token, acceptedAt: r.succeeded ? r.revision : undefined });
               } catch (e) {
-                if (!(e instanceof IndeterminateError || e instanceof RecipeError || lock.signal.aborted)) throw e;
+                if (!(e instanceof ClientError || e instanceof RecipeError || lock.signal.aborted)) throw e;
               } finally {
                 inside--;
                 endMs = Math.min(endMs, performance.now());
@@ -102,18 +97,24 @@ describe('recipes on a 3-member cluster', function () {
                 await lock.release();
               }
             } catch (e) {
-              if (!(e instanceof IndeterminateError || e instanceof RecipeError)) throw e;
+              if (!(e instanceof ClientError || e instanceof RecipeError)) throw e;
             }
             if (holds.length >= target) stop = true;
           }
         };
         await client.put('guard', pad(0));
-        const workers = Array.from({ length: 6 }, (_, i) => worker(`w${i}`));
-        await eventually('some holds', () => (holds.length >= 10 ? true : undefined));
-        await cluster.crashLeader();
-        await eventually('holds after the crash', () => (holds.length >= 25 ? true : undefined));
-        await cluster.crashLeader();
-        await Promise.all(workers);
+        const workers = Promise.all(Array.from({ length: 6 }, (_, i) => worker(`w${i}`)));
+        try {
+          await eventually('some holds', () => (holds.length >= 10 ? true : undefined));
+          await cluster.crashLeader();
+          await eventually('holds after the crash', () => (holds.length >= 25 ? true : undefined));
+          await cluster.crashLeader();
+        } catch (e) {
+          stop = true; // let the workers leave so that a failure does not keep the process alive
+          await workers.catch(() => undefined);
+          throw e;
+        }
+        await workers;
         expect(checkLockSafety(holds, writes)).to.deep.equal([]);
         expect(maxInside).to.equal(1);
         expect(writes.filter((w) => w.acceptedAt !== undefined).length).to.be.greaterThan(target / 2);
@@ -132,7 +133,9 @@ describe('recipes on a 3-member cluster', function () {
           });
           waiters.push(p);
           await eventually(`${name} queued`, async () =>
-            (await lockContenders(client, 'fifo')).length === order.length + waiters.length + 1 ? true : undefined,
+            (await lockContenders(client, 'fifo')).length === order.length + waiters.length + 1
+              ? true
+              : undefined,
           );
         }
         await first.release();
@@ -162,7 +165,9 @@ describe('recipes on a 3-member cluster', function () {
       it('rejects with TIMEOUT after timeoutMs', async () => {
         await using _held = await acquireLock(client, 'timeout', { ttlSec: 5 });
         let caught: unknown;
-        await acquireLock(client, 'timeout', { ttlSec: 5, timeoutMs: 300 }).catch((e: unknown) => (caught = e));
+        await acquireLock(client, 'timeout', { ttlSec: 5, timeoutMs: 300 }).catch(
+          (e: unknown) => (caught = e),
+        );
         expect(caught).to.be.instanceOf(RecipeError);
         expect((caught as RecipeError).code).to.equal('RECIPE_TIMEOUT');
         expect(await lockContenders(client, 'timeout')).to.have.length(1);
@@ -198,10 +203,15 @@ describe('recipes on a 3-member cluster', function () {
 
   describe('tryLock and withLock', () => {
     it('returns undefined while held and runs a function under the lock', async () => {
-      const result = await withLock(client, 'try', async (lock) => {
-        expect(await tryLock(client, 'try', { ttlSec: 5 })).to.equal(undefined);
-        return lock.token;
-      }, { ttlSec: 5 });
+      const result = await withLock(
+        client,
+        'try',
+        async (lock) => {
+          expect(await tryLock(client, 'try', { ttlSec: 5 })).to.equal(undefined);
+          return lock.token;
+        },
+        { ttlSec: 5 },
+      );
       expect(result).to.be.a('number');
       const again = await tryLock(client, 'try', { ttlSec: 5 });
       expect(again).to.not.equal(undefined);
@@ -268,7 +278,9 @@ describe('recipes on a 3-member cluster', function () {
       expect(again?.holderId).to.equal('node-1');
       expect(await sem.tryAcquire('node-2')).to.equal(undefined);
       const waiting = track(sem.acquire('node-2', { timeoutMs: 10_000 }));
-      const lost = new Promise<void>((resolve) => again!.signal.addEventListener('abort', () => resolve(), { once: true }));
+      const lost = new Promise<void>((resolve) =>
+        again!.signal.addEventListener('abort', () => resolve(), { once: true }),
+      );
       expect(await sem.release('node-1')).to.equal(true); // the operator's unlock
       await lost;
       const slot2 = await waiting.promise;
@@ -301,7 +313,9 @@ describe('recipes on a 3-member cluster', function () {
       let proclaimError: unknown;
       await lb.proclaim('b2').catch((e: unknown) => (proclaimError = e));
       expect((proclaimError as RecipeError).code).to.equal('RECIPE_NOT_LEADER');
-      await eventually('observer saw the last change', () => (seen[seen.length - 1] === undefined && seen.length > 1 ? true : undefined));
+      await eventually('observer saw the last change', () =>
+        seen[seen.length - 1] === undefined && seen.length > 1 ? true : undefined,
+      );
       stopObserving.abort();
       await observing;
       expect(seen.map((l) => l?.value)).to.deep.equal([undefined, 'a', 'a2', 'b', undefined]);
@@ -315,34 +329,36 @@ describe('recipes on a 3-member cluster', function () {
       const total = 60;
       for (let i = 0; i < total; i++) await producer.enqueue(`job-${i}`);
       const delivered: string[] = [];
-      const consumers = Array.from({ length: 4 }, async (_, n) => {
-        await using c = cluster.client();
-        await using q = new WorkQueue(c, 'jobs', { ttlSec: 5, consumerId: `c${n}` });
-        for (;;) {
-          if (delivered.length >= total) return;
-          let item;
-          try {
-            item = await q.dequeue({ timeoutMs: 3000 });
-          } catch (e) {
-            if (e instanceof RecipeError && e.code === 'RECIPE_TIMEOUT') continue;
-            if (e instanceof IndeterminateError) continue;
-            throw e;
-          }
-          delivered.push(item.value);
+      const consumers = Promise.all(
+        Array.from({ length: 4 }, async (_, n) => {
+          await using c = cluster.client();
+          await using q = new WorkQueue(c, 'jobs', { ttlSec: 5, consumerId: `c${n}` });
           for (;;) {
+            if (delivered.length >= total) return;
+            let item;
             try {
-              expect(await item.ack()).to.equal(true);
-              break;
+              item = await q.dequeue({ timeoutMs: 3000 });
             } catch (e) {
-              if (!(e instanceof IndeterminateError)) throw e;
-              if ((await c.get(q.inflightKey(item.id))) === undefined) break;
+              if (e instanceof RecipeError && e.code === 'RECIPE_TIMEOUT') continue;
+              if (e instanceof IndeterminateError) continue;
+              throw e;
+            }
+            delivered.push(item.value);
+            for (;;) {
+              try {
+                expect(await item.ack()).to.equal(true);
+                break;
+              } catch (e) {
+                if (!(e instanceof IndeterminateError)) throw e;
+                if ((await c.get(q.inflightKey(item.id))) === undefined) break;
+              }
             }
           }
-        }
-      });
+        }),
+      );
       await eventually('some deliveries', () => (delivered.length >= 15 ? true : undefined));
       await cluster.crashLeader();
-      await Promise.all(consumers);
+      await consumers;
       expect([...delivered].sort()).to.deep.equal(Array.from({ length: total }, (_, i) => `job-${i}`).sort());
       expect(await producer.size()).to.equal(0);
       await producer.close();
@@ -426,7 +442,9 @@ describe('recipes on a 3-member cluster', function () {
       const e1 = track(barriers[0]!.enter(sessions[0]!));
       const e2 = track(barriers[1]!.enter(sessions[1]!));
       await eventually('two entered', async () =>
-        (await client.getPrefix('concord/barriers/round/w/', { countOnly: true })).count === 2 ? true : undefined,
+        (await client.getPrefix('concord/barriers/round/w/', { countOnly: true })).count === 2
+          ? true
+          : undefined,
       );
       expect(e1.settled || e2.settled).to.equal(false);
       await barriers[2]!.enter(sessions[2]!);
@@ -451,18 +469,29 @@ describe('recipes on a 3-member cluster', function () {
       await using c1 = cluster.client();
       const alive = await register(c1, { service: 'api', id: 'api-1', address: '10.0.0.1:80', ttlSec: 5 });
       const doomedClient = cluster.client();
-      const doomed = await register(doomedClient, { service: 'api', id: 'api-2', address: '10.0.0.2:80', ttlSec: 2 });
-      expect((await discover(client, 'api')).map((i) => i.address)).to.deep.equal(['10.0.0.1:80', '10.0.0.2:80']);
+      const doomed = await register(doomedClient, {
+        service: 'api',
+        id: 'api-2',
+        address: '10.0.0.2:80',
+        ttlSec: 2,
+      });
+      expect((await discover(client, 'api')).map((i) => i.address)).to.deep.equal([
+        '10.0.0.1:80',
+        '10.0.0.2:80',
+      ]);
       const diedAt = performance.now();
       await doomedClient.close(); // the process "dies": no more heartbeats, no revoke
-      await eventually('api-2 gone', async () =>
-        (await discover(client, 'api')).some((i) => i.id === 'api-2') ? undefined : true,
+      await eventually(
+        'api-2 gone',
+        async () => ((await discover(client, 'api')).some((i) => i.id === 'api-2') ? undefined : true),
         { timeoutMs: 10_000 },
       );
       const goneAfterMs = performance.now() - diedAt;
       expect(goneAfterMs).to.be.below(2000 + 3000);
       await alive.close();
-      await eventually('watcher saw the empty set', () => (sets[sets.length - 1]?.length === 0 ? true : undefined));
+      await eventually('watcher saw the empty set', () =>
+        sets[sets.length - 1]?.length === 0 ? true : undefined,
+      );
       stopWatching.abort();
       await watching;
       expect(sets[0]).to.deep.equal([]);
@@ -483,7 +512,8 @@ describe('recipes on a 3-member cluster', function () {
       const updates: ConfigUpdate<{ max: number }>[] = [];
       const stop = new AbortController();
       const following = (async () => {
-        for await (const u of subscribeConfig(client, 'cfg/limits', { parse, signal: stop.signal })) updates.push(u);
+        for await (const u of subscribeConfig(client, 'cfg/limits', { parse, signal: stop.signal }))
+          updates.push(u);
       })();
       await eventually('initial value', () => (updates.length === 1 ? true : undefined));
       await client.putJson('cfg/limits', { max: 2 });
@@ -502,7 +532,9 @@ describe('recipes on a 3-member cluster', function () {
           }
         }
       }
-      await eventually('all updates', () => (updates[updates.length - 1]?.revision === last ? true : undefined));
+      await eventually('all updates', () =>
+        updates[updates.length - 1]?.revision === last ? true : undefined,
+      );
       stop.abort();
       await following;
       const shown = updates.map((u) => (u.type === 'value' ? u.value.max : u.type));
@@ -540,7 +572,14 @@ describe('recipes on a 3-member cluster', function () {
       const lines: string[] = [];
       const code = await runRecipeCommand(
         'lock',
-        ['cli', ep(), '--', process.execPath, '-e', 'process.exit(Number(process.env.CONCORD_LOCK_TOKEN) > 0 ? 7 : 3)'],
+        [
+          'cli',
+          ep(),
+          '--',
+          process.execPath,
+          '-e',
+          'process.exit(Number(process.env.CONCORD_LOCK_TOKEN) > 0 ? 7 : 3)',
+        ],
         io(lines),
       );
       expect(code).to.equal(7);

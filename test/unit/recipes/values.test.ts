@@ -19,7 +19,13 @@ const kv = (value: string, modRevision = 7): KeyValue => ({
   version: 1,
   lease: 0,
 });
-const inst = (id: string): ServiceInstance => ({ service: 's', id, address: `${id}:1`, meta: {}, revision: 1 });
+const inst = (id: string): ServiceInstance => ({
+  service: 's',
+  id,
+  address: `${id}:1`,
+  meta: {},
+  revision: 1,
+});
 
 describe('recipes values', () => {
   describe('#checkConfigValue', () => {
@@ -30,6 +36,13 @@ describe('recipes values', () => {
     context('when the value is valid', () => {
       it('returns the parsed value', () => {
         expect(checkConfigValue('{"n":3}', { parse })).to.deep.equal({ ok: true, value: { n: 3 } });
+      });
+      it('accepts a schema object with a parse method', () => {
+        expect(checkConfigValue('{"n":4}', { schema: { parse } })).to.deep.equal({
+          ok: true,
+          value: { n: 4 },
+        });
+        expect(checkConfigValue('{"n":null}', { schema: { parse } }).ok).to.equal(false);
       });
     });
     context('when the value is not JSON', () => {
