@@ -39,6 +39,16 @@ export const ErrorCode = {
   UnsupportedVersion: 'UNSUPPORTED_VERSION',
   /** The member detected data corruption (the CORRUPT alarm is raised). */
   Corrupt: 'CORRUPT',
+  /** memberAdd: a member with that id (the same peer URLs) or one of those peer URLs exists. */
+  MemberExists: 'MEMBER_EXISTS',
+  /** memberRemove / memberPromote: no member with that id. */
+  MemberNotFound: 'MEMBER_NOT_FOUND',
+  /** memberPromote: the member is already a voter. */
+  MemberNotLearner: 'MEMBER_NOT_LEARNER',
+  /** memberPromote: the learner has not caught up with the leader yet; retry later. */
+  LearnerNotReady: 'LEARNER_NOT_READY',
+  /** Another membership change is proposed but not applied yet; retry when it is. */
+  MembershipChangePending: 'MEMBERSHIP_CHANGE_PENDING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -214,6 +224,29 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     'the member does not speak the requested protocol version',
   ),
   CORRUPT: info(false, false, G.DataLoss, 500, 'the member detected data corruption (CORRUPT alarm)'),
+  MEMBER_EXISTS: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'a member with that ID or one of those peer URLs already exists',
+  ),
+  MEMBER_NOT_FOUND: info(false, false, G.NotFound, 404, 'no member with that ID'),
+  MEMBER_NOT_LEARNER: info(false, false, G.FailedPrecondition, 400, 'only a learner can be promoted'),
+  LEARNER_NOT_READY: info(
+    true,
+    false,
+    G.FailedPrecondition,
+    400,
+    "the learner's log is not within 90% of the leader's yet; retry when it has caught up",
+  ),
+  MEMBERSHIP_CHANGE_PENDING: info(
+    true,
+    false,
+    G.FailedPrecondition,
+    400,
+    'another membership change is not applied yet; retry when it is',
+  ),
 };
 
 const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

@@ -1,6 +1,7 @@
 /** Codecs of etcd's lease, cluster and maintenance messages. */
+import { invalid } from './errors.js';
 import { HEADER } from './messages-kv.js';
-import { field, INT_ANY, INT_NON_NEGATIVE, messageCodec, T, type Codec } from './schema.js';
+import { field, INT_ANY, INT_NON_NEGATIVE, joinPath, messageCodec, T, type Codec } from './schema.js';
 import type * as D from './types.js';
 import type * as W from './wire.js';
 
@@ -93,6 +94,90 @@ export const MEMBER_LIST_RESPONSE: Codec<D.MemberListResponse, W.WireMemberListR
     ),
   ],
 );
+
+/** Most peer URLs one member may advertise (a limit of Concord's; etcd has none). */
+export const MAX_MEMBER_PEER_URLS = 16;
+/** Longest peer URL accepted, in characters. */
+export const MAX_PEER_URL_LENGTH = 1024;
+/** scheme://host[:port] with an optional trailing slash: what a peer URL may be (etcd's rule). */
+const PEER_URL = /^https?:\/\/[^\s/?#@]+\/?$/;
+
+function checkPeerUrls(wire: W.WireMemberAddRequest, path: string): void {
+  const urls = wire.peerURLs ?? [];
+  const at = joinPath(path, 'peerURLs');
+  if (urls.length === 0) throw invalid(at, 'member peer URLs are not provided');
+  if (urls.length > MAX_MEMBER_PEER_URLS) throw invalid(at, `more than ${MAX_MEMBER_PEER_URLS} peer URLs`);
+  urls.forEach((url, i) => {
+    if (url.length > MAX_PEER_URL_LENGTH || !PEER_URL.test(url))
+      throw invalid(`${at}[${i}]`, 'given member URLs are invalid (want http(s)://host:port)');
+  });
+  if (new Set(urls).size !== urls.length) throw invalid(at, 'a peer URL is given twice');
+}
+
+function requireMemberId(wire: { readonly ID?: string }, path: string): void {
+  if (wire.ID === undefined) throw invalid(joinPath(path, 'ID'), 'member ID is not provided');
+}
+
+export const MEMBER_ADD_REQUEST: Codec<D.MemberAddRequest, W.WireMemberAddRequest> = messageCodec(
+  'MemberAddRequest',
+  [field('peerURLs', 'peerUrls', T.string, rep), field('isLearner', 'isLearner', T.bool)],
+  checkPeerUrls,
+);
+
+export const MEMBER_ADD_RESPONSE: Codec<D.MemberAddResponse, W.WireMemberAddResponse> = messageCodec(
+  'MemberAddResponse',
+  [
+    HEADER,
+    field(
+      'member',
+      'member',
+      T.message(() => MEMBER),
+      { presence: 'required' },
+    ),
+    field(
+      'members',
+      'members',
+      T.message(() => MEMBER),
+      rep,
+    ),
+  ],
+);
+
+export const MEMBER_REMOVE_REQUEST: Codec<D.MemberRemoveRequest, W.WireMemberRemoveRequest> = messageCodec(
+  'MemberRemoveRequest',
+  [field('ID', 'id', ID)],
+  requireMemberId,
+);
+
+export const MEMBER_REMOVE_RESPONSE: Codec<D.MemberRemoveResponse, W.WireMemberRemoveResponse> = messageCodec(
+  'MemberRemoveResponse',
+  [
+    HEADER,
+    field(
+      'members',
+      'members',
+      T.message(() => MEMBER),
+      rep,
+    ),
+  ],
+);
+
+export const MEMBER_PROMOTE_REQUEST: Codec<D.MemberPromoteRequest, W.WireMemberPromoteRequest> = messageCodec(
+  'MemberPromoteRequest',
+  [field('ID', 'id', ID)],
+  requireMemberId,
+);
+
+export const MEMBER_PROMOTE_RESPONSE: Codec<D.MemberPromoteResponse, W.WireMemberPromoteResponse> =
+  messageCodec('MemberPromoteResponse', [
+    HEADER,
+    field(
+      'members',
+      'members',
+      T.message(() => MEMBER),
+      rep,
+    ),
+  ]);
 
 export const STATUS_RESPONSE: Codec<D.StatusResponse, W.WireStatusResponse> = messageCodec('StatusResponse', [
   HEADER,

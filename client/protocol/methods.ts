@@ -23,6 +23,9 @@ export const Method = {
   WatchCancel: 'watch.cancel',
   WatchProgress: 'watch.progress',
   ClusterMemberList: 'cluster.memberList',
+  ClusterMemberAdd: 'cluster.memberAdd',
+  ClusterMemberRemove: 'cluster.memberRemove',
+  ClusterMemberPromote: 'cluster.memberPromote',
   MaintenanceStatus: 'maintenance.status',
   MaintenanceSnapshot: 'maintenance.snapshot',
   MaintenanceAlarm: 'maintenance.alarm',
@@ -86,6 +89,24 @@ export interface MethodTypes {
     D.MemberListResponse,
     W.WireMemberListRequest,
     W.WireMemberListResponse
+  >;
+  'cluster.memberAdd': Sig<
+    D.MemberAddRequest,
+    D.MemberAddResponse,
+    W.WireMemberAddRequest,
+    W.WireMemberAddResponse
+  >;
+  'cluster.memberRemove': Sig<
+    D.MemberRemoveRequest,
+    D.MemberRemoveResponse,
+    W.WireMemberRemoveRequest,
+    W.WireMemberRemoveResponse
+  >;
+  'cluster.memberPromote': Sig<
+    D.MemberPromoteRequest,
+    D.MemberPromoteResponse,
+    W.WireMemberPromoteRequest,
+    W.WireMemberPromoteResponse
   >;
   'maintenance.status': Sig<D.EmptyRequest, D.StatusResponse, W.WireEmpty, W.WireStatusResponse>;
   'maintenance.snapshot': Sig<D.EmptyRequest, D.SnapshotResponse, W.WireEmpty, W.WireSnapshotResponse>;
@@ -188,6 +209,23 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: true,
     gatewayPath: '/v3/cluster/member/list',
   }),
+  'cluster.memberAdd': spec('cluster.memberAdd', M.MEMBER_ADD_REQUEST, M.MEMBER_ADD_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/cluster/member/add',
+  }),
+  'cluster.memberRemove': spec('cluster.memberRemove', M.MEMBER_REMOVE_REQUEST, M.MEMBER_REMOVE_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/cluster/member/remove',
+  }),
+  'cluster.memberPromote': spec(
+    'cluster.memberPromote',
+    M.MEMBER_PROMOTE_REQUEST,
+    M.MEMBER_PROMOTE_RESPONSE,
+    {
+      idempotent: false,
+      gatewayPath: '/v3/cluster/member/promote',
+    },
+  ),
   'maintenance.status': spec('maintenance.status', M.EMPTY_REQUEST, M.STATUS_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/maintenance/status',

@@ -311,6 +311,39 @@ export interface MemberListResponse {
   readonly members: readonly Member[];
 }
 
+export interface MemberAddRequest {
+  /** The new member's advertised peer URLs (at least one). */
+  readonly peerUrls: readonly string[];
+  /** Add it as a non-voting learner (promote it later with memberPromote). */
+  readonly isLearner: boolean;
+}
+
+export interface MemberAddResponse {
+  readonly header: ResponseHeader;
+  /** The added member (no name or client URLs until it starts and publishes them). */
+  readonly member: Member;
+  /** Every member after the change. */
+  readonly members: readonly Member[];
+}
+
+export interface MemberRemoveRequest {
+  readonly id: number;
+}
+
+export interface MemberRemoveResponse {
+  readonly header: ResponseHeader;
+  readonly members: readonly Member[];
+}
+
+export interface MemberPromoteRequest {
+  readonly id: number;
+}
+
+export interface MemberPromoteResponse {
+  readonly header: ResponseHeader;
+  readonly members: readonly Member[];
+}
+
 export interface StatusResponse {
   readonly header: ResponseHeader;
   readonly version: string;

@@ -246,6 +246,35 @@ export interface WireMemberListResponse {
   readonly members?: readonly WireMember[];
 }
 
+export interface WireMemberAddRequest {
+  readonly peerURLs?: readonly string[];
+  readonly isLearner?: boolean;
+}
+
+export interface WireMemberAddResponse {
+  readonly header: WireResponseHeader;
+  readonly member?: WireMember;
+  readonly members?: readonly WireMember[];
+}
+
+export interface WireMemberRemoveRequest {
+  readonly ID?: I64;
+}
+
+export interface WireMemberRemoveResponse {
+  readonly header: WireResponseHeader;
+  readonly members?: readonly WireMember[];
+}
+
+export interface WireMemberPromoteRequest {
+  readonly ID?: I64;
+}
+
+export interface WireMemberPromoteResponse {
+  readonly header: WireResponseHeader;
+  readonly members?: readonly WireMember[];
+}
+
 export interface WireStatusResponse {
   readonly header: WireResponseHeader;
   readonly version?: string;

@@ -32,8 +32,14 @@ import type {
   LeaseRevokeResponse,
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
+  MemberAddRequest,
+  MemberAddResponse,
   MemberListRequest,
   MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -142,6 +148,16 @@ export interface ClientBackend {
   watch(req: WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle>;
 
   memberList(req: MemberListRequest, options: CallOptions): Promise<MemberListResponse>;
+  /**
+   * Membership changes (etcd's MemberAdd / MemberRemove / MemberPromote). Each resolves once the
+   * change is applied on this member, with the member list after it. One change at a time:
+   * MEMBERSHIP_CHANGE_PENDING while another is not applied. Errors: MEMBER_EXISTS (add),
+   * MEMBER_NOT_FOUND (remove, promote), MEMBER_NOT_LEARNER and LEARNER_NOT_READY (promote); a
+   * backend that can only decide on the leader answers NOT_LEADER with the leader's client URLs.
+   */
+  memberAdd(req: MemberAddRequest, options: CallOptions): Promise<MemberAddResponse>;
+  memberRemove(req: MemberRemoveRequest, options: CallOptions): Promise<MemberRemoveResponse>;
+  memberPromote(req: MemberPromoteRequest, options: CallOptions): Promise<MemberPromoteResponse>;
   status(options: CallOptions): Promise<StatusResponse>;
   alarm(req: AlarmRequest, options: CallOptions): Promise<AlarmResponse>;
   snapshot(options: CallOptions): Promise<BackendSnapshot>;

@@ -23,6 +23,9 @@ const UNARY: ReadonlySet<Method> = new Set<Method>([
   'lease.timeToLive',
   'lease.leases',
   'cluster.memberList',
+  'cluster.memberAdd',
+  'cluster.memberRemove',
+  'cluster.memberPromote',
   'maintenance.status',
   'maintenance.alarm',
 ]);
@@ -62,6 +65,12 @@ export function callUnary(
       return backend.leaseLeases(options);
     case 'cluster.memberList':
       return backend.memberList(call.params, options);
+    case 'cluster.memberAdd':
+      return backend.memberAdd(call.params, options);
+    case 'cluster.memberRemove':
+      return backend.memberRemove(call.params, options);
+    case 'cluster.memberPromote':
+      return backend.memberPromote(call.params, options);
     case 'maintenance.status':
       return backend.status(options);
     case 'maintenance.alarm':

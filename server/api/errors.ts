@@ -88,12 +88,20 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   TIMEOUT: 'etcdserver: request timed out',
   TOO_MANY_REQUESTS: 'etcdserver: too many requests',
   CORRUPT: 'etcdserver: corrupt cluster',
+  MEMBER_NOT_FOUND: 'etcdserver: member not found',
+  MEMBER_NOT_LEARNER: 'etcdserver: can only promote a learner member',
+  LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
 };
 
 /** The message etcd would send for this code, if it has one; otherwise Concord's message. */
 export function etcdMessage(body: ErrorBody): string {
   if (body.code === 'INVALID_ARGUMENT' && body.message.endsWith('key is not provided')) {
     return 'etcdserver: key is not provided';
+  }
+  if (body.code === 'MEMBER_EXISTS') {
+    return body.message.includes('peer URL')
+      ? 'etcdserver: Peer URLs already exists'
+      : 'etcdserver: member ID already exist';
   }
   return ETCD_MESSAGES[body.code] ?? body.message;
 }

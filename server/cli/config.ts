@@ -150,10 +150,51 @@ function parseBool(flag: string, value: string): boolean {
 }
 
 /** A stable 48-bit id (fits a JS number exactly) from a hash of the given parts. */
+/**
+ * The member id of a member advertising `peerUrls` in the cluster made with `token`: what every
+ * member computes from `--initial-cluster`, and what memberAdd gives a new member.
+ */
+export function memberIdOf(token: string, peerUrls: readonly string[]): number {
+  return stableId(token, ...[...peerUrls].sort());
+}
+
+/** The cluster id: derived from the token and the ids of the members the cluster was created with. */
+export function clusterIdOf(token: string, memberIds: readonly number[]): number {
+  return stableId(token, ...[...memberIds].sort((a, b) => a - b).map(String));
+}
+
 export function stableId(...parts: string[]): number {
   const digest = createHash('sha256').update(parts.join('\u0000')).digest();
   const id = digest.readUIntBE(0, 6);
   return id === 0 ? 1 : id;
+}
+
+/**
+ * A new cluster's id comes from all of `--initial-cluster`. A member joining an existing cluster
+ * must use that cluster's id: `--initial-cluster-id` when given (the cluster_id of the member add
+ * answer), otherwise the id of a cluster created with the other members of `--initial-cluster`
+ * (right as long as the cluster's membership has not changed since it was created).
+ */
+function clusterIdFor(
+  state: 'new' | 'existing',
+  flag: string,
+  token: string,
+  ids: readonly number[],
+  selfId: number,
+): number {
+  if (flag !== '') {
+    if (state !== 'existing')
+      throw new InvalidConfigError(
+        'initial-cluster-id',
+        'is only used with --initial-cluster-state existing',
+      );
+    return parseInt10('initial-cluster-id', flag, 1);
+  }
+  if (state === 'new') return clusterIdOf(token, ids);
+  const others = ids.filter((id) => id !== selfId);
+  if (others.length === 0)
+    throw new InvalidConfigError('initial-cluster', 'must list the existing members as well as this one');
+  return clusterIdOf(token, others);
 }
 
 function parseRetention(mode: 'periodic' | 'revision', value: string): number {
@@ -236,7 +277,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
   const initialCluster: InitialMember[] = [...byName].map(([n, urls]) => ({
     name: n,
     peerUrls: urls,
-    id: stableId(token, ...[...urls].sort()),
+    id: memberIdOf(token, urls),
   }));
   const self = initialCluster.find((m) => m.name === name);
   if (self === undefined)
@@ -251,6 +292,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
   const ids = new Set(initialCluster.map((m) => m.id));
   if (ids.size !== initialCluster.length)
     throw new InvalidConfigError('initial-cluster', 'two members share the same peer URLs');
+
+  const initialClusterState = get('initial-cluster-state') as 'new' | 'existing';
+  const clusterId = clusterIdFor(initialClusterState, get('initial-cluster-id'), token, [...ids], self.id);
 
   const heartbeatIntervalMs = parseInt10('heartbeat-interval', get('heartbeat-interval'), 1);
   const electionTimeoutMs = parseInt10('election-timeout', get('election-timeout'), 1);
@@ -267,13 +311,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     name,
     dataDir: get('data-dir') || `${name}.concord`,
     memberId: self.id,
-    clusterId: stableId(token, ...[...ids].sort((a, b) => a - b).map(String)),
+    clusterId,
     listenClientUrls,
     advertiseClientUrls,
     listenPeerUrls,
     advertisePeerUrls,
     initialCluster,
-    initialClusterState: get('initial-cluster-state') as 'new' | 'existing',
+    initialClusterState,
     initialClusterToken: token,
     heartbeatIntervalMs,
     electionTimeoutMs,

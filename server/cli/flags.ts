@@ -54,6 +54,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'new: bootstrap a cluster; existing: join one',
   },
   {
+    name: 'initial-cluster-id',
+    type: 'string',
+    default: '',
+    help: 'existing only: id of the cluster to join (cluster_id of the member add answer; default: derived from --initial-cluster without this member)',
+  },
+  {
     name: 'initial-cluster-token',
     type: 'string',
     default: 'concord-cluster',

@@ -2,8 +2,13 @@
  * The client API's backend on a real member (`ClientBackend`, defined by server/api): writes are
  * proposed through Raft and answered when applied here; linearizable reads wait for ReadIndex and
  * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
- * leader's lessor (followers answer NOT_LEADER with the leader's client URLs).
+ * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership changes
+ * are decided on the leader, which alone knows whether a change is pending and how far a learner
+ * has caught up: followers answer NOT_LEADER.
  */
+
+/** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
+export const LEARNER_READY_FRACTION = 0.9;
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
 import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
@@ -17,9 +22,13 @@ import {
   type WatchHandle,
   type WatchSink,
 } from '../api/index.js';
-import { ServerError } from '../errors.js';
+import { memberIdOf } from '../cli/config.js';
+import { ServerError, unavailable } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
+import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
+import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
+import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
 import { proposeCommand, type MemberCore } from './member.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
@@ -198,14 +207,109 @@ export class MemberBackend implements ClientBackend {
 
   async memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
     if (req.linearizable) await this.core.replica.linearizableRead(signalOf(options));
-    const members = this.core.replica.memberList().map((m) => ({
+    return { header: this.header(), members: this.members() };
+  }
+
+  async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
+    this.requireLeader();
+    const { replica, config } = this.core;
+    const id = memberIdOf(config.initialClusterToken, req.peerUrls);
+    const members = replica.memberList();
+    if (members.some((m) => m.id === id))
+      throw new ServerError(ErrorCode.MemberExists, `member ID ${id} already exists`, false);
+    const taken = req.peerUrls.find((url) => members.some((m) => m.peerUrls.includes(url)));
+    if (taken !== undefined)
+      throw new ServerError(ErrorCode.MemberExists, `peer URL ${taken} already exists`, false);
+    await this.changeMembership(
+      {
+        type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,
+        nodeId: id,
+        context: encodeMemberAttributes({ name: '', peerUrls: req.peerUrls, clientUrls: [] }),
+      },
+      options,
+    );
+    const after = this.members();
+    const member = after.find((m) => m.id === id) ?? {
+      id,
+      name: '',
+      peerUrls: [...req.peerUrls],
+      clientUrls: [],
+      isLearner: req.isLearner,
+    };
+    return { header: this.header(), member, members: after };
+  }
+
+  async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
+    this.requireLeader();
+    if (!this.core.replica.memberList().some((m) => m.id === req.id))
+      throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
+    await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
+    return { header: this.header(), members: this.members() };
+  }
+
+  async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
+    this.requireLeader();
+    const { replica, config } = this.core;
+    const member = replica.memberList().find((m) => m.id === req.id);
+    if (member === undefined)
+      throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
+    if (!member.isLearner)
+      throw new ServerError(ErrorCode.MemberNotLearner, `member ${req.id} is already a voter`, false);
+    const raft = replica.status().raft;
+    const learnerMatch = raft.progress?.get(req.id)?.match ?? 0;
+    const leaderMatch = raft.progress?.get(config.memberId)?.match ?? raft.lastIndex;
+    if (learnerMatch < leaderMatch * LEARNER_READY_FRACTION) {
+      throw new ServerError(
+        ErrorCode.LearnerNotReady,
+        `learner ${req.id} has replicated up to index ${learnerMatch}, the leader ${leaderMatch}: ` +
+          `it must reach ${Math.ceil(leaderMatch * LEARNER_READY_FRACTION)} to be promoted`,
+        true,
+      );
+    }
+    // addVoter without a context keeps the member's name and URLs (MemberRegistry).
+    await this.changeMembership({ type: ConfChangeType.AddVoter, nodeId: req.id }, options);
+    return { header: this.header(), members: this.members() };
+  }
+
+  /** Membership changes are decided on the leader; a follower points the client there. */
+  private requireLeader(): void {
+    const { replica } = this.core;
+    if (replica.isLeader()) return;
+    const leaderId = replica.leaderId();
+    if (leaderId === 0) throw unavailable('no leader: membership cannot change now');
+    const leader = replica.memberList().find((m) => m.id === leaderId);
+    throw new NotLeaderError(
+      leaderId,
+      leader?.clientUrls ?? [],
+      `etcdserver: not leader: membership changes are served by the leader (${leaderId})`,
+    );
+  }
+
+  private async changeMembership(cc: ConfChange, options: CallOptions): Promise<void> {
+    try {
+      await this.core.replica.changeMembership(cc, signalOf(options));
+    } catch (err) {
+      const cause = err instanceof Error ? err.cause : undefined;
+      if (cause instanceof ProposalRefusedError && cause.reason === RaftRefusal.ConfChangePending) {
+        throw new ServerError(
+          ErrorCode.MembershipChangePending,
+          'another membership change is not applied yet; retry when it is',
+          true,
+          { cause },
+        );
+      }
+      throw err;
+    }
+  }
+
+  private members(): P.Member[] {
+    return this.core.replica.memberList().map((m) => ({
       id: m.id,
       name: m.name,
       peerUrls: [...m.peerUrls],
       clientUrls: [...m.clientUrls],
       isLearner: m.isLearner,
     }));
-    return { header: this.header(), members };
   }
 
   status(_options: CallOptions): Promise<P.StatusResponse> {

@@ -164,6 +164,9 @@ export async function startCore(
     if (!ok) replica.reportSnapshotFailure(to);
   });
   const syncPeers = (members: readonly ClusterMember[]): void => {
+    // A member joining with an empty log knows no membership until the leader's entries (or
+    // snapshot) arrive: it keeps the peers of --initial-cluster so it can answer the leader.
+    if (members.length === 0) return;
     const ids = new Set<number>();
     for (const m of members) {
       if (m.id === config.memberId || m.peerUrls.length === 0) continue;

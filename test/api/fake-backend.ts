@@ -23,8 +23,15 @@ import {
   type LeaseRevokeResponse,
   type LeaseTimeToLiveRequest,
   type LeaseTimeToLiveResponse,
+  type Member,
+  type MemberAddRequest,
+  type MemberAddResponse,
   type MemberListRequest,
   type MemberListResponse,
+  type MemberPromoteRequest,
+  type MemberPromoteResponse,
+  type MemberRemoveRequest,
+  type MemberRemoveResponse,
   type PutRequest,
   type PutResponse,
   type RangeRequest,
@@ -106,6 +113,18 @@ export class FakeBackend implements ClientBackend {
   active = 0;
   maxActive = 0;
   calls = 0;
+
+  /** The cluster's members; membership methods change it (ids: 1000 + position of the add). */
+  members: Member[] = [
+    {
+      id: 22,
+      name: 'm1',
+      peerUrls: ['http://127.0.0.1:2380'],
+      clientUrls: ['http://127.0.0.1:2379'],
+      isLearner: false,
+    },
+  ];
+  private nextMemberId = 1000;
 
   private kvs = new Map<string, KeyValue>();
   private readonly history: { revision: number; events: WatchEvent[] }[] = [];
@@ -287,18 +306,42 @@ export class FakeBackend implements ClientBackend {
   }
 
   async memberList(_req: MemberListRequest, options: CallOptions): Promise<MemberListResponse> {
-    return this.call(options, () => ({
-      header: this.header(),
-      members: [
-        {
-          id: this.memberId,
-          name: 'm1',
-          peerUrls: ['http://127.0.0.1:2380'],
-          clientUrls: ['http://127.0.0.1:2379'],
-          isLearner: false,
-        },
-      ],
-    }));
+    return this.call(options, () => ({ header: this.header(), members: [...this.members] }));
+  }
+
+  async memberAdd(req: MemberAddRequest, options: CallOptions): Promise<MemberAddResponse> {
+    return this.call(options, () => {
+      if (this.members.some((m) => m.peerUrls.some((u) => req.peerUrls.includes(u))))
+        throw new CodedError(ErrorCode.MemberExists, 'a member already has one of these peer URLs');
+      const member: Member = {
+        id: this.nextMemberId++,
+        name: '',
+        peerUrls: [...req.peerUrls],
+        clientUrls: [],
+        isLearner: req.isLearner,
+      };
+      this.members = [...this.members, member];
+      return { header: this.header(), member, members: [...this.members] };
+    });
+  }
+
+  async memberRemove(req: MemberRemoveRequest, options: CallOptions): Promise<MemberRemoveResponse> {
+    return this.call(options, () => {
+      if (!this.members.some((m) => m.id === req.id))
+        throw new CodedError(ErrorCode.MemberNotFound, `member ${req.id} not found`);
+      this.members = this.members.filter((m) => m.id !== req.id);
+      return { header: this.header(), members: [...this.members] };
+    });
+  }
+
+  async memberPromote(req: MemberPromoteRequest, options: CallOptions): Promise<MemberPromoteResponse> {
+    return this.call(options, () => {
+      const m = this.members.find((x) => x.id === req.id);
+      if (m === undefined) throw new CodedError(ErrorCode.MemberNotFound, `member ${req.id} not found`);
+      if (!m.isLearner) throw new CodedError(ErrorCode.MemberNotLearner, `member ${req.id} is a voter`);
+      this.members = this.members.map((x) => (x.id === req.id ? { ...x, isLearner: false } : x));
+      return { header: this.header(), members: [...this.members] };
+    });
   }
 
   async status(options: CallOptions): Promise<StatusResponse> {

@@ -220,6 +220,26 @@ export const member = (): fc.Arbitrary<D.Member> =>
 export const memberListResponse = (): fc.Arbitrary<D.MemberListResponse> =>
   fc.record({ header: header(), members: fc.array(member(), { maxLength: 3 }) });
 
+/** A valid peer URL: http(s)://host:port. */
+export const peerUrl = (): fc.Arbitrary<string> =>
+  fc
+    .tuple(
+      fc.constantFrom('http', 'https'),
+      fc.domain(),
+      fc.integer({ min: 1, max: 65535 }),
+      fc.constantFrom('', '/'),
+    )
+    .map(([scheme, host, port, slash]) => `${scheme}://${host}:${port}${slash}`);
+export const memberAddRequest = (): fc.Arbitrary<D.MemberAddRequest> =>
+  fc.record({
+    peerUrls: fc.uniqueArray(peerUrl(), { minLength: 1, maxLength: 3 }),
+    isLearner: fc.boolean(),
+  });
+export const memberAddResponse = (): fc.Arbitrary<D.MemberAddResponse> =>
+  fc.record({ header: header(), member: member(), members: fc.array(member(), { maxLength: 3 }) });
+export const memberIdRequest = (): fc.Arbitrary<{ id: number }> =>
+  fc.record({ id: fc.integer({ min: 1, max: MAX_SAFE }) });
+
 export const statusResponse = (): fc.Arbitrary<D.StatusResponse> =>
   fc.record({
     header: header(),
@@ -275,6 +295,9 @@ export const METHOD_ARBITRARIES: {
   'watch.cancel': { params: watchCancelRequest(), result: watchCanceled() },
   'watch.progress': { params: empty(), result: watchProgress() },
   'cluster.memberList': { params: memberListRequest(), result: memberListResponse() },
+  'cluster.memberAdd': { params: memberAddRequest(), result: memberAddResponse() },
+  'cluster.memberRemove': { params: memberIdRequest(), result: memberListResponse() },
+  'cluster.memberPromote': { params: memberIdRequest(), result: memberListResponse() },
   'maintenance.status': { params: empty(), result: statusResponse() },
   'maintenance.snapshot': { params: empty(), result: snapshotResponse() },
   'maintenance.alarm': { params: alarmRequest(), result: alarmResponse() },

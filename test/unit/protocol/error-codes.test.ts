@@ -42,6 +42,10 @@ const ETCD_GRPC_CODE: Partial<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: GrpcCode.Unauthenticated,
   TOO_MANY_REQUESTS: GrpcCode.ResourceExhausted,
   CORRUPT: GrpcCode.DataLoss,
+  MEMBER_EXISTS: GrpcCode.FailedPrecondition,
+  MEMBER_NOT_FOUND: GrpcCode.NotFound,
+  MEMBER_NOT_LEARNER: GrpcCode.FailedPrecondition,
+  LEARNER_NOT_READY: GrpcCode.FailedPrecondition,
 };
 
 describe('error codes', () => {

@@ -668,7 +668,17 @@ describe('protocol validation', () => {
     for (const bad of SERVER_CASES) {
       context(`when given ${bad.name}`, () => {
         it(`returns ${bad.code} naming ${bad.field ?? 'no field'}`, () => {
-          expectFailure(decodeServerFrame(bad.text, methodOf), bad);
+          // A response's errors carry its id (when the id itself decodes), so the client can fail
+          // exactly that pending request.
+          const parsed = JSON.parse(bad.text) as { type?: unknown; id?: unknown };
+          const requestId =
+            parsed.type === 'response' && Number.isSafeInteger(parsed.id) && (parsed.id as number) > 0
+              ? (parsed.id as number)
+              : undefined;
+          expectFailure(
+            decodeServerFrame(bad.text, methodOf),
+            requestId === undefined ? bad : { ...bad, requestId },
+          );
         });
       });
     }

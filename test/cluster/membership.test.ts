@@ -1,0 +1,172 @@
+/**
+ * Membership changes on real processes through the etcd-compatible gateway, as an operator would
+ * do them with curl: add a learner, start it with `--initial-cluster-state existing`, let it catch
+ * up, promote it, then remove another member.
+ */
+import { expect } from 'chai';
+import { eventually } from '../helpers/eventually.js';
+import { ClusterHarness } from './harness.js';
+import { prepareJoiner, type Joiner } from './join.js';
+
+interface WireMember {
+  ID: string;
+  name?: string;
+  peerURLs?: string[];
+  clientURLs?: string[];
+  isLearner?: boolean;
+}
+
+interface GatewayError {
+  code: number;
+  details?: { code?: string; details?: { leader_id?: number; leader_client_urls?: string[] } }[];
+}
+
+/** POST without throwing: the HTTP status and the parsed body. */
+async function post<T>(url: string, path: string, body: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  return { status: res.status, json: (await res.json()) as T };
+}
+
+const concordCode = (e: GatewayError): string | undefined => e.details?.[0]?.code;
+
+describe('cluster membership (real processes)', function () {
+  this.timeout(60_000);
+
+  let h: ClusterHarness;
+  let joiner: Joiner;
+
+  beforeEach(async () => {
+    h = await ClusterHarness.start({ size: 3 });
+    joiner = await prepareJoiner(h, 'm4', '127.0.0.4');
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.error(h.logs());
+    await h.stop();
+    await joiner.cleanup();
+  });
+
+  it('adds a learner that joins with --initial-cluster-state existing, catches up, is promoted, and then a member is removed', async () => {
+    await h.put('m1', 'before-join', 'v1');
+    const leaderName = await h.waitForLeader();
+    const leaderUrl = h.member(leaderName).clientUrl;
+    const follower = h.members.find((m) => m.name !== leaderName)!;
+    await eventually('every member to have published its client URL', async () => {
+      const r = await h.request<{ members: WireMember[] }>(follower.name, '/v3/cluster/member/list', {});
+      return r.members.every((m) => (m.clientURLs ?? []).length > 0) ? true : undefined;
+    });
+
+    // A follower points membership requests at the leader.
+    const viaFollower = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/add', {
+      peerURLs: [joiner.peerUrl],
+      isLearner: true,
+    });
+    expect(viaFollower.status).to.equal(400);
+    expect(concordCode(viaFollower.json)).to.equal('NOT_LEADER');
+    expect(viaFollower.json.details?.[0]?.details?.leader_client_urls).to.deep.equal([leaderUrl]);
+
+    // Add m4 as a learner.
+    const added = await post<{ member: WireMember; members: WireMember[] }>(
+      leaderUrl,
+      '/v3/cluster/member/add',
+      { peerURLs: [joiner.peerUrl], isLearner: true },
+    );
+    expect(added.status, JSON.stringify(added.json)).to.equal(200);
+    expect(added.json.member.peerURLs).to.deep.equal([joiner.peerUrl]);
+    expect(added.json.member.isLearner).to.equal(true);
+    expect(added.json.members).to.have.length(4);
+    const newId = added.json.member.ID;
+
+    // The same peer URL cannot be added twice.
+    const again = await post<GatewayError>(leaderUrl, '/v3/cluster/member/add', {
+      peerURLs: [joiner.peerUrl],
+    });
+    expect(again.status).to.equal(400);
+    expect(concordCode(again.json)).to.equal('MEMBER_EXISTS');
+
+    // Not started yet, so it has nothing of the log: it may not be promoted.
+    const early = await post<GatewayError>(leaderUrl, '/v3/cluster/member/promote', { ID: newId });
+    expect(early.status).to.equal(400);
+    expect(concordCode(early.json)).to.equal('LEARNER_NOT_READY');
+
+    // Start it with the existing members plus itself; it catches up as a learner.
+    joiner.start(h.members.slice(0, 3));
+    const m4Id = await eventually('m4 to serve clients', async () => (await h.status('m4')).header.member_id);
+    expect(m4Id).to.equal(newId);
+    await eventually('the learner to read a key written before it joined', async () =>
+      (await h.get('m4', 'before-join', true)) === 'v1' ? true : undefined,
+    );
+
+    // Promote it (retrying while the leader still finds it behind).
+    const promoted = await eventually('the learner to be promoted', async () => {
+      const r = await post<{ members: WireMember[] }>(leaderUrl, '/v3/cluster/member/promote', { ID: newId });
+      return r.status === 200 ? r.json : undefined;
+    });
+    expect(promoted.members.find((m) => m.ID === newId)?.isLearner).to.equal(undefined);
+    const twice = await post<GatewayError>(leaderUrl, '/v3/cluster/member/promote', { ID: newId });
+    expect(concordCode(twice.json)).to.equal('MEMBER_NOT_LEARNER');
+
+    // A voter now: writes through it commit and are seen everywhere.
+    await h.put('m4', 'through-m4', 'v2');
+    expect(await h.get(leaderName, 'through-m4')).to.equal('v2');
+    const list = await eventually('m4 to publish its name and client URL', async () => {
+      const r = await h.request<{ members: WireMember[] }>('m1', '/v3/cluster/member/list', {});
+      const m4 = r.members.find((m) => m.ID === newId);
+      return m4?.name === 'm4' && m4.clientURLs?.[0] === joiner.clientUrl ? r.members : undefined;
+    });
+    expect(list).to.have.length(4);
+
+    // Remove an original member that is not the leader; stop it, as an operator would.
+    const leaderNow = await h.waitForLeader();
+    const victim = h.members.find((m) => m.name !== leaderNow && m.name !== 'm4')!;
+    const victimId = (await h.status(victim.name)).header.member_id;
+    const removed = await post<{ members: WireMember[] }>(
+      h.member(leaderNow).clientUrl,
+      '/v3/cluster/member/remove',
+      { ID: victimId },
+    );
+    expect(removed.status, JSON.stringify(removed.json)).to.equal(200);
+    expect(removed.json.members.map((m) => m.ID)).to.not.include(victimId);
+    expect(removed.json.members).to.have.length(3);
+    await h.kill(victim.name);
+
+    const gone = await post<GatewayError>(h.member(leaderNow).clientUrl, '/v3/cluster/member/remove', {
+      ID: victimId,
+    });
+    expect(gone.status).to.equal(404);
+    expect(concordCode(gone.json)).to.equal('MEMBER_NOT_FOUND');
+
+    // The three remaining members keep serving.
+    const survivor = h.running().find((m) => m.name !== leaderNow)!;
+    await h.put(survivor.name, 'after-remove', 'v3');
+    for (const m of h.running()) expect(await h.get(m.name, 'after-remove')).to.equal('v3');
+    const after = await h.request<{ members: WireMember[] }>(survivor.name, '/v3/cluster/member/list', {
+      linearizable: true,
+    });
+    expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.json.members.map((m) => m.ID).sort());
+  });
+
+  it('refuses a second membership change while the first is not applied, and applies the first', async () => {
+    const leaderName = await h.waitForLeader();
+    const leaderUrl = h.member(leaderName).clientUrl;
+    // The followers hear nothing from the leader, so nothing it proposes can commit.
+    for (const m of h.members) if (m.name !== leaderName) m.proxy.block();
+    const add = (url: string): Promise<{ status: number; json: GatewayError }> =>
+      post<GatewayError>(leaderUrl, '/v3/cluster/member/add', { peerURLs: [url], isLearner: true });
+    const first = add('http://127.0.0.9:1001');
+    const second = add('http://127.0.0.9:1002');
+    const refused = await Promise.race([first, second]);
+    expect(refused.status).to.equal(400);
+    expect(concordCode(refused.json)).to.equal('MEMBERSHIP_CHANGE_PENDING');
+    h.heal();
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status].sort()).to.deep.equal([200, 400]);
+    const list = await h.request<{ members: WireMember[] }>(leaderName, '/v3/cluster/member/list', {});
+    expect(list.members).to.have.length(4);
+  });
+});
