@@ -19,7 +19,8 @@ interface Limits {
 function parseLimits(v: unknown): Limits {
   const o = v as Partial<Limits> | null;
   if (o === null || typeof o !== 'object') throw new Error('limits must be an object');
-  if (typeof o.maxConnections !== 'number' || o.maxConnections < 0) throw new Error('maxConnections must be a number ≥ 0');
+  if (typeof o.maxConnections !== 'number' || o.maxConnections < 0)
+    throw new Error('maxConnections must be a number ≥ 0');
   if (o.mode !== 'open' && o.mode !== 'closed') throw new Error("mode must be 'open' or 'closed'");
   return { maxConnections: o.maxConnections, mode: o.mode };
 }
@@ -30,11 +31,16 @@ async function main(): Promise<void> {
   const stop = new AbortController();
   let seen = 0;
   const following = (async () => {
-    for await (const u of subscribeConfig(client, 'examples/config/limits', { parse: parseLimits, signal: stop.signal })) {
+    for await (const u of subscribeConfig(client, 'examples/config/limits', {
+      parse: parseLimits,
+      signal: stop.signal,
+    })) {
       seen++;
       if (u.type === 'value') console.log(`rev ${u.revision}: apply ${JSON.stringify(u.value)}`);
       else if (u.type === 'invalid')
-        console.log(`rev ${u.revision}: REJECTED ${JSON.stringify(u.raw)} (${String(u.error)}); keeping ${JSON.stringify(u.lastGood)}`);
+        console.log(
+          `rev ${u.revision}: REJECTED ${JSON.stringify(u.raw)} (${String(u.error)}); keeping ${JSON.stringify(u.lastGood)}`,
+        );
       else console.log(`rev ${u.revision}: no config`);
     }
   })();

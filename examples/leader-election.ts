@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   console.log(`node-b is leader: ${b.isLeader}`);
   await b.resign();
   const c = await campaigns[2]!;
-  c.signal.addEventListener('abort', () => console.log(`node-c: no longer leader (${String(c.signal.reason)})`));
+  c.signal.addEventListener('abort', () =>
+    console.log(`node-c: no longer leader (${String(c.signal.reason)})`),
+  );
   console.log('an operator deletes node-c’s key');
   await client.delete(c.key);
   await new Promise((r) => setTimeout(r, 300));

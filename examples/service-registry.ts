@@ -17,13 +17,21 @@ async function main(): Promise<void> {
   const started = Date.now();
   const watching = (async () => {
     for await (const set of watchService(client, 'examples-api', { signal: stop.signal }))
-      console.log(`[+${Date.now() - started} ms] live: ${set.map((i) => `${i.id}@${i.address}`).join(', ') || '(none)'}`);
+      console.log(
+        `[+${Date.now() - started} ms] live: ${set.map((i) => `${i.id}@${i.address}`).join(', ') || '(none)'}`,
+      );
   })();
 
   const clients = [1, 2, 3].map(() => new Client({ endpoints, requestTimeoutMs: 5000 }));
   const regs = await Promise.all(
     clients.map((c, i) =>
-      register(c, { service: 'examples-api', id: `api-${i + 1}`, address: `10.0.0.${i + 1}:8080`, meta: { zone: 'a' }, ttlSec: 2 }),
+      register(c, {
+        service: 'examples-api',
+        id: `api-${i + 1}`,
+        address: `10.0.0.${i + 1}:8080`,
+        meta: { zone: 'a' },
+        ttlSec: 2,
+      }),
     ),
   );
   const pick = roundRobin();

@@ -50,7 +50,11 @@ function parse(args: readonly string[]): Parsed {
   let ttlSec = 10;
   const positional: string[] = [];
   for (const a of own) {
-    if (a.startsWith('--endpoints=')) endpoints = a.slice('--endpoints='.length).split(',').filter((e) => e !== '');
+    if (a.startsWith('--endpoints='))
+      endpoints = a
+        .slice('--endpoints='.length)
+        .split(',')
+        .filter((e) => e !== '');
     else if (a.startsWith('--ttl=')) ttlSec = Number(a.slice('--ttl='.length));
     else if (a.startsWith('--')) throw new UsageError(`unknown flag ${a}`);
     else positional.push(a);
@@ -77,7 +81,11 @@ function processInterrupt(): { signal: AbortSignal; dispose: () => void } {
 }
 
 /** Runs one recipe verb; resolves with the exit code. */
-export async function runRecipeCommand(verb: string, args: readonly string[], io: RecipeIo = defaultIo): Promise<number> {
+export async function runRecipeCommand(
+  verb: string,
+  args: readonly string[],
+  io: RecipeIo = defaultIo,
+): Promise<number> {
   let parsed: Parsed;
   try {
     parsed = parse(args);
@@ -117,7 +125,11 @@ async function lockVerb(client: Client, p: Parsed, io: RecipeIo, interrupt: Abor
   const [name] = p.positional;
   const [cmd, ...cmdArgs] = p.command;
   if (name === undefined || cmd === undefined) throw new UsageError('need NAME and -- COMMAND');
-  await using lock = await acquireLock(client, name, { ttlSec: p.ttlSec, signal: interrupt, owner: `pid ${process.pid}` });
+  await using lock = await acquireLock(client, name, {
+    ttlSec: p.ttlSec,
+    signal: interrupt,
+    owner: `pid ${process.pid}`,
+  });
   io.err(`concord lock: holding ${name} (token ${lock.token})`);
   const child = spawn(cmd, cmdArgs, {
     stdio: 'inherit',
@@ -183,7 +195,8 @@ async function semaphoreVerb(client: Client, p: Parsed, io: RecipeIo): Promise<n
     }
     case 'set-limit': {
       const n = Number(arg);
-      if (arg === undefined || !Number.isSafeInteger(n) || n < 0) throw new UsageError('set-limit needs N ≥ 0');
+      if (arg === undefined || !Number.isSafeInteger(n) || n < 0)
+        throw new UsageError('set-limit needs N ≥ 0');
       const s = await sem.setLimit(n);
       io.out(`limit ${s.limit}, ${s.holders.length} holder(s)`);
       return 0;
