@@ -52,6 +52,16 @@ const BANNED_GLOBALS = [
   /\bperformance\.now\b/,
 ];
 
+/**
+ * Recipes are written exactly as a user would write them: the client's public door, their own
+ * siblings, and the SDK's own runtime dependency nanoid. No client internals, no server, no Node I/O.
+ */
+function isAllowedRecipeImport(spec: string): boolean {
+  if (spec === '../client/index.js') return true;
+  if (/^\.\/[a-z-]+\.js$/.test(spec)) return true;
+  return spec === 'nanoid';
+}
+
 describe('architecture', () => {
   for (const core of PURE_CORES) {
     context(`in ${core}`, () => {
@@ -78,6 +88,30 @@ describe('architecture', () => {
       });
     });
   }
+
+  context('in recipes', () => {
+    const files = tsFiles(join(root, 'recipes'));
+    it('has source files to scan', () => {
+      expect(files.length).to.be.greaterThan(0);
+    });
+    it('imports the client only through client/index.ts, and nothing of the server', () => {
+      for (const file of files) {
+        const rel = relative(root, file);
+        for (const spec of importsOf(readFileSync(file, 'utf8'))) {
+          expect(isAllowedRecipeImport(spec), `${rel} imports ${spec}`).to.equal(true);
+        }
+      }
+    });
+    it('rejects a client internal or a server import (self-test)', () => {
+      expect(isAllowedRecipeImport('../client/index.js')).to.equal(true);
+      expect(isAllowedRecipeImport('./lock.js')).to.equal(true);
+      expect(isAllowedRecipeImport('nanoid')).to.equal(true);
+      expect(isAllowedRecipeImport('../client/watch.js')).to.equal(false);
+      expect(isAllowedRecipeImport('../client/protocol/index.js')).to.equal(false);
+      expect(isAllowedRecipeImport('../server/index.js')).to.equal(false);
+      expect(isAllowedRecipeImport('node:fs')).to.equal(false);
+    });
+  });
 
   it('catches a banned import when one is present (self-test)', () => {
     expect(importsOf("import { readFile } from 'node:fs';")).to.deep.equal(['node:fs']);

@@ -1,0 +1,152 @@
+/**
+ * The fair queue at the heart of the lock, the read/write lock and the election (etcd's
+ * `concurrency.Mutex` / `waitDeletes`): each contender creates one key under a prefix, attached to
+ * its session's lease, and the contender with the lowest create revision goes first. A waiter
+ * watches only its predecessor — the key with the highest create revision below its own — so one
+ * release wakes one waiter, not the herd.
+ *
+ * Example: keys a (rev 10), b (rev 12), c (rev 15). a holds; b watches a; c watches b. If b's
+ * session dies first, c wakes, finds a (rev 10 < 15) and watches a. When a is deleted, c holds.
+ */
+import { Cmp, Op, type KvClient, type Session } from '../client/index.js';
+import { RecipeError, RecipeErrorCode } from './errors.js';
+import { quietly, settle, sig, waitDelete } from './internal.js';
+
+export interface Contender {
+  /** The contender's key. */
+  readonly key: string;
+  /** Its create revision: the place in line, and the fencing token once it holds. */
+  readonly createRevision: number;
+}
+
+/** Creates `key` with the session's lease (idempotent if a write's outcome was unknown). */
+export async function createContender(
+  kv: KvClient,
+  session: Session,
+  key: string,
+  value: string,
+  signal: AbortSignal | undefined,
+): Promise<Contender> {
+  const write = async (): Promise<Contender> => {
+    const r = await kv
+      .txn()
+      .if(Cmp.missing(key))
+      .then(Op.put(key, value, { lease: session.leaseId }))
+      .else(Op.get(key))
+      .commit(sig(signal));
+    if (r.succeeded) return { key, createRevision: r.revision };
+    const kvNow = r.results[0];
+    if (kvNow === undefined || kvNow.lease !== session.leaseId)
+      throw new RecipeError(RecipeErrorCode.InvalidArgument, `key ${key} belongs to another session`);
+    return { key, createRevision: kvNow.createRevision };
+  };
+  const check = async (): Promise<Contender | undefined> => {
+    const kvNow = await kv.get(key, sig(signal));
+    return kvNow !== undefined && kvNow.lease === session.leaseId
+      ? { key, createRevision: kvNow.createRevision }
+      : undefined;
+  };
+  return settle(write, check);
+}
+
+/**
+ * The highest-create-revision key under `among` created before `c`, and the revision read at.
+ * Undefined predecessor: `c` is first in line.
+ */
+export async function predecessor(
+  kv: KvClient,
+  among: string,
+  c: Contender,
+  signal: AbortSignal | undefined,
+): Promise<{ key: string | undefined; revision: number }> {
+  const r = await kv.getPrefix(among, {
+    maxCreateRevision: c.createRevision - 1,
+    sortTarget: 'create',
+    sortOrder: 'descend',
+    limit: 1,
+    keysOnly: true,
+    ...sig(signal),
+  });
+  const first = r.kvs[0];
+  return { key: first === undefined ? undefined : new TextDecoder().decode(first.key), revision: r.revision };
+}
+
+/**
+ * Waits until no key under `among` was created before `c`, then confirms `c` still exists (its
+ * session may have died while it waited). Returns the revision at which `c` was confirmed.
+ */
+export async function waitTurn(
+  kv: KvClient,
+  among: string,
+  c: Contender,
+  session: Session,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  const both = signal === undefined ? session.signal : AbortSignal.any([signal, session.signal]);
+  let mine;
+  try {
+    for (;;) {
+      const p = await predecessor(kv, among, c, both);
+      if (p.key === undefined) break;
+      await waitDelete(kv, p.key, p.revision, both);
+    }
+    mine = await kv.getRange(c.key, '', sig(both));
+  } catch (e) {
+    if (signal?.aborted !== true && session.signal.aborted)
+      throw new RecipeError(RecipeErrorCode.Lost, `${c.key}: session lost while waiting`, {
+        cause: session.signal.reason,
+      });
+    throw e;
+  }
+  const kvNow = mine.kvs[0];
+  if (kvNow === undefined || kvNow.createRevision !== c.createRevision)
+    throw new RecipeError(RecipeErrorCode.Lost, `${c.key} was deleted while waiting (session lost?)`);
+  return mine.revision;
+}
+
+/**
+ * An AbortSignal that fires when `c` may no longer be held: its session is lost, or its key is
+ * deleted (released elsewhere, deleted by an operator, or the lease revoked). `stop()` ends the
+ * watch without firing.
+ */
+export function holdSignal(
+  kv: KvClient,
+  c: Contender,
+  session: Session,
+  fromRevision: number,
+): { signal: AbortSignal; stop: () => void; lose: (reason: unknown) => void } {
+  const lost = new AbortController();
+  const stopper = new AbortController();
+  const onSession = (): void =>
+    lost.abort(
+      new RecipeError(RecipeErrorCode.Lost, `${c.key}: session lost`, { cause: session.signal.reason }),
+    );
+  if (session.signal.aborted) onSession();
+  else session.signal.addEventListener('abort', onSession, { once: true });
+  void waitDelete(kv, c.key, fromRevision, stopper.signal).then(
+    () => lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key} was deleted`)),
+    (e: unknown) => {
+      if (!stopper.signal.aborted)
+        lost.abort(new RecipeError(RecipeErrorCode.Lost, `${c.key}: cannot watch`, { cause: e }));
+    },
+  );
+  return {
+    signal: lost.signal,
+    stop: () => {
+      session.signal.removeEventListener('abort', onSession);
+      stopper.abort();
+    },
+    lose: (reason) => lost.abort(reason),
+  };
+}
+
+/** Deletes `c`'s key if it is still this contender's (never someone else's later key). */
+export async function removeContender(kv: KvClient, c: Contender): Promise<void> {
+  await quietly(() =>
+    kv
+      .txn()
+      .if(Cmp.createRevision(c.key, '==', c.createRevision))
+      .then(Op.delete(c.key))
+      .commit(),
+  );
+}
