@@ -50,8 +50,23 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write('usage: concord serve [flags]    run a member (concord serve --help)\n');
+      process.stdout.write(
+        [
+          'usage: concord <command>',
+          '  serve [flags]                       run a member (concord serve --help)',
+          '  lock NAME -- COMMAND [ARGS…]        run a command while holding a lock',
+          '  elect NAME [VALUE]                  campaign and print leadership changes',
+          '  semaphore list|set-limit|release    inspect and operate a locksmith-style semaphore',
+          '',
+        ].join('\n'),
+      );
       return 0;
+    case 'lock':
+    case 'elect':
+    case 'semaphore': {
+      const { runRecipeCommand } = await import('./recipes-commands.js');
+      return runRecipeCommand(verb, rest);
+    }
     case '--version':
     case 'version': {
       const { packageVersion } = await import('../api/index.js');
