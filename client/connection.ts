@@ -195,6 +195,16 @@ export class Connection {
     this.socket.close(code, reason);
   }
 
+  /**
+   * Gives the connection up at once (its member stopped answering): pending requests fail as lost
+   * (writes become indeterminate), streams move on, and the socket is closed without waiting for
+   * the member's side of the close handshake.
+   */
+  abandon(error: ClientError): void {
+    this.shutdown(error);
+    this.socket.close(4000, 'member unresponsive');
+  }
+
   /** Closes once every pending request is answered (after a move to another member). */
   closeWhenIdle(): void {
     this.draining = true;

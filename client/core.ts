@@ -19,6 +19,7 @@ import {
   IndeterminateError,
   NotLeaderError,
   RequestTimeoutError,
+  UnavailableError,
 } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { METHODS, type Method, type MethodParams, type MethodResult, type Notice } from './protocol/index.js';
@@ -200,8 +201,50 @@ export class ClientCore {
       serverVersion: welcome?.serverVersion ?? '',
     });
     void conn.lost().then((error) => this.onLost(conn, error));
+    this.watchLiveness(conn);
     for (const stream of this.streams) stream.attach(conn);
     if (previous !== undefined && previous !== conn && !previous.isClosed) previous.closeWhenIdle();
+  }
+
+  /**
+   * Checks every `livenessIntervalMs` that the member behind `conn` still answers. A frozen member
+   * keeps the socket open and silent, so without this the client would wait on it forever (watches
+   * and keep-alives never time out on their own).
+   */
+  private watchLiveness(conn: Connection): void {
+    const { clock, livenessIntervalMs, livenessTimeoutMs } = this.options;
+    if (livenessIntervalMs === 0) return;
+    const alive = (): boolean => this.conn === conn && !conn.isClosed && !this.isClosed;
+    const check = (): void => {
+      if (!alive()) return;
+      const probe = new AbortController();
+      const timer = clock.setTimeout(() => probe.abort(), livenessTimeoutMs);
+      conn.request('maintenance.status', {}, { signal: probe.signal }).then(
+        () => {
+          clock.clearTimeout(timer);
+          if (alive()) clock.setTimeout(check, livenessIntervalMs);
+        },
+        () => {
+          clock.clearTimeout(timer);
+          if (!alive()) return;
+          if (!probe.signal.aborted) {
+            // The member answered (with an error): it is alive.
+            clock.setTimeout(check, livenessIntervalMs);
+            return;
+          }
+          if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
+          this.options.logger(
+            `connection ${conn.endpoint}: no answer within ${livenessTimeoutMs} ms; moving on`,
+          );
+          conn.abandon(
+            new UnavailableError(
+              `member at ${conn.endpoint} stopped answering (no reply within ${livenessTimeoutMs} ms)`,
+            ),
+          );
+        },
+      );
+    };
+    clock.setTimeout(check, livenessIntervalMs);
   }
 
   private onLost(conn: Connection, error: ClientError): void {

@@ -51,6 +51,15 @@ export interface ClientOptions {
   readonly requestTimeoutMs?: number;
   /** Deadline of one connection attempt (socket + hello/welcome). Default 5000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How often the client checks that its member still answers (a cheap status request); 0 turns
+   * the check off. A member that is frozen (paused process, hung VM) keeps its TCP connection open
+   * but answers nothing: after `livenessTimeoutMs` without an answer the client drops the
+   * connection and moves watches, keep-alives and requests to another member. Default 5000.
+   */
+  readonly livenessIntervalMs?: number;
+  /** How long a liveness check may wait for its answer. Default 5000. */
+  readonly livenessTimeoutMs?: number;
   /** Reconnect and retry backoff (exponential, jittered). */
   readonly backoff?: BackoffOptions;
   /** Refuse members of another cluster (compared with welcome.header.clusterId). */
@@ -70,6 +79,8 @@ export const CLIENT_DEFAULTS = {
   clientName: 'concord-js',
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
+  livenessIntervalMs: 5_000,
+  livenessTimeoutMs: 5_000,
   initialDelayMs: 100,
   maxDelayMs: 5_000,
   watchBufferEvents: 10_000,
@@ -83,6 +94,8 @@ export interface ResolvedOptions {
   readonly clientName: string;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  readonly livenessIntervalMs: number;
+  readonly livenessTimeoutMs: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly expectedClusterId: number | undefined;
@@ -200,6 +213,15 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       'connectTimeoutMs',
       options.connectTimeoutMs,
       CLIENT_DEFAULTS.connectTimeoutMs,
+    ),
+    livenessIntervalMs:
+      options.livenessIntervalMs === 0
+        ? 0
+        : positiveInt('livenessIntervalMs', options.livenessIntervalMs, CLIENT_DEFAULTS.livenessIntervalMs),
+    livenessTimeoutMs: positiveInt(
+      'livenessTimeoutMs',
+      options.livenessTimeoutMs,
+      CLIENT_DEFAULTS.livenessTimeoutMs,
     ),
     initialDelayMs,
     maxDelayMs,

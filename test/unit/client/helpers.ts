@@ -19,6 +19,8 @@ export function rig(options: Partial<ClientOptions> = {}, size = 3): Rig {
     endpoints: cluster.endpoints,
     transport: cluster,
     clock,
+    // Liveness probes would add requests to every scenario; tests of it turn it on.
+    livenessIntervalMs: 0,
     random: () => {
       seed = (seed * 16807) % 2147483647;
       return seed / 2147483647;
