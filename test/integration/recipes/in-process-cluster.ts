@@ -92,11 +92,6 @@ export class InProcessCluster {
   async crash(name: string): Promise<void> {
     const h = this.handles.get(name);
     if (h === undefined) return;
-    // A member stopped before it published its client URLs retries publishing forever (its timer
-    // keeps the process alive), so crash only members that have published.
-    await eventually(`${name} published its client URLs`, () =>
-      this.published.has(name) ? true : undefined,
-    );
     this.published.delete(name);
     this.handles.set(name, undefined);
     await h.internals.api.close();
@@ -117,8 +112,6 @@ export class InProcessCluster {
 
   async stop(): Promise<void> {
     for (const [name, h] of this.handles) {
-      if (h !== undefined)
-        await eventually(`${name} published`, () => (this.published.has(name) ? true : undefined));
       this.handles.set(name, undefined);
       if (h !== undefined) await h.stop().catch(() => undefined);
     }
