@@ -3,14 +3,13 @@
  * started with startMember exactly as `concord serve` would with the TLS flags.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMember, type MemberHandle } from '../../server/index.js';
+import type { MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePort } from '../helpers/ports.js';
+import { startTlsMember } from '../helpers/tls-member.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
 
 function httpsJson(
@@ -54,24 +53,7 @@ describe('member with TLS', function () {
   before(async () => {
     pki = await createTestPki();
     root = mkdtempSync(join(tmpdir(), 'concord-tls-'));
-    const [client, peer] = [await freePort(), await freePort()];
-    member = await startMember(
-      {
-        name: 'tls',
-        dataDir: join(root, 'tls'),
-        listenClientUrls: [`https://127.0.0.1:${client}`],
-        listenPeerUrls: [`https://127.0.0.1:${peer}`],
-        certFile: pki.peer.certFile,
-        keyFile: pki.peer.keyFile,
-        trustedCaFile: pki.caFile,
-        clientCertAuth: true,
-        peerCertFile: pki.peer.certFile,
-        peerKeyFile: pki.peer.keyFile,
-        peerTrustedCaFile: pki.caFile,
-        peerClientCertAuth: true,
-      },
-      { logWrite: () => {} },
-    );
+    member = await startTlsMember(pki, root);
   });
 
   after(async () => {

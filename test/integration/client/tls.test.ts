@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../../client/index.js';
-import { startMember, type MemberHandle } from '../../../server/index.js';
-import { freePort } from '../../helpers/ports.js';
+import type { MemberHandle } from '../../../server/index.js';
+import { startTlsMember } from '../../helpers/tls-member.js';
 import { createTestPki, type TestPki } from '../../helpers/tls.js';
 
 describe('Client over TLS', function () {
@@ -17,25 +17,7 @@ describe('Client over TLS', function () {
   before(async () => {
     pki = await createTestPki();
     root = mkdtempSync(join(tmpdir(), 'concord-client-tls-'));
-    const [client, peer] = [await freePort(), await freePort()];
-    member = await startMember(
-      {
-        name: 'tls',
-        dataDir: join(root, 'tls'),
-        listenClientUrls: [`https://127.0.0.1:${client}`],
-        listenPeerUrls: [`https://127.0.0.1:${peer}`],
-        certFile: pki.peer.certFile,
-        keyFile: pki.peer.keyFile,
-        trustedCaFile: pki.caFile,
-        clientCertAuth: true,
-        peerCertFile: pki.peer.certFile,
-        peerKeyFile: pki.peer.keyFile,
-        peerTrustedCaFile: pki.caFile,
-        peerClientCertAuth: true,
-        unsafeNoFsync: true,
-      },
-      { logWrite: () => {} },
-    );
+    member = await startTlsMember(pki, root, { unsafeNoFsync: true });
   });
 
   after(async () => {
