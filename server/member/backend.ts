@@ -13,6 +13,7 @@ import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
 import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
 import {
+  ETCD_COMPAT_VERSION,
   NotLeaderError,
   type BackendHealth,
   type BackendSnapshot,
@@ -318,7 +319,7 @@ export class MemberBackend implements ClientBackend {
     const size = machine.store.sizeBytes;
     return Promise.resolve({
       header: this.header(),
-      version: versionOf(),
+      version: ETCD_COMPAT_VERSION,
       dbSizeBytes: size,
       leader: st.raft.lead,
       raftIndex: st.raft.commit,
@@ -437,9 +438,4 @@ function expect<T extends CommandResponse['type']>(
   if (r.type !== type)
     throw new ServerError(ErrorCode.Internal, `expected a ${type} result, got ${r.type}`, false);
   return r as Extract<CommandResponse, { type: T }>;
-}
-
-let version: string | undefined;
-function versionOf(): string {
-  return (version ??= '3.5.0');
 }

@@ -132,14 +132,13 @@ export async function startCore(
     mvcc: { quotaBytes: config.quotaBackendBytes, maxRequestBytes: config.maxRequestBytes },
   });
   const port = new StateMachinePort(machine, clock);
+  const localAddress = localAddressOf(config.advertisePeerUrls);
   const transport = new PeerTransport({
     clusterId: String(config.clusterId),
     memberId: config.memberId,
     listenUrls: [...config.listenPeerUrls],
     ...(config.peerTls !== undefined ? { tls: config.peerTls } : {}),
-    ...(localAddressOf(config.advertisePeerUrls) !== undefined
-      ? { localAddress: localAddressOf(config.advertisePeerUrls)! }
-      : {}),
+    ...(localAddress !== undefined ? { localAddress } : {}),
     logger,
     timers,
     random: random.fork(),
