@@ -152,6 +152,19 @@ async function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> 
   }
 }
 
+/**
+ * For an engine on this machine (no DOCKER_HOST, or a unix socket), reach published ports on
+ * 127.0.0.1. Without this, testcontainers sees /.dockerenv (this machine is itself a container
+ * sandbox) and dials the bridge gateway (172.17.0.1), which the sandbox does not route to the
+ * ports' proxies: every wait then times out ("URL /version not accessible"). A user's own
+ * TESTCONTAINERS_HOST_OVERRIDE is kept.
+ */
+export function useLoopbackForLocalEngine(env: NodeJS.ProcessEnv): void {
+  const dockerHost = env['DOCKER_HOST'];
+  const local = dockerHost === undefined || dockerHost === '' || dockerHost.startsWith('unix://');
+  if (local) env['TESTCONTAINERS_HOST_OVERRIDE'] ??= '127.0.0.1';
+}
+
 export async function ensureDockerEngine(options: DockerEngineOptions = {}): Promise<DockerEngine> {
   const installTimeoutMs = options.installTimeoutMs ?? 300_000;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;

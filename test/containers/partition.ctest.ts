@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/eventually.js';
 import { ContainerCluster, removeLeftovers } from './cluster.js';
-import { ensureDockerEngine, type DockerEngine } from './docker-engine.js';
+import { ensureDockerEngine, useLoopbackForLocalEngine, type DockerEngine } from './docker-engine.js';
 import { buildConcordImage } from './image.js';
 
 const PROJECT_ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -34,8 +34,7 @@ describe('Concord cluster in Docker containers', function () {
     this.timeout(480_000);
     const t0 = Date.now();
     engine = await ensureDockerEngine();
-    // a dockerd started here publishes ports on 127.0.0.1 only; make testcontainers use that too
-    if (engine.startedPid !== undefined) process.env['TESTCONTAINERS_HOST_OVERRIDE'] ??= '127.0.0.1';
+    useLoopbackForLocalEngine(process.env);
     const t1 = Date.now();
     const image = await buildConcordImage({ projectRoot: PROJECT_ROOT });
     const t2 = Date.now();
