@@ -14,6 +14,7 @@ import type { ProgressStatus, RaftStatus } from './status.js';
 import {
   EntryType,
   NONE,
+  Role,
   hardStateEqual,
   type ConfChange,
   type ConfState,
@@ -136,14 +137,24 @@ export class RaftNode {
     const r = this.raft;
     const soft = r.softState();
     const hard = r.hardState();
+    const snapshot = r.log.pendingSnapshot;
+    const entries = r.log.unstableEntries();
+    const messages = r.msgs;
+    const voteChanged = hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote;
     const rd: Ready = {
       softState: softStateEqual(soft, this.prevSoft) ? undefined : soft,
       hardState: hardStateEqual(hard, this.prevHard) ? undefined : hard,
-      snapshot: r.log.pendingSnapshot,
-      entries: r.log.unstableEntries(),
+      snapshot,
+      entries,
       committedEntries: r.log.nextCommittedEntries(),
-      messages: r.msgs,
+      messages,
       readStates: r.readStates,
+      mustSync: snapshot !== undefined || entries.length > 0 || voteChanged,
+      sendBeforePersist:
+        r.role === Role.Leader &&
+        snapshot === undefined &&
+        !voteChanged &&
+        messages.every((m) => commitCarried(m) <= r.log.stabled),
     };
     r.msgs = [];
     r.readStates = [];
@@ -218,6 +229,11 @@ export class RaftNode {
       progress,
     };
   }
+}
+
+/** The commit index a message tells its receiver, 0 for messages that carry none. */
+function commitCarried(m: Message): number {
+  return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' ? m.commit : 0;
 }
 
 function softStateEqual(a: SoftState, b: SoftState): boolean {

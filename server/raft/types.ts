@@ -195,9 +195,10 @@ export interface ReadState {
  * Everything the application must do after a batch of inputs, in this order:
  *
  * 1. Persist `snapshot` (if any), then `entries` (replacing any stored entries at or after
- *    `entries[0].index`), then `hardState` (if any), and fsync. Nothing in `messages` may leave
- *    before this is durable, because messages (votes, append acknowledgements) promise it.
- * 2. Send `messages`.
+ *    `entries[0].index`), then `hardState` (if any), and fsync when `mustSync`. Nothing in
+ *    `messages` may leave before this is durable, because messages (votes, append
+ *    acknowledgements) promise it — unless `sendBeforePersist` says they promise nothing new.
+ * 2. Send `messages` (at step 0 instead, when `sendBeforePersist`).
  * 3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order.
  * 4. Call `advance(ready)`.
  *
@@ -212,6 +213,20 @@ export interface Ready {
   readonly committedEntries: readonly Entry[];
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
+  /**
+   * Whether step 1 needs an fsync: false when the only change is the commit index (as in etcd, a
+   * commit index lost in a crash is learnt again from the leader, and every later synced write —
+   * a snapshot marker included — makes it durable anyway).
+   */
+  readonly mustSync: boolean;
+  /**
+   * True on a leader whose messages may leave while its own write of this Ready runs (Raft thesis
+   * §10.2.1): its term and vote are already durable, and no message tells a follower a commit index
+   * above what this member has durably stored. The leader still counts its own entries as stored at
+   * once, but a commit that relies on that reaches nobody, and nothing is applied, before the next
+   * Ready — which is only handed out after this one's write is durable.
+   */
+  readonly sendBeforePersist: boolean;
 }
 
 /** The durable state a member restarts from (as recovered by storage). */

@@ -7,13 +7,17 @@ import type { Random } from '../platform/random.js';
 import type { Timers } from '../platform/timers.js';
 import type { Entry, HardState, Message, Snapshot } from '../raft/types.js';
 
-/** Durable Raft state. Each promise resolves only once the data is fsynced. */
+/** Durable Raft state. Each promise resolves only once the data is fsynced (unless told otherwise). */
 export interface ReplicaStorage {
-  /** Persist a Ready's snapshot (if any), then entries (overwriting from the first), then hard state. */
+  /**
+   * Persist a Ready's snapshot (if any), then entries (overwriting from the first), then hard
+   * state. With `mustSync: false` (only the commit index changed) it may resolve before an fsync.
+   */
   save(update: {
     readonly hardState: HardState | undefined;
     readonly entries: readonly Entry[];
     readonly snapshot: Snapshot | undefined;
+    readonly mustSync?: boolean;
   }): Promise<void>;
   /** Persist a snapshot this member took itself; older WAL segments may then be released. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;

@@ -436,15 +436,19 @@ export class Replica<R> {
     try {
       while (!this.stopped && this.fatalError === undefined && this.node.hasReady()) {
         const rd = this.node.ready();
+        // A leader replicates while it writes (its followers' fsyncs overlap its own); otherwise
+        // durability first: nothing in rd.messages may leave before the save resolves.
+        const sendFirst = rd.sendBeforePersist && rd.messages.length > 0;
+        if (sendFirst) this.config.peers.send(rd.messages);
         if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
-          // Durability first: nothing in rd.messages may leave before this resolves.
           await this.config.storage.save({
             hardState: rd.hardState,
             entries: rd.entries,
             snapshot: rd.snapshot,
+            mustSync: rd.mustSync,
           });
         }
-        if (rd.messages.length > 0) this.config.peers.send(rd.messages);
+        if (!sendFirst && rd.messages.length > 0) this.config.peers.send(rd.messages);
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
         const confChanges: ConfChange[] = [];
         const applyStart = this.config.platform.clock.nowMs();

@@ -52,7 +52,10 @@ export interface RaftStorageOpenResult {
 }
 
 /** What `save` persists: the persistence part of a Ready. */
-export type ReadyToPersist = Pick<Ready, 'snapshot' | 'entries' | 'hardState'>;
+/** A Ready's durable parts; `mustSync: false` (a commit-only hard state) is written without fsync. */
+export type ReadyToPersist = Pick<Ready, 'snapshot' | 'entries' | 'hardState'> & {
+  readonly mustSync?: boolean;
+};
 
 const WAL_DIR = 'wal';
 const WAL_TMP_DIR = 'wal.tmp';
@@ -122,8 +125,9 @@ export class RaftStorage {
 
   /**
    * Persists a Ready's snapshot, entries (replacing any stored at or after entries[0].index) and
-   * hard state, in that order; resolves when all of it is durable. With nothing to persist it
-   * resolves once earlier saves are durable.
+   * hard state, in that order; resolves when all of it is durable (when `mustSync` is false:
+   * when it is written, durable with the next synced save). With nothing to persist it resolves
+   * once earlier saves are durable.
    */
   save(ready: ReadyToPersist): Promise<void> {
     const records: WalRecord[] = [];
@@ -144,7 +148,8 @@ export class RaftStorage {
     });
     if (snapshot !== undefined || ready.entries.length > 0) this.lastIndex = last;
     if (ready.hardState !== undefined) records.push({ type: 'hardState', hardState: ready.hardState });
-    return this.persist(snapshot, records);
+    const sync = ready.mustSync !== false || snapshot !== undefined || ready.entries.length > 0;
+    return this.persist(snapshot, records, sync);
   }
 
   /** Saves a snapshot the application took at an applied index (the log after it is kept). */
@@ -169,19 +174,19 @@ export class RaftStorage {
    * snapshot file that could not be written, a WAL error, a failed purge) every later save
    * rejects. Otherwise a later Ready's entries could land after a hole left by the failed one.
    */
-  private persist(snapshot: Snapshot | undefined, records: WalRecord[]): Promise<void> {
+  private persist(snapshot: Snapshot | undefined, records: WalRecord[], sync = true): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (snapshot === undefined && this.queued === 0) {
       // Nothing ahead of us is still writing a snapshot file: append now, so that saves made in
       // the same tick share one fsync.
-      return this.failOnError(this.wal.append(records));
+      return this.failOnError(this.wal.append(records, { sync }));
     }
     this.queued++;
     const submitted = this.ordering.then(async () => {
       try {
         if (this.failure !== undefined) throw this.failure;
         if (snapshot !== undefined) await this.snapshotter.save(snapshot);
-        return { durable: this.wal.append(records) };
+        return { durable: this.wal.append(records, { sync }) };
       } catch (err) {
         throw this.fail(err);
       } finally {

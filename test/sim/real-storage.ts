@@ -59,8 +59,8 @@ export class RealStore {
     return boot;
   }
 
-  /** Persists a Ready's parts; resolves once they are durable. */
-  async save(write: ReadyWrite): Promise<void> {
+  /** Persists a Ready's parts; resolves once they are durable (a commit-only one: written). */
+  async save(write: ReadyWrite & { readonly mustSync: boolean }): Promise<void> {
     const storage = this.storage;
     const durable = this.durable;
     if (storage === undefined || durable === undefined) throw new Error('real store: not open');

@@ -266,17 +266,21 @@ export class SimNode {
     const rd = raft.ready();
     this.stats.readies++;
     this.inflight = rd;
+    const real = this.realStore;
     this.observe(rd);
-    if (this.config.bugs.sendBeforeSync === true) for (const m of rd.messages) this.env.send(m);
-    const needsSync = rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined;
-    if (!needsSync) {
+    // A leader's Ready may say its messages can leave while it writes (the replica does the same).
+    if (this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
+    // A commit-only hard state is staged but not synced: a crash may lose it (as on a real disk).
+    const needsSync =
+      rd.mustSync && (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined);
+    if (!needsSync && real === undefined) {
       this.complete(rd);
       return;
     }
     const incarnation = this.incarnation;
-    const real = this.realStore;
     if (real !== undefined) {
-      real.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState }).then(
+      const write = { snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState };
+      real.save({ ...write, mustSync: rd.mustSync }).then(
         () => {
           if (this.incarnation !== incarnation || this.inflight !== rd) return;
           this.stats.fsyncs++;
@@ -296,6 +300,10 @@ export class SimNode {
       this.stats.fsyncs++;
       this.complete(rd);
     });
+  }
+
+  private sendsEarly(rd: Ready): boolean {
+    return rd.sendBeforePersist || this.config.bugs.sendBeforeSync === true;
   }
 
   /** Stage the Ready's durable parts, mirror them, and let the checkers look. */
@@ -335,7 +343,7 @@ export class SimNode {
 
   private complete(rd: Ready): void {
     const raft = this.raft as RaftNode;
-    if (this.config.bugs.sendBeforeSync !== true) for (const m of rd.messages) this.env.send(m);
+    if (!this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
     if (rd.snapshot !== undefined) this.restore(rd.snapshot);
     for (const e of rd.committedEntries) this.applyEntry(e);
     for (const rs of rd.readStates) this.env.onReadState(this, rs);

@@ -236,7 +236,7 @@ describe('Simulator', () => {
         let found: RunResult | undefined;
         for (let seed = 1; seed <= 20 && found === undefined; seed++) {
           const result = await runSeedAsync(realOptions(seed, 3, 'powerloss', { sendBeforeSync: true }));
-          if (result.violation !== undefined) found = result;
+          if (SAFETY_INVARIANTS.includes(result.violation?.invariant ?? '')) found = result;
         }
         expect(found, 'no violation in 20 seeds').to.not.equal(undefined);
         expect(SAFETY_INVARIANTS).to.include(found?.violation?.invariant);
@@ -251,7 +251,8 @@ describe('Simulator', () => {
           let found: RunResult | undefined;
           for (let seed = 1; seed <= maxSeeds && found === undefined; seed++) {
             const result = runSeed(optionsFor(seed, nodes, profile, { [bug]: true }));
-            if (result.violation !== undefined) found = result;
+            // a broken member may also just stop the cluster converging; look for the safety report
+            if (SAFETY_INVARIANTS.includes(result.violation?.invariant ?? '')) found = result;
           }
           expect(found, `no violation in ${maxSeeds} seeds`).to.not.equal(undefined);
           expect(SAFETY_INVARIANTS).to.include(found?.violation?.invariant);

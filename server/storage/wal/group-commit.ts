@@ -19,6 +19,8 @@ export interface GroupCommitStats {
 interface Waiter<T> {
   readonly items: readonly T[];
   readonly bytes: number;
+  /** false: the caller only needs its items written in order, not yet on stable storage. */
+  readonly sync: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
 }
@@ -30,9 +32,12 @@ export class GroupCommitter<T> {
   readonly stats: GroupCommitStats = { batches: 0, items: 0 };
 
   constructor(
-    private readonly flush: (items: readonly T[]) => Promise<void>,
+    /** Writes `items` in order; fdatasyncs them too when `sync`. */
+    private readonly flush: (items: readonly T[], sync: boolean) => Promise<void>,
     private readonly sizeOf: (item: T) => number,
     private readonly maxBatchBytes: number,
+    /** Whether items were written without an fsync since the last synced flush. */
+    private readonly hasUnsyncedWrites: () => boolean = () => false,
   ) {}
 
   /** The error that failed the committer, if any. */
@@ -43,14 +48,19 @@ export class GroupCommitter<T> {
   /**
    * Resolves once `items` (and everything submitted before them) are durable. An empty submission
    * is a barrier: it resolves once everything submitted before it is durable.
+   *
+   * With `sync` false the items are written in order but the promise resolves without an fsync
+   * of their own (they become durable with the next synced batch); a batch is synced when any of
+   * its submissions asked for it.
    */
-  submit(items: readonly T[]): Promise<void> {
+  submit(items: readonly T[], sync = true): Promise<void> {
     if (this.error !== undefined) return Promise.reject(this.error);
-    if (items.length === 0 && this.queue.length === 0 && this.running === undefined) return Promise.resolve();
+    const idle = this.queue.length === 0 && this.running === undefined;
+    if (items.length === 0 && idle && !(sync && this.hasUnsyncedWrites())) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       let bytes = 0;
       for (const item of items) bytes += this.sizeOf(item);
-      this.queue.push({ items, bytes, resolve, reject });
+      this.queue.push({ items, bytes, sync, resolve, reject });
       this.running ??= this.loop();
     });
   }
@@ -69,7 +79,10 @@ export class GroupCommitter<T> {
         const batch = this.take();
         const items = batch.flatMap((w) => w.items);
         try {
-          await this.flush(items);
+          await this.flush(
+            items,
+            batch.some((w) => w.sync),
+          );
         } catch (err) {
           this.error = err instanceof Error ? err : new Error(String(err));
           for (const w of batch.concat(this.queue.splice(0))) w.reject(this.error);

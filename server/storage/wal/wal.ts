@@ -124,6 +124,8 @@ export class Wal {
   private readonly committer: GroupCommitter<Pending>;
   readonly stats: WalStats = { records: 0, batches: 0, fsyncs: 0, bytes: 0, segmentsCut: 0 };
   private closed = false;
+  /** Bytes were written to the active segment since its last fdatasync. */
+  private unsyncedWrites = false;
 
   private constructor(
     private readonly disk: Disk,
@@ -141,9 +143,10 @@ export class Wal {
     private lastMarker: SnapshotMarkerRecord | undefined,
   ) {
     this.committer = new GroupCommitter<Pending>(
-      (batch) => this.writeBatch(batch),
+      (batch, sync) => this.writeBatch(batch, sync),
       (p) => p.frame.length,
       options.maxBatchBytes,
+      () => this.unsyncedWrites,
     );
   }
 
@@ -243,8 +246,13 @@ export class Wal {
     return { wal, records };
   }
 
-  /** Resolves when `records` are durable. Records are written in call order. */
-  append(records: readonly WalRecord[]): Promise<void> {
+  /**
+   * Resolves when `records` are durable. Records are written in call order. With `sync: false`
+   * it resolves once they are written but not yet fdatasync'ed: for records whose loss in a crash
+   * is harmless, such as a commit index the leader tells again; the next synced append or
+   * `sync()` makes them durable.
+   */
+  append(records: readonly WalRecord[], options: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     const pending: Pending[] = [];
     for (const record of records) {
@@ -260,7 +268,7 @@ export class Wal {
       }
       pending.push({ record, frame });
     }
-    return this.committer.submit(pending);
+    return this.committer.submit(pending, options.sync ?? true);
   }
 
   /** Resolves once everything appended so far is durable. */
@@ -306,8 +314,11 @@ export class Wal {
     return joinPath(this.dir, (this.segmentList[this.segmentList.length - 1] as WalSegmentInfo).file);
   }
 
-  private async writeBatch(batch: readonly Pending[]): Promise<void> {
-    if (batch.length === 0) return;
+  private async writeBatch(batch: readonly Pending[], sync: boolean): Promise<void> {
+    if (batch.length === 0) {
+      if (sync && this.unsyncedWrites) await this.syncActive();
+      return;
+    }
     let chunk: Uint8Array[] = [];
     let chunkBytes = 0;
     let created = false;
@@ -321,7 +332,9 @@ export class Wal {
     for (const { record, frame } of batch) {
       const size = this.activeSizeBytes + chunkBytes;
       if (size > this.activeHeaderBytes && size + frame.length > this.options.segmentSizeBytes) {
-        await this.writeChunk(concat(chunk));
+        // a segment is synced in full before the next one exists
+        await this.writeChunk(concat(chunk), true);
+        if (this.unsyncedWrites) await this.syncActive();
         chunk = [];
         chunkBytes = 0;
         this.cut(put);
@@ -330,14 +343,14 @@ export class Wal {
       put(frame);
       this.track(record);
     }
-    await this.writeChunk(concat(chunk));
+    await this.writeChunk(concat(chunk), sync);
     this.stats.records += batch.length;
     this.stats.batches++;
     if (created) await io(() => this.disk.fsyncDir(this.dir));
   }
 
-  /** Appends and fdatasyncs one chunk to the active segment. */
-  private async writeChunk(bytes: Uint8Array): Promise<void> {
+  /** Appends one chunk to the active segment, and fdatasyncs it when `sync`. */
+  private async writeChunk(bytes: Uint8Array, sync: boolean): Promise<void> {
     if (bytes.length === 0) return;
     const path = this.activePath;
     const before = this.activeSizeBytes;
@@ -350,8 +363,14 @@ export class Wal {
     }
     this.activeSizeBytes += bytes.length;
     this.stats.bytes += bytes.length;
+    this.unsyncedWrites = true;
+    if (sync) await this.syncActive();
+  }
+
+  private async syncActive(): Promise<void> {
+    this.unsyncedWrites = false;
     if (this.options.unsafeNoFsync) return;
-    await io(() => this.disk.fdatasync(path));
+    await io(() => this.disk.fdatasync(this.activePath));
     this.stats.fsyncs++;
   }
 

@@ -17,12 +17,36 @@ export class MemoryReplicaStorage implements ReplicaStorage {
   saves = 0;
   /** When set, the next save fails with this error (a full or broken disk). */
   failNext: Error | undefined;
+  /** While set, saves wait (a slow fsync); `release()` lets them finish. */
+  private held: (() => void)[] | undefined;
 
   constructor(initial: Snapshot) {
     this.snapshot = initial;
   }
 
+  hold(): void {
+    this.held ??= [];
+  }
+
+  release(): void {
+    const waiting = this.held ?? [];
+    this.held = undefined;
+    for (const finish of waiting) finish();
+  }
+
   save(update: {
+    hardState: HardState | undefined;
+    entries: readonly Entry[];
+    snapshot: Snapshot | undefined;
+  }): Promise<void> {
+    const held = this.held;
+    if (held !== undefined) {
+      return new Promise((resolve, reject) => held.push(() => this.saveNow(update).then(resolve, reject)));
+    }
+    return this.saveNow(update);
+  }
+
+  private saveNow(update: {
     hardState: HardState | undefined;
     entries: readonly Entry[];
     snapshot: Snapshot | undefined;
@@ -42,6 +66,10 @@ export class MemoryReplicaStorage implements ReplicaStorage {
       this.entries = this.entries.filter((e) => e.index < first.index).concat(update.entries);
     if (update.hardState !== undefined) this.hardState = update.hardState;
     return Promise.resolve();
+  }
+
+  lastIndex(): number {
+    return this.entries[this.entries.length - 1]?.index ?? this.snapshot.metadata.index;
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {
@@ -156,8 +184,12 @@ export class ReplicaCluster {
     await this.replicas.get(id)!.stop();
   }
 
+  /** Every message sent, in order, with the last index its sender had stored at that moment. */
+  readonly sent: { readonly m: Message; readonly senderStored: number }[] = [];
+
   private route(msgs: readonly Message[]): void {
     for (const m of msgs) {
+      this.sent.push({ m, senderStored: this.storages.get(m.from)?.lastIndex() ?? 0 });
       if (this.down.has(m.to) || this.down.has(m.from)) continue;
       const target = this.replicas.get(m.to);
       queueMicrotask(() => target?.step(m));

@@ -49,6 +49,37 @@ describe('Replica', () => {
       expect(storage.saves - before).to.be.at.most(3);
     });
 
+    it('lets the leader replicate while its own write runs, and answers only after it is durable', async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      const storage = cluster.storages.get(leader)!;
+      storage.hold();
+      let answered = false;
+      const write = cluster.replica(leader).propose(cmd('p=1'));
+      void write.then(() => {
+        answered = true;
+      });
+      try {
+        await cluster.clock.advance(300);
+        const fromLeader = cluster.sent.filter((s) => s.m.from === leader);
+        // the followers got the entry (and acknowledged it) while the leader's fsync had not returned
+        const early = fromLeader.filter(
+          (s) => s.m.type === 'MsgApp' && s.m.entries.some((e) => e.index > s.senderStored),
+        );
+        expect(early.length).to.be.greaterThan(0);
+        expect(cluster.sent.some((s) => s.m.to === leader && s.m.type === 'MsgAppResp')).to.equal(true);
+        expect(answered).to.equal(false);
+        // and no message told anybody a commit index the leader had not stored
+        for (const s of fromLeader) {
+          const commit = s.m.type === 'MsgApp' || s.m.type === 'MsgHeartbeat' ? s.m.commit : 0;
+          expect(commit).to.be.at.most(s.senderStored);
+        }
+      } finally {
+        storage.release();
+      }
+      expect(await settle(cluster, write)).to.equal(1);
+    });
+
     it('refuses with a retryable UNAVAILABLE when no leader is known', async () => {
       cluster = new ReplicaCluster([1, 2, 3]);
       const err = await cluster

@@ -3,10 +3,12 @@ import { GroupCommitter } from '../../../../server/storage/wal/group-commit.js';
 
 class ControlledFlush {
   readonly batches: number[][] = [];
+  readonly synced: boolean[] = [];
   private release: (() => void) | undefined;
   private fail: Error | undefined;
-  flush = (items: readonly number[]): Promise<void> => {
+  flush = (items: readonly number[], sync: boolean): Promise<void> => {
     this.batches.push([...items]);
+    this.synced.push(sync);
     if (this.fail !== undefined) return Promise.reject(this.fail);
     return new Promise((resolve) => {
       this.release = resolve;
@@ -86,6 +88,37 @@ describe('GroupCommitter', () => {
       await first;
       await barrier;
       expect(barrierDone).to.equal(true);
+    });
+
+    context('when some submissions do not need an fsync', () => {
+      it('syncs a batch when any of its submissions asks for it, and only then', async () => {
+        const f = new ControlledFlush();
+        const gc = new GroupCommitter<number>(f.flush, () => 1, 1000);
+        const first = gc.submit([1], false);
+        await tick();
+        f.finish();
+        await first;
+        const mixed = [gc.submit([2], false), gc.submit([3], true)];
+        await tick();
+        f.finish();
+        await Promise.all(mixed);
+        expect(f.batches).to.deep.equal([[1], [2, 3]]);
+        expect(f.synced).to.deep.equal([false, true]);
+      });
+
+      it('flushes an empty synced barrier while unsynced writes remain', async () => {
+        const f = new ControlledFlush();
+        let unsynced = true;
+        const gc = new GroupCommitter<number>(f.flush, () => 1, 1000, () => unsynced);
+        const barrier = gc.submit([], true);
+        await tick();
+        expect(f.synced).to.deep.equal([true]);
+        unsynced = false;
+        f.finish();
+        await barrier;
+        await gc.submit([], true);
+        expect(f.batches).to.have.length(1);
+      });
     });
 
     context('when a flush fails', () => {

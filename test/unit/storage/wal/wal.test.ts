@@ -98,6 +98,38 @@ describe('Wal', () => {
       expect((await reopen(disk)).length).to.equal(50);
     });
 
+    context('when an append says sync: false', () => {
+      it('writes without fdatasync, so a crash may lose it, and the next synced append covers it', async () => {
+        const wal = await fresh(disk);
+        await wal.append(entryRecords(1, 2));
+        const before = disk.stats.fsyncs;
+        const commitOnly: WalRecord = { type: 'hardState', hardState: hs(1, 1, 2) };
+        await wal.append([commitOnly], { sync: false });
+        expect(disk.stats.fsyncs).to.equal(before);
+        disk.crash();
+        expect(await reopen(disk)).to.deep.equal(entryRecords(1, 2));
+      });
+
+      it('is made durable by the next synced append', async () => {
+        const wal = await fresh(disk);
+        const commitOnly: WalRecord = { type: 'hardState', hardState: hs(1, 1, 2) };
+        await wal.append(entryRecords(1, 2));
+        await wal.append([commitOnly], { sync: false });
+        await wal.append(entryRecords(3, 3));
+        disk.crash();
+        expect(await reopen(disk)).to.deep.equal([...entryRecords(1, 2), commitOnly, ...entryRecords(3, 3)]);
+      });
+
+      it('is made durable by sync() even when nothing else is pending', async () => {
+        const wal = await fresh(disk);
+        const commitOnly: WalRecord = { type: 'hardState', hardState: hs(1, 1, 0) };
+        await wal.append([commitOnly], { sync: false });
+        await wal.sync();
+        disk.crash();
+        expect(await reopen(disk)).to.deep.equal([commitOnly]);
+      });
+    });
+
     context('when unsafeNoFsync is set', () => {
       it('warns loudly and appends without fdatasync', async () => {
         const logger = new CollectingLogger();
