@@ -109,7 +109,12 @@ describe('GroupCommitter', () => {
       it('flushes an empty synced barrier while unsynced writes remain', async () => {
         const f = new ControlledFlush();
         let unsynced = true;
-        const gc = new GroupCommitter<number>(f.flush, () => 1, 1000, () => unsynced);
+        const gc = new GroupCommitter<number>(
+          f.flush,
+          () => 1,
+          1000,
+          () => unsynced,
+        );
         const barrier = gc.submit([], true);
         await tick();
         expect(f.synced).to.deep.equal([true]);
