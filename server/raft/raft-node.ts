@@ -231,6 +231,20 @@ export class RaftNode {
   }
 }
 
+/**
+ * How many of `rd.committedEntries` may be applied while `rd`'s own write is still running: those
+ * below the first entry this Ready writes, which an earlier Ready made durable (none when the
+ * Ready installs a snapshot, which must be restored first). Applying them at once answers clients
+ * one fsync earlier on a busy leader.
+ */
+export function committedAppliableBeforePersist(rd: Ready): number {
+  if (rd.snapshot !== undefined) return 0;
+  const firstWritten = rd.entries[0]?.index ?? Infinity;
+  let n = 0;
+  while (n < rd.committedEntries.length && rd.committedEntries[n]!.index < firstWritten) n++;
+  return n;
+}
+
 /** The commit index a message tells its receiver, 0 for messages that carry none. */
 function commitCarried(m: Message): number {
   return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' ? m.commit : 0;

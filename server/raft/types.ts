@@ -199,7 +199,9 @@ export interface ReadState {
  *    `messages` may leave before this is durable, because messages (votes, append
  *    acknowledgements) promise it — unless `sendBeforePersist` says they promise nothing new.
  * 2. Send `messages` (at step 0 instead, when `sendBeforePersist`).
- * 3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order.
+ * 3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order. Those below
+ *    the first of `entries` were made durable by earlier Readys and may be applied while step 1
+ *    runs (`committedAppliableBeforePersist`).
  * 4. Call `advance(ready)`.
  *
  * `committedEntries` are always already durable on this member (they were in an earlier Ready's

@@ -11,7 +11,12 @@
 import { assert } from '../assert.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { ServerError, timeout, unavailable } from '../errors.js';
-import { decodeConfChange, ProposalRefusedError, RaftNode } from '../raft/index.js';
+import {
+  committedAppliableBeforePersist,
+  decodeConfChange,
+  ProposalRefusedError,
+  RaftNode,
+} from '../raft/index.js';
 import type { RaftConfig } from '../raft/config.js';
 import type { RaftStatus } from '../raft/status.js';
 import {
@@ -440,6 +445,10 @@ export class Replica<R> {
         // durability first: nothing in rd.messages may leave before the save resolves.
         const sendFirst = rd.sendBeforePersist && rd.messages.length > 0;
         if (sendFirst) this.config.peers.send(rd.messages);
+        // Entries made durable by earlier Readys are applied (and answered) during this write.
+        const early = committedAppliableBeforePersist(rd);
+        const confChanges: ConfChange[] = [];
+        if (early > 0) this.applyCommitted(rd.committedEntries.slice(0, early), confChanges);
         if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
           await this.config.storage.save({
             hardState: rd.hardState,
@@ -450,26 +459,15 @@ export class Replica<R> {
         }
         if (!sendFirst && rd.messages.length > 0) this.config.peers.send(rd.messages);
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
-        const confChanges: ConfChange[] = [];
-        const applyStart = this.config.platform.clock.nowMs();
-        for (const e of rd.committedEntries) {
-          const cc = this.applyEntry(e);
-          if (cc !== undefined) confChanges.push(cc);
-        }
-        if (rd.committedEntries.length > 0) {
-          this.counters.applyBatches++;
-          this.counters.applyMsTotal += this.config.platform.clock.nowMs() - applyStart;
-        }
+        if (early < rd.committedEntries.length)
+          this.applyCommitted(rd.committedEntries.slice(early), confChanges);
         this.node.advance(rd);
         if (rd.softState !== undefined && rd.softState.leader !== this.leader)
           this.leaderChanged(rd.softState.leader);
         this.maybeCampaignAlone();
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
-        if (rd.committedEntries.length > 0 || rd.snapshot !== undefined) {
-          this.reads.onApplied(this.appliedIndex);
-          for (const l of this.appliedListeners) l(this.appliedIndex);
-        }
+        if (rd.snapshot !== undefined) this.announceApplied();
         if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) await this.takeSnapshot();
       }
     } catch (err) {
@@ -479,6 +477,23 @@ export class Replica<R> {
     }
     // Inputs that arrived during the last await have been folded into Raft; go again if needed.
     if (!this.stopped && this.fatalError === undefined && this.node.hasReady()) this.kick();
+  }
+
+  private applyCommitted(entries: readonly Entry[], confChanges: ConfChange[]): void {
+    const applyStart = this.config.platform.clock.nowMs();
+    for (const e of entries) {
+      const cc = this.applyEntry(e);
+      if (cc !== undefined) confChanges.push(cc);
+    }
+    this.counters.applyBatches++;
+    this.counters.applyMsTotal += this.config.platform.clock.nowMs() - applyStart;
+    this.announceApplied();
+  }
+
+  /** Reads waiting for the applied index, and the applied listeners (watches), learn the news. */
+  private announceApplied(): void {
+    this.reads.onApplied(this.appliedIndex);
+    for (const l of this.appliedListeners) l(this.appliedIndex);
   }
 
   /**

@@ -24,6 +24,7 @@ import {
   type Ready,
   type ReadState,
   type Snapshot,
+  committedAppliableBeforePersist,
 } from '../../server/raft/index.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import type { SafetyChecker } from './checkers/safety-checker.js';
@@ -270,6 +271,10 @@ export class SimNode {
     this.observe(rd);
     // A leader's Ready may say its messages can leave while it writes (the replica does the same).
     if (this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
+    // Committed entries an earlier Ready made durable are applied during the write, as the replica
+    // does (applyEntry checks that each is durable).
+    const early = committedAppliableBeforePersist(rd);
+    for (let i = 0; i < early; i++) this.applyEntry(rd.committedEntries[i]!);
     // A commit-only hard state is staged but not synced: a crash may lose it (as on a real disk).
     const needsSync =
       rd.mustSync && (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined);
@@ -345,7 +350,7 @@ export class SimNode {
     const raft = this.raft as RaftNode;
     if (!this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
     if (rd.snapshot !== undefined) this.restore(rd.snapshot);
-    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const e of rd.committedEntries.slice(committedAppliableBeforePersist(rd))) this.applyEntry(e);
     for (const rs of rd.readStates) this.env.onReadState(this, rs);
     this.inflight = undefined;
     raft.advance(rd);
