@@ -29,7 +29,10 @@ export class ByteWriter {
     if (this.pos + n <= this.buf.length) return;
     this.chunks.push(this.buf.subarray(0, this.pos));
     this.chunkedBytes += this.pos;
-    this.buf = new Uint8Array(Math.max(ByteWriter.CHUNK_BYTES, n));
+    // The next chunk as large as everything so far (capped): a small record that outgrows its
+    // first guess costs a few hundred bytes, not a zeroed 1 MiB chunk.
+    const grown = Math.min(ByteWriter.CHUNK_BYTES, 2 * (this.chunkedBytes + this.buf.length));
+    this.buf = new Uint8Array(Math.max(grown, n));
     this.pos = 0;
   }
 
