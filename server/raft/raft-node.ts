@@ -139,8 +139,12 @@ export class RaftNode {
     const hard = r.hardState();
     const snapshot = r.log.pendingSnapshot;
     const entries = r.log.unstableEntries();
-    const messages = r.msgs;
     const voteChanged = hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote;
+    const { messages, early } = orderForEarlySend(r.msgs, {
+      termAndVoteDurable: !voteChanged && snapshot === undefined,
+      leader: r.role === Role.Leader,
+      storedIndex: r.log.stabled,
+    });
     const rd: Ready = {
       softState: softStateEqual(soft, this.prevSoft) ? undefined : soft,
       hardState: hardStateEqual(hard, this.prevHard) ? undefined : hard,
@@ -150,11 +154,7 @@ export class RaftNode {
       messages,
       readStates: r.readStates,
       mustSync: snapshot !== undefined || entries.length > 0 || voteChanged,
-      sendBeforePersist:
-        r.role === Role.Leader &&
-        snapshot === undefined &&
-        !voteChanged &&
-        messages.every((m) => commitCarried(m) <= r.log.stabled),
+      messagesBeforePersist: early,
     };
     r.msgs = [];
     r.readStates = [];
@@ -243,6 +243,37 @@ export function committedAppliableBeforePersist(rd: Ready): number {
   let n = 0;
   while (n < rd.committedEntries.length && rd.committedEntries[n]!.index < firstWritten) n++;
   return n;
+}
+
+/**
+ * Puts the messages that promise nothing about this Ready's write first (a stable partition), and
+ * says how many they are. Those are: proposals and read requests a follower forwards to its
+ * leader, and a leader's appends and heartbeats when none of them tells a commit index above what
+ * the leader has stored (all or none, so that appends to one follower keep their order). Nothing
+ * leaves early while this Ready changes the term or vote: every message carries the term.
+ */
+function orderForEarlySend(
+  msgs: readonly Message[],
+  at: { readonly termAndVoteDurable: boolean; readonly leader: boolean; readonly storedIndex: number },
+): { messages: readonly Message[]; early: number } {
+  if (!at.termAndVoteDurable || msgs.length === 0) return { messages: msgs, early: 0 };
+  const leaderMessagesEarly = at.leader && msgs.every((m) => commitCarried(m) <= at.storedIndex);
+  const isEarly = (m: Message): boolean => {
+    switch (m.type) {
+      case 'MsgProp':
+      case 'MsgReadIndex':
+        return true;
+      case 'MsgApp':
+      case 'MsgHeartbeat':
+        return leaderMessagesEarly;
+      default:
+        return false;
+    }
+  };
+  const early = msgs.filter(isEarly);
+  if (early.length === 0) return { messages: msgs, early: 0 };
+  if (early.length === msgs.length) return { messages: msgs, early: early.length };
+  return { messages: early.concat(msgs.filter((m) => !isEarly(m))), early: early.length };
 }
 
 /** The commit index a message tells its receiver, 0 for messages that carry none. */

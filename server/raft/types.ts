@@ -197,8 +197,8 @@ export interface ReadState {
  * 1. Persist `snapshot` (if any), then `entries` (replacing any stored entries at or after
  *    `entries[0].index`), then `hardState` (if any), and fsync when `mustSync`. Nothing in
  *    `messages` may leave before this is durable, because messages (votes, append
- *    acknowledgements) promise it — unless `sendBeforePersist` says they promise nothing new.
- * 2. Send `messages` (at step 0 instead, when `sendBeforePersist`).
+ *    acknowledgements) promise it — except the first `messagesBeforePersist`, which promise nothing.
+ * 2. Send `messages` (the first `messagesBeforePersist` of them may go at once, before step 1).
  * 3. Apply `snapshot` (if any) to the state machine, then `committedEntries` in order. Those below
  *    the first of `entries` were made durable by earlier Readys and may be applied while step 1
  *    runs (`committedAppliableBeforePersist`).
@@ -222,13 +222,15 @@ export interface Ready {
    */
   readonly mustSync: boolean;
   /**
-   * True on a leader whose messages may leave while its own write of this Ready runs (Raft thesis
-   * §10.2.1): its term and vote are already durable, and no message tells a follower a commit index
-   * above what this member has durably stored. The leader still counts its own entries as stored at
-   * once, but a commit that relies on that reaches nobody, and nothing is applied, before the next
-   * Ready — which is only handed out after this one's write is durable.
+   * How many of `messages` (the first ones) may leave while this Ready's write runs, because they
+   * promise nothing about it: proposals and reads a follower forwards, and a leader's appends and
+   * heartbeats (Raft thesis §10.2.1: a leader replicates in parallel with its own fsync). The term
+   * and vote they carry are already durable, and none tells a commit index above what this member
+   * has stored. The leader counts its own entries as stored at once, but a commit that relies on
+   * that reaches nobody, and is applied nowhere, before the next Ready — which is only handed out
+   * after this one's write is durable.
    */
-  readonly sendBeforePersist: boolean;
+  readonly messagesBeforePersist: number;
 }
 
 /** The durable state a member restarts from (as recovered by storage). */

@@ -441,10 +441,10 @@ export class Replica<R> {
     try {
       while (!this.stopped && this.fatalError === undefined && this.node.hasReady()) {
         const rd = this.node.ready();
-        // A leader replicates while it writes (its followers' fsyncs overlap its own); otherwise
-        // durability first: nothing in rd.messages may leave before the save resolves.
-        const sendFirst = rd.sendBeforePersist && rd.messages.length > 0;
-        if (sendFirst) this.config.peers.send(rd.messages);
+        // What promises nothing about this write leaves at once (a leader's appends: followers'
+        // fsyncs overlap its own; forwarded proposals); the rest only once the write is durable.
+        const sendFirst = rd.messagesBeforePersist;
+        if (sendFirst > 0) this.config.peers.send(rd.messages.slice(0, sendFirst));
         // Entries made durable by earlier Readys are applied (and answered) during this write.
         const early = committedAppliableBeforePersist(rd);
         const confChanges: ConfChange[] = [];
@@ -457,7 +457,7 @@ export class Replica<R> {
             mustSync: rd.mustSync,
           });
         }
-        if (!sendFirst && rd.messages.length > 0) this.config.peers.send(rd.messages);
+        if (sendFirst < rd.messages.length) this.config.peers.send(rd.messages.slice(sendFirst));
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
         if (early < rd.committedEntries.length)
           this.applyCommitted(rd.committedEntries.slice(early), confChanges);

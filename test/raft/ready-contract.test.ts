@@ -17,7 +17,7 @@ function commitOf(m: Message): number {
 }
 
 describe('Ready', () => {
-  describe('#sendBeforePersist', () => {
+  describe('#messagesBeforePersist', () => {
     context('when a leader of three voters appends a proposal', () => {
       it('lets the appends leave before the leader has written them, promising no commit above its stored log', () => {
         const net = new TestNetwork([1, 2, 3]);
@@ -27,7 +27,7 @@ describe('Ready', () => {
         const rd = leader.ready();
         expect(rd.entries.map((e) => e.index)).to.deep.equal([stored + 1]);
         expect(rd.messages.filter((m) => m.type === 'MsgApp')).to.have.length(2);
-        expect(rd.sendBeforePersist).to.equal(true);
+        expect(rd.messagesBeforePersist).to.equal(rd.messages.length);
         for (const m of rd.messages) expect(commitOf(m)).to.be.at.most(stored);
         leader.advance(rd);
       });
@@ -42,7 +42,7 @@ describe('Ready', () => {
         const app = rd.messages.find((m) => m.type === 'MsgApp');
         expect(app, 'an append to the learner').to.not.equal(undefined);
         expect(commitOf(app!)).to.be.greaterThan(leader.status().lastIndex - rd.entries.length);
-        expect(rd.sendBeforePersist).to.equal(false);
+        expect(rd.messagesBeforePersist).to.equal(0);
         leader.advance(rd);
       });
     });
@@ -53,7 +53,7 @@ describe('Ready', () => {
         net.node(1).campaign();
         const rd = net.node(1).ready();
         expect(rd.messages.some((m) => m.type === 'MsgVote')).to.equal(true);
-        expect(rd.sendBeforePersist).to.equal(false);
+        expect(rd.messagesBeforePersist).to.equal(0);
         expect(rd.mustSync).to.equal(true);
       });
     });
@@ -70,7 +70,25 @@ describe('Ready', () => {
         const frd: Ready = follower.ready();
         expect(frd.entries).to.have.length(1);
         expect(frd.messages.some((m) => m.type === 'MsgAppResp')).to.equal(true);
-        expect(frd.sendBeforePersist).to.equal(false);
+        expect(frd.messagesBeforePersist).to.equal(0);
+        follower.advance(frd);
+      });
+    });
+
+    context('when a follower forwards a proposal while it acknowledges appends', () => {
+      it('lets the proposal leave at once and holds the acknowledgement back', () => {
+        const net = new TestNetwork([1, 2, 3]);
+        const leader = electFirst(net);
+        leader.propose(text('x'));
+        const rd = leader.ready();
+        leader.advance(rd);
+        const follower = net.node(2);
+        for (const m of rd.messages) if (m.to === 2) follower.step(m);
+        follower.propose(text('y'));
+        const frd = follower.ready();
+        expect(frd.messagesBeforePersist).to.equal(1);
+        expect(frd.messages[0]?.type).to.equal('MsgProp');
+        expect(frd.messages.slice(1).map((m) => m.type)).to.deep.equal(['MsgAppResp']);
         follower.advance(frd);
       });
     });

@@ -269,8 +269,8 @@ export class SimNode {
     this.inflight = rd;
     const real = this.realStore;
     this.observe(rd);
-    // A leader's Ready may say its messages can leave while it writes (the replica does the same).
-    if (this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
+    // Messages that promise nothing about this write leave at once (the replica does the same).
+    for (const m of rd.messages.slice(0, this.sentEarly(rd))) this.env.send(m);
     // Committed entries an earlier Ready made durable are applied during the write, as the replica
     // does (applyEntry checks that each is durable).
     const early = committedAppliableBeforePersist(rd);
@@ -307,8 +307,9 @@ export class SimNode {
     });
   }
 
-  private sendsEarly(rd: Ready): boolean {
-    return rd.sendBeforePersist || this.config.bugs.sendBeforeSync === true;
+  /** How many of the Ready's messages leave before its write is durable. */
+  private sentEarly(rd: Ready): number {
+    return this.config.bugs.sendBeforeSync === true ? rd.messages.length : rd.messagesBeforePersist;
   }
 
   /** Stage the Ready's durable parts, mirror them, and let the checkers look. */
@@ -348,7 +349,7 @@ export class SimNode {
 
   private complete(rd: Ready): void {
     const raft = this.raft as RaftNode;
-    if (!this.sendsEarly(rd)) for (const m of rd.messages) this.env.send(m);
+    for (const m of rd.messages.slice(this.sentEarly(rd))) this.env.send(m);
     if (rd.snapshot !== undefined) this.restore(rd.snapshot);
     for (const e of rd.committedEntries.slice(committedAppliableBeforePersist(rd))) this.applyEntry(e);
     for (const rs of rd.readStates) this.env.onReadState(this, rs);
