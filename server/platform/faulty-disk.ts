@@ -118,6 +118,14 @@ export class FaultyDisk implements Disk {
       (n) => this.inner.append(path, data.subarray(0, n)),
     );
   }
+  appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    return this.op(
+      DiskOp.Append,
+      path,
+      () => this.inner.appendAt(path, offsetBytes, data),
+      (n) => this.inner.appendAt(path, offsetBytes, data.subarray(0, n)),
+    );
+  }
   fsync(path: string): Promise<void> {
     return this.op(DiskOp.Fsync, path, () => this.inner.fsync(path));
   }

@@ -104,6 +104,20 @@ export class MemoryDisk implements Disk {
     });
   }
 
+  appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    return this.run(() => {
+      const file = this.fileAt(path, Op.Append, true);
+      const end = offsetBytes + data.length;
+      // Overwriting bytes that are already durable (preallocated zeros) is not an append.
+      if (offsetBytes < file.syncedSize || offsetBytes > file.size) preserveSynced(file);
+      ensureCapacity(file, end);
+      if (offsetBytes > file.size) file.buf.fill(0, file.size, offsetBytes);
+      file.buf.set(data, offsetBytes);
+      file.size = Math.max(file.size, end);
+      this.stats.bytesWritten += data.length;
+    });
+  }
+
   fsync(path: string): Promise<void> {
     return this.run(() => this.syncFile(path, Op.Fsync));
   }
@@ -201,6 +215,7 @@ export class MemoryDisk implements Disk {
       read: (p) => guard(Op.Read, p, () => this.read(p)),
       write: (p, d) => guard(Op.Write, p, () => this.write(p, d)),
       append: (p, d) => guard(Op.Append, p, () => this.append(p, d)),
+      appendAt: (p, o, d) => guard(Op.Append, p, () => this.appendAt(p, o, d)),
       fsync: (p) => guard(Op.Fsync, p, () => this.fsync(p)),
       fdatasync: (p) => guard(Op.Fdatasync, p, () => this.fdatasync(p)),
       truncate: (p, n) => guard(Op.Truncate, p, () => this.truncate(p, n)),

@@ -20,12 +20,15 @@ import {
   truncate,
   writeFile,
 } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { type Disk, type DiskOp, DiskError, DiskErrorCode, DiskOp as Op } from './disk.js';
 
 interface CachedHandle {
   readonly handle: Promise<FileHandle>;
   inflight: number;
+  /** Opened for positional writes (read-write) rather than in append mode. */
+  readonly positional: boolean;
 }
 
 export interface NodeDiskOptions {
@@ -71,6 +74,21 @@ export class NodeDisk implements Disk {
         done += bytesWritten;
       }
     });
+  }
+
+  async appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    await this.withCached(
+      path,
+      Op.Append,
+      async (handle) => {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done, offsetBytes + done);
+          done += bytesWritten;
+        }
+      },
+      true,
+    );
   }
 
   async fsync(path: string): Promise<void> {
@@ -121,11 +139,22 @@ export class NodeDisk implements Disk {
   }
 
   /** Runs `fn` on the cached append handle of `path`, opening (and evicting) as needed. */
-  private async withCached(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
+  private async withCached(
+    path: string,
+    op: DiskOp,
+    fn: (h: FileHandle) => Promise<void>,
+    positional = false,
+  ): Promise<void> {
     let cached = this.handles.get(path);
+    // O_APPEND ignores write positions, so a file switching between the two kinds of write is reopened.
+    if (cached !== undefined && cached.positional !== positional && cached.inflight === 0) {
+      await this.drop(path);
+      cached = undefined;
+    }
     if (cached === undefined) {
-      const handle = wrap(op, path, () => open(path, 'a'));
-      cached = { handle, inflight: 0 };
+      const flags = positional ? constants.O_RDWR | constants.O_CREAT : 'a';
+      const handle = wrap(op, path, () => open(path, flags, 0o666));
+      cached = { handle, inflight: 0, positional };
       handle.catch(() => this.handles.delete(path));
       this.evictIdle();
     }

@@ -33,6 +33,9 @@ export class TimedDisk implements Disk {
   append(path: string, data: Uint8Array): Promise<void> {
     return this.inner.append(path, data);
   }
+  appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    return this.inner.appendAt(path, offsetBytes, data);
+  }
   fsync(path: string): Promise<void> {
     return this.timed(() => this.inner.fsync(path));
   }

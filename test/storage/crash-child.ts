@@ -31,6 +31,8 @@ const { storage, boot } = await RaftStorage.open(new NodeDisk(), {
   ...CRASH_CLUSTER,
   initialConfState: confState,
   segmentSizeBytes: CRASH_SEGMENT_BYTES,
+  // as a member does: kills land in writes into zero-filled space, and recovery must see the end
+  preallocateBytes: CRASH_SEGMENT_BYTES / 4,
   keepSnapshots: 2,
   logger: { warn: (m) => process.stderr.write(`child warning: ${m}\n`) },
 });

@@ -120,6 +120,7 @@ describe('WAL crash test (SIGKILL)', function () {
         dataDir: dir,
         ...CRASH_CLUSTER,
         segmentSizeBytes: CRASH_SEGMENT_BYTES,
+        preallocateBytes: CRASH_SEGMENT_BYTES / 4,
         logger: { warn: () => repairs++ },
       });
       await storage.close();

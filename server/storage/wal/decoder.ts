@@ -1,6 +1,6 @@
 /**
  * Decodes the frames of one segment. Reading stops at the first frame that is incomplete or fails
- * its CRC; whether that is a torn tail or corruption is decided by repair.ts, which knows whether
+ * its CRC (zeros from there to the end are preallocated space: a clean end); whether that is a torn tail or corruption is decided by repair.ts, which knows whether
  * this is the last segment and what follows.
  *
  * A frame that passes its CRC but cannot be decoded was written by us and damaged in a way the CRC
@@ -60,13 +60,22 @@ export function scanSegment(bytes: Uint8Array, file: string, maxRecordBytes: num
   let offset = 0;
   while (offset < bytes.length) {
     const check = checkFrameAt(bytes, offset, maxRecordBytes);
-    if (!check.ok) return { records, validBytes: offset, failure: { offset, detail: check.detail } };
+    if (!check.ok) {
+      // Zeros to the end are space preallocated for records (wal.ts), not damage.
+      if (allZero(bytes, offset)) break;
+      return { records, validBytes: offset, failure: { offset, detail: check.detail } };
+    }
     const start = offset + FRAME_PREFIX_BYTES + 1;
     const record = decodePayload(check.code, bytes.subarray(start, offset + check.sizeBytes), file, offset);
     records.push({ offset, sizeBytes: check.sizeBytes, batchStart: check.batchStart, record });
     offset += check.sizeBytes;
   }
   return { records, validBytes: offset, failure: undefined };
+}
+
+function allZero(bytes: Uint8Array, from: number): boolean {
+  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 /** Offset of the first CRC-valid batch-start frame at or after `from`, if any. */

@@ -39,7 +39,9 @@ export function classifyTail(
   isLastSegment: boolean,
   maxRecordBytes: number,
 ): TailVerdict {
-  const failure = bytes.length === 0 ? { offset: 0, detail: 'empty segment without a header' } : scan.failure;
+  // No record at all (an empty file, or only preallocated zeros): the header never made it.
+  const failure =
+    scan.records.length === 0 ? { offset: 0, detail: 'empty segment without a header' } : scan.failure;
   if (failure === undefined) return { kind: 'clean' };
   if (!isLastSegment) {
     throw new CorruptionError(file, failure.offset, `bad record in a sealed segment: ${failure.detail}`);

@@ -52,6 +52,13 @@ export interface WalOptions {
    * fdatasync, so acknowledged records can be lost on power failure. Default false.
    */
   readonly unsafeNoFsync?: boolean;
+  /**
+   * Space the active segment is extended by ahead of its writes (zero-filled with `truncate`),
+   * so that an fdatasync has no file size to update — on ext4 that spares a journal commit per
+   * sync, which is what slows fsyncs down most when several processes sync at once (as etcd
+   * preallocates its segments). 0 disables it. Default 0; a member uses 4 MiB.
+   */
+  readonly preallocateBytes?: number;
   readonly logger?: StorageLogger;
 }
 
@@ -85,6 +92,7 @@ interface ResolvedOptions {
   readonly maxRecordBytes: number;
   readonly maxBatchBytes: number;
   readonly unsafeNoFsync: boolean;
+  readonly preallocateBytes: number;
   readonly logger: StorageLogger;
 }
 
@@ -94,6 +102,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedOptions {
     maxRecordBytes: options.maxRecordBytes ?? WAL_DEFAULTS.maxRecordBytes,
     maxBatchBytes: options.maxBatchBytes ?? WAL_DEFAULTS.maxBatchBytes,
     unsafeNoFsync: options.unsafeNoFsync ?? false,
+    preallocateBytes: options.preallocateBytes ?? 0,
     logger: options.logger ?? consoleLogger,
   };
   const positive = (name: string, v: number, min: number): void => {
@@ -103,6 +112,7 @@ export function resolveWalOptions(options: WalOptions): ResolvedOptions {
   positive('segmentSizeBytes', o.segmentSizeBytes, 1024);
   positive('maxRecordBytes', o.maxRecordBytes, 64);
   positive('maxBatchBytes', o.maxBatchBytes, 1);
+  positive('preallocateBytes', o.preallocateBytes, 0);
   if (o.maxRecordBytes > 0x7fff_ffff) throw new InvalidStorageConfigError('maxRecordBytes must be < 2 GiB');
   return o;
 }
@@ -133,8 +143,10 @@ export class Wal {
     private readonly identity: WalIdentity,
     private readonly options: ResolvedOptions,
     private readonly segmentList: WalSegmentInfo[],
-    /** Size of the active (last) segment. */
+    /** Size of the active (last) segment's records: where the next one is written. */
     private activeSizeBytes: number,
+    /** Size of the active segment's file: its records and any preallocated zeros after them. */
+    private activeFileBytes: number,
     /** Size of the active segment's metadata frame; beyond it the segment holds records. */
     private activeHeaderBytes: number,
     /** Live last index: set by entries, and by snapshot markers that reset the log. */
@@ -188,6 +200,7 @@ export class Wal {
     const segments = await listSegments(disk, dir);
     const records: LocatedRecord[] = [];
     let activeSize = 0;
+    let activeFile = 0;
     let activeHeader = 0;
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i] as WalSegmentInfo;
@@ -202,7 +215,8 @@ export class Wal {
           throw new CorruptionError(seg.file, r.offset, 'metadata record in the middle of a segment');
         }
       });
-      let size = bytes.length;
+      let size = scan.validBytes;
+      let fileSize = bytes.length;
       if (verdict.kind === 'torn') {
         const header = encodeRecord(metadataRecord(identity, seg.seq));
         const repaired = await repairTail(
@@ -219,12 +233,14 @@ export class Wal {
           break;
         }
         size = repaired;
+        fileSize = repaired;
       }
       for (const r of scan.records) {
         if (r.record.type !== 'metadata')
           records.push({ record: r.record, file: seg.file, offset: r.offset });
       }
       activeSize = size;
+      activeFile = fileSize;
       activeHeader = scan.records[0]?.sizeBytes ?? size;
     }
     if (opts.unsafeNoFsync) {
@@ -238,6 +254,7 @@ export class Wal {
       opts,
       segments,
       activeSize,
+      activeFile,
       activeHeader,
       lastIndex,
       lastHardState,
@@ -355,16 +372,30 @@ export class Wal {
     const path = this.activePath;
     const before = this.activeSizeBytes;
     try {
-      await this.disk.append(path, bytes);
+      await this.disk.appendAt(path, before, bytes);
+      // before this chunk's fdatasync, so that one sync makes the new file size durable too
+      await this.preallocateAfter(path, before + bytes.length);
     } catch (err) {
       // Best effort: leave no partial frame behind (recovery would cut it anyway).
       await this.disk.truncate(path, before).catch(() => undefined);
+      this.activeFileBytes = before;
       throw toStorageError(err);
     }
     this.activeSizeBytes += bytes.length;
+    this.activeFileBytes = Math.max(this.activeFileBytes, this.activeSizeBytes);
     this.stats.bytes += bytes.length;
     this.unsyncedWrites = true;
     if (sync) await this.syncActive();
+  }
+
+  /** Extends the active segment's file with zeros once the records reached its end. */
+  private async preallocateAfter(path: string, end: number): Promise<void> {
+    const ahead = this.options.preallocateBytes;
+    if (ahead === 0 || end < this.activeFileBytes) return;
+    const target = Math.min(this.options.segmentSizeBytes, end + ahead);
+    if (target <= end) return;
+    await this.disk.truncate(path, target);
+    this.activeFileBytes = target;
   }
 
   private async syncActive(): Promise<void> {
@@ -384,6 +415,7 @@ export class Wal {
     };
     this.segmentList.push(seg);
     this.activeSizeBytes = 0;
+    this.activeFileBytes = 0;
     const header: WalRecord[] = [metadataRecord(this.identity, seg.seq)];
     if (this.lastHardState !== undefined) header.push({ type: 'hardState', hardState: this.lastHardState });
     if (this.lastMarker !== undefined) header.push({ ...this.lastMarker, resetsLog: false });
