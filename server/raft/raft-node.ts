@@ -122,6 +122,7 @@ export class RaftNode {
     if (this.outstanding !== undefined) return false;
     const r = this.raft;
     return (
+      r.appendsOwed ||
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
       r.log.pendingSnapshot !== undefined ||
@@ -135,6 +136,7 @@ export class RaftNode {
   ready(): Ready {
     assert(this.outstanding === undefined, 'raft node: ready() called again before advance()');
     const r = this.raft;
+    r.flushOwedAppends();
     const soft = r.softState();
     const hard = r.hardState();
     const snapshot = r.log.pendingSnapshot;

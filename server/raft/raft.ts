@@ -54,6 +54,11 @@ export class Raft {
   /** ReadIndex requests that arrived before this leader committed an entry of its own term. */
   pendingReadIndex: Message[] = [];
   msgs: Message[] = [];
+  /**
+   * Proposals were appended since the last broadcast: one `bcastAppend` when the next Ready is
+   * taken sends them all, instead of one append per follower per proposal.
+   */
+  appendsOwed = false;
   readStates: ReadState[] = [];
 
   electionElapsed = 0;
@@ -138,6 +143,14 @@ export class Raft {
     this.uncommittedBytes = 0;
     this.readOnly.reset();
     this.pendingReadIndex = [];
+    this.appendsOwed = false;
+  }
+
+  /** Sends the appends proposals made owed (see `appendsOwed`). */
+  flushOwedAppends(): void {
+    if (!this.appendsOwed) return;
+    this.appendsOwed = false;
+    if (this.role === Role.Leader) this.bcastAppend();
   }
 
   becomeFollower(term: number, lead: number): void {

@@ -51,7 +51,7 @@ function handlePropose(r: Raft, m: MsgProp): StepResult {
   }
   if (!r.appendEntries(m.entries)) return RaftRefusal.TooManyUncommitted;
   if (m.entries.some((e) => e.type === EntryType.ConfChange)) r.pendingConfIndex = r.log.lastIndex();
-  r.bcastAppend();
+  r.appendsOwed = true;
   return undefined;
 }
 

@@ -4,7 +4,9 @@
  * - Every segment but the last was fdatasync'ed in full before the next one was created, so any
  *   bad frame in it is corruption.
  * - In the last segment, only the final group-commit batch can be non-durable: batch k + 1 is
- *   written only after batch k's fdatasync returned. Within that final batch the page cache may
+ *   written only after batch k's fdatasync returned. (Batches appended with `sync: false` are
+ *   written without a batch-start mark, so that with the batches after them up to the next synced
+ *   one they count as one.) Within that final batch the page cache may
  *   have written back any subset of pages, so a bad frame may be followed by valid frames of the
  *   same batch. Hence the rule: a bad frame at offset o in the last segment is a torn tail iff no
  *   CRC-valid batch-start frame exists after o. Then the tail from o is cut off. Otherwise a later

@@ -339,7 +339,9 @@ export class Wal {
     let chunk: Uint8Array[] = [];
     let chunkBytes = 0;
     let created = false;
-    let first = true;
+    // The batch-start mark promises recovery that everything before it was durable when it was
+    // written; after an unsynced batch (`sync: false`) that is not true, so none is set.
+    let first = !this.unsyncedWrites;
     const put = (frame: Uint8Array): void => {
       sealFrame(frame, this.activeSizeBytes + chunkBytes, first);
       first = false;

@@ -120,6 +120,25 @@ describe('Wal', () => {
         expect(await reopen(disk)).to.deep.equal([...entryRecords(1, 2), commitOnly, ...entryRecords(3, 3)]);
       });
 
+      it('lets recovery cut a hole in an unsynced batch even when later unsynced batches made it to disk', async () => {
+        // a crash may write back any subset of unsynced pages: here the first of two unsynced
+        // batches is damaged and the second is intact — still a torn tail, not corruption
+        const wal = await fresh(disk);
+        await wal.append(entryRecords(1, 2));
+        const file = `${DIR}/${wal.segments()[0]?.file ?? ''}`;
+        const syncedEnd = (await disk.read(file)).length;
+        await wal.append([{ type: 'hardState', hardState: hs(1, 1, 1) }], { sync: false });
+        await wal.append([{ type: 'hardState', hardState: hs(1, 1, 2) }], { sync: false });
+        await wal.close();
+        const bytes = await disk.read(file);
+        bytes.fill(0, syncedEnd + 4, syncedEnd + 8);
+        await disk.write(file, bytes);
+        const logger = new CollectingLogger();
+        const { records } = await Wal.open(disk, DIR, ID, { logger });
+        expect(records.map((r) => r.record)).to.deep.equal(entryRecords(1, 2));
+        expect(logger.warnings.join()).to.contain('torn tail');
+      });
+
       it('is made durable by sync() even when nothing else is pending', async () => {
         const wal = await fresh(disk);
         const commitOnly: WalRecord = { type: 'hardState', hardState: hs(1, 1, 0) };
