@@ -228,8 +228,8 @@ export class QueueWorkload {
   /**
    * After the run: one consumer takes every item left (the other consumers have closed, so their
    * claims are revoked, or expire within their TTL) and acks it; when the queue looks empty, its
-   * keys are listed. A drain ack that does not return true closes the drain's session, so its
-   * claim cannot keep the item.
+   * keys are listed. A drain ack that does not return true, or a dequeue that fails, closes the
+   * drain's session, so a claim of unknown fate cannot keep an item.
    */
   private async drain(): Promise<void> {
     const client = this.client();
@@ -241,15 +241,19 @@ export class QueueWorkload {
       const r = await client.getPrefix(base, { keysOnly: true, signal: AbortSignal.timeout(2 * this.options.requestTimeoutMs) });
       return [...new Set(r.kvs.map((kv) => asText(kv.key).slice(base.length).split('/').pop() ?? ''))];
     };
+    const reopen = async (): Promise<void> => {
+      await q.close().catch(() => undefined);
+      q = open();
+    };
     while (performance.now() < deadline) {
       try {
         const { item, d } = await this.dequeueOne(q, 'drain', 1_000);
         this.drained++;
-        if ((await this.settle('ack', item, d)) !== SettleResult.Ok) {
-          await q.close().catch(() => undefined);
-          q = open();
-        }
+        if ((await this.settle('ack', item, d)) !== SettleResult.Ok) await reopen();
       } catch {
+        // A dequeue that failed (or timed out) may have claimed an item it could not report: a
+        // new session lets that claim go with the old one.
+        await reopen();
         try {
           if ((await list()).length === 0) break;
         } catch {
