@@ -1,8 +1,11 @@
 /**
  * The process-level fault run of `npm test`: 3 real members, 8 client workers doing reads,
- * writes and CAS over 8 keys, and a nemesis doing kill -9, SIGSTOP/SIGCONT and partitions for
- * 60 seconds; then the history must be linearizable. A failure prints the seed and where the
- * history was saved; `npm run fault -- --check <file>` replays the verdict.
+ * writes and CAS over 8 keys, 3 lock workers, 4 semaphore workers (limit 2, with an operator
+ * releasing holders) and a small queue (2 producers, 3 consumers), and a nemesis doing kill -9,
+ * SIGSTOP/SIGCONT and partitions for 60 seconds; then the register history must be
+ * linearizable and the lock, semaphore and queue checkers must find nothing. A failure prints
+ * the seed and where the histories were saved; `npm run fault -- --check <file>` replays the
+ * verdicts.
  */
 import { expect } from 'chai';
 import { Verdict } from '../check/linearizability.js';
@@ -14,7 +17,7 @@ describe('fault suite (real processes)', function () {
 
   describe('#runFault', () => {
     context('when the nemesis kills, pauses and partitions members of a 3-member cluster for 60 s', () => {
-      it('records a linearizable history with faults injected and operations completed', async () => {
+      it('records a linearizable history and safe lock, semaphore and queue histories with faults injected', async () => {
         const seed =
           process.env['FAULT_SEED'] !== undefined
             ? Number(process.env['FAULT_SEED'])
@@ -34,6 +37,10 @@ describe('fault suite (real processes)', function () {
           Verdict.Linearizable,
         );
         expect(report.lockViolations, line).to.equal(0);
+        expect(report.semaphoreViolations, `${line}\n${report.detail ?? ''}`).to.equal(0);
+        expect(report.semaphoreHolds, 'the semaphore workload completed holds').to.be.at.least(10);
+        expect(report.queueViolations, `${line}\n${report.detail ?? ''}`).to.equal(0);
+        expect(report.queue?.itemsAcked, 'the queue workload acked items').to.be.at.least(50);
         if (report.lockWorkload)
           expect(report.lockHolds, 'the lock workload completed holds').to.be.at.least(10);
         else console.log('      (no lock workload: recipes/ is not built in this tree)');
