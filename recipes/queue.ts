@@ -11,6 +11,8 @@
  *   p/<priority, 3 digits>/<id>  pending item (value = payload), no lease
  *   i/<id>                       in flight: {"priority", "value"}, no lease
  *   c/<id>                       claim: the consumer's identity, attached to its session lease
+ *   d/<id>                       acked (empty), attached to a lease of `dedupWindowSec`: an
+ *                                enqueue retried with the same id inside the window is a no-op
  * A dequeue moves p/… to i/<id> and creates c/<id> in ONE transaction that compares the pending
  * key's mod revision, so two consumers can never both take the same item.
  *
@@ -27,8 +29,10 @@
  * - Blocking `dequeue` waits by watching the queue prefix (no polling); it takes a signal.
  *
  * Failure behaviour: member failover is ridden out by the SDK; an IndeterminateError while
- * claiming is settled by reading the claim key. enqueue is not idempotent: an IndeterminateError
- * from `enqueue` means the item may or may not be queued (pass `id` to make a retry safe).
+ * claiming is settled by reading the claim key. An IndeterminateError from `enqueue` means the item
+ * may or may not be queued: pass `id` to make a retry safe — a retry with the same id is a no-op
+ * (`queued: false`) while the item is pending, in flight, or acked less than `dedupWindowSec`
+ * (default 10 minutes) ago; after that window the id may be used again.
  */
 import { nanoid } from 'nanoid';
 import { ClientError, Cmp, Op, type KvClient, type KeyValue, type Session } from '../client/index.js';
@@ -37,11 +41,22 @@ import { checkName, sig, text, waitChange, withDeadline } from './internal.js';
 import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
 
 export const QUEUE_PREFIX = 'concord/queues/';
-export const QUEUE_DEFAULTS = { priority: 100, maxPriority: 999, orphanScanLimit: 64 } as const;
+export const QUEUE_DEFAULTS = {
+  priority: 100,
+  maxPriority: 999,
+  orphanScanLimit: 64,
+  dedupWindowSec: 600,
+} as const;
 
 export interface QueueOptions extends SessionChoice {
   /** This consumer's identity, stored in its claims (default: random). */
   readonly consumerId?: string;
+  /**
+   * How long an acked item's id is remembered, so that a retried enqueue with that id does not
+   * queue it again (default 600 s; 0 remembers nothing). Each consumer's acks share one lease of
+   * this TTL, renewed by a fresh grant once half of it has passed.
+   */
+  readonly dedupWindowSec?: number;
 }
 
 export interface EnqueueOptions {
@@ -70,12 +85,18 @@ export class QueueItem {
     return this.session.signal;
   }
 
-  /** Done: deletes the item. False if the claim was already lost (the item may be redelivered). */
+  /**
+   * Done: deletes the item (and remembers its id for the dedup window). False if the claim was
+   * already lost (the item may be redelivered).
+   */
   async ack(options: { readonly signal?: AbortSignal } = {}): Promise<boolean> {
-    const r = await this.queue.kv
+    const q = this.queue;
+    const dedupLease = await q.dedupLease(options.signal);
+    const done = dedupLease === undefined ? [] : [Op.put(q.doneKey(this.id), '', { lease: dedupLease })];
+    const r = await q.kv
       .txn()
-      .if(Cmp.lease(this.queue.claimKey(this.id), '==', this.session.leaseId))
-      .then(Op.delete(this.queue.claimKey(this.id)), Op.delete(this.queue.inflightKey(this.id)))
+      .if(Cmp.lease(q.claimKey(this.id), '==', this.session.leaseId))
+      .then(Op.delete(q.claimKey(this.id)), Op.delete(q.inflightKey(this.id)), ...done)
       .commit(sig(options.signal));
     return r.succeeded;
   }
@@ -99,6 +120,7 @@ export class WorkQueue implements AsyncDisposable {
   readonly base: string;
   readonly consumerId: string;
   private scoped: Promise<ScopedSession> | undefined;
+  private dedup: Promise<{ readonly id: number; readonly renewAtMs: number }> | undefined;
 
   constructor(
     readonly kv: KvClient,
@@ -107,6 +129,9 @@ export class WorkQueue implements AsyncDisposable {
   ) {
     this.base = `${QUEUE_PREFIX}${checkName('queue name', name)}/`;
     this.consumerId = options.consumerId ?? nanoid(10);
+    const dedup = options.dedupWindowSec;
+    if (dedup !== undefined && (!Number.isSafeInteger(dedup) || dedup < 0))
+      throw invalidArgument('dedupWindowSec must be an integer ≥ 0');
   }
 
   pendingKey(priority: number, id: string): string {
@@ -118,9 +143,39 @@ export class WorkQueue implements AsyncDisposable {
   claimKey(id: string): string {
     return `${this.base}c/${id}`;
   }
+  doneKey(id: string): string {
+    return `${this.base}d/${id}`;
+  }
 
-  /** Adds an item; resolves with its id and the revision at which it was queued. */
-  async enqueue(value: string, options: EnqueueOptions = {}): Promise<{ id: string; revision: number }> {
+  /** @internal The lease acked ids hang on (undefined when dedup is off). */
+  async dedupLease(signal: AbortSignal | undefined): Promise<number | undefined> {
+    const windowSec = this.options.dedupWindowSec ?? QUEUE_DEFAULTS.dedupWindowSec;
+    if (windowSec === 0) return undefined;
+    const current = this.dedup;
+    if (current !== undefined) {
+      const lease = await current.catch(() => undefined);
+      // a marker must live at least half the window: past that, ids go on a new lease
+      if (lease !== undefined && Date.now() < lease.renewAtMs) return lease.id;
+      if (this.dedup !== current) return this.dedupLease(signal);
+    }
+    const granted = this.kv.lease
+      .grant(windowSec, sig(signal))
+      .then((g) => ({ id: g.id, renewAtMs: Date.now() + (g.ttlSec * 1000) / 2 }));
+    this.dedup = granted;
+    granted.catch(() => {
+      if (this.dedup === granted) this.dedup = undefined;
+    });
+    return (await granted).id;
+  }
+
+  /**
+   * Adds an item; resolves with its id, the revision of the enqueue, and whether it was queued
+   * now (false: an item with this id is pending, in flight or was acked within the dedup window).
+   */
+  async enqueue(
+    value: string,
+    options: EnqueueOptions = {},
+  ): Promise<{ id: string; revision: number; queued: boolean }> {
     const priority = options.priority ?? QUEUE_DEFAULTS.priority;
     if (!Number.isSafeInteger(priority) || priority < 0 || priority > QUEUE_DEFAULTS.maxPriority)
       throw invalidArgument(`priority must be an integer in [0, ${QUEUE_DEFAULTS.maxPriority}]`);
@@ -130,10 +185,10 @@ export class WorkQueue implements AsyncDisposable {
     const key = this.pendingKey(priority, id);
     const r = await this.kv
       .txn()
-      .if(Cmp.missing(key), Cmp.missing(this.inflightKey(id)))
+      .if(Cmp.missing(key), Cmp.missing(this.inflightKey(id)), Cmp.missing(this.doneKey(id)))
       .then(Op.put(key, value))
       .commit(sig(options.signal));
-    return { id, revision: r.revision };
+    return { id, revision: r.revision, queued: r.succeeded };
   }
 
   /** Pending items (not in flight). */

@@ -98,7 +98,10 @@ export class QueueWorkload {
   constructor(private readonly options: QueueWorkloadOptions) {}
 
   private client(): Client {
-    const c = new Client({ endpoints: this.options.endpoints, requestTimeoutMs: this.options.requestTimeoutMs });
+    const c = new Client({
+      endpoints: this.options.endpoints,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
     this.clients.push(c);
     return c;
   }
@@ -233,13 +236,19 @@ export class QueueWorkload {
    */
   private async drain(): Promise<void> {
     const client = this.client();
-    const open = (): WorkQueue => new WorkQueue(client, QUEUE_NAME, { ttlSec: this.options.ttlSec, consumerId: 'drain' });
+    const open = (): WorkQueue =>
+      new WorkQueue(client, QUEUE_NAME, { ttlSec: this.options.ttlSec, consumerId: 'drain' });
     let q = open();
     const deadline = performance.now() + this.options.drainTimeoutMs;
     const base = `${QUEUE_PREFIX}${QUEUE_NAME}/`;
     const list = async (): Promise<string[]> => {
-      const r = await client.getPrefix(base, { keysOnly: true, signal: AbortSignal.timeout(2 * this.options.requestTimeoutMs) });
-      return [...new Set(r.kvs.map((kv) => asText(kv.key).slice(base.length).split('/').pop() ?? ''))];
+      const r = await client.getPrefix(base, {
+        keysOnly: true,
+        signal: AbortSignal.timeout(2 * this.options.requestTimeoutMs),
+      });
+      // d/<id> only remembers an acked id (the dedup window): not an item still in the queue
+      const live = r.kvs.map((kv) => asText(kv.key).slice(base.length)).filter((k) => !k.startsWith('d/'));
+      return [...new Set(live.map((k) => k.split('/').pop() ?? ''))];
     };
     const reopen = async (): Promise<void> => {
       await q.close().catch(() => undefined);

@@ -379,6 +379,27 @@ describe('recipes on a 3-member cluster', function () {
       expect(got).to.deep.equal(['high-1', 'high-2', 'low-1', 'low-2']);
     });
 
+    it('does not queue again an item retried with the same id after it was acked', async () => {
+      await using q = new WorkQueue(client, 'dedup', { ttlSec: 5 });
+      expect((await q.enqueue('once', { id: 'job-1' })).queued).to.equal(true);
+      expect((await q.enqueue('once', { id: 'job-1' })).queued).to.equal(false); // still pending
+      const item = await q.dequeue({ timeoutMs: 5000 });
+      expect(item.id).to.equal('job-1');
+      expect((await q.enqueue('once', { id: 'job-1' })).queued).to.equal(false); // in flight
+      expect(await item.ack()).to.equal(true);
+      expect((await q.enqueue('once', { id: 'job-1' })).queued).to.equal(false); // acked, in the window
+      expect(await q.tryDequeue()).to.equal(undefined);
+    });
+
+    it('queues an acked id again when the dedup window is off', async () => {
+      await using q = new WorkQueue(client, 'nodedup', { ttlSec: 5, dedupWindowSec: 0 });
+      await q.enqueue('twice', { id: 'job-2' });
+      expect(await (await q.dequeue({ timeoutMs: 5000 })).ack()).to.equal(true);
+      expect((await q.enqueue('twice', { id: 'job-2' })).queued).to.equal(true);
+      expect((await q.dequeue({ timeoutMs: 5000 })).id).to.equal('job-2');
+      expect(() => new WorkQueue(client, 'bad', { dedupWindowSec: -1 })).to.throw(/dedupWindowSec/);
+    });
+
     it('redelivers an item whose consumer died before acking', async () => {
       await using producer = new WorkQueue(client, 'redo');
       await producer.enqueue('fragile');
