@@ -60,7 +60,13 @@ export class ClusterHarness {
 
   static async start(options: HarnessOptions): Promise<ClusterHarness> {
     const h = new ClusterHarness(options);
-    await h.init();
+    try {
+      await h.init();
+    } catch (err) {
+      // members already started must not outlive a failed start (nobody else holds their PIDs)
+      await h.stop().catch(() => undefined);
+      throw err;
+    }
     return h;
   }
 
