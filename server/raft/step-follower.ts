@@ -1,7 +1,7 @@
 /** How a follower handles messages of its term. */
 import { RaftRefusal } from './errors.js';
 import type { Raft, StepResult } from './raft.js';
-import { NONE, type Message, type MsgApp, type MsgSnap } from './types.js';
+import { EntryType, NONE, type Message, type MsgApp, type MsgProp, type MsgSnap } from './types.js';
 
 export function stepFollower(r: Raft, m: Message): StepResult {
   switch (m.type) {
@@ -9,7 +9,7 @@ export function stepFollower(r: Raft, m: Message): StepResult {
       // Proposals are forwarded to the leader; the forwarded copy may be lost, like any message,
       // so callers track their proposals by id and time out (docs/raft.md).
       if (r.lead === NONE) return RaftRefusal.NoLeader;
-      r.send({ type: 'MsgProp', to: r.lead, entries: m.entries });
+      forwardProposal(r, m.entries);
       return undefined;
     case 'MsgReadIndex':
       if (r.lead === NONE) return RaftRefusal.NoLeader;
@@ -106,4 +106,26 @@ function handleSnapshot(r: Raft, m: MsgSnap): void {
 /** Tells the leader our log matches its own up to `index`. */
 function acknowledge(r: Raft, leader: number, index: number): void {
   r.send({ type: 'MsgAppResp', to: leader, index, reject: false, rejectHint: 0, logTerm: 0 });
+}
+
+/**
+ * Forwards proposed entries to the leader, joining them to a forwarded proposal of the same Ready
+ * when there is one: the leader then appends and replicates them in one step. Conf changes travel
+ * alone, because the leader refuses a whole proposal while a conf change is pending.
+ */
+function forwardProposal(r: Raft, entries: MsgProp['entries']): void {
+  const alone = (es: MsgProp['entries']): boolean => es.some((e) => e.type === EntryType.ConfChange);
+  const last = r.msgs.length - 1;
+  const prev = r.msgs[last];
+  if (
+    prev !== undefined &&
+    prev.type === 'MsgProp' &&
+    prev.to === r.lead &&
+    !alone(prev.entries) &&
+    !alone(entries)
+  ) {
+    r.msgs[last] = { ...prev, entries: prev.entries.concat(entries) };
+    return;
+  }
+  r.send({ type: 'MsgProp', to: r.lead, entries });
 }

@@ -94,6 +94,26 @@ describe('Ready', () => {
     });
   });
 
+  describe('forwarded proposals', () => {
+    context('when a follower takes several proposals before its next Ready', () => {
+      it('forwards them to the leader as one proposal, in order', () => {
+        const net = new TestNetwork([1, 2, 3]);
+        electFirst(net);
+        const follower = net.node(2);
+        for (const s of ['a', 'b', 'c']) follower.propose(text(s));
+        const rd = follower.ready();
+        const props = rd.messages.filter((m) => m.type === 'MsgProp');
+        expect(props).to.have.length(1);
+        const entries = props[0]?.type === 'MsgProp' ? props[0].entries : [];
+        expect(entries.map((e) => new TextDecoder().decode(e.data))).to.deep.equal(['a', 'b', 'c']);
+        follower.advance(rd);
+        for (const m of rd.messages) net.node(m.to).step(m);
+        net.stabilize();
+        expect(net.appliedData(3)).to.deep.equal(['a', 'b', 'c']);
+      });
+    });
+  });
+
   describe('#mustSync', () => {
     context('when only the commit index moved', () => {
       it('asks for no fsync', () => {
