@@ -350,24 +350,35 @@ export class ClientSession {
         details: { limit: limits.maxInFlightRequests, retryAfterMs: RETRY_AFTER_MS },
       };
     }
-    const opening = (m: Method): number => [...this.inFlight.values()].filter((f) => f.method === m).length;
+    // Requests of method `m` still opening a stream that is not registered yet. A stream counts
+    // once: the watch hub registers a watch as soon as its create starts (so a create in flight is
+    // already in `watches.size`), keep-alives and snapshots only once they are answered.
+    const opening = (m: Method, registered: (id: number) => boolean): number => {
+      let n = 0;
+      for (const [id, f] of this.inFlight) if (f.method === m && !registered(id)) n++;
+      return n;
+    };
     const tooMany = (kind: string, limit: number): ErrorBody => ({
       code: ErrorCode.TooManyStreams,
       message: `this connection has its maximum of ${limit} ${kind}`,
       details: { limit },
     });
-    if (frame.method === 'watch.create' && this.watches.size + opening('watch.create') >= limits.maxWatches) {
+    if (
+      frame.method === 'watch.create' &&
+      this.watches.size + opening('watch.create', (id) => this.watches.has(id)) >= limits.maxWatches
+    ) {
       return tooMany('watches', limits.maxWatches);
     }
     if (
       frame.method === 'lease.keepAlive' &&
-      this.keepAlives.size + opening('lease.keepAlive') >= limits.maxKeepAlives
+      this.keepAlives.size + opening('lease.keepAlive', (id) => this.keepAlives.has(id)) >=
+        limits.maxKeepAlives
     ) {
       return tooMany('keep-alive streams', limits.maxKeepAlives);
     }
     if (
       frame.method === 'maintenance.snapshot' &&
-      (this.snapshot !== undefined || opening('maintenance.snapshot') > 0)
+      (this.snapshot !== undefined || opening('maintenance.snapshot', () => false) > 0)
     ) {
       return tooMany('snapshot streams', 1);
     }
