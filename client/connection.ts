@@ -35,7 +35,7 @@ import {
 } from './protocol/index.js';
 import { ClientError, errorFromBody, RequestTooLargeError, UnavailableError } from './errors.js';
 import type { TransportConnection } from './transport.js';
-import { deferred, type Deferred } from './util.js';
+import { deferred, onAbort, type Deferred } from './util.js';
 
 /** The connection carrying a request was lost. `sent`: the member may have received it. */
 export class ConnectionLostError extends UnavailableError {
@@ -109,8 +109,7 @@ export class Connection {
       clientName: hello.clientName,
       ...(hello.authToken === undefined ? {} : { authToken: hello.authToken }),
     });
-    const onAbort = (): void => conn.close(1000, 'connect aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => conn.close(1000, 'connect aborted'));
     try {
       conn.welcome = await conn.welcomeReceived.promise;
       return conn;
@@ -118,7 +117,7 @@ export class Connection {
       conn.close(1000, 'handshake failed');
       throw signal.aborted ? signal.reason : e;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
   }
 
@@ -164,15 +163,18 @@ export class Connection {
     this.sendFrame({ type: 'request', id, method, params } as ClientFrame);
     const signal = options.signal;
     if (signal === undefined) return entry.result.promise as Promise<MethodResult<M>>;
-    const onAbort = (): void => {
+    if (signal.aborted) {
       entry.abandoned = true;
       entry.result.reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const unsubscribe = onAbort(signal, () => {
+      entry.abandoned = true;
+      entry.result.reject(signal.reason);
+    });
     try {
       return (await entry.result.promise) as MethodResult<M>;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
   }
 
@@ -228,10 +230,10 @@ export class Connection {
       signal?.throwIfAborted();
       if (this.pending.size < this.limits.maxInFlightRequests) return;
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(signal?.reason);
-        signal?.addEventListener('abort', onAbort, { once: true });
+        const unsubscribe =
+          signal === undefined ? () => undefined : onAbort(signal, () => reject(signal.reason));
         this.slotWaiters.push(() => {
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve();
         });
       });

@@ -40,7 +40,7 @@ import {
 import { spacePrefixRange, type Abortable } from './kv.js';
 import type { KeySpace } from './namespace.js';
 import { QueuedIterator } from './queued-iterator.js';
-import { backoffDelayMs, deferred, toBytes, type Bytes } from './util.js';
+import { backoffDelayMs, deferred, onAbort, toBytes, type Bytes } from './util.js';
 
 export interface WatchOptions extends Abortable {
   /** Watch this one key (or [key, rangeEnd) with `rangeEnd`). Exactly one of key and prefix. */
@@ -102,7 +102,7 @@ export class WatchImpl implements Watch, ResumableStream {
   private readonly unregister: () => void;
   private retryAttempt = 0;
   private readonly request: Omit<WatchCreateRequest, 'startRevision'>;
-  private readonly onAbort: (() => void) | undefined;
+  private readonly unsubscribeAbort: (() => void) | undefined;
 
   constructor(
     private readonly core: ClientCore,
@@ -120,10 +120,7 @@ export class WatchImpl implements Watch, ResumableStream {
     this.readyDeferred.promise.catch(() => undefined);
     const signal = options.signal;
     signal?.throwIfAborted();
-    if (signal !== undefined) {
-      this.onAbort = () => this.finish(signal.reason);
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
+    if (signal !== undefined) this.unsubscribeAbort = onAbort(signal, () => this.finish(signal.reason));
     this.unregister = core.register(this);
   }
 
@@ -331,7 +328,7 @@ export class WatchImpl implements Watch, ResumableStream {
     this.detachServer();
     this.phase = 'done';
     this.unregister();
-    if (this.onAbort !== undefined) this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unsubscribeAbort?.();
     const reason =
       error instanceof CompactedError || error !== undefined
         ? error

@@ -331,5 +331,29 @@ describe('Watch', () => {
       expect(r.ok).to.equal(true);
       await client.close();
     });
+
+    context('when one signal is shared by many watches', () => {
+      it('ends them all and adds a single abort listener to the signal', async () => {
+        const { client, cluster } = rig();
+        const controller = new AbortController();
+        const added: string[] = [];
+        const add = controller.signal.addEventListener.bind(controller.signal);
+        controller.signal.addEventListener = ((type: string, ...rest: unknown[]) => {
+          added.push(type);
+          return (add as (...args: unknown[]) => void)(type, ...rest);
+        }) as typeof controller.signal.addEventListener;
+        const watches = Array.from({ length: 30 }, (_, i) =>
+          client.watch({ key: `k${i}`, signal: controller.signal }),
+        );
+        const seen = watches.map(consume);
+        await Promise.all(watches.map((w) => w.ready()));
+        expect(added).to.deep.equal(['abort']);
+        controller.abort(new Error('stop all'));
+        await until(undefined as never, 'all done', () => seen.every((s) => s.done));
+        expect(seen.map((s) => (s.error as Error).message)).to.deep.equal(watches.map(() => 'stop all'));
+        expect(cluster.connectedMembers()[0]!.session.watches.size).to.equal(0);
+        await client.close();
+      });
+    });
   });
 });
