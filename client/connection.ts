@@ -18,6 +18,7 @@ import {
   describeFrame,
   DEFAULT_LIMITS,
   PROTOCOL_VERSION,
+  SUPPORTED_FEATURES,
   SUPPORTED_SUBPROTOCOLS,
   requestSizeBytes,
   type ClientFrame,
@@ -108,6 +109,7 @@ export class Connection {
       protocolVersion: PROTOCOL_VERSION,
       clientName: hello.clientName,
       ...(hello.authToken === undefined ? {} : { authToken: hello.authToken }),
+      features: SUPPORTED_FEATURES,
     });
     const unsubscribe = onAbort(signal, () => conn.close(1000, 'connect aborted'));
     try {
@@ -304,6 +306,14 @@ export class Connection {
       case 'snapshot':
         this.streams.get(frame.id)?.onFrame(frame);
         return;
+      case 'watch_group': {
+        // Decoded once, delivered to each watch as its own `watch` frame (events shared, read-only).
+        const result = frame.result;
+        for (const id of frame.ids) {
+          this.streams.get(id)?.onFrame({ type: 'watch', id, result: { ...result, watchId: id } });
+        }
+        return;
+      }
       case 'end': {
         const handler = this.streams.get(frame.id);
         this.streams.delete(frame.id);

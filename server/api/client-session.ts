@@ -16,8 +16,10 @@ import {
   describeFrame,
   encodeFrame,
   ErrorCode,
+  Feature,
   PROTOCOL_VERSION,
   ProtocolError,
+  SUPPORTED_FEATURES,
   type ErrorBody,
   type HelloFrame,
   type Method,
@@ -46,6 +48,12 @@ export interface SessionContext {
 
 type State = 'hello' | 'open' | 'draining' | 'closed';
 
+/** What the session needs of the socket under the WebSocket: write coalescing. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 interface InFlight {
   readonly method: Method;
   readonly abort: AbortController;
@@ -73,6 +81,8 @@ export class ClientSession {
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
     readonly remote: string,
+    /** The socket under `ws`, if known: corked while a watch flush writes many frames. */
+    private readonly socket?: Corkable,
   ) {
     const limits = ctx.limits;
     this.outbox = new Outbox(ws, limits.outgoingBufferBytes, limits.maxOutgoingBufferBytes, {
@@ -89,6 +99,7 @@ export class ClientSession {
         isCongested: () => this.outbox.isCongested,
         header: () => ctx.backend.header(),
         watchEnded: () => this.maybeIdle(),
+        corked: (fn) => this.corked(fn),
         logDebug: (msg, fields) => ctx.logger.debug(msg, { remote, ...fields }),
       },
       frameBudgetFor(limits.maxFrameBytes),
@@ -285,12 +296,16 @@ export class ClientSession {
     }
     this.clientName = hello.clientName;
     this.state = 'open';
+    // Optional features both sides know; the client may offer ones this server does not.
+    const features = SUPPORTED_FEATURES.filter((f) => hello.features?.includes(f) === true);
+    this.watches.groupFrames = features.includes(Feature.WatchGroup);
     this.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
       serverVersion: this.ctx.serverVersion,
       header: this.ctx.backend.header(),
       limits: protocolLimitsOf(this.ctx.limits),
+      ...(features.length === 0 ? {} : { features }),
     });
     this.ctx.logger.debug('client connected', { remote: this.remote, client: this.clientName });
   }
@@ -538,6 +553,21 @@ export class ClientSession {
   }
 
   // ---- flow control and lifecycle -------------------------------------------------------------
+
+  /** Runs `fn` with the socket corked: the frames it sends leave in one write (writev). */
+  private corked(fn: () => void): void {
+    const socket = this.socket;
+    if (socket === undefined) {
+      fn();
+      return;
+    }
+    socket.cork();
+    try {
+      fn();
+    } finally {
+      socket.uncork();
+    }
+  }
 
   private pauseReading(): void {
     if (this.readingPaused || this.state === 'closed' || this.state === 'draining') return;

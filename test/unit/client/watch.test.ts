@@ -315,6 +315,47 @@ describe('Watch', () => {
     });
   });
 
+  describe('feature watch_group', () => {
+    it('announces it in the hello and delivers a watch_group frame to each listed watch once', async () => {
+      const { client, cluster } = rig();
+      const watches = [0, 1, 2].map(() => client.watch({ prefix: 'g/' }));
+      const seen = watches.map(consume);
+      await Promise.all(watches.map((w) => w.ready()));
+      const session = cluster.connectedMembers()[0]!.session;
+      const hello = session.received.find((f) => f.type === 'hello');
+      expect(hello).to.deep.include({ features: ['watch_group'] });
+      const ids = [...session.watches.keys()];
+      expect(ids).to.have.length(3);
+      const kv = {
+        key: enc('g/x'),
+        createRevision: 100,
+        modRevision: 100,
+        version: 1,
+        value: enc('v'),
+        lease: 0,
+      };
+      const header = { clusterId: 1, memberId: 1, revision: 100, raftTerm: 1 };
+      const frame = {
+        type: 'watch_group' as const,
+        ids: ids.slice(0, 2),
+        result: {
+          type: 'events' as const,
+          header,
+          watchId: 0,
+          events: [{ type: 'put' as const, kv }],
+          fragment: false,
+        },
+      };
+      session.send(frame);
+      session.send(frame); // a duplicate revision is dropped by each watch
+      await until(undefined as never, 'two watches got the event', () => seen[1]!.events.length === 1);
+      await settle();
+      expect(seen.map((s) => describeEvents(s.events))).to.deep.equal([['100:put:g/x'], ['100:put:g/x'], []]);
+      expect(watches.map((w) => w.nextRevision)).to.deep.equal([101, 101, watches[2]!.nextRevision]);
+      await client.close();
+    });
+  });
+
   describe('AbortSignal', () => {
     it('ends the iterator with signal.reason and cancels on the server', async () => {
       const { client, cluster } = rig();
