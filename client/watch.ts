@@ -116,7 +116,10 @@ export class WatchImpl implements Watch, ResumableStream {
         details: { field: 'startRevision' },
       });
     }
-    this.queue = new QueuedIterator<WatchBatch>(() => void this.close());
+    this.queue = new QueuedIterator<WatchBatch>(
+      () => void this.close(),
+      (batch) => this.onTaken(batch),
+    );
     this.readyDeferred.promise.catch(() => undefined);
     const signal = options.signal;
     signal?.throwIfAborted();
@@ -160,17 +163,18 @@ export class WatchImpl implements Watch, ResumableStream {
 
   // ---- iteration ----------------------------------------------------------------------------
 
-  async next(): Promise<IteratorResult<WatchBatch>> {
-    const result = await this.queue.next();
-    if (result.done !== true) {
-      this.bufferedEvents -= result.value.events.length;
-      if (this.phase === 'paused' && this.bufferedEvents <= this.core.options.watchBufferEvents / 2) {
-        this.phase = 'idle';
-        const current = this.core.current();
-        if (current !== undefined) this.open(current);
-      }
+  next(): Promise<IteratorResult<WatchBatch>> {
+    return this.queue.next();
+  }
+
+  /** A batch left the queue for the consumer: resume a paused watch once half drained. */
+  private onTaken(batch: WatchBatch): void {
+    this.bufferedEvents -= batch.events.length;
+    if (this.phase === 'paused' && this.bufferedEvents <= this.core.options.watchBufferEvents / 2) {
+      this.phase = 'idle';
+      const current = this.core.current();
+      if (current !== undefined) this.open(current);
     }
-    return result;
   }
 
   async return(): Promise<IteratorResult<WatchBatch>> {
