@@ -37,7 +37,10 @@ import { toErrorBody } from './errors.js';
 
 /** Room in a frame for the envelope and header around the events. */
 const FRAME_SLACK_BYTES = 4096;
-/** Most characters of the `ids` list of one watch_group frame (well inside the slack above). */
+/**
+ * Characters of the `ids` list of a watch_group frame that always fit (inside the slack above);
+ * a group may use, in addition, what its events leave unused of the frame budget.
+ */
 const GROUP_IDS_CHARS = 2048;
 /** Upper bound of the JSON around one event's keys and values (field names, numbers, braces). */
 const EVENT_OVERHEAD_BYTES = 400;
@@ -90,12 +93,16 @@ export interface WatchHubHost {
 interface DueFrame {
   readonly eventsText: string;
   readonly fragment: boolean;
+  /** Upper bound of the events' bytes in the frame (≤ frameBudgetBytes). */
+  readonly bytes: number;
 }
 
 /** Watches due identical frames in one round. */
 interface Group {
   readonly eventsText: string;
   readonly fragment: boolean;
+  /** Most characters `ids` may take so that the frame stays within maxFrameBytes. */
+  readonly maxIdsChars: number;
   ids: number[];
   idsChars: number;
 }
@@ -352,12 +359,18 @@ export class WatchHub {
       const key = due.fragment ? `F${due.eventsText}` : due.eventsText;
       let group = groups.get(key);
       const idChars = String(state.id).length + 1;
-      if (group !== undefined && group.idsChars + idChars > GROUP_IDS_CHARS) {
+      if (group !== undefined && group.idsChars + idChars > group.maxIdsChars) {
         this.sendGroup(group, header());
         group = undefined;
       }
       if (group === undefined) {
-        group = { eventsText: due.eventsText, fragment: due.fragment, ids: [], idsChars: 0 };
+        group = {
+          eventsText: due.eventsText,
+          fragment: due.fragment,
+          maxIdsChars: GROUP_IDS_CHARS + Math.max(0, this.frameBudgetBytes - due.bytes),
+          ids: [],
+          idsChars: 0,
+        };
         groups.set(key, group);
       }
       group.ids.push(state.id);
@@ -462,7 +475,7 @@ export class WatchHub {
     }
     this.take(state, i);
     state.active = true;
-    return { eventsText: watchEventsText(events), fragment };
+    return { eventsText: watchEventsText(events), fragment, bytes };
   }
 
   private checkBarriers(): void {
