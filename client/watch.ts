@@ -298,7 +298,11 @@ export class WatchImpl implements Watch, ResumableStream {
     }
     const all = this.fragments.length === 0 ? r.events : [...this.fragments, ...r.events];
     this.fragments = [];
-    const fresh = all.filter((e) => e.kv.modRevision >= this.next_);
+    // Events come in revision order: usually all are new (no copy); after a re-creation a prefix
+    // may already have been delivered.
+    const next = this.next_;
+    const fresh =
+      (all[0]?.kv.modRevision ?? next) >= next ? all : all.filter((e) => e.kv.modRevision >= next);
     const last = fresh[fresh.length - 1];
     if (last === undefined) return;
     this.next_ = last.kv.modRevision + 1;
@@ -307,7 +311,7 @@ export class WatchImpl implements Watch, ResumableStream {
       type: 'events',
       revision: r.header.revision,
       header: r.header,
-      events: fresh.map((e) => this.space.event(e)),
+      events: this.space.isRoot ? fresh : fresh.map((e) => this.space.event(e)),
     });
     if (this.bufferedEvents > this.core.options.watchBufferEvents && this.phase === 'open') {
       this.detachServer();
