@@ -104,11 +104,15 @@ describe('Watch fan-out (SDK against one in-process member)', function () {
   });
 
   describe('Connection#request', () => {
-    context('when hundreds of watch creates and keep-alives are in flight at once', () => {
+    context('when hundreds of reads, watch creates and keep-alives are in flight at once', () => {
       it('emits no MaxListenersExceededWarning', async () => {
         const warnings = await warningsDuring(async () => {
           await using client = newClient();
           const watches = Array.from({ length: 300 }, (_, i) => client.watch({ key: `w/${i}` }));
+          const shared = new AbortController();
+          await Promise.all(
+            Array.from({ length: 100 }, (_, i) => client.get(`w/${i}`, { signal: shared.signal })),
+          );
           const leases = await Promise.all(Array.from({ length: 20 }, () => client.lease.grant(30)));
           const keepAlives = await Promise.all(leases.map((l) => client.lease.keepAlive(l.id)));
           await Promise.all(watches.map((w) => w.ready()));
