@@ -18,6 +18,7 @@ import {
   describeFrame,
   DEFAULT_LIMITS,
   PROTOCOL_VERSION,
+  SUPPORTED_FEATURES,
   SUPPORTED_SUBPROTOCOLS,
   requestSizeBytes,
   type ClientFrame,
@@ -35,7 +36,7 @@ import {
 } from './protocol/index.js';
 import { ClientError, errorFromBody, RequestTooLargeError, UnavailableError } from './errors.js';
 import type { TransportConnection } from './transport.js';
-import { deferred, type Deferred } from './util.js';
+import { deferred, onAbort, type Deferred } from './util.js';
 
 /** The connection carrying a request was lost. `sent`: the member may have received it. */
 export class ConnectionLostError extends UnavailableError {
@@ -108,9 +109,9 @@ export class Connection {
       protocolVersion: PROTOCOL_VERSION,
       clientName: hello.clientName,
       ...(hello.authToken === undefined ? {} : { authToken: hello.authToken }),
+      features: SUPPORTED_FEATURES,
     });
-    const onAbort = (): void => conn.close(1000, 'connect aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = onAbort(signal, () => conn.close(1000, 'connect aborted'));
     try {
       conn.welcome = await conn.welcomeReceived.promise;
       return conn;
@@ -118,7 +119,7 @@ export class Connection {
       conn.close(1000, 'handshake failed');
       throw signal.aborted ? signal.reason : e;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
   }
 
@@ -164,15 +165,18 @@ export class Connection {
     this.sendFrame({ type: 'request', id, method, params } as ClientFrame);
     const signal = options.signal;
     if (signal === undefined) return entry.result.promise as Promise<MethodResult<M>>;
-    const onAbort = (): void => {
+    if (signal.aborted) {
       entry.abandoned = true;
       entry.result.reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const unsubscribe = onAbort(signal, () => {
+      entry.abandoned = true;
+      entry.result.reject(signal.reason);
+    });
     try {
       return (await entry.result.promise) as MethodResult<M>;
     } finally {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
     }
   }
 
@@ -228,10 +232,10 @@ export class Connection {
       signal?.throwIfAborted();
       if (this.pending.size < this.limits.maxInFlightRequests) return;
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(signal?.reason);
-        signal?.addEventListener('abort', onAbort, { once: true });
+        const unsubscribe =
+          signal === undefined ? () => undefined : onAbort(signal, () => reject(signal.reason));
         this.slotWaiters.push(() => {
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe();
           resolve();
         });
       });
@@ -302,6 +306,14 @@ export class Connection {
       case 'snapshot':
         this.streams.get(frame.id)?.onFrame(frame);
         return;
+      case 'watch_group': {
+        // Decoded once, delivered to each watch as its own `watch` frame (events shared, read-only).
+        const result = frame.result;
+        for (const id of frame.ids) {
+          this.streams.get(id)?.onFrame({ type: 'watch', id, result: { ...result, watchId: id } });
+        }
+        return;
+      }
       case 'end': {
         const handler = this.streams.get(frame.id);
         this.streams.delete(frame.id);

@@ -11,7 +11,15 @@ export class QueuedIterator<T> implements AsyncIterableIterator<T> {
   private error: unknown = undefined;
   private iterated = false;
 
-  constructor(private readonly onReturn: () => void = () => undefined) {}
+  /**
+   * `onTake` runs synchronously each time an item is handed to the consumer (from the buffer, or
+   * straight from `push` to a waiting `next`), so an owner can account for its buffer without
+   * wrapping `next` in another promise.
+   */
+  constructor(
+    private readonly onReturn: () => void = () => undefined,
+    private readonly onTake: (item: T) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.items.length;
@@ -26,6 +34,7 @@ export class QueuedIterator<T> implements AsyncIterableIterator<T> {
     const w = this.waiter;
     if (w !== undefined) {
       this.waiter = undefined;
+      this.onTake(item);
       w.resolve({ value: item, done: false });
     } else {
       this.items.push(item);
@@ -49,7 +58,10 @@ export class QueuedIterator<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (item !== undefined) {
+      this.onTake(item);
+      return Promise.resolve({ value: item, done: false });
+    }
     if (this.done) {
       const error = this.error;
       this.error = undefined;

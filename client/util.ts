@@ -17,6 +17,46 @@ export function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/**
+ * Subscribers of each signal, behind one real 'abort' listener per signal. The SDK hands one
+ * signal to many concurrent operations (the client's close signal to every watch and keep-alive, a
+ * user's signal to many watches); one listener each would cross Node's listener limit (10) and
+ * print MaxListenersExceededWarning, although nothing leaks.
+ */
+const abortSubscribers = new WeakMap<
+  AbortSignal,
+  { readonly fns: Set<() => void>; readonly fire: () => void }
+>();
+
+/**
+ * Calls `fn` once when `signal` aborts (never if it already has: check `aborted` first). Returns
+ * the unsubscribe function (idempotent). However many subscribe, the signal has one listener.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): () => void {
+  if (signal.aborted) return () => undefined;
+  let entry = abortSubscribers.get(signal);
+  if (entry === undefined) {
+    const fns = new Set<() => void>();
+    const fire = (): void => {
+      abortSubscribers.delete(signal);
+      // Like EventTarget: a subscriber removed by an earlier one during the abort is not called.
+      for (const f of [...fns]) if (fns.delete(f)) f();
+    };
+    entry = { fns, fire };
+    abortSubscribers.set(signal, entry);
+    signal.addEventListener('abort', fire, { once: true });
+  }
+  // A wrapper, so the same `fn` subscribed twice is two subscriptions.
+  const sub = (): void => fn();
+  const e = entry;
+  e.fns.add(sub);
+  return () => {
+    if (!e.fns.delete(sub) || e.fns.size > 0) return;
+    if (abortSubscribers.get(signal) === e) abortSubscribers.delete(signal);
+    signal.removeEventListener('abort', e.fire);
+  };
+}
+
 /** Waits `ms` on the clock; rejects with `signal.reason` if it aborts first. */
 export function delay(clock: ClientClock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -24,15 +64,17 @@ export function delay(clock: ClientClock, ms: number, signal?: AbortSignal): Pro
       reject(signal.reason);
       return;
     }
-    const onAbort = (): void => {
-      clock.clearTimeout(handle);
-      reject(signal?.reason);
-    };
     const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe =
+      signal === undefined
+        ? () => undefined
+        : onAbort(signal, () => {
+            clock.clearTimeout(handle);
+            reject(signal.reason);
+          });
   });
 }
 
@@ -40,15 +82,14 @@ export function delay(clock: ClientClock, ms: number, signal?: AbortSignal): Pro
 export async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
   signal.throwIfAborted();
-  let onAbort: () => void = () => undefined;
+  let unsubscribe: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    unsubscribe = onAbort(signal, () => reject(signal.reason));
   });
   try {
     return await Promise.race([promise, aborted]);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    unsubscribe();
   }
 }
 

@@ -40,7 +40,7 @@ import {
 import { spacePrefixRange, type Abortable } from './kv.js';
 import type { KeySpace } from './namespace.js';
 import { QueuedIterator } from './queued-iterator.js';
-import { backoffDelayMs, deferred, toBytes, type Bytes } from './util.js';
+import { backoffDelayMs, deferred, onAbort, toBytes, type Bytes } from './util.js';
 
 export interface WatchOptions extends Abortable {
   /** Watch this one key (or [key, rangeEnd) with `rangeEnd`). Exactly one of key and prefix. */
@@ -102,7 +102,7 @@ export class WatchImpl implements Watch, ResumableStream {
   private readonly unregister: () => void;
   private retryAttempt = 0;
   private readonly request: Omit<WatchCreateRequest, 'startRevision'>;
-  private readonly onAbort: (() => void) | undefined;
+  private readonly unsubscribeAbort: (() => void) | undefined;
 
   constructor(
     private readonly core: ClientCore,
@@ -116,14 +116,14 @@ export class WatchImpl implements Watch, ResumableStream {
         details: { field: 'startRevision' },
       });
     }
-    this.queue = new QueuedIterator<WatchBatch>(() => void this.close());
+    this.queue = new QueuedIterator<WatchBatch>(
+      () => void this.close(),
+      (batch) => this.onTaken(batch),
+    );
     this.readyDeferred.promise.catch(() => undefined);
     const signal = options.signal;
     signal?.throwIfAborted();
-    if (signal !== undefined) {
-      this.onAbort = () => this.finish(signal.reason);
-      signal.addEventListener('abort', this.onAbort, { once: true });
-    }
+    if (signal !== undefined) this.unsubscribeAbort = onAbort(signal, () => this.finish(signal.reason));
     this.unregister = core.register(this);
   }
 
@@ -163,17 +163,18 @@ export class WatchImpl implements Watch, ResumableStream {
 
   // ---- iteration ----------------------------------------------------------------------------
 
-  async next(): Promise<IteratorResult<WatchBatch>> {
-    const result = await this.queue.next();
-    if (result.done !== true) {
-      this.bufferedEvents -= result.value.events.length;
-      if (this.phase === 'paused' && this.bufferedEvents <= this.core.options.watchBufferEvents / 2) {
-        this.phase = 'idle';
-        const current = this.core.current();
-        if (current !== undefined) this.open(current);
-      }
+  next(): Promise<IteratorResult<WatchBatch>> {
+    return this.queue.next();
+  }
+
+  /** A batch left the queue for the consumer: resume a paused watch once half drained. */
+  private onTaken(batch: WatchBatch): void {
+    this.bufferedEvents -= batch.events.length;
+    if (this.phase === 'paused' && this.bufferedEvents <= this.core.options.watchBufferEvents / 2) {
+      this.phase = 'idle';
+      const current = this.core.current();
+      if (current !== undefined) this.open(current);
     }
-    return result;
   }
 
   async return(): Promise<IteratorResult<WatchBatch>> {
@@ -297,7 +298,11 @@ export class WatchImpl implements Watch, ResumableStream {
     }
     const all = this.fragments.length === 0 ? r.events : [...this.fragments, ...r.events];
     this.fragments = [];
-    const fresh = all.filter((e) => e.kv.modRevision >= this.next_);
+    // Events come in revision order: usually all are new (no copy); after a re-creation a prefix
+    // may already have been delivered.
+    const next = this.next_;
+    const fresh =
+      (all[0]?.kv.modRevision ?? next) >= next ? all : all.filter((e) => e.kv.modRevision >= next);
     const last = fresh[fresh.length - 1];
     if (last === undefined) return;
     this.next_ = last.kv.modRevision + 1;
@@ -306,7 +311,7 @@ export class WatchImpl implements Watch, ResumableStream {
       type: 'events',
       revision: r.header.revision,
       header: r.header,
-      events: fresh.map((e) => this.space.event(e)),
+      events: this.space.isRoot ? fresh : fresh.map((e) => this.space.event(e)),
     });
     if (this.bufferedEvents > this.core.options.watchBufferEvents && this.phase === 'open') {
       this.detachServer();
@@ -331,7 +336,7 @@ export class WatchImpl implements Watch, ResumableStream {
     this.detachServer();
     this.phase = 'done';
     this.unregister();
-    if (this.onAbort !== undefined) this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unsubscribeAbort?.();
     const reason =
       error instanceof CompactedError || error !== undefined
         ? error

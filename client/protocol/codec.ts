@@ -9,7 +9,16 @@
  */
 import { ERROR_CODE_INFO, isErrorCode } from './error-codes.js';
 import { invalid, ProtocolError, type ErrorBody, type ErrorDetails } from './errors.js';
-import type { ClientFrame, HelloFrame, Notice, ResponseFrame, ServerFrame, WelcomeFrame } from './frames.js';
+import {
+  MAX_FEATURE_LENGTH,
+  MAX_FEATURES,
+  type ClientFrame,
+  type HelloFrame,
+  type Notice,
+  type ResponseFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from './frames.js';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.js';
 import { RESPONSE_HEADER, SNAPSHOT_RESPONSE, LEASE_KEEP_ALIVE_RESPONSE } from './messages.js';
 import { isMethod, methodSpec, WATCH_STREAM_RESPONSE, type Method } from './methods.js';
@@ -60,6 +69,22 @@ function envelopeString(
   if (typeof raw !== 'string') throw invalid(at, 'must be a string');
   if (raw.length > maxLength) throw invalid(at, `is longer than ${maxLength} characters`);
   return raw;
+}
+
+/**
+ * An optional list of feature names: strings, at most MAX_FEATURES read (more are ignored, as are
+ * entries longer than MAX_FEATURE_LENGTH: both can only be features this code does not know).
+ */
+function optionalFeatures(obj: Json, key: string): string[] | undefined {
+  const raw = get(obj, key);
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) throw invalid(key, 'must be an array of strings');
+  const out: string[] = [];
+  for (const f of raw.slice(0, MAX_FEATURES) as unknown[]) {
+    if (typeof f !== 'string') throw invalid(key, 'must be an array of strings');
+    if (f.length <= MAX_FEATURE_LENGTH) out.push(f);
+  }
+  return out;
 }
 
 function contextOf(limits: ProtocolLimits): DecodeContext {
@@ -157,9 +182,14 @@ function decodeHello(obj: Json): HelloFrame {
   const protocolVersion = envelopeInt(obj, 'protocol_version', '', 1);
   const clientName = envelopeString(obj, 'client_name', '', MAX_CLIENT_NAME_LENGTH, false) ?? '';
   const authToken = envelopeString(obj, 'auth_token', '', MAX_AUTH_TOKEN_LENGTH, false);
-  return authToken === undefined
-    ? { type: 'hello', protocolVersion, clientName }
-    : { type: 'hello', protocolVersion, clientName, authToken };
+  const features = optionalFeatures(obj, 'features');
+  return {
+    type: 'hello',
+    protocolVersion,
+    clientName,
+    ...(authToken === undefined ? {} : { authToken }),
+    ...(features === undefined ? {} : { features }),
+  };
 }
 
 function decodeRequest(obj: Json, limits: ProtocolLimits): ClientFrame {
@@ -309,7 +339,15 @@ function decodeWelcome(obj: Json, limits: ProtocolLimits): WelcomeFrame {
   if (!isObject(rawLimits)) throw invalid('limits', 'must be a JSON object');
   const announced: Partial<Record<keyof ProtocolLimits, number>> = {};
   for (const [wire, domain] of LIMIT_KEYS) announced[domain] = envelopeInt(rawLimits, wire, 'limits', 1);
-  return { type: 'welcome', protocolVersion, serverVersion, header, limits: announced as ProtocolLimits };
+  const features = optionalFeatures(obj, 'features');
+  return {
+    type: 'welcome',
+    protocolVersion,
+    serverVersion,
+    header,
+    limits: announced as ProtocolLimits,
+    ...(features === undefined ? {} : { features }),
+  };
 }
 
 function decodeResult<D, W>(codec: Codec<D, W>, raw: unknown, limits: ProtocolLimits): D {
@@ -383,6 +421,19 @@ export function decodeServerFrame(
         if (result.watchId !== id) throw invalid('result.watch_id', `must equal the frame id ${id}`);
         return { type, id, result };
       }
+      case 'watch_group': {
+        const raw = get(obj, 'ids');
+        if (!Array.isArray(raw) || raw.length === 0) throw invalid('ids', 'must be a non-empty array');
+        const ids: number[] = [];
+        for (const id of raw as unknown[]) {
+          if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1)
+            throw invalid('ids', 'must hold integers (JSON numbers) of at least 1');
+          ids.push(id);
+        }
+        const result = decodeResult(WATCH_STREAM_RESPONSE, get(obj, 'result'), limits);
+        if (result.watchId !== 0) throw invalid('result.watch_id', 'must be absent in a watch_group frame');
+        return { type, ids, result };
+      }
       case 'keepalive': {
         const id = envelopeInt(obj, 'id', '', 1);
         const body = resultOrError(obj);
@@ -426,18 +477,26 @@ function encodeServer(frame: ServerFrame): Json {
     case 'welcome': {
       const limits: Json = {};
       for (const [wire, domain] of LIMIT_KEYS) limits[wire] = frame.limits[domain];
-      return {
+      const out: Json = {
         type: 'welcome',
         protocol_version: frame.protocolVersion,
         server_version: frame.serverVersion,
         header: RESPONSE_HEADER.toWire(frame.header),
         limits,
       };
+      if (frame.features !== undefined) out['features'] = frame.features;
+      return out;
     }
     case 'response':
       return encodeResponse(frame);
     case 'watch':
       return { type: 'watch', id: frame.id, result: WATCH_STREAM_RESPONSE.toWire(frame.result) };
+    case 'watch_group':
+      return {
+        type: 'watch_group',
+        ids: frame.ids,
+        result: WATCH_STREAM_RESPONSE.toWire({ ...frame.result, watchId: 0 }),
+      };
     case 'keepalive':
       return 'error' in frame
         ? { type: 'keepalive', id: frame.id, error: errorBodyToJson(frame.error) }
@@ -476,6 +535,7 @@ function encodeClient(frame: ClientFrame): Json {
         client_name: frame.clientName,
       };
       if (frame.authToken !== undefined) out['auth_token'] = frame.authToken;
+      if (frame.features !== undefined) out['features'] = frame.features;
       return out;
     }
     case 'request': {

@@ -56,6 +56,10 @@ export function describeFrame(frame: ClientFrame | ServerFrame): string {
       return frame.result.type === 'events'
         ? `watch#${frame.id} events=${frame.result.events.length}${frame.result.fragment ? '+' : ''} rev=${frame.result.header.revision}`
         : `watch#${frame.id} progress rev=${frame.result.header.revision}`;
+    case 'watch_group':
+      return frame.result.type === 'events'
+        ? `watch_group#${frame.ids.length} ids events=${frame.result.events.length}${frame.result.fragment ? '+' : ''} rev=${frame.result.header.revision}`
+        : `watch_group#${frame.ids.length} ids progress rev=${frame.result.header.revision}`;
     case 'keepalive':
       return 'error' in frame
         ? `keepalive#${frame.id} error ${showError(frame.error)}`

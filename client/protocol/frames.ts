@@ -28,6 +28,25 @@ export const SUBPROTOCOL_JSON_V1 = 'concord.v1.json';
 /** Subprotocols this code speaks, most preferred first (a binary encoding may be added later). */
 export const SUPPORTED_SUBPROTOCOLS: readonly string[] = [SUBPROTOCOL_JSON_V1];
 
+/**
+ * Optional protocol features (compatible additions inside v1). A client lists the ones it
+ * understands in `hello.features`; the server lists in `welcome.features` the ones it will use on
+ * this connection. A side that does not know a feature ignores it, so either side may be older.
+ */
+export const Feature = {
+  /**
+   * The server may send one `watch_group` frame in place of identical `watch` frames of several
+   * watches of the connection (docs/protocol.md §6.1).
+   */
+  WatchGroup: 'watch_group',
+} as const;
+export type Feature = (typeof Feature)[keyof typeof Feature];
+/** Features this code implements (both sides). */
+export const SUPPORTED_FEATURES: readonly Feature[] = [Feature.WatchGroup];
+/** Most entries of a features list, and the longest entry, that a receiver reads. */
+export const MAX_FEATURES = 32;
+export const MAX_FEATURE_LENGTH = 64;
+
 // ---- client → server ------------------------------------------------------------------------
 
 export interface HelloFrame {
@@ -36,6 +55,8 @@ export interface HelloFrame {
   /** Free text for logs and metrics, e.g. "concord-js/0.1.0 billing-service". */
   readonly clientName: string;
   readonly authToken?: string;
+  /** Optional features this client understands (unknown ones are ignored by the server). */
+  readonly features?: readonly string[];
 }
 
 export type RequestFrame = {
@@ -69,6 +90,8 @@ export interface WelcomeFrame {
   readonly serverVersion: string;
   readonly header: ResponseHeader;
   readonly limits: ProtocolLimits;
+  /** The optional features the server uses on this connection (absent: none). */
+  readonly features?: readonly string[];
 }
 
 export type ResultFrame = {
@@ -94,6 +117,17 @@ export type ResponseFrame = ResultFrame | ErrorResponseFrame;
 export interface WatchFrame {
   readonly type: 'watch';
   readonly id: number;
+  readonly result: WatchStreamResponse;
+}
+
+/**
+ * Feature `watch_group`: the same as one `watch` frame per id in `ids`, in that order, each with
+ * `result` (whose `watchId` is each frame's id). Sent only to a client that announced the feature.
+ */
+export interface WatchGroupFrame {
+  readonly type: 'watch_group';
+  readonly ids: readonly number[];
+  /** `watchId` is 0 here: the id of each watch is its entry in `ids`. */
   readonly result: WatchStreamResponse;
 }
 
@@ -141,7 +175,7 @@ export interface ConnectionErrorFrame {
   readonly error: ErrorBody;
 }
 
-export type StreamFrame = WatchFrame | KeepAliveFrame | SnapshotFrame | EndFrame;
+export type StreamFrame = WatchFrame | WatchGroupFrame | KeepAliveFrame | SnapshotFrame | EndFrame;
 
 export type ServerFrame = WelcomeFrame | ResponseFrame | StreamFrame | NoticeFrame | ConnectionErrorFrame;
 

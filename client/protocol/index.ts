@@ -24,6 +24,10 @@ export { ProtocolError } from './errors.js';
 export type { ErrorBody, ErrorDetails } from './errors.js';
 export {
   CloseCode,
+  Feature,
+  MAX_FEATURES,
+  MAX_FEATURE_LENGTH,
+  SUPPORTED_FEATURES,
   PROTOCOL_VERSION,
   SUBPROTOCOL_JSON_V1,
   SUPPORTED_SUBPROTOCOLS,
@@ -47,6 +51,7 @@ export type {
   SnapshotFrame,
   StreamFrame,
   WatchFrame,
+  WatchGroupFrame,
   WelcomeFrame,
 } from './frames.js';
 export {
@@ -91,3 +96,10 @@ export {
 } from './types.js';
 export type * from './types.js';
 export type * from './wire.js';
+export {
+  headerText,
+  watchEventText,
+  watchEventsText,
+  watchEventsFrameText,
+  watchGroupFrameText,
+} from './watch-text.js';

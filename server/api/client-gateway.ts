@@ -108,7 +108,8 @@ export class ClientGateway {
       return;
     }
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
-    const session = new ClientSession(ws, this.ctx, remote);
+    // req.socket is the socket ws writes to: the session corks it around a watch flush.
+    const session = new ClientSession(ws, this.ctx, remote, req.socket);
     this.sessions.add(session);
     this.ctx.metrics.connectionOpened();
     void session.closed().then(() => {

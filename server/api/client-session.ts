@@ -16,8 +16,10 @@ import {
   describeFrame,
   encodeFrame,
   ErrorCode,
+  Feature,
   PROTOCOL_VERSION,
   ProtocolError,
+  SUPPORTED_FEATURES,
   type ErrorBody,
   type HelloFrame,
   type Method,
@@ -46,6 +48,12 @@ export interface SessionContext {
 
 type State = 'hello' | 'open' | 'draining' | 'closed';
 
+/** What the session needs of the socket under the WebSocket: write coalescing. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
 interface InFlight {
   readonly method: Method;
   readonly abort: AbortController;
@@ -73,6 +81,8 @@ export class ClientSession {
     private readonly ws: WebSocket,
     private readonly ctx: SessionContext,
     readonly remote: string,
+    /** The socket under `ws`, if known: corked while a watch flush writes many frames. */
+    private readonly socket?: Corkable,
   ) {
     const limits = ctx.limits;
     this.outbox = new Outbox(ws, limits.outgoingBufferBytes, limits.maxOutgoingBufferBytes, {
@@ -89,6 +99,7 @@ export class ClientSession {
         isCongested: () => this.outbox.isCongested,
         header: () => ctx.backend.header(),
         watchEnded: () => this.maybeIdle(),
+        corked: (fn) => this.corked(fn),
         logDebug: (msg, fields) => ctx.logger.debug(msg, { remote, ...fields }),
       },
       frameBudgetFor(limits.maxFrameBytes),
@@ -285,12 +296,16 @@ export class ClientSession {
     }
     this.clientName = hello.clientName;
     this.state = 'open';
+    // Optional features both sides know; the client may offer ones this server does not.
+    const features = SUPPORTED_FEATURES.filter((f) => hello.features?.includes(f) === true);
+    this.watches.groupFrames = features.includes(Feature.WatchGroup);
     this.send({
       type: 'welcome',
       protocolVersion: PROTOCOL_VERSION,
       serverVersion: this.ctx.serverVersion,
       header: this.ctx.backend.header(),
       limits: protocolLimitsOf(this.ctx.limits),
+      ...(features.length === 0 ? {} : { features }),
     });
     this.ctx.logger.debug('client connected', { remote: this.remote, client: this.clientName });
   }
@@ -350,24 +365,35 @@ export class ClientSession {
         details: { limit: limits.maxInFlightRequests, retryAfterMs: RETRY_AFTER_MS },
       };
     }
-    const opening = (m: Method): number => [...this.inFlight.values()].filter((f) => f.method === m).length;
+    // Requests of method `m` still opening a stream that is not registered yet. A stream counts
+    // once: the watch hub registers a watch as soon as its create starts (so a create in flight is
+    // already in `watches.size`), keep-alives and snapshots only once they are answered.
+    const opening = (m: Method, registered: (id: number) => boolean): number => {
+      let n = 0;
+      for (const [id, f] of this.inFlight) if (f.method === m && !registered(id)) n++;
+      return n;
+    };
     const tooMany = (kind: string, limit: number): ErrorBody => ({
       code: ErrorCode.TooManyStreams,
       message: `this connection has its maximum of ${limit} ${kind}`,
       details: { limit },
     });
-    if (frame.method === 'watch.create' && this.watches.size + opening('watch.create') >= limits.maxWatches) {
+    if (
+      frame.method === 'watch.create' &&
+      this.watches.size + opening('watch.create', (id) => this.watches.has(id)) >= limits.maxWatches
+    ) {
       return tooMany('watches', limits.maxWatches);
     }
     if (
       frame.method === 'lease.keepAlive' &&
-      this.keepAlives.size + opening('lease.keepAlive') >= limits.maxKeepAlives
+      this.keepAlives.size + opening('lease.keepAlive', (id) => this.keepAlives.has(id)) >=
+        limits.maxKeepAlives
     ) {
       return tooMany('keep-alive streams', limits.maxKeepAlives);
     }
     if (
       frame.method === 'maintenance.snapshot' &&
-      (this.snapshot !== undefined || opening('maintenance.snapshot') > 0)
+      (this.snapshot !== undefined || opening('maintenance.snapshot', () => false) > 0)
     ) {
       return tooMany('snapshot streams', 1);
     }
@@ -527,6 +553,21 @@ export class ClientSession {
   }
 
   // ---- flow control and lifecycle -------------------------------------------------------------
+
+  /** Runs `fn` with the socket corked: the frames it sends leave in one write (writev). */
+  private corked(fn: () => void): void {
+    const socket = this.socket;
+    if (socket === undefined) {
+      fn();
+      return;
+    }
+    socket.cork();
+    try {
+      fn();
+    } finally {
+      socket.uncork();
+    }
+  }
 
   private pauseReading(): void {
     if (this.readingPaused || this.state === 'closed' || this.state === 'draining') return;

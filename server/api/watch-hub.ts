@@ -9,6 +9,12 @@
  *   with `fragment`, the revision is split over several frames, all but the last `fragment: true`;
  *   without it the watch ends with RESPONSE_TOO_LARGE. Event sizes are estimated from above, so a
  *   frame never exceeds maxFrameBytes.
+ * - With `groupFrames` (the client announced feature `watch_group`), watches that are due the same
+ *   frame content in one flush round (the same events, typically one revision fanned out to many
+ *   watches of one prefix) get one `watch_group` frame listing their ids instead of one frame each.
+ *   Each watch takes at most one events frame per round, so its own frames stay in order.
+ * - Event texts are encoded once per key-value (client/protocol/watch-text.ts) and one flush is one
+ *   corked socket write.
  * - While the connection is congested nothing is flushed; events queue. The queued bytes of the
  *   connection are bounded (`maxQueuedWatchBytes`): the watch whose events would cross the bound
  *   ends with SLOW_WATCHER and its queue is dropped (the client re-creates it from the last revision
@@ -17,6 +23,10 @@
 import {
   ErrorCode,
   encodeFrame,
+  headerText,
+  watchEventsFrameText,
+  watchEventsText,
+  watchGroupFrameText,
   type ErrorBody,
   type ResponseHeader,
   type WatchCreateRequest,
@@ -27,6 +37,11 @@ import { toErrorBody } from './errors.js';
 
 /** Room in a frame for the envelope and header around the events. */
 const FRAME_SLACK_BYTES = 4096;
+/**
+ * Characters of the `ids` list of a watch_group frame that always fit (inside the slack above);
+ * a group may use, in addition, what its events leave unused of the frame budget.
+ */
+const GROUP_IDS_CHARS = 2048;
 /** Upper bound of the JSON around one event's keys and values (field names, numbers, braces). */
 const EVENT_OVERHEAD_BYTES = 400;
 
@@ -69,10 +84,32 @@ export interface WatchHubHost {
   header(): ResponseHeader;
   /** A watch ended (its end frame was sent or the connection is gone). */
   watchEnded(id: number): void;
+  /** Runs `fn`, coalescing the frames it sends into as few socket writes as possible. */
+  corked(fn: () => void): void;
   logDebug(msg: string, fields: Record<string, unknown>): void;
 }
 
+/** The events frame one watch is due in a flush round. */
+interface DueFrame {
+  readonly eventsText: string;
+  readonly fragment: boolean;
+  /** Upper bound of the events' bytes in the frame (≤ frameBudgetBytes). */
+  readonly bytes: number;
+}
+
+/** Watches due identical frames in one round. */
+interface Group {
+  readonly eventsText: string;
+  readonly fragment: boolean;
+  /** Most characters `ids` may take so that the frame stays within maxFrameBytes. */
+  readonly maxIdsChars: number;
+  ids: number[];
+  idsChars: number;
+}
+
 export class WatchHub {
+  /** Send `watch_group` frames (the client announced the feature). */
+  groupFrames = false;
   private readonly watches = new Map<number, WatchState>();
   private queuedBytes = 0;
   private flushScheduled = false;
@@ -165,10 +202,9 @@ export class WatchHub {
   /** Flushes queues as far as the connection allows. Called after drains and new events. */
   flush(): void {
     this.flushScheduled = false;
-    for (const state of this.watches.values()) {
-      if (this.host.isCongested()) break;
-      this.flushWatch(state);
-    }
+    this.host.corked(() => {
+      while (this.flushRound());
+    });
     this.checkBarriers();
   }
 
@@ -299,26 +335,94 @@ export class WatchHub {
     this.checkBarriers();
   }
 
-  private flushWatch(state: WatchState): void {
-    while (state.created && !state.ended && state.queue.length > 0 && !this.host.isCongested()) {
+  /**
+   * One round: every watch with something to send sends its progress and end frames and takes at
+   * most one events frame; identical events frames are grouped. True if another round may send more.
+   */
+  private flushRound(): boolean {
+    let headerJson: string | undefined;
+    const header = (): string => (headerJson ??= headerText(this.host.header()));
+    const groups = new Map<string, Group>();
+    let more = false;
+    for (const state of this.watches.values()) {
+      if (this.host.isCongested()) {
+        more = false;
+        break;
+      }
+      const due = this.nextFrame(state);
+      if (due === undefined) continue;
+      if (state.queue.length > 0) more = true;
+      if (!this.groupFrames) {
+        this.host.send(watchEventsFrameText(state.id, header(), due.eventsText, due.fragment));
+        continue;
+      }
+      const key = due.fragment ? `F${due.eventsText}` : due.eventsText;
+      let group = groups.get(key);
+      const idChars = String(state.id).length + 1;
+      if (group !== undefined && group.idsChars + idChars > group.maxIdsChars) {
+        this.sendGroup(group, header());
+        group = undefined;
+      }
+      if (group === undefined) {
+        group = {
+          eventsText: due.eventsText,
+          fragment: due.fragment,
+          maxIdsChars: GROUP_IDS_CHARS + Math.max(0, this.frameBudgetBytes - due.bytes),
+          ids: [],
+          idsChars: 0,
+        };
+        groups.set(key, group);
+      }
+      group.ids.push(state.id);
+      group.idsChars += idChars;
+    }
+    for (const group of groups.values()) if (group.ids.length > 0) this.sendGroup(group, header());
+    return more && !this.host.isCongested();
+  }
+
+  private sendGroup(group: Group, headerJson: string): void {
+    const ids = group.ids;
+    group.ids = [];
+    group.idsChars = 0;
+    this.host.send(
+      ids.length === 1
+        ? watchEventsFrameText(ids[0] as number, headerJson, group.eventsText, group.fragment)
+        : watchGroupFrameText(ids, headerJson, group.eventsText, group.fragment),
+    );
+  }
+
+  /**
+   * Sends the watch's progress and end frames at the head of its queue, then takes its next events
+   * frame (whole revisions up to the frame budget, or a fragment) and returns it, if any.
+   */
+  private nextFrame(state: WatchState): DueFrame | undefined {
+    while (state.created && !state.ended && state.queue.length > 0) {
       const head = state.queue[0] as QueueItem;
       if (head.kind === 'end') {
         this.take(state, 1);
         this.finish(state, head.error, true);
-        return;
+        return undefined;
       }
       if (head.kind === 'progress') {
         this.take(state, 1);
         const header = { ...this.host.header(), revision: head.revision };
-        this.sendWatchFrame(state, { type: 'progress', header, watchId: state.id });
+        state.active = true;
+        this.host.send(
+          encodeFrame({
+            type: 'watch',
+            id: state.id,
+            result: { type: 'progress', header, watchId: state.id },
+          }),
+        );
         continue;
       }
-      if (!this.flushEvents(state)) return;
+      return this.takeEvents(state);
     }
+    return undefined;
   }
 
-  /** Sends one frame of events from the head of the queue; false if the watch ended instead. */
-  private flushEvents(state: WatchState): boolean {
+  /** Takes one frame of events from the head of the queue; undefined if the watch ended instead. */
+  private takeEvents(state: WatchState): DueFrame | undefined {
     const events: WatchEvent[] = [];
     let bytes = 0;
     let i = 0;
@@ -357,7 +461,7 @@ export class WatchHub {
           },
           true,
         );
-        return false;
+        return undefined;
       }
       while (i < j) {
         const item = q[i] as { event: WatchEvent; bytes: number };
@@ -370,30 +474,8 @@ export class WatchHub {
       break;
     }
     this.take(state, i);
-    this.sendWatchFrame(state, {
-      type: 'events',
-      header: this.host.header(),
-      watchId: state.id,
-      events,
-      fragment,
-    });
-    return true;
-  }
-
-  private sendWatchFrame(
-    state: WatchState,
-    result:
-      | {
-          type: 'events';
-          header: ResponseHeader;
-          watchId: number;
-          events: readonly WatchEvent[];
-          fragment: boolean;
-        }
-      | { type: 'progress'; header: ResponseHeader; watchId: number },
-  ): void {
     state.active = true;
-    this.host.send(encodeFrame({ type: 'watch', id: state.id, result }));
+    return { eventsText: watchEventsText(events), fragment, bytes };
   }
 
   private checkBarriers(): void {

@@ -212,12 +212,20 @@ export class WatchableStore {
     for (let i = 0; i < changes.events.length; i++) {
       const event = changes.events[i] as MvccEvent;
       const key = changes.keys[i] as string;
+      // One event object per kind, shared by every watcher it goes to (they are read-only), so
+      // fanning a revision out to many watchers allocates and looks up prev_kv once.
+      let plain: WatchEvent | undefined;
+      let withPrev: WatchEvent | undefined;
       this.synced.matching(key, (w) => {
         // A watcher created with a future start revision sits in the synced group until then.
         if (!w.accepts(event.type) || changes.revision < w.minRevision) return;
         let list = perWatcher.get(w);
         if (list === undefined) perWatcher.set(w, (list = []));
-        list.push(this.toWatchEvent(w, key, event.type, event.kv, changes.revision));
+        list.push(
+          w.prevKv
+            ? (withPrev ??= this.toWatchEvent(w, key, event.type, event.kv, changes.revision))
+            : (plain ??= { type: event.type, kv: event.kv }),
+        );
       });
     }
     for (const [w, events] of perWatcher) {

@@ -48,7 +48,14 @@ export class TestClient {
 
   static async open(
     baseUrl: string,
-    options: { protocols?: string[]; hello?: boolean; autoPong?: boolean; path?: string } = {},
+    options: {
+      protocols?: string[];
+      hello?: boolean;
+      autoPong?: boolean;
+      path?: string;
+      /** Optional protocol features to announce in the hello. */
+      features?: string[];
+    } = {},
   ): Promise<TestClient> {
     const url = baseUrl.replace(/^http/, 'ws') + (options.path ?? '/ws');
     const ws = new WebSocket(url, options.protocols ?? [SUBPROTOCOL_JSON_V1], {
@@ -61,7 +68,9 @@ export class TestClient {
       ws.once('error', reject);
     });
     if (options.hello !== false) {
-      client.send({ type: 'hello', protocol_version: 1, client_name: 'test' });
+      const hello: Json = { type: 'hello', protocol_version: 1, client_name: 'test' };
+      if (options.features !== undefined) hello['features'] = options.features;
+      client.send(hello);
       client.welcome = await client.next((f) => f.type === 'welcome');
     }
     return client;
@@ -165,7 +174,12 @@ export interface TestServer {
   readonly registry: MetricsRegistry;
   readonly log: LogSpy;
   readonly clients: TestClient[];
-  client(options?: { hello?: boolean; protocols?: string[]; autoPong?: boolean }): Promise<TestClient>;
+  client(options?: {
+    hello?: boolean;
+    protocols?: string[];
+    autoPong?: boolean;
+    features?: string[];
+  }): Promise<TestClient>;
   stop(): Promise<void>;
 }
 

@@ -74,6 +74,29 @@ describe('ClientSession limits', () => {
         created: true,
       });
     });
+
+    it('counts a watch whose create is in flight once, not twice', async () => {
+      // Regression: a create in flight was counted both as an opening request and as a watch of
+      // the hub (which registers it when the create starts), so 950 open watches + 50 creates in
+      // flight hit a limit of 1024.
+      server = await startTestServer({ maxWatches: 4 });
+      const client = await server.client();
+      await client.ok('watch.create', { key: b64('a') }, 1);
+      const release = server.backend.hold();
+      const ids = [2, 3, 4];
+      const responses = ids.map((id) => client.next((f) => f.type === 'response' && f.id === id));
+      for (const id of ids)
+        client.send({ type: 'request', id, method: 'watch.create', params: { key: b64(`k${id}`) } });
+      // All three creates are waiting in the backend (or one was refused: the bug).
+      await Promise.race([server.backend.whenActive(3), responses[2]]);
+      release();
+      for (const r of await Promise.all(responses)) {
+        expect(r['error'], JSON.stringify(r['error'])).to.equal(undefined);
+        expect(r['result']).to.include({ created: true });
+      }
+      const fifth = await client.call('watch.create', { key: b64('e') }, 5);
+      expect((fifth['error'] as Json)['code']).to.equal('TOO_MANY_STREAMS');
+    });
   });
 
   describe('slow consumers', () => {

@@ -120,6 +120,83 @@ describe('ClientSession streams', () => {
     });
   });
 
+  describe('feature watch_group', () => {
+    const put = async (c: TestClient, key: string): Promise<void> => {
+      await c.ok('kv.put', { key: b64(key), value: b64('v') });
+    };
+    /** Every watch or watch_group frame until each of `ids` has heard of one event. */
+    const framesUntilEach = async (c: TestClient, ids: number[]): Promise<Json[]> => {
+      const frames: Json[] = [];
+      const heard = new Set<number>();
+      while (heard.size < ids.length) {
+        const f = await c.next((x) => x.type === 'watch' || x.type === 'watch_group');
+        frames.push(f);
+        for (const id of f.type === 'watch' ? [f.id as number] : (f['ids'] as number[])) heard.add(id);
+      }
+      return frames;
+    };
+
+    beforeEach(async () => {
+      server = await startTestServer();
+    });
+
+    context('when the client announces it', () => {
+      it('says so in welcome and sends one watch_group frame for watches due the same events', async () => {
+        client = await server.client({ features: ['watch_group', 'some_future_feature'] });
+        expect(client.welcome?.['features']).to.deep.equal(['watch_group']);
+        for (const id of [3, 4, 5]) await client.ok('watch.create', { key: b64('g') }, id);
+        await put(client, 'g');
+        const frames = await framesUntilEach(client, [3, 4, 5]);
+        expect(frames.map((f) => [f.type, f['ids']])).to.deep.equal([['watch_group', [3, 4, 5]]]);
+        expect(eventKeys(frames[0] as Json)).to.deep.equal(['g']);
+        expect((frames[0] as Json)['result']).to.not.have.property('watch_id');
+      });
+
+      it('groups only watches due identical frames, and each watch still gets its events in order', async () => {
+        client = await server.client({ features: ['watch_group'] });
+        await client.ok('watch.create', { key: b64('p'), prev_kv: true }, 11);
+        await client.ok('watch.create', { key: b64('p') }, 12);
+        await client.ok('watch.create', { key: b64('p'), prev_kv: true }, 13);
+        await client.ok('watch.create', { key: b64('p'), range_end: b64('q') }, 14);
+        await put(client, 'p'); // new key: no prev_kv, so all five are due the same frame
+        await put(client, 'p'); // prev_kv for 11 and 13 only
+        const revisionsOf = new Map<number, string[]>();
+        const groups: { ids: number[]; prev: boolean }[] = [];
+        while ([11, 12, 13, 14].some((id) => (revisionsOf.get(id)?.length ?? 0) < 2)) {
+          const f = await client.next((x) => x.type === 'watch' || x.type === 'watch_group');
+          const ids = f.type === 'watch' ? [f.id as number] : (f['ids'] as number[]);
+          const events = (f['result'] as Json)['events'] as Json[];
+          groups.push({ ids, prev: events.some((e) => e['prev_kv'] !== undefined) });
+          const revs = events.map((e) => (e['kv'] as Json)['mod_revision'] as string);
+          for (const id of ids) revisionsOf.set(id, [...(revisionsOf.get(id) ?? []), ...revs]);
+        }
+        const first = revisionsOf.get(11) as string[];
+        expect(first).to.have.length(2);
+        for (const id of [12, 13, 14]) expect(revisionsOf.get(id), `watch ${id}`).to.deep.equal(first);
+        expect(groups).to.deep.equal([
+          { ids: [11, 12, 13, 14], prev: false },
+          { ids: [11, 13], prev: true },
+          { ids: [12, 14], prev: false },
+        ]);
+      });
+    });
+
+    context('when the client does not announce it', () => {
+      it('sends one watch frame per watch and no features in welcome', async () => {
+        client = await server.client();
+        expect(client.welcome).to.not.have.property('features');
+        for (const id of [3, 4, 5]) await client.ok('watch.create', { key: b64('g') }, id);
+        await put(client, 'g');
+        const frames = await framesUntilEach(client, [3, 4, 5]);
+        expect(frames.map((f) => [f.type, f.id])).to.deep.equal([
+          ['watch', 3],
+          ['watch', 4],
+          ['watch', 5],
+        ]);
+      });
+    });
+  });
+
   describe('watch fragments', () => {
     beforeEach(async () => {
       server = await startTestServer({ maxFrameBytes: 100_000, maxRequestBytes: 20_000 });

@@ -315,6 +315,47 @@ describe('Watch', () => {
     });
   });
 
+  describe('feature watch_group', () => {
+    it('announces it in the hello and delivers a watch_group frame to each listed watch once', async () => {
+      const { client, cluster } = rig();
+      const watches = [0, 1, 2].map(() => client.watch({ prefix: 'g/' }));
+      const seen = watches.map(consume);
+      await Promise.all(watches.map((w) => w.ready()));
+      const session = cluster.connectedMembers()[0]!.session;
+      const hello = session.received.find((f) => f.type === 'hello');
+      expect(hello).to.deep.include({ features: ['watch_group'] });
+      const ids = [...session.watches.keys()];
+      expect(ids).to.have.length(3);
+      const kv = {
+        key: enc('g/x'),
+        createRevision: 100,
+        modRevision: 100,
+        version: 1,
+        value: enc('v'),
+        lease: 0,
+      };
+      const header = { clusterId: 1, memberId: 1, revision: 100, raftTerm: 1 };
+      const frame = {
+        type: 'watch_group' as const,
+        ids: ids.slice(0, 2),
+        result: {
+          type: 'events' as const,
+          header,
+          watchId: 0,
+          events: [{ type: 'put' as const, kv }],
+          fragment: false,
+        },
+      };
+      session.send(frame);
+      session.send(frame); // a duplicate revision is dropped by each watch
+      await until(undefined as never, 'two watches got the event', () => seen[1]!.events.length === 1);
+      await settle();
+      expect(seen.map((s) => describeEvents(s.events))).to.deep.equal([['100:put:g/x'], ['100:put:g/x'], []]);
+      expect(watches.map((w) => w.nextRevision)).to.deep.equal([101, 101, watches[2]!.nextRevision]);
+      await client.close();
+    });
+  });
+
   describe('AbortSignal', () => {
     it('ends the iterator with signal.reason and cancels on the server', async () => {
       const { client, cluster } = rig();
@@ -330,6 +371,30 @@ describe('Watch', () => {
       const r = await settled(watch.ready());
       expect(r.ok).to.equal(true);
       await client.close();
+    });
+
+    context('when one signal is shared by many watches', () => {
+      it('ends them all and adds a single abort listener to the signal', async () => {
+        const { client, cluster } = rig();
+        const controller = new AbortController();
+        const added: string[] = [];
+        const add = controller.signal.addEventListener.bind(controller.signal);
+        controller.signal.addEventListener = ((type: string, ...rest: unknown[]) => {
+          added.push(type);
+          return (add as (...args: unknown[]) => void)(type, ...rest);
+        }) as typeof controller.signal.addEventListener;
+        const watches = Array.from({ length: 30 }, (_, i) =>
+          client.watch({ key: `k${i}`, signal: controller.signal }),
+        );
+        const seen = watches.map(consume);
+        await Promise.all(watches.map((w) => w.ready()));
+        expect(added).to.deep.equal(['abort']);
+        controller.abort(new Error('stop all'));
+        await until(undefined as never, 'all done', () => seen.every((s) => s.done));
+        expect(seen.map((s) => (s.error as Error).message)).to.deep.equal(watches.map(() => 'stop all'));
+        expect(cluster.connectedMembers()[0]!.session.watches.size).to.equal(0);
+        await client.close();
+      });
     });
   });
 });

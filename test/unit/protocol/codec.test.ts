@@ -38,6 +38,7 @@ const clientFrame = (): fc.Arbitrary<ClientFrame> =>
         protocolVersion: fc.integer({ min: 1, max: 9 }),
         clientName: A.text(),
         authToken: A.text(),
+        features: fc.array(fc.string({ maxLength: 64 }), { maxLength: 32 }),
       },
       { requiredKeys: ['type', 'protocolVersion', 'clientName'] },
     ),
@@ -68,6 +69,13 @@ const serverFrame = (): fc.Arbitrary<ServerFrame> =>
     fc
       .record({ id: id(), result: A.watchStreamResponse() })
       .map(({ id, result }): ServerFrame => ({ type: 'watch', id, result: { ...result, watchId: id } })),
+    fc
+      .record({ ids: fc.array(id(), { minLength: 1, maxLength: 5 }), result: A.watchStreamResponse() })
+      .map(({ ids, result }): ServerFrame => ({
+        type: 'watch_group',
+        ids,
+        result: { ...result, watchId: 0 },
+      })),
     fc.record({ type: fc.constant('keepalive' as const), id: id(), result: A.leaseKeepAliveResponse() }),
     fc.record({ type: fc.constant('keepalive' as const), id: id(), error: A.errorBody() }),
     fc.record({ type: fc.constant('snapshot' as const), id: id(), result: A.snapshotResponse() }),
@@ -75,13 +83,17 @@ const serverFrame = (): fc.Arbitrary<ServerFrame> =>
       { type: fc.constant('end' as const), id: id(), error: A.errorBody() },
       { requiredKeys: ['type', 'id'] },
     ),
-    fc.record({
-      type: fc.constant('welcome' as const),
-      protocolVersion: fc.constant(1),
-      serverVersion: A.text(),
-      header: A.header(),
-      limits: fc.constant(DEFAULT_LIMITS),
-    }),
+    fc.record(
+      {
+        type: fc.constant('welcome' as const),
+        protocolVersion: fc.constant(1),
+        serverVersion: A.text(),
+        header: A.header(),
+        limits: fc.constant(DEFAULT_LIMITS),
+        features: fc.array(fc.string({ maxLength: 64 }), { maxLength: 32 }),
+      },
+      { requiredKeys: ['type', 'protocolVersion', 'serverVersion', 'header', 'limits'] },
+    ),
     fc.record({
       type: fc.constant('notice' as const),
       notice: fc.oneof(

@@ -91,6 +91,29 @@ describe('WatchableStore', () => {
       expect(eventKeys(w.take(deletesOnly))).to.deep.equal(['delete:k@3']);
     });
 
+    context('when many synced watchers receive one revision', () => {
+      it('gives each the right events, sharing one event object per kind (plain, with prev_kv)', () => {
+        const { s, w } = setup();
+        put(s, 'k', 'old');
+        const plain = [w.watch({ key: enc('k') }), w.watch({ key: enc('a'), rangeEnd: enc('z') })];
+        const prev = [w.watch({ key: enc('k'), prevKv: true }), w.watch({ key: enc('k'), prevKv: true })];
+        const noPut = w.watch({ key: enc('k'), noPut: true });
+        put(s, 'k', 'new');
+        const firstEvent = (id: number) => {
+          const r = w.take(id).find((x) => x.type === 'events');
+          return r?.type === 'events' ? r.events[0] : undefined;
+        };
+        const [p0, p1] = plain.map(firstEvent);
+        const [q0, q1] = prev.map(firstEvent);
+        expect(p0?.prevKv).to.equal(undefined);
+        expect(dec(p0?.kv.value ?? new Uint8Array())).to.equal('new');
+        expect(p1).to.equal(p0);
+        expect(dec(q0?.prevKv?.value ?? new Uint8Array())).to.equal('old');
+        expect(q1).to.equal(q0);
+        expect(firstEvent(noPut)).to.equal(undefined);
+      });
+    });
+
     it('refuses more than maxWatchers', () => {
       const { w } = setup({ maxWatchers: 1 });
       w.watch({ key: enc('a') });
