@@ -194,7 +194,8 @@ export function checkQueue(h: QueueHistory): QueueViolation[] {
   }
 
   for (const [id, es] of enqueues)
-    if (es.length > 1) throw new Error(`queue history: item ${id} enqueued ${es.length} times (ids must be unique)`);
+    if (es.length > 1)
+      throw new Error(`queue history: item ${id} enqueued ${es.length} times (ids must be unique)`);
 
   const ids = new Set([...enqueues.keys(), ...deliveries.keys(), ...remaining]);
   for (const id of ids) {
@@ -238,7 +239,8 @@ export function checkQueue(h: QueueHistory): QueueViolation[] {
       });
 
     // Rule 4.
-    if (okAcks.length > 1) violations.push({ type: 'acked-twice', id, sessions: okAcks.map((s) => s.session) });
+    if (okAcks.length > 1)
+      violations.push({ type: 'acked-twice', id, sessions: okAcks.map((s) => s.session) });
 
     // Rule 5.
     for (const a of okAcks) {

@@ -112,7 +112,10 @@ export class SemaphoreWorkload {
   constructor(private readonly options: SemaphoreWorkloadOptions) {}
 
   private client(): Client {
-    const c = new Client({ endpoints: this.options.endpoints, requestTimeoutMs: this.options.requestTimeoutMs });
+    const c = new Client({
+      endpoints: this.options.endpoints,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+    });
     this.clients.push(c);
     return c;
   }
@@ -122,7 +125,9 @@ export class SemaphoreWorkload {
     const sem = new Semaphore(this.client(), SEMAPHORE_NAME);
     for (let attempt = 0; ; attempt++) {
       try {
-        await sem.setLimit(this.options.limit, { signal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+        await sem.setLimit(this.options.limit, {
+          signal: AbortSignal.timeout(this.options.requestTimeoutMs),
+        });
         break;
       } catch (err) {
         if (attempt >= 20) throw err;
