@@ -1,11 +1,14 @@
-export { Replica, REPLICA_DEFAULTS, toServerError } from './replica.js';
+export { Replica } from './replica.js';
+export { REPLICA_DEFAULTS } from './replica-config.js';
+export { toServerError } from './to-server-error.js';
 export type {
   ReplicaConfig,
   ReplicaStatus,
+  ReplicaStats,
   ReplicaLogger,
   LeaderListener,
   MembershipListener,
-} from './replica.js';
+} from './replica-config.js';
 export type { ReplicaStorage, StateMachine, PeerSender, ReplicaPlatform } from './ports.js';
 export { MemberRegistry, encodeMemberAttributes, decodeMemberAttributes } from './members.js';
 export type { Member, MemberAttributes } from './members.js';

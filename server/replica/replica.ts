@@ -9,25 +9,9 @@
  * Ready together: that is the group commit (one fsync for all of them).
  */
 import { assert } from '../assert.js';
-import { ErrorCode } from '../../client/protocol/error-codes.js';
-import { ServerError, timeout, unavailable } from '../errors.js';
-import {
-  committedAppliableBeforePersist,
-  decodeConfChange,
-  ProposalRefusedError,
-  RaftNode,
-} from '../raft/index.js';
-import type { RaftConfig } from '../raft/config.js';
-import type { RaftStatus } from '../raft/status.js';
-import {
-  EntryType,
-  NONE,
-  type ConfChange,
-  type Entry,
-  type Message,
-  type RaftBootState,
-  type Snapshot,
-} from '../raft/types.js';
+import { timeout, unavailable } from '../errors.js';
+import { committedAppliableBeforePersist, decodeConfChange, RaftNode } from '../raft/index.js';
+import { EntryType, NONE, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
 import type { TimerHandle } from '../platform/timers.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind } from './envelope.js';
 import { IdGenerator } from './id-generator.js';
@@ -39,76 +23,19 @@ import {
   type MemberAttributes,
 } from './members.js';
 import { PendingRequests } from './pending.js';
-import type { PeerSender, ReplicaPlatform, ReplicaStorage, StateMachine } from './ports.js';
 import { ReadBatcher } from './read-batcher.js';
 import { decodeReplicaSnapshot, encodeReplicaSnapshot } from './snapshot-codec.js';
-
-export interface ReplicaLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-const silentLogger: ReplicaLogger = { info: () => {}, warn: () => {}, error: () => {} };
-
-export interface ReplicaConfig<R> {
-  readonly id: number;
-  readonly boot: RaftBootState;
-  readonly platform: ReplicaPlatform;
-  readonly storage: ReplicaStorage;
-  readonly stateMachine: StateMachine<R>;
-  readonly peers: PeerSender;
-  /** One Raft tick; the heartbeat interval (etcd's --heartbeat-interval, default 100). */
-  readonly tickIntervalMs: number;
-  /** Election timeout in ticks (etcd's --election-timeout / --heartbeat-interval, default 10). */
-  readonly electionTicks: number;
-  readonly heartbeatTicks?: number;
-  /** Take a snapshot every this many applied entries. */
-  readonly snapshotCount: number;
-  /** Entries kept in the log after a snapshot, so slightly lagging followers need no snapshot. */
-  readonly snapshotCatchUpEntries?: number;
-  readonly requestTimeoutMs: number;
-  /** Proposals waiting for their entry to apply; more are refused (retryable). */
-  readonly maxPendingProposals?: number;
-  readonly raft?: Partial<
-    Pick<
-      RaftConfig,
-      'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxMsgBytes' | 'maxUncommittedBytes' | 'injectedBugs'
-    >
-  >;
-  readonly logger?: ReplicaLogger;
-}
-
-export const REPLICA_DEFAULTS = {
-  heartbeatTicks: 1,
-  snapshotCatchUpEntries: 5000,
-  maxPendingProposals: 10000,
-} as const;
-
-export interface ReplicaStatus {
-  readonly raft: RaftStatus;
-  readonly appliedIndex: number;
-  readonly appliedTerm: number;
-  readonly snapshotIndex: number;
-  readonly pendingProposals: number;
-  readonly fatal: Error | undefined;
-}
-
-/** Monotonic counters for metrics (read at scrape time). */
-export interface ReplicaStats {
-  readonly proposalsApplied: number;
-  readonly proposalsFailed: number;
-  readonly proposalsPending: number;
-  readonly leaderChanges: number;
-  readonly snapshotsTaken: number;
-  /** Snapshots received from a leader and installed. */
-  readonly snapshotsRestored: number;
-  readonly applyBatches: number;
-  readonly applyMsTotal: number;
-}
-
-export type LeaderListener = (leader: number, term: number) => void;
-export type MembershipListener = (members: readonly Member[], change: ConfChange | undefined) => void;
+import {
+  REPLICA_DEFAULTS,
+  silentLogger,
+  type LeaderListener,
+  type MembershipListener,
+  type ReplicaConfig,
+  type ReplicaLogger,
+  type ReplicaStats,
+  type ReplicaStatus,
+} from './replica-config.js';
+import { toServerError } from './to-server-error.js';
 
 export class Replica<R> {
   readonly id: number;
@@ -596,12 +523,4 @@ export class Replica<R> {
     this.reads.failAll(reason);
     for (const l of this.fatalListeners) l(error);
   }
-}
-
-export function toServerError(err: unknown): Error {
-  if (err instanceof ProposalRefusedError) {
-    const code = err.reason === 'INVALID_CONF_CHANGE' ? ErrorCode.InvalidArgument : ErrorCode.Unavailable;
-    return new ServerError(code, err.message, code === ErrorCode.Unavailable, { cause: err });
-  }
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,0 +1,73 @@
+/** The replica's configuration, defaults, and the shapes of what it reports. */
+import type { RaftConfig } from '../raft/config.js';
+import type { RaftStatus } from '../raft/status.js';
+import type { ConfChange, RaftBootState } from '../raft/types.js';
+import type { Member } from './members.js';
+import type { PeerSender, ReplicaPlatform, ReplicaStorage, StateMachine } from './ports.js';
+
+export interface ReplicaLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export const silentLogger: ReplicaLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface ReplicaConfig<R> {
+  readonly id: number;
+  readonly boot: RaftBootState;
+  readonly platform: ReplicaPlatform;
+  readonly storage: ReplicaStorage;
+  readonly stateMachine: StateMachine<R>;
+  readonly peers: PeerSender;
+  /** One Raft tick; the heartbeat interval (etcd's --heartbeat-interval, default 100). */
+  readonly tickIntervalMs: number;
+  /** Election timeout in ticks (etcd's --election-timeout / --heartbeat-interval, default 10). */
+  readonly electionTicks: number;
+  readonly heartbeatTicks?: number;
+  /** Take a snapshot every this many applied entries. */
+  readonly snapshotCount: number;
+  /** Entries kept in the log after a snapshot, so slightly lagging followers need no snapshot. */
+  readonly snapshotCatchUpEntries?: number;
+  readonly requestTimeoutMs: number;
+  /** Proposals waiting for their entry to apply; more are refused (retryable). */
+  readonly maxPendingProposals?: number;
+  readonly raft?: Partial<
+    Pick<
+      RaftConfig,
+      'preVote' | 'checkQuorum' | 'maxInflightMsgs' | 'maxMsgBytes' | 'maxUncommittedBytes' | 'injectedBugs'
+    >
+  >;
+  readonly logger?: ReplicaLogger;
+}
+
+export const REPLICA_DEFAULTS = {
+  heartbeatTicks: 1,
+  snapshotCatchUpEntries: 5000,
+  maxPendingProposals: 10000,
+} as const;
+
+export interface ReplicaStatus {
+  readonly raft: RaftStatus;
+  readonly appliedIndex: number;
+  readonly appliedTerm: number;
+  readonly snapshotIndex: number;
+  readonly pendingProposals: number;
+  readonly fatal: Error | undefined;
+}
+
+/** Monotonic counters for metrics (read at scrape time). */
+export interface ReplicaStats {
+  readonly proposalsApplied: number;
+  readonly proposalsFailed: number;
+  readonly proposalsPending: number;
+  readonly leaderChanges: number;
+  readonly snapshotsTaken: number;
+  /** Snapshots received from a leader and installed. */
+  readonly snapshotsRestored: number;
+  readonly applyBatches: number;
+  readonly applyMsTotal: number;
+}
+
+export type LeaderListener = (leader: number, term: number) => void;
+export type MembershipListener = (members: readonly Member[], change: ConfChange | undefined) => void;
