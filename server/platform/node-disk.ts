@@ -67,13 +67,18 @@ export class NodeDisk implements Disk {
   }
 
   async append(path: string, data: Uint8Array): Promise<void> {
-    await this.withCached(path, Op.Append, async (handle) => {
-      let done = 0;
-      while (done < data.length) {
-        const { bytesWritten } = await handle.write(data, done, data.length - done);
-        done += bytesWritten;
-      }
-    });
+    await this.withCached(
+      path,
+      Op.Append,
+      async (handle) => {
+        let done = 0;
+        while (done < data.length) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done);
+          done += bytesWritten;
+        }
+      },
+      false,
+    );
   }
 
   async appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
@@ -138,23 +143,31 @@ export class NodeDisk implements Disk {
     for (const path of all) await this.drop(path);
   }
 
-  /** Runs `fn` on the cached append handle of `path`, opening (and evicting) as needed. */
+  /**
+   * Runs `fn` on the cached handle of `path`, opening (and evicting) as needed. `positional` says
+   * which kind of write `fn` does (undefined: none, as for a sync: any cached handle serves).
+   */
   private async withCached(
     path: string,
     op: DiskOp,
     fn: (h: FileHandle) => Promise<void>,
-    positional = false,
+    positional: boolean | undefined,
   ): Promise<void> {
     let cached = this.handles.get(path);
     // O_APPEND ignores write positions, so a file switching between the two kinds of write is reopened.
-    if (cached !== undefined && cached.positional !== positional && cached.inflight === 0) {
+    if (
+      cached !== undefined &&
+      positional !== undefined &&
+      cached.positional !== positional &&
+      cached.inflight === 0
+    ) {
       await this.drop(path);
       cached = undefined;
     }
     if (cached === undefined) {
-      const flags = positional ? constants.O_RDWR | constants.O_CREAT : 'a';
+      const flags = positional === true ? constants.O_RDWR | constants.O_CREAT : 'a';
       const handle = wrap(op, path, () => open(path, flags, 0o666));
-      cached = { handle, inflight: 0, positional };
+      cached = { handle, inflight: 0, positional: positional === true };
       handle.catch(() => this.handles.delete(path));
       this.evictIdle();
     }
@@ -171,7 +184,7 @@ export class NodeDisk implements Disk {
 
   private async withHandle(path: string, op: DiskOp, fn: (h: FileHandle) => Promise<void>): Promise<void> {
     if (this.handles.has(path)) {
-      await this.withCached(path, op, fn);
+      await this.withCached(path, op, fn, undefined);
       return;
     }
     await wrap(op, path, async () => {

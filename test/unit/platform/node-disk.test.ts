@@ -40,6 +40,21 @@ describe('NodeDisk', () => {
     expect(await disk.list(dir)).to.deep.equal([]);
   });
 
+  context('when records are written into preallocated space with appendAt', () => {
+    it('writes at the given offset, keeps the zeros after it, and mixes with syncs and appends', async () => {
+      const f = join(dir, 'wal');
+      await disk.appendAt(f, 0, Uint8Array.of(1, 2));
+      await disk.truncate(f, 8); // preallocate
+      await disk.fdatasync(f);
+      await disk.appendAt(f, 2, Uint8Array.of(3));
+      await disk.fdatasync(f);
+      expect(await disk.read(f)).to.deep.equal(Uint8Array.of(1, 2, 3, 0, 0, 0, 0, 0));
+      await disk.append(f, Uint8Array.of(9)); // append mode writes at the file's end
+      await disk.appendAt(f, 3, Uint8Array.of(4));
+      expect(await disk.read(f)).to.deep.equal(Uint8Array.of(1, 2, 3, 4, 0, 0, 0, 0, 9));
+    });
+  });
+
   context('when more files are appended to than maxOpenHandles', () => {
     it('closes idle handles and reopens them on demand', async () => {
       const small = new NodeDisk({ maxOpenHandles: 2 });
