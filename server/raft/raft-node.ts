@@ -147,15 +147,18 @@ export class RaftNode {
       leader: r.role === Role.Leader,
       storedIndex: r.log.stabled,
     });
+    const mustSync = snapshot !== undefined || entries.length > 0 || voteChanged;
     const rd: Ready = {
       softState: softStateEqual(soft, this.prevSoft) ? undefined : soft,
-      hardState: hardStateEqual(hard, this.prevHard) ? undefined : hard,
+      // A synced Ready always carries the hard state, so that a commit index an earlier unsynced
+      // (or unwritten) Ready had is made durable by it.
+      hardState: mustSync || !hardStateEqual(hard, this.prevHard) ? hard : undefined,
       snapshot,
       entries,
       committedEntries: r.log.nextCommittedEntries(),
       messages,
       readStates: r.readStates,
-      mustSync: snapshot !== undefined || entries.length > 0 || voteChanged,
+      mustSync,
       messagesBeforePersist: early,
     };
     r.msgs = [];

@@ -216,9 +216,10 @@ export interface Ready {
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
   /**
-   * Whether step 1 needs an fsync: false when the only change is the commit index (as in etcd, a
-   * commit index lost in a crash is learnt again from the leader, and every later synced write —
-   * a snapshot marker included — makes it durable anyway).
+   * Whether step 1 needs an fsync: false when the only change is the commit index (a commit index
+   * lost in a crash is learnt again from the leader), and the write may then be skipped altogether:
+   * every Ready with `mustSync` carries the current hard state, so the next synced write records
+   * the newer commit.
    */
   readonly mustSync: boolean;
   /**
