@@ -2,7 +2,9 @@
  * One member's replica: Raft + durable storage + the state machine, driven by the Ready loop
  *
  *   input (tick, peer message, proposal, read) ─▶ RaftNode ─▶ Ready
- *   Ready: persist (fsync) ─▶ send messages ─▶ apply snapshot + committed entries ─▶ advance
+ *   Ready: send what promises nothing ─▶ apply what earlier Readys made durable ─▶ persist (fsync)
+ *          ─▶ send the rest ─▶ apply snapshot + the other committed entries ─▶ advance
+ *   (the order and why it is safe: docs/raft.md, "the Ready / advance contract")
  *
  * Deterministic given its Platform, storage and peers, so the simulator runs this same code.
  * Inputs that arrive while a Ready is being persisted accumulate in Raft and go into the next
