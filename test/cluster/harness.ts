@@ -59,15 +59,25 @@ export class ClusterHarness {
   }
 
   static async start(options: HarnessOptions): Promise<ClusterHarness> {
-    const h = new ClusterHarness(options);
-    try {
-      await h.init();
-    } catch (err) {
-      // members already started must not outlive a failed start (nobody else holds their PIDs)
-      await h.stop().catch(() => undefined);
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      const h = new ClusterHarness(options);
+      try {
+        await h.init();
+        return h;
+      } catch (err) {
+        const logs = h.logs();
+        const exits = h.members.map(
+          (m) => `${m.name}: exit ${String(m.process?.exitCode ?? m.process?.signalCode ?? 'running')}`,
+        );
+        // members already started must not outlive a failed start (nobody else holds their PIDs)
+        await h.stop().catch(() => undefined);
+        // A port picked as free can be taken (by any outgoing connection's ephemeral port) before the
+        // member binds it: that is the harness's race, not the member's, so it picks new ports once.
+        if (attempt === 1 && logs.includes('EADDRINUSE')) continue;
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(`cluster did not start: ${why}\n${exits.join(', ')}\n${logs}`, { cause: err });
+      }
     }
-    return h;
   }
 
   private async init(): Promise<void> {
