@@ -31,7 +31,20 @@ export interface BenchMember {
   log: string;
 }
 
+/** Ports handed out by this process: a probe's port can come back from the kernel at the next probe. */
+const handedOut = new Set<number>();
+
 async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+async function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

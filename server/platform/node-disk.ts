@@ -67,33 +67,11 @@ export class NodeDisk implements Disk {
   }
 
   async append(path: string, data: Uint8Array): Promise<void> {
-    await this.withCached(
-      path,
-      Op.Append,
-      async (handle) => {
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done);
-          done += bytesWritten;
-        }
-      },
-      false,
-    );
+    await this.withCached(path, Op.Append, (handle) => writeAll(handle, data, undefined), false);
   }
 
   async appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
-    await this.withCached(
-      path,
-      Op.Append,
-      async (handle) => {
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done, offsetBytes + done);
-          done += bytesWritten;
-        }
-      },
-      true,
-    );
+    await this.withCached(path, Op.Append, (handle) => writeAll(handle, data, offsetBytes), true);
   }
 
   async fsync(path: string): Promise<void> {
@@ -213,6 +191,16 @@ export class NodeDisk implements Disk {
     } catch {
       // The handle failed to open or is already closed: nothing to release.
     }
+  }
+}
+
+/** Writes all of `data` (short writes continue), at `position` or, in append mode, at the end. */
+async function writeAll(handle: FileHandle, data: Uint8Array, position: number | undefined): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const at = position === undefined ? null : position + done;
+    const { bytesWritten } = await handle.write(data, done, data.length - done, at);
+    done += bytesWritten;
   }
 }
 

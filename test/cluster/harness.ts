@@ -83,26 +83,14 @@ export class ClusterHarness {
   private async init(): Promise<void> {
     const specs: { name: string; host: string; clientPort: number; peerPort: number; proxyPort: number }[] =
       [];
-    // Each probe closes its port before the next, so the kernel may hand the same number out twice:
-    // never reuse one (about 1 harness in 700 did, and a member then failed to bind).
-    const taken = new Set<number>();
-    const pick = async (host: string): Promise<number> => {
-      for (;;) {
-        const port = await freePort(host);
-        if (!taken.has(port)) {
-          taken.add(port);
-          return port;
-        }
-      }
-    };
     for (let i = 0; i < this.options.size; i++) {
       const host = `127.0.0.${i + 1}`;
       specs.push({
         name: `m${i + 1}`,
         host,
-        clientPort: await pick('127.0.0.1'),
-        peerPort: await pick(host),
-        proxyPort: await pick(host),
+        clientPort: await freePort(),
+        peerPort: await freePort(host),
+        proxyPort: await freePort(host),
       });
     }
     const initialCluster = specs.map((s) => `${s.name}=http://${s.host}:${s.proxyPort}`).join(',');
