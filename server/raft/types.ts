@@ -217,9 +217,8 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /**
    * Whether step 1 needs an fsync: false when the only change is the commit index (a commit index
-   * lost in a crash is learnt again from the leader), and the write may then be skipped altogether:
-   * every Ready with `mustSync` carries the current hard state, so the next synced write records
-   * the newer commit.
+   * lost in a power loss is learnt again from the leader); every Ready with `mustSync` carries the
+   * current hard state, so the next synced write makes the newer commit durable.
    */
   readonly mustSync: boolean;
   /**

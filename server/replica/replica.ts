@@ -378,16 +378,18 @@ export class Replica<R> {
         const early = committedAppliableBeforePersist(rd);
         const confChanges: ConfChange[] = [];
         if (early > 0) this.applyCommitted(rd.committedEntries.slice(0, early), confChanges);
-        // A Ready whose only change is the commit index writes nothing: nothing depends on it
-        // being on disk (a member that forgets it learns it again from the leader), and the next
-        // synced write records a newer one. Writing it cost a thread-pool round trip per commit
-        // that the next entries' write queued behind (put-1 p50 3.5 → 2.8 ms).
-        if (rd.mustSync) {
-          await this.config.storage.save({
+        if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {
+          const saving = this.config.storage.save({
             hardState: rd.hardState,
             entries: rd.entries,
             snapshot: rd.snapshot,
+            mustSync: rd.mustSync,
           });
+          // Only the commit index changed: it is written (without fsync) so that a restarted member
+          // — even one cut off from its peers — applies everything it knew was committed, but
+          // nothing below waits for it; the WAL keeps write order and a failure stops the replica.
+          if (rd.mustSync) await saving;
+          else saving.catch((err: unknown) => this.fail(err));
         }
         if (sendFirst < rd.messages.length) this.config.peers.send(rd.messages.slice(sendFirst));
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);

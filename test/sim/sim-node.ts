@@ -275,8 +275,10 @@ export class SimNode {
     // does (applyEntry checks that each is durable).
     const early = committedAppliableBeforePersist(rd);
     for (let i = 0; i < early; i++) this.applyEntry(rd.committedEntries[i]!);
-    // A commit-only Ready writes nothing, as in the replica: a restart may find an older commit.
-    if (!rd.mustSync) {
+    // A commit-only hard state is staged but not synced: a crash may lose it (as on a real disk).
+    const needsSync =
+      rd.mustSync && (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined);
+    if (!needsSync && real === undefined) {
       this.complete(rd);
       return;
     }
@@ -328,7 +330,7 @@ export class SimNode {
       this.term = rd.hardState.term;
     }
     const write = { snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState };
-    if (this.realStore === undefined && rd.mustSync) this.storage.stage(write);
+    if (this.realStore === undefined) this.storage.stage(write);
     this.log.apply(write);
     if (rd.entries.length > 0) checker.onAppend(this.id, rd.entries, this.log);
     let commitAdvanced = false;
