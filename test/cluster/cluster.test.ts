@@ -87,6 +87,31 @@ describe('cluster (real processes)', function () {
       }
     });
 
+    it('lets a member restarted while cut off from its peers serve what it knew was committed', async () => {
+      const leader = await h.waitForLeader();
+      const follower = h.members.find((m) => m.name !== leader)!.name;
+      const expected: Record<string, string> = {};
+      for (let i = 0; i < 20; i++) {
+        await h.put(leader, `cut/${i}`, String(i));
+        expected[`cut/${i}`] = String(i);
+      }
+      // one more write, seen applied on the follower: the synced write of its entry records a
+      // commit index that covers every key above (the marker's own commit may be lost)
+      await h.put(leader, 'cut-marker', 'm');
+      await eventually('the follower applied the marker', async () =>
+        (await h.get(follower, 'cut-marker', true)) === 'm' ? true : undefined,
+      );
+      await h.kill(follower);
+      h.isolate(follower);
+      h.restart(follower);
+      const seen = await eventually('the cut-off member serves its own data', async () => {
+        const { kvs } = await h.dump(follower, 'cut/');
+        return Object.keys(kvs).length >= 20 ? kvs : undefined;
+      });
+      expect(seen).to.deep.equal(expected);
+      h.heal();
+    });
+
     it('catches a member up by snapshot after it missed more than --snapshot-count entries', async () => {
       const leader = await h.waitForLeader();
       const follower = h.members.find((m) => m.name !== leader)!.name;
