@@ -150,8 +150,8 @@ export class RaftNode {
     const mustSync = snapshot !== undefined || entries.length > 0 || voteChanged;
     const rd: Ready = {
       softState: softStateEqual(soft, this.prevSoft) ? undefined : soft,
-      // A synced Ready always carries the hard state, so that a commit index an earlier unsynced
-      // (or unwritten) Ready had is made durable by it.
+      // A synced Ready always carries the current hard state (a few bytes): the durable commit
+      // index then never depends on an earlier commit-only write having reached the disk.
       hardState: mustSync || !hardStateEqual(hard, this.prevHard) ? hard : undefined,
       snapshot,
       entries,
