@@ -6,10 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// the tests' port picker: one place that never hands out a port twice in a process
+import { freePort } from '../test/helpers/ports.js';
 import type { TargetName } from './stats.js';
 
 const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 'cli', 'main.js');
@@ -29,31 +30,6 @@ export interface BenchMember {
   readonly args: readonly string[];
   proc: ChildProcess | undefined;
   log: string;
-}
-
-/** Ports handed out by this process: a probe's port can come back from the kernel at the next probe. */
-const handedOut = new Set<number>();
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await probePort();
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
-
-async function probePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -97,25 +97,12 @@ export class MemoryDisk implements Disk {
   append(path: string, data: Uint8Array): Promise<void> {
     return this.run(() => {
       const file = this.fileAt(path, Op.Append, true);
-      ensureCapacity(file, file.size + data.length);
-      file.buf.set(data, file.size);
-      file.size += data.length;
-      this.stats.bytesWritten += data.length;
+      this.writeAt(file, file.size, data);
     });
   }
 
   appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
-    return this.run(() => {
-      const file = this.fileAt(path, Op.Append, true);
-      const end = offsetBytes + data.length;
-      // Overwriting bytes that are already durable (preallocated zeros) is not an append.
-      if (offsetBytes < file.syncedSize || offsetBytes > file.size) preserveSynced(file);
-      ensureCapacity(file, end);
-      if (offsetBytes > file.size) file.buf.fill(0, file.size, offsetBytes);
-      file.buf.set(data, offsetBytes);
-      file.size = Math.max(file.size, end);
-      this.stats.bytesWritten += data.length;
-    });
+    return this.run(() => this.writeAt(this.fileAt(path, Op.Append, true), offsetBytes, data));
   }
 
   fsync(path: string): Promise<void> {
@@ -224,6 +211,17 @@ export class MemoryDisk implements Disk {
       fsyncDir: (p) => guard(Op.FsyncDir, p, () => this.fsyncDir(p)),
       close: () => Promise.resolve(),
     };
+  }
+
+  private writeAt(file: FileNode, offsetBytes: number, data: Uint8Array): void {
+    const end = offsetBytes + data.length;
+    // Overwriting bytes that are already durable (preallocated zeros) is not an append.
+    if (offsetBytes < file.syncedSize || offsetBytes > file.size) preserveSynced(file);
+    ensureCapacity(file, end);
+    if (offsetBytes > file.size) file.buf.fill(0, file.size, offsetBytes);
+    file.buf.set(data, offsetBytes);
+    file.size = Math.max(file.size, end);
+    this.stats.bytesWritten += data.length;
   }
 
   /** Bytes of `path` that would survive a crash now (for tests). */

@@ -22,6 +22,8 @@
  * Rule 2 and rule 4 fire: the write of token 5 after 9 is a stale write that got through.
  */
 
+import { groupBy } from './group-by.js';
+
 export interface LockHold {
   readonly lock: string;
   readonly holder: string;
@@ -100,17 +102,6 @@ export function describeViolation(v: SafetyViolation): string {
     case 'over-capacity':
       return `semaphore ${v.semaphore}: ${v.holders.length} holders > ${v.limit} at ${v.atMs}: ${v.holders.join(', ')}`;
   }
-}
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    let list = m.get(k);
-    if (list === undefined) m.set(k, (list = []));
-    list.push(x);
-  }
-  return m;
 }
 
 /** Rules 1–4 for every lock in the log. */

@@ -38,6 +38,7 @@
  * t = 520 ms, and that returns true. Session 1 was alive after B's delivery, A never nacked `q-1`,
  * so B was given an item still claimed by A: rule 6.
  */
+import { groupBy } from './group-by.js';
 import { Outcome } from './history.js';
 
 export interface QueueEnqueue {
@@ -165,17 +166,6 @@ export function queueStats(h: QueueHistory): QueueStats {
     ).size,
     nacks: h.settles.filter((s) => s.kind === 'nack').length,
   };
-}
-
-function groupBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    let list = m.get(k);
-    if (list === undefined) m.set(k, (list = []));
-    list.push(x);
-  }
-  return m;
 }
 
 export function checkQueue(h: QueueHistory): QueueViolation[] {

@@ -29,6 +29,7 @@ import {
   type QueueHistory,
   type QueueSettle,
 } from '../check/queue-safety.js';
+import { sleepUnlessAborted as sleep } from '../helpers/sleep.js';
 
 export const QUEUE_NAME = 'fault-queue';
 
@@ -61,18 +62,6 @@ export const QUEUE_WORKLOAD_DEFAULTS = {
   crashChance: 0.03,
   drainTimeoutMs: 30_000,
 } as const;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 function settleResult(err: unknown): SettleResult {
   return err instanceof ClientError && !err.mayHaveApplied ? SettleResult.NotApplied : SettleResult.Unknown;

@@ -26,6 +26,7 @@ import { Client } from '../../client/index.js';
 import { Semaphore } from '../../recipes/index.js';
 import { prng } from '../check/generate.js';
 import type { SafetyViolation, SemaphoreHold } from '../check/lock-safety.js';
+import { sleepUnlessAborted as sleep } from '../helpers/sleep.js';
 
 export const SEMAPHORE_NAME = 'fault-semaphore';
 
@@ -79,18 +80,6 @@ export const SEMAPHORE_WORKLOAD_DEFAULTS = {
   holdMs: [20, 600],
   operatorEveryMs: [2_000, 5_000],
 } as const;
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted === true) return resolve();
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class SemaphoreWorkload {
   readonly holds: RecordedSemaphoreHold[] = [];

@@ -11,6 +11,18 @@ function electFirst(net: TestNetwork): RaftNode {
   return net.node(1);
 }
 
+/** A follower of a fresh 3-member cluster that has just been handed the leader's append of one entry. */
+function followerGivenAnAppend(): RaftNode {
+  const net = new TestNetwork([1, 2, 3]);
+  const leader = electFirst(net);
+  leader.propose(text('x'));
+  const rd = leader.ready();
+  leader.advance(rd);
+  const follower = net.node(2);
+  for (const m of rd.messages) if (m.to === 2) follower.step(m);
+  return follower;
+}
+
 /** The commit index a message tells its receiver (0 when it carries none). */
 function commitOf(m: Message): number {
   return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' ? m.commit : 0;
@@ -60,13 +72,7 @@ describe('Ready', () => {
 
     context('when a follower acknowledges appends', () => {
       it('holds the acknowledgements back until its write is durable', () => {
-        const net = new TestNetwork([1, 2, 3]);
-        const leader = electFirst(net);
-        leader.propose(text('x'));
-        const rd = leader.ready();
-        leader.advance(rd);
-        const follower = net.node(2);
-        for (const m of rd.messages) if (m.to === 2) follower.step(m);
+        const follower = followerGivenAnAppend();
         const frd: Ready = follower.ready();
         expect(frd.entries).to.have.length(1);
         expect(frd.messages.some((m) => m.type === 'MsgAppResp')).to.equal(true);
@@ -77,13 +83,7 @@ describe('Ready', () => {
 
     context('when a follower forwards a proposal while it acknowledges appends', () => {
       it('lets the proposal leave at once and holds the acknowledgement back', () => {
-        const net = new TestNetwork([1, 2, 3]);
-        const leader = electFirst(net);
-        leader.propose(text('x'));
-        const rd = leader.ready();
-        leader.advance(rd);
-        const follower = net.node(2);
-        for (const m of rd.messages) if (m.to === 2) follower.step(m);
+        const follower = followerGivenAnAppend();
         follower.propose(text('y'));
         const frd = follower.ready();
         expect(frd.messagesBeforePersist).to.equal(1);

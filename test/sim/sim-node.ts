@@ -276,9 +276,7 @@ export class SimNode {
     const early = committedAppliableBeforePersist(rd);
     for (let i = 0; i < early; i++) this.applyEntry(rd.committedEntries[i]!);
     // A commit-only hard state is staged but not synced: a crash may lose it (as on a real disk).
-    const needsSync =
-      rd.mustSync && (rd.snapshot !== undefined || rd.entries.length > 0 || rd.hardState !== undefined);
-    if (!needsSync && real === undefined) {
+    if (!rd.mustSync && real === undefined) {
       this.complete(rd);
       return;
     }
