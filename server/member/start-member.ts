@@ -7,7 +7,7 @@
  */
 import { startClientApi, type ClientApi } from '../api/index.js';
 import { MetricsRegistry } from '../api/metrics.js';
-import { loadConfig, type MemberConfig } from '../cli/config.js';
+import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
 import {
@@ -18,6 +18,7 @@ import {
   type MemberCore,
   type MemberOptions,
 } from './member.js';
+import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
 export interface MemberHandle {
@@ -50,20 +51,22 @@ export async function startMember(
   const logger =
     extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
   const metrics = new MetricsRegistry();
+  // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
+  const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
   const core = await startCore(config, logger, metrics);
   let api: ClientApi;
   try {
     api = await startClientApi({
       listenUrls: config.listenClientUrls,
-      ...(config.clientTls !== undefined ? { tls: await clientTlsOptions(config) } : {}),
+      ...(tls !== undefined ? { tls } : {}),
       backend: new MemberBackend(core),
       limits: { maxRequestBytes: config.maxRequestBytes },
       logger,
       metrics,
     });
   } catch (err) {
-    await stopCore(core);
-    throw err;
+    await stopCore(core, { failedStart: true });
+    throw listenError('listen-client-urls', err);
   }
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
@@ -116,14 +119,20 @@ function isConfig(o: MemberOptions | MemberConfig): o is MemberConfig {
 }
 
 async function clientTlsOptions(
-  config: MemberConfig,
+  tls: TlsFiles,
 ): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const { readFile } = await import('node:fs/promises');
-  const tls = config.clientTls!;
+  const read = async (flag: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new InvalidConfigError(flag, `cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
   return {
-    cert: await readFile(tls.certFile),
-    key: await readFile(tls.keyFile),
-    ...(tls.trustedCaFile !== '' ? { ca: await readFile(tls.trustedCaFile) } : {}),
+    cert: await read('cert-file', tls.certFile),
+    key: await read('key-file', tls.keyFile),
+    ...(tls.trustedCaFile !== '' ? { ca: await read('trusted-ca-file', tls.trustedCaFile) } : {}),
     requestCert: tls.clientCertAuth,
     rejectUnauthorized: tls.clientCertAuth,
   };
