@@ -7,8 +7,9 @@
  * a half-written lock. Node has no flock(2), so a lock left by a process that died (kill -9, power
  * loss) is recognised as stale instead of being released by the kernel:
  *
- * - a holder is live when its pid exists and, on Linux, that process started when the holder did
- *   (/proc/<pid>/stat field 22), so a recycled pid does not keep a dead member's lock;
+ * - a holder is live when its pid exists and, on Linux, is no zombie and started when the holder
+ *   did (/proc/<pid>/stat), so neither an unreaped corpse nor a recycled pid keeps a dead
+ *   member's lock;
  * - a holder with this process's pid is live exactly when this process holds (or is taking) that
  *   very lock (a member restarted in a fresh container often gets the pid its predecessor had);
  * - a stale lock is moved aside with rename(2), which only one contender can do to a given file,
@@ -107,7 +108,7 @@ async function acquire(dir: string, lockFile: string): Promise<string> {
     pid: process.pid,
     host: hostname(),
     acquiredAt: new Date().toISOString(),
-    ...optional('startTicks', startTicksOf(process.pid)),
+    ...optional('startTicks', procStat(process.pid)?.startTicks),
     nonce,
   };
   const text = `${JSON.stringify(record)}\n`;
@@ -169,9 +170,11 @@ function isLive(holder: LockRecord, text: string): boolean {
     // EPERM: the process exists but belongs to someone else.
     if (codeOf(err) === 'ESRCH') return false;
   }
-  if (holder.startTicks === undefined) return true;
-  const now = startTicksOf(holder.pid);
-  return now === undefined || now === holder.startTicks;
+  const now = procStat(holder.pid);
+  if (now === undefined) return true; // no /proc: the pid's existence is all there is to go on
+  // A zombie has exited (only its parent has not reaped it yet), and holds nothing.
+  if (now.state === 'Z' || now.state === 'X') return false;
+  return holder.startTicks === undefined || now.startTicks === holder.startTicks;
 }
 
 function parseRecord(text: string): LockRecord | undefined {
@@ -192,11 +195,16 @@ function parseRecord(text: string): LockRecord | undefined {
   };
 }
 
-/** Field 22 of /proc/<pid>/stat (after the parenthesised command name, which may hold spaces). */
-function startTicksOf(pid: number): string | undefined {
+/**
+ * Fields 3 (state) and 22 (start time) of /proc/<pid>/stat, counted after the parenthesised
+ * command name, which may hold spaces and parentheses. Undefined where there is no /proc.
+ */
+function procStat(pid: number): { state: string; startTicks: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [state, startTicks] = [fields[0], fields[19]];
+    return state === undefined || startTicks === undefined ? undefined : { state, startTicks };
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DataDirLockedError, type DirLock } from '../../../server/platform/dir-lock.js';
 import { LOCK_FILE_NAME, lockDirectory } from '../../../server/platform/node-dir-lock.js';
+import { eventually } from '../../helpers/eventually.js';
 
 /** The pid of a process that has exited (spawned and awaited here). */
 async function deadPid(): Promise<number> {
@@ -110,6 +111,29 @@ describe('lockDirectory', () => {
       // A live process (this test runner's parent), recorded with a start time it never had.
       staleLock(dir, { pid: process.ppid, host: 'h', acquiredAt: 'then', startTicks: '1' });
       await take(dir);
+    });
+
+    it('takes over the lock of a zombie (exited, not yet reaped by its parent)', async function () {
+      if (!existsSync('/proc/self/stat')) this.skip();
+      // `sleep 0` exits at once; its parent becomes `sleep 30` (exec), which never reaps it.
+      const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      try {
+        const zombie = await new Promise<number>((resolve) =>
+          parent.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim()))),
+        );
+        const stat = await eventually('the child to be a zombie', () => {
+          const text = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+          return text.slice(text.lastIndexOf(')') + 2).split(' ')[0] === 'Z' ? text : undefined;
+        });
+        const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        const dir = join(root, 'zombie');
+        staleLock(dir, { pid: zombie, host: 'h', acquiredAt: 'then', startTicks });
+        await take(dir);
+      } finally {
+        parent.kill('SIGKILL');
+      }
     });
 
     it('refuses while the recorded process is alive with the recorded start time', async function () {
