@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMember } from '../../server/index.js';
-import { ListenError } from '../../server/member/listen-error.js';
+import { ListenError, startMember } from '../../server/index.js';
 import { ConcordProcess } from './concord-process.js';
 import { freePort } from '../helpers/ports.js';
 
