@@ -99,6 +99,15 @@ export interface MemberCore {
   readonly dataDirLock: DirLock;
 }
 
+export interface StartCoreHooks {
+  /**
+   * Runs once the core is assembled, before the peer listeners bind and the replica runs (where
+   * `startMember` opens the client port): a failure here or at the peer listeners still leaves
+   * nothing behind. Resolves with how to undo what it did, should a later step fail.
+   */
+  readonly beforePeers?: (core: MemberCore) => Promise<() => Promise<void>>;
+}
+
 /**
  * Locks the data directory, then opens storage, the peer transport and the replica. A start that
  * fails undoes what it did: everything opened is closed, and a data directory it created is gone.
@@ -107,11 +116,12 @@ export async function startCore(
   config: MemberConfig,
   logger: Logger,
   metrics?: MetricsRegistry,
+  hooks: StartCoreHooks = {},
 ): Promise<MemberCore> {
   const dataDirLock = await lockDataDir(config.dataDir);
   const undo: (() => Promise<void>)[] = [];
   try {
-    return await assembleCore(config, logger, metrics, dataDirLock, undo);
+    return await assembleCore(config, logger, metrics, hooks, dataDirLock, undo);
   } catch (err) {
     for (const step of undo.reverse()) await step().catch(() => undefined);
     await dataDirLock.release({ discardIfNew: true });
@@ -132,6 +142,7 @@ async function assembleCore(
   config: MemberConfig,
   logger: Logger,
   metrics: MetricsRegistry | undefined,
+  hooks: StartCoreHooks,
   dataDirLock: DirLock,
   undo: (() => Promise<void>)[],
 ): Promise<MemberCore> {
@@ -203,7 +214,12 @@ async function assembleCore(
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
   });
-  transport.onMessage((m) => replica.step(m));
+  // Peers are heard only once every listener is bound: until then a failed start has told no
+  // peer anything (no vote, no acknowledgement), so its new data directory can be discarded.
+  let hearingPeers = false;
+  transport.onMessage((m) => {
+    if (hearingPeers) replica.step(m);
+  });
   transport.onSnapshotStatus((to, ok) => {
     if (!ok) replica.reportSnapshotFailure(to);
   });
@@ -222,20 +238,6 @@ async function assembleCore(
   };
   let knownPeers = new Set<number>();
   replica.onMembershipChange((members) => syncPeers(members));
-
-  // A listener that fails closes the transport itself (nothing to undo).
-  await transport.start().catch((err: unknown) => {
-    throw listenError('listen-peer-urls', err);
-  });
-  undo.push(() => transport.close());
-  // Peers named on the command line are dialled at once so the first election's votes get through.
-  for (const m of config.initialCluster) {
-    if (m.id === config.memberId) continue;
-    transport.addPeer(m.id, [...m.peerUrls]);
-    knownPeers.add(m.id);
-    transport.connect(m.id);
-  }
-  syncPeers(replica.memberList());
 
   const pump = new WatchPump(machine.watchable);
   replica.onApplied(() => pump.onApplied());
@@ -271,8 +273,7 @@ async function assembleCore(
         compacting = false;
       });
   });
-  replica.start();
-  return {
+  const core: MemberCore = {
     config,
     logger,
     replica,
@@ -284,9 +285,28 @@ async function assembleCore(
     storage,
     clock,
     timers,
-    peerUrls: transport.listenUrls(),
+    get peerUrls() {
+      return transport.listenUrls();
+    },
     dataDirLock,
   };
+  if (hooks.beforePeers !== undefined) undo.push(await hooks.beforePeers(core));
+  // A listener that fails closes the transport itself (nothing to undo).
+  await transport.start().catch((err: unknown) => {
+    throw listenError('listen-peer-urls', err);
+  });
+  undo.push(() => transport.close());
+  // Peers named on the command line are dialled at once so the first election's votes get through.
+  for (const m of config.initialCluster) {
+    if (m.id === config.memberId) continue;
+    transport.addPeer(m.id, [...m.peerUrls]);
+    knownPeers.add(m.id);
+    transport.connect(m.id);
+  }
+  syncPeers(replica.memberList());
+  hearingPeers = true;
+  replica.start();
+  return core;
 }
 
 /** Members listening on a specific loopback address dial from it too (lets test proxies tell them apart). */
@@ -319,13 +339,9 @@ export { loadConfig };
 
 /**
  * Stops a core in dependency order: no more ticks or applies, then network, then disk, and last
- * the data directory's lock. `failedStart`: the member never served, so a data directory this
- * start created is removed again.
+ * the data directory's lock.
  */
-export async function stopCore(
-  core: MemberCore,
-  options: { readonly failedStart?: boolean } = {},
-): Promise<void> {
+export async function stopCore(core: MemberCore): Promise<void> {
   try {
     await core.replica.stop();
     core.pump.close();
@@ -333,6 +349,6 @@ export async function stopCore(
     await core.storage.close();
     await core.disk.close();
   } finally {
-    await core.dataDirLock.release({ discardIfNew: options.failedStart === true });
+    await core.dataDirLock.release();
   }
 }

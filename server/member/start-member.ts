@@ -53,21 +53,27 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
-  const core = await startCore(config, logger, metrics);
-  let api: ClientApi;
-  try {
-    api = await startClientApi({
-      listenUrls: config.listenClientUrls,
-      ...(tls !== undefined ? { tls } : {}),
-      backend: new MemberBackend(core),
-      limits: { maxRequestBytes: config.maxRequestBytes },
-      logger,
-      metrics,
-    });
-  } catch (err) {
-    await stopCore(core, { failedStart: true });
-    throw listenError('listen-client-urls', err);
-  }
+  let openedApi: ClientApi | undefined;
+  // The client port opens before the peer ports: a start that fails on either has promised
+  // nothing to any peer, so startCore can still discard a data directory it created.
+  const core = await startCore(config, logger, metrics, {
+    beforePeers: async (assembled) => {
+      const api = await startClientApi({
+        listenUrls: config.listenClientUrls,
+        ...(tls !== undefined ? { tls } : {}),
+        backend: new MemberBackend(assembled),
+        limits: { maxRequestBytes: config.maxRequestBytes },
+        logger,
+        metrics,
+      }).catch((err: unknown) => {
+        throw listenError('listen-client-urls', err);
+      });
+      openedApi = api;
+      return () => api.close();
+    },
+  });
+  if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
+  const api: ClientApi = openedApi;
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
