@@ -15,7 +15,12 @@ export interface FlagSpec {
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
   { name: 'name', type: 'string', default: 'default', help: 'human-readable name of this member' },
-  { name: 'data-dir', type: 'string', default: '', help: 'data directory (default: ./<name>.concord)' },
+  {
+    name: 'data-dir',
+    type: 'string',
+    default: '',
+    help: 'data directory, locked by this member while it runs (default: ./<name>.concord)',
+  },
   {
     name: 'listen-client-urls',
     type: 'urls',

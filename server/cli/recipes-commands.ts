@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { Client } from '../../client/index.js';
 import { acquireLock, Election, Semaphore } from '../../recipes/index.js';
+import { ELECT_USAGE, LOCK_USAGE, SEMAPHORE_USAGE, wantsHelp } from './usage.js';
 
 export interface RecipeIo {
   readonly out: (line: string) => void;
@@ -28,12 +29,13 @@ const defaultIo: RecipeIo = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-export const RECIPE_USAGE = [
-  'usage: concord lock NAME [--ttl=SEC] -- COMMAND [ARGS...]',
-  '       concord elect NAME [VALUE] [--ttl=SEC]',
-  '       concord semaphore list NAME | set-limit NAME N | release NAME HOLDER',
-  '       (all take --endpoints=URL[,URL...]; default $CONCORD_ENDPOINTS or http://127.0.0.1:2379)',
-].join('\n');
+const VERB_USAGE: Readonly<Record<string, string>> = {
+  lock: LOCK_USAGE,
+  elect: ELECT_USAGE,
+  semaphore: SEMAPHORE_USAGE,
+};
+
+export const RECIPE_USAGE = [LOCK_USAGE, ELECT_USAGE, SEMAPHORE_USAGE].join('\n\n');
 
 interface Parsed {
   readonly positional: string[];
@@ -86,11 +88,17 @@ export async function runRecipeCommand(
   args: readonly string[],
   io: RecipeIo = defaultIo,
 ): Promise<number> {
+  const usage = VERB_USAGE[verb] ?? RECIPE_USAGE;
+  // Help is answered before a client exists: it never connects.
+  if (wantsHelp(args)) {
+    io.out(usage);
+    return 0;
+  }
   let parsed: Parsed;
   try {
     parsed = parse(args);
   } catch (e) {
-    io.err(`concord ${verb}: ${(e as Error).message}\n${RECIPE_USAGE}`);
+    io.err(`concord ${verb}: ${(e as Error).message}\n${usage}`);
     return 2;
   }
   const own = io.interrupt === undefined ? processInterrupt() : undefined;
@@ -110,7 +118,7 @@ export async function runRecipeCommand(
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`concord ${verb}: ${e.message}\n${RECIPE_USAGE}`);
+      io.err(`concord ${verb}: ${e.message}\n${usage}`);
       return 2;
     }
     if (interrupt.aborted) return 130;

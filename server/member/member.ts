@@ -6,13 +6,15 @@
  */
 import { AutoCompactionPolicy } from '../mvcc/index.js';
 import { encodeCommand, StateMachine, type ApplyResult, type Command } from '../apply/index.js';
-import { loadConfig, type MemberConfig } from '../cli/config.js';
+import { InvalidConfigError, loadConfig, type MemberConfig } from '../cli/config.js';
 import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 import { JsonLinesLogger, type Logger } from '../platform/logger.js';
 import { TimedDisk } from '../platform/timed-disk.js';
 import type { Disk } from '../platform/disk.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { NodeDisk } from '../platform/node-disk.js';
+import { DataDirLockedError, type DirLock } from '../platform/dir-lock.js';
+import { lockDirectory } from '../platform/node-dir-lock.js';
 import { NodeTimers } from '../platform/node-timers.js';
 import { SeededRandom } from '../platform/random.js';
 import {
@@ -27,6 +29,7 @@ import { PeerTransport } from '../transport/index.js';
 import { LeaseDriver } from './lease-driver.js';
 import { StateMachinePort } from './state-machine-port.js';
 import { WatchPump } from './watch-pump.js';
+import { listenError } from './listen-error.js';
 
 /**
  * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
@@ -92,12 +95,56 @@ export interface MemberCore {
   readonly timers: NodeTimers;
   /** Peer URLs actually bound (port 0 resolved). */
   readonly peerUrls: readonly string[];
+  /** This member's exclusive hold on its data directory (released by `stopCore`). */
+  readonly dataDirLock: DirLock;
 }
 
+export interface StartCoreHooks {
+  /**
+   * Runs once the core is assembled, before the peer listeners bind and the replica runs (where
+   * `startMember` opens the client port): a failure here or at the peer listeners still leaves
+   * nothing behind. Resolves with how to undo what it did, should a later step fail.
+   */
+  readonly beforePeers?: (core: MemberCore) => Promise<() => Promise<void>>;
+}
+
+/**
+ * Locks the data directory, then opens storage, the peer transport and the replica. A start that
+ * fails undoes what it did: everything opened is closed, and a data directory it created is gone.
+ */
 export async function startCore(
   config: MemberConfig,
   logger: Logger,
   metrics?: MetricsRegistry,
+  hooks: StartCoreHooks = {},
+): Promise<MemberCore> {
+  const dataDirLock = await lockDataDir(config.dataDir);
+  const undo: (() => Promise<void>)[] = [];
+  try {
+    return await assembleCore(config, logger, metrics, hooks, dataDirLock, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    await dataDirLock.release({ discardIfNew: true });
+    throw err;
+  }
+}
+
+async function lockDataDir(dataDir: string): Promise<DirLock> {
+  try {
+    return await lockDirectory(dataDir);
+  } catch (err) {
+    if (err instanceof DataDirLockedError) throw err;
+    throw new InvalidConfigError('data-dir', `cannot use ${dataDir}: ${(err as Error).message}`);
+  }
+}
+
+async function assembleCore(
+  config: MemberConfig,
+  logger: Logger,
+  metrics: MetricsRegistry | undefined,
+  hooks: StartCoreHooks,
+  dataDirLock: DirLock,
+  undo: (() => Promise<void>)[],
 ): Promise<MemberCore> {
   const clock = new NodeClock();
   const timers = new NodeTimers();
@@ -112,6 +159,7 @@ export async function startCore(
     exponentialBuckets(0.0005, 2, 14),
   );
   const disk = new TimedDisk(new NodeDisk(), clock, (ms) => fsyncSeconds?.observe(ms / 1000));
+  undo.push(() => disk.close());
   const { storage, boot, isNew } = await RaftStorage.open(disk, {
     dataDir: config.dataDir,
     clusterId: String(config.clusterId),
@@ -122,6 +170,7 @@ export async function startCore(
     preallocateBytes: WAL_PREALLOCATE_BYTES,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
   });
+  undo.push(() => storage.close());
   let bootState = boot;
   if (isNew && config.initialClusterState === 'new') {
     // A new cluster: every initial member writes the same committed addVoter entries.
@@ -165,7 +214,12 @@ export async function startCore(
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
   });
-  transport.onMessage((m) => replica.step(m));
+  // Peers are heard only once every listener is bound: until then a failed start has told no
+  // peer anything (no vote, no acknowledgement), so its new data directory can be discarded.
+  let hearingPeers = false;
+  transport.onMessage((m) => {
+    if (hearingPeers) replica.step(m);
+  });
   transport.onSnapshotStatus((to, ok) => {
     if (!ok) replica.reportSnapshotFailure(to);
   });
@@ -184,16 +238,6 @@ export async function startCore(
   };
   let knownPeers = new Set<number>();
   replica.onMembershipChange((members) => syncPeers(members));
-
-  await transport.start();
-  // Peers named on the command line are dialled at once so the first election's votes get through.
-  for (const m of config.initialCluster) {
-    if (m.id === config.memberId) continue;
-    transport.addPeer(m.id, [...m.peerUrls]);
-    knownPeers.add(m.id);
-    transport.connect(m.id);
-  }
-  syncPeers(replica.memberList());
 
   const pump = new WatchPump(machine.watchable);
   replica.onApplied(() => pump.onApplied());
@@ -229,8 +273,7 @@ export async function startCore(
         compacting = false;
       });
   });
-  replica.start();
-  return {
+  const core: MemberCore = {
     config,
     logger,
     replica,
@@ -242,8 +285,28 @@ export async function startCore(
     storage,
     clock,
     timers,
-    peerUrls: transport.listenUrls(),
+    get peerUrls() {
+      return transport.listenUrls();
+    },
+    dataDirLock,
   };
+  if (hooks.beforePeers !== undefined) undo.push(await hooks.beforePeers(core));
+  // A listener that fails closes the transport itself (nothing to undo).
+  await transport.start().catch((err: unknown) => {
+    throw listenError('listen-peer-urls', err);
+  });
+  undo.push(() => transport.close());
+  // Peers named on the command line are dialled at once so the first election's votes get through.
+  for (const m of config.initialCluster) {
+    if (m.id === config.memberId) continue;
+    transport.addPeer(m.id, [...m.peerUrls]);
+    knownPeers.add(m.id);
+    transport.connect(m.id);
+  }
+  syncPeers(replica.memberList());
+  hearingPeers = true;
+  replica.start();
+  return core;
 }
 
 /** Members listening on a specific loopback address dial from it too (lets test proxies tell them apart). */
@@ -274,11 +337,18 @@ export function makeLogger(
 
 export { loadConfig };
 
-/** Stops a core in dependency order: no more ticks or applies, then network, then disk. */
+/**
+ * Stops a core in dependency order: no more ticks or applies, then network, then disk, and last
+ * the data directory's lock.
+ */
 export async function stopCore(core: MemberCore): Promise<void> {
-  await core.replica.stop();
-  core.pump.close();
-  await core.transport.close();
-  await core.storage.close();
-  await core.disk.close();
+  try {
+    await core.replica.stop();
+    core.pump.close();
+    await core.transport.close();
+    await core.storage.close();
+    await core.disk.close();
+  } finally {
+    await core.dataDirLock.release();
+  }
 }

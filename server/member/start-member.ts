@@ -7,7 +7,7 @@
  */
 import { startClientApi, type ClientApi } from '../api/index.js';
 import { MetricsRegistry } from '../api/metrics.js';
-import { loadConfig, type MemberConfig } from '../cli/config.js';
+import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
 import {
@@ -18,6 +18,7 @@ import {
   type MemberCore,
   type MemberOptions,
 } from './member.js';
+import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
 export interface MemberHandle {
@@ -50,21 +51,29 @@ export async function startMember(
   const logger =
     extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
   const metrics = new MetricsRegistry();
-  const core = await startCore(config, logger, metrics);
-  let api: ClientApi;
-  try {
-    api = await startClientApi({
-      listenUrls: config.listenClientUrls,
-      ...(config.clientTls !== undefined ? { tls: await clientTlsOptions(config) } : {}),
-      backend: new MemberBackend(core),
-      limits: { maxRequestBytes: config.maxRequestBytes },
-      logger,
-      metrics,
-    });
-  } catch (err) {
-    await stopCore(core);
-    throw err;
-  }
+  // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
+  const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
+  let openedApi: ClientApi | undefined;
+  // The client port opens before the peer ports: a start that fails on either has promised
+  // nothing to any peer, so startCore can still discard a data directory it created.
+  const core = await startCore(config, logger, metrics, {
+    beforePeers: async (assembled) => {
+      const api = await startClientApi({
+        listenUrls: config.listenClientUrls,
+        ...(tls !== undefined ? { tls } : {}),
+        backend: new MemberBackend(assembled),
+        limits: { maxRequestBytes: config.maxRequestBytes },
+        logger,
+        metrics,
+      }).catch((err: unknown) => {
+        throw listenError('listen-client-urls', err);
+      });
+      openedApi = api;
+      return () => api.close();
+    },
+  });
+  if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
+  const api: ClientApi = openedApi;
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
@@ -116,14 +125,20 @@ function isConfig(o: MemberOptions | MemberConfig): o is MemberConfig {
 }
 
 async function clientTlsOptions(
-  config: MemberConfig,
+  tls: TlsFiles,
 ): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const { readFile } = await import('node:fs/promises');
-  const tls = config.clientTls!;
+  const read = async (flag: string, path: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new InvalidConfigError(flag, `cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
   return {
-    cert: await readFile(tls.certFile),
-    key: await readFile(tls.keyFile),
-    ...(tls.trustedCaFile !== '' ? { ca: await readFile(tls.trustedCaFile) } : {}),
+    cert: await read('cert-file', tls.certFile),
+    key: await read('key-file', tls.keyFile),
+    ...(tls.trustedCaFile !== '' ? { ca: await read('trusted-ca-file', tls.trustedCaFile) } : {}),
     requestCert: tls.clientCertAuth,
     rejectUnauthorized: tls.clientCertAuth,
   };
