@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '../../client/index.js';
+import { Client, type WatchEvent } from '../../client/index.js';
 import { acquireLock } from '../../recipes/index.js';
 import { startMember, type MemberHandle } from '../../server/index.js';
 import { b64, TestClient, type Json } from '../api/helpers.js';
@@ -98,6 +98,17 @@ describe('a brand-new member (first operation on a fresh data directory)', funct
     expect(range.revision).to.equal(1);
     expect(range.header.revision).to.equal(1);
     expect((await client.put('foo', 'bar')).revision).to.equal(2);
+  });
+
+  it('compacts to revision 1, then serves a watch from 1 (the compaction point), as etcd', async () => {
+    await using client = new Client({ endpoints: [url] });
+    expect((await client.compact(1)).revision).to.equal(1);
+    await using watch = client.watch({ key: 'foo', startRevision: 1 });
+    expect(await watch.ready()).to.equal(1);
+    await client.put('foo', 'bar');
+    const { value } = await watch.next();
+    const events: readonly WatchEvent[] = value?.events ?? [];
+    expect(events.map((e) => `${e.type}@${e.kv.modRevision}`)).to.deep.equal(['put@2']);
   });
 
   it('lets the first acquireLock() acquire, with fencing token 2', async () => {
