@@ -67,7 +67,10 @@ export interface EmptyRequest {
 export interface ResponseHeader {
   readonly clusterId: number;
   readonly memberId: number;
-  /** The store revision when the request was applied (or read); 0 where no store is involved. */
+  /**
+   * The store revision when the request was applied (or read), else the current one. A brand-new
+   * store is at revision 1 (as etcd's), so a member never answers 0.
+   */
   readonly revision: number;
   readonly raftTerm: number;
 }

@@ -1,16 +1,19 @@
 /**
  * The state machine's snapshot: everything replicated, in one versioned binary blob.
  *
- *   magic "CSMS", format version (u8 = 1), appliedIndex,
+ *   magic "CSMS", format version (u8 = 2), appliedIndex,
  *   mvcc snapshot (length-prefixed, see mvcc/snapshot-codec.ts),
  *   leases by id: id, ttlSec, remainingTtlSec.
+ *
+ * Version 2 holds an mvcc snapshot of version 2 (revisions numbered as etcd's: a new store at 1);
+ * a version-1 snapshot is refused, naming both versions (there is no conversion).
  *
  * Attached keys are not stored: they are the live keys whose `lease` names the lease.
  */
 import { ByteReader, ByteWriter, DecodeError, SnapshotDecodeError } from '../mvcc/index.js';
 
 const MAGIC = [0x43, 0x53, 0x4d, 0x53]; // "CSMS"
-export const STATE_SNAPSHOT_VERSION = 1;
+export const STATE_SNAPSHOT_VERSION = 2;
 
 export interface LeaseRecord {
   readonly id: number;
@@ -40,8 +43,11 @@ export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
     for (const b of MAGIC)
       if (r.u8() !== b) throw new SnapshotDecodeError('not a state machine snapshot (magic)');
     const version = r.u8();
-    if (version !== STATE_SNAPSHOT_VERSION)
-      throw new SnapshotDecodeError(`unsupported format version ${version}`);
+    if (version !== STATE_SNAPSHOT_VERSION) {
+      throw new SnapshotDecodeError(
+        `state machine snapshot format version ${version} is not supported: this build reads version ${STATE_SNAPSHOT_VERSION} only`,
+      );
+    }
     const appliedIndex = r.uint();
     const mvcc = r.bytes();
     const n = r.uint();

@@ -144,7 +144,8 @@ export class MemberBackend implements ClientBackend {
   watch(req: P.WatchCreateRequest, sink: WatchSink, _options: CallOptions): Promise<WatchHandle> {
     const { machine, pump } = this.core;
     const compacted = machine.store.compactRevision;
-    if (req.startRevision > 0 && req.startRevision <= compacted)
+    // The changes at the compaction point are kept: a watch may start there (as etcd's).
+    if (req.startRevision > 0 && req.startRevision < compacted)
       return Promise.reject(new CompactedError(compacted));
     const progressWaiters: ((revision: number) => void)[] = [];
     let ended = false;

@@ -3,11 +3,16 @@
  * order. Every write transaction has at least one change, so main revisions are dense and a lookup
  * is an array index. Compaction drops a prefix.
  *
- * Invariants: `revisions[i].revision === first + i`; the last held revision is the store's current
- * revision (or the history is empty).
+ * A brand-new store's history holds one revision, `INITIAL_REVISION` (1), with no changes: the
+ * store's state before any write, as in etcd. A watch or a read may start there like at any other
+ * revision, until a compaction above it drops it.
+ *
+ * Invariants: `revisions[i].revision === first + i`; only `INITIAL_REVISION` may have no changes;
+ * the last held revision is the store's current revision (or the history is empty).
  */
 import { assert } from '../assert.js';
 import type { RevisionChanges } from './kv-types.js';
+import { INITIAL_REVISION } from './revision.js';
 
 export class History {
   private revisions: RevisionChanges[] = [];
@@ -17,6 +22,13 @@ export class History {
 
   constructor(firstRevision: number) {
     this.first = firstRevision;
+  }
+
+  /** The history of a brand-new store: the initial revision, without changes. */
+  static initial(): History {
+    const h = new History(INITIAL_REVISION);
+    h.revisions.push({ revision: INITIAL_REVISION, events: [], keys: [] });
+    return h;
   }
 
   /** The oldest revision held (or the next to be appended when empty). */

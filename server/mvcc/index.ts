@@ -35,7 +35,7 @@ export {
 export type { KeyRange } from './key-bytes.js';
 export { EventType, tombstone, describeKeyValue, RECORD_OVERHEAD_BYTES } from './kv-types.js';
 export type { KeyValue, MvccEvent, RevisionChanges } from './kv-types.js';
-export { compareRevisions, describeRevision, isRevisionNumber } from './revision.js';
+export { compareRevisions, describeRevision, isRevisionNumber, INITIAL_REVISION } from './revision.js';
 export type { Revision } from './revision.js';
 export { SortOrder, SortTarget, CompareTarget, CompareResult } from './requests.js';
 export type {

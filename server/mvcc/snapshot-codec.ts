@@ -1,13 +1,16 @@
 /**
  * The binary snapshot of an MVCC store, and the state hash, both over the same canonical content:
  *
- *   magic "CMVS", format version (u8 = 1),
+ *   magic "CMVS", format version (u8 = 2),
  *   currentRevision, compactRevision, noSpaceAlarm,
  *   kept records: the key-index entries below the compaction point (at most one per key), in key
  *     order: key, createRevision, modRevision, version, value, lease;
  *   history: every revision from the compaction point (or 1) to the current one, each with its
  *     events in sub-revision order: type (0 put, 1 delete), key, and for a put createRevision,
- *     version, value, lease.
+ *     version, value, lease. Revision 1, the brand-new store's, has no events; every other has.
+ *
+ * Version 2 numbers revisions as etcd does (a new store at 1, its first write at 2); version 1
+ * started at 0. There is no conversion: a version-1 snapshot is refused, naming both versions.
  *
  * All integers are unsigned varints (byte-io.ts). Decoding validates everything and raises
  * `SnapshotDecodeError`; rebuilding the index from these records gives a store that answers every
@@ -22,10 +25,11 @@ import { keyToString } from './key-bytes.js';
 import { KeyIndex } from './key-index.js';
 import { recordSizeBytes, tombstone, type KeyValue, type MvccEvent } from './kv-types.js';
 import { Hasher } from './hash.js';
+import { INITIAL_REVISION } from './revision.js';
 import { emptyState, type StoreState } from './store-state.js';
 
 const MAGIC = [0x43, 0x4d, 0x56, 0x53]; // "CMVS"
-export const MVCC_SNAPSHOT_VERSION = 1;
+export const MVCC_SNAPSHOT_VERSION = 2;
 
 export class SnapshotDecodeError extends StateMachineError {
   override readonly name = 'SnapshotDecodeError';
@@ -84,12 +88,17 @@ export function decodeStore(bytes: Uint8Array): StoreState {
 function decode(r: ByteReader): StoreState {
   for (const b of MAGIC) if (r.u8() !== b) throw new SnapshotDecodeError('not an mvcc snapshot (magic)');
   const version = r.u8();
-  if (version !== MVCC_SNAPSHOT_VERSION)
-    throw new SnapshotDecodeError(`unsupported format version ${version}`);
+  if (version !== MVCC_SNAPSHOT_VERSION) {
+    throw new SnapshotDecodeError(
+      `format version ${version} is not supported: this build reads version ${MVCC_SNAPSHOT_VERSION} only`,
+    );
+  }
   const state = emptyState();
   state.currentRevision = r.uint();
   state.compactRevision = r.uint();
   state.noSpaceAlarm = r.bool();
+  if (state.currentRevision < INITIAL_REVISION)
+    throw new SnapshotDecodeError(`current revision ${state.currentRevision} below ${INITIAL_REVISION}`);
   if (state.compactRevision > state.currentRevision)
     throw new SnapshotDecodeError('compaction point above the current revision');
   const keptCount = r.uint();
@@ -104,7 +113,12 @@ function decode(r: ByteReader): StoreState {
     const lease = r.uint();
     if (previousKey !== undefined && key <= previousKey)
       throw new SnapshotDecodeError('kept records out of key order');
-    if (modRevision >= state.compactRevision || createRevision > modRevision || version < 1) {
+    if (
+      modRevision >= state.compactRevision ||
+      createRevision <= INITIAL_REVISION ||
+      createRevision > modRevision ||
+      version < 1
+    ) {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
     previousKey = key;
@@ -115,12 +129,19 @@ function decode(r: ByteReader): StoreState {
   }
   const first = r.uint();
   const count = r.uint();
-  if (first !== Math.max(state.compactRevision, 1) || first + count - 1 !== state.currentRevision) {
+  if (
+    first !== Math.max(state.compactRevision, INITIAL_REVISION) ||
+    first + count - 1 !== state.currentRevision
+  ) {
     throw new SnapshotDecodeError(`history @${first}+${count} does not match revisions`);
   }
-  state.history = new History(first);
+  state.history = first === INITIAL_REVISION ? History.initial() : new History(first);
   for (let rev = first; rev <= state.currentRevision; rev++) {
     const n = r.uint();
+    if (rev === INITIAL_REVISION) {
+      if (n !== 0) throw new SnapshotDecodeError(`changes in the initial revision @${rev}`);
+      continue;
+    }
     if (n === 0) throw new SnapshotDecodeError(`empty revision @${rev}`);
     const events: MvccEvent[] = [];
     const keys: string[] = [];
@@ -159,7 +180,8 @@ function decodeEvent(
   const version = r.uint();
   const value = r.bytes().slice();
   const lease = r.uint();
-  if (createRevision > rev || version < 1) throw new SnapshotDecodeError(`bad put at @${rev}`);
+  if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
+    throw new SnapshotDecodeError(`bad put at @${rev}`);
   const ki = indexFor(state, key, keyBytes);
   const latest = ki.latest();
   if (latest !== undefined && latest.modRevision >= rev)

@@ -5,7 +5,9 @@
  *
  * Invariants:
  * - `index` and `tree` hold the same keys; a key leaves both only when compaction empties it.
- * - `history` holds every revision from `compactRevision` (or 1) to `currentRevision`.
+ * - `history` holds every revision from `compactRevision` (or 1, the initial revision) to
+ *   `currentRevision`; a brand-new store is at revision 1, which has no changes (revision.ts).
+ * - `compactRevision` 0: never compacted.
  * - `sizeBytes` is the quota cost of every retained record: history events plus the older key-index
  *   entries compaction kept (see compaction.ts).
  */
@@ -13,6 +15,7 @@ import type { KeyRange } from './key-bytes.js';
 import { KeyIndex } from './key-index.js';
 import type { KeyValue } from './kv-types.js';
 import { History } from './history.js';
+import { INITIAL_REVISION } from './revision.js';
 import { TreeIndex } from './tree-index.js';
 
 /** What the store needs from the lessor; the lessor implements it (mvcc never imports lease). */
@@ -37,8 +40,8 @@ export function emptyState(): StoreState {
   return {
     index: new Map(),
     tree: new TreeIndex(),
-    history: new History(1),
-    currentRevision: 0,
+    history: History.initial(),
+    currentRevision: INITIAL_REVISION,
     compactRevision: 0,
     sizeBytes: 0,
     noSpaceAlarm: false,

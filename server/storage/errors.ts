@@ -14,6 +14,8 @@ export const StorageErrorReason = {
   ClusterMismatch: 'CLUSTER_MISMATCH',
   /** The data directory was written by a newer format version. */
   FormatTooNew: 'FORMAT_TOO_NEW',
+  /** The data directory was written by an older format version, which this build does not read. */
+  FormatTooOld: 'FORMAT_TOO_OLD',
   /** The disk is full (ENOSPC). */
   NoSpace: 'NO_SPACE',
   /** Any other I/O failure (EIO, ...). After one, the WAL refuses further writes until reopened. */

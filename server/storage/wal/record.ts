@@ -59,5 +59,10 @@ export interface SnapshotMarkerRecord {
 
 export type WalRecord = MetadataRecord | EntryRecord | HardStateRecord | SnapshotMarkerRecord;
 
-/** The current on-disk format. Readers refuse anything newer. */
-export const WAL_FORMAT_VERSION = 1;
+/**
+ * The current on-disk format, the data directory's version. Readers refuse any other: a newer one
+ * (FORMAT_TOO_NEW) and an older one (FORMAT_TOO_OLD). Version 2: the state machine numbers
+ * revisions as etcd does (a new store at 1, its first write at 2); replaying a version-1 log would
+ * give every write a revision one above the one its clients saw, so it is refused, not converted.
+ */
+export const WAL_FORMAT_VERSION = 2;

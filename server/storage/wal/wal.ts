@@ -207,7 +207,7 @@ export class Wal {
       const path = joinPath(dir, seg.file);
       const isLast = i === segments.length - 1;
       const bytes = await io(() => disk.read(path));
-      checkMetadata(maybeDecodeFirst(bytes, seg.file, opts.maxRecordBytes), seg, identity);
+      checkMetadata(maybeDecodeFirst(bytes, seg.file, opts.maxRecordBytes), seg, identity, path);
       const scan = scanSegment(bytes, seg.file, opts.maxRecordBytes);
       const verdict = classifyTail(bytes, scan, seg.file, isLast, opts.maxRecordBytes);
       scan.records.forEach((r, j) => {
@@ -497,7 +497,12 @@ async function listSegments(disk: Disk, dir: string): Promise<WalSegmentInfo[]> 
   return segments;
 }
 
-function checkMetadata(first: WalRecord | undefined, seg: WalSegmentInfo, identity: WalIdentity): void {
+function checkMetadata(
+  first: WalRecord | undefined,
+  seg: WalSegmentInfo,
+  identity: WalIdentity,
+  path: string,
+): void {
   if (first === undefined) return; // A torn header; classifyTail decides whether that is allowed.
   if (first.type !== 'metadata')
     throw new CorruptionError(seg.file, 0, 'segment does not start with a metadata record');
@@ -505,6 +510,14 @@ function checkMetadata(first: WalRecord | undefined, seg: WalSegmentInfo, identi
     throw new StorageError(
       StorageErrorReason.FormatTooNew,
       `${seg.file} was written by format version ${first.formatVersion}; this build reads up to ${WAL_FORMAT_VERSION}`,
+    );
+  }
+  if (first.formatVersion < WAL_FORMAT_VERSION) {
+    throw new StorageError(
+      StorageErrorReason.FormatTooOld,
+      `${path} was written by format version ${first.formatVersion}; this build reads version ` +
+        `${WAL_FORMAT_VERSION} only (revisions are numbered differently since, and there is no ` +
+        `conversion): start this member on a new data directory`,
     );
   }
   if (first.clusterId !== identity.clusterId || first.memberId !== identity.memberId) {

@@ -48,10 +48,11 @@ export function inRange(r: ModelRange, key: string): boolean {
 }
 
 export class Model {
-  revision = 0;
+  /** A new store is at revision 1 (etcd's), with no keys; its first write gets revision 2. */
+  revision = 1;
   compactRevision = 0;
-  /** states[r] = live keys at revision r. */
-  readonly states: Map<string, ModelKv>[] = [new Map()];
+  /** states[r] = live keys at revision r (states[0] only fills the index: no revision 0). */
+  readonly states: Map<string, ModelKv>[] = [new Map(), new Map()];
   readonly events: ModelEvent[] = [];
   readonly leases = new Map<number, { ttlSec: number }>();
   minTtlSec = 2;

@@ -53,7 +53,7 @@ describe('StateMachine', () => {
       sm.apply(4, put('c'));
       const watchId = sm.watchable.watch({ ...ALL });
       const r = sm.apply(5, { type: 'leaseRevoke', id: 7 });
-      expect(r.status === 'ok' && r.response).to.deep.equal({ type: 'leaseRevoke', revision: 4 });
+      expect(r.status === 'ok' && r.response).to.deep.equal({ type: 'leaseRevoke', revision: 5 });
       expect(sm.range(ALL).kvs.map((kv) => dec(kv.key))).to.deep.equal(['c']);
       const events = sm.watchable.take(watchId).filter((x) => x.type === 'events');
       expect(events).to.have.length(1);
@@ -84,7 +84,7 @@ describe('StateMachine', () => {
       sm.apply(8, { type: 'alarmClear' });
       sm.apply(9, { type: 'deleteRange', request: { key: enc('a') } });
       expect(code(sm.apply(10, put('c')))).to.equal('ok');
-      sm.apply(11, { type: 'compact', revision: 3 });
+      sm.apply(11, { type: 'compact', revision: 4 });
       expect(code(sm.apply(12, big('b')))).to.equal('ok');
     });
 
@@ -123,7 +123,7 @@ describe('StateMachine', () => {
       const expired = follower.lessor.expired(20_000);
       expect(expired).to.deep.equal([1]);
       const results = propose({ type: 'leaseRevoke', id: 1 });
-      expect(results.map((r) => r.status === 'ok' && r.revision)).to.deep.equal([2, 2]);
+      expect(results.map((r) => r.status === 'ok' && r.revision)).to.deep.equal([3, 3]);
       expect(members.map((m) => m.range(ALL).count)).to.deep.equal([0, 0]);
       expect(leader.hash()).to.equal(follower.hash());
     });
@@ -134,7 +134,7 @@ describe('StateMachine', () => {
       const a = new StateMachine();
       a.apply(1, { type: 'leaseGrant', id: 5, ttlSec: 10 });
       a.apply(2, put('k', 5));
-      a.apply(3, { type: 'compact', revision: 1 });
+      a.apply(3, { type: 'compact', revision: 2 });
       const b = new StateMachine();
       b.restore(a.snapshot());
       expect(b.appliedIndex).to.equal(3);

@@ -17,7 +17,7 @@ describe('MvccStore', () => {
         .to.throw()
         .with.property('code', 'NO_SPACE');
       expect(s.noSpaceAlarm).to.equal(true);
-      expect(s.currentRevision).to.equal(4);
+      expect(s.currentRevision).to.equal(5);
     });
 
     it('keeps refusing puts and txns with puts while the alarm is up, even small ones', () => {

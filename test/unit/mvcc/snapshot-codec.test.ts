@@ -9,7 +9,7 @@ function store(): MvccStore {
   s.put({ key: enc('b'), value: enc('2') });
   s.deleteRange({ key: enc('a') });
   s.put({ key: enc('a'), value: enc('3') });
-  s.compact(2);
+  s.compact(3);
   s.put({ key: enc('c'), value: enc('4') });
   return s;
 }
@@ -22,9 +22,9 @@ describe('MvccStore', () => {
       t.restore(s.snapshot());
       expect(t.hash()).to.equal(s.hash());
       expect(t.sizeBytes).to.equal(s.sizeBytes);
-      for (let rev = 2; rev <= 5; rev++)
+      for (let rev = 3; rev <= 6; rev++)
         expect(t.range({ ...ALL, revision: rev })).to.deep.equal(s.range({ ...ALL, revision: rev }));
-      expect(t.compactRevision).to.equal(2);
+      expect(t.compactRevision).to.equal(3);
       expect(t.snapshot()).to.deep.equal(s.snapshot());
     });
 
@@ -32,6 +32,29 @@ describe('MvccStore', () => {
       const bytes = store().snapshot();
       bytes[4] = 99;
       expect(() => new MvccStore().restore(bytes)).to.throw(SnapshotDecodeError, /version 99/);
+    });
+
+    it('refuses format version 1 (revisions from 0), naming the version found and the one read', () => {
+      const bytes = store().snapshot();
+      expect(bytes[4]).to.equal(2);
+      bytes[4] = 1;
+      const t = new MvccStore();
+      expect(() => t.restore(bytes)).to.throw(SnapshotDecodeError, /format version 1 .*reads version 2/);
+      expect(t.currentRevision).to.equal(1);
+    });
+
+    it('carries a brand-new store, before and after a compaction to its initial revision 1', () => {
+      for (const compact of [false, true]) {
+        const s = new MvccStore();
+        if (compact) s.compact(1);
+        const t = new MvccStore();
+        t.put({ key: enc('x'), value: enc('1') });
+        t.restore(s.snapshot());
+        expect(t).to.include({ currentRevision: 1, compactRevision: compact ? 1 : 0, sizeBytes: 0 });
+        expect(t.range({ ...ALL, revision: 1 }).count).to.equal(0);
+        expect(t.hash()).to.equal(s.hash());
+        expect(t.put({ key: enc('a'), value: enc('1') }).revision).to.equal(2);
+      }
     });
 
     context('when the bytes are truncated or corrupted', () => {
@@ -50,7 +73,7 @@ describe('MvccStore', () => {
                 t.restore(bad);
               } catch (err) {
                 expect(err).to.be.instanceOf(SnapshotDecodeError);
-                expect(t.currentRevision).to.equal(0);
+                expect(t.currentRevision).to.equal(1);
               }
             },
           ),

@@ -11,11 +11,11 @@ import { ALL, dec, enc } from './helpers.js';
 
 function seeded(): MvccStore {
   const s = new MvccStore();
-  s.put({ key: enc('a'), value: enc('3') }); // 1
-  s.put({ key: enc('b'), value: enc('1') }); // 2
-  s.put({ key: enc('c'), value: enc('2') }); // 3
-  s.put({ key: enc('a'), value: enc('4') }); // 4
-  s.put({ key: enc('ab'), value: enc('0') }); // 5
+  s.put({ key: enc('a'), value: enc('3') }); // 2
+  s.put({ key: enc('b'), value: enc('1') }); // 3
+  s.put({ key: enc('c'), value: enc('2') }); // 4
+  s.put({ key: enc('a'), value: enc('4') }); // 5
+  s.put({ key: enc('ab'), value: enc('0') }); // 6
   return s;
 }
 const keys = (kvs: readonly KeyValue[]): string[] => kvs.map((kv) => dec(kv.key));
@@ -31,19 +31,41 @@ describe('MvccStore', () => {
       expect(keys(s.range(ALL).kvs)).to.deep.equal(['a', 'ab', 'b', 'c']);
     });
 
-    it('numbers revisions from 1 and keeps create/mod/version per key', () => {
+    it('numbers writes from 2 (a new store is at 1, as etcd) and keeps create/mod/version per key', () => {
       const a = seeded().range({ key: enc('a') }).kvs[0];
-      expect(a).to.include({ createRevision: 1, modRevision: 4, version: 2 });
+      expect(a).to.include({ createRevision: 2, modRevision: 5, version: 2 });
+    });
+
+    context('on a brand-new store', () => {
+      it('answers at revision 1, reads revision 1 and refuses 2 as a future revision, as etcd', () => {
+        const s = new MvccStore();
+        expect(s.currentRevision).to.equal(1);
+        expect(s.range(ALL)).to.deep.equal({ revision: 1, kvs: [], more: false, count: 0 });
+        expect(s.range({ ...ALL, revision: 1 }).count).to.equal(0);
+        expect(() => s.range({ ...ALL, revision: 2 }))
+          .to.throw()
+          .with.property('code', 'FUTURE_REVISION');
+      });
+
+      it('gives the first key create revision 2, so "created before it" (max create 1) is bounded', () => {
+        const s = new MvccStore();
+        const first = s.put({ key: enc('lock/1'), value: enc('') });
+        expect(first.revision).to.equal(2);
+        const created = s.range({ key: enc('lock/1') }).kvs[0]?.createRevision ?? 0;
+        expect(created).to.equal(2);
+        const before = s.range({ key: enc('lock/'), rangeEnd: enc('lock0'), maxCreateRevision: created - 1 });
+        expect(keys(before.kvs)).to.deep.equal([]);
+      });
     });
 
     it('reads at a past revision', () => {
       const s = seeded();
-      expect(keys(s.range({ ...ALL, revision: 2 }).kvs)).to.deep.equal(['a', 'b']);
-      expect(dec(s.range({ key: enc('a'), revision: 3 }).kvs[0]?.value ?? enc('?'))).to.equal('3');
+      expect(keys(s.range({ ...ALL, revision: 3 }).kvs)).to.deep.equal(['a', 'b']);
+      expect(dec(s.range({ key: enc('a'), revision: 4 }).kvs[0]?.value ?? enc('?'))).to.equal('3');
     });
 
     it('refuses a future revision with FUTURE_REVISION', () => {
-      expect(() => seeded().range({ ...ALL, revision: 6 }))
+      expect(() => seeded().range({ ...ALL, revision: 7 }))
         .to.throw()
         .with.property('code', 'FUTURE_REVISION');
     });
@@ -75,11 +97,11 @@ describe('MvccStore', () => {
     });
 
     it('filters by mod and create revisions', () => {
-      expect(keys(seeded().range({ ...ALL, minModRevision: 3, maxModRevision: 4 }).kvs)).to.deep.equal([
+      expect(keys(seeded().range({ ...ALL, minModRevision: 4, maxModRevision: 5 }).kvs)).to.deep.equal([
         'a',
         'c',
       ]);
-      expect(keys(seeded().range({ ...ALL, minCreateRevision: 2, maxCreateRevision: 3 }).kvs)).to.deep.equal([
+      expect(keys(seeded().range({ ...ALL, minCreateRevision: 3, maxCreateRevision: 4 }).kvs)).to.deep.equal([
         'b',
         'c',
       ]);

@@ -19,7 +19,7 @@ describe('MvccStore', () => {
       const s = new MvccStore();
       s.put({ key: enc('k'), value: enc('1') });
       const r = s.put({ key: enc('k'), value: enc('2'), prevKv: true });
-      expect(r.revision).to.equal(2);
+      expect(r.revision).to.equal(3);
       expect(dec(r.prevKv?.value ?? enc('?'))).to.equal('1');
     });
 
@@ -29,7 +29,7 @@ describe('MvccStore', () => {
       s.put({ key: enc('k'), value: enc('2') });
       s.deleteRange({ key: enc('k') });
       s.put({ key: enc('k'), value: enc('3') });
-      expect(s.range({ key: enc('k') }).kvs[0]).to.include({ version: 1, createRevision: 4, modRevision: 4 });
+      expect(s.range({ key: enc('k') }).kvs[0]).to.include({ version: 1, createRevision: 5, modRevision: 5 });
     });
 
     it('keeps the value with ignoreValue and the lease with ignoreLease', () => {
@@ -52,7 +52,7 @@ describe('MvccStore', () => {
       expect(() => s.put({ key: enc('k'), value: enc('v'), lease: 8 }))
         .to.throw()
         .with.property('code', 'LEASE_NOT_FOUND');
-      expect(s.currentRevision).to.equal(0);
+      expect(s.currentRevision).to.equal(1);
     });
 
     it('moves the key between leases', () => {
@@ -81,9 +81,9 @@ describe('MvccStore', () => {
       const s = new MvccStore();
       for (const k of ['a', 'b', 'c']) s.put({ key: enc(k), value: enc(k) });
       const r = s.deleteRange({ key: enc('a'), rangeEnd: enc('c'), prevKv: true });
-      expect(r).to.include({ revision: 4, deleted: 2 });
+      expect(r).to.include({ revision: 5, deleted: 2 });
       expect(r.prevKvs.map((kv) => dec(kv.key))).to.deep.equal(['a', 'b']);
-      expect(s.changesAt(4)?.events.map((e) => `${e.type}:${dec(e.kv.key)}`)).to.deep.equal([
+      expect(s.changesAt(5)?.events.map((e) => `${e.type}:${dec(e.kv.key)}`)).to.deep.equal([
         'delete:a',
         'delete:b',
       ]);
@@ -92,8 +92,8 @@ describe('MvccStore', () => {
     it('leaves the revision alone when nothing is deleted', () => {
       const s = new MvccStore();
       s.put({ key: enc('a'), value: enc('a') });
-      expect(s.deleteRange({ key: enc('x') })).to.include({ revision: 1, deleted: 0 });
-      expect(s.currentRevision).to.equal(1);
+      expect(s.deleteRange({ key: enc('x') })).to.include({ revision: 2, deleted: 0 });
+      expect(s.currentRevision).to.equal(2);
     });
   });
 
@@ -108,8 +108,8 @@ describe('MvccStore', () => {
         success: [put('b', '2'), put('c', '3')],
         failure: [],
       });
-      expect(r).to.include({ succeeded: true, revision: 2 });
-      expect(s.changesAt(2)?.events).to.have.length(2);
+      expect(r).to.include({ succeeded: true, revision: 3 });
+      expect(s.changesAt(3)?.events).to.have.length(2);
     });
 
     it('applies the failure branch when a compare fails', () => {
@@ -152,8 +152,8 @@ describe('MvccStore', () => {
         success: [],
         failure: [],
       });
-      expect(s.txn(cmp(3)).succeeded).to.equal(true);
-      expect(s.txn(cmp(2)).succeeded).to.equal(false);
+      expect(s.txn(cmp(4)).succeeded).to.equal(true);
+      expect(s.txn(cmp(3)).succeeded).to.equal(false);
     });
 
     it('lets later ops read the txn own writes, at the txn revision', () => {
@@ -165,7 +165,7 @@ describe('MvccStore', () => {
       });
       const read = r.responses[1];
       expect(read?.type === 'range' && read.response.kvs.length).to.equal(1);
-      expect(read?.type === 'range' && read.response.revision).to.equal(1);
+      expect(read?.type === 'range' && read.response.revision).to.equal(2);
     });
 
     it('runs nested txns with compares evaluated before any change', () => {
@@ -177,7 +177,7 @@ describe('MvccStore', () => {
       };
       s.txn({ compare: [], success: [put('a', '1'), { type: 'txn', request: nested }], failure: [] });
       expect(dec(s.range({ key: enc('n') }).kvs[0]?.value ?? enc('?'))).to.equal('yes');
-      expect(s.currentRevision).to.equal(1);
+      expect(s.currentRevision).to.equal(2);
     });
 
     it('refuses a txn that writes one key twice with DUPLICATE_KEY', () => {
@@ -225,7 +225,7 @@ describe('MvccStore', () => {
       )
         .to.throw()
         .with.property('code', 'DUPLICATE_KEY');
-      expect(s.currentRevision).to.equal(0);
+      expect(s.currentRevision).to.equal(1);
     });
 
     it('allows one key in the two exclusive branches of a nested txn', () => {
@@ -265,21 +265,21 @@ describe('MvccStore', () => {
       expect(() => s.txn({ compare: [], success: [put('a', '1'), bad], failure: [] }))
         .to.throw()
         .with.property('code', 'LEASE_NOT_FOUND');
-      expect(s.currentRevision).to.equal(0);
+      expect(s.currentRevision).to.equal(1);
       expect(s.range(ALL).count).to.equal(0);
     });
 
     it('refuses a range at a revision after the txn start before changing anything', () => {
       const s = new MvccStore();
       s.put({ key: enc('a'), value: enc('1') });
-      for (const revision of [2, 3]) {
+      for (const revision of [3, 4]) {
         const future = { type: 'range' as const, request: { key: enc('a'), revision } };
         expect(() => s.txn({ compare: [], success: [put('b', '1'), future], failure: [] }))
           .to.throw()
           .with.property('code', 'FUTURE_REVISION');
       }
       expect(s.range(ALL).count).to.equal(1);
-      expect(s.put({ key: enc('b'), value: enc('2') }).revision).to.equal(2);
+      expect(s.put({ key: enc('b'), value: enc('2') }).revision).to.equal(3);
     });
 
     it('refuses more ops than maxTxnOps', () => {

@@ -5,6 +5,9 @@ import type { Snapshot } from '../../../server/raft/types.js';
 import { AssertionError } from '../../../server/assert.js';
 import { StorageError } from '../../../server/storage/errors.js';
 import { RaftStorage, type RaftStorageOptions } from '../../../server/storage/raft-storage.js';
+import { scanSegment } from '../../../server/storage/wal/decoder.js';
+import { sealFrame } from '../../../server/storage/wal/encoder.js';
+import { FRAME_PREFIX_BYTES } from '../../../server/storage/wal/record.js';
 import { CollectingLogger, entries, hs } from './helpers.js';
 
 const confState = { voters: [1, 2, 3], learners: [] };
@@ -98,6 +101,37 @@ describe('RaftStorage', () => {
         );
         expect(err).to.be.instanceOf(StorageError);
         expect((err as StorageError).reason).to.equal('CLUSTER_MISMATCH');
+      });
+    });
+
+    context('when the data directory was written by format version 1 (revisions from 0)', () => {
+      it('refuses with FORMAT_TOO_OLD naming both versions, and leaves the log as it was', async () => {
+        const { storage } = await reboot();
+        await storage.save({ ...noSnap, entries: entries(1, 3, 1), hardState: hs(1, 1, 3) });
+        await storage.close();
+        const walDir = 'member1/wal';
+        const before = new Map<string, Uint8Array>();
+        for (const name of await disk.list(walDir)) {
+          const bytes = await disk.read(`${walDir}/${name}`);
+          // The segment's first frame is its metadata record: u16 version right after the type byte.
+          const first = scanSegment(bytes, name, 1 << 20).records[0];
+          expect(first?.record).to.include({ type: 'metadata', formatVersion: 2 });
+          bytes[FRAME_PREFIX_BYTES + 1] = 1;
+          sealFrame(bytes.subarray(0, first?.sizeBytes), 0, first?.batchStart ?? false);
+          expect(scanSegment(bytes, name, 1 << 20).records[0]?.record).to.include({ formatVersion: 1 });
+          await disk.write(`${walDir}/${name}`, bytes);
+          before.set(name, bytes.slice());
+        }
+        const err = await reboot().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).to.be.instanceOf(StorageError);
+        expect((err as StorageError).reason).to.equal('FORMAT_TOO_OLD');
+        expect((err as StorageError).message).to.match(
+          /member1\/wal\/[0-9a-f-]+\.wal was written by format version 1; this build reads version 2 only/,
+        );
+        for (const [name, bytes] of before) expect(await disk.read(`${walDir}/${name}`)).to.deep.equal(bytes);
       });
     });
   });

@@ -34,45 +34,45 @@ describe('WatchableStore', () => {
         failure: [],
       });
       put(s, 'zz');
-      expect(lines(w.take(id))).to.deep.equal([`watch ${id} created @0`, `watch ${id} @2 put@1 put@2 put@2`]);
+      expect(lines(w.take(id))).to.deep.equal([`watch ${id} created @1`, `watch ${id} @3 put@2 put@3 put@3`]);
     });
 
     it('starts at a future revision without sending anything before it', () => {
       const { s, w } = setup();
-      const id = w.watch({ key: enc('a'), startRevision: 3 });
+      const id = w.watch({ key: enc('a'), startRevision: 4 });
       put(s, 'a');
       put(s, 'a');
       put(s, 'a');
-      expect(eventKeys(w.take(id))).to.deep.equal(['put:a@3']);
+      expect(eventKeys(w.take(id))).to.deep.equal(['put:a@4']);
     });
 
     it('catches up from the past in batches while writes continue, then goes live with no gap or duplicate', () => {
       const { s, w } = setup({ maxRevisionsPerSync: 2 });
       for (let i = 0; i < 5; i++) put(s, 'k', String(i));
-      const id = w.watch({ key: enc('k'), startRevision: 2 });
+      const id = w.watch({ key: enc('k'), startRevision: 3 });
       expect(w.groupSizes().unsynced).to.equal(1);
-      w.sync(); // 2, 3
-      put(s, 'k', 'x'); // 6, while behind
-      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@2', 'put:k@3']);
-      expect(w.sync()).to.equal(1); // 4, 5
-      expect(w.sync()).to.equal(0); // 6, synced
-      put(s, 'k', 'y'); // 7, live
-      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@4', 'put:k@5', 'put:k@6', 'put:k@7']);
+      w.sync(); // 3, 4
+      put(s, 'k', 'x'); // 7, while behind
+      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@3', 'put:k@4']);
+      expect(w.sync()).to.equal(1); // 5, 6
+      expect(w.sync()).to.equal(0); // 7, synced
+      put(s, 'k', 'y'); // 8, live
+      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@5', 'put:k@6', 'put:k@7', 'put:k@8']);
       expect(w.groupSizes()).to.deep.equal({ synced: 1, unsynced: 0, victims: 0 });
     });
 
     it('cancels a start below the compaction point with COMPACTED and the compact revision', () => {
       const { s, w } = setup();
       for (let i = 0; i < 5; i++) put(s, 'k');
-      s.compact(4);
-      const id = w.watch({ key: enc('k'), startRevision: 3 });
+      s.compact(5);
+      const id = w.watch({ key: enc('k'), startRevision: 4 });
       const [created, canceled] = w.take(id);
       expect(created?.type).to.equal('created');
-      expect(canceled).to.include({ type: 'canceled', code: 'COMPACTED', compactRevision: 4 });
+      expect(canceled).to.include({ type: 'canceled', code: 'COMPACTED', compactRevision: 5 });
       expect(w.watcherCount).to.equal(0);
-      const ok = w.watch({ key: enc('k'), startRevision: 4 });
+      const ok = w.watch({ key: enc('k'), startRevision: 5 });
       w.sync();
-      expect(eventKeys(w.take(ok))).to.deep.equal(['put:k@4', 'put:k@5']);
+      expect(eventKeys(w.take(ok))).to.deep.equal(['put:k@5', 'put:k@6']);
     });
 
     it('attaches the previous key-value and applies the noPut / noDelete filters', () => {
@@ -88,7 +88,7 @@ describe('WatchableStore', () => {
         '1',
         '2',
       ]);
-      expect(eventKeys(w.take(deletesOnly))).to.deep.equal(['delete:k@3']);
+      expect(eventKeys(w.take(deletesOnly))).to.deep.equal(['delete:k@4']);
     });
 
     context('when many synced watchers receive one revision', () => {
@@ -132,7 +132,7 @@ describe('WatchableStore', () => {
       const got: WatchResponse[] = [];
       for (let i = 0; i < 20 && (w.sync() > 0 || w.pendingWatchIds().length > 0); i++)
         got.push(...w.take(id, 1));
-      expect(eventKeys(got)).to.deep.equal(Array.from({ length: 10 }, (_, i) => `put:k${i}@${i + 1}`));
+      expect(eventKeys(got)).to.deep.equal(Array.from({ length: 10 }, (_, i) => `put:k${i}@${i + 2}`));
       expect(w.groupSizes()).to.deep.equal({ synced: 1, unsynced: 0, victims: 0 });
     });
 
@@ -141,19 +141,19 @@ describe('WatchableStore', () => {
       const id = w.watch({ ...ALL });
       for (let i = 0; i < 4; i++) put(s, `k${i}`);
       const last = w.take(id).pop();
-      expect(last).to.include({ type: 'canceled', code: 'SLOW_WATCHER', revision: 2 });
+      expect(last).to.include({ type: 'canceled', code: 'SLOW_WATCHER', revision: 3 });
     });
 
     it('cancels it with COMPACTED when the history it needs is compacted meanwhile', () => {
       const { s, w } = setup({ maxBufferedEvents: 1 });
       const id = w.watch({ key: enc('k') });
       for (let i = 0; i < 4; i++) put(s, 'k');
-      w.take(id, 2); // created and @1: room for the victim batch @2
-      w.sync(); // victim @2 delivered, then behind from @3
-      s.compact(4);
+      w.take(id, 2); // created and @2: room for the victim batch @3
+      w.sync(); // victim @3 delivered, then behind from @4
+      s.compact(5);
       w.take(id);
       w.sync();
-      expect(w.take(id).pop()).to.include({ type: 'canceled', code: 'COMPACTED', compactRevision: 4 });
+      expect(w.take(id).pop()).to.include({ type: 'canceled', code: 'COMPACTED', compactRevision: 5 });
     });
   });
 
@@ -163,19 +163,19 @@ describe('WatchableStore', () => {
       const id = w.watch({ key: enc('other') });
       put(s, 'k');
       w.requestProgress(id);
-      expect(lines(w.take(id)).pop()).to.equal(`watch ${id} progress @1`);
+      expect(lines(w.take(id)).pop()).to.equal(`watch ${id} progress @2`);
     });
 
     it('answers a watcher that is behind only once it caught up', () => {
       const { s, w } = setup({ maxRevisionsPerSync: 1 });
       put(s, 'k');
       put(s, 'k');
-      const id = w.watch({ key: enc('k'), startRevision: 1 });
+      const id = w.watch({ key: enc('k'), startRevision: 2 });
       w.requestProgress(id);
       w.sync();
       expect(w.take(id).some((r) => r.type === 'progress')).to.equal(false);
       w.sync();
-      expect(lines(w.take(id))).to.deep.equal([`watch ${id} @2 put@2`, `watch ${id} progress @2`]);
+      expect(lines(w.take(id))).to.deep.equal([`watch ${id} @3 put@3`, `watch ${id} progress @3`]);
     });
   });
 
@@ -184,11 +184,11 @@ describe('WatchableStore', () => {
       const { s, w } = setup({ maxBufferedEvents: 1 });
       const id = w.watch({ key: enc('k') });
       put(s, 'k');
-      put(s, 'k'); // @2 does not fit: victim
+      put(s, 'k'); // @3 does not fit: victim
       w.requestProgress(id);
       expect(w.take(id).map((r) => r.type)).to.deep.equal(['created', 'events']);
       w.sync();
-      expect(lines(w.take(id))).to.deep.equal([`watch ${id} @2 put@2`, `watch ${id} progress @2`]);
+      expect(lines(w.take(id))).to.deep.equal([`watch ${id} @3 put@3`, `watch ${id} progress @3`]);
     });
   });
 
@@ -203,7 +203,7 @@ describe('WatchableStore', () => {
       w.progressTick(999);
       expect(w.take(id)).to.deep.equal([]);
       w.progressTick(1000);
-      expect(lines(w.take(id))).to.deep.equal([`watch ${id} progress @1`]);
+      expect(lines(w.take(id))).to.deep.equal([`watch ${id} progress @2`]);
       w.progressTick(1500);
       expect(w.take(id)).to.deep.equal([]);
       expect(w.take(quiet)).to.deep.equal([]);
@@ -232,7 +232,7 @@ describe('WatchableStore', () => {
       s.restore(ahead.snapshot());
       w.resync();
       w.sync();
-      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@2', 'put:k@3']);
+      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@3', 'put:k@4']);
     });
   });
 

@@ -320,6 +320,36 @@ describe('Wal', () => {
       });
     });
 
+    context('when the directory was written by format version 1 (revisions numbered from 0)', () => {
+      it('refuses with FORMAT_TOO_OLD, naming the segment, the version found and the one read', async () => {
+        await disk.mkdir(DIR);
+        const file = `${DIR}/0000000000000000-0000000000000000.wal`;
+        const frame = encodeRecord({
+          type: 'metadata',
+          formatVersion: 1,
+          clusterId: 'c1',
+          memberId: 1,
+          segmentSeq: 0,
+        });
+        sealFrame(frame, 0, true);
+        await disk.append(file, frame);
+        const before = await disk.read(file);
+        const err = await failure(Wal.open(disk, DIR, ID));
+        expect(err.reason).to.equal('FORMAT_TOO_OLD');
+        expect(err.message).to.contain(file);
+        expect(err.message).to.match(/format version 1; this build reads version 2 only/);
+        expect(await disk.read(file)).to.deep.equal(before);
+      });
+
+      it('writes version 2 in a new directory', async () => {
+        const wal = await fresh(disk);
+        await wal.close();
+        const [seg] = await disk.list(DIR);
+        const first = scanSegment(await disk.read(`${DIR}/${seg ?? ''}`), seg ?? '', 1 << 20).records[0];
+        expect(first?.record).to.include({ type: 'metadata', formatVersion: 2 });
+      });
+    });
+
     context('when the newest segment was created but its header never made it', () => {
       it('removes it and continues in the previous segment', async () => {
         const wal = await fresh(disk, { segmentSizeBytes: 1024 });
