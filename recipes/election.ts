@@ -29,8 +29,8 @@ import { nanoid } from 'nanoid';
 import { Cmp, CompactedError, Op, type KvClient, type Session } from '../client/index.js';
 import { RecipeError, RecipeErrorCode } from './errors.js';
 import { checkName, hex, sig, text, withDeadline } from './internal.js';
-import { createContender, holdSignal, removeContender, waitTurn, type Contender } from './queue-key.js';
-import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
+import { holdSignal, removeContender, waitInLine, type Contender } from './queue-key.js';
+import type { ScopedSession, SessionChoice } from './session-scope.js';
 
 export const ELECTION_PREFIX = 'concord/elections/';
 
@@ -138,25 +138,16 @@ export class Election {
   /** Waits until this candidate is leader, announcing `value`. */
   async campaign(value: string, options: CampaignOptions = {}): Promise<Leadership> {
     const signal = withDeadline(options.signal, options.timeoutMs, `campaign ${this.name}`);
-    signal?.throwIfAborted();
-    const scoped = await scopedSession(this.kv, options, signal);
-    let contender: Contender | undefined;
-    try {
-      contender = await createContender(
-        this.kv,
-        scoped.session,
-        `${this.prefix}${hex(scoped.session.leaseId)}-${nanoid(8)}`,
-        value,
-        signal,
-      );
-      const revision = await waitTurn(this.kv, this.prefix, contender, scoped.session, signal);
-      const hold = holdSignal(this.kv, contender, scoped.session, revision);
-      return new Leadership(this, contender, scoped, hold, value);
-    } catch (e) {
-      if (contender !== undefined) await removeContender(this.kv, contender);
-      await scoped.release();
-      throw e;
-    }
+    const { scoped, contender, revision } = await waitInLine(
+      this.kv,
+      options,
+      signal,
+      (session) => `${this.prefix}${hex(session.leaseId)}-${nanoid(8)}`,
+      value,
+      () => this.prefix,
+    );
+    const hold = holdSignal(this.kv, contender, scoped.session, revision);
+    return new Leadership(this, contender, scoped, hold, value);
   }
 
   /** The current leader, or undefined. */

@@ -36,7 +36,7 @@ import {
   holdSignal,
   predecessor,
   removeContender,
-  waitTurn,
+  waitInLine,
   type Contender,
 } from './queue-key.js';
 import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
@@ -124,20 +124,15 @@ export async function acquireQueued(
   name: string,
 ): Promise<LockHandle> {
   const signal = withDeadline(options.signal, options.timeoutMs, what);
-  signal?.throwIfAborted();
-  const scoped = await scopedSession(kv, options, signal);
-  let contender: Contender | undefined;
-  try {
-    const key = makeKey(scoped.session);
-    contender = await createContender(kv, scoped.session, key, options.owner ?? '', signal);
-    const revision = await waitTurn(kv, among(key), contender, scoped.session, signal);
-    const hold = holdSignal(kv, contender, scoped.session, revision);
-    return new LockHandle(name, contender, scoped, hold, kv);
-  } catch (e) {
-    if (contender !== undefined) await removeContender(kv, contender);
-    await scoped.release();
-    throw e;
-  }
+  const { scoped, contender, revision } = await waitInLine(
+    kv,
+    options,
+    signal,
+    makeKey,
+    options.owner ?? '',
+    among,
+  );
+  return new LockHandle(name, contender, scoped, holdSignal(kv, contender, scoped.session, revision), kv);
 }
 
 /** Waits for the lock (FIFO) and returns the held handle. See the file header for guarantees. */
