@@ -14,16 +14,22 @@
  * Guarantees
  * - At most one leader per revision; leaders succeed each other in campaign order.
  * - `leadership.signal` aborts (RecipeError LOST) as soon as leadership may be lost: session lease
- *   expired, revoked or unrenewable for a TTL, or the key was deleted. Act as leader only while it
- *   has not aborted; use `leadership.revision` (create revision, increasing across leaders) as a
- *   fencing token / term.
+ *   expired, revoked or unrenewable for `TTL − safetyMarginMs`, or the key was deleted. Act as
+ *   leader only while it has not aborted; use `leadership.revision` (create revision, increasing
+ *   across leaders) as a fencing token / term.
+ * - Safety margin: a leader that is not paused hears of the loss at least `safetyMarginMs`
+ *   (default TTL/3) minus the timer and clock-drift allowance (100 ms + 1 ms per TTL second) before
+ *   another candidate can be elected (docs/client.md "The safety margin").
  * - `proclaim` changes the value only if this candidate's key is still the same one (compare on
  *   its create revision); otherwise it rejects with RecipeError NOT_LEADER.
  * - `observe()` yields the current leader (or undefined when there is none) and then every change of
  *   leader or value, in revision order, across failovers (the SDK watch resumes exactly once).
  *
  * Failure behaviour: a crashed leader is replaced after its lease TTL; a cut-off leader's signal
- * fires after one TTL without renewal (client clock). An aborted campaign deletes its key.
+ * fires after `TTL − safetyMarginMs` without renewal (client clock), a margin before the cluster
+ * may elect another. A candidate whose own session is lost while it waits campaigns again with a
+ * fresh one; with the caller's session `campaign` rejects with RecipeError LOST. An aborted
+ * campaign deletes its key.
  */
 import { nanoid } from 'nanoid';
 import { Cmp, CompactedError, Op, type KvClient, type Session } from '../client/index.js';

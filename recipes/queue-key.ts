@@ -11,9 +11,17 @@
  * A waiter whose session is lost before its turn has lost nothing it held, only its place: with a
  * session of its own it joins the line again (`waitInLine`), at the end, with a fresh session.
  */
-import { Cmp, LeaseNotFoundError, Op, type KvClient, type Session } from '../client/index.js';
+import {
+  ClientClosedError,
+  ClientError,
+  Cmp,
+  LeaseNotFoundError,
+  Op,
+  type KvClient,
+  type Session,
+} from '../client/index.js';
 import { RecipeError, RecipeErrorCode } from './errors.js';
-import { quietly, settle, sig, waitDelete } from './internal.js';
+import { pause, quietly, settle, sig, waitDelete } from './internal.js';
 import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
 
 export interface Contender {
@@ -169,9 +177,9 @@ export async function waitInLine(
   value: string,
   among: (key: string) => string,
 ): Promise<InLine> {
-  for (;;) {
+  for (let again = false; ; again = true) {
     signal?.throwIfAborted();
-    const scoped = await scopedSession(kv, choice, signal);
+    const scoped = again ? await freshSession(kv, choice, signal) : await scopedSession(kv, choice, signal);
     let contender: Contender | undefined;
     try {
       const key = makeKey(scoped.session);
@@ -183,6 +191,28 @@ export async function waitInLine(
       await scoped.release();
       if (!(scoped.owned && signal?.aborted !== true && placeLost(e, scoped.session))) throw e;
     }
+  }
+}
+
+/**
+ * A new session for a waiter starting over. Its old session was most likely lost to a partition or a
+ * leader change that may not be over, so transient failures are retried (50 ms doubling to 1 s)
+ * until `signal` aborts, as the waiter would have gone on waiting.
+ */
+async function freshSession(
+  kv: KvClient,
+  choice: SessionChoice,
+  signal: AbortSignal | undefined,
+): Promise<ScopedSession> {
+  for (let delayMs = 50; ; delayMs = Math.min(2 * delayMs, 1000)) {
+    try {
+      return await scopedSession(kv, choice, signal);
+    } catch (e) {
+      const transient =
+        e instanceof ClientError && !(e instanceof ClientClosedError) && (e.retryable || e.mayHaveApplied);
+      if (!transient || signal?.aborted === true) throw e;
+    }
+    await pause(delayMs, signal);
   }
 }
 

@@ -150,134 +150,164 @@ describe('lost sessions and the recipes', function () {
         await next.release();
       });
     });
+  });
 
-    describe('a waiter whose own session is lost before its turn', () => {
-      /**
-       * Revokes the waiter's lease from another client (what a partition or leader change can do to a
-       * waiter's session) and, for `requeue`, waits until the waiter is back in line under a new lease
-       * before the holder releases; otherwise the holder releases at once.
-       */
-      async function loseWaiterSession(
-        waiting: { readonly settled: boolean; promise: Promise<unknown> },
-        line: () => Promise<readonly { leaseId: number }[]>,
-        requeue: boolean,
-      ): Promise<number> {
-        const first = await eventually('the waiter in line', async () => (await line())[1]);
-        await client.lease.revoke(first.leaseId);
-        if (!requeue) return first.leaseId;
-        const seen = await eventually('the waiter back in line under a new lease', async () => {
-          if (waiting.settled) return 'settled';
-          const now = await line();
-          return now.length === 2 && now[1]!.leaseId !== first.leaseId ? 'requeued' : undefined;
-        });
-        if (seen === 'settled') await waiting.promise; // surfaces the waiter's error
-        return first.leaseId;
-      }
+  describe('a waiter whose own session is lost before its turn', () => {
+    /**
+     * Revokes the waiter's lease from another client (what a partition or leader change can do to a
+     * waiter's session) and, for `requeue`, waits until the waiter is back in line under a new lease
+     * before the holder releases; otherwise the holder releases at once.
+     */
+    async function loseWaiterSession(
+      waiting: { readonly settled: boolean; promise: Promise<unknown> },
+      line: () => Promise<readonly { leaseId: number }[]>,
+      requeue: boolean,
+    ): Promise<number> {
+      const first = await eventually('the waiter in line', async () => (await line())[1]);
+      await client.lease.revoke(first.leaseId);
+      if (!requeue) return first.leaseId;
+      const seen = await eventually('the waiter back in line under a new lease', async () => {
+        if (waiting.settled) return 'settled';
+        const now = await line();
+        return now.length === 2 && now[1]!.leaseId !== first.leaseId ? 'requeued' : undefined;
+      });
+      if (seen === 'settled') await waiting.promise; // surfaces the waiter's error
+      return first.leaseId;
+    }
 
-      const electionLine = (name: string) => async (): Promise<{ leaseId: number }[]> =>
-        (
-          await client.getPrefix(`${ELECTION_PREFIX}${name}/`, { sortTarget: 'create', sortOrder: 'ascend' })
-        ).kvs.map((kv) => ({ leaseId: kv.lease }));
+    const electionLine = (name: string) => async (): Promise<{ leaseId: number }[]> =>
+      (
+        await client.getPrefix(`${ELECTION_PREFIX}${name}/`, { sortTarget: 'create', sortOrder: 'ascend' })
+      ).kvs.map((kv) => ({ leaseId: kv.lease }));
 
-      for (const requeue of [true, false]) {
-        const when = requeue ? 'while the holder still holds' : 'just before the holder releases';
-        context(`lost ${when}`, () => {
-          it('acquireLock starts over with a fresh session and acquires after the holder, with a greater token', async () => {
-            const name = `requeue-lock-${String(requeue)}`;
-            const held = await acquireLock(client, name, { ttlSec: 10 });
-            const waiting = track(acquireLock(client, name, { ttlSec: 10, timeoutMs: 30_000 }));
-            const lostLease = await loseWaiterSession(waiting, () => lockContenders(client, name), requeue);
-            await held.release();
-            const lock = await waiting.promise;
-            expect(lock.token).to.be.greaterThan(held.token);
-            expect(lock.session.leaseId).to.not.equal(lostLease);
-            expect(lock.isHeld).to.equal(true);
-            await lock.release();
-          });
-
-          it('campaign starts over with a fresh session and is elected after the leader, with a greater term', async () => {
-            const name = `requeue-election-${String(requeue)}`;
-            const leader = await new Election(client, name).campaign('first', { ttlSec: 10 });
-            const waiting = track(
-              new Election(client, name).campaign('second', { ttlSec: 10, timeoutMs: 30_000 }),
-            );
-            const lostLease = await loseWaiterSession(waiting, electionLine(name), requeue);
-            await leader.resign();
-            const leadership = await waiting.promise;
-            expect(leadership.revision).to.be.greaterThan(leader.revision);
-            expect(leadership.session.leaseId).to.not.equal(lostLease);
-            expect((await new Election(client, name).leader())?.value).to.equal('second');
-            await leadership.resign();
-          });
-        });
-      }
-
-      context("when it is the caller's session", () => {
-        it("acquireLock rejects with RECIPE_LOST and leaves no key: the session is the caller's to renew", async () => {
-          const name = 'caller-session-lock';
+    for (const requeue of [true, false]) {
+      const when = requeue ? 'while the holder still holds' : 'just before the holder releases';
+      context(`lost ${when}`, () => {
+        it('acquireLock starts over with a fresh session and acquires after the holder, with a greater token', async () => {
+          const name = `requeue-lock-${String(requeue)}`;
           const held = await acquireLock(client, name, { ttlSec: 10 });
-          const session = await client.session({ ttlSec: 10 });
-          const waiting = track(acquireLock(client, name, { session, timeoutMs: 30_000 }));
-          await eventually('the waiter in line', async () =>
-            (await lockContenders(client, name)).length === 2 ? true : undefined,
-          );
-          await client.lease.revoke(session.leaseId);
-          const error = await waiting.promise.then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-          expect(error instanceof RecipeError && error.code === RecipeErrorCode.Lost).to.equal(true);
-          expect((await lockContenders(client, name)).map((c) => c.token)).to.deep.equal([held.token]);
+          const waiting = track(acquireLock(client, name, { ttlSec: 10, timeoutMs: 30_000 }));
+          const lostLease = await loseWaiterSession(waiting, () => lockContenders(client, name), requeue);
           await held.release();
+          const lock = await waiting.promise;
+          expect(lock.token).to.be.greaterThan(held.token);
+          expect(lock.session.leaseId).to.not.equal(lostLease);
+          expect(lock.isHeld).to.equal(true);
+          await lock.release();
         });
 
-        it('campaign rejects with RECIPE_LOST', async () => {
-          const name = 'caller-session-election';
+        it('campaign starts over with a fresh session and is elected after the leader, with a greater term', async () => {
+          const name = `requeue-election-${String(requeue)}`;
           const leader = await new Election(client, name).campaign('first', { ttlSec: 10 });
-          const session = await client.session({ ttlSec: 10 });
           const waiting = track(
-            new Election(client, name).campaign('second', { session, timeoutMs: 30_000 }),
+            new Election(client, name).campaign('second', { ttlSec: 10, timeoutMs: 30_000 }),
           );
-          await eventually('the candidate in line', async () =>
-            (await electionLine(name)()).length === 2 ? true : undefined,
-          );
-          await client.lease.revoke(session.leaseId);
-          const error = await waiting.promise.then(
-            () => undefined,
-            (e: unknown) => e,
-          );
-          expect(error instanceof RecipeError && error.code === RecipeErrorCode.Lost).to.equal(true);
+          const lostLease = await loseWaiterSession(waiting, electionLine(name), requeue);
           await leader.resign();
+          const leadership = await waiting.promise;
+          expect(leadership.revision).to.be.greaterThan(leader.revision);
+          expect(leadership.session.leaseId).to.not.equal(lostLease);
+          expect((await new Election(client, name).leader())?.value).to.equal('second');
+          await leadership.resign();
         });
       });
+    }
 
-      context('a semaphore waiter (no session: identities are not leases)', () => {
-        it('keeps waiting through a cut from every member and acquires once the holder releases', async () => {
-          const waiter = await ProxiedClient.start(cluster.endpoints);
-          try {
-            const sem = new Semaphore(client, 'requeue-semaphore');
-            await sem.setLimit(1);
-            const held = await sem.acquire('holder');
-            const waiting = track(
-              new Semaphore(waiter.client, 'requeue-semaphore').acquire('waiter', { timeoutMs: 30_000 }),
-            );
-            await eventually('the waiter connected', () =>
-              waiter.client.state === 'connected' ? true : undefined,
-            );
-            waiter.cut();
-            await eventually('the waiter cut off', () =>
-              waiter.client.state !== 'connected' ? true : undefined,
-            );
-            await held.release();
-            expect(waiting.settled).to.equal(false);
-            waiter.heal();
-            const slot = await waiting.promise;
-            expect(slot.holderId).to.equal('waiter');
-            await slot.release();
-          } finally {
-            await waiter.close();
-          }
-        });
+    context('lost to a cut from every member, past its TTL', () => {
+      it('acquireLock comes back with a fresh session and acquires after the holder', async () => {
+        const waiter = await ProxiedClient.start(cluster.endpoints, 1000);
+        try {
+          const name = 'requeue-lock-cut';
+          const held = await acquireLock(client, name, { ttlSec: 10 });
+          const waiting = track(acquireLock(waiter.client, name, { ttlSec: 3, timeoutMs: 45_000 }));
+          const first = await eventually(
+            'the waiter in line',
+            async () => (await lockContenders(client, name))[1],
+          );
+          waiter.cut();
+          await eventually("the waiter's lease expired on the cluster", async () =>
+            (await lockContenders(client, name)).length === 1 ? true : undefined,
+          );
+          waiter.heal();
+          const seen = await eventually('the waiter back in line under a new lease', async () => {
+            if (waiting.settled) return 'settled';
+            const now = await lockContenders(client, name);
+            return now.length === 2 && now[1]!.leaseId !== first.leaseId ? 'requeued' : undefined;
+          });
+          if (seen === 'settled') await waiting.promise; // surfaces the waiter's error
+          await held.release();
+          const lock = await waiting.promise;
+          expect(lock.token).to.be.greaterThan(held.token);
+          await lock.release();
+        } finally {
+          await waiter.close();
+        }
+      });
+    });
+
+    context("when it is the caller's session", () => {
+      it("acquireLock rejects with RECIPE_LOST and leaves no key: the session is the caller's to renew", async () => {
+        const name = 'caller-session-lock';
+        const held = await acquireLock(client, name, { ttlSec: 10 });
+        const session = await client.session({ ttlSec: 10 });
+        const waiting = track(acquireLock(client, name, { session, timeoutMs: 30_000 }));
+        await eventually('the waiter in line', async () =>
+          (await lockContenders(client, name)).length === 2 ? true : undefined,
+        );
+        await client.lease.revoke(session.leaseId);
+        const error = await waiting.promise.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error instanceof RecipeError && error.code === RecipeErrorCode.Lost).to.equal(true);
+        expect((await lockContenders(client, name)).map((c) => c.token)).to.deep.equal([held.token]);
+        await held.release();
+      });
+
+      it('campaign rejects with RECIPE_LOST', async () => {
+        const name = 'caller-session-election';
+        const leader = await new Election(client, name).campaign('first', { ttlSec: 10 });
+        const session = await client.session({ ttlSec: 10 });
+        const waiting = track(new Election(client, name).campaign('second', { session, timeoutMs: 30_000 }));
+        await eventually('the candidate in line', async () =>
+          (await electionLine(name)()).length === 2 ? true : undefined,
+        );
+        await client.lease.revoke(session.leaseId);
+        const error = await waiting.promise.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error instanceof RecipeError && error.code === RecipeErrorCode.Lost).to.equal(true);
+        await leader.resign();
+      });
+    });
+
+    context('a semaphore waiter (no session: identities are not leases)', () => {
+      it('keeps waiting through a cut from every member and acquires once the holder releases', async () => {
+        const waiter = await ProxiedClient.start(cluster.endpoints);
+        try {
+          const sem = new Semaphore(client, 'requeue-semaphore');
+          await sem.setLimit(1);
+          const held = await sem.acquire('holder');
+          const waiting = track(
+            new Semaphore(waiter.client, 'requeue-semaphore').acquire('waiter', { timeoutMs: 30_000 }),
+          );
+          await eventually('the waiter connected', () =>
+            waiter.client.state === 'connected' ? true : undefined,
+          );
+          waiter.cut();
+          await eventually('the waiter cut off', () =>
+            waiter.client.state !== 'connected' ? true : undefined,
+          );
+          await held.release();
+          expect(waiting.settled).to.equal(false);
+          waiter.heal();
+          const slot = await waiting.promise;
+          expect(slot.holderId).to.equal('waiter');
+          await slot.release();
+        } finally {
+          await waiter.close();
+        }
       });
     });
   });
