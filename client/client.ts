@@ -33,6 +33,7 @@ import {
   leaseTimeToLive,
   revokeLease,
   type GrantOptions,
+  type KeepAliveOptions,
   type LeaseGrant,
   type LeaseKeepAlive,
   type LeaseTimeToLive,
@@ -59,7 +60,7 @@ export interface LeaseApi {
   /** Ids of every lease. */
   leases(options?: Abortable): Promise<readonly number[]>;
   /** Keeps lease `id` alive (renewing every TTL/3) until closed or lost; resolves after the first renewal. */
-  keepAlive(id: number, options?: Abortable): Promise<LeaseKeepAlive>;
+  keepAlive(id: number, options?: KeepAliveOptions): Promise<LeaseKeepAlive>;
 }
 
 /** Everything that works on keys; `Client` and its namespace views implement it. */

@@ -40,7 +40,7 @@ export type {
 export { Cmp, Op, TxnBuilder } from './txn.js';
 export type { CompareOperator, TxnCompare, TxnOp, TxnResult, TxnResults } from './txn.js';
 export type { Watch, WatchBatch, WatchOptions } from './watch.js';
-export type { LeaseGrant, LeaseKeepAlive, LeaseTimeToLive, GrantOptions } from './lease.js';
+export type { LeaseGrant, LeaseKeepAlive, LeaseTimeToLive, GrantOptions, KeepAliveOptions } from './lease.js';
 export { Session, DEFAULT_SESSION_TTL_SEC } from './session.js';
 export type { SessionOptions } from './session.js';
 export type { ClientState, ClientStatus, ClientEvents } from './status.js';

@@ -3,11 +3,13 @@
  *
  * A keep-alive handle renews its lease every TTL/3 over a keep-alive stream (docs/protocol.md §6.2)
  * and keeps a safe local estimate of the lease's expiry: *send time of the last successful renewal
- * + TTL*. Its `signal` aborts with a LeaseLostError as soon as the lease must be presumed lost:
+ * + TTL*, the earliest moment the cluster may expire it. Its `signal` aborts with a LeaseLostError
+ * as soon as the lease must be presumed lost:
  *
  * - `notFound`: the member ended the stream with LEASE_NOT_FOUND (expired or revoked elsewhere);
- * - `unreachable`: no successful renewal before the estimate ran out (cut off past the TTL) — the
- *   lease may still exist on the cluster for a moment, but nobody may rely on it any more;
+ * - `unreachable`: no successful renewal by the estimate minus the safety margin (lease-margin.ts:
+ *   default TTL/3) — the lease still exists on the cluster for about that margin, which is the time
+ *   a holder has to stop before anyone else may take what the lease held;
  * - `revoked`: this handle revoked it; `closed`: the handle or the client was closed.
  *
  * The stream re-attaches on every new connection (which renews at once); a NOT_LEADER answer moves
@@ -36,6 +38,12 @@ import type {
   SnapshotFrame,
   WatchFrame,
 } from './protocol/index.js';
+import {
+  effectiveSafetyMarginMs,
+  renewIntervalMs,
+  validateSafetyMargin,
+  validateSafetyMarginShape,
+} from './lease-margin.js';
 import { abortable, deferred } from './util.js';
 
 export interface LeaseGrant {
@@ -59,12 +67,23 @@ export interface GrantOptions extends Abortable {
   readonly id?: number;
 }
 
+export interface KeepAliveOptions extends Abortable {
+  /**
+   * How long before the expiry estimate the signal fires when renewals stop succeeding (ms).
+   * Default TTL/3; allowed from the timer and clock-drift allowance (100 ms + 1 ms per TTL second)
+   * to TTL/2. See docs/client.md "Leases" for what it guarantees.
+   */
+  readonly safetyMarginMs?: number;
+}
+
 export interface LeaseKeepAlive extends AsyncDisposable {
   readonly id: number;
   /** TTL of the last successful renewal. */
   readonly ttlSec: number;
   /** Client-side estimate of the expiry (clock ms): last successful renewal's send time + TTL. */
   readonly expiresAtMs: number;
+  /** The margin in force: without a renewal, `signal` aborts at `expiresAtMs - safetyMarginMs`. */
+  readonly safetyMarginMs: number;
   /** Aborts with a LeaseLostError when the lease is lost (see the file header). */
   readonly signal: AbortSignal;
   /** Resolves (never rejects) with the loss. */
@@ -138,15 +157,28 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
   private constructor(
     private readonly core: ClientCore,
     readonly id: number,
+    private readonly marginOption: number | undefined,
   ) {
     this.first.promise.catch(() => undefined);
     this.unregister = core.register(this);
   }
 
-  /** Opens the keep-alive and resolves after the first successful renewal. */
-  static async start(core: ClientCore, id: number, options: Abortable = {}): Promise<KeepAliveImpl> {
+  /**
+   * Opens the keep-alive and resolves after the first successful renewal. The margin is checked
+   * against the TTL that renewal reports, unless the caller checked it already (`marginChecked`: a
+   * session checks it against the TTL it asks for, before granting; a TTL the cluster raised only
+   * widens the range, and the margin in force is raised to the new allowance).
+   */
+  static async start(
+    core: ClientCore,
+    id: number,
+    options: KeepAliveOptions = {},
+    marginChecked = false,
+  ): Promise<KeepAliveImpl> {
     options.signal?.throwIfAborted();
-    const ka = new KeepAliveImpl(core, id);
+    const margin = options.safetyMarginMs;
+    validateSafetyMarginShape(margin);
+    const ka = new KeepAliveImpl(core, id, margin);
     const { clock, requestTimeoutMs } = core.options;
     const timeout = new AbortController();
     const timer = clock.setTimeout(
@@ -161,6 +193,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
         ka.first.promise,
         AbortSignal.any(options.signal === undefined ? [timeout.signal] : [timeout.signal, options.signal]),
       );
+      if (!marginChecked) validateSafetyMargin(margin, ka.ttl);
       return ka;
     } catch (e) {
       await ka.close();
@@ -175,6 +208,9 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
   }
   get expiresAtMs(): number {
     return this.expiresAt;
+  }
+  get safetyMarginMs(): number {
+    return effectiveSafetyMarginMs(this.marginOption, this.ttl);
   }
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -296,12 +332,14 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
     const clock = this.core.options.clock;
     this.ttl = ttlSec;
     this.expiresAt = Math.max(this.expiresAt, sentAtMs + ttlSec * 1000);
+    const margin = this.safetyMarginMs;
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    // Fire a margin before the cluster may expire the lease, so a holder has that long to stop.
     this.deadlineTimer = clock.setTimeout(
       () => this.lose('unreachable'),
-      Math.max(0, this.expiresAt - clock.nowMs()),
+      Math.max(0, this.expiresAt - margin - clock.nowMs()),
     );
-    this.scheduleRenew((ttlSec * 1000) / 3);
+    this.scheduleRenew(renewIntervalMs(ttlSec, margin));
   }
 
   private scheduleRenew(ms: number): void {

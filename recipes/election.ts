@@ -14,23 +14,29 @@
  * Guarantees
  * - At most one leader per revision; leaders succeed each other in campaign order.
  * - `leadership.signal` aborts (RecipeError LOST) as soon as leadership may be lost: session lease
- *   expired, revoked or unrenewable for a TTL, or the key was deleted. Act as leader only while it
- *   has not aborted; use `leadership.revision` (create revision, increasing across leaders) as a
- *   fencing token / term.
+ *   expired, revoked or unrenewable for `TTL − safetyMarginMs`, or the key was deleted. Act as
+ *   leader only while it has not aborted; use `leadership.revision` (create revision, increasing
+ *   across leaders) as a fencing token / term.
+ * - Safety margin: a leader that is not paused hears of the loss at least `safetyMarginMs`
+ *   (default TTL/3) minus the timer and clock-drift allowance (100 ms + 1 ms per TTL second) before
+ *   another candidate can be elected (docs/client.md "The safety margin").
  * - `proclaim` changes the value only if this candidate's key is still the same one (compare on
  *   its create revision); otherwise it rejects with RecipeError NOT_LEADER.
  * - `observe()` yields the current leader (or undefined when there is none) and then every change of
  *   leader or value, in revision order, across failovers (the SDK watch resumes exactly once).
  *
  * Failure behaviour: a crashed leader is replaced after its lease TTL; a cut-off leader's signal
- * fires after one TTL without renewal (client clock). An aborted campaign deletes its key.
+ * fires after `TTL − safetyMarginMs` without renewal (client clock), a margin before the cluster
+ * may elect another. A candidate whose own session is lost while it waits campaigns again with a
+ * fresh one; with the caller's session `campaign` rejects with RecipeError LOST. An aborted
+ * campaign deletes its key.
  */
 import { nanoid } from 'nanoid';
 import { Cmp, CompactedError, Op, type KvClient, type Session } from '../client/index.js';
 import { RecipeError, RecipeErrorCode } from './errors.js';
 import { checkName, hex, sig, text, withDeadline } from './internal.js';
-import { createContender, holdSignal, removeContender, waitTurn, type Contender } from './queue-key.js';
-import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
+import { holdSignal, removeContender, waitInLine, type Contender } from './queue-key.js';
+import type { ScopedSession, SessionChoice } from './session-scope.js';
 
 export const ELECTION_PREFIX = 'concord/elections/';
 
@@ -138,25 +144,16 @@ export class Election {
   /** Waits until this candidate is leader, announcing `value`. */
   async campaign(value: string, options: CampaignOptions = {}): Promise<Leadership> {
     const signal = withDeadline(options.signal, options.timeoutMs, `campaign ${this.name}`);
-    signal?.throwIfAborted();
-    const scoped = await scopedSession(this.kv, options, signal);
-    let contender: Contender | undefined;
-    try {
-      contender = await createContender(
-        this.kv,
-        scoped.session,
-        `${this.prefix}${hex(scoped.session.leaseId)}-${nanoid(8)}`,
-        value,
-        signal,
-      );
-      const revision = await waitTurn(this.kv, this.prefix, contender, scoped.session, signal);
-      const hold = holdSignal(this.kv, contender, scoped.session, revision);
-      return new Leadership(this, contender, scoped, hold, value);
-    } catch (e) {
-      if (contender !== undefined) await removeContender(this.kv, contender);
-      await scoped.release();
-      throw e;
-    }
+    const { scoped, contender, revision } = await waitInLine(
+      this.kv,
+      options,
+      signal,
+      (session) => `${this.prefix}${hex(session.leaseId)}-${nanoid(8)}`,
+      value,
+      () => this.prefix,
+    );
+    const hold = holdSignal(this.kv, contender, scoped.session, revision);
+    return new Leadership(this, contender, scoped, hold, value);
   }
 
   /** The current leader, or undefined. */

@@ -130,6 +130,25 @@ export const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 /** Lease ids as fixed-width hex, so keys of one session sort together. */
 export const hex = (n: number): string => n.toString(16).padStart(16, '0');
 
+/** Resolves after `ms`; rejects with the signal's reason if it aborts first. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Best-effort cleanup that must run even when the caller's signal has aborted. */
 export async function quietly(op: () => Promise<unknown>): Promise<void> {
   try {

@@ -14,16 +14,22 @@
  *   holders of one lock, so a resource that remembers the highest token it accepted can reject a
  *   late write from a holder that lost the lock without knowing (GC pause, partition).
  * - `signal` aborts (reason RecipeError LOST) as soon as the lock may be lost: the session's lease
- *   expired or was revoked, the client could not renew it for a whole TTL, or the key was deleted
- *   (e.g. by an operator). Pass it to every operation done under the lock.
+ *   expired or was revoked, the client could not renew it for `TTL − safetyMarginMs`, or the key
+ *   was deleted (e.g. by an operator). Pass it to every operation done under the lock.
+ * - Safety margin: a holder that is not paused hears of the loss at least `safetyMarginMs` (default
+ *   TTL/3) minus the timer and clock-drift allowance (100 ms + 1 ms per TTL second) before anyone
+ *   else can hold the lock (docs/client.md "The safety margin"): that is its time to stop.
  *
  * Failure behaviour
  * - Holder crashes: its lease expires after `ttlSec` and the next waiter obtains the lock.
- * - Holder is cut off: after one TTL without renewal its `signal` fires (client clock); the cluster
- *   may hand the lock on at about the same time, so a holder must stop at `signal`, and fencing
- *   tokens cover the window between the two clocks.
+ * - Holder is cut off: after `TTL − safetyMarginMs` without renewal its `signal` fires (client
+ *   clock), a margin before the cluster may hand the lock on; a holder must stop at `signal`, and
+ *   fencing tokens cover what the margin cannot (a paused process).
  * - Member or leader failure: the SDK fails over; waiting watches resume without missing the
  *   predecessor's deletion.
+ * - A waiter whose own session is lost before its turn starts over with a fresh session (its old
+ *   key is deleted), within its signal/timeoutMs; with the caller's session it rejects with
+ *   RecipeError LOST — the session's loss is the caller's (queue-key.ts `waitInLine`).
  * - Aborted or timed-out acquire: the waiter deletes its own key (and closes its own session), so
  *   it never blocks the line; it rejects with `signal.reason` (RecipeError TIMEOUT for timeoutMs).
  */
@@ -36,7 +42,7 @@ import {
   holdSignal,
   predecessor,
   removeContender,
-  waitTurn,
+  waitInLine,
   type Contender,
 } from './queue-key.js';
 import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
@@ -124,20 +130,15 @@ export async function acquireQueued(
   name: string,
 ): Promise<LockHandle> {
   const signal = withDeadline(options.signal, options.timeoutMs, what);
-  signal?.throwIfAborted();
-  const scoped = await scopedSession(kv, options, signal);
-  let contender: Contender | undefined;
-  try {
-    const key = makeKey(scoped.session);
-    contender = await createContender(kv, scoped.session, key, options.owner ?? '', signal);
-    const revision = await waitTurn(kv, among(key), contender, scoped.session, signal);
-    const hold = holdSignal(kv, contender, scoped.session, revision);
-    return new LockHandle(name, contender, scoped, hold, kv);
-  } catch (e) {
-    if (contender !== undefined) await removeContender(kv, contender);
-    await scoped.release();
-    throw e;
-  }
+  const { scoped, contender, revision } = await waitInLine(
+    kv,
+    options,
+    signal,
+    makeKey,
+    options.owner ?? '',
+    among,
+  );
+  return new LockHandle(name, contender, scoped, holdSignal(kv, contender, scoped.session, revision), kv);
 }
 
 /** Waits for the lock (FIFO) and returns the held handle. See the file header for guarantees. */

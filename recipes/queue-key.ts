@@ -7,10 +7,22 @@
  *
  * Example: keys a (rev 10), b (rev 12), c (rev 15). a holds; b watches a; c watches b. If b's
  * session dies first, c wakes, finds a (rev 10 < 15) and watches a. When a is deleted, c holds.
+ *
+ * A waiter whose session is lost before its turn has lost nothing it held, only its place: with a
+ * session of its own it joins the line again (`waitInLine`), at the end, with a fresh session.
  */
-import { Cmp, Op, type KvClient, type Session } from '../client/index.js';
+import {
+  ClientClosedError,
+  ClientError,
+  Cmp,
+  LeaseNotFoundError,
+  Op,
+  type KvClient,
+  type Session,
+} from '../client/index.js';
 import { RecipeError, RecipeErrorCode } from './errors.js';
-import { quietly, settle, sig, waitDelete } from './internal.js';
+import { pause, quietly, settle, sig, waitDelete } from './internal.js';
+import { scopedSession, type ScopedSession, type SessionChoice } from './session-scope.js';
 
 export interface Contender {
   /** The contender's key. */
@@ -138,6 +150,79 @@ export function holdSignal(
     },
     lose: (reason) => lost.abort(reason),
   };
+}
+
+/** A contender whose turn has come: its session, its key, and the revision its turn was confirmed at. */
+export interface InLine {
+  readonly scoped: ScopedSession;
+  readonly contender: Contender;
+  readonly revision: number;
+}
+
+/**
+ * Joins the line under `among(key)` with a key made by `makeKey` and waits for its turn (the lock,
+ * the read/write lock and the election). Rejects with the signal's reason, removing its key.
+ *
+ * If the waiter's session is lost before its turn (lease expired, revoked, unrenewable) or its key
+ * disappears: with a session of its own, it closes that session and starts over with a fresh one
+ * (until `signal` aborts) — nothing was held, so there is nothing to report. With the caller's
+ * session, the session's loss is the caller's to handle: it rejects with RecipeError LOST (as
+ * etcd's concurrency package returns ErrSessionExpired), and the caller creates a new session.
+ */
+export async function waitInLine(
+  kv: KvClient,
+  choice: SessionChoice,
+  signal: AbortSignal | undefined,
+  makeKey: (session: Session) => string,
+  value: string,
+  among: (key: string) => string,
+): Promise<InLine> {
+  for (let again = false; ; again = true) {
+    signal?.throwIfAborted();
+    const scoped = again ? await freshSession(kv, choice, signal) : await scopedSession(kv, choice, signal);
+    let contender: Contender | undefined;
+    try {
+      const key = makeKey(scoped.session);
+      contender = await createContender(kv, scoped.session, key, value, signal);
+      const revision = await waitTurn(kv, among(key), contender, scoped.session, signal);
+      return { scoped, contender, revision };
+    } catch (e) {
+      if (contender !== undefined) await removeContender(kv, contender);
+      await scoped.release();
+      if (!(scoped.owned && signal?.aborted !== true && placeLost(e, scoped.session))) throw e;
+    }
+  }
+}
+
+/**
+ * A new session for a waiter starting over. Its old session was most likely lost to a partition or a
+ * leader change that may not be over, so transient failures are retried (50 ms doubling to 1 s)
+ * until `signal` aborts, as the waiter would have gone on waiting.
+ */
+async function freshSession(
+  kv: KvClient,
+  choice: SessionChoice,
+  signal: AbortSignal | undefined,
+): Promise<ScopedSession> {
+  for (let delayMs = 50; ; delayMs = Math.min(2 * delayMs, 1000)) {
+    try {
+      return await scopedSession(kv, choice, signal);
+    } catch (e) {
+      const transient =
+        e instanceof ClientError && !(e instanceof ClientClosedError) && (e.retryable || e.mayHaveApplied);
+      if (!transient || signal?.aborted === true) throw e;
+    }
+    await pause(delayMs, signal);
+  }
+}
+
+/** Whether a waiter failed because its session or its key went away (not for any other reason). */
+function placeLost(e: unknown, session: Session): boolean {
+  return (
+    session.isLost ||
+    e instanceof LeaseNotFoundError ||
+    (e instanceof RecipeError && e.code === RecipeErrorCode.Lost)
+  );
 }
 
 /** Deletes `c`'s key if it is still this contender's (never someone else's later key). */

@@ -44,7 +44,9 @@ export interface RegisterOptions {
   readonly meta?: Readonly<Record<string, string>>;
   /** Lease TTL; an instance that dies vanishes after about this long. Default 10. */
   readonly ttlSec?: number;
-  /** Use this session instead of creating one (then `ttlSec` must be absent). */
+  /** For the session it creates: how long before the lease may expire `signal` fires (default TTL/3). */
+  readonly safetyMarginMs?: number;
+  /** Use this session instead of creating one (then `ttlSec` and `safetyMarginMs` must be absent). */
   readonly session?: Session;
   readonly signal?: AbortSignal;
 }
@@ -115,8 +117,14 @@ export async function register(kv: KvClient, options: RegisterOptions): Promise<
   const scoped = await scopedSession(
     kv,
     options.session !== undefined
-      ? { session: options.session }
-      : { ttlSec: options.ttlSec ?? REGISTRY_DEFAULTS.ttlSec },
+      ? {
+          session: options.session,
+          ...(options.safetyMarginMs === undefined ? {} : { safetyMarginMs: options.safetyMarginMs }),
+        }
+      : {
+          ttlSec: options.ttlSec ?? REGISTRY_DEFAULTS.ttlSec,
+          ...(options.safetyMarginMs === undefined ? {} : { safetyMarginMs: options.safetyMarginMs }),
+        },
     options.signal,
   );
   try {

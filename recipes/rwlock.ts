@@ -12,7 +12,9 @@
  * the hold may be lost (session lost or key deleted).
  *
  * Failure behaviour: as for `acquireLock` — a crashed holder's keys go with its lease after ttlSec;
- * an aborted or timed-out acquire deletes its own key.
+ * a cut-off holder's signal fires a safety margin before the cluster may let another in; a waiter
+ * whose own session is lost starts over with a fresh one; an aborted or timed-out acquire deletes
+ * its own key.
  */
 import { nanoid } from 'nanoid';
 import type { KvClient } from '../client/index.js';

@@ -23,6 +23,9 @@
  * - Waiters wake on every change of the record (a watch, not polling) and retry; order among
  *   waiters is not FIFO (as in locksmith). Fine for tens of holders; use the lock for long lines.
  * - A slot's `signal` aborts when its identity disappears from the record (operator release).
+ *   No lease is involved, so the lease safety margin does not apply: a holder cut off from the
+ *   cluster keeps its slot (nobody else gets it), and an operator's release is reported once the
+ *   record has changed. A waiter has no session, so it never loses anything while it waits.
  */
 import { ClientError, Cmp, Op, type KvClient } from '../client/index.js';
 import { RecipeError, RecipeErrorCode, invalidArgument } from './errors.js';

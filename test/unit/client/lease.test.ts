@@ -1,6 +1,7 @@
 /**
  * Leases, keep-alives and sessions: renewal every TTL/3, re-attachment after reconnects, moving to
- * the leader on NOT_LEADER, and a signal that fires exactly when the lease must be presumed lost.
+ * the leader on NOT_LEADER, and a signal that fires exactly when the lease must be presumed lost
+ * (a safety margin before the expiry estimate: lease-margin.test.ts covers the margin's options).
  */
 import { expect } from 'chai';
 import { LeaseLostError, LeaseNotFoundError } from '../../../client/index.js';
@@ -94,15 +95,16 @@ describe('Lease', () => {
     });
 
     context('when the client is cut off for longer than the TTL', () => {
-      it('aborts its signal with reason unreachable once the TTL has run out, not before', async () => {
+      it('aborts its signal with reason unreachable a safety margin (TTL/3) before the TTL runs out, not before', async () => {
         const { client, cluster, clock } = rig();
         const { id } = await client.lease.grant(3);
         const ka = await client.lease.keepAlive(id);
         const granted = ka.expiresAtMs;
         expect(granted).to.equal(clock.nowMs() + 3000);
+        expect(ka.safetyMarginMs).to.equal(1000);
         for (const m of cluster.members) m.down = true;
         cluster.connectedMembers()[0]!.dropAll();
-        await clock.advance(2999);
+        await clock.advance(1999);
         expect(ka.signal.aborted).to.equal(false);
         await clock.advance(1);
         expect(ka.signal.aborted).to.equal(true);
@@ -123,7 +125,7 @@ describe('Lease', () => {
         session.receive = (text: string) => {
           if (!text.includes('"renew"')) onRenew(text);
         };
-        await clock.advance(2999);
+        await clock.advance(1999);
         expect(ka.signal.aborted).to.equal(false);
         await clock.advance(1);
         expect(reasonOf(ka.signal)).to.equal('unreachable');
