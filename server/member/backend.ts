@@ -34,6 +34,13 @@ import type { WatchResponse } from '../watch/index.js';
 import { proposeCommand, type MemberCore } from './member.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
 
+/** etcd's spelling of each alarm type (status errors, metric labels). */
+const WIRE_ALARM: Readonly<Record<P.AlarmType, string>> = {
+  none: 'NONE',
+  noSpace: 'NOSPACE',
+  corrupt: 'CORRUPT',
+};
+
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
 
@@ -377,52 +384,57 @@ export class MemberBackend implements ClientBackend {
 
   registerMetrics(registry: MetricsRegistry): void {
     const { replica, machine, pump, transport } = this.core;
+    // The replica and transport count by themselves; these families copy their totals at scrape
+    // time (counters only grow during the process' life, as Prometheus expects).
+    const c = (name: string, help: string) => registry.counter(name, help);
     const g = (name: string, help: string) => registry.gauge(name, help);
-    const applied = g(
-      'concord_server_proposals_applied_total',
-      'Proposals applied on this member (counter).',
-    );
-    const failed = g(
-      'concord_server_proposals_failed_total',
-      'Proposals that failed or timed out (counter).',
-    );
+    const applied = c('concord_server_proposals_applied_total', 'Proposals applied on this member.');
+    const failed = c('concord_server_proposals_failed_total', 'Proposals that failed or timed out.');
     const pending = g('concord_server_proposals_pending', 'Proposals waiting to be applied.');
-    const committed = g('concord_server_proposals_committed_total', 'The Raft commit index (counter).');
-    const leaderChanges = g('concord_server_leader_changes_seen_total', 'Leader changes seen (counter).');
+    const commitIndex = g('concord_raft_commit_index', 'The Raft commit index this member knows.');
+    const appliedIndex = g('concord_raft_applied_index', 'The last Raft index applied on this member.');
+    const leaderChanges = c('concord_server_leader_changes_seen_total', 'Leader changes seen.');
     const hasLeader = g('concord_server_has_leader', '1 if a leader is known.');
     const isLeader = g('concord_server_is_leader', '1 if this member is the leader.');
     const term = g('concord_raft_term', 'Current Raft term.');
-    const dbSize = g('concord_mvcc_db_total_size_in_bytes', 'Size of keys, values and history.');
+    const dbSize = g(
+      'concord_mvcc_db_size_bytes',
+      'Bytes of keys, values and history counted against the quota.',
+    );
+    const quota = g('concord_mvcc_quota_bytes', 'The space quota (--quota-backend-bytes).');
     const revision = g('concord_mvcc_current_revision', 'Current store revision.');
     const watchers = g('concord_watch_watchers', 'Watchers on this member.');
-    const snapshots = g('concord_server_snapshots_taken_total', 'Snapshots taken (counter).');
-    const restored = g(
+    const alarms = g('concord_server_alarms', 'Alarms raised in the cluster, by type (1 while raised).');
+    const snapshots = c('concord_server_snapshots_taken_total', 'Snapshots taken.');
+    const restored = c(
       'concord_server_snapshots_restored_total',
-      'Snapshots received from a leader and installed (counter).',
+      'Snapshots received from a leader and installed.',
     );
-    const applyMs = g(
-      'concord_server_apply_duration_ms_total',
-      'Milliseconds spent applying entries (counter).',
-    );
-    const peerDrops = g('concord_network_peer_dropped_messages_total', 'Peer messages dropped (counter).');
+    const applySeconds = c('concord_server_apply_seconds_total', 'Seconds spent applying entries.');
+    const peerDrops = c('concord_network_peer_dropped_messages_total', 'Peer messages dropped.');
     registry.addCollector(() => {
       const s = replica.stats();
       const st = replica.status();
-      applied.set(s.proposalsApplied);
-      failed.set(s.proposalsFailed);
+      applied.setTotal(s.proposalsApplied);
+      failed.setTotal(s.proposalsFailed);
       pending.set(s.proposalsPending);
-      committed.set(st.raft.commit);
-      leaderChanges.set(s.leaderChanges);
+      commitIndex.set(st.raft.commit);
+      appliedIndex.set(st.appliedIndex);
+      leaderChanges.setTotal(s.leaderChanges);
       hasLeader.set(st.raft.lead !== 0 ? 1 : 0);
       isLeader.set(replica.isLeader() ? 1 : 0);
       term.set(st.raft.term);
       dbSize.set(machine.store.sizeBytes);
+      quota.set(this.core.config.quotaBackendBytes);
       revision.set(machine.store.currentRevision);
       watchers.set(pump.watcherCount);
-      snapshots.set(s.snapshotsTaken);
-      restored.set(s.snapshotsRestored);
-      applyMs.set(s.applyMsTotal);
-      peerDrops.set(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
+      const raised = this.activeAlarms();
+      for (const type of ['noSpace', 'corrupt'] as const)
+        alarms.set(raised.includes(type) ? 1 : 0, { alarm: WIRE_ALARM[type] });
+      snapshots.setTotal(s.snapshotsTaken);
+      restored.setTotal(s.snapshotsRestored);
+      applySeconds.setTotal(s.applyMsTotal / 1000);
+      peerDrops.setTotal(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
     });
   }
 }
