@@ -11,9 +11,10 @@
 export const LEARNER_READY_FRACTION = 0.9;
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
-import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
+import type { AlarmRecord, ApplyResult, Command, CommandResponse } from '../apply/index.js';
 import {
-  ETCD_COMPAT_VERSION,
+  ETCD_API_VERSION,
+  packageVersion,
   NotLeaderError,
   type BackendHealth,
   type BackendSnapshot,
@@ -65,9 +66,28 @@ export class MemberBackend implements ClientBackend {
       case 'ok':
         return result.response;
       case 'error':
+        if (result.error.code === ErrorCode.NoSpace) await this.raiseNoSpace(options);
         throw result.error;
       case 'skipped':
         throw new ServerError(ErrorCode.Internal, `entry ${result.index} was skipped`, false);
+    }
+  }
+
+  /**
+   * The space quota refused a write this member proposed: raise the NOSPACE alarm under this
+   * member's id, as etcd's quota check does, before answering NO_SPACE (so the client that sees
+   * NO_SPACE also sees the alarm). Best effort: the refusal is the answer either way.
+   */
+  private async raiseNoSpace(options: CallOptions): Promise<void> {
+    if (this.core.machine.alarms.has('noSpace')) return;
+    const command: Command = { type: 'alarmActivate', memberId: this.core.config.memberId, alarm: 'noSpace' };
+    try {
+      await proposeCommand(this.core.replica, command, signalOf(options));
+      this.core.logger.warn('space quota exceeded: NOSPACE alarm raised', {
+        quotaBytes: this.core.config.quotaBackendBytes,
+      });
+    } catch (err) {
+      this.core.logger.warn('space quota exceeded; raising the NOSPACE alarm failed', { error: err });
     }
   }
 
@@ -326,38 +346,75 @@ export class MemberBackend implements ClientBackend {
     const size = machine.store.sizeBytes;
     return Promise.resolve({
       header: this.header(),
-      version: ETCD_COMPAT_VERSION,
+      version: ETCD_API_VERSION,
       dbSizeBytes: size,
       leader: st.raft.lead,
       raftIndex: st.raft.commit,
       raftTerm: st.raft.term,
       raftAppliedIndex: st.appliedIndex,
-      errors: st.fatal === undefined ? [] : [st.fatal.message],
+      errors: this.statusErrors(),
       dbSizeInUseBytes: size,
       isLearner: st.raft.confState.learners.includes(config.memberId),
       storageVersion: '1',
       dbSizeQuotaBytes: config.quotaBackendBytes,
+      concordVersion: packageVersion(),
     });
   }
 
+  /**
+   * etcd's Alarm: GET lists the cluster's alarms (of one type, or all for NONE) after a ReadIndex;
+   * ACTIVATE and DEACTIVATE go through Raft, so every member raises or clears the same alarms, and
+   * answer with the alarm raised or the alarms cleared. ACTIVATE with member id 0 raises it for
+   * this member; DEACTIVATE with member id 0 or type NONE matches every member or type (alarms.ts).
+   */
   async alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
-    if (req.action === 'deactivate' && (req.alarm === 'noSpace' || req.alarm === 'none')) {
-      await this.apply({ type: 'alarmClear' }, options);
-    } else if (req.action === 'activate') {
-      throw new ServerError(
-        ErrorCode.InvalidArgument,
-        'alarms are raised by the cluster itself, not by clients',
-        false,
-      );
+    let records: readonly AlarmRecord[];
+    switch (req.action) {
+      case 'get':
+        await this.core.replica.linearizableRead(signalOf(options));
+        records = this.core.machine.alarms.list(req.alarm === 'none' ? undefined : req.alarm);
+        break;
+      case 'activate': {
+        if (req.alarm === 'none') {
+          records = [];
+          break;
+        }
+        const memberId = req.memberId === 0 ? this.core.config.memberId : req.memberId;
+        const r = await this.apply({ type: 'alarmActivate', memberId, alarm: req.alarm }, options);
+        records = expect(r, 'alarmActivate').alarms;
+        break;
+      }
+      case 'deactivate': {
+        const command: Command =
+          req.alarm === 'none'
+            ? { type: 'alarmDeactivate', memberId: req.memberId }
+            : { type: 'alarmDeactivate', memberId: req.memberId, alarm: req.alarm };
+        records = expect(await this.apply(command, options), 'alarmDeactivate').alarms;
+        break;
+      }
     }
-    return {
-      header: this.header(),
-      alarms: this.activeAlarms().map((alarm) => ({ memberId: this.core.config.memberId, alarm })),
-    };
+    return { header: this.header(), alarms: records.map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
+  }
+
+  /**
+   * etcd's status errors: "etcdserver: no leader" without a leader, then each alarm as etcd prints
+   * an AlarmMember (protobuf text: `memberID:<id> alarm:NOSPACE `, trailing space included, which
+   * is what tools that grep for `alarm:NOSPACE` read); Concord adds a fatal storage error.
+   */
+  private statusErrors(): string[] {
+    const { replica, machine } = this.core;
+    const st = replica.status();
+    const errors: string[] = [];
+    if (st.raft.lead === 0) errors.push('etcdserver: no leader');
+    for (const a of machine.alarms.list())
+      errors.push(`memberID:${a.memberId} alarm:${WIRE_ALARM[a.alarm]} `);
+    if (st.fatal !== undefined) errors.push(st.fatal.message);
+    return errors;
   }
 
   private activeAlarms(): P.AlarmType[] {
-    return this.core.machine.store.noSpaceAlarm ? ['noSpace'] : [];
+    const { alarms } = this.core.machine;
+    return (['noSpace', 'corrupt'] as const).filter((type) => alarms.has(type));
   }
 
   async snapshot(options: CallOptions): Promise<BackendSnapshot> {

@@ -2,7 +2,7 @@
  * The binary snapshot of an MVCC store, and the state hash, both over the same canonical content:
  *
  *   magic "CMVS", format version (u8 = 1),
- *   currentRevision, compactRevision, noSpaceAlarm,
+ *   currentRevision, compactRevision,
  *   kept records: the key-index entries below the compaction point (at most one per key), in key
  *     order: key, createRevision, modRevision, version, value, lease;
  *   history: every revision from the compaction point (or 1) to the current one, each with its
@@ -25,7 +25,7 @@ import { Hasher } from './hash.js';
 import { emptyState, type StoreState } from './store-state.js';
 
 const MAGIC = [0x43, 0x4d, 0x56, 0x53]; // "CMVS"
-export const MVCC_SNAPSHOT_VERSION = 1;
+export const MVCC_SNAPSHOT_VERSION = 2;
 
 export class SnapshotDecodeError extends StateMachineError {
   override readonly name = 'SnapshotDecodeError';
@@ -48,7 +48,7 @@ export function encodeStore(state: StoreState): Uint8Array {
   const w = new ByteWriter(1 << 16);
   for (const b of MAGIC) w.u8(b);
   w.u8(MVCC_SNAPSHOT_VERSION);
-  w.uint(state.currentRevision).uint(state.compactRevision).bool(state.noSpaceAlarm);
+  w.uint(state.currentRevision).uint(state.compactRevision);
   const kept = keptRecords(state);
   w.uint(kept.length);
   for (const kv of kept)
@@ -89,7 +89,6 @@ function decode(r: ByteReader): StoreState {
   const state = emptyState();
   state.currentRevision = r.uint();
   state.compactRevision = r.uint();
-  state.noSpaceAlarm = r.bool();
   if (state.compactRevision > state.currentRevision)
     throw new SnapshotDecodeError('compaction point above the current revision');
   const keptCount = r.uint();

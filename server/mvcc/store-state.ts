@@ -29,8 +29,6 @@ export interface StoreState {
   currentRevision: number;
   compactRevision: number;
   sizeBytes: number;
-  /** The NO_SPACE alarm: once raised, writes that add data fail until it is cleared. */
-  noSpaceAlarm: boolean;
 }
 
 export function emptyState(): StoreState {
@@ -41,7 +39,6 @@ export function emptyState(): StoreState {
     currentRevision: 0,
     compactRevision: 0,
     sizeBytes: 0,
-    noSpaceAlarm: false,
   };
 }
 
