@@ -4,7 +4,8 @@
  * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
  * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership changes
  * are decided on the leader, which alone knows whether a change is pending and how far a learner
- * has caught up: followers answer NOT_LEADER.
+ * has caught up: a follower forwards them to the leader (leader-forward.ts), as etcd does, and
+ * answers once the change is applied here too.
  */
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
@@ -32,6 +33,7 @@ import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
+import { LeaderForwarder, type ForwardedMethod } from './leader-forward.js';
 import { proposeCommand, type MemberCore } from './member.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
 
@@ -44,9 +46,11 @@ const WIRE_ALARM: Readonly<Record<P.AlarmType, string>> = {
 
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
+  private readonly forwarder: LeaderForwarder;
 
   constructor(private readonly core: MemberCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+    this.forwarder = new LeaderForwarder(core.config.clientTls, core.config.requestTimeoutMs);
   }
 
   header(): P.ResponseHeader {
@@ -239,7 +243,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      const r = await this.forward('cluster.memberAdd', req, leaderUrls, options);
+      return { ...r, header: this.header(), members: this.members() };
+    }
     const { replica, config } = this.core;
     const id = memberIdOf(config.initialClusterToken, req.peerUrls);
     const members = replica.memberList();
@@ -268,7 +276,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      await this.forward('cluster.memberRemove', req, leaderUrls, options);
+      return { header: this.header(), members: this.members() };
+    }
     if (!this.core.replica.memberList().some((m) => m.id === req.id))
       throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
     await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
@@ -276,7 +288,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      await this.forward('cluster.memberPromote', req, leaderUrls, options);
+      return { header: this.header(), members: this.members() };
+    }
     const { replica, config } = this.core;
     const member = replica.memberList().find((m) => m.id === req.id);
     if (member === undefined)
@@ -299,18 +315,48 @@ export class MemberBackend implements ClientBackend {
     return { header: this.header(), members: this.members() };
   }
 
-  /** Membership changes are decided on the leader; a follower points the client there. */
-  private requireLeader(): void {
+  /**
+   * Membership changes are decided on the leader: undefined on the leader, else the leader's
+   * client URLs to forward to. No leader: UNAVAILABLE; a leader that has not published its client
+   * URLs yet: NOT_LEADER (both retryable, nothing was changed).
+   */
+  private leaderToForwardTo(): readonly string[] | undefined {
     const { replica } = this.core;
-    if (replica.isLeader()) return;
+    if (replica.isLeader()) return undefined;
     const leaderId = replica.leaderId();
     if (leaderId === 0) throw unavailable('no leader: membership cannot change now');
-    const leader = replica.memberList().find((m) => m.id === leaderId);
-    throw new NotLeaderError(
-      leaderId,
-      leader?.clientUrls ?? [],
-      `etcdserver: not leader: membership changes are served by the leader (${leaderId})`,
-    );
+    const urls = replica.memberList().find((m) => m.id === leaderId)?.clientUrls ?? [];
+    if (urls.length === 0) {
+      throw new NotLeaderError(
+        leaderId,
+        [],
+        `etcdserver: not leader: the leader (${leaderId}) has not published its client URLs yet; retry`,
+      );
+    }
+    return urls;
+  }
+
+  /**
+   * Sends a membership change to the leader; once it answers, waits (a ReadIndex) until this member
+   * has applied the change too, so the answer's member list and a following member/list here show
+   * it. If that wait fails the change is still made: the leader's answer stands.
+   */
+  private async forward<M extends ForwardedMethod>(
+    method: M,
+    params: P.MethodParams<M>,
+    leaderUrls: readonly string[],
+    options: CallOptions,
+  ): Promise<P.MethodResult<M>> {
+    const result = await this.forwarder.call(method, params, leaderUrls, options.signal);
+    try {
+      await this.core.replica.linearizableRead(signalOf(options));
+    } catch (err) {
+      this.core.logger.warn('membership change made by the leader; not yet applied here', {
+        method,
+        error: err,
+      });
+    }
+    return result;
   }
 
   private async changeMembership(cc: ConfChange, options: CallOptions): Promise<void> {
