@@ -50,7 +50,9 @@ export class MemberBackend implements ClientBackend {
 
   constructor(private readonly core: MemberCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
-    this.forwarder = new LeaderForwarder(core.config.clientTls, core.config.requestTimeoutMs);
+    // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
+    // (the change may still be applied) must reach the client rather than a forwarding failure.
+    this.forwarder = new LeaderForwarder(core.config.clientTls, 2 * core.config.requestTimeoutMs);
   }
 
   header(): P.ResponseHeader {
