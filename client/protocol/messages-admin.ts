@@ -192,6 +192,7 @@ export const STATUS_RESPONSE: Codec<D.StatusResponse, W.WireStatusResponse> = me
   field('isLearner', 'isLearner', T.bool),
   field('storageVersion', 'storageVersion', T.string),
   field('dbSizeQuota', 'dbSizeQuotaBytes', COUNT),
+  field('concordVersion', 'concordVersion', T.string),
 ]);
 
 export const SNAPSHOT_RESPONSE: Codec<D.SnapshotResponse, W.WireSnapshotResponse> = messageCodec(

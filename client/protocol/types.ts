@@ -349,6 +349,7 @@ export interface MemberPromoteResponse {
 
 export interface StatusResponse {
   readonly header: ResponseHeader;
+  /** The etcd release whose API this member follows (where etcd puts its own version). */
   readonly version: string;
   readonly dbSizeBytes: number;
   /** The member id this member believes leads (0: none). */
@@ -362,6 +363,8 @@ export interface StatusResponse {
   readonly isLearner: boolean;
   readonly storageVersion: string;
   readonly dbSizeQuotaBytes: number;
+  /** Concord's own version (Concord's field; etcd has none). */
+  readonly concordVersion: string;
 }
 
 export interface SnapshotResponse {

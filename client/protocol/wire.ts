@@ -288,6 +288,7 @@ export interface WireStatusResponse {
   readonly isLearner?: boolean;
   readonly storageVersion?: string;
   readonly dbSizeQuota?: I64;
+  readonly concordVersion?: string;
 }
 
 export interface WireSnapshotResponse {

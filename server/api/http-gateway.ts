@@ -5,7 +5,7 @@
  * etcd's gateway error shape. Streams (`/v3/watch`, `/v3/lease/keepalive`,
  * `/v3/maintenance/snapshot`) answer with newline-delimited `{"result": ...}` objects.
  *
- * Also the operational endpoints: /health (etcd's shape), /metrics, /version.
+ * Also the operational endpoints /health (etcd's shape) and /metrics (/version: version.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -34,10 +34,6 @@ import type { HttpReply } from './http-server.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { ApiLimits } from './options.js';
 import { rechunk } from './rechunk.js';
-
-/** The etcd version whose v3 API the gateway follows (reported by /version). */
-export const ETCD_COMPAT_VERSION = '3.5.0';
-export const ETCD_CLUSTER_COMPAT_VERSION = '3.5.0';
 
 export interface HttpGatewayContext {
   readonly backend: ClientBackend;
@@ -104,18 +100,6 @@ export class HttpGateway {
       status: 200,
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
       body: this.ctx.registry.render(),
-    };
-  }
-
-  version(): HttpReply {
-    return {
-      status: 200,
-      headers: JSON_HEADERS,
-      body: JSON.stringify({
-        etcdserver: ETCD_COMPAT_VERSION,
-        etcdcluster: ETCD_CLUSTER_COMPAT_VERSION,
-        concord: this.ctx.serverVersion,
-      }),
     };
   }
 

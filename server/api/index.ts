@@ -9,9 +9,6 @@
  * with UNAVAILABLE, lets in-flight requests finish (closeGraceMs), closes sockets with 1001, and
  * ends the gateway's streams. It is idempotent.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { noopLogger, type Logger } from '../platform/logger.js';
 import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
@@ -20,6 +17,7 @@ import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
 import { InvalidConfigError, resolveApiLimits, type ApiLimits } from './options.js';
+import { packageVersion, versionReply } from './version.js';
 
 export type {
   ClientBackend,
@@ -34,7 +32,13 @@ export { API_DEFAULTS, InvalidConfigError, resolveApiLimits } from './options.js
 export type { ApiLimits, ApiServerLimits } from './options.js';
 export { MetricsRegistry } from './metrics.js';
 export { toErrorBody } from './errors.js';
-export { ETCD_COMPAT_VERSION } from './http-gateway.js';
+export {
+  ETCD_API_VERSION,
+  ETCD_CLUSTER_VERSION,
+  packageVersion,
+  versionInfo,
+  type VersionInfo,
+} from './version.js';
 
 export interface ClientApiOptions {
   /** `http://host:port` or `https://host:port` (port 0: any free port). */
@@ -57,27 +61,6 @@ export interface ClientApi {
   readonly limits: ApiLimits;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-let cachedVersion: string | undefined;
-
-/** The `version` of the package.json of the `concord` package this file belongs to. */
-export function packageVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      if (pkg.name === 'concord' && typeof pkg.version === 'string') return (cachedVersion = pkg.version);
-    } catch {
-      // not here; look one level up
-    }
-    dir = dirname(dir);
-  }
-  return (cachedVersion = '0.0.0');
 }
 
 export async function startClientApi(options: ClientApiOptions): Promise<ClientApi> {
@@ -124,7 +107,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     {
       health: () => http.health(),
       metrics: () => http.metrics(),
-      version: () => http.version(),
+      version: () => versionReply(serverVersion),
       gateway: (path, body, req, res) => http.handle(path, body, req, res),
       upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
     },

@@ -2,6 +2,12 @@
  * A small Prometheus text-format (0.0.4) registry: counters, gauges and histograms, plus
  * collectors that read other layers' statistics at scrape time (so raft, replica and storage
  * keep plain counters and never import the API layer).
+ *
+ * Prometheus' naming conventions are enforced when a family is registered, so a wrong name fails
+ * at start (and in tests) instead of on a dashboard: a counter's name ends in `_total` and nothing
+ * else's does; durations are in seconds and sizes in bytes, spelled out (`_seconds`, `_bytes`),
+ * never `_ms`, `_milliseconds` or `_kb`. `promtool check metrics` agrees (test/integration/
+ * metrics-promtool.test.ts runs it on a live member).
  */
 
 export type Labels = Readonly<Record<string, string>>;
@@ -34,10 +40,18 @@ export class Counter implements Family {
     readonly help: string,
   ) {}
   inc(by = 1, labels: Labels = {}): void {
+    if (!(by >= 0)) throw new Error(`metrics: counter ${this.name} cannot go down (inc by ${by})`);
     const key = labelKey(labels);
     const cur = this.values.get(key);
     if (cur === undefined) this.values.set(key, { labels, value: by });
     else cur.value += by;
+  }
+  /**
+   * Sets the total from a source that counts by itself (a collector copying another layer's
+   * counter at scrape time). The source must only grow during the process' life, as counters do.
+   */
+  setTotal(total: number, labels: Labels = {}): void {
+    this.values.set(labelKey(labels), { labels, value: total });
   }
   samples(): Sample[] {
     return [...this.values.values()].map((v) => ({ name: this.name, labels: v.labels, value: v.value }));
@@ -103,6 +117,26 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** HELP text escapes backslash and line feed (not quotes), as the text format says. */
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Unit spellings Prometheus asks to replace by base units (seconds, bytes) in full. */
+const NON_BASE_UNITS =
+  /(^|_)(ms|us|ns|msec|usec|nsec|millis|milliseconds|microseconds|nanoseconds|minutes|hours|days|kb|mb|gb|kib|mib|gib|kilobytes|megabytes|gigabytes|sec|secs)(_|$)/;
+
+/** Why `name` breaks Prometheus' naming conventions for a family of `type`, or undefined. */
+export function namingProblem(name: string, type: 'counter' | 'gauge' | 'histogram'): string | undefined {
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) return 'bad metric name';
+  if (name !== name.toLowerCase()) return 'metric names are snake_case';
+  if (type === 'counter' && !name.endsWith('_total')) return "a counter's name ends in _total";
+  if (type !== 'counter' && name.endsWith('_total')) return `a ${type}'s name does not end in _total`;
+  if (NON_BASE_UNITS.test(name)) return 'units are base units spelled out (_seconds, _bytes)';
+  if (type === 'histogram' && /_(bucket|sum|count)$/.test(name)) return 'reserved histogram suffix';
+  return undefined;
+}
+
 function formatValue(v: number): string {
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return '+Inf';
@@ -130,8 +164,8 @@ export class MetricsRegistry {
   }
 
   private register<F extends Family>(family: F): F {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(family.name))
-      throw new Error(`metrics: bad metric name ${family.name}`);
+    const problem = namingProblem(family.name, family.type);
+    if (problem !== undefined) throw new Error(`metrics: ${problem}: ${family.name}`);
     if (this.families.has(family.name)) throw new Error(`metrics: ${family.name} registered twice`);
     this.families.set(family.name, family);
     return family;
@@ -142,7 +176,7 @@ export class MetricsRegistry {
     for (const c of this.collectors) c();
     const lines: string[] = [];
     for (const f of this.families.values()) {
-      lines.push(`# HELP ${f.name} ${f.help.replace(/\n/g, ' ')}`);
+      lines.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
       lines.push(`# TYPE ${f.name} ${f.type}`);
       for (const s of f.samples()) {
         const keys = Object.keys(s.labels);

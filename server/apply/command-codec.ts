@@ -28,6 +28,7 @@ import {
   type SortTarget,
   type TxnRequest,
 } from '../mvcc/index.js';
+import { ALARM_KINDS } from './alarms.js';
 import type { Command } from './command.js';
 
 export const COMMAND_MAGIC = 0xc7;
@@ -50,7 +51,8 @@ const TAGS = [
   'leaseGrant',
   'leaseRevoke',
   'leaseCheckpoint',
-  'alarmClear',
+  'alarmActivate',
+  'alarmDeactivate',
 ] as const;
 const OP_TAGS = ['range', 'put', 'deleteRange', 'txn'] as const;
 const SORT_ORDERS: readonly SortOrder[] = ['none', 'ascend', 'descend'];
@@ -82,7 +84,10 @@ export function encodeCommand(c: Command): Uint8Array {
       w.uint(c.checkpoints.length);
       for (const cp of c.checkpoints) w.uint(cp.id).uint(cp.remainingTtlSec);
       break;
-    case 'alarmClear':
+    case 'alarmActivate':
+    case 'alarmDeactivate':
+      // The alarm kind as 1 + its index in ALARM_KINDS; 0 (deactivate only): every kind.
+      w.uint(c.memberId).u8(c.alarm === undefined ? 0 : 1 + ALARM_KINDS.indexOf(c.alarm));
       break;
     default:
       unreachable(c);
@@ -131,8 +136,20 @@ function readCommand(r: ByteReader): Command {
       for (let i = 0; i < n; i++) checkpoints.push({ id: r.uint(), remainingTtlSec: r.uint() });
       return { type: 'leaseCheckpoint', checkpoints };
     }
-    case 'alarmClear':
-      return { type: 'alarmClear' };
+    case 'alarmActivate': {
+      const memberId = r.uint();
+      const alarm = ALARM_KINDS[r.u8() - 1];
+      if (alarm === undefined) throw new CommandDecodeError('unknown alarm type');
+      return { type: 'alarmActivate', memberId, alarm };
+    }
+    case 'alarmDeactivate': {
+      const memberId = r.uint();
+      const kind = r.u8();
+      if (kind === 0) return { type: 'alarmDeactivate', memberId };
+      const alarm = ALARM_KINDS[kind - 1];
+      if (alarm === undefined) throw new CommandDecodeError('unknown alarm type');
+      return { type: 'alarmDeactivate', memberId, alarm };
+    }
     case undefined:
       throw new CommandDecodeError('unknown command tag');
     default:

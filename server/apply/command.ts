@@ -21,6 +21,7 @@ import type {
   TxnResponse,
 } from '../mvcc/index.js';
 import type { LeaseCheckpoint } from '../lease/index.js';
+import type { AlarmKind, AlarmRecord } from './alarms.js';
 
 export type Command =
   | { readonly type: 'put'; readonly request: PutRequest }
@@ -32,8 +33,10 @@ export type Command =
   | { readonly type: 'leaseGrant'; readonly id: number; readonly ttlSec: number }
   | { readonly type: 'leaseRevoke'; readonly id: number }
   | { readonly type: 'leaseCheckpoint'; readonly checkpoints: readonly LeaseCheckpoint[] }
-  /** Clears the NO_SPACE alarm (refused with NO_SPACE while still over the quota). */
-  | { readonly type: 'alarmClear' };
+  /** Raises an alarm for a member (etcd's AlarmRequest ACTIVATE; see alarms.ts). */
+  | { readonly type: 'alarmActivate'; readonly memberId: number; readonly alarm: AlarmKind }
+  /** Clears the matching alarms: member id 0 matches every member, no `alarm` every type. */
+  | { readonly type: 'alarmDeactivate'; readonly memberId: number; readonly alarm?: AlarmKind };
 
 export type CommandType = Command['type'];
 
@@ -46,7 +49,10 @@ export type CommandResponse =
   | { readonly type: 'leaseGrant'; readonly id: number; readonly ttlSec: number }
   | { readonly type: 'leaseRevoke'; readonly revision: number }
   | { readonly type: 'leaseCheckpoint' }
-  | { readonly type: 'alarmClear' };
+  /** The alarm raised (already raised: the existing one). */
+  | { readonly type: 'alarmActivate'; readonly alarms: readonly AlarmRecord[] }
+  /** The alarms cleared (none matched: empty). */
+  | { readonly type: 'alarmDeactivate'; readonly alarms: readonly AlarmRecord[] };
 
 /**
  * The outcome of `apply(index, command)`. `skipped`: nothing to do — the index was already applied
@@ -88,8 +94,10 @@ export function describeCommand(c: Command): string {
       return `leaseRevoke ${c.id}`;
     case 'leaseCheckpoint':
       return `leaseCheckpoint ${c.checkpoints.map((x) => `${x.id}:${x.remainingTtlSec}s`).join(' ')}`;
-    case 'alarmClear':
-      return 'alarmClear';
+    case 'alarmActivate':
+      return `alarmActivate ${c.alarm} member=${c.memberId}`;
+    case 'alarmDeactivate':
+      return `alarmDeactivate ${c.alarm ?? 'any'} member=${c.memberId === 0 ? 'any' : c.memberId}`;
     default:
       return unreachable(c);
   }

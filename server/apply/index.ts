@@ -1,5 +1,7 @@
 /** The public door of server/apply: what the replica layer drives. */
-export { StateMachine } from './state-machine.js';
+export { StateMachine, CorruptError } from './state-machine.js';
+export { AlarmSet, ALARM_KINDS } from './alarms.js';
+export type { AlarmKind, AlarmRecord } from './alarms.js';
 export type { StateMachineOptions } from './state-machine.js';
 export { describeCommand } from './command.js';
 export type { Command, CommandType, CommandResponse, ApplyResult } from './command.js';

@@ -25,6 +25,7 @@
  * - `watchable.progressTick(nowMs)` now and then; `snapshot()` / `restore(bytes)` with Raft's
  *   snapshots; `hash()` to compare members.
  */
+import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { assert, unreachable } from '../assert.js';
 import { Lessor, type LessorOptions } from '../lease/index.js';
 import {
@@ -41,6 +42,7 @@ import {
   type RangeResponse,
 } from '../mvcc/index.js';
 import { WatchableStore, type WatchableStoreOptions, type WatchSink } from '../watch/index.js';
+import { AlarmSet } from './alarms.js';
 import type { ApplyResult, Command, CommandResponse } from './command.js';
 import { decodeCommand } from './command-codec.js';
 import { decodeStateSnapshot, encodeStateSnapshot } from './state-snapshot.js';
@@ -52,6 +54,25 @@ export interface StateMachineOptions {
   readonly watchSink?: WatchSink;
 }
 
+/** Commands refused while the CORRUPT alarm is raised (etcd's corrupt applier): every write. */
+const REFUSED_WHILE_CORRUPT: ReadonlySet<Command['type']> = new Set([
+  'put',
+  'deleteRange',
+  'txn',
+  'range',
+  'compact',
+  'leaseGrant',
+  'leaseRevoke',
+]);
+
+/** A write refused because the CORRUPT alarm is raised. */
+export class CorruptError extends StateMachineError {
+  override readonly name = 'CorruptError';
+  constructor() {
+    super(ErrorCode.Corrupt, 'apply: the CORRUPT alarm is raised; writes are refused until it is cleared');
+  }
+}
+
 /** What a lease grant counts against the quota. */
 const LEASE_COST_BYTES = RECORD_OVERHEAD_BYTES;
 
@@ -59,6 +80,8 @@ export class StateMachine {
   readonly store: MvccStore;
   readonly lessor: Lessor;
   readonly watchable: WatchableStore;
+  /** The cluster's alarms (alarms.ts): replicated, in the snapshot and the hash. */
+  readonly alarms = new AlarmSet();
   private applied = 0;
 
   constructor(options: StateMachineOptions = {}) {
@@ -121,6 +144,7 @@ export class StateMachine {
       appliedIndex: this.applied,
       mvcc: this.store.snapshot(),
       leases: this.lessor.replicatedState(),
+      alarms: this.alarms.list(),
     });
   }
 
@@ -141,6 +165,8 @@ export class StateMachine {
     this.store.forEachLive((kv) => {
       if (kv.lease !== 0) this.lessor.attach(kv.lease, keyToString(kv.key));
     });
+    this.alarms.restore(snap.alarms);
+    this.store.noSpaceAlarm = this.alarms.has('noSpace');
     this.applied = snap.appliedIndex;
     this.watchable.resync();
   }
@@ -150,7 +176,10 @@ export class StateMachine {
     const h = new Hasher();
     h.uint(this.applied);
     h.string(this.store.hash());
-    h.byte(this.store.noSpaceAlarm ? 1 : 0);
+    for (const a of this.alarms.list()) {
+      h.uint(a.memberId);
+      h.string(a.alarm);
+    }
     for (const l of this.lessor.replicatedState()) {
       h.uint(l.id);
       h.uint(l.ttlSec);
@@ -160,6 +189,7 @@ export class StateMachine {
   }
 
   private dispatch(c: Command): CommandResponse {
+    if (this.alarms.has('corrupt') && REFUSED_WHILE_CORRUPT.has(c.type)) throw new CorruptError();
     switch (c.type) {
       case 'put':
         return { type: 'put', response: this.store.put(c.request) };
@@ -182,10 +212,16 @@ export class StateMachine {
       case 'leaseCheckpoint':
         this.lessor.checkpoint(c.checkpoints);
         return { type: 'leaseCheckpoint' };
-      case 'alarmClear':
-        if (!this.store.clearNoSpaceAlarm())
-          throw new NoSpaceError('apply: still over the space quota; compact first');
-        return { type: 'alarmClear' };
+      case 'alarmActivate': {
+        const record = this.alarms.activate(c.memberId, c.alarm);
+        this.store.noSpaceAlarm = this.alarms.has('noSpace');
+        return { type: 'alarmActivate', alarms: [record] };
+      }
+      case 'alarmDeactivate': {
+        const cleared = this.alarms.deactivate(c.memberId, c.alarm);
+        this.store.noSpaceAlarm = this.alarms.has('noSpace');
+        return { type: 'alarmDeactivate', alarms: cleared };
+      }
       default:
         return unreachable(c);
     }

@@ -3,7 +3,8 @@
  *
  *   magic "CSMS", format version (u8 = 2), appliedIndex,
  *   mvcc snapshot (length-prefixed, see mvcc/snapshot-codec.ts),
- *   leases by id: id, ttlSec, remainingTtlSec.
+ *   leases by id: id, ttlSec, remainingTtlSec,
+ *   alarms (version 2): count, then member id and kind (1 + index in ALARM_KINDS) of each.
  *
  * Version 2 holds an mvcc snapshot of version 2 (revisions numbered as etcd's: a new store at 1);
  * a version-1 snapshot is refused, naming both versions (there is no conversion).
@@ -11,6 +12,7 @@
  * Attached keys are not stored: they are the live keys whose `lease` names the lease.
  */
 import { ByteReader, ByteWriter, DecodeError, SnapshotDecodeError } from '../mvcc/index.js';
+import { ALARM_KINDS, type AlarmRecord } from './alarms.js';
 
 const MAGIC = [0x43, 0x53, 0x4d, 0x53]; // "CSMS"
 export const STATE_SNAPSHOT_VERSION = 2;
@@ -25,6 +27,7 @@ export interface StateSnapshot {
   readonly appliedIndex: number;
   readonly mvcc: Uint8Array;
   readonly leases: readonly LeaseRecord[];
+  readonly alarms: readonly AlarmRecord[];
 }
 
 export function encodeStateSnapshot(s: StateSnapshot): Uint8Array {
@@ -33,6 +36,8 @@ export function encodeStateSnapshot(s: StateSnapshot): Uint8Array {
   w.u8(STATE_SNAPSHOT_VERSION).uint(s.appliedIndex).bytes(s.mvcc);
   w.uint(s.leases.length);
   for (const l of s.leases) w.uint(l.id).uint(l.ttlSec).uint(l.remainingTtlSec);
+  w.uint(s.alarms.length);
+  for (const a of s.alarms) w.uint(a.memberId).u8(1 + ALARM_KINDS.indexOf(a.alarm));
   return w.finish();
 }
 
@@ -59,8 +64,16 @@ export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
       lastId = lease.id;
       leases.push(lease);
     }
+    const alarmCount = r.uint();
+    const alarms: AlarmRecord[] = [];
+    for (let i = 0; i < alarmCount; i++) {
+      const memberId = r.uint();
+      const alarm = ALARM_KINDS[r.u8() - 1];
+      if (alarm === undefined) throw new SnapshotDecodeError('unknown alarm type');
+      alarms.push({ memberId, alarm });
+    }
     r.expectEnd();
-    return { appliedIndex, mvcc, leases };
+    return { appliedIndex, mvcc, leases, alarms };
   } catch (err) {
     if (err instanceof DecodeError) throw new SnapshotDecodeError(err.message);
     throw err;

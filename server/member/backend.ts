@@ -4,16 +4,18 @@
  * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
  * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership changes
  * are decided on the leader, which alone knows whether a change is pending and how far a learner
- * has caught up: followers answer NOT_LEADER.
+ * has caught up: a follower forwards them to the leader (leader-forward.ts), as etcd does, and
+ * answers once the change is applied here too.
  */
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
 export const LEARNER_READY_FRACTION = 0.9;
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
-import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
+import type { AlarmRecord, ApplyResult, Command, CommandResponse } from '../apply/index.js';
 import {
-  ETCD_COMPAT_VERSION,
+  ETCD_API_VERSION,
+  packageVersion,
   NotLeaderError,
   type BackendHealth,
   type BackendSnapshot,
@@ -31,14 +33,26 @@ import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
+import { LeaderForwarder, type ForwardedMethod } from './leader-forward.js';
 import { proposeCommand, type MemberCore } from './member.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
 
+/** etcd's spelling of each alarm type (status errors, metric labels). */
+const WIRE_ALARM: Readonly<Record<P.AlarmType, string>> = {
+  none: 'NONE',
+  noSpace: 'NOSPACE',
+  corrupt: 'CORRUPT',
+};
+
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
+  private readonly forwarder: LeaderForwarder;
 
   constructor(private readonly core: MemberCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+    // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
+    // (the change may still be applied) must reach the client rather than a forwarding failure.
+    this.forwarder = new LeaderForwarder(core.config.clientTls, 2 * core.config.requestTimeoutMs);
   }
 
   header(): P.ResponseHeader {
@@ -58,9 +72,28 @@ export class MemberBackend implements ClientBackend {
       case 'ok':
         return result.response;
       case 'error':
+        if (result.error.code === ErrorCode.NoSpace) await this.raiseNoSpace(options);
         throw result.error;
       case 'skipped':
         throw new ServerError(ErrorCode.Internal, `entry ${result.index} was skipped`, false);
+    }
+  }
+
+  /**
+   * The space quota refused a write this member proposed: raise the NOSPACE alarm under this
+   * member's id, as etcd's quota check does, before answering NO_SPACE (so the client that sees
+   * NO_SPACE also sees the alarm). Best effort: the refusal is the answer either way.
+   */
+  private async raiseNoSpace(options: CallOptions): Promise<void> {
+    if (this.core.machine.alarms.has('noSpace')) return;
+    const command: Command = { type: 'alarmActivate', memberId: this.core.config.memberId, alarm: 'noSpace' };
+    try {
+      await proposeCommand(this.core.replica, command, signalOf(options));
+      this.core.logger.warn('space quota exceeded: NOSPACE alarm raised', {
+        quotaBytes: this.core.config.quotaBackendBytes,
+      });
+    } catch (err) {
+      this.core.logger.warn('space quota exceeded; raising the NOSPACE alarm failed', { error: err });
     }
   }
 
@@ -213,7 +246,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      const r = await this.forward('cluster.memberAdd', req, leaderUrls, options);
+      return { ...r, header: this.header(), members: this.members() };
+    }
     const { replica, config } = this.core;
     const id = memberIdOf(config.initialClusterToken, req.peerUrls);
     const members = replica.memberList();
@@ -242,7 +279,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      await this.forward('cluster.memberRemove', req, leaderUrls, options);
+      return { header: this.header(), members: this.members() };
+    }
     if (!this.core.replica.memberList().some((m) => m.id === req.id))
       throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
     await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
@@ -250,7 +291,11 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
-    this.requireLeader();
+    const leaderUrls = this.leaderToForwardTo();
+    if (leaderUrls !== undefined) {
+      await this.forward('cluster.memberPromote', req, leaderUrls, options);
+      return { header: this.header(), members: this.members() };
+    }
     const { replica, config } = this.core;
     const member = replica.memberList().find((m) => m.id === req.id);
     if (member === undefined)
@@ -273,18 +318,48 @@ export class MemberBackend implements ClientBackend {
     return { header: this.header(), members: this.members() };
   }
 
-  /** Membership changes are decided on the leader; a follower points the client there. */
-  private requireLeader(): void {
+  /**
+   * Membership changes are decided on the leader: undefined on the leader, else the leader's
+   * client URLs to forward to. No leader: UNAVAILABLE; a leader that has not published its client
+   * URLs yet: NOT_LEADER (both retryable, nothing was changed).
+   */
+  private leaderToForwardTo(): readonly string[] | undefined {
     const { replica } = this.core;
-    if (replica.isLeader()) return;
+    if (replica.isLeader()) return undefined;
     const leaderId = replica.leaderId();
     if (leaderId === 0) throw unavailable('no leader: membership cannot change now');
-    const leader = replica.memberList().find((m) => m.id === leaderId);
-    throw new NotLeaderError(
-      leaderId,
-      leader?.clientUrls ?? [],
-      `etcdserver: not leader: membership changes are served by the leader (${leaderId})`,
-    );
+    const urls = replica.memberList().find((m) => m.id === leaderId)?.clientUrls ?? [];
+    if (urls.length === 0) {
+      throw new NotLeaderError(
+        leaderId,
+        [],
+        `etcdserver: not leader: the leader (${leaderId}) has not published its client URLs yet; retry`,
+      );
+    }
+    return urls;
+  }
+
+  /**
+   * Sends a membership change to the leader; once it answers, waits (a ReadIndex) until this member
+   * has applied the change too, so the answer's member list and a following member/list here show
+   * it. If that wait fails the change is still made: the leader's answer stands.
+   */
+  private async forward<M extends ForwardedMethod>(
+    method: M,
+    params: P.MethodParams<M>,
+    leaderUrls: readonly string[],
+    options: CallOptions,
+  ): Promise<P.MethodResult<M>> {
+    const result = await this.forwarder.call(method, params, leaderUrls, options.signal);
+    try {
+      await this.core.replica.linearizableRead(signalOf(options));
+    } catch (err) {
+      this.core.logger.warn('membership change made by the leader; not yet applied here', {
+        method,
+        error: err,
+      });
+    }
+    return result;
   }
 
   private async changeMembership(cc: ConfChange, options: CallOptions): Promise<void> {
@@ -320,38 +395,75 @@ export class MemberBackend implements ClientBackend {
     const size = machine.store.sizeBytes;
     return Promise.resolve({
       header: this.header(),
-      version: ETCD_COMPAT_VERSION,
+      version: ETCD_API_VERSION,
       dbSizeBytes: size,
       leader: st.raft.lead,
       raftIndex: st.raft.commit,
       raftTerm: st.raft.term,
       raftAppliedIndex: st.appliedIndex,
-      errors: st.fatal === undefined ? [] : [st.fatal.message],
+      errors: this.statusErrors(),
       dbSizeInUseBytes: size,
       isLearner: st.raft.confState.learners.includes(config.memberId),
       storageVersion: '1',
       dbSizeQuotaBytes: config.quotaBackendBytes,
+      concordVersion: packageVersion(),
     });
   }
 
+  /**
+   * etcd's Alarm: GET lists the cluster's alarms (of one type, or all for NONE) after a ReadIndex;
+   * ACTIVATE and DEACTIVATE go through Raft, so every member raises or clears the same alarms, and
+   * answer with the alarm raised or the alarms cleared. ACTIVATE with member id 0 raises it for
+   * this member; DEACTIVATE with member id 0 or type NONE matches every member or type (alarms.ts).
+   */
   async alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
-    if (req.action === 'deactivate' && (req.alarm === 'noSpace' || req.alarm === 'none')) {
-      await this.apply({ type: 'alarmClear' }, options);
-    } else if (req.action === 'activate') {
-      throw new ServerError(
-        ErrorCode.InvalidArgument,
-        'alarms are raised by the cluster itself, not by clients',
-        false,
-      );
+    let records: readonly AlarmRecord[];
+    switch (req.action) {
+      case 'get':
+        await this.core.replica.linearizableRead(signalOf(options));
+        records = this.core.machine.alarms.list(req.alarm === 'none' ? undefined : req.alarm);
+        break;
+      case 'activate': {
+        if (req.alarm === 'none') {
+          records = [];
+          break;
+        }
+        const memberId = req.memberId === 0 ? this.core.config.memberId : req.memberId;
+        const r = await this.apply({ type: 'alarmActivate', memberId, alarm: req.alarm }, options);
+        records = expect(r, 'alarmActivate').alarms;
+        break;
+      }
+      case 'deactivate': {
+        const command: Command =
+          req.alarm === 'none'
+            ? { type: 'alarmDeactivate', memberId: req.memberId }
+            : { type: 'alarmDeactivate', memberId: req.memberId, alarm: req.alarm };
+        records = expect(await this.apply(command, options), 'alarmDeactivate').alarms;
+        break;
+      }
     }
-    return {
-      header: this.header(),
-      alarms: this.activeAlarms().map((alarm) => ({ memberId: this.core.config.memberId, alarm })),
-    };
+    return { header: this.header(), alarms: records.map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
+  }
+
+  /**
+   * etcd's status errors: "etcdserver: no leader" without a leader, then each alarm as etcd prints
+   * an AlarmMember (protobuf text: `memberID:<id> alarm:NOSPACE `, trailing space included, which
+   * is what tools that grep for `alarm:NOSPACE` read); Concord adds a fatal storage error.
+   */
+  private statusErrors(): string[] {
+    const { replica, machine } = this.core;
+    const st = replica.status();
+    const errors: string[] = [];
+    if (st.raft.lead === 0) errors.push('etcdserver: no leader');
+    for (const a of machine.alarms.list())
+      errors.push(`memberID:${a.memberId} alarm:${WIRE_ALARM[a.alarm]} `);
+    if (st.fatal !== undefined) errors.push(st.fatal.message);
+    return errors;
   }
 
   private activeAlarms(): P.AlarmType[] {
-    return this.core.machine.store.noSpaceAlarm ? ['noSpace'] : [];
+    const { alarms } = this.core.machine;
+    return (['noSpace', 'corrupt'] as const).filter((type) => alarms.has(type));
   }
 
   async snapshot(options: CallOptions): Promise<BackendSnapshot> {
@@ -378,52 +490,57 @@ export class MemberBackend implements ClientBackend {
 
   registerMetrics(registry: MetricsRegistry): void {
     const { replica, machine, pump, transport } = this.core;
+    // The replica and transport count by themselves; these families copy their totals at scrape
+    // time (counters only grow during the process' life, as Prometheus expects).
+    const c = (name: string, help: string) => registry.counter(name, help);
     const g = (name: string, help: string) => registry.gauge(name, help);
-    const applied = g(
-      'concord_server_proposals_applied_total',
-      'Proposals applied on this member (counter).',
-    );
-    const failed = g(
-      'concord_server_proposals_failed_total',
-      'Proposals that failed or timed out (counter).',
-    );
+    const applied = c('concord_server_proposals_applied_total', 'Proposals applied on this member.');
+    const failed = c('concord_server_proposals_failed_total', 'Proposals that failed or timed out.');
     const pending = g('concord_server_proposals_pending', 'Proposals waiting to be applied.');
-    const committed = g('concord_server_proposals_committed_total', 'The Raft commit index (counter).');
-    const leaderChanges = g('concord_server_leader_changes_seen_total', 'Leader changes seen (counter).');
+    const commitIndex = g('concord_raft_commit_index', 'The Raft commit index this member knows.');
+    const appliedIndex = g('concord_raft_applied_index', 'The last Raft index applied on this member.');
+    const leaderChanges = c('concord_server_leader_changes_seen_total', 'Leader changes seen.');
     const hasLeader = g('concord_server_has_leader', '1 if a leader is known.');
     const isLeader = g('concord_server_is_leader', '1 if this member is the leader.');
     const term = g('concord_raft_term', 'Current Raft term.');
-    const dbSize = g('concord_mvcc_db_total_size_in_bytes', 'Size of keys, values and history.');
+    const dbSize = g(
+      'concord_mvcc_db_size_bytes',
+      'Bytes of keys, values and history counted against the quota.',
+    );
+    const quota = g('concord_mvcc_quota_bytes', 'The space quota (--quota-backend-bytes).');
     const revision = g('concord_mvcc_current_revision', 'Current store revision.');
     const watchers = g('concord_watch_watchers', 'Watchers on this member.');
-    const snapshots = g('concord_server_snapshots_taken_total', 'Snapshots taken (counter).');
-    const restored = g(
+    const alarms = g('concord_server_alarms', 'Alarms raised in the cluster, by type (1 while raised).');
+    const snapshots = c('concord_server_snapshots_taken_total', 'Snapshots taken.');
+    const restored = c(
       'concord_server_snapshots_restored_total',
-      'Snapshots received from a leader and installed (counter).',
+      'Snapshots received from a leader and installed.',
     );
-    const applyMs = g(
-      'concord_server_apply_duration_ms_total',
-      'Milliseconds spent applying entries (counter).',
-    );
-    const peerDrops = g('concord_network_peer_dropped_messages_total', 'Peer messages dropped (counter).');
+    const applySeconds = c('concord_server_apply_seconds_total', 'Seconds spent applying entries.');
+    const peerDrops = c('concord_network_peer_dropped_messages_total', 'Peer messages dropped.');
     registry.addCollector(() => {
       const s = replica.stats();
       const st = replica.status();
-      applied.set(s.proposalsApplied);
-      failed.set(s.proposalsFailed);
+      applied.setTotal(s.proposalsApplied);
+      failed.setTotal(s.proposalsFailed);
       pending.set(s.proposalsPending);
-      committed.set(st.raft.commit);
-      leaderChanges.set(s.leaderChanges);
+      commitIndex.set(st.raft.commit);
+      appliedIndex.set(st.appliedIndex);
+      leaderChanges.setTotal(s.leaderChanges);
       hasLeader.set(st.raft.lead !== 0 ? 1 : 0);
       isLeader.set(replica.isLeader() ? 1 : 0);
       term.set(st.raft.term);
       dbSize.set(machine.store.sizeBytes);
+      quota.set(this.core.config.quotaBackendBytes);
       revision.set(machine.store.currentRevision);
       watchers.set(pump.watcherCount);
-      snapshots.set(s.snapshotsTaken);
-      restored.set(s.snapshotsRestored);
-      applyMs.set(s.applyMsTotal);
-      peerDrops.set(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
+      const raised = this.activeAlarms();
+      for (const type of ['noSpace', 'corrupt'] as const)
+        alarms.set(raised.includes(type) ? 1 : 0, { alarm: WIRE_ALARM[type] });
+      snapshots.setTotal(s.snapshotsTaken);
+      restored.setTotal(s.snapshotsRestored);
+      applySeconds.setTotal(s.applyMsTotal / 1000);
+      peerDrops.setTotal(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
     });
   }
 }

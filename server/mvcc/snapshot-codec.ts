@@ -2,7 +2,7 @@
  * The binary snapshot of an MVCC store, and the state hash, both over the same canonical content:
  *
  *   magic "CMVS", format version (u8 = 2),
- *   currentRevision, compactRevision, noSpaceAlarm,
+ *   currentRevision, compactRevision,
  *   kept records: the key-index entries below the compaction point (at most one per key), in key
  *     order: key, createRevision, modRevision, version, value, lease;
  *   history: every revision from the compaction point (or 1) to the current one, each with its
@@ -52,7 +52,7 @@ export function encodeStore(state: StoreState): Uint8Array {
   const w = new ByteWriter(1 << 16);
   for (const b of MAGIC) w.u8(b);
   w.u8(MVCC_SNAPSHOT_VERSION);
-  w.uint(state.currentRevision).uint(state.compactRevision).bool(state.noSpaceAlarm);
+  w.uint(state.currentRevision).uint(state.compactRevision);
   const kept = keptRecords(state);
   w.uint(kept.length);
   for (const kv of kept)
@@ -96,7 +96,6 @@ function decode(r: ByteReader): StoreState {
   const state = emptyState();
   state.currentRevision = r.uint();
   state.compactRevision = r.uint();
-  state.noSpaceAlarm = r.bool();
   if (state.currentRevision < INITIAL_REVISION)
     throw new SnapshotDecodeError(`current revision ${state.currentRevision} below ${INITIAL_REVISION}`);
   if (state.compactRevision > state.currentRevision)

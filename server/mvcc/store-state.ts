@@ -32,8 +32,6 @@ export interface StoreState {
   currentRevision: number;
   compactRevision: number;
   sizeBytes: number;
-  /** The NO_SPACE alarm: once raised, writes that add data fail until it is cleared. */
-  noSpaceAlarm: boolean;
 }
 
 export function emptyState(): StoreState {
@@ -44,7 +42,6 @@ export function emptyState(): StoreState {
     currentRevision: INITIAL_REVISION,
     compactRevision: 0,
     sizeBytes: 0,
-    noSpaceAlarm: false,
   };
 }
 

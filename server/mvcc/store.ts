@@ -2,7 +2,7 @@
  * The MVCC key-value store: one synchronous, deterministic object holding every key's history.
  * Each method validates the whole request before changing anything, so a request either applies
  * completely (as one revision when it writes) or throws a typed `StateMachineError` and changes
- * nothing — except that an over-quota write raises the NO_SPACE alarm (see quota.ts).
+ * nothing.
  *
  * Listeners hear of every committed revision synchronously, in order (the watchable store is one).
  */
@@ -12,7 +12,7 @@ import { CompactedError, FutureRevisionError, InvalidConfigError } from './error
 import { keyToString } from './key-bytes.js';
 import type { KeyValue, RevisionChanges } from './kv-types.js';
 import { applyPut, checkPut, putCostBytes } from './put.js';
-import { checkQuota, clearNoSpaceAlarm, DEFAULT_QUOTA_BYTES } from './quota.js';
+import { checkQuota, DEFAULT_QUOTA_BYTES } from './quota.js';
 import { range } from './range.js';
 import type {
   CompactResponse,
@@ -86,9 +86,11 @@ export class MvccStore {
     return this.state.index.size;
   }
 
-  get noSpaceAlarm(): boolean {
-    return this.state.noSpaceAlarm;
-  }
+  /**
+   * Whether the NOSPACE alarm is raised: set by the owner of the alarms (the state machine), read by
+   * the quota check, which then refuses every write that adds data (quota.ts).
+   */
+  noSpaceAlarm = false;
 
   /** Adds a listener called after every committed revision; returns its removal. */
   subscribe(listener: CommitListener): () => void {
@@ -105,7 +107,7 @@ export class MvccStore {
 
   put(req: PutRequest): PutResponse {
     checkPut(this.state, req, this.leases, this.options.maxRequestBytes);
-    checkQuota(this.state, putCostBytes(this.state, req), this.options.quotaBytes);
+    checkQuota(this.state, putCostBytes(this.state, req), this.options.quotaBytes, this.noSpaceAlarm);
     const txn = this.begin();
     const resp = applyPut(txn, this.state, req);
     txn.end();
@@ -126,6 +128,7 @@ export class MvccStore {
       this.state,
       checkPath(this.state, req, path, this.leases, this.options),
       this.options.quotaBytes,
+      this.noSpaceAlarm,
     );
     const txn = this.begin();
     const resp = applyTxn(txn, this.state, req, path);
@@ -149,14 +152,9 @@ export class MvccStore {
     return { revision: this.state.currentRevision, compactRevision: revision };
   }
 
-  /** Refuses with NO_SPACE when `costBytes` more would pass the quota (used for lease grants). */
+  /** Refuses with NO_SPACE as a write adding `costBytes` would be (used for lease grants). */
   checkQuota(costBytes: number): void {
-    checkQuota(this.state, costBytes, this.options.quotaBytes);
-  }
-
-  /** Clears the NO_SPACE alarm when there is room again; returns whether it is down. */
-  clearNoSpaceAlarm(): boolean {
-    return clearNoSpaceAlarm(this.state, this.options.quotaBytes);
+    checkQuota(this.state, costBytes, this.options.quotaBytes, this.noSpaceAlarm);
   }
 
   /** The changes of revision `revision`, if still in the history. */

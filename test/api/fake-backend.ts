@@ -358,6 +358,7 @@ export class FakeBackend implements ClientBackend {
       isLearner: false,
       storageVersion: '1',
       dbSizeQuotaBytes: 1 << 30,
+      concordVersion: '9.9.9-test',
     }));
   }
 

@@ -302,8 +302,8 @@ describe('HttpGateway', () => {
     it('reports versions', async () => {
       const res = await fetch(url + '/version');
       expect(await res.json()).to.deep.equal({
-        etcdserver: '3.5.0',
-        etcdcluster: '3.5.0',
+        etcdserver: '3.4.0',
+        etcdcluster: '3.4.0',
         concord: '9.9.9-test',
       });
     });

@@ -1,9 +1,11 @@
 /**
  * Membership changes on real processes through the etcd-compatible gateway, as an operator would
  * do them with curl: add a learner, start it with `--initial-cluster-state existing`, let it catch
- * up, promote it, then remove another member.
+ * up, promote it, then remove another member. Requests sent to a follower are forwarded to the
+ * leader, as etcd does (gateway and WebSocket protocol alike).
  */
 import { expect } from 'chai';
+import { TestClient, type Json } from '../api/helpers.js';
 import { eventually } from '../helpers/eventually.js';
 import { ClusterHarness } from './harness.js';
 import { prepareJoiner, type Joiner } from './join.js';
@@ -61,18 +63,10 @@ describe('cluster membership (real processes)', function () {
       return r.members.every((m) => (m.clientURLs ?? []).length > 0) ? true : undefined;
     });
 
-    // A follower points membership requests at the leader.
-    const viaFollower = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/add', {
-      peerURLs: [joiner.peerUrl],
-      isLearner: true,
-    });
-    expect(viaFollower.status).to.equal(400);
-    expect(concordCode(viaFollower.json)).to.equal('NOT_LEADER');
-    expect(viaFollower.json.details?.[0]?.details?.leader_client_urls).to.deep.equal([leaderUrl]);
-
-    // Add m4 as a learner.
+    // Add m4 as a learner, through a follower: it forwards the request to the leader (as etcd
+    // does) and answers once the change is applied on it too.
     const added = await post<{ member: WireMember; members: WireMember[] }>(
-      leaderUrl,
+      follower.clientUrl,
       '/v3/cluster/member/add',
       { peerURLs: [joiner.peerUrl], isLearner: true },
     );
@@ -81,16 +75,22 @@ describe('cluster membership (real processes)', function () {
     expect(added.json.member.isLearner).to.equal(true);
     expect(added.json.members).to.have.length(4);
     const newId = added.json.member.ID;
+    // Committed: the follower's own (serializable) list and the leader's show it.
+    for (const url of [follower.clientUrl, leaderUrl]) {
+      const list = await post<{ members: WireMember[] }>(url, '/v3/cluster/member/list', {});
+      expect(list.json.members.find((m) => m.ID === newId)?.isLearner).to.equal(true);
+    }
 
-    // The same peer URL cannot be added twice.
-    const again = await post<GatewayError>(leaderUrl, '/v3/cluster/member/add', {
+    // The leader's refusals reach the client through the follower: the same peer URL cannot be
+    // added twice.
+    const again = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/add', {
       peerURLs: [joiner.peerUrl],
     });
     expect(again.status).to.equal(400);
     expect(concordCode(again.json)).to.equal('MEMBER_EXISTS');
 
-    // Not started yet, so it has nothing of the log: it may not be promoted.
-    const early = await post<GatewayError>(leaderUrl, '/v3/cluster/member/promote', { ID: newId });
+    // Not started yet, so it has nothing of the log: it may not be promoted (only the leader knows).
+    const early = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/promote', { ID: newId });
     expect(early.status).to.equal(400);
     expect(concordCode(early.json)).to.equal('LEARNER_NOT_READY');
 
@@ -121,18 +121,23 @@ describe('cluster membership (real processes)', function () {
     });
     expect(list).to.have.length(4);
 
-    // Remove an original member that is not the leader; stop it, as an operator would.
+    // Remove an original member that is not the leader, through another follower over the
+    // WebSocket protocol; stop it, as an operator would.
     const leaderNow = await h.waitForLeader();
     const victim = h.members.find((m) => m.name !== leaderNow && m.name !== 'm4')!;
     const victimId = (await h.status(victim.name)).header.member_id;
-    const removed = await post<{ members: WireMember[] }>(
-      h.member(leaderNow).clientUrl,
-      '/v3/cluster/member/remove',
-      { ID: victimId },
-    );
-    expect(removed.status, JSON.stringify(removed.json)).to.equal(200);
-    expect(removed.json.members.map((m) => m.ID)).to.not.include(victimId);
-    expect(removed.json.members).to.have.length(3);
+    const via = h.members.find((m) => m.name !== leaderNow && m.name !== victim.name && m.name !== 'm4')!;
+    const ws = await TestClient.open(via.clientUrl);
+    let removed: { members: WireMember[] };
+    try {
+      const res = await ws.call('cluster.memberRemove', { ID: victimId });
+      expect(res['error'], JSON.stringify(res['error'])).to.equal(undefined);
+      removed = res['result'] as Json as unknown as { members: WireMember[] };
+    } finally {
+      ws.close();
+    }
+    expect(removed.members.map((m) => m.ID)).to.not.include(victimId);
+    expect(removed.members).to.have.length(3);
     await h.kill(victim.name);
 
     const gone = await post<GatewayError>(h.member(leaderNow).clientUrl, '/v3/cluster/member/remove', {
@@ -148,7 +153,7 @@ describe('cluster membership (real processes)', function () {
     const after = await h.request<{ members: WireMember[] }>(survivor.name, '/v3/cluster/member/list', {
       linearizable: true,
     });
-    expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.json.members.map((m) => m.ID).sort());
+    expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.members.map((m) => m.ID).sort());
   });
 
   it('refuses a second membership change while the first is not applied, and applies the first', async () => {

@@ -51,6 +51,22 @@ describe('MetricsRegistry', () => {
       reg.gauge('x', 'x').set(1, { v: 'a"b\\c\nd' });
       expect(reg.render()).to.contain('x{v="a\\"b\\\\c\\nd"} 1');
     });
+
+    it('escapes backslashes and line feeds in HELP text (quotes stay as they are)', () => {
+      const reg = new MetricsRegistry();
+      reg.gauge('x', 'one\\two\n"three"');
+      expect(reg.render()).to.contain('# HELP x one\\\\two\\n"three"\n');
+    });
+
+    it('writes a collected total as a counter', () => {
+      const reg = new MetricsRegistry();
+      const c = reg.counter('concord_things_total', 'Things.');
+      let things = 7;
+      reg.addCollector(() => c.setTotal(things));
+      expect(reg.render()).to.contain('# TYPE concord_things_total counter\nconcord_things_total 7\n');
+      things = 9;
+      expect(reg.render()).to.contain('concord_things_total 9\n');
+    });
   });
 
   it('refuses a bad or duplicate metric name', () => {
@@ -58,6 +74,21 @@ describe('MetricsRegistry', () => {
     reg.counter('ok_total', 'ok');
     expect(() => reg.counter('ok_total', 'again')).to.throw(/twice/);
     expect(() => reg.counter('bad-name', 'bad')).to.throw(/bad metric name/);
+  });
+
+  it("refuses names against Prometheus' conventions", () => {
+    const reg = new MetricsRegistry();
+    expect(() => reg.counter('concord_requests', 'x')).to.throw(/_total/);
+    expect(() => reg.gauge('concord_applied_total', 'x')).to.throw(/_total/);
+    expect(() => reg.histogram('concord_x_total', 'x', [1])).to.throw(/_total/);
+    expect(() => reg.counter('concord_apply_ms_total', 'x')).to.throw(/base units/);
+    expect(() => reg.histogram('concord_latency_milliseconds', 'x', [1])).to.throw(/base units/);
+    expect(() => reg.gauge('concord_size_kb', 'x')).to.throw(/base units/);
+    expect(() => reg.gauge('concord_dbSize', 'x')).to.throw(/snake_case/);
+    expect(() => reg.counter('concord_count_total', 'x').inc(-1)).to.throw(/cannot go down/);
+    reg.counter('concord_apply_seconds_total', 'x');
+    reg.gauge('concord_db_size_bytes', 'x');
+    reg.histogram('concord_fsync_duration_seconds', 'x', [1]);
   });
 
   it('builds exponential buckets', () => {

@@ -80,7 +80,19 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
     type: fc.constant('leaseCheckpoint' as const),
     checkpoints: fc.array(fc.record({ id: fc.nat(), remainingTtlSec: fc.nat() })),
   }),
-  fc.constant({ type: 'alarmClear' as const }),
+  fc.record({
+    type: fc.constant('alarmActivate' as const),
+    memberId: fc.maxSafeNat(),
+    alarm: fc.constantFrom('noSpace' as const, 'corrupt' as const),
+  }),
+  fc.record(
+    {
+      type: fc.constant('alarmDeactivate' as const),
+      memberId: fc.maxSafeNat(),
+      alarm: fc.constantFrom('noSpace' as const, 'corrupt' as const),
+    },
+    { requiredKeys: ['type', 'memberId'] },
+  ),
 );
 
 /** Compares ignoring the difference between a Uint8Array and a view of one. */
@@ -132,7 +144,7 @@ describe('command codec', () => {
           }
         }),
       );
-      const ok = encodeCommand({ type: 'alarmClear' });
+      const ok = encodeCommand({ type: 'alarmDeactivate', memberId: 0 });
       expect(() => decodeCommand(Uint8Array.from([...ok, 0]))).to.throw(CommandDecodeError, /trailing/);
     });
 

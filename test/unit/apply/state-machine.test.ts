@@ -68,7 +68,7 @@ describe('StateMachine', () => {
       expect(code(sm.apply(2, { type: 'leaseGrant', id: 123, ttlSec: 1 }))).to.equal('LEASE_EXISTS');
     });
 
-    it('refuses lease grants under the NO_SPACE alarm until it is cleared', () => {
+    it('refuses what passes the quota, and every write adding data while NOSPACE is raised', () => {
       const sm = new StateMachine({ mvcc: { quotaBytes: 300 } });
       const big = (key: string) => ({
         type: 'put' as const,
@@ -76,16 +76,71 @@ describe('StateMachine', () => {
       });
       sm.apply(1, big('a'));
       expect(code(sm.apply(2, big('b')))).to.equal('NO_SPACE');
-      expect(code(sm.apply(3, { type: 'leaseGrant', id: 1, ttlSec: 5 }))).to.equal('NO_SPACE');
-      expect(code(sm.apply(4, { type: 'deleteRange', request: { key: enc('zz') } }))).to.equal('ok');
-      expect(code(sm.apply(5, { type: 'alarmClear' }))).to.equal('ok');
-      expect(code(sm.apply(6, { type: 'leaseGrant', id: 1, ttlSec: 5 }))).to.equal('ok');
-      expect(code(sm.apply(7, big('b')))).to.equal('NO_SPACE');
-      sm.apply(8, { type: 'alarmClear' });
-      sm.apply(9, { type: 'deleteRange', request: { key: enc('a') } });
-      expect(code(sm.apply(10, put('c')))).to.equal('ok');
-      sm.apply(11, { type: 'compact', revision: 4 });
-      expect(code(sm.apply(12, big('b')))).to.equal('ok');
+      // The quota refusal alone raises nothing (the proposing member raises the alarm): small
+      // writes still fit.
+      expect(sm.alarms.list()).to.deep.equal([]);
+      expect(code(sm.apply(3, { type: 'leaseGrant', id: 1, ttlSec: 5 }))).to.equal('ok');
+      const raised = sm.apply(4, { type: 'alarmActivate', memberId: 7, alarm: 'noSpace' });
+      expect(raised.status === 'ok' && raised.response).to.deep.equal({
+        type: 'alarmActivate',
+        alarms: [{ memberId: 7, alarm: 'noSpace' }],
+      });
+      expect(code(sm.apply(5, { type: 'leaseGrant', id: 2, ttlSec: 5 }))).to.equal('NO_SPACE');
+      expect(code(sm.apply(6, put('c')))).to.equal('NO_SPACE');
+      expect(code(sm.apply(7, { type: 'deleteRange', request: { key: enc('a') } }))).to.equal('ok');
+      // Clearing always succeeds, as in etcd; it answers what it cleared.
+      const cleared = sm.apply(8, { type: 'alarmDeactivate', memberId: 7, alarm: 'noSpace' });
+      expect(cleared.status === 'ok' && cleared.response).to.deep.equal({
+        type: 'alarmDeactivate',
+        alarms: [{ memberId: 7, alarm: 'noSpace' }],
+      });
+      expect(code(sm.apply(9, put('c')))).to.equal('ok');
+    });
+
+    it('keeps alarms per member and type; clears by member, type, or both as wildcards', () => {
+      const sm = new StateMachine();
+      sm.apply(1, { type: 'alarmActivate', memberId: 9, alarm: 'corrupt' });
+      sm.apply(2, { type: 'alarmActivate', memberId: 3, alarm: 'noSpace' });
+      const again = sm.apply(3, { type: 'alarmActivate', memberId: 3, alarm: 'noSpace' });
+      expect(again.status === 'ok' && again.response).to.deep.equal({
+        type: 'alarmActivate',
+        alarms: [{ memberId: 3, alarm: 'noSpace' }],
+      });
+      sm.apply(4, { type: 'alarmActivate', memberId: 1, alarm: 'noSpace' });
+      expect(sm.alarms.list()).to.deep.equal([
+        { memberId: 1, alarm: 'noSpace' },
+        { memberId: 3, alarm: 'noSpace' },
+        { memberId: 9, alarm: 'corrupt' },
+      ]);
+      const none = sm.apply(5, { type: 'alarmDeactivate', memberId: 9, alarm: 'noSpace' });
+      expect(none.status === 'ok' && none.response).to.deep.equal({ type: 'alarmDeactivate', alarms: [] });
+      const byType = sm.apply(6, { type: 'alarmDeactivate', memberId: 0, alarm: 'noSpace' });
+      expect(byType.status === 'ok' && byType.response).to.deep.include({
+        alarms: [
+          { memberId: 1, alarm: 'noSpace' },
+          { memberId: 3, alarm: 'noSpace' },
+        ],
+      });
+      const all = sm.apply(7, { type: 'alarmDeactivate', memberId: 0 });
+      expect(all.status === 'ok' && all.response).to.deep.include({
+        alarms: [{ memberId: 9, alarm: 'corrupt' }],
+      });
+      expect(sm.alarms.list()).to.deep.equal([]);
+    });
+
+    it('refuses every write with CORRUPT while the CORRUPT alarm is raised, and still reads', () => {
+      const sm = new StateMachine();
+      sm.apply(1, put('a'));
+      sm.apply(2, { type: 'leaseGrant', id: 5, ttlSec: 10 });
+      sm.apply(3, { type: 'alarmActivate', memberId: 2, alarm: 'corrupt' });
+      expect(code(sm.apply(4, put('b')))).to.equal('CORRUPT');
+      expect(code(sm.apply(5, { type: 'deleteRange', request: { key: enc('a') } }))).to.equal('CORRUPT');
+      expect(code(sm.apply(6, { type: 'compact', revision: 1 }))).to.equal('CORRUPT');
+      expect(code(sm.apply(7, { type: 'leaseRevoke', id: 5 }))).to.equal('CORRUPT');
+      expect(code(sm.apply(8, { type: 'leaseGrant', id: 6, ttlSec: 10 }))).to.equal('CORRUPT');
+      expect(sm.range(ALL).kvs.map((kv) => dec(kv.key))).to.deep.equal(['a']);
+      sm.apply(9, { type: 'alarmDeactivate', memberId: 2, alarm: 'corrupt' });
+      expect(code(sm.apply(10, put('b')))).to.equal('ok');
     });
 
     it('records checkpointed TTLs that a new leader uses', () => {
@@ -130,6 +185,23 @@ describe('StateMachine', () => {
   });
 
   describe('#restore', () => {
+    it('carries the alarms, which keep refusing writes after the restore', () => {
+      const a = new StateMachine();
+      a.apply(1, put('x'));
+      a.apply(2, { type: 'alarmActivate', memberId: 4, alarm: 'noSpace' });
+      a.apply(3, { type: 'alarmActivate', memberId: 4, alarm: 'corrupt' });
+      const b = new StateMachine();
+      b.restore(a.snapshot());
+      expect(b.alarms.list()).to.deep.equal(a.alarms.list());
+      expect(b.hash()).to.equal(a.hash());
+      expect(code(b.apply(4, put('y')))).to.equal('CORRUPT');
+      b.apply(5, { type: 'alarmDeactivate', memberId: 4, alarm: 'corrupt' });
+      expect(code(b.apply(6, put('y')))).to.equal('NO_SPACE');
+      const c = new StateMachine();
+      c.restore(new StateMachine().snapshot());
+      expect(c.hash()).to.not.equal(b.hash());
+    });
+
     it('carries keys, leases with their attached keys, the applied index and the hash', () => {
       const a = new StateMachine();
       a.apply(1, { type: 'leaseGrant', id: 5, ttlSec: 10 });

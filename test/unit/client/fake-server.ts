@@ -482,6 +482,7 @@ export class FakeSession {
           isLearner: false,
           storageVersion: '',
           dbSizeQuotaBytes: 0,
+          concordVersion: 'fake',
         });
         return;
       default:

@@ -254,6 +254,7 @@ export const statusResponse = (): fc.Arbitrary<D.StatusResponse> =>
     isLearner: fc.boolean(),
     storageVersion: text(),
     dbSizeQuotaBytes: nat(),
+    concordVersion: text(),
   });
 
 export const snapshotResponse = (): fc.Arbitrary<D.SnapshotResponse> =>
