@@ -111,6 +111,23 @@ describe('base64', () => {
       );
     });
 
+    it('decodes the same bytes with line breaks inserted anywhere', () => {
+      fc.assert(
+        fc.property(
+          fc.uint8Array({ maxLength: 60 }),
+          fc.array(fc.tuple(fc.nat(), fc.constantFrom('\n', '\r', '\r\n')), { maxLength: 6 }),
+          (b, breaks) => {
+            let text = encodeBase64(b);
+            for (const [at, br] of breaks) {
+              const i = at % (text.length + 1);
+              text = text.slice(0, i) + br + text.slice(i);
+            }
+            expect(decodeBase64(text), JSON.stringify(text)).to.deep.equal(b);
+          },
+        ),
+      );
+    });
+
     it('skips line breaks and ignores bits beyond the data, as Go does', () => {
       expect(decodeBase64('Zm9v\n')).to.deep.equal(bytesOf('foo'));
       expect(decodeBase64('Z\r\nm9v')).to.deep.equal(bytesOf('foo'));
