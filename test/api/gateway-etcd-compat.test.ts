@@ -10,6 +10,7 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../client/index.js';
@@ -261,6 +262,65 @@ describe('Gateway compatibility with etcd (fake backend)', () => {
         cancel_reason: ETCD_COMPACTED_REASON,
       });
       expect(await stream.next()).to.equal(undefined);
+    });
+  });
+
+  describe('POST /v3/watch ending from the server side', () => {
+    /** Reads a whole streamed response body as results. */
+    const resultsOf = async (body: Promise<string>): Promise<Json[]> =>
+      (await body)
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Json)['result'] as Json);
+
+    it('gives every open watch a canceled line when the member shuts down', async () => {
+      const res = await fetch(url + '/v3/watch', {
+        method: 'POST',
+        body: '{"create_request":{"key":"YQ=="}} {"create_request":{"key":"Yg=="}}',
+      });
+      const body = res.text();
+      await eventually('both watches', () => (server.backend.watcherCount === 2 ? true : undefined));
+      await server.api.close();
+      const canceled = (await resultsOf(body)).filter((r) => r['canceled'] === true);
+      expect(canceled.map((r) => r['watch_id'] ?? '0').sort()).to.deep.equal(['0', '1']);
+      for (const r of canceled) expect(r['cancel_reason']).to.equal('member shutting down');
+    });
+
+    it('cancels every watch of a client that does not read, and ends the response', async () => {
+      await server.stop();
+      server = await startTestServer({ outgoingBufferBytes: 64 * 1024 });
+      url = server.url;
+      const lines: string[] = [];
+      let resume: () => void = () => undefined;
+      const ended = new Promise<void>((resolve) => {
+        const req = request(url + '/v3/watch', { method: 'POST' }, (res) => {
+          res.setEncoding('utf8');
+          res.pause();
+          resume = () => res.resume();
+          res.on('data', (chunk: string) => lines.push(chunk));
+          res.on('end', resolve);
+        });
+        req.end('{"create_request":{"key":"YQ=="}} {"create_request":{"key":"YQ==","prev_kv":true}}');
+      });
+      await eventually('both watches', () => (server.backend.watcherCount === 2 ? true : undefined));
+      const value = Buffer.alloc(8 * 1024, 7).toString('base64');
+      const slow = (): boolean =>
+        server.log.lines.some(
+          (l) => l.msg === 'gateway watch ended' && l.fields?.['code'] === 'SLOW_WATCHER',
+        );
+      for (let i = 0; i < 20_000 && !slow(); i++) await post(url, '/v3/kv/put', { key: 'YQ==', value });
+      expect(slow()).to.equal(true);
+      resume();
+      await ended;
+      const results = lines
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Json)['result'] as Json);
+      const canceled = results.filter((r) => r['canceled'] === true);
+      expect(canceled.map((r) => r['watch_id'] ?? '0').sort()).to.deep.equal(['0', '1']);
+      for (const r of canceled) expect(r['cancel_reason']).to.match(/could not keep up/);
+      expect(server.backend.watcherCount).to.equal(0);
     });
   });
 
