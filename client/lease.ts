@@ -117,6 +117,10 @@ export async function revokeLease(core: ClientCore, id: number, options: Abortab
   await core.call('lease.revoke', { id }, options);
 }
 
+/**
+ * The lease's remaining and granted TTL (and its keys). A lease the cluster does not have (never
+ * granted, revoked, expired) is not an error: `ttlSec` is -1, as etcd answers.
+ */
 export async function leaseTimeToLive(
   core: ClientCore,
   space: KeySpace,

@@ -2,7 +2,14 @@
  * The client wire protocol: the contract between the client port (2379) and the SDK. Imports
  * nothing outside this folder. docs/protocol.md is the prose version of this contract.
  */
-export { encodeBase64, decodeBase64, isCanonicalBase64 } from './base64.js';
+export {
+  base64ErrorText,
+  decodeBase64,
+  decodeBase64Strict,
+  encodeBase64,
+  isCanonicalBase64,
+  type Base64Decoded,
+} from './base64.js';
 export { describeFrame } from './describe.js';
 export {
   decodeClientFrame,

@@ -6,8 +6,8 @@
  * Three representations:
  * - input JSON (`unknown`): what a peer sent. Lenient where proto3 JSON is lenient: snake_case or
  *   lowerCamelCase names, int64 as a decimal string or a JSON number, enums as names or numbers,
- *   bytes in either base64 alphabet with or without padding, `null` meaning "absent". Unknown fields
- *   are ignored, as etcd's gateway ignores them.
+ *   `null` meaning "absent". Unknown fields are ignored, as etcd's gateway ignores them. Bytes are
+ *   strict, as etcd's gateway is: padded standard base64 only (base64.ts).
  * - wire (`W`): the canonical JSON, exactly as Concord emits it: snake_case names, int64 as decimal
  *   strings, enums as names, bytes as padded standard base64, default values omitted.
  * - domain (`D`): what code uses: Uint8Array bytes, numbers, lower-case enum values, every field
@@ -17,7 +17,13 @@
  * value and `toWire` assumes a domain value that honours its type (safe integers, known enums).
  * Field order in the schema is proto field order, so canonical output matches etcd's byte for byte.
  */
-import { decodeBase64, encodeBase64, isCanonicalBase64 } from './base64.js';
+import {
+  base64ErrorText,
+  decodeBase64,
+  decodeBase64Strict,
+  encodeBase64,
+  isCanonicalBase64,
+} from './base64.js';
 import { invalid, ProtocolError } from './errors.js';
 
 /** Canonical wire JSON: etcd messages contain no JSON numbers (int64 travel as strings). */
@@ -164,9 +170,9 @@ function decodeScalar(type: FieldType, raw: unknown, path: string, ctx: DecodeCo
     case 'bytes': {
       if (typeof raw !== 'string') throw invalid(path, 'must be a base64 string');
       if (isCanonicalBase64(raw)) return raw;
-      const bytes = decodeBase64(raw);
-      if (bytes === undefined) throw invalid(path, 'is not valid base64');
-      return encodeBase64(bytes);
+      const decoded = decodeBase64Strict(raw);
+      if (!decoded.ok) throw invalid(path, base64ErrorText(decoded.errorOffset));
+      return encodeBase64(decoded.bytes);
     }
     case 'int':
       return canonicalInt(raw, path, type.min);

@@ -93,11 +93,17 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
 };
 
+/** Go's base64 refusal at the end of a decoder message (`key: illegal base64 data at input byte 0`). */
+const BASE64_REFUSAL = /illegal base64 data at input byte \d+$/;
+
 /** The message etcd would send for this code, if it has one; otherwise Concord's message. */
 export function etcdMessage(body: ErrorBody): string {
   if (body.code === 'INVALID_ARGUMENT' && body.message.endsWith('key is not provided')) {
     return 'etcdserver: key is not provided';
   }
+  // etcd's gateway answers a bad bytes field with Go's error alone, without the field's name.
+  const base64 = body.code === 'INVALID_ARGUMENT' ? BASE64_REFUSAL.exec(body.message) : null;
+  if (base64 !== null) return base64[0];
   if (body.code === 'MEMBER_EXISTS') {
     return body.message.includes('peer URL')
       ? 'etcdserver: Peer URLs already exists'

@@ -3,7 +3,8 @@
  * with etcd's request bodies (proto3 JSON: lowerCamelCase or proto names, base64 bytes, 64-bit
  * numbers as strings) answered with etcd's response bodies (proto names, defaults omitted) or
  * etcd's gateway error shape. Streams (`/v3/watch`, `/v3/lease/keepalive`,
- * `/v3/maintenance/snapshot`) answer with newline-delimited `{"result": ...}` objects.
+ * `/v3/maintenance/snapshot`) answer with newline-delimited `{"result": ...}` objects; the watch
+ * stream is gateway-watch.ts.
  *
  * Also the operational endpoints /health (etcd's shape) and /metrics (/version: version.ts).
  */
@@ -21,16 +22,15 @@ import {
   type Codec,
   type ErrorBody,
   type Method,
-  type WatchCreateRequest,
-  type WatchEvent,
-  type WatchResponse,
 } from '../../client/protocol/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { ApiMetrics } from './api-metrics.js';
-import type { ClientBackend, WatchHandle } from './backend.js';
+import type { ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
 import { etcdMessage, toErrorBody } from './errors.js';
+import { GatewayWatchStream, watchRequestsOf } from './gateway-watch.js';
 import type { HttpReply } from './http-server.js';
+import { parseJsonSequence } from './json-sequence.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { ApiLimits } from './options.js';
 import { rechunk } from './rechunk.js';
@@ -122,11 +122,11 @@ export class HttpGateway {
     res.on('close', onClose);
     try {
       if (this.closing) throw new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down');
-      const json = parseBody(body);
       if (route.kind === 'watch') {
-        await this.watch(json, res, abort.signal);
+        await this.watch(body, res, abort.signal);
         return;
       }
+      const json = parseBody(body);
       const params = this.decode(methodSpec(method).params, json);
       if (method === 'lease.keepAlive') {
         await this.keepAlive((params as { id: number }).id, res, abort.signal);
@@ -237,113 +237,36 @@ export class HttpGateway {
     }
   }
 
-  /** `/v3/watch`: one create_request in the body, then the watch's responses line by line. */
-  private async watch(json: unknown, res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const request = decodeMessage(codecs.WATCH_REQUEST, json, { limits: this.ctx.limits });
-    if (request instanceof ProtocolError) throw request;
-    if (request.type !== 'create') {
-      throw new ProtocolError(ErrorCode.InvalidArgument, 'the body of /v3/watch must be a create_request', {
-        field: 'create_request',
+  /**
+   * `/v3/watch`: the body's WatchRequests, served by a GatewayWatchStream. Refused with an error
+   * reply (no stream) only when its first request cannot be read or the gateway has no stream left;
+   * a later request that cannot be read ends the requests served, as etcd's gateway stops reading.
+   */
+  private async watch(body: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const sequence = parseJsonSequence(body);
+    const { requests, error } = watchRequestsOf(sequence.values, (value) =>
+      decodeMessage(codecs.WATCH_REQUEST, value, { limits: this.ctx.limits }),
+    );
+    const unreadable =
+      error ??
+      (sequence.error === undefined
+        ? undefined
+        : new ProtocolError(ErrorCode.InvalidArgument, sequence.error));
+    if (unreadable !== undefined) {
+      if (requests.length === 0) throw unreadable;
+      this.ctx.logger.debug('gateway watch: requests after an unreadable one are ignored', {
+        served: requests.length,
+        error: unreadable.message,
       });
     }
-    const create: WatchCreateRequest = request.request;
-    const watchId = create.watchId;
-    const backend = this.ctx.backend;
-    const line = (r: WatchResponse): boolean =>
-      res.write(gatewayStreamResult(codecs.WATCH_RESPONSE.toWire(r)));
-    let handle: WatchHandle | undefined;
-    let finished = false;
-    let idle = true;
-    let timer: NodeJS.Timeout | undefined;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    const finish = (error?: ErrorBody): void => {
-      if (finished) return;
-      finished = true;
-      if (timer !== undefined) clearInterval(timer);
-      handle?.cancel();
-      this.streams.delete(stream);
-      this.ctx.logger.debug('gateway watch ended', { watchId, code: error?.code ?? 'OK' });
-      if (!res.writableEnded && !res.destroyed) {
-        if (error !== undefined) {
-          line({
-            type: 'canceled',
-            header: backend.header(),
-            watchId,
-            compactRevision: error.code === ErrorCode.Compacted ? (error.details.compactRevision ?? 0) : 0,
-            cancelReason: error.message,
-          });
-        }
-        res.end();
-      }
-      resolveDone();
-    };
-    const stream = {
-      close: (reason: string) => finish({ code: ErrorCode.Unavailable, message: reason, details: {} }),
-    };
-    const queue: WatchEvent[][] = [];
-    let created = false;
-    const sink = {
-      events: (events: readonly WatchEvent[]) => {
-        if (finished) return;
-        idle = false;
-        if (!created) {
-          queue.push([...events]);
-          return;
-        }
-        line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
-        if (res.writableLength > this.ctx.limits.outgoingBufferBytes) {
-          finish({
-            code: ErrorCode.SlowWatcher,
-            message: 'watch could not keep up: the client did not read',
-            details: {},
-          });
-        }
-      },
-      ended: (error: Error) => {
-        handle = undefined;
-        finish(toErrorBody(error));
-      },
-    };
     this.checkStreamLimit();
-    this.streams.add(stream);
+    const stream = new GatewayWatchStream(this.ctx, res, signal);
+    const entry = { close: (reason: string) => stream.close(reason) };
+    this.streams.add(entry);
     try {
-      handle = await backend.watch(create, sink, { signal });
-    } catch (err) {
-      this.streams.delete(stream);
-      finished = true;
-      throw err;
+      await stream.run(requests);
+    } finally {
+      this.streams.delete(entry);
     }
-    if (finished) {
-      handle.cancel();
-      return;
-    }
-    res.writeHead(200, { ...JSON_HEADERS, 'cache-control': 'no-cache' });
-    this.ctx.metrics.observe('http', 'watch.create', 'OK');
-    line({ type: 'created', header: backend.header(), watchId });
-    created = true;
-    for (const events of queue.splice(0))
-      line({ type: 'events', header: backend.header(), watchId, events, fragment: false });
-    res.on('close', () => finish());
-    signal.addEventListener('abort', () => finish(), { once: true });
-    // The client may have gone while the watch was being created: those events have passed.
-    if (signal.aborted || res.destroyed) finish();
-    if (create.progressNotify) {
-      timer = setInterval(() => {
-        const h = handle;
-        if (!idle || h === undefined) {
-          idle = true;
-          return;
-        }
-        h.requestProgress().then(
-          (revision) => {
-            if (!finished) line({ type: 'progress', header: { ...backend.header(), revision }, watchId });
-          },
-          () => undefined,
-        );
-      }, this.ctx.limits.progressIntervalMs);
-      timer.unref();
-    }
-    await done;
   }
 }

@@ -155,7 +155,12 @@ export class MemberBackend implements ClientBackend {
     options: CallOptions,
   ): Promise<P.LeaseTimeToLiveResponse> {
     await this.core.replica.linearizableRead(signalOf(options));
-    const info = this.core.machine.lessor.timeToLive(req.id, req.keys);
+    const lessor = this.core.machine.lessor;
+    // etcd answers a lease it does not have (never granted, revoked, expired) with TTL -1, not an
+    // error: clients test for -1.
+    if (!lessor.hasLease(req.id))
+      return { header: this.header(), id: req.id, ttlSec: -1, grantedTtlSec: 0, keys: [] };
+    const info = lessor.timeToLive(req.id, req.keys);
     return {
       header: this.header(),
       id: info.id,

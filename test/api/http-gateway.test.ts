@@ -197,12 +197,19 @@ describe('HttpGateway', () => {
       expect(await stream.next()).to.equal(undefined);
     });
 
-    it('answers COMPACTED before streaming when the start revision is compacted', async () => {
+    it('answers a compacted start revision in the stream: created, then canceled with compact_revision', async () => {
       for (let i = 0; i < 3; i++) await post(url, '/v3/kv/put', { key: 'Zm9v', value: 'YmFy' });
       await post(url, '/v3/kv/compaction', { revision: '3' });
-      const res = await post(url, '/v3/watch', { create_request: { key: 'Zm9v', start_revision: '2' } });
-      expect(res.status).to.equal(400);
-      expect(gatewayCode(res.json)).to.equal('COMPACTED');
+      const stream = await openStream(url + '/v3/watch', {
+        create_request: { key: 'Zm9v', start_revision: '2' },
+      });
+      expect(stream.status).to.equal(200);
+      expect(((await stream.next()) as Json)['result']).to.deep.include({ created: true });
+      expect(((await stream.next()) as Json)['result']).to.deep.include({
+        canceled: true,
+        compact_revision: '3',
+      });
+      expect(await stream.next()).to.equal(undefined);
     });
   });
 
@@ -254,9 +261,11 @@ describe('HttpGateway', () => {
       await stillServes();
     });
 
-    it('answers a /v3/watch body that is not a create_request with 400', async () => {
-      const res = await post(url, '/v3/watch', { cancel_request: { watch_id: '1' } });
+    it('answers a /v3/watch body whose first request is not a WatchRequest with 400', async () => {
+      const res = await post(url, '/v3/watch', { cancel_request: { watch_id: '1' }, progress_request: {} });
       expect(res.status).to.equal(400);
+      expect(gatewayCode(res.json)).to.equal('INVALID_ARGUMENT');
+      expect((await post(url, '/v3/watch', '{"create_request": {"key": "Zm9v"}')).status).to.equal(400);
       await stillServes();
     });
   });

@@ -130,10 +130,22 @@ describe('protocol messages', () => {
       });
     });
 
-    context('when bytes use the URL-safe alphabet without padding', () => {
-      it('re-encodes them as padded standard base64', () => {
+    context('when bytes use the URL-safe alphabet or no padding', () => {
+      it("refuses them as etcd's gateway does, naming the field and Go's byte offset", () => {
         // 0xfb 0xff → "+/8=" standard, "-_8" URL-safe unpadded.
-        expect(decodeWireMessage(M.PUT_REQUEST, { key: '-_8' })).to.deep.equal({ key: '+/8=' });
+        const urlSafe = decodeWireMessage(M.PUT_REQUEST, { key: '-_8' });
+        expect(urlSafe).to.be.instanceOf(ProtocolError);
+        expect((urlSafe as ProtocolError).message).to.equal('key: illegal base64 data at input byte 0');
+        expect((urlSafe as ProtocolError).field).to.equal('key');
+        const unpadded = decodeWireMessage(M.PUT_REQUEST, { key: 'Zm9v', value: 'Zg' });
+        expect((unpadded as ProtocolError).message).to.equal('value: illegal base64 data at input byte 0');
+      });
+
+      it('re-encodes accepted non-canonical text (line breaks, trailing bits) as canonical', () => {
+        expect(decodeWireMessage(M.PUT_REQUEST, { key: 'Zm9v\n', value: 'Zh==' })).to.deep.equal({
+          key: 'Zm9v',
+          value: 'Zg==',
+        });
       });
     });
 
