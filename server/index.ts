@@ -4,6 +4,6 @@
  */
 export { startMember } from './member/start-member.js';
 export type { MemberHandle, StartMemberExtras } from './member/start-member.js';
-export type { MemberOptions } from './member/member.js';
+export type { MemberOptions } from './member/options.js';
 export { loadConfig, InvalidConfigError } from './cli/config.js';
 export type { MemberConfig } from './cli/config.js';
