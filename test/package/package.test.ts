@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { packedFromSources, scratchProject, STRICT_CONSUMER_OPTIONS, type Packed } from './scratch.js';
@@ -164,8 +164,12 @@ describe('the npm package', function () {
       const compiled = await scratch.compile('tsconfig.consumer.json');
       expect(compiled.output).to.equal('');
       expect(compiled.ok).to.equal(true);
+      // TMPDIR: a data directory left by a failed run goes away with the scratch project.
+      const tmp = join(scratch.dir, 'tmp');
+      mkdirSync(tmp, { recursive: true });
       const { stdout } = await run(process.execPath, [join(scratch.dir, 'out-consumer', 'consumer.js')], {
         cwd: scratch.dir,
+        env: { ...process.env, TMPDIR: tmp },
         timeout: 60_000,
       });
       const result = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
