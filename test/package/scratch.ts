@@ -78,9 +78,27 @@ async function cloneFiles(): Promise<string[]> {
     });
     return stdout.split('\0').filter((f) => f !== '' && existsSync(join(repoRoot, f)));
   } catch {
-    // No git (an unpacked source archive): everything but what a clone never holds.
-    return readdirSync(repoRoot).filter((name) => !NOT_IN_A_CLONE.has(name));
+    // No git (an unpacked source archive): everything at the top that a clone would hold.
+    const ignored = topLevelIgnores();
+    return readdirSync(repoRoot).filter(
+      (name) => !NOT_IN_A_CLONE.has(name) && !ignored.some((re) => re.test(name)),
+    );
   }
+}
+
+/** The .gitignore patterns that name top-level entries (`dist/`, `*.concord/`, `/dev-cluster/`). */
+function topLevelIgnores(): RegExp[] {
+  let text = '';
+  try {
+    text = readFileSync(join(repoRoot, '.gitignore'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim().replace(/^\//, '').replace(/\/$/, ''))
+    .filter((p) => p !== '' && !p.startsWith('#') && !p.includes('/'))
+    .map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`));
 }
 
 async function npm(args: string[], cwd: string): Promise<string> {
