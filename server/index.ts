@@ -4,7 +4,7 @@
  */
 export { startMember } from './member/start-member.js';
 export type { MemberHandle, StartMemberExtras } from './member/start-member.js';
-export type { MemberOptions } from './member/member.js';
+export type { MemberOptions } from './member/options.js';
 export { loadConfig, InvalidConfigError } from './cli/config.js';
 export { DataDirLockedError } from './platform/dir-lock.js';
 export type { LockHolder } from './platform/dir-lock.js';

@@ -30,6 +30,7 @@ import { LeaseDriver } from './lease-driver.js';
 import { StateMachinePort } from './state-machine-port.js';
 import { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
+import type { MemberOptions } from './options.js';
 
 /**
  * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
@@ -37,37 +38,7 @@ import { listenError } from './listen-error.js';
  */
 const WAL_PREALLOCATE_BYTES = 4 * 1024 * 1024;
 
-/** Options for an embedded member: the `concord serve` flags in camelCase (arrays for URL lists). */
-export type MemberOptions = Partial<Record<CamelFlag, string | number | boolean | readonly string[]>>;
-type CamelFlag =
-  | 'name'
-  | 'dataDir'
-  | 'listenClientUrls'
-  | 'advertiseClientUrls'
-  | 'listenPeerUrls'
-  | 'initialAdvertisePeerUrls'
-  | 'initialCluster'
-  | 'initialClusterState'
-  | 'initialClusterToken'
-  | 'heartbeatInterval'
-  | 'electionTimeout'
-  | 'snapshotCount'
-  | 'snapshotCatchupEntries'
-  | 'quotaBackendBytes'
-  | 'maxRequestBytes'
-  | 'autoCompactionMode'
-  | 'autoCompactionRetention'
-  | 'requestTimeout'
-  | 'certFile'
-  | 'keyFile'
-  | 'trustedCaFile'
-  | 'clientCertAuth'
-  | 'peerCertFile'
-  | 'peerKeyFile'
-  | 'peerTrustedCaFile'
-  | 'peerClientCertAuth'
-  | 'logLevel'
-  | 'unsafeNoFsync';
+export type { MemberOptions } from './options.js';
 
 /** Turns embedding options into the flag list `loadConfig` validates (one validation path). */
 export function optionsToArgv(options: MemberOptions): string[] {

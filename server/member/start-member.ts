@@ -10,14 +10,8 @@ import { MetricsRegistry } from '../api/metrics.js';
 import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
-import {
-  makeLogger,
-  optionsToArgv,
-  startCore,
-  stopCore,
-  type MemberCore,
-  type MemberOptions,
-} from './member.js';
+import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore } from './member.js';
+import type { MemberOptions } from './options.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
@@ -33,8 +27,7 @@ export interface MemberHandle {
   /** Graceful stop: stop accepting, hand leadership over if leader, flush and close. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
-  /** The internals, for Concord's own tests and tools; not a stable API. */
-  readonly internals: { readonly core: MemberCore; readonly api: ClientApi };
+  // `internals` (core and client API, for Concord's own tests) is added in ./internals.ts.
 }
 
 export interface StartMemberExtras {

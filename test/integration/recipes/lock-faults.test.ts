@@ -2,8 +2,8 @@
  * The lock on a cluster of real processes (fsync on): the leader is killed with SIGKILL twice while
  * workers contend and write fenced tokens. The lock-safety check must find nothing.
  *
- * Not covered yet: pausing a member (SIGSTOP). The SDK has no client-side liveness ping, so a
- * watch on a connection to a frozen member stalls until TCP notices, and waiters stall with it.
+ * Paused members (SIGSTOP) are the fault suite's (test/fault/): the SDK's liveness check moves a
+ * waiter off a frozen member (test/unit/client/liveness.test.ts).
  */
 import { expect } from 'chai';
 import { Client, ClientError, Cmp, Op } from '../../../client/index.js';
