@@ -5,7 +5,7 @@
  * finished its work.
  *
  * Two bounds keep a broken child from hanging the suite: `timeoutMs` for the whole run, and
- * `lingerMs` once the child printed the line that ends its work (`finalLine`) or was interrupted
+ * `lingerMs` once the child printed the lines that end its work (`finalLines`) or was interrupted
  * (`interrupt()`); a child that exceeds either is killed (SIGKILL, by its own PID) and the run
  * says so, so the test fails with a reason instead of waiting.
  */
@@ -42,8 +42,11 @@ export interface ChildResult {
 export interface ChildOptions {
   readonly env?: Record<string, string>;
   readonly timeoutMs: number;
-  /** The line after which the process has nothing left to do but exit. */
-  readonly finalLine?: RegExp;
+  /**
+   * Lines that, once printed in this order (other lines may come between), leave the process
+   * nothing to do but exit.
+   */
+  readonly finalLines?: readonly RegExp[];
   /** How long it may stay alive after its final line or an interrupt before it is killed. */
   readonly lingerMs?: number;
 }
@@ -58,6 +61,8 @@ export class ChildRun {
   private interruptedAtMs: number | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private lingered = false;
+  /** How many of `finalLines` were printed so far, in order. */
+  private finalSeen = 0;
   private timedOut = false;
 
   constructor(
@@ -155,8 +160,10 @@ export class ChildRun {
       this.waiters.splice(this.waiters.indexOf(w), 1);
       w.resolve(line);
     }
-    const final = this.options.finalLine;
-    if (this.lingerTimer !== undefined || (final !== undefined && final.test(line.text))) this.armLinger();
+    const final = this.options.finalLines ?? [];
+    if (this.finalSeen < final.length && final[this.finalSeen]!.test(line.text)) this.finalSeen++;
+    if (this.lingerTimer !== undefined || (final.length > 0 && this.finalSeen === final.length))
+      this.armLinger();
   }
 
   private isAlive(): boolean {

@@ -18,7 +18,7 @@ function concord(endpoints: readonly string[], args: readonly string[], finalLin
   return new ChildRun([CONCORD_MAIN, ...args], {
     env: { CONCORD_ENDPOINTS: endpoints.join(',') },
     timeoutMs: CHILD_TIMEOUT_MS,
-    ...(finalLine !== undefined ? { finalLine } : {}),
+    ...(finalLine !== undefined ? { finalLines: [finalLine] } : {}),
   });
 }
 

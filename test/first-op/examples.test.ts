@@ -12,7 +12,7 @@ import { expectRun } from './expect-run.js';
 import { TOPOLOGIES, useFreshCluster } from './first-op.js';
 
 interface ExampleExpectation {
-  /** Key lines of stdout, in order. The last one is the line that ends the example's work. */
+  /** Key lines of stdout, in order. Once all are printed, the example's work is over. */
   readonly lines: readonly RegExp[];
   /** Further checks over stdout. */
   readonly check?: (stdout: readonly string[]) => void;
@@ -174,7 +174,7 @@ for (const topology of TOPOLOGIES) {
         const run = new ChildRun([exampleScript(name)], {
           env: { CONCORD_ENDPOINTS: fresh.cluster.endpoints.join(',') },
           timeoutMs: EXAMPLE_TIMEOUT_MS,
-          finalLine: expected.lines[expected.lines.length - 1]!,
+          finalLines: expected.lines,
         });
         const result = await run.done;
         expectRun(run, result, { code: 0, lines: expected.lines, stream: 'stdout' });
