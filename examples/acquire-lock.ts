@@ -1,8 +1,9 @@
 /**
  * Lock with fencing tokens: three workers take turns on one lock (FIFO); each writes to a
  * "storage" key only if its token is newer than the last one the storage accepted, which is how a
- * fencing token protects a resource from a holder that lost the lock without knowing. Finally a
- * worker whose lease expires is shown losing the lock (its signal fires).
+ * fencing token protects a resource from a holder that lost the lock without knowing. Then a
+ * holder loses the lock while it is not looking: the next waiter gets the lock, and the old
+ * holder's late write is rejected by the storage because its token is older.
  *
  *   npm start            # a member on 127.0.0.1:2379
  *   npm run build && node dist/examples/acquire-lock.js
@@ -17,21 +18,26 @@ async function main(): Promise<void> {
   await using client = new Client({ endpoints, requestTimeoutMs: 5000 });
   await client.put('examples/storage/token', pad(0));
 
+  // The storage accepts a write only with a token newer than every token it accepted before.
+  const fencedWrite = async (name: string, token: number, signal?: AbortSignal): Promise<void> => {
+    const r = await client
+      .txn()
+      .if(Cmp.value('examples/storage/token', '<', pad(token)))
+      .then(
+        Op.put('examples/storage/token', pad(token)),
+        Op.put('examples/storage/data', `written by ${name}`),
+      )
+      .commit(signal === undefined ? {} : { signal });
+    console.log(`${name}: fenced write with token ${token} ${r.succeeded ? 'accepted' : 'rejected'}`);
+  };
+
   const worker = async (name: string): Promise<void> => {
     await withLock(
       client,
       'examples/report',
       async (lock) => {
         console.log(`${name}: holding the lock, fencing token ${lock.token}`);
-        const r = await client
-          .txn()
-          .if(Cmp.value('examples/storage/token', '<', pad(lock.token)))
-          .then(
-            Op.put('examples/storage/token', pad(lock.token)),
-            Op.put('examples/storage/data', `written by ${name}`),
-          )
-          .commit({ signal: lock.signal });
-        console.log(`${name}: fenced write ${r.succeeded ? 'accepted' : 'rejected'}`);
+        await fencedWrite(name, lock.token, lock.signal);
       },
       { ttlSec: 5 },
     );
@@ -46,17 +52,23 @@ async function main(): Promise<void> {
   console.log(`tryLock while held: ${second === undefined ? 'not acquired (no waiting)' : 'acquired?!'}`);
   await held?.release();
 
-  // A holder that stops renewing its lease (a frozen process) loses the lock after the TTL.
-  const session = await client.session({ ttlSec: 2 });
-  const frozen = await acquireLock(client, 'examples/report', { session });
-  frozen.signal.addEventListener('abort', () =>
-    console.log(`frozen holder: signal fired (${String(frozen.signal.reason)})`),
-  );
-  await session.orphan();
-  const next = await acquireLock(client, 'examples/report', { ttlSec: 5, timeoutMs: 10_000 });
-  console.log(
-    `next holder got the lock after the frozen one's lease expired, token ${next.token} > ${frozen.token}`,
-  );
+  // A holder whose lease ends loses the lock. A frozen process (a long GC pause, a suspended VM)
+  // loses it when its lease's TTL runs out while it cannot renew; here an operator revokes the
+  // lease instead, which ends it the same way without waiting out the TTL.
+  const old = await acquireLock(client, 'examples/report', { ttlSec: 5 });
+  console.log(`old holder: holding the lock, fencing token ${old.token}`);
+  const waiting = acquireLock(client, 'examples/report', { ttlSec: 5 });
+  await client.lease.revoke(old.session.leaseId);
+  console.log(`operator: revoked the old holder's lease ${old.session.leaseId.toString(16)}`);
+  const next = await waiting;
+  console.log(`next holder: got the lock, fencing token ${next.token} > ${old.token}`);
+  await fencedWrite('next holder', next.token, next.signal);
+  // The old holder learns of its loss through its signal (if it is running at all: pass
+  // lock.signal to work done under the lock). A write it had already sent, or sends before it
+  // notices, is rejected by the storage: its token is older than the one the storage accepted.
+  if (!old.signal.aborted) await new Promise((resolve) => old.signal.addEventListener('abort', resolve));
+  console.log(`old holder: signal fired (${String(old.signal.reason)})`);
+  await fencedWrite('old holder, late', old.token);
   await next.release();
 }
 

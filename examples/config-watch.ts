@@ -7,7 +7,7 @@
  *   npm run build && node dist/examples/config-watch.js
  */
 import { Client } from '../client/index.js';
-import { subscribeConfig } from '../recipes/index.js';
+import { subscribeConfig, type ConfigUpdate } from '../recipes/index.js';
 
 const endpoints = (process.env['CONCORD_ENDPOINTS'] ?? 'ws://127.0.0.1:2379').split(',');
 
@@ -25,33 +25,34 @@ function parseLimits(v: unknown): Limits {
   return { maxConnections: o.maxConnections, mode: o.mode };
 }
 
+function show(u: ConfigUpdate<Limits>): void {
+  if (u.type === 'value') console.log(`rev ${u.revision}: apply ${JSON.stringify(u.value)}`);
+  else if (u.type === 'invalid')
+    console.log(
+      `rev ${u.revision}: REJECTED ${JSON.stringify(u.raw)} (${String(u.error)}); keeping ${JSON.stringify(u.lastGood)}`,
+    );
+  else console.log(`rev ${u.revision}: no config`);
+}
+
 async function main(): Promise<void> {
   await using client = new Client({ endpoints, requestTimeoutMs: 5000 });
   await client.putJson('examples/config/limits', { maxConnections: 100, mode: 'open' });
-  const stop = new AbortController();
-  let seen = 0;
-  const following = (async () => {
-    for await (const u of subscribeConfig(client, 'examples/config/limits', {
-      parse: parseLimits,
-      signal: stop.signal,
-    })) {
-      seen++;
-      if (u.type === 'value') console.log(`rev ${u.revision}: apply ${JSON.stringify(u.value)}`);
-      else if (u.type === 'invalid')
-        console.log(
-          `rev ${u.revision}: REJECTED ${JSON.stringify(u.raw)} (${String(u.error)}); keeping ${JSON.stringify(u.lastGood)}`,
-        );
-      else console.log(`rev ${u.revision}: no config`);
-    }
-  })();
+  const updates = subscribeConfig(client, 'examples/config/limits', { parse: parseLimits });
+
+  // The first update is the value now; after it, every change is delivered, none is missed.
+  const first = await updates.next();
+  if (!first.done) show(first.value);
   await client.putJson('examples/config/limits', { maxConnections: 250, mode: 'open' });
   await client.put('examples/config/limits', '{ not json');
   await client.putJson('examples/config/limits', { maxConnections: -5, mode: 'open' });
   await client.putJson('examples/config/limits', { maxConnections: 10, mode: 'closed' });
   await client.delete('examples/config/limits');
-  while (seen < 6) await new Promise((r) => setTimeout(r, 50));
-  stop.abort();
-  await following;
+
+  let changes = 0;
+  for await (const u of updates) {
+    show(u);
+    if (++changes === 5) break; // the five writes above; leaving the loop ends the subscription
+  }
 }
 
 main().catch((e: unknown) => {

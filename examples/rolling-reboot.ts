@@ -22,7 +22,7 @@ async function machine(id: string, counters: { inside: number; max: number }): P
     counters.max = Math.max(counters.max, counters.inside);
     console.log(`${id}: got a slot (${(await sem.state()).holders.join(', ')}), rebooting…`);
   } // the client is gone: the machine is down, but its slot stays taken
-  await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+  await new Promise((r) => setTimeout(r, 100 + Math.random() * 100)); // the reboot itself
   await using client = new Client({ endpoints, requestTimeoutMs: 5000 });
   const sem = new Semaphore(client, 'examples-reboot');
   const slot = await sem.acquire(id); // same identity after the reboot: returns the slot it holds

@@ -1,26 +1,34 @@
 /**
  * Service registry: three instances of "api" register with 2-second TTL heartbeats; a client
  * follows the set with watchService and balances round-robin. One instance shuts down cleanly
- * (gone at once), one dies (its client vanishes without deregistering: gone after its TTL).
+ * (gone at once), one dies (its client vanishes without deregistering: gone once its TTL ran out
+ * on the server, 2 s or a little more), and the last one shuts down too.
  *
  *   npm start
  *   npm run build && node dist/examples/service-registry.js
  */
 import { Client } from '../client/index.js';
-import { discover, register, roundRobin, watchService } from '../recipes/index.js';
+import { discover, register, roundRobin, watchService, type ServiceInstance } from '../recipes/index.js';
 
 const endpoints = (process.env['CONCORD_ENDPOINTS'] ?? 'ws://127.0.0.1:2379').split(',');
 
 async function main(): Promise<void> {
   await using client = new Client({ endpoints, requestTimeoutMs: 5000 });
-  const stop = new AbortController();
   const started = Date.now();
-  const watching = (async () => {
-    for await (const set of watchService(client, 'examples-api', { signal: stop.signal }))
+  const sets = watchService(client, 'examples-api');
+  /** Follows the live set, printing each change, until `done(set)` holds. */
+  const until = async (done: (ids: string[]) => boolean): Promise<void> => {
+    for (;;) {
+      const next = await sets.next();
+      if (next.done === true) throw new Error('watchService ended');
+      const set: ServiceInstance[] = next.value;
       console.log(
         `[+${Date.now() - started} ms] live: ${set.map((i) => `${i.id}@${i.address}`).join(', ') || '(none)'}`,
       );
-  })();
+      if (done(set.map((i) => i.id))) return;
+    }
+  };
+  await until((ids) => ids.length === 0); // nothing registered yet
 
   const clients = [1, 2, 3].map(() => new Client({ endpoints, requestTimeoutMs: 5000 }));
   const regs = await Promise.all(
@@ -34,20 +42,25 @@ async function main(): Promise<void> {
       }),
     ),
   );
+  await until((ids) => ids.length === 3);
   const pick = roundRobin();
   const live = await discover(client, 'examples-api');
   console.log(`round-robin picks: ${[1, 2, 3, 4].map(() => pick(live)?.id).join(' ')}`);
 
   console.log('api-1 shuts down cleanly');
   await regs[0]!.close();
-  console.log('api-2 dies (no deregistration; it disappears after its 2 s TTL)');
-  await clients[1]!.close();
-  await new Promise((r) => setTimeout(r, 4000));
+  await until((ids) => !ids.includes('api-1'));
 
+  console.log('api-2 dies (no deregistration; it disappears once its 2 s TTL runs out)');
+  const died = Date.now();
+  await clients[1]!.close();
+  await until((ids) => !ids.includes('api-2'));
+  console.log(`api-2 expired ${((Date.now() - died) / 1000).toFixed(1)} s after it died`);
+
+  console.log('api-3 shuts down cleanly');
   await regs[2]!.close();
-  await new Promise((r) => setTimeout(r, 200));
-  stop.abort();
-  await watching;
+  await until((ids) => ids.length === 0);
+  await sets.return(undefined);
   for (const c of clients) await c.close();
 }
 

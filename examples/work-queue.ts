@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < 20; i++) await producer.enqueue(`job-${i}`, { priority: i % 5 === 0 ? 0 : 100 });
   console.log('enqueued 20 jobs (job-0, 5, 10, 15 are urgent)');
 
+  // The crasher's claim lives as long as its session. Closing its handle ends the session at once;
+  // a consumer that really crashed loses it when the 2 s TTL runs out, and the job comes back then.
   const crashing = new WorkQueue(client, 'examples-jobs', { ttlSec: 2, consumerId: 'crasher' });
   const lostJob = await crashing.dequeue();
   console.log(`crasher took ${lostJob.value} and crashes without ack`);
