@@ -616,6 +616,8 @@ export class FakeMember {
   leaderUrls: readonly string[] | undefined;
   /** Refuses connections. */
   down = false;
+  /** Never answers a connection attempt (a blackholed address): it ends only when aborted. */
+  silent = false;
   /** Answer the hello with this error and close. */
   refuseHello: ErrorBody | undefined;
   /** Push new events to watches (false: hold them back, as a partitioned member would). */
@@ -691,6 +693,12 @@ export class FakeCluster implements ClientTransport {
     if (options.signal.aborted) return Promise.reject(options.signal.reason);
     const member = this.members.find((m) => m.url === url);
     if (member === undefined || member.down) return Promise.reject(new Error(`ECONNREFUSED ${url}`));
+    if (member.silent) {
+      const signal = options.signal;
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      );
+    }
     if (!options.subprotocols.includes(SUBPROTOCOL_JSON_V1))
       return Promise.reject(new Error('no common subprotocol'));
     member.accepted++;
