@@ -28,7 +28,13 @@ import { LivenessMonitor } from './liveness.js';
 import { logStatus } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { METHODS, type Method, type MethodParams, type MethodResult, type Notice } from './protocol/index.js';
-import { describeConnectFailure, Dialer, EndpointPool, type DialContext } from './reconnect.js';
+import {
+  describeConnectFailure,
+  DialAbandoned,
+  Dialer,
+  EndpointPool,
+  type DialContext,
+} from './reconnect.js';
 import type { ClientState, ClientStatus } from './status.js';
 import type { ClientTransport } from './transport.js';
 import { backoffDelayMs, delay, onAbort } from './util.js';
@@ -112,7 +118,7 @@ export class ClientCore {
         this.publish(s);
       },
     };
-    this.dialer = new Dialer(dial);
+    this.dialer = new Dialer(dial, () => this.waiters.size > 0 || this.streams.size > 0);
   }
 
   get state(): ClientState {
@@ -143,8 +149,6 @@ export class ClientCore {
     const current = this.current();
     if (current !== undefined) return current;
     signal?.throwIfAborted();
-    const dialing = this.startDial();
-    this.dialer.hurry();
     return new Promise<Connection>((resolve, reject) => {
       let unsubscribe: () => void = () => undefined;
       const settle = (): void => {
@@ -160,13 +164,21 @@ export class ClientCore {
       };
       this.waiters.add(waiter);
       if (signal !== undefined) unsubscribe = onAbort(signal, () => waiter.fail(signal.reason));
-      dialing.then(
-        (conn) => {
-          settle();
-          resolve(conn);
-        },
-        (e: unknown) => waiter.fail(e instanceof Error ? e : new Error(String(e))),
-      );
+      const follow = (): void => {
+        this.startDial().then(
+          (conn) => {
+            settle();
+            resolve(conn);
+          },
+          (e: unknown) => {
+            // A loop that stopped for want of callers just before this one came: start another.
+            if (e instanceof DialAbandoned && this.waiters.has(waiter) && !this.isClosed) follow();
+            else waiter.fail(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+      };
+      follow();
+      this.dialer.hurry();
     });
   }
 

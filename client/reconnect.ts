@@ -169,29 +169,55 @@ export async function connectOnce(
   }
 }
 
+/** The dial loop stopped because nobody needed a connection any more (see Dialer). */
+export class DialAbandoned extends UnavailableError {
+  override name = 'DialAbandoned';
+  constructor() {
+    super('connecting stopped: nothing needs a connection');
+  }
+}
+
 /**
  * The single-flight dial loop: attempts until one connects, `signal` aborts, or a fatal error
  * (authentication, version, wrong cluster). Attempts go in rounds: each round tries every endpoint
  * of the pool once without delay, and rounds after the first wait an exponential backoff with
  * jitter. `priorFailures` counts connections that were lost right after opening (a member accepting
  * and then dropping us): then every attempt backs off, so a flapping member cannot drive a tight
- * reconnect loop. `hurry()` (a caller started waiting for a connection) cuts the current wait short
+ * reconnect loop. It stops after a failed round once nothing needs a connection (no caller waits,
+ * no watch or keep-alive is open). `hurry()` (a caller started waiting for a connection) cuts the current wait short
  * and starts the backoff over, so a caller never waits out a long delay earned before it came.
  */
 export class Dialer {
   private wake: AbortController | undefined;
   private restart = false;
+  /** The round of the loop running now (1 when none runs). */
+  private round = 1;
 
-  constructor(private readonly ctx: DialContext) {}
+  /** `wanted()`: someone still needs a connection (checked before each new round). */
+  constructor(
+    private readonly ctx: DialContext,
+    private readonly wanted: () => boolean,
+  ) {}
 
   hurry(): void {
+    // In the first round nothing has been waited yet: nothing to cut short or start over.
+    if (this.wake === undefined && this.round <= 1) return;
     this.restart = true;
     this.wake?.abort();
   }
 
   async run(signal: AbortSignal, priorFailures = 0): Promise<Connection> {
+    try {
+      return await this.loop(signal, priorFailures);
+    } finally {
+      this.round = 1;
+      this.restart = false;
+    }
+  }
+
+  private async loop(signal: AbortSignal, priorFailures: number): Promise<Connection> {
     const { options, pool } = this.ctx;
-    let round = 1;
+    this.round = 1;
     let triedThisRound = 0;
     let flaps = priorFailures;
     this.restart = false;
@@ -200,17 +226,20 @@ export class Dialer {
       // A caller is waiting: back off from the start again (the flapping penalty included: the
       // caller's own budget bounds how long that goes on).
       this.restart = false;
-      round = 1;
+      this.round = 1;
       triedThisRound = 0;
       flaps = 0;
     };
     for (let attempt = 1; ; attempt++) {
       restartIfHurried();
       if (triedThisRound >= pool.size) {
-        round++;
+        // Nobody waits and no stream needs a connection: stop, rather than keep timers and
+        // sockets going (and the process alive) for nothing. The next caller dials again.
+        if (!this.wanted()) throw new DialAbandoned();
+        this.round++;
         triedThisRound = 0;
       }
-      const backoffRound = flaps > 0 ? flaps + attempt - 1 : triedThisRound === 0 ? round - 1 : 0;
+      const backoffRound = flaps > 0 ? flaps + attempt - 1 : triedThisRound === 0 ? this.round - 1 : 0;
       if (backoffRound > 0) {
         await this.sleep(
           backoffDelayMs(backoffRound, options.initialDelayMs, options.maxDelayMs, options.random),

@@ -634,6 +634,8 @@ export class FakeMember {
   dropAfterWelcome = false;
   /** Connections ever accepted. */
   accepted = 0;
+  /** Called when the client drops a connection without the close handshake (`terminate`). */
+  onTerminate: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -711,6 +713,10 @@ export class FakeCluster implements ClientTransport {
       protocol: SUBPROTOCOL_JSON_V1,
       send: (frame) => session.receive(frame),
       close: (code = 1000, reason = '') => session.drop(code, reason),
+      terminate: () => {
+        member.onTerminate?.();
+        session.drop(1006, '');
+      },
       closed: () => closed,
       [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
     };
