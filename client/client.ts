@@ -209,23 +209,33 @@ class KvView implements KvClient {
   }
 }
 
+/** Options of `client.ready()`. */
+export interface ReadyOptions extends Abortable {
+  /** Give up after this long (default `requestTimeoutMs`). */
+  readonly timeoutMs?: number;
+}
+
 /**
  * A Concord client: one multiplexed WebSocket to one member at a time, failing over across
  * `endpoints`. Connects lazily (or on `ready()`); closed by `close()` or `await using`.
+ *
+ * It is a typed event emitter with the method set of Node's EventEmitter (events `state` and
+ * `status`, see status.ts), so `events.once(client, 'state')` and `events.on(client, 'status')`
+ * work as with any emitter.
  */
 export class Client extends KvView implements AsyncDisposable {
-  private readonly emitter: ClientEmitter;
+  private readonly emitter: TypedEmitter<ClientEvents>;
   private readonly hub: StatusHub;
   private closedReason: Promise<Error | undefined> | undefined;
 
   constructor(options: ClientOptions) {
     const resolved = resolveOptions(options);
-    const emitter = new ClientEmitter();
+    const emitter = new TypedEmitter<ClientEvents>();
     const hub = new StatusHub();
     const core = new ClientCore(resolved, {
-      state: (s) => emitter.fire('state', s),
+      state: (s) => emitter.emit('state', s),
       status: (s) => {
-        emitter.fire('status', s);
+        emitter.emit('status', s);
         hub.publish(s);
       },
     });
@@ -239,15 +249,78 @@ export class Client extends KvView implements AsyncDisposable {
     return this.core.state;
   }
 
+  // ---- events: Node's EventEmitter methods, typed by ClientEvents --------------------------
+
   /** Listens to state changes or status events (typed). */
   on<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
     this.emitter.on(event, listener);
     return this;
   }
 
+  addListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.addListener(event, listener);
+    return this;
+  }
+
+  prependListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.prependListener(event, listener);
+    return this;
+  }
+
+  /** Listens to the next `event` only. */
+  once<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.once(event, listener);
+    return this;
+  }
+
+  prependOnceListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.prependOnceListener(event, listener);
+    return this;
+  }
+
   off<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
     this.emitter.off(event, listener);
     return this;
+  }
+
+  removeListener<K extends keyof ClientEvents>(event: K, listener: ClientEvents[K]): this {
+    this.emitter.removeListener(event, listener);
+    return this;
+  }
+
+  removeAllListeners(event?: keyof ClientEvents): this {
+    this.emitter.removeAllListeners(event);
+    return this;
+  }
+
+  setMaxListeners(n: number): this {
+    this.emitter.setMaxListeners(n);
+    return this;
+  }
+
+  getMaxListeners(): number {
+    return this.emitter.getMaxListeners();
+  }
+
+  listeners<K extends keyof ClientEvents>(event: K): ClientEvents[K][] {
+    return this.emitter.listeners(event);
+  }
+
+  rawListeners<K extends keyof ClientEvents>(event: K): ClientEvents[K][] {
+    return this.emitter.rawListeners(event);
+  }
+
+  listenerCount<K extends keyof ClientEvents>(event: K, listener?: ClientEvents[K]): number {
+    return this.emitter.listenerCount(event, listener);
+  }
+
+  eventNames(): (keyof ClientEvents)[] {
+    return this.emitter.eventNames();
+  }
+
+  /** Emits an event to this client's listeners (the client's own use; part of the emitter shape). */
+  emit<K extends keyof ClientEvents>(event: K, ...args: Parameters<ClientEvents[K]>): boolean {
+    return this.emitter.emit(event, ...args);
   }
 
   /** Status events as an async iterable (single consumer per call); ends when the client closes. */
@@ -257,9 +330,14 @@ export class Client extends KvView implements AsyncDisposable {
     return it;
   }
 
-  /** Connects now (if not connected) and resolves once a member has welcomed the client. */
-  async ready(options: Abortable = {}): Promise<void> {
-    await this.core.connection(options.signal);
+  /**
+   * Connects now (if not connected) and resolves once a member has welcomed the client. Rejects
+   * with UnreachableError, whose message names why each endpoint failed (connection refused, TLS
+   * handshake refused, ...), once every endpoint has failed `connectRounds` times or `timeoutMs`
+   * (default `requestTimeoutMs`) has passed; with `signal.reason` if `signal` aborts first.
+   */
+  async ready(options: ReadyOptions = {}): Promise<void> {
+    await this.core.ready(options.signal, options.timeoutMs);
   }
 
   /** The member this client is connected to (undefined while disconnected). */
@@ -278,7 +356,10 @@ export class Client extends KvView implements AsyncDisposable {
     return this.core.call('cluster.memberList', { linearizable: options.linearizable ?? false }, options);
   }
 
-  /** Closes the connection; watches end, keep-alives stop (leases are not revoked). Idempotent. */
+  /**
+   * Closes the connection; watches end, keep-alives stop (leases are not revoked). Resolves once
+   * every socket and timer of the client is gone, so the process can exit. Idempotent.
+   */
   close(): Promise<void> {
     if (this.closedReason === undefined) {
       this.closedReason = this.core.close().then(() => undefined);
@@ -304,11 +385,5 @@ export class Client extends KvView implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-}
-
-class ClientEmitter extends TypedEmitter<ClientEvents> {
-  fire<K extends keyof ClientEvents>(event: K, ...args: Parameters<ClientEvents[K]>): void {
-    this.emit(event, ...args);
   }
 }

@@ -35,6 +35,7 @@ import {
   type WelcomeFrame,
 } from './protocol/index.js';
 import { ClientError, errorFromBody, RequestTooLargeError, UnavailableError } from './errors.js';
+import type { Log } from './logger.js';
 import type { TransportConnection } from './transport.js';
 import { deferred, onAbort, type Deferred } from './util.js';
 
@@ -73,7 +74,7 @@ const DECODE_LIMITS: ProtocolLimits = {
 
 export interface ConnectionEvents {
   readonly onNotice: (notice: Notice) => void;
-  readonly log: (line: string) => void;
+  readonly log: Log;
 }
 
 export class Connection {
@@ -111,12 +112,15 @@ export class Connection {
       ...(hello.authToken === undefined ? {} : { authToken: hello.authToken }),
       features: SUPPORTED_FEATURES,
     });
-    const unsubscribe = onAbort(signal, () => conn.close(1000, 'connect aborted'));
+    const unsubscribe = onAbort(signal, () => conn.drop());
     try {
       conn.welcome = await conn.welcomeReceived.promise;
       return conn;
     } catch (e) {
-      conn.close(1000, 'handshake failed');
+      // Nothing was exchanged yet: drop the socket and let it close before reporting, so that a
+      // failed or aborted attempt (the client closing) leaves no socket behind.
+      conn.drop();
+      await socket.closed();
       throw signal.aborted ? signal.reason : e;
     } finally {
       unsubscribe();
@@ -206,7 +210,13 @@ export class Connection {
    */
   abandon(error: ClientError): void {
     this.shutdown(error);
-    this.socket.close(4000, 'member unresponsive');
+    this.drop();
+  }
+
+  /** Drops the socket without the close handshake (see TransportConnection.terminate). */
+  private drop(): void {
+    if (this.socket.terminate !== undefined) this.socket.terminate();
+    else this.socket.close(4000, 'member unresponsive');
   }
 
   /** Closes once every pending request is answered (after a move to another member). */
@@ -251,7 +261,7 @@ export class Connection {
     try {
       for await (const text of this.socket) this.onText(text);
     } catch (cause) {
-      this.events.log(`connection ${this.endpoint}: read failed: ${String(cause)}`);
+      this.events.log('warn', 'connection read failed', { endpoint: this.endpoint, error: String(cause) });
     }
     const closeInfo = await this.socket.closed();
     this.shutdown(
@@ -280,7 +290,7 @@ export class Connection {
       this.onFrame(frame);
       return;
     }
-    this.events.log(`connection ${this.endpoint}: undecodable frame skipped: ${frame.message}`);
+    this.events.log('warn', 'undecodable frame skipped', { endpoint: this.endpoint, error: frame.message });
     // A response whose result does not decode must still settle its request.
     const id = responseIdOf(text);
     const entry = id === undefined ? undefined : this.pending.get(id);
@@ -324,7 +334,10 @@ export class Connection {
         this.events.onNotice(frame.notice);
         return;
       case 'error':
-        this.events.log(`connection ${this.endpoint}: ${describeFrame(frame)}`);
+        this.events.log('error', 'member sent a protocol error', {
+          endpoint: this.endpoint,
+          frame: describeFrame(frame),
+        });
         if (this.welcome === undefined)
           this.welcomeReceived.reject(errorFromBody(frame.error, 'handshake refused'));
         return;

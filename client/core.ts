@@ -17,16 +17,27 @@ import {
   ClientClosedError,
   ClientError,
   IndeterminateError,
+  InvalidArgumentError,
   NotLeaderError,
   RequestTimeoutError,
   UnavailableError,
+  UnreachableError,
+  type ConnectFailure,
 } from './errors.js';
+import { LivenessMonitor } from './liveness.js';
+import { logStatus } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { METHODS, type Method, type MethodParams, type MethodResult, type Notice } from './protocol/index.js';
-import { dialLoop, EndpointPool, type DialContext } from './reconnect.js';
+import {
+  describeConnectFailure,
+  DialAbandoned,
+  Dialer,
+  EndpointPool,
+  type DialContext,
+} from './reconnect.js';
 import type { ClientState, ClientStatus } from './status.js';
 import type { ClientTransport } from './transport.js';
-import { abortable, backoffDelayMs, delay } from './util.js';
+import { backoffDelayMs, delay, onAbort } from './util.js';
 import { wsTransport } from './ws-transport.js';
 
 /** A stream that lives across connections (watch, keep-alive). */
@@ -37,7 +48,7 @@ export interface ResumableStream {
   clientClosed(): void;
 }
 
-/** A connection lost sooner than this after opening counts as a quick loss (see dialLoop). */
+/** A connection lost sooner than this after opening counts as a quick loss (see Dialer). */
 const SHORT_LIVED_MS = 1000;
 
 export interface CallOptions {
@@ -52,13 +63,22 @@ export interface CoreEvents {
 function defaultTransport(options: ResolvedOptions): ClientTransport {
   const tls = options.tls;
   if (tls === undefined) return wsTransport();
+  // Passed through as given: Node's TLS takes PEM text, Buffers and arrays of either.
   return wsTransport({
-    ...(tls.ca === undefined ? {} : { ca: typeof tls.ca === 'string' ? tls.ca : [...tls.ca] }),
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
     ...(tls.cert === undefined ? {} : { cert: tls.cert }),
     ...(tls.key === undefined ? {} : { key: tls.key }),
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
     ...(tls.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: tls.rejectUnauthorized }),
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
   });
+}
+
+/** A caller waiting for a connection: it gives up after its budget of failed attempts. */
+interface Waiter {
+  /** `failedAttempts` when it started waiting. */
+  readonly since: number;
+  readonly fail: (error: Error) => void;
 }
 
 export class ClientCore {
@@ -66,31 +86,39 @@ export class ClientCore {
   private readonly closeController = new AbortController();
   private readonly streams = new Set<ResumableStream>();
   private conn: Connection | undefined;
+  /** Connections left after a move, closed once their requests are answered. */
+  private readonly retiring = new Set<Connection>();
   private dialing: Promise<Connection> | undefined;
+  private readonly dialer: Dialer;
+  private liveness: LivenessMonitor | undefined;
   private stateValue: ClientState = 'idle';
-  /** The last failed connection attempt, reported as the cause of a timeout while disconnected. */
-  private lastDialError: Error | undefined;
+  /** Failed connection attempts since the client was created (monotonic; waiters count from it). */
+  private failedAttempts = 0;
+  /** The last failed attempt of each endpoint since the last connection, and the very last one. */
+  private readonly failures = new Map<string, ConnectFailure>();
+  private lastFailure: ConnectFailure | undefined;
+  private readonly waiters = new Set<Waiter>();
   /** Consecutive connections lost within SHORT_LIVED_MS of opening. */
   private quickLosses = 0;
   private connectedAtMs = 0;
-  private readonly dial: DialContext;
 
   constructor(
     readonly options: ResolvedOptions,
     private readonly events: CoreEvents,
   ) {
     this.pool = new EndpointPool(options.endpoints);
-    this.dial = {
+    const dial: DialContext = {
       options,
       transport: options.transport ?? defaultTransport(options),
       pool: this.pool,
-      events: { onNotice: (n) => this.onNotice(n), log: options.logger },
+      events: { onNotice: (n) => this.onNotice(n), log: options.log },
       status: (s) => {
         if (s.type === 'connecting' && this.stateValue !== 'connected') this.setState('connecting');
-        if (s.type === 'connectFailed') this.lastDialError = s.error;
-        events.status(s);
+        if (s.type === 'connectFailed') this.onConnectFailed(s.endpoint, s.error);
+        this.publish(s);
       },
     };
+    this.dialer = new Dialer(dial, () => this.waiters.size > 0 || this.streams.size > 0);
   }
 
   get state(): ClientState {
@@ -111,12 +139,104 @@ export class ClientCore {
     return this.conn !== undefined && !this.conn.isClosed ? this.conn : undefined;
   }
 
-  /** The current connection, dialling if there is none. */
+  /**
+   * The current connection, dialling if there is none. Rejects with UnreachableError once every
+   * endpoint has failed `connectRounds` times since the call began (the dial loop goes on in the
+   * background for watches and keep-alives), or with `signal.reason`.
+   */
   async connection(signal?: AbortSignal): Promise<Connection> {
     if (this.isClosed) throw new ClientClosedError();
     const current = this.current();
     if (current !== undefined) return current;
-    return abortable(this.startDial(), signal);
+    signal?.throwIfAborted();
+    return new Promise<Connection>((resolve, reject) => {
+      let unsubscribe: () => void = () => undefined;
+      const settle = (): void => {
+        this.waiters.delete(waiter);
+        unsubscribe();
+      };
+      const waiter: Waiter = {
+        since: this.failedAttempts,
+        fail: (e) => {
+          settle();
+          reject(e);
+        },
+      };
+      this.waiters.add(waiter);
+      if (signal !== undefined) unsubscribe = onAbort(signal, () => waiter.fail(signal.reason));
+      const follow = (): void => {
+        this.startDial().then(
+          (conn) => {
+            settle();
+            resolve(conn);
+          },
+          (e: unknown) => {
+            // A loop that stopped for want of callers just before this one came: start another.
+            if (e instanceof DialAbandoned && this.waiters.has(waiter) && !this.isClosed) follow();
+            else waiter.fail(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+      };
+      follow();
+      this.dialer.hurry();
+    });
+  }
+
+  /**
+   * Connects if not connected. Rejects with UnreachableError (the reason of each endpoint in the
+   * message) when no endpoint answers within the budget of `connectRounds` or `timeoutMs`.
+   */
+  async ready(signal: AbortSignal | undefined, timeoutMs = this.options.requestTimeoutMs): Promise<void> {
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
+      throw new InvalidArgumentError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`, {
+        details: { field: 'timeoutMs' },
+      });
+    }
+    if (this.current() !== undefined) return;
+    const { clock } = this.options;
+    const timeout = new AbortController();
+    const timer = clock.setTimeout(
+      () => timeout.abort(this.unreachable(`no member answered within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      await this.connection(
+        signal === undefined ? timeout.signal : AbortSignal.any([timeout.signal, signal]),
+      );
+    } finally {
+      clock.clearTimeout(timer);
+    }
+  }
+
+  private onConnectFailed(endpoint: string, error: Error): void {
+    if (this.isClosed) return;
+    this.failedAttempts++;
+    const failure = describeConnectFailure(endpoint, error);
+    this.failures.set(endpoint, failure);
+    this.lastFailure = failure;
+    const budget = this.pool.size * this.options.connectRounds;
+    for (const waiter of [...this.waiters]) {
+      const tried = this.failedAttempts - waiter.since;
+      if (tried >= budget)
+        waiter.fail(this.unreachable(`no member reachable after ${tried} connection attempts`));
+    }
+  }
+
+  /** UnreachableError with the last failure of each endpoint in its message. */
+  private unreachable(summary: string): UnreachableError {
+    const failures = [...this.failures.values()];
+    const detail =
+      failures.length === 0
+        ? `still connecting to ${this.pool.list().join(', ')}`
+        : failures.map((f) => `${f.endpoint}: ${f.reason}`).join('; ');
+    return new UnreachableError(`${summary}: ${detail}`, failures, {
+      ...(this.lastFailure === undefined ? {} : { cause: this.lastFailure.error }),
+    });
+  }
+
+  private publish(status: ClientStatus): void {
+    logStatus(this.options.log, status);
+    this.events.status(status);
   }
 
   register(stream: ResumableStream): () => void {
@@ -142,7 +262,7 @@ export class ClientCore {
     }
     const current = this.current();
     if (current?.endpoint === target || this.dialing !== undefined) return;
-    this.events.status({ type: 'failover', from: current?.endpoint ?? '', to: target, reason });
+    this.publish({ type: 'failover', from: current?.endpoint ?? '', to: target, reason });
     void this.startDial().catch(() => undefined);
   }
 
@@ -150,10 +270,10 @@ export class ClientCore {
     const current = this.current();
     const endpoint = current?.endpoint ?? '';
     if (notice.kind === 'leader_changed') {
-      this.events.status({ type: 'leaderChanged', endpoint, leaderId: notice.leaderId });
+      this.publish({ type: 'leaderChanged', endpoint, leaderId: notice.leaderId });
       return;
     }
-    this.events.status({ type: 'goingAway', endpoint, message: notice.message });
+    this.publish({ type: 'goingAway', endpoint, message: notice.message });
     if (current === undefined || this.pool.size < 2) return;
     this.pool.avoid(current.endpoint);
     void this.startDial().catch(() => undefined);
@@ -167,9 +287,14 @@ export class ClientCore {
 
   private startDial(): Promise<Connection> {
     if (this.dialing !== undefined) return this.dialing;
-    const dialing = dialLoop(this.dial, this.closeSignal, this.quickLosses).then(
-      (conn) => {
+    const dialing = this.dialer.run(this.closeSignal, this.quickLosses).then(
+      async (conn) => {
         this.dialing = undefined;
+        if (this.isClosed) {
+          conn.close(1000, 'client closed');
+          await conn.lost();
+          throw new ClientClosedError();
+        }
         this.adopt(conn);
         return conn;
       },
@@ -184,16 +309,14 @@ export class ClientCore {
   }
 
   private adopt(conn: Connection): void {
-    if (this.isClosed) {
-      conn.close(1000, 'client closed');
-      return;
-    }
     const previous = this.conn;
     this.conn = conn;
     this.connectedAtMs = this.options.clock.nowMs();
+    this.failures.clear();
+    this.lastFailure = undefined;
     this.setState('connected');
     const welcome = conn.welcome;
-    this.events.status({
+    this.publish({
       type: 'connected',
       endpoint: conn.endpoint,
       memberId: welcome?.header.memberId ?? 0,
@@ -201,59 +324,49 @@ export class ClientCore {
       serverVersion: welcome?.serverVersion ?? '',
     });
     void conn.lost().then((error) => this.onLost(conn, error));
-    this.watchLiveness(conn);
+    this.liveness?.stop();
+    this.liveness = new LivenessMonitor(
+      conn,
+      {
+        clock: this.options.clock,
+        intervalMs: this.options.livenessIntervalMs,
+        timeoutMs: this.options.livenessTimeoutMs,
+      },
+      () => this.onUnresponsive(conn),
+    );
+    this.liveness.start();
     for (const stream of this.streams) stream.attach(conn);
-    if (previous !== undefined && previous !== conn && !previous.isClosed) previous.closeWhenIdle();
+    if (previous !== undefined && previous !== conn && !previous.isClosed) {
+      this.retiring.add(previous);
+      previous.closeWhenIdle();
+    }
   }
 
-  /**
-   * Checks every `livenessIntervalMs` that the member behind `conn` still answers. A frozen member
-   * keeps the socket open and silent, so without this the client would wait on it forever (watches
-   * and keep-alives never time out on their own).
-   */
-  private watchLiveness(conn: Connection): void {
-    const { clock, livenessIntervalMs, livenessTimeoutMs } = this.options;
-    if (livenessIntervalMs === 0) return;
-    const alive = (): boolean => this.conn === conn && !conn.isClosed && !this.isClosed;
-    const check = (): void => {
-      if (!alive()) return;
-      const probe = new AbortController();
-      const timer = clock.setTimeout(() => probe.abort(), livenessTimeoutMs);
-      conn.request('maintenance.status', {}, { signal: probe.signal }).then(
-        () => {
-          clock.clearTimeout(timer);
-          if (alive()) clock.setTimeout(check, livenessIntervalMs);
-        },
-        () => {
-          clock.clearTimeout(timer);
-          if (!alive()) return;
-          if (!probe.signal.aborted) {
-            // The member answered (with an error): it is alive.
-            clock.setTimeout(check, livenessIntervalMs);
-            return;
-          }
-          if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
-          this.options.logger(
-            `connection ${conn.endpoint}: no answer within ${livenessTimeoutMs} ms; moving on`,
-          );
-          conn.abandon(
-            new UnavailableError(
-              `member at ${conn.endpoint} stopped answering (no reply within ${livenessTimeoutMs} ms)`,
-            ),
-          );
-        },
-      );
-    };
-    clock.setTimeout(check, livenessIntervalMs);
+  /** The member behind `conn` stopped answering its liveness probes: give the connection up. */
+  private onUnresponsive(conn: Connection): void {
+    const { livenessTimeoutMs } = this.options;
+    if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
+    this.options.log('warn', 'member stopped answering; moving on', {
+      endpoint: conn.endpoint,
+      timeoutMs: livenessTimeoutMs,
+    });
+    conn.abandon(
+      new UnavailableError(
+        `member at ${conn.endpoint} stopped answering (no reply within ${livenessTimeoutMs} ms)`,
+      ),
+    );
   }
 
   private onLost(conn: Connection, error: ClientError): void {
+    this.retiring.delete(conn);
     if (this.conn !== conn) return;
     this.conn = undefined;
+    this.liveness?.stop();
+    this.liveness = undefined;
     if (this.isClosed) return;
     const livedMs = this.options.clock.nowMs() - this.connectedAtMs;
     this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
-    this.events.status({ type: 'disconnected', endpoint: conn.endpoint, error });
+    this.publish({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);
   }
@@ -326,10 +439,15 @@ export class ClientCore {
           );
         }
         const reason: unknown = deadline.signal.reason;
-        const cause = lastError ?? (this.current() === undefined ? this.lastDialError : undefined);
-        throw cause !== undefined && reason instanceof RequestTimeoutError
-          ? new RequestTimeoutError(reason.message, { cause })
-          : reason;
+        const disconnected = this.current() === undefined ? this.lastFailure : undefined;
+        const cause = lastError ?? disconnected?.error;
+        if (cause === undefined || !(reason instanceof RequestTimeoutError)) throw reason;
+        // The why goes in the message too: it is what a person reads first.
+        const why =
+          lastError === undefined && disconnected !== undefined
+            ? `not connected: ${disconnected.endpoint}: ${disconnected.reason}`
+            : `last error: ${cause instanceof Error ? cause.message : String(cause)}`;
+        throw new RequestTimeoutError(`${reason.message} (${why})`, { cause });
       }
       throw e;
     } finally {
@@ -339,6 +457,8 @@ export class ClientCore {
 
   /** What to do with a failed attempt: the error to retry on, or an AbortError to give up with. */
   private classify(e: unknown, method: Method, idempotent: boolean, endpoint: string): Error {
+    // The connection budget is spent: say so now rather than retry until the deadline.
+    if (e instanceof UnreachableError) return new AbortError(e);
     if (e instanceof ConnectionLostError) {
       if (e.sent && !idempotent) {
         return new AbortError(
@@ -367,20 +487,27 @@ export class ClientCore {
     return new AbortError(e instanceof Error ? e : new Error(String(e)));
   }
 
+  /**
+   * Closes every connection (the current one, those left after a move, one being dialled) and
+   * stops every timer of the client; resolves once the sockets are closed, so that nothing of the
+   * client keeps the process alive afterwards.
+   */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.closeController.abort(new ClientClosedError());
     this.stateValue = 'closed';
     this.events.state('closed');
-    const conn = this.conn;
+    this.liveness?.stop();
+    this.liveness = undefined;
+    for (const waiter of [...this.waiters]) waiter.fail(new ClientClosedError());
+    const conns = [...(this.conn === undefined ? [] : [this.conn]), ...this.retiring];
     this.conn = undefined;
+    this.retiring.clear();
     const streams = [...this.streams];
     this.streams.clear();
     for (const stream of streams) stream.clientClosed();
-    if (conn !== undefined) {
-      conn.close(1000, 'client closed');
-      await conn.lost();
-    }
-    this.events.status({ type: 'closed', error: undefined });
+    for (const conn of conns) conn.close(1000, 'client closed');
+    await Promise.all([...conns.map((c) => c.lost()), this.dialing?.catch(() => undefined)]);
+    this.publish({ type: 'closed', error: undefined });
   }
 }

@@ -138,6 +138,38 @@ export class IndeterminateError extends ClientError {
   }
 }
 
+/** One failed connection attempt, described for people and programs. */
+export interface ConnectFailure {
+  readonly endpoint: string;
+  /**
+   * Node's error code when there is one: `ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`, a certificate
+   * verification reason such as `SELF_SIGNED_CERT_IN_CHAIN` or `CERT_HAS_EXPIRED`, an OpenSSL alert
+   * such as `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`; or the protocol's code (`UNAUTHENTICATED`).
+   */
+  readonly code: string | undefined;
+  /** The TLS handshake failed: the member's certificate was not trusted, or it refused ours. */
+  readonly tls: boolean;
+  /** One line: what went wrong, with the code. */
+  readonly reason: string;
+  readonly error: Error;
+}
+
+/**
+ * No member could be reached: every endpoint was tried `connectRounds` times (or `ready()`'s
+ * timeout passed) without a connection. The message says why for each endpoint (connection
+ * refused, TLS handshake refused, DNS, timeout); `failures` has the last failure of each, and
+ * `cause` the last error. Nothing was sent, so nothing was applied. Retryable: the cluster may be
+ * back later.
+ */
+export class UnreachableError extends UnavailableError {
+  override name = 'UnreachableError';
+  readonly failures: readonly ConnectFailure[];
+  constructor(message: string, failures: readonly ConnectFailure[], options: ClientErrorOptions = {}) {
+    super(message, options);
+    this.failures = failures;
+  }
+}
+
 /** The client was closed; no further requests are accepted. */
 export class ClientClosedError extends ClientError {
   override name = 'ClientClosedError';
@@ -216,6 +248,7 @@ export const errors = {
   UnauthenticatedError,
   PermissionDeniedError,
   RequestTimeoutError,
+  UnreachableError,
   IndeterminateError,
   ClientClosedError,
   LeaseLostError,

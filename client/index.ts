@@ -3,8 +3,16 @@
  * docs/client.md is the tour.
  */
 export { Client } from './client.js';
-export type { KvClient, LeaseApi, CompactOptions } from './client.js';
-export type { ClientOptions, ClientClock, TlsOptions, AuthOptions, BackoffOptions } from './options.js';
+export type { KvClient, LeaseApi, CompactOptions, ReadyOptions } from './client.js';
+export type {
+  ClientOptions,
+  ClientClock,
+  TlsOptions,
+  TlsMaterial,
+  AuthOptions,
+  BackoffOptions,
+} from './options.js';
+export type { ClientLogger, StructuredLogger, LogFields, LogValue } from './logger.js';
 export { CLIENT_DEFAULTS, normalizeEndpoint } from './options.js';
 export {
   ClientError,
@@ -19,12 +27,13 @@ export {
   UnauthenticatedError,
   PermissionDeniedError,
   RequestTimeoutError,
+  UnreachableError,
   IndeterminateError,
   ClientClosedError,
   LeaseLostError,
   errors,
 } from './errors.js';
-export type { LeaseLostReason } from './errors.js';
+export type { LeaseLostReason, ConnectFailure } from './errors.js';
 export { ConnectionLostError } from './connection.js';
 export { asText, asJson, prefixRange } from './kv.js';
 export type {

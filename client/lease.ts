@@ -153,6 +153,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
   private renewOutstanding = false;
   private renewTimer: object | undefined;
   private deadlineTimer: object | undefined;
+  private retryTimer: object | undefined;
   private readonly controller = new AbortController();
   private readonly lostDeferred = deferred<LeaseLostError>();
   private readonly first = deferred<void>();
@@ -314,8 +315,11 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
     if (e instanceof NotLeaderError) this.core.failover(e.leaderClientUrls, 'keep-alive: NOT_LEADER');
     if (e instanceof ClientError && e.retryable) {
       const generation = this.generation;
-      this.core.options.clock.setTimeout(
+      const clock = this.core.options.clock;
+      if (this.retryTimer !== undefined) clock.clearTimeout(this.retryTimer);
+      this.retryTimer = clock.setTimeout(
         () => {
+          this.retryTimer = undefined;
           if (generation !== this.generation || this.phase !== 'idle') return;
           const current = this.core.current();
           if (current !== undefined) this.open(current);
@@ -400,6 +404,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
     const clock = this.core.options.clock;
     if (this.renewTimer !== undefined) clock.clearTimeout(this.renewTimer);
     if (this.deadlineTimer !== undefined) clock.clearTimeout(this.deadlineTimer);
+    if (this.retryTimer !== undefined) clock.clearTimeout(this.retryTimer);
     const error = new LeaseLostError(this.id, reason, cause === undefined ? {} : { cause });
     this.first.reject(error);
     this.controller.abort(error);

@@ -5,6 +5,7 @@
  * simulator drive the SDK on virtual time.
  */
 import { InvalidArgumentError } from './errors.js';
+import { isStructuredLogger, toLog, type ClientLogger, type Log } from './logger.js';
 import type { ClientTransport } from './transport.js';
 import { WEBSOCKET_PATH } from './protocol/index.js';
 
@@ -15,12 +16,20 @@ export interface ClientClock {
   clearTimeout(handle: object): void;
 }
 
+/**
+ * PEM text or bytes (a `Buffer` read from a file, or any `Uint8Array`), or a list of them: what
+ * Node's `tls.connect` accepts for `ca`, `cert` and `key`.
+ */
+export type TlsMaterial = string | Uint8Array | readonly (string | Uint8Array)[];
+
 export interface TlsOptions {
-  /** PEM CA certificates to trust. */
-  readonly ca?: string | readonly string[];
-  /** PEM client certificate and key (mutual TLS). */
-  readonly cert?: string;
-  readonly key?: string;
+  /** CA certificates to trust (default: Node's bundled roots). */
+  readonly ca?: TlsMaterial;
+  /** Client certificate chain and private key (mutual TLS). */
+  readonly cert?: TlsMaterial;
+  readonly key?: TlsMaterial;
+  /** Passphrase of an encrypted `key`. */
+  readonly passphrase?: string;
   /** Default true; false only for tests. */
   readonly rejectUnauthorized?: boolean;
   readonly servername?: string;
@@ -60,6 +69,12 @@ export interface ClientOptions {
   readonly livenessIntervalMs?: number;
   /** How long a liveness check may wait for its answer. Default 5000. */
   readonly livenessTimeoutMs?: number;
+  /**
+   * How many times a call (or `ready()`) waiting for a connection lets the client try every
+   * endpoint before it fails with `UnreachableError` (each round after the first waits a backoff
+   * delay). Watches and keep-alives keep reconnecting regardless. Default 3.
+   */
+  readonly connectRounds?: number;
   /** Reconnect and retry backoff (exponential, jittered). */
   readonly backoff?: BackoffOptions;
   /** Refuse members of another cluster (compared with welcome.header.clusterId). */
@@ -71,8 +86,12 @@ export interface ClientOptions {
   readonly clock?: ClientClock;
   /** Uniform in [0, 1); jitter only. Default Math.random. */
   readonly random?: () => number;
-  /** One line per notable event (reconnects, protocol errors). Default: none. */
-  readonly logger?: (line: string) => void;
+  /**
+   * Where the SDK logs connections, failovers and protocol errors: a function receiving one line
+   * per record (info and above), or a structured logger called as `logger.warn(fields, message)`
+   * (pino's order; pino and its children fit as they are). Default: none.
+   */
+  readonly logger?: ClientLogger;
 }
 
 export const CLIENT_DEFAULTS = {
@@ -81,6 +100,7 @@ export const CLIENT_DEFAULTS = {
   connectTimeoutMs: 5_000,
   livenessIntervalMs: 5_000,
   livenessTimeoutMs: 5_000,
+  connectRounds: 3,
   initialDelayMs: 100,
   maxDelayMs: 5_000,
   watchBufferEvents: 10_000,
@@ -96,6 +116,7 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly livenessIntervalMs: number;
   readonly livenessTimeoutMs: number;
+  readonly connectRounds: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
   readonly expectedClusterId: number | undefined;
@@ -103,7 +124,7 @@ export interface ResolvedOptions {
   readonly transport: ClientTransport | undefined;
   readonly clock: ClientClock;
   readonly random: () => number;
-  readonly logger: (line: string) => void;
+  readonly log: Log;
 }
 
 export const systemClock: ClientClock = {
@@ -138,6 +159,23 @@ export function normalizeEndpoint(endpoint: string): string {
     );
   }
   return `${scheme}//${url.host}${WEBSOCKET_PATH}`;
+}
+
+function isTlsPiece(value: unknown): value is string | Uint8Array {
+  return typeof value === 'string' || value instanceof Uint8Array;
+}
+
+/** Refuses what Node's TLS would refuse at the first connection attempt (or, worse, misread). */
+function validateTls(tls: TlsOptions): void {
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const value: unknown = tls[field];
+    if (value === undefined || isTlsPiece(value)) continue;
+    if (Array.isArray(value) && value.every(isTlsPiece)) continue;
+    throw new InvalidArgumentError(
+      `tls.${field} must be PEM text, bytes (a Buffer or Uint8Array) or an array of them`,
+      { details: { field: `tls.${field}` } },
+    );
+  }
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -193,6 +231,17 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       details: { field: 'clientName' },
     });
   }
+  if (options.tls !== undefined) validateTls(options.tls);
+  if (
+    options.logger !== undefined &&
+    typeof options.logger !== 'function' &&
+    !isStructuredLogger(options.logger)
+  ) {
+    throw new InvalidArgumentError(
+      'logger must be a function of one line or an object with debug, info, warn and error methods',
+      { details: { field: 'logger' } },
+    );
+  }
   if (options.tls !== undefined && endpoints.some((e) => e.startsWith('ws:'))) {
     throw new InvalidArgumentError('tls is set but an endpoint is ws:// (use wss:// or https://)', {
       details: { field: 'endpoints' },
@@ -223,6 +272,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       options.livenessTimeoutMs,
       CLIENT_DEFAULTS.livenessTimeoutMs,
     ),
+    connectRounds: positiveInt('connectRounds', options.connectRounds, CLIENT_DEFAULTS.connectRounds),
     initialDelayMs,
     maxDelayMs,
     expectedClusterId: options.expectedClusterId,
@@ -234,6 +284,6 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     transport: options.transport,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
-    logger: options.logger ?? (() => undefined),
+    log: toLog(options.logger),
   };
 }

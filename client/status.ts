@@ -1,8 +1,9 @@
 /**
  * Connection state and status events. `ClientState` is the coarse state; `ClientStatus` is a
  * discriminated union on `type`, one variant per transition, each with only its own fields. They are
- * observed through `client.on('state' | 'status', listener)` (a typed emitter) or
- * `client.status()` (an async iterable with a single consumer).
+ * observed through `client.on('state' | 'status', listener)` (a typed emitter with Node's
+ * EventEmitter methods, so `events.once()` / `events.on()` work on the client) or `client.status()`
+ * (an async iterable with a single consumer).
  */
 import { QueuedIterator } from './queued-iterator.js';
 
@@ -29,33 +30,103 @@ export interface ClientEvents {
   status: (status: ClientStatus) => void;
 }
 
-type Listener<E, K extends keyof E> = E[K];
+/** A registered listener; a `once` listener is a wrapper that remembers the original. */
+type Registered = ((...args: never[]) => void) & { readonly listener?: (...args: never[]) => void };
 
-/** A minimal typed emitter (no Node dependency, so the SDK runs in browsers). */
+/**
+ * A typed emitter with the method set of Node's EventEmitter (`on`, `once`, `off`,
+ * `removeListener`, `prependListener`, `listenerCount`, ...), so that `events.once(client, 'state')`
+ * and `for await (const [s] of events.on(client, 'status'))` work and type-check, without a Node
+ * dependency (the SDK also runs in browsers). Semantics follow Node's: a listener added twice is
+ * called twice, `removeListener` removes the most recently added registration, a `once` listener can
+ * be removed by the function that was passed. Two differences, both for the client's sake: a
+ * listener that throws does not stop the others nor the client (its error is rethrown in a
+ * microtask), and there is no max-listeners warning (`setMaxListeners` is kept for compatibility).
+ */
 export class TypedEmitter<E extends { [K in keyof E]: (...args: never[]) => void }> {
-  private readonly listeners = new Map<keyof E, Set<E[keyof E]>>();
+  private readonly registry = new Map<keyof E, Registered[]>();
+  private maxListeners = 10;
 
-  on<K extends keyof E>(event: K, listener: Listener<E, K>): this {
-    let set = this.listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(event, set);
+  on<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.add(event, listener, false);
+  }
+
+  addListener<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.add(event, listener, false);
+  }
+
+  prependListener<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.add(event, listener, true);
+  }
+
+  once<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.add(event, this.onceWrapper(event, listener), false);
+  }
+
+  prependOnceListener<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.add(event, this.onceWrapper(event, listener), true);
+  }
+
+  off<K extends keyof E>(event: K, listener: E[K]): this {
+    return this.removeListener(event, listener);
+  }
+
+  removeListener<K extends keyof E>(event: K, listener: E[K]): this {
+    const list = this.registry.get(event);
+    if (list === undefined) return this;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const registered = list[i] as Registered;
+      if (registered === listener || registered.listener === listener) {
+        list.splice(i, 1);
+        break;
+      }
     }
-    set.add(listener);
+    if (list.length === 0) this.registry.delete(event);
     return this;
   }
 
-  off<K extends keyof E>(event: K, listener: Listener<E, K>): this {
-    this.listeners.get(event)?.delete(listener);
+  removeAllListeners(event?: keyof E): this {
+    if (event === undefined) this.registry.clear();
+    else this.registry.delete(event);
     return this;
   }
 
-  protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): void {
-    const set = this.listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of [...set]) {
+  setMaxListeners(n: number): this {
+    this.maxListeners = n;
+    return this;
+  }
+
+  getMaxListeners(): number {
+    return this.maxListeners;
+  }
+
+  /** The listeners of `event` as they were passed (`once` ones unwrapped). */
+  listeners<K extends keyof E>(event: K): E[K][] {
+    return (this.registry.get(event) ?? []).map((r) => (r.listener ?? r) as E[K]);
+  }
+
+  /** The listeners of `event` as registered (`once` ones as their wrappers). */
+  rawListeners<K extends keyof E>(event: K): E[K][] {
+    return [...(this.registry.get(event) ?? [])] as E[K][];
+  }
+
+  listenerCount<K extends keyof E>(event: K, listener?: E[K]): number {
+    const list = this.registry.get(event) ?? [];
+    if (listener === undefined) return list.length;
+    return list.filter((r) => r === listener || r.listener === listener).length;
+  }
+
+  eventNames(): (keyof E)[] {
+    return [...this.registry.keys()];
+  }
+
+  /** Calls every listener of `event`; true if there was one. Meant for the client's own use. */
+  emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): boolean {
+    const list = this.registry.get(event);
+    if (list === undefined || list.length === 0) return false;
+    for (const listener of [...list]) {
       try {
-        (listener as (...a: Parameters<E[K]>) => void)(...args);
+        (listener as unknown as (...a: Parameters<E[K]>) => void)(...args);
       } catch (e) {
         // A throwing listener must not break the client; surface it asynchronously.
         queueMicrotask(() => {
@@ -63,6 +134,32 @@ export class TypedEmitter<E extends { [K in keyof E]: (...args: never[]) => void
         });
       }
     }
+    return true;
+  }
+
+  private add(event: keyof E, listener: Registered, prepend: boolean): this {
+    let list = this.registry.get(event);
+    if (list === undefined) {
+      list = [];
+      this.registry.set(event, list);
+    }
+    if (prepend) list.unshift(listener);
+    else list.push(listener);
+    return this;
+  }
+
+  private onceWrapper<K extends keyof E>(event: K, listener: E[K]): Registered {
+    let fired = false; // an emit from inside a listener must not call it a second time
+    const wrapper = Object.assign(
+      (...args: Parameters<E[K]>): void => {
+        if (fired) return;
+        fired = true;
+        this.removeListener(event, wrapper as unknown as E[K]);
+        (listener as unknown as (...a: Parameters<E[K]>) => void)(...args);
+      },
+      { listener },
+    );
+    return wrapper as unknown as Registered;
   }
 }
 

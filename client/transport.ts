@@ -21,6 +21,11 @@ export interface TransportConnection extends AsyncIterable<string> {
   send(frame: string): void;
   /** Closes the connection (idempotent). The iterator then ends. */
   close(code?: number, reason?: string): void;
+  /**
+   * Drops the connection at once, without waiting for the peer's side of the close handshake (a
+   * peer that stopped answering would never send it). Optional: without it the SDK calls `close`.
+   */
+  terminate?(): void;
   /** Resolves (never rejects) once the connection is closed, with how it closed. */
   closed(): Promise<TransportClose>;
 }

@@ -101,6 +101,8 @@ export class WatchImpl implements Watch, ResumableStream {
   private readonly readyDeferred = deferred<number>();
   private readonly unregister: () => void;
   private retryAttempt = 0;
+  /** The pending re-creation after a retryable failure; cleared when the watch ends. */
+  private retryTimer: object | undefined;
   private readonly request: Omit<WatchCreateRequest, 'startRevision'>;
   private readonly unsubscribeAbort: (() => void) | undefined;
 
@@ -276,7 +278,9 @@ export class WatchImpl implements Watch, ResumableStream {
     const o = this.core.options;
     const ms = backoffDelayMs(++this.retryAttempt, o.initialDelayMs, o.maxDelayMs, o.random);
     const generation = this.generation;
-    o.clock.setTimeout(() => {
+    if (this.retryTimer !== undefined) o.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = o.clock.setTimeout(() => {
+      this.retryTimer = undefined;
       if (generation !== this.generation || this.phase !== 'idle') return;
       const current = this.core.current();
       if (current !== undefined) this.open(current);
@@ -335,6 +339,8 @@ export class WatchImpl implements Watch, ResumableStream {
     if (this.phase === 'done') return;
     this.detachServer();
     this.phase = 'done';
+    if (this.retryTimer !== undefined) this.core.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.unregister();
     this.unsubscribeAbort?.();
     const reason =

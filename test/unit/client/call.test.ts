@@ -178,14 +178,17 @@ describe('Client calls', () => {
       });
     });
 
-    context('when no member can be reached', () => {
-      it('rejects a write with RequestTimeoutError (never sent, so not indeterminate)', async () => {
-        const { client, cluster, clock } = rig({ requestTimeoutMs: 1000 });
-        for (const m of cluster.members) m.down = true;
+    context('when no member answers a connection attempt', () => {
+      it('rejects a write with RequestTimeoutError naming the connect timeout (never sent, so not indeterminate)', async () => {
+        const { client, cluster, clock } = rig({ requestTimeoutMs: 1000, connectTimeoutMs: 400 });
+        for (const m of cluster.members) m.silent = true;
         const p = settled(client.put('k', 'v'));
         await clock.advance(1000);
         const r = await p;
         expect(r.ok === false && r.error instanceof RequestTimeoutError).to.equal(true);
+        expect(r.ok === false && r.error instanceof Error && r.error.message).to.match(
+          /got no answer within 1000 ms \(not connected: ws:\/\/m\d:2379\/ws: no answer within connectTimeoutMs \(400 ms\)\)/,
+        );
         await client.close();
       });
     });

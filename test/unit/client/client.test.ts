@@ -25,6 +25,27 @@ describe('Client', () => {
     it('rejects tls with a ws:// endpoint', () => {
       expect(() => new Client({ endpoints: ['ws://a:1'], tls: {} })).to.throw(InvalidArgumentError);
     });
+    it('accepts TLS material as Node does: PEM text, bytes, and arrays of either', async () => {
+      const pem = '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n';
+      const bytes = new TextEncoder().encode(pem);
+      for (const ca of [pem, bytes, Buffer.from(pem), [pem, Buffer.from(pem)], [bytes]]) {
+        await new Client({ endpoints: ['wss://a:1'], tls: { ca, cert: ca, key: ca } }).close();
+      }
+    });
+    it('rejects TLS material of another type, naming the field', () => {
+      const ca = [42] as unknown as string[];
+      let error: unknown;
+      try {
+        new Client({ endpoints: ['wss://a:1'], tls: { ca } });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).to.be.instanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).details.field).to.equal('tls.ca');
+    });
+    it('rejects a non-positive connectRounds', () => {
+      expect(() => new Client({ endpoints: ['a:1'], connectRounds: 0 })).to.throw(InvalidArgumentError);
+    });
     it('connects lazily: nothing is dialled until the first call', async () => {
       const { cluster, client } = rig();
       await settle();

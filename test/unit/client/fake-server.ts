@@ -617,6 +617,8 @@ export class FakeMember {
   leaderUrls: readonly string[] | undefined;
   /** Refuses connections. */
   down = false;
+  /** Never answers a connection attempt (a blackholed address): it ends only when aborted. */
+  silent = false;
   /** Answer the hello with this error and close. */
   refuseHello: ErrorBody | undefined;
   /** Push new events to watches (false: hold them back, as a partitioned member would). */
@@ -633,6 +635,8 @@ export class FakeMember {
   dropAfterWelcome = false;
   /** Connections ever accepted. */
   accepted = 0;
+  /** Called when the client drops a connection without the close handshake (`terminate`). */
+  onTerminate: (() => void) | undefined;
 
   constructor(
     readonly id: number,
@@ -692,6 +696,12 @@ export class FakeCluster implements ClientTransport {
     if (options.signal.aborted) return Promise.reject(options.signal.reason);
     const member = this.members.find((m) => m.url === url);
     if (member === undefined || member.down) return Promise.reject(new Error(`ECONNREFUSED ${url}`));
+    if (member.silent) {
+      const signal = options.signal;
+      return new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      );
+    }
     if (!options.subprotocols.includes(SUBPROTOCOL_JSON_V1))
       return Promise.reject(new Error('no common subprotocol'));
     member.accepted++;
@@ -704,6 +714,10 @@ export class FakeCluster implements ClientTransport {
       protocol: SUBPROTOCOL_JSON_V1,
       send: (frame) => session.receive(frame),
       close: (code = 1000, reason = '') => session.drop(code, reason),
+      terminate: () => {
+        member.onTerminate?.();
+        session.drop(1006, '');
+      },
       closed: () => closed,
       [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
     };
