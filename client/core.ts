@@ -9,7 +9,14 @@
  * - non-idempotent writes (put, deleteRange, txn, lease.grant, alarm) are retried only when the
  *   member said they were not applied (NOT_LEADER, UNAVAILABLE, TOO_MANY_REQUESTS) or they were
  *   never sent; once sent, a lost connection, a TIMEOUT answer or the deadline makes them an
- *   IndeterminateError, never a silent second attempt.
+ *   IndeterminateError, never a silent second attempt;
+ * - a call (or `ready()`) waiting for a connection gives up once every endpoint has failed
+ *   `connectRounds` times since it began, with an UnreachableError that says why for each endpoint:
+ *   a cluster nobody can reach is reported at once, not as a timeout after `requestTimeoutMs`.
+ *
+ * `close()` ends everything the client started: connections (current, retiring, being dialled),
+ * streams, the liveness monitor, retry and backoff timers; once it resolves nothing of the client
+ * keeps the event loop alive.
  */
 import pRetry, { AbortError } from 'p-retry';
 import { Connection, ConnectionLostError } from './connection.js';

@@ -4,6 +4,7 @@
  * every `@ts-expect-error` line is a misuse the compiler must reject (if one compiled, the build
  * would fail with "unused @ts-expect-error").
  */
+import { on, once } from 'node:events';
 import {
   Client,
   Cmp,
@@ -11,18 +12,37 @@ import {
   IndeterminateError,
   LeaseLostError,
   Op,
+  UnreachableError,
   asText,
+  type ClientLogger,
   type ClientState,
   type ClientStatus,
+  type ConnectFailure,
   type KeyValue,
   type KvClient,
   type LeaseKeepAlive,
   type PutResult,
   type RangeResult,
   type Session,
+  type TlsOptions,
   type Watch,
   type WatchBatch,
 } from '../../../client/index.js';
+
+/** pino's logger as its typings describe it (overloaded level methods, bindings, child), without `any`. */
+interface PinoShaped {
+  level: string;
+  debug(obj: object, msg?: string, ...args: unknown[]): void;
+  debug(msg: string, ...args: unknown[]): void;
+  info(obj: object, msg?: string, ...args: unknown[]): void;
+  info(msg: string, ...args: unknown[]): void;
+  warn(obj: object, msg?: string, ...args: unknown[]): void;
+  warn(msg: string, ...args: unknown[]): void;
+  error(obj: object, msg?: string, ...args: unknown[]): void;
+  error(msg: string, ...args: unknown[]): void;
+  child(bindings: Record<string, unknown>): PinoShaped;
+}
+declare const pino: PinoShaped;
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<T extends true>(_: T): void {}
@@ -103,6 +123,48 @@ export async function consumer(): Promise<void> {
   client.on('state', (s) => {
     assertType<Equals<typeof s, ClientState>>(true);
   });
+  client.once('status', (s) => {
+    assertType<Equals<typeof s, ClientStatus>>(true);
+  });
+  // Node's helpers take the client as the EventEmitter it is.
+  const [first] = (await once(client, 'state', { signal })) as [ClientState];
+  void first;
+  for await (const [s] of on(client, 'status', { signal })) {
+    const status = s as ClientStatus;
+    if (status.type === 'connected') break;
+  }
+  // @ts-expect-error: no such event
+  client.once('connected', () => undefined);
+
+  await client.ready({ timeoutMs: 2000, signal });
+  // @ts-expect-error: timeouts are numbers of milliseconds
+  await client.ready({ timeoutMs: '2s' });
+  try {
+    await client.put('k', 'v');
+  } catch (e) {
+    if (e instanceof UnreachableError) {
+      const failures: readonly ConnectFailure[] = e.failures;
+      for (const f of failures) void [f.endpoint, f.code, f.tls, f.reason];
+    }
+  }
+
+  const buffers: TlsOptions = {
+    ca: [Buffer.from('pem'), 'pem'],
+    cert: Buffer.from('pem'),
+    key: new Uint8Array(),
+    passphrase: 'secret',
+  };
+  new Client({ endpoints: ['wss://a:1'], tls: buffers });
+  // @ts-expect-error: certificates are text or bytes
+  new Client({ endpoints: ['wss://a:1'], tls: { ca: 42 } });
+
+  const lines: ClientLogger = (line: string) => void line;
+  new Client({ endpoints: ['a:1'], logger: lines });
+  new Client({ endpoints: ['a:1'], logger: pino });
+  new Client({ endpoints: ['a:1'], logger: pino.child({ component: 'concord' }) });
+  new Client({ endpoints: ['a:1'], logger: console });
+  // @ts-expect-error: a structured logger has all four level methods
+  new Client({ endpoints: ['a:1'], logger: { info: () => undefined } });
   client.on('status', (s: ClientStatus) => {
     if (s.type === 'connected') void s.memberId;
     // @ts-expect-error: only connected carries memberId
