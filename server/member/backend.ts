@@ -12,7 +12,13 @@
 export const LEARNER_READY_FRACTION = 0.9;
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
-import type { AlarmRecord, ApplyResult, Command, CommandResponse } from '../apply/index.js';
+import {
+  STATE_SNAPSHOT_VERSION,
+  type AlarmRecord,
+  type ApplyResult,
+  type Command,
+  type CommandResponse,
+} from '../apply/index.js';
 import {
   ETCD_API_VERSION,
   packageVersion,
@@ -29,6 +35,7 @@ import { memberIdOf } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
 import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
+import { WAL_FORMAT_VERSION } from '../storage/index.js';
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
@@ -409,7 +416,8 @@ export class MemberBackend implements ClientBackend {
       errors: this.statusErrors(),
       dbSizeInUseBytes: size,
       isLearner: st.raft.confState.learners.includes(config.memberId),
-      storageVersion: '1',
+      // The data directory's format (the WAL's): what a restore or an upgrade must match.
+      storageVersion: String(WAL_FORMAT_VERSION),
       dbSizeQuotaBytes: config.quotaBackendBytes,
       concordVersion: packageVersion(),
     });
@@ -478,7 +486,7 @@ export class MemberBackend implements ClientBackend {
     return {
       header,
       sizeBytes: bytes.length,
-      version: '1',
+      version: String(STATE_SNAPSHOT_VERSION),
       chunks: (async function* () {
         yield bytes;
       })(),

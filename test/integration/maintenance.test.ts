@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMember, type MemberHandle } from '../../server/member/start-member.js';
+import { WAL_FORMAT_VERSION } from '../../server/storage/index.js';
 import { b64, gatewayCode, post, TestClient, type Json } from '../api/helpers.js';
 import { eventually } from '../helpers/eventually.js';
 import { InProcessCluster } from './recipes/in-process-cluster.js';
@@ -87,6 +88,8 @@ describe('maintenance on a member (versions, alarms)', function () {
       // etcd's Go client splits status.version on dots (and refuses clusters older than 3.3).
       expect(status['version']).to.equal(version['etcdserver']);
       expect(status['concordVersion']).to.equal(packageVersion);
+      // The data directory's format version, the one a restore must match.
+      expect(status['storageVersion']).to.equal(String(WAL_FORMAT_VERSION));
 
       const ws = await TestClient.open(url);
       try {
