@@ -273,6 +273,24 @@ export class ClientCore {
     void this.startDial().catch(() => undefined);
   }
 
+  /**
+   * A NOT_LEADER answer: move to the leader it names. A member that knows the leader's id but not
+   * yet its client URLs (a new cluster publishes them through Raft just after its first election)
+   * cannot name it: try the next endpoint at once rather than retry on this one (the retries of
+   * keep-alives and watches wait a while); with no leader at all, stay, since no member can serve.
+   */
+  onNotLeader(e: NotLeaderError, reason: string): void {
+    if (e.leaderClientUrls.length > 0) {
+      this.failover(e.leaderClientUrls, reason);
+      return;
+    }
+    const current = this.current();
+    if (e.leaderId === 0 || current === undefined || this.isClosed) return;
+    if (this.pool.size < 2 || this.dialing !== undefined) return;
+    this.pool.avoid(current.endpoint);
+    void this.startDial().catch(() => undefined);
+  }
+
   private onNotice(notice: Notice): void {
     const current = this.current();
     const endpoint = current?.endpoint ?? '';
@@ -480,7 +498,7 @@ export class ClientCore {
       return e;
     }
     if (e instanceof NotLeaderError) {
-      this.failover(e.leaderClientUrls, `${method}: NOT_LEADER`);
+      this.onNotLeader(e, `${method}: NOT_LEADER`);
       return e;
     }
     if (e instanceof ClientError) {

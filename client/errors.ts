@@ -47,6 +47,10 @@ export class NotLeaderError extends ClientError {
   get leaderClientUrls(): readonly string[] {
     return this.details.leaderClientUrls ?? [];
   }
+  /** The leader's member id as this member knows it; 0 when it knows of none (an election). */
+  get leaderId(): number {
+    return this.details.leaderId ?? 0;
+  }
 }
 
 export class CompactedError extends ClientError {

@@ -312,7 +312,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
       this.lose('notFound', e);
       return;
     }
-    if (e instanceof NotLeaderError) this.core.failover(e.leaderClientUrls, 'keep-alive: NOT_LEADER');
+    if (e instanceof NotLeaderError) this.core.onNotLeader(e, 'keep-alive: NOT_LEADER');
     if (e instanceof ClientError && e.retryable) {
       const generation = this.generation;
       const clock = this.core.options.clock;
@@ -378,7 +378,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
       this.lose('notFound', error);
       return;
     }
-    if (error instanceof NotLeaderError) this.core.failover(error.leaderClientUrls, 'keep-alive: NOT_LEADER');
+    if (error instanceof NotLeaderError) this.core.onNotLeader(error, 'keep-alive: NOT_LEADER');
     this.scheduleRenew(retryDelayMs(this.ttl));
   }
 

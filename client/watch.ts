@@ -266,7 +266,7 @@ export class WatchImpl implements Watch, ResumableStream {
 
   private onFailure(e: unknown): void {
     if (e instanceof ConnectionLostError) return; // re-attached on the next connection
-    if (e instanceof NotLeaderError) this.core.failover(e.leaderClientUrls, 'watch: NOT_LEADER');
+    if (e instanceof NotLeaderError) this.core.onNotLeader(e, 'watch: NOT_LEADER');
     if (e instanceof ClientError && e.retryable) {
       this.retryLater();
       return;

@@ -615,6 +615,8 @@ export class FakeMember {
   readonly sessions = new Set<FakeSession>();
   /** Set on a follower: writes and keep-alives answer NOT_LEADER naming these URLs. */
   leaderUrls: readonly string[] | undefined;
+  /** The leader id a NOT_LEADER answer names (0: no leader known, an election). */
+  leaderId = 1;
   /** Refuses connections. */
   down = false;
   /** Never answers a connection attempt (a blackholed address): it ends only when aborted. */
@@ -649,7 +651,7 @@ export class FakeMember {
     return {
       code: 'NOT_LEADER',
       message: 'not the leader',
-      details: { leaderId: 1, leaderClientUrls: this.leaderUrls },
+      details: { leaderId: this.leaderId, leaderClientUrls: this.leaderUrls },
     };
   }
 

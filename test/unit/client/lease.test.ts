@@ -153,6 +153,45 @@ describe('Lease', () => {
       });
     });
 
+    context("when a renewal is answered NOT_LEADER without the leader's URLs", () => {
+      // A new cluster: the follower knows the leader's id, but the leader has not yet published its
+      // client URLs through Raft.
+      it('tries the next endpoint at once and renews there', async () => {
+        const { client, cluster, clock } = rig({ endpoints: ['ws://m2:2379', 'ws://m3:2379'] });
+        const { id } = await client.lease.grant(10);
+        cluster.member(2).leaderUrls = [];
+        const ka = await client.lease.keepAlive(id);
+        // No time passes: the move must not wait for the keep-alive's retry delay.
+        await until(
+          clock,
+          'moved to the next endpoint',
+          () => cluster.member(3).sessions.size === 1 && cluster.member(3).session.keepAlives.size === 1,
+        );
+        expect(client.endpoint).to.equal('ws://m3:2379/ws');
+        expect(ka.signal.aborted).to.equal(false);
+        await ka.close();
+        await client.close();
+      });
+
+      it('stays on its member when no leader is known at all (an election)', async () => {
+        const { client, cluster, clock } = rig({ endpoints: ['ws://m2:2379', 'ws://m3:2379'] });
+        const { id } = await client.lease.grant(10);
+        cluster.member(2).leaderUrls = [];
+        cluster.member(2).leaderId = 0;
+        const pending = client.lease.keepAlive(id);
+        await clock.advance(100);
+        expect(cluster.member(3).sessions.size).to.equal(0);
+        expect(client.endpoint).to.equal('ws://m2:2379/ws');
+        // The election ends with m2 as leader: the keep-alive opens there.
+        cluster.member(2).leaderUrls = undefined;
+        await clock.advance(2000);
+        const ka = await pending;
+        expect(ka.signal.aborted).to.equal(false);
+        await ka.close();
+        await client.close();
+      });
+    });
+
     describe('[Symbol.asyncDispose]', () => {
       it('revokes the lease and deletes its keys', async () => {
         const { client, cluster } = rig();
