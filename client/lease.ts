@@ -193,11 +193,13 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
         ),
       requestTimeoutMs,
     );
+    const signal = AbortSignal.any(
+      options.signal === undefined ? [timeout.signal] : [timeout.signal, options.signal],
+    );
     try {
-      await abortable(
-        ka.first.promise,
-        AbortSignal.any(options.signal === undefined ? [timeout.signal] : [timeout.signal, options.signal]),
-      );
+      // Fails fast, with each endpoint's reason, when no member can be reached at all.
+      await core.connection(signal);
+      await abortable(ka.first.promise, signal);
       if (!marginChecked) validateSafetyMargin(margin, ka.ttl);
       return ka;
     } catch (e) {

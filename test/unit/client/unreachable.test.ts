@@ -79,6 +79,20 @@ describe('Client when no member can be reached', () => {
       await client.close();
     });
 
+    it('fails a keep-alive fast with UnreachableError, as calls fail', async () => {
+      const { client, cluster, clock } = rig({ requestTimeoutMs: 10_000 });
+      const { id } = await client.lease.grant(10);
+      for (const m of cluster.members) {
+        m.down = true;
+        m.dropAll();
+      }
+      await settle(); // the client has seen its connection go
+      const error = unreachable(await drive(clock, client.lease.keepAlive(id)));
+      expect(error.message).to.include('ECONNREFUSED');
+      expect(clock.nowMs()).to.be.below(2000);
+      await client.close();
+    });
+
     it('after a long outage, connects at once when the members are back (no leftover backoff)', async () => {
       const { client, cluster, clock } = rig({ backoff: { initialDelayMs: 100, maxDelayMs: 5000 } });
       await client.ready();
