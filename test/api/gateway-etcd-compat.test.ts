@@ -9,14 +9,11 @@
  * Concord member. Revisions are read from responses, never assumed.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/index.js';
-import { startMember, type MemberHandle } from '../../server/index.js';
+import type { MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePorts } from '../helpers/ports.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 import {
   b64,
   gatewayCode,
@@ -335,32 +332,16 @@ describe('Gateway compatibility with etcd (fake backend)', () => {
 
 describe('Gateway and SDK compatibility with etcd (one in-process member)', function () {
   this.timeout(60_000);
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
   let url: string;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'concord-etcd-compat-'));
-    const [client, peer] = await freePorts(2);
-    member = await startMember(
-      {
-        name: 'c1',
-        dataDir: join(root, 'c1'),
-        listenClientUrls: [`http://127.0.0.1:${client}`],
-        listenPeerUrls: [`http://127.0.0.1:${peer}`],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        unsafeNoFsync: true,
-      },
-      { logWrite: () => {} },
-    );
-    url = member.clientUrls[0] as string;
+    started = await startTestMember('c1');
+    ({ member, url } = started);
   });
 
-  after(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(async () => started?.stop());
 
   describe('POST /v3/lease/timetolive', () => {
     it('answers a never-granted lease with 200 and TTL -1', async () => {

@@ -5,12 +5,10 @@
  * attempt failed (not as a request timeout).
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Client, RequestTimeoutError, UnreachableError, type TlsOptions } from '../../../client/index.js';
 import type { MemberHandle } from '../../../server/index.js';
-import { startTlsMember } from '../../helpers/tls-member.js';
+import { startTestMember, type TestMember } from '../../helpers/test-member.js';
 import { createTestPki, type TestPki } from '../../helpers/tls.js';
 
 async function failure(p: Promise<unknown>): Promise<unknown> {
@@ -25,18 +23,17 @@ async function failure(p: Promise<unknown>): Promise<unknown> {
 describe('Client over TLS', function () {
   this.timeout(60_000);
   let pki: TestPki;
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
 
   before(async () => {
     pki = await createTestPki();
-    root = mkdtempSync(join(tmpdir(), 'concord-client-tls-'));
-    member = await startTlsMember(pki, root, { unsafeNoFsync: true });
+    started = await startTestMember('tls', { tls: pki });
+    ({ member } = started);
   });
 
   after(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started?.stop();
     await pki?.remove();
   });
 
