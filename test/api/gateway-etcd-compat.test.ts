@@ -17,10 +17,12 @@ import { startTestMember, type TestMember } from '../helpers/test-member.js';
 import {
   b64,
   gatewayCode,
+  openLineStream,
   post,
   startTestServer,
   TestClient,
   type Json,
+  type LineStream,
   type TestServer,
 } from './helpers.js';
 
@@ -80,36 +82,13 @@ const ETCD_UNKNOWN_LEASE_TTL = { ID: '12345', TTL: '-1' };
  */
 const ETCD_COMPACTED_REASON = 'etcdserver: mvcc: required revision has been compacted';
 
-/** A line-by-line reader of a streamed POST whose body is sent as given. */
-interface LineStream {
-  readonly status: number;
-  /** The next line's `result` (undefined at the end of the response). */
-  next(): Promise<Json | undefined>;
-  abort(): void;
-}
-
+/** `/v3/watch` with a body sent as written; `next()` gives each line's `result`. */
 async function openStream(url: string, body: string): Promise<LineStream> {
-  const ac = new AbortController();
-  const res = await fetch(url + '/v3/watch', { method: 'POST', body, signal: ac.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
+  const stream = await openLineStream(url + '/v3/watch', body);
   return {
-    status: res.status,
-    abort: () => ac.abort(),
-    async next() {
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          return (JSON.parse(line) as Json)['result'] as Json;
-        }
-        const { value, done } = await reader.read();
-        if (done) return undefined;
-        buffered += decoder.decode(value, { stream: true });
-      }
-    },
+    status: stream.status,
+    abort: () => stream.abort(),
+    next: async () => (await stream.next())?.['result'] as Json | undefined,
   };
 }
 
