@@ -9,21 +9,20 @@
  * Concord member. Revisions are read from responses, never assumed.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/index.js';
-import { startMember, type MemberHandle } from '../../server/index.js';
+import type { MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { freePorts } from '../helpers/ports.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 import {
   b64,
   gatewayCode,
+  openLineStream,
   post,
   startTestServer,
   TestClient,
   type Json,
+  type LineStream,
   type TestServer,
 } from './helpers.js';
 
@@ -83,36 +82,13 @@ const ETCD_UNKNOWN_LEASE_TTL = { ID: '12345', TTL: '-1' };
  */
 const ETCD_COMPACTED_REASON = 'etcdserver: mvcc: required revision has been compacted';
 
-/** A line-by-line reader of a streamed POST whose body is sent as given. */
-interface LineStream {
-  readonly status: number;
-  /** The next line's `result` (undefined at the end of the response). */
-  next(): Promise<Json | undefined>;
-  abort(): void;
-}
-
+/** `/v3/watch` with a body sent as written; `next()` gives each line's `result`. */
 async function openStream(url: string, body: string): Promise<LineStream> {
-  const ac = new AbortController();
-  const res = await fetch(url + '/v3/watch', { method: 'POST', body, signal: ac.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
+  const stream = await openLineStream(url + '/v3/watch', body);
   return {
-    status: res.status,
-    abort: () => ac.abort(),
-    async next() {
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          return (JSON.parse(line) as Json)['result'] as Json;
-        }
-        const { value, done } = await reader.read();
-        if (done) return undefined;
-        buffered += decoder.decode(value, { stream: true });
-      }
-    },
+    status: stream.status,
+    abort: () => stream.abort(),
+    next: async () => (await stream.next())?.['result'] as Json | undefined,
   };
 }
 
@@ -335,32 +311,16 @@ describe('Gateway compatibility with etcd (fake backend)', () => {
 
 describe('Gateway and SDK compatibility with etcd (one in-process member)', function () {
   this.timeout(60_000);
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
   let url: string;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'concord-etcd-compat-'));
-    const [client, peer] = await freePorts(2);
-    member = await startMember(
-      {
-        name: 'c1',
-        dataDir: join(root, 'c1'),
-        listenClientUrls: [`http://127.0.0.1:${client}`],
-        listenPeerUrls: [`http://127.0.0.1:${peer}`],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        unsafeNoFsync: true,
-      },
-      { logWrite: () => {} },
-    );
-    url = member.clientUrls[0] as string;
+    started = await startTestMember('c1');
+    ({ member, url } = started);
   });
 
-  after(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(async () => started?.stop());
 
   describe('POST /v3/lease/timetolive', () => {
     it('answers a never-granted lease with 200 and TTL -1', async () => {

@@ -239,6 +239,44 @@ export async function post(
   return { status: res.status, json, text };
 }
 
+/** A streamed gateway response (`/v3/watch`), read one JSON line at a time. */
+export interface LineStream {
+  readonly status: number;
+  /** The next line, parsed (undefined at the end of the response). */
+  next(): Promise<Json | undefined>;
+  abort(): void;
+}
+
+/** POSTs a body (a string is sent as is) and reads the streamed response line by line. */
+export async function openLineStream(url: string, body: unknown): Promise<LineStream> {
+  const ac = new AbortController();
+  const res = await fetch(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    signal: ac.signal,
+  });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  return {
+    status: res.status,
+    abort: () => ac.abort(),
+    async next() {
+      for (;;) {
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          return JSON.parse(line) as Json;
+        }
+        const { value, done } = await reader.read();
+        if (done) return undefined;
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+  };
+}
+
 /** The Concord error code inside a gateway error body. */
 export function gatewayCode(json: Json): unknown {
   const details = json['details'] as Json[] | undefined;

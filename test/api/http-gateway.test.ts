@@ -3,39 +3,18 @@
  * (Documentation/dev-guide/api_grpc_gateway.md), plus /health, /metrics and /version.
  */
 import { expect } from 'chai';
-import { gatewayCode, post, startTestServer, unb64, type Json, type TestServer } from './helpers.js';
+import {
+  gatewayCode,
+  openLineStream,
+  post,
+  startTestServer,
+  unb64,
+  type Json,
+  type TestServer,
+} from './helpers.js';
 import { CodedError } from './fake-backend.js';
 
 const HEADER = { cluster_id: '11', member_id: '22', raft_term: '3' };
-
-/** Opens a streamed POST and reads it line by line. */
-async function openStream(
-  url: string,
-  body: unknown,
-): Promise<{ next(): Promise<Json | undefined>; abort(): void; status: number }> {
-  const ac = new AbortController();
-  const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), signal: ac.signal });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffered = '';
-  return {
-    status: res.status,
-    abort: () => ac.abort(),
-    async next() {
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          return JSON.parse(line) as Json;
-        }
-        const { value, done } = await reader.read();
-        if (done) return undefined;
-        buffered += decoder.decode(value, { stream: true });
-      }
-    },
-  };
-}
 
 describe('HttpGateway', () => {
   let server: TestServer;
@@ -170,7 +149,7 @@ describe('HttpGateway', () => {
 
   describe('POST /v3/watch', () => {
     it('streams created, then events, and stops the watch when the client goes away', async () => {
-      const stream = await openStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
+      const stream = await openLineStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
       expect(stream.status).to.equal(200);
       expect(await stream.next()).to.deep.equal({
         result: { header: { ...HEADER, revision: '1' }, created: true },
@@ -187,7 +166,7 @@ describe('HttpGateway', () => {
     });
 
     it('ends the stream with etcd canceled response carrying compact_revision', async () => {
-      const stream = await openStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
+      const stream = await openLineStream(url + '/v3/watch', { create_request: { key: 'Zm9v' } });
       await stream.next();
       server.backend.endWatches(
         new CodedError('COMPACTED', 'mvcc: required revision has been compacted', { compactRevision: 5 }),
@@ -200,7 +179,7 @@ describe('HttpGateway', () => {
     it('answers a compacted start revision in the stream: created, then canceled with compact_revision', async () => {
       for (let i = 0; i < 3; i++) await post(url, '/v3/kv/put', { key: 'Zm9v', value: 'YmFy' });
       await post(url, '/v3/kv/compaction', { revision: '3' });
-      const stream = await openStream(url + '/v3/watch', {
+      const stream = await openLineStream(url + '/v3/watch', {
         create_request: { key: 'Zm9v', start_revision: '2' },
       });
       expect(stream.status).to.equal(200);

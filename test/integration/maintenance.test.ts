@@ -6,14 +6,12 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startMember, type MemberHandle } from '../../server/member/start-member.js';
 import { WAL_FORMAT_VERSION } from '../../server/storage/index.js';
 import { b64, gatewayCode, post, TestClient, type Json } from '../api/helpers.js';
 import { eventually } from '../helpers/eventually.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 import { InProcessCluster } from './recipes/in-process-cluster.js';
 
 const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -35,36 +33,18 @@ const BIG_VALUE = b64('x'.repeat(400 * 1024));
 
 describe('maintenance on a member (versions, alarms)', function () {
   this.timeout(60_000);
-  let dir: string;
-  let member: MemberHandle;
+  let started: TestMember | undefined;
   let url: string;
   let memberId: string;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'concord-maintenance-'));
-    member = await startMember(
-      {
-        name: 'maint',
-        dataDir: join(dir, 'data'),
-        listenClientUrls: ['http://127.0.0.1:0'],
-        listenPeerUrls: ['http://127.0.0.1:0'],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        quotaBackendBytes: QUOTA_BYTES,
-      },
-      { logWrite: () => {} },
-    );
-    url = member.clientUrls[0]!;
-    await eventually('the member to lead', async () =>
-      (await fetch(url + '/health')).ok ? true : undefined,
-    );
-    memberId = String(member.memberId);
+    // Ready when this resolves: /health answers 200, the member leads.
+    started = await startTestMember('maint', { fsync: true, flags: { quotaBackendBytes: QUOTA_BYTES } });
+    url = started.url;
+    memberId = String(started.member.memberId);
   });
 
-  after(async () => {
-    await member?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  after(async () => started?.stop());
 
   const alarms = async (body: Json = { action: 'GET' }): Promise<Json[]> => {
     const r = await post(url, '/v3/maintenance/alarm', body);

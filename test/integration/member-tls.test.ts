@@ -3,13 +3,11 @@
  * started with startMember exactly as `concord serve` would with the TLS flags.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTlsMember } from '../helpers/tls-member.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
 
 function httpsJson(
@@ -47,18 +45,17 @@ function httpsJson(
 describe('member with TLS', function () {
   this.timeout(60_000);
   let pki: TestPki;
-  let root: string;
+  let started: TestMember;
   let member: MemberHandle;
 
   before(async () => {
     pki = await createTestPki();
-    root = mkdtempSync(join(tmpdir(), 'concord-tls-'));
-    member = await startTlsMember(pki, root);
+    started = await startTestMember('tls', { tls: pki, fsync: true });
+    ({ member } = started);
   });
 
   after(async () => {
-    await member.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started.stop();
     await pki.remove();
   });
 

@@ -9,11 +9,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startMember, type MemberHandle } from '../../server/member/start-member.js';
-import { eventually } from '../helpers/eventually.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
@@ -37,8 +33,7 @@ function promtoolCheck(text: string): Promise<{ code: number | null; output: str
 
 describe('/metrics of a live member', function () {
   this.timeout(60_000);
-  let dir: string;
-  let member: MemberHandle;
+  let started: TestMember | undefined;
   let url: string;
 
   before(async function () {
@@ -49,26 +44,12 @@ describe('/metrics of a live member', function () {
       console.warn(`\n  !!! SKIPPED: ${message}\n`);
       this.skip();
     }
-    dir = await mkdtemp(join(tmpdir(), 'concord-metrics-'));
-    member = await startMember(
-      {
-        name: 'metrics',
-        dataDir: join(dir, 'data'),
-        listenClientUrls: ['http://127.0.0.1:0'],
-        listenPeerUrls: ['http://127.0.0.1:0'],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        snapshotCount: 20,
-      },
-      { logWrite: () => {} },
-    );
-    url = member.clientUrls[0]!;
+    // fsync on: the WAL fsync histogram below must have observations.
+    started = await startTestMember('metrics', { fsync: true, flags: { snapshotCount: 20 } });
+    url = started.url;
   });
 
-  after(async () => {
-    await member?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
+  after(async () => started?.stop());
 
   async function post(path: string, body: unknown): Promise<unknown> {
     const res = await fetch(url + path, { method: 'POST', body: JSON.stringify(body) });
@@ -76,10 +57,8 @@ describe('/metrics of a live member', function () {
   }
 
   it('passes `promtool check metrics` after traffic', async () => {
-    await eventually('the member to lead', async () =>
-      (await fetch(url + '/health')).ok ? true : undefined,
-    );
-    // Writes (past the snapshot count, so a snapshot is taken), reads, a refused request, a lease.
+    // The member leads (startTestMember waited for /health). Writes (past the snapshot count, so
+    // a snapshot is taken), reads, a refused request, a lease.
     for (let i = 0; i < 30; i++) await post('/v3/kv/put', { key: b64(`k${i}`), value: b64('v') });
     await post('/v3/kv/range', { key: b64('k'), range_end: b64('l') });
     await post('/v3/kv/range', { key: b64('k1'), serializable: true });

@@ -6,15 +6,11 @@
  * was 0, which means "no bound", so the waiter found its own key and waited forever).
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, type WatchEvent } from '../../client/index.js';
 import { acquireLock } from '../../recipes/index.js';
-import { startMember, type MemberHandle } from '../../server/index.js';
+import type { MemberHandle } from '../../server/index.js';
 import { b64, TestClient, type Json } from '../api/helpers.js';
-import { eventually } from '../helpers/eventually.js';
-import { freePorts } from '../helpers/ports.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 
 const HEADER_FIELDS = ['cluster_id', 'member_id', 'revision', 'raft_term'];
 
@@ -25,35 +21,19 @@ async function post(url: string, path: string, body: unknown): Promise<{ status:
 
 describe('a brand-new member (first operation on a fresh data directory)', function () {
   this.timeout(60_000);
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
   let url: string;
 
   beforeEach(async () => {
-    root = mkdtempSync(join(tmpdir(), 'concord-new-member-'));
-    const [client, peer] = await freePorts(2);
-    member = await startMember(
-      {
-        name: 'n1',
-        dataDir: join(root, 'n1'),
-        listenClientUrls: [`http://127.0.0.1:${client}`],
-        listenPeerUrls: [`http://127.0.0.1:${peer}`],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        unsafeNoFsync: true,
-      },
-      { logWrite: () => {} },
-    );
-    url = member.clientUrls[0] as string;
     // Ready to serve: a leader is known (health answers 200). Nothing is written.
-    await eventually('a healthy member', async () =>
-      (await fetch(`${url}/health`)).status === 200 ? true : undefined,
-    );
+    started = await startTestMember('n1');
+    ({ member, url } = started);
   });
 
   afterEach(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started?.stop();
+    started = undefined;
   });
 
   it('answers an empty range over the gateway with "revision":"1" and a full header', async () => {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../../client/index.js';
-import { startMember, type MemberHandle } from '../../../server/index.js';
+import { startTestMember, type TestMember } from '../../helpers/test-member.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const MAIN = join(here, '..', '..', '..', 'server', 'cli', 'main.js');
@@ -106,30 +106,18 @@ describe('Client after close()', function () {
   });
 
   describe('in a child process', () => {
-    let root: string;
-    let member: MemberHandle;
+    let started: TestMember | undefined;
+    let url: string;
 
     before(async () => {
-      root = mkdtempSync(join(tmpdir(), 'concord-exit-child-'));
-      member = await startMember(
-        {
-          name: 'exit-child',
-          dataDir: join(root, 'member'),
-          listenClientUrls: ['http://127.0.0.1:0'],
-          listenPeerUrls: ['http://127.0.0.1:0'],
-          unsafeNoFsync: true,
-        },
-        { logWrite: () => {} },
-      );
+      started = await startTestMember('exit-child');
+      ({ url } = started);
     });
 
-    after(async () => {
-      await member?.stop();
-      rmSync(root, { recursive: true, force: true });
-    });
+    after(async () => started?.stop());
 
     it('exits within 0.3 s of closing the client', async () => {
-      const child = spawn(process.execPath, [FIXTURE, member.clientUrls[0] as string], {
+      const child = spawn(process.execPath, [FIXTURE, url], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

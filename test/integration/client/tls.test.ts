@@ -5,38 +5,27 @@
  * attempt failed (not as a request timeout).
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Client, RequestTimeoutError, UnreachableError, type TlsOptions } from '../../../client/index.js';
 import type { MemberHandle } from '../../../server/index.js';
-import { startTlsMember } from '../../helpers/tls-member.js';
+import { startTestMember, type TestMember } from '../../helpers/test-member.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 import { createTestPki, type TestPki } from '../../helpers/tls.js';
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('Client over TLS', function () {
   this.timeout(60_000);
   let pki: TestPki;
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
 
   before(async () => {
     pki = await createTestPki();
-    root = mkdtempSync(join(tmpdir(), 'concord-client-tls-'));
-    member = await startTlsMember(pki, root, { unsafeNoFsync: true });
+    started = await startTestMember('tls', { tls: pki });
+    ({ member } = started);
   });
 
   after(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
+    await started?.stop();
     await pki?.remove();
   });
 
@@ -81,14 +70,14 @@ describe('Client over TLS', function () {
   describe('a refused handshake', () => {
     it('without a client certificate: ready() and calls fail with the TLS alert, not a timeout', async () => {
       await using client = clientWith({ ca: readFileSync(pki.caFile) });
-      const notReady = await failure(client.ready());
+      const notReady = await rejectionOf(client.ready());
       expect(notReady).to.be.instanceOf(UnreachableError);
       const error = notReady as UnreachableError;
       expect(error.message).to.match(/TLS handshake failed: .*certificate required/);
       expect(error.message).to.include('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
       expect(error.failures[0]?.tls).to.equal(true);
       expect(error.failures[0]?.code).to.equal('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
-      const put = await failure(client.put('k', 'v'));
+      const put = await rejectionOf(client.put('k', 'v'));
       expect(put).to.be.instanceOf(UnreachableError);
       expect(put).to.not.be.instanceOf(RequestTimeoutError);
       expect((put as Error).message).to.include('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
@@ -104,7 +93,7 @@ describe('Client over TLS', function () {
       client.on('status', (s) => {
         if (s.type === 'connectFailed') failures.push(s.error.message);
       });
-      const error = await failure(client.ready());
+      const error = await rejectionOf(client.ready());
       expect(error).to.be.instanceOf(UnreachableError);
       const { message, failures: last } = error as UnreachableError;
       // Node's code for an untrusted chain (self-signed root not in `ca`).

@@ -6,15 +6,7 @@
 import { expect } from 'chai';
 import { Client, RequestTimeoutError, UnreachableError } from '../../../client/index.js';
 import { freePort } from '../../helpers/ports.js';
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejectionOf } from '../../helpers/rejection.js';
 
 describe('Client against an endpoint where nothing listens', function () {
   this.timeout(60_000);
@@ -23,12 +15,12 @@ describe('Client against an endpoint where nothing listens', function () {
     const port = await freePort();
     // A deadline the test would notice: the failure must come from the connection attempts.
     await using client = new Client({ endpoints: [`127.0.0.1:${port}`], requestTimeoutMs: 30_000 });
-    const notReady = await failure(client.ready());
+    const notReady = await rejectionOf(client.ready());
     expect(notReady).to.be.instanceOf(UnreachableError);
     expect((notReady as Error).message).to.include(`ECONNREFUSED 127.0.0.1:${port}`);
     expect((notReady as UnreachableError).retryable).to.equal(true);
     expect((notReady as UnreachableError).code).to.equal('UNAVAILABLE');
-    const put = await failure(client.put('k', 'v'));
+    const put = await rejectionOf(client.put('k', 'v'));
     expect(put).to.be.instanceOf(UnreachableError);
     expect(put).to.not.be.instanceOf(RequestTimeoutError);
     expect((put as Error).message).to.include(`ECONNREFUSED 127.0.0.1:${port}`);

@@ -5,12 +5,9 @@
  * signals does not trip Node's MaxListenersExceededWarning.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, type Watch } from '../../../client/index.js';
-import { startMember, type MemberHandle } from '../../../server/index.js';
-import { freePorts } from '../../helpers/ports.js';
+import type { MemberHandle } from '../../../server/index.js';
+import { startTestMember, type TestMember } from '../../helpers/test-member.js';
 
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -33,30 +30,15 @@ async function warningsDuring(body: () => Promise<void>): Promise<Error[]> {
 
 describe('Watch fan-out (SDK against one in-process member)', function () {
   this.timeout(60_000);
-  let root: string;
+  let started: TestMember | undefined;
   let member: MemberHandle;
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'concord-fanout-'));
-    const [client, peer] = await freePorts(2);
-    member = await startMember(
-      {
-        name: 'f1',
-        dataDir: join(root, 'f1'),
-        listenClientUrls: [`http://127.0.0.1:${client}`],
-        listenPeerUrls: [`http://127.0.0.1:${peer}`],
-        heartbeatInterval: 20,
-        electionTimeout: 200,
-        unsafeNoFsync: true,
-      },
-      { logWrite: () => {} },
-    );
+    started = await startTestMember('f1');
+    ({ member } = started);
   });
 
-  after(async () => {
-    await member?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(async () => started?.stop());
 
   const newClient = (): Client => new Client({ endpoints: [...member.clientUrls], requestTimeoutMs: 10_000 });
 

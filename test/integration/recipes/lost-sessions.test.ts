@@ -23,6 +23,7 @@ import {
   Semaphore,
 } from '../../../recipes/index.js';
 import { eventually } from '../../helpers/eventually.js';
+import { track } from '../../helpers/track.js';
 import { InProcessCluster } from './in-process-cluster.js';
 import { ProxiedClient } from './proxied-client.js';
 
@@ -45,16 +46,6 @@ async function timed<T>(p: Promise<T>): Promise<{ value: T; atMs: number }> {
 function leaseLossOf(reason: unknown): string | undefined {
   if (!(reason instanceof RecipeError) || reason.code !== RecipeErrorCode.Lost) return undefined;
   return reason.cause instanceof LeaseLostError ? reason.cause.reason : undefined;
-}
-
-/** A promise that settles once `p` has, exposing whether it is still pending. */
-function track<T>(p: Promise<T>): { promise: Promise<T>; readonly settled: boolean } {
-  const state = { settled: false, promise: p };
-  p.then(
-    () => (state.settled = true),
-    () => (state.settled = true),
-  );
-  return state;
 }
 
 describe('lost sessions and the recipes', function () {

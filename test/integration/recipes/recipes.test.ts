@@ -28,20 +28,11 @@ import {
 } from '../../../recipes/index.js';
 import { runRecipeCommand } from '../../../server/cli/recipes-commands.js';
 import { eventually } from '../../helpers/eventually.js';
+import { track } from '../../helpers/track.js';
 import { InProcessCluster } from './in-process-cluster.js';
 import { checkLockSafety, type FencedWrite, type Hold } from './lock-safety-lite.js';
 
 const pad = (n: number): string => String(n).padStart(12, '0');
-
-/** A promise that settles once `p` has, exposing whether it is still pending. */
-function track<T>(p: Promise<T>): { promise: Promise<T>; readonly settled: boolean } {
-  const state = { settled: false, promise: p };
-  p.then(
-    () => (state.settled = true),
-    () => (state.settled = true),
-  );
-  return state;
-}
 
 describe('recipes on a 3-member cluster', function () {
   this.timeout(60_000);

@@ -1,5 +1,5 @@
 /** Shared setup for the SDK's unit tests: a fake cluster, a manual clock, and a client bound to both. */
-import { Client, type ClientOptions, type ClientStatus } from '../../../client/index.js';
+import { Client, LeaseLostError, type ClientOptions, type ClientStatus } from '../../../client/index.js';
 import { drainMicrotasks, ManualClock } from '../../helpers/manual-clock.js';
 import { FakeCluster } from './fake-server.js';
 
@@ -81,4 +81,21 @@ export async function drive<T>(
   }
   if (result === undefined) throw new Error('the call never settled');
   return result;
+}
+
+/** Lease renewals the fake members have received, over every session. */
+export const renewals = (cluster: FakeCluster): number =>
+  cluster.members
+    .flatMap((m) => [...m.sessions])
+    .flatMap((s) => s.received)
+    .filter((f) => f.type === 'renew').length;
+
+/** Why a lease signal aborted (LeaseLostError's reason), if it did with one. */
+export const reasonOf = (signal: AbortSignal): string | undefined =>
+  signal.reason instanceof LeaseLostError ? signal.reason.reason : undefined;
+
+/** Cuts the client off: every member down and its open connection dropped. */
+export function cutOff(cluster: FakeCluster): void {
+  for (const m of cluster.members) m.down = true;
+  cluster.connectedMembers()[0]!.dropAll();
 }

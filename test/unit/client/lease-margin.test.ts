@@ -4,7 +4,7 @@
  * renewals come often enough to postpone the signal.
  */
 import { expect } from 'chai';
-import { InvalidArgumentError, LeaseLostError } from '../../../client/index.js';
+import { InvalidArgumentError } from '../../../client/index.js';
 import {
   defaultSafetyMarginMs,
   effectiveSafetyMarginMs,
@@ -12,22 +12,7 @@ import {
   maxSafetyMarginMs,
   renewIntervalMs,
 } from '../../../client/lease-margin.js';
-import type { FakeCluster } from './fake-server.js';
-import { rig, settled } from './helpers.js';
-
-const renewals = (cluster: FakeCluster): number =>
-  cluster.members
-    .flatMap((m) => [...m.sessions])
-    .flatMap((s) => s.received)
-    .filter((f) => f.type === 'renew').length;
-
-const reasonOf = (signal: AbortSignal): string | undefined =>
-  signal.reason instanceof LeaseLostError ? signal.reason.reason : undefined;
-
-function cutOff(cluster: FakeCluster): void {
-  for (const m of cluster.members) m.down = true;
-  cluster.connectedMembers()[0]!.dropAll();
-}
+import { cutOff, reasonOf, renewals, rig, settled } from './helpers.js';
 
 describe('lease safety margin', () => {
   describe('policy', () => {

@@ -4,18 +4,8 @@
  * (a safety margin before the expiry estimate: lease-margin.test.ts covers the margin's options).
  */
 import { expect } from 'chai';
-import { LeaseLostError, LeaseNotFoundError } from '../../../client/index.js';
-import type { FakeCluster } from './fake-server.js';
-import { dec, rig, settle, settled, until } from './helpers.js';
-
-const renewals = (cluster: FakeCluster): number =>
-  cluster.members
-    .flatMap((m) => [...m.sessions])
-    .flatMap((s) => s.received)
-    .filter((f) => f.type === 'renew').length;
-
-const reasonOf = (signal: AbortSignal): string | undefined =>
-  signal.reason instanceof LeaseLostError ? signal.reason.reason : undefined;
+import { LeaseNotFoundError } from '../../../client/index.js';
+import { cutOff, dec, reasonOf, renewals, rig, settle, settled, until } from './helpers.js';
 
 describe('Lease', () => {
   describe('#grant / #timeToLive / #revoke', () => {
@@ -102,8 +92,7 @@ describe('Lease', () => {
         const granted = ka.expiresAtMs;
         expect(granted).to.equal(clock.nowMs() + 3000);
         expect(ka.safetyMarginMs).to.equal(1000);
-        for (const m of cluster.members) m.down = true;
-        cluster.connectedMembers()[0]!.dropAll();
+        cutOff(cluster);
         await clock.advance(1999);
         expect(ka.signal.aborted).to.equal(false);
         await clock.advance(1);
