@@ -119,7 +119,7 @@ function result(
   };
 }
 
-function asViolation(err: unknown): Violation {
+export function asViolation(err: unknown): Violation {
   if (err instanceof Violation) return err;
   if (err instanceof AssertionError)
     return new Violation(Invariant.RaftAssertion, `assertion failed: ${err.message}`);
