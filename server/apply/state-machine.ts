@@ -166,7 +166,7 @@ export class StateMachine {
       if (kv.lease !== 0) this.lessor.attach(kv.lease, keyToString(kv.key));
     });
     this.alarms.restore(snap.alarms);
-    this.store.noSpaceAlarm = this.alarms.has('noSpace');
+    this.alarmsChanged();
     this.applied = snap.appliedIndex;
     this.watchable.resync();
   }
@@ -186,6 +186,11 @@ export class StateMachine {
       h.uint(l.remainingTtlSec);
     }
     return h.digest();
+  }
+
+  /** The store refuses writes that add data while NOSPACE is raised: it mirrors the alarm set. */
+  private alarmsChanged(): void {
+    this.store.noSpaceAlarm = this.alarms.has('noSpace');
   }
 
   private dispatch(c: Command): CommandResponse {
@@ -214,12 +219,12 @@ export class StateMachine {
         return { type: 'leaseCheckpoint' };
       case 'alarmActivate': {
         const record = this.alarms.activate(c.memberId, c.alarm);
-        this.store.noSpaceAlarm = this.alarms.has('noSpace');
+        this.alarmsChanged();
         return { type: 'alarmActivate', alarms: [record] };
       }
       case 'alarmDeactivate': {
         const cleared = this.alarms.deactivate(c.memberId, c.alarm);
-        this.store.noSpaceAlarm = this.alarms.has('noSpace');
+        this.alarmsChanged();
         return { type: 'alarmDeactivate', alarms: cleared };
       }
       default:
