@@ -285,9 +285,14 @@ export class ClientCore {
       return;
     }
     const current = this.current();
-    if (e.leaderId === 0 || current === undefined || this.isClosed) return;
-    if (this.pool.size < 2 || this.dialing !== undefined) return;
-    this.pool.avoid(current.endpoint);
+    if (e.leaderId === 0 || current === undefined || this.isClosed || this.dialing !== undefined) return;
+    this.moveToNextEndpoint(current.endpoint);
+  }
+
+  /** Dials the next endpoint of the pool (not `from`); its streams move there once it is up. */
+  private moveToNextEndpoint(from: string): void {
+    if (this.pool.size < 2) return;
+    this.pool.avoid(from);
     void this.startDial().catch(() => undefined);
   }
 
@@ -299,9 +304,7 @@ export class ClientCore {
       return;
     }
     this.publish({ type: 'goingAway', endpoint, message: notice.message });
-    if (current === undefined || this.pool.size < 2) return;
-    this.pool.avoid(current.endpoint);
-    void this.startDial().catch(() => undefined);
+    if (current !== undefined) this.moveToNextEndpoint(current.endpoint);
   }
 
   private setState(state: ClientState): void {
