@@ -22,18 +22,18 @@ import {
   type Command,
   type CommandResponse,
 } from '../apply/index.js';
+// The API's contract and constants only (not its servers): the request path runs without sockets.
 import {
-  ETCD_API_VERSION,
-  packageVersion,
   NotLeaderError,
   type BackendHealth,
   type BackendSnapshot,
   type CallOptions,
   type ClientBackend,
-  type MetricsRegistry,
   type WatchHandle,
   type WatchSink,
-} from '../api/index.js';
+} from '../api/backend.js';
+import type { MetricsRegistry } from '../api/metrics.js';
+import { ETCD_API_VERSION, packageVersion } from '../api/version.js';
 import { memberIdOf } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
