@@ -18,7 +18,7 @@ import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
 import { LeaseDriver } from './lease-driver.js';
 import { proposeCommand } from './propose.js';
-import { WatchPump, type Defer } from './watch-pump.js';
+import { WatchPump, type Defer, type WatchEnding } from './watch-pump.js';
 
 /** What the services need of the replica. */
 export type ServicesReplica = Pick<
@@ -44,8 +44,11 @@ export interface MemberServicesPorts {
 export interface MemberServices {
   readonly pump: WatchPump;
   readonly leases: LeaseDriver;
-  /** Stops listening to the replica and closes the pump (its watchers are canceled). Idempotent. */
-  close(): void;
+  /**
+   * Stops listening to the replica and closes the pump: its watchers are canceled, and told so
+   * with `ending` when given (WatchPump.close). Idempotent.
+   */
+  close(ending?: Omit<WatchEnding, 'revision'>): void;
 }
 
 /** Wires the services to the replica's applied, tick and leader-change events. */
@@ -87,11 +90,11 @@ export function startMemberServices(ports: MemberServicesPorts): MemberServices 
   return {
     pump,
     leases,
-    close: () => {
+    close: (ending) => {
       if (closed) return;
       closed = true;
       for (const off of unsubscribe) off();
-      pump.close();
+      pump.close(ending && { ...ending, revision: machine.store.currentRevision });
     },
   };
 }

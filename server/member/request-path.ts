@@ -7,6 +7,7 @@
  * What needs a network is absent: a follower answers membership changes with NOT_LEADER (the
  * leader's id) instead of forwarding them, and no peer metrics are registered.
  */
+import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type { ApplyResult, StateMachine } from '../apply/index.js';
 import { DEFAULT_QUOTA_BYTES, type AutoCompactionOptions } from '../mvcc/index.js';
 import type { Clock } from '../platform/clock.js';
@@ -46,7 +47,10 @@ export interface RequestPath {
   /** The client API's backend (server/api's `ClientBackend`). */
   readonly backend: MemberBackend;
   readonly services: MemberServices;
-  /** Detaches the services from the replica and cancels every watcher. Idempotent. */
+  /**
+   * The member stops (or crashes): detaches the services from the replica and ends every open
+   * watch with UNAVAILABLE, as a client sees its member go away. Idempotent.
+   */
   close(): void;
 }
 
@@ -77,5 +81,9 @@ export function assembleRequestPath(ports: RequestPathPorts): RequestPath {
     pump: services.pump,
     clock: ports.clock,
   });
-  return { backend, services, close: () => services.close() };
+  return {
+    backend,
+    services,
+    close: () => services.close({ code: ErrorCode.Unavailable, reason: 'the member stopped' }),
+  };
 }

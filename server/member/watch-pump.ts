@@ -8,10 +8,19 @@
  * `defer` it is given (a real member passes `setImmediate`; the simulator a zero-delay timer of its
  * virtual time), so the same pump runs in both.
  */
+import type { ErrorCode } from '../../client/protocol/error-codes.js';
 import type { Timers } from '../platform/timers.js';
 import type { WatchableStore, WatchRequest, WatchResponse } from '../watch/index.js';
 
 export type WatchResponseSink = (response: WatchResponse) => void;
+
+/** Why every watch ends at once (the member stops). */
+export interface WatchEnding {
+  readonly code: ErrorCode;
+  readonly reason: string;
+  /** The store revision the watches end at. */
+  readonly revision: number;
+}
 
 /** Runs `fn` after the work queued now had its turn (not synchronously). */
 export type Defer = (fn: () => void) => void;
@@ -64,9 +73,17 @@ export class WatchPump {
     this.pump();
   }
 
-  close(): void {
+  /**
+   * Cancels every watcher. With `ending`, each sink is told first (a `canceled` response with its
+   * code), as a client whose member went away must be; without, the sinks are dropped silently
+   * (a real member closes its client connections before).
+   */
+  close(ending?: WatchEnding): void {
     this.closed = true;
-    for (const id of [...this.sinks.keys()]) this.cancel(id);
+    for (const [id, sink] of [...this.sinks]) {
+      this.cancel(id);
+      if (ending !== undefined) sink({ type: 'canceled', watchId: id, ...ending });
+    }
   }
 
   private schedule(): void {

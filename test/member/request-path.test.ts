@@ -258,6 +258,17 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
     expect(sink.seen).to.deep.equal(revs.map((r, i) => `put h${i}@${r}`));
   });
 
+  it('ends open watches with UNAVAILABLE when the member stops (a crash in the simulator)', async () => {
+    const c = (cluster = new PortsOnlyCluster([1]));
+    const { path } = await c.leader();
+    const sink = new RecordingSink();
+    await path.backend.watch(watchReq('s'), sink, {});
+    await c.settle(path.backend.put(putReq('s1', 'x'), {}));
+    path.close();
+    expect(sink.seen).to.have.length(1);
+    expect((sink.endedWith as { code?: string } | undefined)?.code).to.equal(ErrorCode.Unavailable);
+  });
+
   it('compacts by itself on the leader when auto-compaction is configured', async () => {
     const c = (cluster = new PortsOnlyCluster([1], {
       autoCompaction: { mode: 'revision', retainRevisions: 3, checkIntervalMs: 0 },
