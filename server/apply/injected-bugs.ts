@@ -35,6 +35,8 @@ export class TxnSecondEventHider implements WatchSource {
   private inTxn = false;
   /** Revisions written by a txn with two or more changes (compacted ones are pruned now and then). */
   private readonly hidden = new Set<number>();
+  /** The size at which compacted revisions are next dropped from `hidden` (doubles: amortised). */
+  private pruneAt = 4096;
 
   constructor(private readonly store: MvccStore) {}
 
@@ -72,8 +74,9 @@ export class TxnSecondEventHider implements WatchSource {
   }
 
   private remember(revision: number): void {
-    if (this.hidden.size >= 4096) {
+    if (this.hidden.size >= this.pruneAt) {
       for (const r of this.hidden) if (r < this.store.compactRevision) this.hidden.delete(r);
+      this.pruneAt = Math.max(4096, 2 * this.hidden.size);
     }
     this.hidden.add(revision);
   }

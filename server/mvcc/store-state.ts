@@ -58,22 +58,24 @@ export function visitRange(
   rev: number,
   visit: (kv: KeyValue, key: string) => boolean | void,
 ): void {
+  const vanished = state.vanished;
   if (range.kind === 'single') {
     const kv = state.index.get(range.key)?.at(rev);
-    if (kv !== undefined && !hasVanished(state, range.key, kv, rev)) visit(kv, range.key);
+    if (kv !== undefined && !(vanished !== undefined && hasVanished(vanished, range.key, kv, rev)))
+      visit(kv, range.key);
     return;
   }
   if (range.end !== undefined && range.end <= range.start) return;
   state.tree.scan(range.start, range.end, (key) => {
     const kv = state.index.get(key)?.at(rev);
-    return kv === undefined || hasVanished(state, key, kv, rev) ? true : visit(kv, key) !== false;
+    if (kv === undefined || (vanished !== undefined && hasVanished(vanished, key, kv, rev))) return true;
+    return visit(kv, key) !== false;
   });
 }
 
 /** Whether the injected bug hid `kv` from a read at `rev`: it vanished at or below `rev`, after its put. */
-function hasVanished(state: StoreState, key: string, kv: KeyValue, rev: number): boolean {
-  if (state.vanished === undefined) return false;
-  const at = state.vanished.get(key);
+function hasVanished(vanished: Map<string, number>, key: string, kv: KeyValue, rev: number): boolean {
+  const at = vanished.get(key);
   return at !== undefined && kv.modRevision <= at && at <= rev;
 }
 
