@@ -20,7 +20,8 @@ export class IdGenerator {
 
   constructor(memberId: number, clock: Clock) {
     this.prefix = (memberId & 0xffff) * COUNTER_MOD;
-    this.counter = (Math.max(0, clock.nowMs() - EPOCH_MS) * 64) % COUNTER_MOD;
+    // Whole milliseconds: a clock with a fractional part (a simulated one) must still give integer ids.
+    this.counter = (Math.floor(Math.max(0, clock.nowMs() - EPOCH_MS)) * 64) % COUNTER_MOD;
   }
 
   next(): number {

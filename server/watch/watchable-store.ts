@@ -268,7 +268,8 @@ export class WatchableStore {
    */
   resync(): void {
     for (const w of [...this.synced]) {
-      w.minRevision = this.seenRevision + 1;
+      // A watch that starts beyond what this member had seen waits for its own start revision.
+      w.minRevision = Math.max(w.minRevision, this.seenRevision + 1);
       this.moveTo(w, 'unsynced');
     }
     for (const w of [...this.victims]) {

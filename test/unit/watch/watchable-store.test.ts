@@ -234,6 +234,19 @@ describe('WatchableStore', () => {
       w.sync();
       expect(eventKeys(w.take(id))).to.deep.equal(['put:k@3', 'put:k@4']);
     });
+
+    it('keeps a watch that starts beyond the restored revision from delivering anything before its start', () => {
+      // Found by the simulator's clients: a fresh follower's watch from a revision it has not
+      // reached yet, then a snapshot install, delivered the whole history below the start.
+      const { s, w } = setup();
+      const id = w.watch({ key: enc('k'), startRevision: 8 });
+      const leader = new MvccStore();
+      for (let i = 0; i < 10; i++) put(leader, 'k', String(i));
+      s.restore(leader.snapshot());
+      w.resync();
+      w.sync();
+      expect(eventKeys(w.take(id))).to.deep.equal(['put:k@8', 'put:k@9', 'put:k@10', 'put:k@11']);
+    });
   });
 
   it('rejects bad options at construction', () => {
