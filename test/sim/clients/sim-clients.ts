@@ -64,13 +64,15 @@ export interface SimClientsOptions {
   readonly leaseTtlSec: readonly [number, number];
   /** A lease is kept alive for up to this long after its grant, then left to expire. */
   readonly leaseKeepMaxMs: number;
+  /** Leases not known to be gone, at most (a grant waits while there are this many). */
+  readonly liveLeases: number;
 }
 
 export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   clients: 4,
   registerKeys: 3,
   pairKeys: 4,
-  leaseKeys: 3,
+  leaseKeys: 6,
   thinkMeanMs: 8,
   requestTimeoutMs: 1500,
   sweepMs: 20,
@@ -80,6 +82,7 @@ export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   compactMeanMs: 500,
   leaseTtlSec: [1, 3],
   leaseKeepMaxMs: 2500,
+  liveLeases: 3,
 };
 
 export const CLIENT_PREFIX = 'c/';
@@ -109,7 +112,11 @@ interface Worker {
 
 interface KnownLease {
   readonly id: number;
+  /** The lease key its puts go to (c/lease/N): each lease mostly has its key to itself until it is gone. */
+  readonly slot: number;
   readonly keepUntilMs: number;
+  /** Most leases are left to expire; the others are revoked once no longer kept alive. */
+  readonly revoke: boolean;
   gone: boolean;
 }
 
@@ -199,6 +206,7 @@ export class SimClients {
     giveUp: (why: string) => void;
   }>();
   private lastCompaction = 0;
+  private nextSlot = 0;
   /** A bug in the clients themselves (an exception in their promise chains), rethrown by check(). */
   private internalError: unknown;
 
@@ -649,7 +657,8 @@ export class SimClients {
   }
 
   private async deleteSome(w: Worker): Promise<void> {
-    const prefix = this.random.chance(0.5) ? `${CLIENT_PREFIX}pair/` : `${CLIENT_PREFIX}lease/`;
+    // Lease keys rarely: they should mostly live until their lease is revoked or expires.
+    const prefix = this.random.chance(0.95) ? `${CLIENT_PREFIX}pair/` : `${CLIENT_PREFIX}lease/`;
     const whole = this.random.chance(0.3);
     const keys = prefix.endsWith('pair/') ? this.o.pairKeys : this.o.leaseKeys;
     const key = whole ? prefix : `${prefix}${this.random.int(keys)}`;
@@ -675,19 +684,27 @@ export class SimClients {
   }
 
   private async leaseGrant(w: Worker): Promise<void> {
+    // A few leases at a time, so that their keys live until they expire.
+    if (this.leases.filter((l) => !l.gone).length >= this.o.liveLeases) return;
     const [lo, hi] = this.o.leaseTtlSec;
     const ttlSec = lo + this.random.int(hi - lo + 1);
     const r = await this.call(w.member, (b, o) => b.leaseGrant({ ttlSec, id: 0 }, o));
     if (!r.ok) return this.failed(w, r);
     const keepUntilMs = this.host.scheduler.nowMs + this.random.float() * this.o.leaseKeepMaxMs;
-    this.leases.push({ id: r.value.id, keepUntilMs, gone: false });
+    this.leases.push({
+      id: r.value.id,
+      slot: this.nextSlot++ % this.o.leaseKeys,
+      keepUntilMs,
+      revoke: this.random.chance(0.3),
+      gone: false,
+    });
     this.note(w.member, `lease ${r.value.id} granted, ttl ${ttlSec}s`);
   }
 
   private async leasedPut(w: Worker): Promise<void> {
     const lease = this.someLease(true);
     if (lease === undefined) return this.leaseGrant(w);
-    const key = `${CLIENT_PREFIX}lease/${this.random.int(this.o.leaseKeys)}`;
+    const key = `${CLIENT_PREFIX}lease/${lease.slot}`;
     const value = this.value(w);
     const r = await this.call(w.member, (b, o) => b.put(putReq(key, value, lease.id), o));
     if (!r.ok) return this.failed(w, r);
@@ -720,7 +737,8 @@ export class SimClients {
   }
 
   private async leaseRevoke(w: Worker): Promise<void> {
-    const lease = this.someLease(false);
+    const now = this.host.scheduler.nowMs;
+    const lease = this.leases.find((l) => l.revoke && !l.gone && l.keepUntilMs <= now);
     if (lease === undefined) return;
     const r = await this.call(w.member, (b, o) => b.leaseRevoke({ id: lease.id }, o));
     if (!r.ok) {
