@@ -3,6 +3,7 @@ export { StateMachine, CorruptError } from './state-machine.js';
 export { AlarmSet, ALARM_KINDS } from './alarms.js';
 export type { AlarmKind, AlarmRecord } from './alarms.js';
 export type { StateMachineOptions } from './state-machine.js';
+export type { StateMachineInjectedBugs } from './injected-bugs.js';
 export { describeCommand } from './command.js';
 export type { Command, CommandType, CommandResponse, ApplyResult } from './command.js';
 export {

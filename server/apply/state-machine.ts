@@ -24,6 +24,8 @@
  * - keep-alives: `lessor.renew(id, nowMs)` on the leader (not through the log);
  * - `watchable.progressTick(nowMs)` now and then; `snapshot()` / `restore(bytes)` with Raft's
  *   snapshots; `hash()` to compare members.
+ *
+ * `injectedBugs` (injected-bugs.ts) are for the simulator's self-tests only, never production.
  */
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { assert, unreachable } from '../assert.js';
@@ -40,11 +42,13 @@ import {
   type MvccOptions,
   type RangeRequest,
   type RangeResponse,
+  type TxnResponse,
 } from '../mvcc/index.js';
 import { WatchableStore, type WatchableStoreOptions, type WatchSink } from '../watch/index.js';
 import { AlarmSet } from './alarms.js';
 import type { ApplyResult, Command, CommandResponse } from './command.js';
 import { decodeCommand } from './command-codec.js';
+import { TxnSecondEventHider, type StateMachineInjectedBugs } from './injected-bugs.js';
 import { decodeStateSnapshot, encodeStateSnapshot } from './state-snapshot.js';
 
 export interface StateMachineOptions {
@@ -52,6 +56,8 @@ export interface StateMachineOptions {
   readonly lessor?: LessorOptions;
   readonly watch?: WatchableStoreOptions;
   readonly watchSink?: WatchSink;
+  /** Never set in production (see StateMachineInjectedBugs). */
+  readonly injectedBugs?: StateMachineInjectedBugs;
 }
 
 /** Commands refused while the CORRUPT alarm is raised (etcd's corrupt applier): every write. */
@@ -83,12 +89,21 @@ export class StateMachine {
   /** The cluster's alarms (alarms.ts): replicated, in the snapshot and the hash. */
   readonly alarms = new AlarmSet();
   private applied = 0;
+  private readonly bugs: StateMachineInjectedBugs;
+  /** Only with the injected bug `skipTxnSecondWatchEvent`. */
+  private readonly txnEventHider: TxnSecondEventHider | undefined;
 
   constructor(options: StateMachineOptions = {}) {
-    const deleteKeys = (keys: readonly string[]): number => this.store.deleteKeys(keys);
+    this.bugs = options.injectedBugs ?? {};
+    const deleteKeys =
+      this.bugs.expireLeaseWithoutRevision === true
+        ? (keys: readonly string[]): number => this.store.vanishKeysWithoutRevision(keys)
+        : (keys: readonly string[]): number => this.store.deleteKeys(keys);
     this.lessor = new Lessor(deleteKeys, options.lessor);
     this.store = new MvccStore(options.mvcc, this.lessor);
-    this.watchable = new WatchableStore(this.store, options.watch, options.watchSink);
+    this.txnEventHider =
+      this.bugs.skipTxnSecondWatchEvent === true ? new TxnSecondEventHider(this.store) : undefined;
+    this.watchable = new WatchableStore(this.txnEventHider ?? this.store, options.watch, options.watchSink);
   }
 
   /** The index of the last entry applied (0 before the first). */
@@ -156,15 +171,22 @@ export class StateMachine {
   restore(bytes: Uint8Array): void {
     const snap = decodeStateSnapshot(bytes);
     const leaseIds = new Set(snap.leases.map((l) => l.id));
+    // With the injected bug `expireLeaseWithoutRevision`, a revoked lease's keys are still in the
+    // store (hidden from reads): they come back attached to no lease, and are hidden again.
+    const hideOrphans = this.bugs.expireLeaseWithoutRevision === true;
     this.store.restore(snap.mvcc, (kv) => {
-      if (kv.lease !== 0 && !leaseIds.has(kv.lease)) {
+      if (kv.lease !== 0 && !leaseIds.has(kv.lease) && !hideOrphans) {
         throw new SnapshotDecodeError(`key attached to missing lease ${kv.lease}`);
       }
     });
     this.lessor.restore(snap.leases);
+    const orphans: string[] = [];
     this.store.forEachLive((kv) => {
-      if (kv.lease !== 0) this.lessor.attach(kv.lease, keyToString(kv.key));
+      if (kv.lease === 0) return;
+      if (leaseIds.has(kv.lease)) this.lessor.attach(kv.lease, keyToString(kv.key));
+      else orphans.push(keyToString(kv.key));
     });
+    if (orphans.length > 0) this.store.vanishKeysWithoutRevision(orphans);
     this.alarms.restore(snap.alarms);
     this.alarmsChanged();
     this.applied = snap.appliedIndex;
@@ -200,8 +222,11 @@ export class StateMachine {
         return { type: 'put', response: this.store.put(c.request) };
       case 'deleteRange':
         return { type: 'deleteRange', response: this.store.deleteRange(c.request) };
-      case 'txn':
-        return { type: 'txn', response: this.store.txn(c.request) };
+      case 'txn': {
+        const run = (): TxnResponse => this.store.txn(c.request);
+        const hider = this.txnEventHider;
+        return { type: 'txn', response: hider === undefined ? run() : hider.duringTxn(run) };
+      }
       case 'range':
         return { type: 'range', response: this.store.range(c.request) };
       case 'compact':

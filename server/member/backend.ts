@@ -1,11 +1,14 @@
 /**
- * The client API's backend on a real member (`ClientBackend`, defined by server/api): writes are
+ * The client API's backend of a member (`ClientBackend`, defined by server/api): writes are
  * proposed through Raft and answered when applied here; linearizable reads wait for ReadIndex and
  * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
  * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership changes
  * are decided on the leader, which alone knows whether a change is pending and how far a learner
  * has caught up: a follower forwards them to the leader (leader-forward.ts), as etcd does, and
  * answers once the change is applied here too.
+ *
+ * It depends on ports only (`BackendCore`, backend-core.ts): the same request path serves a real
+ * member and runs in the simulator, on virtual time, with no socket and no disk.
  */
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
@@ -19,29 +22,29 @@ import {
   type Command,
   type CommandResponse,
 } from '../apply/index.js';
+// The API's contract and constants only (not its servers): the request path runs without sockets.
 import {
-  ETCD_API_VERSION,
-  packageVersion,
   NotLeaderError,
   type BackendHealth,
   type BackendSnapshot,
   type CallOptions,
   type ClientBackend,
-  type MetricsRegistry,
   type WatchHandle,
   type WatchSink,
-} from '../api/index.js';
+} from '../api/backend.js';
+import type { MetricsRegistry } from '../api/metrics.js';
+import { ETCD_API_VERSION, packageVersion } from '../api/version.js';
 import { memberIdOf } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
 import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
-import { WAL_FORMAT_VERSION } from '../storage/index.js';
+import { WAL_FORMAT_VERSION } from '../storage/wal/record.js';
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
-import { LeaderForwarder, type ForwardedMethod } from './leader-forward.js';
-import { proposeCommand, type MemberCore } from './member.js';
+import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
+import { proposeCommand } from './propose.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
 
 /** etcd's spelling of each alarm type (status errors, metric labels). */
@@ -51,15 +54,17 @@ const WIRE_ALARM: Readonly<Record<P.AlarmType, string>> = {
   corrupt: 'CORRUPT',
 };
 
+/** Where a follower forwards a membership change: the leader's client URLs, over its network. */
+interface LeaderTarget {
+  readonly urls: readonly string[];
+  readonly network: BackendNetwork;
+}
+
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
-  private readonly forwarder: LeaderForwarder;
 
-  constructor(private readonly core: MemberCore) {
+  constructor(private readonly core: BackendCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
-    // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
-    // (the change may still be applied) must reach the client rather than a forwarding failure.
-    this.forwarder = new LeaderForwarder(core.config.clientTls, 2 * core.config.requestTimeoutMs);
   }
 
   header(): P.ResponseHeader {
@@ -258,9 +263,9 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
-    const leaderUrls = this.leaderToForwardTo();
-    if (leaderUrls !== undefined) {
-      const r = await this.forward('cluster.memberAdd', req, leaderUrls, options);
+    const leader = this.leaderToForwardTo();
+    if (leader !== undefined) {
+      const r = await this.forward(leader, 'cluster.memberAdd', req, options);
       return { ...r, header: this.header(), members: this.members() };
     }
     const { replica, config } = this.core;
@@ -291,9 +296,9 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
-    const leaderUrls = this.leaderToForwardTo();
-    if (leaderUrls !== undefined) {
-      await this.forward('cluster.memberRemove', req, leaderUrls, options);
+    const leader = this.leaderToForwardTo();
+    if (leader !== undefined) {
+      await this.forward(leader, 'cluster.memberRemove', req, options);
       return { header: this.header(), members: this.members() };
     }
     if (!this.core.replica.memberList().some((m) => m.id === req.id))
@@ -303,9 +308,9 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
-    const leaderUrls = this.leaderToForwardTo();
-    if (leaderUrls !== undefined) {
-      await this.forward('cluster.memberPromote', req, leaderUrls, options);
+    const leader = this.leaderToForwardTo();
+    if (leader !== undefined) {
+      await this.forward(leader, 'cluster.memberPromote', req, options);
       return { header: this.header(), members: this.members() };
     }
     const { replica, config } = this.core;
@@ -332,15 +337,24 @@ export class MemberBackend implements ClientBackend {
 
   /**
    * Membership changes are decided on the leader: undefined on the leader, else the leader's
-   * client URLs to forward to. No leader: UNAVAILABLE; a leader that has not published its client
-   * URLs yet: NOT_LEADER (both retryable, nothing was changed).
+   * client URLs and the network to forward with. No leader: UNAVAILABLE; a member without a
+   * network, or a leader that has not published its client URLs yet: NOT_LEADER (all retryable,
+   * nothing was changed).
    */
-  private leaderToForwardTo(): readonly string[] | undefined {
-    const { replica } = this.core;
+  private leaderToForwardTo(): LeaderTarget | undefined {
+    const { replica, network } = this.core;
     if (replica.isLeader()) return undefined;
     const leaderId = replica.leaderId();
     if (leaderId === 0) throw unavailable('no leader: membership cannot change now');
     const urls = replica.memberList().find((m) => m.id === leaderId)?.clientUrls ?? [];
+    if (network === undefined) {
+      throw new NotLeaderError(
+        leaderId,
+        urls,
+        `etcdserver: not leader: membership changes are decided on the leader (${leaderId}), ` +
+          'and this member does not forward them; send the request there',
+      );
+    }
     if (urls.length === 0) {
       throw new NotLeaderError(
         leaderId,
@@ -348,7 +362,7 @@ export class MemberBackend implements ClientBackend {
         `etcdserver: not leader: the leader (${leaderId}) has not published its client URLs yet; retry`,
       );
     }
-    return urls;
+    return { urls, network };
   }
 
   /**
@@ -357,12 +371,12 @@ export class MemberBackend implements ClientBackend {
    * it. If that wait fails the change is still made: the leader's answer stands.
    */
   private async forward<M extends ForwardedMethod>(
+    leader: LeaderTarget,
     method: M,
     params: P.MethodParams<M>,
-    leaderUrls: readonly string[],
     options: CallOptions,
   ): Promise<P.MethodResult<M>> {
-    const result = await this.forwarder.call(method, params, leaderUrls, options.signal);
+    const result = await leader.network.forwardToLeader(method, params, leader.urls, options.signal);
     try {
       await this.core.replica.linearizableRead(signalOf(options));
     } catch (err) {
@@ -502,7 +516,7 @@ export class MemberBackend implements ClientBackend {
   }
 
   registerMetrics(registry: MetricsRegistry): void {
-    const { replica, machine, pump, transport } = this.core;
+    const { replica, machine, pump, network } = this.core;
     // The replica and transport count by themselves; these families copy their totals at scrape
     // time (counters only grow during the process' life, as Prometheus expects).
     const c = (name: string, help: string) => registry.counter(name, help);
@@ -530,7 +544,11 @@ export class MemberBackend implements ClientBackend {
       'Snapshots received from a leader and installed.',
     );
     const applySeconds = c('concord_server_apply_seconds_total', 'Seconds spent applying entries.');
-    const peerDrops = c('concord_network_peer_dropped_messages_total', 'Peer messages dropped.');
+    // Only a member with a network has peer messages to drop.
+    const peerDrops =
+      network !== undefined
+        ? c('concord_network_peer_dropped_messages_total', 'Peer messages dropped.')
+        : undefined;
     registry.addCollector(() => {
       const s = replica.stats();
       const st = replica.status();
@@ -553,7 +571,7 @@ export class MemberBackend implements ClientBackend {
       snapshots.setTotal(s.snapshotsTaken);
       restored.setTotal(s.snapshotsRestored);
       applySeconds.setTotal(s.applyMsTotal / 1000);
-      peerDrops.setTotal(transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0));
+      if (network !== undefined) peerDrops?.setTotal(network.droppedPeerMessages());
     });
   }
 }

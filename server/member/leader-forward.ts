@@ -23,18 +23,14 @@ import {
   ErrorCode,
   methodSpec,
   type ErrorDetails,
-  type Method,
   type MethodParams,
   type MethodResult,
 } from '../../client/protocol/index.js';
 import type { TlsFiles } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
+import type { ForwardedMethod } from './backend-core.js';
 
-/** The methods a follower forwards. */
-export type ForwardedMethod = Extract<
-  Method,
-  'cluster.memberAdd' | 'cluster.memberRemove' | 'cluster.memberPromote'
->;
+export type { ForwardedMethod } from './backend-core.js';
 
 /** The leader's answer was an error: its code, message and details, as the leader gave them. */
 export class ForwardedError extends ServerError {

@@ -4,8 +4,7 @@
  * client API — wired together and started. `startMember` is what `concord serve` runs and what
  * users embed (etcd's `embed` is the model).
  */
-import { AutoCompactionPolicy } from '../mvcc/index.js';
-import { encodeCommand, StateMachine, type ApplyResult, type Command } from '../apply/index.js';
+import { StateMachine, type ApplyResult } from '../apply/index.js';
 import { InvalidConfigError, loadConfig, type MemberConfig } from '../cli/config.js';
 import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 import { JsonLinesLogger, type Logger } from '../platform/logger.js';
@@ -26,9 +25,11 @@ import {
 } from '../replica/index.js';
 import { RaftStorage } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
-import { LeaseDriver } from './lease-driver.js';
+import type { BackendCore, BackendNetwork } from './backend-core.js';
+import { LeaderForwarder } from './leader-forward.js';
+import { autoCompactionOptions, startMemberServices, type MemberServices } from './member-services.js';
 import { StateMachinePort } from './state-machine-port.js';
-import { WatchPump } from './watch-pump.js';
+import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
 import type { MemberOptions } from './options.js';
 
@@ -52,13 +53,18 @@ export function optionsToArgv(options: MemberOptions): string[] {
   return argv;
 }
 
-export interface MemberCore {
+/** A real member: the request path's ports (BackendCore) plus its network, storage and platform. */
+export interface MemberCore extends BackendCore {
   readonly config: MemberConfig;
   readonly logger: Logger;
   readonly replica: Replica<ApplyResult>;
   readonly machine: StateMachine;
   readonly pump: WatchPump;
+  /** The watch pump, lease driver and auto-compaction, wired to the replica. */
+  readonly services: MemberServices;
   readonly transport: PeerTransport;
+  /** Forwarding to the leader and peer statistics, for the client API's backend. */
+  readonly network: BackendNetwork;
   readonly storage: RaftStorage;
   readonly disk: Disk;
   readonly port: StateMachinePort;
@@ -210,40 +216,25 @@ async function assembleCore(
   let knownPeers = new Set<number>();
   replica.onMembershipChange((members) => syncPeers(members));
 
-  const pump = new WatchPump(machine.watchable);
-  replica.onApplied(() => pump.onApplied());
-  const leases = new LeaseDriver({
-    lessor: machine.lessor,
+  const services = startMemberServices({
+    replica,
+    machine,
     clock,
+    // The pump's next catch-up round waits one turn of the event loop, no longer.
+    defer: setImmediate,
     logger,
-    propose: (command) => proposeCommand(replica, command),
-    promoteGraceMs: config.electionTimeoutMs,
+    memberId: config.memberId,
+    electionTimeoutMs: config.electionTimeoutMs,
+    autoCompaction: autoCompactionOptions(config.autoCompaction),
   });
-  replica.onLeaderChange((leader) => leases.onLeaderChange(leader === config.memberId));
-  const compaction =
-    config.autoCompaction.retention > 0
-      ? new AutoCompactionPolicy(
-          config.autoCompaction.mode === 'revision'
-            ? { mode: 'revision', retainRevisions: config.autoCompaction.retention }
-            : { mode: 'periodic', retainMs: config.autoCompaction.retention },
-        )
-      : undefined;
-  let compacting = false;
-  replica.onTick(() => {
-    const now = clock.nowMs();
-    leases.onTick();
-    pump.onTick(now);
-    if (compaction === undefined || !replica.isLeader() || compacting) return;
-    const target = compaction.maybeCompact(now, machine.store.currentRevision);
-    if (target === undefined) return;
-    compacting = true;
-    proposeCommand(replica, { type: 'compact', revision: target })
-      .then(() => compaction.compacted(target))
-      .catch((err: unknown) => logger.warn('auto-compaction failed', { revision: target, error: err }))
-      .finally(() => {
-        compacting = false;
-      });
-  });
+  undo.push(() => Promise.resolve(services.close()));
+  // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
+  // (the change may still be applied) must reach the client rather than a forwarding failure.
+  const forwarder = new LeaderForwarder(config.clientTls, 2 * config.requestTimeoutMs);
+  const network: BackendNetwork = {
+    forwardToLeader: (method, params, urls, signal) => forwarder.call(method, params, urls, signal),
+    droppedPeerMessages: () => transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0),
+  };
   const core: MemberCore = {
     config,
     logger,
@@ -251,8 +242,10 @@ async function assembleCore(
     machine,
     port,
     disk,
-    pump,
+    pump: services.pump,
+    services,
     transport,
+    network,
     storage,
     clock,
     timers,
@@ -286,13 +279,7 @@ function localAddressOf(urls: readonly string[]): string | undefined {
   return /^127\.\d+\.\d+\.\d+$/.test(host) ? host : undefined;
 }
 
-export function proposeCommand(
-  replica: Replica<ApplyResult>,
-  command: Command,
-  options: { signal?: AbortSignal } = {},
-): Promise<ApplyResult> {
-  return replica.propose(encodeCommand(command), options);
-}
+export { proposeCommand } from './propose.js';
 
 export function makeLogger(
   config: Pick<MemberConfig, 'logLevel' | 'name'>,
@@ -315,7 +302,7 @@ export { loadConfig };
 export async function stopCore(core: MemberCore): Promise<void> {
   try {
     await core.replica.stop();
-    core.pump.close();
+    core.services.close();
     await core.transport.close();
     await core.storage.close();
     await core.disk.close();

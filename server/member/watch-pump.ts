@@ -3,17 +3,44 @@
  * sink: after every applied batch, on every tick (idle progress), and in rounds while watchers
  * are catching up from history. Catch-up rounds yield to the event loop between batches so a
  * watcher that starts far in the past never blocks the member.
+ *
+ * The pump never reads the clock or schedules by itself: the next round is deferred through the
+ * `defer` it is given (a real member passes `setImmediate`; the simulator a zero-delay timer of its
+ * virtual time), so the same pump runs in both.
  */
+import type { ErrorCode } from '../../client/protocol/error-codes.js';
+import type { Timers } from '../platform/timers.js';
 import type { WatchableStore, WatchRequest, WatchResponse } from '../watch/index.js';
 
 export type WatchResponseSink = (response: WatchResponse) => void;
+
+/** Why every watch ends at once (the member stops). */
+export interface WatchEnding {
+  readonly code: ErrorCode;
+  readonly reason: string;
+  /** The store revision the watches end at. */
+  readonly revision: number;
+}
+
+/** Runs `fn` after the work queued now had its turn (not synchronously). */
+export type Defer = (fn: () => void) => void;
+
+/** A `Defer` on the `Timers` port: a zero-delay timer (virtual time in the simulator). */
+export function deferOn(timers: Timers): Defer {
+  return (fn) => {
+    timers.setTimeout(fn, 0);
+  };
+}
 
 export class WatchPump {
   private readonly sinks = new Map<number, WatchResponseSink>();
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly watchable: WatchableStore) {}
+  constructor(
+    private readonly watchable: WatchableStore,
+    private readonly defer: Defer,
+  ) {}
 
   get watcherCount(): number {
     return this.sinks.size;
@@ -46,15 +73,23 @@ export class WatchPump {
     this.pump();
   }
 
-  close(): void {
+  /**
+   * Cancels every watcher. With `ending`, each sink is told first (a `canceled` response with its
+   * code), as a client whose member went away must be; without, the sinks are dropped silently
+   * (a real member closes its client connections before).
+   */
+  close(ending?: WatchEnding): void {
     this.closed = true;
-    for (const id of [...this.sinks.keys()]) this.cancel(id);
+    for (const [id, sink] of [...this.sinks]) {
+      this.cancel(id);
+      if (ending !== undefined) sink({ type: 'canceled', watchId: id, ...ending });
+    }
   }
 
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.defer(() => {
       this.scheduled = false;
       this.pump();
     });

@@ -32,6 +32,12 @@ export interface StoreState {
   currentRevision: number;
   compactRevision: number;
   sizeBytes: number;
+  /**
+   * INJECTED BUG state (simulator self-tests only; never set in production): keys that vanished
+   * from reads at the given revision without a revision, a history entry or an event (see
+   * `MvccStore.vanishKeysWithoutRevision`). Not in the snapshot or the hash.
+   */
+  vanished?: Map<string, number>;
 }
 
 export function emptyState(): StoreState {
@@ -52,16 +58,25 @@ export function visitRange(
   rev: number,
   visit: (kv: KeyValue, key: string) => boolean | void,
 ): void {
+  const vanished = state.vanished;
   if (range.kind === 'single') {
     const kv = state.index.get(range.key)?.at(rev);
-    if (kv !== undefined) visit(kv, range.key);
+    if (kv !== undefined && !(vanished !== undefined && hasVanished(vanished, range.key, kv, rev)))
+      visit(kv, range.key);
     return;
   }
   if (range.end !== undefined && range.end <= range.start) return;
   state.tree.scan(range.start, range.end, (key) => {
     const kv = state.index.get(key)?.at(rev);
-    return kv === undefined ? true : visit(kv, key) !== false;
+    if (kv === undefined || (vanished !== undefined && hasVanished(vanished, key, kv, rev))) return true;
+    return visit(kv, key) !== false;
   });
+}
+
+/** Whether the injected bug hid `kv` from a read at `rev`: it vanished at or below `rev`, after its put. */
+function hasVanished(vanished: Map<string, number>, key: string, kv: KeyValue, rev: number): boolean {
+  const at = vanished.get(key);
+  return at !== undefined && kv.modRevision <= at && at <= rev;
 }
 
 /** The live KeyValue of `key` at the newest revision (including a write txn's own changes). */

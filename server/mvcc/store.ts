@@ -142,6 +142,21 @@ export class MvccStore {
     return txn.end();
   }
 
+  /**
+   * INJECTED BUG (simulator self-tests only, never in production): the live `keys` vanish from
+   * every read at the current revision and above — ranges, compares, deletes — without a new
+   * revision, a history entry or a watch event. The key index and the history keep them, so the
+   * hash and the snapshot do not see it (a store restored from a snapshot has them again).
+   * Returns the current revision, unchanged.
+   */
+  vanishKeysWithoutRevision(keys: readonly string[]): number {
+    const vanished = (this.state.vanished ??= new Map());
+    for (const key of keys) {
+      if (this.state.index.get(key)?.latest() !== undefined) vanished.set(key, this.state.currentRevision);
+    }
+    return this.state.currentRevision;
+  }
+
   /** Throws CompactedError / FutureRevisionError if `revision` cannot be a compaction point. */
   checkCompact(revision: number): void {
     checkCompact(this.state, revision);

@@ -3,7 +3,8 @@ import type { RaftBootState } from './types.js';
 
 /**
  * Deliberately wrong behaviours that only the simulator's self-tests switch on, to prove that its
- * checkers catch real Raft bugs. Never set in production; `startMember` refuses them.
+ * checkers catch real Raft bugs. Never set in production: no CLI flag, config key or MemberOptions
+ * reaches them (test/unit/cli/no-injected-bugs.test.ts). All default off.
  */
 export interface InjectedBugs {
   /** Commit an entry of an earlier term as soon as a quorum stores it (Raft paper figure 8). */
@@ -12,6 +13,12 @@ export interface InjectedBugs {
   readonly voteWithoutLogCheck?: boolean;
   /** Accept MsgApp without checking the previous entry's index and term. */
   readonly skipPrevLogCheck?: boolean;
+  /**
+   * `Ready.messagesBeforePersist` covers every message, votes and append acknowledgements
+   * included: a member promises a vote or an entry before it is durable, and forgets the promise
+   * in a power loss.
+   */
+  readonly sendBeforePersist?: boolean;
 }
 
 export interface RaftConfig {

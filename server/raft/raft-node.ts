@@ -159,7 +159,7 @@ export class RaftNode {
       messages,
       readStates: r.readStates,
       mustSync,
-      messagesBeforePersist: early,
+      messagesBeforePersist: r.bugs.sendBeforePersist === true ? messages.length : early,
     };
     r.msgs = [];
     r.readStates = [];

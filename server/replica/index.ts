@@ -3,6 +3,7 @@ export { REPLICA_DEFAULTS } from './replica-config.js';
 export { toServerError } from './to-server-error.js';
 export type {
   ReplicaConfig,
+  ReplicaInjectedBugs,
   ReplicaStatus,
   ReplicaStats,
   ReplicaLogger,

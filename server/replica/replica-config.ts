@@ -13,6 +13,20 @@ export interface ReplicaLogger {
 
 export const silentLogger: ReplicaLogger = { info: () => {}, warn: () => {}, error: () => {} };
 
+/**
+ * Deliberately wrong behaviours of the Ready loop that only the simulator's self-tests switch on,
+ * to prove that its checkers catch them. Never set in production: no CLI flag, config key or
+ * MemberOptions reaches them (test/unit/cli/no-injected-bugs.test.ts). All default off.
+ */
+export interface ReplicaInjectedBugs {
+  /**
+   * Apply (and answer) every committed entry of a Ready before its write is durable, instead of
+   * only those an earlier Ready stored: a single voter acknowledges a write that a power loss
+   * then drops.
+   */
+  readonly applyBeforePersist?: boolean;
+}
+
 export interface ReplicaConfig<R> {
   readonly id: number;
   readonly boot: RaftBootState;
@@ -39,6 +53,8 @@ export interface ReplicaConfig<R> {
     >
   >;
   readonly logger?: ReplicaLogger;
+  /** Never set in production (see ReplicaInjectedBugs). */
+  readonly injectedBugs?: ReplicaInjectedBugs;
 }
 
 export const REPLICA_DEFAULTS = {

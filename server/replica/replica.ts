@@ -61,6 +61,8 @@ export class Replica<R> {
   private stopped = false;
   private campaignedAlone = false;
   private fatalError: Error | undefined;
+  /** An injected bug (simulator self-tests only, never in production): see ReplicaInjectedBugs. */
+  private readonly applyBeforePersist: boolean;
   private readonly leaderListeners = new Set<LeaderListener>();
   private readonly membershipListeners = new Set<MembershipListener>();
   private readonly tickListeners = new Set<() => void>();
@@ -80,6 +82,7 @@ export class Replica<R> {
     this.config = config;
     this.id = config.id;
     this.log = config.logger ?? silentLogger;
+    this.applyBeforePersist = config.injectedBugs?.applyBeforePersist === true;
     const { clock, timers, random } = config.platform;
     this.ids = new IdGenerator(config.id, clock);
     this.pending = new PendingRequests<R>(timers);
@@ -375,7 +378,9 @@ export class Replica<R> {
         const sendFirst = rd.messagesBeforePersist;
         if (sendFirst > 0) this.config.peers.send(rd.messages.slice(0, sendFirst));
         // Entries made durable by earlier Readys are applied (and answered) during this write.
-        const early = committedAppliableBeforePersist(rd);
+        const early = this.applyBeforePersist
+          ? rd.committedEntries.length
+          : committedAppliableBeforePersist(rd);
         const confChanges: ConfChange[] = [];
         if (early > 0) this.applyCommitted(rd.committedEntries.slice(0, early), confChanges);
         if (rd.hardState !== undefined || rd.entries.length > 0 || rd.snapshot !== undefined) {

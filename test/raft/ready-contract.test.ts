@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Message, RaftNode, Ready } from '../../server/raft/index.js';
-import { TestNetwork } from './network.js';
+import { TestNetwork, type NodeOptions } from './network.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -12,8 +12,8 @@ function electFirst(net: TestNetwork): RaftNode {
 }
 
 /** A follower of a fresh 3-member cluster that has just been handed the leader's append of one entry. */
-function followerGivenAnAppend(): RaftNode {
-  const net = new TestNetwork([1, 2, 3]);
+function followerGivenAnAppend(options: NodeOptions = {}): RaftNode {
+  const net = new TestNetwork([1, 2, 3], options);
   const leader = electFirst(net);
   leader.propose(text('x'));
   const rd = leader.ready();
@@ -90,6 +90,33 @@ describe('Ready', () => {
         expect(frd.messages[0]?.type).to.equal('MsgProp');
         expect(frd.messages.slice(1).map((m) => m.type)).to.deep.equal(['MsgAppResp']);
         follower.advance(frd);
+      });
+    });
+
+    context('with the injected bug sendBeforePersist', () => {
+      const bug: NodeOptions = { injectedBugs: { sendBeforePersist: true } };
+
+      it('lets a follower acknowledge appends before its write is durable', () => {
+        const follower = followerGivenAnAppend(bug);
+        const frd = follower.ready();
+        expect(frd.entries).to.have.length(1);
+        expect(frd.messages.some((m) => m.type === 'MsgAppResp')).to.equal(true);
+        expect(frd.messagesBeforePersist).to.equal(frd.messages.length);
+        follower.advance(frd);
+      });
+
+      it('lets a candidate ask for votes, and a voter grant one, before the vote is stored', () => {
+        const net = new TestNetwork([1, 2, 3], { preVote: false, ...bug });
+        net.node(1).campaign();
+        const rd = net.node(1).ready();
+        expect(rd.mustSync).to.equal(true);
+        expect(rd.messages.filter((m) => m.type === 'MsgVote')).to.have.length(2);
+        expect(rd.messagesBeforePersist).to.equal(rd.messages.length);
+        for (const m of rd.messages) if (m.to === 2) net.node(2).step(m);
+        const vrd = net.node(2).ready();
+        expect(vrd.hardState?.vote).to.equal(1);
+        expect(vrd.messages.map((m) => m.type)).to.deep.equal(['MsgVoteResp']);
+        expect(vrd.messagesBeforePersist).to.equal(1);
       });
     });
   });

@@ -1,5 +1,6 @@
 /** Argument parsing and failure formatting for vopr.ts (importable by tests without running the CLI). */
 import { randomInt } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import {
   PROFILES,
   SIM_BUG_NAMES,
@@ -20,6 +21,8 @@ export interface CliArgs {
   readonly livenessMs: number;
   readonly profile: ProfileName;
   readonly storage: 'model' | 'real';
+  /** Worker threads running seeds side by side (default: one per core, at most the seed count). */
+  readonly workers: number;
 }
 
 export class UsageError extends Error {
@@ -68,6 +71,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let livenessMs: number = SIM_DEFAULTS.livenessMs;
   let profile: ProfileName = 'swarm';
   let storage: 'model' | 'real' = 'model';
+  let workers: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -82,10 +86,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--liveness-ms') livenessMs = parseCount(flag, value, 1);
     else if (flag === '--profile') profile = parseProfile(value);
     else if (flag === '--storage') storage = parseStorage(value);
+    else if (flag === '--workers') workers = parseCount(flag, value, 1);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
-  return { seeds: seeds ?? 1, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile, storage };
+  const count = seeds ?? 1;
+  workers ??= Math.min(availableParallelism(), count);
+  return { seeds: count, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile, storage, workers };
 }
 
 export function nodesForSeed(seed: number, nodes: 3 | 5 | 7 | undefined): 3 | 5 | 7 {

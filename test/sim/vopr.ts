@@ -2,7 +2,7 @@
  * The simulator's command line (after TigerBeetle's VOPR):
  *
  *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile|powerloss]
- *                   [--storage model|real] [--safety-ms MS] [--liveness-ms MS]
+ *                   [--storage model|real] [--safety-ms MS] [--liveness-ms MS] [--workers N]
  *
  * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly;
  * `--seed random` starts somewhere new, for exploration — failures print their seeds),
@@ -11,9 +11,11 @@
  * Without --nodes, each seed picks 3, 5 or 7 members from its own value. `--profile swarm` (default)
  * lets every seed draw its own fault mix; `--profile hostile` pins the bug-hunting mix (options.ts).
  * `--storage real` runs the real WAL/snapshot storage on the in-memory disk instead of the model.
+ * `--workers N` runs seeds on N worker threads (default: one per core); the output is the same.
  */
-import { UsageError, formatFailure, optionsFor, parseArgs, type CliArgs } from './cli.js';
-import { runSeed, runSeedAsync } from './run.js';
+import { UsageError, parseArgs, type CliArgs } from './cli.js';
+import { runOneSeed } from './run-one-seed.js';
+import { runSeedPool, type SeedOutcome } from './seed-pool.js';
 
 const MAX_DETAILED_FAILURES = 3;
 
@@ -26,22 +28,27 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
-  let violations = 0;
+  const seeds = Array.from({ length: args.seeds }, (_, k) => (args.first + k) >>> 0);
+  const outcomes =
+    args.workers > 1
+      ? await runSeedPool({ seeds, workers: args.workers, argv })
+      : await runInProcess(args, seeds);
   let events = 0;
-  const failed: number[] = [];
-  for (let k = 0; k < args.seeds; k++) {
-    const seed = (args.first + k) >>> 0;
-    const options = optionsFor(args, seed);
-    const result = options.storage === 'real' ? await runSeedAsync(options) : runSeed(options);
-    events += result.events;
-    if (result.violation === undefined) continue;
-    violations++;
-    failed.push(seed);
-    if (violations <= MAX_DETAILED_FAILURES) process.stdout.write(`${formatFailure(result, options)}\n\n`);
+  const failed: SeedOutcome[] = [];
+  for (const o of outcomes) {
+    events += o.events;
+    if (o.failure !== undefined) failed.push(o);
   }
-  if (failed.length > 0) process.stdout.write(`failing seeds: ${failed.join(' ')}\n`);
-  process.stdout.write(`seeds=${args.seeds} violations=${violations} events=${events}\n`);
-  return violations > 0 ? 1 : 0;
+  for (const o of failed.slice(0, MAX_DETAILED_FAILURES)) process.stdout.write(`${o.failure}\n\n`);
+  if (failed.length > 0) process.stdout.write(`failing seeds: ${failed.map((o) => o.seed).join(' ')}\n`);
+  process.stdout.write(`seeds=${args.seeds} violations=${failed.length} events=${events}\n`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+async function runInProcess(args: CliArgs, seeds: readonly number[]): Promise<SeedOutcome[]> {
+  const outcomes: SeedOutcome[] = [];
+  for (const seed of seeds) outcomes.push(await runOneSeed(args, seed));
+  return outcomes;
 }
 
 // `npm run sim | head` closes the pipe early; that is not an error worth a stack trace.

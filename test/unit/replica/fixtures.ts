@@ -5,6 +5,7 @@ import {
   encodeReplicaSnapshot,
   MemberRegistry,
   Replica,
+  type ReplicaInjectedBugs,
   type ReplicaStorage,
   type StateMachine,
 } from '../../../server/replica/index.js';
@@ -122,7 +123,11 @@ export class ReplicaCluster {
 
   constructor(
     readonly ids: readonly number[],
-    private readonly options: { snapshotCount?: number; snapshotCatchUpEntries?: number } = {},
+    private readonly options: {
+      snapshotCount?: number;
+      snapshotCatchUpEntries?: number;
+      injectedBugs?: ReplicaInjectedBugs;
+    } = {},
     /** Start from bootstrap entries (empty initial membership) instead of an index-0 membership. */
     bootstrap?: { entries: Entry[]; hardState: HardState },
   ) {
@@ -172,6 +177,7 @@ export class ReplicaCluster {
       snapshotCount: this.options.snapshotCount ?? 1000,
       snapshotCatchUpEntries: this.options.snapshotCatchUpEntries ?? 10,
       requestTimeoutMs: 2000,
+      ...(this.options.injectedBugs !== undefined ? { injectedBugs: this.options.injectedBugs } : {}),
     });
     this.replicas.set(id, replica);
     this.down.delete(id);

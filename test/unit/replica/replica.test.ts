@@ -13,6 +13,31 @@ async function settle<T>(cluster: ReplicaCluster, promise: Promise<T>, maxMs = 1
   return result;
 }
 
+/**
+ * Proposes `q=1` on `leader` while its disk holds every write (an fsync that has not returned),
+ * moves the clock, then reports what the state machine applied and whether the proposal was
+ * answered — and lets the disk finish.
+ */
+async function proposeWhileTheDiskHolds(
+  cluster: ReplicaCluster,
+  leader: number,
+): Promise<{ applied: string | undefined; answered: boolean }> {
+  const storage = cluster.storages.get(leader)!;
+  storage.hold();
+  let answered = false;
+  const write = cluster.replica(leader).propose(cmd('q=1'));
+  void write.then(() => {
+    answered = true;
+  });
+  try {
+    await cluster.clock.advance(300);
+    return { applied: cluster.machines.get(leader)!.map.get('q'), answered };
+  } finally {
+    storage.release();
+    await settle(cluster, write);
+  }
+}
+
 describe('Replica', () => {
   let cluster: ReplicaCluster;
   afterEach(async () => {
@@ -78,6 +103,22 @@ describe('Replica', () => {
         storage.release();
       }
       expect(await settle(cluster, write)).to.equal(1);
+    });
+
+    it("applies nothing of a single voter's write before the write is durable", async () => {
+      cluster = new ReplicaCluster([1]);
+      const leader = await cluster.waitForLeader();
+      const { applied, answered } = await proposeWhileTheDiskHolds(cluster, leader);
+      expect(applied).to.equal(undefined);
+      expect(answered).to.equal(false);
+    });
+
+    it('with the injected bug applyBeforePersist, applies and answers a write before it is durable', async () => {
+      cluster = new ReplicaCluster([1], { injectedBugs: { applyBeforePersist: true } });
+      const leader = await cluster.waitForLeader();
+      const { applied, answered } = await proposeWhileTheDiskHolds(cluster, leader);
+      expect(applied).to.equal('1');
+      expect(answered).to.equal(true);
     });
 
     it('refuses with a retryable UNAVAILABLE when no leader is known', async () => {

@@ -1,0 +1,63 @@
+/**
+ * What `MemberBackend` (backend.ts) needs of a member, as ports: the replica, the apply state
+ * machine, the watch pump, a clock and a few config values. A real member (`MemberCore`) adds its
+ * network (`BackendNetwork`); a backend without one (the simulator's, a test's) runs the same
+ * request path with no socket and no disk, and the few requests that need the network answer a
+ * typed error instead.
+ */
+import type { ApplyResult, StateMachine } from '../apply/index.js';
+import type { Method, MethodParams, MethodResult } from '../../client/protocol/index.js';
+import type { Clock } from '../platform/clock.js';
+import type { Logger } from '../platform/logger.js';
+import type { Replica } from '../replica/index.js';
+import type { StateMachinePort } from './state-machine-port.js';
+import type { WatchPump } from './watch-pump.js';
+
+/** The config values the request path reads (a `MemberConfig` has them all). */
+export interface BackendConfig {
+  readonly clusterId: number;
+  readonly memberId: number;
+  /** The space quota, reported by status and metrics (the state machine enforces it). */
+  readonly quotaBackendBytes: number;
+  /** Seeds the ids of added members (etcd derives a member id from its peer URLs and the token). */
+  readonly initialClusterToken: string;
+}
+
+/** The methods a follower forwards to its leader (leader-forward.ts). */
+export type ForwardedMethod = Extract<
+  Method,
+  'cluster.memberAdd' | 'cluster.memberRemove' | 'cluster.memberPromote'
+>;
+
+/** What only a member with sockets has. */
+export interface BackendNetwork {
+  /**
+   * Sends a membership change to the first of the leader's client URLs that answers; resolves
+   * with the leader's result, rejects with its error or UNAVAILABLE (LeaderForwarder.call).
+   */
+  forwardToLeader<M extends ForwardedMethod>(
+    method: M,
+    params: MethodParams<M>,
+    leaderUrls: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<MethodResult<M>>;
+  /** Peer messages dropped so far (a metric). */
+  droppedPeerMessages(): number;
+}
+
+export interface BackendCore {
+  readonly config: BackendConfig;
+  readonly logger: Logger;
+  readonly replica: Replica<ApplyResult>;
+  readonly machine: StateMachine;
+  /** Tells of applied lease revokes (keep-alive streams of a revoked lease end at once). */
+  readonly port: Pick<StateMachinePort, 'onLeaseRevoked'>;
+  readonly pump: WatchPump;
+  /** Lease ids are seeded from it; the leader's lessor renews against it. */
+  readonly clock: Clock;
+  /**
+   * Absent on a member without sockets: a follower then answers membership changes with
+   * NOT_LEADER (the leader's id and known client URLs) instead of forwarding them.
+   */
+  readonly network?: BackendNetwork;
+}
