@@ -3,7 +3,8 @@
  * member is a SimReplicaNode (the production Replica and StateMachine on simulated ports) with the
  * production request path (server/member/request-path.ts: MemberBackend, watch pump, lease driver)
  * assembled on each incarnation. Faults: crashes with power loss and restarts; then a healed phase
- * in which the clients stop and the watches catch up; then the client checkers judge the history.
+ * with the clients still running (leases expire there too and are read); then the clients stop,
+ * watches catch up, and the client checkers judge the history.
  *
  * This is the clients' own end-to-end harness (their test, sim-clients.test.ts); the simulator's
  * seed runner wires SimClients the same way through a ClientHost.
@@ -27,8 +28,10 @@ export interface ClientRunOptions {
   readonly nodes: 3 | 5;
   /** Virtual ms of client traffic and faults. */
   readonly faultMs: number;
-  /** Virtual ms after healing for watches to catch up before the check. */
+  /** Virtual ms of client traffic after healing (leases expire and are read here too). */
   readonly healMs: number;
+  /** Virtual ms after the clients stop, for watches to catch up before the check. */
+  readonly settleMs: number;
   /** Mean virtual ms between crashes (0: none). */
   readonly crashIntervalMs: number;
   readonly downtimeMs: number;
@@ -41,7 +44,8 @@ export interface ClientRunOptions {
 export const CLIENT_RUN_DEFAULTS: Omit<ClientRunOptions, 'seed'> = {
   nodes: 3,
   faultMs: 3000,
-  healMs: 3000,
+  healMs: 5000,
+  settleMs: 500,
   crashIntervalMs: 500,
   downtimeMs: 200,
   snapshotCount: 50,
@@ -196,10 +200,12 @@ export async function runClientSeed(
     await settle();
     while (scheduler.step(o.faultMs)) await settle();
     faults = false;
-    clients.stop();
     for (const n of nodes.values()) if (!n.isUp) start(n);
-    trace.recordEvent(scheduler.nowMs, 'heal', 0, 'all members up, clients stopped');
+    trace.recordEvent(scheduler.nowMs, 'heal', 0, 'all members up');
     while (scheduler.step(o.faultMs + o.healMs)) await settle();
+    // The clients ran through the healed phase too: what expired there was read there.
+    clients.stop();
+    while (scheduler.step(o.faultMs + o.healMs + o.settleMs)) await settle();
     stats = clients.check();
   } catch (err) {
     violation = asViolation(err);

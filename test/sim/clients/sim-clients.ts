@@ -60,7 +60,7 @@ export interface SimClientsOptions {
   readonly roamingLifeMeanMs: number;
   /** Mean interval between compactions (0: none). */
   readonly compactMeanMs: number;
-  /** Lease TTLs, in (virtual) seconds. */
+  /** Lease TTLs, in (virtual) seconds (the lessor raises a TTL below its minimum, 2 s by default). */
   readonly leaseTtlSec: readonly [number, number];
   /** A lease is kept alive for up to this long after its grant, then left to expire. */
   readonly leaseKeepMaxMs: number;
@@ -80,8 +80,8 @@ export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   roamingWatches: 3,
   roamingLifeMeanMs: 300,
   compactMeanMs: 500,
-  leaseTtlSec: [1, 3],
-  leaseKeepMaxMs: 2500,
+  leaseTtlSec: [2, 3],
+  leaseKeepMaxMs: 1000,
   liveLeases: 3,
 };
 
@@ -120,9 +120,15 @@ interface KnownLease {
   gone: boolean;
 }
 
+/** An anchor watch and its resumptions: the next revision the chain needs. */
+interface AnchorChain {
+  next: number;
+}
+
 interface LiveWatch {
   readonly record: WatchRecord;
-  readonly anchor: boolean;
+  /** For an anchor watch: its chain (the watch and the ones resuming it). */
+  readonly chain: AnchorChain | undefined;
   readonly backend: ClientBackend;
   handle?: WatchHandle;
   /** Superseded (lost and resumed elsewhere, canceled, ended): its sink ignores what follows. */
@@ -206,6 +212,7 @@ export class SimClients {
     giveUp: (why: string) => void;
   }>();
   private lastCompaction = 0;
+  private readonly anchors: AnchorChain[] = [];
   private nextSlot = 0;
   /** A bug in the clients themselves (an exception in their promise chains), rethrown by check(). */
   private internalError: unknown;
@@ -236,8 +243,11 @@ export class SimClients {
       this.workers.push(w);
       this.later(exponential(this.random, this.o.thinkMeanMs), 'client', () => this.step(w));
     }
-    for (let i = 0; i < this.o.anchorWatches; i++)
-      this.startWatch(CLIENT_PREFIX, prefixEnd(CLIENT_PREFIX), 1, true);
+    for (let i = 0; i < this.o.anchorWatches; i++) {
+      const chain: AnchorChain = { next: 1 };
+      this.anchors.push(chain);
+      this.startWatch(CLIENT_PREFIX, prefixEnd(CLIENT_PREFIX), 1, chain);
+    }
     this.later(this.o.sweepMs, 'client-sweep', () => this.sweep());
     if (this.o.compactMeanMs > 0)
       this.later(exponential(this.random, this.o.compactMeanMs), 'compact', () => this.compactNow());
@@ -361,7 +371,7 @@ export class SimClients {
         continue;
       }
       if (this.host.backend(w.record.member) !== w.backend) this.lose(w, 'member crashed or restarted');
-      else if (!w.anchor && this.host.scheduler.nowMs >= w.expiresAtMs) this.cancelWatch(w);
+      else if (w.chain === undefined && this.host.scheduler.nowMs >= w.expiresAtMs) this.cancelWatch(w);
     }
     if (
       this.running &&
@@ -657,11 +667,11 @@ export class SimClients {
   }
 
   private async deleteSome(w: Worker): Promise<void> {
-    // Lease keys rarely: they should mostly live until their lease is revoked or expires.
-    const prefix = this.random.chance(0.95) ? `${CLIENT_PREFIX}pair/` : `${CLIENT_PREFIX}lease/`;
+    // Pair keys only: a lease's key must live until its lease is revoked or expires, so that what
+    // the revoke does to it is seen.
+    const prefix = `${CLIENT_PREFIX}pair/`;
     const whole = this.random.chance(0.3);
-    const keys = prefix.endsWith('pair/') ? this.o.pairKeys : this.o.leaseKeys;
-    const key = whole ? prefix : `${prefix}${this.random.int(keys)}`;
+    const key = whole ? prefix : `${prefix}${this.random.int(this.o.pairKeys)}`;
     const rangeEnd = whole ? prefixEnd(prefix) : '';
     const r = await this.call(w.member, (b, o) =>
       b.deleteRange({ key: bytes(key), rangeEnd: bytes(rangeEnd), prevKv: true }, o),
@@ -781,11 +791,12 @@ export class SimClients {
   private compactNow(): void {
     if (!this.running) return;
     this.later(exponential(this.random, this.o.compactMeanMs), 'compact', () => this.compactNow());
-    const anchors = [...this.live].filter((w) => w.anchor && !w.done);
+
     const member = this.pickMember();
     if (member === undefined) return;
     const current = this.host.backend(member)?.header().revision ?? 0;
-    const limit = Math.min(current, ...anchors.map((w) => w.record.reached + 1));
+    // Anchors waiting to resume count too: their next revision must stay available.
+    const limit = Math.min(current, ...this.anchors.map((c) => c.next));
     const revision = limit - this.random.int(5);
     if (revision <= this.lastCompaction + 1) return;
     this.lastCompaction = revision;
@@ -802,22 +813,22 @@ export class SimClients {
     const lo = Math.max(1, this.lastCompaction - 3);
     const start = lo + this.random.int(Math.max(1, current + 2 - lo));
     const [key, end] = this.random.chance(0.5) ? this.randomRange() : [this.pairKey(), ''];
-    this.startWatch(key, end, start, false, member);
+    this.startWatch(key, end, start, undefined, member);
   }
 
   private startWatch(
     key: string,
     rangeEnd: string,
     startRevision: number,
-    anchor: boolean,
+    chain: AnchorChain | undefined,
     member = this.pickMember(),
     resumes?: number,
   ): void {
     if (member === undefined) {
       // Nobody is up: try again a little later (an anchor must not be lost).
-      if (anchor || resumes !== undefined)
+      if (chain !== undefined || resumes !== undefined)
         this.later(this.o.sweepMs, 'client-watch', () =>
-          this.startWatch(key, rangeEnd, startRevision, anchor, undefined, resumes),
+          this.startWatch(key, rangeEnd, startRevision, chain, undefined, resumes),
         );
       return;
     }
@@ -836,7 +847,7 @@ export class SimClients {
     this.watchRecords.push(record);
     const lw: LiveWatch = {
       record,
-      anchor,
+      chain,
       backend,
       done: false,
       expiresAtMs: this.host.scheduler.nowMs + exponential(this.random, this.o.roamingLifeMeanMs),
@@ -857,6 +868,7 @@ export class SimClients {
         if (lw.done) return;
         for (const e of events) record.events.push({ type: e.type, kv: seenKv(e.kv) });
         record.reached = Math.max(record.reached, revision);
+        if (chain !== undefined) chain.next = Math.max(chain.next, record.reached + 1);
       },
       ended: (error: Error): void => {
         if (lw.done) return;
@@ -892,10 +904,10 @@ export class SimClients {
     w.handle?.cancel();
     w.record.end = { kind: 'lost', reason, atMs: this.host.scheduler.nowMs };
     const r = w.record;
-    if (!w.anchor && !this.running) return;
+    if (w.chain === undefined && !this.running) return;
     this.note(r.member, `watch #${r.id} lost (${reason}); resuming from ${r.reached + 1}`);
     this.later(this.o.sweepMs, 'client-watch', () =>
-      this.startWatch(r.key, r.rangeEnd, r.reached + 1, w.anchor, this.pickMember(r.member), r.id),
+      this.startWatch(r.key, r.rangeEnd, r.reached + 1, w.chain, this.pickMember(r.member), r.id),
     );
   }
 
