@@ -37,7 +37,6 @@ export class FakeCluster {
   private readonly deadlines = new Map<number, { ttlMs: number; deadlineMs: number }>();
   /** Leases expired under `expireLeaseWithoutRevision`: their keys are hidden from reads. */
   private readonly vanished = new Set<number>();
-  private incarnation = 0;
   private readonly latency: SeededRandom;
 
   constructor(
@@ -63,7 +62,7 @@ export class FakeCluster {
   }
 
   restart(id: number): void {
-    this.views.set(id, this.view(id, ++this.incarnation));
+    this.views.set(id, this.view(id));
   }
 
   isUp(id: number): boolean {
@@ -100,7 +99,7 @@ export class FakeCluster {
   }
 
   /** One member's view: the store's answers, filtered by the faults, silent once the view is dead. */
-  private view(id: number, incarnation: number): ClientBackend {
+  private view(id: number): ClientBackend {
     const store = this.store;
     const alive = (): boolean => this.views.get(id) === view;
     // The store acts at once; the answer arrives 0-4 virtual ms later, and never if the member
@@ -176,7 +175,6 @@ export class FakeCluster {
       snapshot: (o) => gate(() => store.snapshot(o)),
       health: () => store.health(),
     };
-    void incarnation;
     return view;
   }
 }

@@ -95,6 +95,8 @@ export interface SimClientsStats {
   readonly reads: ReadStats;
   readonly watches: WatchStats;
   readonly leases: LeaseStats;
+  /** Failed calls by error code (an unexpected code here is worth a look). */
+  readonly refused?: Readonly<Record<string, number>>;
 }
 
 type Op = (w: Worker) => Promise<void>;
@@ -212,6 +214,8 @@ export class SimClients {
     giveUp: (why: string) => void;
   }>();
   private lastCompaction = 0;
+  /** Failed calls by error code ('gave-up': timeout or crash; 'no-code': an untyped error). */
+  private readonly refused = new Map<string, number>();
   private readonly anchors: AnchorChain[] = [];
   private nextSlot = 0;
   /** A bug in the clients themselves (an exception in their promise chains), rethrown by check(). */
@@ -278,7 +282,8 @@ export class SimClients {
   /** Judges the whole history; throws the first Violation found, else returns what was checked. */
   check(): SimClientsStats {
     if (this.internalError !== undefined) throw this.internalError;
-    return checkClientHistory(this.history());
+    const refused = Object.fromEntries([...this.refused].sort(([a], [b]) => (a < b ? -1 : 1)));
+    return { ...checkClientHistory(this.history()), refused };
   }
 
   // ---- scheduling and calls --------------------------------------------------------------
@@ -312,7 +317,11 @@ export class SimClients {
   ): Promise<CallResult<T>> {
     const backend = this.host.backend(member);
     if (backend === undefined)
-      return Promise.resolve({ ok: false, error: new Error(`member ${member} is down`), gaveUp: false });
+      return Promise.resolve({
+        ok: false,
+        error: Object.assign(new Error(`member ${member} is down`), { code: 'member-down' }),
+        gaveUp: false,
+      });
     return new Promise<CallResult<T>>((resolve) => {
       const abort = new AbortController();
       let settled = false;
@@ -441,7 +450,8 @@ export class SimClients {
   /** A refusal or a timeout: the next operation goes to another member. */
   private failed(w: Worker, r: { error: unknown; gaveUp: boolean }): void {
     w.moveOn = true;
-    void r;
+    const why = r.gaveUp ? 'gave-up' : (codeOf(r.error) ?? 'no-code');
+    this.refused.set(why, (this.refused.get(why) ?? 0) + 1);
   }
 
   private ack(w: Worker, revision: number, mutations: readonly Mutation[]): void {
