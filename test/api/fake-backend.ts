@@ -472,6 +472,7 @@ export class FakeBackend implements ClientBackend {
     const next = this.revision + 1;
     const w: Writer = {
       revision: next,
+      wrote: () => events.length > 0,
       put: (kv) => {
         const prev = this.kvs.get(k(kv.key));
         this.kvs.set(k(kv.key), kv);
@@ -584,7 +585,12 @@ export class FakeBackend implements ClientBackend {
     const succeeded = req.compare.every((c) => this.compare(c));
     const ops = succeeded ? req.success : req.failure;
     const responses = ops.map((op) => this.doOp(op, w));
-    return { header: { ...this.header(), revision: Math.max(this.revision, 0) }, succeeded, responses };
+    // A txn that wrote answers with its own revision (the store moves to it after the body).
+    return {
+      header: { ...this.header(), revision: w.wrote() ? w.revision : this.revision },
+      succeeded,
+      responses,
+    };
   }
 
   private doOp(op: RequestOp, w: Writer): ResponseOp {
@@ -603,6 +609,7 @@ export class FakeBackend implements ClientBackend {
 
 interface Writer {
   readonly revision: number;
+  wrote(): boolean;
   put(kv: KeyValue): void;
   del(prev: KeyValue): void;
 }

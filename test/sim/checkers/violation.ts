@@ -10,6 +10,11 @@ export const Invariant = {
   ReadyContract: 'ready-contract',
   Liveness: 'liveness',
   RaftAssertion: 'raft-threw',
+  // The simulated clients' history (test/sim/clients/, checkers/{history,watch,lease}-*.ts).
+  ClientLinearizable: 'client-history-linearizable',
+  ReadsMatchHistory: 'reads-match-history',
+  WatchDelivery: 'watch-delivers-history',
+  LeaseKeysGone: 'lease-keys-gone-after-revoke',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 
