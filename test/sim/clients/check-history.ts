@@ -22,7 +22,8 @@ export interface SimClientsStats {
 /** Runs every client checker on a recorded history; throws the first Violation. */
 export function checkClientHistory(h: ClientHistory): SimClientsStats {
   const canonical = CanonicalHistory.build(h.watches, h.writes);
-  const watches = checkWatches(h.watches, canonical);
+  const compactedAt = new Set(h.compactions.map((c) => c.revision));
+  const watches = checkWatches(h.watches, canonical, compactedAt);
   const reads = checkReads(h.reads, canonical);
   const leases = checkLeaseKeysGone(h.reads, h.leasesGone);
   const linearizable = checkRegistersLinearizable(h.registers);

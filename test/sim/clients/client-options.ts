@@ -19,6 +19,12 @@ export interface SimClientsOptions {
   readonly roamingLifeMeanMs: number;
   /** Mean interval between compactions (0: none). */
   readonly compactMeanMs: number;
+  /**
+   * The share of compactions that race a watch: just before compacting, a prefix watch starts on
+   * the same member from the oldest revision still kept, so it is catching up when the compaction
+   * applies and (on a member that catches up slowly, slow-catch-up.ts) is canceled as compacted.
+   */
+  readonly compactionRaceChance: number;
   /** Lease TTLs, in (virtual) seconds (the lessor raises a TTL below its minimum, 2 s by default). */
   readonly leaseTtlSec: readonly [number, number];
   /** A lease is kept alive for up to this long after its grant, then left to expire. */
@@ -39,6 +45,7 @@ export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   roamingWatches: 3,
   roamingLifeMeanMs: 300,
   compactMeanMs: 500,
+  compactionRaceChance: 0.5,
   leaseTtlSec: [2, 3],
   leaseKeepMaxMs: 1000,
   liveLeases: 3,

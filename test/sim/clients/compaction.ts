@@ -1,10 +1,14 @@
 /**
  * Compaction now and then (exponential intervals) at a past revision, never past what an anchor
  * watch chain still needs (the anchors keep the complete history the read checker replays), so
- * only roaming watches are canceled by it.
+ * only roaming watches are canceled by it. Some compactions race a watch started just before on
+ * the same member from the oldest revision kept (`compactionRaceChance`): on a member that catches
+ * up slowly (slow-catch-up.ts) the compaction applies first and the member must cancel the watch
+ * with COMPACTED.
  */
 import { exponential } from '../options.js';
 import type { ClientContext } from './client-context.js';
+import type { Watches } from './watches.js';
 
 export class Compactor {
   /** The highest revision compacted so far (asked for: the request may not have been applied). */
@@ -12,8 +16,7 @@ export class Compactor {
 
   constructor(
     private readonly cx: ClientContext,
-    /** The lowest revision a watch that must see everything still needs. */
-    private readonly needed: () => number,
+    private readonly watches: Watches,
   ) {}
 
   get lastCompaction(): number {
@@ -35,11 +38,13 @@ export class Compactor {
     if (member === undefined) return;
     const current = cx.revisionAt(member) ?? 0;
     // Anchors waiting to resume count too: their next revision must stay available.
-    const limit = Math.min(current, this.needed());
+    const limit = Math.min(current, this.watches.anchorsNeed());
     const revision = limit - cx.random.int(5);
     if (revision <= this.last + 1) return;
+    if (cx.random.chance(cx.o.compactionRaceChance)) this.watches.startBehind(member, this.last + 1);
     this.last = revision;
     cx.note(member, `compact at ${revision}`);
+    cx.record.compaction({ revision, member, atMs: cx.nowMs });
     void cx.calls.call(member, (b, o) => b.compact({ revision, physical: true }, o));
   }
 }

@@ -10,6 +10,7 @@ import type { CallFailure } from './calls.js';
 import type {
   AckedWrite,
   ClientHistory,
+  CompactionRequest,
   LeaseGone,
   Mutation,
   ReadRecord,
@@ -30,6 +31,7 @@ export class HistoryRecorder {
   private readonly reads: ReadRecord[] = [];
   private readonly watches: WatchRecord[] = [];
   private readonly leasesGone: LeaseGone[] = [];
+  private readonly compactions: CompactionRequest[] = [];
   /** Failed calls by error code ('gave-up': timeout or crash; 'no-code': an untyped error). */
   private readonly refused = new Map<string, number>();
   private nextOpId = 1;
@@ -82,6 +84,10 @@ export class HistoryRecorder {
     this.leasesGone.push(gone);
   }
 
+  compaction(request: CompactionRequest): void {
+    this.compactions.push(request);
+  }
+
   refusal(r: CallFailure): void {
     const why = r.gaveUp ? 'gave-up' : (codeOf(r.error) ?? 'no-code');
     this.refused.set(why, (this.refused.get(why) ?? 0) + 1);
@@ -99,6 +105,7 @@ export class HistoryRecorder {
       reads: this.reads,
       watches: this.watches,
       leasesGone: this.leasesGone,
+      compactions: this.compactions,
     };
   }
 }

@@ -44,7 +44,7 @@ export class SimClients {
     this.cx = new ClientContext(host, { ...SIM_CLIENTS_DEFAULTS, ...options });
     this.mix = opMix(this.cx, new LeaseOps(this.cx));
     this.watches = new Watches(this.cx, () => this.compactor.lastCompaction);
-    this.compactor = new Compactor(this.cx, () => this.watches.anchorsNeed());
+    this.compactor = new Compactor(this.cx, this.watches);
   }
 
   get isRunning(): boolean {

@@ -73,6 +73,14 @@ export class Watches {
       this.startRoaming();
   }
 
+  /**
+   * A prefix watch over everything on `member` from `startRevision`, far behind: it catches up from
+   * the history while a compaction (compaction.ts) is on its way.
+   */
+  startBehind(member: number, startRevision: number): void {
+    this.start(CLIENT_PREFIX, prefixEnd(CLIENT_PREFIX), startRevision, undefined, member);
+  }
+
   private startRoaming(): void {
     const cx = this.cx;
     const member = cx.pickMember();
