@@ -14,7 +14,7 @@
  *
  * This is the first step of issue #13, beside sim-node.ts (the simulator's own Ready loop).
  */
-import { StateMachine, type ApplyResult } from '../../server/apply/index.js';
+import { StateMachine, type ApplyResult, type StateMachineOptions } from '../../server/apply/index.js';
 import { StateMachinePort } from '../../server/member/state-machine-port.js';
 import type { SeededRandom } from '../../server/platform/random.js';
 import type { ConfState, Entry, HardState, Message, Snapshot } from '../../server/raft/index.js';
@@ -41,6 +41,8 @@ export interface SimReplicaNodeConfig {
   readonly snapshotCatchUpEntries: number;
   readonly requestTimeoutMs: number;
   readonly bugs: SimBugs;
+  /** The production StateMachine's options (watch catch-up, its injected bugs); defaults if absent. */
+  readonly machine?: StateMachineOptions;
 }
 
 export interface SimReplicaEnvironment {
@@ -79,7 +81,7 @@ export class SimReplicaNode {
     const incarnation = this.incarnation;
     const c = this.config;
     const platform = new SimPlatform(this.env.scheduler, this.id, this.random.fork());
-    const machine = new StateMachine();
+    const machine = new StateMachine(c.machine);
     const replica = new Replica<ApplyResult>({
       id: this.id,
       boot: this.storage.boot(),

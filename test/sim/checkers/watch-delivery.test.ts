@@ -91,4 +91,21 @@ describe('sim checkers: watch delivery', () => {
     });
     expect(judge.bind(undefined, [refusedOk])).not.to.throw();
   });
+
+  it('catches a watch ended as compacted at a revision no client compacted at', () => {
+    const history = (w: WatchRecord): CanonicalHistory => CanonicalHistory.build([w], []);
+    const canceled = watch('c/', 'c0', 1, 3, [put('c/a', '1', 2)], {
+      end: { kind: 'compacted', compactRevision: 6, atMs: 1 },
+    });
+    expect(() => checkWatches([canceled], history(canceled), new Set([4, 6]))).not.to.throw();
+    expect(
+      violationOf(() => checkWatches([canceled], history(canceled), new Set([4, 7]))).message,
+    ).to.contain('ended as compacted at 6, a revision no client compacted at');
+    const refused = watch('c/', 'c0', 5, 4, [], {
+      end: { kind: 'refused-compacted', compactRevision: 7, atMs: 1 },
+    });
+    expect(violationOf(() => checkWatches([refused], history(refused), new Set([6]))).invariant).to.equal(
+      Invariant.WatchDelivery,
+    );
+  });
 });

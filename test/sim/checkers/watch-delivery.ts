@@ -9,7 +9,8 @@
  *   A change another watcher saw, or an acknowledged write, that this watch skipped is caught here;
  *   this is what catches a txn whose second write emits no event;
  * - compaction: a watch canceled for compaction was really behind it (the next revision it needed,
- *   reached+1, is below compactRevision); a create refused as compacted started below it.
+ *   reached+1, is below compactRevision); a create refused as compacted started below it; and the
+ *   compactRevision either names is one a client asked to compact at (given the requests).
  * Resumed watches (re-created from reached+1 after their member crashed) are checked each on its own
  * interval, so a chain of them is gap-free across crashes and snapshot installs.
  */
@@ -25,12 +26,20 @@ export interface WatchStats {
   readonly resumed: number;
 }
 
-export function checkWatches(watches: readonly WatchRecord[], history: CanonicalHistory): WatchStats {
+/**
+ * `compactedAt`: every revision a compaction was asked at; without it a compact revision is not
+ * checked against the requests.
+ */
+export function checkWatches(
+  watches: readonly WatchRecord[],
+  history: CanonicalHistory,
+  compactedAt?: ReadonlySet<number>,
+): WatchStats {
   let events = 0;
   for (const w of watches) {
     checkOrder(w);
     checkComplete(w, history);
-    checkEnd(w);
+    checkEnd(w, compactedAt);
     events += w.events.length;
   }
   return {
@@ -82,8 +91,14 @@ function checkComplete(w: WatchRecord, history: CanonicalHistory): void {
   }
 }
 
-function checkEnd(w: WatchRecord): void {
+function checkEnd(w: WatchRecord, compactedAt: ReadonlySet<number> | undefined): void {
   const end = w.end;
+  if (
+    (end?.kind === 'compacted' || end?.kind === 'refused-compacted') &&
+    compactedAt !== undefined &&
+    !compactedAt.has(end.compactRevision)
+  )
+    fail(w, `ended as compacted at ${end.compactRevision}, a revision no client compacted at`);
   if (end?.kind === 'compacted' && w.reached + 1 >= end.compactRevision)
     fail(
       w,

@@ -4,12 +4,15 @@
  * production request path (server/member/request-path.ts: MemberBackend, watch pump, lease driver)
  * assembled on each incarnation. Faults: crashes with power loss and restarts; then a healed phase
  * with the clients still running (leases expire there too and are read); then the clients stop,
- * watches catch up, and the client checkers judge the history.
+ * watches catch up, and the client checkers judge the history. Members catch watches up slowly
+ * (slow-catch-up.ts) so that compaction can overtake a watch, and may run the state machine's
+ * injected bugs (`machineBugs`).
  *
- * This is the clients' own end-to-end harness (their test, sim-clients.test.ts); the simulator's
+ * This is the clients' own end-to-end harness (their test, client-run.test.ts); the simulator's
  * seed runner wires SimClients the same way through a ClientHost.
  */
 import type { ClientBackend } from '../../../server/api/index.js';
+import type { StateMachineInjectedBugs } from '../../../server/apply/index.js';
 import { assembleRequestPath, type RequestPath } from '../../../server/member/request-path.js';
 import { SeededRandom } from '../../../server/platform/random.js';
 import { Invariant, Violation } from '../checkers/violation.js';
@@ -22,6 +25,7 @@ import { SimPlatform } from '../sim-platform.js';
 import { Trace } from '../trace.js';
 import type { ClientHost } from './host.js';
 import { SimClients, type SimClientsOptions, type SimClientsStats } from './sim-clients.js';
+import { SLOW_CATCH_UP_MACHINE, slowCatchUpTimers } from './slow-catch-up.js';
 
 export interface ClientRunOptions {
   readonly seed: number;
@@ -39,6 +43,10 @@ export interface ClientRunOptions {
   readonly clients: Partial<SimClientsOptions>;
   /** Raft's injected bugs (through SimReplicaNode's config). */
   readonly bugs: SimBugs;
+  /** The state machine's injected bugs (server/apply/injected-bugs.ts), on every member. */
+  readonly machineBugs: StateMachineInjectedBugs;
+  /** Members whose watches catch up slowly (slow-catch-up.ts), so compaction can overtake one. */
+  readonly slowWatchCatchUp: boolean;
 }
 
 export const CLIENT_RUN_DEFAULTS: Omit<ClientRunOptions, 'seed'> = {
@@ -51,6 +59,8 @@ export const CLIENT_RUN_DEFAULTS: Omit<ClientRunOptions, 'seed'> = {
   snapshotCount: 50,
   clients: {},
   bugs: {},
+  machineBugs: {},
+  slowWatchCatchUp: true,
 };
 
 export interface ClientRunResult {
@@ -107,6 +117,10 @@ export async function runClientSeed(
           snapshotCatchUpEntries: 5,
           requestTimeoutMs: 1000,
           bugs: o.bugs,
+          machine: {
+            ...(o.slowWatchCatchUp ? SLOW_CATCH_UP_MACHINE : {}),
+            injectedBugs: o.machineBugs,
+          },
         },
         {
           scheduler,
@@ -135,6 +149,9 @@ export async function runClientSeed(
   // The request path of each member's live incarnation, assembled when it starts.
   const paths = new Map<number, Incarnation>();
   const start = (node: SimReplicaNode): void => {
+    // A restart scheduled before the heal may find the member started by the heal: a second request
+    // path on the same incarnation would take (and drop) the first one's watch responses.
+    if (node.isUp) return;
     node.start();
     const replica = node.replica;
     const machine = node.machine;
@@ -145,7 +162,7 @@ export async function runClientSeed(
       machine,
       port: { onLeaseRevoked: () => () => undefined },
       clock: platform,
-      timers: platform,
+      timers: o.slowWatchCatchUp ? slowCatchUpTimers(platform) : platform,
       clusterId: 1,
       memberId: node.id,
       electionTimeoutMs: TICK_MS * ELECTION_TICKS,

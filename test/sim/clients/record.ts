@@ -89,6 +89,13 @@ export interface LeaseGone {
   readonly atMs: number;
 }
 
+/** A compaction a client asked for at `revision` (whether it was applied, the client may not know). */
+export interface CompactionRequest {
+  readonly revision: number;
+  readonly member: number;
+  readonly atMs: number;
+}
+
 export interface ClientHistory {
   /** Register operations (put, CAS, linearizable read) on the register keys, for checkLinearizable. */
   readonly registers: readonly Operation[];
@@ -96,6 +103,8 @@ export interface ClientHistory {
   readonly reads: readonly ReadRecord[];
   readonly watches: readonly WatchRecord[];
   readonly leasesGone: readonly LeaseGone[];
+  /** Every compaction asked for: the only revisions a member may say it compacted at. */
+  readonly compactions: readonly CompactionRequest[];
 }
 
 /** Whether `key` is in the range of a read or watch ('' rangeEnd: the key alone; '\0': every key ≥ key). */
