@@ -6,7 +6,13 @@
  *
  * Listeners hear of every committed revision synchronously, in order (the watchable store is one).
  */
-import { checkCompact, compact } from './compaction.js';
+import {
+  checkCompact,
+  compact,
+  compactionPending,
+  dropCompactedBatch,
+  COMPACTION_BATCH_EVENTS,
+} from './compaction.js';
 import { applyDelete, checkDelete, deleteKeys } from './delete.js';
 import { CompactedError, FutureRevisionError, InvalidConfigError } from './errors.js';
 import { keyToString } from './key-bytes.js';
@@ -26,7 +32,7 @@ import type {
   TxnResponse,
 } from './requests.js';
 import { decodeStore, encodeStore, hashStore } from './snapshot-codec.js';
-import { emptyState, type LeaseAttacher, type StoreState } from './store-state.js';
+import { emptyState, sizeBytes, type LeaseAttacher, type StoreState } from './store-state.js';
 import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
 import { WriteTxn, type CommitListener } from './write-txn.js';
 
@@ -76,12 +82,15 @@ export class MvccStore {
     return this.state.compactRevision;
   }
 
-  /** Bytes counted against the quota. */
+  /** Bytes counted against the quota (of the logical state: physical compaction does not move it). */
   get sizeBytes(): number {
-    return this.state.sizeBytes;
+    return sizeBytes(this.state);
   }
 
-  /** Keys in the index (live or with history still retained). */
+  /**
+   * Keys in the index (live or with history still retained). Physical: it drops as physical
+   * compaction runs, at different moments on different members; never replicate it.
+   */
   get indexedKeyCount(): number {
     return this.state.index.size;
   }
@@ -162,9 +171,28 @@ export class MvccStore {
     checkCompact(this.state, revision);
   }
 
+  /**
+   * Compacts to `revision` logically, in constant time: reads and watches below it fail from now
+   * on and the quota no longer counts what it frees. The history is dropped later, in batches, by
+   * `dropCompactedBatch` (compaction.ts).
+   */
   compact(revision: number): CompactResponse {
     compact(this.state, revision);
     return { revision: this.state.currentRevision, compactRevision: revision };
+  }
+
+  /** Whether compacted history is still physically held (`dropCompactedBatch` has work). */
+  get compactionPending(): boolean {
+    return compactionPending(this.state);
+  }
+
+  /**
+   * Physical compaction: drops at most `maxEvents` events of the history below the compaction
+   * point, and what the key index no longer needs for them. Changes nothing any read, watch,
+   * hash, snapshot or quota decision sees. Returns whether more remains.
+   */
+  dropCompactedBatch(maxEvents: number = COMPACTION_BATCH_EVENTS): boolean {
+    return dropCompactedBatch(this.state, maxEvents);
   }
 
   /** Refuses with NO_SPACE as a write adding `costBytes` would be (used for lease grants). */
@@ -172,8 +200,9 @@ export class MvccStore {
     checkQuota(this.state, costBytes, this.options.quotaBytes, this.noSpaceAlarm);
   }
 
-  /** The changes of revision `revision`, if still in the history. */
+  /** The changes of revision `revision`, if in the history (never below the compaction point). */
   changesAt(revision: number): RevisionChanges | undefined {
+    if (revision < this.state.compactRevision) return undefined;
     return this.state.history.at(revision);
   }
 
