@@ -65,6 +65,8 @@ export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
 export class MvccStore {
   private state: StoreState = emptyState();
   private readonly listeners: CommitListener[] = [];
+  /** `whenDropped` callers, resolved as physical compaction passes their revision. */
+  private dropWaiters: { readonly revision: number; readonly resolve: () => void }[] = [];
   readonly options: ResolvedMvccOptions;
 
   constructor(
@@ -192,7 +194,18 @@ export class MvccStore {
    * hash, snapshot or quota decision sees. Returns whether more remains.
    */
   dropCompactedBatch(maxEvents: number = COMPACTION_BATCH_EVENTS): boolean {
-    return dropCompactedBatch(this.state, maxEvents);
+    const more = dropCompactedBatch(this.state, maxEvents);
+    this.wakeDropWaiters();
+    return more;
+  }
+
+  /**
+   * Resolves once the history below `revision` is physically dropped on this store (at once when
+   * it already is): what a compaction with `physical` waits for before answering, as etcd.
+   */
+  whenDropped(revision: number): Promise<void> {
+    if (this.state.history.firstRevision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.dropWaiters.push({ revision, resolve }));
   }
 
   /** Refuses with NO_SPACE as a write adding `costBytes` would be (used for lease grants). */
@@ -249,11 +262,20 @@ export class MvccStore {
       }
     }
     this.state = next;
+    this.wakeDropWaiters();
   }
 
   /** A key as the binary string the store indexes it by. */
   static keyOf(key: Uint8Array): string {
     return keyToString(key);
+  }
+
+  private wakeDropWaiters(): void {
+    if (this.dropWaiters.length === 0) return;
+    const first = this.state.history.firstRevision;
+    const due = this.dropWaiters.filter((w) => w.revision <= first);
+    this.dropWaiters = this.dropWaiters.filter((w) => w.revision > first);
+    for (const w of due) w.resolve();
   }
 
   private begin(): WriteTxn {
