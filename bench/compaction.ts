@@ -110,7 +110,7 @@ async function measure(args: Args, revisions: number, batch: number, report: boo
     `${String(batches.length).padStart(5)} batches,`,
     `first ${(batches[0] ?? 0).toFixed(2)} ms (cold code),`,
     `longest of the rest ${Math.max(0, ...batches.slice(1)).toFixed(2)} ms,`,
-    `median ${percentile(batches, 50).toFixed(2)} ms,`,
+    `median ${percentile(batches, 50).toFixed(2)} ms, p99 ${percentile(batches, 99).toFixed(2)} ms,`,
     `${((dropMs * 1000) / events).toFixed(2)} µs/event,`,
     `all ${dropMs.toFixed(0)} ms`,
   ].join(' ');
