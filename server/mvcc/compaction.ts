@@ -24,7 +24,6 @@
  * only below R1 (so by no revision in [R1, R2)) is compacted alike to R1 or R2.
  */
 import { CompactedError, FutureRevisionError } from './errors.js';
-import { INITIAL_REVISION } from './revision.js';
 import type { StoreState } from './store-state.js';
 
 /**
@@ -43,9 +42,9 @@ export function checkCompact(state: StoreState, rev: number): void {
 /** The logical compaction to `rev`: O(1), whatever the history it frees. */
 export function compact(state: StoreState, rev: number): void {
   checkCompact(state, rev);
-  const first = Math.max(rev, INITIAL_REVISION);
-  state.keptBytes = state.history.keptBytesAt(first);
-  state.compactBase = state.history.bytesBefore(first);
+  // rev > the previous point ≥ the oldest revision held, and rev ≤ current: the history holds it.
+  state.keptBytes = state.history.keptBytesAt(rev);
+  state.compactBase = state.history.bytesBefore(rev);
   state.compactRevision = rev;
 }
 
