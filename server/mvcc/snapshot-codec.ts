@@ -15,6 +15,10 @@
  * All integers are unsigned varints (byte-io.ts). Decoding validates everything and raises
  * `SnapshotDecodeError`; rebuilding the index from these records gives a store that answers every
  * read and watch at revisions ≥ the compaction point exactly as the original.
+ *
+ * Both hold the *logical* state only: what physical compaction (compaction.ts) has not dropped
+ * yet below the compaction point is skipped, so members that dropped more or less of it encode
+ * and hash alike. A decoded store is fully compacted.
  */
 import { assert } from '../assert.js';
 import { ByteReader, ByteWriter, DecodeError } from './byte-io.js';
@@ -38,14 +42,26 @@ export class SnapshotDecodeError extends StateMachineError {
   }
 }
 
-/** The kept records below the compaction point, in key order. */
+/**
+ * The kept records below the compaction point R, in key order: of each key, the record visible at
+ * R when it was written before R — exactly what a compacted key index keeps below R, read the
+ * same way from a key index that physical compaction did not reach yet.
+ */
 function keptRecords(state: StoreState): KeyValue[] {
   const out: KeyValue[] = [];
+  const rev = state.compactRevision;
+  if (rev <= INITIAL_REVISION) return out; // nothing is written at or below the initial revision
   state.tree.scan('', undefined, (key) => {
-    state.index.get(key)?.entriesBelow(state.compactRevision, out);
+    const kv = state.index.get(key)?.at(rev);
+    if (kv !== undefined && kv.modRevision < rev) out.push(kv);
     return true;
   });
   return out;
+}
+
+/** The first revision of the logical history. */
+function logicalFirst(state: StoreState): number {
+  return Math.max(state.compactRevision, INITIAL_REVISION);
 }
 
 export function encodeStore(state: StoreState): Uint8Array {
@@ -62,8 +78,8 @@ export function encodeStore(state: StoreState): Uint8Array {
       .uint(kv.version)
       .bytes(kv.value)
       .uint(kv.lease);
-  const first = state.history.firstRevision;
-  w.uint(first).uint(state.history.length);
+  const first = logicalFirst(state);
+  w.uint(first).uint(state.currentRevision - first + 1);
   for (let rev = first; rev <= state.currentRevision; rev++) {
     const changes = state.history.at(rev);
     assert(changes !== undefined, () => `snapshot: history misses @${rev}`);
@@ -124,8 +140,9 @@ function decode(r: ByteReader): StoreState {
     const ki = indexFor(state, key, keyBytes);
     const kv: KeyValue = { key: ki.key, createRevision, modRevision, version, value, lease };
     ki.put(kv);
-    state.sizeBytes += recordSizeBytes(kv);
+    state.keptBytes += recordSizeBytes(kv);
   }
+  state.liveBytes = state.keptBytes;
   const first = r.uint();
   const count = r.uint();
   if (
@@ -146,8 +163,15 @@ function decode(r: ByteReader): StoreState {
     const keys: string[] = [];
     // Most revisions change one key: only build a duplicate check for the others.
     const seen = n > 1 ? new Set<string>() : undefined;
-    for (let sub = 0; sub < n; sub++) events.push(decodeEvent(r, state, rev, keys, seen));
-    state.history.append({ revision: rev, events, keys });
+    const bytesBefore = state.eventBytes;
+    let putBytes = 0;
+    for (let sub = 0; sub < n; sub++) {
+      const event = decodeEvent(r, state, rev, keys, seen);
+      if (event.type === 'put') putBytes += recordSizeBytes(event.kv);
+      events.push(event);
+    }
+    // As WriteTxn.end: what a compaction to this revision would keep below it.
+    state.history.append({ revision: rev, events, keys }, state.liveBytes - putBytes, bytesBefore);
   }
   r.expectEnd();
   return state;
@@ -170,8 +194,10 @@ function decodeEvent(
   if (type === 1) {
     const ki = state.index.get(key);
     const kv = tombstone(ki?.key ?? keyBytes.slice(), rev);
+    const live = ki?.latest();
     ki?.replayTombstone(rev);
-    state.sizeBytes += recordSizeBytes(kv);
+    if (live !== undefined && ki?.latest() === undefined) state.liveBytes -= recordSizeBytes(live);
+    state.eventBytes += recordSizeBytes(kv);
     return { type: 'delete', kv };
   }
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
@@ -187,7 +213,8 @@ function decodeEvent(
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
   const kv: KeyValue = { key: ki.key, createRevision, modRevision: rev, version, value, lease };
   ki.put(kv);
-  state.sizeBytes += recordSizeBytes(kv);
+  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
@@ -214,7 +241,7 @@ export function hashStore(state: StoreState, rev: number): string {
     h.bytes(kv.value);
     h.uint(kv.lease);
   }
-  for (let r = state.history.firstRevision; r <= Math.min(rev, state.currentRevision); r++) {
+  for (let r = logicalFirst(state); r <= Math.min(rev, state.currentRevision); r++) {
     for (const e of state.history.at(r)?.events ?? []) {
       h.byte(e.type === 'put' ? 0 : 1);
       h.bytes(e.kv.key);
