@@ -13,7 +13,7 @@
  * `--storage real` runs the real WAL/snapshot storage on the in-memory disk instead of the model.
  */
 import { UsageError, formatFailure, optionsFor, parseArgs, type CliArgs } from './cli.js';
-import { runSeed, runSeedAsync } from './run.js';
+import { runSeed } from './run.js';
 
 const MAX_DETAILED_FAILURES = 3;
 
@@ -32,7 +32,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (let k = 0; k < args.seeds; k++) {
     const seed = (args.first + k) >>> 0;
     const options = optionsFor(args, seed);
-    const result = options.storage === 'real' ? await runSeedAsync(options) : runSeed(options);
+    const result = await runSeed(options);
     events += result.events;
     if (result.violation === undefined) continue;
     violations++;
