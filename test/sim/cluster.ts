@@ -77,6 +77,8 @@ export class Cluster {
   /** The first error raised inside a promise chain; the run loop rethrows it after the event. */
   asyncFailure: { err: unknown } | undefined;
   private readonly startHooks = new Set<MemberStartHook>();
+  /** False once healed: the figure-8 append loss stops with the rest of the weather. */
+  private appendLossOn = true;
   /** When each member was last seen becoming leader (for the figure-8 append loss). */
   private readonly electedAtMs = new Map<number, number>();
   private nextProposalId = 1;
@@ -292,13 +294,23 @@ export class Cluster {
     return h;
   }
 
+  /** The liveness phase: no more message loss of the cluster's own (the network is healed apart). */
+  calmDown(): void {
+    this.appendLossOn = false;
+  }
+
   /**
    * Into the network, except what the figure-8 weather loses: right after an election, appends
    * that carry the new leader's own entries (appends of older entries get through).
    */
   private send(m: Message): void {
     const p = this.profile;
-    if (p.electionAppendLossRate > 0 && m.type === 'MsgApp' && m.entries.some((e) => e.term === m.term)) {
+    if (
+      this.appendLossOn &&
+      p.electionAppendLossRate > 0 &&
+      m.type === 'MsgApp' &&
+      m.entries.some((e) => e.term === m.term)
+    ) {
       const electedAt = this.electedAtMs.get(m.from);
       if (
         electedAt !== undefined &&

@@ -199,6 +199,9 @@ export const POWER_LOSS_PROFILE: Partial<FaultProfile> = {
  */
 export const FIGURE8_PROFILE: Partial<FaultProfile> = {
   ...HOSTILE_PROFILE,
+  // Short election timeouts need a fast network (a round trip well under 50 ms).
+  latencyMinMs: 0.5,
+  latencyMeanMs: 1,
   electionTicks: 5,
   downtimeMs: 50,
   electionAppendLossRate: 0.9,

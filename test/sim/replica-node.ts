@@ -230,7 +230,13 @@ export class SimReplicaNode {
     const machine = new StateMachine();
     const port = new StateMachinePort(machine, platform);
     let storage: ReplicaStorage = observer.storagePort(this.baseStorage(incarnation));
-    if (c.bugs.ackBeforeFsync === true) storage = ackBeforeFsync(storage, (err) => this.env.fail(err));
+    if (c.bugs.ackBeforeFsync === true) {
+      // A dead incarnation's writes fail (real storage: EIO on its detached disk view); that is the
+      // crash, not a finding.
+      storage = ackBeforeFsync(storage, (err) => {
+        if (this.isLive(incarnation)) this.env.fail(err);
+      });
+    }
     const replica = new Replica<ApplyResult>({
       id: this.id,
       boot,

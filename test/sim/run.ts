@@ -111,6 +111,7 @@ export function asViolation(err: unknown): Violation {
 
 function heal(cluster: Cluster): void {
   cluster.network.healAll();
+  cluster.calmDown();
   cluster.network.setConditions({ ...cluster.profile, lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   for (const node of cluster.nodes.values()) if (!node.isUp) node.start();
   cluster.trace.recordEvent(

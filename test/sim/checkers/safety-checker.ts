@@ -59,6 +59,9 @@ export class SafetyChecker {
   /** Highest index known committed anywhere. */
   maxCommitted = 0;
   checksRun = 0;
+  /** State hashes reported, and how many met another member's hash at the same index. */
+  stateHashesReported = 0;
+  stateHashesCompared = 0;
 
   /** A member (re)started: its commit and applied baselines are whatever it booted with. */
   onStart(node: number, incarnation: number, commit: number, applied: number): void {
@@ -194,11 +197,13 @@ export class SafetyChecker {
   /** `node`'s state machine hashes to `hash` with everything up to `index` applied. */
   onStateHash(node: number, index: number, hash: string): void {
     this.checksRun++;
+    this.stateHashesReported++;
     const known = this.stateHashes.get(index);
     if (known === undefined) {
       this.stateHashes.set(index, { hash, node });
       return;
     }
+    this.stateHashesCompared++;
     if (known.hash !== hash) {
       throw new Violation(
         Invariant.StateMachineSafety,
