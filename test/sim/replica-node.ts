@@ -263,6 +263,25 @@ export class SimReplicaNode {
     this.live = live;
     this.env.onStarted(this, live);
     replica.start();
+    this.checkAppliesDurableCommit(incarnation, boot.hardState.commit);
+  }
+
+  /**
+   * A restarted member applies everything its durable state says is committed by itself, without
+   * hearing from any peer (a member restarted while cut off must still serve what it knew): one
+   * tick after the start, its applied index has reached the durable commit index.
+   */
+  private checkAppliesDurableCommit(incarnation: number, commit: number): void {
+    this.env.scheduler.after(this.config.tickMs, 'check', this.id, 'applied its durable commit', () => {
+      const applied = this.live?.replica.status().appliedIndex;
+      if (!this.isLive(incarnation) || applied === undefined || applied >= commit) return;
+      this.env.fail(
+        new Violation(
+          Invariant.RestartApplies,
+          `member ${this.id} restarted with commit ${commit} durable but applied only ${applied} a tick later`,
+        ),
+      );
+    });
   }
 
   isLive(incarnation: number): boolean {

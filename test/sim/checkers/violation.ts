@@ -9,6 +9,7 @@ export const Invariant = {
   AckedDurable: 'acknowledged-proposals-applied',
   ReadyContract: 'ready-contract',
   Liveness: 'liveness',
+  RestartApplies: 'restart-applies-durable-commit',
   RaftAssertion: 'raft-threw',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
