@@ -228,7 +228,7 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     tickDriftFraction: maybe(0.5, () => between(0, 0.2), 0),
     electionTicks: 10,
     heartbeatTicks,
-    maxMsgBytes: r.chance(0.4) ? 32 * r.int(8) : 1024 * 1024,
+    maxMsgBytes: r.chance(0.4) ? 40 * (1 + r.int(8)) : 1024 * 1024,
     maxInflightMsgs: r.chance(0.4) ? 1 + r.int(8) : 256,
     latencyMinMs: between(0.05, 2),
     latencyMeanMs: slowNetwork ? between(10, 40) : between(0.2, 5),

@@ -96,8 +96,6 @@ export class SimReplicaNode {
   live: LiveMember | undefined;
   /** True while a real-storage member is opening its data directory (not up yet). */
   isStarting = false;
-  /** Set when the member left the cluster for good in this run (the simulator stops restarting it). */
-  retired = false;
   /** What the observer last saw (cheap reads for the driver). */
   role: Role = Role.Follower;
   term = 0;
