@@ -18,7 +18,7 @@
  * outstanding saves never resolve, its messages are dropped. `start()` rebuilds a fresh Replica and
  * StateMachine from what is durable, so recovery runs the production code too.
  */
-import { StateMachine, type ApplyResult } from '../../server/apply/index.js';
+import { StateMachine, type ApplyResult, type StateMachineOptions } from '../../server/apply/index.js';
 import { StateMachinePort } from '../../server/member/state-machine-port.js';
 import type { SeededRandom } from '../../server/platform/random.js';
 import {
@@ -36,7 +36,7 @@ import {
   type StateMachine as ReplicaStateMachine,
 } from '../../server/replica/index.js';
 import { ackBeforeFsync } from './bug-decorators.js';
-import type { SafetyChecker } from './checkers/safety-checker.js';
+import { SafetyChecker } from './checkers/safety-checker.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import { exponential, type SimBugs } from './options.js';
 import { RealStore } from './real-storage.js';
@@ -51,30 +51,36 @@ export interface SimReplicaNodeConfig {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
-  readonly maxMsgBytes: number;
-  readonly maxInflightMsgs: number;
+  /** Raft flow control (RaftConfig defaults when absent). */
+  readonly maxMsgBytes?: number;
+  readonly maxInflightMsgs?: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
   readonly snapshotCount: number;
   readonly snapshotCatchUpEntries: number;
   readonly requestTimeoutMs: number;
   readonly bugs: SimBugs;
-  /** 'model': SimStorage; 'real': server/storage on the in-memory disk. */
-  readonly storage: 'model' | 'real';
+  /** 'model' (default): SimStorage; 'real': server/storage on the in-memory disk. */
+  readonly storage?: 'model' | 'real';
+  /** The production StateMachine's options (watch catch-up, its injected bugs); defaults if absent. */
+  readonly machine?: StateMachineOptions;
 }
 
 export interface SimReplicaEnvironment {
   readonly scheduler: Scheduler;
-  readonly checker: SafetyChecker;
+  /** The cluster's checker (a harness of its own may leave it out: the member gets a private one). */
+  readonly checker?: SafetyChecker;
   send(m: Message): void;
   /** A failure inside the member's promise chains (a violation, a fatal error): the run stops. */
   fail(err: unknown): void;
   /** The member was seen leading a term it did not lead before. */
-  onBecameLeader(node: SimReplicaNode): void;
+  onBecameLeader?(node: SimReplicaNode): void;
   /** The member, as leader, is persisting a Ready that advances its commit index. */
-  onLeaderCommit(node: SimReplicaNode): void;
+  onLeaderCommit?(node: SimReplicaNode): void;
   /** A new incarnation is up (its Replica is built and started). */
-  onStarted(node: SimReplicaNode, live: LiveMember): void;
+  onStarted?(node: SimReplicaNode, live: LiveMember): void;
+  /** The member's state hash after applying up to `index` (once per applied batch and restore). */
+  onApplied?(node: SimReplicaNode, index: number, stateHash: string): void;
 }
 
 /** Everything of one running incarnation, for clients and checkers that drive a member. */
@@ -102,6 +108,7 @@ export class SimReplicaNode {
   commit = 0;
   readonly stats = { saves: 0, hashes: 0, crashes: 0 };
   private observer: PortObserver | undefined;
+  private readonly checker: SafetyChecker;
 
   constructor(
     private readonly config: SimReplicaNodeConfig,
@@ -109,6 +116,7 @@ export class SimReplicaNode {
     private readonly random: SeededRandom,
   ) {
     this.id = config.id;
+    this.checker = env.checker ?? new SafetyChecker();
     this.storage = new SimStorage(config.initialConf);
     this.realStore =
       config.storage === 'real'
@@ -216,16 +224,22 @@ export class SimReplicaNode {
     const c = this.config;
     const incarnation = this.incarnation;
     const snap = boot.snapshot;
-    this.env.checker.onStart(this.id, incarnation, boot.hardState.commit, snap.metadata.index);
+    this.checker.onStart(this.id, incarnation, boot.hardState.commit, snap.metadata.index);
     this.term = boot.hardState.term;
     this.commit = boot.hardState.commit;
     this.role = Role.Follower;
-    const observer = new PortObserver(this, this.env, incarnation, new LogState(snap, boot.entries));
+    const observer = new PortObserver(
+      this,
+      this.env,
+      this.checker,
+      incarnation,
+      new LogState(snap, boot.entries),
+    );
     this.observer = observer;
     const platform = new SimPlatform(this.env.scheduler, this.id, this.random.fork(), () =>
       observer.observeRole(),
     );
-    const machine = new StateMachine();
+    const machine = new StateMachine(c.machine);
     const port = new StateMachinePort(machine, platform);
     let storage: ReplicaStorage = observer.storagePort(this.baseStorage(incarnation));
     if (c.bugs.ackBeforeFsync === true) {
@@ -250,7 +264,11 @@ export class SimReplicaNode {
       requestTimeoutMs: c.requestTimeoutMs,
       // Raft's injected bugs pass through as they are (unknown names are ignored by Raft).
       // TODO(#13): pass `applyBeforePersist` to ReplicaConfig once the replica has it.
-      raft: { injectedBugs: c.bugs, maxMsgBytes: c.maxMsgBytes, maxInflightMsgs: c.maxInflightMsgs },
+      raft: {
+        injectedBugs: c.bugs,
+        ...(c.maxMsgBytes === undefined ? {} : { maxMsgBytes: c.maxMsgBytes }),
+        ...(c.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: c.maxInflightMsgs }),
+      },
     });
     replica.onFatal((err) => {
       if (this.isLive(incarnation)) this.env.fail(err);
@@ -259,7 +277,7 @@ export class SimReplicaNode {
     observer.attach(live);
     replica.onApplied((index) => observer.onApplied(index));
     this.live = live;
-    this.env.onStarted(this, live);
+    this.env.onStarted?.(this, live);
     replica.start();
     this.checkAppliesDurableCommit(incarnation, boot.hardState.commit);
   }
@@ -335,6 +353,7 @@ class PortObserver {
   constructor(
     private readonly node: SimReplicaNode,
     private readonly env: SimReplicaEnvironment,
+    private readonly checker: SafetyChecker,
     private readonly incarnation: number,
     /** Mirror of the member's log: its boot state plus every save since. */
     private readonly log: LogState,
@@ -372,10 +391,10 @@ class PortObserver {
     this.node.role = st.role;
     if (st.term > this.node.term) this.node.term = st.term;
     if (st.role !== Role.Leader) return;
-    this.checked(() => this.env.checker.onLeaderSeen(this.node.id, st.term));
+    this.checked(() => this.checker.onLeaderSeen(this.node.id, st.term));
     if (this.wasLeaderOfTerm !== st.term) {
       this.wasLeaderOfTerm = st.term;
-      this.env.onBecameLeader(this.node);
+      this.env.onBecameLeader?.(this.node);
     }
   }
 
@@ -398,7 +417,7 @@ class PortObserver {
     readonly snapshot: Snapshot | undefined;
   }): void {
     const node = this.node;
-    const checker = this.env.checker;
+    const checker = this.checker;
     node.stats.saves++;
     const hs = update.hardState;
     if (hs !== undefined && hs.term < node.term) {
@@ -420,7 +439,7 @@ class PortObserver {
     const st = (this.live as LiveMember).replica.status().raft;
     if (st.role === Role.Leader) {
       checker.onLeader(node.id, st.term, this.log);
-      if (commitAdvanced) this.env.onLeaderCommit(node);
+      if (commitAdvanced) this.env.onLeaderCommit?.(node);
     }
   }
 
@@ -442,7 +461,7 @@ class PortObserver {
         if (!this.isLive) return;
         this.checked(() => {
           this.checkDurable(index);
-          this.env.checker.onRestore(this.node.id, this.incarnation, index, this.log.snapshot.metadata.term);
+          this.checker.onRestore(this.node.id, this.incarnation, index, this.log.snapshot.metadata.term);
           this.reported = index;
           this.hash(port.machine, index);
         });
@@ -463,7 +482,7 @@ class PortObserver {
             `member ${this.node.id} applied ${i}, which its log (${this.log.snapIndex}, ${this.log.lastIndex}] lacks`,
           );
         }
-        this.env.checker.onApply(this.node.id, this.incarnation, e);
+        this.checker.onApply(this.node.id, this.incarnation, e);
       }
       this.reported = index;
       this.hash(live.machine, index);
@@ -475,7 +494,9 @@ class PortObserver {
     if (index === this.hashedAt) return;
     this.hashedAt = index;
     this.node.stats.hashes++;
-    this.env.checker.onStateHash(this.node.id, index, machine.hash());
+    const hash = machine.hash();
+    this.checker.onStateHash(this.node.id, index, hash);
+    this.env.onApplied?.(this.node, index, hash);
   }
 
   private checkDurable(index: number): void {

@@ -78,6 +78,9 @@ export async function runSeed(
   return r;
 }
 
+/** The same one run path under its earlier name (the worker pool's run-one-seed.ts calls it so). */
+export const runSeedAsync = runSeed;
+
 function result(
   cluster: Cluster,
   options: SimOptions,

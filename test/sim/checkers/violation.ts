@@ -5,11 +5,11 @@ export const Invariant = {
   LeaderCompleteness: 'leader-completeness',
   StateMachineSafety: 'state-machine-safety',
   Monotonic: 'commit-applied-monotonic',
+  RestartApplies: 'restart-applies-durable-commit',
   ReadIndex: 'read-index-linearizable',
   AckedDurable: 'acknowledged-proposals-applied',
   ReadyContract: 'ready-contract',
   Liveness: 'liveness',
-  RestartApplies: 'restart-applies-durable-commit',
   RaftAssertion: 'raft-threw',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
