@@ -76,16 +76,20 @@ export interface FaultProfile {
  * prove the crash model and the checkers catch a broken contract.
  */
 export interface SimBugs extends InjectedBugs {
+  /** Raft (InjectedBugs): a Ready's messages all leave before its write is durable. */
+  readonly sendBeforePersist?: boolean;
+  /** Replica (ReplicaConfig.injectedBugs): committed entries are applied before the write is durable. */
+  readonly applyBeforePersist?: boolean;
   /** Storage port: `save` resolves before the simulated fsync (bug-decorators.ts). */
   readonly ackBeforeFsync?: boolean;
-  // TODO(#13): `sendBeforePersist` (server/raft InjectedBugs) and `applyBeforePersist`
-  // (ReplicaConfig) come with the production-side injected bugs; add them to SIM_BUG_NAMES then.
 }
 
 export const SIM_BUG_NAMES = [
   'commitPreviousTermByCount',
   'voteWithoutLogCheck',
   'skipPrevLogCheck',
+  'sendBeforePersist',
+  'applyBeforePersist',
   'ackBeforeFsync',
 ] as const satisfies readonly (keyof SimBugs)[];
 

@@ -249,7 +249,11 @@ export class SimReplicaNode {
         if (this.isLive(incarnation)) this.env.fail(err);
       });
     }
+    // The replica's own injected bugs (ReplicaConfig.injectedBugs), switched on only when asked.
+    const replicaBugs =
+      c.bugs.applyBeforePersist === true ? { injectedBugs: { applyBeforePersist: true } } : {};
     const replica = new Replica<ApplyResult>({
+      ...replicaBugs,
       id: this.id,
       boot,
       platform,
@@ -262,8 +266,7 @@ export class SimReplicaNode {
       snapshotCount: c.snapshotCount,
       snapshotCatchUpEntries: c.snapshotCatchUpEntries,
       requestTimeoutMs: c.requestTimeoutMs,
-      // Raft's injected bugs pass through as they are (unknown names are ignored by Raft).
-      // TODO(#13): pass `applyBeforePersist` to ReplicaConfig once the replica has it.
+      // Raft's injected bugs pass through as they are (names Raft does not know it ignores).
       raft: {
         injectedBugs: c.bugs,
         ...(c.maxMsgBytes === undefined ? {} : { maxMsgBytes: c.maxMsgBytes }),

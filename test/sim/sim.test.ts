@@ -133,9 +133,9 @@ const SAFETY_INVARIANTS: readonly string[] = [
  * Each injected bug with the profile and the number of seeds within which the simulator must report
  * a safety violation. Measured catch rates (docs/simulator.md, "Injected bugs and catch rates"):
  * Raft's commitPreviousTermByCount 41% of 3-member and 30% of 5-member figure8 seeds (1% of hostile
- * seeds); voteWithoutLogCheck ~85% and skipPrevLogCheck ~78% of hostile seeds; ackBeforeFsync (a
- * storage-port decorator) 100% of power-loss seeds, caught as ready-contract at the state-machine
- * port. Each bound leaves a miss probability below 2e-4 at those rates (for a code change that
+ * seeds); voteWithoutLogCheck ~85% and skipPrevLogCheck ~78% of hostile seeds; sendBeforePersist 45%
+ * and applyBeforePersist 82% of 3-member power-loss seeds; ackBeforeFsync (a storage-port
+ * decorator) 100% of power-loss seeds, caught as ready-contract at the state-machine port. Each bound leaves a miss probability below 2e-4 at those rates (for a code change that
  * reshuffles which seeds fail).
  */
 const BUG_BOUNDS: readonly { bug: keyof SimBugs; nodes: 3 | 5; profile: ProfileName; maxSeeds: number }[] = [
@@ -145,6 +145,10 @@ const BUG_BOUNDS: readonly { bug: keyof SimBugs; nodes: 3 | 5; profile: ProfileN
   { bug: 'voteWithoutLogCheck', nodes: 5, profile: 'hostile', maxSeeds: 8 },
   { bug: 'skipPrevLogCheck', nodes: 3, profile: 'hostile', maxSeeds: 8 },
   { bug: 'skipPrevLogCheck', nodes: 5, profile: 'hostile', maxSeeds: 8 },
+  // These two are production-side bugs from the i13-bugs branch (server/raft InjectedBugs,
+  // ReplicaConfig.injectedBugs); measured in a trial merge with main: 45% and 82% of seeds.
+  { bug: 'sendBeforePersist', nodes: 3, profile: 'powerloss', maxSeeds: 20 },
+  { bug: 'applyBeforePersist', nodes: 3, profile: 'powerloss', maxSeeds: 8 },
   { bug: 'ackBeforeFsync', nodes: 3, profile: 'powerloss', maxSeeds: 5 },
   { bug: 'ackBeforeFsync', nodes: 5, profile: 'powerloss', maxSeeds: 5 },
 ];
