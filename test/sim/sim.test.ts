@@ -54,6 +54,27 @@ const KNOWN_FAILING_SEEDS: readonly (SeedCase & { readonly invariant: string })[
     invariant: Invariant.ReadIndex,
     why: 'read contexts reused after a restart',
   },
+  {
+    seed: 4359,
+    nodes: 5,
+    profile: 'swarm',
+    invariant: Invariant.ReadIndex,
+    why: 'read contexts reused after a restart',
+  },
+  {
+    seed: 7100,
+    nodes: 5,
+    profile: 'swarm',
+    invariant: Invariant.ReadIndex,
+    why: 'read contexts reused after a restart',
+  },
+  {
+    seed: 8122,
+    nodes: 5,
+    profile: 'swarm',
+    invariant: Invariant.ReadIndex,
+    why: 'read contexts reused after a restart',
+  },
 ];
 
 function isKnownFailing(seed: number, nodes: number, profile: ProfileName, storage: Storage): boolean {
