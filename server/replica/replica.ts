@@ -104,7 +104,9 @@ export class Replica<R> {
       boot: config.boot,
       appliedIndex: snap.metadata.index,
     });
-    this.reads = new ReadBatcher(`${config.id}`, timers, (ctx) => {
+    // Read contexts must differ from every earlier incarnation's: a leader's answer to a read the
+    // previous process sent would otherwise confirm a restarted member's read with an old index.
+    this.reads = new ReadBatcher(`${config.id}.${this.ids.next()}`, timers, (ctx) => {
       try {
         this.node.readIndex(ctx);
       } catch (err) {

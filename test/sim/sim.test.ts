@@ -25,57 +25,32 @@ interface SeedCase {
 /**
  * Seeds that once failed, kept forever. A seed only reproduces a scenario for the simulator and the
  * production code of its time: the seeds found by the older simulator (its own Ready loop over
- * RaftNode, deleted in #13) do not reproduce on this one, so the list restarts here. None found yet.
+ * RaftNode, deleted in #13) do not reproduce on this one, so the list restarts with #13.
  */
-const REGRESSION_SEEDS: readonly SeedCase[] = [];
+const REGRESSION_SEEDS: readonly SeedCase[] = [
+  // Read contexts were reused across restarts: the replica's ReadBatcher named its ReadIndex
+  // requests `<member id>-<n>` with n restarting at 1 in every incarnation, so the leader's answer
+  // to the previous incarnation's read confirmed the restarted member's read of the same name with
+  // an old index (a stale linearizable read). Each failed as read-index-linearizable before the fix.
+  ...[1001, 1002].map((seed) => ({
+    seed,
+    nodes: 5 as const,
+    profile: 'powerloss' as const,
+    why: 'read contexts reused after a restart',
+  })),
+  ...[4359, 7100, 8122].map((seed) => ({
+    seed,
+    nodes: 5 as const,
+    profile: 'swarm' as const,
+    why: 'read contexts reused after a restart',
+  })),
+];
 
 /**
  * Seeds that fail today because of an open bug in the production code. The sweep skips them; a test
  * below requires that they still fail, so the fix is noticed: then move them to REGRESSION_SEEDS.
- *
- * Read contexts are reused across restarts: the replica's ReadBatcher names its ReadIndex requests
- * `<member id>-<n>` with n restarting at 1 in every incarnation, so a MsgReadIndexResp the leader
- * sends for the previous incarnation's read answers the restarted member's read of the same name
- * with an old index (a stale linearizable read). Fix: a context unique across restarts (e.g. from
- * the replica's IdGenerator).
  */
-const KNOWN_FAILING_SEEDS: readonly (SeedCase & { readonly invariant: string })[] = [
-  {
-    seed: 1001,
-    nodes: 5,
-    profile: 'powerloss',
-    invariant: Invariant.ReadIndex,
-    why: 'read contexts reused after a restart',
-  },
-  {
-    seed: 1002,
-    nodes: 5,
-    profile: 'powerloss',
-    invariant: Invariant.ReadIndex,
-    why: 'read contexts reused after a restart',
-  },
-  {
-    seed: 4359,
-    nodes: 5,
-    profile: 'swarm',
-    invariant: Invariant.ReadIndex,
-    why: 'read contexts reused after a restart',
-  },
-  {
-    seed: 7100,
-    nodes: 5,
-    profile: 'swarm',
-    invariant: Invariant.ReadIndex,
-    why: 'read contexts reused after a restart',
-  },
-  {
-    seed: 8122,
-    nodes: 5,
-    profile: 'swarm',
-    invariant: Invariant.ReadIndex,
-    why: 'read contexts reused after a restart',
-  },
-];
+const KNOWN_FAILING_SEEDS: readonly (SeedCase & { readonly invariant: string })[] = [];
 
 function isKnownFailing(seed: number, nodes: number, profile: ProfileName, storage: Storage): boolean {
   return (
