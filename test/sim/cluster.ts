@@ -16,7 +16,8 @@ import { ServerError } from '../../server/errors.js';
 import { SeededRandom } from '../../server/platform/random.js';
 import { Role, type ConfChange, type ConfState, type Message } from '../../server/raft/index.js';
 import { SafetyChecker } from './checkers/safety-checker.js';
-import { drawProfile, type FaultProfile, type SimOptions } from './options.js';
+import { SLOW_CATCH_UP_MACHINE } from './clients/slow-catch-up.js';
+import { drawProfile, machineBugsOf, type FaultProfile, type SimOptions } from './options.js';
 import { SimReplicaNode, type LiveMember } from './replica-node.js';
 import { Scheduler } from './scheduler.js';
 import { SimNetwork } from './sim-network.js';
@@ -142,6 +143,8 @@ export class Cluster {
         requestTimeoutMs: p.requestTimeoutMs,
         bugs: this.options.bugs,
         storage: this.options.storage,
+        // Watches catch up in small rounds, so a compaction can overtake one (clients/slow-catch-up.ts).
+        machine: { ...SLOW_CATCH_UP_MACHINE, injectedBugs: machineBugsOf(this.options.bugs) },
       },
       {
         scheduler: this.scheduler,

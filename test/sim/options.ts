@@ -3,6 +3,7 @@
  * TigerBeetle's VOPR): every seed draws its own weather — which faults are on at all, and how hard
  * — from its PRNG, so a batch of seeds explores calm and hostile mixes alike instead of one average.
  */
+import type { StateMachineInjectedBugs } from '../../server/apply/index.js';
 import type { InjectedBugs } from '../../server/raft/index.js';
 import type { SeededRandom } from '../../server/platform/random.js';
 
@@ -82,6 +83,18 @@ export interface SimBugs extends InjectedBugs {
   readonly applyBeforePersist?: boolean;
   /** Storage port: `save` resolves before the simulated fsync (bug-decorators.ts). */
   readonly ackBeforeFsync?: boolean;
+  /** State machine (StateMachineOptions.injectedBugs): a txn's second write emits no watch event. */
+  readonly skipTxnSecondWatchEvent?: boolean;
+  /** State machine: a lease revoke removes its keys without a revision or delete events. */
+  readonly expireLeaseWithoutRevision?: boolean;
+}
+
+/** The state machine's share of `bugs`, as StateMachineOptions.injectedBugs takes it. */
+export function machineBugsOf(bugs: SimBugs): StateMachineInjectedBugs {
+  return {
+    ...(bugs.skipTxnSecondWatchEvent === true ? { skipTxnSecondWatchEvent: true } : {}),
+    ...(bugs.expireLeaseWithoutRevision === true ? { expireLeaseWithoutRevision: true } : {}),
+  };
 }
 
 export const SIM_BUG_NAMES = [
@@ -91,6 +104,8 @@ export const SIM_BUG_NAMES = [
   'sendBeforePersist',
   'applyBeforePersist',
   'ackBeforeFsync',
+  'skipTxnSecondWatchEvent',
+  'expireLeaseWithoutRevision',
 ] as const satisfies readonly (keyof SimBugs)[];
 
 export interface SimOptions {
@@ -109,6 +124,11 @@ export interface SimOptions {
   readonly profileName: string;
   /** Durable state: the synchronous model (fast), or the real storage on the in-memory disk. */
   readonly storage: 'model' | 'real';
+  /**
+   * Simulated clients (clients/) on every member's production request path: txns, reads of both
+   * kinds, leases, watches and compaction, with their recorded history checked at the end.
+   */
+  readonly clients: boolean;
 }
 
 export const SIM_DEFAULTS = {
@@ -133,6 +153,7 @@ export function simOptions(partial: Partial<SimOptions> & { seed: number }): Sim
     profile: partial.profile ?? {},
     profileName: partial.profileName ?? (partial.profile === undefined ? 'swarm' : 'custom'),
     storage: partial.storage ?? 'model',
+    clients: partial.clients ?? true,
   };
   validateSimOptions(options);
   return options;

@@ -8,6 +8,7 @@
 import { AssertionError } from '../../server/assert.js';
 import type { ConfState } from '../../server/raft/index.js';
 import { Cluster, type ClientStats } from './cluster.js';
+import { ClusterClients } from './cluster-clients.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import { FaultDriver } from './fault-driver.js';
 import { describeProfile, type SimOptions } from './options.js';
@@ -32,6 +33,10 @@ export interface RunResult {
 }
 
 const PROBE_EVERY_MS = 20;
+/** Virtual ms the clients keep going after the cluster converged: longer than a lease's TTL. */
+const CLIENT_TAIL_MS = 3000;
+/** Virtual ms after the clients stop, for watches to catch up before their history is judged. */
+const CLIENT_SETTLE_MS = 500;
 const PROBE_RETRY_MS = 500;
 
 /**
@@ -54,11 +59,13 @@ export async function runSeed(
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (cluster.asyncFailure !== undefined) throw cluster.asyncFailure.err;
   };
+  const clients = options.clients ? new ClusterClients(cluster) : undefined;
   try {
     beforeStart?.(cluster);
     cluster.start();
     await settle();
     driver.start();
+    clients?.start();
     const s = cluster.scheduler;
     while (s.executed < options.maxEvents && s.step(options.safetyMs)) await settle();
     driver.stop();
@@ -67,6 +74,16 @@ export async function runSeed(
     const liveness = startLiveness(cluster, options.livenessMs);
     while (!liveness.isDone() && s.step(liveness.deadlineMs)) await settle();
     convergedAfterMs = liveness.finish();
+    if (clients !== undefined) {
+      // The clients go on in the healed cluster: leases left to expire expire here, and only reads
+      // after an expiry can show its keys gone. Then open watches catch up before the judgement.
+      const tailEnd = s.nowMs + CLIENT_TAIL_MS;
+      while (s.step(tailEnd)) await settle();
+      clients.stop();
+      const settleEnd = s.nowMs + CLIENT_SETTLE_MS;
+      while (s.step(settleEnd)) await settle();
+      clients.check();
+    }
     finalChecks(cluster);
   } catch (err) {
     violation = asViolation(err);
@@ -205,7 +222,11 @@ function finalChecks(cluster: Cluster): void {
   for (const id of members(conf)) {
     const machine = cluster.nodes.get(id)?.machine;
     if (machine === undefined) continue;
+    // Revisions the clients compacted away are no longer readable anywhere; the clients' own
+    // checkers judge every write they made, across compaction.
+    const compacted = machine.store.compactRevision;
     for (const a of cluster.acked) {
+      if (a.revision < compacted) continue;
       const kv = machine.range({ key: enc.encode(a.key), revision: a.revision }).kvs[0];
       const got = kv === undefined ? '(none)' : dec.decode(kv.value);
       if (got !== a.value) {

@@ -1,6 +1,6 @@
 /**
  * The simulated network between members. Every message gets its own one-way latency
- * (min + exponential), may be lost or duplicated. Each link is FIFO by default, as the TCP/WebSocket
+ * (min + exponential), may be lost or (except proposals) duplicated. Each link is FIFO by default, as the TCP/WebSocket
  * peer connections are: a message never arrives before one sent earlier on the same link. A share
  * of messages (`reorderRate`) is exempt and held back by up to `reorderDelayMs`, so later ones
  * overtake it (what a reconnect and resend looks like). Links can be cut in one direction (asymmetric partitions) or both;
@@ -74,7 +74,11 @@ export class SimNetwork {
       return;
     }
     this.schedule(m);
-    if (c.duplicateRate > 0 && this.random.chance(c.duplicateRate)) {
+    // A forwarded proposal is never duplicated: the peer transport is a stream that drops what a
+    // lost connection had queued and never resends (server/transport/outbound.ts), so a proposal
+    // arrives at most once; a duplicate would be a second client write, not a network fault Raft
+    // must absorb. Every other message may arrive twice, which Raft must tolerate.
+    if (m.type !== 'MsgProp' && c.duplicateRate > 0 && this.random.chance(c.duplicateRate)) {
       this.stats.duplicated++;
       this.schedule(m);
     }
