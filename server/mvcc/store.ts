@@ -25,7 +25,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from './requests.js';
-import { decodeStore, encodeStore, hashStore } from './snapshot-codec.js';
+import { decodeStore, encodeStore, hashStore, StoreSnapshotEncoder } from './snapshot-codec.js';
 import { emptyState, type LeaseAttacher, type StoreState } from './store-state.js';
 import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
 import { WriteTxn, type CommitListener } from './write-txn.js';
@@ -56,9 +56,18 @@ export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
   return resolved;
 }
 
+/** A hold on the store's history at `revision` and above (see `MvccStore.pinRevision`). */
+export interface StorePin {
+  readonly revision: number;
+  /** False once a compaction dropped something at or above `revision` while the pin was held. */
+  intact: boolean;
+  release(): void;
+}
+
 export class MvccStore {
   private state: StoreState = emptyState();
   private readonly listeners: CommitListener[] = [];
+  private readonly pins = new Set<StorePin>();
   readonly options: ResolvedMvccOptions;
 
   constructor(
@@ -163,6 +172,9 @@ export class MvccStore {
   }
 
   compact(revision: number): CompactResponse {
+    checkCompact(this.state, revision);
+    // Synchronous compaction cannot wait for a snapshot being written: it breaks the pins it overtakes.
+    for (const pin of this.pins) if (pin.revision < revision) pin.intact = false;
     compact(this.state, revision);
     return { revision: this.state.currentRevision, compactRevision: revision };
   }
@@ -208,6 +220,42 @@ export class MvccStore {
   }
 
   /**
+   * Holds everything a read at `revision` or above needs (history and key-index entries) until
+   * `release()`. While pins are held, physical compaction must not go above `pinnedRevision`; one
+   * that cannot wait sets `intact = false` on the pins it overtakes. Snapshots being written
+   * (`beginSnapshot`) pin the compaction point they started from.
+   */
+  pinRevision(revision: number): StorePin {
+    const pins = this.pins;
+    const pin: StorePin = {
+      revision,
+      intact: true,
+      release: () => {
+        pins.delete(pin);
+      },
+    };
+    pins.add(pin);
+    return pin;
+  }
+
+  /** The lowest pinned revision (physical compaction stays at or below it), undefined when none. */
+  get pinnedRevision(): number | undefined {
+    let lowest: number | undefined;
+    for (const pin of this.pins) if (lowest === undefined || pin.revision < lowest) lowest = pin.revision;
+    return lowest;
+  }
+
+  /**
+   * A consistent view of the store now, serialised slice by slice while writes go on (see
+   * StoreSnapshotEncoder). Release the pin when done or abandoned; while `pin.intact` stays true
+   * every slice belongs to the state of this moment.
+   */
+  beginSnapshot(sliceBytes?: number): { encoder: StoreSnapshotEncoder; pin: StorePin } {
+    const pin = this.pinRevision(this.state.compactRevision);
+    return { encoder: new StoreSnapshotEncoder(this.state, sliceBytes), pin };
+  }
+
+  /**
    * Replaces the whole state with a decoded snapshot. Throws SnapshotDecodeError — or whatever
    * `checkLive` throws for a live key of the decoded state — and then keeps the old state.
    */
@@ -220,6 +268,8 @@ export class MvccStore {
       }
     }
     this.state = next;
+    // Encoders still running read the old state, which nothing changes any more.
+    this.pins.clear();
   }
 
   /** A key as the binary string the store indexes it by. */

@@ -26,7 +26,7 @@ import {
 } from './members.js';
 import { PendingRequests } from './pending.js';
 import { ReadBatcher } from './read-batcher.js';
-import { decodeReplicaSnapshot, encodeReplicaSnapshot } from './snapshot-codec.js';
+import { decodeReplicaSnapshot, encodeReplicaSnapshot, encodeReplicaSnapshotHead } from './snapshot-codec.js';
 import {
   REPLICA_DEFAULTS,
   silentLogger,
@@ -61,6 +61,10 @@ export class Replica<R> {
   private stopped = false;
   private campaignedAlone = false;
   private fatalError: Error | undefined;
+  /** The snapshot being serialised and written in the background, if any (at most one). */
+  private snapshotJob: SnapshotJob | undefined;
+  /** A snapshot made durable in the background, waiting for the Ready loop to compact the log. */
+  private durableSnapshot: Snapshot | undefined;
   /** An injected bug (simulator self-tests only, never in production): see ReplicaInjectedBugs. */
   private readonly applyBeforePersist: boolean;
   private readonly leaderListeners = new Set<LeaderListener>();
@@ -128,6 +132,11 @@ export class Replica<R> {
     this.stopped = true;
     if (this.tickTimer !== undefined) this.config.platform.timers.clearTimeout(this.tickTimer);
     await this.drivePromise;
+    const job = this.snapshotJob;
+    if (job !== undefined) {
+      job.abandon();
+      await job.done;
+    }
     const err = (): Error => unavailable('member is stopping');
     this.pending.rejectAll(err);
     this.pendingAttributes.rejectAll(err);
@@ -349,10 +358,21 @@ export class Replica<R> {
     return () => this.appliedListeners.delete(listener);
   }
 
-  /** Take a snapshot now (operators' "snapshot on demand"). */
+  /**
+   * Take a snapshot now (operators' "snapshot on demand"); resolves, once it is durable and the log
+   * compacted, with the index of the newest snapshot (at least the index applied at the call).
+   */
   async snapshotNow(): Promise<number> {
     await this.drivePromise;
-    await this.takeSnapshot();
+    const target = this.appliedIndex;
+    while (this.snapshotIndex < target && !this.stopped && this.fatalError === undefined) {
+      const job = this.snapshotJob ?? this.startSnapshot();
+      if (job === undefined) break;
+      await job.done;
+      while (this.driving) await this.drivePromise;
+      this.compactToDurableSnapshot();
+    }
+    if (this.fatalError !== undefined) throw this.fatalError;
     return this.snapshotIndex;
   }
 
@@ -371,6 +391,7 @@ export class Replica<R> {
   private async drive(): Promise<void> {
     this.driving = true;
     try {
+      this.compactToDurableSnapshot();
       while (!this.stopped && this.fatalError === undefined && this.node.hasReady()) {
         const rd = this.node.ready();
         // What promises nothing about this write leaves at once (a leader's appends: followers'
@@ -407,7 +428,9 @@ export class Replica<R> {
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
         if (rd.snapshot !== undefined) this.announceApplied();
-        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) await this.takeSnapshot();
+        // Never awaited: the snapshot is serialised and written while this loop goes on.
+        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
+        this.compactToDurableSnapshot();
       }
     } catch (err) {
       this.fail(err);
@@ -477,6 +500,9 @@ export class Replica<R> {
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
+    // A snapshot of our own still being written is older than this one: drop it.
+    this.snapshotJob?.abandon();
+    this.durableSnapshot = undefined;
     const decoded = decodeReplicaSnapshot(snapshot.data);
     this.members = decoded.members;
     this.config.stateMachine.restore(decoded.stateMachine ?? new Uint8Array(0), snapshot.metadata.index);
@@ -487,13 +513,87 @@ export class Replica<R> {
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
 
-  private async takeSnapshot(): Promise<void> {
-    if (this.appliedIndex <= this.snapshotIndex) return;
-    const snapshot: Snapshot = {
-      metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() },
-      data: encodeReplicaSnapshot(this.members, this.config.stateMachine.snapshot()),
+  /**
+   * Starts a snapshot at the applied index unless one is already under way. On the Ready loop this
+   * costs only what `beginSnapshot` costs (a view of the state, not its serialisation); the slices
+   * are pulled by storage as it writes them, in the background, and the Ready loop compacts the log
+   * once the snapshot is durable (`compactToDurableSnapshot`).
+   *
+   * Without `beginSnapshot`/`saveSnapshotStream` on the ports (the simulator's, test doubles) the
+   * state is serialised at once here, and written in the background all the same.
+   */
+  private startSnapshot(): SnapshotJob | undefined {
+    if (this.snapshotJob !== undefined || this.appliedIndex <= this.snapshotIndex) return this.snapshotJob;
+    const metadata = { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() };
+    const { stateMachine, storage } = this.config;
+    let abandoned = false;
+    let sourceFailure: { error: unknown } | undefined;
+    let release = (): void => undefined;
+    let saved: Promise<Snapshot>;
+    if (stateMachine.beginSnapshot !== undefined && storage.saveSnapshotStream !== undefined) {
+      const source = stateMachine.beginSnapshot();
+      release = () => source.release();
+      let head: Uint8Array | undefined = encodeReplicaSnapshotHead(this.members);
+      const next = (): Uint8Array | undefined => {
+        if (abandoned) throw new Error(`snapshot at ${metadata.index} abandoned`);
+        if (head !== undefined) {
+          const first = head;
+          head = undefined;
+          return first;
+        }
+        try {
+          return source.next();
+        } catch (error) {
+          sourceFailure = { error };
+          throw error;
+        }
+      };
+      saved = storage.saveSnapshotStream(metadata, next);
+    } else {
+      const snapshot = { metadata, data: encodeReplicaSnapshot(this.members, stateMachine.snapshot()) };
+      saved = storage.saveSnapshot(snapshot).then(() => snapshot);
+    }
+    const job: SnapshotJob = {
+      index: metadata.index,
+      abandon: () => {
+        abandoned = true;
+        release();
+      },
+      done: Promise.resolve(),
     };
-    await this.config.storage.saveSnapshot(snapshot);
+    job.done = saved.then(
+      (snapshot) => {
+        if (abandoned || this.stopped) return;
+        this.durableSnapshot = snapshot;
+        this.kick();
+      },
+      (err: unknown) => {
+        if (abandoned || this.stopped) return;
+        if (sourceFailure !== undefined) {
+          // The state machine could not keep its view (e.g. a compaction overtook it): only this
+          // snapshot is lost; the next one is taken when due.
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.warn('snapshot abandoned', { index: metadata.index, reason: message });
+          return;
+        }
+        this.fail(err);
+      },
+    );
+    void job.done.finally(() => {
+      release();
+      if (this.snapshotJob === job) this.snapshotJob = undefined;
+    });
+    this.snapshotJob = job;
+    return job;
+  }
+
+  /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */
+  private compactToDurableSnapshot(): void {
+    const snapshot = this.durableSnapshot;
+    if (snapshot === undefined) return;
+    this.durableSnapshot = undefined;
+    // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
+    if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
     this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
     this.snapshotIndex = snapshot.metadata.index;
@@ -531,4 +631,13 @@ export class Replica<R> {
     this.reads.failAll(reason);
     for (const l of this.fatalListeners) l(error);
   }
+}
+
+/** A snapshot being serialised and written in the background. */
+interface SnapshotJob {
+  readonly index: number;
+  /** Stops it early (a newer snapshot arrived, the replica stops); `done` then settles quietly. */
+  abandon(): void;
+  /** Settles (never rejects) once it is durable and handed over, abandoned or failed. */
+  done: Promise<void>;
 }
