@@ -32,7 +32,10 @@ export class StateSnapshotStream {
     private readonly pin: StorePin,
   ) {}
 
-  /** The next slice, or undefined once complete (the pin is then released). */
+  /**
+   * The next slice, or undefined once complete (the pin is then released). A slice is a view the
+   * next call may overwrite: write or copy it first.
+   */
   next(): Uint8Array | undefined {
     if (this.released) return undefined;
     if (!this.pin.intact) {

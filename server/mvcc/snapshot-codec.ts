@@ -20,7 +20,7 @@
  * read and watch at revisions ≥ the compaction point exactly as the original.
  */
 import { assert } from '../assert.js';
-import { ByteReader, ByteWriter, DecodeError } from './byte-io.js';
+import { ByteReader, DecodeError } from './byte-io.js';
 import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
@@ -62,7 +62,8 @@ function firstCovered(state: StoreState): number {
 export function encodeStore(state: StoreState): Uint8Array {
   const encoder = new StoreSnapshotEncoder(state);
   const parts: Uint8Array[] = [];
-  for (let part = encoder.next(); part !== undefined; part = encoder.next()) parts.push(part);
+  // Each slice is overwritten by the next: copy.
+  for (let part = encoder.next(); part !== undefined; part = encoder.next()) parts.push(part.slice());
   return concat(parts);
 }
 
@@ -104,6 +105,8 @@ export class StoreSnapshotEncoder {
   private readonly firstRevision: number;
   private nextRevision: number;
   private historyStarted = false;
+  /** One buffer for every slice: a snapshot allocates (and leaves to the GC) next to nothing. */
+  private readonly writer: SliceWriter;
 
   constructor(
     private readonly state: StoreState,
@@ -111,14 +114,19 @@ export class StoreSnapshotEncoder {
   ) {
     this.revision = state.currentRevision;
     this.compactRevision = state.compactRevision;
+    this.writer = new SliceWriter(sliceBytes + 4096);
     this.firstRevision = firstCovered(state);
     this.nextRevision = this.firstRevision;
   }
 
-  /** The next slice of the encoding, or undefined when it is complete. */
+  /**
+   * The next slice of the encoding, or undefined when it is complete. The slice is a view of a
+   * buffer the next call overwrites: write or copy it before asking for the next one.
+   */
   next(): Uint8Array | undefined {
     if (this.phase === 'done') return undefined;
-    const w = new ByteWriter(Math.min(this.sliceBytes + 4096, 1 << 20));
+    const w = this.writer;
+    w.reset();
     let budget = this.sliceBytes;
     if (this.phase === 'header') {
       for (const b of MAGIC) w.u8(b);
@@ -130,11 +138,11 @@ export class StoreSnapshotEncoder {
     }
     if (this.phase === 'kept') budget = this.encodeKept(w, budget);
     if (this.phase === 'history' && budget > 0) this.encodeHistory(w, budget);
-    return w.finish();
+    return w.view();
   }
 
   /** Kept records from the cursor on, ended by an empty key; returns the budget left. */
-  private encodeKept(w: ByteWriter, budget: number): number {
+  private encodeKept(w: SliceWriter, budget: number): number {
     const c = this.compactRevision;
     const kept: KeyValue[] = [];
     let left = budget;
@@ -162,7 +170,7 @@ export class StoreSnapshotEncoder {
     return left;
   }
 
-  private encodeHistory(w: ByteWriter, budget: number): void {
+  private encodeHistory(w: SliceWriter, budget: number): void {
     let left = budget;
     if (!this.historyStarted) {
       w.uint(this.firstRevision).uint(this.revision - this.firstRevision + 1);
@@ -185,6 +193,63 @@ export class StoreSnapshotEncoder {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * ByteWriter's encoding (u8, varint, length-prefixed bytes) into one reused buffer: `view()` is
+ * valid until `reset()`. It grows (rarely: a single record larger than a slice) and never shrinks.
+ */
+class SliceWriter {
+  private buf: Uint8Array;
+  private pos = 0;
+
+  constructor(initialBytes: number) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  u8(n: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = n & 0xff;
+    return this;
+  }
+
+  uint(n: number): this {
+    this.ensure(8);
+    let v = n;
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.uint(b.length);
+    this.ensure(b.length);
+    if (b.length <= 32) {
+      for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i] as number;
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += b.length;
+    return this;
+  }
+}
 
 export function decodeStore(bytes: Uint8Array): StoreState {
   try {

@@ -23,7 +23,8 @@ export interface ReplicaStorage {
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   /**
    * Optional, preferred when the state machine has `beginSnapshot`: persist a snapshot this member
-   * took itself, its data pulled from `next()` a slice at a time (undefined: the end) in the
+   * took itself, its data pulled from `next()` a slice at a time (undefined: the end; a slice is
+   * used up before the next is pulled) in the
    * background, the caller going on meanwhile. Resolves with the snapshot as stored, its data in
    * memory once, once durable (and its WAL marker too). An error `next()` throws is rethrown.
    */
@@ -35,7 +36,8 @@ export interface SnapshotSource {
   /**
    * The next slice — a small bounded amount of work — or undefined when complete. Whatever was
    * applied since `beginSnapshot`, the slices together are the state at that moment. Throws when
-   * the view could not be kept (the snapshot is then abandoned and a later one taken).
+   * the view could not be kept (the snapshot is then abandoned and a later one taken). A slice
+   * may be overwritten by the next call: write or copy it first.
    */
   next(): Uint8Array | undefined;
   /** Abandons the snapshot, or ends it after the last slice; idempotent. */

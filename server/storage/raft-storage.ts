@@ -208,7 +208,7 @@ export class RaftStorage {
     await this.persist(undefined, [{ type: 'snapshot', index, term, resetsLog: false }]);
     await this.compact(index);
     try {
-      return await this.snapshotter.load(metadata);
+      return await this.snapshotter.loadWritten(metadata);
     } catch (err) {
       throw this.fail(err);
     }

@@ -13,7 +13,6 @@ import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from '
 import type { StorageLogger } from '../logger.js';
 import {
   decodeSnapshot,
-  encodeSnapshot,
   encodeSnapshotHead,
   formatSnapName,
   SnapFileChecksum,
@@ -22,6 +21,8 @@ import {
 } from './snap-file.js';
 
 const TMP_SUFFIX = '.tmp';
+/** Bytes per append when writing a snapshot held in memory. */
+const SAVE_SLICE_BYTES = 1 << 20;
 
 export interface SnapFileInfo extends SnapName {
   readonly file: string;
@@ -47,17 +48,19 @@ export class Snapshotter {
     await io(() => this.disk.fsyncDir(this.dir));
   }
 
-  /** Writes `snapshot` atomically and durably; resolves with its file name. */
-  async save(snapshot: Snapshot): Promise<string> {
-    const name = formatSnapName(snapshot.metadata);
-    const final = joinPath(this.dir, name);
-    const tmp = final + TMP_SUFFIX;
-    const bytes = encodeSnapshot(snapshot);
-    await io(() => this.disk.write(tmp, bytes));
-    await io(() => this.disk.fsync(tmp));
-    await io(() => this.disk.rename(tmp, final));
-    await io(() => this.disk.fsyncDir(this.dir));
-    return name;
+  /**
+   * Writes `snapshot` atomically and durably; resolves with its file name. The data is written in
+   * slices of it, never copied into one file image (a received snapshot is large).
+   */
+  save(snapshot: Snapshot): Promise<string> {
+    const { data } = snapshot;
+    let at = 0;
+    return this.saveStream(snapshot.metadata, () => {
+      if (at >= data.length) return undefined;
+      const slice = data.subarray(at, at + SAVE_SLICE_BYTES);
+      at += slice.length;
+      return slice;
+    });
   }
 
   /**
@@ -95,11 +98,14 @@ export class Snapshotter {
     return name;
   }
 
-  /** Reads and verifies one snapshot file (its data is a view of the bytes read, not a copy). */
-  async load(name: SnapName): Promise<Snapshot> {
+  /**
+   * Reads back a snapshot file this process has just written (its data is a view of the bytes
+   * read, not a copy). The checksum is not verified again: see decodeSnapshot.
+   */
+  async loadWritten(name: SnapName): Promise<Snapshot> {
     const file = formatSnapName(name);
     const bytes = await io(() => this.disk.read(joinPath(this.dir, file)));
-    return decodeSnapshot(bytes, file);
+    return decodeSnapshot(bytes, file, false);
   }
 
   /** Snapshot files, newest first. */

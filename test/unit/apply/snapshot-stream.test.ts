@@ -37,7 +37,7 @@ function randomCommand(random: SeededRandom, i: number): Command {
 function drain(stream: StateSnapshotStream, between: () => void = () => {}): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let part = stream.next(); part !== undefined; part = stream.next()) {
-    parts.push(part);
+    parts.push(part.slice()); // a slice is overwritten by the next one
     between();
   }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -103,7 +103,7 @@ describe('StateMachine#beginSnapshot', () => {
       a.apply(i, { type: 'put', request: { key: bytes(`k${i}`), value: bytes('a') } });
     const expectedBytes = a.snapshot();
     const stream = a.beginSnapshot(64);
-    const first = [stream.next() as Uint8Array, stream.next() as Uint8Array];
+    const first = [(stream.next() as Uint8Array).slice(), (stream.next() as Uint8Array).slice()];
     const b = new StateMachine();
     for (let i = 1; i <= 80; i++)
       b.apply(i, { type: 'put', request: { key: bytes(`j${i}`), value: bytes('b') } });
