@@ -22,13 +22,15 @@ export interface ReplicaStorage {
   /** Persist a snapshot this member took itself; older WAL segments may then be released. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
   /**
-   * Optional, preferred when the state machine has `beginSnapshot`: persist a snapshot this member
-   * took itself, its data pulled from `next()` a slice at a time (undefined: the end; a slice is
-   * used up before the next is pulled) in the
-   * background, the caller going on meanwhile. Resolves with the snapshot as stored, its data in
-   * memory once, once durable (and its WAL marker too). An error `next()` throws is rethrown.
+   * Optional (with `loadSnapshot`), preferred when the state machine has `beginSnapshot`: persist a
+   * snapshot this member took itself, its data pulled from `next()` a slice at a time (undefined:
+   * the end; a slice is used up before the next is pulled) in the background, the caller going on
+   * meanwhile. Resolves once it is durable (its WAL marker too). An error `next()` throws is
+   * rethrown. The data is not kept: `loadSnapshot` reads it back.
    */
-  saveSnapshotStream?(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<Snapshot>;
+  saveSnapshotStream?(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void>;
+  /** The snapshot written by `saveSnapshotStream` at `metadata`, read back (to send to a follower). */
+  loadSnapshot?(metadata: SnapshotMetadata): Promise<Snapshot>;
 }
 
 /** A snapshot being serialised slice by slice while the state machine goes on applying. */

@@ -13,7 +13,15 @@
 import { assert } from '../assert.js';
 import { timeout, unavailable } from '../errors.js';
 import { committedAppliableBeforePersist, decodeConfChange, RaftNode } from '../raft/index.js';
-import { EntryType, NONE, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import {
+  EntryType,
+  NONE,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type MsgSnap,
+  type Snapshot,
+} from '../raft/types.js';
 import type { TimerHandle } from '../platform/timers.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind } from './envelope.js';
 import { IdGenerator } from './id-generator.js';
@@ -65,6 +73,12 @@ export class Replica<R> {
   private snapshotJob: SnapshotJob | undefined;
   /** A snapshot made durable in the background, waiting for the Ready loop to compact the log. */
   private durableSnapshot: Snapshot | undefined;
+  /**
+   * Snapshots handed to Raft without their data, which stays in its file: a MsgSnap carrying one
+   * is sent once the data is read back (`sendSnapshotFromFile`), so the data is in memory only
+   * while a follower is being sent it.
+   */
+  private readonly inFile = new WeakSet<Snapshot>();
   /** An injected bug (simulator self-tests only, never in production): see ReplicaInjectedBugs. */
   private readonly applyBeforePersist: boolean;
   private readonly leaderListeners = new Set<LeaderListener>();
@@ -99,13 +113,20 @@ export class Replica<R> {
     this.appliedIndex = snap.metadata.index;
     this.appliedTerm = snap.metadata.term;
     this.snapshotIndex = snap.metadata.index;
+    // Once restored, the boot snapshot's data is needed only to send it: leave it in its file.
+    let boot = config.boot;
+    if (this.streamsSnapshots() && snap.metadata.index > 0) {
+      const inFile: Snapshot = { metadata: snap.metadata, data: new Uint8Array(0) };
+      this.inFile.add(inFile);
+      boot = { ...boot, snapshot: inFile };
+    }
     this.node = new RaftNode({
       ...config.raft,
       id: config.id,
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks ?? REPLICA_DEFAULTS.heartbeatTicks,
       random,
-      boot: config.boot,
+      boot,
       appliedIndex: snap.metadata.index,
     });
     this.reads = new ReadBatcher(`${config.id}`, timers, (ctx) => {
@@ -397,7 +418,7 @@ export class Replica<R> {
         // What promises nothing about this write leaves at once (a leader's appends: followers'
         // fsyncs overlap its own; forwarded proposals); the rest only once the write is durable.
         const sendFirst = rd.messagesBeforePersist;
-        if (sendFirst > 0) this.config.peers.send(rd.messages.slice(0, sendFirst));
+        if (sendFirst > 0) this.send(rd.messages.slice(0, sendFirst));
         // Entries made durable by earlier Readys are applied (and answered) during this write.
         const early = this.applyBeforePersist
           ? rd.committedEntries.length
@@ -417,7 +438,7 @@ export class Replica<R> {
           if (rd.mustSync) await saving;
           else saving.catch((err: unknown) => this.fail(err));
         }
-        if (sendFirst < rd.messages.length) this.config.peers.send(rd.messages.slice(sendFirst));
+        if (sendFirst < rd.messages.length) this.send(rd.messages.slice(sendFirst));
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
         if (early < rd.committedEntries.length)
           this.applyCommitted(rd.committedEntries.slice(early), confChanges);
@@ -530,25 +551,38 @@ export class Replica<R> {
     let sourceFailure: { error: unknown } | undefined;
     let release = (): void => undefined;
     let saved: Promise<Snapshot>;
-    if (stateMachine.beginSnapshot !== undefined && storage.saveSnapshotStream !== undefined) {
+    if (
+      stateMachine.beginSnapshot !== undefined &&
+      storage.saveSnapshotStream !== undefined &&
+      this.streamsSnapshots()
+    ) {
       const source = stateMachine.beginSnapshot();
       release = () => source.release();
       let head: Uint8Array | undefined = encodeReplicaSnapshotHead(this.members);
+      let bytes = 0;
       const next = (): Uint8Array | undefined => {
         if (abandoned) throw new Error(`snapshot at ${metadata.index} abandoned`);
         if (head !== undefined) {
           const first = head;
           head = undefined;
+          bytes += first.length;
           return first;
         }
         try {
-          return source.next();
+          const slice = source.next();
+          bytes += slice?.length ?? 0;
+          return slice;
         } catch (error) {
           sourceFailure = { error };
           throw error;
         }
       };
-      saved = storage.saveSnapshotStream(metadata, next);
+      saved = storage.saveSnapshotStream(metadata, next).then(() => {
+        const inFile: Snapshot = { metadata, data: new Uint8Array(0) };
+        this.inFile.add(inFile);
+        this.log.info('snapshot written', { index: metadata.index, term: metadata.term, bytes });
+        return inFile;
+      });
     } else {
       const snapshot = { metadata, data: encodeReplicaSnapshot(this.members, stateMachine.snapshot()) };
       saved = storage.saveSnapshot(snapshot).then(() => snapshot);
@@ -587,6 +621,53 @@ export class Replica<R> {
     return job;
   }
 
+  /** Whether the ports let snapshots be streamed to a file and read back from it. */
+  private streamsSnapshots(): boolean {
+    const { stateMachine, storage } = this.config;
+    return (
+      stateMachine.beginSnapshot !== undefined &&
+      storage.saveSnapshotStream !== undefined &&
+      storage.loadSnapshot !== undefined
+    );
+  }
+
+  /** Sends messages to peers; a MsgSnap whose data is in its file goes once it is read back. */
+  private send(messages: readonly Message[]): void {
+    let rest = messages;
+    if (messages.some((m) => m.type === 'MsgSnap' && this.inFile.has(m.snapshot))) {
+      const now: Message[] = [];
+      for (const m of messages) {
+        if (m.type === 'MsgSnap' && this.inFile.has(m.snapshot)) this.sendSnapshotFromFile(m);
+        else now.push(m);
+      }
+      rest = now;
+    }
+    if (rest.length > 0) this.config.peers.send(rest);
+  }
+
+  /**
+   * Reads the snapshot back from its file (asynchronously) and sends it; Raft tolerates the
+   * message leaving after later ones, as any network reorders. A failed read is reported to Raft
+   * as a failed snapshot (it probes and retries).
+   */
+  private sendSnapshotFromFile(m: MsgSnap): void {
+    const storage = this.config.storage;
+    if (storage.loadSnapshot === undefined) return;
+    storage.loadSnapshot(m.snapshot.metadata).then(
+      (snapshot) => {
+        if (!this.stopped) this.config.peers.send([{ ...m, snapshot }]);
+      },
+      (err: unknown) => {
+        this.log.warn('could not read a snapshot back to send it', {
+          to: m.to,
+          index: m.snapshot.metadata.index,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (!this.stopped) this.reportSnapshotFailure(m.to);
+      },
+    );
+  }
+
   /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */
   private compactToDurableSnapshot(): void {
     const snapshot = this.durableSnapshot;
@@ -601,7 +682,7 @@ export class Replica<R> {
     this.log.info('snapshot taken', {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
-      bytes: snapshot.data.length,
+      ...(this.inFile.has(snapshot) ? {} : { bytes: snapshot.data.length }),
     });
   }
 

@@ -174,16 +174,13 @@ export class RaftStorage {
    * Saves a snapshot the application took at an applied index, its data pulled chunk by chunk
    * from `next()` while the application goes on (see Snapshotter.saveStream): nothing else waits
    * for the file. Once it is durable its marker joins the WAL in order with the other saves, and
-   * once the marker is durable older snapshot files and covered WAL segments go. Resolves with the
-   * snapshot read back from its file — one copy of the data, which Raft keeps to send followers.
+   * once the marker is durable older snapshot files and covered WAL segments go; then it resolves.
+   * The data is not kept in memory: `loadSnapshot` reads it back when a follower needs it.
    *
    * An error thrown by `next()` abandons this snapshot only (the temporary file is removed and the
    * error rethrown); a disk error fails the storage like any other.
    */
-  async saveSnapshotStream(
-    metadata: SnapshotMetadata,
-    next: () => Uint8Array | undefined,
-  ): Promise<Snapshot> {
+  async saveSnapshotStream(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void> {
     const { index, term } = metadata;
     assert(
       index <= this.lastIndex,
@@ -207,11 +204,15 @@ export class RaftStorage {
     }
     await this.persist(undefined, [{ type: 'snapshot', index, term, resetsLog: false }]);
     await this.compact(index);
-    try {
-      return await this.snapshotter.loadWritten(metadata);
-    } catch (err) {
-      throw this.fail(err);
-    }
+  }
+
+  /**
+   * Reads back the snapshot file at (index, term) this member wrote (to send it to a follower):
+   * asynchronously, its data a view of the bytes read. The checksum is not verified again (tens of
+   * MB of CRC on the event loop); the receiver validates what it decodes.
+   */
+  loadSnapshot(metadata: SnapshotMetadata): Promise<Snapshot> {
+    return this.snapshotter.loadWritten(metadata);
   }
 
   /** Waits for pending saves, then closes the WAL (later saves reject). */

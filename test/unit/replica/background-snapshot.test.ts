@@ -118,4 +118,85 @@ describe('Replica background snapshots', () => {
     await second.replica.stop();
     await second.storage.close();
   });
+
+  it('catches a follower up with a snapshot read back from its file, to the leader state hash', async () => {
+    const clock = new ManualClock();
+    const ids = [1, 2, 3];
+    const members = new MemberRegistry(
+      ids.map((id) => ({
+        id,
+        name: `m${id}`,
+        peerUrls: [`http://m${id}:2380`],
+        clientUrls: [],
+        isLearner: false,
+      })),
+    );
+    const disks = new Map(ids.map((id) => [id, new MemoryDisk()]));
+    const nodes = new Map<
+      number,
+      { replica: Replica<ApplyResult>; machine: StateMachine; storage: RaftStorage }
+    >();
+    const down = new Set<number>();
+    const start = async (id: number): Promise<void> => {
+      const opened = await RaftStorage.open(disks.get(id)!.attach(), {
+        dataDir: `m${id}`,
+        clusterId: 'c',
+        memberId: id,
+        initialConfState: { voters: ids, learners: [] },
+        initialSnapshotData: encodeReplicaSnapshot(members, undefined),
+        logger: silentLogger,
+      });
+      const machine = new StateMachine();
+      const replica = new Replica<ApplyResult>({
+        id,
+        boot: opened.boot,
+        platform: { clock, timers: clock, random: new SeededRandom(id) },
+        storage: opened.storage,
+        stateMachine: new StateMachinePort(machine, clock),
+        peers: {
+          send: (msgs) => {
+            for (const m of msgs) {
+              if (down.has(m.to) || down.has(id)) continue;
+              queueMicrotask(() => nodes.get(m.to)?.replica.step(m));
+            }
+          },
+        },
+        tickIntervalMs: 100,
+        electionTicks: 10,
+        snapshotCount: 30,
+        snapshotCatchUpEntries: 5,
+        requestTimeoutMs: 5000,
+      });
+      nodes.set(id, { replica, machine, storage: opened.storage });
+      down.delete(id);
+      replica.start();
+    };
+    for (const id of ids) await start(id);
+    const leaderOf = (): number | undefined =>
+      ids.find((id) => !down.has(id) && nodes.get(id)!.replica.isLeader());
+    for (let t = 0; t < 10_000 && leaderOf() === undefined; t += 100) await clock.advance(100);
+    const leader = leaderOf()!;
+    const lagging = ids.find((id) => id !== leader)!;
+    down.add(lagging);
+    await nodes.get(lagging)!.replica.stop();
+    await nodes.get(lagging)!.storage.close();
+    const random = new SeededRandom(11);
+    for (let i = 0; i < 150; i++) {
+      const key = new TextEncoder().encode(`k${random.int(40)}`);
+      const put = encodeCommand({ type: 'put', request: { key, value: new TextEncoder().encode(`v${i}`) } });
+      await settle(clock, nodes.get(leader)!.replica.propose(put));
+    }
+    // The leader compacted its log past what the lagging member has: only a snapshot can help.
+    expect(nodes.get(leader)!.replica.status().snapshotIndex).to.be.greaterThan(100);
+    await start(lagging);
+    const target = nodes.get(leader)!.replica.status().appliedIndex;
+    for (let t = 0; t < 10_000 && nodes.get(lagging)!.replica.status().appliedIndex < target; t += 100)
+      await clock.advance(100);
+    expect(nodes.get(lagging)!.replica.stats().snapshotsRestored).to.equal(1);
+    expect(nodes.get(lagging)!.machine.hash()).to.equal(nodes.get(leader)!.machine.hash());
+    for (const id of ids) {
+      await nodes.get(id)!.replica.stop();
+      await nodes.get(id)!.storage.close();
+    }
+  });
 });
