@@ -21,6 +21,8 @@
  * - on the leader, every tick: propose `leaseRevoke` for each id of `lessor.expired(nowMs)`, a
  *   `leaseCheckpoint` with `lessor.dueCheckpoints(nowMs)` when not empty, and a `compact` when
  *   `AutoCompactionPolicy.maybeCompact(nowMs, store.currentRevision)` says so;
+ * - on every member, from its ticks: `store.dropCompactedBatch()` while `store.compactionPending`
+ *   (a compact command only compacts logically in apply; see server/mvcc/compaction.ts);
  * - keep-alives: `lessor.renew(id, nowMs)` on the leader (not through the log);
  * - `watchable.progressTick(nowMs)` now and then; `snapshot()` / `restore(bytes)` with Raft's
  *   snapshots; `hash()` to compare members.

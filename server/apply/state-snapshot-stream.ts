@@ -2,23 +2,10 @@
  * The state machine's snapshot as a stream of slices (state-snapshot.ts, version 3): the head
  * (applied index, leases, alarms — copied when the stream is created), then the mvcc store's
  * slices, each a bounded amount of work. Between two `next()` calls the state machine may apply
- * further entries: the stream still yields the state at `appliedIndex`, because the store is
- * pinned (mvcc/store.ts `pinRevision`). A compaction that overtook the pin makes `next()` throw
- * `SnapshotAbortedError` (the caller drops this snapshot and takes another later).
+ * further entries — compactions included — and the stream still yields the state at
+ * `appliedIndex`: the store is pinned (mvcc/store.ts `pinRevision`), so physical compaction waits.
  */
-import { ErrorCode } from '../../client/protocol/error-codes.js';
-import { StateMachineError, type StorePin, type StoreSnapshotEncoder } from '../mvcc/index.js';
-
-/** A snapshot being streamed could not stay consistent (its view was compacted away). */
-export class SnapshotAbortedError extends StateMachineError {
-  override readonly name = 'SnapshotAbortedError';
-  constructor(index: number) {
-    super(
-      ErrorCode.Unavailable,
-      `apply: the snapshot at index ${index} was abandoned: a compaction overtook it; a later one will be taken`,
-    );
-  }
-}
+import type { StorePin, StoreSnapshotEncoder } from '../mvcc/index.js';
 
 export class StateSnapshotStream {
   private headSent = false;
@@ -38,10 +25,6 @@ export class StateSnapshotStream {
    */
   next(): Uint8Array | undefined {
     if (this.released) return undefined;
-    if (!this.pin.intact) {
-      this.release();
-      throw new SnapshotAbortedError(this.appliedIndex);
-    }
     if (!this.headSent) {
       this.headSent = true;
       return this.head;

@@ -131,8 +131,11 @@ export class MemberBackend implements ClientBackend {
 
   async compact(req: P.CompactionRequest, options: CallOptions): Promise<P.CompactionResponse> {
     const r = await this.apply({ type: 'compact', revision: req.revision }, options);
-    // Compaction runs inside apply, so it is already physical when the answer comes.
-    return { header: this.headerAt(expect(r, 'compact').response.revision) };
+    const header = this.headerAt(expect(r, 'compact').response.revision);
+    // Apply compacts logically; `physical` also waits for this member to drop the history (on its
+    // ticks, see member-services.ts), as etcd's.
+    if (req.physical) await this.core.machine.store.whenDropped(req.revision);
+    return { header };
   }
 
   async leaseGrant(req: P.LeaseGrantRequest, options: CallOptions): Promise<P.LeaseGrantResponse> {

@@ -5,7 +5,10 @@
  * - the watch pump, driven after every applied batch and on every tick (idle progress);
  * - the lease driver: the leader proposes revokes of expired leases and TTL checkpoints on ticks,
  *   and promotes or demotes the lessor when leadership changes;
- * - auto-compaction: on ticks, the leader asks the policy whether to compact and proposes it.
+ * - auto-compaction: on ticks, the leader asks the policy whether to compact and proposes it;
+ * - physical compaction, on every member: a compaction applies logically in constant time, and a
+ *   tick that finds compacted history still held starts dropping it, one bounded batch per
+ *   deferred turn (MvccStore.dropCompactedBatch), so requests and Raft run between batches.
  *
  * Time is the `Clock` port, deferral the given `defer` (a real member: `setImmediate`; the
  * simulator: a zero-delay timer of its virtual time).
@@ -65,6 +68,13 @@ export function startMemberServices(ports: MemberServicesPorts): MemberServices 
   const compaction =
     ports.autoCompaction !== undefined ? new AutoCompactionPolicy(ports.autoCompaction) : undefined;
   let compacting = false;
+  let closed = false;
+  let dropping = false;
+  const dropBatch = (): void => {
+    // Re-read each turn: a snapshot restore may have replaced the store's state meanwhile.
+    if (!closed && machine.store.dropCompactedBatch()) ports.defer(dropBatch);
+    else dropping = false;
+  };
   const unsubscribe = [
     replica.onApplied(() => pump.onApplied()),
     replica.onLeaderChange((leader) => leases.onLeaderChange(leader === ports.memberId)),
@@ -72,6 +82,10 @@ export function startMemberServices(ports: MemberServicesPorts): MemberServices 
       const now = clock.nowMs();
       leases.onTick();
       pump.onTick(now);
+      if (!dropping && machine.store.compactionPending) {
+        dropping = true;
+        ports.defer(dropBatch);
+      }
       if (compaction === undefined || !replica.isLeader() || compacting) return;
       const target = compaction.maybeCompact(now, machine.store.currentRevision);
       if (target === undefined) return;
@@ -86,7 +100,6 @@ export function startMemberServices(ports: MemberServicesPorts): MemberServices 
   ];
   // Wired to a replica that already leads (services started after the replica): promote now.
   leases.onLeaderChange(replica.isLeader());
-  let closed = false;
   return {
     pump,
     leases,

@@ -1,33 +1,60 @@
 /**
  * The change history keyed by main revision: for each write transaction, its events in sub-revision
  * order. Every write transaction has at least one change, so main revisions are dense and a lookup
- * is an array index. Compaction drops a prefix.
+ * is an array index. Physical compaction drops a prefix, one revision at a time (compaction.ts).
+ *
+ * Beside each revision the history keeps two numbers of quota accounting, so that a compaction can
+ * tell what the store costs once compacted to that revision without visiting what it drops:
+ * - `keptBytes`: what the key index keeps below the revision after a compaction to it (the live
+ *   records at the revision that were written before it);
+ * - `bytesBefore`: the bytes of every event appended before the revision (a running total since
+ *   the store, or the snapshot it was restored from, began).
  *
  * A brand-new store's history holds one revision, `INITIAL_REVISION` (1), with no changes: the
  * store's state before any write, as in etcd. A watch or a read may start there like at any other
  * revision, until a compaction above it drops it.
  *
- * Invariants: `revisions[i].revision === first + i`; only `INITIAL_REVISION` may have no changes;
- * the last held revision is the store's current revision (or the history is empty).
+ * Invariants: the revisions held are `first … first + length - 1`, each with its accounting; only
+ * `INITIAL_REVISION` may have no changes; the last held revision is the store's current revision.
  */
 import { assert } from '../assert.js';
 import type { RevisionChanges } from './kv-types.js';
 import { INITIAL_REVISION } from './revision.js';
 
+/** Revisions per chunk: dropping a whole chunk shifts an array of (revisions / CHUNK) slots. */
+const CHUNK = 4096;
+
+/** The revisions `first … first + CHUNK - 1` of one chunk, with their accounting. */
+interface Chunk {
+  readonly changes: (RevisionChanges | undefined)[];
+  readonly kept: Float64Array;
+  readonly before: Float64Array;
+}
+
+function newChunk(): Chunk {
+  return { changes: [], kept: new Float64Array(CHUNK), before: new Float64Array(CHUNK) };
+}
+
+/**
+ * Held in fixed-size chunks so that every operation, dropping included, costs a bounded time
+ * whatever the length: no array proportional to the history is ever copied.
+ */
 export class History {
-  private revisions: RevisionChanges[] = [];
+  private readonly chunks: Chunk[] = [];
+  /** The slot of `first` in `chunks[0]`. */
   private head = 0;
-  /** The main revision of `revisions[head]` when not empty. */
+  private count = 0;
+  /** The main revision of the oldest held revision (or the next to be appended when empty). */
   private first: number;
 
   constructor(firstRevision: number) {
     this.first = firstRevision;
   }
 
-  /** The history of a brand-new store: the initial revision, without changes. */
+  /** The history of a brand-new store: the initial revision, without changes or cost. */
   static initial(): History {
     const h = new History(INITIAL_REVISION);
-    h.revisions.push({ revision: INITIAL_REVISION, events: [], keys: [] });
+    h.push({ revision: INITIAL_REVISION, events: [], keys: [] }, 0, 0);
     return h;
   }
 
@@ -37,37 +64,66 @@ export class History {
   }
 
   get length(): number {
-    return this.revisions.length - this.head;
+    return this.count;
   }
 
-  append(changes: RevisionChanges): void {
+  append(changes: RevisionChanges, keptBytes: number, bytesBefore: number): void {
     assert(
-      changes.revision === this.first + this.length,
-      () => `history: append @${changes.revision}, expected @${this.first + this.length}`,
+      changes.revision === this.first + this.count,
+      () => `history: append @${changes.revision}, expected @${this.first + this.count}`,
     );
     assert(changes.events.length > 0, 'history: a revision without changes');
-    this.revisions.push(changes);
+    this.push(changes, keptBytes, bytesBefore);
   }
 
   at(revision: number): RevisionChanges | undefined {
-    if (revision < this.first) return undefined;
-    return this.revisions[this.head + revision - this.first];
+    const slot = this.slot(revision);
+    return slot < 0 ? undefined : this.chunks[Math.floor(slot / CHUNK)]?.changes[slot % CHUNK];
   }
 
-  /** Removes every revision below `revision`, handing each to `dropped` first. */
-  dropBelow(revision: number, dropped: (changes: RevisionChanges) => void): void {
-    while (this.first < revision && this.head < this.revisions.length) {
-      dropped(this.revisions[this.head] as RevisionChanges);
-      this.head++;
-      this.first++;
-    }
-    if (this.head === this.revisions.length) {
-      this.revisions = [];
+  /** `keptBytes` recorded with `revision` (which must be held). */
+  keptBytesAt(revision: number): number {
+    return this.accounting(revision, 'kept');
+  }
+
+  /** `bytesBefore` recorded with `revision` (which must be held). */
+  bytesBefore(revision: number): number {
+    return this.accounting(revision, 'before');
+  }
+
+  /** Drops the oldest revision held (there must be one). */
+  dropFirst(): void {
+    assert(this.count > 0, 'history: drop from an empty history');
+    const chunk = this.chunks[0] as Chunk;
+    chunk.changes[this.head] = undefined; // let the dropped changes go now
+    this.head++;
+    this.count--;
+    this.first++;
+    if (this.head === CHUNK || this.count === 0) {
+      this.chunks.shift();
       this.head = 0;
-      this.first = Math.max(this.first, revision);
-    } else if (this.head > 1024 && this.head * 2 > this.revisions.length) {
-      this.revisions = this.revisions.slice(this.head);
-      this.head = 0;
     }
+  }
+
+  private push(changes: RevisionChanges, keptBytes: number, bytesBefore: number): void {
+    const slot = this.head + this.count;
+    let chunk = this.chunks[Math.floor(slot / CHUNK)];
+    if (chunk === undefined) this.chunks.push((chunk = newChunk()));
+    chunk.changes.push(changes);
+    chunk.kept[slot % CHUNK] = keptBytes;
+    chunk.before[slot % CHUNK] = bytesBefore;
+    this.count++;
+  }
+
+  /** The slot of `revision` counted from the start of `chunks[0]`, or -1 when not held. */
+  private slot(revision: number): number {
+    const i = revision - this.first;
+    return i >= 0 && i < this.count ? this.head + i : -1;
+  }
+
+  private accounting(revision: number, which: 'kept' | 'before'): number {
+    const slot = this.slot(revision);
+    assert(slot >= 0, () => `history: no accounting @${revision} (held from @${this.first})`);
+    return (this.chunks[Math.floor(slot / CHUNK)] as Chunk)[which][slot % CHUNK] as number;
   }
 }

@@ -81,16 +81,19 @@ export class KeyIndex {
   }
 
   /**
-   * Drops what no read at a revision ≥ `atRev` needs; pushes the dropped entries to `removed`.
-   * Returns true when nothing is left (the key can leave the index).
+   * Drops what no read at a revision ≥ `atRev` needs; pushes the dropped entries to `removed` when
+   * given. Returns true when nothing is left (the key can leave the index).
    */
-  compact(atRev: number, removed: KeyValue[]): boolean {
+  compact(atRev: number, removed?: KeyValue[]): boolean {
     const idx = lastIndexAtOrBelow(this.entries, atRev);
     if (idx >= 0) {
       const kv = this.entries[idx] as KeyValue;
       const dropUpTo =
         this.tombstones !== undefined && this.deletedBetween(kv.modRevision, atRev) ? idx + 1 : idx;
-      if (dropUpTo > 0) for (const old of this.entries.splice(0, dropUpTo)) removed.push(old);
+      if (dropUpTo > 0) {
+        const old = this.entries.splice(0, dropUpTo);
+        if (removed !== undefined) for (const kv of old) removed.push(kv);
+      }
     }
     if (this.tombstones !== undefined) {
       let n = 0;
@@ -99,14 +102,6 @@ export class KeyIndex {
       else if (n > 0) this.tombstones.splice(0, n);
     }
     return this.entries.length === 0;
-  }
-
-  /** Entries with modRevision < `rev` (after compaction to `rev`: what compaction kept). */
-  entriesBelow(rev: number, out: KeyValue[]): void {
-    for (const kv of this.entries) {
-      if (kv.modRevision >= rev) return;
-      out.push(kv);
-    }
   }
 
   isEmpty(): boolean {

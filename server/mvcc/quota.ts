@@ -1,6 +1,7 @@
 /**
  * The space quota (etcd's quota applier). The store counts the bytes of every retained record
- * (key + value + a fixed overhead; see kv-types.ts). A write that would push the count past the
+ * (key + value + a fixed overhead; see kv-types.ts) of the logical state, whatever physical
+ * compaction has dropped yet (store-state.ts), so every member decides alike. A write that would push the count past the
  * quota is refused with NO_SPACE; while the NOSPACE alarm is raised every write that adds data (put,
  * a txn with puts, a lease grant) is refused, and reads, deletes and compaction still work.
  *
@@ -10,7 +11,7 @@
  * raised (`MvccStore.noSpaceAlarm`), so refusals are decided at apply, the same on every member.
  */
 import { NoSpaceError } from './errors.js';
-import type { StoreState } from './store-state.js';
+import { sizeBytes, type StoreState } from './store-state.js';
 
 /** Default quota: 2 GiB of keys, values and history. */
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -27,9 +28,8 @@ export function checkQuota(
 ): void {
   if (costBytes <= 0) return;
   if (alarmRaised) throw new NoSpaceError('mvcc: database space exceeded (the NOSPACE alarm is raised)');
-  if (state.sizeBytes + costBytes > quotaBytes) {
-    throw new NoSpaceError(
-      `mvcc: database space exceeded (${state.sizeBytes} + ${costBytes} > ${quotaBytes} bytes)`,
-    );
+  const size = sizeBytes(state);
+  if (size + costBytes > quotaBytes) {
+    throw new NoSpaceError(`mvcc: database space exceeded (${size} + ${costBytes} > ${quotaBytes} bytes)`);
   }
 }

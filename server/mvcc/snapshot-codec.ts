@@ -18,6 +18,10 @@
  * All integers are unsigned varints (byte-io.ts). Decoding validates everything and raises
  * `SnapshotDecodeError`; rebuilding the index from these records gives a store that answers every
  * read and watch at revisions ≥ the compaction point exactly as the original.
+ *
+ * Both hold the *logical* state only: what physical compaction (compaction.ts) has not dropped
+ * yet below the compaction point is skipped, so members that dropped more or less of it encode
+ * and hash alike. A decoded store is fully compacted.
  */
 import { assert } from '../assert.js';
 import { ByteReader, DecodeError } from './byte-io.js';
@@ -43,18 +47,32 @@ export class SnapshotDecodeError extends StateMachineError {
   }
 }
 
-/** The kept records below the compaction point, in key order. */
+/**
+ * The kept records below the compaction point R, in key order: of each key, the record visible at
+ * R when it was written before R — exactly what a compacted key index keeps below R, read the
+ * same way from a key index that physical compaction did not reach yet.
+ */
 function keptRecords(state: StoreState): KeyValue[] {
   const out: KeyValue[] = [];
+  const rev = state.compactRevision;
+  if (rev <= INITIAL_REVISION) return out; // nothing is written at or below the initial revision
   state.tree.scan('', undefined, (key) => {
-    state.index.get(key)?.entriesBelow(state.compactRevision, out);
+    const kv = keptRecordOf(state, key, rev);
+    if (kv !== undefined) out.push(kv);
     return true;
   });
   return out;
 }
 
-/** The first revision a snapshot or hash covers: the compaction point, or the initial revision. */
-function firstCovered(state: StoreState): number {
+/** The kept record of one key below the compaction point `rev` (see keptRecords). */
+function keptRecordOf(state: StoreState, key: string, rev: number): KeyValue | undefined {
+  if (rev <= INITIAL_REVISION) return undefined;
+  const kv = state.index.get(key)?.at(rev);
+  return kv !== undefined && kv.modRevision < rev ? kv : undefined;
+}
+
+/** The first revision of the logical history (what a snapshot or hash covers). */
+function logicalFirst(state: StoreState): number {
   return Math.max(state.compactRevision, INITIAL_REVISION);
 }
 
@@ -89,7 +107,7 @@ export const SNAPSHOT_SLICE_BYTES = 256 * 1024;
  *
  * Why the view stays consistent without copying anything: writes after R only append (history
  * revisions above R, key-index entries above R, new keys in the tree), and the encoder reads only
- * revisions ≤ R — a key's entries below C, the history revisions C..R. The one thing
+ * revisions ≤ R — a key's record at C (`keptRecordOf`), the history revisions C..R. The one thing
  * that would remove what it reads is a physical compaction, which the caller holds back with a pin
  * on the store (`MvccStore.pinRevision`) for as long as the encoder lives.
  *
@@ -115,7 +133,7 @@ export class StoreSnapshotEncoder {
     this.revision = state.currentRevision;
     this.compactRevision = state.compactRevision;
     this.writer = new SliceWriter(sliceBytes + 4096);
-    this.firstRevision = firstCovered(state);
+    this.firstRevision = logicalFirst(state);
     this.nextRevision = this.firstRevision;
   }
 
@@ -144,7 +162,6 @@ export class StoreSnapshotEncoder {
   /** Kept records from the cursor on, ended by an empty key; returns the budget left. */
   private encodeKept(w: SliceWriter, budget: number): number {
     const c = this.compactRevision;
-    const kept: KeyValue[] = [];
     let left = budget;
     let finished = true;
     this.state.tree.scan(this.cursor ?? '', undefined, (key) => {
@@ -154,10 +171,9 @@ export class StoreSnapshotEncoder {
         return false;
       }
       this.cursor = key;
-      kept.length = 0;
-      this.state.index.get(key)?.entriesBelow(c, kept);
       left -= 8; // a key without a kept record still costs a lookup
-      for (const kv of kept) {
+      const kv = keptRecordOf(this.state, key, c);
+      if (kv !== undefined) {
         w.bytes(kv.key).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version).bytes(kv.value);
         w.uint(kv.lease);
         left -= kv.key.length + kv.value.length + 24;
@@ -301,8 +317,9 @@ function decode(r: ByteReader): StoreState {
     const ki = indexFor(state, key, keyBytes);
     const kv: KeyValue = { key: ki.key, createRevision, modRevision, version, value, lease };
     ki.put(kv);
-    state.sizeBytes += recordSizeBytes(kv);
+    state.keptBytes += recordSizeBytes(kv);
   }
+  state.liveBytes = state.keptBytes;
   const first = r.uint();
   const count = r.uint();
   if (
@@ -323,8 +340,15 @@ function decode(r: ByteReader): StoreState {
     const keys: string[] = [];
     // Most revisions change one key: only build a duplicate check for the others.
     const seen = n > 1 ? new Set<string>() : undefined;
-    for (let sub = 0; sub < n; sub++) events.push(decodeEvent(r, state, rev, keys, seen));
-    state.history.append({ revision: rev, events, keys });
+    const bytesBefore = state.eventBytes;
+    let putBytes = 0;
+    for (let sub = 0; sub < n; sub++) {
+      const event = decodeEvent(r, state, rev, keys, seen);
+      if (event.type === 'put') putBytes += recordSizeBytes(event.kv);
+      events.push(event);
+    }
+    // As WriteTxn.end: what a compaction to this revision would keep below it.
+    state.history.append({ revision: rev, events, keys }, state.liveBytes - putBytes, bytesBefore);
   }
   r.expectEnd();
   return state;
@@ -347,8 +371,10 @@ function decodeEvent(
   if (type === 1) {
     const ki = state.index.get(key);
     const kv = tombstone(ki?.key ?? keyBytes.slice(), rev);
+    const live = ki?.latest();
     ki?.replayTombstone(rev);
-    state.sizeBytes += recordSizeBytes(kv);
+    if (live !== undefined && ki?.latest() === undefined) state.liveBytes -= recordSizeBytes(live);
+    state.eventBytes += recordSizeBytes(kv);
     return { type: 'delete', kv };
   }
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
@@ -364,7 +390,8 @@ function decodeEvent(
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
   const kv: KeyValue = { key: ki.key, createRevision, modRevision: rev, version, value, lease };
   ki.put(kv);
-  state.sizeBytes += recordSizeBytes(kv);
+  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
@@ -391,7 +418,7 @@ export function hashStore(state: StoreState, rev: number): string {
     h.bytes(kv.value);
     h.uint(kv.lease);
   }
-  for (let r = firstCovered(state); r <= Math.min(rev, state.currentRevision); r++) {
+  for (let r = logicalFirst(state); r <= Math.min(rev, state.currentRevision); r++) {
     for (const e of state.history.at(r)?.events ?? []) {
       h.byte(e.type === 'put' ? 0 : 1);
       h.bytes(e.kv.key);

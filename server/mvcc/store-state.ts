@@ -7,9 +7,12 @@
  * - `index` and `tree` hold the same keys; a key leaves both only when compaction empties it.
  * - `history` holds every revision from `compactRevision` (or 1, the initial revision) to
  *   `currentRevision`; a brand-new store is at revision 1, which has no changes (revision.ts).
+ *   Below `compactRevision` it may still hold revisions that physical compaction has not dropped
+ *   yet (compaction.ts); nothing replicated may look at them.
  * - `compactRevision` 0: never compacted.
- * - `sizeBytes` is the quota cost of every retained record: history events plus the older key-index
- *   entries compaction kept (see compaction.ts).
+ * - The quota cost (`sizeBytes` below) is that of the *logical* state, the one a snapshot holds:
+ *   the history events from the compaction point on, plus what the key index keeps below it. It
+ *   never depends on how far physical compaction got.
  */
 import type { KeyRange } from './key-bytes.js';
 import { KeyIndex } from './key-index.js';
@@ -30,8 +33,21 @@ export interface StoreState {
   readonly tree: TreeIndex;
   history: History;
   currentRevision: number;
+  /** The logical compaction point, set in apply: reads and watches below it fail. */
   compactRevision: number;
-  sizeBytes: number;
+  /** Record bytes of the live key-values at the current revision. */
+  liveBytes: number;
+  /** Bytes of every event appended to the history since it began (history.ts `bytesBefore`). */
+  eventBytes: number;
+  /** Record bytes the key index keeps below `compactRevision` (logically). */
+  keptBytes: number;
+  /** `bytesBefore` of the first logical revision: event bytes no longer counted. */
+  compactBase: number;
+  /**
+   * Physical compaction's cursor: the events of the oldest held revision already handed to key
+   * compaction (that revision is dropped once all are).
+   */
+  dropCursor: number;
   /**
    * INJECTED BUG state (simulator self-tests only; never set in production): keys that vanished
    * from reads at the given revision without a revision, a history entry or an event (see
@@ -47,8 +63,17 @@ export function emptyState(): StoreState {
     history: History.initial(),
     currentRevision: INITIAL_REVISION,
     compactRevision: 0,
-    sizeBytes: 0,
+    liveBytes: 0,
+    eventBytes: 0,
+    keptBytes: 0,
+    compactBase: 0,
+    dropCursor: 0,
   };
+}
+
+/** Bytes counted against the quota: the logical state's (see the invariants above). */
+export function sizeBytes(state: StoreState): number {
+  return state.keptBytes + state.eventBytes - state.compactBase;
 }
 
 /** Visits the keys of `range` (in ascending key order) that exist at `rev`, with their KeyValue. */

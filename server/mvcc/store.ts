@@ -6,7 +6,13 @@
  *
  * Listeners hear of every committed revision synchronously, in order (the watchable store is one).
  */
-import { checkCompact, compact } from './compaction.js';
+import {
+  checkCompact,
+  compact,
+  compactionPending,
+  dropCompactedBatch,
+  COMPACTION_BATCH_EVENTS,
+} from './compaction.js';
 import { applyDelete, checkDelete, deleteKeys } from './delete.js';
 import { CompactedError, FutureRevisionError, InvalidConfigError } from './errors.js';
 import { keyToString } from './key-bytes.js';
@@ -26,7 +32,7 @@ import type {
   TxnResponse,
 } from './requests.js';
 import { decodeStore, encodeStore, hashStore, StoreSnapshotEncoder } from './snapshot-codec.js';
-import { emptyState, type LeaseAttacher, type StoreState } from './store-state.js';
+import { emptyState, sizeBytes, type LeaseAttacher, type StoreState } from './store-state.js';
 import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
 import { WriteTxn, type CommitListener } from './write-txn.js';
 
@@ -59,14 +65,14 @@ export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
 /** A hold on the store's history at `revision` and above (see `MvccStore.pinRevision`). */
 export interface StorePin {
   readonly revision: number;
-  /** False once a compaction dropped something at or above `revision` while the pin was held. */
-  intact: boolean;
   release(): void;
 }
 
 export class MvccStore {
   private state: StoreState = emptyState();
   private readonly listeners: CommitListener[] = [];
+  /** `whenDropped` callers, resolved as physical compaction passes their revision. */
+  private dropWaiters: { readonly revision: number; readonly resolve: () => void }[] = [];
   private readonly pins = new Set<StorePin>();
   readonly options: ResolvedMvccOptions;
 
@@ -85,12 +91,15 @@ export class MvccStore {
     return this.state.compactRevision;
   }
 
-  /** Bytes counted against the quota. */
+  /** Bytes counted against the quota (of the logical state: physical compaction does not move it). */
   get sizeBytes(): number {
-    return this.state.sizeBytes;
+    return sizeBytes(this.state);
   }
 
-  /** Keys in the index (live or with history still retained). */
+  /**
+   * Keys in the index (live or with history still retained). Physical: it drops as physical
+   * compaction runs, at different moments on different members; never replicate it.
+   */
   get indexedKeyCount(): number {
     return this.state.index.size;
   }
@@ -171,12 +180,40 @@ export class MvccStore {
     checkCompact(this.state, revision);
   }
 
+  /**
+   * Compacts to `revision` logically, in constant time: reads and watches below it fail from now
+   * on and the quota no longer counts what it frees. The history is dropped later, in batches, by
+   * `dropCompactedBatch` (compaction.ts).
+   */
   compact(revision: number): CompactResponse {
-    checkCompact(this.state, revision);
-    // Synchronous compaction cannot wait for a snapshot being written: it breaks the pins it overtakes.
-    for (const pin of this.pins) if (pin.revision < revision) pin.intact = false;
     compact(this.state, revision);
     return { revision: this.state.currentRevision, compactRevision: revision };
+  }
+
+  /** Whether compacted history is still physically held (`dropCompactedBatch` has work). */
+  get compactionPending(): boolean {
+    return compactionPending(this.state, this.pinnedRevision);
+  }
+
+  /**
+   * Physical compaction: drops at most `maxEvents` events of the history below the compaction
+   * point, and what the key index no longer needs for them. Changes nothing any read, watch,
+   * hash, snapshot or quota decision sees. Returns whether more remains.
+   */
+  dropCompactedBatch(maxEvents: number = COMPACTION_BATCH_EVENTS): boolean {
+    // Never past a pin: a snapshot being written still reads the history and index from there.
+    const more = dropCompactedBatch(this.state, maxEvents, this.pinnedRevision);
+    this.wakeDropWaiters();
+    return more;
+  }
+
+  /**
+   * Resolves once the history below `revision` is physically dropped on this store (at once when
+   * it already is): what a compaction with `physical` waits for before answering, as etcd.
+   */
+  whenDropped(revision: number): Promise<void> {
+    if (this.state.history.firstRevision >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.dropWaiters.push({ revision, resolve }));
   }
 
   /** Refuses with NO_SPACE as a write adding `costBytes` would be (used for lease grants). */
@@ -184,8 +221,9 @@ export class MvccStore {
     checkQuota(this.state, costBytes, this.options.quotaBytes, this.noSpaceAlarm);
   }
 
-  /** The changes of revision `revision`, if still in the history. */
+  /** The changes of revision `revision`, if in the history (never below the compaction point). */
   changesAt(revision: number): RevisionChanges | undefined {
+    if (revision < this.state.compactRevision) return undefined;
     return this.state.history.at(revision);
   }
 
@@ -221,15 +259,14 @@ export class MvccStore {
 
   /**
    * Holds everything a read at `revision` or above needs (history and key-index entries) until
-   * `release()`. While pins are held, physical compaction must not go above `pinnedRevision`; one
-   * that cannot wait sets `intact = false` on the pins it overtakes. Snapshots being written
+   * `release()`: while pins are held, physical compaction (`dropCompactedBatch`) stops at the
+   * lowest, `pinnedRevision` (logical compaction goes on: it drops nothing). Snapshots being written
    * (`beginSnapshot`) pin the compaction point they started from.
    */
   pinRevision(revision: number): StorePin {
     const pins = this.pins;
     const pin: StorePin = {
       revision,
-      intact: true,
       release: () => {
         pins.delete(pin);
       },
@@ -247,8 +284,7 @@ export class MvccStore {
 
   /**
    * A consistent view of the store now, serialised slice by slice while writes go on (see
-   * StoreSnapshotEncoder). Release the pin when done or abandoned; while `pin.intact` stays true
-   * every slice belongs to the state of this moment.
+   * StoreSnapshotEncoder). Release the pin when done or abandoned.
    */
   beginSnapshot(sliceBytes?: number): { encoder: StoreSnapshotEncoder; pin: StorePin } {
     const pin = this.pinRevision(this.state.compactRevision);
@@ -270,11 +306,20 @@ export class MvccStore {
     this.state = next;
     // Encoders still running read the old state, which nothing changes any more.
     this.pins.clear();
+    this.wakeDropWaiters();
   }
 
   /** A key as the binary string the store indexes it by. */
   static keyOf(key: Uint8Array): string {
     return keyToString(key);
+  }
+
+  private wakeDropWaiters(): void {
+    if (this.dropWaiters.length === 0) return;
+    const first = this.state.history.firstRevision;
+    const due = this.dropWaiters.filter((w) => w.revision <= first);
+    this.dropWaiters = this.dropWaiters.filter((w) => w.revision > first);
+    for (const w of due) w.resolve();
   }
 
   private begin(): WriteTxn {

@@ -25,6 +25,9 @@ export class WriteTxn {
   readonly revision: number;
   private readonly events: MvccEvent[] = [];
   private readonly keys: string[] = [];
+  /** Record bytes of this transaction's puts (the live records written at its revision). */
+  private putBytes = 0;
+  private readonly bytesBefore: number;
   private ended = false;
 
   constructor(
@@ -33,6 +36,7 @@ export class WriteTxn {
     private readonly listeners: readonly CommitListener[],
   ) {
     this.revision = state.currentRevision + 1;
+    this.bytesBefore = state.eventBytes;
   }
 
   /** The revision reads inside this transaction see. */
@@ -63,6 +67,9 @@ export class WriteTxn {
       lease,
     };
     ki.put(kv);
+    const bytes = recordSizeBytes(kv);
+    this.putBytes += bytes;
+    this.state.liveBytes += bytes - (prev === undefined ? 0 : recordSizeBytes(prev));
     if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease) this.leases?.detach(prev.lease, key);
     if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, key);
     this.record({ type: 'put', kv }, key);
@@ -76,6 +83,7 @@ export class WriteTxn {
     const prev = ki?.latest();
     if (ki === undefined || prev === undefined) return undefined;
     ki.tombstone(this.revision);
+    this.state.liveBytes -= recordSizeBytes(prev);
     if (prev.lease !== 0) this.leases?.detach(prev.lease, key);
     this.record({ type: 'delete', kv: tombstone(ki.key, this.revision) }, key);
     return prev;
@@ -87,7 +95,8 @@ export class WriteTxn {
     this.ended = true;
     if (this.events.length === 0) return this.state.currentRevision;
     const changes: RevisionChanges = { revision: this.revision, events: this.events, keys: this.keys };
-    this.state.history.append(changes);
+    // What a compaction to this revision would keep below it: the live records not written here.
+    this.state.history.append(changes, this.state.liveBytes - this.putBytes, this.bytesBefore);
     this.state.currentRevision = this.revision;
     for (const listener of this.listeners) listener(changes);
     return this.revision;
@@ -96,6 +105,6 @@ export class WriteTxn {
   private record(event: MvccEvent, key: string): void {
     this.events.push(event);
     this.keys.push(key);
-    this.state.sizeBytes += recordSizeBytes(event.kv);
+    this.state.eventBytes += recordSizeBytes(event.kv);
   }
 }

@@ -269,6 +269,46 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
     expect((sink.endedWith as { code?: string } | undefined)?.code).to.equal(ErrorCode.Unavailable);
   });
 
+  it("compacts in apply on every member, then drops the history on each member's ticks", async () => {
+    const c = (cluster = new PortsOnlyCluster([1, 2, 3]));
+    const leader = await c.leader();
+    for (let i = 0; i < 20; i++) await c.settle(leader.path.backend.put(putReq(`c${i % 4}`, String(i)), {}));
+    const target = leader.machine.store.currentRevision;
+    // What each member holds the moment it applied the compaction (before any tick ran).
+    const atApply = new Map<number, { pending: boolean; refused: string | undefined }>();
+    const offs = [...c.members.values()].map((m) =>
+      m.replica.onApplied(() => {
+        if (atApply.has(m.id) || m.machine.store.compactRevision !== target) return;
+        let refused: string | undefined;
+        try {
+          m.machine.range({ key: bytes('c0'), revision: target - 1 });
+        } catch (err) {
+          refused = (err as { code?: string }).code;
+        }
+        atApply.set(m.id, { pending: m.machine.store.compactionPending, refused });
+      }),
+    );
+    await c.settle(leader.path.backend.compact({ revision: target, physical: true }, {}));
+    // `physical`: the answering member has dropped the history when the answer comes.
+    expect(leader.machine.store.compactionPending).to.equal(false);
+    await c.until(() => atApply.size === 3, 'every member to apply the compaction');
+    for (const off of offs) off();
+    expect([...atApply.values()]).to.deep.equal(
+      [1, 2, 3].map(() => ({ pending: true, refused: ErrorCode.Compacted })),
+    );
+    const members = [...c.members.values()];
+    await c.until(
+      () => members.every((m) => !m.machine.store.compactionPending),
+      'every member to drop the compacted history',
+    );
+    await c.until(
+      () => members.every((m) => m.machine.appliedIndex === leader.machine.appliedIndex),
+      'every member to apply the same entries',
+    );
+    expect(new Set(members.map((m) => m.machine.hash())).size).to.equal(1);
+    expect(members.map((m) => m.machine.store.indexedKeyCount)).to.deep.equal([4, 4, 4]);
+  });
+
   it('compacts by itself on the leader when auto-compaction is configured', async () => {
     const c = (cluster = new PortsOnlyCluster([1], {
       autoCompaction: { mode: 'revision', retainRevisions: 3, checkIntervalMs: 0 },

@@ -2,6 +2,23 @@ import { expect } from 'chai';
 import { MvccStore, RECORD_OVERHEAD_BYTES } from '../../../server/mvcc/index.js';
 import { ALL, enc } from './helpers.js';
 
+/** Runs physical compaction to the end, in batches of `maxEvents`; returns the batches run. */
+function drain(s: MvccStore, maxEvents?: number): number {
+  let batches = 1;
+  while (s.dropCompactedBatch(maxEvents)) batches++;
+  return batches;
+}
+
+/** `keys` keys written `rounds` times each, one revision a put, then all deleted in one revision. */
+function churned(keys: number, rounds: number): MvccStore {
+  const s = new MvccStore();
+  for (let r = 0; r < rounds; r++)
+    for (let k = 0; k < keys; k++) s.put({ key: enc(`k${k}`), value: enc(`${r}`) });
+  s.deleteRange({ key: enc('k'), rangeEnd: enc('l') });
+  s.put({ key: enc('z'), value: enc('last') });
+  return s;
+}
+
 function store(): MvccStore {
   const s = new MvccStore();
   s.put({ key: enc('a'), value: enc('1') }); // 2
@@ -54,6 +71,8 @@ describe('MvccStore', () => {
       s.compact(6);
       // left: a@3 and c@6 (live), plus the history at 6 (c@6 itself)
       expect(s.sizeBytes).to.equal(2 * record(1));
+      drain(s);
+      expect(s.sizeBytes).to.equal(2 * record(1));
       expect(s.indexedKeyCount).to.equal(2);
     });
 
@@ -61,6 +80,76 @@ describe('MvccStore', () => {
       const s = store();
       expect(s.compact(6)).to.deep.equal({ revision: 6, compactRevision: 6 });
       expect(s.currentRevision).to.equal(6);
+    });
+  });
+
+  context('in two parts: logical in apply, physical in bounded batches later', () => {
+    it('drops nothing in compact itself: the history waits for dropCompactedBatch', () => {
+      const s = churned(10, 5); // revisions 2..51 puts, 52 deletes all, 53 puts z
+      s.compact(52);
+      expect(s.compactionPending).to.equal(true);
+      expect(s.indexedKeyCount).to.equal(11);
+      expect(s.changesAt(51)).to.equal(undefined); // logically gone at once
+      expect(() => s.range({ ...ALL, revision: 51 }))
+        .to.throw()
+        .that.includes({ code: 'COMPACTED', compactRevision: 52 });
+      drain(s);
+      expect(s.compactionPending).to.equal(false);
+      expect(s.indexedKeyCount).to.equal(1); // deleted at the point: no read at ≥ 52 needs them
+    });
+
+    it('bounds a batch by events, splitting a revision with more events than the bound', () => {
+      const s = churned(10, 5);
+      s.compact(53); // 50 one-put revisions, then one revision deleting 10 keys
+      expect(drain(s, 7)).to.equal(Math.ceil(60 / 7));
+    });
+
+    it('changes nothing a read, the hash, the snapshot or the quota sees, batch by batch', () => {
+      const s = churned(6, 4);
+      const atOnce = churned(6, 4);
+      s.compact(25); // revisions 2..25 put 6 keys 4 times, 26 deletes them, 27 puts z
+      atOnce.compact(25);
+      drain(atOnce);
+      const reads = (t: MvccStore) =>
+        [25, 26, 27].map((rev) => t.range({ ...ALL, revision: rev, sortOrder: 'descend' }));
+      do {
+        expect(reads(s)).to.deep.equal(reads(atOnce));
+        expect(s.hash()).to.equal(atOnce.hash());
+        expect(s.snapshot()).to.deep.equal(atOnce.snapshot());
+        expect(s.sizeBytes).to.equal(atOnce.sizeBytes);
+      } while (s.dropCompactedBatch(3));
+      expect(s.indexedKeyCount).to.equal(atOnce.indexedKeyCount);
+    });
+
+    it('continues from the newest point when compacted again while dropping', () => {
+      const s = churned(10, 5);
+      const straight = churned(10, 5);
+      s.compact(30);
+      s.dropCompactedBatch(8);
+      s.compact(53);
+      drain(s, 8);
+      straight.compact(53);
+      drain(straight);
+      expect(s.snapshot()).to.deep.equal(straight.snapshot());
+      expect(s.indexedKeyCount).to.equal(straight.indexedKeyCount);
+      expect(s.sizeBytes).to.equal(straight.sizeBytes);
+    });
+
+    it('snapshots a store caught mid-drop as fully compacted, with nothing left to drop', () => {
+      const s = churned(10, 5);
+      s.compact(45);
+      s.dropCompactedBatch(4);
+      const t = new MvccStore();
+      t.restore(s.snapshot());
+      expect(t.compactionPending).to.equal(false);
+      expect(t.hash()).to.equal(s.hash());
+      expect(t.sizeBytes).to.equal(s.sizeBytes);
+      s.put({ key: enc('k1'), value: enc('after') });
+      t.put({ key: enc('k1'), value: enc('after') });
+      s.compact(54);
+      t.compact(54);
+      expect(t.sizeBytes).to.equal(s.sizeBytes);
+      expect(t.snapshot()).to.deep.equal(s.snapshot());
     });
   });
 
