@@ -1,10 +1,10 @@
 /**
  * One stable line per Raft message or entry, for traces (STYLE.md §8 point 4). Entry payloads are
- * named through the simulator's encoding (p42, noop, cc:addVoter(4)); long entry lists are elided.
+ * named by entry-name.ts (p42, noop, cc:addVoter(4)); long entry lists are elided.
  */
 import { unreachable } from '../../server/assert.js';
 import type { Entry, Message, Snapshot } from '../../server/raft/index.js';
-import { entryKey } from './state-machine.js';
+import { entryName } from './entry-name.js';
 
 const MAX_LISTED_ENTRIES = 4;
 
@@ -12,7 +12,7 @@ export function describeEntry(
   e: Pick<Entry, 'type' | 'data'> & Partial<Pick<Entry, 'index' | 'term'>>,
 ): string {
   const at = e.index === undefined ? '' : `${e.index}/t${e.term ?? '?'}:`;
-  return `${at}${entryKey(e)}`;
+  return `${at}${entryName(e)}`;
 }
 
 function describeEntries(entries: readonly (Pick<Entry, 'type' | 'data'> & Partial<Entry>)[]): string {

@@ -1,5 +1,5 @@
 /**
- * The weather of the fault phase: client proposals and ReadIndex reads throughout, member crashes
+ * The weather of the fault phase: client puts and linearizable reads throughout, member crashes
  * and restarts, symmetric and one-way partitions, membership changes and leadership transfers.
  * Each activity recurs after an exponentially distributed interval whose mean comes from the seed's
  * profile (Infinity switches it off). `stop()` ends them all when the liveness phase begins.
@@ -7,7 +7,7 @@
 import { ConfChangeType, type ConfChange } from '../../server/raft/index.js';
 import type { Cluster } from './cluster.js';
 import { exponential } from './options.js';
-import type { SimNode } from './sim-node.js';
+import type { SimReplicaNode } from './replica-node.js';
 
 /** Joiners get fresh ids up to this many beyond the initial members; then removed ids are re-added. */
 const MAX_EXTRA_MEMBERS = 4;
@@ -61,7 +61,7 @@ export class FaultDriver {
     if (node !== undefined) this.crashAndRestart(node);
   }
 
-  private maybeKillLeader(node: SimNode): void {
+  private maybeKillLeader(node: SimReplicaNode): void {
     const c = this.cluster;
     if (!this.active || !c.random.chance(c.profile.leaderKillRate)) return;
     const incarnation = node.incarnation;
@@ -76,17 +76,17 @@ export class FaultDriver {
     );
   }
 
-  private maybeKillOnCommit(node: SimNode): void {
+  private maybeKillOnCommit(node: SimReplicaNode): void {
     const c = this.cluster;
     if (!this.active || !c.random.chance(c.profile.commitKillRate)) return;
-    // Not from inside the Ready handling: crash as the very next event, before the fsync completes.
+    // Not from inside the save: crash as the very next event, before the fsync completes.
     const incarnation = node.incarnation;
     c.scheduler.after(0, 'kill', node.id, 'leader after commit', () => {
       if (this.active && node.isUp && node.incarnation === incarnation) this.crashAndRestart(node);
     });
   }
 
-  private crashAndRestart(node: SimNode): void {
+  private crashAndRestart(node: SimReplicaNode): void {
     const c = this.cluster;
     let keep = 0;
     if (c.random.chance(c.profile.crashKeepsUnsyncedShare)) {
@@ -143,8 +143,9 @@ export class FaultDriver {
   private confChange(): void {
     const c = this.cluster;
     const leader = c.leader();
-    if (leader?.raft === undefined) return;
-    const conf = leader.raft.confState();
+    const replica = leader?.replica;
+    if (leader === undefined || replica === undefined) return;
+    const conf = replica.status().raft.confState;
     let change: ConfChange;
     const learner = c.pick(conf.learners);
     if (learner !== undefined) {
@@ -156,14 +157,10 @@ export class FaultDriver {
       if (!joiner.isUp) joiner.start();
       change = { type: ConfChangeType.AddLearner, nodeId: joiner.id };
     }
-    c.clientStats.confChanges++;
-    const refused = c.refusable(() => leader.act((raft) => raft.proposeConfChange(change)));
-    if (refused) c.clientStats.confChangesRefused++;
-    const what = `conf change ${change.type}(${change.nodeId})${refused ? ' refused' : ''}`;
-    c.trace.recordEvent(c.scheduler.nowMs, 'admin', leader.id, what);
+    c.changeMembership(leader, change);
   }
 
-  private pickJoiner(voters: readonly number[]): SimNode {
+  private pickJoiner(voters: readonly number[]): SimReplicaNode {
     const c = this.cluster;
     const outside = [...c.nodes.values()].filter((n) => !voters.includes(n.id));
     const canGrow = c.nodes.size < c.options.nodes + MAX_EXTRA_MEMBERS;
@@ -175,14 +172,12 @@ export class FaultDriver {
   private transfer(): void {
     const c = this.cluster;
     const leader = c.leader();
-    if (leader?.raft === undefined) return;
-    const target = c.pick(leader.raft.confState().voters.filter((v) => v !== leader.id));
+    const replica = leader?.replica;
+    if (leader === undefined || replica === undefined) return;
+    const target = c.pick(replica.status().raft.confState.voters.filter((v) => v !== leader.id));
     if (target === undefined) return;
     // Half the time ask a follower, which forwards the request to the leader.
     const asked = c.random.chance(0.5) ? leader : (c.pick(c.upNodes()) ?? leader);
-    c.clientStats.transfers++;
-    c.trace.recordEvent(c.scheduler.nowMs, 'transfer', asked.id, `leadership to ${target}`);
-    if (c.refusable(() => asked.act((raft) => raft.transferLeadership(target))))
-      c.clientStats.transfersRefused++;
+    c.transfer(asked, target);
   }
 }

@@ -13,7 +13,10 @@ export interface FaultProfile {
   readonly tickDriftFraction: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
-  /** Raft flow control: entry bytes per MsgApp (each proposal is 5 bytes) and MsgApps in flight. */
+  /**
+   * Raft flow control: entry bytes per MsgApp (at least one entry is always sent; a put's envelope
+   * is ~30 bytes) and MsgApps in flight.
+   */
   readonly maxMsgBytes: number;
   readonly maxInflightMsgs: number;
   readonly latencyMinMs: number;
@@ -40,6 +43,13 @@ export interface FaultProfile {
    * before that Ready is durable or its messages leave (a crash at the worst moment).
    */
   readonly commitKillRate: number;
+  /**
+   * Probability that an append (MsgApp) carrying a new leader's own entries, sent within
+   * `electionAppendLossMs` of its election, is lost: followers miss the new leader's entries while
+   * it brings them the old ones, the raw material of figure 8. 0 switches it off.
+   */
+  readonly electionAppendLossRate: number;
+  readonly electionAppendLossMs: number;
   readonly downtimeMs: number;
   /**
    * Share of crashes that keep unsynced writes: half of those keep all of them (a process crash:
@@ -50,11 +60,10 @@ export interface FaultProfile {
   readonly fsyncMeanMs: number;
   /** A member takes a snapshot and compacts its log every this many applied entries. */
   readonly compactEveryEntries: number;
-  /**
-   * Also snapshot right after applying a membership change, so the snapshot a leader sends always
-   * names the newest members (etcd gets the same effect by building a fresh snapshot per MsgSnap).
-   */
-  readonly compactOnConfChange: boolean;
+  /** Entries kept in the log behind a snapshot (ReplicaConfig.snapshotCatchUpEntries). */
+  readonly snapshotCatchUpEntries: number;
+  /** The replica's timeout for proposals, reads, membership changes and transfers. */
+  readonly requestTimeoutMs: number;
   readonly proposalIntervalMs: number;
   readonly readIntervalMs: number;
   readonly confChangeIntervalMs: number;
@@ -62,19 +71,26 @@ export interface FaultProfile {
 }
 
 /**
- * Bugs the simulator can switch on: Raft's own (`RaftConfig.injectedBugs`), plus one in the
- * harness that drives Raft, to prove the crash model and the checkers catch a broken Ready contract.
+ * Bugs the simulator can switch on: Raft's own (`RaftConfig.injectedBugs`, passed through to the
+ * production Replica as they are), and decorators of the replica's ports (bug-decorators.ts), to
+ * prove the crash model and the checkers catch a broken contract.
  */
 export interface SimBugs extends InjectedBugs {
-  /** Send a Ready's messages as soon as it is taken, before its writes are durable. */
-  readonly sendBeforeSync?: boolean;
+  /** Raft (InjectedBugs): a Ready's messages all leave before its write is durable. */
+  readonly sendBeforePersist?: boolean;
+  /** Replica (ReplicaConfig.injectedBugs): committed entries are applied before the write is durable. */
+  readonly applyBeforePersist?: boolean;
+  /** Storage port: `save` resolves before the simulated fsync (bug-decorators.ts). */
+  readonly ackBeforeFsync?: boolean;
 }
 
 export const SIM_BUG_NAMES = [
   'commitPreviousTermByCount',
   'voteWithoutLogCheck',
   'skipPrevLogCheck',
-  'sendBeforeSync',
+  'sendBeforePersist',
+  'applyBeforePersist',
+  'ackBeforeFsync',
 ] as const satisfies readonly (keyof SimBugs)[];
 
 export interface SimOptions {
@@ -138,14 +154,14 @@ const OFF = Infinity;
 
 /**
  * A fixed, deliberately hostile mix for hunting consensus bugs (the injected-bug tests and
- * `--profile hostile`): a fast stream of proposals replicated one entry per MsgApp with at most two
- * in flight (so catch-up after an election takes many round trips), new leaders crashed a moment
- * after their election, leaders crashed right after advancing their commit index, and crashes that
- * keep unsynced writes. This is the weather of the Raft paper's figure 8. Everything else is calm.
+ * `--profile hostile`): a fast stream of proposals replicated one entry per MsgApp (1 byte: at
+ * least one entry is always sent) with at most two in flight (so catch-up after an election takes
+ * many round trips), new leaders crashed a moment after their election, leaders crashed right after
+ * advancing their commit index, and crashes that keep unsynced writes. Everything else is calm.
  */
 export const HOSTILE_PROFILE: Partial<FaultProfile> = {
   proposalIntervalMs: 3,
-  maxMsgBytes: 5,
+  maxMsgBytes: 1,
   maxInflightMsgs: 2,
   leaderKillRate: 0.5,
   leaderKillDelayMs: 1,
@@ -164,7 +180,7 @@ export const HOSTILE_PROFILE: Partial<FaultProfile> = {
 
 /**
  * Power losses: slow fsyncs (5 ms + exp(30 ms)) and a crash every ~60 ms that loses every unsynced
- * write — the weather in which a harness that breaks the Ready contract (sendBeforeSync) loses
+ * write — the weather in which a member that acknowledges before its fsync (ackBeforeFsync) loses
  * votes and acknowledged entries.
  */
 export const POWER_LOSS_PROFILE: Partial<FaultProfile> = {
@@ -177,7 +193,31 @@ export const POWER_LOSS_PROFILE: Partial<FaultProfile> = {
   lossRate: 0,
 };
 
-export const PROFILES = { swarm: {}, hostile: HOSTILE_PROFILE, powerloss: POWER_LOSS_PROFILE } as const;
+/**
+ * The Raft paper's figure 8, on purpose: the hostile mix (one entry per MsgApp, new leaders killed
+ * a moment after their election, leaders killed right after their commit index advances) with
+ * short election timeouts and downtimes (many terms), plus lost appends right after each election. A new leader's own entry then often fails to reach a follower
+ * while the entries of earlier terms it brings do (one per append), leaders of different terms
+ * leave different unreplicated entries at the same index, and a leader that counts replicas of an
+ * old-term entry (commitPreviousTermByCount) commits what a later leader overwrites.
+ */
+export const FIGURE8_PROFILE: Partial<FaultProfile> = {
+  ...HOSTILE_PROFILE,
+  // Short election timeouts need a fast network (a round trip well under 50 ms).
+  latencyMinMs: 0.5,
+  latencyMeanMs: 1,
+  electionTicks: 5,
+  downtimeMs: 50,
+  electionAppendLossRate: 0.9,
+  electionAppendLossMs: 100,
+};
+
+export const PROFILES = {
+  swarm: {},
+  hostile: HOSTILE_PROFILE,
+  powerloss: POWER_LOSS_PROFILE,
+  figure8: FIGURE8_PROFILE,
+} as const;
 export type ProfileName = keyof typeof PROFILES;
 
 /** Draws this seed's weather. Each fault is on for roughly half of the seeds. */
@@ -192,7 +232,7 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     tickDriftFraction: maybe(0.5, () => between(0, 0.2), 0),
     electionTicks: 10,
     heartbeatTicks,
-    maxMsgBytes: r.chance(0.4) ? 5 * (1 + r.int(8)) : 1024 * 1024,
+    maxMsgBytes: r.chance(0.4) ? 40 * (1 + r.int(8)) : 1024 * 1024,
     maxInflightMsgs: r.chance(0.4) ? 1 + r.int(8) : 256,
     latencyMinMs: between(0.05, 2),
     latencyMeanMs: slowNetwork ? between(10, 40) : between(0.2, 5),
@@ -209,10 +249,13 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     leaderKillRate: maybe(0.3, () => between(0, 0.5), 0),
     leaderKillDelayMs: between(1, 30),
     commitKillRate: maybe(0.2, () => between(0, 0.05), 0),
+    electionAppendLossRate: 0,
+    electionAppendLossMs: 0,
     fsyncMinMs: between(0.05, 1),
     fsyncMeanMs: r.chance(0.2) ? between(5, 30) : between(0.1, 3),
     compactEveryEntries: 5 + r.int(60),
-    compactOnConfChange: false,
+    snapshotCatchUpEntries: r.chance(0.5) ? 0 : r.int(20),
+    requestTimeoutMs: 1000,
     proposalIntervalMs: between(2, 25),
     readIntervalMs: maybe(0.7, () => between(10, 100), OFF),
     confChangeIntervalMs: maybe(0.5, () => between(100, 800), OFF),
@@ -229,8 +272,9 @@ export function describeProfile(p: FaultProfile): string {
     `latency=${f(p.latencyMinMs)}+exp(${f(p.latencyMeanMs)})ms loss=${f(p.lossRate)} dup=${f(p.duplicateRate)}`,
     `reorder=${f(p.reorderRate)}/${f(p.reorderDelayMs)}ms partitions=${f(p.partitionIntervalMs)}ms/${f(p.partitionDurationMs)}ms`,
     `asym=${f(p.asymmetricShare)} crashes=${f(p.crashIntervalMs)}ms down=${f(p.downtimeMs)}ms keepUnsynced=${f(p.crashKeepsUnsyncedShare)}`,
-    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms commitKill=${f(p.commitKillRate)}`,
-    `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms compact=${p.compactEveryEntries}${p.compactOnConfChange ? '+cc' : ''}`,
+    `leaderKill=${f(p.leaderKillRate)}/${f(p.leaderKillDelayMs)}ms commitKill=${f(p.commitKillRate)}` +
+      ` electionAppendLoss=${f(p.electionAppendLossRate)}/${f(p.electionAppendLossMs)}ms`,
+    `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms snapshot=${p.compactEveryEntries}/keep ${p.snapshotCatchUpEntries}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
   ].join(' ');
 }

@@ -9,13 +9,15 @@
  * of writing onto the restarted member's disk. Restart reopens the data directory, which runs the
  * storage's real recovery (torn-tail repair, snapshot markers, replay).
  *
- * Everything here is asynchronous: the run loop lets pending promise chains settle after every
- * event (see run.ts), which keeps the run deterministic.
+ * It is the replica's storage port (`ReplicaStorage`) itself. Everything here is asynchronous: the
+ * run loop lets pending promise chains settle after every event (see run.ts), which keeps the run
+ * deterministic.
  */
 import type { Disk } from '../../server/platform/disk.js';
 import { MemoryDisk } from '../../server/platform/memory-disk.js';
 import type { SeededRandom } from '../../server/platform/random.js';
 import type { ConfState, RaftBootState, Snapshot } from '../../server/raft/index.js';
+import type { ReplicaStorage } from '../../server/replica/index.js';
 import { RaftStorage, silentLogger } from '../../server/storage/index.js';
 import { exponential } from './options.js';
 import type { Scheduler } from './scheduler.js';
@@ -34,7 +36,7 @@ export interface RealStoreConfig {
 const SEGMENT_SIZE_BYTES = 16 * 1024;
 const DATA_DIR = '/data';
 
-export class RealStore {
+export class RealStore implements ReplicaStorage {
   readonly disk = new MemoryDisk();
   private storage: RaftStorage | undefined;
   /** What `save` and `saveSnapshot` have confirmed durable (for the Ready-contract check). */
@@ -60,7 +62,7 @@ export class RealStore {
   }
 
   /** Persists a Ready's parts; resolves once they are durable (a commit-only one: written). */
-  async save(write: ReadyWrite & { readonly mustSync: boolean }): Promise<void> {
+  async save(write: ReadyWrite & { readonly mustSync?: boolean }): Promise<void> {
     const storage = this.storage;
     const durable = this.durable;
     if (storage === undefined || durable === undefined) throw new Error('real store: not open');

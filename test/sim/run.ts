@@ -1,8 +1,9 @@
 /**
- * One seed, start to finish: the fault phase (safety checked after every event), then the healed
+ * One seed, start to finish: the fault phase (safety checked as events happen), then the healed
  * liveness phase (every member restarted, partitions removed, loss stopped): within
- * `livenessMs` of virtual time there must be a leader and a fresh proposal applied on every member
- * of the leader's configuration. Finally every acknowledged proposal must be in every member's state.
+ * `livenessMs` of virtual time there must be a leader, an acknowledged probe put, and everything
+ * committed applied on every member of the leader's configuration. Finally every acknowledged put
+ * must be readable at its revision on every member of that configuration.
  */
 import { AssertionError } from '../../server/assert.js';
 import type { ConfState } from '../../server/raft/index.js';
@@ -33,42 +34,17 @@ export interface RunResult {
 const PROBE_EVERY_MS = 20;
 const PROBE_RETRY_MS = 500;
 
-/** `inspect` sees the cluster at the end of the run (debugging and tests). */
-export function runSeed(options: SimOptions, inspect?: (cluster: Cluster) => void): RunResult {
-  if (options.storage === 'real') throw new Error('sim: real storage is asynchronous, use runSeedAsync');
-  const cluster = new Cluster(options);
-  const driver = new FaultDriver(cluster);
-  let violation: Violation | undefined;
-  let convergedAfterMs: number | undefined;
-  try {
-    driver.start();
-    const s = cluster.scheduler;
-    while (s.executed < options.maxEvents && s.step(options.safetyMs)) {
-      // every event's checks run inside the event
-    }
-    driver.stop();
-    heal(cluster);
-    const liveness = startLiveness(cluster, options.livenessMs);
-    while (!liveness.isDone() && s.step(liveness.deadlineMs)) {
-      // run until converged or out of time
-    }
-    convergedAfterMs = liveness.finish();
-    finalChecks(cluster);
-  } catch (err) {
-    violation = asViolation(err);
-  }
-  inspect?.(cluster);
-  return result(cluster, options, violation, convergedAfterMs);
-}
-
 /**
- * The same run with asynchronous durable state (the real storage): after every event, pending
- * promise chains run to quiescence (one macrotask turn drains every microtask they queue) before
- * the next event, so the run stays deterministic.
+ * One seed, start to finish. Everything is asynchronous (the Replica's Ready loop awaits its storage
+ * port), so after every scheduler event the run lets pending promise chains settle — one
+ * `setImmediate` turn drains every microtask they queue — before taking the next event; the run
+ * stays deterministic. `inspect` sees the cluster at the end of the run (debugging and tests);
+ * `beforeStart` sees it before the first member starts (to register per-member hooks).
  */
-export async function runSeedAsync(
+export async function runSeed(
   options: SimOptions,
   inspect?: (cluster: Cluster) => void,
+  beforeStart?: (cluster: Cluster) => void,
 ): Promise<RunResult> {
   const cluster = new Cluster(options);
   const driver = new FaultDriver(cluster);
@@ -79,6 +55,8 @@ export async function runSeedAsync(
     if (cluster.asyncFailure !== undefined) throw cluster.asyncFailure.err;
   };
   try {
+    beforeStart?.(cluster);
+    cluster.start();
     await settle();
     driver.start();
     const s = cluster.scheduler;
@@ -94,8 +72,14 @@ export async function runSeedAsync(
     violation = asViolation(err);
   }
   inspect?.(cluster);
-  return result(cluster, options, violation, convergedAfterMs);
+  const r = result(cluster, options, violation, convergedAfterMs);
+  // Abandon every incarnation: nothing of this run may fire later.
+  for (const n of cluster.nodes.values()) n.crash();
+  return r;
 }
+
+/** The same one run path under its earlier name (the worker pool's run-one-seed.ts calls it so). */
+export const runSeedAsync = runSeed;
 
 function result(
   cluster: Cluster,
@@ -130,6 +114,7 @@ export function asViolation(err: unknown): Violation {
 
 function heal(cluster: Cluster): void {
   cluster.network.healAll();
+  cluster.calmDown();
   cluster.network.setConditions({ ...cluster.profile, lossRate: 0, duplicateRate: 0, reorderRate: 0 });
   for (const node of cluster.nodes.values()) if (!node.isUp) node.start();
   cluster.trace.recordEvent(
@@ -152,35 +137,35 @@ interface Liveness {
 }
 
 /**
- * Starts polling for convergence: a leader exists and a probe proposal (retried every
- * PROBE_RETRY_MS) plus everything known committed is applied on every member of its configuration.
+ * Starts polling for convergence: a leader exists, a probe put (retried every PROBE_RETRY_MS) is
+ * acknowledged, and everything known committed anywhere is applied on every member of the leader's
+ * configuration.
  */
 function startLiveness(cluster: Cluster, livenessMs: number): Liveness {
   const s = cluster.scheduler;
   const startMs = s.nowMs;
-  const probes = new Set<number>();
+  let probeApplied = 0;
   let lastProbeMs = -Infinity;
   let done = false;
   const poll = (): void => {
     const leader = cluster.leader();
-    if (leader?.raft !== undefined) {
-      const probeIndex = cluster.firstAppliedIndex(probes);
-      if (probeIndex === undefined) {
+    const replica = leader?.replica;
+    if (leader !== undefined && replica !== undefined) {
+      if (probeApplied === 0) {
         if (s.nowMs - lastProbeMs >= PROBE_RETRY_MS) {
           lastProbeMs = s.nowMs;
-          const id = cluster.propose(leader);
-          if (id !== undefined) {
-            probes.add(id);
-            cluster.watchApplied(id);
-          }
+          cluster.propose(leader, () => {
+            probeApplied = Math.max(1, leader.replica?.status().appliedIndex ?? 1);
+          });
         }
       } else {
-        // Everything known committed anywhere (the probe and every acknowledged proposal
-        // included) must be applied on every member of the leader's configuration.
-        const target = Math.max(probeIndex, leader.raft.status().commit, cluster.checker.maxCommitted);
-        done = members(leader.raft.confState()).every((id) => {
-          const node = cluster.nodes.get(id);
-          return node !== undefined && node.isUp && node.sm.appliedIndex >= target;
+        const st = replica.status().raft;
+        // Everything known committed anywhere (the probe and every acknowledged put included)
+        // must be applied on every member of the leader's configuration.
+        const target = Math.max(probeApplied, st.commit, cluster.checker.maxCommitted);
+        done = members(st.confState).every((id) => {
+          const applied = cluster.nodes.get(id)?.replica?.status().appliedIndex;
+          return applied !== undefined && applied >= target;
         });
       }
     }
@@ -199,22 +184,37 @@ function startLiveness(cluster: Cluster, livenessMs: number): Liveness {
 
 export function describeState(cluster: Cluster): string {
   const parts = [...cluster.nodes.values()].map((n) => {
-    if (n.raft === undefined) return `n${n.id}:down`;
-    const st = n.raft.status();
+    const status = n.replica?.status();
+    if (status === undefined) return `n${n.id}:down`;
+    const st = status.raft;
     const cs = st.confState;
     return (
-      `n${n.id}:${st.role} t${st.term} lead=${st.lead} commit=${st.commit} applied=${n.sm.appliedIndex} ` +
+      `n${n.id}:${st.role} t${st.term} lead=${st.lead} commit=${st.commit} applied=${status.appliedIndex} ` +
       `last=${st.lastIndex} voters=${cs.voters.join(',')}${cs.learners.length > 0 ? ` learners=${cs.learners.join(',')}` : ''}`
     );
   });
   return parts.join('\n');
 }
 
+/** Every acknowledged put is readable, on every member of the final configuration, at its revision. */
 function finalChecks(cluster: Cluster): void {
-  const leader = cluster.leader();
-  if (leader?.raft === undefined) return;
-  for (const id of members(leader.raft.confState())) {
-    const node = cluster.nodes.get(id);
-    if (node !== undefined) cluster.checker.checkFinalState(id, node.sm.ids);
+  const conf = cluster.leader()?.replica?.status().raft.confState;
+  if (conf === undefined) return;
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  for (const id of members(conf)) {
+    const machine = cluster.nodes.get(id)?.machine;
+    if (machine === undefined) continue;
+    for (const a of cluster.acked) {
+      const kv = machine.range({ key: enc.encode(a.key), revision: a.revision }).kvs[0];
+      const got = kv === undefined ? '(none)' : dec.decode(kv.value);
+      if (got !== a.value) {
+        throw new Violation(
+          Invariant.AckedDurable,
+          `member ${id} reads ${a.key}=${got} at revision ${a.revision}, but put p${a.id} was acknowledged ` +
+            `with ${a.value} there`,
+        );
+      }
+    }
   }
 }

@@ -23,14 +23,20 @@ export class SimPlatform implements ReplicaPlatform, Clock, Timers {
   private nextId = 1;
   private disposed = false;
 
+  /**
+   * `afterCallback` runs after every timer callback (the replica's ticks, request timeouts, read
+   * batches): the simulator reads the member's live role there, as it does after every message.
+   */
   constructor(
     private readonly scheduler: Scheduler,
     private readonly node: number,
     readonly random: SeededRandom,
+    private readonly afterCallback: () => void = () => undefined,
   ) {}
 
+  /** Whole milliseconds, as Date.now() gives (virtual time is fractional; ids are built from this). */
   nowMs(): number {
-    return SIM_EPOCH_MS + this.scheduler.nowMs;
+    return SIM_EPOCH_MS + Math.floor(this.scheduler.nowMs);
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
@@ -39,6 +45,7 @@ export class SimPlatform implements ReplicaPlatform, Clock, Timers {
     const event = this.scheduler.after(Math.max(0, delayMs), 'timer', this.node, undefined, () => {
       this.pending.delete(handle.id);
       callback();
+      this.afterCallback();
     });
     this.pending.set(handle.id, event);
     return handle;

@@ -1,19 +1,23 @@
 import { expect } from 'chai';
 import { EntryType, type Entry } from '../../../server/raft/index.js';
 import { LogState, initialSnapshot } from '../sim-storage.js';
-import { AppliedList, encodeProposal, hashIds } from '../state-machine.js';
+import { encodeCommand } from '../../../server/apply/index.js';
+import { encodeEnvelope } from '../../../server/replica/envelope.js';
 import { SafetyChecker } from './safety-checker.js';
 import { Invariant, Violation } from './violation.js';
 
 const CONF = { voters: [1, 2, 3], learners: [] };
 
-function entry(index: number, term: number, proposal?: number): Entry {
-  return {
-    index,
-    term,
-    type: EntryType.Normal,
-    data: proposal === undefined ? new Uint8Array(0) : encodeProposal(proposal),
-  };
+const enc = new TextEncoder();
+
+/** A put of value p<proposal>, in the replica's envelope, as the simulator proposes it. */
+function proposal(id: number): Uint8Array {
+  const put = encodeCommand({ type: 'put', request: { key: enc.encode('k'), value: enc.encode(`p${id}`) } });
+  return encodeEnvelope(id, put);
+}
+
+function entry(index: number, term: number, id?: number): Entry {
+  return { index, term, type: EntryType.Normal, data: id === undefined ? new Uint8Array(0) : proposal(id) };
 }
 
 /** A log holding `entries` (contiguous from 1), as the mirror of one member's Raft log. */
@@ -141,12 +145,8 @@ describe('SafetyChecker', () => {
 
   describe('#onApply', () => {
     function applyAll(c: SafetyChecker, node: number, entries: Entry[]): void {
-      const sm = new AppliedList();
       c.onStart(node, 1, 0, 0);
-      for (const e of entries) {
-        sm.apply(e);
-        c.onApply(node, 1, e, sm.hash);
-      }
+      for (const e of entries) c.onApply(node, 1, e);
     }
 
     context('when two members apply different entries at one index', () => {
@@ -169,43 +169,37 @@ describe('SafetyChecker', () => {
   });
 
   describe('#onRestore', () => {
-    context('when a snapshot carries a state that differs from what was applied at its index', () => {
+    context('when a snapshot was taken at an index whose applied entry has another term', () => {
       it('reports state-machine-safety', () => {
         const c = new SafetyChecker();
-        const sm = new AppliedList();
         c.onStart(1, 1, 0, 0);
-        for (const e of [entry(1, 1, 10), entry(2, 1, 11)]) {
-          sm.apply(e);
-          c.onApply(1, 1, e, sm.hash);
-        }
+        for (const e of [entry(1, 1, 10), entry(2, 1, 11)]) c.onApply(1, 1, e);
         c.onStart(2, 1, 0, 0);
-        expectViolation(() => c.onRestore(2, 1, 2, 1, hashIds([10, 99])), Invariant.StateMachineSafety);
+        expectViolation(() => c.onRestore(2, 1, 2, 2), Invariant.StateMachineSafety);
         c.onStart(3, 1, 0, 0);
-        c.onRestore(3, 1, 2, 1, hashIds([10, 11]));
+        c.onRestore(3, 1, 2, 1);
       });
     });
   });
 
-  describe('#onReadState', () => {
-    context('when a read returns an index below a commit known when it was issued', () => {
+  describe('#onStateHash', () => {
+    context('when two members report different state hashes at one index', () => {
+      it('reports state-machine-safety', () => {
+        const c = new SafetyChecker();
+        c.onStateHash(1, 5, 'aa');
+        c.onStateHash(2, 5, 'aa');
+        c.onStateHash(2, 6, 'bb');
+        expectViolation(() => c.onStateHash(3, 5, 'ab'), Invariant.StateMachineSafety);
+      });
+    });
+  });
+
+  describe('#onReadAnswered', () => {
+    context('when a read is answered below a commit known when it was issued', () => {
       it('reports read-index-linearizable', () => {
         const c = new SafetyChecker();
-        c.onReadIssued('r1', 1, 5);
-        expectViolation(() => c.onReadState(1, 'r1', 4), Invariant.ReadIndex);
-        c.onReadIssued('r2', 1, 5);
-        c.onReadState(2, 'r2', 5);
-      });
-    });
-  });
-
-  describe('#checkFinalState', () => {
-    context('when an acknowledged proposal is missing on a member', () => {
-      it('reports acknowledged-proposals-applied', () => {
-        const c = new SafetyChecker();
-        c.onAck(10, 1);
-        c.onAck(11, 2);
-        c.checkFinalState(1, [10, 11, 12]);
-        expectViolation(() => c.checkFinalState(2, [10, 12]), Invariant.AckedDurable);
+        expectViolation(() => c.onReadAnswered(1, 5, 4), Invariant.ReadIndex);
+        c.onReadAnswered(1, 5, 5);
       });
     });
   });

@@ -1,6 +1,7 @@
 /**
  * Cluster-wide safety invariants (Raft paper figure 3), checked incrementally as members report what
  * they do. Every hook is O(1) or O(new entries), so the simulator can call them after every event.
+ * The members are production Replicas: what they do is observed at their ports (replica-node.ts).
  *
  * - At most one leader per term.
  * - Log matching: a registry maps (index, term) to the entry and the term of the entry before it; a
@@ -10,15 +11,16 @@
  *   committed (an upper bound of the term whose leader committed it). A leader of term T must hold
  *   the highest index committed in a term below T (or a snapshot covering it); log matching then
  *   extends that to every earlier index.
- * - State-machine safety: the first member to apply an index fixes its entry and the state hash after
- *   it; every other member, whether it applies the entry or restores a snapshot at that index, must
- *   agree.
+ * - State-machine safety: the first member to apply an index fixes its entry; every other member,
+ *   whether it applies the entry or restores a snapshot at that index, must agree. State hashes
+ *   (the StateMachine's `hash()`, O(state)) are reported sparsely — once per applied batch and after
+ *   a restore — and compared wherever two members report one for the same index.
  * - Commit and applied indexes never decrease within one incarnation of a member.
- * - ReadIndex: a read state's index is at least every commit known when the read was issued.
- * - At the end, every acknowledged proposal is in every caught-up member's state.
+ * - ReadIndex, end to end: a linearizable read answered on a member finds it applied at least up to
+ *   every commit known anywhere when the read was issued.
  */
 import type { Entry } from '../../../server/raft/index.js';
-import { entryKey } from '../state-machine.js';
+import { entryName } from '../entry-name.js';
 import type { LogView } from './log-view.js';
 import { Invariant, Violation } from './violation.js';
 
@@ -35,9 +37,9 @@ interface Incarnation {
   applied: number;
 }
 
-interface PendingRead {
+interface StateHash {
+  readonly hash: string;
   readonly node: number;
-  readonly minIndex: number;
 }
 
 export class SafetyChecker {
@@ -51,21 +53,22 @@ export class SafetyChecker {
   private cachedBelowTerm = -1;
   private cachedBelowIndex = 0;
   private readonly appliedKey: string[] = [];
-  private readonly appliedHash: number[] = [];
   private readonly appliedBy: number[] = [];
+  private readonly stateHashes = new Map<number, StateHash>();
   private readonly incarnations = new Map<number, Incarnation>();
-  private readonly reads = new Map<string, PendingRead>();
-  private readonly acked = new Map<number, number>();
   /** Highest index known committed anywhere. */
   maxCommitted = 0;
   checksRun = 0;
+  /** State hashes reported, and how many met another member's hash at the same index. */
+  stateHashesReported = 0;
+  stateHashesCompared = 0;
 
   /** A member (re)started: its commit and applied baselines are whatever it booted with. */
   onStart(node: number, incarnation: number, commit: number, applied: number): void {
     this.incarnations.set(node, { incarnation, commit, applied });
   }
 
-  /** A member reports (through a Ready) that it is leader of `term`; `log` is its log at that moment. */
+  /** A member that is leader of `term` persists a Ready; `log` is its log at that moment. */
   onLeader(node: number, term: number, log: LogView): void {
     this.checksRun++;
     const known = this.leaders.get(term);
@@ -106,7 +109,7 @@ export class SafetyChecker {
     for (const e of entries) {
       this.checksRun++;
       const prevTerm = log.term(e.index - 1);
-      const key = entryKey(e);
+      const key = entryName(e);
       let records = this.logRecords.get(e.index);
       if (records === undefined) {
         records = [];
@@ -154,7 +157,8 @@ export class SafetyChecker {
     if (commit > this.maxCommitted) this.maxCommitted = commit;
   }
 
-  onApply(node: number, incarnation: number, entry: Entry, hashAfter: number): void {
+  /** `node` applied `entry` (whether or not it reached the state machine: conf changes, no-ops). */
+  onApply(node: number, incarnation: number, entry: Entry): void {
     this.checksRun++;
     const inc = this.incarnation(node, incarnation);
     if (entry.index !== inc.applied + 1) {
@@ -164,10 +168,11 @@ export class SafetyChecker {
       );
     }
     inc.applied = entry.index;
-    this.recordApplied(node, entry.index, `${entry.index}/t${entry.term}:${entryKey(entry)}`, hashAfter);
+    this.recordApplied(node, entry.index, `${entry.index}/t${entry.term}:${entryName(entry)}`);
   }
 
-  onRestore(node: number, incarnation: number, index: number, term: number, hashAfter: number): void {
+  /** `node` installed a snapshot taken at `index`/`term`. */
+  onRestore(node: number, incarnation: number, index: number, term: number): void {
     const inc = this.incarnation(node, incarnation);
     if (index <= inc.applied) {
       throw new Violation(
@@ -183,51 +188,42 @@ export class SafetyChecker {
         `member ${node} restored a snapshot at ${index}/t${term} but member ${this.appliedBy[index]} applied ${known}`,
       );
     }
-    this.recordApplied(node, index, known ?? `${index}/t${term}:snapshot`, hashAfter);
+    if (known === undefined) {
+      this.appliedKey[index] = `${index}/t${term}:snapshot`;
+      this.appliedBy[index] = node;
+    }
   }
 
-  onReadIssued(context: string, node: number, minIndex: number): void {
-    this.reads.set(context, { node, minIndex });
-  }
-
-  onReadState(node: number, context: string, index: number): void {
-    const read = this.reads.get(context);
-    if (read === undefined) return;
-    this.reads.delete(context);
-    if (index < read.minIndex) {
+  /** `node`'s state machine hashes to `hash` with everything up to `index` applied. */
+  onStateHash(node: number, index: number, hash: string): void {
+    this.checksRun++;
+    this.stateHashesReported++;
+    const known = this.stateHashes.get(index);
+    if (known === undefined) {
+      this.stateHashes.set(index, { hash, node });
+      return;
+    }
+    this.stateHashesCompared++;
+    if (known.hash !== hash) {
       throw new Violation(
-        Invariant.ReadIndex,
-        `read ${context} issued on member ${read.node} got index ${index} on member ${node}, ` +
-          `but ${read.minIndex} was already committed when it was issued`,
+        Invariant.StateMachineSafety,
+        `member ${node} has state hash ${hash} at index ${index}, but member ${known.node} had ${known.hash}`,
       );
     }
   }
 
-  /** A proposal was acknowledged to its client: its proposer applied it at `index`. */
-  onAck(id: number, index: number): void {
-    this.acked.set(id, index);
-  }
-
-  get ackedCount(): number {
-    return this.acked.size;
-  }
-
-  get maxAckedIndex(): number {
-    let max = 0;
-    for (const index of this.acked.values()) if (index > max) max = index;
-    return max;
-  }
-
-  /** End of run: every acknowledged proposal must be in the state of `node`, which has caught up. */
-  checkFinalState(node: number, appliedIds: readonly number[]): void {
-    const have = new Set(appliedIds);
-    for (const [id, index] of this.acked) {
-      if (!have.has(id)) {
-        throw new Violation(
-          Invariant.AckedDurable,
-          `proposal p${id} was acknowledged at index ${index} but is missing on member ${node}`,
-        );
-      }
+  /**
+   * A linearizable read issued on `node` when `minIndex` was committed somewhere has just been
+   * answered, with `applied` applied on `node`.
+   */
+  onReadAnswered(node: number, minIndex: number, applied: number): void {
+    this.checksRun++;
+    if (applied < minIndex) {
+      throw new Violation(
+        Invariant.ReadIndex,
+        `a linearizable read on member ${node} was answered at applied index ${applied}, ` +
+          `but ${minIndex} was already committed when it was issued`,
+      );
     }
   }
 
@@ -244,7 +240,7 @@ export class SafetyChecker {
     this.checksRun++;
     const entry = log.entry(index);
     if (entry === undefined) return;
-    const key = entryKey(entry);
+    const key = entryName(entry);
     const knownTerm = this.committedTerm[index];
     if (knownTerm === undefined) {
       this.committedTerm[index] = entry.term;
@@ -265,24 +261,25 @@ export class SafetyChecker {
     }
   }
 
-  private recordApplied(node: number, index: number, key: string, hash: number): void {
+  private recordApplied(node: number, index: number, key: string): void {
     const known = this.appliedKey[index];
-    if (known === undefined) {
+    if (known === undefined || known.endsWith(':snapshot')) {
+      if (known !== undefined && known.split(':')[0] !== key.split(':')[0]) {
+        throw new Violation(
+          Invariant.StateMachineSafety,
+          `member ${node} applied ${key} but member ${this.appliedBy[index]} restored a snapshot ${known}`,
+        );
+      }
       this.appliedKey[index] = key;
-      this.appliedHash[index] = hash;
       this.appliedBy[index] = node;
       return;
     }
-    const bothEntries = !key.endsWith(':snapshot') && !known.endsWith(':snapshot');
-    const keyDiffers = bothEntries ? known !== key : known.split(':')[0] !== key.split(':')[0];
-    if (keyDiffers || this.appliedHash[index] !== hash) {
+    if (known !== key) {
       throw new Violation(
         Invariant.StateMachineSafety,
-        `member ${node} applied ${key} (state hash ${hash.toString(16)}) but member ${this.appliedBy[index]} ` +
-          `applied ${known} (state hash ${(this.appliedHash[index] as number).toString(16)})`,
+        `member ${node} applied ${key} but member ${this.appliedBy[index]} applied ${known}`,
       );
     }
-    if (known.endsWith(':snapshot') && !key.endsWith(':snapshot')) this.appliedKey[index] = key;
   }
 
   private maxCommittedBelowTerm(term: number): number {

@@ -5,6 +5,7 @@ export const Invariant = {
   LeaderCompleteness: 'leader-completeness',
   StateMachineSafety: 'state-machine-safety',
   Monotonic: 'commit-applied-monotonic',
+  RestartApplies: 'restart-applies-durable-commit',
   ReadIndex: 'read-index-linearizable',
   AckedDurable: 'acknowledged-proposals-applied',
   ReadyContract: 'ready-contract',
