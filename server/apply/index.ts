@@ -14,3 +14,4 @@ export {
   MAX_TXN_DEPTH,
 } from './command-codec.js';
 export { STATE_SNAPSHOT_VERSION } from './state-snapshot.js';
+export { StateSnapshotStream } from './state-snapshot-stream.js';

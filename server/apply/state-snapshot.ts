@@ -1,13 +1,15 @@
 /**
  * The state machine's snapshot: everything replicated, in one versioned binary blob.
  *
- *   magic "CSMS", format version (u8 = 2), appliedIndex,
- *   mvcc snapshot (length-prefixed, see mvcc/snapshot-codec.ts),
- *   leases by id: id, ttlSec, remainingTtlSec,
- *   alarms (version 2): count, then member id and kind (1 + index in ALARM_KINDS) of each.
+ *   magic "CSMS", format version (u8 = 3), appliedIndex,
+ *   leases by id: count, then id, ttlSec, remainingTtlSec of each,
+ *   alarms: count, then member id and kind (1 + index in ALARM_KINDS) of each,
+ *   mvcc snapshot (see mvcc/snapshot-codec.ts) up to the end.
  *
- * Version 2 holds an mvcc snapshot of version 2 (revisions numbered as etcd's: a new store at 1);
- * a version-1 snapshot is refused, naming both versions (there is no conversion).
+ * Version 3 puts the small parts first and the mvcc snapshot last without a length, so that the
+ * whole blob can be written as a stream while the mvcc part is being encoded (`StateSnapshotStream`).
+ * Version 2 (mvcc snapshot length-prefixed, then leases, then alarms) is still read; version 1 is
+ * refused, naming the versions read (there is no conversion).
  *
  * Attached keys are not stored: they are the live keys whose `lease` names the lease.
  */
@@ -15,7 +17,8 @@ import { ByteReader, ByteWriter, DecodeError, SnapshotDecodeError } from '../mvc
 import { ALARM_KINDS, type AlarmRecord } from './alarms.js';
 
 const MAGIC = [0x43, 0x53, 0x4d, 0x53]; // "CSMS"
-export const STATE_SNAPSHOT_VERSION = 2;
+export const STATE_SNAPSHOT_VERSION = 3;
+const READABLE_VERSIONS: readonly number[] = [2, 3];
 
 export interface LeaseRecord {
   readonly id: number;
@@ -30,15 +33,24 @@ export interface StateSnapshot {
   readonly alarms: readonly AlarmRecord[];
 }
 
-export function encodeStateSnapshot(s: StateSnapshot): Uint8Array {
-  const w = new ByteWriter(s.mvcc.length + 64 + s.leases.length * 12);
+/** Everything before the mvcc snapshot (version 3). */
+export function encodeStateSnapshotHead(s: Omit<StateSnapshot, 'mvcc'>): Uint8Array {
+  const w = new ByteWriter(64 + s.leases.length * 12 + s.alarms.length * 4);
   for (const b of MAGIC) w.u8(b);
-  w.u8(STATE_SNAPSHOT_VERSION).uint(s.appliedIndex).bytes(s.mvcc);
+  w.u8(STATE_SNAPSHOT_VERSION).uint(s.appliedIndex);
   w.uint(s.leases.length);
   for (const l of s.leases) w.uint(l.id).uint(l.ttlSec).uint(l.remainingTtlSec);
   w.uint(s.alarms.length);
   for (const a of s.alarms) w.uint(a.memberId).u8(1 + ALARM_KINDS.indexOf(a.alarm));
   return w.finish();
+}
+
+export function encodeStateSnapshot(s: StateSnapshot): Uint8Array {
+  const head = encodeStateSnapshotHead(s);
+  const out = new Uint8Array(head.length + s.mvcc.length);
+  out.set(head, 0);
+  out.set(s.mvcc, head.length);
+  return out;
 }
 
 export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
@@ -48,34 +60,49 @@ export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
     for (const b of MAGIC)
       if (r.u8() !== b) throw new SnapshotDecodeError('not a state machine snapshot (magic)');
     const version = r.u8();
-    if (version !== STATE_SNAPSHOT_VERSION) {
+    if (!READABLE_VERSIONS.includes(version)) {
       throw new SnapshotDecodeError(
-        `state machine snapshot format version ${version} is not supported: this build reads version ${STATE_SNAPSHOT_VERSION} only`,
+        `state machine snapshot format version ${version} is not supported: this build reads version ${READABLE_VERSIONS.join(' or ')}`,
       );
     }
     const appliedIndex = r.uint();
-    const mvcc = r.bytes();
-    const n = r.uint();
-    const leases: LeaseRecord[] = [];
-    let lastId = 0;
-    for (let i = 0; i < n; i++) {
-      const lease = { id: r.uint(), ttlSec: r.uint(), remainingTtlSec: r.uint() };
-      if (lease.id <= lastId) throw new SnapshotDecodeError('leases out of order');
-      lastId = lease.id;
-      leases.push(lease);
+    if (version === 2) {
+      const mvcc = r.bytes();
+      const leases = readLeases(r);
+      const alarms = readAlarms(r);
+      r.expectEnd();
+      return { appliedIndex, mvcc, leases, alarms };
     }
-    const alarmCount = r.uint();
-    const alarms: AlarmRecord[] = [];
-    for (let i = 0; i < alarmCount; i++) {
-      const memberId = r.uint();
-      const alarm = ALARM_KINDS[r.u8() - 1];
-      if (alarm === undefined) throw new SnapshotDecodeError('unknown alarm type');
-      alarms.push({ memberId, alarm });
-    }
-    r.expectEnd();
-    return { appliedIndex, mvcc, leases, alarms };
+    const leases = readLeases(r);
+    const alarms = readAlarms(r);
+    return { appliedIndex, mvcc: bytes.subarray(r.offset), leases, alarms };
   } catch (err) {
     if (err instanceof DecodeError) throw new SnapshotDecodeError(err.message);
     throw err;
   }
+}
+
+function readLeases(r: ByteReader): LeaseRecord[] {
+  const n = r.uint();
+  const leases: LeaseRecord[] = [];
+  let lastId = 0;
+  for (let i = 0; i < n; i++) {
+    const lease = { id: r.uint(), ttlSec: r.uint(), remainingTtlSec: r.uint() };
+    if (lease.id <= lastId) throw new SnapshotDecodeError('leases out of order');
+    lastId = lease.id;
+    leases.push(lease);
+  }
+  return leases;
+}
+
+function readAlarms(r: ByteReader): AlarmRecord[] {
+  const alarmCount = r.uint();
+  const alarms: AlarmRecord[] = [];
+  for (let i = 0; i < alarmCount; i++) {
+    const memberId = r.uint();
+    const alarm = ALARM_KINDS[r.u8() - 1];
+    if (alarm === undefined) throw new SnapshotDecodeError('unknown alarm type');
+    alarms.push({ memberId, alarm });
+  }
+  return alarms;
 }

@@ -3,7 +3,7 @@
  * replica hands over an entry's command bytes, the apply layer decodes and applies them.
  */
 import { decodeCommand, type ApplyResult, type StateMachine } from '../apply/index.js';
-import type { StateMachine as ReplicaStateMachine } from '../replica/index.js';
+import type { StateMachine as ReplicaStateMachine, SnapshotSource } from '../replica/index.js';
 import type { Clock } from '../platform/clock.js';
 
 export class StateMachinePort implements ReplicaStateMachine<ApplyResult> {
@@ -34,6 +34,11 @@ export class StateMachinePort implements ReplicaStateMachine<ApplyResult> {
 
   snapshot(): Uint8Array {
     return this.machine.snapshot();
+  }
+
+  /** The state at the applied index, serialised slice by slice in the background (replica). */
+  beginSnapshot(): SnapshotSource {
+    return this.machine.beginSnapshot();
   }
 
   restore(data: Uint8Array): void {

@@ -97,6 +97,11 @@ export class ByteReader {
     return this.pos >= this.buf.length;
   }
 
+  /** Bytes read so far. */
+  get offset(): number {
+    return this.pos;
+  }
+
   u8(): number {
     if (this.pos >= this.buf.length) throw new DecodeError(`unexpected end of input at byte ${this.pos}`);
     return this.buf[this.pos++] as number;

@@ -48,17 +48,25 @@ export function compact(state: StoreState, rev: number): void {
   state.compactRevision = rev;
 }
 
-/** Whether history below the compaction point is still physically held. */
-export function compactionPending(state: StoreState): boolean {
-  return state.history.firstRevision < state.compactRevision;
+/**
+ * Whether history below the compaction point (or `limit` if lower: a pinned revision, see
+ * MvccStore.pinRevision) is still physically held.
+ */
+export function compactionPending(state: StoreState, limit = state.compactRevision): boolean {
+  return state.history.firstRevision < Math.min(state.compactRevision, limit);
 }
 
 /**
  * Drops at most `maxEvents` events of history below the compaction point (a revision without
- * events counts as one), compacting the keys they touched. Returns whether more remains.
+ * events counts as one), compacting the keys they touched, never past `limit` (a pinned revision).
+ * Returns whether more remains.
  */
-export function dropCompactedBatch(state: StoreState, maxEvents: number): boolean {
-  const target = state.compactRevision;
+export function dropCompactedBatch(
+  state: StoreState,
+  maxEvents: number,
+  limit = state.compactRevision,
+): boolean {
+  const target = Math.min(state.compactRevision, limit);
   const history = state.history;
   const touched = new Set<string>();
   let budget = Math.max(1, maxEvents);
@@ -82,5 +90,5 @@ export function dropCompactedBatch(state: StoreState, maxEvents: number): boolea
       state.tree.remove(key);
     }
   }
-  return compactionPending(state);
+  return compactionPending(state, limit);
 }

@@ -1,6 +1,6 @@
 /** The public door of server/mvcc. */
 export { MvccStore, MVCC_DEFAULTS, resolveMvccOptions } from './store.js';
-export type { MvccOptions, ResolvedMvccOptions } from './store.js';
+export type { MvccOptions, ResolvedMvccOptions, StorePin } from './store.js';
 export type { LeaseAttacher } from './store-state.js';
 export type { CommitListener } from './write-txn.js';
 export { AutoCompactionPolicy, DEFAULT_REVISION_CHECK_INTERVAL_MS } from './auto-compaction.js';
@@ -18,7 +18,12 @@ export {
   InvalidConfigError,
   LeaseNotFoundError,
 } from './errors.js';
-export { SnapshotDecodeError, MVCC_SNAPSHOT_VERSION } from './snapshot-codec.js';
+export {
+  SnapshotDecodeError,
+  MVCC_SNAPSHOT_VERSION,
+  SNAPSHOT_SLICE_BYTES,
+  StoreSnapshotEncoder,
+} from './snapshot-codec.js';
 export { ByteReader, ByteWriter, DecodeError } from './byte-io.js';
 export { Hasher } from './hash.js';
 export {

@@ -1,16 +1,19 @@
 /**
  * The binary snapshot of an MVCC store, and the state hash, both over the same canonical content:
  *
- *   magic "CMVS", format version (u8 = 2),
+ *   magic "CMVS", format version (u8 = 3),
  *   currentRevision, compactRevision,
  *   kept records: the key-index entries below the compaction point (at most one per key), in key
- *     order: key, createRevision, modRevision, version, value, lease;
+ *     order: key, createRevision, modRevision, version, value, lease; ended by an empty key (keys
+ *     are never empty);
  *   history: every revision from the compaction point (or 1) to the current one, each with its
  *     events in sub-revision order: type (0 put, 1 delete), key, and for a put createRevision,
  *     version, value, lease. Revision 1, the brand-new store's, has no events; every other has.
  *
- * Version 2 numbers revisions as etcd does (a new store at 1, its first write at 2); version 1
- * started at 0. There is no conversion: a version-1 snapshot is refused, naming both versions.
+ * Version 3 ends the kept records with an empty key so that the snapshot can be written as a stream
+ * (`StoreSnapshotEncoder`) without counting them first; version 2, which counted them, is still
+ * read. Since version 2 revisions are numbered as etcd's (a new store at 1, its first write at 2);
+ * version 1 started at 0 and is refused, naming the versions read (there is no conversion).
  *
  * All integers are unsigned varints (byte-io.ts). Decoding validates everything and raises
  * `SnapshotDecodeError`; rebuilding the index from these records gives a store that answers every
@@ -21,7 +24,7 @@
  * and hash alike. A decoded store is fully compacted.
  */
 import { assert } from '../assert.js';
-import { ByteReader, ByteWriter, DecodeError } from './byte-io.js';
+import { ByteReader, DecodeError } from './byte-io.js';
 import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
@@ -33,7 +36,9 @@ import { INITIAL_REVISION } from './revision.js';
 import { emptyState, type StoreState } from './store-state.js';
 
 const MAGIC = [0x43, 0x4d, 0x56, 0x53]; // "CMVS"
-export const MVCC_SNAPSHOT_VERSION = 2;
+export const MVCC_SNAPSHOT_VERSION = 3;
+/** Older versions this build still reads. */
+const READABLE_VERSIONS: readonly number[] = [2, 3];
 
 export class SnapshotDecodeError extends StateMachineError {
   override readonly name = 'SnapshotDecodeError';
@@ -52,44 +57,214 @@ function keptRecords(state: StoreState): KeyValue[] {
   const rev = state.compactRevision;
   if (rev <= INITIAL_REVISION) return out; // nothing is written at or below the initial revision
   state.tree.scan('', undefined, (key) => {
-    const kv = state.index.get(key)?.at(rev);
-    if (kv !== undefined && kv.modRevision < rev) out.push(kv);
+    const kv = keptRecordOf(state, key, rev);
+    if (kv !== undefined) out.push(kv);
     return true;
   });
   return out;
 }
 
-/** The first revision of the logical history. */
+/** The kept record of one key below the compaction point `rev` (see keptRecords). */
+function keptRecordOf(state: StoreState, key: string, rev: number): KeyValue | undefined {
+  if (rev <= INITIAL_REVISION) return undefined;
+  const kv = state.index.get(key)?.at(rev);
+  return kv !== undefined && kv.modRevision < rev ? kv : undefined;
+}
+
+/** The first revision of the logical history (what a snapshot or hash covers). */
 function logicalFirst(state: StoreState): number {
   return Math.max(state.compactRevision, INITIAL_REVISION);
 }
 
+/** Encodes the whole store at once (small stores, tests); large ones go through `StoreSnapshotEncoder`. */
 export function encodeStore(state: StoreState): Uint8Array {
-  const w = new ByteWriter(1 << 16);
-  for (const b of MAGIC) w.u8(b);
-  w.u8(MVCC_SNAPSHOT_VERSION);
-  w.uint(state.currentRevision).uint(state.compactRevision);
-  const kept = keptRecords(state);
-  w.uint(kept.length);
-  for (const kv of kept)
-    w.bytes(kv.key)
-      .uint(kv.createRevision)
-      .uint(kv.modRevision)
-      .uint(kv.version)
-      .bytes(kv.value)
-      .uint(kv.lease);
-  const first = logicalFirst(state);
-  w.uint(first).uint(state.currentRevision - first + 1);
-  for (let rev = first; rev <= state.currentRevision; rev++) {
-    const changes = state.history.at(rev);
-    assert(changes !== undefined, () => `snapshot: history misses @${rev}`);
-    w.uint(changes.events.length);
-    for (const e of changes.events) {
-      w.u8(e.type === 'put' ? 0 : 1).bytes(e.kv.key);
-      if (e.type === 'put') w.uint(e.kv.createRevision).uint(e.kv.version).bytes(e.kv.value).uint(e.kv.lease);
-    }
+  const encoder = new StoreSnapshotEncoder(state);
+  const parts: Uint8Array[] = [];
+  // Each slice is overwritten by the next: copy.
+  for (let part = encoder.next(); part !== undefined; part = encoder.next()) parts.push(part.slice());
+  return concat(parts);
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
-  return w.finish();
+  return out;
+}
+
+/** Bytes one `next()` call aims to produce: bounds the time of one slice, whatever the store size. */
+export const SNAPSHOT_SLICE_BYTES = 256 * 1024;
+
+/**
+ * Serialises the store as it is at construction (revision R = the current revision, compaction
+ * point C), in slices of about `sliceBytes`, while later writes go on between slices.
+ *
+ * Why the view stays consistent without copying anything: writes after R only append (history
+ * revisions above R, key-index entries above R, new keys in the tree), and the encoder reads only
+ * revisions ≤ R — a key's record at C (`keptRecordOf`), the history revisions C..R. The one thing
+ * that would remove what it reads is a physical compaction, which the caller holds back with a pin
+ * on the store (`MvccStore.pinRevision`) for as long as the encoder lives.
+ *
+ * Key iteration is a cursor (the last key written) resumed with one tree search per slice, so keys
+ * inserted meanwhile do not disturb it; a key inserted after R has no record ≤ R and is skipped.
+ */
+export class StoreSnapshotEncoder {
+  readonly revision: number;
+  readonly compactRevision: number;
+  private phase: 'header' | 'kept' | 'history' | 'done' = 'header';
+  /** The last key encoded (kept phase); undefined before the first. */
+  private cursor: string | undefined;
+  private readonly firstRevision: number;
+  private nextRevision: number;
+  private historyStarted = false;
+  /** One buffer for every slice: a snapshot allocates (and leaves to the GC) next to nothing. */
+  private readonly writer: SliceWriter;
+
+  constructor(
+    private readonly state: StoreState,
+    private readonly sliceBytes = SNAPSHOT_SLICE_BYTES,
+  ) {
+    this.revision = state.currentRevision;
+    this.compactRevision = state.compactRevision;
+    this.writer = new SliceWriter(sliceBytes + 4096);
+    this.firstRevision = logicalFirst(state);
+    this.nextRevision = this.firstRevision;
+  }
+
+  /**
+   * The next slice of the encoding, or undefined when it is complete. The slice is a view of a
+   * buffer the next call overwrites: write or copy it before asking for the next one.
+   */
+  next(): Uint8Array | undefined {
+    if (this.phase === 'done') return undefined;
+    const w = this.writer;
+    w.reset();
+    let budget = this.sliceBytes;
+    if (this.phase === 'header') {
+      for (const b of MAGIC) w.u8(b);
+      w.u8(MVCC_SNAPSHOT_VERSION);
+      w.uint(this.revision).uint(this.compactRevision);
+      this.phase = this.compactRevision === 0 ? 'history' : 'kept';
+      if (this.phase === 'history') w.bytes(EMPTY);
+      budget -= 16;
+    }
+    if (this.phase === 'kept') budget = this.encodeKept(w, budget);
+    if (this.phase === 'history' && budget > 0) this.encodeHistory(w, budget);
+    return w.view();
+  }
+
+  /** Kept records from the cursor on, ended by an empty key; returns the budget left. */
+  private encodeKept(w: SliceWriter, budget: number): number {
+    const c = this.compactRevision;
+    let left = budget;
+    let finished = true;
+    this.state.tree.scan(this.cursor ?? '', undefined, (key) => {
+      if (key === this.cursor) return true;
+      if (left <= 0) {
+        finished = false;
+        return false;
+      }
+      this.cursor = key;
+      left -= 8; // a key without a kept record still costs a lookup
+      const kv = keptRecordOf(this.state, key, c);
+      if (kv !== undefined) {
+        w.bytes(kv.key).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version).bytes(kv.value);
+        w.uint(kv.lease);
+        left -= kv.key.length + kv.value.length + 24;
+      }
+      return true;
+    });
+    if (!finished) return 0;
+    w.bytes(EMPTY);
+    this.phase = 'history';
+    return left;
+  }
+
+  private encodeHistory(w: SliceWriter, budget: number): void {
+    let left = budget;
+    if (!this.historyStarted) {
+      w.uint(this.firstRevision).uint(this.revision - this.firstRevision + 1);
+      this.historyStarted = true;
+    }
+    for (; this.nextRevision <= this.revision && left > 0; this.nextRevision++) {
+      const rev = this.nextRevision;
+      const changes = this.state.history.at(rev);
+      assert(changes !== undefined, () => `snapshot: history misses @${rev}`);
+      w.uint(changes.events.length);
+      for (const e of changes.events) {
+        w.u8(e.type === 'put' ? 0 : 1).bytes(e.kv.key);
+        if (e.type === 'put')
+          w.uint(e.kv.createRevision).uint(e.kv.version).bytes(e.kv.value).uint(e.kv.lease);
+        left -= e.kv.key.length + e.kv.value.length + 16;
+      }
+    }
+    if (this.nextRevision > this.revision) this.phase = 'done';
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * ByteWriter's encoding (u8, varint, length-prefixed bytes) into one reused buffer: `view()` is
+ * valid until `reset()`. It grows (rarely: a single record larger than a slice) and never shrinks.
+ */
+class SliceWriter {
+  private buf: Uint8Array;
+  private pos = 0;
+
+  constructor(initialBytes: number) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  u8(n: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = n & 0xff;
+    return this;
+  }
+
+  uint(n: number): this {
+    this.ensure(8);
+    let v = n;
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.uint(b.length);
+    this.ensure(b.length);
+    if (b.length <= 32) {
+      for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i] as number;
+    } else {
+      this.buf.set(b, this.pos);
+    }
+    this.pos += b.length;
+    return this;
+  }
 }
 
 export function decodeStore(bytes: Uint8Array): StoreState {
@@ -103,10 +278,10 @@ export function decodeStore(bytes: Uint8Array): StoreState {
 
 function decode(r: ByteReader): StoreState {
   for (const b of MAGIC) if (r.u8() !== b) throw new SnapshotDecodeError('not an mvcc snapshot (magic)');
-  const version = r.u8();
-  if (version !== MVCC_SNAPSHOT_VERSION) {
+  const format = r.u8();
+  if (!READABLE_VERSIONS.includes(format)) {
     throw new SnapshotDecodeError(
-      `format version ${version} is not supported: this build reads version ${MVCC_SNAPSHOT_VERSION} only`,
+      `format version ${format} is not supported: this build reads version ${READABLE_VERSIONS.join(' or ')}`,
     );
   }
   const state = emptyState();
@@ -116,10 +291,12 @@ function decode(r: ByteReader): StoreState {
     throw new SnapshotDecodeError(`current revision ${state.currentRevision} below ${INITIAL_REVISION}`);
   if (state.compactRevision > state.currentRevision)
     throw new SnapshotDecodeError('compaction point above the current revision');
-  const keptCount = r.uint();
+  // Version 2 counts the kept records first; version 3 (written as a stream) ends them with an empty key.
+  const keptCount = format === 2 ? r.uint() : Number.POSITIVE_INFINITY;
   let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
     const keyBytes = r.bytes();
+    if (keyBytes.length === 0 && format !== 2) break;
     const key = keyToString(keyBytes);
     const createRevision = r.uint();
     const modRevision = r.uint();

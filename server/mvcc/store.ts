@@ -31,7 +31,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from './requests.js';
-import { decodeStore, encodeStore, hashStore } from './snapshot-codec.js';
+import { decodeStore, encodeStore, hashStore, StoreSnapshotEncoder } from './snapshot-codec.js';
 import { emptyState, sizeBytes, type LeaseAttacher, type StoreState } from './store-state.js';
 import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
 import { WriteTxn, type CommitListener } from './write-txn.js';
@@ -62,11 +62,18 @@ export function resolveMvccOptions(options: MvccOptions): ResolvedMvccOptions {
   return resolved;
 }
 
+/** A hold on the store's history at `revision` and above (see `MvccStore.pinRevision`). */
+export interface StorePin {
+  readonly revision: number;
+  release(): void;
+}
+
 export class MvccStore {
   private state: StoreState = emptyState();
   private readonly listeners: CommitListener[] = [];
   /** `whenDropped` callers, resolved as physical compaction passes their revision. */
   private dropWaiters: { readonly revision: number; readonly resolve: () => void }[] = [];
+  private readonly pins = new Set<StorePin>();
   readonly options: ResolvedMvccOptions;
 
   constructor(
@@ -185,7 +192,7 @@ export class MvccStore {
 
   /** Whether compacted history is still physically held (`dropCompactedBatch` has work). */
   get compactionPending(): boolean {
-    return compactionPending(this.state);
+    return compactionPending(this.state, this.pinnedRevision);
   }
 
   /**
@@ -194,7 +201,8 @@ export class MvccStore {
    * hash, snapshot or quota decision sees. Returns whether more remains.
    */
   dropCompactedBatch(maxEvents: number = COMPACTION_BATCH_EVENTS): boolean {
-    const more = dropCompactedBatch(this.state, maxEvents);
+    // Never past a pin: a snapshot being written still reads the history and index from there.
+    const more = dropCompactedBatch(this.state, maxEvents, this.pinnedRevision);
     this.wakeDropWaiters();
     return more;
   }
@@ -250,6 +258,40 @@ export class MvccStore {
   }
 
   /**
+   * Holds everything a read at `revision` or above needs (history and key-index entries) until
+   * `release()`: while pins are held, physical compaction (`dropCompactedBatch`) stops at the
+   * lowest, `pinnedRevision` (logical compaction goes on: it drops nothing). Snapshots being written
+   * (`beginSnapshot`) pin the compaction point they started from.
+   */
+  pinRevision(revision: number): StorePin {
+    const pins = this.pins;
+    const pin: StorePin = {
+      revision,
+      release: () => {
+        pins.delete(pin);
+      },
+    };
+    pins.add(pin);
+    return pin;
+  }
+
+  /** The lowest pinned revision (physical compaction stays at or below it), undefined when none. */
+  get pinnedRevision(): number | undefined {
+    let lowest: number | undefined;
+    for (const pin of this.pins) if (lowest === undefined || pin.revision < lowest) lowest = pin.revision;
+    return lowest;
+  }
+
+  /**
+   * A consistent view of the store now, serialised slice by slice while writes go on (see
+   * StoreSnapshotEncoder). Release the pin when done or abandoned.
+   */
+  beginSnapshot(sliceBytes?: number): { encoder: StoreSnapshotEncoder; pin: StorePin } {
+    const pin = this.pinRevision(this.state.compactRevision);
+    return { encoder: new StoreSnapshotEncoder(this.state, sliceBytes), pin };
+  }
+
+  /**
    * Replaces the whole state with a decoded snapshot. Throws SnapshotDecodeError — or whatever
    * `checkLive` throws for a live key of the decoded state — and then keeps the old state.
    */
@@ -262,6 +304,8 @@ export class MvccStore {
       }
     }
     this.state = next;
+    // Encoders still running read the old state, which nothing changes any more.
+    this.pins.clear();
     this.wakeDropWaiters();
   }
 

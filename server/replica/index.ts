@@ -10,9 +10,9 @@ export type {
   LeaderListener,
   MembershipListener,
 } from './replica-config.js';
-export type { ReplicaStorage, StateMachine, PeerSender, ReplicaPlatform } from './ports.js';
+export type { ReplicaStorage, StateMachine, PeerSender, ReplicaPlatform, SnapshotSource } from './ports.js';
 export { MemberRegistry, encodeMemberAttributes, decodeMemberAttributes } from './members.js';
 export type { Member, MemberAttributes } from './members.js';
-export { encodeReplicaSnapshot, decodeReplicaSnapshot } from './snapshot-codec.js';
+export { encodeReplicaSnapshot, encodeReplicaSnapshotHead, decodeReplicaSnapshot } from './snapshot-codec.js';
 export { bootstrapEntries } from './bootstrap.js';
 export type { InitialMember } from './bootstrap.js';

@@ -5,7 +5,7 @@
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/random.js';
 import type { Timers } from '../platform/timers.js';
-import type { Entry, HardState, Message, Snapshot } from '../raft/types.js';
+import type { Entry, HardState, Message, Snapshot, SnapshotMetadata } from '../raft/types.js';
 
 /** Durable Raft state. Each promise resolves only once the data is fsynced (unless told otherwise). */
 export interface ReplicaStorage {
@@ -21,6 +21,29 @@ export interface ReplicaStorage {
   }): Promise<void>;
   /** Persist a snapshot this member took itself; older WAL segments may then be released. */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /**
+   * Optional (with `loadSnapshot`), preferred when the state machine has `beginSnapshot`: persist a
+   * snapshot this member took itself, its data pulled from `next()` a slice at a time (undefined:
+   * the end; a slice is used up before the next is pulled) in the background, the caller going on
+   * meanwhile. Resolves once it is durable (its WAL marker too). An error `next()` throws is
+   * rethrown. The data is not kept: `loadSnapshot` reads it back.
+   */
+  saveSnapshotStream?(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void>;
+  /** The snapshot written by `saveSnapshotStream` at `metadata`, read back (to send to a follower). */
+  loadSnapshot?(metadata: SnapshotMetadata): Promise<Snapshot>;
+}
+
+/** A snapshot being serialised slice by slice while the state machine goes on applying. */
+export interface SnapshotSource {
+  /**
+   * The next slice — a small bounded amount of work — or undefined when complete. Whatever was
+   * applied since `beginSnapshot`, the slices together are the state at that moment. Throws when
+   * the view could not be kept (the snapshot is then abandoned and a later one taken). A slice
+   * may be overwritten by the next call: write or copy it first.
+   */
+  next(): Uint8Array | undefined;
+  /** Abandons the snapshot, or ends it after the last slice; idempotent. */
+  release(): void;
 }
 
 /** The deterministic state machine committed entries are applied to. */
@@ -29,6 +52,11 @@ export interface StateMachine<R> {
   apply(index: number, command: Uint8Array): R;
   /** Serialize the whole state (taken at the last applied index). */
   snapshot(): Uint8Array;
+  /**
+   * Optional, preferred: a consistent view of the state at the last applied index, taken in time
+   * that does not grow with the data, serialised later slice by slice (same bytes as `snapshot()`).
+   */
+  beginSnapshot?(): SnapshotSource;
   /** Replace the whole state with a snapshot taken at `index`. */
   restore(data: Uint8Array, index: number): void;
 }

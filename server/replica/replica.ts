@@ -13,7 +13,15 @@
 import { assert } from '../assert.js';
 import { timeout, unavailable } from '../errors.js';
 import { committedAppliableBeforePersist, decodeConfChange, RaftNode } from '../raft/index.js';
-import { EntryType, NONE, type ConfChange, type Entry, type Message, type Snapshot } from '../raft/types.js';
+import {
+  EntryType,
+  NONE,
+  type ConfChange,
+  type Entry,
+  type Message,
+  type MsgSnap,
+  type Snapshot,
+} from '../raft/types.js';
 import type { TimerHandle } from '../platform/timers.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind } from './envelope.js';
 import { IdGenerator } from './id-generator.js';
@@ -26,7 +34,7 @@ import {
 } from './members.js';
 import { PendingRequests } from './pending.js';
 import { ReadBatcher } from './read-batcher.js';
-import { decodeReplicaSnapshot, encodeReplicaSnapshot } from './snapshot-codec.js';
+import { decodeReplicaSnapshot, encodeReplicaSnapshot, encodeReplicaSnapshotHead } from './snapshot-codec.js';
 import {
   REPLICA_DEFAULTS,
   silentLogger,
@@ -61,6 +69,16 @@ export class Replica<R> {
   private stopped = false;
   private campaignedAlone = false;
   private fatalError: Error | undefined;
+  /** The snapshot being serialised and written in the background, if any (at most one). */
+  private snapshotJob: SnapshotJob | undefined;
+  /** A snapshot made durable in the background, waiting for the Ready loop to compact the log. */
+  private durableSnapshot: Snapshot | undefined;
+  /**
+   * Snapshots handed to Raft without their data, which stays in its file: a MsgSnap carrying one
+   * is sent once the data is read back (`sendSnapshotFromFile`), so the data is in memory only
+   * while a follower is being sent it.
+   */
+  private readonly inFile = new WeakSet<Snapshot>();
   /** An injected bug (simulator self-tests only, never in production): see ReplicaInjectedBugs. */
   private readonly applyBeforePersist: boolean;
   private readonly leaderListeners = new Set<LeaderListener>();
@@ -95,13 +113,20 @@ export class Replica<R> {
     this.appliedIndex = snap.metadata.index;
     this.appliedTerm = snap.metadata.term;
     this.snapshotIndex = snap.metadata.index;
+    // Once restored, the boot snapshot's data is needed only to send it: leave it in its file.
+    let boot = config.boot;
+    if (this.streamsSnapshots() && snap.metadata.index > 0) {
+      const inFile: Snapshot = { metadata: snap.metadata, data: new Uint8Array(0) };
+      this.inFile.add(inFile);
+      boot = { ...boot, snapshot: inFile };
+    }
     this.node = new RaftNode({
       ...config.raft,
       id: config.id,
       electionTicks: config.electionTicks,
       heartbeatTicks: config.heartbeatTicks ?? REPLICA_DEFAULTS.heartbeatTicks,
       random,
-      boot: config.boot,
+      boot,
       appliedIndex: snap.metadata.index,
     });
     // Read contexts must differ from every earlier incarnation's: a leader's answer to a read the
@@ -130,6 +155,11 @@ export class Replica<R> {
     this.stopped = true;
     if (this.tickTimer !== undefined) this.config.platform.timers.clearTimeout(this.tickTimer);
     await this.drivePromise;
+    const job = this.snapshotJob;
+    if (job !== undefined) {
+      job.abandon();
+      await job.done;
+    }
     const err = (): Error => unavailable('member is stopping');
     this.pending.rejectAll(err);
     this.pendingAttributes.rejectAll(err);
@@ -351,10 +381,21 @@ export class Replica<R> {
     return () => this.appliedListeners.delete(listener);
   }
 
-  /** Take a snapshot now (operators' "snapshot on demand"). */
+  /**
+   * Take a snapshot now (operators' "snapshot on demand"); resolves, once it is durable and the log
+   * compacted, with the index of the newest snapshot (at least the index applied at the call).
+   */
   async snapshotNow(): Promise<number> {
     await this.drivePromise;
-    await this.takeSnapshot();
+    const target = this.appliedIndex;
+    while (this.snapshotIndex < target && !this.stopped && this.fatalError === undefined) {
+      const job = this.snapshotJob ?? this.startSnapshot();
+      if (job === undefined) break;
+      await job.done;
+      while (this.driving) await this.drivePromise;
+      this.compactToDurableSnapshot();
+    }
+    if (this.fatalError !== undefined) throw this.fatalError;
     return this.snapshotIndex;
   }
 
@@ -373,12 +414,13 @@ export class Replica<R> {
   private async drive(): Promise<void> {
     this.driving = true;
     try {
+      this.compactToDurableSnapshot();
       while (!this.stopped && this.fatalError === undefined && this.node.hasReady()) {
         const rd = this.node.ready();
         // What promises nothing about this write leaves at once (a leader's appends: followers'
         // fsyncs overlap its own; forwarded proposals); the rest only once the write is durable.
         const sendFirst = rd.messagesBeforePersist;
-        if (sendFirst > 0) this.config.peers.send(rd.messages.slice(0, sendFirst));
+        if (sendFirst > 0) this.send(rd.messages.slice(0, sendFirst));
         // Entries made durable by earlier Readys are applied (and answered) during this write.
         const early = this.applyBeforePersist
           ? rd.committedEntries.length
@@ -398,7 +440,7 @@ export class Replica<R> {
           if (rd.mustSync) await saving;
           else saving.catch((err: unknown) => this.fail(err));
         }
-        if (sendFirst < rd.messages.length) this.config.peers.send(rd.messages.slice(sendFirst));
+        if (sendFirst < rd.messages.length) this.send(rd.messages.slice(sendFirst));
         if (rd.snapshot !== undefined) this.restoreSnapshot(rd.snapshot);
         if (early < rd.committedEntries.length)
           this.applyCommitted(rd.committedEntries.slice(early), confChanges);
@@ -409,7 +451,9 @@ export class Replica<R> {
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
         if (rd.snapshot !== undefined) this.announceApplied();
-        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) await this.takeSnapshot();
+        // Never awaited: the snapshot is serialised and written while this loop goes on.
+        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
+        this.compactToDurableSnapshot();
       }
     } catch (err) {
       this.fail(err);
@@ -479,6 +523,9 @@ export class Replica<R> {
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
+    // A snapshot of our own still being written is older than this one: drop it.
+    this.snapshotJob?.abandon();
+    this.durableSnapshot = undefined;
     const decoded = decodeReplicaSnapshot(snapshot.data);
     this.members = decoded.members;
     this.config.stateMachine.restore(decoded.stateMachine ?? new Uint8Array(0), snapshot.metadata.index);
@@ -489,13 +536,147 @@ export class Replica<R> {
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
 
-  private async takeSnapshot(): Promise<void> {
-    if (this.appliedIndex <= this.snapshotIndex) return;
-    const snapshot: Snapshot = {
-      metadata: { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() },
-      data: encodeReplicaSnapshot(this.members, this.config.stateMachine.snapshot()),
+  /**
+   * Starts a snapshot at the applied index unless one is already under way. On the Ready loop this
+   * costs only what `beginSnapshot` costs (a view of the state, not its serialisation); the slices
+   * are pulled by storage as it writes them, in the background, and the Ready loop compacts the log
+   * once the snapshot is durable (`compactToDurableSnapshot`).
+   *
+   * Without `beginSnapshot`/`saveSnapshotStream` on the ports (the simulator's, test doubles) the
+   * state is serialised at once here, and written in the background all the same.
+   */
+  private startSnapshot(): SnapshotJob | undefined {
+    if (this.snapshotJob !== undefined || this.appliedIndex <= this.snapshotIndex) return this.snapshotJob;
+    const metadata = { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() };
+    const { stateMachine, storage } = this.config;
+    let abandoned = false;
+    let sourceFailure: { error: unknown } | undefined;
+    let release = (): void => undefined;
+    let saved: Promise<Snapshot>;
+    if (
+      stateMachine.beginSnapshot !== undefined &&
+      storage.saveSnapshotStream !== undefined &&
+      this.streamsSnapshots()
+    ) {
+      const source = stateMachine.beginSnapshot();
+      release = () => source.release();
+      let head: Uint8Array | undefined = encodeReplicaSnapshotHead(this.members);
+      let bytes = 0;
+      const next = (): Uint8Array | undefined => {
+        if (abandoned) throw new Error(`snapshot at ${metadata.index} abandoned`);
+        if (head !== undefined) {
+          const first = head;
+          head = undefined;
+          bytes += first.length;
+          return first;
+        }
+        try {
+          const slice = source.next();
+          bytes += slice?.length ?? 0;
+          return slice;
+        } catch (error) {
+          sourceFailure = { error };
+          throw error;
+        }
+      };
+      saved = storage.saveSnapshotStream(metadata, next).then(() => {
+        const inFile: Snapshot = { metadata, data: new Uint8Array(0) };
+        this.inFile.add(inFile);
+        this.log.info('snapshot written', { index: metadata.index, term: metadata.term, bytes });
+        return inFile;
+      });
+    } else {
+      const snapshot = { metadata, data: encodeReplicaSnapshot(this.members, stateMachine.snapshot()) };
+      saved = storage.saveSnapshot(snapshot).then(() => snapshot);
+    }
+    const job: SnapshotJob = {
+      index: metadata.index,
+      abandon: () => {
+        abandoned = true;
+        release();
+      },
+      done: Promise.resolve(),
     };
-    await this.config.storage.saveSnapshot(snapshot);
+    job.done = saved.then(
+      (snapshot) => {
+        if (abandoned || this.stopped) return;
+        this.durableSnapshot = snapshot;
+        this.kick();
+      },
+      (err: unknown) => {
+        if (abandoned || this.stopped) return;
+        if (sourceFailure !== undefined) {
+          // The state machine could not keep its view (e.g. a compaction overtook it): only this
+          // snapshot is lost; the next one is taken when due.
+          const message = err instanceof Error ? err.message : String(err);
+          this.log.warn('snapshot abandoned', { index: metadata.index, reason: message });
+          return;
+        }
+        this.fail(err);
+      },
+    );
+    void job.done.finally(() => {
+      release();
+      if (this.snapshotJob === job) this.snapshotJob = undefined;
+    });
+    this.snapshotJob = job;
+    return job;
+  }
+
+  /** Whether the ports let snapshots be streamed to a file and read back from it. */
+  private streamsSnapshots(): boolean {
+    const { stateMachine, storage } = this.config;
+    return (
+      stateMachine.beginSnapshot !== undefined &&
+      storage.saveSnapshotStream !== undefined &&
+      storage.loadSnapshot !== undefined
+    );
+  }
+
+  /** Sends messages to peers; a MsgSnap whose data is in its file goes once it is read back. */
+  private send(messages: readonly Message[]): void {
+    let rest = messages;
+    if (messages.some((m) => m.type === 'MsgSnap' && this.inFile.has(m.snapshot))) {
+      const now: Message[] = [];
+      for (const m of messages) {
+        if (m.type === 'MsgSnap' && this.inFile.has(m.snapshot)) this.sendSnapshotFromFile(m);
+        else now.push(m);
+      }
+      rest = now;
+    }
+    if (rest.length > 0) this.config.peers.send(rest);
+  }
+
+  /**
+   * Reads the snapshot back from its file (asynchronously) and sends it; Raft tolerates the
+   * message leaving after later ones, as any network reorders. A failed read is reported to Raft
+   * as a failed snapshot (it probes and retries).
+   */
+  private sendSnapshotFromFile(m: MsgSnap): void {
+    const storage = this.config.storage;
+    if (storage.loadSnapshot === undefined) return;
+    storage.loadSnapshot(m.snapshot.metadata).then(
+      (snapshot) => {
+        if (!this.stopped) this.config.peers.send([{ ...m, snapshot }]);
+      },
+      (err: unknown) => {
+        this.log.warn('could not read a snapshot back to send it', {
+          to: m.to,
+          index: m.snapshot.metadata.index,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        if (!this.stopped) this.reportSnapshotFailure(m.to);
+      },
+    );
+  }
+
+  /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */
+  private compactToDurableSnapshot(): void {
+    const snapshot = this.durableSnapshot;
+    if (snapshot === undefined) return;
+    this.durableSnapshot = undefined;
+    // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
+    if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
     this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
     this.snapshotIndex = snapshot.metadata.index;
@@ -503,7 +684,7 @@ export class Replica<R> {
     this.log.info('snapshot taken', {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
-      bytes: snapshot.data.length,
+      ...(this.inFile.has(snapshot) ? {} : { bytes: snapshot.data.length }),
     });
   }
 
@@ -533,4 +714,13 @@ export class Replica<R> {
     this.reads.failAll(reason);
     for (const l of this.fatalListeners) l(error);
   }
+}
+
+/** A snapshot being serialised and written in the background. */
+interface SnapshotJob {
+  readonly index: number;
+  /** Stops it early (a newer snapshot arrived, the replica stops); `done` then settles quietly. */
+  abandon(): void;
+  /** Settles (never rejects) once it is durable and handed over, abandoned or failed. */
+  done: Promise<void>;
 }

@@ -24,13 +24,21 @@ export function encodeReplicaSnapshot(
   members: MemberRegistry,
   stateMachine: Uint8Array | undefined,
 ): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(members.toJSON()));
+  const head = encodeReplicaSnapshotHead(members);
   const sm = stateMachine ?? new Uint8Array(0);
-  const out = new Uint8Array(8 + json.length + sm.length);
+  const out = new Uint8Array(head.length + sm.length);
+  out.set(head, 0);
+  out.set(sm, head.length);
+  return out;
+}
+
+/** The bytes before the state machine's snapshot (which may then be streamed after them). */
+export function encodeReplicaSnapshotHead(members: MemberRegistry): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(members.toJSON()));
+  const out = new Uint8Array(8 + json.length);
   out.set(MAGIC, 0);
   new DataView(out.buffer).setUint32(4, json.length);
   out.set(json, 8);
-  out.set(sm, 8 + json.length);
   return out;
 }
 

@@ -21,7 +21,15 @@
  */
 import { assert } from '../assert.js';
 import { type Disk, dirname, joinPath } from '../platform/disk.js';
-import type { ConfState, Entry, HardState, RaftBootState, Ready, Snapshot } from '../raft/types.js';
+import type {
+  ConfState,
+  Entry,
+  HardState,
+  RaftBootState,
+  Ready,
+  Snapshot,
+  SnapshotMetadata,
+} from '../raft/types.js';
 import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from './errors.js';
 import { consoleLogger, type StorageLogger } from './logger.js';
 import { replayLog } from './replay.js';
@@ -160,6 +168,51 @@ export class RaftStorage {
       () => `storage: snapshot at ${index} is beyond the last index ${this.lastIndex}`,
     );
     return this.persist(snapshot, [{ type: 'snapshot', index, term, resetsLog: false }]);
+  }
+
+  /**
+   * Saves a snapshot the application took at an applied index, its data pulled chunk by chunk
+   * from `next()` while the application goes on (see Snapshotter.saveStream): nothing else waits
+   * for the file. Once it is durable its marker joins the WAL in order with the other saves, and
+   * once the marker is durable older snapshot files and covered WAL segments go; then it resolves.
+   * The data is not kept in memory: `loadSnapshot` reads it back when a follower needs it.
+   *
+   * An error thrown by `next()` abandons this snapshot only (the temporary file is removed and the
+   * error rethrown); a disk error fails the storage like any other.
+   */
+  async saveSnapshotStream(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void> {
+    const { index, term } = metadata;
+    assert(
+      index <= this.lastIndex,
+      () => `storage: snapshot at ${index} is beyond the last index ${this.lastIndex}`,
+    );
+    if (this.failure !== undefined) throw this.failure;
+    let sourceError: { error: unknown } | undefined;
+    const pull = (): Uint8Array | undefined => {
+      try {
+        return next();
+      } catch (error) {
+        sourceError = { error };
+        throw error;
+      }
+    };
+    try {
+      await this.snapshotter.saveStream(metadata, pull);
+    } catch (err) {
+      if (sourceError !== undefined && sourceError.error === err) throw err;
+      throw this.fail(err);
+    }
+    await this.persist(undefined, [{ type: 'snapshot', index, term, resetsLog: false }]);
+    await this.compact(index);
+  }
+
+  /**
+   * Reads back the snapshot file at (index, term) this member wrote (to send it to a follower):
+   * asynchronously, its data a view of the bytes read. The checksum is not verified again (tens of
+   * MB of CRC on the event loop); the receiver validates what it decodes.
+   */
+  loadSnapshot(metadata: SnapshotMetadata): Promise<Snapshot> {
+    return this.snapshotter.loadWritten(metadata);
   }
 
   /** Waits for pending saves, then closes the WAL (later saves reject). */

@@ -3,25 +3,29 @@
  *
  * Name: `<term>-<index>.snap`, 16 hex digits each (etcd's convention).
  *
- * Layout (little-endian):
+ * Layout of version 2 (little-endian), written as a stream — the data's length and checksum are
+ * only known at its end, so they follow it:
  *
  *   0   magic "CSNP"
- *   4   u32 CRC-32C of every byte from offset 8 to the end
- *   8   u16 format version
+ *   4   u32 0 (unused, must be 0)
+ *   8   u16 format version (2)
  *   10  u16 reserved (0)
  *   12  u64 index
  *   20  u64 term
  *   28  u32 voter count V, then V × u64 voter id
  *       u32 learner count L, then L × u64 learner id
- *       u64 data length D, then D bytes of state-machine data
+ *       D bytes of state-machine data
+ *   end u64 data length D, then u32 CRC-32C of every byte from offset 8 up to this checksum
+ *
+ * Version 1 (still read) had the CRC at offset 4 and the data length just before the data.
  */
-import type { Snapshot } from '../../raft/types.js';
+import type { Snapshot, SnapshotMetadata } from '../../raft/types.js';
 import { maybeGetU64, putU64, viewOf } from '../binary.js';
 import { CorruptionError, StorageError, StorageErrorReason } from '../errors.js';
 import { crc32c } from '../wal/crc32c.js';
 import { hex16 } from '../wal/segment-name.js';
 
-export const SNAP_FORMAT_VERSION = 1;
+export const SNAP_FORMAT_VERSION = 2;
 const MAGIC = [0x43, 0x53, 0x4e, 0x50];
 const HEADER_BYTES = 12;
 
@@ -42,11 +46,10 @@ export function maybeParseSnapName(file: string): SnapName | undefined {
   return { term: Number.parseInt(m[1] as string, 16), index: Number.parseInt(m[2] as string, 16) };
 }
 
-export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
-  const { metadata, data } = snapshot;
+/** Bytes of a version-2 file before the data (header and membership). */
+export function encodeSnapshotHead(metadata: SnapshotMetadata): Uint8Array {
   const { voters, learners } = metadata.confState;
-  const size = HEADER_BYTES + 16 + 4 + voters.length * 8 + 4 + learners.length * 8 + 8 + data.length;
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(HEADER_BYTES + 16 + 4 + voters.length * 8 + 4 + learners.length * 8);
   const v = viewOf(out);
   out.set(MAGIC, 0);
   v.setUint16(8, SNAP_FORMAT_VERSION, true);
@@ -62,14 +65,55 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
       p += 8;
     }
   }
-  putU64(v, p, data.length);
-  out.set(data, p + 8);
-  v.setUint32(4, crc32c(out, 0, 8), true);
   return out;
 }
 
-/** Decodes and verifies a snapshot file; throws CorruptionError naming the file and offset. */
-export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
+export const SNAP_TRAILER_BYTES = 12;
+
+/**
+ * Computes a version-2 file piece by piece: `head`, then `data` for every chunk of the data, then
+ * `trailer()` gives the closing bytes (their own part of the checksum included).
+ */
+export class SnapFileChecksum {
+  private crc: number;
+  private dataBytes = 0;
+
+  constructor(head: Uint8Array) {
+    this.crc = crc32c(head, 0, 8);
+  }
+
+  data(chunk: Uint8Array): void {
+    this.crc = crc32c(chunk, this.crc);
+    this.dataBytes += chunk.length;
+  }
+
+  trailer(): Uint8Array {
+    const out = new Uint8Array(SNAP_TRAILER_BYTES);
+    const v = viewOf(out);
+    putU64(v, 0, this.dataBytes);
+    v.setUint32(8, crc32c(out, this.crc, 0, 8), true);
+    return out;
+  }
+}
+
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  const head = encodeSnapshotHead(snapshot.metadata);
+  const sum = new SnapFileChecksum(head);
+  sum.data(snapshot.data);
+  const trailer = sum.trailer();
+  const out = new Uint8Array(head.length + snapshot.data.length + trailer.length);
+  out.set(head, 0);
+  out.set(snapshot.data, head.length);
+  out.set(trailer, head.length + snapshot.data.length);
+  return out;
+}
+
+/**
+ * Decodes and verifies a snapshot file; throws CorruptionError naming the file and offset.
+ * `verify: false` skips the checksum (a file this process has just written and synced: checking
+ * tens of MB on the event loop would be the very stall the background write avoids).
+ */
+export function decodeSnapshot(bytes: Uint8Array, file: string, verify = true): Snapshot {
   const fail = (offset: number, detail: string): never => {
     throw new CorruptionError(file, offset, `snapshot: ${detail}`);
   };
@@ -83,11 +127,19 @@ export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
       `${file} was written by snapshot format version ${version}; this build reads up to ${SNAP_FORMAT_VERSION}`,
     );
   }
-  if (v.getUint32(4, true) !== crc32c(bytes, 0, 8)) fail(4, 'crc mismatch');
+  // Version 2 ends with the data length and the checksum; version 1 had them in the header.
+  const end = version >= 2 ? bytes.length - SNAP_TRAILER_BYTES : bytes.length;
+  if (end < HEADER_BYTES + 16) fail(0, 'too short');
+  if (version >= 2) {
+    if (v.getUint32(4, true) !== 0) fail(4, 'unused header bytes are not zero');
+    if (verify && v.getUint32(end + 8, true) !== crc32c(bytes, 0, 8, end + 8)) fail(end + 8, 'crc mismatch');
+  } else if (verify && v.getUint32(4, true) !== crc32c(bytes, 0, 8)) {
+    fail(4, 'crc mismatch');
+  }
   let p = HEADER_BYTES;
   const u64 = (at: number): number => maybeGetU64(v, at) ?? fail(at, 'integer out of range');
   const need = (n: number): void => {
-    if (p + n > bytes.length) fail(p, 'truncated');
+    if (p + n > end) fail(p, 'truncated');
   };
   const index = u64(p);
   const term = u64(p + 8);
@@ -102,12 +154,18 @@ export function decodeSnapshot(bytes: Uint8Array, file: string): Snapshot {
     for (let i = 0; i < count; i++, p += 8) ids.push(u64(p));
     lists.push(ids);
   }
-  need(8);
-  const dataBytes = u64(p);
-  p += 8;
-  if (p + dataBytes !== bytes.length) fail(p, 'data length does not match the file size');
+  let dataBytes: number;
+  if (version >= 2) {
+    dataBytes = u64(end);
+  } else {
+    need(8);
+    dataBytes = u64(p);
+    p += 8;
+  }
+  if (p + dataBytes !== end) fail(p, 'data length does not match the file size');
   return {
     metadata: { index, term, confState: { voters: lists[0] ?? [], learners: lists[1] ?? [] } },
-    data: bytes.slice(p),
+    // A view, not a copy: the file's bytes are read once and kept as the snapshot's data.
+    data: bytes.subarray(p, end),
   };
 }

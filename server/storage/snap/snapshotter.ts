@@ -8,18 +8,21 @@
  * `<name>.broken`, reported, and the next older one is tried — never trusted.
  */
 import { type Disk, DiskError, DiskErrorCode, joinPath } from '../../platform/disk.js';
-import type { Snapshot } from '../../raft/types.js';
+import type { Snapshot, SnapshotMetadata } from '../../raft/types.js';
 import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from '../errors.js';
 import type { StorageLogger } from '../logger.js';
 import {
   decodeSnapshot,
-  encodeSnapshot,
+  encodeSnapshotHead,
   formatSnapName,
+  SnapFileChecksum,
   maybeParseSnapName,
   type SnapName,
 } from './snap-file.js';
 
 const TMP_SUFFIX = '.tmp';
+/** Bytes per append when writing a snapshot held in memory. */
+const SAVE_SLICE_BYTES = 1 << 20;
 
 export interface SnapFileInfo extends SnapName {
   readonly file: string;
@@ -45,17 +48,64 @@ export class Snapshotter {
     await io(() => this.disk.fsyncDir(this.dir));
   }
 
-  /** Writes `snapshot` atomically and durably; resolves with its file name. */
-  async save(snapshot: Snapshot): Promise<string> {
-    const name = formatSnapName(snapshot.metadata);
+  /**
+   * Writes `snapshot` atomically and durably; resolves with its file name. The data is written in
+   * slices of it, never copied into one file image (a received snapshot is large).
+   */
+  save(snapshot: Snapshot): Promise<string> {
+    const { data } = snapshot;
+    let at = 0;
+    return this.saveStream(snapshot.metadata, () => {
+      if (at >= data.length) return undefined;
+      const slice = data.subarray(at, at + SAVE_SLICE_BYTES);
+      at += slice.length;
+      return slice;
+    });
+  }
+
+  /**
+   * Writes a snapshot whose data comes from `next()` one chunk at a time (undefined: the end), with
+   * the same atomicity as `save`; only one chunk is in memory at a time. Every chunk is written
+   * with its own asynchronous append, so on a real disk the event loop runs between two chunks
+   * (the caller's `next()` does one bounded slice of work). Resolves with the file name.
+   *
+   * If `next()` throws, the temporary file is removed (best effort) and its error rethrown as is;
+   * disk errors are StorageErrors.
+   */
+  async saveStream(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<string> {
+    const name = formatSnapName(metadata);
     const final = joinPath(this.dir, name);
     const tmp = final + TMP_SUFFIX;
-    const bytes = encodeSnapshot(snapshot);
-    await io(() => this.disk.write(tmp, bytes));
+    const head = encodeSnapshotHead(metadata);
+    const sum = new SnapFileChecksum(head);
+    await io(() => this.disk.write(tmp, head));
+    try {
+      for (;;) {
+        const chunk = next();
+        if (chunk === undefined) break;
+        if (chunk.length === 0) continue;
+        sum.data(chunk);
+        await io(() => this.disk.append(tmp, chunk));
+      }
+    } catch (err) {
+      await this.disk.remove(tmp).catch(() => undefined);
+      throw err;
+    }
+    await io(() => this.disk.append(tmp, sum.trailer()));
     await io(() => this.disk.fsync(tmp));
     await io(() => this.disk.rename(tmp, final));
     await io(() => this.disk.fsyncDir(this.dir));
     return name;
+  }
+
+  /**
+   * Reads back a snapshot file this process has just written (its data is a view of the bytes
+   * read, not a copy). The checksum is not verified again: see decodeSnapshot.
+   */
+  async loadWritten(name: SnapName): Promise<Snapshot> {
+    const file = formatSnapName(name);
+    const bytes = await io(() => this.disk.read(joinPath(this.dir, file)));
+    return decodeSnapshot(bytes, file, false);
   }
 
   /** Snapshot files, newest first. */

@@ -73,10 +73,32 @@ export class MemoryReplicaStorage implements ReplicaStorage {
     return this.entries[this.entries.length - 1]?.index ?? this.snapshot.metadata.index;
   }
 
+  /** While set, snapshot saves wait (a slow snapshot write); `releaseSnapshots()` lets them finish. */
+  private heldSnapshots: (() => void)[] | undefined;
+  snapshotSaves = 0;
+
+  holdSnapshots(): void {
+    this.heldSnapshots ??= [];
+  }
+
+  releaseSnapshots(): void {
+    const waiting = this.heldSnapshots ?? [];
+    this.heldSnapshots = undefined;
+    for (const finish of waiting) finish();
+  }
+
   saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.snapshotSaves++;
+    const held = this.heldSnapshots;
+    if (held !== undefined)
+      return new Promise((resolve) => held.push(() => resolve(this.saveSnapshotNow(snapshot))));
+    this.saveSnapshotNow(snapshot);
+    return Promise.resolve();
+  }
+
+  private saveSnapshotNow(snapshot: Snapshot): void {
     this.snapshot = snapshot;
     this.entries = this.entries.filter((e) => e.index > snapshot.metadata.index);
-    return Promise.resolve();
   }
 
   boot(): RaftBootState {
