@@ -17,5 +17,11 @@ export function ackBeforeFsync(inner: ReplicaStorage, fail: (err: unknown) => vo
       return Promise.resolve();
     },
     saveSnapshot: (snapshot) => inner.saveSnapshot(snapshot),
+    ...(inner.saveSnapshotStream === undefined || inner.loadSnapshot === undefined
+      ? {}
+      : {
+          saveSnapshotStream: (metadata, next) => inner.saveSnapshotStream!(metadata, next),
+          loadSnapshot: (metadata) => inner.loadSnapshot!(metadata),
+        }),
   };
 }

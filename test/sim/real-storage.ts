@@ -16,7 +16,7 @@
 import type { Disk } from '../../server/platform/disk.js';
 import { MemoryDisk } from '../../server/platform/memory-disk.js';
 import type { SeededRandom } from '../../server/platform/random.js';
-import type { ConfState, RaftBootState, Snapshot } from '../../server/raft/index.js';
+import type { ConfState, RaftBootState, Snapshot, SnapshotMetadata } from '../../server/raft/index.js';
 import type { ReplicaStorage } from '../../server/replica/index.js';
 import { RaftStorage, silentLogger } from '../../server/storage/index.js';
 import { exponential } from './options.js';
@@ -76,6 +76,21 @@ export class RealStore implements ReplicaStorage {
     if (storage === undefined || durable === undefined) throw new Error('real store: not open');
     await storage.saveSnapshot(snapshot);
     durable.compact(snapshot);
+  }
+
+  /** The production background snapshot: slices pulled as the real storage writes them. */
+  async saveSnapshotStream(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void> {
+    const storage = this.storage;
+    const durable = this.durable;
+    if (storage === undefined || durable === undefined) throw new Error('real store: not open');
+    await storage.saveSnapshotStream(metadata, next);
+    durable.compact({ metadata, data: new Uint8Array(0) });
+  }
+
+  loadSnapshot(metadata: SnapshotMetadata): Promise<Snapshot> {
+    const storage = this.storage;
+    if (storage === undefined) return Promise.reject(new Error('real store: not open'));
+    return storage.loadSnapshot(metadata);
   }
 
   /** Power loss: unsynced data is gone, or (torn) partly kept. The old incarnation's view dies. */

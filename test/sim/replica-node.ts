@@ -29,6 +29,7 @@ import {
   type Message,
   type RaftBootState,
   type Snapshot,
+  type SnapshotMetadata,
 } from '../../server/raft/index.js';
 import {
   Replica,
@@ -312,7 +313,7 @@ export class SimReplicaNode {
     const real = this.realStore;
     if (real !== undefined) return real;
     const c = this.config;
-    const never = (): Promise<void> => new Promise<void>(() => undefined);
+    const never = <T = void>(): Promise<T> => new Promise<T>(() => undefined);
     return {
       save: (update) => {
         // A dead incarnation's writes never reach the disk and never complete.
@@ -338,8 +339,61 @@ export class SimReplicaNode {
         this.storage.saveSnapshot(snapshot);
         return Promise.resolve();
       },
+      saveSnapshotStream: (metadata, next) => {
+        if (!this.isLive(incarnation)) return never();
+        return new Promise<void>((resolve, reject) => {
+          const slices: Uint8Array[] = [];
+          // One slice per scheduler event: the member goes on applying between two slices, so
+          // the view the state machine keeps is tested against concurrent writes and compaction.
+          const pull = (): void => {
+            if (!this.isLive(incarnation)) return;
+            let slice: Uint8Array | undefined;
+            try {
+              slice = next();
+            } catch (err) {
+              reject(err);
+              return;
+            }
+            if (slice !== undefined) {
+              slices.push(slice.slice()); // a slice may be overwritten by the next one
+              this.env.scheduler.after(SNAPSHOT_SLICE_MS, 'snapshot-slice', this.id, undefined, pull);
+              return;
+            }
+            const delayMs = c.fsyncMinMs + exponential(this.random, c.fsyncMeanMs);
+            this.env.scheduler.after(delayMs, 'fsync', this.id, 'snapshot', () => {
+              if (!this.isLive(incarnation)) return;
+              this.storage.saveSnapshot({ metadata, data: concatBytes(slices) });
+              resolve();
+            });
+          };
+          pull();
+        });
+      },
+      loadSnapshot: (metadata) => {
+        if (!this.isLive(incarnation)) return never<Snapshot>();
+        const snap = this.storage.boot().snapshot;
+        return snap.metadata.index === metadata.index && snap.metadata.term === metadata.term
+          ? Promise.resolve(snap)
+          : Promise.reject(new Error(`no snapshot at ${metadata.index} on the simulated disk`));
+      },
     };
   }
+}
+
+/** Virtual ms between two slices of a background snapshot on the model disk. */
+const SNAPSHOT_SLICE_MS = 0.2;
+
+/** Bytes per slice of a background snapshot: small, so a simulated state takes several slices. */
+export const SIM_SNAPSHOT_SLICE_BYTES = 512;
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -411,6 +465,15 @@ class PortObserver {
         if (this.isLive) this.checked(() => this.log.compact(snapshot));
         return inner.saveSnapshot(snapshot);
       },
+      ...(inner.saveSnapshotStream === undefined || inner.loadSnapshot === undefined
+        ? {}
+        : {
+            saveSnapshotStream: (metadata: SnapshotMetadata, next: () => Uint8Array | undefined) =>
+              inner.saveSnapshotStream!(metadata, next).then(() => {
+                if (this.isLive) this.checked(() => this.log.compact({ metadata, data: new Uint8Array(0) }));
+              }),
+            loadSnapshot: (metadata: SnapshotMetadata) => inner.loadSnapshot!(metadata),
+          }),
     };
   }
 
@@ -454,6 +517,7 @@ class PortObserver {
         return port.apply(index, command);
       },
       snapshot: () => port.snapshot(),
+      beginSnapshot: () => port.machine.beginSnapshot(SIM_SNAPSHOT_SLICE_BYTES),
       restore: (data, index) => {
         port.restore(data);
         // The constructor restores the boot snapshot before `attach`: only the hash is checked.
