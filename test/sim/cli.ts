@@ -23,6 +23,8 @@ export interface CliArgs {
   readonly storage: 'model' | 'real';
   /** Worker threads running seeds side by side (default: one per core, at most the seed count). */
   readonly workers: number;
+  /** The simulated clients on the request path (default on; off: the cluster's own puts only). */
+  readonly clients: boolean;
 }
 
 export class UsageError extends Error {
@@ -57,6 +59,11 @@ function parseStorage(value: string): 'model' | 'real' {
   throw new UsageError(`--storage must be model or real, got ${value}`);
 }
 
+function parseOnOff(flag: string, value: string): boolean {
+  if (value === 'on' || value === 'off') return value === 'on';
+  throw new UsageError(`${flag} must be on or off, got ${value}`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (Object.hasOwn(PROFILES, value)) return value as ProfileName;
   throw new UsageError(`unknown profile ${value}; known: ${Object.keys(PROFILES).join(', ')}`);
@@ -72,6 +79,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let profile: ProfileName = 'swarm';
   let storage: 'model' | 'real' = 'model';
   let workers: number | undefined;
+  let clients = true;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -87,12 +95,24 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--profile') profile = parseProfile(value);
     else if (flag === '--storage') storage = parseStorage(value);
     else if (flag === '--workers') workers = parseCount(flag, value, 1);
+    else if (flag === '--clients') clients = parseOnOff(flag, value);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
   const count = seeds ?? 1;
   workers ??= Math.min(availableParallelism(), count);
-  return { seeds: count, first: first ?? 1, nodes, bugs, safetyMs, livenessMs, profile, storage, workers };
+  return {
+    seeds: count,
+    first: first ?? 1,
+    nodes,
+    bugs,
+    safetyMs,
+    livenessMs,
+    profile,
+    storage,
+    workers,
+    clients,
+  };
 }
 
 export function nodesForSeed(seed: number, nodes: 3 | 5 | 7 | undefined): 3 | 5 | 7 {
@@ -109,6 +129,7 @@ export function optionsFor(args: CliArgs, seed: number): SimOptions {
     profile: PROFILES[args.profile],
     profileName: args.profile,
     storage: args.storage,
+    clients: args.clients,
   });
 }
 
@@ -122,6 +143,7 @@ export function reproCommand(options: SimOptions): string {
     parts.push(`# plus profile overrides ${JSON.stringify(options.profile)}`);
   else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
   if (options.storage === 'real') parts.push('--storage real');
+  if (!options.clients) parts.push('--clients off');
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
   return parts.join(' ');

@@ -9,6 +9,7 @@ import { AssertionError } from '../../server/assert.js';
 import type { ConfState } from '../../server/raft/index.js';
 import { Cluster, type ClientStats } from './cluster.js';
 import { ClusterClients } from './cluster-clients.js';
+import type { SimClientsStats } from './clients/sim-clients.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import { FaultDriver } from './fault-driver.js';
 import { describeProfile, type SimOptions } from './options.js';
@@ -30,6 +31,8 @@ export interface RunResult {
   readonly stateHash: number;
   /** Virtual ms from the start of the liveness phase until it converged (undefined if it did not). */
   readonly convergedAfterMs: number | undefined;
+  /** What the simulated clients did and what their checkers judged (undefined: clients off or failed). */
+  readonly clients: SimClientsStats | undefined;
 }
 
 const PROBE_EVERY_MS = 20;
@@ -55,6 +58,7 @@ export async function runSeed(
   const driver = new FaultDriver(cluster);
   let violation: Violation | undefined;
   let convergedAfterMs: number | undefined;
+  let clientStats: SimClientsStats | undefined;
   const settle = async (): Promise<void> => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (cluster.asyncFailure !== undefined) throw cluster.asyncFailure.err;
@@ -82,14 +86,14 @@ export async function runSeed(
       clients.stop();
       const settleEnd = s.nowMs + CLIENT_SETTLE_MS;
       while (s.step(settleEnd)) await settle();
-      clients.check();
+      clientStats = clients.check();
     }
     finalChecks(cluster);
   } catch (err) {
     violation = asViolation(err);
   }
   inspect?.(cluster);
-  const r = result(cluster, options, violation, convergedAfterMs);
+  const r = result(cluster, options, violation, convergedAfterMs, clientStats);
   // Abandon every incarnation: nothing of this run may fire later.
   for (const n of cluster.nodes.values()) n.crash();
   return r;
@@ -103,6 +107,7 @@ function result(
   options: SimOptions,
   violation: Violation | undefined,
   convergedAfterMs: number | undefined,
+  clients: SimClientsStats | undefined,
 ): RunResult {
   return {
     seed: options.seed,
@@ -117,6 +122,7 @@ function result(
     messages: Object.fromEntries(cluster.network.sentByType),
     stateHash: cluster.stateHash(),
     convergedAfterMs,
+    clients,
   };
 }
 
