@@ -5,36 +5,28 @@
  * callers turn into their own typed error.
  */
 
+import { concatBytes } from '../bytes.js';
+
+export { concatBytes };
+
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 }
 
 /**
- * Writes into a list of chunks: growing never copies what is written, and `finish()` makes the one
- * final buffer. (Doubling one buffer would allocate and copy about twice the output, and on a large
- * heap each big allocation can trigger a full GC.)
+ * The encoding itself — u8, unsigned varints, length-prefixed byte strings — into `buf` at `pos`;
+ * a subclass decides what happens when the buffer is full (`ensure`).
  */
-export class ByteWriter {
-  private static readonly CHUNK_BYTES = 1 << 20;
-  private readonly chunks: Uint8Array[] = [];
-  private chunkedBytes = 0;
-  private buf: Uint8Array;
-  private pos = 0;
+export abstract class ByteEncoding {
+  protected buf: Uint8Array;
+  protected pos = 0;
 
-  constructor(initialBytes = 1024) {
+  constructor(initialBytes: number) {
     this.buf = new Uint8Array(initialBytes);
   }
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    this.chunks.push(this.buf.subarray(0, this.pos));
-    this.chunkedBytes += this.pos;
-    // The next chunk as large as everything so far (capped): a small record that outgrows its
-    // first guess costs a few hundred bytes, not a zeroed 1 MiB chunk.
-    const grown = Math.min(ByteWriter.CHUNK_BYTES, 2 * (this.chunkedBytes + this.buf.length));
-    this.buf = new Uint8Array(Math.max(grown, n));
-    this.pos = 0;
-  }
+  /** Makes room for `n` more bytes at `pos`. */
+  protected abstract ensure(n: number): void;
 
   u8(n: number): this {
     this.ensure(1);
@@ -74,17 +66,62 @@ export class ByteWriter {
   string(s: string): this {
     return this.bytes(new TextEncoder().encode(s));
   }
+}
+
+/**
+ * Writes into a list of chunks: growing never copies what is written, and `finish()` makes the one
+ * final buffer. (Doubling one buffer would allocate and copy about twice the output, and on a large
+ * heap each big allocation can trigger a full GC.)
+ */
+export class ByteWriter extends ByteEncoding {
+  private static readonly CHUNK_BYTES = 1 << 20;
+  private readonly chunks: Uint8Array[] = [];
+  private chunkedBytes = 0;
+
+  constructor(initialBytes = 1024) {
+    super(initialBytes);
+  }
+
+  protected ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.chunkedBytes += this.pos;
+    // The next chunk as large as everything so far (capped): a small record that outgrows its
+    // first guess costs a few hundred bytes, not a zeroed 1 MiB chunk.
+    const grown = Math.min(ByteWriter.CHUNK_BYTES, 2 * (this.chunkedBytes + this.buf.length));
+    this.buf = new Uint8Array(Math.max(grown, n));
+    this.pos = 0;
+  }
 
   finish(): Uint8Array {
     if (this.chunks.length === 0) return this.buf.slice(0, this.pos);
-    const out = new Uint8Array(this.chunkedBytes + this.pos);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    out.set(this.buf.subarray(0, this.pos), at);
-    return out;
+    return concatBytes([...this.chunks, this.buf.subarray(0, this.pos)]);
+  }
+}
+
+/**
+ * ByteWriter's encoding into one reused buffer: `view()` is valid until `reset()`. It grows
+ * (rarely: a single record larger than the buffer) and never shrinks.
+ */
+export class SliceWriter extends ByteEncoding {
+  reset(): void {
+    this.pos = 0;
+  }
+
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Bytes written since the last reset. */
+  get length(): number {
+    return this.pos;
+  }
+
+  protected ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
   }
 }
 

@@ -24,7 +24,7 @@
  * and hash alike. A decoded store is fully compacted.
  */
 import { assert } from '../assert.js';
-import { ByteReader, DecodeError } from './byte-io.js';
+import { ByteReader, concatBytes, DecodeError, SliceWriter } from './byte-io.js';
 import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
@@ -82,20 +82,7 @@ export function encodeStore(state: StoreState): Uint8Array {
   const parts: Uint8Array[] = [];
   // Each slice is overwritten by the next: copy.
   for (let part = encoder.next(); part !== undefined; part = encoder.next()) parts.push(part.slice());
-  return concat(parts);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Bytes one `next()` call aims to produce: bounds the time of one slice, whatever the store size. */
@@ -209,63 +196,6 @@ export class StoreSnapshotEncoder {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * ByteWriter's encoding (u8, varint, length-prefixed bytes) into one reused buffer: `view()` is
- * valid until `reset()`. It grows (rarely: a single record larger than a slice) and never shrinks.
- */
-class SliceWriter {
-  private buf: Uint8Array;
-  private pos = 0;
-
-  constructor(initialBytes: number) {
-    this.buf = new Uint8Array(initialBytes);
-  }
-
-  reset(): void {
-    this.pos = 0;
-  }
-
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
-    grown.set(this.buf.subarray(0, this.pos));
-    this.buf = grown;
-  }
-
-  u8(n: number): this {
-    this.ensure(1);
-    this.buf[this.pos++] = n & 0xff;
-    return this;
-  }
-
-  uint(n: number): this {
-    this.ensure(8);
-    let v = n;
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
-    return this;
-  }
-
-  bytes(b: Uint8Array): this {
-    this.uint(b.length);
-    this.ensure(b.length);
-    if (b.length <= 32) {
-      for (let i = 0; i < b.length; i++) this.buf[this.pos + i] = b[i] as number;
-    } else {
-      this.buf.set(b, this.pos);
-    }
-    this.pos += b.length;
-    return this;
-  }
-}
 
 export function decodeStore(bytes: Uint8Array): StoreState {
   try {

@@ -18,6 +18,7 @@
  * outstanding saves never resolve, its messages are dropped. `start()` rebuilds a fresh Replica and
  * StateMachine from what is durable, so recovery runs the production code too.
  */
+import { concatBytes } from '../../server/bytes.js';
 import { StateMachine, type ApplyResult, type StateMachineOptions } from '../../server/apply/index.js';
 import { StateMachinePort } from '../../server/member/state-machine-port.js';
 import type { SeededRandom } from '../../server/platform/random.js';
@@ -385,16 +386,6 @@ const SNAPSHOT_SLICE_MS = 0.2;
 
 /** Bytes per slice of a background snapshot: small, so a simulated state takes several slices. */
 export const SIM_SNAPSHOT_SLICE_BYTES = 512;
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /**
  * Watches one incarnation at its ports and feeds the checkers. Everything it reports is what the

@@ -15,6 +15,7 @@
  *
  * Open reads everything before appending (like etcd): `Wal.open` returns all records.
  */
+import { concatBytes } from '../../bytes.js';
 import { type Disk, dirname, joinPath } from '../../platform/disk.js';
 import type { HardState } from '../../raft/types.js';
 import { assert } from '../../assert.js';
@@ -183,7 +184,7 @@ export class Wal {
       offset += frame.length;
       return frame;
     });
-    await io(() => disk.append(file, concat(frames)));
+    await io(() => disk.append(file, concatBytes(frames)));
     await io(() => disk.fdatasync(file));
     await io(() => disk.fsyncDir(dir));
   }
@@ -352,7 +353,7 @@ export class Wal {
       const size = this.activeSizeBytes + chunkBytes;
       if (size > this.activeHeaderBytes && size + frame.length > this.options.segmentSizeBytes) {
         // a segment is synced in full before the next one exists
-        await this.writeChunk(concat(chunk), true);
+        await this.writeChunk(concatBytes(chunk), true);
         if (this.unsyncedWrites) await this.syncActive();
         chunk = [];
         chunkBytes = 0;
@@ -362,7 +363,7 @@ export class Wal {
       put(frame);
       this.track(record);
     }
-    await this.writeChunk(concat(chunk), sync);
+    await this.writeChunk(concatBytes(chunk), sync);
     this.stats.records += batch.length;
     this.stats.batches++;
     if (created) await io(() => this.disk.fsyncDir(this.dir));
@@ -549,19 +550,6 @@ export function validateIdentity(identity: WalIdentity): void {
   if (!Number.isSafeInteger(identity.memberId) || identity.memberId <= 0) {
     throw new InvalidStorageConfigError(`memberId must be a positive integer, got ${identity.memberId}`);
   }
-}
-
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 function closedError(): StorageError {
