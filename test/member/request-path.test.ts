@@ -14,56 +14,23 @@ import { assembleRequestPath, type RequestPath } from '../../server/member/reque
 import { StateMachinePort } from '../../server/member/state-machine-port.js';
 import type { AutoCompactionOptions } from '../../server/mvcc/index.js';
 import { SeededRandom } from '../../server/platform/random.js';
-import type { Message, Snapshot } from '../../server/raft/index.js';
-import { encodeReplicaSnapshot, MemberRegistry, Replica } from '../../server/replica/index.js';
+import type { Message } from '../../server/raft/index.js';
+import { Replica } from '../../server/replica/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { MemoryReplicaStorage } from '../unit/replica/fixtures.js';
+import { bytes, putReq, rangeReq, text, watchReq } from '../helpers/requests.js';
+import { prefixEnd } from '../sim/clients/record.js';
+import {
+  advanceUntil,
+  advanceUntilSettled,
+  indexZeroSnapshot,
+  MemoryReplicaStorage,
+} from '../unit/replica/fixtures.js';
 
 const TICK_MS = 100;
 const ELECTION_TIMEOUT_MS = 1000;
-const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
-const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-const putReq = (key: string, value: string, lease = 0): P.PutRequest => ({
-  key: bytes(key),
-  value: bytes(value),
-  lease,
-  prevKv: false,
-  ignoreValue: false,
-  ignoreLease: false,
-});
-
-const rangeReq = (key: string, serializable = false): P.RangeRequest => ({
-  key: bytes(key),
-  rangeEnd: new Uint8Array(0),
-  limit: 0,
-  revision: 0,
-  sortOrder: 'none',
-  sortTarget: 'key',
-  serializable,
-  keysOnly: false,
-  countOnly: false,
-  minModRevision: 0,
-  maxModRevision: 0,
-  minCreateRevision: 0,
-  maxCreateRevision: 0,
-});
-
 /** A watch of every key under `prefix`. */
-const watchReq = (prefix: string, startRevision = 0): P.WatchCreateRequest => {
-  const end = bytes(prefix);
-  end[end.length - 1]! += 1;
-  return {
-    key: bytes(prefix),
-    rangeEnd: end,
-    startRevision,
-    progressNotify: false,
-    filters: [],
-    prevKv: false,
-    watchId: 0,
-    fragment: false,
-  };
-};
+const watchPrefix = (prefix: string, startRevision = 0): P.WatchCreateRequest =>
+  watchReq(prefix, prefixEnd(prefix), startRevision);
 
 /** Collects what a watch delivers, as "put k@rev" / "delete k@rev" lines. */
 class RecordingSink implements WatchSink {
@@ -91,19 +58,7 @@ class PortsOnlyCluster {
   private readonly random = new SeededRandom(7);
 
   constructor(ids: readonly number[], options: { autoCompaction?: AutoCompactionOptions } = {}) {
-    const registry = new MemberRegistry(
-      ids.map((id) => ({
-        id,
-        name: `m${id}`,
-        peerUrls: [`http://m${id}:2380`],
-        clientUrls: [],
-        isLearner: false,
-      })),
-    );
-    const initial: Snapshot = {
-      metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
-      data: encodeReplicaSnapshot(registry, undefined),
-    };
+    const initial = indexZeroSnapshot(ids);
     for (const id of ids) {
       const storage = new MemoryReplicaStorage(initial);
       // Lease checkpoints every second, so the lease driver proposes them within the test.
@@ -143,22 +98,13 @@ class PortsOnlyCluster {
   }
 
   /** Advances virtual time until `cond` holds (bounded: a stuck run fails instead of hanging). */
-  async until(cond: () => boolean, what: string, limitMs = 60_000): Promise<void> {
-    for (let spent = 0; !cond(); spent += TICK_MS) {
-      if (spent > limitMs) throw new Error(`not within ${limitMs} ms of virtual time: ${what}`);
-      await this.clock.advance(TICK_MS);
-    }
+  until(cond: () => boolean, what: string, limitMs = 60_000): Promise<void> {
+    return advanceUntil(this.clock, cond, what, { stepMs: TICK_MS, limitMs });
   }
 
   /** Moves virtual time on until `promise` settles; resolves or rejects as it does. */
-  async settle<T>(promise: Promise<T>): Promise<T> {
-    let done = false;
-    promise.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    await this.until(() => done, 'a request to be answered');
-    return promise;
+  settle<T>(promise: Promise<T>): Promise<T> {
+    return advanceUntilSettled(this.clock, promise, { stepMs: TICK_MS, limitMs: 60_000 });
   }
 
   async leader(): Promise<TestMember> {
@@ -189,7 +135,7 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
 
     // A watch from now on sees the put.
     const live = new RecordingSink();
-    const liveHandle = await backend.watch(watchReq('k'), live, opts);
+    const liveHandle = await backend.watch(watchPrefix('k'), live, opts);
     const put = await c.settle(backend.put(putReq('k1', 'v1'), opts));
     expect(put.header.memberId).to.equal(1);
     expect(put.header.clusterId).to.equal(99);
@@ -234,7 +180,7 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
     // Compaction through the log; a watch from a compacted revision is refused with COMPACTED.
     await c.settle(backend.compact({ revision: revokeRev, physical: true }, opts));
     expect(machine.store.compactRevision).to.equal(revokeRev);
-    const refused = await backend.watch(watchReq('k', putRev), new RecordingSink(), opts).then(
+    const refused = await backend.watch(watchPrefix('k', putRev), new RecordingSink(), opts).then(
       () => undefined,
       (err: unknown) => err as { code?: string },
     );
@@ -249,7 +195,7 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
       revs.push((await c.settle(path.backend.put(putReq(`h${i}`, 'x'), {}))).header.revision);
     const before = c.clock.pendingTimers();
     const sink = new RecordingSink();
-    await path.backend.watch(watchReq('h', revs[0]), sink, {});
+    await path.backend.watch(watchPrefix('h', revs[0]), sink, {});
     // The catch-up round is a zero-delay timer of the manual clock: it waits for the clock to move.
     expect(c.clock.pendingTimers()).to.equal(before + 1);
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -262,7 +208,7 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
     const c = (cluster = new PortsOnlyCluster([1]));
     const { path } = await c.leader();
     const sink = new RecordingSink();
-    await path.backend.watch(watchReq('s'), sink, {});
+    await path.backend.watch(watchPrefix('s'), sink, {});
     await c.settle(path.backend.put(putReq('s1', 'x'), {}));
     path.close();
     expect(sink.seen).to.have.length(1);

@@ -2,6 +2,7 @@
  * Builders of hand-written client histories for the checkers' unit tests (record.ts shapes).
  */
 import type { AckedWrite, ReadRecord, SeenEvent, SeenKv, WatchRecord } from '../clients/record.js';
+import { Violation } from './violation.js';
 
 export function kv(key: string, value: string, modRevision: number, lease = 0): SeenKv {
   return { key, value, modRevision, createRevision: modRevision, version: 1, lease };
@@ -54,4 +55,15 @@ export function read(
   kind: ReadRecord['kind'] = 'serializable',
 ): ReadRecord {
   return { client: 2, member: 2, atMs: revision * 10, kind, key, rangeEnd, revision, kvs };
+}
+
+/** The Violation `fn` throws; fails the test when it throws none or throws something else. */
+export function violationOf(fn: () => void): Violation {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Violation) return err;
+    throw err;
+  }
+  throw new Error('expected a violation');
 }

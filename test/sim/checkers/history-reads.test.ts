@@ -1,22 +1,12 @@
 import { expect } from 'chai';
 import type { AckedWrite, ReadRecord, WatchRecord } from '../clients/record.js';
 import { CanonicalHistory } from './history-canonical.js';
-import { acked, del, kv, put, read, watch } from './history-fixtures.js';
+import { acked, del, kv, put, read, violationOf, watch } from './history-fixtures.js';
 import { checkReads, type ReadStats } from './history-reads.js';
-import { Invariant, Violation } from './violation.js';
+import { Invariant } from './violation.js';
 
 function judge(reads: ReadRecord[], watches: WatchRecord[], writes: AckedWrite[] = []): ReadStats {
   return checkReads(reads, CanonicalHistory.build(watches, writes));
-}
-
-function violationOf(fn: () => void): Violation {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof Violation) return err;
-    throw err;
-  }
-  throw new Error('expected a violation');
 }
 
 describe('sim checkers: reads match the history', () => {

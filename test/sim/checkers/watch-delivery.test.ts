@@ -1,22 +1,12 @@
 import { expect } from 'chai';
 import { CanonicalHistory } from './history-canonical.js';
 import { checkWatches } from './watch-delivery.js';
-import { acked, del, put, watch } from './history-fixtures.js';
-import { Invariant, Violation } from './violation.js';
+import { acked, del, put, violationOf, watch } from './history-fixtures.js';
+import { Invariant } from './violation.js';
 import type { AckedWrite, WatchRecord } from '../clients/record.js';
 
 function judge(watches: WatchRecord[], writes: AckedWrite[] = []): void {
   checkWatches(watches, CanonicalHistory.build(watches, writes));
-}
-
-function violationOf(fn: () => void): Violation {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof Violation) return err;
-    throw err;
-  }
-  throw new Error('expected a violation');
 }
 
 const txnBoth = acked(

@@ -1,14 +1,20 @@
 /**
- * Requests as the clients send them (protocol types with the defaults filled in) and answers
- * decoded into the plain data the history records (record.ts).
+ * Answers decoded into the plain data the history records (record.ts). The requests the clients
+ * send are built by test/helpers/requests.ts, re-exported here for the client modules.
  */
 import type * as P from '../../../client/protocol/index.js';
+import { text } from '../../helpers/requests.js';
 import type { SeenKv } from './record.js';
 
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-export const bytes = (s: string): Uint8Array => enc.encode(s);
-export const text = (b: Uint8Array): string => dec.decode(b);
+export {
+  bytes,
+  compareNumber,
+  compareValueEquals,
+  putReq,
+  rangeReq,
+  text,
+  watchReq,
+} from '../../helpers/requests.js';
 
 /** The stable code of a typed error (client/protocol/error-codes.ts), if it has one. */
 export function codeOf(err: unknown): string | undefined {
@@ -19,70 +25,6 @@ export function codeOf(err: unknown): string | undefined {
 /** The revision a COMPACTED error names, if the error is one. */
 export function compactRevisionOf(err: unknown): number | undefined {
   return (err as { compactRevision?: number } | null)?.compactRevision;
-}
-
-export function rangeReq(key: string, rangeEnd: string, over: Partial<P.RangeRequest> = {}): P.RangeRequest {
-  return {
-    key: bytes(key),
-    rangeEnd: bytes(rangeEnd),
-    limit: 0,
-    revision: 0,
-    sortOrder: 'none',
-    sortTarget: 'key',
-    serializable: false,
-    keysOnly: false,
-    countOnly: false,
-    minModRevision: 0,
-    maxModRevision: 0,
-    minCreateRevision: 0,
-    maxCreateRevision: 0,
-    ...over,
-  };
-}
-
-export function putReq(key: string, value: string, lease = 0): P.PutRequest {
-  return {
-    key: bytes(key),
-    value: bytes(value),
-    lease,
-    prevKv: false,
-    ignoreValue: false,
-    ignoreLease: false,
-  };
-}
-
-export function watchReq(key: string, rangeEnd: string, startRevision: number): P.WatchCreateRequest {
-  return {
-    key: bytes(key),
-    rangeEnd: bytes(rangeEnd),
-    startRevision,
-    progressNotify: false,
-    filters: [],
-    prevKv: false,
-    watchId: 0,
-    fragment: false,
-  };
-}
-
-/** A compare of one key's version, create/mod revision or lease against a number. */
-export function compareNumber(
-  key: string,
-  result: P.CompareResult,
-  target: 'version' | 'create' | 'mod' | 'lease',
-  value: number,
-): P.Compare {
-  return { key: bytes(key), rangeEnd: new Uint8Array(0), result, target, value };
-}
-
-/** A compare of one key's value for equality. */
-export function compareValueEquals(key: string, value: string): P.Compare {
-  return {
-    key: bytes(key),
-    rangeEnd: new Uint8Array(0),
-    result: 'equal',
-    target: 'value',
-    value: bytes(value),
-  };
 }
 
 export function seenKv(kv: P.KeyValue): SeenKv {

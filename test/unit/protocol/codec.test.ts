@@ -12,6 +12,7 @@ import { ProtocolError } from '../../../client/protocol/errors.js';
 import type { ClientFrame, ServerFrame } from '../../../client/protocol/frames.js';
 import { DEFAULT_LIMITS } from '../../../client/protocol/limits.js';
 import type { Method } from '../../../client/protocol/methods.js';
+import { bytes, rangeReq } from '../../helpers/requests.js';
 import * as A from './arbitraries.js';
 
 const RUNS = { numRuns: 100 };
@@ -208,22 +209,9 @@ describe('protocol codec', () => {
 
   describe('#withDefaults', () => {
     it('fills every field of a request with its default', () => {
-      const key = new TextEncoder().encode('k');
-      expect(withDefaults(RANGE_REQUEST, { key, limit: 5 })).to.deep.equal({
-        key,
-        rangeEnd: new Uint8Array(0),
-        limit: 5,
-        revision: 0,
-        sortOrder: 'none',
-        sortTarget: 'key',
-        serializable: false,
-        keysOnly: false,
-        countOnly: false,
-        minModRevision: 0,
-        maxModRevision: 0,
-        minCreateRevision: 0,
-        maxCreateRevision: 0,
-      });
+      expect(withDefaults(RANGE_REQUEST, { key: bytes('k'), limit: 5 })).to.deep.equal(
+        rangeReq('k', '', { limit: 5 }),
+      );
     });
   });
 

@@ -8,21 +8,15 @@ import { encodeCommand, StateMachine, type ApplyResult } from '../../../server/a
 import { StateMachinePort } from '../../../server/member/state-machine-port.js';
 import { MemoryDisk } from '../../../server/platform/memory-disk.js';
 import { SeededRandom } from '../../../server/platform/random.js';
-import { encodeReplicaSnapshot, MemberRegistry, Replica } from '../../../server/replica/index.js';
+import { encodeReplicaSnapshot, Replica } from '../../../server/replica/index.js';
 import { RaftStorage } from '../../../server/storage/raft-storage.js';
 import { silentLogger } from '../../../server/storage/logger.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
-import { cmd, ReplicaCluster } from './fixtures.js';
+import { advanceUntil, advanceUntilSettled, cmd, memberRegistry, ReplicaCluster } from './fixtures.js';
 
-async function settle<T>(clock: ManualClock, promise: Promise<T>, maxMs = 10_000): Promise<T> {
-  let done = false;
-  const result = promise.finally(() => {
-    done = true;
-  });
-  result.catch(() => {});
-  for (let t = 0; t < maxMs && !done; t += 50) await clock.advance(50);
-  return result;
-}
+/** Moves virtual time on in 50 ms steps until `promise` settles. */
+const settle = <T>(clock: ManualClock, promise: Promise<T>): Promise<T> =>
+  advanceUntilSettled(clock, promise, { stepMs: 50 });
 
 describe('Replica background snapshots', () => {
   let cluster: ReplicaCluster | undefined;
@@ -55,9 +49,7 @@ describe('Replica background snapshots', () => {
   it('restarts from its streamed snapshot and WAL with the state hash it had applied', async () => {
     const clock = new ManualClock();
     const disk = new MemoryDisk();
-    const members = new MemberRegistry([
-      { id: 1, name: 'm1', peerUrls: ['http://m1:2380'], clientUrls: [], isLearner: false },
-    ]);
+    const members = memberRegistry([1]);
     const storageOptions = {
       dataDir: 'm1',
       clusterId: 'c',
@@ -87,8 +79,7 @@ describe('Replica background snapshots', () => {
         requestTimeoutMs: 5000,
       });
       replica.start();
-      for (let t = 0; t < 10_000 && !replica.isLeader(); t += 100) await clock.advance(100);
-      expect(replica.isLeader()).to.equal(true);
+      await advanceUntil(clock, () => replica.isLeader(), 'a leader');
       return { replica, machine, storage: opened.storage };
     };
     const first = await boot();
@@ -122,15 +113,7 @@ describe('Replica background snapshots', () => {
   it('catches a follower up with a snapshot read back from its file, to the leader state hash', async () => {
     const clock = new ManualClock();
     const ids = [1, 2, 3];
-    const members = new MemberRegistry(
-      ids.map((id) => ({
-        id,
-        name: `m${id}`,
-        peerUrls: [`http://m${id}:2380`],
-        clientUrls: [],
-        isLearner: false,
-      })),
-    );
+    const members = memberRegistry(ids);
     const disks = new Map(ids.map((id) => [id, new MemoryDisk()]));
     const nodes = new Map<
       number,
@@ -174,7 +157,7 @@ describe('Replica background snapshots', () => {
     for (const id of ids) await start(id);
     const leaderOf = (): number | undefined =>
       ids.find((id) => !down.has(id) && nodes.get(id)!.replica.isLeader());
-    for (let t = 0; t < 10_000 && leaderOf() === undefined; t += 100) await clock.advance(100);
+    await advanceUntil(clock, () => leaderOf() !== undefined, 'a leader');
     const leader = leaderOf()!;
     const lagging = ids.find((id) => id !== leader)!;
     down.add(lagging);
@@ -190,8 +173,11 @@ describe('Replica background snapshots', () => {
     expect(nodes.get(leader)!.replica.status().snapshotIndex).to.be.greaterThan(100);
     await start(lagging);
     const target = nodes.get(leader)!.replica.status().appliedIndex;
-    for (let t = 0; t < 10_000 && nodes.get(lagging)!.replica.status().appliedIndex < target; t += 100)
-      await clock.advance(100);
+    await advanceUntil(
+      clock,
+      () => nodes.get(lagging)!.replica.status().appliedIndex >= target,
+      'the lagging member to catch up',
+    );
     expect(nodes.get(lagging)!.replica.stats().snapshotsRestored).to.equal(1);
     expect(nodes.get(lagging)!.machine.hash()).to.equal(nodes.get(leader)!.machine.hash());
     for (const id of ids) {

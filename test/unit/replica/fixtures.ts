@@ -153,21 +153,9 @@ export class ReplicaCluster {
     /** Start from bootstrap entries (empty initial membership) instead of an index-0 membership. */
     bootstrap?: { entries: Entry[]; hardState: HardState },
   ) {
-    const members = new MemberRegistry(
-      ids.map((id) => ({
-        id,
-        name: `m${id}`,
-        peerUrls: [`http://127.0.0.1:${2380 + id}`],
-        clientUrls: [],
-        isLearner: false,
-      })),
-    );
     const initial: Snapshot =
       bootstrap === undefined
-        ? {
-            metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
-            data: encodeReplicaSnapshot(members, undefined),
-          }
+        ? indexZeroSnapshot(ids)
         : {
             metadata: { index: 0, term: 0, confState: { voters: [], learners: [] } },
             data: new Uint8Array(0),
@@ -234,12 +222,8 @@ export class ReplicaCluster {
   }
 
   async waitForLeader(maxMs = 10_000): Promise<number> {
-    for (let t = 0; t < maxMs; t += 100) {
-      const l = this.leader();
-      if (l !== undefined) return l;
-      await this.clock.advance(100);
-    }
-    throw new Error('no leader elected');
+    await advanceUntil(this.clock, () => this.leader() !== undefined, 'a leader', { limitMs: maxMs });
+    return this.leader()!;
   }
 
   async stopAll(): Promise<void> {
@@ -248,3 +232,58 @@ export class ReplicaCluster {
 }
 
 export const cmd = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A registry of members `ids`, named m<id>, each with one peer URL and no client URL. */
+export function memberRegistry(ids: readonly number[]): MemberRegistry {
+  return new MemberRegistry(
+    ids.map((id) => ({
+      id,
+      name: `m${id}`,
+      peerUrls: [`http://m${id}:2380`],
+      clientUrls: [],
+      isLearner: false,
+    })),
+  );
+}
+
+/** The snapshot a new cluster of `ids` starts from: index 0, every member a voter. */
+export function indexZeroSnapshot(ids: readonly number[], registry = memberRegistry(ids)): Snapshot {
+  return {
+    metadata: { index: 0, term: 0, confState: { voters: [...ids], learners: [] } },
+    data: encodeReplicaSnapshot(registry, undefined),
+  };
+}
+
+/** How far virtual time moves per step, and how far at most before a stuck test fails. */
+export interface AdvanceOptions {
+  readonly stepMs?: number;
+  readonly limitMs?: number;
+}
+
+/** Advances `clock` until `cond` holds; throws past the limit so a stuck run fails instead of hanging. */
+export async function advanceUntil(
+  clock: ManualClock,
+  cond: () => boolean,
+  what: string,
+  { stepMs = 100, limitMs = 10_000 }: AdvanceOptions = {},
+): Promise<void> {
+  for (let spent = 0; !cond(); spent += stepMs) {
+    if (spent >= limitMs) throw new Error(`not within ${limitMs} ms of virtual time: ${what}`);
+    await clock.advance(stepMs);
+  }
+}
+
+/** Moves virtual time on until `promise` settles; resolves or rejects as it does. */
+export async function advanceUntilSettled<T>(
+  clock: ManualClock,
+  promise: Promise<T>,
+  options: AdvanceOptions = {},
+): Promise<T> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  await advanceUntil(clock, () => done, 'a request to be answered', options);
+  return promise;
+}
