@@ -25,8 +25,12 @@ import { assert } from '../assert.js';
 import type { KeyValue } from './kv-types.js';
 
 export class KeyIndex {
-  /** Kept without spare capacity while short (appendExact): most keys have one or two. */
-  private entries: KeyValue[] = [];
+  /**
+   * The puts. A lone entry is held as itself, not in an array (~56 bytes less per key: most keys
+   * have exactly one after a compaction); several are kept without spare capacity while short
+   * (appendExact). Read through `list()` / `last()`.
+   */
+  private entries: KeyValue | readonly KeyValue[] = NONE;
   private tombstones: number[] | undefined;
 
   /** `key` is held once per key and shared by every KeyValue of it. */
@@ -34,7 +38,7 @@ export class KeyIndex {
 
   /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
   latest(): KeyValue | undefined {
-    const last = this.entries[this.entries.length - 1];
+    const last = this.last();
     if (last === undefined) return undefined;
     const t = this.tombstones;
     return t !== undefined && t.length > 0 && (t[t.length - 1] as number) > last.modRevision
@@ -44,14 +48,15 @@ export class KeyIndex {
 
   /** The KeyValue visible at revision `rev`, or undefined when the key does not exist there. */
   at(rev: number): KeyValue | undefined {
-    const kv = latestAtOrBelow(this.entries, rev);
+    const e = this.entries;
+    const kv = isList(e) ? latestAtOrBelow(e, rev) : e.modRevision <= rev ? e : undefined;
     if (kv === undefined || this.tombstones === undefined) return kv;
     return this.deletedBetween(kv.modRevision, rev) ? undefined : kv;
   }
 
   /** Records a put. `kv.modRevision` must exceed every revision already recorded. */
   put(kv: KeyValue): void {
-    const last = this.entries[this.entries.length - 1];
+    const last = this.last();
     assert(
       last === undefined || last.modRevision < kv.modRevision,
       () => `key-index: put @${kv.modRevision} after @${last?.modRevision}`,
@@ -61,7 +66,8 @@ export class KeyIndex {
       t === undefined || t.length === 0 || (t[t.length - 1] as number) < kv.modRevision,
       'key-index: put below a tombstone',
     );
-    this.entries = appendExact(this.entries, kv);
+    const e = this.entries;
+    this.entries = !isList(e) ? [e, kv] : e.length === 0 ? kv : appendExact(e as KeyValue[], kv);
   }
 
   /** Deletes the key at `rev` (it must be live, with its last put below `rev`). */
@@ -87,15 +93,16 @@ export class KeyIndex {
    * given. Returns true when nothing is left (the key can leave the index).
    */
   compact(atRev: number, removed?: KeyValue[]): boolean {
-    const idx = lastIndexAtOrBelow(this.entries, atRev);
+    const entries = this.list();
+    const idx = lastIndexAtOrBelow(entries, atRev);
     if (idx >= 0) {
-      const kv = this.entries[idx] as KeyValue;
+      const kv = entries[idx] as KeyValue;
       const dropUpTo =
         this.tombstones !== undefined && this.deletedBetween(kv.modRevision, atRev) ? idx + 1 : idx;
       if (dropUpTo > 0) {
-        if (removed !== undefined)
-          for (let i = 0; i < dropUpTo; i++) removed.push(this.entries[i] as KeyValue);
-        this.entries = this.entries.slice(dropUpTo);
+        if (removed !== undefined) for (let i = 0; i < dropUpTo; i++) removed.push(entries[i] as KeyValue);
+        const kept = entries.slice(dropUpTo);
+        this.entries = kept.length === 1 ? (kept[0] as KeyValue) : kept;
       }
     }
     if (this.tombstones !== undefined) {
@@ -104,11 +111,11 @@ export class KeyIndex {
       if (n === this.tombstones.length) this.tombstones = undefined;
       else if (n > 0) this.tombstones = this.tombstones.slice(n);
     }
-    return this.entries.length === 0;
+    return isList(this.entries) && this.entries.length === 0;
   }
 
   isEmpty(): boolean {
-    return this.entries.length === 0;
+    return isList(this.entries) && this.entries.length === 0;
   }
 
   /** One stable line: generations with their entry revisions, e.g. `{@1 @2 x@3} {@5 @6}`. */
@@ -117,7 +124,7 @@ export class KeyIndex {
     let gen: string[] = [];
     let ti = 0;
     const t = this.tombstones ?? [];
-    for (const kv of this.entries) {
+    for (const kv of this.list()) {
       while (ti < t.length && (t[ti] as number) < kv.modRevision) {
         out.push(`{${gen.join(' ')} x@${t[ti++]}}`);
         gen = [];
@@ -127,6 +134,18 @@ export class KeyIndex {
     if (ti < t.length) out.push(`{${gen.join(' ')} x@${t[ti]}}`);
     else if (gen.length > 0) out.push(`{${gen.join(' ')}}`);
     return out.join(' ');
+  }
+
+  /** The puts as an array (allocates for a lone entry: not for the hot read paths). */
+  private list(): readonly KeyValue[] {
+    const e = this.entries;
+    return isList(e) ? e : [e];
+  }
+
+  /** The newest put, if any. */
+  private last(): KeyValue | undefined {
+    const e = this.entries;
+    return isList(e) ? e[e.length - 1] : e;
   }
 
   /** Whether a tombstone falls in `(afterRev, atRev]`. */
@@ -154,6 +173,12 @@ function appendExact<T>(arr: T[], item: T): T[] {
   return arr.concat([item]); // exact capacity, unlike a push (measured: ~65 vs ~190 bytes)
 }
 const EXACT_UP_TO = 8;
+
+const NONE: readonly KeyValue[] = [];
+
+function isList(e: KeyValue | readonly KeyValue[]): e is readonly KeyValue[] {
+  return Array.isArray(e);
+}
 
 /** The index of the last entry with modRevision ≤ `rev`, or -1. */
 function lastIndexAtOrBelow(entries: readonly KeyValue[], rev: number): number {
