@@ -37,9 +37,9 @@ export function checkQuota(
 /**
  * V8 heap bytes a member needs to hold `quotaBytes` of counted state, measured with
  * `npm run bench -- memory` (docs/performance.md, "Memory per key and per lease"): a live record of
- * a 256-byte value costs ~2.0× its counted bytes on the heap (its bytes sit outside the heap, in
+ * a 256-byte value costs ~1.85× its counted bytes on the heap (its bytes sit outside the heap, in
  * ArrayBuffers), so 2.5× leaves room for GC, plus a fixed base for the rest of the member. Records
- * with much smaller values cost more per counted byte (8.2× at 8-byte values); this is the estimate
+ * with much smaller values cost more per counted byte (~8× at 8-byte values); this is the estimate
  * for the typical case, not a bound.
  */
 export const HEAP_BYTES_PER_QUOTA_BYTE = 2.5;
