@@ -97,6 +97,11 @@ async function serve(argv: string[]): Promise<number> {
   let member;
   try {
     const config = loadConfig(argv, process.env);
+    // The quota must fit the heap, whose limit is fixed at process start (docs/performance.md).
+    const { heapLimitWarning } = await import('../mvcc/index.js');
+    const { getHeapStatistics } = await import('node:v8');
+    const heapWarning = heapLimitWarning(config.quotaBackendBytes, getHeapStatistics().heap_size_limit);
+    if (heapWarning !== undefined) err(`concord: warning: ${heapWarning}`);
     const { startMember } = await import('../member/start-member.js');
     member = await startMember(config);
   } catch (e) {

@@ -3,6 +3,10 @@
  * never updated in place: a new deadline is pushed and the old entry becomes stale, which the
  * lessor recognizes on pop (the lease is gone or its deadline differs). Ties pop by lease id, so
  * the order is deterministic.
+ *
+ * The heap is two parallel Float64Arrays (16 bytes an entry) rather than an array of objects
+ * (~60 bytes an entry with its slot, bench/memory.ts): a primary holds two entries per lease, more
+ * while keep-alives leave stale ones behind. `Deadline` objects exist only at the API.
  */
 
 export interface Deadline {
@@ -10,59 +14,81 @@ export interface Deadline {
   readonly id: number;
 }
 
+const INITIAL_CAPACITY = 16;
+
 export class LeaseQueue {
-  private heap: Deadline[] = [];
+  private at = new Float64Array(INITIAL_CAPACITY);
+  private ids = new Float64Array(INITIAL_CAPACITY);
+  private n = 0;
 
   get length(): number {
-    return this.heap.length;
+    return this.n;
   }
 
   push(item: Deadline): void {
-    const h = this.heap;
-    h.push(item);
-    let i = h.length - 1;
+    if (this.n === this.at.length) this.grow();
+    const at = this.at;
+    const ids = this.ids;
+    // Sift up: move parents down until the slot for the new item is found.
+    let i = this.n++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!less(h[i] as Deadline, h[parent] as Deadline)) break;
-      swap(h, i, parent);
+      if (!less(item.atMs, item.id, at[parent] as number, ids[parent] as number)) break;
+      at[i] = at[parent] as number;
+      ids[i] = ids[parent] as number;
       i = parent;
     }
+    at[i] = item.atMs;
+    ids[i] = item.id;
   }
 
   peek(): Deadline | undefined {
-    return this.heap[0];
+    return this.n === 0 ? undefined : { atMs: this.at[0] as number, id: this.ids[0] as number };
   }
 
   pop(): Deadline | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (top === undefined || last === undefined || h.length === 0) return top;
-    h[0] = last;
+    const top = this.peek();
+    if (top === undefined) return undefined;
+    const n = --this.n;
+    if (n === 0) return top;
+    const at = this.at;
+    const ids = this.ids;
+    // Sift the last entry down from the root.
+    const lastAt = at[n] as number;
+    const lastId = ids[n] as number;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l] as Deadline, h[m] as Deadline)) m = l;
-      if (r < h.length && less(h[r] as Deadline, h[m] as Deadline)) m = r;
-      if (m === i) return top;
-      swap(h, i, m);
+      let m = l;
+      if (r < n && less(at[r] as number, ids[r] as number, at[l] as number, ids[l] as number)) m = r;
+      if (!less(at[m] as number, ids[m] as number, lastAt, lastId)) break;
+      at[i] = at[m] as number;
+      ids[i] = ids[m] as number;
       i = m;
     }
+    at[i] = lastAt;
+    ids[i] = lastId;
+    return top;
   }
 
   clear(): void {
-    this.heap = [];
+    this.at = new Float64Array(INITIAL_CAPACITY);
+    this.ids = new Float64Array(INITIAL_CAPACITY);
+    this.n = 0;
+  }
+
+  private grow(): void {
+    const at = new Float64Array(this.at.length * 2);
+    const ids = new Float64Array(this.ids.length * 2);
+    at.set(this.at);
+    ids.set(this.ids);
+    this.at = at;
+    this.ids = ids;
   }
 }
 
-function less(a: Deadline, b: Deadline): boolean {
-  return a.atMs !== b.atMs ? a.atMs < b.atMs : a.id < b.id;
-}
-
-function swap(h: Deadline[], i: number, j: number): void {
-  const t = h[i] as Deadline;
-  h[i] = h[j] as Deadline;
-  h[j] = t;
+function less(aAt: number, aId: number, bAt: number, bId: number): boolean {
+  return aAt !== bAt ? aAt < bAt : aId < bId;
 }

@@ -21,6 +21,7 @@
 import { InvalidArgumentError, InvalidConfigError, NoSpaceError, keyFromString } from '../mvcc/index.js';
 import type { LeaseAttacher } from '../mvcc/index.js';
 import { LeaseExistsError, LeaseNotFoundError, LeaseTtlTooLargeError, NotPrimaryError } from './errors.js';
+import { keyList, withKey, withoutKey, type AttachedKeys } from './attached-keys.js';
 import { LeaseQueue } from './lease-queue.js';
 
 /** Deletes the given keys (binary strings) in one revision and returns that revision. */
@@ -55,7 +56,8 @@ interface Lease {
   readonly ttlSec: number;
   /** Checkpointed remaining TTL; 0 means none (use the full TTL). */
   remainingTtlSec: number;
-  readonly keys: Set<string>;
+  /** The attached keys (attached-keys.ts: none, one string, or a Set). */
+  keys: AttachedKeys;
   /** Primary only: when the lease expires. */
   expiryMs: number;
   /** Primary only: the deadline the expiry queue holds for it (stale entries differ). */
@@ -126,7 +128,7 @@ export class Lessor implements LeaseAttacher {
       id,
       ttlSec: Math.max(ttlSec, this.options.minTtlSec),
       remainingTtlSec: 0,
-      keys: new Set(),
+      keys: undefined,
       expiryMs: Infinity,
       queuedAtMs: Infinity,
       checkpointAtMs: Infinity,
@@ -140,7 +142,7 @@ export class Lessor implements LeaseAttacher {
   revoke(id: number): number {
     const lease = this.leases.get(id);
     if (lease === undefined) throw new LeaseNotFoundError(id);
-    const revision = this.deleteKeys([...lease.keys]);
+    const revision = this.deleteKeys(keyList(lease.keys));
     this.leases.delete(id);
     return revision;
   }
@@ -160,11 +162,12 @@ export class Lessor implements LeaseAttacher {
   attach(id: number, key: string): void {
     const lease = this.leases.get(id);
     if (lease === undefined) throw new LeaseNotFoundError(id);
-    lease.keys.add(key);
+    lease.keys = withKey(lease.keys, key);
   }
 
   detach(id: number, key: string): void {
-    this.leases.get(id)?.keys.delete(key);
+    const lease = this.leases.get(id);
+    if (lease !== undefined) lease.keys = withoutKey(lease.keys, key);
   }
 
   // ---- primary-local state (time passed in) ----
@@ -280,7 +283,7 @@ export class Lessor implements LeaseAttacher {
         id: l.id,
         ttlSec: l.ttlSec,
         remainingTtlSec: l.remainingTtlSec,
-        keys: new Set(),
+        keys: undefined,
         expiryMs: Infinity,
         queuedAtMs: Infinity,
         checkpointAtMs: Infinity,
@@ -296,7 +299,7 @@ export class Lessor implements LeaseAttacher {
         ? lease.remainingTtlSec
         : lease.ttlSec;
     const base = { id: lease.id, ttlSec: lease.ttlSec, remainingTtlSec };
-    return withKeys ? { ...base, keys: [...lease.keys].sort().map(keyFromString) } : base;
+    return withKeys ? { ...base, keys: keyList(lease.keys).sort().map(keyFromString) } : base;
   }
 
   private schedule(lease: Lease, expiryMs: number): void {

@@ -5,7 +5,7 @@ export type { LeaseAttacher } from './store-state.js';
 export type { CommitListener } from './write-txn.js';
 export { AutoCompactionPolicy, DEFAULT_REVISION_CHECK_INTERVAL_MS } from './auto-compaction.js';
 export type { AutoCompactionOptions } from './auto-compaction.js';
-export { DEFAULT_QUOTA_BYTES } from './quota.js';
+export { DEFAULT_QUOTA_BYTES, heapBytesForQuota, heapLimitWarning } from './quota.js';
 export {
   StateMachineError,
   CompactedError,

@@ -25,7 +25,12 @@ import { assert } from '../assert.js';
 import type { KeyValue } from './kv-types.js';
 
 export class KeyIndex {
-  private entries: KeyValue[] = [];
+  /**
+   * The puts. A lone entry is held as itself, not in an array (~56 bytes less per key: most keys
+   * have exactly one after a compaction); several are kept without spare capacity while short
+   * (appendExact). Read through `list()` / `last()`.
+   */
+  private entries: KeyValue | readonly KeyValue[] = NONE;
   private tombstones: number[] | undefined;
 
   /** `key` is held once per key and shared by every KeyValue of it. */
@@ -33,7 +38,7 @@ export class KeyIndex {
 
   /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
   latest(): KeyValue | undefined {
-    const last = this.entries[this.entries.length - 1];
+    const last = this.last();
     if (last === undefined) return undefined;
     const t = this.tombstones;
     return t !== undefined && t.length > 0 && (t[t.length - 1] as number) > last.modRevision
@@ -43,14 +48,15 @@ export class KeyIndex {
 
   /** The KeyValue visible at revision `rev`, or undefined when the key does not exist there. */
   at(rev: number): KeyValue | undefined {
-    const kv = latestAtOrBelow(this.entries, rev);
+    const e = this.entries;
+    const kv = isList(e) ? latestAtOrBelow(e, rev) : e.modRevision <= rev ? e : undefined;
     if (kv === undefined || this.tombstones === undefined) return kv;
     return this.deletedBetween(kv.modRevision, rev) ? undefined : kv;
   }
 
   /** Records a put. `kv.modRevision` must exceed every revision already recorded. */
   put(kv: KeyValue): void {
-    const last = this.entries[this.entries.length - 1];
+    const last = this.last();
     assert(
       last === undefined || last.modRevision < kv.modRevision,
       () => `key-index: put @${kv.modRevision} after @${last?.modRevision}`,
@@ -60,7 +66,8 @@ export class KeyIndex {
       t === undefined || t.length === 0 || (t[t.length - 1] as number) < kv.modRevision,
       'key-index: put below a tombstone',
     );
-    this.entries.push(kv);
+    const e = this.entries;
+    this.entries = !isList(e) ? [e, kv] : e.length === 0 ? kv : appendExact(e as KeyValue[], kv);
   }
 
   /** Deletes the key at `rev` (it must be live, with its last put below `rev`). */
@@ -68,7 +75,7 @@ export class KeyIndex {
     const live = this.latest();
     assert(live !== undefined, 'key-index: tombstone on a deleted key');
     assert(live.modRevision < rev, 'key-index: tombstone not above the last put');
-    (this.tombstones ??= []).push(rev);
+    this.tombstones = appendExact(this.tombstones ?? [], rev);
   }
 
   /**
@@ -77,7 +84,8 @@ export class KeyIndex {
    */
   replayTombstone(rev: number): void {
     const live = this.latest();
-    if (live !== undefined && live.modRevision < rev) (this.tombstones ??= []).push(rev);
+    if (live !== undefined && live.modRevision < rev)
+      this.tombstones = appendExact(this.tombstones ?? [], rev);
   }
 
   /**
@@ -85,27 +93,29 @@ export class KeyIndex {
    * given. Returns true when nothing is left (the key can leave the index).
    */
   compact(atRev: number, removed?: KeyValue[]): boolean {
-    const idx = lastIndexAtOrBelow(this.entries, atRev);
+    const entries = this.list();
+    const idx = lastIndexAtOrBelow(entries, atRev);
     if (idx >= 0) {
-      const kv = this.entries[idx] as KeyValue;
+      const kv = entries[idx] as KeyValue;
       const dropUpTo =
         this.tombstones !== undefined && this.deletedBetween(kv.modRevision, atRev) ? idx + 1 : idx;
       if (dropUpTo > 0) {
-        const old = this.entries.splice(0, dropUpTo);
-        if (removed !== undefined) for (const kv of old) removed.push(kv);
+        if (removed !== undefined) for (let i = 0; i < dropUpTo; i++) removed.push(entries[i] as KeyValue);
+        const kept = entries.slice(dropUpTo);
+        this.entries = kept.length === 1 ? (kept[0] as KeyValue) : kept;
       }
     }
     if (this.tombstones !== undefined) {
       let n = 0;
       while (n < this.tombstones.length && (this.tombstones[n] as number) <= atRev) n++;
       if (n === this.tombstones.length) this.tombstones = undefined;
-      else if (n > 0) this.tombstones.splice(0, n);
+      else if (n > 0) this.tombstones = this.tombstones.slice(n);
     }
-    return this.entries.length === 0;
+    return isList(this.entries) && this.entries.length === 0;
   }
 
   isEmpty(): boolean {
-    return this.entries.length === 0;
+    return isList(this.entries) && this.entries.length === 0;
   }
 
   /** One stable line: generations with their entry revisions, e.g. `{@1 @2 x@3} {@5 @6}`. */
@@ -114,7 +124,7 @@ export class KeyIndex {
     let gen: string[] = [];
     let ti = 0;
     const t = this.tombstones ?? [];
-    for (const kv of this.entries) {
+    for (const kv of this.list()) {
       while (ti < t.length && (t[ti] as number) < kv.modRevision) {
         out.push(`{${gen.join(' ')} x@${t[ti++]}}`);
         gen = [];
@@ -126,6 +136,18 @@ export class KeyIndex {
     return out.join(' ');
   }
 
+  /** The puts as an array (allocates for a lone entry: not for the hot read paths). */
+  private list(): readonly KeyValue[] {
+    const e = this.entries;
+    return isList(e) ? e : [e];
+  }
+
+  /** The newest put, if any. */
+  private last(): KeyValue | undefined {
+    const e = this.entries;
+    return isList(e) ? e[e.length - 1] : e;
+  }
+
   /** Whether a tombstone falls in `(afterRev, atRev]`. */
   private deletedBetween(afterRev: number, atRev: number): boolean {
     for (const t of this.tombstones ?? []) {
@@ -134,6 +156,28 @@ export class KeyIndex {
     }
     return false;
   }
+}
+
+/**
+ * `arr` with `item` appended, without spare capacity while it is short. V8 grows an array on push
+ * to at least 17 slots (~150 bytes), which for the one or two entries most keys hold was the
+ * largest single cost per key (bench/memory.ts). Short arrays are copied at their exact length
+ * instead (cheap below EXACT_UP_TO); longer ones, a key rewritten often between compactions, grow
+ * by push as usual so that a put stays O(1) amortised.
+ */
+function appendExact<T>(arr: T[], item: T): T[] {
+  if (arr.length >= EXACT_UP_TO) {
+    arr.push(item);
+    return arr;
+  }
+  return arr.concat([item]); // exact capacity, unlike a push (measured: ~65 vs ~190 bytes)
+}
+const EXACT_UP_TO = 8;
+
+const NONE: readonly KeyValue[] = [];
+
+function isList(e: KeyValue | readonly KeyValue[]): e is readonly KeyValue[] {
+  return Array.isArray(e);
 }
 
 /** The index of the last entry with modRevision ≤ `rev`, or -1. */

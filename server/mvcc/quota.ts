@@ -33,3 +33,36 @@ export function checkQuota(
     throw new NoSpaceError(`mvcc: database space exceeded (${size} + ${costBytes} > ${quotaBytes} bytes)`);
   }
 }
+
+/**
+ * V8 heap bytes a member needs to hold `quotaBytes` of counted state, measured with
+ * `npm run bench -- memory` (docs/performance.md, "Memory per key and per lease"): a live record of
+ * a 256-byte value costs ~1.85× its counted bytes on the heap (its bytes sit outside the heap, in
+ * ArrayBuffers), so 2.5× leaves room for GC, plus a fixed base for the rest of the member. Records
+ * with much smaller values cost more per counted byte (~8× at 8-byte values); this is the estimate
+ * for the typical case, not a bound.
+ */
+export const HEAP_BYTES_PER_QUOTA_BYTE = 2.5;
+export const HEAP_BASE_BYTES = 512 * 1024 * 1024;
+
+export function heapBytesForQuota(quotaBytes: number): number {
+  return Math.ceil(quotaBytes * HEAP_BYTES_PER_QUOTA_BYTE + HEAP_BASE_BYTES);
+}
+
+/**
+ * The warning a member prints at start when its V8 heap limit (`heapLimitBytes`, from
+ * `v8.getHeapStatistics().heap_size_limit`) is below what `quotaBytes` needs: the heap would run
+ * out before the NOSPACE alarm fires. The limit cannot be raised once the process runs, so the fix
+ * is named (`--max-old-space-size` in MiB) or a smaller quota. Undefined when the heap suffices.
+ */
+export function heapLimitWarning(quotaBytes: number, heapLimitBytes: number): string | undefined {
+  const need = heapBytesForQuota(quotaBytes);
+  if (heapLimitBytes >= need) return undefined;
+  const mib = (b: number): number => Math.ceil(b / (1024 * 1024));
+  const fits = Math.max(0, Math.floor((heapLimitBytes - HEAP_BASE_BYTES) / HEAP_BYTES_PER_QUOTA_BYTE));
+  const head =
+    `--quota-backend-bytes ${quotaBytes} needs about ${mib(need)} MiB of V8 heap, this process has ` +
+    `${mib(heapLimitBytes)} MiB: the heap would run out before the NOSPACE alarm. Start node with ` +
+    `--max-old-space-size=${mib(need)} (e.g. NODE_OPTIONS)`;
+  return fits > 0 ? `${head}, or use a quota of at most ${fits} bytes` : head;
+}

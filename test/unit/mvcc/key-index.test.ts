@@ -77,4 +77,27 @@ describe('KeyIndex', () => {
       expect(() => ki.put(kv(6, 5, 3))).to.throw(/key-index/);
     });
   });
+
+  describe('when it shrinks to one entry and grows again', () => {
+    it('answers every revision as with an array of entries, past the short-array limit', () => {
+      const ki = new KeyIndex(key);
+      ki.put(kv(1, 1, 1));
+      expect(ki.compact(1)).to.equal(false);
+      expect(ki.describe()).to.equal('{@1}');
+      for (let r = 2; r <= 12; r++) ki.put(kv(r, 1, r));
+      expect(ki.describe()).to.equal(`{${[...Array(12).keys()].map((i) => `@${i + 1}`).join(' ')}}`);
+      for (let r = 1; r <= 12; r++) expect(ki.at(r)?.modRevision).to.equal(r);
+      const removed: KeyValue[] = [];
+      ki.compact(12, removed);
+      expect(removed.map((e) => e.modRevision)).to.deep.equal([...Array(11).keys()].map((i) => i + 1));
+      expect(ki.describe()).to.equal('{@12}');
+      expect(ki.at(11)).to.equal(undefined);
+      expect(ki.latest()?.modRevision).to.equal(12);
+      ki.tombstone(13);
+      expect(ki.latest()).to.equal(undefined);
+      expect(ki.at(12)?.modRevision).to.equal(12);
+      expect(ki.compact(13)).to.equal(true);
+      expect(ki.isEmpty()).to.equal(true);
+    });
+  });
 });

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { MvccStore, RECORD_OVERHEAD_BYTES } from '../../../server/mvcc/index.js';
+import fc from 'fast-check';
+import {
+  MvccStore,
+  RECORD_OVERHEAD_BYTES,
+  heapBytesForQuota,
+  heapLimitWarning,
+} from '../../../server/mvcc/index.js';
 import { enc } from './helpers.js';
 
 describe('MvccStore', () => {
@@ -65,6 +71,34 @@ describe('MvccStore', () => {
       while (s.dropCompactedBatch(1));
       // Dropping changes nothing the quota sees: the room was counted at the compaction.
       expect(s.sizeBytes).to.equal(size + 1 + 10 + RECORD_OVERHEAD_BYTES);
+    });
+  });
+
+  describe('heapLimitWarning', () => {
+    const MiB = 1024 * 1024;
+    it('warns exactly when the heap is below what the quota needs, naming settings that suffice', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 64 * 1024 ** 3 }),
+          fc.integer({ min: 64 * MiB, max: 256 * 1024 ** 3 }),
+          (quota, heap) => {
+            const warning = heapLimitWarning(quota, heap);
+            expect(warning === undefined).to.equal(heap >= heapBytesForQuota(quota));
+            if (warning === undefined) return;
+            const flag = /--max-old-space-size=(\d+)/.exec(warning);
+            const fits = /a quota of at most (\d+) bytes/.exec(warning);
+            expect(flag, warning).to.not.equal(null);
+            expect(heapLimitWarning(quota, Number(flag?.[1]) * MiB)).to.equal(undefined);
+            // Below the fixed base no quota fits, and none is offered.
+            expect(fits === null).to.equal(heap < heapBytesForQuota(1));
+            if (fits !== null) expect(heapLimitWarning(Number(fits[1]), heap)).to.equal(undefined);
+          },
+        ),
+      );
+    });
+
+    it("warns for the default 2 GiB quota under Node's usual ~4 GiB heap", () => {
+      expect(heapLimitWarning(2 * 1024 ** 3, 4144 * MiB)).to.match(/--max-old-space-size=5632\b/);
     });
   });
 });
