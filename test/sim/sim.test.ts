@@ -38,6 +38,11 @@ const REGRESSION_SEEDS: readonly SeedCase[] = [
     profile: 'powerloss' as const,
     why: 'read contexts reused after a restart',
   })),
+  // The harness: the liveness phase waited for every member to apply everything committed
+  // anywhere while the simulated clients kept writing; on a slow network with one entry per
+  // MsgApp the followers always trailed by a few entries. The target is now fixed when the probe
+  // is acknowledged. (Failed as liveness in the 10,000-seed run.)
+  { seed: 4247, nodes: 5, profile: 'swarm', why: 'the liveness target moved with the clients' },
   ...[4359, 7100, 8122].map((seed) => ({
     seed,
     nodes: 5 as const,
