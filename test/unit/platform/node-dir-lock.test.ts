@@ -115,8 +115,10 @@ describe('lockDirectory', () => {
 
     it('takes over the lock of a zombie (exited, not yet reaped by its parent)', async function () {
       if (!existsSync('/proc/self/stat')) this.skip();
-      // `sleep 0` exits at once; its parent becomes `sleep 30` (exec), which never reaps it.
-      const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], {
+      // The child exits after a second; by then its parent has become `sleep 30` (exec), which
+      // never reaps it. (With `sleep 0` a loaded machine let the shell reap the child before its
+      // exec, and the test waited for a zombie that was already gone.)
+      const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
         stdio: ['ignore', 'pipe', 'ignore'],
       });
       try {
