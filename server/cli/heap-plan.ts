@@ -12,7 +12,12 @@
  *   warning naming a quota that fits; the member's memory watchdog (member/heap-watchdog.ts) then
  *   raises NOSPACE before the smaller heap runs out.
  */
-import { HEAP_BASE_BYTES, HEAP_BYTES_PER_QUOTA_BYTE, heapBytesForQuota, heapLimitWarning } from '../mvcc/quota.js';
+import {
+  HEAP_BASE_BYTES,
+  HEAP_BYTES_PER_QUOTA_BYTE,
+  heapBytesForQuota,
+  heapLimitWarning,
+} from '../mvcc/quota.js';
 
 /** The largest share of the machine's memory the member's heap is given on its own. */
 export const HEAP_MEMORY_FRACTION = 0.75;

@@ -63,7 +63,8 @@ function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number
     resourceLimits: { maxOldGenerationSizeMb: plan.oldGenerationMiB },
   });
   // Signals are handled once the member serves, as before: until then they stop the process.
-  const forward = (signal: NodeJS.Signals): void => worker.postMessage({ type: 'signal', signal } satisfies ToMember);
+  const forward = (signal: NodeJS.Signals): void =>
+    worker.postMessage({ type: 'signal', signal } satisfies ToMember);
   worker.on('message', (message: FromMember) => {
     if (message.type !== 'serving') return;
     process.on('SIGTERM', forward);

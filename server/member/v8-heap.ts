@@ -21,7 +21,11 @@ const DEFAULT_MAX_SEMI_SPACE_MIB = 16;
  * process was started: NODE_OPTIONS first, then the command line, the last one winning (what
  * node and V8 do). Undefined when no valid value is given.
  */
-export function v8FlagMiB(name: string, nodeOptions: string | undefined, execArgv: readonly string[]): number | undefined {
+export function v8FlagMiB(
+  name: string,
+  nodeOptions: string | undefined,
+  execArgv: readonly string[],
+): number | undefined {
   const wanted = name.replace(/^--/, '').replace(/_/g, '-');
   let value: number | undefined;
   for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
@@ -45,7 +49,10 @@ export function youngGenerationReserveBytes(maxSemiSpaceMiB: number | undefined)
 }
 
 /** The old generation's limit from `heap_size_limit` (never below half of it). */
-export function oldGenerationLimitBytes(heapSizeLimitBytes: number, maxSemiSpaceMiB: number | undefined): number {
+export function oldGenerationLimitBytes(
+  heapSizeLimitBytes: number,
+  maxSemiSpaceMiB: number | undefined,
+): number {
   return Math.max(heapSizeLimitBytes / 2, heapSizeLimitBytes - youngGenerationReserveBytes(maxSemiSpaceMiB));
 }
 
@@ -78,7 +85,9 @@ export function v8HeapProbe(): HeapProbe {
       const observer = new PerformanceObserver((list) => {
         const full = list
           .getEntries()
-          .some((e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR);
+          .some(
+            (e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+          );
         if (full) listener();
       });
       observer.observe({ entryTypes: ['gc'] });
