@@ -53,6 +53,8 @@ export interface MemberConfig {
   readonly snapshotCount: number;
   readonly snapshotCatchUpEntries: number;
   readonly quotaBackendBytes: number;
+  /** Percent of the heap's old generation past which the member raises NOSPACE (0: never). */
+  readonly heapAlarmPercent: number;
   readonly maxRequestBytes: number;
   readonly autoCompaction: AutoCompaction;
   readonly requestTimeoutMs: number;
@@ -140,6 +142,12 @@ function parseInt10(flag: string, value: string, min: number): number {
   if (!/^\d+$/.test(value)) throw new InvalidConfigError(flag, `'${value}' is not a non-negative integer`);
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < min) throw new InvalidConfigError(flag, `must be an integer ≥ ${min}`);
+  return n;
+}
+
+function parsePercent(flag: string, value: string): number {
+  const n = parseInt10(flag, value, 0);
+  if (n > 100) throw new InvalidConfigError(flag, 'must be a percentage from 0 to 100');
   return n;
 }
 
@@ -324,6 +332,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     snapshotCount: parseInt10('snapshot-count', get('snapshot-count'), 1),
     snapshotCatchUpEntries: parseInt10('snapshot-catchup-entries', get('snapshot-catchup-entries'), 0),
     quotaBackendBytes: parseInt10('quota-backend-bytes', get('quota-backend-bytes'), 1024 * 1024),
+    heapAlarmPercent: parsePercent('heap-alarm-percent', get('heap-alarm-percent')),
     maxRequestBytes: parseInt10('max-request-bytes', get('max-request-bytes'), 1024),
     autoCompaction: { mode, retention: parseRetention(mode, get('auto-compaction-retention')) },
     requestTimeoutMs: parseInt10('request-timeout', get('request-timeout'), 1),

@@ -96,6 +96,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'space quota of keys, values and history; past it writes fail with NO_SPACE',
   },
   {
+    name: 'heap-alarm-percent',
+    type: 'int',
+    default: '85',
+    help: "raise NOSPACE when this much of the V8 heap's old generation is live; 0 disables",
+  },
+  {
     name: 'max-request-bytes',
     type: 'int',
     default: String(1.5 * 1024 * 1024),

@@ -28,7 +28,9 @@ import { PeerTransport } from '../transport/index.js';
 import type { BackendCore, BackendNetwork } from './backend-core.js';
 import { LeaderForwarder } from './leader-forward.js';
 import { autoCompactionOptions, startMemberServices, type MemberServices } from './member-services.js';
+import { HeapWatchdog } from './heap-watchdog.js';
 import { StateMachinePort } from './state-machine-port.js';
+import { v8HeapProbe } from './v8-heap.js';
 import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
 import type { MemberOptions } from './options.js';
@@ -62,6 +64,8 @@ export interface MemberCore extends BackendCore {
   readonly pump: WatchPump;
   /** The watch pump, lease driver and auto-compaction, wired to the replica. */
   readonly services: MemberServices;
+  /** Raises NOSPACE before the V8 heap runs out (heap-watchdog.ts). */
+  readonly heapWatchdog: HeapWatchdog;
   readonly transport: PeerTransport;
   /** Forwarding to the leader and peer statistics, for the client API's backend. */
   readonly network: BackendNetwork;
@@ -228,6 +232,17 @@ async function assembleCore(
     autoCompaction: autoCompactionOptions(config.autoCompaction),
   });
   undo.push(() => Promise.resolve(services.close()));
+  const heapWatchdog = new HeapWatchdog({
+    replica,
+    alarms: machine.alarms,
+    memberId: config.memberId,
+    logger,
+    heap: v8HeapProbe(),
+    alarmFraction: config.heapAlarmPercent / 100,
+  });
+  undo.push(() => Promise.resolve(heapWatchdog.close()));
+  if (metrics !== undefined) heapWatchdog.registerMetrics(metrics);
+  logger.info('V8 heap', heapWatchdog.describe());
   // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
   // (the change may still be applied) must reach the client rather than a forwarding failure.
   const forwarder = new LeaderForwarder(config.clientTls, 2 * config.requestTimeoutMs);
@@ -244,6 +259,7 @@ async function assembleCore(
     disk,
     pump: services.pump,
     services,
+    heapWatchdog,
     transport,
     network,
     storage,
@@ -303,6 +319,7 @@ export async function stopCore(core: MemberCore): Promise<void> {
   try {
     await core.replica.stop();
     core.services.close();
+    core.heapWatchdog.close();
     await core.transport.close();
     await core.storage.close();
     await core.disk.close();

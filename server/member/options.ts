@@ -21,6 +21,7 @@ type CamelFlag =
   | 'snapshotCount'
   | 'snapshotCatchupEntries'
   | 'quotaBackendBytes'
+  | 'heapAlarmPercent'
   | 'maxRequestBytes'
   | 'autoCompactionMode'
   | 'autoCompactionRetention'

@@ -7,7 +7,8 @@
  *
  * The alarm itself is not the store's: it is replicated state of the state machine
  * (server/apply/alarms.ts), raised by the member whose write the quota refused (as etcd's quota
- * check does) or by a client, cleared by a client. The state machine tells the store whether it is
+ * check does), by a member whose heap is nearly full (member/heap-watchdog.ts) or by a client,
+ * cleared by a client. The state machine tells the store whether it is
  * raised (`MvccStore.noSpaceAlarm`), so refusals are decided at apply, the same on every member.
  */
 import { NoSpaceError } from './errors.js';
@@ -41,6 +42,11 @@ export function checkQuota(
  * ArrayBuffers), so 2.5× leaves room for GC, plus a fixed base for the rest of the member. Records
  * with much smaller values cost more per counted byte (~8× at 8-byte values); this is the estimate
  * for the typical case, not a bound.
+ *
+ * The one coefficient of quota → heap: `concord serve` sizes its member's heap with it
+ * (cli/heap-plan.ts), and a change in how records are held in memory changes it here only. Where
+ * it falls short (small values, a heap the operator or the machine kept smaller), the member's
+ * memory watchdog (member/heap-watchdog.ts) raises NOSPACE before the heap runs out.
  */
 export const HEAP_BYTES_PER_QUOTA_BYTE = 2.5;
 export const HEAP_BASE_BYTES = 512 * 1024 * 1024;
@@ -50,10 +56,10 @@ export function heapBytesForQuota(quotaBytes: number): number {
 }
 
 /**
- * The warning a member prints at start when its V8 heap limit (`heapLimitBytes`, from
- * `v8.getHeapStatistics().heap_size_limit`) is below what `quotaBytes` needs: the heap would run
- * out before the NOSPACE alarm fires. The limit cannot be raised once the process runs, so the fix
- * is named (`--max-old-space-size` in MiB) or a smaller quota. Undefined when the heap suffices.
+ * The warning `concord serve` prints at start when the operator's heap limit (`heapLimitBytes`,
+ * from `--max-old-space-size`) is below what `quotaBytes` needs: the watchdog would raise NOSPACE
+ * long before the quota is reached. The fix is named (`--max-old-space-size` in MiB) or a smaller
+ * quota. Undefined when the heap suffices.
  */
 export function heapLimitWarning(quotaBytes: number, heapLimitBytes: number): string | undefined {
   const need = heapBytesForQuota(quotaBytes);
@@ -62,7 +68,7 @@ export function heapLimitWarning(quotaBytes: number, heapLimitBytes: number): st
   const fits = Math.max(0, Math.floor((heapLimitBytes - HEAP_BASE_BYTES) / HEAP_BYTES_PER_QUOTA_BYTE));
   const head =
     `--quota-backend-bytes ${quotaBytes} needs about ${mib(need)} MiB of V8 heap, this process has ` +
-    `${mib(heapLimitBytes)} MiB: the heap would run out before the NOSPACE alarm. Start node with ` +
-    `--max-old-space-size=${mib(need)} (e.g. NODE_OPTIONS)`;
+    `${mib(heapLimitBytes)} MiB: the heap would fill up before the quota (the NOSPACE alarm then comes ` +
+    `from the memory watchdog). Start node with --max-old-space-size=${mib(need)} (e.g. NODE_OPTIONS)`;
   return fits > 0 ? `${head}, or use a quota of at most ${fits} bytes` : head;
 }

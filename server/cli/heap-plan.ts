@@ -1,0 +1,77 @@
+/**
+ * The V8 heap `concord serve` gives its member, decided at start from the space quota: the state
+ * lives in the heap, so a heap smaller than the quota needs (mvcc/quota.ts, `heapBytesForQuota`)
+ * would run out before the NOSPACE alarm fires. The member runs in a worker thread whose old
+ * generation is sized by this plan (serve.ts), since a running isolate's limit cannot be raised.
+ *
+ * - An operator's `--max-old-space-size` (NODE_OPTIONS or node's command line) is kept as given
+ *   (V8 applies it to every isolate anyway), with a warning when it is too small for the quota.
+ * - Otherwise the heap is what the quota needs, never less than node's default, and never more
+ *   than HEAP_MEMORY_FRACTION of the machine's memory (the rest is for what lives outside the
+ *   heap: values' bytes, buffers, the OS' page cache). A quota the machine cannot hold gets a
+ *   warning naming a quota that fits; the member's memory watchdog (member/heap-watchdog.ts) then
+ *   raises NOSPACE before the smaller heap runs out.
+ */
+import {
+  HEAP_BASE_BYTES,
+  HEAP_BYTES_PER_QUOTA_BYTE,
+  heapBytesForQuota,
+  heapLimitWarning,
+} from '../mvcc/quota.js';
+
+/** The largest share of the machine's memory the member's heap is given on its own. */
+export const HEAP_MEMORY_FRACTION = 0.75;
+
+const MiB = 1024 * 1024;
+
+export interface HeapPlanInput {
+  readonly quotaBytes: number;
+  /** Memory this process may use: the machine's, or its container's limit when lower. */
+  readonly memoryBytes: number;
+  /** The old-generation limit node gives an isolate when no flag sets one. */
+  readonly defaultOldGenerationBytes: number;
+  /** The `--max-old-space-size` (MiB) node was started with, if any. */
+  readonly operatorOldSpaceMiB: number | undefined;
+}
+
+export interface HeapPlan {
+  /** The member's old-generation limit in MiB (its worker's `maxOldGenerationSizeMb`). */
+  readonly oldGenerationMiB: number;
+  /**
+   * operator: the operator's flag; quota: what the quota needs; memory: capped by the machine's
+   * memory; default: node's default, which already suffices.
+   */
+  readonly source: 'operator' | 'quota' | 'memory' | 'default';
+  /** Printed at start, one line each. */
+  readonly warnings: readonly string[];
+}
+
+export function planHeap(input: HeapPlanInput): HeapPlan {
+  const { quotaBytes, memoryBytes, operatorOldSpaceMiB } = input;
+  if (operatorOldSpaceMiB !== undefined) {
+    const warning = heapLimitWarning(quotaBytes, operatorOldSpaceMiB * MiB);
+    return {
+      oldGenerationMiB: operatorOldSpaceMiB,
+      source: 'operator',
+      warnings: warning === undefined ? [] : [warning],
+    };
+  }
+  const needMiB = Math.ceil(heapBytesForQuota(quotaBytes) / MiB);
+  const defaultMiB = Math.floor(input.defaultOldGenerationBytes / MiB);
+  const capMiB = Math.floor((memoryBytes * HEAP_MEMORY_FRACTION) / MiB);
+  if (needMiB <= defaultMiB) return { oldGenerationMiB: defaultMiB, source: 'default', warnings: [] };
+  if (needMiB <= capMiB) return { oldGenerationMiB: needMiB, source: 'quota', warnings: [] };
+  const oldGenerationMiB = Math.max(capMiB, defaultMiB);
+  const fits = Math.floor((oldGenerationMiB * MiB - HEAP_BASE_BYTES) / HEAP_BYTES_PER_QUOTA_BYTE);
+  const warning =
+    `--quota-backend-bytes ${quotaBytes} needs about ${needMiB} MiB of V8 heap, more than this ` +
+    `machine's ${Math.floor(memoryBytes / MiB)} MiB of memory can give (${HEAP_MEMORY_FRACTION * 100}%): ` +
+    `the heap is limited to ${oldGenerationMiB} MiB and the NOSPACE alarm will fire when it is nearly ` +
+    `full, before the quota is reached. Use a quota of at most ${Math.max(0, fits)} bytes, or a machine ` +
+    `with at least ${Math.ceil(needMiB / HEAP_MEMORY_FRACTION)} MiB of memory`;
+  return {
+    oldGenerationMiB,
+    source: oldGenerationMiB === defaultMiB ? 'default' : 'memory',
+    warnings: [warning],
+  };
+}

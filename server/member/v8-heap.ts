@@ -1,0 +1,97 @@
+/**
+ * What a member knows of its V8 heap: the flags that size it, the old generation's limit and use,
+ * and full garbage collections. Shared by `concord serve`, which sizes the heap at start
+ * (cli/heap-plan.ts), and the member's memory watchdog (heap-watchdog.ts).
+ *
+ * V8 fails with "heap out of memory" when the *old generation* cannot hold what survives a full
+ * GC. `heap_size_limit` is that generation's limit plus the young generation's reserve (three
+ * semi-spaces: 48 MiB by default on 64-bit), which is negligible for a heap of gigabytes but a third
+ * of a 128 MiB one, so the watchdog compares the old generation with its own limit.
+ */
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+
+const MiB = 1024 * 1024;
+
+/** V8's largest semi-space on 64-bit when no flag sets it (`--max-semi-space-size`, MiB). */
+const DEFAULT_MAX_SEMI_SPACE_MIB = 16;
+
+/**
+ * The value in MiB of a V8 size flag (`--max-old-space-size=N`, dashes or underscores) as the
+ * process was started: NODE_OPTIONS first, then the command line, the last one winning (what
+ * node and V8 do). Undefined when no valid value is given.
+ */
+export function v8FlagMiB(
+  name: string,
+  nodeOptions: string | undefined,
+  execArgv: readonly string[],
+): number | undefined {
+  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
+  let value: number | undefined;
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const eq = arg.indexOf('=');
+    if (!arg.startsWith('--') || eq < 0) continue;
+    if (arg.slice(2, eq).replace(/_/g, '-') !== wanted) continue;
+    const text = arg.slice(eq + 1);
+    if (/^\d+$/.test(text) && Number(text) > 0) value = Number(text);
+  }
+  return value;
+}
+
+/** The flag in this process (NODE_OPTIONS and `process.execArgv`; a worker inherits both). */
+export function processV8FlagMiB(name: string): number | undefined {
+  return v8FlagMiB(name, process.env['NODE_OPTIONS'], process.execArgv);
+}
+
+/** The young generation's share of `heap_size_limit`: 3 semi-spaces (V8's MaxReserved). */
+export function youngGenerationReserveBytes(maxSemiSpaceMiB: number | undefined): number {
+  return 3 * (maxSemiSpaceMiB ?? DEFAULT_MAX_SEMI_SPACE_MIB) * MiB;
+}
+
+/** The old generation's limit from `heap_size_limit` (never below half of it). */
+export function oldGenerationLimitBytes(
+  heapSizeLimitBytes: number,
+  maxSemiSpaceMiB: number | undefined,
+): number {
+  return Math.max(heapSizeLimitBytes / 2, heapSizeLimitBytes - youngGenerationReserveBytes(maxSemiSpaceMiB));
+}
+
+/** The heap as the watchdog sees it (a port: tests give numbers of their own). */
+export interface HeapProbe {
+  /** `heap_size_limit`: old and young generation together. */
+  readonly heapLimitBytes: number;
+  /** Past this the isolate fails with "heap out of memory". */
+  readonly oldGenerationLimitBytes: number;
+  /** Old-generation bytes in use now: what is live plus garbage no full GC has collected yet. */
+  oldGenerationUsedBytes(): number;
+  /** Calls `listener` after each full (mark-compact) GC; returns how to stop. */
+  onFullGc(listener: () => void): () => void;
+}
+
+/** This isolate's heap (the main thread's, or the worker's a member runs in). */
+export function v8HeapProbe(): HeapProbe {
+  const heapLimitBytes = getHeapStatistics().heap_size_limit;
+  return {
+    heapLimitBytes,
+    oldGenerationLimitBytes: oldGenerationLimitBytes(heapLimitBytes, processV8FlagMiB('max-semi-space-size')),
+    oldGenerationUsedBytes: () => {
+      let used = 0;
+      for (const space of getHeapSpaceStatistics())
+        if (!space.space_name.startsWith('new_')) used += space.space_used_size;
+      return used;
+    },
+    onFullGc: (listener) => {
+      // Node reports every GC as a `gc` performance entry, after it ran (the callback is deferred).
+      const observer = new PerformanceObserver((list) => {
+        const full = list
+          .getEntries()
+          .some(
+            (e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+          );
+        if (full) listener();
+      });
+      observer.observe({ entryTypes: ['gc'] });
+      return () => observer.disconnect();
+    },
+  };
+}
