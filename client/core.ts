@@ -115,7 +115,8 @@ export class ClientCore {
   /** Leader routing: failed moves and their backoff. */
   private readonly route: LeaderRoute;
   /** What the current connection's member last said about the leader. */
-  private leaderView: { readonly conn: Connection; readonly view: LeaderView } | undefined;
+  private leaderView:
+    { readonly conn: Connection; readonly view: LeaderView; readonly noLeaderSinceMs: number } | undefined;
   /** A pending re-decision of the route (a backoff, or a member-list lookup). */
   private routeTimer: object | undefined;
   /** Consecutive member-list lookups that found no URL for the leader (their backoff). */
@@ -328,8 +329,10 @@ export class ClientCore {
   private learnLeader(conn: Connection, leaderId: number, urls: readonly string[], source: string): void {
     if (conn !== this.current()) return;
     const previous = this.leaderView;
-    if (previous?.conn !== conn || previous.view.leaderId !== leaderId) this.lookups = 0;
-    this.leaderView = { conn, view: { leaderId, urls } };
+    const same = previous?.conn === conn && previous.view.leaderId === leaderId;
+    if (!same) this.lookups = 0;
+    const noLeaderSinceMs = same ? previous.noLeaderSinceMs : this.options.clock.nowMs();
+    this.leaderView = { conn, view: { leaderId, urls }, noLeaderSinceMs };
     this.routeToLeader(source);
   }
 
@@ -343,9 +346,17 @@ export class ClientCore {
     // A dial or move is under way: the connection it brings decides again from its welcome.
     if (this.dialing !== undefined) return;
     const memberId = conn.welcome?.header.memberId ?? 0;
-    const decision = this.route.decide(memberId, conn.endpoint, known.view);
+    const noLeaderForMs = this.options.clock.nowMs() - known.noLeaderSinceMs;
+    const decision = this.route.decide(memberId, conn.endpoint, known.view, noLeaderForMs);
     switch (decision.action) {
       case 'stay':
+        return;
+      case 'elsewhere':
+        this.options.log('info', 'member knows no leader; trying another member', {
+          endpoint: conn.endpoint,
+          forMs: noLeaderForMs,
+        });
+        this.moveToNextEndpoint(conn.endpoint);
         return;
       case 'wait':
         this.scheduleRoute(decision.delayMs, 'retry');

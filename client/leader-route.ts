@@ -11,6 +11,13 @@
  * (core.ts). A leader that cannot be dialled from the client (wrong advertise URL, a network that
  * only reaches some members) is not a failure of the client: it stays on the member it has, whose
  * forwarding works, and tries that leader URL again after a delay that doubles up to a minute.
+ *
+ * A member that knows no leader for longer than an election takes (`NO_LEADER_GRACE_MS`: an
+ * isolated former leader, which steps down and hears of no successor until the partition heals)
+ * cannot serve writes; with all of the client on it, the client looks for a member that does, as
+ * after a going_away: it moves to the next endpoint, whose welcome names the leader. Each search
+ * that finds none doubles the wait before the next (up to a minute), so a cluster without quorum
+ * does not make the client bounce.
  */
 import { normalizeEndpoint } from './options.js';
 
@@ -23,8 +30,10 @@ export interface LeaderView {
 }
 
 export type RouteDecision =
-  /** Connected to the leader, no leader known, or routing is off: nothing to do. */
+  /** Connected to the leader, or routing is off: nothing to do. */
   | { readonly action: 'stay' }
+  /** No leader known for too long: move to another endpoint (which may know one). */
+  | { readonly action: 'elsewhere' }
   /** Dial `endpoint` and move there. */
   | { readonly action: 'move'; readonly endpoint: string }
   /** The leader's URL failed recently: decide again in `delayMs`. */
@@ -35,6 +44,8 @@ export type RouteDecision =
 /** First and largest delay before a leader URL that could not be dialled is tried again. */
 export const LEADER_RETRY_FIRST_MS = 1000;
 export const LEADER_RETRY_MAX_MS = 60_000;
+/** How long a member may know no leader before the client looks elsewhere (a few elections). */
+export const NO_LEADER_GRACE_MS = 2000;
 
 interface Backoff {
   readonly untilMs: number;
@@ -43,15 +54,24 @@ interface Backoff {
 
 export class LeaderRoute {
   private readonly backoff = new Map<string, Backoff>();
+  /** Moves elsewhere since a leader was last seen (doubles the grace before the next). */
+  private searches = 0;
 
   constructor(private readonly nowMs: () => number) {}
 
   /**
    * Where a client connected to member `memberId` at `endpoint` should be, given what that member
-   * says about the leader.
+   * says about the leader (and, when it knows none, for how long it has known none).
    */
-  decide(memberId: number, endpoint: string, view: LeaderView): RouteDecision {
-    if (view.leaderId === 0 || view.leaderId === memberId) return { action: 'stay' };
+  decide(memberId: number, endpoint: string, view: LeaderView, noLeaderForMs: number): RouteDecision {
+    if (view.leaderId === 0) {
+      const graceMs = Math.min(LEADER_RETRY_MAX_MS, NO_LEADER_GRACE_MS * 2 ** Math.min(this.searches, 10));
+      if (noLeaderForMs < graceMs) return { action: 'wait', delayMs: graceMs - noLeaderForMs };
+      this.searches++;
+      return { action: 'elsewhere' };
+    }
+    this.searches = 0;
+    if (view.leaderId === memberId) return { action: 'stay' };
     const target = firstEndpoint(view.urls);
     if (target === undefined) return { action: 'lookup' };
     // A member that names another leader at our own address (a proxy in front of several

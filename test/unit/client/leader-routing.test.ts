@@ -2,17 +2,20 @@
  * Leader routing on the fake cluster (deterministic, manual clock): the client moves to the leader
  * its member names in the welcome or a leader_changed notice, or looks the leader's URLs up in the
  * member list when the member does not know them yet; a watch moved with it delivers every event
- * once; a leader it cannot dial leaves it where it is and is tried again after a backoff;
+ * once; a leader it cannot dial leaves it where it is and is tried again after a backoff; a member
+ * that knows no leader for longer than an election is left for another;
  * `routing: 'any'` stays; notices from a connection it already left are not acted on.
  */
 import { expect } from 'chai';
 import type { Watch, WatchEvent } from '../../../client/index.js';
-import { LEADER_RETRY_FIRST_MS } from '../../../client/leader-route.js';
+import { LEADER_RETRY_FIRST_MS, NO_LEADER_GRACE_MS } from '../../../client/leader-route.js';
 import { dec, rig, settle, until } from './helpers.js';
 
 const M1 = 'ws://m1:2379/ws';
 const M2 = 'ws://m2:2379/ws';
 const M3 = 'ws://m3:2379/ws';
+
+const cluster3 = (): string[] => ['ws://m1:2379', 'ws://m2:2379', 'ws://m3:2379'];
 
 function consume(watch: Watch): WatchEvent[] {
   const seen: WatchEvent[] = [];
@@ -106,6 +109,30 @@ describe('Client leader routing', () => {
     expect(
       statuses.filter((s) => s.type === 'connected').map((s) => s.type === 'connected' && s.endpoint),
     ).to.deep.equal([M2, M1]);
+    await client.close();
+  });
+
+  it('leaves a member that knows no leader for longer than an election, not one in an election', async () => {
+    const { client, cluster, clock } = rig({ endpoints: cluster3() });
+    for (const m of cluster.members) m.names = { leaderId: 1, urls: ['http://m1:2379'] };
+    await client.ready();
+    expect(client.endpoint).to.equal(M1);
+    const leader = cluster.member(1).session;
+    // An election: no leader for a moment, then one (itself again).
+    leader.leaderChanged(0, []);
+    await clock.advance(NO_LEADER_GRACE_MS / 2);
+    leader.leaderChanged(1, ['http://m1:2379']);
+    await clock.advance(4 * NO_LEADER_GRACE_MS);
+    expect(client.endpoint).to.equal(M1);
+    // Isolated: it stepped down and hears of no successor; the others elected m2.
+    cluster.member(2).names = { leaderId: 2, urls: ['http://m2:2379'] };
+    cluster.member(3).names = { leaderId: 2, urls: ['http://m2:2379'] };
+    leader.leaderChanged(0, []);
+    await clock.advance(NO_LEADER_GRACE_MS - 1);
+    expect(client.endpoint).to.equal(M1);
+    await clock.advance(1);
+    await until(clock, 'on the new leader', () => client.endpoint === M2, 100);
+    expect((await client.put('k', 'v')).header.memberId).to.equal(2);
     await client.close();
   });
 
