@@ -73,7 +73,8 @@ const DECODE_LIMITS: ProtocolLimits = {
 };
 
 export interface ConnectionEvents {
-  readonly onNotice: (notice: Notice) => void;
+  /** A notice arrived on `conn` (the current connection, or one being retired after a move). */
+  readonly onNotice: (notice: Notice, conn: Connection) => void;
   readonly log: Log;
 }
 
@@ -331,7 +332,7 @@ export class Connection {
         return;
       }
       case 'notice':
-        this.events.onNotice(frame.notice);
+        this.events.onNotice(frame.notice, this);
         return;
       case 'error':
         this.events.log('error', 'member sent a protocol error', {

@@ -1,7 +1,8 @@
 /**
  * The machinery under every client view: the current connection (single-flight dial, eager
  * reconnect after a loss, moving to the leader or away from a member going away without dropping
- * in-flight requests), the registry of resumable streams (watches and keep-alives re-attach on every
+ * in-flight requests; with `routing: 'leader'`, moving to the leader as soon as a member names it,
+ * see leader-route.ts), the registry of resumable streams (watches and keep-alives re-attach on every
  * new connection), and `call()`, the one execution path of every request, which owns retries:
  *
  * - idempotent methods (reads, watch/keep-alive opening, revoke, compact) are retried on retryable
@@ -31,11 +32,13 @@ import {
   UnreachableError,
   type ConnectFailure,
 } from './errors.js';
+import { LeaderRoute, type LeaderView } from './leader-route.js';
 import { LivenessMonitor } from './liveness.js';
 import { logStatus } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import { METHODS, type Method, type MethodParams, type MethodResult, type Notice } from './protocol/index.js';
 import {
+  connectOnce,
   describeConnectFailure,
   DialAbandoned,
   Dialer,
@@ -108,6 +111,16 @@ export class ClientCore {
   /** Consecutive connections lost within SHORT_LIVED_MS of opening. */
   private quickLosses = 0;
   private connectedAtMs = 0;
+  private readonly dialContext: DialContext;
+  /** Leader routing: failed moves and their backoff. */
+  private readonly route: LeaderRoute;
+  /** What the current connection's member last said about the leader. */
+  private leaderView:
+    { readonly conn: Connection; readonly view: LeaderView; readonly noLeaderSinceMs: number } | undefined;
+  /** A pending re-decision of the route (a backoff, or a member-list lookup). */
+  private routeTimer: object | undefined;
+  /** Consecutive member-list lookups that found no URL for the leader (their backoff). */
+  private lookups = 0;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -118,14 +131,16 @@ export class ClientCore {
       options,
       transport: options.transport ?? defaultTransport(options),
       pool: this.pool,
-      events: { onNotice: (n) => this.onNotice(n), log: options.log },
+      events: { onNotice: (n, conn) => this.onNotice(n, conn), log: options.log },
       status: (s) => {
         if (s.type === 'connecting' && this.stateValue !== 'connected') this.setState('connecting');
         if (s.type === 'connectFailed') this.onConnectFailed(s.endpoint, s.error);
         this.publish(s);
       },
     };
+    this.dialContext = dial;
     this.dialer = new Dialer(dial, () => this.waiters.size > 0 || this.streams.size > 0);
+    this.route = new LeaderRoute(() => options.clock.nowMs());
   }
 
   get state(): ClientState {
@@ -296,15 +311,148 @@ export class ClientCore {
     void this.startDial().catch(() => undefined);
   }
 
-  private onNotice(notice: Notice): void {
-    const current = this.current();
-    const endpoint = current?.endpoint ?? '';
+  private onNotice(notice: Notice, conn: Connection): void {
+    // A connection being retired after a move says nothing about where the client is now.
+    if (conn !== this.current()) return;
     if (notice.kind === 'leader_changed') {
-      this.publish({ type: 'leaderChanged', endpoint, leaderId: notice.leaderId });
+      this.publish({ type: 'leaderChanged', endpoint: conn.endpoint, leaderId: notice.leaderId });
+      this.learnLeader(conn, notice.leaderId, notice.leaderClientUrls ?? [], 'leader_changed');
       return;
     }
-    this.publish({ type: 'goingAway', endpoint, message: notice.message });
-    if (current !== undefined) this.moveToNextEndpoint(current.endpoint);
+    this.publish({ type: 'goingAway', endpoint: conn.endpoint, message: notice.message });
+    this.moveToNextEndpoint(conn.endpoint);
+  }
+
+  // ---- leader routing (leader-route.ts) -------------------------------------------------------
+
+  /** What `conn`'s member says about the leader (welcome, notice, member list): move if need be. */
+  private learnLeader(conn: Connection, leaderId: number, urls: readonly string[], source: string): void {
+    if (conn !== this.current()) return;
+    const previous = this.leaderView;
+    const same = previous?.conn === conn && previous.view.leaderId === leaderId;
+    if (!same) this.lookups = 0;
+    const noLeaderSinceMs = same ? previous.noLeaderSinceMs : this.options.clock.nowMs();
+    this.leaderView = { conn, view: { leaderId, urls }, noLeaderSinceMs };
+    this.routeToLeader(source);
+  }
+
+  /** Decides where the client should be (leader-route.ts) and acts on it. */
+  private routeToLeader(source: string): void {
+    this.clearRouteTimer();
+    if (this.options.routing !== 'leader' || this.isClosed) return;
+    const conn = this.current();
+    const known = this.leaderView;
+    if (conn === undefined || known?.conn !== conn) return;
+    // A dial or move is under way: the connection it brings decides again from its welcome.
+    if (this.dialing !== undefined) return;
+    const memberId = conn.welcome?.header.memberId ?? 0;
+    const noLeaderForMs = this.options.clock.nowMs() - known.noLeaderSinceMs;
+    const decision = this.route.decide(memberId, conn.endpoint, known.view, noLeaderForMs);
+    switch (decision.action) {
+      case 'stay':
+        return;
+      case 'elsewhere':
+        this.options.log('info', 'member knows no leader; trying another member', {
+          endpoint: conn.endpoint,
+          forMs: noLeaderForMs,
+        });
+        this.moveToNextEndpoint(conn.endpoint);
+        return;
+      case 'wait':
+        this.scheduleRoute(decision.delayMs, 'retry');
+        return;
+      case 'lookup': {
+        // A new cluster publishes its members' client URLs through Raft just after the first
+        // election: ask the member list until the leader's are there (backoff between asks).
+        this.lookups++;
+        const delayMs =
+          this.lookups === 1
+            ? 0
+            : backoffDelayMs(
+                this.lookups - 1,
+                this.options.initialDelayMs,
+                this.options.maxDelayMs,
+                this.options.random,
+              );
+        this.scheduleRoute(delayMs, 'lookup', () => this.lookUpLeader(conn, known.view.leaderId));
+        return;
+      }
+      case 'move':
+        this.moveToLeader(
+          conn,
+          decision.endpoint,
+          `routing to the leader ${known.view.leaderId} (${source})`,
+        );
+        return;
+    }
+  }
+
+  private scheduleRoute(delayMs: number, source: string, run = (): void => this.routeToLeader(source)): void {
+    this.clearRouteTimer();
+    this.routeTimer = this.options.clock.setTimeout(() => {
+      this.routeTimer = undefined;
+      run();
+    }, delayMs);
+  }
+
+  private clearRouteTimer(): void {
+    if (this.routeTimer === undefined) return;
+    this.options.clock.clearTimeout(this.routeTimer);
+    this.routeTimer = undefined;
+  }
+
+  /** Reads the leader's client URLs from the member list of `conn`'s member. */
+  private lookUpLeader(conn: Connection, leaderId: number): void {
+    if (conn !== this.current() || this.isClosed) return;
+    conn.request('cluster.memberList', { linearizable: false }, { signal: this.closeSignal }).then(
+      (list) => {
+        const urls = list.members.find((m) => m.id === leaderId)?.clientUrls ?? [];
+        // Still the leader this member named last (a notice may have come meanwhile)?
+        if (this.leaderView?.conn === conn && this.leaderView.view.leaderId === leaderId)
+          this.learnLeader(conn, leaderId, urls, 'member list');
+      },
+      (e: unknown) => {
+        if (this.isClosed || conn !== this.current()) return;
+        this.options.log('debug', 'member list lookup failed', { endpoint: conn.endpoint, error: String(e) });
+        this.routeToLeader('lookup');
+      },
+    );
+  }
+
+  /**
+   * Dials the leader at `endpoint` once and moves there (streams re-attach, the old connection
+   * closes once its requests are answered). If it cannot be dialled the client stays on `from`,
+   * whose member forwards writes, and tries again after a backoff.
+   */
+  private moveToLeader(from: Connection, endpoint: string, reason: string): void {
+    this.publish({ type: 'failover', from: from.endpoint, to: endpoint, reason });
+    void this.startDial(() =>
+      connectOnce(this.dialContext, endpoint, 1, this.closeSignal).then(
+        (conn) => {
+          this.route.succeeded(endpoint);
+          this.pool.learn(endpoint);
+          return conn;
+        },
+        (e: unknown) => {
+          if (this.isClosed) throw e;
+          this.route.failed(endpoint);
+          const current = this.current();
+          this.options.log('warn', 'cannot reach the leader; staying on the member it was connected to', {
+            leader: endpoint,
+            endpoint: current?.endpoint ?? '',
+            error: e instanceof Error ? e.message : String(e),
+          });
+          // Lost meanwhile: connect the usual way.
+          if (current === undefined) return this.dialer.run(this.closeSignal, this.quickLosses);
+          return current;
+        },
+      ),
+    ).then(
+      (conn) => {
+        if (conn === from) this.routeToLeader('retry');
+      },
+      () => undefined,
+    );
   }
 
   private setState(state: ClientState): void {
@@ -313,9 +461,15 @@ export class ClientCore {
     this.events.state(state);
   }
 
-  private startDial(): Promise<Connection> {
+  /**
+   * The single-flight dial: `run` (default: the dial loop over the pool) brings a connection, which
+   * becomes current (it may be the current one already: a move to the leader that did not happen).
+   */
+  private startDial(
+    run: () => Promise<Connection> = () => this.dialer.run(this.closeSignal, this.quickLosses),
+  ): Promise<Connection> {
     if (this.dialing !== undefined) return this.dialing;
-    const dialing = this.dialer.run(this.closeSignal, this.quickLosses).then(
+    const dialing = run().then(
       async (conn) => {
         this.dialing = undefined;
         if (this.isClosed) {
@@ -323,7 +477,7 @@ export class ClientCore {
           await conn.lost();
           throw new ClientClosedError();
         }
-        this.adopt(conn);
+        if (conn !== this.conn) this.adopt(conn);
         return conn;
       },
       (e: unknown) => {
@@ -368,6 +522,9 @@ export class ClientCore {
       this.retiring.add(previous);
       previous.closeWhenIdle();
     }
+    const welcomeLeader = welcome?.leaderId;
+    if (welcomeLeader !== undefined)
+      this.learnLeader(conn, welcomeLeader, welcome?.leaderClientUrls ?? [], 'welcome');
   }
 
   /** The member behind `conn` stopped answering its liveness probes: give the connection up. */
@@ -391,9 +548,13 @@ export class ClientCore {
     this.conn = undefined;
     this.liveness?.stop();
     this.liveness = undefined;
+    this.leaderView = undefined;
+    this.clearRouteTimer();
     if (this.isClosed) return;
     const livedMs = this.options.clock.nowMs() - this.connectedAtMs;
     this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
+    // A leader that drops the client right after a move is not moved to again at once.
+    if (livedMs < SHORT_LIVED_MS) this.route.failed(conn.endpoint);
     this.publish({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);
@@ -527,6 +688,7 @@ export class ClientCore {
     this.events.state('closed');
     this.liveness?.stop();
     this.liveness = undefined;
+    this.clearRouteTimer();
     for (const waiter of [...this.waiters]) waiter.fail(new ClientClosedError());
     const conns = [...(this.conn === undefined ? [] : [this.conn]), ...this.retiring];
     this.conn = undefined;

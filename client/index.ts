@@ -11,6 +11,7 @@ export type {
   TlsMaterial,
   AuthOptions,
   BackoffOptions,
+  ClientRouting,
 } from './options.js';
 export type { ClientLogger, StructuredLogger, LogFields, LogValue } from './logger.js';
 export { CLIENT_DEFAULTS, normalizeEndpoint } from './options.js';

@@ -47,6 +47,12 @@ export interface BackoffOptions {
   readonly maxDelayMs?: number;
 }
 
+/**
+ * Which member the client talks to: `'leader'` moves its connection to the leader as soon as a
+ * member names it (and follows leader changes); `'any'` stays on the member it connected to.
+ */
+export type ClientRouting = 'leader' | 'any';
+
 export interface ClientOptions {
   /** Members' client URLs: `ws://host:2379`, `http://host:2379`, `host:2379` (wss:// / https:// for TLS). */
   readonly endpoints: readonly string[];
@@ -77,6 +83,14 @@ export interface ClientOptions {
   readonly connectRounds?: number;
   /** Reconnect and retry backoff (exponential, jittered). */
   readonly backoff?: BackoffOptions;
+  /**
+   * `'leader'` (default): once connected, the client moves its connection (requests, watches,
+   * keep-alives) to the leader that the member names, and follows the leader when it changes:
+   * writes then skip the follower's forwarding hops. A leader it cannot dial is tried again later;
+   * meanwhile the client stays where it is. `'any'`: it stays on the member it connected to
+   * (spreads the clients' load over the members; e.g. to ask one given member for its status).
+   */
+  readonly routing?: ClientRouting;
   /** Refuse members of another cluster (compared with welcome.header.clusterId). */
   readonly expectedClusterId?: number;
   /** Events a watch buffers for a slow consumer before pausing its server-side stream. Default 10 000. */
@@ -104,6 +118,7 @@ export const CLIENT_DEFAULTS = {
   initialDelayMs: 100,
   maxDelayMs: 5_000,
   watchBufferEvents: 10_000,
+  routing: 'leader',
 } as const;
 
 export interface ResolvedOptions {
@@ -121,6 +136,7 @@ export interface ResolvedOptions {
   readonly maxDelayMs: number;
   readonly expectedClusterId: number | undefined;
   readonly watchBufferEvents: number;
+  readonly routing: ClientRouting;
   readonly transport: ClientTransport | undefined;
   readonly clock: ClientClock;
   readonly random: () => number;
@@ -242,6 +258,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       { details: { field: 'logger' } },
     );
   }
+  const routing = options.routing ?? CLIENT_DEFAULTS.routing;
+  if (routing !== 'leader' && routing !== 'any') {
+    throw new InvalidArgumentError(`routing must be 'leader' or 'any', got ${JSON.stringify(routing)}`, {
+      details: { field: 'routing' },
+    });
+  }
   if (options.tls !== undefined && endpoints.some((e) => e.startsWith('ws:'))) {
     throw new InvalidArgumentError('tls is set but an endpoint is ws:// (use wss:// or https://)', {
       details: { field: 'endpoints' },
@@ -281,6 +303,7 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       options.watchBufferEvents,
       CLIENT_DEFAULTS.watchBufferEvents,
     ),
+    routing,
     transport: options.transport,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

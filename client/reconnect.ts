@@ -52,6 +52,11 @@ export class EndpointPool {
     return normalized;
   }
 
+  /** Adds `endpoint` (normalized; a leader the client moved to) to the round robin if unknown. */
+  learn(endpoint: string): void {
+    if (!this.endpoints.includes(endpoint)) this.endpoints.push(endpoint);
+  }
+
   /** The preferred endpoint failed: go back to round robin. */
   failed(url: string): void {
     if (this.preferred === url) this.preferred = undefined;

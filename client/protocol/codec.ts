@@ -87,6 +87,24 @@ function optionalFeatures(obj: Json, key: string): string[] | undefined {
   return out;
 }
 
+/** Most client URLs read from a list of the leader's (a member publishes a handful). */
+const MAX_LEADER_URLS = 32;
+
+/** An optional list of the leader's client URLs (welcome, leader_changed notice). */
+function optionalUrls(obj: Json, key: string): string[] | undefined {
+  const raw = get(obj, key);
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw) || !raw.every((u) => typeof u === 'string' && u.length <= MAX_MESSAGE_LENGTH))
+    throw invalid(key, `must be an array of strings of at most ${MAX_MESSAGE_LENGTH} characters`);
+  return (raw as string[]).slice(0, MAX_LEADER_URLS);
+}
+
+/** The optional leader fields of a welcome or a leader_changed notice, for spreading into a frame. */
+function leaderFields(obj: Json): { leaderClientUrls?: readonly string[] } {
+  const urls = optionalUrls(obj, 'leader_client_urls');
+  return urls === undefined ? {} : { leaderClientUrls: urls };
+}
+
 function contextOf(limits: ProtocolLimits): DecodeContext {
   return { maxTxnOps: limits.maxTxnOps, maxTxnDepth: limits.maxTxnDepth, depth: 0 };
 }
@@ -340,6 +358,7 @@ function decodeWelcome(obj: Json, limits: ProtocolLimits): WelcomeFrame {
   const announced: Partial<Record<keyof ProtocolLimits, number>> = {};
   for (const [wire, domain] of LIMIT_KEYS) announced[domain] = envelopeInt(rawLimits, wire, 'limits', 1);
   const features = optionalFeatures(obj, 'features');
+  const leaderId = optionalEnvelopeInt(obj, 'leader_id', '', 0);
   return {
     type: 'welcome',
     protocolVersion,
@@ -347,6 +366,8 @@ function decodeWelcome(obj: Json, limits: ProtocolLimits): WelcomeFrame {
     header,
     limits: announced as ProtocolLimits,
     ...(features === undefined ? {} : { features }),
+    ...(leaderId === undefined ? {} : { leaderId }),
+    ...leaderFields(obj),
   };
 }
 
@@ -393,7 +414,7 @@ function decodeNotice(obj: Json, limits: ProtocolLimits): Notice {
   }
   if (kind === 'leader_changed') {
     const header = decodeResult(RESPONSE_HEADER, get(obj, 'header'), limits);
-    return { kind, header, leaderId: envelopeInt(obj, 'leader_id', '', 0) };
+    return { kind, header, leaderId: envelopeInt(obj, 'leader_id', '', 0), ...leaderFields(obj) };
   }
   throw invalid('kind', 'must be going_away or leader_changed');
 }
@@ -485,6 +506,8 @@ function encodeServer(frame: ServerFrame): Json {
         limits,
       };
       if (frame.features !== undefined) out['features'] = frame.features;
+      if (frame.leaderId !== undefined) out['leader_id'] = frame.leaderId;
+      if (frame.leaderClientUrls !== undefined) out['leader_client_urls'] = frame.leaderClientUrls;
       return out;
     }
     case 'response':
@@ -519,6 +542,7 @@ function encodeServer(frame: ServerFrame): Json {
         kind: n.kind,
         header: RESPONSE_HEADER.toWire(n.header),
         leader_id: n.leaderId,
+        ...(n.leaderClientUrls === undefined ? {} : { leader_client_urls: n.leaderClientUrls }),
       };
     }
     case 'error':

@@ -92,6 +92,10 @@ export interface WelcomeFrame {
   readonly limits: ProtocolLimits;
   /** The optional features the server uses on this connection (absent: none). */
   readonly features?: readonly string[];
+  /** The leader this member knows (0: none; absent: a server that does not say). */
+  readonly leaderId?: number;
+  /** The client URLs the leader published (empty or absent: not known yet). */
+  readonly leaderClientUrls?: readonly string[];
 }
 
 export type ResultFrame = {
@@ -162,6 +166,8 @@ export type Notice =
       readonly kind: 'leader_changed';
       readonly header: ResponseHeader;
       readonly leaderId: number;
+      /** The client URLs the new leader published (absent or empty: not known yet). */
+      readonly leaderClientUrls?: readonly string[];
     };
 
 export interface NoticeFrame {

@@ -111,6 +111,12 @@ export interface BackendHealth {
   readonly alarms: readonly AlarmType[];
 }
 
+/** The leader as a member knows it (see `ClientBackend.leader`). */
+export interface BackendLeader {
+  readonly id: number;
+  readonly clientUrls: readonly string[];
+}
+
 export interface ClientBackend {
   /** The current header: cluster id, this member's id, its applied store revision, Raft term. */
   header(): ResponseHeader;
@@ -163,6 +169,11 @@ export interface ClientBackend {
   snapshot(options: CallOptions): Promise<BackendSnapshot>;
   health(): BackendHealth;
 
+  /**
+   * Optional: the leader this member knows (id 0: none) and the client URLs it published (empty:
+   * not yet). Sent in the welcome and the leader_changed notices, so the SDK can talk to the leader.
+   */
+  leader?(): BackendLeader;
   /** Optional: told when this member sees a new leader (0: none); sent to clients as a notice. */
   onLeaderChange?(listener: (leaderId: number) => void): () => void;
   /** Optional: called once at start so the backend can add its families or collectors. */

@@ -167,9 +167,17 @@ export class ClientSession {
 
   leaderChanged(leaderId: number): void {
     if (this.state !== 'open') return;
+    // The new leader's client URLs let the SDK follow it at once (docs/protocol.md §6.4).
+    const leader = this.ctx.backend.leader?.();
+    const urls = leader !== undefined && leader.id === leaderId ? leader.clientUrls : undefined;
     this.send({
       type: 'notice',
-      notice: { kind: 'leader_changed', header: this.ctx.backend.header(), leaderId },
+      notice: {
+        kind: 'leader_changed',
+        header: this.ctx.backend.header(),
+        leaderId,
+        ...(urls === undefined ? {} : { leaderClientUrls: urls }),
+      },
     });
   }
 
@@ -306,6 +314,8 @@ export class ClientSession {
       header: this.ctx.backend.header(),
       limits: protocolLimitsOf(this.ctx.limits),
       ...(features.length === 0 ? {} : { features }),
+      // Who leads now, so a client can move its writes there from the start (docs/protocol.md §3).
+      ...leaderFieldsOf(this.ctx.backend),
     });
     this.ctx.logger.debug('client connected', { remote: this.remote, client: this.clientName });
   }
@@ -624,6 +634,11 @@ export class ClientSession {
     this.stopEverything();
     this.maybeIdle();
   }
+}
+
+function leaderFieldsOf(backend: ClientBackend): { leaderId?: number; leaderClientUrls?: readonly string[] } {
+  const leader = backend.leader?.();
+  return leader === undefined ? {} : { leaderId: leader.id, leaderClientUrls: leader.clientUrls };
 }
 
 function idInUseError(id: number): ErrorBody {

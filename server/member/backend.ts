@@ -26,6 +26,7 @@ import {
 import {
   NotLeaderError,
   type BackendHealth,
+  type BackendLeader,
   type BackendSnapshot,
   type CallOptions,
   type ClientBackend,
@@ -150,12 +151,18 @@ export class MemberBackend implements ClientBackend {
     return { header: this.headerAt(r.revision) };
   }
 
+  leader(): BackendLeader {
+    const { replica } = this.core;
+    const id = replica.leaderId();
+    const clientUrls = id === 0 ? [] : (replica.memberList().find((m) => m.id === id)?.clientUrls ?? []);
+    return { id, clientUrls };
+  }
+
   leaseKeepAlive(id: number, _options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
     const { replica, machine, clock } = this.core;
     if (!replica.isLeader() || !machine.lessor.isPrimary) {
-      const leaderId = replica.leaderId();
-      const leader = replica.memberList().find((m) => m.id === leaderId);
-      return Promise.reject(new NotLeaderError(leaderId, leader?.clientUrls ?? []));
+      const leader = this.leader();
+      return Promise.reject(new NotLeaderError(leader.id, leader.clientUrls));
     }
     try {
       const ttlSec = machine.lessor.renew(id, clock.nowMs());

@@ -233,6 +233,19 @@ export class FakeSession {
     return this.open;
   }
 
+  /** Sends a leader_changed notice naming `leaderId` (and its client URLs, if given). */
+  leaderChanged(leaderId: number, urls?: readonly string[]): void {
+    this.send({
+      type: 'notice',
+      notice: {
+        kind: 'leader_changed',
+        header: this.header(),
+        leaderId,
+        ...(urls === undefined ? {} : { leaderClientUrls: urls }),
+      },
+    });
+  }
+
   private header(): ResponseHeader {
     return { clusterId: 1, memberId: this.member.id, revision: this.member.store.revision, raftTerm: 1 };
   }
@@ -285,6 +298,9 @@ export class FakeSession {
           serverVersion: 'fake',
           header: this.header(),
           limits: this.member.limits,
+          ...(this.member.names === undefined
+            ? {}
+            : { leaderId: this.member.names.leaderId, leaderClientUrls: this.member.names.urls }),
         });
         if (this.member.dropAfterWelcome) this.drop();
         return;
@@ -485,6 +501,18 @@ export class FakeSession {
           concordVersion: 'fake',
         });
         return;
+      case 'cluster.memberList':
+        ok({
+          header: this.header(),
+          members: (this.member.memberList?.() ?? []).map((m) => ({
+            id: m.id,
+            name: `m${m.id}`,
+            peerUrls: [],
+            clientUrls: m.clientUrls,
+            isLearner: false,
+          })),
+        });
+        return;
       default:
         this.respondError(frame, { code: 'UNIMPLEMENTED', message: `fake: ${frame.method}`, details: {} });
     }
@@ -637,6 +665,12 @@ export class FakeMember {
   dropAfterWelcome = false;
   /** Connections ever accepted. */
   accepted = 0;
+  /** Set: the welcome names this leader (as a member of a leader-routing server does). */
+  names: { leaderId: number; urls: readonly string[] } | undefined;
+  /** What cluster.memberList answers (set by FakeCluster). */
+  memberList: (() => readonly { id: number; clientUrls: readonly string[] }[]) | undefined;
+  /** The client URLs this member published (what memberList shows for it). */
+  clientUrls: readonly string[] = [];
   /** Called when the client drops a connection without the close handshake (`terminate`). */
   onTerminate: (() => void) | undefined;
 
@@ -677,6 +711,10 @@ export class FakeCluster implements ClientTransport {
       { length: size },
       (_, i) => new FakeMember(i + 1, `ws://m${i + 1}:2379/ws`, this.store),
     );
+    for (const m of this.members) {
+      m.clientUrls = [`http://m${m.id}:2379`];
+      m.memberList = () => this.members.map((x) => ({ id: x.id, clientUrls: x.clientUrls }));
+    }
   }
 
   member(n: number): FakeMember {
