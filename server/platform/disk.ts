@@ -6,7 +6,7 @@
  *
  * Durability contract (the POSIX one, taken literally):
  * - `append`, `appendAt`, `write` and `truncate` change a file's contents; the change is durable only after
- *   `fsync`/`fdatasync` of that file returns.
+ *   `fsync`/`fdatasync` of that file returns (`appendAtSynced` is a write and its fdatasync).
  * - Creating a file (`append`/`write` to a new path, `mkdir`), `rename` and `remove` change a
  *   directory; the change is durable only after `fsyncDir` of that directory returns. Syncing a
  *   file does NOT make its directory entry durable.
@@ -32,6 +32,16 @@ export interface Disk {
    * file size to update, which on ext4 spares a journal commit per sync.)
    */
   appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void>;
+  /**
+   * `appendAt` followed by `fdatasync` of the same file, as one operation: resolves once `data`
+   * (and everything written to the file before it) is durable. The WAL's hot path: an
+   * implementation may do both without returning to the event loop in between (NodeDisk does
+   * them on the loop itself when the file is open and the data small). Durability and faults are
+   * exactly those of the two operations in sequence: a failed write rejects with op `append`
+   * (nothing was synced), a failed sync with op `fdatasync` (the data was written and may or may
+   * not survive a crash).
+   */
+  appendAtSynced(path: string, offsetBytes: number, data: Uint8Array): Promise<void>;
   /** Makes the file's data and metadata durable. */
   fsync(path: string): Promise<void>;
   /** Makes the file's data (and the size needed to read it back) durable. */

@@ -126,6 +126,15 @@ export class FaultyDisk implements Disk {
       (n) => this.inner.appendAt(path, offsetBytes, data.subarray(0, n)),
     );
   }
+  /**
+   * The write and the sync as the two operations they are, each with its own rules, gates and
+   * count: a fault on `append` fails before anything is synced (after `partialBytes`, if set); a
+   * fault on `fdatasync` fails after the whole write, with nothing made durable.
+   */
+  async appendAtSynced(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    await this.appendAt(path, offsetBytes, data);
+    await this.fdatasync(path);
+  }
   fsync(path: string): Promise<void> {
     return this.op(DiskOp.Fsync, path, () => this.inner.fsync(path));
   }

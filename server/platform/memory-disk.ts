@@ -105,6 +105,13 @@ export class MemoryDisk implements Disk {
     return this.run(() => this.writeAt(this.fileAt(path, Op.Append, true), offsetBytes, data));
   }
 
+  appendAtSynced(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    return this.run(() => {
+      this.writeAt(this.fileAt(path, Op.Append, true), offsetBytes, data);
+      this.syncFile(path, Op.Fdatasync);
+    });
+  }
+
   fsync(path: string): Promise<void> {
     return this.run(() => this.syncFile(path, Op.Fsync));
   }
@@ -203,6 +210,7 @@ export class MemoryDisk implements Disk {
       write: (p, d) => guard(Op.Write, p, () => this.write(p, d)),
       append: (p, d) => guard(Op.Append, p, () => this.append(p, d)),
       appendAt: (p, o, d) => guard(Op.Append, p, () => this.appendAt(p, o, d)),
+      appendAtSynced: (p, o, d) => guard(Op.Append, p, () => this.appendAtSynced(p, o, d)),
       fsync: (p) => guard(Op.Fsync, p, () => this.fsync(p)),
       fdatasync: (p) => guard(Op.Fdatasync, p, () => this.fdatasync(p)),
       truncate: (p, n) => guard(Op.Truncate, p, () => this.truncate(p, n)),

@@ -20,12 +20,14 @@ import {
   truncate,
   writeFile,
 } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, fdatasync, fdatasyncSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { type Disk, type DiskOp, DiskError, DiskErrorCode, DiskOp as Op } from './disk.js';
 
 interface CachedHandle {
   readonly handle: Promise<FileHandle>;
+  /** The open descriptor, once `handle` resolved: what the synchronous fast path writes to. */
+  fd: number | undefined;
   inflight: number;
   /** Opened for positional writes (read-write) rather than in append mode. */
   readonly positional: boolean;
@@ -34,18 +36,40 @@ interface CachedHandle {
 export interface NodeDiskOptions {
   /** Append handles kept open. Default 8. */
   readonly maxOpenHandles?: number;
+  /**
+   * Largest `appendAt`/`appendAtSynced` written with a synchronous write(2) on the event loop (a
+   * copy into the page cache) instead of a thread-pool request; larger ones, and the first write
+   * to a file not yet open, go through the pool. 0 turns the fast path off. Default 1 MiB.
+   */
+  readonly inlineWriteMaxBytes?: number;
+  /**
+   * Where `appendAtSynced` runs its fdatasync when its write was inline: 'pool' (one thread-pool
+   * request, the loop free meanwhile) or 'loop' (a synchronous fdatasync(2) on the event loop:
+   * no hop, but the loop blocked for the sync). Default 'pool': on a loaded machine a sync on the
+   * loop measured slower, not faster (docs/performance.md, "One hop per WAL batch").
+   */
+  readonly syncOn?: 'loop' | 'pool';
 }
 
 export class NodeDisk implements Disk {
   /** In least-recently-used order (re-inserted on use). */
   private readonly handles = new Map<string, CachedHandle>();
   private readonly maxOpenHandles: number;
+  private readonly inlineWriteMaxBytes: number;
+  private readonly syncOnLoop: boolean;
 
   constructor(options: NodeDiskOptions = {}) {
     this.maxOpenHandles = options.maxOpenHandles ?? 8;
     if (!Number.isInteger(this.maxOpenHandles) || this.maxOpenHandles < 1) {
       throw new TypeError(`maxOpenHandles must be a positive integer, got ${this.maxOpenHandles}`);
     }
+    this.inlineWriteMaxBytes = options.inlineWriteMaxBytes ?? 1024 * 1024;
+    if (!Number.isSafeInteger(this.inlineWriteMaxBytes) || this.inlineWriteMaxBytes < 0) {
+      throw new TypeError(`inlineWriteMaxBytes must be an integer ≥ 0, got ${this.inlineWriteMaxBytes}`);
+    }
+    const syncOn = options.syncOn ?? 'pool';
+    if (syncOn !== 'loop' && syncOn !== 'pool') throw new TypeError(`syncOn must be 'loop' or 'pool'`);
+    this.syncOnLoop = syncOn === 'loop';
   }
 
   async mkdir(path: string): Promise<void> {
@@ -70,8 +94,78 @@ export class NodeDisk implements Disk {
     await this.withCached(path, Op.Append, (handle) => writeAll(handle, data, undefined), false);
   }
 
-  async appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
-    await this.withCached(path, Op.Append, (handle) => writeAll(handle, data, offsetBytes), true);
+  appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    const fd = this.inlineFd(path, data);
+    if (fd === undefined) {
+      return this.withCached(path, Op.Append, (handle) => writeAll(handle, data, offsetBytes), true);
+    }
+    try {
+      writeAllSync(fd, data, offsetBytes);
+    } catch (err) {
+      return Promise.reject(toDiskError(err, Op.Append, path));
+    }
+    return Promise.resolve();
+  }
+
+  /**
+   * The WAL's synced append. Once the segment is open, the write is a synchronous write(2) (a
+   * copy into the page cache) and the sync one thread-pool request (or, with `syncOn: 'loop'`, a
+   * synchronous fdatasync(2)), where `appendAt` + `fdatasync` cost two pool round trips, each an
+   * event-loop wake-up and a promise chain.
+   */
+  appendAtSynced(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    const cached = this.handles.get(path);
+    const fd = this.inlineFd(path, data);
+    if (fd === undefined || cached === undefined) return this.appendThenSync(path, offsetBytes, data);
+    try {
+      writeAllSync(fd, data, offsetBytes);
+    } catch (err) {
+      return Promise.reject(toDiskError(err, Op.Append, path));
+    }
+    // Counted in flight so that eviction cannot close the descriptor before the sync ran.
+    cached.inflight++;
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: unknown): void => {
+        cached.inflight--;
+        if (err === null) resolve();
+        else reject(toDiskError(err, Op.Fdatasync, path));
+      };
+      if (!this.syncOnLoop) {
+        fdatasync(fd, done);
+        return;
+      }
+      // Not right away: what the caller's macrotask scheduled with setImmediate runs first (the
+      // transport flushes there the appends a leader sends before its own write, so that the
+      // followers' fsyncs overlap this one), then the loop blocks for the sync alone.
+      setImmediate(() => {
+        try {
+          fdatasyncSync(fd);
+        } catch (err) {
+          done(err);
+          return;
+        }
+        done(null);
+      });
+    });
+  }
+
+  private async appendThenSync(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
+    await this.appendAt(path, offsetBytes, data);
+    await this.fdatasync(path);
+  }
+
+  /**
+   * The descriptor to write `data` to `path` synchronously with, if the fast path applies: the
+   * file's positional handle is open (a map entry is never closed: `drop` removes it first) and
+   * the data small enough to copy on the loop. Marks the handle most recently used.
+   */
+  private inlineFd(path: string, data: Uint8Array): number | undefined {
+    const cached = this.handles.get(path);
+    if (cached === undefined || cached.fd === undefined || !cached.positional) return undefined;
+    if (data.length > this.inlineWriteMaxBytes) return undefined;
+    this.handles.delete(path);
+    this.handles.set(path, cached);
+    return cached.fd;
   }
 
   async fsync(path: string): Promise<void> {
@@ -145,8 +239,16 @@ export class NodeDisk implements Disk {
     if (cached === undefined) {
       const flags = positional === true ? constants.O_RDWR | constants.O_CREAT : 'a';
       const handle = wrap(op, path, () => open(path, flags, 0o666));
-      cached = { handle, inflight: 0, positional: positional === true };
-      handle.catch(() => this.handles.delete(path));
+      const entry: CachedHandle = { handle, fd: undefined, inflight: 0, positional: positional === true };
+      cached = entry;
+      handle.then(
+        (h) => {
+          entry.fd = h.fd;
+        },
+        () => {
+          if (this.handles.get(path) === entry) this.handles.delete(path);
+        },
+      );
       this.evictIdle();
     }
     this.handles.delete(path);
@@ -204,13 +306,23 @@ async function writeAll(handle: FileHandle, data: Uint8Array, position: number |
   }
 }
 
+/** `writeAll` with write(2) on the calling thread. */
+function writeAllSync(fd: number, data: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < data.length) done += writeSync(fd, data, done, data.length - done, position + done);
+}
+
 async function wrap<T>(op: DiskOp, path: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof DiskError) throw err;
-    throw new DiskError(mapCode(err), op, path, { cause: err });
+    throw toDiskError(err, op, path);
   }
+}
+
+function toDiskError(err: unknown, op: DiskOp, path: string): DiskError {
+  if (err instanceof DiskError) return err;
+  return new DiskError(mapCode(err), op, path, { cause: err });
 }
 
 function mapCode(err: unknown): DiskErrorCode {

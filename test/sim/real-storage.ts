@@ -117,6 +117,8 @@ export class RealStore implements ReplicaStorage {
       ...view,
       fsync: (p) => later(() => view.fsync(p)),
       fdatasync: (p) => later(() => view.fdatasync(p)),
+      // written at once, durable only after the simulated sync delay (a crash before loses it)
+      appendAtSynced: (p, o, d) => view.appendAt(p, o, d).then(() => later(() => view.fdatasync(p))),
       fsyncDir: (p) => later(() => view.fsyncDir(p)),
     };
   }

@@ -65,11 +65,14 @@ export function sealFrame(frame: Uint8Array, offset: number, batchStart: boolean
   viewOf(frame).setUint32(4, crc, true);
 }
 
+/** Scratch space for `offsetMix` (one allocation per process, not one per frame). */
+const offsetBytes = new Uint8Array(8);
+const offsetView = viewOf(offsetBytes);
+
 /** CRC-32C of the frame's offset as a u64 LE: binds a frame to its position. */
 export function offsetMix(offset: number): number {
-  const b = new Uint8Array(8);
-  putU64(viewOf(b), 0, offset);
-  return crc32c(b);
+  putU64(offsetView, 0, offset);
+  return crc32c(offsetBytes);
 }
 
 function allocate(code: RecordCode, payloadBytes: number): Uint8Array {

@@ -354,7 +354,6 @@ export class Wal {
       if (size > this.activeHeaderBytes && size + frame.length > this.options.segmentSizeBytes) {
         // a segment is synced in full before the next one exists
         await this.writeChunk(concatBytes(chunk), true);
-        if (this.unsyncedWrites) await this.syncActive();
         chunk = [];
         chunkBytes = 0;
         this.cut(put);
@@ -369,17 +368,35 @@ export class Wal {
     if (created) await io(() => this.disk.fsyncDir(this.dir));
   }
 
-  /** Appends one chunk to the active segment, and fdatasyncs it when `sync`. */
+  /**
+   * Appends one chunk to the active segment, and fdatasyncs it when `sync`: then as one disk
+   * operation (`appendAtSynced`), which NodeDisk does without an event-loop hop between the write
+   * and the sync.
+   */
   private async writeChunk(bytes: Uint8Array, sync: boolean): Promise<void> {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0) {
+      if (sync && this.unsyncedWrites) await this.syncActive();
+      return;
+    }
     const path = this.activePath;
     const before = this.activeSizeBytes;
+    const synced = sync && !this.options.unsafeNoFsync;
+    const end = before + bytes.length;
     try {
-      await this.disk.appendAt(path, before, bytes);
-      // before this chunk's fdatasync, so that one sync makes the new file size durable too
-      await this.preallocateAfter(path, before + bytes.length);
+      if (before === 0) {
+        // A new segment's file is created by its first write (once per segment: no fast path).
+        await this.disk.appendAt(path, before, bytes);
+        await this.preallocateFor(path, end);
+        if (synced) await this.disk.fdatasync(path);
+      } else {
+        // Extended before the write, so that its fdatasync makes the new size durable too.
+        await this.preallocateFor(path, end);
+        if (synced) await this.disk.appendAtSynced(path, before, bytes);
+        else await this.disk.appendAt(path, before, bytes);
+      }
     } catch (err) {
-      // Best effort: leave no partial frame behind (recovery would cut it anyway).
+      // Best effort: leave no partial frame behind (recovery would cut it anyway). After a failed
+      // sync the WAL is failed for good (group-commit.ts), so nothing is lost by cutting it too.
       await this.disk.truncate(path, before).catch(() => undefined);
       this.activeFileBytes = before;
       throw toStorageError(err);
@@ -387,12 +404,15 @@ export class Wal {
     this.activeSizeBytes += bytes.length;
     this.activeFileBytes = Math.max(this.activeFileBytes, this.activeSizeBytes);
     this.stats.bytes += bytes.length;
-    this.unsyncedWrites = true;
-    if (sync) await this.syncActive();
+    this.unsyncedWrites = !sync;
+    if (synced) this.stats.fsyncs++;
   }
 
-  /** Extends the active segment's file with zeros once the records reached its end. */
-  private async preallocateAfter(path: string, end: number): Promise<void> {
+  /**
+   * Extends the active segment's file with zeros when records up to `end` would reach its end,
+   * so that it keeps `preallocateBytes` of room after them.
+   */
+  private async preallocateFor(path: string, end: number): Promise<void> {
     const ahead = this.options.preallocateBytes;
     if (ahead === 0 || end < this.activeFileBytes) return;
     const target = Math.min(this.options.segmentSizeBytes, end + ahead);

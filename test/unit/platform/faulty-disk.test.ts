@@ -67,6 +67,52 @@ describe('FaultyDisk', () => {
     });
   });
 
+  describe('#appendAtSynced', () => {
+    it('fails on an append fault after the partial bytes, with nothing synced', async () => {
+      await inner.append('f', Uint8Array.of(1));
+      await inner.fdatasync('f');
+      await inner.fsyncDir('/');
+      disk.inject({ ops: ['append'], code: 'ENOSPC', partialBytes: 1, times: 1 });
+      const err = await disk.appendAtSynced('f', 1, Uint8Array.of(2, 3)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as DiskError).op).to.equal('append');
+      expect(await inner.read('f')).to.deep.equal(Uint8Array.of(1, 2));
+      expect(inner.syncedBytes('f')).to.equal(1);
+      expect(disk.counts.get('fdatasync') ?? 0).to.equal(0);
+    });
+
+    it('fails on an fdatasync fault after the whole write, which a crash then loses', async () => {
+      await inner.append('f', Uint8Array.of(1));
+      await inner.fdatasync('f');
+      await inner.fsyncDir('/');
+      disk.inject({ ops: ['fdatasync'], code: 'EIO', times: 1 });
+      const err = await disk.appendAtSynced('f', 1, Uint8Array.of(2, 3)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as DiskError).op).to.equal('fdatasync');
+      expect((err as DiskError).code).to.equal('EIO');
+      expect(await inner.read('f')).to.deep.equal(Uint8Array.of(1, 2, 3));
+      inner.crash();
+      expect(await inner.read('f')).to.deep.equal(Uint8Array.of(1));
+    });
+
+    it('holds at the sync, after the write, when fdatasync is held', async () => {
+      await inner.append('f', Uint8Array.of(1));
+      const gate = disk.hold(['fdatasync']);
+      const p = disk.appendAtSynced('f', 1, Uint8Array.of(2));
+      await new Promise((r) => setImmediate(r));
+      expect(gate.waiting()).to.equal(1);
+      expect(await inner.read('f')).to.deep.equal(Uint8Array.of(1, 2));
+      expect(inner.syncedBytes('f')).to.equal(0);
+      gate.release();
+      await p;
+      expect(inner.syncedBytes('f')).to.equal(2);
+    });
+  });
+
   describe('#hold', () => {
     it('holds matching operations until released', async () => {
       await disk.append('f', Uint8Array.of(1));

@@ -54,6 +54,39 @@ describe('MemoryDisk', () => {
     });
   });
 
+  describe('#appendAtSynced', () => {
+    it('makes the data, and what was appended unsynced before it, survive a crash', async () => {
+      await disk.append('d/f', bytes(1, 2));
+      await disk.fsync('d/f');
+      await disk.fsyncDir('d');
+      await disk.truncate('d/f', 8); // preallocated
+      await disk.appendAt('d/f', 2, bytes(3)); // not synced by itself
+      await disk.appendAtSynced('d/f', 3, bytes(4, 5));
+      expect(disk.syncedBytes('d/f')).to.equal(8);
+      disk.crash();
+      expect(await disk.read('d/f')).to.deep.equal(bytes(1, 2, 3, 4, 5, 0, 0, 0));
+    });
+
+    it('loses what was appended after it, unsynced, at a crash', async () => {
+      await disk.append('d/f', bytes(1));
+      await disk.fsyncDir('d');
+      await disk.appendAtSynced('d/f', 1, bytes(2));
+      await disk.appendAt('d/f', 2, bytes(3));
+      disk.crash();
+      expect(await disk.read('d/f')).to.deep.equal(bytes(1, 2));
+    });
+
+    it('is refused through a view attached before the last crash, and writes nothing', async () => {
+      await disk.append('d/f', bytes(1));
+      await disk.fsync('d/f');
+      await disk.fsyncDir('d');
+      const before = disk.attach();
+      disk.crash();
+      expect((await rejection(before.appendAtSynced('d/f', 1, bytes(2)))).code).to.equal('EIO');
+      expect(await disk.read('d/f')).to.deep.equal(bytes(1));
+    });
+  });
+
   describe('#attach', () => {
     it('refuses operations through a view attached before the last crash', async () => {
       const before = disk.attach();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Disk } from '../../../../server/platform/disk.js';
 import { FaultyDisk } from '../../../../server/platform/faulty-disk.js';
 import { MemoryDisk } from '../../../../server/platform/memory-disk.js';
 import { StorageError } from '../../../../server/storage/errors.js';
@@ -96,6 +97,27 @@ describe('Wal', () => {
       expect(wal.stats.fsyncs - syncsBefore).to.equal(2);
       expect(wal.stats.batches).to.equal(2);
       expect((await reopen(disk)).length).to.equal(50);
+    });
+
+    it('writes and syncs each batch in one disk operation, never a write and a separate sync', async () => {
+      const calls: string[] = [];
+      const counting: Disk = {
+        ...disk.attach(),
+        appendAt: (p, o, d) => (calls.push('appendAt'), disk.appendAt(p, o, d)),
+        appendAtSynced: (p, o, d) => (calls.push('appendAtSynced'), disk.appendAtSynced(p, o, d)),
+        fdatasync: (p) => (calls.push('fdatasync'), disk.fdatasync(p)),
+        truncate: (p, n) => (calls.push('truncate'), disk.truncate(p, n)),
+      };
+      await Wal.initialize(counting, DIR, ID, []);
+      const { wal } = await Wal.open(counting, DIR, ID, { logger: new CollectingLogger() });
+      calls.length = 0;
+      await wal.append(entryRecords(1, 2));
+      await Promise.all([wal.append(entryRecords(3, 3)), wal.append(entryRecords(4, 4))]);
+      await wal.append([{ type: 'hardState', hardState: hs(1, 1, 4) }], { sync: false });
+      await wal.append(entryRecords(5, 5));
+      expect(calls).to.deep.equal(['appendAtSynced', 'appendAtSynced', 'appendAt', 'appendAtSynced']);
+      disk.crash();
+      expect((await reopen(disk)).filter((r) => r.type === 'entry')).to.deep.equal(entryRecords(1, 5));
     });
 
     context('when an append says sync: false', () => {
@@ -394,6 +416,21 @@ describe('Wal', () => {
         const err = await failure(wal.append(entryRecords(2, 2)));
         expect(err.reason).to.equal('IO');
         expect(err.retryable).to.equal(true);
+        disk.crash();
+        expect(await reopen(disk)).to.deep.equal(entryRecords(1, 1));
+      });
+
+      it('stays failed for good once the disk works again (no retry acknowledges unsynced data)', async () => {
+        const faulty = new FaultyDisk(disk);
+        const wal = await fresh(faulty, { preallocateBytes: 4096 });
+        await wal.append(entryRecords(1, 1));
+        faulty.inject({ ops: ['fdatasync'], code: 'EIO', times: 1 });
+        const first = await failure(wal.append(entryRecords(2, 2)));
+        expect(wal.failure).to.equal(first);
+        // the fault is spent: the disk would sync now, the WAL still refuses
+        const later = await failure(wal.append(entryRecords(3, 3)));
+        expect(later).to.equal(first);
+        expect(await failure(wal.sync())).to.equal(first);
         disk.crash();
         expect(await reopen(disk)).to.deep.equal(entryRecords(1, 1));
       });
