@@ -129,6 +129,8 @@ export interface ChunkRow {
   readonly errors: number;
   /** snapshots the leader took since it started (NaN if its metrics do not say) */
   readonly snapshots: number;
+  /** the largest member VmRSS at the end of the chunk, MiB */
+  readonly maxRssMiB: number;
 }
 
 /** Everything the scale run measured on one target. */
@@ -167,8 +169,8 @@ export function chunkTable(results: readonly ScaleResult[]): string {
   const e = results.find((r) => r.target === 'etcd');
   const n = Math.max(c?.chunks.length ?? 0, e?.chunks.length ?? 0);
   const lines = [
-    '| keys | values MiB | ops/s C | ops/s E | C/E | p99 ms C | p99 ms E | C/E | max ms C | max ms E | C/E | errors C/E | snapshots C/E |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| keys | values MiB | ops/s C | ops/s E | C/E | p99 ms C | p99 ms E | C/E | max ms C | max ms E | C/E | max RSS MiB C | max RSS MiB E | C/E | errors C/E | snapshots C/E |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (let i = 0; i < n; i++) {
     const a = c?.chunks[i];
@@ -182,6 +184,7 @@ export function chunkTable(results: readonly ScaleResult[]): string {
         ...col('opsPerSec'),
         ...col('p99Ms'),
         ...col('maxMs'),
+        ...col('maxRssMiB'),
         `${count(g(a, 'errors'))} / ${count(g(b, 'errors'))}`,
         `${count(g(a, 'snapshots'))} / ${count(g(b, 'snapshots'))}`,
       ].join(' | ')} |`,

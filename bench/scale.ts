@@ -91,12 +91,13 @@ async function load(
       maxMs: Math.max(maxOk, r.maxFailedMs),
       errors: r.errors,
       snapshots: await leaderSnapshots(c.target),
+      maxRssMiB: Math.max(...Object.values(c.target.rss()).filter((v) => !Number.isNaN(v))),
     };
     chunks.push(row);
     log(
       `  ${c.target.name} ${row.keys.toLocaleString('en-US')} keys (${row.valueMiB.toFixed(0)} MiB): ` +
         `${row.opsPerSec.toFixed(0)} puts/s, p99 ${row.p99Ms.toFixed(1)} ms, max ${row.maxMs.toFixed(0)} ms, ` +
-        `${row.errors} failed, leader snapshots ${row.snapshots} [${row.seconds.toFixed(0)} s]` +
+        `${row.errors} failed, leader snapshots ${row.snapshots}, max RSS ${row.maxRssMiB.toFixed(0)} MiB [${row.seconds.toFixed(0)} s]` +
         (r.firstError === undefined ? '' : ` first failure: ${String(r.firstError)}`),
     );
     if (r.errors > n * ABORT_ERROR_SHARE)

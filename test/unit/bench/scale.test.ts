@@ -25,6 +25,7 @@ const chunk = (keys: number, opsPerSec: number, maxMs: number, errors = 0): Chun
   maxMs,
   errors,
   snapshots: Math.floor(keys / 10_000),
+  maxRssMiB: keys / 1000,
 });
 
 const result = (target: 'concord' | 'etcd', rss: number, chunks: ChunkRow[]): ScaleResult => ({
@@ -123,14 +124,14 @@ describe('bench scale', () => {
       const lines = chunkTable([c, e]).split('\n');
       expect(lines).to.have.length(4);
       expect(lines[2]).to.equal(
-        '| 200,000 | 48.8 | 4000 | 5000 | 0.80 | 100 | 50.0 | 2.00 | 200 | 100 | 2.00 | 0 / 0 | 20 / 20 |',
+        '| 200,000 | 48.8 | 4000 | 5000 | 0.80 | 100 | 50.0 | 2.00 | 200 | 100 | 2.00 | 200 | 200 | 1.00 | 0 / 0 | 20 / 20 |',
       );
-      expect(lines[3]).to.contain('| 900 | 100 | 9.00 | 2 / 0 |');
+      expect(lines[3]).to.contain('| 900 | 100 | 9.00 | 400 | 400 | 1.00 | 2 / 0 |');
     });
     it('leaves the other side and the ratio empty for one target', () => {
       const line = chunkTable([e]).split('\n')[2]!;
       expect(line).to.equal(
-        '| 200,000 | 48.8 | – | 5000 | – | – | 50.0 | – | – | 100 | – | – / 0 | – / 20 |',
+        '| 200,000 | 48.8 | – | 5000 | – | – | 50.0 | – | – | 100 | – | – | 200 | – | – / 0 | – / 20 |',
       );
     });
     it('summarises memory, disk, restart, catch-up and the worst put', () => {
