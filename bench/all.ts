@@ -11,6 +11,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ArgReader } from './args.js';
 import { openDriver } from './drivers.js';
 import { summarizeProfile, type CpuProfile } from './profile.js';
 import { Better, rows, table, TARGETS, type Sample, type TargetName } from './stats.js';
@@ -147,29 +148,16 @@ export function parseArgs(argv: readonly string[]): Args {
     profileDurationMs: 10_000,
   };
   let duration: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (): number => {
-      const n = Number(val());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number\n${USAGE}`);
-      return n;
-    };
+  const r = new ArgReader(argv, USAGE);
+  for (let flag = r.flag(); flag !== undefined; flag = r.flag()) {
     if (flag === '--vs') a.targets = [...TARGETS];
-    else if (flag === '--target') {
-      const t = val();
-      if (t !== 'concord' && t !== 'etcd') throw new Error(`--target must be concord or etcd\n${USAGE}`);
-      a.targets = [t];
-    } else if (flag === '--repeats') a.repeats = Math.floor(num());
-    else if (flag === '--duration-ms') duration = num();
-    else if (flag === '--size') a.size = Math.floor(num());
-    else if (flag === '--only') a.only = val().split(',');
+    else if (flag === '--target') a.targets = [r.target(flag)];
+    else if (flag === '--repeats') a.repeats = Math.floor(r.positive(flag));
+    else if (flag === '--duration-ms') duration = r.positive(flag);
+    else if (flag === '--size') a.size = Math.floor(r.positive(flag));
+    else if (flag === '--only') a.only = r.value(flag).split(',');
     else if (flag === '--profile') a.profile = true;
-    else throw new Error(`unknown flag ${flag}\n${USAGE}`);
+    else throw r.unknown(flag);
   }
   if (duration !== undefined) {
     a.durationMs = duration;

@@ -2,6 +2,7 @@
  * Pure parts of `npm run bench -- scale` (bench/scale.ts): its options, the plan of chunks and
  * the tables. No I/O here, so test/unit/bench/ can check them exactly.
  */
+import { ArgReader } from './args.js';
 import { fmt, ratio, TARGETS, type TargetName } from './stats.js';
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -79,35 +80,20 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     catchUpKeys: 30_000,
     size: 3,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${SCALE_USAGE}`);
-      return v;
-    };
-    const int = (): number => {
-      const n = Number(val());
-      if (!Number.isSafeInteger(n) || n <= 0)
-        throw new Error(`${flag} needs a positive integer\n${SCALE_USAGE}`);
-      return n;
-    };
+  const r = new ArgReader(argv, SCALE_USAGE);
+  for (let flag = r.flag(); flag !== undefined; flag = r.flag()) {
     if (flag === '--vs') a.targets = [...TARGETS];
-    else if (flag === '--target') {
-      const t = val();
-      if (t !== 'concord' && t !== 'etcd')
-        throw new Error(`--target must be concord or etcd\n${SCALE_USAGE}`);
-      a.targets = [t];
-    } else if (flag === '--bytes') a.bytes = parseSize(val());
-    else if (flag === '--chunk-keys') a.chunkKeys = int();
-    else if (flag === '--value-bytes') a.valueBytes = int();
-    else if (flag === '--in-flight') a.inFlight = int();
-    else if (flag === '--snapshot-count') a.snapshotCount = int();
-    else if (flag === '--quota-bytes') a.quotaBytes = parseSize(val());
-    else if (flag === '--heap-mib') a.heapMiB = int();
-    else if (flag === '--catch-up-keys') a.catchUpKeys = int();
-    else if (flag === '--size') a.size = int();
-    else throw new Error(`unknown flag ${flag}\n${SCALE_USAGE}`);
+    else if (flag === '--target') a.targets = [r.target(flag)];
+    else if (flag === '--bytes') a.bytes = parseSize(r.value(flag));
+    else if (flag === '--chunk-keys') a.chunkKeys = r.integer(flag);
+    else if (flag === '--value-bytes') a.valueBytes = r.integer(flag);
+    else if (flag === '--in-flight') a.inFlight = r.integer(flag);
+    else if (flag === '--snapshot-count') a.snapshotCount = r.integer(flag);
+    else if (flag === '--quota-bytes') a.quotaBytes = parseSize(r.value(flag));
+    else if (flag === '--heap-mib') a.heapMiB = r.integer(flag);
+    else if (flag === '--catch-up-keys') a.catchUpKeys = r.integer(flag);
+    else if (flag === '--size') a.size = r.integer(flag);
+    else throw r.unknown(flag);
   }
   if (Number.isNaN(a.heapMiB)) a.heapMiB = defaultHeapMiB(a.bytes);
   return a;
