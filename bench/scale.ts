@@ -106,6 +106,18 @@ async function load(
   return { chunks };
 }
 
+/** Whether a linearizable read succeeds on some member: true as soon as one does. */
+function anyReads(t: Target): Promise<boolean> {
+  return new Promise((resolve) => {
+    let left = t.members.length;
+    for (const m of t.members)
+      void t.linearizableRead(m, 'scale/probe').then((ok) => {
+        if (ok) resolve(true);
+        else if (--left === 0) resolve(false);
+      });
+  });
+}
+
 /** Stop all members, start all, until a linearizable read succeeds on any of them. */
 async function restartAll(
   t: Target,
@@ -116,11 +128,7 @@ async function restartAll(
   const stopMs = performance.now() - s0;
   const t0 = performance.now();
   for (const m of t.members) t.restart(m);
-  const restartMs = await timeUntil(
-    async () => (await Promise.all(t.members.map((m) => t.linearizableRead(m, 'scale/probe')))).some(Boolean),
-    RECOVERY_TIMEOUT_MS,
-    t0,
-  );
+  const restartMs = await timeUntil(() => anyReads(t), RECOVERY_TIMEOUT_MS, t0);
   log(
     `  ${t.name} full restart: stopped in ${stopMs.toFixed(0)} ms, first linearizable read after ${restartMs.toFixed(0)} ms`,
   );
