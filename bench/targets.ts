@@ -31,13 +31,12 @@ export interface TargetOptions {
   readonly heapMiB?: number;
 }
 
-/** What maintenance.status says about one member (revision and indexes are this member's own). */
+/** What maintenance.status says about one member (the revision is this member's own). */
 export interface MemberStatus {
   readonly memberId: string;
   /** '0' or '' while the member knows no leader */
   readonly leader: string;
   readonly revision: number;
-  readonly raftAppliedIndex: number;
 }
 
 export interface BenchMember {
@@ -227,7 +226,6 @@ export class Target {
     const j = (await this.gateway(m, '/v3/maintenance/status', {})) as
       | {
           leader?: string;
-          raftAppliedIndex?: string | number;
           header?: { member_id?: string; revision?: string | number };
         }
       | undefined;
@@ -236,7 +234,6 @@ export class Target {
       memberId: j.header.member_id,
       leader: j.leader ?? '',
       revision: Number(j.header.revision ?? NaN),
-      raftAppliedIndex: Number(j.raftAppliedIndex ?? NaN),
     };
   }
 
