@@ -60,11 +60,12 @@ export const SCALE_USAGE = `usage: npm run bench -- scale [--vs | --target conco
          [--heap-mib N] [--catch-up-keys 30000] [--size 3]`;
 
 /**
- * Concord's V8 heap for a data set: room for ~3× the values (what a member held per byte of data
- * when issue 14 was filed) plus 1 GiB, at least 4 GiB. An explicit --heap-mib wins.
+ * Concord's V8 heap for a data set: room for 6× the values plus 1 GiB, at least 4 GiB. A member
+ * held about 6× the values in RSS at 256 MiB (docs/performance.md, "Scale"); a heap too small
+ * crashes the member, a larger limit costs nothing until it is used. An explicit --heap-mib wins.
  */
 export function defaultHeapMiB(bytes: number): number {
-  return Math.max(4096, Math.ceil((3 * bytes) / 2 ** 20) + 1024);
+  return Math.max(4096, Math.ceil((6 * bytes) / 2 ** 20) + 1024);
 }
 
 export function parseScaleArgs(argv: readonly string[]): ScaleArgs {

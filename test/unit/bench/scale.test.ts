@@ -109,10 +109,11 @@ describe('bench scale', () => {
   });
 
   describe('#defaultHeapMiB', () => {
-    it('gives room for three times the values plus 1 GiB, at least 4 GiB', () => {
+    it('gives room for six times the values plus 1 GiB, at least 4 GiB', () => {
       expect(defaultHeapMiB(64 * 2 ** 20)).to.equal(4096);
-      expect(defaultHeapMiB(2 ** 30)).to.equal(3 * 1024 + 1024);
-      expect(defaultHeapMiB(2 * 2 ** 30)).to.equal(7 * 1024);
+      expect(defaultHeapMiB(256 * 2 ** 20)).to.equal(4096);
+      expect(defaultHeapMiB(2 * 2 ** 30)).to.equal(6 * 2048 + 1024);
+      expect(defaultHeapMiB(2 ** 30)).to.equal(6 * 1024 + 1024);
     });
   });
 
