@@ -48,8 +48,11 @@ export interface ScaleArgs {
   snapshotCount: number;
   /** `--quota-backend-bytes` of both targets */
   quotaBytes: number;
-  /** Concord's `--max-old-space-size`, MiB */
-  heapMiB: number;
+  /**
+   * Concord's `--max-old-space-size`, MiB; absent: `concord serve` sizes its member's heap from
+   * the quota (docs/operations.md, "Memory")
+   */
+  heapMiB: number | undefined;
   /** keys written while one follower is down */
   catchUpKeys: number;
   size: number;
@@ -58,15 +61,6 @@ export interface ScaleArgs {
 export const SCALE_USAGE = `usage: npm run bench -- scale [--vs | --target concord|etcd] [--bytes 1GiB] [--chunk-keys 200000]
          [--value-bytes 256] [--in-flight 64] [--snapshot-count 10000] [--quota-bytes 8GiB]
          [--heap-mib N] [--catch-up-keys 30000] [--size 3]`;
-
-/**
- * Concord's V8 heap for a data set: room for 6× the values plus 1 GiB, at least 4 GiB. A member
- * held about 6× the values in RSS at 256 MiB (docs/performance.md, "Scale"); a heap too small
- * crashes the member, a larger limit costs nothing until it is used. An explicit --heap-mib wins.
- */
-export function defaultHeapMiB(bytes: number): number {
-  return Math.max(4096, Math.ceil((6 * bytes) / 2 ** 20) + 1024);
-}
 
 export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
   const a: ScaleArgs = {
@@ -77,7 +71,7 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     inFlight: 64,
     snapshotCount: 10_000,
     quotaBytes: 8 * 2 ** 30,
-    heapMiB: NaN,
+    heapMiB: undefined,
     catchUpKeys: 30_000,
     size: 3,
   };
@@ -96,7 +90,6 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     else if (flag === '--size') a.size = r.integer(flag);
     else throw r.unknown(flag);
   }
-  if (Number.isNaN(a.heapMiB)) a.heapMiB = defaultHeapMiB(a.bytes);
   return a;
 }
 

@@ -173,13 +173,13 @@ async function runTarget(name: TargetName, a: ScaleArgs, log: (line: string) => 
   log(
     `scale: ${name}, ${a.size} members, ${(a.bytes / MiB).toFixed(0)} MiB of ${a.valueBytes}-byte values, ` +
       `${a.inFlight} in flight, --snapshot-count ${a.snapshotCount}, quota ${(a.quotaBytes / MiB).toFixed(0)} MiB` +
-      (name === 'concord' ? `, heap ${a.heapMiB} MiB` : ''),
+      (name === 'concord' && a.heapMiB !== undefined ? `, heap ${a.heapMiB} MiB` : ''),
   );
   const c = await startCluster(name, {
     size: a.size,
     snapshotCount: a.snapshotCount,
     quotaBackendBytes: a.quotaBytes,
-    heapMiB: a.heapMiB,
+    ...(a.heapMiB === undefined ? {} : { heapMiB: a.heapMiB }),
     startTimeoutMs: 60_000,
   });
   try {

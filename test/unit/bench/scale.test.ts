@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import {
   chunkPlan,
   chunkTable,
-  defaultHeapMiB,
   parseScaleArgs,
   parseSize,
   summaryTable,
@@ -82,7 +81,7 @@ describe('bench scale', () => {
         size: 3,
         quotaBytes: 8 * 2 ** 30,
       });
-      expect(a.heapMiB).to.equal(defaultHeapMiB(2 ** 30));
+      expect(a.heapMiB, 'serve sizes the heap from the quota').to.equal(undefined);
     });
     it('reads the options', () => {
       const a = parseScaleArgs([
@@ -105,15 +104,6 @@ describe('bench scale', () => {
       expect(() => parseScaleArgs(['--target', 'zookeeper'])).to.throw(/concord or etcd/);
       expect(() => parseScaleArgs(['--chunk-keys', '1.5'])).to.throw(/positive integer/);
       expect(() => parseScaleArgs(['--bytes'])).to.throw(/needs a value/);
-    });
-  });
-
-  describe('#defaultHeapMiB', () => {
-    it('gives room for six times the values plus 1 GiB, at least 4 GiB', () => {
-      expect(defaultHeapMiB(64 * 2 ** 20)).to.equal(4096);
-      expect(defaultHeapMiB(256 * 2 ** 20)).to.equal(4096);
-      expect(defaultHeapMiB(2 * 2 ** 30)).to.equal(6 * 2048 + 1024);
-      expect(defaultHeapMiB(2 ** 30)).to.equal(6 * 1024 + 1024);
     });
   });
 
