@@ -11,10 +11,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ArgReader } from './args.js';
 import { openDriver } from './drivers.js';
 import { summarizeProfile, type CpuProfile } from './profile.js';
 import { Better, rows, table, TARGETS, type Sample, type TargetName } from './stats.js';
-import { ensureEtcd, Target } from './targets.js';
+import { ensureEtcd, startCluster, stopCluster, Target, type Cluster } from './targets.js';
 import { allWorkloads, putWorkload, type Workload } from './workloads.js';
 
 export const RESULTS_DIR = join(fileURLToPath(import.meta.url), '..', '..', '..', 'bench', 'results');
@@ -55,42 +56,33 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
     const order = repeat % 2 === 0 ? targets : [...targets].reverse();
     for (const name of order) {
       o.log(`round ${repeat + 1}/${o.repeats}: ${name} (${o.size} member${o.size === 1 ? '' : 's'})`);
-      const target = await Target.start(name, { size: o.size });
-      const driver = openDriver(name, target.clientUrls);
+      // One measurement of one workload; a workload that throws is reported and skipped.
+      const measure = async (w: Workload, c: Cluster): Promise<void> => {
+        const t0 = Date.now();
+        let measured;
+        try {
+          measured = await w.run({
+            driver: c.driver,
+            target: c.target,
+            durationMs: o.durationMs,
+            runId: `r${repeat}`,
+            log: o.log,
+          });
+        } catch (e) {
+          o.log(`  ${name} ${w.name}: FAILED: ${String(e)}`);
+          failures.push(`${name} ${w.name} round ${repeat + 1}: ${String(e)}`);
+          return;
+        }
+        for (const m of measured) samples.push({ ...m, target: name, repeat });
+        o.log(
+          `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
+        );
+      };
+      const shared = await startCluster(name, { size: o.size });
       try {
-        // Connect and elect outside the measurements: one write (retried while the cluster settles).
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await driver.put('bench/warmup', new Uint8Array(8));
-            break;
-          } catch (e) {
-            if (attempt >= 20) throw e;
-            await new Promise((r) => setTimeout(r, 250));
-          }
-        }
-        for (const w of o.workloads) {
-          if (w.name === 'failover') continue; // after the memory sample below
-          const t0 = Date.now();
-          let measured;
-          try {
-            measured = await w.run({
-              driver,
-              target,
-              durationMs: o.durationMs,
-              runId: `r${repeat}`,
-              log: o.log,
-            });
-          } catch (e) {
-            o.log(`  ${name} ${w.name}: FAILED: ${String(e)}`);
-            failures.push(`${name} ${w.name} round ${repeat + 1}: ${String(e)}`);
-            continue;
-          }
-          for (const m of measured) samples.push({ ...m, target: name, repeat });
-          o.log(
-            `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
-          );
-        }
-        const rss = Object.values(target.rss()).filter((v) => !Number.isNaN(v));
+        for (const w of o.workloads)
+          if (w.name !== 'failover' && w.cluster === undefined) await measure(w, shared);
+        const rss = Object.values(shared.target.rss()).filter((v) => !Number.isNaN(v));
         if (rss.length > 0) {
           const rssRow = {
             workload: 'memory',
@@ -101,32 +93,28 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           } as const;
           samples.push({ ...rssRow, metric: 'max member RSS', value: Math.max(...rss) });
         }
+        // after the memory sample: it kills and restarts the leader
         const failover = o.workloads.find((w) => w.name === 'failover');
-        if (failover !== undefined) {
-          try {
-            const measured = await failover.run({
-              driver,
-              target,
-              durationMs: o.durationMs,
-              runId: `r${repeat}`,
-              log: o.log,
-            });
-            for (const m of measured) samples.push({ ...m, target: name, repeat });
-          } catch (e) {
-            o.log(`  ${name} failover: FAILED: ${String(e)}`);
-            failures.push(`${name} failover round ${repeat + 1}: ${String(e)}`);
-          }
-        }
+        if (failover !== undefined) await measure(failover, shared);
       } finally {
-        await driver.close();
-        await target.stop();
+        await stopCluster(shared);
+      }
+      // Workloads that need their own settings run on a fresh cluster each, one at a time.
+      for (const w of o.workloads) {
+        if (w.cluster === undefined) continue;
+        const own = await startCluster(name, { size: o.size, ...w.cluster });
+        try {
+          await measure(w, own);
+        } finally {
+          await stopCluster(own);
+        }
       }
     }
   }
   return { samples, skipped, failures };
 }
 
-function machine(): Record<string, string | number> {
+export function machine(): Record<string, string | number> {
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? '?',
@@ -160,29 +148,16 @@ export function parseArgs(argv: readonly string[]): Args {
     profileDurationMs: 10_000,
   };
   let duration: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const val = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = (): number => {
-      const n = Number(val());
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number\n${USAGE}`);
-      return n;
-    };
+  const r = new ArgReader(argv, USAGE);
+  for (let flag = r.flag(); flag !== undefined; flag = r.flag()) {
     if (flag === '--vs') a.targets = [...TARGETS];
-    else if (flag === '--target') {
-      const t = val();
-      if (t !== 'concord' && t !== 'etcd') throw new Error(`--target must be concord or etcd\n${USAGE}`);
-      a.targets = [t];
-    } else if (flag === '--repeats') a.repeats = Math.floor(num());
-    else if (flag === '--duration-ms') duration = num();
-    else if (flag === '--size') a.size = Math.floor(num());
-    else if (flag === '--only') a.only = val().split(',');
+    else if (flag === '--target') a.targets = [r.target(flag)];
+    else if (flag === '--repeats') a.repeats = Math.floor(r.positive(flag));
+    else if (flag === '--duration-ms') duration = r.positive(flag);
+    else if (flag === '--size') a.size = Math.floor(r.positive(flag));
+    else if (flag === '--only') a.only = r.value(flag).split(',');
     else if (flag === '--profile') a.profile = true;
-    else throw new Error(`unknown flag ${flag}\n${USAGE}`);
+    else throw r.unknown(flag);
   }
   if (duration !== undefined) {
     a.durationMs = duration;

@@ -5,12 +5,13 @@
  * directory that stop() removes; processes are stopped by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // the tests' port picker: one place that never hands out a port twice in a process
 import { freePort } from '../test/helpers/ports.js';
+import { openDriver, type Driver } from './drivers.js';
 import type { TargetName } from './stats.js';
 
 const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 'cli', 'main.js');
@@ -22,11 +23,26 @@ export interface TargetOptions {
   readonly cpuProfileDir?: string;
   /** how long to wait for a leader at start, ms */
   readonly startTimeoutMs?: number;
+  /** `--snapshot-count` of both targets (their own default when absent: 10,000 and 100,000) */
+  readonly snapshotCount?: number;
+  /** `--quota-backend-bytes` of both targets (their own default when absent: 2 GiB) */
+  readonly quotaBackendBytes?: number;
+  /** Concord only: V8's `--max-old-space-size` of each member, MiB (Node's default when absent) */
+  readonly heapMiB?: number;
+}
+
+/** What maintenance.status says about one member (the revision is this member's own). */
+export interface MemberStatus {
+  readonly memberId: string;
+  /** '0' or '' while the member knows no leader */
+  readonly leader: string;
+  readonly revision: number;
 }
 
 export interface BenchMember {
   readonly name: string;
   readonly clientUrl: string;
+  readonly dataDir: string;
   readonly args: readonly string[];
   proc: ChildProcess | undefined;
   log: string;
@@ -139,10 +155,17 @@ export class Target {
         'bench',
         '--initial-cluster-state',
         'new',
+        ...(this.options.snapshotCount === undefined
+          ? []
+          : ['--snapshot-count', String(this.options.snapshotCount)]),
+        ...(this.options.quotaBackendBytes === undefined
+          ? []
+          : ['--quota-backend-bytes', String(this.options.quotaBackendBytes)]),
       ];
       const args =
         this.name === 'concord'
           ? [
+              ...(this.options.heapMiB === undefined ? [] : [`--max-old-space-size=${this.options.heapMiB}`]),
               ...(this.options.cpuProfileDir === undefined
                 ? []
                 : [
@@ -159,7 +182,7 @@ export class Target {
               'warn',
             ]
           : [...common, '--logger', 'zap', '--log-level', 'error'];
-      this.members.push({ name: s.name, clientUrl, args, proc: undefined, log: '' });
+      this.members.push({ name: s.name, clientUrl, dataDir, args, proc: undefined, log: '' });
     }
     for (const m of this.members) this.spawn(m);
     await this.waitForLeader(this.options.startTimeoutMs ?? 30_000);
@@ -182,21 +205,64 @@ export class Target {
     return m.proc !== undefined && m.proc.exitCode === null && m.proc.signalCode === null;
   }
 
-  /** maintenance.status through the etcd-compatible JSON gateway both targets serve. */
-  async status(m: BenchMember): Promise<{ memberId: string; leader: string } | undefined> {
+  /** A POST to the etcd-compatible JSON gateway both targets serve; undefined on any failure. */
+  private async gateway(m: BenchMember, path: string, body: unknown): Promise<unknown> {
     try {
-      const res = await fetch(`${m.clientUrl}/v3/maintenance/status`, {
+      const res = await fetch(`${m.clientUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: '{}',
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(1000),
       });
       if (!res.ok) return undefined;
-      const j = (await res.json()) as { leader?: string; header?: { member_id?: string } };
-      if (j.leader === undefined || j.leader === '0' || j.header?.member_id === undefined) return undefined;
-      return { memberId: j.header.member_id, leader: j.leader };
+      return (await res.json()) as unknown;
     } catch {
       return undefined;
+    }
+  }
+
+  /** maintenance.status of one member, whether or not it knows a leader. */
+  async memberStatus(m: BenchMember): Promise<MemberStatus | undefined> {
+    const j = (await this.gateway(m, '/v3/maintenance/status', {})) as
+      | {
+          leader?: string;
+          header?: { member_id?: string; revision?: string | number };
+        }
+      | undefined;
+    if (j?.header?.member_id === undefined) return undefined;
+    return {
+      memberId: j.header.member_id,
+      leader: j.leader ?? '',
+      revision: Number(j.header.revision ?? NaN),
+    };
+  }
+
+  /** maintenance.status of a member that knows a leader (undefined otherwise). */
+  async status(m: BenchMember): Promise<{ memberId: string; leader: string } | undefined> {
+    const s = await this.memberStatus(m);
+    if (s === undefined || s.leader === '' || s.leader === '0') return undefined;
+    return { memberId: s.memberId, leader: s.leader };
+  }
+
+  /** One linearizable range of `key` on this member through the gateway; whether it succeeded. */
+  async linearizableRead(m: BenchMember, key: string): Promise<boolean> {
+    const j = await this.gateway(m, '/v3/kv/range', { key: Buffer.from(key).toString('base64') });
+    return j !== undefined;
+  }
+
+  /** Snapshots this member took since it started (its /metrics), NaN if unknown. */
+  async snapshotsTaken(m: BenchMember): Promise<number> {
+    const metric =
+      this.name === 'concord'
+        ? 'concord_server_snapshots_taken_total'
+        : 'etcd_debugging_snap_save_total_duration_seconds_count';
+    try {
+      const res = await fetch(`${m.clientUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+      if (!res.ok) return NaN;
+      const line = (await res.text()).split('\n').find((l) => l.startsWith(`${metric} `));
+      return line === undefined ? NaN : Number(line.slice(metric.length + 1));
+    } catch {
+      return NaN;
     }
   }
 
@@ -230,6 +296,18 @@ export class Target {
     m.proc = undefined;
   }
 
+  /** SIGTERM of one member by PID (SIGKILL after graceMs); its data directory stays. */
+  async halt(m: BenchMember, graceMs = 10_000): Promise<void> {
+    const child = m.proc;
+    if (child === undefined || !this.alive(m)) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(t);
+    m.proc = undefined;
+  }
+
   restart(m: BenchMember): void {
     if (this.alive(m)) throw new Error(`${m.name} is still running`);
     this.spawn(m);
@@ -242,20 +320,66 @@ export class Target {
     );
   }
 
+  /** Disk space each member's data directory takes, in bytes (allocated blocks, as `du`). */
+  dataDirBytes(): Record<string, number> {
+    return Object.fromEntries(this.members.map((m) => [m.name, diskUsage(m.dataDir)]));
+  }
+
   /** SIGTERM (then SIGKILL after 10 s) every member, then remove the data directories. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.members.map(async (m) => {
-        const child = m.proc;
-        if (child === undefined || !this.alive(m)) return;
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(t);
-        m.proc = undefined;
-      }),
-    );
+    await Promise.all(this.members.map((m) => this.halt(m)));
     rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Bytes allocated to a file or a directory tree (st_blocks × 512), 0 if it does not exist. */
+export function diskUsage(path: string): number {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 0;
+  }
+  let total = st.blocks * 512;
+  if (st.isDirectory()) for (const f of readdirSync(path)) total += diskUsage(join(path, f));
+  return total;
+}
+
+/** A started target and a driver connected to it, one write already through (the warm-up). */
+export interface Cluster {
+  readonly target: Target;
+  readonly driver: Driver;
+}
+
+/**
+ * Starts a target and connects a driver; the connection and the first election happen outside
+ * any measurement, in one warm-up write retried while the cluster settles. Stop with
+ * stopCluster().
+ */
+export async function startCluster(name: TargetName, options: TargetOptions): Promise<Cluster> {
+  const target = await Target.start(name, options);
+  const driver = openDriver(name, target.clientUrls);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await driver.put('bench/warmup', new Uint8Array(8));
+        break;
+      } catch (e) {
+        if (attempt >= 20) throw e;
+        await sleep(250);
+      }
+    }
+  } catch (e) {
+    await stopCluster({ target, driver });
+    throw e;
+  }
+  return { target, driver };
+}
+
+export async function stopCluster(c: Cluster): Promise<void> {
+  try {
+    await c.driver.close();
+  } finally {
+    await c.target.stop();
   }
 }

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { openDriver, type Driver } from './drivers.js';
 import { Better, percentile, xorshift, type Sample } from './stats.js';
-import type { Target } from './targets.js';
+import type { Target, TargetOptions } from './targets.js';
 
 export type Measured = Omit<Sample, 'target' | 'repeat'>;
 
@@ -22,6 +22,11 @@ export interface WorkloadContext {
 export interface Workload {
   readonly name: string;
   readonly run: (ctx: WorkloadContext) => Promise<Measured[]>;
+  /**
+   * Settings this workload needs its cluster started with (e.g. a small `--snapshot-count`); the
+   * suite then runs it on a fresh cluster of its own, so the other rows keep the default one.
+   */
+  readonly cluster?: Pick<TargetOptions, 'snapshotCount'>;
 }
 
 export interface LoopResult {
@@ -70,6 +75,53 @@ export async function closedLoop(
     errors,
     elapsedMs: Math.min(performance.now(), deadline) - start,
     latenciesMs,
+  };
+  return firstError === undefined ? result : { ...result, firstError };
+}
+
+export interface CountedResult extends LoopResult {
+  /** the longest time an op took to fail (0 when none failed): a timed-out put is a stall too */
+  readonly maxFailedMs: number;
+}
+
+/**
+ * `count` ops (seq 0..count-1), `concurrency` of them in flight at any time; failed ops are
+ * counted, not retried. Latencies are those of the ops that succeeded.
+ */
+export async function countedLoop(
+  concurrency: number,
+  count: number,
+  op: (seq: number) => Promise<void>,
+): Promise<CountedResult> {
+  const start = performance.now();
+  const latenciesMs: number[] = [];
+  let ops = 0;
+  let errors = 0;
+  let maxFailedMs = 0;
+  let firstError: unknown;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const seq = next++;
+      const t0 = performance.now();
+      try {
+        await op(seq);
+        ops++;
+        latenciesMs.push(performance.now() - t0);
+      } catch (e) {
+        errors++;
+        maxFailedMs = Math.max(maxFailedMs, performance.now() - t0);
+        firstError ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  const result: CountedResult = {
+    ops,
+    errors,
+    elapsedMs: performance.now() - start,
+    latenciesMs,
+    maxFailedMs,
   };
   return firstError === undefined ? result : { ...result, firstError };
 }
@@ -338,6 +390,40 @@ export const failoverWorkload: Workload = {
   },
 };
 
+/** `--snapshot-count` of both targets in the snapshot-put-64 row. */
+export const SNAPSHOT_ROW_COUNT = 5_000;
+
+/**
+ * put-64 of distinct keys on a cluster that snapshots every `snapshotCount` entries, for
+ * 4 × snapshotCount puts: every member cuts at least three snapshots of a growing state while the
+ * puts run. The row is the longest put (a failed put counts with its time to fail).
+ */
+export function snapshotPutWorkload(concurrency = 64, snapshotCount = SNAPSHOT_ROW_COUNT): Workload {
+  const name = `snapshot-put-${concurrency}`;
+  return {
+    name,
+    cluster: { snapshotCount },
+    run: async (ctx) => {
+      const val = value(xorshift(concurrency * 31 + 7));
+      const before = await ctx.target.snapshotsTaken(await ctx.target.waitForLeader());
+      const r = await countedLoop(concurrency, 4 * snapshotCount, (seq) =>
+        ctx.driver.put(`bench/snap/${ctx.runId}/${seq.toString().padStart(7, '0')}`, val),
+      );
+      checkErrors(ctx, name, r);
+      const leader = await ctx.target.waitForLeader();
+      ctx.log(
+        `  ${ctx.driver.target} ${name}: leader ${leader.name} took ${(await ctx.target.snapshotsTaken(leader)) - before} snapshot(s)`,
+      );
+      const maxOk = r.latenciesMs.reduce((a, b) => Math.max(a, b), 0);
+      return [
+        lo(name, 'max latency', 'ms', Math.max(maxOk, r.maxFailedMs)),
+        lo(name, 'latency p99', 'ms', percentile(r.latenciesMs, 99)),
+        hi(name, 'throughput', 'ops/s', perSec(r.ops, r.elapsedMs)),
+      ];
+    },
+  };
+}
+
 /** Every workload of `all`, in run order (failover last: it kills a member). */
 export function allWorkloads(): Workload[] {
   return [
@@ -356,6 +442,7 @@ export function allWorkloads(): Workload[] {
     leaseWorkload(16),
     lockWorkload(1),
     lockWorkload(8),
+    snapshotPutWorkload(),
     failoverWorkload,
   ];
 }

@@ -17,7 +17,7 @@ import {
   table,
   type Sample,
 } from '../../../bench/stats.js';
-import { closedLoop, putWorkload } from '../../../bench/workloads.js';
+import { closedLoop, putWorkload, type Workload } from '../../../bench/workloads.js';
 
 const sample = (
   target: 'concord' | 'etcd',
@@ -177,6 +177,34 @@ describe('bench', () => {
       const rs = rows(res.samples);
       const put = rs.find((r) => r.metric === 'throughput')!;
       if (haveEtcd) expect(put.ratio).to.equal(put.concord.median / put.etcd.median);
+    });
+    it('runs a workload that needs its own settings on a fresh cluster started with them', async () => {
+      const argsSeen: Record<string, readonly string[]> = {};
+      const spy = (name: string, cluster?: Workload['cluster']): Workload => ({
+        name,
+        ...(cluster === undefined ? {} : { cluster }),
+        run: (ctx) => {
+          argsSeen[name] = ctx.target.members[0]!.args;
+          return Promise.resolve([
+            { workload: name, metric: 'ran', unit: 'n', better: Better.Higher, value: 1 },
+          ]);
+        },
+      });
+      const res = await runSuite({
+        targets: ['concord'],
+        repeats: 1,
+        durationMs: 100,
+        size: 1,
+        workloads: [spy('own', { snapshotCount: 123 }), spy('shared')],
+        log: () => undefined,
+      });
+      expect(res.failures).to.deep.equal([]);
+      expect(res.samples.map((s) => s.workload)).to.deep.equal(['shared', 'memory', 'own']);
+      const flag = (args: readonly string[]): string | undefined =>
+        args[args.indexOf('--snapshot-count') + 1];
+      expect(argsSeen['own']).to.include('--snapshot-count');
+      expect(flag(argsSeen['own']!)).to.equal('123');
+      expect(argsSeen['shared']).to.not.include('--snapshot-count');
     });
     it('rejects a zero repeat count', async () => {
       let err: unknown;
