@@ -22,7 +22,7 @@
  * precedes the next generation's first put).
  */
 import { assert } from '../assert.js';
-import type { KeyValue } from './kv-types.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
 
 export class KeyIndex {
   /**
@@ -33,8 +33,8 @@ export class KeyIndex {
   private entries: KeyValue | readonly KeyValue[] = NONE;
   private tombstones: number[] | undefined;
 
-  /** `key` is held once per key and shared by every KeyValue of it. */
-  constructor(readonly key: Uint8Array) {}
+  /** `key` (a binary string, also the index's Map key) is shared by every KeyValue of it. */
+  constructor(readonly key: string) {}
 
   /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
   latest(): KeyValue | undefined {

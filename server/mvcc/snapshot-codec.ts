@@ -30,7 +30,13 @@ import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
 import { keyToString } from './key-bytes.js';
 import { KeyIndex } from './key-index.js';
-import { recordSizeBytes, tombstone, type KeyValue, type MvccEvent } from './kv-types.js';
+import {
+  recordSizeBytes,
+  StoredKeyValue,
+  tombstone,
+  type StoredEvent,
+  type StoredKeyValue as KeyValue,
+} from './kv-types.js';
 import { Hasher } from './hash.js';
 import { INITIAL_REVISION } from './revision.js';
 import { emptyState, type StoreState } from './store-state.js';
@@ -161,9 +167,9 @@ export class StoreSnapshotEncoder {
       left -= 8; // a key without a kept record still costs a lookup
       const kv = keptRecordOf(this.state, key, c);
       if (kv !== undefined) {
-        w.bytes(kv.key).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version).bytes(kv.value);
-        w.uint(kv.lease);
-        left -= kv.key.length + kv.value.length + 24;
+        w.latin1(kv.keyString).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version);
+        w.latin1(kv.valueString).uint(kv.lease);
+        left -= kv.keyString.length + kv.valueString.length + 24;
       }
       return true;
     });
@@ -185,10 +191,11 @@ export class StoreSnapshotEncoder {
       assert(changes !== undefined, () => `snapshot: history misses @${rev}`);
       w.uint(changes.events.length);
       for (const e of changes.events) {
-        w.u8(e.type === 'put' ? 0 : 1).bytes(e.kv.key);
+        const kv = e.kv;
+        w.u8(e.type === 'put' ? 0 : 1).latin1(kv.keyString);
         if (e.type === 'put')
-          w.uint(e.kv.createRevision).uint(e.kv.version).bytes(e.kv.value).uint(e.kv.lease);
-        left -= e.kv.key.length + e.kv.value.length + 16;
+          w.uint(kv.createRevision).uint(kv.version).latin1(kv.valueString).uint(kv.lease);
+        left -= kv.keyString.length + kv.valueString.length + 16;
       }
     }
     if (this.nextRevision > this.revision) this.phase = 'done';
@@ -225,13 +232,12 @@ function decode(r: ByteReader): StoreState {
   const keptCount = format === 2 ? r.uint() : Number.POSITIVE_INFINITY;
   let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
-    const keyBytes = r.bytes();
-    if (keyBytes.length === 0 && format !== 2) break;
-    const key = keyToString(keyBytes);
+    const key = r.latin1();
+    if (key.length === 0 && format !== 2) break;
     const createRevision = r.uint();
     const modRevision = r.uint();
     const version = r.uint();
-    const value = r.bytes().slice();
+    const value = r.latin1();
     const lease = r.uint();
     if (previousKey !== undefined && key <= previousKey)
       throw new SnapshotDecodeError('kept records out of key order');
@@ -244,8 +250,8 @@ function decode(r: ByteReader): StoreState {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
     previousKey = key;
-    const ki = indexFor(state, key, keyBytes);
-    const kv: KeyValue = { key: ki.key, createRevision, modRevision, version, value, lease };
+    const ki = indexFor(state, key);
+    const kv = new StoredKeyValue(ki.key, createRevision, modRevision, version, value, lease);
     ki.put(kv);
     state.keptBytes += recordSizeBytes(kv);
   }
@@ -266,7 +272,7 @@ function decode(r: ByteReader): StoreState {
       continue;
     }
     if (n === 0) throw new SnapshotDecodeError(`empty revision @${rev}`);
-    const events: MvccEvent[] = [];
+    const events: StoredEvent[] = [];
     const keys: string[] = [];
     // Most revisions change one key: only build a duplicate check for the others.
     const seen = n > 1 ? new Set<string>() : undefined;
@@ -290,17 +296,17 @@ function decodeEvent(
   rev: number,
   keys: string[],
   seen: Set<string> | undefined,
-): MvccEvent {
+): StoredEvent {
   const type = r.u8();
-  const keyBytes = r.bytes();
-  const key = keyToString(keyBytes);
-  if (keyBytes.length === 0 || seen?.has(key) === true)
+  const key = r.latin1();
+  if (key.length === 0 || seen?.has(key) === true)
     throw new SnapshotDecodeError(`bad key in revision @${rev}`);
   seen?.add(key);
-  keys.push(key);
   if (type === 1) {
     const ki = state.index.get(key);
-    const kv = tombstone(ki?.key ?? keyBytes.slice(), rev);
+    // The index's string when the key is known: one string per key, however many events name it.
+    keys.push(ki?.key ?? key);
+    const kv = tombstone(ki?.key ?? key, rev);
     const live = ki?.latest();
     ki?.replayTombstone(rev);
     if (live !== undefined && ki?.latest() === undefined) state.liveBytes -= recordSizeBytes(live);
@@ -310,25 +316,26 @@ function decodeEvent(
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
   const createRevision = r.uint();
   const version = r.uint();
-  const value = r.bytes().slice();
+  const value = r.latin1();
   const lease = r.uint();
   if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
     throw new SnapshotDecodeError(`bad put at @${rev}`);
-  const ki = indexFor(state, key, keyBytes);
+  const ki = indexFor(state, key);
+  keys.push(ki.key);
   const latest = ki.latest();
   if (latest !== undefined && latest.modRevision >= rev)
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv: KeyValue = { key: ki.key, createRevision, modRevision: rev, version, value, lease };
+  const kv = new StoredKeyValue(ki.key, createRevision, rev, version, value, lease);
   ki.put(kv);
   state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
   state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
-function indexFor(state: StoreState, key: string, keyBytes: Uint8Array): KeyIndex {
+function indexFor(state: StoreState, key: string): KeyIndex {
   let ki = state.index.get(key);
   if (ki === undefined) {
-    ki = new KeyIndex(keyBytes.slice());
+    ki = new KeyIndex(key);
     state.index.set(key, ki);
     state.tree.insert(key);
   }
@@ -340,23 +347,25 @@ export function hashStore(state: StoreState, rev: number): string {
   const h = new Hasher();
   h.uint(Math.min(rev, state.currentRevision));
   h.uint(state.compactRevision);
+  // latin1() hashes exactly what bytes() of the same bytes did: hashes did not change with the
+  // representation (test/unit/mvcc/latin1-representation.test.ts).
   for (const kv of keptRecords(state)) {
-    h.bytes(kv.key);
+    h.latin1(kv.keyString);
     h.uint(kv.createRevision);
     h.uint(kv.modRevision);
     h.uint(kv.version);
-    h.bytes(kv.value);
+    h.latin1(kv.valueString);
     h.uint(kv.lease);
   }
   for (let r = logicalFirst(state); r <= Math.min(rev, state.currentRevision); r++) {
     for (const e of state.history.at(r)?.events ?? []) {
       h.byte(e.type === 'put' ? 0 : 1);
-      h.bytes(e.kv.key);
+      h.latin1(e.kv.keyString);
       h.uint(e.kv.modRevision);
       if (e.type === 'put') {
         h.uint(e.kv.createRevision);
         h.uint(e.kv.version);
-        h.bytes(e.kv.value);
+        h.latin1(e.kv.valueString);
         h.uint(e.kv.lease);
       }
     }

@@ -16,7 +16,7 @@
  */
 import type { KeyRange } from './key-bytes.js';
 import { KeyIndex } from './key-index.js';
-import type { KeyValue } from './kv-types.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
 import { History } from './history.js';
 import { INITIAL_REVISION } from './revision.js';
 import { TreeIndex } from './tree-index.js';

@@ -236,11 +236,14 @@ export class MvccStore {
     return this.state.index.get(key)?.at(revision);
   }
 
-  /** Visits every live key at the current revision, in key order. */
-  forEachLive(visit: (kv: KeyValue) => void): void {
+  /**
+   * Visits every live key at the current revision, in key order, with its binary string (the one
+   * the store holds: keeping it costs no copy, unlike `keyToString(kv.key)`).
+   */
+  forEachLive(visit: (kv: KeyValue, key: string) => void): void {
     this.state.tree.scan('', undefined, (key) => {
       const kv = this.state.index.get(key)?.latest();
-      if (kv !== undefined) visit(kv);
+      if (kv !== undefined) visit(kv, key);
       return true;
     });
   }
