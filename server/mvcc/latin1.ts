@@ -7,8 +7,9 @@
  * Comparison by code unit orders such strings exactly like their bytes.
  *
  * Both directions go through Node's Buffer latin1 coding, a native byte-for-byte copy. Not
- * `TextDecoder('latin1')`: the WHATWG decoder of that name is windows-1252 and maps 0x80–0x9f to
- * other code points.
+ * `TextDecoder('latin1')`: the Encoding Standard makes that label windows-1252, which maps most of
+ * 0x80–0x9f to other code points (Node 20 happens to decode it byte for byte; a runtime following
+ * the standard would corrupt values and reorder keys: test/unit/mvcc/latin1-representation.test.ts).
  */
 
 interface Latin1Coding {
