@@ -114,6 +114,12 @@ export class KeyIndex {
     return isList(this.entries) && this.entries.length === 0;
   }
 
+  /** The only entry when there is exactly one put and no tombstone (index-entry.ts holds it alone). */
+  lone(): KeyValue | undefined {
+    const e = this.entries;
+    return !isList(e) && this.tombstones === undefined ? e : undefined;
+  }
+
   isEmpty(): boolean {
     return isList(this.entries) && this.entries.length === 0;
   }

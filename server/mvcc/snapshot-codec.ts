@@ -29,7 +29,7 @@ import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
 import { keyToString } from './key-bytes.js';
-import { KeyIndex } from './key-index.js';
+import { entryAt, entryKey, entryLatest, indexPut, indexReplayTombstone } from './index-entry.js';
 import {
   recordSizeBytes,
   StoredKeyValue,
@@ -73,7 +73,7 @@ function keptRecords(state: StoreState): KeyValue[] {
 /** The kept record of one key below the compaction point `rev` (see keptRecords). */
 function keptRecordOf(state: StoreState, key: string, rev: number): KeyValue | undefined {
   if (rev <= INITIAL_REVISION) return undefined;
-  const kv = state.index.get(key)?.at(rev);
+  const kv = entryAt(state.index.get(key), rev);
   return kv !== undefined && kv.modRevision < rev ? kv : undefined;
 }
 
@@ -250,9 +250,8 @@ function decode(r: ByteReader): StoreState {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
     previousKey = key;
-    const ki = indexFor(state, key);
-    const kv = new StoredKeyValue(ki.key, createRevision, modRevision, version, value, lease);
-    ki.put(kv);
+    const kv = new StoredKeyValue(sharedKey(state, key), createRevision, modRevision, version, value, lease);
+    indexPut(state.index, kv);
     state.keptBytes += recordSizeBytes(kv);
   }
   state.liveBytes = state.keptBytes;
@@ -303,13 +302,15 @@ function decodeEvent(
     throw new SnapshotDecodeError(`bad key in revision @${rev}`);
   seen?.add(key);
   if (type === 1) {
-    const ki = state.index.get(key);
+    const entry = state.index.get(key);
     // The index's string when the key is known: one string per key, however many events name it.
-    keys.push(ki?.key ?? key);
-    const kv = tombstone(ki?.key ?? key, rev);
-    const live = ki?.latest();
-    ki?.replayTombstone(rev);
-    if (live !== undefined && ki?.latest() === undefined) state.liveBytes -= recordSizeBytes(live);
+    const shared = entry === undefined ? key : entryKey(entry);
+    keys.push(shared);
+    const kv = tombstone(shared, rev);
+    const live = entryLatest(entry);
+    indexReplayTombstone(state.index, key, rev);
+    if (live !== undefined && entryLatest(state.index.get(key)) === undefined)
+      state.liveBytes -= recordSizeBytes(live);
     state.eventBytes += recordSizeBytes(kv);
     return { type: 'delete', kv };
   }
@@ -320,26 +321,24 @@ function decodeEvent(
   const lease = r.uint();
   if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
     throw new SnapshotDecodeError(`bad put at @${rev}`);
-  const ki = indexFor(state, key);
-  keys.push(ki.key);
-  const latest = ki.latest();
+  const shared = sharedKey(state, key);
+  keys.push(shared);
+  const latest = entryLatest(state.index.get(key));
   if (latest !== undefined && latest.modRevision >= rev)
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv = new StoredKeyValue(ki.key, createRevision, rev, version, value, lease);
-  ki.put(kv);
+  const kv = new StoredKeyValue(shared, createRevision, rev, version, value, lease);
+  indexPut(state.index, kv);
   state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
   state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
-function indexFor(state: StoreState, key: string): KeyIndex {
-  let ki = state.index.get(key);
-  if (ki === undefined) {
-    ki = new KeyIndex(key);
-    state.index.set(key, ki);
-    state.tree.insert(key);
-  }
-  return ki;
+/** The string the index holds for `key`; a new key goes into the tree (its put into the index). */
+function sharedKey(state: StoreState, key: string): string {
+  const entry = state.index.get(key);
+  if (entry !== undefined) return entryKey(entry);
+  state.tree.insert(key);
+  return key;
 }
 
 /** The hash of the store's content up to revision `rev` (same canonical content as the snapshot). */

@@ -9,7 +9,7 @@
  * WriteTxn changes anything, nothing in it can fail except an invariant.
  */
 import { assert } from '../assert.js';
-import { KeyIndex } from './key-index.js';
+import { entryKey, entryLatest, indexPut, indexTombstone } from './index-entry.js';
 import {
   recordSizeBytes,
   StoredKeyValue,
@@ -55,42 +55,39 @@ export class WriteTxn {
    */
   put(key: string, value: string, lease: number): StoredKeyValue | undefined {
     assert(!this.ended, 'write-txn: put after end');
-    let ki = this.state.index.get(key);
-    if (ki === undefined) {
-      ki = new KeyIndex(key);
-      this.state.index.set(key, ki);
-      this.state.tree.insert(key);
-    }
-    const prev = ki.latest();
+    const entry = this.state.index.get(key);
+    if (entry === undefined) this.state.tree.insert(key);
+    const shared = entry === undefined ? key : entryKey(entry);
+    const prev = entryLatest(entry);
     const kv = new StoredKeyValue(
-      ki.key,
+      shared,
       prev === undefined ? this.revision : prev.createRevision,
       this.revision,
       prev === undefined ? 1 : prev.version + 1,
       value,
       lease,
     );
-    ki.put(kv);
+    indexPut(this.state.index, kv);
     const bytes = recordSizeBytes(kv);
     this.putBytes += bytes;
     this.state.liveBytes += bytes - (prev === undefined ? 0 : recordSizeBytes(prev));
     if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease)
-      this.leases?.detach(prev.lease, ki.key);
-    if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, ki.key);
-    this.record({ type: 'put', kv }, ki.key);
+      this.leases?.detach(prev.lease, shared);
+    if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, shared);
+    this.record({ type: 'put', kv }, shared);
     return prev;
   }
 
   /** Deletes `key` if it is live; returns the deleted KeyValue. */
   delete(key: string): StoredKeyValue | undefined {
     assert(!this.ended, 'write-txn: delete after end');
-    const ki = this.state.index.get(key);
-    const prev = ki?.latest();
-    if (ki === undefined || prev === undefined) return undefined;
-    ki.tombstone(this.revision);
+    const prev = entryLatest(this.state.index.get(key));
+    if (prev === undefined) return undefined;
+    const shared = prev.keyString;
+    indexTombstone(this.state.index, shared, this.revision);
     this.state.liveBytes -= recordSizeBytes(prev);
-    if (prev.lease !== 0) this.leases?.detach(prev.lease, ki.key);
-    this.record({ type: 'delete', kv: tombstone(ki.key, this.revision) }, ki.key);
+    if (prev.lease !== 0) this.leases?.detach(prev.lease, shared);
+    this.record({ type: 'delete', kv: tombstone(shared, this.revision) }, shared);
     return prev;
   }
 
