@@ -17,6 +17,9 @@
  *
  *   compact(4) → {@5 @6}      compact(5) → same      compact(6) → {@6}      compact(2) → {@2 x@3} {@5 @6}
  *
+ * A key with exactly one put and no tombstone (most keys) has no KeyIndex at all: the index Map
+ * holds its KeyValue alone, and turns it into a KeyIndex when the key changes (index-entry.ts).
+ *
  * Invariants: entries strictly increase in modRevision; tombstones strictly increase; puts and
  * tombstones alternate by generation (a tombstone follows at least one put of its generation and
  * precedes the next generation's first put).
