@@ -4,9 +4,10 @@
  * Bytes of memory per key, per extra revision of an existing key, and per lease, on the apply
  * StateMachine directly (no Raft, no disk), after a full GC. Commands go through the binary codec
  * (`applyEntry`), as on a member. Three numbers per line:
- * - heap: `heapUsed` (V8 objects: KeyValue, Map entries, strings, arrays, typed-array headers);
- * - ext: `external` (ArrayBuffer backing stores, i.e. the key and value bytes, and their malloc
- *   overhead);
+ * - heap: `heapUsed` (V8 objects: KeyValue, Map entries, strings, arrays; since the keys and values
+ *   are held as latin1 strings, their bytes too: docs/storage.md, "Memory representation");
+ * - ext: `external` (ArrayBuffer backing stores: the history's accounting arrays, the lessor's
+ *   deadline heaps, and their malloc overhead);
  * - rss: resident set size (what the quota must really fit in; noisier: freed pages come back late).
  * "logical" is what etcd counts per key: key bytes + value bytes. The components table measures
  * each kind of object alone (N of them), to show where the per-key overhead goes.
@@ -15,6 +16,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { StateMachine, encodeCommand } from '../server/apply/index.js';
+import { StoredKeyValue } from '../server/mvcc/kv-types.js';
+import { bytesToLatin1 } from '../server/mvcc/latin1.js';
 
 interface Args {
   keys: number[];
@@ -148,8 +151,10 @@ function componentsSection(n: number, valueBytes: number): void {
   const slab = new Uint8Array(valueBytes * n);
   one(`Uint8Array view on a shared slab`, (i) => slab.subarray(i * valueBytes, (i + 1) * valueBytes));
   one(`Uint8Array(14) own buffer (key)`, (i) => keyOf(i));
+  one(`value latin1 string (${valueBytes} chars)`, () => bytesToLatin1(src));
   one('key binary string (14 chars)', (i) => `bench/${String(i).padStart(8, '0')}`.split('').join(''));
-  one('KeyValue object (6 fields)', (i) => ({
+  one('StoredKeyValue (held)', (i) => new StoredKeyValue('k', i, i, 1, 'v', 0));
+  one('KeyValue literal (6 fields)', (i) => ({
     key: src,
     createRevision: i,
     modRevision: i,

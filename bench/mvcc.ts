@@ -5,9 +5,13 @@
  * (compare version + put) and range reads (one key, and 100-key prefix scans), over stores of
  * 100k and 1M keys; memory per key after loading. Single-threaded and in-process: this measures
  * the apply path only, no Raft, no disk. Run node with --expose-gc for steadier memory numbers.
+ * Range reads read the key and value bytes of every result, as encoding the response does (the
+ * store holds them as strings and builds the bytes on read: docs/storage.md, "Memory
+ * representation"). Per size, the GC pauses seen meanwhile (perf_hooks): count, total, longest.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { StateMachine, encodeCommand, type Command } from '../server/apply/index.js';
-import { prefixEnd } from '../server/mvcc/index.js';
+import { prefixEnd, type RangeResponse } from '../server/mvcc/index.js';
 
 interface Args {
   keys: number[];
@@ -56,6 +60,36 @@ function timeIt(label: string, n: number, body: (i: number) => void): void {
     `  ${label.padEnd(36)} ${Math.round((n / ms) * 1000)
       .toLocaleString('en-US')
       .padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`,
+  );
+}
+
+/** What encoding a response reads: every key's and value's bytes. */
+function consume(r: RangeResponse): number {
+  let n = 0;
+  for (const kv of r.kvs) n += kv.key.length + kv.value.length;
+  return n;
+}
+
+/**
+ * GC pauses while `body` runs, except those it forces with gc() to measure memory (entries arrive
+ * asynchronously: awaited after it).
+ */
+async function withGcPauses(label: string, body: () => void): Promise<void> {
+  const pauses: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries() as PerformanceEntry[]) {
+      const flags = ((e as { detail?: unknown }).detail as { flags?: number } | null)?.flags ?? 0;
+      if ((flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED) === 0) pauses.push(e.duration);
+    }
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  body();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  obs.disconnect();
+  const total = pauses.reduce((a, b) => a + b, 0);
+  const max = pauses.reduce((a, b) => Math.max(a, b), 0);
+  console.log(
+    `  GC during ${label}: ${pauses.length} pauses, ${total.toFixed(0)} ms in all, longest ${max.toFixed(1)} ms`,
   );
 }
 
@@ -109,15 +143,17 @@ function benchSize(keys: number, args: Args): void {
     };
     sm.apply(++index, cmd);
   });
-  timeIt('range (one key)', n, (i) => {
-    sm.range({ key: randomKey(i + 13) });
+  let read = 0;
+  timeIt('range (one key, bytes read)', n, (i) => {
+    read += consume(sm.range({ key: randomKey(i + 13) }));
   });
   const scans = Math.max(1, Math.floor(n / 20));
-  timeIt('range (100-key prefix scan)', scans, () => {
+  timeIt('range (100-key prefix scan, bytes read)', scans, () => {
     const start = Math.floor((rnd() % keys) / 100) * 100;
     const prefix = enc.encode(`bench/${String(start).padStart(8, '0').slice(0, 6)}`);
-    sm.range({ key: prefix, rangeEnd: prefixEnd(prefix) });
+    read += consume(sm.range({ key: prefix, rangeEnd: prefixEnd(prefix) }));
   });
+  if (read === 0) throw new Error('bench mvcc: the ranges read nothing');
   // Watchers: 1,000 single-key watchers and 1,000 watchers over 10 distinct prefixes, drained
   // after every put as an API session would.
   const ids: number[] = [];
@@ -156,6 +192,7 @@ function benchSize(keys: number, args: Args): void {
 export async function run(argv: string[]): Promise<void> {
   const args = parse(argv);
   console.log(`bench mvcc: node ${process.version}, ${args.ops.toLocaleString('en-US')} ops per measurement`);
-  for (const keys of args.keys) benchSize(keys, args);
-  await Promise.resolve();
+  for (const keys of args.keys) {
+    await withGcPauses(`${keys.toLocaleString('en-US')} keys`, () => benchSize(keys, args));
+  }
 }

@@ -6,6 +6,7 @@
  */
 
 import { concatBytes } from '../bytes.js';
+import { bytesToLatin1, writeLatin1 } from './latin1.js';
 
 export { concatBytes };
 
@@ -60,6 +61,23 @@ export abstract class ByteEncoding {
       this.buf.set(b, this.pos);
     }
     this.pos += b.length;
+    return this;
+  }
+
+  /**
+   * A latin1 string (latin1.ts) as the byte string of its code units: the same encoding as
+   * `bytes()` of those bytes, written without building them first.
+   */
+  latin1(s: string): this {
+    const n = s.length;
+    this.uint(n);
+    this.ensure(n);
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) this.buf[this.pos + i] = s.charCodeAt(i);
+    } else {
+      writeLatin1(this.buf, s, this.pos);
+    }
+    this.pos += n;
     return this;
   }
 
@@ -171,6 +189,16 @@ export class ByteReader {
     if (n > this.buf.length - this.pos)
       throw new DecodeError(`byte string of ${n} bytes runs past the input`);
     const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** A length-prefixed byte string as a latin1 string (latin1.ts): one copy, no Uint8Array. */
+  latin1(): string {
+    const n = this.uint();
+    if (n > this.buf.length - this.pos)
+      throw new DecodeError(`byte string of ${n} bytes runs past the input`);
+    const out = bytesToLatin1(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

@@ -23,6 +23,7 @@
  * compacting it again to R2 gives the same as compacting the original to R2. And a key touched
  * only below R1 (so by no revision in [R1, R2)) is compacted alike to R1 or R2.
  */
+import { indexCompact } from './index-entry.js';
 import { CompactedError, FutureRevisionError } from './errors.js';
 import type { StoreState } from './store-state.js';
 
@@ -83,12 +84,6 @@ export function dropCompactedBatch(
       state.dropCursor = end;
     }
   }
-  for (const key of touched) {
-    const ki = state.index.get(key);
-    if (ki !== undefined && ki.compact(target)) {
-      state.index.delete(key);
-      state.tree.remove(key);
-    }
-  }
+  for (const key of touched) if (indexCompact(state.index, key, target)) state.tree.remove(key);
   return compactionPending(state, limit);
 }

@@ -4,8 +4,9 @@
  */
 import { unreachable } from '../assert.js';
 import { InvalidArgumentError } from './errors.js';
-import { compareBytes, toKeyRange } from './key-bytes.js';
-import type { KeyValue } from './kv-types.js';
+import { toKeyRange } from './key-bytes.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
+import { bytesToLatin1, compareLatin1 } from './latin1.js';
 import type { Compare, CompareResult } from './requests.js';
 import { visitRange, type StoreState } from './store-state.js';
 
@@ -22,13 +23,15 @@ export function evaluateCompare(state: StoreState, c: Compare, rev: number): boo
     kvs.push(kv);
   });
   if (kvs.length === 0) return c.target === 'value' ? false : holds(0 - c.value, c.result);
-  return kvs.every((kv) => compareKv(c, kv));
+  // Values are held as latin1 strings: the compared value is converted once, not each stored one.
+  const value = c.target === 'value' ? bytesToLatin1(c.value) : '';
+  return kvs.every((kv) => compareKv(c, kv, value));
 }
 
-function compareKv(c: Compare, kv: KeyValue): boolean {
+function compareKv(c: Compare, kv: KeyValue, value: string): boolean {
   switch (c.target) {
     case 'value':
-      return holds(compareBytes(kv.value, c.value), c.result);
+      return holds(compareLatin1(kv.valueString, value), c.result);
     case 'version':
       return holds(kv.version - c.value, c.result);
     case 'create':

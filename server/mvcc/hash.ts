@@ -27,6 +27,12 @@ export class Hasher {
     for (let i = 0; i < data.length; i++) this.byte(data[i] as number);
   }
 
+  /** A latin1 string (latin1.ts): the same as `bytes()` of its bytes, without building them. */
+  latin1(s: string): void {
+    this.uint(s.length);
+    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i));
+  }
+
   string(s: string): void {
     this.bytes(new TextEncoder().encode(s));
   }

@@ -18,7 +18,7 @@
  * `INITIAL_REVISION` may have no changes; the last held revision is the store's current revision.
  */
 import { assert } from '../assert.js';
-import { EventType, type KeyValue, type RevisionChanges } from './kv-types.js';
+import { EventType, StoredKeyValue, type StoredChanges } from './kv-types.js';
 import { INITIAL_REVISION } from './revision.js';
 
 /** Revisions per chunk: dropping a whole chunk shifts an array of (revisions / CHUNK) slots. */
@@ -28,26 +28,24 @@ const CHUNK = 4096;
  * The revisions `first … first + CHUNK - 1` of one chunk, with their accounting.
  *
  * A revision with a single change (by far the most common: a put, a delete of one key) is held as
- * its KeyValue in `changes` and its key's binary string in `singleKeys`: the KeyValue is the one
- * the key index already holds, so such a revision costs two slots instead of a RevisionChanges, an
- * MvccEvent and two one-element arrays (~200 bytes, bench/memory.ts). `at()` builds the
+ * its KeyValue alone in `changes`: the KeyValue is the one the key index already holds, and it
+ * carries its key's binary string, so such a revision costs one slot instead of a RevisionChanges,
+ * an MvccEvent and two one-element arrays (~200 bytes, bench/memory.ts). `at()` builds the
  * RevisionChanges back; the event type follows from the KeyValue (a tombstone has version 0, a
  * put at least 1), and a revision where it would not is held whole.
  */
 interface Chunk {
-  readonly changes: (RevisionChanges | KeyValue | undefined)[];
-  /** The key of a single-change revision; undefined for one held whole. */
-  readonly singleKeys: (string | undefined)[];
+  readonly changes: (StoredChanges | StoredKeyValue | undefined)[];
   readonly kept: Float64Array;
   readonly before: Float64Array;
 }
 
 function newChunk(): Chunk {
-  return { changes: [], singleKeys: [], kept: new Float64Array(CHUNK), before: new Float64Array(CHUNK) };
+  return { changes: [], kept: new Float64Array(CHUNK), before: new Float64Array(CHUNK) };
 }
 
 /** The event type a lone KeyValue in the history stands for. */
-function typeOf(kv: KeyValue): EventType {
+function typeOf(kv: StoredKeyValue): EventType {
   return kv.version === 0 ? EventType.Delete : EventType.Put;
 }
 
@@ -83,7 +81,7 @@ export class History {
     return this.count;
   }
 
-  append(changes: RevisionChanges, keptBytes: number, bytesBefore: number): void {
+  append(changes: StoredChanges, keptBytes: number, bytesBefore: number): void {
     assert(
       changes.revision === this.first + this.count,
       () => `history: append @${changes.revision}, expected @${this.first + this.count}`,
@@ -92,15 +90,12 @@ export class History {
     this.push(changes, keptBytes, bytesBefore);
   }
 
-  at(revision: number): RevisionChanges | undefined {
+  at(revision: number): StoredChanges | undefined {
     const slot = this.slot(revision);
     if (slot < 0) return undefined;
-    const chunk = this.chunks[Math.floor(slot / CHUNK)] as Chunk;
-    const held = chunk.changes[slot % CHUNK];
-    const key = chunk.singleKeys[slot % CHUNK];
-    if (key === undefined || held === undefined) return held as RevisionChanges | undefined;
-    const kv = held as KeyValue;
-    return { revision, events: [{ type: typeOf(kv), kv }], keys: [key] };
+    const held = (this.chunks[Math.floor(slot / CHUNK)] as Chunk).changes[slot % CHUNK];
+    if (!(held instanceof StoredKeyValue)) return held;
+    return { revision, events: [{ type: typeOf(held), kv: held }], keys: [held.keyString] };
   }
 
   /** `keptBytes` recorded with `revision` (which must be held). */
@@ -118,7 +113,6 @@ export class History {
     assert(this.count > 0, 'history: drop from an empty history');
     const chunk = this.chunks[0] as Chunk;
     chunk.changes[this.head] = undefined; // let the dropped changes go now
-    chunk.singleKeys[this.head] = undefined;
     this.head++;
     this.count--;
     this.first++;
@@ -128,18 +122,12 @@ export class History {
     }
   }
 
-  private push(changes: RevisionChanges, keptBytes: number, bytesBefore: number): void {
+  private push(changes: StoredChanges, keptBytes: number, bytesBefore: number): void {
     const slot = this.head + this.count;
     let chunk = this.chunks[Math.floor(slot / CHUNK)];
     if (chunk === undefined) this.chunks.push((chunk = newChunk()));
     const only = changes.events.length === 1 ? changes.events[0] : undefined;
-    if (only !== undefined && only.type === typeOf(only.kv)) {
-      chunk.changes.push(only.kv);
-      chunk.singleKeys.push(changes.keys[0] as string);
-    } else {
-      chunk.changes.push(changes);
-      chunk.singleKeys.push(undefined);
-    }
+    chunk.changes.push(only !== undefined && only.type === typeOf(only.kv) ? only.kv : changes);
     chunk.kept[slot % CHUNK] = keptBytes;
     chunk.before[slot % CHUNK] = bytesBefore;
     this.count++;

@@ -8,24 +8,16 @@
  * means every key ≥ `key` (and with `key` also "\0", every key); otherwise the half-open range
  * `[key, rangeEnd)`, empty when `rangeEnd <= key`.
  */
+import { bytesToLatin1, latin1ToBytes } from './latin1.js';
 
-const CHUNK = 8192;
-
-/** The binary string of a key (one char per byte). */
+/** The binary string of a key (one char per byte; a latin1 string, latin1.ts). */
 export function keyToString(key: Uint8Array): string {
-  if (key.length <= CHUNK) return String.fromCharCode.apply(null, key as unknown as number[]);
-  let out = '';
-  for (let i = 0; i < key.length; i += CHUNK) {
-    out += String.fromCharCode.apply(null, key.subarray(i, i + CHUNK) as unknown as number[]);
-  }
-  return out;
+  return bytesToLatin1(key);
 }
 
 /** The bytes of a binary string made by `keyToString`. */
 export function keyFromString(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  return latin1ToBytes(s);
 }
 
 /** Bytewise comparison: negative, zero or positive. */

@@ -17,12 +17,15 @@
  *
  *   compact(4) → {@5 @6}      compact(5) → same      compact(6) → {@6}      compact(2) → {@2 x@3} {@5 @6}
  *
+ * A key with exactly one put and no tombstone (most keys) has no KeyIndex at all: the index Map
+ * holds its KeyValue alone, and turns it into a KeyIndex when the key changes (index-entry.ts).
+ *
  * Invariants: entries strictly increase in modRevision; tombstones strictly increase; puts and
  * tombstones alternate by generation (a tombstone follows at least one put of its generation and
  * precedes the next generation's first put).
  */
 import { assert } from '../assert.js';
-import type { KeyValue } from './kv-types.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
 
 export class KeyIndex {
   /**
@@ -33,8 +36,8 @@ export class KeyIndex {
   private entries: KeyValue | readonly KeyValue[] = NONE;
   private tombstones: number[] | undefined;
 
-  /** `key` is held once per key and shared by every KeyValue of it. */
-  constructor(readonly key: Uint8Array) {}
+  /** `key` (a binary string, also the index's Map key) is shared by every KeyValue of it. */
+  constructor(readonly key: string) {}
 
   /** The live KeyValue at the newest revision, or undefined when the key is deleted. */
   latest(): KeyValue | undefined {
@@ -112,6 +115,12 @@ export class KeyIndex {
       else if (n > 0) this.tombstones = this.tombstones.slice(n);
     }
     return isList(this.entries) && this.entries.length === 0;
+  }
+
+  /** The only entry when there is exactly one put and no tombstone (index-entry.ts holds it alone). */
+  lone(): KeyValue | undefined {
+    const e = this.entries;
+    return !isList(e) && this.tombstones === undefined ? e : undefined;
   }
 
   isEmpty(): boolean {

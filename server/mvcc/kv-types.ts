@@ -3,6 +3,8 @@
  * `mvccpb.KeyValue` and `mvccpb.Event`.
  */
 
+import { latin1ToBytes } from './latin1.js';
+
 export interface KeyValue {
   readonly key: Uint8Array;
   /** Main revision of the put that created this generation of the key (0 in a delete event). */
@@ -36,18 +38,84 @@ export interface RevisionChanges {
   readonly keys: readonly string[];
 }
 
-const EMPTY = new Uint8Array(0);
+/**
+ * The KeyValue the store holds. Its key and value are latin1 strings (latin1.ts), not Uint8Arrays:
+ * inside the V8 heap, with no ArrayBuffer per value, and the key string is the very one the key
+ * index and the tree hold, so a key's bytes are stored once. `key` and `value` build a fresh
+ * Uint8Array on each read (a native copy: what a response costs for it), so the rest of the server
+ * sees the plain `KeyValue`; store code reads `keyString` / `valueString` and never materialises.
+ *
+ * `key` and `value` are enumerable getters and the strings private fields, so that `for…in` (and
+ * deep equality in tests) sees the six fields of a plain KeyValue. A spread (`{...kv}`) does not
+ * copy getters: build a new StoredKeyValue instead (range.ts keysOnly).
+ */
+export class StoredKeyValue implements KeyValue {
+  readonly #key: string;
+  readonly #value: string;
 
-export function tombstone(key: Uint8Array, revision: number): KeyValue {
-  return { key, createRevision: 0, modRevision: revision, version: 0, value: EMPTY, lease: 0 };
+  constructor(
+    key: string,
+    readonly createRevision: number,
+    readonly modRevision: number,
+    readonly version: number,
+    value: string,
+    readonly lease: number,
+  ) {
+    this.#key = key;
+    this.#value = value;
+  }
+
+  get key(): Uint8Array {
+    return latin1ToBytes(this.#key);
+  }
+
+  get value(): Uint8Array {
+    return latin1ToBytes(this.#value);
+  }
+
+  /** The key's binary string (key-bytes.ts), shared with the index. */
+  get keyString(): string {
+    return this.#key;
+  }
+
+  /** The value as a latin1 string. */
+  get valueString(): string {
+    return this.#value;
+  }
+
+  /** The same record without its value (a keysOnly read). */
+  withoutValue(): StoredKeyValue {
+    return this.#value === ''
+      ? this
+      : new StoredKeyValue(this.#key, this.createRevision, this.modRevision, this.version, '', this.lease);
+  }
+}
+for (const name of ['key', 'value'] as const) {
+  const desc = Object.getOwnPropertyDescriptor(StoredKeyValue.prototype, name) as PropertyDescriptor;
+  Object.defineProperty(StoredKeyValue.prototype, name, { ...desc, enumerable: true });
+}
+
+/** One change as the store holds it. */
+export interface StoredEvent extends MvccEvent {
+  readonly kv: StoredKeyValue;
+}
+
+/** A write transaction's changes as the store holds them (a `RevisionChanges` to readers). */
+export interface StoredChanges extends RevisionChanges {
+  readonly events: readonly StoredEvent[];
+}
+
+/** The tombstone of `key` (a binary string) deleted at `revision`. */
+export function tombstone(key: string, revision: number): StoredKeyValue {
+  return new StoredKeyValue(key, 0, revision, 0, '', 0);
 }
 
 /** Fixed per-record overhead counted by the quota, beside the key and value bytes. */
 export const RECORD_OVERHEAD_BYTES = 64;
 
 /** What one history record costs against the space quota. */
-export function recordSizeBytes(kv: KeyValue): number {
-  return kv.key.length + kv.value.length + RECORD_OVERHEAD_BYTES;
+export function recordSizeBytes(kv: StoredKeyValue): number {
+  return kv.keyString.length + kv.valueString.length + RECORD_OVERHEAD_BYTES;
 }
 
 export function describeKeyValue(kv: KeyValue): string {

@@ -10,6 +10,7 @@ import {
   RequestTooLargeError,
 } from './errors.js';
 import { keyToString } from './key-bytes.js';
+import { bytesToLatin1 } from './latin1.js';
 import { RECORD_OVERHEAD_BYTES } from './kv-types.js';
 import type { PutRequest, PutResponse } from './requests.js';
 import { latestOf, type LeaseAttacher, type StoreState } from './store-state.js';
@@ -43,7 +44,7 @@ export function checkPut(
 /** What the put adds against the quota (an upper bound when ignoreValue keeps the old value). */
 export function putCostBytes(state: StoreState, req: PutRequest): number {
   let valueBytes = req.value.length;
-  if (req.ignoreValue === true) valueBytes = latestOf(state, keyToString(req.key))?.value.length ?? 0;
+  if (req.ignoreValue === true) valueBytes = latestOf(state, keyToString(req.key))?.valueString.length ?? 0;
   return req.key.length + valueBytes + RECORD_OVERHEAD_BYTES;
 }
 
@@ -51,9 +52,11 @@ export function putCostBytes(state: StoreState, req: PutRequest): number {
 export function applyPut(txn: WriteTxn, state: StoreState, req: PutRequest): PutResponse {
   const key = keyToString(req.key);
   const current = latestOf(state, key);
-  const value = req.ignoreValue === true && current !== undefined ? current.value : req.value.slice();
+  // The one copy of the value: out of the request (a view of the Raft entry) into the heap.
+  const value =
+    req.ignoreValue === true && current !== undefined ? current.valueString : bytesToLatin1(req.value);
   const lease = req.ignoreLease === true && current !== undefined ? current.lease : (req.lease ?? 0);
-  const prev = txn.put(key, req.key, value, lease);
+  const prev = txn.put(key, value, lease);
   return req.prevKv === true && prev !== undefined
     ? { revision: txn.revision, prevKv: prev }
     : { revision: txn.revision };

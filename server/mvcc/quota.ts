@@ -37,18 +37,20 @@ export function checkQuota(
 
 /**
  * V8 heap bytes a member needs to hold `quotaBytes` of counted state, measured with
- * `npm run bench -- memory` (docs/performance.md, "Memory per key and per lease"): a live record of
- * a 256-byte value costs ~1.85× its counted bytes on the heap (its bytes sit outside the heap, in
- * ArrayBuffers), so 2.5× leaves room for GC, plus a fixed base for the rest of the member. Records
- * with much smaller values cost more per counted byte (~8× at 8-byte values); this is the estimate
- * for the typical case, not a bound.
+ * `npm run bench -- memory` (docs/performance.md, "Memory per key and per lease"). Keys and values
+ * now live inside the heap, as latin1 strings (docs/storage.md, "Memory representation"), so the
+ * heap holds the whole record: a key of a 256-byte value costs ~1.33× its counted bytes (443 B of
+ * heap for 334 counted), an extra revision of it ~1.39×, and 1.9× leaves the same room for GC
+ * (×1.35) as the 2.5× chosen when the values sat outside the heap at 1.85×; plus a fixed base for
+ * the rest of the member. Records with much smaller values cost more per counted byte (~2.3–2.5× at
+ * 8-byte values, ~1.1× at 1 KiB); this is the estimate for the typical case, not a bound.
  *
  * The one coefficient of quota → heap: `concord serve` sizes its member's heap with it
  * (cli/heap-plan.ts), and a change in how records are held in memory changes it here only. Where
  * it falls short (small values, a heap the operator or the machine kept smaller), the member's
  * memory watchdog (member/heap-watchdog.ts) raises NOSPACE before the heap runs out.
  */
-export const HEAP_BYTES_PER_QUOTA_BYTE = 2.5;
+export const HEAP_BYTES_PER_QUOTA_BYTE = 1.9;
 export const HEAP_BASE_BYTES = 512 * 1024 * 1024;
 
 export function heapBytesForQuota(quotaBytes: number): number {

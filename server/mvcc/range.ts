@@ -5,13 +5,12 @@
  * target other than the key with order "none" sorts ascending; ties keep key order.
  */
 import { CompactedError, FutureRevisionError, InvalidArgumentError } from './errors.js';
-import { compareBytes, toKeyRange } from './key-bytes.js';
+import { toKeyRange } from './key-bytes.js';
+import { compareLatin1 } from './latin1.js';
 import { unreachable } from '../assert.js';
-import type { KeyValue } from './kv-types.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
 import type { RangeRequest, RangeResponse, SortTarget } from './requests.js';
 import { visitRange, type StoreState } from './store-state.js';
-
-const EMPTY = new Uint8Array(0);
 
 /** Checks that `rev` can be read when the newest readable revision is `readRevision`. */
 export function checkReadRevision(state: StoreState, rev: number, readRevision: number): void {
@@ -70,7 +69,7 @@ export function range(state: StoreState, req: RangeRequest, readRevision: number
     kvs = kvs.slice(0, limit);
     more = true;
   }
-  if (req.keysOnly === true) kvs = kvs.map((kv) => ({ ...kv, value: EMPTY }));
+  if (req.keysOnly === true) kvs = kvs.map((kv) => kv.withoutValue());
   return { revision: readRevision, kvs, more, count };
 }
 
@@ -91,7 +90,8 @@ function sortKvs(kvs: KeyValue[], target: SortTarget, descending: boolean): void
       kvs.sort(byField((kv) => kv.modRevision));
       return;
     case 'value':
-      kvs.sort((a, b) => sign * compareBytes(a.value, b.value));
+      // Latin1 strings compare by code unit, i.e. bytewise (latin1.ts).
+      kvs.sort((a, b) => sign * compareLatin1(a.valueString, b.valueString));
       return;
     default:
       unreachable(target);

@@ -29,8 +29,14 @@ import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
 import { keyToString } from './key-bytes.js';
-import { KeyIndex } from './key-index.js';
-import { recordSizeBytes, tombstone, type KeyValue, type MvccEvent } from './kv-types.js';
+import { entryAt, entryKey, entryLatest, indexPut, indexReplayTombstone } from './index-entry.js';
+import {
+  recordSizeBytes,
+  StoredKeyValue,
+  tombstone,
+  type StoredEvent,
+  type StoredKeyValue as KeyValue,
+} from './kv-types.js';
 import { Hasher } from './hash.js';
 import { INITIAL_REVISION } from './revision.js';
 import { emptyState, type StoreState } from './store-state.js';
@@ -67,7 +73,7 @@ function keptRecords(state: StoreState): KeyValue[] {
 /** The kept record of one key below the compaction point `rev` (see keptRecords). */
 function keptRecordOf(state: StoreState, key: string, rev: number): KeyValue | undefined {
   if (rev <= INITIAL_REVISION) return undefined;
-  const kv = state.index.get(key)?.at(rev);
+  const kv = entryAt(state.index.get(key), rev);
   return kv !== undefined && kv.modRevision < rev ? kv : undefined;
 }
 
@@ -161,9 +167,9 @@ export class StoreSnapshotEncoder {
       left -= 8; // a key without a kept record still costs a lookup
       const kv = keptRecordOf(this.state, key, c);
       if (kv !== undefined) {
-        w.bytes(kv.key).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version).bytes(kv.value);
-        w.uint(kv.lease);
-        left -= kv.key.length + kv.value.length + 24;
+        w.latin1(kv.keyString).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version);
+        w.latin1(kv.valueString).uint(kv.lease);
+        left -= kv.keyString.length + kv.valueString.length + 24;
       }
       return true;
     });
@@ -185,10 +191,11 @@ export class StoreSnapshotEncoder {
       assert(changes !== undefined, () => `snapshot: history misses @${rev}`);
       w.uint(changes.events.length);
       for (const e of changes.events) {
-        w.u8(e.type === 'put' ? 0 : 1).bytes(e.kv.key);
+        const kv = e.kv;
+        w.u8(e.type === 'put' ? 0 : 1).latin1(kv.keyString);
         if (e.type === 'put')
-          w.uint(e.kv.createRevision).uint(e.kv.version).bytes(e.kv.value).uint(e.kv.lease);
-        left -= e.kv.key.length + e.kv.value.length + 16;
+          w.uint(kv.createRevision).uint(kv.version).latin1(kv.valueString).uint(kv.lease);
+        left -= kv.keyString.length + kv.valueString.length + 16;
       }
     }
     if (this.nextRevision > this.revision) this.phase = 'done';
@@ -225,13 +232,12 @@ function decode(r: ByteReader): StoreState {
   const keptCount = format === 2 ? r.uint() : Number.POSITIVE_INFINITY;
   let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
-    const keyBytes = r.bytes();
-    if (keyBytes.length === 0 && format !== 2) break;
-    const key = keyToString(keyBytes);
+    const key = r.latin1();
+    if (key.length === 0 && format !== 2) break;
     const createRevision = r.uint();
     const modRevision = r.uint();
     const version = r.uint();
-    const value = r.bytes().slice();
+    const value = r.latin1();
     const lease = r.uint();
     if (previousKey !== undefined && key <= previousKey)
       throw new SnapshotDecodeError('kept records out of key order');
@@ -244,9 +250,8 @@ function decode(r: ByteReader): StoreState {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
     previousKey = key;
-    const ki = indexFor(state, key, keyBytes);
-    const kv: KeyValue = { key: ki.key, createRevision, modRevision, version, value, lease };
-    ki.put(kv);
+    const kv = new StoredKeyValue(sharedKey(state, key), createRevision, modRevision, version, value, lease);
+    indexPut(state.index, kv);
     state.keptBytes += recordSizeBytes(kv);
   }
   state.liveBytes = state.keptBytes;
@@ -266,7 +271,7 @@ function decode(r: ByteReader): StoreState {
       continue;
     }
     if (n === 0) throw new SnapshotDecodeError(`empty revision @${rev}`);
-    const events: MvccEvent[] = [];
+    const events: StoredEvent[] = [];
     const keys: string[] = [];
     // Most revisions change one key: only build a duplicate check for the others.
     const seen = n > 1 ? new Set<string>() : undefined;
@@ -290,49 +295,50 @@ function decodeEvent(
   rev: number,
   keys: string[],
   seen: Set<string> | undefined,
-): MvccEvent {
+): StoredEvent {
   const type = r.u8();
-  const keyBytes = r.bytes();
-  const key = keyToString(keyBytes);
-  if (keyBytes.length === 0 || seen?.has(key) === true)
+  const key = r.latin1();
+  if (key.length === 0 || seen?.has(key) === true)
     throw new SnapshotDecodeError(`bad key in revision @${rev}`);
   seen?.add(key);
-  keys.push(key);
   if (type === 1) {
-    const ki = state.index.get(key);
-    const kv = tombstone(ki?.key ?? keyBytes.slice(), rev);
-    const live = ki?.latest();
-    ki?.replayTombstone(rev);
-    if (live !== undefined && ki?.latest() === undefined) state.liveBytes -= recordSizeBytes(live);
+    const entry = state.index.get(key);
+    // The index's string when the key is known: one string per key, however many events name it.
+    const shared = entry === undefined ? key : entryKey(entry);
+    keys.push(shared);
+    const kv = tombstone(shared, rev);
+    const live = entryLatest(entry);
+    indexReplayTombstone(state.index, key, rev);
+    if (live !== undefined && entryLatest(state.index.get(key)) === undefined)
+      state.liveBytes -= recordSizeBytes(live);
     state.eventBytes += recordSizeBytes(kv);
     return { type: 'delete', kv };
   }
   if (type !== 0) throw new SnapshotDecodeError(`bad event type ${type}`);
   const createRevision = r.uint();
   const version = r.uint();
-  const value = r.bytes().slice();
+  const value = r.latin1();
   const lease = r.uint();
   if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
     throw new SnapshotDecodeError(`bad put at @${rev}`);
-  const ki = indexFor(state, key, keyBytes);
-  const latest = ki.latest();
+  const shared = sharedKey(state, key);
+  keys.push(shared);
+  const latest = entryLatest(state.index.get(key));
   if (latest !== undefined && latest.modRevision >= rev)
     throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv: KeyValue = { key: ki.key, createRevision, modRevision: rev, version, value, lease };
-  ki.put(kv);
+  const kv = new StoredKeyValue(shared, createRevision, rev, version, value, lease);
+  indexPut(state.index, kv);
   state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
   state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
-function indexFor(state: StoreState, key: string, keyBytes: Uint8Array): KeyIndex {
-  let ki = state.index.get(key);
-  if (ki === undefined) {
-    ki = new KeyIndex(keyBytes.slice());
-    state.index.set(key, ki);
-    state.tree.insert(key);
-  }
-  return ki;
+/** The string the index holds for `key`; a new key goes into the tree (its put into the index). */
+function sharedKey(state: StoreState, key: string): string {
+  const entry = state.index.get(key);
+  if (entry !== undefined) return entryKey(entry);
+  state.tree.insert(key);
+  return key;
 }
 
 /** The hash of the store's content up to revision `rev` (same canonical content as the snapshot). */
@@ -340,23 +346,25 @@ export function hashStore(state: StoreState, rev: number): string {
   const h = new Hasher();
   h.uint(Math.min(rev, state.currentRevision));
   h.uint(state.compactRevision);
+  // latin1() hashes exactly what bytes() of the same bytes did: hashes did not change with the
+  // representation (test/unit/mvcc/latin1-representation.test.ts).
   for (const kv of keptRecords(state)) {
-    h.bytes(kv.key);
+    h.latin1(kv.keyString);
     h.uint(kv.createRevision);
     h.uint(kv.modRevision);
     h.uint(kv.version);
-    h.bytes(kv.value);
+    h.latin1(kv.valueString);
     h.uint(kv.lease);
   }
   for (let r = logicalFirst(state); r <= Math.min(rev, state.currentRevision); r++) {
     for (const e of state.history.at(r)?.events ?? []) {
       h.byte(e.type === 'put' ? 0 : 1);
-      h.bytes(e.kv.key);
+      h.latin1(e.kv.keyString);
       h.uint(e.kv.modRevision);
       if (e.type === 'put') {
         h.uint(e.kv.createRevision);
         h.uint(e.kv.version);
-        h.bytes(e.kv.value);
+        h.latin1(e.kv.valueString);
         h.uint(e.kv.lease);
       }
     }

@@ -15,8 +15,8 @@
  *   never depends on how far physical compaction got.
  */
 import type { KeyRange } from './key-bytes.js';
-import { KeyIndex } from './key-index.js';
-import type { KeyValue } from './kv-types.js';
+import { entryAt, entryLatest, type KeyMap } from './index-entry.js';
+import type { StoredKeyValue as KeyValue } from './kv-types.js';
 import { History } from './history.js';
 import { INITIAL_REVISION } from './revision.js';
 import { TreeIndex } from './tree-index.js';
@@ -29,7 +29,8 @@ export interface LeaseAttacher {
 }
 
 export interface StoreState {
-  readonly index: Map<string, KeyIndex>;
+  /** Per key, its lone KeyValue or its KeyIndex (index-entry.ts). */
+  readonly index: KeyMap;
   readonly tree: TreeIndex;
   history: History;
   currentRevision: number;
@@ -85,14 +86,14 @@ export function visitRange(
 ): void {
   const vanished = state.vanished;
   if (range.kind === 'single') {
-    const kv = state.index.get(range.key)?.at(rev);
+    const kv = entryAt(state.index.get(range.key), rev);
     if (kv !== undefined && !(vanished !== undefined && hasVanished(vanished, range.key, kv, rev)))
       visit(kv, range.key);
     return;
   }
   if (range.end !== undefined && range.end <= range.start) return;
   state.tree.scan(range.start, range.end, (key) => {
-    const kv = state.index.get(key)?.at(rev);
+    const kv = entryAt(state.index.get(key), rev);
     if (kv === undefined || (vanished !== undefined && hasVanished(vanished, key, kv, rev))) return true;
     return visit(kv, key) !== false;
   });
@@ -106,5 +107,5 @@ function hasVanished(vanished: Map<string, number>, key: string, kv: KeyValue, r
 
 /** The live KeyValue of `key` at the newest revision (including a write txn's own changes). */
 export function latestOf(state: StoreState, key: string): KeyValue | undefined {
-  return state.index.get(key)?.latest();
+  return entryLatest(state.index.get(key));
 }

@@ -15,6 +15,7 @@ import {
 } from './compaction.js';
 import { applyDelete, checkDelete, deleteKeys } from './delete.js';
 import { CompactedError, FutureRevisionError, InvalidConfigError } from './errors.js';
+import { entryAt, entryLatest } from './index-entry.js';
 import { keyToString } from './key-bytes.js';
 import type { KeyValue, RevisionChanges } from './kv-types.js';
 import { applyPut, checkPut, putCostBytes } from './put.js';
@@ -32,7 +33,7 @@ import type {
   TxnResponse,
 } from './requests.js';
 import { decodeStore, encodeStore, hashStore, StoreSnapshotEncoder } from './snapshot-codec.js';
-import { emptyState, sizeBytes, type LeaseAttacher, type StoreState } from './store-state.js';
+import { emptyState, latestOf, sizeBytes, type LeaseAttacher, type StoreState } from './store-state.js';
 import { applyTxn, checkPath, evaluatePath, validateTxn, withRevision } from './txn.js';
 import { WriteTxn, type CommitListener } from './write-txn.js';
 
@@ -170,7 +171,7 @@ export class MvccStore {
   vanishKeysWithoutRevision(keys: readonly string[]): number {
     const vanished = (this.state.vanished ??= new Map());
     for (const key of keys) {
-      if (this.state.index.get(key)?.latest() !== undefined) vanished.set(key, this.state.currentRevision);
+      if (latestOf(this.state, key) !== undefined) vanished.set(key, this.state.currentRevision);
     }
     return this.state.currentRevision;
   }
@@ -233,14 +234,17 @@ export class MvccStore {
    */
   getAt(key: string, revision: number): KeyValue | undefined {
     if (revision < this.state.compactRevision || revision > this.state.currentRevision) return undefined;
-    return this.state.index.get(key)?.at(revision);
+    return entryAt(this.state.index.get(key), revision);
   }
 
-  /** Visits every live key at the current revision, in key order. */
-  forEachLive(visit: (kv: KeyValue) => void): void {
+  /**
+   * Visits every live key at the current revision, in key order, with its binary string (the one
+   * the store holds: keeping it costs no copy, unlike `keyToString(kv.key)`).
+   */
+  forEachLive(visit: (kv: KeyValue, key: string) => void): void {
     this.state.tree.scan('', undefined, (key) => {
-      const kv = this.state.index.get(key)?.latest();
-      if (kv !== undefined) visit(kv);
+      const kv = latestOf(this.state, key);
+      if (kv !== undefined) visit(kv, key);
       return true;
     });
   }
@@ -298,8 +302,8 @@ export class MvccStore {
   restore(bytes: Uint8Array, checkLive?: (kv: KeyValue) => void): void {
     const next = decodeStore(bytes);
     if (checkLive !== undefined) {
-      for (const ki of next.index.values()) {
-        const kv = ki.latest();
+      for (const entry of next.index.values()) {
+        const kv = entryLatest(entry);
         if (kv !== undefined) checkLive(kv);
       }
     }

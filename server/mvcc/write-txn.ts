@@ -9,13 +9,14 @@
  * WriteTxn changes anything, nothing in it can fail except an invariant.
  */
 import { assert } from '../assert.js';
-import { KeyIndex } from './key-index.js';
+import { entryKey, entryLatest, indexPut, indexTombstone } from './index-entry.js';
 import {
   recordSizeBytes,
+  StoredKeyValue,
   tombstone,
-  type KeyValue,
-  type MvccEvent,
   type RevisionChanges,
+  type StoredChanges,
+  type StoredEvent,
 } from './kv-types.js';
 import type { LeaseAttacher, StoreState } from './store-state.js';
 
@@ -23,7 +24,7 @@ export type CommitListener = (changes: RevisionChanges) => void;
 
 export class WriteTxn {
   readonly revision: number;
-  private readonly events: MvccEvent[] = [];
+  private readonly events: StoredEvent[] = [];
   private readonly keys: string[] = [];
   /** Record bytes of this transaction's puts (the live records written at its revision). */
   private putBytes = 0;
@@ -48,44 +49,45 @@ export class WriteTxn {
     return this.events.length;
   }
 
-  /** Writes `key`; returns the previous live KeyValue. `keyBytes` is only used for a new key. */
-  put(key: string, keyBytes: Uint8Array, value: Uint8Array, lease: number): KeyValue | undefined {
+  /**
+   * Writes `key` (a binary string) with `value` (a latin1 string, latin1.ts); returns the previous
+   * live KeyValue. A new key's string becomes the one the index, the tree and every KeyValue share.
+   */
+  put(key: string, value: string, lease: number): StoredKeyValue | undefined {
     assert(!this.ended, 'write-txn: put after end');
-    let ki = this.state.index.get(key);
-    if (ki === undefined) {
-      ki = new KeyIndex(keyBytes.slice());
-      this.state.index.set(key, ki);
-      this.state.tree.insert(key);
-    }
-    const prev = ki.latest();
-    const kv: KeyValue = {
-      key: ki.key,
-      createRevision: prev === undefined ? this.revision : prev.createRevision,
-      modRevision: this.revision,
-      version: prev === undefined ? 1 : prev.version + 1,
+    const entry = this.state.index.get(key);
+    if (entry === undefined) this.state.tree.insert(key);
+    const shared = entry === undefined ? key : entryKey(entry);
+    const prev = entryLatest(entry);
+    const kv = new StoredKeyValue(
+      shared,
+      prev === undefined ? this.revision : prev.createRevision,
+      this.revision,
+      prev === undefined ? 1 : prev.version + 1,
       value,
       lease,
-    };
-    ki.put(kv);
+    );
+    indexPut(this.state.index, kv);
     const bytes = recordSizeBytes(kv);
     this.putBytes += bytes;
     this.state.liveBytes += bytes - (prev === undefined ? 0 : recordSizeBytes(prev));
-    if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease) this.leases?.detach(prev.lease, key);
-    if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, key);
-    this.record({ type: 'put', kv }, key);
+    if (prev !== undefined && prev.lease !== 0 && prev.lease !== lease)
+      this.leases?.detach(prev.lease, shared);
+    if (lease !== 0 && (prev === undefined || prev.lease !== lease)) this.leases?.attach(lease, shared);
+    this.record({ type: 'put', kv }, shared);
     return prev;
   }
 
   /** Deletes `key` if it is live; returns the deleted KeyValue. */
-  delete(key: string): KeyValue | undefined {
+  delete(key: string): StoredKeyValue | undefined {
     assert(!this.ended, 'write-txn: delete after end');
-    const ki = this.state.index.get(key);
-    const prev = ki?.latest();
-    if (ki === undefined || prev === undefined) return undefined;
-    ki.tombstone(this.revision);
+    const prev = entryLatest(this.state.index.get(key));
+    if (prev === undefined) return undefined;
+    const shared = prev.keyString;
+    indexTombstone(this.state.index, shared, this.revision);
     this.state.liveBytes -= recordSizeBytes(prev);
-    if (prev.lease !== 0) this.leases?.detach(prev.lease, key);
-    this.record({ type: 'delete', kv: tombstone(ki.key, this.revision) }, key);
+    if (prev.lease !== 0) this.leases?.detach(prev.lease, shared);
+    this.record({ type: 'delete', kv: tombstone(shared, this.revision) }, shared);
     return prev;
   }
 
@@ -96,7 +98,7 @@ export class WriteTxn {
     if (this.events.length === 0) return this.state.currentRevision;
     // Copies at their exact length: the history keeps them, and the arrays push grew carry ~17
     // slots of spare capacity each, most of it unused (one change per revision is the common case).
-    const changes: RevisionChanges = {
+    const changes: StoredChanges = {
       revision: this.revision,
       events: this.events.slice(),
       keys: this.keys.slice(),
@@ -108,7 +110,7 @@ export class WriteTxn {
     return this.revision;
   }
 
-  private record(event: MvccEvent, key: string): void {
+  private record(event: StoredEvent, key: string): void {
     this.events.push(event);
     this.keys.push(key);
     this.state.eventBytes += recordSizeBytes(event.kv);

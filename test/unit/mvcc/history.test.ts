@@ -1,8 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { History } from '../../../server/mvcc/history.js';
-import { keyToString, tombstone, type MvccEvent, type RevisionChanges } from '../../../server/mvcc/index.js';
-import { enc } from './helpers.js';
+import {
+  StoredKeyValue,
+  tombstone,
+  type StoredChanges,
+  type StoredEvent,
+} from '../../../server/mvcc/kv-types.js';
 
 /** One revision's changes: puts and deletes over a few keys, 1 to 3 of them. */
 const changesArb = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 4 }), fc.nat(5)), {
@@ -10,24 +14,14 @@ const changesArb = fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 4 }
   maxLength: 3,
 });
 
-function build(revision: number, spec: readonly [boolean, number, number][]): RevisionChanges {
-  const events: MvccEvent[] = spec.map(([isPut, k, version]) => {
-    const key = enc(`k${k}`);
+function build(revision: number, spec: readonly [boolean, number, number][]): StoredChanges {
+  const events: StoredEvent[] = spec.map(([isPut, k, version]) => {
+    const key = `k${k}`;
     return isPut
-      ? {
-          type: 'put',
-          kv: {
-            key,
-            createRevision: revision,
-            modRevision: revision,
-            version: version + 1,
-            value: enc('v'),
-            lease: k,
-          },
-        }
+      ? { type: 'put', kv: new StoredKeyValue(key, revision, revision, version + 1, 'v', k) }
       : { type: 'delete', kv: tombstone(key, revision) };
   });
-  return { revision, events, keys: events.map((e) => keyToString(e.kv.key)) };
+  return { revision, events, keys: events.map((e) => e.kv.keyString) };
 }
 
 describe('History', () => {
@@ -50,9 +44,9 @@ describe('History', () => {
     it('keeps a single event whose type the KeyValue does not imply whole', () => {
       const h = History.initial();
       // Not produced by the store (a put has version ≥ 1), but the history must not rewrite it.
-      const odd: RevisionChanges = {
+      const odd: StoredChanges = {
         revision: 2,
-        events: [{ type: 'put', kv: tombstone(enc('k'), 2) }],
+        events: [{ type: 'put', kv: tombstone('k', 2) }],
         keys: ['k'],
       };
       h.append(odd, 0, 0);

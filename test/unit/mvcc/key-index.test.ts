@@ -1,17 +1,10 @@
 import { expect } from 'chai';
 import { KeyIndex } from '../../../server/mvcc/key-index.js';
-import type { KeyValue } from '../../../server/mvcc/index.js';
-import { enc } from './helpers.js';
+import { StoredKeyValue as KeyValue } from '../../../server/mvcc/kv-types.js';
 
-const key = enc('k');
-const kv = (mod: number, create: number, version: number): KeyValue => ({
-  key,
-  createRevision: create,
-  modRevision: mod,
-  version,
-  value: enc(`v${mod}`),
-  lease: 0,
-});
+const key = 'k';
+const kv = (mod: number, create: number, version: number): KeyValue =>
+  new KeyValue(key, create, mod, version, `v${mod}`, 0);
 
 /** The worked example of key-index.ts: put @1, @2, delete @3, put @5, @6. */
 function example(): KeyIndex {

@@ -98,7 +98,7 @@ describe('MvccStore', () => {
     });
 
     it("warns for the default 2 GiB quota under Node's usual ~4 GiB heap", () => {
-      expect(heapLimitWarning(2 * 1024 ** 3, 4144 * MiB)).to.match(/--max-old-space-size=5632\b/);
+      expect(heapLimitWarning(2 * 1024 ** 3, 4144 * MiB)).to.match(/--max-old-space-size=4404\b/);
     });
   });
 });
