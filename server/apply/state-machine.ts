@@ -40,7 +40,6 @@ import {
   RECORD_OVERHEAD_BYTES,
   SnapshotDecodeError,
   StateMachineError,
-  keyToString,
   type MvccOptions,
   type RangeRequest,
   type RangeResponse,
@@ -201,10 +200,11 @@ export class StateMachine {
     });
     this.lessor.restore(snap.leases);
     const orphans: string[] = [];
-    this.store.forEachLive((kv) => {
+    // The store's own key string: the lessor then shares it instead of holding a copy per key.
+    this.store.forEachLive((kv, key) => {
       if (kv.lease === 0) return;
-      if (leaseIds.has(kv.lease)) this.lessor.attach(kv.lease, keyToString(kv.key));
-      else orphans.push(keyToString(kv.key));
+      if (leaseIds.has(kv.lease)) this.lessor.attach(kv.lease, key);
+      else orphans.push(key);
     });
     if (orphans.length > 0) this.store.vanishKeysWithoutRevision(orphans);
     this.alarms.restore(snap.alarms);
