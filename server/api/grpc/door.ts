@@ -55,13 +55,15 @@ export const SERVICES: readonly DescService[] = [
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 interface OpenStream {
-  close(error: { code: ErrorCode; message: string; details: Record<string, never> }): void;
+  close(error: { code: ErrorCode; message: string; details: Record<string, never> }): Promise<void>;
 }
 
 export class GrpcDoor {
   private readonly server: Server;
   private readonly injector: ReturnType<Server['createConnectionInjector']>;
   private readonly streams = new Set<OpenStream>();
+  /** The connections handed over, until they close. */
+  private readonly sockets = new Set<Duplex>();
   private watchStreams = 0;
   private keepAliveStreams = 0;
   private closed = false;
@@ -82,8 +84,13 @@ export class GrpcDoor {
 
   /** Serves a connection speaking HTTP/2 (TLS, if any, already terminated). */
   inject(socket: Duplex): void {
-    if (this.closed) socket.destroy();
-    else this.injector.injectConnection(socket);
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    this.injector.injectConnection(socket);
   }
 
   /**
@@ -93,10 +100,21 @@ export class GrpcDoor {
   async close(graceMs: number): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const stream of [...this.streams])
-      stream.close({ code: ErrorCode.Unavailable, message: 'etcdserver: server stopped', details: {} });
+    // Each stream's status is handed to its connection, then every connection is closed
+    // gracefully (GOAWAY, calls in flight finish) and waited for, so that what was written reaches
+    // the client before the listener destroys what is left. Both waits are bounded by graceMs.
+    const ended = Promise.all(
+      [...this.streams].map((stream) =>
+        stream.close({ code: ErrorCode.Unavailable, message: 'etcdserver: server stopped', details: {} }),
+      ),
+    );
+    await withinMs(graceMs, ended);
     this.injector.drain(graceMs);
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    const closed = [...this.sockets].map(
+      (s) => new Promise<void>((resolve) => s.once('close', () => resolve())),
+    );
+    await withinMs(graceMs, Promise.all(closed));
+    this.server.forceShutdown();
     this.injector.destroy();
   }
 
@@ -151,6 +169,13 @@ export class GrpcDoor {
     call.emit('error', status);
     return true;
   }
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function withinMs(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** The handler of a method this member does not serve yet: UNIMPLEMENTED, naming it. */

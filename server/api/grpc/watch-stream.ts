@@ -84,11 +84,16 @@ export class GrpcWatchStream {
     return this.watches.size;
   }
 
-  /** Ends the call with `error` (member shutting down). */
-  close(error: ErrorBody): void {
-    if (this.finished) return;
+  /**
+   * Ends the call with `error` (member shutting down); resolves once its status is handed to the
+   * connection (or at once if the call had already ended).
+   */
+  close(error: ErrorBody): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    const written = new Promise<void>((resolve) => this.call.once('finish', resolve).once('close', resolve));
     this.call.emit('error', statusOf(error));
     this.finish();
+    return written;
   }
 
   private async serve(request: WatchRequest): Promise<void> {

@@ -258,6 +258,23 @@ describe('gRPC door', () => {
     stream.cancel();
   });
 
+  it('ends open streams with UNAVAILABLE when the member stops', async () => {
+    const stream = grpc.bidi('/etcdserverpb.Watch/Watch', WatchRequestSchema, WatchResponseSchema);
+    const got: WatchResponse[] = [];
+    stream.on('data', (r: WatchResponse) => got.push(r));
+    const ended = new Promise<{ code: number; details: string }>((resolve) =>
+      stream.on('error', (err: { code: number; details: string }) => resolve(err)),
+    );
+    stream.write(
+      create(WatchRequestSchema, { requestUnion: { case: 'createRequest', value: { key: enc('k') } } }),
+    );
+    await until('created', () => expect(got.some((r) => r.created)).to.equal(true));
+    await server.api.close();
+    const status = await ended;
+    expect(status.code).to.equal(14); // UNAVAILABLE
+    expect(status.details).to.equal('etcdserver: server stopped');
+  });
+
   it('serves gRPC under TLS (ALPN h2) next to HTTPS', async function () {
     this.timeout(30_000);
     const pki = await createTestPki();
