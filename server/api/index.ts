@@ -15,6 +15,7 @@ import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
 import { ClientGateway } from './client-gateway.js';
 import { GrpcDoor } from './grpc/door.js';
+import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
@@ -102,7 +103,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
   backend.registerMetrics?.(registry);
   wsGateway = new ClientGateway({ backend, limits, logger, metrics, serverVersion });
   httpGateway = new HttpGateway({ backend, limits, logger, metrics, registry, serverVersion });
-  grpcDoor = new GrpcDoor({ backend, limits, logger, metrics });
+  grpcDoor = new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
   const ws = wsGateway;
   const http = httpGateway;
   const grpc = grpcDoor;

@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { ApiMetrics } from '../api-metrics.js';
 import type { ClientBackend } from '../backend.js';
 import type { ApiLimits } from '../options.js';
+import type { LeaseForwarder } from './lease-forward.js';
 import { noLeaderStatus } from './status.js';
 
 export interface GrpcContext {
@@ -11,6 +12,8 @@ export interface GrpcContext {
   readonly limits: ApiLimits;
   readonly logger: Logger;
   readonly metrics: ApiMetrics;
+  /** Sends keep-alives a follower cannot serve to the leader (absent: answer NOT_LEADER). */
+  readonly forwarder?: LeaseForwarder;
 }
 
 /**

@@ -116,6 +116,7 @@ export class GrpcDoor {
     await withinMs(graceMs, Promise.all(closed));
     this.server.forceShutdown();
     this.injector.destroy();
+    this.ctx.forwarder?.close();
   }
 
   private implement(service: DescService): UntypedServiceImplementation {

@@ -1,9 +1,9 @@
 /**
  * One call of etcd's `LeaseKeepAlive` method: each request renews one lease once and is answered
  * by one response, in order. A lease that does not exist is answered with TTL 0 (etcd's answer, not
- * an error). Other failures end the call with their status; a follower answers NOT_LEADER, since
- * only the leader renews (etcd forwards the renewal to its leader instead: not yet done here, see
- * docs/compat.md). The stream stays open after the client half-closes, as etcd's does.
+ * an error). Only the leader renews: a follower sends the renewal on to the leader (lease-forward.ts),
+ * as etcd's followers do, unless the renewal was itself forwarded. Other failures end the call with
+ * their status. The stream stays open after the client half-closes, as etcd's does.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { codecs, ErrorCode, type ErrorBody } from '../../../client/protocol/index.js';
@@ -15,18 +15,22 @@ import {
 import { toErrorBody } from '../errors.js';
 import { toMessage } from './bridge.js';
 import type { GrpcContext } from './context.js';
+import { FORWARDED_METADATA } from './lease-forward.js';
 import { statusOf } from './status.js';
 
 export class GrpcKeepAliveStream {
   private finished = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly abort = new AbortController();
+  /** This stream's renewals were forwarded by a follower: never forward them again. */
+  private readonly forwarded: boolean;
 
   constructor(
     private readonly ctx: GrpcContext,
     private readonly call: ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAliveResponse>,
     private readonly onFinish: () => void,
   ) {
+    this.forwarded = call.metadata.get(FORWARDED_METADATA).length > 0;
     call.on('data', (request: LeaseKeepAliveRequest) => {
       this.queue = this.queue.then(() => this.renew(request.ID));
     });
@@ -68,7 +72,35 @@ export class GrpcKeepAliveStream {
         this.respond({ header: this.ctx.backend.header(), id, ttlSec: 0 });
         return;
       }
-      this.close(body);
+      const leaderUrls = body.details.leaderClientUrls ?? [];
+      const forwarder = this.ctx.forwarder;
+      if (
+        body.code === ErrorCode.NotLeader &&
+        !this.forwarded &&
+        forwarder !== undefined &&
+        leaderUrls.length > 0
+      ) {
+        await this.forward(forwarder, id, leaderUrls);
+        return;
+      }
+      void this.close(body);
+    }
+  }
+
+  private async forward(
+    forwarder: NonNullable<GrpcContext['forwarder']>,
+    id: number,
+    leaderUrls: readonly string[],
+  ): Promise<void> {
+    try {
+      const ttlSec = await forwarder.renew(id, leaderUrls, this.abort.signal);
+      this.ctx.metrics.observe('grpc', 'lease.keepAlive', 'OK');
+      this.respond({ header: this.ctx.backend.header(), id, ttlSec });
+    } catch (err) {
+      if (this.finished) return;
+      this.ctx.logger.debug('grpc keep-alive: the leader did not renew', { leaseId: id, error: err });
+      this.call.emit('error', err as Error);
+      this.finish();
     }
   }
 

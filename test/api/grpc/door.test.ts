@@ -25,6 +25,9 @@ import {
   WatchResponseSchema,
   DefragmentRequestSchema,
   DefragmentResponseSchema,
+  LeaseKeepAliveRequestSchema,
+  LeaseKeepAliveResponseSchema,
+  type LeaseKeepAliveResponse,
   type WatchResponse,
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { startClientApi } from '../../../server/api/index.js';
@@ -256,6 +259,55 @@ describe('gRPC door', () => {
       ]),
     );
     stream.cancel();
+  });
+
+  it('sends a keep-alive a follower cannot serve on to the leader, once', async () => {
+    const lease = await grpc.unary(
+      '/etcdserverpb.Lease/LeaseGrant',
+      LeaseGrantRequestSchema,
+      LeaseGrantResponseSchema,
+      { TTL: 10n },
+    );
+    const follower = await startTestServer();
+    follower.backend.notLeader = { leaderId: 22, urls: [server.url] };
+    // A member whose "leader" is itself a follower: the renewal it forwards is not forwarded again.
+    const confused = await startTestServer();
+    confused.backend.notLeader = { leaderId: 33, urls: [follower.url] };
+    const viaFollower = new RawGrpc(follower.url);
+    const viaConfused = new RawGrpc(confused.url);
+    try {
+      const stream = viaFollower.bidi(
+        '/etcdserverpb.Lease/LeaseKeepAlive',
+        LeaseKeepAliveRequestSchema,
+        LeaseKeepAliveResponseSchema,
+      );
+      const got: LeaseKeepAliveResponse[] = [];
+      stream.on('data', (r: LeaseKeepAliveResponse) => got.push(r));
+      stream.on('error', () => undefined);
+      stream.write(create(LeaseKeepAliveRequestSchema, { ID: lease.ID }));
+      await until('the leader renewed', () => expect(got.map((r) => r.TTL)).to.deep.equal([lease.TTL]));
+      expect(got[0]?.header?.memberId).to.equal(22n);
+      stream.cancel();
+
+      const bounced = viaConfused.bidi(
+        '/etcdserverpb.Lease/LeaseKeepAlive',
+        LeaseKeepAliveRequestSchema,
+        LeaseKeepAliveResponseSchema,
+      );
+      const ended = new Promise<{ code: number; details: string }>((resolve) =>
+        bounced.on('error', (err: { code: number; details: string }) => resolve(err)),
+      );
+      bounced.on('data', () => undefined);
+      bounced.write(create(LeaseKeepAliveRequestSchema, { ID: lease.ID }));
+      const status = await ended;
+      expect(status.code).to.equal(9); // FAILED_PRECONDITION
+      expect(status.details).to.equal('etcdserver: not leader');
+    } finally {
+      viaFollower.close();
+      viaConfused.close();
+      await follower.stop();
+      await confused.stop();
+    }
   });
 
   it('ends open streams with UNAVAILABLE when the member stops', async () => {

@@ -30,13 +30,14 @@ describe('etcd clients over gRPC against a 3-member cluster', function () {
   let cluster: ClusterHarness;
   /** host:port of every member (etcdctl's --endpoints form). */
   let endpoints: string[];
-  let leaderEndpoint: string;
+  let followerEndpoint: string;
 
   before(async () => {
     cluster = await ClusterHarness.start({ size: 3 });
     const leader = await cluster.waitForLeader();
     endpoints = cluster.members.map((m) => m.clientUrl.replace(/^http:\/\//, ''));
-    leaderEndpoint = cluster.member(leader).clientUrl.replace(/^http:\/\//, '');
+    const follower = cluster.members.find((m) => m.name !== leader)!;
+    followerEndpoint = follower.clientUrl.replace(/^http:\/\//, '');
   });
   after(async () => cluster?.stop());
 
@@ -143,6 +144,10 @@ describe('etcd clients over gRPC against a 3-member cluster', function () {
         ),
       );
       expect(await ok(['lease', 'list'])).to.contain(id);
+      // Renewed through a follower, which sends it on to the leader.
+      expect(await ok(['lease', 'keep-alive', '--once', id!], undefined, [followerEndpoint])).to.equal(
+        `lease ${id} keepalived with TTL(60)\n`,
+      );
       expect(await ok(['lease', 'revoke', id!])).to.equal(`lease ${id} revoked\n`);
       expect(await ok(['get', 'leased/k'])).to.equal('');
       expect(await ok(['lease', 'timetolive', id!])).to.equal(`lease ${id} already expired\n`);
@@ -182,8 +187,8 @@ describe('etcd clients over gRPC against a 3-member cluster', function () {
   describe('the etcd3 npm client', () => {
     let client: Etcd3;
     before(() => {
-      // Keep-alives are renewed by the leader (followers do not forward them yet: docs/compat.md).
-      client = new Etcd3({ hosts: `http://${leaderEndpoint}` });
+      // A follower: it serves everything, and sends keep-alives on to the leader as etcd does.
+      client = new Etcd3({ hosts: `http://${followerEndpoint}` });
     });
     after(() => client?.close());
 
