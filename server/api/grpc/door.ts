@@ -29,17 +29,23 @@ import {
   type WatchRequest,
   type WatchResponse,
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
+import {
+  Health,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+} from '../../../client/protocol/gen/grpc/health/v1/health_pb.js';
 import { Election } from '../../../client/protocol/gen/v3electionpb/v3election_pb.js';
 import { Lock } from '../../../client/protocol/gen/v3lockpb/v3lock_pb.js';
 import { leaderRequirementFailed, type GrpcContext } from './context.js';
 import { serviceDefinition, type AnyMessage } from './definitions.js';
+import { HealthService } from './health.js';
 import { GrpcKeepAliveStream } from './lease-stream.js';
 import { serveSnapshot } from './snapshot-call.js';
 import { unimplementedStatus } from './status.js';
 import { UNARY_METHODS, unaryHandler } from './unary.js';
 import { GrpcWatchStream } from './watch-stream.js';
 
-/** Every service a member registers: etcd's six, its lock and election services. */
+/** Every service a member registers: etcd's six, its lock and election services, gRPC's health. */
 export const SERVICES: readonly DescService[] = [
   KV,
   Watch,
@@ -49,6 +55,7 @@ export const SERVICES: readonly DescService[] = [
   Auth,
   Lock,
   Election,
+  Health,
 ];
 
 /** etcd's message size rule: the request limit plus room for the gRPC envelope. */
@@ -67,8 +74,10 @@ export class GrpcDoor {
   private watchStreams = 0;
   private keepAliveStreams = 0;
   private closed = false;
+  private readonly health: HealthService;
 
   constructor(private readonly ctx: GrpcContext) {
+    this.health = new HealthService(ctx, new Set(SERVICES.map((s) => s.typeName)));
     this.server = new Server({
       'grpc.max_receive_message_length': ctx.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     });
@@ -148,6 +157,13 @@ export class GrpcDoor {
             this.keepAliveStreams--;
             this.streams.delete(stream);
           });
+          this.streams.add(stream);
+        };
+      case '/grpc.health.v1.Health/Check':
+        return this.health.check.bind(this.health);
+      case '/grpc.health.v1.Health/Watch':
+        return (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
+          const stream = this.health.watch(call, () => this.streams.delete(stream));
           this.streams.add(stream);
         };
       case '/etcdserverpb.Maintenance/Snapshot':

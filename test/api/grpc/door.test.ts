@@ -30,6 +30,11 @@ import {
   type LeaseKeepAliveResponse,
   type WatchResponse,
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
+import {
+  HealthCheckRequestSchema,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from '../../../client/protocol/gen/grpc/health/v1/health_pb.js';
 import { startClientApi } from '../../../server/api/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { createTestPki } from '../../helpers/tls.js';
@@ -308,6 +313,19 @@ describe('gRPC door', () => {
       await follower.stop();
       await confused.stop();
     }
+  });
+
+  it("answers gRPC's health check by the /health rule", async () => {
+    const check = (service: string) =>
+      grpc.unary('/grpc.health.v1.Health/Check', HealthCheckRequestSchema, HealthCheckResponseSchema, {
+        service,
+      });
+    expect((await check('')).status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await check('etcdserverpb.KV')).status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
+    server.backend.leaderId = 0;
+    expect((await check('')).status).to.equal(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    const unknown = await grpcError(check('no.such.Service'));
+    expect(unknown.code).to.equal(status.NOT_FOUND);
   });
 
   it('ends open streams with UNAVAILABLE when the member stops', async () => {
