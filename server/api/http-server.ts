@@ -107,10 +107,7 @@ export class ClientHttpServer {
         else routeByPreface(socket, http2, toHttp1);
       };
       const listener: NetServer = secure
-        ? createTlsServer(
-            { ...this.options.tls, ALPNProtocols: http2 === undefined ? ['http/1.1'] : ['h2', 'http/1.1'] },
-            route,
-          )
+        ? createTlsServer({ ...this.options.tls, ALPNCallback: chooseProtocol(http2 !== undefined) }, route)
         : createNetServer(route);
       listener.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
@@ -191,6 +188,21 @@ export class ClientHttpServer {
     this.servers.length = 0;
     this.listeners.length = 0;
   }
+}
+
+/**
+ * The TLS listener's ALPN choice. h2 goes only to a client that offers h2 and not http/1.1: gRPC
+ * clients offer h2 alone, while curl and browsers offer both and are given http/1.1, so that their
+ * requests (the gateway, /health, /metrics, WebSocket upgrades) reach the HTTP/1.1 server instead
+ * of the gRPC one, which owns every HTTP/2 connection. (A client offering neither gets its first
+ * choice: answering undefined would abort its handshake.)
+ */
+function chooseProtocol(grpc: boolean): (args: { protocols: string[] }) => string | undefined {
+  return ({ protocols }) => {
+    if (protocols.includes('http/1.1')) return 'http/1.1';
+    if (grpc && protocols.includes('h2')) return 'h2';
+    return protocols[0];
+  };
 }
 
 function reply(res: ServerResponse, r: HttpReply): void {

@@ -7,6 +7,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import {
   LeaseGrantRequestSchema,
@@ -382,6 +383,13 @@ describe('gRPC door', () => {
           .end();
       });
       expect(code).to.equal(200);
+      // curl offers h2 and http/1.1 by ALPN; it is given HTTP/1.1, so /health and the gateway answer.
+      const curl = await new Promise<string>((resolve, reject) =>
+        execFile('curl', ['-sS', '--cacert', pki.caFile, `${url}/health`], (err, stdout, stderr) =>
+          err !== null ? reject(new Error(`${err.message}: ${stderr}`)) : resolve(stdout),
+        ),
+      );
+      expect(JSON.parse(curl)).to.deep.equal({ health: 'true' });
     } finally {
       await pki.remove();
     }
