@@ -16,7 +16,8 @@
  * stream stays open after the client half-closes, as etcd's does, until the client cancels it or
  * goes away. A client that does not read: once `maxQueuedWatchBytes` are waiting for it, the call
  * ends with SLOW_WATCHER (its watches are dropped; the client re-creates them from its last
- * revision).
+ * revision). "Waiting" is counted by the write callbacks, which node:http2 calls before the
+ * client's flow-control window lets the data out, so this bound does not hold yet (compat.md).
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import {
