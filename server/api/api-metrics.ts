@@ -1,7 +1,7 @@
 /** The client API's own metric families, registered once per `startClientApi`. */
 import type { Counter, Gauge, MetricsRegistry } from './metrics.js';
 
-export type Transport = 'ws' | 'http';
+export type Transport = 'ws' | 'http' | 'grpc';
 
 export class ApiMetrics {
   private readonly connections: Gauge;

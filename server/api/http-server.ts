@@ -1,9 +1,12 @@
 /**
- * The client port's HTTP server: one node:http(s) server per listen URL, routing
+ * The client port's HTTP server: one listener per listen URL (a TCP server, or a TLS server for
+ * https URLs), routing each connection by the protocol it speaks (listener-routing.ts):
  *
- *   GET  /health, /metrics, /version       operational endpoints
- *   POST /v3/...                            the etcd-compatible JSON gateway (injected handler)
- *   GET  (Upgrade: websocket)               the Concord WebSocket protocol (injected handler)
+ *   HTTP/2 (cleartext prior knowledge, or ALPN h2 under TLS)   etcd's gRPC API (injected handler)
+ *   HTTP/1.1, then by request:
+ *     GET  /health, /metrics, /version     operational endpoints
+ *     POST /v3/...                          the etcd-compatible JSON gateway (injected handler)
+ *     GET  (Upgrade: websocket)             the Concord WebSocket protocol (injected handler)
  *
  * Bodies are read with a byte limit; malformed requests get a JSON error and never reach the
  * handlers. Nothing a client sends can throw out of this module.
@@ -14,10 +17,11 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { SecureContextOptions } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
+import { routeByPreface } from './listener-routing.js';
 
 export interface HttpReply {
   readonly status: number;
@@ -33,6 +37,11 @@ export interface ClientHttpHandlers {
   gateway(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** A WebSocket upgrade request on any path. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * A connection speaking HTTP/2 (etcd's gRPC API), TLS already terminated, its first bytes still
+   * to be read. Without it, every connection is served as HTTP/1.1 (and h2 is not offered by ALPN).
+   */
+  http2?(socket: Duplex): void;
 }
 
 export interface ClientHttpOptions {
@@ -49,6 +58,7 @@ export interface ClientHttpOptions {
 
 export class ClientHttpServer {
   private readonly servers: Server[] = [];
+  private readonly listeners: NetServer[] = [];
   private readonly sockets = new Set<Duplex>();
   private closedListening: Promise<void> | undefined;
 
@@ -73,9 +83,9 @@ export class ClientHttpServer {
           ),
         );
       };
-      const server: Server = secure
-        ? createHttpsServer(this.options.tls ?? {}, onRequest)
-        : createHttpServer(onRequest);
+      // node:http parses HTTP/1.1 on whatever connection it is handed; the listener below owns
+      // the port, terminates TLS and hands it only the connections that do not speak HTTP/2.
+      const server: Server = createHttpServer(onRequest);
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         try {
           this.handlers.upgrade(req, socket, head);
@@ -83,25 +93,42 @@ export class ClientHttpServer {
           socket.destroy();
         }
       });
-      server.on('connection', (socket: Duplex) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-      });
       server.on('clientError', (_err, socket: Duplex) => {
         if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
         else socket.destroy();
       });
+      const http2 = this.handlers.http2?.bind(this.handlers);
+      const toHttp1 = (socket: Duplex): void => {
+        server.emit('connection', socket);
+      };
+      const route = (socket: Duplex): void => {
+        if (http2 === undefined) toHttp1(socket);
+        else if ((socket as TLSSocket).alpnProtocol === 'h2') http2(socket);
+        else routeByPreface(socket, http2, toHttp1);
+      };
+      const listener: NetServer = secure
+        ? createTlsServer({ ...this.options.tls, ALPNCallback: chooseProtocol(http2 !== undefined) }, route)
+        : createNetServer(route);
+      listener.on('connection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+      });
+      // A TLS handshake that fails: the socket is destroyed by node:tls; nothing to answer.
+      listener.on('tlsClientError', () => undefined);
       await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
-          server.off('error', reject);
+        listener.once('error', reject);
+        listener.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
+          listener.off('error', reject);
           resolve();
         });
       });
-      const addr = server.address();
+      // node:http starts checking its headers and request timeouts when it sees 'listening'.
+      server.emit('listening');
+      const addr = listener.address();
       const port = typeof addr === 'object' && addr !== null ? addr.port : Number(url.port);
       bound.push(`${url.protocol}//${url.hostname}:${port}`);
       this.servers.push(server);
+      this.listeners.push(listener);
     }
     return bound;
   }
@@ -146,7 +173,7 @@ export class ClientHttpServer {
   stopListening(): void {
     if (this.closedListening !== undefined) return;
     this.closedListening = Promise.all(
-      this.servers.map(
+      this.listeners.map(
         (s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve())),
       ),
     ).then(() => undefined);
@@ -157,8 +184,25 @@ export class ClientHttpServer {
     this.stopListening();
     for (const socket of this.sockets) socket.destroy();
     await this.closedListening;
+    for (const server of this.servers) server.close();
     this.servers.length = 0;
+    this.listeners.length = 0;
   }
+}
+
+/**
+ * The TLS listener's ALPN choice. h2 goes only to a client that offers h2 and not http/1.1: gRPC
+ * clients offer h2 alone, while curl and browsers offer both and are given http/1.1, so that their
+ * requests (the gateway, /health, /metrics, WebSocket upgrades) reach the HTTP/1.1 server instead
+ * of the gRPC one, which owns every HTTP/2 connection. (A client offering neither gets its first
+ * choice: answering undefined would abort its handshake.)
+ */
+function chooseProtocol(grpc: boolean): (args: { protocols: string[] }) => string | undefined {
+  return ({ protocols }) => {
+    if (protocols.includes('http/1.1')) return 'http/1.1';
+    if (grpc && protocols.includes('h2')) return 'h2';
+    return protocols[0];
+  };
 }
 
 function reply(res: ServerResponse, r: HttpReply): void {

@@ -1,6 +1,7 @@
 /**
- * The client port (2379): the Concord WebSocket protocol on `/ws`, the etcd-compatible JSON
- * gateway on `POST /v3/...`, and `/health`, `/metrics`, `/version`, all on every listen URL.
+ * The client port (2379): etcd's v3 gRPC API (HTTP/2 connections), the Concord WebSocket protocol
+ * on `/ws`, the etcd-compatible JSON gateway on `POST /v3/...`, and `/health`, `/metrics`,
+ * `/version`, all on every listen URL.
  *
  *   await using api = await startClientApi({ listenUrls: ['http://127.0.0.1:0'], backend, logger, metrics });
  *   api.urls; // ['http://127.0.0.1:41234']
@@ -13,6 +14,8 @@ import { noopLogger, type Logger } from '../platform/logger.js';
 import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
 import { ClientGateway } from './client-gateway.js';
+import { GrpcDoor } from './grpc/door.js';
+import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
@@ -88,15 +91,22 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
 
   let wsGateway: ClientGateway | undefined;
   let httpGateway: HttpGateway | undefined;
+  let grpcDoor: GrpcDoor | undefined;
   const metrics = new ApiMetrics(registry, () => {
     const ws = wsGateway?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
-    return { watchers: ws.watchers + (httpGateway?.openStreams ?? 0), keepAlives: ws.keepAlives };
+    const grpc = grpcDoor?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
+    return {
+      watchers: ws.watchers + grpc.watchers + (httpGateway?.openStreams ?? 0),
+      keepAlives: ws.keepAlives + grpc.keepAlives,
+    };
   });
   backend.registerMetrics?.(registry);
   wsGateway = new ClientGateway({ backend, limits, logger, metrics, serverVersion });
   httpGateway = new HttpGateway({ backend, limits, logger, metrics, registry, serverVersion });
+  grpcDoor = new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
   const ws = wsGateway;
   const http = httpGateway;
+  const grpc = grpcDoor;
   const server = new ClientHttpServer(
     {
       listenUrls: options.listenUrls,
@@ -110,6 +120,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       version: () => versionReply(serverVersion),
       gateway: (path, body, req, res) => http.handle(path, body, req, res),
       upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
+      http2: (socket) => grpc.inject(socket),
     },
   );
   let urls: string[];
@@ -118,6 +129,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
   } catch (err) {
     await server.close();
     await ws.close();
+    await grpc.close(0);
     throw err;
   }
   logger.info('client API listening', { urls });
@@ -127,7 +139,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     closing ??= (async () => {
       server.stopListening();
       http.close();
-      await ws.close();
+      await Promise.all([ws.close(), grpc.close(limits.closeGraceMs)]);
       await server.close();
       logger.info('client API closed', { urls });
     })();

@@ -1,0 +1,81 @@
+/**
+ * etcd's unary methods served over the shared handlers (dispatch.ts): the request is bridged to the
+ * domain type through the same codec the gateway uses, the backend call is the gateway's, and the
+ * result is bridged back. One table names which gRPC method is which Concord method.
+ */
+import type { DescMethod } from '@bufbuild/protobuf';
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { ErrorCode, methodSpec, ProtocolError, type Codec } from '../../../client/protocol/index.js';
+import { callUnary, type UnaryCall, type UnaryMethod } from '../dispatch.js';
+import { toErrorBody } from '../errors.js';
+import { toDomain, toMessage } from './bridge.js';
+import { leaderRequirementFailed, type GrpcContext } from './context.js';
+import type { AnyMessage } from './definitions.js';
+import { statusOf } from './status.js';
+
+/** gRPC method path → the Concord method serving it. */
+export const UNARY_METHODS: Readonly<Record<string, UnaryMethod>> = {
+  '/etcdserverpb.KV/Range': 'kv.range',
+  '/etcdserverpb.KV/Put': 'kv.put',
+  '/etcdserverpb.KV/DeleteRange': 'kv.deleteRange',
+  '/etcdserverpb.KV/Txn': 'kv.txn',
+  '/etcdserverpb.KV/Compact': 'kv.compact',
+  '/etcdserverpb.Lease/LeaseGrant': 'lease.grant',
+  '/etcdserverpb.Lease/LeaseRevoke': 'lease.revoke',
+  '/etcdserverpb.Lease/LeaseTimeToLive': 'lease.timeToLive',
+  '/etcdserverpb.Lease/LeaseLeases': 'lease.leases',
+  '/etcdserverpb.Cluster/MemberList': 'cluster.memberList',
+  '/etcdserverpb.Cluster/MemberAdd': 'cluster.memberAdd',
+  '/etcdserverpb.Cluster/MemberRemove': 'cluster.memberRemove',
+  '/etcdserverpb.Cluster/MemberPromote': 'cluster.memberPromote',
+  '/etcdserverpb.Maintenance/Status': 'maintenance.status',
+  '/etcdserverpb.Maintenance/Alarm': 'maintenance.alarm',
+};
+
+/** Aborts `signal`'s controller when the client cancels the call or goes away. */
+export function abortOnCancel(call: { on(event: 'cancelled', fn: () => void): unknown }): AbortController {
+  const abort = new AbortController();
+  call.on('cancelled', () =>
+    abort.abort(new ProtocolError(ErrorCode.Unavailable, 'the client cancelled the call')),
+  );
+  return abort;
+}
+
+export function unaryHandler(
+  ctx: GrpcContext,
+  desc: DescMethod,
+  method: UnaryMethod,
+): (call: ServerUnaryCall<AnyMessage, AnyMessage>, callback: sendUnaryData<AnyMessage>) => void {
+  const spec = methodSpec(method);
+  const params = spec.params as Codec<unknown, unknown>;
+  const result = spec.result as Codec<unknown, unknown>;
+  return (call, callback) => {
+    const noLeader = leaderRequirementFailed(ctx, call.metadata);
+    if (noLeader !== undefined) {
+      ctx.metrics.observe('grpc', method, ErrorCode.Unavailable);
+      callback(noLeader);
+      return;
+    }
+    const abort = abortOnCancel(call);
+    const onInternal = (e: unknown): void =>
+      ctx.logger.error('grpc request failed unexpectedly', { method: desc.name, error: e });
+    let request: unknown;
+    try {
+      request = toDomain(desc.input, call.request, params, ctx.limits);
+    } catch (err) {
+      ctx.metrics.observe('grpc', method, toErrorBody(err).code);
+      callback(statusOf(err, onInternal));
+      return;
+    }
+    callUnary(ctx.backend, { method, params: request } as UnaryCall, { signal: abort.signal }).then(
+      (value) => {
+        ctx.metrics.observe('grpc', method, 'OK');
+        callback(null, toMessage(desc.output, value, result));
+      },
+      (err: unknown) => {
+        ctx.metrics.observe('grpc', method, toErrorBody(err).code);
+        callback(statusOf(err, onInternal));
+      },
+    );
+  };
+}
