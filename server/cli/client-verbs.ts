@@ -87,12 +87,15 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
   };
   configure(root);
   let code: number = ExitCode.Ok;
+  // The command that ran ("lease grant"), to name it in an error.
+  let what = verb as string;
   for (const [path, runner] of Object.entries(RUNNERS)) {
     const leaf = path
       .split(' ')
       .reduce<Command>((c, name) => c.commands.find((s) => s.name() === name)!, root);
     leaf.action(async (...actionArgs: unknown[]) => {
       const cmd = actionArgs[actionArgs.length - 1] as Command;
+      what = path;
       if (exec.length > 0 && path !== 'watch') throw new UsageError('only watch runs a command after --');
       code = await runner({ args: cmd.args, opts: cmd.opts(), globals: globals(cmd.opts()), exec, io });
     });
@@ -104,7 +107,7 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     if (io.interrupt.aborted) return ExitCode.Interrupted;
-    io.err(`concord ${verb}: ${e instanceof Error ? e.message : String(e)}`);
+    io.err(`concord ${what}: ${e instanceof Error ? e.message : String(e)}`);
     return exitCodeOf(e);
   }
 }
@@ -225,6 +228,9 @@ function keyRange(inv: Invocation): { key: Uint8Array; rangeEnd: Uint8Array | un
   if ([prefix, fromKey, rangeEnd !== undefined].filter(Boolean).length > 1)
     throw new UsageError('range_end, --prefix and --from-key exclude each other');
   const k = enc.encode(key);
+  // No key is empty, so the empty prefix (`get '' --prefix`, etcdctl's "everything") is every key ≥ \0.
+  if (prefix && k.length === 0)
+    return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), single: false };
   if (prefix) return { key: k, rangeEnd: prefixEndOf(k), single: false };
   if (fromKey)
     return { key: k.length === 0 ? new Uint8Array([0]) : k, rangeEnd: new Uint8Array([0]), single: false };
@@ -232,7 +238,7 @@ function keyRange(inv: Invocation): { key: Uint8Array; rangeEnd: Uint8Array | un
   return { key: k, rangeEnd: undefined, single: true };
 }
 
-/** The end of the range of keys starting with `p` ([0x00] — every key — for the empty prefix). */
+/** The end of the range of keys starting with `p` ([0x00], every key, when `p` is all 0xff). */
 function prefixEndOf(p: Uint8Array): Uint8Array {
   const end = Uint8Array.from(p);
   for (let i = end.length - 1; i >= 0; i--) {

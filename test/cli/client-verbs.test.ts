@@ -86,6 +86,12 @@ describe('concord client verbs against one member', function () {
       ),
     ).to.deep.equal(['fruit/c', 'apple', 'fruit/b', 'banana']);
     expect(await ok(['get', 'fruit/', '--prefix', '--count-only'])).to.equal('3\n');
+    // etcdctl's "every key": the empty prefix.
+    expect(lines(await ok(['get', '', '--prefix', '--keys-only']))).to.include.members(['fruit/a', 'fruits']);
+    expect(lines(await ok(['get', 'fruit/c', '--from-key', '--keys-only']))).to.deep.equal([
+      'fruit/c',
+      'fruits',
+    ]);
     expect(lines(await ok(['get', 'fruit/', '--prefix', '--print-value-only']))).to.deep.equal([
       'cherry',
       'banana',
