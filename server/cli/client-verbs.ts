@@ -76,7 +76,8 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
   const root = declareVerbs();
   const output = {
     writeOut: (s: string) => io.out(s.trimEnd()),
-    writeErr: (s: string) => io.err(s.trimEnd()),
+    // A group without its subcommand (`concord lease`) prints its help here, as a usage error.
+    writeErr: (s: string) => io.err(s.trimEnd().replace(/^Usage:/, 'usage:')),
     outputError: (s: string, write: (s: string) => void) =>
       write(`concord ${verb}: ${s.replace(/^error: /, '')}`),
   };
