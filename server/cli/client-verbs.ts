@@ -70,7 +70,9 @@ export function isClientVerb(name: string): name is ClientVerb {
 
 /** Runs `concord <verb> args…`; resolves with the exit status. */
 export async function runClientVerb(verb: ClientVerb, argv: readonly string[], io: VerbIo): Promise<number> {
-  const dash = argv.indexOf('--');
+  // watch's `-- COMMAND ARGS` is the command to run; for the other verbs `--` keeps its usual
+  // meaning (what follows are operands: `concord put k -- -1`), so commander gets it.
+  const dash = verb === 'watch' ? argv.indexOf('--') : -1;
   const own = dash === -1 ? [...argv] : argv.slice(0, dash);
   const exec = dash === -1 ? [] : argv.slice(dash + 1);
   const root = declareVerbs();
@@ -97,7 +99,6 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
     leaf.action(async (...actionArgs: unknown[]) => {
       const cmd = actionArgs[actionArgs.length - 1] as Command;
       what = path;
-      if (exec.length > 0 && path !== 'watch') throw new UsageError('only watch runs a command after --');
       code = await runner({ args: cmd.args, opts: cmd.opts(), globals: globals(cmd.opts()), exec, io });
     });
   }

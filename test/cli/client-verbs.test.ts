@@ -147,6 +147,11 @@ describe('concord client verbs against one member', function () {
     expect(lines(await ok(['get', 'stdin/bin', '--print-value-only']))).to.deep.equal(['\\x00\\xffA\\\\']);
   });
 
+  it('-- ends the flags: a value that starts with a dash', async () => {
+    await ok(['put', 'dash', '--', '-1']);
+    expect(await ok(['get', 'dash', '--print-value-only'])).to.equal('-1\n');
+  });
+
   it('put --prev-kv and del --prev-kv print what was there', async () => {
     await ok(['put', 'del/a', '1']);
     expect(lines(await ok(['put', 'del/a', '2', '--prev-kv']))).to.deep.equal(['OK', 'del/a', '1']);
