@@ -11,6 +11,7 @@ import {
   Client,
   type ClientOptions,
   type KeyValue,
+  type LeaseLostError,
   type RangeOptions,
   type SortOrder,
   type SortTarget,
@@ -527,12 +528,25 @@ async function leaseKeepAlive(inv: Invocation): Promise<number> {
       await ka.close();
       return ExitCode.Ok;
     }
-    const lost = await Promise.race([
-      ka.lost,
-      new Promise<undefined>((resolve) =>
-        inv.io.interrupt.addEventListener('abort', () => resolve(undefined), { once: true }),
-      ),
-    ]);
+    // The SDK renews every TTL/3 without an event; a renewal shows as a new expiry, looked at
+    // four times a second, and is printed as etcdctl prints each one.
+    let seen = ka.expiresAtMs;
+    const renewals = setInterval(() => {
+      if (ka.expiresAtMs === seen) return;
+      seen = ka.expiresAtMs;
+      report();
+    }, 250);
+    let lost: LeaseLostError | undefined;
+    try {
+      lost = await Promise.race([
+        ka.lost,
+        new Promise<undefined>((resolve) =>
+          inv.io.interrupt.addEventListener('abort', () => resolve(undefined), { once: true }),
+        ),
+      ]);
+    } finally {
+      clearInterval(renewals);
+    }
     await ka.close();
     if (lost === undefined) return ExitCode.Interrupted;
     inv.io.err(`concord lease keep-alive: lease ${leaseHex(id)} lost: ${lost.message}`);

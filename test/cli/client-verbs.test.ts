@@ -284,6 +284,24 @@ describe('concord client verbs against one member', function () {
     expect(lines(await ok(['lease', 'list']))).to.not.include(id);
   });
 
+  it('lease keep-alive prints each renewal until killed', async () => {
+    const id = /^lease ([0-9a-f]{16})/.exec(await ok(['lease', 'grant', '3']))![1]!;
+    const k = new ConcordProcess(['lease', 'keep-alive', id], {
+      env: { ...process.env, CONCORD_ENDPOINTS: url },
+    });
+    try {
+      await eventually('two renewals printed', () =>
+        (k.stdout.match(/keepalived with TTL/g)?.length ?? 0) >= 2 ? true : undefined,
+      );
+    } finally {
+      k.child.kill('SIGTERM');
+    }
+    expect((await k.exit()).code, k.stderr).to.equal(130);
+    for (const line of lines(k.stdout))
+      expect(line).to.match(new RegExp(`^lease ${id} keepalived with TTL\\(\\d+\\)$`));
+    await ok(['lease', 'revoke', id]);
+  });
+
   it('member list: one line per member, and -w json with etcd field names', async () => {
     const line = lines(await ok(['member', 'list']));
     expect(line).to.have.length(1);
