@@ -3,7 +3,9 @@
  * --help` (and `concord help <command>`) print the usage and never run the command, so help never
  * connects, listens or creates anything.
  */
+import { CLIENT_VERBS, type ClientVerb } from './verb-specs.js';
 import {
+  clientVerbUsage,
   ELECT_USAGE,
   HELP_USAGE,
   LOCK_USAGE,
@@ -17,6 +19,8 @@ import {
 export interface Command {
   readonly name: string;
   readonly usage: string;
+  /** The usage for these arguments when it is narrower than `usage` (`lease grant --help`). */
+  usageFor?(args: readonly string[]): string;
   /** Runs the command; resolves with the process's exit code. */
   run(args: string[]): Promise<number>;
 }
@@ -35,8 +39,52 @@ async function recipe(verb: string, args: string[]): Promise<number> {
   return runRecipeCommand(verb, args);
 }
 
+/** A client verb (client-verbs.ts): parsed by commander, run through the SDK. */
+function clientVerb(name: ClientVerb): Command {
+  return {
+    name,
+    usage: clientVerbUsage(name),
+    usageFor: (args) =>
+      clientVerbUsage(
+        name,
+        args.find((a) => !a.startsWith('-')),
+      ),
+    run: async (args) => {
+      const { runClientVerb } = await import('./client-verbs.js');
+      const interrupt = processInterrupt();
+      try {
+        return await runClientVerb(name, args, { out, err, stdin: readStdin, interrupt: interrupt.signal });
+      } finally {
+        interrupt.dispose();
+      }
+    },
+  };
+}
+
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Aborts on the first SIGINT/SIGTERM, so a watch or keep-alive ends cleanly. */
+function processInterrupt(): { signal: AbortSignal; dispose: () => void } {
+  const c = new AbortController();
+  const on = (s: NodeJS.Signals): void => c.abort(new Error(`interrupted by ${s}`));
+  process.once('SIGINT', on);
+  process.once('SIGTERM', on);
+  return {
+    signal: c.signal,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
 export const COMMANDS: readonly Command[] = [
   { name: 'serve', usage: SERVE_USAGE, run: serve },
+  ...CLIENT_VERBS.map(clientVerb),
   { name: 'lock', usage: LOCK_USAGE, run: (args) => recipe('lock', args) },
   { name: 'elect', usage: ELECT_USAGE, run: (args) => recipe('elect', args) },
   { name: 'semaphore', usage: SEMAPHORE_USAGE, run: (args) => recipe('semaphore', args) },
@@ -89,7 +137,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 
 function runCommand(command: Command, args: string[]): Promise<number> {
   if (wantsHelp(args)) {
-    out(command.usage);
+    out(command.usageFor?.(args) ?? command.usage);
     return Promise.resolve(0);
   }
   return command.run(args);

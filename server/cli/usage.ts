@@ -3,6 +3,7 @@
  * `--help` never loads (let alone starts) what it describes.
  */
 import { helpText } from './flags.js';
+import { declareVerbs, verbUsage, type ClientVerb } from './verb-specs.js';
 
 const ENDPOINTS_NOTE =
   '  --endpoints=URL[,URL...]   members to talk to (default $CONCORD_ENDPOINTS, else http://127.0.0.1:2379)';
@@ -53,9 +54,22 @@ export const VERSION_USAGE = 'usage: concord version   (or concord --version): p
 
 export const HELP_USAGE = 'usage: concord help [COMMAND]   (or COMMAND --help): print the usage of COMMAND';
 
+/** The usage of a client verb (or of one subcommand of a group such as `lease grant`). */
+export function clientVerbUsage(verb: ClientVerb, sub?: string): string {
+  return verbUsage(declareVerbs(), verb, sub);
+}
+
 /** One line per command, for `concord --help`. */
 export const COMMAND_SUMMARIES: readonly (readonly [string, string])[] = [
   ['serve [flags]', 'run a member (the default command)'],
+  ['get KEY [RANGE_END]', 'read keys (--prefix, --rev, --limit, --sort-by, -w json ...)'],
+  ['put KEY [VALUE]', 'write a key (the value from stdin when omitted)'],
+  ['del KEY [RANGE_END]', 'delete keys'],
+  ['watch KEY [-- COMMAND]', 'print (or run a command on) every change'],
+  ['lease grant|revoke|timetolive|list|keep-alive', 'lease operations'],
+  ['member list', 'list the members'],
+  ['endpoint status|health [--cluster]', 'status and health of members'],
+  ['compaction REV [--physical]', 'discard history before a revision'],
   ['lock NAME -- COMMAND [ARGS...]', 'run a command while holding a lock'],
   ['elect NAME [VALUE]', 'campaign, or print leadership changes'],
   ['semaphore list|set-limit|release', 'inspect and operate a locksmith-style semaphore'],
@@ -70,7 +84,7 @@ export function topUsage(): string {
     '',
     ...COMMAND_SUMMARIES.map(([c, s]) => `  ${c.padEnd(width)}${s}`),
     '',
-    'concord <command> --help prints the usage of one command.',
+    'concord <command> --help prints the usage of one command; docs/cli.md is the reference.',
   ].join('\n');
 }
 

@@ -1,0 +1,745 @@
+/**
+ * The runners of the client verbs declared in verb-specs.ts. Everything goes through the public
+ * SDK (client/index.ts): one short-lived Client per command (or per endpoint for `endpoint`).
+ * Output follows render.ts; failures go to stderr as `concord <verb>: <message>` with the exit
+ * status of exit-codes.ts.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CommanderError, type Command, type OptionValues } from 'commander';
+import {
+  Client,
+  type ClientOptions,
+  type KeyValue,
+  type LeaseLostError,
+  type RangeOptions,
+  type SortOrder,
+  type SortTarget,
+  type StatusResponse,
+  type WatchEvent,
+} from '../../client/index.js';
+import { CommandTimeoutError, ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
+import {
+  b64,
+  fieldLines,
+  headerFields,
+  headerJson,
+  humanBytes,
+  kvFields,
+  kvJson,
+  leaseHex,
+  memberHex,
+  omitEmpty,
+  table,
+  text,
+  type Json,
+  type OutputFormat,
+} from './render.js';
+import { CLIENT_VERBS, declareVerbs, type ClientVerb } from './verb-specs.js';
+
+export interface VerbIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Reads the whole of stdin (put without a value). */
+  readonly stdin: () => Promise<Uint8Array>;
+  /** Aborts on SIGINT/SIGTERM. */
+  readonly interrupt: AbortSignal;
+}
+
+interface Globals {
+  readonly endpoints: readonly string[];
+  readonly dialTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly format: OutputFormat;
+  readonly clientOptions: ClientOptions;
+}
+
+/** What a runner gets: its operands, its flags, the global flags, and the words after `--`. */
+interface Invocation {
+  readonly args: readonly string[];
+  readonly opts: OptionValues;
+  readonly globals: Globals;
+  readonly exec: readonly string[];
+  readonly io: VerbIo;
+}
+
+type Runner = (inv: Invocation) => Promise<number>;
+
+export function isClientVerb(name: string): name is ClientVerb {
+  return (CLIENT_VERBS as readonly string[]).includes(name);
+}
+
+/** Runs `concord <verb> args…`; resolves with the exit status. */
+export async function runClientVerb(verb: ClientVerb, argv: readonly string[], io: VerbIo): Promise<number> {
+  // watch's `-- COMMAND ARGS` is the command to run; for the other verbs `--` keeps its usual
+  // meaning (what follows are operands: `concord put k -- -1`), so commander gets it.
+  const dash = verb === 'watch' ? argv.indexOf('--') : -1;
+  const own = dash === -1 ? [...argv] : argv.slice(0, dash);
+  const exec = dash === -1 ? [] : argv.slice(dash + 1);
+  const root = declareVerbs();
+  const output = {
+    writeOut: (s: string) => io.out(s.trimEnd()),
+    // A group without its subcommand (`concord lease`) prints its help here, as a usage error.
+    writeErr: (s: string) => io.err(s.trimEnd().replace(/^Usage:/, 'usage:')),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(`concord ${verb}: ${s.replace(/^error: /, '')}`),
+  };
+  // Every level: commander reports an error from the command that parsed it.
+  const configure = (c: Command): void => {
+    c.configureOutput(output);
+    c.commands.forEach(configure);
+  };
+  configure(root);
+  let code: number = ExitCode.Ok;
+  // The command that ran ("lease grant"), to name it in an error.
+  let what = verb as string;
+  for (const [path, runner] of Object.entries(RUNNERS)) {
+    const leaf = path
+      .split(' ')
+      .reduce<Command>((c, name) => c.commands.find((s) => s.name() === name)!, root);
+    leaf.action(async (...actionArgs: unknown[]) => {
+      const cmd = actionArgs[actionArgs.length - 1] as Command;
+      what = path;
+      code = await runner({ args: cmd.args, opts: cmd.opts(), globals: globals(cmd.opts()), exec, io });
+    });
+  }
+  try {
+    await root.parseAsync([verb, ...own], { from: 'user' });
+    // A group (lease, member, endpoint) without a known subcommand: commander printed its help.
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    if (io.interrupt.aborted) return ExitCode.Interrupted;
+    io.err(`concord ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    return exitCodeOf(e);
+  }
+}
+
+/** A duration as etcdctl writes them: 500ms, 2s, 1m; a bare number is seconds. */
+export function parseDuration(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (m === null) throw new UsageError(`--${flag}: not a duration: ${value} (e.g. 500ms, 2s, 1m)`);
+  const n = Number(m[1]);
+  const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  if (ms <= 0) throw new UsageError(`--${flag} must be positive`);
+  return Math.round(ms);
+}
+
+function nonNegativeInt(flag: string, value: unknown): number {
+  const n = Number(value);
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new UsageError(`${flag}: expected a non-negative integer, got ${String(value)}`);
+  return n;
+}
+
+/** A lease id as etcdctl takes it: hexadecimal. */
+export function parseLeaseId(value: unknown): number {
+  if (typeof value !== 'string' || !/^(0x)?[0-9a-fA-F]{1,16}$/.test(value))
+    throw new UsageError(`bad lease id ${String(value)} (hexadecimal, as lease grant prints it)`);
+  const n = Number.parseInt(value.replace(/^0x/, ''), 16);
+  if (!Number.isSafeInteger(n)) throw new UsageError(`lease id ${value} is out of range`);
+  return n;
+}
+
+function globals(opts: OptionValues): Globals {
+  const endpoints = String(opts['endpoints'])
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (endpoints.length === 0) throw new UsageError('--endpoints is empty');
+  const dialTimeoutMs = parseDuration('dial-timeout', String(opts['dialTimeout']));
+  const commandTimeoutMs = parseDuration('command-timeout', String(opts['commandTimeout']));
+  const file = (flag: string): Uint8Array | undefined => {
+    const path = opts[flag] as string | undefined;
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new UsageError(`--${flag} ${path}: ${(e as Error).message}`);
+    }
+  };
+  const ca = file('cacert');
+  const cert = file('cert');
+  const key = file('key');
+  const insecure = opts['insecureSkipTlsVerify'] === true;
+  const tls =
+    ca === undefined && cert === undefined && key === undefined && !insecure
+      ? undefined
+      : {
+          ...(ca === undefined ? {} : { ca }),
+          ...(cert === undefined ? {} : { cert }),
+          ...(key === undefined ? {} : { key }),
+          ...(insecure ? { rejectUnauthorized: false } : {}),
+        };
+  const clientOptions: ClientOptions = {
+    endpoints,
+    connectTimeoutMs: dialTimeoutMs,
+    requestTimeoutMs: commandTimeoutMs,
+    // A command tries each endpoint once: an operator wants "unreachable" now, not after backoff.
+    connectRounds: 1,
+    // Short-lived: the liveness probe would only add traffic.
+    livenessIntervalMs: 0,
+    clientName: 'concord-cli',
+    ...(tls === undefined ? {} : { tls }),
+  };
+  return {
+    endpoints,
+    dialTimeoutMs,
+    commandTimeoutMs,
+    format: opts['writeOut'] as OutputFormat,
+    clientOptions,
+  };
+}
+
+/** A client for the command, closed when the runner is done. */
+async function withClient<T>(
+  g: Globals,
+  run: (client: Client) => Promise<T>,
+  extra: Partial<ClientOptions> = {},
+): Promise<T> {
+  const client = new Client({ ...g.clientOptions, ...extra });
+  try {
+    return await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** The signal of a short command: --command-timeout, or an interrupt. */
+function deadline(inv: Invocation): AbortSignal {
+  const timeout = AbortSignal.timeout(inv.globals.commandTimeoutMs);
+  const timedOut = new AbortController();
+  timeout.addEventListener(
+    'abort',
+    () => timedOut.abort(new CommandTimeoutError(`timed out after ${inv.globals.commandTimeoutMs} ms`)),
+    { once: true },
+  );
+  return AbortSignal.any([timedOut.signal, inv.io.interrupt]);
+}
+
+const enc = new TextEncoder();
+
+function json(inv: Invocation, value: Json): void {
+  inv.io.out(JSON.stringify(value));
+}
+
+/** key, [range_end], --prefix, --from-key → the range to read or delete. */
+function keyRange(inv: Invocation): { key: Uint8Array; rangeEnd: Uint8Array | undefined; single: boolean } {
+  const [key, rangeEnd] = inv.args as [string, string | undefined];
+  const prefix = inv.opts['prefix'] === true;
+  const fromKey = inv.opts['fromKey'] === true;
+  if ([prefix, fromKey, rangeEnd !== undefined].filter(Boolean).length > 1)
+    throw new UsageError('range_end, --prefix and --from-key exclude each other');
+  const k = enc.encode(key);
+  // No key is empty, so the empty prefix (`get '' --prefix`, etcdctl's "everything") is every key ≥ \0.
+  if (prefix && k.length === 0)
+    return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), single: false };
+  if (prefix) return { key: k, rangeEnd: prefixEndOf(k), single: false };
+  if (fromKey)
+    return { key: k.length === 0 ? new Uint8Array([0]) : k, rangeEnd: new Uint8Array([0]), single: false };
+  if (rangeEnd !== undefined) return { key: k, rangeEnd: enc.encode(rangeEnd), single: false };
+  return { key: k, rangeEnd: undefined, single: true };
+}
+
+/** The end of the range of keys starting with `p` ([0x00], every key, when `p` is all 0xff). */
+function prefixEndOf(p: Uint8Array): Uint8Array {
+  const end = Uint8Array.from(p);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.slice(0, i + 1);
+    }
+  }
+  return new Uint8Array([0]);
+}
+
+const SORT_TARGET: Readonly<Record<string, SortTarget>> = {
+  KEY: 'key',
+  VERSION: 'version',
+  CREATE: 'create',
+  MODIFY: 'mod',
+  VALUE: 'value',
+};
+
+async function get(inv: Invocation): Promise<number> {
+  const o = inv.opts;
+  const { key, rangeEnd } = keyRange(inv);
+  const sortBy = o['sortBy'] as string | undefined;
+  const order = o['order'] as string | undefined;
+  const sortOrder: SortOrder =
+    order === 'DESCEND' ? 'descend' : order === 'ASCEND' || sortBy !== undefined ? 'ascend' : 'none';
+  const consistency = String(o['consistency']);
+  if (consistency !== 'l' && consistency !== 's') throw new UsageError('--consistency must be l or s');
+  const options: RangeOptions = {
+    revision: nonNegativeInt('--rev', o['rev']),
+    limit: nonNegativeInt('--limit', o['limit']),
+    sortOrder,
+    sortTarget: SORT_TARGET[sortBy ?? 'KEY']!,
+    keysOnly: o['keysOnly'] === true,
+    countOnly: o['countOnly'] === true,
+    serializable: consistency === 's',
+  };
+  const r = await withClient(inv.globals, (c) =>
+    c.getRange(key, rangeEnd ?? new Uint8Array(), { ...options, signal: deadline(inv) }),
+  );
+  const f = inv.globals.format;
+  if (f === 'json') {
+    json(
+      inv,
+      omitEmpty({ header: headerJson(r.header), kvs: r.kvs.map(kvJson), more: r.more, count: r.count }),
+    );
+  } else if (f === 'fields') {
+    const lines = headerFields(r.header);
+    for (const kv of r.kvs) lines.push(...kvFields(kv));
+    lines.push(['More', r.more], ['Count', r.count]);
+    for (const l of fieldLines(lines)) inv.io.out(l);
+  } else if (options.countOnly === true) {
+    inv.io.out(String(r.count));
+  } else {
+    for (const kv of r.kvs) {
+      if (o['printValueOnly'] !== true) inv.io.out(text(kv.key));
+      if (o['keysOnly'] !== true) inv.io.out(text(kv.value));
+    }
+  }
+  return ExitCode.Ok;
+}
+
+async function readValue(inv: Invocation): Promise<Uint8Array> {
+  const [, value] = inv.args as [string, string | undefined];
+  if (value !== undefined) return enc.encode(value);
+  return inv.io.stdin();
+}
+
+async function put(inv: Invocation): Promise<number> {
+  const [key] = inv.args as [string];
+  const value = await readValue(inv);
+  const lease = inv.opts['lease'] === undefined ? 0 : parseLeaseId(inv.opts['lease']);
+  const prevKv = inv.opts['prevKv'] === true;
+  const r = await withClient(inv.globals, (c) => c.put(key, value, { lease, prevKv, signal: deadline(inv) }));
+  const f = inv.globals.format;
+  if (f === 'json') {
+    json(
+      inv,
+      omitEmpty({
+        header: headerJson(r.header),
+        prev_kv: r.prevKv === undefined ? undefined : kvJson(r.prevKv),
+      }),
+    );
+  } else if (f === 'fields') {
+    const lines = headerFields(r.header);
+    if (r.prevKv !== undefined)
+      lines.push(...kvFields(r.prevKv).map(([k, v]) => [`PrevKey${k}`, v] as [string, string | number]));
+    for (const l of fieldLines(lines)) inv.io.out(l);
+  } else {
+    inv.io.out('OK');
+    if (r.prevKv !== undefined) printKv(inv, r.prevKv);
+  }
+  return ExitCode.Ok;
+}
+
+function printKv(inv: Invocation, kv: KeyValue): void {
+  inv.io.out(text(kv.key));
+  inv.io.out(text(kv.value));
+}
+
+async function del(inv: Invocation): Promise<number> {
+  const { key, rangeEnd } = keyRange(inv);
+  const prevKv = inv.opts['prevKv'] === true;
+  const r = await withClient(inv.globals, (c) =>
+    rangeEnd === undefined
+      ? c.delete(key, { prevKv, signal: deadline(inv) })
+      : c.deleteRange(key, rangeEnd, { prevKv, signal: deadline(inv) }),
+  );
+  const f = inv.globals.format;
+  if (f === 'json') {
+    json(
+      inv,
+      omitEmpty({ header: headerJson(r.header), deleted: r.deleted, prev_kvs: r.prevKvs.map(kvJson) }),
+    );
+  } else if (f === 'fields') {
+    const lines = headerFields(r.header);
+    lines.push(['Deleted', r.deleted]);
+    for (const kv of r.prevKvs) lines.push(...kvFields(kv));
+    for (const l of fieldLines(lines)) inv.io.out(l);
+  } else {
+    inv.io.out(String(r.deleted));
+    for (const kv of r.prevKvs) printKv(inv, kv);
+  }
+  return ExitCode.Ok;
+}
+
+const EVENT_NAME = { put: 'PUT', delete: 'DELETE' } as const;
+
+async function watch(inv: Invocation): Promise<number> {
+  const { key, rangeEnd } = keyRange(inv);
+  const startRevision = nonNegativeInt('--rev', inv.opts['rev']);
+  const prevKv = inv.opts['prevKv'] === true;
+  const f = inv.globals.format;
+  return withClient(inv.globals, async (client) => {
+    await using w = client.watch({
+      key,
+      ...(rangeEnd === undefined ? {} : { rangeEnd }),
+      startRevision,
+      prevKv,
+      signal: inv.io.interrupt,
+    });
+    try {
+      for await (const batch of w) {
+        if (batch.type !== 'events') continue;
+        if (f === 'json') {
+          json(inv, {
+            Header: headerJson(batch.header),
+            Events: batch.events.map(eventJson),
+            CompactRevision: 0,
+            Canceled: false,
+            Created: false,
+          });
+        }
+        for (const ev of batch.events) {
+          if (f !== 'json') printEvent(inv, ev);
+          if (inv.exec.length > 0) await runPerEvent(inv, ev);
+        }
+      }
+    } catch (e) {
+      if (inv.io.interrupt.aborted) return ExitCode.Interrupted;
+      throw e;
+    }
+    return inv.io.interrupt.aborted ? ExitCode.Interrupted : ExitCode.Ok;
+  });
+}
+
+function eventJson(ev: WatchEvent): Record<string, Json> {
+  return omitEmpty({
+    type: ev.type === 'delete' ? 1 : 0,
+    kv: kvJson(ev.kv),
+    prev_kv: ev.prevKv === undefined ? undefined : kvJson(ev.prevKv),
+  });
+}
+
+function printEvent(inv: Invocation, ev: WatchEvent): void {
+  if (inv.globals.format === 'fields') {
+    const lines: [string, string | number | boolean][] = [['Type', EVENT_NAME[ev.type]], ...kvFields(ev.kv)];
+    if (ev.prevKv !== undefined)
+      lines.push(...kvFields(ev.prevKv).map(([k, v]) => [`Prev${k}`, v] as [string, string | number]));
+    for (const l of fieldLines(lines)) inv.io.out(l);
+    return;
+  }
+  inv.io.out(EVENT_NAME[ev.type]);
+  if (ev.prevKv !== undefined) printKv(inv, ev.prevKv);
+  printKv(inv, ev.kv);
+}
+
+/** `watch … -- COMMAND ARGS`: COMMAND once per event, one at a time, the event in its environment. */
+function runPerEvent(inv: Invocation, ev: WatchEvent): Promise<void> {
+  const [cmd, ...args] = inv.exec as [string, ...string[]];
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      CONCORD_WATCH_REVISION: String(ev.kv.modRevision),
+      CONCORD_WATCH_KEY: text(ev.kv.key),
+      CONCORD_WATCH_EVENT_TYPE: EVENT_NAME[ev.type],
+      CONCORD_WATCH_VALUE: text(ev.kv.value),
+    },
+  });
+  return new Promise((resolve) => {
+    child.once('error', (e) => {
+      inv.io.err(`concord watch: cannot run ${cmd}: ${e.message}`);
+      resolve();
+    });
+    child.once('exit', () => resolve());
+  });
+}
+
+async function leaseGrant(inv: Invocation): Promise<number> {
+  const ttl = nonNegativeInt('TTL', inv.args[0]);
+  const r = await withClient(inv.globals, (c) => c.lease.grant(ttl, { signal: deadline(inv) }));
+  if (inv.globals.format === 'json')
+    json(inv, omitEmpty({ header: headerJson(r.header), ID: r.id, TTL: r.ttlSec }));
+  else inv.io.out(`lease ${leaseHex(r.id)} granted with TTL(${r.ttlSec}s)`);
+  return ExitCode.Ok;
+}
+
+async function leaseRevoke(inv: Invocation): Promise<number> {
+  const id = parseLeaseId(inv.args[0]);
+  await withClient(inv.globals, (c) => c.lease.revoke(id, { signal: deadline(inv) }));
+  // The SDK's revoke answers no header, so the JSON is the id alone.
+  if (inv.globals.format === 'json') json(inv, { ID: id });
+  else inv.io.out(`lease ${leaseHex(id)} revoked`);
+  return ExitCode.Ok;
+}
+
+async function leaseTimeToLive(inv: Invocation): Promise<number> {
+  const id = parseLeaseId(inv.args[0]);
+  const keys = inv.opts['keys'] === true;
+  const r = await withClient(inv.globals, (c) => c.lease.timeToLive(id, { keys, signal: deadline(inv) }));
+  if (inv.globals.format === 'json') {
+    json(
+      inv,
+      omitEmpty({
+        header: headerJson(r.header),
+        ID: r.id,
+        TTL: r.ttlSec,
+        grantedTTL: r.grantedTtlSec,
+        keys: r.keys.map(b64),
+      }),
+    );
+    return ExitCode.Ok;
+  }
+  if (r.ttlSec === -1) {
+    inv.io.out(`lease ${leaseHex(id)} already expired`);
+    return ExitCode.Ok;
+  }
+  const attached = keys ? `, attached keys([${r.keys.map(text).join(' ')}])` : '';
+  inv.io.out(
+    `lease ${leaseHex(id)} granted with TTL(${r.grantedTtlSec}s), remaining(${r.ttlSec}s)${attached}`,
+  );
+  return ExitCode.Ok;
+}
+
+async function leaseList(inv: Invocation): Promise<number> {
+  const ids = await withClient(inv.globals, (c) => c.lease.leases({ signal: deadline(inv) }));
+  if (inv.globals.format === 'json') json(inv, { leases: ids.map((id) => ({ ID: id })) });
+  else if (inv.globals.format === 'table')
+    inv.io.out(
+      table(
+        ['ID'],
+        ids.map((id) => [leaseHex(id)]),
+      ),
+    );
+  else {
+    inv.io.out(`found ${ids.length} leases`);
+    for (const id of ids) inv.io.out(leaseHex(id));
+  }
+  return ExitCode.Ok;
+}
+
+async function leaseKeepAlive(inv: Invocation): Promise<number> {
+  const id = parseLeaseId(inv.args[0]);
+  const once = inv.opts['once'] === true;
+  return withClient(inv.globals, async (c) => {
+    const ka = await c.lease.keepAlive(id, { signal: once ? deadline(inv) : inv.io.interrupt });
+    const report = (): void => {
+      if (inv.globals.format === 'json') json(inv, { ID: id, TTL: ka.ttlSec });
+      else inv.io.out(`lease ${leaseHex(id)} keepalived with TTL(${ka.ttlSec})`);
+    };
+    report();
+    if (once) {
+      await ka.close();
+      return ExitCode.Ok;
+    }
+    // The SDK renews every TTL/3 without an event; a renewal shows as a new expiry, looked at
+    // four times a second, and is printed as etcdctl prints each one.
+    let seen = ka.expiresAtMs;
+    const renewals = setInterval(() => {
+      if (ka.expiresAtMs === seen) return;
+      seen = ka.expiresAtMs;
+      report();
+    }, 250);
+    let lost: LeaseLostError | undefined;
+    try {
+      lost = await Promise.race([
+        ka.lost,
+        new Promise<undefined>((resolve) =>
+          inv.io.interrupt.addEventListener('abort', () => resolve(undefined), { once: true }),
+        ),
+      ]);
+    } finally {
+      clearInterval(renewals);
+    }
+    await ka.close();
+    if (lost === undefined) return ExitCode.Interrupted;
+    inv.io.err(`concord lease keep-alive: lease ${leaseHex(id)} lost: ${lost.message}`);
+    return lost.reason === 'notFound' ? ExitCode.NotFound : ExitCode.Unavailable;
+  });
+}
+
+async function memberList(inv: Invocation): Promise<number> {
+  const r = await withClient(inv.globals, (c) => c.memberList({ linearizable: true, signal: deadline(inv) }));
+  const f = inv.globals.format;
+  if (f === 'json') {
+    json(
+      inv,
+      omitEmpty({
+        header: headerJson(r.header),
+        members: r.members.map((m) =>
+          omitEmpty({
+            ID: m.id,
+            name: m.name,
+            peerURLs: [...m.peerUrls],
+            clientURLs: [...m.clientUrls],
+            isLearner: m.isLearner,
+          }),
+        ),
+      }),
+    );
+    return ExitCode.Ok;
+  }
+  const rows = r.members.map((m) => [
+    memberHex(m.id),
+    m.name === '' ? 'unstarted' : 'started',
+    m.name,
+    m.peerUrls.join(','),
+    m.clientUrls.join(','),
+    String(m.isLearner),
+  ]);
+  if (f === 'table')
+    inv.io.out(table(['ID', 'STATUS', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER'], rows));
+  else if (f === 'fields') {
+    const lines = headerFields(r.header);
+    for (const m of r.members)
+      lines.push(
+        ['ID', m.id],
+        ['Name', JSON.stringify(m.name)],
+        ['PeerURL', JSON.stringify(m.peerUrls.join(','))],
+        ['ClientURL', JSON.stringify(m.clientUrls.join(','))],
+        ['IsLearner', m.isLearner],
+      );
+    for (const l of fieldLines(lines)) inv.io.out(l);
+  } else for (const row of rows) inv.io.out(row.join(', '));
+  return ExitCode.Ok;
+}
+
+/** The endpoints a command addresses one by one: --endpoints, or every member's client URLs. */
+async function targets(inv: Invocation): Promise<readonly string[]> {
+  if (inv.opts['cluster'] !== true) return inv.globals.endpoints;
+  const r = await withClient(inv.globals, (c) => c.memberList({ linearizable: true, signal: deadline(inv) }));
+  return [...new Set(r.members.flatMap((m) => m.clientUrls))];
+}
+
+/** A client bound to this one endpoint (no moving to the leader: the question is for this member). */
+function atEndpoint<T>(inv: Invocation, endpoint: string, run: (c: Client) => Promise<T>): Promise<T> {
+  return withClient(inv.globals, run, { endpoints: [endpoint], routing: 'any' });
+}
+
+async function endpointStatus(inv: Invocation): Promise<number> {
+  const eps = await targets(inv);
+  const results = await Promise.all(
+    eps.map(async (ep) => {
+      try {
+        return { ep, status: await atEndpoint(inv, ep, (c) => c.memberStatus({ signal: deadline(inv) })) };
+      } catch (e) {
+        return { ep, error: e };
+      }
+    }),
+  );
+  const ok = results.filter((r): r is { ep: string; status: StatusResponse } => 'status' in r);
+  for (const r of results)
+    if ('error' in r) inv.io.err(`concord endpoint status: ${r.ep}: ${(r.error as Error).message}`);
+  const f = inv.globals.format;
+  if (f === 'json') {
+    json(
+      inv,
+      ok.map(({ ep, status: s }) => ({
+        Endpoint: ep,
+        Status: omitEmpty({
+          header: headerJson(s.header),
+          version: s.version,
+          dbSize: s.dbSizeBytes,
+          leader: s.leader,
+          raftIndex: s.raftIndex,
+          raftTerm: s.raftTerm,
+          raftAppliedIndex: s.raftAppliedIndex,
+          errors: [...s.errors],
+          dbSizeInUse: s.dbSizeInUseBytes,
+          isLearner: s.isLearner,
+        }),
+      })),
+    );
+  } else {
+    const rows = ok.map(({ ep, status: s }) => [
+      ep,
+      memberHex(s.header.memberId),
+      s.version,
+      humanBytes(s.dbSizeBytes),
+      String(s.leader === s.header.memberId),
+      String(s.isLearner),
+      String(s.raftTerm),
+      String(s.raftIndex),
+      String(s.raftAppliedIndex),
+      s.errors.join(', '),
+    ]);
+    if (f === 'table')
+      inv.io.out(
+        table(
+          [
+            'ENDPOINT',
+            'ID',
+            'VERSION',
+            'DB SIZE',
+            'IS LEADER',
+            'IS LEARNER',
+            'RAFT TERM',
+            'RAFT INDEX',
+            'RAFT APPLIED INDEX',
+            'ERRORS',
+          ],
+          rows,
+        ),
+      );
+    else for (const row of rows) inv.io.out(row.join(', '));
+  }
+  if (ok.length === results.length) return ExitCode.Ok;
+  const first = results.find((r) => 'error' in r) as { error: unknown };
+  return exitCodeOf(first.error);
+}
+
+async function endpointHealth(inv: Invocation): Promise<number> {
+  const eps = await targets(inv);
+  const results = await Promise.all(
+    eps.map(async (ep) => {
+      const start = performance.now();
+      try {
+        // A linearizable read: it commits through Raft, so a member without quorum fails it.
+        await atEndpoint(inv, ep, (c) => c.get('health', { signal: deadline(inv) }));
+        return { endpoint: ep, health: true, took: `${(performance.now() - start).toFixed(1)}ms` };
+      } catch (e) {
+        return {
+          endpoint: ep,
+          health: false,
+          took: `${(performance.now() - start).toFixed(1)}ms`,
+          error: e instanceof Error ? e.message : String(e),
+        };
+      }
+    }),
+  );
+  const f = inv.globals.format;
+  if (f === 'json') json(inv, results);
+  else if (f === 'table')
+    inv.io.out(
+      table(
+        ['ENDPOINT', 'HEALTH', 'TOOK', 'ERROR'],
+        results.map((r) => [r.endpoint, String(r.health), r.took, r.error ?? '']),
+      ),
+    );
+  else
+    for (const r of results)
+      if (r.health) inv.io.out(`${r.endpoint} is healthy: committed a read: took = ${r.took}`);
+      else inv.io.err(`${r.endpoint} is unhealthy: failed to commit a read: ${r.error ?? ''}`);
+  return results.every((r) => r.health) ? ExitCode.Ok : ExitCode.Failure;
+}
+
+async function compaction(inv: Invocation): Promise<number> {
+  const rev = nonNegativeInt('REVISION', inv.args[0]);
+  const physical = inv.opts['physical'] === true;
+  const h = await withClient(inv.globals, (c) => c.compact(rev, { physical, signal: deadline(inv) }));
+  if (inv.globals.format === 'json') json(inv, { header: headerJson(h) });
+  else inv.io.out(`compacted revision ${rev}`);
+  return ExitCode.Ok;
+}
+
+const RUNNERS: Readonly<Record<string, Runner>> = {
+  get,
+  put,
+  del,
+  watch,
+  'lease grant': leaseGrant,
+  'lease revoke': leaseRevoke,
+  'lease timetolive': leaseTimeToLive,
+  'lease list': leaseList,
+  'lease keep-alive': leaseKeepAlive,
+  'member list': memberList,
+  'endpoint status': endpointStatus,
+  'endpoint health': endpointHealth,
+  compaction,
+};
