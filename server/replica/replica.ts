@@ -648,26 +648,34 @@ export class Replica<R> {
   }
 
   /**
-   * Reads the snapshot back from its file (asynchronously) and sends it; Raft tolerates the
-   * message leaving after later ones, as any network reorders. A failed read is reported to Raft
-   * as a failed snapshot (it probes and retries).
+   * Sends a snapshot whose data is in its file: streamed from the file a slice at a time when the
+   * ports allow it (the member never holds the whole snapshot to send it), else read back whole
+   * first (the simulator's ports). Raft tolerates the message leaving after later ones, as any
+   * network reorders. A file that cannot be opened or read is reported to Raft as a failed
+   * snapshot (it probes and retries).
    */
   private sendSnapshotFromFile(m: MsgSnap): void {
-    const storage = this.config.storage;
+    const { storage, peers } = this.config;
+    const failed = (err: unknown): void => {
+      this.log.warn('could not read a snapshot back to send it', {
+        to: m.to,
+        index: m.snapshot.metadata.index,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      if (!this.stopped) this.reportSnapshotFailure(m.to);
+    };
+    if (storage.openSnapshot !== undefined && peers.sendSnapshotStream !== undefined) {
+      const send = peers.sendSnapshotStream.bind(peers);
+      storage.openSnapshot(m.snapshot.metadata).then((body) => {
+        if (this.stopped) body.close();
+        else send(m, body);
+      }, failed);
+      return;
+    }
     if (storage.loadSnapshot === undefined) return;
-    storage.loadSnapshot(m.snapshot.metadata).then(
-      (snapshot) => {
-        if (!this.stopped) this.config.peers.send([{ ...m, snapshot }]);
-      },
-      (err: unknown) => {
-        this.log.warn('could not read a snapshot back to send it', {
-          to: m.to,
-          index: m.snapshot.metadata.index,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        if (!this.stopped) this.reportSnapshotFailure(m.to);
-      },
-    );
+    storage.loadSnapshot(m.snapshot.metadata).then((snapshot) => {
+      if (!this.stopped) peers.send([{ ...m, snapshot }]);
+    }, failed);
   }
 
   /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */

@@ -183,7 +183,7 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
     return new Promise((resolve) => {
       const ws = new WebSocket(`${url.replace('http', 'ws')}/raft/snapshot`, {
         headers: {
-          'x-concord-peer-version': '1',
+          'x-concord-peer-version': '2',
           'x-concord-cluster-id': CLUSTER,
           'x-concord-from': '1',
           'x-concord-to': '2',
