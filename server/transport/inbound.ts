@@ -168,7 +168,10 @@ export class InboundSnapshot extends InboundConnection {
           this.unexpected(`end after ${st.received} of ${st.totalBytes} bytes`);
         if (frame.crc32 !== st.crc) {
           // Nothing of it is installed; the sender reports the failure and Raft retries from scratch.
-          this.ctx.logger.warn('snapshot refused: checksum mismatch', { peer: this.from, transfer: st.transferId });
+          this.ctx.logger.warn('snapshot refused: checksum mismatch', {
+            peer: this.from,
+            transfer: st.transferId,
+          });
           this.refuse(st.transferId, 'snapshot checksum mismatch');
           return;
         }

@@ -346,14 +346,21 @@ export class PeerTransport implements AsyncDisposable {
       return;
     }
     const transferId = this.nextTransferId++;
-    const sender = new SnapshotSender(this.ctx, peer.id, transferId, m, (ok, reason) => {
-      if (peer.snapshot === sender) peer.snapshot = undefined;
-      if (ok) stats.snapshotsSent += 1;
-      else stats.snapshotsFailed += 1;
-      if (ok) this.logger.info('snapshot sent', { peer: peer.id, transfer: transferId });
-      else this.logger.warn('snapshot failed', { peer: peer.id, transfer: transferId, reason });
-      if (!this.ctx.closing) this.snapshotHandler?.(peer.id, ok);
-    }, body);
+    const sender = new SnapshotSender(
+      this.ctx,
+      peer.id,
+      transferId,
+      m,
+      (ok, reason) => {
+        if (peer.snapshot === sender) peer.snapshot = undefined;
+        if (ok) stats.snapshotsSent += 1;
+        else stats.snapshotsFailed += 1;
+        if (ok) this.logger.info('snapshot sent', { peer: peer.id, transfer: transferId });
+        else this.logger.warn('snapshot failed', { peer: peer.id, transfer: transferId, reason });
+        if (!this.ctx.closing) this.snapshotHandler?.(peer.id, ok);
+      },
+      body,
+    );
     peer.snapshot = sender;
     sender.start(peer.stream.currentUrl());
   }

@@ -156,13 +156,15 @@ export class Snapshotter {
       size,
       async read(offset: number, length: number): Promise<Uint8Array> {
         const n = Math.max(0, Math.min(length, size - offset));
-        const bytes = n === 0 ? new Uint8Array(0) : await io(() => disk.readRange(path, dataOffset + offset, n));
+        const bytes =
+          n === 0 ? new Uint8Array(0) : await io(() => disk.readRange(path, dataOffset + offset, n));
         if (offset !== verified || bytes.length === 0) return bytes;
         sum.data(bytes);
         verified += bytes.length;
         if (verified === size) {
           const trailer = await io(() => disk.readRange(path, dataOffset + size, SNAP_TRAILER_BYTES));
-          if (!sum.matches(trailer)) throw new CorruptionError(file, dataOffset + size, 'snapshot: crc mismatch');
+          if (!sum.matches(trailer))
+            throw new CorruptionError(file, dataOffset + size, 'snapshot: crc mismatch');
         }
         return bytes;
       },
