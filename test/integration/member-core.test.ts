@@ -3,7 +3,7 @@
  * a temporary directory: the composition works end to end before the client API is on top.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApplyResult } from '../../server/apply/index.js';
@@ -92,6 +92,27 @@ describe('member core (3 in-process members)', function () {
     expect(restarted.replica.stats().snapshotsRestored).to.be.greaterThan(0);
     await eventually('equal state hashes', () =>
       restarted.machine.hash() === l.machine.hash() ? true : undefined,
+    );
+    // The snapshot was streamed from the leader's file into the follower's snap directory, where
+    // it was renamed into place: no temporary file is left, and the member boots from it again.
+    expect(
+      l.transport.stats().peers.find((p) => p.id === restarted.config.memberId)?.snapshotsSent,
+    ).to.be.greaterThan(0);
+    const restoredAt = restarted.replica.status().snapshotIndex;
+    const snapDir = join(restarted.config.dataDir, 'snap');
+    const files = readdirSync(snapDir);
+    expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+    expect(files.some((f) => f.endsWith(`-${restoredAt.toString(16).padStart(16, '0')}.snap`))).to.equal(
+      true,
+    );
+    const hash = l.machine.hash();
+    await stopCore(restarted);
+    cores.delete(name);
+    const again = await startCore(loadConfig(argvs.find((a) => a[0] === `--name=${name}`)!), noopLogger);
+    cores.set(name, again);
+    expect(again.replica.status().snapshotIndex).to.be.at.least(restoredAt);
+    await eventually('the rebooted member has the same state', () =>
+      again.machine.hash() === hash ? true : undefined,
     );
   });
 });
