@@ -239,12 +239,7 @@ export class RaftStorage {
     const file = this.snapshotter.receive(metadata);
     return {
       write: (chunk) => file.write(chunk),
-      finish: async () => {
-        const snapshot = await file.finish();
-        // Only the newest received snapshot can still be useful to Raft.
-        await this.snapshotter.discardReceived(metadata);
-        return snapshot.data;
-      },
+      finish: async () => (await file.finish()).data,
       abort: () => file.abort(),
     };
   }

@@ -46,7 +46,8 @@ export interface SnapFileReader {
 }
 
 /**
- * A snapshot received from a leader, written to `<name>.rx.tmp` as its chunks arrive (each
+ * A snapshot received from a leader, written to `<name>.<n>.rx.tmp` (n: a number per receive, so
+ * that two transfers of one snapshot never share a file) as its chunks arrive (each
  * `write` after the previous one settled). `finish` appends the trailer, fsyncs, and reads the
  * data back for Raft; the file then waits under that name for `Snapshotter.adopt` (Raft accepted
  * the snapshot), or is removed by `abort`, a newer received snapshot, or the next open.
@@ -58,6 +59,11 @@ export interface ReceivedSnapFile {
 }
 
 export class Snapshotter {
+  /** Numbers the files of received snapshots: two transfers of one snapshot never share a file. */
+  private receiveSeq = 0;
+  /** Received snapshots finished (synced) and waiting for `adopt`: file name → temporary path. */
+  private readonly received = new Map<string, { readonly path: string; readonly index: number }>();
+
   constructor(
     private readonly disk: Disk,
     readonly dir: string,
@@ -174,7 +180,7 @@ export class Snapshotter {
 
   /** Starts writing a snapshot received from a leader (see ReceivedSnapFile). */
   receive(metadata: SnapshotMetadata): ReceivedSnapFile {
-    const tmp = this.receivedPath(metadata);
+    const tmp = joinPath(this.dir, `${formatSnapName(metadata)}.${++this.receiveSeq}${RECEIVED_SUFFIX}`);
     const head = encodeSnapshotHead(metadata);
     const sum = new SnapFileChecksum(head);
     const disk = this.disk;
@@ -206,12 +212,26 @@ export class Snapshotter {
           if (snapshot.data.length !== dataBytes) {
             throw new CorruptionError(file, 0, 'snapshot: received file does not read back as written');
           }
+          // Only the newest received snapshot can still be of use to Raft.
+          for (const [name, other] of this.received) {
+            if (other.index <= metadata.index) {
+              this.received.delete(name);
+              await this.disk.remove(other.path).catch(() => undefined);
+            }
+          }
+          this.received.set(file, { path: tmp, index: metadata.index });
           return snapshot;
         }),
       abort: () => {
         if (aborted) return;
         aborted = true;
-        void last.then(() => disk.remove(tmp)).catch(() => undefined);
+        const file = formatSnapName(metadata);
+        void last
+          .then(() => {
+            if (this.received.get(file)?.path === tmp) this.received.delete(file);
+            return disk.remove(tmp);
+          })
+          .catch(() => undefined);
       },
     };
   }
@@ -221,25 +241,19 @@ export class Snapshotter {
    * once the directory is synced. Returns false when no such received file is waiting.
    */
   async adopt(name: SnapName): Promise<boolean> {
-    const tmp = this.receivedPath(name);
-    if (!(await io(() => this.disk.list(this.dir))).includes(tmp.slice(this.dir.length + 1))) return false;
-    await io(() => this.disk.rename(tmp, joinPath(this.dir, formatSnapName(name))));
+    const file = formatSnapName(name);
+    const waiting = this.received.get(file);
+    if (waiting === undefined) return false;
+    this.received.delete(file);
+    try {
+      await this.disk.rename(waiting.path, joinPath(this.dir, file));
+    } catch (err) {
+      // Removed meanwhile (superseded): the caller writes the snapshot from its data instead.
+      if (err instanceof DiskError && err.code === DiskErrorCode.NotFound) return false;
+      throw toStorageError(err);
+    }
     await io(() => this.disk.fsyncDir(this.dir));
     return true;
-  }
-
-  /** Removes received snapshots still waiting, except `keep` (best effort). */
-  async discardReceived(keep?: SnapName): Promise<void> {
-    const keepFile = keep === undefined ? undefined : formatSnapName(keep) + RECEIVED_SUFFIX;
-    for (const name of await io(() => this.disk.list(this.dir))) {
-      if (name.endsWith(RECEIVED_SUFFIX) && name !== keepFile) {
-        await this.disk.remove(joinPath(this.dir, name)).catch(() => undefined);
-      }
-    }
-  }
-
-  private receivedPath(name: SnapName): string {
-    return joinPath(this.dir, formatSnapName(name) + RECEIVED_SUFFIX);
   }
 
   /**

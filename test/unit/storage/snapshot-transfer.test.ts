@@ -132,7 +132,9 @@ describe('RaftStorage snapshot transfer ends', () => {
     await newer.finish();
     await storage.close();
     const after = await snapFiles(memory.attach());
-    expect(after.filter((f) => !before.includes(f))).to.deep.equal([`${formatSnapName(meta(600))}.rx.tmp`]);
+    const left = after.filter((f) => !before.includes(f));
+    expect(left).to.have.length(1);
+    expect(left[0]).to.match(new RegExp(`^${formatSnapName(meta(600))}\\.\\d+\\.rx\\.tmp$`));
     // And a restart removes even that one: it was never persisted by Raft.
     await RaftStorage.open(memory.attach(), options);
     expect(await snapFiles(memory.attach())).to.deep.equal(before);
