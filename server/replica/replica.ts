@@ -450,7 +450,10 @@ export class Replica<R> {
         this.maybeCampaignAlone();
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
-        if (rd.snapshot !== undefined) this.announceApplied();
+        if (rd.snapshot !== undefined) {
+          this.announceApplied();
+          this.leaveSnapshotInFile(rd.snapshot);
+        }
         // Never awaited: the snapshot is serialised and written while this loop goes on.
         if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
         this.compactToDurableSnapshot();
@@ -534,6 +537,18 @@ export class Replica<R> {
     this.snapshotIndex = snapshot.metadata.index;
     this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
+  }
+
+  /**
+   * A snapshot received from the leader, once restored and durable, is kept by Raft (to send on,
+   * should this member lead) without its data, which stays in its file like our own snapshots':
+   * otherwise Raft would hold the whole image until the next snapshot is taken.
+   */
+  private leaveSnapshotInFile(snapshot: Snapshot): void {
+    if (!this.streamsSnapshots() || this.inFile.has(snapshot) || snapshot.metadata.index === 0) return;
+    const inFile: Snapshot = { metadata: snapshot.metadata, data: new Uint8Array(0) };
+    this.inFile.add(inFile);
+    this.node.compact(inFile, snapshot.metadata.index);
   }
 
   /**

@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApplyResult } from '../../server/apply/index.js';
+import type { Snapshot } from '../../server/raft/types.js';
 import { loadConfig } from '../../server/cli/config.js';
 import { proposeCommand, startCore, stopCore, type MemberCore } from '../../server/member/member.js';
 import { noopLogger } from '../../server/platform/logger.js';
@@ -99,6 +100,12 @@ describe('member core (3 in-process members)', function () {
       l.transport.stats().peers.find((p) => p.id === restarted.config.memberId)?.snapshotsSent,
     ).to.be.greaterThan(0);
     const restoredAt = restarted.replica.status().snapshotIndex;
+    // Raft keeps the received snapshot (to send on, should this member lead) without its data,
+    // which stays in its file: the member does not hold the whole image until its next snapshot.
+    const raftLog = (restarted.replica as unknown as { node: { raft: { log: { snapshot: Snapshot } } } }).node
+      .raft.log;
+    expect(raftLog.snapshot.metadata.index).to.equal(restoredAt);
+    expect(raftLog.snapshot.data.length).to.equal(0);
     const snapDir = join(restarted.config.dataDir, 'snap');
     const files = readdirSync(snapDir);
     expect(files.filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
