@@ -267,7 +267,24 @@ export class InboundSnapshot extends InboundConnection {
       this.close(CloseCode.SnapshotTooLarge, 'snapshot too large');
       return;
     }
-    const sink = this.openSink(message, totalBytes);
+    let sink: SnapshotSink;
+    try {
+      sink = this.openSink(message, totalBytes);
+    } catch (err) {
+      // The member cannot store it now (its storage failed): the leader retries later.
+      this.ctx.logger.warn('snapshot could not be stored', { peer: this.from, err: describeCause(err) });
+      this.ws.send(
+        encodeFrame({
+          kind: 'snapAck',
+          transferId,
+          ok: false,
+          reason: `snapshot could not be stored: ${describeCause(err)}`,
+        }),
+      );
+      this.state = { phase: 'done' };
+      this.close(CloseCode.Normal, 'snapshot refused');
+      return;
+    }
     this.state = { phase: 'receiving', transferId, message, totalBytes, sink, received: 0, crc: 0 };
     this.ctx.logger.info('receiving snapshot', {
       peer: this.from,

@@ -372,6 +372,26 @@ describe('PeerTransport (streamed snapshot bodies and sinks)', function () {
     expect(rec.closed()).to.equal(1);
   });
 
+  it('refuses a transfer it cannot store (the sink cannot be opened), and goes on', async () => {
+    const a = await Member.start(1, signal, small);
+    const b = await Member.start(2, signal, small);
+    members = [a, b];
+    meshAll(members);
+    b.transport.onSnapshotSink(() => {
+      throw new Error('storage failed');
+    });
+    a.transport.send([snapshotMessage(1, 2, 100_000)]);
+    await signal.until(() => a.snapshotStatus.length === 1, 'snapshot status');
+    expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
+    expect(
+      a.logger.has('warn', 'snapshot failed', (f) => /could not be stored/.test(String(f['reason']))),
+    ).to.equal(true);
+    expect(b.inbox).to.have.length(0);
+    await a.connect(b);
+    a.transport.send([heartbeat(1, 2, 3)]);
+    await signal.until(() => b.inbox.length === 1, 'b still hears a');
+  });
+
   it('discards a torn transfer and installs the retry, which starts over', async () => {
     const b = await Member.start(2, signal, small);
     members = [b];
