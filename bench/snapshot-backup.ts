@@ -92,7 +92,7 @@ export async function run(argv: string[]): Promise<void> {
         const wrapped = { next: () => timed(() => stream.next()), release: () => stream.release() };
         return wrapped as unknown as StateSnapshotStream;
       };
-      const backup = await startStreamedBackup(begin, undefined);
+      const backup = await startStreamedBackup(begin, undefined, () => new Promise((r) => setImmediate(r)));
       let n = 0;
       for await (const chunk of backup.chunks) n += chunk.length;
       return n;

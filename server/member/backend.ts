@@ -505,7 +505,12 @@ export class MemberBackend implements ClientBackend {
     await this.core.replica.linearizableRead(signalOf(options));
     const header = this.header();
     const machine = this.core.machine;
-    const { sizeBytes, chunks } = await startStreamedBackup(() => machine.beginSnapshot(), options.signal);
+    const pause = (): Promise<void> => new Promise((resolve) => this.core.defer(resolve));
+    const { sizeBytes, chunks } = await startStreamedBackup(
+      () => machine.beginSnapshot(),
+      options.signal,
+      pause,
+    );
     return { header, sizeBytes, version: String(STATE_SNAPSHOT_VERSION), chunks };
   }
 

@@ -245,6 +245,7 @@ async function assembleCore(
     port,
     disk,
     pump: services.pump,
+    defer: setImmediate,
     services,
     transport,
     network,

@@ -18,9 +18,6 @@ export interface StreamedBackup {
   readonly chunks: AsyncIterable<Uint8Array>;
 }
 
-/** Gives the event loop a turn (timers, sockets) between two slices. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /**
  * Starts a backup: `begin()` is called twice at once (the two views), the first is read through to
  * measure it, and the second is returned, to be read as the client takes it.
@@ -28,7 +25,8 @@ export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => se
 export async function startStreamedBackup(
   begin: () => StateSnapshotStream,
   signal: AbortSignal | undefined,
-  pause: () => Promise<void> = yieldToEventLoop,
+  /** Gives the event loop a turn (timers, sockets) between two slices. */
+  pause: () => Promise<void>,
 ): Promise<StreamedBackup> {
   const sizing = begin();
   const source = begin();

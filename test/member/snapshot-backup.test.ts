@@ -36,6 +36,8 @@ function fill(machine: StateMachine, keys: number, firstIndex = 1): number {
   return index;
 }
 
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -94,10 +96,10 @@ describe('streamed client snapshot (backup)', function () {
     fill(machine, 2000);
     const pins = (): number | undefined =>
       (machine as unknown as { store: { pinnedRevision: number | undefined } }).store.pinnedRevision;
-    const early = await startStreamedBackup(() => machine.beginSnapshot(), undefined);
+    const early = await startStreamedBackup(() => machine.beginSnapshot(), undefined, turn);
     expect(pins()).not.to.equal(undefined);
     for await (const _ of early.chunks) break;
-    const never = await startStreamedBackup(() => machine.beginSnapshot(), undefined);
+    const never = await startStreamedBackup(() => machine.beginSnapshot(), undefined, turn);
     expect(pins()).not.to.equal(undefined);
     await never.chunks[Symbol.asyncIterator]().return?.();
     expect(pins()).to.equal(undefined);
@@ -143,16 +145,18 @@ describe('streamed client snapshot (backup)', function () {
       const snap = await advanceUntilSettled(clock, backend.snapshot({}), { stepMs: 100, limitMs: 60_000 });
       expect(snap.sizeBytes).to.equal(expected.length);
       const parts: Uint8Array[] = [];
-      for await (const chunk of snap.chunks) {
-        expect(chunk.length).to.be.at.most(MAX_SLICE_BYTES);
-        parts.push(chunk);
-        // A write between two chunks is not part of the backup.
-        if (parts.length === 1)
-          await advanceUntilSettled(clock, backend.put(putReq('late', big), {}), {
-            stepMs: 100,
-            limitMs: 60_000,
-          });
-      }
+      let late: Promise<unknown> | undefined;
+      const consume = async (): Promise<void> => {
+        for await (const chunk of snap.chunks) {
+          expect(chunk.length).to.be.at.most(MAX_SLICE_BYTES);
+          parts.push(chunk);
+          // A write between two chunks is not part of the backup.
+          late ??= backend.put(putReq('late', big), {});
+        }
+      };
+      // The backend yields between slices through the member's timers (virtual time here).
+      await advanceUntilSettled(clock, consume(), { stepMs: 1, limitMs: 60_000 });
+      await advanceUntilSettled(clock, late ?? Promise.resolve(), { stepMs: 100, limitMs: 60_000 });
       expect(parts.length).to.be.greaterThan(5);
       expect(Buffer.compare(concat(parts), expected)).to.equal(0);
     } finally {
