@@ -483,7 +483,11 @@ export class ClientSession {
       blob: new Uint8Array(0),
       version: snap.version,
     });
-    if (!sent) return;
+    if (!sent) {
+      // Never iterated: let the backend release what it holds for the stream (a pinned view).
+      await snap.chunks[Symbol.asyncIterator]().return?.();
+      return;
+    }
     const stream = new SnapshotStream(
       id,
       {

@@ -11,7 +11,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
 import type { StateMachinePort } from './state-machine-port.js';
-import type { WatchPump } from './watch-pump.js';
+import type { Defer, WatchPump } from './watch-pump.js';
 
 /** The config values the request path reads (a `MemberConfig` has them all). */
 export interface BackendConfig {
@@ -55,6 +55,8 @@ export interface BackendCore {
   readonly pump: WatchPump;
   /** Lease ids are seeded from it; the leader's lessor renews against it. */
   readonly clock: Clock;
+  /** One turn of the event loop (a real member: `setImmediate`): long work yields through it. */
+  readonly defer: Defer;
   /**
    * Absent on a member without sockets: a follower then answers membership changes with
    * NOT_LEADER (the leader's id and known client URLs) instead of forwarding them.

@@ -46,6 +46,7 @@ import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
 import { proposeCommand } from './propose.js';
+import { startStreamedBackup } from './snapshot-backup.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
 
 /** etcd's spelling of each alarm type (status errors, metric labels). */
@@ -503,18 +504,21 @@ export class MemberBackend implements ClientBackend {
     return (['noSpace', 'corrupt'] as const).filter((type) => alarms.has(type));
   }
 
+  /**
+   * The state now, streamed from a pinned view slice by slice (snapshot-backup.ts): never whole in
+   * memory, never more than one slice of work between two turns of the event loop.
+   */
   async snapshot(options: CallOptions): Promise<BackendSnapshot> {
     await this.core.replica.linearizableRead(signalOf(options));
     const header = this.header();
-    const bytes = this.core.machine.snapshot();
-    return {
-      header,
-      sizeBytes: bytes.length,
-      version: String(STATE_SNAPSHOT_VERSION),
-      chunks: (async function* () {
-        yield bytes;
-      })(),
-    };
+    const machine = this.core.machine;
+    const pause = (): Promise<void> => new Promise((resolve) => this.core.defer(resolve));
+    const { sizeBytes, chunks } = await startStreamedBackup(
+      () => machine.beginSnapshot(),
+      options.signal,
+      pause,
+    );
+    return { header, sizeBytes, version: String(STATE_SNAPSHOT_VERSION), chunks };
   }
 
   health(): BackendHealth {

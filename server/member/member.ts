@@ -204,6 +204,8 @@ async function assembleCore(
   transport.onSnapshotStatus((to, ok) => {
     if (!ok) replica.reportSnapshotFailure(to);
   });
+  // Received snapshots go to the snap directory as they arrive, not into one buffer.
+  transport.onSnapshotSink((m) => storage.receiveSnapshot(m.snapshot.metadata));
   const syncPeers = (members: readonly ClusterMember[]): void => {
     // A member joining with an empty log knows no membership until the leader's entries (or
     // snapshot) arrive: it keeps the peers of --initial-cluster so it can answer the leader.
@@ -258,6 +260,7 @@ async function assembleCore(
     port,
     disk,
     pump: services.pump,
+    defer: setImmediate,
     services,
     heapWatchdog,
     transport,

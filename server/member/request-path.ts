@@ -79,6 +79,7 @@ export function assembleRequestPath(ports: RequestPathPorts): RequestPath {
     machine: ports.machine,
     port: ports.port,
     pump: services.pump,
+    defer: deferOn(ports.timers),
     clock: ports.clock,
   });
   return {

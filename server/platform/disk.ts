@@ -21,6 +21,10 @@ export interface Disk {
   list(dir: string): Promise<string[]>;
   /** The whole contents of a file. */
   read(path: string): Promise<Uint8Array>;
+  /** Up to `length` bytes of a file from `offset` (fewer at its end): large files read in slices. */
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array>;
+  /** The file's size in bytes. */
+  sizeOf(path: string): Promise<number>;
   /** Creates or replaces the file's contents. */
   write(path: string, data: Uint8Array): Promise<void>;
   /** Appends to the file, creating it if missing. */

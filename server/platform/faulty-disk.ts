@@ -102,6 +102,12 @@ export class FaultyDisk implements Disk {
   read(path: string): Promise<Uint8Array> {
     return this.op(DiskOp.Read, path, () => this.inner.read(path));
   }
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.op(DiskOp.Read, path, () => this.inner.readRange(path, offset, length));
+  }
+  sizeOf(path: string): Promise<number> {
+    return this.op(DiskOp.Read, path, () => this.inner.sizeOf(path));
+  }
   write(path: string, data: Uint8Array): Promise<void> {
     return this.op(
       DiskOp.Write,

@@ -83,6 +83,17 @@ export class MemoryDisk implements Disk {
     });
   }
 
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.run(() => {
+      const file = this.fileAt(path, Op.Read);
+      return file.buf.slice(Math.min(offset, file.size), Math.min(offset + length, file.size));
+    });
+  }
+
+  sizeOf(path: string): Promise<number> {
+    return this.run(() => this.fileAt(path, Op.Read).size);
+  }
+
   write(path: string, data: Uint8Array): Promise<void> {
     return this.run(() => {
       const file = this.fileAt(path, Op.Write, true);
@@ -207,6 +218,8 @@ export class MemoryDisk implements Disk {
       mkdir: (p) => guard(Op.Mkdir, p, () => this.mkdir(p)),
       list: (p) => guard(Op.List, p, () => this.list(p)),
       read: (p) => guard(Op.Read, p, () => this.read(p)),
+      readRange: (p, o, n) => guard(Op.Read, p, () => this.readRange(p, o, n)),
+      sizeOf: (p) => guard(Op.Read, p, () => this.sizeOf(p)),
       write: (p, d) => guard(Op.Write, p, () => this.write(p, d)),
       append: (p, d) => guard(Op.Append, p, () => this.append(p, d)),
       appendAt: (p, o, d) => guard(Op.Append, p, () => this.appendAt(p, o, d)),

@@ -86,6 +86,29 @@ export class NodeDisk implements Disk {
     return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
+  async readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return wrap(Op.Read, path, async () => {
+      const h = await open(path, 'r');
+      try {
+        const out = new Uint8Array(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await h.read(out, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got === length ? out : out.subarray(0, got);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+
+  async sizeOf(path: string): Promise<number> {
+    const info = await wrap(Op.Read, path, () => stat(path));
+    return info.size;
+  }
+
   async write(path: string, data: Uint8Array): Promise<void> {
     await wrap(Op.Write, path, () => writeFile(path, data));
   }

@@ -27,6 +27,12 @@ export class TimedDisk implements Disk {
   read(path: string): Promise<Uint8Array> {
     return this.inner.read(path);
   }
+  readRange(path: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.inner.readRange(path, offset, length);
+  }
+  sizeOf(path: string): Promise<number> {
+    return this.inner.sizeOf(path);
+  }
   write(path: string, data: Uint8Array): Promise<void> {
     return this.inner.write(path, data);
   }

@@ -245,6 +245,12 @@ export class RaftLog {
         'raft log: snapshot term does not match the log',
       );
       this.snapshot = snapshot;
+    } else if (
+      index === this.snapshot.metadata.index &&
+      snapshot.metadata.term === this.snapshot.metadata.term
+    ) {
+      // The same snapshot in another form (the replica's: its data left in its file).
+      this.snapshot = snapshot;
     }
     if (compactIndex <= this.offsetIndex) return;
     const term = this.term(compactIndex);

@@ -5,7 +5,7 @@
 import type { Clock } from '../platform/clock.js';
 import type { Random } from '../platform/random.js';
 import type { Timers } from '../platform/timers.js';
-import type { Entry, HardState, Message, Snapshot, SnapshotMetadata } from '../raft/types.js';
+import type { Entry, HardState, Message, MsgSnap, Snapshot, SnapshotMetadata } from '../raft/types.js';
 
 /** Durable Raft state. Each promise resolves only once the data is fsynced (unless told otherwise). */
 export interface ReplicaStorage {
@@ -31,6 +31,19 @@ export interface ReplicaStorage {
   saveSnapshotStream?(metadata: SnapshotMetadata, next: () => Uint8Array | undefined): Promise<void>;
   /** The snapshot written by `saveSnapshotStream` at `metadata`, read back (to send to a follower). */
   loadSnapshot?(metadata: SnapshotMetadata): Promise<Snapshot>;
+  /**
+   * Optional, preferred over `loadSnapshot` when the peers take `sendSnapshotStream`: the data of
+   * the snapshot file at `metadata`, to be read slice by slice while it is sent.
+   */
+  openSnapshot?(metadata: SnapshotMetadata): Promise<SnapshotReader>;
+}
+
+/** A snapshot's data read slice by slice (in order from 0: it may verify its checksum on the way). */
+export interface SnapshotReader {
+  readonly size: number;
+  /** `length` bytes at `offset` (fewer only past the end); rejects when the data is found corrupt. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): void;
 }
 
 /** A snapshot being serialised slice by slice while the state machine goes on applying. */
@@ -64,6 +77,11 @@ export interface StateMachine<R> {
 export interface PeerSender {
   /** Never blocks and never throws: messages that cannot be delivered are dropped (Raft retries). */
   send(messages: readonly Message[]): void;
+  /**
+   * Optional: sends a MsgSnap whose data is read from `body` as it goes out rather than carried by
+   * the message, so the sender never holds the whole snapshot. Closes `body` when done.
+   */
+  sendSnapshotStream?(message: MsgSnap, body: SnapshotReader): void;
 }
 
 export interface ReplicaPlatform {

@@ -450,7 +450,10 @@ export class Replica<R> {
         this.maybeCampaignAlone();
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
-        if (rd.snapshot !== undefined) this.announceApplied();
+        if (rd.snapshot !== undefined) {
+          this.announceApplied();
+          this.leaveSnapshotInFile(rd.snapshot);
+        }
         // Never awaited: the snapshot is serialised and written while this loop goes on.
         if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
         this.compactToDurableSnapshot();
@@ -534,6 +537,18 @@ export class Replica<R> {
     this.snapshotIndex = snapshot.metadata.index;
     this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
+  }
+
+  /**
+   * A snapshot received from the leader, once restored and durable, is kept by Raft (to send on,
+   * should this member lead) without its data, which stays in its file like our own snapshots':
+   * otherwise Raft would hold the whole image until the next snapshot is taken.
+   */
+  private leaveSnapshotInFile(snapshot: Snapshot): void {
+    if (!this.streamsSnapshots() || this.inFile.has(snapshot) || snapshot.metadata.index === 0) return;
+    const inFile: Snapshot = { metadata: snapshot.metadata, data: new Uint8Array(0) };
+    this.inFile.add(inFile);
+    this.node.compact(inFile, snapshot.metadata.index);
   }
 
   /**
@@ -648,26 +663,34 @@ export class Replica<R> {
   }
 
   /**
-   * Reads the snapshot back from its file (asynchronously) and sends it; Raft tolerates the
-   * message leaving after later ones, as any network reorders. A failed read is reported to Raft
-   * as a failed snapshot (it probes and retries).
+   * Sends a snapshot whose data is in its file: streamed from the file a slice at a time when the
+   * ports allow it (the member never holds the whole snapshot to send it), else read back whole
+   * first (the simulator's ports). Raft tolerates the message leaving after later ones, as any
+   * network reorders. A file that cannot be opened or read is reported to Raft as a failed
+   * snapshot (it probes and retries).
    */
   private sendSnapshotFromFile(m: MsgSnap): void {
-    const storage = this.config.storage;
+    const { storage, peers } = this.config;
+    const failed = (err: unknown): void => {
+      this.log.warn('could not read a snapshot back to send it', {
+        to: m.to,
+        index: m.snapshot.metadata.index,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      if (!this.stopped) this.reportSnapshotFailure(m.to);
+    };
+    if (storage.openSnapshot !== undefined && peers.sendSnapshotStream !== undefined) {
+      const send = peers.sendSnapshotStream.bind(peers);
+      storage.openSnapshot(m.snapshot.metadata).then((body) => {
+        if (this.stopped) body.close();
+        else send(m, body);
+      }, failed);
+      return;
+    }
     if (storage.loadSnapshot === undefined) return;
-    storage.loadSnapshot(m.snapshot.metadata).then(
-      (snapshot) => {
-        if (!this.stopped) this.config.peers.send([{ ...m, snapshot }]);
-      },
-      (err: unknown) => {
-        this.log.warn('could not read a snapshot back to send it', {
-          to: m.to,
-          index: m.snapshot.metadata.index,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        if (!this.stopped) this.reportSnapshotFailure(m.to);
-      },
-    );
+    storage.loadSnapshot(m.snapshot.metadata).then((snapshot) => {
+      if (!this.stopped) peers.send([{ ...m, snapshot }]);
+    }, failed);
   }
 
   /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */

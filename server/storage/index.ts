@@ -25,5 +25,6 @@ export type {
 export { WAL_FORMAT_VERSION } from './wal/record.js';
 export { crc32c } from './wal/crc32c.js';
 export { Snapshotter } from './snap/snapshotter.js';
+export type { ReceivedSnapFile, SnapFileReader } from './snap/snapshotter.js';
 export { SNAP_FORMAT_VERSION, encodeSnapshot, decodeSnapshot } from './snap/snap-file.js';
 export { replayLog } from './replay.js';

@@ -33,7 +33,7 @@ import type {
 import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from './errors.js';
 import { consoleLogger, type StorageLogger } from './logger.js';
 import { replayLog } from './replay.js';
-import { Snapshotter } from './snap/snapshotter.js';
+import { type SnapFileReader, Snapshotter } from './snap/snapshotter.js';
 import type { WalRecord } from './wal/record.js';
 import { resolveWalOptions, validateIdentity, Wal, type WalOptions } from './wal/wal.js';
 
@@ -215,6 +215,35 @@ export class RaftStorage {
     return this.snapshotter.loadWritten(metadata);
   }
 
+  /**
+   * Opens the data of the snapshot file at (index, term) for reading in slices, to stream it to a
+   * follower without holding it whole; read in order, it verifies the file's checksum on the way
+   * (see Snapshotter.openReader).
+   */
+  openSnapshot(metadata: SnapshotMetadata): Promise<SnapFileReader> {
+    return this.snapshotter.openReader(metadata);
+  }
+
+  /**
+   * Writes a snapshot received from the leader to the snap directory as its chunks arrive; `finish`
+   * syncs it and resolves with its data read back (for the MsgSnap handed to Raft). When Raft then
+   * asks to persist that snapshot (`save`), the file is renamed into place instead of written again.
+   * A failed or superseded receive leaves nothing behind; it does not fail the storage.
+   */
+  receiveSnapshot(metadata: SnapshotMetadata): {
+    write(chunk: Uint8Array): Promise<void>;
+    finish(): Promise<Uint8Array>;
+    abort(): void;
+  } {
+    if (this.failure !== undefined) throw this.failure;
+    const file = this.snapshotter.receive(metadata);
+    return {
+      write: (chunk) => file.write(chunk),
+      finish: async () => (await file.finish()).data,
+      abort: () => file.abort(),
+    };
+  }
+
   /** Waits for pending saves, then closes the WAL (later saves reject). */
   async close(): Promise<void> {
     await this.ordering;
@@ -238,7 +267,9 @@ export class RaftStorage {
     const submitted = this.ordering.then(async () => {
       try {
         if (this.failure !== undefined) throw this.failure;
-        if (snapshot !== undefined) await this.snapshotter.save(snapshot);
+        // A snapshot received from the leader is already on disk, synced: renamed into place.
+        if (snapshot !== undefined && !(await this.snapshotter.adopt(snapshot.metadata)))
+          await this.snapshotter.save(snapshot);
         return { durable: this.wal.append(records, { sync }) };
       } catch (err) {
         throw this.fail(err);

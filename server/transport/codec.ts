@@ -35,7 +35,7 @@ export const FrameKind = {
   SnapBegin: 3,
   /** Snapshot channel, sender → receiver: `data` at byte `offset` of the snapshot. */
   SnapChunk: 4,
-  /** Snapshot channel, sender → receiver: all chunks sent. */
+  /** Snapshot channel, sender → receiver: all chunks sent, with the CRC-32 of all their data. */
   SnapEnd: 5,
   /** Snapshot channel, receiver → sender: the snapshot was (or was not) received and delivered. */
   SnapAck: 6,
@@ -57,7 +57,7 @@ export type Frame =
       readonly offset: number;
       readonly data: Uint8Array;
     }
-  | { readonly kind: 'snapEnd'; readonly transferId: number }
+  | { readonly kind: 'snapEnd'; readonly transferId: number; readonly crc32: number }
   | { readonly kind: 'snapAck'; readonly transferId: number; readonly ok: boolean; readonly reason: string };
 
 const MESSAGE_TAG = {
@@ -242,6 +242,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
       const w = new ByteWriter(16);
       header(w, FrameKind.SnapEnd);
       w.uvarint(frame.transferId);
+      w.uvarint(frame.crc32);
       return w.finish();
     }
     case 'snapAck': {
@@ -432,8 +433,10 @@ function readBody(r: ByteReader, kind: number): Frame {
       const data = r.bytesView('chunk data');
       return { kind: 'snapChunk', transferId, offset, data };
     }
-    case FrameKind.SnapEnd:
-      return { kind: 'snapEnd', transferId: r.uvarint('transferId') };
+    case FrameKind.SnapEnd: {
+      const transferId = r.uvarint('transferId');
+      return { kind: 'snapEnd', transferId, crc32: r.uvarint('crc32') };
+    }
     case FrameKind.SnapAck: {
       const transferId = r.uvarint('transferId');
       const ok = r.bool('ok');

@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { isValidMemberId } from './options.js';
 
-export const PEER_PROTOCOL_VERSION = '1';
+export const PEER_PROTOCOL_VERSION = '2';
 
 export const Header = {
   Version: 'x-concord-peer-version',

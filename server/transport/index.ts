@@ -1,5 +1,7 @@
 /** The peer transport's public door. See docs/transport.md. */
 export { PeerTransport } from './peer-transport.js';
+export { memoryBody, memorySink } from './snapshot-io.js';
+export type { SnapshotBody, SnapshotSink, SnapshotSinkFactory } from './snapshot-io.js';
 export type {
   MessageHandler,
   PeerStatusHandler,

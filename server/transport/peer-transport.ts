@@ -46,6 +46,7 @@ import {
 } from './options.js';
 import { OutboundStream } from './outbound.js';
 import { SnapshotSender } from './snapshot-sender.js';
+import type { SnapshotBody, SnapshotSinkFactory } from './snapshot-io.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 
 export type MessageHandler = (message: Message) => void;
@@ -100,6 +101,7 @@ export class PeerTransport implements AsyncDisposable {
   private nextTransferId = 1;
   private messageHandler: MessageHandler | undefined;
   private snapshotHandler: SnapshotStatusHandler | undefined;
+  private snapshotSinks: SnapshotSinkFactory | undefined;
   private peerStatusHandler: PeerStatusHandler | undefined;
   private unknownPeerDrops = 0;
   private protocolErrors = 0;
@@ -273,6 +275,14 @@ export class PeerTransport implements AsyncDisposable {
     this.snapshotHandler = handler;
   }
 
+  /**
+   * Sets where received snapshots are written as they arrive (the member's snap directory); without
+   * it they are assembled in memory. See snapshot-io.ts.
+   */
+  onSnapshotSink(factory: SnapshotSinkFactory): void {
+    this.snapshotSinks = factory;
+  }
+
   /** Sets the receiver of outbound stream transitions (for logs and metrics; optional). */
   onPeerStatus(handler: PeerStatusHandler): void {
     this.peerStatusHandler = handler;
@@ -311,23 +321,46 @@ export class PeerTransport implements AsyncDisposable {
     };
   }
 
-  private sendSnapshot(peer: Peer, m: MsgSnap): void {
+  /**
+   * Sends a MsgSnap whose data is read from `body` a chunk at a time (the member's snapshot file)
+   * rather than carried by the message; otherwise as `send`. The body is closed in every case.
+   */
+  sendSnapshotStream(m: MsgSnap, body: SnapshotBody): void {
+    const peer = this.peers.get(m.to);
+    if (peer === undefined || this.lifecycle !== 'started') {
+      body.close();
+      if (peer === undefined) this.unknownPeerDrops += 1;
+      else this.statsFor(m.to).droppedMessages += 1;
+      return;
+    }
+    this.sendSnapshot(peer, m, body);
+  }
+
+  private sendSnapshot(peer: Peer, m: MsgSnap, body?: SnapshotBody): void {
     const stats = this.statsFor(peer.id);
     if (peer.snapshot !== undefined) {
+      body?.close();
       // Raft keeps a follower in snapshot state until this one resolves; a duplicate adds nothing.
       stats.droppedMessages += 1;
       this.logger.debug('snapshot already in flight; dropping MsgSnap', { peer: peer.id });
       return;
     }
     const transferId = this.nextTransferId++;
-    const sender = new SnapshotSender(this.ctx, peer.id, transferId, m, (ok, reason) => {
-      if (peer.snapshot === sender) peer.snapshot = undefined;
-      if (ok) stats.snapshotsSent += 1;
-      else stats.snapshotsFailed += 1;
-      if (ok) this.logger.info('snapshot sent', { peer: peer.id, transfer: transferId });
-      else this.logger.warn('snapshot failed', { peer: peer.id, transfer: transferId, reason });
-      if (!this.ctx.closing) this.snapshotHandler?.(peer.id, ok);
-    });
+    const sender = new SnapshotSender(
+      this.ctx,
+      peer.id,
+      transferId,
+      m,
+      (ok, reason) => {
+        if (peer.snapshot === sender) peer.snapshot = undefined;
+        if (ok) stats.snapshotsSent += 1;
+        else stats.snapshotsFailed += 1;
+        if (ok) this.logger.info('snapshot sent', { peer: peer.id, transfer: transferId });
+        else this.logger.warn('snapshot failed', { peer: peer.id, transfer: transferId, reason });
+        if (!this.ctx.closing) this.snapshotHandler?.(peer.id, ok);
+      },
+      body,
+    );
     peer.snapshot = sender;
     sender.start(peer.stream.currentUrl());
   }
@@ -456,7 +489,7 @@ export class PeerTransport implements AsyncDisposable {
     let conn: InboundStream | InboundSnapshot;
     if (channel === Channel.Snapshot) {
       this.inboundSnapshots += 1;
-      conn = new InboundSnapshot(this.ctx, ws, from, hooks);
+      conn = new InboundSnapshot(this.ctx, ws, from, hooks, this.snapshotSinks);
     } else {
       conn = new InboundStream(this.ctx, ws, from, hooks);
       // One stream per peer: a new one means the old is dead (perhaps half-open after a partition).

@@ -2,14 +2,19 @@
  * Streams one MsgSnap to one peer over a dedicated `/raft/snapshot` WebSocket, so a multi-MB
  * snapshot never sits in front of heartbeats on the message stream:
  *
- *   dial + Hello → SnapBegin(MsgSnap without data, totalBytes) → SnapChunk × n → SnapEnd → ← SnapAck
+ *   dial + Hello → SnapBegin(MsgSnap without data, totalBytes) → SnapChunk × n → SnapEnd(crc32) → ← SnapAck
  *
- * Chunks are `snapshotChunkBytes` long and written one at a time: the next is encoded only when
- * the socket has taken the previous one, so memory stays at about one chunk. The transfer fails
- * when the dial fails, the connection closes before the ack, the receiver acks a failure, or
- * nothing progresses for `snapshotIdleTimeoutMs`. `onDone` is called exactly once (unless the
- * transfer is aborted by shutdown), and the owner reports it to Raft through `onSnapshotStatus`.
+ * The data comes from a `SnapshotBody` (the member's snapshot file, or the MsgSnap's own data),
+ * read `snapshotChunkBytes` at a time: a chunk is read only when the socket has taken the previous
+ * one, so the sender holds about one chunk whatever the snapshot's size, and the event loop runs
+ * between two chunks. SnapEnd carries the CRC-32 of all the data, which the receiver checks before
+ * it installs anything. The transfer fails when the dial fails, a read fails (a body that finds
+ * its file corrupt), the connection closes before the ack, the receiver acks a failure, or nothing
+ * progresses for `snapshotIdleTimeoutMs`; a retry starts over from byte 0 on a new connection.
+ * `onDone` is called exactly once (unless the transfer is aborted by shutdown), and the owner
+ * reports it to Raft through `onSnapshotStatus`.
  */
+import { crc32 } from 'node:zlib';
 import type WebSocket from 'ws';
 import type { MsgSnap } from '../raft/types.js';
 import type { TimerHandle } from '../platform/timers.js';
@@ -18,14 +23,14 @@ import { describeCause, rawDataBytes, type TransportContext } from './context.js
 import { Dial } from './dialer.js';
 import { PeerProtocolError } from './errors.js';
 import { Channel, CloseCode } from './handshake.js';
+import { memoryBody, type SnapshotBody } from './snapshot-io.js';
 
 export class SnapshotSender {
   private dial: Dial | undefined;
   private ws: WebSocket | undefined;
   private idleTimer: TimerHandle | undefined;
-  private offset = 0;
   private finished = false;
-  private readonly data: Uint8Array;
+  private readonly body: SnapshotBody;
 
   constructor(
     private readonly ctx: TransportContext,
@@ -33,8 +38,9 @@ export class SnapshotSender {
     private readonly transferId: number,
     private readonly message: MsgSnap,
     private readonly onDone: (ok: boolean, reason: string) => void,
+    body?: SnapshotBody,
   ) {
-    this.data = message.snapshot.data;
+    this.body = body ?? memoryBody(message.snapshot.data);
   }
 
   start(url: URL): void {
@@ -42,7 +48,7 @@ export class SnapshotSender {
       peer: this.peerId,
       transfer: this.transferId,
       index: this.message.snapshot.metadata.index,
-      bytes: this.data.length,
+      bytes: this.body.size,
     });
     try {
       this.dial = new Dial(this.ctx, url, Channel.Snapshot, this.peerId, {
@@ -86,42 +92,55 @@ export class SnapshotSender {
       encodeFrame({
         kind: 'snapBegin',
         transferId: this.transferId,
-        totalBytes: this.data.length,
+        totalBytes: this.body.size,
         message: begin,
       }),
     );
-    this.sendNext();
+    void this.pump(ws);
   }
 
-  private sendNext(): void {
-    const ws = this.ws;
-    if (this.finished || ws === undefined) return;
-    if (this.offset >= this.data.length) {
-      ws.send(encodeFrame({ kind: 'snapEnd', transferId: this.transferId }), this.afterWrite);
-      return;
-    }
-    const end = Math.min(this.data.length, this.offset + this.ctx.options.snapshotChunkBytes);
-    const frame = encodeFrame({
-      kind: 'snapChunk',
-      transferId: this.transferId,
-      offset: this.offset,
-      data: this.data.subarray(this.offset, end),
-    });
-    this.offset = end;
-    ws.send(frame, (err) => {
-      if (err !== undefined && err !== null) {
-        this.finish(false, `write failed: ${describeCause(err)}`);
+  /** Read a chunk, send it, wait until the socket took it, next; then SnapEnd. Never rejects. */
+  private async pump(ws: WebSocket): Promise<void> {
+    const size = this.body.size;
+    let crc = 0;
+    let offset = 0;
+    while (offset < size) {
+      let data: Uint8Array;
+      try {
+        data = await this.body.read(offset, Math.min(size - offset, this.ctx.options.snapshotChunkBytes));
+      } catch (err) {
+        this.finish(false, `read failed: ${describeCause(err)}`);
         return;
       }
+      if (this.finished) return;
+      if (data.length === 0) {
+        this.finish(false, `read failed: the snapshot ended at ${offset} of ${size} bytes`);
+        return;
+      }
+      crc = crc32(data, crc);
+      const frame = encodeFrame({ kind: 'snapChunk', transferId: this.transferId, offset, data });
+      offset += data.length;
+      if (!(await this.write(ws, frame))) return;
       this.touch();
-      this.sendNext();
-    });
+    }
+    if (await this.write(ws, encodeFrame({ kind: 'snapEnd', transferId: this.transferId, crc32: crc }))) {
+      this.touch();
+    }
   }
 
-  private readonly afterWrite = (err?: Error | null): void => {
-    if (err !== undefined && err !== null) this.finish(false, `write failed: ${describeCause(err)}`);
-    else this.touch();
-  };
+  /** Sends a frame; resolves once the socket took it (true) or the transfer is over (false). */
+  private write(ws: WebSocket, frame: Uint8Array): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (this.finished) {
+        resolve(false);
+        return;
+      }
+      ws.send(frame, (err) => {
+        if (err !== undefined && err !== null) this.finish(false, `write failed: ${describeCause(err)}`);
+        resolve(!this.finished);
+      });
+    });
+  }
 
   private onAck(bytes: Uint8Array): void {
     let frame;
@@ -157,6 +176,7 @@ export class SnapshotSender {
   }
 
   private cleanup(graceful: boolean): void {
+    this.body.close();
     this.dial?.abort();
     this.dial = undefined;
     if (this.idleTimer !== undefined) this.ctx.timers.clearTimeout(this.idleTimer);

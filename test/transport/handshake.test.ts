@@ -32,7 +32,7 @@ function rawPeer(
 
 function headers(clusterId: string, from: number, to: number): Record<string, string> {
   return {
-    'x-concord-peer-version': '1',
+    'x-concord-peer-version': '2',
     'x-concord-cluster-id': clusterId,
     'x-concord-from': String(from),
     'x-concord-to': String(to),

@@ -1,5 +1,6 @@
 /** Loopback: snapshot streaming in chunks on a dedicated connection, success and failure reports. */
 import { expect } from 'chai';
+import { crc32 } from 'node:zlib';
 import type { MsgSnap } from '../../server/raft/types.js';
 import WebSocket from 'ws';
 import { CloseCode, decodeFrame, encodeFrame } from '../../server/transport/index.js';
@@ -15,6 +16,8 @@ import {
 } from './harness.js';
 
 const MiB = 1024 * 1024;
+/** The peer protocol version (2: SnapEnd carries a checksum). */
+const PEER_VERSION = '2';
 
 function snapshotMessage(from: number, to: number, sizeBytes: number): MsgSnap {
   const data = new Uint8Array(sizeBytes);
@@ -183,7 +186,7 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
     return new Promise((resolve) => {
       const ws = new WebSocket(`${url.replace('http', 'ws')}/raft/snapshot`, {
         headers: {
-          'x-concord-peer-version': '1',
+          'x-concord-peer-version': PEER_VERSION,
           'x-concord-cluster-id': CLUSTER,
           'x-concord-from': '1',
           'x-concord-to': '2',
@@ -247,3 +250,263 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
     await first;
   });
 });
+
+/** A sink that records what the receiver does with a transfer (the member's writes a file). */
+class RecordingSink {
+  readonly chunks: Uint8Array[] = [];
+  finished = 0;
+  aborted = 0;
+  constructor(private readonly signal: Signal) {}
+  sink() {
+    return {
+      write: (chunk: Uint8Array) => {
+        this.chunks.push(chunk.slice());
+        return Promise.resolve();
+      },
+      finish: () => {
+        this.finished++;
+        this.signal.notify();
+        const all = new Uint8Array(this.chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of this.chunks) {
+          all.set(c, at);
+          at += c.length;
+        }
+        return Promise.resolve(all);
+      },
+      abort: () => {
+        this.aborted++;
+        this.chunks.length = 0;
+        this.signal.notify();
+      },
+    };
+  }
+}
+
+/** A body over `data` that records its reads and can fail the one that reaches the end. */
+function recordingBody(data: Uint8Array, failAtEnd = false) {
+  const reads: { offset: number; length: number }[] = [];
+  let inflight = 0;
+  let maxInflight = 0;
+  let closed = 0;
+  return {
+    reads,
+    maxInflight: () => maxInflight,
+    closed: () => closed,
+    body: {
+      size: data.length,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        reads.push({ offset, length });
+        inflight++;
+        maxInflight = Math.max(maxInflight, inflight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inflight--;
+        if (failAtEnd && offset + length >= data.length) throw new Error('snapshot file: crc mismatch');
+        return data.subarray(offset, offset + length);
+      },
+      close: () => {
+        closed++;
+      },
+    },
+  };
+}
+
+describe('PeerTransport (streamed snapshot bodies and sinks)', function () {
+  this.timeout(20_000);
+  const signal = new Signal();
+  let members: Member[] = [];
+
+  afterEach(async () => {
+    await Promise.all(members.map((m) => m.transport.close()));
+    members = [];
+  });
+
+  it('reads the body one chunk at a time, in order, and the receiver sink gets it all', async () => {
+    const a = await Member.start(1, signal, small);
+    const b = await Member.start(2, signal, small);
+    members = [a, b];
+    meshAll(members);
+    const sink = new RecordingSink(signal);
+    b.transport.onSnapshotSink(() => sink.sink());
+    const full = snapshotMessage(1, 2, 3 * MiB + 17);
+    const rec = recordingBody(full.snapshot.data);
+    const message: MsgSnap = { ...full, snapshot: { ...full.snapshot, data: new Uint8Array(0) } };
+    a.transport.sendSnapshotStream(message, rec.body);
+    await signal.until(() => a.snapshotStatus.length === 1, 'snapshot status');
+    expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: true }]);
+    // Never more than one read outstanding, each at most a chunk, in order, covering the data.
+    expect(rec.maxInflight()).to.equal(1);
+    let expectedOffset = 0;
+    for (const r of rec.reads) {
+      expect(r.offset).to.equal(expectedOffset);
+      expect(r.length).to.be.at.most(small.snapshotChunkBytes);
+      expectedOffset += r.length;
+    }
+    expect(expectedOffset).to.equal(full.snapshot.data.length);
+    expect(rec.closed()).to.equal(1);
+    expect(sink.finished).to.equal(1);
+    const got = b.inbox[0] as MsgSnap;
+    expect(Buffer.compare(got.snapshot.data, full.snapshot.data)).to.equal(0);
+  });
+
+  it('fails the transfer when the body finds its data corrupt; the receiver installs nothing', async () => {
+    const a = await Member.start(1, signal, small);
+    const b = await Member.start(2, signal, small);
+    members = [a, b];
+    meshAll(members);
+    const sink = new RecordingSink(signal);
+    b.transport.onSnapshotSink(() => sink.sink());
+    const full = snapshotMessage(1, 2, 1 * MiB + 5);
+    const rec = recordingBody(full.snapshot.data, true);
+    a.transport.sendSnapshotStream(
+      { ...full, snapshot: { ...full.snapshot, data: new Uint8Array(0) } },
+      rec.body,
+    );
+    await signal.until(() => a.snapshotStatus.length === 1 && sink.aborted === 1, 'failure and abort');
+    expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
+    expect(a.logger.has('warn', 'snapshot failed', (f) => /read failed/.test(String(f['reason'])))).to.equal(
+      true,
+    );
+    expect(sink.finished).to.equal(0);
+    expect(b.inbox).to.have.length(0);
+    expect(rec.closed()).to.equal(1);
+  });
+
+  it('refuses a transfer it cannot store (the sink cannot be opened), and goes on', async () => {
+    const a = await Member.start(1, signal, small);
+    const b = await Member.start(2, signal, small);
+    members = [a, b];
+    meshAll(members);
+    b.transport.onSnapshotSink(() => {
+      throw new Error('storage failed');
+    });
+    a.transport.send([snapshotMessage(1, 2, 100_000)]);
+    await signal.until(() => a.snapshotStatus.length === 1, 'snapshot status');
+    expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: false }]);
+    expect(
+      a.logger.has('warn', 'snapshot failed', (f) => /could not be stored/.test(String(f['reason']))),
+    ).to.equal(true);
+    expect(b.inbox).to.have.length(0);
+    await a.connect(b);
+    a.transport.send([heartbeat(1, 2, 3)]);
+    await signal.until(() => b.inbox.length === 1, 'b still hears a');
+  });
+
+  it('discards a torn transfer and installs the retry, which starts over', async () => {
+    const b = await Member.start(2, signal, small);
+    members = [b];
+    const sink = new RecordingSink(signal);
+    b.transport.onSnapshotSink(() => sink.sink());
+    const full = snapshotMessage(1, 2, 100);
+    const begin = encodeFrame({
+      kind: 'snapBegin',
+      transferId: 1,
+      totalBytes: 100,
+      message: { ...full, snapshot: { ...full.snapshot, data: new Uint8Array(0) } },
+    });
+    const chunk = encodeFrame({
+      kind: 'snapChunk',
+      transferId: 1,
+      offset: 0,
+      data: full.snapshot.data.subarray(0, 40),
+    });
+    await tornChannel(b.url, [begin, chunk]);
+    await signal.until(() => sink.aborted === 1, 'the torn transfer discarded');
+    expect(sink.finished).to.equal(0);
+    expect(b.inbox).to.have.length(0);
+    const a = await Member.start(1, signal, small);
+    members.push(a);
+    meshAll(members);
+    a.transport.send([full]);
+    await signal.until(() => a.snapshotStatus.length === 1, 'the retry');
+    expect(a.snapshotStatus).to.deep.equal([{ to: 2, ok: true }]);
+    expect(sink.finished).to.equal(1);
+    expect(Buffer.compare((b.inbox[0] as MsgSnap).snapshot.data, full.snapshot.data)).to.equal(0);
+  });
+});
+
+describe('PeerTransport (snapshot checksum)', function () {
+  this.timeout(20_000);
+  const signal = new Signal();
+  let members: Member[] = [];
+
+  afterEach(async () => {
+    await Promise.all(members.map((m) => m.transport.close()));
+    members = [];
+  });
+
+  it('refuses a transfer whose data does not match the checksum of SnapEnd, delivering nothing', async () => {
+    const b = await Member.start(2, signal, small);
+    members = [b];
+    const full = snapshotMessage(1, 2, 3000);
+    const data = full.snapshot.data;
+    const corrupted = data.slice(1000, 2000);
+    corrupted[17] = (corrupted[17] ?? 0) ^ 0x40;
+    const frames = [
+      encodeFrame({
+        kind: 'snapBegin',
+        transferId: 7,
+        totalBytes: data.length,
+        message: { ...full, snapshot: { ...full.snapshot, data: new Uint8Array(0) } },
+      }),
+      encodeFrame({ kind: 'snapChunk', transferId: 7, offset: 0, data: data.subarray(0, 1000) }),
+      encodeFrame({ kind: 'snapChunk', transferId: 7, offset: 1000, data: corrupted }),
+      encodeFrame({ kind: 'snapChunk', transferId: 7, offset: 2000, data: data.subarray(2000) }),
+      encodeFrame({ kind: 'snapEnd', transferId: 7, crc32: crc32(data) }),
+    ];
+    const { acks } = await rawChannelWithAcks(b.url, frames);
+    expect(acks).to.have.length(1);
+    expect(acks[0]).to.deep.include({ kind: 'snapAck', transferId: 7, ok: false });
+    expect((acks[0] as { reason: string }).reason).to.match(/checksum/);
+    expect(b.inbox).to.have.length(0);
+    expect(b.logger.has('warn', 'snapshot refused: checksum mismatch')).to.equal(true);
+  });
+});
+
+/** Opens a raw snapshot channel from member 1, sends `frames`, then drops the connection. */
+function tornChannel(url: string, frames: readonly Uint8Array[]): Promise<void> {
+  return new Promise((resolve) => {
+    const ws = rawSocket(url);
+    ws.on('error', () => {});
+    ws.on('message', () => {
+      for (const f of frames) ws.send(f);
+      ws.terminate();
+      resolve();
+    });
+  });
+}
+
+/** Opens a raw snapshot channel from member 1, sends `frames`, collects the answer (the ack). */
+function rawChannelWithAcks(
+  url: string,
+  frames: readonly Uint8Array[],
+): Promise<{ acks: unknown[]; code: number }> {
+  return new Promise((resolve) => {
+    const ws = rawSocket(url);
+    const acks: unknown[] = [];
+    let hello = true;
+    ws.on('error', () => {});
+    ws.on('message', (data: Buffer) => {
+      if (hello) {
+        hello = false;
+        for (const f of frames) ws.send(f);
+        return;
+      }
+      acks.push(decodeFrame(new Uint8Array(data), MiB));
+      // One ack ends a transfer, whatever the receiver does with the connection next.
+      ws.close();
+    });
+    ws.on('close', (code) => resolve({ acks, code }));
+  });
+}
+
+function rawSocket(url: string): WebSocket {
+  return new WebSocket(`${url.replace('http', 'ws')}/raft/snapshot`, {
+    headers: {
+      'x-concord-peer-version': PEER_VERSION,
+      'x-concord-cluster-id': CLUSTER,
+      'x-concord-from': '1',
+      'x-concord-to': '2',
+    },
+  });
+}

@@ -17,7 +17,7 @@ function rawTlsPeer(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer 
     const ws = new WebSocket(`${url.replace('https', 'wss')}/raft/stream`, {
       ...tls,
       headers: {
-        'x-concord-peer-version': '1',
+        'x-concord-peer-version': '2',
         'x-concord-cluster-id': CLUSTER,
         'x-concord-from': '9',
         'x-concord-to': '2',

@@ -87,6 +87,12 @@ export class SnapFileChecksum {
     this.dataBytes += chunk.length;
   }
 
+  /** Whether `bytes` are the trailer of what was fed (the file's length and checksum hold). */
+  matches(bytes: Uint8Array): boolean {
+    const expected = this.trailer();
+    return bytes.length === expected.length && expected.every((b, i) => bytes[i] === b);
+  }
+
   trailer(): Uint8Array {
     const out = new Uint8Array(SNAP_TRAILER_BYTES);
     const v = viewOf(out);
@@ -106,6 +112,53 @@ export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
   out.set(snapshot.data, head.length);
   out.set(trailer, head.length + snapshot.data.length);
   return out;
+}
+
+/** Bytes read to find a file's head (header and membership: 12 + 16 + 8 per member + 8). */
+export const SNAP_HEAD_PROBE_BYTES = 64 * 1024;
+
+/**
+ * The metadata and the data's offset of a version-2 file from its first bytes (at least the whole
+ * head: see SNAP_HEAD_PROBE_BYTES); undefined for a version-1 file (read whole instead).
+ */
+export function maybeDecodeSnapshotHead(
+  bytes: Uint8Array,
+  file: string,
+): { metadata: SnapshotMetadata; dataOffset: number } | undefined {
+  const fail = (offset: number, detail: string): never => {
+    throw new CorruptionError(file, offset, `snapshot: ${detail}`);
+  };
+  if (bytes.length < HEADER_BYTES + 16 || MAGIC.some((b, i) => bytes[i] !== b))
+    fail(0, 'bad magic or too short');
+  const v = viewOf(bytes);
+  const version = v.getUint16(8, true);
+  if (version < 2) return undefined;
+  if (version > SNAP_FORMAT_VERSION) {
+    throw new StorageError(
+      StorageErrorReason.FormatTooNew,
+      `${file} was written by snapshot format version ${version}; this build reads up to ${SNAP_FORMAT_VERSION}`,
+    );
+  }
+  if (v.getUint32(4, true) !== 0) fail(4, 'unused header bytes are not zero');
+  let p = HEADER_BYTES;
+  const u64 = (at: number): number => maybeGetU64(v, at) ?? fail(at, 'integer out of range');
+  const index = u64(p);
+  const term = u64(p + 8);
+  p += 16;
+  const lists: number[][] = [];
+  for (let k = 0; k < 2; k++) {
+    if (p + 4 > bytes.length) fail(p, 'head truncated');
+    const count = v.getUint32(p, true);
+    p += 4;
+    if (p + count * 8 > bytes.length) fail(p, 'head truncated');
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++, p += 8) ids.push(u64(p));
+    lists.push(ids);
+  }
+  return {
+    metadata: { index, term, confState: { voters: lists[0] ?? [], learners: lists[1] ?? [] } },
+    dataOffset: p,
+  };
 }
 
 /**

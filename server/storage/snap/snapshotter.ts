@@ -15,12 +15,17 @@ import {
   decodeSnapshot,
   encodeSnapshotHead,
   formatSnapName,
+  maybeDecodeSnapshotHead,
+  SNAP_HEAD_PROBE_BYTES,
+  SNAP_TRAILER_BYTES,
   SnapFileChecksum,
   maybeParseSnapName,
   type SnapName,
 } from './snap-file.js';
 
 const TMP_SUFFIX = '.tmp';
+/** A snapshot received from a leader, complete and synced, until Raft accepts it (`adopt`). */
+const RECEIVED_SUFFIX = '.rx' + TMP_SUFFIX;
 /** Bytes per append when writing a snapshot held in memory. */
 const SAVE_SLICE_BYTES = 1 << 20;
 
@@ -28,7 +33,37 @@ export interface SnapFileInfo extends SnapName {
   readonly file: string;
 }
 
+/**
+ * A snapshot file's data read slice by slice (to send it to a follower): only the slice asked for
+ * is in memory. Read in order from 0, it verifies the file's checksum as it goes: the read that
+ * reaches the end rejects with a CorruptionError if the file does not match it.
+ */
+export interface SnapFileReader {
+  /** Bytes of data. */
+  readonly size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): void;
+}
+
+/**
+ * A snapshot received from a leader, written to `<name>.<n>.rx.tmp` (n: a number per receive, so
+ * that two transfers of one snapshot never share a file) as its chunks arrive (each
+ * `write` after the previous one settled). `finish` appends the trailer, fsyncs, and reads the
+ * data back for Raft; the file then waits under that name for `Snapshotter.adopt` (Raft accepted
+ * the snapshot), or is removed by `abort`, a newer received snapshot, or the next open.
+ */
+export interface ReceivedSnapFile {
+  write(chunk: Uint8Array): Promise<void>;
+  finish(): Promise<Snapshot>;
+  abort(): void;
+}
+
 export class Snapshotter {
+  /** Numbers the files of received snapshots: two transfers of one snapshot never share a file. */
+  private receiveSeq = 0;
+  /** Received snapshots finished (synced) and waiting for `adopt`: file name → temporary path. */
+  private readonly received = new Map<string, { readonly path: string; readonly index: number }>();
+
   constructor(
     private readonly disk: Disk,
     readonly dir: string,
@@ -96,6 +131,129 @@ export class Snapshotter {
     await io(() => this.disk.rename(tmp, final));
     await io(() => this.disk.fsyncDir(this.dir));
     return name;
+  }
+
+  /** Opens the data of the snapshot file `name` for reading in slices (see SnapFileReader). */
+  async openReader(name: SnapName): Promise<SnapFileReader> {
+    const file = formatSnapName(name);
+    const path = joinPath(this.dir, file);
+    const fileSize = await io(() => this.disk.sizeOf(path));
+    const probe = await io(() => this.disk.readRange(path, 0, Math.min(fileSize, SNAP_HEAD_PROBE_BYTES)));
+    const head = maybeDecodeSnapshotHead(probe, file);
+    if (head === undefined) {
+      // A version-1 file (written before streaming): read whole, as it was.
+      const { data } = decodeSnapshot(await io(() => this.disk.read(path)), file);
+      return {
+        size: data.length,
+        read: (offset, length) => Promise.resolve(data.subarray(offset, offset + length)),
+        close: () => undefined,
+      };
+    }
+    if (head.metadata.index !== name.index || head.metadata.term !== name.term) {
+      throw new CorruptionError(file, 12, 'snapshot: contents do not match the file name');
+    }
+    const { dataOffset } = head;
+    const size = fileSize - dataOffset - SNAP_TRAILER_BYTES;
+    if (size < 0) throw new CorruptionError(file, dataOffset, 'snapshot: truncated');
+    const sum = new SnapFileChecksum(probe.subarray(0, dataOffset));
+    let verified = 0;
+    const disk = this.disk;
+    return {
+      size,
+      async read(offset: number, length: number): Promise<Uint8Array> {
+        const n = Math.max(0, Math.min(length, size - offset));
+        const bytes =
+          n === 0 ? new Uint8Array(0) : await io(() => disk.readRange(path, dataOffset + offset, n));
+        if (offset !== verified || bytes.length === 0) return bytes;
+        sum.data(bytes);
+        verified += bytes.length;
+        if (verified === size) {
+          const trailer = await io(() => disk.readRange(path, dataOffset + size, SNAP_TRAILER_BYTES));
+          if (!sum.matches(trailer))
+            throw new CorruptionError(file, dataOffset + size, 'snapshot: crc mismatch');
+        }
+        return bytes;
+      },
+      close: () => undefined,
+    };
+  }
+
+  /** Starts writing a snapshot received from a leader (see ReceivedSnapFile). */
+  receive(metadata: SnapshotMetadata): ReceivedSnapFile {
+    const tmp = joinPath(this.dir, `${formatSnapName(metadata)}.${++this.receiveSeq}${RECEIVED_SUFFIX}`);
+    const head = encodeSnapshotHead(metadata);
+    const sum = new SnapFileChecksum(head);
+    const disk = this.disk;
+    let dataBytes = 0;
+    let aborted = false;
+    let last: Promise<unknown> = io(() => disk.write(tmp, head));
+    const step = <T>(fn: () => Promise<T>): Promise<T> => {
+      const next = last.then(() => {
+        if (aborted) throw new Error('snapshot receive aborted');
+        return fn();
+      });
+      last = next.catch(() => undefined);
+      return next;
+    };
+    return {
+      write: (chunk) =>
+        step(async () => {
+          sum.data(chunk);
+          dataBytes += chunk.length;
+          await io(() => disk.append(tmp, chunk));
+        }),
+      finish: () =>
+        step(async () => {
+          await io(() => disk.append(tmp, sum.trailer()));
+          await io(() => disk.fsync(tmp));
+          const file = formatSnapName(metadata);
+          // Checked by the transport on the way in; read back as written (no second pass of CRC).
+          const snapshot = decodeSnapshot(await io(() => disk.read(tmp)), file, false);
+          if (snapshot.data.length !== dataBytes) {
+            throw new CorruptionError(file, 0, 'snapshot: received file does not read back as written');
+          }
+          // Only the newest received snapshot can still be of use to Raft.
+          for (const [name, other] of this.received) {
+            if (other.index <= metadata.index) {
+              this.received.delete(name);
+              await this.disk.remove(other.path).catch(() => undefined);
+            }
+          }
+          this.received.set(file, { path: tmp, index: metadata.index });
+          return snapshot;
+        }),
+      abort: () => {
+        if (aborted) return;
+        aborted = true;
+        const file = formatSnapName(metadata);
+        void last
+          .then(() => {
+            if (this.received.get(file)?.path === tmp) this.received.delete(file);
+            return disk.remove(tmp);
+          })
+          .catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Makes a received snapshot (finished, so synced) the snapshot file `name`: a rename, durable
+   * once the directory is synced. Returns false when no such received file is waiting.
+   */
+  async adopt(name: SnapName): Promise<boolean> {
+    const file = formatSnapName(name);
+    const waiting = this.received.get(file);
+    if (waiting === undefined) return false;
+    this.received.delete(file);
+    try {
+      await this.disk.rename(waiting.path, joinPath(this.dir, file));
+    } catch (err) {
+      // Removed meanwhile (superseded): the caller writes the snapshot from its data instead.
+      if (err instanceof DiskError && err.code === DiskErrorCode.NotFound) return false;
+      throw toStorageError(err);
+    }
+    await io(() => this.disk.fsyncDir(this.dir));
+    return true;
   }
 
   /**

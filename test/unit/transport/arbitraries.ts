@@ -78,6 +78,6 @@ export const frame: fc.Arbitrary<Frame> = fc.oneof(
     message: fc.record({ type: fc.constant('MsgSnap' as const), ...env, snapshot }),
   }),
   fc.record({ kind: fc.constant('snapChunk' as const), transferId: u, offset: u, data: bytes }),
-  fc.record({ kind: fc.constant('snapEnd' as const), transferId: u }),
+  fc.record({ kind: fc.constant('snapEnd' as const), transferId: u, crc32: fc.nat({ max: 0xffffffff }) }),
   fc.record({ kind: fc.constant('snapAck' as const), transferId: u, ok: fc.boolean(), reason: text }),
 );

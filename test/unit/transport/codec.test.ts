@@ -120,7 +120,7 @@ describe('peer codec', () => {
     });
 
     it('writes the magic, the version and the kind first', () => {
-      const bytes = encodeFrame({ kind: 'snapEnd', transferId: 1 });
+      const bytes = encodeFrame({ kind: 'snapEnd', transferId: 1, crc32: 0 });
       expect([...bytes.subarray(0, 4)]).to.deep.equal([0x43, 0x50, FRAME_VERSION, 5]);
     });
 

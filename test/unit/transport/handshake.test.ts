@@ -19,7 +19,7 @@ describe('handshake', () => {
       ],
       [
         'a future version',
-        { ...handshakeHeaders('prod', 1, 2), 'x-concord-peer-version': '2' },
+        { ...handshakeHeaders('prod', 1, 2), 'x-concord-peer-version': '3' },
         CloseCode.UnsupportedVersion,
       ],
       [
