@@ -46,6 +46,7 @@ import {
   type ReplicaStatus,
 } from './replica-config.js';
 import { toServerError } from './to-server-error.js';
+import { catchUpCompactIndex, snapshotDue } from '../storage/snapshot-policy.js';
 
 export class Replica<R> {
   readonly id: number;
@@ -451,9 +452,12 @@ export class Replica<R> {
         for (const cc of confChanges) this.membershipChanged(cc);
         for (const rs of rd.readStates) this.reads.onReadState(rs.index, rs.context, this.appliedIndex);
         if (rd.snapshot !== undefined) this.announceApplied();
-        // Never awaited: the snapshot is serialised and written while this loop goes on.
-        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
+        // Compact first: a snapshot that became durable while this Ready was written is the base the
+        // next one counts from (counting from the one before it cut a second snapshot at once).
         this.compactToDurableSnapshot();
+        // Never awaited: the snapshot is serialised and written while this loop goes on.
+        if (snapshotDue(this.appliedIndex, this.snapshotIndex, this.config.snapshotCount))
+          this.startSnapshot();
       }
     } catch (err) {
       this.fail(err);
@@ -678,7 +682,7 @@ export class Replica<R> {
     // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
     if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
-    this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
+    this.node.compact(snapshot, catchUpCompactIndex(snapshot.metadata.index, keep));
     this.snapshotIndex = snapshot.metadata.index;
     this.counters.snapshotsTaken++;
     this.log.info('snapshot taken', {
