@@ -52,6 +52,8 @@ export interface MemberConfig {
   readonly electionTimeoutMs: number;
   readonly snapshotCount: number;
   readonly snapshotCatchUpEntries: number;
+  /** Snapshot files kept in the data directory (etcd's --max-snapshots). */
+  readonly maxSnapshots: number;
   readonly quotaBackendBytes: number;
   /** Percent of the heap's old generation past which the member raises NOSPACE (0: never). */
   readonly heapAlarmPercent: number;
@@ -331,6 +333,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     electionTimeoutMs,
     snapshotCount: parseInt10('snapshot-count', get('snapshot-count'), 1),
     snapshotCatchUpEntries: parseInt10('snapshot-catchup-entries', get('snapshot-catchup-entries'), 0),
+    maxSnapshots: parseInt10('max-snapshots', get('max-snapshots'), 1),
     quotaBackendBytes: parseInt10('quota-backend-bytes', get('quota-backend-bytes'), 1024 * 1024),
     heapAlarmPercent: parsePercent('heap-alarm-percent', get('heap-alarm-percent')),
     maxRequestBytes: parseInt10('max-request-bytes', get('max-request-bytes'), 1024),

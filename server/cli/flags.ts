@@ -86,8 +86,14 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
   {
     name: 'snapshot-catchup-entries',
     type: 'int',
-    default: '5000',
+    default: '50000',
     help: 'entries kept after a snapshot so slightly lagging followers catch up without one',
+  },
+  {
+    name: 'max-snapshots',
+    type: 'int',
+    default: '2',
+    help: 'snapshot files kept (each a full copy of the state; at least 2 keeps an older one if the newest is torn)',
   },
   {
     name: 'quota-backend-bytes',

@@ -149,6 +149,7 @@ async function assembleCore(
     initialSnapshotData: encodeReplicaSnapshot(new MemberRegistry(), undefined),
     unsafeNoFsync: config.unsafeNoFsync,
     preallocateBytes: WAL_PREALLOCATE_BYTES,
+    keepSnapshots: config.maxSnapshots,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
   });
   undo.push(() => storage.close());

@@ -20,6 +20,7 @@ type CamelFlag =
   | 'electionTimeout'
   | 'snapshotCount'
   | 'snapshotCatchupEntries'
+  | 'maxSnapshots'
   | 'quotaBackendBytes'
   | 'heapAlarmPercent'
   | 'maxRequestBytes'

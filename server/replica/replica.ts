@@ -12,7 +12,7 @@
  */
 import { assert } from '../assert.js';
 import { timeout, unavailable } from '../errors.js';
-import { committedAppliableBeforePersist, decodeConfChange, RaftNode } from '../raft/index.js';
+import { committedAppliableBeforePersist, decodeConfChange, ProgressState, RaftNode } from '../raft/index.js';
 import {
   EntryType,
   NONE,
@@ -46,6 +46,7 @@ import {
   type ReplicaStatus,
 } from './replica-config.js';
 import { toServerError } from './to-server-error.js';
+import { catchUpCompactIndex, snapshotDue } from '../storage/snapshot-policy.js';
 
 export class Replica<R> {
   readonly id: number;
@@ -454,9 +455,12 @@ export class Replica<R> {
           this.announceApplied();
           this.leaveSnapshotInFile(rd.snapshot);
         }
-        // Never awaited: the snapshot is serialised and written while this loop goes on.
-        if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotCount) this.startSnapshot();
+        // Compact first: a snapshot that became durable while this Ready was written is the base the
+        // next one counts from (counting from the one before it cut a second snapshot at once).
         this.compactToDurableSnapshot();
+        // Never awaited: the snapshot is serialised and written while this loop goes on.
+        if (snapshotDue(this.appliedIndex, this.snapshotIndex, this.config.snapshotCount))
+          this.startSnapshot();
       }
     } catch (err) {
       this.fail(err);
@@ -701,7 +705,12 @@ export class Replica<R> {
     // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
     if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
-    this.node.compact(snapshot, Math.max(this.snapshotIndex, snapshot.metadata.index - keep));
+    let compactTo = catchUpCompactIndex(snapshot.metadata.index, keep);
+    // A follower being sent the previous snapshot needs the entries after it once installed: trimmed
+    // away, it would be sent this one next, and under steady writes could chase snapshots forever
+    // (sim seed 4247). Kept only while such a transfer runs, so at most one more interval is held.
+    if (this.transferringSnapshot()) compactTo = Math.min(compactTo, this.snapshotIndex);
+    this.node.compact(snapshot, compactTo);
     this.snapshotIndex = snapshot.metadata.index;
     this.counters.snapshotsTaken++;
     this.log.info('snapshot taken', {
@@ -709,6 +718,16 @@ export class Replica<R> {
       term: snapshot.metadata.term,
       ...(this.inFile.has(snapshot) ? {} : { bytes: snapshot.data.length }),
     });
+  }
+
+  /** Whether this member leads and an active follower waits for a snapshot. */
+  private transferringSnapshot(): boolean {
+    const progress = this.node.status().progress;
+    if (progress === undefined) return false;
+    for (const [id, p] of progress) {
+      if (id !== this.id && p.state === ProgressState.Snapshot && p.recentActive) return true;
+    }
+    return false;
   }
 
   private leaderChanged(leader: number): void {

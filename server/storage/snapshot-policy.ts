@@ -1,5 +1,10 @@
 /**
- * When to take a snapshot: every `snapshotCount` applied entries, and on demand.
+ * When to take a snapshot, and how much of the log to keep after one.
+ *
+ * The replica's Ready loop uses the two pure functions (`snapshotDue`, `catchUpCompactIndex`); the
+ * `SnapshotPolicy` class wraps the same trigger with on-demand requests.
+ *
+ * Trigger: every `snapshotCount` applied entries, and on demand.
  *
  * Default 10 000 entries. etcd used 10 000 until v3.2 and 100 000 since; Concord's state machine
  * is in memory, so a snapshot is a full serialization of it, and the WAL it replaces is replayed at
@@ -16,6 +21,25 @@ export interface SnapshotPolicyOptions {
 }
 
 export const SNAPSHOT_POLICY_DEFAULTS = { snapshotCount: 10_000 } as const;
+
+/**
+ * Whether a snapshot is due: `snapshotCount` entries applied since `lastSnapshotIndex`, the newest
+ * snapshot durable (taken or received). The caller must count from the newest one: a snapshot that
+ * became durable but is not yet accounted for would make the next one fire at once.
+ */
+export function snapshotDue(appliedIndex: number, lastSnapshotIndex: number, snapshotCount: number): boolean {
+  return appliedIndex - lastSnapshotIndex >= snapshotCount;
+}
+
+/**
+ * The index the Raft log is compacted to after a snapshot at `snapshotIndex`: the `keepEntries`
+ * entries before it stay (etcd's SnapshotCatchUpEntries), so a follower that fell behind by fewer
+ * than that is sent entries, not a snapshot. Counted from the new snapshot only, never from the
+ * previous one: otherwise a setting above `snapshotCount` would keep no more than `snapshotCount`.
+ */
+export function catchUpCompactIndex(snapshotIndex: number, keepEntries: number): number {
+  return Math.max(0, snapshotIndex - keepEntries);
+}
 
 export class SnapshotPolicy {
   readonly snapshotCount: number;
@@ -38,7 +62,7 @@ export class SnapshotPolicy {
   /** True when a snapshot at `appliedIndex` is due (and there is something new to snapshot). */
   shouldSnapshot(appliedIndex: number): boolean {
     if (appliedIndex <= this.lastIndex) return false;
-    return this.requested || appliedIndex - this.lastIndex >= this.snapshotCount;
+    return this.requested || snapshotDue(appliedIndex, this.lastIndex, this.snapshotCount);
   }
 
   /** Asks for a snapshot at the next opportunity (operator command, before a planned restart). */

@@ -46,7 +46,12 @@ describe('cluster (real processes)', function () {
   describe('failures', () => {
     let h: ClusterHarness;
     beforeEach(async () => {
-      h = await ClusterHarness.start({ size: 3, snapshotCount: 100 });
+      // 50 entries kept after a snapshot (default 50,000): missing 250 writes needs a snapshot.
+      h = await ClusterHarness.start({
+        size: 3,
+        snapshotCount: 100,
+        extraArgs: ['--snapshot-catchup-entries', '50'],
+      });
     });
     afterEach(async function () {
       if (this.currentTest?.state === 'failed') console.error(h.logs());
@@ -112,7 +117,7 @@ describe('cluster (real processes)', function () {
       h.heal();
     });
 
-    it('catches a member up by snapshot after it missed more than --snapshot-count entries', async () => {
+    it('catches a member up by snapshot after it missed more than --snapshot-catchup-entries entries', async () => {
       const leader = await h.waitForLeader();
       const follower = h.members.find((m) => m.name !== leader)!.name;
       await h.kill(follower);

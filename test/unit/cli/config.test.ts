@@ -97,3 +97,12 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig snapshot policy flags', () => {
+  it('reads --max-snapshots (default 2, at least 1) and --snapshot-catchup-entries', () => {
+    expect(loadConfig([]).maxSnapshots).to.equal(2);
+    expect(loadConfig(['--max-snapshots', '5']).maxSnapshots).to.equal(5);
+    expect(configError(['--max-snapshots', '0']).flag).to.equal('max-snapshots');
+    expect(loadConfig(['--snapshot-catchup-entries', '123']).snapshotCatchUpEntries).to.equal(123);
+  });
+});

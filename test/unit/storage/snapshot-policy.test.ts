@@ -1,6 +1,11 @@
 import { expect } from 'chai';
 import { InvalidStorageConfigError } from '../../../server/storage/errors.js';
-import { SnapshotPolicy, SNAPSHOT_POLICY_DEFAULTS } from '../../../server/storage/snapshot-policy.js';
+import {
+  catchUpCompactIndex,
+  SnapshotPolicy,
+  SNAPSHOT_POLICY_DEFAULTS,
+  snapshotDue,
+} from '../../../server/storage/snapshot-policy.js';
 
 describe('SnapshotPolicy', () => {
   it('defaults to 10 000 entries between snapshots', () => {
@@ -32,5 +37,23 @@ describe('SnapshotPolicy', () => {
 
   it('rejects a non-positive snapshotCount', () => {
     expect(() => new SnapshotPolicy({ snapshotCount: 0 })).to.throw(InvalidStorageConfigError);
+  });
+});
+
+describe('snapshotDue', () => {
+  it('fires once snapshotCount entries are applied after the newest snapshot, not before', () => {
+    expect(snapshotDue(109, 100, 10)).to.equal(false);
+    expect(snapshotDue(110, 100, 10)).to.equal(true);
+    expect(snapshotDue(110, 110, 10)).to.equal(false);
+  });
+});
+
+describe('catchUpCompactIndex', () => {
+  it('keeps keepEntries entries before the snapshot, counted from the new snapshot', () => {
+    expect(catchUpCompactIndex(100_000, 5000)).to.equal(95_000);
+    // More than one snapshot interval is kept when asked (it used to stop at the previous snapshot).
+    expect(catchUpCompactIndex(100_000, 50_000)).to.equal(50_000);
+    expect(catchUpCompactIndex(100, 0)).to.equal(100);
+    expect(catchUpCompactIndex(100, 500)).to.equal(0);
   });
 });
