@@ -604,6 +604,11 @@ async function memberList(inv: Invocation): Promise<number> {
 async function targets(inv: Invocation): Promise<readonly string[]> {
   if (inv.opts['cluster'] !== true) return inv.globals.endpoints;
   const r = await withClient(inv.globals, (c) => c.memberList({ linearizable: true, signal: deadline(inv) }));
+  // A member that has not published its client URLs yet (just added, or a brand-new cluster's member
+  // still starting) cannot be asked: say so rather than print fewer rows without a word.
+  for (const m of r.members)
+    if (m.clientUrls.length === 0)
+      inv.io.err(`concord: member ${memberHex(m.id)} has no client URLs yet (unstarted): not queried`);
   return [...new Set(r.members.flatMap((m) => m.clientUrls))];
 }
 

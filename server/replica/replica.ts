@@ -12,7 +12,7 @@
  */
 import { assert } from '../assert.js';
 import { timeout, unavailable } from '../errors.js';
-import { committedAppliableBeforePersist, decodeConfChange, ProgressState, RaftNode } from '../raft/index.js';
+import { committedAppliableBeforePersist, decodeConfChange, RaftNode } from '../raft/index.js';
 import {
   EntryType,
   NONE,
@@ -705,12 +705,7 @@ export class Replica<R> {
     // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
     if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
-    let compactTo = catchUpCompactIndex(snapshot.metadata.index, keep);
-    // A follower being sent the previous snapshot needs the entries after it once installed: trimmed
-    // away, it would be sent this one next, and under steady writes could chase snapshots forever
-    // (sim seed 4247). Kept only while such a transfer runs, so at most one more interval is held.
-    if (this.transferringSnapshot()) compactTo = Math.min(compactTo, this.snapshotIndex);
-    this.node.compact(snapshot, compactTo);
+    this.node.compact(snapshot, catchUpCompactIndex(snapshot.metadata.index, keep));
     this.snapshotIndex = snapshot.metadata.index;
     this.counters.snapshotsTaken++;
     this.log.info('snapshot taken', {
@@ -718,16 +713,6 @@ export class Replica<R> {
       term: snapshot.metadata.term,
       ...(this.inFile.has(snapshot) ? {} : { bytes: snapshot.data.length }),
     });
-  }
-
-  /** Whether this member leads and an active follower waits for a snapshot. */
-  private transferringSnapshot(): boolean {
-    const progress = this.node.status().progress;
-    if (progress === undefined) return false;
-    for (const [id, p] of progress) {
-      if (id !== this.id && p.state === ProgressState.Snapshot && p.recentActive) return true;
-    }
-    return false;
   }
 
   private leaderChanged(leader: number): void {

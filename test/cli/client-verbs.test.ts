@@ -372,6 +372,14 @@ describe('concord endpoint --cluster against three members', function () {
 
   before(async () => {
     cluster = await ClusterHarness.start({ size: 3 });
+    // A brand-new member publishes its client URLs through Raft after it starts; --cluster can only
+    // ask the members that did (the others are named on stderr, checked below).
+    await eventually('every member published its client URLs', async () => {
+      const r = await concord(cluster.members[0]!.clientUrl, ['member', 'list', '-w', 'json']);
+      const list = JSON.parse(r.stdout) as { members?: { clientURLs?: string[] }[] };
+      const started = (list.members ?? []).filter((m) => (m.clientURLs ?? []).length > 0);
+      return started.length === 3 ? true : undefined;
+    });
   });
   after(async () => cluster?.stop());
 
