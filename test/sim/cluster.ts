@@ -17,7 +17,13 @@ import { SeededRandom } from '../../server/platform/random.js';
 import { Role, type ConfChange, type ConfState, type Message } from '../../server/raft/index.js';
 import { SafetyChecker } from './checkers/safety-checker.js';
 import { SLOW_CATCH_UP_MACHINE } from './clients/slow-catch-up.js';
-import { drawProfile, machineBugsOf, type FaultProfile, type SimOptions } from './options.js';
+import {
+  drawProfile,
+  machineBugsOf,
+  simMaxUncommittedBytes,
+  type FaultProfile,
+  type SimOptions,
+} from './options.js';
 import { SimReplicaNode, type LiveMember } from './replica-node.js';
 import { Scheduler } from './scheduler.js';
 import { SimNetwork } from './sim-network.js';
@@ -136,6 +142,7 @@ export class Cluster {
         heartbeatTicks: p.heartbeatTicks,
         maxMsgBytes: p.maxMsgBytes,
         maxInflightMsgs: p.maxInflightMsgs,
+        maxUncommittedBytes: simMaxUncommittedBytes(p, this.options.livenessMs),
         fsyncMinMs: p.fsyncMinMs,
         fsyncMeanMs: p.fsyncMeanMs,
         snapshotCount: p.compactEveryEntries,

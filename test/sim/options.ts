@@ -4,7 +4,7 @@
  * — from its PRNG, so a batch of seeds explores calm and hostile mixes alike instead of one average.
  */
 import type { StateMachineInjectedBugs } from '../../server/apply/index.js';
-import type { InjectedBugs } from '../../server/raft/index.js';
+import { RAFT_DEFAULTS, type InjectedBugs } from '../../server/raft/index.js';
 import type { SeededRandom } from '../../server/platform/random.js';
 
 /** Every rate is a mean interval in virtual ms between occurrences; Infinity switches it off. */
@@ -283,6 +283,36 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     transferIntervalMs: maybe(0.4, () => between(100, 1000), OFF),
   };
   return { ...drawn, ...overrides };
+}
+
+/** Bytes of a simulated put's entry data (its envelope is ~30 bytes): the unit of the estimate. */
+const SIM_ENTRY_BYTES = 30;
+
+/**
+ * The leader's bound on uncommitted entry bytes (RaftConfig.maxUncommittedBytes), derived from the
+ * profile (nothing drawn, so no seed's other draws move) so that what it lets pile up can be
+ * committed within a third of `livenessMs` once the weather stops (the rest is for an election,
+ * the probe, and the laggards' snapshots and applies).
+ *
+ * The fault driver proposes at its own pace (a put every 2-25 ms) however slowly the cluster
+ * commits. With one entry per MsgApp, 2 in flight and a ~70 ms round trip a follower takes ~30
+ * entries a second, so a leader that accepts everything (Raft's default bound is 64 MiB) ends the
+ * fault phase hundreds of entries ahead of its commit (sim seed 4247: ~750, drained at ~50 a
+ * second) and the healed cluster spends the whole liveness budget committing them: a load the
+ * harness imposed, not a liveness bug. A production leader is bounded the same way, by a limit
+ * sized to what its followers can take; its refusals (TOO_MANY_UNCOMMITTED) are exercised here.
+ *
+ * Estimate per follower: `maxInflightMsgs` appends of at least one entry per round trip (two mean
+ * one-way latencies and the follower's fsync before it answers). Never above Raft's default,
+ * never below a few entries.
+ */
+export function simMaxUncommittedBytes(p: FaultProfile, livenessMs: number): number {
+  const drainMs = livenessMs / 3;
+  const roundTripMs = 2 * (p.latencyMinMs + p.latencyMeanMs) + p.fsyncMinMs + p.fsyncMeanMs;
+  const entriesPerAppend = Math.max(1, Math.floor(p.maxMsgBytes / SIM_ENTRY_BYTES));
+  const entriesPerMs = (p.maxInflightMsgs * entriesPerAppend) / roundTripMs;
+  const bytes = Math.floor(entriesPerMs * drainMs) * SIM_ENTRY_BYTES;
+  return Math.min(RAFT_DEFAULTS.maxUncommittedBytes, Math.max(8 * SIM_ENTRY_BYTES, bytes));
 }
 
 export function describeProfile(p: FaultProfile): string {

@@ -56,6 +56,8 @@ export interface SimReplicaNodeConfig {
   /** Raft flow control (RaftConfig defaults when absent). */
   readonly maxMsgBytes?: number;
   readonly maxInflightMsgs?: number;
+  /** The leader's bound on uncommitted entry bytes (options.ts simMaxUncommittedBytes). */
+  readonly maxUncommittedBytes?: number;
   readonly fsyncMinMs: number;
   readonly fsyncMeanMs: number;
   readonly snapshotCount: number;
@@ -273,6 +275,7 @@ export class SimReplicaNode {
         injectedBugs: c.bugs,
         ...(c.maxMsgBytes === undefined ? {} : { maxMsgBytes: c.maxMsgBytes }),
         ...(c.maxInflightMsgs === undefined ? {} : { maxInflightMsgs: c.maxInflightMsgs }),
+        ...(c.maxUncommittedBytes === undefined ? {} : { maxUncommittedBytes: c.maxUncommittedBytes }),
       },
     });
     replica.onFatal((err) => {
