@@ -143,8 +143,8 @@ type DefaultedField =
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
 export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
   name: 'default',
-  listenClientUrls: ['http://127.0.0.1:2379'],
-  listenPeerUrls: ['http://127.0.0.1:2380'],
+  listenClientUrls: Object.freeze(['http://127.0.0.1:2379']),
+  listenPeerUrls: Object.freeze(['http://127.0.0.1:2380']),
   initialClusterState: 'new',
   initialClusterToken: 'concord-cluster',
   heartbeatInterval: 100,
@@ -413,7 +413,7 @@ class Fields {
   optionalText(field: MemberConfigField): string | undefined {
     const v = this.raw(field);
     if (v === undefined) return undefined;
-    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${describe(v)}`);
+    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${shown(v)}`);
     if (v === '') throw new InvalidConfigError(field, 'must not be empty (leave it out for the default)');
     return v;
   }
@@ -421,7 +421,7 @@ class Fields {
   text(field: MemberConfigField, fallback: string): string {
     const v = this.raw(field);
     if (v === undefined) return fallback;
-    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${describe(v)}`);
+    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${shown(v)}`);
     return v;
   }
 
@@ -429,7 +429,7 @@ class Fields {
     const v = this.raw(field);
     if (v === undefined) return fallback;
     if (typeof v !== 'number' || !Number.isSafeInteger(v))
-      throw new InvalidConfigError(field, `must be an integer, not ${describe(v)}`);
+      throw new InvalidConfigError(field, `must be an integer, not ${shown(v)}`);
     if (v < min || v > max)
       throw new InvalidConfigError(
         field,
@@ -445,8 +445,7 @@ class Fields {
   flag(field: MemberConfigField, fallback: boolean): boolean {
     const v = this.raw(field);
     if (v === undefined) return fallback;
-    if (typeof v !== 'boolean')
-      throw new InvalidConfigError(field, `must be true or false, not ${describe(v)}`);
+    if (typeof v !== 'boolean') throw new InvalidConfigError(field, `must be true or false, not ${shown(v)}`);
     return v;
   }
 
@@ -454,7 +453,7 @@ class Fields {
     const v = this.raw(field);
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
-      throw new InvalidConfigError(field, `${describe(v)} is not one of ${values.join(', ')}`);
+      throw new InvalidConfigError(field, `${shown(v)} is not one of ${values.join(', ')}`);
     return v as T;
   }
 
@@ -462,12 +461,13 @@ class Fields {
     const v = this.raw(field);
     if (v === undefined) return fallback;
     if (!Array.isArray(v) || v.some((u) => typeof u !== 'string'))
-      throw new InvalidConfigError(field, `must be a list of URLs, not ${describe(v)}`);
+      throw new InvalidConfigError(field, `must be a list of URLs, not ${shown(v)}`);
     return checkUrls(field, v as string[]);
   }
 }
 
-function describe(v: unknown): string {
+/** A value as an error shows it. */
+function shown(v: unknown): string {
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
@@ -535,7 +535,7 @@ function initialClusterOf(
   } else {
     throw new InvalidConfigError(
       'initialCluster',
-      `must be 'name=URL,…' text or a list of members, not ${describe(value)}`,
+      `must be 'name=URL,…' text or a list of members, not ${shown(value)}`,
     );
   }
   return [...byName].map(([n, urls]) => ({ name: n, peerUrls: urls, id: memberIdOf(token, urls) }));
@@ -576,17 +576,16 @@ function retentionOf(mode: AutoCompactionMode, value: unknown): number {
   if (mode === 'revision') {
     const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
-      throw new InvalidConfigError(field, `${describe(value)} is not a count of revisions`);
+      throw new InvalidConfigError(field, `${shown(value)} is not a count of revisions`);
     return n;
   }
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0)
-      throw new InvalidConfigError(field, `${describe(value)} is not a number of hours ≥ 0`);
+      throw new InvalidConfigError(field, `${shown(value)} is not a number of hours ≥ 0`);
     return Math.round(value * 3_600_000);
   }
   const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(value) : null;
-  if (m === null)
-    throw new InvalidConfigError(field, `${describe(value)} is not hours or a duration like 30m`);
+  if (m === null) throw new InvalidConfigError(field, `${shown(value)} is not hours or a duration like 30m`);
   const n = Number(m[1]);
   const unit = m[2] ?? 'h';
   return Math.round(n * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000));
