@@ -35,7 +35,6 @@ import {
 } from '../api/backend.js';
 import type { MetricsRegistry } from '../api/metrics.js';
 import { ETCD_API_VERSION, packageVersion } from '../api/version.js';
-import { memberIdOf } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
 import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
@@ -45,6 +44,7 @@ import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
+import { memberIdOf } from './member-ids.js';
 import { proposeCommand } from './propose.js';
 import { startStreamedBackup } from './snapshot-backup.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
