@@ -8,43 +8,43 @@
 import { Argument, Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './render.js';
 
-/** The flags every client verb takes, each also settable from the environment. */
+/**
+ * The flags every client verb takes, each also settable from the environment. Except the switch
+ * --insecure-skip-tls-verify: commander would turn it on for ANY value of its variable (even
+ * "false"), so client-verbs.ts reads CONCORD_INSECURE_SKIP_TLS_VERIFY itself (true|false|1|0).
+ */
 function withGlobals(cmd: Command): Command {
-  return (
-    cmd
-      .addOption(
-        new Option('--endpoints <urls>', 'comma-separated client URLs of members')
-          .env('CONCORD_ENDPOINTS')
-          .default('http://127.0.0.1:2379'),
-      )
-      .addOption(
-        new Option('--dial-timeout <duration>', 'deadline of one connection attempt (e.g. 2s, 500ms)')
-          .env('CONCORD_DIAL_TIMEOUT')
-          .default('2s'),
-      )
-      .addOption(
-        new Option('--command-timeout <duration>', 'deadline of a short command, retries included')
-          .env('CONCORD_COMMAND_TIMEOUT')
-          .default('5s'),
-      )
-      .addOption(
-        new Option('-w, --write-out <format>', 'output format')
-          .choices(OUTPUT_FORMATS)
-          .env('CONCORD_WRITE_OUT')
-          .default('simple'),
-      )
-      .addOption(new Option('--cacert <file>', 'CA bundle to verify the members (TLS)').env('CONCORD_CACERT'))
-      .addOption(new Option('--cert <file>', 'client certificate (mutual TLS)').env('CONCORD_CERT'))
-      .addOption(new Option('--key <file>', 'client private key (mutual TLS)').env('CONCORD_KEY'))
-      // A switch: commander would turn ANY value of its variable on (even "false"), so
-      // client-verbs.ts reads CONCORD_INSECURE_SKIP_TLS_VERIFY itself (true|false|1|0).
-      .addOption(
-        new Option(
-          '--insecure-skip-tls-verify',
-          'do not verify the members’ certificates (testing only) (env: CONCORD_INSECURE_SKIP_TLS_VERIFY=true|false)',
-        ),
-      )
-  );
+  return cmd
+    .addOption(
+      new Option('--endpoints <urls>', 'comma-separated client URLs of members')
+        .env('CONCORD_ENDPOINTS')
+        .default('http://127.0.0.1:2379'),
+    )
+    .addOption(
+      new Option('--dial-timeout <duration>', 'deadline of one connection attempt (e.g. 2s, 500ms)')
+        .env('CONCORD_DIAL_TIMEOUT')
+        .default('2s'),
+    )
+    .addOption(
+      new Option('--command-timeout <duration>', 'deadline of a short command, retries included')
+        .env('CONCORD_COMMAND_TIMEOUT')
+        .default('5s'),
+    )
+    .addOption(
+      new Option('-w, --write-out <format>', 'output format')
+        .choices(OUTPUT_FORMATS)
+        .env('CONCORD_WRITE_OUT')
+        .default('simple'),
+    )
+    .addOption(new Option('--cacert <file>', 'CA bundle to verify the members (TLS)').env('CONCORD_CACERT'))
+    .addOption(new Option('--cert <file>', 'client certificate (mutual TLS)').env('CONCORD_CERT'))
+    .addOption(new Option('--key <file>', 'client private key (mutual TLS)').env('CONCORD_KEY'))
+    .addOption(
+      new Option(
+        '--insecure-skip-tls-verify',
+        'do not verify the members’ certificates (testing only) (env: CONCORD_INSECURE_SKIP_TLS_VERIFY=true|false)',
+      ),
+    );
 }
 
 /** The environment variable of --insecure-skip-tls-verify (see withGlobals). */
