@@ -765,9 +765,19 @@ async function compaction(inv: Invocation): Promise<number> {
 
 /** Stdin line by line (txn reads its sections as they are typed, not at end of input). */
 function stdinLines(inv: Invocation): AsyncIterable<string> {
-  return (
-    inv.io.stdinLines?.() ?? createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })
-  );
+  return inv.io.stdinLines?.() ?? processStdinLines();
+}
+
+async function* processStdinLines(): AsyncGenerator<string> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  try {
+    yield* rl;
+  } finally {
+    rl.close();
+    // Done reading (the txn's last empty line may come long before the end of input, as at a
+    // terminal): an open stdin would keep the process alive after the answer.
+    process.stdin.destroy();
+  }
 }
 
 async function txn(inv: Invocation): Promise<number> {
