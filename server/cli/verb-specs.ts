@@ -259,5 +259,7 @@ export function verbUsage(root: Command, verb: ClientVerb, sub?: string): string
     .helpInformation()
     .trimEnd()
     .replace(/^Usage:/, 'usage:');
+  // completion talks to no member: only the usage error applies.
+  if (verb === 'completion') return `${help}\n\nexit status: 0 printed, 2 unknown shell.`;
   return `${help}\n\n${CLIENT_EXIT_STATUS}`;
 }

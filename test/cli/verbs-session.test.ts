@@ -285,6 +285,14 @@ describe('concord session against three members', function () {
       ).to.deep.equal(['a\\x00b', 'after']);
     });
 
+    it('--rev must be a revision: a usage error (2) before anything runs', async () => {
+      for (const rev of ['-1', 'abc', '1.5']) {
+        const r = await run(['watch', 'k', `--rev=${rev}`, '--', 'false']);
+        expect(r.code, rev).to.equal(2);
+        expect(r.stderr).to.include('--rev: expected a non-negative integer');
+      }
+    });
+
     it('-w json with -- COMMAND: one response per batch on stdout, the command still runs', async () => {
       const start = await revisionNow();
       await ok(['put', 'wj/k', 'v']);
