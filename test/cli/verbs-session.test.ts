@@ -600,6 +600,34 @@ describe('concord session against three members', function () {
       expect(zsh).to.not.match(/local [^\n]*\bpath\b/);
     });
 
+    it('the zsh script completes in zsh (where zsh is installed)', async function () {
+      const zsh = await exec('zsh', ['-c', 'true']).then(
+        () => true,
+        () => false,
+      );
+      if (!zsh) this.skip(); // .ci/run installs no zsh; the script's text is checked above.
+      // zsh's completion builtins replaced by stubs that print what they were given.
+      const script = [
+        'compdef() { :; }',
+        'compadd() { shift; print -r -- "$@"; }',
+        '_describe() { print -rl -- "${(@P)2}"; }',
+        '_files() { print files; }',
+        '_message() { print message; }',
+        '_command_names() { print commands; }',
+        `source <("${process.execPath}" "${MAIN}" completion zsh)`,
+        't() { words=("$@"); CURRENT=${#words}; _concord; }',
+        't concord ""; print -r -- SEP; t concord endpoint ""; print -r -- SEP; t concord get -w ""; print -r -- SEP',
+        't concord put --cert ""; print -r -- SEP; t concord watch k -- ""',
+      ].join('\n');
+      const { stdout } = await exec('zsh', ['-c', script]);
+      const [top, endpoint, formats, cert, after] = stdout.split('SEP\n').map((b) => lines(b));
+      expect(top!.map((l) => l.split(':')[0])).to.deep.equal(COMMANDS.map((c) => c.name));
+      expect(endpoint!.map((l) => l.split(':')[0])).to.deep.equal(['status', 'health']);
+      expect(formats).to.deep.equal(['simple json fields table']);
+      expect(cert).to.deep.equal(['files']);
+      expect(after).to.deep.equal(['commands']);
+    });
+
     it('an unknown shell is a usage error', async () => {
       const r = await run(['completion', 'fish']);
       expect(r.code).to.equal(2);
