@@ -4,8 +4,8 @@
  * Output follows render.ts; failures go to stderr as `concord <verb>: <message>` with the exit
  * status of exit-codes.ts.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { CommanderError, type Command, type OptionValues } from 'commander';
 import {
   Client,
@@ -18,9 +18,29 @@ import {
   type StatusResponse,
   type WatchEvent,
 } from '../../client/index.js';
+import { completionScript, type Shell } from './completion.js';
 import { CommandTimeoutError, ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
+import { keyRangeOf, type KeyRange } from './key-range.js';
+import {
+  configJson,
+  configLines,
+  configView,
+  jsonFieldLines,
+  listQueues,
+  queueJson,
+  queueLines,
+  queueListJson,
+  queueListLines,
+  queueView,
+  registryJson,
+  registryLines,
+  registryView,
+} from './recipe-views.js';
 import {
   b64,
+  deleteFields,
+  deleteJson,
+  deleteSimple,
   fieldLines,
   headerFields,
   headerJson,
@@ -30,18 +50,31 @@ import {
   leaseHex,
   memberHex,
   omitEmpty,
+  prefixed,
+  putFields,
+  putJson,
+  putSimple,
+  quoted,
+  rangeFields,
+  rangeJson,
+  rangeSimple,
   table,
   text,
+  type Field,
   type Json,
   type OutputFormat,
 } from './render.js';
-import { CLIENT_VERBS, declareVerbs, type ClientVerb } from './verb-specs.js';
+import { buildTxn, readTxn, txnOutput } from './txn-verb.js';
+import { CLIENT_VERBS, declareVerbs, INSECURE_ENV, type ClientVerb } from './verb-specs.js';
+import { runPerEvent } from './watch-exec.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   /** Reads the whole of stdin (put without a value). */
   readonly stdin: () => Promise<Uint8Array>;
+  /** Stdin line by line, as it comes (txn; default: process.stdin through readline). */
+  readonly stdinLines?: () => AsyncIterable<string>;
   /** Aborts on SIGINT/SIGTERM. */
   readonly interrupt: AbortSignal;
 }
@@ -58,6 +91,7 @@ interface Globals {
 interface Invocation {
   readonly args: readonly string[];
   readonly opts: OptionValues;
+  /** Read on first use: `completion` has none, and its runner never asks. */
   readonly globals: Globals;
   readonly exec: readonly string[];
   readonly io: VerbIo;
@@ -100,7 +134,17 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
     leaf.action(async (...actionArgs: unknown[]) => {
       const cmd = actionArgs[actionArgs.length - 1] as Command;
       what = path;
-      code = await runner({ args: cmd.args, opts: cmd.opts(), globals: globals(cmd.opts()), exec, io });
+      const opts = cmd.opts();
+      let g: Globals | undefined;
+      code = await runner({
+        args: cmd.args,
+        opts,
+        get globals() {
+          return (g ??= globals(opts));
+        },
+        exec,
+        io,
+      });
     });
   }
   try {
@@ -141,6 +185,16 @@ export function parseLeaseId(value: unknown): number {
   return n;
 }
 
+/** A boolean environment variable: true|1|yes on, false|0|no or unset off, anything else a usage error. */
+export function envSwitch(name: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return false;
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new UsageError(`${name}=${raw}: expected true or false`);
+}
+
 function globals(opts: OptionValues): Globals {
   const endpoints = String(opts['endpoints'])
     .split(',')
@@ -161,7 +215,8 @@ function globals(opts: OptionValues): Globals {
   const ca = file('cacert');
   const cert = file('cert');
   const key = file('key');
-  const insecure = opts['insecureSkipTlsVerify'] === true;
+  // The flag wins; without it, the variable as a boolean.
+  const insecure = opts['insecureSkipTlsVerify'] === true || envSwitch(INSECURE_ENV);
   const tls =
     ca === undefined && cert === undefined && key === undefined && !insecure
       ? undefined
@@ -224,33 +279,13 @@ function json(inv: Invocation, value: Json): void {
 }
 
 /** key, [range_end], --prefix, --from-key → the range to read or delete. */
-function keyRange(inv: Invocation): { key: Uint8Array; rangeEnd: Uint8Array | undefined; single: boolean } {
+function keyRange(inv: Invocation): KeyRange {
   const [key, rangeEnd] = inv.args as [string, string | undefined];
-  const prefix = inv.opts['prefix'] === true;
-  const fromKey = inv.opts['fromKey'] === true;
-  if ([prefix, fromKey, rangeEnd !== undefined].filter(Boolean).length > 1)
-    throw new UsageError('range_end, --prefix and --from-key exclude each other');
-  const k = enc.encode(key);
-  // No key is empty, so the empty prefix (`get '' --prefix`, etcdctl's "everything") is every key ≥ \0.
-  if (prefix && k.length === 0)
-    return { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), single: false };
-  if (prefix) return { key: k, rangeEnd: prefixEndOf(k), single: false };
-  if (fromKey)
-    return { key: k.length === 0 ? new Uint8Array([0]) : k, rangeEnd: new Uint8Array([0]), single: false };
-  if (rangeEnd !== undefined) return { key: k, rangeEnd: enc.encode(rangeEnd), single: false };
-  return { key: k, rangeEnd: undefined, single: true };
+  return keyRangeOf(key, rangeEnd, inv.opts['prefix'] === true, inv.opts['fromKey'] === true);
 }
 
-/** The end of the range of keys starting with `p` ([0x00], every key, when `p` is all 0xff). */
-function prefixEndOf(p: Uint8Array): Uint8Array {
-  const end = Uint8Array.from(p);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i] = end[i]! + 1;
-      return end.slice(0, i + 1);
-    }
-  }
-  return new Uint8Array([0]);
+function fields(inv: Invocation, lines: readonly Field[]): void {
+  for (const l of fieldLines(lines)) inv.io.out(l);
 }
 
 const SORT_TARGET: Readonly<Record<string, SortTarget>> = {
@@ -283,24 +318,15 @@ async function get(inv: Invocation): Promise<number> {
     c.getRange(key, rangeEnd ?? new Uint8Array(), { ...options, signal: deadline(inv) }),
   );
   const f = inv.globals.format;
-  if (f === 'json') {
-    json(
-      inv,
-      omitEmpty({ header: headerJson(r.header), kvs: r.kvs.map(kvJson), more: r.more, count: r.count }),
-    );
-  } else if (f === 'fields') {
-    const lines = headerFields(r.header);
-    for (const kv of r.kvs) lines.push(...kvFields(kv));
-    lines.push(['More', r.more], ['Count', r.count]);
-    for (const l of fieldLines(lines)) inv.io.out(l);
-  } else if (options.countOnly === true) {
-    inv.io.out(String(r.count));
-  } else {
-    for (const kv of r.kvs) {
-      if (o['printValueOnly'] !== true) inv.io.out(text(kv.key));
-      if (o['keysOnly'] !== true) inv.io.out(text(kv.value));
-    }
-  }
+  if (f === 'json') json(inv, rangeJson(r));
+  else if (f === 'fields') fields(inv, rangeFields(r));
+  else
+    for (const l of rangeSimple(r, {
+      countOnly: options.countOnly === true,
+      keysOnly: o['keysOnly'] === true,
+      printValueOnly: o['printValueOnly'] === true,
+    }))
+      inv.io.out(l);
   return ExitCode.Ok;
 }
 
@@ -317,23 +343,9 @@ async function put(inv: Invocation): Promise<number> {
   const prevKv = inv.opts['prevKv'] === true;
   const r = await withClient(inv.globals, (c) => c.put(key, value, { lease, prevKv, signal: deadline(inv) }));
   const f = inv.globals.format;
-  if (f === 'json') {
-    json(
-      inv,
-      omitEmpty({
-        header: headerJson(r.header),
-        prev_kv: r.prevKv === undefined ? undefined : kvJson(r.prevKv),
-      }),
-    );
-  } else if (f === 'fields') {
-    const lines = headerFields(r.header);
-    if (r.prevKv !== undefined)
-      lines.push(...kvFields(r.prevKv).map(([k, v]) => [`PrevKey${k}`, v] as [string, string | number]));
-    for (const l of fieldLines(lines)) inv.io.out(l);
-  } else {
-    inv.io.out('OK');
-    if (r.prevKv !== undefined) printKv(inv, r.prevKv);
-  }
+  if (f === 'json') json(inv, putJson(r));
+  else if (f === 'fields') fields(inv, putFields(r));
+  else for (const l of putSimple(r)) inv.io.out(l);
   return ExitCode.Ok;
 }
 
@@ -351,20 +363,9 @@ async function del(inv: Invocation): Promise<number> {
       : c.deleteRange(key, rangeEnd, { prevKv, signal: deadline(inv) }),
   );
   const f = inv.globals.format;
-  if (f === 'json') {
-    json(
-      inv,
-      omitEmpty({ header: headerJson(r.header), deleted: r.deleted, prev_kvs: r.prevKvs.map(kvJson) }),
-    );
-  } else if (f === 'fields') {
-    const lines = headerFields(r.header);
-    lines.push(['Deleted', r.deleted]);
-    for (const kv of r.prevKvs) lines.push(...kvFields(kv));
-    for (const l of fieldLines(lines)) inv.io.out(l);
-  } else {
-    inv.io.out(String(r.deleted));
-    for (const kv of r.prevKvs) printKv(inv, kv);
-  }
+  if (f === 'json') json(inv, deleteJson(r));
+  else if (f === 'fields') fields(inv, deleteFields(r));
+  else for (const l of deleteSimple(r)) inv.io.out(l);
   return ExitCode.Ok;
 }
 
@@ -397,7 +398,7 @@ async function watch(inv: Invocation): Promise<number> {
         }
         for (const ev of batch.events) {
           if (f !== 'json') printEvent(inv, ev);
-          if (inv.exec.length > 0) await runPerEvent(inv, ev);
+          if (inv.exec.length > 0) await runPerEvent(inv.exec, ev, inv.io.err);
         }
       }
     } catch (e) {
@@ -418,10 +419,9 @@ function eventJson(ev: WatchEvent): Record<string, Json> {
 
 function printEvent(inv: Invocation, ev: WatchEvent): void {
   if (inv.globals.format === 'fields') {
-    const lines: [string, string | number | boolean][] = [['Type', EVENT_NAME[ev.type]], ...kvFields(ev.kv)];
-    if (ev.prevKv !== undefined)
-      lines.push(...kvFields(ev.prevKv).map(([k, v]) => [`Prev${k}`, v] as [string, string | number]));
-    for (const l of fieldLines(lines)) inv.io.out(l);
+    const lines: Field[] = [['Type', EVENT_NAME[ev.type]], ...kvFields(ev.kv)];
+    if (ev.prevKv !== undefined) lines.push(...prefixed('Prev', kvFields(ev.prevKv)));
+    fields(inv, lines);
     return;
   }
   inv.io.out(EVENT_NAME[ev.type]);
@@ -429,33 +429,12 @@ function printEvent(inv: Invocation, ev: WatchEvent): void {
   printKv(inv, ev.kv);
 }
 
-/** `watch … -- COMMAND ARGS`: COMMAND once per event, one at a time, the event in its environment. */
-function runPerEvent(inv: Invocation, ev: WatchEvent): Promise<void> {
-  const [cmd, ...args] = inv.exec as [string, ...string[]];
-  const child = spawn(cmd, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: {
-      ...process.env,
-      CONCORD_WATCH_REVISION: String(ev.kv.modRevision),
-      CONCORD_WATCH_KEY: text(ev.kv.key),
-      CONCORD_WATCH_EVENT_TYPE: EVENT_NAME[ev.type],
-      CONCORD_WATCH_VALUE: text(ev.kv.value),
-    },
-  });
-  return new Promise((resolve) => {
-    child.once('error', (e) => {
-      inv.io.err(`concord watch: cannot run ${cmd}: ${e.message}`);
-      resolve();
-    });
-    child.once('exit', () => resolve());
-  });
-}
-
 async function leaseGrant(inv: Invocation): Promise<number> {
   const ttl = nonNegativeInt('TTL', inv.args[0]);
   const r = await withClient(inv.globals, (c) => c.lease.grant(ttl, { signal: deadline(inv) }));
-  if (inv.globals.format === 'json')
-    json(inv, omitEmpty({ header: headerJson(r.header), ID: r.id, TTL: r.ttlSec }));
+  const f = inv.globals.format;
+  if (f === 'json') json(inv, omitEmpty({ header: headerJson(r.header), ID: r.id, TTL: r.ttlSec }));
+  else if (f === 'fields') fields(inv, [...headerFields(r.header), ['ID', r.id], ['TTL', r.ttlSec]]);
   else inv.io.out(`lease ${leaseHex(r.id)} granted with TTL(${r.ttlSec}s)`);
   return ExitCode.Ok;
 }
@@ -463,8 +442,10 @@ async function leaseGrant(inv: Invocation): Promise<number> {
 async function leaseRevoke(inv: Invocation): Promise<number> {
   const id = parseLeaseId(inv.args[0]);
   await withClient(inv.globals, (c) => c.lease.revoke(id, { signal: deadline(inv) }));
-  // The SDK's revoke answers no header, so the JSON is the id alone.
-  if (inv.globals.format === 'json') json(inv, { ID: id });
+  // The SDK's revoke answers no header, so the JSON (and the fields) are the id alone.
+  const f = inv.globals.format;
+  if (f === 'json') json(inv, { ID: id });
+  else if (f === 'fields') fields(inv, [['ID', id]]);
   else inv.io.out(`lease ${leaseHex(id)} revoked`);
   return ExitCode.Ok;
 }
@@ -486,6 +467,16 @@ async function leaseTimeToLive(inv: Invocation): Promise<number> {
     );
     return ExitCode.Ok;
   }
+  if (inv.globals.format === 'fields') {
+    fields(inv, [
+      ...headerFields(r.header),
+      ['ID', r.id],
+      ['TTL', r.ttlSec],
+      ['GrantedTTL', r.grantedTtlSec],
+      ...r.keys.map((k): Field => ['Key', quoted(text(k))]),
+    ]);
+    return ExitCode.Ok;
+  }
   if (r.ttlSec === -1) {
     inv.io.out(`lease ${leaseHex(id)} already expired`);
     return ExitCode.Ok;
@@ -500,6 +491,11 @@ async function leaseTimeToLive(inv: Invocation): Promise<number> {
 async function leaseList(inv: Invocation): Promise<number> {
   const ids = await withClient(inv.globals, (c) => c.lease.leases({ signal: deadline(inv) }));
   if (inv.globals.format === 'json') json(inv, { leases: ids.map((id) => ({ ID: id })) });
+  else if (inv.globals.format === 'fields')
+    fields(
+      inv,
+      ids.map((id): Field => ['ID', id]),
+    );
   else if (inv.globals.format === 'table')
     inv.io.out(
       table(
@@ -521,6 +517,11 @@ async function leaseKeepAlive(inv: Invocation): Promise<number> {
     const ka = await c.lease.keepAlive(id, { signal: once ? deadline(inv) : inv.io.interrupt });
     const report = (): void => {
       if (inv.globals.format === 'json') json(inv, { ID: id, TTL: ka.ttlSec });
+      else if (inv.globals.format === 'fields')
+        fields(inv, [
+          ['ID', id],
+          ['TTL', ka.ttlSec],
+        ]);
       else inv.io.out(`lease ${leaseHex(id)} keepalived with TTL(${ka.ttlSec})`);
     };
     report();
@@ -651,6 +652,24 @@ async function endpointStatus(inv: Invocation): Promise<number> {
         }),
       })),
     );
+  } else if (f === 'fields') {
+    // etcdctl's: each endpoint's fields, an empty line between endpoints.
+    ok.forEach(({ ep, status: s }, i) => {
+      if (i > 0) inv.io.out('');
+      fields(inv, [
+        ['Endpoint', quoted(ep)],
+        ...headerFields(s.header),
+        ['Version', quoted(s.version)],
+        ['DBSize', s.dbSizeBytes],
+        ['DBSizeInUse', s.dbSizeInUseBytes],
+        ['Leader', s.leader],
+        ['IsLearner', s.isLearner],
+        ['RaftIndex', s.raftIndex],
+        ['RaftTerm', s.raftTerm],
+        ['RaftAppliedIndex', s.raftAppliedIndex],
+        ['Errors', quoted(s.errors.join(', '))],
+      ]);
+    });
   } else {
     const rows = ok.map(({ ep, status: s }) => [
       ep,
@@ -710,6 +729,16 @@ async function endpointHealth(inv: Invocation): Promise<number> {
   );
   const f = inv.globals.format;
   if (f === 'json') json(inv, results);
+  else if (f === 'fields')
+    results.forEach((r, i) => {
+      if (i > 0) inv.io.out('');
+      fields(inv, [
+        ['Endpoint', quoted(r.endpoint)],
+        ['Health', r.health],
+        ['Took', quoted(r.took)],
+        ['Error', quoted(r.error ?? '')],
+      ]);
+    });
   else if (f === 'table')
     inv.io.out(
       table(
@@ -729,7 +758,76 @@ async function compaction(inv: Invocation): Promise<number> {
   const physical = inv.opts['physical'] === true;
   const h = await withClient(inv.globals, (c) => c.compact(rev, { physical, signal: deadline(inv) }));
   if (inv.globals.format === 'json') json(inv, { header: headerJson(h) });
+  else if (inv.globals.format === 'fields') fields(inv, headerFields(h));
   else inv.io.out(`compacted revision ${rev}`);
+  return ExitCode.Ok;
+}
+
+/** Stdin line by line (txn reads its sections as they are typed, not at end of input). */
+function stdinLines(inv: Invocation): AsyncIterable<string> {
+  return inv.io.stdinLines?.() ?? processStdinLines();
+}
+
+async function* processStdinLines(): AsyncGenerator<string> {
+  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+  try {
+    yield* rl;
+  } finally {
+    rl.close();
+    // Done reading (the txn's last empty line may come long before the end of input, as at a
+    // terminal): an open stdin would keep the process alive after the answer.
+    process.stdin.destroy();
+  }
+}
+
+async function txn(inv: Invocation): Promise<number> {
+  const interactive = inv.opts['interactive'] === true;
+  // The prompts go to stderr: stdout carries only the answer (so `-i -w json` stays parseable).
+  const spec = await readTxn(stdinLines(inv), interactive ? (p) => inv.io.err(p) : undefined);
+  const r = await withClient(inv.globals, (c) => buildTxn(c.txn(), spec).commit({ signal: deadline(inv) }));
+  for (const line of txnOutput(spec, r, inv.globals.format)) inv.io.out(line);
+  return ExitCode.Ok;
+}
+
+/** A recipe view in the chosen format: json, fields (one line per leaf), or its human lines. */
+function printView(inv: Invocation, asJson: Json, human: () => string[]): void {
+  const f = inv.globals.format;
+  if (f === 'json') json(inv, asJson);
+  else if (f === 'fields') for (const l of jsonFieldLines(asJson)) inv.io.out(l);
+  else for (const l of human()) inv.io.out(l);
+}
+
+async function queue(inv: Invocation): Promise<number> {
+  const [name] = inv.args as [string | undefined];
+  await withClient(inv.globals, async (c) => {
+    if (name === undefined) {
+      const all = await listQueues(c, deadline(inv));
+      printView(inv, queueListJson(all), () => queueListLines(all));
+    } else {
+      const v = await queueView(c, name, deadline(inv));
+      printView(inv, queueJson(v), () => queueLines(v));
+    }
+  });
+  return ExitCode.Ok;
+}
+
+async function registry(inv: Invocation): Promise<number> {
+  const [service] = inv.args as [string | undefined];
+  const v = await withClient(inv.globals, (c) => registryView(c, service, deadline(inv)));
+  printView(inv, registryJson(v), () => registryLines(v));
+  return ExitCode.Ok;
+}
+
+async function config(inv: Invocation): Promise<number> {
+  const [prefix] = inv.args as [string];
+  if (prefix === '') throw new UsageError('config: the prefix is empty (name the documents, e.g. app/)');
+  const v = await withClient(inv.globals, (c) => configView(c, prefix, deadline(inv)));
+  printView(inv, configJson(v), () => configLines(v));
+  return ExitCode.Ok;
+}
+
+async function completion(inv: Invocation): Promise<number> {
+  inv.io.out(completionScript(inv.args[0] as Shell).trimEnd());
   return ExitCode.Ok;
 }
 
@@ -747,4 +845,9 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   'endpoint status': endpointStatus,
   'endpoint health': endpointHealth,
   compaction,
+  txn,
+  queue,
+  registry,
+  config,
+  completion,
 };

@@ -4,7 +4,7 @@
  * left out as etcd's encoder does) so scripts written for etcdctl carry over, etcdctl's `"Field" :
  * value` lines for `-w fields`, and aligned tables for `-w table`.
  */
-import type { KeyValue, ResponseHeader } from '../../client/index.js';
+import type { DeleteResult, KeyValue, PutResult, RangeResult, ResponseHeader } from '../../client/index.js';
 
 export type OutputFormat = 'simple' | 'json' | 'fields' | 'table';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['simple', 'json', 'fields', 'table'];
@@ -66,8 +66,11 @@ export function kvJson(kv: KeyValue): Record<string, Json> {
   });
 }
 
+/** One `-w fields` line before formatting: `"Name" : value`. */
+export type Field = [string, string | number | boolean];
+
 /** etcdctl's `-w fields` lines of a header. */
-export function headerFields(h: ResponseHeader): [string, string | number | boolean][] {
+export function headerFields(h: ResponseHeader): Field[] {
   return [
     ['ClusterID', h.clusterId],
     ['MemberID', h.memberId],
@@ -76,7 +79,7 @@ export function headerFields(h: ResponseHeader): [string, string | number | bool
   ];
 }
 
-export function kvFields(kv: KeyValue): [string, string | number | boolean][] {
+export function kvFields(kv: KeyValue): Field[] {
   return [
     ['Key', JSON.stringify(text(kv.key))],
     ['CreateRevision', kv.createRevision],
@@ -110,4 +113,72 @@ export function humanBytes(n: number): string {
     u += 1;
   }
   return u === 0 ? `${n} B` : `${Number(v.toFixed(1))} ${units[u]}`;
+}
+
+/** Fields renamed with a prefix (`PrevKey`, `PrevValue`, ... for a previous key-value). */
+export const prefixed = (prefix: string, fields: readonly Field[]): Field[] =>
+  fields.map(([k, v]) => [`${prefix}${k}`, v]);
+
+/** A quoted `-w fields` string value, as etcdctl prints them (%q). */
+export const quoted = (s: string): string => JSON.stringify(s);
+
+// The answers of get, put and del, in each format; `txn` prints its responses with the same.
+
+export function rangeJson(r: RangeResult): Record<string, Json> {
+  return omitEmpty({ header: headerJson(r.header), kvs: r.kvs.map(kvJson), more: r.more, count: r.count });
+}
+
+export function putJson(r: PutResult): Record<string, Json> {
+  return omitEmpty({
+    header: headerJson(r.header),
+    prev_kv: r.prevKv === undefined ? undefined : kvJson(r.prevKv),
+  });
+}
+
+export function deleteJson(r: DeleteResult): Record<string, Json> {
+  return omitEmpty({ header: headerJson(r.header), deleted: r.deleted, prev_kvs: r.prevKvs.map(kvJson) });
+}
+
+export function rangeFields(r: RangeResult): Field[] {
+  const lines = headerFields(r.header);
+  for (const kv of r.kvs) lines.push(...kvFields(kv));
+  lines.push(['More', r.more], ['Count', r.count]);
+  return lines;
+}
+
+export function putFields(r: PutResult): Field[] {
+  const lines = headerFields(r.header);
+  if (r.prevKv !== undefined) lines.push(...prefixed('PrevKey', kvFields(r.prevKv)));
+  return lines;
+}
+
+export function deleteFields(r: DeleteResult): Field[] {
+  const lines = headerFields(r.header);
+  lines.push(['Deleted', r.deleted]);
+  for (const kv of r.prevKvs) lines.push(...kvFields(kv));
+  return lines;
+}
+
+export interface RangeSimpleOptions {
+  readonly keysOnly?: boolean;
+  readonly countOnly?: boolean;
+  readonly printValueOnly?: boolean;
+}
+
+export function rangeSimple(r: RangeResult, o: RangeSimpleOptions = {}): string[] {
+  if (o.countOnly === true) return [String(r.count)];
+  const out: string[] = [];
+  for (const kv of r.kvs) {
+    if (o.printValueOnly !== true) out.push(text(kv.key));
+    if (o.keysOnly !== true) out.push(text(kv.value));
+  }
+  return out;
+}
+
+export function putSimple(r: PutResult): string[] {
+  return r.prevKv === undefined ? ['OK'] : ['OK', text(r.prevKv.key), text(r.prevKv.value)];
+}
+
+export function deleteSimple(r: DeleteResult): string[] {
+  return [String(r.deleted), ...r.prevKvs.flatMap((kv) => [text(kv.key), text(kv.value)])];
 }

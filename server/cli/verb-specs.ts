@@ -1,13 +1,18 @@
 /**
- * The client verbs of `concord` (get, put, del, watch, lease, member, endpoint, compaction), their
+ * The client verbs of `concord` (get, put, del, txn, watch, lease, member, endpoint, compaction, the
+ * recipes' views queue/registry/config, and completion), their
  * arguments and flags as commander declares them, with etcdctl's names so habits carry over. This
  * module only declares: it imports no client, so `--help` (usage.ts renders these declarations)
  * never loads what it describes. client-verbs.ts attaches the runners.
  */
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './render.js';
 
-/** The flags every client verb takes, each also settable from the environment. */
+/**
+ * The flags every client verb takes, each also settable from the environment. Except the switch
+ * --insecure-skip-tls-verify: commander would turn it on for ANY value of its variable (even
+ * "false"), so client-verbs.ts reads CONCORD_INSECURE_SKIP_TLS_VERIFY itself (true|false|1|0).
+ */
 function withGlobals(cmd: Command): Command {
   return cmd
     .addOption(
@@ -35,11 +40,15 @@ function withGlobals(cmd: Command): Command {
     .addOption(new Option('--cert <file>', 'client certificate (mutual TLS)').env('CONCORD_CERT'))
     .addOption(new Option('--key <file>', 'client private key (mutual TLS)').env('CONCORD_KEY'))
     .addOption(
-      new Option('--insecure-skip-tls-verify', 'do not verify the members’ certificates (testing only)').env(
-        'CONCORD_INSECURE_SKIP_TLS_VERIFY',
+      new Option(
+        '--insecure-skip-tls-verify',
+        'do not verify the members’ certificates (testing only) (env: CONCORD_INSECURE_SKIP_TLS_VERIFY=true|false)',
       ),
     );
 }
+
+/** The environment variable of --insecure-skip-tls-verify (see withGlobals). */
+export const INSECURE_ENV = 'CONCORD_INSECURE_SKIP_TLS_VERIFY';
 
 /** The exit status table, appended to every client verb's usage (docs/cli.md has the same). */
 export const CLIENT_EXIT_STATUS = [
@@ -115,12 +124,28 @@ export function declareVerbs(): Command {
 
   withGlobals(
     root
+      .command('txn')
+      .description(
+        [
+          'Runs a transaction read from stdin (etcdctl txn): compares, an empty line, the requests',
+          'run when they all hold, an empty line, the requests run otherwise. A compare is',
+          '`mod("key") > "5"` (c|create, m|mod, val|value, ver|version, lease; =, !=, <, >); a request',
+          'is `get`, `put` or `del` with their arguments and flags. Prints SUCCESS or FAILURE, then',
+          'the answer of each request.',
+        ].join('\n'),
+      )
+      .option('-i, --interactive', 'prompt for each section (on stderr)'),
+  );
+
+  withGlobals(
+    root
       .command('watch')
       .description(
         [
           'Prints every change of the key, or of [key, range_end), until interrupted (etcdctl watch).',
-          'After `--`, COMMAND runs once per event with CONCORD_WATCH_REVISION, CONCORD_WATCH_KEY,',
-          'CONCORD_WATCH_EVENT_TYPE (PUT|DELETE) and CONCORD_WATCH_VALUE in its environment.',
+          'After `--`, COMMAND runs once per event with ETCD_WATCH_REVISION, ETCD_WATCH_KEY,',
+          'ETCD_WATCH_EVENT_TYPE (PUT|DELETE) and ETCD_WATCH_VALUE in its environment (as etcdctl',
+          'sets them), the same as CONCORD_WATCH_*, and CONCORD_WATCH_PREV_VALUE with --prev-kv.',
         ].join('\n'),
       )
       .usage('[options] <key> [range_end] [-- COMMAND [ARGS...]]')
@@ -174,6 +199,34 @@ export function declareVerbs(): Command {
       .argument('<revision>')
       .option('--physical', 'answer only once the space is reclaimed'),
   );
+
+  withGlobals(
+    root
+      .command('queue')
+      .description(
+        'The work queues of the queue recipe: every queue and its depth, or one queue: pending items by priority, claimed items (consumer, age, session TTL), acked ids',
+      )
+      .argument('[name]'),
+  );
+  withGlobals(
+    root
+      .command('registry')
+      .description(
+        'The service registry of the registry recipe: services, instances, their address, metadata and lease TTL',
+      )
+      .argument('[service]'),
+  );
+  withGlobals(
+    root
+      .command('config')
+      .description('The typed config documents under a prefix: version, revisions, JSON type and value')
+      .argument('<prefix>'),
+  );
+
+  root
+    .command('completion')
+    .description('Prints a shell completion script (bash: source <(concord completion bash))')
+    .addArgument(new Argument('<shell>').choices(['bash', 'zsh']));
   return root;
 }
 
@@ -187,6 +240,11 @@ export const CLIENT_VERBS = [
   'member',
   'endpoint',
   'compaction',
+  'txn',
+  'queue',
+  'registry',
+  'config',
+  'completion',
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 
@@ -201,5 +259,7 @@ export function verbUsage(root: Command, verb: ClientVerb, sub?: string): string
     .helpInformation()
     .trimEnd()
     .replace(/^Usage:/, 'usage:');
+  // completion talks to no member: only the usage error applies.
+  if (verb === 'completion') return `${help}\n\nexit status: 0 printed, 2 unknown shell.`;
   return `${help}\n\n${CLIENT_EXIT_STATUS}`;
 }

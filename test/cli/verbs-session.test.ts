@@ -1,0 +1,637 @@
+/**
+ * A scripted operator session against three members: the verbs added on top of get/put/del —
+ * txn (from stdin and at its prompts), watch -- COMMAND with etcdctl's and Concord's variables,
+ * `-w fields` of the lease/endpoint/compaction verbs, the recipes' views (queue, registry,
+ * config), the global flags' environment variables (a flag wins) and shell completion. Each
+ * verb is run as the real `concord` binary, with a human-output and a `-w json` case.
+ */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Client } from '../../client/index.js';
+import { register, WorkQueue, type Registration } from '../../recipes/index.js';
+import { COMMANDS } from '../../server/cli/commands.js';
+import { declareVerbs } from '../../server/cli/verb-specs.js';
+import { ClusterHarness } from '../cluster/harness.js';
+import { eventually } from '../helpers/eventually.js';
+import { ConcordProcess, MAIN } from './concord-process.js';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
+const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString();
+
+interface JsonHeader {
+  cluster_id: number;
+  member_id: number;
+  revision: number;
+  raft_term: number;
+}
+interface JsonKv {
+  key: string;
+  value?: string;
+  version: number;
+  mod_revision: number;
+}
+
+describe('concord session against three members', function () {
+  this.timeout(180_000);
+  let cluster: ClusterHarness;
+  let endpoints: string;
+
+  /** Runs `concord args…` to its end with CONCORD_ENDPOINTS set (and `env` over it). */
+  async function run(
+    args: readonly string[],
+    stdin?: string | Buffer,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<Run> {
+    const p = new ConcordProcess(args, {
+      env: { ...process.env, CONCORD_ENDPOINTS: endpoints, ...env },
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (stdin !== undefined) p.child.stdin!.end(stdin);
+    const { code } = await p.exit();
+    return { code, stdout: p.stdout, stderr: p.stderr };
+  }
+  const ok = async (
+    args: readonly string[],
+    stdin?: string | Buffer,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<string> => {
+    const r = await run(args, stdin, env);
+    expect(r.code, `concord ${args.join(' ')}\n${r.stderr}`).to.equal(0);
+    return r.stdout;
+  };
+  const revisionNow = async (): Promise<number> =>
+    (JSON.parse(await ok(['get', 'any', '-w', 'json'])) as { header: JsonHeader }).header.revision;
+
+  before(async () => {
+    cluster = await ClusterHarness.start({ size: 3 });
+    endpoints = cluster.members.map((m) => m.clientUrl).join(',');
+    await eventually('every member published its client URLs', async () => {
+      const r = await run(['member', 'list', '-w', 'json']);
+      if (r.code !== 0) return undefined;
+      const list = JSON.parse(r.stdout) as { members?: { clientURLs?: string[] }[] };
+      return (list.members ?? []).filter((m) => (m.clientURLs ?? []).length > 0).length === 3
+        ? true
+        : undefined;
+    });
+  });
+  after(async () => cluster?.stop());
+
+  describe('txn', () => {
+    const txnText = (expected: string): string =>
+      [
+        `val("txn/mode") = "${expected}"`,
+        'ver("txn/mode") > "0"',
+        '',
+        'put txn/mode "standby mode" --prev-kv',
+        'get txn/ --prefix',
+        'del txn/gone',
+        '',
+        'put txn/mode active',
+        'get txn/mode --print-value-only',
+        '',
+      ].join('\n');
+
+    it('from stdin, the success branch: SUCCESS and each answer as put/get/del print them', async () => {
+      await ok(['put', 'txn/mode', 'active']);
+      await ok(['put', 'txn/gone', 'x']);
+      expect(await ok(['txn'], txnText('active'))).to.equal(
+        [
+          'SUCCESS',
+          '',
+          'OK',
+          'txn/mode',
+          'active',
+          '',
+          'txn/gone',
+          'x',
+          'txn/mode',
+          'standby mode',
+          '',
+          '1',
+          '',
+        ].join('\n'),
+      );
+      expect(await ok(['get', 'txn/gone', '--count-only'])).to.equal('0\n');
+    });
+
+    it('from stdin, the failure branch: FAILURE and the failure requests only', async () => {
+      await ok(['put', 'txn/mode', 'standby mode']);
+      expect(await ok(['txn'], txnText('active'))).to.equal(
+        ['FAILURE', '', 'OK', '', 'active', ''].join('\n'),
+      );
+      expect(await ok(['get', 'txn/mode', '--print-value-only'])).to.equal('active\n');
+    });
+
+    it('-w json: etcdctl-shaped TxnResponse, both branches', async () => {
+      await ok(['put', 'txn/mode', 'active']);
+      const yes = JSON.parse(await ok(['txn', '-w', 'json'], txnText('active'))) as {
+        header: JsonHeader;
+        succeeded?: boolean;
+        responses: {
+          Response: Record<
+            string,
+            { header: JsonHeader; kvs?: JsonKv[]; deleted?: number; prev_kv?: JsonKv }
+          >;
+        }[];
+      };
+      expect(yes.succeeded).to.equal(true);
+      expect(yes.responses.map((r) => Object.keys(r.Response)[0])).to.deep.equal([
+        'ResponsePut',
+        'ResponseRange',
+        'ResponseDeleteRange',
+      ]);
+      expect(unb64(yes.responses[0]!.Response['ResponsePut']!.prev_kv!.value)).to.equal('active');
+      const range = yes.responses[1]!.Response['ResponseRange']!;
+      expect(range.kvs!.map((kv) => unb64(kv.value))).to.deep.equal(['standby mode']);
+      // Every answer of one txn shares its revision.
+      expect(range.header.revision).to.equal(yes.header.revision);
+
+      const no = JSON.parse(await ok(['txn', '-w', 'json'], txnText('active'))) as {
+        succeeded?: boolean;
+        responses: { Response: Record<string, unknown> }[];
+      };
+      // etcd's encoder leaves false out.
+      expect(no.succeeded).to.equal(undefined);
+      expect(no.responses.map((r) => Object.keys(r.Response)[0])).to.deep.equal([
+        'ResponsePut',
+        'ResponseRange',
+      ]);
+    });
+
+    it('-w fields: the header, Succeeded, then each answer', async () => {
+      const out = lines(await ok(['txn', '-w', 'fields'], 'c("txn/none") = "0"\n\nput txn/f 1\n'));
+      expect(out[4]).to.equal('"Succeeded" : true');
+      expect(out.filter((l) => l.startsWith('"Revision" : '))).to.have.length(2);
+    });
+
+    it('a range delete (del KEY RANGE_END) removes exactly [KEY, RANGE_END)', async () => {
+      for (const k of ['r/a', 'r/b', 'r/c']) await ok(['put', k, k]);
+      expect(await ok(['txn'], '\ndel r/a r/c\n')).to.equal('SUCCESS\n\n2\n');
+      expect(lines(await ok(['get', 'r/', '--prefix', '--keys-only']))).to.deep.equal(['r/c']);
+    });
+
+    it('-i prompts on stderr, reads each section as it is typed, stdout stays JSON', async () => {
+      await ok(['put', 'txn/i', '1']);
+      const p = new ConcordProcess(['txn', '-i', '-w', 'json'], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      try {
+        await eventually('the compares prompt', () => (p.stderr.includes('compares:') ? true : undefined));
+        p.child.stdin!.write('mod("txn/i") > "0"\n\n');
+        await eventually('the success prompt', () =>
+          p.stderr.includes('success requests (get, put, del):') ? true : undefined,
+        );
+        p.child.stdin!.write('put txn/i 2\n\n');
+        await eventually('the failure prompt', () =>
+          p.stderr.includes('failure requests (get, put, del):') ? true : undefined,
+        );
+        // The last empty line ends the txn; stdin stays open, as at a terminal.
+        p.child.stdin!.write('put txn/i never\n\n');
+        const exit = await p.exit();
+        expect(exit.code, p.stderr).to.equal(0);
+      } finally {
+        await p.kill();
+      }
+      expect((JSON.parse(p.stdout) as { succeeded: boolean }).succeeded).to.equal(true);
+      expect(await ok(['get', 'txn/i', '--print-value-only'])).to.equal('2\n');
+    });
+
+    it('a malformed line is a usage error (2) naming its line, and nothing is written', async () => {
+      await ok(['put', 'txn/u', 'before']);
+      const bad = await run(['txn'], 'val("txn/u") = "before"\n\nput txn/u after\nfrob txn/u\n');
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/^concord txn: line 4: unknown request "frob"/);
+      expect(bad.stdout).to.equal('');
+      const cmp = await run(['txn'], 'mod("txn/u") > "x"\n\nput txn/u after\n');
+      expect(cmp.code).to.equal(2);
+      expect(cmp.stderr).to.include('line 1:');
+      expect(await ok(['get', 'txn/u', '--print-value-only'])).to.equal('before\n');
+    });
+  });
+
+  describe('watch -- COMMAND', () => {
+    const printEnv = [
+      process.execPath,
+      '-e',
+      [
+        'const e = process.env;',
+        'console.log("RAN " + JSON.stringify([e.ETCD_WATCH_EVENT_TYPE, e.ETCD_WATCH_KEY, e.ETCD_WATCH_VALUE,',
+        'e.ETCD_WATCH_REVISION, e.CONCORD_WATCH_EVENT_TYPE, e.CONCORD_WATCH_KEY, e.CONCORD_WATCH_VALUE,',
+        'e.CONCORD_WATCH_REVISION, e.CONCORD_WATCH_PREV_VALUE ?? null]))',
+      ].join(' '),
+    ];
+    const ran = (out: string): unknown[][] =>
+      lines(out)
+        .filter((l) => l.startsWith('RAN '))
+        .map((l) => JSON.parse(l.slice(4)) as unknown[]);
+
+    it("sees etcdctl's ETCD_WATCH_* and CONCORD_WATCH_* (prev value with --prev-kv), from --rev", async () => {
+      const start = await revisionNow();
+      await ok(['put', 'we/k', 'one']);
+      await ok(['put', 'we/k', 'two']);
+      await ok(['del', 'we/k']);
+      // --rev: the three events are replayed however late the watch starts.
+      const w = new ConcordProcess(
+        ['watch', 'we/', '--prefix', '--prev-kv', '--rev', String(start + 1), '--', ...printEnv],
+        {
+          env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+        },
+      );
+      try {
+        await eventually('three commands ran', () => (ran(w.stdout).length === 3 ? true : undefined));
+      } finally {
+        w.child.kill('SIGTERM');
+      }
+      expect((await w.exit()).code, w.stderr).to.equal(130);
+      expect(ran(w.stdout)).to.deep.equal([
+        ['PUT', 'we/k', 'one', String(start + 1), 'PUT', 'we/k', 'one', String(start + 1), null],
+        ['PUT', 'we/k', 'two', String(start + 2), 'PUT', 'we/k', 'two', String(start + 2), 'one'],
+        ['DELETE', 'we/k', '', String(start + 3), 'DELETE', 'we/k', '', String(start + 3), 'two'],
+      ]);
+      // The human output of the events themselves, with the previous key-value first.
+      expect(
+        lines(w.stdout)
+          .filter((l) => !l.startsWith('RAN '))
+          .slice(0, 5),
+      ).to.deep.equal(['PUT', 'we/k', 'one', 'PUT', 'we/k']);
+    });
+
+    it('a value with a NUL byte reaches the command (as \\x00) and the watch goes on', async () => {
+      const start = await revisionNow();
+      await ok(['put', 'wn/k'], Buffer.from([0x61, 0x00, 0x62]));
+      await ok(['put', 'wn/k', 'after']);
+      const w = new ConcordProcess(['watch', 'wn/k', '--rev', String(start + 1), '--', ...printEnv], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+      });
+      try {
+        await eventually('both commands ran', () =>
+          ran(w.stdout).length === 2 || !w.running ? true : undefined,
+        );
+      } finally {
+        w.child.kill('SIGTERM');
+      }
+      await w.exit();
+      expect(
+        ran(w.stdout).map((r) => r[2]),
+        w.stderr,
+      ).to.deep.equal(['a\\x00b', 'after']);
+    });
+
+    it('--rev must be a revision: a usage error (2) before anything runs', async () => {
+      for (const rev of ['-1', 'abc', '1.5']) {
+        const r = await run(['watch', 'k', `--rev=${rev}`, '--', 'false']);
+        expect(r.code, rev).to.equal(2);
+        expect(r.stderr).to.include('--rev: expected a non-negative integer');
+      }
+    });
+
+    it('-w json with -- COMMAND: one response per batch on stdout, the command still runs', async () => {
+      const start = await revisionNow();
+      await ok(['put', 'wj/k', 'v']);
+      const w = new ConcordProcess(
+        ['watch', 'wj/k', '--rev', String(start + 1), '-w', 'json', '--', ...printEnv],
+        {
+          env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+        },
+      );
+      try {
+        await eventually('the command ran', () => (ran(w.stdout).length === 1 ? true : undefined));
+      } finally {
+        w.child.kill('SIGTERM');
+      }
+      await w.exit();
+      const json = lines(w.stdout).filter((l) => l.startsWith('{'));
+      const events = json.flatMap((l) => (JSON.parse(l) as { Events: { kv: JsonKv }[] }).Events);
+      expect(events.map((e) => unb64(e.kv.value))).to.deep.equal(['v']);
+    });
+  });
+
+  describe('-w fields and -w json of the lease, endpoint and compaction verbs', () => {
+    const field = (out: string, name: string): string[] =>
+      lines(out)
+        .filter((l) => l.startsWith(`"${name}" : `))
+        .map((l) => l.slice(name.length + 5));
+
+    it('lease grant, timetolive --keys, list, keep-alive --once, revoke', async () => {
+      const grant = await ok(['lease', 'grant', '90', '-w', 'fields']);
+      const [idDec] = field(grant, 'ID');
+      expect(field(grant, 'TTL')).to.deep.equal(['90']);
+      expect(field(grant, 'Revision')).to.have.length(1);
+      const id = Number(idDec).toString(16).padStart(16, '0');
+      await ok(['put', 'lf/k', 'v', '--lease', id]);
+
+      const ttl = await ok(['lease', 'timetolive', id, '--keys', '-w', 'fields']);
+      expect(field(ttl, 'ID')).to.deep.equal([idDec]);
+      expect(field(ttl, 'GrantedTTL')).to.deep.equal(['90']);
+      expect(field(ttl, 'Key')).to.deep.equal(['"lf/k"']);
+      expect(field(await ok(['lease', 'list', '-w', 'fields']), 'ID')).to.include(idDec);
+      expect(field(await ok(['lease', 'keep-alive', id, '--once', '-w', 'fields']), 'TTL')).to.deep.equal([
+        '90',
+      ]);
+      const ka = JSON.parse(await ok(['lease', 'keep-alive', id, '--once', '-w', 'json'])) as {
+        ID: number;
+        TTL: number;
+      };
+      expect(ka).to.deep.equal({ ID: Number(idDec), TTL: 90 });
+      expect(field(await ok(['lease', 'revoke', id, '-w', 'fields']), 'ID')).to.deep.equal([idDec]);
+      expect(await ok(['get', 'lf/k', '--count-only'])).to.equal('0\n');
+    });
+
+    it('endpoint status and health --cluster: one block per member', async () => {
+      const status = await ok(['endpoint', 'status', '--cluster', '-w', 'fields']);
+      expect(
+        field(status, 'Endpoint')
+          .map((e) => JSON.parse(e) as string)
+          .sort(),
+      ).to.deep.equal(cluster.members.map((m) => m.clientUrl).sort());
+      const leaders = new Set(field(status, 'Leader'));
+      expect(leaders.size).to.equal(1);
+      expect(field(status, 'MemberID')).to.include([...leaders][0]);
+      const health = await ok(['endpoint', 'health', '--cluster', '-w', 'fields']);
+      expect(field(health, 'Health')).to.deep.equal(['true', 'true', 'true']);
+      expect(field(health, 'Error')).to.deep.equal(['""', '""', '""']);
+    });
+
+    it('compaction -w fields prints the header; -w json the same header', async () => {
+      const rev = await revisionNow();
+      const out = await ok(['compaction', String(rev), '-w', 'fields']);
+      expect(Number(field(out, 'Revision')[0])).to.be.at.least(rev);
+      await ok(['put', 'compact/k', 'v']);
+      const j = JSON.parse(await ok(['compaction', String(rev + 1), '-w', 'json'])) as { header: JsonHeader };
+      expect(j.header.revision).to.be.at.least(rev + 1);
+    });
+  });
+
+  describe("the recipes' views", () => {
+    let client: Client;
+    let queue: WorkQueue;
+    let registration: Registration;
+
+    before(async () => {
+      client = new Client({ endpoints: endpoints.split(',') });
+      queue = new WorkQueue(client, 'thumbs', { consumerId: 'worker-7', ttlSec: 30 });
+      await queue.enqueue('urgent', { priority: 0, id: 'job-urgent' });
+      await queue.enqueue('later', { id: 'job-later' });
+      await queue.enqueue('last', { id: 'job-last' });
+      const claimed = await queue.dequeue();
+      expect(claimed.id).to.equal('job-urgent');
+      await (await queue.dequeue()).ack();
+      registration = await register(client, {
+        service: 'api',
+        id: 'api-1',
+        address: '10.0.0.5:8080',
+        meta: { zone: 'eu-1' },
+        ttlSec: 40,
+      });
+      await client.put('cfg/app/limits', JSON.stringify({ max: 10 }));
+      await client.put('cfg/app/limits', JSON.stringify({ max: 12 }));
+      await client.put('cfg/app/off', 'false');
+      await client.put('cfg/app/broken', '{not json');
+    });
+    after(async () => {
+      await registration?.close();
+      await queue?.close();
+      await client?.close();
+    });
+
+    it('queue NAME: pending by priority, the claimed item with consumer, age and session TTL, acked ids', async () => {
+      const human = lines(await ok(['queue', 'thumbs']));
+      expect(human[1]).to.equal('pending: 1 (priority 100: 1)');
+      expect(human[2]).to.equal('in flight: 1');
+      expect(human.find((l) => l.includes('job-urgent'))).to.match(
+        /\| job-urgent +\| 0 +\| worker-7 +\| \d+ +\| \d+ +\| \d+s +\|/,
+      );
+      expect(human).to.include('acked ids remembered: 1');
+
+      const j = JSON.parse(await ok(['queue', 'thumbs', '-w', 'json'])) as {
+        revision: number;
+        pending: number;
+        byPriority: { priority: number; count: number }[];
+        inFlight: {
+          id: string;
+          priority: number;
+          consumer: string;
+          claimRevision: number;
+          ageRevisions: number;
+          leaseTTL: number;
+          orphaned: boolean;
+        }[];
+        acked: number;
+        deadLetters: number;
+      };
+      expect(j.pending).to.equal(1);
+      expect(j.byPriority).to.deep.equal([{ priority: 100, count: 1 }]);
+      expect(j.inFlight).to.have.length(1);
+      const item = j.inFlight[0]!;
+      expect([item.id, item.priority, item.consumer, item.orphaned]).to.deep.equal([
+        'job-urgent',
+        0,
+        'worker-7',
+        false,
+      ]);
+      expect(item.ageRevisions).to.equal(j.revision - item.claimRevision);
+      expect(item.leaseTTL).to.be.within(1, 30);
+      expect([j.acked, j.deadLetters]).to.deep.equal([1, 0]);
+
+      expect(lines(await ok(['queue']))).to.satisfy((l: string[]) =>
+        l.some((row) => /^\| thumbs +\| 1 +\| 1 +\|$/.test(row)),
+      );
+      const all = JSON.parse(await ok(['queue', '-w', 'json'])) as {
+        queues: { name: string; pending: number; inFlight: number }[];
+      };
+      expect(all.queues).to.deep.include({ name: 'thumbs', pending: 1, inFlight: 1 });
+    });
+
+    it('queue NAME shows an item whose claim is gone as orphaned', async () => {
+      const j = JSON.parse(await ok(['queue', 'thumbs', '-w', 'json'])) as { inFlight: { lease: number }[] };
+      const lease = j.inFlight[0]!.lease.toString(16).padStart(16, '0');
+      // The consumer's session ends (as when it dies): its claim goes with the lease.
+      await ok(['lease', 'revoke', lease]);
+      const after = JSON.parse(await ok(['queue', 'thumbs', '-w', 'json'])) as {
+        inFlight: { id: string; orphaned: boolean; consumer?: string }[];
+      };
+      expect(after.inFlight).to.deep.equal([{ id: 'job-urgent', priority: 0, lease: 0, orphaned: true }]);
+      expect(await ok(['queue', 'thumbs'])).to.include('(orphaned: requeued by the next dequeue)');
+    });
+
+    it('registry [SERVICE]: instances, address, metadata and lease TTL', async () => {
+      const human = await ok(['registry', 'api']);
+      expect(lines(human)[0]).to.equal('api: 1 instance');
+      expect(human).to.match(
+        /\| api-1 +\| 10\.0\.0\.5:8080 +\| zone=eu-1 +\| [0-9a-f]{16} +\| \d+s of 40s +\|/,
+      );
+      const j = JSON.parse(await ok(['registry', '-w', 'json'])) as {
+        services: {
+          name: string;
+          instances: {
+            id: string;
+            address: string;
+            meta: Record<string, string>;
+            lease: number;
+            leaseTTL: number;
+            grantedTTL: number;
+            valid: boolean;
+          }[];
+        }[];
+      };
+      const api = j.services.find((s) => s.name === 'api')!;
+      expect(api.instances).to.have.length(1);
+      const i = api.instances[0]!;
+      expect([i.id, i.address, i.meta, i.grantedTTL, i.valid]).to.deep.equal([
+        'api-1',
+        '10.0.0.5:8080',
+        { zone: 'eu-1' },
+        40,
+        true,
+      ]);
+      const stored = JSON.parse(await ok(['get', 'concord/services/api/api-1', '-w', 'json'])) as {
+        kvs: { lease: number }[];
+      };
+      expect(i.lease).to.equal(stored.kvs[0]!.lease).and.above(0);
+      expect(i.leaseTTL).to.be.within(1, 40);
+    });
+
+    it('config PREFIX: each document with its version, type and value; invalid ones as raw text', async () => {
+      const human = await ok(['config', 'cfg/app/']);
+      expect(human).to.match(
+        /^cfg\/app\/limits {2}version 2 {2}revision \d+ {2}object\n\{\n {2}"max": 12\n\}$/m,
+      );
+      expect(human).to.match(
+        /^cfg\/app\/broken {2}version 1 {2}revision \d+ {2}invalid\nnot JSON \(.*\):\n\{not json$/m,
+      );
+      const j = JSON.parse(await ok(['config', 'cfg/app/', '-w', 'json'])) as {
+        documents: { key: string; version: number; type: string; value?: unknown; raw?: string }[];
+      };
+      expect(j.documents.map((d) => [d.key, d.version, d.type, d.value])).to.deep.equal([
+        ['cfg/app/broken', 1, 'invalid', undefined],
+        ['cfg/app/limits', 2, 'object', { max: 12 }],
+        ['cfg/app/off', 1, 'boolean', false],
+      ]);
+      expect(j.documents[0]!.raw).to.equal('{not json');
+      const fields = lines(await ok(['config', 'cfg/app/', '-w', 'fields']));
+      expect(fields).to.include('"documents[1].value.max" : 12');
+    });
+  });
+
+  describe('global flags from the environment', () => {
+    it('CONCORD_WRITE_OUT and CONCORD_ENDPOINTS apply; a flag wins over its variable', async () => {
+      await ok(['put', 'env/k', 'v']);
+      const viaEnv = await ok(['get', 'env/k'], undefined, { CONCORD_WRITE_OUT: 'json' });
+      expect(unb64((JSON.parse(viaEnv) as { kvs: JsonKv[] }).kvs[0]!.value)).to.equal('v');
+      expect(await ok(['get', 'env/k', '-w', 'simple'], undefined, { CONCORD_WRITE_OUT: 'json' })).to.equal(
+        'env/k\nv\n',
+      );
+      // A variable naming nobody, overridden by the flag.
+      expect(
+        await ok(['get', 'env/k', '--print-value-only', '--endpoints', endpoints], undefined, {
+          CONCORD_ENDPOINTS: 'http://127.0.0.1:1',
+        }),
+      ).to.equal('v\n');
+      const bad = await run(['get', 'env/k'], undefined, { CONCORD_COMMAND_TIMEOUT: 'soon' });
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.include('--command-timeout: not a duration: soon');
+      expect(
+        await ok(['get', 'env/k', '--command-timeout', '3s', '--print-value-only'], undefined, {
+          CONCORD_COMMAND_TIMEOUT: 'soon',
+        }),
+      ).to.equal('v\n');
+    });
+  });
+
+  describe('completion', () => {
+    const exec = promisify(execFile);
+    /** What bash's completion offers for these words (the last one is being completed). */
+    async function complete(...words: string[]): Promise<string[]> {
+      const script = [
+        `source <("${process.execPath}" "${MAIN}" completion bash)`,
+        `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+        `COMP_CWORD=${words.length - 1}`,
+        '_concord',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join('\n');
+      const { stdout } = await exec('bash', ['-c', script]);
+      return lines(stdout);
+    }
+
+    it('the bash script offers every command and every subcommand of the commander tree', async () => {
+      expect(await complete('concord', '')).to.deep.equal(COMMANDS.map((c) => c.name));
+      for (const group of declareVerbs().commands.filter((c) => c.commands.length > 0))
+        expect(await complete('concord', group.name(), ''), group.name()).to.deep.equal(
+          group.commands.map((c) => c.name()),
+        );
+      expect(await complete('concord', 'semaphore', '')).to.deep.equal(['list', 'set-limit', 'release']);
+    });
+
+    it("the bash script offers a verb's flags and a flag's values", async () => {
+      expect(await complete('concord', 'get', '--so')).to.deep.equal(['--sort-by']);
+      expect(await complete('concord', 'get', '--sort-by', '')).to.deep.equal([
+        'KEY',
+        'VERSION',
+        'CREATE',
+        'MODIFY',
+        'VALUE',
+      ]);
+      expect(await complete('concord', 'txn', '-w', 'j')).to.deep.equal(['json']);
+      expect(await complete('concord', 'lease', 'keep-alive', '--o')).to.deep.equal(['--once']);
+      expect(await complete('concord', 'serve', '--initial-cluster-s')).to.deep.equal([
+        '--initial-cluster-state',
+      ]);
+      expect(await complete('concord', 'completion', '')).to.deep.equal([]);
+    });
+
+    it('the zsh script declares the same tree', async () => {
+      const zsh = await ok(['completion', 'zsh']);
+      expect(zsh.split('\n')[0]).to.equal('#compdef concord');
+      const top = /^ {4}''\) echo '([^']*)' ;;$/m.exec(zsh);
+      expect(top?.[1]?.split(' ')).to.deep.equal(COMMANDS.map((c) => c.name));
+      for (const group of declareVerbs().commands.filter((c) => c.commands.length > 0))
+        expect(zsh).to.include(
+          `'${group.name()}') echo '${group.commands.map((c) => c.name()).join(' ')}' ;;`,
+        );
+      // zsh's $path is PATH: the script must not use it as a variable.
+      expect(zsh).to.not.match(/local [^\n]*\bpath\b/);
+    });
+
+    it('the zsh script completes in zsh (where zsh is installed)', async function () {
+      const zsh = await exec('zsh', ['-c', 'true']).then(
+        () => true,
+        () => false,
+      );
+      if (!zsh) this.skip(); // .ci/run installs no zsh; the script's text is checked above.
+      // zsh's completion builtins replaced by stubs that print what they were given.
+      const script = [
+        'compdef() { :; }',
+        'compadd() { shift; print -r -- "$@"; }',
+        '_describe() { print -rl -- "${(@P)2}"; }',
+        '_files() { print files; }',
+        '_message() { print message; }',
+        '_command_names() { print commands; }',
+        `source <("${process.execPath}" "${MAIN}" completion zsh)`,
+        't() { words=("$@"); CURRENT=${#words}; _concord; }',
+        't concord ""; print -r -- SEP; t concord endpoint ""; print -r -- SEP; t concord get -w ""; print -r -- SEP',
+        't concord put --cert ""; print -r -- SEP; t concord watch k -- ""',
+      ].join('\n');
+      const { stdout } = await exec('zsh', ['-c', script]);
+      const [top, endpoint, formats, cert, after] = stdout.split('SEP\n').map((b) => lines(b));
+      expect(top!.map((l) => l.split(':')[0])).to.deep.equal(COMMANDS.map((c) => c.name));
+      expect(endpoint!.map((l) => l.split(':')[0])).to.deep.equal(['status', 'health']);
+      expect(formats).to.deep.equal(['simple json fields table']);
+      expect(cert).to.deep.equal(['files']);
+      expect(after).to.deep.equal(['commands']);
+    });
+
+    it('an unknown shell is a usage error', async () => {
+      const r = await run(['completion', 'fish']);
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.include("'fish' is invalid");
+    });
+  });
+});
