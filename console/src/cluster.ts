@@ -3,6 +3,12 @@ import { html } from 'htm/preact';
 import type { Client, MemberListResponse, StatusResponse } from '../../client/index.js';
 import { bytes, hexId, usePoll } from './util.js';
 
+/** Written as one string: htm drops whitespace that spans a line break. */
+function dbSize(s: StatusResponse): string {
+  const quota = s.dbSizeQuotaBytes > 0 ? `, quota ${bytes(s.dbSizeQuotaBytes)}` : '';
+  return `${bytes(s.dbSizeBytes)} (in use ${bytes(s.dbSizeInUseBytes)}${quota})`;
+}
+
 interface ClusterRead {
   readonly members: MemberListResponse;
   readonly status: StatusResponse;
@@ -92,10 +98,7 @@ export function ClusterView({ client }: { client: Client }) {
         </tr>
         <tr>
           <th>DB size</th>
-          <td>
-            ${bytes(status.dbSizeBytes)} (in use
-            ${bytes(status.dbSizeInUseBytes)}${status.dbSizeQuotaBytes > 0 ? `, quota ${bytes(status.dbSizeQuotaBytes)}` : ''})
-          </td>
+          <td>${dbSize(status)}</td>
         </tr>
         <tr>
           <th>Alarms / health</th>

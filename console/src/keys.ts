@@ -121,11 +121,7 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
           ? html`<p class="muted" data-testid="key-missing">The key does not exist (deleted).</p>`
           : html`
               <${ValueBox} value=${current.value} format=${format} />
-              <p class="muted">
-                version ${current.version} · created at revision ${current.createRevision} · modified at
-                revision ${current.modRevision} ·
-                ${current.lease === 0 ? 'no lease' : `lease ${hexId(current.lease)}`}
-              </p>
+              <p class="muted">${describeKv(current)}</p>
               <h3>History</h3>
               <table data-testid="key-history">
                 <thead>
@@ -152,6 +148,12 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
             `
     }
   `;
+}
+
+/** Written as one string: htm drops whitespace that spans a line break. */
+function describeKv(kv: KeyValue): string {
+  const lease = kv.lease === 0 ? 'no lease' : `lease ${hexId(kv.lease)}`;
+  return `version ${kv.version} · created at revision ${kv.createRevision} · modified at revision ${kv.modRevision} · ${lease}`;
 }
 
 function preview(value: Uint8Array): string {

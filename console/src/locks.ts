@@ -39,7 +39,7 @@ export function LocksView({ client }: { client: Client }) {
                         <td class="mono" data-testid="lock-token">${l.holder.token}</td>
                         <td class="mono">${hexId(l.holder.leaseId)}</td>
                         <td>≥ ${seconds(now - (firstSeen.get(l.holder.key) ?? now))}</td>
-                        <td>
+                        <td data-testid="lock-waiters">
                           ${
                             l.waiters.length === 0
                               ? html`<span class="muted">none</span>`
@@ -56,7 +56,7 @@ export function LocksView({ client }: { client: Client }) {
             `
     }
     <p class="note">
-      Read from <code>concord/locks/&lt;name&gt;/</code>: the contender with the lowest create revision holds
+      Read from <code>${'concord/locks/<name>/'}</code>: the contender with the lowest create revision holds
       the lock, and that revision is its fencing token. "Held for" counts from when this page first saw the
       holder (revisions carry no wall time).
     </p>

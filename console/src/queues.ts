@@ -50,10 +50,15 @@ export function QueuesView({ client }: { client: Client }) {
                                   ${q.inFlight.map(
                                     (c) =>
                                       html`<li>
-                                        <span class="mono">${c.id}</span> ·
-                                        ${c.consumer === undefined ? html`<span class="error">orphaned (claim lost; requeued by the next dequeue)</span>` : html`claimed by <b>${c.consumer}</b>`}
-                                        · ${data.revision - c.claimedRevision} revisions ago, seen ≥
-                                        ${seconds(now - (firstSeen.get(`${q.name}/${c.id}/${c.claimedRevision}`) ?? now))}
+                                        <span class="mono">${c.id}</span>${' · '}
+                                        ${
+                                          c.consumer === undefined
+                                            ? html`<span class="error"
+                                                >orphaned (claim lost; requeued by the next dequeue)</span
+                                              >`
+                                            : html`claimed by <b>${c.consumer}</b>`
+                                        }
+                                        ${` · at revision ${c.claimedRevision}, seen for ≥ ${seconds(now - (firstSeen.get(`${q.name}/${c.id}/${c.claimedRevision}`) ?? now))}`}
                                       </li>`,
                                   )}
                                 </ul>`
@@ -68,7 +73,7 @@ export function QueuesView({ client }: { client: Client }) {
             `
     }
     <p class="note">
-      Read from <code>concord/queues/&lt;name&gt;/</code> (p/ pending, i/ in flight, c/ claims, d/ acked).
+      Read from <code>${'concord/queues/<name>/'}</code> (p/ pending, i/ in flight, c/ claims, d/ acked).
     </p>
   `;
 }

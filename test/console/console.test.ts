@@ -98,22 +98,38 @@ describe('web console in chromium against a 3-member cluster', function () {
     await shot('cluster');
   });
 
-  it('shows a lock taken with acquireLock() with its holder and token, and drops it on release', async () => {
+  it('shows a lock taken with acquireLock() with its holder, token and waiters, and drops it on release', async () => {
     await show('locks');
-    const lock = await acquireLock(client!, 'console-demo', { owner: 'worker-7' });
+    const row = 'tr[data-lock="console-demo"]';
+    const other = new Client({ endpoints: cluster!.members.map((m) => m.clientUrl) });
+    const giveUp = new AbortController();
     try {
-      const row = 'tr[data-lock="console-demo"]';
-      await eventually('the lock row', async () =>
-        (await page.locator(row).count()) === 1 ? true : undefined,
+      const lock = await acquireLock(client!, 'console-demo', { owner: 'worker-7' });
+      // a second contender (its own session) waits in line behind the holder
+      const waiting = acquireLock(other, 'console-demo', { owner: 'worker-8', signal: giveUp.signal });
+      waiting.catch(() => undefined);
+      await eventually('the holder and its waiter', async () =>
+        ((await text(`${row} [data-testid="lock-waiters"]`)) ?? '').includes('worker-8') ? true : undefined,
       );
       expect(await text(`${row} [data-testid="lock-owner"]`)).to.equal('worker-7');
       expect(await text(`${row} [data-testid="lock-token"]`)).to.equal(String(lock.token));
       await shot('locks');
-    } finally {
       await lock.release();
+      const next = await waiting;
+      expect(next.token).to.be.greaterThan(lock.token);
+      await eventually('the waiter shown as holder with its own token', async () =>
+        (await text(`${row} [data-testid="lock-owner"]`)) === 'worker-8' &&
+        (await text(`${row} [data-testid="lock-token"]`)) === String(next.token)
+          ? true
+          : undefined,
+      );
+      await next.release();
+    } finally {
+      giveUp.abort();
+      await other.close();
     }
     await eventually('the lock row to go', async () =>
-      (await page.locator('tr[data-lock="console-demo"]').count()) === 0 ? true : undefined,
+      (await page.locator(row).count()) === 0 ? true : undefined,
     );
     expect(await page.locator('[data-testid="no-locks"]').count()).to.equal(1);
   });
