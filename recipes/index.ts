@@ -38,3 +38,14 @@ export { subscribeConfig, checkConfigValue } from './config.js';
 export type { ConfigUpdate, SubscribeConfigOptions } from './config.js';
 export { DEFAULT_RECIPE_TTL_SEC } from './session-scope.js';
 export type { SessionChoice } from './session-scope.js';
+export { inspectLocks, inspectQueues, inspectLeases, keyHistory } from './inspect.js';
+export type {
+  InspectOptions,
+  LockContender,
+  LockState,
+  LocksSnapshot,
+  QueueClaim,
+  QueueState,
+  QueuesSnapshot,
+  LeaseState,
+} from './inspect.js';

@@ -5,6 +5,7 @@
  *   HTTP/2 (cleartext prior knowledge, or ALPN h2 under TLS)   etcd's gRPC API (injected handler)
  *   HTTP/1.1, then by request:
  *     GET  /health, /metrics, /version     operational endpoints
+ *     GET  /ui, /ui/<file>                 the web console's static files (console-assets.ts)
  *     POST /v3/...                          the etcd-compatible JSON gateway (injected handler)
  *     GET  (Upgrade: websocket)             the Concord WebSocket protocol (injected handler)
  *
@@ -21,6 +22,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
+import { consoleAsset } from './console-assets.js';
 import { routeByPreface } from './listener-routing.js';
 
 export interface HttpReply {
@@ -139,6 +141,7 @@ export class ClientHttpServer {
       if (path === '/health') return reply(res, this.handlers.health());
       if (path === '/metrics') return reply(res, this.handlers.metrics());
       if (path === '/version') return reply(res, this.handlers.version());
+      if (path === '/ui' || path.startsWith('/ui/')) return reply(res, consoleAsset(path));
     }
     if (path.startsWith('/v3/') || path.startsWith('/v3beta/')) {
       if (req.method !== 'POST') {

@@ -81,6 +81,13 @@ describe('the npm package', function () {
       expect(missing, 'export targets missing from the tarball').to.deep.equal([]);
     });
 
+    it('ships the web console bundle that members serve at /ui (docs/console.md)', async () => {
+      const packed = await packedFromSources();
+      for (const file of ['index.html', 'app.js', 'style.css']) {
+        expect(packed.files.has(`dist/console/${file}`), `dist/console/${file}`).to.equal(true);
+      }
+    });
+
     it('ships the bin as an executable Node script', async () => {
       const packed = await packedFromSources();
       const bin = manifestOf(packed).bin ?? {};

@@ -1,0 +1,77 @@
+/**
+ * The web console's static files (console/, bundled by esbuild into dist/console at build time),
+ * served at /ui on the client port. Only the files found in that folder are served, by exact name,
+ * so no request path can reach anything else. Every reply carries a strict Content-Security-Policy:
+ * the page loads its own script and style only and talks to its own origin (the WebSocket API).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HttpReply } from './http-server.js';
+
+/** dist/server/api/ → dist/console/ (the same in a checkout and in the installed package). */
+const ASSET_DIR = join(fileURLToPath(import.meta.url), '..', '..', '..', 'console');
+
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+const SECURITY_HEADERS = {
+  'content-security-policy': CONSOLE_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-cache',
+};
+
+let assets: Map<string, HttpReply> | undefined;
+
+/** Reads the bundle once (it changes only with a rebuild, which restarts the member). */
+function load(dir: string): Map<string, HttpReply> {
+  const found = new Map<string, HttpReply>();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return found;
+  }
+  for (const name of names) {
+    const type = TYPES[extname(name)];
+    if (type === undefined) continue;
+    const body = readFileSync(join(dir, name), 'utf8');
+    found.set(name, { status: 200, headers: { 'content-type': type, ...SECURITY_HEADERS }, body });
+  }
+  return found;
+}
+
+/** The reply to GET /ui or /ui/<file>. */
+export function consoleAsset(path: string, dir = ASSET_DIR): HttpReply {
+  if (path === '/ui') return { status: 301, headers: { location: '/ui/', ...SECURITY_HEADERS }, body: '' };
+  const map = dir === ASSET_DIR ? (assets ??= load(dir)) : load(dir);
+  const name = path === '/ui/' ? 'index.html' : path.slice('/ui/'.length);
+  const found = map.get(name);
+  if (found !== undefined) return found;
+  const message =
+    map.size === 0
+      ? 'the console is not built: run `npm run build`'
+      : `no console file ${JSON.stringify(name)}`;
+  return {
+    status: 404,
+    headers: SECURITY_HEADERS,
+    body: JSON.stringify({ error: 'Not Found', code: 5, message }),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The web console in a real browser: Debian's chromium, headless, driven by playwright-core,
+ * against a 3-member cluster. The page is opened on a follower (so that killing the leader leaves
+ * it connected) and must show what the SDK, the recipes and the cluster do, with no console error
+ * and no Content-Security-Policy violation. Screenshots of each view go to test-artifacts/console/.
+ *
+ * Without chromium the browser cannot run: under CI (CI=true) that is a failure, since .ci/run
+ * installs it; elsewhere the suite is skipped with a loud message saying how to install it.
+ */
+import { expect } from 'chai';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { Client } from '../../client/index.js';
+import { acquireLock, WorkQueue } from '../../recipes/index.js';
+import { CONSOLE_CSP } from '../../server/api/console-assets.js';
+import { ClusterHarness } from '../cluster/harness.js';
+import { eventually } from '../helpers/eventually.js';
+
+const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium';
+const ARTIFACTS = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'test-artifacts', 'console');
+
+describe('web console in chromium against a 3-member cluster', function () {
+  this.timeout(120_000);
+  let cluster: ClusterHarness | undefined;
+  let client: Client | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let leader: string;
+  let follower: string;
+  /** Console errors, uncaught page errors and CSP violations seen by the page. */
+  const problems: string[] = [];
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      const message = `chromium is not installed at ${CHROMIUM}: \`apt-get install chromium\` provides it`;
+      if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
+      console.warn(`\n  SKIPPING the console browser tests: ${message}\n`);
+      this.skip();
+    }
+    mkdirSync(ARTIFACTS, { recursive: true });
+    cluster = await ClusterHarness.start({ size: 3 });
+    leader = await cluster.waitForLeader();
+    follower = cluster.members.find((m) => m.name !== leader)!.name;
+    client = new Client({ endpoints: cluster.members.map((m) => m.clientUrl) });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // chromium's sandbox needs user namespaces, which a root CI container does not give
+      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning')
+        problems.push(`console.${msg.type()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('requestfailed', (req) =>
+      problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`),
+    );
+  });
+
+  after(async () => {
+    await browser?.close();
+    await client?.close();
+    await cluster?.stop();
+  });
+
+  const uiUrl = (name: string): string => `${cluster!.member(name).clientUrl}/ui/`;
+
+  async function text(selector: string): Promise<string | undefined> {
+    const loc = page.locator(selector);
+    return (await loc.count()) === 0 ? undefined : ((await loc.first().textContent()) ?? undefined);
+  }
+
+  async function show(view: string): Promise<void> {
+    await page.click(`a[data-view="${view}"]`);
+    await page.locator(`main[data-testid="view-${view}"]`).waitFor();
+  }
+
+  const shot = (name: string): Promise<Buffer> =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+  it('is served at /ui with a strict Content-Security-Policy and shows the leader', async () => {
+    const started = Date.now();
+    const response = await page.goto(uiUrl(follower));
+    expect(response?.status()).to.equal(200);
+    expect(response?.headers()['content-security-policy']).to.equal(CONSOLE_CSP);
+    const shown = await eventually('the leader in the cluster view', async () =>
+      (await text('[data-testid="leader-name"]')) === leader ? true : undefined,
+    );
+    console.log(`      (console showed the leader ${Date.now() - started} ms after navigation)`);
+    expect(shown).to.equal(true);
+    expect(await page.locator(`tr[data-member="${leader}"]`).getAttribute('data-leader')).to.equal('true');
+    expect(await page.locator('tr[data-leader="true"]').count()).to.equal(1);
+    expect(await text('[data-testid="conn-state"]')).to.contain('connected');
+    await shot('cluster');
+  });
+
+  it('shows a lock taken with acquireLock() with its holder, token and waiters, and drops it on release', async () => {
+    await show('locks');
+    const row = 'tr[data-lock="console-demo"]';
+    const other = new Client({ endpoints: cluster!.members.map((m) => m.clientUrl) });
+    const giveUp = new AbortController();
+    try {
+      const lock = await acquireLock(client!, 'console-demo', { owner: 'worker-7' });
+      // a second contender (its own session) waits in line behind the holder
+      const waiting = acquireLock(other, 'console-demo', { owner: 'worker-8', signal: giveUp.signal });
+      waiting.catch(() => undefined);
+      await eventually('the holder and its waiter', async () =>
+        ((await text(`${row} [data-testid="lock-waiters"]`)) ?? '').includes('worker-8') ? true : undefined,
+      );
+      expect(await text(`${row} [data-testid="lock-owner"]`)).to.equal('worker-7');
+      expect(await text(`${row} [data-testid="lock-token"]`)).to.equal(String(lock.token));
+      await shot('locks');
+      await lock.release();
+      const next = await waiting;
+      expect(next.token).to.be.greaterThan(lock.token);
+      await eventually('the waiter shown as holder with its own token', async () =>
+        (await text(`${row} [data-testid="lock-owner"]`)) === 'worker-8' &&
+        (await text(`${row} [data-testid="lock-token"]`)) === String(next.token)
+          ? true
+          : undefined,
+      );
+      await next.release();
+    } finally {
+      giveUp.abort();
+      await other.close();
+    }
+    await eventually('the lock row to go', async () =>
+      (await page.locator(row).count()) === 0 ? true : undefined,
+    );
+    expect(await page.locator('[data-testid="no-locks"]').count()).to.equal(1);
+  });
+
+  it('shows a put in the key view, its history and the live tail', async () => {
+    await client!.put('app/config/db', '{"host":"a","port":1}');
+    await client!.put('app/config/db', '{"host":"b","port":2}');
+    await show('keys');
+    await page.fill('[data-testid="prefix"]', 'app/config/');
+    await page.press('[data-testid="prefix"]', 'Enter');
+    await page.click('button[data-key="app/config/db"]');
+    await eventually('two versions in the history', async () =>
+      (await page.locator('[data-testid="key-history"] tbody tr').count()) === 2 ? true : undefined,
+    );
+    expect(await text('[data-testid="key-value"]')).to.equal('{"host":"b","port":2}');
+    expect(await page.locator('[data-testid="key-history"] tr[data-version="1"]').textContent()).to.contain(
+      '"a"',
+    );
+    await page.click('.seg button:has-text("json")');
+    expect(await text('[data-testid="key-value"]')).to.equal('{\n  "host": "b",\n  "port": 2\n}');
+    // a put made while the page watches appears in the tail and becomes the newest version
+    const put = await client!.put('app/config/db', '{"host":"c","port":3}');
+    await eventually('the put in the live tail', async () =>
+      ((await text('[data-testid="tail"] tbody')) ?? '').includes(`${put.header.revision}put`)
+        ? true
+        : undefined,
+    );
+    await eventually('three versions in the history', async () =>
+      (await page.locator('[data-testid="key-history"] tbody tr').count()) === 3 ? true : undefined,
+    );
+    await shot('keys');
+  });
+
+  it("follows a queue's depth through enqueue, claim and ack", async () => {
+    await show('queues');
+    const queue = new WorkQueue(client!, 'thumbnails', { consumerId: 'consumer-1' });
+    try {
+      const depth = (): Promise<string | undefined> =>
+        text('tr[data-queue="thumbnails"] [data-testid="queue-depth"]');
+      const inflight = (): Promise<string | undefined> =>
+        text('tr[data-queue="thumbnails"] [data-testid="queue-inflight"]');
+      await queue.enqueue('job-1');
+      await queue.enqueue('job-2');
+      await eventually('depth 2', async () => ((await depth()) === '2' ? true : undefined));
+      const item = await queue.dequeue({ timeoutMs: 10_000 });
+      await eventually('depth 1 with one claimed item', async () =>
+        (await depth()) === '1' && ((await inflight()) ?? '').includes('consumer-1') ? true : undefined,
+      );
+      expect(await inflight()).to.contain(item.id);
+      await shot('queues');
+      await item.ack();
+      await eventually('the claim gone after ack', async () =>
+        (await depth()) === '1' && (await inflight()) === '0' ? true : undefined,
+      );
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('lists leases with their attached keys', async () => {
+    const grant = await client!.lease.grant(60);
+    await client!.put('svc/lease-demo', 'x', { lease: grant.id });
+    await show('leases');
+    const row = `tr[data-lease="${grant.id.toString(16).padStart(16, '0')}"]`;
+    await eventually('the lease row', async () =>
+      ((await text(row)) ?? '').includes('svc/lease-demo') ? true : undefined,
+    );
+    await shot('leases');
+    await client!.lease.revoke(grant.id);
+  });
+
+  it('shows the new leader after a kill -9 of the leader', async () => {
+    await show('cluster');
+    await cluster!.kill(leader, 'SIGKILL');
+    const next = await cluster!.waitForLeader();
+    expect(next).to.not.equal(leader);
+    await eventually('the new leader in the cluster view', async () =>
+      (await text('[data-testid="leader-name"]')) === next ? true : undefined,
+    );
+    expect(await page.locator(`tr[data-member="${leader}"]`).getAttribute('data-leader')).to.equal('false');
+    await shot('cluster-after-failover');
+  });
+
+  it('logged no console error and no CSP violation', () => {
+    expect(problems).to.deep.equal([]);
+  });
+});
