@@ -110,3 +110,13 @@ export {
   watchEventsFrameText,
   watchGroupFrameText,
 } from './watch-text.js';
+export {
+  crc32c,
+  formatSnapshotChecksum,
+  framedSizeBytes,
+  frameSnapshot,
+  SnapshotFileError,
+  SnapshotFileReader,
+  SNAPSHOT_FILE_VERSION,
+} from './snapshot-format.js';
+export type { SnapshotFileProblem, SnapshotFileSummary } from './snapshot-format.js';
