@@ -35,6 +35,7 @@ import {
   type Json,
   type OutputFormat,
 } from './render.js';
+import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
 import { CLIENT_VERBS, declareVerbs, type ClientVerb } from './verb-specs.js';
 
 export interface VerbIo {
@@ -747,4 +748,5 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   'endpoint status': endpointStatus,
   'endpoint health': endpointHealth,
   compaction,
+  ...SNAPSHOT_RUNNERS,
 };

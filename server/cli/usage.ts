@@ -70,6 +70,7 @@ export const COMMAND_SUMMARIES: readonly (readonly [string, string])[] = [
   ['member list', 'list the members'],
   ['endpoint status|health [--cluster]', 'status and health of members'],
   ['compaction REV [--physical]', 'discard history before a revision'],
+  ['snapshot save|status|restore FILE', 'back up a member, check a backup, restore a member from one'],
   ['lock NAME -- COMMAND [ARGS...]', 'run a command while holding a lock'],
   ['elect NAME [VALUE]', 'campaign, or print leadership changes'],
   ['semaphore list|set-limit|release', 'inspect and operate a locksmith-style semaphore'],

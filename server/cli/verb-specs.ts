@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './render.js';
+import { declareSnapshotVerbs } from './snapshot-spec.js';
 
 /** The flags every client verb takes, each also settable from the environment. */
 function withGlobals(cmd: Command): Command {
@@ -174,6 +175,7 @@ export function declareVerbs(): Command {
       .argument('<revision>')
       .option('--physical', 'answer only once the space is reclaimed'),
   );
+  declareSnapshotVerbs(root, withGlobals);
   return root;
 }
 
@@ -187,6 +189,7 @@ export const CLIENT_VERBS = [
   'member',
   'endpoint',
   'compaction',
+  'snapshot',
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 
