@@ -303,6 +303,8 @@ export class SnapshotFileReader {
             4,
             `format version ${version} is not supported: this build reads version ${SNAPSHOT_FILE_VERSION}`,
           );
+        if (this.field[5] !== 0 || this.field[6] !== 0 || this.field[7] !== 0)
+          throw new SnapshotFileError('version', 5, 'reserved header bytes are not 0');
         this.startField('length');
         return;
       }

@@ -53,9 +53,16 @@ export async function restoreDataDir(disk: Disk, options: RestoreDataDirOptions)
   validateIdentity(options);
   const { dataDir, metadata } = options;
   const parent = dirname(dataDir);
-  const name = dataDir.slice(parent.length).replace(/^\/+/, '');
+  const name = basename(dataDir);
   if (name === '' || name === '.' || name === '..')
     throw new StorageError(StorageErrorReason.InvalidConfig, `bad data directory ${dataDir}`);
+  const grandparent = dirname(parent);
+  const uncles = await disk.list(grandparent).catch((): string[] => []);
+  if (grandparent !== parent && !uncles.includes(basename(parent))) {
+    // A parent created here must itself be durable, or a crash could lose the whole directory.
+    await io(() => disk.mkdir(parent));
+    await io(() => disk.fsyncDir(grandparent));
+  }
   await io(() => disk.mkdir(parent));
   const siblings = await io(() => disk.list(parent));
   if (siblings.includes(name)) throw new DataDirExistsError(dataDir);
@@ -76,6 +83,10 @@ export async function restoreDataDir(disk: Disk, options: RestoreDataDirOptions)
   // Durable under its final name only once everything in it is.
   await io(() => disk.rename(tmp, dataDir));
   await io(() => disk.fsyncDir(parent));
+}
+
+function basename(path: string): string {
+  return path.slice(dirname(path).length).replace(/^\/+/, '');
 }
 
 /** Removes a leftover temporary directory of this module's layout (two levels at most). */
