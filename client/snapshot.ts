@@ -21,6 +21,8 @@
  * - `signal.reason` when the caller aborts (the stream is cancelled on the member).
  *
  * Breaking out of `for await` cancels the stream on the member (its pinned view is released).
+ * The stream stays on the member it started on: should the client move meanwhile (to the leader,
+ * away from a member going away), the old connection stays open until the stream is over.
  */
 import type { Connection, StreamHandler } from './connection.js';
 import type { ClientCore } from './core.js';
@@ -113,6 +115,8 @@ class Download implements SnapshotDownload {
   private early: SnapshotFrame[] | undefined = [];
   private earlyEnd: { readonly error: ErrorBody | undefined } | undefined;
   private readonly unsubscribe: () => void;
+  /** Keeps the connection open should the client move to another member meanwhile. */
+  private readonly release: () => void;
   readonly handler: StreamHandler;
 
   constructor(
@@ -125,6 +129,7 @@ class Download implements SnapshotDownload {
         this.receivedBytes += chunk.length;
       },
     );
+    this.release = conn.hold();
     this.handler = {
       onFrame: (frame) => this.onFrame(frame),
       onEnd: (error) => this.onEnd(error),
@@ -155,6 +160,7 @@ class Download implements SnapshotDownload {
   dispose(): void {
     this.finished = true;
     this.unsubscribe();
+    this.release();
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
@@ -167,6 +173,7 @@ class Download implements SnapshotDownload {
   }
 
   return(): Promise<IteratorResult<Uint8Array>> {
+    this.cancel();
     this.dispose();
     return this.queue.return();
   }

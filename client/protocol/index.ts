@@ -119,4 +119,4 @@ export {
   SnapshotFileReader,
   SNAPSHOT_FILE_VERSION,
 } from './snapshot-format.js';
-export type { SnapshotFileProblem, SnapshotFileSummary } from './snapshot-format.js';
+export type { Sha256Hasher, SnapshotFileProblem, SnapshotFileSummary } from './snapshot-format.js';

@@ -8,7 +8,17 @@
  *   8   blocks, each: u32 payload bytes L (1 ≤ L ≤ MAX_BLOCK_BYTES), L payload bytes,
  *       u32 CRC-32C of the payload from its first byte up to the end of this block (running)
  *       end: u32 0, u64 payload bytes in all, u32 CRC-32C of the whole payload
- *   then nothing (a byte after the end is an error)
+ *   P zero bytes (0 ≤ P < 512) so that the file's size is 32 more than a multiple of 512
+ *   32 bytes: SHA-256 of every byte before them
+ *   then nothing (a byte after the SHA-256 is an error)
+ *
+ * The padding and the SHA-256 are etcd's convention for a snapshot stream (its database, a whole
+ * number of 512-byte pages, then the SHA-256 of it): `etcdctl snapshot save` checks that the size
+ * is 32 more than a multiple of 512 and refuses the stream otherwise, so with them an operator's
+ * etcdctl saves a Concord snapshot as it would an etcd one (the file is Concord's; etcdutl cannot
+ * restore it). The SHA-256 is verified where a hasher is at hand (`concord snapshot
+ * status|restore`, node:crypto); this folder imports nothing, so the SDK, which may run in a
+ * browser, checks the CRCs only.
  *
  * All integers little-endian. The running CRC makes each block's checksum cover every block
  * before it, so a block that is corrupted, dropped, repeated or moved is reported at the first
@@ -31,6 +41,20 @@ export const BLOCK_BYTES = 64 * 1024;
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 const BLOCK_OVERHEAD_BYTES = 8;
 const END_BYTES = 16;
+const SHA256_BYTES = 32;
+/** The file's size is SHA256_BYTES more than a multiple of this (etcdctl checks it). */
+const ALIGN_BYTES = 512;
+
+/** An incremental SHA-256 (node:crypto's Hash has this shape). */
+export interface Sha256Hasher {
+  update(data: Uint8Array): unknown;
+  digest(): Uint8Array;
+}
+
+/** Zero bytes after an end record that ends at `endsAt`, so that the file's size ≡ 32 (mod 512). */
+function paddingAfter(endsAt: number): number {
+  return (ALIGN_BYTES - (endsAt % ALIGN_BYTES)) % ALIGN_BYTES;
+}
 
 /**
  * CRC-32C (Castagnoli, reflected 0x82F63B78), chainable: `crc32c(b, crc32c(a))` is the CRC of a
@@ -61,7 +85,8 @@ export function formatSnapshotChecksum(crc: number): string {
 /** Bytes of the file framing a payload of `payloadBytes`. */
 export function framedSizeBytes(payloadBytes: number): number {
   const blocks = Math.ceil(payloadBytes / BLOCK_BYTES);
-  return SNAPSHOT_FILE_HEADER_BYTES + payloadBytes + blocks * BLOCK_OVERHEAD_BYTES + END_BYTES;
+  const endsAt = SNAPSHOT_FILE_HEADER_BYTES + payloadBytes + blocks * BLOCK_OVERHEAD_BYTES + END_BYTES;
+  return endsAt + paddingAfter(endsAt) + SHA256_BYTES;
 }
 
 function u32(n: number): Uint8Array {
@@ -89,8 +114,9 @@ function endRecord(total: number, crc: number): Uint8Array {
 export function frameSnapshot(
   payload: AsyncIterable<Uint8Array>,
   payloadBytes: number,
+  sha256: Sha256Hasher,
 ): AsyncIterableIterator<Uint8Array> {
-  return new SnapshotFramer(payload[Symbol.asyncIterator](), payloadBytes);
+  return new SnapshotFramer(payload[Symbol.asyncIterator](), payloadBytes, sha256);
 }
 
 class SnapshotFramer implements AsyncIterableIterator<Uint8Array> {
@@ -101,10 +127,13 @@ class SnapshotFramer implements AsyncIterableIterator<Uint8Array> {
   private inBlock = 0;
   private blockBytes = 0;
   private ended = false;
+  /** Bytes output so far. */
+  private written = 0;
 
   constructor(
     private readonly source: AsyncIterator<Uint8Array>,
     private readonly payloadBytes: number,
+    private readonly sha256: Sha256Hasher,
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
@@ -115,18 +144,25 @@ class SnapshotFramer implements AsyncIterableIterator<Uint8Array> {
   async next(): Promise<IteratorResult<Uint8Array>> {
     if (this.ended) return { done: true, value: undefined };
     const r = await this.source.next();
+    let last = false;
     if (r.done === true) {
       this.ended = true;
+      last = true;
       if (this.total !== this.payloadBytes)
         throw new Error(
           `snapshot ended ${this.payloadBytes - this.total} bytes short of ${this.payloadBytes}`,
         );
-      this.pending.push(endRecord(this.total, this.crc));
+      const end = endRecord(this.total, this.crc);
+      this.pending.push(end);
+      this.pending.push(new Uint8Array(paddingAfter(this.written + pendingBytes(this.pending))));
     } else {
       this.frame(r.value);
     }
-    const out = concat(this.pending);
+    let out = concat(this.pending);
     this.pending = [];
+    this.sha256.update(out);
+    this.written += out.length;
+    if (last) out = concat([out, this.sha256.digest()]);
     return { done: false, value: out };
   }
 
@@ -158,6 +194,10 @@ class SnapshotFramer implements AsyncIterableIterator<Uint8Array> {
       }
     }
   }
+}
+
+function pendingBytes(parts: readonly Uint8Array[]): number {
+  return parts.reduce((n, p) => n + p.length, 0);
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -192,9 +232,12 @@ export interface SnapshotFileSummary {
   readonly fileBytes: number;
   /** CRC-32C of the payload (the file's checksum). */
   readonly checksum: number;
+  /** The SHA-256 the file ends with (hex), verified only when the reader was given a hasher. */
+  readonly sha256: string;
+  readonly sha256Verified: boolean;
 }
 
-type ReaderState = 'header' | 'length' | 'payload' | 'crc' | 'end' | 'done';
+type ReaderState = 'header' | 'length' | 'payload' | 'crc' | 'end' | 'padding' | 'sha' | 'done';
 
 /**
  * Checks a snapshot file fed in chunks of any size, and hands back its payload. `push` returns the
@@ -205,10 +248,12 @@ type ReaderState = 'header' | 'length' | 'payload' | 'crc' | 'end' | 'done';
  */
 export class SnapshotFileReader {
   private state: ReaderState = 'header';
+  private paddingLeft = 0;
+  private sha256Hex = '';
   /** File offset of the next byte pushed. */
   private offset = 0;
   /** A fixed-size field being gathered across chunks. */
-  private field = new Uint8Array(END_BYTES);
+  private field = new Uint8Array(SHA256_BYTES);
   private fieldBytes = 0;
   private fieldStart = 0;
   private blockBytes = 0;
@@ -216,14 +261,30 @@ export class SnapshotFileReader {
   private crc = 0;
   private payloadBytes = 0;
 
+  /** With `sha256`, the SHA-256 at the end is checked too (else only read). */
+  constructor(private readonly sha256?: Sha256Hasher) {}
+
   push(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
     let at = 0;
     while (at < chunk.length) {
       if (this.state === 'done')
-        throw new SnapshotFileError('trailing', this.offset, 'bytes after the end record');
+        throw new SnapshotFileError('trailing', this.offset, 'bytes after the SHA-256 that ends the file');
+      if (this.state === 'padding') {
+        const piece = chunk.subarray(at, at + this.paddingLeft);
+        const nonZero = piece.findIndex((b) => b !== 0);
+        if (nonZero >= 0)
+          throw new SnapshotFileError('checksum', this.offset + nonZero, 'a padding byte is not 0');
+        this.sha256?.update(piece);
+        at += piece.length;
+        this.offset += piece.length;
+        this.paddingLeft -= piece.length;
+        if (this.paddingLeft === 0) this.startField('sha');
+        continue;
+      }
       if (this.state === 'payload') {
         const piece = chunk.subarray(at, at + this.blockLeft);
+        this.sha256?.update(piece);
         at += piece.length;
         this.offset += piece.length;
         this.blockLeft -= piece.length;
@@ -235,6 +296,7 @@ export class SnapshotFileReader {
       }
       const need = this.fieldSize() - this.fieldBytes;
       const piece = chunk.subarray(at, at + need);
+      if (this.state !== 'sha') this.sha256?.update(piece);
       this.field.set(piece, this.fieldBytes);
       this.fieldBytes += piece.length;
       at += piece.length;
@@ -252,7 +314,13 @@ export class SnapshotFileReader {
         `the file ends after ${this.offset} bytes, ${this.expecting()}`,
       );
     }
-    return { payloadBytes: this.payloadBytes, fileBytes: this.offset, checksum: this.crc };
+    return {
+      payloadBytes: this.payloadBytes,
+      fileBytes: this.offset,
+      checksum: this.crc,
+      sha256: this.sha256Hex,
+      sha256Verified: this.sha256 !== undefined,
+    };
   }
 
   private expecting(): string {
@@ -267,6 +335,10 @@ export class SnapshotFileReader {
         return `inside the checksum of the block at offset ${this.fieldStart - this.blockBytes - 4}`;
       case 'end':
         return `inside the end record at offset ${this.fieldStart - 4}`;
+      case 'padding':
+        return 'inside the padding before the SHA-256';
+      case 'sha':
+        return `inside the SHA-256 at offset ${this.fieldStart}`;
       case 'done':
         return 'complete';
     }
@@ -278,6 +350,8 @@ export class SnapshotFileReader {
         return SNAPSHOT_FILE_HEADER_BYTES;
       case 'end':
         return END_BYTES - 4;
+      case 'sha':
+        return SHA256_BYTES;
       default:
         return 4;
     }
@@ -347,6 +421,19 @@ export class SnapshotFileReader {
             at - 4,
             `the end record at offset ${at - 4} does not match the blocks before it (${total} bytes, checksum ${formatSnapshotChecksum(crc)}; read ${this.payloadBytes} bytes, checksum ${formatSnapshotChecksum(this.crc)})`,
           );
+        this.paddingLeft = paddingAfter(this.offset);
+        if (this.paddingLeft > 0) this.state = 'padding';
+        else this.startField('sha');
+        return;
+      }
+      case 'sha': {
+        this.sha256Hex = hex(this.field.subarray(0, SHA256_BYTES));
+        if (this.sha256 !== undefined && hex(this.sha256.digest()) !== this.sha256Hex)
+          throw new SnapshotFileError(
+            'checksum',
+            at,
+            `the SHA-256 at offset ${at} does not match the ${at} bytes before it`,
+          );
         this.state = 'done';
         return;
       }
@@ -354,4 +441,10 @@ export class SnapshotFileReader {
         return;
     }
   }
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
 }

@@ -12,6 +12,7 @@
  *
  * A damaged file is refused with the offset where the damage was found (exit 1).
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -140,7 +141,7 @@ class Progress {
 export async function readSnapshotFile(
   file: string,
 ): Promise<{ summary: SnapshotFileSummary; payload: Uint8Array }> {
-  const reader = new SnapshotFileReader();
+  const reader = new SnapshotFileReader(createHash('sha256'));
   const parts: Uint8Array[] = [];
   // Fresh buffers per read: the payload views into them can be kept.
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))

@@ -14,6 +14,7 @@
  * snapshot framed in checksummed blocks, one framed chunk per slice, so that the client verifies
  * what it received and `concord snapshot status|restore` find damage at its offset.
  */
+import { createHash } from 'node:crypto';
 import { framedSizeBytes, frameSnapshot } from '../../client/protocol/snapshot-format.js';
 import type { StateSnapshotStream } from '../apply/state-snapshot-stream.js';
 
@@ -52,7 +53,7 @@ export async function startStreamedBackup(
   }
   return {
     sizeBytes: framedSizeBytes(sizeBytes),
-    chunks: frameSnapshot(new BackupChunks(source, pause), sizeBytes),
+    chunks: frameSnapshot(new BackupChunks(source, pause), sizeBytes, createHash('sha256')),
   };
 }
 

@@ -7,6 +7,7 @@
  * directory are refused, a damaged file with the offset of the damage.
  */
 import { expect } from 'chai';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { b64, ClusterHarness, unb64, type HarnessMember } from '../cluster/harness.js';
@@ -229,6 +230,52 @@ describe('concord snapshot save / restore (disaster recovery of a 3-member clust
       expect(existsSync(dataDir)).to.equal(false);
     } finally {
       rmSync(bad, { force: true });
+    }
+  });
+
+  it('reads a file etcdctl snapshot save wrote from the gRPC Snapshot stream, and restores from it', async function () {
+    const probe = spawnSync('etcdctl', ['version'], {
+      stdio: 'ignore',
+      env: { ...process.env, ETCDCTL_API: '3' },
+    });
+    if (probe.error !== undefined || probe.status !== 0) {
+      const message = 'etcdctl is not installed: `apt-get install etcd-client` provides it';
+      if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
+      console.warn(`\n  !!! SKIPPED: ${message}\n`);
+      this.skip();
+    }
+    const c = cluster!;
+    const viaEtcdctl = `${file}.etcdctl`;
+    // Asynchronously: the members' peer proxies run in this process.
+    const saved = await new Promise<Run>((resolve) =>
+      execFile(
+        'etcdctl',
+        [`--endpoints=${c.members[0]!.clientUrl.replace(/^http:\/\//, '')}`, 'snapshot', 'save', viaEtcdctl],
+        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 },
+        (err, stdout, stderr) =>
+          resolve({
+            code: err === null ? 0 : typeof err.code === 'number' ? err.code : null,
+            stdout,
+            stderr,
+          }),
+      ),
+    );
+    try {
+      expect(saved.code, saved.stderr).to.equal(0);
+      const st = await concord(['snapshot', 'status', viaEtcdctl, '-w', 'json']);
+      expect(st.code, st.stderr).to.equal(0);
+      const info = JSON.parse(st.stdout) as { revision: number; totalSize: number };
+      const now = await c.request<RangeAnswer>(c.members[0]!.name, '/v3/kv/range', {
+        key: b64('after-restore'),
+      });
+      expect(info.revision).to.equal(Number(now.header.revision));
+      expect(info.totalSize).to.equal(readFileSync(viaEtcdctl).length);
+      const dataDir = join(file, '..', 'from-etcdctl');
+      const r = await concord(['snapshot', 'restore', viaEtcdctl, '--name', 'x', '--data-dir', dataDir]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(readdirSync(dataDir).sort()).to.deep.equal(['snap', 'wal']);
+    } finally {
+      rmSync(viaEtcdctl, { force: true });
     }
   });
 });

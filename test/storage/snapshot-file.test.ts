@@ -5,6 +5,7 @@
  * offset where it ends; nothing may follow the end record.
  */
 import { expect } from 'chai';
+import { createHash } from 'node:crypto';
 import {
   crc32c,
   framedSizeBytes,
@@ -21,7 +22,7 @@ async function framed(payload: Uint8Array, chunkBytes: number): Promise<Uint8Arr
     for (let at = 0; at < payload.length; at += chunkBytes) yield payload.subarray(at, at + chunkBytes);
   }
   const parts: Uint8Array[] = [];
-  for await (const p of frameSnapshot(chunks(), payload.length)) parts.push(p);
+  for await (const p of frameSnapshot(chunks(), payload.length, createHash('sha256'))) parts.push(p);
   return Buffer.concat(parts);
 }
 
@@ -34,7 +35,7 @@ function payloadOf(bytes: number, seed: number): Uint8Array {
 
 /** Reads a whole file; returns the payload, or the error the reader threw. */
 function read(file: Uint8Array): Uint8Array | SnapshotFileError {
-  const reader = new SnapshotFileReader();
+  const reader = new SnapshotFileReader(createHash('sha256'));
   try {
     const parts = reader.push(file);
     reader.finish();
@@ -47,6 +48,8 @@ function read(file: Uint8Array): Uint8Array | SnapshotFileError {
 
 describe('snapshot file format', () => {
   const payload = payloadOf(3 * BLOCK + 1234, 7);
+  /** Where the end record starts: header, then 4 blocks of 8 bytes of framing each. */
+  const endAt = 8 + payload.length + 4 * 8;
   let file: Uint8Array;
 
   before(async () => {
@@ -55,7 +58,13 @@ describe('snapshot file format', () => {
 
   it('frames a payload into the announced size and reads it back, with its CRC-32C as checksum', () => {
     expect(file.length).to.equal(framedSizeBytes(payload.length));
-    const reader = new SnapshotFileReader();
+    // etcd's shape, which etcdctl snapshot save checks: 512-byte units, then a SHA-256 of them.
+    expect(file.length % 512).to.equal(32);
+    const sha = createHash('sha256')
+      .update(file.subarray(0, file.length - 32))
+      .digest('hex');
+    expect(Buffer.from(file.subarray(file.length - 32)).toString('hex')).to.equal(sha);
+    const reader = new SnapshotFileReader(createHash('sha256'));
     // Fed in odd-sized pieces: fields split across chunks are gathered.
     const parts: Uint8Array[] = [];
     for (let at = 0; at < file.length; at += 4097) parts.push(...reader.push(file.subarray(at, at + 4097)));
@@ -65,6 +74,8 @@ describe('snapshot file format', () => {
       payloadBytes: payload.length,
       fileBytes: file.length,
       checksum: crc32c(payload),
+      sha256: sha,
+      sha256Verified: true,
     });
   });
 
@@ -93,7 +104,8 @@ describe('snapshot file format', () => {
       const len = b < 3 ? BLOCK : 1234;
       for (let i = 0; i < 4; i++) framing.push(blockAt + i, blockAt + 4 + len + i);
     }
-    for (let i = file.length - 16; i < file.length; i++) framing.push(i);
+    // The end record, the padding and the SHA-256.
+    for (let i = endAt; i < file.length; i++) framing.push(i);
     for (const at of framing) {
       const damaged = Uint8Array.from(file);
       damaged[at] = damaged[at]! ^ 0x40;
@@ -104,7 +116,13 @@ describe('snapshot file format', () => {
   it('refuses a file cut anywhere, naming the offset where it ends', () => {
     // Every cut near the framing (header, each block's length and checksum, the end record),
     // and every 101st byte inside the payload.
-    const framing = [0, ...[0, 1, 2, 3].map((b) => 8 + b * (BLOCK + 8)), file.length - 16, file.length];
+    const framing = [
+      0,
+      ...[0, 1, 2, 3].map((b) => 8 + b * (BLOCK + 8)),
+      endAt,
+      file.length - 32,
+      file.length,
+    ];
     const isChecked = (cut: number): boolean =>
       cut % 101 === 0 || framing.some((f) => Math.abs(cut - f) <= 16 || Math.abs(cut - (f - 4)) <= 16);
     const reader = new SnapshotFileReader();
@@ -129,7 +147,19 @@ describe('snapshot file format', () => {
     expect(reader.finish().fileBytes).to.equal(file.length);
   });
 
-  it('refuses bytes after the end record', () => {
+  it('checks the SHA-256 at the end when given a hasher, and only reads it without one', () => {
+    const damaged = Uint8Array.from(file);
+    damaged[file.length - 1] = damaged[file.length - 1]! ^ 0x01;
+    const r = read(damaged);
+    expect(r).to.be.instanceOf(SnapshotFileError);
+    expect((r as SnapshotFileError).offset).to.equal(file.length - 32);
+    expect((r as SnapshotFileError).message).to.contain('SHA-256');
+    const plain = new SnapshotFileReader();
+    plain.push(damaged);
+    expect(plain.finish().sha256Verified).to.equal(false);
+  });
+
+  it('refuses bytes after the SHA-256 that ends the file', () => {
     const r = read(Buffer.concat([file, Buffer.from([0])]));
     expect(r).to.be.instanceOf(SnapshotFileError);
     expect((r as SnapshotFileError).problem).to.equal('trailing');
@@ -154,7 +184,7 @@ describe('snapshot file format', () => {
         return err;
       }
     };
-    expect(await drain(frameSnapshot(one(), 9))).to.be.instanceOf(Error);
-    expect(await drain(frameSnapshot(one(), 11))).to.be.instanceOf(Error);
+    expect(await drain(frameSnapshot(one(), 9, createHash('sha256')))).to.be.instanceOf(Error);
+    expect(await drain(frameSnapshot(one(), 11, createHash('sha256')))).to.be.instanceOf(Error);
   });
 });
