@@ -57,23 +57,51 @@ function paddingAfter(endsAt: number): number {
 }
 
 /**
- * CRC-32C (Castagnoli, reflected 0x82F63B78), chainable: `crc32c(b, crc32c(a))` is the CRC of a
- * then b. The storage layer has its own copy (server/storage/wal/crc32c.ts): this folder is the
- * wire contract and imports nothing outside it, and storage imports nothing of the client.
+ * CRC-32C (Castagnoli, reflected 0x82F63B78), slicing-by-8, chainable: `crc32c(b, crc32c(a))` is
+ * the CRC of a then b. The same algorithm as server/storage/wal/crc32c.ts, kept apart on purpose:
+ * this folder is the wire contract and imports nothing outside it, and storage imports nothing of
+ * the client.
  */
-const CRC_TABLE: Uint32Array = (() => {
-  const t = new Uint32Array(256);
+const CRC_TABLES: Uint32Array = (() => {
+  const t = new Uint32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
     t[n] = c >>> 0;
   }
+  for (let n = 0; n < 256; n++) {
+    let c = t[n]!;
+    for (let k = 1; k < 8; k++) {
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + n] = c >>> 0;
+    }
+  }
   return t;
 })();
 
 export function crc32c(data: Uint8Array, seed = 0): number {
+  const t = CRC_TABLES;
   let crc = ~seed >>> 0;
-  for (let i = 0; i < data.length; i++) crc = (CRC_TABLE[(crc ^ data[i]!) & 0xff] as number) ^ (crc >>> 8);
+  let i = 0;
+  const end = data.length;
+  while (end - i >= 8) {
+    const lo = (crc ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24))) >>> 0;
+    const hi = (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24)) >>> 0;
+    crc =
+      t[7 * 256 + (lo & 0xff)]! ^
+      t[6 * 256 + ((lo >>> 8) & 0xff)]! ^
+      t[5 * 256 + ((lo >>> 16) & 0xff)]! ^
+      t[4 * 256 + (lo >>> 24)]! ^
+      t[3 * 256 + (hi & 0xff)]! ^
+      t[2 * 256 + ((hi >>> 8) & 0xff)]! ^
+      t[256 + ((hi >>> 16) & 0xff)]! ^
+      t[hi >>> 24]!;
+    i += 8;
+  }
+  while (i < end) {
+    crc = t[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+    i++;
+  }
   return ~crc >>> 0;
 }
 
