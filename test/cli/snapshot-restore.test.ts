@@ -57,7 +57,10 @@ describe('concord snapshot save / restore (disaster recovery of a 3-member clust
     cluster = await ClusterHarness.start({ size: 3 });
     const c = cluster;
     file = join(c.members[0]!.dataDir, '..', 'backup.snap');
-    await c.waitForLeader();
+    // The backup is taken from a follower: the SDK moves its connection to the leader as soon as
+    // it learns of it, and the snapshot stream must finish on the member it started on.
+    const firstLeader = await c.waitForLeader();
+    const follower = c.members.find((m) => m.name !== firstLeader)!;
 
     // Write load: four writers, each a sequence of new keys, every acknowledgement kept.
     const acks: Ack[] = [];
@@ -97,13 +100,13 @@ describe('concord snapshot save / restore (disaster recovery of a 3-member clust
     try {
       await until(200);
 
-      // The backup, taken mid-load from one member.
+      // The backup, taken mid-load from a follower.
       const saved = await concord([
         'snapshot',
         'save',
         file,
         '--endpoints',
-        c.members[1]!.clientUrl,
+        follower.clientUrl,
         '-w',
         'json',
       ]);
