@@ -42,6 +42,7 @@ import { KeySpace } from './namespace.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { KeyValue, MemberListResponse, ResponseHeader, StatusResponse } from './protocol/index.js';
 import { Session, type SessionOptions } from './session.js';
+import { snapshotStream, type SnapshotDownload, type SnapshotStreamOptions } from './snapshot.js';
 import { StatusHub, TypedEmitter, type ClientEvents, type ClientState, type ClientStatus } from './status.js';
 import { TxnBuilder } from './txn.js';
 import { toBytes, type Bytes } from './util.js';
@@ -348,6 +349,14 @@ export class Client extends KvView implements AsyncDisposable {
   /** The status of the connected member. */
   async memberStatus(options: Abortable = {}): Promise<StatusResponse> {
     return this.core.call('maintenance.status', {}, options);
+  }
+
+  /**
+   * A backup of the connected member's state: the snapshot file, verified as it arrives (see
+   * snapshot.ts). Resolves once the member has announced it; iterate the result for the bytes.
+   */
+  snapshot(options: SnapshotStreamOptions = {}): Promise<SnapshotDownload> {
+    return snapshotStream(this.core, options);
   }
 
   async memberList(

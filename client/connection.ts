@@ -85,6 +85,8 @@ export class Connection {
   private readonly slotWaiters: (() => void)[] = [];
   private closedError: ClientError | undefined;
   private draining = false;
+  /** Streams that cannot move to another connection (a snapshot): closing waits for them too. */
+  private holds = 0;
   private readonly welcomeReceived = deferred<WelcomeFrame>();
   private readonly lostDeferred = deferred<ClientError>();
   welcome: WelcomeFrame | undefined;
@@ -226,8 +228,24 @@ export class Connection {
     this.maybeCloseIdle();
   }
 
+  /**
+   * Keeps the connection open after a move until `release` is called (a snapshot stream, which
+   * cannot resume elsewhere, finishes on the member it started on). Release is idempotent.
+   */
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.maybeCloseIdle();
+    };
+  }
+
   private maybeCloseIdle(): void {
-    if (this.draining && this.pending.size === 0) this.close(1000, 'moved to another member');
+    if (this.draining && this.pending.size === 0 && this.holds === 0)
+      this.close(1000, 'moved to another member');
   }
 
   private sendFrame(frame: ClientFrame): void {

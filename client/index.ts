@@ -53,6 +53,8 @@ export type { Watch, WatchBatch, WatchOptions } from './watch.js';
 export type { LeaseGrant, LeaseKeepAlive, LeaseTimeToLive, GrantOptions, KeepAliveOptions } from './lease.js';
 export { Session, DEFAULT_SESSION_TTL_SEC } from './session.js';
 export type { SessionOptions } from './session.js';
+export { SnapshotCorruptError } from './snapshot.js';
+export type { SnapshotDownload, SnapshotStreamOptions } from './snapshot.js';
 export type { ClientState, ClientStatus, ClientEvents } from './status.js';
 export type { ClientTransport, TransportConnection, TransportClose, ConnectOptions } from './transport.js';
 export { FrameQueue } from './transport.js';
@@ -62,10 +64,12 @@ export { nativeWebSocketTransport } from './native-transport.js';
 export { prefixEnd } from './namespace.js';
 export type { Bytes } from './util.js';
 export { ErrorCode, SortOrder, SortTarget, WatchFilter, EventType } from './protocol/index.js';
+export { formatSnapshotChecksum } from './protocol/index.js';
 export type {
   KeyValue,
   WatchEvent,
   ResponseHeader,
+  SnapshotFileSummary,
   ErrorDetails,
   StatusResponse,
   MemberListResponse,

@@ -111,3 +111,13 @@ export {
   watchEventsFrameText,
   watchGroupFrameText,
 } from './watch-text.js';
+export {
+  crc32c,
+  formatSnapshotChecksum,
+  framedSizeBytes,
+  frameSnapshot,
+  SnapshotFileError,
+  SnapshotFileReader,
+  SNAPSHOT_FILE_VERSION,
+} from './snapshot-format.js';
+export type { Sha256Hasher, SnapshotFileProblem, SnapshotFileSummary } from './snapshot-format.js';

@@ -67,6 +67,7 @@ import {
 import { buildTxn, readTxn, txnOutput } from './txn-verb.js';
 import { CLIENT_VERBS, declareVerbs, INSECURE_ENV, type ClientVerb } from './verb-specs.js';
 import { runPerEvent } from './watch-exec.js';
+import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
@@ -850,4 +851,5 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   registry,
   config,
   completion,
+  ...SNAPSHOT_RUNNERS,
 };

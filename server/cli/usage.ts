@@ -75,6 +75,7 @@ export const COMMAND_SUMMARIES: readonly (readonly [string, string])[] = [
   ['registry [SERVICE]', "the registry recipe's services, instances and lease TTLs"],
   ['config PREFIX', 'typed config documents under a prefix, with their versions'],
   ['completion bash|zsh', 'print a shell completion script'],
+  ['snapshot save|status|restore FILE', 'back up a member, check a backup, restore a member from one'],
   ['lock NAME -- COMMAND [ARGS...]', 'run a command while holding a lock'],
   ['elect NAME [VALUE]', 'campaign, or print leadership changes'],
   ['semaphore list|set-limit|release', 'inspect and operate a locksmith-style semaphore'],

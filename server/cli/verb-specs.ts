@@ -7,6 +7,7 @@
  */
 import { Argument, Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './render.js';
+import { declareSnapshotVerbs } from './snapshot-spec.js';
 
 /**
  * The flags every client verb takes, each also settable from the environment. Except the switch
@@ -227,6 +228,7 @@ export function declareVerbs(): Command {
     .command('completion')
     .description('Prints a shell completion script (bash: source <(concord completion bash))')
     .addArgument(new Argument('<shell>').choices(['bash', 'zsh']));
+  declareSnapshotVerbs(root, withGlobals);
   return root;
 }
 
@@ -245,6 +247,7 @@ export const CLIENT_VERBS = [
   'registry',
   'config',
   'completion',
+  'snapshot',
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 

@@ -9,10 +9,17 @@
  * The views pin the store's history (physical compaction waits, logical compaction goes on) until
  * the stream ends, is abandoned (`return()` on its iterator, which `for await` calls when it
  * breaks out), or fails.
+ *
+ * What is streamed is the snapshot file (client/protocol/snapshot-format.ts): the state machine's
+ * snapshot framed in checksummed blocks, one framed chunk per slice, so that the client verifies
+ * what it received and `concord snapshot status|restore` find damage at its offset.
  */
+import { createHash } from 'node:crypto';
+import { framedSizeBytes, frameSnapshot } from '../../client/protocol/snapshot-format.js';
 import type { StateSnapshotStream } from '../apply/state-snapshot-stream.js';
 
 export interface StreamedBackup {
+  /** Bytes of the snapshot file `chunks` yields. */
   readonly sizeBytes: number;
   /** The bytes, one slice at a time (each a copy the consumer may keep). */
   readonly chunks: AsyncIterable<Uint8Array>;
@@ -44,7 +51,10 @@ export async function startStreamedBackup(
     source.release();
     throw err;
   }
-  return { sizeBytes, chunks: new BackupChunks(source, pause) };
+  return {
+    sizeBytes: framedSizeBytes(sizeBytes),
+    chunks: frameSnapshot(new BackupChunks(source, pause), sizeBytes, createHash('sha256')),
+  };
 }
 
 /** Iterable once; `return()` (break, error in the consumer, never started) releases the view. */

@@ -28,3 +28,5 @@ export { Snapshotter } from './snap/snapshotter.js';
 export type { ReceivedSnapFile, SnapFileReader } from './snap/snapshotter.js';
 export { SNAP_FORMAT_VERSION, encodeSnapshot, decodeSnapshot } from './snap/snap-file.js';
 export { replayLog } from './replay.js';
+export { restoreDataDir, DataDirExistsError } from './restore.js';
+export type { RestoreDataDirOptions } from './restore.js';

@@ -12,7 +12,9 @@ import { loadConfig } from '../../server/cli/config.js';
 import { MemberBackend } from '../../server/member/backend.js';
 import { proposeCommand, startCore, stopCore, type MemberCore } from '../../server/member/member.js';
 import { noopLogger } from '../../server/platform/logger.js';
+import { framedSizeBytes } from '../../client/protocol/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { unframeSnapshot } from '../helpers/snapshot-file.js';
 import { freePort } from '../helpers/ports.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -84,8 +86,8 @@ describe('member core (3 in-process members)', function () {
     const expected = l.machine.snapshot();
     const parts: Uint8Array[] = [];
     for await (const chunk of snap.chunks) parts.push(chunk);
-    expect(snap.sizeBytes).to.equal(expected.length);
-    expect(Buffer.compare(Buffer.concat(parts), expected)).to.equal(0);
+    expect(snap.sizeBytes).to.equal(framedSizeBytes(expected.length));
+    expect(Buffer.compare(unframeSnapshot(Buffer.concat(parts)), expected)).to.equal(0);
   });
 
   it('survives a restart of a member that missed a snapshot-count of writes (catches up by snapshot)', async () => {

@@ -11,7 +11,9 @@ import { StateMachinePort } from '../../server/member/state-machine-port.js';
 import { SNAPSHOT_SLICE_BYTES } from '../../server/mvcc/snapshot-codec.js';
 import { SeededRandom } from '../../server/platform/random.js';
 import { Replica } from '../../server/replica/index.js';
+import { framedSizeBytes } from '../../client/protocol/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { unframeSnapshot } from '../helpers/snapshot-file.js';
 import { putReq } from '../helpers/requests.js';
 import {
   advanceUntil,
@@ -61,7 +63,7 @@ describe('streamed client snapshot (backup)', function () {
       return new Promise((resolve) => setImmediate(resolve));
     };
     const backup = await startStreamedBackup(() => machine.beginSnapshot(), undefined, pause);
-    expect(backup.sizeBytes).to.equal(expected.length);
+    expect(backup.sizeBytes).to.equal(framedSizeBytes(expected.length));
     const parts: Uint8Array[] = [];
     for await (const chunk of backup.chunks) {
       events.push('chunk');
@@ -83,7 +85,7 @@ describe('streamed client snapshot (backup)', function () {
       });
     }
     expect(parts.length).to.be.greaterThan(10);
-    expect(Buffer.compare(concat(parts), expected)).to.equal(0);
+    expect(Buffer.compare(unframeSnapshot(concat(parts)), expected)).to.equal(0);
     // Never two slices of work without the event loop having a turn in between.
     const chunkEvents = events.slice(events.indexOf('chunk'));
     for (let i = 1; i < chunkEvents.length; i++) {
@@ -143,7 +145,7 @@ describe('streamed client snapshot (backup)', function () {
       await advanceUntilSettled(clock, Promise.all(puts), { stepMs: 100, limitMs: 60_000 });
       const expected = machine.snapshot();
       const snap = await advanceUntilSettled(clock, backend.snapshot({}), { stepMs: 100, limitMs: 60_000 });
-      expect(snap.sizeBytes).to.equal(expected.length);
+      expect(snap.sizeBytes).to.equal(framedSizeBytes(expected.length));
       const parts: Uint8Array[] = [];
       let late: Promise<unknown> | undefined;
       const consume = async (): Promise<void> => {
@@ -158,7 +160,7 @@ describe('streamed client snapshot (backup)', function () {
       await advanceUntilSettled(clock, consume(), { stepMs: 1, limitMs: 60_000 });
       await advanceUntilSettled(clock, late ?? Promise.resolve(), { stepMs: 100, limitMs: 60_000 });
       expect(parts.length).to.be.greaterThan(5);
-      expect(Buffer.compare(concat(parts), expected)).to.equal(0);
+      expect(Buffer.compare(unframeSnapshot(concat(parts)), expected)).to.equal(0);
     } finally {
       path?.close();
       await replica.stop();

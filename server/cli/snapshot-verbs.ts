@@ -1,0 +1,261 @@
+/**
+ * The runners of `concord snapshot save|status|restore` (declared in snapshot-spec.ts).
+ *
+ * - save: the SDK's verified snapshot stream (client/snapshot.ts) into FILE.part, fsynced, renamed
+ *   to FILE, the directory fsynced: FILE is either the previous file or the whole new snapshot,
+ *   never a partial one. A progress line (bytes, percent, rate) goes to stderr while stdout and
+ *   stderr are terminals; nothing otherwise.
+ * - status: reads the file through the format's checks (client/protocol/snapshot-format.ts) and
+ *   decodes the state in it, as restore and a member's boot would.
+ * - restore: the same checks, then server/member/snapshot-restore.ts writes the data directory;
+ *   ids come from `loadConfig`, the function `concord serve` derives them with, fed the same flags.
+ *
+ * A damaged file is refused with the offset where the damage was found (exit 1).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { OptionValues } from 'commander';
+import { Client, formatSnapshotChecksum, type ClientOptions } from '../../client/index.js';
+import { SnapshotFileReader, type SnapshotFileSummary } from '../../client/protocol/index.js';
+import { InvalidConfigError, loadConfig } from './config.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+import { fieldLines, humanBytes, memberHex, table, type Json, type OutputFormat } from './render.js';
+
+/** What a snapshot runner uses of client-verbs.ts's invocation. */
+export interface SnapshotInvocation {
+  readonly args: readonly string[];
+  readonly opts: OptionValues;
+  readonly globals: { readonly format: OutputFormat; readonly clientOptions: ClientOptions };
+  readonly io: {
+    readonly out: (line: string) => void;
+    readonly err: (line: string) => void;
+    readonly interrupt: AbortSignal;
+  };
+}
+
+type SnapshotRunner = (inv: SnapshotInvocation) => Promise<number>;
+
+// ---- save -------------------------------------------------------------------------------------
+
+async function save(inv: SnapshotInvocation): Promise<number> {
+  const [file] = inv.args as [string];
+  const part = `${file}.part`;
+  const client = new Client(inv.globals.clientOptions);
+  let progress: Progress | undefined;
+  try {
+    const snap = await client.snapshot({ signal: inv.io.interrupt });
+    progress = await Progress.maybeStart(snap.totalBytes);
+    const fh = await open(part, 'w');
+    try {
+      for await (const chunk of snap) {
+        await fh.write(chunk);
+        progress?.update(snap.receivedBytes);
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    progress?.stop();
+    progress = undefined;
+    await rename(part, file);
+    await fsyncDir(dirname(file));
+    const summary = snap.summary!;
+    const { revision, memberId } = snap.header;
+    if (inv.globals.format === 'json') {
+      const out: Record<string, Json> = {
+        file,
+        revision,
+        member_id: memberId,
+        size: summary.fileBytes,
+        checksum: formatSnapshotChecksum(summary.checksum),
+      };
+      inv.io.out(JSON.stringify(out));
+    } else {
+      inv.io.out(
+        `Snapshot saved at ${file} (revision ${revision}, ${humanBytes(summary.fileBytes)}, checksum ${formatSnapshotChecksum(summary.checksum)}, from member ${memberHex(memberId)})`,
+      );
+    }
+    return ExitCode.Ok;
+  } catch (err) {
+    await rm(part, { force: true });
+    throw err;
+  } finally {
+    progress?.stop();
+    await client.close();
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The progress line of `save` (cli-progress), only when both stdout and stderr are terminals. */
+class Progress {
+  private readonly startedMs = Date.now();
+
+  private constructor(
+    private readonly bar: { update(value: number, payload: object): void; stop(): void },
+    private readonly totalBytes: number,
+  ) {}
+
+  static async maybeStart(totalBytes: number): Promise<Progress | undefined> {
+    if (process.stdout.isTTY !== true || process.stderr.isTTY !== true) return undefined;
+    const { SingleBar, Presets } = (await import('cli-progress')).default;
+    const bar = new SingleBar(
+      {
+        format: 'snapshot [{bar}] {percentage}% | {done} / {total_h} | {rate}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
+      Presets.shades_classic,
+    );
+    bar.start(totalBytes, 0, { done: humanBytes(0), total_h: humanBytes(totalBytes), rate: '' });
+    return new Progress(bar, totalBytes);
+  }
+
+  update(bytes: number): void {
+    const seconds = Math.max(0.001, (Date.now() - this.startedMs) / 1000);
+    this.bar.update(bytes, {
+      done: humanBytes(bytes),
+      total_h: humanBytes(this.totalBytes),
+      rate: `${humanBytes(Math.round(bytes / seconds))}/s`,
+    });
+  }
+
+  stop(): void {
+    this.bar.stop();
+  }
+}
+
+// ---- reading a file -------------------------------------------------------------------------
+
+/** A snapshot file read through its checks: its summary and payload (the state machine snapshot). */
+export async function readSnapshotFile(
+  file: string,
+): Promise<{ summary: SnapshotFileSummary; payload: Uint8Array }> {
+  const reader = new SnapshotFileReader(createHash('sha256'));
+  const parts: Uint8Array[] = [];
+  // Fresh buffers per read: the payload views into them can be kept.
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+    parts.push(...reader.push(chunk as Buffer));
+  const summary = reader.finish();
+  const payload = new Uint8Array(summary.payloadBytes);
+  let at = 0;
+  for (const p of parts) {
+    payload.set(p, at);
+    at += p.length;
+  }
+  return { summary, payload };
+}
+
+// ---- status -----------------------------------------------------------------------------------
+
+async function status(inv: SnapshotInvocation): Promise<number> {
+  const [file] = inv.args as [string];
+  const { summary, payload } = await readSnapshotFile(file);
+  const { inspectStateSnapshot } = await import('../member/snapshot-restore.js');
+  const contents = inspectStateSnapshot(payload);
+  const hash = formatSnapshotChecksum(summary.checksum);
+  switch (inv.globals.format) {
+    case 'json':
+      // etcdctl's field names (its hash is a number too).
+      inv.io.out(
+        JSON.stringify({
+          hash: summary.checksum,
+          revision: contents.revision,
+          totalKey: contents.keyCount,
+          totalSize: summary.fileBytes,
+          compactRevision: contents.compactRevision,
+          leases: contents.leaseCount,
+        }),
+      );
+      break;
+    case 'table':
+      inv.io.out(
+        table(
+          ['HASH', 'REVISION', 'TOTAL KEYS', 'TOTAL SIZE'],
+          [[hash, String(contents.revision), String(contents.keyCount), humanBytes(summary.fileBytes)]],
+        ),
+      );
+      break;
+    case 'fields':
+      for (const line of fieldLines([
+        ['Hash', summary.checksum],
+        ['Revision', contents.revision],
+        ['TotalKey', contents.keyCount],
+        ['TotalSize', summary.fileBytes],
+      ]))
+        inv.io.out(line);
+      break;
+    case 'simple':
+      inv.io.out(`${hash}, ${contents.revision}, ${contents.keyCount}, ${humanBytes(summary.fileBytes)}`);
+      break;
+  }
+  return ExitCode.Ok;
+}
+
+// ---- restore ----------------------------------------------------------------------------------
+
+function restoreConfig(opts: OptionValues): ReturnType<typeof loadConfig> {
+  const argv: string[] = [];
+  const pass = (flag: string, value: unknown): void => {
+    if (typeof value === 'string') argv.push(`--${flag}=${value}`);
+  };
+  pass('name', opts['name']);
+  pass('initial-cluster', opts['initialCluster']);
+  pass('initial-advertise-peer-urls', opts['initialAdvertisePeerUrls']);
+  pass('initial-cluster-token', opts['initialClusterToken']);
+  pass('data-dir', opts['dataDir']);
+  try {
+    return loadConfig(argv);
+  } catch (err) {
+    if (err instanceof InvalidConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function restore(inv: SnapshotInvocation): Promise<number> {
+  const [file] = inv.args as [string];
+  const config = restoreConfig(inv.opts);
+  const { summary, payload } = await readSnapshotFile(file);
+  const { restoreMemberDataDir } = await import('../member/snapshot-restore.js');
+  const restored = await restoreMemberDataDir(payload, {
+    dataDir: config.dataDir,
+    clusterId: config.clusterId,
+    memberId: config.memberId,
+    members: config.initialCluster,
+  });
+  if (inv.globals.format === 'json') {
+    inv.io.out(
+      JSON.stringify({
+        data_dir: config.dataDir,
+        name: config.name,
+        member_id: config.memberId,
+        cluster_id: config.clusterId,
+        revision: restored.revision,
+        total_keys: restored.keyCount,
+        raft_index: restored.snapshotIndex,
+        hash: summary.checksum,
+      }),
+    );
+  } else {
+    inv.io.out(
+      `Restored ${basename(file)} (revision ${restored.revision}, ${restored.keyCount} keys) into ${join(config.dataDir)} as member ${config.name} (${memberHex(config.memberId)}) of cluster ${memberHex(config.clusterId)}`,
+    );
+  }
+  return ExitCode.Ok;
+}
+
+export const SNAPSHOT_RUNNERS: Readonly<Record<string, SnapshotRunner>> = {
+  'snapshot save': save,
+  'snapshot status': status,
+  'snapshot restore': restore,
+};
