@@ -64,6 +64,10 @@ export interface MemberConfig {
   readonly peerTls: TlsFiles | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly unsafeNoFsync: boolean;
+  /** Compare HashKV with the peers at start and refuse to serve on a mismatch (corruption-check.ts). */
+  readonly initialCorruptCheck: boolean;
+  /** Interval of the leader's periodic HashKV comparison, ms (0: none). */
+  readonly corruptCheckTimeMs: number;
 }
 
 type RawValues = Map<string, string>;
@@ -220,6 +224,17 @@ function parseRetention(mode: 'periodic' | 'revision', value: string): number {
   return Math.round(n * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000));
 }
 
+/** A duration like Go's (`500ms`, `30s`, `5m`, `1h`, `1m30s` is not accepted); a bare number is ms. */
+function parseDurationMs(flag: string, value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
+  if (m === null) throw new InvalidConfigError(flag, `'${value}' is not a duration like 500ms, 30s or 5m`);
+  const unit = m[2] ?? 'ms';
+  const scale = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  const ms = Math.round(Number(m[1]) * scale);
+  if (!Number.isSafeInteger(ms)) throw new InvalidConfigError(flag, `'${value}' is too long`);
+  return ms;
+}
+
 function tls(
   get: (f: string) => string,
   prefix: '' | 'peer-',
@@ -343,5 +358,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     peerTls: tls(get, 'peer-', flagOf),
     logLevel: get('log-level') as MemberConfig['logLevel'],
     unsafeNoFsync: parseBool('unsafe-no-fsync', get('unsafe-no-fsync')),
+    initialCorruptCheck: parseBool(
+      'experimental-initial-corrupt-check',
+      get('experimental-initial-corrupt-check'),
+    ),
+    corruptCheckTimeMs: parseDurationMs('corrupt-check-time', get('corrupt-check-time')),
   };
 }

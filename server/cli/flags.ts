@@ -163,6 +163,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'log level (JSON lines on stderr)',
   },
   {
+    name: 'experimental-initial-corrupt-check',
+    type: 'bool',
+    default: 'false',
+    help: "at start, compare this member's HashKV with its peers' and refuse to serve on a mismatch",
+  },
+  {
+    name: 'corrupt-check-time',
+    type: 'string',
+    default: '0',
+    help: 'how often the leader compares HashKV with its peers and raises CORRUPT on a mismatch (e.g. 5m, 30s, 500ms; a bare number is ms; 0: never)',
+  },
+  {
     name: 'unsafe-no-fsync',
     type: 'bool',
     default: 'false',

@@ -10,6 +10,7 @@ import { MetricsRegistry } from '../api/metrics.js';
 import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
+import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore } from './member.js';
 import type { MemberOptions } from './options.js';
 import { listenError } from './listen-error.js';
@@ -71,6 +72,26 @@ export async function startMember(
     ? api.urls
     : config.advertiseClientUrls;
   publishWhenLeaderKnown(core, clientUrls, logger);
+  const checker = new CorruptionChecker({
+    memberId: config.memberId,
+    logger,
+    replica: core.replica,
+    machine: core.machine,
+    network: core.network,
+    timers: core.timers,
+  });
+  if (config.initialCorruptCheck) {
+    try {
+      await checker.initialCheck();
+    } catch (err) {
+      // etcd's rule: a member whose key-values differ from its peers' does not serve.
+      logger.error('initial corruption check failed; stopping', { error: err });
+      await api.close();
+      await stopCore(core);
+      throw err;
+    }
+  }
+  if (config.corruptCheckTimeMs > 0) checker.startPeriodic(config.corruptCheckTimeMs);
   logger.info('member started', {
     memberId: config.memberId,
     clusterId: config.clusterId,
@@ -84,6 +105,7 @@ export async function startMember(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('member stopping', {});
+      checker.close();
       await transferLeadershipAway(core.replica, config.electionTimeoutMs);
       await api.close();
       await stopCore(core);
@@ -93,6 +115,7 @@ export async function startMember(
   core.replica.onFatal((error) => {
     // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
     logger.error('member failed; stopping', { error });
+    checker.close();
     void api
       .close()
       .then(() => stopCore(core))
