@@ -7,6 +7,8 @@
  *   await client.put('greeting', 'hello');
  *   const kv = await client.get('greeting'); // KeyValue | undefined
  */
+import { clusterApi, type ClusterApi } from './cluster.js';
+import { maintenanceApi, type MaintenanceApi } from './maintenance.js';
 import { ClientCore } from './core.js';
 import {
   asJson,
@@ -227,6 +229,8 @@ export class Client extends KvView implements AsyncDisposable {
   private readonly emitter: TypedEmitter<ClientEvents>;
   private readonly hub: StatusHub;
   private closedReason: Promise<Error | undefined> | undefined;
+  private maintenanceView: MaintenanceApi | undefined;
+  private clusterView: ClusterApi | undefined;
 
   constructor(options: ClientOptions) {
     const resolved = resolveOptions(options);
@@ -347,13 +351,24 @@ export class Client extends KvView implements AsyncDisposable {
 
   /** The status of the connected member. */
   async memberStatus(options: Abortable = {}): Promise<StatusResponse> {
-    return this.core.call('maintenance.status', {}, options);
+    return this.maintenance.status(options);
   }
 
+  /** The members (the same as `cluster.memberList`). */
   async memberList(
     options: Abortable & { readonly linearizable?: boolean } = {},
   ): Promise<MemberListResponse> {
-    return this.core.call('cluster.memberList', { linearizable: options.linearizable ?? false }, options);
+    return this.cluster.memberList(options);
+  }
+
+  /** etcd's Maintenance service: status, alarms, defragment, hash, hashKV, moveLeader. */
+  get maintenance(): MaintenanceApi {
+    return (this.maintenanceView ??= maintenanceApi(this.core));
+  }
+
+  /** etcd's Cluster service: member list, add, remove, update, promote. */
+  get cluster(): ClusterApi {
+    return (this.clusterView ??= clusterApi(this.core));
   }
 
   /**

@@ -35,6 +35,7 @@ import {
   type Json,
   type OutputFormat,
 } from './render.js';
+import { maintenanceRunners } from './maintenance-verbs.js';
 import { CLIENT_VERBS, declareVerbs, type ClientVerb } from './verb-specs.js';
 
 export interface VerbIo {
@@ -46,7 +47,7 @@ export interface VerbIo {
   readonly interrupt: AbortSignal;
 }
 
-interface Globals {
+export interface Globals {
   readonly endpoints: readonly string[];
   readonly dialTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -55,7 +56,7 @@ interface Globals {
 }
 
 /** What a runner gets: its operands, its flags, the global flags, and the words after `--`. */
-interface Invocation {
+export interface Invocation {
   readonly args: readonly string[];
   readonly opts: OptionValues;
   readonly globals: Globals;
@@ -63,7 +64,7 @@ interface Invocation {
   readonly io: VerbIo;
 }
 
-type Runner = (inv: Invocation) => Promise<number>;
+export type Runner = (inv: Invocation) => Promise<number>;
 
 export function isClientVerb(name: string): name is ClientVerb {
   return (CLIENT_VERBS as readonly string[]).includes(name);
@@ -747,4 +748,6 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   'endpoint status': endpointStatus,
   'endpoint health': endpointHealth,
   compaction,
+  // endpoint hashkv, alarm, defrag, move-leader, member add|remove|update|promote.
+  ...maintenanceRunners({ withClient, deadline, targets, atEndpoint }),
 };

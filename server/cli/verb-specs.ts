@@ -5,6 +5,7 @@
  * never loads what it describes. client-verbs.ts attaches the runners.
  */
 import { Command, Option } from 'commander';
+import { declareMaintenanceVerbs, MAINTENANCE_VERBS } from './maintenance-verb-specs.js';
 import { OUTPUT_FORMATS } from './render.js';
 
 /** The flags every client verb takes, each also settable from the environment. */
@@ -174,6 +175,7 @@ export function declareVerbs(): Command {
       .argument('<revision>')
       .option('--physical', 'answer only once the space is reclaimed'),
   );
+  declareMaintenanceVerbs(root, { member, endpoint }, withGlobals);
   return root;
 }
 
@@ -187,6 +189,7 @@ export const CLIENT_VERBS = [
   'member',
   'endpoint',
   'compaction',
+  ...MAINTENANCE_VERBS,
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 
