@@ -12,7 +12,7 @@ import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ArgReader } from './args.js';
-import { openDriver } from './drivers.js';
+import { DRIVER_CLIENTS, openDriver, type DriverClient } from './drivers.js';
 import { summarizeProfile, type CpuProfile } from './profile.js';
 import { Better, rows, table, TARGETS, type Sample, type TargetName } from './stats.js';
 import { ensureEtcd, startCluster, stopCluster, Target, type Cluster } from './targets.js';
@@ -25,6 +25,8 @@ export interface SuiteOptions {
   readonly repeats: number;
   readonly durationMs: number;
   readonly size: number;
+  /** 'etcd3': both targets driven by the etcd3 npm client over gRPC (default 'native'). */
+  readonly client?: DriverClient;
   readonly workloads: readonly Workload[];
   readonly log: (line: string) => void;
 }
@@ -78,7 +80,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
         );
       };
-      const shared = await startCluster(name, { size: o.size });
+      const shared = await startCluster(name, { size: o.size, client: o.client ?? 'native' });
       try {
         for (const w of o.workloads)
           if (w.name !== 'failover' && w.cluster === undefined) await measure(w, shared);
@@ -102,7 +104,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       // Workloads that need their own settings run on a fresh cluster each, one at a time.
       for (const w of o.workloads) {
         if (w.cluster === undefined) continue;
-        const own = await startCluster(name, { size: o.size, ...w.cluster });
+        const own = await startCluster(name, { size: o.size, client: o.client ?? 'native', ...w.cluster });
         try {
           await measure(w, own);
         } finally {
@@ -129,13 +131,17 @@ interface Args {
   repeats: number;
   durationMs: number;
   size: number;
+  client: DriverClient;
   only: string[] | undefined;
   profile: boolean;
   profileDurationMs: number;
 }
 
 const USAGE = `usage: npm run bench -- all [--vs | --target concord|etcd] [--repeats N] [--duration-ms MS]
-                              [--size 1|3] [--only put-64,watch] [--profile [--duration-ms MS]]`;
+                              [--size 1|3] [--only put-64,watch] [--client native|etcd3]
+                              [--profile [--duration-ms MS]]
+  --client etcd3   drive both targets with the etcd3 npm client over gRPC (one client, one
+                   protocol); native (default): Concord through its SDK, etcd through etcd3`;
 
 export function parseArgs(argv: readonly string[]): Args {
   const a: Args = {
@@ -143,6 +149,7 @@ export function parseArgs(argv: readonly string[]): Args {
     repeats: 3,
     durationMs: 1500,
     size: 3,
+    client: 'native',
     only: undefined,
     profile: false,
     profileDurationMs: 10_000,
@@ -156,6 +163,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--duration-ms') duration = r.positive(flag);
     else if (flag === '--size') a.size = Math.floor(r.positive(flag));
     else if (flag === '--only') a.only = r.value(flag).split(',');
+    else if (flag === '--client') a.client = r.oneOf(flag, DRIVER_CLIENTS);
     else if (flag === '--profile') a.profile = true;
     else throw r.unknown(flag);
   }
@@ -226,6 +234,7 @@ export async function run(argv: string[]): Promise<void> {
     repeats: a.repeats,
     durationMs: a.durationMs,
     size: a.size,
+    client: a.client,
     workloads,
     log: (line) => console.error(line),
   });
@@ -234,7 +243,7 @@ export async function run(argv: string[]): Promise<void> {
   const elapsedSec = Math.round((Date.now() - t0) / 1000);
   console.log(`\n${tbl}\n`);
   console.log(
-    `${a.size} member(s), fsync on, ${a.repeats} round(s) × ${a.durationMs} ms per workload, median (min–max); ` +
+    `${a.size} member(s), fsync on, ${a.client === 'etcd3' ? 'both targets driven by the etcd3 npm client over gRPC' : "each target's own client (Concord SDK, etcd3)"}, ${a.repeats} round(s) × ${a.durationMs} ms per workload, median (min–max); ` +
       `ratio = Concord/etcd of the medians, ✓ = Concord at least as good. ${elapsedSec} s total.`,
   );
   for (const s of res.skipped) console.log(`skipped: ${s}`);

@@ -42,6 +42,14 @@ export class ArgReader {
     return t;
   }
 
+  /** One of `choices`, as given. */
+  oneOf<T extends string>(flag: string, choices: readonly T[]): T {
+    const v = this.value(flag);
+    const found = choices.find((c) => c === v);
+    if (found === undefined) throw this.error(`${flag} must be one of ${choices.join(', ')}`);
+    return found;
+  }
+
   unknown(flag: string): Error {
     return this.error(`unknown flag ${flag}`);
   }

@@ -1,7 +1,8 @@
 /**
  * The same operations against both targets: Concord through its SDK (client/index.ts), etcd
- * through the `etcd3` npm client (what a Node user of etcd would use). The workloads only see
- * `Driver`.
+ * through the `etcd3` npm client (what a Node user of etcd would use). With the `etcd3` client
+ * chosen for both, Concord is driven like etcd, over etcd's gRPC API, so that a comparison does
+ * not mix two clients. The workloads only see `Driver`.
  */
 import { Etcd3 } from 'etcd3';
 import { Client, Cmp, EventType, Op } from '../client/index.js';
@@ -15,8 +16,13 @@ export interface LockTicket {
   readonly ownerRev: number;
 }
 
+/** Which client drives a target: each target's own (Concord's SDK, etcd3 for etcd), or etcd3 for both. */
+export type DriverClient = 'native' | 'etcd3';
+export const DRIVER_CLIENTS: readonly DriverClient[] = ['native', 'etcd3'];
+
 export interface Driver {
   readonly target: TargetName;
+  readonly client: DriverClient;
   put(key: string, value: Uint8Array): Promise<void>;
   get(key: string, serializable: boolean): Promise<void>;
   /** One compare-and-swap attempt on modRevision; returns success and the key's modRevision now. */
@@ -36,8 +42,15 @@ export interface Driver {
   close(): Promise<void>;
 }
 
+/** The client library behind a driver. */
+export function clientLibrary(d: Driver): 'concord-sdk' | 'etcd3' {
+  return d.target === 'concord' && d.client === 'native' ? 'concord-sdk' : 'etcd3';
+}
+
 export interface DriverOptions {
   readonly requestTimeoutMs?: number;
+  /** 'native' by default. */
+  readonly client?: DriverClient;
 }
 
 /** Opens a driver to the target whose members serve these client URLs. */
@@ -46,17 +59,20 @@ export function openDriver(
   clientUrls: readonly string[],
   options: DriverOptions = {},
 ): Driver {
-  return target === 'concord' ? new ConcordDriver(clientUrls, options) : new EtcdDriver(clientUrls, options);
+  if (target === 'concord' && (options.client ?? 'native') === 'native')
+    return new ConcordDriver(clientUrls, options);
+  return new EtcdDriver(target, clientUrls, options);
 }
 
 const utf8 = new TextDecoder();
 
 class ConcordDriver implements Driver {
   readonly target = 'concord' as const;
-  private readonly client: Client;
+  readonly client = 'native' as const;
+  private readonly sdk: Client;
 
   constructor(urls: readonly string[], options: DriverOptions) {
-    this.client = new Client({
+    this.sdk = new Client({
       endpoints: [...urls],
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       clientName: 'bench',
@@ -64,15 +80,15 @@ class ConcordDriver implements Driver {
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    await this.client.put(key, value);
+    await this.sdk.put(key, value);
   }
 
   async get(key: string, serializable: boolean): Promise<void> {
-    await this.client.get(key, { serializable });
+    await this.sdk.get(key, { serializable });
   }
 
   async cas(key: string, modRev: number, value: Uint8Array): Promise<{ ok: boolean; modRev: number }> {
-    const r = await this.client
+    const r = await this.sdk
       .txn()
       .if(Cmp.modRevision(key, '==', modRev))
       .then(Op.put(key, value))
@@ -83,7 +99,7 @@ class ConcordDriver implements Driver {
   }
 
   async watchPrefix(prefix: string, onPut: (value: Uint8Array) => void): Promise<() => Promise<void>> {
-    const w = this.client.watch({ prefix });
+    const w = this.sdk.watch({ prefix });
     const loop = (async () => {
       try {
         for await (const batch of w)
@@ -100,19 +116,19 @@ class ConcordDriver implements Driver {
   }
 
   async leaseCycle(ttlSec: number): Promise<void> {
-    const g = await this.client.lease.grant(ttlSec);
-    const ka = await this.client.lease.keepAlive(g.id);
+    const g = await this.sdk.lease.grant(ttlSec);
+    const ka = await this.sdk.lease.keepAlive(g.id);
     await ka.revoke();
   }
 
   async grant(ttlSec: number): Promise<string> {
-    return String((await this.client.lease.grant(ttlSec)).id);
+    return String((await this.sdk.lease.grant(ttlSec)).id);
   }
 
   async lockEnqueue(prefix: string, leaseId: string): Promise<LockTicket> {
     const myKey = `${prefix}${Number(leaseId).toString(16)}`;
     const owner = Op.prefix(prefix, { sortTarget: 'create', sortOrder: 'ascend', limit: 1 });
-    const r = await this.client
+    const r = await this.sdk
       .txn()
       .if(Cmp.missing(myKey))
       .then(Op.put(myKey, '', { lease: Number(leaseId) }), owner)
@@ -132,7 +148,7 @@ class ConcordDriver implements Driver {
     prefix: string,
     maxCreateRev: number,
   ): Promise<{ key: string; revision: number } | undefined> {
-    const r = await this.client.getPrefix(prefix, {
+    const r = await this.sdk.getPrefix(prefix, {
       maxCreateRevision: maxCreateRev,
       sortTarget: 'create',
       sortOrder: 'descend',
@@ -143,7 +159,7 @@ class ConcordDriver implements Driver {
   }
 
   async waitDelete(key: string, startRev: number): Promise<void> {
-    const w = this.client.watch({ key, startRevision: startRev, filters: ['noPut'] });
+    const w = this.sdk.watch({ key, startRevision: startRev, filters: ['noPut'] });
     try {
       for await (const batch of w) if (batch.events.some((e) => e.type === EventType.Delete)) return;
     } finally {
@@ -152,46 +168,52 @@ class ConcordDriver implements Driver {
   }
 
   async del(key: string): Promise<void> {
-    await this.client.delete(key);
+    await this.sdk.delete(key);
   }
 
   async close(): Promise<void> {
-    await this.client.close();
+    await this.sdk.close();
   }
 }
 
+/** The `etcd3` npm client over gRPC: etcd's own driver, and Concord's when both use one client. */
 class EtcdDriver implements Driver {
-  readonly target = 'etcd' as const;
-  private readonly client: Etcd3;
+  readonly client: DriverClient;
+  private readonly etcd: Etcd3;
 
-  constructor(urls: readonly string[], options: DriverOptions) {
+  constructor(
+    readonly target: TargetName,
+    urls: readonly string[],
+    options: DriverOptions,
+  ) {
+    this.client = target === 'etcd' ? 'native' : 'etcd3';
     const timeoutMs = options.requestTimeoutMs ?? 10_000;
-    this.client = new Etcd3({
+    this.etcd = new Etcd3({
       hosts: [...urls],
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
     });
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    await this.client.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    await this.etcd.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
   }
 
   async get(key: string, serializable: boolean): Promise<void> {
-    await this.client.get(key).serializable(serializable).exec();
+    await this.etcd.get(key).serializable(serializable).exec();
   }
 
   async cas(key: string, modRev: number, value: Uint8Array): Promise<{ ok: boolean; modRev: number }> {
-    const r = await this.client
+    const r = await this.etcd
       .if(key, 'Mod', '==', modRev)
-      .then(this.client.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength)))
-      .else(this.client.get(key))
+      .then(this.etcd.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength)))
+      .else(this.etcd.get(key))
       .commit();
     if (r.succeeded) return { ok: true, modRev: Number(r.header.revision) };
     return { ok: false, modRev: Number(r.responses[0]?.response_range?.kvs[0]?.mod_revision ?? 0) };
   }
 
   async watchPrefix(prefix: string, onPut: (value: Uint8Array) => void): Promise<() => Promise<void>> {
-    const w = this.client.watch().prefix(prefix).watcher();
+    const w = this.etcd.watch().prefix(prefix).watcher();
     w.on('put', (kv) => onPut(kv.value));
     await new Promise<void>((resolve, reject) => {
       w.once('connected', () => resolve());
@@ -203,24 +225,24 @@ class EtcdDriver implements Driver {
   }
 
   async leaseCycle(ttlSec: number): Promise<void> {
-    const lease = this.client.lease(ttlSec, { autoKeepAlive: false });
+    const lease = this.etcd.lease(ttlSec, { autoKeepAlive: false });
     await lease.grant();
     await lease.keepaliveOnce();
     await lease.revoke();
   }
 
   async grant(ttlSec: number): Promise<string> {
-    return (await this.client.leaseClient.leaseGrant({ TTL: ttlSec })).ID;
+    return (await this.etcd.leaseClient.leaseGrant({ TTL: ttlSec })).ID;
   }
 
   async lockEnqueue(prefix: string, leaseId: string): Promise<LockTicket> {
     const myKey = `${prefix}${BigInt(leaseId).toString(16)}`;
     const owner = (): ReturnType<Etcd3['getAll']> =>
-      this.client.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1);
-    const r = await this.client
+      this.etcd.getAll().prefix(prefix).sort('Create', 'Ascend').limit(1);
+    const r = await this.etcd
       .if(myKey, 'Create', '==', 0)
-      .then(this.client.put(myKey).value('').lease(leaseId), owner())
-      .else(this.client.get(myKey), owner())
+      .then(this.etcd.put(myKey).value('').lease(leaseId), owner())
+      .else(this.etcd.get(myKey), owner())
       .commit();
     const ownerRev = Number(r.responses[1]?.response_range?.kvs[0]?.create_revision ?? 0);
     if (r.succeeded) return { myKey, myRev: Number(r.header.revision), ownerRev };
@@ -233,7 +255,7 @@ class EtcdDriver implements Driver {
   ): Promise<{ key: string; revision: number } | undefined> {
     const end = Buffer.from(prefix);
     end[end.length - 1]!++;
-    const r = await this.client.kv.range({
+    const r = await this.etcd.kv.range({
       key: Buffer.from(prefix),
       range_end: end,
       max_create_revision: String(maxCreateRev),
@@ -246,7 +268,7 @@ class EtcdDriver implements Driver {
   }
 
   async waitDelete(key: string, startRev: number): Promise<void> {
-    const w = this.client.watch().key(key).startRevision(String(startRev)).watcher();
+    const w = this.etcd.watch().key(key).startRevision(String(startRev)).watcher();
     await new Promise<void>((resolve, reject) => {
       w.once('delete', () => resolve());
       w.once('error', reject);
@@ -255,11 +277,11 @@ class EtcdDriver implements Driver {
   }
 
   async del(key: string): Promise<void> {
-    await this.client.delete().key(key);
+    await this.etcd.delete().key(key);
   }
 
   close(): Promise<void> {
-    this.client.close();
+    this.etcd.close();
     return Promise.resolve();
   }
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // the tests' port picker: one place that never hands out a port twice in a process
 import { freePort } from '../test/helpers/ports.js';
-import { openDriver, type Driver } from './drivers.js';
+import { openDriver, type Driver, type DriverClient } from './drivers.js';
 import type { TargetName } from './stats.js';
 
 const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 'cli', 'main.js');
@@ -29,6 +29,8 @@ export interface TargetOptions {
   readonly quotaBackendBytes?: number;
   /** Concord only: V8's `--max-old-space-size` of each member, MiB (Node's default when absent) */
   readonly heapMiB?: number;
+  /** The client startCluster's driver uses ('native' by default: drivers.ts). */
+  readonly client?: DriverClient;
 }
 
 /** What maintenance.status says about one member (the revision is this member's own). */
@@ -358,7 +360,7 @@ export interface Cluster {
  */
 export async function startCluster(name: TargetName, options: TargetOptions): Promise<Cluster> {
   const target = await Target.start(name, options);
-  const driver = openDriver(name, target.clientUrls);
+  const driver = openDriver(name, target.clientUrls, { client: options.client ?? 'native' });
   try {
     for (let attempt = 0; ; attempt++) {
       try {

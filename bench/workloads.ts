@@ -4,7 +4,7 @@
  * suite).
  */
 import { performance } from 'node:perf_hooks';
-import { openDriver, type Driver } from './drivers.js';
+import { clientLibrary, openDriver, type Driver } from './drivers.js';
 import { Better, percentile, xorshift, type Sample } from './stats.js';
 import type { Target, TargetOptions } from './targets.js';
 
@@ -229,7 +229,7 @@ export function casWorkload(contenders: number): Workload {
  * per-connection limit is 1024 watches); etcd3 keeps at most 500 per client, as before, so its side
  * of the comparison is unchanged.
  */
-export const WATCHERS_PER_CLIENT = { concord: 1000, etcd: 500 } as const;
+export const WATCHERS_PER_CLIENT = { 'concord-sdk': 1000, etcd3: 500 } as const;
 
 export function watchWorkload(watchers: number): Workload {
   const name = `watch-${watchers}`;
@@ -246,11 +246,11 @@ export function watchWorkload(watchers: number): Workload {
       };
       // The watchers use fresh clients, at most WATCHERS_PER_CLIENT each (one connection for
       // Concord, one watch stream for etcd3); the writer is another client.
-      const perClient = WATCHERS_PER_CLIENT[ctx.driver.target];
+      const perClient = WATCHERS_PER_CLIENT[clientLibrary(ctx.driver)];
       const watching = Array.from({ length: Math.ceil(watchers / perClient) }, () =>
-        openDriver(ctx.driver.target, ctx.target.clientUrls),
+        openDriver(ctx.driver.target, ctx.target.clientUrls, { client: ctx.driver.client }),
       );
-      const writer = openDriver(ctx.driver.target, ctx.target.clientUrls);
+      const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, { client: ctx.driver.client });
       const cancels: (() => Promise<void>)[] = [];
       try {
         for (let i = 0; i < watchers; i += 50) {
@@ -349,6 +349,7 @@ export const failoverWorkload: Workload = {
     // A short per-call deadline: a put stuck on the dead leader must not hide the election.
     const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, {
       requestTimeoutMs: FAILOVER_CALL_TIMEOUT_MS,
+      client: ctx.driver.client,
     });
     try {
       const val = new Uint8Array(64);

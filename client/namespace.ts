@@ -10,18 +10,9 @@
  * so a view can never read or write outside its prefix.
  */
 import type { KeyValue, WatchEvent } from './protocol/index.js';
+import { prefixEnd } from './protocol/key-range.js';
 
-/** The first key after every key that starts with `prefix` ("\0" when there is none: the whole keyspace). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array {
-  const end = prefix.slice();
-  for (let i = end.length - 1; i >= 0; i--) {
-    if ((end[i] as number) < 0xff) {
-      end[i] = (end[i] as number) + 1;
-      return end.slice(0, i + 1);
-    }
-  }
-  return new Uint8Array([0]);
-}
+export { prefixEnd };
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;

@@ -51,6 +51,12 @@ export const ErrorCode = {
   MembershipChangePending: 'MEMBERSHIP_CHANGE_PENDING',
   /** moveLeader: the target is not a member, or is a learner (etcd: bad leader transferee). */
   BadLeaderTransferee: 'BAD_LEADER_TRANSFEREE',
+  /** Lock: the lease bounding the lock ended while the caller waited; the lock is not held. */
+  SessionExpired: 'SESSION_EXPIRED',
+  /** Election proclaim: the caller's leader key is no longer the one that leads. */
+  ElectionNotLeader: 'ELECTION_NOT_LEADER',
+  /** Election leader: nobody leads the election. */
+  ElectionNoLeader: 'ELECTION_NO_LEADER',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -256,6 +262,22 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     400,
     'moveLeader: the target is not a voting member of the cluster',
   ),
+  // etcd's lock and election services pass these up as plain errors: gRPC UNKNOWN, HTTP 500.
+  SESSION_EXPIRED: info(
+    false,
+    false,
+    G.Unknown,
+    500,
+    'the lease of a lock ended while waiting for it; the lock is not held',
+  ),
+  ELECTION_NOT_LEADER: info(
+    false,
+    false,
+    G.Unknown,
+    500,
+    'the leader key given no longer leads the election',
+  ),
+  ELECTION_NO_LEADER: info(false, false, G.Unknown, 500, 'the election has no leader'),
 };
 
 const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

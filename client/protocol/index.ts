@@ -25,6 +25,7 @@ export {
   MAX_AUTH_TOKEN_LENGTH,
   MAX_CLIENT_NAME_LENGTH,
 } from './codec.js';
+export { prefixEnd } from './key-range.js';
 export { ErrorCode, ERROR_CODE_INFO, GrpcCode, isErrorCode } from './error-codes.js';
 export type { ErrorCodeInfo } from './error-codes.js';
 export { ProtocolError } from './errors.js';

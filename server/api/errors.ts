@@ -92,6 +92,10 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   MEMBER_NOT_LEARNER: 'etcdserver: can only promote a learner member',
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
   BAD_LEADER_TRANSFEREE: 'etcdserver: bad leader transferee',
+  // clientv3/concurrency's texts: etcd's lock and election services answer with them.
+  SESSION_EXPIRED: 'mutex: session is expired',
+  ELECTION_NOT_LEADER: 'election: not leader',
+  ELECTION_NO_LEADER: 'election: no leader',
 };
 
 /** Go's base64 refusal at the end of a decoder message (`key: illegal base64 data at input byte 0`). */

@@ -15,6 +15,7 @@ import {
   ErrorCode,
   gatewayError,
   gatewayRoute,
+  gatewayStreamError,
   gatewayStreamResult,
   methodSpec,
   ProtocolError,
@@ -28,6 +29,8 @@ import type { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
 import { etcdMessage, toErrorBody } from './errors.js';
+import { OBSERVE_GATEWAY_PATH } from './concurrency/services.js';
+import { isConcurrencyPath, serveConcurrencyUnary, serveObserveLines } from './gateway-concurrency.js';
 import { GatewayWatchStream, watchRequestsOf } from './gateway-watch.js';
 import type { HttpReply } from './http-server.js';
 import { parseJsonSequence } from './json-sequence.js';
@@ -105,6 +108,10 @@ export class HttpGateway {
 
   /** Serves one `POST /v3/...`; never throws (failures become error replies). */
   async handle(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (isConcurrencyPath(path)) {
+      await this.concurrency(path, body, res);
+      return;
+    }
     const route = gatewayRoute(path);
     if (route === undefined) {
       send(res, {
@@ -154,6 +161,47 @@ export class HttpGateway {
       res.off('close', onClose);
     }
     void req;
+  }
+
+  /** `/v3/lock/*` and `/v3/election/*` (gateway-concurrency.ts), with the replies of every path. */
+  private async concurrency(path: string, body: string, res: ServerResponse): Promise<void> {
+    const abort = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) abort.abort(new ProtocolError(ErrorCode.Unavailable, 'client went away'));
+    };
+    res.on('close', onClose);
+    const stream = {
+      close: () => abort.abort(new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down')),
+    };
+    try {
+      if (this.closing) throw new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down');
+      if (path === OBSERVE_GATEWAY_PATH) {
+        await serveObserveLines(
+          this.ctx,
+          body,
+          res,
+          () => {
+            this.startStream(res);
+            this.streams.add(stream);
+          },
+          abort.signal,
+        );
+      } else {
+        send(res, { status: 200, body: await serveConcurrencyUnary(this.ctx, path, body, abort.signal) });
+      }
+      this.ctx.metrics.observe('http', path, 'OK');
+    } catch (err) {
+      const error = toErrorBody(err, (e) =>
+        this.ctx.logger.error('gateway request failed unexpectedly', { path, error: e }),
+      );
+      this.ctx.metrics.observe('http', path, error.code);
+      if (!res.headersSent) send(res, gatewayErrorReply(error));
+      else if (!res.writableEnded) res.end(abort.signal.aborted ? undefined : gatewayStreamError(error));
+    } finally {
+      this.streams.delete(stream);
+      res.off('close', onClose);
+      if (res.headersSent && !res.writableEnded) res.end();
+    }
   }
 
   /** Ends every open stream (member shutting down). */

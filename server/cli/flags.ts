@@ -1,190 +1,211 @@
 /**
- * Every `concord serve` flag: its type, default and help, in the spirit of etcd's flags. The same
- * table drives argv parsing, CONCORD_* environment variables, the config file and `--help`.
+ * Every `concord serve` flag: the member config field it sets (server/member/config.ts, where the
+ * defaults and the validation live), how its text is read, and its help, in the spirit of etcd's
+ * flags. The same table drives argv parsing, CONCORD_* environment variables, the config file and
+ * `--help`. A flag is the field's name in kebab case (`heartbeatInterval` is `--heartbeat-interval`).
  */
+import {
+  AUTO_COMPACTION_MODES,
+  INITIAL_CLUSTER_STATES,
+  LOG_LEVELS,
+  MEMBER_DEFAULTS,
+  type MemberConfigField,
+} from '../member/config.js';
 
+/** How a flag's text becomes the field's value: int and bool as such, urls a comma-separated list. */
 export type FlagType = 'string' | 'int' | 'bool' | 'urls' | 'enum';
 
 export interface FlagSpec {
   readonly name: string;
+  /** The `MemberConfig` field the flag sets; undefined for `--config-file`, which only the CLI reads. */
+  readonly field: MemberConfigField | undefined;
   readonly type: FlagType;
-  readonly default: string;
   readonly help: string;
   readonly values?: readonly string[];
 }
 
 export const SERVE_FLAGS: readonly FlagSpec[] = [
-  { name: 'name', type: 'string', default: 'default', help: 'human-readable name of this member' },
+  { name: 'name', field: 'name', type: 'string', help: 'human-readable name of this member' },
   {
     name: 'data-dir',
+    field: 'dataDir',
     type: 'string',
-    default: '',
     help: 'data directory, locked by this member while it runs (default: ./<name>.concord)',
   },
   {
     name: 'listen-client-urls',
+    field: 'listenClientUrls',
     type: 'urls',
-    default: 'http://127.0.0.1:2379',
     help: 'URLs to listen on for client traffic',
   },
   {
     name: 'advertise-client-urls',
+    field: 'advertiseClientUrls',
     type: 'urls',
-    default: '',
     help: 'client URLs advertised to the cluster (default: the listen URLs)',
   },
   {
     name: 'listen-peer-urls',
+    field: 'listenPeerUrls',
     type: 'urls',
-    default: 'http://127.0.0.1:2380',
     help: 'URLs to listen on for peer traffic',
   },
   {
     name: 'initial-advertise-peer-urls',
+    field: 'initialAdvertisePeerUrls',
     type: 'urls',
-    default: '',
     help: 'peer URLs advertised to the cluster (default: the listen URLs)',
   },
   {
     name: 'initial-cluster',
+    field: 'initialCluster',
     type: 'string',
-    default: '',
     help: 'initial cluster: name=peerURL,… (default: <name>=<advertised peer URL>)',
   },
   {
     name: 'initial-cluster-state',
+    field: 'initialClusterState',
     type: 'enum',
-    default: 'new',
-    values: ['new', 'existing'],
+    values: INITIAL_CLUSTER_STATES,
     help: 'new: bootstrap a cluster; existing: join one',
   },
   {
     name: 'initial-cluster-id',
-    type: 'string',
-    default: '',
+    field: 'initialClusterId',
+    type: 'int',
     help: 'existing only: id of the cluster to join (cluster_id of the member add answer; default: derived from --initial-cluster without this member)',
   },
   {
     name: 'initial-cluster-token',
+    field: 'initialClusterToken',
     type: 'string',
-    default: 'concord-cluster',
     help: 'token that makes cluster and member ids unique',
   },
   {
     name: 'heartbeat-interval',
+    field: 'heartbeatInterval',
     type: 'int',
-    default: '100',
     help: 'time between leader heartbeats, in ms (one Raft tick)',
   },
   {
     name: 'election-timeout',
+    field: 'electionTimeout',
     type: 'int',
-    default: '1000',
     help: 'election timeout in ms (a multiple of the heartbeat interval, at least 5×)',
   },
-  { name: 'snapshot-count', type: 'int', default: '10000', help: 'applied entries between snapshots' },
+  { name: 'snapshot-count', field: 'snapshotCount', type: 'int', help: 'applied entries between snapshots' },
   {
     name: 'snapshot-catchup-entries',
+    field: 'snapshotCatchupEntries',
     type: 'int',
-    default: '50000',
     help: 'entries kept after a snapshot so slightly lagging followers catch up without one',
   },
   {
     name: 'max-snapshots',
+    field: 'maxSnapshots',
     type: 'int',
-    default: '2',
     help: 'snapshot files kept (each a full copy of the state; at least 2 keeps an older one if the newest is torn)',
   },
   {
     name: 'quota-backend-bytes',
+    field: 'quotaBackendBytes',
     type: 'int',
-    default: String(2 * 1024 ** 3),
     help: 'space quota of keys, values and history; past it writes fail with NO_SPACE',
   },
   {
     name: 'heap-alarm-percent',
+    field: 'heapAlarmPercent',
     type: 'int',
-    default: '85',
     help: "raise NOSPACE when this much of the V8 heap's old generation is live; 0 disables",
   },
   {
     name: 'max-request-bytes',
+    field: 'maxRequestBytes',
     type: 'int',
-    default: String(1.5 * 1024 * 1024),
     help: 'largest client request accepted, in bytes',
   },
   {
     name: 'auto-compaction-mode',
+    field: 'autoCompactionMode',
     type: 'enum',
-    default: 'periodic',
-    values: ['periodic', 'revision'],
+    values: AUTO_COMPACTION_MODES,
     help: 'auto-compaction by time (periodic) or by revision count',
   },
   {
     name: 'auto-compaction-retention',
+    field: 'autoCompactionRetention',
     type: 'string',
-    default: '0',
     help: 'history to keep: hours or a duration like 30m (periodic), or revisions (revision); 0 disables',
   },
   {
     name: 'request-timeout',
+    field: 'requestTimeout',
     type: 'int',
-    default: '5000',
     help: 'how long a client request may wait for Raft, in ms',
   },
   {
     name: 'cert-file',
+    field: 'certFile',
     type: 'string',
-    default: '',
     help: 'client TLS certificate (enables https/wss on client URLs)',
   },
-  { name: 'key-file', type: 'string', default: '', help: 'client TLS key' },
-  { name: 'trusted-ca-file', type: 'string', default: '', help: 'CA to verify client certificates' },
+  { name: 'key-file', field: 'keyFile', type: 'string', help: 'client TLS key' },
+  {
+    name: 'trusted-ca-file',
+    field: 'trustedCaFile',
+    type: 'string',
+    help: 'CA to verify client certificates',
+  },
   {
     name: 'client-cert-auth',
+    field: 'clientCertAuth',
     type: 'bool',
-    default: 'false',
     help: 'require client certificates signed by --trusted-ca-file',
   },
-  { name: 'peer-cert-file', type: 'string', default: '', help: 'peer TLS certificate' },
-  { name: 'peer-key-file', type: 'string', default: '', help: 'peer TLS key' },
-  { name: 'peer-trusted-ca-file', type: 'string', default: '', help: 'CA to verify peer certificates' },
+  { name: 'peer-cert-file', field: 'peerCertFile', type: 'string', help: 'peer TLS certificate' },
+  { name: 'peer-key-file', field: 'peerKeyFile', type: 'string', help: 'peer TLS key' },
+  {
+    name: 'peer-trusted-ca-file',
+    field: 'peerTrustedCaFile',
+    type: 'string',
+    help: 'CA to verify peer certificates',
+  },
   {
     name: 'peer-client-cert-auth',
+    field: 'peerClientCertAuth',
     type: 'bool',
-    default: 'false',
     help: 'require peer certificates signed by --peer-trusted-ca-file',
   },
   {
     name: 'log-level',
+    field: 'logLevel',
     type: 'enum',
-    default: 'info',
-    values: ['debug', 'info', 'warn', 'error'],
+    values: LOG_LEVELS,
     help: 'log level (JSON lines on stderr)',
   },
   {
     name: 'experimental-initial-corrupt-check',
+    field: 'experimentalInitialCorruptCheck',
     type: 'bool',
-    default: 'false',
     help: "at start, compare this member's HashKV with its peers' and refuse to serve on a mismatch",
   },
   {
     name: 'corrupt-check-time',
+    field: 'corruptCheckTime',
     type: 'string',
-    default: '0',
     help: 'how often the leader compares HashKV with its peers and raises CORRUPT on a mismatch (e.g. 5m, 30s, 500ms; a bare number is ms; 0: never)',
   },
   {
     name: 'unsafe-no-fsync',
+    field: 'unsafeNoFsync',
     type: 'bool',
-    default: 'false',
     help: 'UNSAFE: skip fsync (tests and benchmarks only; loses data on a crash)',
   },
   {
     name: 'config-file',
+    field: undefined,
     type: 'string',
-    default: '',
-    help: 'JSON file of flag values ({"name": "m1", "data-dir": "…"}); flags and env override it',
+    help: 'JSON file of flag values ({"name": "m1", "data-dir": "…", "listen-client-urls": ["…"]}); flags and env override it',
   },
 ];
 
@@ -199,9 +220,21 @@ export function helpText(): string {
     'flags (each also settable as CONCORD_<FLAG> in the environment):',
   ];
   for (const f of SERVE_FLAGS) {
-    const def = f.default === '' ? '' : ` (default ${f.default})`;
+    const def = defaultText(f);
     const values = f.values === undefined ? '' : ` [${f.values.join('|')}]`;
-    lines.push(`  --${f.name}${values}\n      ${f.help}${def}`);
+    lines.push(`  --${f.name}${values}\n      ${f.help}${def === undefined ? '' : ` (default ${def})`}`);
   }
   return lines.join('\n');
+}
+
+/** The member's default for a flag's field, as flag text; undefined when derived from other fields. */
+function defaultText(f: FlagSpec): string | undefined {
+  if (f.field === undefined || !Object.hasOwn(MEMBER_DEFAULTS, f.field)) return undefined;
+  const value: unknown = MEMBER_DEFAULTS[f.field as keyof typeof MEMBER_DEFAULTS];
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+/** The flag that sets `field` (every field has one: test/unit/cli/flags.test.ts). */
+export function flagOfField(field: string): string {
+  return SERVE_FLAGS.find((f) => f.field === field)?.name ?? field;
 }

@@ -4,15 +4,18 @@
  * The member runs in a worker thread of this process, whose V8 heap is sized for the space quota
  * (heap-plan.ts): a running isolate's heap limit cannot be raised, and a second process would
  * outlive a parent killed with SIGKILL, holding the data directory and the ports that a restart
- * needs at once. A worker dies with its process. The main thread validates the flags (a bad flag
- * exits 2 before anything starts), prints the heap plan's warnings, and forwards SIGTERM and
- * SIGINT to the worker, which stops the member exactly as a member in the main thread would; the
- * worker's stdout and stderr are this process's, and its exit code is the process's.
+ * needs at once. A worker dies with its process. The main thread maps the flags onto the member's
+ * `MemberConfig` and validates it (a bad flag exits 2 before anything starts), prints the heap
+ * plan's warnings, and forwards SIGTERM and SIGINT to the worker, which starts the member from
+ * that same object (as an embedding program would) and stops it exactly as a member in the main
+ * thread would; the worker's stdout and stderr are this process's, and its exit code is the
+ * process's.
  */
 import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
-import { InvalidConfigError, loadConfig, type MemberConfig } from './config.js';
+import { asFlagError, InvalidConfigError, memberConfigFromArgs, resolveFlagConfig } from './config.js';
+import type { MemberConfig, ResolvedMemberConfig } from '../member/config.js';
 import { DataDirLockedError } from '../platform/dir-lock.js';
 import { ListenError } from '../member/listen-error.js';
 import { oldGenerationLimitBytes, processV8FlagMiB } from '../member/v8-heap.js';
@@ -27,18 +30,21 @@ export type FromMember = { readonly type: 'serving' };
 
 /** The data a member's worker starts from. */
 export interface MemberWorkerData {
+  /** What `startMember` is given: plain data, as an embedding program would write it. */
   readonly config: MemberConfig;
 }
 
 export async function serve(argv: string[]): Promise<number> {
   let config: MemberConfig;
+  let resolved: ResolvedMemberConfig;
   try {
-    config = loadConfig(argv, process.env);
+    config = memberConfigFromArgs(argv, process.env);
+    resolved = resolveFlagConfig(config);
   } catch (e) {
     return reportStartFailure(e);
   }
   const plan = planHeap({
-    quotaBytes: config.quotaBackendBytes,
+    quotaBytes: resolved.quotaBackendBytes,
     memoryBytes: availableMemoryBytes(),
     defaultOldGenerationBytes: oldGenerationLimitBytes(
       getHeapStatistics().heap_size_limit,
@@ -90,7 +96,7 @@ function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number
 /** An operator's mistake gets one line naming what to fix; anything else keeps its stack. */
 export function reportStartFailure(e: unknown): number {
   if (e instanceof InvalidConfigError) {
-    err(`concord: ${e.message}`);
+    err(`concord: ${asFlagError(e).message}`);
     return 2;
   }
   if (e instanceof ListenError || e instanceof DataDirLockedError) {

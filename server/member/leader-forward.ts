@@ -26,9 +26,9 @@ import {
   type MethodParams,
   type MethodResult,
 } from '../../client/protocol/index.js';
-import type { TlsFiles } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import type { ForwardedMethod } from './backend-core.js';
+import type { TlsFiles } from './config.js';
 
 export type { ForwardedMethod } from './backend-core.js';
 

@@ -15,10 +15,10 @@
  */
 import type { ApplyResult, StateMachine } from '../apply/index.js';
 import { AutoCompactionPolicy, type AutoCompactionOptions } from '../mvcc/index.js';
-import type { AutoCompaction } from '../cli/config.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
+import type { AutoCompaction } from './config.js';
 import { LeaseDriver } from './lease-driver.js';
 import { proposeCommand } from './propose.js';
 import { WatchPump, type Defer, type WatchEnding } from './watch-pump.js';

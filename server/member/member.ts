@@ -5,7 +5,6 @@
  * users embed (etcd's `embed` is the model).
  */
 import { StateMachine, type ApplyResult } from '../apply/index.js';
-import { InvalidConfigError, loadConfig, type MemberConfig } from '../cli/config.js';
 import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 import { JsonLinesLogger, type Logger } from '../platform/logger.js';
 import { TimedDisk } from '../platform/timed-disk.js';
@@ -26,6 +25,7 @@ import {
 import { RaftStorage } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
 import type { BackendCore, BackendNetwork } from './backend-core.js';
+import { InvalidConfigError, type ResolvedMemberConfig } from './config.js';
 import { fullGc } from './full-gc.js';
 import { LeaderForwarder } from './leader-forward.js';
 import { autoCompactionOptions, startMemberServices, type MemberServices } from './member-services.js';
@@ -34,7 +34,6 @@ import { StateMachinePort } from './state-machine-port.js';
 import { v8HeapProbe } from './v8-heap.js';
 import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
-import type { MemberOptions } from './options.js';
 
 /**
  * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
@@ -42,23 +41,9 @@ import type { MemberOptions } from './options.js';
  */
 const WAL_PREALLOCATE_BYTES = 4 * 1024 * 1024;
 
-export type { MemberOptions } from './options.js';
-
-/** Turns embedding options into the flag list `loadConfig` validates (one validation path). */
-export function optionsToArgv(options: MemberOptions): string[] {
-  const argv: string[] = [];
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const text = Array.isArray(value) ? value.join(',') : String(value);
-    argv.push(`--${flag}=${text}`);
-  }
-  return argv;
-}
-
 /** A real member: the request path's ports (BackendCore) plus its network, storage and platform. */
 export interface MemberCore extends BackendCore {
-  readonly config: MemberConfig;
+  readonly config: ResolvedMemberConfig;
   readonly logger: Logger;
   readonly replica: Replica<ApplyResult>;
   readonly machine: StateMachine;
@@ -95,7 +80,7 @@ export interface StartCoreHooks {
  * fails undoes what it did: everything opened is closed, and a data directory it created is gone.
  */
 export async function startCore(
-  config: MemberConfig,
+  config: ResolvedMemberConfig,
   logger: Logger,
   metrics?: MetricsRegistry,
   hooks: StartCoreHooks = {},
@@ -116,12 +101,12 @@ async function lockDataDir(dataDir: string): Promise<DirLock> {
     return await lockDirectory(dataDir);
   } catch (err) {
     if (err instanceof DataDirLockedError) throw err;
-    throw new InvalidConfigError('data-dir', `cannot use ${dataDir}: ${(err as Error).message}`);
+    throw new InvalidConfigError('dataDir', `cannot use ${dataDir}: ${(err as Error).message}`);
   }
 }
 
 async function assembleCore(
-  config: MemberConfig,
+  config: ResolvedMemberConfig,
   logger: Logger,
   metrics: MetricsRegistry | undefined,
   hooks: StartCoreHooks,
@@ -304,7 +289,7 @@ function localAddressOf(urls: readonly string[]): string | undefined {
 export { proposeCommand } from './propose.js';
 
 export function makeLogger(
-  config: Pick<MemberConfig, 'logLevel' | 'name'>,
+  config: Pick<ResolvedMemberConfig, 'logLevel' | 'name'>,
   write: (line: string) => void,
 ): JsonLinesLogger {
   return new JsonLinesLogger({
@@ -314,8 +299,6 @@ export function makeLogger(
     fields: { member: config.name },
   });
 }
-
-export { loadConfig };
 
 /**
  * Stops a core in dependency order: no more ticks or applies, then network, then disk, and last

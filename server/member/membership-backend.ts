@@ -7,13 +7,13 @@
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
 import { NotLeaderError, type CallOptions } from '../api/backend.js';
-import { memberIdOf } from '../cli/config.js';
 import { ServerError, unavailable } from '../errors.js';
 import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
 import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
 import { signalOf } from './backend-helpers.js';
+import { memberIdOf } from './member-ids.js';
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
 export const LEARNER_READY_FRACTION = 0.9;

@@ -1,18 +1,18 @@
 /**
- * `startMember(options)`: a whole member in this process, for `concord serve` and for embedding
- * (etcd's `embed` package is the model — users' own tests can run a real member in-process).
+ * `startMember(config)`: a whole member in this process, for `concord serve` and for embedding
+ * (etcd's `embed` package is the model — users' own tests can run a real member in-process). The
+ * config is the typed `MemberConfig` of ./config.ts, validated before anything is created.
  *
  *   await using member = await startMember({ name: 'test', dataDir: tmp, listenClientUrls: ['http://127.0.0.1:0'], listenPeerUrls: ['http://127.0.0.1:0'] });
  *   member.clientUrls; // ['http://127.0.0.1:40123']
  */
 import { startClientApi, type ClientApi } from '../api/index.js';
 import { MetricsRegistry } from '../api/metrics.js';
-import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
+import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
-import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore } from './member.js';
-import type { MemberOptions } from './options.js';
+import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
@@ -37,11 +37,12 @@ export interface StartMemberExtras {
   readonly logger?: Logger;
 }
 
+/** Starts a member from `config`; a bad field rejects with `InvalidConfigError` before anything is created. */
 export async function startMember(
-  options: MemberOptions | MemberConfig = {},
+  memberConfig: MemberConfig = {},
   extras: StartMemberExtras = {},
 ): Promise<MemberHandle> {
-  const config = isConfig(options) ? options : loadConfig(optionsToArgv(options), {});
+  const config = resolveMemberConfig(memberConfig);
   const logger =
     extras.logger ?? makeLogger(config, extras.logWrite ?? ((line) => process.stderr.write(line)));
   const metrics = new MetricsRegistry();
@@ -134,27 +135,21 @@ export async function startMember(
   };
 }
 
-function isConfig(o: MemberOptions | MemberConfig): o is MemberConfig {
-  return (
-    typeof (o as MemberConfig).memberId === 'number' && typeof (o as MemberConfig).clusterId === 'number'
-  );
-}
-
 async function clientTlsOptions(
   tls: TlsFiles,
 ): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
   const { readFile } = await import('node:fs/promises');
-  const read = async (flag: string, path: string): Promise<Buffer> => {
+  const read = async (field: 'certFile' | 'keyFile' | 'trustedCaFile', path: string): Promise<Buffer> => {
     try {
       return await readFile(path);
     } catch (err) {
-      throw new InvalidConfigError(flag, `cannot read ${path}: ${(err as Error).message}`);
+      throw new InvalidConfigError(field, `cannot read ${path}: ${(err as Error).message}`);
     }
   };
   return {
-    cert: await read('cert-file', tls.certFile),
-    key: await read('key-file', tls.keyFile),
-    ...(tls.trustedCaFile !== '' ? { ca: await read('trusted-ca-file', tls.trustedCaFile) } : {}),
+    cert: await read('certFile', tls.certFile),
+    key: await read('keyFile', tls.keyFile),
+    ...(tls.trustedCaFile !== '' ? { ca: await read('trustedCaFile', tls.trustedCaFile) } : {}),
     requestCert: tls.clientCertAuth,
     rejectUnauthorized: tls.clientCertAuth,
   };

@@ -16,7 +16,7 @@ import { startMember, type MemberHandle } from '../../server/index.js';
 import { repoRoot, scratchProject, STRICT_CONSUMER_OPTIONS, type Scratch } from '../package/scratch.js';
 import { moduleName, moduleOf, snippetsOf, toDocPositions, type Snippet } from './snippets.js';
 
-const DOCS = ['docs/client.md', 'docs/recipes.md', 'README.md'];
+const DOCS = ['docs/client.md', 'docs/recipes.md', 'docs/embedding.md', 'README.md'];
 
 /** What the pages say their snippets may use without declaring it (docs/client.md, docs/recipes.md). */
 const CONTEXT_MODULE = `

@@ -58,7 +58,7 @@ async function tryStart(size: number): Promise<FreshCluster> {
           listenClientUrls: [s.clientUrl],
           listenPeerUrls: [s.peerUrl],
           initialAdvertisePeerUrls: [s.peerUrl],
-          initialCluster: specs.map((x) => `${x.name}=${x.peerUrl}`),
+          initialCluster: specs.map((x) => ({ name: x.name, peerUrls: [x.peerUrl] })),
           initialClusterToken: 'first-op',
           heartbeatInterval: 20,
           electionTimeout: size === 1 ? 100 : 200,

@@ -68,12 +68,12 @@ const FORBIDDEN = [
 ];
 
 /**
- * node: modules the path may load, and why: member ids are a hash (crypto); config files and the
- * package's own version are read by functions the request path does not call on a request, or
+ * node: modules the path may load, and why: member ids are a hash (crypto); the
+ * package's own version is read by functions the request path does not call on a request, or
  * calls once (status reads the package.json version a first time).
  */
 const ALLOWED_NODE: Readonly<Record<string, readonly string[]>> = {
-  'server/cli/config.ts': ['node:crypto', 'node:fs'],
+  'server/member/member-ids.ts': ['node:crypto'],
   'server/api/version.ts': ['node:fs', 'node:path', 'node:url'],
 };
 

@@ -33,17 +33,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type KeyValue } from 'concord/client';
 import { acquireLock, type LockHandle } from 'concord/recipes';
-import { startMember, type MemberHandle, type MemberOptions } from 'concord/server';
+import { startMember, type MemberConfig, type MemberHandle } from 'concord/server';
 
 const dataDir = await mkdtemp(join(tmpdir(), 'concord-consumer-'));
-const options: MemberOptions = {
+const config: MemberConfig = {
   name: 'consumer',
   dataDir,
   listenClientUrls: ['http://127.0.0.1:0'],
   listenPeerUrls: ['http://127.0.0.1:0'],
   logLevel: 'error',
 };
-const member: MemberHandle = await startMember(options);
+const member: MemberHandle = await startMember(config);
 const client = new Client({ endpoints: [...member.clientUrls], requestTimeoutMs: 5_000 });
 await client.put('consumer/greeting', 'hello');
 const greeting: string | undefined = await client.getText('consumer/greeting');

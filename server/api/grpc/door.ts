@@ -14,7 +14,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { Duplex } from 'node:stream';
-import { ErrorCode } from '../../../client/protocol/index.js';
+import { ErrorCode, ProtocolError } from '../../../client/protocol/index.js';
 import {
   Auth,
   Cluster,
@@ -36,6 +36,12 @@ import {
 } from '../../../client/protocol/gen/grpc/health/v1/health_pb.js';
 import { Election } from '../../../client/protocol/gen/v3electionpb/v3election_pb.js';
 import { Lock } from '../../../client/protocol/gen/v3lockpb/v3lock_pb.js';
+import { CONCURRENCY_UNARY, OBSERVE_PATH } from '../concurrency/services.js';
+import type {
+  LeaderRequest,
+  LeaderResponse,
+} from '../../../client/protocol/gen/v3electionpb/v3election_pb.js';
+import { concurrencyUnaryHandler, serveObserve } from './concurrency-calls.js';
 import { leaderRequirementFailed, type GrpcContext } from './context.js';
 import { serviceDefinition, type AnyMessage } from './definitions.js';
 import { HealthService } from './health.js';
@@ -138,6 +144,8 @@ export class GrpcDoor {
     const path = `/${service.typeName}/${method.name}`;
     const unary = UNARY_METHODS[path];
     if (unary !== undefined) return unaryHandler(this.ctx, method, unary);
+    const concurrency = CONCURRENCY_UNARY[path];
+    if (concurrency !== undefined) return concurrencyUnaryHandler(this.ctx, method, concurrency);
     switch (path) {
       case '/etcdserverpb.Watch/Watch':
         return (call: ServerDuplexStream<WatchRequest, WatchResponse>) => {
@@ -165,6 +173,16 @@ export class GrpcDoor {
         return (call: ServerWritableStream<HealthCheckRequest, HealthCheckResponse>) => {
           const stream = this.health.watch(call, () => this.streams.delete(stream));
           this.streams.add(stream);
+        };
+      case OBSERVE_PATH:
+        return (call: ServerWritableStream<LeaderRequest, LeaderResponse>) => {
+          if (this.refusedForLeader(call)) return;
+          const stop = new AbortController();
+          const stream: OpenStream = {
+            close: async (error) => stop.abort(new ProtocolError(error.code, error.message)),
+          };
+          this.streams.add(stream);
+          void serveObserve(this.ctx, call, stop.signal).finally(() => this.streams.delete(stream));
         };
       case '/etcdserverpb.Maintenance/Snapshot':
         return (call: ServerWritableStream<SnapshotRequest, SnapshotResponse>) => {

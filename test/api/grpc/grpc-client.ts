@@ -67,6 +67,23 @@ export class RawGrpc {
     );
   }
 
+  /** A server stream of `path` for one request. */
+  serverStream<I extends DescMessage, O extends DescMessage>(
+    path: string,
+    input: I,
+    output: O,
+    request: MessageInitShape<I>,
+    metadata = new Metadata(),
+  ) {
+    return this.client.makeServerStreamRequest(
+      path,
+      (m: MessageShape<I>) => Buffer.from(toBinary(input, m)),
+      (b: Buffer) => fromBinary(output, b),
+      create(input, request),
+      metadata,
+    );
+  }
+
   close(): void {
     this.client.close();
   }

@@ -63,7 +63,7 @@ export class InProcessCluster {
         listenClientUrls: [spec.clientUrl],
         listenPeerUrls: [spec.peerUrl],
         initialAdvertisePeerUrls: [spec.peerUrl],
-        initialCluster: this.specs.map((s) => `${s.name}=${s.peerUrl}`),
+        initialCluster: this.specs.map((s) => ({ name: s.name, peerUrls: [s.peerUrl] })),
         initialClusterToken: 'recipes',
         heartbeatInterval: 50,
         electionTimeout: 500,

@@ -2,16 +2,16 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InvalidConfigError, loadConfig } from '../../../server/cli/config.js';
+import { InvalidFlagError, loadConfig } from '../../../server/cli/config.js';
 
-function configError(argv: string[], env: NodeJS.ProcessEnv = {}): InvalidConfigError {
+function configError(argv: string[], env: NodeJS.ProcessEnv = {}): InvalidFlagError {
   try {
     loadConfig(argv, env);
   } catch (err) {
-    expect(err).to.be.instanceOf(InvalidConfigError);
-    return err as InvalidConfigError;
+    expect(err).to.be.instanceOf(InvalidFlagError);
+    return err as InvalidFlagError;
   }
-  throw new Error('expected an InvalidConfigError');
+  throw new Error('expected an InvalidFlagError');
 }
 
 describe('loadConfig', () => {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { clusterIdOf, InvalidConfigError, loadConfig, memberIdOf } from '../../../server/cli/config.js';
+import { InvalidConfigError, loadConfig } from '../../../server/cli/config.js';
+import { clusterIdOf, memberIdOf } from '../../../server/member/member-ids.js';
 
 const A = 'a=http://127.0.0.1:12380';
 const B = 'b=http://127.0.0.1:22380';

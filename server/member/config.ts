@@ -1,0 +1,656 @@
+/**
+ * The configuration of one member, in the spirit of etcd's `embed.Config`: one typed, documented
+ * object that `startMember(config)` takes as it is, its defaults, and its validation. `concord
+ * serve` only maps argv, CONCORD_* variables and a config file onto this object
+ * (server/cli/config.ts); an embedding program writes it directly. Each field is the `concord
+ * serve` flag of the same name in camelCase (`heartbeatInterval` is `--heartbeat-interval`), so
+ * operators and embedders share one vocabulary and one set of defaults.
+ *
+ * `resolveMemberConfig` checks every field (types included: a JavaScript caller or a spread object
+ * escapes the compiler) and fills in the defaults and the derived values (member and cluster ids,
+ * the initial membership). A mistake throws `InvalidConfigError` naming the field, before anything
+ * is created or bound.
+ *
+ * Kept free of the member's runtime (no `ws` types) so that a consumer's compiler reading
+ * `concord/server`'s declarations needs nothing else.
+ */
+import { clusterIdOf, memberIdOf } from './member-ids.js';
+
+export const INITIAL_CLUSTER_STATES = ['new', 'existing'] as const;
+export const AUTO_COMPACTION_MODES = ['periodic', 'revision'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** `new` bootstraps a cluster; `existing` joins a running one (after a member add). */
+export type InitialClusterState = (typeof INITIAL_CLUSTER_STATES)[number];
+export type AutoCompactionMode = (typeof AUTO_COMPACTION_MODES)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One member of the initial cluster, as the `name=peerURL` pairs of `--initial-cluster`. */
+export interface InitialClusterMember {
+  readonly name: string;
+  readonly peerUrls: readonly string[];
+}
+
+/**
+ * What a member is started with. Every field is optional; an omitted field takes the default
+ * documented on it (`MEMBER_DEFAULTS` holds the fixed ones). URLs are `http://host:port` or
+ * `https://host:port`; port 0 on a listen URL lets the kernel pick one (the member's handle
+ * reports the bound URLs). Durations are milliseconds unless the field says otherwise.
+ */
+export interface MemberConfig {
+  /** Human-readable name of this member: 1–64 letters, digits, `.`, `-` or `_`. Default `default`. */
+  readonly name?: string;
+  /** Data directory, locked by this member while it runs. Default `./<name>.concord`. */
+  readonly dataDir?: string;
+  /** URLs to listen on for client traffic. Default `['http://127.0.0.1:2379']`. */
+  readonly listenClientUrls?: readonly string[];
+  /** Client URLs advertised to the cluster. Default: `listenClientUrls` (with port 0, the bound ones). */
+  readonly advertiseClientUrls?: readonly string[];
+  /** URLs to listen on for peer traffic. Default `['http://127.0.0.1:2380']`. */
+  readonly listenPeerUrls?: readonly string[];
+  /** Peer URLs advertised to the cluster (they derive the member id). Default: `listenPeerUrls`. */
+  readonly initialAdvertisePeerUrls?: readonly string[];
+  /**
+   * The members the cluster starts with (or, joining, the existing members plus this one): etcd's
+   * `name=peerURL,name=peerURL` text, or the same as a list. It must name this member with its
+   * advertised peer URLs. Default: this member alone.
+   */
+  readonly initialCluster?: string | readonly InitialClusterMember[];
+  /** `new` bootstraps a cluster; `existing` joins a running one with an empty data directory. Default `new`. */
+  readonly initialClusterState?: InitialClusterState;
+  /**
+   * Joining only: the id of the cluster to join (the `cluster_id` of the member add answer).
+   * Default: derived from `initialCluster` without this member, right while the cluster still has
+   * the members it was created with.
+   */
+  readonly initialClusterId?: number;
+  /** Makes cluster and member ids unique to this cluster. Default `concord-cluster`. */
+  readonly initialClusterToken?: string;
+  /** Time between leader heartbeats in ms: one Raft tick. Default 100. */
+  readonly heartbeatInterval?: number;
+  /** Election timeout in ms, at least 5 × `heartbeatInterval`. Default 1000. */
+  readonly electionTimeout?: number;
+  /** Applied entries between snapshots (at least 1). Default 10 000. */
+  readonly snapshotCount?: number;
+  /** Entries kept after a snapshot so that slightly lagging followers catch up without one. Default 50 000. */
+  readonly snapshotCatchupEntries?: number;
+  /** Snapshot files kept in the data directory (at least 1). Default 2. */
+  readonly maxSnapshots?: number;
+  /** Space quota of keys, values and history in bytes (at least 1 MiB); past it writes fail with NO_SPACE. Default 2 GiB. */
+  readonly quotaBackendBytes?: number;
+  /** Percent (0–100) of the V8 old generation live after a full GC past which NOSPACE is raised; 0 disables. Default 85. */
+  readonly heapAlarmPercent?: number;
+  /** Largest client request accepted, in bytes (at least 1024). Default 1.5 MiB. */
+  readonly maxRequestBytes?: number;
+  /** Auto-compaction by time (`periodic`) or by revision count (`revision`). Default `periodic`. */
+  readonly autoCompactionMode?: AutoCompactionMode;
+  /**
+   * History kept by auto-compaction; 0 disables it. Periodic: hours as a number, or a text such as
+   * `'30m'`, `'1.5h'`, `'90s'`; revision: a count of revisions. Default 0.
+   */
+  readonly autoCompactionRetention?: number | string;
+  /** How long a client request may wait for Raft, in ms. Default 5000. */
+  readonly requestTimeout?: number;
+  /** Client TLS certificate (with `keyFile`): serve https/wss on the client URLs. */
+  readonly certFile?: string;
+  /** Client TLS key (with `certFile`). */
+  readonly keyFile?: string;
+  /** CA that verifies client certificates (required with `clientCertAuth`). */
+  readonly trustedCaFile?: string;
+  /** Require client certificates signed by `trustedCaFile`. Default false. */
+  readonly clientCertAuth?: boolean;
+  /** Peer TLS certificate (with `peerKeyFile`; it needs serverAuth and clientAuth usages). */
+  readonly peerCertFile?: string;
+  /** Peer TLS key (with `peerCertFile`). */
+  readonly peerKeyFile?: string;
+  /** CA that verifies peer certificates (required with `peerClientCertAuth`). */
+  readonly peerTrustedCaFile?: string;
+  /** Require peer certificates signed by `peerTrustedCaFile`. Default false. */
+  readonly peerClientCertAuth?: boolean;
+  /** Log level of the JSON log lines. Default `info`. */
+  readonly logLevel?: LogLevel;
+  /** UNSAFE: skip fsync (tests and benchmarks only; a crash loses acknowledged writes). Default false. */
+  readonly unsafeNoFsync?: boolean;
+  /** At start, compare HashKV with the peers and refuse to serve on a mismatch (etcd's flag). Default false. */
+  readonly experimentalInitialCorruptCheck?: boolean;
+  /**
+   * How often the leader compares HashKV with its peers, raising CORRUPT on a mismatch: ms as a
+   * number, or a duration text such as `'5m'`, `'30s'`, `'500ms'` (a bare number text is ms); 0
+   * disables. Default 0.
+   */
+  readonly corruptCheckTime?: number | string;
+}
+
+export type MemberConfigField = keyof MemberConfig;
+
+/** @deprecated The former name of `MemberConfig`. */
+export type MemberOptions = MemberConfig;
+
+type DefaultedField =
+  | 'name'
+  | 'listenClientUrls'
+  | 'listenPeerUrls'
+  | 'initialClusterState'
+  | 'initialClusterToken'
+  | 'heartbeatInterval'
+  | 'electionTimeout'
+  | 'snapshotCount'
+  | 'snapshotCatchupEntries'
+  | 'maxSnapshots'
+  | 'quotaBackendBytes'
+  | 'heapAlarmPercent'
+  | 'maxRequestBytes'
+  | 'autoCompactionMode'
+  | 'autoCompactionRetention'
+  | 'requestTimeout'
+  | 'clientCertAuth'
+  | 'peerClientCertAuth'
+  | 'logLevel'
+  | 'unsafeNoFsync'
+  | 'experimentalInitialCorruptCheck'
+  | 'corruptCheckTime';
+
+/** The fixed defaults (the others are derived from fields: see each field's comment). */
+export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
+  name: 'default',
+  listenClientUrls: Object.freeze(['http://127.0.0.1:2379']),
+  listenPeerUrls: Object.freeze(['http://127.0.0.1:2380']),
+  initialClusterState: 'new',
+  initialClusterToken: 'concord-cluster',
+  heartbeatInterval: 100,
+  electionTimeout: 1000,
+  snapshotCount: 10_000,
+  snapshotCatchupEntries: 50_000,
+  maxSnapshots: 2,
+  quotaBackendBytes: 2 * 1024 ** 3,
+  heapAlarmPercent: 85,
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  autoCompactionMode: 'periodic',
+  autoCompactionRetention: 0,
+  requestTimeout: 5000,
+  clientCertAuth: false,
+  peerClientCertAuth: false,
+  logLevel: 'info',
+  unsafeNoFsync: false,
+  experimentalInitialCorruptCheck: false,
+  corruptCheckTime: 0,
+});
+
+/** Every field, checked by the compiler against `MemberConfig` both ways (an unknown key is refused). */
+const FIELDS: Readonly<Record<MemberConfigField, true>> = {
+  name: true,
+  dataDir: true,
+  listenClientUrls: true,
+  advertiseClientUrls: true,
+  listenPeerUrls: true,
+  initialAdvertisePeerUrls: true,
+  initialCluster: true,
+  initialClusterState: true,
+  initialClusterId: true,
+  initialClusterToken: true,
+  heartbeatInterval: true,
+  electionTimeout: true,
+  snapshotCount: true,
+  snapshotCatchupEntries: true,
+  maxSnapshots: true,
+  quotaBackendBytes: true,
+  heapAlarmPercent: true,
+  maxRequestBytes: true,
+  autoCompactionMode: true,
+  autoCompactionRetention: true,
+  requestTimeout: true,
+  certFile: true,
+  keyFile: true,
+  trustedCaFile: true,
+  clientCertAuth: true,
+  peerCertFile: true,
+  peerKeyFile: true,
+  peerTrustedCaFile: true,
+  peerClientCertAuth: true,
+  logLevel: true,
+  unsafeNoFsync: true,
+  experimentalInitialCorruptCheck: true,
+  corruptCheckTime: true,
+};
+
+/** The fields of `MemberConfig`, in declaration order. */
+export const MEMBER_CONFIG_FIELDS: readonly MemberConfigField[] = Object.keys(FIELDS) as MemberConfigField[];
+
+/** A reference to a field inside an error's reason, spelled by whoever shows the error. */
+export interface FieldRef {
+  readonly field: MemberConfigField;
+}
+
+/**
+ * A field that is missing, of the wrong type, out of range or inconsistent with another. `field`
+ * is the `MemberConfig` key (or `config` for the object as a whole); the reason may name other
+ * fields, which `describe` spells as its caller wishes (`concord serve` spells them as flags).
+ */
+export class InvalidConfigError extends Error {
+  override readonly name: string = 'InvalidConfigError';
+  /** What is wrong, with other fields named as the config names them. */
+  readonly reason: string;
+
+  constructor(
+    readonly field: MemberConfigField | 'config',
+    reason: string | readonly (string | FieldRef)[],
+    options?: ErrorOptions,
+  ) {
+    const parts = typeof reason === 'string' ? [reason] : reason;
+    const text = render(parts, (f) => f);
+    super(`${field}: ${text}`, options);
+    this.reason = text;
+    this.parts = parts;
+  }
+
+  private readonly parts: readonly (string | FieldRef)[];
+
+  /** The reason with each field it mentions spelled by `nameOf`. */
+  describe(nameOf: (field: MemberConfigField) => string): string {
+    return render(this.parts, nameOf);
+  }
+}
+
+function render(parts: readonly (string | FieldRef)[], nameOf: (field: MemberConfigField) => string): string {
+  return parts.map((p) => (typeof p === 'string' ? p : nameOf(p.field))).join('');
+}
+
+/** Builds a reason that names fields: why`must be at least 5 × ${ref('heartbeatInterval')}`. */
+function why(
+  strings: TemplateStringsArray,
+  ...values: (string | number | FieldRef)[]
+): (string | FieldRef)[] {
+  const out: (string | FieldRef)[] = [];
+  strings.forEach((s, i) => {
+    out.push(s);
+    if (i < values.length) {
+      const v = values[i]!;
+      out.push(typeof v === 'object' ? v : String(v));
+    }
+  });
+  return out;
+}
+
+const ref = (field: MemberConfigField): FieldRef => ({ field });
+
+/** Client or peer TLS material, by file. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** '' when none is given (then peers or clients are not verified against a CA of ours). */
+  readonly trustedCaFile: string;
+  readonly clientCertAuth: boolean;
+}
+
+export interface InitialMember {
+  readonly name: string;
+  readonly id: number;
+  readonly peerUrls: readonly string[];
+}
+
+export interface AutoCompaction {
+  readonly mode: AutoCompactionMode;
+  /** Periodic: milliseconds of history to keep; revision: revisions to keep. 0 disables. */
+  readonly retention: number;
+}
+
+/** A validated `MemberConfig` with every default filled in and the ids derived: what the member runs on. */
+export interface ResolvedMemberConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly memberId: number;
+  readonly clusterId: number;
+  readonly listenClientUrls: readonly string[];
+  readonly advertiseClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly string[];
+  readonly advertisePeerUrls: readonly string[];
+  readonly initialCluster: readonly InitialMember[];
+  readonly initialClusterState: InitialClusterState;
+  readonly initialClusterToken: string;
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMs: number;
+  readonly snapshotCount: number;
+  readonly snapshotCatchUpEntries: number;
+  /** Snapshot files kept in the data directory (etcd's --max-snapshots). */
+  readonly maxSnapshots: number;
+  readonly quotaBackendBytes: number;
+  /** Percent of the heap's old generation past which the member raises NOSPACE (0: never). */
+  readonly heapAlarmPercent: number;
+  readonly maxRequestBytes: number;
+  readonly autoCompaction: AutoCompaction;
+  readonly requestTimeoutMs: number;
+  readonly clientTls: TlsFiles | undefined;
+  readonly peerTls: TlsFiles | undefined;
+  readonly logLevel: LogLevel;
+  readonly unsafeNoFsync: boolean;
+  /** Compare HashKV with the peers at start and refuse to serve on a mismatch (corruption-check.ts). */
+  readonly initialCorruptCheck: boolean;
+  /** Interval of the leader's periodic HashKV comparison, ms (0: none). */
+  readonly corruptCheckTimeMs: number;
+}
+
+/** Validates `config` and fills in its defaults; throws `InvalidConfigError` naming the first bad field. */
+export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new InvalidConfigError('config', 'must be an object of MemberConfig fields');
+  for (const key of Object.keys(config)) {
+    if (!Object.hasOwn(FIELDS, key))
+      throw new InvalidConfigError(key as MemberConfigField, 'is not a member configuration field');
+  }
+  const c = new Fields(config);
+  const name = c.text('name', MEMBER_DEFAULTS.name);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+    throw new InvalidConfigError('name', 'use 1-64 letters, digits, dot, dash or underscore');
+  const dataDir = c.optionalText('dataDir') ?? `${name}.concord`;
+  const listenClientUrls = c.urls('listenClientUrls', MEMBER_DEFAULTS.listenClientUrls);
+  const listenPeerUrls = c.urls('listenPeerUrls', MEMBER_DEFAULTS.listenPeerUrls);
+  const advertiseClientUrls = c.urls('advertiseClientUrls', listenClientUrls);
+  const advertisePeerUrls = c.urls('initialAdvertisePeerUrls', listenPeerUrls);
+  const token = c.text('initialClusterToken', MEMBER_DEFAULTS.initialClusterToken);
+  if (token === '') throw new InvalidConfigError('initialClusterToken', 'must not be empty');
+
+  const initialCluster = initialClusterOf(config.initialCluster, name, advertisePeerUrls, token);
+  const self = initialCluster.find((m) => m.name === name);
+  if (self === undefined)
+    throw new InvalidConfigError('initialCluster', `does not name this member ('${name}')`);
+  const advertisedSorted = [...advertisePeerUrls].sort().join(',');
+  if ([...self.peerUrls].sort().join(',') !== advertisedSorted) {
+    throw new InvalidConfigError(
+      'initialCluster',
+      `lists ${self.peerUrls.join(',')} for '${name}', but it advertises ${advertisePeerUrls.join(',')}`,
+    );
+  }
+  const ids = new Set(initialCluster.map((m) => m.id));
+  if (ids.size !== initialCluster.length)
+    throw new InvalidConfigError('initialCluster', 'two members share the same peer URLs');
+
+  const initialClusterState = c.oneOf(
+    'initialClusterState',
+    INITIAL_CLUSTER_STATES,
+    MEMBER_DEFAULTS.initialClusterState,
+  );
+  const clusterId = clusterIdFor(c, initialClusterState, token, [...ids], self.id);
+
+  const heartbeatIntervalMs = c.integer('heartbeatInterval', MEMBER_DEFAULTS.heartbeatInterval, 1);
+  const electionTimeoutMs = c.integer('electionTimeout', MEMBER_DEFAULTS.electionTimeout, 1);
+  if (electionTimeoutMs < 5 * heartbeatIntervalMs) {
+    throw new InvalidConfigError(
+      'electionTimeout',
+      why`must be at least 5 × ${ref('heartbeatInterval')} (${5 * heartbeatIntervalMs} ms)`,
+    );
+  }
+  const mode = c.oneOf('autoCompactionMode', AUTO_COMPACTION_MODES, MEMBER_DEFAULTS.autoCompactionMode);
+
+  return {
+    name,
+    dataDir,
+    memberId: self.id,
+    clusterId,
+    listenClientUrls,
+    advertiseClientUrls,
+    listenPeerUrls,
+    advertisePeerUrls,
+    initialCluster,
+    initialClusterState,
+    initialClusterToken: token,
+    heartbeatIntervalMs,
+    electionTimeoutMs,
+    snapshotCount: c.integer('snapshotCount', MEMBER_DEFAULTS.snapshotCount, 1),
+    snapshotCatchUpEntries: c.integer('snapshotCatchupEntries', MEMBER_DEFAULTS.snapshotCatchupEntries, 0),
+    maxSnapshots: c.integer('maxSnapshots', MEMBER_DEFAULTS.maxSnapshots, 1),
+    quotaBackendBytes: c.integer('quotaBackendBytes', MEMBER_DEFAULTS.quotaBackendBytes, 1024 * 1024),
+    heapAlarmPercent: c.integer('heapAlarmPercent', MEMBER_DEFAULTS.heapAlarmPercent, 0, 100),
+    maxRequestBytes: c.integer('maxRequestBytes', MEMBER_DEFAULTS.maxRequestBytes, 1024),
+    autoCompaction: { mode, retention: retentionOf(mode, config.autoCompactionRetention) },
+    requestTimeoutMs: c.integer('requestTimeout', MEMBER_DEFAULTS.requestTimeout, 1),
+    clientTls: tlsOf(c, {
+      cert: 'certFile',
+      key: 'keyFile',
+      ca: 'trustedCaFile',
+      auth: 'clientCertAuth',
+    }),
+    peerTls: tlsOf(c, {
+      cert: 'peerCertFile',
+      key: 'peerKeyFile',
+      ca: 'peerTrustedCaFile',
+      auth: 'peerClientCertAuth',
+    }),
+    logLevel: c.oneOf('logLevel', LOG_LEVELS, MEMBER_DEFAULTS.logLevel),
+    unsafeNoFsync: c.flag('unsafeNoFsync', MEMBER_DEFAULTS.unsafeNoFsync),
+    initialCorruptCheck: c.flag(
+      'experimentalInitialCorruptCheck',
+      MEMBER_DEFAULTS.experimentalInitialCorruptCheck,
+    ),
+    corruptCheckTimeMs: durationMsOf('corruptCheckTime', config.corruptCheckTime),
+  };
+}
+
+/** Typed reads of the fields, each refusing a value of the wrong type or range by the field's name. */
+class Fields {
+  constructor(private readonly config: MemberConfig) {}
+
+  private raw(field: MemberConfigField): unknown {
+    return this.config[field];
+  }
+
+  optionalText(field: MemberConfigField): string | undefined {
+    const v = this.raw(field);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${shown(v)}`);
+    if (v === '') throw new InvalidConfigError(field, 'must not be empty (leave it out for the default)');
+    return v;
+  }
+
+  text(field: MemberConfigField, fallback: string): string {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string') throw new InvalidConfigError(field, `must be a string, not ${shown(v)}`);
+    return v;
+  }
+
+  integer(field: MemberConfigField, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v))
+      throw new InvalidConfigError(field, `must be an integer, not ${shown(v)}`);
+    if (v < min || v > max)
+      throw new InvalidConfigError(
+        field,
+        max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be from ${min} to ${max}`,
+      );
+    return v;
+  }
+
+  optionalInteger(field: MemberConfigField): number | undefined {
+    return this.raw(field) === undefined ? undefined : this.integer(field, 0, 1);
+  }
+
+  flag(field: MemberConfigField, fallback: boolean): boolean {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean') throw new InvalidConfigError(field, `must be true or false, not ${shown(v)}`);
+    return v;
+  }
+
+  oneOf<T extends string>(field: MemberConfigField, values: readonly T[], fallback: T): T {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+      throw new InvalidConfigError(field, `${shown(v)} is not one of ${values.join(', ')}`);
+    return v as T;
+  }
+
+  urls(field: MemberConfigField, fallback: readonly string[]): readonly string[] {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (!Array.isArray(v) || v.some((u) => typeof u !== 'string'))
+      throw new InvalidConfigError(field, `must be a list of URLs, not ${shown(v)}`);
+    return checkUrls(field, v as string[]);
+  }
+}
+
+/** A value as an error shows it. */
+function shown(v: unknown): string {
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  return typeof v === 'number' || typeof v === 'boolean' ? `${typeof v} ${String(v)}` : typeof v;
+}
+
+function checkUrls(field: MemberConfigField, urls: readonly string[]): readonly string[] {
+  if (urls.length === 0) throw new InvalidConfigError(field, 'needs at least one URL');
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new InvalidConfigError(field, `'${u}' is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new InvalidConfigError(field, `'${u}': scheme must be http or https`);
+    if (parsed.port === '') throw new InvalidConfigError(field, `'${u}': a port is required`);
+  }
+  return [...urls];
+}
+
+/** The initial members with their ids, from etcd's `name=URL,…` text or a list (default: this member alone). */
+function initialClusterOf(
+  value: unknown,
+  name: string,
+  advertisePeerUrls: readonly string[],
+  token: string,
+): InitialMember[] {
+  const byName = new Map<string, string[]>();
+  if (value === undefined) {
+    byName.set(name, [...advertisePeerUrls]);
+  } else if (value === '') {
+    throw new InvalidConfigError('initialCluster', 'must not be empty (leave it out for this member alone)');
+  } else if (typeof value === 'string') {
+    for (const part of value.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new InvalidConfigError('initialCluster', `'${part}' is not name=URL`);
+      const memberName = part.slice(0, eq).trim();
+      const urls = part
+        .slice(eq + 1)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      checkUrls('initialCluster', urls);
+      byName.set(memberName, [...(byName.get(memberName) ?? []), ...urls]);
+    }
+  } else if (Array.isArray(value)) {
+    if (value.length === 0) throw new InvalidConfigError('initialCluster', 'needs at least one member');
+    for (const m of value as unknown[]) {
+      const entry = m as Partial<InitialClusterMember> | null;
+      if (
+        typeof entry !== 'object' ||
+        entry === null ||
+        typeof entry.name !== 'string' ||
+        entry.name === '' ||
+        !Array.isArray(entry.peerUrls) ||
+        entry.peerUrls.some((u) => typeof u !== 'string')
+      )
+        throw new InvalidConfigError('initialCluster', 'each member must be { name, peerUrls: [URL, …] }');
+      if (byName.has(entry.name))
+        throw new InvalidConfigError('initialCluster', `names '${entry.name}' twice`);
+      byName.set(entry.name, [...checkUrls('initialCluster', entry.peerUrls)]);
+    }
+  } else {
+    throw new InvalidConfigError(
+      'initialCluster',
+      `must be 'name=URL,…' text or a list of members, not ${shown(value)}`,
+    );
+  }
+  return [...byName].map(([n, urls]) => ({ name: n, peerUrls: urls, id: memberIdOf(token, urls) }));
+}
+
+/**
+ * A new cluster's id comes from all of the initial cluster. A member joining an existing cluster
+ * must use that cluster's id: `initialClusterId` when given (the cluster_id of the member add
+ * answer), otherwise the id of a cluster created with the other initial members (right as long
+ * as the cluster's membership has not changed since it was created).
+ */
+function clusterIdFor(
+  c: Fields,
+  state: InitialClusterState,
+  token: string,
+  ids: readonly number[],
+  selfId: number,
+): number {
+  const given = c.optionalInteger('initialClusterId');
+  if (given !== undefined) {
+    if (state !== 'existing')
+      throw new InvalidConfigError(
+        'initialClusterId',
+        why`is only used with ${ref('initialClusterState')} existing`,
+      );
+    return given;
+  }
+  if (state === 'new') return clusterIdOf(token, ids);
+  const others = ids.filter((id) => id !== selfId);
+  if (others.length === 0)
+    throw new InvalidConfigError('initialCluster', 'must list the existing members as well as this one');
+  return clusterIdOf(token, others);
+}
+
+/** A duration in ms: a number of ms, or a text like `500ms`, `30s`, `5m`, `1h` (a bare number text: ms). */
+function durationMsOf(field: MemberConfigField, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidConfigError(field, `${shown(value)} is not a number of ms ≥ 0`);
+    return value;
+  }
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value) : null;
+  if (m === null)
+    throw new InvalidConfigError(field, `${shown(value)} is not a duration like 500ms, 30s or 5m`);
+  const unit = m[2] ?? 'ms';
+  const scale = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  const ms = Math.round(Number(m[1]) * scale);
+  if (!Number.isSafeInteger(ms)) throw new InvalidConfigError(field, `${shown(value)} is too long`);
+  return ms;
+}
+
+function retentionOf(mode: AutoCompactionMode, value: unknown): number {
+  const field = 'autoCompactionRetention';
+  if (value === undefined) return 0;
+  if (mode === 'revision') {
+    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+      throw new InvalidConfigError(field, `${shown(value)} is not a count of revisions`);
+    return n;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0)
+      throw new InvalidConfigError(field, `${shown(value)} is not a number of hours ≥ 0`);
+    return Math.round(value * 3_600_000);
+  }
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(h|m|s)?$/.exec(value) : null;
+  if (m === null) throw new InvalidConfigError(field, `${shown(value)} is not hours or a duration like 30m`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 'h';
+  return Math.round(n * (unit === 'h' ? 3_600_000 : unit === 'm' ? 60_000 : 1000));
+}
+
+interface TlsFields {
+  readonly cert: MemberConfigField;
+  readonly key: MemberConfigField;
+  readonly ca: MemberConfigField;
+  readonly auth: MemberConfigField;
+}
+
+function tlsOf(c: Fields, f: TlsFields): TlsFiles | undefined {
+  const certFile = c.optionalText(f.cert);
+  const keyFile = c.optionalText(f.key);
+  const trustedCaFile = c.optionalText(f.ca) ?? '';
+  const clientCertAuth = c.flag(f.auth, false);
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCertAuth) throw new InvalidConfigError(f.auth, why`needs ${ref(f.cert)} and ${ref(f.key)}`);
+    return undefined;
+  }
+  if (certFile === undefined) throw new InvalidConfigError(f.cert, why`required with ${ref(f.key)}`);
+  if (keyFile === undefined) throw new InvalidConfigError(f.key, why`required with ${ref(f.cert)}`);
+  if (clientCertAuth && trustedCaFile === '')
+    throw new InvalidConfigError(f.ca, why`required with ${ref(f.auth)}`);
+  return { certFile, keyFile, trustedCaFile, clientCertAuth };
+}
