@@ -75,7 +75,7 @@ describe('maintenance operations on a 3-member cluster', function () {
             listenClientUrls: [s.clientUrl],
             listenPeerUrls: [s.peerUrl, s.spareUrl],
             initialAdvertisePeerUrls: [s.peerUrl],
-            initialCluster: specs.map((x) => `${x.name}=${x.peerUrl}`),
+            initialCluster: specs.map((x) => `${x.name}=${x.peerUrl}`).join(','),
             initialClusterToken: 'maint',
             heartbeatInterval: 50,
             electionTimeout: 500,
