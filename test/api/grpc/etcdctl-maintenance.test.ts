@@ -141,7 +141,17 @@ describe('etcdctl maintenance and membership commands against a 3-member cluster
     );
     const lines = (await ok(['member', 'list'])).trim().split('\n');
     expect(lines.find((l) => l.includes(', m3, '))).to.contain(`, ${direct}, `);
-    await ok(['put', 'after-update', '1']);
+    // The other members now dial m3's new URL: with its old one (the proxy) cut, it still
+    // receives the leader's entries.
+    m3.proxy.block();
+    try {
+      await ok(['put', 'after-update', '1']);
+      await eventually('m3 applies a write sent after the update', async () =>
+        (await cluster.get('m3', 'after-update', true)) === '1' ? true : undefined,
+      );
+    } finally {
+      m3.proxy.unblock();
+    }
     const missing = await etcdctl(['member', 'update', 'abc123', '--peer-urls=http://127.0.0.1:1']);
     expect(missing.code).to.not.equal(0);
     expect(missing.stderr).to.contain('etcdserver: member not found');
