@@ -11,6 +11,7 @@ import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
 import { CorruptionChecker } from './corruption-check.js';
+import { ServingGate } from './serving-gate.js';
 import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore } from './member.js';
 import type { MemberOptions } from './options.js';
 import { listenError } from './listen-error.js';
@@ -48,6 +49,8 @@ export async function startMember(
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
   let openedApi: ClientApi | undefined;
+  // With the initial corruption check, client requests wait until it passed (serving-gate.ts).
+  let gate: ServingGate | undefined;
   // The client port opens before the peer ports: a start that fails on either has promised
   // nothing to any peer, so startCore can still discard a data directory it created.
   const core = await startCore(config, logger, metrics, {
@@ -55,7 +58,9 @@ export async function startMember(
       const api = await startClientApi({
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
-        backend: new MemberBackend(assembled),
+        backend: config.initialCorruptCheck
+          ? (gate = new ServingGate(new MemberBackend(assembled)))
+          : new MemberBackend(assembled),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
@@ -79,13 +84,16 @@ export async function startMember(
     machine: core.machine,
     network: core.network,
     timers: core.timers,
+    catchUpTimeoutMs: config.requestTimeoutMs,
   });
   if (config.initialCorruptCheck) {
     try {
       await checker.initialCheck();
+      gate?.open();
     } catch (err) {
       // etcd's rule: a member whose key-values differ from its peers' does not serve.
       logger.error('initial corruption check failed; stopping', { error: err });
+      gate?.refuse(err instanceof Error ? err : new Error(String(err)));
       await api.close();
       await stopCore(core);
       throw err;
