@@ -35,7 +35,12 @@ export interface CorruptionCheckPorts {
   readonly machine: StateMachine;
   readonly network: Pick<BackendNetwork, 'forwardToLeader'>;
   readonly timers: Timers;
+  /** How long the initial check waits for a leader and a ReadIndex (a restarting member's election). */
+  readonly catchUpTimeoutMs: number;
 }
+
+/** Between two attempts of the initial check's ReadIndex while no leader is known. */
+const CATCH_UP_RETRY_MS = 100;
 
 /** One comparison's outcome. */
 export interface HashComparison {
@@ -106,9 +111,9 @@ export class CorruptionChecker {
    * without a leader or peers to compare with it logs why and lets the member go on, as etcd does.
    */
   async initialCheck(signal?: AbortSignal): Promise<HashComparison | undefined> {
-    const { logger, replica } = this.ports;
+    const { logger } = this.ports;
     try {
-      await replica.linearizableRead(signal === undefined ? {} : { signal });
+      await this.catchUp(signal);
     } catch (err) {
       logger.warn('initial corruption check skipped: could not catch up with the leader', { error: err });
       return undefined;
@@ -130,6 +135,25 @@ export class CorruptionChecker {
       peers: result.compared.length,
     });
     return result;
+  }
+
+  /**
+   * A ReadIndex, retried while it fails for want of a leader (a member that just restarted waits
+   * for an election), until `catchUpTimeoutMs`.
+   */
+  private async catchUp(signal?: AbortSignal): Promise<void> {
+    const { replica, timers, catchUpTimeoutMs } = this.ports;
+    const attempts = Math.max(1, Math.ceil(catchUpTimeoutMs / CATCH_UP_RETRY_MS));
+    for (let i = 1; ; i++) {
+      try {
+        await replica.linearizableRead(signal === undefined ? {} : { signal });
+        return;
+      } catch (err) {
+        const retryable = (err as { retryable?: unknown }).retryable === true;
+        if (!retryable || i >= attempts || signal?.aborted === true) throw err;
+      }
+      await new Promise<void>((resolve) => timers.setTimeout(resolve, CATCH_UP_RETRY_MS));
+    }
   }
 
   /**

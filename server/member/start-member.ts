@@ -13,6 +13,7 @@ import { MemberBackend } from './backend.js';
 import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
+import { ServingGate } from './serving-gate.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
@@ -49,6 +50,8 @@ export async function startMember(
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
   let openedApi: ClientApi | undefined;
+  // With the initial corruption check, client requests wait until it passed (serving-gate.ts).
+  let gate: ServingGate | undefined;
   // The client port opens before the peer ports: a start that fails on either has promised
   // nothing to any peer, so startCore can still discard a data directory it created.
   const core = await startCore(config, logger, metrics, {
@@ -56,7 +59,9 @@ export async function startMember(
       const api = await startClientApi({
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
-        backend: new MemberBackend(assembled),
+        backend: config.initialCorruptCheck
+          ? (gate = new ServingGate(new MemberBackend(assembled)))
+          : new MemberBackend(assembled),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
@@ -80,13 +85,16 @@ export async function startMember(
     machine: core.machine,
     network: core.network,
     timers: core.timers,
+    catchUpTimeoutMs: config.requestTimeoutMs,
   });
   if (config.initialCorruptCheck) {
     try {
       await checker.initialCheck();
+      gate?.open();
     } catch (err) {
       // etcd's rule: a member whose key-values differ from its peers' does not serve.
       logger.error('initial corruption check failed; stopping', { error: err });
+      gate?.refuse(err instanceof Error ? err : new Error(String(err)));
       await api.close();
       await stopCore(core);
       throw err;

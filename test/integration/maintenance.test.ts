@@ -45,10 +45,37 @@ interface HashKV {
   hash_revision?: string;
 }
 
+/** Starts member `s` of `all` (fixed ports, so a stopped member comes back on the same URLs). */
+function startOf(root: string) {
+  return (
+    s: Omit<Node, 'handle'>,
+    all: readonly Omit<Node, 'handle'>[],
+    extra: { experimentalInitialCorruptCheck?: boolean; logWrite?: (line: string) => void } = {},
+  ): Promise<MemberHandle> =>
+    startMember(
+      {
+        name: s.name,
+        dataDir: join(root, s.name),
+        listenClientUrls: [s.clientUrl],
+        listenPeerUrls: [s.peerUrl, s.spareUrl],
+        initialAdvertisePeerUrls: [s.peerUrl],
+        initialCluster: all.map((x) => `${x.name}=${x.peerUrl}`).join(','),
+        initialClusterToken: 'maint',
+        heartbeatInterval: 50,
+        electionTimeout: 500,
+        corruptCheckTime: '200ms',
+        unsafeNoFsync: true,
+        ...(extra.experimentalInitialCorruptCheck === true ? { experimentalInitialCorruptCheck: true } : {}),
+      },
+      { logWrite: extra.logWrite ?? (() => undefined) },
+    );
+}
+
 describe('maintenance operations on a 3-member cluster', function () {
   this.timeout(60_000);
   let root: string;
   let nodes: Node[];
+  let start: ReturnType<typeof startOf>;
 
   const leader = (): Node => {
     const l = nodes.find((n) => n.handle.internals.core.replica.isLeader());
@@ -59,6 +86,7 @@ describe('maintenance operations on a 3-member cluster', function () {
 
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'concord-maint-'));
+    start = startOf(root);
     const ports = await freePorts(9);
     const specs = [0, 1, 2].map((i) => ({
       name: `m${i + 1}`,
@@ -66,26 +94,7 @@ describe('maintenance operations on a 3-member cluster', function () {
       peerUrl: `http://127.0.0.1:${ports[3 * i + 1]}`,
       spareUrl: `http://127.0.0.1:${ports[3 * i + 2]}`,
     }));
-    const handles = await Promise.all(
-      specs.map((s) =>
-        startMember(
-          {
-            name: s.name,
-            dataDir: join(root, s.name),
-            listenClientUrls: [s.clientUrl],
-            listenPeerUrls: [s.peerUrl, s.spareUrl],
-            initialAdvertisePeerUrls: [s.peerUrl],
-            initialCluster: specs.map((x) => `${x.name}=${x.peerUrl}`).join(','),
-            initialClusterToken: 'maint',
-            heartbeatInterval: 50,
-            electionTimeout: 500,
-            corruptCheckTime: '200ms',
-            unsafeNoFsync: true,
-          },
-          { logWrite: () => undefined },
-        ),
-      ),
-    );
+    const handles = await Promise.all(specs.map((spec) => start(spec, specs)));
     nodes = specs.map((s, i) => ({ ...s, handle: handles[i]! }));
     // Every member published its client URLs (the checks ask peers there).
     await eventually('client URLs published', async () => {
@@ -188,6 +197,28 @@ describe('maintenance operations on a 3-member cluster', function () {
     expect(missing.json.error).to.equal('etcdserver: member not found');
   });
 
+  it('a member restarted with the initial corruption check compares with its peers, then serves', async () => {
+    // A follower whose peer URLs were not updated (it restarts on the ones it advertised).
+    const node = followers().find(
+      (n) =>
+        n.handle.internals.core.replica.memberList().find((m) => m.id === n.handle.memberId)?.peerUrls[0] ===
+        n.peerUrl,
+    )!;
+    await ok(leader().clientUrl, '/v3/kv/put', { key: b64('before-restart'), value: b64('1') });
+    await node.handle.stop();
+    const lines: string[] = [];
+    node.handle = await start(node, nodes, {
+      experimentalInitialCorruptCheck: true,
+      logWrite: (line) => lines.push(line),
+    });
+    // startMember resolved after the check: it compared with both peers.
+    const passed = lines.find((l) => l.includes('initial corruption check passed'));
+    expect(passed, lines.join('')).to.not.equal(undefined);
+    expect(JSON.parse(passed!)).to.include({ peers: 2 });
+    const got = await ok<{ kvs?: unknown[] }>(node.clientUrl, '/v3/kv/range', { key: b64('before-restart') });
+    expect(got.kvs).to.have.length(1);
+  });
+
   it("the leader's periodic check raises CORRUPT for a member whose key-values were corrupted", async () => {
     const victim = followers()[0]!;
     // Two puts in one txn: the history holds that revision's events as an array (a lone put is
@@ -219,6 +250,7 @@ describe('maintenance operations on a 3-member cluster', function () {
       machine: core.machine,
       network: core.network,
       timers: core.timers,
+      catchUpTimeoutMs: 1000,
     });
     let refused: unknown;
     await checker.initialCheck().catch((err: unknown) => (refused = err));

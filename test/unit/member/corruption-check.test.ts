@@ -44,6 +44,7 @@ function checker(
     logger: noopLogger,
     machine,
     timers,
+    catchUpTimeoutMs: 100,
     replica: {
       isLeader: () => leader,
       isRunning: () => true,
