@@ -7,6 +7,8 @@
  *   await client.put('greeting', 'hello');
  *   const kv = await client.get('greeting'); // KeyValue | undefined
  */
+import { clusterApi, type ClusterApi } from './cluster.js';
+import { maintenanceApi, type MaintenanceApi } from './maintenance.js';
 import { ClientCore } from './core.js';
 import {
   asJson,
@@ -42,7 +44,7 @@ import { KeySpace } from './namespace.js';
 import { resolveOptions, type ClientOptions } from './options.js';
 import type { KeyValue, MemberListResponse, ResponseHeader, StatusResponse } from './protocol/index.js';
 import { Session, type SessionOptions } from './session.js';
-import { snapshotStream, type SnapshotDownload, type SnapshotStreamOptions } from './snapshot.js';
+import type { SnapshotDownload, SnapshotStreamOptions } from './snapshot.js';
 import { StatusHub, TypedEmitter, type ClientEvents, type ClientState, type ClientStatus } from './status.js';
 import { TxnBuilder } from './txn.js';
 import { toBytes, type Bytes } from './util.js';
@@ -228,6 +230,8 @@ export class Client extends KvView implements AsyncDisposable {
   private readonly emitter: TypedEmitter<ClientEvents>;
   private readonly hub: StatusHub;
   private closedReason: Promise<Error | undefined> | undefined;
+  private maintenanceView: MaintenanceApi | undefined;
+  private clusterView: ClusterApi | undefined;
 
   constructor(options: ClientOptions) {
     const resolved = resolveOptions(options);
@@ -348,7 +352,7 @@ export class Client extends KvView implements AsyncDisposable {
 
   /** The status of the connected member. */
   async memberStatus(options: Abortable = {}): Promise<StatusResponse> {
-    return this.core.call('maintenance.status', {}, options);
+    return this.maintenance.status(options);
   }
 
   /**
@@ -356,13 +360,24 @@ export class Client extends KvView implements AsyncDisposable {
    * snapshot.ts). Resolves once the member has announced it; iterate the result for the bytes.
    */
   snapshot(options: SnapshotStreamOptions = {}): Promise<SnapshotDownload> {
-    return snapshotStream(this.core, options);
+    return this.maintenance.snapshot(options);
   }
 
+  /** The members (the same as `cluster.memberList`). */
   async memberList(
     options: Abortable & { readonly linearizable?: boolean } = {},
   ): Promise<MemberListResponse> {
-    return this.core.call('cluster.memberList', { linearizable: options.linearizable ?? false }, options);
+    return this.cluster.memberList(options);
+  }
+
+  /** etcd's Maintenance service: status, alarms, defragment, hash, hashKV, moveLeader. */
+  get maintenance(): MaintenanceApi {
+    return (this.maintenanceView ??= maintenanceApi(this.core));
+  }
+
+  /** etcd's Cluster service: member list, add, remove, update, promote. */
+  get cluster(): ClusterApi {
+    return (this.clusterView ??= clusterApi(this.core));
   }
 
   /**

@@ -4,6 +4,8 @@
  */
 export { Client } from './client.js';
 export type { KvClient, LeaseApi, CompactOptions, ReadyOptions } from './client.js';
+export type { MaintenanceApi, AlarmFilter } from './maintenance.js';
+export type { ClusterApi, MemberAddOptions } from './cluster.js';
 export type {
   ClientOptions,
   ClientClock,
@@ -74,4 +76,12 @@ export type {
   StatusResponse,
   MemberListResponse,
   Member,
+  AlarmMember,
+  AlarmType,
+  HashResponse,
+  HashKVResponse,
+  MemberAddResponse,
+  MemberRemoveResponse,
+  MemberUpdateResponse,
+  MemberPromoteResponse,
 } from './protocol/index.js';

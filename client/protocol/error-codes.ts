@@ -49,6 +49,8 @@ export const ErrorCode = {
   LearnerNotReady: 'LEARNER_NOT_READY',
   /** Another membership change is proposed but not applied yet; retry when it is. */
   MembershipChangePending: 'MEMBERSHIP_CHANGE_PENDING',
+  /** moveLeader: the target is not a member, or is a learner (etcd: bad leader transferee). */
+  BadLeaderTransferee: 'BAD_LEADER_TRANSFEREE',
   /** Lock: the lease bounding the lock ended while the caller waited; the lock is not held. */
   SessionExpired: 'SESSION_EXPIRED',
   /** Election proclaim: the caller's leader key is no longer the one that leads. */
@@ -252,6 +254,13 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     G.FailedPrecondition,
     400,
     'another membership change is not applied yet; retry when it is',
+  ),
+  BAD_LEADER_TRANSFEREE: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'moveLeader: the target is not a voting member of the cluster',
   ),
   // etcd's lock and election services pass these up as plain errors: gRPC UNKNOWN, HTTP 500.
   SESSION_EXPIRED: info(

@@ -102,7 +102,7 @@ export const MAX_PEER_URL_LENGTH = 1024;
 /** scheme://host[:port] with an optional trailing slash: what a peer URL may be (etcd's rule). */
 const PEER_URL = /^https?:\/\/[^\s/?#@]+\/?$/;
 
-function checkPeerUrls(wire: W.WireMemberAddRequest, path: string): void {
+function checkPeerUrls(wire: { readonly peerURLs?: readonly string[] }, path: string): void {
   const urls = wire.peerURLs ?? [];
   const at = joinPath(path, 'peerURLs');
   if (urls.length === 0) throw invalid(at, 'member peer URLs are not provided');
@@ -227,3 +227,61 @@ export const ALARM_RESPONSE: Codec<D.AlarmResponse, W.WireAlarmResponse> = messa
     rep,
   ),
 ]);
+
+// ---- Maintenance and membership: hash, hashKV, defragment, moveLeader, memberUpdate ---------
+
+export const HASH_RESPONSE: Codec<D.HashResponse, W.WireHashResponse> = messageCodec('HashResponse', [
+  HEADER,
+  field('hash', 'hash', T.uint32),
+]);
+
+export const HASH_KV_REQUEST: Codec<D.HashKVRequest, W.WireHashKVRequest> = messageCodec('HashKVRequest', [
+  field('revision', 'revision', COUNT),
+]);
+
+export const HASH_KV_RESPONSE: Codec<D.HashKVResponse, W.WireHashKVResponse> = messageCodec(
+  'HashKVResponse',
+  [
+    HEADER,
+    field('hash', 'hash', T.uint32),
+    field('compact_revision', 'compactRevision', COUNT),
+    field('hash_revision', 'hashRevision', COUNT),
+  ],
+);
+
+export const DEFRAGMENT_RESPONSE: Codec<D.DefragmentResponse, W.WireDefragmentResponse> = messageCodec(
+  'DefragmentResponse',
+  [HEADER],
+);
+
+export const MOVE_LEADER_REQUEST: Codec<D.MoveLeaderRequest, W.WireMoveLeaderRequest> = messageCodec(
+  'MoveLeaderRequest',
+  [field('targetID', 'targetId', ID)],
+);
+
+export const MOVE_LEADER_RESPONSE: Codec<D.MoveLeaderResponse, W.WireMoveLeaderResponse> = messageCodec(
+  'MoveLeaderResponse',
+  [HEADER],
+);
+
+export const MEMBER_UPDATE_REQUEST: Codec<D.MemberUpdateRequest, W.WireMemberUpdateRequest> = messageCodec(
+  'MemberUpdateRequest',
+  [field('ID', 'id', ID), field('peerURLs', 'peerUrls', T.string, rep)],
+  (wire, path) => {
+    requireMemberId(wire, path);
+    checkPeerUrls(wire, path);
+  },
+);
+
+export const MEMBER_UPDATE_RESPONSE: Codec<D.MemberUpdateResponse, W.WireMemberUpdateResponse> = messageCodec(
+  'MemberUpdateResponse',
+  [
+    HEADER,
+    field(
+      'members',
+      'members',
+      T.message(() => MEMBER),
+      rep,
+    ),
+  ],
+);

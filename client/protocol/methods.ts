@@ -29,6 +29,12 @@ export const Method = {
   MaintenanceStatus: 'maintenance.status',
   MaintenanceSnapshot: 'maintenance.snapshot',
   MaintenanceAlarm: 'maintenance.alarm',
+  // Maintenance and membership operations (etcd's Hash, HashKV, Defragment, MoveLeader, MemberUpdate).
+  MaintenanceHash: 'maintenance.hash',
+  MaintenanceHashKV: 'maintenance.hashKV',
+  MaintenanceDefragment: 'maintenance.defragment',
+  MaintenanceMoveLeader: 'maintenance.moveLeader',
+  ClusterMemberUpdate: 'cluster.memberUpdate',
 } as const;
 export type Method = (typeof Method)[keyof typeof Method];
 
@@ -111,6 +117,22 @@ export interface MethodTypes {
   'maintenance.status': Sig<D.EmptyRequest, D.StatusResponse, W.WireEmpty, W.WireStatusResponse>;
   'maintenance.snapshot': Sig<D.EmptyRequest, D.SnapshotResponse, W.WireEmpty, W.WireSnapshotResponse>;
   'maintenance.alarm': Sig<D.AlarmRequest, D.AlarmResponse, W.WireAlarmRequest, W.WireAlarmResponse>;
+  // Maintenance and membership operations.
+  'maintenance.hash': Sig<D.EmptyRequest, D.HashResponse, W.WireEmpty, W.WireHashResponse>;
+  'maintenance.hashKV': Sig<D.HashKVRequest, D.HashKVResponse, W.WireHashKVRequest, W.WireHashKVResponse>;
+  'maintenance.defragment': Sig<D.EmptyRequest, D.DefragmentResponse, W.WireEmpty, W.WireDefragmentResponse>;
+  'maintenance.moveLeader': Sig<
+    D.MoveLeaderRequest,
+    D.MoveLeaderResponse,
+    W.WireMoveLeaderRequest,
+    W.WireMoveLeaderResponse
+  >;
+  'cluster.memberUpdate': Sig<
+    D.MemberUpdateRequest,
+    D.MemberUpdateResponse,
+    W.WireMemberUpdateRequest,
+    W.WireMemberUpdateResponse
+  >;
 }
 
 export type MethodParams<K extends Method> = MethodTypes[K]['params'];
@@ -238,6 +260,27 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
   'maintenance.alarm': spec('maintenance.alarm', M.ALARM_REQUEST, M.ALARM_RESPONSE, {
     idempotent: false,
     gatewayPath: '/v3/maintenance/alarm',
+  }),
+  // Maintenance and membership operations.
+  'maintenance.hash': spec('maintenance.hash', M.EMPTY_REQUEST, M.HASH_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/hash',
+  }),
+  'maintenance.hashKV': spec('maintenance.hashKV', M.HASH_KV_REQUEST, M.HASH_KV_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/hashkv',
+  }),
+  'maintenance.defragment': spec('maintenance.defragment', M.EMPTY_REQUEST, M.DEFRAGMENT_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/defragment',
+  }),
+  'maintenance.moveLeader': spec('maintenance.moveLeader', M.MOVE_LEADER_REQUEST, M.MOVE_LEADER_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/maintenance/transfer-leadership',
+  }),
+  'cluster.memberUpdate': spec('cluster.memberUpdate', M.MEMBER_UPDATE_REQUEST, M.MEMBER_UPDATE_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/cluster/member/update',
   }),
 };
 

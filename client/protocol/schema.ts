@@ -26,8 +26,11 @@ import {
 } from './base64.js';
 import { invalid, ProtocolError } from './errors.js';
 
-/** Canonical wire JSON: etcd messages contain no JSON numbers (int64 travel as strings). */
-export type WireValue = string | boolean | WireObject | readonly WireValue[];
+/**
+ * Canonical wire JSON: int64 travel as strings; the only JSON numbers are 32-bit integers
+ * (`uint32`, e.g. HashResponse.hash), which proto3 JSON writes as numbers.
+ */
+export type WireValue = string | number | boolean | WireObject | readonly WireValue[];
 export interface WireObject {
   readonly [key: string]: WireValue | undefined;
 }
@@ -51,6 +54,7 @@ export interface Codec<D, W> {
 export type FieldType =
   | { readonly kind: 'bytes' }
   | { readonly kind: 'int'; readonly min: number }
+  | { readonly kind: 'uint32' }
   | { readonly kind: 'bool' }
   | { readonly kind: 'string' }
   | { readonly kind: 'enum'; readonly wire: readonly string[]; readonly domain: readonly string[] }
@@ -114,6 +118,8 @@ export function field(
 export const T = {
   bytes: { kind: 'bytes' } as FieldType,
   int: (min: number): FieldType => ({ kind: 'int', min }),
+  /** proto3 uint32: a JSON number on output; a number or a decimal string on input. */
+  uint32: { kind: 'uint32' } as FieldType,
   bool: { kind: 'bool' } as FieldType,
   string: { kind: 'string' } as FieldType,
   enumOf: (wire: readonly string[], domain: readonly string[]): FieldType => ({ kind: 'enum', wire, domain }),
@@ -176,6 +182,11 @@ function decodeScalar(type: FieldType, raw: unknown, path: string, ctx: DecodeCo
     }
     case 'int':
       return canonicalInt(raw, path, type.min);
+    case 'uint32': {
+      const n = Number(canonicalInt(raw, path, 0));
+      if (n > 0xffffffff) throw invalid(path, 'is not a 32-bit unsigned integer');
+      return n;
+    }
     case 'bool':
       if (typeof raw !== 'boolean') throw invalid(path, 'must be true or false');
       return raw;
@@ -202,6 +213,8 @@ function isDefaultWire(type: FieldType, value: WireValue): boolean {
       return value === '';
     case 'int':
       return value === '0';
+    case 'uint32':
+      return value === 0;
     case 'bool':
       return value === false;
     case 'enum':
@@ -246,6 +259,7 @@ function defaultDomain(type: FieldType): unknown {
     case 'bytes':
       return new Uint8Array(0);
     case 'int':
+    case 'uint32':
       return 0;
     case 'bool':
       return false;
@@ -266,6 +280,7 @@ function scalarFromWire(type: FieldType, value: WireValue): unknown {
       return bytes;
     }
     case 'int':
+    case 'uint32':
       return Number(value);
     case 'bool':
     case 'string':
@@ -291,6 +306,11 @@ function scalarToWire(type: FieldType, value: unknown, name: string): WireValue 
         throw new ProtocolError('INTERNAL', `toWire: ${name} is not a safe integer`);
       }
       return String(value);
+    case 'uint32':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+        throw new ProtocolError('INTERNAL', `toWire: ${name} is not a uint32`);
+      }
+      return value;
     case 'bool':
       if (typeof value !== 'boolean') throw new ProtocolError('INTERNAL', `toWire: ${name} is not a boolean`);
       return value;

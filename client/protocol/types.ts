@@ -391,3 +391,50 @@ export interface AlarmResponse {
   readonly header: ResponseHeader;
   readonly alarms: readonly AlarmMember[];
 }
+
+// ---- Maintenance and membership: hash, hashKV, defragment, moveLeader, memberUpdate ---------
+
+export interface HashResponse {
+  readonly header: ResponseHeader;
+  /** A 32-bit hash of this member's whole replicated state (differs between applied indexes). */
+  readonly hash: number;
+}
+
+export interface HashKVRequest {
+  /** Hash the key-value history up to this revision; 0: the current revision. */
+  readonly revision: number;
+}
+
+export interface HashKVResponse {
+  readonly header: ResponseHeader;
+  /** A 32-bit hash of the MVCC key-values from the compaction point up to the revision. */
+  readonly hash: number;
+  /** The compaction revision the hash starts from (compare hashes only when these agree). */
+  readonly compactRevision: number;
+  /** The revision hashed up to (etcd 3.6's field). */
+  readonly hashRevision: number;
+}
+
+export interface DefragmentResponse {
+  readonly header: ResponseHeader;
+}
+
+export interface MoveLeaderRequest {
+  /** The voter to hand leadership to. */
+  readonly targetId: number;
+}
+
+export interface MoveLeaderResponse {
+  readonly header: ResponseHeader;
+}
+
+export interface MemberUpdateRequest {
+  readonly id: number;
+  /** The member's new advertised peer URLs (at least one). */
+  readonly peerUrls: readonly string[];
+}
+
+export interface MemberUpdateResponse {
+  readonly header: ResponseHeader;
+  readonly members: readonly Member[];
+}

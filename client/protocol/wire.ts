@@ -313,3 +313,43 @@ export interface WireAlarmResponse {
   readonly header: WireResponseHeader;
   readonly alarms?: readonly WireAlarmMember[];
 }
+
+// ---- Maintenance and membership: hash, hashKV, defragment, moveLeader, memberUpdate ---------
+
+export interface WireHashResponse {
+  readonly header: WireResponseHeader;
+  readonly hash?: number;
+}
+
+export interface WireHashKVRequest {
+  readonly revision?: I64;
+}
+
+export interface WireHashKVResponse {
+  readonly header: WireResponseHeader;
+  readonly hash?: number;
+  readonly compact_revision?: I64;
+  readonly hash_revision?: I64;
+}
+
+export interface WireDefragmentResponse {
+  readonly header: WireResponseHeader;
+}
+
+export interface WireMoveLeaderRequest {
+  readonly targetID?: I64;
+}
+
+export interface WireMoveLeaderResponse {
+  readonly header: WireResponseHeader;
+}
+
+export interface WireMemberUpdateRequest {
+  readonly ID?: I64;
+  readonly peerURLs?: readonly string[];
+}
+
+export interface WireMemberUpdateResponse {
+  readonly header: WireResponseHeader;
+  readonly members?: readonly WireMember[];
+}

@@ -22,8 +22,12 @@ import type {
   AlarmType,
   CompactionRequest,
   CompactionResponse,
+  DefragmentResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
+  HashKVRequest,
+  HashKVResponse,
+  HashResponse,
   LeaseGrantRequest,
   LeaseGrantResponse,
   LeaseKeepAliveResponse,
@@ -40,6 +44,10 @@ import type {
   MemberPromoteResponse,
   MemberRemoveRequest,
   MemberRemoveResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -168,6 +176,29 @@ export interface ClientBackend {
   alarm(req: AlarmRequest, options: CallOptions): Promise<AlarmResponse>;
   snapshot(options: CallOptions): Promise<BackendSnapshot>;
   health(): BackendHealth;
+
+  // ---- Maintenance and membership operations (etcd's Hash, HashKV, Defragment, MoveLeader,
+  // MemberUpdate). Each is answered by the member it reaches, except memberUpdate (decided on the
+  // leader, like the other membership changes) and moveLeader (the leader hands over: a follower
+  // answers NOT_LEADER, as etcd's "etcdserver: not leader").
+  /** A hash of this member's whole replicated state (etcd: of its whole database file). */
+  hash(options: CallOptions): Promise<HashResponse>;
+  /**
+   * A hash of the MVCC key-values from the compaction point up to `req.revision` (0: current):
+   * equal on every member at the same revision and compaction point. COMPACTED below the
+   * compaction point, FUTURE_REVISION past the current revision.
+   */
+  hashKV(req: HashKVRequest, options: CallOptions): Promise<HashKVResponse>;
+  /** Compacts this member's in-memory structures and returns what it can to the allocator. */
+  defragment(options: CallOptions): Promise<DefragmentResponse>;
+  /**
+   * Hands Raft leadership to `req.targetId` (a voter); resolves once this member sees it lead.
+   * NOT_LEADER on a follower; MEMBER_NOT_FOUND / MEMBER_NOT_LEARNER-like INVALID_ARGUMENT when the
+   * target is unknown or a learner (etcd's texts: errors.ts).
+   */
+  moveLeader(req: MoveLeaderRequest, options: CallOptions): Promise<MoveLeaderResponse>;
+  /** Changes a member's advertised peer URLs (MEMBER_NOT_FOUND, MEMBER_EXISTS for a taken URL). */
+  memberUpdate(req: MemberUpdateRequest, options: CallOptions): Promise<MemberUpdateResponse>;
 
   /**
    * Optional: the leader this member knows (id 0: none) and the client URLs it published (empty:

@@ -28,6 +28,11 @@ const UNARY: ReadonlySet<Method> = new Set<Method>([
   'cluster.memberPromote',
   'maintenance.status',
   'maintenance.alarm',
+  'maintenance.hash',
+  'maintenance.hashKV',
+  'maintenance.defragment',
+  'maintenance.moveLeader',
+  'cluster.memberUpdate',
 ]);
 
 export function isUnary(method: Method): method is UnaryMethod {
@@ -75,6 +80,16 @@ export function callUnary(
       return backend.status(options);
     case 'maintenance.alarm':
       return backend.alarm(call.params, options);
+    case 'maintenance.hash':
+      return backend.hash(options);
+    case 'maintenance.hashKV':
+      return backend.hashKV(call.params, options);
+    case 'maintenance.defragment':
+      return backend.defragment(options);
+    case 'maintenance.moveLeader':
+      return backend.moveLeader(call.params, options);
+    case 'cluster.memberUpdate':
+      return backend.memberUpdate(call.params, options);
     default:
       return unreachable(call);
   }

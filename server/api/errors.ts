@@ -91,6 +91,7 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   MEMBER_NOT_FOUND: 'etcdserver: member not found',
   MEMBER_NOT_LEARNER: 'etcdserver: can only promote a learner member',
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
+  BAD_LEADER_TRANSFEREE: 'etcdserver: bad leader transferee',
   // clientv3/concurrency's texts: etcd's lock and election services answer with them.
   SESSION_EXPIRED: 'mutex: session is expired',
   ELECTION_NOT_LEADER: 'election: not leader',
@@ -112,6 +113,9 @@ export function etcdMessage(body: ErrorBody): string {
     return body.message.includes('peer URL')
       ? 'etcdserver: Peer URLs already exists'
       : 'etcdserver: member ID already exist';
+  }
+  if (body.code === 'TIMEOUT' && body.message.startsWith('leadership transfer')) {
+    return 'etcdserver: request timed out, leader transfer took too long';
   }
   return ETCD_MESSAGES[body.code] ?? body.message;
 }

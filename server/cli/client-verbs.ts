@@ -68,6 +68,7 @@ import { buildTxn, readTxn, txnOutput } from './txn-verb.js';
 import { CLIENT_VERBS, declareVerbs, INSECURE_ENV, type ClientVerb } from './verb-specs.js';
 import { runPerEvent } from './watch-exec.js';
 import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
+import { maintenanceRunners } from './maintenance-verbs.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
@@ -80,7 +81,7 @@ export interface VerbIo {
   readonly interrupt: AbortSignal;
 }
 
-interface Globals {
+export interface Globals {
   readonly endpoints: readonly string[];
   readonly dialTimeoutMs: number;
   readonly commandTimeoutMs: number;
@@ -89,7 +90,7 @@ interface Globals {
 }
 
 /** What a runner gets: its operands, its flags, the global flags, and the words after `--`. */
-interface Invocation {
+export interface Invocation {
   readonly args: readonly string[];
   readonly opts: OptionValues;
   /** Read on first use: `completion` has none, and its runner never asks. */
@@ -98,7 +99,7 @@ interface Invocation {
   readonly io: VerbIo;
 }
 
-type Runner = (inv: Invocation) => Promise<number>;
+export type Runner = (inv: Invocation) => Promise<number>;
 
 export function isClientVerb(name: string): name is ClientVerb {
   return (CLIENT_VERBS as readonly string[]).includes(name);
@@ -852,4 +853,6 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   config,
   completion,
   ...SNAPSHOT_RUNNERS,
+  // endpoint hashkv, alarm, defrag, move-leader, member add|remove|update|promote.
+  ...maintenanceRunners({ withClient, deadline, targets, atEndpoint }),
 };

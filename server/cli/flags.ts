@@ -184,6 +184,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'log level (JSON lines on stderr)',
   },
   {
+    name: 'experimental-initial-corrupt-check',
+    field: 'experimentalInitialCorruptCheck',
+    type: 'bool',
+    help: "at start, compare this member's HashKV with its peers' and refuse to serve on a mismatch",
+  },
+  {
+    name: 'corrupt-check-time',
+    field: 'corruptCheckTime',
+    type: 'string',
+    help: 'how often the leader compares HashKV with its peers and raises CORRUPT on a mismatch (e.g. 5m, 30s, 500ms; a bare number is ms; 0: never)',
+  },
+  {
     name: 'unsafe-no-fsync',
     field: 'unsafeNoFsync',
     type: 'bool',

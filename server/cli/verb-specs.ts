@@ -6,6 +6,7 @@
  * never loads what it describes. client-verbs.ts attaches the runners.
  */
 import { Argument, Command, Option } from 'commander';
+import { declareMaintenanceVerbs, MAINTENANCE_VERBS } from './maintenance-verb-specs.js';
 import { OUTPUT_FORMATS } from './render.js';
 import { declareSnapshotVerbs } from './snapshot-spec.js';
 
@@ -229,6 +230,7 @@ export function declareVerbs(): Command {
     .description('Prints a shell completion script (bash: source <(concord completion bash))')
     .addArgument(new Argument('<shell>').choices(['bash', 'zsh']));
   declareSnapshotVerbs(root, withGlobals);
+  declareMaintenanceVerbs(root, { member, endpoint }, withGlobals);
   return root;
 }
 
@@ -248,6 +250,7 @@ export const CLIENT_VERBS = [
   'config',
   'completion',
   'snapshot',
+  ...MAINTENANCE_VERBS,
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 

@@ -23,10 +23,17 @@ export interface BackendConfig {
   readonly initialClusterToken: string;
 }
 
-/** The methods a follower forwards to its leader (leader-forward.ts). */
+/**
+ * The methods a member sends to another member's client port (leader-forward.ts): the membership
+ * changes a follower forwards to its leader, and the HashKV the corruption checks ask peers for.
+ */
 export type ForwardedMethod = Extract<
   Method,
-  'cluster.memberAdd' | 'cluster.memberRemove' | 'cluster.memberPromote'
+  | 'cluster.memberAdd'
+  | 'cluster.memberRemove'
+  | 'cluster.memberPromote'
+  | 'cluster.memberUpdate'
+  | 'maintenance.hashKV'
 >;
 
 /** What only a member with sockets has. */
@@ -62,4 +69,9 @@ export interface BackendCore {
    * NOT_LEADER (the leader's id and known client URLs) instead of forwarding them.
    */
   readonly network?: BackendNetwork;
+  /**
+   * Absent where there is no heap to tidy (the simulator): a full, compacting garbage collection,
+   * with the heap's used bytes before and after (defragment).
+   */
+  readonly reclaimMemory?: () => { readonly before: number; readonly after: number };
 }

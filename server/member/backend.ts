@@ -2,26 +2,18 @@
  * The client API's backend of a member (`ClientBackend`, defined by server/api): writes are
  * proposed through Raft and answered when applied here; linearizable reads wait for ReadIndex and
  * read the local state machine; watches hang on the watch pump; lease keep-alives renew the
- * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership changes
- * are decided on the leader, which alone knows whether a change is pending and how far a learner
- * has caught up: a follower forwards them to the leader (leader-forward.ts), as etcd does, and
- * answers once the change is applied here too.
+ * leader's lessor (followers answer NOT_LEADER with the leader's client URLs). Membership requests
+ * are membership-backend.ts's, maintenance requests (status, alarms, snapshot, hash, defragment,
+ * moveLeader) maintenance-backend.ts's; this class delegates to them.
  *
  * It depends on ports only (`BackendCore`, backend-core.ts): the same request path serves a real
  * member and runs in the simulator, on virtual time, with no socket and no disk.
  */
 
-/** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
-export const LEARNER_READY_FRACTION = 0.9;
+export { LEARNER_READY_FRACTION } from './membership-backend.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
-import {
-  STATE_SNAPSHOT_VERSION,
-  type AlarmRecord,
-  type ApplyResult,
-  type Command,
-  type CommandResponse,
-} from '../apply/index.js';
+import type { ApplyResult, Command, CommandResponse } from '../apply/index.js';
 // The API's contract and constants only (not its servers): the request path runs without sockets.
 import {
   NotLeaderError,
@@ -34,39 +26,31 @@ import {
   type WatchSink,
 } from '../api/backend.js';
 import type { MetricsRegistry } from '../api/metrics.js';
-import { ETCD_API_VERSION, packageVersion } from '../api/version.js';
-import { ServerError, unavailable } from '../errors.js';
+import { ServerError } from '../errors.js';
 import { CompactedError } from '../mvcc/index.js';
-import { ProposalRefusedError, RaftRefusal } from '../raft/index.js';
-import { WAL_FORMAT_VERSION } from '../storage/wal/record.js';
-import { ConfChangeType, type ConfChange } from '../raft/types.js';
 import { IdGenerator } from '../replica/id-generator.js';
-import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
-import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
-import { memberIdOf } from './member-ids.js';
+import type { BackendCore } from './backend-core.js';
+import { expectResult as expect, signalOf } from './backend-helpers.js';
+import { MaintenanceHandlers, WIRE_ALARM } from './maintenance-backend.js';
+import { MembershipHandlers } from './membership-backend.js';
 import { proposeCommand } from './propose.js';
-import { startStreamedBackup } from './snapshot-backup.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
-
-/** etcd's spelling of each alarm type (status errors, metric labels). */
-const WIRE_ALARM: Readonly<Record<P.AlarmType, string>> = {
-  none: 'NONE',
-  noSpace: 'NOSPACE',
-  corrupt: 'CORRUPT',
-};
-
-/** Where a follower forwards a membership change: the leader's client URLs, over its network. */
-interface LeaderTarget {
-  readonly urls: readonly string[];
-  readonly network: BackendNetwork;
-}
 
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
 
+  private readonly membership: MembershipHandlers;
+  private readonly maintenance: MaintenanceHandlers;
+
   constructor(private readonly core: BackendCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+    this.membership = new MembershipHandlers(core, () => this.header());
+    this.maintenance = new MaintenanceHandlers(
+      core,
+      () => this.header(),
+      (command, options) => this.apply(command, options),
+    );
   }
 
   header(): P.ResponseHeader {
@@ -268,261 +252,60 @@ export class MemberBackend implements ClientBackend {
     });
   }
 
-  async memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
-    if (req.linearizable) await this.core.replica.linearizableRead(signalOf(options));
-    return { header: this.header(), members: this.members() };
+  // ---- Membership (membership-backend.ts) ----------------------------------------------------
+
+  memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
+    return this.membership.memberList(req, options);
   }
 
-  async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
-    const leader = this.leaderToForwardTo();
-    if (leader !== undefined) {
-      const r = await this.forward(leader, 'cluster.memberAdd', req, options);
-      return { ...r, header: this.header(), members: this.members() };
-    }
-    const { replica, config } = this.core;
-    const id = memberIdOf(config.initialClusterToken, req.peerUrls);
-    const members = replica.memberList();
-    if (members.some((m) => m.id === id))
-      throw new ServerError(ErrorCode.MemberExists, `member ID ${id} already exists`, false);
-    const taken = req.peerUrls.find((url) => members.some((m) => m.peerUrls.includes(url)));
-    if (taken !== undefined)
-      throw new ServerError(ErrorCode.MemberExists, `peer URL ${taken} already exists`, false);
-    await this.changeMembership(
-      {
-        type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,
-        nodeId: id,
-        context: encodeMemberAttributes({ name: '', peerUrls: req.peerUrls, clientUrls: [] }),
-      },
-      options,
-    );
-    const after = this.members();
-    const member = after.find((m) => m.id === id) ?? {
-      id,
-      name: '',
-      peerUrls: [...req.peerUrls],
-      clientUrls: [],
-      isLearner: req.isLearner,
-    };
-    return { header: this.header(), member, members: after };
+  memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
+    return this.membership.memberAdd(req, options);
   }
 
-  async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
-    const leader = this.leaderToForwardTo();
-    if (leader !== undefined) {
-      await this.forward(leader, 'cluster.memberRemove', req, options);
-      return { header: this.header(), members: this.members() };
-    }
-    if (!this.core.replica.memberList().some((m) => m.id === req.id))
-      throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
-    await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
-    return { header: this.header(), members: this.members() };
+  memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
+    return this.membership.memberRemove(req, options);
   }
 
-  async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
-    const leader = this.leaderToForwardTo();
-    if (leader !== undefined) {
-      await this.forward(leader, 'cluster.memberPromote', req, options);
-      return { header: this.header(), members: this.members() };
-    }
-    const { replica, config } = this.core;
-    const member = replica.memberList().find((m) => m.id === req.id);
-    if (member === undefined)
-      throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
-    if (!member.isLearner)
-      throw new ServerError(ErrorCode.MemberNotLearner, `member ${req.id} is already a voter`, false);
-    const raft = replica.status().raft;
-    const learnerMatch = raft.progress?.get(req.id)?.match ?? 0;
-    const leaderMatch = raft.progress?.get(config.memberId)?.match ?? raft.lastIndex;
-    if (learnerMatch < leaderMatch * LEARNER_READY_FRACTION) {
-      throw new ServerError(
-        ErrorCode.LearnerNotReady,
-        `learner ${req.id} has replicated up to index ${learnerMatch}, the leader ${leaderMatch}: ` +
-          `it must reach ${Math.ceil(leaderMatch * LEARNER_READY_FRACTION)} to be promoted`,
-        true,
-      );
-    }
-    // addVoter without a context keeps the member's name and URLs (MemberRegistry).
-    await this.changeMembership({ type: ConfChangeType.AddVoter, nodeId: req.id }, options);
-    return { header: this.header(), members: this.members() };
+  memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
+    return this.membership.memberPromote(req, options);
   }
 
-  /**
-   * Membership changes are decided on the leader: undefined on the leader, else the leader's
-   * client URLs and the network to forward with. No leader: UNAVAILABLE; a member without a
-   * network, or a leader that has not published its client URLs yet: NOT_LEADER (all retryable,
-   * nothing was changed).
-   */
-  private leaderToForwardTo(): LeaderTarget | undefined {
-    const { replica, network } = this.core;
-    if (replica.isLeader()) return undefined;
-    const leaderId = replica.leaderId();
-    if (leaderId === 0) throw unavailable('no leader: membership cannot change now');
-    const urls = replica.memberList().find((m) => m.id === leaderId)?.clientUrls ?? [];
-    if (network === undefined) {
-      throw new NotLeaderError(
-        leaderId,
-        urls,
-        `etcdserver: not leader: membership changes are decided on the leader (${leaderId}), ` +
-          'and this member does not forward them; send the request there',
-      );
-    }
-    if (urls.length === 0) {
-      throw new NotLeaderError(
-        leaderId,
-        [],
-        `etcdserver: not leader: the leader (${leaderId}) has not published its client URLs yet; retry`,
-      );
-    }
-    return { urls, network };
+  memberUpdate(req: P.MemberUpdateRequest, options: CallOptions): Promise<P.MemberUpdateResponse> {
+    return this.membership.memberUpdate(req, options);
   }
 
-  /**
-   * Sends a membership change to the leader; once it answers, waits (a ReadIndex) until this member
-   * has applied the change too, so the answer's member list and a following member/list here show
-   * it. If that wait fails the change is still made: the leader's answer stands.
-   */
-  private async forward<M extends ForwardedMethod>(
-    leader: LeaderTarget,
-    method: M,
-    params: P.MethodParams<M>,
-    options: CallOptions,
-  ): Promise<P.MethodResult<M>> {
-    const result = await leader.network.forwardToLeader(method, params, leader.urls, options.signal);
-    try {
-      await this.core.replica.linearizableRead(signalOf(options));
-    } catch (err) {
-      this.core.logger.warn('membership change made by the leader; not yet applied here', {
-        method,
-        error: err,
-      });
-    }
-    return result;
+  // ---- Maintenance (maintenance-backend.ts) --------------------------------------------------
+
+  status(options: CallOptions): Promise<P.StatusResponse> {
+    return this.maintenance.status(options);
   }
 
-  private async changeMembership(cc: ConfChange, options: CallOptions): Promise<void> {
-    try {
-      await this.core.replica.changeMembership(cc, signalOf(options));
-    } catch (err) {
-      const cause = err instanceof Error ? err.cause : undefined;
-      if (cause instanceof ProposalRefusedError && cause.reason === RaftRefusal.ConfChangePending) {
-        throw new ServerError(
-          ErrorCode.MembershipChangePending,
-          'another membership change is not applied yet; retry when it is',
-          true,
-          { cause },
-        );
-      }
-      throw err;
-    }
+  alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
+    return this.maintenance.alarm(req, options);
   }
 
-  private members(): P.Member[] {
-    return this.core.replica.memberList().map((m) => ({
-      id: m.id,
-      name: m.name,
-      peerUrls: [...m.peerUrls],
-      clientUrls: [...m.clientUrls],
-      isLearner: m.isLearner,
-    }));
+  snapshot(options: CallOptions): Promise<BackendSnapshot> {
+    return this.maintenance.snapshot(options);
   }
 
-  status(_options: CallOptions): Promise<P.StatusResponse> {
-    const { replica, machine, config } = this.core;
-    const st = replica.status();
-    const size = machine.store.sizeBytes;
-    return Promise.resolve({
-      header: this.header(),
-      version: ETCD_API_VERSION,
-      dbSizeBytes: size,
-      leader: st.raft.lead,
-      raftIndex: st.raft.commit,
-      raftTerm: st.raft.term,
-      raftAppliedIndex: st.appliedIndex,
-      errors: this.statusErrors(),
-      dbSizeInUseBytes: size,
-      isLearner: st.raft.confState.learners.includes(config.memberId),
-      // The data directory's format (the WAL's): what a restore or an upgrade must match.
-      storageVersion: String(WAL_FORMAT_VERSION),
-      dbSizeQuotaBytes: config.quotaBackendBytes,
-      concordVersion: packageVersion(),
-    });
+  hash(options: CallOptions): Promise<P.HashResponse> {
+    return this.maintenance.hash(options);
   }
 
-  /**
-   * etcd's Alarm: GET lists the cluster's alarms (of one type, or all for NONE) after a ReadIndex;
-   * ACTIVATE and DEACTIVATE go through Raft, so every member raises or clears the same alarms, and
-   * answer with the alarm raised or the alarms cleared. ACTIVATE with member id 0 raises it for
-   * this member; DEACTIVATE with member id 0 or type NONE matches every member or type (alarms.ts).
-   */
-  async alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
-    let records: readonly AlarmRecord[];
-    switch (req.action) {
-      case 'get':
-        await this.core.replica.linearizableRead(signalOf(options));
-        records = this.core.machine.alarms.list(req.alarm === 'none' ? undefined : req.alarm);
-        break;
-      case 'activate': {
-        if (req.alarm === 'none') {
-          records = [];
-          break;
-        }
-        const memberId = req.memberId === 0 ? this.core.config.memberId : req.memberId;
-        const r = await this.apply({ type: 'alarmActivate', memberId, alarm: req.alarm }, options);
-        records = expect(r, 'alarmActivate').alarms;
-        break;
-      }
-      case 'deactivate': {
-        const command: Command =
-          req.alarm === 'none'
-            ? { type: 'alarmDeactivate', memberId: req.memberId }
-            : { type: 'alarmDeactivate', memberId: req.memberId, alarm: req.alarm };
-        records = expect(await this.apply(command, options), 'alarmDeactivate').alarms;
-        break;
-      }
-    }
-    return { header: this.header(), alarms: records.map((a) => ({ memberId: a.memberId, alarm: a.alarm })) };
+  hashKV(req: P.HashKVRequest, options: CallOptions): Promise<P.HashKVResponse> {
+    return this.maintenance.hashKV(req, options);
   }
 
-  /**
-   * etcd's status errors: "etcdserver: no leader" without a leader, then each alarm as etcd prints
-   * an AlarmMember (protobuf text: `memberID:<id> alarm:NOSPACE `, trailing space included, which
-   * is what tools that grep for `alarm:NOSPACE` read); Concord adds a fatal storage error.
-   */
-  private statusErrors(): string[] {
-    const { replica, machine } = this.core;
-    const st = replica.status();
-    const errors: string[] = [];
-    if (st.raft.lead === 0) errors.push('etcdserver: no leader');
-    for (const a of machine.alarms.list())
-      errors.push(`memberID:${a.memberId} alarm:${WIRE_ALARM[a.alarm]} `);
-    if (st.fatal !== undefined) errors.push(st.fatal.message);
-    return errors;
+  defragment(options: CallOptions): Promise<P.DefragmentResponse> {
+    return this.maintenance.defragment(options);
   }
 
-  private activeAlarms(): P.AlarmType[] {
-    const { alarms } = this.core.machine;
-    return (['noSpace', 'corrupt'] as const).filter((type) => alarms.has(type));
-  }
-
-  /**
-   * The state now, streamed from a pinned view slice by slice (snapshot-backup.ts): never whole in
-   * memory, never more than one slice of work between two turns of the event loop.
-   */
-  async snapshot(options: CallOptions): Promise<BackendSnapshot> {
-    await this.core.replica.linearizableRead(signalOf(options));
-    const header = this.header();
-    const machine = this.core.machine;
-    const pause = (): Promise<void> => new Promise((resolve) => this.core.defer(resolve));
-    const { sizeBytes, chunks } = await startStreamedBackup(
-      () => machine.beginSnapshot(),
-      options.signal,
-      pause,
-    );
-    return { header, sizeBytes, version: String(STATE_SNAPSHOT_VERSION), chunks };
+  moveLeader(req: P.MoveLeaderRequest, options: CallOptions): Promise<P.MoveLeaderResponse> {
+    return this.maintenance.moveLeader(req, options);
   }
 
   health(): BackendHealth {
-    return { leaderId: this.core.replica.leaderId(), alarms: this.activeAlarms() };
+    return { leaderId: this.core.replica.leaderId(), alarms: this.maintenance.activeAlarms() };
   }
 
   onLeaderChange(listener: (leaderId: number) => void): () => void {
@@ -579,7 +362,7 @@ export class MemberBackend implements ClientBackend {
       quota.set(this.core.config.quotaBackendBytes);
       revision.set(machine.store.currentRevision);
       watchers.set(pump.watcherCount);
-      const raised = this.activeAlarms();
+      const raised = this.maintenance.activeAlarms();
       for (const type of ['noSpace', 'corrupt'] as const)
         alarms.set(raised.includes(type) ? 1 : 0, { alarm: WIRE_ALARM[type] });
       snapshots.setTotal(s.snapshotsTaken);
@@ -588,17 +371,4 @@ export class MemberBackend implements ClientBackend {
       if (network !== undefined) peerDrops?.setTotal(network.droppedPeerMessages());
     });
   }
-}
-
-function signalOf(options: CallOptions): { signal?: AbortSignal } {
-  return options.signal === undefined ? {} : { signal: options.signal };
-}
-
-function expect<T extends CommandResponse['type']>(
-  r: CommandResponse,
-  type: T,
-): Extract<CommandResponse, { type: T }> {
-  if (r.type !== type)
-    throw new ServerError(ErrorCode.Internal, `expected a ${type} result, got ${r.type}`, false);
-  return r as Extract<CommandResponse, { type: T }>;
 }

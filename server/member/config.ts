@@ -111,6 +111,14 @@ export interface MemberConfig {
   readonly logLevel?: LogLevel;
   /** UNSAFE: skip fsync (tests and benchmarks only; a crash loses acknowledged writes). Default false. */
   readonly unsafeNoFsync?: boolean;
+  /** At start, compare HashKV with the peers and refuse to serve on a mismatch (etcd's flag). Default false. */
+  readonly experimentalInitialCorruptCheck?: boolean;
+  /**
+   * How often the leader compares HashKV with its peers, raising CORRUPT on a mismatch: ms as a
+   * number, or a duration text such as `'5m'`, `'30s'`, `'500ms'` (a bare number text is ms); 0
+   * disables. Default 0.
+   */
+  readonly corruptCheckTime?: number | string;
 }
 
 export type MemberConfigField = keyof MemberConfig;
@@ -138,7 +146,9 @@ type DefaultedField =
   | 'clientCertAuth'
   | 'peerClientCertAuth'
   | 'logLevel'
-  | 'unsafeNoFsync';
+  | 'unsafeNoFsync'
+  | 'experimentalInitialCorruptCheck'
+  | 'corruptCheckTime';
 
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
 export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
@@ -162,6 +172,8 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   peerClientCertAuth: false,
   logLevel: 'info',
   unsafeNoFsync: false,
+  experimentalInitialCorruptCheck: false,
+  corruptCheckTime: 0,
 });
 
 /** Every field, checked by the compiler against `MemberConfig` both ways (an unknown key is refused). */
@@ -197,6 +209,8 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   peerClientCertAuth: true,
   logLevel: true,
   unsafeNoFsync: true,
+  experimentalInitialCorruptCheck: true,
+  corruptCheckTime: true,
 };
 
 /** The fields of `MemberConfig`, in declaration order. */
@@ -309,6 +323,10 @@ export interface ResolvedMemberConfig {
   readonly peerTls: TlsFiles | undefined;
   readonly logLevel: LogLevel;
   readonly unsafeNoFsync: boolean;
+  /** Compare HashKV with the peers at start and refuse to serve on a mismatch (corruption-check.ts). */
+  readonly initialCorruptCheck: boolean;
+  /** Interval of the leader's periodic HashKV comparison, ms (0: none). */
+  readonly corruptCheckTimeMs: number;
 }
 
 /** Validates `config` and fills in its defaults; throws `InvalidConfigError` naming the first bad field. */
@@ -399,6 +417,11 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     }),
     logLevel: c.oneOf('logLevel', LOG_LEVELS, MEMBER_DEFAULTS.logLevel),
     unsafeNoFsync: c.flag('unsafeNoFsync', MEMBER_DEFAULTS.unsafeNoFsync),
+    initialCorruptCheck: c.flag(
+      'experimentalInitialCorruptCheck',
+      MEMBER_DEFAULTS.experimentalInitialCorruptCheck,
+    ),
+    corruptCheckTimeMs: durationMsOf('corruptCheckTime', config.corruptCheckTime),
   };
 }
 
@@ -568,6 +591,24 @@ function clusterIdFor(
   if (others.length === 0)
     throw new InvalidConfigError('initialCluster', 'must list the existing members as well as this one');
   return clusterIdOf(token, others);
+}
+
+/** A duration in ms: a number of ms, or a text like `500ms`, `30s`, `5m`, `1h` (a bare number text: ms). */
+function durationMsOf(field: MemberConfigField, value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new InvalidConfigError(field, `${shown(value)} is not a number of ms ≥ 0`);
+    return value;
+  }
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value) : null;
+  if (m === null)
+    throw new InvalidConfigError(field, `${shown(value)} is not a duration like 500ms, 30s or 5m`);
+  const unit = m[2] ?? 'ms';
+  const scale = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  const ms = Math.round(Number(m[1]) * scale);
+  if (!Number.isSafeInteger(ms)) throw new InvalidConfigError(field, `${shown(value)} is too long`);
+  return ms;
 }
 
 function retentionOf(mode: AutoCompactionMode, value: unknown): number {

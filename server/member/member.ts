@@ -26,6 +26,7 @@ import { RaftStorage } from '../storage/index.js';
 import { PeerTransport } from '../transport/index.js';
 import type { BackendCore, BackendNetwork } from './backend-core.js';
 import { InvalidConfigError, type ResolvedMemberConfig } from './config.js';
+import { fullGc } from './full-gc.js';
 import { LeaderForwarder } from './leader-forward.js';
 import { autoCompactionOptions, startMemberServices, type MemberServices } from './member-services.js';
 import { HeapWatchdog } from './heap-watchdog.js';
@@ -251,6 +252,7 @@ async function assembleCore(
     heapWatchdog,
     transport,
     network,
+    reclaimMemory: fullGc,
     storage,
     clock,
     timers,

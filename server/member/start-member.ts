@@ -11,7 +11,9 @@ import { MetricsRegistry } from '../api/metrics.js';
 import type { Logger } from '../platform/logger.js';
 import { MemberBackend } from './backend.js';
 import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
+import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
+import { ServingGate } from './serving-gate.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
 
@@ -48,6 +50,8 @@ export async function startMember(
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
   let openedApi: ClientApi | undefined;
+  // With the initial corruption check, client requests wait until it passed (serving-gate.ts).
+  let gate: ServingGate | undefined;
   // The client port opens before the peer ports: a start that fails on either has promised
   // nothing to any peer, so startCore can still discard a data directory it created.
   const core = await startCore(config, logger, metrics, {
@@ -55,7 +59,9 @@ export async function startMember(
       const api = await startClientApi({
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
-        backend: new MemberBackend(assembled),
+        backend: config.initialCorruptCheck
+          ? (gate = new ServingGate(new MemberBackend(assembled)))
+          : new MemberBackend(assembled),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
@@ -72,6 +78,29 @@ export async function startMember(
     ? api.urls
     : config.advertiseClientUrls;
   publishWhenLeaderKnown(core, clientUrls, logger);
+  const checker = new CorruptionChecker({
+    memberId: config.memberId,
+    logger,
+    replica: core.replica,
+    machine: core.machine,
+    network: core.network,
+    timers: core.timers,
+    catchUpTimeoutMs: config.requestTimeoutMs,
+  });
+  if (config.initialCorruptCheck) {
+    try {
+      await checker.initialCheck();
+      gate?.open();
+    } catch (err) {
+      // etcd's rule: a member whose key-values differ from its peers' does not serve.
+      logger.error('initial corruption check failed; stopping', { error: err });
+      gate?.refuse(err instanceof Error ? err : new Error(String(err)));
+      await api.close();
+      await stopCore(core);
+      throw err;
+    }
+  }
+  if (config.corruptCheckTimeMs > 0) checker.startPeriodic(config.corruptCheckTimeMs);
   logger.info('member started', {
     memberId: config.memberId,
     clusterId: config.clusterId,
@@ -85,6 +114,7 @@ export async function startMember(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('member stopping', {});
+      checker.close();
       await transferLeadershipAway(core.replica, config.electionTimeoutMs);
       await api.close();
       await stopCore(core);
@@ -94,6 +124,7 @@ export async function startMember(
   core.replica.onFatal((error) => {
     // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
     logger.error('member failed; stopping', { error });
+    checker.close();
     void api
       .close()
       .then(() => stopCore(core))

@@ -197,8 +197,21 @@ export class Replica<R> {
 
   /** Publish this member's attributes (name, client URLs) to the cluster. */
   publishAttributes(attrs: MemberAttributes, options: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.updateMemberAttributes(this.id, attrs, options);
+  }
+
+  /**
+   * Replace member `memberId`'s attributes through Raft (etcd's MemberUpdate sends its peer URLs
+   * this way); resolves once applied here. Non-empty peer URLs replace the member's, and every
+   * membership listener hears of it, so the transport dials the new ones.
+   */
+  updateMemberAttributes(
+    memberId: number,
+    attrs: MemberAttributes,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     const bytes = new TextEncoder().encode(
-      JSON.stringify({ memberId: this.id, attributes: encodeMemberAttributes(attrs) }),
+      JSON.stringify({ memberId, attributes: encodeMemberAttributes(attrs) }),
     );
     return this.proposeEnvelope(bytes, EnvelopeKind.MemberAttributes, this.pendingAttributes, options);
   }
@@ -517,7 +530,13 @@ export class Replica<R> {
         attributes?: unknown;
       };
       if (typeof raw.memberId === 'number' && typeof raw.attributes === 'string') {
-        this.members.applyAttributes(raw.memberId, decodeMemberAttributes(raw.attributes));
+        const attrs = decodeMemberAttributes(raw.attributes);
+        const before = this.members.get(raw.memberId)?.peerUrls.join(',');
+        this.members.applyAttributes(raw.memberId, attrs);
+        // New peer URLs (a member update): the transport must dial them.
+        if (attrs.peerUrls.length > 0 && attrs.peerUrls.join(',') !== before) {
+          for (const l of this.membershipListeners) l(this.members.list(), undefined);
+        }
       }
       this.pendingAttributes.resolve(env.requestId, undefined);
       return undefined;

@@ -12,8 +12,12 @@ import {
   type Compare,
   type CompactionRequest,
   type CompactionResponse,
+  type DefragmentResponse,
   type DeleteRangeRequest,
   type DeleteRangeResponse,
+  type HashKVRequest,
+  type HashKVResponse,
+  type HashResponse,
   type KeyValue,
   type LeaseGrantRequest,
   type LeaseGrantResponse,
@@ -32,6 +36,10 @@ import {
   type MemberPromoteResponse,
   type MemberRemoveRequest,
   type MemberRemoveResponse,
+  type MemberUpdateRequest,
+  type MemberUpdateResponse,
+  type MoveLeaderRequest,
+  type MoveLeaderResponse,
   type PutRequest,
   type PutResponse,
   type RangeRequest,
@@ -387,6 +395,60 @@ export class FakeBackend implements ClientBackend {
 
   health(): BackendHealth {
     return { leaderId: this.leaderId, alarms: this.alarms };
+  }
+
+  // ---- maintenance and membership operations ---------------------------------------------
+
+  /** Defragment calls served (the API tests check they reach the backend). */
+  defragments = 0;
+
+  async hash(options: CallOptions): Promise<HashResponse> {
+    return this.call(options, () => ({ header: this.header(), hash: (this.revision * 2654435761) >>> 0 }));
+  }
+
+  async hashKV(req: HashKVRequest, options: CallOptions): Promise<HashKVResponse> {
+    return this.call(options, () => {
+      const revision = req.revision === 0 ? this.revision : req.revision;
+      if (revision > this.revision)
+        throw new CodedError(ErrorCode.FutureRevision, 'mvcc: required revision is a future revision', {
+          currentRevision: this.revision,
+        });
+      if (revision < this.compactRevision) throw compacted(this.compactRevision);
+      return {
+        header: this.header(),
+        hash: (revision * 40503 + this.kvs.size) >>> 0,
+        compactRevision: this.compactRevision,
+        hashRevision: revision,
+      };
+    });
+  }
+
+  async defragment(options: CallOptions): Promise<DefragmentResponse> {
+    return this.call(options, () => {
+      this.defragments++;
+      return { header: this.header() };
+    });
+  }
+
+  async moveLeader(req: MoveLeaderRequest, options: CallOptions): Promise<MoveLeaderResponse> {
+    return this.call(options, () => {
+      if (this.leaderId !== this.memberId)
+        throw new CodedError(ErrorCode.NotLeader, `not leader (leader is ${this.leaderId})`);
+      const m = this.members.find((x) => x.id === req.targetId);
+      if (m === undefined || m.isLearner)
+        throw new CodedError(ErrorCode.BadLeaderTransferee, `member ${req.targetId} cannot lead`);
+      this.leaderId = req.targetId;
+      return { header: this.header() };
+    });
+  }
+
+  async memberUpdate(req: MemberUpdateRequest, options: CallOptions): Promise<MemberUpdateResponse> {
+    return this.call(options, () => {
+      if (!this.members.some((m) => m.id === req.id))
+        throw new CodedError(ErrorCode.MemberNotFound, `member ${req.id} not found`);
+      this.members = this.members.map((m) => (m.id === req.id ? { ...m, peerUrls: [...req.peerUrls] } : m));
+      return { header: this.header(), members: [...this.members] };
+    });
   }
 
   // ---- internals ----------------------------------------------------------------------------

@@ -1,223 +1,271 @@
 /**
- * etcd's maintenance surface on real members, over the JSON gateway and the WebSocket protocol:
- * versions (Concord's own apart from the etcd API level real etcd clients parse), and alarms
- * (ACTIVATE / GET / DEACTIVATE through Raft, listed in status errors and /health, refusing writes
- * while raised; the space quota raising NOSPACE under the refusing member's id).
+ * The maintenance and membership operations on a real 3-member cluster in this process, through
+ * the JSON gateway (etcd's paths and shapes): HashKV agrees on every member at one revision,
+ * Hash and Defragment answer, MoveLeader hands leadership over (and refuses as etcd does),
+ * MemberUpdate replaces peer URLs everywhere; and the corruption checks: a member whose key-values
+ * are corrupted in memory gets the CORRUPT alarm from the leader's periodic check, and the initial
+ * check refuses it.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { WAL_FORMAT_VERSION } from '../../server/storage/index.js';
-import { b64, gatewayCode, post, TestClient, type Json } from '../api/helpers.js';
+import { CorruptionChecker, InitialCorruptionError } from '../../server/member/corruption-check.js';
+import { startMember, type MemberHandle } from '../../server/index.js';
+import { StoredKeyValue, type StoredEvent } from '../../server/mvcc/kv-types.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestMember, type TestMember } from '../helpers/test-member.js';
-import { InProcessCluster } from './recipes/in-process-cluster.js';
+import { freePorts } from '../helpers/ports.js';
 
-const repoRoot = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
-const packageVersion = (
-  JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }
-).version;
+const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-/** How Patroni reads etcd's versions: dotted integers (a non-number would throw). */
-const asInts = (v: unknown): number[] =>
-  String(v)
-    .split('.')
-    .map((x) => {
-      if (!/^\d+$/.test(x)) throw new Error(`${String(v)} is not a dotted version`);
-      return Number(x);
-    });
+interface Node {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  /** A second peer listener, so MemberUpdate can move the member to it without a restart. */
+  readonly spareUrl: string;
+  handle: MemberHandle;
+}
 
-const QUOTA_BYTES = 1024 * 1024;
-const BIG_VALUE = b64('x'.repeat(400 * 1024));
+async function post<T>(url: string, path: string, body: unknown): Promise<{ status: number; json: T }> {
+  const res = await fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as T };
+}
 
-describe('maintenance on a member (versions, alarms)', function () {
-  this.timeout(60_000);
-  let started: TestMember | undefined;
-  let url: string;
-  let memberId: string;
+async function ok<T>(url: string, path: string, body: unknown): Promise<T> {
+  const r = await post<T>(url, path, body);
+  expect(r.status, `${path}: ${JSON.stringify(r.json)}`).to.equal(200);
+  return r.json;
+}
 
-  before(async () => {
-    // Ready when this resolves: /health answers 200, the member leads.
-    started = await startTestMember('maint', { fsync: true, flags: { quotaBackendBytes: QUOTA_BYTES } });
-    url = started.url;
-    memberId = String(started.member.memberId);
-  });
+interface HashKV {
+  header: { revision: string };
+  hash?: number;
+  compact_revision?: string;
+  hash_revision?: string;
+}
 
-  after(async () => started?.stop());
-
-  const alarms = async (body: Json = { action: 'GET' }): Promise<Json[]> => {
-    const r = await post(url, '/v3/maintenance/alarm', body);
-    expect(r.status, r.text).to.equal(200);
-    return (r.json['alarms'] as Json[] | undefined) ?? [];
-  };
-  const statusErrors = async (): Promise<string[]> =>
-    ((await post(url, '/v3/maintenance/status', {})).json['errors'] as string[] | undefined) ?? [];
-  const putStatus = async (key: string, value = b64('v')): Promise<{ status: number; json: Json }> =>
-    post(url, '/v3/kv/put', { key: b64(key), value });
-
-  describe('versions', () => {
-    it("reports Concord's version apart from the etcd API level that etcd clients parse", async () => {
-      const version = (await (await fetch(url + '/version')).json()) as Json;
-      expect(version['concord']).to.equal(packageVersion);
-      // Patroni: both fields are dotted integers, and the cluster version picks the /v3 prefix.
-      expect(asInts(version['etcdserver']).slice(0, 2)).to.deep.equal([3, 4]);
-      expect(asInts(version['etcdcluster'])).to.deep.equal([3, 4, 0]);
-
-      const status = (await post(url, '/v3/maintenance/status', {})).json;
-      // etcd's Go client splits status.version on dots (and refuses clusters older than 3.3).
-      expect(status['version']).to.equal(version['etcdserver']);
-      expect(status['concordVersion']).to.equal(packageVersion);
-      // The data directory's format version, the one a restore must match.
-      expect(status['storageVersion']).to.equal(String(WAL_FORMAT_VERSION));
-
-      const ws = await TestClient.open(url);
-      try {
-        expect(ws.welcome?.['server_version']).to.equal(packageVersion);
-        const wsStatus = await ws.ok('maintenance.status', {});
-        expect(wsStatus['version']).to.equal(version['etcdserver']);
-        expect(wsStatus['concordVersion']).to.equal(packageVersion);
-      } finally {
-        ws.close();
-      }
-    });
-  });
-
-  describe('alarms', () => {
-    afterEach(async () => {
-      await alarms({ action: 'DEACTIVATE' });
-    });
-
-    it('activates, lists, reports and deactivates alarms (gateway and WebSocket alike)', async () => {
-      expect(await alarms()).to.deep.equal([]);
-      expect(await statusErrors()).to.deep.equal([]);
-
-      const raised = await alarms({ action: 'ACTIVATE', memberID: memberId, alarm: 'NOSPACE' });
-      expect(raised).to.deep.equal([{ memberID: memberId, alarm: 'NOSPACE' }]);
-      expect(await alarms()).to.deep.equal([{ memberID: memberId, alarm: 'NOSPACE' }]);
-      // etcd's text for an alarm in status errors (an AlarmMember printed as protobuf text).
-      expect(await statusErrors()).to.deep.equal([`memberID:${memberId} alarm:NOSPACE `]);
-      const health = await fetch(url + '/health');
-      expect(health.status).to.equal(503);
-      expect(await health.json()).to.deep.equal({ health: 'false', reason: 'ALARM NOSPACE' });
-
-      // NOSPACE refuses writes that add data as etcd does; reads and deletes still work.
-      const refused = await putStatus('k');
-      expect(refused.status).to.equal(429);
-      expect(refused.json['error']).to.equal('etcdserver: mvcc: database space exceeded');
-      expect(gatewayCode(refused.json)).to.equal('NO_SPACE');
-      expect((await post(url, '/v3/kv/range', { key: b64('k') })).status).to.equal(200);
-      expect((await post(url, '/v3/kv/deleterange', { key: b64('k') })).status).to.equal(200);
-
-      // The WebSocket protocol: the same alarms, CORRUPT for another member id, GET by type.
-      const ws = await TestClient.open(url);
-      try {
-        const corrupt = await ws.ok('maintenance.alarm', {
-          action: 'ACTIVATE',
-          memberID: '42',
-          alarm: 'CORRUPT',
-        });
-        expect(corrupt['alarms']).to.deep.equal([{ memberID: '42', alarm: 'CORRUPT' }]);
-        const all = await ws.ok('maintenance.alarm', { action: 'GET' });
-        expect(all['alarms']).to.deep.equal([
-          { memberID: memberId, alarm: 'NOSPACE' },
-          { memberID: '42', alarm: 'CORRUPT' },
-        ]);
-        const onlyCorrupt = await ws.ok('maintenance.alarm', { action: 'GET', alarm: 'CORRUPT' });
-        expect(onlyCorrupt['alarms']).to.deep.equal([{ memberID: '42', alarm: 'CORRUPT' }]);
-        const put = await ws.call('kv.put', { key: b64('k'), value: b64('v') });
-        expect((put['error'] as Json)['code']).to.equal('CORRUPT');
-        const wsStatus = await ws.ok('maintenance.status', {});
-        expect(wsStatus['errors']).to.deep.equal([
-          `memberID:${memberId} alarm:NOSPACE `,
-          'memberID:42 alarm:CORRUPT ',
-        ]);
-      } finally {
-        ws.close();
-      }
-
-      // DEACTIVATE answers exactly the alarms it cleared.
-      expect(await alarms({ action: 'DEACTIVATE', memberID: '42', alarm: 'NOSPACE' })).to.deep.equal([]);
-      expect(await alarms({ action: 'DEACTIVATE', memberID: '42', alarm: 'CORRUPT' })).to.deep.equal([
-        { memberID: '42', alarm: 'CORRUPT' },
-      ]);
-      expect(gatewayCode((await putStatus('k')).json)).to.equal('NO_SPACE');
-      expect(await alarms({ action: 'DEACTIVATE', memberID: memberId, alarm: 'NOSPACE' })).to.deep.equal([
-        { memberID: memberId, alarm: 'NOSPACE' },
-      ]);
-      expect(await alarms()).to.deep.equal([]);
-      expect(await statusErrors()).to.deep.equal([]);
-      expect((await putStatus('k')).status).to.equal(200);
-      expect((await fetch(url + '/health')).status).to.equal(200);
-    });
-
-    it('raises NOSPACE under this member id when the quota refuses a write, until disarmed', async () => {
-      let refused: { status: number; json: Json } | undefined;
-      for (let i = 0; i < 5 && refused === undefined; i++) {
-        const r = await putStatus(`big/${i}`, BIG_VALUE);
-        if (r.status !== 200) refused = r;
-      }
-      expect(refused, 'a write past the quota').to.not.equal(undefined);
-      expect(gatewayCode(refused!.json)).to.equal('NO_SPACE');
-      // Raised before the refusal was answered, like etcd's quota check.
-      expect(await alarms()).to.deep.equal([{ memberID: memberId, alarm: 'NOSPACE' }]);
-      expect(await statusErrors()).to.deep.equal([`memberID:${memberId} alarm:NOSPACE `]);
-      // Small writes are refused too while it is raised.
-      expect(gatewayCode((await putStatus('small')).json)).to.equal('NO_SPACE');
-
-      // The operator's way out: delete, compact, disarm (etcdctl alarm disarm).
-      const del = await post(url, '/v3/kv/deleterange', { key: b64('big/'), range_end: b64('big0') });
-      expect(del.status, del.text).to.equal(200);
-      const revision = (del.json['header'] as Json)['revision'];
-      expect((await post(url, '/v3/kv/compaction', { revision })).status).to.equal(200);
-      expect(await alarms({ action: 'DEACTIVATE', memberID: memberId, alarm: 'NOSPACE' })).to.deep.equal([
-        { memberID: memberId, alarm: 'NOSPACE' },
-      ]);
-      expect((await putStatus('small')).status).to.equal(200);
-    });
-  });
-});
-
-describe('alarms on a 3-member cluster', function () {
-  this.timeout(60_000);
-  let cluster: InProcessCluster;
-
-  before(async () => {
-    cluster = await InProcessCluster.start(3);
-  });
-  after(async () => cluster?.stop());
-
-  it('are replicated: raised on one member, listed and cleared on the others', async () => {
-    const [a, b, c] = cluster.endpoints as [string, string, string];
-    const id = String(((await post(a, '/v3/maintenance/status', {})).json['header'] as Json)['member_id']);
-    const raised = await post(a, '/v3/maintenance/alarm', {
-      action: 'ACTIVATE',
-      memberID: id,
-      alarm: 'NOSPACE',
-    });
-    expect(raised.json['alarms']).to.deep.equal([{ memberID: id, alarm: 'NOSPACE' }]);
-    // GET is linearizable (a ReadIndex first): every member lists it at once.
-    for (const url of [b, c]) {
-      const got = await post(url, '/v3/maintenance/alarm', { action: 'GET' });
-      expect(got.json['alarms']).to.deep.equal([{ memberID: id, alarm: 'NOSPACE' }]);
-    }
-    await eventually('every member to report the alarm in its status', async () => {
-      for (const url of [a, b, c]) {
-        const errors = (await post(url, '/v3/maintenance/status', {})).json['errors'] as string[] | undefined;
-        if (!(errors ?? []).includes(`memberID:${id} alarm:NOSPACE `)) return undefined;
-      }
-      return true;
-    });
-    expect(gatewayCode((await post(b, '/v3/kv/put', { key: b64('k'), value: b64('v') })).json)).to.equal(
-      'NO_SPACE',
+/** Starts member `s` of `all` (fixed ports, so a stopped member comes back on the same URLs). */
+function startOf(root: string) {
+  return (
+    s: Omit<Node, 'handle'>,
+    all: readonly Omit<Node, 'handle'>[],
+    extra: { experimentalInitialCorruptCheck?: boolean; logWrite?: (line: string) => void } = {},
+  ): Promise<MemberHandle> =>
+    startMember(
+      {
+        name: s.name,
+        dataDir: join(root, s.name),
+        listenClientUrls: [s.clientUrl],
+        listenPeerUrls: [s.peerUrl, s.spareUrl],
+        initialAdvertisePeerUrls: [s.peerUrl],
+        initialCluster: all.map((x) => `${x.name}=${x.peerUrl}`).join(','),
+        initialClusterToken: 'maint',
+        heartbeatInterval: 50,
+        electionTimeout: 500,
+        corruptCheckTime: '200ms',
+        unsafeNoFsync: true,
+        ...(extra.experimentalInitialCorruptCheck === true ? { experimentalInitialCorruptCheck: true } : {}),
+      },
+      { logWrite: extra.logWrite ?? (() => undefined) },
     );
-    const cleared = await post(c, '/v3/maintenance/alarm', {
-      action: 'DEACTIVATE',
-      memberID: id,
-      alarm: 'NOSPACE',
+}
+
+describe('maintenance operations on a 3-member cluster', function () {
+  this.timeout(60_000);
+  let root: string;
+  let nodes: Node[];
+  let start: ReturnType<typeof startOf>;
+
+  const leader = (): Node => {
+    const l = nodes.find((n) => n.handle.internals.core.replica.isLeader());
+    if (l === undefined) throw new Error('no leader');
+    return l;
+  };
+  const followers = (): Node[] => nodes.filter((n) => !n.handle.internals.core.replica.isLeader());
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'concord-maint-'));
+    start = startOf(root);
+    const ports = await freePorts(9);
+    const specs = [0, 1, 2].map((i) => ({
+      name: `m${i + 1}`,
+      clientUrl: `http://127.0.0.1:${ports[3 * i]}`,
+      peerUrl: `http://127.0.0.1:${ports[3 * i + 1]}`,
+      spareUrl: `http://127.0.0.1:${ports[3 * i + 2]}`,
+    }));
+    const handles = await Promise.all(specs.map((spec) => start(spec, specs)));
+    nodes = specs.map((s, i) => ({ ...s, handle: handles[i]! }));
+    // Every member published its client URLs (the checks ask peers there).
+    await eventually('client URLs published', async () => {
+      const list = await ok<{ members: { clientURLs?: string[] }[] }>(
+        nodes[0]!.clientUrl,
+        '/v3/cluster/member/list',
+        { linearizable: true },
+      );
+      return list.members.every((m) => (m.clientURLs ?? []).length > 0) ? true : undefined;
     });
-    expect(cleared.json['alarms']).to.deep.equal([{ memberID: id, alarm: 'NOSPACE' }]);
-    expect((await post(a, '/v3/maintenance/alarm', { action: 'GET' })).json['alarms']).to.equal(undefined);
-    expect((await post(a, '/v3/kv/put', { key: b64('k'), value: b64('v') })).status).to.equal(200);
+  });
+
+  after(async () => {
+    for (const n of nodes ?? []) await n.handle.stop().catch(() => undefined);
+    if (root !== undefined) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('HashKV is the same on every member at one revision, and changes with the data', async () => {
+    for (let i = 0; i < 20; i++)
+      await ok(leader().clientUrl, '/v3/kv/put', { key: b64(`h/${i}`), value: b64(`v${i}`) });
+    const put = await ok<{ header: { revision: string } }>(leader().clientUrl, '/v3/kv/put', {
+      key: b64('h/last'),
+      value: b64('x'),
+    });
+    const rev = put.header.revision;
+    const answers = await Promise.all(
+      nodes.map((n) => ok<HashKV>(n.clientUrl, '/v3/maintenance/hashkv', { revision: rev })),
+    );
+    const hashes = answers.map((a) => a.hash);
+    expect(hashes[0]).to.be.a('number');
+    expect(new Set(hashes).size, JSON.stringify(answers)).to.equal(1);
+    expect(answers.map((a) => a.hash_revision)).to.deep.equal([rev, rev, rev]);
+    // A later write changes the hash at the new revision, not at the old one.
+    await ok(leader().clientUrl, '/v3/kv/put', { key: b64('h/last'), value: b64('y') });
+    const again = await ok<HashKV>(nodes[1]!.clientUrl, '/v3/maintenance/hashkv', { revision: rev });
+    expect(again.hash).to.equal(hashes[0]);
+    const now = await ok<HashKV>(nodes[1]!.clientUrl, '/v3/maintenance/hashkv', {});
+    expect(now.hash).to.not.equal(hashes[0]);
+    // Past the current revision: etcd's future-revision error.
+    const future = await post<{ error: string }>(nodes[2]!.clientUrl, '/v3/maintenance/hashkv', {
+      revision: '100000',
+    });
+    expect(future.status).to.equal(400);
+    expect(future.json.error).to.equal('etcdserver: mvcc: required revision is a future revision');
+  });
+
+  it('Hash and Defragment answer on every member', async () => {
+    for (const n of nodes) {
+      const h = await ok<{ header: object; hash?: number }>(n.clientUrl, '/v3/maintenance/hash', {});
+      expect(h.hash).to.be.a('number');
+      const d = await ok<{ header: { member_id: string } }>(n.clientUrl, '/v3/maintenance/defragment', {});
+      expect(d.header.member_id).to.equal(String(n.handle.memberId));
+    }
+  });
+
+  it('MoveLeader hands leadership to a follower; refuses a stranger and a follower caller', async () => {
+    const from = leader();
+    const to = followers()[0]!;
+    const bad = await post<{ error: string; code: number }>(
+      from.clientUrl,
+      '/v3/maintenance/transfer-leadership',
+      {
+        targetID: '12345',
+      },
+    );
+    expect(bad.status).to.equal(400);
+    expect(bad.json.error).to.equal('etcdserver: bad leader transferee');
+    expect(bad.json.code).to.equal(9);
+    const notLeader = await post<{ error: string }>(to.clientUrl, '/v3/maintenance/transfer-leadership', {
+      targetID: String(to.handle.memberId),
+    });
+    expect(notLeader.json.error).to.equal('etcdserver: not leader');
+    await ok(from.clientUrl, '/v3/maintenance/transfer-leadership', { targetID: String(to.handle.memberId) });
+    expect(to.handle.internals.core.replica.isLeader()).to.equal(true);
+  });
+
+  it('MemberUpdate replaces peer URLs on every member, and the cluster keeps committing', async () => {
+    const target = followers()[0]!;
+    const r = await ok<{ members: { ID: string; peerURLs: string[] }[] }>(
+      followers()[1]!.clientUrl,
+      '/v3/cluster/member/update',
+      { ID: String(target.handle.memberId), peerURLs: [target.spareUrl] },
+    );
+    expect(r.members.find((m) => m.ID === String(target.handle.memberId))?.peerURLs).to.deep.equal([
+      target.spareUrl,
+    ]);
+    for (const n of nodes) {
+      await eventually('the update applied', () =>
+        n.handle.internals.core.replica.memberList().find((m) => m.id === target.handle.memberId)
+          ?.peerUrls[0] === target.spareUrl
+          ? true
+          : undefined,
+      );
+    }
+    await ok(leader().clientUrl, '/v3/kv/put', { key: b64('after-update'), value: b64('1') });
+    const missing = await post<{ error: string }>(nodes[0]!.clientUrl, '/v3/cluster/member/update', {
+      ID: '999',
+      peerURLs: ['http://127.0.0.1:1'],
+    });
+    expect(missing.json.error).to.equal('etcdserver: member not found');
+  });
+
+  it('a member restarted with the initial corruption check compares with its peers, then serves', async () => {
+    // A follower whose peer URLs were not updated (it restarts on the ones it advertised).
+    const node = followers().find(
+      (n) =>
+        n.handle.internals.core.replica.memberList().find((m) => m.id === n.handle.memberId)?.peerUrls[0] ===
+        n.peerUrl,
+    )!;
+    await ok(leader().clientUrl, '/v3/kv/put', { key: b64('before-restart'), value: b64('1') });
+    await node.handle.stop();
+    const lines: string[] = [];
+    node.handle = await start(node, nodes, {
+      experimentalInitialCorruptCheck: true,
+      logWrite: (line) => lines.push(line),
+    });
+    // startMember resolved after the check: it compared with both peers.
+    const passed = lines.find((l) => l.includes('initial corruption check passed'));
+    expect(passed, lines.join('')).to.not.equal(undefined);
+    expect(JSON.parse(passed!)).to.include({ peers: 2 });
+    const got = await ok<{ kvs?: unknown[] }>(node.clientUrl, '/v3/kv/range', { key: b64('before-restart') });
+    expect(got.kvs).to.have.length(1);
+  });
+
+  it("the leader's periodic check raises CORRUPT for a member whose key-values were corrupted", async () => {
+    const victim = followers()[0]!;
+    // Two puts in one txn: the history holds that revision's events as an array (a lone put is
+    // held as its record), which the test can reach to rot.
+    const put = await ok<{ header: { revision: string } }>(leader().clientUrl, '/v3/kv/txn', {
+      success: [
+        { requestPut: { key: b64('corrupt/a'), value: b64('good') } },
+        { requestPut: { key: b64('corrupt/b'), value: b64('good') } },
+      ],
+    });
+    const rev = Number(put.header.revision);
+    const store = victim.handle.internals.core.machine.store;
+    await eventually('the write applied on the victim', () =>
+      store.currentRevision >= rev ? true : undefined,
+    );
+    // Memory rot on the victim only: the value its history holds at that revision changes.
+    const changes = store.changesAt(rev)!;
+    const original = changes.events[0]! as StoredEvent;
+    const kv = original.kv;
+    (changes.events as StoredEvent[])[0] = {
+      type: 'put',
+      kv: new StoredKeyValue(kv.keyString, kv.createRevision, kv.modRevision, kv.version, 'bad!', kv.lease),
+    };
+    const core = victim.handle.internals.core;
+    const checker = new CorruptionChecker({
+      memberId: core.config.memberId,
+      logger: core.logger,
+      replica: core.replica,
+      machine: core.machine,
+      network: core.network,
+      timers: core.timers,
+      catchUpTimeoutMs: 1000,
+    });
+    let refused: unknown;
+    await checker.initialCheck().catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(InitialCorruptionError);
+    // The periodic check (every 200 ms on the leader) raises the replicated alarm for the victim.
+    const alarms = await eventually('the CORRUPT alarm', async () => {
+      const r = await ok<{ alarms?: { memberID: string; alarm: string }[] }>(
+        nodes[0]!.clientUrl,
+        '/v3/maintenance/alarm',
+        { action: 'GET' },
+      );
+      return (r.alarms ?? []).length > 0 ? r.alarms : undefined;
+    });
+    expect(alarms).to.deep.equal([{ memberID: String(victim.handle.memberId), alarm: 'CORRUPT' }]);
+    const health = await fetch(`${nodes[2]!.clientUrl}/health`);
+    expect(health.status).to.equal(503);
   });
 });

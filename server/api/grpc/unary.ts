@@ -30,6 +30,11 @@ export const UNARY_METHODS: Readonly<Record<string, UnaryMethod>> = {
   '/etcdserverpb.Cluster/MemberPromote': 'cluster.memberPromote',
   '/etcdserverpb.Maintenance/Status': 'maintenance.status',
   '/etcdserverpb.Maintenance/Alarm': 'maintenance.alarm',
+  '/etcdserverpb.Maintenance/Hash': 'maintenance.hash',
+  '/etcdserverpb.Maintenance/HashKV': 'maintenance.hashKV',
+  '/etcdserverpb.Maintenance/Defragment': 'maintenance.defragment',
+  '/etcdserverpb.Maintenance/MoveLeader': 'maintenance.moveLeader',
+  '/etcdserverpb.Cluster/MemberUpdate': 'cluster.memberUpdate',
 };
 
 /** Aborts `signal`'s controller when the client cancels the call or goes away. */

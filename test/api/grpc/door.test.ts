@@ -24,8 +24,8 @@ import {
   StatusResponseSchema,
   WatchRequestSchema,
   WatchResponseSchema,
-  DefragmentRequestSchema,
-  DefragmentResponseSchema,
+  DowngradeRequestSchema,
+  DowngradeResponseSchema,
   LeaseKeepAliveRequestSchema,
   LeaseKeepAliveResponseSchema,
   type LeaseKeepAliveResponse,
@@ -114,16 +114,11 @@ describe('gRPC door', () => {
   });
 
   it('answers UNIMPLEMENTED for methods not served and for unknown ones', async () => {
-    const defrag = await grpcError(
-      grpc.unary(
-        '/etcdserverpb.Maintenance/Defragment',
-        DefragmentRequestSchema,
-        DefragmentResponseSchema,
-        {},
-      ),
+    const downgrade = await grpcError(
+      grpc.unary('/etcdserverpb.Maintenance/Downgrade', DowngradeRequestSchema, DowngradeResponseSchema, {}),
     );
-    expect(defrag.code).to.equal(status.UNIMPLEMENTED);
-    expect(defrag.details).to.contain('/etcdserverpb.Maintenance/Defragment');
+    expect(downgrade.code).to.equal(status.UNIMPLEMENTED);
+    expect(downgrade.details).to.contain('/etcdserverpb.Maintenance/Downgrade');
     const unknown = await grpcError(grpc.raw('/etcdserverpb.KV/Nope', new Uint8Array(0)));
     expect(unknown.code).to.equal(status.UNIMPLEMENTED);
   });

@@ -302,6 +302,28 @@ export const METHOD_ARBITRARIES: {
   'maintenance.status': { params: empty(), result: statusResponse() },
   'maintenance.snapshot': { params: empty(), result: snapshotResponse() },
   'maintenance.alarm': { params: alarmRequest(), result: alarmResponse() },
+  'maintenance.hash': {
+    params: empty(),
+    result: fc.record({ header: header(), hash: fc.integer({ min: 0, max: 0xffffffff }) }),
+  },
+  'maintenance.hashKV': {
+    params: fc.record({ revision: nat() }),
+    result: fc.record({
+      header: header(),
+      hash: fc.integer({ min: 0, max: 0xffffffff }),
+      compactRevision: nat(),
+      hashRevision: nat(),
+    }),
+  },
+  'maintenance.defragment': { params: empty(), result: headerOnly() },
+  'maintenance.moveLeader': { params: fc.record({ targetId: nat() }), result: headerOnly() },
+  'cluster.memberUpdate': {
+    params: fc.record({
+      id: fc.integer({ min: 1, max: MAX_SAFE }),
+      peerUrls: fc.uniqueArray(peerUrl(), { minLength: 1, maxLength: 3 }),
+    }),
+    result: memberListResponse(),
+  },
 };
 
 export const ALL_METHODS: readonly Method[] = Object.values(Method);

@@ -41,7 +41,10 @@ describe('membership messages', () => {
         expect(gatewayRoute(path)).to.deep.equal({ kind: 'method', method });
         expect(gatewayRoute(path.replace('/v3/', '/v3beta/'))).to.deep.equal({ kind: 'method', method });
       }
-      expect(gatewayRoute('/v3/cluster/member/update')).to.equal(undefined);
+      expect(gatewayRoute('/v3/cluster/member/update')).to.deep.equal({
+        kind: 'method',
+        method: 'cluster.memberUpdate',
+      });
     });
   });
 
