@@ -21,6 +21,10 @@ export interface TargetOptions {
   readonly size: number;
   /** Concord only: write a .cpuprofile per member into this directory (node --cpu-prof). */
   readonly cpuProfileDir?: string;
+  /** Concord only: more node/V8 flags for each member (e.g. `--trace-gc`, `--max-semi-space-size=32`) */
+  readonly nodeFlags?: readonly string[];
+  /** write each member's whole stdout and stderr to `<logDir>/<target>-<member>.log` (appended) */
+  readonly logDir?: string;
   /** how long to wait for a leader at start, ms */
   readonly startTimeoutMs?: number;
   /** `--snapshot-count` of both targets (their own default when absent: 10,000 and 100,000) */
@@ -29,10 +33,6 @@ export interface TargetOptions {
   readonly quotaBackendBytes?: number;
   /** Concord only: V8's `--max-old-space-size` of each member, MiB (Node's default when absent) */
   readonly heapMiB?: number;
-  /** Concord only: more node/V8 flags for each member (e.g. `--trace-gc`, `--max-semi-space-size=32`) */
-  readonly nodeFlags?: readonly string[];
-  /** write each member's whole stdout and stderr to `<logDir>/<target>-<member>.log` (appended) */
-  readonly logDir?: string;
 }
 
 /** What maintenance.status says about one member (the revision is this member's own). */
