@@ -56,11 +56,18 @@ export interface ScaleArgs {
   /** keys written while one follower is down */
   catchUpKeys: number;
   size: number;
+  /** Concord only: more node/V8 flags for each member (`--node-flag --trace-gc`, repeatable) */
+  nodeFlags: string[];
+  /** each member's whole output to `<dir>/<target>-<member>.log` (with `--trace-gc`: its GC log) */
+  logDir: string | undefined;
+  /** only the load: no restart, no catch-up (quicker runs while measuring the load itself) */
+  loadOnly: boolean;
 }
 
 export const SCALE_USAGE = `usage: npm run bench -- scale [--vs | --target concord|etcd] [--bytes 1GiB] [--chunk-keys 200000]
          [--value-bytes 256] [--in-flight 64] [--snapshot-count 10000] [--quota-bytes 8GiB]
-         [--heap-mib N] [--catch-up-keys 30000] [--size 3]`;
+         [--heap-mib N] [--catch-up-keys 30000] [--size 3]
+         [--node-flag FLAG]... [--log-dir DIR] [--load-only]`;
 
 export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
   const a: ScaleArgs = {
@@ -74,6 +81,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     heapMiB: undefined,
     catchUpKeys: 30_000,
     size: 3,
+    nodeFlags: [],
+    logDir: undefined,
+    loadOnly: false,
   };
   const r = new ArgReader(argv, SCALE_USAGE);
   for (let flag = r.flag(); flag !== undefined; flag = r.flag()) {
@@ -88,6 +98,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     else if (flag === '--heap-mib') a.heapMiB = r.integer(flag);
     else if (flag === '--catch-up-keys') a.catchUpKeys = r.integer(flag);
     else if (flag === '--size') a.size = r.integer(flag);
+    else if (flag === '--node-flag') a.nodeFlags.push(r.value(flag));
+    else if (flag === '--log-dir') a.logDir = r.value(flag);
+    else if (flag === '--load-only') a.loadOnly = true;
     else throw r.unknown(flag);
   }
   return a;
@@ -111,6 +124,10 @@ export interface ChunkRow {
   readonly snapshots: number;
   /** the largest member VmRSS at the end of the chunk, MiB */
   readonly maxRssMiB: number;
+  /** seconds the leader's thread was paused by GC during the chunk (NaN if unknown) */
+  readonly leaderGcSec: number;
+  /** Concord: an upper bound (a histogram bucket's) of the leader's longest GC pause, ms */
+  readonly leaderGcMaxMs: number;
 }
 
 /** Everything the scale run measured on one target. */
@@ -215,4 +232,41 @@ export function summaryTable(results: readonly ScaleResult[]): string {
     lines.push(`| ${label} | ${f(a)} | ${f(b)} | ${ratioCell(a, b)} |`);
   }
   return lines.join('\n');
+}
+
+/** A member's GC pauses so far, from its /metrics (Concord's histogram; etcd's Go GC summary). */
+export interface GcTotals {
+  readonly seconds: number;
+  /** Concord only: cumulative pause counts per bucket bound (seconds; +Inf as Infinity) */
+  readonly buckets: ReadonlyMap<number, number>;
+}
+
+/** The GC totals in a member's /metrics text (NaN seconds when it has none). */
+export function parseGcTotals(target: TargetName, metrics: string): GcTotals {
+  const sum = target === 'concord' ? 'concord_server_gc_pause_seconds_sum' : 'go_gc_duration_seconds_sum';
+  const buckets = new Map<number, number>();
+  let seconds = NaN;
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith(`${sum} `)) seconds = Number(line.slice(sum.length + 1));
+    const b = /^concord_server_gc_pause_seconds_bucket\{le="([^"]+)"\} (\S+)$/.exec(line);
+    if (b !== null) buckets.set(b[1] === '+Inf' ? Infinity : Number(b[1]), Number(b[2]));
+  }
+  return { seconds, buckets };
+}
+
+/**
+ * The GC pause time between two readings, and an upper bound of the longest pause in between (the
+ * smallest bucket bound that holds every pause; NaN for etcd, whose metrics do not say).
+ */
+export function gcBetween(a: GcTotals | undefined, b: GcTotals | undefined): { sec: number; maxMs: number } {
+  if (a === undefined || b === undefined) return { sec: NaN, maxMs: NaN };
+  const total = (b.buckets.get(Infinity) ?? NaN) - (a.buckets.get(Infinity) ?? NaN);
+  let maxMs = total === 0 ? 0 : NaN;
+  if (total > 0)
+    for (const bound of [...b.buckets.keys()].sort((x, y) => x - y))
+      if ((b.buckets.get(bound) ?? 0) - (a.buckets.get(bound) ?? 0) >= total) {
+        maxMs = bound * 1000;
+        break;
+      }
+  return { sec: b.seconds - a.seconds, maxMs };
 }

@@ -18,6 +18,9 @@ import { openDriver } from './drivers.js';
 import {
   chunkPlan,
   chunkTable,
+  gcBetween,
+  parseGcTotals,
+  type GcTotals,
   parseScaleArgs,
   summaryTable,
   type ChunkRow,
@@ -25,7 +28,14 @@ import {
   type ScaleResult,
 } from './scale-report.js';
 import { percentile, xorshift, type TargetName } from './stats.js';
-import { ensureEtcd, startCluster, stopCluster, type Cluster, type Target } from './targets.js';
+import {
+  ensureEtcd,
+  startCluster,
+  stopCluster,
+  type BenchMember,
+  type Cluster,
+  type Target,
+} from './targets.js';
 import { countedLoop } from './workloads.js';
 
 const MiB = 2 ** 20;
@@ -66,6 +76,24 @@ async function leaderSnapshots(t: Target): Promise<number> {
   }
 }
 
+async function gcTotals(t: Target, m: BenchMember | undefined): Promise<GcTotals | undefined> {
+  if (m === undefined) return undefined;
+  try {
+    const res = await fetch(`${m.clientUrl}/metrics`, { signal: AbortSignal.timeout(2000) });
+    return res.ok ? parseGcTotals(t.name, await res.text()) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function leaderOrUndefined(t: Target): Promise<BenchMember | undefined> {
+  try {
+    return await t.waitForLeader(30_000);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Loads the chunks; stops early (and says why) when a chunk mostly fails. */
 async function load(
   c: Cluster,
@@ -79,10 +107,13 @@ async function load(
   let loaded = 0;
   for (const n of chunkPlan(Math.ceil(a.bytes / a.valueBytes), a.chunkKeys)) {
     const offset = loaded;
+    const leader = await leaderOrUndefined(c.target);
+    const gc0 = await gcTotals(c.target, leader);
     const r = await countedLoop(a.inFlight, n, (seq) =>
       c.driver.put(`scale/${(offset + seq).toString().padStart(10, '0')}`, value),
     );
     loaded += n;
+    const gc = gcBetween(gc0, await gcTotals(c.target, leader));
     const maxOk = r.latenciesMs.reduce((x, y) => Math.max(x, y), 0);
     const row: ChunkRow = {
       keys: loaded,
@@ -95,12 +126,15 @@ async function load(
       errors: r.errors,
       snapshots: await leaderSnapshots(c.target),
       maxRssMiB: Math.max(...Object.values(c.target.rss()).filter((v) => !Number.isNaN(v))),
+      leaderGcSec: gc.sec,
+      leaderGcMaxMs: gc.maxMs,
     };
     chunks.push(row);
     log(
       `  ${c.target.name} ${row.keys.toLocaleString('en-US')} keys (${row.valueMiB.toFixed(0)} MiB): ` +
         `${row.opsPerSec.toFixed(0)} puts/s, p99 ${row.p99Ms.toFixed(1)} ms, max ${row.maxMs.toFixed(0)} ms, ` +
-        `${row.errors} failed, leader snapshots ${row.snapshots}, max RSS ${row.maxRssMiB.toFixed(0)} MiB [${row.seconds.toFixed(0)} s]` +
+        `${row.errors} failed, leader snapshots ${row.snapshots}, max RSS ${row.maxRssMiB.toFixed(0)} MiB, ` +
+        `leader GC ${row.leaderGcSec.toFixed(1)} s (longest ≤ ${row.leaderGcMaxMs} ms) [${row.seconds.toFixed(0)} s]` +
         (r.firstError === undefined ? '' : ` first failure: ${String(r.firstError)}`),
     );
     if (r.errors > n * ABORT_ERROR_SHARE)
@@ -183,6 +217,8 @@ async function runTarget(name: TargetName, a: ScaleArgs, log: (line: string) => 
     snapshotCount: a.snapshotCount,
     quotaBackendBytes: a.quotaBytes,
     ...(a.heapMiB === undefined ? {} : { heapMiB: a.heapMiB }),
+    ...(a.logDir === undefined ? {} : { logDir: a.logDir }),
+    nodeFlags: a.nodeFlags,
     startTimeoutMs: 60_000,
   });
   try {
@@ -194,6 +230,19 @@ async function runTarget(name: TargetName, a: ScaleArgs, log: (line: string) => 
       `  ${name} RSS MiB ${JSON.stringify(rssMiB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}, ` +
         `data dirs MiB ${JSON.stringify(dataDirMiB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`,
     );
+    if (a.loadOnly)
+      return {
+        target: name,
+        chunks,
+        ...(aborted === undefined ? {} : { aborted }),
+        rssMiB,
+        dataDirMiB,
+        stopMs: NaN,
+        restartMs: NaN,
+        rssAfterRestartMiB: {},
+        catchUpKeys: 0,
+        catchUpMs: NaN,
+      };
     const { stopMs, restartMs } = await restartAll(c.target, log);
     const rssAfterRestartMiB = c.target.rss();
     const catchUpMs = await followerCatchUp(c.target, a, log);
@@ -231,6 +280,7 @@ export async function run(argv: string[]): Promise<void> {
   const t0 = Date.now();
   const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 16).replace(':', '')}Z-scale.json`);
   mkdirSync(RESULTS_DIR, { recursive: true });
+  if (a.logDir !== undefined) mkdirSync(a.logDir, { recursive: true });
   const results: ScaleResult[] = [];
   const failures: string[] = [];
   const save = (): void =>

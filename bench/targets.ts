@@ -5,7 +5,7 @@
  * directory that stop() removes; processes are stopped by PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,10 @@ export interface TargetOptions {
   readonly size: number;
   /** Concord only: write a .cpuprofile per member into this directory (node --cpu-prof). */
   readonly cpuProfileDir?: string;
+  /** Concord only: more node/V8 flags for each member (e.g. `--trace-gc`, `--max-semi-space-size=32`) */
+  readonly nodeFlags?: readonly string[];
+  /** write each member's whole stdout and stderr to `<logDir>/<target>-<member>.log` (appended) */
+  readonly logDir?: string;
   /** how long to wait for a leader at start, ms */
   readonly startTimeoutMs?: number;
   /** `--snapshot-count` of both targets (their own default when absent: 10,000 and 100,000) */
@@ -168,6 +172,7 @@ export class Target {
         this.name === 'concord'
           ? [
               ...(this.options.heapMiB === undefined ? [] : [`--max-old-space-size=${this.options.heapMiB}`]),
+              ...(this.options.nodeFlags ?? []),
               ...(this.options.cpuProfileDir === undefined
                 ? []
                 : [
@@ -195,8 +200,11 @@ export class Target {
     const child = spawn(cmd, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     m.proc = child;
     track(child);
+    const file =
+      this.options.logDir === undefined ? undefined : join(this.options.logDir, `${this.name}-${m.name}.log`);
     const keep = (chunk: Buffer): void => {
       m.log = (m.log + chunk.toString()).slice(-8_000);
+      if (file !== undefined) appendFileSync(file, chunk);
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);

@@ -19,6 +19,27 @@ import {
   heapLimitWarning,
 } from '../mvcc/quota.js';
 
+/**
+ * How far V8 lets the old generation grow past what the last full GC left alive before it collects
+ * again, in percent (V8's `--heap-growing-percent`), unless the operator's node command line sets
+ * it. V8's own policy grows a heap of 2 GB or more by up to 4× when the program promotes objects
+ * faster than the collector marks them, which is the leader's case under writes: measured at 32 MiB
+ * of values (docs/performance.md, "p99 and memory as the data grows"), the leader's heap reached
+ * 2.8× its live size before each full GC (followers 1.2–1.4×), and RSS followed. A member's heap is
+ * its database: it must stay near the live size, and the quota's heap plan assumes so. Each full GC
+ * then marks the live heap once per half of it promoted, so its cost per write stays the same as
+ * the data grows.
+ */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * The V8 flag `concord serve` sets before its member loads anything (serve-worker.ts), or
+ * undefined when the operator gave node `--heap-growing-percent` themselves (kept as given).
+ */
+export function heapGrowthFlag(operatorPercent: number | undefined): string | undefined {
+  return operatorPercent === undefined ? `--heap-growing-percent=${HEAP_GROWING_PERCENT}` : undefined;
+}
+
 /** The largest share of the machine's memory the member's heap is given on its own. */
 export const HEAP_MEMORY_FRACTION = 0.75;
 

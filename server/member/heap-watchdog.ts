@@ -20,6 +20,7 @@ import type { AlarmSet, ApplyResult } from '../apply/index.js';
 import type { MetricsRegistry } from '../api/metrics.js';
 import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
+import { registerGcMetrics } from './gc-metrics.js';
 import { proposeCommand } from './propose.js';
 import type { HeapProbe } from './v8-heap.js';
 
@@ -108,7 +109,9 @@ export class HeapWatchdog {
       });
   }
 
+  /** The watchdog's gauges, and the member's GC pauses and heap size (gc-metrics.ts). */
   registerMetrics(registry: MetricsRegistry): void {
+    if (!this.closed) this.unsubscribe.push(registerGcMetrics(registry));
     const { heap } = this.ports;
     const limit = registry.gauge(
       'concord_server_heap_limit_bytes',

@@ -7,6 +7,8 @@ import {
   chunkPlan,
   chunkTable,
   parseScaleArgs,
+  parseGcTotals,
+  gcBetween,
   parseSize,
   summaryTable,
   type ChunkRow,
@@ -25,6 +27,8 @@ const chunk = (keys: number, opsPerSec: number, maxMs: number, errors = 0): Chun
   errors,
   snapshots: Math.floor(keys / 10_000),
   maxRssMiB: keys / 1000,
+  leaderGcSec: NaN,
+  leaderGcMaxMs: NaN,
 });
 
 const result = (target: 'concord' | 'etcd', rss: number, chunks: ChunkRow[]): ScaleResult => ({
@@ -99,11 +103,54 @@ describe('bench scale', () => {
       expect(a.targets).to.deep.equal(['etcd']);
       expect(a).to.include({ bytes: 64 * 2 ** 20, chunkKeys: 50_000, valueBytes: 128, heapMiB: 2048 });
     });
+    it('reads the measuring flags: node flags, member logs, load only', () => {
+      const a = parseScaleArgs([
+        '--node-flag',
+        '--trace-gc',
+        '--node-flag',
+        '--max-semi-space-size=32',
+        '--log-dir',
+        '/tmp/x',
+        '--load-only',
+      ]);
+      expect(a.nodeFlags).to.deep.equal(['--trace-gc', '--max-semi-space-size=32']);
+      expect(a).to.include({ logDir: '/tmp/x', loadOnly: true });
+      expect(parseScaleArgs([])).to.include({ logDir: undefined, loadOnly: false });
+    });
     it('rejects unknown flags, targets and bad numbers', () => {
       expect(() => parseScaleArgs(['--fast'])).to.throw(/unknown flag/);
       expect(() => parseScaleArgs(['--target', 'zookeeper'])).to.throw(/concord or etcd/);
       expect(() => parseScaleArgs(['--chunk-keys', '1.5'])).to.throw(/positive integer/);
       expect(() => parseScaleArgs(['--bytes'])).to.throw(/needs a value/);
+    });
+  });
+
+  describe('#parseGcTotals and #gcBetween', () => {
+    const concord = (count: number, sum: number, le: Record<string, number>): string =>
+      [
+        '# TYPE concord_server_gc_pause_seconds histogram',
+        ...Object.entries(le).map(([b, n]) => `concord_server_gc_pause_seconds_bucket{le="${b}"} ${n}`),
+        `concord_server_gc_pause_seconds_bucket{le="+Inf"} ${count}`,
+        `concord_server_gc_pause_seconds_sum ${sum}`,
+        `concord_server_gc_pause_seconds_count ${count}`,
+      ].join('\n');
+    it("takes a chunk's GC time and its longest pause's bucket from two readings", () => {
+      const before = parseGcTotals('concord', concord(10, 0.5, { '0.008': 9, '0.016': 10, '0.032': 10 }));
+      const after = parseGcTotals('concord', concord(14, 0.58, { '0.008': 11, '0.016': 12, '0.032': 14 }));
+      const gc = gcBetween(before, after);
+      expect(gc.sec).to.be.closeTo(0.08, 1e-9);
+      // 4 pauses in between: 2 up to 8 ms, 0 more up to 16 ms, 2 more up to 32 ms
+      expect(gc.maxMs).to.equal(32);
+      expect(gcBetween(before, before)).to.deep.equal({ sec: 0, maxMs: 0 });
+    });
+    it("reads etcd's Go GC time, with no longest pause", () => {
+      const text = 'go_gc_duration_seconds{quantile="1"} 0.002\ngo_gc_duration_seconds_sum 1.25\n';
+      const a = parseGcTotals('etcd', text);
+      expect(a.seconds).to.equal(1.25);
+      const gc = gcBetween(a, parseGcTotals('etcd', text.replace('1.25', '1.5')));
+      expect(gc.sec).to.equal(0.25);
+      expect(gc.maxMs).to.be.NaN;
+      expect(gcBetween(undefined, a).sec).to.be.NaN;
     });
   });
 

@@ -4,7 +4,12 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { HEAP_MEMORY_FRACTION, planHeap } from '../../../server/cli/heap-plan.js';
+import {
+  HEAP_GROWING_PERCENT,
+  HEAP_MEMORY_FRACTION,
+  heapGrowthFlag,
+  planHeap,
+} from '../../../server/cli/heap-plan.js';
 import { heapBytesForQuota } from '../../../server/mvcc/quota.js';
 import { oldGenerationLimitBytes, v8FlagMiB } from '../../../server/member/v8-heap.js';
 
@@ -98,6 +103,17 @@ describe('planHeap', () => {
         },
       ),
     );
+  });
+});
+
+describe('heapGrowthFlag', () => {
+  it("caps V8's heap growth past the live size unless the operator set it on node's command line", () => {
+    expect(HEAP_GROWING_PERCENT).to.be.within(1, 100);
+    expect(heapGrowthFlag(undefined)).to.equal(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+    expect(heapGrowthFlag(300), "the operator's flag stays as given").to.equal(undefined);
+    expect(
+      heapGrowthFlag(v8FlagMiB('heap-growing-percent', undefined, ['--heap_growing_percent=80'])),
+    ).to.equal(undefined);
   });
 });
 
