@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { OptionValues } from 'commander';
 import { Client, formatSnapshotChecksum, type ClientOptions } from '../../client/index.js';
@@ -96,7 +96,10 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** The progress line of `save` (cli-progress), only when both stdout and stderr are terminals. */
+/**
+ * The progress line of `save` and `restore` (cli-progress), only when both stdout and stderr are
+ * terminals.
+ */
 class Progress {
   private readonly startedMs = Date.now();
 
@@ -105,12 +108,12 @@ class Progress {
     private readonly totalBytes: number,
   ) {}
 
-  static async maybeStart(totalBytes: number): Promise<Progress | undefined> {
+  static async maybeStart(totalBytes: number, label = 'snapshot'): Promise<Progress | undefined> {
     if (process.stdout.isTTY !== true || process.stderr.isTTY !== true) return undefined;
     const { SingleBar, Presets } = (await import('cli-progress')).default;
     const bar = new SingleBar(
       {
-        format: 'snapshot [{bar}] {percentage}% | {done} / {total_h} | {rate}',
+        format: `${label} [{bar}] {percentage}% | {done} / {total_h} | {rate}`,
         stream: process.stderr,
         hideCursor: true,
         clearOnComplete: true,
@@ -137,15 +140,23 @@ class Progress {
 
 // ---- reading a file -------------------------------------------------------------------------
 
-/** A snapshot file read through its checks: its summary and payload (the state machine snapshot). */
+/**
+ * A snapshot file read through its checks: its summary and payload (the state machine snapshot).
+ * `onBytes` is told how many bytes have been read so far, after each read.
+ */
 export async function readSnapshotFile(
   file: string,
+  onBytes?: (bytesRead: number) => void,
 ): Promise<{ summary: SnapshotFileSummary; payload: Uint8Array }> {
   const reader = new SnapshotFileReader(createHash('sha256'));
   const parts: Uint8Array[] = [];
+  let read = 0;
   // Fresh buffers per read: the payload views into them can be kept.
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }))
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     parts.push(...reader.push(chunk as Buffer));
+    read += (chunk as Buffer).length;
+    onBytes?.(read);
+  }
   const summary = reader.finish();
   const payload = new Uint8Array(summary.payloadBytes);
   let at = 0;
@@ -225,7 +236,15 @@ function restoreConfig(opts: OptionValues): ReturnType<typeof loadConfig> {
 async function restore(inv: SnapshotInvocation): Promise<number> {
   const [file] = inv.args as [string];
   const config = restoreConfig(inv.opts);
-  const { summary, payload } = await readSnapshotFile(file);
+  // Reading and checking the file is the long part of a restore: that is what the line shows.
+  const progress = await Progress.maybeStart((await stat(file)).size, 'restore');
+  let summary: SnapshotFileSummary;
+  let payload: Uint8Array;
+  try {
+    ({ summary, payload } = await readSnapshotFile(file, (bytes) => progress?.update(bytes)));
+  } finally {
+    progress?.stop();
+  }
   const { restoreMemberDataDir } = await import('../member/snapshot-restore.js');
   const restored = await restoreMemberDataDir(payload, {
     dataDir: config.dataDir,
