@@ -19,7 +19,10 @@ const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 
 export interface TargetOptions {
   /** members: 3 by default, 1 on request */
   readonly size: number;
-  /** Concord only: write a .cpuprofile per member into this directory (node --cpu-prof). */
+  /**
+   * Concord only: write .cpuprofile files (node --cpu-prof) into a directory per member under this
+   * one (`concord-<name>-<ms>/`, one file per thread: the member's worker and the main thread).
+   */
   readonly cpuProfileDir?: string;
   /** how long to wait for a leader at start, ms */
   readonly startTimeoutMs?: number;
@@ -169,11 +172,11 @@ export class Target {
               ...(this.options.cpuProfileDir === undefined
                 ? []
                 : [
+                    // A directory per member: the member's worker thread writes its own profile
+                    // next to the main thread's (one fixed --cpu-prof-name would make them collide).
                     '--cpu-prof',
                     '--cpu-prof-dir',
-                    this.options.cpuProfileDir,
-                    '--cpu-prof-name',
-                    `concord-${s.name}-${Date.now()}.cpuprofile`,
+                    join(this.options.cpuProfileDir, `concord-${s.name}-${Date.now()}`),
                   ]),
               CONCORD_MAIN,
               'serve',
