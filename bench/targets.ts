@@ -64,6 +64,21 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms: utime + stime of
+ * /proc/<pid>/stat, counted in clock ticks of 10 ms (Linux's USER_HZ of 100). NaN if unknown.
+ */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // after "pid (comm) ": state is field 0, utime field 11, stime field 12
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Installs Debian's etcd-server if `etcd` is missing (root only). Returns why not, or undefined. */
 export function ensureEtcd(log: (line: string) => void = console.error): string | undefined {
   if (spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0) return undefined;
@@ -320,6 +335,13 @@ export class Target {
   rss(): Record<string, number> {
     return Object.fromEntries(
       this.members.map((m) => [m.name, rssMiB(this.alive(m) ? m.proc?.pid : undefined)]),
+    );
+  }
+
+  /** CPU time used so far per member, ms (NaN for a stopped member): see `cpuMs`. */
+  cpu(): Record<string, number> {
+    return Object.fromEntries(
+      this.members.map((m) => [m.name, cpuMs(this.alive(m) ? m.proc?.pid : undefined)]),
     );
   }
 

@@ -173,6 +173,9 @@ describe('bench', () => {
         expect(tp!.value).to.be.greaterThan(0);
         const mem = res.samples.find((s) => s.target === t && s.workload === 'memory');
         expect(mem!.value).to.be.greaterThan(0);
+        const cpu = res.samples.find((s) => s.target === t && s.metric === 'leader CPU per put');
+        expect(cpu, `${t} leader CPU per put`).to.not.equal(undefined);
+        expect(cpu!.value).to.be.greaterThan(0).and.lessThan(1000);
       }
       const rs = rows(res.samples);
       const put = rs.find((r) => r.metric === 'throughput')!;
