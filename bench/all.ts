@@ -28,6 +28,8 @@ export interface SuiteOptions {
   readonly size: number;
   readonly workloads: readonly Workload[];
   readonly log: (line: string) => void;
+  /** Warm-up writes on each fresh cluster (default: startCluster's WARMUP_PUTS). */
+  readonly warmupPuts?: number;
 }
 
 export interface SuiteResult {
@@ -79,7 +81,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
         );
       };
-      const shared = await startCluster(name, { size: o.size });
+      const shared = await startCluster(name, { size: o.size, warmupPuts: o.warmupPuts });
       try {
         for (const w of o.workloads)
           if (w.name !== 'failover' && w.cluster === undefined) await measure(w, shared);
@@ -103,7 +105,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       // Workloads that need their own settings run on a fresh cluster each, one at a time.
       for (const w of o.workloads) {
         if (w.cluster === undefined) continue;
-        const own = await startCluster(name, { size: o.size, ...w.cluster });
+        const own = await startCluster(name, { size: o.size, warmupPuts: o.warmupPuts, ...w.cluster });
         try {
           await measure(w, own);
         } finally {

@@ -163,6 +163,7 @@ describe('bench', () => {
         repeats: 1,
         durationMs: 500,
         size: 1,
+        warmupPuts: 100,
         workloads: [putWorkload(1)],
         log: (l) => lines.push(l),
       });
