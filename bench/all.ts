@@ -4,10 +4,11 @@
  * it, measures the members' resident memory, then the leader failover; prints one table with
  * medians and min–max over the rounds and writes the samples as JSON to bench/results/.
  *
- * `--profile`: a Concord cluster under the put-64 workload with `node --cpu-prof`; writes the
+ * `--profile`: a Concord cluster under the put-64 workload (or the first of `--only`) with
+ * `node --cpu-prof`; writes the
  * members' .cpuprofile files and prints the leader's heaviest functions.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,8 @@ export interface SuiteOptions {
   readonly client?: DriverClient;
   readonly workloads: readonly Workload[];
   readonly log: (line: string) => void;
+  /** Warm-up writes on each fresh cluster (default: startCluster's WARMUP_PUTS). */
+  readonly warmupPuts?: number;
 }
 
 export interface SuiteResult {
@@ -80,7 +83,11 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
           `  ${name} ${w.name}: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')} [${Date.now() - t0} ms]`,
         );
       };
-      const shared = await startCluster(name, { size: o.size, client: o.client ?? 'native' });
+      const shared = await startCluster(name, {
+        size: o.size,
+        client: o.client ?? 'native',
+        warmupPuts: o.warmupPuts,
+      });
       try {
         for (const w of o.workloads)
           if (w.name !== 'failover' && w.cluster === undefined) await measure(w, shared);
@@ -104,7 +111,12 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
       // Workloads that need their own settings run on a fresh cluster each, one at a time.
       for (const w of o.workloads) {
         if (w.cluster === undefined) continue;
-        const own = await startCluster(name, { size: o.size, client: o.client ?? 'native', ...w.cluster });
+        const own = await startCluster(name, {
+          size: o.size,
+          client: o.client ?? 'native',
+          warmupPuts: o.warmupPuts,
+          ...w.cluster,
+        });
         try {
           await measure(w, own);
         } finally {
@@ -183,7 +195,7 @@ async function profile(a: Args): Promise<void> {
   let leaderName = '';
   try {
     leaderName = (await target.waitForLeader()).name;
-    const w = putWorkload(64);
+    const w = (a.only === undefined ? undefined : findWorkload(a.only[0])) ?? putWorkload(64);
     const measured = await w.run({
       driver,
       target,
@@ -192,18 +204,24 @@ async function profile(a: Args): Promise<void> {
       log: console.error,
     });
     console.log(
-      `put-64 under profiling: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')}`,
+      `${w.name} under profiling: ${measured.map((m) => `${m.metric}=${m.value.toFixed(2)}${m.unit}`).join(', ')}`,
     );
   } finally {
     await driver.close();
     await target.stop(); // SIGTERM: members exit cleanly, so node writes the profiles
   }
-  const fresh = readdirSync(dir).filter((f) => !before.has(f) && f.endsWith('.cpuprofile'));
-  for (const f of fresh.sort()) {
-    const isLeader = f.includes(`-${leaderName}-`);
-    console.log(`\n${join(dir, f)}${isLeader ? '   <- leader' : ''}`);
-    if (!isLeader) continue;
-    const s = summarizeProfile(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile, 30);
+  const fresh = readdirSync(dir).filter((f) => !before.has(f) && f.startsWith('concord-'));
+  for (const d of fresh.sort()) {
+    const isLeader = d.startsWith(`concord-${leaderName}-`);
+    // The member runs in a worker thread: its profile is the heavier of the member's files.
+    const files = readdirSync(join(dir, d))
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(dir, d, f))
+      .sort((x, y) => statSync(y).size - statSync(x).size);
+    const f = files[0];
+    console.log(`\n${f ?? join(dir, d)}${isLeader ? '   <- leader' : ''}`);
+    if (!isLeader || f === undefined) continue;
+    const s = summarizeProfile(JSON.parse(readFileSync(f, 'utf8')) as CpuProfile, 30);
     console.log(`total sampled ${s.totalMs.toFixed(0)} ms; heaviest functions (self time):`);
     for (const c of s.functions)
       console.log(`  ${c.percent.toFixed(1).padStart(5)}%  ${c.selfMs.toFixed(0).padStart(6)} ms  ${c.name}`);
@@ -269,4 +287,8 @@ export async function run(argv: string[]): Promise<void> {
     ),
   );
   console.log(`results: ${file}`);
+}
+
+function findWorkload(name: string | undefined): Workload | undefined {
+  return allWorkloads().find((w) => w.name === name);
 }

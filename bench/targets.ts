@@ -19,7 +19,10 @@ const CONCORD_MAIN = join(fileURLToPath(import.meta.url), '..', '..', 'server', 
 export interface TargetOptions {
   /** members: 3 by default, 1 on request */
   readonly size: number;
-  /** Concord only: write a .cpuprofile per member into this directory (node --cpu-prof). */
+  /**
+   * Concord only: write .cpuprofile files (node --cpu-prof) into a directory per member under this
+   * one (`concord-<name>-<ms>/`, one file per thread: the member's worker and the main thread).
+   */
   readonly cpuProfileDir?: string;
   /** Concord only: more node/V8 flags for each member (e.g. `--trace-gc`, `--max-semi-space-size=32`) */
   readonly nodeFlags?: readonly string[];
@@ -31,6 +34,8 @@ export interface TargetOptions {
   readonly snapshotCount?: number;
   /** `--quota-backend-bytes` of both targets (their own default when absent: 2 GiB) */
   readonly quotaBackendBytes?: number;
+  /** startCluster's warm-up writes after the first (default WARMUP_PUTS) */
+  readonly warmupPuts?: number | undefined;
   /** Concord only: V8's `--max-old-space-size` of each member, MiB (Node's default when absent) */
   readonly heapMiB?: number;
   /** The client startCluster's driver uses ('native' by default: drivers.ts). */
@@ -62,6 +67,21 @@ export function rssMiB(pid: number | undefined): number {
   try {
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU time a process has used so far (user + system, all its threads), in ms: utime + stime of
+ * /proc/<pid>/stat, counted in clock ticks of 10 ms (Linux's USER_HZ of 100). NaN if unknown.
+ */
+export function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // after "pid (comm) ": state is field 0, utime field 11, stime field 12
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return NaN;
   }
@@ -176,11 +196,11 @@ export class Target {
               ...(this.options.cpuProfileDir === undefined
                 ? []
                 : [
+                    // A directory per member: the member's worker thread writes its own profile
+                    // next to the main thread's (one fixed --cpu-prof-name would make them collide).
                     '--cpu-prof',
                     '--cpu-prof-dir',
-                    this.options.cpuProfileDir,
-                    '--cpu-prof-name',
-                    `concord-${s.name}-${Date.now()}.cpuprofile`,
+                    join(this.options.cpuProfileDir, `concord-${s.name}-${Date.now()}`),
                   ]),
               CONCORD_MAIN,
               'serve',
@@ -330,6 +350,13 @@ export class Target {
     );
   }
 
+  /** CPU time used so far per member, ms (NaN for a stopped member): see `cpuMs`. */
+  cpu(): Record<string, number> {
+    return Object.fromEntries(
+      this.members.map((m) => [m.name, cpuMs(this.alive(m) ? m.proc?.pid : undefined)]),
+    );
+  }
+
   /** Disk space each member's data directory takes, in bytes (allocated blocks, as `du`). */
   dataDirBytes(): Record<string, number> {
     return Object.fromEntries(this.members.map((m) => [m.name, diskUsage(m.dataDir)]));
@@ -355,15 +382,27 @@ export function diskUsage(path: string): number {
   return total;
 }
 
-/** A started target and a driver connected to it, one write already through (the warm-up). */
+/**
+ * Puts the warm-up sends after the first one succeeded. A fresh Concord member runs its request
+ * path unoptimised at first: V8 compiles the hot functions only after many calls, and put-1's p50
+ * fell from 4.6 to 1.3–1.8 ms over its first ~3,000 puts (load 18; etcd, compiled ahead of time,
+ * went from 2.0 to 1.7 ms) — without this, `all` compared Concord's cold start with etcd's
+ * steady state.
+ */
+export const WARMUP_PUTS = 3000;
+/** One at a time, as put-1: with 16 in flight the per-Ready code ran 16× less often and stayed cold. */
+const WARMUP_IN_FLIGHT = 1;
+
+/** A started target and a driver connected to it, warmed up (see WARMUP_PUTS). */
 export interface Cluster {
   readonly target: Target;
   readonly driver: Driver;
 }
 
 /**
- * Starts a target and connects a driver; the connection and the first election happen outside
- * any measurement, in one warm-up write retried while the cluster settles. Stop with
+ * Starts a target and connects a driver; the connection, the first election and the warm-up
+ * happen outside any measurement: a first write retried while the cluster settles, then
+ * WARMUP_PUTS more. Stop with
  * stopCluster().
  */
 export async function startCluster(name: TargetName, options: TargetOptions): Promise<Cluster> {
@@ -379,6 +418,13 @@ export async function startCluster(name: TargetName, options: TargetOptions): Pr
         await sleep(250);
       }
     }
+    let next = 0;
+    const value = new Uint8Array(256);
+    const warm = async (): Promise<void> => {
+      for (let i = next++; i < (options.warmupPuts ?? WARMUP_PUTS); i = next++)
+        await driver.put(`bench/warmup/${i % 64}`, value);
+    };
+    await Promise.all(Array.from({ length: WARMUP_IN_FLIGHT }, warm));
   } catch (e) {
     await stopCluster({ target, driver });
     throw e;

@@ -163,12 +163,20 @@ export function putWorkload(concurrency: number): Workload {
     run: async (ctx) => {
       const rand = xorshift(concurrency * 7919 + 1);
       const val = value(rand);
+      const cpuBefore = ctx.target.cpu();
       const r = await closedLoop(concurrency, ctx.durationMs, () =>
         ctx.driver.put(`bench/kv/${(rand() % KEY_SPACE).toString().padStart(5, '0')}`, val),
       );
+      const cpuAfter = ctx.target.cpu();
       checkErrors(ctx, name, r);
       const out = [hi(name, 'throughput', 'ops/s', perSec(r.ops, r.elapsedMs))];
-      if (concurrency === 1) out.push(lo(name, 'latency p50', 'ms', percentile(r.latenciesMs, 50)));
+      if (concurrency === 1) {
+        out.push(lo(name, 'latency p50', 'ms', percentile(r.latenciesMs, 50)));
+        // Less noisy than latency on a loaded machine, and what a put's latency there grows with
+        // (docs/performance.md, "put-1 under load"): the busiest member is the leader.
+        const used = Object.keys(cpuAfter).map((m) => (cpuAfter[m] ?? NaN) - (cpuBefore[m] ?? NaN));
+        out.push(lo(name, 'leader CPU per put', 'ms', r.ops > 0 ? Math.max(...used) / r.ops : NaN));
+      }
       out.push(lo(name, 'latency p99', 'ms', percentile(r.latenciesMs, 99)));
       return out;
     },

@@ -163,6 +163,7 @@ describe('bench', () => {
         repeats: 1,
         durationMs: 500,
         size: 1,
+        warmupPuts: 100,
         workloads: [putWorkload(1)],
         log: (l) => lines.push(l),
       });
@@ -173,6 +174,9 @@ describe('bench', () => {
         expect(tp!.value).to.be.greaterThan(0);
         const mem = res.samples.find((s) => s.target === t && s.workload === 'memory');
         expect(mem!.value).to.be.greaterThan(0);
+        const cpu = res.samples.find((s) => s.target === t && s.metric === 'leader CPU per put');
+        expect(cpu, `${t} leader CPU per put`).to.not.equal(undefined);
+        expect(cpu!.value).to.be.greaterThan(0).and.lessThan(1000);
       }
       const rs = rows(res.samples);
       const put = rs.find((r) => r.metric === 'throughput')!;
