@@ -51,6 +51,7 @@ import {
   memberHex,
   omitEmpty,
   prefixed,
+  multiMemberFormat,
   putFields,
   putJson,
   putSimple,
@@ -86,6 +87,8 @@ export interface Globals {
   readonly dialTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly format: OutputFormat;
+  /** Whether -w (or CONCORD_WRITE_OUT) chose the format; if not, multi-member answers are tables. */
+  readonly formatGiven: boolean;
   readonly clientOptions: ClientOptions;
 }
 
@@ -137,12 +140,13 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
       const cmd = actionArgs[actionArgs.length - 1] as Command;
       what = path;
       const opts = cmd.opts();
+      const formatGiven = cmd.getOptionValueSource('writeOut') !== 'default';
       let g: Globals | undefined;
       code = await runner({
         args: cmd.args,
         opts,
         get globals() {
-          return (g ??= globals(opts));
+          return (g ??= globals(opts, formatGiven));
         },
         exec,
         io,
@@ -197,7 +201,7 @@ export function envSwitch(name: string, env: NodeJS.ProcessEnv = process.env): b
   throw new UsageError(`${name}=${raw}: expected true or false`);
 }
 
-function globals(opts: OptionValues): Globals {
+function globals(opts: OptionValues, formatGiven: boolean): Globals {
   const endpoints = String(opts['endpoints'])
     .split(',')
     .map((e) => e.trim())
@@ -244,6 +248,7 @@ function globals(opts: OptionValues): Globals {
     dialTimeoutMs,
     commandTimeoutMs,
     format: opts['writeOut'] as OutputFormat,
+    formatGiven,
     clientOptions,
   };
 }
@@ -559,7 +564,7 @@ async function leaseKeepAlive(inv: Invocation): Promise<number> {
 
 async function memberList(inv: Invocation): Promise<number> {
   const r = await withClient(inv.globals, (c) => c.memberList({ linearizable: true, signal: deadline(inv) }));
-  const f = inv.globals.format;
+  const f = multiMemberFormat(inv.globals, r.members.length);
   if (f === 'json') {
     json(
       inv,
@@ -634,7 +639,7 @@ async function endpointStatus(inv: Invocation): Promise<number> {
   const ok = results.filter((r): r is { ep: string; status: StatusResponse } => 'status' in r);
   for (const r of results)
     if ('error' in r) inv.io.err(`concord endpoint status: ${r.ep}: ${(r.error as Error).message}`);
-  const f = inv.globals.format;
+  const f = multiMemberFormat(inv.globals, ok.length);
   if (f === 'json') {
     json(
       inv,

@@ -7,7 +7,7 @@
 import type { AlarmMember, Client, HashKVResponse, ResponseHeader } from '../../client/index.js';
 import type { Globals, Invocation, Runner } from './client-verbs.js';
 import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
-import { headerJson, memberHex, omitEmpty, table, type Json } from './render.js';
+import { headerJson, memberHex, multiMemberFormat, omitEmpty, table, type Json } from './render.js';
 
 /** What the runners need of client-verbs.ts (passed in, so the two modules do not import each other's values). */
 export interface VerbHelpers {
@@ -101,7 +101,7 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
     const { ok, code } = await perEndpoint<HashKVResponse>(h, inv, 'endpoint hashkv', (c) =>
       c.maintenance.hashKV(rev, { signal: h.deadline(inv) }),
     );
-    const f = inv.globals.format;
+    const f = multiMemberFormat(inv.globals, ok.length);
     if (f === 'json')
       out(
         inv,

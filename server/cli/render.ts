@@ -182,3 +182,15 @@ export function putSimple(r: PutResult): string[] {
 export function deleteSimple(r: DeleteResult): string[] {
   return [String(r.deleted), ...r.prevKvs.flatMap((kv) => [text(kv.key), text(kv.value)])];
 }
+
+/**
+ * The format of an answer with one row per member: a table when there are several and the user
+ * chose no format (-w or CONCORD_WRITE_OUT), as issue 17 asks for multi-member answers; else the
+ * chosen one.
+ */
+export function multiMemberFormat(
+  g: { readonly format: OutputFormat; readonly formatGiven: boolean },
+  rows: number,
+): OutputFormat {
+  return !g.formatGiven && g.format === 'simple' && rows > 1 ? 'table' : g.format;
+}

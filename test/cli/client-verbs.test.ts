@@ -393,6 +393,10 @@ describe('concord endpoint --cluster against three members', function () {
     const leaderCells = rows.map((r) => r.split('|')[5]!.trim());
     expect(leaderCells.filter((c) => c === 'true')).to.have.length(1);
     expect(lines(t.stdout)[1]).to.match(/\| ENDPOINT +\| ID +\| VERSION +\| DB SIZE +\| IS LEADER +\|/);
+    // Without -w, an answer from several members is the same table (issue 17).
+    const byDefault = await concord(first, ['endpoint', 'status', '--cluster']);
+    expect(lines(byDefault.stdout)[1]).to.match(/\| ENDPOINT +\| ID +\| VERSION +/);
+    expect(lines(byDefault.stdout).filter((l) => l.startsWith('| http'))).to.have.length(3);
 
     const j = JSON.parse(
       (await concord(first, ['endpoint', 'status', '--cluster', '-w', 'json'])).stdout,

@@ -61,7 +61,10 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
 
   it('endpoint hashkv --cluster: one hash per member, all equal; -w json and -w table agree', async () => {
     for (let i = 0; i < 5; i++) await ok(['put', `hk/${i}`, 'v']);
-    const human = lines(await ok(['endpoint', 'hashkv', '--cluster']));
+    // Several members and no -w: a table (issue 17's multi-member answers); -w simple: lines.
+    const byDefault = lines(await ok(['endpoint', 'hashkv', '--cluster']));
+    expect(byDefault[1]).to.match(/\| ENDPOINT +\| HASH +\| HASH REVISION +\| COMPACT REVISION \|/);
+    const human = lines(await ok(['endpoint', 'hashkv', '--cluster', '-w', 'simple']));
     expect(human).to.have.length(3);
     for (const m of cluster.members)
       expect(human.some((l) => l.startsWith(`${m.clientUrl}, `))).to.equal(true);
