@@ -91,6 +91,24 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   MEMBER_NOT_FOUND: 'etcdserver: member not found',
   MEMBER_NOT_LEARNER: 'etcdserver: can only promote a learner member',
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
+  // access control (docs/auth.md)
+  UNAUTHENTICATED: 'etcdserver: invalid auth token',
+  PERMISSION_DENIED: 'etcdserver: permission denied',
+  AUTH_NOT_ENABLED: 'etcdserver: authentication is not enabled',
+  ROOT_USER_NOT_EXIST: 'etcdserver: root user does not exist',
+  ROOT_ROLE_NOT_EXIST: 'etcdserver: root user does not have root role',
+  USER_EMPTY: 'etcdserver: user name is empty',
+  USER_EXISTS: 'etcdserver: user name already exists',
+  USER_NOT_FOUND: 'etcdserver: user name not found',
+  ROLE_EMPTY: 'etcdserver: role name is empty',
+  ROLE_EXISTS: 'etcdserver: role name already exists',
+  ROLE_NOT_FOUND: 'etcdserver: role name not found',
+  AUTH_FAILED: 'etcdserver: authentication failed, invalid user ID or password',
+  ROLE_NOT_GRANTED: 'etcdserver: role is not granted to the user',
+  PERMISSION_NOT_GRANTED: 'etcdserver: permission is not granted to the role',
+  PERMISSION_NOT_GIVEN: 'etcdserver: permission not given',
+  INVALID_AUTH_MGMT: 'etcdserver: invalid auth management',
+  AUTH_OLD_REVISION: 'etcdserver: revision of auth store is old',
 };
 
 /** Go's base64 refusal at the end of a decoder message (`key: illegal base64 data at input byte 0`). */

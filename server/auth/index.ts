@@ -20,3 +20,17 @@ export {
 } from './model.js';
 export { readAuthOp, writeAuthOp, readAuthState, writeAuthState, EMPTY_AUTH_STATE } from './codec.js';
 export { covers, permits, spanOf, type Span } from './permissions.js';
+export { PasswordHasher, DEFAULT_SCRYPT, type ScryptParams, type PasswordHasherOptions } from './password.js';
+export { AuthRateLimiter, type AuthRateLimitOptions } from './rate-limit.js';
+export {
+  SimpleTokenKeeper,
+  JwtTokens,
+  parseTokenSpec,
+  MAX_TOKEN_CHARS,
+  JWT_SIGN_METHODS,
+  DEFAULT_JWT_TTL_MS,
+  DEFAULT_SIMPLE_TOKEN_TTL_SEC,
+  type TokenInfo,
+  type TokenSpec,
+  type JwtSignMethod,
+} from './tokens.js';

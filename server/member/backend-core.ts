@@ -10,6 +10,7 @@ import type { Method, MethodParams, MethodResult } from '../../client/protocol/i
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
+import type { MemberAuthOptions } from './auth-handlers.js';
 import type { StateMachinePort } from './state-machine-port.js';
 import type { Defer, WatchPump } from './watch-pump.js';
 
@@ -62,4 +63,6 @@ export interface BackendCore {
    * NOT_LEADER (the leader's id and known client URLs) instead of forwarding them.
    */
   readonly network?: BackendNetwork;
+  /** Token mode, password hashing and rate limits of access control (default: simple tokens). */
+  readonly auth?: MemberAuthOptions;
 }

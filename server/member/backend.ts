@@ -45,6 +45,17 @@ import { IdGenerator } from '../replica/id-generator.js';
 import { encodeMemberAttributes } from '../replica/members.js';
 import type { WatchResponse } from '../watch/index.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
+import { MemberAuth } from './auth-handlers.js';
+import {
+  deleteRangeNeeds,
+  leaseNeeds,
+  putNeeds,
+  rangeNeeds,
+  ROOT_NEED,
+  txnNeeds,
+  watchNeeds,
+  type Need,
+} from './auth-needs.js';
 import { proposeCommand } from './propose.js';
 import { startStreamedBackup } from './snapshot-backup.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
@@ -64,9 +75,26 @@ interface LeaderTarget {
 
 export class MemberBackend implements ClientBackend {
   private readonly leaseIds: IdGenerator;
+  /** Access control: the auth methods, and the gate every request below passes first. */
+  readonly auth: MemberAuth;
 
   constructor(private readonly core: BackendCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+    this.auth = new MemberAuth({ ...core, header: () => this.header() }, core.auth);
+  }
+
+  /**
+   * The permission check (auth-handlers.ts): undefined at once when auth is off, else the auth
+   * revision the request was admitted at (writes are proposed guarded by it).
+   */
+  private gate(options: CallOptions, needs: () => readonly Need[]): Promise<number> | undefined {
+    return this.auth.check(options, needs);
+  }
+
+  /** The attached keys of lease `id` (none if it does not exist). */
+  private leaseKeys(id: number): readonly Uint8Array[] {
+    const lessor = this.core.machine.lessor;
+    return lessor.hasLease(id) ? (lessor.timeToLive(id, true).keys ?? []) : [];
   }
 
   header(): P.ResponseHeader {
@@ -113,26 +141,42 @@ export class MemberBackend implements ClientBackend {
 
   async range(req: P.RangeRequest, options: CallOptions): Promise<P.RangeResponse> {
     if (!req.serializable) await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => rangeNeeds(req));
+    if (checked !== undefined) await checked;
     return rangeResponse(this.headerAt, this.core.machine.range(req));
   }
 
   async put(req: P.PutRequest, options: CallOptions): Promise<P.PutResponse> {
-    const r = await this.apply({ type: 'put', request: req }, options);
+    const checked = this.gate(options, () => putNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(MemberAuth.guard({ type: 'put', request: req }, authRevision), options);
     return putResponse(this.headerAt, expect(r, 'put').response);
   }
 
   async deleteRange(req: P.DeleteRangeRequest, options: CallOptions): Promise<P.DeleteRangeResponse> {
-    const r = await this.apply({ type: 'deleteRange', request: req }, options);
+    const checked = this.gate(options, () => deleteRangeNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(
+      MemberAuth.guard({ type: 'deleteRange', request: req }, authRevision),
+      options,
+    );
     return deleteRangeResponse(this.headerAt, expect(r, 'deleteRange').response);
   }
 
   async txn(req: P.TxnRequest, options: CallOptions): Promise<P.TxnResponse> {
-    const r = await this.apply({ type: 'txn', request: req }, options);
+    const checked = this.gate(options, () => txnNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(MemberAuth.guard({ type: 'txn', request: req }, authRevision), options);
     return txnResponse(this.headerAt, expect(r, 'txn').response);
   }
 
   async compact(req: P.CompactionRequest, options: CallOptions): Promise<P.CompactionResponse> {
-    const r = await this.apply({ type: 'compact', revision: req.revision }, options);
+    const checked = this.gate(options, () => ROOT_NEED);
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(
+      MemberAuth.guard({ type: 'compact', revision: req.revision }, authRevision),
+      options,
+    );
     const header = this.headerAt(expect(r, 'compact').response.revision);
     // Apply compacts logically; `physical` also waits for this member to drop the history (on its
     // ticks, see member-services.ts), as etcd's.
@@ -141,6 +185,8 @@ export class MemberBackend implements ClientBackend {
   }
 
   async leaseGrant(req: P.LeaseGrantRequest, options: CallOptions): Promise<P.LeaseGrantResponse> {
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     // The id is decided before proposing, so every member applies the same grant.
     const id = req.id !== 0 ? req.id : this.leaseIds.next();
     const r = expect(await this.apply({ type: 'leaseGrant', id, ttlSec: req.ttlSec }, options), 'leaseGrant');
@@ -148,7 +194,10 @@ export class MemberBackend implements ClientBackend {
   }
 
   async leaseRevoke(req: P.LeaseRevokeRequest, options: CallOptions): Promise<P.LeaseRevokeResponse> {
-    const r = expect(await this.apply({ type: 'leaseRevoke', id: req.id }, options), 'leaseRevoke');
+    const checked = this.gate(options, () => leaseNeeds(this.leaseKeys(req.id)));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const command = MemberAuth.guard({ type: 'leaseRevoke', id: req.id }, authRevision);
+    const r = expect(await this.apply(command, options), 'leaseRevoke');
     return { header: this.headerAt(r.revision) };
   }
 
@@ -159,7 +208,13 @@ export class MemberBackend implements ClientBackend {
     return { id, clientUrls };
   }
 
-  leaseKeepAlive(id: number, _options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
+  leaseKeepAlive(id: number, options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
+    const checked = this.gate(options, () => leaseNeeds(this.leaseKeys(id)));
+    if (checked !== undefined) return checked.then(() => this.renewLease(id));
+    return this.renewLease(id);
+  }
+
+  private renewLease(id: number): Promise<P.LeaseKeepAliveResponse> {
     const { replica, machine, clock } = this.core;
     if (!replica.isLeader() || !machine.lessor.isPrimary) {
       const leader = this.leader();
@@ -178,6 +233,8 @@ export class MemberBackend implements ClientBackend {
     options: CallOptions,
   ): Promise<P.LeaseTimeToLiveResponse> {
     await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     const lessor = this.core.machine.lessor;
     // etcd answers a lease it does not have (never granted, revoked, expired) with TTL -1, not an
     // error: clients test for -1.
@@ -195,6 +252,8 @@ export class MemberBackend implements ClientBackend {
 
   async leaseLeases(options: CallOptions): Promise<P.LeaseLeasesResponse> {
     await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     return { header: this.header(), leases: this.core.machine.lessor.list().map((l) => ({ id: l.id })) };
   }
 
@@ -202,7 +261,14 @@ export class MemberBackend implements ClientBackend {
     return this.core.port.onLeaseRevoked(listener);
   }
 
-  watch(req: P.WatchCreateRequest, sink: WatchSink, _options: CallOptions): Promise<WatchHandle> {
+  watch(req: P.WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle> {
+    // Checked once, at creation, against the whole watched range.
+    const checked = this.gate(options, () => watchNeeds(req));
+    if (checked !== undefined) return checked.then(() => this.startWatch(req, sink));
+    return this.startWatch(req, sink);
+  }
+
+  private startWatch(req: P.WatchCreateRequest, sink: WatchSink): Promise<WatchHandle> {
     const { machine, pump } = this.core;
     const compacted = machine.store.compactRevision;
     // The changes at the compaction point are kept: a watch may start there (as etcd's).
@@ -270,10 +336,14 @@ export class MemberBackend implements ClientBackend {
 
   async memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
     if (req.linearizable) await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     return { header: this.header(), members: this.members() };
   }
 
   async memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
+    const checked = this.gate(options, () => ROOT_NEED);
+    if (checked !== undefined) await checked;
     const leader = this.leaderToForwardTo();
     if (leader !== undefined) {
       const r = await this.forward(leader, 'cluster.memberAdd', req, options);
@@ -307,6 +377,8 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
+    const checked = this.gate(options, () => ROOT_NEED);
+    if (checked !== undefined) await checked;
     const leader = this.leaderToForwardTo();
     if (leader !== undefined) {
       await this.forward(leader, 'cluster.memberRemove', req, options);
@@ -319,6 +391,8 @@ export class MemberBackend implements ClientBackend {
   }
 
   async memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
+    const checked = this.gate(options, () => ROOT_NEED);
+    if (checked !== undefined) await checked;
     const leader = this.leaderToForwardTo();
     if (leader !== undefined) {
       await this.forward(leader, 'cluster.memberPromote', req, options);
@@ -426,7 +500,13 @@ export class MemberBackend implements ClientBackend {
     }));
   }
 
-  status(_options: CallOptions): Promise<P.StatusResponse> {
+  status(options: CallOptions): Promise<P.StatusResponse> {
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) return checked.then(() => this.statusNow());
+    return this.statusNow();
+  }
+
+  private statusNow(): Promise<P.StatusResponse> {
     const { replica, machine, config } = this.core;
     const st = replica.status();
     const size = machine.store.sizeBytes;
@@ -455,6 +535,8 @@ export class MemberBackend implements ClientBackend {
    * this member; DEACTIVATE with member id 0 or type NONE matches every member or type (alarms.ts).
    */
   async alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
+    const checked = this.gate(options, () => ROOT_NEED);
+    if (checked !== undefined) await checked;
     let records: readonly AlarmRecord[];
     switch (req.action) {
       case 'get':
@@ -510,6 +592,8 @@ export class MemberBackend implements ClientBackend {
    */
   async snapshot(options: CallOptions): Promise<BackendSnapshot> {
     await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => ROOT_NEED);
+    if (checked !== undefined) await checked;
     const header = this.header();
     const machine = this.core.machine;
     const pause = (): Promise<void> => new Promise((resolve) => this.core.defer(resolve));
