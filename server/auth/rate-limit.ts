@@ -1,8 +1,9 @@
 /**
- * Authentication attempts per client (by remote address): a token bucket each, so that guessing
- * passwords is slow while a client that logs in now and then is never refused. A refused attempt
- * answers TOO_MANY_REQUESTS with `retryAfterMs`, before any password is checked, and costs the
- * server nothing; other clients keep their own buckets.
+ * Failed authentication attempts per client (by remote host): a token bucket each, drained by
+ * failures only, so that guessing passwords is slow while a client that logs in correctly is never
+ * refused. Once a client's failures have used its bucket, its attempts answer TOO_MANY_REQUESTS
+ * with `retryAfterMs` before any password is compared (costing the server no KDF); other clients
+ * keep their own buckets.
  *
  * Bounded: at most `maxClients` buckets; when full, buckets that have refilled (they hold nothing
  * worth remembering) are dropped first, then the oldest.
@@ -40,27 +41,41 @@ export class AuthRateLimiter {
     this.maxClients = options.maxClients ?? 10_000;
   }
 
-  /** Takes one attempt for `client`, or throws TOO_MANY_REQUESTS. */
-  take(client: string): void {
+  /**
+   * Throws TOO_MANY_REQUESTS if `client` has used up its failed attempts; call before comparing a
+   * password.
+   */
+  admit(client: string): void {
+    const b = this.refilled(client);
+    if (b === undefined || b.tokens >= 1) return;
+    const retryAfterMs = Math.ceil(((1 - b.tokens) / this.perSecond) * 1000);
+    throw Object.assign(
+      new ServerError(
+        ErrorCode.TooManyRequests,
+        `etcdserver: too many failed authentication attempts from this client; retry in ${retryAfterMs} ms`,
+        true,
+      ),
+      { retryAfterMs },
+    );
+  }
+
+  /** Counts a failed attempt of `client` (a wrong password or an unknown user). */
+  failed(client: string): void {
     const now = this.clock.nowMs();
-    const b = this.buckets.get(client) ?? { tokens: this.burst, atMs: now };
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.atMs) / 1000) * this.perSecond);
-    b.atMs = now;
-    if (b.tokens < 1) {
-      const retryAfterMs = Math.ceil(((1 - b.tokens) / this.perSecond) * 1000);
-      throw Object.assign(
-        new ServerError(
-          ErrorCode.TooManyRequests,
-          `etcdserver: too many authentication attempts from this client; retry in ${retryAfterMs} ms`,
-          true,
-        ),
-        { retryAfterMs },
-      );
-    }
+    const b = this.refilled(client) ?? { tokens: this.burst, atMs: now };
     b.tokens -= 1;
     this.buckets.delete(client);
     this.buckets.set(client, b);
     if (this.buckets.size > this.maxClients) this.evict(now);
+  }
+
+  private refilled(client: string): Bucket | undefined {
+    const b = this.buckets.get(client);
+    if (b === undefined) return undefined;
+    const now = this.clock.nowMs();
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.atMs) / 1000) * this.perSecond);
+    b.atMs = now;
+    return b;
   }
 
   private evict(now: number): void {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parseTokenSpec, type TokenSpec } from '../auth/tokens.js';
 import { envName, SERVE_FLAGS, type FlagSpec } from './flags.js';
 
 export class InvalidConfigError extends Error {
@@ -64,6 +65,10 @@ export interface MemberConfig {
   readonly peerTls: TlsFiles | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly unsafeNoFsync: boolean;
+  /** `--auth-token`, parsed (docs/auth.md). */
+  readonly authToken: TokenSpec;
+  /** `--auth-token-ttl`: simple tokens live this long after their last use. */
+  readonly authTokenTtlSec: number;
 }
 
 type RawValues = Map<string, string>;
@@ -343,5 +348,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = {})
     peerTls: tls(get, 'peer-', flagOf),
     logLevel: get('log-level') as MemberConfig['logLevel'],
     unsafeNoFsync: parseBool('unsafe-no-fsync', get('unsafe-no-fsync')),
+    authToken: parseAuthToken(get('auth-token')),
+    authTokenTtlSec: parseInt10('auth-token-ttl', get('auth-token-ttl'), 1),
   };
+}
+
+function parseAuthToken(text: string): TokenSpec {
+  try {
+    return parseTokenSpec(text);
+  } catch (err) {
+    throw new InvalidConfigError('auth-token', (err as Error).message);
+  }
 }

@@ -163,6 +163,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'log level (JSON lines on stderr)',
   },
   {
+    name: 'auth-token',
+    type: 'string',
+    default: 'simple',
+    help: 'auth tokens: simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m]',
+  },
+  {
+    name: 'auth-token-ttl',
+    type: 'int',
+    default: '300',
+    help: 'seconds a simple token lives after its last use',
+  },
+  {
     name: 'unsafe-no-fsync',
     type: 'bool',
     default: 'false',

@@ -240,7 +240,8 @@ export class MemberAuth implements AuthBackend {
     req: P.AuthenticateRequest,
     options: CallOptions,
   ): Promise<P.AuthenticateResponse> {
-    this.limiter.take(options.peer ?? 'unknown');
+    const client = hostOf(options.peer);
+    this.limiter.admit(client);
     const signal = options.signal === undefined ? {} : { signal: options.signal };
     await this.ports.replica.linearizableRead(signal);
     if (!this.store.isEnabled) throw authErrors.notEnabled();
@@ -250,6 +251,7 @@ export class MemberAuth implements AuthBackend {
         ? await this.hasher.verifyNothing(req.password)
         : await this.hasher.verify(req.password, user.passwordHash);
     if (!ok) {
+      this.limiter.failed(client);
       this.ports.logger.info('authentication failed', { user: req.name, peer: options.peer });
       throw authErrors.authFailed();
     }
@@ -274,6 +276,13 @@ export class MemberAuth implements AuthBackend {
     if (result.status === 'error') throw result.error;
     return { header: this.ports.header() };
   }
+}
+
+/** The host of a `host:port` peer (each connection has its own port; the limit is per host). */
+function hostOf(peer: string | undefined): string {
+  if (peer === undefined) return 'unknown';
+  const m = /^(.*):\d+$/.exec(peer);
+  return m === null ? peer : (m[1] as string);
 }
 
 function refuseHashed(hashedPassword: string): void {

@@ -36,4 +36,6 @@ type CamelFlag =
   | 'peerTrustedCaFile'
   | 'peerClientCertAuth'
   | 'logLevel'
-  | 'unsafeNoFsync';
+  | 'unsafeNoFsync'
+  | 'authToken'
+  | 'authTokenTtl';

@@ -9,6 +9,8 @@ import { startClientApi, type ClientApi } from '../api/index.js';
 import { MetricsRegistry } from '../api/metrics.js';
 import { InvalidConfigError, loadConfig, type MemberConfig, type TlsFiles } from '../cli/config.js';
 import type { Logger } from '../platform/logger.js';
+import { NodeClock } from '../platform/node-clock.js';
+import { loadAuthOptions } from './auth-config.js';
 import { MemberBackend } from './backend.js';
 import { makeLogger, optionsToArgv, startCore, stopCore, type MemberCore } from './member.js';
 import type { MemberOptions } from './options.js';
@@ -46,6 +48,11 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
+  const auth = await loadAuthOptions(config.authToken, config.authTokenTtlSec, new NodeClock()).catch(
+    (err: unknown) => {
+      throw new InvalidConfigError('auth-token', `cannot load the jwt keys: ${(err as Error).message}`);
+    },
+  );
   let openedApi: ClientApi | undefined;
   // The client port opens before the peer ports: a start that fails on either has promised
   // nothing to any peer, so startCore can still discard a data directory it created.
@@ -54,7 +61,7 @@ export async function startMember(
       const api = await startClientApi({
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
-        backend: new MemberBackend(assembled),
+        backend: new MemberBackend({ ...assembled, auth }),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
