@@ -7,6 +7,7 @@
  *   await client.put('greeting', 'hello');
  *   const kv = await client.get('greeting'); // KeyValue | undefined
  */
+import { AuthApi } from './auth.js';
 import { ClientCore } from './core.js';
 import {
   asJson,
@@ -227,6 +228,8 @@ export class Client extends KvView implements AsyncDisposable {
   private readonly emitter: TypedEmitter<ClientEvents>;
   private readonly hub: StatusHub;
   private closedReason: Promise<Error | undefined> | undefined;
+  /** Users, roles and permissions (docs/auth.md). */
+  readonly auth: AuthApi;
 
   constructor(options: ClientOptions) {
     const resolved = resolveOptions(options);
@@ -242,6 +245,7 @@ export class Client extends KvView implements AsyncDisposable {
     super(core, new KeySpace(resolved.namespace));
     this.emitter = emitter;
     this.hub = hub;
+    this.auth = new AuthApi(core);
   }
 
   /** The connection state. */
