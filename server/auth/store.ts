@@ -30,6 +30,7 @@ export class AuthStore {
   private readonly users = new Map<string, UserRecord>();
   private readonly roles = new Map<string, RoleRecord>();
   private readonly tokenListeners = new Set<TokenAssignedListener>();
+  private readonly changeListeners = new Set<(revision: number) => void>();
 
   get isEnabled(): boolean {
     return this.enabled;
@@ -77,6 +78,12 @@ export class AuthStore {
     const perms: Permission[] = [];
     for (const r of user.roles) perms.push(...(this.roles.get(r)?.permissions ?? []));
     return permits(perms, need, key, rangeEnd);
+  }
+
+  /** Told after every change (the revision moved), in apply: keep it short, defer real work. */
+  onChange(listener: (revision: number) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   onTokenAssigned(listener: TokenAssignedListener): () => void {
@@ -201,6 +208,7 @@ export class AuthStore {
     this.roles.clear();
     for (const u of state.users) this.users.set(u.name, u);
     for (const r of state.roles) this.roles.set(r.name, r);
+    for (const listener of this.changeListeners) listener(this.rev);
   }
 
   /** Adds the auth state to a state hash. */
@@ -231,6 +239,7 @@ export class AuthStore {
 
   private bump(): AuthOpResult {
     this.rev++;
+    for (const listener of this.changeListeners) listener(this.rev);
     return { revision: this.rev };
   }
 

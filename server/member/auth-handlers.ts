@@ -21,7 +21,7 @@ import { ErrorCode } from '../../client/protocol/error-codes.js';
 import type * as P from '../../client/protocol/index.js';
 import type { ApplyResult, Command, StateMachine } from '../apply/index.js';
 import type { AuthCall, AuthBackend, AuthMethod } from '../api/auth-call.js';
-import type { CallOptions } from '../api/backend.js';
+import type { CallOptions, WatchHandle, WatchSink } from '../api/backend.js';
 import {
   authErrors,
   AuthRateLimiter,
@@ -39,6 +39,14 @@ import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
 import type { Need } from './auth-needs.js';
 import { proposeCommand } from './propose.js';
+import type { Defer } from './watch-pump.js';
+
+/** An open watch admitted under auth: re-checked after every auth change. */
+interface GuardedWatch {
+  readonly user: string;
+  readonly needs: readonly Need[];
+  revoke(): void;
+}
 
 /** How this member issues and verifies tokens (`--auth-token`). */
 export type TokenMode =
@@ -50,6 +58,8 @@ export interface MemberAuthPorts {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly header: () => P.ResponseHeader;
+  /** Work after an apply (re-checking open watches) runs here, outside the apply loop. */
+  readonly defer: Defer;
 }
 
 export interface MemberAuthOptions {
@@ -64,6 +74,8 @@ export class MemberAuth implements AuthBackend {
   private readonly jwt: JwtTokens | undefined;
   private readonly hasher: PasswordHasher;
   private readonly limiter: AuthRateLimiter;
+  private readonly watches = new Set<GuardedWatch>();
+  private recheckQueued = false;
 
   constructor(
     private readonly ports: MemberAuthPorts,
@@ -79,6 +91,74 @@ export class MemberAuth implements AuthBackend {
     }
     this.hasher = options.hasher ?? new PasswordHasher();
     this.limiter = new AuthRateLimiter(ports.clock, options.rateLimit);
+    ports.machine.auth.onChange(() => this.queueRecheck());
+  }
+
+  /**
+   * Starts a watch admitted by `check` so that it ends, as etcd's do, with PERMISSION_DENIED as
+   * soon as an auth change takes its permission away (or deletes its user); auth turned off
+   * leaves it open. `start` creates the watch on the sink given.
+   */
+  async watchUnderAuth(
+    options: CallOptions,
+    needs: readonly Need[],
+    sink: WatchSink,
+    start: (sink: WatchSink) => Promise<WatchHandle>,
+  ): Promise<WatchHandle> {
+    const user = await this.identify(options);
+    let handle: WatchHandle | undefined;
+    let done = false;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      this.watches.delete(entry);
+      return true;
+    };
+    const entry: GuardedWatch = {
+      user,
+      needs,
+      revoke: () => {
+        if (!finish()) return;
+        handle?.cancel();
+        sink.ended(authErrors.permissionDenied('the permission of this watch was revoked'));
+      },
+    };
+    this.watches.add(entry);
+    try {
+      handle = await start({
+        events: (events, revision) => sink.events(events, revision),
+        ended: (error) => {
+          if (finish()) sink.ended(error);
+        },
+      });
+    } catch (err) {
+      finish();
+      throw err;
+    }
+    const h = handle;
+    return {
+      cancel: () => {
+        finish();
+        h.cancel();
+      },
+      requestProgress: () => h.requestProgress(),
+    };
+  }
+
+  private queueRecheck(): void {
+    if (this.recheckQueued || this.watches.size === 0) return;
+    this.recheckQueued = true;
+    this.ports.defer(() => {
+      this.recheckQueued = false;
+      const store = this.store;
+      if (!store.isEnabled) return;
+      for (const w of [...this.watches]) {
+        const allowed = w.needs.every((n) =>
+          n.kind === 'root' ? store.isRoot(w.user) : store.isPermitted(w.user, n.need, n.key, n.rangeEnd),
+        );
+        if (!allowed) w.revoke();
+      }
+    });
   }
 
   private get store() {

@@ -264,8 +264,11 @@ export class MemberBackend implements ClientBackend {
   watch(req: P.WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle> {
     // Checked once, at creation, against the whole watched range.
     const checked = this.gate(options, () => watchNeeds(req));
-    if (checked !== undefined) return checked.then(() => this.startWatch(req, sink));
-    return this.startWatch(req, sink);
+    if (checked === undefined) return this.startWatch(req, sink);
+    // Under auth the watch is re-checked after every auth change and ended if no longer allowed.
+    return checked.then(() =>
+      this.auth.watchUnderAuth(options, watchNeeds(req), sink, (s) => this.startWatch(req, s)),
+    );
   }
 
   private startWatch(req: P.WatchCreateRequest, sink: WatchSink): Promise<WatchHandle> {
