@@ -41,6 +41,8 @@ export interface BackendNetwork {
     params: MethodParams<M>,
     leaderUrls: readonly string[],
     signal?: AbortSignal,
+    /** The caller's auth token, passed on so the leader checks the change as the caller's. */
+    token?: string,
   ): Promise<MethodResult<M>>;
   /** Peer messages dropped so far (a metric). */
   droppedPeerMessages(): number;
