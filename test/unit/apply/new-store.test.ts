@@ -101,7 +101,10 @@ describe('StateMachine', () => {
       bytes[4] = 1;
       const b = new StateMachine();
       b.apply(1, put('x'));
-      expect(() => b.restore(bytes)).to.throw(SnapshotDecodeError, /format version 1 .*reads version 2 or 3 or 4/);
+      expect(() => b.restore(bytes)).to.throw(
+        SnapshotDecodeError,
+        /format version 1 .*reads version 2 or 3 or 4/,
+      );
       expect(b.range(ALL).kvs.map((kv) => kv.modRevision)).to.deep.equal([2]);
     });
   });
