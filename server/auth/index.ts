@@ -22,9 +22,9 @@ export { readAuthOp, writeAuthOp, readAuthState, writeAuthState, EMPTY_AUTH_STAT
 export { covers, permits, spanOf, type Span } from './permissions.js';
 export { PasswordHasher, DEFAULT_SCRYPT, type ScryptParams, type PasswordHasherOptions } from './password.js';
 export { AuthRateLimiter, type AuthRateLimitOptions } from './rate-limit.js';
+export { SimpleTokenKeeper } from './simple-tokens.js';
+export { JwtTokens } from './jwt.js';
 export {
-  SimpleTokenKeeper,
-  JwtTokens,
   parseTokenSpec,
   MAX_TOKEN_CHARS,
   JWT_SIGN_METHODS,
@@ -33,4 +33,4 @@ export {
   type TokenInfo,
   type TokenSpec,
   type JwtSignMethod,
-} from './tokens.js';
+} from './token-spec.js';

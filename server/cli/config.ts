@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseTokenSpec, type TokenSpec } from '../auth/tokens.js';
+import { parseTokenSpec, type TokenSpec } from '../auth/token-spec.js';
 import { envName, SERVE_FLAGS, type FlagSpec } from './flags.js';
 
 export class InvalidConfigError extends Error {

@@ -4,7 +4,7 @@
  * simple-token TTL of `--auth-token-ttl`.
  */
 import { readFile } from 'node:fs/promises';
-import { JwtTokens, type TokenSpec } from '../auth/index.js';
+import { JwtTokens, PasswordHasher, type TokenSpec } from '../auth/index.js';
 import type { Clock } from '../platform/clock.js';
 import type { MemberAuthOptions } from './auth-handlers.js';
 
@@ -13,9 +13,10 @@ export async function loadAuthOptions(
   simpleTtlSec: number,
   clock: Clock,
 ): Promise<MemberAuthOptions> {
-  if (spec.kind === 'simple') return { tokens: { kind: 'simple', ttlSec: simpleTtlSec } };
+  const hasher = new PasswordHasher();
+  if (spec.kind === 'simple') return { tokens: { kind: 'simple', ttlSec: simpleTtlSec }, hasher };
   const publicPem = await readFile(spec.pubKeyFile, 'utf8');
   const privatePem = spec.privKeyFile === undefined ? undefined : await readFile(spec.privKeyFile, 'utf8');
   const jwt = await JwtTokens.fromPem(clock, spec.signMethod, spec.ttlMs, publicPem, privatePem);
-  return { tokens: { kind: 'jwt', jwt } };
+  return { tokens: { kind: 'jwt', jwt }, hasher };
 }

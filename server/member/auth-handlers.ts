@@ -22,17 +22,15 @@ import type * as P from '../../client/protocol/index.js';
 import type { ApplyResult, Command, StateMachine } from '../apply/index.js';
 import type { AuthCall, AuthBackend, AuthMethod } from '../api/auth-call.js';
 import type { CallOptions, WatchHandle, WatchSink } from '../api/backend.js';
-import {
-  authErrors,
-  AuthRateLimiter,
-  JwtTokens,
-  MAX_TOKEN_CHARS,
-  PasswordHasher,
-  SimpleTokenKeeper,
-  type AuthOp,
-  type AuthRateLimitOptions,
-  type TokenInfo,
-} from '../auth/index.js';
+// The pure parts of server/auth only: the KDF and the JWT library are injected (MemberAuthOptions),
+// so the request path runs in the simulator without node:crypto or jose.
+import { authErrors } from '../auth/errors.js';
+import type { JwtTokens } from '../auth/jwt.js';
+import type { AuthOp } from '../auth/model.js';
+import type { PasswordHasher } from '../auth/password.js';
+import { AuthRateLimiter, type AuthRateLimitOptions } from '../auth/rate-limit.js';
+import { SimpleTokenKeeper } from '../auth/simple-tokens.js';
+import { MAX_TOKEN_CHARS, type TokenInfo } from '../auth/token-spec.js';
 import { ServerError } from '../errors.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
@@ -65,6 +63,10 @@ export interface MemberAuthPorts {
 export interface MemberAuthOptions {
   /** Default: simple tokens with etcd's 300 s TTL. */
   readonly tokens?: TokenMode;
+  /**
+   * Hashes and checks passwords (a real member: `new PasswordHasher()`, scrypt). Absent (the
+   * simulator's request path): calls that need a password answer UNIMPLEMENTED.
+   */
   readonly hasher?: PasswordHasher;
   readonly rateLimit?: AuthRateLimitOptions;
 }
@@ -72,7 +74,7 @@ export interface MemberAuthOptions {
 export class MemberAuth implements AuthBackend {
   private readonly simple: SimpleTokenKeeper | undefined;
   private readonly jwt: JwtTokens | undefined;
-  private readonly hasher: PasswordHasher;
+  private readonly maybeHasher: PasswordHasher | undefined;
   private readonly limiter: AuthRateLimiter;
   private readonly watches = new Set<GuardedWatch>();
   private recheckQueued = false;
@@ -89,7 +91,7 @@ export class MemberAuth implements AuthBackend {
     } else {
       this.jwt = mode.jwt;
     }
-    this.hasher = options.hasher ?? new PasswordHasher();
+    this.maybeHasher = options.hasher;
     this.limiter = new AuthRateLimiter(ports.clock, options.rateLimit);
     ports.machine.auth.onChange(() => this.queueRecheck());
   }
@@ -159,6 +161,12 @@ export class MemberAuth implements AuthBackend {
         if (!allowed) w.revoke();
       }
     });
+  }
+
+  private get hasher(): PasswordHasher {
+    if (this.maybeHasher === undefined)
+      throw new ServerError(ErrorCode.Unimplemented, 'this member has no password hasher', false);
+    return this.maybeHasher;
   }
 
   private get store() {
