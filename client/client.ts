@@ -7,6 +7,7 @@
  *   await client.put('greeting', 'hello');
  *   const kv = await client.get('greeting'); // KeyValue | undefined
  */
+import { AuthApi } from './auth.js';
 import { clusterApi, type ClusterApi } from './cluster.js';
 import { maintenanceApi, type MaintenanceApi } from './maintenance.js';
 import { ClientCore } from './core.js';
@@ -227,6 +228,8 @@ export interface ReadyOptions extends Abortable {
  * work as with any emitter.
  */
 export class Client extends KvView implements AsyncDisposable {
+  /** Users, roles and permissions (docs/auth.md). */
+  readonly auth: AuthApi;
   private readonly emitter: TypedEmitter<ClientEvents>;
   private readonly hub: StatusHub;
   private closedReason: Promise<Error | undefined> | undefined;
@@ -247,6 +250,7 @@ export class Client extends KvView implements AsyncDisposable {
     super(core, new KeySpace(resolved.namespace));
     this.emitter = emitter;
     this.hub = hub;
+    this.auth = new AuthApi(core);
   }
 
   /** The connection state. */

@@ -41,6 +41,7 @@ import {
   connectOnce,
   describeConnectFailure,
   DialAbandoned,
+  authenticateOn,
   Dialer,
   EndpointPool,
   type DialContext,
@@ -560,6 +561,30 @@ export class ClientCore {
     void this.startDial().catch(() => undefined);
   }
 
+  /**
+   * One request on `conn`; with credentials, a refusal for an expired, unknown or outdated token
+   * (UNAUTHENTICATED, AUTH_OLD_REVISION: the member refused it before applying anything)
+   * authenticates the socket again and sends the request once more.
+   */
+  private async requestAuthenticated<M extends Method>(
+    conn: Connection,
+    method: M,
+    params: MethodParams<M>,
+    signal: AbortSignal,
+    onId: () => void,
+  ): Promise<MethodResult<M>> {
+    try {
+      return await conn.request(method, params, { signal, onId });
+    } catch (e) {
+      const credentials = this.options.credentials;
+      const stale =
+        e instanceof ClientError && (e.code === 'UNAUTHENTICATED' || e.code === 'AUTH_OLD_REVISION');
+      if (!stale || credentials === undefined || method === 'auth.authenticate') throw e;
+      await authenticateOn(conn, credentials, signal);
+      return conn.request(method, params, { signal, onId });
+    }
+  }
+
   /** Runs one request with the retry policy described at the top of this file. */
   async call<M extends Method>(
     method: M,
@@ -596,7 +621,13 @@ export class ClientCore {
           let conn: Connection | undefined;
           try {
             conn = await this.connection(signal);
-            const result = await conn.request(method, params, { signal, onId: () => (outstanding = true) });
+            const result = await this.requestAuthenticated(
+              conn,
+              method,
+              params,
+              signal,
+              () => (outstanding = true),
+            );
             outstanding = false;
             return result;
           } catch (e) {

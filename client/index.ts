@@ -3,6 +3,8 @@
  * docs/client.md is the tour.
  */
 export { Client } from './client.js';
+export { AuthApi } from './auth.js';
+export type { AuthStatus, GrantedPermission, PermissionSpec, UserAddOptions } from './auth.js';
 export type { KvClient, LeaseApi, CompactOptions, ReadyOptions } from './client.js';
 export type { MaintenanceApi, AlarmFilter } from './maintenance.js';
 export type { ClusterApi, MemberAddOptions } from './cluster.js';

@@ -35,9 +35,19 @@ export interface TlsOptions {
   readonly servername?: string;
 }
 
-export interface AuthOptions {
-  /** Sent in the hello frame as auth_token. */
-  readonly token: string;
+/**
+ * How the client authenticates (docs/auth.md): a token obtained elsewhere, sent in every hello;
+ * or a user name and password, with which the client authenticates on every connection it opens
+ * (the member keeps the token for that socket) and again, once, when a request is refused for an
+ * expired or outdated token.
+ */
+export type AuthOptions =
+  { readonly token: string } | { readonly username: string; readonly password: string };
+
+/** User name and password to authenticate with (the `auth` option's second form). */
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
 }
 
 export interface BackoffOptions {
@@ -125,6 +135,8 @@ export interface ResolvedOptions {
   readonly endpoints: readonly string[];
   readonly tls: TlsOptions | undefined;
   readonly authToken: string | undefined;
+  /** Set when the `auth` option gives a user name and password. */
+  readonly credentials: Credentials | undefined;
   readonly namespace: Uint8Array;
   readonly clientName: string;
   readonly requestTimeoutMs: number;
@@ -233,9 +245,12 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
       details: { field: 'backoff.maxDelayMs' },
     });
   }
+  const credentials = credentialsOf(options.auth);
   if (
     options.auth !== undefined &&
-    (typeof options.auth.token !== 'string' || options.auth.token.length > 8192)
+    credentials === undefined &&
+    (typeof (options.auth as { token?: unknown }).token !== 'string' ||
+      (options.auth as { token: string }).token.length > 8192)
   ) {
     throw new InvalidArgumentError('auth.token must be a string of at most 8192 characters', {
       details: { field: 'auth.token' },
@@ -272,7 +287,8 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
   return {
     endpoints,
     tls: options.tls,
-    authToken: options.auth?.token,
+    authToken: options.auth !== undefined && 'token' in options.auth ? options.auth.token : undefined,
+    credentials,
     namespace,
     clientName,
     requestTimeoutMs: positiveInt(
@@ -309,4 +325,19 @@ export function resolveOptions(options: ClientOptions): ResolvedOptions {
     random: options.random ?? Math.random,
     log: toLog(options.logger),
   };
+}
+
+/** The user name and password of the `auth` option, validated; undefined for a token or none. */
+function credentialsOf(auth: AuthOptions | undefined): Credentials | undefined {
+  if (auth === undefined || !('username' in auth || 'password' in auth)) return undefined;
+  const { username, password } = auth as { username?: unknown; password?: unknown };
+  if (typeof username !== 'string' || username === '' || username.length > 256)
+    throw new InvalidArgumentError('auth.username must be a non-empty string of at most 256 characters', {
+      details: { field: 'auth.username' },
+    });
+  if (typeof password !== 'string' || password.length > 1024)
+    throw new InvalidArgumentError('auth.password must be a string of at most 1024 characters', {
+      details: { field: 'auth.password' },
+    });
+  return { username, password };
 }

@@ -7,7 +7,7 @@
  */
 import { Connection, type ConnectionEvents } from './connection.js';
 import { ClientError, InvalidArgumentError, UnavailableError, type ConnectFailure } from './errors.js';
-import { normalizeEndpoint, type ResolvedOptions } from './options.js';
+import { normalizeEndpoint, type Credentials, type ResolvedOptions } from './options.js';
 import type { ClientStatus } from './status.js';
 import type { ClientTransport } from './transport.js';
 import { backoffDelayMs, delay } from './util.js';
@@ -82,6 +82,7 @@ function isFatalDialError(error: unknown): boolean {
   return (
     error instanceof ClientError &&
     (error.code === 'UNAUTHENTICATED' ||
+      error.code === 'AUTH_FAILED' ||
       error.code === 'UNSUPPORTED_VERSION' ||
       error.code === 'PERMISSION_DENIED' ||
       error instanceof InvalidArgumentError)
@@ -144,6 +145,7 @@ export async function connectOnce(
       ctx.events,
       attemptSignal,
     );
+    if (options.credentials !== undefined) await authenticateOn(conn, options.credentials, attemptSignal);
     const clusterId = conn.welcome?.header.clusterId;
     if (options.expectedClusterId !== undefined && clusterId !== options.expectedClusterId) {
       conn.close(1000, 'wrong cluster');
@@ -274,5 +276,28 @@ export class Dialer {
     } finally {
       if (this.wake === wake) this.wake = undefined;
     }
+  }
+}
+
+/**
+ * Authenticates the connection with the client's user name and password: the member keeps the
+ * token for this socket. A cluster with auth off answers AUTH_NOT_ENABLED, which is no failure
+ * (the credentials are simply not needed); a wrong password is fatal (AUTH_FAILED).
+ */
+export async function authenticateOn(
+  conn: Connection,
+  credentials: Credentials,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await conn.request(
+      'auth.authenticate',
+      { name: credentials.username, password: credentials.password },
+      { signal },
+    );
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'AUTH_NOT_ENABLED') return;
+    conn.close(1000, 'authentication failed');
+    throw e;
   }
 }

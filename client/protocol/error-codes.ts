@@ -57,6 +57,38 @@ export const ErrorCode = {
   ElectionNotLeader: 'ELECTION_NOT_LEADER',
   /** Election leader: nobody leads the election. */
   ElectionNoLeader: 'ELECTION_NO_LEADER',
+  // ---- access control (docs/auth.md); etcd's auth errors, one code each ----
+  /** auth.status is fine; this call needs auth to be enabled (etcd's ErrAuthNotEnabled). */
+  AuthNotEnabled: 'AUTH_NOT_ENABLED',
+  /** auth.enable: there is no `root` user yet. */
+  RootUserNotExist: 'ROOT_USER_NOT_EXIST',
+  /** auth.enable: the `root` user does not have the `root` role. */
+  RootRoleNotExist: 'ROOT_ROLE_NOT_EXIST',
+  /**
+   * Auth is on and the request carries no token (etcd's ErrUserEmpty, "user name is empty"), or a
+   * user call named no user.
+   */
+  UserEmpty: 'USER_EMPTY',
+  UserExists: 'USER_EXISTS',
+  UserNotFound: 'USER_NOT_FOUND',
+  RoleEmpty: 'ROLE_EMPTY',
+  RoleExists: 'ROLE_EXISTS',
+  RoleNotFound: 'ROLE_NOT_FOUND',
+  /** auth.authenticate: unknown user or wrong password (the two are not told apart). */
+  AuthFailed: 'AUTH_FAILED',
+  /** userRevokeRole: the user does not have that role. */
+  RoleNotGranted: 'ROLE_NOT_GRANTED',
+  /** roleRevokePermission: the role has no permission on exactly that key or range. */
+  PermissionNotGranted: 'PERMISSION_NOT_GRANTED',
+  /** roleGrantPermission without a permission. */
+  PermissionNotGiven: 'PERMISSION_NOT_GIVEN',
+  /** A change that would lock everyone out (delete root, revoke root's root role) while auth is on. */
+  InvalidAuthMgmt: 'INVALID_AUTH_MGMT',
+  /**
+   * The auth store changed after the token was issued (a JWT) or after the request was checked:
+   * authenticate again (the SDK does) and retry.
+   */
+  AuthOldRevision: 'AUTH_OLD_REVISION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -278,6 +310,64 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     'the leader key given no longer leads the election',
   ),
   ELECTION_NO_LEADER: info(false, false, G.Unknown, 500, 'the election has no leader'),
+  // ---- access control ----
+  AUTH_NOT_ENABLED: info(false, false, G.FailedPrecondition, 400, 'authentication is not enabled'),
+  ROOT_USER_NOT_EXIST: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'auth enable: the root user does not exist',
+  ),
+  ROOT_ROLE_NOT_EXIST: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'auth enable: the root user does not have the root role',
+  ),
+  USER_EMPTY: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'auth is on and the request carries no token (or names no user)',
+  ),
+  USER_EXISTS: info(false, false, G.FailedPrecondition, 400, 'a user with that name already exists'),
+  USER_NOT_FOUND: info(false, false, G.FailedPrecondition, 400, 'no user with that name'),
+  ROLE_EMPTY: info(false, false, G.InvalidArgument, 400, 'the role name is empty'),
+  ROLE_EXISTS: info(false, false, G.FailedPrecondition, 400, 'a role with that name already exists'),
+  ROLE_NOT_FOUND: info(false, false, G.FailedPrecondition, 400, 'no role with that name'),
+  AUTH_FAILED: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'authentication failed: invalid user name or password',
+  ),
+  ROLE_NOT_GRANTED: info(false, false, G.FailedPrecondition, 400, 'the role is not granted to the user'),
+  PERMISSION_NOT_GRANTED: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    400,
+    'the role has no permission on that key or range',
+  ),
+  PERMISSION_NOT_GIVEN: info(false, false, G.InvalidArgument, 400, 'no permission given'),
+  INVALID_AUTH_MGMT: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'the change would remove root access while auth is on',
+  ),
+  AUTH_OLD_REVISION: info(
+    true,
+    false,
+    G.InvalidArgument,
+    400,
+    'the auth store changed since the token or the check; authenticate again and retry',
+  ),
 };
 
 const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));

@@ -104,6 +104,8 @@ export {
 } from './types.js';
 export type * from './types.js';
 export type * from './wire.js';
+export type * from './messages-auth.js';
+export { MAX_AUTH_NAME_CHARS, MAX_PASSWORD_CHARS } from './messages-auth.js';
 export {
   headerText,
   watchEventText,

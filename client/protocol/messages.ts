@@ -6,3 +6,4 @@
 export * from './messages-kv.js';
 export * from './messages-watch.js';
 export * from './messages-admin.js';
+export * from './messages-auth.js';

@@ -4,6 +4,7 @@
  * bodies over HTTP.
  */
 import * as M from './messages.js';
+import * as A from './messages-auth.js';
 import type { Codec } from './schema.js';
 import type * as D from './types.js';
 import type * as W from './wire.js';
@@ -29,6 +30,24 @@ export const Method = {
   MaintenanceStatus: 'maintenance.status',
   MaintenanceSnapshot: 'maintenance.snapshot',
   MaintenanceAlarm: 'maintenance.alarm',
+  // ---- access control (docs/auth.md) ----
+  AuthEnable: 'auth.enable',
+  AuthDisable: 'auth.disable',
+  AuthStatus: 'auth.status',
+  AuthAuthenticate: 'auth.authenticate',
+  AuthUserAdd: 'auth.userAdd',
+  AuthUserGet: 'auth.userGet',
+  AuthUserList: 'auth.userList',
+  AuthUserDelete: 'auth.userDelete',
+  AuthUserChangePassword: 'auth.userChangePassword',
+  AuthUserGrantRole: 'auth.userGrantRole',
+  AuthUserRevokeRole: 'auth.userRevokeRole',
+  AuthRoleAdd: 'auth.roleAdd',
+  AuthRoleGet: 'auth.roleGet',
+  AuthRoleList: 'auth.roleList',
+  AuthRoleDelete: 'auth.roleDelete',
+  AuthRoleGrantPermission: 'auth.roleGrantPermission',
+  AuthRoleRevokePermission: 'auth.roleRevokePermission',
   // Maintenance and membership operations (etcd's Hash, HashKV, Defragment, MoveLeader, MemberUpdate).
   MaintenanceHash: 'maintenance.hash',
   MaintenanceHashKV: 'maintenance.hashKV',
@@ -133,7 +152,49 @@ export interface MethodTypes {
     W.WireMemberUpdateRequest,
     W.WireMemberUpdateResponse
   >;
+  // ---- access control ----
+  'auth.enable': AuthChange<D.EmptyRequest, W.WireEmpty>;
+  'auth.disable': AuthChange<D.EmptyRequest, W.WireEmpty>;
+  'auth.status': Sig<D.EmptyRequest, A.AuthStatusResponse, W.WireEmpty, A.WireAuthStatusResponse>;
+  'auth.authenticate': Sig<
+    A.AuthenticateRequest,
+    A.AuthenticateResponse,
+    A.WireAuthenticateRequest,
+    A.WireAuthenticateResponse
+  >;
+  'auth.userAdd': AuthChange<A.AuthUserAddRequest, A.WireAuthUserAddRequest>;
+  'auth.userGet': Sig<
+    A.AuthUserNameRequest,
+    A.AuthUserGetResponse,
+    A.WireAuthUserNameRequest,
+    A.WireAuthUserGetResponse
+  >;
+  'auth.userList': Sig<D.EmptyRequest, A.AuthUserListResponse, W.WireEmpty, A.WireAuthUserListResponse>;
+  'auth.userDelete': AuthChange<A.AuthUserNameRequest, A.WireAuthUserNameRequest>;
+  'auth.userChangePassword': AuthChange<A.AuthUserChangePasswordRequest, A.WireAuthUserChangePasswordRequest>;
+  'auth.userGrantRole': AuthChange<A.AuthUserGrantRoleRequest, A.WireAuthUserGrantRoleRequest>;
+  'auth.userRevokeRole': AuthChange<A.AuthUserRevokeRoleRequest, A.WireAuthUserRevokeRoleRequest>;
+  'auth.roleAdd': AuthChange<A.AuthRoleAddRequest, A.WireAuthRoleAddRequest>;
+  'auth.roleGet': Sig<
+    A.AuthRoleNameRequest,
+    A.AuthRoleGetResponse,
+    A.WireAuthRoleNameRequest,
+    A.WireAuthRoleGetResponse
+  >;
+  'auth.roleList': Sig<D.EmptyRequest, A.AuthRoleListResponse, W.WireEmpty, A.WireAuthRoleListResponse>;
+  'auth.roleDelete': AuthChange<A.AuthRoleNameRequest, A.WireAuthRoleNameRequest>;
+  'auth.roleGrantPermission': AuthChange<
+    A.AuthRoleGrantPermissionRequest,
+    A.WireAuthRoleGrantPermissionRequest
+  >;
+  'auth.roleRevokePermission': AuthChange<
+    A.AuthRoleRevokePermissionRequest,
+    A.WireAuthRoleRevokePermissionRequest
+  >;
 }
+
+/** An auth change: answered with the header alone. */
+type AuthChange<P, WP> = Sig<P, A.AuthHeaderResponse, WP, A.WireAuthHeaderResponse>;
 
 export type MethodParams<K extends Method> = MethodTypes[K]['params'];
 export type MethodResult<K extends Method> = MethodTypes[K]['result'];
@@ -282,6 +343,86 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: true,
     gatewayPath: '/v3/cluster/member/update',
   }),
+  // ---- access control: etcd's Auth service and its gateway paths ----
+  'auth.enable': spec('auth.enable', A.AUTH_EMPTY_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/enable',
+  }),
+  'auth.disable': spec('auth.disable', A.AUTH_EMPTY_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/disable',
+  }),
+  'auth.status': spec('auth.status', A.AUTH_EMPTY_REQUEST, A.AUTH_STATUS_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/status',
+  }),
+  'auth.authenticate': spec('auth.authenticate', A.AUTHENTICATE_REQUEST, A.AUTHENTICATE_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/authenticate',
+  }),
+  'auth.userAdd': spec('auth.userAdd', A.AUTH_USER_ADD_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/auth/user/add',
+  }),
+  'auth.userGet': spec('auth.userGet', A.AUTH_USER_NAME_REQUEST, A.AUTH_USER_GET_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/user/get',
+  }),
+  'auth.userList': spec('auth.userList', A.AUTH_EMPTY_REQUEST, A.AUTH_USER_LIST_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/user/list',
+  }),
+  'auth.userDelete': spec('auth.userDelete', A.AUTH_USER_NAME_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/auth/user/delete',
+  }),
+  'auth.userChangePassword': spec(
+    'auth.userChangePassword',
+    A.AUTH_USER_CHANGE_PASSWORD_REQUEST,
+    A.AUTH_HEADER_RESPONSE,
+    { idempotent: true, gatewayPath: '/v3/auth/user/changepw' },
+  ),
+  'auth.userGrantRole': spec('auth.userGrantRole', A.AUTH_USER_GRANT_ROLE_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/user/grant',
+  }),
+  'auth.userRevokeRole': spec(
+    'auth.userRevokeRole',
+    A.AUTH_USER_REVOKE_ROLE_REQUEST,
+    A.AUTH_HEADER_RESPONSE,
+    {
+      idempotent: false,
+      gatewayPath: '/v3/auth/user/revoke',
+    },
+  ),
+  'auth.roleAdd': spec('auth.roleAdd', A.AUTH_ROLE_ADD_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/auth/role/add',
+  }),
+  'auth.roleGet': spec('auth.roleGet', A.AUTH_ROLE_NAME_REQUEST, A.AUTH_ROLE_GET_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/role/get',
+  }),
+  'auth.roleList': spec('auth.roleList', A.AUTH_EMPTY_REQUEST, A.AUTH_ROLE_LIST_RESPONSE, {
+    idempotent: true,
+    gatewayPath: '/v3/auth/role/list',
+  }),
+  'auth.roleDelete': spec('auth.roleDelete', A.AUTH_ROLE_NAME_REQUEST, A.AUTH_HEADER_RESPONSE, {
+    idempotent: false,
+    gatewayPath: '/v3/auth/role/delete',
+  }),
+  'auth.roleGrantPermission': spec(
+    'auth.roleGrantPermission',
+    A.AUTH_ROLE_GRANT_PERMISSION_REQUEST,
+    A.AUTH_HEADER_RESPONSE,
+    { idempotent: true, gatewayPath: '/v3/auth/role/grant' },
+  ),
+  'auth.roleRevokePermission': spec(
+    'auth.roleRevokePermission',
+    A.AUTH_ROLE_REVOKE_PERMISSION_REQUEST,
+    A.AUTH_HEADER_RESPONSE,
+    { idempotent: false, gatewayPath: '/v3/auth/role/revoke' },
+  ),
 };
 
 const METHOD_NAMES: ReadonlySet<string> = new Set(Object.values(Method));

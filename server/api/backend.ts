@@ -60,11 +60,20 @@ import type {
   WatchEvent,
 } from '../../client/protocol/index.js';
 import { ErrorCode } from '../../client/protocol/index.js';
+import type { AuthBackend } from './auth-call.js';
 import type { MetricsRegistry } from './metrics.js';
 
 /** Options of every async backend call. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * The caller's auth token, as its door received it (the WebSocket hello or `auth.authenticate`,
+   * the gateway's `Authorization` header, gRPC's `token` metadata). Absent: no token, which a
+   * member with auth on refuses (docs/auth.md).
+   */
+  readonly token?: string;
+  /** Who is calling (the remote address), for per-client limits such as authentication attempts. */
+  readonly peer?: string;
 }
 
 /**
@@ -209,6 +218,8 @@ export interface ClientBackend {
   onLeaderChange?(listener: (leaderId: number) => void): () => void;
   /** Optional: called once at start so the backend can add its families or collectors. */
   registerMetrics?(registry: MetricsRegistry): void;
+  /** Optional: the auth methods (absent: they answer UNIMPLEMENTED). */
+  readonly auth?: AuthBackend;
 }
 
 /**

@@ -29,7 +29,7 @@ import {
 } from '../../client/protocol/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { ApiMetrics } from './api-metrics.js';
-import type { ClientBackend } from './backend.js';
+import type { CallOptions, ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
 import { toErrorBody } from './errors.js';
 import { KeepAlives } from './keepalive.js';
@@ -76,6 +76,8 @@ export class ClientSession {
   private idleWaiters: (() => void)[] = [];
   private readonly closedPromise: Promise<void>;
   private clientName = '';
+  /** From the hello's auth_token, replaced by each successful `auth.authenticate` on this socket. */
+  private authToken: string | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -109,6 +111,7 @@ export class ClientSession {
       send: (text) => this.outbox.send(text),
       onInternal: (err) => this.logInternal('lease.keepAlive', err),
       observe: (method, code) => ctx.metrics.observe('ws', method, code),
+      token: () => this.authToken,
     });
     this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -303,6 +306,7 @@ export class ClientSession {
       return;
     }
     this.clientName = hello.clientName;
+    this.authToken = hello.authToken;
     this.state = 'open';
     // Optional features both sides know; the client may offer ones this server does not.
     const features = SUPPORTED_FEATURES.filter((f) => hello.features?.includes(f) === true);
@@ -417,7 +421,11 @@ export class ClientSession {
         const id = frame.id;
         const sink = this.watches.open(id, frame.params);
         try {
-          const handle = await backend.watch({ ...frame.params, watchId: id }, sink, { signal });
+          const handle = await backend.watch(
+            { ...frame.params, watchId: id },
+            sink,
+            this.callOptions(signal),
+          );
           if (!this.watches.attach(id, handle)) {
             throw new ProtocolError(ErrorCode.Unavailable, 'the connection is closing');
           }
@@ -455,7 +463,7 @@ export class ClientSession {
         return;
       }
       case 'lease.keepAlive': {
-        const result = await backend.leaseKeepAlive(frame.params.id, { signal });
+        const result = await backend.leaseKeepAlive(frame.params.id, this.callOptions(signal));
         if (result.ttlSec <= 0) {
           throw new ProtocolError(ErrorCode.LeaseNotFound, `lease ${frame.params.id} not found`);
         }
@@ -469,14 +477,22 @@ export class ClientSession {
       default: {
         if (!isUnary(frame.method))
           throw new ProtocolError(ErrorCode.Unimplemented, `method ${frame.method}`);
-        const result = await callUnary(backend, frame as UnaryCall, { signal });
+        const result = await callUnary(backend, frame as UnaryCall, this.callOptions(signal));
+        // Later requests on this socket carry the new token (docs/auth.md).
+        if (frame.method === 'auth.authenticate') this.authToken = (result as { token: string }).token;
         this.respond(frame.id, frame.method, result as never);
       }
     }
   }
 
+  /** What every backend call of this socket carries: its abort signal, token and peer. */
+  private callOptions(signal: AbortSignal): CallOptions {
+    const token = this.authToken;
+    return token === undefined ? { signal, peer: this.remote } : { signal, token, peer: this.remote };
+  }
+
   private async runSnapshot(id: number, signal: AbortSignal): Promise<void> {
-    const snap = await this.ctx.backend.snapshot({ signal });
+    const snap = await this.ctx.backend.snapshot(this.callOptions(signal));
     const sent = this.respond(id, 'maintenance.snapshot', {
       header: snap.header,
       remainingBytes: snap.sizeBytes,

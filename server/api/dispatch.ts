@@ -5,6 +5,8 @@
  */
 import type { Method, MethodParams, MethodResult } from '../../client/protocol/index.js';
 import { unreachable } from '../assert.js';
+import { ErrorCode, ProtocolError } from '../../client/protocol/index.js';
+import { isAuthMethod, type AuthCall } from './auth-call.js';
 import type { CallOptions, ClientBackend } from './backend.js';
 
 export type UnaryMethod = Exclude<
@@ -28,6 +30,23 @@ const UNARY: ReadonlySet<Method> = new Set<Method>([
   'cluster.memberPromote',
   'maintenance.status',
   'maintenance.alarm',
+  'auth.enable',
+  'auth.disable',
+  'auth.status',
+  'auth.authenticate',
+  'auth.userAdd',
+  'auth.userGet',
+  'auth.userList',
+  'auth.userDelete',
+  'auth.userChangePassword',
+  'auth.userGrantRole',
+  'auth.userRevokeRole',
+  'auth.roleAdd',
+  'auth.roleGet',
+  'auth.roleList',
+  'auth.roleDelete',
+  'auth.roleGrantPermission',
+  'auth.roleRevokePermission',
   'maintenance.hash',
   'maintenance.hashKV',
   'maintenance.defragment',
@@ -44,11 +63,21 @@ export type UnaryCall = {
   readonly [K in UnaryMethod]: { readonly method: K; readonly params: MethodParams<K> };
 }[UnaryMethod];
 
+function isAuthCall(call: UnaryCall): call is Extract<UnaryCall, AuthCall> {
+  return isAuthMethod(call.method);
+}
+
 export function callUnary(
   backend: ClientBackend,
   call: UnaryCall,
   options: CallOptions,
 ): Promise<MethodResult<UnaryMethod>> {
+  if (isAuthCall(call)) {
+    const auth = backend.auth;
+    if (auth === undefined)
+      return Promise.reject(new ProtocolError(ErrorCode.Unimplemented, 'this member does not serve auth'));
+    return auth.call(call, options);
+  }
   switch (call.method) {
     case 'kv.range':
       return backend.range(call.params, options);

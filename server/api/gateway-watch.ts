@@ -76,6 +76,8 @@ export class GatewayWatchStream {
     private readonly ctx: GatewayWatchContext,
     private readonly res: ServerResponse,
     private readonly signal: AbortSignal,
+    /** The request's `Authorization` token: each watch created is checked with it. */
+    private readonly token?: string,
   ) {}
 
   /** Answers 200, serves `requests` in order, then streams until the stream ends (file header). */
@@ -150,7 +152,9 @@ export class GatewayWatchStream {
     };
     let handle: WatchHandle;
     try {
-      handle = await this.ctx.backend.watch({ ...req, watchId: id }, sink, { signal: this.signal });
+      const options =
+        this.token === undefined ? { signal: this.signal } : { signal: this.signal, token: this.token };
+      handle = await this.ctx.backend.watch({ ...req, watchId: id }, sink, options);
     } catch (err) {
       this.watches.delete(id);
       const error = toErrorBody(err, (e) =>

@@ -26,7 +26,7 @@ import {
 } from '../../client/protocol/index.js';
 import type { Logger } from '../platform/logger.js';
 import type { ApiMetrics } from './api-metrics.js';
-import type { ClientBackend } from './backend.js';
+import type { CallOptions, ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
 import { etcdMessage, toErrorBody } from './errors.js';
 import { OBSERVE_GATEWAY_PATH } from './concurrency/services.js';
@@ -127,22 +127,26 @@ export class HttpGateway {
       if (!res.writableFinished) abort.abort(new ProtocolError(ErrorCode.Unavailable, 'client went away'));
     };
     res.on('close', onClose);
+    // etcd's gateway takes the token from the Authorization header (the raw token, as etcd's).
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' && header !== '' ? header : undefined;
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
+    const options: CallOptions =
+      token === undefined ? { signal: abort.signal, peer } : { signal: abort.signal, token, peer };
     try {
       if (this.closing) throw new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down');
       if (route.kind === 'watch') {
-        await this.watch(body, res, abort.signal);
+        await this.watch(body, res, abort.signal, token);
         return;
       }
       const json = parseBody(body);
       const params = this.decode(methodSpec(method).params, json);
       if (method === 'lease.keepAlive') {
-        await this.keepAlive((params as { id: number }).id, res, abort.signal);
+        await this.keepAlive((params as { id: number }).id, res, options);
       } else if (method === 'maintenance.snapshot') {
-        await this.snapshot(res, abort.signal);
+        await this.snapshot(res, options);
       } else if (isUnary(method)) {
-        const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, {
-          signal: abort.signal,
-        });
+        const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, options);
         const codec = methodSpec(method).result as Codec<unknown, unknown>;
         const text = JSON.stringify(codec.toWire(result));
         this.ctx.metrics.observe('http', method, 'OK');
@@ -160,7 +164,6 @@ export class HttpGateway {
     } finally {
       res.off('close', onClose);
     }
-    void req;
   }
 
   /** `/v3/lock/*` and `/v3/election/*` (gateway-concurrency.ts), with the replies of every path. */
@@ -243,10 +246,10 @@ export class HttpGateway {
     res.writeHead(200, { ...JSON_HEADERS, 'cache-control': 'no-cache' });
   }
 
-  private async keepAlive(id: number, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async keepAlive(id: number, res: ServerResponse, options: CallOptions): Promise<void> {
     let result;
     try {
-      result = await this.ctx.backend.leaseKeepAlive(id, { signal });
+      result = await this.ctx.backend.leaseKeepAlive(id, options);
     } catch (err) {
       // etcd answers a keep-alive of an unknown lease with TTL 0, not an error.
       if (toErrorBody(err).code !== ErrorCode.LeaseNotFound) throw err;
@@ -256,8 +259,9 @@ export class HttpGateway {
     send(res, { status: 200, body: gatewayStreamResult(codecs.LEASE_KEEP_ALIVE_RESPONSE.toWire(result)) });
   }
 
-  private async snapshot(res: ServerResponse, signal: AbortSignal): Promise<void> {
-    const snap = await this.ctx.backend.snapshot({ signal });
+  private async snapshot(res: ServerResponse, options: CallOptions): Promise<void> {
+    const signal = options.signal as AbortSignal;
+    const snap = await this.ctx.backend.snapshot(options);
     this.startStream(res);
     const chunkBytes = this.ctx.limits.snapshotChunkBytes;
     let remaining = snap.sizeBytes;
@@ -290,7 +294,7 @@ export class HttpGateway {
    * reply (no stream) only when its first request cannot be read or the gateway has no stream left;
    * a later request that cannot be read ends the requests served, as etcd's gateway stops reading.
    */
-  private async watch(body: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  private async watch(body: string, res: ServerResponse, signal: AbortSignal, token?: string): Promise<void> {
     const sequence = parseJsonSequence(body);
     const { requests, error } = watchRequestsOf(sequence.values, (value) =>
       decodeMessage(codecs.WATCH_REQUEST, value, { limits: this.ctx.limits }),
@@ -308,7 +312,7 @@ export class HttpGateway {
       });
     }
     this.checkStreamLimit();
-    const stream = new GatewayWatchStream(this.ctx, res, signal);
+    const stream = new GatewayWatchStream(this.ctx, res, signal, token);
     const entry = { close: (reason: string) => stream.close(reason) };
     this.streams.add(entry);
     try {

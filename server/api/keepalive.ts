@@ -30,6 +30,8 @@ export interface KeepAliveHost {
   send(text: string): boolean;
   onInternal(err: unknown): void;
   observe(method: string, code: string): void;
+  /** The connection's auth token now (renewals are checked like any request). */
+  token?(): string | undefined;
 }
 
 const leaseGone = (leaseId: number): ErrorBody => ({
@@ -79,7 +81,9 @@ export class KeepAlives {
     }
     const ac = new AbortController();
     stream.renewing = ac;
-    this.backend.leaseKeepAlive(stream.leaseId, { signal: ac.signal }).then(
+    const token = this.host.token?.();
+    const options = token === undefined ? { signal: ac.signal } : { signal: ac.signal, token };
+    this.backend.leaseKeepAlive(stream.leaseId, options).then(
       (result) => this.renewed(stream, ac, result),
       (err: unknown) => this.failed(stream, ac, err),
     );

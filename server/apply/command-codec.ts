@@ -28,6 +28,7 @@ import {
   type SortTarget,
   type TxnRequest,
 } from '../mvcc/index.js';
+import { readAuthOp, writeAuthOp } from '../auth/codec.js';
 import { ALARM_KINDS } from './alarms.js';
 import type { Command } from './command.js';
 
@@ -53,6 +54,8 @@ const TAGS = [
   'leaseCheckpoint',
   'alarmActivate',
   'alarmDeactivate',
+  'auth',
+  'authGuarded',
 ] as const;
 const OP_TAGS = ['range', 'put', 'deleteRange', 'txn'] as const;
 const SORT_ORDERS: readonly SortOrder[] = ['none', 'ascend', 'descend'];
@@ -88,6 +91,13 @@ export function encodeCommand(c: Command): Uint8Array {
     case 'alarmDeactivate':
       // The alarm kind as 1 + its index in ALARM_KINDS; 0 (deactivate only): every kind.
       w.uint(c.memberId).u8(c.alarm === undefined ? 0 : 1 + ALARM_KINDS.indexOf(c.alarm));
+      break;
+    case 'auth':
+      writeAuthOp(w, c.op);
+      break;
+    case 'authGuarded':
+      // The guarded command follows whole (its own magic and version), as encodeCommand makes it.
+      w.uint(c.authRevision).bytes(encodeCommand(c.command));
       break;
     default:
       unreachable(c);
@@ -149,6 +159,14 @@ function readCommand(r: ByteReader): Command {
       const alarm = ALARM_KINDS[kind - 1];
       if (alarm === undefined) throw new CommandDecodeError('unknown alarm type');
       return { type: 'alarmDeactivate', memberId, alarm };
+    }
+    case 'auth':
+      return { type: 'auth', op: readAuthOp(r) };
+    case 'authGuarded': {
+      const authRevision = r.uint();
+      const command = decodeCommand(r.bytes().slice());
+      if (command.type === 'authGuarded') throw new CommandDecodeError('a guarded command inside another');
+      return { type: 'authGuarded', authRevision, command };
     }
     case undefined:
       throw new CommandDecodeError('unknown command tag');

@@ -22,6 +22,7 @@ import type {
 } from '../mvcc/index.js';
 import type { LeaseCheckpoint } from '../lease/index.js';
 import type { AlarmKind, AlarmRecord } from './alarms.js';
+import type { AuthOp } from '../auth/model.js';
 
 export type Command =
   | { readonly type: 'put'; readonly request: PutRequest }
@@ -36,7 +37,15 @@ export type Command =
   /** Raises an alarm for a member (etcd's AlarmRequest ACTIVATE; see alarms.ts). */
   | { readonly type: 'alarmActivate'; readonly memberId: number; readonly alarm: AlarmKind }
   /** Clears the matching alarms: member id 0 matches every member, no `alarm` every type. */
-  | { readonly type: 'alarmDeactivate'; readonly memberId: number; readonly alarm?: AlarmKind };
+  | { readonly type: 'alarmDeactivate'; readonly memberId: number; readonly alarm?: AlarmKind }
+  /** A change to the auth store (server/auth): users, roles, permissions, enable/disable, tokens. */
+  | { readonly type: 'auth'; readonly op: AuthOp }
+  /**
+   * A write admitted by the permission check at auth revision `authRevision` (auth on): applied
+   * only if the auth store has not changed since, else refused with AUTH_OLD_REVISION (etcd's
+   * rule), so a permission revoked between the check and the apply is never bypassed.
+   */
+  | { readonly type: 'authGuarded'; readonly authRevision: number; readonly command: Command };
 
 export type CommandType = Command['type'];
 
@@ -52,7 +61,9 @@ export type CommandResponse =
   /** The alarm raised (already raised: the existing one). */
   | { readonly type: 'alarmActivate'; readonly alarms: readonly AlarmRecord[] }
   /** The alarms cleared (none matched: empty). */
-  | { readonly type: 'alarmDeactivate'; readonly alarms: readonly AlarmRecord[] };
+  | { readonly type: 'alarmDeactivate'; readonly alarms: readonly AlarmRecord[] }
+  /** The auth revision after the change. */
+  | { readonly type: 'auth'; readonly revision: number };
 
 /**
  * The outcome of `apply(index, command)`. `skipped`: nothing to do — the index was already applied
@@ -98,6 +109,11 @@ export function describeCommand(c: Command): string {
       return `alarmActivate ${c.alarm} member=${c.memberId}`;
     case 'alarmDeactivate':
       return `alarmDeactivate ${c.alarm ?? 'any'} member=${c.memberId === 0 ? 'any' : c.memberId}`;
+    case 'auth':
+      // Names only: never a password hash or a token in a log line.
+      return `auth ${c.op.op}${'name' in c.op ? ` ${JSON.stringify(c.op.name)}` : ''}`;
+    case 'authGuarded':
+      return `${describeCommand(c.command)} (auth @${c.authRevision})`;
     default:
       return unreachable(c);
   }

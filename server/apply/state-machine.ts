@@ -46,6 +46,8 @@ import {
   type TxnResponse,
 } from '../mvcc/index.js';
 import { WatchableStore, type WatchableStoreOptions, type WatchSink } from '../watch/index.js';
+import { authErrors } from '../auth/errors.js';
+import { AuthStore } from '../auth/store.js';
 import { AlarmSet } from './alarms.js';
 import type { ApplyResult, Command, CommandResponse } from './command.js';
 import { decodeCommand } from './command-codec.js';
@@ -90,6 +92,8 @@ export class StateMachine {
   readonly watchable: WatchableStore;
   /** The cluster's alarms (alarms.ts): replicated, in the snapshot and the hash. */
   readonly alarms = new AlarmSet();
+  /** Users, roles, permissions (server/auth): replicated, in the snapshot and the hash. */
+  readonly auth = new AuthStore();
   private applied = 0;
   private readonly bugs: StateMachineInjectedBugs;
   /** Only with the injected bug `skipTxnSecondWatchEvent`. */
@@ -163,6 +167,7 @@ export class StateMachine {
       mvcc: this.store.snapshot(),
       leases: this.lessor.replicatedState(),
       alarms: this.alarms.list(),
+      auth: this.auth.state(),
     });
   }
 
@@ -177,6 +182,7 @@ export class StateMachine {
       appliedIndex: this.applied,
       leases: this.lessor.replicatedState(),
       alarms: this.alarms.list(),
+      auth: this.auth.state(),
     });
     const { encoder, pin } = this.store.beginSnapshot(sliceBytes);
     return new StateSnapshotStream(this.applied, head, encoder, pin);
@@ -209,6 +215,7 @@ export class StateMachine {
     if (orphans.length > 0) this.store.vanishKeysWithoutRevision(orphans);
     this.alarms.restore(snap.alarms);
     this.alarmsChanged();
+    this.auth.restore(snap.auth);
     this.applied = snap.appliedIndex;
     this.watchable.resync();
   }
@@ -227,6 +234,7 @@ export class StateMachine {
       h.uint(l.ttlSec);
       h.uint(l.remainingTtlSec);
     }
+    this.auth.hashInto(h);
     return h.digest();
   }
 
@@ -272,6 +280,12 @@ export class StateMachine {
         this.alarmsChanged();
         return { type: 'alarmDeactivate', alarms: cleared };
       }
+      case 'auth':
+        return { type: 'auth', revision: this.auth.apply(c.op).revision };
+      case 'authGuarded':
+        if (c.authRevision < this.auth.revision)
+          throw authErrors.oldRevision(c.authRevision, this.auth.revision);
+        return this.dispatch(c.command);
       default:
         return unreachable(c);
     }

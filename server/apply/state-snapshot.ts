@@ -1,10 +1,14 @@
 /**
  * The state machine's snapshot: everything replicated, in one versioned binary blob.
  *
- *   magic "CSMS", format version (u8 = 3), appliedIndex,
+ *   magic "CSMS", format version (u8 = 4), appliedIndex,
  *   leases by id: count, then id, ttlSec, remainingTtlSec of each,
  *   alarms: count, then member id and kind (1 + index in ALARM_KINDS) of each,
+ *   auth state (users, roles, permissions, enabled, revision; see auth/codec.ts),
  *   mvcc snapshot (see mvcc/snapshot-codec.ts) up to the end.
+ *
+ * Version 4 added the auth state; a version 3 snapshot is read as one with auth off, no users and
+ * no roles (what such a member had).
  *
  * Version 3 puts the small parts first and the mvcc snapshot last without a length, so that the
  * whole blob can be written as a stream while the mvcc part is being encoded (`StateSnapshotStream`).
@@ -14,11 +18,13 @@
  * Attached keys are not stored: they are the live keys whose `lease` names the lease.
  */
 import { ByteReader, ByteWriter, DecodeError, SnapshotDecodeError } from '../mvcc/index.js';
+import { EMPTY_AUTH_STATE, readAuthState, writeAuthState } from '../auth/codec.js';
+import type { AuthState } from '../auth/model.js';
 import { ALARM_KINDS, type AlarmRecord } from './alarms.js';
 
 const MAGIC = [0x43, 0x53, 0x4d, 0x53]; // "CSMS"
-export const STATE_SNAPSHOT_VERSION = 3;
-const READABLE_VERSIONS: readonly number[] = [2, 3];
+export const STATE_SNAPSHOT_VERSION = 4;
+const READABLE_VERSIONS: readonly number[] = [2, 3, 4];
 
 export interface LeaseRecord {
   readonly id: number;
@@ -31,6 +37,7 @@ export interface StateSnapshot {
   readonly mvcc: Uint8Array;
   readonly leases: readonly LeaseRecord[];
   readonly alarms: readonly AlarmRecord[];
+  readonly auth: AuthState;
 }
 
 /** Everything before the mvcc snapshot (version 3). */
@@ -42,6 +49,7 @@ export function encodeStateSnapshotHead(s: Omit<StateSnapshot, 'mvcc'>): Uint8Ar
   for (const l of s.leases) w.uint(l.id).uint(l.ttlSec).uint(l.remainingTtlSec);
   w.uint(s.alarms.length);
   for (const a of s.alarms) w.uint(a.memberId).u8(1 + ALARM_KINDS.indexOf(a.alarm));
+  writeAuthState(w, s.auth);
   return w.finish();
 }
 
@@ -71,11 +79,12 @@ export function decodeStateSnapshot(bytes: unknown): StateSnapshot {
       const leases = readLeases(r);
       const alarms = readAlarms(r);
       r.expectEnd();
-      return { appliedIndex, mvcc, leases, alarms };
+      return { appliedIndex, mvcc, leases, alarms, auth: EMPTY_AUTH_STATE };
     }
     const leases = readLeases(r);
     const alarms = readAlarms(r);
-    return { appliedIndex, mvcc: bytes.subarray(r.offset), leases, alarms };
+    const auth = version >= 4 ? readAuthState(r) : EMPTY_AUTH_STATE;
+    return { appliedIndex, mvcc: bytes.subarray(r.offset), leases, alarms, auth };
   } catch (err) {
     if (err instanceof DecodeError) throw new SnapshotDecodeError(err.message);
     throw err;

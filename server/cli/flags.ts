@@ -196,6 +196,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'how often the leader compares HashKV with its peers and raises CORRUPT on a mismatch (e.g. 5m, 30s, 500ms; a bare number is ms; 0: never)',
   },
   {
+    name: 'auth-token',
+    field: 'authToken',
+    type: 'string',
+    help: 'auth tokens: simple, or jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m]',
+  },
+  {
+    name: 'auth-token-ttl',
+    field: 'authTokenTtl',
+    type: 'int',
+    help: 'seconds a simple token lives after its last use',
+  },
+  {
     name: 'unsafe-no-fsync',
     field: 'unsafeNoFsync',
     type: 'bool',

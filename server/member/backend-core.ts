@@ -10,6 +10,7 @@ import type { Method, MethodParams, MethodResult } from '../../client/protocol/i
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 import type { Replica } from '../replica/index.js';
+import type { MemberAuthOptions } from './auth-handlers.js';
 import type { StateMachinePort } from './state-machine-port.js';
 import type { Defer, WatchPump } from './watch-pump.js';
 
@@ -47,6 +48,8 @@ export interface BackendNetwork {
     params: MethodParams<M>,
     leaderUrls: readonly string[],
     signal?: AbortSignal,
+    /** The caller's auth token, passed on so the leader checks the change as the caller's. */
+    token?: string,
   ): Promise<MethodResult<M>>;
   /** Peer messages dropped so far (a metric). */
   droppedPeerMessages(): number;
@@ -69,6 +72,8 @@ export interface BackendCore {
    * NOT_LEADER (the leader's id and known client URLs) instead of forwarding them.
    */
   readonly network?: BackendNetwork;
+  /** Token mode, password hashing and rate limits of access control (default: simple tokens). */
+  readonly auth?: MemberAuthOptions;
   /**
    * Absent where there is no heap to tidy (the simulator): a full, compacting garbage collection,
    * with the heap's used bytes before and after (defragment).

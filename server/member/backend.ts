@@ -33,6 +33,17 @@ import type { WatchResponse } from '../watch/index.js';
 import type { BackendCore } from './backend-core.js';
 import { expectResult as expect, signalOf } from './backend-helpers.js';
 import { MaintenanceHandlers, WIRE_ALARM } from './maintenance-backend.js';
+import { MemberAuth } from './auth-handlers.js';
+import {
+  deleteRangeNeeds,
+  leaseNeeds,
+  putNeeds,
+  rangeNeeds,
+  ROOT_NEED,
+  txnNeeds,
+  watchNeeds,
+  type Need,
+} from './auth-needs.js';
 import { MembershipHandlers } from './membership-backend.js';
 import { proposeCommand } from './propose.js';
 import { deleteRangeResponse, putResponse, rangeResponse, txnResponse, type HeaderAt } from './responses.js';
@@ -42,15 +53,39 @@ export class MemberBackend implements ClientBackend {
 
   private readonly membership: MembershipHandlers;
   private readonly maintenance: MaintenanceHandlers;
+  /** Access control: the auth methods, and the gate every request below passes first. */
+  readonly auth: MemberAuth;
 
   constructor(private readonly core: BackendCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
+    this.auth = new MemberAuth({ ...core, header: () => this.header() }, core.auth);
     this.membership = new MembershipHandlers(core, () => this.header());
     this.maintenance = new MaintenanceHandlers(
       core,
       () => this.header(),
       (command, options) => this.apply(command, options),
     );
+  }
+
+  /**
+   * The permission check (auth-handlers.ts): undefined at once when auth is off, else the auth
+   * revision the request was admitted at (writes are proposed guarded by it).
+   */
+  private gate(options: CallOptions, needs: () => readonly Need[]): Promise<number> | undefined {
+    return this.auth.check(options, needs);
+  }
+
+  /** Runs `run` once the caller may do what `needs` names (at once when auth is off). */
+  private async gated<T>(options: CallOptions, needs: readonly Need[], run: () => Promise<T>): Promise<T> {
+    const checked = this.gate(options, () => needs);
+    if (checked !== undefined) await checked;
+    return run();
+  }
+
+  /** The attached keys of lease `id` (none if it does not exist). */
+  private leaseKeys(id: number): readonly Uint8Array[] {
+    const lessor = this.core.machine.lessor;
+    return lessor.hasLease(id) ? (lessor.timeToLive(id, true).keys ?? []) : [];
   }
 
   header(): P.ResponseHeader {
@@ -97,26 +132,42 @@ export class MemberBackend implements ClientBackend {
 
   async range(req: P.RangeRequest, options: CallOptions): Promise<P.RangeResponse> {
     if (!req.serializable) await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => rangeNeeds(req));
+    if (checked !== undefined) await checked;
     return rangeResponse(this.headerAt, this.core.machine.range(req));
   }
 
   async put(req: P.PutRequest, options: CallOptions): Promise<P.PutResponse> {
-    const r = await this.apply({ type: 'put', request: req }, options);
+    const checked = this.gate(options, () => putNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(MemberAuth.guard({ type: 'put', request: req }, authRevision), options);
     return putResponse(this.headerAt, expect(r, 'put').response);
   }
 
   async deleteRange(req: P.DeleteRangeRequest, options: CallOptions): Promise<P.DeleteRangeResponse> {
-    const r = await this.apply({ type: 'deleteRange', request: req }, options);
+    const checked = this.gate(options, () => deleteRangeNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(
+      MemberAuth.guard({ type: 'deleteRange', request: req }, authRevision),
+      options,
+    );
     return deleteRangeResponse(this.headerAt, expect(r, 'deleteRange').response);
   }
 
   async txn(req: P.TxnRequest, options: CallOptions): Promise<P.TxnResponse> {
-    const r = await this.apply({ type: 'txn', request: req }, options);
+    const checked = this.gate(options, () => txnNeeds(req));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(MemberAuth.guard({ type: 'txn', request: req }, authRevision), options);
     return txnResponse(this.headerAt, expect(r, 'txn').response);
   }
 
   async compact(req: P.CompactionRequest, options: CallOptions): Promise<P.CompactionResponse> {
-    const r = await this.apply({ type: 'compact', revision: req.revision }, options);
+    const checked = this.gate(options, () => ROOT_NEED);
+    const authRevision = checked === undefined ? undefined : await checked;
+    const r = await this.apply(
+      MemberAuth.guard({ type: 'compact', revision: req.revision }, authRevision),
+      options,
+    );
     const header = this.headerAt(expect(r, 'compact').response.revision);
     // Apply compacts logically; `physical` also waits for this member to drop the history (on its
     // ticks, see member-services.ts), as etcd's.
@@ -125,6 +176,8 @@ export class MemberBackend implements ClientBackend {
   }
 
   async leaseGrant(req: P.LeaseGrantRequest, options: CallOptions): Promise<P.LeaseGrantResponse> {
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     // The id is decided before proposing, so every member applies the same grant.
     const id = req.id !== 0 ? req.id : this.leaseIds.next();
     const r = expect(await this.apply({ type: 'leaseGrant', id, ttlSec: req.ttlSec }, options), 'leaseGrant');
@@ -132,7 +185,10 @@ export class MemberBackend implements ClientBackend {
   }
 
   async leaseRevoke(req: P.LeaseRevokeRequest, options: CallOptions): Promise<P.LeaseRevokeResponse> {
-    const r = expect(await this.apply({ type: 'leaseRevoke', id: req.id }, options), 'leaseRevoke');
+    const checked = this.gate(options, () => leaseNeeds(this.leaseKeys(req.id)));
+    const authRevision = checked === undefined ? undefined : await checked;
+    const command = MemberAuth.guard({ type: 'leaseRevoke', id: req.id }, authRevision);
+    const r = expect(await this.apply(command, options), 'leaseRevoke');
     return { header: this.headerAt(r.revision) };
   }
 
@@ -143,7 +199,13 @@ export class MemberBackend implements ClientBackend {
     return { id, clientUrls };
   }
 
-  leaseKeepAlive(id: number, _options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
+  leaseKeepAlive(id: number, options: CallOptions): Promise<P.LeaseKeepAliveResponse> {
+    const checked = this.gate(options, () => leaseNeeds(this.leaseKeys(id)));
+    if (checked !== undefined) return checked.then(() => this.renewLease(id));
+    return this.renewLease(id);
+  }
+
+  private renewLease(id: number): Promise<P.LeaseKeepAliveResponse> {
     const { replica, machine, clock } = this.core;
     if (!replica.isLeader() || !machine.lessor.isPrimary) {
       const leader = this.leader();
@@ -162,6 +224,8 @@ export class MemberBackend implements ClientBackend {
     options: CallOptions,
   ): Promise<P.LeaseTimeToLiveResponse> {
     await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     const lessor = this.core.machine.lessor;
     // etcd answers a lease it does not have (never granted, revoked, expired) with TTL -1, not an
     // error: clients test for -1.
@@ -179,6 +243,8 @@ export class MemberBackend implements ClientBackend {
 
   async leaseLeases(options: CallOptions): Promise<P.LeaseLeasesResponse> {
     await this.core.replica.linearizableRead(signalOf(options));
+    const checked = this.gate(options, () => []);
+    if (checked !== undefined) await checked;
     return { header: this.header(), leases: this.core.machine.lessor.list().map((l) => ({ id: l.id })) };
   }
 
@@ -186,7 +252,17 @@ export class MemberBackend implements ClientBackend {
     return this.core.port.onLeaseRevoked(listener);
   }
 
-  watch(req: P.WatchCreateRequest, sink: WatchSink, _options: CallOptions): Promise<WatchHandle> {
+  watch(req: P.WatchCreateRequest, sink: WatchSink, options: CallOptions): Promise<WatchHandle> {
+    // Checked once, at creation, against the whole watched range.
+    const checked = this.gate(options, () => watchNeeds(req));
+    if (checked === undefined) return this.startWatch(req, sink);
+    // Under auth the watch is re-checked after every auth change and ended if no longer allowed.
+    return checked.then(() =>
+      this.auth.watchUnderAuth(options, watchNeeds(req), sink, (s) => this.startWatch(req, s)),
+    );
+  }
+
+  private startWatch(req: P.WatchCreateRequest, sink: WatchSink): Promise<WatchHandle> {
     const { machine, pump } = this.core;
     const compacted = machine.store.compactRevision;
     // The changes at the compaction point are kept: a watch may start there (as etcd's).
@@ -255,53 +331,53 @@ export class MemberBackend implements ClientBackend {
   // ---- Membership (membership-backend.ts) ----------------------------------------------------
 
   memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
-    return this.membership.memberList(req, options);
+    return this.gated(options, [], () => this.membership.memberList(req, options));
   }
 
   memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
-    return this.membership.memberAdd(req, options);
+    return this.gated(options, ROOT_NEED, () => this.membership.memberAdd(req, options));
   }
 
   memberRemove(req: P.MemberRemoveRequest, options: CallOptions): Promise<P.MemberRemoveResponse> {
-    return this.membership.memberRemove(req, options);
+    return this.gated(options, ROOT_NEED, () => this.membership.memberRemove(req, options));
   }
 
   memberPromote(req: P.MemberPromoteRequest, options: CallOptions): Promise<P.MemberPromoteResponse> {
-    return this.membership.memberPromote(req, options);
+    return this.gated(options, ROOT_NEED, () => this.membership.memberPromote(req, options));
   }
 
   memberUpdate(req: P.MemberUpdateRequest, options: CallOptions): Promise<P.MemberUpdateResponse> {
-    return this.membership.memberUpdate(req, options);
+    return this.gated(options, ROOT_NEED, () => this.membership.memberUpdate(req, options));
   }
 
   // ---- Maintenance (maintenance-backend.ts) --------------------------------------------------
 
   status(options: CallOptions): Promise<P.StatusResponse> {
-    return this.maintenance.status(options);
+    return this.gated(options, [], () => this.maintenance.status(options));
   }
 
   alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {
-    return this.maintenance.alarm(req, options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.alarm(req, options));
   }
 
   snapshot(options: CallOptions): Promise<BackendSnapshot> {
-    return this.maintenance.snapshot(options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.snapshot(options));
   }
 
   hash(options: CallOptions): Promise<P.HashResponse> {
-    return this.maintenance.hash(options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.hash(options));
   }
 
   hashKV(req: P.HashKVRequest, options: CallOptions): Promise<P.HashKVResponse> {
-    return this.maintenance.hashKV(req, options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.hashKV(req, options));
   }
 
   defragment(options: CallOptions): Promise<P.DefragmentResponse> {
-    return this.maintenance.defragment(options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.defragment(options));
   }
 
   moveLeader(req: P.MoveLeaderRequest, options: CallOptions): Promise<P.MoveLeaderResponse> {
-    return this.maintenance.moveLeader(req, options);
+    return this.gated(options, ROOT_NEED, () => this.maintenance.moveLeader(req, options));
   }
 
   health(): BackendHealth {

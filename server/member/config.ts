@@ -14,6 +14,7 @@
  * Kept free of the member's runtime (no `ws` types) so that a consumer's compiler reading
  * `concord/server`'s declarations needs nothing else.
  */
+import { parseTokenSpec, type TokenSpec } from '../auth/token-spec.js';
 import { clusterIdOf, memberIdOf } from './member-ids.js';
 
 export const INITIAL_CLUSTER_STATES = ['new', 'existing'] as const;
@@ -119,6 +120,13 @@ export interface MemberConfig {
    * disables. Default 0.
    */
   readonly corruptCheckTime?: number | string;
+  /**
+   * Auth tokens (docs/auth.md), as etcd's `--auth-token`: `simple`, or
+   * `jwt,pub-key=PATH,priv-key=PATH,sign-method=RS256|ES256|…[,ttl=5m]`. Default `simple`.
+   */
+  readonly authToken?: string;
+  /** Seconds a simple token lives after its last use. Default 300 (etcd's). */
+  readonly authTokenTtl?: number;
 }
 
 export type MemberConfigField = keyof MemberConfig;
@@ -148,7 +156,9 @@ type DefaultedField =
   | 'logLevel'
   | 'unsafeNoFsync'
   | 'experimentalInitialCorruptCheck'
-  | 'corruptCheckTime';
+  | 'corruptCheckTime'
+  | 'authToken'
+  | 'authTokenTtl';
 
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
 export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
@@ -174,6 +184,8 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   unsafeNoFsync: false,
   experimentalInitialCorruptCheck: false,
   corruptCheckTime: 0,
+  authToken: 'simple',
+  authTokenTtl: 300,
 });
 
 /** Every field, checked by the compiler against `MemberConfig` both ways (an unknown key is refused). */
@@ -211,6 +223,8 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   unsafeNoFsync: true,
   experimentalInitialCorruptCheck: true,
   corruptCheckTime: true,
+  authToken: true,
+  authTokenTtl: true,
 };
 
 /** The fields of `MemberConfig`, in declaration order. */
@@ -327,6 +341,10 @@ export interface ResolvedMemberConfig {
   readonly initialCorruptCheck: boolean;
   /** Interval of the leader's periodic HashKV comparison, ms (0: none). */
   readonly corruptCheckTimeMs: number;
+  /** `authToken`, parsed (server/auth/token-spec.ts). */
+  readonly authToken: TokenSpec;
+  /** `authTokenTtl`: simple tokens live this long after their last use, seconds. */
+  readonly authTokenTtlSec: number;
 }
 
 /** Validates `config` and fills in its defaults; throws `InvalidConfigError` naming the first bad field. */
@@ -422,7 +440,17 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
       MEMBER_DEFAULTS.experimentalInitialCorruptCheck,
     ),
     corruptCheckTimeMs: durationMsOf('corruptCheckTime', config.corruptCheckTime),
+    authToken: tokenSpecOf(c.text('authToken', MEMBER_DEFAULTS.authToken)),
+    authTokenTtlSec: c.integer('authTokenTtl', MEMBER_DEFAULTS.authTokenTtl, 1),
   };
+}
+
+function tokenSpecOf(text: string): TokenSpec {
+  try {
+    return parseTokenSpec(text);
+  } catch (err) {
+    throw new InvalidConfigError('authToken', (err as Error).message);
+  }
 }
 
 /** Typed reads of the fields, each refusing a value of the wrong type or range by the field's name. */

@@ -71,6 +71,7 @@ export class LeaderForwarder {
     params: MethodParams<M>,
     urls: readonly string[],
     signal?: AbortSignal,
+    token?: string,
   ): Promise<MethodResult<M>> {
     const spec = methodSpec(method);
     const body = JSON.stringify((spec.params.toWire as (p: MethodParams<M>) => unknown)(params));
@@ -78,7 +79,7 @@ export class LeaderForwarder {
     for (const url of urls) {
       let answer: { status: number; json: unknown };
       try {
-        answer = await this.post(new URL(spec.gatewayPath, url), body, signal);
+        answer = await this.post(new URL(spec.gatewayPath, url), body, signal, token);
       } catch (err) {
         if (signal?.aborted === true) throw err;
         failures.push(`${url}: ${err instanceof Error ? err.message : String(err)}`);
@@ -99,6 +100,7 @@ export class LeaderForwarder {
     url: URL,
     body: string,
     signal?: AbortSignal,
+    token?: string,
   ): Promise<{ status: number; json: unknown }> {
     const secure = url.protocol === 'https:';
     const tls = secure ? await (this.tls ??= loadTls(this.tlsFiles)) : {};
@@ -108,7 +110,12 @@ export class LeaderForwarder {
         url,
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            // The caller's token: with auth on, the leader checks the change as the caller's.
+            ...(token === undefined ? {} : { authorization: token }),
+          },
           timeout: this.timeoutMs,
           ...(signal === undefined ? {} : { signal }),
           ...tls,

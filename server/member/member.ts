@@ -236,7 +236,8 @@ async function assembleCore(
   // (the change may still be applied) must reach the client rather than a forwarding failure.
   const forwarder = new LeaderForwarder(config.clientTls, 2 * config.requestTimeoutMs);
   const network: BackendNetwork = {
-    forwardToLeader: (method, params, urls, signal) => forwarder.call(method, params, urls, signal),
+    forwardToLeader: (method, params, urls, signal, token) =>
+      forwarder.call(method, params, urls, signal, token),
     droppedPeerMessages: () => transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0),
   };
   const core: MemberCore = {

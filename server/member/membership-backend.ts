@@ -189,7 +189,13 @@ export class MembershipHandlers {
     params: P.MethodParams<M>,
     options: CallOptions,
   ): Promise<P.MethodResult<M>> {
-    const result = await leader.network.forwardToLeader(method, params, leader.urls, options.signal);
+    const result = await leader.network.forwardToLeader(
+      method,
+      params,
+      leader.urls,
+      options.signal,
+      options.token,
+    );
     try {
       await this.core.replica.linearizableRead(signalOf(options));
     } catch (err) {

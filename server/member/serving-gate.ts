@@ -24,7 +24,12 @@ export class ServingGate implements ClientBackend {
   private reason: Error | undefined;
   private readonly waiters = new Set<() => void>();
 
-  constructor(private readonly inner: ClientBackend) {}
+  /** The auth methods of the backend behind the gate (access control checks its own requests). */
+  readonly auth?: NonNullable<ClientBackend['auth']>;
+
+  constructor(private readonly inner: ClientBackend) {
+    if (inner.auth !== undefined) this.auth = inner.auth;
+  }
 
   /** Lets every held and later request through. */
   open(): void {

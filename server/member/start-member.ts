@@ -9,6 +9,8 @@
 import { startClientApi, type ClientApi } from '../api/index.js';
 import { MetricsRegistry } from '../api/metrics.js';
 import type { Logger } from '../platform/logger.js';
+import { NodeClock } from '../platform/node-clock.js';
+import { loadAuthOptions } from './auth-config.js';
 import { MemberBackend } from './backend.js';
 import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
@@ -49,6 +51,11 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
+  const auth = await loadAuthOptions(config.authToken, config.authTokenTtlSec, new NodeClock()).catch(
+    (err: unknown) => {
+      throw new InvalidConfigError('authToken', `cannot load the jwt keys: ${(err as Error).message}`);
+    },
+  );
   let openedApi: ClientApi | undefined;
   // With the initial corruption check, client requests wait until it passed (serving-gate.ts).
   let gate: ServingGate | undefined;
@@ -60,8 +67,8 @@ export async function startMember(
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
         backend: config.initialCorruptCheck
-          ? (gate = new ServingGate(new MemberBackend(assembled)))
-          : new MemberBackend(assembled),
+          ? (gate = new ServingGate(new MemberBackend({ ...assembled, auth })))
+          : new MemberBackend({ ...assembled, auth }),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,

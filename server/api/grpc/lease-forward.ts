@@ -27,11 +27,12 @@ export class LeaseForwarder {
   constructor(private readonly tls?: Pick<SecureContextOptions, 'ca' | 'cert' | 'key'>) {}
 
   /** Renews lease `id` once on the leader at the first of `urls` that answers; its TTL. */
-  async renew(id: number, urls: readonly string[], signal: AbortSignal): Promise<number> {
+  /** `token`: the client's auth token, passed on so the leader checks the renewal as its own. */
+  async renew(id: number, urls: readonly string[], signal: AbortSignal, token?: string): Promise<number> {
     let last: unknown = new Error('no leader URL');
     for (const url of urls) {
       try {
-        return await this.renewAt(url, id, signal);
+        return await this.renewAt(url, id, signal, token);
       } catch (err) {
         last = err;
         if (signal.aborted) break;
@@ -45,10 +46,11 @@ export class LeaseForwarder {
     this.clients.clear();
   }
 
-  private renewAt(url: string, id: number, signal: AbortSignal): Promise<number> {
+  private renewAt(url: string, id: number, signal: AbortSignal, token: string | undefined): Promise<number> {
     const client = this.client(url);
     const metadata = new Metadata();
     metadata.set(FORWARDED_METADATA, '1');
+    if (token !== undefined) metadata.set('token', token);
     const call = client.makeBidiStreamRequest<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(
       PATH,
       (m) => Buffer.from(toBinary(LeaseKeepAliveRequestSchema, m)),

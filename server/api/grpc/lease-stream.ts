@@ -15,6 +15,7 @@ import {
 import { toErrorBody } from '../errors.js';
 import { toMessage } from './bridge.js';
 import type { GrpcContext } from './context.js';
+import { grpcCallOptions, tokenOf } from './auth-service.js';
 import { FORWARDED_METADATA } from './lease-forward.js';
 import { statusOf } from './status.js';
 
@@ -60,7 +61,7 @@ export class GrpcKeepAliveStream {
       return;
     }
     try {
-      const result = await this.ctx.backend.leaseKeepAlive(id, { signal: this.abort.signal });
+      const result = await this.ctx.backend.leaseKeepAlive(id, grpcCallOptions(this.call, this.abort.signal));
       this.ctx.metrics.observe('grpc', 'lease.keepAlive', 'OK');
       this.respond(result);
     } catch (err) {
@@ -93,7 +94,7 @@ export class GrpcKeepAliveStream {
     leaderUrls: readonly string[],
   ): Promise<void> {
     try {
-      const ttlSec = await forwarder.renew(id, leaderUrls, this.abort.signal);
+      const ttlSec = await forwarder.renew(id, leaderUrls, this.abort.signal, tokenOf(this.call.metadata));
       this.ctx.metrics.observe('grpc', 'lease.keepAlive', 'OK');
       this.respond({ header: this.ctx.backend.header(), id, ttlSec });
     } catch (err) {

@@ -16,6 +16,7 @@ import { toMessage } from './bridge.js';
 import type { GrpcContext } from './context.js';
 import { statusOf } from './status.js';
 import { abortOnCancel } from './unary.js';
+import { grpcCallOptions } from './auth-service.js';
 
 export async function serveSnapshot(
   ctx: GrpcContext,
@@ -23,7 +24,7 @@ export async function serveSnapshot(
 ): Promise<void> {
   const abort = abortOnCancel(call);
   try {
-    const snap = await ctx.backend.snapshot({ signal: abort.signal });
+    const snap = await ctx.backend.snapshot(grpcCallOptions(call, abort.signal));
     const header = toMessage(ResponseHeaderSchema, snap.header, codecs.RESPONSE_HEADER);
     let remaining = snap.sizeBytes;
     for await (const blob of rechunk(snap.chunks, ctx.limits.snapshotChunkBytes)) {

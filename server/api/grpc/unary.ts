@@ -8,6 +8,7 @@ import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ErrorCode, methodSpec, ProtocolError, type Codec } from '../../../client/protocol/index.js';
 import { callUnary, type UnaryCall, type UnaryMethod } from '../dispatch.js';
 import { toErrorBody } from '../errors.js';
+import { AUTH_UNARY_METHODS, grpcCallOptions } from './auth-service.js';
 import { toDomain, toMessage } from './bridge.js';
 import { leaderRequirementFailed, type GrpcContext } from './context.js';
 import type { AnyMessage } from './definitions.js';
@@ -30,6 +31,7 @@ export const UNARY_METHODS: Readonly<Record<string, UnaryMethod>> = {
   '/etcdserverpb.Cluster/MemberPromote': 'cluster.memberPromote',
   '/etcdserverpb.Maintenance/Status': 'maintenance.status',
   '/etcdserverpb.Maintenance/Alarm': 'maintenance.alarm',
+  ...AUTH_UNARY_METHODS,
   '/etcdserverpb.Maintenance/Hash': 'maintenance.hash',
   '/etcdserverpb.Maintenance/HashKV': 'maintenance.hashKV',
   '/etcdserverpb.Maintenance/Defragment': 'maintenance.defragment',
@@ -72,7 +74,11 @@ export function unaryHandler(
       callback(statusOf(err, onInternal));
       return;
     }
-    callUnary(ctx.backend, { method, params: request } as UnaryCall, { signal: abort.signal }).then(
+    callUnary(
+      ctx.backend,
+      { method, params: request } as UnaryCall,
+      grpcCallOptions(call, abort.signal),
+    ).then(
       (value) => {
         ctx.metrics.observe('grpc', method, 'OK');
         callback(null, toMessage(desc.output, value, result));

@@ -36,6 +36,7 @@ import {
   type WatchResponse,
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import type { WatchHandle } from '../backend.js';
+import { grpcCallOptions } from './auth-service.js';
 import { etcdMessage, toErrorBody } from '../errors.js';
 import { DUPLICATE_WATCH_ID_REASON } from '../gateway-watch.js';
 import { eventSizeBytes } from '../watch-hub.js';
@@ -155,7 +156,11 @@ export class GrpcWatchStream {
     };
     let handle: WatchHandle;
     try {
-      handle = await this.ctx.backend.watch({ ...req, watchId: id }, sink, { signal: this.abort.signal });
+      handle = await this.ctx.backend.watch(
+        { ...req, watchId: id },
+        sink,
+        grpcCallOptions(this.call, this.abort.signal),
+      );
     } catch (err) {
       this.watches.delete(id);
       const error = toErrorBody(err, (e) =>

@@ -96,12 +96,15 @@ describe('StateMachine', () => {
       const a = new StateMachine();
       a.apply(1, put('k'));
       const bytes = a.snapshot();
-      expect(STATE_SNAPSHOT_VERSION).to.equal(3);
+      expect(STATE_SNAPSHOT_VERSION).to.equal(4);
       expect(bytes[4]).to.equal(STATE_SNAPSHOT_VERSION);
       bytes[4] = 1;
       const b = new StateMachine();
       b.apply(1, put('x'));
-      expect(() => b.restore(bytes)).to.throw(SnapshotDecodeError, /format version 1 .*reads version 2 or 3/);
+      expect(() => b.restore(bytes)).to.throw(
+        SnapshotDecodeError,
+        /format version 1 .*reads version 2 or 3 or 4/,
+      );
       expect(b.range(ALL).kvs.map((kv) => kv.modRevision)).to.deep.equal([2]);
     });
   });

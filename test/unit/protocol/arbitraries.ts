@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import type * as D from '../../../client/protocol/types.js';
+import type * as AuthTypes from '../../../client/protocol/messages-auth.js';
 import { Method, type MethodParams, type MethodResult } from '../../../client/protocol/methods.js';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -278,6 +279,64 @@ export const alarmResponse = (): fc.Arbitrary<D.AlarmResponse> =>
     alarms: fc.array(fc.record({ memberId: nat(), alarm: alarmType() }), { maxLength: 3 }),
   });
 
+// ---- access control ----
+const authName = (): fc.Arbitrary<string> => fc.string({ maxLength: 12 });
+const permission = (): fc.Arbitrary<AuthTypes.Permission> =>
+  fc.record({ permType: fc.constantFrom('read', 'write', 'readwrite'), key: bytes(), rangeEnd: bytes() });
+const authHeader = (): fc.Arbitrary<AuthTypes.AuthHeaderResponse> => fc.record({ header: header() });
+const names = (): fc.Arbitrary<string[]> => fc.array(authName(), { maxLength: 3 });
+const AUTH_ARBITRARIES = {
+  'auth.enable': { params: empty(), result: authHeader() },
+  'auth.disable': { params: empty(), result: authHeader() },
+  'auth.status': {
+    params: empty(),
+    result: fc.record({ header: header(), enabled: fc.boolean(), authRevision: nat() }),
+  },
+  'auth.authenticate': {
+    params: fc.record({ name: authName(), password: authName() }),
+    result: fc.record({ header: header(), token: authName() }),
+  },
+  'auth.userAdd': {
+    params: fc.record(
+      {
+        name: authName(),
+        password: authName(),
+        options: fc.record({ noPassword: fc.boolean() }),
+        hashedPassword: authName(),
+      },
+      { requiredKeys: ['name', 'password', 'hashedPassword'] },
+    ),
+    result: authHeader(),
+  },
+  'auth.userGet': {
+    params: fc.record({ name: authName() }),
+    result: fc.record({ header: header(), roles: names() }),
+  },
+  'auth.userList': { params: empty(), result: fc.record({ header: header(), users: names() }) },
+  'auth.userDelete': { params: fc.record({ name: authName() }), result: authHeader() },
+  'auth.userChangePassword': {
+    params: fc.record({ name: authName(), password: authName(), hashedPassword: authName() }),
+    result: authHeader(),
+  },
+  'auth.userGrantRole': { params: fc.record({ user: authName(), role: authName() }), result: authHeader() },
+  'auth.userRevokeRole': { params: fc.record({ name: authName(), role: authName() }), result: authHeader() },
+  'auth.roleAdd': { params: fc.record({ name: authName() }), result: authHeader() },
+  'auth.roleGet': {
+    params: fc.record({ role: authName() }),
+    result: fc.record({ header: header(), perm: fc.array(permission(), { maxLength: 3 }) }),
+  },
+  'auth.roleList': { params: empty(), result: fc.record({ header: header(), roles: names() }) },
+  'auth.roleDelete': { params: fc.record({ role: authName() }), result: authHeader() },
+  'auth.roleGrantPermission': {
+    params: fc.record({ name: authName(), perm: permission() }, { requiredKeys: ['name'] }),
+    result: authHeader(),
+  },
+  'auth.roleRevokePermission': {
+    params: fc.record({ role: authName(), key: bytes(), rangeEnd: bytes() }),
+    result: authHeader(),
+  },
+} as const;
+
 /** Params and result generators for every method (watch.create params keep watchId 0). */
 export const METHOD_ARBITRARIES: {
   readonly [K in Method]: { params: fc.Arbitrary<MethodParams<K>>; result: fc.Arbitrary<MethodResult<K>> };
@@ -302,6 +361,7 @@ export const METHOD_ARBITRARIES: {
   'maintenance.status': { params: empty(), result: statusResponse() },
   'maintenance.snapshot': { params: empty(), result: snapshotResponse() },
   'maintenance.alarm': { params: alarmRequest(), result: alarmResponse() },
+  ...AUTH_ARBITRARIES,
   'maintenance.hash': {
     params: empty(),
     result: fc.record({ header: header(), hash: fc.integer({ min: 0, max: 0xffffffff }) }),

@@ -46,6 +46,21 @@ const ETCD_GRPC_CODE: Partial<Record<ErrorCode, number>> = {
   MEMBER_NOT_FOUND: GrpcCode.NotFound,
   MEMBER_NOT_LEARNER: GrpcCode.FailedPrecondition,
   LEARNER_NOT_READY: GrpcCode.FailedPrecondition,
+  AUTH_NOT_ENABLED: GrpcCode.FailedPrecondition,
+  ROOT_USER_NOT_EXIST: GrpcCode.FailedPrecondition,
+  ROOT_ROLE_NOT_EXIST: GrpcCode.FailedPrecondition,
+  USER_EMPTY: GrpcCode.InvalidArgument,
+  USER_EXISTS: GrpcCode.FailedPrecondition,
+  USER_NOT_FOUND: GrpcCode.FailedPrecondition,
+  ROLE_EMPTY: GrpcCode.InvalidArgument,
+  ROLE_EXISTS: GrpcCode.FailedPrecondition,
+  ROLE_NOT_FOUND: GrpcCode.FailedPrecondition,
+  AUTH_FAILED: GrpcCode.InvalidArgument,
+  ROLE_NOT_GRANTED: GrpcCode.FailedPrecondition,
+  PERMISSION_NOT_GRANTED: GrpcCode.FailedPrecondition,
+  PERMISSION_NOT_GIVEN: GrpcCode.InvalidArgument,
+  INVALID_AUTH_MGMT: GrpcCode.InvalidArgument,
+  AUTH_OLD_REVISION: GrpcCode.InvalidArgument,
 };
 
 describe('error codes', () => {

@@ -1,0 +1,54 @@
+/**
+ * etcd's Auth service on the gRPC door, and the token every gRPC call carries. The Auth methods are
+ * unary and served like any other over the shared handlers (dispatch.ts → the backend's
+ * `auth.call`), so gRPC, the gateway and the WebSocket answer alike; this file only names them.
+ *
+ * etcd's clients send the token as the `token` metadata (clientv3, the etcd3 npm client); the
+ * gateway's `authorization` spelling is accepted too, as etcd's server accepts both.
+ */
+import type { Metadata } from '@grpc/grpc-js';
+import type { AuthMethod } from '../auth-call.js';
+import type { CallOptions } from '../backend.js';
+
+/** gRPC method path → the auth method serving it. */
+export const AUTH_UNARY_METHODS: Readonly<Record<string, AuthMethod>> = {
+  '/etcdserverpb.Auth/AuthEnable': 'auth.enable',
+  '/etcdserverpb.Auth/AuthDisable': 'auth.disable',
+  '/etcdserverpb.Auth/AuthStatus': 'auth.status',
+  '/etcdserverpb.Auth/Authenticate': 'auth.authenticate',
+  '/etcdserverpb.Auth/UserAdd': 'auth.userAdd',
+  '/etcdserverpb.Auth/UserGet': 'auth.userGet',
+  '/etcdserverpb.Auth/UserList': 'auth.userList',
+  '/etcdserverpb.Auth/UserDelete': 'auth.userDelete',
+  '/etcdserverpb.Auth/UserChangePassword': 'auth.userChangePassword',
+  '/etcdserverpb.Auth/UserGrantRole': 'auth.userGrantRole',
+  '/etcdserverpb.Auth/UserRevokeRole': 'auth.userRevokeRole',
+  '/etcdserverpb.Auth/RoleAdd': 'auth.roleAdd',
+  '/etcdserverpb.Auth/RoleGet': 'auth.roleGet',
+  '/etcdserverpb.Auth/RoleList': 'auth.roleList',
+  '/etcdserverpb.Auth/RoleDelete': 'auth.roleDelete',
+  '/etcdserverpb.Auth/RoleGrantPermission': 'auth.roleGrantPermission',
+  '/etcdserverpb.Auth/RoleRevokePermission': 'auth.roleRevokePermission',
+};
+
+/** The metadata names a token may come in, in the order they are read. */
+export const TOKEN_METADATA = ['token', 'authorization'] as const;
+
+/** The call's token, if it carries one. */
+export function tokenOf(metadata: Metadata): string | undefined {
+  for (const name of TOKEN_METADATA) {
+    const values = metadata.get(name);
+    if (values.length > 0) return String(values[0]);
+  }
+  return undefined;
+}
+
+/** What a gRPC call passes to the backend: its abort signal, token and peer. */
+export function grpcCallOptions(
+  call: { readonly metadata: Metadata; getPeer(): string },
+  signal: AbortSignal,
+): CallOptions {
+  const token = tokenOf(call.metadata);
+  const peer = call.getPeer();
+  return token === undefined ? { signal, peer } : { signal, token, peer };
+}
