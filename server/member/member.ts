@@ -33,6 +33,7 @@ import { StateMachinePort } from './state-machine-port.js';
 import { v8HeapProbe } from './v8-heap.js';
 import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
+import { BootTimeline } from './boot-timeline.js';
 import type { MemberOptions } from './options.js';
 
 /**
@@ -141,6 +142,7 @@ async function assembleCore(
   );
   const disk = new TimedDisk(new NodeDisk(), clock, (ms) => fsyncSeconds?.observe(ms / 1000));
   undo.push(() => disk.close());
+  const bootTimes = new BootTimeline();
   const { storage, boot, isNew } = await RaftStorage.open(disk, {
     dataDir: config.dataDir,
     clusterId: String(config.clusterId),
@@ -151,6 +153,7 @@ async function assembleCore(
     preallocateBytes: WAL_PREALLOCATE_BYTES,
     keepSnapshots: config.maxSnapshots,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
+    onBootStep: (step, detail) => bootTimes.step(step, detail),
   });
   undo.push(() => storage.close());
   let bootState = boot;
@@ -196,6 +199,7 @@ async function assembleCore(
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
   });
+  bootTimes.step('restore', {});
   // Peers are heard only once every listener is bound: until then a failed start has told no
   // peer anything (no vote, no acknowledgement), so its new data directory can be discarded.
   let hearingPeers = false;
@@ -290,6 +294,10 @@ async function assembleCore(
   syncPeers(replica.memberList());
   hearingPeers = true;
   replica.start();
+  bootTimes.step('listen', {});
+  // Where a boot's time went (docs/performance.md "Restart and catch-up"); the first election
+  // follows in 'leader changed'.
+  logger.info('boot', bootTimes.summary());
   return core;
 }
 
