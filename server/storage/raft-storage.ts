@@ -56,7 +56,7 @@ export interface RaftStorageOptions extends WalOptions {
 }
 
 /** The steps of `RaftStorage.open`, in order. */
-export type BootStep = 'wal' | 'snapshot' | 'replay';
+export type BootStep = 'wal' | 'snapshot' | 'walAgain' | 'replay';
 
 export const RAFT_STORAGE_DEFAULTS = { keepSnapshots: 5 } as const;
 
@@ -120,7 +120,10 @@ export class RaftStorage {
     }
 
     const step = options.onBootStep ?? ((): void => undefined);
-    const { wal, records } = await Wal.open(disk, walDir, identity, walOptions);
+    // The boot starts from the newest snapshot file at best, which holds every entry up to its
+    // index: those are read without their data (most of the oldest segment).
+    const newestFile = (await snapshotter.list())[0]?.index ?? 0;
+    let { wal, records } = await Wal.open(disk, walDir, identity, walOptions, { entriesAfter: newestFile });
     step('wal', { records: records.length, segments: wal.segments().length });
     const markers = new Set<string>();
     for (const { record } of records)
@@ -136,6 +139,15 @@ export class RaftStorage {
       );
     }
     step('snapshot', { index: snapshot.metadata.index, bytes: snapshot.data.length });
+    if (snapshot.metadata.index < newestFile) {
+      // The newest file was not usable (no durable marker, or damaged): the entries between the
+      // older snapshot and it are needed in full, so the log is read again.
+      await wal.close();
+      ({ wal, records } = await Wal.open(disk, walDir, identity, walOptions, {
+        entriesAfter: snapshot.metadata.index,
+      }));
+      step('walAgain', { records: records.length });
+    }
     const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
     step('replay', { entries: entries.length });
     const lastIndex = entries[entries.length - 1]?.index ?? snapshot.metadata.index;

@@ -19,7 +19,9 @@
  *   vote. That is safe: the lost hard state was never durable, so no vote in that term was sent.
  */
 import type { Entry, HardState, SnapshotMetadata } from '../raft/types.js';
+import { assert } from '../assert.js';
 import { CorruptionError, StorageErrorReason } from './errors.js';
+import { isLeftOut } from './wal/decoder.js';
 import type { LocatedRecord } from './wal/wal.js';
 
 export interface ReplayResult {
@@ -54,6 +56,8 @@ export function replayLog(
             StorageErrorReason.MissingSegment,
           );
         }
+        // Read without its data (Wal.open's entriesAfter above this snapshot): a caller's bug.
+        assert(!isLeftOut(r.entry.data), () => `replay: entry ${index} was read without its data`);
         entries.length = pos;
         entries.push(r.entry);
         break;

@@ -220,6 +220,38 @@ describe('RaftStorage', () => {
     });
   });
 
+  context('when the newest snapshot file cannot be used', () => {
+    // The WAL is read without the data of the entries the newest snapshot file covers; when the
+    // boot has to start from an older snapshot, those entries are needed in full.
+    it('boots from the older snapshot with every later entry in full when the newest has no marker', async () => {
+      const faulty = new FaultyDisk(disk);
+      const { storage } = await RaftStorage.open(faulty, options({ segmentSizeBytes: 1024 }));
+      await storage.save({ ...noSnap, entries: entries(1, 40, 1), hardState: hs(1, 1, 40) });
+      await storage.saveSnapshot(snapshot(10, 1));
+      faulty.inject({ ops: ['fdatasync'], code: 'EIO', pathIncludes: '.wal' });
+      await storage.saveSnapshot(snapshot(35, 1)).catch(() => undefined);
+      disk.crash();
+      const { boot } = await reboot({ segmentSizeBytes: 1024 });
+      expect(boot.snapshot).to.deep.equal(snapshot(10, 1));
+      expect(boot.entries).to.deep.equal(entries(11, 40, 1));
+    });
+
+    it('boots from the older snapshot with every later entry in full when the newest is damaged', async () => {
+      // One segment: nothing is released, so the older snapshot still has its log.
+      const { storage } = await reboot({ keepSnapshots: 3 });
+      await storage.save({ ...noSnap, entries: entries(1, 40, 1), hardState: hs(1, 1, 40) });
+      await storage.saveSnapshot(snapshot(10, 1));
+      await storage.saveSnapshot(snapshot(35, 1));
+      await storage.close();
+      disk.corrupt('member1/snap/0000000000000001-0000000000000023.snap', 40, (b) => b ^ 1);
+      const logger = new CollectingLogger();
+      const { boot } = await reboot({ logger });
+      expect(logger.warnings.join()).to.match(/crc mismatch/);
+      expect(boot.snapshot).to.deep.equal(snapshot(10, 1));
+      expect(boot.entries).to.deep.equal(entries(11, 40, 1));
+    });
+  });
+
   context('when writing a snapshot file fails', () => {
     it('fails every later save, so that no entry lands after the hole', async () => {
       const faulty = new FaultyDisk(disk);
