@@ -122,7 +122,10 @@ export class RaftStorage {
     const step = options.onBootStep ?? ((): void => undefined);
     // The boot starts from the newest snapshot file at best, which holds every entry up to its
     // index: those are read without their data (most of the oldest segment).
-    const newestFile = (await snapshotter.list())[0]?.index ?? 0;
+    const newest = (await snapshotter.list())[0];
+    const newestFile = newest?.index ?? 0;
+    // Read from disk while the WAL is scanned: the boot starts from it unless it proves unusable.
+    if (newest !== undefined) snapshotter.readAhead(newest.file);
     let { wal, records } = await Wal.open(disk, walDir, identity, walOptions, { entriesAfter: newestFile });
     step('wal', { records: records.length, segments: wal.segments().length });
     const markers = new Set<string>();

@@ -220,6 +220,32 @@ describe('RaftStorage', () => {
     });
   });
 
+  context('when booting from a snapshot', () => {
+    it('starts reading the newest snapshot file before the WAL, so that both reads overlap', async () => {
+      const { storage } = await reboot();
+      await storage.save({ ...noSnap, entries: entries(1, 20, 1), hardState: hs(1, 1, 20) });
+      await storage.saveSnapshot(snapshot(15, 1));
+      await storage.close();
+      const reads: string[] = [];
+      const recording = new Proxy(disk, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (prop !== 'read' || typeof value !== 'function') return value;
+          return (path: string) => {
+            reads.push(path);
+            return (value as (p: string) => Promise<Uint8Array>).call(target, path);
+          };
+        },
+      });
+      const { boot } = await RaftStorage.open(recording, options());
+      expect(boot.snapshot).to.deep.equal(snapshot(15, 1));
+      expect(boot.entries).to.deep.equal(entries(16, 20, 1));
+      expect(reads.map((p) => (p.endsWith('.snap') ? 'snap' : p.endsWith('.wal') ? 'wal' : p))).to.deep.equal(
+        ['snap', 'wal'],
+      );
+    });
+  });
+
   context('when the newest snapshot file cannot be used', () => {
     // The WAL is read without the data of the entries the newest snapshot file covers; when the
     // boot has to start from an older snapshot, those entries are needed in full.
