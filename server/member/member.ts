@@ -152,6 +152,7 @@ async function assembleCore(
     unsafeNoFsync: config.unsafeNoFsync,
     preallocateBytes: WAL_PREALLOCATE_BYTES,
     keepSnapshots: config.maxSnapshots,
+    catchUpEntries: config.snapshotCatchUpEntries,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
     onBootStep: (step, detail) => bootTimes.step(step, detail),
   });

@@ -47,6 +47,12 @@ export interface RaftStorageOptions extends WalOptions {
   readonly initialSnapshotData?: Uint8Array;
   /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
   readonly keepSnapshots?: number;
+  /**
+   * Entries kept in the WAL before each snapshot (the replica's `snapshotCatchUpEntries`), and
+   * returned at boot before the snapshot's index: so that after a restart, as before it, a
+   * follower less than that far behind is sent entries, not a snapshot. Default 0.
+   */
+  readonly catchUpEntries?: number;
   readonly logger?: StorageLogger;
   /**
    * Told as each step of `open` ends (to time a boot: the storage itself reads no clock), with
@@ -91,6 +97,8 @@ export class RaftStorage {
     readonly wal: Wal,
     private readonly snapshotter: Snapshotter,
     private readonly keepSnapshots: number,
+    /** Entries whose WAL segments stay after a snapshot (see RaftStorageOptions.catchUpEntries). */
+    private readonly catchUpEntries: number,
     /** Last index of the log as submitted so far (not necessarily durable yet). */
     private lastIndex: number,
   ) {}
@@ -99,6 +107,10 @@ export class RaftStorage {
     const keepSnapshots = options.keepSnapshots ?? RAFT_STORAGE_DEFAULTS.keepSnapshots;
     if (!Number.isInteger(keepSnapshots) || keepSnapshots < 1) {
       throw new InvalidStorageConfigError(`keepSnapshots must be ≥ 1, got ${keepSnapshots}`);
+    }
+    const catchUp = options.catchUpEntries ?? 0;
+    if (!Number.isSafeInteger(catchUp) || catchUp < 0) {
+      throw new InvalidStorageConfigError(`catchUpEntries must be ≥ 0, got ${catchUp}`);
     }
     resolveWalOptions(options);
     validateIdentity(options);
@@ -124,9 +136,12 @@ export class RaftStorage {
     // index: those are read without their data (most of the oldest segment).
     const newest = (await snapshotter.list())[0];
     const newestFile = newest?.index ?? 0;
+    const keep = options.catchUpEntries ?? 0;
     // Read from disk while the WAL is scanned: the boot starts from it unless it proves unusable.
     if (newest !== undefined) snapshotter.readAhead(newest.file);
-    let { wal, records } = await Wal.open(disk, walDir, identity, walOptions, { entriesAfter: newestFile });
+    let { wal, records } = await Wal.open(disk, walDir, identity, walOptions, {
+      entriesAfter: newestFile - keep,
+    });
     step('wal', { records: records.length, segments: wal.segments().length });
     const markers = new Set<string>();
     for (const { record } of records)
@@ -147,14 +162,14 @@ export class RaftStorage {
       // older snapshot and it are needed in full, so the log is read again.
       await wal.close();
       ({ wal, records } = await Wal.open(disk, walDir, identity, walOptions, {
-        entriesAfter: snapshot.metadata.index,
+        entriesAfter: snapshot.metadata.index - keep,
       }));
       step('walAgain', { records: records.length });
     }
-    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
+    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir, keep);
     step('replay', { entries: entries.length });
-    const lastIndex = entries[entries.length - 1]?.index ?? snapshot.metadata.index;
-    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, lastIndex);
+    const lastIndex = Math.max(entries[entries.length - 1]?.index ?? 0, snapshot.metadata.index);
+    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, keep, lastIndex);
     return { storage, boot: { hardState, snapshot, entries }, isNew };
   }
 
@@ -318,7 +333,7 @@ export class RaftStorage {
     const run = this.purging.then(async () => {
       if (this.failure !== undefined) throw this.failure;
       await this.snapshotter.purge(this.keepSnapshots, index);
-      await this.wal.releaseTo(index);
+      await this.wal.releaseTo(Math.max(0, index - this.catchUpEntries));
     });
     this.purging = run.catch(() => undefined);
     return this.failOnError(run);

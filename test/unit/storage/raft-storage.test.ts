@@ -246,6 +246,62 @@ describe('RaftStorage', () => {
     });
   });
 
+  context('with catchUpEntries (a window kept before each snapshot)', () => {
+    const keep = { segmentSizeBytes: 1024, catchUpEntries: 10 };
+
+    it('keeps the window in the WAL and returns it at boot before the entries after the snapshot', async () => {
+      const { storage } = await reboot(keep);
+      for (let i = 1; i <= 60; i++)
+        await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+      await storage.saveSnapshot(snapshot(50, 1));
+      disk.crash();
+      const { boot } = await reboot(keep);
+      expect(boot.snapshot).to.deep.equal(snapshot(50, 1));
+      expect(boot.entries).to.deep.equal(entries(41, 60, 1));
+      expect(boot.hardState).to.deep.equal(hs(1, 1, 60));
+    });
+
+    it('returns the window as a new leader overwrote it', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 30, 1), hardState: hs(1, 1, 20) });
+      await storage.save({ ...noSnap, entries: entries(25, 40, 2), hardState: hs(2, 2, 40) });
+      await storage.saveSnapshot(snapshot(35, 2));
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.entries).to.deep.equal([...entries(26, 40, 2)]);
+    });
+
+    it('returns no window after a snapshot received from the leader (the log before it is dead)', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 30, 1), hardState: hs(1, 1, 30) });
+      await storage.save({ snapshot: snapshot(45, 3), entries: [], hardState: hs(3, 0, 45) });
+      await storage.save({ ...noSnap, entries: entries(46, 48, 3), hardState: hs(3, 0, 48) });
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.snapshot).to.deep.equal(snapshot(45, 3));
+      expect(boot.entries).to.deep.equal(entries(46, 48, 3));
+    });
+
+    it('returns no window when the entry at the snapshot index is not in the WAL', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 20, 1), hardState: hs(1, 1, 20) });
+      await storage.save({ snapshot: snapshot(25, 2), entries: [], hardState: hs(2, 0, 25) });
+      await storage.saveSnapshot(snapshot(25, 2));
+      await storage.save({ ...noSnap, entries: entries(26, 27, 2), hardState: hs(2, 0, 27) });
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.entries).to.deep.equal(entries(26, 27, 2));
+    });
+
+    it('refuses a negative count', async () => {
+      const err = await reboot({ catchUpEntries: -1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(StorageError);
+    });
+  });
+
   context('when the newest snapshot file cannot be used', () => {
     // The WAL is read without the data of the entries the newest snapshot file covers; when the
     // boot has to start from an older snapshot, those entries are needed in full.
