@@ -13,7 +13,8 @@
  * - `firstIndex` in a segment's name is the live last index + 1 at cut time, so a snapshot at S
  *   covers segment k entirely once firstIndex(k + 1) ≤ S + 1.
  *
- * Open reads everything before appending (like etcd): `Wal.open` returns all records.
+ * Open reads everything before appending (like etcd): `Wal.open` returns all records, those
+ * covered by the boot's snapshot without their data (see scanSegment).
  */
 import { concatBytes } from '../../bytes.js';
 import { type Disk, dirname, joinPath } from '../../platform/disk.js';
