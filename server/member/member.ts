@@ -34,6 +34,7 @@ import { StateMachinePort } from './state-machine-port.js';
 import { v8HeapProbe } from './v8-heap.js';
 import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
+import { BootTimeline } from './boot-timeline.js';
 
 /**
  * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
@@ -127,6 +128,7 @@ async function assembleCore(
   );
   const disk = new TimedDisk(new NodeDisk(), clock, (ms) => fsyncSeconds?.observe(ms / 1000));
   undo.push(() => disk.close());
+  const bootTimes = new BootTimeline();
   const { storage, boot, isNew } = await RaftStorage.open(disk, {
     dataDir: config.dataDir,
     clusterId: String(config.clusterId),
@@ -136,7 +138,9 @@ async function assembleCore(
     unsafeNoFsync: config.unsafeNoFsync,
     preallocateBytes: WAL_PREALLOCATE_BYTES,
     keepSnapshots: config.maxSnapshots,
+    catchUpEntries: config.snapshotCatchUpEntries,
     logger: { warn: (message: string) => logger.warn('storage', { detail: message }) },
+    onBootStep: (step, detail) => bootTimes.step(step, detail),
   });
   undo.push(() => storage.close());
   let bootState = boot;
@@ -182,6 +186,7 @@ async function assembleCore(
     requestTimeoutMs: config.requestTimeoutMs,
     logger,
   });
+  bootTimes.step('restore', {});
   // Peers are heard only once every listener is bound: until then a failed start has told no
   // peer anything (no vote, no acknowledgement), so its new data directory can be discarded.
   let hearingPeers = false;
@@ -278,6 +283,10 @@ async function assembleCore(
   syncPeers(replica.memberList());
   hearingPeers = true;
   replica.start();
+  bootTimes.step('listen', {});
+  // Where a boot's time went (docs/performance.md "Restart and catch-up"); the first election
+  // follows in 'leader changed'.
+  logger.info('boot', bootTimes.summary());
   return core;
 }
 

@@ -298,13 +298,14 @@ export class MvccStore {
   /**
    * Replaces the whole state with a decoded snapshot. Throws SnapshotDecodeError — or whatever
    * `checkLive` throws for a live key of the decoded state — and then keeps the old state.
+   * `checkLive` sees every live key once, with the key's string as the index holds it.
    */
-  restore(bytes: Uint8Array, checkLive?: (kv: KeyValue) => void): void {
+  restore(bytes: Uint8Array, checkLive?: (kv: KeyValue, key: string) => void): void {
     const next = decodeStore(bytes);
     if (checkLive !== undefined) {
       for (const entry of next.index.values()) {
         const kv = entryLatest(entry);
-        if (kv !== undefined) checkLive(kv);
+        if (kv !== undefined) checkLive(kv, kv.keyString);
       }
     }
     this.state = next;

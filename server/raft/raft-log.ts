@@ -27,16 +27,24 @@ export class RaftLog {
 
   constructor(snapshot: Snapshot, entries: readonly Entry[], committed: number, applied: number) {
     this.snapshot = snapshot;
-    this.offsetIndex = snapshot.metadata.index;
-    this.offsetTerm = snapshot.metadata.term;
+    // Boot entries may start at or before the snapshot's index (the catch-up window storage kept):
+    // the first of them is then the compaction point, as after `compact` below the snapshot.
+    const first = entries[0];
+    const window = first !== undefined && first.index <= snapshot.metadata.index;
+    this.offsetIndex = window ? first.index : snapshot.metadata.index;
+    this.offsetTerm = window ? first.term : snapshot.metadata.term;
     this.pendingSnapshot = undefined;
-    this.entries = [...entries];
+    this.entries = window ? entries.slice(1) : [...entries];
     for (let i = 0; i < this.entries.length; i++) {
       assert(
-        this.entries[i]!.index === snapshot.metadata.index + 1 + i,
+        this.entries[i]!.index === this.offsetIndex + 1 + i,
         'raft log: boot entries are not contiguous',
       );
     }
+    assert(
+      this.term(snapshot.metadata.index) === snapshot.metadata.term,
+      'raft log: boot entries disagree with the snapshot',
+    );
     this.stabled = this.lastIndex();
     this.committed = Math.max(committed, snapshot.metadata.index);
     assert(

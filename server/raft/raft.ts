@@ -99,7 +99,7 @@ export class Raft {
     this.vote = hardState.vote;
     // Membership is the snapshot's plus the conf changes the application already applied after
     // it; committed-but-unapplied ones come back in committedEntries and apply then.
-    for (const e of this.log.slice(this.log.firstIndex(), this.log.applied + 1) ?? []) {
+    for (const e of this.log.slice(snapshot.metadata.index + 1, this.log.applied + 1) ?? []) {
       if (e.type === EntryType.ConfChange) this.tracker.apply(decodeConfChange(e.data), undefined);
     }
     this.becomeFollower(this.term, NONE);

@@ -238,7 +238,10 @@ export interface RaftBootState {
   readonly hardState: HardState;
   /** The newest snapshot; for a brand-new member, a metadata-only snapshot at index 0 with the initial membership. */
   readonly snapshot: Snapshot;
-  /** Entries after `snapshot.metadata.index`, contiguous. */
+  /**
+   * Entries after `snapshot.metadata.index`, contiguous. They may start at or before it (a
+   * catch-up window kept by storage); the entry at the snapshot's index then has its term.
+   */
   readonly entries: readonly Entry[];
 }
 

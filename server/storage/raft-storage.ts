@@ -47,8 +47,22 @@ export interface RaftStorageOptions extends WalOptions {
   readonly initialSnapshotData?: Uint8Array;
   /** Snapshot files kept. Default 5 (etcd's --max-snapshots). */
   readonly keepSnapshots?: number;
+  /**
+   * Entries kept in the WAL before each snapshot (the replica's `snapshotCatchUpEntries`), and
+   * returned at boot before the snapshot's index: so that after a restart, as before it, a
+   * follower less than that far behind is sent entries, not a snapshot. Default 0.
+   */
+  readonly catchUpEntries?: number;
   readonly logger?: StorageLogger;
+  /**
+   * Told as each step of `open` ends (to time a boot: the storage itself reads no clock), with
+   * what the step read.
+   */
+  readonly onBootStep?: (step: BootStep, detail: Readonly<Record<string, number>>) => void;
 }
+
+/** The steps of `RaftStorage.open`, in order. */
+export type BootStep = 'wal' | 'snapshot' | 'walAgain' | 'replay';
 
 export const RAFT_STORAGE_DEFAULTS = { keepSnapshots: 5 } as const;
 
@@ -83,6 +97,8 @@ export class RaftStorage {
     readonly wal: Wal,
     private readonly snapshotter: Snapshotter,
     private readonly keepSnapshots: number,
+    /** Entries whose WAL segments stay after a snapshot (see RaftStorageOptions.catchUpEntries). */
+    private readonly catchUpEntries: number,
     /** Last index of the log as submitted so far (not necessarily durable yet). */
     private lastIndex: number,
   ) {}
@@ -91,6 +107,10 @@ export class RaftStorage {
     const keepSnapshots = options.keepSnapshots ?? RAFT_STORAGE_DEFAULTS.keepSnapshots;
     if (!Number.isInteger(keepSnapshots) || keepSnapshots < 1) {
       throw new InvalidStorageConfigError(`keepSnapshots must be ≥ 1, got ${keepSnapshots}`);
+    }
+    const catchUp = options.catchUpEntries ?? 0;
+    if (!Number.isSafeInteger(catchUp) || catchUp < 0) {
+      throw new InvalidStorageConfigError(`catchUpEntries must be ≥ 0, got ${catchUp}`);
     }
     resolveWalOptions(options);
     validateIdentity(options);
@@ -111,7 +131,18 @@ export class RaftStorage {
       await snapshotter.open(dataDir);
     }
 
-    const { wal, records } = await Wal.open(disk, walDir, identity, walOptions);
+    const step = options.onBootStep ?? ((): void => undefined);
+    // The boot starts from the newest snapshot file at best, which holds every entry up to its
+    // index: those are read without their data (most of the oldest segment).
+    const newest = (await snapshotter.list())[0];
+    const newestFile = newest?.index ?? 0;
+    const keep = options.catchUpEntries ?? 0;
+    // Read from disk while the WAL is scanned: the boot starts from it unless it proves unusable.
+    if (newest !== undefined) snapshotter.readAhead(newest.file);
+    let { wal, records } = await Wal.open(disk, walDir, identity, walOptions, {
+      entriesAfter: newestFile - keep,
+    });
+    step('wal', { records: records.length, segments: wal.segments().length });
     const markers = new Set<string>();
     for (const { record } of records)
       if (record.type === 'snapshot') markers.add(key(record.index, record.term));
@@ -125,9 +156,20 @@ export class RaftStorage {
         'no usable snapshot (none valid with a marker in the WAL)',
       );
     }
-    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir);
-    const lastIndex = entries[entries.length - 1]?.index ?? snapshot.metadata.index;
-    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, lastIndex);
+    step('snapshot', { index: snapshot.metadata.index, bytes: snapshot.data.length });
+    if (snapshot.metadata.index < newestFile) {
+      // The newest file was not usable (no durable marker, or damaged): the entries between the
+      // older snapshot and it are needed in full, so the log is read again.
+      await wal.close();
+      ({ wal, records } = await Wal.open(disk, walDir, identity, walOptions, {
+        entriesAfter: snapshot.metadata.index - keep,
+      }));
+      step('walAgain', { records: records.length });
+    }
+    const { hardState, entries } = replayLog(records, snapshot.metadata, walDir, keep);
+    step('replay', { entries: entries.length });
+    const lastIndex = Math.max(entries[entries.length - 1]?.index ?? 0, snapshot.metadata.index);
+    const storage = new RaftStorage(wal, snapshotter, keepSnapshots, keep, lastIndex);
     return { storage, boot: { hardState, snapshot, entries }, isNew };
   }
 
@@ -291,7 +333,7 @@ export class RaftStorage {
     const run = this.purging.then(async () => {
       if (this.failure !== undefined) throw this.failure;
       await this.snapshotter.purge(this.keepSnapshots, index);
-      await this.wal.releaseTo(index);
+      await this.wal.releaseTo(Math.max(0, index - this.catchUpEntries));
     });
     this.purging = run.catch(() => undefined);
     return this.failOnError(run);

@@ -8,6 +8,9 @@
  *   leader's overwrite survives restarts) and must be adjacent to what precedes it — a gap means
  *   lost data (a deleted segment, a snapshot that no longer exists): refuse;
  * - hard state: the newest wins;
+ * - with `keepBefore` > 0, entries in (S − keepBefore, S] are also followed, by the same rules, as
+ *   a catch-up window for followers a little behind: returned before the others when they run
+ *   without a gap up to S and the entry at S has the snapshot's term (otherwise none are);
  * - snapshot marker that resets the log at M: entries after M written before it are dead. A reset
  *   marker newer than S means its snapshot file is missing or damaged: refuse.
  *
@@ -19,7 +22,9 @@
  *   vote. That is safe: the lost hard state was never durable, so no vote in that term was sent.
  */
 import type { Entry, HardState, SnapshotMetadata } from '../raft/types.js';
+import { assert } from '../assert.js';
 import { CorruptionError, StorageErrorReason } from './errors.js';
+import { isLeftOut } from './wal/decoder.js';
 import type { LocatedRecord } from './wal/wal.js';
 
 export interface ReplayResult {
@@ -31,9 +36,13 @@ export function replayLog(
   records: readonly LocatedRecord[],
   snapshot: SnapshotMetadata,
   walDir: string,
+  keepBefore = 0,
 ): ReplayResult {
   const base = snapshot.index;
   const entries: Entry[] = [];
+  // The catch-up window: entries at or below S, contiguous from index `windowStart`.
+  let window: Entry[] = [];
+  let windowStart = 0;
   let hardState: HardState = { term: 0, vote: 0, commit: 0 };
   let hardStateAt: LocatedRecord | undefined;
   for (const located of records) {
@@ -43,6 +52,14 @@ export function replayLog(
         const index = r.entry.index;
         if (index <= base) {
           entries.length = 0;
+          if (index <= base - keepBefore) window = [];
+          else if (window.length > 0 && index >= windowStart && index <= windowStart + window.length) {
+            window.length = index - windowStart;
+            window.push(r.entry);
+          } else {
+            window = [r.entry];
+            windowStart = index;
+          }
           break;
         }
         const pos = index - base - 1;
@@ -54,6 +71,8 @@ export function replayLog(
             StorageErrorReason.MissingSegment,
           );
         }
+        // Read without its data (Wal.open's entriesAfter above this snapshot): a caller's bug.
+        assert(!isLeftOut(r.entry.data), () => `replay: entry ${index} was read without its data`);
         entries.length = pos;
         entries.push(r.entry);
         break;
@@ -73,6 +92,7 @@ export function replayLog(
           );
         }
         entries.length = 0;
+        window = [];
         break;
       case 'metadata':
         break;
@@ -90,5 +110,10 @@ export function replayLog(
   if (hardState.commit < base) hardState = { ...hardState, commit: base };
   const newestTerm = Math.max(snapshot.term, entries[entries.length - 1]?.term ?? 0);
   if (hardState.term < newestTerm) hardState = { term: newestTerm, vote: 0, commit: hardState.commit };
-  return { hardState, entries };
+  const atBase = window[window.length - 1];
+  if (atBase === undefined || atBase.index !== base || atBase.term !== snapshot.term)
+    return { hardState, entries };
+  for (const e of window)
+    assert(!isLeftOut(e.data), () => `replay: entry ${e.index} was read without its data`);
+  return { hardState, entries: [...window, ...entries] };
 }

@@ -192,4 +192,37 @@ describe('cluster (real processes)', function () {
       });
     });
   });
+
+  describe('restarts', () => {
+    it('catches a member up from the log, not a snapshot, after the others restarted meanwhile', async () => {
+      // A snapshot every 20 entries, 50 kept before each: the 40 writes the follower misses cross
+      // at least one of the leader's snapshots, and stay inside the window kept before it.
+      const h = await ClusterHarness.start({
+        size: 3,
+        snapshotCount: 20,
+        extraArgs: ['--snapshot-catchup-entries', '50'],
+      });
+      try {
+        const leader = await h.waitForLeader();
+        const follower = h.members.find((m) => m.name !== leader)!.name;
+        await h.kill(follower);
+        for (let i = 0; i < 40; i++) await h.put(leader, `w/${i}`, String(i));
+        expect(await h.metric(leader, 'concord_server_snapshots_taken_total')).to.be.greaterThan(0);
+        const others = h.members.filter((m) => m.name !== follower).map((m) => m.name);
+        for (const m of others) await h.kill(m);
+        for (const m of others) h.restart(m);
+        await h.waitForLeader();
+        h.restart(follower);
+        await eventually('the restarted member has the last write', async () =>
+          (await h.get(follower, 'w/39', true).catch(() => undefined)) === '39' ? true : undefined,
+        );
+        expect(await h.metric(follower, 'concord_server_snapshots_restored_total')).to.equal(0);
+      } catch (err) {
+        console.error(h.logs());
+        throw err;
+      } finally {
+        await h.stop();
+      }
+    });
+  });
 });

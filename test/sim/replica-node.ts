@@ -131,6 +131,7 @@ export class SimReplicaNode {
             random: random.fork(),
             fsyncMinMs: config.fsyncMinMs,
             fsyncMeanMs: config.fsyncMeanMs,
+            catchUpEntries: config.snapshotCatchUpEntries,
           })
         : undefined;
   }
@@ -237,7 +238,10 @@ export class SimReplicaNode {
       this.env,
       this.checker,
       incarnation,
-      new LogState(snap, boot.entries),
+      new LogState(
+        snap,
+        boot.entries.filter((e) => e.index > snap.metadata.index),
+      ),
     );
     this.observer = observer;
     const platform = new SimPlatform(this.env.scheduler, this.id, this.random.fork(), () =>

@@ -63,6 +63,8 @@ export class Snapshotter {
   private receiveSeq = 0;
   /** Received snapshots finished (synced) and waiting for `adopt`: file name → temporary path. */
   private readonly received = new Map<string, { readonly path: string; readonly index: number }>();
+  /** A snapshot file being read ahead of `maybeLoadNewest` (see `readAhead`). */
+  private aheadRead: { readonly file: string; readonly bytes: Promise<Uint8Array> } | undefined;
 
   constructor(
     private readonly disk: Disk,
@@ -277,12 +279,25 @@ export class Snapshotter {
     return out.sort((a, b) => b.index - a.index || b.term - a.term);
   }
 
+  /**
+   * Starts reading the snapshot file `file` for the next `maybeLoadNewest`, so that the read goes
+   * on while the caller does other work (a boot scans the WAL meanwhile). The bytes are only used
+   * if that call picks this file; a failed read is reported by it, as its own read would be.
+   */
+  readAhead(file: string): void {
+    const bytes = io(() => this.disk.read(joinPath(this.dir, file)));
+    bytes.catch(() => undefined); // reported when used; unused, it is no failure
+    this.aheadRead = { file, bytes };
+  }
+
   /** The newest valid snapshot accepted by `eligible`, or undefined. */
   async maybeLoadNewest(eligible: (name: SnapName) => boolean): Promise<Snapshot | undefined> {
+    const ahead = this.aheadRead;
+    this.aheadRead = undefined;
     for (const info of await this.list()) {
       if (!eligible(info)) continue;
       const path = joinPath(this.dir, info.file);
-      const bytes = await io(() => this.disk.read(path));
+      const bytes = await (ahead?.file === info.file ? ahead.bytes : io(() => this.disk.read(path)));
       try {
         const snapshot = decodeSnapshot(bytes, info.file);
         if (snapshot.metadata.index !== info.index || snapshot.metadata.term !== info.term) {

@@ -55,9 +55,22 @@ export function checkFrameAt(bytes: Uint8Array, offset: number, maxRecordBytes: 
   };
 }
 
-export function scanSegment(bytes: Uint8Array, file: string, maxRecordBytes: number): SegmentScan {
+/**
+ * Checks and decodes every frame of a segment. Entries at or below `entriesAfter` (the index of
+ * the snapshot a boot starts from) are checked like any frame but not kept in full: their data is
+ * left out, and a run of them with nothing between is reported as its last one. For recovery such
+ * a run means one thing only: the log is reset at its end (replay.ts), so nothing is lost; what is
+ * saved is a copy of every entry the snapshot already holds (most of a segment, at boot).
+ */
+export function scanSegment(
+  bytes: Uint8Array,
+  file: string,
+  maxRecordBytes: number,
+  entriesAfter = -1,
+): SegmentScan {
   const records: DecodedRecord[] = [];
   let offset = 0;
+  let inCoveredRun = false;
   while (offset < bytes.length) {
     const check = checkFrameAt(bytes, offset, maxRecordBytes);
     if (!check.ok) {
@@ -66,11 +79,24 @@ export function scanSegment(bytes: Uint8Array, file: string, maxRecordBytes: num
       return { records, validBytes: offset, failure: { offset, detail: check.detail } };
     }
     const start = offset + FRAME_PREFIX_BYTES + 1;
-    const record = decodePayload(check.code, bytes.subarray(start, offset + check.sizeBytes), file, offset);
-    records.push({ offset, sizeBytes: check.sizeBytes, batchStart: check.batchStart, record });
+    const payload = bytes.subarray(start, offset + check.sizeBytes);
+    const record = decodePayload(check.code, payload, file, offset, entriesAfter);
+    const decoded = { offset, sizeBytes: check.sizeBytes, batchStart: check.batchStart, record };
+    const covered = record.type === 'entry' && record.entry.index <= entriesAfter;
+    if (covered && inCoveredRun) records[records.length - 1] = decoded;
+    else records.push(decoded);
+    inCoveredRun = covered;
     offset += check.sizeBytes;
   }
   return { records, validBytes: offset, failure: undefined };
+}
+
+/** The data of an entry read without it (see scanSegment). */
+const LEFT_OUT = new Uint8Array(0);
+
+/** Whether `data` is that of an entry read without its data (an empty entry's is another array). */
+export function isLeftOut(data: Uint8Array): boolean {
+  return data === LEFT_OUT;
 }
 
 function allZero(bytes: Uint8Array, from: number): boolean {
@@ -91,7 +117,13 @@ export function maybeFindBatchStart(
   return undefined;
 }
 
-function decodePayload(code: number, payload: Uint8Array, file: string, offset: number): WalRecord {
+function decodePayload(
+  code: number,
+  payload: Uint8Array,
+  file: string,
+  offset: number,
+  entriesAfter = -1,
+): WalRecord {
   const view = viewOf(payload);
   const fail = (what: string): never => {
     throw new CorruptionError(file, offset, `undecodable ${what} record with a valid crc`);
@@ -121,13 +153,14 @@ function decodePayload(code: number, payload: Uint8Array, file: string, offset: 
       if (payload.length < 17) return fail('entry');
       const kind = payload[16];
       if (kind !== 0 && kind !== 1) return fail('entry');
+      const index = u64(8, 'entry');
       return {
         type: 'entry',
         entry: {
           term: u64(0, 'entry'),
-          index: u64(8, 'entry'),
+          index,
           type: kind === 1 ? EntryType.ConfChange : EntryType.Normal,
-          data: payload.slice(17),
+          data: index <= entriesAfter ? LEFT_OUT : payload.slice(17),
         },
       };
     }

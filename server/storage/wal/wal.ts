@@ -13,7 +13,8 @@
  * - `firstIndex` in a segment's name is the live last index + 1 at cut time, so a snapshot at S
  *   covers segment k entirely once firstIndex(k + 1) ≤ S + 1.
  *
- * Open reads everything before appending (like etcd): `Wal.open` returns all records.
+ * Open reads everything before appending (like etcd): `Wal.open` returns all records, those
+ * covered by the boot's snapshot without their data (see scanSegment).
  */
 import { concatBytes } from '../../bytes.js';
 import { type Disk, dirname, joinPath } from '../../platform/disk.js';
@@ -189,12 +190,17 @@ export class Wal {
     await io(() => disk.fsyncDir(dir));
   }
 
-  /** Reads, checks and repairs the log in `dir`, and returns it ready for appends. */
+  /**
+   * Reads, checks and repairs the log in `dir`, and returns it ready for appends. Entries at or
+   * below `read.entriesAfter` come back without their data, a run of them as its last one (see
+   * scanSegment): for a boot from a snapshot at that index, which holds them already.
+   */
   static async open(
     disk: Disk,
     dir: string,
     identity: WalIdentity,
     options: WalOptions = {},
+    read: { readonly entriesAfter?: number } = {},
   ): Promise<WalOpenResult> {
     validateIdentity(identity);
     const opts = resolveWalOptions(options);
@@ -209,7 +215,7 @@ export class Wal {
       const isLast = i === segments.length - 1;
       const bytes = await io(() => disk.read(path));
       checkMetadata(maybeDecodeFirst(bytes, seg.file, opts.maxRecordBytes), seg, identity, path);
-      const scan = scanSegment(bytes, seg.file, opts.maxRecordBytes);
+      const scan = scanSegment(bytes, seg.file, opts.maxRecordBytes, read.entriesAfter);
       const verdict = classifyTail(bytes, scan, seg.file, isLast, opts.maxRecordBytes);
       scan.records.forEach((r, j) => {
         if (r.record.type === 'metadata' && j > 0) {

@@ -220,6 +220,120 @@ describe('RaftStorage', () => {
     });
   });
 
+  context('when booting from a snapshot', () => {
+    it('starts reading the newest snapshot file before the WAL, so that both reads overlap', async () => {
+      const { storage } = await reboot();
+      await storage.save({ ...noSnap, entries: entries(1, 20, 1), hardState: hs(1, 1, 20) });
+      await storage.saveSnapshot(snapshot(15, 1));
+      await storage.close();
+      const reads: string[] = [];
+      const recording = new Proxy(disk, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (prop !== 'read' || typeof value !== 'function') return value;
+          return (path: string) => {
+            reads.push(path);
+            return (value as (p: string) => Promise<Uint8Array>).call(target, path);
+          };
+        },
+      });
+      const { boot } = await RaftStorage.open(recording, options());
+      expect(boot.snapshot).to.deep.equal(snapshot(15, 1));
+      expect(boot.entries).to.deep.equal(entries(16, 20, 1));
+      expect(reads.map((p) => (p.endsWith('.snap') ? 'snap' : p.endsWith('.wal') ? 'wal' : p))).to.deep.equal(
+        ['snap', 'wal'],
+      );
+    });
+  });
+
+  context('with catchUpEntries (a window kept before each snapshot)', () => {
+    const keep = { segmentSizeBytes: 1024, catchUpEntries: 10 };
+
+    it('keeps the window in the WAL and returns it at boot before the entries after the snapshot', async () => {
+      const { storage } = await reboot(keep);
+      for (let i = 1; i <= 60; i++)
+        await storage.save({ ...noSnap, entries: entries(i, i, 1), hardState: hs(1, 1, i) });
+      await storage.saveSnapshot(snapshot(50, 1));
+      disk.crash();
+      const { boot } = await reboot(keep);
+      expect(boot.snapshot).to.deep.equal(snapshot(50, 1));
+      expect(boot.entries).to.deep.equal(entries(41, 60, 1));
+      expect(boot.hardState).to.deep.equal(hs(1, 1, 60));
+    });
+
+    it('returns the window as a new leader overwrote it', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 30, 1), hardState: hs(1, 1, 20) });
+      await storage.save({ ...noSnap, entries: entries(25, 40, 2), hardState: hs(2, 2, 40) });
+      await storage.saveSnapshot(snapshot(35, 2));
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.entries).to.deep.equal([...entries(26, 40, 2)]);
+    });
+
+    it('returns no window after a snapshot received from the leader (the log before it is dead)', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 30, 1), hardState: hs(1, 1, 30) });
+      await storage.save({ snapshot: snapshot(45, 3), entries: [], hardState: hs(3, 0, 45) });
+      await storage.save({ ...noSnap, entries: entries(46, 48, 3), hardState: hs(3, 0, 48) });
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.snapshot).to.deep.equal(snapshot(45, 3));
+      expect(boot.entries).to.deep.equal(entries(46, 48, 3));
+    });
+
+    it('returns no window when the entry at the snapshot index is not in the WAL', async () => {
+      const { storage } = await reboot(keep);
+      await storage.save({ ...noSnap, entries: entries(1, 20, 1), hardState: hs(1, 1, 20) });
+      await storage.save({ snapshot: snapshot(25, 2), entries: [], hardState: hs(2, 0, 25) });
+      await storage.saveSnapshot(snapshot(25, 2));
+      await storage.save({ ...noSnap, entries: entries(26, 27, 2), hardState: hs(2, 0, 27) });
+      await storage.close();
+      const { boot } = await reboot(keep);
+      expect(boot.entries).to.deep.equal(entries(26, 27, 2));
+    });
+
+    it('refuses a negative count', async () => {
+      const err = await reboot({ catchUpEntries: -1 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(StorageError);
+    });
+  });
+
+  context('when the newest snapshot file cannot be used', () => {
+    // The WAL is read without the data of the entries the newest snapshot file covers; when the
+    // boot has to start from an older snapshot, those entries are needed in full.
+    it('boots from the older snapshot with every later entry in full when the newest has no marker', async () => {
+      const faulty = new FaultyDisk(disk);
+      const { storage } = await RaftStorage.open(faulty, options({ segmentSizeBytes: 1024 }));
+      await storage.save({ ...noSnap, entries: entries(1, 40, 1), hardState: hs(1, 1, 40) });
+      await storage.saveSnapshot(snapshot(10, 1));
+      faulty.inject({ ops: ['fdatasync'], code: 'EIO', pathIncludes: '.wal' });
+      await storage.saveSnapshot(snapshot(35, 1)).catch(() => undefined);
+      disk.crash();
+      const { boot } = await reboot({ segmentSizeBytes: 1024 });
+      expect(boot.snapshot).to.deep.equal(snapshot(10, 1));
+      expect(boot.entries).to.deep.equal(entries(11, 40, 1));
+    });
+
+    it('boots from the older snapshot with every later entry in full when the newest is damaged', async () => {
+      // One segment: nothing is released, so the older snapshot still has its log.
+      const { storage } = await reboot({ keepSnapshots: 3 });
+      await storage.save({ ...noSnap, entries: entries(1, 40, 1), hardState: hs(1, 1, 40) });
+      await storage.saveSnapshot(snapshot(10, 1));
+      await storage.saveSnapshot(snapshot(35, 1));
+      await storage.close();
+      disk.corrupt('member1/snap/0000000000000001-0000000000000023.snap', 40, (b) => b ^ 1);
+      const logger = new CollectingLogger();
+      const { boot } = await reboot({ logger });
+      expect(logger.warnings.join()).to.match(/crc mismatch/);
+      expect(boot.snapshot).to.deep.equal(snapshot(10, 1));
+      expect(boot.entries).to.deep.equal(entries(11, 40, 1));
+    });
+  });
+
   context('when writing a snapshot file fails', () => {
     it('fails every later save, so that no entry lands after the hole', async () => {
       const faulty = new FaultyDisk(disk);

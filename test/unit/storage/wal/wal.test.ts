@@ -257,6 +257,40 @@ describe('Wal', () => {
   });
 
   describe('.open', () => {
+    context('with entriesAfter (a boot from a snapshot at that index)', () => {
+      it('reports each run of covered entries as its last one, without data, and the rest in full', async () => {
+        const wal = await fresh(disk, { segmentSizeBytes: 1024 });
+        await wal.append(entryRecords(1, 30));
+        await wal.append([{ type: 'hardState', hardState: hs(1, 1, 30) }]);
+        await wal.append(entryRecords(31, 40));
+        await wal.close();
+        const { wal: again, records } = await Wal.open(
+          disk,
+          DIR,
+          ID,
+          { logger: new CollectingLogger(), segmentSizeBytes: 1024 },
+          { entriesAfter: 35 },
+        );
+        await again.close();
+        const seen = records.map((r) => r.record).filter((r) => r.type !== 'metadata');
+        const full = await reopen(disk, { segmentSizeBytes: 1024 });
+        // Covered entries collapse: far fewer records than the full read, the same ones after 35.
+        expect(seen.length).to.be.lessThan(full.length - 20);
+        const after = (rs: WalRecord[]): WalRecord[] =>
+          rs.filter((r) => r.type === 'entry' && r.entry.index > 35);
+        expect(after(seen)).to.deep.equal(entryRecords(36, 40));
+        for (const r of seen) {
+          if (r.type === 'entry' && r.entry.index <= 35) expect(r.entry.data.length).to.equal(0);
+        }
+        // The last covered entry before the hard state and the last one overall are both there.
+        const covered = seen.flatMap((r) =>
+          r.type === 'entry' && r.entry.index <= 35 ? [r.entry.index] : [],
+        );
+        expect(covered).to.include(30);
+        expect(covered).to.include(35);
+      });
+    });
+
     context('when the last record is torn', () => {
       it('truncates it, warns and keeps appending', async () => {
         const wal = await fresh(disk);
