@@ -185,6 +185,8 @@ export class HttpGateway {
           res,
           () => {
             this.startStream(res);
+            // Nobody may lead yet: the client learns the stream is open before the first line.
+            res.flushHeaders();
             this.streams.add(stream);
           },
           abort.signal,
