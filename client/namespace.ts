@@ -10,7 +10,7 @@
  * so a view can never read or write outside its prefix.
  */
 import type { KeyValue, WatchEvent } from './protocol/index.js';
-import { prefixEnd } from './protocol/key-range.js';
+import { prefixEnd } from './protocol/index.js';
 
 export { prefixEnd };
 

@@ -622,7 +622,7 @@ describe('concord session against three members', function () {
       const { stdout } = await exec('zsh', ['-c', script]);
       const [top, endpoint, formats, cert, after] = stdout.split('SEP\n').map((b) => lines(b));
       expect(top!.map((l) => l.split(':')[0])).to.deep.equal(COMMANDS.map((c) => c.name));
-      expect(endpoint!.map((l) => l.split(':')[0])).to.deep.equal(['status', 'health']);
+      expect(endpoint!.map((l) => l.split(':')[0])).to.deep.equal(['status', 'health', 'hashkv']);
       expect(formats).to.deep.equal(['simple json fields table']);
       expect(cert).to.deep.equal(['files']);
       expect(after).to.deep.equal(['commands']);

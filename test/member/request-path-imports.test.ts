@@ -68,12 +68,14 @@ const FORBIDDEN = [
 ];
 
 /**
- * node: modules the path may load, and why: member ids are a hash (crypto); the
+ * node: modules the path may load, and why: member ids and the backup file's SHA-256 trailer are
+ * hashes (crypto's createHash: deterministic, no I/O; nothing random is drawn from it); the
  * package's own version is read by functions the request path does not call on a request, or
  * calls once (status reads the package.json version a first time).
  */
 const ALLOWED_NODE: Readonly<Record<string, readonly string[]>> = {
   'server/member/member-ids.ts': ['node:crypto'],
+  'server/member/snapshot-backup.ts': ['node:crypto'],
   'server/api/version.ts': ['node:fs', 'node:path', 'node:url'],
 };
 
