@@ -6,14 +6,9 @@
  */
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
-import { execFile, spawnSync } from 'node:child_process';
+import { requireEtcdctl, runEtcdctl, type EtcdctlRun } from '../../helpers/etcdctl.js';
 import { startTestMember, type TestMember } from '../../helpers/test-member.js';
 import { b64, TestClient, unb64, type Json } from '../helpers.js';
-
-function etcdctlAvailable(): boolean {
-  const r = spawnSync('etcdctl', ['version'], { stdio: 'ignore', env: { ...process.env, ETCDCTL_API: '3' } });
-  return r.error === undefined && r.status === 0;
-}
 
 async function hello(url: string, token?: string): Promise<TestClient> {
   const c = await TestClient.open(url, { hello: false });
@@ -158,30 +153,13 @@ describe('auth on the WebSocket protocol and the gRPC door', function () {
   describe('etcdctl', () => {
     let ctl: TestMember;
     before(async function () {
-      if (!etcdctlAvailable()) {
-        const message = 'etcdctl is not installed: `apt-get install etcd-client` provides it';
-        if (process.env['CI'] === 'true') throw new Error(message);
-        console.warn(`\n  !!! SKIPPED: ${message}\n`);
-        this.skip();
-      }
+      requireEtcdctl(this);
       ctl = await startTestMember('ctlauth');
     });
     after(async () => ctl?.stop());
 
-    function etcdctl(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      const endpoint = ctl.url.replace(/^http:\/\//, '');
-      return new Promise((resolve, reject) => {
-        execFile(
-          'etcdctl',
-          [`--endpoints=${endpoint}`, '--dial-timeout=5s', '--command-timeout=10s', ...args],
-          { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
-          (err, stdout, stderr) => {
-            const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-            if (err !== null && code === -1) reject(err);
-            else resolve({ code, stdout, stderr });
-          },
-        );
-      });
+    function etcdctl(args: readonly string[]): Promise<EtcdctlRun> {
+      return runEtcdctl([ctl.url.replace(/^http:\/\//, '')], args);
     }
 
     it('runs the user/role/auth verbs, then put/get as a limited user, as against etcd', async () => {

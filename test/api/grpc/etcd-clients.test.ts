@@ -8,22 +8,10 @@
  */
 import { expect } from 'chai';
 import { Etcd3 } from 'etcd3';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { ClusterHarness } from '../../cluster/harness.js';
+import { ETCDCTL, requireEtcdctl, runEtcdctl, type EtcdctlRun } from '../../helpers/etcdctl.js';
 import { eventually } from '../../helpers/eventually.js';
-
-const ETCDCTL = 'etcdctl';
-
-function etcdctlAvailable(): boolean {
-  const r = spawnSync(ETCDCTL, ['version'], { stdio: 'ignore', env: { ...process.env, ETCDCTL_API: '3' } });
-  return r.error === undefined && r.status === 0;
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('etcd clients over gRPC against a 3-member cluster', function () {
   this.timeout(120_000);
@@ -46,20 +34,8 @@ describe('etcd clients over gRPC against a 3-member cluster', function () {
     args: readonly string[],
     input?: string,
     eps: readonly string[] = endpoints,
-  ): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        ETCDCTL,
-        [`--endpoints=${eps.join(',')}`, '--dial-timeout=5s', '--command-timeout=10s', ...args],
-        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-          if (err !== null && code === null) reject(err);
-          else resolve({ code, stdout, stderr });
-        },
-      );
-      if (input !== undefined) child.stdin?.end(input);
-    });
+  ): Promise<EtcdctlRun> {
+    return runEtcdctl(eps, args, input);
   }
 
   async function ok(args: readonly string[], input?: string, eps?: readonly string[]): Promise<string> {
@@ -70,12 +46,7 @@ describe('etcd clients over gRPC against a 3-member cluster', function () {
 
   describe('etcdctl', () => {
     before(function () {
-      if (!etcdctlAvailable()) {
-        const message = 'etcdctl is not installed: `apt-get install etcd-client` provides it';
-        if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
-        console.warn(`\n  !!! SKIPPED: ${message}\n`);
-        this.skip();
-      }
+      requireEtcdctl(this);
     });
 
     it('put, get (--prefix, --rev, -w json) and del --prev-kv', async () => {

@@ -7,22 +7,9 @@
  * installs it; elsewhere it is skipped with a loud message saying how to install it.
  */
 import { expect } from 'chai';
-import { execFile, spawnSync } from 'node:child_process';
 import { ClusterHarness } from '../../cluster/harness.js';
+import { requireEtcdctl, runEtcdctl, type EtcdctlRun } from '../../helpers/etcdctl.js';
 import { eventually } from '../../helpers/eventually.js';
-
-const ETCDCTL = 'etcdctl';
-
-function etcdctlAvailable(): boolean {
-  const r = spawnSync(ETCDCTL, ['version'], { stdio: 'ignore', env: { ...process.env, ETCDCTL_API: '3' } });
-  return r.error === undefined && r.status === 0;
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('etcdctl maintenance and membership commands against a 3-member cluster', function () {
   this.timeout(120_000);
@@ -30,12 +17,7 @@ describe('etcdctl maintenance and membership commands against a 3-member cluster
   let endpoints: string[];
 
   before(async function () {
-    if (!etcdctlAvailable()) {
-      const message = 'etcdctl is not installed: `apt-get install etcd-client` provides it';
-      if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
-      console.warn(`\n  !!! SKIPPED: ${message}\n`);
-      this.skip();
-    }
+    requireEtcdctl(this);
     cluster = await ClusterHarness.start({ size: 3 });
     await cluster.waitForLeader();
     endpoints = cluster.members.map((m) => m.clientUrl.replace(/^http:\/\//, ''));
@@ -51,19 +33,8 @@ describe('etcdctl maintenance and membership commands against a 3-member cluster
   });
   after(async () => cluster?.stop());
 
-  function etcdctl(args: readonly string[], eps: readonly string[] = endpoints): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      execFile(
-        ETCDCTL,
-        [`--endpoints=${eps.join(',')}`, '--dial-timeout=5s', '--command-timeout=10s', ...args],
-        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
-        (err, stdout, stderr) => {
-          const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-          if (err !== null && code === null) reject(err);
-          else resolve({ code, stdout, stderr });
-        },
-      );
-    });
+  function etcdctl(args: readonly string[], eps: readonly string[] = endpoints): Promise<EtcdctlRun> {
+    return runEtcdctl(eps, args);
   }
 
   async function ok(args: readonly string[], eps?: readonly string[]): Promise<string> {
