@@ -1,4 +1,4 @@
-/** Byte-array helpers shared by the storage, the MVCC codecs and the simulator. */
+/** Byte-array helpers shared by the storage, the MVCC codecs, the API and the simulator. */
 
 /** The parts, one after the other, in one new buffer (the part itself when there is only one). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
@@ -12,4 +12,11 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** Whether the two arrays hold the same bytes. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

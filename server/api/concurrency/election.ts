@@ -13,6 +13,7 @@ import {
   type KeyValue,
   type ResponseHeader,
 } from '../../../client/protocol/index.js';
+import { bytesEqual } from '../../bytes.js';
 import type { ClientBackend, WatchHandle } from '../backend.js';
 import { rangeOf, removeContender } from './lock.js';
 import {
@@ -55,10 +56,6 @@ function notLeader(): ProtocolError {
   return new ProtocolError(ErrorCode.ElectionNotLeader, 'the leader key no longer leads the election');
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
 /** Resolves once the caller leads `req.name`; a cancelled or failed campaign withdraws its key. */
 export async function campaign(
   backend: ClientBackend,
@@ -81,7 +78,7 @@ export async function campaign(
     const existing = rangeOf(entered.responses[0]).kvs[0];
     if (existing !== undefined) {
       created = existing.createRevision;
-      if (!sameBytes(existing.value, req.value)) {
+      if (!bytesEqual(existing.value, req.value)) {
         const leader: LeaderKey = { name: req.name, key, rev: created, lease: req.lease };
         try {
           await proclaim(backend, leader, req.value, signal);
