@@ -57,6 +57,13 @@ function print(inv: Invocation, asJson: Json, human: () => readonly string[]): v
   else for (const l of human()) inv.io.out(l);
 }
 
+/** Why a lock or leadership signal aborted, for the operator. */
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  const cause = r instanceof Error && r.cause instanceof Error ? `: ${r.cause.message}` : '';
+  return r instanceof Error ? `${r.message}${cause}` : String(r);
+}
+
 /** Resolves when `signal` aborts (at once if it has). */
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -89,13 +96,14 @@ export function recipeRunners(h: RecipeVerbHelpers): Readonly<Record<string, Run
           throw e;
         }
         await using _release = held;
-        if (command.length === 0) return holdLock(inv, held);
+        // `return await`: the lock is released when this block ends, so only after the command.
+        if (command.length === 0) return await holdLock(inv, held);
         // The answer goes to stderr: stdout is the command's.
         const f = inv.globals.format;
         if (f === 'json') inv.io.err(JSON.stringify(lockJson(held)));
         else if (f === 'fields') for (const l of jsonFieldLines(lockJson(held))) inv.io.err(l);
         else inv.io.err(`concord lock: holding ${name} (key ${held.key}, token ${held.token})`);
-        return runHolding(inv, held, command);
+        return await runHolding(inv, held, command);
       },
       LONG_LIVED,
     );
@@ -199,7 +207,7 @@ async function holdLock(inv: Invocation, held: LockHandle): Promise<number> {
   print(inv, lockJson(held), () => [held.key, `token ${held.token}`]);
   await Promise.race([aborted(held.signal), aborted(inv.io.interrupt)]);
   if (inv.io.interrupt.aborted) return ExitCode.Interrupted;
-  inv.io.err(`concord lock: lock ${held.name} may be lost`);
+  inv.io.err(`concord lock: lock ${held.name} may be lost (${reasonOf(held.signal)})`);
   return ExitCode.Failure;
 }
 
@@ -216,7 +224,9 @@ async function runHolding(inv: Invocation, held: LockHandle, command: readonly s
   };
   const onLost = (): void => {
     lost = true;
-    inv.io.err(`concord lock: lock ${held.name} may be lost; stopping the command`);
+    inv.io.err(
+      `concord lock: lock ${held.name} may be lost (${reasonOf(held.signal)}); stopping the command`,
+    );
     stopChild();
   };
   held.signal.addEventListener('abort', onLost, { once: true });

@@ -9,7 +9,14 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from '../../client/index.js';
-import { register, WorkQueue, type Registration } from '../../recipes/index.js';
+import {
+  Election,
+  lockContenders,
+  register,
+  Semaphore,
+  WorkQueue,
+  type Registration,
+} from '../../recipes/index.js';
 import { COMMANDS } from '../../server/cli/commands.js';
 import { declareVerbs } from '../../server/cli/verb-specs.js';
 import { ClusterHarness } from '../cluster/harness.js';
@@ -518,6 +525,250 @@ describe('concord session against three members', function () {
       expect(j.documents[0]!.raw).to.equal('{not json');
       const fields = lines(await ok(['config', 'cfg/app/', '-w', 'fields']));
       expect(fields).to.include('"documents[1].value.max" : 12');
+    });
+  });
+
+  describe('the recipe verbs: lock, elect, semaphore', () => {
+    let client: Client;
+    before(() => {
+      client = new Client({ endpoints: endpoints.split(',') });
+    });
+    after(async () => client?.close());
+
+    /** Starts `concord args…` and waits until its stdout has `n` non-empty lines. */
+    async function started(args: readonly string[], n: number): Promise<ConcordProcess> {
+      const p = new ConcordProcess(args, { env: { ...process.env, CONCORD_ENDPOINTS: endpoints } });
+      try {
+        await eventually(`${args.join(' ')} printed ${n} lines`, () => {
+          if (!p.running) throw new Error(`exited ${String(p.child.exitCode)}: ${p.stderr}`);
+          return lines(p.stdout).length >= n ? true : undefined;
+        });
+      } catch (e) {
+        await p.kill();
+        throw e;
+      }
+      return p;
+    }
+
+    it('lock NAME -- COMMAND: runs it with the fencing token, passes on its exit status, releases', async () => {
+      const cmd = [
+        process.execPath,
+        '-e',
+        'process.exit(Number(process.env.CONCORD_LOCK_TOKEN) > 0 ? 7 : 3)',
+      ];
+      const human = await run(['lock', 'cli-run', '--', ...cmd]);
+      expect(human.code, human.stderr).to.equal(7);
+      expect(human.stderr).to.match(
+        /^concord lock: holding cli-run \(key concord\/locks\/cli-run\/\S+, token \d+\)$/m,
+      );
+      expect(await lockContenders(client, 'cli-run')).to.deep.equal([]);
+
+      const printToken = [process.execPath, '-e', 'console.log(process.env.CONCORD_LOCK_TOKEN)'];
+      const j = await run(['lock', 'cli-run', '-w', 'json', '--', ...printToken]);
+      expect(j.code, j.stderr).to.equal(0);
+      // With a command, stdout is the command's; the lock's answer goes to stderr.
+      const answer = JSON.parse(lines(j.stderr)[0]!) as {
+        name: string;
+        key: string;
+        token: number;
+        lease: number;
+      };
+      expect(answer.name).to.equal('cli-run');
+      expect(lines(j.stdout)).to.deep.equal([String(answer.token)]);
+      expect(answer.lease).to.be.above(0);
+      expect(await lockContenders(client, 'cli-run')).to.deep.equal([]);
+    });
+
+    it('lock NAME: prints the key and the token, holds until SIGTERM (130); a second locker waits', async () => {
+      const p = await started(['lock', 'cli-hold'], 2);
+      const [key, token] = lines(p.stdout) as [string, string];
+      const waiter = new ConcordProcess(
+        ['lock', 'cli-hold', '--', process.execPath, '-e', 'console.log("ran")'],
+        { env: { ...process.env, CONCORD_ENDPOINTS: endpoints } },
+      );
+      try {
+        expect(key).to.match(/^concord\/locks\/cli-hold\//);
+        const stored = JSON.parse(await ok(['get', key, '-w', 'json'])) as {
+          kvs: { create_revision: number }[];
+        };
+        expect(token).to.equal(`token ${stored.kvs[0]!.create_revision}`);
+        // The second locker queues behind the holder and runs nothing while it holds.
+        await eventually('the second locker in line', async () =>
+          (await lockContenders(client, 'cli-hold')).length === 2 ? true : undefined,
+        );
+        expect(waiter.stdout).to.equal('');
+        expect((await lockContenders(client, 'cli-hold'))[0]!.key).to.equal(key);
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+      try {
+        expect((await p.exit()).code, p.stderr).to.equal(130);
+        expect((await waiter.exit()).code, waiter.stderr).to.equal(0);
+        expect(waiter.stdout).to.equal('ran\n');
+      } finally {
+        await waiter.kill();
+      }
+      expect(await ok(['get', key, '--count-only'])).to.equal('0\n');
+    });
+
+    it('lock NAME -w json and -w fields: name, key, token and lease', async () => {
+      const p = await started(['lock', 'cli-json', '-w', 'json'], 1);
+      try {
+        const j = JSON.parse(p.stdout) as { name: string; key: string; token: number; lease: number };
+        expect(j.name).to.equal('cli-json');
+        const [held] = await lockContenders(client, 'cli-json');
+        expect(j.key).to.equal(held!.key);
+        expect(j.token).to.be.above(0);
+        const stored = JSON.parse(await ok(['get', j.key, '-w', 'json'])) as {
+          kvs: { create_revision: number; lease: number }[];
+        };
+        expect([j.token, j.lease]).to.deep.equal([stored.kvs[0]!.create_revision, stored.kvs[0]!.lease]);
+      } finally {
+        p.child.kill('SIGINT');
+      }
+      expect((await p.exit()).code, p.stderr).to.equal(130);
+      const f = await started(['lock', 'cli-json', '-w', 'fields'], 4);
+      try {
+        expect(lines(f.stdout)[0]).to.equal('"name" : "cli-json"');
+        expect(lines(f.stdout).map((l) => l.split(' : ')[0])).to.deep.equal([
+          '"name"',
+          '"key"',
+          '"token"',
+          '"lease"',
+        ]);
+      } finally {
+        f.child.kill('SIGTERM');
+      }
+      expect((await f.exit()).code).to.equal(130);
+      expect(await lockContenders(client, 'cli-json')).to.deep.equal([]);
+    });
+
+    it('lock: the global flags apply (a usage error for a bad --ttl or timeout, 3 when unreachable)', async () => {
+      const ttl = await run(['lock', 'x', '--ttl', '0', '--', 'true']);
+      expect(ttl.code).to.equal(2);
+      expect(ttl.stderr).to.include('--ttl');
+      const timeout = await run(['lock', 'x', '--', 'true'], undefined, { CONCORD_COMMAND_TIMEOUT: 'soon' });
+      expect(timeout.code).to.equal(2);
+      expect(timeout.stderr).to.include('--command-timeout: not a duration: soon');
+      const nobody = await run([
+        'lock',
+        'x',
+        '--endpoints',
+        'http://127.0.0.1:1',
+        '--dial-timeout',
+        '500ms',
+        '--',
+        'true',
+      ]);
+      expect(nobody.code, nobody.stderr).to.equal(3);
+      expect(nobody.stderr).to.match(/^concord lock: /);
+      expect((await run(['lock'])).code).to.equal(2);
+    });
+
+    it('elect NAME PROPOSAL: campaigns, prints the leadership, resigns on SIGTERM (0)', async () => {
+      const p = await started(['elect', 'cli-elect', 'me'], 1);
+      try {
+        expect(lines(p.stdout)[0]).to.match(
+          /^elected: cli-elect = me \(term \d+, key concord\/elections\/cli-elect\/\S+\)$/,
+        );
+        expect((await new Election(client, 'cli-elect').leader())?.value).to.equal('me');
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+      expect((await p.exit()).code, p.stderr).to.equal(0);
+      expect(await new Election(client, 'cli-elect').leader()).to.equal(undefined);
+
+      const j = await started(['elect', 'cli-elect', 'you', '-w', 'json'], 1);
+      try {
+        const e = JSON.parse(j.stdout) as {
+          name: string;
+          key: string;
+          value: string;
+          term: number;
+          lease: number;
+        };
+        const leader = (await new Election(client, 'cli-elect').leader())!;
+        expect(e).to.deep.equal({
+          name: 'cli-elect',
+          key: leader.key,
+          value: 'you',
+          term: leader.revision,
+          lease: leader.leaseId,
+        });
+      } finally {
+        j.child.kill('SIGINT');
+      }
+      expect((await j.exit()).code, j.stderr).to.equal(0);
+    });
+
+    it('elect NAME (observe): the leader now, then each change; -w json one object per change', async () => {
+      const human = await started(['elect', 'cli-watch'], 1);
+      const json = await started(['elect', 'cli-watch', '-l', '-w', 'json'], 1);
+      try {
+        expect(lines(human.stdout)).to.deep.equal(['no leader']);
+        expect(JSON.parse(json.stdout)).to.deep.equal({ name: 'cli-watch', leader: null });
+        const leadership = await new Election(client, 'cli-watch').campaign('svc-1', { ttlSec: 30 });
+        try {
+          await eventually('both saw the leader', () =>
+            lines(human.stdout).length === 2 && lines(json.stdout).length === 2 ? true : undefined,
+          );
+          expect(lines(human.stdout)[1]).to.equal(
+            `svc-1 (term ${leadership.revision}, key ${leadership.key})`,
+          );
+          expect(JSON.parse(lines(json.stdout)[1]!)).to.deep.equal({
+            name: 'cli-watch',
+            leader: {
+              key: leadership.key,
+              value: 'svc-1',
+              term: leadership.revision,
+              lease: leadership.session.leaseId,
+            },
+          });
+        } finally {
+          await leadership.resign();
+        }
+        await eventually('both saw the resignation', () =>
+          lines(human.stdout).length === 3 && lines(json.stdout).length === 3 ? true : undefined,
+        );
+        expect(lines(human.stdout)[2]).to.equal('no leader');
+      } finally {
+        human.child.kill('SIGTERM');
+        json.child.kill('SIGTERM');
+      }
+      expect((await human.exit()).code).to.equal(130);
+      expect((await json.exit()).code).to.equal(130);
+    });
+
+    it('semaphore set-limit, list, release: human, -w json and -w fields; release of a non-holder exits 1', async () => {
+      expect(await ok(['semaphore', 'set-limit', 'ops', '3'])).to.equal('limit 3, 0 holder(s)\n');
+      const slot = await new Semaphore(client, 'ops').acquire('host-a');
+      expect(await ok(['semaphore', 'list', 'ops'])).to.equal('limit 3, 1 holder(s)\nhost-a\n');
+      const j = JSON.parse(await ok(['semaphore', 'list', 'ops', '-w', 'json'])) as {
+        name: string;
+        limit: number;
+        holders: string[];
+        revision: number;
+      };
+      expect([j.name, j.limit, j.holders]).to.deep.equal(['ops', 3, ['host-a']]);
+      expect(j.revision).to.be.above(0);
+      expect(lines(await ok(['semaphore', 'list', 'ops', '-w', 'fields']))).to.include.members([
+        '"limit" : 3',
+        '"holders[0]" : "host-a"',
+      ]);
+      const limit = JSON.parse(await ok(['semaphore', 'set-limit', 'ops', '2', '-w', 'json'])) as {
+        limit: number;
+      };
+      expect(limit.limit).to.equal(2);
+      expect(await ok(['semaphore', 'release', 'ops', 'host-a'])).to.equal('released host-a\n');
+      // The holder learns that the operator freed its slot.
+      await eventually('the slot signal fired', () => (slot.signal.aborted ? true : undefined));
+      const again = await run(['semaphore', 'release', 'ops', 'host-a', '-w', 'json']);
+      expect(again.code).to.equal(1);
+      expect(JSON.parse(again.stdout)).to.deep.equal({ name: 'ops', holder: 'host-a', released: false });
+      const bad = await run(['semaphore', 'set-limit', 'ops', 'many']);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/^concord semaphore set-limit: /);
+      await slot.release();
     });
   });
 
