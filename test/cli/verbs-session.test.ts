@@ -6,7 +6,7 @@
  * verb is run as the real `concord` binary, with a human-output and a `-w json` case.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client } from '../../client/index.js';
 import {
@@ -769,6 +769,82 @@ describe('concord session against three members', function () {
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.match(/^concord semaphore set-limit: /);
       await slot.release();
+    });
+  });
+
+  describe('progress on a terminal (defrag --cluster, watch)', () => {
+    const exec = promisify(execFile);
+    const hasScript = (): Promise<boolean> =>
+      exec('script', ['--version']).then(
+        () => true,
+        () => false,
+      );
+    /** A shell command line running `concord args…` (single-quoted words). */
+    const shellLine = (args: readonly string[]): string =>
+      [process.execPath, MAIN, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+
+    it('in a pipe: nothing but the answer (no progress, no terminal codes on stderr)', async () => {
+      const defrag = await run(['defrag', '--cluster']);
+      expect(defrag.code, defrag.stderr).to.equal(0);
+      expect(defrag.stderr).to.equal('');
+      expect(lines(defrag.stdout)).to.have.length(3);
+      const start = await revisionNow();
+      await ok(['put', 'wp/k', '1']);
+      const w = new ConcordProcess(['watch', 'wp/k', '--rev', String(start + 1)], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+      });
+      try {
+        await eventually('the event', () => (lines(w.stdout).length === 3 ? true : undefined));
+      } finally {
+        w.child.kill('SIGTERM');
+      }
+      expect((await w.exit()).code).to.equal(130);
+      expect(w.stdout).to.equal('PUT\nwp/k\n1\n');
+      expect(w.stderr).to.equal('');
+    });
+
+    it('on a terminal: defrag --cluster shows members done / total', async function () {
+      if (!(await hasScript())) this.skip(); // util-linux `script` gives the command a terminal.
+      const { stdout } = await exec('script', ['-qec', shellLine(['defrag', '--cluster']), '/dev/null'], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+      });
+      expect(stdout).to.include('defrag [').and.include('3/3 members');
+      expect(stdout.match(/Finished defragmenting etcd member/g)).to.have.length(3);
+    });
+
+    it('on a terminal: watch shows the events and their rate, off the lines of the events', async function () {
+      if (!(await hasScript())) this.skip();
+      const start = await revisionNow();
+      await ok(['put', 'wt/k', 'one']);
+      await ok(['put', 'wt/k', 'two']);
+      // `exec` keeps the shell's pid for concord, so the test stops exactly the process it started.
+      const p = spawn(
+        'script',
+        [
+          '-qec',
+          `echo "PID $$"; exec ${shellLine(['watch', 'wt/k', '--rev', String(start + 1)])}`,
+          '/dev/null',
+        ],
+        { env: { ...process.env, CONCORD_ENDPOINTS: endpoints }, stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+      let pid: number | undefined;
+      try {
+        await eventually('the line counts both events', () =>
+          out.includes('watch wt/k: 2 events') ? true : undefined,
+        );
+        pid = Number(/PID (\d+)/.exec(out)?.[1]);
+      } finally {
+        if (pid !== undefined && pid > 0) process.kill(pid, 'SIGTERM');
+        else p.kill('SIGKILL');
+        await exited;
+      }
+      // Every event line starts clean: the status line is cleared before the events are printed.
+      const screen = out.replace(/\r\n/g, '\n');
+      expect(screen).to.match(/\r\x1b\[2KPUT\nwt\/k\none\n/);
+      expect(screen).to.match(/events, \d+\.\d\/s/);
     });
   });
 
