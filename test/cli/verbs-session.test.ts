@@ -7,6 +7,9 @@
  */
 import { expect } from 'chai';
 import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '../../client/index.js';
 import {
@@ -318,6 +321,154 @@ describe('concord session against three members', function () {
       const json = lines(w.stdout).filter((l) => l.startsWith('{'));
       const events = json.flatMap((l) => (JSON.parse(l) as { Events: { kv: JsonKv }[] }).Events);
       expect(events.map((e) => unb64(e.kv.value))).to.deep.equal(['v']);
+    });
+  });
+
+  describe('human and -w json of the key, lease, member, endpoint, compaction and snapshot verbs', () => {
+    it('put: OK (and the previous key-value), -w json the header (and prev_kv)', async () => {
+      expect(await ok(['put', 'hj/k', 'one'])).to.equal('OK\n');
+      expect(await ok(['put', 'hj/k', 'two', '--prev-kv'])).to.equal('OK\nhj/k\none\n');
+      const j = JSON.parse(await ok(['put', 'hj/k', 'three', '--prev-kv', '-w', 'json'])) as {
+        header: JsonHeader;
+        prev_kv: JsonKv;
+      };
+      expect(j.header.revision).to.equal(j.prev_kv.mod_revision + 1);
+      expect(j.header.raft_term).to.be.above(0);
+      expect(unb64(j.prev_kv.value)).to.equal('two');
+    });
+
+    it('del: the count (and the deleted key-values), -w json deleted and prev_kvs', async () => {
+      for (const k of ['hd/a', 'hd/b', 'hd/c']) await ok(['put', k, k.toUpperCase()]);
+      expect(await ok(['del', 'hd/a', '--prev-kv'])).to.equal('1\nhd/a\nHD/A\n');
+      const j = JSON.parse(await ok(['del', 'hd/', '--prefix', '--prev-kv', '-w', 'json'])) as {
+        header: JsonHeader;
+        deleted: number;
+        prev_kvs: JsonKv[];
+      };
+      expect(j.deleted).to.equal(2);
+      expect(j.prev_kvs.map((kv) => unb64(kv.key))).to.deep.equal(['hd/b', 'hd/c']);
+      expect(await ok(['del', 'hd/', '--prefix'])).to.equal('0\n');
+    });
+
+    it('lease grant, timetolive, list, keep-alive --once, revoke: etcdctl lines, and -w json', async () => {
+      const granted = /^lease ([0-9a-f]{16}) granted with TTL\(60s\)$/.exec(
+        (await ok(['lease', 'grant', '60'])).trim(),
+      );
+      expect(granted).to.not.equal(null);
+      const id = granted![1]!;
+      await ok(['put', 'hl/k', 'v', '--lease', id]);
+      expect(await ok(['lease', 'timetolive', id, '--keys'])).to.match(
+        new RegExp(
+          `^lease ${id} granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[hl/k\\]\\)\\n$`,
+        ),
+      );
+      const ttl = JSON.parse(await ok(['lease', 'timetolive', id, '--keys', '-w', 'json'])) as {
+        header: JsonHeader;
+        ID: number;
+        TTL: number;
+        grantedTTL: number;
+        keys: string[];
+      };
+      expect([ttl.ID.toString(16).padStart(16, '0'), ttl.grantedTTL, ttl.keys.map(unb64)]).to.deep.equal([
+        id,
+        60,
+        ['hl/k'],
+      ]);
+      expect(ttl.TTL).to.be.within(1, 60);
+      const list = lines(await ok(['lease', 'list']));
+      expect(list[0]).to.match(/^found \d+ leases$/);
+      expect(list).to.include(id);
+      const listed = JSON.parse(await ok(['lease', 'list', '-w', 'json'])) as { leases: { ID: number }[] };
+      expect(listed.leases.map((l) => l.ID)).to.include(ttl.ID);
+      expect(await ok(['lease', 'keep-alive', id, '--once'])).to.equal(
+        `lease ${id} keepalived with TTL(60)\n`,
+      );
+      const j = JSON.parse(await ok(['lease', 'revoke', id, '-w', 'json'])) as { ID: number };
+      expect(j.ID).to.equal(ttl.ID);
+      expect(await ok(['lease', 'timetolive', id])).to.equal(`lease ${id} already expired\n`);
+      const g = JSON.parse(await ok(['lease', 'grant', '30', '-w', 'json'])) as { ID: number; TTL: number };
+      expect(g.TTL).to.equal(30);
+      const gid = g.ID.toString(16).padStart(16, '0');
+      expect(await ok(['lease', 'revoke', gid])).to.equal(`lease ${gid} revoked\n`);
+      const missing = await run(['lease', 'revoke', gid]);
+      expect(missing.code).to.equal(6);
+      expect(missing.stderr).to.match(/^concord lease revoke: /);
+    });
+
+    it('member list: one line per member (a table by default, as several members answer), -w json', async () => {
+      const j = JSON.parse(await ok(['member', 'list', '-w', 'json'])) as {
+        members: { ID: number; name: string; clientURLs: string[] }[];
+      };
+      expect(j.members).to.have.length(3);
+      const simple = lines(await ok(['member', 'list', '-w', 'simple']));
+      expect(simple).to.have.length(3);
+      for (const m of j.members) {
+        const line = simple.find((l) => l.startsWith(`${m.ID.toString(16)}, started, ${m.name}, `));
+        expect(line, m.name)
+          .to.be.a('string')
+          .and.include(m.clientURLs[0]!)
+          .and.match(/, false$/);
+      }
+      const table = lines(await ok(['member', 'list']));
+      expect(table[1]).to.match(
+        /^\| ID +\| STATUS +\| NAME +\| PEER ADDRS +\| CLIENT ADDRS +\| IS LEARNER +\|$/,
+      );
+      expect(table.filter((l) => / started /.test(l))).to.have.length(3);
+    });
+
+    it('endpoint health --cluster -w json: one healthy entry per member', async () => {
+      const j = JSON.parse(await ok(['endpoint', 'health', '--cluster', '-w', 'json'])) as {
+        endpoint: string;
+        health: boolean;
+        took: string;
+      }[];
+      expect(j.map((e) => e.endpoint).sort()).to.deep.equal(cluster.members.map((m) => m.clientUrl).sort());
+      expect(j.every((e) => e.health && /^\d+(\.\d+)?ms$/.test(e.took))).to.equal(true);
+      const t = lines(await ok(['endpoint', 'health', '--cluster', '-w', 'table']));
+      expect(t[1]).to.match(/^\| ENDPOINT +\| HEALTH +\| TOOK +\| ERROR +\|$/);
+    });
+
+    it('compaction: compacted revision N; a read below it then exits 5', async () => {
+      await ok(['put', 'hc/k', 'v']);
+      const rev = await revisionNow();
+      expect(await ok(['compaction', String(rev)])).to.equal(`compacted revision ${rev}\n`);
+      const old = await run(['get', 'hc/k', '--rev', String(rev - 1)]);
+      expect(old.code).to.equal(5);
+    });
+
+    it('snapshot save (human), status (simple and -w json), restore (-w json)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'concord-session-snap-'));
+      try {
+        const file = join(dir, 'backup.snap');
+        const saved = await ok(['snapshot', 'save', file]);
+        const m =
+          /^Snapshot saved at (.+) \(revision (\d+), .+, checksum ([0-9a-f]{8}), from member ([0-9a-f]+)\)\n$/.exec(
+            saved,
+          );
+        expect(m, saved).to.not.equal(null);
+        expect(m![1]).to.equal(file);
+        const revision = Number(m![2]);
+        const simple = (await ok(['snapshot', 'status', file])).trim().split(', ');
+        expect([simple[0], simple[1]]).to.deep.equal([m![3], String(revision)]);
+        const st = JSON.parse(await ok(['snapshot', 'status', file, '-w', 'json'])) as {
+          revision: number;
+          totalKey: number;
+        };
+        expect(st.revision).to.equal(revision);
+        const dataDir = join(dir, 'restored');
+        const r = JSON.parse(
+          await ok(['snapshot', 'restore', file, '--name', 'r1', '--data-dir', dataDir, '-w', 'json']),
+        ) as { data_dir: string; name: string; revision: number; total_keys: number };
+        expect([r.data_dir, r.name, r.revision, r.total_keys]).to.deep.equal([
+          dataDir,
+          'r1',
+          revision,
+          st.totalKey,
+        ]);
+        expect(existsSync(dataDir)).to.equal(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 
@@ -912,6 +1063,11 @@ describe('concord session against three members', function () {
         '--initial-cluster-state',
       ]);
       expect(await complete('concord', 'completion', '')).to.deep.equal([]);
+      // The recipe verbs are in the commander tree too: their own flags and the global ones.
+      expect(await complete('concord', 'lock', '--t')).to.deep.equal(['--ttl']);
+      expect(await complete('concord', 'elect', '--l')).to.deep.equal(['--listen']);
+      expect(await complete('concord', 'semaphore', 'release', '--endp')).to.deep.equal(['--endpoints']);
+      expect(await complete('concord', 'lock', '-w', 'f')).to.deep.equal(['fields']);
     });
 
     it('the zsh script declares the same tree', async () => {
