@@ -17,8 +17,8 @@ export const LOCK_EXIT_STATUS = [
 ].join('\n');
 
 export const ELECT_EXIT_STATUS = [
-  'exit status: campaign: 0 after resigning on SIGINT/SIGTERM, 1 if leadership was lost;',
-  'observe: 130 when interrupted. Otherwise as below.',
+  'exit status: 0 after resigning (campaign) or when stopped (observe) on SIGINT/SIGTERM, 1 if',
+  'leadership was lost. Otherwise as below.',
 ].join('\n');
 
 export const SEMAPHORE_EXIT_STATUS =

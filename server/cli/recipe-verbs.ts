@@ -102,7 +102,7 @@ export function recipeRunners(h: RecipeVerbHelpers): Readonly<Record<string, Run
         const f = inv.globals.format;
         if (f === 'json') inv.io.err(JSON.stringify(lockJson(held)));
         else if (f === 'fields') for (const l of jsonFieldLines(lockJson(held))) inv.io.err(l);
-        else inv.io.err(`concord lock: holding ${name} (key ${held.key}, token ${held.token})`);
+        else inv.io.err(`concord lock: holding ${name} (token ${held.token})`);
         return await runHolding(inv, held, command);
       },
       LONG_LIVED,
@@ -133,16 +133,14 @@ export function recipeRunners(h: RecipeVerbHelpers): Readonly<Record<string, Run
           term: held.revision,
           lease: held.session.leaseId,
         };
-        print(inv, asJson, () => [
-          `elected: ${name} = ${held.value} (term ${held.revision}, key ${held.key})`,
-        ]);
+        print(inv, asJson, () => [`elected: ${name} = ${held.value} (term ${held.revision})`]);
         await Promise.race([aborted(held.signal), aborted(inv.io.interrupt)]);
         if (!inv.io.interrupt.aborted) {
-          inv.io.err(`concord elect: lost leadership of ${name}`);
+          inv.io.err(`concord elect: lost leadership of ${name} (${reasonOf(held.signal)})`);
           return ExitCode.Failure;
         }
         if (inv.globals.format === 'simple' || inv.globals.format === 'table')
-          inv.io.err(`concord elect: resigning ${name}`);
+          inv.io.out(`resigning ${name}`);
         return ExitCode.Ok;
       },
       LONG_LIVED,
@@ -263,10 +261,11 @@ async function observe(inv: Invocation, election: Election): Promise<number> {
   try {
     for await (const leader of election.observe({ signal: inv.io.interrupt }))
       print(inv, asJson(leader), () => [
-        leader === undefined ? 'no leader' : `${leader.value} (term ${leader.revision}, key ${leader.key})`,
+        leader === undefined ? 'no leader' : `${leader.value} (term ${leader.revision})`,
       ]);
   } catch (e) {
     if (!inv.io.interrupt.aborted) throw e;
   }
-  return ExitCode.Interrupted;
+  // Observing ends only when interrupted: that is its normal end (exit 0, as before commander).
+  return ExitCode.Ok;
 }

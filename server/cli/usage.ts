@@ -45,7 +45,7 @@ export const COMMAND_SUMMARIES: readonly (readonly [string, string])[] = [
   ['alarm list|disarm', 'list or clear the alarms (NOSPACE, CORRUPT)'],
   ['defrag [--cluster]', 'drop compacted history, return memory to the OS'],
   ['move-leader MEMBER_ID', 'hand Raft leadership to another member'],
-  ['lock NAME [-- COMMAND [ARGS...]]', 'run a command holding a lock, or hold it until Ctrl-C'],
+  ['lock NAME -- COMMAND [ARGS...]', 'run a command holding a lock (none: hold it until Ctrl-C)'],
   ['elect NAME [PROPOSAL]', 'campaign and hold leadership, or print leadership changes'],
   ['semaphore list|set-limit|release', 'inspect and operate a locksmith-style semaphore'],
   ['version', 'print the version'],
