@@ -13,6 +13,7 @@ import {
   type KeyValue,
   type LeaseLostError,
   type RangeOptions,
+  type ResponseHeader,
   type SortOrder,
   type SortTarget,
   type StatusResponse,
@@ -68,8 +69,10 @@ import {
 import { buildTxn, readTxn, txnOutput } from './txn-verb.js';
 import { CLIENT_VERBS, declareVerbs, INSECURE_ENV, type ClientVerb } from './verb-specs.js';
 import { runPerEvent } from './watch-exec.js';
+import { startTicker } from './progress.js';
 import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
 import { maintenanceRunners } from './maintenance-verbs.js';
+import { recipeRunners } from './recipe-verbs.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
@@ -391,26 +394,37 @@ async function watch(inv: Invocation): Promise<number> {
       prevKv,
       signal: inv.io.interrupt,
     });
+    // On a terminal, a line on stderr counts the events and their rate (progress.ts).
+    const ticker = startTicker({ label: `watch ${inv.args.join(' ')}`, things: 'events' });
+    const print = async (batch: readonly WatchEvent[], header: ResponseHeader): Promise<void> => {
+      if (f === 'json') {
+        json(inv, {
+          Header: headerJson(header),
+          Events: batch.map(eventJson),
+          CompactRevision: 0,
+          Canceled: false,
+          Created: false,
+        });
+      }
+      for (const ev of batch) {
+        if (f !== 'json') printEvent(inv, ev);
+        if (inv.exec.length > 0) await runPerEvent(inv.exec, ev, inv.io.err);
+      }
+    };
     try {
       for await (const batch of w) {
         if (batch.type !== 'events') continue;
-        if (f === 'json') {
-          json(inv, {
-            Header: headerJson(batch.header),
-            Events: batch.events.map(eventJson),
-            CompactRevision: 0,
-            Canceled: false,
-            Created: false,
-          });
-        }
-        for (const ev of batch.events) {
-          if (f !== 'json') printEvent(inv, ev);
-          if (inv.exec.length > 0) await runPerEvent(inv.exec, ev, inv.io.err);
+        if (ticker === undefined) await print(batch.events, batch.header);
+        else {
+          ticker.add(batch.events.length);
+          await ticker.around(() => print(batch.events, batch.header));
         }
       }
     } catch (e) {
       if (inv.io.interrupt.aborted) return ExitCode.Interrupted;
       throw e;
+    } finally {
+      ticker?.stop();
     }
     return inv.io.interrupt.aborted ? ExitCode.Interrupted : ExitCode.Ok;
   });
@@ -860,4 +874,6 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   ...SNAPSHOT_RUNNERS,
   // endpoint hashkv, alarm, defrag, move-leader, member add|remove|update|promote.
   ...maintenanceRunners({ withClient, deadline, targets, atEndpoint }),
+  // lock, elect, semaphore list|set-limit|release.
+  ...recipeRunners({ withClient, deadline }),
 };

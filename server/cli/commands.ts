@@ -4,17 +4,7 @@
  * connects, listens or creates anything.
  */
 import { CLIENT_VERBS, type ClientVerb } from './verb-specs.js';
-import {
-  clientVerbUsage,
-  ELECT_USAGE,
-  HELP_USAGE,
-  LOCK_USAGE,
-  SEMAPHORE_USAGE,
-  SERVE_USAGE,
-  topUsage,
-  VERSION_USAGE,
-  wantsHelp,
-} from './usage.js';
+import { clientVerbUsage, HELP_USAGE, SERVE_USAGE, topUsage, VERSION_USAGE, wantsHelp } from './usage.js';
 
 export interface Command {
   readonly name: string;
@@ -34,12 +24,7 @@ async function serve(args: string[]): Promise<number> {
   return run(args);
 }
 
-async function recipe(verb: string, args: string[]): Promise<number> {
-  const { runRecipeCommand } = await import('./recipes-commands.js');
-  return runRecipeCommand(verb, args);
-}
-
-/** A client verb (client-verbs.ts): parsed by commander, run through the SDK. */
+/** A client verb (client-verbs.ts, the recipe verbs included): parsed by commander, run through the SDK. */
 function clientVerb(name: ClientVerb): Command {
   return {
     name,
@@ -85,9 +70,6 @@ function processInterrupt(): { signal: AbortSignal; dispose: () => void } {
 export const COMMANDS: readonly Command[] = [
   { name: 'serve', usage: SERVE_USAGE, run: serve },
   ...CLIENT_VERBS.map(clientVerb),
-  { name: 'lock', usage: LOCK_USAGE, run: (args) => recipe('lock', args) },
-  { name: 'elect', usage: ELECT_USAGE, run: (args) => recipe('elect', args) },
-  { name: 'semaphore', usage: SEMAPHORE_USAGE, run: (args) => recipe('semaphore', args) },
   {
     name: 'version',
     usage: VERSION_USAGE,

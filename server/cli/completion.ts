@@ -2,7 +2,7 @@
  * `concord completion bash|zsh`: a shell completion script generated from the same declarations
  * that parse the command line, so it cannot drift from them: the client verbs from commander's
  * tree (verb-specs.ts), `serve`'s flags from its flag table (flags.ts), and the other commands
- * (lock, elect, semaphore, version, help) from their usage text, the one place they are described.
+ * (version, help) from their usage text, the one place they are described.
  *
  * Both scripts share the data functions (plain `case` statements that bash and zsh both run):
  *   _concord_subcommands PATH      the commands under PATH ("" for the top, "lease" for its group)

@@ -11,6 +11,7 @@ import {
   RequestTimeoutError,
   UnreachableError,
 } from '../../client/index.js';
+import { RecipeError, RecipeErrorCode } from '../../recipes/index.js';
 
 export const ExitCode = {
   /** Done. */
@@ -41,6 +42,13 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 /** The exit status for an error thrown by the SDK (or by the CLI itself). */
 export function exitCodeOf(err: unknown): ExitCode {
   if (err instanceof UsageError) return ExitCode.Usage;
+  // The recipes check their arguments (names, limits) before sending anything: a usage error.
+  if (err instanceof RecipeError)
+    return err.code === RecipeErrorCode.InvalidArgument
+      ? ExitCode.Usage
+      : err.code === RecipeErrorCode.Timeout
+        ? ExitCode.Timeout
+        : ExitCode.Failure;
   if (err instanceof CommandTimeoutError) return ExitCode.Timeout;
   if (err instanceof CompactedError || err instanceof FutureRevisionError) return ExitCode.Revision;
   if (err instanceof UnreachableError) return ExitCode.Unavailable;

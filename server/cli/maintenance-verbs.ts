@@ -7,6 +7,7 @@
 import type { AlarmMember, Client, HashKVResponse, ResponseHeader } from '../../client/index.js';
 import type { Globals, Invocation, Runner } from './client-verbs.js';
 import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
+import { startBar } from './progress.js';
 import { headerJson, memberHex, multiMemberFormat, omitEmpty, table, type Json } from './render.js';
 
 /** What the runners need of client-verbs.ts (passed in, so the two modules do not import each other's values). */
@@ -56,23 +57,35 @@ function alarmLines(inv: Invocation, header: ResponseHeader, alarms: readonly Al
   for (const a of alarms) inv.io.out(`memberID:${a.memberId} alarm:${ALARM_NAME[a.alarm]} `);
 }
 
-/** Runs `run` on every target endpoint; rows of the ones that answered, errors of the others on stderr. */
+/**
+ * Runs `run` on every target endpoint; rows of the ones that answered, errors of the others on
+ * stderr. With `progressLabel`, a terminal shows how many members are done (progress.ts).
+ */
 async function perEndpoint<T>(
   h: VerbHelpers,
   inv: Invocation,
   verb: string,
   run: (c: Client, ep: string) => Promise<T>,
+  progressLabel?: string,
 ): Promise<{ ok: { ep: string; value: T }[]; code: number }> {
   const eps = await h.targets(inv);
+  const bar =
+    progressLabel === undefined
+      ? undefined
+      : await startBar({ label: progressLabel, total: eps.length, unit: { name: 'members' } });
+  let done = 0;
   const results = await Promise.all(
     eps.map(async (ep) => {
       try {
         return { ep, value: await h.atEndpoint(inv, ep, (c) => run(c, ep)) };
       } catch (error) {
         return { ep, error };
+      } finally {
+        done += 1;
+        bar?.update(done);
       }
     }),
-  );
+  ).finally(() => bar?.stop());
   const ok: { ep: string; value: T }[] = [];
   let code: number = ExitCode.Ok;
   for (const r of results) {
@@ -151,8 +164,12 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
     (await c.maintenance.status({ signal: h.deadline(inv) })).header;
 
   const defrag: Runner = async (inv) => {
-    const { ok, code } = await perEndpoint(h, inv, 'defrag', (c) =>
-      c.maintenance.defragment({ signal: h.deadline(inv) }),
+    const { ok, code } = await perEndpoint(
+      h,
+      inv,
+      'defrag',
+      (c) => c.maintenance.defragment({ signal: h.deadline(inv) }),
+      'defrag',
     );
     if (inv.globals.format === 'json')
       out(

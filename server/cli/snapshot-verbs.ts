@@ -3,8 +3,8 @@
  *
  * - save: the SDK's verified snapshot stream (client/snapshot.ts) into FILE.part, fsynced, renamed
  *   to FILE, the directory fsynced: FILE is either the previous file or the whole new snapshot,
- *   never a partial one. A progress line (bytes, percent, rate) goes to stderr while stdout and
- *   stderr are terminals; nothing otherwise.
+ *   never a partial one. A progress line (bytes, percent, rate; progress.ts) goes to stderr while
+ *   stdout and stderr are terminals; nothing otherwise.
  * - status: reads the file through the format's checks (client/protocol/snapshot-format.ts) and
  *   decodes the state in it, as restore and a member's boot would.
  * - restore: the same checks, then server/member/snapshot-restore.ts writes the data directory;
@@ -21,6 +21,7 @@ import { Client, formatSnapshotChecksum, type ClientOptions } from '../../client
 import { SnapshotFileReader, type SnapshotFileSummary } from '../../client/protocol/index.js';
 import { InvalidConfigError, loadConfig } from './config.js';
 import { ExitCode, UsageError } from './exit-codes.js';
+import { startBar, type ProgressBar } from './progress.js';
 import { fieldLines, humanBytes, memberHex, table, type Json, type OutputFormat } from './render.js';
 
 /** What a snapshot runner uses of client-verbs.ts's invocation. */
@@ -43,10 +44,10 @@ async function save(inv: SnapshotInvocation): Promise<number> {
   const [file] = inv.args as [string];
   const part = `${file}.part`;
   const client = new Client(inv.globals.clientOptions);
-  let progress: Progress | undefined;
+  let progress: ProgressBar | undefined;
   try {
     const snap = await client.snapshot({ signal: inv.io.interrupt });
-    progress = await Progress.maybeStart(snap.totalBytes);
+    progress = await startBar({ label: 'snapshot', total: snap.totalBytes, unit: 'bytes' });
     const fh = await open(part, 'w');
     try {
       for await (const chunk of snap) {
@@ -93,48 +94,6 @@ async function fsyncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-/**
- * The progress line of `save` and `restore` (cli-progress), only when both stdout and stderr are
- * terminals.
- */
-class Progress {
-  private readonly startedMs = Date.now();
-
-  private constructor(
-    private readonly bar: { update(value: number, payload: object): void; stop(): void },
-    private readonly totalBytes: number,
-  ) {}
-
-  static async maybeStart(totalBytes: number, label = 'snapshot'): Promise<Progress | undefined> {
-    if (process.stdout.isTTY !== true || process.stderr.isTTY !== true) return undefined;
-    const { SingleBar, Presets } = (await import('cli-progress')).default;
-    const bar = new SingleBar(
-      {
-        format: `${label} [{bar}] {percentage}% | {done} / {total_h} | {rate}`,
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: true,
-      },
-      Presets.shades_classic,
-    );
-    bar.start(totalBytes, 0, { done: humanBytes(0), total_h: humanBytes(totalBytes), rate: '' });
-    return new Progress(bar, totalBytes);
-  }
-
-  update(bytes: number): void {
-    const seconds = Math.max(0.001, (Date.now() - this.startedMs) / 1000);
-    this.bar.update(bytes, {
-      done: humanBytes(bytes),
-      total_h: humanBytes(this.totalBytes),
-      rate: `${humanBytes(Math.round(bytes / seconds))}/s`,
-    });
-  }
-
-  stop(): void {
-    this.bar.stop();
   }
 }
 
@@ -237,7 +196,7 @@ async function restore(inv: SnapshotInvocation): Promise<number> {
   const [file] = inv.args as [string];
   const config = restoreConfig(inv.opts);
   // Reading and checking the file is the long part of a restore: that is what the line shows.
-  const progress = await Progress.maybeStart((await stat(file)).size, 'restore');
+  const progress = await startBar({ label: 'restore', total: (await stat(file)).size, unit: 'bytes' });
   let summary: SnapshotFileSummary;
   let payload: Uint8Array;
   try {

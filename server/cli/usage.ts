@@ -5,40 +5,6 @@
 import { helpText } from './flags.js';
 import { declareVerbs, verbUsage, type ClientVerb } from './verb-specs.js';
 
-const ENDPOINTS_NOTE =
-  '  --endpoints=URL[,URL...]   members to talk to (default $CONCORD_ENDPOINTS, else http://127.0.0.1:2379)';
-
-export const LOCK_USAGE = [
-  'usage: concord lock NAME [--ttl=SEC] [--endpoints=URLS] -- COMMAND [ARGS...]',
-  '',
-  'Runs COMMAND while holding the lock NAME. The command gets the fencing token in',
-  'CONCORD_LOCK_TOKEN; it is sent SIGTERM if the lock may be lost.',
-  "exit status: the command's, 1 if the lock was lost, 2 on a usage error, 130 when interrupted.",
-  '',
-  "  --ttl=SEC                  lease TTL of the lock's session (default 10)",
-  ENDPOINTS_NOTE,
-].join('\n');
-
-export const ELECT_USAGE = [
-  'usage: concord elect NAME VALUE [--ttl=SEC] [--endpoints=URLS]   campaign, resign on Ctrl-C',
-  '       concord elect NAME [--endpoints=URLS]                     print every leader change',
-  '',
-  'exit status: 0 after resigning, 1 if leadership was lost, 2 on a usage error.',
-  '',
-  "  --ttl=SEC                  lease TTL of the campaign's session (default 10)",
-  ENDPOINTS_NOTE,
-].join('\n');
-
-export const SEMAPHORE_USAGE = [
-  'usage: concord semaphore list NAME [--endpoints=URLS]              the limit and the holders',
-  '       concord semaphore set-limit NAME N [--endpoints=URLS]       change the limit',
-  "       concord semaphore release NAME HOLDER [--endpoints=URLS]    free a holder's slot",
-  '',
-  'exit status: 0 done, 1 (release) the holder held no slot or the request failed, 2 on a usage error.',
-  '',
-  ENDPOINTS_NOTE,
-].join('\n');
-
 export const SERVE_EXIT_STATUS = [
   'exit status:',
   '  0    stopped gracefully (SIGTERM or SIGINT)',
@@ -79,8 +45,8 @@ export const COMMAND_SUMMARIES: readonly (readonly [string, string])[] = [
   ['alarm list|disarm', 'list or clear the alarms (NOSPACE, CORRUPT)'],
   ['defrag [--cluster]', 'drop compacted history, return memory to the OS'],
   ['move-leader MEMBER_ID', 'hand Raft leadership to another member'],
-  ['lock NAME -- COMMAND [ARGS...]', 'run a command while holding a lock'],
-  ['elect NAME [VALUE]', 'campaign, or print leadership changes'],
+  ['lock NAME -- COMMAND [ARGS...]', 'run a command holding a lock (none: hold it until Ctrl-C)'],
+  ['elect NAME [PROPOSAL]', 'campaign and hold leadership, or print leadership changes'],
   ['semaphore list|set-limit|release', 'inspect and operate a locksmith-style semaphore'],
   ['version', 'print the version'],
   ['help [COMMAND]', 'print the usage of a command'],

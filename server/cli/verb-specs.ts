@@ -1,12 +1,20 @@
 /**
  * The client verbs of `concord` (get, put, del, txn, watch, lease, member, endpoint, compaction, the
- * recipes' views queue/registry/config, and completion), their
+ * recipes' views queue/registry/config, and completion; snapshot, maintenance and the recipe verbs
+ * lock/elect/semaphore are declared by the modules called at the end of declareVerbs), their
  * arguments and flags as commander declares them, with etcdctl's names so habits carry over. This
  * module only declares: it imports no client, so `--help` (usage.ts renders these declarations)
  * never loads what it describes. client-verbs.ts attaches the runners.
  */
 import { Argument, Command, Option } from 'commander';
 import { declareMaintenanceVerbs, MAINTENANCE_VERBS } from './maintenance-verb-specs.js';
+import {
+  declareRecipeVerbs,
+  ELECT_EXIT_STATUS,
+  LOCK_EXIT_STATUS,
+  RECIPE_VERBS,
+  SEMAPHORE_EXIT_STATUS,
+} from './recipe-verb-specs.js';
 import { OUTPUT_FORMATS } from './render.js';
 import { declareSnapshotVerbs } from './snapshot-spec.js';
 
@@ -231,6 +239,7 @@ export function declareVerbs(): Command {
     .addArgument(new Argument('<shell>').choices(['bash', 'zsh']));
   declareSnapshotVerbs(root, withGlobals);
   declareMaintenanceVerbs(root, { member, endpoint }, withGlobals);
+  declareRecipeVerbs(root, withGlobals);
   return root;
 }
 
@@ -251,8 +260,16 @@ export const CLIENT_VERBS = [
   'completion',
   'snapshot',
   ...MAINTENANCE_VERBS,
+  ...RECIPE_VERBS,
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
+
+/** The verbs whose exit status differs from the table's (lock passes on its command's). */
+const VERB_EXIT_STATUS: Readonly<Partial<Record<ClientVerb, string>>> = {
+  lock: LOCK_EXIT_STATUS,
+  elect: ELECT_EXIT_STATUS,
+  semaphore: SEMAPHORE_EXIT_STATUS,
+};
 
 /**
  * The usage of one verb: commander's help with `usage:` as every other command's, and the exit
@@ -267,5 +284,6 @@ export function verbUsage(root: Command, verb: ClientVerb, sub?: string): string
     .replace(/^Usage:/, 'usage:');
   // completion talks to no member: only the usage error applies.
   if (verb === 'completion') return `${help}\n\nexit status: 0 printed, 2 unknown shell.`;
-  return `${help}\n\n${CLIENT_EXIT_STATUS}`;
+  const own = VERB_EXIT_STATUS[verb];
+  return `${help}\n\n${own === undefined ? '' : `${own}\n`}${CLIENT_EXIT_STATUS}`;
 }

@@ -22,6 +22,7 @@ import {
   UnavailableError,
   UnreachableError,
 } from '../../client/index.js';
+import { RecipeError, RecipeErrorCode } from '../../recipes/index.js';
 import { CommandTimeoutError, ExitCode, exitCodeOf, UsageError } from '../../server/cli/exit-codes.js';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -46,6 +47,10 @@ describe('exit status of the client verbs', () => {
       [new UnauthenticatedError('x'), 9],
       [new PermissionDeniedError('x'), 9],
       [new ClientError('INTERNAL', 'x'), 1],
+      [new RecipeError(RecipeErrorCode.InvalidArgument, 'x'), 2],
+      [new RecipeError(RecipeErrorCode.Timeout, 'x'), 4],
+      [new RecipeError(RecipeErrorCode.Lost, 'x'), 1],
+      [new RecipeError(RecipeErrorCode.InvalidValue, 'x'), 1],
       [new Error('anything else'), 1],
     ];
     for (const [err, code] of cases) expect(exitCodeOf(err), (err as Error).name).to.equal(code);

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { ClusterHarness } from '../cluster/harness.js';
+import { prepareJoiner, type Joiner } from '../cluster/join.js';
 import { eventually } from '../helpers/eventually.js';
 import { ConcordProcess } from './concord-process.js';
 
@@ -57,7 +58,11 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
       return (list.members ?? []).every((m) => (m.clientURLs ?? []).length > 0) ? true : undefined;
     });
   });
-  after(async () => cluster?.stop());
+  const joiners: Joiner[] = [];
+  after(async () => {
+    await cluster?.stop();
+    for (const j of joiners) await j.cleanup();
+  });
 
   it('endpoint hashkv --cluster: one hash per member, all equal; -w json and -w table agree', async () => {
     for (let i = 0; i < 5; i++) await ok(['put', `hk/${i}`, 'v']);
@@ -153,6 +158,10 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
     expect(await ok(['member', 'update', id, '--peer-urls=http://127.0.0.9:2390'])).to.equal(
       `Member ${id} updated in cluster ${added![2]!}\n`,
     );
+    const updated = JSON.parse(
+      await ok(['member', 'update', id, '--peer-urls=http://127.0.0.9:2390', '-w', 'json']),
+    ) as { header: { cluster_id: number; revision?: number } };
+    expect(hex(updated.header.cluster_id)).to.equal(added![2]!);
     const list = JSON.parse(await ok(['member', 'list', '-w', 'json'])) as {
       members: { ID: number; peerURLs: string[]; isLearner?: boolean }[];
     };
@@ -178,5 +187,46 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
     expect(await ok(['member', 'remove', hex(j.member.ID)])).to.match(
       /^Member [0-9a-f]+ removed from cluster [0-9a-f]+\n$/,
     );
+  });
+
+  it('member promote of a learner that caught up: human, then -w json for a second one', async () => {
+    /** Adds a learner with the CLI, starts it, and promotes it with the CLI once it caught up. */
+    const promoteNew = async (
+      name: string,
+      host: string,
+      format: string[],
+    ): Promise<{ id: string; out: string }> => {
+      const joiner = await prepareJoiner(cluster, name, host);
+      joiners.push(joiner);
+      const add = JSON.parse(
+        await ok(['member', 'add', name, `--peer-urls=${joiner.peerUrl}`, '--learner', '-w', 'json']),
+      ) as { member: { ID: number } };
+      const id = hex(add.member.ID);
+      // The original members: a removed joiner must not be in the new one's --initial-cluster.
+      joiner.start(cluster.members.slice(0, 3));
+      // LEARNER_NOT_READY (exit 4) until it caught up: the operator retries.
+      const out = await eventually(
+        `${name} promoted`,
+        async () => {
+          const r = await concord(first, ['member', 'promote', id, '--command-timeout', '2s', ...format]);
+          if (r.code === 4) return undefined;
+          expect(r.code, r.stderr).to.equal(0);
+          return r.stdout;
+        },
+        { timeoutMs: 60_000 },
+      );
+      const list = JSON.parse(await ok(['member', 'list', '-w', 'json'])) as {
+        members: { ID: number; isLearner?: boolean }[];
+      };
+      expect(list.members.find((m) => m.ID === add.member.ID)?.isLearner).to.equal(undefined);
+      return { id, out };
+    };
+    const human = await promoteNew('m6', '127.0.0.6', []);
+    expect(human.out).to.match(new RegExp(`^Member ${human.id} promoted in cluster [0-9a-f]+\\n$`));
+    expect(await ok(['member', 'remove', human.id])).to.match(/ removed from cluster /);
+    const json = await promoteNew('m7', '127.0.0.7', ['-w', 'json']);
+    const j = JSON.parse(json.out) as { header: { cluster_id: number; member_id: number } };
+    expect(j.header.cluster_id).to.be.above(0);
+    expect((await ids()).size).to.equal(4);
   });
 });

@@ -6,10 +6,20 @@
  * verb is run as the real `concord` binary, with a human-output and a `-w json` case.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '../../client/index.js';
-import { register, WorkQueue, type Registration } from '../../recipes/index.js';
+import {
+  Election,
+  lockContenders,
+  register,
+  Semaphore,
+  WorkQueue,
+  type Registration,
+} from '../../recipes/index.js';
 import { COMMANDS } from '../../server/cli/commands.js';
 import { declareVerbs } from '../../server/cli/verb-specs.js';
 import { ClusterHarness } from '../cluster/harness.js';
@@ -314,6 +324,154 @@ describe('concord session against three members', function () {
     });
   });
 
+  describe('human and -w json of the key, lease, member, endpoint, compaction and snapshot verbs', () => {
+    it('put: OK (and the previous key-value), -w json the header (and prev_kv)', async () => {
+      expect(await ok(['put', 'hj/k', 'one'])).to.equal('OK\n');
+      expect(await ok(['put', 'hj/k', 'two', '--prev-kv'])).to.equal('OK\nhj/k\none\n');
+      const j = JSON.parse(await ok(['put', 'hj/k', 'three', '--prev-kv', '-w', 'json'])) as {
+        header: JsonHeader;
+        prev_kv: JsonKv;
+      };
+      expect(j.header.revision).to.equal(j.prev_kv.mod_revision + 1);
+      expect(j.header.raft_term).to.be.above(0);
+      expect(unb64(j.prev_kv.value)).to.equal('two');
+    });
+
+    it('del: the count (and the deleted key-values), -w json deleted and prev_kvs', async () => {
+      for (const k of ['hd/a', 'hd/b', 'hd/c']) await ok(['put', k, k.toUpperCase()]);
+      expect(await ok(['del', 'hd/a', '--prev-kv'])).to.equal('1\nhd/a\nHD/A\n');
+      const j = JSON.parse(await ok(['del', 'hd/', '--prefix', '--prev-kv', '-w', 'json'])) as {
+        header: JsonHeader;
+        deleted: number;
+        prev_kvs: JsonKv[];
+      };
+      expect(j.deleted).to.equal(2);
+      expect(j.prev_kvs.map((kv) => unb64(kv.key))).to.deep.equal(['hd/b', 'hd/c']);
+      expect(await ok(['del', 'hd/', '--prefix'])).to.equal('0\n');
+    });
+
+    it('lease grant, timetolive, list, keep-alive --once, revoke: etcdctl lines, and -w json', async () => {
+      const granted = /^lease ([0-9a-f]{16}) granted with TTL\(60s\)$/.exec(
+        (await ok(['lease', 'grant', '60'])).trim(),
+      );
+      expect(granted).to.not.equal(null);
+      const id = granted![1]!;
+      await ok(['put', 'hl/k', 'v', '--lease', id]);
+      expect(await ok(['lease', 'timetolive', id, '--keys'])).to.match(
+        new RegExp(
+          `^lease ${id} granted with TTL\\(60s\\), remaining\\(\\d+s\\), attached keys\\(\\[hl/k\\]\\)\\n$`,
+        ),
+      );
+      const ttl = JSON.parse(await ok(['lease', 'timetolive', id, '--keys', '-w', 'json'])) as {
+        header: JsonHeader;
+        ID: number;
+        TTL: number;
+        grantedTTL: number;
+        keys: string[];
+      };
+      expect([ttl.ID.toString(16).padStart(16, '0'), ttl.grantedTTL, ttl.keys.map(unb64)]).to.deep.equal([
+        id,
+        60,
+        ['hl/k'],
+      ]);
+      expect(ttl.TTL).to.be.within(1, 60);
+      const list = lines(await ok(['lease', 'list']));
+      expect(list[0]).to.match(/^found \d+ leases$/);
+      expect(list).to.include(id);
+      const listed = JSON.parse(await ok(['lease', 'list', '-w', 'json'])) as { leases: { ID: number }[] };
+      expect(listed.leases.map((l) => l.ID)).to.include(ttl.ID);
+      expect(await ok(['lease', 'keep-alive', id, '--once'])).to.equal(
+        `lease ${id} keepalived with TTL(60)\n`,
+      );
+      const j = JSON.parse(await ok(['lease', 'revoke', id, '-w', 'json'])) as { ID: number };
+      expect(j.ID).to.equal(ttl.ID);
+      expect(await ok(['lease', 'timetolive', id])).to.equal(`lease ${id} already expired\n`);
+      const g = JSON.parse(await ok(['lease', 'grant', '30', '-w', 'json'])) as { ID: number; TTL: number };
+      expect(g.TTL).to.equal(30);
+      const gid = g.ID.toString(16).padStart(16, '0');
+      expect(await ok(['lease', 'revoke', gid])).to.equal(`lease ${gid} revoked\n`);
+      const missing = await run(['lease', 'revoke', gid]);
+      expect(missing.code).to.equal(6);
+      expect(missing.stderr).to.match(/^concord lease revoke: /);
+    });
+
+    it('member list: one line per member (a table by default, as several members answer), -w json', async () => {
+      const j = JSON.parse(await ok(['member', 'list', '-w', 'json'])) as {
+        members: { ID: number; name: string; clientURLs: string[] }[];
+      };
+      expect(j.members).to.have.length(3);
+      const simple = lines(await ok(['member', 'list', '-w', 'simple']));
+      expect(simple).to.have.length(3);
+      for (const m of j.members) {
+        const line = simple.find((l) => l.startsWith(`${m.ID.toString(16)}, started, ${m.name}, `));
+        expect(line, m.name)
+          .to.be.a('string')
+          .and.include(m.clientURLs[0]!)
+          .and.match(/, false$/);
+      }
+      const table = lines(await ok(['member', 'list']));
+      expect(table[1]).to.match(
+        /^\| ID +\| STATUS +\| NAME +\| PEER ADDRS +\| CLIENT ADDRS +\| IS LEARNER +\|$/,
+      );
+      expect(table.filter((l) => / started /.test(l))).to.have.length(3);
+    });
+
+    it('endpoint health --cluster -w json: one healthy entry per member', async () => {
+      const j = JSON.parse(await ok(['endpoint', 'health', '--cluster', '-w', 'json'])) as {
+        endpoint: string;
+        health: boolean;
+        took: string;
+      }[];
+      expect(j.map((e) => e.endpoint).sort()).to.deep.equal(cluster.members.map((m) => m.clientUrl).sort());
+      expect(j.every((e) => e.health && /^\d+(\.\d+)?ms$/.test(e.took))).to.equal(true);
+      const t = lines(await ok(['endpoint', 'health', '--cluster', '-w', 'table']));
+      expect(t[1]).to.match(/^\| ENDPOINT +\| HEALTH +\| TOOK +\| ERROR +\|$/);
+    });
+
+    it('compaction: compacted revision N; a read below it then exits 5', async () => {
+      await ok(['put', 'hc/k', 'v']);
+      const rev = await revisionNow();
+      expect(await ok(['compaction', String(rev)])).to.equal(`compacted revision ${rev}\n`);
+      const old = await run(['get', 'hc/k', '--rev', String(rev - 1)]);
+      expect(old.code).to.equal(5);
+    });
+
+    it('snapshot save (human), status (simple and -w json), restore (-w json)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'concord-session-snap-'));
+      try {
+        const file = join(dir, 'backup.snap');
+        const saved = await ok(['snapshot', 'save', file]);
+        const m =
+          /^Snapshot saved at (.+) \(revision (\d+), .+, checksum ([0-9a-f]{8}), from member ([0-9a-f]+)\)\n$/.exec(
+            saved,
+          );
+        expect(m, saved).to.not.equal(null);
+        expect(m![1]).to.equal(file);
+        const revision = Number(m![2]);
+        const simple = (await ok(['snapshot', 'status', file])).trim().split(', ');
+        expect([simple[0], simple[1]]).to.deep.equal([m![3], String(revision)]);
+        const st = JSON.parse(await ok(['snapshot', 'status', file, '-w', 'json'])) as {
+          revision: number;
+          totalKey: number;
+        };
+        expect(st.revision).to.equal(revision);
+        const dataDir = join(dir, 'restored');
+        const r = JSON.parse(
+          await ok(['snapshot', 'restore', file, '--name', 'r1', '--data-dir', dataDir, '-w', 'json']),
+        ) as { data_dir: string; name: string; revision: number; total_keys: number };
+        expect([r.data_dir, r.name, r.revision, r.total_keys]).to.deep.equal([
+          dataDir,
+          'r1',
+          revision,
+          st.totalKey,
+        ]);
+        expect(existsSync(dataDir)).to.equal(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe('-w fields and -w json of the lease, endpoint and compaction verbs', () => {
     const field = (out: string, name: string): string[] =>
       lines(out)
@@ -521,6 +679,323 @@ describe('concord session against three members', function () {
     });
   });
 
+  describe('the recipe verbs: lock, elect, semaphore', () => {
+    let client: Client;
+    before(() => {
+      client = new Client({ endpoints: endpoints.split(',') });
+    });
+    after(async () => client?.close());
+
+    /** Starts `concord args…` and waits until its stdout has `n` non-empty lines. */
+    async function started(args: readonly string[], n: number): Promise<ConcordProcess> {
+      const p = new ConcordProcess(args, { env: { ...process.env, CONCORD_ENDPOINTS: endpoints } });
+      try {
+        await eventually(`${args.join(' ')} printed ${n} lines`, () => {
+          if (!p.running) throw new Error(`exited ${String(p.child.exitCode)}: ${p.stderr}`);
+          return lines(p.stdout).length >= n ? true : undefined;
+        });
+      } catch (e) {
+        await p.kill();
+        throw e;
+      }
+      return p;
+    }
+
+    it('lock NAME -- COMMAND: runs it with the fencing token, passes on its exit status, releases', async () => {
+      const cmd = [
+        process.execPath,
+        '-e',
+        'process.exit(Number(process.env.CONCORD_LOCK_TOKEN) > 0 ? 7 : 3)',
+      ];
+      const human = await run(['lock', 'cli-run', '--', ...cmd]);
+      expect(human.code, human.stderr).to.equal(7);
+      expect(human.stderr).to.match(/^concord lock: holding cli-run \(token \d+\)$/m);
+      expect(await lockContenders(client, 'cli-run')).to.deep.equal([]);
+
+      const printToken = [process.execPath, '-e', 'console.log(process.env.CONCORD_LOCK_TOKEN)'];
+      const j = await run(['lock', 'cli-run', '-w', 'json', '--', ...printToken]);
+      expect(j.code, j.stderr).to.equal(0);
+      // With a command, stdout is the command's; the lock's answer goes to stderr.
+      const answer = JSON.parse(lines(j.stderr)[0]!) as {
+        name: string;
+        key: string;
+        token: number;
+        lease: number;
+      };
+      expect(answer.name).to.equal('cli-run');
+      expect(lines(j.stdout)).to.deep.equal([String(answer.token)]);
+      expect(answer.lease).to.be.above(0);
+      expect(await lockContenders(client, 'cli-run')).to.deep.equal([]);
+    });
+
+    it('lock NAME: prints the key and the token, holds until SIGTERM (130); a second locker waits', async () => {
+      const p = await started(['lock', 'cli-hold'], 2);
+      const [key, token] = lines(p.stdout) as [string, string];
+      const waiter = new ConcordProcess(
+        ['lock', 'cli-hold', '--', process.execPath, '-e', 'console.log("ran")'],
+        { env: { ...process.env, CONCORD_ENDPOINTS: endpoints } },
+      );
+      try {
+        expect(key).to.match(/^concord\/locks\/cli-hold\//);
+        const stored = JSON.parse(await ok(['get', key, '-w', 'json'])) as {
+          kvs: { create_revision: number }[];
+        };
+        expect(token).to.equal(`token ${stored.kvs[0]!.create_revision}`);
+        // The second locker queues behind the holder and runs nothing while it holds.
+        await eventually('the second locker in line', async () =>
+          (await lockContenders(client, 'cli-hold')).length === 2 ? true : undefined,
+        );
+        expect(waiter.stdout).to.equal('');
+        expect((await lockContenders(client, 'cli-hold'))[0]!.key).to.equal(key);
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+      try {
+        expect((await p.exit()).code, p.stderr).to.equal(130);
+        expect((await waiter.exit()).code, waiter.stderr).to.equal(0);
+        expect(waiter.stdout).to.equal('ran\n');
+      } finally {
+        await waiter.kill();
+      }
+      expect(await ok(['get', key, '--count-only'])).to.equal('0\n');
+    });
+
+    it('lock NAME -w json and -w fields: name, key, token and lease', async () => {
+      const p = await started(['lock', 'cli-json', '-w', 'json'], 1);
+      try {
+        const j = JSON.parse(p.stdout) as { name: string; key: string; token: number; lease: number };
+        expect(j.name).to.equal('cli-json');
+        const [held] = await lockContenders(client, 'cli-json');
+        expect(j.key).to.equal(held!.key);
+        expect(j.token).to.be.above(0);
+        const stored = JSON.parse(await ok(['get', j.key, '-w', 'json'])) as {
+          kvs: { create_revision: number; lease: number }[];
+        };
+        expect([j.token, j.lease]).to.deep.equal([stored.kvs[0]!.create_revision, stored.kvs[0]!.lease]);
+      } finally {
+        p.child.kill('SIGINT');
+      }
+      expect((await p.exit()).code, p.stderr).to.equal(130);
+      const f = await started(['lock', 'cli-json', '-w', 'fields'], 4);
+      try {
+        expect(lines(f.stdout)[0]).to.equal('"name" : "cli-json"');
+        expect(lines(f.stdout).map((l) => l.split(' : ')[0])).to.deep.equal([
+          '"name"',
+          '"key"',
+          '"token"',
+          '"lease"',
+        ]);
+      } finally {
+        f.child.kill('SIGTERM');
+      }
+      expect((await f.exit()).code).to.equal(130);
+      expect(await lockContenders(client, 'cli-json')).to.deep.equal([]);
+    });
+
+    it('lock: the global flags apply (a usage error for a bad --ttl or timeout, 3 when unreachable)', async () => {
+      const ttl = await run(['lock', 'x', '--ttl', '0', '--', 'true']);
+      expect(ttl.code).to.equal(2);
+      expect(ttl.stderr).to.include('--ttl');
+      const timeout = await run(['lock', 'x', '--', 'true'], undefined, { CONCORD_COMMAND_TIMEOUT: 'soon' });
+      expect(timeout.code).to.equal(2);
+      expect(timeout.stderr).to.include('--command-timeout: not a duration: soon');
+      const nobody = await run([
+        'lock',
+        'x',
+        '--endpoints',
+        'http://127.0.0.1:1',
+        '--dial-timeout',
+        '500ms',
+        '--',
+        'true',
+      ]);
+      expect(nobody.code, nobody.stderr).to.equal(3);
+      expect(nobody.stderr).to.match(/^concord lock: /);
+      expect((await run(['lock'])).code).to.equal(2);
+    });
+
+    it('elect NAME PROPOSAL: campaigns, prints the leadership, resigns on SIGTERM (0)', async () => {
+      const p = await started(['elect', 'cli-elect', 'me'], 1);
+      try {
+        expect(lines(p.stdout)[0]).to.match(/^elected: cli-elect = me \(term \d+\)$/);
+        expect((await new Election(client, 'cli-elect').leader())?.value).to.equal('me');
+      } finally {
+        p.child.kill('SIGTERM');
+      }
+      expect((await p.exit()).code, p.stderr).to.equal(0);
+      expect(lines(p.stdout)[1]).to.equal('resigning cli-elect');
+      expect(await new Election(client, 'cli-elect').leader()).to.equal(undefined);
+
+      const j = await started(['elect', 'cli-elect', 'you', '-w', 'json'], 1);
+      try {
+        const e = JSON.parse(j.stdout) as {
+          name: string;
+          key: string;
+          value: string;
+          term: number;
+          lease: number;
+        };
+        const leader = (await new Election(client, 'cli-elect').leader())!;
+        expect(e).to.deep.equal({
+          name: 'cli-elect',
+          key: leader.key,
+          value: 'you',
+          term: leader.revision,
+          lease: leader.leaseId,
+        });
+      } finally {
+        j.child.kill('SIGINT');
+      }
+      expect((await j.exit()).code, j.stderr).to.equal(0);
+    });
+
+    it('elect NAME (observe): the leader now, then each change; -w json one object per change; 0 on SIGTERM', async () => {
+      const human = await started(['elect', 'cli-watch'], 1);
+      const json = await started(['elect', 'cli-watch', '-l', '-w', 'json'], 1);
+      try {
+        expect(lines(human.stdout)).to.deep.equal(['no leader']);
+        expect(JSON.parse(json.stdout)).to.deep.equal({ name: 'cli-watch', leader: null });
+        const leadership = await new Election(client, 'cli-watch').campaign('svc-1', { ttlSec: 30 });
+        try {
+          await eventually('both saw the leader', () =>
+            lines(human.stdout).length === 2 && lines(json.stdout).length === 2 ? true : undefined,
+          );
+          expect(lines(human.stdout)[1]).to.equal(`svc-1 (term ${leadership.revision})`);
+          expect(JSON.parse(lines(json.stdout)[1]!)).to.deep.equal({
+            name: 'cli-watch',
+            leader: {
+              key: leadership.key,
+              value: 'svc-1',
+              term: leadership.revision,
+              lease: leadership.session.leaseId,
+            },
+          });
+        } finally {
+          await leadership.resign();
+        }
+        await eventually('both saw the resignation', () =>
+          lines(human.stdout).length === 3 && lines(json.stdout).length === 3 ? true : undefined,
+        );
+        expect(lines(human.stdout)[2]).to.equal('no leader');
+      } finally {
+        human.child.kill('SIGTERM');
+        json.child.kill('SIGTERM');
+      }
+      expect((await human.exit()).code).to.equal(0);
+      expect((await json.exit()).code).to.equal(0);
+    });
+
+    it('semaphore set-limit, list, release: human, -w json and -w fields; release of a non-holder exits 1', async () => {
+      expect(await ok(['semaphore', 'set-limit', 'ops', '3'])).to.equal('limit 3, 0 holder(s)\n');
+      const slot = await new Semaphore(client, 'ops').acquire('host-a');
+      expect(await ok(['semaphore', 'list', 'ops'])).to.equal('limit 3, 1 holder(s)\nhost-a\n');
+      const j = JSON.parse(await ok(['semaphore', 'list', 'ops', '-w', 'json'])) as {
+        name: string;
+        limit: number;
+        holders: string[];
+        revision: number;
+      };
+      expect([j.name, j.limit, j.holders]).to.deep.equal(['ops', 3, ['host-a']]);
+      expect(j.revision).to.be.above(0);
+      expect(lines(await ok(['semaphore', 'list', 'ops', '-w', 'fields']))).to.include.members([
+        '"limit" : 3',
+        '"holders[0]" : "host-a"',
+      ]);
+      const limit = JSON.parse(await ok(['semaphore', 'set-limit', 'ops', '2', '-w', 'json'])) as {
+        limit: number;
+      };
+      expect(limit.limit).to.equal(2);
+      expect(await ok(['semaphore', 'release', 'ops', 'host-a'])).to.equal('released host-a\n');
+      // The holder learns that the operator freed its slot.
+      await eventually('the slot signal fired', () => (slot.signal.aborted ? true : undefined));
+      const again = await run(['semaphore', 'release', 'ops', 'host-a', '-w', 'json']);
+      expect(again.code).to.equal(1);
+      expect(JSON.parse(again.stdout)).to.deep.equal({ name: 'ops', holder: 'host-a', released: false });
+      const bad = await run(['semaphore', 'set-limit', 'ops', 'many']);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.match(/^concord semaphore set-limit: /);
+      // A limit the recipe refuses before sending anything: a usage error too.
+      expect((await run(['semaphore', 'set-limit', 'ops', '99999'])).code).to.equal(2);
+      await slot.release();
+    });
+  });
+
+  describe('progress on a terminal (defrag --cluster, watch)', () => {
+    const exec = promisify(execFile);
+    const hasScript = (): Promise<boolean> =>
+      exec('script', ['--version']).then(
+        () => true,
+        () => false,
+      );
+    /** A shell command line running `concord args…` (single-quoted words). */
+    const shellLine = (args: readonly string[]): string =>
+      [process.execPath, MAIN, ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+
+    it('in a pipe: nothing but the answer (no progress, no terminal codes on stderr)', async () => {
+      const defrag = await run(['defrag', '--cluster']);
+      expect(defrag.code, defrag.stderr).to.equal(0);
+      expect(defrag.stderr).to.equal('');
+      expect(lines(defrag.stdout)).to.have.length(3);
+      const start = await revisionNow();
+      await ok(['put', 'wp/k', '1']);
+      const w = new ConcordProcess(['watch', 'wp/k', '--rev', String(start + 1)], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+      });
+      try {
+        await eventually('the event', () => (lines(w.stdout).length === 3 ? true : undefined));
+      } finally {
+        w.child.kill('SIGTERM');
+      }
+      expect((await w.exit()).code).to.equal(130);
+      expect(w.stdout).to.equal('PUT\nwp/k\n1\n');
+      expect(w.stderr).to.equal('');
+    });
+
+    it('on a terminal: defrag --cluster shows members done / total', async function () {
+      if (!(await hasScript())) this.skip(); // util-linux `script` gives the command a terminal.
+      const { stdout } = await exec('script', ['-qec', shellLine(['defrag', '--cluster']), '/dev/null'], {
+        env: { ...process.env, CONCORD_ENDPOINTS: endpoints },
+      });
+      expect(stdout).to.include('defrag [').and.include('3/3 members');
+      expect(stdout.match(/Finished defragmenting etcd member/g)).to.have.length(3);
+    });
+
+    it('on a terminal: watch shows the events and their rate, off the lines of the events', async function () {
+      if (!(await hasScript())) this.skip();
+      const start = await revisionNow();
+      await ok(['put', 'wt/k', 'one']);
+      await ok(['put', 'wt/k', 'two']);
+      // `exec` keeps the shell's pid for concord, so the test stops exactly the process it started.
+      const p = spawn(
+        'script',
+        [
+          '-qec',
+          `echo "PID $$"; exec ${shellLine(['watch', 'wt/k', '--rev', String(start + 1)])}`,
+          '/dev/null',
+        ],
+        { env: { ...process.env, CONCORD_ENDPOINTS: endpoints }, stdio: ['pipe', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+      let pid: number | undefined;
+      try {
+        await eventually('the line counts both events', () =>
+          out.includes('watch wt/k: 2 events') ? true : undefined,
+        );
+        pid = Number(/PID (\d+)/.exec(out)?.[1]);
+      } finally {
+        if (pid !== undefined && pid > 0) process.kill(pid, 'SIGTERM');
+        else p.kill('SIGKILL');
+        await exited;
+      }
+      // Every event line starts clean: the status line is cleared before the events are printed.
+      const screen = out.replace(/\r\n/g, '\n');
+      expect(screen).to.match(/\r\x1b\[2KPUT\nwt\/k\none\n/);
+      expect(screen).to.match(/events, \d+\.\d\/s/);
+    });
+  });
+
   describe('global flags from the environment', () => {
     it('CONCORD_WRITE_OUT and CONCORD_ENDPOINTS apply; a flag wins over its variable', async () => {
       await ok(['put', 'env/k', 'v']);
@@ -585,6 +1060,11 @@ describe('concord session against three members', function () {
         '--initial-cluster-state',
       ]);
       expect(await complete('concord', 'completion', '')).to.deep.equal([]);
+      // The recipe verbs are in the commander tree too: their own flags and the global ones.
+      expect(await complete('concord', 'lock', '--t')).to.deep.equal(['--ttl']);
+      expect(await complete('concord', 'elect', '--l')).to.deep.equal(['--listen']);
+      expect(await complete('concord', 'semaphore', 'release', '--endp')).to.deep.equal(['--endpoints']);
+      expect(await complete('concord', 'lock', '-w', 'f')).to.deep.equal(['fields']);
     });
 
     it('the zsh script declares the same tree', async () => {

@@ -26,7 +26,6 @@ import {
   type ConfigUpdate,
   type LeaderInfo,
 } from '../../../recipes/index.js';
-import { runRecipeCommand } from '../../../server/cli/recipes-commands.js';
 import { eventually } from '../../helpers/eventually.js';
 import { track } from '../../helpers/track.js';
 import { InProcessCluster } from './in-process-cluster.js';
@@ -553,61 +552,6 @@ describe('recipes on a 3-member cluster', function () {
       expect(shown).to.deep.equal([1, 2, 'invalid', 'invalid', 4, 5]);
       const revs = updates.map((u) => u.revision);
       expect(revs).to.deep.equal([...revs].sort((a, b) => a - b));
-    });
-  });
-
-  describe('concord recipe verbs', () => {
-    const io = (lines: string[], interrupt?: AbortSignal) => ({
-      out: (l: string) => lines.push(l),
-      err: (l: string) => lines.push(l),
-      ...(interrupt !== undefined ? { interrupt } : {}),
-    });
-    const ep = (): string => `--endpoints=${cluster.endpoints.join(',')}`;
-
-    it('lists, resizes and releases semaphore holders', async () => {
-      const lines: string[] = [];
-      expect(await runRecipeCommand('semaphore', ['set-limit', 'ops', '3', ep()], io(lines))).to.equal(0);
-      await new Semaphore(client, 'ops').acquire('host-a');
-      expect(await runRecipeCommand('semaphore', ['list', 'ops', ep()], io(lines))).to.equal(0);
-      expect(await runRecipeCommand('semaphore', ['release', 'ops', 'host-a', ep()], io(lines))).to.equal(0);
-      expect(await runRecipeCommand('semaphore', ['release', 'ops', 'host-a', ep()], io(lines))).to.equal(1);
-      expect(lines).to.deep.equal([
-        'limit 3, 0 holder(s)',
-        'limit 3, 1 holder(s)',
-        'host-a',
-        'released host-a',
-        'host-a held no slot',
-      ]);
-    });
-
-    it('runs a command under the lock with its fencing token and returns its exit code', async () => {
-      const lines: string[] = [];
-      const code = await runRecipeCommand(
-        'lock',
-        [
-          'cli',
-          ep(),
-          '--',
-          process.execPath,
-          '-e',
-          'process.exit(Number(process.env.CONCORD_LOCK_TOKEN) > 0 ? 7 : 3)',
-        ],
-        io(lines),
-      );
-      expect(code).to.equal(7);
-      expect(await lockContenders(client, 'cli')).to.deep.equal([]);
-      expect(await runRecipeCommand('lock', ['cli', ep()], io(lines))).to.equal(2);
-    });
-
-    it('campaigns, prints leadership and resigns when interrupted', async () => {
-      const lines: string[] = [];
-      const stop = new AbortController();
-      const running = runRecipeCommand('elect', ['cli-elect', 'me', ep()], io(lines, stop.signal));
-      await eventually('elected', () => (lines.some((l) => l.startsWith('elected')) ? true : undefined));
-      expect((await new Election(client, 'cli-elect').leader())?.value).to.equal('me');
-      stop.abort();
-      expect(await running).to.equal(0);
-      expect(await new Election(client, 'cli-elect').leader()).to.equal(undefined);
     });
   });
 });
