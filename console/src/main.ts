@@ -10,6 +10,11 @@ import { KeysView } from './keys.js';
 import { LeasesView } from './leases.js';
 import { LocksView } from './locks.js';
 import { QueuesView } from './queues.js';
+import { RwLocksView } from './rwlocks.js';
+import { ElectionsView } from './elections.js';
+import { SemaphoresView } from './semaphores.js';
+import { ServicesView } from './services.js';
+import { ConfigsView } from './configs.js';
 
 const client = new Client({
   // The page's own origin: the only one its Content-Security-Policy lets it connect to.
@@ -25,7 +30,12 @@ const VIEWS = {
   keys: { title: 'Keys', view: KeysView },
   leases: { title: 'Leases', view: LeasesView },
   locks: { title: 'Locks', view: LocksView },
+  rwlocks: { title: 'RW locks', view: RwLocksView },
+  elections: { title: 'Elections', view: ElectionsView },
+  semaphores: { title: 'Semaphores', view: SemaphoresView },
   queues: { title: 'Queues', view: QueuesView },
+  services: { title: 'Services', view: ServicesView },
+  config: { title: 'Config', view: ConfigsView },
 } as const;
 type ViewName = keyof typeof VIEWS;
 
