@@ -13,7 +13,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Client } from '../../client/index.js';
-import { acquireLock, WorkQueue } from '../../recipes/index.js';
+import {
+  acquireLock,
+  acquireRead,
+  acquireWrite,
+  Election,
+  register,
+  Semaphore,
+  WorkQueue,
+} from '../../recipes/index.js';
 import { CONSOLE_CSP } from '../../server/api/console-assets.js';
 import { ClusterHarness } from '../cluster/harness.js';
 import { eventually } from '../helpers/eventually.js';
@@ -199,6 +207,159 @@ describe('web console in chromium against a 3-member cluster', function () {
     );
     await shot('leases');
     await client!.lease.revoke(grant.id);
+  });
+
+  it('shows a read/write lock: shared readers, then the writer that waited for them', async () => {
+    await show('rwlocks');
+    const row = 'tr[data-rwlock="reports"]';
+    const giveUp = new AbortController();
+    try {
+      const r1 = await acquireRead(client!, 'reports');
+      const r2 = await acquireRead(client!, 'reports');
+      const writer = acquireWrite(client!, 'reports', { signal: giveUp.signal });
+      writer.catch(() => undefined);
+      await eventually('two readers holding and a writer waiting', async () =>
+        (await text(`${row} [data-testid="rwlock-mode"]`))?.includes('2 shared') &&
+        (await page.locator(`${row} [data-testid="rwlock-waiters"] li[data-mode="write"]`).count()) === 1
+          ? true
+          : undefined,
+      );
+      await shot('rwlocks');
+      await r1.release();
+      await r2.release();
+      const w = await writer;
+      await eventually('the writer holding', async () =>
+        (await text(`${row} [data-testid="rwlock-mode"]`))?.includes('write') &&
+        ((await text(`${row} [data-testid="rwlock-holders"]`)) ?? '').includes(`rev ${w.token}`)
+          ? true
+          : undefined,
+      );
+      await w.release();
+    } finally {
+      giveUp.abort();
+    }
+    await eventually('the rwlock row to go', async () =>
+      (await page.locator(row).count()) === 0 ? true : undefined,
+    );
+  });
+
+  it("shows an election's leader, its value and candidates, and the successor after resign", async () => {
+    await show('elections');
+    const row = 'tr[data-election="scheduler"]';
+    const other = new Client({ endpoints: cluster!.members.map((m) => m.clientUrl) });
+    const giveUp = new AbortController();
+    try {
+      const leading = await new Election(client!, 'scheduler').campaign('node-a:8080');
+      const second = new Election(other, 'scheduler').campaign('node-b:8080', { signal: giveUp.signal });
+      second.catch(() => undefined);
+      await eventually('leader and candidate', async () =>
+        (await text(`${row} [data-testid="election-leader"]`)) === 'node-a:8080' &&
+        ((await text(`${row} [data-testid="election-candidates"]`)) ?? '').includes('node-b:8080')
+          ? true
+          : undefined,
+      );
+      expect(await text(`${row} [data-testid="election-term"]`)).to.equal(String(leading.revision));
+      await leading.proclaim('node-a:9090');
+      await eventually('the proclaimed value', async () =>
+        (await text(`${row} [data-testid="election-leader"]`)) === 'node-a:9090' ? true : undefined,
+      );
+      await shot('elections');
+      await leading.resign();
+      const next = await second;
+      await eventually('the successor as leader', async () =>
+        (await text(`${row} [data-testid="election-leader"]`)) === 'node-b:8080' &&
+        (await text(`${row} [data-testid="election-term"]`)) === String(next.revision)
+          ? true
+          : undefined,
+      );
+      await next.resign();
+    } finally {
+      giveUp.abort();
+      await other.close();
+    }
+  });
+
+  it('shows a semaphore filling up to its limit and a slot given back', async () => {
+    await show('semaphores');
+    const row = 'tr[data-semaphore="reboot"]';
+    const sem = new Semaphore(client!, 'reboot');
+    await sem.setLimit(2);
+    const a = await sem.acquire('machine-a');
+    await eventually('one holder, free slots', async () =>
+      (await text(`${row} [data-testid="semaphore-holders"]`))?.includes('1 of 2') &&
+      (await text(`${row} [data-testid="semaphore-waiting"]`))?.includes('free')
+        ? true
+        : undefined,
+    );
+    const b = await sem.acquire('machine-b');
+    await eventually('full', async () =>
+      (await text(`${row} [data-testid="semaphore-holders"]`))?.includes('machine-b') &&
+      (await text(`${row} [data-testid="semaphore-waiting"]`))?.includes('full')
+        ? true
+        : undefined,
+    );
+    await shot('semaphores');
+    await a.release();
+    await eventually('machine-a gone', async () =>
+      (await text(`${row} [data-testid="semaphore-holders"]`))?.includes('machine-a') === false
+        ? true
+        : undefined,
+    );
+    await b.release();
+  });
+
+  it('shows registered service instances with metadata and lease health, and drops a closed one', async () => {
+    await show('services');
+    const one = await register(client!, {
+      service: 'api',
+      id: 'api-1',
+      address: '10.0.0.5:8080',
+      meta: { zone: 'a' },
+      ttlSec: 30,
+    });
+    const two = await register(client!, {
+      service: 'api',
+      id: 'api-2',
+      address: '10.0.0.6:8080',
+      ttlSec: 30,
+    });
+    const table = 'table[data-service="api"]';
+    await eventually('two instances', async () =>
+      (await page.locator(`${table} tbody tr`).count()) === 2 ? true : undefined,
+    );
+    expect(await text(`${table} tr[data-instance="api-1"] [data-testid="instance-address"]`)).to.equal(
+      '10.0.0.5:8080',
+    );
+    expect(await text(`${table} tr[data-instance="api-1"] [data-testid="instance-meta"]`)).to.equal('zone=a');
+    expect(await text(`${table} tr[data-instance="api-1"] [data-testid="instance-health"]`)).to.match(
+      /^\d+s \/ 30s$/,
+    );
+    await shot('services');
+    await two.close();
+    await eventually('api-2 gone', async () =>
+      (await page.locator(`${table} tbody tr`).count()) === 1 ? true : undefined,
+    );
+    await one.close();
+  });
+
+  it('shows config documents with their versions, history and invalid ones', async () => {
+    await client!.put('config/limits', '{"rps":10}');
+    await client!.put('config/limits', '{"rps":20,"burst":5}');
+    await client!.put('config/broken', '{oops');
+    await show('config');
+    const row = 'tr[data-config="config/limits"]';
+    await eventually('the document at version 2', async () =>
+      (await text(`${row} [data-testid="config-version"]`)) === '2' ? true : undefined,
+    );
+    expect(await text(`${row} [data-testid="config-value"]`)).to.equal('{\n  "rps": 20,\n  "burst": 5\n}');
+    expect(
+      await page.locator('tr[data-config="config/broken"] [data-testid="config-invalid"]').count(),
+    ).to.equal(1);
+    await page.click(`${row} [data-testid="config-history"]`);
+    await eventually('both versions in the history', async () =>
+      (await page.locator('[data-testid="config-versions"] tr').count()) === 2 ? true : undefined,
+    );
+    await shot('config');
   });
 
   it('shows the new leader after a kill -9 of the leader', async () => {
