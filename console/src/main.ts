@@ -4,8 +4,9 @@
  */
 import { html, render } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { Client, nativeWebSocketTransport, type ClientState } from '../../client/index.js';
+import type { ClientState } from '../../client/index.js';
 import { ClusterView } from './cluster.js';
+import { openSession } from './session.js';
 import { KeysView } from './keys.js';
 import { LeasesView } from './leases.js';
 import { LocksView } from './locks.js';
@@ -16,14 +17,8 @@ import { SemaphoresView } from './semaphores.js';
 import { ServicesView } from './services.js';
 import { ConfigsView } from './configs.js';
 
-const client = new Client({
-  // The page's own origin: the only one its Content-Security-Policy lets it connect to.
-  endpoints: [location.origin],
-  // Stay on this member even when it is a follower: reads here need no leader, and the page
-  // can reach no other member anyway.
-  routing: 'any',
-  transport: nativeWebSocketTransport(),
-});
+const session = openSession();
+const client = session.client;
 
 const VIEWS = {
   cluster: { title: 'Cluster', view: ClusterView },
@@ -72,7 +67,7 @@ function App() {
       <span class="conn" data-testid="conn-state">${location.host} · ${state}</span>
     </header>
     <main data-testid=${`view-${view}`}>
-      <${View} client=${client} />
+      <${View} client=${client} session=${session} />
     </main>
   `;
 }

@@ -2,7 +2,10 @@
  * The web console's static files (console/, bundled by esbuild into dist/console at build time),
  * served at /ui on the client port. Only the files found in that folder are served, by exact name,
  * so no request path can reach anything else. Every reply carries a strict Content-Security-Policy:
- * the page loads its own script and style only and talks to its own origin (the WebSocket API).
+ * the page loads its own script and style only and runs no inline code. It may open WebSockets to
+ * other hosts: it reads each member's status from that member (the API answers status for the
+ * connected member alone), and the members' client URLs are known only at run time (memberList),
+ * so they cannot be listed in a header fixed at build time. Plain fetches stay on its own origin.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -16,7 +19,7 @@ export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "connect-src 'self'",
+  "connect-src 'self' ws: wss:",
   "img-src 'self' data:",
   "frame-ancestors 'none'",
   "base-uri 'none'",

@@ -103,6 +103,29 @@ describe('web console in chromium against a 3-member cluster', function () {
     expect(await page.locator(`tr[data-member="${leader}"]`).getAttribute('data-leader')).to.equal('true');
     expect(await page.locator('tr[data-leader="true"]').count()).to.equal(1);
     expect(await text('[data-testid="conn-state"]')).to.contain('connected');
+    // every member's own status, read from that member
+    await eventually("each member's raft and applied index and size", async () => {
+      for (const m of cluster!.members) {
+        const row = `tr[data-member="${m.name}"]`;
+        const applied = Number(await text(`${row} [data-testid="member-applied-index"]`));
+        const index = Number(await text(`${row} [data-testid="member-raft-index"]`));
+        if (!(applied > 0 && index >= applied)) return undefined;
+        if (!((await text(`${row} [data-testid="member-db-size"]`)) ?? '').match(/\d/)) return undefined;
+      }
+      return true;
+    });
+    // a write moves every member's applied index past its revision's entry
+    const before = Number(await text(`tr[data-member="${leader}"] [data-testid="member-applied-index"]`));
+    await client!.put('cluster-view/tick', 'x');
+    await eventually('the applied index of every member to move', async () => {
+      for (const m of cluster!.members) {
+        const applied = Number(
+          await text(`tr[data-member="${m.name}"] [data-testid="member-applied-index"]`),
+        );
+        if (!(applied > before)) return undefined;
+      }
+      return true;
+    });
     await shot('cluster');
   });
 
@@ -371,10 +394,22 @@ describe('web console in chromium against a 3-member cluster', function () {
       (await text('[data-testid="leader-name"]')) === next ? true : undefined,
     );
     expect(await page.locator(`tr[data-member="${leader}"]`).getAttribute('data-leader')).to.equal('false');
+    await eventually('the killed member shown unreachable', async () =>
+      (await page.locator(`tr[data-member="${leader}"] [data-testid="member-unreachable"]`).count()) === 1
+        ? true
+        : undefined,
+    );
     await shot('cluster-after-failover');
   });
 
   it('logged no console error and no CSP violation', () => {
-    expect(problems).to.deep.equal([]);
+    // The browser itself reports each failed WebSocket connection to the member killed above as a
+    // console error (the cluster view keeps trying to read that member's status): expected, and
+    // not the page's doing. Anything else counts.
+    const killed = new URL(cluster!.member(leader).clientUrl).host;
+    const own = problems.filter(
+      (p) => !(p.includes(`ws://${killed}`) && /WebSocket connection .* failed/.test(p)),
+    );
+    expect(own).to.deep.equal([]);
   });
 });
