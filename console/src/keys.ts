@@ -6,6 +6,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Client, KeyValue, WatchEvent } from '../../client/index.js';
 import { keyHistory } from '../../recipes/index.js';
+import { diffLines } from '../../recipes/inspect-diff.js';
 import { asTextOrUndefined, describe, hexDump, hexId, prettyJson, usePoll } from './util.js';
 
 const LIST_LIMIT = 1000;
@@ -104,10 +105,43 @@ function ValueBox({ value, format }: { value: Uint8Array; format: Format }) {
   return html`<pre data-testid="key-value">${shown}</pre>`;
 }
 
+/** A value for the diff: pretty JSON when it is JSON (so changes show per field), else its text. */
+function diffText(value: Uint8Array): string {
+  const t = asTextOrUndefined(value);
+  return t === undefined ? hexDump(value) : (prettyJson(t) ?? t);
+}
+
+function Diff({ older, newer }: { older: KeyValue; newer: KeyValue }) {
+  const lines = diffLines(diffText(older.value), diffText(newer.value));
+  const mark = { same: ' ', removed: '-', added: '+' } as const;
+  return html`
+    <h3>
+      ${`Diff: version ${older.version} (revision ${older.modRevision}) → version ${newer.version} (revision ${newer.modRevision})`}
+    </h3>
+    <pre class="diff" data-testid="key-diff">
+${lines.map((l) => html`<span class=${l.op}>${`${mark[l.op]} ${l.text}\n`}</span>`)}</pre>
+  `;
+}
+
 function KeyDetail({ client, name }: { client: Client; name: string }) {
   const [format, setFormat] = useState<Format>('text');
+  // The two mod revisions compared (undefined: the two newest versions).
+  const [pick, setPick] = useState<{ a: number | undefined; b: number | undefined }>({
+    a: undefined,
+    b: undefined,
+  });
+  useEffect(() => setPick({ a: undefined, b: undefined }), [name]);
   const history = usePoll((signal) => keyHistory(client, name, { signal, limit: 50 }), [name]);
   const current = history.data?.versions[0];
+  const versions = history.data?.versions ?? [];
+  const byRev = (rev: number | undefined): KeyValue | undefined =>
+    versions.find((v) => v.modRevision === rev);
+  const sideA = byRev(pick.a) ?? versions[1];
+  const sideB = byRev(pick.b) ?? versions[0];
+  const [older, newer] =
+    sideA !== undefined && sideB !== undefined && sideA.modRevision > sideB.modRevision
+      ? [sideB, sideA]
+      : [sideA, sideB];
   return html`
     <h3 class="mono">${name}</h3>
     <div class="toolbar seg">
@@ -126,6 +160,8 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
               <table data-testid="key-history">
                 <thead>
                   <tr>
+                    <th title="diff: first side">A</th>
+                    <th title="diff: second side">B</th>
                     <th>Version</th>
                     <th>Mod revision</th>
                     <th>Lease</th>
@@ -136,6 +172,24 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
                   ${history.data.versions.map(
                     (v) =>
                       html`<tr data-version=${v.version}>
+                        <td>
+                          <input
+                            type="radio"
+                            name="diff-a"
+                            data-testid="diff-a"
+                            checked=${v === sideA}
+                            onChange=${() => setPick((p) => ({ ...p, a: v.modRevision }))}
+                          />
+                        </td>
+                        <td>
+                          <input
+                            type="radio"
+                            name="diff-b"
+                            data-testid="diff-b"
+                            checked=${v === sideB}
+                            onChange=${() => setPick((p) => ({ ...p, b: v.modRevision }))}
+                          />
+                        </td>
                         <td>${v.version}</td>
                         <td>${v.modRevision}</td>
                         <td class="mono">${v.lease === 0 ? '—' : hexId(v.lease)}</td>
@@ -145,6 +199,7 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
                 </tbody>
               </table>
               ${!history.data.complete && html`<p class="note">Older versions are compacted away or beyond the first 50.</p>`}
+              ${older !== undefined && newer !== undefined && older !== newer && html`<${Diff} older=${older} newer=${newer} />`}
             `
     }
   `;

@@ -191,6 +191,22 @@ describe('web console in chromium against a 3-member cluster', function () {
     await eventually('three versions in the history', async () =>
       (await page.locator('[data-testid="key-history"] tbody tr').count()) === 3 ? true : undefined,
     );
+    // the diff starts on the two newest versions; pick the first and the last instead
+    await eventually('the diff of versions 2 and 3', async () =>
+      ((await text('[data-testid="key-diff"]')) ?? '').includes('+   "host": "c",') ? true : undefined,
+    );
+    expect(await text('[data-testid="key-diff"]')).to.contain('-   "host": "b",');
+    await page.check('[data-testid="key-history"] tr[data-version="1"] [data-testid="diff-a"]');
+    const diff = await eventually('the diff of versions 1 and 3', async () => {
+      const t = (await text('[data-testid="key-diff"]')) ?? '';
+      return t.includes('-   "host": "a",') ? t : undefined;
+    });
+    expect(diff.split('\n').filter((l) => /^[-+]/.test(l))).to.deep.equal([
+      '-   "host": "a",',
+      '-   "port": 1',
+      '+   "host": "c",',
+      '+   "port": 3',
+    ]);
     await shot('keys');
   });
 
