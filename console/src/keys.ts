@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Client, KeyValue, WatchEvent } from '../../client/index.js';
 import { keyHistory } from '../../recipes/index.js';
 import { diffLines } from '../../recipes/inspect-diff.js';
+import { DeleteButton, PutPanel, writesAllowed } from './key-writes.js';
 import { asTextOrUndefined, describe, hexDump, hexId, prettyJson, usePoll } from './util.js';
 
 const LIST_LIMIT = 1000;
@@ -85,6 +86,17 @@ export function KeysView({ client }: { client: Client }) {
           )}
         </ul>
         ${list.data?.more && html`<p class="note">Showing the first ${LIST_LIMIT} keys: narrow the prefix.</p>`}
+        ${
+          writesAllowed()
+            ? html`<${PutPanel}
+                key=${selected ?? prefix}
+                client=${client}
+                initialKey=${selected ?? prefix}
+              />`
+            : html`<p class="note" data-testid="read-only">
+                Read-only: start the member with <code>--console-writes</code> to put and delete keys here.
+              </p>`
+        }
       </div>
       <div>
         ${selected === undefined ? html`<p class="muted">Select a key.</p>` : html`<${KeyDetail} client=${client} name=${selected} />`}
@@ -144,6 +156,7 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
       : [sideA, sideB];
   return html`
     <h3 class="mono">${name}</h3>
+    ${writesAllowed() && html`<${DeleteButton} key=${name} client=${client} name=${name} />`}
     <div class="toolbar seg">
       ${(['text', 'json', 'hex'] as const).map((f) => html`<button class=${f === format ? 'on' : ''} onClick=${() => setFormat(f)}>${f}</button>`)}
     </div>

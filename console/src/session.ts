@@ -12,6 +12,8 @@ export interface Credentials {
 }
 
 export interface Session {
+  /** Distinct per session opened by this page (views are re-created on a new session). */
+  readonly id: number;
   /** The member serving this page. */
   readonly client: Client;
   /** The user logged in, undefined without access control. */
@@ -21,6 +23,8 @@ export interface Session {
   /** Closes the page's client (member clients are closed by whoever asked for them). */
   close(): Promise<void>;
 }
+
+let opened = 0;
 
 export function openSession(credentials?: Credentials): Session {
   const auth = credentials === undefined ? {} : { auth: { ...credentials } };
@@ -35,6 +39,7 @@ export function openSession(credentials?: Credentials): Session {
   // The page's own origin: its Content-Security-Policy allows it, whatever the URL used.
   const client = connect([location.origin]);
   return {
+    id: ++opened,
     client,
     user: credentials?.username,
     memberClient: connect,

@@ -171,7 +171,11 @@ describe('web console in chromium against a 3-member cluster', function () {
     await show('keys');
     await page.fill('[data-testid="prefix"]', 'app/config/');
     await page.press('[data-testid="prefix"]', 'Enter');
+    // the member runs without --console-writes: the page offers no write
+    expect(await page.locator('[data-testid="read-only"]').count()).to.equal(1);
+    expect(await page.locator('[data-testid="put-form"]').count()).to.equal(0);
     await page.click('button[data-key="app/config/db"]');
+    expect(await page.locator('[data-testid="delete-key"]').count()).to.equal(0);
     await eventually('two versions in the history', async () =>
       (await page.locator('[data-testid="key-history"] tbody tr').count()) === 2 ? true : undefined,
     );
