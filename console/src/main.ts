@@ -13,6 +13,7 @@ import { KeysView } from './keys.js';
 import { LeasesView } from './leases.js';
 import { LocksView } from './locks.js';
 import { Login } from './login.js';
+import { MetricsView } from './metrics.js';
 import { QueuesView } from './queues.js';
 import { RwLocksView } from './rwlocks.js';
 import { SemaphoresView } from './semaphores.js';
@@ -21,6 +22,7 @@ import { openSession, type Credentials, type Session } from './session.js';
 
 const VIEWS = {
   cluster: { title: 'Cluster', view: ClusterView },
+  metrics: { title: 'Metrics', view: MetricsView },
   keys: { title: 'Keys', view: KeysView },
   leases: { title: 'Leases', view: LeasesView },
   locks: { title: 'Locks', view: LocksView },

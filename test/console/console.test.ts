@@ -405,6 +405,26 @@ describe('web console in chromium against a 3-member cluster', function () {
     await shot('config');
   });
 
+  it("charts proposals, apply and fsync time, watches and connections from the member's /metrics", async () => {
+    await show('metrics');
+    const value = async (id: string): Promise<number> =>
+      Number.parseFloat((await text(`[data-testid="metric-${id}"] .value`)) ?? '');
+    // writes while the view samples: the proposal rate and the apply time become positive
+    const writing = (async () => {
+      for (let i = 0; i < 200 && !((await value('proposals').catch(() => 0)) > 0); i++)
+        await client!.put(`metrics/k${i % 10}`, String(i));
+    })();
+    await eventually('a positive proposal rate', async () =>
+      (await value('proposals')) > 0 ? true : undefined,
+    );
+    await writing;
+    await eventually('an apply time', async () => ((await value('apply')) > 0 ? true : undefined));
+    // the page's own WebSocket (and the per-member clients of the cluster view, if open) are clients
+    expect(await value('connections')).to.be.at.least(1);
+    expect(await page.locator('[data-testid="metric-proposals"] canvas').count()).to.equal(1);
+    await shot('metrics');
+  });
+
   it('shows the new leader after a kill -9 of the leader', async () => {
     await show('cluster');
     await cluster!.kill(leader, 'SIGKILL');
