@@ -98,7 +98,14 @@ describe('web console in chromium against a 3-member cluster', function () {
     const shown = await eventually('the leader in the cluster view', async () =>
       (await text('[data-testid="leader-name"]')) === leader ? true : undefined,
     );
-    console.log(`      (console showed the leader ${Date.now() - started} ms after navigation)`);
+    const shownMs = Date.now() - started;
+    // measured and reported, not asserted (the machine is shared): issue 18 asks for under a second
+    const timing = (await page.evaluate(
+      `(() => { const n = performance.getEntriesByType('navigation')[0]; return [n.domContentLoadedEventEnd, n.loadEventEnd]; })()`,
+    )) as [number, number];
+    console.log(
+      `      (console load: DOMContentLoaded ${Math.round(timing[0])} ms, load ${Math.round(timing[1])} ms; leader shown ${shownMs} ms after navigation)`,
+    );
     expect(shown).to.equal(true);
     expect(await page.locator(`tr[data-member="${leader}"]`).getAttribute('data-leader')).to.equal('true');
     expect(await page.locator('tr[data-leader="true"]').count()).to.equal(1);
