@@ -16,15 +16,11 @@
  */
 import type { KeyValue, KvClient, LeaseApi } from '../client/index.js';
 import { decodeName, type InspectOptions } from './inspect.js';
+import { sig, text } from './internal.js';
 import { ELECTION_PREFIX } from './election.js';
 import { parseInstance, SERVICE_PREFIX, type ServiceInstance } from './registry.js';
 import { RWLOCK_PREFIX } from './rwlock.js';
 import { parseSemaphoreRecord, SEMAPHORE_PREFIX } from './semaphore.js';
-
-const decoder = new TextDecoder();
-const text = (b: Uint8Array): string => decoder.decode(b);
-const sig = (o: InspectOptions): { signal?: AbortSignal } =>
-  o.signal === undefined ? {} : { signal: o.signal };
 
 /** Groups the keys under `prefix` by their first path segment (the recipe instance's name). */
 function byFirstSegment(
@@ -65,7 +61,11 @@ export async function inspectRwLocks(
   kv: KvClient,
   options: InspectOptions = {},
 ): Promise<{ revision: number; rwlocks: readonly RwLockState[] }> {
-  const r = await kv.getPrefix(RWLOCK_PREFIX, { sortTarget: 'create', sortOrder: 'ascend', ...sig(options) });
+  const r = await kv.getPrefix(RWLOCK_PREFIX, {
+    sortTarget: 'create',
+    sortOrder: 'ascend',
+    ...sig(options.signal),
+  });
   const rwlocks: RwLockState[] = [];
   for (const [name, keys] of byFirstSegment(RWLOCK_PREFIX, r.kvs)) {
     const holders: RwLockEntry[] = [];
@@ -117,7 +117,7 @@ export async function inspectElections(
   const r = await kv.getPrefix(ELECTION_PREFIX, {
     sortTarget: 'create',
     sortOrder: 'ascend',
-    ...sig(options),
+    ...sig(options.signal),
   });
   const elections: ElectionState[] = [];
   for (const [name, keys] of byFirstSegment(ELECTION_PREFIX, r.kvs)) {
@@ -159,7 +159,7 @@ export async function inspectSemaphores(
   kv: KvClient,
   options: InspectOptions = {},
 ): Promise<{ revision: number; semaphores: readonly SemaphoreView[] }> {
-  const r = await kv.getPrefix(SEMAPHORE_PREFIX, sig(options));
+  const r = await kv.getPrefix(SEMAPHORE_PREFIX, sig(options.signal));
   const semaphores = r.kvs.map((k): SemaphoreView => {
     const name = decodeName(text(k.key).slice(SEMAPHORE_PREFIX.length));
     try {
@@ -204,12 +204,12 @@ export async function inspectServices(
   lease: LeaseApi,
   options: InspectOptions = {},
 ): Promise<{ revision: number; services: readonly ServiceView[] }> {
-  const r = await kv.getPrefix(SERVICE_PREFIX, sig(options));
+  const r = await kv.getPrefix(SERVICE_PREFIX, sig(options.signal));
   const leaseIds = [...new Set(r.kvs.map((k) => k.lease).filter((id) => id !== 0))];
   const health = new Map<number, LeaseHealth>(
     await Promise.all(
       leaseIds.map(async (id): Promise<[number, LeaseHealth]> => {
-        const t = await lease.timeToLive(id, sig(options));
+        const t = await lease.timeToLive(id, sig(options.signal));
         return [id, { ttlSec: t.ttlSec, grantedTtlSec: t.grantedTtlSec }];
       }),
     ),
@@ -257,7 +257,7 @@ export async function inspectConfigs(
   prefix: string,
   options: InspectOptions & { readonly limit?: number } = {},
 ): Promise<{ revision: number; documents: readonly ConfigDocument[]; more: boolean }> {
-  const r = await kv.getPrefix(prefix, { limit: options.limit ?? 200, ...sig(options) });
+  const r = await kv.getPrefix(prefix, { limit: options.limit ?? 200, ...sig(options.signal) });
   const documents = r.kvs.map((k): ConfigDocument => {
     const raw = text(k.value);
     const at = {

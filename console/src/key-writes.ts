@@ -72,20 +72,45 @@ function OutcomeLine({ outcome }: { outcome: Outcome | undefined }) {
   return html`<p class=${outcome.ok ? 'ok' : 'error'} data-testid="write-outcome">${outcome.text}</p>`;
 }
 
+/** A write waiting for its confirmation, then its outcome: `view` renders both. */
+function useWriteFlow(client: Client) {
+  const [pending, setPending] = useState<Pending | undefined>(undefined);
+  const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
+  return {
+    pending: pending !== undefined,
+    ask(p: Pending): void {
+      setOutcome(undefined);
+      setPending(p);
+    },
+    view: html`
+      ${
+        pending !== undefined &&
+        html`<${Confirm}
+          client=${client}
+          pending=${pending}
+          onDone=${(o: Outcome | undefined) => {
+            setPending(undefined);
+            setOutcome(o);
+          }}
+        />`
+      }
+      <${OutcomeLine} outcome=${outcome} />
+    `,
+  };
+}
+
 /** The put form under the key list. */
 export function PutPanel({ client, initialKey }: { client: Client; initialKey: string }) {
   const [key, setKey] = useState(initialKey);
   const [value, setValue] = useState('');
-  const [pending, setPending] = useState<Pending | undefined>(undefined);
-  const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
+  const flow = useWriteFlow(client);
   return html`
     <form
       class="put"
       data-testid="put-form"
       onSubmit=${(e: Event) => {
         e.preventDefault();
-        setOutcome(undefined);
-        if (key !== '') setPending({ kind: 'put', key, value });
+        if (key !== '') flow.ask({ kind: 'put', key, value });
       }}
     >
       <h3>Put a key</h3>
@@ -106,52 +131,26 @@ export function PutPanel({ client, initialKey }: { client: Client; initialKey: s
           onInput=${(e: Event) => setValue((e.target as HTMLTextAreaElement).value)}
         ></textarea>
       </label>
-      <button type="submit" data-testid="put-submit" disabled=${key === '' || pending !== undefined}>
-        Put…
-      </button>
+      <button type="submit" data-testid="put-submit" disabled=${key === '' || flow.pending}>Put…</button>
     </form>
-    ${
-      pending !== undefined &&
-      html`<${Confirm}
-        client=${client}
-        pending=${pending}
-        onDone=${(o: Outcome | undefined) => {
-          setPending(undefined);
-          setOutcome(o);
-        }}
-      />`
-    }
-    <${OutcomeLine} outcome=${outcome} />
+    ${flow.view}
   `;
 }
 
 /** The delete button of a key's detail. */
 export function DeleteButton({ client, name }: { client: Client; name: string }) {
-  const [pending, setPending] = useState<Pending | undefined>(undefined);
-  const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
+  const flow = useWriteFlow(client);
   return html`
     <button
       type="button"
       data-testid="delete-key"
-      disabled=${pending !== undefined}
+      disabled=${flow.pending}
       onClick=${() => {
-        setOutcome(undefined);
-        setPending({ kind: 'delete', key: name });
+        flow.ask({ kind: 'delete', key: name });
       }}
     >
       Delete…
     </button>
-    ${
-      pending !== undefined &&
-      html`<${Confirm}
-        client=${client}
-        pending=${pending}
-        onDone=${(o: Outcome | undefined) => {
-          setPending(undefined);
-          setOutcome(o);
-        }}
-      />`
-    }
-    <${OutcomeLine} outcome=${outcome} />
+    ${flow.view}
   `;
 }

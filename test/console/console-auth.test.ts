@@ -6,16 +6,12 @@
  * write at all: console.test.ts checks that on its cluster.)
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Client } from '../../client/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { startTestMember, type TestMember } from '../helpers/test-member.js';
-
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium';
-const ARTIFACTS = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'test-artifacts', 'console');
+import { ARTIFACTS, openBrowserPage, requireChromium } from './browser.js';
 
 describe('web console with --console-writes and access control, in chromium', function () {
   this.timeout(120_000);
@@ -23,16 +19,11 @@ describe('web console with --console-writes and access control, in chromium', fu
   let root: Client | undefined;
   let browser: Browser | undefined;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
+  let text: (selector: string) => Promise<string | undefined>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const message = `chromium is not installed at ${CHROMIUM}: \`apt-get install chromium\` provides it`;
-      if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
-      console.warn(`\n  SKIPPING the console browser tests: ${message}\n`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium(this);
     m = await startTestMember('console-auth', { flags: { consoleWrites: true } });
     const admin = new Client({ endpoints: [m.url] });
     await admin.auth.userAdd('root', 'rootpw');
@@ -50,17 +41,7 @@ describe('web console with --console-writes and access control, in chromium', fu
     await admin.auth.enable();
     await admin.close();
     root = new Client({ endpoints: [m.url], auth: { username: 'root', password: 'rootpw' } });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning')
-        problems.push(`console.${msg.type()}: ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    ({ browser, page, problems, text } = await openBrowserPage());
   });
 
   after(async () => {
@@ -68,11 +49,6 @@ describe('web console with --console-writes and access control, in chromium', fu
     await root?.close();
     await m?.stop();
   });
-
-  async function text(selector: string): Promise<string | undefined> {
-    const loc = page.locator(selector);
-    return (await loc.count()) === 0 ? undefined : ((await loc.first().textContent()) ?? undefined);
-  }
 
   async function login(user: string, password: string): Promise<void> {
     await page.locator('[data-testid="login"]').waitFor();

@@ -8,10 +8,8 @@
  * installs it; elsewhere the suite is skipped with a loud message saying how to install it.
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Client } from '../../client/index.js';
 import {
   acquireLock,
@@ -25,9 +23,7 @@ import {
 import { CONSOLE_CSP } from '../../server/api/console-assets.js';
 import { ClusterHarness } from '../cluster/harness.js';
 import { eventually } from '../helpers/eventually.js';
-
-const CHROMIUM = process.env['CONCORD_CHROMIUM'] ?? '/usr/bin/chromium';
-const ARTIFACTS = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', 'test-artifacts', 'console');
+import { ARTIFACTS, openBrowserPage, requireChromium } from './browser.js';
 
 describe('web console in chromium against a 3-member cluster', function () {
   this.timeout(120_000);
@@ -37,36 +33,17 @@ describe('web console in chromium against a 3-member cluster', function () {
   let page: Page;
   let leader: string;
   let follower: string;
-  /** Console errors, uncaught page errors and CSP violations seen by the page. */
-  const problems: string[] = [];
+
+  let problems: string[] = [];
+  let text: (selector: string) => Promise<string | undefined>;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      const message = `chromium is not installed at ${CHROMIUM}: \`apt-get install chromium\` provides it`;
-      if (process.env['CI'] === 'true') throw new Error(`${message} (.ci/run installs it; CI=true)`);
-      console.warn(`\n  SKIPPING the console browser tests: ${message}\n`);
-      this.skip();
-    }
-    mkdirSync(ARTIFACTS, { recursive: true });
+    requireChromium(this);
     cluster = await ClusterHarness.start({ size: 3 });
     leader = await cluster.waitForLeader();
     follower = cluster.members.find((m) => m.name !== leader)!.name;
     client = new Client({ endpoints: cluster.members.map((m) => m.clientUrl) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // chromium's sandbox needs user namespaces, which a root CI container does not give
-      args: process.getuid?.() === 0 ? ['--no-sandbox'] : [],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning')
-        problems.push(`console.${msg.type()}: ${msg.text()}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('requestfailed', (req) =>
-      problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`),
-    );
+    ({ browser, page, problems, text } = await openBrowserPage());
   });
 
   after(async () => {
@@ -76,11 +53,6 @@ describe('web console in chromium against a 3-member cluster', function () {
   });
 
   const uiUrl = (name: string): string => `${cluster!.member(name).clientUrl}/ui/`;
-
-  async function text(selector: string): Promise<string | undefined> {
-    const loc = page.locator(selector);
-    return (await loc.count()) === 0 ? undefined : ((await loc.first().textContent()) ?? undefined);
-  }
 
   async function show(view: string): Promise<void> {
     await page.click(`a[data-view="${view}"]`);

@@ -3,9 +3,6 @@
  * (recipes/inspect-recipes.ts) on a real single member, driven by the recipes themselves.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from '../../client/index.js';
 import {
   acquireRead,
@@ -19,31 +16,23 @@ import {
   register,
   Semaphore,
 } from '../../recipes/index.js';
-import { startMember, type MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { startTestMember, type TestMember } from '../helpers/test-member.js';
 
 describe('console recipe readers (recipes/inspect-recipes.ts)', function () {
   this.timeout(60_000);
-  let root: string;
-  let member: MemberHandle;
+  let member: TestMember;
   let client: Client;
+  const endpoints = (): string[] => [member.url];
 
   before(async () => {
-    root = mkdtempSync(join(tmpdir(), 'concord-inspect-recipes-'));
-    member = await startMember({
-      name: 'inspect-recipes',
-      dataDir: join(root, 'data'),
-      listenClientUrls: ['http://127.0.0.1:0'],
-      listenPeerUrls: ['http://127.0.0.1:0'],
-      logLevel: 'error',
-    });
-    client = new Client({ endpoints: [...member.clientUrls] });
+    member = await startTestMember('inspect-recipes');
+    client = new Client({ endpoints: endpoints() });
   });
 
   after(async () => {
     await client?.close();
     await member?.stop();
-    rmSync(root, { recursive: true, force: true });
   });
 
   it('reads a read/write lock: shared readers, then a writer in line, then a reader behind it', async () => {
@@ -86,7 +75,7 @@ describe('console recipe readers (recipes/inspect-recipes.ts)', function () {
 
   it('reads an election: leader, proclaimed value, candidates in order, then the successor', async () => {
     const election = new Election(client, 'scheduler');
-    const other = new Client({ endpoints: [...member.clientUrls] });
+    const other = new Client({ endpoints: endpoints() });
     const giveUp = new AbortController();
     try {
       const leading = await election.campaign('node-a');
