@@ -49,3 +49,21 @@ export type {
   QueuesSnapshot,
   LeaseState,
 } from './inspect.js';
+export {
+  inspectRwLocks,
+  inspectElections,
+  inspectSemaphores,
+  inspectServices,
+  inspectConfigs,
+} from './inspect-recipes.js';
+export type {
+  RwLockEntry,
+  RwLockState,
+  Candidate,
+  ElectionState,
+  SemaphoreView,
+  LeaseHealth,
+  ServiceInstanceView,
+  ServiceView,
+  ConfigDocument,
+} from './inspect-recipes.js';

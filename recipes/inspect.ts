@@ -25,7 +25,8 @@ const text = (b: Uint8Array): string => decoder.decode(b);
 const sig = (o: InspectOptions): { signal?: AbortSignal } =>
   o.signal === undefined ? {} : { signal: o.signal };
 
-function decodeName(raw: string): string {
+/** A recipe name as the recipes store it (URI-encoded), decoded; shown as stored if it does not decode. */
+export function decodeName(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {

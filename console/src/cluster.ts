@@ -1,6 +1,8 @@
 /** Cluster: the members, which one leads, and the connected member's raft and storage state. */
 import { html } from 'htm/preact';
 import type { Client, MemberListResponse, StatusResponse } from '../../client/index.js';
+import { useMemberStatuses, type MemberStatus } from './member-status.js';
+import type { Session } from './session.js';
 import { bytes, hexId, usePoll } from './util.js';
 
 /** Written as one string: htm drops whitespace that spans a line break. */
@@ -14,7 +16,26 @@ interface ClusterRead {
   readonly status: StatusResponse;
 }
 
-export function ClusterView({ client }: { client: Client }) {
+function statusCells(s: MemberStatus | undefined) {
+  if (s === undefined) return html`<td colspan="5" class="muted">reading…</td>`;
+  if (!s.ok)
+    return html`<td colspan="5">
+      <span class="badge alarm" data-testid="member-unreachable">unreachable</span>
+      <span class="muted">${s.error}</span>
+    </td>`;
+  const st = s.status;
+  return html`
+    <td data-testid="member-term">${st.raftTerm}</td>
+    <td data-testid="member-raft-index">${st.raftIndex}</td>
+    <td data-testid="member-applied-index">${st.raftAppliedIndex}</td>
+    <td data-testid="member-db-size">${bytes(st.dbSizeBytes)}</td>
+    <td data-testid="member-health">
+      ${st.errors.length === 0 ? html`<span class="badge ok">healthy</span>` : st.errors.map((e) => html`<span class="badge alarm">${e}</span> `)}
+    </td>
+  `;
+}
+
+export function ClusterView({ client, session }: { client: Client; session: Session }) {
   const polled = usePoll<ClusterRead>(async (signal) => {
     const [members, status] = await Promise.all([
       client.memberList({ signal }),
@@ -23,6 +44,7 @@ export function ClusterView({ client }: { client: Client }) {
     return { members, status };
   }, []);
   const { data, error } = polled;
+  const statuses = useMemberStatuses(session, data?.members.members);
   if (data === undefined)
     return html`<h2>Cluster</h2>
       <p class=${error ? 'error' : 'muted'}>${error ?? 'Reading…'}</p>`;
@@ -48,8 +70,12 @@ export function ClusterView({ client }: { client: Client }) {
           <th>Name</th>
           <th>Id</th>
           <th>Role</th>
+          <th>Term</th>
+          <th>Raft index</th>
+          <th>Applied index</th>
+          <th>DB size</th>
+          <th>Alarms / health</th>
           <th>Client URLs</th>
-          <th>Peer URLs</th>
         </tr>
       </thead>
       <tbody>
@@ -70,8 +96,8 @@ export function ClusterView({ client }: { client: Client }) {
                       : 'follower'
                 }
               </td>
+              ${statusCells(m.id === self ? { ok: true, status } : statuses?.get(m.id))}
               <td class="mono">${m.clientUrls.join(', ')}</td>
-              <td class="mono">${m.peerUrls.join(', ')}</td>
             </tr>
           `,
         )}
@@ -115,11 +141,9 @@ export function ClusterView({ client }: { client: Client }) {
       </tbody>
     </table>
     <p class="note">
-      Raft index, applied index, size and alarms are shown for the member serving this page only: the
-      WebSocket API answers status for the connected member, and the page's security policy lets it talk to
-      its own origin alone. Open the console on another member (its client URL + /ui) to see that member's
-      numbers; a member that is down still appears in the list (membership does not change when a process
-      dies) and loses the leader mark when a new leader is elected.
+      Each member's numbers are read from that member (its own status), at most a second old; a member that
+      does not answer within 1.5 s is shown as unreachable. A member that is down stays in the list
+      (membership does not change when a process dies) and loses the leader mark when a new leader is elected.
     </p>
   `;
 }

@@ -6,6 +6,8 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Client, KeyValue, WatchEvent } from '../../client/index.js';
 import { keyHistory } from '../../recipes/index.js';
+import { diffLines } from '../../recipes/inspect-diff.js';
+import { DeleteButton, PutPanel, writesAllowed } from './key-writes.js';
 import { asTextOrUndefined, describe, hexDump, hexId, prettyJson, usePoll } from './util.js';
 
 const LIST_LIMIT = 1000;
@@ -84,6 +86,17 @@ export function KeysView({ client }: { client: Client }) {
           )}
         </ul>
         ${list.data?.more && html`<p class="note">Showing the first ${LIST_LIMIT} keys: narrow the prefix.</p>`}
+        ${
+          writesAllowed()
+            ? html`<${PutPanel}
+                key=${selected ?? prefix}
+                client=${client}
+                initialKey=${selected ?? prefix}
+              />`
+            : html`<p class="note" data-testid="read-only">
+                Read-only: start the member with <code>--console-writes</code> to put and delete keys here.
+              </p>`
+        }
       </div>
       <div>
         ${selected === undefined ? html`<p class="muted">Select a key.</p>` : html`<${KeyDetail} client=${client} name=${selected} />`}
@@ -104,12 +117,46 @@ function ValueBox({ value, format }: { value: Uint8Array; format: Format }) {
   return html`<pre data-testid="key-value">${shown}</pre>`;
 }
 
+/** A value for the diff: pretty JSON when it is JSON (so changes show per field), else its text. */
+function diffText(value: Uint8Array): string {
+  const t = asTextOrUndefined(value);
+  return t === undefined ? hexDump(value) : (prettyJson(t) ?? t);
+}
+
+function Diff({ older, newer }: { older: KeyValue; newer: KeyValue }) {
+  const lines = diffLines(diffText(older.value), diffText(newer.value));
+  const mark = { same: ' ', removed: '-', added: '+' } as const;
+  return html`
+    <h3>
+      ${`Diff: version ${older.version} (revision ${older.modRevision}) → version ${newer.version} (revision ${newer.modRevision})`}
+    </h3>
+    <pre class="diff" data-testid="key-diff">
+${lines.map((l) => html`<span class=${l.op}>${`${mark[l.op]} ${l.text}\n`}</span>`)}</pre>
+  `;
+}
+
 function KeyDetail({ client, name }: { client: Client; name: string }) {
   const [format, setFormat] = useState<Format>('text');
+  // The two mod revisions compared (undefined: the two newest versions).
+  const [pick, setPick] = useState<{ a: number | undefined; b: number | undefined }>({
+    a: undefined,
+    b: undefined,
+  });
+  useEffect(() => setPick({ a: undefined, b: undefined }), [name]);
   const history = usePoll((signal) => keyHistory(client, name, { signal, limit: 50 }), [name]);
   const current = history.data?.versions[0];
+  const versions = history.data?.versions ?? [];
+  const byRev = (rev: number | undefined): KeyValue | undefined =>
+    versions.find((v) => v.modRevision === rev);
+  const sideA = byRev(pick.a) ?? versions[1];
+  const sideB = byRev(pick.b) ?? versions[0];
+  const [older, newer] =
+    sideA !== undefined && sideB !== undefined && sideA.modRevision > sideB.modRevision
+      ? [sideB, sideA]
+      : [sideA, sideB];
   return html`
     <h3 class="mono">${name}</h3>
+    ${writesAllowed() && html`<${DeleteButton} key=${name} client=${client} name=${name} />`}
     <div class="toolbar seg">
       ${(['text', 'json', 'hex'] as const).map((f) => html`<button class=${f === format ? 'on' : ''} onClick=${() => setFormat(f)}>${f}</button>`)}
     </div>
@@ -126,6 +173,8 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
               <table data-testid="key-history">
                 <thead>
                   <tr>
+                    <th title="diff: first side">A</th>
+                    <th title="diff: second side">B</th>
                     <th>Version</th>
                     <th>Mod revision</th>
                     <th>Lease</th>
@@ -136,6 +185,24 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
                   ${history.data.versions.map(
                     (v) =>
                       html`<tr data-version=${v.version}>
+                        <td>
+                          <input
+                            type="radio"
+                            name="diff-a"
+                            data-testid="diff-a"
+                            checked=${v === sideA}
+                            onChange=${() => setPick((p) => ({ ...p, a: v.modRevision }))}
+                          />
+                        </td>
+                        <td>
+                          <input
+                            type="radio"
+                            name="diff-b"
+                            data-testid="diff-b"
+                            checked=${v === sideB}
+                            onChange=${() => setPick((p) => ({ ...p, b: v.modRevision }))}
+                          />
+                        </td>
                         <td>${v.version}</td>
                         <td>${v.modRevision}</td>
                         <td class="mono">${v.lease === 0 ? '—' : hexId(v.lease)}</td>
@@ -145,6 +212,7 @@ function KeyDetail({ client, name }: { client: Client; name: string }) {
                 </tbody>
               </table>
               ${!history.data.complete && html`<p class="note">Older versions are compacted away or beyond the first 50.</p>`}
+              ${older !== undefined && newer !== undefined && older !== newer && html`<${Diff} older=${older} newer=${newer} />`}
             `
     }
   `;

@@ -12,11 +12,14 @@ export interface Polled<T> {
 
 /**
  * Calls `read` now and `POLL_MS` after each answer (never two at once), until unmounted or `deps`
- * change; keeps the last good data while a later read fails (a member restarting, say).
+ * change (starting over empty); keeps the last good data while a later read fails (a member
+ * restarting, say).
  */
 export function usePoll<T>(read: (signal: AbortSignal) => Promise<T>, deps: readonly unknown[]): Polled<T> {
   const [state, setState] = useState<Polled<T>>({ data: undefined, error: undefined, at: 0 });
   useEffect(() => {
+    // what was read for other deps (another prefix, another user) is not shown for these
+    setState({ data: undefined, error: undefined, at: 0 });
     const ac = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async (): Promise<void> => {

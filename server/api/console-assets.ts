@@ -2,7 +2,10 @@
  * The web console's static files (console/, bundled by esbuild into dist/console at build time),
  * served at /ui on the client port. Only the files found in that folder are served, by exact name,
  * so no request path can reach anything else. Every reply carries a strict Content-Security-Policy:
- * the page loads its own script and style only and talks to its own origin (the WebSocket API).
+ * the page loads its own script and style only and runs no inline code. It may open WebSockets to
+ * other hosts: it reads each member's status from that member (the API answers status for the
+ * connected member alone), and the members' client URLs are known only at run time (memberList),
+ * so they cannot be listed in a header fixed at build time. Plain fetches stay on its own origin.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -16,7 +19,7 @@ export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "connect-src 'self'",
+  "connect-src 'self' ws: wss:",
   "img-src 'self' data:",
   "frame-ancestors 'none'",
   "base-uri 'none'",
@@ -38,10 +41,20 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-cache',
 };
 
-let assets: Map<string, HttpReply> | undefined;
+export interface ConsoleAssetOptions {
+  /**
+   * The member allows the console's put and delete (`--console-writes`): the page is told so by
+   * a data attribute on its root element (no inline script under this CSP), and offers them.
+   */
+  readonly writes?: boolean;
+  /** Where the bundle is (tests); default dist/console. */
+  readonly dir?: string;
+}
 
-/** Reads the bundle once (it changes only with a rebuild, which restarts the member). */
-function load(dir: string): Map<string, HttpReply> {
+/** The bundle read once per variant (it changes only with a rebuild, which restarts the member). */
+const cached = new Map<boolean, Map<string, HttpReply>>();
+
+function load(dir: string, writes: boolean): Map<string, HttpReply> {
   const found = new Map<string, HttpReply>();
   let names: string[];
   try {
@@ -52,16 +65,25 @@ function load(dir: string): Map<string, HttpReply> {
   for (const name of names) {
     const type = TYPES[extname(name)];
     if (type === undefined) continue;
-    const body = readFileSync(join(dir, name), 'utf8');
+    let body = readFileSync(join(dir, name), 'utf8');
+    if (name === 'index.html' && writes)
+      body = body.replace('<div id="app"', '<div id="app" data-writes="on"');
     found.set(name, { status: 200, headers: { 'content-type': type, ...SECURITY_HEADERS }, body });
   }
   return found;
 }
 
 /** The reply to GET /ui or /ui/<file>. */
-export function consoleAsset(path: string, dir = ASSET_DIR): HttpReply {
+export function consoleAsset(path: string, options: ConsoleAssetOptions = {}): HttpReply {
   if (path === '/ui') return { status: 301, headers: { location: '/ui/', ...SECURITY_HEADERS }, body: '' };
-  const map = dir === ASSET_DIR ? (assets ??= load(dir)) : load(dir);
+  const writes = options.writes === true;
+  let map: Map<string, HttpReply>;
+  if (options.dir === undefined || options.dir === ASSET_DIR) {
+    map = cached.get(writes) ?? load(ASSET_DIR, writes);
+    if (map.size > 0) cached.set(writes, map);
+  } else {
+    map = load(options.dir, writes);
+  }
   const name = path === '/ui/' ? 'index.html' : path.slice('/ui/'.length);
   const found = map.get(name);
   if (found !== undefined) return found;

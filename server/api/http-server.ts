@@ -52,6 +52,8 @@ export interface ClientHttpOptions {
   readonly maxBodyBytes: number;
   /** The body of an error reply (the gateway's error shape). */
   readonly errorReply: (error: ErrorBody) => HttpReply;
+  /** The web console offers put and delete (console-assets.ts). */
+  readonly consoleWrites?: boolean;
   readonly tls?: SecureContextOptions & {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
@@ -141,7 +143,8 @@ export class ClientHttpServer {
       if (path === '/health') return reply(res, this.handlers.health());
       if (path === '/metrics') return reply(res, this.handlers.metrics());
       if (path === '/version') return reply(res, this.handlers.version());
-      if (path === '/ui' || path.startsWith('/ui/')) return reply(res, consoleAsset(path));
+      if (path === '/ui' || path.startsWith('/ui/'))
+        return reply(res, consoleAsset(path, { writes: this.options.consoleWrites === true }));
     }
     if (path.startsWith('/v3/') || path.startsWith('/v3beta/')) {
       if (req.method !== 'POST') {

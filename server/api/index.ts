@@ -56,6 +56,8 @@ export interface ClientApiOptions {
   readonly metrics?: MetricsRegistry;
   /** Reported in welcome and /version; default: this package's version. */
   readonly serverVersion?: string;
+  /** The web console at /ui offers put and delete (console-assets.ts). Default false. */
+  readonly consoleWrites?: boolean;
 }
 
 export interface ClientApi {
@@ -112,6 +114,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       listenUrls: options.listenUrls,
       maxBodyBytes: limits.maxFrameBytes,
       errorReply: gatewayErrorReply,
+      consoleWrites: options.consoleWrites === true,
       ...(options.tls === undefined ? {} : { tls: options.tls }),
     },
     {

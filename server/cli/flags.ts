@@ -208,6 +208,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'seconds a simple token lives after its last use',
   },
   {
+    name: 'console-writes',
+    field: 'consoleWrites',
+    type: 'bool',
+    help: 'let the web console at /ui put and delete keys (with a confirmation; permissions still apply)',
+  },
+  {
     name: 'unsafe-no-fsync',
     field: 'unsafeNoFsync',
     type: 'bool',

@@ -127,6 +127,8 @@ export interface MemberConfig {
   readonly authToken?: string;
   /** Seconds a simple token lives after its last use. Default 300 (etcd's). */
   readonly authTokenTtl?: number;
+  /** Let the web console at /ui offer put and delete (still subject to permissions). Default false. */
+  readonly consoleWrites?: boolean;
 }
 
 export type MemberConfigField = keyof MemberConfig;
@@ -158,7 +160,8 @@ type DefaultedField =
   | 'experimentalInitialCorruptCheck'
   | 'corruptCheckTime'
   | 'authToken'
-  | 'authTokenTtl';
+  | 'authTokenTtl'
+  | 'consoleWrites';
 
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
 export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
@@ -186,6 +189,7 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   corruptCheckTime: 0,
   authToken: 'simple',
   authTokenTtl: 300,
+  consoleWrites: false,
 });
 
 /** Every field, checked by the compiler against `MemberConfig` both ways (an unknown key is refused). */
@@ -225,6 +229,7 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   corruptCheckTime: true,
   authToken: true,
   authTokenTtl: true,
+  consoleWrites: true,
 };
 
 /** The fields of `MemberConfig`, in declaration order. */
@@ -345,6 +350,8 @@ export interface ResolvedMemberConfig {
   readonly authToken: TokenSpec;
   /** `authTokenTtl`: simple tokens live this long after their last use, seconds. */
   readonly authTokenTtlSec: number;
+  /** The web console offers put and delete (docs/console.md). */
+  readonly consoleWrites: boolean;
 }
 
 /** Validates `config` and fills in its defaults; throws `InvalidConfigError` naming the first bad field. */
@@ -442,6 +449,7 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     corruptCheckTimeMs: durationMsOf('corruptCheckTime', config.corruptCheckTime),
     authToken: tokenSpecOf(c.text('authToken', MEMBER_DEFAULTS.authToken)),
     authTokenTtlSec: c.integer('authTokenTtl', MEMBER_DEFAULTS.authTokenTtl, 1),
+    consoleWrites: c.flag('consoleWrites', MEMBER_DEFAULTS.consoleWrites),
   };
 }
 

@@ -72,6 +72,7 @@ export async function startMember(
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
+        consoleWrites: config.consoleWrites,
       }).catch((err: unknown) => {
         throw listenError('listen-client-urls', err);
       });

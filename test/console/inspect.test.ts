@@ -147,28 +147,35 @@ describe('console assets at /ui (server/api/console-assets.ts)', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'concord-ui-'));
     mkdirSync(join(dir, 'built'));
-    writeFileSync(join(dir, 'built', 'index.html'), '<!doctype html>');
+    writeFileSync(join(dir, 'built', 'index.html'), '<!doctype html><div id="app"></div>');
     writeFileSync(join(dir, 'built', 'app.js'), 'export {}');
     writeFileSync(join(dir, 'secret.txt'), 'not served');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('serves the page and its files by exact name with the CSP, and nothing else', () => {
-    const page = consoleAsset('/ui/', join(dir, 'built'));
+    const page = consoleAsset('/ui/', { dir: join(dir, 'built') });
     expect(page.status).to.equal(200);
     expect(page.headers?.['content-type']).to.match(/^text\/html/);
     expect(page.headers?.['content-security-policy']).to.equal(CONSOLE_CSP);
-    expect(consoleAsset('/ui/app.js', join(dir, 'built')).headers?.['content-type']).to.match(
+    expect(consoleAsset('/ui/app.js', { dir: join(dir, 'built') }).headers?.['content-type']).to.match(
       /^text\/javascript/,
     );
-    expect(consoleAsset('/ui', join(dir, 'built'))).to.include({ status: 301 });
+    expect(consoleAsset('/ui', { dir: join(dir, 'built') })).to.include({ status: 301 });
     for (const path of ['/ui/../secret.txt', '/ui/%2e%2e/secret.txt', '/ui/nope.js', '/ui/built/app.js']) {
-      expect(consoleAsset(path, join(dir, 'built')).status, path).to.equal(404);
+      expect(consoleAsset(path, { dir: join(dir, 'built') }).status, path).to.equal(404);
     }
   });
 
+  it('tells the page whether writes are allowed only when the member allows them', () => {
+    expect(consoleAsset('/ui/', { dir: join(dir, 'built') }).body).to.not.contain('data-writes');
+    expect(consoleAsset('/ui/', { dir: join(dir, 'built'), writes: true }).body).to.contain(
+      '<div id="app" data-writes="on">',
+    );
+  });
+
   it('says how to build the console when it is not built', () => {
-    const r = consoleAsset('/ui/', join(dir, 'missing'));
+    const r = consoleAsset('/ui/', { dir: join(dir, 'missing') });
     expect(r.status).to.equal(404);
     expect(r.body).to.contain('npm run build');
   });
