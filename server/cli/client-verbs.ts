@@ -70,6 +70,7 @@ import { CLIENT_VERBS, declareVerbs, INSECURE_ENV, type ClientVerb } from './ver
 import { runPerEvent } from './watch-exec.js';
 import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
 import { maintenanceRunners } from './maintenance-verbs.js';
+import { authRunners, credentialsOf, type Credentials } from './auth-commands.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
@@ -142,11 +143,12 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
       const opts = cmd.opts();
       const formatGiven = cmd.getOptionValueSource('writeOut') !== 'default';
       let g: Globals | undefined;
+      const credentials = await credentialsOf(opts);
       code = await runner({
         args: cmd.args,
         opts,
         get globals() {
-          return (g ??= globals(opts, formatGiven));
+          return (g ??= globals(opts, formatGiven, credentials));
         },
         exec,
         io,
@@ -201,7 +203,7 @@ export function envSwitch(name: string, env: NodeJS.ProcessEnv = process.env): b
   throw new UsageError(`${name}=${raw}: expected true or false`);
 }
 
-function globals(opts: OptionValues, formatGiven: boolean): Globals {
+function globals(opts: OptionValues, formatGiven: boolean, credentials?: Credentials): Globals {
   const endpoints = String(opts['endpoints'])
     .split(',')
     .map((e) => e.trim())
@@ -242,6 +244,7 @@ function globals(opts: OptionValues, formatGiven: boolean): Globals {
     livenessIntervalMs: 0,
     clientName: 'concord-cli',
     ...(tls === undefined ? {} : { tls }),
+    ...(credentials === undefined ? {} : { auth: credentials }),
   };
   return {
     endpoints,
@@ -860,4 +863,5 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   ...SNAPSHOT_RUNNERS,
   // endpoint hashkv, alarm, defrag, move-leader, member add|remove|update|promote.
   ...maintenanceRunners({ withClient, deadline, targets, atEndpoint }),
+  ...authRunners({ withClient, deadline }),
 };
