@@ -17,7 +17,7 @@
  */
 import type { CallOptions, ClientCore } from './core.js';
 import { prefixEnd } from './namespace.js';
-import type { PermissionType } from './protocol/index.js';
+import type { PermissionType, ResponseHeader } from './protocol/index.js';
 import { toBytes, type Bytes } from './util.js';
 
 /** Access to a key, a range, or a prefix. */
@@ -59,12 +59,12 @@ export class AuthApi {
   constructor(private readonly core: ClientCore) {}
 
   /** Turns auth on: refused (ROOT_USER_NOT_EXIST / ROOT_ROLE_NOT_EXIST) until user root has role root. */
-  async enable(options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.enable', {}, options);
+  async enable(options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.enable', {}, options)).header;
   }
 
-  async disable(options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.disable', {}, options);
+  async disable(options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.disable', {}, options)).header;
   }
 
   async status(options: CallOptions = {}): Promise<AuthStatus> {
@@ -77,13 +77,15 @@ export class AuthApi {
     return (await this.core.call('auth.authenticate', { name, password }, options)).token;
   }
 
-  async userAdd(name: string, password: string, options: UserAddOptions = {}): Promise<void> {
+  async userAdd(name: string, password: string, options: UserAddOptions = {}): Promise<ResponseHeader> {
     const noPassword = options.noPassword ?? false;
-    await this.core.call(
-      'auth.userAdd',
-      { name, password: noPassword ? '' : password, options: { noPassword }, hashedPassword: '' },
-      options,
-    );
+    return (
+      await this.core.call(
+        'auth.userAdd',
+        { name, password: noPassword ? '' : password, options: { noPassword }, hashedPassword: '' },
+        options,
+      )
+    ).header;
   }
 
   /** The user's roles. */
@@ -95,24 +97,29 @@ export class AuthApi {
     return [...(await this.core.call('auth.userList', {}, options)).users];
   }
 
-  async userDelete(name: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.userDelete', { name }, options);
+  async userDelete(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.userDelete', { name }, options)).header;
   }
 
-  async userChangePassword(name: string, password: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.userChangePassword', { name, password, hashedPassword: '' }, options);
+  async userChangePassword(
+    name: string,
+    password: string,
+    options: CallOptions = {},
+  ): Promise<ResponseHeader> {
+    return (await this.core.call('auth.userChangePassword', { name, password, hashedPassword: '' }, options))
+      .header;
   }
 
-  async userGrantRole(name: string, role: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.userGrantRole', { user: name, role }, options);
+  async userGrantRole(name: string, role: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.userGrantRole', { user: name, role }, options)).header;
   }
 
-  async userRevokeRole(name: string, role: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.userRevokeRole', { name, role }, options);
+  async userRevokeRole(name: string, role: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.userRevokeRole', { name, role }, options)).header;
   }
 
-  async roleAdd(name: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.roleAdd', { name }, options);
+  async roleAdd(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.roleAdd', { name }, options)).header;
   }
 
   /** The role's permissions. */
@@ -125,16 +132,22 @@ export class AuthApi {
     return [...(await this.core.call('auth.roleList', {}, options)).roles];
   }
 
-  async roleDelete(name: string, options: CallOptions = {}): Promise<void> {
-    await this.core.call('auth.roleDelete', { role: name }, options);
+  async roleDelete(name: string, options: CallOptions = {}): Promise<ResponseHeader> {
+    return (await this.core.call('auth.roleDelete', { role: name }, options)).header;
   }
 
-  async roleGrantPermission(role: string, perm: PermissionSpec, options: CallOptions = {}): Promise<void> {
-    await this.core.call(
-      'auth.roleGrantPermission',
-      { name: role, perm: { permType: perm.type, ...range(perm) } },
-      options,
-    );
+  async roleGrantPermission(
+    role: string,
+    perm: PermissionSpec,
+    options: CallOptions = {},
+  ): Promise<ResponseHeader> {
+    return (
+      await this.core.call(
+        'auth.roleGrantPermission',
+        { name: role, perm: { permType: perm.type, ...range(perm) } },
+        options,
+      )
+    ).header;
   }
 
   /** Revokes the permission on exactly that key or range (PERMISSION_NOT_GRANTED if none). */
@@ -142,7 +155,13 @@ export class AuthApi {
     role: string,
     perm: Omit<PermissionSpec, 'type'>,
     options: CallOptions = {},
-  ): Promise<void> {
-    await this.core.call('auth.roleRevokePermission', { role, ...range({ ...perm, type: 'read' }) }, options);
+  ): Promise<ResponseHeader> {
+    return (
+      await this.core.call(
+        'auth.roleRevokePermission',
+        { role, ...range({ ...perm, type: 'read' }) },
+        options,
+      )
+    ).header;
   }
 }

@@ -187,9 +187,12 @@ export async function waitInLine(
       const revision = await waitTurn(kv, among(key), contender, scoped.session, signal);
       return { scoped, contender, revision };
     } catch (e) {
+      // Asked before release: closing the session marks it lost, which would make any failure (a
+      // permission denied) look like a lost place and retry it until the deadline.
+      const lost = placeLost(e, scoped.session);
       if (contender !== undefined) await removeContender(kv, contender);
       await scoped.release();
-      if (!(scoped.owned && signal?.aborted !== true && placeLost(e, scoped.session))) throw e;
+      if (!(scoped.owned && signal?.aborted !== true && lost)) throw e;
     }
   }
 }

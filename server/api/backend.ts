@@ -72,6 +72,11 @@ export interface CallOptions {
    * member with auth on refuses (docs/auth.md).
    */
   readonly token?: string;
+  /**
+   * The user named by the CN of the caller's verified TLS client certificate (`--client-cert-auth`),
+   * used when no token is sent, as etcd does (cert-user.ts).
+   */
+  readonly certUser?: string;
   /** Who is calling (the remote address), for per-client limits such as authentication attempts. */
   readonly peer?: string;
 }

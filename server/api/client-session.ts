@@ -9,6 +9,7 @@
  * `decodeClientFrame` (never throws) and every failure becomes an `error` frame or an error
  * `response`; the connection stays open unless the protocol says otherwise.
  */
+import { certUserOf, certUserOption } from './cert-user.js';
 import type { WebSocket, RawData } from 'ws';
 import {
   CloseCode,
@@ -78,6 +79,8 @@ export class ClientSession {
   private clientName = '';
   /** From the hello's auth_token, replaced by each successful `auth.authenticate` on this socket. */
   private authToken: string | undefined;
+  /** The user of the socket's verified client certificate, used when no token was given. */
+  private readonly certUser: { readonly certUser?: string };
 
   constructor(
     private readonly ws: WebSocket,
@@ -86,6 +89,7 @@ export class ClientSession {
     /** The socket under `ws`, if known: corked while a watch flush writes many frames. */
     private readonly socket?: Corkable,
   ) {
+    this.certUser = certUserOption(certUserOf(socket));
     const limits = ctx.limits;
     this.outbox = new Outbox(ws, limits.outgoingBufferBytes, limits.maxOutgoingBufferBytes, {
       congested: () => this.pauseReading(),
@@ -488,7 +492,8 @@ export class ClientSession {
   /** What every backend call of this socket carries: its abort signal, token and peer. */
   private callOptions(signal: AbortSignal): CallOptions {
     const token = this.authToken;
-    return token === undefined ? { signal, peer: this.remote } : { signal, token, peer: this.remote };
+    const base = { signal, peer: this.remote, ...this.certUser };
+    return token === undefined ? base : { ...base, token };
   }
 
   private async runSnapshot(id: number, signal: AbortSignal): Promise<void> {

@@ -78,6 +78,8 @@ export class GatewayWatchStream {
     private readonly signal: AbortSignal,
     /** The request's `Authorization` token: each watch created is checked with it. */
     private readonly token?: string,
+    /** The user of the connection's verified client certificate (used when there is no token). */
+    private readonly certUser?: string,
   ) {}
 
   /** Answers 200, serves `requests` in order, then streams until the stream ends (file header). */
@@ -152,8 +154,11 @@ export class GatewayWatchStream {
     };
     let handle: WatchHandle;
     try {
-      const options =
-        this.token === undefined ? { signal: this.signal } : { signal: this.signal, token: this.token };
+      const options = {
+        signal: this.signal,
+        ...(this.token === undefined ? {} : { token: this.token }),
+        ...(this.certUser === undefined ? {} : { certUser: this.certUser }),
+      };
       handle = await this.ctx.backend.watch({ ...req, watchId: id }, sink, options);
     } catch (err) {
       this.watches.delete(id);

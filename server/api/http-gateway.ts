@@ -8,6 +8,7 @@
  *
  * Also the operational endpoints /health (etcd's shape) and /metrics (/version: version.ts).
  */
+import { certUserOf, certUserOption } from './cert-user.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   codecs,
@@ -131,12 +132,15 @@ export class HttpGateway {
     const header = req.headers.authorization;
     const token = typeof header === 'string' && header !== '' ? header : undefined;
     const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? 0}`;
+    const certUser = certUserOption(certUserOf(req.socket));
     const options: CallOptions =
-      token === undefined ? { signal: abort.signal, peer } : { signal: abort.signal, token, peer };
+      token === undefined
+        ? { signal: abort.signal, peer, ...certUser }
+        : { signal: abort.signal, token, peer, ...certUser };
     try {
       if (this.closing) throw new ProtocolError(ErrorCode.Unavailable, 'the member is shutting down');
       if (route.kind === 'watch') {
-        await this.watch(body, res, abort.signal, token);
+        await this.watch(body, res, abort.signal, token, certUser.certUser);
         return;
       }
       const json = parseBody(body);
@@ -296,7 +300,13 @@ export class HttpGateway {
    * reply (no stream) only when its first request cannot be read or the gateway has no stream left;
    * a later request that cannot be read ends the requests served, as etcd's gateway stops reading.
    */
-  private async watch(body: string, res: ServerResponse, signal: AbortSignal, token?: string): Promise<void> {
+  private async watch(
+    body: string,
+    res: ServerResponse,
+    signal: AbortSignal,
+    token?: string,
+    certUser?: string,
+  ): Promise<void> {
     const sequence = parseJsonSequence(body);
     const { requests, error } = watchRequestsOf(sequence.values, (value) =>
       decodeMessage(codecs.WATCH_REQUEST, value, { limits: this.ctx.limits }),
@@ -314,7 +324,7 @@ export class HttpGateway {
       });
     }
     this.checkStreamLimit();
-    const stream = new GatewayWatchStream(this.ctx, res, signal, token);
+    const stream = new GatewayWatchStream(this.ctx, res, signal, token, certUser);
     const entry = { close: (reason: string) => stream.close(reason) };
     this.streams.add(entry);
     try {

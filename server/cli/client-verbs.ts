@@ -73,6 +73,7 @@ import { startTicker } from './progress.js';
 import { SNAPSHOT_RUNNERS } from './snapshot-verbs.js';
 import { maintenanceRunners } from './maintenance-verbs.js';
 import { recipeRunners } from './recipe-verbs.js';
+import { authRunners, credentialsOf, type Credentials } from './auth-commands.js';
 
 export interface VerbIo {
   readonly out: (line: string) => void;
@@ -145,11 +146,12 @@ export async function runClientVerb(verb: ClientVerb, argv: readonly string[], i
       const opts = cmd.opts();
       const formatGiven = cmd.getOptionValueSource('writeOut') !== 'default';
       let g: Globals | undefined;
+      const credentials = await credentialsOf(opts);
       code = await runner({
         args: cmd.args,
         opts,
         get globals() {
-          return (g ??= globals(opts, formatGiven));
+          return (g ??= globals(opts, formatGiven, credentials));
         },
         exec,
         io,
@@ -204,7 +206,7 @@ export function envSwitch(name: string, env: NodeJS.ProcessEnv = process.env): b
   throw new UsageError(`${name}=${raw}: expected true or false`);
 }
 
-function globals(opts: OptionValues, formatGiven: boolean): Globals {
+function globals(opts: OptionValues, formatGiven: boolean, credentials?: Credentials): Globals {
   const endpoints = String(opts['endpoints'])
     .split(',')
     .map((e) => e.trim())
@@ -245,6 +247,7 @@ function globals(opts: OptionValues, formatGiven: boolean): Globals {
     livenessIntervalMs: 0,
     clientName: 'concord-cli',
     ...(tls === undefined ? {} : { tls }),
+    ...(credentials === undefined ? {} : { auth: credentials }),
   };
   return {
     endpoints,
@@ -876,4 +879,5 @@ const RUNNERS: Readonly<Record<string, Runner>> = {
   ...maintenanceRunners({ withClient, deadline, targets, atEndpoint }),
   // lock, elect, semaphore list|set-limit|release.
   ...recipeRunners({ withClient, deadline }),
+  ...authRunners({ withClient, deadline }),
 };

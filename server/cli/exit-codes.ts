@@ -26,7 +26,7 @@ export const ExitCode = {
   Timeout: 4,
   /** The requested revision is compacted, or in the future. */
   Revision: 5,
-  /** The lease (or another named thing) does not exist. */
+  /** The lease (or another named thing: member, user, role) does not exist. */
   NotFound: 6,
   /** The member refused the request as invalid or too large. */
   Invalid: 7,
@@ -51,7 +51,11 @@ export function exitCodeOf(err: unknown): ExitCode {
         : ExitCode.Failure;
   if (err instanceof CommandTimeoutError) return ExitCode.Timeout;
   if (err instanceof CompactedError || err instanceof FutureRevisionError) return ExitCode.Revision;
-  if (err instanceof UnreachableError) return ExitCode.Unavailable;
+  // With one connection round the SDK reports a refused authentication as "unreachable": its cause says why.
+  if (err instanceof UnreachableError)
+    return err.cause instanceof ClientError && exitCodeOf(err.cause) === ExitCode.Auth
+      ? ExitCode.Auth
+      : ExitCode.Unavailable;
   // RequestTimeoutError carries UNAVAILABLE as its code: tell it apart by class first.
   if (err instanceof RequestTimeoutError || err instanceof IndeterminateError) return ExitCode.Timeout;
   if (!(err instanceof ClientError)) return ExitCode.Failure;
@@ -68,6 +72,8 @@ export function exitCodeOf(err: unknown): ExitCode {
     case 'LEASE_NOT_FOUND':
     case 'KEY_NOT_FOUND':
     case 'MEMBER_NOT_FOUND':
+    case 'USER_NOT_FOUND':
+    case 'ROLE_NOT_FOUND':
       return ExitCode.NotFound;
     case 'INVALID_ARGUMENT':
     case 'REQUEST_TOO_LARGE':
@@ -78,6 +84,9 @@ export function exitCodeOf(err: unknown): ExitCode {
       return ExitCode.NoSpace;
     case 'UNAUTHENTICATED':
     case 'PERMISSION_DENIED':
+    case 'USER_EMPTY':
+    case 'AUTH_FAILED':
+    case 'AUTH_OLD_REVISION':
       return ExitCode.Auth;
     default:
       return ExitCode.Failure;

@@ -7,6 +7,7 @@
  * never loads what it describes. client-verbs.ts attaches the runners.
  */
 import { Argument, Command, Option } from 'commander';
+import { AUTH_VERBS, declareAuthVerbs, withUserFlags } from './auth-verb-specs.js';
 import { declareMaintenanceVerbs, MAINTENANCE_VERBS } from './maintenance-verb-specs.js';
 import {
   declareRecipeVerbs,
@@ -24,7 +25,7 @@ import { declareSnapshotVerbs } from './snapshot-spec.js';
  * "false"), so client-verbs.ts reads CONCORD_INSECURE_SKIP_TLS_VERIFY itself (true|false|1|0).
  */
 function withGlobals(cmd: Command): Command {
-  return cmd
+  return withUserFlags(cmd)
     .addOption(
       new Option('--endpoints <urls>', 'comma-separated client URLs of members')
         .env('CONCORD_ENDPOINTS')
@@ -69,7 +70,7 @@ export const CLIENT_EXIT_STATUS = [
   '  3    no member reachable, or none could serve',
   '  4    timed out, or a write whose outcome is unknown',
   '  5    revision compacted or in the future',
-  '  6    lease (or member) not found',
+  '  6    lease, member, user or role not found',
   '  7    request refused as invalid or too large',
   '  8    space quota exhausted (NOSPACE alarm)',
   '  9    authentication failed or permission denied',
@@ -240,6 +241,7 @@ export function declareVerbs(): Command {
   declareSnapshotVerbs(root, withGlobals);
   declareMaintenanceVerbs(root, { member, endpoint }, withGlobals);
   declareRecipeVerbs(root, withGlobals);
+  declareAuthVerbs(root, withGlobals);
   return root;
 }
 
@@ -261,6 +263,7 @@ export const CLIENT_VERBS = [
   'snapshot',
   ...MAINTENANCE_VERBS,
   ...RECIPE_VERBS,
+  ...AUTH_VERBS,
 ] as const;
 export type ClientVerb = (typeof CLIENT_VERBS)[number];
 

@@ -202,9 +202,19 @@ export class MemberAuth implements AuthBackend {
    * The caller's user name (auth on), from its token. Refusals: no token → USER_EMPTY; a token that
    * is oversized, unknown, expired, forged, for a user deleted since or issued before the user's
    * last password change → UNAUTHENTICATED; a JWT older than the auth store → AUTH_OLD_REVISION.
+   * Without a token, the CN of a verified client certificate (`--client-cert-auth`) names the user,
+   * as in etcd; a CN that names no user is refused with PERMISSION_DENIED.
    */
   private async identify(options: CallOptions): Promise<string> {
     const token = options.token;
+    const certUser = options.certUser;
+    if ((token === undefined || token === '') && certUser !== undefined) {
+      if (this.store.user(certUser) === undefined)
+        throw authErrors.permissionDenied(
+          `the client certificate's user ${JSON.stringify(certUser)} does not exist`,
+        );
+      return certUser;
+    }
     if (token === undefined || token === '')
       throw Object.assign(authErrors.userEmpty(), {
         message: 'auth: user name is empty (auth is enabled and the request carries no token)',

@@ -4,6 +4,11 @@
  * and either answers with a Hello frame (its cluster id and member id, which the dialer checks in
  * turn) or closes the WebSocket with one of the close codes below and a reason naming the
  * mismatch. Nothing from a refused connection ever reaches Raft.
+ *
+ * Only the ids of current members are accepted as senders (as etcd's peer handler refuses a sender
+ * it does not know). The reasons say which check failed but never this member's cluster id or
+ * member id: a stranger on the peer port learns nothing it did not send (the acceptor's own log has
+ * the details; the Hello frame with the ids goes only to an accepted peer).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isValidMemberId } from './options.js';
@@ -62,6 +67,14 @@ export function handshakeHeaders(clusterId: string, from: number, to: number): R
   };
 }
 
+/** What the acceptor checks a dialer against. */
+export interface HandshakeSelf {
+  readonly clusterId: string;
+  readonly memberId: number;
+  /** Whether `id` is a current member of the cluster (absent: any valid id is accepted). */
+  readonly isMember?: (id: number) => boolean;
+}
+
 export type HandshakeCheck =
   | { readonly ok: true; readonly from: number }
   | { readonly ok: false; readonly code: CloseCode; readonly reason: string };
@@ -75,10 +88,7 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
  * The acceptor's check of a dialer's headers. Reasons are short (a close reason must fit in 123
  * bytes) and say what this member expected.
  */
-export function checkHandshake(
-  headers: IncomingHttpHeaders,
-  self: { readonly clusterId: string; readonly memberId: number },
-): HandshakeCheck {
+export function checkHandshake(headers: IncomingHttpHeaders, self: HandshakeSelf): HandshakeCheck {
   const version = single(headers, Header.Version);
   if (version !== PEER_PROTOCOL_VERSION) {
     return {
@@ -92,7 +102,7 @@ export function checkHandshake(
     return {
       ok: false,
       code: CloseCode.ClusterIdMismatch,
-      reason: `cluster id mismatch: this member is in cluster ${self.clusterId.slice(0, 40)}`,
+      reason: 'cluster id mismatch',
     };
   }
   const to = Number(single(headers, Header.To));
@@ -100,7 +110,7 @@ export function checkHandshake(
     return {
       ok: false,
       code: CloseCode.WrongTarget,
-      reason: `wrong target member: this is member ${self.memberId}`,
+      reason: 'wrong target member',
     };
   }
   const fromRaw = single(headers, Header.From);
@@ -108,5 +118,7 @@ export function checkHandshake(
   if (!isValidMemberId(from) || from === self.memberId) {
     return { ok: false, code: CloseCode.PeerRejected, reason: 'invalid sender member id' };
   }
+  if (self.isMember !== undefined && !self.isMember(from))
+    return { ok: false, code: CloseCode.PeerRejected, reason: 'sender is not a member of this cluster' };
   return { ok: true, from };
 }

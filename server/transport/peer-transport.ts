@@ -454,7 +454,7 @@ export class PeerTransport implements AsyncDisposable {
       ws.terminate();
       return;
     }
-    const check = checkHandshake(req.headers, this.options);
+    const check = checkHandshake(req.headers, { ...this.options, isMember: (id) => this.peers.has(id) });
     if (!check.ok || this.removed.has(check.from)) {
       const code = check.ok ? CloseCode.PeerRejected : check.code;
       const reason = check.ok ? `member ${check.from} was removed` : check.reason;

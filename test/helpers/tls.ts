@@ -108,3 +108,15 @@ export async function createTestPki(): Promise<TestPki> {
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * One more certificate signed by the PKI's CA with CN=`name` (a client certificate whose CN names
+ * a user, for `--client-cert-auth`): its files in the PKI's directory.
+ */
+export async function createLeafCertificate(
+  pki: TestPki,
+  name: string,
+): Promise<{ readonly certFile: string; readonly keyFile: string }> {
+  await makeLeaf(pki.dir, 'ca', name);
+  return { certFile: join(pki.dir, `${name}.crt`), keyFile: join(pki.dir, `${name}.key`) };
+}

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import WebSocket from 'ws';
 import { CloseCode, encodeFrame } from '../../server/transport/index.js';
-import { CLUSTER, FakePeer, heartbeat, meshAll, Member, Signal } from './harness.js';
+import { CLUSTER, FakePeer, heartbeat, meshAll, Member, Signal, knows } from './harness.js';
 
 interface RawResult {
   readonly code: number;
@@ -88,6 +88,7 @@ describe('PeerTransport (loopback handshake)', function () {
     it('accepts the same frames from a dialer of its own cluster (control case)', async () => {
       const b = await Member.start(2, signal);
       members = [b];
+      knows(b, 1);
       const frame = encodeFrame({ kind: 'messages', messages: [heartbeat(1, 2, 0)] });
       const ws = new WebSocket(`${b.url.replace('http', 'ws')}/raft/stream`, {
         headers: headers(CLUSTER, 1, 2),
@@ -171,6 +172,7 @@ describe('PeerTransport (loopback handshake)', function () {
     it('closes the stream with PROTOCOL_ERROR and delivers nothing from it', async () => {
       const b = await Member.start(2, signal);
       members = [b];
+      knows(b, 1);
       const good = encodeFrame({ kind: 'messages', messages: [heartbeat(1, 2, 0)] });
       const result = await rawPeer(b.url, headers(CLUSTER, 1, 2), [
         new Uint8Array([0x43, 0x50, 1, 2, 5, 99]),
@@ -185,6 +187,7 @@ describe('PeerTransport (loopback handshake)', function () {
     it('refuses a message whose sender is not the handshake sender', async () => {
       const b = await Member.start(2, signal);
       members = [b];
+      knows(b, 1);
       const forged = encodeFrame({ kind: 'messages', messages: [heartbeat(1, 2, 0), heartbeat(7, 2, 0)] });
       const result = await rawPeer(b.url, headers(CLUSTER, 1, 2), [forged]);
       expect(result.code).to.equal(CloseCode.ProtocolError);

@@ -44,6 +44,7 @@ describe('PeerTransport (loopback resilience)', function () {
 
       const b2 = await Member.start(2, signal, { listenUrls: [url] });
       members.push(b2);
+      b2.transport.addPeer(1, [a.url]);
       await signal.until(() => a.isConnectedTo(2), 'a reconnects to the restarted b');
       a.transport.send([heartbeat(1, 2, 4)]);
       await signal.until(() => b2.inbox.length === 1, 'heartbeat after restart');
@@ -107,6 +108,7 @@ describe('PeerTransport (loopback resilience)', function () {
       fakes = [slow];
       a.transport.addPeer(2, [slow.url]);
       a.transport.addPeer(3, [c.url]);
+      c.transport.addPeer(1, [a.url]);
       await a.connect(c);
       a.transport.send([heartbeat(1, 2, 0)]);
       await signal.until(() => a.isConnectedTo(2), 'a connected to the slow peer');

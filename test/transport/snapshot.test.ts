@@ -13,6 +13,7 @@ import {
   meshAll,
   Member,
   Signal,
+  knows,
 } from './harness.js';
 
 const MiB = 1024 * 1024;
@@ -206,6 +207,7 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
     const timers = new ControlledTimers(idleMs);
     const b = await Member.start(2, signal, { ...small, timers, snapshotIdleTimeoutMs: idleMs });
     members = [b];
+    knows(b, 1);
     const begin = encodeFrame({
       kind: 'snapBegin',
       transferId: 1,
@@ -225,6 +227,7 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
   it('refuses a chunk that skips ahead', async () => {
     const b = await Member.start(2, signal, small);
     members = [b];
+    knows(b, 1);
     const begin = encodeFrame({
       kind: 'snapBegin',
       transferId: 1,
@@ -239,6 +242,7 @@ describe('PeerTransport (loopback snapshot receiver limits)', function () {
   it('refuses snapshots beyond maxInboundSnapshots with BUSY', async () => {
     const b = await Member.start(2, signal, { ...small, maxInboundSnapshots: 1 });
     members = [b];
+    knows(b, 1);
     let firstOpen = false;
     const first = rawSnapshotChannel(b.url, [], () => (firstOpen = true));
     await signal.until(
@@ -395,6 +399,7 @@ describe('PeerTransport (streamed snapshot bodies and sinks)', function () {
   it('discards a torn transfer and installs the retry, which starts over', async () => {
     const b = await Member.start(2, signal, small);
     members = [b];
+    knows(b, 1);
     const sink = new RecordingSink(signal);
     b.transport.onSnapshotSink(() => sink.sink());
     const full = snapshotMessage(1, 2, 100);
@@ -438,6 +443,7 @@ describe('PeerTransport (snapshot checksum)', function () {
   it('refuses a transfer whose data does not match the checksum of SnapEnd, delivering nothing', async () => {
     const b = await Member.start(2, signal, small);
     members = [b];
+    knows(b, 1);
     const full = snapshotMessage(1, 2, 3000);
     const data = full.snapshot.data;
     const corrupted = data.slice(1000, 2000);

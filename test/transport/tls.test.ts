@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { createTestPki, type TestPki } from '../helpers/tls.js';
-import { CLUSTER, heartbeat, meshAll, Member, Signal } from './harness.js';
+import { CLUSTER, heartbeat, meshAll, Member, Signal, knows } from './harness.js';
 
 interface RawOutcome {
   readonly opened: boolean;
@@ -102,6 +102,7 @@ describe('PeerTransport (loopback TLS)', function () {
     it('accepts the raw client when it presents the CA-signed certificate (control case)', async () => {
       const b = await tlsMember(2, true);
       members = [b];
+      knows(b, 9);
       const outcome = await rawTlsPeer(b.url, {
         ca: readFileSync(pki.caFile),
         cert: readFileSync(pki.peer.certFile),
@@ -115,6 +116,7 @@ describe('PeerTransport (loopback TLS)', function () {
     it('accepts a peer without a client certificate', async () => {
       const b = await tlsMember(2, false);
       members = [b];
+      knows(b, 9);
       const outcome = await rawTlsPeer(b.url, { ca: readFileSync(pki.caFile) });
       expect(outcome.hello).to.equal(true);
     });

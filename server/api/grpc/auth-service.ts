@@ -7,8 +7,10 @@
  * gateway's `authorization` spelling is accepted too, as etcd's server accepts both.
  */
 import type { Metadata } from '@grpc/grpc-js';
+import type { PeerCertificate } from 'node:tls';
 import type { AuthMethod } from '../auth-call.js';
 import type { CallOptions } from '../backend.js';
+import { certUserOption, commonNameOf } from '../cert-user.js';
 
 /** gRPC method path → the auth method serving it. */
 export const AUTH_UNARY_METHODS: Readonly<Record<string, AuthMethod>> = {
@@ -45,10 +47,16 @@ export function tokenOf(metadata: Metadata): string | undefined {
 
 /** What a gRPC call passes to the backend: its abort signal, token and peer. */
 export function grpcCallOptions(
-  call: { readonly metadata: Metadata; getPeer(): string },
+  call: {
+    readonly metadata: Metadata;
+    getPeer(): string;
+    getAuthContext?(): { readonly sslPeerCertificate?: PeerCertificate | undefined };
+  },
   signal: AbortSignal,
 ): CallOptions {
   const token = tokenOf(call.metadata);
   const peer = call.getPeer();
-  return token === undefined ? { signal, peer } : { signal, token, peer };
+  // grpc-js reports a certificate only from a TLS socket that verified it (--client-cert-auth).
+  const certUser = certUserOption(commonNameOf(call.getAuthContext?.().sslPeerCertificate));
+  return token === undefined ? { signal, peer, ...certUser } : { signal, token, peer, ...certUser };
 }

@@ -41,9 +41,24 @@ describe('handshake', () => {
       });
     }
 
-    it('names the expected cluster in the reason', () => {
-      const r = checkHandshake(handshakeHeaders('staging', 1, 2), self);
-      expect(r.ok ? '' : r.reason).to.equal('cluster id mismatch: this member is in cluster prod');
+    it('names the failed check but neither its cluster id nor its member id', () => {
+      for (const headers of [handshakeHeaders('staging', 1, 2), handshakeHeaders('prod', 1, 3)]) {
+        const r = checkHandshake(headers, self);
+        expect(r.ok).to.equal(false);
+        if (!r.ok) expect(r.reason).to.be.oneOf(['cluster id mismatch', 'wrong target member']);
+      }
+    });
+
+    it('accepts only the ids of current members when it knows them', () => {
+      const members = new Set([1, 3]);
+      const known = { ...self, isMember: (id: number) => members.has(id) };
+      expect(checkHandshake(handshakeHeaders('prod', 3, 2), known)).to.deep.equal({ ok: true, from: 3 });
+      const r = checkHandshake(handshakeHeaders('prod', 7, 2), known);
+      expect(r).to.deep.equal({
+        ok: false,
+        code: CloseCode.PeerRejected,
+        reason: 'sender is not a member of this cluster',
+      });
     });
   });
 });
