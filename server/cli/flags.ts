@@ -93,7 +93,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     type: 'int',
     help: 'election timeout in ms (a multiple of the heartbeat interval, at least 5×)',
   },
-  { name: 'snapshot-count', field: 'snapshotCount', type: 'int', help: 'applied entries between snapshots' },
+  {
+    name: 'snapshot-count',
+    field: 'snapshotCount',
+    type: 'int',
+    help: 'applied entries between snapshots, at least (a snapshot also waits for log weighing a tenth of the last one)',
+  },
   {
     name: 'snapshot-catchup-entries',
     field: 'snapshotCatchupEntries',

@@ -71,7 +71,10 @@ export interface MemberConfig {
   readonly heartbeatInterval?: number;
   /** Election timeout in ms, at least 5 × `heartbeatInterval`. Default 1000. */
   readonly electionTimeout?: number;
-  /** Applied entries between snapshots (at least 1). Default 10 000. */
+  /**
+   * Applied entries between snapshots, at least (at least 1). Default 10 000. A snapshot also waits
+   * until the log since the newest one weighs a tenth of its size (docs/storage.md, "Snapshot policy").
+   */
   readonly snapshotCount?: number;
   /** Entries kept after a snapshot so that slightly lagging followers catch up without one. Default 50 000. */
   readonly snapshotCatchupEntries?: number;

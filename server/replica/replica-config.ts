@@ -39,8 +39,13 @@ export interface ReplicaConfig<R> {
   /** Election timeout in ticks (etcd's --election-timeout / --heartbeat-interval, default 10). */
   readonly electionTicks: number;
   readonly heartbeatTicks?: number;
-  /** Take a snapshot every this many applied entries. */
+  /**
+   * Applied entries between snapshots, at least; a snapshot also waits until the log since the
+   * newest one weighs `snapshotLogRatio` × its size (server/storage/snapshot-policy.ts).
+   */
   readonly snapshotCount: number;
+  /** Default 0.1 (`SNAPSHOT_POLICY_DEFAULTS.logRatio`); 0 spaces snapshots by `snapshotCount` alone. */
+  readonly snapshotLogRatio?: number;
   /**
    * Entries kept in the log after a snapshot, so lagging followers need no snapshot. Default 50 000
    * (etcd keeps 5 000): installing a snapshot here decodes the whole state, so a follower that

@@ -46,7 +46,7 @@ import {
   type ReplicaStatus,
 } from './replica-config.js';
 import { toServerError } from './to-server-error.js';
-import { catchUpCompactIndex, snapshotDue } from '../storage/snapshot-policy.js';
+import { catchUpCompactIndex, type SnapshotMark, SnapshotSpacing } from '../storage/snapshot-policy.js';
 
 export class Replica<R> {
   readonly id: number;
@@ -73,7 +73,9 @@ export class Replica<R> {
   /** The snapshot being serialised and written in the background, if any (at most one). */
   private snapshotJob: SnapshotJob | undefined;
   /** A snapshot made durable in the background, waiting for the Ready loop to compact the log. */
-  private durableSnapshot: Snapshot | undefined;
+  private durableSnapshot: DurableSnapshot | undefined;
+  /** When the next snapshot is due: entries and log bytes since the newest one, and its size. */
+  private readonly spacing: SnapshotSpacing;
   /**
    * Snapshots handed to Raft without their data, which stays in its file: a MsgSnap carrying one
    * is sent once the data is read back (`sendSnapshotFromFile`), so the data is in memory only
@@ -114,6 +116,12 @@ export class Replica<R> {
     this.appliedIndex = snap.metadata.index;
     this.appliedTerm = snap.metadata.term;
     this.snapshotIndex = snap.metadata.index;
+    this.spacing = new SnapshotSpacing({
+      snapshotCount: config.snapshotCount,
+      ...(config.snapshotLogRatio === undefined ? {} : { logRatio: config.snapshotLogRatio }),
+      snapshotIndex: snap.metadata.index,
+      snapshotBytes: snap.data.length,
+    });
     // Once restored, the boot snapshot's data is needed only to send it: leave it in its file.
     let boot = config.boot;
     if (this.streamsSnapshots() && snap.metadata.index > 0) {
@@ -472,8 +480,7 @@ export class Replica<R> {
         // next one counts from (counting from the one before it cut a second snapshot at once).
         this.compactToDurableSnapshot();
         // Never awaited: the snapshot is serialised and written while this loop goes on.
-        if (snapshotDue(this.appliedIndex, this.snapshotIndex, this.config.snapshotCount))
-          this.startSnapshot();
+        if (this.spacing.shouldSnapshot(this.appliedIndex)) this.startSnapshot();
       }
     } catch (err) {
       this.fail(err);
@@ -517,6 +524,7 @@ export class Replica<R> {
     if (e.index <= this.appliedIndex) return undefined;
     this.appliedIndex = e.index;
     this.appliedTerm = e.term;
+    this.spacing.applied(e.data.length);
     if (e.type === EntryType.ConfChange) {
       const cc = decodeConfChange(e.data);
       this.members.applyConfChange(cc);
@@ -558,6 +566,7 @@ export class Replica<R> {
     this.appliedIndex = snapshot.metadata.index;
     this.appliedTerm = snapshot.metadata.term;
     this.snapshotIndex = snapshot.metadata.index;
+    this.spacing.restored(snapshot.metadata.index, snapshot.data.length);
     this.counters.snapshotsRestored++;
     for (const l of this.membershipListeners) l(this.members.list(), undefined);
   }
@@ -586,11 +595,12 @@ export class Replica<R> {
   private startSnapshot(): SnapshotJob | undefined {
     if (this.snapshotJob !== undefined || this.appliedIndex <= this.snapshotIndex) return this.snapshotJob;
     const metadata = { index: this.appliedIndex, term: this.appliedTerm, confState: this.node.confState() };
+    const mark = this.spacing.mark(this.appliedIndex);
     const { stateMachine, storage } = this.config;
     let abandoned = false;
     let sourceFailure: { error: unknown } | undefined;
     let release = (): void => undefined;
-    let saved: Promise<Snapshot>;
+    let saved: Promise<DurableSnapshot>;
     if (
       stateMachine.beginSnapshot !== undefined &&
       storage.saveSnapshotStream !== undefined &&
@@ -621,11 +631,11 @@ export class Replica<R> {
         const inFile: Snapshot = { metadata, data: new Uint8Array(0) };
         this.inFile.add(inFile);
         this.log.info('snapshot written', { index: metadata.index, term: metadata.term, bytes });
-        return inFile;
+        return { snapshot: inFile, bytes, mark };
       });
     } else {
       const snapshot = { metadata, data: encodeReplicaSnapshot(this.members, stateMachine.snapshot()) };
-      saved = storage.saveSnapshot(snapshot).then(() => snapshot);
+      saved = storage.saveSnapshot(snapshot).then(() => ({ snapshot, bytes: snapshot.data.length, mark }));
     }
     const job: SnapshotJob = {
       index: metadata.index,
@@ -636,9 +646,9 @@ export class Replica<R> {
       done: Promise.resolve(),
     };
     job.done = saved.then(
-      (snapshot) => {
+      (durable) => {
         if (abandoned || this.stopped) return;
-        this.durableSnapshot = snapshot;
+        this.durableSnapshot = durable;
         this.kick();
       },
       (err: unknown) => {
@@ -718,19 +728,21 @@ export class Replica<R> {
 
   /** Compacts Raft's log to a snapshot made durable in the background (between Readys only). */
   private compactToDurableSnapshot(): void {
-    const snapshot = this.durableSnapshot;
-    if (snapshot === undefined) return;
+    const durable = this.durableSnapshot;
+    if (durable === undefined) return;
     this.durableSnapshot = undefined;
+    const { snapshot } = durable;
     // A newer snapshot was received from the leader meanwhile: this one is of no use any more.
     if (snapshot.metadata.index <= this.snapshotIndex) return;
     const keep = this.config.snapshotCatchUpEntries ?? REPLICA_DEFAULTS.snapshotCatchUpEntries;
     this.node.compact(snapshot, catchUpCompactIndex(snapshot.metadata.index, keep));
     this.snapshotIndex = snapshot.metadata.index;
+    this.spacing.taken(durable.mark, durable.bytes);
     this.counters.snapshotsTaken++;
     this.log.info('snapshot taken', {
       index: snapshot.metadata.index,
       term: snapshot.metadata.term,
-      ...(this.inFile.has(snapshot) ? {} : { bytes: snapshot.data.length }),
+      bytes: durable.bytes,
     });
   }
 
@@ -760,6 +772,13 @@ export class Replica<R> {
     this.reads.failAll(reason);
     for (const l of this.fatalListeners) l(error);
   }
+}
+
+/** A snapshot written in the background, its size, and where the log stood when it started. */
+interface DurableSnapshot {
+  readonly snapshot: Snapshot;
+  readonly bytes: number;
+  readonly mark: SnapshotMark;
 }
 
 /** A snapshot being serialised and written in the background. */

@@ -1,8 +1,8 @@
 /** The storage layer's public door: WAL, snapshots, Raft storage and the snapshot policy. */
 export { RaftStorage, RAFT_STORAGE_DEFAULTS, lastIndexOf } from './raft-storage.js';
 export type { RaftStorageOptions, RaftStorageOpenResult, ReadyToPersist } from './raft-storage.js';
-export { SnapshotPolicy, SNAPSHOT_POLICY_DEFAULTS } from './snapshot-policy.js';
-export type { SnapshotPolicyOptions } from './snapshot-policy.js';
+export { SnapshotSpacing, SNAPSHOT_POLICY_DEFAULTS } from './snapshot-policy.js';
+export type { SnapshotSpacingOptions } from './snapshot-policy.js';
 export { StorageError, CorruptionError, InvalidStorageConfigError, StorageErrorReason } from './errors.js';
 export { consoleLogger, silentLogger } from './logger.js';
 export type { StorageLogger } from './logger.js';

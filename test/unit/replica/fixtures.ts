@@ -147,6 +147,7 @@ export class ReplicaCluster {
     readonly ids: readonly number[],
     private readonly options: {
       snapshotCount?: number;
+      snapshotLogRatio?: number;
       snapshotCatchUpEntries?: number;
       injectedBugs?: ReplicaInjectedBugs;
     } = {},
@@ -186,6 +187,9 @@ export class ReplicaCluster {
       electionTicks: 10,
       snapshotCount: this.options.snapshotCount ?? 1000,
       snapshotCatchUpEntries: this.options.snapshotCatchUpEntries ?? 10,
+      ...(this.options.snapshotLogRatio !== undefined
+        ? { snapshotLogRatio: this.options.snapshotLogRatio }
+        : {}),
       requestTimeoutMs: 2000,
       ...(this.options.injectedBugs !== undefined ? { injectedBugs: this.options.injectedBugs } : {}),
     });
