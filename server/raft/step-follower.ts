@@ -1,7 +1,15 @@
 /** How a follower handles messages of its term. */
 import { RaftRefusal } from './errors.js';
 import type { Raft, StepResult } from './raft.js';
-import { CampaignReason, EntryType, NONE, type Message, type MsgApp, type MsgProp, type MsgSnap } from './types.js';
+import {
+  CampaignReason,
+  EntryType,
+  NONE,
+  type Message,
+  type MsgApp,
+  type MsgProp,
+  type MsgSnap,
+} from './types.js';
 
 export function stepFollower(r: Raft, m: Message): StepResult {
   switch (m.type) {

@@ -96,6 +96,8 @@ const SWEEP: readonly Sweep[] = [
   { nodes: 5, seeds: 30, profile: 'powerloss', storage: 'model' },
   { nodes: 3, seeds: 20, profile: 'figure8', storage: 'model' },
   { nodes: 5, seeds: 10, profile: 'figure8', storage: 'model' },
+  { nodes: 3, seeds: 20, profile: 'flap', storage: 'model' },
+  { nodes: 5, seeds: 10, profile: 'flap', storage: 'model' },
   { nodes: 3, seeds: 40, profile: 'swarm', storage: 'real' },
   { nodes: 5, seeds: 20, profile: 'swarm', storage: 'real' },
   { nodes: 3, seeds: 20, profile: 'powerloss', storage: 'real' },
@@ -108,6 +110,7 @@ const COVERAGE: Record<ProfileName, readonly string[]> = {
   hostile: ['MsgProp', 'MsgPreVote', 'MsgVote'],
   powerloss: ['MsgProp', 'MsgVote', 'MsgReadIndex'],
   figure8: ['MsgProp', 'MsgVote'],
+  flap: ['MsgProp', 'MsgPreVote'],
 };
 
 /** Where the sweep starts, so it does not just repeat the bug searches' seeds. */
