@@ -121,6 +121,7 @@ export const SIM_BUG_NAMES = [
   'ackBeforeFsync',
   'skipTxnSecondWatchEvent',
   'expireLeaseWithoutRevision',
+  'earlyVoteWithoutOwnLoss',
 ] as const satisfies readonly (keyof SimBugs)[];
 
 export interface SimOptions {
