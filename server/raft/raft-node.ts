@@ -247,6 +247,7 @@ export class RaftNode {
       confState: r.tracker.confState(),
       leadTransferee: r.leadTransferee,
       campaignReason: r.campaignReason,
+      campaigns: { ...r.campaigns },
       suspectLeader: r.suspectLeader,
       progress,
     };

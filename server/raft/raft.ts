@@ -78,6 +78,8 @@ export class Raft {
   /** The `electionElapsed` at which the early pre-vote starts (0: none scheduled). */
   earlyCampaignAt = 0;
   campaignReason: CampaignReason | undefined = undefined;
+  /** Campaigns started in this incarnation, by reason (for metrics and tests). */
+  readonly campaigns: Record<CampaignReason, number> = { timeout: 0, leaderLost: 0, transfer: 0, explicit: 0 };
 
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -205,6 +207,7 @@ export class Raft {
     if (!this.promotable()) return;
     if (this.log.hasUnappliedConfChange((e) => e.type === EntryType.ConfChange)) return;
     this.campaignReason = reason;
+    this.campaigns[reason]++;
     if (this.preVote && !transfer) this.campaign('pre', false);
     else this.campaign('election', transfer);
   }

@@ -35,6 +35,8 @@ export interface RaftStatus {
    * it never campaigned in this incarnation.
    */
   readonly campaignReason: CampaignReason | undefined;
+  /** Campaigns this member started in this incarnation, by reason. */
+  readonly campaigns: Readonly<Record<CampaignReason, number>>;
   /** The leader whose peer connection closed and has not come back (NONE if none). */
   readonly suspectLeader: number;
   /** Present on the leader only. */
