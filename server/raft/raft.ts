@@ -79,7 +79,12 @@ export class Raft {
   earlyCampaignAt = 0;
   campaignReason: CampaignReason | undefined = undefined;
   /** Campaigns started in this incarnation, by reason (for metrics and tests). */
-  readonly campaigns: Record<CampaignReason, number> = { timeout: 0, leaderLost: 0, transfer: 0, explicit: 0 };
+  readonly campaigns: Record<CampaignReason, number> = {
+    timeout: 0,
+    leaderLost: 0,
+    transfer: 0,
+    explicit: 0,
+  };
 
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
