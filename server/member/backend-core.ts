@@ -53,6 +53,9 @@ export interface BackendNetwork {
   ): Promise<MethodResult<M>>;
   /** Peer messages dropped so far (a metric). */
   droppedPeerMessages(): number;
+  /** Peer streams closed whose immediate redial failed (the early pre-vote's signal), and established. */
+  peerConnectionsLost(): number;
+  peerConnectionsEstablished(): number;
 }
 
 export interface BackendCore {

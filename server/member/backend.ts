@@ -422,6 +422,22 @@ export class MemberBackend implements ClientBackend {
       network !== undefined
         ? c('concord_network_peer_dropped_messages_total', 'Peer messages dropped.')
         : undefined;
+    const peerLost =
+      network !== undefined
+        ? c(
+            'concord_network_peer_connections_lost_total',
+            'Peer streams that closed and could not be redialled at once.',
+          )
+        : undefined;
+    const peerEstablished =
+      network !== undefined
+        ? c('concord_network_peer_connections_established_total', 'Peer streams established.')
+        : undefined;
+    const campaigns = c('concord_raft_campaigns_total', 'Campaigns this member started, by reason.');
+    const lastCampaign = g(
+      'concord_raft_last_campaign_reason',
+      'The reason of the latest campaign this member started (1 for that reason, 0 for the others).',
+    );
     registry.addCollector(() => {
       const s = replica.stats();
       const st = replica.status();
@@ -445,6 +461,12 @@ export class MemberBackend implements ClientBackend {
       restored.setTotal(s.snapshotsRestored);
       applySeconds.setTotal(s.applyMsTotal / 1000);
       if (network !== undefined) peerDrops?.setTotal(network.droppedPeerMessages());
+      if (network !== undefined) peerLost?.setTotal(network.peerConnectionsLost());
+      if (network !== undefined) peerEstablished?.setTotal(network.peerConnectionsEstablished());
+      for (const [reason, n] of Object.entries(st.raft.campaigns)) {
+        campaigns.setTotal(n, { reason });
+        lastCampaign.set(st.raft.campaignReason === reason ? 1 : 0, { reason });
+      }
     });
   }
 }

@@ -196,6 +196,13 @@ async function assembleCore(
   transport.onSnapshotStatus((to, ok) => {
     if (!ok) replica.reportSnapshotFailure(to);
   });
+  // A peer connection that closed and could not be redialled at once: if that peer is the leader,
+  // Raft campaigns early instead of waiting out the election timeout (docs/raft.md).
+  transport.onPeerConnection((peer, event) => {
+    if (!hearingPeers) return;
+    if (event === 'lost') replica.leaderConnectionLost(peer);
+    else replica.leaderConnectionRestored(peer);
+  });
   // Received snapshots go to the snap directory as they arrive, not into one buffer.
   transport.onSnapshotSink((m) => storage.receiveSnapshot(m.snapshot.metadata));
   const syncPeers = (members: readonly ClusterMember[]): void => {
@@ -244,6 +251,9 @@ async function assembleCore(
     forwardToLeader: (method, params, urls, signal, token) =>
       forwarder.call(method, params, urls, signal, token),
     droppedPeerMessages: () => transport.stats().peers.reduce((n, p) => n + p.droppedMessages, 0),
+    peerConnectionsLost: () => transport.stats().peers.reduce((n, p) => n + p.connectionsLost, 0),
+    peerConnectionsEstablished: () =>
+      transport.stats().peers.reduce((n, p) => n + p.connectionsEstablished, 0),
   };
   const core: MemberCore = {
     config,

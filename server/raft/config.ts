@@ -19,6 +19,12 @@ export interface InjectedBugs {
    * in a power loss.
    */
   readonly sendBeforePersist?: boolean;
+  /**
+   * Grant an early (pre-)vote that names a lost leader while inside the leader lease, without
+   * having lost the connection to that leader oneself: a follower whose connection to a live
+   * leader flaps then unseats it (the simulator's flap checker must catch this).
+   */
+  readonly earlyVoteWithoutOwnLoss?: boolean;
 }
 
 export interface RaftConfig {

@@ -19,7 +19,7 @@ export function describeMessage(m: Message): string {
       return `${head}${m.context === '' ? '' : ` Ctx:${m.context}`}`;
     case 'MsgVote':
     case 'MsgPreVote':
-      return `${head} Log:${m.logTerm}/${m.index}${m.force ? ' Force' : ''}`;
+      return `${head} Log:${m.logTerm}/${m.index}${m.force ? ' Force' : ''}${m.lostLeader !== undefined ? ` LostLeader:${m.lostLeader}` : ''}`;
     case 'MsgVoteResp':
     case 'MsgPreVoteResp':
       return `${head}${m.reject ? ' Rejected' : ''}`;

@@ -12,6 +12,7 @@ import { ProposalRefusedError, RaftRefusal } from './errors.js';
 import { Raft, type StepResult } from './raft.js';
 import type { ProgressStatus, RaftStatus } from './status.js';
 import {
+  CampaignReason,
   EntryType,
   NONE,
   Role,
@@ -111,7 +112,21 @@ export class RaftNode {
 
   /** Start an election now (with a pre-vote round first when enabled). */
   campaign(): void {
-    this.raft.hup(false);
+    this.raft.hup(false, CampaignReason.Explicit);
+  }
+
+  /**
+   * The transport saw its connection to `peer` closed (not idle) and could not re-establish it at
+   * once. If `peer` is the leader this follower follows, an early pre-vote is scheduled (raft.ts
+   * `leaderConnectionLost`); any other peer is ignored.
+   */
+  leaderConnectionLost(peer: number): void {
+    this.raft.leaderConnectionLost(peer);
+  }
+
+  /** The transport (re-)established its connection to `peer`. */
+  leaderConnectionRestored(peer: number): void {
+    this.raft.leaderConnectionRestored(peer);
   }
 
   private check(result: StepResult): void {
@@ -231,6 +246,9 @@ export class RaftNode {
       firstIndex: r.log.firstIndex(),
       confState: r.tracker.confState(),
       leadTransferee: r.leadTransferee,
+      campaignReason: r.campaignReason,
+      campaigns: { ...r.campaigns },
+      suspectLeader: r.suspectLeader,
       progress,
     };
   }

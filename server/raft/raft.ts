@@ -21,6 +21,7 @@ import { stepFollower } from './step-follower.js';
 import { stepLeader } from './step-leader.js';
 import { ProgressTracker } from './tracker.js';
 import {
+  CampaignReason,
   EntryType,
   NONE,
   Role,
@@ -68,6 +69,22 @@ export class Raft {
   /** Index of the newest conf change the leader appended; another waits until it is applied. */
   pendingConfIndex = 0;
   uncommittedBytes = 0;
+  /**
+   * The leader of this term whose peer connection closed (`leaderConnectionLost`) and has not come
+   * back, or NONE. Cleared when the term changes, when that leader is heard from, and by
+   * `leaderConnectionRestored`. See docs/raft.md, "Early pre-vote when the leader's process dies".
+   */
+  suspectLeader = NONE;
+  /** The `electionElapsed` at which the early pre-vote starts (0: none scheduled). */
+  earlyCampaignAt = 0;
+  campaignReason: CampaignReason | undefined = undefined;
+  /** Campaigns started in this incarnation, by reason (for metrics and tests). */
+  readonly campaigns: Record<CampaignReason, number> = {
+    timeout: 0,
+    leaderLost: 0,
+    transfer: 0,
+    explicit: 0,
+  };
 
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -131,7 +148,9 @@ export class Raft {
     if (this.term !== term) {
       this.term = term;
       this.vote = NONE;
+      this.suspectLeader = NONE;
     }
+    this.earlyCampaignAt = 0;
     this.lead = NONE;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
@@ -188,15 +207,20 @@ export class Raft {
   // ---- elections ---------------------------------------------------------------------------
 
   /** Start an election: a pre-vote round first when enabled, unless a transfer forces it. */
-  hup(transfer: boolean): void {
+  hup(transfer: boolean, reason: CampaignReason): void {
     if (this.role === Role.Leader) return;
     if (!this.promotable()) return;
     if (this.log.hasUnappliedConfChange((e) => e.type === EntryType.ConfChange)) return;
+    this.campaignReason = reason;
+    this.campaigns[reason]++;
     if (this.preVote && !transfer) this.campaign('pre', false);
     else this.campaign('election', transfer);
   }
 
   campaign(kind: 'pre' | 'election', transfer: boolean): void {
+    // Read before becomeCandidate resets it with the term: the vote requests of the real election
+    // still name the leader whose loss started the campaign.
+    const lostLeader = this.suspectLeader;
     let term: number;
     if (kind === 'pre') {
       this.becomePreCandidate();
@@ -222,6 +246,7 @@ export class Raft {
         index: this.log.lastIndex(),
         logTerm: this.log.lastTerm(),
         force: transfer,
+        ...(lostLeader !== NONE ? { lostLeader } : {}),
       });
     }
   }
@@ -241,7 +266,7 @@ export class Raft {
         // Check-quorum lease: while we hear from a leader, ignore disruptive candidates (§9.6)
         // unless a leadership transfer asked for this election.
         const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTicks;
-        if (!m.force && inLease) return undefined;
+        if (!m.force && inLease && !this.sharesLeaderLoss(m)) return undefined;
       }
       if (m.type === 'MsgPreVote') {
         // A pre-vote never changes our term.
@@ -278,6 +303,53 @@ export class Raft {
     }
   }
 
+  /**
+   * A (pre-)vote request from a member that lost its connection to our leader, which we lost too:
+   * both ends saw that leader's connections closed, so its process is most likely dead and the
+   * lease we hold for it protects nothing. A live leader that only the candidate cannot reach keeps
+   * our lease, and so its term.
+   */
+  private sharesLeaderLoss(m: Extract<Message, { type: 'MsgVote' | 'MsgPreVote' }>): boolean {
+    if (this.bugs.earlyVoteWithoutOwnLoss === true) return m.lostLeader !== undefined;
+    return (
+      m.lostLeader !== undefined &&
+      m.lostLeader !== NONE &&
+      m.lostLeader === this.lead &&
+      this.suspectLeader === this.lead &&
+      m.term === this.term + 1
+    );
+  }
+
+  // ---- peer connections (reported by the transport) --------------------------------------
+
+  /**
+   * This member's peer connection to `peer` closed (reset or FIN, not an idle timeout) and could
+   * not be re-established at once. If `peer` leads our term, it is suspect: a pre-vote starts
+   * after a short random delay (1 … ⌈electionTicks/3⌉ ticks, so that the followers of a dead leader
+   * do not all campaign at once) instead of after the election timeout. Silent failures report
+   * nothing and still take the election timeout.
+   */
+  leaderConnectionLost(peer: number): void {
+    if (peer === NONE || peer === this.id || peer !== this.lead || this.role !== Role.Follower) return;
+    if (this.suspectLeader === peer) return;
+    this.suspectLeader = peer;
+    if (!this.promotable()) return;
+    const windowTicks = Math.ceil(this.electionTicks / 3);
+    this.earlyCampaignAt = this.electionElapsed + 1 + this.random.int(windowTicks);
+  }
+
+  /** The connection to `peer` is established again: it is not suspect any more. */
+  leaderConnectionRestored(peer: number): void {
+    if (peer === NONE || peer !== this.suspectLeader) return;
+    this.clearSuspicion();
+  }
+
+  /** The suspect leader was heard from (or is back): no early campaign on its account. */
+  clearSuspicion(): void {
+    this.suspectLeader = NONE;
+    this.earlyCampaignAt = 0;
+  }
+
   private handleVoteRequest(m: Extract<Message, { type: 'MsgVote' | 'MsgPreVote' }>): void {
     const canVote =
       this.vote === m.from ||
@@ -306,9 +378,19 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (!this.promotable()) return;
+    if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.hup(false);
+      this.earlyCampaignAt = 0;
+      this.hup(false, CampaignReason.Timeout);
+      return;
+    }
+    if (this.earlyCampaignAt !== 0 && this.electionElapsed >= this.earlyCampaignAt) {
+      this.earlyCampaignAt = 0;
+      // electionElapsed is left running: if the early pre-vote is not granted, the election timeout
+      // still fires when it would have, so a failed early round costs nothing.
+      if (this.role === Role.Follower && this.suspectLeader !== NONE && this.suspectLeader === this.lead)
+        this.hup(false, CampaignReason.LeaderLost);
     }
   }
 

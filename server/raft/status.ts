@@ -1,4 +1,4 @@
-import type { ConfState, Role } from './types.js';
+import type { CampaignReason, ConfState, Role } from './types.js';
 
 export const ProgressState = {
   /** Leader does not know where the follower's log ends: one MsgApp per heartbeat until it answers. */
@@ -30,6 +30,15 @@ export interface RaftStatus {
   readonly firstIndex: number;
   readonly confState: ConfState;
   readonly leadTransferee: number;
+  /**
+   * Why this member started its latest campaign (for a leader: the one that won it), undefined if
+   * it never campaigned in this incarnation.
+   */
+  readonly campaignReason: CampaignReason | undefined;
+  /** Campaigns this member started in this incarnation, by reason. */
+  readonly campaigns: Readonly<Record<CampaignReason, number>>;
+  /** The leader whose peer connection closed and has not come back (NONE if none). */
+  readonly suspectLeader: number;
   /** Present on the leader only. */
   readonly progress: ReadonlyMap<number, ProgressStatus> | undefined;
 }

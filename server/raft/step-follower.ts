@@ -1,7 +1,15 @@
 /** How a follower handles messages of its term. */
 import { RaftRefusal } from './errors.js';
 import type { Raft, StepResult } from './raft.js';
-import { EntryType, NONE, type Message, type MsgApp, type MsgProp, type MsgSnap } from './types.js';
+import {
+  CampaignReason,
+  EntryType,
+  NONE,
+  type Message,
+  type MsgApp,
+  type MsgProp,
+  type MsgSnap,
+} from './types.js';
 
 export function stepFollower(r: Raft, m: Message): StepResult {
   switch (m.type) {
@@ -22,22 +30,25 @@ export function stepFollower(r: Raft, m: Message): StepResult {
     case 'MsgApp':
       r.electionElapsed = 0;
       r.lead = m.from;
+      if (m.from === r.suspectLeader) r.clearSuspicion();
       handleAppend(r, m);
       return undefined;
     case 'MsgHeartbeat':
       r.electionElapsed = 0;
       r.lead = m.from;
+      if (m.from === r.suspectLeader) r.clearSuspicion();
       r.log.commitTo(Math.min(m.commit, r.log.lastIndex()));
       r.send({ type: 'MsgHeartbeatResp', to: m.from, context: m.context });
       return undefined;
     case 'MsgSnap':
       r.electionElapsed = 0;
       r.lead = m.from;
+      if (m.from === r.suspectLeader) r.clearSuspicion();
       handleSnapshot(r, m);
       return undefined;
     case 'MsgTimeoutNow':
       // The leader hands over: campaign at once, skipping pre-vote, overriding voters' leases.
-      r.hup(true);
+      r.hup(true, CampaignReason.Transfer);
       return undefined;
     case 'MsgReadIndexResp':
       r.readStates.push({ index: m.index, context: m.context });

@@ -112,6 +112,12 @@ export interface MsgVote extends Envelope {
   readonly logTerm: number;
   /** Set by a leadership transfer: voters ignore their leader lease. */
   readonly force: boolean;
+  /**
+   * The leader (of the voter's term, one below `term`) whose peer connection the candidate saw
+   * closed, when it suspects that leader's process died. A voter still inside its leader lease
+   * answers only if it suspects the same leader itself (raft.ts `sharesLeaderLoss`). Absent: none.
+   */
+  readonly lostLeader?: number;
 }
 
 export interface MsgVoteResp extends Envelope {
@@ -170,6 +176,19 @@ export type Message =
   | MsgTransferLeader;
 
 export type MessageType = Message['type'];
+
+/**
+ * Why a member started a campaign (RaftStatus.campaignReason): its election timer ran out, it
+ * lost its connection to the leader (the early pre-vote), a leadership transfer, or an explicit
+ * `campaign()` call.
+ */
+export const CampaignReason = {
+  Timeout: 'timeout',
+  LeaderLost: 'leaderLost',
+  Transfer: 'transfer',
+  Explicit: 'explicit',
+} as const;
+export type CampaignReason = (typeof CampaignReason)[keyof typeof CampaignReason];
 
 export const Role = {
   Follower: 'follower',

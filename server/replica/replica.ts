@@ -336,6 +336,23 @@ export class Replica<R> {
     this.kick();
   }
 
+  /**
+   * The peer transport's connection to `peer` closed (reset or FIN, not idle) and one immediate
+   * redial failed: if `peer` is our leader, Raft campaigns early (docs/raft.md).
+   */
+  leaderConnectionLost(peer: number): void {
+    if (this.stopped) return;
+    this.node.leaderConnectionLost(peer);
+    this.kick();
+  }
+
+  /** The peer transport's connection to `peer` is established (again). */
+  leaderConnectionRestored(peer: number): void {
+    if (this.stopped) return;
+    this.node.leaderConnectionRestored(peer);
+    this.kick();
+  }
+
   /** Start an election now (used by tests and operators). */
   campaign(): void {
     this.node.campaign();

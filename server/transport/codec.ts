@@ -26,6 +26,16 @@ export const FRAME_MAGIC_1 = 0x50;
 export const FRAME_VERSION = 1;
 export const FRAME_HEADER_BYTES = 4;
 
+/**
+ * The flags byte of MsgVote / MsgPreVote (it was a boolean `force`, so 0 and 1 keep their meaning):
+ * bit 0 `force` (a leadership transfer), bit 1 `lostLeader` present — a uvarint member id follows,
+ * the leader whose connection the candidate saw closed (early pre-vote, docs/raft.md). A member that
+ * predates bit 1 refuses such a frame as malformed and drops that connection; the election timeout
+ * still elects a leader, so a mixed-version cluster loses only the early path.
+ */
+export const VOTE_FLAG_FORCE = 0x01;
+export const VOTE_FLAG_LOST_LEADER = 0x02;
+
 export const FrameKind = {
   /** Acceptor → dialer, once, after accepting the handshake: who answered. */
   Hello: 1,
@@ -137,11 +147,14 @@ function writeMessage(w: ByteWriter, m: Message): void {
       w.string(m.context);
       return;
     case 'MsgVote':
-    case 'MsgPreVote':
+    case 'MsgPreVote': {
       w.uvarint(m.index);
       w.uvarint(m.logTerm);
-      w.bool(m.force);
+      const lostLeader = m.lostLeader ?? 0;
+      w.u8((m.force ? VOTE_FLAG_FORCE : 0) | (lostLeader !== 0 ? VOTE_FLAG_LOST_LEADER : 0));
+      if (lostLeader !== 0) w.uvarint(lostLeader);
       return;
+    }
     case 'MsgVoteResp':
     case 'MsgPreVoteResp':
       w.bool(m.reject);
@@ -334,8 +347,15 @@ function readMessage(r: ByteReader): Message {
     case 'MsgPreVote': {
       const index = r.uvarint('index');
       const logTerm = r.uvarint('logTerm');
-      const force = r.bool('force');
-      return { type, ...env, index, logTerm, force };
+      const flags = r.u8('vote flags');
+      if ((flags & ~(VOTE_FLAG_FORCE | VOTE_FLAG_LOST_LEADER)) !== 0)
+        throw new PeerProtocolError(PeerProtocolErrorCode.BadValue, `vote flags: unknown bits ${flags}`);
+      const force = (flags & VOTE_FLAG_FORCE) !== 0;
+      if ((flags & VOTE_FLAG_LOST_LEADER) === 0) return { type, ...env, index, logTerm, force };
+      const lostLeader = r.uvarint('lostLeader');
+      if (lostLeader === 0)
+        throw new PeerProtocolError(PeerProtocolErrorCode.BadValue, 'lostLeader: flagged but 0');
+      return { type, ...env, index, logTerm, force, lostLeader };
     }
     case 'MsgVoteResp':
     case 'MsgPreVoteResp':

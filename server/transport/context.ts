@@ -26,6 +26,9 @@ export interface PeerStats {
   /** Dial attempts of the message stream, and how many failed. */
   readonly dials: number;
   readonly dialFailures: number;
+  /** Times the stream was (re-)established, and times it was reported lost (closed + probe failed). */
+  readonly connectionsEstablished: number;
+  readonly connectionsLost: number;
   readonly snapshotsSent: number;
   readonly snapshotsFailed: number;
   readonly snapshotsReceived: number;
@@ -45,6 +48,8 @@ export function newPeerStats(id: number): MutablePeerStats {
     receivedBytes: 0,
     dials: 0,
     dialFailures: 0,
+    connectionsEstablished: 0,
+    connectionsLost: 0,
     snapshotsSent: 0,
     snapshotsFailed: 0,
     snapshotsReceived: 0,

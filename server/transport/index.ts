@@ -4,6 +4,7 @@ export { memoryBody, memorySink } from './snapshot-io.js';
 export type { SnapshotBody, SnapshotSink, SnapshotSinkFactory } from './snapshot-io.js';
 export type {
   MessageHandler,
+  PeerConnectionHandler,
   PeerStatusHandler,
   SnapshotStatusHandler,
   TransportStats,

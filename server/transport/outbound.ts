@@ -10,6 +10,13 @@
  * `maxQueuedBytesPerPeer`, or when it alone cannot fit in a frame. Raft retransmits whatever
  * matters, so a dropped message costs a round trip, never safety; a blocked sender would stall
  * every other peer instead.
+ *
+ * Connection loss is reported to the owner for the early pre-vote (docs/raft.md): when an open
+ * stream ends by a close or an error (a reset or FIN: the peer's process or host is gone, or the
+ * path broke), one redial is made at once, without backoff; if that probe fails too,
+ * `onConnectionLost` fires. A missing pong (an idle or silent peer) is not reported: silence is
+ * the election timeout's business. `onConnected` fires on every established stream, so the owner
+ * hears that a lost peer is back. Nothing is reported lost before a first connection existed.
  */
 import type WebSocket from 'ws';
 import type { TimerHandle } from '../platform/timers.js';
@@ -25,6 +32,8 @@ export type StreamState = 'idle' | 'dialing' | 'open' | 'backoff' | 'closed';
 export interface StreamEvents {
   onConnected(peerId: number): void;
   onDisconnected(peerId: number): void;
+  /** The open stream was closed and the immediate redial failed (see the file comment). */
+  onConnectionLost(peerId: number): void;
 }
 
 export class OutboundStream {
@@ -40,6 +49,8 @@ export class OutboundStream {
   private urlIndex = 0;
   private dropping = false;
   private lastFailure: string | undefined;
+  /** The dial in progress is the immediate probe after an open stream was closed. */
+  private probing = false;
   private readonly backoff: Backoff;
   private readonly stats: MutablePeerStats;
 
@@ -187,16 +198,18 @@ export class OutboundStream {
     this.dial = undefined;
     this.ws = ws;
     this.state = 'open';
+    this.probing = false;
     this.backoff.reset();
     this.lastFailure = undefined;
     this.stats.connected = true;
+    this.stats.connectionsEstablished += 1;
     ws.on('close', (code: number, reason: Buffer) =>
-      this.onLost(`closed by peer (${code} ${reason.toString()})`),
+      this.onLost(`closed by peer (${code} ${reason.toString()})`, true),
     );
     ws.on('error', (err: Error) =>
       this.ctx.logger.debug('peer stream error', { peer: this.peerId, err: describeCause(err) }),
     );
-    ws.on('message', () => this.onLost('unexpected frame from acceptor'));
+    ws.on('message', () => this.onLost('unexpected frame from acceptor', false));
     ws.on('pong', () => {
       this.awaitingPong = false;
     });
@@ -222,10 +235,17 @@ export class OutboundStream {
     }
     this.lastFailure = reason;
     this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+    if (this.probing) {
+      this.probing = false;
+      this.stats.connectionsLost += 1;
+      this.ctx.logger.warn('peer connection lost', { peer: this.peerId, reason });
+      if (!this.ctx.closing) this.events.onConnectionLost(this.peerId);
+    }
     this.scheduleRedial();
   }
 
-  private onLost(reason: string): void {
+  /** `closed`: the socket was closed or reset (probe at once), not dropped by us for silence. */
+  private onLost(reason: string, closed: boolean): void {
     if (this.state !== 'open') return;
     const ws = this.ws;
     this.ws = undefined;
@@ -240,6 +260,13 @@ export class OutboundStream {
     }
     this.ctx.logger.warn('peer stream lost', { peer: this.peerId, reason });
     this.events.onDisconnected(this.peerId);
+    if (closed && !this.ctx.closing) {
+      // The probe: a live peer (or a path that only blipped) answers at once; a dead process's
+      // port refuses at once. Only the second is worth an early election.
+      this.probing = true;
+      this.startDial();
+      return;
+    }
     this.scheduleRedial();
   }
 
@@ -261,7 +288,7 @@ export class OutboundStream {
       const ws = this.ws;
       if (this.state !== 'open' || ws === undefined) return;
       if (this.awaitingPong) {
-        this.onLost(`no pong within ${interval} ms`);
+        this.onLost(`no pong within ${interval} ms`, false);
         return;
       }
       this.awaitingPong = true;

@@ -52,6 +52,12 @@ import { loadTlsMaterial, type TlsMaterial } from './tls.js';
 export type MessageHandler = (message: Message) => void;
 export type SnapshotStatusHandler = (to: number, ok: boolean) => void;
 export type PeerStatusHandler = (peerId: number, status: 'connected' | 'disconnected') => void;
+/**
+ * The outbound stream to `peerId` was established (every time), or was closed and the immediate
+ * redial failed ('lost'): the signals the early pre-vote is made of (`Replica.leaderConnectionLost`
+ * and `leaderConnectionRestored`, docs/raft.md).
+ */
+export type PeerConnectionHandler = (peerId: number, event: 'established' | 'lost') => void;
 
 export interface TransportStats {
   readonly peers: readonly PeerStats[];
@@ -103,6 +109,7 @@ export class PeerTransport implements AsyncDisposable {
   private snapshotHandler: SnapshotStatusHandler | undefined;
   private snapshotSinks: SnapshotSinkFactory | undefined;
   private peerStatusHandler: PeerStatusHandler | undefined;
+  private peerConnectionHandler: PeerConnectionHandler | undefined;
   private unknownPeerDrops = 0;
   private protocolErrors = 0;
   private refusedConnections = 0;
@@ -226,8 +233,12 @@ export class PeerTransport implements AsyncDisposable {
       return;
     }
     const stream = new OutboundStream(this.ctx, id, parsed, {
-      onConnected: (peerId) => this.emitPeerStatus(peerId, 'connected'),
+      onConnected: (peerId) => {
+        this.emitPeerStatus(peerId, 'connected');
+        this.emitPeerConnection(peerId, 'established');
+      },
       onDisconnected: (peerId) => this.emitPeerStatus(peerId, 'disconnected'),
+      onConnectionLost: (peerId) => this.emitPeerConnection(peerId, 'lost'),
     });
     this.peers.set(id, { id, urls: parsed, stream, snapshot: undefined });
     this.logger.info('peer added', { peer: id, urls: parsed.map((u) => u.origin) });
@@ -286,6 +297,11 @@ export class PeerTransport implements AsyncDisposable {
   /** Sets the receiver of outbound stream transitions (for logs and metrics; optional). */
   onPeerStatus(handler: PeerStatusHandler): void {
     this.peerStatusHandler = handler;
+  }
+
+  /** Sets the receiver of connection established / lost reports (see `PeerConnectionHandler`). */
+  onPeerConnection(handler: PeerConnectionHandler): void {
+    this.peerConnectionHandler = handler;
   }
 
   /**
@@ -376,6 +392,10 @@ export class PeerTransport implements AsyncDisposable {
 
   private emitPeerStatus(peerId: number, status: 'connected' | 'disconnected'): void {
     if (!this.ctx.closing) this.peerStatusHandler?.(peerId, status);
+  }
+
+  private emitPeerConnection(peerId: number, event: 'established' | 'lost'): void {
+    if (!this.ctx.closing && this.peers.has(peerId)) this.peerConnectionHandler?.(peerId, event);
   }
 
   // ------------------------------------------------------------------------------------------

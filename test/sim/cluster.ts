@@ -89,6 +89,9 @@ export class Cluster {
   /** When each member was last seen becoming leader (for the figure-8 append loss). */
   private readonly electedAtMs = new Map<number, number>();
   private nextProposalId = 1;
+  private abandoned = false;
+  /** Connection-closed reports delivered to members (coverage). */
+  connectionEventsDelivered = 0;
   private nextNodeId: number;
   private readonly nodeRandom: SeededRandom;
 
@@ -164,8 +167,10 @@ export class Cluster {
         },
         onLeaderCommit: (n) => this.onLeaderCommit?.(n),
         onStarted: (n, live) => {
+          this.connectionsRestored(n);
           for (const hook of this.startHooks) hook(n, live);
         },
+        onCrashed: (n) => this.connectionsClosed(n),
       },
       nodeRandom,
     );
@@ -289,6 +294,44 @@ export class Cluster {
   private expected(err: unknown, count: () => void): void {
     if (err instanceof ServerError) count();
     else this.fail(err);
+  }
+
+  /**
+   * `dead` crashed: the kernel closes its sockets, so each live peer sees its connection to it
+   * close (after the close and one failed redial travel: three one-way latencies) unless the link
+   * is cut, as long as `dead` has not restarted by then.
+   */
+  private connectionsClosed(dead: SimReplicaNode): void {
+    if (!this.profile.connectionEvents || this.abandoned) return;
+    const incarnation = dead.incarnation;
+    for (const peer of this.nodes.values()) {
+      if (peer.id === dead.id || !peer.isUp) continue;
+      const peerIncarnation = peer.incarnation;
+      this.network.afterLink(dead.id, peer.id, 3, () => {
+        if (dead.incarnation !== incarnation || !peer.isLive(peerIncarnation)) return;
+        this.connectionEventsDelivered++;
+        peer.connectionLost(dead.id);
+      });
+    }
+  }
+
+  /** `node` (re)started: each live peer's redial to it succeeds. */
+  private connectionsRestored(node: SimReplicaNode): void {
+    if (!this.profile.connectionEvents || node.incarnation <= 1) return;
+    const incarnation = node.incarnation;
+    for (const peer of this.nodes.values()) {
+      if (peer.id === node.id || !peer.isUp) continue;
+      const peerIncarnation = peer.incarnation;
+      this.network.afterLink(node.id, peer.id, 2, () => {
+        if (!node.isLive(incarnation) || !peer.isLive(peerIncarnation)) return;
+        peer.connectionRestored(node.id);
+      });
+    }
+  }
+
+  /** The run is over: crashes from now on abandon incarnations and tell nobody. */
+  abandon(): void {
+    this.abandoned = true;
   }
 
   /** A hash over every member's applied state and the event count (for the determinism test). */

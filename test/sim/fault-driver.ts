@@ -4,9 +4,10 @@
  * Each activity recurs after an exponentially distributed interval whose mean comes from the seed's
  * profile (Infinity switches it off). `stop()` ends them all when the liveness phase begins.
  */
-import { ConfChangeType, type ConfChange } from '../../server/raft/index.js';
+import { ConfChangeType, Role, type ConfChange } from '../../server/raft/index.js';
+import { FlapStabilityChecker } from './checkers/flap-stability.js';
 import type { Cluster } from './cluster.js';
-import { exponential } from './options.js';
+import { exponential, isFlapOnly } from './options.js';
 import type { SimReplicaNode } from './replica-node.js';
 
 /** Joiners get fresh ids up to this many beyond the initial members; then removed ids are re-added. */
@@ -15,8 +16,13 @@ const MAX_EXTRA_MEMBERS = 4;
 export class FaultDriver {
   private active = false;
   private partitionGeneration = 0;
+  private flapping = false;
+  /** Set under the flap profile only: the leader's term must never change. */
+  readonly flapChecker: FlapStabilityChecker | undefined;
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(private readonly cluster: Cluster) {
+    this.flapChecker = isFlapOnly(cluster.profile) ? new FlapStabilityChecker() : undefined;
+  }
 
   start(): void {
     const p = this.cluster.profile;
@@ -29,10 +35,63 @@ export class FaultDriver {
     this.every('partition', p.partitionIntervalMs, () => this.partition());
     this.every('confchange', p.confChangeIntervalMs, () => this.confChange());
     this.every('transfer', p.transferIntervalMs, () => this.transfer());
+    this.every('flap', p.flapIntervalMs, () => this.flap());
   }
 
+  /** Ends the weather; throws if the flap checker saw the term move during it. */
   stop(): void {
     this.active = false;
+    this.checkFlaps();
+  }
+
+  /** After every event of the fault phase (run.ts). */
+  checkFlaps(): void {
+    const checker = this.flapChecker;
+    if (checker === undefined) return;
+    let highest = 0;
+    for (const n of this.cluster.nodes.values()) highest = Math.max(highest, n.term);
+    checker.check(highest, this.cluster.scheduler.nowMs);
+  }
+
+  /**
+   * A follower's connection to its live leader flaps: the follower→leader link goes down (and half
+   * the time leader→follower too: a reset that kills both sockets), the follower is told its
+   * connection closed, and after exp(flapDurationMs) the links come back and it is told so.
+   */
+  private flap(): void {
+    const c = this.cluster;
+    const leader = c.leader();
+    if (this.flapping || leader === undefined) return;
+    const followers = c
+      .upNodes()
+      .filter((n) => n.role === Role.Follower && n.replica?.status().raft.lead === leader.id);
+    const follower = c.pick(followers);
+    if (follower === undefined) return;
+    this.flapping = true;
+    this.flapChecker?.onFlap(leader.term);
+    const both = c.random.chance(0.5);
+    c.network.setFlapped(follower.id, leader.id, true);
+    if (both) c.network.setFlapped(leader.id, follower.id, true);
+    c.trace.recordEvent(
+      c.scheduler.nowMs,
+      'flap',
+      follower.id,
+      `connection to leader ${leader.id}${both ? ' (both ways)' : ''} lost`,
+    );
+    follower.connectionLost(leader.id);
+    const incarnation = follower.incarnation;
+    c.scheduler.after(
+      exponential(c.random, c.profile.flapDurationMs),
+      'flap-end',
+      follower.id,
+      undefined,
+      () => {
+        this.flapping = false;
+        c.network.setFlapped(follower.id, leader.id, false);
+        c.network.setFlapped(leader.id, follower.id, false);
+        if (follower.isLive(incarnation)) follower.connectionRestored(leader.id);
+      },
+    );
   }
 
   private every(label: string, meanMs: number, action: () => void): void {

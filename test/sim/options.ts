@@ -69,6 +69,21 @@ export interface FaultProfile {
   readonly readIntervalMs: number;
   readonly confChangeIntervalMs: number;
   readonly transferIntervalMs: number;
+  /**
+   * Model "connection closed" (docs/simulator.md): when a member crashes, each peer it is not cut
+   * off from sees its connection to it close (`leaderConnectionLost`) after the close and one
+   * failed redial travel, and sees it come back (`leaderConnectionRestored`) when it restarts.
+   * Partitions stay silent. Off: no member ever hears of a closed connection (the election timeout
+   * is the only failure detector, as before the early pre-vote).
+   */
+  readonly connectionEvents: boolean;
+  /**
+   * Follower-side connection flaps to a live leader: a follower loses its connection to its leader
+   * (its link to the leader cut, and half the time the leader's link back too), is told so, and gets
+   * it back after exp(flapDurationMs). One flap at a time.
+   */
+  readonly flapIntervalMs: number;
+  readonly flapDurationMs: number;
 }
 
 /**
@@ -106,6 +121,7 @@ export const SIM_BUG_NAMES = [
   'ackBeforeFsync',
   'skipTxnSecondWatchEvent',
   'expireLeaseWithoutRevision',
+  'earlyVoteWithoutOwnLoss',
 ] as const satisfies readonly (keyof SimBugs)[];
 
 export interface SimOptions {
@@ -233,12 +249,48 @@ export const FIGURE8_PROFILE: Partial<FaultProfile> = {
   electionAppendLossMs: 100,
 };
 
+/**
+ * A healthy leader under follower-side connection flaps and nothing else (no crash, partition,
+ * loss, transfer or membership change, a fast network): the flap checker (run.ts) then requires
+ * that the term never changes once the first flap happened.
+ */
+export const FLAP_PROFILE: Partial<FaultProfile> = {
+  crashIntervalMs: OFF,
+  partitionIntervalMs: OFF,
+  leaderKillRate: 0,
+  commitKillRate: 0,
+  lossRate: 0,
+  confChangeIntervalMs: OFF,
+  transferIntervalMs: OFF,
+  latencyMeanMs: 1,
+  // A leader sends nothing while a slow fsync holds its Ready loop: slow disks cost leaders their
+  // term with or without flaps, so they are left out here.
+  fsyncMeanMs: 1,
+  flapIntervalMs: 15,
+  flapDurationMs: 40,
+};
+
 export const PROFILES = {
   swarm: {},
   hostile: HOSTILE_PROFILE,
   powerloss: POWER_LOSS_PROFILE,
   figure8: FIGURE8_PROFILE,
+  flap: FLAP_PROFILE,
 } as const;
+
+/** Whether the profile promises a leader that nothing but connection flaps disturbs. */
+export function isFlapOnly(p: FaultProfile): boolean {
+  return (
+    Number.isFinite(p.flapIntervalMs) &&
+    !Number.isFinite(p.crashIntervalMs) &&
+    !Number.isFinite(p.partitionIntervalMs) &&
+    !Number.isFinite(p.confChangeIntervalMs) &&
+    !Number.isFinite(p.transferIntervalMs) &&
+    p.leaderKillRate === 0 &&
+    p.commitKillRate === 0 &&
+    p.lossRate === 0
+  );
+}
 export type ProfileName = keyof typeof PROFILES;
 
 /** Draws this seed's weather. Each fault is on for roughly half of the seeds. */
@@ -281,6 +333,10 @@ export function drawProfile(r: SeededRandom, overrides: Partial<FaultProfile>): 
     readIntervalMs: maybe(0.7, () => between(10, 100), OFF),
     confChangeIntervalMs: maybe(0.5, () => between(100, 800), OFF),
     transferIntervalMs: maybe(0.4, () => between(100, 1000), OFF),
+    // Drawn last, so that every earlier draw of a seed is what it was before flaps existed.
+    connectionEvents: true,
+    flapIntervalMs: maybe(0.3, () => between(50, 500), OFF),
+    flapDurationMs: between(5, 100),
   };
   return { ...drawn, ...overrides };
 }
@@ -327,6 +383,7 @@ export function describeProfile(p: FaultProfile): string {
       ` electionAppendLoss=${f(p.electionAppendLossRate)}/${f(p.electionAppendLossMs)}ms`,
     `fsync=${f(p.fsyncMinMs)}+exp(${f(p.fsyncMeanMs)})ms snapshot=${p.compactEveryEntries}/keep ${p.snapshotCatchUpEntries}`,
     `proposals=${f(p.proposalIntervalMs)}ms reads=${f(p.readIntervalMs)}ms confChanges=${f(p.confChangeIntervalMs)}ms transfers=${f(p.transferIntervalMs)}ms`,
+    `connectionEvents=${p.connectionEvents ? 'on' : 'off'} flaps=${f(p.flapIntervalMs)}ms/${f(p.flapDurationMs)}ms`,
   ].join(' ');
 }
 

@@ -83,6 +83,8 @@ export interface SimReplicaEnvironment {
   onLeaderCommit?(node: SimReplicaNode): void;
   /** A new incarnation is up (its Replica is built and started). */
   onStarted?(node: SimReplicaNode, live: LiveMember): void;
+  /** A live incarnation crashed (its peers' connections to it close). */
+  onCrashed?(node: SimReplicaNode): void;
   /** The member's state hash after applying up to `index` (once per applied batch and restore). */
   onApplied?(node: SimReplicaNode, index: number, stateHash: string): void;
 }
@@ -200,6 +202,23 @@ export class SimReplicaNode {
     if (this.realStore === undefined) this.storage.crash(keepStaged);
     else this.realStore.crash(keepStaged > 0);
     this.role = Role.Follower;
+    this.env.onCrashed?.(this);
+  }
+
+  /** The transport's report: this member's connection to `peer` closed and a redial failed. */
+  connectionLost(peer: number): void {
+    const live = this.live;
+    if (live === undefined) return;
+    live.replica.leaderConnectionLost(peer);
+    this.observer?.observeRole();
+  }
+
+  /** The transport's report: this member's connection to `peer` is established again. */
+  connectionRestored(peer: number): void {
+    const live = this.live;
+    if (live === undefined) return;
+    live.replica.leaderConnectionRestored(peer);
+    this.observer?.observeRole();
   }
 
   receive(m: Message): void {

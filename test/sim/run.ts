@@ -71,7 +71,10 @@ export async function runSeed(
     driver.start();
     clients?.start();
     const s = cluster.scheduler;
-    while (s.executed < options.maxEvents && s.step(options.safetyMs)) await settle();
+    while (s.executed < options.maxEvents && s.step(options.safetyMs)) {
+      await settle();
+      driver.checkFlaps();
+    }
     driver.stop();
     heal(cluster);
     await settle();
@@ -95,6 +98,7 @@ export async function runSeed(
   inspect?.(cluster);
   const r = result(cluster, options, violation, convergedAfterMs, clientStats);
   // Abandon every incarnation: nothing of this run may fire later.
+  cluster.abandon();
   for (const n of cluster.nodes.values()) n.crash();
   return r;
 }

@@ -44,6 +44,8 @@ const MAX_NODE_ID = 1 << 16;
 
 export class SimNetwork {
   private readonly blocked = new Set<number>();
+  /** Links down because their connection flapped (fault-driver.ts); partitions do not heal these. */
+  private readonly flapped = new Set<number>();
   /** Per link: the latest delivery time scheduled for an in-order message. */
   private readonly lastDeliveryMs = new Map<number, number>();
   readonly stats: NetworkStats = { sent: 0, delivered: 0, lost: 0, cut: 0, duplicated: 0, reordered: 0 };
@@ -85,7 +87,32 @@ export class SimNetwork {
   }
 
   isBlocked(from: number, to: number): boolean {
-    return this.blocked.size > 0 && this.blocked.has(from * MAX_NODE_ID + to);
+    const link = from * MAX_NODE_ID + to;
+    return (
+      (this.blocked.size > 0 && this.blocked.has(link)) || (this.flapped.size > 0 && this.flapped.has(link))
+    );
+  }
+
+  /** A connection flap takes the link from → to down (or brings it back). */
+  setFlapped(from: number, to: number, down: boolean): void {
+    if (down) this.flapped.add(from * MAX_NODE_ID + to);
+    else this.flapped.delete(from * MAX_NODE_ID + to);
+  }
+
+  /**
+   * Runs `fn` when news sent now from `from` reaches `to` (a FIN or reset, then a failed redial:
+   * `legs` one-way latencies), after every message already in flight on that link (TCP delivers the
+   * close after the data), and not at all if the link is cut then: a partition is silent.
+   */
+  afterLink(from: number, to: number, legs: number, fn: () => void): void {
+    const c = this.conditions;
+    let delayMs = 0;
+    for (let i = 0; i < legs; i++) delayMs += c.latencyMinMs + exponential(this.random, c.latencyMeanMs);
+    const now = this.scheduler.nowMs;
+    const atMs = Math.max(now + delayMs, this.lastDeliveryMs.get(from * MAX_NODE_ID + to) ?? 0);
+    this.scheduler.after(atMs - now, 'connection', to, `from ${from}`, () => {
+      if (!this.isBlocked(from, to)) fn();
+    });
   }
 
   /** Cut the link from → to only (the other direction keeps working). */

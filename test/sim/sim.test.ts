@@ -96,6 +96,8 @@ const SWEEP: readonly Sweep[] = [
   { nodes: 5, seeds: 30, profile: 'powerloss', storage: 'model' },
   { nodes: 3, seeds: 20, profile: 'figure8', storage: 'model' },
   { nodes: 5, seeds: 10, profile: 'figure8', storage: 'model' },
+  { nodes: 3, seeds: 20, profile: 'flap', storage: 'model' },
+  { nodes: 5, seeds: 10, profile: 'flap', storage: 'model' },
   { nodes: 3, seeds: 40, profile: 'swarm', storage: 'real' },
   { nodes: 5, seeds: 20, profile: 'swarm', storage: 'real' },
   { nodes: 3, seeds: 20, profile: 'powerloss', storage: 'real' },
@@ -108,6 +110,7 @@ const COVERAGE: Record<ProfileName, readonly string[]> = {
   hostile: ['MsgProp', 'MsgPreVote', 'MsgVote'],
   powerloss: ['MsgProp', 'MsgVote', 'MsgReadIndex'],
   figure8: ['MsgProp', 'MsgVote'],
+  flap: ['MsgProp', 'MsgPreVote'],
 };
 
 /** Where the sweep starts, so it does not just repeat the bug searches' seeds. */
@@ -142,6 +145,7 @@ const SAFETY_INVARIANTS: readonly string[] = [
   Invariant.ReadsMatchHistory,
   Invariant.WatchDelivery,
   Invariant.LeaseKeysGone,
+  Invariant.FlapDisruption,
 ];
 
 /**
@@ -170,6 +174,10 @@ const BUG_BOUNDS: readonly { bug: keyof SimBugs; nodes: 3 | 5; profile: ProfileN
   // so only the simulated clients' checkers see them: 20/20 and 16/20 3-member swarm seeds.
   { bug: 'skipTxnSecondWatchEvent', nodes: 3, profile: 'swarm', maxSeeds: 5 },
   { bug: 'expireLeaseWithoutRevision', nodes: 3, profile: 'swarm', maxSeeds: 6 },
+  // Raft's early-pre-vote grant without the voter's own lost connection: a flapping follower then
+  // unseats a live leader, which only the flap checker sees.
+  { bug: 'earlyVoteWithoutOwnLoss', nodes: 3, profile: 'flap', maxSeeds: 3 },
+  { bug: 'earlyVoteWithoutOwnLoss', nodes: 5, profile: 'flap', maxSeeds: 3 },
 ];
 
 describe('Simulator (production Replica and StateMachine)', () => {

@@ -10,6 +10,8 @@ export const Invariant = {
   AckedDurable: 'acknowledged-proposals-applied',
   ReadyContract: 'ready-contract',
   Liveness: 'liveness',
+  /** Under connection flaps alone, the leader's term never changes (checkers/flap-stability.ts). */
+  FlapDisruption: 'flap-keeps-leader-term',
   RaftAssertion: 'raft-threw',
   // The simulated clients' history (test/sim/clients/, checkers/{history,watch,lease}-*.ts).
   ClientLinearizable: 'client-history-linearizable',

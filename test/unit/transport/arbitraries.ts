@@ -50,7 +50,12 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
     index: u,
     logTerm: u,
     force: fc.boolean(),
-  }),
+  }).chain((m) =>
+    // lostLeader is absent when the candidate suspects no leader (a positive member id otherwise).
+    fc.option(fc.integer({ min: 1, max: 2 ** 31 }), { nil: undefined }).map((lostLeader) =>
+      lostLeader === undefined ? m : { ...m, lostLeader },
+    ),
+  ),
   fc.record({
     type: fc.constantFrom('MsgVoteResp' as const, 'MsgPreVoteResp' as const),
     ...env,

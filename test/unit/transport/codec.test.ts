@@ -45,6 +45,7 @@ const EXAMPLES: readonly Message[] = [
   { type: 'MsgHeartbeatResp', ...env, context: '' },
   { type: 'MsgVote', ...env, index: 12, logTerm: 7, force: true },
   { type: 'MsgPreVote', ...env, index: 12, logTerm: 7, force: false },
+  { type: 'MsgPreVote', ...env, index: 12, logTerm: 7, force: false, lostLeader: 3 },
   { type: 'MsgVoteResp', ...env, reject: false },
   { type: 'MsgPreVoteResp', ...env, reject: true },
   {
