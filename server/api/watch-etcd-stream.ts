@@ -104,7 +104,11 @@ export class EtcdWatchStream implements WatchDoor {
       case 'progress': {
         const reported = await this.core.requestProgressAll();
         const header = this.ctx.backend.header();
-        this.write({ type: 'progress', header: { ...header, revision: reported ?? header.revision }, watchId: -1 });
+        this.write({
+          type: 'progress',
+          header: { ...header, revision: reported ?? header.revision },
+          watchId: -1,
+        });
         return;
       }
     }
@@ -178,7 +182,8 @@ export class EtcdWatchStream implements WatchDoor {
 
   watchEnded(id: number): void {
     // Ends without a frame (the client went away) are logged here; the others in sendEnd.
-    if (this.closedSilently) this.ctx.logger.debug(`${this.logName} watch ended`, { watchId: id, code: 'OK' });
+    if (this.closedSilently)
+      this.ctx.logger.debug(`${this.logName} watch ended`, { watchId: id, code: 'OK' });
     this.wire.watchEnded?.();
   }
 

@@ -25,7 +25,12 @@
  *   the bound ends with SLOW_WATCHER and its queue is dropped (the client re-creates it from the
  *   last revision it received + 1: nothing is lost, only re-read from history).
  */
-import { ErrorCode, type ErrorBody, type WatchCreateRequest, type WatchEvent } from '../../client/protocol/index.js';
+import {
+  ErrorCode,
+  type ErrorBody,
+  type WatchCreateRequest,
+  type WatchEvent,
+} from '../../client/protocol/index.js';
 import type { CallOptions, ClientBackend, WatchHandle } from './backend.js';
 import { toErrorBody } from './errors.js';
 
@@ -472,7 +477,13 @@ export class WatchStreamCore {
   }
 
   /** Appends the events of q[from, to) to `events`; returns `revision` raised to theirs. */
-  private takeInto(events: WatchEvent[], from: number, to: number, q: readonly QueueItem[], revision: number): number {
+  private takeInto(
+    events: WatchEvent[],
+    from: number,
+    to: number,
+    q: readonly QueueItem[],
+    revision: number,
+  ): number {
     let r = revision;
     for (let k = from; k < to; k++) {
       const item = q[k] as Extract<QueueItem, { kind: 'event' }>;

@@ -6,6 +6,7 @@
  * stream), the shape says what both mean.
  */
 import { create } from '@bufbuild/protobuf';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import {
   WatchRequestSchema,
@@ -14,6 +15,7 @@ import {
 } from '../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { b64, startTestServer, unb64, type Json, type TestServer } from './helpers.js';
 import { RawGrpc } from './grpc/grpc-client.js';
+import { RangeRequestSchema, RangeResponseSchema } from '../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 
 /** A watch stream's message, whatever the door. */
 interface Msg {
@@ -108,7 +110,8 @@ function createJson(c: Create, withId: boolean): Json {
 function fromEtcdJson(r: Json): Msg {
   const watchId = Number(r['watch_id'] ?? 0);
   const compactRevision = Number(r['compact_revision'] ?? 0);
-  if (r['canceled'] === true) return msg(r['created'] === true ? 'refused' : 'canceled', watchId, { compactRevision });
+  if (r['canceled'] === true)
+    return msg(r['created'] === true ? 'refused' : 'canceled', watchId, { compactRevision });
   if (r['created'] === true) return msg('created', watchId);
   const events = (r['events'] as Json[] | undefined) ?? [];
   if (events.length === 0 && r['fragment'] !== true) return msg('progress', watchId);
@@ -372,5 +375,90 @@ describe('Watch streams on every door', () => {
         expect(events).to.deep.include({ kind: 'events', fragment: false, keys: BIG_KEYS });
       });
     }
+  });
+
+  describe('a gRPC client that never reads its watch stream', () => {
+    const createFor = (key: string) =>
+      create(WatchRequestSchema, {
+        requestUnion: { case: 'createRequest', value: { key: new TextEncoder().encode(key) } },
+      });
+
+    it('gets its stream ended with SLOW_WATCHER while the member serves the other clients', async () => {
+      server = await startTestServer({ maxQueuedWatchBytes: 256 * 1024 });
+      const slowClient = new RawGrpc(server.url);
+      const otherClient = new RawGrpc(server.url);
+      try {
+        // The slow client reads its `created`, then stops reading: grpc-js stops taking data
+        // from HTTP/2, so the member's writes are held by flow control.
+        const slow = slowClient.bidi('/etcdserverpb.Watch/Watch', WatchRequestSchema, WatchResponseSchema);
+        const slowGot: WatchResponse[] = [];
+        const slowEnded = new Promise<ServiceError>((resolve) => slow.on('error', resolve));
+        const slowCreated = new Promise<void>((resolve) =>
+          slow.on('data', (r: WatchResponse) => {
+            slowGot.push(r);
+            if (r.created) {
+              slow.pause();
+              resolve();
+            }
+          }),
+        );
+        slow.write(createFor('s'));
+        await slowCreated;
+
+        const other = otherClient.bidi('/etcdserverpb.Watch/Watch', WatchRequestSchema, WatchResponseSchema);
+        const otherInbox = new Inbox();
+        other.on('data', (r: WatchResponse) =>
+          otherInbox.push(
+            msg(r.created ? 'created' : 'events', Number(r.watchId), {
+              keys: r.events.map((e) => new TextDecoder().decode(e.kv?.key)),
+            }),
+          ),
+        );
+        other.on('error', () => undefined);
+        other.write(createFor('o'));
+        await otherInbox.next((m) => m.kind === 'created', 'the other watch created');
+        expect(server.backend.watcherCount).to.equal(2);
+
+        // Feed the slow watch until the member gives up on it; each put is one event of 16 kB.
+        const value = new Uint8Array(16 * 1024).fill(66);
+        let puts = 0;
+        while (server.backend.watcherCount === 2 && puts < 10_000) {
+          await put(server, 's', value);
+          puts++;
+          await new Promise((resolve) => setImmediate(resolve)); // let the sockets move
+        }
+        // The slow watch is gone from the backend while its client still does not read.
+        expect(server.backend.watcherCount, `after ${puts} puts`).to.equal(1);
+        expect(slow.isPaused()).to.equal(true);
+
+        // The member is up and keeps serving the other client: an event, and a unary call.
+        await put(server, 'o', 'still here');
+        const event = await otherInbox.next((m) => m.kind === 'events', 'an event of the other watch');
+        expect(event.keys).to.deep.equal(['o']);
+        const range = await otherClient.unary(
+          '/etcdserverpb.KV/Range',
+          RangeRequestSchema,
+          RangeResponseSchema,
+          {
+            key: new TextEncoder().encode('o'),
+          },
+        );
+        expect(range.count).to.equal(1n);
+
+        // Once the slow client reads again it learns why: a canceled watch, then the status.
+        slow.resume();
+        const err = await slowEnded;
+        expect(err.code).to.equal(status.RESOURCE_EXHAUSTED);
+        expect(err.metadata.get('concord-error-code')).to.deep.equal(['SLOW_WATCHER']);
+        const canceled = slowGot.find((r) => r.canceled);
+        expect(canceled?.cancelReason).to.match(/could not keep up/);
+        // It ended before all the events fed to it were sent: the member dropped them.
+        const delivered = slowGot.reduce((n, r) => n + r.events.length, 0);
+        expect(delivered).to.be.lessThan(puts);
+      } finally {
+        slowClient.close();
+        otherClient.close();
+      }
+    });
   });
 });

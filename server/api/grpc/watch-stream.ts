@@ -17,7 +17,11 @@
  *   member drops the stream's watches and queues, so a client that never reads costs bounded memory.
  */
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import { codecs, type ErrorBody, type WatchResponse as DomainWatchResponse } from '../../../client/protocol/index.js';
+import {
+  codecs,
+  type ErrorBody,
+  type WatchResponse as DomainWatchResponse,
+} from '../../../client/protocol/index.js';
 import {
   WatchRequestSchema,
   WatchResponseSchema,

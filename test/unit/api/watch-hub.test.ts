@@ -24,7 +24,11 @@ async function hubWith(
   ids: readonly number[],
 ): Promise<{ hub: WatchHub; sinks: WatchSink[] }> {
   const { backend, sinks } = sinkBackend();
-  const hub = new WatchHub(host, backend, { maxFrameBytes, maxQueuedWatchBytes: 1 << 20, maxWatches: 1 << 20 });
+  const hub = new WatchHub(host, backend, {
+    maxFrameBytes,
+    maxQueuedWatchBytes: 1 << 20,
+    maxWatches: 1 << 20,
+  });
   for (const id of ids) await hub.create(id, { ...request, watchId: id }, {});
   return { hub, sinks };
 }
