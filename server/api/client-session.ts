@@ -37,7 +37,7 @@ import { KeepAlives } from './keepalive.js';
 import { protocolLimitsOf, type ApiLimits } from './options.js';
 import { Outbox } from './outbox.js';
 import { SnapshotStream } from './snapshot-stream.js';
-import { frameBudgetFor, WatchHub } from './watch-hub.js';
+import { WatchHub } from './watch-hub.js';
 
 export interface SessionContext {
   readonly backend: ClientBackend;
@@ -104,12 +104,16 @@ export class ClientSession {
         send: (text) => this.outbox.send(text),
         isCongested: () => this.outbox.isCongested,
         header: () => ctx.backend.header(),
+        answerCreate: (id, error) =>
+          error === undefined
+            ? this.respond(id, 'watch.create', { type: 'created', header: ctx.backend.header(), watchId: id })
+            : this.respondError(id, 'watch.create', error),
         watchEnded: () => this.maybeIdle(),
         corked: (fn) => this.corked(fn),
         logDebug: (msg, fields) => ctx.logger.debug(msg, { remote, ...fields }),
       },
-      frameBudgetFor(limits.maxFrameBytes),
-      limits.maxQueuedWatchBytes,
+      ctx.backend,
+      limits,
     );
     this.keepAlives = new KeepAlives(ctx.backend, {
       send: (text) => this.outbox.send(text),
@@ -383,9 +387,8 @@ export class ClientSession {
         details: { limit: limits.maxInFlightRequests, retryAfterMs: RETRY_AFTER_MS },
       };
     }
-    // Requests of method `m` still opening a stream that is not registered yet. A stream counts
-    // once: the watch hub registers a watch as soon as its create starts (so a create in flight is
-    // already in `watches.size`), keep-alives and snapshots only once they are answered.
+    // Requests of method `m` still opening a stream that is not registered yet: keep-alives and
+    // snapshots register only once they are answered.
     const opening = (m: Method, registered: (id: number) => boolean): number => {
       let n = 0;
       for (const [id, f] of this.inFlight) if (f.method === m && !registered(id)) n++;
@@ -396,12 +399,7 @@ export class ClientSession {
       message: `this connection has its maximum of ${limit} ${kind}`,
       details: { limit },
     });
-    if (
-      frame.method === 'watch.create' &&
-      this.watches.size + opening('watch.create', (id) => this.watches.has(id)) >= limits.maxWatches
-    ) {
-      return tooMany('watches', limits.maxWatches);
-    }
+    // Watches: the hub refuses a create past max_watches (it counts creates in flight).
     if (
       frame.method === 'lease.keepAlive' &&
       this.keepAlives.size + opening('lease.keepAlive', (id) => this.keepAlives.has(id)) >=
@@ -421,26 +419,10 @@ export class ClientSession {
   private async run(frame: RequestFrame, signal: AbortSignal): Promise<void> {
     const backend = this.ctx.backend;
     switch (frame.method) {
-      case 'watch.create': {
-        const id = frame.id;
-        const sink = this.watches.open(id, frame.params);
-        try {
-          const handle = await backend.watch(
-            { ...frame.params, watchId: id },
-            sink,
-            this.callOptions(signal),
-          );
-          if (!this.watches.attach(id, handle)) {
-            throw new ProtocolError(ErrorCode.Unavailable, 'the connection is closing');
-          }
-        } catch (err) {
-          this.watches.discard(id);
-          throw err;
-        }
-        this.respond(id, 'watch.create', { type: 'created', header: backend.header(), watchId: id });
-        this.watches.markCreated(id);
+      case 'watch.create':
+        // Answered by the hub (created, or the error) before any frame of the watch.
+        await this.watches.create(frame.id, frame.params, this.callOptions(signal));
         return;
-      }
       case 'watch.cancel': {
         const watchId = frame.params.watchId;
         if (!this.watches.end(watchId)) {

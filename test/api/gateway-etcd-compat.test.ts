@@ -264,7 +264,7 @@ describe('Gateway compatibility with etcd (fake backend)', () => {
 
     it('cancels every watch of a client that does not read, and ends the response', async () => {
       await server.stop();
-      server = await startTestServer({ outgoingBufferBytes: 64 * 1024 });
+      server = await startTestServer({ maxQueuedWatchBytes: 64 * 1024 });
       url = server.url;
       const lines: string[] = [];
       let resume: () => void = () => undefined;

@@ -1,7 +1,37 @@
 /** The watch hub's grouped frames (feature watch_group), with a fake host that records frames. */
 import { expect } from 'chai';
 import type { WatchEvent } from '../../../client/protocol/index.js';
+import type { ClientBackend, WatchSink } from '../../../server/api/backend.js';
 import { WatchHub, type WatchHubHost } from '../../../server/api/watch-hub.js';
+
+/** A backend that only registers watches, handing their sinks to the test. */
+function sinkBackend(): { backend: ClientBackend; sinks: WatchSink[] } {
+  const sinks: WatchSink[] = [];
+  const backend = {
+    header: () => ({ clusterId: 1, memberId: 2, revision: 9, raftTerm: 1 }),
+    watch: async (_req: unknown, sink: WatchSink) => {
+      sinks.push(sink);
+      return { cancel: () => undefined, requestProgress: async () => 9 };
+    },
+  } as unknown as ClientBackend;
+  return { backend, sinks };
+}
+
+/** A hub over `sinkBackend` with created watches `ids`; resolves with their sinks. */
+async function hubWith(
+  host: WatchHubHost,
+  maxFrameBytes: number,
+  ids: readonly number[],
+): Promise<{ hub: WatchHub; sinks: WatchSink[] }> {
+  const { backend, sinks } = sinkBackend();
+  const hub = new WatchHub(host, backend, {
+    maxFrameBytes,
+    maxQueuedWatchBytes: 1 << 20,
+    maxWatches: 1 << 20,
+  });
+  for (const id of ids) await hub.create(id, { ...request, watchId: id }, {});
+  return { hub, sinks };
+}
 
 function recordingHost(): { host: WatchHubHost; frames: string[]; corks: number } {
   const rec = { frames: [] as string[], corks: 0 };
@@ -12,6 +42,7 @@ function recordingHost(): { host: WatchHubHost; frames: string[]; corks: number 
     },
     isCongested: () => false,
     header: () => ({ clusterId: 1, memberId: 2, revision: 9, raftTerm: 1 }),
+    answerCreate: () => undefined,
     watchEnded: () => undefined,
     logDebug: () => undefined,
     corked: (fn) => {
@@ -54,18 +85,14 @@ const request = {
 describe('WatchHub', () => {
   describe('#flush', () => {
     context('when the ids of the watches due one frame do not fit in one frame', () => {
-      it('splits them over several watch_group frames, each within the frame size', () => {
+      it('splits them over several watch_group frames, each within the frame size', async () => {
         const budget = 1024;
         const rec = recordingHost();
-        const hub = new WatchHub(rec.host, budget, 1 << 20);
-        hub.groupFrames = true;
         // 16-digit ids: 17 characters each in the list.
         const ids = Array.from({ length: 300 }, (_, i) => 1_000_000_000_000_000 + i);
-        const sinks = ids.map((id) => {
-          const sink = hub.open(id, { ...request, watchId: id });
-          hub.markCreated(id);
-          return sink;
-        });
+        // A frame of 1024 + 4096 bytes leaves an events budget of 1024.
+        const { hub, sinks } = await hubWith(rec.host, budget + 4096, ids);
+        hub.groupFrames = true;
         for (const sink of sinks) sink.events([event], 9);
         hub.flush();
         const heard: number[] = [];
@@ -82,14 +109,9 @@ describe('WatchHub', () => {
     });
 
     context('when groupFrames is off', () => {
-      it('sends one watch frame per watch, in one corked flush', () => {
+      it('sends one watch frame per watch, in one corked flush', async () => {
         const rec = recordingHost();
-        const hub = new WatchHub(rec.host, 1 << 20, 1 << 20);
-        const sinks = [1, 2, 3].map((id) => {
-          const sink = hub.open(id, { ...request, watchId: id });
-          hub.markCreated(id);
-          return sink;
-        });
+        const { hub, sinks } = await hubWith(rec.host, 1 << 20, [1, 2, 3]);
         for (const sink of sinks) sink.events([event], 9);
         const corksBefore = rec.corks;
         hub.flush();
