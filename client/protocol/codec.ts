@@ -22,6 +22,8 @@ import {
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.js';
 import { RESPONSE_HEADER, SNAPSHOT_RESPONSE, LEASE_KEEP_ALIVE_RESPONSE } from './messages.js';
 import { isMethod, methodSpec, WATCH_STREAM_RESPONSE, type Method } from './methods.js';
+import type { DescMessage } from '@bufbuild/protobuf';
+import type { ProtoMessage } from './proto-codec.js';
 import { joinPath, type Codec, type DecodeContext } from './schema.js';
 
 /** Longest client_name and auth_token accepted in a hello. */
@@ -153,6 +155,22 @@ export function decodeMessage<D, W>(
 ): D | ProtocolError {
   return guarded(() =>
     codec.fromWire(codec.decodeWire(value, options.path ?? '', contextOf(options.limits ?? DEFAULT_LIMITS))),
+  );
+}
+
+/**
+ * Decodes a protobuf message of type `desc` (as @bufbuild/protobuf decoded it from binary) with a
+ * message codec: the same validation as decodeMessage gives its JSON, domain value or
+ * ProtocolError out.
+ */
+export function decodeProtoMessage<D, W>(
+  codec: Codec<D, W>,
+  message: ProtoMessage,
+  desc: DescMessage,
+  options: { limits?: ProtocolLimits; path?: string } = {},
+): D | ProtocolError {
+  return guarded(() =>
+    codec.fromProto(message, desc, options.path ?? '', contextOf(options.limits ?? DEFAULT_LIMITS)),
   );
 }
 

@@ -16,6 +16,7 @@ export {
   decodeServerFrame,
   encodeFrame,
   decodeMessage,
+  decodeProtoMessage,
   decodeWireMessage,
   decodeErrorBody,
   errorBodyToJson,
@@ -92,6 +93,7 @@ export {
 } from './methods.js';
 export type { MethodParams, MethodResult, MethodSpec, MethodTypes, StreamKind } from './methods.js';
 export type { Codec, DecodeContext, WireObject, WireValue } from './schema.js';
+export type { ProtoMessage } from './proto-codec.js';
 export {
   AlarmAction,
   AlarmType,

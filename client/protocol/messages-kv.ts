@@ -207,42 +207,47 @@ const RAW_COMPARE: Codec<RawCompare, W.WireCompare> = messageCodec(
   },
 );
 
+function compareFromRaw(raw: RawCompare): D.Compare {
+  const base = { key: raw.key, rangeEnd: raw.rangeEnd, result: raw.result };
+  switch (raw.target) {
+    case 'value':
+      return { ...base, target: 'value', value: raw.value ?? new Uint8Array(0) };
+    case 'version':
+      return { ...base, target: 'version', value: raw.version ?? 0 };
+    case 'create':
+      return { ...base, target: 'create', value: raw.createRevision ?? 0 };
+    case 'mod':
+      return { ...base, target: 'mod', value: raw.modRevision ?? 0 };
+    case 'lease':
+      return { ...base, target: 'lease', value: raw.lease ?? 0 };
+  }
+}
+
+function compareToRaw(cmp: D.Compare): RawCompare {
+  const base = { result: cmp.result, target: cmp.target, key: cmp.key, rangeEnd: cmp.rangeEnd };
+  switch (cmp.target) {
+    case 'value':
+      return { ...base, value: cmp.value };
+    case 'version':
+      return { ...base, version: cmp.value };
+    case 'create':
+      return { ...base, createRevision: cmp.value };
+    case 'mod':
+      return { ...base, modRevision: cmp.value };
+    case 'lease':
+      return { ...base, lease: cmp.value };
+  }
+}
+
 export const COMPARE: Codec<D.Compare, W.WireCompare> = {
   name: 'Compare',
   // Canonical form always carries the target's operand, even at its default (oneof presence).
   decodeWire: (value, path, ctx) =>
     COMPARE.toWire(COMPARE.fromWire(RAW_COMPARE.decodeWire(value, path, ctx))),
-  fromWire(wire) {
-    const raw = RAW_COMPARE.fromWire(wire);
-    const base = { key: raw.key, rangeEnd: raw.rangeEnd, result: raw.result };
-    switch (raw.target) {
-      case 'value':
-        return { ...base, target: 'value', value: raw.value ?? new Uint8Array(0) };
-      case 'version':
-        return { ...base, target: 'version', value: raw.version ?? 0 };
-      case 'create':
-        return { ...base, target: 'create', value: raw.createRevision ?? 0 };
-      case 'mod':
-        return { ...base, target: 'mod', value: raw.modRevision ?? 0 };
-      case 'lease':
-        return { ...base, target: 'lease', value: raw.lease ?? 0 };
-    }
-  },
-  toWire(cmp) {
-    const base = { result: cmp.result, target: cmp.target, key: cmp.key, rangeEnd: cmp.rangeEnd };
-    switch (cmp.target) {
-      case 'value':
-        return RAW_COMPARE.toWire({ ...base, value: cmp.value });
-      case 'version':
-        return RAW_COMPARE.toWire({ ...base, version: cmp.value });
-      case 'create':
-        return RAW_COMPARE.toWire({ ...base, createRevision: cmp.value });
-      case 'mod':
-        return RAW_COMPARE.toWire({ ...base, modRevision: cmp.value });
-      case 'lease':
-        return RAW_COMPARE.toWire({ ...base, lease: cmp.value });
-    }
-  },
+  fromWire: (wire) => compareFromRaw(RAW_COMPARE.fromWire(wire)),
+  toWire: (cmp) => RAW_COMPARE.toWire(compareToRaw(cmp)),
+  fromProto: (message, desc, path, ctx) => compareFromRaw(RAW_COMPARE.fromProto(message, desc, path, ctx)),
+  toProto: (cmp, desc) => RAW_COMPARE.toProto(compareToRaw(cmp), desc),
 };
 
 // ---- Txn (RequestOp / ResponseOp oneofs) ----------------------------------------------------

@@ -49,12 +49,20 @@ const WATCH_REQUEST_ONEOF: Codec<WatchRequestMember, W.WireWatchRequest> = oneof
 export const WATCH_REQUEST: Codec<D.WatchRequest, W.WireWatchRequest> = {
   name: 'WatchRequest',
   decodeWire: (value, path, ctx) => WATCH_REQUEST_ONEOF.decodeWire(value, path, ctx),
-  fromWire(wire) {
-    const m = WATCH_REQUEST_ONEOF.fromWire(wire);
-    return m.type === 'progress' ? { type: 'progress' } : (m as D.WatchRequest);
-  },
-  toWire: (d) => WATCH_REQUEST_ONEOF.toWire(d.type === 'progress' ? { type: 'progress', request: {} } : d),
+  fromWire: (wire) => watchRequestOf(WATCH_REQUEST_ONEOF.fromWire(wire)),
+  toWire: (d) => WATCH_REQUEST_ONEOF.toWire(watchRequestMember(d)),
+  fromProto: (message, desc, path, ctx) =>
+    watchRequestOf(WATCH_REQUEST_ONEOF.fromProto(message, desc, path, ctx)),
+  toProto: (d, desc) => WATCH_REQUEST_ONEOF.toProto(watchRequestMember(d), desc),
 };
+
+function watchRequestOf(m: WatchRequestMember): D.WatchRequest {
+  return m.type === 'progress' ? { type: 'progress' } : (m as D.WatchRequest);
+}
+
+function watchRequestMember(d: D.WatchRequest): WatchRequestMember {
+  return d.type === 'progress' ? { type: 'progress', request: {} } : d;
+}
 
 export const EVENT: Codec<D.WatchEvent, W.WireEvent> = messageCodec('Event', [
   field('type', 'type', T.enumOf(['PUT', 'DELETE'], ['put', 'delete'])),
@@ -108,38 +116,43 @@ export const WATCH_RESPONSE: Codec<D.WatchResponse, W.WireWatchResponse> = {
   // Canonical form is the classified one (flags that contradict the kind are dropped).
   decodeWire: (value, path, ctx) =>
     WATCH_RESPONSE.toWire(WATCH_RESPONSE.fromWire(RAW_WATCH_RESPONSE.decodeWire(value, path, ctx))),
-  fromWire(wire) {
-    const r = RAW_WATCH_RESPONSE.fromWire(wire);
-    const { header, watchId } = r;
-    if (r.canceled) {
-      return {
-        type: 'canceled',
-        header,
-        watchId,
-        compactRevision: r.compactRevision,
-        cancelReason: r.cancelReason,
-      };
-    }
-    if (r.created) return { type: 'created', header, watchId };
-    if (r.events.length > 0 || r.fragment) {
-      return { type: 'events', header, watchId, events: r.events, fragment: r.fragment };
-    }
-    return { type: 'progress', header, watchId };
-  },
-  toWire(d) {
-    const base: RawWatchResponse = {
-      header: d.header,
-      watchId: d.watchId,
-      created: d.type === 'created',
-      canceled: d.type === 'canceled',
-      compactRevision: d.type === 'canceled' ? d.compactRevision : 0,
-      cancelReason: d.type === 'canceled' ? d.cancelReason : '',
-      fragment: d.type === 'events' ? d.fragment : false,
-      events: d.type === 'events' ? d.events : [],
-    };
-    return RAW_WATCH_RESPONSE.toWire(base);
-  },
+  fromWire: (wire) => watchResponseFromRaw(RAW_WATCH_RESPONSE.fromWire(wire)),
+  toWire: (d) => RAW_WATCH_RESPONSE.toWire(watchResponseToRaw(d)),
+  fromProto: (message, desc, path, ctx) =>
+    watchResponseFromRaw(RAW_WATCH_RESPONSE.fromProto(message, desc, path, ctx)),
+  toProto: (d, desc) => RAW_WATCH_RESPONSE.toProto(watchResponseToRaw(d), desc),
 };
+
+function watchResponseFromRaw(r: RawWatchResponse): D.WatchResponse {
+  const { header, watchId } = r;
+  if (r.canceled) {
+    return {
+      type: 'canceled',
+      header,
+      watchId,
+      compactRevision: r.compactRevision,
+      cancelReason: r.cancelReason,
+    };
+  }
+  if (r.created) return { type: 'created', header, watchId };
+  if (r.events.length > 0 || r.fragment) {
+    return { type: 'events', header, watchId, events: r.events, fragment: r.fragment };
+  }
+  return { type: 'progress', header, watchId };
+}
+
+function watchResponseToRaw(d: D.WatchResponse): RawWatchResponse {
+  return {
+    header: d.header,
+    watchId: d.watchId,
+    created: d.type === 'created',
+    canceled: d.type === 'canceled',
+    compactRevision: d.type === 'canceled' ? d.compactRevision : 0,
+    cancelReason: d.type === 'canceled' ? d.cancelReason : '',
+    fragment: d.type === 'events' ? d.fragment : false,
+    events: d.type === 'events' ? d.events : [],
+  };
+}
 
 /** A WatchResponse restricted to some of its kinds (the decoder refuses the others). */
 export function watchResponseOf<K extends D.WatchResponse['type']>(
@@ -158,5 +171,16 @@ export function watchResponseOf<K extends D.WatchResponse['type']>(
     },
     fromWire: (wire) => WATCH_RESPONSE.fromWire(wire) as Extract<D.WatchResponse, { type: K }>,
     toWire: (d) => WATCH_RESPONSE.toWire(d),
+    fromProto(message, desc, path, ctx) {
+      const response = WATCH_RESPONSE.fromProto(message, desc, path, ctx);
+      if (!(kinds as readonly string[]).includes(response.type)) {
+        throw invalid(
+          path,
+          `a ${response.type} watch response is not allowed here (expected ${kinds.join(' or ')})`,
+        );
+      }
+      return response as Extract<D.WatchResponse, { type: K }>;
+    },
+    toProto: (d, desc) => WATCH_RESPONSE.toProto(d, desc),
   };
 }

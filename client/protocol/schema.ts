@@ -24,7 +24,9 @@ import {
   encodeBase64,
   isCanonicalBase64,
 } from './base64.js';
+import type { DescMessage } from '@bufbuild/protobuf';
 import { invalid, ProtocolError } from './errors.js';
+import { fieldsFromProto, fieldsToProto, planFor, type ProtoMessage } from './proto-codec.js';
 
 /**
  * Canonical wire JSON: int64 travel as strings; the only JSON numbers are 32-bit integers
@@ -49,6 +51,13 @@ export interface Codec<D, W> {
   decodeWire(value: unknown, path: string, ctx: DecodeContext): W;
   fromWire(wire: W): D;
   toWire(domain: D): W;
+  /**
+   * Validates a protobuf message of type `desc` as decodeWire validates JSON (same rules, same
+   * errors) and returns the domain value; throws ProtocolError (proto-codec.ts).
+   */
+  fromProto(message: ProtoMessage, desc: DescMessage, path: string, ctx: DecodeContext): D;
+  /** The domain value as a protobuf message of type `desc`. */
+  toProto(domain: D, desc: DescMessage): ProtoMessage;
 }
 
 export type FieldType =
@@ -254,7 +263,7 @@ function throwNull(path: string): never {
   throw invalid(path, 'must not be null');
 }
 
-function defaultDomain(type: FieldType): unknown {
+export function defaultDomain(type: FieldType): unknown {
   switch (type.kind) {
     case 'bytes':
       return new Uint8Array(0);
@@ -336,8 +345,27 @@ export function messageCodec<D, W>(
   fields: readonly FieldSchema[],
   check?: (wire: W, path: string) => void,
 ): Codec<D, W> {
+  const plans = new WeakMap<DescMessage, ReturnType<typeof planFor>>();
+  const planOf = (desc: DescMessage): ReturnType<typeof planFor> => {
+    let plan = plans.get(desc);
+    if (plan === undefined) {
+      plan = planFor(fields, desc);
+      plans.set(desc, plan);
+    }
+    return plan;
+  };
   return {
     name,
+    fromProto: (message, desc, path, ctx) =>
+      fieldsFromProto(
+        planOf(desc),
+        fields,
+        check as ((wire: never, path: string) => void) | undefined,
+        message,
+        path,
+        ctx,
+      ) as D,
+    toProto: (domain, desc) => fieldsToProto(planOf(desc), domain as Record<string, unknown>, desc),
     decodeWire(value: unknown, path: string, ctx: DecodeContext): W {
       if (!isObject(value)) throw invalid(path, `must be a JSON object (${name})`);
       const out: Record<string, WireValue> = {};
@@ -419,8 +447,18 @@ export function oneofCodec<Dom extends { readonly type: string }, Wire extends o
       }
     },
   );
+  const fromMembers = (r: Record<string, unknown>): Dom => {
+    const member = members.find((m) => r[m.wire] !== undefined) ?? members[0]!;
+    return { type: member.type, [payload]: r[member.wire] } as unknown as Dom;
+  };
+  const memberOf = (domain: Dom): Record<string, unknown> => {
+    const member = members.find((m) => m.type === domain.type)!;
+    return { [member.wire]: (domain as unknown as Record<string, unknown>)[payload] };
+  };
   return {
     name,
+    fromProto: (message, desc, path, ctx) => fromMembers(raw.fromProto(message, desc, path, ctx)),
+    toProto: (domain, desc) => raw.toProto(memberOf(domain), desc),
     decodeWire: (value, path, ctx: DecodeContext) => raw.decodeWire(value, path, ctx) as Wire,
     fromWire(wire) {
       const w = wire as Record<string, unknown>;

@@ -3,26 +3,15 @@
  * `mvccpb.KeyValue` and `mvccpb.Event`.
  */
 
+import type { EventType, KeyValue } from '../../client/protocol/types.js';
 import { latin1ToBytes } from './latin1.js';
 
-export interface KeyValue {
-  readonly key: Uint8Array;
-  /** Main revision of the put that created this generation of the key (0 in a delete event). */
-  readonly createRevision: number;
-  /** Main revision of the last change to the key. */
-  readonly modRevision: number;
-  /** Number of puts since the key was (re)created: 1 after creation, reset by a delete. */
-  readonly version: number;
-  readonly value: Uint8Array;
-  /** The lease the key is attached to, 0 for none. */
-  readonly lease: number;
-}
-
-export const EventType = {
-  Put: 'put',
-  Delete: 'delete',
-} as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+// KeyValue and EventType are the client protocol's (mvccpb.KeyValue, mvccpb.Event.EventType): the
+// store hands out what the front doors send, with no copy of the type to drift. In a KeyValue,
+// `createRevision` is the main revision of the put that created this generation of the key (0 in a
+// delete event), `version` counts the puts since, and `lease` is 0 for none.
+export type { KeyValue } from '../../client/protocol/types.js';
+export { EventType } from '../../client/protocol/types.js';
 
 /** One change. A delete's `kv` is a tombstone: the key, `modRevision`, and zeros elsewhere. */
 export interface MvccEvent {

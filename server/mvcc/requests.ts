@@ -3,36 +3,19 @@
  * values are bytes; `rangeEnd` follows key-bytes.ts (empty: one key; "\0": every key ≥ key).
  * Optional fields default to zero/false/empty.
  */
+import type * as P from '../../client/protocol/types.js';
 import type { KeyValue } from './kv-types.js';
 
-export const SortOrder = { None: 'none', Ascend: 'ascend', Descend: 'descend' } as const;
-export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder];
+// The requests are the client protocol's (client/protocol/types.ts, itself etcd's messages), with the
+// fields that have a default made optional for callers inside the server: one description of each
+// message, not a copy. `serializable` is the front door's business, not the store's.
+export { CompareResult, CompareTarget, SortOrder, SortTarget } from '../../client/protocol/types.js';
 
-export const SortTarget = {
-  Key: 'key',
-  Version: 'version',
-  Create: 'create',
-  Mod: 'mod',
-  Value: 'value',
-} as const;
-export type SortTarget = (typeof SortTarget)[keyof typeof SortTarget];
+/** `R` with only the fields named in `Needed` required, the others taking their proto3 defaults. */
+type WithDefaults<R, Needed extends keyof R> = Pick<R, Needed> & Partial<Omit<R, Needed>>;
 
-export interface RangeRequest {
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-  /** At most this many keys (0: no limit). `more` tells whether keys were left out. */
-  readonly limit?: number;
-  /** Read at this past revision (0: the current one). */
-  readonly revision?: number;
-  readonly sortOrder?: SortOrder;
-  readonly sortTarget?: SortTarget;
-  readonly keysOnly?: boolean;
-  readonly countOnly?: boolean;
-  readonly minModRevision?: number;
-  readonly maxModRevision?: number;
-  readonly minCreateRevision?: number;
-  readonly maxCreateRevision?: number;
-}
+/** Reads `[key, rangeEnd)`; `limit` 0 is no limit, `revision` 0 the current one (`more` tells what `limit` left out). */
+export type RangeRequest = WithDefaults<Omit<P.RangeRequest, 'serializable'>, 'key'>;
 
 export interface RangeResponse {
   /** The store's current revision when the read was served (as etcd; inside a txn, the txn's). */
@@ -44,27 +27,15 @@ export interface RangeResponse {
   readonly count: number;
 }
 
-export interface PutRequest {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  readonly lease?: number;
-  readonly prevKv?: boolean;
-  /** Keep the current value (the key must exist; `value` must be empty). */
-  readonly ignoreValue?: boolean;
-  /** Keep the current lease (the key must exist; `lease` must be 0). */
-  readonly ignoreLease?: boolean;
-}
+/** `ignoreValue` keeps the current value (`value` must be empty), `ignoreLease` the lease (`lease` 0). */
+export type PutRequest = WithDefaults<P.PutRequest, 'key' | 'value'>;
 
 export interface PutResponse {
   readonly revision: number;
   readonly prevKv?: KeyValue;
 }
 
-export interface DeleteRangeRequest {
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-  readonly prevKv?: boolean;
-}
+export type DeleteRangeRequest = WithDefaults<P.DeleteRangeRequest, 'key'>;
 
 export interface DeleteRangeResponse {
   readonly revision: number;
@@ -72,35 +43,15 @@ export interface DeleteRangeResponse {
   readonly prevKvs: readonly KeyValue[];
 }
 
-export const CompareTarget = {
-  Value: 'value',
-  Version: 'version',
-  Create: 'create',
-  Mod: 'mod',
-  Lease: 'lease',
-} as const;
-export type CompareTarget = (typeof CompareTarget)[keyof typeof CompareTarget];
-
-export const CompareResult = {
-  Equal: 'equal',
-  NotEqual: 'notEqual',
-  Less: 'less',
-  Greater: 'greater',
-} as const;
-export type CompareResult = (typeof CompareResult)[keyof typeof CompareResult];
-
 /**
  * Compares one field of the key (or of every key in `[key, rangeEnd)`) with a value. A missing key
  * compares as zeros, except that a value compare on a missing key is false (as etcd).
  */
-export type Compare = {
-  readonly key: Uint8Array;
-  readonly rangeEnd?: Uint8Array;
-  readonly result: CompareResult;
-} & (
-  | { readonly target: 'value'; readonly value: Uint8Array }
-  | { readonly target: 'version' | 'create' | 'mod' | 'lease'; readonly value: number }
-);
+export type Compare = P.Compare extends infer C
+  ? C extends P.Compare
+    ? Omit<C, 'rangeEnd'> & { readonly rangeEnd?: Uint8Array }
+    : never
+  : never;
 
 export type RequestOp =
   | { readonly type: 'range'; readonly request: RangeRequest }

@@ -1,13 +1,17 @@
 /**
  * Between the generated protobuf messages of the gRPC door and the domain types the shared
- * handlers take. The bridge goes through the gateway's JSON (proto3 JSON with proto field names,
- * which is what the client/protocol codecs read and write), so a request reaching the backend by
- * gRPC has passed exactly the validation of one reaching it through the gateway or the WebSocket:
- * the three doors cannot drift. (When the hand-written codecs give way to the generated ones, this
- * file becomes a direct mapping.)
+ * handlers take. The mapping is direct (client/protocol/proto-codec.ts): a received message is
+ * validated by the same codec, with the same rules and errors, as the gateway's and the
+ * WebSocket's JSON, but without going through JSON and base64 (which cost about as much CPU as the
+ * rest of a put: bench/door-cpu.ts).
  */
-import { fromJson, toJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
-import { decodeMessage, ProtocolError, type Codec } from '../../../client/protocol/index.js';
+import { fromJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
+import {
+  decodeProtoMessage,
+  ProtocolError,
+  type Codec,
+  type ProtoMessage,
+} from '../../../client/protocol/index.js';
 import type { ApiLimits } from '../options.js';
 
 /** A received message as the domain value `codec` decodes, or the ProtocolError that refuses it. */
@@ -17,8 +21,7 @@ export function toDomain<Desc extends DescMessage, D>(
   codec: Codec<D, unknown>,
   limits: ApiLimits,
 ): D {
-  const json = toJson(schema, message, { useProtoFieldName: true });
-  const decoded = decodeMessage(codec, json, { limits });
+  const decoded = decodeProtoMessage(codec, message as unknown as ProtoMessage, schema, { limits });
   if (decoded instanceof ProtocolError) throw decoded;
   return decoded;
 }
@@ -29,7 +32,7 @@ export function toMessage<Desc extends DescMessage, D>(
   value: D,
   codec: Codec<D, unknown>,
 ): MessageShape<Desc> {
-  return fromWire(schema, codec.toWire(value));
+  return codec.toProto(value, schema) as unknown as MessageShape<Desc>;
 }
 
 /** A gateway-JSON object (as the codecs' `toWire` give) as a message. */
