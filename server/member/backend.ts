@@ -59,7 +59,9 @@ export class MemberBackend implements ClientBackend {
   constructor(private readonly core: BackendCore) {
     this.leaseIds = new IdGenerator(core.config.memberId, core.clock);
     this.auth = new MemberAuth({ ...core, header: () => this.header() }, core.auth);
-    this.membership = new MembershipHandlers(core, () => this.header());
+    // etcd's Cluster service answers with no revision in its header (cluster, member and term
+    // only); clients print the header as they get it (etcdctl member list -w json).
+    this.membership = new MembershipHandlers(core, () => ({ ...this.header(), revision: 0 }));
     this.maintenance = new MaintenanceHandlers(
       core,
       () => this.header(),

@@ -25,9 +25,15 @@ export function txnResponse(header: HeaderAt, r: M.TxnResponse): P.TxnResponse {
   return {
     header: header(r.revision),
     succeeded: r.succeeded,
-    responses: r.responses.map((op) => responseOp(header, op)),
+    responses: r.responses.map((op) => responseOp(innerHeader, op)),
   };
 }
+
+/**
+ * The header of a response nested in a txn: etcd fills in only the revision there (the cluster,
+ * member and term are the outer header's), and clients print what they get (etcdctl txn -w json).
+ */
+const innerHeader: HeaderAt = (revision) => ({ clusterId: 0, memberId: 0, revision, raftTerm: 0 });
 
 function responseOp(header: HeaderAt, op: M.ResponseOp): P.ResponseOp {
   switch (op.type) {

@@ -3,7 +3,7 @@
  * Concord. Without it those suites cannot run: under CI (CI=true) that is a failure, since .ci/run
  * installs it; elsewhere the suite is skipped with a loud message saying how to install it.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 export const ETCDCTL = 'etcdctl';
 
@@ -27,6 +27,11 @@ export function requireEtcdctl(ctx: Mocha.Context): void {
   ctx.skip();
 }
 
+export interface EtcdctlOptions {
+  /** Kill etcdctl after this long (default 30 s; `check perf` needs minutes). */
+  readonly timeoutMs?: number | undefined;
+}
+
 /**
  * Runs etcdctl against `endpoints` (host:port, as etcdctl's per-endpoint commands need) with
  * short timeouts; `input` is its stdin. Resolves with the exit code and both outputs.
@@ -35,12 +40,17 @@ export function runEtcdctl(
   endpoints: readonly string[],
   args: readonly string[],
   input?: string,
+  options: EtcdctlOptions = {},
 ): Promise<EtcdctlRun> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       ETCDCTL,
       [`--endpoints=${endpoints.join(',')}`, '--dial-timeout=5s', '--command-timeout=10s', ...args],
-      { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 30_000 },
+      {
+        env: { ...process.env, ETCDCTL_API: '3' },
+        timeout: options.timeoutMs ?? 30_000,
+        maxBuffer: 16 << 20,
+      },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
         if (err !== null && code === null) reject(err);
@@ -48,5 +58,18 @@ export function runEtcdctl(
       },
     );
     if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * Starts a long-running etcdctl (watch, elect) against `endpoints`; the caller reads its output
+ * and stops it by PID.
+ */
+export function spawnEtcdctl(
+  endpoints: readonly string[],
+  args: readonly string[],
+): ChildProcessWithoutNullStreams {
+  return spawn(ETCDCTL, [`--endpoints=${endpoints.join(',')}`, '--dial-timeout=5s', ...args], {
+    env: { ...process.env, ETCDCTL_API: '3' },
   });
 }
