@@ -2,10 +2,10 @@
  * The web console's static files (console/, bundled by esbuild into dist/console at build time),
  * served at /ui on the client port. Only the files found in that folder are served, by exact name,
  * so no request path can reach anything else. Every reply carries a strict Content-Security-Policy:
- * the page loads its own script and style only and runs no inline code. It may open WebSockets to
- * other hosts: it reads each member's status from that member (the API answers status for the
- * connected member alone), and the members' client URLs are known only at run time (memberList),
- * so they cannot be listed in a header fixed at build time. Plain fetches stay on its own origin.
+ * the page loads its own script and style only and runs no inline code. Besides its own origin it
+ * may open WebSockets only to the cluster's members: it reads each member's status from that
+ * member (the API answers status for the connected member alone), so `connect-src` lists the
+ * members' client URLs as the member knows them when it answers (`connectTo`), never a wildcard.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -15,16 +15,40 @@ import type { HttpReply } from './http-server.js';
 /** dist/server/api/ → dist/console/ (the same in a checkout and in the installed package). */
 const ASSET_DIR = join(fileURLToPath(import.meta.url), '..', '..', '..', 'console');
 
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src 'self' ws: wss:",
-  "img-src 'self' data:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+/** The policy of every console reply; `members` are client URLs the page may open WebSockets to. */
+export function consoleCsp(members: readonly string[] = []): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ['connect-src', "'self'", ...webSocketOrigins(members)].join(' '),
+    "img-src 'self' data:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+/** The policy with no other member listed (the page's own origin only). */
+export const CONSOLE_CSP = consoleCsp();
+
+/** http(s)://host:port → ws(s)://host:port, deduplicated; a URL that does not parse is left out. */
+function webSocketOrigins(urls: readonly string[]): string[] {
+  const origins = new Set<string>();
+  for (const text of urls) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      continue;
+    }
+    const scheme = url.protocol === 'https:' ? 'wss:' : url.protocol === 'http:' ? 'ws:' : undefined;
+    // A host with characters a CSP source cannot carry is left out rather than let it split the header.
+    if (scheme === undefined || !/^[A-Za-z0-9.\-\[\]:]+$/.test(url.host)) continue;
+    origins.add(`${scheme}//${url.host}`);
+  }
+  return [...origins];
+}
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,6 +71,8 @@ export interface ConsoleAssetOptions {
    * a data attribute on its root element (no inline script under this CSP), and offers them.
    */
   readonly writes?: boolean;
+  /** The members' client URLs, listed in `connect-src` (the cluster view reads every member). */
+  readonly connectTo?: readonly string[];
   /** Where the bundle is (tests); default dist/console. */
   readonly dir?: string;
 }
@@ -86,7 +112,11 @@ export function consoleAsset(path: string, options: ConsoleAssetOptions = {}): H
   }
   const name = path === '/ui/' ? 'index.html' : path.slice('/ui/'.length);
   const found = map.get(name);
-  if (found !== undefined) return found;
+  if (found !== undefined) {
+    const members = options.connectTo ?? [];
+    if (members.length === 0) return found;
+    return { ...found, headers: { ...found.headers, 'content-security-policy': consoleCsp(members) } };
+  }
   const message =
     map.size === 0
       ? 'the console is not built: run `npm run build`'

@@ -54,6 +54,8 @@ export interface ClientHttpOptions {
   readonly errorReply: (error: ErrorBody) => HttpReply;
   /** The web console offers put and delete (console-assets.ts). */
   readonly consoleWrites?: boolean;
+  /** The members' client URLs now, for the console's Content-Security-Policy. */
+  readonly consoleConnectTo?: () => readonly string[];
   readonly tls?: SecureContextOptions & {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
@@ -144,7 +146,13 @@ export class ClientHttpServer {
       if (path === '/metrics') return reply(res, this.handlers.metrics());
       if (path === '/version') return reply(res, this.handlers.version());
       if (path === '/ui' || path.startsWith('/ui/'))
-        return reply(res, consoleAsset(path, { writes: this.options.consoleWrites === true }));
+        return reply(
+          res,
+          consoleAsset(path, {
+            writes: this.options.consoleWrites === true,
+            connectTo: this.options.consoleConnectTo?.() ?? [],
+          }),
+        );
     }
     if (path.startsWith('/v3/') || path.startsWith('/v3beta/')) {
       if (req.method !== 'POST') {

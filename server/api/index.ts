@@ -58,6 +58,8 @@ export interface ClientApiOptions {
   readonly serverVersion?: string;
   /** The web console at /ui offers put and delete (console-assets.ts). Default false. */
   readonly consoleWrites?: boolean;
+  /** The members' client URLs now: the only hosts the console page may open WebSockets to. */
+  readonly consoleConnectTo?: () => readonly string[];
 }
 
 export interface ClientApi {
@@ -115,6 +117,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       maxBodyBytes: limits.maxFrameBytes,
       errorReply: gatewayErrorReply,
       consoleWrites: options.consoleWrites === true,
+      ...(options.consoleConnectTo === undefined ? {} : { consoleConnectTo: options.consoleConnectTo }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
     },
     {

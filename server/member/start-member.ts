@@ -73,6 +73,7 @@ export async function startMember(
         logger,
         metrics,
         consoleWrites: config.consoleWrites,
+        consoleConnectTo: () => assembled.replica.memberList().flatMap((m) => m.clientUrls),
       }).catch((err: unknown) => {
         throw listenError('listen-client-urls', err);
       });

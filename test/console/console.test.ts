@@ -20,7 +20,7 @@ import {
   Semaphore,
   WorkQueue,
 } from '../../recipes/index.js';
-import { CONSOLE_CSP } from '../../server/api/console-assets.js';
+import { consoleCsp } from '../../server/api/console-assets.js';
 import { ClusterHarness } from '../cluster/harness.js';
 import { eventually } from '../helpers/eventually.js';
 import { ARTIFACTS, openBrowserPage, requireChromium } from './browser.js';
@@ -66,7 +66,12 @@ describe('web console in chromium against a 3-member cluster', function () {
     const started = Date.now();
     const response = await page.goto(uiUrl(follower));
     expect(response?.status()).to.equal(200);
-    expect(response?.headers()['content-security-policy']).to.equal(CONSOLE_CSP);
+    // connect-src names the members' own origins, never a bare ws: or wss: scheme
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    const connect = csp.split('; ').find((d) => d.startsWith('connect-src '))?.split(' ').slice(1) ?? [];
+    const origins = cluster!.members.map((m) => m.clientUrl.replace(/^http/, 'ws'));
+    expect([...connect].sort()).to.deep.equal(["'self'", ...origins].sort());
+    expect(csp).to.equal(consoleCsp(connect.slice(1).map((o) => o.replace(/^ws/, 'http'))));
     const shown = await eventually('the leader in the cluster view', async () =>
       (await text('[data-testid="leader-name"]')) === leader ? true : undefined,
     );

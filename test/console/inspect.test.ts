@@ -167,6 +167,24 @@ describe('console assets at /ui (server/api/console-assets.ts)', () => {
     }
   });
 
+  it("lets the page open WebSockets to the members' origins only", () => {
+    const members = [
+      'http://127.0.0.1:2379',
+      'https://10.0.0.2:2379/',
+      'http://127.0.0.1:2379',
+      'unix:///run/concord.sock',
+      'not a url',
+    ];
+    const page = consoleAsset('/ui/', { dir: join(dir, 'built'), connectTo: members });
+    const csp = String(page.headers?.['content-security-policy']);
+    expect(csp).to.include("connect-src 'self' ws://127.0.0.1:2379 wss://10.0.0.2:2379;");
+    expect(csp).not.to.match(/ ws: | wss: |\*/);
+    // no members known: the page's own origin only
+    expect(consoleAsset('/ui/', { dir: join(dir, 'built') }).headers?.['content-security-policy']).to.include(
+      "connect-src 'self';",
+    );
+  });
+
   it('tells the page whether writes are allowed only when the member allows them', () => {
     expect(consoleAsset('/ui/', { dir: join(dir, 'built') }).body).to.not.contain('data-writes');
     expect(consoleAsset('/ui/', { dir: join(dir, 'built'), writes: true }).body).to.contain(
