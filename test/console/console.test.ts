@@ -68,7 +68,12 @@ describe('web console in chromium against a 3-member cluster', function () {
     expect(response?.status()).to.equal(200);
     // connect-src names the members' own origins, never a bare ws: or wss: scheme
     const csp = response?.headers()['content-security-policy'] ?? '';
-    const connect = csp.split('; ').find((d) => d.startsWith('connect-src '))?.split(' ').slice(1) ?? [];
+    const connect =
+      csp
+        .split('; ')
+        .find((d) => d.startsWith('connect-src '))
+        ?.split(' ')
+        .slice(1) ?? [];
     const origins = cluster!.members.map((m) => m.clientUrl.replace(/^http/, 'ws'));
     expect([...connect].sort()).to.deep.equal(["'self'", ...origins].sort());
     expect(csp).to.equal(consoleCsp(connect.slice(1).map((o) => o.replace(/^ws/, 'http'))));
