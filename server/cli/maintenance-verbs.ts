@@ -8,7 +8,18 @@ import type { AlarmMember, Client, HashKVResponse, ResponseHeader } from '../../
 import type { Globals, Invocation, Runner } from './client-verbs.js';
 import { ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import { startBar } from './progress.js';
-import { headerJson, memberHex, multiMemberFormat, omitEmpty, table, type Json } from './render.js';
+import {
+  fieldLines,
+  headerFields,
+  headerJson,
+  memberHex,
+  multiMemberFormat,
+  omitEmpty,
+  quoted,
+  table,
+  type Field,
+  type Json,
+} from './render.js';
 
 /** What the runners need of client-verbs.ts (passed in, so the two modules do not import each other's values). */
 export interface VerbHelpers {
@@ -40,6 +51,22 @@ function out(inv: Invocation, value: Json): void {
   inv.io.out(JSON.stringify(value));
 }
 
+function fields(inv: Invocation, lines: readonly Field[]): void {
+  for (const l of fieldLines(lines)) inv.io.out(l);
+}
+
+/** `-w fields` of one answer per endpoint: each endpoint's block, an empty line between (etcdctl's). */
+function endpointBlocks<T>(
+  inv: Invocation,
+  ok: readonly { ep: string; value: T }[],
+  block: (v: T) => Field[],
+): void {
+  ok.forEach(({ ep, value }, i) => {
+    if (i > 0) inv.io.out('');
+    fields(inv, [['Endpoint', quoted(ep)], ...block(value)]);
+  });
+}
+
 const ALARM_NAME = { none: 'NONE', noSpace: 'NOSPACE', corrupt: 'CORRUPT' } as const;
 
 function alarmLines(inv: Invocation, header: ResponseHeader, alarms: readonly AlarmMember[]): void {
@@ -51,6 +78,16 @@ function alarmLines(inv: Invocation, header: ResponseHeader, alarms: readonly Al
         alarms: alarms.map((a) => ({ memberID: a.memberId, alarm: ALARM_NAME[a.alarm] })),
       }),
     );
+    return;
+  }
+  if (inv.globals.format === 'fields') {
+    fields(inv, [
+      ...headerFields(header),
+      ...alarms.flatMap((a): Field[] => [
+        ['MemberID', a.memberId],
+        ['AlarmType', ALARM_NAME[a.alarm]],
+      ]),
+    ]);
     return;
   }
   // etcdctl prints each AlarmMember as protobuf text.
@@ -128,6 +165,13 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
           }),
         })),
       );
+    else if (f === 'fields')
+      endpointBlocks(inv, ok, (r) => [
+        ...headerFields(r.header),
+        ['Hash', r.hash],
+        ['HashRevision', r.hashRevision],
+        ['CompactRevision', r.compactRevision],
+      ]);
     else {
       const rows = ok.map(({ ep, value: r }) => [
         ep,
@@ -176,6 +220,7 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
         inv,
         ok.map(({ ep, value }) => ({ Endpoint: ep, header: headerJson(value) })),
       );
+    else if (inv.globals.format === 'fields') endpointBlocks(inv, ok, headerFields);
     else for (const { ep } of ok) inv.io.out(`Finished defragmenting etcd member[${ep}]`);
     return code;
   };
@@ -188,6 +233,8 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
       return { from: before.leader, header };
     });
     if (inv.globals.format === 'json') out(inv, { header: headerJson(r.header) });
+    else if (inv.globals.format === 'fields')
+      fields(inv, [...headerFields(r.header), ['From', r.from], ['To', target]]);
     else inv.io.out(`Leadership transferred from ${memberHex(r.from)} to ${memberHex(target)}`);
     return ExitCode.Ok;
   };
@@ -222,6 +269,15 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
       );
       return ExitCode.Ok;
     }
+    if (inv.globals.format === 'fields') {
+      fields(inv, [
+        ...headerFields(r.header),
+        ['ID', r.member.id],
+        ['PeerURL', quoted(r.member.peerUrls.join(','))],
+        ['IsLearner', r.member.isLearner],
+      ]);
+      return ExitCode.Ok;
+    }
     inv.io.out(`Member ${memberHex(r.member.id)} added to cluster ${memberHex(r.header.clusterId)}`);
     // What to start the new member with, as etcdctl prints ETCD_* lines (CONCORD_* here).
     const cluster = r.members
@@ -248,6 +304,7 @@ export function maintenanceRunners(h: VerbHelpers): Readonly<Record<string, Runn
       const id = parseMemberId(inv.args[0]);
       const r = await h.withClient(inv.globals, (c) => call(c, id, inv));
       if (inv.globals.format === 'json') out(inv, { header: headerJson(r.header) });
+      else if (inv.globals.format === 'fields') fields(inv, [...headerFields(r.header), ['ID', id]]);
       else inv.io.out(`Member ${memberHex(id)} ${verb} cluster ${memberHex(r.header.clusterId)}`);
       return ExitCode.Ok;
     };

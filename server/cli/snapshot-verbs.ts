@@ -22,6 +22,7 @@ import { SnapshotFileReader, type SnapshotFileSummary } from '../../client/proto
 import { InvalidConfigError, loadConfig } from './config.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { startBar, type ProgressBar } from './progress.js';
+import { jsonFieldLines } from './recipe-views.js';
 import { fieldLines, humanBytes, memberHex, table, type Json, type OutputFormat } from './render.js';
 
 /** What a snapshot runner uses of client-verbs.ts's invocation. */
@@ -64,15 +65,17 @@ async function save(inv: SnapshotInvocation): Promise<number> {
     await fsyncDir(dirname(file));
     const summary = snap.summary!;
     const { revision, memberId } = snap.header;
+    const answer: Record<string, Json> = {
+      file,
+      revision,
+      member_id: memberId,
+      size: summary.fileBytes,
+      checksum: formatSnapshotChecksum(summary.checksum),
+    };
     if (inv.globals.format === 'json') {
-      const out: Record<string, Json> = {
-        file,
-        revision,
-        member_id: memberId,
-        size: summary.fileBytes,
-        checksum: formatSnapshotChecksum(summary.checksum),
-      };
-      inv.io.out(JSON.stringify(out));
+      inv.io.out(JSON.stringify(answer));
+    } else if (inv.globals.format === 'fields') {
+      for (const l of jsonFieldLines(answer)) inv.io.out(l);
     } else {
       inv.io.out(
         `Snapshot saved at ${file} (revision ${revision}, ${humanBytes(summary.fileBytes)}, checksum ${formatSnapshotChecksum(summary.checksum)}, from member ${memberHex(memberId)})`,
@@ -211,19 +214,19 @@ async function restore(inv: SnapshotInvocation): Promise<number> {
     memberId: config.memberId,
     members: config.initialCluster,
   });
-  if (inv.globals.format === 'json') {
-    inv.io.out(
-      JSON.stringify({
-        data_dir: config.dataDir,
-        name: config.name,
-        member_id: config.memberId,
-        cluster_id: config.clusterId,
-        revision: restored.revision,
-        total_keys: restored.keyCount,
-        raft_index: restored.snapshotIndex,
-        hash: summary.checksum,
-      }),
-    );
+  if (inv.globals.format === 'json' || inv.globals.format === 'fields') {
+    const answer: Json = {
+      data_dir: config.dataDir,
+      name: config.name,
+      member_id: config.memberId,
+      cluster_id: config.clusterId,
+      revision: restored.revision,
+      total_keys: restored.keyCount,
+      raft_index: restored.snapshotIndex,
+      hash: summary.checksum,
+    };
+    if (inv.globals.format === 'json') inv.io.out(JSON.stringify(answer));
+    else for (const l of jsonFieldLines(answer)) inv.io.out(l);
   } else {
     inv.io.out(
       `Restored ${basename(file)} (revision ${restored.revision}, ${restored.keyCount} keys) into ${join(config.dataDir)} as member ${config.name} (${memberHex(config.memberId)}) of cluster ${memberHex(config.clusterId)}`,

@@ -84,6 +84,12 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
     expect(json.map((j) => String(j.HashKV.hash))).to.deep.equal([...hashes, ...hashes, ...hashes]);
     const t = await ok(['endpoint', 'hashkv', '--cluster', '-w', 'table']);
     expect(lines(t)[1]).to.match(/\| ENDPOINT +\| HASH +\| HASH REVISION +\| COMPACT REVISION \|/);
+    // -w fields: one block per endpoint, an empty line between, the same hash in each.
+    const f = await ok(['endpoint', 'hashkv', '--cluster', '-w', 'fields']);
+    expect(f.split('\n\n')).to.have.length(3);
+    expect(lines(f).filter((l) => l.startsWith('"Hash" : '))).to.deep.equal(
+      [...hashes, ...hashes, ...hashes].map((h) => `"Hash" : ${h}`),
+    );
   });
 
   it('alarm list and alarm disarm, human and -w json', async () => {
@@ -99,6 +105,8 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
       alarms: { memberID: number; alarm: string }[];
     };
     expect(listed.alarms).to.deep.equal([{ memberID: Number(id), alarm: 'NOSPACE' }]);
+    const f = lines(await ok(['alarm', 'list', '-w', 'fields']));
+    expect(f.slice(-2)).to.deep.equal([`"MemberID" : ${id}`, '"AlarmType" : NOSPACE']);
     const disarmed = JSON.parse(await ok(['alarm', 'disarm', '-w', 'json'])) as {
       alarms: { memberID: number; alarm: string }[];
     };
@@ -119,6 +127,13 @@ describe('concord maintenance verbs against a 3-member cluster', function () {
       header: { member_id: number };
     }[];
     expect(json.map((j) => j.Endpoint).sort()).to.deep.equal(cluster.members.map((m) => m.clientUrl).sort());
+    const f = lines(await ok(['defrag', '--cluster', '-w', 'fields']));
+    expect(
+      f
+        .filter((l) => l.startsWith('"Endpoint" : '))
+        .map((l) => JSON.parse(l.slice(13)) as string)
+        .sort(),
+    ).to.deep.equal(cluster.members.map((m) => m.clientUrl).sort());
   });
 
   it('move-leader: to a follower (human), back (-w json); a learner or stranger is refused', async () => {
