@@ -29,7 +29,8 @@ async function hubWith(
     maxQueuedWatchBytes: 1 << 20,
     maxWatches: 1 << 20,
   });
-  for (const id of ids) await hub.create(id, { ...request, watchId: id }, {});
+  for (const id of ids)
+    await hub.serve({ type: 'request', id, method: 'watch.create', params: { ...request, watchId: id } }, {});
   return { hub, sinks };
 }
 
@@ -43,6 +44,7 @@ function recordingHost(): { host: WatchHubHost; frames: string[]; corks: number 
     isCongested: () => false,
     header: () => ({ clusterId: 1, memberId: 2, revision: 9, raftTerm: 1 }),
     answerCreate: () => undefined,
+    respond: () => true,
     watchEnded: () => undefined,
     logDebug: () => undefined,
     corked: (fn) => {
