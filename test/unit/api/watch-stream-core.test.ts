@@ -4,7 +4,7 @@
  * answered, a backend end before it, congestion) and the slow-consumer rule.
  */
 import { expect } from 'chai';
-import type { ErrorBody, WatchEvent } from '../../../client/protocol/index.js';
+import type { ErrorBody } from '../../../client/protocol/index.js';
 import type { ClientBackend, WatchSink } from '../../../server/api/backend.js';
 import {
   eventSizeBytes,
@@ -13,6 +13,7 @@ import {
   type WatchDoor,
   type WatchStreamLimits,
 } from '../../../server/api/watch-stream-core.js';
+import { putEvent, watchRequest } from './watch-fixtures.js';
 
 type Out =
   | { readonly kind: 'answer'; readonly id: number; readonly code: string | undefined }
@@ -61,28 +62,8 @@ function heldBackend(): { backend: ClientBackend; sinks: WatchSink[]; release: (
   return { backend, sinks, release: () => release() };
 }
 
-const event = (revision: number, valueBytes = 10): WatchEvent => ({
-  type: 'put',
-  kv: {
-    key: new TextEncoder().encode('k'),
-    createRevision: revision,
-    modRevision: revision,
-    version: 1,
-    value: new Uint8Array(valueBytes),
-    lease: 0,
-  },
-});
-
-const request = (fragment = false) => ({
-  key: new TextEncoder().encode('k'),
-  rangeEnd: new Uint8Array(0),
-  startRevision: 0,
-  progressNotify: false,
-  filters: [],
-  prevKv: false,
-  watchId: 0,
-  fragment,
-});
+const event = putEvent;
+const request = (fragment = false) => watchRequest(fragment);
 
 const limits = (over: Partial<WatchStreamLimits> = {}): WatchStreamLimits => ({
   frameBudgetBytes: 1 << 20,
