@@ -37,7 +37,7 @@ import { KeepAlives } from './keepalive.js';
 import { protocolLimitsOf, type ApiLimits } from './options.js';
 import { Outbox } from './outbox.js';
 import { SnapshotStream } from './snapshot-stream.js';
-import { WatchHub } from './watch-hub.js';
+import { isWatchRequest, WatchHub } from './watch-hub.js';
 
 export interface SessionContext {
   readonly backend: ClientBackend;
@@ -108,6 +108,7 @@ export class ClientSession {
           error === undefined
             ? this.respond(id, 'watch.create', { type: 'created', header: ctx.backend.header(), watchId: id })
             : this.respondError(id, 'watch.create', error),
+        respond: (id, method, result) => this.respond(id, method, result),
         watchEnded: () => this.maybeIdle(),
         corked: (fn) => this.corked(fn),
         logDebug: (msg, fields) => ctx.logger.debug(msg, { remote, ...fields }),
@@ -418,36 +419,9 @@ export class ClientSession {
 
   private async run(frame: RequestFrame, signal: AbortSignal): Promise<void> {
     const backend = this.ctx.backend;
+    // The watch seam: the hub serves the connection's watch requests (watch-hub.ts).
+    if (isWatchRequest(frame)) return this.watches.serve(frame, this.callOptions(signal));
     switch (frame.method) {
-      case 'watch.create':
-        // Answered by the hub (created, or the error) before any frame of the watch.
-        await this.watches.create(frame.id, frame.params, this.callOptions(signal));
-        return;
-      case 'watch.cancel': {
-        const watchId = frame.params.watchId;
-        if (!this.watches.end(watchId)) {
-          throw new ProtocolError(ErrorCode.WatchNotFound, `no watch ${watchId} on this connection`, {
-            field: 'params.watch_id',
-          });
-        }
-        this.respond(frame.id, 'watch.cancel', {
-          type: 'canceled',
-          header: backend.header(),
-          watchId,
-          compactRevision: 0,
-          cancelReason: '',
-        });
-        return;
-      }
-      case 'watch.progress': {
-        const revision = (await this.watches.requestProgressAll()) ?? backend.header().revision;
-        this.respond(frame.id, 'watch.progress', {
-          type: 'progress',
-          header: { ...backend.header(), revision },
-          watchId: -1,
-        });
-        return;
-      }
       case 'lease.keepAlive': {
         const result = await backend.leaseKeepAlive(frame.params.id, this.callOptions(signal));
         if (result.ttlSec <= 0) {

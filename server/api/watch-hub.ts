@@ -18,13 +18,17 @@
  */
 import {
   encodeFrame,
+  ErrorCode,
   headerText,
+  ProtocolError,
   watchEventsFrameText,
   watchEventsText,
   watchGroupFrameText,
   type ErrorBody,
+  type Method,
+  type MethodResult,
+  type RequestFrame,
   type ResponseHeader,
-  type WatchCreateRequest,
 } from '../../client/protocol/index.js';
 import type { CallOptions, ClientBackend } from './backend.js';
 import { WatchStreamCore, type DueEvents, type WatchDoor } from './watch-stream-core.js';
@@ -44,11 +48,25 @@ export interface WatchHubHost {
   header(): ResponseHeader;
   /** Answers the `watch.create` request `id`: created, or the error. */
   answerCreate(id: number, error: ErrorBody | undefined): void;
+  /** Sends the response of request `id`. */
+  respond<M extends Method>(id: number, method: M, result: MethodResult<M>): boolean;
   /** A watch ended (its end frame was sent or the connection is gone). */
   watchEnded(id: number): void;
   /** Runs `fn`, coalescing the frames it sends into as few socket writes as possible. */
   corked(fn: () => void): void;
   logDebug(msg: string, fields: Record<string, unknown>): void;
+}
+
+/** The requests of the connection that the hub serves. */
+export type WatchRequestFrame = Extract<
+  RequestFrame,
+  { method: 'watch.create' | 'watch.cancel' | 'watch.progress' }
+>;
+
+export function isWatchRequest(frame: RequestFrame): frame is WatchRequestFrame {
+  return (
+    frame.method === 'watch.create' || frame.method === 'watch.cancel' || frame.method === 'watch.progress'
+  );
 }
 
 export interface WatchHubLimits {
@@ -98,9 +116,42 @@ export class WatchHub implements WatchDoor {
     return this.core.has(id);
   }
 
-  /** Creates watch `id` (the request's id); answered through the host before any of its frames. */
-  create(id: number, req: WatchCreateRequest, options: CallOptions): Promise<void> {
-    return this.core.create(req, id, options);
+  /**
+   * Serves a watch request of the connection: `watch.create` (the watch's id is the request's id;
+   * answered through the host before any of its frames), `watch.cancel` (the `end` frame, then the
+   * response; WATCH_NOT_FOUND thrown for no such watch) and `watch.progress` (answered once every
+   * watch has been sent everything up to the revision answered).
+   */
+  async serve(frame: WatchRequestFrame, options: CallOptions): Promise<void> {
+    const header = this.host.header.bind(this.host);
+    switch (frame.method) {
+      case 'watch.create':
+        await this.core.create(frame.params, frame.id, options);
+        return;
+      case 'watch.cancel': {
+        const watchId = frame.params.watchId;
+        if (!this.core.cancel(watchId)) {
+          throw new ProtocolError(ErrorCode.WatchNotFound, `no watch ${watchId} on this connection`, {
+            field: 'params.watch_id',
+          });
+        }
+        const result = {
+          type: 'canceled',
+          header: header(),
+          watchId,
+          compactRevision: 0,
+          cancelReason: '',
+        } as const;
+        this.host.respond(frame.id, 'watch.cancel', result);
+        return;
+      }
+      case 'watch.progress': {
+        const revision = (await this.core.requestProgressAll()) ?? header().revision;
+        const result = { type: 'progress', header: { ...header(), revision }, watchId: -1 } as const;
+        this.host.respond(frame.id, 'watch.progress', result);
+        return;
+      }
+    }
   }
 
   /** Ends open watch `id` (client cancel). False if there is none (or its create is in flight). */
@@ -115,10 +166,6 @@ export class WatchHub implements WatchDoor {
 
   flush(): void {
     this.core.flush();
-  }
-
-  requestProgressAll(): Promise<number | undefined> {
-    return this.core.requestProgressAll();
   }
 
   progressTick(): void {

@@ -33,23 +33,12 @@ import {
 } from '../../client/protocol/index.js';
 import type { CallOptions, ClientBackend, WatchHandle } from './backend.js';
 import { toErrorBody } from './errors.js';
+import { cutFrame, eventSizeBytes, type QueueItem } from './watch-frame-cut.js';
+
+export { eventSizeBytes };
 
 /** etcd's cancel reason for a create with a `watch_id` already open on the stream. */
 export const DUPLICATE_WATCH_ID_REASON = 'mvcc: duplicate watch ID provided on the WatchStream';
-
-/** Upper bound of the JSON around one event's keys and values (field names, numbers, braces). */
-const EVENT_OVERHEAD_BYTES = 400;
-
-function base64Bytes(n: number): number {
-  return Math.ceil(n / 3) * 4;
-}
-
-/** An upper bound of the bytes one event takes in a frame of any door (JSON with base64 is the largest). */
-export function eventSizeBytes(e: WatchEvent): number {
-  let raw = e.kv.key.length + e.kv.value.length;
-  if (e.prevKv !== undefined) raw += e.prevKv.key.length + e.prevKv.value.length;
-  return base64Bytes(raw) + 4 + EVENT_OVERHEAD_BYTES;
-}
 
 /** One watch's next events frame, as the core hands it to the door. */
 export interface DueEvents {
@@ -95,11 +84,6 @@ export interface WatchStreamLimits {
   /** Given: the core runs its own progress timer; absent: the door calls `progressTick`. */
   readonly progressIntervalMs?: number;
 }
-
-type QueueItem =
-  | { readonly kind: 'event'; readonly event: WatchEvent; readonly bytes: number; readonly revision: number }
-  | { readonly kind: 'progress'; readonly revision: number }
-  | { readonly kind: 'end'; readonly error: ErrorBody };
 
 interface WatchState {
   readonly id: number;
@@ -421,76 +405,20 @@ export class WatchStreamCore {
 
   /** Takes one frame of events from the head of the queue; undefined if the watch ended instead. */
   private takeEvents(state: WatchState): DueEvents | undefined {
-    const budget = this.limits.frameBudgetBytes;
-    const q = state.queue;
-    const events: WatchEvent[] = [];
-    let bytes = 0;
-    let revision = 0;
-    let i = 0;
-    let fragment = false;
-    while (i < q.length) {
-      const first = q[i] as QueueItem;
-      if (first.kind !== 'event') break;
-      // The revision group starting at i.
-      const modRevision = first.event.kv.modRevision;
-      let j = i;
-      let groupBytes = 0;
-      while (j < q.length) {
-        const item = q[j] as QueueItem;
-        if (item.kind !== 'event' || item.event.kv.modRevision !== modRevision) break;
-        groupBytes += item.bytes;
-        j++;
-      }
-      if (bytes + groupBytes <= budget) {
-        revision = this.takeInto(events, i, j, q, revision);
-        bytes += groupBytes;
-        i = j;
-        continue;
-      }
-      if (events.length > 0) break; // send the whole revisions collected so far
-      // One revision alone does not fit in the budget.
-      const max = this.limits.maxUnsplitBytes;
-      if (!state.fragment && groupBytes <= max) {
-        revision = this.takeInto(events, i, j, q, revision);
-        bytes += groupBytes;
-        i = j;
-        break;
-      }
-      if (!state.fragment || first.bytes > max) {
-        this.finish(state, tooLargeError(modRevision, state.fragment, Math.max(budget, max)), true);
-        return undefined;
-      }
-      // As many of its events as fit, at least one.
-      do {
-        const item = q[i] as Extract<QueueItem, { kind: 'event' }>;
-        if (events.length > 0 && bytes + item.bytes > budget) break;
-        revision = this.takeInto(events, i, i + 1, q, revision);
-        bytes += item.bytes;
-        i++;
-      } while (i < j);
-      fragment = i < j;
-      break;
+    const cut = cutFrame(state.queue, state.fragment, this.limits);
+    if ('tooLarge' in cut) {
+      this.finish(state, cut.tooLarge, true);
+      return undefined;
     }
-    this.take(state, i);
+    this.take(state, cut.taken);
     state.active = true;
-    return { watchId: state.id, events, fragment, revision, bytes };
-  }
-
-  /** Appends the events of q[from, to) to `events`; returns `revision` raised to theirs. */
-  private takeInto(
-    events: WatchEvent[],
-    from: number,
-    to: number,
-    q: readonly QueueItem[],
-    revision: number,
-  ): number {
-    let r = revision;
-    for (let k = from; k < to; k++) {
-      const item = q[k] as Extract<QueueItem, { kind: 'event' }>;
-      events.push(item.event);
-      r = Math.max(r, item.revision);
-    }
-    return r;
+    return {
+      watchId: state.id,
+      events: cut.events,
+      fragment: cut.fragment,
+      revision: cut.revision,
+      bytes: cut.bytes,
+    };
   }
 
   private checkBarriers(): void {
@@ -515,16 +443,6 @@ function slowWatcherError(limit: number): ErrorBody {
     code: ErrorCode.SlowWatcher,
     message:
       'watch could not keep up: the client did not read its events; re-create it from the last revision received',
-    details: { limit },
-  };
-}
-
-function tooLargeError(revision: number, fragment: boolean, limit: number): ErrorBody {
-  return {
-    code: ErrorCode.ResponseTooLarge,
-    message: fragment
-      ? `an event of revision ${revision} does not fit in a frame`
-      : `revision ${revision} does not fit in a frame; create the watch with fragment`,
     details: { limit },
   };
 }

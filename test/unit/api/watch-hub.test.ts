@@ -1,8 +1,8 @@
 /** The watch hub's grouped frames (feature watch_group), with a fake host that records frames. */
 import { expect } from 'chai';
-import type { WatchEvent } from '../../../client/protocol/index.js';
 import type { ClientBackend, WatchSink } from '../../../server/api/backend.js';
 import { WatchHub, type WatchHubHost } from '../../../server/api/watch-hub.js';
+import { putEvent, watchRequest } from './watch-fixtures.js';
 
 /** A backend that only registers watches, handing their sinks to the test. */
 function sinkBackend(): { backend: ClientBackend; sinks: WatchSink[] } {
@@ -29,7 +29,8 @@ async function hubWith(
     maxQueuedWatchBytes: 1 << 20,
     maxWatches: 1 << 20,
   });
-  for (const id of ids) await hub.create(id, { ...request, watchId: id }, {});
+  for (const id of ids)
+    await hub.serve({ type: 'request', id, method: 'watch.create', params: { ...request, watchId: id } }, {});
   return { hub, sinks };
 }
 
@@ -43,6 +44,7 @@ function recordingHost(): { host: WatchHubHost; frames: string[]; corks: number 
     isCongested: () => false,
     header: () => ({ clusterId: 1, memberId: 2, revision: 9, raftTerm: 1 }),
     answerCreate: () => undefined,
+    respond: () => true,
     watchEnded: () => undefined,
     logDebug: () => undefined,
     corked: (fn) => {
@@ -59,28 +61,8 @@ function recordingHost(): { host: WatchHubHost; frames: string[]; corks: number 
   };
 }
 
-const event: WatchEvent = {
-  type: 'put',
-  kv: {
-    key: new TextEncoder().encode('k'),
-    createRevision: 9,
-    modRevision: 9,
-    version: 1,
-    value: new Uint8Array(10),
-    lease: 0,
-  },
-};
-
-const request = {
-  key: new TextEncoder().encode('k'),
-  rangeEnd: new Uint8Array(0),
-  startRevision: 0,
-  progressNotify: false,
-  filters: [],
-  prevKv: false,
-  watchId: 0,
-  fragment: true,
-};
+const event = putEvent(9);
+const request = watchRequest(true);
 
 describe('WatchHub', () => {
   describe('#flush', () => {
