@@ -95,14 +95,14 @@ export class LocalCluster {
     return this.launch(name, ports.client, ports.peer, initialCluster, 'existing');
   }
 
-  /** Stops one member by PID (SIGTERM, then SIGKILL) and waits for it to exit. */
-  async stopMember(name: string): Promise<void> {
+  /** Stops one member by PID (`signal`, SIGTERM by default, then SIGKILL) and waits for it to exit. */
+  async stopMember(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const m = this.member(name);
     const child = m.process;
     m.process = undefined;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
