@@ -8,6 +8,7 @@
  */
 import { ArgReader } from './args.js';
 import { openDriver, type Driver, type DriverClient } from './drivers.js';
+import { median } from './stats.js';
 import { cpuMs, Target } from './targets.js';
 
 const USAGE = 'usage: npm run bench -- door-cpu [--puts 4000] [--rounds 5] [--concurrency 16]';
@@ -32,11 +33,6 @@ async function putMany(d: Driver, puts: number, concurrency: number, value: Uint
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 export async function run(argv: string[]): Promise<void> {
   const a = new ArgReader(argv, USAGE);

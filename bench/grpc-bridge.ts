@@ -13,6 +13,7 @@ import {
   decodeMessage,
   decodeProtoMessage,
   ProtocolError,
+  withDefaults,
   type Codec,
   type ProtoMessage,
 } from '../client/protocol/index.js';
@@ -23,6 +24,8 @@ import {
   TxnResponseSchema,
 } from '../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { ArgReader } from './args.js';
+import { cpuMicrosPerCall } from './micro.js';
+import { median } from './stats.js';
 
 const USAGE = 'usage: npm run bench -- grpc-bridge [--iterations 50000]';
 
@@ -63,26 +66,7 @@ function cases(): Case[] {
   const txn = {
     compare: [{ key: kv.key, rangeEnd: new Uint8Array(0), result: 'equal', target: 'mod', value: 123_456 }],
     success: [{ type: 'put', request: put }],
-    failure: [
-      {
-        type: 'range',
-        request: {
-          key: kv.key,
-          rangeEnd: new Uint8Array(0),
-          limit: 0,
-          revision: 0,
-          sortOrder: 'none',
-          sortTarget: 'key',
-          serializable: false,
-          keysOnly: false,
-          countOnly: false,
-          minModRevision: 0,
-          maxModRevision: 0,
-          minCreateRevision: 0,
-          maxCreateRevision: 0,
-        },
-      },
-    ],
+    failure: [{ type: 'range', request: withDefaults(codecs.RANGE_REQUEST, { key: kv.key }) }],
   };
   const c = (
     name: string,
@@ -129,16 +113,6 @@ function direct(k: Case): Uint8Array {
   return toBinary(k.output, k.result.toProto(k.response, k.output));
 }
 
-/** CPU time (user + system) per call, µs: on a loaded machine, wall time would count other processes. */
-function usPerOp(fn: (k: Case) => Uint8Array, k: Case, iterations: number): number {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) fn(k);
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / iterations;
-}
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export async function run(argv: string[]): Promise<void> {
   const a = new ArgReader(argv, USAGE);
   let iterations = 50_000;
@@ -154,13 +128,13 @@ export async function run(argv: string[]): Promise<void> {
   for (const k of cases()) {
     // Both ways give the same bytes; then warm up.
     if (Buffer.compare(viaJson(k), direct(k)) !== 0) throw new Error(`${k.name}: the two ways disagree`);
-    usPerOp(viaJson, k, iterations / 5);
-    usPerOp(direct, k, iterations / 5);
+    cpuMicrosPerCall(() => viaJson(k), iterations / 5);
+    cpuMicrosPerCall(() => direct(k), iterations / 5);
     const j: number[] = [];
     const d: number[] = [];
     for (let r = 0; r < 5; r++) {
-      j.push(usPerOp(viaJson, k, iterations));
-      d.push(usPerOp(direct, k, iterations));
+      j.push(cpuMicrosPerCall(() => viaJson(k), iterations));
+      d.push(cpuMicrosPerCall(() => direct(k), iterations));
     }
     const mj = median(j);
     const md = median(d);

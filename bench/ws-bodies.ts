@@ -24,6 +24,8 @@ import {
 } from '../client/protocol/index.js';
 import { PutRequestSchema, PutResponseSchema } from '../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { ArgReader } from './args.js';
+import { cpuMicrosPerCall } from './micro.js';
+import { median } from './stats.js';
 
 const USAGE = 'usage: npm run bench -- ws-bodies [--iterations 50000]';
 
@@ -110,16 +112,6 @@ function ways(): Record<'json' | 'json-body' | 'pb-json' | 'binary', Side> {
   };
 }
 
-/** CPU time (user + system) per call, µs: on a loaded machine, wall time would count other processes. */
-function usPerOp(fn: () => unknown, iterations: number): number {
-  const t0 = process.cpuUsage();
-  for (let i = 0; i < iterations; i++) fn();
-  const d = process.cpuUsage(t0);
-  return (d.user + d.system) / iterations;
-}
-
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 export async function run(argv: string[]): Promise<void> {
   const a = new ArgReader(argv, USAGE);
   let iterations = 50_000;
@@ -148,12 +140,12 @@ export async function run(argv: string[]): Promise<void> {
   const names = Object.keys(w) as (keyof typeof w)[];
   const samples = new Map<string, number[]>();
   for (const n of names)
-    for (const side of ['server', 'client'] as const) usPerOp(w[n][side], iterations / 5);
+    for (const side of ['server', 'client'] as const) cpuMicrosPerCall(w[n][side], iterations / 5);
   for (let r = 0; r < 5; r++)
     for (const n of names)
       for (const side of ['server', 'client'] as const) {
         const key = `${n}/${side}`;
-        samples.set(key, [...(samples.get(key) ?? []), usPerOp(w[n][side], iterations)]);
+        samples.set(key, [...(samples.get(key) ?? []), cpuMicrosPerCall(w[n][side], iterations)]);
       }
   console.log('WebSocket body coding per put (64-byte value), CPU µs, median of 5');
   console.log(
