@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { etcdctlAvailable, runEtcdctl } from '../../helpers/etcdctl.js';
 import { eventually } from '../../helpers/eventually.js';
 import { freePorts } from '../../helpers/ports.js';
 import { startTestMember, type TestMember } from '../../helpers/test-member.js';
@@ -204,5 +205,57 @@ describe('auth over the gateway: Concord answers as etcd 3.4 does (live control)
     expect(differences, differences.join('\n')).to.deep.equal([]);
     // The sequence exercised refusals, not just successes.
     expect(fromEtcd.filter((a) => a.status !== 200).length).to.be.at.least(10);
+  });
+
+  it('answers etcdctl --user (user/role/auth verbs, then a limited user) as etcd does', async function () {
+    if (!etcdctlAvailable()) this.skip();
+    // After the first test: root has the root role, auth is off, on both.
+    const steps: readonly (readonly string[])[] = [
+      ['auth', 'enable'],
+      ['put', 'x', 'y'],
+      ['--user', 'root:rootpw', 'role', 'add', 'ctl'],
+      ['--user', 'root:rootpw', 'role', 'grant-permission', 'ctl', '--prefix=true', 'readwrite', 'ctl/'],
+      ['--user', 'root:rootpw', 'role', 'grant-permission', 'ctl', 'read', 'shared'],
+      ['--user', 'root:rootpw', 'user', 'add', 'carol:carolpw', '--interactive=false'],
+      ['--user', 'root:rootpw', 'user', 'add', 'carol:again', '--interactive=false'],
+      ['--user', 'root:rootpw', 'user', 'grant-role', 'carol', 'ctl'],
+      ['--user', 'root:rootpw', 'user', 'grant-role', 'carol', 'nosuch'],
+      ['--user', 'carol:carolpw', 'put', 'ctl/k', 'v'],
+      ['--user', 'carol:carolpw', 'get', 'ctl/k'],
+      ['--user', 'carol:carolpw', 'put', 'other', 'v'],
+      ['--user', 'carol:carolpw', 'get', 'ctl/', '--prefix', '--keys-only'],
+      ['--user', 'carol:carolpw', 'del', 'ctl/k'],
+      ['--user', 'carol:wrong', 'get', 'ctl/k'],
+      ['--user', 'carol:carolpw', 'user', 'list'],
+      ['--user', 'root:rootpw', 'role', 'get', 'ctl'],
+      ['--user', 'root:rootpw', 'user', 'get', 'carol'],
+      ['--user', 'root:rootpw', 'user', 'list'],
+      ['--user', 'root:rootpw', 'role', 'list'],
+      ['--user', 'root:rootpw', 'role', 'revoke-permission', 'ctl', 'ctl/', '--prefix=true'],
+      ['--user', 'carol:carolpw', 'put', 'ctl/k', 'v'],
+      ['--user', 'root:rootpw', 'user', 'revoke-role', 'carol', 'ctl'],
+      ['--user', 'root:rootpw', 'user', 'delete', 'carol'],
+      ['--user', 'root:rootpw', 'role', 'delete', 'ctl'],
+      ['--user', 'root:rootpw', 'auth', 'disable'],
+    ];
+    // etcdctl's retry warnings carry timestamps: compare the exit code, stdout and the Error line.
+    const run = async (url: string): Promise<string[]> => {
+      const out: string[] = [];
+      for (const args of steps) {
+        const r = await runEtcdctl([url.replace(/^http:\/\//, '')], args);
+        const error = r.stderr.split('\n').find((l) => l.startsWith('Error:')) ?? '';
+        out.push(`${args.join(' ')} => ${String(r.code)} ${JSON.stringify(r.stdout)} ${error}`);
+      }
+      return out;
+    };
+    const fromEtcd = await run(etcdUrl);
+    const fromConcord = await run(m!.url);
+    // The control itself behaved: the limited user's put succeeded, the one outside was denied.
+    expect(fromEtcd[9]).to.contain('=> 0 "OK\\n"');
+    expect(fromEtcd[11]).to.contain('Error: etcdserver: permission denied');
+    const differences = fromEtcd.flatMap((e, i) =>
+      e === fromConcord[i] ? [] : [`etcd:    ${e}\nconcord: ${fromConcord[i]}`],
+    );
+    expect(differences, differences.join('\n')).to.deep.equal([]);
   });
 });
