@@ -332,8 +332,12 @@ export class MemberBackend implements ClientBackend {
 
   // ---- Membership (membership-backend.ts) ----------------------------------------------------
 
+  /**
+   * Served without a token, as etcd 3.4 serves it with auth on (checked against a live etcd):
+   * members and URLs, no key or value; clients find the cluster's endpoints with it.
+   */
   memberList(req: P.MemberListRequest, options: CallOptions): Promise<P.MemberListResponse> {
-    return this.gated(options, [], () => this.membership.memberList(req, options));
+    return this.membership.memberList(req, options);
   }
 
   memberAdd(req: P.MemberAddRequest, options: CallOptions): Promise<P.MemberAddResponse> {
@@ -354,8 +358,9 @@ export class MemberBackend implements ClientBackend {
 
   // ---- Maintenance (maintenance-backend.ts) --------------------------------------------------
 
+  /** Served without a token, as etcd 3.4 does (leader, indexes, sizes; no key or value): health checks rely on it. */
   status(options: CallOptions): Promise<P.StatusResponse> {
-    return this.gated(options, [], () => this.maintenance.status(options));
+    return this.maintenance.status(options);
   }
 
   alarm(req: P.AlarmRequest, options: CallOptions): Promise<P.AlarmResponse> {

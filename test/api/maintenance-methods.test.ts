@@ -94,7 +94,7 @@ describe('maintenance and membership methods on every door', () => {
 
   it("moveLeader: etcd's path and errors; the handover on every door", async () => {
     const bad = await post(server.url, '/v3/maintenance/transfer-leadership', { targetID: '999' });
-    expect(bad.status).to.equal(400);
+    expect(bad.status).to.equal(412); // FailedPrecondition, as etcd 3.4's gateway answers it
     expect(bad.json['error']).to.equal('etcdserver: bad leader transferee');
     const badGrpc = await grpcError(
       grpc.unary('/etcdserverpb.Maintenance/MoveLeader', MoveLeaderRequestSchema, MoveLeaderResponseSchema, {

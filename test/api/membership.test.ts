@@ -46,7 +46,7 @@ describe('membership through the client API', () => {
     context('when the backend refuses', () => {
       it("answers etcd's status and text, with Concord's code in details", async () => {
         const exists = await post(url, '/v3/cluster/member/add', { peerURLs: ['http://127.0.0.1:2380'] });
-        expect(exists.status).to.equal(400);
+        expect(exists.status).to.equal(412); // FailedPrecondition, as etcd 3.4's gateway answers it
         expect(exists.json['error']).to.equal('etcdserver: Peer URLs already exists');
         expect(exists.json['code']).to.equal(9);
         expect(gatewayCode(exists.json)).to.equal('MEMBER_EXISTS');
@@ -57,7 +57,7 @@ describe('membership through the client API', () => {
         expect(gatewayCode(missing.json)).to.equal('MEMBER_NOT_FOUND');
 
         const voter = await post(url, '/v3/cluster/member/promote', { ID: '22' });
-        expect(voter.status).to.equal(400);
+        expect(voter.status).to.equal(412);
         expect(voter.json['error']).to.equal('etcdserver: can only promote a learner member');
         expect(gatewayCode(voter.json)).to.equal('MEMBER_NOT_LEARNER');
       });

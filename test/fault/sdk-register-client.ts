@@ -15,8 +15,13 @@ import type { RegisterClient } from './register-client.js';
 export class SdkRegisterClient implements RegisterClient {
   readonly client: Client;
 
-  constructor(endpoints: readonly string[], requestTimeoutMs: number) {
-    this.client = new Client({ endpoints, requestTimeoutMs });
+  /** `auth`: the user to authenticate as, for a cluster with access control on. */
+  constructor(
+    endpoints: readonly string[],
+    requestTimeoutMs: number,
+    auth?: { readonly username: string; readonly password: string },
+  ) {
+    this.client = new Client({ endpoints, requestTimeoutMs, ...(auth === undefined ? {} : { auth }) });
   }
 
   definitelyNotApplied(err: unknown): boolean {

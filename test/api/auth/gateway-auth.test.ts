@@ -49,13 +49,13 @@ describe('auth over the JSON gateway', function () {
 
   it('answers the enable sequence as etcd does', async () => {
     expect(etcdError(await post(url, '/v3/auth/enable', {}))).to.deep.equal([
-      400,
+      412,
       9,
       'etcdserver: root user does not exist',
     ]);
     expect((await post(url, '/v3/auth/user/add', { name: 'root', password: 'rootpw' })).status).to.equal(200);
     expect(etcdError(await post(url, '/v3/auth/enable', {}))).to.deep.equal([
-      400,
+      412,
       9,
       'etcdserver: root user does not have root role',
     ]);

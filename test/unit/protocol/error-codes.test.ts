@@ -3,7 +3,11 @@ import { ERROR_CODE_INFO, ErrorCode, GrpcCode, isErrorCode } from '../../../clie
 import { DEFAULT_LIMITS, resolveLimits } from '../../../client/protocol/limits.js';
 import { ProtocolError } from '../../../client/protocol/errors.js';
 
-/** grpc-gateway v1.16's HTTPStatusFromCode, written out independently as the oracle. */
+/**
+ * The HTTP status etcd 3.4's gateway answers for each gRPC code, written out independently as the
+ * oracle (grpc-gateway v1's HTTPStatusFromCode as etcd 3.4.23 vendors it: FailedPrecondition is 412
+ * there, as a live etcd answers in test/api/auth/auth-etcd-control.test.ts).
+ */
 const GATEWAY_HTTP_STATUS: Record<number, number> = {
   [GrpcCode.Ok]: 200,
   [GrpcCode.Cancelled]: 408,
@@ -15,7 +19,7 @@ const GATEWAY_HTTP_STATUS: Record<number, number> = {
   [GrpcCode.PermissionDenied]: 403,
   [GrpcCode.Unauthenticated]: 401,
   [GrpcCode.ResourceExhausted]: 429,
-  [GrpcCode.FailedPrecondition]: 400,
+  [GrpcCode.FailedPrecondition]: 412,
   [GrpcCode.Aborted]: 409,
   [GrpcCode.OutOfRange]: 400,
   [GrpcCode.Unimplemented]: 501,
