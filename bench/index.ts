@@ -6,7 +6,7 @@
 const [workload, ...args] = process.argv.slice(2);
 if (workload === undefined || !/^[a-z0-9-]+$/.test(workload)) {
   console.error(
-    'usage: npm run bench -- <workload> [options]   (wal, mvcc, memory, compaction, snapshot-stall, all [--vs | --target concord|etcd] [--profile], scale [--vs | --target concord|etcd] [--bytes 1GiB] [--chunk-keys N])',
+    'usage: npm run bench -- <workload> [options]   (wal, wal-sync, mvcc, memory, compaction, snapshot-stall, all [--vs | --target concord|etcd] [--profile], scale [--vs | --target concord|etcd] [--bytes 1GiB] [--chunk-keys N])',
   );
   process.exit(2);
 }
