@@ -5,6 +5,7 @@
  * permission gate (backend.ts): it takes the admitted auth revision, and is reached only from there.
  */
 import type * as P from '../../client/protocol/index.js';
+import type { Command, CommandResponse } from '../apply/index.js';
 import type { CallOptions } from '../api/backend.js';
 import type { BackendCore } from './backend-core.js';
 import { expectResult as expect } from './backend-helpers.js';
@@ -27,8 +28,8 @@ export class KvHandlers {
   }
 
   async put(req: P.PutRequest, authRevision: AuthRevision, options: CallOptions): Promise<P.PutResponse> {
-    const r = await this.apply(MemberAuth.guard({ type: 'put', request: req }, authRevision), options);
-    return putResponse(this.headerAt, expect(r, 'put').response);
+    const r = await this.write({ type: 'put', request: req }, authRevision, options);
+    return putResponse(this.headerAt, r.response);
   }
 
   async deleteRange(
@@ -36,16 +37,13 @@ export class KvHandlers {
     authRevision: AuthRevision,
     options: CallOptions,
   ): Promise<P.DeleteRangeResponse> {
-    const r = await this.apply(
-      MemberAuth.guard({ type: 'deleteRange', request: req }, authRevision),
-      options,
-    );
-    return deleteRangeResponse(this.headerAt, expect(r, 'deleteRange').response);
+    const r = await this.write({ type: 'deleteRange', request: req }, authRevision, options);
+    return deleteRangeResponse(this.headerAt, r.response);
   }
 
   async txn(req: P.TxnRequest, authRevision: AuthRevision, options: CallOptions): Promise<P.TxnResponse> {
-    const r = await this.apply(MemberAuth.guard({ type: 'txn', request: req }, authRevision), options);
-    return txnResponse(this.headerAt, expect(r, 'txn').response);
+    const r = await this.write({ type: 'txn', request: req }, authRevision, options);
+    return txnResponse(this.headerAt, r.response);
   }
 
   async compact(
@@ -53,14 +51,22 @@ export class KvHandlers {
     authRevision: AuthRevision,
     options: CallOptions,
   ): Promise<P.CompactionResponse> {
-    const r = await this.apply(
-      MemberAuth.guard({ type: 'compact', revision: req.revision }, authRevision),
-      options,
-    );
-    const header = this.headerAt(expect(r, 'compact').response.revision);
+    const r = await this.write({ type: 'compact', revision: req.revision }, authRevision, options);
+    const header = this.headerAt(r.response.revision);
     // Apply compacts logically; `physical` also waits for this member to drop the history (on its
     // ticks, see member-services.ts), as etcd's.
     if (req.physical) await this.core.machine.store.whenDropped(req.revision);
     return { header };
+  }
+
+  /** Proposes `command`, guarded by the auth revision it was admitted at; its result of that kind. */
+  private async write<K extends 'put' | 'deleteRange' | 'txn' | 'compact'>(
+    command: Command & { readonly type: K },
+    authRevision: AuthRevision,
+    options: CallOptions,
+  ): Promise<Extract<CommandResponse, { type: K }>> {
+    const r = await this.apply(MemberAuth.guard(command, authRevision), options);
+    const type: K = command.type;
+    return expect(r, type);
   }
 }
