@@ -14,8 +14,6 @@ import type { WebSocket, RawData } from 'ws';
 import {
   CloseCode,
   decodeClientFrame,
-  describeFrame,
-  encodeFrame,
   ErrorCode,
   Feature,
   PROTOCOL_VERSION,
@@ -24,7 +22,6 @@ import {
   type ErrorBody,
   type HelloFrame,
   type Method,
-  type MethodResult,
   type RequestFrame,
   type ServerFrame,
 } from '../../client/protocol/index.js';
@@ -32,11 +29,11 @@ import type { Logger } from '../platform/logger.js';
 import type { ApiMetrics } from './api-metrics.js';
 import type { CallOptions, ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
-import { toErrorBody } from './errors.js';
-import { KeepAlives } from './keepalive.js';
 import { protocolLimitsOf, type ApiLimits } from './options.js';
 import { Outbox } from './outbox.js';
-import { SnapshotStream } from './snapshot-stream.js';
+import { SessionLeases } from './session-lease.js';
+import { SessionSnapshots } from './session-maintenance.js';
+import { SessionReplies } from './session-replies.js';
 import { isWatchRequest, WatchHub } from './watch-hub.js';
 
 export interface SessionContext {
@@ -67,10 +64,11 @@ export class ClientSession {
   private state: State = 'hello';
   private readonly outbox: Outbox;
   private readonly inFlight = new Map<number, InFlight>();
+  /** Encodes, size-checks and counts every answer (session-replies.ts). */
+  private readonly replies: SessionReplies;
   private readonly watches: WatchHub;
-  private readonly keepAlives: KeepAlives;
-  /** The open snapshot stream: its id and how to stop it. */
-  private snapshot: SnapshotStream | undefined;
+  private readonly leases: SessionLeases;
+  private readonly snapshots: SessionSnapshots;
   private helloTimer: NodeJS.Timeout | undefined;
   private lastSeenMs = Date.now();
   private readingPaused = false;
@@ -99,6 +97,13 @@ export class ClientSession {
       },
       overflow: () => this.closeSlowConsumer(),
     });
+    this.replies = new SessionReplies({
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      maxFrameBytes: limits.maxFrameBytes,
+      remote,
+      send: (text) => this.outbox.send(text),
+    });
     this.watches = new WatchHub(
       {
         send: (text) => this.outbox.send(text),
@@ -116,12 +121,22 @@ export class ClientSession {
       ctx.backend,
       limits,
     );
-    this.keepAlives = new KeepAlives(ctx.backend, {
+    this.leases = new SessionLeases(ctx.backend, {
       send: (text) => this.outbox.send(text),
-      onInternal: (err) => this.logInternal('lease.keepAlive', err),
-      observe: (method, code) => ctx.metrics.observe('ws', method, code),
+      onInternal: (err) => this.replies.logInternal('lease.keepAlive', err),
+      observe: (method, code) => this.replies.observe(method, code),
       token: () => this.authToken,
     });
+    this.snapshots = new SessionSnapshots(
+      ctx.backend,
+      {
+        send: (text) => this.outbox.send(text),
+        whenWritable: () => this.outbox.whenWritable(),
+        isOpen: () => this.outbox.isOpen,
+        onInternal: (err) => this.replies.logInternal('maintenance.snapshot', err),
+      },
+      limits.snapshotChunkBytes,
+    );
     this.closedPromise = new Promise((resolve) => ws.once('close', () => resolve()));
     ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.lastSeenMs = Date.now()));
@@ -144,7 +159,7 @@ export class ClientSession {
   }
 
   get keepAliveCount(): number {
-    return this.keepAlives.size;
+    return this.leases.keepAlives.size;
   }
 
   /** Resolves when the socket has closed. */
@@ -174,7 +189,7 @@ export class ClientSession {
   }
 
   leaseRevoked(leaseId: number): void {
-    this.keepAlives.leaseRevoked(leaseId);
+    this.leases.keepAlives.leaseRevoked(leaseId);
   }
 
   leaderChanged(leaderId: number): void {
@@ -211,8 +226,8 @@ export class ClientSession {
         details: {},
       };
       this.watches.endAll(gone, true);
-      this.keepAlives.endAll(gone, true);
-      this.snapshot?.end(gone);
+      this.leases.keepAlives.endAll(gone, true);
+      this.snapshots.end(gone);
       const grace = setTimeout(() => {
         for (const f of this.inFlight.values())
           f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
@@ -275,7 +290,7 @@ export class ClientSession {
         this.onRequest(frame);
         return;
       case 'renew':
-        this.keepAlives.renew(frame.id);
+        this.leases.keepAlives.renew(frame.id);
         return;
       case 'cancel':
         this.cancelStream(frame.id);
@@ -339,13 +354,15 @@ export class ClientSession {
       this.sendError(id === undefined ? err.toErrorBody() : idInUseError(id));
       return;
     }
-    this.ctx.metrics.observe('ws', 'invalid', err.code);
-    this.send({ type: 'response', id, method: 'kv.range', error: err.toErrorBody() });
+    this.replies.refuseInvalid(id, err);
   }
 
   private idInUse(id: number): boolean {
     return (
-      this.inFlight.has(id) || this.watches.has(id) || this.keepAlives.has(id) || this.snapshot?.id === id
+      this.inFlight.has(id) ||
+      this.watches.has(id) ||
+      this.leases.keepAlives.has(id) ||
+      this.snapshots.has(id)
     );
   }
 
@@ -357,8 +374,7 @@ export class ClientSession {
     }
     const refusal = this.refusal(frame);
     if (refusal !== undefined) {
-      this.ctx.metrics.observe('ws', method, refusal.code);
-      this.send({ type: 'response', id, method, error: refusal });
+      this.replies.refuse(id, method, refusal);
       return;
     }
     const abort = new AbortController();
@@ -388,56 +404,33 @@ export class ClientSession {
         details: { limit: limits.maxInFlightRequests, retryAfterMs: RETRY_AFTER_MS },
       };
     }
-    // Requests of method `m` still opening a stream that is not registered yet: keep-alives and
-    // snapshots register only once they are answered.
-    const opening = (m: Method, registered: (id: number) => boolean): number => {
-      let n = 0;
-      for (const [id, f] of this.inFlight) if (f.method === m && !registered(id)) n++;
-      return n;
-    };
-    const tooMany = (kind: string, limit: number): ErrorBody => ({
-      code: ErrorCode.TooManyStreams,
-      message: `this connection has its maximum of ${limit} ${kind}`,
-      details: { limit },
-    });
     // Watches: the hub refuses a create past max_watches (it counts creates in flight).
-    if (
-      frame.method === 'lease.keepAlive' &&
-      this.keepAlives.size + opening('lease.keepAlive', (id) => this.keepAlives.has(id)) >=
-        limits.maxKeepAlives
-    ) {
-      return tooMany('keep-alive streams', limits.maxKeepAlives);
-    }
-    if (
-      frame.method === 'maintenance.snapshot' &&
-      (this.snapshot !== undefined || opening('maintenance.snapshot', () => false) > 0)
-    ) {
-      return tooMany('snapshot streams', 1);
-    }
+    if (frame.method === 'lease.keepAlive') return this.leases.refusal(this.inFlight, limits.maxKeepAlives);
+    if (frame.method === 'maintenance.snapshot') return this.snapshots.refusal(this.inFlight);
     return undefined;
   }
 
+  /**
+   * The routing table: watches to the hub, the two other stream openers to their seams
+   * (session-lease.ts, session-maintenance.ts), every unary method (kv, lease, cluster,
+   * maintenance, auth) to dispatch.ts.
+   */
   private async run(frame: RequestFrame, signal: AbortSignal): Promise<void> {
-    const backend = this.ctx.backend;
-    // The watch seam: the hub serves the connection's watch requests (watch-hub.ts).
-    if (isWatchRequest(frame)) return this.watches.serve(frame, this.callOptions(signal));
+    const options = this.callOptions(signal);
+    if (isWatchRequest(frame)) return this.watches.serve(frame, options);
     switch (frame.method) {
-      case 'lease.keepAlive': {
-        const result = await backend.leaseKeepAlive(frame.params.id, this.callOptions(signal));
-        if (result.ttlSec <= 0) {
-          throw new ProtocolError(ErrorCode.LeaseNotFound, `lease ${frame.params.id} not found`);
-        }
-        if (this.respond(frame.id, 'lease.keepAlive', result))
-          this.keepAlives.open(frame.id, frame.params.id);
-        return;
-      }
+      case 'lease.keepAlive':
+        return this.leases.openKeepAlive(frame.id, frame.params, options, (r) =>
+          this.respond(frame.id, 'lease.keepAlive', r),
+        );
       case 'maintenance.snapshot':
-        await this.runSnapshot(frame.id, signal);
-        return;
+        return this.snapshots.open(frame.id, options, (r) =>
+          this.respond(frame.id, 'maintenance.snapshot', r),
+        );
       default: {
         if (!isUnary(frame.method))
           throw new ProtocolError(ErrorCode.Unimplemented, `method ${frame.method}`);
-        const result = await callUnary(backend, frame as UnaryCall, this.callOptions(signal));
+        const result = await callUnary(this.ctx.backend, frame as UnaryCall, options);
         // Later requests on this socket carry the new token (docs/auth.md).
         if (frame.method === 'auth.authenticate') this.authToken = (result as { token: string }).token;
         this.respond(frame.id, frame.method, result as never);
@@ -452,95 +445,27 @@ export class ClientSession {
     return token === undefined ? base : { ...base, token };
   }
 
-  private async runSnapshot(id: number, signal: AbortSignal): Promise<void> {
-    const snap = await this.ctx.backend.snapshot(this.callOptions(signal));
-    const sent = this.respond(id, 'maintenance.snapshot', {
-      header: snap.header,
-      remainingBytes: snap.sizeBytes,
-      blob: new Uint8Array(0),
-      version: snap.version,
-    });
-    if (!sent) {
-      // Never iterated: let the backend release what it holds for the stream (a pinned view).
-      await snap.chunks[Symbol.asyncIterator]().return?.();
-      return;
-    }
-    const stream = new SnapshotStream(
-      id,
-      {
-        send: (text) => this.outbox.send(text),
-        whenWritable: () => this.outbox.whenWritable(),
-        isOpen: () => this.outbox.isOpen,
-        onInternal: (err) => this.logInternal('maintenance.snapshot', err),
-        ended: () => {
-          if (this.snapshot === stream) this.snapshot = undefined;
-        },
-      },
-      this.ctx.limits.snapshotChunkBytes,
-    );
-    this.snapshot = stream;
-    // The stream runs on after the opening request is answered (it no longer counts as in flight).
-    void stream.pump(snap);
-  }
-
   private cancelStream(id: number): void {
     if (this.watches.end(id)) return;
-    if (this.keepAlives.end(id)) return;
-    if (this.snapshot?.id === id) this.snapshot.end(undefined);
+    if (this.leases.keepAlives.end(id)) return;
+    if (this.snapshots.has(id)) this.snapshots.end(undefined);
   }
 
   // ---- outbound -------------------------------------------------------------------------------
 
   private send(frame: ServerFrame): boolean {
-    let text: string;
-    try {
-      text = encodeFrame(frame);
-    } catch (err) {
-      this.logInternal(describeFrame(frame), err);
-      return false;
-    }
-    return this.outbox.send(text);
+    return this.replies.send(frame);
   }
 
   private sendError(error: ErrorBody): void {
-    this.send({ type: 'error', error });
+    this.replies.sendError(error);
   }
 
-  /** Sends a result; a result that cannot be encoded or is too big becomes an error response. */
-  private respond<M extends Method>(id: number, method: M, result: MethodResult<M>): boolean {
-    let text: string;
-    try {
-      text = encodeFrame({ type: 'response', id, method, result } as ServerFrame);
-    } catch (err) {
-      this.respondError(id, method, err);
-      return false;
-    }
-    if (Buffer.byteLength(text) > this.ctx.limits.maxFrameBytes) {
-      this.respondError(
-        id,
-        method,
-        new ProtocolError(
-          ErrorCode.ResponseTooLarge,
-          `the response would exceed ${this.ctx.limits.maxFrameBytes} bytes; narrow the request or use limit`,
-          {
-            details: { limit: this.ctx.limits.maxFrameBytes },
-          },
-        ),
-      );
-      return false;
-    }
-    this.ctx.metrics.observe('ws', method, 'OK');
-    return this.outbox.send(text);
-  }
+  private readonly respond: SessionReplies['respond'] = (id, method, result) =>
+    this.replies.respond(id, method, result);
 
   private respondError(id: number, method: Method, err: unknown): void {
-    const error = toErrorBody(err, (e) => this.logInternal(method, e));
-    this.ctx.metrics.observe('ws', method, error.code);
-    this.send({ type: 'response', id, method, error });
-  }
-
-  private logInternal(what: string, err: unknown): void {
-    this.ctx.logger.error('client request failed unexpectedly', { remote: this.remote, what, error: err });
+    this.replies.respondError(id, method, err);
   }
 
   // ---- flow control and lifecycle -------------------------------------------------------------
@@ -604,8 +529,8 @@ export class ClientSession {
     for (const f of this.inFlight.values())
       f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
     this.watches.endAll(undefined, false);
-    this.keepAlives.endAll(undefined, false);
-    this.snapshot?.end(undefined, false);
+    this.leases.keepAlives.endAll(undefined, false);
+    this.snapshots.end(undefined, false);
     this.outbox.wakeWaiters();
   }
 

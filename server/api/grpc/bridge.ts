@@ -5,7 +5,7 @@
  * WebSocket's JSON, but without going through JSON and base64 (which cost about as much CPU as the
  * rest of a put: bench/door-cpu.ts).
  */
-import { fromJson, type DescMessage, type JsonValue, type MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import {
   decodeProtoMessage,
   ProtocolError,
@@ -33,9 +33,4 @@ export function toMessage<Desc extends DescMessage, D>(
   codec: Codec<D, unknown>,
 ): MessageShape<Desc> {
   return codec.toProto(value, schema) as unknown as MessageShape<Desc>;
-}
-
-/** A gateway-JSON object (as the codecs' `toWire` give) as a message. */
-export function fromWire<Desc extends DescMessage>(schema: Desc, wire: unknown): MessageShape<Desc> {
-  return fromJson(schema, wire as JsonValue, { ignoreUnknownFields: true });
 }

@@ -31,7 +31,7 @@ import {
 import { toErrorBody } from '../errors.js';
 import { EtcdWatchStream } from '../watch-etcd-stream.js';
 import { grpcCallOptions } from './auth-service.js';
-import { fromWire, toDomain } from './bridge.js';
+import { toDomain, toMessage } from './bridge.js';
 import type { GrpcContext } from './context.js';
 import { statusOf } from './status.js';
 
@@ -98,7 +98,8 @@ export class GrpcWatchStream {
 
   private write(response: DomainWatchResponse, refusedCreate: boolean): void {
     if (this.finished || !this.call.writable) return;
-    const message = fromWire(WatchResponseSchema, codecs.WATCH_RESPONSE.toWire(response));
+    // Mapped directly (bridge.ts), not through gateway JSON: a watch stream carries every event.
+    const message: WatchResponse = toMessage(WatchResponseSchema, response, codecs.WATCH_RESPONSE);
     if (refusedCreate) message.created = true;
     this.call.write(message);
   }
