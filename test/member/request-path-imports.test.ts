@@ -68,7 +68,7 @@ const FORBIDDEN = [
 ];
 
 /**
- * node: modules the path may load, and why: member ids and the backup file's SHA-256 trailer are
+ * node: modules (and the one package) the path may load, and why: member ids and the backup file's SHA-256 trailer are
  * hashes (crypto's createHash: deterministic, no I/O; nothing random is drawn from it); the
  * package's own version is read by functions the request path does not call on a request, or
  * calls once (status reads the package.json version a first time).
@@ -77,6 +77,8 @@ const ALLOWED_NODE: Readonly<Record<string, readonly string[]>> = {
   'server/member/member-ids.ts': ['node:crypto'],
   'server/member/snapshot-backup.ts': ['node:crypto'],
   'server/api/version.ts': ['node:fs', 'node:path', 'node:url'],
+  // The wire codecs read the protobuf descriptors' scalar types: pure values, no I/O, no time.
+  'client/protocol/proto-codec.ts': ['@bufbuild/protobuf'],
 };
 
 describe('the member request path loads no network, disk or real time', () => {
