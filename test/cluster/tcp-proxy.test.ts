@@ -64,6 +64,9 @@ describe('TcpProxy', () => {
     receiver.onMessage((m) => inbox.push(m));
     try {
       await receiver.start();
+      // The handshake accepts only current members: the receiver knows both senders (at a closed
+      // port, so its own dials to them fail and only theirs carry messages).
+      for (const id of [1, 2]) receiver.addPeer(id, ['http://127.0.0.3:1']);
       for (const t of [fromA, fromB]) {
         await t.start();
         t.addPeer(3, [`http://127.0.0.3:${proxyPort}`]);

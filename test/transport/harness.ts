@@ -133,7 +133,6 @@ export class Member {
   }
 }
 
-/** Adds every member to every other member's peer table. */
 /**
  * Makes `m` accept connections from member `id` (the handshake accepts only current members), for
  * a test that dials it by hand: `id` is added as a peer at a closed port, so `m`'s dials to it fail.
@@ -142,6 +141,7 @@ export function knows(m: Member, id: number): void {
   m.transport.addPeer(id, [m.url.replace(/:\d+$/, ':1')]);
 }
 
+/** Adds every member to every other member's peer table. */
 export function meshAll(members: readonly Member[]): void {
   for (const a of members) for (const b of members) if (a !== b) a.transport.addPeer(b.id, [b.url]);
 }
