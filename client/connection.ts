@@ -34,7 +34,13 @@ import {
   type WatchFrame,
   type WelcomeFrame,
 } from './protocol/index.js';
-import { ClientError, errorFromBody, RequestTooLargeError, UnavailableError } from './errors.js';
+import {
+  ClientError,
+  errorFromBody,
+  RequestTimeoutError,
+  RequestTooLargeError,
+  UnavailableError,
+} from './errors.js';
 import type { Log } from './logger.js';
 import type { TransportConnection } from './transport.js';
 import { deferred, onAbort, type Deferred } from './util.js';
@@ -75,6 +81,12 @@ const DECODE_LIMITS: ProtocolLimits = {
 export interface ConnectionEvents {
   /** A notice arrived on `conn` (the current connection, or one being retired after a move). */
   readonly onNotice: (notice: Notice, conn: Connection) => void;
+  /**
+   * A request on `conn` reached its deadline while the member sent nothing at all since the request
+   * left: the member is frozen (SIGSTOP, a hung host), not merely slow. The owner gives the
+   * connection up at once instead of waiting for the next liveness probe (liveness.ts).
+   */
+  readonly onSilent?: (conn: Connection) => void;
   readonly log: Log;
 }
 
@@ -87,6 +99,8 @@ export class Connection {
   private draining = false;
   /** Streams that cannot move to another connection (a snapshot): closing waits for them too. */
   private holds = 0;
+  /** Frames received so far: any frame proves the member is not frozen. */
+  private framesReceived = 0;
   private readonly welcomeReceived = deferred<WelcomeFrame>();
   private readonly lostDeferred = deferred<ClientError>();
   welcome: WelcomeFrame | undefined;
@@ -170,6 +184,7 @@ export class Connection {
     this.pending.set(id, entry);
     options.onId?.(id);
     this.sendFrame({ type: 'request', id, method, params } as ClientFrame);
+    const heardBefore = this.framesReceived;
     const signal = options.signal;
     if (signal === undefined) return entry.result.promise as Promise<MethodResult<M>>;
     if (signal.aborted) {
@@ -179,6 +194,12 @@ export class Connection {
     const unsubscribe = onAbort(signal, () => {
       entry.abandoned = true;
       entry.result.reject(signal.reason);
+      if (
+        signal.reason instanceof RequestTimeoutError &&
+        this.framesReceived === heardBefore &&
+        !this.isClosed
+      )
+        this.events.onSilent?.(this);
     });
     try {
       return (await entry.result.promise) as MethodResult<M>;
@@ -323,6 +344,7 @@ export class Connection {
   }
 
   private onFrame(frame: ServerFrame): void {
+    this.framesReceived++;
     switch (frame.type) {
       case 'welcome':
         this.welcomeReceived.resolve(frame);

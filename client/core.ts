@@ -132,7 +132,13 @@ export class ClientCore {
       options,
       transport: options.transport ?? defaultTransport(options),
       pool: this.pool,
-      events: { onNotice: (n, conn) => this.onNotice(n, conn), log: options.log },
+      events: {
+        onNotice: (n, conn) => this.onNotice(n, conn),
+        onSilent: (conn) => {
+          if (conn === this.conn) this.onUnresponsive(conn);
+        },
+        log: options.log,
+      },
       status: (s) => {
         if (s.type === 'connecting' && this.stateValue !== 'connected') this.setState('connecting');
         if (s.type === 'connectFailed') this.onConnectFailed(s.endpoint, s.error);
@@ -532,6 +538,7 @@ export class ClientCore {
   private onUnresponsive(conn: Connection): void {
     const { livenessTimeoutMs } = this.options;
     if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
+    this.route.failed(conn.endpoint, livenessTimeoutMs);
     this.options.log('warn', 'member stopped answering; moving on', {
       endpoint: conn.endpoint,
       timeoutMs: livenessTimeoutMs,

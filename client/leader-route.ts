@@ -82,11 +82,18 @@ export class LeaderRoute {
     return waitMs > 0 ? { action: 'wait', delayMs: waitMs } : { action: 'move', endpoint: target };
   }
 
-  /** Dialling `endpoint` (or keeping a connection there) failed: wait longer before the next try. */
-  failed(endpoint: string): void {
+  /**
+   * Dialling `endpoint` (or keeping a connection there) failed: wait longer before the next try,
+   * at least `minDelayMs`. A member given up as frozen passes its liveness timeout here: the
+   * members that still name it as leader (their lease has not run out) would otherwise send the
+   * client straight back to it, into a dial that hangs until its connect timeout.
+   */
+  failed(endpoint: string, minDelayMs = 0): void {
     const previous = this.backoff.get(endpoint);
-    const delayMs =
-      previous === undefined ? LEADER_RETRY_FIRST_MS : Math.min(LEADER_RETRY_MAX_MS, previous.delayMs * 2);
+    const delayMs = Math.max(
+      minDelayMs,
+      previous === undefined ? LEADER_RETRY_FIRST_MS : Math.min(LEADER_RETRY_MAX_MS, previous.delayMs * 2),
+    );
     this.backoff.set(endpoint, { untilMs: this.nowMs() + delayMs, delayMs });
   }
 

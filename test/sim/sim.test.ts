@@ -227,7 +227,8 @@ describe('Simulator (production Replica and StateMachine)', () => {
             // rarer paths ran.
             expect(events).to.be.greaterThan(s.seeds * 1000);
             expect(acked).to.be.greaterThan(s.seeds * (s.profile === 'swarm' ? 20 : 3));
-            if (s.profile !== 'swarm') expect(crashes).to.be.greaterThan(s.seeds * 3);
+            // The flap profile crashes nothing: a healthy leader under connection flaps is its point.
+            if (s.profile !== 'swarm' && s.profile !== 'flap') expect(crashes).to.be.greaterThan(s.seeds * 3);
             for (const type of COVERAGE[s.profile])
               expect(messages.get(type) ?? 0, `${type} sent`).to.be.greaterThan(0);
           });

@@ -45,3 +45,56 @@ describe('Client liveness', () => {
     });
   });
 });
+
+describe('Client on a frozen member (issue 19)', () => {
+  context('when a request reaches its deadline and the member sent nothing since it left', () => {
+    it('gives the connection up at once, without waiting for the liveness interval', async () => {
+      const { client, cluster, clock, statuses } = rig({
+        livenessIntervalMs: 60_000,
+        livenessTimeoutMs: 60_000,
+        requestTimeoutMs: 500,
+      });
+      await client.ready();
+      const frozen = cluster.connectedMembers()[0]!;
+      frozen.intercept = () => ({ action: 'hold' });
+      const put = client.put('k', 'v').catch((e: unknown) => e);
+      await settle();
+      await clock.advance(500);
+      await put;
+      await until(
+        clock,
+        'a connection to another member',
+        () => {
+          const now = cluster.connectedMembers();
+          return now.length > 0 && !now.includes(frozen);
+        },
+        50,
+      );
+      expect(
+        statuses.some((s) => s.type === 'disconnected' && /stopped answering/.test(s.error.message)),
+        JSON.stringify(statuses.map((s) => s.type)),
+      ).to.equal(true);
+      await client.close();
+    });
+  });
+
+  context('when the member keeps sending frames but does not answer in time', () => {
+    it('keeps the connection (the member is slow, not frozen)', async () => {
+      const { client, cluster, clock } = rig({
+        livenessIntervalMs: 100,
+        livenessTimeoutMs: 60_000,
+        requestTimeoutMs: 500,
+      });
+      await client.ready();
+      const member = cluster.connectedMembers()[0]!;
+      // Only puts are held: the liveness probes (status) are answered, so frames keep arriving.
+      member.intercept = (frame) => (frame.method === 'kv.put' ? { action: 'hold' } : undefined);
+      const put = client.put('k', 'v').catch((e: unknown) => e);
+      for (let i = 0; i < 5; i++) await clock.advance(100);
+      await put;
+      await settle();
+      expect(cluster.connectedMembers()).to.deep.equal([member]);
+      await client.close();
+    });
+  });
+});
