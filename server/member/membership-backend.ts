@@ -18,6 +18,9 @@ import { memberIdOf } from './member-ids.js';
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
 export const LEARNER_READY_FRACTION = 0.9;
 
+/** etcd's limit on learners in a cluster (its maxLearners): one joins at a time. */
+export const MAX_LEARNERS = 1;
+
 /** Where a follower forwards a membership change: the leader's client URLs, over its network. */
 interface LeaderTarget {
   readonly urls: readonly string[];
@@ -49,6 +52,13 @@ export class MembershipHandlers {
     const taken = req.peerUrls.find((url) => members.some((m) => m.peerUrls.includes(url)));
     if (taken !== undefined)
       throw new ServerError(ErrorCode.MemberExists, `peer URL ${taken} already exists`, false);
+    if (req.isLearner && members.filter((m) => m.isLearner).length >= MAX_LEARNERS) {
+      throw new ServerError(
+        ErrorCode.TooManyLearners,
+        `the cluster has ${MAX_LEARNERS} learner(s) already, its maximum: promote or remove one first`,
+        false,
+      );
+    }
     await this.changeMembership(
       {
         type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,

@@ -86,12 +86,25 @@ describe('cluster membership (real processes)', function () {
     const again = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/add', {
       peerURLs: [joiner.peerUrl],
     });
-    expect(again.status).to.equal(400);
+    expect(again.status).to.equal(412); // FailedPrecondition, as etcd 3.4's gateway
     expect(concordCode(again.json)).to.equal('MEMBER_EXISTS');
+
+    // One learner at a time, as etcd 3.4 (its maxLearners): a second is refused with etcd's code.
+    const second = await post<GatewayError & { error?: string }>(
+      follower.clientUrl,
+      '/v3/cluster/member/add',
+      {
+        peerURLs: ['http://127.0.0.9:1003'],
+        isLearner: true,
+      },
+    );
+    expect(second.json.code).to.equal(9); // FailedPrecondition
+    expect(second.json.error).to.equal('etcdserver: too many learner members in cluster');
+    expect(concordCode(second.json)).to.equal('TOO_MANY_LEARNERS');
 
     // Not started yet, so it has nothing of the log: it may not be promoted (only the leader knows).
     const early = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/promote', { ID: newId });
-    expect(early.status).to.equal(400);
+    expect(early.status).to.equal(412);
     expect(concordCode(early.json)).to.equal('LEARNER_NOT_READY');
 
     // Start it with the existing members plus itself; it catches up as a learner.
@@ -166,11 +179,11 @@ describe('cluster membership (real processes)', function () {
     const first = add('http://127.0.0.9:1001');
     const second = add('http://127.0.0.9:1002');
     const refused = await Promise.race([first, second]);
-    expect(refused.status).to.equal(400);
+    expect(refused.status).to.equal(412);
     expect(concordCode(refused.json)).to.equal('MEMBERSHIP_CHANGE_PENDING');
     h.heal();
     const [a, b] = await Promise.all([first, second]);
-    expect([a.status, b.status].sort()).to.deep.equal([200, 400]);
+    expect([a.status, b.status].sort()).to.deep.equal([200, 412]);
     const list = await h.request<{ members: WireMember[] }>(leaderName, '/v3/cluster/member/list', {});
     expect(list.members).to.have.length(4);
   });

@@ -678,13 +678,6 @@ const KNOWN_DIFFERENCES: ReadonlyMap<string, { readonly why: string; readonly sy
         /Failed to get the status of endpoint http:\/\/<client:m1> \(rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: PROTOCOL_ERROR\)/,
     },
   ],
-  [
-    'member add --learner: one learner at a time',
-    {
-      why: 'etcd 3.4 allows one learner (etcdserver: too many learner members in cluster); Concord allows more',
-      symptom: /member add l2 --learner[^\n]*\nexit 0\n/,
-    },
-  ],
 ]);
 
 describe('etcdctl: one script against etcd 3.4 (the control) and Concord, outputs compared', function () {

@@ -50,6 +50,8 @@ const ETCD_GRPC_CODE: Partial<Record<ErrorCode, number>> = {
   MEMBER_NOT_FOUND: GrpcCode.NotFound,
   MEMBER_NOT_LEARNER: GrpcCode.FailedPrecondition,
   LEARNER_NOT_READY: GrpcCode.FailedPrecondition,
+  TOO_MANY_LEARNERS: GrpcCode.FailedPrecondition,
+  UNHEALTHY_CLUSTER: GrpcCode.Unavailable,
   AUTH_NOT_ENABLED: GrpcCode.FailedPrecondition,
   ROOT_USER_NOT_EXIST: GrpcCode.FailedPrecondition,
   ROOT_ROLE_NOT_EXIST: GrpcCode.FailedPrecondition,
