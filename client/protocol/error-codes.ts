@@ -56,6 +56,11 @@ export const ErrorCode = {
    * voting members are connected to the leader for the changed membership to keep its quorum.
    */
   UnhealthyCluster: 'UNHEALTHY_CLUSTER',
+  /**
+   * memberAdd / memberRemove / memberPromote of a voter refused by the strict reconfiguration
+   * check: too few members have started (published their name) for the changed membership.
+   */
+  NotEnoughStartedMembers: 'NOT_ENOUGH_STARTED_MEMBERS',
   /** moveLeader: the target is not a member, or is a learner (etcd: bad leader transferee). */
   BadLeaderTransferee: 'BAD_LEADER_TRANSFEREE',
   /** Lock: the lease bounding the lock ended while the caller waited; the lock is not held. */
@@ -307,6 +312,13 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     G.Unavailable,
     503,
     'membership change refused: too few voting members are connected to keep a quorum after it',
+  ),
+  NOT_ENOUGH_STARTED_MEMBERS: info(
+    true,
+    false,
+    G.FailedPrecondition,
+    412,
+    'membership change refused: too few started members for the membership after it',
   ),
   BAD_LEADER_TRANSFEREE: info(
     false,

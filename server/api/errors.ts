@@ -93,6 +93,7 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
   TOO_MANY_LEARNERS: 'etcdserver: too many learner members in cluster',
   UNHEALTHY_CLUSTER: 'etcdserver: unhealthy cluster',
+  NOT_ENOUGH_STARTED_MEMBERS: 'etcdserver: re-configuration failed due to not enough started members',
   // access control (docs/auth.md)
   UNAUTHENTICATED: 'etcdserver: invalid auth token',
   PERMISSION_DENIED: 'etcdserver: permission denied',

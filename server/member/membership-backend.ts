@@ -14,6 +14,7 @@ import { encodeMemberAttributes } from '../replica/members.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
 import { signalOf } from './backend-helpers.js';
 import { memberIdOf } from './member-ids.js';
+import { checkAdd, checkPromote, checkRemove, type ReconfigView } from './reconfig-check.js';
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
 export const LEARNER_READY_FRACTION = 0.9;
@@ -59,6 +60,8 @@ export class MembershipHandlers {
         false,
       );
     }
+    const view = this.reconfigView();
+    if (view !== undefined) checkAdd(view, req.isLearner);
     await this.changeMembership(
       {
         type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,
@@ -86,6 +89,8 @@ export class MembershipHandlers {
     }
     if (!this.core.replica.memberList().some((m) => m.id === req.id))
       throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
+    const view = this.reconfigView();
+    if (view !== undefined) checkRemove(view, req.id);
     await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
     return { header: this.header(), members: this.members() };
   }
@@ -113,6 +118,8 @@ export class MembershipHandlers {
         true,
       );
     }
+    const view = this.reconfigView();
+    if (view !== undefined) checkPromote(view);
     // addVoter without a context keeps the member's name and URLs (MemberRegistry).
     await this.changeMembership({ type: ConfChangeType.AddVoter, nodeId: req.id }, options);
     return { header: this.header(), members: this.members() };
@@ -156,6 +163,21 @@ export class MembershipHandlers {
       clientUrls: [...m.clientUrls],
       isLearner: m.isLearner,
     }));
+  }
+
+  /**
+   * What the strict reconfiguration check reads, on the leader; undefined when the check is off or
+   * this backend has no network (no transport to tell which peers are connected: the simulator).
+   */
+  private reconfigView(): ReconfigView | undefined {
+    const { config, network, replica, clock } = this.core;
+    if (config.strictReconfigCheck !== true || network === undefined) return undefined;
+    return {
+      selfId: config.memberId,
+      members: replica.memberList(),
+      activeSince: (id) => network.peerActiveSince(id),
+      nowMs: clock.nowMs(),
+    };
   }
 
   /**

@@ -42,8 +42,14 @@ describe('cluster membership (real processes)', function () {
   let h: ClusterHarness;
   let joiner: Joiner;
 
-  beforeEach(async () => {
-    h = await ClusterHarness.start({ size: 3 });
+  beforeEach(async function () {
+    // The pending-change test cuts the followers off, which the strict reconfiguration check
+    // would refuse before Raft sees the change: that test turns the check off.
+    const strict = this.currentTest?.title.startsWith('refuses a second membership change') !== true;
+    h = await ClusterHarness.start({
+      size: 3,
+      ...(strict ? {} : { extraArgs: ['--strict-reconfig-check=false'] }),
+    });
     joiner = await prepareJoiner(h, 'm4', '127.0.0.4');
   });
 
@@ -65,10 +71,19 @@ describe('cluster membership (real processes)', function () {
 
     // Add m4 as a learner, through a follower: it forwards the request to the leader (as etcd
     // does) and answers once the change is applied on it too.
-    const added = await post<{ member: WireMember; members: WireMember[] }>(
-      follower.clientUrl,
-      '/v3/cluster/member/add',
-      { peerURLs: [joiner.peerUrl], isLearner: true },
+    // The strict reconfiguration check refuses (503, retryable) until every voter has been
+    // connected to the leader for 5 s: retried, as etcdctl users do.
+    const added = await eventually(
+      'the member add accepted',
+      async () => {
+        const r = await post<{ member: WireMember; members: WireMember[] }>(
+          follower.clientUrl,
+          '/v3/cluster/member/add',
+          { peerURLs: [joiner.peerUrl], isLearner: true },
+        );
+        return r.status === 503 ? undefined : r;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(added.status, JSON.stringify(added.json)).to.equal(200);
     expect(added.json.member.peerURLs).to.deep.equal([joiner.peerUrl]);
@@ -167,6 +182,39 @@ describe('cluster membership (real processes)', function () {
       linearizable: true,
     });
     expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.members.map((m) => m.ID).sort());
+  });
+
+  it('refuses a membership change while a voter is cut off from the leader (strict reconfiguration check)', async () => {
+    const leaderName = await h.waitForLeader();
+    const leaderUrl = h.member(leaderName).clientUrl;
+    const add = (): Promise<{ status: number; json: GatewayError & { error?: string } }> =>
+      post(leaderUrl, '/v3/cluster/member/add', { peerURLs: ['http://127.0.0.9:1001'], isLearner: true });
+    // Every voter connected for the health interval: accepted (retried while the cluster is young).
+    const first = await eventually(
+      'the add accepted',
+      async () => {
+        const r = await add();
+        return r.status === 503 ? undefined : r;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(first.status, JSON.stringify(first.json)).to.equal(200);
+    // One follower cut off: the leader's stream to it drops (and its redial fails), and adding a
+    // voter is refused.
+    const lostBefore = (await h.metric(leaderName, 'concord_network_peer_connections_lost_total')) ?? 0;
+    h.isolate(h.members.find((m) => m.name !== leaderName)!.name);
+    await eventually('the leader to lose its stream to the cut-off follower', async () =>
+      ((await h.metric(leaderName, 'concord_network_peer_connections_lost_total')) ?? 0) > lostBefore
+        ? true
+        : undefined,
+    );
+    const again = await post<GatewayError & { error?: string }>(leaderUrl, '/v3/cluster/member/add', {
+      peerURLs: ['http://127.0.0.9:1002'],
+    });
+    expect(again.status).to.equal(503);
+    expect(again.json.code).to.equal(14); // Unavailable
+    expect(again.json.error).to.equal('etcdserver: unhealthy cluster');
+    expect(concordCode(again.json)).to.equal('UNHEALTHY_CLUSTER');
   });
 
   it('refuses a second membership change while the first is not applied, and applies the first', async () => {

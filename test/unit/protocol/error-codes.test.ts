@@ -52,6 +52,7 @@ const ETCD_GRPC_CODE: Partial<Record<ErrorCode, number>> = {
   LEARNER_NOT_READY: GrpcCode.FailedPrecondition,
   TOO_MANY_LEARNERS: GrpcCode.FailedPrecondition,
   UNHEALTHY_CLUSTER: GrpcCode.Unavailable,
+  NOT_ENOUGH_STARTED_MEMBERS: GrpcCode.FailedPrecondition,
   AUTH_NOT_ENABLED: GrpcCode.FailedPrecondition,
   ROOT_USER_NOT_EXIST: GrpcCode.FailedPrecondition,
   ROOT_ROLE_NOT_EXIST: GrpcCode.FailedPrecondition,
