@@ -126,6 +126,12 @@ describe('cluster membership (real processes)', function () {
     joiner.start(h.members.slice(0, 3));
     const m4Id = await eventually('m4 to serve clients', async () => (await h.status('m4')).header.member_id);
     expect(m4Id).to.equal(newId);
+    // It published its name and client URLs before it answered (as etcd): its own list shows them.
+    const own = await h.request<{ members: WireMember[] }>('m4', '/v3/cluster/member/list', {});
+    expect(own.members.find((m) => m.ID === newId)).to.deep.include({
+      name: 'm4',
+      clientURLs: [joiner.clientUrl],
+    });
     await eventually('the learner to read a key written before it joined', async () =>
       (await h.get('m4', 'before-join', true)) === 'v1' ? true : undefined,
     );
