@@ -47,6 +47,9 @@ export class MembershipHandlers {
     }
     const { replica, config } = this.core;
     const id = memberIdOf(config.initialClusterToken, req.peerUrls);
+    // etcd checks the cluster's health first, the request against the membership after.
+    const view = this.reconfigView();
+    if (view !== undefined) checkAdd(view, req.isLearner);
     const members = replica.memberList();
     if (members.some((m) => m.id === id))
       throw new ServerError(ErrorCode.MemberExists, `member ID ${id} already exists`, false);
@@ -60,8 +63,6 @@ export class MembershipHandlers {
         false,
       );
     }
-    const view = this.reconfigView();
-    if (view !== undefined) checkAdd(view, req.isLearner);
     await this.changeMembership(
       {
         type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,
