@@ -49,6 +49,18 @@ export const ErrorCode = {
   LearnerNotReady: 'LEARNER_NOT_READY',
   /** Another membership change is proposed but not applied yet; retry when it is. */
   MembershipChangePending: 'MEMBERSHIP_CHANGE_PENDING',
+  /** memberAdd of a learner while the cluster has its maximum of learners (one, as etcd). */
+  TooManyLearners: 'TOO_MANY_LEARNERS',
+  /**
+   * memberAdd / memberRemove / memberPromote refused by the strict reconfiguration check: too few
+   * voting members are connected to the leader for the changed membership to keep its quorum.
+   */
+  UnhealthyCluster: 'UNHEALTHY_CLUSTER',
+  /**
+   * memberAdd / memberRemove / memberPromote of a voter refused by the strict reconfiguration
+   * check: too few members have started (published their name) for the changed membership.
+   */
+  NotEnoughStartedMembers: 'NOT_ENOUGH_STARTED_MEMBERS',
   /** moveLeader: the target is not a member, or is a learner (etcd: bad leader transferee). */
   BadLeaderTransferee: 'BAD_LEADER_TRANSFEREE',
   /** Lock: the lease bounding the lock ended while the caller waited; the lock is not held. */
@@ -286,6 +298,27 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     G.FailedPrecondition,
     412,
     'another membership change is not applied yet; retry when it is',
+  ),
+  TOO_MANY_LEARNERS: info(
+    false,
+    false,
+    G.FailedPrecondition,
+    412,
+    'memberAdd: the cluster already has its maximum number of learners (1)',
+  ),
+  UNHEALTHY_CLUSTER: info(
+    true,
+    false,
+    G.Unavailable,
+    503,
+    'membership change refused: too few voting members are connected to keep a quorum after it',
+  ),
+  NOT_ENOUGH_STARTED_MEMBERS: info(
+    true,
+    false,
+    G.FailedPrecondition,
+    412,
+    'membership change refused: too few started members for the membership after it',
   ),
   BAD_LEADER_TRANSFEREE: info(
     false,

@@ -131,6 +131,11 @@ export interface BackendHealth {
   readonly leaderId: number;
   /** Alarms raised anywhere in the cluster (etcd reports them all). */
   readonly alarms: readonly AlarmType[];
+  /**
+   * False while the member does not serve clients yet (a joining member that has not published
+   * its name and client URLs): /health answers 503, gRPC health NOT_SERVING. Absent: ready.
+   */
+  readonly ready?: boolean;
 }
 
 /** The leader as a member knows it (see `ClientBackend.leader`). */

@@ -91,6 +91,9 @@ const ETCD_MESSAGES: Partial<Record<ErrorCode, string>> = {
   MEMBER_NOT_FOUND: 'etcdserver: member not found',
   MEMBER_NOT_LEARNER: 'etcdserver: can only promote a learner member',
   LEARNER_NOT_READY: 'etcdserver: can only promote a learner member which is in sync with leader',
+  TOO_MANY_LEARNERS: 'etcdserver: too many learner members in cluster',
+  UNHEALTHY_CLUSTER: 'etcdserver: unhealthy cluster',
+  NOT_ENOUGH_STARTED_MEMBERS: 'etcdserver: re-configuration failed due to not enough started members',
   // access control (docs/auth.md)
   UNAUTHENTICATED: 'etcdserver: invalid auth token',
   PERMISSION_DENIED: 'etcdserver: permission denied',

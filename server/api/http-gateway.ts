@@ -92,7 +92,8 @@ export class HttpGateway {
   health(): HttpReply {
     const h = this.ctx.backend.health();
     let reason = '';
-    if (h.leaderId === 0) reason = 'RAFT NO LEADER';
+    if (h.ready === false) reason = 'NOT READY';
+    else if (h.leaderId === 0) reason = 'RAFT NO LEADER';
     else if (h.alarms.length > 0) reason = `ALARM ${h.alarms.map((a) => a.toUpperCase()).join(',')}`;
     return reason === ''
       ? { status: 200, headers: JSON_HEADERS, body: JSON.stringify({ health: 'true' }) }

@@ -219,6 +219,12 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'let the web console at /ui put and delete keys (with a confirmation; permissions still apply)',
   },
   {
+    name: 'strict-reconfig-check',
+    field: 'strictReconfigCheck',
+    type: 'bool',
+    help: 'refuse membership changes that could cost the quorum (members not connected for 5 s)',
+  },
+  {
     name: 'unsafe-no-fsync',
     field: 'unsafeNoFsync',
     type: 'bool',

@@ -22,6 +22,8 @@ export interface BackendConfig {
   readonly quotaBackendBytes: number;
   /** Seeds the ids of added members (etcd derives a member id from its peer URLs and the token). */
   readonly initialClusterToken: string;
+  /** Refuse membership changes that could cost the quorum (reconfig-check.ts); needs a network. */
+  readonly strictReconfigCheck?: boolean;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface BackendNetwork {
   /** Peer streams closed whose immediate redial failed (the early pre-vote's signal), and established. */
   peerConnectionsLost(): number;
   peerConnectionsEstablished(): number;
+  /** When the stream to a peer came up (core clock ms), undefined while it is down (PeerActivity). */
+  peerActiveSince(peerId: number): number | undefined;
 }
 
 export interface BackendCore {

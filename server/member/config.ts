@@ -132,6 +132,11 @@ export interface MemberConfig {
   readonly authTokenTtl?: number;
   /** Let the web console at /ui offer put and delete (still subject to permissions). Default false. */
   readonly consoleWrites?: boolean;
+  /**
+   * etcd's `--strict-reconfig-check`: the leader refuses a membership change that could cost the
+   * quorum (UNHEALTHY_CLUSTER, NOT_ENOUGH_STARTED_MEMBERS; docs/operations.md). Default true.
+   */
+  readonly strictReconfigCheck?: boolean;
 }
 
 export type MemberConfigField = keyof MemberConfig;
@@ -164,7 +169,8 @@ type DefaultedField =
   | 'corruptCheckTime'
   | 'authToken'
   | 'authTokenTtl'
-  | 'consoleWrites';
+  | 'consoleWrites'
+  | 'strictReconfigCheck';
 
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
 export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedField>>> = Object.freeze({
@@ -193,6 +199,7 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   authToken: 'simple',
   authTokenTtl: 300,
   consoleWrites: false,
+  strictReconfigCheck: true,
 });
 
 /** Every field, checked by the compiler against `MemberConfig` both ways (an unknown key is refused). */
@@ -233,6 +240,7 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   authToken: true,
   authTokenTtl: true,
   consoleWrites: true,
+  strictReconfigCheck: true,
 };
 
 /** The fields of `MemberConfig`, in declaration order. */
@@ -355,6 +363,8 @@ export interface ResolvedMemberConfig {
   readonly authTokenTtlSec: number;
   /** The web console offers put and delete (docs/console.md). */
   readonly consoleWrites: boolean;
+  /** Refuse membership changes that could cost the quorum (membership-backend.ts). */
+  readonly strictReconfigCheck: boolean;
 }
 
 /** Validates `config` and fills in its defaults; throws `InvalidConfigError` naming the first bad field. */
@@ -453,6 +463,7 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     authToken: tokenSpecOf(c.text('authToken', MEMBER_DEFAULTS.authToken)),
     authTokenTtlSec: c.integer('authTokenTtl', MEMBER_DEFAULTS.authTokenTtl, 1),
     consoleWrites: c.flag('consoleWrites', MEMBER_DEFAULTS.consoleWrites),
+    strictReconfigCheck: c.flag('strictReconfigCheck', MEMBER_DEFAULTS.strictReconfigCheck),
   };
 }
 

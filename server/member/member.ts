@@ -35,6 +35,7 @@ import { v8HeapProbe } from './v8-heap.js';
 import type { WatchPump } from './watch-pump.js';
 import { listenError } from './listen-error.js';
 import { BootTimeline } from './boot-timeline.js';
+import { PeerActivity } from './peer-activity.js';
 
 /**
  * WAL space zero-filled ahead of the records (see WalOptions.preallocateBytes): with three members
@@ -247,6 +248,12 @@ async function assembleCore(
   // Twice the request timeout: the leader answers TIMEOUT itself after one, and that answer
   // (the change may still be applied) must reach the client rather than a forwarding failure.
   const forwarder = new LeaderForwarder(config.clientTls, 2 * config.requestTimeoutMs);
+  // Since when each peer is reachable: the strict reconfiguration check reads it.
+  const activity = new PeerActivity(clock);
+  transport.onPeerStatus((peer, status) => {
+    if (status === 'connected') activity.connected(peer);
+    else activity.disconnected(peer);
+  });
   const network: BackendNetwork = {
     forwardToLeader: (method, params, urls, signal, token) =>
       forwarder.call(method, params, urls, signal, token),
@@ -254,6 +261,7 @@ async function assembleCore(
     peerConnectionsLost: () => transport.stats().peers.reduce((n, p) => n + p.connectionsLost, 0),
     peerConnectionsEstablished: () =>
       transport.stats().peers.reduce((n, p) => n + p.connectionsEstablished, 0),
+    peerActiveSince: (peer) => activity.activeSince(peer),
   };
   const core: MemberCore = {
     config,

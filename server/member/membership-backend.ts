@@ -14,9 +14,13 @@ import { encodeMemberAttributes } from '../replica/members.js';
 import type { BackendCore, BackendNetwork, ForwardedMethod } from './backend-core.js';
 import { signalOf } from './backend-helpers.js';
 import { memberIdOf } from './member-ids.js';
+import { checkAdd, checkPromote, checkRemove, type ReconfigView } from './reconfig-check.js';
 
 /** etcd's rule: a learner may be promoted once its match index is within 90% of the leader's. */
 export const LEARNER_READY_FRACTION = 0.9;
+
+/** etcd's limit on learners in a cluster (its maxLearners): one joins at a time. */
+export const MAX_LEARNERS = 1;
 
 /** Where a follower forwards a membership change: the leader's client URLs, over its network. */
 interface LeaderTarget {
@@ -43,12 +47,22 @@ export class MembershipHandlers {
     }
     const { replica, config } = this.core;
     const id = memberIdOf(config.initialClusterToken, req.peerUrls);
+    // etcd checks the cluster's health first, the request against the membership after.
+    const view = this.reconfigView();
+    if (view !== undefined) checkAdd(view, req.isLearner);
     const members = replica.memberList();
     if (members.some((m) => m.id === id))
       throw new ServerError(ErrorCode.MemberExists, `member ID ${id} already exists`, false);
     const taken = req.peerUrls.find((url) => members.some((m) => m.peerUrls.includes(url)));
     if (taken !== undefined)
       throw new ServerError(ErrorCode.MemberExists, `peer URL ${taken} already exists`, false);
+    if (req.isLearner && members.filter((m) => m.isLearner).length >= MAX_LEARNERS) {
+      throw new ServerError(
+        ErrorCode.TooManyLearners,
+        `the cluster has ${MAX_LEARNERS} learner(s) already, its maximum: promote or remove one first`,
+        false,
+      );
+    }
     await this.changeMembership(
       {
         type: req.isLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter,
@@ -76,6 +90,8 @@ export class MembershipHandlers {
     }
     if (!this.core.replica.memberList().some((m) => m.id === req.id))
       throw new ServerError(ErrorCode.MemberNotFound, `member ${req.id} not found`, false);
+    const view = this.reconfigView();
+    if (view !== undefined) checkRemove(view, req.id);
     await this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: req.id }, options);
     return { header: this.header(), members: this.members() };
   }
@@ -103,6 +119,8 @@ export class MembershipHandlers {
         true,
       );
     }
+    const view = this.reconfigView();
+    if (view !== undefined) checkPromote(view);
     // addVoter without a context keeps the member's name and URLs (MemberRegistry).
     await this.changeMembership({ type: ConfChangeType.AddVoter, nodeId: req.id }, options);
     return { header: this.header(), members: this.members() };
@@ -146,6 +164,21 @@ export class MembershipHandlers {
       clientUrls: [...m.clientUrls],
       isLearner: m.isLearner,
     }));
+  }
+
+  /**
+   * What the strict reconfiguration check reads, on the leader; undefined when the check is off or
+   * this backend has no network (no transport to tell which peers are connected: the simulator).
+   */
+  private reconfigView(): ReconfigView | undefined {
+    const { config, network, replica, clock } = this.core;
+    if (config.strictReconfigCheck !== true || network === undefined) return undefined;
+    return {
+      selfId: config.memberId,
+      members: replica.memberList(),
+      activeSince: (id) => network.peerActiveSince(id),
+      nowMs: clock.nowMs(),
+    };
   }
 
   /**

@@ -5,6 +5,10 @@
  * Until `open()`, every request waits (bounded by its own signal); after `refuse(err)`, they fail
  * with UNAVAILABLE. What the check itself and the peers' checks need passes at once: HashKV, the
  * member list, status and health.
+ *
+ * The same gate, holding status and health too (`holdStatus`), keeps a member that joins from
+ * answering clients before it has published its name and client URLs (start-member.ts), as etcd's
+ * member publishes itself before it serves; then each request waits at most `maxWaitMs`.
  */
 import type * as P from '../../client/protocol/index.js';
 import type {
@@ -19,6 +23,13 @@ import type {
 import type { MetricsRegistry } from '../api/metrics.js';
 import { unavailable } from '../errors.js';
 
+export interface ServingGateOptions {
+  /** Hold status as well, and report health not ready until open. */
+  readonly holdStatus?: boolean;
+  /** How long a held request waits before it fails with UNAVAILABLE (default: its own signal). */
+  readonly maxWaitMs?: number;
+}
+
 export class ServingGate implements ClientBackend {
   private state: 'waiting' | 'open' | 'refused' = 'waiting';
   private reason: Error | undefined;
@@ -27,7 +38,10 @@ export class ServingGate implements ClientBackend {
   /** The auth methods of the backend behind the gate (access control checks its own requests). */
   readonly auth?: NonNullable<ClientBackend['auth']>;
 
-  constructor(private readonly inner: ClientBackend) {
+  constructor(
+    private readonly inner: ClientBackend,
+    private readonly options: ServingGateOptions = {},
+  ) {
     if (inner.auth !== undefined) this.auth = inner.auth;
   }
 
@@ -55,11 +69,24 @@ export class ServingGate implements ClientBackend {
     if (this.state === 'refused') return Promise.reject(this.refusal());
     return new Promise<void>((resolve, reject) => {
       const signal = options.signal;
+      const { maxWaitMs } = this.options;
+      const timer =
+        maxWaitMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              signal?.removeEventListener('abort', onAbort);
+              this.waiters.delete(wake);
+              reject(
+                unavailable('this member is not ready to serve yet (it has not published itself); retry'),
+              );
+            }, maxWaitMs);
       const onAbort = (): void => {
+        clearTimeout(timer);
         this.waiters.delete(wake);
         reject(signal?.reason instanceof Error ? signal.reason : unavailable('request aborted'));
       };
       const wake = (): void => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (this.state === 'open') resolve();
         else reject(this.refusal());
@@ -91,10 +118,12 @@ export class ServingGate implements ClientBackend {
     return this.inner.memberList(req, options);
   }
   status(options: CallOptions): Promise<P.StatusResponse> {
+    if (this.options.holdStatus === true) return this.gated(options, () => this.inner.status(options));
     return this.inner.status(options);
   }
   health(): BackendHealth {
-    return this.inner.health();
+    const h = this.inner.health();
+    return this.options.holdStatus === true && this.state !== 'open' ? { ...h, ready: false } : h;
   }
   onLeaseRevoked(listener: (leaseId: number) => void): () => void {
     return this.inner.onLeaseRevoked(listener);

@@ -59,6 +59,8 @@ export async function startMember(
   let openedApi: ClientApi | undefined;
   // With the initial corruption check, client requests wait until it passed (serving-gate.ts).
   let gate: ServingGate | undefined;
+  // Until this member's own name and client URLs are applied, clients wait (etcd publishes first).
+  let published: ServingGate | undefined;
   // The client port opens before the peer ports: a start that fails on either has promised
   // nothing to any peer, so startCore can still discard a data directory it created.
   const core = await startCore(config, logger, metrics, {
@@ -66,9 +68,12 @@ export async function startMember(
       const api = await startClientApi({
         listenUrls: config.listenClientUrls,
         ...(tls !== undefined ? { tls } : {}),
-        backend: config.initialCorruptCheck
-          ? (gate = new ServingGate(new MemberBackend({ ...assembled, auth })))
-          : new MemberBackend({ ...assembled, auth }),
+        backend: (published = new ServingGate(
+          config.initialCorruptCheck
+            ? (gate = new ServingGate(new MemberBackend({ ...assembled, auth })))
+            : new MemberBackend({ ...assembled, auth }),
+          { holdStatus: true, maxWaitMs: config.requestTimeoutMs },
+        )),
         limits: { maxRequestBytes: config.maxRequestBytes },
         logger,
         metrics,
@@ -86,7 +91,9 @@ export async function startMember(
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
-  publishWhenLeaderKnown(core, clientUrls, logger);
+  // A member that published itself in an earlier run serves at once (and publishes again).
+  if (core.replica.memberList().some((m) => m.id === config.memberId && m.name !== '')) published?.open();
+  publishWhenLeaderKnown(core, clientUrls, logger, () => published?.open());
   const checker = new CorruptionChecker({
     memberId: config.memberId,
     logger,
@@ -173,11 +180,19 @@ async function clientTlsOptions(
 }
 
 /** Publishes this member's client URLs through Raft (retrying until a leader accepts it). */
-function publishWhenLeaderKnown(core: MemberCore, clientUrls: readonly string[], logger: Logger): void {
+function publishWhenLeaderKnown(
+  core: MemberCore,
+  clientUrls: readonly string[],
+  logger: Logger,
+  onPublished: () => void,
+): void {
   const attempt = (): void => {
     core.replica
       .publishAttributes({ name: core.config.name, peerUrls: [], clientUrls: [...clientUrls] })
-      .then(() => logger.info('published client URLs', { clientUrls }))
+      .then(() => {
+        logger.info('published client URLs', { clientUrls });
+        onPublished();
+      })
       .catch(() => {
         // Retry while the member runs (no leader yet); a stopped member stops trying.
         if (core.replica.isRunning()) core.timers.setTimeout(attempt, core.config.heartbeatIntervalMs * 5);

@@ -114,6 +114,8 @@ export class FakeBackend implements ClientBackend {
   compactRevision = 0;
   leaderId = 22;
   alarms: AlarmType[] = [];
+  /** What health() reports as `ready` (a joining member before it published itself: false). */
+  ready: boolean | undefined = undefined;
   /** When set, keep-alives fail with NOT_LEADER naming this leader. */
   notLeader: { readonly leaderId: number; readonly urls: readonly string[] } | undefined;
   snapshotBytes: Uint8Array = new Uint8Array(0);
@@ -394,7 +396,11 @@ export class FakeBackend implements ClientBackend {
   }
 
   health(): BackendHealth {
-    return { leaderId: this.leaderId, alarms: this.alarms };
+    return {
+      leaderId: this.leaderId,
+      alarms: this.alarms,
+      ...(this.ready === undefined ? {} : { ready: this.ready }),
+    };
   }
 
   // ---- maintenance and membership operations ---------------------------------------------

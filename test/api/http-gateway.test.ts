@@ -264,6 +264,11 @@ describe('HttpGateway', () => {
         health: 'false',
         reason: 'ALARM NOSPACE',
       });
+      server.backend.alarms = [];
+      server.backend.ready = false;
+      const notReady = await fetch(url + '/health');
+      expect(notReady.status).to.equal(503);
+      expect(await notReady.json()).to.deep.equal({ health: 'false', reason: 'NOT READY' });
     });
 
     it('exposes client metrics in the Prometheus text format', async () => {

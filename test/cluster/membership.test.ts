@@ -42,8 +42,14 @@ describe('cluster membership (real processes)', function () {
   let h: ClusterHarness;
   let joiner: Joiner;
 
-  beforeEach(async () => {
-    h = await ClusterHarness.start({ size: 3 });
+  beforeEach(async function () {
+    // The pending-change test cuts the followers off, which the strict reconfiguration check
+    // would refuse before Raft sees the change: that test turns the check off.
+    const strict = this.currentTest?.title.startsWith('refuses a second membership change') !== true;
+    h = await ClusterHarness.start({
+      size: 3,
+      ...(strict ? {} : { extraArgs: ['--strict-reconfig-check=false'] }),
+    });
     joiner = await prepareJoiner(h, 'm4', '127.0.0.4');
   });
 
@@ -65,10 +71,19 @@ describe('cluster membership (real processes)', function () {
 
     // Add m4 as a learner, through a follower: it forwards the request to the leader (as etcd
     // does) and answers once the change is applied on it too.
-    const added = await post<{ member: WireMember; members: WireMember[] }>(
-      follower.clientUrl,
-      '/v3/cluster/member/add',
-      { peerURLs: [joiner.peerUrl], isLearner: true },
+    // The strict reconfiguration check refuses (503, retryable) until every voter has been
+    // connected to the leader for 5 s: retried, as etcdctl users do.
+    const added = await eventually(
+      'the member add accepted',
+      async () => {
+        const r = await post<{ member: WireMember; members: WireMember[] }>(
+          follower.clientUrl,
+          '/v3/cluster/member/add',
+          { peerURLs: [joiner.peerUrl], isLearner: true },
+        );
+        return r.status === 503 ? undefined : r;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     expect(added.status, JSON.stringify(added.json)).to.equal(200);
     expect(added.json.member.peerURLs).to.deep.equal([joiner.peerUrl]);
@@ -86,18 +101,37 @@ describe('cluster membership (real processes)', function () {
     const again = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/add', {
       peerURLs: [joiner.peerUrl],
     });
-    expect(again.status).to.equal(400);
+    expect(again.status).to.equal(412); // FailedPrecondition, as etcd 3.4's gateway
     expect(concordCode(again.json)).to.equal('MEMBER_EXISTS');
+
+    // One learner at a time, as etcd 3.4 (its maxLearners): a second is refused with etcd's code.
+    const second = await post<GatewayError & { error?: string }>(
+      follower.clientUrl,
+      '/v3/cluster/member/add',
+      {
+        peerURLs: ['http://127.0.0.9:1003'],
+        isLearner: true,
+      },
+    );
+    expect(second.json.code).to.equal(9); // FailedPrecondition
+    expect(second.json.error).to.equal('etcdserver: too many learner members in cluster');
+    expect(concordCode(second.json)).to.equal('TOO_MANY_LEARNERS');
 
     // Not started yet, so it has nothing of the log: it may not be promoted (only the leader knows).
     const early = await post<GatewayError>(follower.clientUrl, '/v3/cluster/member/promote', { ID: newId });
-    expect(early.status).to.equal(400);
+    expect(early.status).to.equal(412);
     expect(concordCode(early.json)).to.equal('LEARNER_NOT_READY');
 
     // Start it with the existing members plus itself; it catches up as a learner.
     joiner.start(h.members.slice(0, 3));
     const m4Id = await eventually('m4 to serve clients', async () => (await h.status('m4')).header.member_id);
     expect(m4Id).to.equal(newId);
+    // It published its name and client URLs before it answered (as etcd): its own list shows them.
+    const own = await h.request<{ members: WireMember[] }>('m4', '/v3/cluster/member/list', {});
+    expect(own.members.find((m) => m.ID === newId)).to.deep.include({
+      name: 'm4',
+      clientURLs: [joiner.clientUrl],
+    });
     await eventually('the learner to read a key written before it joined', async () =>
       (await h.get('m4', 'before-join', true)) === 'v1' ? true : undefined,
     );
@@ -156,6 +190,39 @@ describe('cluster membership (real processes)', function () {
     expect(after.members.map((m) => m.ID).sort()).to.deep.equal(removed.members.map((m) => m.ID).sort());
   });
 
+  it('refuses a membership change while a voter is cut off from the leader (strict reconfiguration check)', async () => {
+    const leaderName = await h.waitForLeader();
+    const leaderUrl = h.member(leaderName).clientUrl;
+    const add = (): Promise<{ status: number; json: GatewayError & { error?: string } }> =>
+      post(leaderUrl, '/v3/cluster/member/add', { peerURLs: ['http://127.0.0.9:1001'], isLearner: true });
+    // Every voter connected for the health interval: accepted (retried while the cluster is young).
+    const first = await eventually(
+      'the add accepted',
+      async () => {
+        const r = await add();
+        return r.status === 503 ? undefined : r;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    expect(first.status, JSON.stringify(first.json)).to.equal(200);
+    // One follower cut off: the leader's stream to it drops (and its redial fails), and adding a
+    // voter is refused.
+    const lostBefore = (await h.metric(leaderName, 'concord_network_peer_connections_lost_total')) ?? 0;
+    h.isolate(h.members.find((m) => m.name !== leaderName)!.name);
+    await eventually('the leader to lose its stream to the cut-off follower', async () =>
+      ((await h.metric(leaderName, 'concord_network_peer_connections_lost_total')) ?? 0) > lostBefore
+        ? true
+        : undefined,
+    );
+    const again = await post<GatewayError & { error?: string }>(leaderUrl, '/v3/cluster/member/add', {
+      peerURLs: ['http://127.0.0.9:1002'],
+    });
+    expect(again.status).to.equal(503);
+    expect(again.json.code).to.equal(14); // Unavailable
+    expect(again.json.error).to.equal('etcdserver: unhealthy cluster');
+    expect(concordCode(again.json)).to.equal('UNHEALTHY_CLUSTER');
+  });
+
   it('refuses a second membership change while the first is not applied, and applies the first', async () => {
     const leaderName = await h.waitForLeader();
     const leaderUrl = h.member(leaderName).clientUrl;
@@ -166,11 +233,11 @@ describe('cluster membership (real processes)', function () {
     const first = add('http://127.0.0.9:1001');
     const second = add('http://127.0.0.9:1002');
     const refused = await Promise.race([first, second]);
-    expect(refused.status).to.equal(400);
+    expect(refused.status).to.equal(412);
     expect(concordCode(refused.json)).to.equal('MEMBERSHIP_CHANGE_PENDING');
     h.heal();
     const [a, b] = await Promise.all([first, second]);
-    expect([a.status, b.status].sort()).to.deep.equal([200, 400]);
+    expect([a.status, b.status].sort()).to.deep.equal([200, 412]);
     const list = await h.request<{ members: WireMember[] }>(leaderName, '/v3/cluster/member/list', {});
     expect(list.members).to.have.length(4);
   });

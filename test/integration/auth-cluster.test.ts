@@ -83,7 +83,16 @@ describe('auth on a 3-member cluster', function () {
     const learner = { peerURLs: ['http://127.0.0.1:9'], isLearner: true };
     const refused = await post(f1, '/v3/cluster/member/add', learner);
     expect(refused.status).to.equal(400);
-    const added = await post(f1, '/v3/cluster/member/add', learner, root);
+    // The strict reconfiguration check refuses (503, retryable) until every voter has been
+    // connected to the leader for 5 s: retried, as a client would.
+    const added = await eventually(
+      'the member add accepted',
+      async () => {
+        const r = await post(f1, '/v3/cluster/member/add', learner, root);
+        return r.status === 503 ? undefined : r;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     expect(added.status, JSON.stringify(added.json)).to.equal(200);
     const id = (added.json['member'] as { ID: string }).ID;
     expect((await post(f1, '/v3/cluster/member/remove', { ID: id }, root)).status).to.equal(200);

@@ -33,7 +33,9 @@ export class HealthService {
   private statusOf(service: string): Serving {
     if (service !== '' && !this.services.has(service)) return Serving.SERVICE_UNKNOWN;
     const h = this.ctx.backend.health();
-    return h.leaderId !== 0 && h.alarms.length === 0 ? Serving.SERVING : Serving.NOT_SERVING;
+    return h.ready !== false && h.leaderId !== 0 && h.alarms.length === 0
+      ? Serving.SERVING
+      : Serving.NOT_SERVING;
   }
 
   check(

@@ -318,6 +318,9 @@ describe('gRPC door', () => {
       });
     expect((await check('')).status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
     expect((await check('etcdserverpb.KV')).status).to.equal(HealthCheckResponse_ServingStatus.SERVING);
+    server.backend.ready = false;
+    expect((await check('')).status).to.equal(HealthCheckResponse_ServingStatus.NOT_SERVING);
+    server.backend.ready = undefined;
     server.backend.leaderId = 0;
     expect((await check('')).status).to.equal(HealthCheckResponse_ServingStatus.NOT_SERVING);
     const unknown = await grpcError(check('no.such.Service'));

@@ -36,6 +36,27 @@ describe('ServingGate', () => {
     expect(inner.revision).to.equal(2);
   });
 
+  it('holding status, reports health not ready and holds status until open (a joining member before it published itself)', async () => {
+    const gate = new ServingGate(new FakeBackend(), { holdStatus: true });
+    expect(gate.health().ready).to.equal(false);
+    let answered = false;
+    const status = gate.status({}).then(() => (answered = true));
+    await gate.hashKV({ revision: 0 }, {});
+    expect(answered).to.equal(false);
+    gate.open();
+    await status;
+    expect(gate.health().ready).to.equal(undefined);
+  });
+
+  it('fails a held request with UNAVAILABLE after maxWaitMs', async () => {
+    const gate = new ServingGate(new FakeBackend(), { holdStatus: true, maxWaitMs: 1 });
+    const err = await gate.status({}).then(
+      () => undefined,
+      (e: { code?: string }) => e.code,
+    );
+    expect(err).to.equal('UNAVAILABLE');
+  });
+
   it('fails held and later requests with UNAVAILABLE once refused', async () => {
     const gate = new ServingGate(new FakeBackend());
     const held = gate.txn({ compare: [], success: [], failure: [] }, {});
