@@ -219,8 +219,9 @@ export class Raft {
 
   campaign(kind: 'pre' | 'election', transfer: boolean): void {
     // Read before becomeCandidate resets it with the term: the vote requests of the real election
-    // still name the leader whose loss started the campaign.
-    const lostLeader = this.suspectLeader;
+    // still name the leader whose loss started the campaign. Only an early campaign names it: one
+    // started by the election timeout asks for votes on the usual terms, whatever we suspect.
+    const lostLeader = this.campaignReason === CampaignReason.LeaderLost ? this.suspectLeader : NONE;
     let term: number;
     if (kind === 'pre') {
       this.becomePreCandidate();
@@ -266,7 +267,12 @@ export class Raft {
         // Check-quorum lease: while we hear from a leader, ignore disruptive candidates (§9.6)
         // unless a leadership transfer asked for this election.
         const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTicks;
-        if (!m.force && inLease && !this.sharesLeaderLoss(m)) return undefined;
+        // An early request (it names a lost leader: its sender's election timer has not fired) is
+        // answered only by a voter that lost the same leader, lease or not: a voter that has not
+        // heard from a new leader yet would otherwise let one follower's flap unseat it (sim flap
+        // seed 364, 3 members). The sender's own timer still runs, so liveness is unchanged.
+        const early = m.lostLeader !== undefined && m.lostLeader !== NONE;
+        if (!m.force && (early ? !this.sharesLeaderLoss(m) : inLease)) return undefined;
       }
       if (m.type === 'MsgPreVote') {
         // A pre-vote never changes our term.
