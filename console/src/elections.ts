@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import type { Client } from '../../client/index.js';
 import { inspectElections } from '../../recipes/index.js';
-import { hexId, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
+import { hexId, lineOrNone, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
 
 export function ElectionsView({ client }: { client: Client }) {
   const { data, error } = usePoll((signal) => inspectElections(client, { signal }), []);
@@ -40,13 +40,13 @@ export function ElectionsView({ client }: { client: Client }) {
                         <td class="mono">${hexId(e.leader.leaseId)}</td>
                         <td>≥ ${seconds(now - (firstSeen.get(e.leader.key) ?? now))}</td>
                         <td data-testid="election-candidates">
-                          ${
-                            e.candidates.length === 0
-                              ? html`<span class="muted">none</span>`
-                              : html`<ol>
-                                  ${e.candidates.map((c) => html`<li>${c.value || c.key} <span class="muted">(rev ${c.revision})</span></li>`)}
-                                </ol>`
-                          }
+                          ${lineOrNone(
+                            e.candidates,
+                            (c) =>
+                              html`<li>
+                                ${c.value || c.key} <span class="muted">(rev ${c.revision})</span>
+                              </li>`,
+                          )}
                         </td>
                       </tr>
                     `,

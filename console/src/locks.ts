@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import type { Client } from '../../client/index.js';
 import { inspectLocks } from '../../recipes/index.js';
-import { hexId, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
+import { hexId, lineOrNone, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
 
 export function LocksView({ client }: { client: Client }) {
   const { data, error } = usePoll((signal) => inspectLocks(client, { signal }), []);
@@ -40,13 +40,11 @@ export function LocksView({ client }: { client: Client }) {
                         <td class="mono">${hexId(l.holder.leaseId)}</td>
                         <td>≥ ${seconds(now - (firstSeen.get(l.holder.key) ?? now))}</td>
                         <td data-testid="lock-waiters">
-                          ${
-                            l.waiters.length === 0
-                              ? html`<span class="muted">none</span>`
-                              : html`<ol>
-                                  ${l.waiters.map((w) => html`<li>${w.owner || w.key} <span class="muted">(rev ${w.token})</span></li>`)}
-                                </ol>`
-                          }
+                          ${lineOrNone(
+                            l.waiters,
+                            (w) =>
+                              html`<li>${w.owner || w.key} <span class="muted">(rev ${w.token})</span></li>`,
+                          )}
                         </td>
                       </tr>
                     `,

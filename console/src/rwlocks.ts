@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import type { Client } from '../../client/index.js';
 import { inspectRwLocks, type RwLockEntry } from '../../recipes/index.js';
-import { hexId, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
+import { hexId, lineOrNone, seconds, useFirstSeen, usePoll, useTicker } from './util.js';
 
 function entry(e: RwLockEntry) {
   return html`<li data-mode=${e.mode}>
@@ -54,15 +54,7 @@ export function RwLocksView({ client }: { client: Client }) {
                           ≥
                           ${seconds(now - (oldest === undefined ? now : (firstSeen.get(oldest.key) ?? now)))}
                         </td>
-                        <td data-testid="rwlock-waiters">
-                          ${
-                            l.waiters.length === 0
-                              ? html`<span class="muted">none</span>`
-                              : html`<ol>
-                                  ${l.waiters.map(entry)}
-                                </ol>`
-                          }
-                        </td>
+                        <td data-testid="rwlock-waiters">${lineOrNone(l.waiters, entry)}</td>
                       </tr>
                     `;
                   })}

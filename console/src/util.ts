@@ -1,4 +1,5 @@
 /** Small helpers shared by the views: polling, first-seen clocks, formatting. */
+import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
 export const POLL_MS = 1000;
@@ -120,4 +121,13 @@ export function prettyJson(text: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A waiting line (lock waiters, candidates) as an ordered list, or a muted "none" when empty. */
+export function lineOrNone<T>(items: readonly T[], item: (t: T) => unknown) {
+  return items.length === 0
+    ? html`<span class="muted">none</span>`
+    : html`<ol>
+        ${items.map(item)}
+      </ol>`;
 }
