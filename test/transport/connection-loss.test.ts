@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { TcpProxy } from '../cluster/tcp-proxy.js';
 import { freePort } from '../helpers/ports.js';
-import { closedPortUrl, Member, Signal } from './harness.js';
+import { closedPortUrl, knows, Member, Signal } from './harness.js';
 
 interface Report {
   readonly peer: number;
@@ -57,6 +57,7 @@ describe('PeerTransport connection reports', () => {
     it('reports the stream established, then lost once', async () => {
       const { member: a, reports } = await start(1);
       const b = (await start(2)).member;
+      knows(b, 1); // the handshake accepts only current members
       a.transport.addPeer(2, [b.url]);
       await a.connect(b);
       expect(reports).to.deep.equal([{ peer: 2, event: 'established' }]);
@@ -77,6 +78,7 @@ describe('PeerTransport connection reports', () => {
     it('redials at once and reports it established again, not lost', async () => {
       const { member: a, reports } = await start(1);
       const b = (await start(2)).member;
+      knows(b, 1); // the handshake accepts only current members
       const { proxy, url } = await proxyTo(b);
       a.transport.addPeer(2, [url]);
       await a.connect(b);
@@ -91,6 +93,7 @@ describe('PeerTransport connection reports', () => {
     it('reports lost, then established when the backoff redial gets through', async () => {
       const { member: a, reports } = await start(1);
       const b = (await start(2)).member;
+      knows(b, 1); // the handshake accepts only current members
       const { proxy, url } = await proxyTo(b);
       a.transport.addPeer(2, [url]);
       await a.connect(b);

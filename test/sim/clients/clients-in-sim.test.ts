@@ -24,7 +24,9 @@ describe('Simulated clients in the simulator', () => {
     let snapshots = 0;
     let compacted = 0;
     let indeterminate = 0;
-    for (const seed of [2, 3, 5]) {
+    // Seeds chosen for coverage (each revokes or expires a lease): seed 5 stopped doing so when
+    // connection-closed events joined the crashes (issue 19) and gives way to 6.
+    for (const seed of [2, 3, 6]) {
       const options = withCrashes(seed);
       const r = await runSeed(options);
       expect(r.violation, formatFailure(r, options)).to.equal(undefined);
