@@ -320,8 +320,9 @@ export class Raft {
     return (
       m.lostLeader !== undefined &&
       m.lostLeader !== NONE &&
-      m.lostLeader === this.lead &&
-      this.suspectLeader === this.lead &&
+      // Our suspect, not our `lead`: a voter whose own early pre-vote is under way (a pre-candidate,
+      // lead cleared) lost the same leader too, and must not refuse its peers' requests for it.
+      m.lostLeader === this.suspectLeader &&
       m.term === this.term + 1
     );
   }
