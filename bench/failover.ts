@@ -18,7 +18,6 @@ import { ArgReader } from './args.js';
 import { DRIVER_CLIENTS, openDriver, type DriverClient } from './drivers.js';
 import { Better, rows, table, TARGETS, type Sample, type TargetName } from './stats.js';
 import { ensureEtcd, startCluster, stopCluster, type BenchMember, type Target } from './targets.js';
-import { FAILOVER_CALL_TIMEOUT_MS } from './workloads.js';
 
 const USAGE =
   'usage: npm run bench -- failover [--rounds N] [--vs | --target concord|etcd] [--client native|etcd3]';
@@ -28,6 +27,8 @@ const WARMUP_PUTS = 200;
 /** The client writes this long before the failure, so its connections and leader cache are settled. */
 const STEADY_MS = 300;
 const GIVE_UP_MS = 30_000;
+/** Each put's deadline: a put stuck on the dead leader must not hide the election. */
+export const FAILOVER_CALL_TIMEOUT_MS = 500;
 
 type Failure = 'SIGKILL' | 'SIGSTOP';
 
@@ -42,7 +43,7 @@ const TARGET_RATIO: Record<Failure, number> = { SIGKILL: 0.3, SIGSTOP: 1.0 };
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Signals the leader and measures until a put sent after the signal succeeds; then repairs it. */
-async function unavailabilityMs(
+export async function unavailabilityMs(
   target: Target,
   name: TargetName,
   client: DriverClient,

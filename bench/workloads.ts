@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { clientLibrary, openDriver, type Driver } from './drivers.js';
 import { Better, percentile, xorshift, type Sample } from './stats.js';
 import type { Target, TargetOptions } from './targets.js';
+import { unavailabilityMs } from './failover.js';
 
 export type Measured = Omit<Sample, 'target' | 'repeat'>;
 
@@ -343,59 +344,15 @@ export function lockWorkload(contenders: number): Workload {
 }
 
 /**
- * kill -9 of the leader while one client writes back to back; the unavailability is the time from
- * the kill to the completion of the first put sent after it that succeeds (each put has a
- * FAILOVER_CALL_TIMEOUT_MS deadline, which bounds the resolution). Then the member is
- * restarted and the cluster waits for it.
+ * kill -9 of the leader while one client writes back to back, measured as `npm run bench -- failover`
+ * measures it (failover.ts `unavailabilityMs`); the member is restarted after.
  */
-export const FAILOVER_CALL_TIMEOUT_MS = 500;
-
 export const failoverWorkload: Workload = {
   name: 'failover',
   run: async (ctx) => {
     if (ctx.target.members.length < 3) return [];
-    // A short per-call deadline: a put stuck on the dead leader must not hide the election.
-    const writer = openDriver(ctx.driver.target, ctx.target.clientUrls, {
-      requestTimeoutMs: FAILOVER_CALL_TIMEOUT_MS,
-      client: ctx.driver.client,
-    });
-    try {
-      const val = new Uint8Array(64);
-      await writer.put('bench/failover', val);
-      const leader = await ctx.target.waitForLeader();
-      let killedAt = Infinity;
-      let recoveredAt = Infinity;
-      let stop = false;
-      let errors = 0;
-      const loop = (async () => {
-        while (!stop) {
-          const t0 = performance.now();
-          try {
-            await writer.put('bench/failover', val);
-            if (t0 >= killedAt && recoveredAt === Infinity) recoveredAt = performance.now();
-          } catch {
-            errors++;
-            await new Promise((res) => setTimeout(res, 5));
-          }
-        }
-      })();
-      await new Promise((res) => setTimeout(res, 300));
-      killedAt = performance.now();
-      await ctx.target.kill(leader);
-      const giveUp = performance.now() + 30_000;
-      while (recoveredAt === Infinity && performance.now() < giveUp)
-        await new Promise((res) => setTimeout(res, 10));
-      stop = true;
-      await loop;
-      ctx.log(
-        `  ${ctx.driver.target} failover: ${(recoveredAt - killedAt).toFixed(0)} ms, ${errors} failed puts`,
-      );
-      ctx.target.restart(leader);
-      await ctx.target.waitForLeader(30_000);
-      return [lo('failover', 'unavailability after kill -9 of leader', 'ms', recoveredAt - killedAt)];
-    } finally {
-      await writer.close();
-    }
+    const ms = await unavailabilityMs(ctx.target, ctx.driver.target, ctx.driver.client, 'SIGKILL', ctx.log);
+    return [lo('failover', 'unavailability after kill -9 of leader', 'ms', ms)];
   },
 };
 
