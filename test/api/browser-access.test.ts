@@ -6,7 +6,7 @@
  * refused write proves the key unchanged.
  */
 import { expect } from 'chai';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { resolveMemberConfig } from '../../server/index.js';
 import { startTestMember, type TestMember } from '../helpers/test-member.js';
 
@@ -17,6 +17,18 @@ interface Answer {
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
+
+/** The whole answer of a response. */
+function answerOf(res: IncomingMessage): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+    );
+    res.on('error', reject);
+  });
+}
 
 /** One HTTP/1.1 request with exactly these headers (Host included when given). */
 function send(
@@ -30,18 +42,7 @@ function send(
   return new Promise((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: url.port, method, path, headers, setHost: headers['host'] === undefined },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on('error', reject);
-      },
+      (res) => answerOf(res).then(resolve, reject),
     );
     req.on('error', reject);
     req.end(body);
@@ -70,17 +71,7 @@ function upgrade(base: string, headers: Record<string, string> = {}): Promise<An
       socket.destroy();
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' });
     });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-    });
+    req.on('response', (res) => answerOf(res).then(resolve, reject));
     req.on('error', reject);
     req.end();
   });
