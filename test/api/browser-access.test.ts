@@ -6,9 +6,12 @@
  * refused write proves the key unchanged.
  */
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { resolveMemberConfig } from '../../server/index.js';
 import { startTestMember, type TestMember } from '../helpers/test-member.js';
+import { createTestPki, type TestPki } from '../helpers/tls.js';
 
 interface Answer {
   readonly status: number;
@@ -290,6 +293,52 @@ describe('browser access to the client port (--cors, --host-whitelist)', functio
       expect(a.status, a.body).to.equal(200);
       expect(a.headers['access-control-allow-origin']).to.equal('*');
       expect((await upgrade(m.url, { origin: 'http://anyone.example' })).status).to.equal(101);
+    });
+  });
+
+  context('over TLS, with --host-whitelist set', () => {
+    let m: TestMember;
+    let pki: TestPki;
+    before(async () => {
+      pki = await createTestPki();
+      m = await startTestMember('browser-tls', { tls: pki, flags: { hostWhitelist: ['localhost'] } });
+    });
+    after(async () => {
+      await m?.stop();
+      await pki?.remove();
+    });
+
+    /** A gateway put over https with the PKI's client certificate and these headers. */
+    function tlsPut(headers: Record<string, string>): Promise<Answer> {
+      const url = new URL(m.url);
+      return new Promise((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/v3/kv/put',
+            headers,
+            setHost: headers['host'] === undefined,
+            servername: 'localhost',
+            ca: readFileSync(pki.caFile),
+            cert: readFileSync(pki.peer.certFile),
+            key: readFileSync(pki.peer.keyFile),
+          },
+          (res) => answerOf(res).then(resolve, reject),
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ key: b64('tls'), value: b64('v') }));
+      });
+    }
+
+    it('does not check the Host (a rebound name fails the certificate), and counts any same origin', async () => {
+      const host = `dash.example:${new URL(m.url).port}`;
+      expect((await tlsPut({ host })).status).to.equal(200);
+      const same = await tlsPut({ host, origin: `https://${host}` });
+      expect(same.status, same.body).to.equal(200);
+      expect(same.headers['access-control-allow-origin']).to.equal(`https://${host}`);
+      expect((await tlsPut({ host, origin: `https://other.example` })).status).to.equal(403);
     });
   });
 
