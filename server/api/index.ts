@@ -13,7 +13,12 @@
 import { noopLogger, type Logger } from '../platform/logger.js';
 import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
-import { BrowserAccess, BrowserAccessConfigError, resolveBrowserAccess } from './browser-access.js';
+import {
+  BrowserAccess,
+  BrowserAccessConfigError,
+  resolveBrowserAccess,
+  type BrowserAccessOptions,
+} from './browser-access.js';
 import { ClientGateway } from './client-gateway.js';
 import { GrpcDoor } from './grpc/door.js';
 import { LeaseForwarder } from './grpc/lease-forward.js';
@@ -101,7 +106,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     }
   }
   const limits = resolveApiLimits(options.limits);
-  let browserOptions;
+  let browserOptions: BrowserAccessOptions;
   try {
     browserOptions = resolveBrowserAccess({
       ...(options.cors === undefined ? {} : { corsOrigins: options.cors }),
