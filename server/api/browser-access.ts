@@ -107,13 +107,11 @@ export function resolveBrowserAccess(options: Partial<BrowserAccessOptions> = {}
   const hostWhitelist = (hosts.length === 0 ? ['*'] : hosts).map((entry) => {
     const host = normalHost(entry);
     if (host === '*') return '*';
-    if (
-      host === '' ||
-      /[\s/@?#]/.test(host) ||
-      hostNameOf(isIP(host) === 6 ? `[${host}]` : host) === undefined
-    )
+    // Spelled as a request's Host is read (lower case, IDNs in punycode), so that they compare.
+    const name = host === '' ? undefined : hostNameOf(isIP(host) === 6 ? `[${host}]` : host);
+    if (name === undefined)
       throw new BrowserAccessConfigError('hostWhitelist', `'${entry}' is not a host name or *`);
-    return host;
+    return name;
   });
   return { corsOrigins, hostWhitelist };
 }

@@ -350,6 +350,9 @@ describe('browser access to the client port (--cors, --host-whitelist)', functio
       });
       expect(c.cors).to.deep.equal(['http://app.example']);
       expect(c.hostWhitelist).to.deep.equal(['localhost', '::1']);
+      expect(resolveMemberConfig({ hostWhitelist: ['Bücher.example'] }).hostWhitelist).to.deep.equal([
+        'xn--bcher-kva.example',
+      ]);
       expect(resolveMemberConfig({}).cors).to.deep.equal([]);
       expect(resolveMemberConfig({ hostWhitelist: [] }).hostWhitelist).to.deep.equal(['*']);
       expect(() => resolveMemberConfig({ cors: ['app.example'] })).to.throw(/^cors: /);
