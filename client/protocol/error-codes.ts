@@ -101,6 +101,14 @@ export const ErrorCode = {
    * authenticate again (the SDK does) and retry.
    */
   AuthOldRevision: 'AUTH_OLD_REVISION',
+  // ---- browser access (docs/security.md): etcd's --cors and --host-whitelist ----
+  /**
+   * The request comes from a browser page whose origin the member does not allow (`--cors`); the
+   * gateway, preflights and WebSocket upgrades from it are refused.
+   */
+  OriginNotAllowed: 'ORIGIN_NOT_ALLOWED',
+  /** A cleartext request's Host header names a host not in `--host-whitelist` (DNS rebinding guard). */
+  HostNotAllowed: 'HOST_NOT_ALLOWED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -400,6 +408,21 @@ export const ERROR_CODE_INFO: { readonly [C in ErrorCode]: ErrorCodeInfo } = {
     G.InvalidArgument,
     400,
     'the auth store changed since the token or the check; authenticate again and retry',
+  ),
+  ORIGIN_NOT_ALLOWED: info(
+    false,
+    false,
+    G.PermissionDenied,
+    403,
+    'the browser page origin is not allowed (--cors): gateway, preflight and WebSocket refused',
+  ),
+  // The client port answers it with HTTP 421, as etcd does; 400 is the gateway's mapping of code 3.
+  HOST_NOT_ALLOWED: info(
+    false,
+    false,
+    G.InvalidArgument,
+    400,
+    'the Host header is not in --host-whitelist (cleartext connections; a DNS rebinding guard)',
   ),
 };
 

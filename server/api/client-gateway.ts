@@ -19,13 +19,20 @@ export function chooseSubprotocol(header: string | undefined): string | undefine
   return undefined;
 }
 
-function refuse(socket: Duplex, status: number, reason: string, body: string): void {
+/** Refuses an upgrade with a plain HTTP answer and closes the connection. */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  reason: string,
+  body: string,
+  contentType = 'text/plain; charset=utf-8',
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: ${contentType}\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
@@ -86,16 +93,21 @@ export class ClientGateway {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '/').split('?')[0];
     if (this.closing) {
-      refuse(socket, 503, 'Service Unavailable', 'member shutting down\n');
+      refuseUpgrade(socket, 503, 'Service Unavailable', 'member shutting down\n');
       return;
     }
     if (path !== WEBSOCKET_PATH) {
-      refuse(socket, 404, 'Not Found', `the WebSocket endpoint is ${WEBSOCKET_PATH}\n`);
+      refuseUpgrade(socket, 404, 'Not Found', `the WebSocket endpoint is ${WEBSOCKET_PATH}\n`);
       return;
     }
     const offered = req.headers['sec-websocket-protocol'];
     if (chooseSubprotocol(offered) === undefined) {
-      refuse(socket, 400, 'Bad Request', `supported subprotocols: ${SUPPORTED_SUBPROTOCOLS.join(', ')}\n`);
+      refuseUpgrade(
+        socket,
+        400,
+        'Bad Request',
+        `supported subprotocols: ${SUPPORTED_SUBPROTOCOLS.join(', ')}\n`,
+      );
       return;
     }
     socket.on('error', () => socket.destroy());

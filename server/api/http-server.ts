@@ -9,11 +9,16 @@
  *     POST /v3/...                          the etcd-compatible JSON gateway (injected handler)
  *     GET  (Upgrade: websocket)             the Concord WebSocket protocol (injected handler)
  *
- * Bodies are read with a byte limit; malformed requests get a JSON error and never reach the
- * handlers. Nothing a client sends can throw out of this module.
+ *   OPTIONS (any path)                    a CORS preflight: 200, with CORS headers for an allowed origin
+ *
+ * Every request and upgrade passes the browser access check first (browser-access.ts: `--cors`,
+ * `--host-whitelist`): a refused one never reaches a route or a door. Bodies are read with a byte
+ * limit; malformed requests get a JSON error and never reach the handlers. Nothing a client sends
+ * can throw out of this module.
  */
 import {
   createServer as createHttpServer,
+  STATUS_CODES,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -22,6 +27,8 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
+import type { BrowserAccess } from './browser-access.js';
+import { refuseUpgrade } from './client-gateway.js';
 import { consoleAsset } from './console-assets.js';
 import { routeByPreface } from './listener-routing.js';
 
@@ -56,6 +63,8 @@ export interface ClientHttpOptions {
   readonly consoleWrites?: boolean;
   /** The members' client URLs now, for the console's Content-Security-Policy. */
   readonly consoleConnectTo?: () => readonly string[];
+  /** Which browser pages may use the port (`--cors`, `--host-whitelist`); absent: no check. */
+  readonly access?: BrowserAccess;
   readonly tls?: SecureContextOptions & {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
@@ -94,6 +103,19 @@ export class ClientHttpServer {
       const server: Server = createHttpServer(onRequest);
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         try {
+          // A page on any origin may open a WebSocket (no CORS applies): the origin is checked here.
+          const verdict = this.options.access?.check(req, true);
+          if (verdict !== undefined && !verdict.allowed) {
+            const r = this.options.errorReply(verdict.error);
+            refuseUpgrade(
+              socket,
+              verdict.status,
+              STATUS_CODES[verdict.status] ?? '',
+              r.body,
+              'application/json',
+            );
+            return;
+          }
           this.handlers.upgrade(req, socket, head);
         } catch {
           socket.destroy();
@@ -141,6 +163,18 @@ export class ClientHttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
+    const preflight = req.method === 'OPTIONS';
+    const gateway = path.startsWith('/v3/') || path.startsWith('/v3beta/');
+    // Every gateway path may change state or read keys: a page whose origin is not allowed is
+    // refused there (and on preflights); elsewhere its answer only lacks CORS headers.
+    const verdict = this.options.access?.check(req, preflight || gateway);
+    if (verdict !== undefined) {
+      if (!verdict.allowed)
+        return reply(res, { ...this.options.errorReply(verdict.error), status: verdict.status });
+      for (const [name, value] of Object.entries(verdict.corsHeaders)) res.setHeader(name, value);
+    }
+    // etcd answers every OPTIONS with 200 and its CORS headers, whatever the path.
+    if (preflight) return reply(res, { status: 200, body: '' });
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/health') return reply(res, this.handlers.health());
       if (path === '/metrics') return reply(res, this.handlers.metrics());
@@ -154,7 +188,7 @@ export class ClientHttpServer {
           }),
         );
     }
-    if (path.startsWith('/v3/') || path.startsWith('/v3beta/')) {
+    if (gateway) {
       if (req.method !== 'POST') {
         return reply(res, {
           status: 405,

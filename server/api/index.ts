@@ -13,6 +13,12 @@
 import { noopLogger, type Logger } from '../platform/logger.js';
 import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
+import {
+  BrowserAccess,
+  BrowserAccessConfigError,
+  resolveBrowserAccess,
+  type BrowserAccessOptions,
+} from './browser-access.js';
 import { ClientGateway } from './client-gateway.js';
 import { GrpcDoor } from './grpc/door.js';
 import { LeaseForwarder } from './grpc/lease-forward.js';
@@ -32,6 +38,11 @@ export type {
 } from './backend.js';
 export { NotLeaderError } from './backend.js';
 export { API_DEFAULTS, InvalidConfigError, resolveApiLimits } from './options.js';
+export {
+  BROWSER_ACCESS_DEFAULTS,
+  resolveBrowserAccess,
+  type BrowserAccessOptions,
+} from './browser-access.js';
 export type { ApiLimits, ApiServerLimits } from './options.js';
 export { MetricsRegistry } from './metrics.js';
 export { toErrorBody } from './errors.js';
@@ -60,6 +71,13 @@ export interface ClientApiOptions {
   readonly consoleWrites?: boolean;
   /** The members' client URLs now: the only hosts the console page may open WebSockets to. */
   readonly consoleConnectTo?: () => readonly string[];
+  /**
+   * Browser page origins allowed besides the cluster's own client URLs and the same origin
+   * (etcd's `--cors`; `*`: every origin). Default none (docs/security.md).
+   */
+  readonly cors?: readonly string[];
+  /** Host names accepted in the Host header of cleartext requests (etcd's `--host-whitelist`). Default `*`. */
+  readonly hostWhitelist?: readonly string[];
 }
 
 export interface ClientApi {
@@ -88,6 +106,22 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     }
   }
   const limits = resolveApiLimits(options.limits);
+  let browserOptions: BrowserAccessOptions;
+  try {
+    browserOptions = resolveBrowserAccess({
+      ...(options.cors === undefined ? {} : { corsOrigins: options.cors }),
+      ...(options.hostWhitelist === undefined ? {} : { hostWhitelist: options.hostWhitelist }),
+    });
+  } catch (err) {
+    if (!(err instanceof BrowserAccessConfigError)) throw err;
+    throw new InvalidConfigError(err.field === 'corsOrigins' ? 'cors' : 'hostWhitelist', err.message);
+  }
+  // The port's own URLs are known once it listens; the members' come from the membership.
+  let boundUrls: readonly string[] = [];
+  const access = new BrowserAccess(browserOptions, () => [
+    ...boundUrls,
+    ...(options.consoleConnectTo?.() ?? []),
+  ]);
   const logger = options.logger ?? noopLogger;
   const registry = options.metrics ?? new MetricsRegistry();
   const serverVersion = options.serverVersion ?? packageVersion();
@@ -117,6 +151,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       maxBodyBytes: limits.maxFrameBytes,
       errorReply: gatewayErrorReply,
       consoleWrites: options.consoleWrites === true,
+      access,
       ...(options.consoleConnectTo === undefined ? {} : { consoleConnectTo: options.consoleConnectTo }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
     },
@@ -132,6 +167,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
   let urls: string[];
   try {
     urls = await server.start();
+    boundUrls = urls;
   } catch (err) {
     await server.close();
     await ws.close();

@@ -12,8 +12,11 @@ import {
   type MemberConfigField,
 } from '../member/config.js';
 
-/** How a flag's text becomes the field's value: int and bool as such, urls a comma-separated list. */
-export type FlagType = 'string' | 'int' | 'bool' | 'urls' | 'enum';
+/**
+ * How a flag's text becomes the field's value: int and bool as such, urls and list a
+ * comma-separated list (of URLs; of any text).
+ */
+export type FlagType = 'string' | 'int' | 'bool' | 'urls' | 'list' | 'enum';
 
 export interface FlagSpec {
   readonly name: string;
@@ -219,6 +222,18 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     help: 'let the web console at /ui put and delete keys (with a confirmation; permissions still apply)',
   },
   {
+    name: 'cors',
+    field: 'cors',
+    type: 'list',
+    help: "browser page origins (http(s)://host[:port], comma-separated) allowed to use the client port besides the cluster's own URLs and the same origin; * allows every origin (etcd's default; unsafe on a shared machine)",
+  },
+  {
+    name: 'host-whitelist',
+    field: 'hostWhitelist',
+    type: 'list',
+    help: 'host names accepted in the Host header of cleartext client requests (comma-separated; a guard against DNS rebinding); * accepts every name',
+  },
+  {
     name: 'strict-reconfig-check',
     field: 'strictReconfigCheck',
     type: 'bool',
@@ -260,7 +275,8 @@ export function helpText(): string {
 function defaultText(f: FlagSpec): string | undefined {
   if (f.field === undefined || !Object.hasOwn(MEMBER_DEFAULTS, f.field)) return undefined;
   const value: unknown = MEMBER_DEFAULTS[f.field as keyof typeof MEMBER_DEFAULTS];
-  return Array.isArray(value) ? value.join(',') : String(value);
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
+  return String(value);
 }
 
 /** The flag that sets `field` (every field has one: test/unit/cli/flags.test.ts). */

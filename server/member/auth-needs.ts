@@ -11,6 +11,10 @@
  * - watch: read on the watched range, checked at creation;
  * - lease revoke / keep-alive: write on every key attached to the lease (the caller's keys go away
  *   or stay alive);
+ * - lease timeToLive with `keys`: read on every key attached to the lease (the answer names them;
+ *   etcd's checkLeaseTimeToLive); without `keys`, a valid token only;
+ * - lease list: read on every key attached to every lease, or PERMISSION_DENIED (etcd's
+ *   checkLeaseLeases: which leases exist tells who holds what);
  * - member, maintenance (snapshot, alarms), compaction and auth management: the root role.
  */
 import type * as P from '../../client/protocol/index.js';
@@ -73,4 +77,9 @@ export function watchNeeds(req: P.WatchCreateRequest): Need[] {
 /** Write on each key attached to a lease (`keys`: binary strings as the lessor holds them). */
 export function leaseNeeds(keys: readonly Uint8Array[]): Need[] {
   return keys.map((k) => write(k));
+}
+
+/** Read on each key attached to a lease or leases: what an answer naming those keys needs. */
+export function leaseKeysReadNeeds(keys: Iterable<Uint8Array>): Need[] {
+  return Array.from(keys, (k) => read(k));
 }

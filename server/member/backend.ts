@@ -34,6 +34,7 @@ import { MaintenanceHandlers } from './maintenance-backend.js';
 import { MemberAuth } from './auth-handlers.js';
 import {
   deleteRangeNeeds,
+  leaseKeysReadNeeds,
   leaseNeeds,
   putNeeds,
   rangeNeeds,
@@ -201,12 +202,22 @@ export class MemberBackend implements ClientBackend {
     options: CallOptions,
   ): Promise<P.LeaseTimeToLiveResponse> {
     await this.readIndex(options);
-    return this.gated(options, [], () => this.leases.timeToLive(req));
+    // The keys in the answer are names the caller must be able to read (etcd 3.5's rule).
+    return this.gated(
+      options,
+      () => (req.keys ? leaseKeysReadNeeds(this.leases.keys(req.id)) : []),
+      () => this.leases.timeToLive(req),
+    );
   }
 
   async leaseLeases(options: CallOptions): Promise<P.LeaseLeasesResponse> {
     await this.readIndex(options);
-    return this.gated(options, [], () => this.leases.leases());
+    // Which leases exist says who holds keys where: read on every attached key (etcd's rule).
+    return this.gated(
+      options,
+      () => leaseKeysReadNeeds(this.leases.allKeys()),
+      () => this.leases.leases(),
+    );
   }
 
   leader(): BackendLeader {

@@ -14,6 +14,11 @@
  * Kept free of the member's runtime (no `ws` types) so that a consumer's compiler reading
  * `concord/server`'s declarations needs nothing else.
  */
+import {
+  BROWSER_ACCESS_DEFAULTS,
+  BrowserAccessConfigError,
+  resolveBrowserAccess,
+} from '../api/browser-access.js';
 import { parseTokenSpec, type TokenSpec } from '../auth/token-spec.js';
 import { clusterIdOf, memberIdOf } from './member-ids.js';
 
@@ -133,6 +138,18 @@ export interface MemberConfig {
   /** Let the web console at /ui offer put and delete (still subject to permissions). Default false. */
   readonly consoleWrites?: boolean;
   /**
+   * etcd's `--cors`: browser page origins (`http(s)://host[:port]`) allowed to use the client port
+   * besides the cluster's own client URLs and the same origin; `['*']`: every origin (etcd's
+   * default, not Concord's). A page on another origin is refused on the gateway and WebSocket
+   * (docs/security.md). Default none.
+   */
+  readonly cors?: readonly string[];
+  /**
+   * etcd's `--host-whitelist`: host names accepted in the Host header of cleartext client requests
+   * (a guard against DNS rebinding); `['*']`: every name. Default `['*']`.
+   */
+  readonly hostWhitelist?: readonly string[];
+  /**
    * etcd's `--strict-reconfig-check`: the leader refuses a membership change that could cost the
    * quorum (UNHEALTHY_CLUSTER, NOT_ENOUGH_STARTED_MEMBERS; docs/operations.md). Default true.
    */
@@ -170,6 +187,8 @@ type DefaultedField =
   | 'authToken'
   | 'authTokenTtl'
   | 'consoleWrites'
+  | 'cors'
+  | 'hostWhitelist'
   | 'strictReconfigCheck';
 
 /** The fixed defaults (the others are derived from fields: see each field's comment). */
@@ -199,6 +218,8 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   authToken: 'simple',
   authTokenTtl: 300,
   consoleWrites: false,
+  cors: Object.freeze([...BROWSER_ACCESS_DEFAULTS.corsOrigins]),
+  hostWhitelist: Object.freeze([...BROWSER_ACCESS_DEFAULTS.hostWhitelist]),
   strictReconfigCheck: true,
 });
 
@@ -240,6 +261,8 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   authToken: true,
   authTokenTtl: true,
   consoleWrites: true,
+  cors: true,
+  hostWhitelist: true,
   strictReconfigCheck: true,
 };
 
@@ -363,6 +386,10 @@ export interface ResolvedMemberConfig {
   readonly authTokenTtlSec: number;
   /** The web console offers put and delete (docs/console.md). */
   readonly consoleWrites: boolean;
+  /** Browser origins allowed besides the cluster's and the same origin (normalised; `*`: all). */
+  readonly cors: readonly string[];
+  /** Host names accepted in cleartext requests' Host header (normalised; `*`: all). */
+  readonly hostWhitelist: readonly string[];
   /** Refuse membership changes that could cost the quorum (membership-backend.ts). */
   readonly strictReconfigCheck: boolean;
 }
@@ -463,8 +490,25 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     authToken: tokenSpecOf(c.text('authToken', MEMBER_DEFAULTS.authToken)),
     authTokenTtlSec: c.integer('authTokenTtl', MEMBER_DEFAULTS.authTokenTtl, 1),
     consoleWrites: c.flag('consoleWrites', MEMBER_DEFAULTS.consoleWrites),
+    ...browserAccessOf(
+      c.texts('cors', MEMBER_DEFAULTS.cors),
+      c.texts('hostWhitelist', MEMBER_DEFAULTS.hostWhitelist),
+    ),
     strictReconfigCheck: c.flag('strictReconfigCheck', MEMBER_DEFAULTS.strictReconfigCheck),
   };
+}
+
+function browserAccessOf(
+  cors: readonly string[],
+  hostWhitelist: readonly string[],
+): { cors: readonly string[]; hostWhitelist: readonly string[] } {
+  try {
+    const resolved = resolveBrowserAccess({ corsOrigins: cors, hostWhitelist });
+    return { cors: resolved.corsOrigins, hostWhitelist: resolved.hostWhitelist };
+  } catch (err) {
+    if (!(err instanceof BrowserAccessConfigError)) throw err;
+    throw new InvalidConfigError(err.field === 'corsOrigins' ? 'cors' : 'hostWhitelist', err.message);
+  }
 }
 
 function tokenSpecOf(text: string): TokenSpec {
@@ -528,6 +572,14 @@ class Fields {
     if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
       throw new InvalidConfigError(field, `${shown(v)} is not one of ${values.join(', ')}`);
     return v as T;
+  }
+
+  texts(field: MemberConfigField, fallback: readonly string[]): readonly string[] {
+    const v = this.raw(field);
+    if (v === undefined) return fallback;
+    if (!Array.isArray(v) || v.some((u) => typeof u !== 'string'))
+      throw new InvalidConfigError(field, `must be a list of strings, not ${shown(v)}`);
+    return v as string[];
   }
 
   urls(field: MemberConfigField, fallback: readonly string[]): readonly string[] {

@@ -36,6 +36,11 @@ export class LeaseHandlers {
     return lessor.hasLease(id) ? (lessor.timeToLive(id, true).keys ?? []) : [];
   }
 
+  /** The attached keys of every lease: what listing the leases needs (auth on only: it walks them all). */
+  *allKeys(): Iterable<Uint8Array> {
+    for (const lease of this.core.machine.lessor.list()) yield* this.keys(lease.id);
+  }
+
   async grant(req: P.LeaseGrantRequest, options: CallOptions): Promise<P.LeaseGrantResponse> {
     // The id is decided before proposing, so every member applies the same grant.
     const id = req.id !== 0 ? req.id : this.leaseIds.next();

@@ -79,6 +79,8 @@ export async function startMember(
         metrics,
         consoleWrites: config.consoleWrites,
         consoleConnectTo: () => assembled.replica.memberList().flatMap((m) => m.clientUrls),
+        cors: config.cors,
+        hostWhitelist: config.hostWhitelist,
       }).catch((err: unknown) => {
         throw listenError('listen-client-urls', err);
       });

@@ -1,7 +1,9 @@
 /**
  * The permission matrix: users (root; readwrite, read-only and write-only on `app/`; no role) ×
  * operations (read, write, delete, txn inside the prefix and txn with an operation outside, range
- * over the prefix's end, watch, lease revoke with a key attached, compaction, alarms, membership),
+ * over the prefix's end, watch, lease revoke with a key attached, lease time-to-live with and
+ * without its keys, the lease list while a lease holds a key outside the prefix, compaction,
+ * alarms, membership),
  * each expected allowed or denied, over the WebSocket protocol (the SDK) and the gateway. Every
  * denied case then proves, as root, that the keys are unchanged.
  */
@@ -13,12 +15,31 @@ type UserName = 'root' | 'rw' | 'ro' | 'wo' | 'none';
 const USERS: readonly UserName[] = ['root', 'rw', 'ro', 'wo', 'none'];
 const pw = (u: UserName): string => `${u}-pw`;
 
+/** What root sets up before a case's operation and removes after it (so "nothing changed" holds). */
+interface Fixture {
+  readonly leaseId: number;
+  cleanup(): Promise<void>;
+}
+
 interface Case {
   readonly name: string;
   readonly allowed: readonly UserName[];
-  readonly ws: (c: Client, root: Client) => Promise<unknown>;
+  readonly fixture?: (root: Client) => Promise<Fixture>;
+  readonly ws: (c: Client, root: Client, fixture: Fixture | undefined) => Promise<unknown>;
   /** The gateway request, when the case has one: path and body (keys in base64). */
-  readonly gateway?: { readonly path: string; readonly body: Record<string, unknown> };
+  readonly gateway?: {
+    readonly path: string;
+    readonly body: Record<string, unknown> | ((fixture: Fixture | undefined) => Record<string, unknown>);
+  };
+}
+
+/** A lease held by root with `key` attached; cleanup revokes it (the key goes with it). */
+function leaseHolding(key: string): (root: Client) => Promise<Fixture> {
+  return async (root) => {
+    const lease = await root.lease.grant(60);
+    await root.put(key, 'leased', { lease: lease.id });
+    return { leaseId: lease.id, cleanup: () => root.lease.revoke(lease.id) };
+  };
 }
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -115,6 +136,44 @@ const CASES: readonly Case[] = [
     },
   },
   {
+    name: 'lease time-to-live of a lease holding app/lease, with its keys',
+    allowed: ['root', 'rw', 'ro'],
+    fixture: leaseHolding('app/lease'),
+    ws: async (c, _root, f) => {
+      const ttl = await c.lease.timeToLive(f!.leaseId, { keys: true });
+      expect(ttl.keys.map((k) => Buffer.from(k).toString())).to.deep.equal(['app/lease']);
+    },
+    gateway: { path: '/v3/lease/timetolive', body: (f) => ({ ID: String(f!.leaseId), keys: true }) },
+  },
+  {
+    name: 'lease time-to-live of a lease holding other/lease, with its keys',
+    allowed: ['root'],
+    fixture: leaseHolding('other/lease'),
+    ws: (c, _root, f) => c.lease.timeToLive(f!.leaseId, { keys: true }),
+    gateway: { path: '/v3/lease/timetolive', body: (f) => ({ ID: String(f!.leaseId), keys: true }) },
+  },
+  {
+    name: 'lease time-to-live of a lease holding other/lease, without its keys',
+    allowed: ['root', 'rw', 'ro', 'wo', 'none'],
+    fixture: leaseHolding('other/lease'),
+    ws: (c, _root, f) => c.lease.timeToLive(f!.leaseId),
+    gateway: { path: '/v3/lease/timetolive', body: (f) => ({ ID: String(f!.leaseId) }) },
+  },
+  {
+    name: 'the lease list while a lease holds app/lease',
+    allowed: ['root', 'rw', 'ro'],
+    fixture: leaseHolding('app/lease'),
+    ws: async (c, _root, f) => expect(await c.lease.leases()).to.include(f!.leaseId),
+    gateway: { path: '/v3/lease/leases', body: {} },
+  },
+  {
+    name: 'the lease list while a lease holds other/lease',
+    allowed: ['root'],
+    fixture: leaseHolding('other/lease'),
+    ws: (c) => c.lease.leases(),
+    gateway: { path: '/v3/lease/leases', body: {} },
+  },
+  {
     name: 'compaction',
     allowed: ['root'],
     ws: async (c, root) => c.compact((await root.getRange('app/a', '')).revision),
@@ -187,17 +246,22 @@ describe('the permission matrix over the WebSocket protocol and the gateway', fu
       const allowed = c.allowed.includes(u);
       it(`WebSocket: ${u} ${allowed ? 'may' : 'may not'} ${c.name}`, async () => {
         await reset();
-        const before = await snapshot();
-        const outcome = await c.ws(clients.get(u)!, root()).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        if (allowed) {
-          expect(outcome, String(outcome)).to.equal(undefined);
-          return;
+        const fixture = await c.fixture?.(root());
+        try {
+          const before = await snapshot();
+          const outcome = await c.ws(clients.get(u)!, root(), fixture).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          if (allowed) {
+            expect(outcome, String(outcome)).to.equal(undefined);
+            return;
+          }
+          expect(outcome, String(outcome)).to.be.instanceOf(PermissionDeniedError);
+          expect(await snapshot(), 'nothing changed').to.equal(before);
+        } finally {
+          await fixture?.cleanup();
         }
-        expect(outcome, String(outcome)).to.be.instanceOf(PermissionDeniedError);
-        expect(await snapshot(), 'nothing changed').to.equal(before);
       });
     }
     const gw = c.gateway;
@@ -206,31 +270,47 @@ describe('the permission matrix over the WebSocket protocol and the gateway', fu
       const allowed = c.allowed.includes(u);
       it(`gateway: ${u} ${allowed ? 'may' : 'may not'} ${c.name}`, async () => {
         await reset();
-        const before = await snapshot();
-        const auth = await fetch(`${m.url}/v3/auth/authenticate`, {
-          method: 'POST',
-          body: JSON.stringify({ name: u, password: pw(u) }),
-        });
-        const token = ((await auth.json()) as { token: string }).token;
-        // Compaction: at the current revision (an older one may be compacted already).
-        const body =
-          gw.path === '/v3/kv/compaction'
-            ? { revision: String((await root().getRange('app/a', '')).revision) }
-            : gw.body;
-        const res = await fetch(`${m.url}${gw.path}`, {
-          method: 'POST',
-          headers: { authorization: token },
-          body: JSON.stringify(body),
-        });
-        const text = await res.text();
-        if (allowed) {
-          expect(res.status, text).to.equal(200);
-          return;
+        const fixture = await c.fixture?.(root());
+        try {
+          await gatewayCase(gw, u, allowed, fixture);
+        } finally {
+          await fixture?.cleanup();
         }
-        expect(res.status, text).to.equal(403);
-        expect(text).to.contain('etcdserver: permission denied');
-        expect(await snapshot(), 'nothing changed').to.equal(before);
       });
     }
+  }
+
+  async function gatewayCase(
+    gw: NonNullable<Case['gateway']>,
+    u: UserName,
+    allowed: boolean,
+    fixture: Fixture | undefined,
+  ): Promise<void> {
+    const before = await snapshot();
+    const auth = await fetch(`${m.url}/v3/auth/authenticate`, {
+      method: 'POST',
+      body: JSON.stringify({ name: u, password: pw(u) }),
+    });
+    const token = ((await auth.json()) as { token: string }).token;
+    // Compaction: at the current revision (an older one may be compacted already).
+    const body =
+      gw.path === '/v3/kv/compaction'
+        ? { revision: String((await root().getRange('app/a', '')).revision) }
+        : typeof gw.body === 'function'
+          ? gw.body(fixture)
+          : gw.body;
+    const res = await fetch(`${m.url}${gw.path}`, {
+      method: 'POST',
+      headers: { authorization: token },
+      body: JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (allowed) {
+      expect(res.status, text).to.equal(200);
+      return;
+    }
+    expect(res.status, text).to.equal(403);
+    expect(text).to.contain('etcdserver: permission denied');
+    expect(await snapshot(), 'nothing changed').to.equal(before);
   }
 });

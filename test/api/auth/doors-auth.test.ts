@@ -121,6 +121,33 @@ describe('auth on the WebSocket protocol and the gRPC door', function () {
       }
     });
 
+    it("answers LeaseTimeToLive with keys and LeaseLeases only to a user who may read the leases' keys", async () => {
+      const root = new Etcd3({ hosts: hostPort, auth: { username: 'root', password: 'rootpw' } });
+      const user = new Etcd3({ hosts: hostPort, auth: { username: 'wsuser', password: 'wspw' } });
+      const lease = root.lease(60, { autoKeepAlive: false });
+      try {
+        await lease.put('secret/leased').value('x');
+        const ID = await lease.grant();
+        const refusal = (p: Promise<unknown>): Promise<string | undefined> =>
+          p.then(
+            () => undefined,
+            (err: Error) => err.message,
+          );
+        expect(await refusal(user.leaseClient.leaseTimeToLive({ ID, keys: true }))).to.match(
+          /permission denied/,
+        );
+        expect(await refusal(user.leaseClient.leaseLeases())).to.match(/permission denied/);
+        // Without its keys the answer names nothing: any authenticated user gets it, as in etcd.
+        expect(Number((await user.leaseClient.leaseTimeToLive({ ID })).TTL)).to.be.greaterThan(0);
+        const asRoot = await root.leaseClient.leaseTimeToLive({ ID, keys: true });
+        expect(asRoot.keys.map((k) => Buffer.from(k).toString())).to.deep.equal(['secret/leased']);
+      } finally {
+        await lease.revoke();
+        user.close();
+        root.close();
+      }
+    });
+
     it('manages users and roles through the Auth service as root', async () => {
       const root = new Etcd3({ hosts: hostPort, auth: { username: 'root', password: 'rootpw' } });
       try {

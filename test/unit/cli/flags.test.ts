@@ -57,6 +57,17 @@ describe('concord serve flags', () => {
     });
   });
 
+  it('reads --cors and --host-whitelist as comma-separated lists, an empty one as empty', () => {
+    expect(
+      memberConfigFromArgs(['--cors=http://a.example, https://b.example:8443', '--host-whitelist=localhost']),
+    ).to.deep.equal({ cors: ['http://a.example', 'https://b.example:8443'], hostWhitelist: ['localhost'] });
+    expect(memberConfigFromArgs(['--cors='])).to.deep.equal({ cors: [] });
+    expect(memberConfigFromArgs([], { CONCORD_HOST_WHITELIST: 'a,b' })).to.deep.equal({
+      hostWhitelist: ['a', 'b'],
+    });
+    expect(helpText()).to.include('--cors\n');
+  });
+
   it('reads JSON values of the config file as they are, URL lists included', () => {
     const dir = mkdtempSync(join(tmpdir(), 'concord-flags-'));
     try {
