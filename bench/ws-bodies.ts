@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- ws-bodies [--iterations N]`: what the WebSocket protocol's bodies cost to code,
  * per put, on each side, three ways:
- * - json: today's whole frames, JSON text with the hand-written validating codecs (codec.ts);
+ * - json: today's whole frames, JSON text with the validating codecs generated from the .proto
+ *   (client/protocol/gen/**\/*_codec.ts, by tools/protoc-gen-concord-codecs.ts; codec.ts);
  * - json-body: the same codecs on the body alone (params / result), to compare like with like;
- * - pb-json: the same JSON text read by @bufbuild/protobuf's generated-descriptor decoder
- *   (fromJson, then the codecs' fromProto for the domain rules) and written by its toJson; this is
- *   what deriving the JSON validation from the descriptors would cost;
+ * - pb-json: the same JSON text read by @bufbuild/protobuf's reflective decoder (fromJson, then the
+ *   codecs' fromProto for the domain rules) and written by its toJson: JSON from the descriptors
+ *   at run time instead of generated code;
  * - binary: protobuf binary bodies (fromBinary/toBinary with fromProto/toProto); the envelope
  *   (type, id, method: a few bytes) is left out, as in pb-json and json-body.
  * Prints CPU µs per put (median of 5 runs) for the server (decode the request, encode the response)

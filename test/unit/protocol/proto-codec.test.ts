@@ -14,8 +14,8 @@ import {
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { DEFAULT_LIMITS } from '../../../client/protocol/limits.js';
 import * as M from '../../../client/protocol/messages.js';
-import type { Codec } from '../../../client/protocol/schema.js';
-import type { ProtoMessage } from '../../../client/protocol/proto-codec.js';
+import type { Codec } from '../../../client/protocol/codec-runtime.js';
+import type { ProtoMessage } from '../../../client/protocol/codec-runtime.js';
 
 interface Refusal {
   readonly name: string;
