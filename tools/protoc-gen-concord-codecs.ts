@@ -22,7 +22,7 @@ import {
   type DescFile,
   type DescMessage,
 } from '@bufbuild/protobuf';
-import { createEcmaScriptPlugin, runNodeJs, type Schema } from '@bufbuild/protoplugin';
+import { createEcmaScriptPlugin, getComments, runNodeJs, type Schema } from '@bufbuild/protoplugin';
 import { posix } from 'node:path';
 
 const OPTIONS_FILE = 'concord/codec';
@@ -52,7 +52,9 @@ interface Extensions {
 function extensionsOf(schema: Schema): Extensions {
   const file = schema.allFiles.find((f) => f.name === OPTIONS_FILE);
   if (file === undefined)
-    throw new Error(`${OPTIONS_FILE}.proto is not among the inputs (${schema.allFiles.map((f) => f.name).join(", ")})`);
+    throw new Error(
+      `${OPTIONS_FILE}.proto is not among the inputs (${schema.allFiles.map((f) => f.name).join(', ')})`,
+    );
   const ext = (name: string): DescExtension => {
     const e = file.extensions.find((x) => x.name === name);
     if (e === undefined) throw new Error(`${OPTIONS_FILE}.proto lacks the extension ${name}`);
@@ -61,7 +63,13 @@ function extensionsOf(schema: Schema): Extensions {
   return { field: ext('field'), message: ext('message'), value: ext('value') };
 }
 
-const NO_FIELD_RULES: FieldRules = { domain: '', signed: false, required: false, txnOps: false, txnNested: false };
+const NO_FIELD_RULES: FieldRules = {
+  domain: '',
+  signed: false,
+  required: false,
+  txnOps: false,
+  txnNested: false,
+};
 const NO_MESSAGE_RULES: MessageRules = { check: [], oneofPayload: '', adapter: '' };
 
 // ---- names ----------------------------------------------------------------------------------
@@ -91,6 +99,19 @@ function localName(desc: DescMessage | DescEnum): string {
 
 function moduleAlias(file: DescFile): string {
   return file.name.replace(/[^a-zA-Z0-9]/g, '_');
+}
+
+/** The .proto's leading comment of an element as JSDoc lines, indented. */
+function jsdoc(desc: DescMessage | DescField | DescEnum, indent: string): string[] {
+  const text = getComments(desc).leading?.trim();
+  if (text === undefined || text === '') return [];
+  const lines = text.split('\n').map((l) => l.replace(/^ /, '').trimEnd());
+  if (lines.length === 1) return [`${indent}/** ${lines[0]!.replace(/\*\//g, '* /')} */`];
+  return [
+    `${indent}/**`,
+    ...lines.map((l) => `${indent} *${l === '' ? '' : ` ${l.replace(/\*\//g, '* /')}`}`),
+    `${indent} */`,
+  ];
 }
 
 // ---- one file -------------------------------------------------------------------------------
@@ -333,7 +354,9 @@ function decodeFieldLines(w: FileWriter, fd: DescField, i: number): string[] {
   const present = absentIsNull ? 'r != null' : 'r !== undefined';
   const ctxOf = rules.txnNested ? `rt.nestedTxn(ctx, path, ${name})` : 'ctx';
   if (fd.fieldKind === 'list') {
-    const t = domainType(w, fd, k).replace(/^readonly /, '').replace(/\[\]$/, '');
+    const t = domainType(w, fd, k)
+      .replace(/^readonly /, '')
+      .replace(/\[\]$/, '');
     lines.push(`let ${v}: readonly ${t}[] = [];`);
     lines.push(`if (${present}) {`);
     lines.push(`  const a = rt.listIn(r, path, ${name});`);
@@ -345,7 +368,9 @@ function decodeFieldLines(w: FileWriter, fd: DescField, i: number): string[] {
       lines.push(`    out[i] = ${fn(w, k.m, 'decode')}(a[i], \`\${lp}[\${i}]\`, ${ctxOf});`);
     } else {
       lines.push(`    const x = a[i];`);
-      lines.push(`    out[i] = x === null ? rt.nullItem(lp, i) : ${decodeScalarExpr(w, fd, k, 'x', 'i').replace('path', 'lp')};`);
+      lines.push(
+        `    out[i] = x === null ? rt.nullItem(lp, i) : ${decodeScalarExpr(w, fd, k, 'x', 'i').replace('path', 'lp')};`,
+      );
     }
     lines.push('  }');
     lines.push(`  ${v} = out;`);
@@ -391,7 +416,14 @@ function protoScalarExpr(w: FileWriter, k: Kind, x: string, name: string): strin
 }
 
 /** The value of a protobuf field as the domain's (`x` is the protobuf value). */
-function fromProtoScalarExpr(w: FileWriter, fd: DescField, k: Kind, x: string, f: string, ctxOf: string): string {
+function fromProtoScalarExpr(
+  w: FileWriter,
+  fd: DescField,
+  k: Kind,
+  x: string,
+  f: string,
+  ctxOf: string,
+): string {
   switch (k.k) {
     case 'bytes':
       return `rt.bytesCopy(${x})`;
@@ -399,7 +431,9 @@ function fromProtoScalarExpr(w: FileWriter, fd: DescField, k: Kind, x: string, f
     case 'bool':
       return x;
     case 'long':
-      return k.asString ? `rt.intIn(${x}, path, ${f}, ${w.minOf(fd)})` : `rt.bigIn(${x}, path, ${f}, ${w.minOf(fd)})`;
+      return k.asString
+        ? `rt.intIn(${x}, path, ${f}, ${w.minOf(fd)})`
+        : `rt.bigIn(${x}, path, ${f}, ${w.minOf(fd)})`;
     case 'int32':
       return `rt.numberIn(${x}, path, ${f}, 0)`;
     case 'enum': {
@@ -461,10 +495,12 @@ function writePlainMessage(w: FileWriter, m: DescMessage): void {
   const domainNames = fields.map((f) => w.domainName(f));
 
   // Types.
+  jsdoc(m, '').forEach((l) => w.out(l));
   w.out(`export interface ${n.raw} {`);
   if (fields.length === 0) w.out('  readonly _?: never;');
   fields.forEach((f, i) => {
     const opt = isOptional(w, f) ? '?' : '';
+    jsdoc(f, '  ').forEach((l) => w.out(l));
     w.out(`  readonly ${domainNames[i]}${opt}: ${domainType(w, f, kindOf(f))};`);
   });
   w.out('}');
@@ -517,7 +553,9 @@ function writePlainMessage(w: FileWriter, m: DescMessage): void {
       } else if (isOptional(w, f)) {
         w.out(`  if (${x} !== undefined) w.${f.name} = ${wireScalarExpr(w, k, x, name)};`);
       } else {
-        w.out(`  if (${notDefault(w, k, x).replace('NAME', name)}) w.${f.name} = ${wireScalarExpr(w, k, x, name)};`);
+        w.out(
+          `  if (${notDefault(w, k, x).replace('NAME', name)}) w.${f.name} = ${wireScalarExpr(w, k, x, name)};`,
+        );
       }
     });
     w.out('  return w;');
@@ -625,9 +663,12 @@ function writeOneofMessage(w: FileWriter, m: DescMessage): void {
   const names = JSON.stringify(members.map((x) => x.f.name).join(', '));
   const prefix = rules.adapter !== '' ? 'Raw' : '';
 
+  jsdoc(m, '').forEach((l) => w.out(l));
   w.out(`export type ${n.raw} =`);
   for (const x of members)
-    w.out(`  | { readonly type: ${JSON.stringify(x.type)}; readonly ${payload}: ${domainType(w, x.f, x.k)} }`);
+    w.out(
+      `  | { readonly type: ${JSON.stringify(x.type)}; readonly ${payload}: ${domainType(w, x.f, x.k)} }`,
+    );
   w.out(';');
   w.out('');
   w.out(`export interface ${n.wire} {`);
@@ -635,7 +676,9 @@ function writeOneofMessage(w: FileWriter, m: DescMessage): void {
   w.out('}');
   w.out('');
 
-  w.out(`function decode${prefix}${localName(m)}(value: unknown, path: string, ctx: rt.DecodeContext): ${n.raw} {`);
+  w.out(
+    `function decode${prefix}${localName(m)}(value: unknown, path: string, ctx: rt.DecodeContext): ${n.raw} {`,
+  );
   w.out(`  const o = rt.objectIn(value, path, ${JSON.stringify(m.name)});`);
   w.out(`  let d: ${n.raw} | undefined;`);
   w.out('  let set = 0;');
@@ -667,7 +710,9 @@ function writeOneofMessage(w: FileWriter, m: DescMessage): void {
   w.out('}');
   w.out('');
 
-  w.out(`function fromProto${prefix}${localName(m)}(m: ${n.pb}, path: string, ctx: rt.DecodeContext): ${n.raw} {`);
+  w.out(
+    `function fromProto${prefix}${localName(m)}(m: ${n.pb}, path: string, ctx: rt.DecodeContext): ${n.raw} {`,
+  );
   w.out(`  const o = m.${oneof.localName};`);
   w.out('  switch (o.case) {');
   for (const x of members) {
@@ -730,6 +775,7 @@ function writeCodec(w: FileWriter, m: DescMessage, n: Names, rules: MessageRules
 function writeEnum(w: FileWriter, e: DescEnum): void {
   const n = localName(e);
   const { wire, domain } = w.enumValues(e);
+  jsdoc(e, '').forEach((l) => w.out(l));
   w.out(`export const ${n}_WIRE = ${JSON.stringify(wire)} as const;`);
   w.out(`export const ${n}_DOMAIN = ${JSON.stringify(domain)} as const;`);
   w.out(`export type ${n} = (typeof ${n}_DOMAIN)[number];`);

@@ -38,7 +38,13 @@ const UNION_FIELD = {
   lease: 'lease',
 } as const;
 
-const TARGET_WIRE = { version: 'VERSION', create: 'CREATE', mod: 'MOD', value: 'VALUE', lease: 'LEASE' } as const;
+const TARGET_WIRE = {
+  version: 'VERSION',
+  create: 'CREATE',
+  mod: 'MOD',
+  value: 'VALUE',
+  lease: 'LEASE',
+} as const;
 
 /** A compare's operand, when given, is the one of its target (target_union). */
 export function compareUnion(

@@ -22,7 +22,8 @@ export function watchResponseOf<K extends D.WatchResponse['type']>(
   return {
     name,
     decode: (value, path, ctx) => only(WATCH_RESPONSE.decode(value, path, ctx), path),
-    decodeWire: (value, path, ctx) => WATCH_RESPONSE.toWire(only(WATCH_RESPONSE.decode(value, path, ctx), path)),
+    decodeWire: (value, path, ctx) =>
+      WATCH_RESPONSE.toWire(only(WATCH_RESPONSE.decode(value, path, ctx), path)),
     fromWire: (wire) => WATCH_RESPONSE.fromWire(wire) as R,
     toWire: (d) => WATCH_RESPONSE.toWire(d),
     fromProto: (message, desc, path, ctx) => only(WATCH_RESPONSE.fromProto(message, desc, path, ctx), path),

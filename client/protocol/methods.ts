@@ -382,10 +382,15 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     M.AUTH_USER_CHANGE_PASSWORD_RESPONSE,
     { idempotent: true, gatewayPath: '/v3/auth/user/changepw' },
   ),
-  'auth.userGrantRole': spec('auth.userGrantRole', M.AUTH_USER_GRANT_ROLE_REQUEST, M.AUTH_USER_GRANT_ROLE_RESPONSE, {
-    idempotent: true,
-    gatewayPath: '/v3/auth/user/grant',
-  }),
+  'auth.userGrantRole': spec(
+    'auth.userGrantRole',
+    M.AUTH_USER_GRANT_ROLE_REQUEST,
+    M.AUTH_USER_GRANT_ROLE_RESPONSE,
+    {
+      idempotent: true,
+      gatewayPath: '/v3/auth/user/grant',
+    },
+  ),
   'auth.userRevokeRole': spec(
     'auth.userRevokeRole',
     M.AUTH_USER_REVOKE_ROLE_REQUEST,

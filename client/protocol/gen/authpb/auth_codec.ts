@@ -16,6 +16,7 @@ export type Permission_Type = (typeof Permission_Type_DOMAIN)[number];
 export type WirePermission_Type = (typeof Permission_Type_WIRE)[number];
 
 export interface UserAddOptions {
+  /** The user authenticates by TLS client certificate only. */
   readonly noPassword: boolean;
 }
 
@@ -118,6 +119,7 @@ function toProtoUser(d: User): pb.User {
 export { decodeUser, toWireUser, fromProtoUser, toProtoUser };
 export const USER: rt.Codec<User, WireUser> = rt.codec("User", decodeUser, toWireUser, fromProtoUser, toProtoUser);
 
+/** Access to one key, or to the range [key, range_end). */
 export interface Permission {
   readonly permType: Permission_Type;
   readonly key: Uint8Array;

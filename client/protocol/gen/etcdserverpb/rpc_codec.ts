@@ -57,9 +57,14 @@ export const DowngradeRequest_DowngradeAction_DOMAIN = ["validate","enable","can
 export type DowngradeRequest_DowngradeAction = (typeof DowngradeRequest_DowngradeAction_DOMAIN)[number];
 export type WireDowngradeRequest_DowngradeAction = (typeof DowngradeRequest_DowngradeAction_WIRE)[number];
 
+/** On every response: who answered and at which point of the history. */
 export interface ResponseHeader {
   readonly clusterId: number;
   readonly memberId: number;
+  /**
+   * The store revision the request was applied (or read) at; for a progress notification, every
+   * later event of the stream has a higher revision.
+   */
   readonly revision: number;
   readonly raftTerm: number;
 }
@@ -113,14 +118,19 @@ export const RESPONSE_HEADER: rt.Codec<ResponseHeader, WireResponseHeader> = rt.
 
 export interface RangeRequest {
   readonly key: Uint8Array;
+  /** Empty: `key` alone. "\0": every key >= key. key + 1: every key with the prefix `key`. */
   readonly rangeEnd: Uint8Array;
+  /** 0: no limit. */
   readonly limit: number;
+  /** <= 0: the newest revision. */
   readonly revision: number;
   readonly sortOrder: RangeRequest_SortOrder;
   readonly sortTarget: RangeRequest_SortTarget;
+  /** Read the answering member's state without confirming it is up to date. */
   readonly serializable: boolean;
   readonly keysOnly: boolean;
   readonly countOnly: boolean;
+  /** Filters on the returned keys' revisions (0: no bound). */
   readonly minModRevision: number;
   readonly maxModRevision: number;
   readonly minCreateRevision: number;
@@ -228,7 +238,9 @@ export const RANGE_REQUEST: rt.Codec<RangeRequest, WireRangeRequest> = rt.codec(
 export interface RangeResponse {
   readonly header: ResponseHeader;
   readonly kvs: readonly mvccpb_kv.KeyValue[];
+  /** The limit cut the answer short. */
   readonly more: boolean;
+  /** Keys in the range, regardless of limit. */
   readonly count: number;
 }
 
@@ -293,9 +305,12 @@ export const RANGE_RESPONSE: rt.Codec<RangeResponse, WireRangeResponse> = rt.cod
 export interface PutRequest {
   readonly key: Uint8Array;
   readonly value: Uint8Array;
+  /** 0: no lease. */
   readonly lease: number;
   readonly prevKv: boolean;
+  /** Keep the current value (the key must exist). */
   readonly ignoreValue: boolean;
+  /** Keep the current lease (the key must exist). */
   readonly ignoreLease: boolean;
 }
 
@@ -410,6 +425,7 @@ export const PUT_RESPONSE: rt.Codec<PutResponse, WirePutResponse> = rt.codec("Pu
 
 export interface DeleteRangeRequest {
   readonly key: Uint8Array;
+  /** As in RangeRequest. */
   readonly rangeEnd: Uint8Array;
   readonly prevKv: boolean;
 }
@@ -521,6 +537,7 @@ function toProtoDeleteRangeResponse(d: DeleteRangeResponse): pb.DeleteRangeRespo
 export { decodeDeleteRangeResponse, toWireDeleteRangeResponse, fromProtoDeleteRangeResponse, toProtoDeleteRangeResponse };
 export const DELETE_RANGE_RESPONSE: rt.Codec<DeleteRangeResponse, WireDeleteRangeResponse> = rt.codec("DeleteRangeResponse", decodeDeleteRangeResponse, toWireDeleteRangeResponse, fromProtoDeleteRangeResponse, toProtoDeleteRangeResponse);
 
+/** One operation of a transaction branch. */
 export type RequestOp =
   | { readonly type: "range"; readonly request: RangeRequest }
   | { readonly type: "put"; readonly request: PutRequest }
@@ -697,6 +714,10 @@ function toProtoResponseOp(d: ResponseOp): pb.ResponseOp {
 export { decodeResponseOp, toWireResponseOp, fromProtoResponseOp, toProtoResponseOp };
 export const RESPONSE_OP: rt.Codec<ResponseOp, WireResponseOp> = rt.codec("ResponseOp", decodeResponseOp, toWireResponseOp, fromProtoResponseOp, toProtoResponseOp);
 
+/**
+ * A guard of a transaction: `target` of the key (or of every key of the range) compared with the
+ * value of the oneof.
+ */
 export interface RawCompare {
   readonly result: Compare_CompareResult;
   readonly target: Compare_CompareTarget;
@@ -706,6 +727,7 @@ export interface RawCompare {
   readonly modRevision?: number;
   readonly value?: Uint8Array;
   readonly lease?: number;
+  /** Numbers 9-63 are kept free for more targets. */
   readonly rangeEnd: Uint8Array;
 }
 
@@ -812,6 +834,7 @@ function toProtoCompare(d: Compare): pb.Compare {
 export { decodeCompare, toWireCompare, fromProtoCompare, toProtoCompare };
 export const COMPARE: rt.Codec<Compare, WireCompare> = rt.codec("Compare", decodeCompare, toWireCompare, fromProtoCompare, toProtoCompare);
 
+/** If every compare holds, `success` runs, else `failure`; the response lists their results in order. */
 export interface TxnRequest {
   readonly compare: readonly Compare[];
   readonly success: readonly RequestOp[];
@@ -958,8 +981,10 @@ function toProtoTxnResponse(d: TxnResponse): pb.TxnResponse {
 export { decodeTxnResponse, toWireTxnResponse, fromProtoTxnResponse, toProtoTxnResponse };
 export const TXN_RESPONSE: rt.Codec<TxnResponse, WireTxnResponse> = rt.codec("TxnResponse", decodeTxnResponse, toWireTxnResponse, fromProtoTxnResponse, toProtoTxnResponse);
 
+/** Drops the history before `revision` (each key keeps its newest version). */
 export interface CompactionRequest {
   readonly revision: number;
+  /** Answer only once the compaction is done, not just decided. */
   readonly physical: boolean;
 }
 
@@ -1128,12 +1153,18 @@ export const WATCH_REQUEST: rt.Codec<WatchRequest, WireWatchRequest> = rt.codec(
 
 export interface WatchCreateRequest {
   readonly key: Uint8Array;
+  /** As in RangeRequest. */
   readonly rangeEnd: Uint8Array;
+  /** First revision to report (inclusive); 0: from the next write. */
   readonly startRevision: number;
+  /** Send an empty response now and then while the watch is idle. */
   readonly progressNotify: boolean;
   readonly filters: readonly WatchCreateRequest_FilterType[];
+  /** Events carry the key-value before the change. */
   readonly prevKv: boolean;
+  /** The id the client wants for this watch; 0: the server picks one. */
   readonly watchId: number;
+  /** Split a revision too large for one response over several. */
   readonly fragment: boolean;
 }
 
@@ -1251,6 +1282,7 @@ function toProtoWatchCancelRequest(d: WatchCancelRequest): pb.WatchCancelRequest
 export { decodeWatchCancelRequest, toWireWatchCancelRequest, fromProtoWatchCancelRequest, toProtoWatchCancelRequest };
 export const WATCH_CANCEL_REQUEST: rt.Codec<WatchCancelRequest, WireWatchCancelRequest> = rt.codec("WatchCancelRequest", decodeWatchCancelRequest, toWireWatchCancelRequest, fromProtoWatchCancelRequest, toProtoWatchCancelRequest);
 
+/** Ask for a progress response covering every watch of the stream. */
 export interface WatchProgressRequest {
   readonly _?: never;
 }
@@ -1280,11 +1312,15 @@ export const WATCH_PROGRESS_REQUEST: rt.Codec<WatchProgressRequest, WireWatchPro
 
 export interface RawWatchResponse {
   readonly header: ResponseHeader;
+  /** -1 for a progress response that covers the whole stream. */
   readonly watchId: number;
   readonly created: boolean;
+  /** The watch ended: on request, or because of compact_revision / cancel_reason. */
   readonly canceled: boolean;
+  /** The watch's start revision was compacted: the oldest revision still available. */
   readonly compactRevision: number;
   readonly cancelReason: string;
+  /** More responses of the same revision follow. */
   readonly fragment: boolean;
   readonly events: readonly mvccpb_kv.Event[];
 }
@@ -1383,7 +1419,9 @@ export { decodeWatchResponse, toWireWatchResponse, fromProtoWatchResponse, toPro
 export const WATCH_RESPONSE: rt.Codec<WatchResponse, WireWatchResponse> = rt.codec("WatchResponse", decodeWatchResponse, toWireWatchResponse, fromProtoWatchResponse, toProtoWatchResponse);
 
 export interface LeaseGrantRequest {
+  /** Seconds. */
   readonly ttlSec: number;
+  /** 0: the server picks the id. */
   readonly id: number;
 }
 
@@ -1550,6 +1588,7 @@ function toProtoLeaseRevokeResponse(d: LeaseRevokeResponse): pb.LeaseRevokeRespo
 export { decodeLeaseRevokeResponse, toWireLeaseRevokeResponse, fromProtoLeaseRevokeResponse, toProtoLeaseRevokeResponse };
 export const LEASE_REVOKE_RESPONSE: rt.Codec<LeaseRevokeResponse, WireLeaseRevokeResponse> = rt.codec("LeaseRevokeResponse", decodeLeaseRevokeResponse, toWireLeaseRevokeResponse, fromProtoLeaseRevokeResponse, toProtoLeaseRevokeResponse);
 
+/** Raft-internal in etcd (a leader records remaining TTLs); listed for completeness. */
 export interface LeaseCheckpoint {
   readonly id: number;
   readonly remainingTtlSec: number;
@@ -1714,6 +1753,7 @@ export const LEASE_KEEP_ALIVE_REQUEST: rt.Codec<LeaseKeepAliveRequest, WireLease
 export interface LeaseKeepAliveResponse {
   readonly header: ResponseHeader;
   readonly id: number;
+  /** The renewed TTL in seconds; 0 (or less): the lease is gone. */
   readonly ttlSec: number;
 }
 
@@ -1761,6 +1801,7 @@ export const LEASE_KEEP_ALIVE_RESPONSE: rt.Codec<LeaseKeepAliveResponse, WireLea
 
 export interface LeaseTimeToLiveRequest {
   readonly id: number;
+  /** Also list the attached keys. */
   readonly keys: boolean;
 }
 
@@ -1804,6 +1845,7 @@ export const LEASE_TIME_TO_LIVE_REQUEST: rt.Codec<LeaseTimeToLiveRequest, WireLe
 export interface LeaseTimeToLiveResponse {
   readonly header: ResponseHeader;
   readonly id: number;
+  /** Seconds left; -1: expired or unknown. */
   readonly ttlSec: number;
   readonly grantedTtlSec: number;
   readonly keys: readonly Uint8Array[];
@@ -1990,6 +2032,7 @@ export const LEASE_LEASES_RESPONSE: rt.Codec<LeaseLeasesResponse, WireLeaseLease
 
 export interface Member {
   readonly id: number;
+  /** Empty until the member has started and published itself. */
   readonly name: string;
   readonly peerUrls: readonly string[];
   readonly clientUrls: readonly string[];
@@ -2132,6 +2175,7 @@ export const MEMBER_ADD_REQUEST: rt.Codec<MemberAddRequest, WireMemberAddRequest
 export interface MemberAddResponse {
   readonly header: ResponseHeader;
   readonly member: Member;
+  /** Every member after the change. */
   readonly members: readonly Member[];
 }
 
@@ -2398,6 +2442,7 @@ export { decodeMemberUpdateResponse, toWireMemberUpdateResponse, fromProtoMember
 export const MEMBER_UPDATE_RESPONSE: rt.Codec<MemberUpdateResponse, WireMemberUpdateResponse> = rt.codec("MemberUpdateResponse", decodeMemberUpdateResponse, toWireMemberUpdateResponse, fromProtoMemberUpdateResponse, toProtoMemberUpdateResponse);
 
 export interface MemberListRequest {
+  /** etcd 3.5: read the member list through the quorum. */
   readonly linearizable: boolean;
 }
 
@@ -2583,6 +2628,7 @@ export const MEMBER_PROMOTE_RESPONSE: rt.Codec<MemberPromoteResponse, WireMember
 
 export interface AlarmRequest {
   readonly action: AlarmRequest_AlarmAction;
+  /** 0: every member. */
   readonly memberId: number;
   readonly alarm: AlarmType;
 }
@@ -2753,18 +2799,26 @@ export const STATUS_REQUEST: rt.Codec<StatusRequest, WireStatusRequest> = rt.cod
 
 export interface StatusResponse {
   readonly header: ResponseHeader;
+  /** The etcd version whose API the member speaks. */
   readonly version: string;
+  /** Bytes of storage allocated. */
   readonly dbSizeBytes: number;
+  /** The member this one believes leads; 0: none. */
   readonly leader: number;
+  /** Raft's committed index. */
   readonly raftIndex: number;
   readonly raftTerm: number;
   readonly raftAppliedIndex: number;
+  /** Raised alarms and health problems, as text. */
   readonly errors: readonly string[];
+  /** Bytes of storage in use. */
   readonly dbSizeInUseBytes: number;
   readonly isLearner: boolean;
+  /** etcd 3.6 fields. */
   readonly storageVersion: string;
   readonly dbSizeQuotaBytes: number;
   readonly downgradeInfo?: DowngradeInfo;
+  /** Concord's own: the version of the Concord member (etcd clients skip an unknown field). */
   readonly concordVersion: string;
 }
 
@@ -3012,6 +3066,7 @@ export const HASH_REQUEST: rt.Codec<HashRequest, WireHashRequest> = rt.codec("Ha
 
 export interface HashResponse {
   readonly header: ResponseHeader;
+  /** Hash of the member's whole storage. */
   readonly hash: number;
 }
 
@@ -3053,6 +3108,7 @@ export { decodeHashResponse, toWireHashResponse, fromProtoHashResponse, toProtoH
 export const HASH_RESPONSE: rt.Codec<HashResponse, WireHashResponse> = rt.codec("HashResponse", decodeHashResponse, toWireHashResponse, fromProtoHashResponse, toProtoHashResponse);
 
 export interface HashKVRequest {
+  /** Hash the key-value history up to this revision; 0: the newest. */
   readonly revision: number;
 }
 
@@ -3091,7 +3147,9 @@ export const HASH_KV_REQUEST: rt.Codec<HashKVRequest, WireHashKVRequest> = rt.co
 export interface HashKVResponse {
   readonly header: ResponseHeader;
   readonly hash: number;
+  /** The compaction revision when hashing began. */
   readonly compactRevision: number;
+  /** etcd 3.6: the revision hashed up to. */
   readonly hashRevision: number;
 }
 
@@ -3170,9 +3228,12 @@ export { decodeSnapshotRequest, toWireSnapshotRequest, fromProtoSnapshotRequest,
 export const SNAPSHOT_REQUEST: rt.Codec<SnapshotRequest, WireSnapshotRequest> = rt.codec("SnapshotRequest", decodeSnapshotRequest, toWireSnapshotRequest, fromProtoSnapshotRequest, toProtoSnapshotRequest);
 
 export interface SnapshotResponse {
+  /** On the first response: the snapshot's point in time. */
   readonly header: ResponseHeader;
+  /** Blob bytes still to come after this response. */
   readonly remainingBytes: number;
   readonly blob: Uint8Array;
+  /** etcd 3.6: the version of the member that made the snapshot. */
   readonly version: string;
 }
 
@@ -3224,6 +3285,7 @@ export { decodeSnapshotResponse, toWireSnapshotResponse, fromProtoSnapshotRespon
 export const SNAPSHOT_RESPONSE: rt.Codec<SnapshotResponse, WireSnapshotResponse> = rt.codec("SnapshotResponse", decodeSnapshotResponse, toWireSnapshotResponse, fromProtoSnapshotResponse, toProtoSnapshotResponse);
 
 export interface MoveLeaderRequest {
+  /** The member to hand leadership to. */
   readonly targetId: number;
 }
 
@@ -3297,6 +3359,7 @@ export const MOVE_LEADER_RESPONSE: rt.Codec<MoveLeaderResponse, WireMoveLeaderRe
 
 export interface DowngradeRequest {
   readonly action: DowngradeRequest_DowngradeAction;
+  /** The target cluster version. */
   readonly version: string;
 }
 
@@ -3339,6 +3402,7 @@ export const DOWNGRADE_REQUEST: rt.Codec<DowngradeRequest, WireDowngradeRequest>
 
 export interface DowngradeResponse {
   readonly header: ResponseHeader;
+  /** The current cluster version. */
   readonly version: string;
 }
 
@@ -3512,6 +3576,7 @@ export interface AuthUserAddRequest {
   readonly name: string;
   readonly password: string;
   readonly options?: authpb_auth.UserAddOptions;
+  /** etcd 3.5: a password already hashed by the client. */
   readonly hashedPassword: string;
 }
 
@@ -3657,6 +3722,7 @@ export const AUTH_USER_DELETE_REQUEST: rt.Codec<AuthUserDeleteRequest, WireAuthU
 export interface AuthUserChangePasswordRequest {
   readonly name: string;
   readonly password: string;
+  /** etcd 3.5. */
   readonly hashedPassword: string;
 }
 
@@ -3985,6 +4051,7 @@ export { decodeAuthRoleDeleteRequest, toWireAuthRoleDeleteRequest, fromProtoAuth
 export const AUTH_ROLE_DELETE_REQUEST: rt.Codec<AuthRoleDeleteRequest, WireAuthRoleDeleteRequest> = rt.codec("AuthRoleDeleteRequest", decodeAuthRoleDeleteRequest, toWireAuthRoleDeleteRequest, fromProtoAuthRoleDeleteRequest, toProtoAuthRoleDeleteRequest);
 
 export interface AuthRoleGrantPermissionRequest {
+  /** The role. */
   readonly name: string;
   readonly perm?: authpb_auth.Permission;
 }
@@ -4210,6 +4277,7 @@ export const AUTH_STATUS_RESPONSE: rt.Codec<AuthStatusResponse, WireAuthStatusRe
 
 export interface AuthenticateResponse {
   readonly header: ResponseHeader;
+  /** Sent back as the `token` metadata of later calls. */
   readonly token: string;
 }
 

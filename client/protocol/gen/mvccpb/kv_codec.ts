@@ -16,12 +16,17 @@ export const Event_EventType_DOMAIN = ["put","delete"] as const;
 export type Event_EventType = (typeof Event_EventType_DOMAIN)[number];
 export type WireEvent_EventType = (typeof Event_EventType_WIRE)[number];
 
+/** One version of one key. */
 export interface KeyValue {
   readonly key: Uint8Array;
+  /** Revision of the write that created this generation of the key. */
   readonly createRevision: number;
+  /** Revision of the last write to the key. */
   readonly modRevision: number;
+  /** Writes to the key since its creation (1 after the creating write; a delete resets it). */
   readonly version: number;
   readonly value: Uint8Array;
+  /** Attached lease id; 0: none. */
   readonly lease: number;
 }
 
@@ -82,9 +87,12 @@ function toProtoKeyValue(d: KeyValue): pb.KeyValue {
 export { decodeKeyValue, toWireKeyValue, fromProtoKeyValue, toProtoKeyValue };
 export const KEY_VALUE: rt.Codec<KeyValue, WireKeyValue> = rt.codec("KeyValue", decodeKeyValue, toWireKeyValue, fromProtoKeyValue, toProtoKeyValue);
 
+/** One change seen by a watch. */
 export interface Event {
   readonly type: Event_EventType;
+  /** After a put: the new version. After a delete: the key with mod_revision set to the delete's. */
   readonly kv: KeyValue;
+  /** The version before the change, when the watch asked for it. */
   readonly prevKv?: KeyValue;
 }
 
