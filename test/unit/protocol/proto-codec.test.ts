@@ -1,6 +1,6 @@
 /**
- * The codecs' protobuf converters (client/protocol/proto-codec.ts) refuse what the JSON decoder
- * refuses, with the same code and message: the gRPC door and the JSON doors validate alike.
+ * The generated codecs' protobuf converters (fromProto, client/protocol/gen) refuse what the JSON
+ * decoder refuses, with the same code and message: the gRPC door and the JSON doors validate alike.
  */
 import { create, type DescMessage, type JsonValue, fromJson } from '@bufbuild/protobuf';
 import { expect } from 'chai';
