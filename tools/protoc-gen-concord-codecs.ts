@@ -804,7 +804,9 @@ function generateFile(schema: Schema, ext: Extensions, file: DescFile): void {
   const base = posix.basename(file.name);
   const f = schema.generateFile(`${file.name}_codec.ts`);
   f.preamble(file);
-  f.print('// The JSON and protobuf codecs of the messages above (tools/protoc-gen-concord-codecs.ts).');
+  f.print(
+    "// SDK types, wire JSON types and codecs of this file's messages (tools/protoc-gen-concord-codecs.ts).",
+  );
   f.print('');
   f.print(`import * as rt from '${up}codec-runtime.js';`);
   if (w.usesChecks) f.print(`import * as checks from '${up}codec-checks.js';`);

@@ -8,7 +8,7 @@
 // @generated from file etcdserverpb/rpc.proto (package etcdserverpb, syntax proto3)
 /* eslint-disable */
 
-// The JSON and protobuf codecs of the messages above (tools/protoc-gen-concord-codecs.ts).
+// SDK types, wire JSON types and codecs of this file's messages (tools/protoc-gen-concord-codecs.ts).
 
 import * as rt from '../../codec-runtime.js';
 import * as checks from '../../codec-checks.js';
