@@ -4,7 +4,7 @@
  * message → bytes. Two ways, so the ratio shows what the direct mapping saves:
  * - json: the former bridge, through proto3 JSON (toJson → the JSON codecs' validating decoder;
  *   toWire → fromJson), base64 both ways;
- * - direct: the codecs' fromProto / toProto (client/protocol/proto-codec.ts).
+ * - direct: the generated codecs' fromProto / toProto (the *_codec.ts files of client/protocol/gen).
  * Prints CPU µs per request (median of 5 runs) and the ratio.
  */
 import { fromBinary, fromJson, toBinary, toJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';

@@ -1,15 +1,20 @@
 /**
  * `npm run bench -- ws-bodies [--iterations N]`: what the WebSocket protocol's bodies cost to code,
  * per put, on each side, three ways:
- * - json: today's whole frames, JSON text with the hand-written validating codecs (codec.ts);
+ * - json: today's whole frames, JSON text with the validating codecs generated from the .proto
+ *   (client/protocol/gen/**\/*_codec.ts, by tools/protoc-gen-concord-codecs.ts; codec.ts);
  * - json-body: the same codecs on the body alone (params / result), to compare like with like;
- * - pb-json: the same JSON text read by @bufbuild/protobuf's generated-descriptor decoder
- *   (fromJson, then the codecs' fromProto for the domain rules) and written by its toJson; this is
- *   what deriving the JSON validation from the descriptors would cost;
+ * - pb-json: the same JSON text read by @bufbuild/protobuf's reflective decoder (fromJson, then the
+ *   codecs' fromProto for the domain rules) and written by its toJson: JSON from the descriptors
+ *   at run time instead of generated code;
  * - binary: protobuf binary bodies (fromBinary/toBinary with fromProto/toProto); the envelope
  *   (type, id, method: a few bytes) is left out, as in pb-json and json-body.
+ * - baseline (with `--baseline <dist>`): json-body with the codecs of another build of Concord (its
+ *   dist/ folder, e.g. a build of the commit before the codecs were generated), to measure a change
+ *   of the codecs against the code it replaces.
  * Prints CPU µs per put (median of 5 runs) for the server (decode the request, encode the response)
- * and the client (encode the request, decode the response).
+ * and the client (encode the request, decode the response), then the ratios: generated codecs vs
+ * reflective JSON (pb-json), and vs the baseline when given.
  */
 import { fromBinary, fromJson, toBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import {
@@ -23,11 +28,14 @@ import {
   type ProtoMessage,
 } from '../client/protocol/index.js';
 import { PutRequestSchema, PutResponseSchema } from '../client/protocol/gen/etcdserverpb/rpc_pb.js';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ArgReader } from './args.js';
 import { cpuMicrosPerCall } from './micro.js';
 import { median } from './stats.js';
 
-const USAGE = 'usage: npm run bench -- ws-bodies [--iterations 50000]';
+const USAGE =
+  'usage: npm run bench -- ws-bodies [--iterations 50000] [--baseline <dist dir of another build>]';
 
 const enc = new TextEncoder();
 const put = {
@@ -47,6 +55,36 @@ function must<T>(v: T | ProtocolError): T {
 }
 
 type Side = { readonly server: () => unknown; readonly client: () => unknown };
+
+/** What the baseline build must offer: the message codecs' JSON API, unchanged since the first one. */
+interface BaselineProtocol {
+  readonly codecs: {
+    readonly PUT_REQUEST: { toWire(d: unknown): unknown };
+    readonly PUT_RESPONSE: { toWire(d: unknown): unknown };
+  };
+  decodeMessage(codec: unknown, value: unknown): unknown;
+}
+
+async function baselineSide(dist: string): Promise<Side> {
+  const url = pathToFileURL(join(resolve(dist), 'client', 'protocol', 'index.js')).href;
+  const b = (await import(url)) as BaselineProtocol;
+  const paramsText = JSON.stringify(b.codecs.PUT_REQUEST.toWire(put));
+  const resultText = JSON.stringify(b.codecs.PUT_RESPONSE.toWire(result));
+  const check = (v: unknown): unknown => {
+    if (v instanceof Error) throw v;
+    return v;
+  };
+  return {
+    server: () => {
+      check(b.decodeMessage(b.codecs.PUT_REQUEST, JSON.parse(paramsText)));
+      return JSON.stringify(b.codecs.PUT_RESPONSE.toWire(result));
+    },
+    client: () => {
+      JSON.stringify(b.codecs.PUT_REQUEST.toWire(put));
+      return check(b.decodeMessage(b.codecs.PUT_RESPONSE, JSON.parse(resultText)));
+    },
+  };
+}
 
 function ways(): Record<'json' | 'json-body' | 'pb-json' | 'binary', Side> {
   const requestText = encodeFrame({ type: 'request', id: 7, method: 'kv.put', params: put });
@@ -115,12 +153,15 @@ function ways(): Record<'json' | 'json-body' | 'pb-json' | 'binary', Side> {
 export async function run(argv: string[]): Promise<void> {
   const a = new ArgReader(argv, USAGE);
   let iterations = 50_000;
+  let baseline: string | undefined;
   for (let f = a.flag(); f !== undefined; f = a.flag()) {
     if (f === '--iterations') iterations = a.integer(f);
+    else if (f === '--baseline') baseline = a.value(f);
     else throw a.unknown(f);
   }
   // The JSON codecs and the protobuf path agree on the request (guards the comparison itself).
-  const w = ways();
+  const w: Record<string, Side> = ways();
+  if (baseline !== undefined) w['baseline'] = await baselineSide(baseline);
   const viaJson = must(decodeMessage(codecs.PUT_REQUEST, codecs.PUT_REQUEST.toWire(put)));
   const viaBinary = must(
     decodeProtoMessage(
@@ -137,15 +178,15 @@ export async function run(argv: string[]): Promise<void> {
     JSON.stringify(codecs.PUT_REQUEST.toWire(viaBinary))
   )
     throw new Error('the JSON and binary paths disagree');
-  const names = Object.keys(w) as (keyof typeof w)[];
+  const names = Object.keys(w);
   const samples = new Map<string, number[]>();
   for (const n of names)
-    for (const side of ['server', 'client'] as const) cpuMicrosPerCall(w[n][side], iterations / 5);
+    for (const side of ['server', 'client'] as const) cpuMicrosPerCall(w[n]![side], iterations / 5);
   for (let r = 0; r < 5; r++)
     for (const n of names)
       for (const side of ['server', 'client'] as const) {
         const key = `${n}/${side}`;
-        samples.set(key, [...(samples.get(key) ?? []), cpuMicrosPerCall(w[n][side], iterations)]);
+        samples.set(key, [...(samples.get(key) ?? []), cpuMicrosPerCall(w[n]![side], iterations)]);
       }
   console.log('WebSocket body coding per put (64-byte value), CPU µs, median of 5');
   console.log(
@@ -158,5 +199,16 @@ export async function run(argv: string[]): Promise<void> {
     const c = median(samples.get(`${n}/client`)!);
     console.log(`| ${n} | ${s.toFixed(2)} | ${c.toFixed(2)} | ${(s / base).toFixed(2)}× |`);
   }
+  const ratio = (way: string, side: 'server' | 'client'): string =>
+    (median(samples.get(`${way}/${side}`)!) / median(samples.get(`json-body/${side}`)!)).toFixed(2);
+  console.log(
+    `generated JSON codecs are ${ratio('pb-json', 'server')}× (member) and ${ratio('pb-json', 'client')}× (client) ` +
+      "as fast as @bufbuild's reflective JSON",
+  );
+  if (baseline !== undefined)
+    console.log(
+      `generated JSON codecs are ${ratio('baseline', 'server')}× (member) and ${ratio('baseline', 'client')}× (client) ` +
+        `as fast as the codecs of ${baseline}`,
+    );
   await Promise.resolve();
 }

@@ -5,7 +5,7 @@
  *
  * Envelope fields (type, id, protocol_version, limits, error details, notices) are plain JSON:
  * numbers are JSON numbers and always safe integers. Inside `params` and `result` the etcd message
- * rules apply (proto3 JSON: int64 as strings, bytes as base64), see schema.ts.
+ * rules apply (proto3 JSON: int64 as strings, bytes as base64), see codec-runtime.ts.
  */
 import { ERROR_CODE_INFO, isErrorCode } from './error-codes.js';
 import { invalid, ProtocolError, type ErrorBody, type ErrorDetails } from './errors.js';
@@ -23,8 +23,8 @@ import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.js';
 import { RESPONSE_HEADER, SNAPSHOT_RESPONSE, LEASE_KEEP_ALIVE_RESPONSE } from './messages.js';
 import { isMethod, methodSpec, WATCH_STREAM_RESPONSE, type Method } from './methods.js';
 import type { DescMessage } from '@bufbuild/protobuf';
-import type { ProtoMessage } from './proto-codec.js';
-import { joinPath, type Codec, type DecodeContext } from './schema.js';
+import type { ProtoMessage } from './codec-runtime.js';
+import { joinPath, type Codec, type DecodeContext } from './codec-runtime.js';
 
 /** Longest client_name and auth_token accepted in a hello. */
 export const MAX_CLIENT_NAME_LENGTH = 256;
@@ -153,9 +153,7 @@ export function decodeMessage<D, W>(
   value: unknown,
   options: { limits?: ProtocolLimits; path?: string } = {},
 ): D | ProtocolError {
-  return guarded(() =>
-    codec.fromWire(codec.decodeWire(value, options.path ?? '', contextOf(options.limits ?? DEFAULT_LIMITS))),
-  );
+  return guarded(() => codec.decode(value, options.path ?? '', contextOf(options.limits ?? DEFAULT_LIMITS)));
 }
 
 /**
@@ -240,7 +238,7 @@ function decodeRequest(obj: Json, limits: ProtocolLimits): ClientFrame {
     }
     const raw = get(obj, 'params');
     const spec = methodSpec(method);
-    const params = spec.params.fromWire(spec.params.decodeWire(raw ?? {}, 'params', contextOf(limits)));
+    const params = spec.params.decode(raw ?? {}, 'params', contextOf(limits));
     const size = requestSizeBytes(params);
     if (size > limits.maxRequestBytes) {
       throw new ProtocolError(
@@ -368,9 +366,7 @@ const LIMIT_KEYS = [
 function decodeWelcome(obj: Json, limits: ProtocolLimits): WelcomeFrame {
   const protocolVersion = envelopeInt(obj, 'protocol_version', '', 1);
   const serverVersion = envelopeString(obj, 'server_version', '', MAX_MESSAGE_LENGTH, false) ?? '';
-  const header = RESPONSE_HEADER.fromWire(
-    RESPONSE_HEADER.decodeWire(get(obj, 'header'), 'header', contextOf(limits)),
-  );
+  const header = RESPONSE_HEADER.decode(get(obj, 'header'), 'header', contextOf(limits));
   const rawLimits = get(obj, 'limits');
   if (!isObject(rawLimits)) throw invalid('limits', 'must be a JSON object');
   const announced: Partial<Record<keyof ProtocolLimits, number>> = {};
@@ -390,7 +386,7 @@ function decodeWelcome(obj: Json, limits: ProtocolLimits): WelcomeFrame {
 }
 
 function decodeResult<D, W>(codec: Codec<D, W>, raw: unknown, limits: ProtocolLimits): D {
-  return codec.fromWire(codec.decodeWire(raw, 'result', contextOf(limits)));
+  return codec.decode(raw, 'result', contextOf(limits));
 }
 
 function resultOrError(obj: Json): { result: unknown } | { error: ErrorBody } {

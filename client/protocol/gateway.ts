@@ -10,7 +10,7 @@ import { ERROR_CODE_INFO } from './error-codes.js';
 import type { ErrorBody } from './errors.js';
 import { errorBodyToJson } from './codec.js';
 import { METHODS, type Method } from './methods.js';
-import type { WireObject } from './schema.js';
+import type { WireObject } from './codec-runtime.js';
 import type { ResponseHeader, WatchCanceled } from './types.js';
 
 /** What a gateway path serves: one method, or the watch stream (body: WatchRequest). */

@@ -92,8 +92,8 @@ export {
   WATCH_STREAM_RESPONSE,
 } from './methods.js';
 export type { MethodParams, MethodResult, MethodSpec, MethodTypes, StreamKind } from './methods.js';
-export type { Codec, DecodeContext, WireObject, WireValue } from './schema.js';
-export type { ProtoMessage } from './proto-codec.js';
+export type { Codec, DecodeContext, WireObject, WireValue } from './codec-runtime.js';
+export type { ProtoMessage } from './codec-runtime.js';
 export {
   AlarmAction,
   AlarmType,

@@ -1,9 +1,15 @@
 /**
- * One codec per etcd message (see schema.ts for what a codec does): KV and txn messages in
- * messages-kv.ts, watch messages in messages-watch.ts, lease, cluster and maintenance messages in
- * messages-admin.ts.
+ * The codec of every message of the client protocol, generated from the .proto files by
+ * tools/protoc-gen-concord-codecs.ts (client/protocol/gen/**\/*_codec.ts), plus the WatchResponse
+ * codecs restricted to the kinds one place allows (messages-watch.ts).
  */
-export * from './messages-kv.js';
-export * from './messages-watch.js';
-export * from './messages-admin.js';
-export * from './messages-auth.js';
+export * from './gen/etcdserverpb/rpc_codec.js';
+export * from './gen/mvccpb/kv_codec.js';
+export * from './gen/authpb/auth_codec.js';
+export { watchResponseOf } from './messages-watch.js';
+export {
+  MAX_AUTH_NAME_CHARS,
+  MAX_MEMBER_PEER_URLS,
+  MAX_PASSWORD_CHARS,
+  MAX_PEER_URL_LENGTH,
+} from './codec-checks.js';

@@ -4,8 +4,8 @@
  * bodies over HTTP.
  */
 import * as M from './messages.js';
-import * as A from './messages-auth.js';
-import type { Codec } from './schema.js';
+import type * as A from './messages-auth.js';
+import type { Codec } from './codec-runtime.js';
 import type * as D from './types.js';
 import type * as W from './wire.js';
 
@@ -266,7 +266,7 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: true,
     gatewayPath: '/v3/lease/timetolive',
   }),
-  'lease.leases': spec('lease.leases', M.EMPTY_REQUEST, M.LEASE_LEASES_RESPONSE, {
+  'lease.leases': spec('lease.leases', M.LEASE_LEASES_REQUEST, M.LEASE_LEASES_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/lease/leases',
   }),
@@ -284,7 +284,7 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: true,
     gatewayPath: '/v3/watch',
   }),
-  'watch.progress': spec('watch.progress', M.EMPTY_REQUEST, WATCH_PROGRESS, {
+  'watch.progress': spec('watch.progress', M.WATCH_PROGRESS_REQUEST, WATCH_PROGRESS, {
     idempotent: true,
     gatewayPath: '/v3/watch',
   }),
@@ -309,11 +309,11 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
       gatewayPath: '/v3/cluster/member/promote',
     },
   ),
-  'maintenance.status': spec('maintenance.status', M.EMPTY_REQUEST, M.STATUS_RESPONSE, {
+  'maintenance.status': spec('maintenance.status', M.STATUS_REQUEST, M.STATUS_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/maintenance/status',
   }),
-  'maintenance.snapshot': spec('maintenance.snapshot', M.EMPTY_REQUEST, M.SNAPSHOT_RESPONSE, {
+  'maintenance.snapshot': spec('maintenance.snapshot', M.SNAPSHOT_REQUEST, M.SNAPSHOT_RESPONSE, {
     stream: 'snapshot',
     idempotent: true,
     gatewayPath: '/v3/maintenance/snapshot',
@@ -323,7 +323,7 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     gatewayPath: '/v3/maintenance/alarm',
   }),
   // Maintenance and membership operations.
-  'maintenance.hash': spec('maintenance.hash', M.EMPTY_REQUEST, M.HASH_RESPONSE, {
+  'maintenance.hash': spec('maintenance.hash', M.HASH_REQUEST, M.HASH_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/maintenance/hash',
   }),
@@ -331,7 +331,7 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     idempotent: true,
     gatewayPath: '/v3/maintenance/hashkv',
   }),
-  'maintenance.defragment': spec('maintenance.defragment', M.EMPTY_REQUEST, M.DEFRAGMENT_RESPONSE, {
+  'maintenance.defragment': spec('maintenance.defragment', M.DEFRAGMENT_REQUEST, M.DEFRAGMENT_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/maintenance/defragment',
   }),
@@ -344,83 +344,88 @@ export const METHODS: { readonly [K in Method]: MethodSpec<K> } = {
     gatewayPath: '/v3/cluster/member/update',
   }),
   // ---- access control: etcd's Auth service and its gateway paths ----
-  'auth.enable': spec('auth.enable', A.AUTH_EMPTY_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.enable': spec('auth.enable', M.AUTH_ENABLE_REQUEST, M.AUTH_ENABLE_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/enable',
   }),
-  'auth.disable': spec('auth.disable', A.AUTH_EMPTY_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.disable': spec('auth.disable', M.AUTH_DISABLE_REQUEST, M.AUTH_DISABLE_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/disable',
   }),
-  'auth.status': spec('auth.status', A.AUTH_EMPTY_REQUEST, A.AUTH_STATUS_RESPONSE, {
+  'auth.status': spec('auth.status', M.AUTH_STATUS_REQUEST, M.AUTH_STATUS_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/status',
   }),
-  'auth.authenticate': spec('auth.authenticate', A.AUTHENTICATE_REQUEST, A.AUTHENTICATE_RESPONSE, {
+  'auth.authenticate': spec('auth.authenticate', M.AUTHENTICATE_REQUEST, M.AUTHENTICATE_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/authenticate',
   }),
-  'auth.userAdd': spec('auth.userAdd', A.AUTH_USER_ADD_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.userAdd': spec('auth.userAdd', M.AUTH_USER_ADD_REQUEST, M.AUTH_USER_ADD_RESPONSE, {
     idempotent: false,
     gatewayPath: '/v3/auth/user/add',
   }),
-  'auth.userGet': spec('auth.userGet', A.AUTH_USER_NAME_REQUEST, A.AUTH_USER_GET_RESPONSE, {
+  'auth.userGet': spec('auth.userGet', M.AUTH_USER_GET_REQUEST, M.AUTH_USER_GET_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/user/get',
   }),
-  'auth.userList': spec('auth.userList', A.AUTH_EMPTY_REQUEST, A.AUTH_USER_LIST_RESPONSE, {
+  'auth.userList': spec('auth.userList', M.AUTH_USER_LIST_REQUEST, M.AUTH_USER_LIST_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/user/list',
   }),
-  'auth.userDelete': spec('auth.userDelete', A.AUTH_USER_NAME_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.userDelete': spec('auth.userDelete', M.AUTH_USER_DELETE_REQUEST, M.AUTH_USER_DELETE_RESPONSE, {
     idempotent: false,
     gatewayPath: '/v3/auth/user/delete',
   }),
   'auth.userChangePassword': spec(
     'auth.userChangePassword',
-    A.AUTH_USER_CHANGE_PASSWORD_REQUEST,
-    A.AUTH_HEADER_RESPONSE,
+    M.AUTH_USER_CHANGE_PASSWORD_REQUEST,
+    M.AUTH_USER_CHANGE_PASSWORD_RESPONSE,
     { idempotent: true, gatewayPath: '/v3/auth/user/changepw' },
   ),
-  'auth.userGrantRole': spec('auth.userGrantRole', A.AUTH_USER_GRANT_ROLE_REQUEST, A.AUTH_HEADER_RESPONSE, {
-    idempotent: true,
-    gatewayPath: '/v3/auth/user/grant',
-  }),
+  'auth.userGrantRole': spec(
+    'auth.userGrantRole',
+    M.AUTH_USER_GRANT_ROLE_REQUEST,
+    M.AUTH_USER_GRANT_ROLE_RESPONSE,
+    {
+      idempotent: true,
+      gatewayPath: '/v3/auth/user/grant',
+    },
+  ),
   'auth.userRevokeRole': spec(
     'auth.userRevokeRole',
-    A.AUTH_USER_REVOKE_ROLE_REQUEST,
-    A.AUTH_HEADER_RESPONSE,
+    M.AUTH_USER_REVOKE_ROLE_REQUEST,
+    M.AUTH_USER_REVOKE_ROLE_RESPONSE,
     {
       idempotent: false,
       gatewayPath: '/v3/auth/user/revoke',
     },
   ),
-  'auth.roleAdd': spec('auth.roleAdd', A.AUTH_ROLE_ADD_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.roleAdd': spec('auth.roleAdd', M.AUTH_ROLE_ADD_REQUEST, M.AUTH_ROLE_ADD_RESPONSE, {
     idempotent: false,
     gatewayPath: '/v3/auth/role/add',
   }),
-  'auth.roleGet': spec('auth.roleGet', A.AUTH_ROLE_NAME_REQUEST, A.AUTH_ROLE_GET_RESPONSE, {
+  'auth.roleGet': spec('auth.roleGet', M.AUTH_ROLE_GET_REQUEST, M.AUTH_ROLE_GET_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/role/get',
   }),
-  'auth.roleList': spec('auth.roleList', A.AUTH_EMPTY_REQUEST, A.AUTH_ROLE_LIST_RESPONSE, {
+  'auth.roleList': spec('auth.roleList', M.AUTH_ROLE_LIST_REQUEST, M.AUTH_ROLE_LIST_RESPONSE, {
     idempotent: true,
     gatewayPath: '/v3/auth/role/list',
   }),
-  'auth.roleDelete': spec('auth.roleDelete', A.AUTH_ROLE_NAME_REQUEST, A.AUTH_HEADER_RESPONSE, {
+  'auth.roleDelete': spec('auth.roleDelete', M.AUTH_ROLE_DELETE_REQUEST, M.AUTH_ROLE_DELETE_RESPONSE, {
     idempotent: false,
     gatewayPath: '/v3/auth/role/delete',
   }),
   'auth.roleGrantPermission': spec(
     'auth.roleGrantPermission',
-    A.AUTH_ROLE_GRANT_PERMISSION_REQUEST,
-    A.AUTH_HEADER_RESPONSE,
+    M.AUTH_ROLE_GRANT_PERMISSION_REQUEST,
+    M.AUTH_ROLE_GRANT_PERMISSION_RESPONSE,
     { idempotent: true, gatewayPath: '/v3/auth/role/grant' },
   ),
   'auth.roleRevokePermission': spec(
     'auth.roleRevokePermission',
-    A.AUTH_ROLE_REVOKE_PERMISSION_REQUEST,
-    A.AUTH_HEADER_RESPONSE,
+    M.AUTH_ROLE_REVOKE_PERMISSION_REQUEST,
+    M.AUTH_ROLE_REVOKE_PERMISSION_RESPONSE,
     { idempotent: false, gatewayPath: '/v3/auth/role/revoke' },
   ),
 };

@@ -16,10 +16,22 @@
  * Requests have every field present (the decoder fills in proto3 defaults), so consumers never test
  * for undefined; only genuinely optional sub-messages (`prevKv`) are optional. The shapes are
  * assignable to server/mvcc's request types.
+ *
+ * The message types are generated from the .proto files (client/protocol/gen/**\/*_codec.ts, by
+ * tools/protoc-gen-concord-codecs.ts) and re-exported here under the SDK's names; written by hand
+ * are only the enum constants (checked against the generated values) and the three types whose
+ * shape differs from their message (Compare, WatchRequest, WatchResponse: codec-adapters.ts).
  */
 
-export const SortOrder = { None: 'none', Ascend: 'ascend', Descend: 'descend' } as const;
-export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder];
+import type * as G from './gen/etcdserverpb/rpc_codec.js';
+import type * as K from './gen/mvccpb/kv_codec.js';
+
+export const SortOrder = {
+  None: 'none',
+  Ascend: 'ascend',
+  Descend: 'descend',
+} as const satisfies Record<string, G.RangeRequest_SortOrder>;
+export type SortOrder = G.RangeRequest_SortOrder;
 
 export const SortTarget = {
   Key: 'key',
@@ -27,16 +39,16 @@ export const SortTarget = {
   Create: 'create',
   Mod: 'mod',
   Value: 'value',
-} as const;
-export type SortTarget = (typeof SortTarget)[keyof typeof SortTarget];
+} as const satisfies Record<string, G.RangeRequest_SortTarget>;
+export type SortTarget = G.RangeRequest_SortTarget;
 
 export const CompareResult = {
   Equal: 'equal',
   Greater: 'greater',
   Less: 'less',
   NotEqual: 'notEqual',
-} as const;
-export type CompareResult = (typeof CompareResult)[keyof typeof CompareResult];
+} as const satisfies Record<string, G.Compare_CompareResult>;
+export type CompareResult = G.Compare_CompareResult;
 
 export const CompareTarget = {
   Version: 'version',
@@ -44,100 +56,93 @@ export const CompareTarget = {
   Mod: 'mod',
   Value: 'value',
   Lease: 'lease',
-} as const;
-export type CompareTarget = (typeof CompareTarget)[keyof typeof CompareTarget];
+} as const satisfies Record<string, G.Compare_CompareTarget>;
+export type CompareTarget = G.Compare_CompareTarget;
 
-export const EventType = { Put: 'put', Delete: 'delete' } as const;
-export type EventType = (typeof EventType)[keyof typeof EventType];
+export const EventType = { Put: 'put', Delete: 'delete' } as const satisfies Record<
+  string,
+  K.Event_EventType
+>;
+export type EventType = K.Event_EventType;
 
-export const WatchFilter = { NoPut: 'noPut', NoDelete: 'noDelete' } as const;
-export type WatchFilter = (typeof WatchFilter)[keyof typeof WatchFilter];
+export const WatchFilter = { NoPut: 'noPut', NoDelete: 'noDelete' } as const satisfies Record<
+  string,
+  G.WatchCreateRequest_FilterType
+>;
+export type WatchFilter = G.WatchCreateRequest_FilterType;
 
-export const AlarmAction = { Get: 'get', Activate: 'activate', Deactivate: 'deactivate' } as const;
-export type AlarmAction = (typeof AlarmAction)[keyof typeof AlarmAction];
+export const AlarmAction = {
+  Get: 'get',
+  Activate: 'activate',
+  Deactivate: 'deactivate',
+} as const satisfies Record<string, G.AlarmRequest_AlarmAction>;
+export type AlarmAction = G.AlarmRequest_AlarmAction;
 
-export const AlarmType = { None: 'none', NoSpace: 'noSpace', Corrupt: 'corrupt' } as const;
-export type AlarmType = (typeof AlarmType)[keyof typeof AlarmType];
+export const AlarmType = {
+  None: 'none',
+  NoSpace: 'noSpace',
+  Corrupt: 'corrupt',
+} as const satisfies Record<string, G.AlarmType>;
+export type AlarmType = G.AlarmType;
 
 /** A request without fields (status, leases, progress, snapshot). */
 export interface EmptyRequest {
   readonly _?: never;
 }
 
-export interface ResponseHeader {
-  readonly clusterId: number;
-  readonly memberId: number;
-  /**
-   * The store revision when the request was applied (or read), else the current one. A brand-new
-   * store is at revision 1 (as etcd's), so a member never answers 0.
-   */
-  readonly revision: number;
-  readonly raftTerm: number;
-}
+export type { KeyValue } from './gen/mvccpb/kv_codec.js';
+export type {
+  ResponseHeader,
+  RangeRequest,
+  RangeResponse,
+  PutRequest,
+  PutResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  RequestOp,
+  ResponseOp,
+  TxnRequest,
+  TxnResponse,
+  CompactionRequest,
+  CompactionResponse,
+  WatchCreateRequest,
+  WatchCancelRequest,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+  LeaseStatus,
+  LeaseLeasesResponse,
+  MemberListRequest,
+  Member,
+  MemberListResponse,
+  MemberAddRequest,
+  MemberAddResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
+  StatusResponse,
+  SnapshotResponse,
+  AlarmRequest,
+  AlarmMember,
+  AlarmResponse,
+  HashResponse,
+  HashKVRequest,
+  HashKVResponse,
+  DefragmentResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
+} from './gen/etcdserverpb/rpc_codec.js';
 
-export interface KeyValue {
-  readonly key: Uint8Array;
-  readonly createRevision: number;
-  readonly modRevision: number;
-  readonly version: number;
-  readonly value: Uint8Array;
-  /** The lease attached to the key, 0 for none. */
-  readonly lease: number;
-}
-
-export interface RangeRequest {
-  readonly key: Uint8Array;
-  /** Empty: only `key`. [0x00]: every key ≥ key. key+1: the prefix `key`. */
-  readonly rangeEnd: Uint8Array;
-  /** 0: no limit. */
-  readonly limit: number;
-  /** 0: the current revision. */
-  readonly revision: number;
-  readonly sortOrder: SortOrder;
-  readonly sortTarget: SortTarget;
-  /** Serve from the member's local state without the ReadIndex round. */
-  readonly serializable: boolean;
-  readonly keysOnly: boolean;
-  readonly countOnly: boolean;
-  readonly minModRevision: number;
-  readonly maxModRevision: number;
-  readonly minCreateRevision: number;
-  readonly maxCreateRevision: number;
-}
-
-export interface RangeResponse {
-  readonly header: ResponseHeader;
-  readonly kvs: readonly KeyValue[];
-  readonly more: boolean;
-  readonly count: number;
-}
-
-export interface PutRequest {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-  /** 0: no lease. */
-  readonly lease: number;
-  readonly prevKv: boolean;
-  readonly ignoreValue: boolean;
-  readonly ignoreLease: boolean;
-}
-
-export interface PutResponse {
-  readonly header: ResponseHeader;
-  readonly prevKv?: KeyValue;
-}
-
-export interface DeleteRangeRequest {
-  readonly key: Uint8Array;
-  readonly rangeEnd: Uint8Array;
-  readonly prevKv: boolean;
-}
-
-export interface DeleteRangeResponse {
-  readonly header: ResponseHeader;
-  readonly deleted: number;
-  readonly prevKvs: readonly KeyValue[];
-}
+/** One change seen by a watch (mvccpb.Event). */
+export type WatchEvent = K.Event;
 
 /** A txn guard. A VALUE compare carries bytes; the other targets carry a number. */
 export type Compare = {
@@ -149,67 +154,11 @@ export type Compare = {
   | { readonly target: 'version' | 'create' | 'mod' | 'lease'; readonly value: number }
 );
 
-export type RequestOp =
-  | { readonly type: 'range'; readonly request: RangeRequest }
-  | { readonly type: 'put'; readonly request: PutRequest }
-  | { readonly type: 'deleteRange'; readonly request: DeleteRangeRequest }
-  | { readonly type: 'txn'; readonly request: TxnRequest };
-
-export type ResponseOp =
-  | { readonly type: 'range'; readonly response: RangeResponse }
-  | { readonly type: 'put'; readonly response: PutResponse }
-  | { readonly type: 'deleteRange'; readonly response: DeleteRangeResponse }
-  | { readonly type: 'txn'; readonly response: TxnResponse };
-
-export interface TxnRequest {
-  readonly compare: readonly Compare[];
-  readonly success: readonly RequestOp[];
-  readonly failure: readonly RequestOp[];
-}
-
-export interface TxnResponse {
-  readonly header: ResponseHeader;
-  readonly succeeded: boolean;
-  readonly responses: readonly ResponseOp[];
-}
-
-export interface CompactionRequest {
-  readonly revision: number;
-  readonly physical: boolean;
-}
-
-export interface CompactionResponse {
-  readonly header: ResponseHeader;
-}
-
-export interface WatchCreateRequest {
-  readonly key: Uint8Array;
-  readonly rangeEnd: Uint8Array;
-  /** 0: from the next revision ("now"). */
-  readonly startRevision: number;
-  readonly progressNotify: boolean;
-  readonly filters: readonly WatchFilter[];
-  readonly prevKv: boolean;
-  /** 0: the server chooses. On the WebSocket the watch id is the request id (see docs). */
-  readonly watchId: number;
-  readonly fragment: boolean;
-}
-
-export interface WatchCancelRequest {
-  readonly watchId: number;
-}
-
 /** The HTTP gateway's /v3/watch body: one of create, cancel, progress. */
 export type WatchRequest =
-  | { readonly type: 'create'; readonly request: WatchCreateRequest }
-  | { readonly type: 'cancel'; readonly request: WatchCancelRequest }
+  | { readonly type: 'create'; readonly request: G.WatchCreateRequest }
+  | { readonly type: 'cancel'; readonly request: G.WatchCancelRequest }
   | { readonly type: 'progress' };
-
-export interface WatchEvent {
-  readonly type: EventType;
-  readonly kv: KeyValue;
-  readonly prevKv?: KeyValue;
-}
 
 /**
  * etcd's WatchResponse, told apart by what it means. `events` batches are never empty (a fragment
@@ -218,18 +167,18 @@ export interface WatchEvent {
  * -1 for a progress answer that covers every watch of the stream.
  */
 export type WatchResponse =
-  | { readonly type: 'created'; readonly header: ResponseHeader; readonly watchId: number }
+  | { readonly type: 'created'; readonly header: G.ResponseHeader; readonly watchId: number }
   | {
       readonly type: 'events';
-      readonly header: ResponseHeader;
+      readonly header: G.ResponseHeader;
       readonly watchId: number;
-      readonly events: readonly WatchEvent[];
+      readonly events: readonly K.Event[];
       readonly fragment: boolean;
     }
-  | { readonly type: 'progress'; readonly header: ResponseHeader; readonly watchId: number }
+  | { readonly type: 'progress'; readonly header: G.ResponseHeader; readonly watchId: number }
   | {
       readonly type: 'canceled';
-      readonly header: ResponseHeader;
+      readonly header: G.ResponseHeader;
       readonly watchId: number;
       readonly compactRevision: number;
       readonly cancelReason: string;
@@ -240,201 +189,3 @@ export type WatchCanceled = Extract<WatchResponse, { type: 'canceled' }>;
 export type WatchProgress = Extract<WatchResponse, { type: 'progress' }>;
 /** What a `watch` frame on the WebSocket carries. */
 export type WatchStreamResponse = Extract<WatchResponse, { type: 'events' | 'progress' }>;
-
-export interface LeaseGrantRequest {
-  readonly ttlSec: number;
-  /** 0: the server chooses the id. */
-  readonly id: number;
-}
-
-export interface LeaseGrantResponse {
-  readonly header: ResponseHeader;
-  readonly id: number;
-  readonly ttlSec: number;
-  readonly error: string;
-}
-
-export interface LeaseRevokeRequest {
-  readonly id: number;
-}
-
-export interface LeaseRevokeResponse {
-  readonly header: ResponseHeader;
-}
-
-export interface LeaseKeepAliveRequest {
-  readonly id: number;
-}
-
-export interface LeaseKeepAliveResponse {
-  readonly header: ResponseHeader;
-  readonly id: number;
-  /** The renewed TTL; 0 (or less) means the lease is gone. */
-  readonly ttlSec: number;
-}
-
-export interface LeaseTimeToLiveRequest {
-  readonly id: number;
-  /** Also list the keys attached to the lease. */
-  readonly keys: boolean;
-}
-
-export interface LeaseTimeToLiveResponse {
-  readonly header: ResponseHeader;
-  readonly id: number;
-  /** Remaining TTL; -1 when the lease has expired or does not exist. */
-  readonly ttlSec: number;
-  readonly grantedTtlSec: number;
-  readonly keys: readonly Uint8Array[];
-}
-
-export interface LeaseStatus {
-  readonly id: number;
-}
-
-export interface LeaseLeasesResponse {
-  readonly header: ResponseHeader;
-  readonly leases: readonly LeaseStatus[];
-}
-
-export interface MemberListRequest {
-  readonly linearizable: boolean;
-}
-
-export interface Member {
-  readonly id: number;
-  readonly name: string;
-  readonly peerUrls: readonly string[];
-  readonly clientUrls: readonly string[];
-  readonly isLearner: boolean;
-}
-
-export interface MemberListResponse {
-  readonly header: ResponseHeader;
-  readonly members: readonly Member[];
-}
-
-export interface MemberAddRequest {
-  /** The new member's advertised peer URLs (at least one). */
-  readonly peerUrls: readonly string[];
-  /** Add it as a non-voting learner (promote it later with memberPromote). */
-  readonly isLearner: boolean;
-}
-
-export interface MemberAddResponse {
-  readonly header: ResponseHeader;
-  /** The added member (no name or client URLs until it starts and publishes them). */
-  readonly member: Member;
-  /** Every member after the change. */
-  readonly members: readonly Member[];
-}
-
-export interface MemberRemoveRequest {
-  readonly id: number;
-}
-
-export interface MemberRemoveResponse {
-  readonly header: ResponseHeader;
-  readonly members: readonly Member[];
-}
-
-export interface MemberPromoteRequest {
-  readonly id: number;
-}
-
-export interface MemberPromoteResponse {
-  readonly header: ResponseHeader;
-  readonly members: readonly Member[];
-}
-
-export interface StatusResponse {
-  readonly header: ResponseHeader;
-  /** The etcd release whose API this member follows (where etcd puts its own version). */
-  readonly version: string;
-  readonly dbSizeBytes: number;
-  /** The member id this member believes leads (0: none). */
-  readonly leader: number;
-  readonly raftIndex: number;
-  readonly raftTerm: number;
-  readonly raftAppliedIndex: number;
-  /** Alarm and health messages. */
-  readonly errors: readonly string[];
-  readonly dbSizeInUseBytes: number;
-  readonly isLearner: boolean;
-  readonly storageVersion: string;
-  readonly dbSizeQuotaBytes: number;
-  /** Concord's own version (Concord's field; etcd has none). */
-  readonly concordVersion: string;
-}
-
-export interface SnapshotResponse {
-  readonly header: ResponseHeader;
-  /** Bytes still to come after this message's blob. */
-  readonly remainingBytes: number;
-  readonly blob: Uint8Array;
-  readonly version: string;
-}
-
-export interface AlarmRequest {
-  readonly action: AlarmAction;
-  /** 0: every member. */
-  readonly memberId: number;
-  readonly alarm: AlarmType;
-}
-
-export interface AlarmMember {
-  readonly memberId: number;
-  readonly alarm: AlarmType;
-}
-
-export interface AlarmResponse {
-  readonly header: ResponseHeader;
-  readonly alarms: readonly AlarmMember[];
-}
-
-// ---- Maintenance and membership: hash, hashKV, defragment, moveLeader, memberUpdate ---------
-
-export interface HashResponse {
-  readonly header: ResponseHeader;
-  /** A 32-bit hash of this member's whole replicated state (differs between applied indexes). */
-  readonly hash: number;
-}
-
-export interface HashKVRequest {
-  /** Hash the key-value history up to this revision; 0: the current revision. */
-  readonly revision: number;
-}
-
-export interface HashKVResponse {
-  readonly header: ResponseHeader;
-  /** A 32-bit hash of the MVCC key-values from the compaction point up to the revision. */
-  readonly hash: number;
-  /** The compaction revision the hash starts from (compare hashes only when these agree). */
-  readonly compactRevision: number;
-  /** The revision hashed up to (etcd 3.6's field). */
-  readonly hashRevision: number;
-}
-
-export interface DefragmentResponse {
-  readonly header: ResponseHeader;
-}
-
-export interface MoveLeaderRequest {
-  /** The voter to hand leadership to. */
-  readonly targetId: number;
-}
-
-export interface MoveLeaderResponse {
-  readonly header: ResponseHeader;
-}
-
-export interface MemberUpdateRequest {
-  readonly id: number;
-  /** The member's new advertised peer URLs (at least one). */
-  readonly peerUrls: readonly string[];
-}
-
-export interface MemberUpdateResponse {
-  readonly header: ResponseHeader;
-  readonly members: readonly Member[];
-}

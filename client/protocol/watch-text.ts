@@ -7,7 +7,7 @@
  * every watcher of a revision, so 1000 watchers of one key cost one base64 + JSON encoding, not
  * 1000. Key-values are immutable once committed, so a cached text never goes stale.
  */
-import { KEY_VALUE, RESPONSE_HEADER } from './messages-kv.js';
+import { KEY_VALUE, RESPONSE_HEADER } from './messages.js';
 import type { KeyValue, ResponseHeader, WatchEvent } from './types.js';
 
 const kvTexts = new WeakMap<KeyValue, string>();

@@ -1,5 +1,6 @@
 /**
- * client/protocol/gen is generated from client/protocol/proto by `npm run gen` and committed. These
+ * client/protocol/gen is generated from client/protocol/proto by `npm run gen` (protoc-gen-es for the
+ * message types, tools/protoc-gen-concord-codecs.ts for the JSON and protobuf codecs) and committed. These
  * tests fail when the committed code no longer matches the .proto files (someone edited one without
  * regenerating, or edited the output by hand), when the generated code reaches outside its folder
  * and @bufbuild/protobuf, and when a message stops encoding to etcd's bytes.
@@ -56,11 +57,11 @@ describe('client/protocol/gen', () => {
     }
   });
 
-  it('imports only @bufbuild/protobuf and its own files', () => {
+  it('imports only @bufbuild/protobuf, its own files and the codec runtime, checks and adapters', () => {
     for (const file of filesUnder(genDir)) {
       for (const spec of importsOf(readFileSync(file, 'utf8'))) {
         expect(spec, `${relative(genDir, file)} imports ${spec}`).to.match(
-          /^(@bufbuild\/protobuf(\/codegenv2|\/wkt)?|\.\.?\/[a-zA-Z0-9_/.-]+_pb\.js)$/,
+          /^(@bufbuild\/protobuf(\/codegenv2|\/wkt)?|\.\.?\/[a-zA-Z0-9_/.-]+_(pb|codec)\.js|(\.\.\/)+codec-(runtime|checks|adapters)\.js)$/,
         );
       }
     }

@@ -16,7 +16,7 @@ import {
   watchCanceledFromEnd,
 } from '../../../client/protocol/gateway.js';
 import * as M from '../../../client/protocol/messages.js';
-import type { Codec } from '../../../client/protocol/schema.js';
+import type { Codec } from '../../../client/protocol/codec-runtime.js';
 import type * as D from '../../../client/protocol/types.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -21,7 +21,7 @@ import {
   WATCH_PROGRESS,
   WATCH_STREAM_RESPONSE,
 } from '../../../client/protocol/methods.js';
-import type { Codec } from '../../../client/protocol/schema.js';
+import type { Codec } from '../../../client/protocol/codec-runtime.js';
 import * as A from './arbitraries.js';
 
 interface Case {
@@ -66,7 +66,7 @@ const CASES: readonly Case[] = [
   c('LeaseKeepAliveResponse', M.LEASE_KEEP_ALIVE_RESPONSE, A.leaseKeepAliveResponse()),
   c('LeaseTimeToLiveRequest', M.LEASE_TIME_TO_LIVE_REQUEST, A.leaseTimeToLiveRequest()),
   c('LeaseTimeToLiveResponse', M.LEASE_TIME_TO_LIVE_RESPONSE, A.leaseTimeToLiveResponse()),
-  c('LeaseLeasesRequest', M.EMPTY_REQUEST, A.empty()),
+  c('LeaseLeasesRequest', M.LEASE_LEASES_REQUEST, A.empty()),
   c('LeaseLeasesResponse', M.LEASE_LEASES_RESPONSE, A.leaseLeasesResponse()),
   c('MemberListRequest', M.MEMBER_LIST_REQUEST, A.memberListRequest()),
   c('MemberListResponse', M.MEMBER_LIST_RESPONSE, A.memberListResponse()),
@@ -78,10 +78,8 @@ const CASES: readonly Case[] = [
 
 const RUNS = { numRuns: 150 };
 
-/** Fields of Concord's own in etcd's messages (docs/protocol.md §7), absent from the .proto. */
-const CONCORD_ONLY_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  StatusResponse: ['concordVersion'],
-};
+/** Fields of Concord's own in etcd's messages (docs/protocol.md §7), absent from the .proto: none. */
+const CONCORD_ONLY_FIELDS: Readonly<Record<string, readonly string[]>> = {};
 
 const registry = createRegistry(file_etcdserverpb_rpc, file_mvccpb_kv, file_authpb_auth);
 /** The generated descriptor of a message of etcd's API, by its short name. */

@@ -1,6 +1,6 @@
 /**
- * The codecs' protobuf converters (client/protocol/proto-codec.ts) refuse what the JSON decoder
- * refuses, with the same code and message: the gRPC door and the JSON doors validate alike.
+ * The generated codecs' protobuf converters (fromProto, client/protocol/gen) refuse what the JSON
+ * decoder refuses, with the same code and message: the gRPC door and the JSON doors validate alike.
  */
 import { create, type DescMessage, type JsonValue, fromJson } from '@bufbuild/protobuf';
 import { expect } from 'chai';
@@ -14,8 +14,8 @@ import {
 } from '../../../client/protocol/gen/etcdserverpb/rpc_pb.js';
 import { DEFAULT_LIMITS } from '../../../client/protocol/limits.js';
 import * as M from '../../../client/protocol/messages.js';
-import type { Codec } from '../../../client/protocol/schema.js';
-import type { ProtoMessage } from '../../../client/protocol/proto-codec.js';
+import type { Codec } from '../../../client/protocol/codec-runtime.js';
+import type { ProtoMessage } from '../../../client/protocol/codec-runtime.js';
 
 interface Refusal {
   readonly name: string;

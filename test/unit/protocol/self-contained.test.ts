@@ -41,10 +41,12 @@ describe('client/protocol', () => {
     expect(files.length).to.be.greaterThan(5);
   });
 
-  it('imports only files of its own folder, and @bufbuild/protobuf', () => {
+  it('imports only files of its own folder (gen/ included), and @bufbuild/protobuf', () => {
     for (const file of files) {
       for (const spec of importsOf(readFileSync(join(folder, file), 'utf8'))) {
-        expect(spec, `${file} imports ${spec}`).to.match(/^(\.\/[a-z0-9-]+\.js|@bufbuild\/protobuf)$/);
+        expect(spec, `${file} imports ${spec}`).to.match(
+          /^(\.\/[a-z0-9-]+\.js|\.\/gen\/[a-z0-9/]+_(pb|codec)\.js|@bufbuild\/protobuf)$/,
+        );
       }
     }
   });

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeServerFrame, encodeFrame } from '../../../client/protocol/codec.js';
-import { EVENT } from '../../../client/protocol/messages-watch.js';
+import { EVENT } from '../../../client/protocol/messages.js';
 import type { KeyValue, WatchEvent } from '../../../client/protocol/types.js';
 import {
   headerText,

@@ -7,13 +7,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_concord_codec } from "../concord/codec_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file authpb/auth.proto.
  */
 export const file_authpb_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChFhdXRocGIvYXV0aC5wcm90bxIGYXV0aHBiIiUKDlVzZXJBZGRPcHRpb25zEhMKC25vX3Bhc3N3b3JkGAEgASgIIl4KBFVzZXISDAoEbmFtZRgBIAEoDBIQCghwYXNzd29yZBgCIAEoDBINCgVyb2xlcxgDIAMoCRInCgdvcHRpb25zGAQgASgLMhYuYXV0aHBiLlVzZXJBZGRPcHRpb25zIoMBCgpQZXJtaXNzaW9uEikKCHBlcm1UeXBlGAEgASgOMhcuYXV0aHBiLlBlcm1pc3Npb24uVHlwZRILCgNrZXkYAiABKAwSEQoJcmFuZ2VfZW5kGAMgASgMIioKBFR5cGUSCAoEUkVBRBAAEgkKBVdSSVRFEAESDQoJUkVBRFdSSVRFEAIiPwoEUm9sZRIMCgRuYW1lGAEgASgMEikKDWtleVBlcm1pc3Npb24YAiADKAsyEi5hdXRocGIuUGVybWlzc2lvbmIGcHJvdG8z");
+  fileDesc("ChFhdXRocGIvYXV0aC5wcm90bxIGYXV0aHBiIiUKDlVzZXJBZGRPcHRpb25zEhMKC25vX3Bhc3N3b3JkGAEgASgIIl4KBFVzZXISDAoEbmFtZRgBIAEoDBIQCghwYXNzd29yZBgCIAEoDBINCgVyb2xlcxgDIAMoCRInCgdvcHRpb25zGAQgASgLMhYuYXV0aHBiLlVzZXJBZGRPcHRpb25zIoMBCgpQZXJtaXNzaW9uEikKCHBlcm1UeXBlGAEgASgOMhcuYXV0aHBiLlBlcm1pc3Npb24uVHlwZRILCgNrZXkYAiABKAwSEQoJcmFuZ2VfZW5kGAMgASgMIioKBFR5cGUSCAoEUkVBRBAAEgkKBVdSSVRFEAESDQoJUkVBRFdSSVRFEAIiPwoEUm9sZRIMCgRuYW1lGAEgASgMEikKDWtleVBlcm1pc3Npb24YAiADKAsyEi5hdXRocGIuUGVybWlzc2lvbmIGcHJvdG8z", [file_concord_codec]);
 
 /**
  * @generated from message authpb.UserAddOptions

@@ -8,13 +8,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_concord_codec } from "../concord/codec_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file mvccpb/kv.proto.
  */
 export const file_mvccpb_kv: GenFile = /*@__PURE__*/
-  fileDesc("Cg9tdmNjcGIva3YucHJvdG8SBm12Y2NwYiJ1CghLZXlWYWx1ZRILCgNrZXkYASABKAwSFwoPY3JlYXRlX3JldmlzaW9uGAIgASgDEhQKDG1vZF9yZXZpc2lvbhgDIAEoAxIPCgd2ZXJzaW9uGAQgASgDEg0KBXZhbHVlGAUgASgMEg0KBWxlYXNlGAYgASgDIpEBCgVFdmVudBIlCgR0eXBlGAEgASgOMhcubXZjY3BiLkV2ZW50LkV2ZW50VHlwZRIcCgJrdhgCIAEoCzIQLm12Y2NwYi5LZXlWYWx1ZRIhCgdwcmV2X2t2GAMgASgLMhAubXZjY3BiLktleVZhbHVlIiAKCUV2ZW50VHlwZRIHCgNQVVQQABIKCgZERUxFVEUQAWIGcHJvdG8z");
+  fileDesc("Cg9tdmNjcGIva3YucHJvdG8SBm12Y2NwYiJ1CghLZXlWYWx1ZRILCgNrZXkYASABKAwSFwoPY3JlYXRlX3JldmlzaW9uGAIgASgDEhQKDG1vZF9yZXZpc2lvbhgDIAEoAxIPCgd2ZXJzaW9uGAQgASgDEg0KBXZhbHVlGAUgASgMEg0KBWxlYXNlGAYgASgDIpkBCgVFdmVudBIlCgR0eXBlGAEgASgOMhcubXZjY3BiLkV2ZW50LkV2ZW50VHlwZRIkCgJrdhgCIAEoCzIQLm12Y2NwYi5LZXlWYWx1ZUIG4pIZAiABEiEKB3ByZXZfa3YYAyABKAsyEC5tdmNjcGIuS2V5VmFsdWUiIAoJRXZlbnRUeXBlEgcKA1BVVBAAEgoKBkRFTEVURRABYgZwcm90bzM", [file_concord_codec]);
 
 /**
  * One version of one key.
