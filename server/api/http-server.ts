@@ -60,6 +60,11 @@ export interface ClientHttpOptions {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
   };
+  /**
+   * A TLS handshake failed (a revoked or untrusted client certificate, no shared cipher, …):
+   * `reason` is OpenSSL's verdict on the certificate when there is one (CERT_REVOKED, …).
+   */
+  readonly onTlsClientError?: (info: { readonly remote: string | undefined; readonly reason: string }) => void;
 }
 
 export class ClientHttpServer {
@@ -119,8 +124,15 @@ export class ClientHttpServer {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
       });
-      // A TLS handshake that fails: the socket is destroyed by node:tls; nothing to answer.
-      listener.on('tlsClientError', () => undefined);
+      // A TLS handshake that fails: the socket is destroyed by node:tls; nothing to answer. A
+      // certificate that failed verification leaves its reason on the socket, not in the error.
+      listener.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+        const verdict = socket.authorizationError;
+        this.options.onTlsClientError?.({
+          remote: socket.remoteAddress,
+          reason: verdict !== undefined ? String(verdict) : err.message,
+        });
+      });
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
         listener.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {

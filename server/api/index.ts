@@ -119,6 +119,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       consoleWrites: options.consoleWrites === true,
       ...(options.consoleConnectTo === undefined ? {} : { consoleConnectTo: options.consoleConnectTo }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
+      onTlsClientError: (info) => logger.warn('client TLS handshake failed', info),
     },
     {
       health: () => http.health(),

@@ -97,7 +97,8 @@ function fromFile(path: string): RawValues {
     if (spec === undefined || spec.field === undefined)
       throw new InvalidFlagError(k, `unknown key in ${path}`);
     const isList = Array.isArray(v) && v.every((u) => typeof u === 'string');
-    if (isList && spec.type !== 'urls') throw new InvalidFlagError(k, 'a list is only allowed for URLs');
+    if (isList && spec.type !== 'urls' && spec.type !== 'list')
+      throw new InvalidFlagError(k, 'a list is only allowed for URLs and list flags');
     if (!isList && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
       throw new InvalidFlagError(k, 'must be a string, number or boolean');
     out.set(k, v as RawValue);
@@ -129,6 +130,11 @@ function valueOf(spec: FlagSpec, raw: RawValue): unknown {
       const urls = list.map((s) => s.trim()).filter((s) => s !== '');
       if (urls.length === 0 && raw !== '') throw new InvalidFlagError(spec.name, 'needs at least one URL');
       return urls.length === 0 ? undefined : urls;
+    }
+    case 'list': {
+      const list = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : [String(raw)];
+      const items = list.map((s) => s.trim()).filter((s) => s !== '');
+      return items.length === 0 ? undefined : items;
     }
     case 'string': {
       const text = String(raw);

@@ -12,12 +12,13 @@ import type { Logger } from '../platform/logger.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { loadAuthOptions } from './auth-config.js';
 import { MemberBackend } from './backend.js';
-import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
+import { InvalidConfigError, resolveMemberConfig, type MemberConfig } from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
 import { ServingGate } from './serving-gate.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
+import { checkPeerTls, clientTlsOptions } from './tls-options.js';
 
 export interface MemberHandle {
   readonly name: string;
@@ -51,6 +52,7 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
+  if (config.peerTls !== undefined) await checkPeerTls(config.peerTls);
   const auth = await loadAuthOptions(config.authToken, config.authTokenTtlSec, new NodeClock()).catch(
     (err: unknown) => {
       throw new InvalidConfigError('authToken', `cannot load the jwt keys: ${(err as Error).message}`);
@@ -156,26 +158,6 @@ export async function startMember(
     stop,
     [Symbol.asyncDispose]: stop,
     internals: { core, api },
-  };
-}
-
-async function clientTlsOptions(
-  tls: TlsFiles,
-): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
-  const { readFile } = await import('node:fs/promises');
-  const read = async (field: 'certFile' | 'keyFile' | 'trustedCaFile', path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new InvalidConfigError(field, `cannot read ${path}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    cert: await read('certFile', tls.certFile),
-    key: await read('keyFile', tls.keyFile),
-    ...(tls.trustedCaFile !== '' ? { ca: await read('trustedCaFile', tls.trustedCaFile) } : {}),
-    requestCert: tls.clientCertAuth,
-    rejectUnauthorized: tls.clientCertAuth,
   };
 }
 

@@ -18,7 +18,8 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Message, MsgSnap } from '../raft/types.js';
@@ -47,7 +48,7 @@ import {
 import { OutboundStream } from './outbound.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import type { SnapshotBody, SnapshotSinkFactory } from './snapshot-io.js';
-import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+import { loadTlsMaterial, peerCertificateRefusal, secureContextOptions, type TlsMaterial } from './tls.js';
 
 export type MessageHandler = (message: Message) => void;
 export type SnapshotStatusHandler = (to: number, ok: boolean) => void;
@@ -406,9 +407,7 @@ export class PeerTransport implements AsyncDisposable {
     const server =
       url.protocol === 'https:' && tls !== undefined
         ? createHttpsServer({
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.ca,
+            ...secureContextOptions(tls),
             requestCert: tls.clientCertAuth,
             rejectUnauthorized: tls.clientCertAuth,
           })
@@ -419,13 +418,27 @@ export class PeerTransport implements AsyncDisposable {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
     );
-    server.on('tlsClientError', (err: Error, socket: Socket) => {
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.refusedConnections += 1;
+      // node:tls destroys a socket whose certificate failed verification without an error of its
+      // own (the event says "socket hang up"); OpenSSL's reason (CERT_REVOKED, …) is on the socket.
       this.logger.warn('peer TLS handshake failed', {
         remote: socket.remoteAddress,
         err: describeCause(err),
+        ...(socket.authorizationError !== undefined ? { reason: String(socket.authorizationError) } : {}),
       });
     });
+    if (tls !== undefined && (tls.allowedCn !== '' || tls.allowedHostname !== '')) {
+      // Checked once the handshake has verified the chain, before any byte of the connection is
+      // read (HTTP parsing starts on a later tick); the stranger sees only the connection close.
+      server.on('secureConnection', (socket: TLSSocket) => {
+        const refusal = peerCertificateRefusal(socket.getPeerCertificate(), tls.allowedCn, tls.allowedHostname);
+        if (refusal === undefined) return;
+        this.refusedConnections += 1;
+        this.logger.warn('peer certificate refused', { remote: socket.remoteAddress, reason: refusal });
+        socket.destroy();
+      });
+    }
     server.on('clientError', (err: Error, socket: Duplex) => {
       this.logger.debug('peer HTTP client error', { err: describeCause(err) });
       socket.destroy();

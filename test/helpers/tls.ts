@@ -4,7 +4,7 @@
  * `otherCa` is an unrelated CA, for "untrusted certificate" cases.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -51,7 +51,7 @@ async function makeCa(dir: string, name: string): Promise<void> {
   ]);
 }
 
-async function makeLeaf(dir: string, ca: string, name: string): Promise<void> {
+async function makeLeaf(dir: string, ca: string, name: string, extFile = 'leaf.ext'): Promise<void> {
   await openssl(dir, [
     'req',
     '-newkey',
@@ -81,22 +81,23 @@ async function makeLeaf(dir: string, ca: string, name: string): Promise<void> {
     '-days',
     '2',
     '-extfile',
-    'leaf.ext',
+    extFile,
   ]);
+}
+
+function leafExtensions(subjectAltName: string): string {
+  return [
+    'basicConstraints=CA:FALSE',
+    `subjectAltName=${subjectAltName}`,
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth,clientAuth',
+    '',
+  ].join('\n');
 }
 
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'concord-pki-'));
-  await writeFile(
-    join(dir, 'leaf.ext'),
-    [
-      'basicConstraints=CA:FALSE',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      '',
-    ].join('\n'),
-  );
+  await writeFile(join(dir, 'leaf.ext'), leafExtensions('IP:127.0.0.1,DNS:localhost'));
   await Promise.all([makeCa(dir, 'ca'), makeCa(dir, 'other-ca')]);
   await Promise.all([makeLeaf(dir, 'ca', 'peer'), makeLeaf(dir, 'other-ca', 'stranger')]);
   return {
@@ -116,7 +117,48 @@ export async function createTestPki(): Promise<TestPki> {
 export async function createLeafCertificate(
   pki: TestPki,
   name: string,
+  options: { readonly subjectAltName?: string } = {},
 ): Promise<{ readonly certFile: string; readonly keyFile: string }> {
-  await makeLeaf(pki.dir, 'ca', name);
+  let extFile = 'leaf.ext';
+  if (options.subjectAltName !== undefined) {
+    extFile = `${name}.ext`;
+    await writeFile(join(pki.dir, extFile), leafExtensions(options.subjectAltName));
+  }
+  await makeLeaf(pki.dir, 'ca', name, extFile);
   return { certFile: join(pki.dir, `${name}.crt`), keyFile: join(pki.dir, `${name}.key`) };
+}
+
+/**
+ * A CRL signed by the PKI's CA revoking exactly `revokedCertFiles` (PEM), written to `crlFile`
+ * (default `<dir>/ca.crl`; overwritten, so a test can revoke more later). Made with `openssl ca`
+ * over a fresh database each time.
+ */
+export async function writeCrl(
+  pki: TestPki,
+  revokedCertFiles: readonly string[],
+  crlFile = join(pki.dir, 'ca.crl'),
+): Promise<string> {
+  const db = await mkdtemp(join(pki.dir, 'crl-db-'));
+  await writeFile(join(db, 'index.txt'), '');
+  await writeFile(join(db, 'crlnumber'), '01\n');
+  await writeFile(
+    join(db, 'ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = db',
+      '[ db ]',
+      `database = ${join(db, 'index.txt')}`,
+      `crlnumber = ${join(db, 'crlnumber')}`,
+      'default_md = sha256',
+      'default_crl_days = 2',
+      '',
+    ].join('\n'),
+  );
+  const ca = ['-config', join(db, 'ca.cnf'), '-keyfile', 'ca.key', '-cert', 'ca.crt'];
+  for (const cert of revokedCertFiles) await openssl(pki.dir, ['ca', ...ca, '-revoke', cert]);
+  // Written beside the target and renamed over it, so a reader never sees half a file.
+  await openssl(pki.dir, ['ca', ...ca, '-gencrl', '-out', join(db, 'crl.pem')]);
+  await rename(join(db, 'crl.pem'), crlFile);
+  await rm(db, { recursive: true, force: true });
+  return crlFile;
 }
