@@ -20,7 +20,12 @@ import {
 } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import {
+  createServer as createTlsServer,
+  Server as TlsServer,
+  type SecureContextOptions,
+  type TLSSocket,
+} from 'node:tls';
 import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
 import { consoleAsset } from './console-assets.js';
 import { routeByPreface } from './listener-routing.js';
@@ -193,6 +198,16 @@ export class ClientHttpServer {
       status: 404,
       body: JSON.stringify({ error: 'Not Found', code: 5, message: `no route for ${req.method} ${path}` }),
     });
+  }
+
+  /**
+   * Replaces the TLS material of the https listeners for the connections that come next (a
+   * reloaded CRL); connections already open keep theirs, as in etcd.
+   */
+  setSecureContext(tls: NonNullable<ClientHttpOptions['tls']>): void {
+    for (const listener of this.listeners) {
+      if (listener instanceof TlsServer) listener.setSecureContext(tls);
+    }
   }
 
   /** Stops accepting connections; open ones (WebSockets, streams) stay until close(). */

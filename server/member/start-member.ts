@@ -12,13 +12,19 @@ import type { Logger } from '../platform/logger.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { loadAuthOptions } from './auth-config.js';
 import { MemberBackend } from './backend.js';
-import { InvalidConfigError, resolveMemberConfig, type MemberConfig } from './config.js';
+import {
+  InvalidConfigError,
+  resolveMemberConfig,
+  type MemberConfig,
+  type ResolvedMemberConfig,
+} from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
 import { ServingGate } from './serving-gate.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
-import { checkPeerTls, clientTlsOptions } from './tls-options.js';
+import { checkPeerTls, clientTlsOptions, type ClientTlsOptions } from './tls-options.js';
+import { watchCrlFile, type CrlWatch } from './crl-reload.js';
 
 export interface MemberHandle {
   readonly name: string;
@@ -90,6 +96,7 @@ export async function startMember(
   });
   if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
   const api: ClientApi = openedApi;
+  const crlWatches = watchCrlFiles(config, core, api, tls, logger);
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
@@ -132,6 +139,7 @@ export async function startMember(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('member stopping', {});
+      for (const w of crlWatches) w.close();
       checker.close();
       await transferLeadershipAway(core.replica, config.electionTimeoutMs);
       await api.close();
@@ -142,6 +150,7 @@ export async function startMember(
   core.replica.onFatal((error) => {
     // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
     logger.error('member failed; stopping', { error });
+    for (const w of crlWatches) w.close();
     checker.close();
     void api
       .close()
@@ -159,6 +168,24 @@ export async function startMember(
     [Symbol.asyncDispose]: stop,
     internals: { core, api },
   };
+}
+
+/** Reloads `--client-crl-file` and `--peer-crl-file` when they change (crl-reload.ts). */
+function watchCrlFiles(
+  config: ResolvedMemberConfig,
+  core: MemberCore,
+  api: ClientApi,
+  tls: ClientTlsOptions | undefined,
+  logger: Logger,
+): CrlWatch[] {
+  const watches: CrlWatch[] = [];
+  const clientCrl = config.clientTls?.crlFile ?? '';
+  if (clientCrl !== '' && tls !== undefined)
+    watches.push(watchCrlFile('clientCrlFile', clientCrl, logger, (crl) => api.setTls({ ...tls, crl })));
+  const peerCrl = config.peerTls?.crlFile ?? '';
+  if (peerCrl !== '')
+    watches.push(watchCrlFile('peerCrlFile', peerCrl, logger, (crl) => core.transport.setCrl(crl)));
+  return watches;
 }
 
 /** Publishes this member's client URLs through Raft (retrying until a leader accepts it). */

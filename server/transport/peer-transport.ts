@@ -17,7 +17,7 @@
  * closed before any of its frames is read. See docs/transport.md.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -146,6 +146,19 @@ export class PeerTransport implements AsyncDisposable {
 
   // ------------------------------------------------------------------------------------------
   // Lifecycle
+
+  /**
+   * Replaces the CRLs checked against peers' certificates (a reloaded `--peer-crl-file`): for
+   * the listeners' next handshakes and the next dials. Connections already open stay, as in etcd.
+   */
+  setCrl(crl: Buffer[]): void {
+    const tls = this.tls;
+    if (tls === undefined) return;
+    tls.crl = crl;
+    for (const server of this.servers) {
+      if (server instanceof HttpsServer) server.setSecureContext(secureContextOptions(tls));
+    }
+  }
 
   /** Loads TLS material and listens on every `listenUrls` entry. Rejects if any listener fails. */
   async start(): Promise<void> {

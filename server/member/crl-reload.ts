@@ -1,0 +1,56 @@
+/**
+ * Re-reads a CRL file when it changes, so that revoking a certificate needs no restart (etcd
+ * reads its CRL file at every accepted connection; here the file is polled by `fs.watchFile`,
+ * which survives the file being replaced by a rename, and the new CRLs go to the listeners for
+ * their next handshakes). A file that cannot be read or holds no valid CRL is logged and the
+ * CRLs in force stay: a botched edit does not open the door to revoked certificates.
+ */
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { Logger } from '../platform/logger.js';
+import type { MemberConfigField } from './config.js';
+import { readCrlFile } from './tls-options.js';
+
+/** How often the file's mtime and size are checked. */
+export const CRL_POLL_INTERVAL_MS = 1_000;
+
+export interface CrlWatch {
+  /** Resolves after the reload that the latest change started (for tests). */
+  settled(): Promise<void>;
+  close(): void;
+}
+
+export function watchCrlFile(
+  field: MemberConfigField,
+  path: string,
+  logger: Logger,
+  apply: (crl: Buffer[]) => void,
+  intervalMs = CRL_POLL_INTERVAL_MS,
+): CrlWatch {
+  let pending: Promise<void> = Promise.resolve();
+  let closed = false;
+  const onChange = (curr: Stats, prev: Stats): void => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
+    pending = pending.then(async () => {
+      try {
+        const crl = await readCrlFile(field, path);
+        if (closed) return;
+        apply(crl);
+        logger.info('CRL file reloaded', { file: path, crls: crl.length });
+      } catch (err) {
+        logger.warn('CRL file not reloaded; the previous CRLs stay in force', {
+          file: path,
+          err: err instanceof Error ? err.message : String(err),
+        });
+      }
+    });
+  };
+  // persistent: false: the poll never keeps the process alive on its own.
+  watchFile(path, { persistent: false, interval: intervalMs }, onChange);
+  return {
+    settled: () => pending,
+    close: () => {
+      closed = true;
+      unwatchFile(path, onChange);
+    },
+  };
+}
