@@ -69,7 +69,10 @@ export interface ClientHttpOptions {
    * A TLS handshake failed (a revoked or untrusted client certificate, no shared cipher, …):
    * `reason` is OpenSSL's verdict on the certificate when there is one (CERT_REVOKED, …).
    */
-  readonly onTlsClientError?: (info: { readonly remote: string | undefined; readonly reason: string }) => void;
+  readonly onTlsClientError?: (info: {
+    readonly remote: string | undefined;
+    readonly reason: string;
+  }) => void;
 }
 
 export class ClientHttpServer {

@@ -46,7 +46,11 @@ export const GO_CIPHER_SUITES: Readonly<Record<string, string>> = Object.freeze(
   TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: 'ECDHE-ECDSA-CHACHA20-POLY1305',
 });
 
-const TLS13_SUITES = new Set(['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']);
+const TLS13_SUITES = new Set([
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+]);
 
 /**
  * The OpenSSL cipher list for Node's `ciphers` option from Go's names (surrounding blanks and
@@ -59,10 +63,14 @@ export function opensslCipherList(names: readonly string[]): string {
     const name = raw.trim();
     if (name === '') continue;
     if (TLS13_SUITES.has(name))
-      throw new CipherSuiteError(`${name} is a TLS 1.3 suite; TLS 1.3 suites are not configurable (as in etcd)`);
+      throw new CipherSuiteError(
+        `${name} is a TLS 1.3 suite; TLS 1.3 suites are not configurable (as in etcd)`,
+      );
     const openssl = GO_CIPHER_SUITES[name];
     if (openssl === undefined)
-      throw new CipherSuiteError(`unknown cipher suite '${name}' (use Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`);
+      throw new CipherSuiteError(
+        `unknown cipher suite '${name}' (use Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)`,
+      );
     if (!out.includes(openssl)) out.push(openssl);
   }
   if (out.length === 0) throw new CipherSuiteError('names no cipher suite');

@@ -769,7 +769,10 @@ function tlsPolicyOf(c: Fields, cipherSuites: unknown): TlsPolicy {
   let ciphers = '';
   if (cipherSuites !== undefined) {
     if (!Array.isArray(cipherSuites) || cipherSuites.some((n) => typeof n !== 'string'))
-      throw new InvalidConfigError('cipherSuites', `must be a list of cipher suite names, not ${shown(cipherSuites)}`);
+      throw new InvalidConfigError(
+        'cipherSuites',
+        `must be a list of cipher suite names, not ${shown(cipherSuites)}`,
+      );
     try {
       ciphers = opensslCipherList(cipherSuites as string[]);
     } catch (err) {
@@ -814,6 +817,9 @@ function tlsOf(c: Fields, policy: TlsPolicy, f: TlsFields): TlsFiles | undefined
       throw new InvalidConfigError(field, why`needs ${ref(f.auth)}`);
   }
   if (allowedCn !== '' && allowedHostname !== '' && f.allowedHostname !== undefined)
-    throw new InvalidConfigError(f.allowedHostname, why`cannot be used with ${ref(f.allowedCn!)} (etcd's rule)`);
+    throw new InvalidConfigError(
+      f.allowedHostname,
+      why`cannot be used with ${ref(f.allowedCn!)} (etcd's rule)`,
+    );
   return { certFile, keyFile, trustedCaFile, clientCertAuth, crlFile, allowedCn, allowedHostname, ...policy };
 }

@@ -445,7 +445,11 @@ export class PeerTransport implements AsyncDisposable {
       // Checked once the handshake has verified the chain, before any byte of the connection is
       // read (HTTP parsing starts on a later tick); the stranger sees only the connection close.
       server.on('secureConnection', (socket: TLSSocket) => {
-        const refusal = peerCertificateRefusal(socket.getPeerCertificate(), tls.allowedCn, tls.allowedHostname);
+        const refusal = peerCertificateRefusal(
+          socket.getPeerCertificate(),
+          tls.allowedCn,
+          tls.allowedHostname,
+        );
         if (refusal === undefined) return;
         this.refusedConnections += 1;
         this.logger.warn('peer certificate refused', { remote: socket.remoteAddress, reason: refusal });

@@ -106,7 +106,9 @@ export function peerCertificateRefusal(
   if (allowedCn !== '') {
     const cn: unknown = cert.subject?.CN;
     const names = Array.isArray(cn) ? (cn as unknown[]) : [cn];
-    return names.includes(allowedCn) ? undefined : `certificate CN ${JSON.stringify(cn ?? '')} is not the allowed CN`;
+    return names.includes(allowedCn)
+      ? undefined
+      : `certificate CN ${JSON.stringify(cn ?? '')} is not the allowed CN`;
   }
   if (cert.subjectaltname === undefined || cert.subjectaltname === '')
     return `certificate has no subject alternative names (allowed hostname ${allowedHostname})`;

@@ -34,7 +34,12 @@ function put(url: string, pki: TestPki, key: string, value: string): Promise<num
       },
     );
     req.on('error', () => resolve(0));
-    req.end(JSON.stringify({ key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') }));
+    req.end(
+      JSON.stringify({
+        key: Buffer.from(key).toString('base64'),
+        value: Buffer.from(value).toString('base64'),
+      }),
+    );
   });
 }
 
@@ -143,7 +148,8 @@ describe('a TLS cluster with a refused member', function () {
       (await put(m1.handle.clientUrls[0]!, pki, 'k', 'v1')) === 200 ? true : undefined,
     );
     await eventually('m3 applies it', () =>
-      m3.handle.internals.core.replica.status().appliedIndex >= m1.handle.internals.core.replica.status().appliedIndex
+      m3.handle.internals.core.replica.status().appliedIndex >=
+      m1.handle.internals.core.replica.status().appliedIndex
         ? true
         : undefined,
     );

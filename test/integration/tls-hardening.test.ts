@@ -36,7 +36,11 @@ function health(url: string, pki: TestPki, cert: Cert): Promise<number | string>
 }
 
 /** The suite a TLS client with `options` negotiates with `url`, or the handshake's error. */
-function negotiated(url: string, pki: TestPki, options: { maxVersion: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string }) {
+function negotiated(
+  url: string,
+  pki: TestPki,
+  options: { maxVersion: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string },
+) {
   return new Promise<string>((resolve) => {
     const u = new URL(url);
     const socket = connect({
@@ -95,7 +99,9 @@ describe('member TLS hardening', function () {
     it('refuses a client whose certificate is revoked and logs CERT_REVOKED', async () => {
       expect(await health(m.url, pki, revoked)).to.match(/^refused: /);
       await eventually('the refusal logged', () =>
-        log.some((l) => l.includes('client TLS handshake failed') && l.includes('CERT_REVOKED')) ? true : undefined,
+        log.some((l) => l.includes('client TLS handshake failed') && l.includes('CERT_REVOKED'))
+          ? true
+          : undefined,
       );
     });
 
@@ -138,7 +144,9 @@ describe('member TLS hardening', function () {
 
     it('negotiates the listed suite over TLS 1.2 on the client and the peer port', async () => {
       for (const url of [m.url, m.member.peerUrls[0]!]) {
-        expect(await negotiated(url, pki, { maxVersion: 'TLSv1.2' })).to.equal('ECDHE-ECDSA-AES256-GCM-SHA384');
+        expect(await negotiated(url, pki, { maxVersion: 'TLSv1.2' })).to.equal(
+          'ECDHE-ECDSA-AES256-GCM-SHA384',
+        );
         expect(
           await negotiated(url, pki, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
         ).to.match(/^error: /);
@@ -157,7 +165,9 @@ describe('member TLS hardening', function () {
         flags: { cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'], tlsMaxVersion: 'TLS1.2' },
       });
       try {
-        expect(await negotiated(m.url, pki, { maxVersion: 'TLSv1.3' })).to.equal('ECDHE-ECDSA-AES256-GCM-SHA384');
+        expect(await negotiated(m.url, pki, { maxVersion: 'TLSv1.3' })).to.equal(
+          'ECDHE-ECDSA-AES256-GCM-SHA384',
+        );
       } finally {
         await m.stop();
       }
@@ -189,7 +199,9 @@ describe('member TLS hardening', function () {
       );
 
     it('an unknown cipher suite name', async () => {
-      const err = await start({ cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_NO_SUCH_SUITE'] });
+      const err = await start({
+        cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_NO_SUCH_SUITE'],
+      });
       expect(err).to.be.instanceOf(InvalidConfigError).with.property('field', 'cipherSuites');
       expect((err as Error).message).to.include("unknown cipher suite 'TLS_NO_SUCH_SUITE'");
     });

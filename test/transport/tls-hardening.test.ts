@@ -76,9 +76,9 @@ describe('PeerTransport TLS hardening', function () {
       knows(b, 9);
       expect(await saysHello(b.url, pki.caFile, revoked)).to.equal(false);
       await signal.until(() => b.transport.stats().refusedConnections >= 1, 'refusal counted');
-      expect(b.logger.has('warn', 'peer TLS handshake failed', (f) => f['reason'] === 'CERT_REVOKED')).to.equal(
-        true,
-      );
+      expect(
+        b.logger.has('warn', 'peer TLS handshake failed', (f) => f['reason'] === 'CERT_REVOKED'),
+      ).to.equal(true);
       expect(b.inbox).to.have.length(0);
     });
 
@@ -115,7 +115,8 @@ describe('PeerTransport TLS hardening', function () {
       knows(b, 9);
       expect(await saysHello(b.url, pki.caFile, otherCn)).to.equal(false);
       await signal.until(
-        () => b.logger.has('warn', 'peer certificate refused', (f) => String(f['reason']).includes('intruder')),
+        () =>
+          b.logger.has('warn', 'peer certificate refused', (f) => String(f['reason']).includes('intruder')),
         'refusal logged',
       );
       expect(b.transport.stats().refusedConnections).to.be.at.least(1);

@@ -9,7 +9,12 @@ import { GO_CIPHER_SUITES, opensslCipherList } from '../../../server/member/ciph
 import { InvalidConfigError, resolveMemberConfig, type MemberConfig } from '../../../server/member/config.js';
 import { getCiphers } from 'node:tls';
 
-const PEER = { peerCertFile: 'p.crt', peerKeyFile: 'p.key', peerTrustedCaFile: 'ca.crt', peerClientCertAuth: true };
+const PEER = {
+  peerCertFile: 'p.crt',
+  peerKeyFile: 'p.key',
+  peerTrustedCaFile: 'ca.crt',
+  peerClientCertAuth: true,
+};
 const CLIENT = { certFile: 'c.crt', keyFile: 'c.key', trustedCaFile: 'ca.crt', clientCertAuth: true };
 
 function refusal(config: MemberConfig): InvalidConfigError {
@@ -68,8 +73,12 @@ describe('member TLS hardening config', () => {
   });
 
   it('refuses a CRL or a name check without verified certificates', () => {
-    expect(refusal({ ...CLIENT, clientCertAuth: false, clientCrlFile: 'x.crl' }).field).to.equal('clientCrlFile');
-    expect(refusal({ ...PEER, peerClientCertAuth: false, peerCrlFile: 'x.crl' }).field).to.equal('peerCrlFile');
+    expect(refusal({ ...CLIENT, clientCertAuth: false, clientCrlFile: 'x.crl' }).field).to.equal(
+      'clientCrlFile',
+    );
+    expect(refusal({ ...PEER, peerClientCertAuth: false, peerCrlFile: 'x.crl' }).field).to.equal(
+      'peerCrlFile',
+    );
     expect(refusal({ ...PEER, peerClientCertAuth: false, peerCertAllowedCn: 'a' }).field).to.equal(
       'peerCertAllowedCn',
     );
@@ -86,7 +95,10 @@ describe('member TLS hardening config', () => {
     expect(() => loadConfig(['--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_NOPE']))
       .to.throw(InvalidFlagError, /^--cipher-suites: unknown cipher suite 'TLS_NOPE'/)
       .with.property('flag', 'cipher-suites');
-    expect(() => loadConfig([], { CONCORD_CIPHER_SUITES: 'TLS_NOPE' })).to.throw(InvalidFlagError, /TLS_NOPE/);
+    expect(() => loadConfig([], { CONCORD_CIPHER_SUITES: 'TLS_NOPE' })).to.throw(
+      InvalidFlagError,
+      /TLS_NOPE/,
+    );
     const ok = loadConfig(['--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,']);
     expect(ok.clientTls).to.equal(undefined);
   });
@@ -97,8 +109,8 @@ describe('member TLS hardening config', () => {
       if (/RC4|DES-CBC3/.test(openssl)) continue;
       expect(known.has(openssl), `${go} → ${openssl}`).to.equal(true);
     }
-    expect(opensslCipherList(['TLS_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_128_GCM_SHA256'])).to.equal(
-      'AES128-GCM-SHA256',
-    );
+    expect(
+      opensslCipherList(['TLS_RSA_WITH_AES_128_GCM_SHA256', 'TLS_RSA_WITH_AES_128_GCM_SHA256']),
+    ).to.equal('AES128-GCM-SHA256');
   });
 });
