@@ -43,6 +43,31 @@ function put(url: string, pki: TestPki, key: string, value: string): Promise<num
   });
 }
 
+/** The value of a counter on a member's /metrics (0 when absent). */
+function metric(url: string, pki: TestPki, name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/metrics`,
+      {
+        ca: readFileSync(pki.caFile),
+        cert: readFileSync(pki.peer.certFile),
+        key: readFileSync(pki.peer.keyFile),
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+          resolve(line === undefined ? 0 : Number(line.split(' ')[1]));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 interface Node {
   readonly handle: MemberHandle;
   readonly log: string[];
@@ -117,6 +142,12 @@ describe('a TLS cluster with a refused member', function () {
     await eventually('both refusals logged', () =>
       m1.log.some(inboundRefusal) && m2.log.some(inboundRefusal) ? true : undefined,
     );
+    const refused = await metric(
+      m1.handle.clientUrls[0]!,
+      pki,
+      'concord_network_peer_connections_refused_total',
+    );
+    expect(refused).to.be.at.least(1);
     const core3 = m3.handle.internals.core;
     const core1 = m1.handle.internals.core;
     // Nothing flows to the third member either: their dials to it fail, so it knows no leader,
