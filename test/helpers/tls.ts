@@ -4,9 +4,12 @@
  * `otherCa` is an unrelated CA, for "untrusted certificate" cases.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:https';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -161,4 +164,66 @@ export async function writeCrl(
   await rename(join(db, 'crl.pem'), crlFile);
   await rm(db, { recursive: true, force: true });
   return crlFile;
+}
+
+type CertFiles = { readonly certFile: string; readonly keyFile: string };
+
+/**
+ * The cipher suite a TLS client presenting the PKI's peer certificate negotiates with `url`
+ * (https://host:port), or `error: …` when the handshake fails.
+ */
+export function negotiatedCipher(
+  url: string,
+  pki: TestPki,
+  options: { readonly maxVersion: 'TLSv1.2' | 'TLSv1.3'; readonly ciphers?: string },
+): Promise<string> {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const socket = connect({
+      host: u.hostname,
+      port: Number(u.port),
+      ca: readFileSync(pki.caFile),
+      cert: readFileSync(pki.peer.certFile),
+      key: readFileSync(pki.peer.keyFile),
+      ...options,
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.getCipher().name);
+      socket.destroy();
+    });
+    socket.once('error', (err) => resolve(`error: ${err.message}`));
+  });
+}
+
+/**
+ * One https request trusting the PKI's CA and presenting `cert` (default the peer certificate),
+ * on a fresh connection: its status and body, or `refused: …` when the connection fails.
+ */
+export function httpsRequest(
+  url: string,
+  pki: TestPki,
+  options: { readonly cert?: CertFiles; readonly body?: unknown } = {},
+): Promise<{ readonly status: number; readonly text: string } | `refused: ${string}`> {
+  const cert = options.cert ?? pki.peer;
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      {
+        method: options.body === undefined ? 'GET' : 'POST',
+        ca: readFileSync(pki.caFile),
+        cert: readFileSync(cert.certFile),
+        key: readFileSync(cert.keyFile),
+        headers: { 'content-type': 'application/json' },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', (err) => resolve(`refused: ${err.message}`));
+      },
+    );
+    req.on('error', (err) => resolve(`refused: ${err.message}`));
+    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
 }

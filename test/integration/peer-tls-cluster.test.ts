@@ -5,67 +5,35 @@
  * to it fail too), and the third learns nothing from them (no leader, nothing applied).
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMember, type MemberConfig, type MemberHandle } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { freePorts } from '../helpers/ports.js';
-import { createLeafCertificate, createTestPki, writeCrl, type TestPki } from '../helpers/tls.js';
+import { tlsFlags } from '../helpers/test-member.js';
+import {
+  createLeafCertificate,
+  createTestPki,
+  httpsRequest,
+  writeCrl,
+  type TestPki,
+} from '../helpers/tls.js';
 
 type Cert = { readonly certFile: string; readonly keyFile: string };
 
-function put(url: string, pki: TestPki, key: string, value: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${url}/v3/kv/put`,
-      {
-        method: 'POST',
-        ca: readFileSync(pki.caFile),
-        cert: readFileSync(pki.peer.certFile),
-        key: readFileSync(pki.peer.keyFile),
-        headers: { 'content-type': 'application/json' },
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('error', () => resolve(0));
-    req.end(
-      JSON.stringify({
-        key: Buffer.from(key).toString('base64'),
-        value: Buffer.from(value).toString('base64'),
-      }),
-    );
-  });
+async function put(url: string, pki: TestPki, key: string, value: string): Promise<number> {
+  const body = { key: Buffer.from(key).toString('base64'), value: Buffer.from(value).toString('base64') };
+  const r = await httpsRequest(`${url}/v3/kv/put`, pki, { body });
+  return typeof r === 'string' ? 0 : r.status;
 }
 
-/** The value of a counter on a member's /metrics (0 when absent). */
-function metric(url: string, pki: TestPki, name: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${url}/metrics`,
-      {
-        ca: readFileSync(pki.caFile),
-        cert: readFileSync(pki.peer.certFile),
-        key: readFileSync(pki.peer.keyFile),
-        agent: false,
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => {
-          const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-          resolve(line === undefined ? 0 : Number(line.split(' ')[1]));
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+/** The value of an unlabelled counter on a member's /metrics (0 when absent). */
+async function metric(url: string, pki: TestPki, name: string): Promise<number> {
+  const r = await httpsRequest(`${url}/metrics`, pki);
+  if (typeof r === 'string') throw new Error(r);
+  const line = r.text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
 interface Node {
@@ -114,14 +82,9 @@ describe('a TLS cluster with a refused member', function () {
             heartbeatInterval: 20,
             electionTimeout: 200,
             unsafeNoFsync: true,
-            certFile: pki.peer.certFile,
-            keyFile: pki.peer.keyFile,
-            trustedCaFile: pki.caFile,
-            clientCertAuth: true,
+            ...tlsFlags(pki),
             peerCertFile: cert.certFile,
             peerKeyFile: cert.keyFile,
-            peerTrustedCaFile: pki.caFile,
-            peerClientCertAuth: true,
             ...flags,
           },
           { logWrite: (line) => log.push(line) },

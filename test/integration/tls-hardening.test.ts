@@ -4,60 +4,27 @@
  * bad suite name or a file that holds no CRL. Each refusal sits beside the case that passes.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { connect } from 'node:tls';
 import { InvalidConfigError, startMember } from '../../server/index.js';
 import { eventually } from '../helpers/eventually.js';
-import { startTestMember, type TestMember } from '../helpers/test-member.js';
-import { createLeafCertificate, createTestPki, writeCrl, type TestPki } from '../helpers/tls.js';
+import { startTestMember, tlsFlags, type TestMember } from '../helpers/test-member.js';
+import {
+  createLeafCertificate,
+  createTestPki,
+  httpsRequest,
+  negotiatedCipher,
+  writeCrl,
+  type TestPki,
+} from '../helpers/tls.js';
 
 type Cert = { readonly certFile: string; readonly keyFile: string };
 
-/** GET /health with `cert`: the status, or the error text when the connection is refused. */
-function health(url: string, pki: TestPki, cert: Cert): Promise<number | string> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${url}/health`,
-      {
-        ca: readFileSync(pki.caFile),
-        cert: readFileSync(cert.certFile),
-        key: readFileSync(cert.keyFile),
-        agent: false,
-      },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on('error', (err) => resolve(`refused: ${err.message}`));
-    req.end();
-  });
+/** GET /health with `cert`: the status, or `refused: …` when the connection is refused. */
+async function health(url: string, pki: TestPki, cert: Cert): Promise<number | string> {
+  const r = await httpsRequest(`${url}/health`, pki, { cert });
+  return typeof r === 'string' ? r : r.status;
 }
 
-/** The suite a TLS client with `options` negotiates with `url`, or the handshake's error. */
-function negotiated(
-  url: string,
-  pki: TestPki,
-  options: { maxVersion: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string },
-) {
-  return new Promise<string>((resolve) => {
-    const u = new URL(url);
-    const socket = connect({
-      host: u.hostname,
-      port: Number(u.port),
-      ca: readFileSync(pki.caFile),
-      cert: readFileSync(pki.peer.certFile),
-      key: readFileSync(pki.peer.keyFile),
-      ...options,
-    });
-    socket.once('secureConnect', () => {
-      resolve(socket.getCipher().name);
-      socket.destroy();
-    });
-    socket.once('error', (err) => resolve(`error: ${err.message}`));
-  });
-}
+const negotiated = negotiatedCipher;
 
 describe('member TLS hardening', function () {
   this.timeout(60_000);
@@ -181,14 +148,7 @@ describe('member TLS hardening', function () {
         dataDir: `${pki.dir}/never`,
         listenClientUrls: ['https://127.0.0.1:0'],
         listenPeerUrls: ['https://127.0.0.1:0'],
-        certFile: pki.peer.certFile,
-        keyFile: pki.peer.keyFile,
-        trustedCaFile: pki.caFile,
-        clientCertAuth: true,
-        peerCertFile: pki.peer.certFile,
-        peerKeyFile: pki.peer.keyFile,
-        peerTrustedCaFile: pki.caFile,
-        peerClientCertAuth: true,
+        ...tlsFlags(pki),
         ...flags,
       }).then(
         async (h) => {

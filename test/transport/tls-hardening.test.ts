@@ -5,10 +5,15 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import WebSocket from 'ws';
 import type { PeerTlsOptions } from '../../server/transport/index.js';
-import { createLeafCertificate, createTestPki, writeCrl, type TestPki } from '../helpers/tls.js';
+import {
+  createLeafCertificate,
+  createTestPki,
+  negotiatedCipher,
+  writeCrl,
+  type TestPki,
+} from '../helpers/tls.js';
 import { CLUSTER, heartbeat, knows, Member, meshAll, Signal } from './harness.js';
 
 type Cert = { readonly certFile: string; readonly keyFile: string };
@@ -175,23 +180,7 @@ describe('PeerTransport TLS hardening', function () {
 
   context('with a cipher list', () => {
     const negotiated = (url: string, maxVersion: 'TLSv1.2' | 'TLSv1.3', ciphers?: string) =>
-      new Promise<string>((resolve) => {
-        const u = new URL(url);
-        const socket = connect({
-          host: u.hostname,
-          port: Number(u.port),
-          ca: readFileSync(pki.caFile),
-          cert: readFileSync(pki.peer.certFile),
-          key: readFileSync(pki.peer.keyFile),
-          maxVersion,
-          ...(ciphers !== undefined ? { ciphers } : {}),
-        });
-        socket.once('secureConnect', () => {
-          resolve(socket.getCipher().name);
-          socket.destroy();
-        });
-        socket.once('error', (err) => resolve(`error: ${err.message}`));
-      });
+      negotiatedCipher(url, pki, { maxVersion, ...(ciphers !== undefined ? { ciphers } : {}) });
 
     it('negotiates the listed TLS 1.2 suite, and only it', async () => {
       const b = await start(2, pki.peer, { ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' });
