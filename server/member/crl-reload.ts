@@ -10,30 +10,34 @@ import type { Logger } from '../platform/logger.js';
 import type { MemberConfigField } from './config.js';
 import { readCrlFile } from './tls-options.js';
 
-/** How often the file's mtime and size are checked. */
+/** How often the file's mtime, size and inode are checked. */
 export const CRL_POLL_INTERVAL_MS = 1_000;
 
 export interface CrlWatch {
-  /** Resolves after the reload that the latest change started (for tests). */
-  settled(): Promise<void>;
   close(): void;
 }
 
+/**
+ * Watches `path`, whose CRLs were `inForce` when the listeners started. The file is read once
+ * more right away: a change between the start's read and the first poll is not missed.
+ */
 export function watchCrlFile(
   field: MemberConfigField,
   path: string,
+  inForce: readonly Buffer[],
   logger: Logger,
   apply: (crl: Buffer[]) => void,
   intervalMs = CRL_POLL_INTERVAL_MS,
 ): CrlWatch {
+  let current = inForce;
   let pending: Promise<void> = Promise.resolve();
   let closed = false;
-  const onChange = (curr: Stats, prev: Stats): void => {
-    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
+  const reload = (): void => {
     pending = pending.then(async () => {
       try {
         const crl = await readCrlFile(field, path);
-        if (closed) return;
+        if (closed || sameCrls(crl, current)) return;
+        current = crl;
         apply(crl);
         logger.info('CRL file reloaded', { file: path, crls: crl.length });
       } catch (err) {
@@ -44,13 +48,20 @@ export function watchCrlFile(
       }
     });
   };
+  const onChange = (curr: Stats, prev: Stats): void => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size || curr.ino !== prev.ino) reload();
+  };
   // persistent: false: the poll never keeps the process alive on its own.
   watchFile(path, { persistent: false, interval: intervalMs }, onChange);
+  reload();
   return {
-    settled: () => pending,
     close: () => {
       closed = true;
       unwatchFile(path, onChange);
     },
   };
+}
+
+function sameCrls(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.equals(b[i]!));
 }

@@ -58,7 +58,7 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
-  if (config.peerTls !== undefined) await checkPeerTls(config.peerTls);
+  const peerCrl = config.peerTls !== undefined ? await checkPeerTls(config.peerTls) : [];
   const auth = await loadAuthOptions(config.authToken, config.authTokenTtlSec, new NodeClock()).catch(
     (err: unknown) => {
       throw new InvalidConfigError('authToken', `cannot load the jwt keys: ${(err as Error).message}`);
@@ -96,7 +96,7 @@ export async function startMember(
   });
   if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
   const api: ClientApi = openedApi;
-  const crlWatches = watchCrlFiles(config, core, api, tls, logger);
+  const crlWatches = watchCrlFiles(config, core, api, tls, peerCrl, logger);
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
@@ -120,6 +120,7 @@ export async function startMember(
       // etcd's rule: a member whose key-values differ from its peers' does not serve.
       logger.error('initial corruption check failed; stopping', { error: err });
       gate?.refuse(err instanceof Error ? err : new Error(String(err)));
+      for (const w of crlWatches) w.close();
       await api.close();
       await stopCore(core);
       throw err;
@@ -176,15 +177,20 @@ function watchCrlFiles(
   core: MemberCore,
   api: ClientApi,
   tls: ClientTlsOptions | undefined,
+  peerCrl: readonly Buffer[],
   logger: Logger,
 ): CrlWatch[] {
   const watches: CrlWatch[] = [];
-  const clientCrl = config.clientTls?.crlFile ?? '';
-  if (clientCrl !== '' && tls !== undefined)
-    watches.push(watchCrlFile('clientCrlFile', clientCrl, logger, (crl) => api.setTls({ ...tls, crl })));
-  const peerCrl = config.peerTls?.crlFile ?? '';
-  if (peerCrl !== '')
-    watches.push(watchCrlFile('peerCrlFile', peerCrl, logger, (crl) => core.transport.setCrl(crl)));
+  const clientFile = config.clientTls?.crlFile ?? '';
+  if (clientFile !== '' && tls !== undefined) {
+    const apply = (crl: Buffer[]): void => api.setTls({ ...tls, crl });
+    watches.push(watchCrlFile('clientCrlFile', clientFile, tls.crl ?? [], logger, apply));
+  }
+  const peerFile = config.peerTls?.crlFile ?? '';
+  if (peerFile !== '') {
+    const apply = (crl: Buffer[]): void => core.transport.setCrl(crl);
+    watches.push(watchCrlFile('peerCrlFile', peerFile, peerCrl, logger, apply));
+  }
   return watches;
 }
 

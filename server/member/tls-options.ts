@@ -69,8 +69,11 @@ export async function clientTlsOptions(tls: TlsFiles): Promise<ClientTlsOptions>
   };
 }
 
-/** The peer files are read by the transport at its start; checked here first so that errors name the flag. */
-export async function checkPeerTls(tls: TlsFiles): Promise<void> {
+/**
+ * The peer files are read by the transport at its start; checked here first so that errors name
+ * the flag. Resolves with the peer CRLs read (none without `--peer-crl-file`).
+ */
+export async function checkPeerTls(tls: TlsFiles): Promise<Buffer[]> {
   checkPolicy(tls);
-  if (tls.crlFile !== '') await readCrlFile('peerCrlFile', tls.crlFile);
+  return tls.crlFile !== '' ? await readCrlFile('peerCrlFile', tls.crlFile) : [];
 }

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
-import type { PeerTlsOptions } from '../../server/transport/index.js';
+import { pemCrls, type PeerTlsOptions } from '../../server/transport/index.js';
 import {
   createLeafCertificate,
   createTestPki,
@@ -101,6 +101,16 @@ describe('PeerTransport TLS hardening', function () {
       await signal.until(() => (a.peerStats(2)?.dialFailures ?? 0) >= 1, 'a failed dial');
       expect(a.isConnectedTo(2)).to.equal(false);
       expect(b.inbox).to.have.length(0);
+    });
+
+    it('applies new CRLs from setCrl to the next handshakes', async () => {
+      const none = await writeCrl(pki, [], `${pki.dir}/none.crl`);
+      const b = await start(2, pki.peer, { crlFile: none });
+      knows(b, 9);
+      expect(await saysHello(b.url, pki.caFile, revoked)).to.equal(true);
+      b.transport.setCrl(pemCrls(readFileSync(crlFile), crlFile));
+      expect(await saysHello(b.url, pki.caFile, revoked)).to.equal(false);
+      expect(await saysHello(b.url, pki.caFile, pki.peer)).to.equal(true);
     });
 
     it('refuses a start with a file that holds no CRL', async () => {
