@@ -4,7 +4,10 @@
  * to, and the combinations refused before anything starts, told by flag through `concord serve`.
  */
 import { expect } from 'chai';
-import { InvalidFlagError, loadConfig } from '../../../server/cli/config.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidFlagError, loadConfig, memberConfigFromArgs } from '../../../server/cli/config.js';
 import { GO_CIPHER_SUITES, opensslCipherList } from '../../../server/member/cipher-suites.js';
 import { InvalidConfigError, resolveMemberConfig, type MemberConfig } from '../../../server/member/config.js';
 import { getCiphers } from 'node:tls';
@@ -101,6 +104,23 @@ describe('member TLS hardening config', () => {
     );
     const ok = loadConfig(['--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,']);
     expect(ok.clientTls).to.equal(undefined);
+  });
+
+  it('takes a JSON list or comma-separated text for cipher-suites in the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'concord-tlscfg-'));
+    try {
+      const file = join(dir, 'c.json');
+      const suites = ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'];
+      writeFileSync(file, JSON.stringify({ 'cipher-suites': suites, 'tls-max-version': 'TLS1.2' }));
+      expect(memberConfigFromArgs([`--config-file=${file}`])).to.deep.equal({
+        cipherSuites: suites,
+        tlsMaxVersion: 'TLS1.2',
+      });
+      writeFileSync(file, JSON.stringify({ 'cipher-suites': suites.join(',') }));
+      expect(memberConfigFromArgs([`--config-file=${file}`])).to.deep.equal({ cipherSuites: suites });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('maps every Go suite to a cipher this Node knows or to one OpenSSL 3 dropped (RC4, 3DES)', () => {
