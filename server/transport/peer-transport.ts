@@ -442,9 +442,9 @@ export class PeerTransport implements AsyncDisposable {
       });
     });
     if (tls !== undefined && (tls.allowedCn !== '' || tls.allowedHostname !== '')) {
-      // Checked once the handshake has verified the chain, before any byte of the connection is
-      // read (HTTP parsing starts on a later tick); the stranger sees only the connection close.
-      server.on('secureConnection', (socket: TLSSocket) => {
+      // Checked once the handshake has verified the chain, ahead of node:https's own listener,
+      // so no byte of the connection reaches the HTTP parser; the stranger sees only the close.
+      server.prependListener('secureConnection', (socket: TLSSocket) => {
         const refusal = peerCertificateRefusal(
           socket.getPeerCertificate(),
           tls.allowedCn,
