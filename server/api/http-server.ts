@@ -25,7 +25,12 @@ import {
 } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import {
+  createServer as createTlsServer,
+  Server as TlsServer,
+  type SecureContextOptions,
+  type TLSSocket,
+} from 'node:tls';
 import { ErrorCode, type ErrorBody } from '../../client/protocol/index.js';
 import type { BrowserAccess } from './browser-access.js';
 import { refuseUpgrade } from './client-gateway.js';
@@ -69,6 +74,14 @@ export interface ClientHttpOptions {
     readonly requestCert?: boolean;
     readonly rejectUnauthorized?: boolean;
   };
+  /**
+   * A TLS handshake failed (a revoked or untrusted client certificate, no shared cipher, …):
+   * `reason` is OpenSSL's verdict on the certificate when there is one (CERT_REVOKED, …).
+   */
+  readonly onTlsClientError?: (info: {
+    readonly remote: string | undefined;
+    readonly reason: string;
+  }) => void;
 }
 
 export class ClientHttpServer {
@@ -141,8 +154,15 @@ export class ClientHttpServer {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));
       });
-      // A TLS handshake that fails: the socket is destroyed by node:tls; nothing to answer.
-      listener.on('tlsClientError', () => undefined);
+      // A TLS handshake that fails: the socket is destroyed by node:tls; nothing to answer. A
+      // certificate that failed verification leaves its reason on the socket, not in the error.
+      listener.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+        const verdict = socket.authorizationError;
+        this.options.onTlsClientError?.({
+          remote: socket.remoteAddress,
+          reason: verdict !== undefined ? String(verdict) : err.message,
+        });
+      });
       await new Promise<void>((resolve, reject) => {
         listener.once('error', reject);
         listener.listen(Number(url.port), url.hostname.replace(/^\[|\]$/g, ''), () => {
@@ -215,6 +235,16 @@ export class ClientHttpServer {
       status: 404,
       body: JSON.stringify({ error: 'Not Found', code: 5, message: `no route for ${req.method} ${path}` }),
     });
+  }
+
+  /**
+   * Replaces the TLS material of the https listeners for the connections that come next (a
+   * reloaded CRL); connections already open keep theirs, as in etcd.
+   */
+  setSecureContext(tls: NonNullable<ClientHttpOptions['tls']>): void {
+    for (const listener of this.listeners) {
+      if (listener instanceof TlsServer) listener.setSecureContext(tls);
+    }
   }
 
   /** Stops accepting connections; open ones (WebSockets, streams) stay until close(). */

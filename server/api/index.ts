@@ -84,6 +84,8 @@ export interface ClientApi {
   /** The bound URLs (a port 0 replaced by the real port), one per listen URL. */
   readonly urls: readonly string[];
   readonly limits: ApiLimits;
+  /** New TLS material (a reloaded CRL) for the connections that come next. */
+  setTls(tls: NonNullable<ClientApiOptions['tls']>): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -154,6 +156,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       access,
       ...(options.consoleConnectTo === undefined ? {} : { consoleConnectTo: options.consoleConnectTo }),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
+      onTlsClientError: (info) => logger.warn('client TLS handshake failed', info),
     },
     {
       health: () => http.health(),
@@ -187,5 +190,6 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     })();
     return closing;
   };
-  return { urls, limits, close, [Symbol.asyncDispose]: close };
+  const setTls = (tls: NonNullable<ClientApiOptions['tls']>): void => server.setSecureContext(tls);
+  return { urls, limits, setTls, close, [Symbol.asyncDispose]: close };
 }

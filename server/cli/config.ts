@@ -98,7 +98,7 @@ function fromFile(path: string): RawValues {
       throw new InvalidFlagError(k, `unknown key in ${path}`);
     const isList = Array.isArray(v) && v.every((u) => typeof u === 'string');
     if (isList && spec.type !== 'urls' && spec.type !== 'list')
-      throw new InvalidFlagError(k, 'a list is only allowed for URLs and lists');
+      throw new InvalidFlagError(k, 'a list is only allowed for URLs and list flags');
     if (!isList && typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean')
       throw new InvalidFlagError(k, 'must be a string, number or boolean');
     out.set(k, v as RawValue);

@@ -9,12 +9,13 @@ import {
   INITIAL_CLUSTER_STATES,
   LOG_LEVELS,
   MEMBER_DEFAULTS,
+  TLS_VERSIONS,
   type MemberConfigField,
 } from '../member/config.js';
 
 /**
  * How a flag's text becomes the field's value: int and bool as such, urls and list a
- * comma-separated list (of URLs; of any text).
+ * comma-separated list (of URLs, checked as URLs by the member; of any text).
  */
 export type FlagType = 'string' | 'int' | 'bool' | 'urls' | 'list' | 'enum';
 
@@ -183,6 +184,50 @@ export const SERVE_FLAGS: readonly FlagSpec[] = [
     field: 'peerClientCertAuth',
     type: 'bool',
     help: 'require peer certificates signed by --peer-trusted-ca-file',
+  },
+  {
+    name: 'client-crl-file',
+    field: 'clientCrlFile',
+    type: 'string',
+    help: 'PEM CRL(s): clients presenting a revoked certificate are refused (needs --client-cert-auth; re-read on change)',
+  },
+  {
+    name: 'peer-crl-file',
+    field: 'peerCrlFile',
+    type: 'string',
+    help: 'PEM CRL(s): peers presenting a revoked certificate are refused, inbound and dialled (needs --peer-client-cert-auth; re-read on change)',
+  },
+  {
+    name: 'peer-cert-allowed-cn',
+    field: 'peerCertAllowedCn',
+    type: 'string',
+    help: 'peer certificates must carry this CommonName (needs --peer-client-cert-auth)',
+  },
+  {
+    name: 'peer-cert-allowed-hostname',
+    field: 'peerCertAllowedHostname',
+    type: 'string',
+    help: 'peer certificates must be valid for this host name or IP (needs --peer-client-cert-auth; not with --peer-cert-allowed-cn)',
+  },
+  {
+    name: 'cipher-suites',
+    field: 'cipherSuites',
+    type: 'list',
+    help: "TLS 1.2 cipher suites of the client and peer ports, by Go's names (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,…; default: Node's)",
+  },
+  {
+    name: 'tls-min-version',
+    field: 'tlsMinVersion',
+    type: 'enum',
+    values: TLS_VERSIONS,
+    help: 'lowest TLS version of the client and peer ports',
+  },
+  {
+    name: 'tls-max-version',
+    field: 'tlsMaxVersion',
+    type: 'enum',
+    values: TLS_VERSIONS,
+    help: 'highest TLS version of the client and peer ports (TLS1.2 makes --cipher-suites cover every connection)',
   },
   {
     name: 'log-level',

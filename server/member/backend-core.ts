@@ -58,6 +58,8 @@ export interface BackendNetwork {
   /** Peer streams closed whose immediate redial failed (the early pre-vote's signal), and established. */
   peerConnectionsLost(): number;
   peerConnectionsEstablished(): number;
+  /** Inbound peer connections refused (TLS handshake, certificate name check, peer handshake, limits). */
+  peerConnectionsRefused(): number;
   /** When the stream to a peer came up (core clock ms), undefined while it is down (PeerActivity). */
   peerActiveSince(peerId: number): number | undefined;
 }

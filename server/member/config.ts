@@ -21,15 +21,18 @@ import {
 } from '../api/browser-access.js';
 import { parseTokenSpec, type TokenSpec } from '../auth/token-spec.js';
 import { clusterIdOf, memberIdOf } from './member-ids.js';
+import { CipherSuiteError, opensslCipherList } from './cipher-suites.js';
 
 export const INITIAL_CLUSTER_STATES = ['new', 'existing'] as const;
 export const AUTO_COMPACTION_MODES = ['periodic', 'revision'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export const TLS_VERSIONS = ['TLS1.2', 'TLS1.3'] as const;
 
 /** `new` bootstraps a cluster; `existing` joins a running one (after a member add). */
 export type InitialClusterState = (typeof INITIAL_CLUSTER_STATES)[number];
 export type AutoCompactionMode = (typeof AUTO_COMPACTION_MODES)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
 
 /** One member of the initial cluster, as the `name=peerURL` pairs of `--initial-cluster`. */
 export interface InitialClusterMember {
@@ -116,6 +119,32 @@ export interface MemberConfig {
   readonly peerTrustedCaFile?: string;
   /** Require peer certificates signed by `peerTrustedCaFile`. Default false. */
   readonly peerClientCertAuth?: boolean;
+  /**
+   * PEM certificate revocation list(s) for client certificates (etcd's `--client-crl-file`): a
+   * client presenting a revoked certificate is refused at the TLS handshake. Needs
+   * `clientCertAuth`. Re-read when the file changes (docs/security.md).
+   */
+  readonly clientCrlFile?: string;
+  /** The same for peer certificates, on inbound peer connections and on this member's dials. */
+  readonly peerCrlFile?: string;
+  /**
+   * A peer certificate must carry this CommonName (etcd's `--peer-cert-allowed-cn`), checked on
+   * inbound peer connections and on this member's dials. Needs `peerClientCertAuth`; not with
+   * `peerCertAllowedHostname`.
+   */
+  readonly peerCertAllowedCn?: string;
+  /** A peer certificate must be valid for this host name or IP (its SANs), as `peerCertAllowedCn`. */
+  readonly peerCertAllowedHostname?: string;
+  /**
+   * TLS 1.2 cipher suites allowed on the client and peer ports, by etcd's (Go's) names such as
+   * `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256` (cipher-suites.ts lists them). TLS 1.3 suites are not
+   * configurable, as in etcd. Default: Node's list.
+   */
+  readonly cipherSuites?: readonly string[];
+  /** Lowest TLS version accepted or offered, `TLS1.2` or `TLS1.3` (etcd 3.5's flag). Default `TLS1.2`. */
+  readonly tlsMinVersion?: TlsVersion;
+  /** Highest TLS version accepted or offered, `TLS1.2` or `TLS1.3`. Default `TLS1.3`. */
+  readonly tlsMaxVersion?: TlsVersion;
   /** Log level of the JSON log lines. Default `info`. */
   readonly logLevel?: LogLevel;
   /** UNSAFE: skip fsync (tests and benchmarks only; a crash loses acknowledged writes). Default false. */
@@ -180,6 +209,8 @@ type DefaultedField =
   | 'requestTimeout'
   | 'clientCertAuth'
   | 'peerClientCertAuth'
+  | 'tlsMinVersion'
+  | 'tlsMaxVersion'
   | 'logLevel'
   | 'unsafeNoFsync'
   | 'experimentalInitialCorruptCheck'
@@ -211,6 +242,8 @@ export const MEMBER_DEFAULTS: Readonly<Required<Pick<MemberConfig, DefaultedFiel
   requestTimeout: 5000,
   clientCertAuth: false,
   peerClientCertAuth: false,
+  tlsMinVersion: 'TLS1.2',
+  tlsMaxVersion: 'TLS1.3',
   logLevel: 'info',
   unsafeNoFsync: false,
   experimentalInitialCorruptCheck: false,
@@ -254,6 +287,13 @@ const FIELDS: Readonly<Record<MemberConfigField, true>> = {
   peerKeyFile: true,
   peerTrustedCaFile: true,
   peerClientCertAuth: true,
+  clientCrlFile: true,
+  peerCrlFile: true,
+  peerCertAllowedCn: true,
+  peerCertAllowedHostname: true,
+  cipherSuites: true,
+  tlsMinVersion: true,
+  tlsMaxVersion: true,
   logLevel: true,
   unsafeNoFsync: true,
   experimentalInitialCorruptCheck: true,
@@ -333,7 +373,20 @@ export interface TlsFiles {
   /** '' when none is given (then peers or clients are not verified against a CA of ours). */
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
+  /** PEM CRL file checked against the other side's certificate; '' when none. */
+  readonly crlFile: string;
+  /** Peer side only: the CommonName a peer's certificate must carry; '' when any. */
+  readonly allowedCn: string;
+  /** Peer side only: the host name or IP a peer's certificate must be valid for; '' when any. */
+  readonly allowedHostname: string;
+  /** OpenSSL cipher list for TLS 1.2 (from `cipherSuites`); '' leaves Node's default. */
+  readonly ciphers: string;
+  readonly minVersion: NodeTlsVersion;
+  readonly maxVersion: NodeTlsVersion;
 }
+
+/** TLS versions as Node's `minVersion` / `maxVersion` spell them. */
+export type NodeTlsVersion = 'TLSv1.2' | 'TLSv1.3';
 
 export interface InitialMember {
   readonly name: string;
@@ -445,6 +498,7 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     );
   }
   const mode = c.oneOf('autoCompactionMode', AUTO_COMPACTION_MODES, MEMBER_DEFAULTS.autoCompactionMode);
+  const policy = tlsPolicyOf(c, config.cipherSuites);
 
   return {
     name,
@@ -468,17 +522,21 @@ export function resolveMemberConfig(config: MemberConfig): ResolvedMemberConfig 
     maxRequestBytes: c.integer('maxRequestBytes', MEMBER_DEFAULTS.maxRequestBytes, 1024),
     autoCompaction: { mode, retention: retentionOf(mode, config.autoCompactionRetention) },
     requestTimeoutMs: c.integer('requestTimeout', MEMBER_DEFAULTS.requestTimeout, 1),
-    clientTls: tlsOf(c, {
+    clientTls: tlsOf(c, policy, {
       cert: 'certFile',
       key: 'keyFile',
       ca: 'trustedCaFile',
       auth: 'clientCertAuth',
+      crl: 'clientCrlFile',
     }),
-    peerTls: tlsOf(c, {
+    peerTls: tlsOf(c, policy, {
       cert: 'peerCertFile',
       key: 'peerKeyFile',
       ca: 'peerTrustedCaFile',
       auth: 'peerClientCertAuth',
+      crl: 'peerCrlFile',
+      allowedCn: 'peerCertAllowedCn',
+      allowedHostname: 'peerCertAllowedHostname',
     }),
     logLevel: c.oneOf('logLevel', LOG_LEVELS, MEMBER_DEFAULTS.logLevel),
     unsafeNoFsync: c.flag('unsafeNoFsync', MEMBER_DEFAULTS.unsafeNoFsync),
@@ -553,6 +611,10 @@ class Fields {
         max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be from ${min} to ${max}`,
       );
     return v;
+  }
+
+  isSet(field: MemberConfigField): boolean {
+    return this.raw(field) !== undefined;
   }
 
   optionalInteger(field: MemberConfigField): number | undefined {
@@ -739,20 +801,78 @@ interface TlsFields {
   readonly key: MemberConfigField;
   readonly ca: MemberConfigField;
   readonly auth: MemberConfigField;
+  readonly crl: MemberConfigField;
+  readonly allowedCn?: MemberConfigField;
+  readonly allowedHostname?: MemberConfigField;
 }
 
-function tlsOf(c: Fields, f: TlsFields): TlsFiles | undefined {
+/** The TLS settings shared by the client and peer ports. */
+interface TlsPolicy {
+  readonly ciphers: string;
+  readonly minVersion: NodeTlsVersion;
+  readonly maxVersion: NodeTlsVersion;
+}
+
+function tlsPolicyOf(c: Fields, cipherSuites: unknown): TlsPolicy {
+  const min = c.oneOf('tlsMinVersion', TLS_VERSIONS, MEMBER_DEFAULTS.tlsMinVersion);
+  const max = c.oneOf('tlsMaxVersion', TLS_VERSIONS, MEMBER_DEFAULTS.tlsMaxVersion);
+  if (min === 'TLS1.3' && max === 'TLS1.2')
+    throw new InvalidConfigError('tlsMaxVersion', why`must not be below ${ref('tlsMinVersion')}`);
+  let ciphers = '';
+  // An empty list (`--cipher-suites=`) is no restriction, as the flag left out.
+  if (cipherSuites !== undefined && !(Array.isArray(cipherSuites) && cipherSuites.length === 0)) {
+    if (!Array.isArray(cipherSuites) || cipherSuites.some((n) => typeof n !== 'string'))
+      throw new InvalidConfigError(
+        'cipherSuites',
+        `must be a list of cipher suite names, not ${shown(cipherSuites)}`,
+      );
+    try {
+      ciphers = opensslCipherList(cipherSuites as string[]);
+    } catch (err) {
+      if (err instanceof CipherSuiteError) throw new InvalidConfigError('cipherSuites', err.message);
+      throw err;
+    }
+    // etcd 3.5 refuses this too: TLS 1.3 suites are not configurable, so the list would do nothing.
+    if (min === 'TLS1.3')
+      throw new InvalidConfigError('cipherSuites', why`cannot be set when ${ref('tlsMinVersion')} is TLS1.3`);
+  }
+  return { ciphers, minVersion: nodeVersion(min), maxVersion: nodeVersion(max) };
+}
+
+function nodeVersion(v: TlsVersion): NodeTlsVersion {
+  return v === 'TLS1.2' ? 'TLSv1.2' : 'TLSv1.3';
+}
+
+function tlsOf(c: Fields, policy: TlsPolicy, f: TlsFields): TlsFiles | undefined {
   const certFile = c.optionalText(f.cert);
   const keyFile = c.optionalText(f.key);
   const trustedCaFile = c.optionalText(f.ca) ?? '';
   const clientCertAuth = c.flag(f.auth, false);
+  const crlFile = c.optionalText(f.crl) ?? '';
+  const allowedCn = f.allowedCn === undefined ? '' : (c.optionalText(f.allowedCn) ?? '');
+  const allowedHostname = f.allowedHostname === undefined ? '' : (c.optionalText(f.allowedHostname) ?? '');
   if (certFile === undefined && keyFile === undefined) {
     if (clientCertAuth) throw new InvalidConfigError(f.auth, why`needs ${ref(f.cert)} and ${ref(f.key)}`);
+    for (const field of [f.crl, f.allowedCn, f.allowedHostname]) {
+      if (field !== undefined && c.isSet(field))
+        throw new InvalidConfigError(field, why`needs ${ref(f.cert)} and ${ref(f.key)}`);
+    }
     return undefined;
   }
   if (certFile === undefined) throw new InvalidConfigError(f.cert, why`required with ${ref(f.key)}`);
   if (keyFile === undefined) throw new InvalidConfigError(f.key, why`required with ${ref(f.cert)}`);
   if (clientCertAuth && trustedCaFile === '')
     throw new InvalidConfigError(f.ca, why`required with ${ref(f.auth)}`);
-  return { certFile, keyFile, trustedCaFile, clientCertAuth };
+  // Without verified certificates on the listener, a CRL or a name check would accept anyone
+  // who simply presents no certificate (or an unverified one): refuse the illusion.
+  for (const field of [f.crl, f.allowedCn, f.allowedHostname]) {
+    if (field !== undefined && c.isSet(field) && !clientCertAuth)
+      throw new InvalidConfigError(field, why`needs ${ref(f.auth)}`);
+  }
+  if (allowedCn !== '' && allowedHostname !== '' && f.allowedHostname !== undefined)
+    throw new InvalidConfigError(
+      f.allowedHostname,
+      why`cannot be used with ${ref(f.allowedCn!)} (etcd's rule)`,
+    );
+  return { certFile, keyFile, trustedCaFile, clientCertAuth, crlFile, allowedCn, allowedHostname, ...policy };
 }

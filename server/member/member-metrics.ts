@@ -57,6 +57,13 @@ export function registerMemberMetrics(
     network !== undefined
       ? c('concord_network_peer_connections_established_total', 'Peer streams established.')
       : undefined;
+  const peerRefused =
+    network !== undefined
+      ? c(
+          'concord_network_peer_connections_refused_total',
+          'Inbound peer connections refused: failed TLS handshakes (revoked or untrusted certificates), certificates of a name not allowed, bad peer handshakes, too many connections.',
+        )
+      : undefined;
   const campaigns = c('concord_raft_campaigns_total', 'Campaigns this member started, by reason.');
   const lastCampaign = g(
     'concord_raft_last_campaign_reason',
@@ -87,6 +94,7 @@ export function registerMemberMetrics(
     if (network !== undefined) peerDrops?.setTotal(network.droppedPeerMessages());
     if (network !== undefined) peerLost?.setTotal(network.peerConnectionsLost());
     if (network !== undefined) peerEstablished?.setTotal(network.peerConnectionsEstablished());
+    if (network !== undefined) peerRefused?.setTotal(network.peerConnectionsRefused());
     for (const [reason, n] of Object.entries(st.raft.campaigns)) {
       campaigns.setTotal(n, { reason });
       lastCampaign.set(st.raft.campaignReason === reason ? 1 : 0, { reason });

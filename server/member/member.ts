@@ -261,6 +261,7 @@ async function assembleCore(
     peerConnectionsLost: () => transport.stats().peers.reduce((n, p) => n + p.connectionsLost, 0),
     peerConnectionsEstablished: () =>
       transport.stats().peers.reduce((n, p) => n + p.connectionsEstablished, 0),
+    peerConnectionsRefused: () => transport.stats().refusedConnections,
     peerActiveSince: (peer) => activity.activeSince(peer),
   };
   const core: MemberCore = {

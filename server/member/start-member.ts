@@ -12,12 +12,19 @@ import type { Logger } from '../platform/logger.js';
 import { NodeClock } from '../platform/node-clock.js';
 import { loadAuthOptions } from './auth-config.js';
 import { MemberBackend } from './backend.js';
-import { InvalidConfigError, resolveMemberConfig, type MemberConfig, type TlsFiles } from './config.js';
+import {
+  InvalidConfigError,
+  resolveMemberConfig,
+  type MemberConfig,
+  type ResolvedMemberConfig,
+} from './config.js';
 import { CorruptionChecker } from './corruption-check.js';
 import { makeLogger, startCore, stopCore, type MemberCore } from './member.js';
 import { ServingGate } from './serving-gate.js';
 import { listenError } from './listen-error.js';
 import { transferLeadershipAway } from './shutdown.js';
+import { checkPeerTls, clientTlsOptions, type ClientTlsOptions } from './tls-options.js';
+import { watchCrlFile, type CrlWatch } from './crl-reload.js';
 
 export interface MemberHandle {
   readonly name: string;
@@ -51,6 +58,7 @@ export async function startMember(
   const metrics = new MetricsRegistry();
   // Read before the data directory is touched: a missing certificate is a bad flag, not a half start.
   const tls = config.clientTls !== undefined ? await clientTlsOptions(config.clientTls) : undefined;
+  const peerCrl = config.peerTls !== undefined ? await checkPeerTls(config.peerTls) : [];
   const auth = await loadAuthOptions(config.authToken, config.authTokenTtlSec, new NodeClock()).catch(
     (err: unknown) => {
       throw new InvalidConfigError('authToken', `cannot load the jwt keys: ${(err as Error).message}`);
@@ -90,6 +98,7 @@ export async function startMember(
   });
   if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
   const api: ClientApi = openedApi;
+  const crlWatches = watchCrlFiles(config, core, api, tls, peerCrl, logger);
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls
     : config.advertiseClientUrls;
@@ -113,6 +122,7 @@ export async function startMember(
       // etcd's rule: a member whose key-values differ from its peers' does not serve.
       logger.error('initial corruption check failed; stopping', { error: err });
       gate?.refuse(err instanceof Error ? err : new Error(String(err)));
+      for (const w of crlWatches) w.close();
       await api.close();
       await stopCore(core);
       throw err;
@@ -132,6 +142,7 @@ export async function startMember(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('member stopping', {});
+      for (const w of crlWatches) w.close();
       checker.close();
       await transferLeadershipAway(core.replica, config.electionTimeoutMs);
       await api.close();
@@ -142,6 +153,7 @@ export async function startMember(
   core.replica.onFatal((error) => {
     // Storage failed or an invariant broke: stop serving rather than risk wrong answers.
     logger.error('member failed; stopping', { error });
+    for (const w of crlWatches) w.close();
     checker.close();
     void api
       .close()
@@ -161,24 +173,27 @@ export async function startMember(
   };
 }
 
-async function clientTlsOptions(
-  tls: TlsFiles,
-): Promise<{ cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean }> {
-  const { readFile } = await import('node:fs/promises');
-  const read = async (field: 'certFile' | 'keyFile' | 'trustedCaFile', path: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new InvalidConfigError(field, `cannot read ${path}: ${(err as Error).message}`);
-    }
-  };
-  return {
-    cert: await read('certFile', tls.certFile),
-    key: await read('keyFile', tls.keyFile),
-    ...(tls.trustedCaFile !== '' ? { ca: await read('trustedCaFile', tls.trustedCaFile) } : {}),
-    requestCert: tls.clientCertAuth,
-    rejectUnauthorized: tls.clientCertAuth,
-  };
+/** Reloads `--client-crl-file` and `--peer-crl-file` when they change (crl-reload.ts). */
+function watchCrlFiles(
+  config: ResolvedMemberConfig,
+  core: MemberCore,
+  api: ClientApi,
+  tls: ClientTlsOptions | undefined,
+  peerCrl: readonly Buffer[],
+  logger: Logger,
+): CrlWatch[] {
+  const watches: CrlWatch[] = [];
+  const clientFile = config.clientTls?.crlFile ?? '';
+  if (clientFile !== '' && tls !== undefined) {
+    const apply = (crl: Buffer[]): void => api.setTls({ ...tls, crl });
+    watches.push(watchCrlFile('clientCrlFile', clientFile, tls.crl ?? [], logger, apply));
+  }
+  const peerFile = config.peerTls?.crlFile ?? '';
+  if (peerFile !== '') {
+    const apply = (crl: Buffer[]): void => core.transport.setCrl(crl);
+    watches.push(watchCrlFile('peerCrlFile', peerFile, peerCrl, logger, apply));
+  }
+  return watches;
 }
 
 /** Publishes this member's client URLs through Raft (retrying until a leader accepts it). */

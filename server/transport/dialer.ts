@@ -10,6 +10,7 @@ import { decodeFrame } from './codec.js';
 import { describeCause, rawDataBytes, type TransportContext } from './context.js';
 import { PeerProtocolError } from './errors.js';
 import { CHANNEL_PATHS, CloseCode, handshakeHeaders, type Channel } from './handshake.js';
+import { dialTlsOptions } from './tls.js';
 
 export interface DialHandlers {
   onReady(ws: WebSocket): void;
@@ -42,7 +43,7 @@ export class Dial {
       followRedirects: false,
       handshakeTimeout: options.dialTimeoutMs,
       ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
-      ...(tls !== undefined && url.protocol === 'https:' ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+      ...(tls !== undefined && url.protocol === 'https:' ? dialTlsOptions(tls) : {}),
     });
     this.timer = ctx.timers.setTimeout(() => this.fail('dial timed out', undefined), options.dialTimeoutMs);
     this.ws.on('error', this.onError);

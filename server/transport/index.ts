@@ -12,6 +12,7 @@ export type {
 export type { PeerStats } from './context.js';
 export { DEFAULTS } from './options.js';
 export type { PeerTlsOptions, PeerTransportOptions } from './options.js';
+export { pemCrls } from './tls.js';
 export {
   InvalidConfigError,
   PeerProtocolError,

@@ -43,6 +43,16 @@ export interface PeerTlsOptions {
   readonly trustedCaFile: string;
   /** Require and verify a client certificate on inbound connections. Default false. */
   readonly clientCertAuth?: boolean;
+  /** PEM CRL(s) checked against peers' certificates, inbound and dialled; re-read on change. Default none. */
+  readonly crlFile?: string;
+  /** A peer certificate must carry this CommonName, inbound and dialled (needs clientCertAuth). Default any. */
+  readonly allowedCn?: string;
+  /** A peer certificate's SANs must cover this host name or IP, inbound and dialled (needs clientCertAuth). */
+  readonly allowedHostname?: string;
+  /** OpenSSL cipher list for TLS ≤1.2 (node:tls `ciphers`). Default Node's. */
+  readonly ciphers?: string;
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface PeerTransportOptions {
@@ -176,6 +186,14 @@ export function resolveOptions(options: PeerTransportOptions): ResolvedOptions {
       if (typeof tls[key] !== 'string' || tls[key] === '') {
         throw new InvalidConfigError(`tls.${key}`, 'must be a non-empty path');
       }
+    }
+    const checksNames = (tls.allowedCn ?? '') !== '' || (tls.allowedHostname ?? '') !== '';
+    if (checksNames && tls.clientCertAuth !== true) {
+      // Inbound, an unverified (or absent) certificate's name proves nothing.
+      throw new InvalidConfigError('tls.allowedCn', 'a peer name check needs clientCertAuth');
+    }
+    if ((tls.allowedCn ?? '') !== '' && (tls.allowedHostname ?? '') !== '') {
+      throw new InvalidConfigError('tls.allowedHostname', 'cannot be used with tls.allowedCn');
     }
   }
   const listenUrls = (options.listenUrls ?? []).map((raw, i) => parsePeerUrl(`listenUrls[${i}]`, raw, true));

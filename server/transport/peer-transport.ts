@@ -17,8 +17,9 @@
  * closed before any of its frames is read. See docs/transport.md.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Message, MsgSnap } from '../raft/types.js';
@@ -47,7 +48,7 @@ import {
 import { OutboundStream } from './outbound.js';
 import { SnapshotSender } from './snapshot-sender.js';
 import type { SnapshotBody, SnapshotSinkFactory } from './snapshot-io.js';
-import { loadTlsMaterial, type TlsMaterial } from './tls.js';
+import { loadTlsMaterial, peerCertificateRefusal, secureContextOptions, type TlsMaterial } from './tls.js';
 
 export type MessageHandler = (message: Message) => void;
 export type SnapshotStatusHandler = (to: number, ok: boolean) => void;
@@ -145,6 +146,19 @@ export class PeerTransport implements AsyncDisposable {
 
   // ------------------------------------------------------------------------------------------
   // Lifecycle
+
+  /**
+   * Replaces the CRLs checked against peers' certificates (a reloaded `--peer-crl-file`): for
+   * the listeners' next handshakes and the next dials. Connections already open stay, as in etcd.
+   */
+  setCrl(crl: Buffer[]): void {
+    const tls = this.tls;
+    if (tls === undefined) return;
+    tls.crl = crl;
+    for (const server of this.servers) {
+      if (server instanceof HttpsServer) server.setSecureContext(secureContextOptions(tls));
+    }
+  }
 
   /** Loads TLS material and listens on every `listenUrls` entry. Rejects if any listener fails. */
   async start(): Promise<void> {
@@ -406,9 +420,7 @@ export class PeerTransport implements AsyncDisposable {
     const server =
       url.protocol === 'https:' && tls !== undefined
         ? createHttpsServer({
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.ca,
+            ...secureContextOptions(tls),
             requestCert: tls.clientCertAuth,
             rejectUnauthorized: tls.clientCertAuth,
           })
@@ -419,13 +431,31 @@ export class PeerTransport implements AsyncDisposable {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.onUpgrade(req, socket, head),
     );
-    server.on('tlsClientError', (err: Error, socket: Socket) => {
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       this.refusedConnections += 1;
+      // node:tls destroys a socket whose certificate failed verification without an error of its
+      // own (the event says "socket hang up"); OpenSSL's reason (CERT_REVOKED, …) is on the socket.
       this.logger.warn('peer TLS handshake failed', {
         remote: socket.remoteAddress,
         err: describeCause(err),
+        ...(socket.authorizationError !== undefined ? { reason: String(socket.authorizationError) } : {}),
       });
     });
+    if (tls !== undefined && (tls.allowedCn !== '' || tls.allowedHostname !== '')) {
+      // Checked once the handshake has verified the chain, ahead of node:https's own listener,
+      // so no byte of the connection reaches the HTTP parser; the stranger sees only the close.
+      server.prependListener('secureConnection', (socket: TLSSocket) => {
+        const refusal = peerCertificateRefusal(
+          socket.getPeerCertificate(),
+          tls.allowedCn,
+          tls.allowedHostname,
+        );
+        if (refusal === undefined) return;
+        this.refusedConnections += 1;
+        this.logger.warn('peer certificate refused', { remote: socket.remoteAddress, reason: refusal });
+        socket.destroy();
+      });
+    }
     server.on('clientError', (err: Error, socket: Duplex) => {
       this.logger.debug('peer HTTP client error', { err: describeCause(err) });
       socket.destroy();

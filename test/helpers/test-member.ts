@@ -72,7 +72,8 @@ export async function startTestMember(name: string, options: TestMemberOptions =
   }
 }
 
-function tlsFlags(pki: TestPki): MemberOptions {
+/** The TLS flags of a member serving clients and peers with the PKI's peer certificate, both verified. */
+export function tlsFlags(pki: TestPki): MemberOptions {
   return {
     certFile: pki.peer.certFile,
     keyFile: pki.peer.keyFile,

@@ -4,9 +4,12 @@
  * `otherCa` is an unrelated CA, for "untrusted certificate" cases.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request } from 'node:https';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -51,7 +54,7 @@ async function makeCa(dir: string, name: string): Promise<void> {
   ]);
 }
 
-async function makeLeaf(dir: string, ca: string, name: string): Promise<void> {
+async function makeLeaf(dir: string, ca: string, name: string, extFile = 'leaf.ext'): Promise<void> {
   await openssl(dir, [
     'req',
     '-newkey',
@@ -81,22 +84,23 @@ async function makeLeaf(dir: string, ca: string, name: string): Promise<void> {
     '-days',
     '2',
     '-extfile',
-    'leaf.ext',
+    extFile,
   ]);
+}
+
+function leafExtensions(subjectAltName: string): string {
+  return [
+    'basicConstraints=CA:FALSE',
+    `subjectAltName=${subjectAltName}`,
+    'keyUsage=critical,digitalSignature,keyEncipherment',
+    'extendedKeyUsage=serverAuth,clientAuth',
+    '',
+  ].join('\n');
 }
 
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'concord-pki-'));
-  await writeFile(
-    join(dir, 'leaf.ext'),
-    [
-      'basicConstraints=CA:FALSE',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth,clientAuth',
-      '',
-    ].join('\n'),
-  );
+  await writeFile(join(dir, 'leaf.ext'), leafExtensions('IP:127.0.0.1,DNS:localhost'));
   await Promise.all([makeCa(dir, 'ca'), makeCa(dir, 'other-ca')]);
   await Promise.all([makeLeaf(dir, 'ca', 'peer'), makeLeaf(dir, 'other-ca', 'stranger')]);
   return {
@@ -116,7 +120,110 @@ export async function createTestPki(): Promise<TestPki> {
 export async function createLeafCertificate(
   pki: TestPki,
   name: string,
+  options: { readonly subjectAltName?: string } = {},
 ): Promise<{ readonly certFile: string; readonly keyFile: string }> {
-  await makeLeaf(pki.dir, 'ca', name);
+  let extFile = 'leaf.ext';
+  if (options.subjectAltName !== undefined) {
+    extFile = `${name}.ext`;
+    await writeFile(join(pki.dir, extFile), leafExtensions(options.subjectAltName));
+  }
+  await makeLeaf(pki.dir, 'ca', name, extFile);
   return { certFile: join(pki.dir, `${name}.crt`), keyFile: join(pki.dir, `${name}.key`) };
+}
+
+/**
+ * A CRL signed by the PKI's CA revoking exactly `revokedCertFiles` (PEM), written to `crlFile`
+ * (default `<dir>/ca.crl`; overwritten, so a test can revoke more later). Made with `openssl ca`
+ * over a fresh database each time.
+ */
+export async function writeCrl(
+  pki: TestPki,
+  revokedCertFiles: readonly string[],
+  crlFile = join(pki.dir, 'ca.crl'),
+): Promise<string> {
+  const db = await mkdtemp(join(pki.dir, 'crl-db-'));
+  await writeFile(join(db, 'index.txt'), '');
+  await writeFile(join(db, 'crlnumber'), '01\n');
+  await writeFile(
+    join(db, 'ca.cnf'),
+    [
+      '[ ca ]',
+      'default_ca = db',
+      '[ db ]',
+      `database = ${join(db, 'index.txt')}`,
+      `crlnumber = ${join(db, 'crlnumber')}`,
+      'default_md = sha256',
+      'default_crl_days = 2',
+      '',
+    ].join('\n'),
+  );
+  const ca = ['-config', join(db, 'ca.cnf'), '-keyfile', 'ca.key', '-cert', 'ca.crt'];
+  for (const cert of revokedCertFiles) await openssl(pki.dir, ['ca', ...ca, '-revoke', cert]);
+  // Written beside the target and renamed over it, so a reader never sees half a file.
+  await openssl(pki.dir, ['ca', ...ca, '-gencrl', '-out', join(db, 'crl.pem')]);
+  await rename(join(db, 'crl.pem'), crlFile);
+  await rm(db, { recursive: true, force: true });
+  return crlFile;
+}
+
+type CertFiles = { readonly certFile: string; readonly keyFile: string };
+
+/**
+ * The cipher suite a TLS client presenting the PKI's peer certificate negotiates with `url`
+ * (https://host:port), or `error: …` when the handshake fails.
+ */
+export function negotiatedCipher(
+  url: string,
+  pki: TestPki,
+  options: { readonly maxVersion: 'TLSv1.2' | 'TLSv1.3'; readonly ciphers?: string },
+): Promise<string> {
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const socket = connect({
+      host: u.hostname,
+      port: Number(u.port),
+      ca: readFileSync(pki.caFile),
+      cert: readFileSync(pki.peer.certFile),
+      key: readFileSync(pki.peer.keyFile),
+      ...options,
+    });
+    socket.once('secureConnect', () => {
+      resolve(socket.getCipher().name);
+      socket.destroy();
+    });
+    socket.once('error', (err) => resolve(`error: ${err.message}`));
+  });
+}
+
+/**
+ * One https request trusting the PKI's CA and presenting `cert` (default the peer certificate),
+ * on a fresh connection: its status and body, or `refused: …` when the connection fails.
+ */
+export function httpsRequest(
+  url: string,
+  pki: TestPki,
+  options: { readonly cert?: CertFiles; readonly body?: unknown } = {},
+): Promise<{ readonly status: number; readonly text: string } | `refused: ${string}`> {
+  const cert = options.cert ?? pki.peer;
+  return new Promise((resolve) => {
+    const req = request(
+      url,
+      {
+        method: options.body === undefined ? 'GET' : 'POST',
+        ca: readFileSync(pki.caFile),
+        cert: readFileSync(cert.certFile),
+        key: readFileSync(cert.keyFile),
+        headers: { 'content-type': 'application/json' },
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', (err) => resolve(`refused: ${err.message}`));
+      },
+    );
+    req.on('error', (err) => resolve(`refused: ${err.message}`));
+    req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
 }
