@@ -35,9 +35,11 @@ export const DEFAULTS = {
   pingIntervalMs: 5_000,
   /**
    * How long an append that carries no entries (a leader telling a follower the new commit index)
-   * may wait to ride along with the next frame to that peer; 0 sends it at once (outbound.ts).
+   * may wait to ride along with the next frame to that peer; 0 (the default) sends it at once
+   * (outbound.ts). Off by default: measured slower end to end (docs/performance.md, "Fewer peer
+   * writes per put").
    */
-  commitNoticeDelayMs: 2,
+  commitNoticeDelayMs: 0,
 } as const;
 
 export interface PeerTlsOptions {
