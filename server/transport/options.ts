@@ -37,7 +37,7 @@ export const DEFAULTS = {
    * How long an append that carries no entries (a leader telling a follower the new commit index)
    * may wait to ride along with the next frame to that peer; 0 (the default) sends it at once
    * (outbound.ts). Off by default: measured slower end to end (docs/performance.md, "Fewer peer
-   * writes per put").
+   * writes per put, one buffer per answer").
    */
   commitNoticeDelayMs: 0,
 } as const;

@@ -11,18 +11,18 @@
  * matters, so a dropped message costs a round trip, never safety; a blocked sender would stall
  * every other peer instead.
  *
- * With `commitNoticeDelayMs` > 0 (default 0: off, see below), a commit notice — an append without
- * entries, which a leader sends each follower as soon as an index commits — waits up to that long
- * for the next frame to the peer instead of
- * taking a socket write (and a wake-up and an acknowledgement on both sides) of its own. An append
- * queued meanwhile with the same term and at least its commit index supersedes it (the notice is
- * not sent); any other frame carries it, first; otherwise it leaves alone when the delay ends.
- * Under a stream of writes the next write's append carries the commit, so a put costs each
- * follower one frame instead of two (docs/performance.md, "Fewer peer writes per put"). What waits
- * is only a follower's knowledge of the commit (its applying, not the write's durability or the
+ * With `commitNoticeDelayMs` > 0 (default 0: off, see below), a commit notice — an append
+ * without entries, which a leader sends each follower as soon as an index commits — waits up to
+ * that long for the next frame to the peer instead of taking a socket write (and a wake-up and an
+ * acknowledgement on both sides) of its own. An append queued meanwhile with the same term and at
+ * least its commit index supersedes it (the notice is not sent); any other frame carries it,
+ * first; otherwise it leaves alone when the delay ends. Under a stream of writes the next write's
+ * append carries the commit, so a put costs each follower one frame instead of two. What waits is
+ * only a follower's knowledge of the commit (its applying, not the write's durability or the
  * client's answer, which the leader gives), and never longer than the delay. It is off by default
- * because it measured slower: a follower then applies write k in the same Ready that appends
- * write k+1, before that Ready's WAL write starts, which puts the apply on the path of the ack.
+ * because end to end it measured slower (docs/performance.md, "Fewer peer writes per put, one
+ * buffer per answer"), most likely because a follower then applies write k in the Ready that
+ * appends write k+1, before that Ready's WAL write starts: the apply lands on the ack's path.
  *
  * Connection loss is reported to the owner for the early pre-vote (docs/raft.md): when an open
  * stream ends by a close or an error (a reset or FIN: the peer's process or host is gone, or the
