@@ -32,7 +32,17 @@ export interface SuiteOptions {
   readonly log: (line: string) => void;
   /** Warm-up writes on each fresh cluster (default: startCluster's WARMUP_PUTS). */
   readonly warmupPuts?: number;
+  /**
+   * An unmeasured run of each workload, this long, right before its measured run (default
+   * WORKLOAD_WARMUP_MS; 0: none). The warm-up puts compile only the put path: txn, delete, lease
+   * and range code would otherwise be measured while V8 still interprets it (docs/performance.md,
+   * "Why lock-1 and txn-cas-16 trailed put-1").
+   */
+  readonly workloadWarmupMs?: number;
 }
+
+/** See `SuiteOptions.workloadWarmupMs`. */
+export const WORKLOAD_WARMUP_MS = 1000;
 
 export interface SuiteResult {
   readonly samples: Sample[];
@@ -66,6 +76,15 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteResult> {
         const t0 = Date.now();
         let measured;
         try {
+          const warmupMs = o.workloadWarmupMs ?? WORKLOAD_WARMUP_MS;
+          if (warmupMs > 0 && w.name !== 'failover')
+            await w.run({
+              driver: c.driver,
+              target: c.target,
+              durationMs: warmupMs,
+              runId: `r${repeat}-warmup`,
+              log: () => {},
+            });
           measured = await w.run({
             driver: c.driver,
             target: c.target,
@@ -147,11 +166,13 @@ interface Args {
   only: string[] | undefined;
   profile: boolean;
   profileDurationMs: number;
+  workloadWarmupMs: number;
 }
 
 const USAGE = `usage: npm run bench -- all [--vs | --target concord|etcd] [--repeats N] [--duration-ms MS]
                               [--size 1|3] [--only put-64,watch] [--client native|etcd3]
-                              [--profile [--duration-ms MS]]
+                              [--warmup-ms MS] [--profile [--duration-ms MS]]
+  --warmup-ms MS   an unmeasured run of each workload before its measured one (default ${WORKLOAD_WARMUP_MS}; 0: none)
   --client etcd3   drive both targets with the etcd3 npm client over gRPC (one client, one
                    protocol); native (default): Concord through its SDK, etcd through etcd3`;
 
@@ -165,6 +186,7 @@ export function parseArgs(argv: readonly string[]): Args {
     only: undefined,
     profile: false,
     profileDurationMs: 10_000,
+    workloadWarmupMs: WORKLOAD_WARMUP_MS,
   };
   let duration: number | undefined;
   const r = new ArgReader(argv, USAGE);
@@ -177,6 +199,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--only') a.only = r.value(flag).split(',');
     else if (flag === '--client') a.client = r.oneOf(flag, DRIVER_CLIENTS);
     else if (flag === '--profile') a.profile = true;
+    else if (flag === '--warmup-ms') a.workloadWarmupMs = Math.floor(r.nonNegative(flag));
     else throw r.unknown(flag);
   }
   if (duration !== undefined) {
@@ -254,6 +277,7 @@ export async function run(argv: string[]): Promise<void> {
     size: a.size,
     client: a.client,
     workloads,
+    workloadWarmupMs: a.workloadWarmupMs,
     log: (line) => console.error(line),
   });
   const rs = rows(res.samples);

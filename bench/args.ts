@@ -30,6 +30,13 @@ export class ArgReader {
     return n;
   }
 
+  /** A finite number ≥ 0 (0 switches something off). */
+  nonNegative(flag: string): number {
+    const n = Number(this.value(flag));
+    if (!Number.isFinite(n) || n < 0) throw this.error(`${flag} needs a number ≥ 0`);
+    return n;
+  }
+
   integer(flag: string): number {
     const n = Number(this.value(flag));
     if (!Number.isSafeInteger(n) || n <= 0) throw this.error(`${flag} needs a positive integer`);

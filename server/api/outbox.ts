@@ -42,12 +42,15 @@ export class Outbox {
     return this.ws.readyState === this.ws.OPEN;
   }
 
-  /** Sends one text frame; false if the socket is no longer open (the frame is dropped). */
-  send(text: string): boolean {
+  /**
+   * Sends one text frame, given as text or as its UTF-8 bytes (then neither this nor ws measures
+   * or converts the text again); false if the socket is no longer open (the frame is dropped).
+   */
+  send(text: string | Uint8Array): boolean {
     if (!this.isOpen) return false;
-    const bytes = Buffer.byteLength(text);
+    const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     this.pending += bytes;
-    this.ws.send(text, () => {
+    this.ws.send(text, { binary: false }, () => {
       this.pending -= bytes;
       if (this.wasCongested && !this.isCongested) {
         this.wasCongested = false;

@@ -22,8 +22,8 @@ export interface RepliesContext {
   readonly metrics: ApiMetrics;
   readonly maxFrameBytes: number;
   readonly remote: string;
-  /** Queues encoded text on the connection; false when it was not queued. */
-  send(text: string): boolean;
+  /** Queues an encoded text frame (or its UTF-8 bytes) on the connection; false when it was not queued. */
+  send(frame: string | Uint8Array): boolean;
 }
 
 export class SessionReplies {
@@ -46,15 +46,17 @@ export class SessionReplies {
 
   /** Sends a result; a result that cannot be encoded or is too big becomes an error response. */
   respond<M extends Method>(id: number, method: M, result: MethodResult<M>): boolean {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = encodeFrame({ type: 'response', id, method, result } as ServerFrame);
+      // Encoded to UTF-8 once: the size check, the outbox's accounting and the socket all use
+      // these bytes (as text, each measured or converted the string again).
+      bytes = Buffer.from(encodeFrame({ type: 'response', id, method, result } as ServerFrame));
     } catch (err) {
       this.respondError(id, method, err);
       return false;
     }
     const limit = this.ctx.maxFrameBytes;
-    if (Buffer.byteLength(text) > limit) {
+    if (bytes.length > limit) {
       this.respondError(
         id,
         method,
@@ -67,7 +69,7 @@ export class SessionReplies {
       return false;
     }
     this.observe(method, 'OK');
-    return this.ctx.send(text);
+    return this.ctx.send(bytes);
   }
 
   respondError(id: number, method: Method, err: unknown): void {

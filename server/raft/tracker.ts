@@ -110,8 +110,11 @@ export class ProgressTracker {
   }
 
   committed(): number {
-    return committedIndex(this.voters(), (id) => this.progress.get(id)?.match ?? 0);
+    // Over the set itself: the order of the voters does not matter here (voters() sorts a copy).
+    return committedIndex(this.voterSet, this.matchOf);
   }
+
+  private readonly matchOf = (id: number): number => this.progress.get(id)?.match ?? 0;
 
   resetVotes(): void {
     this.votes.clear();

@@ -20,6 +20,11 @@ export interface PeerStats {
   readonly sentBytes: number;
   /** Raft messages dropped: stream down, queue over `maxQueuedBytesPerPeer`, or too large for a frame. */
   readonly droppedMessages: number;
+  /**
+   * Commit notices (appends without entries) not sent because a later append to the peer, with at
+   * least their commit index, went out within `commitNoticeDelayMs` (outbound.ts).
+   */
+  readonly supersededNotices: number;
   /** Raft messages received from this peer and delivered to the handler. */
   readonly receivedMessages: number;
   readonly receivedBytes: number;
@@ -44,6 +49,7 @@ export function newPeerStats(id: number): MutablePeerStats {
     sentFrames: 0,
     sentBytes: 0,
     droppedMessages: 0,
+    supersededNotices: 0,
     receivedMessages: 0,
     receivedBytes: 0,
     dials: 0,

@@ -185,6 +185,21 @@ describe('ClientSession limits', () => {
     });
   });
 
+  describe('max_frame_bytes', () => {
+    it('answers a response that would exceed the frame limit with RESPONSE_TOO_LARGE and keeps serving', async () => {
+      server = await startTestServer({ maxFrameBytes: 200_000, maxRequestBytes: 90_000 });
+      const client = await server.client();
+      const big = Buffer.alloc(60_000, 0x61); // 80,000 bytes of base64: three of them pass the limit
+      for (const key of ['big1', 'big2', 'big3'])
+        await client.ok('kv.put', { key: b64(key), value: big.toString('base64') });
+      const one = await client.ok('kv.range', { key: b64('big1') });
+      expect((one['kvs'] as Json[]).length).to.equal(1);
+      const both = await client.call('kv.range', { key: b64('big'), range_end: b64('bih') });
+      expect(both['error']).to.deep.include({ code: 'RESPONSE_TOO_LARGE', details: { limit: 200_000 } });
+      expect(await client.ok('kv.range', { key: b64('big2'), keys_only: true })).to.have.property('count', '1');
+    });
+  });
+
   describe('pings', () => {
     it('drops a client that does not answer pings', async () => {
       server = await startTestServer({ pingIntervalMs: 10, pingTimeoutMs: 30 });

@@ -1,6 +1,7 @@
 /** Loopback: transports on 127.0.0.1 exchanging batched Raft messages. */
 import { expect } from 'chai';
 import type { Message } from '../../server/raft/types.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { append, heartbeat, meshAll, Member, Signal } from './harness.js';
 
 describe('PeerTransport (loopback)', function () {
@@ -56,6 +57,87 @@ describe('PeerTransport (loopback)', function () {
         expect(b.inbox.map((m) => (m.type === 'MsgApp' ? m.entries[0]?.index : -1))).to.deep.equal(
           Array.from({ length: 50 }, (_, i) => i + 1),
         );
+      });
+
+      context('a commit notice (an append without entries)', () => {
+        const notice = (commit: number, term = 2): Message => ({
+          type: 'MsgApp',
+          from: 1,
+          to: 2,
+          term,
+          index: commit,
+          logTerm: 2,
+          commit,
+          entries: [],
+        });
+        const nextMacrotask = (): Promise<void> => new Promise((r) => setImmediate(r));
+        // The sender's timers move only when a test advances them: only what a test sends can end
+        // a notice's wait (its dial and pings need no timer to fire here).
+        let clock = new ManualClock();
+        const pair = async (commitNoticeDelayMs: number): Promise<[Member, Member]> => {
+          clock = new ManualClock();
+          const a = await Member.start(1, signal, { commitNoticeDelayMs, timers: clock });
+          const b = await Member.start(2, signal);
+          members = [a, b];
+          meshAll(members);
+          await a.connect(b);
+          return [a, b];
+        };
+
+        it('is not sent when a later append with at least its commit goes out', async () => {
+          const [a, b] = await pair(5);
+          const framesBefore = a.peerStats(2)?.sentFrames ?? 0;
+          a.transport.send([notice(10)]);
+          await nextMacrotask();
+          await nextMacrotask();
+          const next = append(1, 2, 11, 10);
+          a.transport.send([next]);
+          await signal.until(() => b.inbox.length === 1, 'the append');
+          expect(b.inbox).to.deep.equal([next]);
+          expect(a.peerStats(2)?.supersededNotices).to.equal(1);
+          expect(a.peerStats(2)?.sentFrames).to.equal(framesBefore + 1);
+        });
+
+        it('rides first in the next frame when that frame does not supersede it', async () => {
+          const [a, b] = await pair(5);
+          const framesBefore = a.peerStats(2)?.sentFrames ?? 0;
+          a.transport.send([notice(10)]);
+          await nextMacrotask();
+          await nextMacrotask();
+          // A heartbeat, and an append of a newer term: neither carries this term's commit.
+          const others: Message[] = [heartbeat(1, 2, 10), { ...append(1, 2, 20, 1), term: 3 }];
+          a.transport.send(others);
+          await signal.until(() => b.inbox.length === 3, 'three messages');
+          expect(b.inbox).to.deep.equal([notice(10), ...others]);
+          expect(a.peerStats(2)?.sentFrames).to.equal(framesBefore + 1);
+          expect(a.peerStats(2)?.supersededNotices).to.equal(0);
+        });
+
+        it('leaves alone when the delay ends, the newest of several', async () => {
+          const [a, b] = await pair(5);
+          a.transport.send([notice(10)]);
+          await nextMacrotask();
+          a.transport.send([notice(11)]);
+          await nextMacrotask();
+          expect(b.inbox).to.deep.equal([]);
+          await clock.advance(5);
+          await signal.until(() => b.inbox.length === 1, 'the notice');
+          expect(b.inbox).to.deep.equal([notice(11)]);
+          expect(a.peerStats(2)?.supersededNotices).to.equal(1);
+        });
+
+        it('goes out at once, in its own frame, with commitNoticeDelayMs 0', async () => {
+          const [a, b] = await pair(0);
+          const framesBefore = a.peerStats(2)?.sentFrames ?? 0;
+          a.transport.send([notice(10)]);
+          await signal.until(() => b.inbox.length === 1, 'the notice');
+          expect(a.peerStats(2)?.sentFrames).to.equal(framesBefore + 1);
+          const next = append(1, 2, 11, 10);
+          a.transport.send([next]);
+          await signal.until(() => b.inbox.length === 2, 'the append');
+          expect(b.inbox).to.deep.equal([notice(10), next]);
+          expect(a.peerStats(2)?.supersededNotices).to.equal(0);
+        });
       });
 
       it('splits a batch larger than maxFrameBytes into several frames', async () => {

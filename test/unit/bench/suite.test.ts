@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import { parseArgs, runSuite } from '../../../bench/all.js';
+import { parseArgs, runSuite, WORKLOAD_WARMUP_MS } from '../../../bench/all.js';
 import { summarizeProfile } from '../../../bench/profile.js';
 import {
   Better,
@@ -112,6 +112,12 @@ describe('bench', () => {
       expect(a.only).to.deep.equal(['put', 'watch']);
       expect(parseArgs(['--vs']).targets).to.deep.equal(['concord', 'etcd']);
     });
+    it('reads the per-workload warm-up, 0 switching it off', () => {
+      expect(parseArgs([]).workloadWarmupMs).to.equal(WORKLOAD_WARMUP_MS);
+      expect(parseArgs(['--warmup-ms', '0']).workloadWarmupMs).to.equal(0);
+      expect(parseArgs(['--warmup-ms', '250']).workloadWarmupMs).to.equal(250);
+      expect(() => parseArgs(['--warmup-ms', '-1'])).to.throw(/≥ 0/);
+    });
     it('rejects unknown flags and targets', () => {
       expect(() => parseArgs(['--fast'])).to.throw(/unknown flag/);
       expect(() => parseArgs(['--target', 'zookeeper'])).to.throw(/concord or etcd/);
@@ -209,6 +215,32 @@ describe('bench', () => {
       expect(argsSeen['own']).to.include('--snapshot-count');
       expect(flag(argsSeen['own']!)).to.equal('123');
       expect(argsSeen['shared']).to.not.include('--snapshot-count');
+    });
+    it('runs each workload unmeasured for the warm-up first, then measures it', async () => {
+      const runs: { durationMs: number; runId: string }[] = [];
+      const spy: Workload = {
+        name: 'spy',
+        run: (ctx) => {
+          runs.push({ durationMs: ctx.durationMs, runId: ctx.runId });
+          return Promise.resolve([
+            { workload: 'spy', metric: 'run', unit: 'n', better: Better.Higher, value: runs.length },
+          ]);
+        },
+      };
+      const res = await runSuite({
+        targets: ['concord'],
+        repeats: 1,
+        durationMs: 100,
+        size: 1,
+        warmupPuts: 10,
+        workloadWarmupMs: 60,
+        workloads: [spy],
+        log: () => undefined,
+      });
+      expect(runs.map((r) => r.durationMs)).to.deep.equal([60, 100]);
+      expect(runs[0]!.runId).to.not.equal(runs[1]!.runId);
+      // Only the measured run's sample is kept.
+      expect(res.samples.filter((s) => s.workload === 'spy').map((s) => s.value)).to.deep.equal([2]);
     });
     it('rejects a zero repeat count', async () => {
       let err: unknown;
