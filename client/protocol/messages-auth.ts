@@ -45,6 +45,12 @@ export interface AuthenticateRequest {
 export interface AuthenticateResponse {
   readonly header: ResponseHeader;
   readonly token: string;
+  /**
+   * Concord's own field (WebSocket answers only; etcd's gRPC and gateway answers have none): how
+   * long the token lives, in seconds — a simple token after its last use on a member, a JWT from
+   * its issue. 0 or absent: not told. The SDK renews the token before this runs out.
+   */
+  readonly ttlSec?: number;
 }
 
 export interface UserAddOptions {
@@ -147,6 +153,7 @@ export interface WireAuthenticateRequest {
 export interface WireAuthenticateResponse {
   readonly header?: WireResponseHeader;
   readonly token?: string;
+  readonly ttl_sec?: number;
 }
 
 export interface WireUserAddOptions {
@@ -270,7 +277,7 @@ export const AUTHENTICATE_REQUEST: Codec<AuthenticateRequest, WireAuthenticateRe
 
 export const AUTHENTICATE_RESPONSE: Codec<AuthenticateResponse, WireAuthenticateResponse> = messageCodec(
   'AuthenticateResponse',
-  [HEADER, field('token', 'token', T.string)],
+  [HEADER, field('token', 'token', T.string), field('ttl_sec', 'ttlSec', T.int(0))],
 );
 
 export const USER_ADD_OPTIONS: Codec<UserAddOptions, WireUserAddOptions> = messageCodec('UserAddOptions', [

@@ -153,7 +153,9 @@ export class HttpGateway {
       } else if (isUnary(method)) {
         const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, options);
         const codec = methodSpec(method).result as Codec<unknown, unknown>;
-        const text = JSON.stringify(codec.toWire(result));
+        // etcd's AuthenticateResponse has no TTL: the gateway answers as etcd does.
+        const etcdShaped = method === 'auth.authenticate' ? { ...result, ttlSec: 0 } : result;
+        const text = JSON.stringify(codec.toWire(etcdShaped));
         this.ctx.metrics.observe('http', method, 'OK');
         send(res, { status: 200, body: text });
       } else {
