@@ -163,8 +163,6 @@ export class AuthApplyChecker {
     if (command.type !== 'authGuarded')
       return isClientWrite(command) ? 'auth is on and the write was never checked' : undefined;
     this.guarded++;
-    if (command.authRevision < auth.revision)
-      return `it was checked at auth revision ${command.authRevision} and the store is at ${auth.revision}`;
     for (const put of commandPuts(inner)) {
       const user = userOfValue(put.value);
       if (user === undefined) continue;
@@ -172,6 +170,8 @@ export class AuthApplyChecker {
       if (!modelMayWrite(machine, user, put.key))
         return `the auth model denies ${user} writing ${text(put.key)} at auth revision ${auth.revision}`;
     }
+    if (command.authRevision < auth.revision)
+      return `it was checked at auth revision ${command.authRevision} and the store is at ${auth.revision}`;
     return undefined;
   }
 }
