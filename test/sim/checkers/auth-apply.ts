@@ -81,7 +81,8 @@ function commandPuts(c: Command): PutRequest[] {
   return [];
 }
 
-const isClientWrite = (c: Command): boolean => c.type === 'put' || c.type === 'deleteRange' || c.type === 'txn';
+const isClientWrite = (c: Command): boolean =>
+  c.type === 'put' || c.type === 'deleteRange' || c.type === 'txn';
 
 export interface AuthApplyStats {
   /** Guarded writes judged, and those the apply rightly refused. */
@@ -131,7 +132,11 @@ export class AuthApplyChecker {
     } catch {
       return undefined;
     }
-    return { command, mustRefuse: this.verdict(machine, command), revisionBefore: machine.store.currentRevision };
+    return {
+      command,
+      mustRefuse: this.verdict(machine, command),
+      revisionBefore: machine.store.currentRevision,
+    };
   }
 
   /** After the apply: the result must agree with the judgement; throws a Violation if not. */

@@ -80,7 +80,10 @@ export class AuthOps {
       const perm = this.range();
       const permType = pick(cx, PERM_TYPES);
       await this.admin(w, `grant ${role} ${permType} ${describeRange(perm)}`, (v) =>
-        this.auth(v, { method: 'auth.roleGrantPermission', params: { name: role, perm: { permType, ...perm } } }),
+        this.auth(v, {
+          method: 'auth.roleGrantPermission',
+          params: { name: role, perm: { permType, ...perm } },
+        }),
       );
     } else if (x < 55) {
       const perm = this.range();
@@ -100,7 +103,9 @@ export class AuthOps {
         this.auth(v, { method: 'auth.userDelete', params: { name: user } }),
       );
     } else if (x < 90) {
-      await this.admin(w, `add ${user}`, (v) => this.auth(v, { method: 'auth.userAdd', params: userAdd(user) }));
+      await this.admin(w, `add ${user}`, (v) =>
+        this.auth(v, { method: 'auth.userAdd', params: userAdd(user) }),
+      );
     } else if (x < 96) {
       await this.admin(w, 'enable', (v) => this.auth(v, { method: 'auth.enable', params: {} }));
     } else {
