@@ -157,7 +157,7 @@ export class ConnectionAuth {
         { name: this.credentials.username, password: this.credentials.password },
         { signal },
       );
-      ttlSec = r.ttlSec ?? 0;
+      ttlSec = r.ttlSec;
     } catch (e) {
       if (e instanceof ClientError && e.code === 'AUTH_NOT_ENABLED') return false;
       throw e;

@@ -48,9 +48,9 @@ export interface AuthenticateResponse {
   /**
    * Concord's own field (WebSocket answers only; etcd's gRPC and gateway answers have none): how
    * long the token lives, in seconds — a simple token after its last use on a member, a JWT from
-   * its issue. 0 or absent: not told. The SDK renews the token before this runs out.
+   * its issue. 0: not told (absent on the wire). The SDK renews the token before this runs out.
    */
-  readonly ttlSec?: number;
+  readonly ttlSec: number;
 }
 
 export interface UserAddOptions {
