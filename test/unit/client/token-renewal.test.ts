@@ -7,7 +7,7 @@
  * wins) and refuse any other request whose socket token expired or was invalidated.
  */
 import { expect } from 'chai';
-import { UnauthenticatedError, type ClientStatus } from '../../../client/index.js';
+import { UnauthenticatedError, type ClientStatus, type WatchBatch } from '../../../client/index.js';
 import type { RequestFrame, ServerFrame } from '../../../client/protocol/index.js';
 import type { ManualClock } from '../../helpers/manual-clock.js';
 import type { FakeCluster, FakeSession, Interception } from './fake-server.js';
@@ -126,6 +126,27 @@ describe('token renewal', () => {
       expect(auth.authenticateCalls - before, 'one shared renewal').to.equal(1);
       expect(auth.refusals).to.equal(10);
       expect(reasons().filter((x) => x === 'retry')).to.have.length(1);
+      await client.close();
+    });
+  });
+
+  context('when a watch is refused for a stale token', () => {
+    it('renews once and opens it, then delivers what follows', async () => {
+      const { client, clock, auth, reasons } = authRig();
+      await client.put('w/a', '1');
+      auth.validFrom = auth.issued + 1;
+      const watch = client.watch({ prefix: 'w/' });
+      const it = watch[Symbol.asyncIterator]();
+      await until(clock, 'the watch open after a renewal', () => reasons().includes('retry'), 10);
+      const writer = await drive(clock, client.put('w/b', '2'));
+      expect(writer.ok).to.equal(true);
+      const batch = await it.next();
+      expect(batch.done).to.equal(false);
+      expect((batch.value as WatchBatch).events.map((e) => new TextDecoder().decode(e.kv.key))).to.deep.equal(
+        ['w/b'],
+      );
+      expect(reasons().filter((x) => x === 'retry')).to.have.length(1);
+      await watch.close();
       await client.close();
     });
   });
