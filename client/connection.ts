@@ -44,6 +44,7 @@ import {
 import type { Log } from './logger.js';
 import type { TransportConnection } from './transport.js';
 import { deferred, onAbort, type Deferred } from './util.js';
+import type { ConnectionAuth } from './token-renewal.js';
 
 /** The connection carrying a request was lost. `sent`: the member may have received it. */
 export class ConnectionLostError extends UnavailableError {
@@ -104,6 +105,8 @@ export class Connection {
   private readonly welcomeReceived = deferred<WelcomeFrame>();
   private readonly lostDeferred = deferred<ClientError>();
   welcome: WelcomeFrame | undefined;
+  /** The socket's token when the client authenticates with a password (token-renewal.ts). */
+  auth: ConnectionAuth | undefined;
 
   private constructor(
     readonly endpoint: string,

@@ -41,13 +41,13 @@ import {
   connectOnce,
   describeConnectFailure,
   DialAbandoned,
-  authenticateOn,
   Dialer,
   EndpointPool,
   type DialContext,
 } from './reconnect.js';
 import type { ClientState, ClientStatus } from './status.js';
 import type { ClientTransport } from './transport.js';
+import { isStaleTokenError } from './token-renewal.js';
 import { backoffDelayMs, delay, onAbort } from './util.js';
 import { wsTransport } from './ws-transport.js';
 
@@ -569,9 +569,10 @@ export class ClientCore {
   }
 
   /**
-   * One request on `conn`; with credentials, a refusal for an expired, unknown or outdated token
-   * (UNAUTHENTICATED, AUTH_OLD_REVISION: the member refused it before applying anything)
-   * authenticates the socket again and sends the request once more.
+   * One request on `conn`; on a connection authenticated with a password, a refusal for an
+   * expired, unknown or outdated token (UNAUTHENTICATED, AUTH_OLD_REVISION: the member refused it
+   * before applying anything) renews the socket's token (shared with concurrent refusals) and sends
+   * the request exactly once more (token-renewal.ts).
    */
   private async requestAuthenticated<M extends Method>(
     conn: Connection,
@@ -580,14 +581,15 @@ export class ClientCore {
     signal: AbortSignal,
     onId: () => void,
   ): Promise<MethodResult<M>> {
+    const auth = conn.auth;
+    if (auth === undefined || method === 'auth.authenticate')
+      return conn.request(method, params, { signal, onId });
+    const generation = await auth.ready(signal);
     try {
       return await conn.request(method, params, { signal, onId });
     } catch (e) {
-      const credentials = this.options.credentials;
-      const stale =
-        e instanceof ClientError && (e.code === 'UNAUTHENTICATED' || e.code === 'AUTH_OLD_REVISION');
-      if (!stale || credentials === undefined || method === 'auth.authenticate') throw e;
-      await authenticateOn(conn, credentials, signal);
+      if (!isStaleTokenError(e)) throw e;
+      await auth.renewAfter(generation, signal);
       return conn.request(method, params, { signal, onId });
     }
   }

@@ -105,10 +105,19 @@ export class RequestTooLargeError extends ClientError {
   }
 }
 
+/**
+ * The caller is not (or no longer) authenticated: code UNAUTHENTICATED (a missing, expired,
+ * forged or outdated token) or AUTH_FAILED (a wrong user name or password, such as after the
+ * user's password was changed). Neither is retried.
+ */
 export class UnauthenticatedError extends ClientError {
   override name = 'UnauthenticatedError';
-  constructor(message: string, options: ClientErrorOptions = {}) {
-    super('UNAUTHENTICATED', message, options);
+  constructor(
+    message: string,
+    options: ClientErrorOptions = {},
+    code: 'UNAUTHENTICATED' | 'AUTH_FAILED' = 'UNAUTHENTICATED',
+  ) {
+    super(code, message, options);
   }
 }
 
@@ -231,6 +240,8 @@ export function errorFromBody(body: ErrorBody, context = ''): ClientError {
       return new RequestTooLargeError(message, options);
     case 'UNAUTHENTICATED':
       return new UnauthenticatedError(message, options);
+    case 'AUTH_FAILED':
+      return new UnauthenticatedError(message, options, 'AUTH_FAILED');
     case 'PERMISSION_DENIED':
       return new PermissionDeniedError(message, options);
     default:

@@ -44,6 +44,7 @@ import {
   validateSafetyMargin,
   validateSafetyMarginShape,
 } from './lease-margin.js';
+import { isStaleTokenError } from './token-renewal.js';
 import { abortable, deferred } from './util.js';
 
 export interface LeaseGrant {
@@ -154,6 +155,8 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
   private renewTimer: object | undefined;
   private deadlineTimer: object | undefined;
   private retryTimer: object | undefined;
+  /** The connection on which a stale-token refusal was already retried once. */
+  private authRetriedOn: Connection | undefined;
   private readonly controller = new AbortController();
   private readonly lostDeferred = deferred<LeaseLostError>();
   private readonly first = deferred<void>();
@@ -288,6 +291,7 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
       },
     };
     const sentAt = this.core.options.clock.nowMs();
+    const authGeneration = conn.auth?.generation;
     conn
       .request(
         'lease.keepAlive',
@@ -297,14 +301,35 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
       .then((r) => {
         if (!live()) return;
         this.phase = 'open';
+        this.authRetriedOn = undefined;
         this.renewed(sentAt, r.ttlSec);
         this.first.resolve();
       })
       .catch((e: unknown) => {
         if (!live()) return;
         this.phase = 'idle';
+        if (authGeneration !== undefined && isStaleTokenError(e) && this.authRetriedOn !== conn) {
+          this.reopenAfterRenewal(conn, authGeneration, e);
+          return;
+        }
         this.onFailure(e);
       });
+  }
+
+  /** Refused for a stale token: renew the socket's token and open once more (token-renewal.ts). */
+  private reopenAfterRenewal(conn: Connection, authGeneration: number, refusal: unknown): void {
+    this.authRetriedOn = conn;
+    const generation = this.generation;
+    const auth = conn.auth as NonNullable<Connection['auth']>;
+    auth.renewAfter(authGeneration, this.core.closeSignal).then(
+      () => {
+        if (generation === this.generation && this.phase === 'idle' && !conn.isClosed) this.open(conn);
+      },
+      (e: unknown) => {
+        if (generation === this.generation && this.phase === 'idle')
+          this.onFailure(e instanceof ClientError ? e : refusal);
+      },
+    );
   }
 
   private onFailure(e: unknown): void {

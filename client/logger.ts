@@ -91,6 +91,9 @@ export function logStatus(log: Log, s: ClientStatus): void {
     case 'failover':
       log('info', 'moving to another member', { from: s.from, to: s.to, reason: s.reason });
       return;
+    case 'authenticated':
+      log('debug', 'authenticated', { endpoint: s.endpoint, reason: s.reason, ttlSec: s.ttlSec });
+      return;
     case 'closed':
       log('debug', 'closed');
       return;

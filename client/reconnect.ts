@@ -11,6 +11,7 @@ import { normalizeEndpoint, type Credentials, type ResolvedOptions } from './opt
 import type { ClientStatus } from './status.js';
 import type { ClientTransport } from './transport.js';
 import { backoffDelayMs, delay } from './util.js';
+import { ConnectionAuth } from './token-renewal.js';
 
 export class EndpointPool {
   private readonly endpoints: string[];
@@ -145,7 +146,8 @@ export async function connectOnce(
       ctx.events,
       attemptSignal,
     );
-    if (options.credentials !== undefined) await authenticateOn(conn, options.credentials, attemptSignal);
+    if (options.credentials !== undefined)
+      conn.auth = await ConnectionAuth.open(conn, options.credentials, ctx, attemptSignal);
     const clusterId = conn.welcome?.header.clusterId;
     if (options.expectedClusterId !== undefined && clusterId !== options.expectedClusterId) {
       conn.close(1000, 'wrong cluster');
@@ -276,28 +278,5 @@ export class Dialer {
     } finally {
       if (this.wake === wake) this.wake = undefined;
     }
-  }
-}
-
-/**
- * Authenticates the connection with the client's user name and password: the member keeps the
- * token for this socket. A cluster with auth off answers AUTH_NOT_ENABLED, which is no failure
- * (the credentials are simply not needed); a wrong password is fatal (AUTH_FAILED).
- */
-export async function authenticateOn(
-  conn: Connection,
-  credentials: Credentials,
-  signal: AbortSignal,
-): Promise<void> {
-  try {
-    await conn.request(
-      'auth.authenticate',
-      { name: credentials.username, password: credentials.password },
-      { signal },
-    );
-  } catch (e) {
-    if (e instanceof ClientError && e.code === 'AUTH_NOT_ENABLED') return;
-    conn.close(1000, 'authentication failed');
-    throw e;
   }
 }

@@ -23,6 +23,15 @@ export type ClientStatus =
   | { readonly type: 'goingAway'; readonly endpoint: string; readonly message: string }
   | { readonly type: 'leaderChanged'; readonly endpoint: string; readonly leaderId: number }
   | { readonly type: 'failover'; readonly from: string; readonly to: string; readonly reason: string }
+  | {
+      /** The connection authenticated with the client's user name and password (token-renewal.ts). */
+      readonly type: 'authenticated';
+      readonly endpoint: string;
+      /** `connect`: a new connection; `renewal`: before the token expires; `retry`: after a refusal. */
+      readonly reason: 'connect' | 'renewal' | 'retry';
+      /** The token's TTL as the member told it; 0 if it did not. */
+      readonly ttlSec: number;
+    }
   | { readonly type: 'closed'; readonly error: Error | undefined };
 
 export interface ClientEvents {

@@ -40,6 +40,7 @@ import {
 import { spacePrefixRange, type Abortable } from './kv.js';
 import type { KeySpace } from './namespace.js';
 import { QueuedIterator } from './queued-iterator.js';
+import { isStaleTokenError } from './token-renewal.js';
 import { backoffDelayMs, deferred, onAbort, toBytes, type Bytes } from './util.js';
 
 export interface WatchOptions extends Abortable {
@@ -101,6 +102,8 @@ export class WatchImpl implements Watch, ResumableStream {
   private readonly readyDeferred = deferred<number>();
   private readonly unregister: () => void;
   private retryAttempt = 0;
+  /** The connection on which a stale-token refusal was already retried once. */
+  private authRetriedOn: Connection | undefined;
   /** The pending re-creation after a retryable failure; cleared when the watch ends. */
   private retryTimer: object | undefined;
   private readonly request: Omit<WatchCreateRequest, 'startRevision'>;
@@ -240,6 +243,7 @@ export class WatchImpl implements Watch, ResumableStream {
         this.fragments = [];
       },
     };
+    const authGeneration = conn.auth?.generation;
     conn
       .request(
         'watch.create',
@@ -254,14 +258,38 @@ export class WatchImpl implements Watch, ResumableStream {
         if (!live()) return;
         this.phase = 'open';
         this.retryAttempt = 0;
+        this.authRetriedOn = undefined;
         if (this.next_ === 0) this.next_ = created.header.revision + 1;
         this.readyDeferred.resolve(this.next_);
       })
       .catch((e: unknown) => {
         if (!live()) return;
         this.phase = 'idle';
+        if (authGeneration !== undefined && isStaleTokenError(e) && this.authRetriedOn !== conn) {
+          this.reopenAfterRenewal(conn, authGeneration, e);
+          return;
+        }
         this.onFailure(e);
       });
+  }
+
+  /**
+   * The member refused the watch for a stale token (a reconnect can race a renewal): renew the
+   * socket's token and open once more, as a unary call is retried once (token-renewal.ts).
+   */
+  private reopenAfterRenewal(conn: Connection, authGeneration: number, refusal: unknown): void {
+    this.authRetriedOn = conn;
+    const generation = this.generation;
+    const auth = conn.auth as NonNullable<Connection['auth']>;
+    auth.renewAfter(authGeneration, this.core.closeSignal).then(
+      () => {
+        if (generation === this.generation && this.phase === 'idle' && !conn.isClosed) this.open(conn);
+      },
+      (e: unknown) => {
+        if (generation === this.generation && this.phase === 'idle')
+          this.onFailure(e instanceof ClientError ? e : refusal);
+      },
+    );
   }
 
   private onFailure(e: unknown): void {

@@ -8,6 +8,7 @@
  *
  * Also the operational endpoints /health (etcd's shape) and /metrics (/version: version.ts).
  */
+import { etcdAnswer } from './etcd-answer.js';
 import { certUserOf, certUserOption } from './cert-user.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -153,7 +154,7 @@ export class HttpGateway {
       } else if (isUnary(method)) {
         const result = await callUnary(this.ctx.backend, { method, params } as UnaryCall, options);
         const codec = methodSpec(method).result as Codec<unknown, unknown>;
-        const text = JSON.stringify(codec.toWire(result));
+        const text = JSON.stringify(codec.toWire(etcdAnswer(method, result)));
         this.ctx.metrics.observe('http', method, 'OK');
         send(res, { status: 200, body: text });
       } else {

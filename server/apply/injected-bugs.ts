@@ -3,8 +3,8 @@
  * on, to prove that its checkers catch them. Never set in production: no CLI flag, config key or
  * MemberOptions reaches them (test/unit/cli/no-injected-bugs.test.ts). All default off.
  *
- * Both are deterministic — every member that applies the same entries misbehaves the same way —
- * and neither touches what `StateMachine.hash()` covers (the MVCC history and kept records, the
+ * All are deterministic — every member that applies the same entries misbehaves the same way —
+ * and the first two touch neither what `StateMachine.hash()` covers (the MVCC history and kept records, the
  * leases, the alarms), so members keep agreeing on the hash: the simulator has to catch them
  * through what clients see.
  */
@@ -24,6 +24,13 @@ export interface StateMachineInjectedBugs {
    * the unchanged revision changes under a client and a watcher never learns the keys went.
    */
   readonly expireLeaseWithoutRevision?: boolean;
+  /**
+   * Applying a guarded write (`authGuarded`) skips its auth-revision check: a write admitted by
+   * the permission check before a permission was revoked (or a user deleted, or auth changed in
+   * any way) is applied under the new auth state instead of being refused with AUTH_OLD_REVISION.
+   * This one does change the hashed state, identically on every member.
+   */
+  readonly skipAuthGuard?: boolean;
 }
 
 /**

@@ -26,6 +26,11 @@ export class JwtTokens {
     return new JwtTokens(clock, method, ttlMs, pub, priv);
   }
 
+  /** How long a token lives from its issue. */
+  get ttlSec(): number {
+    return Math.ceil(this.ttlMs / 1000);
+  }
+
   get canSign(): boolean {
     return this.privateKey !== undefined;
   }

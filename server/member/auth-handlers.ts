@@ -74,6 +74,8 @@ export interface MemberAuthOptions {
 export class MemberAuth implements AuthBackend {
   private readonly simple: SimpleTokenKeeper | undefined;
   private readonly jwt: JwtTokens | undefined;
+  /** Told to WebSocket clients with each token, so that the SDK renews it in time. */
+  private readonly tokenTtlSec: number;
   private readonly maybeHasher: PasswordHasher | undefined;
   private readonly limiter: AuthRateLimiter;
   private readonly watches = new Set<GuardedWatch>();
@@ -84,6 +86,7 @@ export class MemberAuth implements AuthBackend {
     options: MemberAuthOptions = {},
   ) {
     const mode = options.tokens ?? { kind: 'simple', ttlSec: 300 };
+    this.tokenTtlSec = mode.kind === 'simple' ? mode.ttlSec : mode.jwt.ttlSec;
     if (mode.kind === 'simple') {
       const keeper = new SimpleTokenKeeper(ports.clock, mode.ttlSec * 1000);
       this.simple = keeper;
@@ -362,12 +365,13 @@ export class MemberAuth implements AuthBackend {
           'this member has no jwt priv-key: authenticate elsewhere',
           true,
         );
-      return { header: this.ports.header(), token: await this.jwt.sign(req.name, this.store.revision) };
+      const token = await this.jwt.sign(req.name, this.store.revision);
+      return { header: this.ports.header(), token, ttlSec: this.tokenTtlSec };
     }
     // A simple token becomes known to every member when they apply its assignment.
     const token = (this.simple as SimpleTokenKeeper).generate();
     await this.change({ op: 'assignToken', name: req.name, token }, options);
-    return { header: this.ports.header(), token };
+    return { header: this.ports.header(), token, ttlSec: this.tokenTtlSec };
   }
 
   private async change(op: AuthOp, options: CallOptions): Promise<P.AuthHeaderResponse> {

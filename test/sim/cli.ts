@@ -25,6 +25,8 @@ export interface CliArgs {
   readonly workers: number;
   /** The simulated clients on the request path (default on; off: the cluster's own puts only). */
   readonly clients: boolean;
+  /** The auth workload and its checker (default off). */
+  readonly auth: boolean;
 }
 
 export class UsageError extends Error {
@@ -80,6 +82,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let storage: 'model' | 'real' = 'model';
   let workers: number | undefined;
   let clients = true;
+  let auth = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -96,6 +99,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--storage') storage = parseStorage(value);
     else if (flag === '--workers') workers = parseCount(flag, value, 1);
     else if (flag === '--clients') clients = parseOnOff(flag, value);
+    else if (flag === '--auth') auth = parseOnOff(flag, value);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
@@ -112,6 +116,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     storage,
     workers,
     clients,
+    auth,
   };
 }
 
@@ -130,6 +135,7 @@ export function optionsFor(args: CliArgs, seed: number): SimOptions {
     profileName: args.profile,
     storage: args.storage,
     clients: args.clients,
+    auth: args.auth,
   });
 }
 
@@ -144,6 +150,7 @@ export function reproCommand(options: SimOptions): string {
   else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
   if (options.storage === 'real') parts.push('--storage real');
   if (!options.clients) parts.push('--clients off');
+  if (options.auth) parts.push('--auth on');
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
   return parts.join(' ');

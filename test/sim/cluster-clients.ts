@@ -47,7 +47,8 @@ export class ClusterClients {
         return live !== undefined && path?.incarnation === live.incarnation ? path.backend : undefined;
       },
     };
-    this.clients = new SimClients(host, options);
+    const auth = cluster.authChecker;
+    this.clients = new SimClients(host, auth === undefined ? options : { ...options, auth: true }, auth);
   }
 
   start(): void {

@@ -15,6 +15,7 @@ import { encodeCommand, type ApplyResult } from '../../server/apply/index.js';
 import { ServerError } from '../../server/errors.js';
 import { SeededRandom } from '../../server/platform/random.js';
 import { Role, type ConfChange, type ConfState, type Message } from '../../server/raft/index.js';
+import { AuthApplyChecker } from './checkers/auth-apply.js';
 import { SafetyChecker } from './checkers/safety-checker.js';
 import { SLOW_CATCH_UP_MACHINE } from './clients/slow-catch-up.js';
 import {
@@ -62,6 +63,8 @@ export class Cluster {
   readonly trace = new Trace();
   readonly scheduler = new Scheduler(this.trace);
   readonly checker = new SafetyChecker();
+  /** With the auth workload (SimOptions.auth): judges every applied entry (checkers/auth-apply.ts). */
+  readonly authChecker: AuthApplyChecker | undefined;
   readonly network: SimNetwork;
   readonly nodes = new Map<number, SimReplicaNode>();
   readonly initialConf: ConfState;
@@ -96,6 +99,7 @@ export class Cluster {
   private readonly nodeRandom: SeededRandom;
 
   constructor(readonly options: SimOptions) {
+    this.authChecker = options.auth ? new AuthApplyChecker() : undefined;
     this.random = new SeededRandom(options.seed);
     this.profile = drawProfile(this.random.fork(), options.profile);
     this.network = new SimNetwork(this.scheduler, this.random.fork(), this.profile, (m) => this.deliver(m));
@@ -159,6 +163,7 @@ export class Cluster {
       {
         scheduler: this.scheduler,
         checker: this.checker,
+        ...(this.authChecker === undefined ? {} : { authChecker: this.authChecker }),
         send: (m) => this.send(m),
         fail: (err) => this.fail(err),
         onBecameLeader: (n) => {

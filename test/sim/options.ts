@@ -102,6 +102,8 @@ export interface SimBugs extends InjectedBugs {
   readonly skipTxnSecondWatchEvent?: boolean;
   /** State machine: a lease revoke removes its keys without a revision or delete events. */
   readonly expireLeaseWithoutRevision?: boolean;
+  /** State machine: a guarded write is applied although the auth store changed since its check. */
+  readonly skipAuthGuard?: boolean;
 }
 
 /** The state machine's share of `bugs`, as StateMachineOptions.injectedBugs takes it. */
@@ -109,6 +111,7 @@ export function machineBugsOf(bugs: SimBugs): StateMachineInjectedBugs {
   return {
     ...(bugs.skipTxnSecondWatchEvent === true ? { skipTxnSecondWatchEvent: true } : {}),
     ...(bugs.expireLeaseWithoutRevision === true ? { expireLeaseWithoutRevision: true } : {}),
+    ...(bugs.skipAuthGuard === true ? { skipAuthGuard: true } : {}),
   };
 }
 
@@ -122,6 +125,7 @@ export const SIM_BUG_NAMES = [
   'skipTxnSecondWatchEvent',
   'expireLeaseWithoutRevision',
   'earlyVoteWithoutOwnLoss',
+  'skipAuthGuard',
 ] as const satisfies readonly (keyof SimBugs)[];
 
 export interface SimOptions {
@@ -145,6 +149,12 @@ export interface SimOptions {
    * kinds, leases, watches and compaction, with their recorded history checked at the end.
    */
   readonly clients: boolean;
+  /**
+   * The auth workload (clients/auth-ops.ts, needs `clients`): users, roles and permissions changed
+   * under the running clients, auth turned on and off, writes and reads by limited users, judged
+   * by the auth checker (checkers/auth-apply.ts) on every applied entry of every member.
+   */
+  readonly auth: boolean;
 }
 
 export const SIM_DEFAULTS = {
@@ -170,6 +180,7 @@ export function simOptions(partial: Partial<SimOptions> & { seed: number }): Sim
     profileName: partial.profileName ?? (partial.profile === undefined ? 'swarm' : 'custom'),
     storage: partial.storage ?? 'model',
     clients: partial.clients ?? true,
+    auth: partial.auth ?? false,
   };
   validateSimOptions(options);
   return options;
@@ -185,6 +196,7 @@ export function validateSimOptions(o: SimOptions): void {
   if (!(o.safetyMs >= 0)) fail('safetyMs must be >= 0');
   if (!(o.livenessMs > 0)) fail('livenessMs must be > 0');
   if (!Number.isInteger(o.maxEvents) || o.maxEvents <= 0) fail('maxEvents must be a positive integer');
+  if (o.auth && !o.clients) fail('auth needs the clients');
 }
 
 const OFF = Infinity;

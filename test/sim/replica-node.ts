@@ -38,6 +38,7 @@ import {
   type StateMachine as ReplicaStateMachine,
 } from '../../server/replica/index.js';
 import { ackBeforeFsync } from './bug-decorators.js';
+import type { AuthApplyChecker } from './checkers/auth-apply.js';
 import { SafetyChecker } from './checkers/safety-checker.js';
 import { Invariant, Violation } from './checkers/violation.js';
 import { exponential, type SimBugs } from './options.js';
@@ -74,6 +75,8 @@ export interface SimReplicaEnvironment {
   readonly scheduler: Scheduler;
   /** The cluster's checker (a harness of its own may leave it out: the member gets a private one). */
   readonly checker?: SafetyChecker;
+  /** The auth workload's checker (SimOptions.auth), judging every applied entry. */
+  readonly authChecker?: AuthApplyChecker;
   send(m: Message): void;
   /** A failure inside the member's promise chains (a violation, a fatal error): the run stops. */
   fail(err: unknown): void;
@@ -531,7 +534,12 @@ class PortObserver {
     return {
       apply: (index, command) => {
         if (this.isLive) this.checked(() => this.checkDurable(index));
-        return port.apply(index, command);
+        const auth = this.isLive ? this.env.authChecker : undefined;
+        const judged = auth?.before(port.machine, command);
+        const result = port.apply(index, command);
+        if (judged !== undefined)
+          this.checked(() => auth?.after(this.node.id, index, judged, result, port.machine));
+        return result;
       },
       snapshot: () => port.snapshot(),
       beginSnapshot: () => port.machine.beginSnapshot(SIM_SNAPSHOT_SLICE_BYTES),

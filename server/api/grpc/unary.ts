@@ -3,6 +3,7 @@
  * domain type by the same codec the gateway uses (bridge.ts), the backend call is the gateway's, and
  * the result is mapped back. One table names which gRPC method is which Concord method.
  */
+import { etcdAnswer } from '../etcd-answer.js';
 import type { DescMethod } from '@bufbuild/protobuf';
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { ErrorCode, methodSpec, ProtocolError, type Codec } from '../../../client/protocol/index.js';
@@ -93,7 +94,7 @@ export function unaryHandler(
       (value) => {
         settled = true;
         ctx.metrics.observe('grpc', method, 'OK');
-        callback(null, toMessage(desc.output, value, result));
+        callback(null, toMessage(desc.output, etcdAnswer(method, value), result));
       },
       (err: unknown) => {
         settled = true;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../../client/index.js';
 import { stopCore } from '../../../server/member/member.js';
-import { startMember, type MemberHandle } from '../../../server/index.js';
+import { startMember, type MemberConfig, type MemberHandle } from '../../../server/index.js';
 import { eventually } from '../../helpers/eventually.js';
 import { freePorts } from '../../helpers/ports.js';
 
@@ -26,9 +26,11 @@ export class InProcessCluster {
   private constructor(
     private readonly root: string,
     private readonly specs: readonly Spec[],
+    private readonly extra: MemberConfig,
   ) {}
 
-  static async start(size = 3): Promise<InProcessCluster> {
+  /** `extra`: config every member gets on top of the cluster's (e.g. a short `authTokenTtl`). */
+  static async start(size = 3, extra: MemberConfig = {}): Promise<InProcessCluster> {
     const root = mkdtempSync(join(tmpdir(), 'concord-recipes-'));
     const ports = await freePorts(size * 2);
     const specs = Array.from({ length: size }, (_, i) => ({
@@ -36,7 +38,7 @@ export class InProcessCluster {
       clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
       peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
     }));
-    const c = new InProcessCluster(root, specs);
+    const c = new InProcessCluster(root, specs, extra);
     await Promise.all(specs.map((s) => c.restart(s.name)));
     await c.waitForLeader();
     return c;
@@ -69,6 +71,7 @@ export class InProcessCluster {
         electionTimeout: 500,
         logLevel: 'info',
         unsafeNoFsync: true,
+        ...this.extra,
       },
       {
         logWrite: (line) => {

@@ -18,6 +18,10 @@ export const Invariant = {
   ReadsMatchHistory: 'reads-match-history',
   WatchDelivery: 'watch-delivers-history',
   LeaseKeysGone: 'lease-keys-gone-after-revoke',
+  /** The auth workload (checkers/auth-apply.ts): a write the auth model denies never applies. */
+  AuthDenied: 'auth-denied-writes-never-apply',
+  /** The auth workload: limited users' answers agree with the auth model. */
+  AuthAnswers: 'auth-answers-match-model',
 } as const;
 export type Invariant = (typeof Invariant)[keyof typeof Invariant];
 

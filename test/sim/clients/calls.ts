@@ -17,6 +17,13 @@ interface OpenCall {
   giveUp(why: string): void;
 }
 
+/** The caller's user as a verified client certificate names it (auth on; CallOptions.certUser). */
+export type CallIdentity = { readonly certUser?: string };
+
+export function identity(user: string | undefined): CallIdentity {
+  return user === undefined ? {} : { certUser: user };
+}
+
 export class Calls {
   /** Every open call, in the order they were made (the crash sweep gives up on them in that order). */
   private readonly open = new Set<OpenCall>();
@@ -24,11 +31,15 @@ export class Calls {
   constructor(
     private readonly host: ClientHost,
     private readonly timeoutMs: number,
+    /** Who the calls are made as (the user a client certificate would name); undefined: nobody. */
+    private readonly defaultUser?: string,
   ) {}
 
+  /** `as`: the user to call as, instead of the default one. */
   call<T>(
     member: number,
-    fn: (b: ClientBackend, options: { signal: AbortSignal }) => Promise<T>,
+    fn: (b: ClientBackend, options: CallIdentity & { signal: AbortSignal }) => Promise<T>,
+    as: string | undefined = this.defaultUser,
   ): Promise<CallResult<T>> {
     const backend = this.host.backend(member);
     if (backend === undefined)
@@ -57,7 +68,7 @@ export class Calls {
       );
       let p: Promise<T>;
       try {
-        p = fn(backend, { signal: abort.signal });
+        p = fn(backend, { signal: abort.signal, ...identity(as) });
       } catch (err) {
         p = Promise.reject(err);
       }

@@ -5,7 +5,8 @@
  */
 import type { RegisterInput } from '../../check/history.js';
 import type { SeededRandom } from '../../../server/platform/random.js';
-import { Calls, type CallFailure } from './calls.js';
+import type { AuthApplyChecker } from '../checkers/auth-apply.js';
+import { Calls, identity, type CallFailure, type CallIdentity } from './calls.js';
 import type { SimClientsOptions } from './client-options.js';
 import { HistoryRecorder } from './history-recorder.js';
 import type { ClientHost } from './host.js';
@@ -34,10 +35,18 @@ export class ClientContext {
   constructor(
     readonly host: ClientHost,
     readonly o: SimClientsOptions,
+    /** The auth workload's checker: told of every write refused to its client. */
+    readonly authChecker?: AuthApplyChecker,
   ) {
     this.random = host.random.fork();
-    this.calls = new Calls(host, o.requestTimeoutMs);
+    // With the auth workload every other operation runs as root (it may do anything once auth is on).
+    this.calls = new Calls(host, o.requestTimeoutMs, o.auth ? 'root' : undefined);
     this.record = new HistoryRecorder(host.scheduler);
+  }
+
+  /** Who watches are opened as (root with the auth workload). */
+  get watchIdentity(): CallIdentity {
+    return identity(this.o.auth ? 'root' : undefined);
   }
 
   get nowMs(): number {

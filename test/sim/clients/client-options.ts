@@ -31,6 +31,8 @@ export interface SimClientsOptions {
   readonly leaseKeepMaxMs: number;
   /** Leases not known to be gone, at most (a grant waits while there are this many). */
   readonly liveLeases: number;
+  /** The auth workload (auth-ops.ts): other operations then run as root. */
+  readonly auth: boolean;
 }
 
 export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
@@ -49,6 +51,7 @@ export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   leaseTtlSec: [2, 3],
   leaseKeepMaxMs: 1000,
   liveLeases: 3,
+  auth: false,
 };
 
 /** Every key the clients write starts with this. */
@@ -56,3 +59,4 @@ export const CLIENT_PREFIX = 'c/';
 export const REGISTER_PREFIX = `${CLIENT_PREFIX}reg/`;
 export const PAIR_PREFIX = `${CLIENT_PREFIX}pair/`;
 export const LEASE_PREFIX = `${CLIENT_PREFIX}lease/`;
+export const AUTH_PREFIX = `${CLIENT_PREFIX}auth/`;

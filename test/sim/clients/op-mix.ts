@@ -1,5 +1,6 @@
 /** The workers' operation mix: each operation with its weight (its share of a worker's steps). */
 import type { SeededRandom } from '../../../server/platform/random.js';
+import type { AuthOps } from './auth-ops.js';
 import type { ClientContext, Worker } from './client-context.js';
 import type { LeaseOps } from './lease-ops.js';
 import { deleteSome, pairPut, pairTxn } from './pair-ops.js';
@@ -10,8 +11,18 @@ export type Op = (w: Worker) => Promise<void>;
 
 export type OpMix = readonly (readonly [weight: number, op: Op])[];
 
-export function opMix(cx: ClientContext, leases: LeaseOps): OpMix {
+export function opMix(cx: ClientContext, leases: LeaseOps, auth?: AuthOps): OpMix {
+  const authMix: OpMix =
+    auth === undefined
+      ? []
+      : [
+          [14, (w) => auth.change(w)],
+          [12, (w) => auth.put(w)],
+          [3, (w) => auth.delete(w)],
+          [4, (w) => auth.read(w)],
+        ];
   return [
+    ...authMix,
     [14, (w) => registerPut(cx, w)],
     [14, (w) => registerCas(cx, w)],
     [10, (w) => registerRead(cx, w)],

@@ -18,8 +18,10 @@
  * event, answers arrive as promises that the simulator settles between events. A seed replays.
  */
 import { Outcome, type Operation } from '../../check/history.js';
+import type { AuthApplyChecker } from '../checkers/auth-apply.js';
 import { exponential } from '../options.js';
 import { checkClientHistory, type SimClientsStats } from './check-history.js';
+import { AuthOps } from './auth-ops.js';
 import { ClientContext, type Worker } from './client-context.js';
 import { SIM_CLIENTS_DEFAULTS, type SimClientsOptions } from './client-options.js';
 import { Compactor } from './compaction.js';
@@ -40,9 +42,10 @@ export class SimClients {
   private readonly watches: Watches;
   private readonly compactor: Compactor;
 
-  constructor(host: ClientHost, options: Partial<SimClientsOptions> = {}) {
-    this.cx = new ClientContext(host, { ...SIM_CLIENTS_DEFAULTS, ...options });
-    this.mix = opMix(this.cx, new LeaseOps(this.cx));
+  /** `authChecker`: with `options.auth`, the checker told of writes refused to their clients. */
+  constructor(host: ClientHost, options: Partial<SimClientsOptions> = {}, authChecker?: AuthApplyChecker) {
+    this.cx = new ClientContext(host, { ...SIM_CLIENTS_DEFAULTS, ...options }, authChecker);
+    this.mix = opMix(this.cx, new LeaseOps(this.cx), this.cx.o.auth ? new AuthOps(this.cx) : undefined);
     this.watches = new Watches(this.cx, () => this.compactor.lastCompaction);
     this.compactor = new Compactor(this.cx, this.watches);
   }

@@ -148,7 +148,7 @@ export class Watches {
       },
     };
     cx.note(member, `watch #${record.id} ${key} from ${startRevision}`);
-    backend.watch(watchReq(key, rangeEnd, startRevision), sink, {}).then(
+    backend.watch(watchReq(key, rangeEnd, startRevision), sink, cx.watchIdentity).then(
       (handle) => {
         lw.handle = handle;
         if (lw.done) handle.cancel();

@@ -101,6 +101,36 @@ describe('StateMachine auth state', () => {
     expect(sm.range(ALL).kvs.length).to.equal(1);
   });
 
+  it('refuses a write admitted while auth was off once auth is on (no check, no user)', () => {
+    const off = machineWith(SETUP.slice(0, -1));
+    const write: Command = { type: 'put', request: { key: enc('k1'), value: enc('v') } };
+    expect(code(off.apply(50, write))).to.equal('ok');
+    const on = machineWith(SETUP);
+    const before = on.store.currentRevision;
+    for (const [i, c] of [
+      write,
+      { type: 'deleteRange', request: { key: enc('k1') } },
+      {
+        type: 'txn',
+        request: { compare: [], success: [{ type: 'put', request: write.request }], failure: [] },
+      },
+    ].entries())
+      expect(code(on.apply(50 + i, c as Command)), (c as Command).type).to.equal('USER_EMPTY');
+    expect(on.store.currentRevision).to.equal(before);
+  });
+
+  it('applies a stale guarded write only with the injected bug skipAuthGuard', () => {
+    const sm = new StateMachine({ injectedBugs: { skipAuthGuard: true } });
+    SETUP.forEach((op, i) => sm.apply(i + 1, auth(op)));
+    const write: Command = {
+      type: 'authGuarded',
+      authRevision: sm.auth.revision,
+      command: { type: 'put', request: { key: enc('k1'), value: enc('v') } },
+    };
+    sm.apply(100, auth({ op: 'roleRevokePermission', name: 'reader', key: enc('k'), rangeEnd: enc('l') }));
+    expect(code(sm.apply(101, write))).to.equal('ok');
+  });
+
   it('tells token listeners of an assigned token on every member, and refuses one for nobody', () => {
     const sm = machineWith(SETUP);
     const seen: string[] = [];

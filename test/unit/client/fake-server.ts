@@ -193,7 +193,9 @@ export type Interception =
   | { readonly action: 'error'; readonly error: ErrorBody }
   | { readonly action: 'drop' }
   | { readonly action: 'apply-then-drop' }
-  | { readonly action: 'hold' };
+  | { readonly action: 'hold' }
+  /** Answer with this result instead of the fake's own (methods the fake does not serve). */
+  | { readonly action: 'result'; readonly result: unknown };
 
 interface ServerWatch {
   readonly req: WatchCreateRequest;
@@ -358,6 +360,14 @@ export class FakeSession {
           return;
         case 'hold':
           this.held.push(() => this.execute(frame));
+          return;
+        case 'result':
+          this.send({
+            type: 'response',
+            id: frame.id,
+            method: frame.method,
+            result: interception.result,
+          } as ServerFrame);
           return;
       }
     }

@@ -294,7 +294,7 @@ const AUTH_ARBITRARIES = {
   },
   'auth.authenticate': {
     params: fc.record({ name: authName(), password: authName() }),
-    result: fc.record({ header: header(), token: authName() }),
+    result: fc.record({ header: header(), token: authName(), ttlSec: fc.nat() }),
   },
   'auth.userAdd': {
     params: fc.record(

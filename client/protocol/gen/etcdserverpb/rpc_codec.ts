@@ -4279,11 +4279,17 @@ export interface AuthenticateResponse {
   readonly header: ResponseHeader;
   /** Sent back as the `token` metadata of later calls. */
   readonly token: string;
+  /**
+   * Concord's own, WebSocket answers only (the gateway and gRPC answer as etcd, without it): how
+   * long the token lives, in seconds; 0 when not told. The SDK renews the token before it runs out.
+   */
+  readonly ttlSec: number;
 }
 
 export interface WireAuthenticateResponse {
   readonly header: WireResponseHeader;
   readonly token?: string;
+  readonly ttl_sec?: string;
 }
 
 function decodeAuthenticateResponse(value: unknown, path: string, ctx: rt.DecodeContext): AuthenticateResponse {
@@ -4293,7 +4299,9 @@ function decodeAuthenticateResponse(value: unknown, path: string, ctx: rt.Decode
   const v0: ResponseHeader = r != null ? decodeResponseHeader(r, rt.joinPath(path, "header"), ctx) : rt.requiredField(path, "header");
   r = o["token"];
   const v1: string = r != null ? rt.stringIn(r, path, "token") : '';
-  const d: AuthenticateResponse = { header: v0, token: v1 };
+  r = rt.fieldIn(o, "ttl_sec", "ttlSec", path);
+  const v2: number = r !== undefined ? rt.intIn(r, path, "ttl_sec", 0) : 0;
+  const d: AuthenticateResponse = { header: v0, token: v1, ttlSec: v2 };
   return d;
 }
 
@@ -4301,18 +4309,20 @@ function toWireAuthenticateResponse(d: AuthenticateResponse): WireAuthenticateRe
   const w = {} as rt.Writable<WireAuthenticateResponse>;
   w.header = d.header === undefined ? rt.missing("AuthenticateResponse.header") : toWireResponseHeader(d.header);
   if (d.token !== '') w.token = rt.stringOut(d.token, "AuthenticateResponse.token");
+  if (d.ttlSec !== 0) w.ttl_sec = rt.intOut(d.ttlSec, "AuthenticateResponse.ttlSec");
   return w;
 }
 
 function fromProtoAuthenticateResponse(m: pb.AuthenticateResponse, path: string, ctx: rt.DecodeContext): AuthenticateResponse {
   const v0 = m.header === undefined ? rt.requiredField(path, "header") : fromProtoResponseHeader(m.header, rt.joinPath(path, "header"), ctx);
   const v1 = m.token;
-  const d: AuthenticateResponse = { header: v0, token: v1 };
+  const v2 = rt.bigIn(m.ttlSec, path, "ttl_sec", 0);
+  const d: AuthenticateResponse = { header: v0, token: v1, ttlSec: v2 };
   return d;
 }
 
 function toProtoAuthenticateResponse(d: AuthenticateResponse): pb.AuthenticateResponse {
-  return { $typeName: "etcdserverpb.AuthenticateResponse", header: toProtoResponseHeader(d.header), token: d.token };
+  return { $typeName: "etcdserverpb.AuthenticateResponse", header: toProtoResponseHeader(d.header), token: d.token, ttlSec: rt.bigOut(d.ttlSec) };
 }
 
 export { decodeAuthenticateResponse, toWireAuthenticateResponse, fromProtoAuthenticateResponse, toProtoAuthenticateResponse };
