@@ -196,7 +196,10 @@ describe('ClientSession limits', () => {
       expect((one['kvs'] as Json[]).length).to.equal(1);
       const both = await client.call('kv.range', { key: b64('big'), range_end: b64('bih') });
       expect(both['error']).to.deep.include({ code: 'RESPONSE_TOO_LARGE', details: { limit: 200_000 } });
-      expect(await client.ok('kv.range', { key: b64('big2'), keys_only: true })).to.have.property('count', '1');
+      expect(await client.ok('kv.range', { key: b64('big2'), keys_only: true })).to.have.property(
+        'count',
+        '1',
+      );
     });
   });
 

@@ -44,18 +44,20 @@ export const message: fc.Arbitrary<Message> = fc.oneof(
   }),
   fc.record({ type: fc.constant('MsgHeartbeat' as const), ...env, commit: u, context: text }),
   fc.record({ type: fc.constant('MsgHeartbeatResp' as const), ...env, context: text }),
-  fc.record({
-    type: fc.constantFrom('MsgVote' as const, 'MsgPreVote' as const),
-    ...env,
-    index: u,
-    logTerm: u,
-    force: fc.boolean(),
-  }).chain((m) =>
-    // lostLeader is absent when the candidate suspects no leader (a positive member id otherwise).
-    fc.option(fc.integer({ min: 1, max: 2 ** 31 }), { nil: undefined }).map((lostLeader) =>
-      lostLeader === undefined ? m : { ...m, lostLeader },
+  fc
+    .record({
+      type: fc.constantFrom('MsgVote' as const, 'MsgPreVote' as const),
+      ...env,
+      index: u,
+      logTerm: u,
+      force: fc.boolean(),
+    })
+    .chain((m) =>
+      // lostLeader is absent when the candidate suspects no leader (a positive member id otherwise).
+      fc
+        .option(fc.integer({ min: 1, max: 2 ** 31 }), { nil: undefined })
+        .map((lostLeader) => (lostLeader === undefined ? m : { ...m, lostLeader })),
     ),
-  ),
   fc.record({
     type: fc.constantFrom('MsgVoteResp' as const, 'MsgPreVoteResp' as const),
     ...env,
