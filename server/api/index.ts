@@ -15,6 +15,7 @@ import { ApiMetrics } from './api-metrics.js';
 import type { ClientBackend } from './backend.js';
 import { ClientGateway } from './client-gateway.js';
 import { GrpcDoor } from './grpc/door.js';
+import { AuthorityShim } from './h2-authority-shim.js';
 import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
@@ -126,7 +127,10 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       version: () => versionReply(serverVersion),
       gateway: (path, body, req, res) => http.handle(path, body, req, res),
       upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
-      http2: (socket) => grpc.inject(socket),
+      // Every HTTP/2 connection goes through the authority shim (h2-authority-shim.ts): etcdctl
+      // 3.4 sends `:authority` with a scheme, which node:http2 refuses.
+      http2: (socket) =>
+        grpc.inject(new AuthorityShim(socket, { onMalformed: () => metrics.malformedHttp2() })),
     },
   );
   let urls: string[];
