@@ -29,28 +29,27 @@ import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import { certUserOf } from './cert-user.js';
 import {
+  Flag,
+  FRAME_HEADER_BYTES,
+  FrameError,
+  FrameType,
+  goawayFrame,
+  H2Error,
+  headersFragment,
+  PREFACE_BYTES,
+  PRIORITY_BYTES,
+  readFrameHeader,
+  writeFrameHeader,
+} from './h2-frame.js';
+import {
   HEADER_BLOCK_DEFAULTS,
   HeaderBlockError,
   HeaderBlockTranscoder,
   type HeaderBlockLimits,
 } from './h2-header-block.js';
 
-/** RFC 9113 §3.4: the client preface's length; its bytes pass untouched (node checks them). */
-const PREFACE_BYTES = 24;
-const FRAME_HEADER_BYTES = 9;
-const TYPE_HEADERS = 0x1;
-const TYPE_PUSH_PROMISE = 0x5;
-const TYPE_GOAWAY = 0x7;
-const TYPE_CONTINUATION = 0x9;
-const FLAG_END_STREAM = 0x1;
-const FLAG_END_HEADERS = 0x4;
-const FLAG_PADDED = 0x8;
-const FLAG_PRIORITY = 0x20;
-const PRIORITY_BYTES = 5;
 /** The frames written toward node stay within the protocol's initial SETTINGS_MAX_FRAME_SIZE. */
 const OUT_MAX_FRAME_BYTES = 16_384;
-const PROTOCOL_ERROR = 0x1;
-const COMPRESSION_ERROR = 0x9;
 
 /** The metadata name of the shim's connection token. */
 export const CONNECTION_TOKEN_HEADER = 'concord-connection';
@@ -67,17 +66,6 @@ const identities = new Map<string, ShimmedIdentity>();
 /** The peer and certificate user of a call that came through a shimmed connection. */
 export function shimmedIdentityOf(token: string | undefined): ShimmedIdentity | undefined {
   return token === undefined ? undefined : identities.get(token);
-}
-
-/** A client's frames that cannot be followed. */
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
-  constructor(
-    message: string,
-    readonly http2Code: number = PROTOCOL_ERROR,
-  ) {
-    super(message);
-  }
 }
 
 export interface AuthorityShimOptions {
@@ -170,16 +158,13 @@ export class ClientFrameRewriter {
         header = this.header;
         headerInChunk = false;
       }
-      const length = header.readUIntBE(0, 3);
-      const type = header[3]!;
-      const flags = header[4]!;
-      const streamId = header.readUInt32BE(5) & 0x7fffffff;
-      if (this.block !== undefined && (type !== TYPE_CONTINUATION || streamId !== this.block.streamId))
+      const { length, type, flags, streamId } = readFrameHeader(header);
+      if (this.block !== undefined && (type !== FrameType.Continuation || streamId !== this.block.streamId))
         throw new FrameError('a header block is interrupted by another frame');
-      if (type === TYPE_CONTINUATION && this.block === undefined)
+      if (type === FrameType.Continuation && this.block === undefined)
         throw new FrameError('CONTINUATION without an open header block');
-      if (type === TYPE_PUSH_PROMISE) throw new FrameError('PUSH_PROMISE from a client');
-      if (type === TYPE_HEADERS || type === TYPE_CONTINUATION) {
+      if (type === FrameType.PushPromise) throw new FrameError('PUSH_PROMISE from a client');
+      if (type === FrameType.Headers || type === FrameType.Continuation) {
         flush(headerInChunk ? pos - FRAME_HEADER_BYTES : pos);
         // Before collecting: a frame's payload is at most 2^24 - 1 bytes, but no more is held
         // than one block's limit (plus the pad length, priority and padding of its HEADERS).
@@ -208,25 +193,13 @@ export class ClientFrameRewriter {
     this.collecting = undefined;
     const p = frame.parts.length === 1 ? frame.parts[0]! : Buffer.concat(frame.parts);
     let fragment = p;
-    if (frame.type === TYPE_HEADERS) {
-      let at = 0;
-      let padding = 0;
-      if ((frame.flags & FLAG_PADDED) !== 0) {
-        if (p.length < 1) throw new FrameError('HEADERS too short for its pad length');
-        padding = p[0]!;
-        at = 1;
-      }
-      let priority: Buffer | undefined;
-      if ((frame.flags & FLAG_PRIORITY) !== 0) {
-        if (p.length < at + PRIORITY_BYTES) throw new FrameError('HEADERS too short for its priority');
-        priority = Buffer.from(p.subarray(at, at + PRIORITY_BYTES));
-        at += PRIORITY_BYTES;
-      }
-      if (at + padding > p.length) throw new FrameError('HEADERS padding longer than its payload');
-      fragment = p.subarray(at, p.length - padding);
+    if (frame.type === FrameType.Headers) {
+      const parsed = headersFragment(frame.flags, p);
+      fragment = parsed.fragment;
+      const priority = parsed.priority;
       this.block = {
         streamId: frame.streamId,
-        endStream: (frame.flags & FLAG_END_STREAM) !== 0,
+        endStream: (frame.flags & Flag.EndStream) !== 0,
         priority,
         fragments: [],
         bytes: 0,
@@ -237,7 +210,7 @@ export class ClientFrameRewriter {
     block.bytes += fragment.length;
     if (block.bytes > this.maxBlockBytes)
       throw new HeaderBlockError(`header block over ${this.maxBlockBytes} bytes`);
-    if ((frame.flags & FLAG_END_HEADERS) === 0) return;
+    if ((frame.flags & Flag.EndHeaders) === 0) return;
     this.block = undefined;
     const whole = block.fragments.length === 1 ? block.fragments[0]! : Buffer.concat(block.fragments);
     this.lastStreamId = Math.max(this.lastStreamId, block.streamId);
@@ -254,28 +227,20 @@ function writeHeaderFrames(out: Buffer[], block: OpenBlock, encoded: Buffer): vo
     const room = OUT_MAX_FRAME_BYTES - (first ? prio : 0);
     const n = Math.min(room, encoded.length - at);
     const last = at + n === encoded.length;
-    let flags = last ? FLAG_END_HEADERS : 0;
-    if (first) flags |= (block.endStream ? FLAG_END_STREAM : 0) | (prio > 0 ? FLAG_PRIORITY : 0);
+    let flags = last ? Flag.EndHeaders : 0;
+    if (first) flags |= (block.endStream ? Flag.EndStream : 0) | (prio > 0 ? Flag.Priority : 0);
     const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + (first ? prio : 0));
-    head.writeUIntBE(n + (first ? prio : 0), 0, 3);
-    head[3] = first ? TYPE_HEADERS : TYPE_CONTINUATION;
-    head[4] = flags;
-    head.writeUInt32BE(block.streamId, 5);
+    writeFrameHeader(head, 0, {
+      length: n + (first ? prio : 0),
+      type: first ? FrameType.Headers : FrameType.Continuation,
+      flags,
+      streamId: block.streamId,
+    });
     if (first && block.priority !== undefined) block.priority.copy(head, FRAME_HEADER_BYTES);
     out.push(head, encoded.subarray(at, at + n));
     at += n;
     first = false;
   } while (at < encoded.length);
-}
-
-/** A GOAWAY frame (RFC 9113 §6.8). */
-function goaway(lastStreamId: number, code: number): Buffer {
-  const f = Buffer.alloc(FRAME_HEADER_BYTES + 8);
-  f.writeUIntBE(8, 0, 3);
-  f[3] = TYPE_GOAWAY;
-  f.writeUInt32BE(lastStreamId & 0x7fffffff, FRAME_HEADER_BYTES);
-  f.writeUInt32BE(code, FRAME_HEADER_BYTES + 4);
-  return f;
 }
 
 /**
@@ -345,7 +310,7 @@ export class AuthorityShim extends Duplex {
   /** GOAWAY to the client, then the connection ends; node sees it close. */
   private fail(err: unknown): void {
     this.failed = true;
-    const code = err instanceof FrameError ? err.http2Code : COMPRESSION_ERROR;
+    const code = err instanceof FrameError ? err.http2Code : H2Error.CompressionError;
     const reason = err instanceof Error ? err.message : String(err);
     try {
       this.options.onMalformed?.(reason);
@@ -354,7 +319,7 @@ export class AuthorityShim extends Duplex {
     }
     const s = this.socket as Duplex & { destroySoon?: () => void };
     if (s.writable) {
-      s.write(goaway(this.rewriter.lastStreamId, code));
+      s.write(goawayFrame(this.rewriter.lastStreamId, code));
       if (s.destroySoon !== undefined) s.destroySoon();
       else s.end();
     } else s.destroy();
