@@ -20,12 +20,17 @@
  * bytes handed over (node would refuse an ACK of a SETTINGS it did not send). The decision waits
  * for that ACK.
  *
- * Whatever does not look like a request (a PING, a DATA frame, a frame that does not parse, more
- * than `maxHeldBytes`) hands the connection over natively: node:http2 answers it as it would have.
+ * A PING before the first request (the keep-alive of an idle client) is answered here and kept
+ * from node, as the ACK is. Whatever else does not look like a request (a DATA or RST_STREAM
+ * frame, a frame that does not parse, more than `maxHeldBytes`) hands the connection over
+ * natively: node:http2 answers it as it would have. A connection that sends no request is held
+ * (no timer: etcdctl's balancer opens connections to every endpoint and may use one much later);
+ * closing the listener destroys it.
  */
 import type { Duplex } from 'node:stream';
 import {
   emptySettingsFrame,
+  pingAckFrame,
   Flag,
   FRAME_HEADER_BYTES,
   FrameType,
@@ -44,7 +49,11 @@ export const MAX_HELD_BYTES = 1 << 20;
 export class FirstRequestPeek {
   private held: Buffer = Buffer.alloc(0);
   private at = PREFACE_BYTES;
-  private ack: { start: number; end: number } | undefined;
+  private ackSeen = false;
+  /** Frames node must not read: the ACK of this side's SETTINGS, the PINGs answered here. */
+  private readonly dropped: { start: number; end: number }[] = [];
+  /** PING ACKs owed to the client (taken by `takePingAcks`). */
+  private pingAcks: Buffer[] = [];
   private route: Route | undefined;
   private block: Buffer[] | undefined;
 
@@ -53,29 +62,51 @@ export class FirstRequestPeek {
   /** The route once decided (and the ACK of this side's SETTINGS seen), else undefined. */
   feed(chunk: Buffer): Route | undefined {
     this.held = this.held.length === 0 ? chunk : Buffer.concat([this.held, chunk]);
-    while (
-      (this.route === undefined || this.ack === undefined) &&
-      this.held.length - this.at >= FRAME_HEADER_BYTES
-    ) {
+    while ((this.route === undefined || !this.ackSeen) && this.held.length - this.at >= FRAME_HEADER_BYTES) {
       const h = readFrameHeader(this.held, this.at);
       const end = this.at + FRAME_HEADER_BYTES + h.length;
       if (end > this.held.length) break;
       const payload = this.held.subarray(this.at + FRAME_HEADER_BYTES, end);
-      if (h.type === FrameType.Settings && (h.flags & Flag.Ack) !== 0 && this.ack === undefined)
-        this.ack = { start: this.at, end };
-      else if (this.route === undefined) this.route = this.step(h.type, h.flags, payload);
+      if (h.type === FrameType.Settings && (h.flags & Flag.Ack) !== 0 && !this.ackSeen) {
+        this.ackSeen = true;
+        this.dropped.push({ start: this.at, end });
+      } else if (
+        this.route === undefined &&
+        h.type === FrameType.Ping &&
+        (h.flags & Flag.Ack) === 0 &&
+        h.length === 8
+      ) {
+        // A keep-alive of an idle client (grpc-go pings every --keepalive-time): answered here,
+        // so that the connection waits for its first request.
+        this.pingAcks.push(pingAckFrame(payload));
+        this.dropped.push({ start: this.at, end });
+      } else if (this.route === undefined) this.route = this.step(h.type, h.flags, payload);
       this.at = end;
     }
-    if (this.route !== undefined && this.ack !== undefined) return this.route;
+    if (this.route !== undefined && this.ackSeen) return this.route;
     // Past the limit node:http2 judges the client as it is (an ACK still ahead of it ends the
     // connection there, as it should for a client that sends so much before acknowledging).
     return this.held.length > this.maxHeldBytes ? 'native' : undefined;
   }
 
-  /** What node:http2 must read: everything held but the ACK of this side's SETTINGS. */
+  /** PING ACKs to send the client now. */
+  takePingAcks(): Buffer[] {
+    const acks = this.pingAcks;
+    this.pingAcks = [];
+    return acks;
+  }
+
+  /** What node:http2 must read: everything held but the frames this side answered. */
   bytesForNode(): Buffer {
-    if (this.ack === undefined) return this.held;
-    return Buffer.concat([this.held.subarray(0, this.ack.start), this.held.subarray(this.ack.end)]);
+    if (this.dropped.length === 0) return this.held;
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (const d of this.dropped) {
+      parts.push(this.held.subarray(from, d.start));
+      from = d.end;
+    }
+    parts.push(this.held.subarray(from));
+    return Buffer.concat(parts);
   }
 
   /** One frame before the decision; a route when it decides. */
@@ -137,6 +168,7 @@ export function routeByFirstRequest(socket: Duplex, routes: FirstRequestRoutes, 
   };
   const onData = (chunk: Buffer): void => {
     const route = peek.feed(chunk);
+    for (const ack of peek.takePingAcks()) socket.write(ack);
     if (route === undefined) return;
     stop();
     socket.pause();

@@ -103,6 +103,14 @@ export function emptySettingsFrame(): Buffer {
   return f;
 }
 
+/** The answer to a PING (RFC 9113 §6.7): its 8 bytes back, with ACK. */
+export function pingAckFrame(payload: Buffer): Buffer {
+  const f = Buffer.alloc(FRAME_HEADER_BYTES + 8);
+  writeFrameHeader(f, 0, { length: 8, type: FrameType.Ping, flags: Flag.Ack, streamId: 0 });
+  payload.copy(f, FRAME_HEADER_BYTES, 0, 8);
+  return f;
+}
+
 /** A GOAWAY frame (RFC 9113 §6.8). */
 export function goawayFrame(lastStreamId: number, code: number): Buffer {
   const f = Buffer.alloc(FRAME_HEADER_BYTES + 8);

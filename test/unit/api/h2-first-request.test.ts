@@ -88,9 +88,20 @@ describe('FirstRequestPeek', () => {
     expect(peek.bytesForNode().equals(Buffer.concat([first, data]))).to.equal(true);
   });
 
-  it('hands anything that is not a request natively: a PING, a stray CONTINUATION, a bad block', () => {
+  it('answers a PING before the first request itself, and keeps it from node', () => {
+    const peek = new FirstRequestPeek();
+    const ping = frame(0x6, 0, 0, Buffer.from('12345678'));
+    expect(peek.feed(Buffer.concat([PREFACE, SETTINGS, ACK, ping]))).to.equal(undefined);
+    expect(peek.takePingAcks()).to.deep.equal([frame(0x6, 0x1, 0, Buffer.from('12345678'))]);
+    expect(peek.takePingAcks()).to.deep.equal([]);
+    const headers = frame(0x1, 0x5, 1, block('http://h:1'));
+    expect(peek.feed(headers)).to.equal('shim');
+    expect(peek.bytesForNode().equals(Buffer.concat([PREFACE, SETTINGS, headers]))).to.equal(true);
+  });
+
+  it('hands anything else that is not a request natively: RST_STREAM, a stray CONTINUATION, a bad block', () => {
     for (const odd of [
-      frame(0x6, 0, 0, Buffer.alloc(8)),
+      frame(0x3, 0, 1, Buffer.alloc(4)),
       frame(0x9, 0x4, 1, Buffer.from([0x82])),
       frame(0x1, 0x4, 1, Buffer.from([0xff, 0x7f])),
       frame(0x1, 0x4 | 0x8, 1, Buffer.from([200])),
