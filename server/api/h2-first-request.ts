@@ -39,6 +39,7 @@ import {
   readFrameHeader,
 } from './h2-frame.js';
 import { HeaderBlockTranscoder } from './h2-header-block.js';
+import { readUntilDecided } from './listener-routing.js';
 
 export type Route = 'native' | 'shim';
 
@@ -157,30 +158,15 @@ export interface FirstRequestRoutes {
  */
 export function routeByFirstRequest(socket: Duplex, routes: FirstRequestRoutes, maxHeldBytes?: number): void {
   const peek = new FirstRequestPeek(maxHeldBytes);
-  const stop = (): void => {
-    socket.off('data', onData);
-    socket.off('end', onGone);
-    socket.off('error', onGone);
-  };
-  const onGone = (): void => {
-    stop();
-    socket.destroy();
-  };
-  const onData = (chunk: Buffer): void => {
+  readUntilDecided(socket, (chunk) => {
     const route = peek.feed(chunk);
     for (const ack of peek.takePingAcks()) socket.write(ack);
-    if (route === undefined) return;
-    stop();
-    socket.pause();
-    socket.unshift(peek.bytesForNode());
-    // node:http2 reads what the socket holds on its next tick, then its handle (as in
-    // listener-routing.ts); the shim resumes the socket itself.
-    if (route === 'native') routes.native(socket);
-    else routes.shim(socket);
-  };
-  socket.on('data', onData);
-  socket.on('end', onGone);
-  socket.on('error', onGone);
+    if (route === undefined) return undefined;
+    // node:http2 reads what the socket holds on its next tick, then its handle; the shim resumes
+    // the socket itself.
+    return { putBack: peek.bytesForNode(), next: route === 'native' ? routes.native : routes.shim };
+  });
   socket.write(emptySettingsFrame());
+  // A socket routed by its preface comes paused (listener-routing.ts).
   socket.resume();
 }
