@@ -86,7 +86,7 @@ export class HeaderBlockTranscoder {
 
   constructor(
     private readonly limits: HeaderBlockLimits = HEADER_BLOCK_DEFAULTS,
-    /** Fields appended to every block (the shim's connection token). */
+    /** Fields appended to every block (the shim's connection token), replacing the client's. */
     private readonly extra: readonly Field[] = [],
   ) {
     this.table = hpack.table.create({ maxSize: limits.maxTableBytes });
@@ -94,7 +94,9 @@ export class HeaderBlockTranscoder {
 
   /** Decodes one complete header block and returns it re-encoded; throws HeaderBlockError. */
   transcode(block: Buffer): Buffer {
-    const fields = this.decode(block);
+    let fields = this.decode(block);
+    // A client's own field of an added name is dropped: only this side's value may reach node.
+    if (this.extra.length > 0) fields = fields.filter((f) => !this.extra.some((e) => e.name === f.name));
     let bytes = 0;
     for (const f of fields) bytes += fieldBytes(f);
     for (const f of this.extra) bytes += fieldBytes(f);

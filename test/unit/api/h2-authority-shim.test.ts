@@ -163,7 +163,12 @@ describe('AuthorityShim', () => {
         0x1,
         END_HEADERS | END_STREAM,
         5,
-        enc.block(request('127.0.0.1:2379', '/b', [{ name: 'x-k', value: 'v' }])),
+        enc.block(
+          request('127.0.0.1:2379', '/b', [
+            { name: 'x-k', value: 'v' },
+            { name: CONNECTION_TOKEN_HEADER, value: 'forged' },
+          ]),
+        ),
       ),
     ]);
   };
@@ -255,6 +260,8 @@ describe('AuthorityShim', () => {
     const token = String(server.seen[0]![CONNECTION_TOKEN_HEADER]);
     expect(shimmedIdentityOf(token)).to.deep.equal({ peer: 'unknown', certUser: undefined });
     expect(shimmedIdentityOf('made-up')).to.equal(undefined);
+    // A token the client sends itself is dropped.
+    expect(server.seen[2]![CONNECTION_TOKEN_HEADER]).to.equal(token);
     harness.close();
     await eventually('the connection closed', () => (harness!.shim.destroyed ? true : undefined));
     expect(shimmedIdentityOf(token)).to.equal(undefined);
