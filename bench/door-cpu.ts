@@ -16,11 +16,14 @@ const USAGE = 'usage: npm run bench -- door-cpu [--puts 4000] [--rounds 5] [--co
 interface Door {
   readonly name: string;
   readonly client: DriverClient;
+  readonly schemeAuthority?: boolean;
 }
 
 const DOORS: readonly Door[] = [
   { name: 'WebSocket (SDK)', client: 'native' },
   { name: 'gRPC (etcd3)', client: 'etcd3' },
+  // etcdctl 3.4's `:authority` (the endpoint URL): the connection goes through the authority shim.
+  { name: 'gRPC (etcd3, :authority http://…)', client: 'etcd3', schemeAuthority: true },
 ];
 
 async function putMany(d: Driver, puts: number, concurrency: number, value: Uint8Array): Promise<void> {
@@ -48,7 +51,12 @@ export async function run(argv: string[]): Promise<void> {
   const target = await Target.start('concord', { size: 1 });
   try {
     const pid = target.members[0]!.proc?.pid;
-    const drivers = DOORS.map((door) => openDriver('concord', target.clientUrls, { client: door.client }));
+    const drivers = DOORS.map((door) =>
+      openDriver('concord', target.clientUrls, {
+        client: door.client,
+        ...(door.schemeAuthority === true ? { schemeAuthority: true } : {}),
+      }),
+    );
     const value = new Uint8Array(64).fill(120);
     // Warm-up: connections open, JIT settled on every door's path.
     for (const d of drivers) await putMany(d, Math.min(puts, 1000), concurrency, value);

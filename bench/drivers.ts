@@ -51,6 +51,11 @@ export interface DriverOptions {
   readonly requestTimeoutMs?: number;
   /** 'native' by default. */
   readonly client?: DriverClient;
+  /**
+   * etcd3 only: send the first URL, scheme included, as every call's `:authority`, as etcdctl 3.4
+   * does with URL endpoints (a member then serves the connection through its authority shim).
+   */
+  readonly schemeAuthority?: boolean;
 }
 
 /** Opens a driver to the target whose members serve these client URLs. */
@@ -191,6 +196,7 @@ class EtcdDriver implements Driver {
     this.etcd = new Etcd3({
       hosts: [...urls],
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+      ...(options.schemeAuthority === true ? { grpcOptions: { 'grpc.default_authority': urls[0]! } } : {}),
     });
   }
 

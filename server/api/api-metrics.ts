@@ -7,6 +7,7 @@ export class ApiMetrics {
   private readonly connections: Gauge;
   private readonly requests: Counter;
   private readonly slowConsumers: Counter;
+  private readonly malformedHttp2Connections: Counter;
   private readonly watchers: Gauge;
   private readonly keepAlives: Gauge;
   private wsConnections = 0;
@@ -20,6 +21,10 @@ export class ApiMetrics {
     this.slowConsumers = registry.counter(
       'concord_client_slow_consumers_total',
       'Client connections closed because they did not read what the member sent.',
+    );
+    this.malformedHttp2Connections = registry.counter(
+      'concord_client_http2_malformed_total',
+      'HTTP/2 client connections closed because their frames or header blocks could not be followed.',
     );
     this.watchers = registry.gauge(
       'concord_client_watchers',
@@ -47,6 +52,10 @@ export class ApiMetrics {
 
   observe(transport: Transport, method: string, code: string): void {
     this.requests.inc(1, { transport, method, code });
+  }
+
+  malformedHttp2(): void {
+    this.malformedHttp2Connections.inc();
   }
 
   slowConsumer(): void {

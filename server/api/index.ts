@@ -21,6 +21,8 @@ import {
 } from './browser-access.js';
 import { ClientGateway } from './client-gateway.js';
 import { GrpcDoor } from './grpc/door.js';
+import { AuthorityShim } from './h2-authority-shim.js';
+import { routeByFirstRequest } from './h2-first-request.js';
 import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
@@ -164,7 +166,13 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
       version: () => versionReply(serverVersion),
       gateway: (path, body, req, res) => http.handle(path, body, req, res),
       upgrade: (req, socket, head) => ws.upgrade(req, socket, head),
-      http2: (socket) => grpc.inject(socket),
+      // etcdctl 3.4 sends `:authority` with a scheme, which node:http2 refuses: a connection
+      // whose first request does goes through the authority shim (h2-first-request.ts).
+      http2: (socket) =>
+        routeByFirstRequest(socket, {
+          native: (s) => grpc.inject(s),
+          shim: (s) => grpc.inject(new AuthorityShim(s, { onMalformed: () => metrics.malformedHttp2() })),
+        }),
     },
   );
   let urls: string[];

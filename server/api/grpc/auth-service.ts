@@ -11,6 +11,7 @@ import type { PeerCertificate } from 'node:tls';
 import type { AuthMethod } from '../auth-call.js';
 import type { CallOptions } from '../backend.js';
 import { certUserOption, commonNameOf } from '../cert-user.js';
+import { CONNECTION_TOKEN_HEADER, shimmedIdentityOf } from '../h2-authority-shim.js';
 
 /** gRPC method path → the auth method serving it. */
 export const AUTH_UNARY_METHODS: Readonly<Record<string, AuthMethod>> = {
@@ -55,8 +56,13 @@ export function grpcCallOptions(
   signal: AbortSignal,
 ): CallOptions {
   const token = tokenOf(call.metadata);
-  const peer = call.getPeer();
+  // Through the authority shim grpc-js sees neither the peer nor the TLS socket: the shim's
+  // connection token names them.
+  const shimmed = shimmedIdentityOf(call.metadata.get(CONNECTION_TOKEN_HEADER).map(String)[0]);
+  const peer = shimmed?.peer ?? call.getPeer();
   // grpc-js reports a certificate only from a TLS socket that verified it (--client-cert-auth).
-  const certUser = certUserOption(commonNameOf(call.getAuthContext?.().sslPeerCertificate));
+  const certUser = certUserOption(
+    shimmed !== undefined ? shimmed.certUser : commonNameOf(call.getAuthContext?.().sslPeerCertificate),
+  );
   return token === undefined ? { signal, peer, ...certUser } : { signal, token, peer, ...certUser };
 }

@@ -662,19 +662,7 @@ async function setUp(c: StepContext): Promise<void> {
  * still differ from etcd, and Concord's transcript must show the known symptom. When one is fixed,
  * its step fails here until its entry is removed, so the list cannot go stale.
  */
-const KNOWN_DIFFERENCES: ReadonlyMap<string, { readonly why: string; readonly symptom: RegExp }> = new Map([
-  [
-    'endpoint status/health/hashkv, defrag --cluster',
-    {
-      why:
-        'etcdctl 3.4 sends an endpoint given with its scheme (as --cluster takes them from member list) ' +
-        "as the HTTP/2 :authority (http://host:port); Node's nghttp2 refuses that authority with " +
-        'RST_STREAM PROTOCOL_ERROR before any Concord code runs',
-      symptom:
-        /Failed to get the status of endpoint http:\/\/<client:m1> \(rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: PROTOCOL_ERROR\)/,
-    },
-  ],
-]);
+const KNOWN_DIFFERENCES: ReadonlyMap<string, { readonly why: string; readonly symptom: RegExp }> = new Map();
 
 describe('etcdctl: one script against etcd 3.4 (the control) and Concord, outputs compared', function () {
   this.timeout(900_000);

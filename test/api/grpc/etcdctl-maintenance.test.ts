@@ -48,9 +48,9 @@ describe('etcdctl maintenance and membership commands against a 3-member cluster
     return new Map(lines.map((l) => [l.split(', ')[2]!, l.split(', ')[0]!]));
   };
 
-  // etcdctl's --cluster dials the members' client URLs as published (http://host:port), which
-  // etcdctl 3.4 sends as the HTTP/2 :authority; Node's HTTP/2 server refuses that authority
-  // (PROTOCOL_ERROR) before any Concord code runs, so these tests name every endpoint instead.
+  // These tests name every endpoint (host:port); the --cluster forms, which dial the members'
+  // published URLs (http://host:port, sent as the HTTP/2 :authority and passed through the
+  // authority shim), are compared with etcd's in etcdctl-control.test.ts.
   it('endpoint hashkv: one line per endpoint, the same hash on each', async () => {
     for (let i = 0; i < 10; i++) await ok(['put', `hk/${i}`, `v${i}`]);
     const rows = await eventually('every member at the same revision', async () => {
