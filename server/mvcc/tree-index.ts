@@ -22,7 +22,9 @@
  *
  * Lookup cache: the put path asks for the same key up to three times in a row (the write
  * transaction's read, `indexPut`'s read, its insert or replacement). The last search's position is
- * kept and reused while the tree has not changed shape since and the key is the same string.
+ * kept and reused while the tree has not changed shape since and the key is the same string; and a
+ * search for a key in the span of the last search's leaf skips the directory (a finger, for walks
+ * in key order).
  *
  * Invariants: leaves are non-empty (except the single leaf of an empty map); all keys are sorted
  * strictly across leaves; `lasts[i]` is the last key of leaf i; `keys[i].length === vals[i].length`.
@@ -147,9 +149,22 @@ export class TreeIndex<V> {
    */
   private locate(key: string): void {
     if (this.cachedShape === this.shape && this.cachedKey === key) return;
+    const lasts = this.lasts;
     const last = this.leafKeys.length - 1;
-    let li = lowerBound(this.lasts, key);
-    if (li > last) li = last;
+    // The finger: the last search's leaf or the next one, when `key` falls in its span (a few
+    // compares against keys just read), as in-order walks do (restores, loads in key order);
+    // otherwise a search of the directory.
+    let li = this.cachedLeaf;
+    // A walk in key order that skipped past the leaf lands in the next one.
+    if (li < last && (lasts[li] as string) < key) li++;
+    if (
+      li > last ||
+      (li < last && (lasts[li] as string) < key) ||
+      (li > 0 && key <= (lasts[li - 1] as string))
+    ) {
+      li = lowerBound(lasts, key);
+      if (li > last) li = last;
+    }
     this.cachedLeaf = li;
     this.cachedPos = lowerBound(this.leafKeys[li] as string[], key);
     this.cachedKey = key;
