@@ -147,7 +147,9 @@ async function bareIndex(n: number, order: 'sorted' | 'random', rounds: number):
 }
 
 /** Wall and CPU milliseconds of `body`, with the GC pauses (not forced) seen meanwhile. */
-async function phase<T>(body: () => T): Promise<{ value: T; ms: number; cpuMs: number; gcMs: number; gcMaxMs: number }> {
+async function phase<T>(
+  body: () => T,
+): Promise<{ value: T; ms: number; cpuMs: number; gcMs: number; gcMaxMs: number }> {
   const pauses: number[] = [];
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries() as PerformanceEntry[]) {
@@ -172,7 +174,12 @@ async function phase<T>(body: () => T): Promise<{ value: T; ms: number; cpuMs: n
   };
 }
 
-async function wholeStore(n: number, order: 'sorted' | 'random', valueBytes: number, json: boolean): Promise<void> {
+async function wholeStore(
+  n: number,
+  order: 'sorted' | 'random',
+  valueBytes: number,
+  json: boolean,
+): Promise<void> {
   const enc = new TextEncoder();
   const ids = makeOrder(n, order);
   const value = new Uint8Array(valueBytes).fill(0x61);

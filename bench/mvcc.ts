@@ -72,7 +72,9 @@ function timeIt(label: string, n: number, body: (i: number) => void): void {
   console.log(
     `  ${label.padEnd(36)} ${Math.round((n / ms) * 1000)
       .toLocaleString('en-US')
-      .padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms; CPU ${cpuUs.toFixed(2)} µs/op)`,
+      .padStart(
+        12,
+      )} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms; CPU ${cpuUs.toFixed(2)} µs/op)`,
   );
 }
 
@@ -82,7 +84,9 @@ function timeOnce<T>(label: string, body: () => T, note = ''): T {
   const t0 = process.hrtime.bigint();
   const value = body();
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`  ${label.padEnd(36)} ${ms.toFixed(0).padStart(12)} ms   (CPU ${cpuMsSince(c0).toFixed(0)} ms)${note}`);
+  console.log(
+    `  ${label.padEnd(36)} ${ms.toFixed(0).padStart(12)} ms   (CPU ${cpuMsSince(c0).toFixed(0)} ms)${note}`,
+  );
   return value;
 }
 
