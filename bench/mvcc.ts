@@ -8,6 +8,7 @@
  * Range reads read the key and value bytes of every result, as encoding the response does (the
  * store holds them as strings and builds the bytes on read: docs/storage.md, "Memory
  * representation"). Per size, the GC pauses seen meanwhile (perf_hooks): count, total, longest.
+ * Every timing also prints its CPU time (process.cpuUsage), the number to compare on a shared machine.
  */
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { StateMachine, encodeCommand, type Command } from '../server/apply/index.js';
@@ -52,15 +53,41 @@ function usedBytes(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/** CPU milliseconds (user + system) since `since` (process.cpuUsage()). */
+function cpuMsSince(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * Runs `body` n times; prints the rate by wall time and the CPU time per op (steadier than the
+ * wall time on a shared machine: other processes' time is not counted).
+ */
 function timeIt(label: string, n: number, body: (i: number) => void): void {
+  const c0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i++) body(i);
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpuUs = (cpuMsSince(c0) * 1000) / n;
   console.log(
     `  ${label.padEnd(36)} ${Math.round((n / ms) * 1000)
       .toLocaleString('en-US')
-      .padStart(12)} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms)`,
+      .padStart(
+        12,
+      )} /s   (${n.toLocaleString('en-US')} in ${ms.toFixed(0)} ms; CPU ${cpuUs.toFixed(2)} µs/op)`,
   );
+}
+
+/** Prints the wall and CPU time of one step. */
+function timeOnce<T>(label: string, body: () => T, note = ''): T {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const value = body();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  console.log(
+    `  ${label.padEnd(36)} ${ms.toFixed(0).padStart(12)} ms   (CPU ${cpuMsSince(c0).toFixed(0)} ms)${note}`,
+  );
+  return value;
 }
 
 /** What encoding a response reads: every key's and value's bytes. */
@@ -168,25 +195,21 @@ function benchSize(keys: number, args: Args): void {
     for (const id of sm.watchable.pendingWatchIds()) sm.watchable.take(id);
   });
   for (const id of ids) sm.watchable.cancel(id);
-  const t0 = process.hrtime.bigint();
-  sm.apply(++index, { type: 'compact', revision: sm.store.currentRevision });
-  console.log(
-    `  compact all history (in apply)        ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(0).padStart(12)} ms`,
+  timeOnce('compact all history (in apply)', () =>
+    sm.apply(++index, { type: 'compact', revision: sm.store.currentRevision }),
   );
   // The history itself goes in batches on the member's ticks (bench/compaction.ts): drop it all.
-  const t2 = process.hrtime.bigint();
-  while (sm.store.dropCompactedBatch());
-  console.log(
-    `  drop the compacted history (batches)  ${(Number(process.hrtime.bigint() - t2) / 1e6).toFixed(0).padStart(12)} ms`,
-  );
+  timeOnce('drop the compacted history (batches)', () => {
+    while (sm.store.dropCompactedBatch());
+  });
   gc();
   const compacted = (usedBytes() - before) / sm.store.indexedKeyCount;
   console.log(`  memory per key (after compaction)     ${compacted.toFixed(0).padStart(12)} bytes`);
-  const t1 = process.hrtime.bigint();
-  const snap = sm.snapshot();
-  console.log(
-    `  snapshot                              ${(Number(process.hrtime.bigint() - t1) / 1e6).toFixed(0).padStart(12)} ms  (${(snap.length / 1e6).toFixed(1)} MB)`,
-  );
+  const snap = timeOnce('snapshot', () => sm.snapshot());
+  console.log(`  snapshot size                         ${(snap.length / 1e6).toFixed(1).padStart(12)} MB`);
+  const restored = new StateMachine({ mvcc: { quotaBytes: 64 * 1024 * 1024 * 1024 } });
+  timeOnce('restore from the snapshot', () => restored.restore(snap));
+  if (restored.hash() !== sm.hash()) throw new Error('bench mvcc: the restored state differs');
 }
 
 export async function run(argv: string[]): Promise<void> {

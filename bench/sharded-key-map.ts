@@ -1,6 +1,8 @@
 /**
- * A candidate for the store's key index, measured by bench/index-rehash.ts and not adopted (in-order
- * lookups got slower; docs/performance.md, "The key index's rehash stall"). Kept for that bench.
+ * A candidate for the store's key index, measured by bench/index-rehash.ts and not adopted: the
+ * ordered tree became the only index (server/mvcc/tree-index.ts; docs/performance.md, "The key
+ * index's rehash stall"). Kept for that bench as the measured alternative for point lookups (a hash
+ * in bounded shards is the recorded next step if the tree's lookups prove too slow).
  *
  * The store's key → entry map, split over `SHARDS` JS Maps by a few characters of the key, so
  * that no single Map grows past 1/SHARDS of the keys.

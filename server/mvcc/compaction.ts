@@ -8,7 +8,7 @@
  *    replicated looks at what is still physically held below R.
  * 2. Physical, later (`dropCompactedBatch`, from the member's tick): drops the history below the
  *    compaction point and, in the key index, what no read at ≥ R needs (see key-index.ts); a key
- *    with nothing left leaves the index and the tree. Each call handles at most `maxEvents` events,
+ *    with nothing left leaves the index. Each call handles at most `maxEvents` events,
  *    so it costs a bounded time whatever the size of the store. Members drop at different moments;
  *    a later compaction retargets the batches still to run (they always compact to the newest
  *    point, which is correct for keys already compacted to an older one: see below).
@@ -84,6 +84,6 @@ export function dropCompactedBatch(
       state.dropCursor = end;
     }
   }
-  for (const key of touched) if (indexCompact(state.index, key, target)) state.tree.remove(key);
+  for (const key of touched) indexCompact(state.index, key, target);
   return compactionPending(state, limit);
 }

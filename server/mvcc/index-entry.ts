@@ -1,19 +1,21 @@
 /**
- * What the store's index Map holds for one key: the key's lone KeyValue while it has exactly one
+ * What the store's key index (tree-index.ts) holds for one key: the key's lone KeyValue while it has exactly one
  * put and no tombstone — every key after a compaction, and a new key until it changes again — and
  * its KeyIndex (key-index.ts) otherwise. A KeyIndex costs ~48 bytes beside its entries, a tenth of
  * a key of 256-byte value (docs/storage.md, "Memory representation"), and most keys never need one.
  *
  * A put or delete on a lone KeyValue turns the entry into a KeyIndex; a compaction that leaves a
  * KeyIndex with one put and no tombstone turns it back. Every change goes through these functions,
- * which keep the Map up to date.
+ * which keep the index up to date.
  */
 import { assert } from '../assert.js';
 import { KeyIndex } from './key-index.js';
 import { StoredKeyValue } from './kv-types.js';
+import type { TreeIndex } from './tree-index.js';
 
 export type IndexEntry = StoredKeyValue | KeyIndex;
-export type KeyMap = Map<string, IndexEntry>;
+/** The store's ordered key index (tree-index.ts); the same get/set/delete surface as a Map. */
+export type KeyMap = Pick<TreeIndex<IndexEntry>, 'get' | 'set' | 'delete'>;
 
 /** The key's binary string as the entry holds it (shared by all its KeyValues). */
 export function entryKey(e: IndexEntry): string {
@@ -67,7 +69,7 @@ export function indexReplayTombstone(index: KeyMap, key: string, rev: number): v
 
 /**
  * Compacts `key` at `atRev` (KeyIndex.compact); returns true when nothing is left and the key left
- * the Map (the caller removes it from the tree).
+ * the index.
  */
 export function indexCompact(index: KeyMap, key: string, atRev: number): boolean {
   const e = index.get(key);

@@ -30,7 +30,7 @@ export interface RevisionChanges {
 /**
  * The KeyValue the store holds. Its key and value are latin1 strings (latin1.ts), not Uint8Arrays:
  * inside the V8 heap, with no ArrayBuffer per value, and the key string is the very one the key
- * index and the tree hold, so a key's bytes are stored once. `key` and `value` build a fresh
+ * index holds, so a key's bytes are stored once. `key` and `value` build a fresh
  * Uint8Array on each read (a native copy: what a response costs for it), so the rest of the server
  * sees the plain `KeyValue`; store code reads `keyString` / `valueString` and never materialises.
  *

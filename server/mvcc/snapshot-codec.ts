@@ -29,7 +29,14 @@ import { StateMachineError } from './errors.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { History } from './history.js';
 import { keyToString } from './key-bytes.js';
-import { entryAt, entryKey, entryLatest, indexPut, indexReplayTombstone } from './index-entry.js';
+import {
+  entryAt,
+  entryKey,
+  entryLatest,
+  indexPut,
+  indexReplayTombstone,
+  type IndexEntry,
+} from './index-entry.js';
 import {
   recordSizeBytes,
   StoredKeyValue,
@@ -62,8 +69,8 @@ function keptRecords(state: StoreState): KeyValue[] {
   const out: KeyValue[] = [];
   const rev = state.compactRevision;
   if (rev <= INITIAL_REVISION) return out; // nothing is written at or below the initial revision
-  state.tree.scan('', undefined, (key) => {
-    const kv = keptRecordOf(state, key, rev);
+  state.index.scan('', undefined, (_key, entry) => {
+    const kv = keptRecordOf(entry, rev);
     if (kv !== undefined) out.push(kv);
     return true;
   });
@@ -71,9 +78,9 @@ function keptRecords(state: StoreState): KeyValue[] {
 }
 
 /** The kept record of one key below the compaction point `rev` (see keptRecords). */
-function keptRecordOf(state: StoreState, key: string, rev: number): KeyValue | undefined {
+function keptRecordOf(entry: IndexEntry, rev: number): KeyValue | undefined {
   if (rev <= INITIAL_REVISION) return undefined;
-  const kv = entryAt(state.index.get(key), rev);
+  const kv = entryAt(entry, rev);
   return kv !== undefined && kv.modRevision < rev ? kv : undefined;
 }
 
@@ -99,12 +106,12 @@ export const SNAPSHOT_SLICE_BYTES = 256 * 1024;
  * point C), in slices of about `sliceBytes`, while later writes go on between slices.
  *
  * Why the view stays consistent without copying anything: writes after R only append (history
- * revisions above R, key-index entries above R, new keys in the tree), and the encoder reads only
+ * revisions above R, key-index entries above R, new keys in the index), and the encoder reads only
  * revisions ≤ R — a key's record at C (`keptRecordOf`), the history revisions C..R. The one thing
  * that would remove what it reads is a physical compaction, which the caller holds back with a pin
  * on the store (`MvccStore.pinRevision`) for as long as the encoder lives.
  *
- * Key iteration is a cursor (the last key written) resumed with one tree search per slice, so keys
+ * Key iteration is a cursor (the last key written) resumed with one index search per slice, so keys
  * inserted meanwhile do not disturb it; a key inserted after R has no record ≤ R and is skipped.
  */
 export class StoreSnapshotEncoder {
@@ -157,7 +164,7 @@ export class StoreSnapshotEncoder {
     const c = this.compactRevision;
     let left = budget;
     let finished = true;
-    this.state.tree.scan(this.cursor ?? '', undefined, (key) => {
+    this.state.index.scan(this.cursor ?? '', undefined, (key, entry) => {
       if (key === this.cursor) return true;
       if (left <= 0) {
         finished = false;
@@ -165,7 +172,7 @@ export class StoreSnapshotEncoder {
       }
       this.cursor = key;
       left -= 8; // a key without a kept record still costs a lookup
-      const kv = keptRecordOf(this.state, key, c);
+      const kv = keptRecordOf(entry, c);
       if (kv !== undefined) {
         w.latin1(kv.keyString).uint(kv.createRevision).uint(kv.modRevision).uint(kv.version);
         w.latin1(kv.valueString).uint(kv.lease);
@@ -333,12 +340,10 @@ function decodeEvent(
   return { type: 'put', kv };
 }
 
-/** The string the index holds for `key`; a new key goes into the tree (its put into the index). */
+/** The string the index holds for `key` (`key` itself when new: its put inserts it). */
 function sharedKey(state: StoreState, key: string): string {
   const entry = state.index.get(key);
-  if (entry !== undefined) return entryKey(entry);
-  state.tree.insert(key);
-  return key;
+  return entry === undefined ? key : entryKey(entry);
 }
 
 /** The hash of the store's content up to revision `rev` (same canonical content as the snapshot). */

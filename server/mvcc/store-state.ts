@@ -4,7 +4,8 @@
  * `MvccStore`.
  *
  * Invariants:
- * - `index` and `tree` hold the same keys; a key leaves both only when compaction empties it.
+ * - `index` holds every key with a revision still held; a key leaves it only when compaction
+ *   empties it.
  * - `history` holds every revision from `compactRevision` (or 1, the initial revision) to
  *   `currentRevision`; a brand-new store is at revision 1, which has no changes (revision.ts).
  *   Below `compactRevision` it may still hold revisions that physical compaction has not dropped
@@ -15,7 +16,7 @@
  *   never depends on how far physical compaction got.
  */
 import type { KeyRange } from './key-bytes.js';
-import { entryAt, entryLatest, type KeyMap } from './index-entry.js';
+import { entryAt, entryLatest, type IndexEntry } from './index-entry.js';
 import type { StoredKeyValue as KeyValue } from './kv-types.js';
 import { History } from './history.js';
 import { INITIAL_REVISION } from './revision.js';
@@ -29,9 +30,8 @@ export interface LeaseAttacher {
 }
 
 export interface StoreState {
-  /** Per key, its lone KeyValue or its KeyIndex (index-entry.ts). */
-  readonly index: KeyMap;
-  readonly tree: TreeIndex;
+  /** Per key, in key order, its lone KeyValue or its KeyIndex (index-entry.ts, tree-index.ts). */
+  readonly index: TreeIndex<IndexEntry>;
   history: History;
   currentRevision: number;
   /** The logical compaction point, set in apply: reads and watches below it fail. */
@@ -59,8 +59,7 @@ export interface StoreState {
 
 export function emptyState(): StoreState {
   return {
-    index: new Map(),
-    tree: new TreeIndex(),
+    index: new TreeIndex<IndexEntry>(),
     history: History.initial(),
     currentRevision: INITIAL_REVISION,
     compactRevision: 0,
@@ -92,8 +91,8 @@ export function visitRange(
     return;
   }
   if (range.end !== undefined && range.end <= range.start) return;
-  state.tree.scan(range.start, range.end, (key) => {
-    const kv = entryAt(state.index.get(key), rev);
+  state.index.scan(range.start, range.end, (key, entry) => {
+    const kv = entryAt(entry, rev);
     if (kv === undefined || (vanished !== undefined && hasVanished(vanished, key, kv, rev))) return true;
     return visit(kv, key) !== false;
   });

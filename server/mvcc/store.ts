@@ -242,8 +242,8 @@ export class MvccStore {
    * the store holds: keeping it costs no copy, unlike `keyToString(kv.key)`).
    */
   forEachLive(visit: (kv: KeyValue, key: string) => void): void {
-    this.state.tree.scan('', undefined, (key) => {
-      const kv = latestOf(this.state, key);
+    this.state.index.scan('', undefined, (key, entry) => {
+      const kv = entryLatest(entry);
       if (kv !== undefined) visit(kv, key);
       return true;
     });

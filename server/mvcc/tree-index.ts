@@ -1,93 +1,174 @@
 /**
- * The ordered set of every key in the index, as binary strings (see key-bytes.ts), for range scans.
+ * The store's key index: an ordered map from every key (a binary string, see key-bytes.ts) to its
+ * entry (index-entry.ts), serving point lookups, writes, range scans and compaction alike.
  *
- * A two-level sorted structure: an array of sorted leaves of at most `2 × LEAF` keys, and beside it
- * the last key of each leaf. Lookups are two binary searches; an insert shifts at most one leaf
- * (a few hundred slots) and splits it when it doubles. For one million keys that is ~2,000 leaves:
- * cheaper in memory than a pointer-based B-tree node per few keys, and measured in bench/mvcc.ts
- * at well over a million inserts per second. Keys are only removed by compaction (when a key's
- * whole history is gone), as in etcd.
+ * Why not a JS `Map` beside an ordered set, as before: a V8 Map grows by doubling and rehashes every
+ * entry on the insert that fills it, so one put paid for all the keys (0.4–0.6 s at 2^19 keys, ~4 s
+ * at 2^22, the key count of 1 GiB of 256-byte values; docs/performance.md, "The key index's rehash
+ * stall"). Here no insert moves more than one leaf and one slot array of the leaf directory, and a
+ * lookup is two binary searches with string compares instead of a hash probe (measured against the
+ * Map in docs/performance.md; the put path pays it once, see the lookup cache below). Scans read
+ * each entry beside its key instead of looking it up again, and the Map's ~40–50 bytes a key are
+ * gone.
  *
- * Invariants: leaves are non-empty (except the single leaf of an empty set); all keys are sorted
- * strictly across leaves; `lasts[i]` is the last key of `leaves[i]`.
+ * A two-level sorted structure: an array of sorted leaves of at most `2 × LEAF` keys (each leaf a
+ * key array and a parallel entry array), and beside it the last key of each leaf (the directory).
+ * An insert shifts at most one leaf and splits it when it doubles; a split shifts the directory, an
+ * array of one slot per ~LEAF keys (~16,000 slots at 4 M keys: ~0.1 MB moved once per ~256 inserts,
+ * tens of µs). Appending past the last key (a restore, a load in key order) fills the last leaf to
+ * `2 × LEAF` and starts a new one, so such leaves end full. Keys leave only by compaction (when a
+ * key's whole history is gone), as in etcd; a leaf leaves when it empties (no merging of thin
+ * leaves: compaction removes keys rarely and evenly).
+ *
+ * Lookup cache: the put path asks for the same key up to three times in a row (the write
+ * transaction's read, `indexPut`'s read, its insert or replacement). The last search's position is
+ * kept and reused while the tree has not changed shape since and the key is the same string; and a
+ * search for a key in the span of the last search's leaf skips the directory (a finger, for walks
+ * in key order).
+ *
+ * Invariants: leaves are non-empty (except the single leaf of an empty map); all keys are sorted
+ * strictly across leaves; `lasts[i]` is the last key of leaf i; `keys[i].length === vals[i].length`.
  */
 
 const LEAF = 256;
 
-export class TreeIndex {
-  private leaves: string[][] = [[]];
+export class TreeIndex<V> {
+  private leafKeys: string[][] = [[]];
+  private leafVals: V[][] = [[]];
   private lasts: string[] = [];
   private count = 0;
+  /** Bumped whenever a key is inserted or removed (positions move); replacing a value keeps it. */
+  private shape = 0;
+  // The lookup cache: the last searched key, the shape it was searched in, and where it is (or
+  // would be inserted).
+  private cachedKey: string | undefined;
+  private cachedShape = -1;
+  private cachedLeaf = 0;
+  private cachedPos = 0;
 
   get size(): number {
     return this.count;
   }
 
-  /** Adds `key`; returns false when it was already present. */
-  insert(key: string): boolean {
-    let li = this.leafFor(key);
-    if (li === this.leaves.length) li = this.leaves.length - 1;
-    const leaf = this.leaves[li] as string[];
-    const pos = lowerBound(leaf, key);
-    if (leaf[pos] === key) return false;
-    leaf.splice(pos, 0, key);
-    this.count++;
-    this.lasts[li] = leaf[leaf.length - 1] as string;
-    if (leaf.length > 2 * LEAF) {
-      const right = leaf.splice(LEAF);
-      this.leaves.splice(li + 1, 0, right);
-      this.lasts.splice(li, 1, leaf[leaf.length - 1] as string, right[right.length - 1] as string);
+  get(key: string): V | undefined {
+    this.locate(key);
+    const keys = this.leafKeys[this.cachedLeaf] as string[];
+    return keys[this.cachedPos] === key ? (this.leafVals[this.cachedLeaf] as V[])[this.cachedPos] : undefined;
+  }
+
+  has(key: string): boolean {
+    this.locate(key);
+    return (this.leafKeys[this.cachedLeaf] as string[])[this.cachedPos] === key;
+  }
+
+  /** Sets the entry of `key`, inserting the key when it is new. */
+  set(key: string, value: V): void {
+    this.locate(key);
+    const li = this.cachedLeaf;
+    const pos = this.cachedPos;
+    const keys = this.leafKeys[li] as string[];
+    const vals = this.leafVals[li] as V[];
+    if (keys[pos] === key) {
+      vals[pos] = value;
+      return;
     }
-    return true;
+    this.count++;
+    this.shape++;
+    if (pos === keys.length) {
+      keys.push(key);
+      vals.push(value);
+    } else {
+      keys.splice(pos, 0, key);
+      vals.splice(pos, 0, value);
+    }
+    this.lasts[li] = keys[keys.length - 1] as string;
+    if (keys.length > 2 * LEAF) {
+      // Appended at the very end: keep the full leaf and start a new one (restores and loads in key
+      // order). Anywhere else: split in halves, so the next inserts there do not split again.
+      const at = li === this.leafKeys.length - 1 && pos === keys.length - 1 ? keys.length - 1 : LEAF;
+      const rightKeys = keys.splice(at);
+      const rightVals = vals.splice(at);
+      this.leafKeys.splice(li + 1, 0, rightKeys);
+      this.leafVals.splice(li + 1, 0, rightVals);
+      this.lasts.splice(li, 1, keys[keys.length - 1] as string, rightKeys[rightKeys.length - 1] as string);
+    }
   }
 
   /** Removes `key`; returns false when it was absent. */
-  remove(key: string): boolean {
-    const li = this.leafFor(key);
-    const leaf = this.leaves[li];
-    if (leaf === undefined) return false;
-    const pos = lowerBound(leaf, key);
-    if (leaf[pos] !== key) return false;
-    leaf.splice(pos, 1);
+  delete(key: string): boolean {
+    this.locate(key);
+    const li = this.cachedLeaf;
+    const pos = this.cachedPos;
+    const keys = this.leafKeys[li] as string[];
+    if (keys[pos] !== key) return false;
+    keys.splice(pos, 1);
+    (this.leafVals[li] as V[]).splice(pos, 1);
     this.count--;
-    if (leaf.length === 0) {
-      if (this.leaves.length > 1) {
-        this.leaves.splice(li, 1);
+    this.shape++;
+    if (keys.length === 0) {
+      if (this.leafKeys.length > 1) {
+        this.leafKeys.splice(li, 1);
+        this.leafVals.splice(li, 1);
         this.lasts.splice(li, 1);
       } else {
         this.lasts = [];
       }
     } else {
-      this.lasts[li] = leaf[leaf.length - 1] as string;
+      this.lasts[li] = keys[keys.length - 1] as string;
     }
     return true;
   }
 
-  has(key: string): boolean {
-    const leaf = this.leaves[this.leafFor(key)];
-    return leaf !== undefined && leaf[lowerBound(leaf, key)] === key;
-  }
-
   /**
    * Visits keys in ascending order from the first key ≥ `start` while they are < `end`
-   * (`end === undefined`: to the end). Stops early when `visit` returns false.
+   * (`end === undefined`: to the end), with their entries. Stops early when `visit` returns false.
+   * The visitor must not insert or remove keys (replacing entries is fine).
    */
-  scan(start: string, end: string | undefined, visit: (key: string) => boolean): void {
-    let li = this.leafFor(start);
-    let pos = li < this.leaves.length ? lowerBound(this.leaves[li] as string[], start) : 0;
-    for (; li < this.leaves.length; li++, pos = 0) {
-      const leaf = this.leaves[li] as string[];
-      for (; pos < leaf.length; pos++) {
-        const key = leaf[pos] as string;
+  scan(start: string, end: string | undefined, visit: (key: string, value: V) => boolean): void {
+    this.locate(start);
+    let pos = this.cachedPos;
+    for (let li = this.cachedLeaf; li < this.leafKeys.length; li++, pos = 0) {
+      const keys = this.leafKeys[li] as string[];
+      const vals = this.leafVals[li] as V[];
+      for (; pos < keys.length; pos++) {
+        const key = keys[pos] as string;
         if (end !== undefined && key >= end) return;
-        if (!visit(key)) return;
+        if (!visit(key, vals[pos] as V)) return;
       }
     }
   }
 
-  /** The index of the first leaf whose last key is ≥ `key` (leaves.length when none). */
-  private leafFor(key: string): number {
-    return lowerBound(this.lasts, key);
+  /** Every entry, in key order. */
+  *values(): IterableIterator<V> {
+    for (const vals of this.leafVals) yield* vals;
+  }
+
+  /**
+   * Sets the cache to where `key` is or would be inserted: the first leaf whose last key is ≥ `key`
+   * (the last leaf when none) and the first position there whose key is ≥ `key`.
+   */
+  private locate(key: string): void {
+    if (this.cachedShape === this.shape && this.cachedKey === key) return;
+    const lasts = this.lasts;
+    const last = this.leafKeys.length - 1;
+    // The finger: the last search's leaf or the next one, when `key` falls in its span (a few
+    // compares against keys just read), as in-order walks do (restores, loads in key order);
+    // otherwise a search of the directory.
+    let li = this.cachedLeaf;
+    // A walk in key order that skipped past the leaf lands in the next one.
+    if (li < last && (lasts[li] as string) < key) li++;
+    if (
+      li > last ||
+      (li < last && (lasts[li] as string) < key) ||
+      (li > 0 && key <= (lasts[li - 1] as string))
+    ) {
+      li = lowerBound(lasts, key);
+      if (li > last) li = last;
+    }
+    this.cachedLeaf = li;
+    this.cachedPos = lowerBound(this.leafKeys[li] as string[], key);
+    this.cachedKey = key;
+    this.cachedShape = this.shape;
   }
 }
 

@@ -51,12 +51,11 @@ export class WriteTxn {
 
   /**
    * Writes `key` (a binary string) with `value` (a latin1 string, latin1.ts); returns the previous
-   * live KeyValue. A new key's string becomes the one the index, the tree and every KeyValue share.
+   * live KeyValue. A new key's string becomes the one the index and every KeyValue share.
    */
   put(key: string, value: string, lease: number): StoredKeyValue | undefined {
     assert(!this.ended, 'write-txn: put after end');
     const entry = this.state.index.get(key);
-    if (entry === undefined) this.state.tree.insert(key);
     const shared = entry === undefined ? key : entryKey(entry);
     const prev = entryLatest(entry);
     const kv = new StoredKeyValue(

@@ -6,10 +6,12 @@ import {
   indexPut,
   indexReplayTombstone,
   indexTombstone,
+  type IndexEntry,
   type KeyMap,
 } from '../../../server/mvcc/index-entry.js';
 import { KeyIndex } from '../../../server/mvcc/key-index.js';
 import { StoredKeyValue } from '../../../server/mvcc/kv-types.js';
+import { TreeIndex } from '../../../server/mvcc/tree-index.js';
 
 const kv = (mod: number, create: number, version: number): StoredKeyValue =>
   new StoredKeyValue('k', create, mod, version, `v${mod}`, 0);
@@ -24,7 +26,7 @@ const kind = (index: KeyMap): string => {
 
 describe('index entries', () => {
   it('hold a key with one put alone, a KeyIndex once it changes, and alone again after compaction', () => {
-    const index: KeyMap = new Map();
+    const index: KeyMap = new TreeIndex<IndexEntry>();
     indexPut(index, kv(2, 2, 1));
     expect(kind(index)).to.equal('lone @2');
     expect(entryAt(index.get('k'), 1)).to.equal(undefined);
@@ -46,7 +48,7 @@ describe('index entries', () => {
   });
 
   it('replays a tombstone from a snapshot only over a live put below it', () => {
-    const index: KeyMap = new Map();
+    const index: KeyMap = new TreeIndex<IndexEntry>();
     indexPut(index, kv(5, 5, 1));
     indexReplayTombstone(index, 'k', 5); // not above the put: a generation compaction dropped
     expect(kind(index)).to.equal('lone @5');

@@ -2,58 +2,117 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { TreeIndex } from '../../../server/mvcc/tree-index.js';
 
-function scanAll(t: TreeIndex, start: string, end: string | undefined): string[] {
-  const out: string[] = [];
-  t.scan(start, end, (k) => {
-    out.push(k);
+function scanAll<V>(t: TreeIndex<V>, start: string, end: string | undefined): [string, V][] {
+  const out: [string, V][] = [];
+  t.scan(start, end, (k, v) => {
+    out.push([k, v]);
     return true;
   });
   return out;
 }
 
+const keysOf = <V>(pairs: [string, V][]): string[] => pairs.map(([k]) => k);
+
 describe('TreeIndex', () => {
   describe('#scan', () => {
-    it('visits keys in byte order within [start, end)', () => {
-      const t = new TreeIndex();
-      for (const k of ['b', 'a', '\xff', 'ab', '\x00']) t.insert(k);
-      expect(scanAll(t, '', undefined)).to.deep.equal(['\x00', 'a', 'ab', 'b', '\xff']);
-      expect(scanAll(t, 'a', 'b')).to.deep.equal(['a', 'ab']);
-      expect(scanAll(t, 'b', 'a')).to.deep.equal([]);
+    it('visits keys with their values in byte order within [start, end)', () => {
+      const t = new TreeIndex<number>();
+      for (const [i, k] of ['b', 'a', '\xff', 'ab', '\x00'].entries()) t.set(k, i);
+      expect(scanAll(t, '', undefined)).to.deep.equal([
+        ['\x00', 4],
+        ['a', 1],
+        ['ab', 3],
+        ['b', 0],
+        ['\xff', 2],
+      ]);
+      expect(keysOf(scanAll(t, 'a', 'b'))).to.deep.equal(['a', 'ab']);
+      expect(keysOf(scanAll(t, 'b', 'a'))).to.deep.equal([]);
+      expect(keysOf(scanAll(t, '\xff\xff', undefined))).to.deep.equal([]);
     });
 
     it('stops when the visitor returns false', () => {
-      const t = new TreeIndex();
-      for (let i = 0; i < 2000; i++) t.insert(String(i).padStart(5, '0'));
+      const t = new TreeIndex<number>();
+      for (let i = 0; i < 2000; i++) t.set(String(i).padStart(5, '0'), i);
       let seen = 0;
       t.scan('00100', undefined, () => ++seen < 3);
       expect(seen).to.equal(3);
     });
   });
 
-  context('when many keys are inserted and removed (leaves split and empty)', () => {
-    it('agrees with a sorted set', () => {
+  describe('#set', () => {
+    it('replaces the value of a present key without inserting it again', () => {
+      const t = new TreeIndex<string>();
+      t.set('k', 'a');
+      t.set('k', 'b');
+      expect(t.size).to.equal(1);
+      expect(t.get('k')).to.equal('b');
+      expect([...t.values()]).to.deep.equal(['b']);
+    });
+
+    it('keeps every key when appended in key order past many leaves', () => {
+      const t = new TreeIndex<number>();
+      const n = 5000;
+      for (let i = 0; i < n; i++) t.set(String(i).padStart(5, '0'), i);
+      expect(t.size).to.equal(n);
+      expect([...t.values()]).to.deep.equal(Array.from({ length: n }, (_, i) => i));
+      // and inserts between full leaves still land in order
+      t.set('00511x', -1);
+      expect(keysOf(scanAll(t, '00511', '00513'))).to.deep.equal(['00511', '00511x', '00512']);
+    });
+  });
+
+  describe('the lookup cache', () => {
+    it('answers for the tree as it is after inserts and removals of other keys', () => {
+      const t = new TreeIndex<number>();
+      for (let i = 0; i < 1100; i += 2) t.set(String(i).padStart(4, '0'), i);
+      expect(t.get('0500')).to.equal(500);
+      expect(t.get('0501')).to.equal(undefined);
+      t.set('0499', 499); // shifts '0500' within its leaf
+      expect(t.get('0500')).to.equal(500);
+      t.delete('0498');
+      expect(t.get('0500')).to.equal(500);
+      expect(t.get('0501')).to.equal(undefined);
+      t.set('0501', 501);
+      expect(t.get('0501')).to.equal(501);
+      expect(t.has('0498')).to.equal(false);
+    });
+  });
+
+  context('when many keys are set and deleted (leaves split and empty)', () => {
+    it('agrees with a sorted Map', () => {
       fc.assert(
         fc.property(
           fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 3000 })), {
             minLength: 100,
             maxLength: 4000,
           }),
-          (ops) => {
-            const t = new TreeIndex();
-            const model = new Set<string>();
-            for (const [add, n] of ops) {
+          fc.boolean(),
+          (ops, sorted) => {
+            const t = new TreeIndex<number>();
+            const model = new Map<string, number>();
+            const sequence = sorted ? [...ops].sort((a, b) => a[1] - b[1]) : ops;
+            for (const [step, [add, n]] of sequence.entries()) {
               const k = String(n).padStart(4, '0');
-              if (add) expect(t.insert(k)).to.equal(!model.has(k));
-              else expect(t.remove(k)).to.equal(model.has(k));
-              if (add) model.add(k);
-              else model.delete(k);
+              if (add) {
+                t.set(k, step);
+                model.set(k, step);
+              } else {
+                expect(t.delete(k)).to.equal(model.has(k));
+                model.delete(k);
+              }
+              expect(t.get(k)).to.equal(model.get(k));
             }
+            const expected = [...model].sort((a, b) => (a[0] < b[0] ? -1 : 1));
             expect(t.size).to.equal(model.size);
-            expect(scanAll(t, '', undefined)).to.deep.equal([...model].sort());
+            expect(scanAll(t, '', undefined)).to.deep.equal(expected);
             expect(scanAll(t, '1000', '2000')).to.deep.equal(
-              [...model].sort().filter((k) => k >= '1000' && k < '2000'),
+              expected.filter(([k]) => k >= '1000' && k < '2000'),
             );
-            for (const k of ['0000', '1500', '2999']) expect(t.has(k)).to.equal(model.has(k));
+            expect([...t.values()]).to.deep.equal(expected.map(([, v]) => v));
+            for (const k of ['0000', '1500', '2999', '3001']) {
+              expect(t.has(k)).to.equal(model.has(k));
+              expect(t.get(k)).to.equal(model.get(k));
+            }
           },
         ),
         { numRuns: 50 },
