@@ -135,6 +135,50 @@ describe('Replica', () => {
       expect((err as ServerError).retryable).to.equal(true);
     });
 
+    context("when the leader's process died and its connection closed (held-proposals.ts)", () => {
+      it('holds a write refused for want of a leader and proposes it once the successor is elected', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        cluster.replica(f2).leaderConnectionLost(leader);
+        // Our leader is suspect: Raft refuses to forward to it; the replica holds the write.
+        const write = cluster.replica(f1).propose(cmd('held=1'));
+        const result = await settle(cluster, write);
+        expect(result).to.be.a('number');
+        expect(cluster.machines.get(f1)!.map.get('held')).to.equal('1');
+        expect(cluster.leader()).to.be.oneOf([f1, f2]);
+      });
+
+      it('refuses it with UNAVAILABLE (never proposed) when no successor comes within an election timeout', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        await cluster.crash(f2);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        const start = cluster.clock.nowMs();
+        let answeredAt = 0;
+        const err = await settle(
+          cluster,
+          cluster
+            .replica(f1)
+            .propose(cmd('x=1'), { timeoutMs: 5000 })
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            )
+            .finally(() => (answeredAt = cluster.clock.nowMs())),
+        );
+        expect((err as ServerError).code).to.equal('UNAVAILABLE');
+        expect((err as ServerError).message).to.match(/no leader/);
+        // Answered when the window closed (10 ticks of 100 ms), not at the request's own deadline.
+        expect(answeredAt - start).to.be.within(1000, 1200);
+        expect(cluster.machines.get(f1)!.map.has('x')).to.equal(false);
+      });
+    });
+
     it('times out (outcome unknown) when the leader is unreachable', async () => {
       cluster = new ReplicaCluster([1, 2, 3]);
       const leader = await cluster.waitForLeader();
