@@ -563,6 +563,9 @@ export class ClientCore {
     this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
     // A leader that drops the client right after a move is not moved to again at once.
     if (livedMs < SHORT_LIVED_MS) this.route.failed(conn.endpoint);
+    // Dial the others first: a member whose connection just closed is most likely down (its
+    // process died: the redial would be refused), and any other member knows the new leader.
+    if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
     this.publish({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);
