@@ -134,8 +134,14 @@ export class ClientCore {
       pool: this.pool,
       events: {
         onNotice: (n, conn) => this.onNotice(n, conn),
+        // A request met its deadline and the member sent nothing meanwhile: ask it for its status
+        // at once, with as long to answer as the request had. A frozen member (SIGSTOP) fails
+        // that too and is left; a follower whose answer waits on a dead or frozen leader
+        // answers it and keeps the client (leaving it sent the client to the frozen member's
+        // port, whose dial hangs until connectTimeoutMs).
         onSilent: (conn) => {
-          if (conn === this.conn) this.onUnresponsive(conn);
+          if (conn === this.conn)
+            this.liveness?.checkNow(Math.min(options.livenessTimeoutMs, options.requestTimeoutMs));
         },
         log: options.log,
       },
