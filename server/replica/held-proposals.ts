@@ -10,6 +10,10 @@
  * every tick): the write goes through in the same call, one commit after the election, as etcd's
  * node holds proposals while it has no leader.
  *
+ * A follower also holds a proposal while its connection to the leader is closed and the redial
+ * probe has not decided yet (the moments before Raft suspects the leader): forwarded then, it would
+ * be dropped by the transport for certain, and its caller would wait out its deadline.
+ *
  * A held proposal was never handed to Raft, so one that cannot be proposed in time (the window
  * ends with no leader, or its own deadline comes first) is refused with UNAVAILABLE: nothing was
  * proposed, retrying is safe. Silent failures close no connection and open no window: their
@@ -72,7 +76,13 @@ export class HeldProposals {
    * be held (no leader yet); any other refusal (the window is over, a leader too busy) is answered
    * as it would have been at once. Returns whether anything was handed to Raft.
    */
-  retry(propose: (data: Uint8Array) => void, toError: (err: unknown) => Error): boolean {
+  retry(
+    propose: (data: Uint8Array) => void,
+    toError: (err: unknown) => Error,
+    blocked: () => boolean,
+  ): boolean {
+    // The leader's connection is still closed: the copy would be lost (replica.ts).
+    if (blocked()) return false;
     let proposed = false;
     for (const [id, h] of this.held) {
       // Its caller gave up (aborted) meanwhile: forget it.

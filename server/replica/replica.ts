@@ -250,11 +250,15 @@ export class Replica<R> {
       options.signal,
     );
     const data = encodeEnvelope(id, payload, kind);
-    try {
-      this.node.propose(data);
-    } catch (err) {
-      if (this.held.shouldHold(err)) this.held.hold(id, data, pending);
-      else pending.reject(id, toServerError(err));
+    if (this.leaderConnectionClosed()) {
+      this.held.hold(id, data, pending);
+    } else {
+      try {
+        this.node.propose(data);
+      } catch (err) {
+        if (this.held.shouldHold(err)) this.held.hold(id, data, pending);
+        else pending.reject(id, toServerError(err));
+      }
     }
     this.kick();
     return promise.catch((err: unknown) => {
@@ -523,7 +527,17 @@ export class Replica<R> {
   /** Proposes the held proposals once a leader is known (held-proposals.ts). */
   private retryHeld(): void {
     if (this.held.size === 0 || this.stopped || this.fatalError !== undefined) return;
-    if (this.held.retry((data) => this.node.propose(data), toServerError)) this.kick();
+    const blocked = (): boolean => this.leaderConnectionClosed();
+    if (this.held.retry((data) => this.node.propose(data), toServerError, blocked)) this.kick();
+  }
+
+  /**
+   * We follow a leader whose connection its side closed, and the transport's redial probe has not
+   * decided yet (held-proposals.ts): a proposal forwarded now would be lost for certain.
+   */
+  private leaderConnectionClosed(): boolean {
+    const lead = this.leader;
+    return lead !== NONE && lead !== this.id && this.config.peers.connectionClosed?.(lead) === true;
   }
 
   private applyCommitted(entries: readonly Entry[], confChanges: ConfChange[]): void {

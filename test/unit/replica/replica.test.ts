@@ -151,6 +151,24 @@ describe('Replica', () => {
         expect(cluster.leader()).to.be.oneOf([f1, f2]);
       });
 
+      it('holds a write while the connection to the leader is closed, before Raft suspects the leader', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        // The transport saw the close; its redial probe has not failed yet (no report to Raft).
+        cluster.closedConnections.add(`${f1}→${leader}`);
+        const sentBefore = cluster.sent.length;
+        const write = cluster.replica(f1).propose(cmd('early=1'));
+        await cluster.clock.advance(0);
+        const forwarded = cluster.sent.slice(sentBefore).filter((s) => s.m.type === 'MsgProp');
+        expect(forwarded).to.deep.equal([]);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        cluster.replica(f2).leaderConnectionLost(leader);
+        expect(await settle(cluster, write)).to.be.a('number');
+        expect(cluster.machines.get(f1)!.map.get('early')).to.equal('1');
+      });
+
       it('refuses it with UNAVAILABLE (never proposed) when no successor comes within an election timeout', async () => {
         cluster = new ReplicaCluster([1, 2, 3]);
         const leader = await cluster.waitForLeader();
