@@ -84,8 +84,8 @@ export interface ConnectionEvents {
   readonly onNotice: (notice: Notice, conn: Connection) => void;
   /**
    * A request on `conn` reached its deadline while the member sent nothing at all since the request
-   * left: the member is frozen (SIGSTOP, a hung host), not merely slow. The owner gives the
-   * connection up at once instead of waiting for the next liveness probe (liveness.ts).
+   * left: the member may be frozen (SIGSTOP, a hung host), or its answer waits on another member.
+   * The owner probes it at once instead of waiting for the next liveness probe (liveness.ts).
    */
   readonly onSilent?: (conn: Connection) => void;
   readonly log: Log;

@@ -134,8 +134,14 @@ export class ClientCore {
       pool: this.pool,
       events: {
         onNotice: (n, conn) => this.onNotice(n, conn),
+        // A request met its deadline and the member sent nothing meanwhile: ask it for its status
+        // at once, with as long to answer as the request had. A frozen member (SIGSTOP) fails
+        // that too and is left; a follower whose answer waits on a dead or frozen leader
+        // answers it and keeps the client (leaving it sent the client to the frozen member's
+        // port, whose dial hangs until connectTimeoutMs).
         onSilent: (conn) => {
-          if (conn === this.conn) this.onUnresponsive(conn);
+          if (conn === this.conn)
+            this.liveness?.checkNow(Math.min(options.livenessTimeoutMs, options.requestTimeoutMs));
         },
         log: options.log,
       },
@@ -563,6 +569,9 @@ export class ClientCore {
     this.quickLosses = livedMs < SHORT_LIVED_MS ? this.quickLosses + 1 : 0;
     // A leader that drops the client right after a move is not moved to again at once.
     if (livedMs < SHORT_LIVED_MS) this.route.failed(conn.endpoint);
+    // Dial the others first: a member whose connection just closed is most likely down (its
+    // process died: the redial would be refused), and any other member knows the new leader.
+    if (this.pool.size > 1) this.pool.avoid(conn.endpoint);
     this.publish({ type: 'disconnected', endpoint: conn.endpoint, error });
     this.setState('disconnected');
     void this.startDial().catch(() => undefined);

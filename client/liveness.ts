@@ -29,6 +29,11 @@ export class LivenessMonitor {
   ) {}
 
   start(): void {
+    this.scheduleNext();
+  }
+
+  /** The next periodic probe (none when probing is off: `intervalMs` 0). */
+  private scheduleNext(): void {
     if (this.options.intervalMs > 0) this.schedule(() => this.check(), this.options.intervalMs);
   }
 
@@ -53,14 +58,24 @@ export class LivenessMonitor {
     this.timer = undefined;
   }
 
-  private check(): void {
+  /**
+   * Probes now, with `timeoutMs` to answer (a request just met its deadline on a silent
+   * connection: frozen member, or a live one whose answer waits on someone else, such as a follower
+   * whose forwarded write waits for a dead leader). A probe already under way decides instead.
+   */
+  checkNow(timeoutMs: number): void {
+    if (this.stopped || this.conn.isClosed || this.probe !== undefined) return;
+    this.check(timeoutMs);
+  }
+
+  private check(timeoutMs = this.options.timeoutMs): void {
     const probe = new AbortController();
     this.probe = probe;
     let timedOut = false;
     this.schedule(() => {
       timedOut = true;
       probe.abort();
-    }, this.options.timeoutMs);
+    }, timeoutMs);
     const settled = (): boolean => {
       if (this.probe === probe) this.probe = undefined;
       this.clearTimer();
@@ -68,13 +83,13 @@ export class LivenessMonitor {
     };
     this.conn.request('maintenance.status', {}, { signal: probe.signal }).then(
       () => {
-        if (settled()) this.schedule(() => this.check(), this.options.intervalMs);
+        if (settled()) this.scheduleNext();
       },
       () => {
         if (!settled()) return;
         if (timedOut) this.onUnresponsive();
         // The member answered (with an error): it is alive.
-        else this.schedule(() => this.check(), this.options.intervalMs);
+        else this.scheduleNext();
       },
     );
   }

@@ -43,6 +43,9 @@ export type Outgoing = Message extends infer M
 
 export type StepResult = RaftRefusal | undefined;
 
+/** Ticks between the early pre-votes of consecutive ranks (see `Raft.earlySlot`). */
+const EARLY_TICKS_PER_RANK = 2;
+
 export class Raft {
   readonly id: number;
   term: number;
@@ -332,8 +335,7 @@ export class Raft {
   /**
    * This member's peer connection to `peer` closed (reset or FIN, not an idle timeout) and could
    * not be re-established at once. If `peer` leads our term, it is suspect: a pre-vote starts
-   * after a short random delay (1 … ⌈electionTicks/3⌉ ticks, so that the followers of a dead leader
-   * do not all campaign at once) instead of after the election timeout. Silent failures report
+   * after `earlySlot` + 1 ticks instead of after the election timeout. Silent failures report
    * nothing and still take the election timeout.
    */
   leaderConnectionLost(peer: number): void {
@@ -341,8 +343,27 @@ export class Raft {
     if (this.suspectLeader === peer) return;
     this.suspectLeader = peer;
     if (!this.promotable()) return;
-    const windowTicks = Math.ceil(this.electionTicks / 3);
-    this.earlyCampaignAt = this.electionElapsed + 1 + this.random.int(windowTicks);
+    this.earlyCampaignAt = this.electionElapsed + 1 + this.earlySlot(peer);
+  }
+
+  /**
+   * How many ticks after the next one this member's early pre-vote waits: two per rank among the
+   * voters other than the lost leader, by id. The survivors of one dead leader see the same voters,
+   * so the first campaigns alone one tick after its suspicion, and the next only if that pre-vote
+   * failed (a log behind, a voter that had not seen the close yet) two ticks later. A random slot
+   * let two survivors campaign in the same round and split the vote, which then cost an election
+   * timeout; one tick apart was not enough either, since members tick at their own phase and see
+   * the close at slightly different times (docs/raft.md has the simulator's numbers). Ranks whose
+   * turn would come after the election timeout simply never campaign early. Members that disagree
+   * on the voters (a membership change in flight) may share a tick; a split vote there falls back
+   * to the election timeout, as always.
+   */
+  private earlySlot(lost: number): number {
+    const others = this.tracker
+      .voters()
+      .filter((id) => id !== lost)
+      .sort((a, b) => a - b);
+    return EARLY_TICKS_PER_RANK * Math.max(0, others.indexOf(this.id));
   }
 
   /** The connection to `peer` is established again: it is not suspect any more. */
@@ -367,6 +388,10 @@ export class Raft {
     if (canVote && upToDate) {
       // The answer carries the candidate's term so that it is counted in that election.
       this.send({ type: respType, to: m.from, term: m.term, reject: false });
+      // Backing a peer's early pre-vote for the leader we lost too: our own early round would
+      // only compete with it for the same votes (and could split them). Our timer still runs.
+      if (m.type === 'MsgPreVote' && m.lostLeader !== undefined && m.lostLeader !== NONE)
+        this.earlyCampaignAt = 0;
       if (m.type === 'MsgVote') {
         this.electionElapsed = 0;
         this.vote = m.from;

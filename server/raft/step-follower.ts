@@ -15,8 +15,10 @@ export function stepFollower(r: Raft, m: Message): StepResult {
   switch (m.type) {
     case 'MsgProp':
       // Proposals are forwarded to the leader; the forwarded copy may be lost, like any message,
-      // so callers track their proposals by id and time out (docs/raft.md).
-      if (r.lead === NONE) return RaftRefusal.NoLeader;
+      // so callers track their proposals by id and time out (docs/raft.md). Not to a leader whose
+      // connection closed (suspect): its process is most likely dead and the copy would be lost for
+      // sure; refused instead, the caller can hold it until the successor is known (replica.ts).
+      if (r.lead === NONE || r.lead === r.suspectLeader) return RaftRefusal.NoLeader;
       forwardProposal(r, m.entries);
       return undefined;
     case 'MsgReadIndex':

@@ -82,6 +82,11 @@ export interface PeerSender {
    * the message, so the sender never holds the whole snapshot. Closes `body` when done.
    */
   sendSnapshotStream?(message: MsgSnap, body: SnapshotReader): void;
+  /**
+   * Optional: whether the connection to `peer` was closed by its side (reset or FIN) and is not
+   * back yet, so that a message sent to it now would be lost for certain. Silence is not closure.
+   */
+  connectionClosed?(peer: number): boolean;
 }
 
 export interface ReplicaPlatform {

@@ -24,6 +24,7 @@ import {
 } from '../raft/types.js';
 import type { TimerHandle } from '../platform/timers.js';
 import { decodeEnvelope, encodeEnvelope, EnvelopeKind } from './envelope.js';
+import { HeldProposals } from './held-proposals.js';
 import { IdGenerator } from './id-generator.js';
 import {
   decodeMemberAttributes,
@@ -58,6 +59,8 @@ export class Replica<R> {
   private readonly pendingAttributes: PendingRequests<void>;
   private readonly confWaiters: { cc: ConfChange; resolve: () => void }[] = [];
   private readonly reads: ReadBatcher;
+  /** Proposals refused for want of a leader, held while a dead leader's successor is elected. */
+  private readonly held: HeldProposals;
   private members: MemberRegistry;
   private appliedIndex: number;
   private appliedTerm: number;
@@ -108,6 +111,7 @@ export class Replica<R> {
     this.ids = new IdGenerator(config.id, clock);
     this.pending = new PendingRequests<R>(timers);
     this.pendingAttributes = new PendingRequests<void>(timers);
+    this.held = new HeldProposals(() => clock.nowMs());
     const snap = config.boot.snapshot;
     const decoded = decodeReplicaSnapshot(snap.data);
     this.members = decoded.members;
@@ -179,6 +183,7 @@ export class Replica<R> {
     this.tickTimer = this.config.platform.timers.setTimeout(() => {
       if (this.stopped) return;
       this.node.tick();
+      this.retryHeld();
       for (const l of this.tickListeners) l();
       this.kick();
       this.scheduleTick();
@@ -241,13 +246,19 @@ export class Replica<R> {
     const promise = pending.wait(
       id,
       timeoutMs,
-      () => timeout('request timed out; it may or may not have been applied'),
+      () => this.held.expire(id) ?? timeout('request timed out; it may or may not have been applied'),
       options.signal,
     );
-    try {
-      this.node.propose(encodeEnvelope(id, payload, kind));
-    } catch (err) {
-      pending.reject(id, toServerError(err));
+    const data = encodeEnvelope(id, payload, kind);
+    if (this.leaderConnectionClosed()) {
+      this.held.hold(id, data, pending);
+    } else {
+      try {
+        this.node.propose(data);
+      } catch (err) {
+        if (this.held.shouldHold(err)) this.held.hold(id, data, pending);
+        else pending.reject(id, toServerError(err));
+      }
     }
     this.kick();
     return promise.catch((err: unknown) => {
@@ -343,6 +354,10 @@ export class Replica<R> {
   leaderConnectionLost(peer: number): void {
     if (this.stopped) return;
     this.node.leaderConnectionLost(peer);
+    // Our leader is suspect now: proposals wait for its successor (held-proposals.ts) for as long
+    // as the election timeout would have let them wait for the old one.
+    if (this.node.status().suspectLeader === peer)
+      this.held.expectSuccessor(this.config.tickIntervalMs * this.config.electionTicks);
     this.kick();
   }
 
@@ -504,8 +519,25 @@ export class Replica<R> {
     } finally {
       this.driving = false;
     }
+    this.retryHeld();
     // Inputs that arrived during the last await have been folded into Raft; go again if needed.
     if (!this.stopped && this.fatalError === undefined && this.node.hasReady()) this.kick();
+  }
+
+  /** Proposes the held proposals once a leader is known (held-proposals.ts). */
+  private retryHeld(): void {
+    if (this.held.size === 0 || this.stopped || this.fatalError !== undefined) return;
+    const blocked = (): boolean => this.leaderConnectionClosed();
+    if (this.held.retry((data) => this.node.propose(data), toServerError, blocked)) this.kick();
+  }
+
+  /**
+   * We follow a leader whose connection its side closed, and the transport's redial probe has not
+   * decided yet (held-proposals.ts): a proposal forwarded now would be lost for certain.
+   */
+  private leaderConnectionClosed(): boolean {
+    const lead = this.leader;
+    return lead !== NONE && lead !== this.id && this.config.peers.connectionClosed?.(lead) === true;
   }
 
   private applyCommitted(entries: readonly Entry[], confChanges: ConfChange[]): void {

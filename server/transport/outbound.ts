@@ -69,6 +69,8 @@ export class OutboundStream {
   private lastFailure: string | undefined;
   /** The dial in progress is the immediate probe after an open stream was closed. */
   private probing = false;
+  /** The stream was closed by the peer's side (reset or FIN) and is not back yet. */
+  private closedByPeer = false;
   private readonly backoff: Backoff;
   private readonly stats: MutablePeerStats;
 
@@ -85,6 +87,14 @@ export class OutboundStream {
 
   get currentState(): StreamState {
     return this.state;
+  }
+
+  /**
+   * The open stream was closed by a reset or FIN (not dropped by us for silence) and no stream is
+   * open again yet: anything sent now is dropped for certain, and the peer may well be dead.
+   */
+  get closedByPeerNow(): boolean {
+    return this.closedByPeer && this.state !== 'open';
   }
 
   /** The URL the next dial (or the next snapshot) uses. */
@@ -260,6 +270,7 @@ export class OutboundStream {
     this.ws = ws;
     this.state = 'open';
     this.probing = false;
+    this.closedByPeer = false;
     this.backoff.reset();
     this.lastFailure = undefined;
     this.stats.connected = true;
@@ -322,6 +333,7 @@ export class OutboundStream {
     this.ctx.logger.warn('peer stream lost', { peer: this.peerId, reason });
     this.events.onDisconnected(this.peerId);
     if (closed && !this.ctx.closing) {
+      this.closedByPeer = true;
       // The probe: a live peer (or a path that only blipped) answers at once; a dead process's
       // port refuses at once. Only the second is worth an early election.
       this.probing = true;

@@ -340,6 +340,14 @@ export class PeerTransport implements AsyncDisposable {
     }
   }
 
+  /**
+   * Whether the outbound stream to `peerId` was closed by a reset or FIN and is not open again
+   * (the replica holds proposals rather than forward them into it: replica.ts).
+   */
+  connectionClosed(peerId: number): boolean {
+    return this.peers.get(peerId)?.stream.closedByPeerNow ?? false;
+  }
+
   /** Counters per peer (every peer ever added or heard from) and transport-wide totals. */
   stats(): TransportStats {
     return {

@@ -95,6 +95,10 @@ describe('failover (real processes)', function () {
       const timeouts = new Map<string, number>();
       for (const m of h.members)
         if (m.name !== leader) timeouts.set(m.name, await metric(h, m.name, campaigns('timeout')));
+      // Every survivor has had its streams to both peers up: a follower's stream to the other
+      // follower is idle in a calm cluster, and one still in its boot-time dial backoff would drop
+      // the early (pre-)votes it sends (a fresh cluster's artifact, not the early path's).
+      for (const name of timeouts.keys()) await metricReaches(h, name, ESTABLISHED, h.members.length - 1);
       await h.kill(leader, 'SIGKILL');
       const next = await h.waitForLeader();
       expect(next).to.not.equal(leader);

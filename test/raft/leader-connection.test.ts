@@ -4,7 +4,7 @@
  * leader while they are inside their leader lease (thesis §9.6 check-quorum + pre-vote otherwise).
  */
 import { expect } from 'chai';
-import { type Message, type MsgVote, type RaftNode } from '../../server/raft/index.js';
+import { ProposalRefusedError, type Message, type MsgVote, type RaftNode } from '../../server/raft/index.js';
 import { TestNetwork } from './network.js';
 
 const ELECTION_TICKS = 10;
@@ -81,6 +81,55 @@ describe('Raft early pre-vote on a lost leader connection', () => {
       node.leaderConnectionLost(1);
       expect(node.hasReady()).to.equal(false);
       expect(node.status().suspectLeader).to.equal(1);
+    });
+
+    it('gives each follower of the dead leader its own tick, two apart by id, so none campaign together', () => {
+      const net = new TestNetwork([1, 2, 3, 4, 5], { electionTicks: ELECTION_TICKS });
+      electFirst(net);
+      const alive = [2, 3, 4, 5];
+      for (const id of alive) net.node(id).leaderConnectionLost(1);
+      const startedAt = new Map<number, number>();
+      for (let t = 1; t < ELECTION_TICKS; t++) {
+        // Nothing is delivered: each campaign starts on its own timer, not on a peer's request.
+        for (const id of alive) {
+          net.node(id).tick();
+          if (!startedAt.has(id) && net.node(id).status().role === 'preCandidate') startedAt.set(id, t);
+        }
+      }
+      expect([...startedAt]).to.deep.equal([
+        [2, 1],
+        [3, 3],
+        [4, 5],
+        [5, 7],
+      ]);
+    });
+
+    it("drops its own early round once it granted a peer's early pre-vote for the same leader", () => {
+      const net = new TestNetwork([1, 2, 3], { electionTicks: ELECTION_TICKS });
+      electFirst(net);
+      const voter = net.node(2);
+      voter.leaderConnectionLost(1);
+      const answers = answersTo(voter, voteRequest('MsgPreVote', 3, 2, voter, 1));
+      expect(answers.map((m) => [m.type, 'reject' in m ? m.reject : undefined])).to.deep.equal([
+        ['MsgPreVoteResp', false],
+      ]);
+      // Isolated from here on, it would otherwise start its own early round on its next tick.
+      net.isolate(2);
+      const ticks = tickUntil(net, [2], () => voter.status().role !== 'follower', ELECTION_TICKS - 1);
+      expect(ticks).to.equal(Infinity);
+    });
+
+    it('refuses to forward a proposal to a suspect leader (it would be lost)', () => {
+      const net = new TestNetwork([1, 2, 3], { electionTicks: ELECTION_TICKS });
+      electFirst(net);
+      const node = net.node(2);
+      node.leaderConnectionLost(1);
+      expect(() => node.propose(new Uint8Array([1])))
+        .to.throw(ProposalRefusedError)
+        .with.property('reason', 'NO_LEADER');
+      node.leaderConnectionRestored(1);
+      node.propose(new Uint8Array([1]));
+      expect(node.ready().messages.map((m) => [m.type, m.to])).to.deep.equal([['MsgProp', 1]]);
     });
 
     it('ignores a lost connection to a member that is not its leader', () => {

@@ -7,7 +7,8 @@
  *
  *   node dist/test/sim/failover-time.js [--seeds N] [--nodes 3|5|7]
  *
- * Prints one line per mode: seeds, median, p90 and max virtual ms from the crash to the next leader.
+ * Prints one line per mode: seeds, median, p90 and max virtual ms from the crash to the next leader,
+ * and the seeds that took an election timeout or more (an early round that split the vote or failed).
  */
 import { Cluster } from './cluster.js';
 import { simOptions, type FaultProfile } from './options.js';
@@ -34,6 +35,8 @@ const CALM: Partial<FaultProfile> = {
 /** Virtual ms the cluster runs before the leader is killed (its first election settles well before). */
 const WARM_UP_MS = 500;
 const GIVE_UP_MS = 5000;
+/** 10 ticks of 10 ms: a failover this slow fell back to the election timeout (a split or failed early vote). */
+const ELECTION_TIMEOUT_MS = 100;
 
 async function failoverMs(seed: number, nodes: 3 | 5 | 7, connectionEvents: boolean): Promise<number> {
   const cluster = new Cluster(
@@ -85,14 +88,20 @@ async function main(argv: readonly string[]): Promise<void> {
   const medians: number[] = [];
   for (const connectionEvents of [false, true]) {
     const times: number[] = [];
-    for (let seed = 1; seed <= seeds; seed++) times.push(await failoverMs(seed, nodes, connectionEvents));
+    const slow: number[] = [];
+    for (let seed = 1; seed <= seeds; seed++) {
+      const ms = await failoverMs(seed, nodes, connectionEvents);
+      times.push(ms);
+      if (ms >= ELECTION_TIMEOUT_MS) slow.push(seed);
+    }
     times.sort((a, b) => a - b);
     const median = quantile(times, 0.5);
     medians.push(median);
     process.stdout.write(
       `connectionEvents=${connectionEvents ? 'on ' : 'off'} nodes=${nodes} seeds=${seeds} ` +
         `median=${median.toFixed(1)}ms p90=${quantile(times, 0.9).toFixed(1)}ms ` +
-        `max=${(times[times.length - 1] as number).toFixed(1)}ms (virtual, 10 ms tick, 10 election ticks)\n`,
+        `max=${(times[times.length - 1] as number).toFixed(1)}ms (virtual, 10 ms tick, 10 election ticks); ` +
+        `${slow.length} took an election timeout or more${slow.length > 0 ? ` (seeds ${slow.slice(0, 10).join(', ')})` : ''}\n`,
     );
   }
   const [off, on] = medians as [number, number];

@@ -61,8 +61,11 @@ describe('PeerTransport connection reports', () => {
       a.transport.addPeer(2, [b.url]);
       await a.connect(b);
       expect(reports).to.deep.equal([{ peer: 2, event: 'established' }]);
+      expect(a.transport.connectionClosed(2)).to.equal(false);
       await b.transport.close();
       await signal.until(() => count(reports, 'lost') === 1, 'the loss report');
+      // Closed by the peer's side and not back: the replica holds proposals instead of sending.
+      expect(a.transport.connectionClosed(2)).to.equal(true);
       expect(reports).to.deep.equal([
         { peer: 2, event: 'established' },
         { peer: 2, event: 'lost' },
@@ -86,6 +89,7 @@ describe('PeerTransport connection reports', () => {
       proxy.unblock();
       await signal.until(() => count(reports, 'established') === 2, 'the second established stream');
       expect(count(reports, 'lost')).to.equal(0);
+      expect(a.transport.connectionClosed(2)).to.equal(false);
     });
   });
 

@@ -48,7 +48,7 @@ describe('Client liveness', () => {
 
 describe('Client on a frozen member (issue 19)', () => {
   context('when a request reaches its deadline and the member sent nothing since it left', () => {
-    it('gives the connection up at once, without waiting for the liveness interval', async () => {
+    it('gives the connection up after one status probe, without waiting for the liveness interval', async () => {
       const { client, cluster, clock, statuses } = rig({
         livenessIntervalMs: 60_000,
         livenessTimeoutMs: 60_000,
@@ -74,6 +74,29 @@ describe('Client on a frozen member (issue 19)', () => {
         statuses.some((s) => s.type === 'disconnected' && /stopped answering/.test(s.error.message)),
         JSON.stringify(statuses.map((s) => s.type)),
       ).to.equal(true);
+      await client.close();
+    });
+  });
+
+  context('when a request reaches its deadline in silence but the member answers the probe', () => {
+    it('keeps the connection (a follower whose forwarded write waits on a dead leader)', async () => {
+      const { client, cluster, clock, statuses } = rig({
+        livenessIntervalMs: 60_000,
+        livenessTimeoutMs: 60_000,
+        requestTimeoutMs: 500,
+      });
+      await client.ready();
+      const member = cluster.connectedMembers()[0]!;
+      // Only puts are held, and no periodic probe runs: the put meets its deadline in silence.
+      member.intercept = (frame) => (frame.method === 'kv.put' ? { action: 'hold' } : undefined);
+      const put = client.put('k', 'v').catch((e: unknown) => e);
+      await settle();
+      await clock.advance(500);
+      await put;
+      for (let i = 0; i < 5; i++) await clock.advance(200);
+      await settle();
+      expect(cluster.connectedMembers()).to.deep.equal([member]);
+      expect(statuses.some((s) => s.type === 'disconnected')).to.equal(false);
       await client.close();
     });
   });

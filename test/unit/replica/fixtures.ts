@@ -141,6 +141,8 @@ export class ReplicaCluster {
   readonly storages = new Map<number, MemoryReplicaStorage>();
   readonly machines = new Map<number, MapStateMachine>();
   readonly down = new Set<number>();
+  /** `from→to` connections the transport would report closed by the peer (connectionClosed). */
+  readonly closedConnections = new Set<string>();
   private readonly random = new SeededRandom(42);
 
   constructor(
@@ -182,7 +184,10 @@ export class ReplicaCluster {
       platform: { clock: this.clock, timers: this.clock, random: this.random.fork() },
       storage,
       stateMachine: sm,
-      peers: { send: (msgs) => this.route(msgs) },
+      peers: {
+        send: (msgs) => this.route(msgs),
+        connectionClosed: (peer) => this.closedConnections.has(`${id}→${peer}`),
+      },
       tickIntervalMs: 100,
       electionTicks: 10,
       snapshotCount: this.options.snapshotCount ?? 1000,

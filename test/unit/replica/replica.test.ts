@@ -135,6 +135,68 @@ describe('Replica', () => {
       expect((err as ServerError).retryable).to.equal(true);
     });
 
+    context("when the leader's process died and its connection closed (held-proposals.ts)", () => {
+      it('holds a write refused for want of a leader and proposes it once the successor is elected', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        cluster.replica(f2).leaderConnectionLost(leader);
+        // Our leader is suspect: Raft refuses to forward to it; the replica holds the write.
+        const write = cluster.replica(f1).propose(cmd('held=1'));
+        const result = await settle(cluster, write);
+        expect(result).to.be.a('number');
+        expect(cluster.machines.get(f1)!.map.get('held')).to.equal('1');
+        expect(cluster.leader()).to.be.oneOf([f1, f2]);
+      });
+
+      it('holds a write while the connection to the leader is closed, before Raft suspects the leader', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        // The transport saw the close; its redial probe has not failed yet (no report to Raft).
+        cluster.closedConnections.add(`${f1}→${leader}`);
+        const sentBefore = cluster.sent.length;
+        const write = cluster.replica(f1).propose(cmd('early=1'));
+        await cluster.clock.advance(0);
+        const forwarded = cluster.sent.slice(sentBefore).filter((s) => s.m.type === 'MsgProp');
+        expect(forwarded).to.deep.equal([]);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        cluster.replica(f2).leaderConnectionLost(leader);
+        expect(await settle(cluster, write)).to.be.a('number');
+        expect(cluster.machines.get(f1)!.map.get('early')).to.equal('1');
+      });
+
+      it('refuses it with UNAVAILABLE (never proposed) when no successor comes within an election timeout', async () => {
+        cluster = new ReplicaCluster([1, 2, 3]);
+        const leader = await cluster.waitForLeader();
+        const [f1, f2] = [1, 2, 3].filter((id) => id !== leader) as [number, number];
+        await cluster.crash(leader);
+        await cluster.crash(f2);
+        cluster.replica(f1).leaderConnectionLost(leader);
+        const start = cluster.clock.nowMs();
+        let answeredAt = 0;
+        const err = await settle(
+          cluster,
+          cluster
+            .replica(f1)
+            .propose(cmd('x=1'), { timeoutMs: 5000 })
+            .then(
+              () => undefined,
+              (e: unknown) => e,
+            )
+            .finally(() => (answeredAt = cluster.clock.nowMs())),
+        );
+        expect((err as ServerError).code).to.equal('UNAVAILABLE');
+        expect((err as ServerError).message).to.match(/no leader/);
+        // Answered when the window closed (10 ticks of 100 ms), not at the request's own deadline.
+        expect(answeredAt - start).to.be.within(1000, 1200);
+        expect(cluster.machines.get(f1)!.map.has('x')).to.equal(false);
+      });
+    });
+
     it('times out (outcome unknown) when the leader is unreachable', async () => {
       cluster = new ReplicaCluster([1, 2, 3]);
       const leader = await cluster.waitForLeader();
