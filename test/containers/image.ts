@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -55,20 +56,42 @@ async function sharedLibraries(binary: string): Promise<string[]> {
   return [...libs];
 }
 
-/** Production dependencies, found by walking package.json "dependencies" through node_modules. */
+/**
+ * Production dependencies, found by walking package.json "dependencies" and resolving each name as
+ * Node does: in the requiring package's own node_modules first, then in each folder above it up to
+ * the project. A package nested under another (hpack.js holds its own readable-stream 2) is copied
+ * with its parent, but its dependencies are still walked: they may be hoisted to the top level.
+ * Returns the top-level package folders to copy, relative to node_modules.
+ */
 function productionPackages(projectRoot: string): string[] {
-  const found = new Set<string>();
-  const visit = (pkgJsonPath: string): void => {
-    const pkg = JSON.parse(readFileSync(pkgJsonPath, 'utf8')) as { dependencies?: Record<string, string> };
+  const topLevel = join(projectRoot, 'node_modules');
+  const visited = new Set<string>();
+  const copy = new Set<string>();
+  const resolve = (fromDir: string, name: string): string => {
+    for (let dir = fromDir; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) return candidate;
+      if (dir === projectRoot || dirname(dir) === dir) break;
+    }
+    throw new Error(`production dependency ${name} (needed by ${fromDir}) is not installed`);
+  };
+  const visit = (pkgDir: string): void => {
+    const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const name of Object.keys(pkg.dependencies ?? {})) {
-      if (found.has(name)) continue;
-      const dir = join(projectRoot, 'node_modules', name);
-      found.add(name);
-      visit(join(dir, 'package.json'));
+      const dir = resolve(pkgDir, name);
+      if (visited.has(dir)) continue;
+      visited.add(dir);
+      if (dirname(dir) === topLevel || dirname(dirname(dir)) === topLevel) {
+        const rel = relative(topLevel, dir);
+        if (!rel.includes('node_modules')) copy.add(rel);
+      }
+      visit(dir);
     }
   };
-  visit(join(projectRoot, 'package.json'));
-  return [...found].sort();
+  visit(projectRoot);
+  return [...copy].sort();
 }
 
 function filesUnder(dir: string): string[] {
