@@ -21,6 +21,11 @@ export function stepCandidate(r: Raft, m: Message): StepResult {
     case 'MsgPreVoteResp': {
       const expected = r.role === Role.PreCandidate ? 'MsgPreVoteResp' : 'MsgVoteResp';
       if (m.type !== expected) return undefined;
+      // A grant is sent with the term its request asked for: ours + 1 for a pre-vote. A grant of
+      // another term answers an earlier pre-campaign of ours (delayed, reordered) and says nothing
+      // about this one; counted, it let a follower that had since joined a leader's term campaign
+      // against it one tick after a connection flap (sim flap seed 880, 3 members).
+      if (r.role === Role.PreCandidate && !m.reject && m.term !== r.term + 1) return undefined;
       const result = r.poll(m.from, !m.reject);
       if (result === VoteResult.Won) {
         if (r.role === Role.PreCandidate) r.campaign('election', false);

@@ -104,6 +104,28 @@ describe('Raft early pre-vote on a lost leader connection', () => {
       ]);
     });
 
+    it('does not count a granted pre-vote left over from an earlier pre-campaign of its own', () => {
+      // Sim flap seed 880 (3 members): a grant of the pre-campaign for term 1, delayed past the
+      // election of term 1, reached the member's early pre-campaign for term 2 and was counted:
+      // it became a candidate and its higher term unseated the live leader.
+      const net = new TestNetwork([1, 2, 3], { electionTicks: ELECTION_TICKS });
+      electFirst(net);
+      const node = net.node(2);
+      node.leaderConnectionLost(1);
+      net.isolate(2);
+      tickUntil(net, [2], () => node.status().role === 'preCandidate', ELECTION_TICKS);
+      expect(node.status().role).to.equal('preCandidate');
+      const term = node.status().term;
+      const stale: Message = { type: 'MsgPreVoteResp', from: 3, to: 2, term, reject: false };
+      node.step(stale);
+      expect(node.status().role).to.equal('preCandidate');
+      expect(node.status().term).to.equal(term);
+      // The grant of this pre-campaign (its term is ours + 1) still wins it.
+      node.step({ ...stale, term: term + 1 });
+      expect(node.status().role).to.equal('candidate');
+      expect(node.status().term).to.equal(term + 1);
+    });
+
     it("drops its own early round once it granted a peer's early pre-vote for the same leader", () => {
       const net = new TestNetwork([1, 2, 3], { electionTicks: ELECTION_TICKS });
       electFirst(net);

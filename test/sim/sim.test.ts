@@ -59,6 +59,10 @@ const REGRESSION_SEEDS: readonly SeedCase[] = [
     profile: 'swarm' as const,
     why: 'read contexts reused after a restart',
   })),
+  // A pre-candidate counted a grant of its own earlier pre-campaign (delayed past the election it
+  // lost): one tick after a connection flap it campaigned, and its term unseated the live leader.
+  // Failed as flap-keeps-leader-term before the fix (server/raft/step-candidate.ts).
+  { seed: 880, nodes: 3, profile: 'flap', why: 'a stale pre-vote grant counted in a later pre-campaign' },
 ];
 
 /**
