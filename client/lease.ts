@@ -44,7 +44,7 @@ import {
   validateSafetyMargin,
   validateSafetyMarginShape,
 } from './lease-margin.js';
-import { isStaleTokenError } from './token-renewal.js';
+import { isStaleTokenError, reopenAfterRenewal } from './token-renewal.js';
 import { abortable, deferred } from './util.js';
 
 export interface LeaseGrant {
@@ -320,16 +320,11 @@ export class KeepAliveImpl implements LeaseKeepAlive, ResumableStream {
   private reopenAfterRenewal(conn: Connection, authGeneration: number, refusal: unknown): void {
     this.authRetriedOn = conn;
     const generation = this.generation;
-    const auth = conn.auth as NonNullable<Connection['auth']>;
-    auth.renewAfter(authGeneration, this.core.closeSignal).then(
-      () => {
-        if (generation === this.generation && this.phase === 'idle' && !conn.isClosed) this.open(conn);
-      },
-      (e: unknown) => {
-        if (generation === this.generation && this.phase === 'idle')
-          this.onFailure(e instanceof ClientError ? e : refusal);
-      },
-    );
+    reopenAfterRenewal(conn, authGeneration, this.core.closeSignal, refusal, {
+      stillWanted: () => generation === this.generation && this.phase === 'idle',
+      reopen: () => this.open(conn),
+      fail: (e) => this.onFailure(e),
+    });
   }
 
   private onFailure(e: unknown): void {

@@ -214,3 +214,34 @@ export class ConnectionAuth {
     if (error !== undefined && !this.lifetime.signal.aborted) this.lifetime.abort(error);
   }
 }
+
+/** What a stream refused for a stale token needs to reopen once its socket's token is renewed. */
+export interface StreamReopen {
+  /** Still the same incarnation of the stream, waiting to open (not closed, not reopened). */
+  readonly stillWanted: () => boolean;
+  readonly reopen: () => void;
+  readonly fail: (e: unknown) => void;
+}
+
+/**
+ * A watch or keep-alive stream refused for a stale token (a reconnect can race a renewal): renew
+ * the socket's token, then open once more, as a unary call is retried once. A failed renewal fails
+ * the stream with its own typed error, or with the refusal when that error is not a client error.
+ */
+export function reopenAfterRenewal(
+  conn: Connection,
+  authGeneration: number,
+  closeSignal: AbortSignal,
+  refusal: unknown,
+  stream: StreamReopen,
+): void {
+  const auth = conn.auth as NonNullable<Connection['auth']>;
+  auth.renewAfter(authGeneration, closeSignal).then(
+    () => {
+      if (stream.stillWanted() && !conn.isClosed) stream.reopen();
+    },
+    (e: unknown) => {
+      if (stream.stillWanted()) stream.fail(e instanceof ClientError ? e : refusal);
+    },
+  );
+}

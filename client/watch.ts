@@ -40,7 +40,7 @@ import {
 import { spacePrefixRange, type Abortable } from './kv.js';
 import type { KeySpace } from './namespace.js';
 import { QueuedIterator } from './queued-iterator.js';
-import { isStaleTokenError } from './token-renewal.js';
+import { isStaleTokenError, reopenAfterRenewal } from './token-renewal.js';
 import { backoffDelayMs, deferred, onAbort, toBytes, type Bytes } from './util.js';
 
 export interface WatchOptions extends Abortable {
@@ -273,23 +273,15 @@ export class WatchImpl implements Watch, ResumableStream {
       });
   }
 
-  /**
-   * The member refused the watch for a stale token (a reconnect can race a renewal): renew the
-   * socket's token and open once more, as a unary call is retried once (token-renewal.ts).
-   */
+  /** Refused for a stale token: renew the socket's token and open once more (token-renewal.ts). */
   private reopenAfterRenewal(conn: Connection, authGeneration: number, refusal: unknown): void {
     this.authRetriedOn = conn;
     const generation = this.generation;
-    const auth = conn.auth as NonNullable<Connection['auth']>;
-    auth.renewAfter(authGeneration, this.core.closeSignal).then(
-      () => {
-        if (generation === this.generation && this.phase === 'idle' && !conn.isClosed) this.open(conn);
-      },
-      (e: unknown) => {
-        if (generation === this.generation && this.phase === 'idle')
-          this.onFailure(e instanceof ClientError ? e : refusal);
-      },
-    );
+    reopenAfterRenewal(conn, authGeneration, this.core.closeSignal, refusal, {
+      stillWanted: () => generation === this.generation && this.phase === 'idle',
+      reopen: () => this.open(conn),
+      fail: (e) => this.onFailure(e),
+    });
   }
 
   private onFailure(e: unknown): void {
