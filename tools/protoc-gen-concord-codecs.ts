@@ -513,6 +513,17 @@ function writePlainMessage(w: FileWriter, m: DescMessage): void {
   w.out('}');
   w.out('');
 
+  // Decode and fromProto both end by assembling the domain value from v0…vN and checking it.
+  const writeDomainValue = (): void => {
+    const always = fields.map((f, i) => [f, i] as const).filter(([f]) => !isOptional(w, f));
+    const optional = fields.map((f, i) => [f, i] as const).filter(([f]) => isOptional(w, f));
+    const decl = optional.length > 0 ? `const d: rt.Writable<${n.raw}> =` : 'const d: ' + n.raw + ' =';
+    w.out(`  ${decl} { ${always.map(([, i]) => `${domainNames[i]}: v${i}`).join(', ')} };`);
+    for (const [, i] of optional) w.out(`  if (v${i} !== undefined) d.${domainNames[i]} = v${i};`);
+    writeChecks(w, rules);
+    w.out('  return d;');
+  };
+
   // decode.
   const prefix = rules.adapter !== '' ? 'Raw' : '';
   w.out(
@@ -524,13 +535,7 @@ function writePlainMessage(w: FileWriter, m: DescMessage): void {
   } else {
     w.out('  let r: unknown;');
     fields.forEach((f, i) => decodeFieldLines(w, f, i).forEach((l) => w.out(`  ${l}`)));
-    const always = fields.map((f, i) => [f, i] as const).filter(([f]) => !isOptional(w, f));
-    const optional = fields.map((f, i) => [f, i] as const).filter(([f]) => isOptional(w, f));
-    const decl = optional.length > 0 ? `const d: rt.Writable<${n.raw}> =` : 'const d: ' + n.raw + ' =';
-    w.out(`  ${decl} { ${always.map(([, i]) => `${domainNames[i]}: v${i}`).join(', ')} };`);
-    for (const [, i] of optional) w.out(`  if (v${i} !== undefined) d.${domainNames[i]} = v${i};`);
-    writeChecks(w, rules);
-    w.out('  return d;');
+    writeDomainValue();
   }
   w.out('}');
   w.out('');
@@ -602,13 +607,7 @@ function writePlainMessage(w: FileWriter, m: DescMessage): void {
         w.out(`  const v${i} = ${fromProtoScalarExpr(w, f, k, local, name, ctxOf)};`);
       }
     });
-    const always = fields.map((f, i) => [f, i] as const).filter(([f]) => !isOptional(w, f));
-    const optional = fields.map((f, i) => [f, i] as const).filter(([f]) => isOptional(w, f));
-    const decl = optional.length > 0 ? `const d: rt.Writable<${n.raw}> =` : 'const d: ' + n.raw + ' =';
-    w.out(`  ${decl} { ${always.map(([, i]) => `${domainNames[i]}: v${i}`).join(', ')} };`);
-    for (const [, i] of optional) w.out(`  if (v${i} !== undefined) d.${domainNames[i]} = v${i};`);
-    writeChecks(w, rules);
-    w.out('  return d;');
+    writeDomainValue();
   }
   w.out('}');
   w.out('');
