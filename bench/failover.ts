@@ -55,7 +55,6 @@ export async function unavailabilityMs(
   let leader: BenchMember | undefined;
   try {
     await writer.put('bench/failover', val);
-    leader = await target.waitForLeader();
     let failedAt = Infinity;
     let recoveredAt = Infinity;
     let stop = false;
@@ -73,6 +72,9 @@ export async function unavailabilityMs(
       }
     })();
     await pause(STEADY_MS);
+    // Asked only now: a member restarted or resumed by the previous round may have taken the
+    // lead during the steady phase, and signalling a follower measures nothing.
+    leader = await target.waitForLeader();
     failedAt = performance.now();
     if (failure === 'SIGKILL') await target.kill(leader);
     else leader.proc?.kill('SIGSTOP');
