@@ -28,6 +28,13 @@ const TMP_SUFFIX = '.tmp';
 const RECEIVED_SUFFIX = '.rx' + TMP_SUFFIX;
 /** Bytes per append when writing a snapshot held in memory. */
 const SAVE_SLICE_BYTES = 1 << 20;
+/**
+ * A snapshot being written is synced every this many bytes. Left to one sync at the end, a
+ * snapshot of hundreds of MB sits dirty in the page cache and its final flush holds the disk's
+ * journal for hundreds of ms, in front of every WAL fdatasync on that disk (docs/performance.md,
+ * "What the worst puts are made of").
+ */
+export const SNAPSHOT_SYNC_EVERY_BYTES = 8 << 20;
 
 export interface SnapFileInfo extends SnapName {
   readonly file: string;
@@ -104,7 +111,8 @@ export class Snapshotter {
    * Writes a snapshot whose data comes from `next()` one chunk at a time (undefined: the end), with
    * the same atomicity as `save`; only one chunk is in memory at a time. Every chunk is written
    * with its own asynchronous append, so on a real disk the event loop runs between two chunks
-   * (the caller's `next()` does one bounded slice of work). Resolves with the file name.
+   * (the caller's `next()` does one bounded slice of work), and the file is synced every
+   * SNAPSHOT_SYNC_EVERY_BYTES so that no flush of it is long. Resolves with the file name.
    *
    * If `next()` throws, the temporary file is removed (best effort) and its error rethrown as is;
    * disk errors are StorageErrors.
@@ -116,6 +124,7 @@ export class Snapshotter {
     const head = encodeSnapshotHead(metadata);
     const sum = new SnapFileChecksum(head);
     await io(() => this.disk.write(tmp, head));
+    let unsynced = 0;
     try {
       for (;;) {
         const chunk = next();
@@ -123,6 +132,11 @@ export class Snapshotter {
         if (chunk.length === 0) continue;
         sum.data(chunk);
         await io(() => this.disk.append(tmp, chunk));
+        unsynced += chunk.length;
+        if (unsynced >= SNAPSHOT_SYNC_EVERY_BYTES) {
+          unsynced = 0;
+          await io(() => this.disk.fdatasync(tmp));
+        }
       }
     } catch (err) {
       await this.disk.remove(tmp).catch(() => undefined);

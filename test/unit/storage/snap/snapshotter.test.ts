@@ -4,7 +4,7 @@ import { MemoryDisk } from '../../../../server/platform/memory-disk.js';
 import type { Snapshot } from '../../../../server/raft/types.js';
 import { StorageError } from '../../../../server/storage/errors.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../../server/storage/snap/snap-file.js';
-import { Snapshotter } from '../../../../server/storage/snap/snapshotter.js';
+import { SNAPSHOT_SYNC_EVERY_BYTES, Snapshotter } from '../../../../server/storage/snap/snapshotter.js';
 import { CollectingLogger } from '../helpers.js';
 
 function snap(index: number, term: number, data = `state@${index}`): Snapshot {
@@ -40,6 +40,52 @@ describe('Snapshotter', () => {
         copy[i] = (copy[i] as number) ^ (1 << (i % 8));
         expect(() => decodeSnapshot(copy, 'f'), `byte ${i}`).to.throw(StorageError);
       }
+    });
+  });
+
+  describe('#saveStream', () => {
+    it('never leaves more than its sync bound (plus one chunk) unsynced in the file', async () => {
+      // Counts the bytes appended to the temporary file since its last sync.
+      class SyncWatchingDisk extends MemoryDisk {
+        unsynced = 0;
+        maxUnsynced = 0;
+        syncs = 0;
+        override append(path: string, data: Uint8Array): Promise<void> {
+          if (path.endsWith('.tmp')) {
+            this.unsynced += data.length;
+            this.maxUnsynced = Math.max(this.maxUnsynced, this.unsynced);
+          }
+          return super.append(path, data);
+        }
+        override fdatasync(path: string): Promise<void> {
+          if (path.endsWith('.tmp')) this.syncs++;
+          this.unsynced = 0;
+          return super.fdatasync(path);
+        }
+        override fsync(path: string): Promise<void> {
+          this.unsynced = 0;
+          return super.fsync(path);
+        }
+      }
+      const watched = new SyncWatchingDisk();
+      await watched.mkdir('data');
+      await watched.fsyncDir('/');
+      const s = new Snapshotter(watched, 'data/snap', logger);
+      await s.open('data');
+      const chunk = new Uint8Array(300 * 1024).fill(7);
+      const total = 3 * SNAPSHOT_SYNC_EVERY_BYTES + 5 * chunk.length;
+      let sent = 0;
+      const name = await s.saveStream(snap(9, 2).metadata, () => {
+        if (sent >= total) return undefined;
+        sent += chunk.length;
+        return chunk;
+      });
+      expect(name).to.be.a('string');
+      expect(watched.syncs).to.be.at.least(3);
+      expect(watched.maxUnsynced).to.be.at.most(SNAPSHOT_SYNC_EVERY_BYTES + chunk.length + 64);
+      watched.crash();
+      const loaded = await s.maybeLoadNewest(() => true);
+      expect(loaded?.data.length).to.equal(sent);
     });
   });
 
