@@ -324,11 +324,22 @@ export async function run(argv: string[]): Promise<void> {
   const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 16).replace(':', '')}Z-scale.json`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (a.logDir !== undefined) mkdirSync(a.logDir, { recursive: true });
-  // Slow puts and the bench's own stalls: to <log-dir>/bench.log, else stderr.
+  // Slow puts and the bench's own stalls: to <log-dir>/bench.log, else stderr. Buffered and
+  // written once a second: the client process does all the puts, and a synchronous append per
+  // slow put (tens of thousands on a loaded machine) would add to the very stalls it records.
   const benchLog = a.logDir === undefined ? undefined : join(a.logDir, 'bench.log');
+  let pending: string[] = [];
+  const flushTrace = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    if (benchLog === undefined) process.stderr.write(text);
+    else appendFileSync(benchLog, text);
+  };
+  const flushTimer = setInterval(flushTrace, 1000);
+  flushTimer.unref();
   const trace = (line: string): void => {
-    if (benchLog === undefined) process.stderr.write(line);
-    else appendFileSync(benchLog, line);
+    pending.push(line);
   };
   let stopTrace = (): void => undefined;
   if (a.traceStallsMs !== undefined) {
@@ -368,6 +379,8 @@ export async function run(argv: string[]): Promise<void> {
     save();
   }
   stopTrace();
+  clearInterval(flushTimer);
+  flushTrace();
   console.log(`\n${chunkTable(results)}\n\n${summaryTable(results)}\n`);
   console.log(
     `${a.size} members, fsync on, ${a.inFlight} puts in flight, ${a.valueBytes}-byte values, ` +

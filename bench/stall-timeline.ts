@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- stall-timeline --log-dir DIR [--min-ms 150] [--margin-ms 100]`: lines up the
  * slow puts of a `scale --slow-put-ms … --trace-stalls … --log-dir DIR` run with what each
- * process was doing meanwhile. Slow puts that overlap (64 are in flight: a stall holds many) make
- * one *episode*; for each episode of at least `--min-ms`, every stall line (bench/stall-trace.ts)
+ * process was doing meanwhile. Puts of at least `--min-ms` that overlap (64 are in flight: a stall
+ * holds many) make one *episode*; for each episode, every stall line (bench/stall-trace.ts)
  * and member log line (`snapshot written`, `leader changed`, …) from `--margin-ms` before its
  * first put started until its last put ended is printed, by process, with its offset from that
  * start. Then a count of what the episodes overlapped.
@@ -113,11 +113,11 @@ export async function run(argv: string[]): Promise<void> {
     }
   }
   const counts = new Map<string, number>();
-  const eps = episodes(puts).filter((e) => e.maxMs >= minMs);
+  const eps = episodes(puts.filter((p) => p.endMs - p.startMs >= minMs));
   for (const ep of eps) {
     const from = ep.startMs - marginMs;
     console.log(
-      `\n${new Date(ep.startMs).toISOString()} episode: ${ep.puts} puts ≥ the slow-put threshold, longest ${Math.round(ep.maxMs)} ms, ` +
+      `\n${new Date(ep.startMs).toISOString()} episode: ${ep.puts} puts ≥ ${minMs} ms, longest ${Math.round(ep.maxMs)} ms, ` +
         `${Math.round(ep.endMs - ep.startMs)} ms from first start to last end`,
     );
     const seen = new Set<string>();
