@@ -62,12 +62,27 @@ export interface ScaleArgs {
   logDir: string | undefined;
   /** only the load: no restart, no catch-up (quicker runs while measuring the load itself) */
   loadOnly: boolean;
+  /** log every put at least this slow, with its wall-clock start and end (`slow put` lines) */
+  slowPutMs: number | undefined;
+  /**
+   * write the stalls (GC pauses, event-loop stalls, slow fsyncs, large removals) of at least this
+   * many ms of the bench process and, Concord only, of each member (bench/stall-trace.ts)
+   */
+  traceStallsMs: number | undefined;
+  /** Concord only: the members' `--log-level` (default warn; info adds the snapshot lines) */
+  memberLogLevel: 'debug' | 'info' | 'warn' | 'error' | undefined;
 }
 
 export const SCALE_USAGE = `usage: npm run bench -- scale [--vs | --target concord|etcd] [--bytes 1GiB] [--chunk-keys 200000]
          [--value-bytes 256] [--in-flight 64] [--snapshot-count 10000] [--quota-bytes 8GiB]
          [--heap-mib N] [--catch-up-keys 30000] [--size 3]
-         [--node-flag FLAG]... [--log-dir DIR] [--load-only]`;
+         [--node-flag FLAG]... [--log-dir DIR] [--load-only]
+         [--slow-put-ms MS] [--trace-stalls MS] [--member-log-level debug|info|warn|error]`;
+
+function logLevel(text: string): 'debug' | 'info' | 'warn' | 'error' {
+  if (text === 'debug' || text === 'info' || text === 'warn' || text === 'error') return text;
+  throw new Error(`--member-log-level: debug, info, warn or error, not '${text}'\n${SCALE_USAGE}`);
+}
 
 export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
   const a: ScaleArgs = {
@@ -84,6 +99,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     nodeFlags: [],
     logDir: undefined,
     loadOnly: false,
+    slowPutMs: undefined,
+    traceStallsMs: undefined,
+    memberLogLevel: undefined,
   };
   const r = new ArgReader(argv, SCALE_USAGE);
   for (let flag = r.flag(); flag !== undefined; flag = r.flag()) {
@@ -101,6 +119,9 @@ export function parseScaleArgs(argv: readonly string[]): ScaleArgs {
     else if (flag === '--node-flag') a.nodeFlags.push(r.value(flag));
     else if (flag === '--log-dir') a.logDir = r.value(flag);
     else if (flag === '--load-only') a.loadOnly = true;
+    else if (flag === '--slow-put-ms') a.slowPutMs = r.integer(flag);
+    else if (flag === '--trace-stalls') a.traceStallsMs = r.integer(flag);
+    else if (flag === '--member-log-level') a.memberLogLevel = logLevel(r.value(flag));
     else throw r.unknown(flag);
   }
   return a;

@@ -10,9 +10,10 @@
  * side with the ratio Concord/etcd, and the results go to bench/results/<time>-scale.json.
  * docs/performance.md ("Scale (issue 14)") explains every column.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { machine, RESULTS_DIR } from './all.js';
 import { openDriver } from './drivers.js';
 import {
@@ -28,6 +29,7 @@ import {
   type ScaleResult,
 } from './scale-report.js';
 import { percentile, xorshift, type TargetName } from './stats.js';
+import { startStallTrace, STALL_TRACE_ENV } from './stall-trace.js';
 import {
   ensureEtcd,
   startCluster,
@@ -48,6 +50,9 @@ const STOP_GRACE_MS = 120_000;
  * Concord took 88 s and 145 s, and both grow with the data
  */
 const RECOVERY_TIMEOUT_MS = 30 * 60_000;
+
+/** What `--trace-stalls` preloads into each Concord member (bench/stall-trace-preload.ts). */
+const STALL_PRELOAD = fileURLToPath(new URL('./stall-trace-preload.js', import.meta.url));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mib = (o: Record<string, number>): Record<string, number> =>
@@ -94,23 +99,52 @@ async function leaderOrUndefined(t: Target): Promise<BenchMember | undefined> {
   }
 }
 
+/**
+ * `put`, timed on the wall clock when `--slow-put-ms` is set: a put at least that slow is written
+ * as `slow put {"start","end","ms","key"}` (to line it up with the members' stall lines).
+ */
+function timedPut(
+  put: (key: string, value: Uint8Array) => Promise<void>,
+  slowMs: number | undefined,
+  trace: (line: string) => void,
+): (key: string, value: Uint8Array) => Promise<void> {
+  if (slowMs === undefined) return put;
+  return async (key, value) => {
+    const w0 = Date.now();
+    const t0 = performance.now();
+    try {
+      await put(key, value);
+    } finally {
+      const ms = performance.now() - t0;
+      if (ms >= slowMs) {
+        const end = new Date(w0 + ms).toISOString();
+        trace(
+          `slow put ${JSON.stringify({ start: new Date(w0).toISOString(), end, ms: Math.round(ms), key })}\n`,
+        );
+      }
+    }
+  };
+}
+
 /** Loads the chunks; stops early (and says why) when a chunk mostly fails. */
 async function load(
   c: Cluster,
   a: ScaleArgs,
   log: (line: string) => void,
+  trace: (line: string) => void,
 ): Promise<{ chunks: ChunkRow[]; aborted?: string }> {
   const rand = xorshift(0x5ca1e);
   const value = new Uint8Array(a.valueBytes);
   for (let i = 0; i < value.length; i++) value[i] = rand() & 0xff;
   const chunks: ChunkRow[] = [];
+  const put = timedPut((k, v) => c.driver.put(k, v), a.slowPutMs, trace);
   let loaded = 0;
   for (const n of chunkPlan(Math.ceil(a.bytes / a.valueBytes), a.chunkKeys)) {
     const offset = loaded;
     const leader = await leaderOrUndefined(c.target);
     const gc0 = await gcTotals(c.target, leader);
     const r = await countedLoop(a.inFlight, n, (seq) =>
-      c.driver.put(`scale/${(offset + seq).toString().padStart(10, '0')}`, value),
+      put(`scale/${(offset + seq).toString().padStart(10, '0')}`, value),
     );
     loaded += n;
     const gc = gcBetween(gc0, await gcTotals(c.target, leader));
@@ -130,6 +164,9 @@ async function load(
       leaderGcMaxMs: gc.maxMs,
     };
     chunks.push(row);
+    trace(
+      `chunk ${JSON.stringify({ end: new Date().toISOString(), keys: row.keys, maxMs: Math.round(row.maxMs) })}\n`,
+    );
     log(
       `  ${c.target.name} ${row.keys.toLocaleString('en-US')} keys (${row.valueMiB.toFixed(0)} MiB): ` +
         `${row.opsPerSec.toFixed(0)} puts/s, p99 ${row.p99Ms.toFixed(1)} ms, max ${row.maxMs.toFixed(0)} ms, ` +
@@ -206,7 +243,12 @@ async function followerCatchUp(t: Target, a: ScaleArgs, log: (line: string) => v
   return ms;
 }
 
-async function runTarget(name: TargetName, a: ScaleArgs, log: (line: string) => void): Promise<ScaleResult> {
+async function runTarget(
+  name: TargetName,
+  a: ScaleArgs,
+  log: (line: string) => void,
+  trace: (line: string) => void,
+): Promise<ScaleResult> {
   log(
     `scale: ${name}, ${a.size} members, ${(a.bytes / MiB).toFixed(0)} MiB of ${a.valueBytes}-byte values, ` +
       `${a.inFlight} in flight, --snapshot-count ${a.snapshotCount}, quota ${(a.quotaBytes / MiB).toFixed(0)} MiB` +
@@ -218,11 +260,12 @@ async function runTarget(name: TargetName, a: ScaleArgs, log: (line: string) => 
     quotaBackendBytes: a.quotaBytes,
     ...(a.heapMiB === undefined ? {} : { heapMiB: a.heapMiB }),
     ...(a.logDir === undefined ? {} : { logDir: a.logDir }),
-    nodeFlags: a.nodeFlags,
+    nodeFlags: a.traceStallsMs === undefined ? a.nodeFlags : [...a.nodeFlags, `--import=${STALL_PRELOAD}`],
+    ...(a.memberLogLevel === undefined ? {} : { memberLogLevel: a.memberLogLevel }),
     startTimeoutMs: 60_000,
   });
   try {
-    const { chunks, aborted } = await load(c, a, log);
+    const { chunks, aborted } = await load(c, a, log, trace);
     if (aborted !== undefined) log(`  ${name}: load stopped: ${aborted}`);
     const rssMiB = c.target.rss();
     const dataDirMiB = mib(c.target.dataDirBytes());
@@ -281,6 +324,28 @@ export async function run(argv: string[]): Promise<void> {
   const file = join(RESULTS_DIR, `${started.toISOString().slice(0, 16).replace(':', '')}Z-scale.json`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   if (a.logDir !== undefined) mkdirSync(a.logDir, { recursive: true });
+  // Slow puts and the bench's own stalls: to <log-dir>/bench.log, else stderr. Buffered and
+  // written once a second: the client process does all the puts, and a synchronous append per
+  // slow put (tens of thousands on a loaded machine) would add to the very stalls it records.
+  const benchLog = a.logDir === undefined ? undefined : join(a.logDir, 'bench.log');
+  let pending: string[] = [];
+  const flushTrace = (): void => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    if (benchLog === undefined) process.stderr.write(text);
+    else appendFileSync(benchLog, text);
+  };
+  const flushTimer = setInterval(flushTrace, 1000);
+  flushTimer.unref();
+  const trace = (line: string): void => {
+    pending.push(line);
+  };
+  let stopTrace = (): void => undefined;
+  if (a.traceStallsMs !== undefined) {
+    process.env[STALL_TRACE_ENV] = String(a.traceStallsMs);
+    stopTrace = await startStallTrace({ thresholdMs: a.traceStallsMs, write: trace, thread: 'bench' });
+  }
   const results: ScaleResult[] = [];
   const failures: string[] = [];
   const save = (): void =>
@@ -305,7 +370,7 @@ export async function run(argv: string[]): Promise<void> {
   for (const name of targets) {
     const s0 = Date.now();
     try {
-      results.push(await runTarget(name, a, log));
+      results.push(await runTarget(name, a, log, trace));
     } catch (e) {
       log(`scale: ${name} FAILED: ${String(e)}`);
       failures.push(`${name}: ${String(e)}`);
@@ -313,6 +378,9 @@ export async function run(argv: string[]): Promise<void> {
     log(`scale: ${name} done in ${Math.round((Date.now() - s0) / 1000)} s`);
     save();
   }
+  stopTrace();
+  clearInterval(flushTimer);
+  flushTrace();
   console.log(`\n${chunkTable(results)}\n\n${summaryTable(results)}\n`);
   console.log(
     `${a.size} members, fsync on, ${a.inFlight} puts in flight, ${a.valueBytes}-byte values, ` +

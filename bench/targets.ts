@@ -40,6 +40,11 @@ export interface TargetOptions {
   readonly heapMiB?: number;
   /** The client startCluster's driver uses ('native' by default: drivers.ts). */
   readonly client?: DriverClient;
+  /**
+   * Concord only: each member's `--log-level` (default `warn`); `info` adds the snapshot lines
+   * (`snapshot written`, `snapshot taken`) with their timestamps
+   */
+  readonly memberLogLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
 
 /** What maintenance.status says about one member (the revision is this member's own). */
@@ -206,7 +211,7 @@ export class Target {
               'serve',
               ...common,
               '--log-level',
-              'warn',
+              this.options.memberLogLevel ?? 'warn',
             ]
           : [...common, '--logger', 'zap', '--log-level', 'error'];
       this.members.push({ name: s.name, clientUrl, dataDir, args, proc: undefined, log: '' });

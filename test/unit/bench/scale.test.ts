@@ -117,6 +117,23 @@ describe('bench scale', () => {
       expect(a).to.include({ logDir: '/tmp/x', loadOnly: true });
       expect(parseScaleArgs([])).to.include({ logDir: undefined, loadOnly: false });
     });
+    it('reads the stall-tracing flags: slow puts, stalls, member log level', () => {
+      const a = parseScaleArgs([
+        '--slow-put-ms',
+        '100',
+        '--trace-stalls',
+        '20',
+        '--member-log-level',
+        'info',
+      ]);
+      expect(a).to.include({ slowPutMs: 100, traceStallsMs: 20, memberLogLevel: 'info' });
+      expect(parseScaleArgs([])).to.include({
+        slowPutMs: undefined,
+        traceStallsMs: undefined,
+        memberLogLevel: undefined,
+      });
+      expect(() => parseScaleArgs(['--member-log-level', 'loud'])).to.throw(/debug, info, warn or error/);
+    });
     it('rejects unknown flags, targets and bad numbers', () => {
       expect(() => parseScaleArgs(['--fast'])).to.throw(/unknown flag/);
       expect(() => parseScaleArgs(['--target', 'zookeeper'])).to.throw(/concord or etcd/);
