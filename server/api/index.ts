@@ -20,11 +20,10 @@ import {
   type BrowserAccessOptions,
 } from './browser-access.js';
 import { ClientGateway } from './client-gateway.js';
-import { GrpcDoor } from './grpc/door.js';
 import { AuthorityShim } from './h2-authority-shim.js';
 import { routeByFirstRequest } from './h2-first-request.js';
-import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
+import { LazyGrpcDoor } from './lazy-grpc-door.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
 import { InvalidConfigError, resolveApiLimits, type ApiLimits } from './options.js';
@@ -133,7 +132,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
 
   let wsGateway: ClientGateway | undefined;
   let httpGateway: HttpGateway | undefined;
-  let grpcDoor: GrpcDoor | undefined;
+  let grpcDoor: LazyGrpcDoor | undefined;
   const metrics = new ApiMetrics(registry, () => {
     const ws = wsGateway?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
     const grpc = grpcDoor?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
@@ -145,7 +144,14 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
   backend.registerMetrics?.(registry);
   wsGateway = new ClientGateway({ backend, limits, logger, metrics, serverVersion });
   httpGateway = new HttpGateway({ backend, limits, logger, metrics, registry, serverVersion });
-  grpcDoor = new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
+  // Loaded with the first HTTP/2 connection (lazy-grpc-door.ts), not on the boot's critical path.
+  grpcDoor = new LazyGrpcDoor(async () => {
+    const [{ GrpcDoor }, { LeaseForwarder }] = await Promise.all([
+      import('./grpc/door.js'),
+      import('./grpc/lease-forward.js'),
+    ]);
+    return new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
+  }, logger);
   const ws = wsGateway;
   const http = httpGateway;
   const grpc = grpcDoor;

@@ -237,7 +237,6 @@ function decode(r: ByteReader): StoreState {
     throw new SnapshotDecodeError('compaction point above the current revision');
   // Version 2 counts the kept records first; version 3 (written as a stream) ends them with an empty key.
   const keptCount = format === 2 ? r.uint() : Number.POSITIVE_INFINITY;
-  let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
     const key = r.latin1();
     if (key.length === 0 && format !== 2) break;
@@ -246,8 +245,6 @@ function decode(r: ByteReader): StoreState {
     const version = r.uint();
     const value = r.latin1();
     const lease = r.uint();
-    if (previousKey !== undefined && key <= previousKey)
-      throw new SnapshotDecodeError('kept records out of key order');
     if (
       modRevision >= state.compactRevision ||
       createRevision <= INITIAL_REVISION ||
@@ -256,9 +253,10 @@ function decode(r: ByteReader): StoreState {
     ) {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
-    previousKey = key;
-    const kv = new StoredKeyValue(sharedKey(state, key), createRevision, modRevision, version, value, lease);
-    indexPut(state.index, kv);
+    const kv = new StoredKeyValue(key, createRevision, modRevision, version, value, lease);
+    // The index is empty before them and the keys ascend strictly: each one goes at its end, with
+    // no search (tree-index.ts builds the same leaves as inserts would).
+    if (!state.index.appendPastEnd(key, kv)) throw new SnapshotDecodeError('kept records out of key order');
     state.keptBytes += recordSizeBytes(kv);
   }
   state.liveBytes = state.keptBytes;
@@ -328,22 +326,50 @@ function decodeEvent(
   const lease = r.uint();
   if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
     throw new SnapshotDecodeError(`bad put at @${rev}`);
-  const shared = sharedKey(state, key);
-  keys.push(shared);
-  const latest = entryLatest(state.index.get(key));
-  if (latest !== undefined && latest.modRevision >= rev)
-    throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv = new StoredKeyValue(shared, createRevision, rev, version, value, lease);
-  indexPut(state.index, kv);
-  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  const kv = decodedPut(state, key, createRevision, rev, version, value, lease);
+  keys.push(kv.keyString);
   state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
-/** The string the index holds for `key` (`key` itself when new: its put inserts it). */
-function sharedKey(state: StoreState, key: string): string {
-  const entry = state.index.get(key);
-  return entry === undefined ? key : entryKey(entry);
+/**
+ * Records a decoded put in the index (and in `state.liveBytes`) and returns its KeyValue. Most
+ * puts of a snapshot create keys greater than every key before them (a load in key order): those
+ * are appended without a search. Any other key is looked up once, and the entry found serves
+ * every later step.
+ */
+function decodedPut(
+  state: StoreState,
+  key: string,
+  createRevision: number,
+  rev: number,
+  version: number,
+  value: string,
+  lease: number,
+): StoredKeyValue {
+  const index = state.index;
+  const last = index.lastKey;
+  if (last === undefined || last < key) {
+    const kv = new StoredKeyValue(key, createRevision, rev, version, value, lease);
+    index.appendPastEnd(key, kv);
+    state.liveBytes += recordSizeBytes(kv);
+    return kv;
+  }
+  const entry = index.get(key);
+  if (entry === undefined) {
+    const kv = new StoredKeyValue(key, createRevision, rev, version, value, lease);
+    index.set(key, kv);
+    state.liveBytes += recordSizeBytes(kv);
+    return kv;
+  }
+  const latest = entryLatest(entry);
+  if (latest !== undefined && latest.modRevision >= rev)
+    throw new SnapshotDecodeError(`put out of order at @${rev}`);
+  // The index's string: one string per key, however many events name it.
+  const kv = new StoredKeyValue(entryKey(entry), createRevision, rev, version, value, lease);
+  indexPut(index, kv);
+  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  return kv;
 }
 
 /** The hash of the store's content up to revision `rev` (same canonical content as the snapshot). */
