@@ -57,14 +57,18 @@ async function restoreRounds(path: string, rounds: number): Promise<void> {
     let machine: StateMachine | undefined = new StateMachine();
     await new Promise((r) => setTimeout(r, 50));
     gcMs = 0;
+    const cpu0 = process.cpuUsage();
     const t2 = performance.now();
     if (decoded.stateMachine !== undefined) machine.restore(decoded.stateMachine);
     const t3 = performance.now();
+    // CPU of every thread (V8's parallel GC helpers too): less sensitive to the machine's load.
+    const cpu = process.cpuUsage(cpu0);
     const heapMiB = process.memoryUsage().heapUsed / 2 ** 20;
     // GC entries are delivered after the restore's synchronous turn.
     await new Promise((r) => setTimeout(r, 50));
     console.log(
       `round ${round + 1}: crc+head ${(t1 - t0).toFixed(0)} ms, restore ${(t3 - t2).toFixed(0)} ms ` +
+        `(CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms) ` +
         `(GC ${gcMs.toFixed(0)} ms), heap ${heapMiB.toFixed(0)} MiB (load ${load})`,
     );
     machine = undefined;
