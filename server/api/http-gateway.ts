@@ -124,6 +124,13 @@ export class HttpGateway {
     };
   }
 
+  /** Starts loading the lock and election handlers now (see CONCURRENCY_PREFIXES). */
+  preload(): void {
+    loadGatewayConcurrency().catch((err: unknown) =>
+      this.ctx.logger.warn('gateway: the lock and election handlers could not be loaded', { error: err }),
+    );
+  }
+
   /** Serves one `POST /v3/...`; never throws (failures become error replies). */
   async handle(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (CONCURRENCY_PREFIXES.some((prefix) => path.startsWith(prefix))) {

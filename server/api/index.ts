@@ -87,6 +87,12 @@ export interface ClientApi {
   readonly limits: ApiLimits;
   /** New TLS material (a reloaded CRL) for the connections that come next. */
   setTls(tls: NonNullable<ClientApiOptions['tls']>): void;
+  /**
+   * Loads the gRPC door and the gateway's lock and election handlers in the background (they are
+   * not loaded at start: lazy-grpc-door.ts). A member calls it once its boot is done, so the
+   * modules' evaluation neither delays the boot nor stalls a first gRPC request.
+   */
+  warmUp(): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -205,5 +211,9 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     return closing;
   };
   const setTls = (tls: NonNullable<ClientApiOptions['tls']>): void => server.setSecureContext(tls);
-  return { urls, limits, setTls, close, [Symbol.asyncDispose]: close };
+  const warmUp = (): void => {
+    grpc.preload();
+    http.preload();
+  };
+  return { urls, limits, setTls, warmUp, close, [Symbol.asyncDispose]: close };
 }

@@ -1,13 +1,16 @@
 /**
- * The gRPC door (grpc/door.ts) loaded on its first HTTP/2 connection instead of at start: its
- * modules — @grpc/grpc-js and the protobuf descriptors of every etcd service — were a fifth of a
- * member's module loading (docs/performance.md, "Boot at 1M keys, step by step"), paid by every
- * boot, also by members no gRPC client ever reaches, and on the restart's critical path.
+ * The gRPC door (grpc/door.ts) loaded after the boot instead of at start: its modules —
+ * @grpc/grpc-js and the protobuf descriptors of every etcd service — were a fifth of a member's
+ * module loading (docs/performance.md, "Boot at 1M keys, step by step"), on the restart's
+ * critical path. The member starts loading it once its boot is done (`ClientApi.warmUp`), while
+ * the first election runs, so neither the boot nor a first gRPC request waits for it. (Loading it
+ * only at the first connection stalled a serving leader's event loop for the modules' evaluation:
+ * seconds on a loaded machine, enough for an election.)
  *
- * A connection that arrives while the modules load waits for them, paused with the bytes it sent
- * held (the listener hands sockets over paused: listener-routing.ts), so nothing is lost or
- * reordered; one that closes meanwhile is dropped. A failed load (a broken install) ends such
- * connections and is logged; the next connection tries again.
+ * A connection that arrives while the modules load waits, paused with the bytes it sent held (the
+ * listener hands sockets over paused: listener-routing.ts), so nothing is lost or reordered; one
+ * that closes meanwhile is dropped. A failed load (a broken install) ends such connections and is
+ * logged; the next connection tries again.
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../platform/logger.js';
@@ -51,6 +54,12 @@ export class LazyGrpcDoor {
         socket.destroy();
       },
     );
+  }
+
+  /** Starts loading the door now, if it is not loaded yet; a failure is logged (the next connection retries). */
+  preload(): void {
+    if (this.door !== undefined || this.closing) return;
+    this.loaded().catch((err: unknown) => this.logger.warn('the gRPC door could not be loaded', { error: err }));
   }
 
   async close(graceMs: number): Promise<void> {
