@@ -18,6 +18,8 @@ import {
   type ConcurrencyContext,
 } from './concurrency/services.js';
 
+export { OBSERVE_GATEWAY_PATH };
+
 /** Whether the gateway path is one of the lock and election services'. */
 export function isConcurrencyPath(path: string): boolean {
   return path === OBSERVE_GATEWAY_PATH || concurrencyGatewayEntry(path) !== undefined;

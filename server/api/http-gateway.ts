@@ -31,8 +31,7 @@ import type { ApiMetrics } from './api-metrics.js';
 import type { CallOptions, ClientBackend } from './backend.js';
 import { callUnary, isUnary, type UnaryCall } from './dispatch.js';
 import { etcdMessage, toErrorBody } from './errors.js';
-import { OBSERVE_GATEWAY_PATH } from './concurrency/services.js';
-import { isConcurrencyPath, serveConcurrencyUnary, serveObserveLines } from './gateway-concurrency.js';
+import type * as GatewayConcurrency from './gateway-concurrency.js';
 import { GatewayWatchStream, watchRequestsOf } from './gateway-watch.js';
 import type { HttpReply } from './http-server.js';
 import { parseJsonSequence } from './json-sequence.js';
@@ -50,6 +49,22 @@ export interface HttpGatewayContext {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/**
+ * Where etcd's lock and election services live on the gateway (concurrency/services.ts; a test
+ * checks that every one of their paths is under these). Only a request there loads them: their
+ * modules read the protobuf descriptors, which a boot need not wait for (lazy-grpc-door.ts).
+ */
+export const CONCURRENCY_PREFIXES: readonly string[] = ['/v3/lock/', '/v3/election/'];
+let gatewayConcurrency: Promise<typeof GatewayConcurrency> | undefined;
+
+function loadGatewayConcurrency(): Promise<typeof GatewayConcurrency> {
+  gatewayConcurrency ??= import('./gateway-concurrency.js').catch((err: unknown) => {
+    gatewayConcurrency = undefined;
+    throw err;
+  });
+  return gatewayConcurrency;
+}
 
 /** The gateway's error reply for a body: etcd's texts on top, Concord's code and message in details. */
 export function gatewayErrorReply(body: ErrorBody): HttpReply {
@@ -109,11 +124,27 @@ export class HttpGateway {
     };
   }
 
+  /** Starts loading the lock and election handlers now (see CONCURRENCY_PREFIXES). */
+  preload(): void {
+    loadGatewayConcurrency().catch((err: unknown) =>
+      this.ctx.logger.warn('gateway: the lock and election handlers could not be loaded', { error: err }),
+    );
+  }
+
   /** Serves one `POST /v3/...`; never throws (failures become error replies). */
   async handle(path: string, body: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (isConcurrencyPath(path)) {
-      await this.concurrency(path, body, res);
-      return;
+    if (CONCURRENCY_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+      let concurrency: typeof GatewayConcurrency;
+      try {
+        concurrency = await loadGatewayConcurrency();
+      } catch (err) {
+        send(res, gatewayErrorReply(toErrorBody(err, (e) => this.ctx.logger.error('gateway: load failed', { error: e }))));
+        return;
+      }
+      if (concurrency.isConcurrencyPath(path)) {
+        await this.concurrency(concurrency, path, body, res);
+        return;
+      }
     }
     const route = gatewayRoute(path);
     if (route === undefined) {
@@ -173,7 +204,12 @@ export class HttpGateway {
   }
 
   /** `/v3/lock/*` and `/v3/election/*` (gateway-concurrency.ts), with the replies of every path. */
-  private async concurrency(path: string, body: string, res: ServerResponse): Promise<void> {
+  private async concurrency(
+    { OBSERVE_GATEWAY_PATH, serveConcurrencyUnary, serveObserveLines }: typeof GatewayConcurrency,
+    path: string,
+    body: string,
+    res: ServerResponse,
+  ): Promise<void> {
     const abort = new AbortController();
     const onClose = (): void => {
       if (!res.writableFinished) abort.abort(new ProtocolError(ErrorCode.Unavailable, 'client went away'));

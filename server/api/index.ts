@@ -20,11 +20,10 @@ import {
   type BrowserAccessOptions,
 } from './browser-access.js';
 import { ClientGateway } from './client-gateway.js';
-import { GrpcDoor } from './grpc/door.js';
 import { AuthorityShim } from './h2-authority-shim.js';
 import { routeByFirstRequest } from './h2-first-request.js';
-import { LeaseForwarder } from './grpc/lease-forward.js';
 import { gatewayErrorReply, HttpGateway } from './http-gateway.js';
+import { LazyGrpcDoor } from './lazy-grpc-door.js';
 import { ClientHttpServer, type ClientHttpOptions } from './http-server.js';
 import { MetricsRegistry } from './metrics.js';
 import { InvalidConfigError, resolveApiLimits, type ApiLimits } from './options.js';
@@ -88,6 +87,12 @@ export interface ClientApi {
   readonly limits: ApiLimits;
   /** New TLS material (a reloaded CRL) for the connections that come next. */
   setTls(tls: NonNullable<ClientApiOptions['tls']>): void;
+  /**
+   * Loads the gRPC door and the gateway's lock and election handlers in the background (they are
+   * not loaded at start: lazy-grpc-door.ts). A member calls it once its boot is done, so the
+   * modules' evaluation neither delays the boot nor stalls a first gRPC request.
+   */
+  warmUp(): void;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -133,7 +138,7 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
 
   let wsGateway: ClientGateway | undefined;
   let httpGateway: HttpGateway | undefined;
-  let grpcDoor: GrpcDoor | undefined;
+  let grpcDoor: LazyGrpcDoor | undefined;
   const metrics = new ApiMetrics(registry, () => {
     const ws = wsGateway?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
     const grpc = grpcDoor?.streamCounts() ?? { watchers: 0, keepAlives: 0 };
@@ -145,7 +150,14 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
   backend.registerMetrics?.(registry);
   wsGateway = new ClientGateway({ backend, limits, logger, metrics, serverVersion });
   httpGateway = new HttpGateway({ backend, limits, logger, metrics, registry, serverVersion });
-  grpcDoor = new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
+  // Loaded with the first HTTP/2 connection (lazy-grpc-door.ts), not on the boot's critical path.
+  grpcDoor = new LazyGrpcDoor(async () => {
+    const [{ GrpcDoor }, { LeaseForwarder }] = await Promise.all([
+      import('./grpc/door.js'),
+      import('./grpc/lease-forward.js'),
+    ]);
+    return new GrpcDoor({ backend, limits, logger, metrics, forwarder: new LeaseForwarder(options.tls) });
+  }, logger);
   const ws = wsGateway;
   const http = httpGateway;
   const grpc = grpcDoor;
@@ -199,5 +211,9 @@ export async function startClientApi(options: ClientApiOptions): Promise<ClientA
     return closing;
   };
   const setTls = (tls: NonNullable<ClientApiOptions['tls']>): void => server.setSecureContext(tls);
-  return { urls, limits, setTls, close, [Symbol.asyncDispose]: close };
+  const warmUp = (): void => {
+    grpc.preload();
+    http.preload();
+  };
+  return { urls, limits, setTls, warmUp, close, [Symbol.asyncDispose]: close };
 }

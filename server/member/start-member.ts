@@ -98,6 +98,9 @@ export async function startMember(
   });
   if (openedApi === undefined) throw new Error('internal: startCore did not open the client API');
   const api: ClientApi = openedApi;
+  // The boot is done (restored, listening, Raft running): the gRPC door loads while the first
+  // election runs, off the boot's path and before the first gRPC client is likely to come.
+  api.warmUp();
   const crlWatches = watchCrlFiles(config, core, api, tls, peerCrl, logger);
   const clientUrls = config.advertiseClientUrls.some((u) => new URL(u).port === '0')
     ? api.urls

@@ -237,7 +237,6 @@ function decode(r: ByteReader): StoreState {
     throw new SnapshotDecodeError('compaction point above the current revision');
   // Version 2 counts the kept records first; version 3 (written as a stream) ends them with an empty key.
   const keptCount = format === 2 ? r.uint() : Number.POSITIVE_INFINITY;
-  let previousKey: string | undefined;
   for (let i = 0; i < keptCount; i++) {
     const key = r.latin1();
     if (key.length === 0 && format !== 2) break;
@@ -246,8 +245,6 @@ function decode(r: ByteReader): StoreState {
     const version = r.uint();
     const value = r.latin1();
     const lease = r.uint();
-    if (previousKey !== undefined && key <= previousKey)
-      throw new SnapshotDecodeError('kept records out of key order');
     if (
       modRevision >= state.compactRevision ||
       createRevision <= INITIAL_REVISION ||
@@ -256,9 +253,10 @@ function decode(r: ByteReader): StoreState {
     ) {
       throw new SnapshotDecodeError(`bad kept record at @${modRevision}`);
     }
-    previousKey = key;
-    const kv = new StoredKeyValue(sharedKey(state, key), createRevision, modRevision, version, value, lease);
-    indexPut(state.index, kv);
+    const kv = new StoredKeyValue(key, createRevision, modRevision, version, value, lease);
+    // The index is empty before them and the keys ascend strictly: each one goes at its end, with
+    // no search (tree-index.ts builds the same leaves as inserts would).
+    if (!state.index.appendPastEnd(key, kv)) throw new SnapshotDecodeError('kept records out of key order');
     state.keptBytes += recordSizeBytes(kv);
   }
   state.liveBytes = state.keptBytes;
@@ -278,16 +276,28 @@ function decode(r: ByteReader): StoreState {
       continue;
     }
     if (n === 0) throw new SnapshotDecodeError(`empty revision @${rev}`);
+    const bytesBefore = state.eventBytes;
+    if (n === 1) {
+      // Most revisions change one key. Arrays of exactly one (a `[]` grown by push would reserve
+      // 17 slots): a restore allocates ~1 KB of garbage less per ~3 revisions, which is GC time.
+      const event = decodeEvent(r, state, rev, undefined);
+      const putBytes = event.type === 'put' ? recordSizeBytes(event.kv) : 0;
+      state.history.append(
+        { revision: rev, events: [event], keys: [event.kv.keyString] },
+        state.liveBytes - putBytes,
+        bytesBefore,
+      );
+      continue;
+    }
     const events: StoredEvent[] = [];
     const keys: string[] = [];
-    // Most revisions change one key: only build a duplicate check for the others.
-    const seen = n > 1 ? new Set<string>() : undefined;
-    const bytesBefore = state.eventBytes;
+    const seen = new Set<string>();
     let putBytes = 0;
     for (let sub = 0; sub < n; sub++) {
-      const event = decodeEvent(r, state, rev, keys, seen);
+      const event = decodeEvent(r, state, rev, seen);
       if (event.type === 'put') putBytes += recordSizeBytes(event.kv);
       events.push(event);
+      keys.push(event.kv.keyString);
     }
     // As WriteTxn.end: what a compaction to this revision would keep below it.
     state.history.append({ revision: rev, events, keys }, state.liveBytes - putBytes, bytesBefore);
@@ -296,13 +306,8 @@ function decode(r: ByteReader): StoreState {
   return state;
 }
 
-function decodeEvent(
-  r: ByteReader,
-  state: StoreState,
-  rev: number,
-  keys: string[],
-  seen: Set<string> | undefined,
-): StoredEvent {
+/** One event of revision `rev`; `seen`: the keys of its earlier events (none when it is the only one). */
+function decodeEvent(r: ByteReader, state: StoreState, rev: number, seen: Set<string> | undefined): StoredEvent {
   const type = r.u8();
   const key = r.latin1();
   if (key.length === 0 || seen?.has(key) === true)
@@ -312,7 +317,6 @@ function decodeEvent(
     const entry = state.index.get(key);
     // The index's string when the key is known: one string per key, however many events name it.
     const shared = entry === undefined ? key : entryKey(entry);
-    keys.push(shared);
     const kv = tombstone(shared, rev);
     const live = entryLatest(entry);
     indexReplayTombstone(state.index, key, rev);
@@ -328,22 +332,49 @@ function decodeEvent(
   const lease = r.uint();
   if (createRevision <= INITIAL_REVISION || createRevision > rev || version < 1)
     throw new SnapshotDecodeError(`bad put at @${rev}`);
-  const shared = sharedKey(state, key);
-  keys.push(shared);
-  const latest = entryLatest(state.index.get(key));
-  if (latest !== undefined && latest.modRevision >= rev)
-    throw new SnapshotDecodeError(`put out of order at @${rev}`);
-  const kv = new StoredKeyValue(shared, createRevision, rev, version, value, lease);
-  indexPut(state.index, kv);
-  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  const kv = decodedPut(state, key, createRevision, rev, version, value, lease);
   state.eventBytes += recordSizeBytes(kv);
   return { type: 'put', kv };
 }
 
-/** The string the index holds for `key` (`key` itself when new: its put inserts it). */
-function sharedKey(state: StoreState, key: string): string {
-  const entry = state.index.get(key);
-  return entry === undefined ? key : entryKey(entry);
+/**
+ * Records a decoded put in the index (and in `state.liveBytes`) and returns its KeyValue. Most
+ * puts of a snapshot create keys greater than every key before them (a load in key order): those
+ * are appended without a search. Any other key is looked up once, and the entry found serves
+ * every later step.
+ */
+function decodedPut(
+  state: StoreState,
+  key: string,
+  createRevision: number,
+  rev: number,
+  version: number,
+  value: string,
+  lease: number,
+): StoredKeyValue {
+  const index = state.index;
+  const last = index.lastKey;
+  if (last === undefined || last < key) {
+    const kv = new StoredKeyValue(key, createRevision, rev, version, value, lease);
+    index.appendPastEnd(key, kv);
+    state.liveBytes += recordSizeBytes(kv);
+    return kv;
+  }
+  const entry = index.get(key);
+  if (entry === undefined) {
+    const kv = new StoredKeyValue(key, createRevision, rev, version, value, lease);
+    index.set(key, kv);
+    state.liveBytes += recordSizeBytes(kv);
+    return kv;
+  }
+  const latest = entryLatest(entry);
+  if (latest !== undefined && latest.modRevision >= rev)
+    throw new SnapshotDecodeError(`put out of order at @${rev}`);
+  // The index's string: one string per key, however many events name it.
+  const kv = new StoredKeyValue(entryKey(entry), createRevision, rev, version, value, lease);
+  indexPut(index, kv);
+  state.liveBytes += recordSizeBytes(kv) - (latest === undefined ? 0 : recordSizeBytes(latest));
+  return kv;
 }
 
 /** The hash of the store's content up to revision `rev` (same canonical content as the snapshot). */

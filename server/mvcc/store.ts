@@ -303,10 +303,12 @@ export class MvccStore {
   restore(bytes: Uint8Array, checkLive?: (kv: KeyValue, key: string) => void): void {
     const next = decodeStore(bytes);
     if (checkLive !== undefined) {
-      for (const entry of next.index.values()) {
+      // A scan, not the `values()` generator: a resumed generator per key was 6 % of a restore.
+      next.index.scan('', undefined, (_key, entry) => {
         const kv = entryLatest(entry);
         if (kv !== undefined) checkLive(kv, kv.keyString);
-      }
+        return true;
+      });
     }
     this.state = next;
     // Encoders still running read the old state, which nothing changes any more.

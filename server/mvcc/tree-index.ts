@@ -50,6 +50,12 @@ export class TreeIndex<V> {
     return this.count;
   }
 
+  /** The greatest key held, undefined when empty. */
+  get lastKey(): string | undefined {
+    const keys = this.leafKeys[this.leafKeys.length - 1] as string[];
+    return keys[keys.length - 1];
+  }
+
   get(key: string): V | undefined {
     this.locate(key);
     const keys = this.leafKeys[this.cachedLeaf] as string[];
@@ -92,6 +98,31 @@ export class TreeIndex<V> {
       this.leafVals.splice(li + 1, 0, rightVals);
       this.lasts.splice(li, 1, keys[keys.length - 1] as string, rightKeys[rightKeys.length - 1] as string);
     }
+  }
+
+  /**
+   * Inserts `key` with `value` when it sorts after every key held, without a search (a restore
+   * reads a snapshot's keys in key order); returns false, changing nothing, otherwise. The tree
+   * is then exactly what `set(key, value)` would have made: the last leaf fills to `2 × LEAF` keys
+   * and the next key starts a new one.
+   */
+  appendPastEnd(key: string, value: V): boolean {
+    const li = this.leafKeys.length - 1;
+    const keys = this.leafKeys[li] as string[];
+    const n = keys.length;
+    if (n > 0 && !((keys[n - 1] as string) < key)) return false;
+    this.count++;
+    this.shape++;
+    if (n < 2 * LEAF) {
+      keys.push(key);
+      (this.leafVals[li] as V[]).push(value);
+      this.lasts[li] = key;
+    } else {
+      this.leafKeys.push([key]);
+      this.leafVals.push([value]);
+      this.lasts.push(key);
+    }
+    return true;
   }
 
   /** Removes `key`; returns false when it was absent. */

@@ -7,6 +7,8 @@
  * snapshot, observe) are closed once their headers arrive.
  */
 import { expect } from 'chai';
+import { CONCURRENCY_UNARY, OBSERVE_GATEWAY_PATH } from '../../server/api/concurrency/services.js';
+import { CONCURRENCY_PREFIXES } from '../../server/api/http-gateway.js';
 import { startTestMember, type TestMember } from '../helpers/test-member.js';
 
 /** etcd 3.4's gateway paths (46 bindings, plus the three lease paths' /v3/kv/lease aliases). */
@@ -99,4 +101,13 @@ describe('the JSON gateway serves every etcd 3.4 path', function () {
       }
     });
   }
+});
+
+describe('CONCURRENCY_PREFIXES', () => {
+  it('holds every gateway path of the lock and election services (only those load them)', () => {
+    const paths = [...Object.values(CONCURRENCY_UNARY).map((e) => e.gatewayPath), OBSERVE_GATEWAY_PATH];
+    expect(paths).to.have.length.above(5);
+    for (const path of paths)
+      expect(CONCURRENCY_PREFIXES.some((p) => path.startsWith(p)), path).to.equal(true);
+  });
 });

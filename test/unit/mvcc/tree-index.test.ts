@@ -61,6 +61,78 @@ describe('TreeIndex', () => {
     });
   });
 
+  describe('#appendPastEnd', () => {
+    /** The tree's leaves and directory (private): a bulk build must make the very same shape. */
+    const shapeOf = <V>(t: TreeIndex<V>): unknown => {
+      const inner = t as unknown as { leafKeys: string[][]; leafVals: V[][]; lasts: string[] };
+      return { leafKeys: inner.leafKeys, leafVals: inner.leafVals, lasts: inner.lasts, size: t.size };
+    };
+
+    it('builds the same leaves as inserts in key order, at and around the leaf boundaries', () => {
+      // LEAF is 256: a leaf holds up to 512 keys.
+      for (const n of [0, 1, 2, 255, 256, 511, 512, 513, 1023, 1024, 1025, 1536, 1537, 3000]) {
+        const keys = Array.from({ length: n }, (_, i) => String(i).padStart(5, '0'));
+        const bulk = new TreeIndex<number>();
+        const inserted = new TreeIndex<number>();
+        keys.forEach((k, i) => {
+          expect(bulk.appendPastEnd(k, i)).to.equal(true);
+          inserted.set(k, i);
+        });
+        expect(shapeOf(bulk), `${n} keys`).to.deep.equal(shapeOf(inserted));
+        expect(bulk.lastKey).to.equal(keys[n - 1]);
+      }
+    });
+
+    it('refuses a key that is not past the last one, changing nothing', () => {
+      const t = new TreeIndex<number>();
+      for (const k of ['b', 'd']) t.appendPastEnd(k, 0);
+      const before = JSON.stringify(shapeOf(t));
+      expect(t.appendPastEnd('d', 1)).to.equal(false);
+      expect(t.appendPastEnd('c', 1)).to.equal(false);
+      expect(t.appendPastEnd('a', 1)).to.equal(false);
+      expect(JSON.stringify(shapeOf(t))).to.equal(before);
+      expect(t.get('d')).to.equal(0);
+      expect(t.appendPastEnd('d\x00', 2)).to.equal(true);
+    });
+
+    context('when random key sets are built in bulk or by inserts', () => {
+      it('gives equal trees that go on to answer alike under further inserts and removals', () => {
+        fc.assert(
+          fc.property(
+            fc.uniqueArray(fc.string({ unit: 'binary-ascii', maxLength: 6 }), { maxLength: 2500 }),
+            fc.array(fc.tuple(fc.boolean(), fc.string({ unit: 'binary-ascii', maxLength: 6 })), {
+              maxLength: 300,
+            }),
+            (raw, later) => {
+              const keys = [...raw].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+              const bulk = new TreeIndex<number>();
+              const inserted = new TreeIndex<number>();
+              // Inserts in random order end with the same keys but may split leaves elsewhere;
+              // inserts in key order are what a bulk build must equal exactly.
+              keys.forEach((k, i) => {
+                expect(bulk.appendPastEnd(k, i)).to.equal(true);
+                inserted.set(k, i);
+              });
+              expect(shapeOf(bulk)).to.deep.equal(shapeOf(inserted));
+              for (const [step, [add, k]] of later.entries()) {
+                if (add) {
+                  bulk.set(k, -step);
+                  inserted.set(k, -step);
+                } else {
+                  expect(bulk.delete(k)).to.equal(inserted.delete(k));
+                }
+                expect(bulk.get(k)).to.equal(inserted.get(k));
+              }
+              expect(shapeOf(bulk)).to.deep.equal(shapeOf(inserted));
+              expect(scanAll(bulk, '', undefined)).to.deep.equal(scanAll(inserted, '', undefined));
+            },
+          ),
+          { numRuns: 60 },
+        );
+      });
+    });
+  });
+
   describe('the lookup cache', () => {
     it('answers for the tree as it is after inserts and removals of other keys', () => {
       const t = new TreeIndex<number>();
