@@ -27,6 +27,8 @@ export interface CliArgs {
   readonly clients: boolean;
   /** The auth workload and its checker (default off). */
   readonly auth: boolean;
+  /** `--auth race`: the auth workload with revocation races (SimOptions.authRaces). */
+  readonly authRaces: boolean;
 }
 
 export class UsageError extends Error {
@@ -66,6 +68,12 @@ function parseOnOff(flag: string, value: string): boolean {
   throw new UsageError(`${flag} must be on or off, got ${value}`);
 }
 
+function parseAuth(value: string): { auth: boolean; authRaces: boolean } {
+  if (value === 'race') return { auth: true, authRaces: true };
+  if (value === 'on' || value === 'off') return { auth: value === 'on', authRaces: false };
+  throw new UsageError(`--auth must be on, off or race, got ${value}`);
+}
+
 function parseProfile(value: string): ProfileName {
   if (Object.hasOwn(PROFILES, value)) return value as ProfileName;
   throw new UsageError(`unknown profile ${value}; known: ${Object.keys(PROFILES).join(', ')}`);
@@ -82,7 +90,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let storage: 'model' | 'real' = 'model';
   let workers: number | undefined;
   let clients = true;
-  let auth = false;
+  let auth = { auth: false, authRaces: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -99,7 +107,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (flag === '--storage') storage = parseStorage(value);
     else if (flag === '--workers') workers = parseCount(flag, value, 1);
     else if (flag === '--clients') clients = parseOnOff(flag, value);
-    else if (flag === '--auth') auth = parseOnOff(flag, value);
+    else if (flag === '--auth') auth = parseAuth(value);
     else throw new UsageError(`unknown flag ${flag}`);
   }
   if (seeds === undefined && first === undefined) seeds = 100;
@@ -116,7 +124,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     storage,
     workers,
     clients,
-    auth,
+    ...auth,
   };
 }
 
@@ -136,6 +144,7 @@ export function optionsFor(args: CliArgs, seed: number): SimOptions {
     storage: args.storage,
     clients: args.clients,
     auth: args.auth,
+    authRaces: args.authRaces,
   });
 }
 
@@ -150,7 +159,7 @@ export function reproCommand(options: SimOptions): string {
   else if (options.profileName !== 'swarm') parts.push(`--profile ${options.profileName}`);
   if (options.storage === 'real') parts.push('--storage real');
   if (!options.clients) parts.push('--clients off');
-  if (options.auth) parts.push('--auth on');
+  if (options.auth) parts.push(options.authRaces ? '--auth race' : '--auth on');
   if (options.safetyMs !== SIM_DEFAULTS.safetyMs) parts.push(`--safety-ms ${options.safetyMs}`);
   if (options.livenessMs !== SIM_DEFAULTS.livenessMs) parts.push(`--liveness-ms ${options.livenessMs}`);
   return parts.join(' ');

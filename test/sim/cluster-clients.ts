@@ -48,7 +48,8 @@ export class ClusterClients {
       },
     };
     const auth = cluster.authChecker;
-    this.clients = new SimClients(host, auth === undefined ? options : { ...options, auth: true }, auth);
+    const withAuth = { ...options, auth: true, authRaces: cluster.options.authRaces };
+    this.clients = new SimClients(host, auth === undefined ? options : withAuth, auth);
   }
 
   start(): void {

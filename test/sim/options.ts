@@ -155,6 +155,12 @@ export interface SimOptions {
    * by the auth checker (checkers/auth-apply.ts) on every applied entry of every member.
    */
   readonly auth: boolean;
+  /**
+   * With `auth`: revocation races (clients/auth-ops.ts, `revokeRace`). A limited user's put goes
+   * through a follower while its right is revoked at the leader, so the revocation is committed
+   * between the put's check and its apply: the case the auth checker's model rule is for.
+   */
+  readonly authRaces: boolean;
 }
 
 export const SIM_DEFAULTS = {
@@ -181,6 +187,7 @@ export function simOptions(partial: Partial<SimOptions> & { seed: number }): Sim
     storage: partial.storage ?? 'model',
     clients: partial.clients ?? true,
     auth: partial.auth ?? false,
+    authRaces: partial.authRaces ?? false,
   };
   validateSimOptions(options);
   return options;
@@ -197,6 +204,7 @@ export function validateSimOptions(o: SimOptions): void {
   if (!(o.livenessMs > 0)) fail('livenessMs must be > 0');
   if (!Number.isInteger(o.maxEvents) || o.maxEvents <= 0) fail('maxEvents must be a positive integer');
   if (o.auth && !o.clients) fail('auth needs the clients');
+  if (o.authRaces && !o.auth) fail('authRaces needs auth');
 }
 
 const OFF = Infinity;

@@ -3,7 +3,7 @@
  *
  *   npm run sim -- --seeds N [--nodes 3|5|7] [--seed S] [--bugs name[,name]] [--profile swarm|hostile|powerloss]
  *                   [--storage model|real] [--safety-ms MS] [--liveness-ms MS] [--workers N]
- *                   [--clients on|off] [--auth on|off]
+ *                   [--clients on|off] [--auth on|off|race]
  *
  * Runs seeds S, S+1, …, S+N-1 (S defaults to 1; `--seed S` alone runs just S, replaying it exactly;
  * `--seed random` starts somewhere new, for exploration — failures print their seeds),

@@ -16,6 +16,10 @@
  *   come before anything is proposed);
  * - an unguarded write (no check was made): auth was off when it was admitted and is on now.
  * A write refused at apply is an error result: the revision does not move (checked too).
+ * Each rule has a name (AuthRule), given in the violation. The model is judged before the
+ * revision, so a limited user's stale put the model denies is named by the model rule; but a run
+ * ends at its first violation, and any write checked before an auth change is stale, so a bug
+ * that skips the revision check is mostly first caught by the revision rule on someone's write.
  *
  * That every member holds the same users, roles, permissions and auth revision after the same
  * entries is the state hash's business (SafetyChecker.onStateHash: StateMachine.hash() covers the
@@ -84,10 +88,28 @@ function commandPuts(c: Command): PutRequest[] {
 const isClientWrite = (c: Command): boolean =>
   c.type === 'put' || c.type === 'deleteRange' || c.type === 'txn';
 
+/** The checker's rules (file comment), named in its violations and in docs/simulator.md. */
+export const AuthRule = {
+  /** A put a member refused to its client with PERMISSION_DENIED. */
+  DeniedToClient: 'denied-to-client',
+  /** A client write admitted while auth was off, applied with auth on. */
+  Unchecked: 'unchecked',
+  /** A limited user's guarded put the model denies at apply (its permission went since the check). */
+  Model: 'model',
+  /** A guarded write checked at an older auth revision than the one it is applied at. */
+  StaleRevision: 'stale-revision',
+} as const;
+export type AuthRule = (typeof AuthRule)[keyof typeof AuthRule];
+
 export interface AuthApplyStats {
   /** Guarded writes judged, and those the apply rightly refused. */
   readonly guarded: number;
   readonly refusedStale: number;
+  /**
+   * Of those refused, the ones the model denied: a limited user's put checked while permitted and
+   * applied after its permission went (the race the model rule is for).
+   */
+  readonly refusedByModel: number;
   /** Limited users' puts checked against the model at apply, and refused to their clients. */
   readonly limitedPuts: number;
   readonly deniedToClients: number;
@@ -96,8 +118,8 @@ export interface AuthApplyStats {
 /** What `before` expects of one entry. */
 export interface AuthJudgement {
   readonly command: Command;
-  /** Why the apply must refuse it; undefined: it may apply. */
-  readonly mustRefuse: string | undefined;
+  /** Why the apply must refuse it, and the rule that says so; undefined: it may apply. */
+  readonly mustRefuse: { readonly rule: AuthRule; readonly why: string } | undefined;
   readonly revisionBefore: number;
 }
 
@@ -105,6 +127,7 @@ export class AuthApplyChecker {
   private readonly denied = new Set<string>();
   private guarded = 0;
   private refusedStale = 0;
+  private refusedByModel = 0;
   private limitedPuts = 0;
 
   /** A member refused this put to its client with PERMISSION_DENIED: it must never apply. */
@@ -116,6 +139,7 @@ export class AuthApplyChecker {
     return {
       guarded: this.guarded,
       refusedStale: this.refusedStale,
+      refusedByModel: this.refusedByModel,
       limitedPuts: this.limitedPuts,
       deniedToClients: this.denied.size,
     };
@@ -141,11 +165,13 @@ export class AuthApplyChecker {
 
   /** After the apply: the result must agree with the judgement; throws a Violation if not. */
   after(node: number, index: number, j: AuthJudgement, result: ApplyResult, machine: StateMachine): void {
-    if (result.status === 'skipped' || j.mustRefuse === undefined) return;
+    const must = j.mustRefuse;
+    if (result.status === 'skipped' || must === undefined) return;
     if (result.status === 'ok')
       throw new Violation(
         Invariant.AuthDenied,
-        `member ${node} applied entry ${index} (${describeCommand(j.command)}) although ${j.mustRefuse}`,
+        `member ${node} applied entry ${index} (${describeCommand(j.command)}) although ${must.why} ` +
+          `[rule ${must.rule}]`,
       );
     if (machine.store.currentRevision !== j.revisionBefore)
       throw new Violation(
@@ -154,29 +180,41 @@ export class AuthApplyChecker {
           `${j.revisionBefore} → ${machine.store.currentRevision}`,
       );
     if (j.command.type === 'authGuarded') this.refusedStale++;
+    if (must.rule === AuthRule.Model) this.refusedByModel++;
   }
 
   /** Why the entry must be refused, or undefined if it may apply. */
-  private verdict(machine: StateMachine, command: Command): string | undefined {
+  private verdict(machine: StateMachine, command: Command): AuthJudgement['mustRefuse'] {
     const auth = machine.auth;
     const inner = command.type === 'authGuarded' ? command.command : command;
     for (const put of commandPuts(inner)) {
       if (this.denied.has(text(put.value)))
-        return `its put of ${text(put.key)}=${text(put.value)} was refused to its client with PERMISSION_DENIED`;
+        return {
+          rule: AuthRule.DeniedToClient,
+          why: `its put of ${text(put.key)}=${text(put.value)} was refused to its client with PERMISSION_DENIED`,
+        };
     }
     if (!auth.isEnabled) return undefined;
     if (command.type !== 'authGuarded')
-      return isClientWrite(command) ? 'auth is on and the write was never checked' : undefined;
+      return isClientWrite(command)
+        ? { rule: AuthRule.Unchecked, why: 'auth is on and the write was never checked' }
+        : undefined;
     this.guarded++;
     for (const put of commandPuts(inner)) {
       const user = userOfValue(put.value);
       if (user === undefined) continue;
       this.limitedPuts++;
       if (!modelMayWrite(machine, user, put.key))
-        return `the auth model denies ${user} writing ${text(put.key)} at auth revision ${auth.revision}`;
+        return {
+          rule: AuthRule.Model,
+          why: `the auth model denies ${user} writing ${text(put.key)} at auth revision ${auth.revision}`,
+        };
     }
     if (command.authRevision < auth.revision)
-      return `it was checked at auth revision ${command.authRevision} and the store is at ${auth.revision}`;
+      return {
+        rule: AuthRule.StaleRevision,
+        why: `it was checked at auth revision ${command.authRevision} and the store is at ${auth.revision}`,
+      };
     return undefined;
   }
 }

@@ -14,6 +14,10 @@
  * - Every other operation runs as root (client-context.ts): the root user can do anything once it
  *   exists and auth is on, so their checkers hold as before; a write whose check is overtaken by an
  *   auth change is refused (AUTH_OLD_REVISION) and counts as failed.
+ * - With `authRaces` the setup also lets `ra`, `rb` write the whole prefix, and admin changes are
+ *   now and then revocation races (`revokeRace`): a limited user's put through a follower while its
+ *   right is revoked at the leader. Without them a revocation rarely lands between a limited user's
+ *   check and apply before some other write is caught checked at an older auth revision.
  */
 import type * as P from '../../../client/protocol/index.js';
 import { authValue } from '../checkers/auth-apply.js';
@@ -27,6 +31,8 @@ const ROLES = ['ra', 'rb'] as const;
 const PERM_TYPES = ['read', 'write', 'readwrite'] as const;
 /** Keys AUTH_PREFIX + 0 … AUTH_KEYS-1. */
 const AUTH_KEYS = 5;
+/** With `authRaces`, the share of admin changes (after the first, always one) that race a put. */
+const RACE_SHARE = 0.25;
 
 type Setup = (w: Worker) => Promise<boolean>;
 
@@ -34,6 +40,8 @@ export class AuthOps {
   /** The steps that make root a user with the root role, then the roles and users. */
   private readonly setup: Setup[];
   private setupDone = 0;
+  /** With `authRaces`: whether a revocation race was run (the first change after the setup is one). */
+  private raced = false;
 
   constructor(private readonly cx: ClientContext) {
     const step =
@@ -58,6 +66,17 @@ export class AuthOps {
           this.auth(w, { method: 'auth.userGrantRole', params: { user, role } }),
         );
       }),
+      // Races need a right to revoke from the first change on.
+      ...(cx.o.authRaces
+        ? ROLES.map((role) =>
+            step(`grant ${role} readwrite ${AUTH_PREFIX}*`, (w) =>
+              this.auth(w, {
+                method: 'auth.roleGrantPermission',
+                params: { name: role, perm: { permType: 'readwrite', ...wholePrefix() } },
+              }),
+            ),
+          )
+        : []),
       step('enable', (w) => this.auth(w, { method: 'auth.enable', params: {} })),
     ];
   }
@@ -73,6 +92,10 @@ export class AuthOps {
     }
     const cx = this.cx;
     const r = cx.random;
+    if (cx.o.authRaces && (!this.raced || r.chance(RACE_SHARE))) {
+      if (await this.revokeRace(w)) this.raced = true;
+      return;
+    }
     const role = pick(cx, ROLES);
     const user = pick(cx, USERS);
     const x = r.int(100);
@@ -114,13 +137,52 @@ export class AuthOps {
   }
 
   /** A limited user's put; refused ones are reported to the auth checker. */
-  async put(w: Worker): Promise<void> {
+  put(w: Worker): Promise<void> {
+    return this.putAs(w, pick(this.cx, USERS), this.key(), w.member);
+  }
+
+  /**
+   * A revocation race: user u's put goes to a follower F while u loses its right at the leader L
+   * as F knows it (u deleted, its role revoked, or its role's permission on the whole prefix
+   * revoked; after the setup each takes away u's only right). The put is checked on F at once,
+   * then forwarded, while L proposes the revocation at once: the revocation is mostly committed
+   * ahead of the put, which then reaches apply checked at an older auth revision and, by the model,
+   * no longer allowed (refused with AUTH_OLD_REVISION, unless a bug lets it through).
+   */
+  private async revokeRace(w: Worker): Promise<boolean> {
     const cx = this.cx;
-    const user = pick(cx, USERS);
-    const key = this.key();
+    const i = cx.random.int(USERS.length);
+    const user = USERS[i] as string;
+    const role = ROLES[i] as string;
+    const leader = cx.host.backend(w.member)?.leader?.().id ?? 0;
+    const follower = w.member !== leader ? w.member : cx.pickMember(leader);
+    // No leader known, or no other member: no race this time.
+    if (leader === 0 || follower === undefined || follower === leader) return false;
+    const x = cx.random.int(3);
+    const revoke: { what: string; call: AuthCallOf } =
+      x === 0
+        ? { what: `delete ${user}`, call: { method: 'auth.userDelete', params: { name: user } } }
+        : x === 1
+          ? {
+              what: `revoke ${role} from ${user}`,
+              call: { method: 'auth.userRevokeRole', params: { name: user, role } },
+            }
+          : {
+              what: `revoke ${role} ${AUTH_PREFIX}*`,
+              call: { method: 'auth.roleRevokePermission', params: { role, ...wholePrefix() } },
+            };
+    const put = this.putAs(w, user, this.key(), follower);
+    const revoked = this.admin(w, `race: ${revoke.what}`, (v) => this.auth(v, revoke.call, leader), leader);
+    await Promise.all([put, revoked]);
+    return true;
+  }
+
+  /** `user`'s put of `key` on `member`; refused ones are reported to the auth checker. */
+  private async putAs(w: Worker, user: string, key: string, member: number): Promise<void> {
+    const cx = this.cx;
     const value = authValue(user, cx.value(w));
-    cx.note(w.member, `${user} put ${key}`);
-    const r = await cx.calls.call(w.member, (b, o) => b.put(putReq(key, value), o), user);
+    cx.note(member, `${user} put ${key}`);
+    const r = await cx.calls.call(member, (b, o) => b.put(putReq(key, value), o), user);
     if (!r.ok) {
       if (codeOf(r.error) === 'PERMISSION_DENIED') cx.authChecker?.refusedToClient(value);
       return cx.failed(w, r);
@@ -161,9 +223,17 @@ export class AuthOps {
     if (!r.ok) cx.failed(w, r);
   }
 
-  /** Runs an admin call; true if it is known to be done (ok, or refused as already so). */
-  private async admin(w: Worker, what: string, run: (w: Worker) => Promise<unknown>): Promise<boolean> {
-    this.cx.note(w.member, `admin: ${what}`);
+  /**
+   * Runs an admin call (made on `member`: see `auth`); true if it is known to be done (ok, or
+   * refused as already so).
+   */
+  private async admin(
+    w: Worker,
+    what: string,
+    run: (w: Worker) => Promise<unknown>,
+    member = w.member,
+  ): Promise<boolean> {
+    this.cx.note(member, `admin: ${what}`);
     const r = (await run(w)) as { ok: boolean; error?: unknown; gaveUp?: boolean };
     if (r.ok) return true;
     const code = codeOf(r.error);
@@ -172,8 +242,9 @@ export class AuthOps {
     return false;
   }
 
-  private auth(w: Worker, call: AuthCallOf): Promise<unknown> {
-    return this.cx.calls.call(w.member, (b, o) => {
+  /** An admin call as root, on the worker's member unless `member` says otherwise. */
+  private auth(w: Worker, call: AuthCallOf, member = w.member): Promise<unknown> {
+    return this.cx.calls.call(member, (b, o) => {
       if (b.auth === undefined) throw new Error('the member serves no auth methods');
       return b.auth.call(call as Parameters<NonNullable<typeof b.auth>['call']>[0], o);
     });
@@ -188,7 +259,7 @@ export class AuthOps {
     const r = this.cx.random;
     const x = r.int(3);
     if (x === 0) return { key: bytes(this.key()), rangeEnd: bytes('') };
-    if (x === 1) return { key: bytes(AUTH_PREFIX), rangeEnd: bytes(prefixEnd(AUTH_PREFIX)) };
+    if (x === 1) return wholePrefix();
     const a = r.int(AUTH_KEYS);
     const b = a + 1 + r.int(AUTH_KEYS - a);
     return { key: bytes(`${AUTH_PREFIX}${a}`), rangeEnd: bytes(`${AUTH_PREFIX}${b}`) };
@@ -205,6 +276,11 @@ type AuthCallOf =
   | { method: 'auth.roleRevokePermission'; params: P.MethodParams<'auth.roleRevokePermission'> }
   | { method: 'auth.enable'; params: P.MethodParams<'auth.enable'> }
   | { method: 'auth.disable'; params: P.MethodParams<'auth.disable'> };
+
+/** The whole auth prefix as a permission's range. */
+function wholePrefix(): { key: Uint8Array; rangeEnd: Uint8Array } {
+  return { key: bytes(AUTH_PREFIX), rangeEnd: bytes(prefixEnd(AUTH_PREFIX)) };
+}
 
 /** A user without a password: it is named by a client certificate (no KDF, nothing random). */
 function userAdd(name: string): P.MethodParams<'auth.userAdd'> {

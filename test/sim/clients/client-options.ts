@@ -33,6 +33,12 @@ export interface SimClientsOptions {
   readonly liveLeases: number;
   /** The auth workload (auth-ops.ts): other operations then run as root. */
   readonly auth: boolean;
+  /**
+   * With `auth`: the roles may write the whole auth prefix from the start, and an admin change is
+   * now and then a revocation race (auth-ops.ts `revokeRace`); the first change after the setup
+   * always is one.
+   */
+  readonly authRaces: boolean;
 }
 
 export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
@@ -52,6 +58,7 @@ export const SIM_CLIENTS_DEFAULTS: SimClientsOptions = {
   leaseKeepMaxMs: 1000,
   liveLeases: 3,
   auth: false,
+  authRaces: false,
 };
 
 /** Every key the clients write starts with this. */
