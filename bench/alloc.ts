@@ -24,7 +24,8 @@ import { cpuMs, startCluster, stopCluster } from './targets.js';
 import { startMember, type MemberHandle } from '../server/index.js';
 import { freePorts } from '../test/helpers/ports.js';
 
-const USAGE = 'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3]';
+const USAGE =
+  'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3] [--node-flag --max-semi-space-size=2 ...]';
 const KEY_SPACE = 10_000;
 
 interface AllocArgs {
@@ -32,6 +33,8 @@ interface AllocArgs {
   readonly puts: number;
   readonly warmup: number;
   readonly size: number;
+  /** `gc` only: more node/V8 flags for the members (a smaller semi-space: more GCs, a finer count). */
+  readonly nodeFlags: readonly string[];
 }
 
 function parse(argv: readonly string[]): AllocArgs {
@@ -39,15 +42,17 @@ function parse(argv: readonly string[]): AllocArgs {
   let puts = 3000;
   let warmup = 3000;
   let size = 3;
+  const nodeFlags: string[] = [];
   const r = new ArgReader(argv, USAGE);
   for (let f = r.flag(); f !== undefined; f = r.flag()) {
     if (f === 'gc' || f === 'profile') mode = f;
     else if (f === '--puts') puts = r.integer(f);
     else if (f === '--warmup') warmup = r.integer(f);
     else if (f === '--size') size = r.integer(f);
+    else if (f === '--node-flag') nodeFlags.push(r.value(f));
     else throw r.unknown(f);
   }
-  return { mode, puts, warmup, size };
+  return { mode, puts, warmup, size, nodeFlags };
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -99,7 +104,7 @@ async function runGc(a: AllocArgs): Promise<void> {
   try {
     const cluster = await startCluster('concord', {
       size: a.size,
-      nodeFlags: ['--trace-gc', '--trace-gc-nvp'],
+      nodeFlags: ['--trace-gc', '--trace-gc-nvp', ...a.nodeFlags],
       logDir,
       warmupPuts: a.warmup,
     });

@@ -436,11 +436,13 @@ export class Wal {
       if (before === 0) {
         // A new segment's file is created by its first write (once per segment: no fast path).
         await this.disk.appendAt(path, before, bytes);
-        await this.preallocateFor(path, end);
+        const extended = this.preallocateFor(path, end);
+        if (extended !== undefined) await extended;
         if (synced) await this.disk.fdatasync(path);
       } else {
         // Extended before the write, so that its fdatasync makes the new size durable too.
-        await this.preallocateFor(path, end);
+        const extended = this.preallocateFor(path, end);
+        if (extended !== undefined) await extended;
         if (synced) await this.disk.appendAtSynced(path, before, bytes);
         else await this.disk.appendAt(path, before, bytes);
       }
@@ -462,13 +464,16 @@ export class Wal {
    * Extends the active segment's file with zeros when records up to `end` would reach its end,
    * so that it keeps `preallocateBytes` of room after them.
    */
-  private async preallocateFor(path: string, end: number): Promise<void> {
+  private preallocateFor(path: string, end: number): Promise<void> | undefined {
+    // Not an async function: nearly every write has room already, and awaiting an async call
+    // that returns at once still costs a promise and a microtask per batch.
     const ahead = this.options.preallocateBytes;
-    if (ahead === 0 || end < this.activeFileBytes) return;
+    if (ahead === 0 || end < this.activeFileBytes) return undefined;
     const target = Math.min(this.options.segmentSizeBytes, end + ahead);
-    if (target <= end) return;
-    await this.disk.truncate(path, target);
-    this.activeFileBytes = target;
+    if (target <= end) return undefined;
+    return this.disk.truncate(path, target).then(() => {
+      this.activeFileBytes = target;
+    });
   }
 
   private async syncActive(): Promise<void> {
