@@ -95,6 +95,8 @@ interface Waiter {
 export class ClientCore {
   readonly pool: EndpointPool;
   private readonly closeController = new AbortController();
+  /** The abort controller of each call under way, aborted by close() (see `call`). */
+  private readonly callControllers = new Set<AbortController>();
   private readonly streams = new Set<ResumableStream>();
   private conn: Connection | undefined;
   /** Connections left after a move, closed once their requests are answered. */
@@ -613,70 +615,70 @@ export class ClientCore {
     const { clock, requestTimeoutMs } = this.options;
     options.signal?.throwIfAborted();
     if (this.isClosed) throw new ClientClosedError();
-    const deadline = new AbortController();
-    const timer = clock.setTimeout(
-      () => deadline.abort(new RequestTimeoutError(`${method} got no answer within ${requestTimeoutMs} ms`)),
-      requestTimeoutMs,
-    );
-    const parts = [deadline.signal, this.closeSignal];
-    if (options.signal !== undefined) parts.push(options.signal);
-    const signal = AbortSignal.any(parts);
+    // One controller for the call, aborted by whichever comes first: the deadline, close(), the
+    // caller's signal. (AbortSignal.any made a composite signal and a weak reference per source on
+    // every call, each source's set of dependants cleaned only by the garbage collector.)
+    const controller = new AbortController();
+    const signal = controller.signal;
+    let deadlineReason: RequestTimeoutError | undefined;
+    const timer = clock.setTimeout(() => {
+      deadlineReason = new RequestTimeoutError(`${method} got no answer within ${requestTimeoutMs} ms`);
+      controller.abort(deadlineReason);
+    }, requestTimeoutMs);
+    this.callControllers.add(controller);
+    const callerSignal = options.signal;
+    const unsubscribe =
+      callerSignal === undefined
+        ? undefined
+        : onAbort(callerSignal, () => controller.abort(callerSignal.reason));
     let outstanding = false;
     let lastError: unknown;
     let retryAfterMs = 0;
     try {
-      return await pRetry(
-        async (attempt) => {
-          if (attempt > 1) {
-            const backoff = backoffDelayMs(
-              attempt - 1,
-              this.options.initialDelayMs,
-              this.options.maxDelayMs,
-              this.options.random,
-            );
-            await delay(clock, Math.max(backoff, retryAfterMs), signal);
-          }
-          let conn: Connection | undefined;
-          try {
-            conn = await this.connection(signal);
-            const result = await this.requestAuthenticated(
-              conn,
-              method,
-              params,
-              signal,
-              () => (outstanding = true),
-            );
-            outstanding = false;
-            return result;
-          } catch (e) {
-            if (signal.aborted) throw e;
-            outstanding = false;
-            lastError = e;
-            retryAfterMs = e instanceof ClientError ? (e.details.retryAfterMs ?? 0) : 0;
-            throw this.classify(e, method, idempotent, conn?.endpoint ?? 'a member');
-          }
-        },
-        {
-          retries: Number.POSITIVE_INFINITY,
-          minTimeout: 0,
-          factor: 1,
-          signal,
-          shouldRetry: ({ error }) => error instanceof ClientError && error.retryable,
-        },
-      );
+      const tryOnce = async (attempt: number): Promise<MethodResult<M>> => {
+        if (attempt > 1) {
+          const backoff = backoffDelayMs(
+            attempt - 1,
+            this.options.initialDelayMs,
+            this.options.maxDelayMs,
+            this.options.random,
+          );
+          await delay(clock, Math.max(backoff, retryAfterMs), signal);
+        }
+        let conn: Connection | undefined;
+        try {
+          conn = await this.connection(signal);
+          const result = await this.requestAuthenticated(
+            conn,
+            method,
+            params,
+            signal,
+            () => (outstanding = true),
+          );
+          outstanding = false;
+          return result;
+        } catch (e) {
+          if (signal.aborted) throw e;
+          outstanding = false;
+          lastError = e;
+          retryAfterMs = e instanceof ClientError ? (e.details.retryAfterMs ?? 0) : 0;
+          throw this.classify(e, method, idempotent, conn?.endpoint ?? 'a member');
+        }
+      };
+      return await firstThenRetry(tryOnce, signal);
     } catch (e) {
       if (options.signal?.aborted === true) throw options.signal.reason;
       if (this.isClosed) throw new ClientClosedError(undefined, { cause: e });
-      if (deadline.signal.aborted) {
+      if (deadlineReason !== undefined) {
         if (!idempotent && outstanding) {
           throw new IndeterminateError(
             `${method} was sent but not answered within ${requestTimeoutMs} ms; it may have applied`,
             {
-              cause: lastError ?? deadline.signal.reason,
+              cause: lastError ?? deadlineReason,
             },
           );
         }
-        const reason: unknown = deadline.signal.reason;
+        const reason: unknown = deadlineReason;
         const disconnected = this.current() === undefined ? this.lastFailure : undefined;
         const cause = lastError ?? disconnected?.error;
         if (cause === undefined || !(reason instanceof RequestTimeoutError)) throw reason;
@@ -690,6 +692,8 @@ export class ClientCore {
       throw e;
     } finally {
       clock.clearTimeout(timer);
+      this.callControllers.delete(controller);
+      unsubscribe?.();
     }
   }
 
@@ -733,6 +737,7 @@ export class ClientCore {
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.closeController.abort(new ClientClosedError());
+    for (const call of [...this.callControllers]) call.abort(this.closeSignal.reason);
     this.stateValue = 'closed';
     this.events.state('closed');
     this.liveness?.stop();
@@ -749,4 +754,36 @@ export class ClientCore {
     await Promise.all([...conns.map((c) => c.lost()), this.dialing?.catch(() => undefined)]);
     this.publish({ type: 'closed', error: undefined });
   }
+}
+
+/** pRetry's options for `call`: retry at once (`call`'s attempts wait their own backoff), forever. */
+function retryOptions(signal: AbortSignal): Parameters<typeof pRetry>[1] {
+  return {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 0,
+    factor: 1,
+    signal,
+    shouldRetry: ({ error }) => error instanceof ClientError && error.retryable,
+  };
+}
+
+/**
+ * `pRetry(attempt, retryOptions(signal))`, with the first attempt made here and pRetry entered
+ * only when it failed with a retryable error: a call that succeeds at once (nearly all of them)
+ * then costs no retry machinery. Same outcomes as pRetry's: an AbortError gives up with the error
+ * it wraps, a non-retryable error is thrown as it is, an aborted signal throws its reason.
+ */
+async function firstThenRetry<T>(attempt: (n: number) => Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let result: T;
+  try {
+    result = await attempt(1);
+  } catch (error) {
+    if (error instanceof AbortError) throw error.originalError;
+    if (!(error instanceof ClientError && error.retryable)) throw error;
+    signal.throwIfAborted();
+    return pRetry((n) => attempt(n + 1), retryOptions(signal));
+  }
+  signal.throwIfAborted();
+  return result;
 }

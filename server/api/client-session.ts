@@ -266,9 +266,12 @@ export class ClientSession {
       if (this.state === 'hello') this.ws.close(CloseCode.ProtocolError, 'first frame must be hello');
       return;
     }
+    // A Buffer (ws's default) is decoded in place: Buffer.from(buffer) would copy it first.
     const text = Array.isArray(data)
       ? Buffer.concat(data).toString('utf8')
-      : Buffer.from(data as ArrayBuffer).toString('utf8');
+      : Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Buffer.from(data).toString('utf8');
     const frame = decodeClientFrame(text, this.ctx.limits);
     if (this.state === 'hello') {
       this.onFirstFrame(frame);

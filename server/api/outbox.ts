@@ -18,8 +18,17 @@ export interface OutboxEvents {
   overflow(): void;
 }
 
+/** ws.send's options for every frame (one object, not one per frame). */
+const SEND_TEXT = { binary: false } as const;
+
 export class Outbox {
   private pending = 0;
+  /**
+   * The size of each frame handed to ws.send whose callback has not fired, oldest first: a
+   * socket's write callbacks fire in the order of the writes, so one callback (`written`) serves
+   * every frame instead of a closure per frame.
+   */
+  private readonly unwritten: number[] = [];
   private wasCongested = false;
   private waiters: (() => void)[] = [];
 
@@ -50,14 +59,8 @@ export class Outbox {
     if (!this.isOpen) return false;
     const bytes = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     this.pending += bytes;
-    this.ws.send(text, { binary: false }, () => {
-      this.pending -= bytes;
-      if (this.wasCongested && !this.isCongested) {
-        this.wasCongested = false;
-        this.events.drained();
-        this.wakeWaiters();
-      }
-    });
+    this.unwritten.push(bytes);
+    this.ws.send(text, SEND_TEXT, this.written);
     if (this.pending > this.hardLimitBytes) this.events.overflow();
     else if (!this.wasCongested && this.isCongested) {
       this.wasCongested = true;
@@ -65,6 +68,15 @@ export class Outbox {
     }
     return true;
   }
+
+  private readonly written = (): void => {
+    this.pending -= this.unwritten.shift() ?? 0;
+    if (this.wasCongested && !this.isCongested) {
+      this.wasCongested = false;
+      this.events.drained();
+      this.wakeWaiters();
+    }
+  };
 
   /** Resolves when the connection is not congested (at once if it is not), or when it closes. */
   whenWritable(): Promise<void> {

@@ -12,6 +12,10 @@
  *   file does NOT make its directory entry durable.
  *
  * Paths use '/' separators. Errors are `DiskError`s with a stable `code`.
+ *
+ * The bytes given to a write (`write`, `append`, `appendAt`, `appendAtSynced`) are the caller's
+ * again once the returned promise settled: an implementation copies what it keeps, so the WAL
+ * reuses one buffer for all its batches.
  */
 
 export interface Disk {

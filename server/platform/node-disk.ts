@@ -54,6 +54,12 @@ export interface NodeDiskOptions {
 export class NodeDisk implements Disk {
   /** In least-recently-used order (re-inserted on use). */
   private readonly handles = new Map<string, CachedHandle>();
+  /**
+   * The path `touch` made most recently used (the last key of `handles`), so that the WAL's writes
+   * to one segment do not delete and re-insert its entry each time (a Map's table fills with the
+   * deleted slots and is rebuilt: an allocation every few writes).
+   */
+  private newest: string | undefined;
   private readonly maxOpenHandles: number;
   private readonly inlineWriteMaxBytes: number;
   private readonly syncOnLoop: boolean;
@@ -118,7 +124,8 @@ export class NodeDisk implements Disk {
   }
 
   appendAt(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
-    const fd = this.inlineFd(path, data);
+    const cached = this.handles.get(path);
+    const fd = cached === undefined ? undefined : this.inlineFd(path, cached, data);
     if (fd === undefined) {
       return this.withCached(path, Op.Append, (handle) => writeAll(handle, data, offsetBytes), true);
     }
@@ -138,7 +145,7 @@ export class NodeDisk implements Disk {
    */
   appendAtSynced(path: string, offsetBytes: number, data: Uint8Array): Promise<void> {
     const cached = this.handles.get(path);
-    const fd = this.inlineFd(path, data);
+    const fd = cached === undefined ? undefined : this.inlineFd(path, cached, data);
     if (fd === undefined || cached === undefined) return this.appendThenSync(path, offsetBytes, data);
     try {
       writeAllSync(fd, data, offsetBytes);
@@ -182,13 +189,19 @@ export class NodeDisk implements Disk {
    * file's positional handle is open (a map entry is never closed: `drop` removes it first) and
    * the data small enough to copy on the loop. Marks the handle most recently used.
    */
-  private inlineFd(path: string, data: Uint8Array): number | undefined {
-    const cached = this.handles.get(path);
-    if (cached === undefined || cached.fd === undefined || !cached.positional) return undefined;
+  private inlineFd(path: string, cached: CachedHandle, data: Uint8Array): number | undefined {
+    if (cached.fd === undefined || !cached.positional) return undefined;
     if (data.length > this.inlineWriteMaxBytes) return undefined;
+    this.touch(path, cached);
+    return cached.fd;
+  }
+
+  /** Makes `path`'s entry the most recently used (the last in `handles`). */
+  private touch(path: string, cached: CachedHandle): void {
+    if (this.newest === path && this.handles.get(path) === cached) return;
     this.handles.delete(path);
     this.handles.set(path, cached);
-    return cached.fd;
+    this.newest = path;
   }
 
   async fsync(path: string): Promise<void> {
@@ -209,7 +222,7 @@ export class NodeDisk implements Disk {
     const cached = this.handles.get(from);
     if (cached !== undefined) {
       this.handles.delete(from);
-      this.handles.set(to, cached);
+      this.touch(to, cached);
     }
   }
 
@@ -274,8 +287,7 @@ export class NodeDisk implements Disk {
       );
       this.evictIdle();
     }
-    this.handles.delete(path);
-    this.handles.set(path, cached);
+    this.touch(path, cached);
     cached.inflight++;
     try {
       const h = await cached.handle;
@@ -311,6 +323,7 @@ export class NodeDisk implements Disk {
     const cached = this.handles.get(path);
     if (cached === undefined) return;
     this.handles.delete(path);
+    if (this.newest === path) this.newest = undefined;
     try {
       await (await cached.handle).close();
     } catch {

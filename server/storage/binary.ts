@@ -7,7 +7,9 @@ import { assert } from '../assert.js';
 const TWO_32 = 0x1_0000_0000;
 
 export function putU64(view: DataView, offset: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, () => `u64 out of range: ${value}`);
+  // Checked before calling assert: its message closure would be an allocation on every call (the
+  // WAL encodes several u64s per record on the write path).
+  if (!Number.isSafeInteger(value) || value < 0) assert(false, `u64 out of range: ${value}`);
   view.setUint32(offset, value % TWO_32, true);
   view.setUint32(offset + 4, Math.floor(value / TWO_32), true);
 }

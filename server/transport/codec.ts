@@ -120,7 +120,8 @@ function writeSnapshot(w: ByteWriter, s: Snapshot): void {
   w.bytes(s.data);
 }
 
-function writeMessage(w: ByteWriter, m: Message): void {
+/** Appends one message's encoding (the unit `encodeMessage` returns) to `w`. */
+export function writeMessage(w: ByteWriter, m: Message): void {
   w.u8(MESSAGE_TAG[m.type]);
   w.uvarint(m.from);
   w.uvarint(m.to);
@@ -203,7 +204,8 @@ function approximateDataBytes(m: Message): number {
   return 0;
 }
 
-function header(w: ByteWriter, kind: FrameKind): void {
+/** Writes a frame's header (magic, version, kind). */
+export function writeFrameHeader(w: ByteWriter, kind: FrameKind): void {
   w.u8(FRAME_MAGIC_0);
   w.u8(FRAME_MAGIC_1);
   w.u8(FRAME_VERSION);
@@ -218,7 +220,7 @@ export function encodeMessagesFrame(encoded: readonly Uint8Array[]): Uint8Array 
   let total = 0;
   for (const e of encoded) total += e.length;
   const w = new ByteWriter(MESSAGES_FRAME_OVERHEAD_BYTES + total);
-  header(w, FrameKind.Messages);
+  writeFrameHeader(w, FrameKind.Messages);
   w.uvarint(encoded.length);
   for (const e of encoded) w.raw(e);
   return w.finish();
@@ -230,14 +232,14 @@ export function encodeFrame(frame: Frame): Uint8Array {
       return encodeMessagesFrame(frame.messages.map(encodeMessage));
     case 'hello': {
       const w = new ByteWriter(64);
-      header(w, FrameKind.Hello);
+      writeFrameHeader(w, FrameKind.Hello);
       w.string(frame.clusterId);
       w.uvarint(frame.memberId);
       return w.finish();
     }
     case 'snapBegin': {
       const w = new ByteWriter(128);
-      header(w, FrameKind.SnapBegin);
+      writeFrameHeader(w, FrameKind.SnapBegin);
       w.uvarint(frame.transferId);
       w.uvarint(frame.totalBytes);
       writeMessage(w, frame.message);
@@ -245,7 +247,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     }
     case 'snapChunk': {
       const w = new ByteWriter(32 + frame.data.length);
-      header(w, FrameKind.SnapChunk);
+      writeFrameHeader(w, FrameKind.SnapChunk);
       w.uvarint(frame.transferId);
       w.uvarint(frame.offset);
       w.bytes(frame.data);
@@ -253,14 +255,14 @@ export function encodeFrame(frame: Frame): Uint8Array {
     }
     case 'snapEnd': {
       const w = new ByteWriter(16);
-      header(w, FrameKind.SnapEnd);
+      writeFrameHeader(w, FrameKind.SnapEnd);
       w.uvarint(frame.transferId);
       w.uvarint(frame.crc32);
       return w.finish();
     }
     case 'snapAck': {
       const w = new ByteWriter(32 + frame.reason.length * 3);
-      header(w, FrameKind.SnapAck);
+      writeFrameHeader(w, FrameKind.SnapAck);
       w.uvarint(frame.transferId);
       w.bool(frame.ok);
       w.string(frame.reason);
@@ -318,7 +320,6 @@ function readMessage(r: ByteReader): Message {
   const from = r.uvarint('from');
   const to = r.uvarint('to');
   const term = r.uvarint('term');
-  const env = { from, to, term };
   switch (type) {
     case 'MsgApp': {
       const index = r.uvarint('index');
@@ -327,22 +328,22 @@ function readMessage(r: ByteReader): Message {
       const n = r.count('entries', MIN_ENTRY_BYTES);
       const entries: Entry[] = [];
       for (let i = 0; i < n; i++) entries.push(readEntry(r));
-      return { type, ...env, index, logTerm, entries, commit };
+      return { type, from, to, term, index, logTerm, entries, commit };
     }
     case 'MsgAppResp': {
       const index = r.uvarint('index');
       const reject = r.bool('reject');
       const rejectHint = r.uvarint('rejectHint');
       const logTerm = r.uvarint('logTerm');
-      return { type, ...env, index, reject, rejectHint, logTerm };
+      return { type, from, to, term, index, reject, rejectHint, logTerm };
     }
     case 'MsgHeartbeat': {
       const commit = r.uvarint('commit');
       const context = r.string('context', MAX_STRING_BYTES);
-      return { type, ...env, commit, context };
+      return { type, from, to, term, commit, context };
     }
     case 'MsgHeartbeatResp':
-      return { type, ...env, context: r.string('context', MAX_STRING_BYTES) };
+      return { type, from, to, term, context: r.string('context', MAX_STRING_BYTES) };
     case 'MsgVote':
     case 'MsgPreVote': {
       const index = r.uvarint('index');
@@ -351,19 +352,19 @@ function readMessage(r: ByteReader): Message {
       if ((flags & ~(VOTE_FLAG_FORCE | VOTE_FLAG_LOST_LEADER)) !== 0)
         throw new PeerProtocolError(PeerProtocolErrorCode.BadValue, `vote flags: unknown bits ${flags}`);
       const force = (flags & VOTE_FLAG_FORCE) !== 0;
-      if ((flags & VOTE_FLAG_LOST_LEADER) === 0) return { type, ...env, index, logTerm, force };
+      if ((flags & VOTE_FLAG_LOST_LEADER) === 0) return { type, from, to, term, index, logTerm, force };
       const lostLeader = r.uvarint('lostLeader');
       if (lostLeader === 0)
         throw new PeerProtocolError(PeerProtocolErrorCode.BadValue, 'lostLeader: flagged but 0');
-      return { type, ...env, index, logTerm, force, lostLeader };
+      return { type, from, to, term, index, logTerm, force, lostLeader };
     }
     case 'MsgVoteResp':
     case 'MsgPreVoteResp':
-      return { type, ...env, reject: r.bool('reject') };
+      return { type, from, to, term, reject: r.bool('reject') };
     case 'MsgSnap':
-      return { type, ...env, snapshot: readSnapshot(r) };
+      return { type, from, to, term, snapshot: readSnapshot(r) };
     case 'MsgTimeoutNow':
-      return { type, ...env };
+      return { type, from, to, term };
     case 'MsgProp': {
       const n = r.count('entries', 2);
       const entries: Pick<Entry, 'type' | 'data'>[] = [];
@@ -371,17 +372,17 @@ function readMessage(r: ByteReader): Message {
         const etype = readEntryType(r);
         entries.push({ type: etype, data: r.bytes('entry data') });
       }
-      return { type, ...env, entries };
+      return { type, from, to, term, entries };
     }
     case 'MsgReadIndex':
-      return { type, ...env, context: r.string('context', MAX_STRING_BYTES) };
+      return { type, from, to, term, context: r.string('context', MAX_STRING_BYTES) };
     case 'MsgReadIndexResp': {
       const index = r.uvarint('index');
       const context = r.string('context', MAX_STRING_BYTES);
-      return { type, ...env, index, context };
+      return { type, from, to, term, index, context };
     }
     case 'MsgTransferLeader':
-      return { type, ...env, transferee: r.uvarint('transferee') };
+      return { type, from, to, term, transferee: r.uvarint('transferee') };
     default:
       return unreachable(type);
   }

@@ -95,7 +95,9 @@ export class InboundStream extends InboundConnection {
     if (frame.kind !== 'messages') this.unexpected(`${frame.kind} frame on the message stream`);
     for (const m of frame.messages) this.checkAddressing(m);
     // Delivered only after the whole frame validated: a bad frame delivers nothing.
-    frame.messages.forEach((m, i) => this.hooks.deliver(m, i === 0 ? frameBytes : 0));
+    const messages = frame.messages;
+    for (let i = 0; i < messages.length; i++)
+      this.hooks.deliver(messages[i] as Message, i === 0 ? frameBytes : 0);
   }
 }
 

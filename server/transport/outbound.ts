@@ -35,12 +35,16 @@ import type WebSocket from 'ws';
 import type { TimerHandle } from '../platform/timers.js';
 import type { Message } from '../raft/types.js';
 import { Backoff } from './backoff.js';
-import { encodeMessage, encodeMessagesFrame, MESSAGES_FRAME_OVERHEAD_BYTES } from './codec.js';
+import { MESSAGES_FRAME_OVERHEAD_BYTES } from './codec.js';
 import { describeCause, type MutablePeerStats, type TransportContext } from './context.js';
 import { Dial } from './dialer.js';
+import { MessagesFrameBuilder } from './frame-builder.js';
 import { Channel, REFUSAL_CODES } from './handshake.js';
 
 export type StreamState = 'idle' | 'dialing' | 'open' | 'backoff' | 'closed';
+
+/** ws.send's options for every frame (one object, not one per frame). */
+const SEND_BINARY = { binary: true } as const;
 
 export interface StreamEvents {
   onConnected(peerId: number): void;
@@ -56,8 +60,10 @@ export class OutboundStream {
   private backoffTimer: TimerHandle | undefined;
   private pingTimer: TimerHandle | undefined;
   private awaitingPong = false;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** The messages queued since the last flush, encoded, and the frames they leave in. */
+  private readonly frames = new MessagesFrameBuilder();
+  /** Passed with each frame to `ws.send`: the frame builder learns when it may reuse its buffer. */
+  private frameWritten: () => void = () => undefined;
   private flushScheduled = false;
   /** The commit notice waiting for the next frame (see the file comment), encoded. */
   private notice: Uint8Array | undefined;
@@ -115,13 +121,17 @@ export class OutboundStream {
       this.wake();
       return;
     }
-    const encoded = encodeMessage(message);
+    // Encoded straight behind the messages queued before it (frame-builder.ts); taken back out if
+    // it is dropped.
+    const encodedBytes = this.frames.add(message);
     const { maxFrameBytes, maxQueuedBytesPerPeer } = this.ctx.options;
-    if (encoded.length + MESSAGES_FRAME_OVERHEAD_BYTES > maxFrameBytes) {
+    if (encodedBytes + MESSAGES_FRAME_OVERHEAD_BYTES > maxFrameBytes) {
+      this.frames.removeLast();
       this.drop(1, 'message larger than maxFrameBytes');
       return;
     }
-    if (ws.bufferedAmount + this.pendingBytes + encoded.length > maxQueuedBytesPerPeer) {
+    if (ws.bufferedAmount + this.frames.pendingBytes > maxQueuedBytesPerPeer) {
+      this.frames.removeLast();
       this.drop(1, 'maxQueuedBytesPerPeer exceeded');
       return;
     }
@@ -135,12 +145,10 @@ export class OutboundStream {
         this.stats.supersededNotices += 1;
       }
       if (message.entries.length === 0 && this.ctx.options.commitNoticeDelayMs > 0) {
-        this.holdNotice(encoded, message.term, message.commit);
+        this.holdNotice(this.frames.takeLast(), message.term, message.commit);
         return;
       }
     }
-    this.pending.push(encoded);
-    this.pendingBytes += encoded.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -197,33 +205,20 @@ export class OutboundStream {
       this.discardPending();
       return;
     }
-    if (this.notice !== undefined) {
-      // It was queued before everything pending: it goes first.
-      this.pending.unshift(this.notice);
-      this.pendingBytes += this.notice.length;
-      this.clearNotice();
-    }
+    // The notice was queued before everything pending: it goes first.
+    let first = this.notice;
+    this.clearNotice();
     const limit = this.ctx.options.maxFrameBytes - MESSAGES_FRAME_OVERHEAD_BYTES;
-    let batch: Uint8Array[] = [];
-    let batchBytes = 0;
-    for (const m of this.pending) {
-      if (batchBytes + m.length > limit && batch.length > 0) {
-        this.sendFrame(ws, batch);
-        batch = [];
-        batchBytes = 0;
-      }
-      batch.push(m);
-      batchBytes += m.length;
+    while (first !== undefined || this.frames.pendingCount > 0) {
+      const frame = this.frames.take(limit, first);
+      first = undefined;
+      this.sendFrame(ws, frame, this.frames.lastFrameMessages);
     }
-    if (batch.length > 0) this.sendFrame(ws, batch);
-    this.pending = [];
-    this.pendingBytes = 0;
   };
 
-  private sendFrame(ws: WebSocket, batch: Uint8Array[]): void {
-    const frame = encodeMessagesFrame(batch);
-    ws.send(frame, { binary: true });
-    this.stats.sentMessages += batch.length;
+  private sendFrame(ws: WebSocket, frame: Uint8Array, messages: number): void {
+    ws.send(frame, SEND_BINARY, this.frameWritten);
+    this.stats.sentMessages += messages;
     this.stats.sentFrames += 1;
     this.stats.sentBytes += frame.length;
     if (this.dropping) {
@@ -233,10 +228,9 @@ export class OutboundStream {
   }
 
   private discardPending(): void {
-    const count = this.pending.length + (this.notice === undefined ? 0 : 1);
+    const count = this.frames.pendingCount + (this.notice === undefined ? 0 : 1);
     if (count > 0) this.drop(count, 'stream lost before flush');
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.frames.clear();
     this.clearNotice();
   }
 
@@ -268,6 +262,7 @@ export class OutboundStream {
   private onReady(ws: WebSocket, url: URL): void {
     this.dial = undefined;
     this.ws = ws;
+    this.frameWritten = this.frames.connected();
     this.state = 'open';
     this.probing = false;
     this.closedByPeer = false;

@@ -25,6 +25,11 @@ export class ByteWriter {
     return this.pos;
   }
 
+  /** Bytes the buffer holds before it must grow. */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
@@ -70,10 +75,38 @@ export class ByteWriter {
   }
 
   string(value: string): void {
-    this.bytes(utf8Encoder.encode(value));
+    // Heartbeats carry an empty context: no encoder call (and no empty array) for it.
+    if (value.length === 0) this.uvarint(0);
+    else this.bytes(utf8Encoder.encode(value));
   }
 
-  /** The written bytes (a view; the writer must not be used afterwards). */
+  /** Bytes [start, end) of what `from` has written, appended here. */
+  rawFrom(from: ByteWriter, start: number, end: number): void {
+    this.ensure(end - start);
+    this.buf.set(from.buf.subarray(start, end), this.pos);
+    this.pos += end - start;
+  }
+
+  /** A copy of the written bytes [start, end). */
+  copyOf(start: number, end: number): Uint8Array {
+    return this.buf.slice(start, end);
+  }
+
+  /** Forgets everything written after the first `length` bytes. */
+  truncate(length: number): void {
+    if (length < 0 || length > this.pos) throw new RangeError(`transport: cannot truncate to ${length}`);
+    this.pos = length;
+  }
+
+  /**
+   * Starts over at length 0, keeping the buffer. Only once nothing holds a view `finish` returned
+   * any more: the next writes overwrite those bytes.
+   */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** The written bytes (a view: valid until the writer is reset or truncated). */
   finish(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }

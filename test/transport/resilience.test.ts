@@ -1,6 +1,7 @@
 /** Loopback: reconnects, backoff, and dropping (never blocking) when a peer is down or slow. */
 import { expect } from 'chai';
 import { SeededRandom } from '../../server/platform/random.js';
+import { decodeFrame } from '../../server/transport/codec.js';
 import {
   append,
   closedPortUrl,
@@ -133,6 +134,46 @@ describe('PeerTransport (loopback resilience)', function () {
         () => c.inbox.some((m) => m.type === 'MsgHeartbeat' && m.commit === 42),
         'c still served',
       );
+    });
+  });
+
+  context('when a peer reads again after frames waited in the socket', () => {
+    it('receives every frame as it was sent (a frame buffer is reused only after its write)', async () => {
+      let peerSocket: { resume(): void } | undefined;
+      const slow = await FakePeer.start(2, signal, (ws) => {
+        ws.pause();
+        peerSocket = ws;
+      });
+      // No pings: the paused peer could not answer them, and a slow machine must not drop the stream.
+      const a = await Member.start(1, signal, { pingIntervalMs: 0 });
+      members = [a];
+      fakes = [slow];
+      a.transport.addPeer(2, [slow.url]);
+      a.transport.connect(2);
+      await signal.until(() => a.isConnectedTo(2), 'a connected to the paused peer');
+      // 48 frames of 512 KiB (24 MiB, under maxQueuedBytesPerPeer's 32 MiB): more than loopback's
+      // socket buffers hold, so most frames wait in the sender's user space while later frames
+      // are built; each frame's entry is filled with a byte of its own.
+      const rounds = 48;
+      for (let i = 1; i <= rounds; i++) {
+        a.transport.send([append(1, 2, i, 512 * 1024)]);
+        await new Promise<void>((resolve) => setImmediate(resolve)); // one flush, one frame
+      }
+      expect(a.peerStats(2)?.droppedMessages).to.equal(0);
+      peerSocket?.resume();
+      await signal.until(() => slow.frames.length >= rounds, 'every frame read', 15_000);
+      const indexes: number[] = [];
+      for (const bytes of slow.frames) {
+        const frame = decodeFrame(bytes, 1 << 30);
+        if (frame.kind !== 'messages') continue;
+        for (const m of frame.messages) {
+          if (m.type !== 'MsgApp') continue;
+          const entry = m.entries[0]!;
+          indexes.push(entry.index);
+          expect(entry.data.every((b) => b === entry.index % 251)).to.equal(true);
+        }
+      }
+      expect(indexes).to.deep.equal(Array.from({ length: rounds }, (_, i) => i + 1));
     });
   });
 

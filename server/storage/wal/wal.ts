@@ -30,7 +30,8 @@ import {
 } from '../errors.js';
 import { consoleLogger, type StorageLogger } from '../logger.js';
 import { maybeDecodeFirst, scanSegment } from './decoder.js';
-import { encodeRecord, sealFrame } from './encoder.js';
+import { viewOf } from '../binary.js';
+import { encodeRecord, encodeRecordInto, recordFrameBytes, sealFrame, sealFrameAt } from './encoder.js';
 import { GroupCommitter } from './group-commit.js';
 import type { MetadataRecord, SnapshotMarkerRecord, WalRecord } from './record.js';
 import { WAL_FORMAT_VERSION } from './record.js';
@@ -84,10 +85,13 @@ export interface WalStats {
   segmentsCut: number;
 }
 
-interface Pending {
-  readonly record: WalRecord;
-  readonly frame: Uint8Array;
-}
+/**
+ * The write buffer a batch is encoded into starts this big and is kept between batches up to
+ * KEEP_WRITE_BUFFER_BYTES (a larger batch gets a buffer of its own, dropped after it), so that a
+ * put's batch costs no allocation for its frames.
+ */
+const INITIAL_WRITE_BUFFER_BYTES = 16 * 1024;
+const KEEP_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 interface ResolvedOptions {
   readonly segmentSizeBytes: number;
@@ -133,11 +137,20 @@ export interface WalOpenResult {
 }
 
 export class Wal {
-  private readonly committer: GroupCommitter<Pending>;
+  private readonly committer: GroupCommitter<WalRecord>;
   readonly stats: WalStats = { records: 0, batches: 0, fsyncs: 0, bytes: 0, segmentsCut: 0 };
   private closed = false;
   /** Bytes were written to the active segment since its last fdatasync. */
   private unsyncedWrites = false;
+  /**
+   * Where a batch's frames are encoded (see INITIAL_WRITE_BUFFER_BYTES). Reused only after the
+   * write of the previous chunk resolved: the group commit runs one flush at a time, a flush
+   * awaits each write, and a Disk does not keep `data` once its write settled (disk.ts).
+   */
+  private writeBuffer = new Uint8Array(INITIAL_WRITE_BUFFER_BYTES);
+  private writeView = viewOf(this.writeBuffer);
+  /** The active segment's path (computed once per segment, not once per write). */
+  private activePath: string;
 
   private constructor(
     private readonly disk: Disk,
@@ -156,12 +169,13 @@ export class Wal {
     private lastHardState: HardState | undefined,
     private lastMarker: SnapshotMarkerRecord | undefined,
   ) {
-    this.committer = new GroupCommitter<Pending>(
+    this.committer = new GroupCommitter<WalRecord>(
       (batch, sync) => this.writeBatch(batch, sync),
-      (p) => p.frame.length,
+      recordFrameBytes,
       options.maxBatchBytes,
       () => this.unsyncedWrites,
     );
+    this.activePath = this.pathOfLastSegment();
   }
 
   /** Creates segment 0 in an empty (or missing) `dir` with `records` after the metadata, durably. */
@@ -275,24 +289,26 @@ export class Wal {
    * it resolves once they are written but not yet fdatasync'ed: for records whose loss in a crash
    * is harmless, such as a commit index the leader tells again; the next synced append or
    * `sync()` makes them durable.
+   *
+   * The records are encoded when their batch is written, not here (straight into the WAL's write
+   * buffer, with no copy of their own): neither `records` nor the entries' data may change until
+   * the returned promise settles. (Raft's entries never change once made.)
    */
   append(records: readonly WalRecord[], options: { readonly sync?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
-    const pending: Pending[] = [];
     for (const record of records) {
       assert(record.type !== 'metadata', 'wal: metadata records are written by the WAL itself');
-      const frame = encodeRecord(record);
-      if (frame.length - 8 - 1 > this.options.maxRecordBytes) {
+      const frameBytes = recordFrameBytes(record);
+      if (frameBytes - 8 - 1 > this.options.maxRecordBytes) {
         return Promise.reject(
           new StorageError(
             StorageErrorReason.InvalidConfig,
-            `record of ${frame.length} bytes exceeds maxRecordBytes`,
+            `record of ${frameBytes} bytes exceeds maxRecordBytes`,
           ),
         );
       }
-      pending.push({ record, frame });
     }
-    return this.committer.submit(pending, options.sync ?? true);
+    return this.committer.submit(records, options.sync ?? true);
   }
 
   /** Resolves once everything appended so far is durable. */
@@ -334,44 +350,72 @@ export class Wal {
     return this.committer.failure;
   }
 
-  private get activePath(): string {
+  private pathOfLastSegment(): string {
     return joinPath(this.dir, (this.segmentList[this.segmentList.length - 1] as WalSegmentInfo).file);
   }
 
-  private async writeBatch(batch: readonly Pending[], sync: boolean): Promise<void> {
+  /**
+   * Encodes the batch's frames one after the other into the write buffer, each sealed for the
+   * offset it lands at, and writes them as one chunk (two around a segment cut).
+   */
+  private async writeBatch(batch: readonly WalRecord[], sync: boolean): Promise<void> {
     if (batch.length === 0) {
       if (sync && this.unsyncedWrites) await this.syncActive();
       return;
     }
-    let chunk: Uint8Array[] = [];
+    let total = 0;
+    for (const record of batch) total += recordFrameBytes(record);
+    this.reserveWriteBuffer(0, total);
     let chunkBytes = 0;
     let created = false;
     // The batch-start mark promises recovery that everything before it was durable when it was
     // written; after an unsynced batch (`sync: false`) that is not true, so none is set.
     let first = !this.unsyncedWrites;
-    const put = (frame: Uint8Array): void => {
-      sealFrame(frame, this.activeSizeBytes + chunkBytes, first);
-      first = false;
-      chunk.push(frame);
-      chunkBytes += frame.length;
-    };
-    for (const { record, frame } of batch) {
+    for (const record of batch) {
       const size = this.activeSizeBytes + chunkBytes;
-      if (size > this.activeHeaderBytes && size + frame.length > this.options.segmentSizeBytes) {
+      if (size > this.activeHeaderBytes && size + recordFrameBytes(record) > this.options.segmentSizeBytes) {
         // a segment is synced in full before the next one exists
-        await this.writeChunk(concatBytes(chunk), true);
-        chunk = [];
-        chunkBytes = 0;
-        this.cut(put);
+        await this.writeChunk(this.writeBuffer.subarray(0, chunkBytes), true);
+        chunkBytes = this.cut(first);
+        first = false;
         created = true;
       }
-      put(frame);
+      chunkBytes += this.encodeFrame(record, chunkBytes, first);
+      first = false;
       this.track(record);
     }
-    await this.writeChunk(concatBytes(chunk), sync);
+    await this.writeChunk(this.writeBuffer.subarray(0, chunkBytes), sync);
+    if (this.writeBuffer.length > KEEP_WRITE_BUFFER_BYTES) this.setWriteBuffer(INITIAL_WRITE_BUFFER_BYTES);
     this.stats.records += batch.length;
     this.stats.batches++;
     if (created) await io(() => this.disk.fsyncDir(this.dir));
+  }
+
+  /**
+   * Encodes `record` at `at` of the write buffer (growing it if needed), sealed for the offset it
+   * lands at in the active segment; returns the frame's length.
+   */
+  private encodeFrame(record: WalRecord, at: number, batchStart: boolean): number {
+    this.reserveWriteBuffer(at, recordFrameBytes(record));
+    const frameBytes = encodeRecordInto(record, this.writeBuffer, this.writeView, at);
+    sealFrameAt(this.writeBuffer, this.writeView, at, frameBytes, this.activeSizeBytes + at, batchStart);
+    return frameBytes;
+  }
+
+  /** Makes room for `extra` bytes after the first `used` ones of the write buffer (kept). */
+  private reserveWriteBuffer(used: number, extra: number): void {
+    const need = used + extra;
+    if (need <= this.writeBuffer.length) return;
+    let size = this.writeBuffer.length * 2;
+    while (size < need) size *= 2;
+    const old = this.writeBuffer;
+    this.setWriteBuffer(size);
+    this.writeBuffer.set(old.subarray(0, used));
+  }
+
+  private setWriteBuffer(sizeBytes: number): void {
+    this.writeBuffer = new Uint8Array(sizeBytes);
+    this.writeView = viewOf(this.writeBuffer);
   }
 
   /**
@@ -392,11 +436,13 @@ export class Wal {
       if (before === 0) {
         // A new segment's file is created by its first write (once per segment: no fast path).
         await this.disk.appendAt(path, before, bytes);
-        await this.preallocateFor(path, end);
+        const extended = this.preallocateFor(path, end);
+        if (extended !== undefined) await extended;
         if (synced) await this.disk.fdatasync(path);
       } else {
         // Extended before the write, so that its fdatasync makes the new size durable too.
-        await this.preallocateFor(path, end);
+        const extended = this.preallocateFor(path, end);
+        if (extended !== undefined) await extended;
         if (synced) await this.disk.appendAtSynced(path, before, bytes);
         else await this.disk.appendAt(path, before, bytes);
       }
@@ -418,13 +464,16 @@ export class Wal {
    * Extends the active segment's file with zeros when records up to `end` would reach its end,
    * so that it keeps `preallocateBytes` of room after them.
    */
-  private async preallocateFor(path: string, end: number): Promise<void> {
+  private preallocateFor(path: string, end: number): Promise<void> | undefined {
+    // Not an async function: nearly every write has room already, and awaiting an async call
+    // that returns at once still costs a promise and a microtask per batch.
     const ahead = this.options.preallocateBytes;
-    if (ahead === 0 || end < this.activeFileBytes) return;
+    if (ahead === 0 || end < this.activeFileBytes) return undefined;
     const target = Math.min(this.options.segmentSizeBytes, end + ahead);
-    if (target <= end) return;
-    await this.disk.truncate(path, target);
-    this.activeFileBytes = target;
+    if (target <= end) return undefined;
+    return this.disk.truncate(path, target).then(() => {
+      this.activeFileBytes = target;
+    });
   }
 
   private async syncActive(): Promise<void> {
@@ -434,8 +483,12 @@ export class Wal {
     this.stats.fsyncs++;
   }
 
-  /** Starts a new segment; its header frames are queued through `put` (written with the batch). */
-  private cut(put: (frame: Uint8Array) => void): void {
+  /**
+   * Starts a new segment; its header frames are encoded at the start of the write buffer (written
+   * with the rest of the batch), the first with the batch-start mark when `batchStart`. Returns
+   * their length.
+   */
+  private cut(batchStart: boolean): number {
     const last = this.segmentList[this.segmentList.length - 1] as WalSegmentInfo;
     const seg: WalSegmentInfo = {
       file: formatSegmentName({ seq: last.seq + 1, firstIndex: this.lastIndex + 1 }),
@@ -443,17 +496,20 @@ export class Wal {
       firstIndex: this.lastIndex + 1,
     };
     this.segmentList.push(seg);
+    this.activePath = this.pathOfLastSegment();
     this.activeSizeBytes = 0;
     this.activeFileBytes = 0;
     const header: WalRecord[] = [metadataRecord(this.identity, seg.seq)];
     if (this.lastHardState !== undefined) header.push({ type: 'hardState', hardState: this.lastHardState });
     if (this.lastMarker !== undefined) header.push({ ...this.lastMarker, resetsLog: false });
+    let bytes = 0;
     header.forEach((r, i) => {
-      const frame = encodeRecord(r);
-      put(frame);
-      if (i === 0) this.activeHeaderBytes = frame.length;
+      const frameBytes = this.encodeFrame(r, bytes, i === 0 && batchStart);
+      if (i === 0) this.activeHeaderBytes = frameBytes;
+      bytes += frameBytes;
     });
     this.stats.segmentsCut++;
+    return bytes;
   }
 
   private track(record: WalRecord): void {

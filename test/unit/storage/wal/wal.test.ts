@@ -120,6 +120,37 @@ describe('Wal', () => {
       expect((await reopen(disk)).filter((r) => r.type === 'entry')).to.deep.equal(entryRecords(1, 5));
     });
 
+    it('reuses its write buffer only after the write of the previous batch settled', async () => {
+      // A disk that reads the bytes it was given only at the end of its write, a macrotask later,
+      // as a real write may (disk.ts): a batch encoded over a buffer still being written would
+      // reach the disk in place of the earlier one.
+      const late: Disk = {
+        ...disk.attach(),
+        appendAt: async (p, o, d) => {
+          await new Promise((r) => setImmediate(r));
+          await disk.appendAt(p, o, d);
+        },
+        appendAtSynced: async (p, o, d) => {
+          await new Promise((r) => setImmediate(r));
+          await disk.appendAtSynced(p, o, d);
+        },
+      };
+      await Wal.initialize(late, DIR, ID, []);
+      const { wal } = await Wal.open(late, DIR, ID, {
+        logger: new CollectingLogger(),
+        segmentSizeBytes: 1024,
+      });
+      const appends: Promise<void>[] = [];
+      for (let i = 1; i <= 60; i++) {
+        appends.push(wal.append(entryRecords(i, i)));
+        if (i % 7 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(appends);
+      expect(wal.stats.batches).to.be.greaterThan(2);
+      expect(wal.segments().length).to.be.greaterThan(1);
+      expect((await reopen(disk)).filter((r) => r.type === 'entry')).to.deep.equal(entryRecords(1, 60));
+    });
+
     context('when an append says sync: false', () => {
       it('writes without fdatasync, so a crash may lose it, and the next synced append covers it', async () => {
         const wal = await fresh(disk);
