@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgReader } from './args.js';
 import { openDriver } from './drivers.js';
-import { cpuMs, startCluster, stopCluster } from './targets.js';
+import { cpuMs, firstWrite, startCluster, stopCluster } from './targets.js';
 import { startMember, type MemberHandle } from '../server/index.js';
 import { freePorts } from '../test/helpers/ports.js';
 
@@ -190,15 +190,7 @@ async function runProfile(a: AllocArgs): Promise<void> {
       specs.map((s) => s.clientUrl),
     );
     try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await driver.put('bench/warmup', new Uint8Array(8));
-          break;
-        } catch (e) {
-          if (attempt >= 40) throw e;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
+      await firstWrite(driver, 40);
       await putLoop((k, v) => driver.put(k, v), a.warmup);
       const session = new Session();
       session.connect();

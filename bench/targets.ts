@@ -414,15 +414,7 @@ export async function startCluster(name: TargetName, options: TargetOptions): Pr
   const target = await Target.start(name, options);
   const driver = openDriver(name, target.clientUrls, { client: options.client ?? 'native' });
   try {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await driver.put('bench/warmup', new Uint8Array(8));
-        break;
-      } catch (e) {
-        if (attempt >= 20) throw e;
-        await sleep(250);
-      }
-    }
+    await firstWrite(driver, 20);
     let next = 0;
     const value = new Uint8Array(256);
     const warm = async (): Promise<void> => {
@@ -435,6 +427,19 @@ export async function startCluster(name: TargetName, options: TargetOptions): Pr
     throw e;
   }
   return { target, driver };
+}
+
+/** A first write, retried every 250 ms up to `attempts` times while a new cluster settles. */
+export async function firstWrite(driver: Pick<Driver, 'put'>, attempts: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await driver.put('bench/warmup', new Uint8Array(8));
+      return;
+    } catch (e) {
+      if (attempt >= attempts) throw e;
+      await sleep(250);
+    }
+  }
 }
 
 export async function stopCluster(c: Cluster): Promise<void> {
