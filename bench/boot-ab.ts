@@ -68,7 +68,9 @@ async function makeFixture(argv: readonly string[]): Promise<void> {
     const r = await countedLoop(64, keys, (seq) =>
       c.driver.put(`scale/${seq.toString().padStart(10, '0')}`, value),
     );
-    console.error(`loaded ${r.ops} keys (${r.errors} failed) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    console.error(
+      `loaded ${r.ops} keys (${r.errors} failed) in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+    );
     const members: FixtureMember[] = t.members.map((m) => {
       const at = m.args.indexOf('serve');
       const serveArgs = m.args.slice(at).map((a) => (a === m.dataDir ? DATA_DIR : a));
@@ -153,8 +155,7 @@ const readsOn = async (url: string): Promise<boolean> =>
 
 async function revisionOf(url: string): Promise<number> {
   const j = (await gateway(url, '/v3/maintenance/status', {})) as
-    | { header?: { revision?: string | number } }
-    | undefined;
+    { header?: { revision?: string | number } } | undefined;
   return Number(j?.header?.revision ?? NaN);
 }
 
@@ -201,11 +202,17 @@ async function timeOne(
     if (scenario === 'restart') {
       const t0 = performance.now();
       for (const m of fixture.members) start(m);
-      ms = await until(async () => (await Promise.all(fixture.members.map((m) => readsOn(m.clientUrl)))).some((x) => x), t0);
+      ms = await until(
+        async () => (await Promise.all(fixture.members.map((m) => readsOn(m.clientUrl)))).some((x) => x),
+        t0,
+      );
     } else {
       const others = fixture.members.filter((m) => m.name !== fixture.lagging);
       for (const m of others) start(m);
-      await until(async () => (await Promise.all(others.map((m) => readsOn(m.clientUrl)))).some((x) => x), performance.now());
+      await until(
+        async () => (await Promise.all(others.map((m) => readsOn(m.clientUrl)))).some((x) => x),
+        performance.now(),
+      );
       const revisions = await Promise.all(others.map((m) => revisionOf(m.clientUrl)));
       const target = Math.max(...revisions.filter((r) => Number.isFinite(r)));
       const lagging = fixture.members.find((m) => m.name === fixture.lagging)!;
@@ -227,7 +234,10 @@ async function timeOne(
 
 async function timeBoots(argv: readonly string[]): Promise<void> {
   const fixtureDir = resolve(flag(argv, '--fixture') ?? join(tmpdir(), 'boot-fixture'));
-  const dists = (flag(argv, '--dists') ?? '').split(',').filter((d) => d !== '').map((d) => resolve(d));
+  const dists = (flag(argv, '--dists') ?? '')
+    .split(',')
+    .filter((d) => d !== '')
+    .map((d) => resolve(d));
   if (dists.length === 0) throw new Error('--dists A[,B…] is required');
   const rounds = Number(flag(argv, '--rounds') ?? 3);
   const scenario = flag(argv, '--scenario') === 'catch-up' ? 'catch-up' : 'restart';

@@ -36,7 +36,10 @@ function writeSnapshot(keys: number, path: string): void {
     } as Parameters<StateMachine['apply']>[1]);
   }
   const data = encodeReplicaSnapshot(new MemberRegistry(), machine.snapshot());
-  const file = encodeSnapshot({ metadata: { index: keys, term: 1, confState: { voters: [1], learners: [] } }, data });
+  const file = encodeSnapshot({
+    metadata: { index: keys, term: 1, confState: { voters: [1], learners: [] } },
+    data,
+  });
   writeFileSync(path, file);
   console.log(`wrote ${path}: ${keys} keys, ${(file.length / 2 ** 20).toFixed(0)} MiB`);
 }

@@ -138,7 +138,12 @@ export class HttpGateway {
       try {
         concurrency = await loadGatewayConcurrency();
       } catch (err) {
-        send(res, gatewayErrorReply(toErrorBody(err, (e) => this.ctx.logger.error('gateway: load failed', { error: e }))));
+        send(
+          res,
+          gatewayErrorReply(
+            toErrorBody(err, (e) => this.ctx.logger.error('gateway: load failed', { error: e })),
+          ),
+        );
         return;
       }
       if (concurrency.isConcurrencyPath(path)) {

@@ -59,7 +59,9 @@ export class LazyGrpcDoor {
   /** Starts loading the door now, if it is not loaded yet; a failure is logged (the next connection retries). */
   preload(): void {
     if (this.door !== undefined || this.closing) return;
-    this.loaded().catch((err: unknown) => this.logger.warn('the gRPC door could not be loaded', { error: err }));
+    this.loaded().catch((err: unknown) =>
+      this.logger.warn('the gRPC door could not be loaded', { error: err }),
+    );
   }
 
   async close(graceMs: number): Promise<void> {

@@ -307,7 +307,12 @@ function decode(r: ByteReader): StoreState {
 }
 
 /** One event of revision `rev`; `seen`: the keys of its earlier events (none when it is the only one). */
-function decodeEvent(r: ByteReader, state: StoreState, rev: number, seen: Set<string> | undefined): StoredEvent {
+function decodeEvent(
+  r: ByteReader,
+  state: StoreState,
+  rev: number,
+  seen: Set<string> | undefined,
+): StoredEvent {
   const type = r.u8();
   const key = r.latin1();
   if (key.length === 0 || seen?.has(key) === true)

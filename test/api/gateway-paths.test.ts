@@ -108,6 +108,9 @@ describe('CONCURRENCY_PREFIXES', () => {
     const paths = [...Object.values(CONCURRENCY_UNARY).map((e) => e.gatewayPath), OBSERVE_GATEWAY_PATH];
     expect(paths).to.have.length.above(5);
     for (const path of paths)
-      expect(CONCURRENCY_PREFIXES.some((p) => path.startsWith(p)), path).to.equal(true);
+      expect(
+        CONCURRENCY_PREFIXES.some((p) => path.startsWith(p)),
+        path,
+      ).to.equal(true);
   });
 });

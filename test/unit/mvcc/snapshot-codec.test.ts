@@ -83,7 +83,11 @@ describe('MvccStore', () => {
               expect(t.sizeBytes).to.equal(s.sizeBytes);
               expect(t.snapshot()).to.deep.equal(s.snapshot());
               const first = Math.max(1, s.compactRevision);
-              for (const rev of new Set([first, Math.ceil((first + s.currentRevision) / 2), s.currentRevision]))
+              for (const rev of new Set([
+                first,
+                Math.ceil((first + s.currentRevision) / 2),
+                s.currentRevision,
+              ]))
                 expect(t.range({ ...ALL, revision: rev })).to.deep.equal(s.range({ ...ALL, revision: rev }));
               // Later writes land alike (in the bulk-built index as in the original).
               for (const n of [0, 700, 1500, 1501]) {
