@@ -26,8 +26,9 @@
 import type * as FsModule from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import { constants, performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
+import { gcKindLabel } from '../server/member/gc-metrics.js';
 
 export interface StallTraceOptions {
   /** events shorter than this are not written */
@@ -43,21 +44,6 @@ const fs = createRequire(import.meta.url)('node:fs') as typeof FsModule;
 
 const LOOP_INTERVAL_MS = 10;
 const REMOVE_REPORT_BYTES = 2 ** 20;
-
-function gcKind(kind: number | undefined): string {
-  switch (kind) {
-    case constants.NODE_PERFORMANCE_GC_MINOR:
-      return 'gc-minor';
-    case constants.NODE_PERFORMANCE_GC_MAJOR:
-      return 'gc-major';
-    case constants.NODE_PERFORMANCE_GC_INCREMENTAL:
-      return 'gc-incremental';
-    case constants.NODE_PERFORMANCE_GC_WEAKCB:
-      return 'gc-weak';
-    default:
-      return 'gc-other';
-  }
-}
 
 /** The path an open descriptor names (Linux), or its number. */
 function fdPath(fd: number): string {
@@ -183,7 +169,7 @@ export async function startStallTrace(options: StallTraceOptions): Promise<() =>
     for (const e of list.getEntries()) {
       if (e.duration < thresholdMs) continue;
       emit(
-        gcKind((e as { detail?: { kind?: number } }).detail?.kind),
+        `gc-${gcKindLabel((e as { detail?: { kind?: number } }).detail?.kind)}`,
         performance.timeOrigin + e.startTime,
         e.duration,
       );
