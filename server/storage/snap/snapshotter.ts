@@ -1,7 +1,8 @@
 /**
  * Snapshot files in one directory. Writes are atomic: the file is written under a temporary
  * name, fsynced, renamed into place and the directory fsynced — so after a crash a snapshot is
- * either complete under its final name or absent (a leftover `.tmp` is removed at open).
+ * either complete under its final name or absent (a leftover `.tmp` is removed at open). An obsolete
+ * file is renamed out of the live names before it is removed, gradually (gradual-removal.ts).
  *
  * Loading picks the newest file (by index, then term) that the caller deems eligible (raft-storage
  * accepts only snapshots whose marker reached the WAL). A file that fails its CRC is renamed to
@@ -10,6 +11,7 @@
 import { type Disk, DiskError, DiskErrorCode, joinPath } from '../../platform/disk.js';
 import type { Snapshot, SnapshotMetadata } from '../../raft/types.js';
 import { CorruptionError, InvalidStorageConfigError, io, toStorageError } from '../errors.js';
+import { removeGradually, REMOVING_SUFFIX } from '../gradual-removal.js';
 import type { StorageLogger } from '../logger.js';
 import {
   decodeSnapshot,
@@ -86,6 +88,9 @@ export class Snapshotter {
     for (const name of await io(() => this.disk.list(this.dir))) {
       if (name.endsWith(TMP_SUFFIX)) {
         this.logger.warn(`snap: removing leftover temporary file ${name}`);
+        await io(() => this.disk.remove(joinPath(this.dir, name)));
+      } else if (name.endsWith(REMOVING_SUFFIX)) {
+        // A purge a crash interrupted; at boot nothing else writes yet, so one unlink.
         await io(() => this.disk.remove(joinPath(this.dir, name)));
       }
     }
@@ -340,14 +345,19 @@ export class Snapshotter {
       .filter((s) => s.index <= upToIndex)
       .slice(keep)
       .reverse();
+    // Out of the live names first (durably), then cut down in synced steps (gradual-removal.ts).
+    const retired: string[] = [];
     for (const v of victims) {
+      const path = joinPath(this.dir, v.file);
       try {
-        await this.disk.remove(joinPath(this.dir, v.file));
+        await this.disk.rename(path, path + REMOVING_SUFFIX);
+        retired.push(path + REMOVING_SUFFIX);
       } catch (err) {
         if (!(err instanceof DiskError && err.code === DiskErrorCode.NotFound)) throw toStorageError(err);
       }
     }
     if (victims.length > 0) await io(() => this.disk.fsyncDir(this.dir));
+    for (const path of retired) await io(() => removeGradually(this.disk, path));
     return victims.length;
   }
 }

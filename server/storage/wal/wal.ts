@@ -31,6 +31,7 @@ import {
 import { consoleLogger, type StorageLogger } from '../logger.js';
 import { maybeDecodeFirst, scanSegment } from './decoder.js';
 import { viewOf } from '../binary.js';
+import { removeGradually, REMOVING_SUFFIX } from '../gradual-removal.js';
 import { encodeRecord, encodeRecordInto, recordFrameBytes, sealFrame, sealFrameAt } from './encoder.js';
 import { GroupCommitter } from './group-commit.js';
 import type { MetadataRecord, SnapshotMarkerRecord, WalRecord } from './record.js';
@@ -218,6 +219,7 @@ export class Wal {
   ): Promise<WalOpenResult> {
     validateIdentity(identity);
     const opts = resolveWalOptions(options);
+    await removeLeftovers(disk, dir);
     const segments = await listSegments(disk, dir);
     const records: LocatedRecord[] = [];
     let activeSize = 0;
@@ -322,8 +324,9 @@ export class Wal {
 
   /**
    * Deletes the segments wholly covered by a DURABLE snapshot at `snapshotIndex` (the caller
-   * guarantees the snapshot file and its marker are durable). Oldest first, fsyncing the
-   * directory after each removal, so that a crash never leaves a gap in the middle.
+   * guarantees the snapshot file and its marker are durable). Oldest first, each renamed out of
+   * the segment names and the directory fsynced before the next, so that a crash never leaves a
+   * gap in the middle; each is then removed in synced steps (gradual-removal.ts).
    */
   async releaseTo(snapshotIndex: number): Promise<number> {
     let removed = 0;
@@ -331,10 +334,12 @@ export class Wal {
       const next = this.segmentList[1] as WalSegmentInfo;
       if (next.firstIndex > snapshotIndex + 1) break;
       const victim = this.segmentList[0] as WalSegmentInfo;
-      await io(() => this.disk.remove(joinPath(this.dir, victim.file)));
+      const retired = joinPath(this.dir, victim.file + REMOVING_SUFFIX);
+      await io(() => this.disk.rename(joinPath(this.dir, victim.file), retired));
       await io(() => this.disk.fsyncDir(this.dir));
       this.segmentList.shift();
       removed++;
+      await io(() => removeGradually(this.disk, retired));
     }
     return removed;
   }
@@ -547,6 +552,13 @@ function summarize(records: readonly LocatedRecord[]): {
     }
   }
   return { lastIndex, lastHardState, lastMarker };
+}
+
+/** Segments a crash left half-removed (releaseTo renames them out of the live names first). */
+async function removeLeftovers(disk: Disk, dir: string): Promise<void> {
+  for (const file of await io(() => disk.list(dir)))
+    // At boot nothing else writes yet, so one unlink each.
+    if (file.endsWith(REMOVING_SUFFIX)) await io(() => disk.remove(joinPath(dir, file)));
 }
 
 async function listSegments(disk: Disk, dir: string): Promise<WalSegmentInfo[]> {

@@ -142,5 +142,41 @@ describe('Snapshotter', () => {
       disk.crash();
       expect((await snapshotter.list()).map((s) => s.index)).to.deep.equal([50, 40, 30]);
     });
+
+    it('renames a file out of the snapshot names (durably) before it removes it', async () => {
+      for (const i of [1, 2]) await snapshotter.save(snap(i * 10, 1));
+      const [newest, oldest] = await snapshotter.list();
+      let atRemoval: string[] | undefined;
+      const view = disk.attach();
+      const watched = new Snapshotter(
+        {
+          ...view,
+          remove: async (p) => {
+            // What a crash now would leave, once restarted.
+            disk.crash();
+            atRemoval = await disk.list('data/snap');
+            return view.remove(p);
+          },
+        },
+        'data/snap',
+        logger,
+      );
+      await watched.purge(1, 20).catch(() => undefined);
+      expect(atRemoval).to.deep.equal([newest?.file, `${oldest?.file}.removing`].sort());
+      const again = new Snapshotter(disk, 'data/snap', logger);
+      await again.open('data');
+      expect(await disk.list('data/snap')).to.deep.equal([newest?.file]);
+    });
+
+    it('removes at open a file a crash left half-removed', async () => {
+      await snapshotter.save(snap(10, 1));
+      const [only] = await snapshotter.list();
+      await disk.write(`data/snap/${only?.file}.removing`, new Uint8Array(64));
+      await disk.fsyncDir('data/snap');
+      const again = new Snapshotter(disk, 'data/snap', logger);
+      await again.open('data');
+      expect(await disk.list('data/snap')).to.deep.equal([only?.file]);
+      expect((await again.list()).map((s) => s.index)).to.deep.equal([10]);
+    });
   });
 });

@@ -284,6 +284,29 @@ describe('Wal', () => {
       expect(entriesLeft[0]?.type === 'entry' && entriesLeft[0].entry.index).to.be.at.most(cover);
       expect(await wal.releaseTo(10_000)).to.equal(before.length - 4);
       expect(wal.segments()).to.have.length(1);
+      expect(await disk.list(DIR)).to.deep.equal([wal.segments()[0]?.file]);
+    });
+
+    it('renames a segment out of the segment names (durably) before it removes it', async () => {
+      const wal = await fresh(disk, { segmentSizeBytes: 1024 });
+      for (let i = 1; i <= 100; i++) await wal.append(entryRecords(i, i));
+      expect(wal.segments().length).to.be.greaterThan(1);
+      const first = wal.segments()[0]?.file as string;
+      let atRemoval: string[] | undefined;
+      const remove = disk.remove.bind(disk);
+      disk.remove = async () => {
+        // The process dies here: what does the restarted one find?
+        disk.crash();
+        atRemoval = await disk.list(DIR);
+        throw new Error('crashed');
+      };
+      await wal.releaseTo(wal.segments()[1]?.firstIndex as number).catch(() => undefined);
+      disk.remove = remove;
+      expect(atRemoval).to.include(`${first}.removing`).and.not.include(first);
+      // Open removes what the crash left and reads the log without it.
+      const records = await reopen(disk);
+      expect(await disk.list(DIR)).not.to.include(`${first}.removing`);
+      expect(records.some((r) => r.type === 'entry' && r.entry.index === 100)).to.equal(true);
     });
   });
 
