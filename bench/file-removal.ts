@@ -10,16 +10,7 @@
  * how long the removals took and the WAL loop's p50 / p99 / max latency until a second after they
  * ended. Nothing is asserted.
  */
-import {
-  closeSync,
-  fdatasyncSync,
-  ftruncateSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +19,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NodeDisk } from '../server/platform/node-disk.js';
 import { removeGradually } from '../server/storage/gradual-removal.js';
 import { ArgReader } from './args.js';
-import { percentile } from './stats.js';
+import { describeSyncs, walSyncLoop } from './wal-sync-loop.js';
 
 const MiB = 2 ** 20;
-const WAL_RECORD_BYTES = 4096;
-const WAL_FILE_BYTES = 64 * MiB;
 /** The WAL loop goes on this long after the last removal, for the syncs that trail it. */
 const TRAIL_MS = 1000;
 
@@ -61,11 +50,6 @@ async function oneCase(
   const paths = Array.from({ length: files }, (_, i) => join(dir, `snap-${i}`));
   for (const p of paths) writeFile(p, mib);
   const disk = new NodeDisk();
-  const walPath = join(dir, 'wal');
-  const wal = openSync(walPath, 'w');
-  ftruncateSync(wal, WAL_FILE_BYTES);
-  const record = new Uint8Array(WAL_RECORD_BYTES).fill(1);
-  const latencies: number[] = [];
   const t0 = performance.now();
   let removalMs: number | undefined;
   const removals = Promise.all(
@@ -73,25 +57,15 @@ async function oneCase(
   ).then(() => {
     removalMs = performance.now() - t0;
   });
-  let offset = 0;
-  while (removalMs === undefined || performance.now() - t0 < removalMs + TRAIL_MS) {
-    const t = performance.now();
-    writeSync(wal, record, 0, record.length, offset);
-    fdatasyncSync(wal);
-    latencies.push(performance.now() - t);
-    offset = (offset + WAL_RECORD_BYTES) % (WAL_FILE_BYTES - WAL_RECORD_BYTES);
-    // Let the removals' callbacks in between two syncs.
-    await new Promise((r) => setImmediate(r));
-  }
+  const latencies = await walSyncLoop(
+    dir,
+    () => removalMs === undefined || performance.now() - t0 < removalMs + TRAIL_MS,
+  );
   await removals;
   await disk.close();
-  closeSync(wal);
-  unlinkSync(walPath);
   return (
     `${mode === 'unlink' ? 'one unlink' : `steps of ${stepMiB} MiB`}, ${files} × ${mib} MiB: ` +
-    `removed in ${(removalMs ?? NaN).toFixed(0)} ms; WAL fdatasync n ${latencies.length}, ` +
-    `p50 ${percentile(latencies, 50).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, ` +
-    `max ${Math.max(...latencies).toFixed(1)} ms`
+    `removed in ${(removalMs ?? NaN).toFixed(0)} ms; ${describeSyncs(latencies)}`
   );
 }
 

@@ -9,21 +9,12 @@
  * appended. Prints, per case and round (the two modes back to back), the writers' final sync and
  * the WAL loop's p50 / p99 / max latency until the writers are done. Nothing is asserted.
  */
-import {
-  closeSync,
-  fdatasyncSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fdatasyncSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { percentile } from './stats.js';
+import { describeSyncs, walSyncLoop } from './wal-sync-loop.js';
 
 interface WriterJob {
   readonly path: string;
@@ -38,8 +29,6 @@ interface WriterResult {
 }
 
 const APPEND_BYTES = 256 * 1024;
-const WAL_RECORD_BYTES = 4096;
-const WAL_FILE_BYTES = 64 * 2 ** 20;
 
 function writeSnapshotLike(job: WriterJob): WriterResult {
   const fd = openSync(job.path, 'w');
@@ -64,10 +53,6 @@ function writeSnapshotLike(job: WriterJob): WriterResult {
 
 /** One case: the WAL loop's latencies while `writers` threads write and sync their files. */
 async function oneCase(dir: string, mib: number, writers: number, paceMiB: number): Promise<string> {
-  const wal = openSync(join(dir, 'wal'), 'w');
-  ftruncateSync(wal, WAL_FILE_BYTES);
-  const record = new Uint8Array(WAL_RECORD_BYTES).fill(1);
-  const latencies: number[] = [];
   const results: WriterResult[] = [];
   let running = writers;
   for (let i = 0; i < writers; i++) {
@@ -78,24 +63,12 @@ async function oneCase(dir: string, mib: number, writers: number, paceMiB: numbe
       running--;
     });
   }
-  let offset = 0;
-  while (running > 0) {
-    const t = performance.now();
-    writeSync(wal, record, 0, record.length, offset);
-    fdatasyncSync(wal);
-    latencies.push(performance.now() - t);
-    offset = (offset + WAL_RECORD_BYTES) % (WAL_FILE_BYTES - WAL_RECORD_BYTES);
-    // Let the workers' messages in between two syncs.
-    await new Promise((r) => setImmediate(r));
-  }
-  closeSync(wal);
+  const latencies = await walSyncLoop(dir, () => running > 0);
   const finalSync = Math.max(...results.map((r) => r.finalSyncMs));
   const write = Math.max(...results.map((r) => r.writeMs));
   return (
     `${writers} × ${mib} MiB, ${paceMiB === 0 ? 'one sync at the end' : `a sync every ${paceMiB} MiB`}: ` +
-    `write ${write.toFixed(0)} ms, final sync ${finalSync.toFixed(0)} ms; WAL fdatasync ` +
-    `n ${latencies.length}, p50 ${percentile(latencies, 50).toFixed(1)}, p99 ${percentile(latencies, 99).toFixed(1)}, ` +
-    `max ${Math.max(...latencies).toFixed(1)} ms`
+    `write ${write.toFixed(0)} ms, final sync ${finalSync.toFixed(0)} ms; ${describeSyncs(latencies)}`
   );
 }
 
