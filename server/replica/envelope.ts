@@ -8,6 +8,7 @@
  *   bytes 10-   payload (opaque here)
  */
 import { assert } from '../assert.js';
+import { entryBytes } from '../raft/entry-bytes.js';
 
 const VERSION = 1;
 const HEADER_BYTES = 10;
@@ -27,8 +28,8 @@ export function encodeEnvelope(
   kind: EnvelopeKind = EnvelopeKind.Command,
 ): Uint8Array {
   assert(Number.isSafeInteger(requestId) && requestId >= 0, 'envelope: bad request id');
-  const out = new Uint8Array(HEADER_BYTES + command.length);
-  const view = new DataView(out.buffer);
+  const out = entryBytes.alloc(HEADER_BYTES + command.length);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out[0] = VERSION;
   out[1] = kind;
   view.setBigUint64(2, BigInt(requestId));

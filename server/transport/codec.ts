@@ -20,6 +20,7 @@ import { unreachable } from '../assert.js';
 import type { ConfState, Entry, EntryType, Message, MsgSnap, Snapshot } from '../raft/types.js';
 import { PeerProtocolError, PeerProtocolErrorCode } from './errors.js';
 import { ByteReader, ByteWriter } from './wire.js';
+import { entryBytes } from '../raft/entry-bytes.js';
 
 export const FRAME_MAGIC_0 = 0x43;
 export const FRAME_MAGIC_1 = 0x50;
@@ -287,7 +288,7 @@ function readEntry(r: ByteReader): Entry {
   const term = r.uvarint('entry term');
   const index = r.uvarint('entry index');
   const type = readEntryType(r);
-  const data = r.bytes('entry data');
+  const data = r.bytes('entry data', undefined, entryBytes);
   return { term, index, type, data };
 }
 
@@ -370,7 +371,7 @@ function readMessage(r: ByteReader): Message {
       const entries: Pick<Entry, 'type' | 'data'>[] = [];
       for (let i = 0; i < n; i++) {
         const etype = readEntryType(r);
-        entries.push({ type: etype, data: r.bytes('entry data') });
+        entries.push({ type: etype, data: r.bytes('entry data', undefined, entryBytes) });
       }
       return { type, from, to, term, entries };
     }

@@ -4,6 +4,7 @@
  * `PeerProtocolError`; it never reads past its end and never allocates more than the remaining
  * input justifies.
  */
+import type { BytePool } from '../byte-pool.js';
 import { PeerProtocolError, PeerProtocolErrorCode } from './errors.js';
 
 const TWO_POW_7 = 128;
@@ -179,14 +180,15 @@ export class ByteReader {
   }
 
   /** Length-prefixed bytes, copied (decoded values must not pin the socket's receive buffer). */
-  bytes(what: string, maxBytes = Number.MAX_SAFE_INTEGER): Uint8Array {
+  /** A fresh copy of the next length-prefixed bytes, carved from `pool` when one is given. */
+  bytes(what: string, maxBytes = Number.MAX_SAFE_INTEGER, pool?: BytePool): Uint8Array {
     const n = this.uvarint(what);
     if (n > maxBytes) {
       throw new PeerProtocolError(PeerProtocolErrorCode.TooLarge, `${what}: ${n} bytes exceeds ${maxBytes}`);
     }
     this.need(n, what);
     // A fresh copy: on a Node Buffer, `slice` would return a view.
-    const out = new Uint8Array(n);
+    const out = pool === undefined ? new Uint8Array(n) : pool.alloc(n);
     out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;

@@ -6,6 +6,7 @@
  * A frame that passes its CRC but cannot be decoded was written by us and damaged in a way the CRC
  * could not see, or by a newer format: either way it is corruption, reported with file and offset.
  */
+import { entryBytes } from '../../raft/entry-bytes.js';
 import { EntryType } from '../../raft/types.js';
 import { maybeGetU64, utf8, viewOf } from '../binary.js';
 import { CorruptionError } from '../errors.js';
@@ -160,7 +161,7 @@ function decodePayload(
           term: u64(0, 'entry'),
           index,
           type: kind === 1 ? EntryType.ConfChange : EntryType.Normal,
-          data: index <= entriesAfter ? LEFT_OUT : payload.slice(17),
+          data: index <= entriesAfter ? LEFT_OUT : copyToPool(payload.subarray(17)),
         },
       };
     }
@@ -204,4 +205,11 @@ function u32(bytes: Uint8Array, at: number): number {
       ((bytes[at + 3] as number) << 24)) >>>
     0
   );
+}
+
+/** An entry's data copied out of the segment read (which is then let go) into the entries' pool. */
+function copyToPool(bytes: Uint8Array): Uint8Array {
+  const out = entryBytes.alloc(bytes.length);
+  out.set(bytes);
+  return out;
 }

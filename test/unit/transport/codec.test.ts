@@ -65,6 +65,29 @@ const EXAMPLES: readonly Message[] = [
 
 describe('peer codec', () => {
   describe('#encodeMessage / #decodeMessage', () => {
+    it('decodes entries into views of a shared block, not an ArrayBuffer each', () => {
+      const m: Message = {
+        type: 'MsgApp',
+        from: 1,
+        to: 2,
+        term: 3,
+        logTerm: 3,
+        index: 10,
+        commit: 9,
+        entries: [1, 2, 3].map((i) => ({
+          index: 10 + i,
+          term: 3,
+          type: 'normal',
+          data: new Uint8Array(300).fill(i),
+        })),
+      };
+      const decoded = decodeMessage(encodeMessage(m));
+      expect(decoded).to.deep.equal(m);
+      const data = decoded.type === 'MsgApp' ? decoded.entries.map((e) => e.data) : [];
+      expect(data).to.have.length(3);
+      expect(new Set(data.map((d) => d.buffer)).size).to.equal(1);
+    });
+
     for (const m of EXAMPLES) {
       it(`round-trips a ${m.type}`, () => {
         expect(decodeMessage(encodeMessage(m))).to.deep.equal(m);
