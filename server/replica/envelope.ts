@@ -8,7 +8,7 @@
  *   bytes 10-   payload (opaque here)
  */
 import { assert } from '../assert.js';
-import { entryBytes } from '../raft/entry-bytes.js';
+import { entryBytes } from '../entry-bytes.js';
 
 const VERSION = 1;
 const HEADER_BYTES = 10;

@@ -20,7 +20,7 @@ import { unreachable } from '../assert.js';
 import type { ConfState, Entry, EntryType, Message, MsgSnap, Snapshot } from '../raft/types.js';
 import { PeerProtocolError, PeerProtocolErrorCode } from './errors.js';
 import { ByteReader, ByteWriter } from './wire.js';
-import { entryBytes } from '../raft/entry-bytes.js';
+import { entryBytes } from '../entry-bytes.js';
 
 export const FRAME_MAGIC_0 = 0x43;
 export const FRAME_MAGIC_1 = 0x50;

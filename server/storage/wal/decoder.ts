@@ -6,7 +6,7 @@
  * A frame that passes its CRC but cannot be decoded was written by us and damaged in a way the CRC
  * could not see, or by a newer format: either way it is corruption, reported with file and offset.
  */
-import { entryBytes } from '../../raft/entry-bytes.js';
+import { entryBytes } from '../../entry-bytes.js';
 import { EntryType } from '../../raft/types.js';
 import { maybeGetU64, utf8, viewOf } from '../binary.js';
 import { CorruptionError } from '../errors.js';

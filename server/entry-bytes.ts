@@ -8,6 +8,6 @@
  * whole. Used where an entry's data is made: a proposal's envelope (leader), a decoded peer
  * message (follower), the WAL read at boot.
  */
-import { BytePool } from '../byte-pool.js';
+import { BytePool } from './byte-pool.js';
 
 export const entryBytes = new BytePool(64 * 1024);
