@@ -33,4 +33,11 @@ export class BytePool {
     this.offset += (n + 7) & ~7; // 8-byte aligned, as Node's pool
     return out;
   }
+
+  /** A copy of `bytes` (possibly a view of a shared block). */
+  copyOf(bytes: Uint8Array): Uint8Array {
+    const out = this.alloc(bytes.length);
+    out.set(bytes);
+    return out;
+  }
 }

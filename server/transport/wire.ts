@@ -179,17 +179,19 @@ export class ByteReader {
     return n;
   }
 
-  /** Length-prefixed bytes, copied (decoded values must not pin the socket's receive buffer). */
-  /** A fresh copy of the next length-prefixed bytes, carved from `pool` when one is given. */
+  /**
+   * Length-prefixed bytes, copied (decoded values must not pin the socket's receive buffer), into
+   * `pool` when one is given.
+   */
   bytes(what: string, maxBytes = Number.MAX_SAFE_INTEGER, pool?: BytePool): Uint8Array {
     const n = this.uvarint(what);
     if (n > maxBytes) {
       throw new PeerProtocolError(PeerProtocolErrorCode.TooLarge, `${what}: ${n} bytes exceeds ${maxBytes}`);
     }
     this.need(n, what);
+    const src = this.buf.subarray(this.pos, this.pos + n);
     // A fresh copy: on a Node Buffer, `slice` would return a view.
-    const out = pool === undefined ? new Uint8Array(n) : pool.alloc(n);
-    out.set(this.buf.subarray(this.pos, this.pos + n));
+    const out = pool === undefined ? new Uint8Array(src) : pool.copyOf(src);
     this.pos += n;
     return out;
   }

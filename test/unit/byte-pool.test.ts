@@ -24,6 +24,16 @@ describe('BytePool', () => {
     expect(pool.alloc(8).buffer).to.equal(a.buffer);
   });
 
+  it('copies bytes into the shared block', () => {
+    const pool = new BytePool(64);
+    const first = pool.alloc(4);
+    const src = new Uint8Array([5, 6, 7]);
+    const copy = pool.copyOf(src);
+    src[0] = 0;
+    expect([...copy]).to.deep.equal([5, 6, 7]);
+    expect(copy.buffer).to.equal(first.buffer);
+  });
+
   it('hands out empty arrays', () => {
     expect(new BytePool(64).alloc(0).length).to.equal(0);
   });

@@ -161,7 +161,7 @@ function decodePayload(
           term: u64(0, 'entry'),
           index,
           type: kind === 1 ? EntryType.ConfChange : EntryType.Normal,
-          data: index <= entriesAfter ? LEFT_OUT : copyToPool(payload.subarray(17)),
+          data: index <= entriesAfter ? LEFT_OUT : entryBytes.copyOf(payload.subarray(17)),
         },
       };
     }
@@ -205,11 +205,4 @@ function u32(bytes: Uint8Array, at: number): number {
       ((bytes[at + 3] as number) << 24)) >>>
     0
   );
-}
-
-/** An entry's data copied out of the segment read (which is then let go) into the entries' pool. */
-function copyToPool(bytes: Uint8Array): Uint8Array {
-  const out = entryBytes.alloc(bytes.length);
-  out.set(bytes);
-  return out;
 }
