@@ -98,6 +98,7 @@ export class Connection {
   private readonly slotWaiters: (() => void)[] = [];
   private closedError: ClientError | undefined;
   private draining = false;
+  private drainReason = '';
   /** Streams that cannot move to another connection (a snapshot): closing waits for them too. */
   private holds = 0;
   /** Frames received so far: any frame proves the member is not frozen. */
@@ -246,8 +247,12 @@ export class Connection {
     else this.socket.close(4000, 'member unresponsive');
   }
 
-  /** Closes once every pending request is answered (after a move to another member). */
-  closeWhenIdle(): void {
+  /**
+   * Closes once every pending request is answered (after a move to another member, or once its
+   * token cannot be renewed).
+   */
+  closeWhenIdle(reason = 'moved to another member'): void {
+    if (!this.draining) this.drainReason = reason;
     this.draining = true;
     this.maybeCloseIdle();
   }
@@ -269,7 +274,7 @@ export class Connection {
 
   private maybeCloseIdle(): void {
     if (this.draining && this.pending.size === 0 && this.holds === 0)
-      this.close(1000, 'moved to another member');
+      this.close(1000, this.drainReason);
   }
 
   private sendFrame(frame: ClientFrame): void {

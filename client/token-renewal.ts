@@ -20,9 +20,12 @@
  *   sent exactly once more: N concurrent refusals cost one authentication.
  * - A caller's signal ends its own wait, never the shared renewal; the renewal has its own
  *   deadline (requestTimeoutMs) and ends with the connection (hence with the client).
- * - A wrong password (AUTH_FAILED, e.g. the user's password was changed) closes the connection:
- *   every waiter gets the UnauthenticatedError, and the next dial fails with it too, so nothing
- *   loops. Auth turned off meanwhile (AUTH_NOT_ENABLED) stops the renewals.
+ * - A wrong password (AUTH_FAILED, e.g. the user's password was changed) ends the connection's
+ *   renewals: every waiter, and every request or refusal after it, gets the UnauthenticatedError,
+ *   and the connection closes once the requests already sent are answered (closed at once, one
+ *   sent meanwhile would be lost with it: an IndeterminateError for a write the member refused).
+ *   The next dial fails with it too, so nothing loops. Auth turned off meanwhile
+ *   (AUTH_NOT_ENABLED) stops the renewals.
  */
 import type { Connection } from './connection.js';
 import { ClientError, RequestTimeoutError } from './errors.js';
@@ -54,6 +57,8 @@ export class ConnectionAuth {
   private renewAtMs = Number.POSITIVE_INFINITY;
   private expiresAtMs = Number.POSITIVE_INFINITY;
   private readonly lifetime = new AbortController();
+  /** The AUTH_FAILED a renewal got: this socket's token cannot be renewed any more. */
+  private failure: ClientError | undefined;
 
   private constructor(
     private readonly conn: Connection,
@@ -96,6 +101,7 @@ export class ConnectionAuth {
    * Returns the generation the request goes out under (for `renewAfter`).
    */
   async ready(signal: AbortSignal): Promise<number> {
+    if (this.failure !== undefined) throw this.failure;
     if (this.ctx.options.clock.nowMs() >= this.renewAtMs) {
       try {
         await abortable(this.renew('renewal'), signal);
@@ -118,6 +124,7 @@ export class ConnectionAuth {
 
   /** The single-flight renewal (see the file comment). */
   private renew(reason: AuthenticateReason): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.inflight === undefined) {
       const run = this.renewOnce(reason).finally(() => {
         if (this.inflight === run) this.inflight = undefined;
@@ -139,8 +146,11 @@ export class ConnectionAuth {
       if (!(await this.authenticate(reason, AbortSignal.any([this.lifetime.signal, deadline.signal]))))
         this.stop(undefined);
     } catch (e) {
-      if (e instanceof ClientError && e.code === 'AUTH_FAILED')
-        this.conn.close(1000, 'authentication failed');
+      if (e instanceof ClientError && e.code === 'AUTH_FAILED') {
+        this.failure = e;
+        this.stop(undefined);
+        this.conn.closeWhenIdle('authentication failed');
+      }
       throw e;
     } finally {
       clock.clearTimeout(timer);

@@ -7,7 +7,12 @@
  * wins) and refuse any other request whose socket token expired or was invalidated.
  */
 import { expect } from 'chai';
-import { UnauthenticatedError, type ClientStatus, type WatchBatch } from '../../../client/index.js';
+import {
+  UnauthenticatedError,
+  type ClientOptions,
+  type ClientStatus,
+  type WatchBatch,
+} from '../../../client/index.js';
 import type { RequestFrame, ServerFrame } from '../../../client/protocol/index.js';
 import type { ManualClock } from '../../helpers/manual-clock.js';
 import type { FakeCluster, FakeSession, Interception } from './fake-server.js';
@@ -15,6 +20,7 @@ import { drive, rig, settle, settled, until } from './helpers.js';
 
 const TTL_SEC = 30;
 const AUTH_FAILED = { code: 'AUTH_FAILED', message: 'authentication failed', details: {} } as const;
+const UNAUTHENTICATED = { code: 'UNAUTHENTICATED', message: 'invalid auth token', details: {} } as const;
 
 /** Auth on the fake members: tokens with a TTL from their issue, per socket. */
 class FakeAuth {
@@ -24,9 +30,16 @@ class FakeAuth {
   issued = 0;
   authenticateCalls = 0;
   failedAuthentications = 0;
+  /** The socket of each failed authentication, in order. */
+  readonly failedOn: FakeSession[] = [];
   refusals = 0;
   /** While set, `auth.authenticate` is held until `release()`. */
   holding = false;
+  /**
+   * While set, every other request is held until `release()`, then checked against its socket's
+   * token as it is then (a request that reached a member just as the password changed).
+   */
+  holdingRequests = false;
   private readonly held: (() => void)[] = [];
   private readonly tokens = new Map<FakeSession, { serial: number; expiresAtMs: number }>();
 
@@ -41,6 +54,10 @@ class FakeAuth {
     for (const answer of this.held.splice(0)) answer();
   }
 
+  get heldCount(): number {
+    return this.held.length;
+  }
+
   private intercept(frame: RequestFrame, session: FakeSession): Interception {
     if (frame.method === 'auth.authenticate') {
       this.authenticateCalls++;
@@ -51,15 +68,26 @@ class FakeAuth {
       const result = this.resultOf(frame, session);
       return result === undefined ? { action: 'error', error: AUTH_FAILED } : { action: 'result', result };
     }
-    const t = this.tokens.get(session);
-    if (t === undefined || t.serial < this.validFrom || t.expiresAtMs <= this.clock.nowMs()) {
-      this.refusals++;
-      return {
-        action: 'error',
-        error: { code: 'UNAUTHENTICATED', message: 'invalid auth token', details: {} },
-      };
+    if (this.holdingRequests) {
+      this.held.push(() => {
+        if (!this.tokenValid(session)) session.send(this.refusal(frame));
+        else session.release();
+      });
+      return { action: 'hold' };
     }
-    return undefined;
+    if (this.tokenValid(session)) return undefined;
+    this.refusals++;
+    return { action: 'error', error: UNAUTHENTICATED };
+  }
+
+  private tokenValid(session: FakeSession): boolean {
+    const t = this.tokens.get(session);
+    return t !== undefined && t.serial >= this.validFrom && t.expiresAtMs > this.clock.nowMs();
+  }
+
+  private refusal(frame: RequestFrame): ServerFrame {
+    this.refusals++;
+    return { type: 'response', id: frame.id, method: frame.method, error: UNAUTHENTICATED } as ServerFrame;
   }
 
   private answer(frame: RequestFrame, session: FakeSession): ServerFrame {
@@ -72,6 +100,7 @@ class FakeAuth {
     const { password } = frame.params as { password: string };
     if (password !== this.password) {
       this.failedAuthentications++;
+      this.failedOn.push(session);
       return undefined;
     }
     const serial = ++this.issued;
@@ -84,8 +113,10 @@ class FakeAuth {
   }
 }
 
-function authRig(): ReturnType<typeof rig> & { auth: FakeAuth; reasons: () => string[] } {
-  const r = rig({ auth: { username: 'svc', password: 'pw' } });
+function authRig(
+  options: Partial<ClientOptions> = {},
+): ReturnType<typeof rig> & { auth: FakeAuth; reasons: () => string[] } {
+  const r = rig({ auth: { username: 'svc', password: 'pw' }, ...options });
   const auth = new FakeAuth(r.clock, r.cluster);
   const reasons = (): string[] =>
     r.statuses
@@ -204,6 +235,31 @@ describe('token renewal', () => {
       await until(clock, 'nothing more tried', () => true);
       await clock.advance(60_000);
       expect(auth.failedAuthentications).to.equal(2);
+      await client.close();
+    });
+
+    it('answers a write in flight when the renewal fails, instead of losing it', async () => {
+      // A deadline past the renewal time, so that the write waits for its answer, not its timeout.
+      const { client, clock, auth, reasons } = authRig({ requestTimeoutMs: TTL_SEC * 1000 });
+      await client.put('k', 'v');
+      auth.password = 'changed';
+      auth.validFrom = auth.issued + 1;
+      auth.holdingRequests = true;
+      const write = settled(client.put('k', 'w'));
+      await until(clock, 'the write at the member', () => auth.heldCount === 1, 10);
+      // The timer's renewal fails while the write waits for its answer.
+      await clock.advance(TTL_SEC * 1000 * 0.7);
+      expect(auth.failedAuthentications, 'the renewal was refused').to.equal(1);
+      auth.holdingRequests = false;
+      auth.release();
+      const r = await write;
+      // Not an IndeterminateError: the member's answer (a refusal) came back on the open socket.
+      expect(!r.ok && r.error).to.be.instanceOf(UnauthenticatedError);
+      expect(!r.ok && (r.error as UnauthenticatedError).code).to.equal('AUTH_FAILED');
+      expect(auth.refusals, 'the write was refused once, not sent again').to.equal(1);
+      // The refusal shared the failed renewal: one failure per socket (a redial may add its own).
+      expect(auth.failedOn.filter((s) => s === auth.failedOn[0])).to.have.length(1);
+      expect(reasons()).to.deep.equal(['connect']);
       await client.close();
     });
   });
