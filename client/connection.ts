@@ -273,8 +273,7 @@ export class Connection {
   }
 
   private maybeCloseIdle(): void {
-    if (this.draining && this.pending.size === 0 && this.holds === 0)
-      this.close(1000, this.drainReason);
+    if (this.draining && this.pending.size === 0 && this.holds === 0) this.close(1000, this.drainReason);
   }
 
   private sendFrame(frame: ClientFrame): void {

@@ -40,6 +40,23 @@ export function heapGrowthFlag(operatorPercent: number | undefined): string | un
   return operatorPercent === undefined ? `--heap-growing-percent=${HEAP_GROWING_PERCENT}` : undefined;
 }
 
+/**
+ * Threads V8 may give to marking the old generation while the member's code runs (its
+ * `--concurrent-marking-max-worker-num`; V8's default takes every thread of node's pool, 4), unless
+ * the operator's node command line sets it. At 1 GiB of data a leader's full GC marks gigabytes:
+ * with four markers beside it, the member's thread got a fifth of a 2-core machine for hundreds of
+ * ms at a time and every put in flight waited (per-thread schedstat; docs/performance.md, "Four
+ * markers beside the member's thread"). One marker keeps up (the heap stays near its live size)
+ * and leaves the cores to the member. Read when an isolate's heap is set up, so it must be set
+ * before the member's worker starts (serve.ts); the pool itself stays for the parallel phases.
+ */
+export const CONCURRENT_MARKING_WORKERS = 1;
+
+/** The V8 flag `concord serve` sets before it starts its member, or undefined to keep the operator's. */
+export function markingWorkersFlag(operatorGave: boolean): string | undefined {
+  return operatorGave ? undefined : `--concurrent-marking-max-worker-num=${CONCURRENT_MARKING_WORKERS}`;
+}
+
 /** The largest share of the machine's memory the member's heap is given on its own. */
 export const HEAP_MEMORY_FRACTION = 0.75;
 

@@ -12,14 +12,14 @@
  * process's.
  */
 import { totalmem } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { asFlagError, InvalidConfigError, memberConfigFromArgs, resolveFlagConfig } from './config.js';
 import type { MemberConfig, ResolvedMemberConfig } from '../member/config.js';
 import { DataDirLockedError } from '../platform/dir-lock.js';
 import { ListenError } from '../member/listen-error.js';
-import { oldGenerationLimitBytes, processV8FlagMiB } from '../member/v8-heap.js';
-import { planHeap, type HeapPlan } from './heap-plan.js';
+import { oldGenerationLimitBytes, processV8FlagGiven, processV8FlagMiB } from '../member/v8-heap.js';
+import { markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
 
 const err = (text: string): void => void process.stderr.write(`${text}\n`);
 
@@ -64,6 +64,9 @@ function availableMemoryBytes(): number {
 }
 
 function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number> {
+  // V8's flags are the process's: set here, the worker's heap is made with it (heap-plan.ts).
+  const marking = markingWorkersFlag(processV8FlagGiven('concurrent-marking-max-worker-num'));
+  if (marking !== undefined) setFlagsFromString(marking);
   const worker = new Worker(new URL('./serve-worker.js', import.meta.url), {
     workerData: data,
     resourceLimits: { maxOldGenerationSizeMb: plan.oldGenerationMiB },

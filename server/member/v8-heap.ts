@@ -17,30 +17,46 @@ const MiB = 1024 * 1024;
 const DEFAULT_MAX_SEMI_SPACE_MIB = 16;
 
 /**
- * The value in MiB of a V8 size flag (`--max-old-space-size=N`, dashes or underscores) as the
- * process was started: NODE_OPTIONS first, then the command line, the last one winning (what
- * node and V8 do). Undefined when no valid value is given.
+ * Every value given to a V8 flag (`--name=value`, dashes or underscores) as the process was
+ * started, in the order node and V8 read them: NODE_OPTIONS first, then the command line (the
+ * last one wins).
+ */
+export function v8FlagValues(
+  name: string,
+  nodeOptions: string | undefined,
+  execArgv: readonly string[],
+): string[] {
+  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
+  const values: string[] = [];
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const eq = arg.indexOf('=');
+    if (!arg.startsWith('--') || eq < 0) continue;
+    if (arg.slice(2, eq).replace(/_/g, '-') === wanted) values.push(arg.slice(eq + 1));
+  }
+  return values;
+}
+
+/**
+ * The value in MiB of a V8 size flag (`--max-old-space-size=N`) as the process was started: the
+ * last valid one (see `v8FlagValues`). Undefined when no valid value is given.
  */
 export function v8FlagMiB(
   name: string,
   nodeOptions: string | undefined,
   execArgv: readonly string[],
 ): number | undefined {
-  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
-  let value: number | undefined;
-  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
-    const eq = arg.indexOf('=');
-    if (!arg.startsWith('--') || eq < 0) continue;
-    if (arg.slice(2, eq).replace(/_/g, '-') !== wanted) continue;
-    const text = arg.slice(eq + 1);
-    if (/^\d+$/.test(text) && Number(text) > 0) value = Number(text);
-  }
-  return value;
+  const valid = v8FlagValues(name, nodeOptions, execArgv).filter((t) => /^\d+$/.test(t) && Number(t) > 0);
+  return valid.length === 0 ? undefined : Number(valid[valid.length - 1]);
 }
 
 /** The flag in this process (NODE_OPTIONS and `process.execArgv`; a worker inherits both). */
 export function processV8FlagMiB(name: string): number | undefined {
   return v8FlagMiB(name, process.env['NODE_OPTIONS'], process.execArgv);
+}
+
+/** Whether this process was started with the flag (`--name=value`), whatever its value. */
+export function processV8FlagGiven(name: string): boolean {
+  return v8FlagValues(name, process.env['NODE_OPTIONS'], process.execArgv).length > 0;
 }
 
 /** The young generation's share of `heap_size_limit`: 3 semi-spaces (V8's MaxReserved). */

@@ -8,10 +8,12 @@ import {
   HEAP_GROWING_PERCENT,
   HEAP_MEMORY_FRACTION,
   heapGrowthFlag,
+  markingWorkersFlag,
+  CONCURRENT_MARKING_WORKERS,
   planHeap,
 } from '../../../server/cli/heap-plan.js';
 import { heapBytesForQuota } from '../../../server/mvcc/quota.js';
-import { oldGenerationLimitBytes, v8FlagMiB } from '../../../server/member/v8-heap.js';
+import { oldGenerationLimitBytes, v8FlagMiB, v8FlagValues } from '../../../server/member/v8-heap.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -114,6 +116,24 @@ describe('heapGrowthFlag', () => {
     expect(
       heapGrowthFlag(v8FlagMiB('heap-growing-percent', undefined, ['--heap_growing_percent=80'])),
     ).to.equal(undefined);
+  });
+});
+
+describe('markingWorkersFlag', () => {
+  it("gives V8's concurrent marking one thread unless the operator set it, even to 0", () => {
+    expect(CONCURRENT_MARKING_WORKERS).to.equal(1);
+    expect(markingWorkersFlag(false)).to.equal('--concurrent-marking-max-worker-num=1');
+    expect(markingWorkersFlag(true)).to.equal(undefined);
+    // 0 is V8's "every thread of the pool": an operator's choice, kept.
+    const given = v8FlagValues(
+      'concurrent-marking-max-worker-num',
+      '--concurrent_marking_max_worker_num=0',
+      [],
+    );
+    expect(given).to.deep.equal(['0']);
+    expect(v8FlagValues('concurrent-marking-max-worker-num', '--max-old-space-size=96', [])).to.deep.equal(
+      [],
+    );
   });
 });
 
