@@ -33,7 +33,7 @@ import {
 export const HEAP_GROWING_PERCENT = 50;
 
 /**
- * The V8 flag `concord serve` sets before its member loads anything (serve-worker.ts), or
+ * The V8 flag `concord serve` sets before its member's worker starts (serve.ts), or
  * undefined when the operator gave node `--heap-growing-percent` themselves (kept as given).
  */
 export function heapGrowthFlag(operatorPercent: number | undefined): string | undefined {

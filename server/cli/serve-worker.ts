@@ -4,18 +4,11 @@
  * with the process's exit code (`process.exit` in a worker ends the worker with that code, after
  * its 'exit' listeners, such as the data directory lock's, ran).
  */
-import { setFlagsFromString } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import { processV8FlagMiB } from '../member/v8-heap.js';
-import { heapGrowthFlag } from './heap-plan.js';
 import { reportStartFailure, type FromMember, type MemberWorkerData, type ToMember } from './serve.js';
 
 async function run(port: NonNullable<typeof parentPort>, data: MemberWorkerData): Promise<number> {
   const { config } = data;
-  // Before the member loads its state: the heap stays near its live size (heap-plan.ts). V8's
-  // flags are the process's; the main thread's heap is a few MiB either way.
-  const growth = heapGrowthFlag(processV8FlagMiB('heap-growing-percent'));
-  if (growth !== undefined) setFlagsFromString(growth);
   let member;
   try {
     const { startMember } = await import('../member/start-member.js');

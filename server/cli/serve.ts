@@ -19,7 +19,7 @@ import type { MemberConfig, ResolvedMemberConfig } from '../member/config.js';
 import { DataDirLockedError } from '../platform/dir-lock.js';
 import { ListenError } from '../member/listen-error.js';
 import { oldGenerationLimitBytes, processV8FlagGiven, processV8FlagMiB } from '../member/v8-heap.js';
-import { markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
+import { heapGrowthFlag, markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
 
 const err = (text: string): void => void process.stderr.write(`${text}\n`);
 
@@ -64,9 +64,14 @@ function availableMemoryBytes(): number {
 }
 
 function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number> {
-  // V8's flags are the process's: set here, the worker's heap is made with it (heap-plan.ts).
-  const marking = markingWorkersFlag(processV8FlagGiven('concurrent-marking-max-worker-num'));
-  if (marking !== undefined) setFlagsFromString(marking);
+  // V8's flags are the process's, and some are read when an isolate's heap is made: set before
+  // the member's worker starts, unless node was started with them (heap-plan.ts). The main
+  // thread's heap is a few MiB either way.
+  const flags = [
+    heapGrowthFlag(processV8FlagMiB('heap-growing-percent')),
+    markingWorkersFlag(processV8FlagGiven('concurrent-marking-max-worker-num')),
+  ];
+  for (const flag of flags) if (flag !== undefined) setFlagsFromString(flag);
   const worker = new Worker(new URL('./serve-worker.js', import.meta.url), {
     workerData: data,
     resourceLimits: { maxOldGenerationSizeMb: plan.oldGenerationMiB },
