@@ -57,6 +57,21 @@ export function markingWorkersFlag(operatorGave: boolean): string | undefined {
   return operatorGave ? undefined : `--concurrent-marking-max-worker-num=${CONCURRENT_MARKING_WORKERS}`;
 }
 
+/**
+ * The V8 flag that stops V8 from pacing a full GC's marking by wall time (its
+ * `--incremental-marking-task`, on by default), or undefined when the operator's node command line
+ * sets that flag either way. V8 11 (node 20) posts tasks that schedule the whole old generation to
+ * be marked within 500 ms of wall time, whatever its size; what the concurrent marker has not marked
+ * by then, the member's own thread marks at its next allocations, a few ms at a time, until the
+ * cycle ends. With a store of gigabytes that schedule cannot be met, and the member's thread spent
+ * most of its time marking through the leader's worst stalls at 1 GiB (docs/performance.md, "Every
+ * scavenge walks the old generation"). Without the tasks, marking is paced by allocation alone and
+ * the concurrent marker does the rest; the heap's limit still forces a cycle to finish in time.
+ */
+export function markingTaskFlag(operatorGave: boolean): string | undefined {
+  return operatorGave ? undefined : '--no-incremental-marking-task';
+}
+
 /** The largest share of the machine's memory the member's heap is given on its own. */
 export const HEAP_MEMORY_FRACTION = 0.75;
 

@@ -18,8 +18,13 @@ import { asFlagError, InvalidConfigError, memberConfigFromArgs, resolveFlagConfi
 import type { MemberConfig, ResolvedMemberConfig } from '../member/config.js';
 import { DataDirLockedError } from '../platform/dir-lock.js';
 import { ListenError } from '../member/listen-error.js';
-import { oldGenerationLimitBytes, processV8FlagGiven, processV8FlagMiB } from '../member/v8-heap.js';
-import { heapGrowthFlag, markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
+import {
+  oldGenerationLimitBytes,
+  processV8BoolFlagGiven,
+  processV8FlagGiven,
+  processV8FlagMiB,
+} from '../member/v8-heap.js';
+import { heapGrowthFlag, markingTaskFlag, markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
 
 const err = (text: string): void => void process.stderr.write(`${text}\n`);
 
@@ -70,6 +75,7 @@ function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number
   const flags = [
     heapGrowthFlag(processV8FlagMiB('heap-growing-percent')),
     markingWorkersFlag(processV8FlagGiven('concurrent-marking-max-worker-num')),
+    markingTaskFlag(processV8BoolFlagGiven('incremental-marking-task')),
   ];
   for (const flag of flags) if (flag !== undefined) setFlagsFromString(flag);
   const worker = new Worker(new URL('./serve-worker.js', import.meta.url), {

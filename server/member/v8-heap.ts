@@ -37,6 +37,24 @@ export function v8FlagValues(
 }
 
 /**
+ * Whether a V8 boolean flag is given at all as the process was started: `--name`, `--no-name` or
+ * `--name=value`, dashes or underscores, in NODE_OPTIONS or on the command line.
+ */
+export function v8BoolFlagGiven(
+  name: string,
+  nodeOptions: string | undefined,
+  execArgv: readonly string[],
+): boolean {
+  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
+  return [...(nodeOptions ?? '').split(/\s+/), ...execArgv].some((arg) => {
+    if (!arg.startsWith('--')) return false;
+    const eq = arg.indexOf('=');
+    const flag = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
+    return flag === wanted || flag === `no-${wanted}`;
+  });
+}
+
+/**
  * The value in MiB of a V8 size flag (`--max-old-space-size=N`) as the process was started: the
  * last valid one (see `v8FlagValues`). Undefined when no valid value is given.
  */
@@ -57,6 +75,11 @@ export function processV8FlagMiB(name: string): number | undefined {
 /** Whether this process was started with the flag (`--name=value`), whatever its value. */
 export function processV8FlagGiven(name: string): boolean {
   return v8FlagValues(name, process.env['NODE_OPTIONS'], process.execArgv).length > 0;
+}
+
+/** Whether this process was started with the boolean flag, on or off (see `v8BoolFlagGiven`). */
+export function processV8BoolFlagGiven(name: string): boolean {
+  return v8BoolFlagGiven(name, process.env['NODE_OPTIONS'], process.execArgv);
 }
 
 /** The young generation's share of `heap_size_limit`: 3 semi-spaces (V8's MaxReserved). */

@@ -8,12 +8,18 @@ import {
   HEAP_GROWING_PERCENT,
   HEAP_MEMORY_FRACTION,
   heapGrowthFlag,
+  markingTaskFlag,
   markingWorkersFlag,
   CONCURRENT_MARKING_WORKERS,
   planHeap,
 } from '../../../server/cli/heap-plan.js';
 import { heapBytesForQuota } from '../../../server/mvcc/quota.js';
-import { oldGenerationLimitBytes, v8FlagMiB, v8FlagValues } from '../../../server/member/v8-heap.js';
+import {
+  oldGenerationLimitBytes,
+  v8BoolFlagGiven,
+  v8FlagMiB,
+  v8FlagValues,
+} from '../../../server/member/v8-heap.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -133,6 +139,29 @@ describe('markingWorkersFlag', () => {
     expect(given).to.deep.equal(['0']);
     expect(v8FlagValues('concurrent-marking-max-worker-num', '--max-old-space-size=96', [])).to.deep.equal(
       [],
+    );
+  });
+});
+
+describe('markingTaskFlag', () => {
+  it("turns V8's wall-time marking tasks off unless the operator set the flag either way", () => {
+    expect(markingTaskFlag(false)).to.equal('--no-incremental-marking-task');
+    expect(markingTaskFlag(true)).to.equal(undefined);
+    for (const given of [
+      ['--incremental-marking-task'],
+      ['--no-incremental-marking-task'],
+      ['--incremental_marking_task'],
+      ['--no_incremental_marking_task'],
+      ['--incremental-marking-task=false'],
+    ]) {
+      expect(v8BoolFlagGiven('incremental-marking-task', undefined, given), given[0]).to.equal(true);
+    }
+    expect(v8BoolFlagGiven('incremental-marking-task', '--no-incremental-marking-task', [])).to.equal(true);
+    expect(
+      v8BoolFlagGiven('incremental-marking-task', '--incremental-marking', ['--max-old-space-size=96']),
+    ).to.equal(false);
+    expect(v8BoolFlagGiven('incremental-marking-task', undefined, ['--no-incremental-marking'])).to.equal(
+      false,
     );
   });
 });
