@@ -16,6 +16,26 @@ const MiB = 1024 * 1024;
 /** V8's largest semi-space on 64-bit when no flag sets it (`--max-semi-space-size`, MiB). */
 const DEFAULT_MAX_SEMI_SPACE_MIB = 16;
 
+/** A flag on node's or V8's command line: its name with dashes, and its value after `=`, if any. */
+interface GivenFlag {
+  readonly name: string;
+  readonly value: string | undefined;
+}
+
+/** The flags the process was started with, in the order node and V8 read them: NODE_OPTIONS first. */
+function givenFlags(nodeOptions: string | undefined, execArgv: readonly string[]): GivenFlag[] {
+  const flags: GivenFlag[] = [];
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    const name = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
+    flags.push({ name, value: eq < 0 ? undefined : arg.slice(eq + 1) });
+  }
+  return flags;
+}
+
+const flagName = (name: string): string => name.replace(/^--/, '').replace(/_/g, '-');
+
 /**
  * Every value given to a V8 flag (`--name=value`, dashes or underscores) as the process was
  * started, in the order node and V8 read them: NODE_OPTIONS first, then the command line (the
@@ -26,12 +46,10 @@ export function v8FlagValues(
   nodeOptions: string | undefined,
   execArgv: readonly string[],
 ): string[] {
-  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
+  const wanted = flagName(name);
   const values: string[] = [];
-  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
-    const eq = arg.indexOf('=');
-    if (!arg.startsWith('--') || eq < 0) continue;
-    if (arg.slice(2, eq).replace(/_/g, '-') === wanted) values.push(arg.slice(eq + 1));
+  for (const flag of givenFlags(nodeOptions, execArgv)) {
+    if (flag.name === wanted && flag.value !== undefined) values.push(flag.value);
   }
   return values;
 }
@@ -45,13 +63,8 @@ export function v8BoolFlagGiven(
   nodeOptions: string | undefined,
   execArgv: readonly string[],
 ): boolean {
-  const wanted = name.replace(/^--/, '').replace(/_/g, '-');
-  return [...(nodeOptions ?? '').split(/\s+/), ...execArgv].some((arg) => {
-    if (!arg.startsWith('--')) return false;
-    const eq = arg.indexOf('=');
-    const flag = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
-    return flag === wanted || flag === `no-${wanted}`;
-  });
+  const wanted = flagName(name);
+  return givenFlags(nodeOptions, execArgv).some((f) => f.name === wanted || f.name === `no-${wanted}`);
 }
 
 /**
