@@ -22,19 +22,20 @@ interface GivenFlag {
   readonly value: string | undefined;
 }
 
+/** A flag's name as V8 matches it: without its leading dashes, underscores read as dashes. */
+const flagName = (name: string): string => name.replace(/^--/, '').replace(/_/g, '-');
+
 /** The flags the process was started with, in the order node and V8 read them: NODE_OPTIONS first. */
 function givenFlags(nodeOptions: string | undefined, execArgv: readonly string[]): GivenFlag[] {
   const flags: GivenFlag[] = [];
   for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
     if (!arg.startsWith('--')) continue;
     const eq = arg.indexOf('=');
-    const name = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replace(/_/g, '-');
+    const name = flagName(eq < 0 ? arg : arg.slice(0, eq));
     flags.push({ name, value: eq < 0 ? undefined : arg.slice(eq + 1) });
   }
   return flags;
 }
-
-const flagName = (name: string): string => name.replace(/^--/, '').replace(/_/g, '-');
 
 /**
  * Every value given to a V8 flag (`--name=value`, dashes or underscores) as the process was
