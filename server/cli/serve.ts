@@ -24,7 +24,14 @@ import {
   processV8FlagGiven,
   processV8FlagMiB,
 } from '../member/v8-heap.js';
-import { heapGrowthFlag, markingTaskFlag, markingWorkersFlag, planHeap, type HeapPlan } from './heap-plan.js';
+import {
+  heapGrowthFlag,
+  markingTaskFlag,
+  markingWorkersFlag,
+  planHeap,
+  youngGenerationMiB,
+  type HeapPlan,
+} from './heap-plan.js';
 
 const err = (text: string): void => void process.stderr.write(`${text}\n`);
 
@@ -78,9 +85,13 @@ function runMemberWorker(data: MemberWorkerData, plan: HeapPlan): Promise<number
     markingTaskFlag(processV8BoolFlagGiven('incremental-marking-task')),
   ];
   for (const flag of flags) if (flag !== undefined) setFlagsFromString(flag);
+  const youngMiB = youngGenerationMiB(processV8FlagMiB('max-semi-space-size'));
   const worker = new Worker(new URL('./serve-worker.js', import.meta.url), {
     workerData: data,
-    resourceLimits: { maxOldGenerationSizeMb: plan.oldGenerationMiB },
+    resourceLimits: {
+      maxOldGenerationSizeMb: plan.oldGenerationMiB,
+      ...(youngMiB === undefined ? {} : { maxYoungGenerationSizeMb: youngMiB }),
+    },
   });
   // Signals are handled once the member serves, as before: until then they stop the process.
   const forward = (signal: NodeJS.Signals): void =>

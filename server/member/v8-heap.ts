@@ -10,6 +10,7 @@
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { resourceLimits } from 'node:worker_threads';
 
 const MiB = 1024 * 1024;
 
@@ -96,17 +97,29 @@ export function processV8BoolFlagGiven(name: string): boolean {
   return v8BoolFlagGiven(name, process.env['NODE_OPTIONS'], process.execArgv);
 }
 
-/** The young generation's share of `heap_size_limit`: 3 semi-spaces (V8's MaxReserved). */
-export function youngGenerationReserveBytes(maxSemiSpaceMiB: number | undefined): number {
-  return 3 * (maxSemiSpaceMiB ?? DEFAULT_MAX_SEMI_SPACE_MIB) * MiB;
+/**
+ * The young generation's share of `heap_size_limit`: 3 semi-spaces (V8's MaxReserved). A
+ * `--max-semi-space-size` flag wins over a worker's `maxYoungGenerationSizeMb` (V8 applies the
+ * flag after the isolate's limits), which wins over node's default.
+ */
+export function youngGenerationReserveBytes(
+  maxSemiSpaceMiB: number | undefined,
+  workerYoungGenerationMiB?: number,
+): number {
+  if (maxSemiSpaceMiB !== undefined) return 3 * maxSemiSpaceMiB * MiB;
+  return (workerYoungGenerationMiB ?? 3 * DEFAULT_MAX_SEMI_SPACE_MIB) * MiB;
 }
 
 /** The old generation's limit from `heap_size_limit` (never below half of it). */
 export function oldGenerationLimitBytes(
   heapSizeLimitBytes: number,
   maxSemiSpaceMiB: number | undefined,
+  workerYoungGenerationMiB?: number,
 ): number {
-  return Math.max(heapSizeLimitBytes / 2, heapSizeLimitBytes - youngGenerationReserveBytes(maxSemiSpaceMiB));
+  return Math.max(
+    heapSizeLimitBytes / 2,
+    heapSizeLimitBytes - youngGenerationReserveBytes(maxSemiSpaceMiB, workerYoungGenerationMiB),
+  );
 }
 
 /** The heap as the watchdog sees it (a port: tests give numbers of their own). */
@@ -126,7 +139,12 @@ export function v8HeapProbe(): HeapProbe {
   const heapLimitBytes = getHeapStatistics().heap_size_limit;
   return {
     heapLimitBytes,
-    oldGenerationLimitBytes: oldGenerationLimitBytes(heapLimitBytes, processV8FlagMiB('max-semi-space-size')),
+    oldGenerationLimitBytes: oldGenerationLimitBytes(
+      heapLimitBytes,
+      processV8FlagMiB('max-semi-space-size'),
+      // In the worker `concord serve` runs its member in: the young generation it was given.
+      resourceLimits.maxYoungGenerationSizeMb,
+    ),
     oldGenerationUsedBytes: () => {
       let used = 0;
       for (const space of getHeapSpaceStatistics())

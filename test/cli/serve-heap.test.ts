@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client, ClientError, ErrorCode, Op } from '../../client/index.js';
-import { planHeap } from '../../server/cli/heap-plan.js';
+import { planHeap, YOUNG_GENERATION_MIB } from '../../server/cli/heap-plan.js';
 import { heapBytesForQuota } from '../../server/mvcc/quota.js';
 import { youngGenerationReserveBytes } from '../../server/member/v8-heap.js';
 import { ConcordProcess, gateway, waitHealthy } from './concord-process.js';
@@ -121,10 +121,12 @@ describe('concord serve: the heap fits the quota', function () {
     const { p, url } = await serve([`--quota-backend-bytes=${quotaBytes}`]);
     const limit = gauge(await metrics(url), 'concord_server_heap_limit_bytes');
     expect(limit, 'concord_server_heap_limit_bytes').to.equal(
-      plan.oldGenerationMiB * MiB + youngGenerationReserveBytes(undefined),
+      plan.oldGenerationMiB * MiB + youngGenerationReserveBytes(undefined, YOUNG_GENERATION_MIB),
     );
     expect(limit).to.be.at.least(heapBytesForQuota(quotaBytes));
-    expect(limit).to.be.above(NODE_DEFAULT_OLD + youngGenerationReserveBytes(undefined));
+    expect(limit).to.be.above(
+      NODE_DEFAULT_OLD + youngGenerationReserveBytes(undefined, YOUNG_GENERATION_MIB),
+    );
     expect(p.stderr).to.not.include('warning');
     p.child.kill('SIGTERM');
     expect((await p.exit()).code, p.stderr).to.equal(0);
@@ -133,7 +135,7 @@ describe('concord serve: the heap fits the quota', function () {
   it("keeps an operator's --max-old-space-size, and warns that it is too small for the quota", async () => {
     const { url, p } = await serve([`--quota-backend-bytes=${GiB}`], 200);
     expect(gauge(await metrics(url), 'concord_server_heap_limit_bytes')).to.equal(
-      200 * MiB + youngGenerationReserveBytes(undefined),
+      200 * MiB + youngGenerationReserveBytes(undefined, YOUNG_GENERATION_MIB),
     );
     const needMiB = Math.ceil(heapBytesForQuota(GiB) / MiB);
     expect(p.stderr).to.match(

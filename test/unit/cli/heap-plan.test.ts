@@ -12,6 +12,8 @@ import {
   markingWorkersFlag,
   CONCURRENT_MARKING_WORKERS,
   planHeap,
+  YOUNG_GENERATION_MIB,
+  youngGenerationMiB,
 } from '../../../server/cli/heap-plan.js';
 import { heapBytesForQuota } from '../../../server/mvcc/quota.js';
 import {
@@ -19,6 +21,7 @@ import {
   v8BoolFlagGiven,
   v8FlagMiB,
   v8FlagValues,
+  youngGenerationReserveBytes,
 } from '../../../server/member/v8-heap.js';
 
 const MiB = 1024 * 1024;
@@ -182,5 +185,20 @@ describe('v8FlagMiB', () => {
   it("takes the young generation's reserve off heap_size_limit for the old generation's limit", () => {
     expect(oldGenerationLimitBytes(4144 * MiB, undefined)).to.equal(4096 * MiB);
     expect(oldGenerationLimitBytes(112 * MiB, 4)).to.equal(100 * MiB);
+  });
+
+  it("reads a worker's young generation when no flag sets the semi-space, the flag winning over it", () => {
+    expect(youngGenerationReserveBytes(undefined)).to.equal(48 * MiB);
+    expect(youngGenerationReserveBytes(undefined, 96)).to.equal(96 * MiB);
+    expect(youngGenerationReserveBytes(8, 96)).to.equal(24 * MiB);
+    expect(oldGenerationLimitBytes(4192 * MiB, undefined, 96)).to.equal(4096 * MiB);
+  });
+});
+
+describe('youngGenerationMiB', () => {
+  it("gives the member a 32 MiB semi-space unless the operator's node sets --max-semi-space-size", () => {
+    expect(youngGenerationMiB(undefined)).to.equal(YOUNG_GENERATION_MIB);
+    expect(YOUNG_GENERATION_MIB).to.equal(3 * 32);
+    expect(youngGenerationMiB(8)).to.equal(undefined);
   });
 });
