@@ -10,6 +10,8 @@ import { eventually } from '../helpers/eventually.js';
 import { ClusterHarness } from './harness.js';
 
 const FLAPS = 100;
+/** The flap test's election timeout: the early path's 1–3 ticks of 50 ms are far below it. */
+const FLAP_ELECTION_TIMEOUT_MS = 2_000;
 
 const campaigns = (reason: string): string => `concord_raft_campaigns_total{reason="${reason}"}`;
 const lastCampaign = (reason: string): string => `concord_raft_last_campaign_reason{reason="${reason}"}`;
@@ -24,10 +26,13 @@ describe('failover (real processes)', function () {
    * On a loaded machine three fresh processes can take longer than the harness' 20 s to answer;
    * a start that timed out is stopped by the harness and tried again.
    */
-  async function startCluster(): Promise<ClusterHarness> {
+  async function startCluster(electionTimeoutMs?: number): Promise<ClusterHarness> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await ClusterHarness.start({ size: 3 });
+        return await ClusterHarness.start({
+          size: 3,
+          ...(electionTimeoutMs === undefined ? {} : { electionTimeoutMs }),
+        });
       } catch (err) {
         if (attempt >= 3) throw err;
       }
@@ -52,7 +57,16 @@ describe('failover (real processes)', function () {
   }
 
   it(`keeps the leader's term through ${FLAPS} flaps of a follower's connection to it`, async () => {
-    const h = await startCluster();
+    // The early pre-vote must come before the follower's own election timeout, counted from the
+    // last heartbeat it got: one that starts later is a timeout campaign, and the loss reported
+    // after it is ignored (the follower no longer follows the leader). With the harness' 500 ms
+    // timeout, a probe of the closed connection that failed more than ~350 ms after the block
+    // lost that race, and the test waited for an early campaign that could not come: the proxy
+    // that refuses the probe runs in this (test) process, so a pause of it delays the refusal
+    // (seen once in a full CI run; reproduced every time by holding this process's thread for
+    // 700 ms after each block, which passes with this timeout). A longer timeout leaves the
+    // race to the mechanism the test is about.
+    const h = await startCluster(FLAP_ELECTION_TIMEOUT_MS);
     try {
       const leader = await h.waitForLeader();
       const follower = h.members.find((m) => m.name !== leader)!.name;
