@@ -118,8 +118,15 @@ describe('concord serve: the heap fits the quota', function () {
       operatorOldSpaceMiB: undefined,
     });
     if (plan.source !== 'quota') this.skip(); // a machine too small to hold a 2 GiB quota
-    const { p, url } = await serve([`--quota-backend-bytes=${quotaBytes}`]);
+    const { p, url } = await serve([`--quota-backend-bytes=${quotaBytes}`, '--log-level=info']);
     const limit = gauge(await metrics(url), 'concord_server_heap_limit_bytes');
+    // The watchdog's own limit (logged at start) is the old generation alone: it knows the young
+    // generation the member's worker was given.
+    const heapLine = `${p.stdout}${p.stderr}`.split('\n').find((l) => l.includes('"msg":"V8 heap"'));
+    expect(heapLine, 'the V8 heap line at start').to.not.equal(undefined);
+    expect((JSON.parse(heapLine!) as { oldGenerationLimitBytes: number }).oldGenerationLimitBytes).to.equal(
+      plan.oldGenerationMiB * MiB,
+    );
     expect(limit, 'concord_server_heap_limit_bytes').to.equal(
       plan.oldGenerationMiB * MiB + youngGenerationReserveBytes(undefined, YOUNG_GENERATION_MIB),
     );
