@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { requireEtcdctl, runEtcdctl, spawnEtcdctl } from '../../helpers/etcdctl.js';
 import { eventually } from '../../helpers/eventually.js';
 import { LocalCluster, requireEtcd, type ClusterKind } from '../../helpers/local-cluster.js';
-import { OutputNormaliser } from './etcdctl-normalise.js';
+import { checkPerfVerdicts, OutputNormaliser } from './etcdctl-normalise.js';
 
 interface RunOptions {
   readonly input?: string;
@@ -517,27 +517,13 @@ const STEPS: readonly Step[] = [
     async run(c) {
       const args = ['check', 'perf', '--load', 's'];
       const r = await c.raw(args, { timeoutMs: 600_000 });
-      // The progress bar draws with carriage returns; the verdict lines follow it, one per
-      // criterion (a failed latency criterion's line does not start with FAIL), then the overall
-      // PASS or FAIL. The verdicts measure the machine: only which criteria were judged is kept.
-      const lines = r.stdout.split(/[\r\n]+/);
-      const criteria: [RegExp, string][] = [
-        [/^(PASS|FAIL): Throughput/, 'throughput: <verdict>'],
-        [/^(PASS: Slowest request took|Slowest request took too long)/, 'slowest request: <verdict>'],
-        [/^(PASS: Stddev is|Stddev too high)/, 'stddev: <verdict>'],
-        [/^(PASS|FAIL)$/, 'overall: <verdict>'],
-      ];
-      const judged = lines.flatMap((l) => criteria.filter(([re]) => re.test(l)).map(([, label]) => label));
-      // Errors during the run are not the machine's doing: kept as they are.
-      const errors = lines.filter((l) => /^FAIL: (too many errors|ERROR)/.test(l));
-      console.log(
-        `      ${c.cluster.kind}: check perf said ${lines.filter((l) => /^(PASS|FAIL|Slowest|Stddev)/.test(l)).join(' | ')}`,
-      );
+      const verdicts = checkPerfVerdicts(r.stdout);
+      console.log(`      ${c.cluster.kind}: check perf said ${verdicts.said.join(' | ')}`);
       return [
         `$ etcdctl ${args.join(' ')}`,
         `exit ${r.code === 0 || r.code === 1 ? '0|1' : String(r.code)}`,
-        ...judged,
-        ...errors,
+        ...verdicts.judged,
+        ...verdicts.errors,
         c.norm.stderr(r.stderr),
         await c.ctl(['get', '--prefix', '/etcdctl-check-perf/', '--keys-only']),
       ].join('\n');

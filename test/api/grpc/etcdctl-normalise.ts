@@ -190,3 +190,36 @@ export class OutputNormaliser {
       .join('\n');
   }
 }
+
+/** What `etcdctl check perf` judged, without the verdicts themselves (those measure the machine). */
+export interface CheckPerfVerdicts {
+  /** One label per criterion judged, in the order printed. */
+  readonly judged: readonly string[];
+  /** Errors during the run: not the machine's doing, so kept as printed. */
+  readonly errors: readonly string[];
+  /** Every line that carries a verdict, as printed (for the test's log). */
+  readonly said: readonly string[];
+}
+
+const CHECK_PERF_CRITERIA: readonly (readonly [RegExp, string])[] = [
+  [/(PASS|FAIL): Throughput/, 'throughput: <verdict>'],
+  [/PASS: Slowest request took|Slowest request took too long/, 'slowest request: <verdict>'],
+  [/PASS: Stddev is|Stddev too high/, 'stddev: <verdict>'],
+  [/(PASS|FAIL)$/, 'overall: <verdict>'],
+];
+
+/**
+ * Reads `check perf`'s output: a progress bar drawn with carriage returns, then one verdict line
+ * per criterion (a failed latency criterion's line does not start with FAIL), then the overall
+ * PASS or FAIL. The bar redraws from its own goroutine, and a redraw can land after the bar's
+ * final line break, leaving the first verdict on the bar's line (CI saw etcd's own run print no
+ * line starting with its throughput verdict); so a criterion is looked for anywhere in a line.
+ */
+export function checkPerfVerdicts(stdout: string): CheckPerfVerdicts {
+  const lines = stdout.split(/[\r\n]+/);
+  return {
+    judged: lines.flatMap((l) => CHECK_PERF_CRITERIA.filter(([re]) => re.test(l)).map(([, label]) => label)),
+    errors: lines.flatMap((l) => /FAIL: (too many errors|ERROR).*/.exec(l)?.[0] ?? []),
+    said: lines.filter((l) => /PASS|FAIL|Slowest|Stddev/.test(l)),
+  };
+}
