@@ -10,7 +10,7 @@
  * steps and the final atomic pause are).
  */
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { exponentialBuckets, type MetricsRegistry } from '../api/metrics.js';
 
 /** A GC's kind as the metrics label it (Node's `detail.kind` flags). */
@@ -52,6 +52,13 @@ export function registerGcMetrics(registry: MetricsRegistry): () => void {
     'concord_server_heap_external_bytes',
     'Memory held outside the V8 heap by its objects (ArrayBuffers).',
   );
+  // By space: what the young generation holds against the old, which the totals hide (a busy
+  // member keeps its grown semi-spaces committed: docs/operations.md, "Memory").
+  const spaceUsed = registry.gauge('concord_server_heap_space_used_bytes', 'V8 heap in use, by heap space.');
+  const spaceCommitted = registry.gauge(
+    'concord_server_heap_space_committed_bytes',
+    'V8 heap memory reserved from the operating system, by heap space.',
+  );
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const seconds = entry.duration / 1000;
@@ -65,6 +72,10 @@ export function registerGcMetrics(registry: MetricsRegistry): () => void {
     used.set(s.used_heap_size);
     committed.set(s.total_heap_size);
     external.set(s.external_memory);
+    for (const space of getHeapSpaceStatistics()) {
+      spaceUsed.set(space.space_used_size, { space: space.space_name });
+      spaceCommitted.set(space.space_size, { space: space.space_name });
+    }
   });
   return () => observer.disconnect();
 }

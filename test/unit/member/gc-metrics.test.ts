@@ -1,6 +1,7 @@
 /**
  * The member's GC metrics (server/member/gc-metrics.ts): a real full GC of this process shows in
- * the pause histogram and in the per-kind counter as a major GC, and the heap gauges are filled.
+ * the pause histogram and in the per-kind counter as a major GC, and the heap gauges are filled,
+ * by heap space too (adding up to the totals).
  */
 import { expect } from 'chai';
 import { setFlagsFromString } from 'node:v8';
@@ -44,6 +45,28 @@ describe('gc metrics', () => {
       expect(sample(text, 'concord_server_heap_used_bytes')).to.be.greaterThan(0);
       expect(sample(text, 'concord_server_heap_committed_bytes')).to.be.at.least(
         sample(text, 'concord_server_heap_used_bytes') ?? Infinity,
+      );
+      // By space: the spaces add up to the totals (read a moment apart: within 2 %), and the young
+      // generation is one of them.
+      const bySpace = (metric: string): number[] =>
+        text
+          .split('\n')
+          .filter((l) => l.startsWith(`${metric}{space="`))
+          .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+      for (const [metric, total] of [
+        ['concord_server_heap_space_used_bytes', 'concord_server_heap_used_bytes'],
+        ['concord_server_heap_space_committed_bytes', 'concord_server_heap_committed_bytes'],
+      ] as const) {
+        const spaces = bySpace(metric);
+        const sum = sample(text, total) ?? NaN;
+        expect(spaces.length, metric).to.be.greaterThan(4);
+        expect(
+          spaces.reduce((a, b) => a + b, 0),
+          metric,
+        ).to.be.closeTo(sum, sum * 0.02);
+      }
+      expect(sample(text, 'concord_server_heap_space_committed_bytes{space="new_space"}')).to.be.greaterThan(
+        0,
       );
     } finally {
       stop();
