@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- alloc [gc|profile] [--puts N] [--warmup N]`: bytes allocated and CPU used per
- * put, on a 3-member cluster with fsync on, puts of 256-byte values one at a time (put-1's
- * pattern) after a warm-up of the same puts (docs/performance.md, "Single writes (issue 14)").
+ * `npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--in-flight N]`: bytes allocated and
+ * CPU used per put, on a 3-member cluster with fsync on, puts of 256-byte values one at a time
+ * (put-1's pattern; `--in-flight 64` is the scale load's) after a warm-up of the same puts
+ * (docs/performance.md, "Single writes (issue 14)").
  *
  * - `gc` (default): members as processes (bench/targets.ts) with `--trace-gc --trace-gc-nvp`; the
  *   `allocated=` bytes of every GC of each member during the measured puts, divided by the puts
@@ -25,7 +26,7 @@ import { startMember, type MemberHandle } from '../server/index.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 const USAGE =
-  'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3] [--node-flag --max-semi-space-size=2 ...]';
+  'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3] [--in-flight 1] [--node-flag --max-semi-space-size=2 ...]';
 const KEY_SPACE = 10_000;
 
 interface AllocArgs {
@@ -33,6 +34,8 @@ interface AllocArgs {
   readonly puts: number;
   readonly warmup: number;
   readonly size: number;
+  /** Puts in flight at once: 1 is put-1's pattern, 64 the scale load's (bench/scale.ts). */
+  readonly inFlight: number;
   /** `gc` only: more node/V8 flags for the members (a smaller semi-space: more GCs, a finer count). */
   readonly nodeFlags: readonly string[];
 }
@@ -42,6 +45,7 @@ function parse(argv: readonly string[]): AllocArgs {
   let puts = 3000;
   let warmup = 3000;
   let size = 3;
+  let inFlight = 1;
   const nodeFlags: string[] = [];
   const r = new ArgReader(argv, USAGE);
   for (let f = r.flag(); f !== undefined; f = r.flag()) {
@@ -49,28 +53,43 @@ function parse(argv: readonly string[]): AllocArgs {
     else if (f === '--puts') puts = r.integer(f);
     else if (f === '--warmup') warmup = r.integer(f);
     else if (f === '--size') size = r.integer(f);
+    else if (f === '--in-flight') inFlight = r.integer(f);
     else if (f === '--node-flag') nodeFlags.push(r.value(f));
     else throw r.unknown(f);
   }
-  return { mode, puts, warmup, size, nodeFlags };
+  return { mode, puts, warmup, size, inFlight, nodeFlags };
 }
 
 export async function run(argv: string[]): Promise<void> {
   const a = parse(argv);
-  console.log(`alloc ${a.mode}: ${a.puts} puts after ${a.warmup}, load average ${loadavg()[0]?.toFixed(2)}`);
+  console.log(
+    `alloc ${a.mode}: ${a.puts} puts (${a.inFlight} in flight) after ${a.warmup}, load average ${loadavg()[0]?.toFixed(2)}`,
+  );
   if (a.mode === 'gc') await runGc(a);
   else await runProfile(a);
   console.log(`load average at the end ${loadavg()[0]?.toFixed(2)}`);
 }
 
-/** Sequential puts of 256-byte values on random keys of put-1's key space. */
-async function putLoop(put: (key: string, value: Uint8Array) => Promise<void>, n: number): Promise<number> {
+/**
+ * `n` puts of 256-byte values on random keys of put-1's key space, `inFlight` at a time (each
+ * caller issues its next put when its previous one returned).
+ */
+async function putLoop(
+  put: (key: string, value: Uint8Array) => Promise<void>,
+  n: number,
+  inFlight: number,
+): Promise<number> {
   const value = new Uint8Array(256).fill(120);
   const start = performance.now();
-  for (let i = 0; i < n; i++) {
-    const k = Math.floor(Math.random() * KEY_SPACE);
-    await put(`bench/kv/${k.toString().padStart(5, '0')}`, value);
-  }
+  let issued = 0;
+  const caller = async (): Promise<void> => {
+    while (issued < n) {
+      issued++;
+      const k = Math.floor(Math.random() * KEY_SPACE);
+      await put(`bench/kv/${k.toString().padStart(5, '0')}`, value);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, caller));
   return performance.now() - start;
 }
 
@@ -120,7 +139,7 @@ async function runGc(a: AllocArgs): Promise<void> {
       const members = cluster.target.members;
       const logStart = members.map((m) => logOf(m.name).length);
       const cpuStart = members.map((m) => cpuMs(m.proc?.pid));
-      const ms = await putLoop((k, v) => cluster.driver.put(k, v), a.puts);
+      const ms = await putLoop((k, v) => cluster.driver.put(k, v), a.puts, a.inFlight);
       const cpuEnd = members.map((m) => cpuMs(m.proc?.pid));
       console.log(`${a.puts} puts in ${ms.toFixed(0)} ms (${((ms * 1000) / a.puts).toFixed(0)} µs a put)`);
       console.log(
@@ -191,7 +210,7 @@ async function runProfile(a: AllocArgs): Promise<void> {
     );
     try {
       await firstWrite(driver, 40);
-      await putLoop((k, v) => driver.put(k, v), a.warmup);
+      await putLoop((k, v) => driver.put(k, v), a.warmup, a.inFlight);
       const session = new Session();
       session.connect();
       await session.post('HeapProfiler.enable');
@@ -200,7 +219,7 @@ async function runProfile(a: AllocArgs): Promise<void> {
         includeObjectsCollectedByMajorGC: true,
         includeObjectsCollectedByMinorGC: true,
       });
-      const ms = await putLoop((k, v) => driver.put(k, v), a.puts);
+      const ms = await putLoop((k, v) => driver.put(k, v), a.puts, a.inFlight);
       const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
         profile: { head: ProfileNode };
       };

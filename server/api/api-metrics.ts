@@ -1,5 +1,5 @@
 /** The client API's own metric families, registered once per `startClientApi`. */
-import type { Counter, Gauge, MetricsRegistry } from './metrics.js';
+import type { Counter, CounterSeries, Gauge, MetricsRegistry } from './metrics.js';
 
 export type Transport = 'ws' | 'http' | 'grpc';
 
@@ -11,6 +11,8 @@ export class ApiMetrics {
   private readonly watchers: Gauge;
   private readonly keepAlives: Gauge;
   private wsConnections = 0;
+  /** The requests counter's series by transport, method and code, looked up without allocating. */
+  private readonly requestSeries = new Map<Transport, Map<string, Map<string, CounterSeries>>>();
 
   constructor(registry: MetricsRegistry, streams: () => { watchers: number; keepAlives: number }) {
     this.connections = registry.gauge('concord_client_connections', 'Open client WebSocket connections.');
@@ -51,7 +53,13 @@ export class ApiMetrics {
   }
 
   observe(transport: Transport, method: string, code: string): void {
-    this.requests.inc(1, { transport, method, code });
+    let byMethod = this.requestSeries.get(transport);
+    if (byMethod === undefined) this.requestSeries.set(transport, (byMethod = new Map()));
+    let byCode = byMethod.get(method);
+    if (byCode === undefined) byMethod.set(method, (byCode = new Map()));
+    let series = byCode.get(code);
+    if (series === undefined) byCode.set(code, (series = this.requests.series({ transport, method, code })));
+    series.inc();
   }
 
   malformedHttp2(): void {

@@ -32,6 +32,11 @@ function labelKey(labels: Labels): string {
     .join(',');
 }
 
+/** A handle on one series of a counter (`Counter.series`). */
+export interface CounterSeries {
+  inc(by?: number): void;
+}
+
 export class Counter implements Family {
   readonly type = 'counter' as const;
   private readonly values = new Map<string, { labels: Labels; value: number }>();
@@ -51,7 +56,30 @@ export class Counter implements Family {
    * counter at scrape time). The source must only grow during the process' life, as counters do.
    */
   setTotal(total: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), { labels, value: total });
+    this.entry(labels).value = total;
+  }
+  /**
+   * One labelled series, to increment on a hot path without building its key each time (the
+   * key's arrays and strings were ~2 KB of garbage per client request).
+   */
+  series(labels: Labels): CounterSeries {
+    const entry = this.entry(labels);
+    const name = this.name;
+    return {
+      inc(by = 1): void {
+        if (!(by >= 0)) throw new Error(`metrics: counter ${name} cannot go down (inc by ${by})`);
+        entry.value += by;
+      },
+    };
+  }
+  private entry(labels: Labels): { labels: Labels; value: number } {
+    const key = labelKey(labels);
+    let cur = this.values.get(key);
+    if (cur === undefined) {
+      cur = { labels, value: 0 };
+      this.values.set(key, cur);
+    }
+    return cur;
   }
   samples(): Sample[] {
     return [...this.values.values()].map((v) => ({ name: this.name, labels: v.labels, value: v.value }));

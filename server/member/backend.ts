@@ -102,7 +102,7 @@ export class MemberBackend implements ClientBackend {
     clusterId: this.core.config.clusterId,
     memberId: this.core.config.memberId,
     revision,
-    raftTerm: this.core.replica.status().raft.term,
+    raftTerm: this.core.replica.term,
   });
 
   private async apply(command: Command, options: CallOptions): Promise<CommandResponse> {

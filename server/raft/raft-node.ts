@@ -219,6 +219,11 @@ export class RaftNode {
     if (this.raft.role === 'leader' && pr !== undefined && pr.state === 'snapshot') pr.becomeProbe();
   }
 
+  /** The current term, without building a status (read on every answer's header). */
+  get term(): number {
+    return this.raft.term;
+  }
+
   status(): RaftStatus {
     const r = this.raft;
     let progress: Map<number, ProgressStatus> | undefined;

@@ -69,6 +69,29 @@ describe('MetricsRegistry', () => {
     });
   });
 
+  it("adds a counter series' increments to the sample that inc() with the same labels writes", () => {
+    const reg = new MetricsRegistry();
+    const c = reg.counter('concord_client_requests_total', 'Requests.');
+    const series = c.series({ transport: 'ws', method: 'put', code: 'OK' });
+    series.inc();
+    series.inc(2);
+    c.inc(1, { code: 'OK', method: 'put', transport: 'ws' });
+    c.setTotal(10, { transport: 'ws', method: 'range', code: 'OK' });
+    const other = c.series({ transport: 'ws', method: 'range', code: 'OK' });
+    other.inc();
+    const text = reg.render();
+    expect(text).to.contain('concord_client_requests_total{transport="ws",method="put",code="OK"} 4');
+    expect(text).to.contain('concord_client_requests_total{transport="ws",method="range",code="OK"} 11');
+    expect(text.match(/method="put"/g)).to.have.length(1);
+    expect(() => series.inc(-1)).to.throw(/cannot go down/);
+    // A total set after the series was taken lands in the same sample.
+    c.setTotal(20, { transport: 'ws', method: 'put', code: 'OK' });
+    series.inc();
+    expect(reg.render()).to.contain(
+      'concord_client_requests_total{transport="ws",method="put",code="OK"} 21',
+    );
+  });
+
   it('refuses a bad or duplicate metric name', () => {
     const reg = new MetricsRegistry();
     reg.counter('ok_total', 'ok');

@@ -54,6 +54,17 @@ describe('Replica', () => {
       for (const id of [1, 2, 3]) expect(cluster.machines.get(id)!.map.get('a')).to.equal('1');
     });
 
+    it("reads the term every answer's header carries without building a status, on every member", async () => {
+      cluster = new ReplicaCluster([1, 2, 3]);
+      const leader = await cluster.waitForLeader();
+      await settle(cluster, cluster.replica(leader).propose(cmd('t=1')));
+      for (const id of [1, 2, 3]) {
+        const replica = cluster.replica(id);
+        expect(replica.term).to.be.greaterThan(0);
+        expect(replica.term).to.equal(replica.status().raft.term);
+      }
+    });
+
     it('forwards a proposal made on a follower and answers it there', async () => {
       cluster = new ReplicaCluster([1, 2, 3]);
       const leader = await cluster.waitForLeader();
