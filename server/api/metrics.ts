@@ -32,6 +32,11 @@ function labelKey(labels: Labels): string {
     .join(',');
 }
 
+/** A counter only goes up: `Counter.inc` and its series' `inc` refuse anything else. */
+function checkCounterStep(name: string, by: number): void {
+  if (!(by >= 0)) throw new Error(`metrics: counter ${name} cannot go down (inc by ${by})`);
+}
+
 /** A handle on one series of a counter (`Counter.series`). */
 export interface CounterSeries {
   inc(by?: number): void;
@@ -45,11 +50,8 @@ export class Counter implements Family {
     readonly help: string,
   ) {}
   inc(by = 1, labels: Labels = {}): void {
-    if (!(by >= 0)) throw new Error(`metrics: counter ${this.name} cannot go down (inc by ${by})`);
-    const key = labelKey(labels);
-    const cur = this.values.get(key);
-    if (cur === undefined) this.values.set(key, { labels, value: by });
-    else cur.value += by;
+    checkCounterStep(this.name, by);
+    this.entry(labels).value += by;
   }
   /**
    * Sets the total from a source that counts by itself (a collector copying another layer's
@@ -67,7 +69,7 @@ export class Counter implements Family {
     const name = this.name;
     return {
       inc(by = 1): void {
-        if (!(by >= 0)) throw new Error(`metrics: counter ${name} cannot go down (inc by ${by})`);
+        checkCounterStep(name, by);
         entry.value += by;
       },
     };
