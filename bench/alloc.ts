@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--in-flight N]`: bytes allocated and
+ * `npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--in-flight N] [--survivors]`: bytes allocated and
  * CPU used per put, on a 3-member cluster with fsync on, puts of 256-byte values one at a time
  * (put-1's pattern; `--in-flight 64` is the scale load's) after a warm-up of the same puts
  * (docs/performance.md, "Single writes (issue 14)").
@@ -11,6 +11,10 @@
  * - `profile`: the three members and the SDK client in this process, V8's sampling heap profiler
  *   with the objects later collected by scavenges and mark-compacts included, so that it samples
  *   what was allocated, not what survived; prints bytes per put by area (folder) and by function.
+ *   With `--survivors`, only what outlived every scavenge it met (promoted to the old generation,
+ *   or still young at the end): the old generation's intake, live data and garbage that waits for
+ *   a full GC alike. Run the bench process with the member's semi-space for the member's figures
+ *   (`node --max-semi-space-size=32 dist/bench/index.js alloc profile --survivors`).
  *
  * To compare two builds, run this file from each build's dist (the members run the code of the dist
  * the file is in), interleaved: only pairs a minute apart compare on a shared machine.
@@ -26,7 +30,7 @@ import { startMember, type MemberHandle } from '../server/index.js';
 import { freePorts } from '../test/helpers/ports.js';
 
 const USAGE =
-  'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3] [--in-flight 1] [--node-flag --max-semi-space-size=2 ...]';
+  'usage: npm run bench -- alloc [gc|profile] [--puts N] [--warmup N] [--size 3] [--in-flight 1] [--survivors] [--node-flag --max-semi-space-size=2 ...]';
 const KEY_SPACE = 10_000;
 
 interface AllocArgs {
@@ -38,6 +42,8 @@ interface AllocArgs {
   readonly inFlight: number;
   /** `gc` only: more node/V8 flags for the members (a smaller semi-space: more GCs, a finer count). */
   readonly nodeFlags: readonly string[];
+  /** `profile` only: leave out what a scavenge collected (see the file's comment). */
+  readonly survivors: boolean;
 }
 
 function parse(argv: readonly string[]): AllocArgs {
@@ -47,6 +53,7 @@ function parse(argv: readonly string[]): AllocArgs {
   let size = 3;
   let inFlight = 1;
   const nodeFlags: string[] = [];
+  let survivors = false;
   const r = new ArgReader(argv, USAGE);
   for (let f = r.flag(); f !== undefined; f = r.flag()) {
     if (f === 'gc' || f === 'profile') mode = f;
@@ -55,9 +62,10 @@ function parse(argv: readonly string[]): AllocArgs {
     else if (f === '--size') size = r.integer(f);
     else if (f === '--in-flight') inFlight = r.integer(f);
     else if (f === '--node-flag') nodeFlags.push(r.value(f));
+    else if (f === '--survivors') survivors = true;
     else throw r.unknown(f);
   }
-  return { mode, puts, warmup, size, inFlight, nodeFlags };
+  return { mode, puts, warmup, size, inFlight, nodeFlags, survivors };
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -217,14 +225,16 @@ async function runProfile(a: AllocArgs): Promise<void> {
       await session.post('HeapProfiler.startSampling', {
         samplingInterval: 1024,
         includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMinorGC: !a.survivors,
       });
       const ms = await putLoop((k, v) => driver.put(k, v), a.puts, a.inFlight);
       const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as {
         profile: { head: ProfileNode };
       };
       session.disconnect();
-      console.log(`${a.puts} puts in ${ms.toFixed(0)} ms`);
+      console.log(
+        `${a.puts} puts in ${ms.toFixed(0)} ms${a.survivors ? ', what outlived its scavenges only' : ''}`,
+      );
       report(profile.head, a.puts);
     } finally {
       await driver.close();

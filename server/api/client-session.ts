@@ -9,6 +9,7 @@
  * `decodeClientFrame` (never throws) and every failure becomes an `error` frame or an error
  * `response`; the connection stays open unless the protocol says otherwise.
  */
+import { setMaxListeners } from 'node:events';
 import { certUserOf, certUserOption } from './cert-user.js';
 import type { WebSocket, RawData } from 'ws';
 import {
@@ -52,18 +53,23 @@ export interface Corkable {
   uncork(): void;
 }
 
-interface InFlight {
-  readonly method: Method;
-  readonly abort: AbortController;
-}
-
 /** Suggested backoff for TOO_MANY_REQUESTS. */
 const RETRY_AFTER_MS = 100;
 
 export class ClientSession {
   private state: State = 'hello';
   private readonly outbox: Outbox;
-  private readonly inFlight = new Map<number, InFlight>();
+  /** The requests in flight on this connection: their method, by id. */
+  private readonly inFlight = new Map<number, Method>();
+  /**
+   * The abort signal of every call this connection makes: aborted when the connection closes, or
+   * when the member's shutdown grace ends, which is the only way a request of this connection is
+   * ever aborted. One per connection, not one per request: a controller and its signal per
+   * request were a third of what the leader promoted to its old generation per put at 64 in
+   * flight (docs/performance.md, "One abort signal per connection"). The backend removes every
+   * listener it adds when its call settles (test/member/request-path.test.ts checks it).
+   */
+  private readonly calls = new AbortController();
   /** Encodes, size-checks and counts every answer (session-replies.ts). */
   private readonly replies: SessionReplies;
   private readonly watches: WatchHub;
@@ -89,6 +95,9 @@ export class ClientSession {
   ) {
     this.certUser = certUserOption(certUserOf(socket));
     const limits = ctx.limits;
+    // A call listens to the signal while it waits, one listener at a time: past one per request
+    // and keep-alive the connection allows, Node's leak warning is deserved.
+    setMaxListeners(limits.maxInFlightRequests + limits.maxKeepAlives, this.calls.signal);
     this.outbox = new Outbox(ws, limits.outgoingBufferBytes, limits.maxOutgoingBufferBytes, {
       congested: () => this.pauseReading(),
       drained: () => {
@@ -229,8 +238,7 @@ export class ClientSession {
       this.leases.keepAlives.endAll(gone, true);
       this.snapshots.end(gone);
       const grace = setTimeout(() => {
-        for (const f of this.inFlight.values())
-          f.abort.abort(new ProtocolError(ErrorCode.Unavailable, message));
+        this.calls.abort(new ProtocolError(ErrorCode.Unavailable, message));
       }, this.ctx.limits.closeGraceMs);
       grace.unref();
       // A backend that ignores the abort must not hold the shutdown: give up after a second grace.
@@ -380,14 +388,13 @@ export class ClientSession {
       this.replies.refuse(id, method, refusal);
       return;
     }
-    const abort = new AbortController();
-    this.inFlight.set(id, { method, abort });
+    this.inFlight.set(id, method);
     // One reaction for both outcomes (not .catch().finally(): two more promises per request).
     const done = (): void => {
       this.inFlight.delete(id);
       this.maybeIdle();
     };
-    this.run(frame, abort.signal).then(done, (err: unknown) => {
+    this.run(frame).then(done, (err: unknown) => {
       try {
         this.respondError(id, method, err);
       } finally {
@@ -424,8 +431,8 @@ export class ClientSession {
    * (session-lease.ts, session-maintenance.ts), every unary method (kv, lease, cluster,
    * maintenance, auth) to dispatch.ts.
    */
-  private async run(frame: RequestFrame, signal: AbortSignal): Promise<void> {
-    const options = this.callOptions(signal);
+  private async run(frame: RequestFrame): Promise<void> {
+    const options = this.callOptions();
     if (isWatchRequest(frame)) return this.watches.serve(frame, options);
     switch (frame.method) {
       case 'lease.keepAlive':
@@ -448,9 +455,9 @@ export class ClientSession {
   }
 
   /** What every backend call of this socket carries: its abort signal, token and peer. */
-  private callOptions(signal: AbortSignal): CallOptions {
+  private callOptions(): CallOptions {
     const token = this.authToken;
-    const base = { signal, peer: this.remote, ...this.certUser };
+    const base = { signal: this.calls.signal, peer: this.remote, ...this.certUser };
     return token === undefined ? base : { ...base, token };
   }
 
@@ -535,8 +542,7 @@ export class ClientSession {
   }
 
   private stopEverything(): void {
-    for (const f of this.inFlight.values())
-      f.abort.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
+    this.calls.abort(new ProtocolError(ErrorCode.Unavailable, 'connection closed'));
     this.watches.endAll(undefined, false);
     this.leases.keepAlives.endAll(undefined, false);
     this.snapshots.end(undefined, false);

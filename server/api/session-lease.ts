@@ -40,9 +40,10 @@ export class SessionLeases {
    * TOO_MANY_STREAMS when one more keep-alive would pass `limit`, counting those still opening
    * (`inFlight`: the requests in flight on the connection, by id).
    */
-  refusal(inFlight: ReadonlyMap<number, { readonly method: Method }>, limit: number): ErrorBody | undefined {
+  refusal(inFlight: ReadonlyMap<number, Method>, limit: number): ErrorBody | undefined {
     let opening = 0;
-    for (const [id, f] of inFlight) if (f.method === 'lease.keepAlive' && !this.keepAlives.has(id)) opening++;
+    for (const [id, method] of inFlight)
+      if (method === 'lease.keepAlive' && !this.keepAlives.has(id)) opening++;
     if (this.keepAlives.size + opening < limit) return undefined;
     return tooManyStreams('keep-alive streams', limit);
   }

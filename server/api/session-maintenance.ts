@@ -60,9 +60,9 @@ export class SessionSnapshots {
   }
 
   /** TOO_MANY_STREAMS while a snapshot stream is open or one is opening (`inFlight`, by id). */
-  refusal(inFlight: ReadonlyMap<number, { readonly method: Method }>): ErrorBody | undefined {
+  refusal(inFlight: ReadonlyMap<number, Method>): ErrorBody | undefined {
     let opening = false;
-    for (const f of inFlight.values()) if (f.method === 'maintenance.snapshot') opening = true;
+    for (const method of inFlight.values()) if (method === 'maintenance.snapshot') opening = true;
     return this.stream !== undefined || opening ? tooManyStreams('snapshot streams', 1) : undefined;
   }
 }

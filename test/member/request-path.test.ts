@@ -5,6 +5,7 @@
  * backend the client API calls, as the simulator's clients do.
  */
 import { expect } from 'chai';
+import { getEventListeners } from 'node:events';
 import type * as P from '../../client/protocol/index.js';
 import { ErrorCode } from '../../client/protocol/error-codes.js';
 import { NotLeaderError, type WatchSink } from '../../server/api/backend.js';
@@ -17,7 +18,7 @@ import { SeededRandom } from '../../server/platform/random.js';
 import type { Message } from '../../server/raft/index.js';
 import { Replica } from '../../server/replica/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { bytes, putReq, rangeReq, text, watchReq } from '../helpers/requests.js';
+import { bytes, compareNumber, putReq, rangeReq, text, watchReq } from '../helpers/requests.js';
 import { prefixEnd } from '../sim/clients/record.js';
 import {
   advanceUntil,
@@ -263,6 +264,73 @@ describe('the member request path on ports alone (no socket, no disk, virtual ti
     for (let i = 0; i < 8; i++) await c.settle(path.backend.put(putReq('a', String(i)), {}));
     const current = machine.store.currentRevision;
     await c.until(() => machine.store.compactRevision === current - 3, 'auto-compaction');
+  });
+
+  it("leaves no abort listener behind on a signal many calls share, as a connection's do", async () => {
+    const c = (cluster = new PortsOnlyCluster([1, 2, 3]));
+    const leader = await c.leader();
+    const follower = [...c.members.values()].find((m) => m !== leader)!;
+    await c.until(() => follower.replica.leaderId() === leader.id, 'the follower to know the leader');
+    const connection = new AbortController();
+    const opts = { signal: connection.signal };
+    const listeners = (): number => getEventListeners(connection.signal, 'abort').length;
+
+    // A call that waits listens to the signal, so that closing the connection ends the wait.
+    const pending = leader.path.backend.put(putReq('a', 'waiting'), opts);
+    expect(listeners(), 'a put waiting for its commit listens').to.be.greaterThan(0);
+    await c.settle(pending);
+    expect(listeners(), 'and stops listening once answered').to.equal(0);
+
+    for (const m of [leader, follower]) {
+      const b = m.path.backend;
+      const put = await c.settle(b.put(putReq(`k${m.id}`, 'v'), opts));
+      await c.settle(b.range(rangeReq(`k${m.id}`), opts));
+      await c.settle(b.range(rangeReq(`k${m.id}`, '', { serializable: true }), opts));
+      await c.settle(
+        b.txn(
+          {
+            compare: [compareNumber(`k${m.id}`, 'greater', 'version', 0)],
+            success: [{ type: 'put', request: putReq(`k${m.id}`, 'w') }],
+            failure: [{ type: 'range', request: rangeReq(`k${m.id}`) }],
+          },
+          opts,
+        ),
+      );
+      await c.settle(
+        b.deleteRange({ key: bytes(`k${m.id}`), rangeEnd: new Uint8Array(0), prevKv: true }, opts),
+      );
+      const grant = await c.settle(b.leaseGrant({ id: 0, ttlSec: 30 }, opts));
+      await c.settle(b.leaseTimeToLive({ id: grant.id, keys: true }, opts));
+      await c.settle(b.leaseLeases(opts));
+      await c.settle(b.leaseKeepAlive(grant.id, opts)).catch((err: unknown) => {
+        // a follower refuses keep-alives: the leader's
+        expect(err).to.be.instanceOf(NotLeaderError);
+      });
+      await c.settle(b.leaseRevoke({ id: grant.id }, opts));
+      await c.settle(b.memberList({ linearizable: true }, opts));
+      await c.settle(b.status(opts));
+      const watch = await c.settle(b.watch(watchPrefix('k', put.header.revision), new RecordingSink(), opts));
+      watch.cancel();
+      await c.settle(b.compact({ revision: put.header.revision, physical: false }, opts));
+      // A call that fails removes its listener too.
+      const refused = await c
+        .settle(b.compact({ revision: put.header.revision - 1, physical: false }, opts))
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code?: string },
+        );
+      expect(refused?.code).to.equal(ErrorCode.Compacted);
+      expect(listeners(), `after every kind of call on member ${m.id}`).to.equal(0);
+    }
+
+    // Aborting the shared signal still ends a call in flight.
+    const cut = follower.path.backend.put(putReq('cut', 'x'), opts).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    connection.abort(new Error('connection closed'));
+    expect(((await cut) as Error | undefined)?.message).to.equal('connection closed');
+    expect(listeners()).to.equal(0);
   });
 
   it('answers what needs a network with typed errors, and a put through a follower works', async () => {
