@@ -196,9 +196,9 @@ describe('v8FlagMiB', () => {
 });
 
 describe('youngGenerationMiB', () => {
-  it("gives the member a 32 MiB semi-space unless the operator's node sets --max-semi-space-size", () => {
+  it("gives the member node's 16 MiB semi-space unless the operator's node sets --max-semi-space-size", () => {
     expect(youngGenerationMiB(undefined)).to.equal(YOUNG_GENERATION_MIB);
-    expect(YOUNG_GENERATION_MIB).to.equal(3 * 32);
+    expect(YOUNG_GENERATION_MIB).to.equal(3 * 16);
     expect(youngGenerationMiB(8)).to.equal(undefined);
   });
 });
