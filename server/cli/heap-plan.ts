@@ -81,9 +81,9 @@ export function markingTaskFlag(operatorGave: boolean): string | undefined {
  * semi-space (fewer scavenges for the same garbage) lowers a leader's GC time with a large store:
  * 32 MiB was the default while the leader promoted ~2.4 KB a put. Once it promoted a third less
  * (one abort signal per connection), 16 and 32 MiB gave the same worst puts at 1 GiB, 32 a third
- * less GC time and a 7 % shorter load, and 16 ~45 MiB less RSS for every member that has been busy
- * at any data size, since V8 keeps grown semi-spaces committed (docs/performance.md, "The semi-space
- * back to node's default"). An operator with a store of gigabytes who wants the GC time back sets
+ * less GC time, and 16 ~45 MiB less RSS for every member that has been busy, at any data size,
+ * since V8 keeps grown semi-spaces committed (docs/performance.md, "The semi-space back to node's
+ * default"). An operator with a store of gigabytes who wants the GC time back sets
  * `NODE_OPTIONS=--max-semi-space-size=32` (docs/operations.md, "Memory").
  */
 export const YOUNG_GENERATION_MIB = 48;
